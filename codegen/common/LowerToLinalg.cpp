@@ -1,0 +1,440 @@
+//===- LowerToLinalg.cpp - kiln ops to linalg on tensors --------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Lowers every kiln op to linalg/tensor/arith/math on tensors, the common
+// entry of both targets' pipelines. Elementwise ops become `linalg.generic`s
+// whose indexing maps encode NumPy broadcasting (a size-1 operand dimension
+// reads index 0), so upstream elementwise fusion can merge them into chains
+// (bias add + activation). Matmul becomes fill + `linalg.matmul`, softmax a
+// max-reduce / exp / sum-reduce / divide sequence, reshape a collapse/expand
+// pair through the flattened `[batch, features]` form.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_LOWERTOLINALGPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+/// Builds an f32 scalar constant.
+static Value f32Const(OpBuilder &b, Location loc, double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+/// A `tensor.empty` of `type` whose dynamic dimensions are read from
+/// `sources`: dimension `i` comes from the first source whose trailing-aligned
+/// dimension is dynamic too.
+static Value buildEmpty(OpBuilder &b, Location loc, RankedTensorType type,
+                        ValueRange sources) {
+  SmallVector<Value> dynamicDims;
+  int64_t rank = type.getRank();
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!type.isDynamicDim(i))
+      continue;
+    Value dim;
+    for (Value source : sources) {
+      auto sourceType = cast<RankedTensorType>(source.getType());
+      int64_t j = i - (rank - sourceType.getRank());
+      if (j >= 0 && sourceType.isDynamicDim(j)) {
+        dim = tensor::DimOp::create(b, loc, source, j);
+        break;
+      }
+    }
+    assert(dim && "verifier guarantees a dynamic source dimension");
+    dynamicDims.push_back(dim);
+  }
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType(), dynamicDims);
+}
+
+/// The indexing map that reads `operandType` broadcast to `resultType`
+/// (trailing alignment; a static size-1 dimension against a larger one reads
+/// index 0).
+static AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operandType,
+                              RankedTensorType resultType) {
+  int64_t rank = resultType.getRank(), operandRank = operandType.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t j = 0; j < operandRank; ++j) {
+    int64_t i = j + rank - operandRank;
+    if (operandType.getDimSize(j) == 1 && resultType.getDimSize(i) != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+using ScalarBody =
+    function_ref<Value(OpBuilder &, Location, ValueRange /*scalars*/)>;
+
+/// A parallel `linalg.generic` computing `body` over broadcast `inputs`.
+static Value buildElementwise(OpBuilder &b, Location loc,
+                              RankedTensorType resultType, ValueRange inputs,
+                              ScalarBody body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(
+        broadcastMap(ctx, cast<RankedTensorType>(input.getType()), resultType));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(resultType.getRank(), ctx));
+  SmallVector<utils::IteratorType> iterators(resultType.getRank(),
+                                             utils::IteratorType::parallel);
+  Value init = buildEmpty(b, loc, resultType, inputs);
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultType, inputs, init, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value result = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+/// Lowers an elementwise kiln op (unary or broadcasting binary) to a generic
+/// whose body the subclass supplies through `scalar`.
+template <typename OpTy>
+struct ElementwiseLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using Adaptor = typename OpConversionPattern<OpTy>::OpAdaptor;
+
+  virtual Value scalar(OpTy op, OpBuilder &b, Location loc,
+                       ValueRange args) const = 0;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getOperands(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return scalar(op, b, loc, args);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// One-line lowerings: `BODY` computes the scalar result from `args`.
+#define KILN_ELEMENTWISE(NAME, OP, BODY)                                       \
+  struct NAME : public ElementwiseLowering<OP> {                               \
+    using ElementwiseLowering::ElementwiseLowering;                            \
+    Value scalar(OP op, OpBuilder &b, Location loc,                            \
+                 ValueRange args) const override {                             \
+      (void)op;                                                                \
+      BODY                                                                     \
+    }                                                                          \
+  };
+
+// lhs + rhs, lhs - rhs, lhs * rhs, lhs / rhs
+KILN_ELEMENTWISE(AddLowering, AddOp,
+                 return arith::AddFOp::create(b, loc, args[0], args[1]);)
+KILN_ELEMENTWISE(SubLowering, SubOp,
+                 return arith::SubFOp::create(b, loc, args[0], args[1]);)
+KILN_ELEMENTWISE(MulLowering, MulOp,
+                 return arith::MulFOp::create(b, loc, args[0], args[1]);)
+KILN_ELEMENTWISE(DivLowering, DivOp,
+                 return arith::DivFOp::create(b, loc, args[0], args[1]);)
+
+// relu(x) = x > 0 ? x : 0 (unordered compare: NaN propagates like TF)
+KILN_ELEMENTWISE(ReluLowering, ReluOp, {
+  Value zero = f32Const(b, loc, 0.0);
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UGT,
+                                         args[0], zero);
+  return arith::SelectOp::create(b, loc, positive, args[0], zero);
+})
+// sigmoid(x) = 1 / (1 + exp(-x))
+KILN_ELEMENTWISE(SigmoidLowering, SigmoidOp, {
+  Value one = f32Const(b, loc, 1.0);
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, args[0]));
+  return arith::DivFOp::create(b, loc, one,
+                               arith::AddFOp::create(b, loc, one, e));
+})
+KILN_ELEMENTWISE(TanhLowering, TanhOp,
+                 return math::TanhOp::create(b, loc, args[0]);)
+KILN_ELEMENTWISE(ExpLowering, ExpOp,
+                 return math::ExpOp::create(b, loc, args[0]);)
+KILN_ELEMENTWISE(LogLowering, LogOp,
+                 return math::LogOp::create(b, loc, args[0]);)
+KILN_ELEMENTWISE(NegLowering, NegOp,
+                 return arith::NegFOp::create(b, loc, args[0]);)
+KILN_ELEMENTWISE(AbsLowering, AbsOp,
+                 return math::AbsFOp::create(b, loc, args[0]);)
+KILN_ELEMENTWISE(SqrtLowering, SqrtOp,
+                 return math::SqrtOp::create(b, loc, args[0]);)
+// softplus(x) = max(x, 0) + log1p(exp(-|x|)), stable for large |x|
+KILN_ELEMENTWISE(SoftplusLowering, SoftplusOp, {
+  Value x = args[0];
+  Value zero = f32Const(b, loc, 0.0);
+  Value relu = arith::MaxNumFOp::create(b, loc, x, zero);
+  Value negAbs = arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x));
+  Value tail = math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, negAbs));
+  return arith::AddFOp::create(b, loc, relu, tail);
+})
+// gelu(x) = x * (1 + erf(x / sqrt(2))) / 2 (Keras's exact, approximate=False)
+KILN_ELEMENTWISE(GeluLowering, GeluOp, {
+  Value x = args[0];
+  Value scaled = arith::MulFOp::create(b, loc, x, f32Const(b, loc, M_SQRT1_2));
+  Value erf = math::ErfOp::create(b, loc, scaled);
+  Value onePlus = arith::AddFOp::create(b, loc, f32Const(b, loc, 1.0), erf);
+  Value half = arith::MulFOp::create(b, loc, x, f32Const(b, loc, 0.5));
+  return arith::MulFOp::create(b, loc, half, onePlus);
+})
+
+/// x > 0 ? scale * x : scale * alpha * expm1(x)
+static Value buildElu(OpBuilder &b, Location loc, Value x, double alpha,
+                      double scale) {
+  Value zero = f32Const(b, loc, 0.0);
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+  Value negative = arith::MulFOp::create(b, loc, f32Const(b, loc, alpha),
+                                         math::ExpM1Op::create(b, loc, x));
+  Value select = arith::SelectOp::create(b, loc, positive, x, negative);
+  if (scale == 1.0)
+    return select;
+  return arith::MulFOp::create(b, loc, f32Const(b, loc, scale), select);
+}
+KILN_ELEMENTWISE(EluLowering, EluOp,
+                 return buildElu(b, loc, args[0],
+                                 op.getAlpha().convertToDouble(), 1.0);)
+// Keras's selu constants.
+KILN_ELEMENTWISE(SeluLowering, SeluOp,
+                 return buildElu(b, loc, args[0], 1.67326324235437728481,
+                                 1.05070098735548049342);)
+
+#undef KILN_ELEMENTWISE
+
+//===----------------------------------------------------------------------===//
+// Constants, contractions, normalizations, shapes
+//===----------------------------------------------------------------------===//
+
+// kiln.constant -> arith.constant
+struct ConstantLowering : public OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto value = dyn_cast<TypedAttr>(op.getValue());
+    if (!value)
+      return rewriter.notifyMatchFailure(op, "value is not a typed attribute");
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+// matmul(A, B) -> linalg.matmul ins(A, B) outs(fill(0))
+struct MatMulLowering : public OpConversionPattern<MatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    Value empty = buildEmpty(rewriter, loc, type, adaptor.getLhs());
+    // buildEmpty aligns trailing dims; the batch dim of the result is lhs's.
+    Value zero = f32Const(rewriter, loc, 0.0);
+    Value init =
+        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
+        op, TypeRange{type}, ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        ValueRange{init});
+    return success();
+  }
+};
+
+/// A reduction of `input` over `axis` with `combine`, starting from `init`.
+static Value buildAxisReduce(OpBuilder &b, Location loc, Value input,
+                             int64_t axis, double init,
+                             function_ref<Value(OpBuilder &, Location, Value,
+                                                Value)>
+                                 combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + axis);
+  auto reducedType = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<Value> dynamicDims;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (i != axis && type.isDynamicDim(i))
+      dynamicDims.push_back(tensor::DimOp::create(b, loc, input, i));
+  Value empty = tensor::EmptyOp::create(b, loc, shape, type.getElementType(),
+                                        dynamicDims);
+  Value filled =
+      linalg::FillOp::create(b, loc, f32Const(b, loc, init), empty).getResult(0);
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
+  AffineMap reduced = identity.dropResult(axis);
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  iterators[axis] = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, reducedType, input, filled, ArrayRef<AffineMap>{identity, reduced},
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[0], args[1]));
+      });
+  return generic.getResult(0);
+}
+
+/// A parallel generic over `input`'s shape combining each element with the
+/// `reduced` value of its row along `axis`.
+static Value buildWithReduced(OpBuilder &b, Location loc, Value input,
+                              Value reduced, int64_t axis,
+                              function_ref<Value(OpBuilder &, Location, Value,
+                                                 Value)>
+                                  body) {
+  auto type = cast<RankedTensorType>(input.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  Value empty = buildEmpty(b, loc, type, input);
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, ValueRange{input, reduced}, empty,
+      ArrayRef<AffineMap>{identity, identity.dropResult(axis), identity},
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args[0], args[1]));
+      });
+  return generic.getResult(0);
+}
+
+// softmax(x) = e / sum(e), e = exp(x - max(x)), along `axis`
+struct SoftmaxLowering : public OpConversionPattern<SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t axis = op.getNormalizedAxis();
+    Value x = adaptor.getInput();
+    Value max = buildAxisReduce(
+        rewriter, loc, x, axis, -std::numeric_limits<double>::infinity(),
+        [](OpBuilder &b, Location l, Value in, Value acc) -> Value {
+          return arith::MaximumFOp::create(b, l, in, acc);
+        });
+    Value e = buildWithReduced(
+        rewriter, loc, x, max, axis,
+        [](OpBuilder &b, Location l, Value in, Value m) -> Value {
+          return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, in, m));
+        });
+    Value sum = buildAxisReduce(
+        rewriter, loc, e, axis, 0.0,
+        [](OpBuilder &b, Location l, Value in, Value acc) -> Value {
+          return arith::AddFOp::create(b, l, in, acc);
+        });
+    Value result = buildWithReduced(
+        rewriter, loc, e, sum, axis,
+        [](OpBuilder &b, Location l, Value in, Value s) -> Value {
+          return arith::DivFOp::create(b, l, in, s);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The reassociation between a shape of rank `lowRank` and one of rank
+/// `highRank` that agree on their first `keep` dimensions: the high shape's
+/// remaining dimensions form the low shape's last group.
+static SmallVector<ReassociationIndices>
+tailReassociation(int64_t lowRank, int64_t highRank, int64_t keep) {
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < std::min(keep, lowRank); ++i)
+    groups.push_back({i});
+  ReassociationIndices tail;
+  for (int64_t i = keep; i < highRank; ++i)
+    tail.push_back(i);
+  if (lowRank > keep)
+    groups.push_back(tail);
+  else if (!groups.empty())
+    groups.back().append(tail.begin(), tail.end());
+  return groups;
+}
+
+/// Reshapes `v` to `to`, which differs from its type only in the dimensions
+/// after the first `keep`, one of them being the flat form.
+static Value reshapeTail(OpBuilder &b, Location loc, Value v,
+                         RankedTensorType to, int64_t keep) {
+  auto from = cast<RankedTensorType>(v.getType());
+  if (from == to)
+    return v;
+  int64_t lowRank = std::min(from.getRank(), to.getRank());
+  int64_t highRank = std::max(from.getRank(), to.getRank());
+  auto groups = tailReassociation(lowRank, highRank, keep);
+  if (from.getRank() > to.getRank())
+    return tensor::CollapseShapeOp::create(b, loc, to, v, groups);
+  return tensor::ExpandShapeOp::create(b, loc, to, v, groups);
+}
+
+// reshape(x) -> expand(collapse(x)) through the flat form: [N] for static
+// shapes, [batch, N] for batched ones.
+struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    RankedTensorType outType = op.getType();
+    bool batched = inType.getRank() > 0 && inType.isDynamicDim(0);
+    int64_t keep = batched ? 1 : 0;
+    int64_t count = 1;
+    for (int64_t dim : inType.getShape().drop_front(keep))
+      count *= dim;
+    SmallVector<int64_t> flatShape;
+    if (batched)
+      flatShape.push_back(ShapedType::kDynamic);
+    flatShape.push_back(count);
+    auto flatType = RankedTensorType::get(flatShape, inType.getElementType());
+
+    Value flat = reshapeTail(rewriter, loc, adaptor.getInput(), flatType, keep);
+    Value result = reshapeTail(rewriter, loc, flat, outType, keep);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<AddLowering, SubLowering, MulLowering, DivLowering, ReluLowering,
+               SigmoidLowering, TanhLowering, ExpLowering, LogLowering,
+               NegLowering, AbsLowering, SqrtLowering, SoftplusLowering,
+               GeluLowering, EluLowering, SeluLowering, ConstantLowering,
+               MatMulLowering, SoftmaxLowering, ReshapeLowering>(
+      patterns.getContext());
+}
+
+void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {
+  target.addIllegalDialect<KilnDialect>();
+  target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                         math::MathDialect, tensor::TensorDialect>();
+}
+
+// --kiln-lower-to-linalg
+namespace {
+struct LowerToLinalgPass
+    : public kiln::impl::LowerToLinalgPassBase<LowerToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    populateKilnToLinalgLegality(target);
+    RewritePatternSet patterns(&getContext());
+    populateKilnToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,44 @@
+//===- KilnDialect.h - The kiln dialect -------------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Declares the kiln dialect, its ops and its interfaces. Include this one
+// header to use any of them.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECTS_KILN_IR_KILNDIALECT_H
+#define KILN_DIALECTS_KILN_IR_KILNDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/kiln/IR/KilnOpsDialect.h.inc"
+
+#include "dialects/kiln/IR/KilnInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/kiln/IR/KilnOps.h.inc"
+
+namespace mlir::kiln {
+
+/// Argument attribute naming the model parameter a function argument binds.
+constexpr llvm::StringLiteral kParamAttrName = "kiln.param";
+/// Argument attribute naming the model input a function argument binds.
+constexpr llvm::StringLiteral kInputAttrName = "kiln.input";
+/// Result attribute naming the model output a function result produces.
+constexpr llvm::StringLiteral kOutputAttrName = "kiln.output";
+
+/// Returns the NumPy broadcast of `lhs` and `rhs`, or failure with `reason`
+/// set to a message naming the offending dimension. A dynamic dimension is
+/// taken to equal its counterpart.
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
+                                                ArrayRef<int64_t> rhs,
+                                                std::string &reason);
+
+} // namespace mlir::kiln
+
+#endif // KILN_DIALECTS_KILN_IR_KILNDIALECT_H

@@ -1,0 +1,41 @@
+//===- KilnInterfaces.td - kiln op interfaces --------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Cross-cutting behaviour of kiln ops. The gradient interface is how reverse
+// mode autodiff asks an op for its vector-Jacobian product: the generic walk
+// in passes/autodiff/ never switches on op kinds.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_INTERFACES_TD
+#define KILN_INTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+def Kiln_GradientOpInterface : OpInterface<"GradientOpInterface"> {
+  let cppNamespace = "::mlir::kiln";
+  let description = [{
+    An op that reverse-mode autodiff can differentiate. Given the gradients
+    of the loss with respect to each of the op's results (`resultGrads`, one
+    per result, of the result's type), `buildVjp` emits kiln ops at the
+    builder's insertion point computing the vector-Jacobian product for each
+    operand, and appends one value per operand to `operandGrads` (a null
+    Value for operands that are not differentiable, such as integer labels).
+    Gradients of broadcast operands are returned at the broadcast (result)
+    shape; the generic walk reduces them back to the operand's shape, so a
+    rule reads like the math.
+
+    The rules are attached per op family as external models from
+    `passes/autodiff/`, which keeps the dialect library free of autodiff.
+  }];
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/"Builds the VJP of every operand from the result gradients.",
+      /*retTy=*/"::llvm::LogicalResult",
+      /*methodName=*/"buildVjp",
+      /*args=*/(ins "::mlir::OpBuilder &":$builder,
+                    "::mlir::ValueRange":$resultGrads,
+                    "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>,
+  ];
+}
+
+#endif // KILN_INTERFACES_TD

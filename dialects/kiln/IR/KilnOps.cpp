@@ -1,0 +1,217 @@
+//===- KilnOps.cpp - kiln op verifiers, folders, patterns -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The shape rules of every kiln op (verifiers whose messages name the
+// dimensions involved), folders, and canonicalization patterns.
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+#define GET_OP_CLASSES
+#include "dialects/kiln/IR/KilnOps.cpp.inc"
+
+/// Renders a shape as Keras/NumPy do: "(4, ?, 3)".
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << '(';
+  llvm::interleaveComma(shape, os, [&](int64_t dim) {
+    if (ShapedType::isDynamic(dim))
+      os << '?';
+    else
+      os << dim;
+  });
+  os << (shape.size() == 1 ? ",)" : ")");
+  return text;
+}
+
+/// True when two dimensions may be equal at run time.
+static bool compatibleDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Checks that `actual` matches the shape a rule derived, dimension by
+/// dimension, and names the first mismatch.
+static LogicalResult verifyResultShape(Operation *op, ArrayRef<int64_t> actual,
+                                       ArrayRef<int64_t> expected) {
+  if (actual.size() != expected.size())
+    return op->emitOpError("result rank ")
+           << actual.size() << " does not match expected rank "
+           << expected.size() << " of shape " << formatShape(expected);
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(actual, expected)))
+    if (!compatibleDims(std::get<0>(pair), std::get<1>(pair)))
+      return op->emitOpError("result shape ")
+             << formatShape(actual) << " does not match expected shape "
+             << formatShape(expected) << " (dimension " << i << ")";
+  return success();
+}
+
+FailureOr<SmallVector<int64_t>>
+mlir::kiln::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
+                            std::string &reason) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Align at the trailing dimension; missing leading dimensions are 1.
+    int64_t l = i < rank - lhs.size() ? 1 : lhs[i - (rank - lhs.size())];
+    int64_t r = i < rank - rhs.size() ? 1 : rhs[i - (rank - rhs.size())];
+    if (l == 1) {
+      result[i] = r;
+    } else if (r == 1) {
+      result[i] = l;
+    } else if (ShapedType::isDynamic(l)) {
+      result[i] = r;
+    } else if (ShapedType::isDynamic(r) || l == r) {
+      result[i] = l;
+    } else {
+      llvm::raw_string_ostream os(reason);
+      os << "operands are not broadcast-compatible: " << formatShape(lhs)
+         << " vs " << formatShape(rhs) << " (result dimension " << i
+         << " is " << l << " vs " << r << ")";
+      return failure();
+    }
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// MatMulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::verify() {
+  auto lhsType = getLhs().getType(), rhsType = getRhs().getType();
+  if (lhsType.getRank() != 2 || rhsType.getRank() != 2)
+    return emitOpError("expects rank-2 operands, got ")
+           << formatShape(lhsType.getShape()) << " and "
+           << formatShape(rhsType.getShape());
+  int64_t lhsInner = lhsType.getDimSize(1), rhsInner = rhsType.getDimSize(0);
+  if (!compatibleDims(lhsInner, rhsInner))
+    return emitOpError("inner dimensions differ: ")
+           << lhsInner << " vs " << rhsInner;
+  return verifyResultShape(
+      *this, getType().getShape(),
+      {lhsType.getDimSize(0), rhsType.getDimSize(1)});
+}
+
+//===----------------------------------------------------------------------===//
+// Broadcasting binary ops
+//===----------------------------------------------------------------------===//
+
+/// The shared verifier of add/sub/mul/div.
+static LogicalResult verifyBroadcastBinary(Operation *op) {
+  auto lhs = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto rhs = cast<RankedTensorType>(op->getOperand(1).getType());
+  auto result = cast<RankedTensorType>(op->getResult(0).getType());
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(lhs.getShape(), rhs.getShape(), reason);
+  if (failed(shape))
+    return op->emitOpError(reason);
+  return verifyResultShape(op, result.getShape(), *shape);
+}
+
+LogicalResult AddOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult SubOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult MulOp::verify() { return verifyBroadcastBinary(*this); }
+LogicalResult DivOp::verify() { return verifyBroadcastBinary(*this); }
+
+//===----------------------------------------------------------------------===//
+// ReluOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+// relu(relu(x)) -> relu(x)
+struct FoldReluOfRelu : public OpRewritePattern<ReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReluOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<ReluOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "operand is not a relu");
+    rewriter.replaceOp(op, inner.getResult());
+    return success();
+  }
+};
+} // namespace
+
+void ReluOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                         MLIRContext *context) {
+  results.add<FoldReluOfRelu>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getType().getRank();
+  int64_t axis = getAxis();
+  if (rank == 0)
+    return emitOpError("expects an operand of rank >= 1");
+  if (axis < -rank || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << rank;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+/// Number of elements of `shape` from `begin` on; all must be static.
+static int64_t countElements(ArrayRef<int64_t> shape, size_t begin) {
+  int64_t count = 1;
+  for (int64_t dim : shape.drop_front(begin))
+    count *= dim;
+  return count;
+}
+
+LogicalResult ReshapeOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> out = getType().getShape();
+  auto dynamicAt = [](ArrayRef<int64_t> shape, size_t i) {
+    return i < shape.size() && ShapedType::isDynamic(shape[i]);
+  };
+  for (auto shape : {in, out})
+    for (size_t i = 1; i < shape.size(); ++i)
+      if (ShapedType::isDynamic(shape[i]))
+        return emitOpError("only the leading (batch) dimension may be "
+                           "dynamic, got ")
+               << formatShape(shape);
+  bool batched = dynamicAt(in, 0) || dynamicAt(out, 0);
+  if (batched && !(dynamicAt(in, 0) && dynamicAt(out, 0)))
+    return emitOpError("the dynamic batch dimension must stay in place: ")
+           << formatShape(in) << " -> " << formatShape(out);
+  size_t begin = batched ? 1 : 0;
+  int64_t inCount = countElements(in, begin),
+          outCount = countElements(out, begin);
+  if (inCount != outCount)
+    return emitOpError("element counts differ: ")
+           << formatShape(in) << " holds " << inCount
+           << (batched ? " per sample" : "") << ", " << formatShape(out)
+           << " holds " << outCount;
+  return success();
+}
+
+// reshape(x : T -> T) -> x;  reshape(reshape(x)) -> reshape(x)
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto producer = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(producer.getInput());
+    return getResult();
+  }
+  return {};
+}

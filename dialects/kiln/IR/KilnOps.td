@@ -1,0 +1,192 @@
+//===- KilnOps.td - kiln op definitions --------------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The ops of the kiln dialect, grouped by family: constants, contractions,
+// elementwise binary (NumPy broadcasting), elementwise unary (activations),
+// normalizations and shape ops. Each op's description is its documentation.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_OPS_TD
+#define KILN_OPS_TD
+
+include "dialects/kiln/IR/KilnDialect.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+def Kiln_ConstantOp : Kiln_Op<"constant",
+    [ConstantLike, Pure, AllTypesMatch<["value", "result"]>]> {
+  let summary = "A small constant tensor";
+  let description = [{
+    A compile-time constant such as a scalar in an activation formula. Model
+    weights are never constants: they are function arguments tagged
+    `kiln.param`, with their bytes in the weights blob.
+
+    ```mlir
+    %one = kiln.constant dense<1.0> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure]> {
+  let summary = "Matrix product of two rank-2 tensors";
+  let description = [{
+    `result[m, n] = sum_k lhs[m, k] * rhs[k, n]`. `lhs` is `M x K`, `rhs` is
+    `K x N`, the result is `M x N`. `M` may be dynamic (the batch).
+
+    ```mlir
+    %y = kiln.matmul %x, %w : tensor<?x784xf32>, tensor<784x128xf32> -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary ops with NumPy broadcasting
+//===----------------------------------------------------------------------===//
+
+class Kiln_BroadcastBinaryOp<string mnemonic, string formula>
+    : Kiln_Op<mnemonic, [Pure]> {
+  let summary = "Elementwise `" # formula # "` with NumPy broadcasting";
+  let description = [{
+    Computes `}] # formula # [{` elementwise. Shapes broadcast like NumPy:
+    they are aligned at the trailing dimension, and each pair of dimensions
+    must be equal or one of them must be 1. The result has the broadcast
+    shape. A dynamic dimension is taken to equal its counterpart.
+
+    ```mlir
+    %y = kiln.}] # mnemonic # [{ %x, %b : tensor<?x128xf32>, tensor<128xf32> -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_AddOp : Kiln_BroadcastBinaryOp<"add", "lhs + rhs">;
+def Kiln_SubOp : Kiln_BroadcastBinaryOp<"sub", "lhs - rhs">;
+def Kiln_MulOp : Kiln_BroadcastBinaryOp<"mul", "lhs * rhs">;
+def Kiln_DivOp : Kiln_BroadcastBinaryOp<"div", "lhs / rhs">;
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops (activations)
+//===----------------------------------------------------------------------===//
+
+class Kiln_UnaryOp<string mnemonic, string formula, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits,
+          [Pure, Elementwise, SameOperandsAndResultType])> {
+  let summary = "Elementwise `" # formula # "`";
+  let description = [{
+    Computes `}] # formula # [{` for every element; the result has the
+    operand's type.
+
+    ```mlir
+    %y = kiln.}] # mnemonic # [{ %x : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Kiln_ReluOp : Kiln_UnaryOp<"relu", "max(x, 0)"> {
+  let hasCanonicalizer = 1;
+}
+def Kiln_SigmoidOp : Kiln_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def Kiln_TanhOp : Kiln_UnaryOp<"tanh", "tanh(x)">;
+def Kiln_ExpOp : Kiln_UnaryOp<"exp", "exp(x)">;
+def Kiln_LogOp : Kiln_UnaryOp<"log", "log(x)">;
+def Kiln_NegOp : Kiln_UnaryOp<"neg", "-x">;
+def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|">;
+def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "sqrt(x)">;
+def Kiln_SoftplusOp : Kiln_UnaryOp<"softplus", "log(1 + exp(x))">;
+def Kiln_GeluOp : Kiln_UnaryOp<"gelu", "x * (1 + erf(x / sqrt(2))) / 2">;
+def Kiln_SeluOp : Kiln_UnaryOp<"selu",
+    "scale * (x > 0 ? x : alpha * (exp(x) - 1)), Keras's alpha and scale">;
+
+def Kiln_EluOp : Kiln_Op<"elu",
+    [Pure, Elementwise, SameOperandsAndResultType]> {
+  let summary = "Elementwise exponential linear unit";
+  let description = [{
+    `x > 0 ? x : alpha * (exp(x) - 1)` for every element.
+
+    ```mlir
+    %y = kiln.elu %x {alpha = 1.0 : f32} : tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$alpha);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalizations
+//===----------------------------------------------------------------------===//
+
+def Kiln_SoftmaxOp : Kiln_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "Softmax along one axis";
+  let description = [{
+    `exp(x - max(x)) / sum(exp(x - max(x)))` along `axis` (negative values
+    count from the back, as in Keras; the default is the last axis).
+
+    ```mlir
+    %p = kiln.softmax %logits {axis = -1 : i64} : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The axis as a non-negative dimension index.
+    int64_t getNormalizedAxis() {
+      int64_t axis = getAxis();
+      return axis < 0 ? axis + getType().getRank() : axis;
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Shape ops
+//===----------------------------------------------------------------------===//
+
+def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
+  let summary = "Reinterpret a tensor's elements in a new shape";
+  let description = [{
+    Row-major reshape. Both shapes hold the same number of elements; when the
+    leading (batch) dimension is dynamic in one of them it must be dynamic in
+    both, and the remaining dimensions must hold the same number of elements.
+    Keras's `Flatten` and `Reshape` layers import to this op.
+
+    ```mlir
+    %f = kiln.reshape %x : tensor<?x28x28xf32> -> tensor<?x784xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // KILN_OPS_TD

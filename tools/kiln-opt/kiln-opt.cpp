@@ -1,0 +1,27 @@
+//===- kiln-opt.cpp - mlir-opt with kiln registered -------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The kiln dialect, kiln's passes and pipelines, and every upstream dialect
+// and pass, behind MlirOptMain: what lit tests and debugging sessions run.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::kiln::KilnDialect>();
+  mlir::registerAllPasses();
+  mlir::kiln::registerKilnPasses();
+  mlir::kiln::registerCodegenPasses();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "kiln optimizer driver\n", registry));
+}
