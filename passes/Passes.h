@@ -25,9 +25,13 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
 /// Import cleanup on kiln IR: canonicalization and CSE.
 void buildImportCleanupPipeline(OpPassManager &pm);
 
-/// kiln -> linalg on tensors, elementwise fusion, bufferization with caller
-/// owned results (out-params), vectorized matmul, and lowering to the LLVM
-/// dialect (`--kiln-lower-cpu-pipeline`).
+/// kiln -> linalg on tensors with elementwise fusion, the target-independent
+/// half of codegen (`--kiln-lower-to-linalg-pipeline`).
+void buildLinalgPipeline(OpPassManager &pm);
+
+/// Linalg on tensors -> bufferization with caller-owned results
+/// (out-params), vectorized matmul, loops, and the LLVM dialect
+/// (`--kiln-lower-cpu-pipeline`).
 void buildCpuLoweringPipeline(OpPassManager &pm,
                               const CpuLoweringOptions &options);
 

@@ -24,9 +24,7 @@ void mlir::kiln::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
-                                          const CpuLoweringOptions &options) {
-  // kiln -> linalg on tensors, fused.
+void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createLowerToLinalgPass());
   // Canonicalization folds `tensor.dim` of results to their inits, leaving
   // producers with the single use that elementwise fusion requires.
@@ -35,7 +33,10 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
 
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
+                                          const CpuLoweringOptions &options) {
   // Tensors -> buffers. Results become caller-owned out-params.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -80,8 +81,12 @@ void mlir::kiln::registerKilnPasses() {
       "kiln-import-cleanup-pipeline",
       "Canonicalize and CSE freshly imported kiln IR",
       buildImportCleanupPipeline);
+  PassPipelineRegistration<>(
+      "kiln-lower-to-linalg-pipeline",
+      "Lower kiln IR to fused linalg on tensors (both targets)",
+      buildLinalgPipeline);
   PassPipelineRegistration<CpuLoweringOptions>(
       "kiln-lower-cpu-pipeline",
-      "Lower kiln IR to the LLVM dialect for x86-64",
+      "Lower linalg on tensors to the LLVM dialect for x86-64",
       buildCpuLoweringPipeline);
 }

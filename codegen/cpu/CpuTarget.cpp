@@ -1,0 +1,184 @@
+//===- CpuTarget.cpp - x86-64 code generation and packaging -----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/CpuTarget.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
+                                                       std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpuName, features;
+  if (cpu.empty() || cpu == "native") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures featureSet;
+    for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
+      featureSet.AddFeature(feature, enabled);
+    features = featureSet.getString();
+  } else {
+    cpuName = cpu.str();
+  }
+  auto result = std::make_unique<CpuTarget>();
+  result->machine.reset(target->createTargetMachine(
+      triple, cpuName, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!result->machine) {
+    error = "cannot create a target machine for " + triple.str();
+    return nullptr;
+  }
+  const llvm::MCSubtargetInfo *sti = result->machine->getMCSubtargetInfo();
+  if (!sti->isCPUStringValid(cpuName)) {
+    error = "unknown target CPU '" + cpuName + "' for " + triple.str();
+    return nullptr;
+  }
+  result->vectorWidth = sti->checkFeatures("+avx512f") ? 16 : 8;
+  return result;
+}
+
+std::unique_ptr<llvm::Module>
+mlir::kiln::translateModel(ModuleOp module, llvm::LLVMContext &context,
+                           const ImportedModel &model,
+                           const ModelSignature &signature,
+                           const CpuTarget &target, std::string &error) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, model.name);
+  if (!llvmModule) {
+    error = "translation to LLVM IR failed";
+    return nullptr;
+  }
+  llvmModule->setTargetTriple(target.machine->getTargetTriple());
+  llvmModule->setDataLayout(target.machine->createDataLayout());
+  if (!emitModelAbi(*llvmModule, model, signature, kPredictFuncName, error))
+    return nullptr;
+  return llvmModule;
+}
+
+void mlir::kiln::optimizeModule(llvm::Module &module,
+                                const CpuTarget &target) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(target.machine.get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm =
+      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(module, mam);
+}
+
+bool mlir::kiln::emitMachineCode(llvm::Module &module, const CpuTarget &target,
+                                 bool assembly, llvm::StringRef path,
+                                 std::string &error) {
+  std::error_code ec;
+  // ToolOutputFile deletes the file unless kept: no half-written output.
+  llvm::ToolOutputFile out(path, ec,
+                           assembly ? llvm::sys::fs::OF_Text
+                                    : llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot open '" + path.str() + "': " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager pm;
+  if (target.machine->addPassesToEmitFile(
+          pm, out.os(), nullptr,
+          assembly ? llvm::CodeGenFileType::AssemblyFile
+                   : llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  pm.run(module);
+  out.os().flush();
+  if (out.os().has_error()) {
+    error = "cannot write '" + path.str() + "'";
+    out.os().clear_error();
+    return false;
+  }
+  out.keep();
+  return true;
+}
+
+/// The directory holding libkiln_runtime*.a: $KILN_RUNTIME_DIR, else
+/// `<dir of this executable>/../lib`.
+static std::string runtimeLibraryDir() {
+  if (const char *dir = std::getenv("KILN_RUNTIME_DIR"))
+    return dir;
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable("kiln", &anchor);
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(dir, "lib");
+  return dir.str().str();
+}
+
+bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
+                                llvm::StringRef outputPath,
+                                std::string &error) {
+  std::string libDir = runtimeLibraryDir();
+  llvm::SmallString<256> mainLib(libDir), runtimeLib(libDir);
+  llvm::sys::path::append(mainLib, "libkiln_runtime_main.a");
+  llvm::sys::path::append(runtimeLib, "libkiln_runtime.a");
+  for (llvm::StringRef lib : {mainLib.str(), runtimeLib.str()})
+    if (!llvm::sys::fs::exists(lib)) {
+      error = "kiln runtime library '" + lib.str() +
+              "' not found (set KILN_RUNTIME_DIR)";
+      return false;
+    }
+  llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("c++");
+  if (!driver)
+    driver = llvm::sys::findProgramByName("g++");
+  if (!driver) {
+    error = "no system C++ compiler driver (c++ or g++) to link with";
+    return false;
+  }
+  // Link to a temporary name beside the output, then rename.
+  std::string tmp = (outputPath + ".kiln-link.tmp").str();
+  llvm::SmallVector<llvm::StringRef> args = {
+      *driver,         "-o",      tmp,          objectPath,
+      mainLib.str(),   runtimeLib.str(), "-lm", "-static-libstdc++",
+      "-static-libgcc"};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    llvm::sys::fs::remove(tmp);
+    error = "linking failed (" + *driver + " exited with " +
+            std::to_string(rc) + (message.empty() ? "" : ": " + message) + ")";
+    return false;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, outputPath)) {
+    llvm::sys::fs::remove(tmp);
+    error = "cannot write '" + outputPath.str() + "': " + ec.message();
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,57 @@
+//===- CpuTarget.h - x86-64 code generation and packaging -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The back half of the CPU path: an in-process LLVM TargetMachine for the
+// host (or `--target-cpu`), translation of the LLVM-dialect module to LLVM
+// IR with the model ABI added, LLVM's O3 pipeline, object/assembly emission,
+// and linking an object with the kiln runtime into a standalone executable.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_CPU_CPUTARGET_H
+#define KILN_CODEGEN_CPU_CPUTARGET_H
+
+#include "codegen/abi/ModelAbi.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::kiln {
+
+struct CpuTarget {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  /// f32 lanes of the widest vector registers (16 with AVX-512, else 8).
+  int64_t vectorWidth = 8;
+};
+
+/// A TargetMachine for `cpu` ("" or "native" = the host, with its features).
+/// Returns null with `error` set for an unknown CPU.
+std::unique_ptr<CpuTarget> createCpuTarget(llvm::StringRef cpu,
+                                           std::string &error);
+
+/// Translates the LLVM-dialect `module` (the lowered @predict) to LLVM IR and
+/// adds the weights, entry point and descriptor.
+std::unique_ptr<llvm::Module>
+translateModel(ModuleOp module, llvm::LLVMContext &context,
+               const ImportedModel &model, const ModelSignature &signature,
+               const CpuTarget &target, std::string &error);
+
+/// Runs LLVM's O3 pipeline for `target`.
+void optimizeModule(llvm::Module &module, const CpuTarget &target);
+
+/// Writes `module` as an object file or assembly to `path`.
+bool emitMachineCode(llvm::Module &module, const CpuTarget &target,
+                     bool assembly, llvm::StringRef path, std::string &error);
+
+/// Links `objectPath` with the kiln runtime into the executable `outputPath`
+/// using the system C++ compiler driver. The output appears atomically.
+bool linkExecutable(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                    std::string &error);
+
+} // namespace mlir::kiln
+
+#endif // KILN_CODEGEN_CPU_CPUTARGET_H

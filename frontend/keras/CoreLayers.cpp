@@ -1,0 +1,240 @@
+//===- CoreLayers.cpp - Keras core layers and activations -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Dense, Activation, Flatten, Reshape and Dropout, and Keras's activation
+// functions, decomposed into kiln ops: `Dense` is matmul + bias add + the
+// activation.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/keras/KerasLayers.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "frontend/common/ImportedModel.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::keras;
+
+FailureOr<SmallVector<int64_t>> LayerBuilder::getIntegerList(StringRef key) {
+  const llvm::json::Array *array = config.getArray(key);
+  if (!array) {
+    emitError() << "config '" << key << "' is missing or not a list";
+    return failure();
+  }
+  SmallVector<int64_t> result;
+  for (const llvm::json::Value &v : *array) {
+    std::optional<int64_t> i = v.getAsInteger();
+    if (!i) {
+      emitError() << "config '" << key << "' holds a non-integer";
+      return failure();
+    }
+    result.push_back(*i);
+  }
+  return result;
+}
+
+static RankedTensorType typeOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// A scalar f32 constant.
+static Value scalar(LayerBuilder &layer, float value) {
+  auto type = RankedTensorType::get({}, layer.builder.getF32Type());
+  return ConstantOp::create(layer.builder, layer.loc,
+                            DenseElementsAttr::get(type, value));
+}
+
+FailureOr<Value> mlir::kiln::keras::buildActivation(LayerBuilder &layer,
+                                                    StringRef name, Value x) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  RankedTensorType type = typeOf(x);
+  if (name == "linear" || name.empty())
+    return x;
+  if (name == "relu")
+    return ReluOp::create(b, loc, x).getResult();
+  if (name == "sigmoid")
+    return SigmoidOp::create(b, loc, x).getResult();
+  if (name == "tanh")
+    return TanhOp::create(b, loc, x).getResult();
+  if (name == "softmax")
+    return SoftmaxOp::create(b, loc, x).getResult();
+  if (name == "exponential")
+    return ExpOp::create(b, loc, x).getResult();
+  if (name == "softplus")
+    return SoftplusOp::create(b, loc, x).getResult();
+  if (name == "elu")
+    return EluOp::create(b, loc, x).getResult();
+  if (name == "selu")
+    return SeluOp::create(b, loc, x).getResult();
+  if (name == "gelu")
+    return GeluOp::create(b, loc, x).getResult();
+  // softsign(x) = x / (1 + |x|)
+  if (name == "softsign") {
+    Value abs = AbsOp::create(b, loc, x);
+    Value denom = AddOp::create(b, loc, type, abs, scalar(layer, 1.0f));
+    return DivOp::create(b, loc, type, x, denom).getResult();
+  }
+  // swish(x) = silu(x) = x * sigmoid(x)
+  if (name == "swish" || name == "silu") {
+    Value s = SigmoidOp::create(b, loc, x);
+    return MulOp::create(b, loc, type, x, s).getResult();
+  }
+  layer.emitError() << "unknown activation '" << name << "'";
+  return failure();
+}
+
+/// The layer's `activation` config as a name; errors on custom activations.
+static FailureOr<StringRef> activationName(LayerBuilder &layer) {
+  const llvm::json::Value *value = layer.config.get("activation");
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return StringRef("linear");
+  if (std::optional<StringRef> s = value->getAsString())
+    return *s;
+  layer.emitError() << "custom (non-string) activation is not supported";
+  return failure();
+}
+
+/// Checks that the layer got exactly one input of rank >= `minRank`.
+static FailureOr<Value> singleInput(LayerBuilder &layer,
+                                    ArrayRef<Value> inputs, int64_t minRank) {
+  if (inputs.size() != 1) {
+    layer.emitError() << "expects 1 input, got " << inputs.size();
+    return failure();
+  }
+  if (typeOf(inputs[0]).getRank() < minRank) {
+    layer.emitError() << "expects an input of rank >= " << minRank << ", got "
+                      << typeOf(inputs[0]);
+    return failure();
+  }
+  return inputs[0];
+}
+
+// Dense: activation(x @ kernel + bias)
+static FailureOr<Value> importDense(LayerBuilder &layer,
+                                    ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 2);
+  if (failed(x))
+    return failure();
+  RankedTensorType inType = typeOf(*x);
+  if (inType.getRank() != 2) {
+    layer.emitError() << "Dense on inputs of rank " << inType.getRank()
+                      << " is not supported yet (only rank 2)";
+    return failure();
+  }
+  std::optional<int64_t> units = layer.getInteger("units");
+  if (!units || *units <= 0) {
+    layer.emitError() << "'units' must be a positive integer";
+    return failure();
+  }
+  FailureOr<StringRef> activation = activationName(layer);
+  if (failed(activation))
+    return failure();
+  int64_t inFeatures = inType.getDimSize(1);
+  FailureOr<Value> kernel = layer.addParam("kernel", {inFeatures, *units},
+                                           "kernel_initializer",
+                                           "glorot_uniform");
+  if (failed(kernel))
+    return failure();
+  auto outType = RankedTensorType::get({inType.getDimSize(0), *units},
+                                       inType.getElementType());
+  Value y = MatMulOp::create(layer.builder, layer.loc, outType, *x, *kernel);
+  if (layer.getBoolean("use_bias").value_or(true)) {
+    FailureOr<Value> bias =
+        layer.addParam("bias", {*units}, "bias_initializer", "zeros");
+    if (failed(bias))
+      return failure();
+    y = AddOp::create(layer.builder, layer.loc, outType, y, *bias);
+  }
+  return buildActivation(layer, *activation, y);
+}
+
+// Activation: activation(x)
+static FailureOr<Value> importActivation(LayerBuilder &layer,
+                                         ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  FailureOr<StringRef> activation = activationName(layer);
+  if (failed(x) || failed(activation))
+    return failure();
+  return buildActivation(layer, *activation, *x);
+}
+
+/// Reshapes `x` to `[batch] + shape`.
+static Value reshapeSamples(LayerBuilder &layer, Value x,
+                            ArrayRef<int64_t> shape) {
+  RankedTensorType type = typeOf(x);
+  SmallVector<int64_t> outShape{type.getDimSize(0)};
+  outShape.append(shape.begin(), shape.end());
+  auto outType = RankedTensorType::get(outShape, type.getElementType());
+  if (outType == type)
+    return x;
+  return ReshapeOp::create(layer.builder, layer.loc, outType, x);
+}
+
+// Flatten: [batch, d1, ..., dn] -> [batch, d1 * ... * dn]
+static FailureOr<Value> importFlatten(LayerBuilder &layer,
+                                      ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 1);
+  if (failed(x))
+    return failure();
+  if (layer.getString("data_format").value_or("channels_last") !=
+      "channels_last") {
+    layer.emitError() << "only data_format 'channels_last' is supported";
+    return failure();
+  }
+  int64_t count = 1;
+  for (int64_t d : typeOf(*x).getShape().drop_front())
+    count *= d;
+  return reshapeSamples(layer, *x, {count});
+}
+
+// Reshape: [batch, ...] -> [batch] + target_shape (one -1 is inferred)
+static FailureOr<Value> importReshape(LayerBuilder &layer,
+                                      ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 1);
+  FailureOr<SmallVector<int64_t>> target = layer.getIntegerList("target_shape");
+  if (failed(x) || failed(target))
+    return failure();
+  int64_t count = 1;
+  for (int64_t d : typeOf(*x).getShape().drop_front())
+    count *= d;
+  int64_t known = 1, inferred = -1;
+  for (auto [i, d] : llvm::enumerate(*target)) {
+    if (d == -1 && inferred < 0) {
+      inferred = i;
+    } else if (d <= 0) {
+      layer.emitError() << "invalid target_shape entry " << d;
+      return failure();
+    } else {
+      known *= d;
+    }
+  }
+  if (inferred >= 0 && known > 0 && count % known == 0)
+    (*target)[inferred] = count / known;
+  else if (inferred >= 0)
+    known = -1; // cannot infer: report below
+  int64_t targetCount = 1;
+  for (int64_t d : *target)
+    targetCount *= d;
+  if (known < 0 || targetCount != count) {
+    layer.emitError() << "cannot reshape " << count
+                      << " elements per sample to target_shape "
+                      << formatKerasShape(*target);
+    return failure();
+  }
+  return reshapeSamples(layer, *x, *target);
+}
+
+// Dropout: the identity at inference.
+static FailureOr<Value> importDropout(LayerBuilder &layer,
+                                      ArrayRef<Value> inputs) {
+  return singleInput(layer, inputs, 0);
+}
+
+void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
+  registry["Dense"] = importDense;
+  registry["Activation"] = importActivation;
+  registry["Flatten"] = importFlatten;
+  registry["Reshape"] = importReshape;
+  registry["Dropout"] = importDropout;
+}

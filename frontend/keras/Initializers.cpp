@@ -1,0 +1,187 @@
+//===- Initializers.cpp - Keras weight initializers -------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "frontend/keras/Initializers.h"
+
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cmath>
+#include <random>
+
+using namespace mlir::kiln::keras;
+using llvm::StringRef;
+
+namespace {
+
+/// Keras's `_compute_fans`.
+std::pair<double, double> computeFans(llvm::ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return {1, 1};
+  if (shape.size() == 1)
+    return {double(shape[0]), double(shape[0])};
+  double receptive = 1;
+  for (int64_t d : shape.drop_back(2))
+    receptive *= d;
+  return {shape[shape.size() - 2] * receptive, shape.back() * receptive};
+}
+
+struct VarianceScaling {
+  double scale;
+  StringRef mode;
+  StringRef distribution;
+};
+
+/// The VarianceScaling preset of a Keras initializer class, if it is one.
+std::optional<VarianceScaling> preset(StringRef className) {
+  return llvm::StringSwitch<std::optional<VarianceScaling>>(className)
+      .Case("GlorotUniform", VarianceScaling{1, "fan_avg", "uniform"})
+      .Case("GlorotNormal", VarianceScaling{1, "fan_avg", "truncated_normal"})
+      .Case("HeUniform", VarianceScaling{2, "fan_in", "uniform"})
+      .Case("HeNormal", VarianceScaling{2, "fan_in", "truncated_normal"})
+      .Case("LecunUniform", VarianceScaling{1, "fan_in", "uniform"})
+      .Case("LecunNormal", VarianceScaling{1, "fan_in", "truncated_normal"})
+      .Default(std::nullopt);
+}
+
+/// The Keras class name of a string shorthand ("glorot_uniform").
+StringRef classOfShorthand(StringRef name) {
+  return llvm::StringSwitch<StringRef>(name)
+      .Case("glorot_uniform", "GlorotUniform")
+      .Case("glorot_normal", "GlorotNormal")
+      .Case("he_uniform", "HeUniform")
+      .Case("he_normal", "HeNormal")
+      .Case("lecun_uniform", "LecunUniform")
+      .Case("lecun_normal", "LecunNormal")
+      .Cases("zeros", "zero", "Zeros")
+      .Cases("ones", "one", "Ones")
+      .Case("random_uniform", "RandomUniform")
+      .Case("random_normal", "RandomNormal")
+      .Case("truncated_normal", "TruncatedNormal")
+      .Default(name);
+}
+
+double number(const llvm::json::Object *config, StringRef key,
+              double fallback) {
+  if (!config)
+    return fallback;
+  if (std::optional<double> v = config->getNumber(key))
+    return *v;
+  return fallback;
+}
+
+} // namespace
+
+bool mlir::kiln::keras::evaluateInitializer(
+    const llvm::json::Value *spec, StringRef fallback,
+    llvm::ArrayRef<int64_t> shape, uint64_t seed, StringRef weightName,
+    std::vector<float> &values, std::string &error) {
+  StringRef className = fallback;
+  const llvm::json::Object *config = nullptr;
+  if (spec && spec->kind() != llvm::json::Value::Null) {
+    if (std::optional<StringRef> s = spec->getAsString()) {
+      className = *s;
+    } else if (const llvm::json::Object *obj = spec->getAsObject()) {
+      std::optional<StringRef> name = obj->getString("class_name");
+      if (!name) {
+        error = "initializer lacks 'class_name'";
+        return false;
+      }
+      className = *name;
+      config = obj->getObject("config");
+    } else {
+      error = "initializer is neither a string nor an object";
+      return false;
+    }
+  }
+  className = classOfShorthand(className);
+
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  values.assign(count, 0.0f);
+
+  // Seeded by --seed, the weight's name and the config's own seed.
+  uint64_t configSeed = 0;
+  if (config)
+    if (std::optional<int64_t> s = config->getInteger("seed"))
+      configSeed = *s;
+  std::mt19937_64 rng(llvm::hash_combine(seed, weightName, configSeed));
+  auto uniform = [&](double lo, double hi) {
+    std::uniform_real_distribution<double> dist(lo, hi);
+    for (float &v : values)
+      v = float(dist(rng));
+  };
+  auto normal = [&](double mean, double stddev, bool truncated) {
+    std::normal_distribution<double> dist(0.0, 1.0);
+    for (float &v : values) {
+      double z = dist(rng);
+      while (truncated && std::fabs(z) > 2.0)
+        z = dist(rng);
+      v = float(mean + stddev * z);
+    }
+  };
+
+  std::optional<VarianceScaling> vs = preset(className);
+  if (className == "VarianceScaling") {
+    vs = VarianceScaling{number(config, "scale", 1.0),
+                         config && config->getString("mode")
+                             ? *config->getString("mode")
+                             : StringRef("fan_in"),
+                         config && config->getString("distribution")
+                             ? *config->getString("distribution")
+                             : StringRef("truncated_normal")};
+  }
+  if (vs) {
+    auto [fanIn, fanOut] = computeFans(shape);
+    double scale = vs->scale;
+    if (vs->mode == "fan_in")
+      scale /= std::max(1.0, fanIn);
+    else if (vs->mode == "fan_out")
+      scale /= std::max(1.0, fanOut);
+    else if (vs->mode == "fan_avg")
+      scale /= std::max(1.0, (fanIn + fanOut) / 2.0);
+    else {
+      error = "VarianceScaling mode '" + vs->mode.str() + "' is unknown";
+      return false;
+    }
+    if (vs->distribution == "uniform") {
+      double limit = std::sqrt(3.0 * scale);
+      uniform(-limit, limit);
+    } else if (vs->distribution == "truncated_normal" ||
+               vs->distribution == "normal") {
+      // 0.879... is the stddev of a unit normal truncated to [-2, 2].
+      normal(0.0, std::sqrt(scale) / .87962566103423978, /*truncated=*/true);
+    } else if (vs->distribution == "untruncated_normal") {
+      normal(0.0, std::sqrt(scale), /*truncated=*/false);
+    } else {
+      error = "VarianceScaling distribution '" + vs->distribution.str() +
+              "' is unknown";
+      return false;
+    }
+    return true;
+  }
+  if (className == "Zeros")
+    return true;
+  if (className == "Ones") {
+    std::fill(values.begin(), values.end(), 1.0f);
+    return true;
+  }
+  if (className == "Constant") {
+    std::fill(values.begin(), values.end(),
+              float(number(config, "value", 0.0)));
+    return true;
+  }
+  if (className == "RandomUniform") {
+    uniform(number(config, "minval", -0.05), number(config, "maxval", 0.05));
+    return true;
+  }
+  if (className == "RandomNormal" || className == "TruncatedNormal") {
+    normal(number(config, "mean", 0.0), number(config, "stddev", 0.05),
+           className == "TruncatedNormal");
+    return true;
+  }
+  error = "unsupported initializer '" + className.str() + "'";
+  return false;
+}

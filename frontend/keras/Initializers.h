@@ -1,0 +1,36 @@
+//===- Initializers.h - Keras weight initializers ---------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Compile-time evaluation of Keras initializers (`glorot_uniform`, `zeros`,
+// VarianceScaling and its presets, random uniform/normal/truncated normal,
+// constants) for models that come without weights. The distributions and
+// their parameters follow Keras exactly; the random stream is kiln's own
+// (seeded by `--seed` and the weight's name), so values are reproducible but
+// not bit-identical to Keras's.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_FRONTEND_KERAS_INITIALIZERS_H
+#define KILN_FRONTEND_KERAS_INITIALIZERS_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/JSON.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::kiln::keras {
+
+/// Fills `values` for a weight of `shape` from the initializer `spec` (a
+/// string such as "zeros", or `{"class_name": ..., "config": {...}}`; null
+/// means `fallback`). Returns false with `error` set for an unknown or
+/// unsupported initializer.
+bool evaluateInitializer(const llvm::json::Value *spec,
+                         llvm::StringRef fallback,
+                         llvm::ArrayRef<int64_t> shape, uint64_t seed,
+                         llvm::StringRef weightName,
+                         std::vector<float> &values, std::string &error);
+
+} // namespace mlir::kiln::keras
+
+#endif // KILN_FRONTEND_KERAS_INITIALIZERS_H

@@ -1,0 +1,777 @@
+//===- KerasImporter.cpp - Keras / TensorFlow.js model importer -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Finds the model's topology (Keras JSON) and weights in whichever file form
+// the user has, then walks the topology, Sequential or functional, Keras 2 or
+// Keras 3 schema, calling one registered handler per layer. Each handler
+// builds kiln ops into @predict; parameters become @predict arguments whose
+// values go to `ImportedModel::params`, never into the IR.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/keras/KerasImporter.h"
+#include "frontend/keras/Hdf5File.h"
+#include "frontend/keras/Initializers.h"
+#include "frontend/keras/KerasLayers.h"
+#include "frontend/keras/KerasWeights.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <zip.h>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::keras;
+namespace json = llvm::json;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Model files
+//===----------------------------------------------------------------------===//
+
+/// The topology and weights of a model, whatever file they came from.
+struct ModelSource {
+  json::Value topology = nullptr; ///< {"class_name": ..., "config": ...}
+  std::unique_ptr<WeightSource> weights;
+};
+
+/// Parses `text` as JSON, reporting the parser's message on `fileLoc`.
+static FailureOr<json::Value> parseJson(StringRef text, StringRef what,
+                                        Location fileLoc) {
+  llvm::Expected<json::Value> value = json::parse(text);
+  if (!value) {
+    emitError(fileLoc) << "malformed JSON in " << what << ": "
+                       << llvm::toString(value.takeError());
+    return failure();
+  }
+  return std::move(*value);
+}
+
+/// Reads member `name` of an open zip archive.
+static std::optional<std::vector<char>> readZipMember(zip_t *archive,
+                                                      const char *name,
+                                                      std::string &error) {
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  if (zip_stat(archive, name, 0, &stat) != 0 ||
+      !(stat.valid & ZIP_STAT_SIZE)) {
+    error = std::string("archive has no '") + name + "'";
+    return std::nullopt;
+  }
+  if (stat.size > (1ull << 34)) {
+    error = std::string("archive member '") + name + "' is too large";
+    return std::nullopt;
+  }
+  zip_file_t *file = zip_fopen(archive, name, 0);
+  if (!file) {
+    error = std::string("cannot open archive member '") + name +
+            "': " + zip_strerror(archive);
+    return std::nullopt;
+  }
+  std::vector<char> bytes(stat.size);
+  zip_int64_t got = zip_fread(file, bytes.data(), stat.size);
+  zip_fclose(file);
+  if (got < 0 || uint64_t(got) != stat.size) {
+    error = std::string("archive member '") + name +
+            "' is corrupt or truncated";
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+/// A `.keras` v3 archive: config.json + model.weights.h5.
+static LogicalResult loadKerasArchive(StringRef path, Location fileLoc,
+                                      ModelSource &source) {
+  int code = 0;
+  zip_t *archive = zip_open(path.str().c_str(), ZIP_RDONLY | ZIP_CHECKCONS,
+                            &code);
+  if (!archive) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    emitError(fileLoc) << "not a readable .keras archive: "
+                       << zip_error_strerror(&error);
+    zip_error_fini(&error);
+    return failure();
+  }
+  std::string error;
+  auto config = readZipMember(archive, "config.json", error);
+  std::optional<std::vector<char>> weights;
+  if (config && zip_name_locate(archive, "model.weights.h5", 0) >= 0)
+    weights = readZipMember(archive, "model.weights.h5", error);
+  bool weightsFailed = !error.empty();
+  zip_close(archive);
+  if (!config || weightsFailed) {
+    emitError(fileLoc) << error;
+    return failure();
+  }
+  FailureOr<json::Value> topology = parseJson(
+      StringRef(config->data(), config->size()), "config.json", fileLoc);
+  if (failed(topology))
+    return failure();
+  source.topology = std::move(*topology);
+  if (weights) {
+    source.weights = openHdf5WeightsImage(
+        std::move(*weights), (path + ":model.weights.h5").str(), error);
+    if (!source.weights) {
+      emitError(fileLoc) << "model.weights.h5: " << error;
+      return failure();
+    }
+  }
+  return success();
+}
+
+/// A legacy full-model `.h5`: `model_config` attribute + `model_weights/`.
+static LogicalResult loadLegacyH5(StringRef path, Location fileLoc,
+                                  ModelSource &source) {
+  std::string error;
+  std::unique_ptr<Hdf5File> file = Hdf5File::open(path, error);
+  if (!file) {
+    emitError(fileLoc) << error;
+    return failure();
+  }
+  if (!file->hasAttribute("/", "model_config")) {
+    emitError(fileLoc) << "HDF5 file has no 'model_config' attribute: it "
+                          "holds weights only; compile the model's JSON and "
+                          "pass this file with --weights";
+    return failure();
+  }
+  auto config = file->readStrings("/", "model_config", error);
+  if (!config || config->size() != 1) {
+    emitError(fileLoc) << "unreadable 'model_config' attribute: " << error;
+    return failure();
+  }
+  FailureOr<json::Value> topology =
+      parseJson(config->front(), "model_config", fileLoc);
+  if (failed(topology))
+    return failure();
+  source.topology = std::move(*topology);
+  source.weights = openHdf5Weights(path, error);
+  if (!source.weights) {
+    emitError(fileLoc) << error;
+    return failure();
+  }
+  return success();
+}
+
+/// Keras JSON (`model.to_json()`) or a tfjs `model.json`.
+static LogicalResult loadJson(StringRef path, Location fileLoc,
+                              ModelSource &source) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer) {
+    emitError(fileLoc) << "cannot read file: " << buffer.getError().message();
+    return failure();
+  }
+  FailureOr<json::Value> root =
+      parseJson((*buffer)->getBuffer(), "model file", fileLoc);
+  if (failed(root))
+    return failure();
+  json::Object *object = root->getAsObject();
+  if (!object) {
+    emitError(fileLoc) << "model JSON is not an object";
+    return failure();
+  }
+  json::Value *topology = object->get("modelTopology");
+  if (!topology) { // Keras JSON
+    source.topology = std::move(*root);
+    return success();
+  }
+  // TensorFlow.js layers model: the topology may be wrapped in model_config.
+  if (json::Object *t = topology->getAsObject())
+    if (json::Value *inner = t->get("model_config"))
+      topology = inner;
+  source.topology = std::move(*topology);
+  if (const json::Array *manifest = object->getArray("weightsManifest")) {
+    std::string error;
+    source.weights = openTfjsWeights(
+        *manifest, llvm::sys::path::parent_path(path), path, error);
+    if (!source.weights) {
+      emitError(fileLoc) << error;
+      return failure();
+    }
+  }
+  return success();
+}
+
+static LogicalResult loadModel(StringRef path, const ImportOptions &options,
+                               Location fileLoc, ModelSource &source) {
+  if (!llvm::sys::fs::exists(path)) {
+    emitError(fileLoc) << "no such file";
+    return failure();
+  }
+  StringRef ext = llvm::sys::path::extension(path);
+  LogicalResult loaded = failure();
+  if (ext == ".keras")
+    loaded = loadKerasArchive(path, fileLoc, source);
+  else if (ext == ".h5" || ext == ".hdf5")
+    loaded = loadLegacyH5(path, fileLoc, source);
+  else
+    loaded = loadJson(path, fileLoc, source);
+  if (failed(loaded))
+    return failure();
+  if (!options.weightsPath.empty()) {
+    std::string error;
+    source.weights = openHdf5Weights(options.weightsPath, error);
+    if (!source.weights) {
+      emitError(FileLineColLoc::get(fileLoc.getContext(), options.weightsPath,
+                                    0, 0))
+          << error;
+      return failure();
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Topology
+//===----------------------------------------------------------------------===//
+
+/// One layer of the topology.
+struct LayerSpec {
+  std::string name;
+  std::string className;
+  const json::Object *config = nullptr;
+  const json::Object *raw = nullptr; ///< the whole layer entry
+  /// Producers of the layer's inputs: (layer name, tensor index).
+  SmallVector<std::pair<std::string, int64_t>> inbound;
+  std::string keras3Path;
+};
+
+/// Collects `keras_history` refs of Keras 3 `__keras_tensor__`s in `value`.
+static void collectKerasTensors(
+    const json::Value &value,
+    SmallVectorImpl<std::pair<std::string, int64_t>> &refs) {
+  if (const json::Array *array = value.getAsArray()) {
+    for (const json::Value &v : *array)
+      collectKerasTensors(v, refs);
+    return;
+  }
+  const json::Object *object = value.getAsObject();
+  if (!object)
+    return;
+  if (object->getString("class_name") == StringRef("__keras_tensor__")) {
+    const json::Object *config = object->getObject("config");
+    const json::Array *history =
+        config ? config->getArray("keras_history") : nullptr;
+    if (history && history->size() == 3 && (*history)[0].getAsString())
+      refs.push_back({(*history)[0].getAsString()->str(),
+                      (*history)[2].getAsInteger().value_or(0)});
+    return;
+  }
+  for (const auto &kv : *object)
+    collectKerasTensors(kv.second, refs);
+}
+
+/// Parses a ["name", node, tensor] reference (Keras 2 nodes and
+/// input_layers/output_layers).
+static std::optional<std::pair<std::string, int64_t>>
+parseRef(const json::Value &value) {
+  const json::Array *ref = value.getAsArray();
+  if (!ref || ref->size() < 3 || !(*ref)[0].getAsString())
+    return std::nullopt;
+  return std::make_pair((*ref)[0].getAsString()->str(),
+                        (*ref)[2].getAsInteger().value_or(0));
+}
+
+/// Parses input_layers / output_layers: a list of refs, or one bare ref
+/// (Keras 3 writes a single input that way).
+static std::optional<SmallVector<std::pair<std::string, int64_t>>>
+parseRefList(const json::Value *value) {
+  const json::Array *array = value ? value->getAsArray() : nullptr;
+  if (!array)
+    return std::nullopt;
+  SmallVector<std::pair<std::string, int64_t>> refs;
+  if (!array->empty() && (*array)[0].getAsString()) {
+    auto ref = parseRef(*value);
+    if (!ref)
+      return std::nullopt;
+    refs.push_back(*ref);
+    return refs;
+  }
+  for (const json::Value &v : *array) {
+    auto ref = parseRef(v);
+    if (!ref)
+      return std::nullopt;
+    refs.push_back(*ref);
+  }
+  return refs;
+}
+
+class KerasModelImporter;
+
+/// The LayerBuilder the importer hands to handlers.
+class LayerBuilderImpl : public LayerBuilder {
+public:
+  LayerBuilderImpl(KerasModelImporter &importer, OpBuilder &builder,
+                   Location loc, const LayerSpec &spec,
+                   std::optional<std::vector<WeightArray>> fileWeights)
+      : LayerBuilder(builder, loc, spec.name, spec.className, *spec.config),
+        importer(importer), fileWeights(std::move(fileWeights)) {}
+
+  InFlightDiagnostic emitError() override;
+  FailureOr<Value> addParam(StringRef weightName, ArrayRef<int64_t> shape,
+                            StringRef initializerKey,
+                            StringRef defaultInitializer) override;
+  /// Checks that every weight in the file was used.
+  LogicalResult finish();
+
+  int64_t numParams = 0;
+
+private:
+  KerasModelImporter &importer;
+  std::optional<std::vector<WeightArray>> fileWeights;
+  size_t nextWeight = 0;
+};
+
+class KerasModelImporter {
+public:
+  KerasModelImporter(MLIRContext *ctx, StringRef path,
+                     const ImportOptions &options, ModelSource source)
+      : ctx(ctx), path(path), options(options), source(std::move(source)),
+        fileLoc(FileLineColLoc::get(ctx, path, 0, 0)), builder(ctx) {
+    registerCoreLayers(registry);
+  }
+
+  FailureOr<ImportedModel> run();
+
+  InFlightDiagnostic emitLayerError(StringRef name, StringRef className) {
+    InFlightDiagnostic diag = emitError(fileLoc);
+    diag << "layer '" << name << "' (" << className << "): ";
+    return diag;
+  }
+
+  /// Adds a parameter argument to @predict.
+  Value addParamArgument(ParamData data) {
+    auto type = RankedTensorType::get(data.shape, builder.getF32Type());
+    Value arg = entry->insertArgument(model.params.size(), type, fileLoc);
+    model.params.push_back(std::move(data));
+    return arg;
+  }
+
+  MLIRContext *ctx;
+  std::string path;
+  const ImportOptions &options;
+  ModelSource source;
+  Location fileLoc;
+  OpBuilder builder;
+  LayerRegistry registry;
+  ImportedModel model;
+  Block *entry = nullptr;
+
+private:
+  FailureOr<SmallVector<LayerSpec>> parseLayers(const json::Value &layers,
+                                                bool sequential);
+  FailureOr<Value> addInput(const LayerSpec &spec,
+                            std::optional<SmallVector<int64_t>> shape);
+  FailureOr<Value> importLayer(const LayerSpec &spec, ArrayRef<Value> inputs);
+  LogicalResult importSequential(const json::Object &config);
+  LogicalResult importFunctional(const json::Object &config);
+  std::optional<SmallVector<int64_t>> batchShape(const json::Object &config);
+
+  SmallVector<std::string> inputNames;
+  SmallVector<std::pair<std::string, Value>> outputs;
+};
+
+InFlightDiagnostic LayerBuilderImpl::emitError() {
+  return importer.emitLayerError(name, className);
+}
+
+FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
+                                            ArrayRef<int64_t> shape,
+                                            StringRef initializerKey,
+                                            StringRef defaultInitializer) {
+  ParamData data;
+  data.name = (name + "/" + weightName).str();
+  data.shape.assign(shape.begin(), shape.end());
+  if (importer.source.weights) {
+    StringRef file = importer.source.weights->fileName();
+    if (!fileWeights) {
+      emitError() << "no weights for this layer in '" << file << "'";
+      return failure();
+    }
+    if (nextWeight >= fileWeights->size()) {
+      emitError() << "missing weight '" << weightName << "' in '" << file
+                  << "' (it has " << fileWeights->size()
+                  << " weights for this layer)";
+      return failure();
+    }
+    WeightArray &array = (*fileWeights)[nextWeight++];
+    if (ArrayRef<int64_t>(array.shape) != shape) {
+      emitError() << "weight '" << weightName << "' ('" << array.name
+                  << "' in '" << file << "') has shape "
+                  << formatKerasShape(array.shape) << ", expected "
+                  << formatKerasShape(shape);
+      return failure();
+    }
+    data.values = std::move(array.values);
+  } else {
+    std::string error;
+    if (!evaluateInitializer(config.get(initializerKey), defaultInitializer,
+                             shape, importer.options.seed, data.name,
+                             data.values, error)) {
+      emitError() << initializerKey << ": " << error;
+      return failure();
+    }
+  }
+  numParams += data.values.size();
+  return importer.addParamArgument(std::move(data));
+}
+
+LogicalResult LayerBuilderImpl::finish() {
+  if (fileWeights && nextWeight != fileWeights->size()) {
+    emitError() << "'" << importer.source.weights->fileName() << "' has "
+                << fileWeights->size() << " weights for this layer, the layer "
+                << "uses " << nextWeight;
+    return failure();
+  }
+  return success();
+}
+
+std::optional<SmallVector<int64_t>>
+KerasModelImporter::batchShape(const json::Object &config) {
+  const json::Array *shape = nullptr;
+  for (StringRef key : {"batch_input_shape", "batch_shape"})
+    if ((shape = config.getArray(key)))
+      break;
+  if (!shape)
+    return std::nullopt;
+  SmallVector<int64_t> dims;
+  for (const json::Value &d : *shape)
+    dims.push_back(d.getAsInteger().value_or(ShapedType::kDynamic));
+  return dims;
+}
+
+FailureOr<SmallVector<LayerSpec>>
+KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
+  const json::Array *array = layers.getAsArray();
+  if (!array) {
+    emitError(fileLoc) << "model config has no 'layers' list";
+    return failure();
+  }
+  SmallVector<LayerSpec> specs;
+  llvm::StringMap<int> snakeCounts;
+  for (const json::Value &value : *array) {
+    const json::Object *layer = value.getAsObject();
+    std::optional<StringRef> className =
+        layer ? layer->getString("class_name") : std::nullopt;
+    const json::Object *config = layer ? layer->getObject("config") : nullptr;
+    if (!className || !config) {
+      emitError(fileLoc) << "layer #" << specs.size()
+                         << " lacks 'class_name' or 'config'";
+      return failure();
+    }
+    LayerSpec spec;
+    spec.className = className->str();
+    spec.config = config;
+    spec.raw = layer;
+    spec.name = config->getString("name")
+                    .value_or(layer->getString("name").value_or(""))
+                    .str();
+    if (spec.name.empty())
+      spec.name = "layer_" + std::to_string(specs.size());
+    // Custom layers: a registered_name ("package>Class") or a non-Keras
+    // module.
+    std::optional<StringRef> registered = layer->getString("registered_name");
+    std::optional<StringRef> module = layer->getString("module");
+    if ((registered && *registered != *className) ||
+        (module && !module->starts_with("keras"))) {
+      emitLayerError(spec.name, spec.className)
+          << "unsupported custom layer '"
+          << (registered ? *registered : *className) << "'"
+          << (module ? (" from module '" + *module + "'").str() : "");
+      return failure();
+    }
+    // Keras 3 weight path: model.layers (Sequential hides InputLayer), named
+    // by snake-cased class with a per-name counter.
+    if (!(sequential && spec.className == "InputLayer")) {
+      std::string snake = toSnakeCase(spec.className);
+      int &count = snakeCounts[snake];
+      spec.keras3Path =
+          "layers/" + (count ? snake + "_" + std::to_string(count) : snake);
+      ++count;
+    }
+    if (const json::Array *nodes = layer->getArray("inbound_nodes")) {
+      if (nodes->size() > 1) {
+        emitLayerError(spec.name, spec.className)
+            << "shared layers (called " << nodes->size()
+            << " times) are not supported";
+        return failure();
+      }
+      for (const json::Value &node : *nodes) {
+        if (const json::Array *refs = node.getAsArray()) { // Keras 2
+          for (const json::Value &r : *refs) {
+            auto ref = parseRef(r);
+            if (!ref) {
+              emitLayerError(spec.name, spec.className)
+                  << "malformed inbound node";
+              return failure();
+            }
+            spec.inbound.push_back(*ref);
+          }
+        } else { // Keras 3: {"args": [...], "kwargs": {...}}
+          collectKerasTensors(node, spec.inbound);
+        }
+      }
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+FailureOr<Value>
+KerasModelImporter::addInput(const LayerSpec &spec,
+                             std::optional<SmallVector<int64_t>> shape) {
+  if (!shape || shape->empty()) {
+    emitLayerError(spec.name, spec.className)
+        << "the model's input shape is unknown (no batch_input_shape, "
+           "batch_shape or input layer)";
+    return failure();
+  }
+  if (std::optional<StringRef> dtype = spec.config->getString("dtype"))
+    if (*dtype != "float32") {
+      emitLayerError(spec.name, spec.className)
+          << "input dtype '" << *dtype << "' is not supported (float32 only)";
+      return failure();
+    }
+  for (size_t i = 1; i < shape->size(); ++i)
+    if ((*shape)[i] <= 0) {
+      emitLayerError(spec.name, spec.className)
+          << "input shape " << formatKerasShape(*shape)
+          << " has a dynamic or invalid non-batch dimension";
+      return failure();
+    }
+  (*shape)[0] = ShapedType::kDynamic;
+  auto type = RankedTensorType::get(*shape, builder.getF32Type());
+  inputNames.push_back(spec.name);
+  return entry->addArgument(type, fileLoc);
+}
+
+FailureOr<Value> KerasModelImporter::importLayer(const LayerSpec &spec,
+                                                 ArrayRef<Value> inputs) {
+  auto handler = registry.find(spec.className);
+  if (handler == registry.end()) {
+    emitLayerError(spec.name, spec.className)
+        << "unsupported layer class '" << spec.className << "'";
+    return failure();
+  }
+  std::optional<std::vector<WeightArray>> weights;
+  if (source.weights) {
+    std::string error;
+    if (!source.weights->layerWeights({spec.name, spec.keras3Path}, weights,
+                                      error)) {
+      emitLayerError(spec.name, spec.className)
+          << "reading '" << source.weights->fileName() << "': " << error;
+      return failure();
+    }
+  }
+  Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
+  LayerBuilderImpl layer(*this, builder, loc, spec, std::move(weights));
+  FailureOr<Value> result = handler->second(layer, inputs);
+  if (failed(result) || failed(layer.finish()))
+    return failure();
+  auto type = cast<RankedTensorType>(result->getType());
+  model.layers.push_back({spec.name, spec.className,
+                          formatKerasShape(type.getShape()), "",
+                          layer.numParams, layer.numParams});
+  return result;
+}
+
+LogicalResult KerasModelImporter::importSequential(const json::Object &config) {
+  FailureOr<SmallVector<LayerSpec>> specs =
+      parseLayers(*config.get("layers"), /*sequential=*/true);
+  if (failed(specs))
+    return failure();
+  if (specs->empty()) {
+    emitError(fileLoc) << "Sequential model has no layers";
+    return failure();
+  }
+  // The input comes from an InputLayer, the first layer's batch shape, or
+  // the model's build_input_shape.
+  Value x;
+  size_t first = 0;
+  const LayerSpec &head = specs->front();
+  if (head.className == "InputLayer") {
+    FailureOr<Value> input = addInput(head, batchShape(*head.config));
+    if (failed(input))
+      return failure();
+    x = *input;
+    first = 1;
+  } else {
+    std::optional<SmallVector<int64_t>> shape = batchShape(*head.config);
+    if (!shape) {
+      if (const json::Array *build = config.getArray("build_input_shape")) {
+        shape.emplace();
+        for (const json::Value &d : *build)
+          shape->push_back(d.getAsInteger().value_or(ShapedType::kDynamic));
+      }
+    }
+    LayerSpec input;
+    input.name = head.name + "_input";
+    input.className = "InputLayer";
+    input.config = head.config;
+    FailureOr<Value> value = addInput(input, shape);
+    if (failed(value))
+      return failure();
+    x = *value;
+  }
+  for (const LayerSpec &spec : llvm::drop_begin(*specs, first)) {
+    FailureOr<Value> y = importLayer(spec, x);
+    if (failed(y))
+      return failure();
+    x = *y;
+  }
+  outputs.push_back({specs->back().name, x});
+  return success();
+}
+
+LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
+  FailureOr<SmallVector<LayerSpec>> specs =
+      parseLayers(*config.get("layers"), /*sequential=*/false);
+  if (failed(specs))
+    return failure();
+  auto inputRefs = parseRefList(config.get("input_layers"));
+  auto outputRefs = parseRefList(config.get("output_layers"));
+  if (!inputRefs || !outputRefs) {
+    emitError(fileLoc) << "functional model config lacks well-formed "
+                          "'input_layers'/'output_layers'";
+    return failure();
+  }
+  llvm::StringMap<Value> values;
+  llvm::StringMap<const LayerSpec *> byName;
+  for (const LayerSpec &spec : *specs)
+    byName[spec.name] = &spec;
+  // Inputs first, in input_layers order: they are @predict's arguments.
+  for (auto &[name, index] : *inputRefs) {
+    const LayerSpec *spec = byName.lookup(name);
+    if (!spec || spec->className != "InputLayer") {
+      emitError(fileLoc) << "input_layers names '" << name
+                         << "', which is not an InputLayer";
+      return failure();
+    }
+    FailureOr<Value> input = addInput(*spec, batchShape(*spec->config));
+    if (failed(input))
+      return failure();
+    values[name] = *input;
+    model.layers.push_back({spec->name, "InputLayer",
+                            "[" + formatKerasShape(cast<RankedTensorType>(
+                                                       input->getType())
+                                                       .getShape()) +
+                                "]",
+                            "[]", 0, 0});
+  }
+  for (const LayerSpec &spec : *specs) {
+    if (spec.className == "InputLayer") {
+      if (!values.count(spec.name)) {
+        emitLayerError(spec.name, spec.className)
+            << "input layer is not listed in input_layers";
+        return failure();
+      }
+      continue;
+    }
+    SmallVector<Value> inputs;
+    std::string connected;
+    for (auto &[name, index] : spec.inbound) {
+      Value v = values.lookup(name);
+      if (!v || index != 0) {
+        emitLayerError(spec.name, spec.className)
+            << "input '" << name << "' is not defined before this layer";
+        return failure();
+      }
+      inputs.push_back(v);
+      connected += (connected.empty() ? "'" : ", '") + name + "[0][0]'";
+    }
+    FailureOr<Value> y = importLayer(spec, inputs);
+    if (failed(y))
+      return failure();
+    model.layers.back().connectedTo = "[" + connected + "]";
+    values[spec.name] = *y;
+  }
+  for (auto &[name, index] : *outputRefs) {
+    Value v = values.lookup(name);
+    if (!v) {
+      emitError(fileLoc) << "output_layers names unknown layer '" << name
+                         << "'";
+      return failure();
+    }
+    outputs.push_back({name, v});
+  }
+  return success();
+}
+
+FailureOr<ImportedModel> KerasModelImporter::run() {
+  const json::Object *topology = source.topology.getAsObject();
+  std::optional<StringRef> className =
+      topology ? topology->getString("class_name") : std::nullopt;
+  if (!className) {
+    emitError(fileLoc) << "model JSON has no 'class_name' (not a Keras model)";
+    return failure();
+  }
+  bool sequential = *className == "Sequential";
+  if (!sequential && *className != "Model" && *className != "Functional") {
+    emitError(fileLoc) << "unsupported model class '" << *className
+                       << "' (expected Sequential, Model or Functional)";
+    return failure();
+  }
+  // Keras 2.0/2.1 wrote a Sequential config as the bare list of layers.
+  json::Object wrapped;
+  const json::Object *config = topology->getObject("config");
+  if (!config && sequential && topology->getArray("config")) {
+    wrapped["layers"] = *topology->get("config");
+    config = &wrapped;
+  }
+  if (!config || !config->getArray("layers")) {
+    emitError(fileLoc) << "model JSON has no 'config' with 'layers'";
+    return failure();
+  }
+
+  model.module = ModuleOp::create(fileLoc);
+  model.name = config->getString("name").value_or("model").str();
+  model.kind = sequential ? "Sequential" : "Functional";
+  model.module->setSymNameAttr(builder.getStringAttr(model.name));
+  builder.setInsertionPointToEnd(model.module->getBody());
+  auto func = func::FuncOp::create(builder, fileLoc, kPredictFuncName,
+                                   builder.getFunctionType({}, {}));
+  entry = func.addEntryBlock();
+  builder.setInsertionPointToEnd(entry);
+
+  if (failed(sequential ? importSequential(*config)
+                        : importFunctional(*config)))
+    return failure();
+
+  SmallVector<Value> results;
+  for (auto &output : outputs)
+    results.push_back(output.second);
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setType(builder.getFunctionType(entry->getArgumentTypes(),
+                                       ValueRange(results).getTypes()));
+  for (auto [i, param] : llvm::enumerate(model.params))
+    func.setArgAttr(i, kParamAttrName, builder.getStringAttr(param.name));
+  for (auto [i, name] : llvm::enumerate(inputNames))
+    func.setArgAttr(model.params.size() + i, kInputAttrName,
+                    builder.getStringAttr(name));
+  for (auto [i, output] : llvm::enumerate(outputs))
+    func.setResultAttr(i, kOutputAttrName,
+                       builder.getStringAttr(output.first));
+  if (failed(verify(*model.module)))
+    return failure();
+  return std::move(model);
+}
+
+} // namespace
+
+FailureOr<ImportedModel>
+mlir::kiln::keras::importKerasModel(MLIRContext *context, StringRef path,
+                                    const ImportOptions &options) {
+  context->loadDialect<KilnDialect, func::FuncDialect>();
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  ModelSource source;
+  if (failed(loadModel(path, options, fileLoc, source)))
+    return failure();
+  KerasModelImporter importer(context, path, options, std::move(source));
+  return importer.run();
+}

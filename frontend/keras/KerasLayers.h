@@ -1,0 +1,77 @@
+//===- KerasLayers.h - The Keras layer handler interface --------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// A layer handler turns one Keras layer into kiln ops. The importer gives it
+// a `LayerBuilder`: the builder positioned in @predict, typed accessors of the
+// layer's config with Keras's defaults, `addParam` (which takes the layer's
+// next weight from the weights file, checking its shape, or evaluates the
+// layer's initializer), and `emitError` (which prefixes the file and the layer
+// so every diagnostic points into the user's model). Handlers are registered
+// per layer family (CoreLayers.cpp, ...) in a table keyed by class name.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_FRONTEND_KERAS_KERASLAYERS_H
+#define KILN_FRONTEND_KERAS_KERASLAYERS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/JSON.h"
+
+namespace mlir::kiln::keras {
+
+class LayerBuilder {
+public:
+  virtual ~LayerBuilder() = default;
+
+  OpBuilder &builder;
+  Location loc;
+  StringRef name;
+  StringRef className;
+  const llvm::json::Object &config;
+
+  /// An error about this layer: "layer 'name' (Class): ...".
+  virtual InFlightDiagnostic emitError() = 0;
+  /// The layer's next parameter `weightName` of `shape`: from the weights
+  /// file (shape-checked) or from the initializer at config[`initializerKey`]
+  /// (default `defaultInitializer`).
+  virtual FailureOr<Value> addParam(StringRef weightName,
+                                    ArrayRef<int64_t> shape,
+                                    StringRef initializerKey,
+                                    StringRef defaultInitializer) = 0;
+
+  /// Typed config accessors: nullopt when the key is absent or null.
+  std::optional<int64_t> getInteger(StringRef key) const {
+    return config.getInteger(key);
+  }
+  std::optional<bool> getBoolean(StringRef key) const {
+    return config.getBoolean(key);
+  }
+  std::optional<StringRef> getString(StringRef key) const {
+    return config.getString(key);
+  }
+  /// A list of integers; nullopt (after an error) if malformed.
+  FailureOr<SmallVector<int64_t>> getIntegerList(StringRef key);
+
+protected:
+  LayerBuilder(OpBuilder &builder, Location loc, StringRef name,
+               StringRef className, const llvm::json::Object &config)
+      : builder(builder), loc(loc), name(name), className(className),
+        config(config) {}
+};
+
+/// Builds the layer's output from its input values.
+using LayerHandler = FailureOr<Value> (*)(LayerBuilder &layer,
+                                          ArrayRef<Value> inputs);
+using LayerRegistry = llvm::StringMap<LayerHandler>;
+
+/// InputLayer-free core layers: Dense, Activation, Flatten, Reshape, Dropout.
+void registerCoreLayers(LayerRegistry &registry);
+
+/// Applies the Keras activation `name` ("relu", "linear", ...) to `x`;
+/// emits an error on `layer` for an unknown one.
+FailureOr<Value> buildActivation(LayerBuilder &layer, StringRef name, Value x);
+
+} // namespace mlir::kiln::keras
+
+#endif // KILN_FRONTEND_KERAS_KERASLAYERS_H

@@ -1,0 +1,69 @@
+//===- KerasWeights.h - Where a Keras model's weights come from -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// A `WeightSource` answers "what are the weights of layer L, in Keras's
+// order?" for one file layout: Keras 2 HDF5 (`layer_names`/`weight_names`
+// attributes, also inside a legacy full-model file), Keras 3 `.weights.h5`
+// (`layers/<snake_case class>[_N]/vars/<i>`), or TensorFlow.js weight shards.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_FRONTEND_KERAS_KERASWEIGHTS_H
+#define KILN_FRONTEND_KERAS_KERASWEIGHTS_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/JSON.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::kiln::keras {
+
+/// One weight array as stored in a file.
+struct WeightArray {
+  std::string name; ///< as the file names it, e.g. "dense/kernel:0"
+  llvm::SmallVector<int64_t> shape;
+  std::vector<float> values;
+};
+
+/// How a layer is identified across layouts.
+struct LayerKey {
+  llvm::StringRef name;       ///< Keras layer name (Keras 2, tfjs)
+  llvm::StringRef keras3Path; ///< "layers/dense_1" (Keras 3)
+};
+
+class WeightSource {
+public:
+  virtual ~WeightSource() = default;
+  /// The weights of `layer` in Keras order, or nullopt when the file has no
+  /// entry for the layer. Returns false and sets `error` when the file is
+  /// unreadable or corrupt.
+  virtual bool layerWeights(const LayerKey &layer,
+                            std::optional<std::vector<WeightArray>> &result,
+                            std::string &error) = 0;
+  /// The file the weights come from, for diagnostics.
+  virtual llvm::StringRef fileName() const = 0;
+};
+
+/// Opens an HDF5 weights file: Keras 2 `save_weights`, a Keras 3
+/// `.weights.h5`, or a legacy full-model `.h5`. Sets `error` on failure.
+std::unique_ptr<WeightSource> openHdf5Weights(llvm::StringRef path,
+                                              std::string &error);
+/// As above for an HDF5 image in memory named `displayName`.
+std::unique_ptr<WeightSource>
+openHdf5WeightsImage(std::vector<char> bytes, llvm::StringRef displayName,
+                     std::string &error);
+/// Reads the weight shards a tfjs `weightsManifest` names, relative to
+/// `modelDir`. Sets `error` (naming the shard) on failure.
+std::unique_ptr<WeightSource>
+openTfjsWeights(const llvm::json::Array &manifest, llvm::StringRef modelDir,
+                llvm::StringRef modelPath, std::string &error);
+
+/// Keras's `naming.to_snake_case`, used for Keras 3 weight paths.
+std::string toSnakeCase(llvm::StringRef className);
+
+} // namespace mlir::kiln::keras
+
+#endif // KILN_FRONTEND_KERAS_KERASWEIGHTS_H

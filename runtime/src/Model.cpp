@@ -1,0 +1,368 @@
+//===- Model.cpp - kiln_model_t: parameters and predict ---------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// A model session pairs a compiled model's descriptor with an owned copy of
+// its parameters. The weights blob in the object file may be unaligned and is
+// read-only, so `kiln_model_create` copies every parameter into its own
+// 64-byte aligned slot of one allocation; training will update these copies.
+//
+// The descriptor is checked once at creation (ABI version, shapes, parameter
+// ranges), so predict only checks what the caller passes. The array-level
+// predict mirrors Keras's `model.predict`: validate the inputs against the
+// declared shapes, then run the samples through the compiled entry point in
+// chunks of `batch_size` (default 32), the last chunk possibly smaller.
+//
+//===----------------------------------------------------------------------===//
+#include "Model.h"
+#include "Array.h"
+#include "Memory.h"
+#include "Status.h"
+
+#include <atomic>
+#include <cinttypes>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+using namespace kiln;
+
+struct kiln_model_t {
+  std::atomic<int32_t> refCount{1};
+  const kiln_model_desc_t *desc = nullptr;
+  void *weights = nullptr;        // aligned slots, one per parameter
+  void **paramPointers = nullptr; // num_params pointers into `weights`
+};
+
+namespace {
+
+/// Keras's default `batch_size` for `Model.predict`.
+constexpr int64_t kDefaultBatchSize = 32;
+
+size_t alignUp(size_t value) {
+  return (value + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+}
+
+void destroyModel(kiln_model_t *model) {
+  freeBuffer(model->weights);
+  std::free(model->paramPointers);
+  delete model;
+}
+
+/// Checks the tensor table `tensors` of `count` entries of the descriptor.
+/// Inputs and outputs may have a dynamic (-1) leading dimension; parameters
+/// must lie within the `weightsSize`-byte weights blob.
+kiln_status_t checkTensors(const char *kind, int64_t count,
+                           const kiln_tensor_desc_t *tensors, bool isParam,
+                           int64_t weightsSize) {
+  if (count < 0 || (count > 0 && !tensors))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: invalid %s table (%" PRId64 " entries)",
+                       kind, count);
+  for (int64_t i = 0; i < count; ++i) {
+    const kiln_tensor_desc_t &tensor = tensors[i];
+    if (!tensor.name)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: %s %" PRId64 " has no name", kind, i);
+    const char *name = tensor.name;
+    if (tensor.dtype != KILN_DTYPE_F32)
+      return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                         "descriptor: %s '%s' has dtype %s; compiled models "
+                         "use float32",
+                         kind, name, kiln_dtype_name(tensor.dtype));
+    if (tensor.rank < 0 || tensor.rank > KILN_MAX_RANK ||
+        (tensor.rank > 0 && !tensor.dims))
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: %s '%s' has invalid rank %" PRId32, kind,
+                         name, tensor.rank);
+    for (int32_t d = 0; d < tensor.rank; ++d) {
+      bool dynamicOk = !isParam && d == 0 && tensor.dims[d] == -1;
+      if (tensor.dims[d] < 0 && !dynamicOk)
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "descriptor: %s '%s' has invalid shape %s; only "
+                           "the leading dimension of inputs and outputs may "
+                           "be dynamic",
+                           kind, name,
+                           formatShape(tensor.rank, tensor.dims).c_str());
+    }
+    if (!isParam)
+      continue;
+    int64_t numElements = 0;
+    size_t byteSize = 0;
+    if (!computeArraySize(tensor.dtype, tensor.rank, tensor.dims, numElements,
+                          byteSize) ||
+        tensor.offset < 0 || tensor.offset > weightsSize ||
+        byteSize > static_cast<uint64_t>(weightsSize - tensor.offset))
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: parameter '%s' %s at offset %" PRId64
+                         " does not fit in the %" PRId64 "-byte weights blob",
+                         name, formatShape(tensor.rank, tensor.dims).c_str(),
+                         tensor.offset, weightsSize);
+  }
+  return nullptr;
+}
+
+/// The byte size of a parameter that passed `checkTensors`.
+size_t paramByteSize(const kiln_tensor_desc_t &tensor) {
+  int64_t count = 0;
+  size_t bytes = 0;
+  computeArraySize(tensor.dtype, tensor.rank, tensor.dims, count, bytes);
+  return bytes;
+}
+
+/// The float count of one sample of `tensor` (all dims after the first).
+int64_t sampleElements(const kiln_tensor_desc_t &tensor) {
+  int64_t count = 0;
+  size_t bytes = 0;
+  computeArraySize(tensor.dtype, tensor.rank - 1, tensor.dims + 1, count,
+                   bytes);
+  return count;
+}
+
+/// Calls the entry point with parameters, `inputs` and `outputs`.
+kiln_status_t runPredict(kiln_model_t *model, int64_t batch,
+                         const float *const *inputs, float *const *outputs) {
+  const kiln_model_desc_t *desc = model->desc;
+  int64_t count = desc->num_params + desc->num_inputs + desc->num_outputs;
+  std::unique_ptr<void *, decltype(&std::free)> buffers(
+      static_cast<void **>(std::malloc(sizeof(void *) * (count ? count : 1))),
+      &std::free);
+  if (!buffers)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  void **cursor = buffers.get();
+  for (int64_t i = 0; i < desc->num_params; ++i)
+    *cursor++ = model->paramPointers[i];
+  for (int64_t i = 0; i < desc->num_inputs; ++i)
+    *cursor++ = const_cast<float *>(inputs[i]);
+  for (int64_t i = 0; i < desc->num_outputs; ++i)
+    *cursor++ = outputs[i];
+  desc->predict(batch, buffers.get());
+  return nullptr;
+}
+
+/// Checks `array` against input `tensor` (float32, same trailing dims) and
+/// returns its leading dimension in `numSamples`.
+kiln_status_t checkInput(const kiln_tensor_desc_t &tensor,
+                         const kiln_array_t *array, int64_t &numSamples) {
+  if (!array)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "input '%s' is NULL",
+                       tensor.name);
+  if (array->dtype != KILN_DTYPE_F32)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "input '%s': expected float32, got %s", tensor.name,
+                       kiln_dtype_name(array->dtype));
+  bool matches = array->rank == tensor.rank;
+  for (int32_t d = 1; matches && d < tensor.rank; ++d)
+    matches = array->dims[d] == tensor.dims[d];
+  if (!matches)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "input '%s': expected shape %s, got %s", tensor.name,
+                       formatShape(tensor.rank, tensor.dims).c_str(),
+                       formatShape(array->rank, array->dims).c_str());
+  numSamples = array->dims[0];
+  return nullptr;
+}
+
+/// Returns the model's tensor tables that `predict_arrays` cannot batch.
+kiln_status_t checkBatchable(const char *kind, int64_t count,
+                             const kiln_tensor_desc_t *tensors) {
+  for (int64_t i = 0; i < count; ++i)
+    if (tensors[i].rank == 0 || tensors[i].dims[0] != -1)
+      return KILN_STATUS(
+          KILN_STATUS_UNIMPLEMENTED,
+          "%s '%s' has shape %s without a dynamic batch dimension; use "
+          "kiln_model_predict",
+          kind, tensors[i].name,
+          formatShape(tensors[i].rank, tensors[i].dims).c_str());
+  return nullptr;
+}
+
+} // namespace
+
+kiln_status_t kiln::checkDescriptor(const kiln_model_desc_t *desc) {
+  if (!desc)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "descriptor is NULL");
+  if (desc->abi_version != KILN_MODEL_ABI_VERSION)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "model ABI version %" PRId64
+                       " does not match the runtime's %d; recompile the model "
+                       "with a matching kiln",
+                       desc->abi_version, KILN_MODEL_ABI_VERSION);
+  if (desc->weights_size < 0 || (desc->weights_size > 0 && !desc->weights))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: invalid weights blob");
+  KILN_RETURN_IF_ERROR(
+      checkTensors("input", desc->num_inputs, desc->inputs, false, 0));
+  KILN_RETURN_IF_ERROR(
+      checkTensors("output", desc->num_outputs, desc->outputs, false, 0));
+  return checkTensors("parameter", desc->num_params, desc->params, true,
+                      desc->weights_size);
+}
+
+extern "C" {
+
+kiln_status_t kiln_model_create(const kiln_model_desc_t *desc,
+                                kiln_model_t **out_model) {
+  if (!out_model)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_model is NULL");
+  KILN_RETURN_IF_ERROR(checkDescriptor(desc));
+
+  // Lay the parameters out in aligned slots. Each fits in the weights blob,
+  // so only the padding can push the total past the blob's size.
+  size_t total = 0;
+  for (int64_t i = 0; i < desc->num_params; ++i) {
+    size_t slot = alignUp(paramByteSize(desc->params[i]));
+    if (slot > static_cast<size_t>(PTRDIFF_MAX) - total)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: parameters too large");
+    total += slot;
+  }
+  auto *model = new (std::nothrow) kiln_model_t;
+  if (!model)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  model->desc = desc;
+  model->weights = allocateBuffer(total, /*zero=*/false);
+  model->paramPointers = static_cast<void **>(
+      std::calloc(static_cast<size_t>(desc->num_params ? desc->num_params : 1),
+                  sizeof(void *)));
+  if ((total && !model->weights) || !model->paramPointers) {
+    destroyModel(model);
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "out of memory copying %zu bytes of parameters", total);
+  }
+  size_t offset = 0;
+  for (int64_t i = 0; i < desc->num_params; ++i) {
+    size_t bytes = paramByteSize(desc->params[i]);
+    auto *slot = static_cast<uint8_t *>(model->weights) + offset;
+    if (bytes)
+      std::memcpy(slot, desc->weights + desc->params[i].offset, bytes);
+    model->paramPointers[i] = slot;
+    offset += alignUp(bytes);
+  }
+  *out_model = model;
+  return nullptr;
+}
+
+void kiln_model_retain(kiln_model_t *model) {
+  if (model)
+    model->refCount.fetch_add(1, std::memory_order_relaxed);
+}
+
+void kiln_model_release(kiln_model_t *model) {
+  if (model && model->refCount.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    destroyModel(model);
+}
+
+const kiln_model_desc_t *kiln_model_descriptor_of(const kiln_model_t *model) {
+  return model->desc;
+}
+
+float *kiln_model_param_data(kiln_model_t *model, int64_t index) {
+  if (!model || index < 0 || index >= model->desc->num_params)
+    return nullptr;
+  return static_cast<float *>(model->paramPointers[index]);
+}
+
+kiln_status_t kiln_model_predict(kiln_model_t *model, int64_t batch,
+                                 const float *const *inputs,
+                                 float *const *outputs) {
+  if (!model)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "model is NULL");
+  const kiln_model_desc_t *desc = model->desc;
+  if (!desc->predict)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' has no predict entry point",
+                       desc->name ? desc->name : "");
+  if (batch < 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "batch %" PRId64 " is negative", batch);
+  if ((desc->num_inputs > 0 && !inputs) || (desc->num_outputs > 0 && !outputs))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "inputs and outputs must not be NULL");
+  return runPredict(model, batch, inputs, outputs);
+}
+
+kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
+                                        const kiln_array_t *const *inputs,
+                                        kiln_array_t **out_outputs) {
+  if (!model || !out_outputs || (model->desc->num_inputs > 0 && !inputs))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "model, inputs and out_outputs must not be NULL");
+  const kiln_model_desc_t *desc = model->desc;
+  if (!desc->predict)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' has no predict entry point",
+                       desc->name ? desc->name : "");
+  if (desc->num_inputs == 0)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "predict_arrays needs a model with inputs");
+  KILN_RETURN_IF_ERROR(checkBatchable("input", desc->num_inputs, desc->inputs));
+  KILN_RETURN_IF_ERROR(
+      checkBatchable("output", desc->num_outputs, desc->outputs));
+  if (batch_size <= 0)
+    batch_size = kDefaultBatchSize;
+
+  int64_t numSamples = 0;
+  for (int64_t i = 0; i < desc->num_inputs; ++i) {
+    int64_t samples = 0;
+    KILN_RETURN_IF_ERROR(checkInput(desc->inputs[i], inputs[i], samples));
+    if (i == 0)
+      numSamples = samples;
+    else if (samples != numSamples)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "input '%s': expected %" PRId64
+                         " samples like input '%s', got %" PRId64,
+                         desc->inputs[i].name, numSamples, desc->inputs[0].name,
+                         samples);
+  }
+
+  // Create the outputs; they are published only once all chunks have run.
+  int64_t numInputs = desc->num_inputs, numOutputs = desc->num_outputs;
+  std::unique_ptr<kiln_array_t *[]> outputs(
+      new (std::nothrow) kiln_array_t *[numOutputs + 1]());
+  std::unique_ptr<const float *[]> inPtrs(new (std::nothrow)
+                                              const float *[numInputs]);
+  std::unique_ptr<float *[]> outPtrs(
+      new (std::nothrow) float *[numOutputs + 1]);
+  if (!outputs || !inPtrs || !outPtrs)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  auto releaseOutputs = [&] {
+    for (int64_t i = 0; i < numOutputs; ++i)
+      kiln_array_release(outputs[i]);
+  };
+  for (int64_t i = 0; i < numOutputs; ++i) {
+    const kiln_tensor_desc_t &tensor = desc->outputs[i];
+    int64_t dims[KILN_MAX_RANK];
+    dims[0] = numSamples;
+    for (int32_t d = 1; d < tensor.rank; ++d)
+      dims[d] = tensor.dims[d];
+    kiln_status_t status =
+        createArray(KILN_DTYPE_F32, tensor.rank, dims, true, &outputs[i]);
+    if (status) {
+      releaseOutputs();
+      return status;
+    }
+  }
+
+  int64_t batch = 0;
+  for (int64_t start = 0; start < numSamples; start += batch) {
+    batch = numSamples - start < batch_size ? numSamples - start : batch_size;
+    for (int64_t i = 0; i < numInputs; ++i)
+      inPtrs[i] = static_cast<const float *>(inputs[i]->data) +
+                  start * sampleElements(desc->inputs[i]);
+    for (int64_t i = 0; i < numOutputs; ++i)
+      outPtrs[i] = static_cast<float *>(outputs[i]->data) +
+                   start * sampleElements(desc->outputs[i]);
+    kiln_status_t status =
+        runPredict(model, batch, inPtrs.get(), outPtrs.get());
+    if (status) {
+      releaseOutputs();
+      return status;
+    }
+  }
+  for (int64_t i = 0; i < numOutputs; ++i)
+    out_outputs[i] = outputs[i];
+  return nullptr;
+}
+
+} // extern "C"

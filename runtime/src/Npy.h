@@ -1,0 +1,31 @@
+//===- Npy.h - Two-phase .npy writes for multi-file commits -----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `kiln_npy_write` is `writeNpyTemp` + `commitNpyTemp`. The command line uses
+// the two phases directly so that a multi-output predict writes every output
+// to its temporary file before renaming any of them.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_SRC_NPY_H
+#define KILN_RUNTIME_SRC_NPY_H
+
+#include "kiln/runtime.h"
+
+#include <string>
+
+namespace kiln {
+
+/// Writes `array` completely (data synced) to "`path`.tmp.<pid>" and returns
+/// that name in `tempPath`. On failure the temporary file is removed.
+kiln_status_t writeNpyTemp(const char *path, const kiln_array_t *array,
+                           std::string &tempPath);
+
+/// Renames `tempPath` over `path`; on failure removes `tempPath`.
+kiln_status_t commitNpyTemp(const std::string &tempPath, const char *path);
+
+/// Removes a temporary file that will not be committed.
+void discardNpyTemp(const std::string &tempPath);
+
+} // namespace kiln
+
+#endif // KILN_RUNTIME_SRC_NPY_H

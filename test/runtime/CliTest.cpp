@@ -1,0 +1,247 @@
+//===- CliTest.cpp - Tests of the compiled-model command line ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Drives kiln_cli_main with the fake model of TestUtil.h, capturing stdout
+// and stderr: help and usage errors (exit 2), summary and info output,
+// predict end to end through .npy files, and the runtime errors (exit 1)
+// that must leave existing outputs untouched and no temporary files behind.
+//
+//===----------------------------------------------------------------------===//
+#include "TestUtil.h"
+
+#include <algorithm>
+
+using namespace kiln::test;
+
+namespace {
+
+struct CliResult {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliResult runCli(const kiln_model_desc_t &desc, std::vector<std::string> args) {
+  args.insert(args.begin(), "/opt/models/model");
+  std::vector<char *> argv;
+  for (std::string &arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  int code = kiln_cli_main(&desc, static_cast<int>(args.size()), argv.data());
+  std::string out = testing::internal::GetCapturedStdout();
+  std::string err = testing::internal::GetCapturedStderr();
+  return {code, out, err};
+}
+
+std::string usageHint(const std::string &message) {
+  return "error: " + message + "\nrun 'model --help' for usage\n";
+}
+
+/// Writes an (n, features) float32 iota array to `path`.
+void writeIota(const std::string &path, int64_t n, int64_t features = 4) {
+  ArrayPtr array = makeIota(n, features);
+  KILN_ASSERT_OK(kiln_npy_write(path.c_str(), array.get()));
+}
+
+TEST(CliTest, Help) {
+  FakeModel fake;
+  for (const char *flag : {"--help", "-h"}) {
+    CliResult result = runCli(fake.desc, {flag});
+    EXPECT_EQ(result.code, 0);
+    EXPECT_EQ(result.err, "");
+    EXPECT_EQ(result.out.rfind("usage: model <command> [options]\n", 0), 0u);
+    for (const char *word : {"summary", "info", "predict", "--input FILE",
+                             "--output FILE", "--batch-size N", "(default 32)",
+                             "\"fake\" (1 input(s), 1 output(s))"})
+      EXPECT_NE(result.out.find(word), std::string::npos) << word;
+  }
+  CliResult result = runCli(fake.desc, {"predict", "--help"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_NE(result.out.find("usage:"), std::string::npos);
+}
+
+TEST(CliTest, UsageErrors) {
+  FakeModel fake;
+  CliResult result = runCli(fake.desc, {});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err.rfind("usage: model", 0), 0u);
+
+  result = runCli(fake.desc, {"frobnicate"});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_EQ(result.err, usageHint("unknown command 'frobnicate'"));
+  result = runCli(fake.desc, {"--verbose"});
+  EXPECT_EQ(result.err, usageHint("unknown option '--verbose'"));
+  result = runCli(fake.desc, {"summary", "extra"});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_EQ(result.err, usageHint("summary: unexpected argument 'extra'"));
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"predict", "--input", "x.npy"},
+       "predict: the model produces 1 output(s) ('y'), got 0 --output"},
+      {{"predict", "--output", "y.npy"},
+       "predict: the model takes 1 input(s) ('x'), got 0 --input"},
+      {{"predict", "--input", "a.npy", "--input", "b.npy", "--output", "y"},
+       "predict: the model takes 1 input(s) ('x'), got 2 --input"},
+      {{"predict", "--input"}, "predict: --input needs a value"},
+      {{"predict", "--input="}, "predict: --input needs a non-empty value"},
+      {{"predict", "--batch-size", "0"},
+       "predict: --batch-size needs a positive integer, got '0'"},
+      {{"predict", "--batch-size=12x"},
+       "predict: --batch-size needs a positive integer, got '12x'"},
+      {{"predict", "--fast"}, "predict: unknown option '--fast'"},
+      {{"predict", "x.npy"}, "predict: unexpected argument 'x.npy'"},
+  };
+  for (const auto &[args, message] : cases) {
+    result = runCli(fake.desc, args);
+    EXPECT_EQ(result.code, 2) << message;
+    EXPECT_EQ(result.err, usageHint(message));
+  }
+}
+
+TEST(CliTest, Summary) {
+  FakeModel fake;
+  CliResult result = runCli(fake.desc, {"summary"});
+  EXPECT_EQ(result.code, 0);
+  char *text = nullptr;
+  KILN_ASSERT_OK(kiln_model_format_summary(&fake.desc, &text));
+  EXPECT_EQ(result.out, text);
+  kiln_free(text);
+}
+
+TEST(CliTest, Info) {
+  FakeModel fake;
+  CliResult result = runCli(fake.desc, {"info"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_EQ(result.out, "model: fake (Sequential)\n"
+                        "input 0: x float32 (None, 4)\n"
+                        "output 0: y float32 (None, 4)\n"
+                        "param 0: dense/kernel float32 (4,)\n"
+                        "param 1: dense/bias float32 (4,)\n");
+  fake.desc.abi_version = 7;
+  result = runCli(fake.desc, {"info"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err.rfind("error: model ABI version 7", 0), 0u);
+}
+
+TEST(CliTest, PredictWritesOutputs) {
+  FakeModel fake;
+  ScratchDir dir;
+  writeIota(dir.file("x.npy"), 10);
+  CliResult result =
+      runCli(fake.desc, {"predict", "--input", dir.file("x.npy"),
+                         "--output=" + dir.file("y.npy"), "--batch-size", "4"});
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "");
+  EXPECT_EQ(fakeBatches(), (std::vector<int64_t>{4, 4, 2}));
+  kiln_array_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_npy_read(dir.file("y.npy").c_str(), &raw));
+  ArrayPtr y(raw);
+  ASSERT_EQ(kiln_array_num_elements(y.get()), 40);
+  EXPECT_EQ(kiln_array_dims(y.get())[0], 10);
+  auto *data = static_cast<float *>(kiln_array_data(y.get()));
+  for (int i = 0; i < 40; ++i)
+    EXPECT_EQ(data[i], FakeModel::expected(static_cast<float>(i), i % 4));
+  std::vector<std::string> files = dir.list();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"x.npy", "y.npy"}));
+}
+
+TEST(CliTest, PredictConvertsFloat64Inputs) {
+  FakeModel fake;
+  ScratchDir dir;
+  ArrayPtr x = makeIota(3);
+  kiln_array_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_array_convert(x.get(), KILN_DTYPE_F64, &raw));
+  ArrayPtr x64(raw);
+  KILN_ASSERT_OK(kiln_npy_write(dir.file("x.npy").c_str(), x64.get()));
+  CliResult result = runCli(fake.desc, {"predict", "--input", dir.file("x.npy"),
+                                        "--output", dir.file("y.npy")});
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(fakeBatches(), std::vector<int64_t>{3}); // default batch 32
+  KILN_ASSERT_OK(kiln_npy_read(dir.file("y.npy").c_str(), &raw));
+  ArrayPtr y(raw);
+  EXPECT_EQ(kiln_array_dtype(y.get()), KILN_DTYPE_F32);
+}
+
+TEST(CliTest, PredictErrorsLeaveOutputsAlone) {
+  FakeModel fake;
+  ScratchDir dir;
+  writeIota(dir.file("x.npy"), 10, 5);
+  std::vector<uint8_t> previous = {'o', 'l', 'd'};
+  writeBytes(dir.file("y.npy"), previous);
+
+  CliResult result = runCli(fake.desc, {"predict", "--input", dir.file("x.npy"),
+                                        "--output", dir.file("y.npy")});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err,
+            "error: input 'x': expected shape (None, 4), got (10, 5)\n");
+  EXPECT_EQ(readBytes(dir.file("y.npy")), previous);
+
+  result = runCli(fake.desc, {"predict", "--input", dir.file("nope.npy"),
+                              "--output", dir.file("y.npy")});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err, "error: cannot open '" + dir.file("nope.npy") +
+                            "': No such file or directory\n");
+  EXPECT_EQ(readBytes(dir.file("y.npy")), previous);
+
+  writeIota(dir.file("x.npy"), 2);
+  result = runCli(fake.desc, {"predict", "--input", dir.file("x.npy"),
+                              "--output", dir.file("no/such/dir/y.npy")});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err.rfind("error: cannot create '", 0), 0u) << result.err;
+  std::vector<std::string> files = dir.list();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"x.npy", "y.npy"}));
+}
+
+//===----------------------------------------------------------------------===//
+// Two outputs: y = x * w + b and z = 2 * y.
+//===----------------------------------------------------------------------===//
+
+extern "C" void twoOutputPredict(int64_t batch, void *const *buffers) {
+  fakePredict(batch, buffers);
+  const auto *y = static_cast<const float *>(buffers[3]);
+  auto *z = static_cast<float *>(buffers[4]);
+  for (int64_t i = 0; i < batch * 4; ++i)
+    z[i] = 2 * y[i];
+}
+
+TEST(CliTest, PredictTwoOutputs) {
+  FakeModel fake;
+  kiln_tensor_desc_t outputs[2] = {fake.outputs[0], fake.outputs[0]};
+  outputs[1].name = "z";
+  fake.desc.num_outputs = 2;
+  fake.desc.outputs = outputs;
+  fake.desc.predict = twoOutputPredict;
+  ScratchDir dir;
+  writeIota(dir.file("x.npy"), 5);
+
+  CliResult result = runCli(fake.desc, {"predict", "--input", dir.file("x.npy"),
+                                        "--output", dir.file("y.npy")});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_EQ(result.err, usageHint("predict: the model produces 2 output(s) "
+                                  "('y', 'z'), got 1 --output"));
+  result =
+      runCli(fake.desc, {"predict", "--input", dir.file("x.npy"), "--output",
+                         dir.file("y.npy"), "--output", dir.file("y.npy")});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_EQ(result.err, usageHint("predict: --output '" + dir.file("y.npy") +
+                                  "' is given twice"));
+
+  result = runCli(fake.desc, {"predict", "--input", dir.file("x.npy"),
+                              "--output", dir.file("y.npy"), "--output",
+                              dir.file("z.npy"), "--batch-size=2"});
+  ASSERT_EQ(result.code, 0) << result.err;
+  kiln_array_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_npy_read(dir.file("z.npy").c_str(), &raw));
+  ArrayPtr z(raw);
+  auto *data = static_cast<float *>(kiln_array_data(z.get()));
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(data[i], 2 * FakeModel::expected(static_cast<float>(i), i % 4));
+}
+
+} // namespace

@@ -1,0 +1,293 @@
+//===- kiln.cpp - The kiln compiler driver ----------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `kiln compile MODEL` turns a Keras/tfjs model file into a native executable
+// (or an object, assembly, LLVM IR or MLIR at any stage); `kiln summary MODEL`
+// prints the Keras-style layer table. The driver only sequences the stages:
+// frontend -> passes/Pipelines.cpp -> codegen. Errors are one line naming the
+// file, exit code 1, and no output file is left behind.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/CpuTarget.h"
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "frontend/keras/KerasImporter.h"
+#include "passes/Passes.h"
+
+#include "kiln/runtime.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+namespace cl = llvm::cl;
+
+//===----------------------------------------------------------------------===//
+// Command line
+//===----------------------------------------------------------------------===//
+
+static cl::SubCommand compileCmd("compile",
+                                 "Compile a model file to native code");
+static cl::SubCommand summaryCmd(
+    "summary", "Print a model's layer table the way Keras's summary() does");
+
+static cl::OptionCategory kilnCategory("kiln options");
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::desc("MODEL"), cl::sub(compileCmd),
+                                      cl::sub(summaryCmd),
+                                      cl::cat(kilnCategory));
+static cl::opt<std::string> weightsPath(
+    "weights",
+    cl::desc("Keras weights file (.h5 or .weights.h5) for a JSON model, or "
+             "overriding the model file's own weights"),
+    cl::value_desc("FILE"), cl::sub(compileCmd), cl::sub(summaryCmd),
+    cl::cat(kilnCategory));
+static cl::opt<uint64_t> seed(
+    "seed", cl::desc("Seed of the initializers of a model without weights"),
+    cl::init(0), cl::value_desc("N"), cl::sub(compileCmd), cl::sub(summaryCmd),
+    cl::cat(kilnCategory));
+static cl::opt<std::string>
+    outputPath("o",
+               cl::desc("Output file (default: the model's name for exe, "
+                        "<name>.o / <name>.s, stdout for llvm and mlir)"),
+               cl::value_desc("OUT"), cl::sub(compileCmd),
+               cl::cat(kilnCategory));
+
+enum class Emit { Exe, Obj, Asm, Llvm, Mlir };
+static cl::opt<Emit> emit(
+    "emit", cl::desc("What to produce"), cl::init(Emit::Exe),
+    cl::values(clEnumValN(Emit::Exe, "exe", "a standalone executable"),
+               clEnumValN(Emit::Obj, "obj", "an object file"),
+               clEnumValN(Emit::Asm, "asm", "assembly"),
+               clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR"),
+               clEnumValN(Emit::Mlir, "mlir", "MLIR at --stage")),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+
+enum class Stage { Import, Linalg, Llvm };
+static cl::opt<Stage> stage(
+    "stage", cl::desc("With --emit mlir: the stage to print"),
+    cl::init(Stage::Llvm),
+    cl::values(
+        clEnumValN(Stage::Import, "import", "kiln dialect as imported"),
+        clEnumValN(Stage::Linalg, "linalg", "fused linalg on tensors"),
+        clEnumValN(Stage::Llvm, "llvm", "the LLVM dialect")),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> targetCpu(
+    "target-cpu",
+    cl::desc("CPU to generate code for (default: the host, with its "
+             "features; e.g. x86-64-v3, znver4)"),
+    cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
+
+//===----------------------------------------------------------------------===//
+// Diagnostics
+//===----------------------------------------------------------------------===//
+
+/// The file a location points into, if any.
+static std::string fileOf(Location loc) {
+  std::string file;
+  loc->walk([&](Location l) {
+    if (auto fileLoc = dyn_cast<FileLineColLoc>(l)) {
+      file = fileLoc.getFilename().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return file;
+}
+
+/// Prints "<file>: error: <message>", one line per diagnostic.
+static LogicalResult printDiagnostic(Diagnostic &diag) {
+  std::string file = fileOf(diag.getLocation());
+  llvm::errs() << (file.empty() ? std::string("kiln") : file) << ": ";
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error:
+    llvm::errs() << "error: ";
+    break;
+  case DiagnosticSeverity::Warning:
+    llvm::errs() << "warning: ";
+    break;
+  default:
+    llvm::errs() << "note: ";
+  }
+  llvm::errs() << diag.str() << "\n";
+  return success();
+}
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "kiln: error: " << message << "\n";
+  return 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Commands
+//===----------------------------------------------------------------------===//
+
+/// Writes `text` to `path` ("-" = stdout) atomically.
+static int writeOutput(llvm::StringRef path,
+                       llvm::function_ref<void(llvm::raw_ostream &)> print) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail("cannot open '" + path + "': " + ec.message());
+  print(out.os());
+  out.keep();
+  return 0;
+}
+
+static std::string defaultOutput(Emit kind) {
+  std::string stem = llvm::sys::path::stem(modelPath).str();
+  if (stem.empty())
+    stem = "model";
+  switch (kind) {
+  case Emit::Exe:
+    return stem;
+  case Emit::Obj:
+    return stem + ".o";
+  case Emit::Asm:
+    return stem + ".s";
+  default:
+    return "-";
+  }
+}
+
+/// Removes the kiln.* argument/result attributes that LLVM does not know.
+static void stripAbiAttributes(ModuleOp module) {
+  module.walk([](func::FuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      func.removeArgAttr(i, kParamAttrName);
+      func.removeArgAttr(i, kInputAttrName);
+    }
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      func.removeResultAttr(i, StringAttr::get(func.getContext(),
+                                               kOutputAttrName));
+  });
+}
+
+static int runCompile(MLIRContext &ctx, ImportedModel &model) {
+  std::string out = outputPath.empty() ? defaultOutput(emit) : outputPath;
+  if (emit == Emit::Mlir && stage == Stage::Import)
+    return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
+
+  std::string error;
+  std::unique_ptr<CpuTarget> target = createCpuTarget(targetCpu, error);
+  if (!target)
+    return fail(error);
+
+  ModelSignature signature = getModelSignature(model);
+  PassManager linalg(&ctx);
+  buildImportCleanupPipeline(linalg);
+  buildLinalgPipeline(linalg);
+  if (failed(linalg.run(*model.module)))
+    return 1;
+  if (emit == Emit::Mlir && stage == Stage::Linalg)
+    return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
+
+  stripAbiAttributes(*model.module);
+  PassManager lowering(&ctx);
+  CpuLoweringOptions options;
+  options.vectorWidth = target->vectorWidth;
+  buildCpuLoweringPipeline(lowering, options);
+  if (failed(lowering.run(*model.module)))
+    return 1;
+  if (emit == Emit::Mlir)
+    return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> module = translateModel(
+      *model.module, llvmContext, model, signature, *target, error);
+  if (!module)
+    return fail(error);
+  optimizeModule(*module, *target);
+  if (emit == Emit::Llvm)
+    return writeOutput(out, [&](llvm::raw_ostream &os) { module->print(os, nullptr); });
+  if (emit == Emit::Obj || emit == Emit::Asm) {
+    if (!emitMachineCode(*module, *target, emit == Emit::Asm, out, error))
+      return fail(error);
+    return 0;
+  }
+
+  // An executable: object in a temporary file, then link.
+  llvm::SmallString<128> objectPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "kiln-model", "o", objectPath))
+    return fail("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeObject(objectPath);
+  if (!emitMachineCode(*module, *target, /*assembly=*/false, objectPath, error) ||
+      !linkExecutable(objectPath, out, error))
+    return fail(error);
+  return 0;
+}
+
+static int runSummary(ImportedModel &model) {
+  ModelSignature signature = getModelSignature(model);
+  (void)signature;
+  std::vector<kiln_layer_desc_t> layers;
+  for (const LayerRow &row : model.layers)
+    layers.push_back({row.name.c_str(), row.className.c_str(),
+                      row.outputShape.c_str(), row.connectedTo.c_str(),
+                      row.numParams, row.numTrainableParams});
+  kiln_model_desc_t desc = {};
+  desc.abi_version = KILN_MODEL_ABI_VERSION;
+  desc.name = model.name.c_str();
+  desc.kind = model.kind.c_str();
+  desc.num_layers = layers.size();
+  desc.layers = layers.data();
+  char *text = nullptr;
+  if (kiln_status_t status = kiln_model_format_summary(&desc, &text)) {
+    std::string message = kiln_status_message(status);
+    kiln_status_free(status);
+    return fail(message);
+  }
+  llvm::outs() << text;
+  kiln_free(text);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(kilnCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "kiln - an ahead-of-time compiler for Keras and TensorFlow.js models\n\n"
+      "  kiln compile MODEL [--weights FILE] [-o OUT] "
+      "[--emit exe|obj|asm|llvm|mlir]\n"
+      "               [--stage import|linalg|llvm] [--target-cpu NAME] "
+      "[--seed N]\n"
+      "  kiln summary MODEL [--weights FILE]\n\n"
+      "MODEL is a Keras JSON (model.to_json()), a .keras archive, a legacy "
+      ".h5 model\nor a TensorFlow.js model.json.\n");
+  if (!compileCmd && !summaryCmd) {
+    llvm::errs() << "kiln: error: expected a command (compile or summary); "
+                    "see kiln --help\n";
+    return 2;
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<KilnDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  ScopedDiagnosticHandler handler(&ctx, printDiagnostic);
+
+  keras::ImportOptions options;
+  options.weightsPath = weightsPath;
+  options.seed = seed;
+  FailureOr<ImportedModel> model =
+      keras::importKerasModel(&ctx, modelPath, options);
+  if (failed(model))
+    return 1;
+  return summaryCmd ? runSummary(*model) : runCompile(ctx, *model);
+}
