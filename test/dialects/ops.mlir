@@ -1,0 +1,67 @@
+// RUN: kiln-opt %s | kiln-opt | FileCheck %s
+
+// Every kiln op prints and re-parses with its types and attributes intact.
+
+// CHECK-LABEL: func.func @matmul_roundtrip
+// CHECK-SAME:    (%[[A:.+]]: tensor<?x8xf32>, %[[B:.+]]: tensor<8x3xf32>)
+// CHECK:         kiln.matmul %[[A]], %[[B]] : tensor<?x8xf32>, tensor<8x3xf32> -> tensor<?x3xf32>
+func.func @matmul_roundtrip(%a: tensor<?x8xf32>, %b: tensor<8x3xf32>) -> tensor<?x3xf32> {
+  %c = kiln.matmul %a, %b : tensor<?x8xf32>, tensor<8x3xf32> -> tensor<?x3xf32>
+  return %c : tensor<?x3xf32>
+}
+
+// Binary ops broadcast a rank-1 bias over a batched operand.
+// CHECK-LABEL: func.func @binary_roundtrip
+// CHECK:         kiln.add %{{.+}}, %{{.+}} : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+// CHECK:         kiln.sub %{{.+}}, %{{.+}} : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x4xf32>
+// CHECK:         kiln.mul %{{.+}}, %{{.+}} : tensor<?x4xf32>, tensor<f32> -> tensor<?x4xf32>
+// CHECK:         kiln.div %{{.+}}, %{{.+}} : tensor<3x1xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
+func.func @binary_roundtrip(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %r: tensor<1x4xf32>,
+                            %s: tensor<f32>, %c: tensor<3x1xf32>) -> tensor<3x4xf32> {
+  %0 = kiln.add %x, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %1 = kiln.sub %0, %r : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x4xf32>
+  %2 = kiln.mul %1, %s : tensor<?x4xf32>, tensor<f32> -> tensor<?x4xf32>
+  %3 = kiln.div %c, %r : tensor<3x1xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
+  return %3 : tensor<3x4xf32>
+}
+
+// Unary activations keep the operand's type; elu carries alpha.
+// CHECK-LABEL: func.func @unary_roundtrip
+// CHECK:         kiln.relu %{{.+}} : tensor<?x4xf32>
+// CHECK-NEXT:    kiln.sigmoid
+// CHECK-NEXT:    kiln.tanh
+// CHECK-NEXT:    kiln.exp
+// CHECK-NEXT:    kiln.log
+// CHECK-NEXT:    kiln.neg
+// CHECK-NEXT:    kiln.abs
+// CHECK-NEXT:    kiln.sqrt
+// CHECK-NEXT:    kiln.softplus
+// CHECK-NEXT:    kiln.gelu
+// CHECK-NEXT:    kiln.selu
+// CHECK-NEXT:    kiln.elu %{{.+}} {alpha = 5.000000e-01 : f32} : tensor<?x4xf32>
+func.func @unary_roundtrip(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %0 = kiln.relu %x : tensor<?x4xf32>
+  %1 = kiln.sigmoid %0 : tensor<?x4xf32>
+  %2 = kiln.tanh %1 : tensor<?x4xf32>
+  %3 = kiln.exp %2 : tensor<?x4xf32>
+  %4 = kiln.log %3 : tensor<?x4xf32>
+  %5 = kiln.neg %4 : tensor<?x4xf32>
+  %6 = kiln.abs %5 : tensor<?x4xf32>
+  %7 = kiln.sqrt %6 : tensor<?x4xf32>
+  %8 = kiln.softplus %7 : tensor<?x4xf32>
+  %9 = kiln.gelu %8 : tensor<?x4xf32>
+  %10 = kiln.selu %9 : tensor<?x4xf32>
+  %11 = kiln.elu %10 {alpha = 0.5 : f32} : tensor<?x4xf32>
+  return %11 : tensor<?x4xf32>
+}
+
+// CHECK-LABEL: func.func @softmax_reshape_constant_roundtrip
+// CHECK:         kiln.softmax %{{.+}} {axis = 1 : i64} : tensor<?x2x3xf32>
+// CHECK:         kiln.reshape %{{.+}} : tensor<?x2x3xf32> -> tensor<?x6xf32>
+// CHECK:         kiln.constant dense<1.000000e+00> : tensor<f32>
+func.func @softmax_reshape_constant_roundtrip(%x: tensor<?x2x3xf32>) -> (tensor<?x6xf32>, tensor<f32>) {
+  %0 = kiln.softmax %x {axis = 1} : tensor<?x2x3xf32>
+  %1 = kiln.reshape %0 : tensor<?x2x3xf32> -> tensor<?x6xf32>
+  %2 = kiln.constant dense<1.0> : tensor<f32>
+  return %1, %2 : tensor<?x6xf32>, tensor<f32>
+}

@@ -1,0 +1,28 @@
+# lit configuration of kiln's compiler tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "kiln"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+# Fixtures, the runtime's GoogleTest sources and benchmarks are not lit tests.
+config.excludes = ["Inputs", "runtime", "benchmark", "CMakeLists.txt",
+                   "lit.cfg.py", "lit.site.cfg.py"]
+
+llvm_config.use_default_substitutions()
+tool_dirs = [os.path.join(config.kiln_obj_root, "bin"), config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["kiln", "kiln-opt"], tool_dirs)
+config.environment["PATH"] = os.pathsep.join(
+    tool_dirs + [config.environment.get("PATH", "")])
+
+# Independent NumPy/h5py references run with Debian's Python, never pyenv's.
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%conformance", config.conformance_dir))
+config.substitutions.append(
+    ("%e2e_inputs", os.path.join(config.kiln_src_root, "test", "e2e", "Inputs")))
+if os.path.isdir(config.conformance_dir):
+    config.available_features.add("conformance")
