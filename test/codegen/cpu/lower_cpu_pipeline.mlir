@@ -1,0 +1,18 @@
+// RUN: kiln-opt %s --kiln-lower-to-linalg-pipeline --kiln-lower-cpu-pipeline="vector-width=8" | FileCheck %s
+
+// The whole CPU pipeline leaves only the LLVM dialect: results became
+// out-params, the matmul became vector FMAs, activations became scalar math.
+
+// CHECK-LABEL: llvm.func @predict
+// CHECK-NOT:     kiln.
+// CHECK-NOT:     linalg.
+// CHECK-NOT:     memref.
+// CHECK-NOT:     llvm.return %
+// CHECK:         llvm.intr.fmuladd({{.+}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>
+// CHECK:         llvm.intr.exp
+func.func @predict(%w: tensor<16x8xf32>, %b: tensor<8xf32>, %x: tensor<?x16xf32>) -> tensor<?x8xf32> {
+  %0 = kiln.matmul %x, %w : tensor<?x16xf32>, tensor<16x8xf32> -> tensor<?x8xf32>
+  %1 = kiln.add %0, %b : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+  %2 = kiln.softmax %1 : tensor<?x8xf32>
+  return %2 : tensor<?x8xf32>
+}

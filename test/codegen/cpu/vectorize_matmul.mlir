@@ -1,0 +1,67 @@
+// RUN: kiln-opt %s --split-input-file --kiln-cpu-vectorize-matmul="vector-width=16 rows=4 vectors=4" | FileCheck %s
+
+// Buffer matmuls become register-blocked vector FMA loops.
+
+// N = 128 is two full 64-column tiles: no masks; 4-row blocks, then 1-row tail.
+// CHECK-LABEL: func.func @full_tiles
+// CHECK-NOT:     linalg.matmul
+// CHECK:         %[[M:.+]] = memref.dim %{{.+}}, %{{.+}} : memref<?x784xf32>
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c64
+// CHECK-COUNT-16:    vector.load %{{.+}} : memref<?x128xf32>, vector<16xf32>
+// CHECK:             scf.for %{{.+}} = %{{.+}} to %c784 step %c1 iter_args(
+// CHECK-COUNT-4:       vector.load %{{.+}} : memref<784x128xf32>, vector<16xf32>
+// CHECK:               memref.load
+// CHECK:               vector.broadcast
+// CHECK-COUNT-4:       vector.fma
+// CHECK:             vector.store
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %[[M]] step %c1
+// CHECK-NOT:     vector.maskedload
+func.func @full_tiles(%a: memref<?x784xf32>, %b: memref<784x128xf32>, %c: memref<?x128xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x128xf32>) outs(%c : memref<?x128xf32>)
+  return
+}
+
+// -----
+
+// N = 10: one narrow tile whose only vector is masked to 10 lanes.
+// CHECK-LABEL: func.func @masked_tail
+// CHECK:         vector.constant_mask [10] : vector<16xi1>
+// CHECK:         vector.maskedload %{{.+}} : memref<?x10xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK:         vector.maskedload %{{.+}} : memref<128x10xf32>
+// CHECK:         vector.fma
+// CHECK:         vector.maskedstore %{{.+}} : memref<?x10xf32>, vector<16xi1>, vector<16xf32>
+func.func @masked_tail(%a: memref<?x128xf32>, %b: memref<128x10xf32>, %c: memref<?x10xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x128xf32>, memref<128x10xf32>) outs(%c : memref<?x10xf32>)
+  return
+}
+
+// -----
+
+// Does not fire on tensors (before bufferization).
+// CHECK-LABEL: func.func @no_tensors
+// CHECK:         linalg.matmul
+func.func @no_tensors(%a: tensor<?x8xf32>, %b: tensor<8x16xf32>, %c: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+// Does not fire when N is dynamic.
+// CHECK-LABEL: func.func @no_dynamic_n
+// CHECK:         linalg.matmul
+func.func @no_dynamic_n(%a: memref<4x8xf32>, %b: memref<8x?xf32>, %c: memref<4x?xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x?xf32>) outs(%c : memref<4x?xf32>)
+  return
+}
+
+// -----
+
+// Does not fire on strided (non row-major) buffers.
+// CHECK-LABEL: func.func @no_strided
+// CHECK:         linalg.matmul
+func.func @no_strided(%a: memref<4x8xf32, strided<[16, 1]>>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xf32, strided<[16, 1]>>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  return
+}

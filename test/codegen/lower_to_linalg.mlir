@@ -1,0 +1,93 @@
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-linalg | FileCheck %s
+
+// kiln ops lower to linalg on tensors; broadcasting lives in indexing maps.
+
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @dense
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x4xf32>, %[[W:.+]]: tensor<4x3xf32>, %[[B:.+]]: tensor<3xf32>)
+// CHECK:         %[[DIM:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x4xf32>
+// CHECK:         %[[E:.+]] = tensor.empty(%[[DIM]]) : tensor<?x3xf32>
+// CHECK:         %[[F:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[E]] : tensor<?x3xf32>)
+// CHECK:         %[[MM:.+]] = linalg.matmul ins(%[[X]], %[[W]] : tensor<?x4xf32>, tensor<4x3xf32>) outs(%[[F]] : tensor<?x3xf32>)
+// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME:      ins(%[[MM]], %[[B]] : tensor<?x3xf32>, tensor<3xf32>)
+// CHECK:           arith.addf
+// CHECK:         linalg.generic
+// CHECK:           arith.cmpf ugt
+// CHECK:           arith.select
+func.func @dense(%x: tensor<?x4xf32>, %w: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<?x3xf32> {
+  %0 = kiln.matmul %x, %w : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+  %1 = kiln.add %0, %b : tensor<?x3xf32>, tensor<3xf32> -> tensor<?x3xf32>
+  %2 = kiln.relu %1 : tensor<?x3xf32>
+  return %2 : tensor<?x3xf32>
+}
+
+// -----
+
+// A size-1 dimension broadcast against a larger one reads index 0.
+// CHECK-DAG: #[[COL0:.+]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-DAG: #[[ROW0:.+]] = affine_map<(d0, d1) -> (0, d1)>
+// CHECK-LABEL: func.func @outer_broadcast
+// CHECK:         linalg.generic {indexing_maps = [#[[COL0]], #[[ROW0]], #{{.+}}]
+// CHECK:           arith.mulf
+func.func @outer_broadcast(%a: tensor<3x1xf32>, %b: tensor<1x4xf32>) -> tensor<3x4xf32> {
+  %0 = kiln.mul %a, %b : tensor<3x1xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+// softmax = max-reduce, exp(x - max), sum-reduce, divide.
+// CHECK-LABEL: func.func @softmax
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<?xf32>)
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:           arith.maximumf
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK:           arith.subf
+// CHECK:           math.exp
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:           arith.addf
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK:           arith.divf
+func.func @softmax(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
+  %0 = kiln.softmax %x : tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+// Reshapes go through the flat [batch, N] form.
+// CHECK-LABEL: func.func @reshape
+// CHECK:         %[[C:.+]] = tensor.collapse_shape %{{.+}} {{\[\[}}0], [1, 2]] : tensor<?x2x3xf32> into tensor<?x6xf32>
+// CHECK:         tensor.expand_shape %[[C]] {{\[\[}}0], [1, 2]] output_shape [%{{.+}}, 3, 2] : tensor<?x6xf32> into tensor<?x3x2xf32>
+func.func @reshape(%x: tensor<?x2x3xf32>) -> tensor<?x3x2xf32> {
+  %0 = kiln.reshape %x : tensor<?x2x3xf32> -> tensor<?x3x2xf32>
+  return %0 : tensor<?x3x2xf32>
+}
+
+// -----
+
+// Activations with a stable formulation: softplus uses log1p(exp(-|x|)).
+// CHECK-LABEL: func.func @activations
+// CHECK:         math.log1p
+// CHECK:         math.erf
+// CHECK:         math.expm1
+// CHECK:         math.tanh
+func.func @activations(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.softplus %x : tensor<4xf32>
+  %1 = kiln.gelu %0 : tensor<4xf32>
+  %2 = kiln.elu %1 : tensor<4xf32>
+  %3 = kiln.tanh %2 : tensor<4xf32>
+  return %3 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @constant
+// CHECK:         arith.constant dense<2.000000e+00> : tensor<f32>
+// CHECK-NOT:     kiln.
+func.func @constant() -> tensor<f32> {
+  %0 = kiln.constant dense<2.0> : tensor<f32>
+  return %0 : tensor<f32>
+}

@@ -1,0 +1,65 @@
+// RUN: kiln-opt %s --split-input-file --canonicalize="test-convergence" | FileCheck %s
+
+// Folders and canonicalization patterns of the kiln dialect.
+
+// relu(relu(x)) -> relu(x)
+// CHECK-LABEL: func.func @relu_of_relu
+// CHECK:         %[[R:.+]] = kiln.relu %{{.+}} : tensor<?x4xf32>
+// CHECK-NOT:     kiln.relu
+// CHECK:         return %[[R]]
+func.func @relu_of_relu(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %0 = kiln.relu %x : tensor<?x4xf32>
+  %1 = kiln.relu %0 : tensor<?x4xf32>
+  return %1 : tensor<?x4xf32>
+}
+
+// -----
+
+// Does not fire when the inner op is another activation.
+// CHECK-LABEL: func.func @relu_of_sigmoid
+// CHECK:         kiln.sigmoid
+// CHECK:         kiln.relu
+func.func @relu_of_sigmoid(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %0 = kiln.sigmoid %x : tensor<?x4xf32>
+  %1 = kiln.relu %0 : tensor<?x4xf32>
+  return %1 : tensor<?x4xf32>
+}
+
+// -----
+
+// reshape(reshape(x)) -> reshape(x)
+// CHECK-LABEL: func.func @reshape_chain
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x2x3xf32>)
+// CHECK:         %[[R:.+]] = kiln.reshape %[[X]] : tensor<?x2x3xf32> -> tensor<?x3x2xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @reshape_chain(%x: tensor<?x2x3xf32>) -> tensor<?x3x2xf32> {
+  %0 = kiln.reshape %x : tensor<?x2x3xf32> -> tensor<?x6xf32>
+  %1 = kiln.reshape %0 : tensor<?x6xf32> -> tensor<?x3x2xf32>
+  return %1 : tensor<?x3x2xf32>
+}
+
+// -----
+
+// A reshape back to the operand's own type folds away.
+// CHECK-LABEL: func.func @reshape_round_trip
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x6xf32>)
+// CHECK-NOT:     kiln.reshape
+// CHECK:         return %[[X]]
+func.func @reshape_round_trip(%x: tensor<?x6xf32>) -> tensor<?x6xf32> {
+  %0 = kiln.reshape %x : tensor<?x6xf32> -> tensor<?x2x3xf32>
+  %1 = kiln.reshape %0 : tensor<?x2x3xf32> -> tensor<?x6xf32>
+  return %1 : tensor<?x6xf32>
+}
+
+// -----
+
+// Unused pure ops are erased; constants are deduplicated.
+// CHECK-LABEL: func.func @dead_and_duplicate
+// CHECK-COUNT-1: kiln.constant
+// CHECK-NOT:     kiln.matmul
+func.func @dead_and_duplicate(%x: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> (tensor<f32>, tensor<f32>) {
+  %0 = kiln.matmul %x, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+  %a = kiln.constant dense<2.0> : tensor<f32>
+  %b = kiln.constant dense<2.0> : tensor<f32>
+  return %a, %b : tensor<f32>, tensor<f32>
+}

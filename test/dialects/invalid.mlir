@@ -1,0 +1,105 @@
+// RUN: kiln-opt %s --split-input-file --verify-diagnostics
+
+// Verifier errors of every kiln shape rule, with messages naming the dimensions.
+
+func.func @matmul_inner_dim_mismatch(%a: tensor<4x8xf32>, %b: tensor<7x3xf32>) {
+  // expected-error@+1 {{inner dimensions differ: 8 vs 7}}
+  %c = kiln.matmul %a, %b : tensor<4x8xf32>, tensor<7x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_rank(%a: tensor<2x4x8xf32>, %b: tensor<8x3xf32>) {
+  // expected-error@+1 {{expects rank-2 operands, got (2, 4, 8) and (8, 3)}}
+  %c = kiln.matmul %a, %b : tensor<2x4x8xf32>, tensor<8x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result_shape(%a: tensor<?x8xf32>, %b: tensor<8x3xf32>) {
+  // expected-error@+1 {{result shape (?, 5) does not match expected shape (?, 3) (dimension 1)}}
+  %c = kiln.matmul %a, %b : tensor<?x8xf32>, tensor<8x3xf32> -> tensor<?x5xf32>
+  return
+}
+
+// -----
+
+func.func @add_not_broadcastable(%a: tensor<?x3xf32>, %b: tensor<4xf32>) {
+  // expected-error@+1 {{operands are not broadcast-compatible: (?, 3) vs (4,) (result dimension 1 is 3 vs 4)}}
+  %c = kiln.add %a, %b : tensor<?x3xf32>, tensor<4xf32> -> tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @mul_result_rank(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error@+1 {{result rank 1 does not match expected rank 2 of shape (2, 3)}}
+  %c = kiln.mul %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @sub_result_shape(%a: tensor<2x1xf32>, %b: tensor<1x3xf32>) {
+  // expected-error@+1 {{result shape (2, 1) does not match expected shape (2, 3) (dimension 1)}}
+  %c = kiln.sub %a, %b : tensor<2x1xf32>, tensor<1x3xf32> -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @relu_type_mismatch(%a: tensor<2x3xf32>) {
+  // expected-error@+1 {{all non-scalar operands/results must have the same shape and base type}}
+  %c = "kiln.relu"(%a) : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @relu_not_f32(%a: tensor<2x3xf16>) {
+  // expected-error@+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  %c = kiln.relu %a : tensor<2x3xf16>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%a: tensor<?x10xf32>) {
+  // expected-error@+1 {{axis 2 is out of range for rank 2}}
+  %c = kiln.softmax %a {axis = 2} : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_scalar(%a: tensor<f32>) {
+  // expected-error@+1 {{expects an operand of rank >= 1}}
+  %c = kiln.softmax %a : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<?x2x3xf32>) {
+  // expected-error@+1 {{element counts differ: (?, 2, 3) holds 6 per sample, (?, 7) holds 7}}
+  %c = kiln.reshape %a : tensor<?x2x3xf32> -> tensor<?x7xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_batch_moves(%a: tensor<?x6xf32>) {
+  // expected-error@+1 {{the dynamic batch dimension must stay in place: (?, 6) -> (6, 1)}}
+  %c = kiln.reshape %a : tensor<?x6xf32> -> tensor<6x1xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_inner_dynamic(%a: tensor<?x?xf32>) {
+  // expected-error@+1 {{only the leading (batch) dimension may be dynamic, got (?, ?)}}
+  %c = kiln.reshape %a : tensor<?x?xf32> -> tensor<?x6xf32>
+  return
+}
