@@ -39,6 +39,13 @@ std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
     features = featureSet.getString();
   } else {
     cpuName = cpu.str();
+    // Check the name first: LLVM only warns about unknown CPUs.
+    std::unique_ptr<llvm::MCSubtargetInfo> generic(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!generic || !generic->isCPUStringValid(cpuName)) {
+      error = "unknown target CPU '" + cpuName + "' for " + triple.str();
+      return nullptr;
+    }
   }
   auto result = std::make_unique<CpuTarget>();
   result->machine.reset(target->createTargetMachine(
@@ -49,10 +56,6 @@ std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
     return nullptr;
   }
   const llvm::MCSubtargetInfo *sti = result->machine->getMCSubtargetInfo();
-  if (!sti->isCPUStringValid(cpuName)) {
-    error = "unknown target CPU '" + cpuName + "' for " + triple.str();
-    return nullptr;
-  }
   result->vectorWidth = sti->checkFeatures("+avx512f") ? 16 : 8;
   return result;
 }
