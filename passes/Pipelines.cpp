@@ -77,6 +77,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
 }
 
 void mlir::kiln::registerKilnPasses() {
+  registerKilnTransformsPasses();
   PassPipelineRegistration<>(
       "kiln-import-cleanup-pipeline",
       "Canonicalize and CSE freshly imported kiln IR",

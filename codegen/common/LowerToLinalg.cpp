@@ -27,9 +27,14 @@ namespace mlir::kiln {
 using namespace mlir;
 using namespace mlir::kiln;
 
-/// Builds an f32 scalar constant.
-static Value f32Const(OpBuilder &b, Location loc, double value) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+/// Builds a scalar constant of float type `type`.
+static Value floatConst(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+/// A constant of the same float type as `like`.
+static Value constLike(OpBuilder &b, Location loc, Value like, double value) {
+  return floatConst(b, loc, getElementTypeOrSelf(like.getType()), value);
 }
 
 /// A `tensor.empty` of `type` whose dynamic dimensions are read from
@@ -153,14 +158,14 @@ KILN_ELEMENTWISE(DivLowering, DivOp,
 
 // relu(x) = x > 0 ? x : 0 (unordered compare: NaN propagates like TF)
 KILN_ELEMENTWISE(ReluLowering, ReluOp, {
-  Value zero = f32Const(b, loc, 0.0);
+  Value zero = constLike(b, loc, args[0], 0.0);
   Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UGT,
                                          args[0], zero);
   return arith::SelectOp::create(b, loc, positive, args[0], zero);
 })
 // sigmoid(x) = 1 / (1 + exp(-x))
 KILN_ELEMENTWISE(SigmoidLowering, SigmoidOp, {
-  Value one = f32Const(b, loc, 1.0);
+  Value one = constLike(b, loc, args[0], 1.0);
   Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, args[0]));
   return arith::DivFOp::create(b, loc, one,
                                arith::AddFOp::create(b, loc, one, e));
@@ -171,6 +176,27 @@ KILN_ELEMENTWISE(ExpLowering, ExpOp,
                  return math::ExpOp::create(b, loc, args[0]);)
 KILN_ELEMENTWISE(LogLowering, LogOp,
                  return math::LogOp::create(b, loc, args[0]);)
+KILN_ELEMENTWISE(ErfLowering, ErfOp,
+                 return math::ErfOp::create(b, loc, args[0]);)
+// step(x) = x > 0 ? 1 : 0
+KILN_ELEMENTWISE(StepLowering, StepOp, {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         args[0], constLike(b, loc, args[0], 0));
+  return arith::SelectOp::create(b, loc, positive, constLike(b, loc, args[0], 1),
+                                 constLike(b, loc, args[0], 0));
+})
+// sign(x) = x > 0 ? 1 : (x < 0 ? -1 : 0)
+KILN_ELEMENTWISE(SignLowering, SignOp, {
+  Value zero = constLike(b, loc, args[0], 0);
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         args[0], zero);
+  Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                         args[0], zero);
+  Value inner = arith::SelectOp::create(b, loc, negative,
+                                        constLike(b, loc, args[0], -1), zero);
+  return arith::SelectOp::create(b, loc, positive,
+                                 constLike(b, loc, args[0], 1), inner);
+})
 KILN_ELEMENTWISE(NegLowering, NegOp,
                  return arith::NegFOp::create(b, loc, args[0]);)
 KILN_ELEMENTWISE(AbsLowering, AbsOp,
@@ -180,7 +206,7 @@ KILN_ELEMENTWISE(SqrtLowering, SqrtOp,
 // softplus(x) = max(x, 0) + log1p(exp(-|x|)), stable for large |x|
 KILN_ELEMENTWISE(SoftplusLowering, SoftplusOp, {
   Value x = args[0];
-  Value zero = f32Const(b, loc, 0.0);
+  Value zero = constLike(b, loc, args[0], 0.0);
   Value relu = arith::MaxNumFOp::create(b, loc, x, zero);
   Value negAbs = arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x));
   Value tail = math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, negAbs));
@@ -189,25 +215,25 @@ KILN_ELEMENTWISE(SoftplusLowering, SoftplusOp, {
 // gelu(x) = x * (1 + erf(x / sqrt(2))) / 2 (Keras's exact, approximate=False)
 KILN_ELEMENTWISE(GeluLowering, GeluOp, {
   Value x = args[0];
-  Value scaled = arith::MulFOp::create(b, loc, x, f32Const(b, loc, M_SQRT1_2));
+  Value scaled = arith::MulFOp::create(b, loc, x, constLike(b, loc, args[0], M_SQRT1_2));
   Value erf = math::ErfOp::create(b, loc, scaled);
-  Value onePlus = arith::AddFOp::create(b, loc, f32Const(b, loc, 1.0), erf);
-  Value half = arith::MulFOp::create(b, loc, x, f32Const(b, loc, 0.5));
+  Value onePlus = arith::AddFOp::create(b, loc, constLike(b, loc, args[0], 1.0), erf);
+  Value half = arith::MulFOp::create(b, loc, x, constLike(b, loc, args[0], 0.5));
   return arith::MulFOp::create(b, loc, half, onePlus);
 })
 
 /// x > 0 ? scale * x : scale * alpha * expm1(x)
 static Value buildElu(OpBuilder &b, Location loc, Value x, double alpha,
                       double scale) {
-  Value zero = f32Const(b, loc, 0.0);
+  Value zero = constLike(b, loc, x, 0.0);
   Value positive =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
-  Value negative = arith::MulFOp::create(b, loc, f32Const(b, loc, alpha),
+  Value negative = arith::MulFOp::create(b, loc, constLike(b, loc, x, alpha),
                                          math::ExpM1Op::create(b, loc, x));
   Value select = arith::SelectOp::create(b, loc, positive, x, negative);
   if (scale == 1.0)
     return select;
-  return arith::MulFOp::create(b, loc, f32Const(b, loc, scale), select);
+  return arith::MulFOp::create(b, loc, constLike(b, loc, x, scale), select);
 }
 KILN_ELEMENTWISE(EluLowering, EluOp,
                  return buildElu(b, loc, args[0],
@@ -247,7 +273,7 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
     RankedTensorType type = op.getType();
     Value empty = buildEmpty(rewriter, loc, type, adaptor.getLhs());
     // buildEmpty aligns trailing dims; the batch dim of the result is lhs's.
-    Value zero = f32Const(rewriter, loc, 0.0);
+    Value zero = constLike(rewriter, loc, empty, 0.0);
     Value init =
         linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
     rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
@@ -275,7 +301,7 @@ static Value buildAxisReduce(OpBuilder &b, Location loc, Value input,
   Value empty = tensor::EmptyOp::create(b, loc, shape, type.getElementType(),
                                         dynamicDims);
   Value filled =
-      linalg::FillOp::create(b, loc, f32Const(b, loc, init), empty).getResult(0);
+      linalg::FillOp::create(b, loc, constLike(b, loc, input, init), empty).getResult(0);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
   AffineMap reduced = identity.dropResult(axis);
   SmallVector<utils::IteratorType> iterators(type.getRank(),
@@ -406,6 +432,157 @@ struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
   }
 };
 
+// reduce_sum / reduce_mean -> a reduction generic (then / count for the
+// mean), expanded back to size-1 dims for keep_dims.
+template <typename OpTy, bool isMean>
+struct ReduceLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inType = cast<RankedTensorType>(input.getType());
+    SmallVector<int64_t> axes = op.getNormalizedAxes();
+    int64_t rank = inType.getRank();
+    auto isReduced = [&](int64_t i) { return llvm::is_contained(axes, i); };
+
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamicDims;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t i = 0; i < rank; ++i) {
+      iterators.push_back(isReduced(i) ? utils::IteratorType::reduction
+                                       : utils::IteratorType::parallel);
+      if (isReduced(i))
+        continue;
+      shape.push_back(inType.getDimSize(i));
+      outExprs.push_back(rewriter.getAffineDimExpr(i));
+      if (inType.isDynamicDim(i))
+        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, i));
+    }
+    auto reducedType = RankedTensorType::get(shape, inType.getElementType());
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape,
+                                          inType.getElementType(), dynamicDims);
+    Value init = linalg::FillOp::create(rewriter, loc,
+                                        constLike(rewriter, loc, input, 0.0),
+                                        empty)
+                     .getResult(0);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap inMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, reducedType, input, init,
+            ArrayRef<AffineMap>{inMap, outMap}, iterators,
+            [](OpBuilder &b, Location l, ValueRange args) {
+              Value sum = arith::AddFOp::create(b, l, args[0], args[1]);
+              linalg::YieldOp::create(b, l, sum);
+            })
+            .getResult(0);
+    if (isMean) {
+      // count = product of the reduced dimensions (the batch may be one).
+      Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t axis : axes)
+        count = arith::MulIOp::create(
+            rewriter, loc, count,
+            tensor::DimOp::create(rewriter, loc, input, axis));
+      Type elementType = inType.getElementType();
+      Value countF = arith::UIToFPOp::create(
+          rewriter, loc, elementType,
+          arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                     count));
+      result = buildElementwise(
+          rewriter, loc, reducedType, result,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return arith::DivFOp::create(b, l, args[0], countF);
+          });
+    }
+    if (op.getKeepDims()) {
+      // Each size-1 dim joins the group of its nearest kept dim.
+      SmallVector<ReassociationIndices> groups;
+      ReassociationIndices pending;
+      for (int64_t i = 0; i < rank; ++i) {
+        if (isReduced(i) && groups.empty()) {
+          pending.push_back(i);
+        } else if (isReduced(i)) {
+          groups.back().push_back(i);
+        } else {
+          pending.push_back(i);
+          groups.push_back(pending);
+          pending.clear();
+        }
+      }
+      result = tensor::ExpandShapeOp::create(rewriter, loc, op.getType(),
+                                             result, groups);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+// transpose(x) -> generic reading x through the inverse permutation
+struct TransposeLowering : public OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    ArrayRef<int64_t> perm = op.getPermutation();
+    MLIRContext *ctx = rewriter.getContext();
+    // result[d0..dn] = input[...]: input dim perm[i] is indexed by d_i.
+    SmallVector<AffineExpr> inExprs(perm.size());
+    for (auto [i, p] : llvm::enumerate(perm))
+      inExprs[p] = getAffineDimExpr(i, ctx);
+    SmallVector<Value> dynamicDims;
+    for (auto [i, p] : llvm::enumerate(perm))
+      if (type.isDynamicDim(i))
+        dynamicDims.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getInput(), p));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          type.getElementType(), dynamicDims);
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, adaptor.getInput(), empty,
+        ArrayRef<AffineMap>{
+            AffineMap::get(type.getRank(), 0, inExprs, ctx),
+            AffineMap::getMultiDimIdentityMap(type.getRank(), ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+// broadcast(x, ref) -> generic copying x through its broadcast map
+struct BroadcastLowering : public OpConversionPattern<BroadcastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BroadcastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput();
+    Value empty = buildEmpty(rewriter, loc, type, adaptor.getReference());
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, input, empty,
+        ArrayRef<AffineMap>{
+            broadcastMap(ctx, cast<RankedTensorType>(input.getType()), type),
+            AffineMap::getMultiDimIdentityMap(type.getRank(), ctx)},
+        iterators, [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
@@ -413,8 +590,11 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
                SigmoidLowering, TanhLowering, ExpLowering, LogLowering,
                NegLowering, AbsLowering, SqrtLowering, SoftplusLowering,
                GeluLowering, EluLowering, SeluLowering, ConstantLowering,
-               MatMulLowering, SoftmaxLowering, ReshapeLowering>(
-      patterns.getContext());
+               MatMulLowering, SoftmaxLowering, ReshapeLowering, ErfLowering,
+               StepLowering, SignLowering,
+               ReduceLowering<ReduceSumOp, /*isMean=*/false>,
+               ReduceLowering<ReduceMeanOp, /*isMean=*/true>, TransposeLowering,
+               BroadcastLowering>(patterns.getContext());
 }
 
 void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {

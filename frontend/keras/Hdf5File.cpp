@@ -4,6 +4,8 @@
 
 #include "frontend/keras/Hdf5File.h"
 
+#include "llvm/Support/FileSystem.h"
+
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
@@ -42,6 +44,10 @@ std::unique_ptr<Hdf5File> Hdf5File::open(llvm::StringRef path,
                                          std::string &error) {
   silenceHdf5();
   std::string p = path.str();
+  if (!llvm::sys::fs::exists(path)) {
+    error = "no such file";
+    return nullptr;
+  }
   if (H5Fis_hdf5(p.c_str()) <= 0) {
     error = "not an HDF5 file (or unreadable)";
     return nullptr;

@@ -76,8 +76,11 @@ static std::optional<std::vector<char>> readZipMember(zip_t *archive,
   }
   std::vector<char> bytes(stat.size);
   zip_int64_t got = zip_fread(file, bytes.data(), stat.size);
+  // libzip checks the member's CRC only on a read that reaches its end.
+  char extra;
+  zip_int64_t tail = got < 0 ? -1 : zip_fread(file, &extra, 1);
   zip_fclose(file);
-  if (got < 0 || uint64_t(got) != stat.size) {
+  if (got < 0 || uint64_t(got) != stat.size || tail != 0) {
     error = std::string("archive member '") + name +
             "' is corrupt or truncated";
     return std::nullopt;

@@ -59,7 +59,7 @@ func.func @relu_type_mismatch(%a: tensor<2x3xf32>) {
 // -----
 
 func.func @relu_not_f32(%a: tensor<2x3xf16>) {
-  // expected-error@+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  // expected-error@+1 {{operand #0 must be ranked tensor of 32-bit float or 64-bit float values}}
   %c = kiln.relu %a : tensor<2x3xf16>
   return
 }

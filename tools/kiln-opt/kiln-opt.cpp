@@ -8,6 +8,7 @@
 #include "codegen/Passes.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "passes/Passes.h"
+#include "passes/autodiff/GradientBuilder.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::kiln::KilnDialect>();
+  mlir::kiln::registerGradientRules(registry);
   mlir::registerAllPasses();
   mlir::kiln::registerKilnPasses();
   mlir::kiln::registerCodegenPasses();

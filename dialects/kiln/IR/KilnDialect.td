@@ -17,7 +17,7 @@ def Kiln_Dialect : Dialect {
   let cppNamespace = "::mlir::kiln";
   let summary = "Tensor-level neural-network ops for the kiln compiler";
   let description = [{
-    Ops on ranked tensors of f32. The leading (batch) dimension of a model's
+    Ops on ranked tensors of f32 (f64 for numerics checks). The leading (batch) dimension of a model's
     activations may be dynamic (`?`); every other dimension is static.
     Elementwise binary ops broadcast like NumPy. Model parameters enter a
     function as arguments carrying a `kiln.param` attribute; their values
@@ -30,6 +30,7 @@ def Kiln_Dialect : Dialect {
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
     : Op<Kiln_Dialect, mnemonic, traits>;
 
-def Kiln_F32Tensor : RankedTensorOf<[F32]>;
+// Models are f32; f64 exists for numerics checks (gradcheck runs in f64).
+def Kiln_FloatTensor : RankedTensorOf<[F32, F64]>;
 
 #endif // KILN_DIALECT_TD

@@ -215,3 +215,108 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
   }
   return {};
 }
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+/// Normalizes `axes` against `rank`; fails (with `reason`) on duplicates or
+/// out-of-range axes.
+static FailureOr<SmallVector<int64_t>>
+normalizeAxes(ArrayRef<int64_t> axes, int64_t rank, std::string &reason) {
+  SmallVector<int64_t> result;
+  for (int64_t axis : axes) {
+    if (axis < -rank || axis >= rank) {
+      reason = "axis " + std::to_string(axis) + " is out of range for rank " +
+               std::to_string(rank);
+      return failure();
+    }
+    result.push_back(axis < 0 ? axis + rank : axis);
+  }
+  llvm::sort(result);
+  if (std::adjacent_find(result.begin(), result.end()) != result.end()) {
+    reason = "axes must be distinct";
+    return failure();
+  }
+  return result;
+}
+
+/// The shared verifier of reduce_sum/reduce_mean.
+template <typename OpTy>
+static LogicalResult verifyReduce(OpTy op) {
+  ArrayRef<int64_t> in = op.getInput().getType().getShape();
+  std::string reason;
+  auto axes = normalizeAxes(op.getAxes(), in.size(), reason);
+  if (failed(axes))
+    return op.emitOpError(reason);
+  SmallVector<int64_t> expected;
+  for (auto [i, dim] : llvm::enumerate(in)) {
+    if (!llvm::is_contained(*axes, int64_t(i)))
+      expected.push_back(dim);
+    else if (op.getKeepDims())
+      expected.push_back(1);
+  }
+  return verifyResultShape(op, op.getType().getShape(), expected);
+}
+
+template <typename OpTy>
+static SmallVector<int64_t> normalizedAxesOf(OpTy op) {
+  std::string reason;
+  auto axes = normalizeAxes(op.getAxes(), op.getInput().getType().getRank(),
+                            reason);
+  assert(succeeded(axes) && "verified op");
+  return *axes;
+}
+
+LogicalResult ReduceSumOp::verify() { return verifyReduce(*this); }
+LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this); }
+SmallVector<int64_t> ReduceSumOp::getNormalizedAxes() {
+  return normalizedAxesOf(*this);
+}
+SmallVector<int64_t> ReduceMeanOp::getNormalizedAxes() {
+  return normalizedAxesOf(*this);
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> perm = getPermutation();
+  if (perm.size() != in.size())
+    return emitOpError("permutation has ")
+           << perm.size() << " entries for an operand of rank " << in.size();
+  SmallVector<bool> seen(in.size(), false);
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= int64_t(in.size()) || seen[p])
+      return emitOpError("permutation ")
+             << formatShape(perm) << " is not a permutation of 0.."
+             << in.size() - 1;
+    seen[p] = true;
+    expected.push_back(in[p]);
+  }
+  return verifyResultShape(*this, getType().getShape(), expected);
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> ref = getReference().getType().getShape();
+  if (in.size() > ref.size())
+    return emitOpError("cannot broadcast rank ")
+           << in.size() << " to rank " << ref.size();
+  for (size_t j = 0; j < in.size(); ++j) {
+    int64_t d = in[j], r = ref[j + ref.size() - in.size()];
+    if (d != 1 && !compatibleDims(d, r))
+      return emitOpError("cannot broadcast ")
+             << formatShape(in) << " to " << formatShape(ref);
+  }
+  if (getType().getElementType() != getInput().getType().getElementType())
+    return emitOpError("result element type differs from the input's");
+  return verifyResultShape(*this, getType().getShape(), ref);
+}

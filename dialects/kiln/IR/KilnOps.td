@@ -50,8 +50,8 @@ def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure]> {
     %y = kiln.matmul %x, %w : tensor<?x784xf32>, tensor<784x128xf32> -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs);
-  let results = (outs Kiln_F32Tensor:$result);
+  let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs);
+  let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat =
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
   let hasVerifier = 1;
@@ -74,8 +74,8 @@ class Kiln_BroadcastBinaryOp<string mnemonic, string formula>
     %y = kiln.}] # mnemonic # [{ %x, %b : tensor<?x128xf32>, tensor<128xf32> -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs);
-  let results = (outs Kiln_F32Tensor:$result);
+  let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs);
+  let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat =
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
   let hasVerifier = 1;
@@ -102,8 +102,8 @@ class Kiln_UnaryOp<string mnemonic, string formula, list<Trait> traits = []>
     %y = kiln.}] # mnemonic # [{ %x : tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Kiln_F32Tensor:$input);
-  let results = (outs Kiln_F32Tensor:$result);
+  let arguments = (ins Kiln_FloatTensor:$input);
+  let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -118,6 +118,9 @@ def Kiln_NegOp : Kiln_UnaryOp<"neg", "-x">;
 def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|">;
 def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "sqrt(x)">;
 def Kiln_SoftplusOp : Kiln_UnaryOp<"softplus", "log(1 + exp(x))">;
+def Kiln_ErfOp : Kiln_UnaryOp<"erf", "erf(x)">;
+def Kiln_StepOp : Kiln_UnaryOp<"step", "x > 0 ? 1 : 0 (Heaviside step; relu's derivative)">;
+def Kiln_SignOp : Kiln_UnaryOp<"sign", "x > 0 ? 1 : (x < 0 ? -1 : 0)">;
 def Kiln_GeluOp : Kiln_UnaryOp<"gelu", "x * (1 + erf(x / sqrt(2))) / 2">;
 def Kiln_SeluOp : Kiln_UnaryOp<"selu",
     "scale * (x > 0 ? x : alpha * (exp(x) - 1)), Keras's alpha and scale">;
@@ -132,11 +135,40 @@ def Kiln_EluOp : Kiln_Op<"elu",
     %y = kiln.elu %x {alpha = 1.0 : f32} : tensor<?x16xf32>
     ```
   }];
-  let arguments = (ins Kiln_F32Tensor:$input,
+  let arguments = (ins Kiln_FloatTensor:$input,
                        DefaultValuedAttr<F32Attr, "1.0f">:$alpha);
-  let results = (outs Kiln_F32Tensor:$result);
+  let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Kiln_ReduceOp<string mnemonic, string what> : Kiln_Op<mnemonic, [Pure]> {
+  let summary = "The " # what # " over some axes";
+  let description = [{
+    Reduces `input` over `axes` (distinct, in range; negative values count
+    from the back) to their }] # what # [{. With `keep_dims` the reduced
+    dimensions stay with size 1, otherwise they are removed.
+
+    ```mlir
+    %s = kiln.}] # mnemonic # [{ %x {axes = array<i64: 0>} : tensor<?x10xf32> -> tensor<10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "false">:$keep_dims);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The reduced axes, non-negative and sorted.
+    ::llvm::SmallVector<int64_t> getNormalizedAxes();
+  }];
+}
+
+def Kiln_ReduceSumOp : Kiln_ReduceOp<"reduce_sum", "sum">;
+def Kiln_ReduceMeanOp : Kiln_ReduceOp<"reduce_mean", "mean">;
 
 //===----------------------------------------------------------------------===//
 // Normalizations
@@ -152,9 +184,9 @@ def Kiln_SoftmaxOp : Kiln_Op<"softmax", [Pure, SameOperandsAndResultType]> {
     %p = kiln.softmax %logits {axis = -1 : i64} : tensor<?x10xf32>
     ```
   }];
-  let arguments = (ins Kiln_F32Tensor:$input,
+  let arguments = (ins Kiln_FloatTensor:$input,
                        DefaultValuedAttr<I64Attr, "-1">:$axis);
-  let results = (outs Kiln_F32Tensor:$result);
+  let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -182,11 +214,46 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
     %f = kiln.reshape %x : tensor<?x28x28xf32> -> tensor<?x784xf32>
     ```
   }];
-  let arguments = (ins Kiln_F32Tensor:$input);
-  let results = (outs Kiln_F32Tensor:$result);
+  let arguments = (ins Kiln_FloatTensor:$input);
+  let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure]> {
+  let summary = "Permute a tensor's dimensions";
+  let description = [{
+    `result` dimension `i` is `input` dimension `permutation[i]`.
+
+    ```mlir
+    %t = kiln.transpose %w {permutation = array<i64: 1, 0>} : tensor<784x128xf32> -> tensor<128x784xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_BroadcastOp : Kiln_Op<"broadcast", [Pure]> {
+  let summary = "Broadcast a tensor to the shape of another";
+  let description = [{
+    NumPy's `broadcast_to(input, shape(reference))`: `input`'s shape must
+    broadcast to `reference`'s (see `kiln.add`); `reference` only provides
+    the shape, including its dynamic batch size. The result has
+    `reference`'s shape and `input`'s element type.
+
+    ```mlir
+    %g = kiln.broadcast %dy, %x : tensor<10xf32>, tensor<?x10xf32> -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$reference);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $reference attr-dict `:` type($input) `,` type($reference) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 #endif // KILN_OPS_TD

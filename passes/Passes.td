@@ -1,0 +1,48 @@
+//===- Passes.td - kiln passes -----------------------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Target-independent passes on kiln IR. Pipelines ordering them are in
+// Pipelines.cpp.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_TD
+#define KILN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Autodiff
+//===----------------------------------------------------------------------===//
+
+def DifferentiatePass : Pass<"kiln-differentiate", "::mlir::ModuleOp"> {
+  let summary = "Build reverse-mode gradient functions";
+  let description = [{
+    For every `func.func` carrying the unit attribute `kiln.differentiate`,
+    whose first result is a scalar loss, adds `@<name>_grad`: the same
+    arguments, returning the loss followed by its gradient with respect to
+    each argument tagged `kiln.param` (every float argument if none is
+    tagged). The reverse walk asks each op for its vector-Jacobian product
+    (GradientOpInterface), sums the gradients of values with several uses and
+    reduces broadcast gradients back to the operand's shape.
+
+    ```mlir
+    // before
+    func.func @f(%x: tensor<3xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+      %y = kiln.exp %x : tensor<3xf32>
+      %l = kiln.reduce_sum %y {axes = array<i64: 0>} : tensor<3xf32> -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    // after: @f plus
+    func.func @f_grad(%x: tensor<3xf32>) -> (tensor<f32>, tensor<3xf32>) {
+      ... forward ...
+      %one = kiln.constant dense<1.0> : tensor<f32>
+      %g = kiln.broadcast %one, %x ...       // d sum
+      %dx = kiln.mul %g, %y ...              // d exp
+      return %l, %dx
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
+#endif // KILN_PASSES_TD

@@ -1,0 +1,109 @@
+//===- GradientBuilder.cpp - Building kiln math in gradient rules -*- C++ -*-=//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "passes/autodiff/GradientBuilder.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+static RankedTensorType typeOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+Value GradientBuilder::scalar(Value like, double value) {
+  Type element = typeOf(like).getElementType();
+  auto type = RankedTensorType::get({}, element);
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getFloatAttr(element, value)));
+}
+
+template <typename OpTy>
+Value GradientBuilder::binary(Value lhs, Value rhs) {
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape(), reason);
+  assert(succeeded(shape) && "gradient rules combine compatible shapes");
+  auto type = RankedTensorType::get(*shape, typeOf(lhs).getElementType());
+  return OpTy::create(b, loc, type, lhs, rhs);
+}
+
+template Value GradientBuilder::binary<AddOp>(Value, Value);
+template Value GradientBuilder::binary<SubOp>(Value, Value);
+template Value GradientBuilder::binary<MulOp>(Value, Value);
+template Value GradientBuilder::binary<DivOp>(Value, Value);
+
+Value GradientBuilder::matmul(Value lhs, Value rhs) {
+  auto type = RankedTensorType::get(
+      {typeOf(lhs).getDimSize(0), typeOf(rhs).getDimSize(1)},
+      typeOf(lhs).getElementType());
+  return MatMulOp::create(b, loc, type, lhs, rhs);
+}
+
+Value GradientBuilder::transpose(Value x, ArrayRef<int64_t> permutation) {
+  SmallVector<int64_t> shape;
+  for (int64_t p : permutation)
+    shape.push_back(typeOf(x).getDimSize(p));
+  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+  return TransposeOp::create(b, loc, type, x, permutation);
+}
+
+Value GradientBuilder::reshape(Value x, RankedTensorType type) {
+  auto target =
+      RankedTensorType::get(type.getShape(), typeOf(x).getElementType());
+  if (target == typeOf(x))
+    return x;
+  return ReshapeOp::create(b, loc, target, x);
+}
+
+Value GradientBuilder::broadcast(Value x, Value reference) {
+  auto type = RankedTensorType::get(typeOf(reference).getShape(),
+                                    typeOf(x).getElementType());
+  if (type == typeOf(x))
+    return x;
+  return BroadcastOp::create(b, loc, type, x, reference);
+}
+
+Value GradientBuilder::reduceSum(Value x, ArrayRef<int64_t> axes,
+                                 bool keepDims) {
+  SmallVector<int64_t> shape;
+  for (auto [i, dim] : llvm::enumerate(typeOf(x).getShape())) {
+    if (!llvm::is_contained(axes, int64_t(i)))
+      shape.push_back(dim);
+    else if (keepDims)
+      shape.push_back(1);
+  }
+  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+  return ReduceSumOp::create(b, loc, type, x, axes, keepDims);
+}
+
+Value GradientBuilder::sumToShape(Value grad, RankedTensorType type) {
+  RankedTensorType gradType = typeOf(grad);
+  if (gradType.getShape() == type.getShape())
+    return grad;
+  int64_t lead = gradType.getRank() - type.getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < gradType.getRank(); ++i)
+    if (i < lead || (type.getDimSize(i - lead) == 1 &&
+                     gradType.getDimSize(i) != 1))
+      axes.push_back(i);
+  Value summed = axes.empty() ? grad : reduceSum(grad, axes, /*keepDims=*/true);
+  return reshape(summed, type);
+}
+
+Value GradientBuilder::zerosLike(Value like) {
+  RankedTensorType type = typeOf(like);
+  if (type.hasStaticShape())
+    return ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            type, b.getFloatAttr(type.getElementType(), 0.0)));
+  return broadcast(scalar(like, 0.0), like);
+}
+
+void mlir::kiln::registerGradientRules(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *context, KilnDialect *) {
+    registerElementwiseGradientRules(context);
+    registerStructuredGradientRules(context);
+  });
+}

@@ -1,0 +1,88 @@
+//===- GradientBuilder.h - Building kiln math in gradient rules -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `GradientBuilder` lets a VJP rule read like the math: `g * y * (one - y)`
+// becomes `mul(mul(g, y), sub(one, y))` with result types (NumPy broadcast
+// shapes) inferred. Everything it builds is ordinary kiln IR, so gradients
+// are optimized and lowered like the forward pass.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_AUTODIFF_GRADIENTBUILDER_H
+#define KILN_PASSES_AUTODIFF_GRADIENTBUILDER_H
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kiln {
+
+class GradientBuilder {
+public:
+  GradientBuilder(OpBuilder &builder, Location loc)
+      : b(builder), loc(loc) {}
+
+  /// A scalar constant of `like`'s element type.
+  Value scalar(Value like, double value);
+
+  Value add(Value lhs, Value rhs) { return binary<AddOp>(lhs, rhs); }
+  Value sub(Value lhs, Value rhs) { return binary<SubOp>(lhs, rhs); }
+  Value mul(Value lhs, Value rhs) { return binary<MulOp>(lhs, rhs); }
+  Value div(Value lhs, Value rhs) { return binary<DivOp>(lhs, rhs); }
+  Value neg(Value x) { return NegOp::create(b, loc, x); }
+  Value exp(Value x) { return ExpOp::create(b, loc, x); }
+  Value erf(Value x) { return ErfOp::create(b, loc, x); }
+  Value step(Value x) { return StepOp::create(b, loc, x); }
+  Value sign(Value x) { return SignOp::create(b, loc, x); }
+  Value sigmoid(Value x) { return SigmoidOp::create(b, loc, x); }
+
+  Value matmul(Value lhs, Value rhs);
+  Value transpose(Value x, ArrayRef<int64_t> permutation);
+  /// reshape(x) to `type`'s shape (element type kept).
+  Value reshape(Value x, RankedTensorType type);
+  /// broadcast_to(x, shape(reference)).
+  Value broadcast(Value x, Value reference);
+  /// reduce_sum over `axes` (normalized, sorted).
+  Value reduceSum(Value x, ArrayRef<int64_t> axes, bool keepDims);
+  /// Sums a gradient at a broadcast shape back to `type`'s shape.
+  Value sumToShape(Value grad, RankedTensorType type);
+  /// Zeros shaped like `like`.
+  Value zerosLike(Value like);
+
+private:
+  template <typename OpTy>
+  Value binary(Value lhs, Value rhs);
+
+  OpBuilder &b;
+  Location loc;
+};
+
+/// Binds the VJP rule of `OpTy` to it as its GradientOpInterface. The rule is
+/// a function `rule(OpTy, GradientBuilder &, Value g,
+/// SmallVectorImpl<Value> &operandGrads)` in namespace mlir::kiln (found by
+/// argument-dependent lookup), one per op, in the op family's file.
+template <typename OpTy>
+struct VjpModel : public GradientOpInterface::ExternalModel<VjpModel<OpTy>, OpTy> {
+  LogicalResult buildVjp(Operation *op, OpBuilder &builder,
+                         ValueRange resultGrads,
+                         SmallVectorImpl<Value> &operandGrads) const {
+    GradientBuilder m(builder, op->getLoc());
+    rule(cast<OpTy>(op), m, resultGrads[0], operandGrads);
+    return success();
+  }
+};
+
+template <typename... OpTys>
+void attachVjpRules(MLIRContext *context) {
+  (OpTys::template attachInterface<VjpModel<OpTys>>(*context), ...);
+}
+
+/// Attaches every op family's VJP rule (GradientOpInterface) to the kiln ops.
+void registerGradientRules(DialectRegistry &registry);
+
+/// Rules per op family, called by `registerGradientRules`.
+void registerElementwiseGradientRules(MLIRContext *context);
+void registerStructuredGradientRules(MLIRContext *context);
+
+} // namespace mlir::kiln
+
+#endif // KILN_PASSES_AUTODIFF_GRADIENTBUILDER_H

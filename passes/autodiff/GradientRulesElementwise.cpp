@@ -1,0 +1,118 @@
+//===- GradientRulesElementwise.cpp - VJPs of elementwise ops ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Vector-Jacobian products of the elementwise kiln ops. Each rule receives
+// `g`, the gradient of the loss with respect to the op's result, and appends
+// one gradient per operand (at the broadcast result shape: the generic walk
+// sums it back to the operand's shape). Notation: x, a, b are operands, y is
+// the op's result.
+//===----------------------------------------------------------------------===//
+
+#include "passes/autodiff/GradientBuilder.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace mlir::kiln {
+using Grads = SmallVectorImpl<Value>;
+
+
+// d(a + b) = (g, g)
+static void rule(AddOp, GradientBuilder &, Value g, Grads &d) { d.append({g, g}); }
+// d(a - b) = (g, -g)
+static void rule(SubOp, GradientBuilder &m, Value g, Grads &d) {
+  d.append({g, m.neg(g)});
+}
+// d(a * b) = (g * b, g * a)
+static void rule(MulOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.append({m.mul(g, op.getRhs()), m.mul(g, op.getLhs())});
+}
+// d(a / b) = (g / b, -g * y / b)
+static void rule(DivOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value ga = m.div(g, op.getRhs());
+  d.append({ga, m.neg(m.mul(ga, op.getResult()))});
+}
+// relu'(x) = step(x)
+static void rule(ReluOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.mul(g, m.step(op.getInput())));
+}
+// sigmoid'(x) = y * (1 - y)
+static void rule(SigmoidOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value y = op.getResult();
+  d.push_back(m.mul(m.mul(g, y), m.sub(m.scalar(y, 1), y)));
+}
+// tanh'(x) = 1 - y^2
+static void rule(TanhOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value y = op.getResult();
+  d.push_back(m.mul(g, m.sub(m.scalar(y, 1), m.mul(y, y))));
+}
+// exp'(x) = y
+static void rule(ExpOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.mul(g, op.getResult()));
+}
+// log'(x) = 1 / x
+static void rule(LogOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.div(g, op.getInput()));
+}
+// (-x)' = -1
+static void rule(NegOp, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.neg(g));
+}
+// |x|' = sign(x)
+static void rule(AbsOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.mul(g, m.sign(op.getInput())));
+}
+// sqrt'(x) = 1 / (2 y)
+static void rule(SqrtOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value y = op.getResult();
+  d.push_back(m.div(g, m.mul(m.scalar(y, 2), y)));
+}
+// softplus'(x) = sigmoid(x)
+static void rule(SoftplusOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.mul(g, m.sigmoid(op.getInput())));
+}
+// erf'(x) = 2 / sqrt(pi) * exp(-x^2)
+static void rule(ErfOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  Value e = m.exp(m.neg(m.mul(x, x)));
+  d.push_back(m.mul(g, m.mul(m.scalar(x, M_2_SQRTPI), e)));
+}
+// gelu'(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2,
+// phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+static void rule(GeluOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  Value cdf = m.mul(m.scalar(x, 0.5),
+                    m.add(m.scalar(x, 1), m.erf(m.mul(x, m.scalar(x, M_SQRT1_2)))));
+  Value pdf = m.mul(m.scalar(x, 0.5 * M_2_SQRTPI * M_SQRT1_2),
+                    m.exp(m.mul(m.scalar(x, -0.5), m.mul(x, x))));
+  d.push_back(m.mul(g, m.add(cdf, m.mul(x, pdf))));
+}
+// elu'(x) = x > 0 ? 1 : y + alpha
+static void rule(EluOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput(), y = op.getResult();
+  Value s = m.step(x);
+  Value alpha = m.scalar(x, op.getAlpha().convertToDouble());
+  Value negative = m.mul(m.sub(m.scalar(x, 1), s), m.add(y, alpha));
+  d.push_back(m.mul(g, m.add(s, negative)));
+}
+// selu'(x) = x > 0 ? scale : y + scale * alpha (Keras's constants)
+static void rule(SeluOp op, GradientBuilder &m, Value g, Grads &d) {
+  constexpr double alpha = 1.67326324235437728481, scale = 1.05070098735548049342;
+  Value x = op.getInput(), y = op.getResult();
+  Value s = m.step(x);
+  Value positive = m.mul(s, m.scalar(x, scale));
+  Value negative =
+      m.mul(m.sub(m.scalar(x, 1), s), m.add(y, m.scalar(x, scale * alpha)));
+  d.push_back(m.mul(g, m.add(positive, negative)));
+}
+// step and sign are flat almost everywhere: no gradient flows.
+static void rule(StepOp, GradientBuilder &, Value, Grads &d) { d.push_back({}); }
+static void rule(SignOp, GradientBuilder &, Value, Grads &d) { d.push_back({}); }
+
+} // namespace mlir::kiln
+
+void mlir::kiln::registerElementwiseGradientRules(MLIRContext *context) {
+  attachVjpRules<AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp,
+         NegOp, AbsOp, SqrtOp, SoftplusOp, ErfOp, GeluOp, EluOp, SeluOp,
+         StepOp, SignOp>(context);
+}

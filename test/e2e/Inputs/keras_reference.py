@@ -1,0 +1,309 @@
+"""Independent NumPy forward pass of Keras/tfjs models, for kiln's e2e tests.
+
+Reads the topology (Keras 2/3 JSON, a .keras archive, a legacy .h5 or a tfjs
+model.json) and the weights (h5py, zipfile, raw weights.bin) without kiln, and
+runs the model in float64.
+
+  keras_reference.py input MODEL X.npy [--samples N] [--seed S] [--features F]
+      writes a random float32 input of shape (N,) + the model's input shape.
+  keras_reference.py check MODEL [--weights W] --input X.npy --output Y.npy...
+      compares kiln's outputs Y.npy (one --output per model output) with the
+      NumPy forward pass on X.npy.
+  keras_reference.py compare A.npy B.npy
+      compares two .npy files (e.g. kiln's output with a stored reference).
+
+check/compare print "max abs err E <= TOL: OK" and exit 1 on a mismatch.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import sys
+import zipfile
+
+import h5py
+import numpy as np
+
+TOLERANCE = 1e-5
+
+
+# ---------------------------------------------------------------------------
+# Activations (float64)
+# ---------------------------------------------------------------------------
+
+_erf = np.vectorize(math.erf)
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+ACTIVATIONS = {
+    None: lambda x: x,
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "softmax": _softmax,
+    "exponential": np.exp,
+    "softplus": lambda x: np.logaddexp(0.0, x),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+    "selu": lambda x: SELU_SCALE * np.where(
+        x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0))),
+    # Keras's default gelu is the exact (erf) form.
+    "gelu": lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))),
+    "softsign": lambda x: x / (1.0 + np.abs(x)),
+    "swish": lambda x: x * _sigmoid(x),
+    "silu": lambda x: x * _sigmoid(x),
+}
+
+
+# ---------------------------------------------------------------------------
+# Model files
+# ---------------------------------------------------------------------------
+
+
+def _snake(name):
+    import re
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+class Model:
+    """Topology (dict) + weights: {layer name: [arrays in Keras order]}."""
+
+    def __init__(self, topology, weights):
+        self.topology = topology
+        self.weights = weights
+
+    @property
+    def sequential(self):
+        return self.topology["class_name"] == "Sequential"
+
+    def layers(self):
+        config = self.topology["config"]
+        return config if isinstance(config, list) else config["layers"]
+
+    def input_shape(self):
+        """Per-sample input shape of the (first) input."""
+        first = self.layers()[0]["config"]
+        if not self.sequential:
+            name = self.topology["config"]["input_layers"]
+            name = name[0] if isinstance(name[0], str) else name[0][0]
+            first = next(l["config"] for l in self.layers()
+                         if l["config"]["name"] == name)
+        shape = first.get("batch_input_shape") or first.get("batch_shape")
+        return tuple(shape[1:])
+
+
+def _keras3_paths(layers, sequential):
+    paths, counts = {}, {}
+    for layer in layers:
+        if sequential and layer["class_name"] == "InputLayer":
+            continue
+        snake = _snake(layer["class_name"])
+        n = counts.get(snake, 0)
+        paths[layer["config"]["name"]] = snake if n == 0 else f"{snake}_{n}"
+        counts[snake] = n + 1
+    return paths
+
+
+def _h5_weights(h5, topology):
+    """Weights of an h5py file/group, Keras 2 or Keras 3 layout."""
+    weights = {}
+    root = h5["model_weights"] if "model_weights" in h5 else h5
+    if "layer_names" in root.attrs:  # Keras 2
+        for name in root.attrs["layer_names"]:
+            name = name.decode() if isinstance(name, bytes) else name
+            group = root[name]
+            names = [n.decode() if isinstance(n, bytes) else n
+                     for n in group.attrs["weight_names"]]
+            weights[name] = [np.asarray(group[n], np.float64) for n in names]
+        return weights
+    model = Model(topology, None)  # Keras 3: layers/<snake>[_N]/vars/<i>
+    for name, path in _keras3_paths(model.layers(), model.sequential).items():
+        group = h5.get(f"layers/{path}/vars")
+        if group is not None:
+            weights[name] = [np.asarray(group[k], np.float64)
+                             for k in sorted(group, key=int)]
+    return weights
+
+
+def load(path, weights_path=None):
+    if path.endswith(".keras"):
+        with zipfile.ZipFile(path) as z:
+            topology = json.loads(z.read("config.json"))
+            with h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as h5:
+                weights = _h5_weights(h5, topology)
+    elif path.endswith(".h5"):
+        with h5py.File(path, "r") as h5:
+            topology = json.loads(h5.attrs["model_config"])
+            weights = _h5_weights(h5, topology)
+    else:
+        with open(path) as f:
+            root = json.load(f)
+        topology, weights = root, {}
+        if "modelTopology" in root:  # tfjs
+            topology = root["modelTopology"]
+            topology = topology.get("model_config", topology)
+            for group in root.get("weightsManifest", []):
+                data = b"".join(
+                    open(os.path.join(os.path.dirname(path), p), "rb").read()
+                    for p in group["paths"])
+                offset = 0
+                for w in group["weights"]:
+                    count = int(np.prod(w["shape"]))
+                    array = np.frombuffer(data, "<f4", count, offset)
+                    offset += 4 * count
+                    layer = w["name"].rsplit("/", 1)[0].split("/")[-1]
+                    weights.setdefault(layer, []).append(
+                        array.reshape(w["shape"]).astype(np.float64))
+    if weights_path:
+        with h5py.File(weights_path, "r") as h5:
+            weights = _h5_weights(h5, topology)
+    return Model(topology, weights)
+
+
+# ---------------------------------------------------------------------------
+# Forward pass
+# ---------------------------------------------------------------------------
+
+
+def _apply(layer, x, weights):
+    cls, cfg = layer["class_name"], layer["config"]
+    if cls in ("InputLayer", "Dropout"):
+        return x
+    if cls == "Dense":
+        w = weights[cfg["name"]]
+        y = x @ w[0]
+        if cfg.get("use_bias", True):
+            y = y + w[1]
+        return ACTIVATIONS[cfg.get("activation")](y)
+    if cls == "Activation":
+        return ACTIVATIONS[cfg["activation"]](x)
+    if cls == "Flatten":
+        return x.reshape(x.shape[0], -1)
+    if cls == "Reshape":
+        return x.reshape((x.shape[0],) + tuple(cfg["target_shape"]))
+    raise SystemExit(f"keras_reference.py: unsupported layer class {cls}")
+
+
+def _inbound(layer):
+    """Producer layer names of a functional layer (Keras 2 or 3 nodes)."""
+    names = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            if v.get("class_name") == "__keras_tensor__":
+                names.append(v["config"]["keras_history"][0])
+            else:
+                for item in v.values():
+                    walk(item)
+        elif isinstance(v, list):
+            if v and isinstance(v[0], str):  # Keras 2 ["name", node, index, {}]
+                names.append(v[0])
+            else:
+                for item in v:
+                    walk(item)
+
+    walk(layer.get("inbound_nodes", []))
+    return names
+
+
+def forward(model, x):
+    x = x.astype(np.float64)
+    if model.sequential:
+        for layer in model.layers():
+            x = _apply(layer, x, model.weights)
+        return [x]
+    config = model.topology["config"]
+
+    def refs(v):
+        return [v[0]] if isinstance(v[0], str) else [r[0] for r in v]
+
+    values = {refs(config["input_layers"])[0]: x}
+    for layer in model.layers():
+        if layer["class_name"] == "InputLayer":
+            continue
+        (src,) = _inbound(layer)
+        values[layer["config"]["name"]] = _apply(layer, values[src],
+                                                 model.weights)
+    return [values[name] for name in refs(config["output_layers"])]
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+
+def _report(got, want):
+    if got.shape != want.shape:
+        print(f"shape mismatch: kiln {got.shape}, reference {want.shape}: "
+              "FAIL")
+        return 1
+    err = float(np.max(np.abs(got.astype(np.float64) - want))) if got.size \
+        else 0.0
+    ok = err <= TOLERANCE and np.all(np.isfinite(got))
+    print(f"max abs err {err:.3g} <= {TOLERANCE:g}: {'OK' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("input")
+    p.add_argument("model")
+    p.add_argument("out")
+    p.add_argument("--samples", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--features", type=int,
+                   help="override the last input dimension (negative tests)")
+    p = sub.add_parser("check")
+    p.add_argument("model")
+    p.add_argument("--weights")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True, action="append",
+                   help="one per model output, in order")
+    p = sub.add_parser("compare")
+    p.add_argument("got")
+    p.add_argument("want")
+    args = parser.parse_args()
+
+    if args.command == "input":
+        shape = list(load(args.model).input_shape())
+        if args.features is not None:
+            shape[-1] = args.features
+        rng = np.random.default_rng(args.seed)
+        x = rng.uniform(-2.0, 2.0, [args.samples] + shape).astype(np.float32)
+        np.save(args.out, x)
+        return 0
+    if args.command == "compare":
+        return _report(np.load(args.got), np.load(args.want).astype(np.float64))
+    model = load(args.model, args.weights)
+    wants = forward(model, np.load(args.input))
+    if len(wants) != len(args.output):
+        print(f"the model has {len(wants)} outputs, got {len(args.output)}: "
+              "FAIL")
+        return 1
+    status = 0
+    for path, want in zip(args.output, wants):
+        if len(wants) > 1:
+            print(os.path.basename(path) + ": ", end="")
+        status |= _report(np.load(path), want)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
