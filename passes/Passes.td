@@ -45,4 +45,28 @@ def DifferentiatePass : Pass<"kiln-differentiate", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Numerics
+//===----------------------------------------------------------------------===//
+
+def PromoteToF64Pass : Pass<"kiln-promote-to-f64", "::mlir::func::FuncOp"> {
+  let summary = "Retype a kiln function from f32 to f64";
+  let description = [{
+    Turns every f32 tensor in a function of kiln ops (arguments, results,
+    constants) into f64, for numerics checks such as `kiln gradcheck`, whose
+    finite differences need double precision. Fails on ops outside the kiln
+    and func dialects.
+
+    ```mlir
+    // before
+    func.func @f(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+      %y = kiln.relu %x : tensor<?x4xf32>
+    // after
+    func.func @f(%x: tensor<?x4xf64>) -> tensor<?x4xf64> {
+      %y = kiln.relu %x : tensor<?x4xf64>
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 #endif // KILN_PASSES_TD

@@ -133,6 +133,54 @@ static llvm::SmallVector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> dims) 
   return strides;
 }
 
+llvm::Function *mlir::kiln::emitEntryWrapper(
+    llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
+    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported,
+    std::string &error) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
+  llvm::Function *impl = module.getFunction(implName);
+  if (!impl) {
+    error = "lowered module has no function '" + implName.str() + "'";
+    return nullptr;
+  }
+  size_t expectedArgs = 0;
+  for (const auto &dims : bufferDims)
+    expectedArgs += 3 + 2 * dims.size();
+  if (impl->arg_size() != expectedArgs) {
+    error = "lowered '" + implName.str() + "' takes " +
+            std::to_string(impl->arg_size()) + " arguments, the ABI expects " +
+            std::to_string(expectedArgs);
+    return nullptr;
+  }
+  impl->setLinkage(llvm::GlobalValue::InternalLinkage);
+  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                          {i64Ty, ptrTy}, false);
+  auto *entry = llvm::Function::Create(
+      entryTy,
+      exported ? llvm::GlobalValue::ExternalLinkage
+               : llvm::GlobalValue::InternalLinkage,
+      entryName, module);
+  // buffers[i] -> the memref descriptor fields (ptr, ptr, 0, sizes...,
+  // strides...).
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  llvm::Value *batch = entry->getArg(0);
+  llvm::SmallVector<llvm::Value *> args;
+  for (auto [i, dims] : llvm::enumerate(bufferDims)) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(1), i);
+    llvm::Value *ptr = b.CreateLoad(ptrTy, slot);
+    args.append({ptr, ptr, b.getInt64(0)});
+    for (int64_t d : dims)
+      args.push_back(d < 0 ? batch : b.getInt64(d));
+    for (int64_t s : rowMajorStrides(dims))
+      args.push_back(b.getInt64(s));
+  }
+  b.CreateCall(impl, args);
+  b.CreateRetVoid();
+  return entry;
+}
+
 bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
                               const ModelSignature &signature,
                               llvm::StringRef implName, std::string &error) {
@@ -155,50 +203,18 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
                          blob, blob.size(), llvm::Type::getInt8Ty(ctx)),
                      "kiln_weights", kParamAlignment);
 
-  // The entry wrapper: buffers[i] -> (ptr, ptr, 0, sizes..., strides...).
-  llvm::Function *impl = module.getFunction(implName);
-  if (!impl) {
-    error = "lowered module has no function '" + implName.str() + "'";
-    return false;
-  }
-  struct Buffer {
-    llvm::SmallVector<int64_t> dims;
-  };
-  llvm::SmallVector<Buffer> buffers;
+  // The entry point: params, inputs, outputs.
+  llvm::SmallVector<llvm::SmallVector<int64_t>> buffers;
   for (const ParamData &param : model.params)
-    buffers.push_back({param.shape});
+    buffers.push_back(param.shape);
   for (const TensorSignature &t : signature.inputs)
-    buffers.push_back({t.dims});
+    buffers.push_back(t.dims);
   for (const TensorSignature &t : signature.outputs)
-    buffers.push_back({t.dims});
-  size_t expectedArgs = 0;
-  for (const Buffer &b : buffers)
-    expectedArgs += 3 + 2 * b.dims.size();
-  if (impl->arg_size() != expectedArgs) {
-    error = "lowered '" + implName.str() + "' takes " +
-            std::to_string(impl->arg_size()) + " arguments, the ABI expects " +
-            std::to_string(expectedArgs);
+    buffers.push_back(t.dims);
+  llvm::Function *entry = emitEntryWrapper(
+      module, implName, "kiln_predict_entry", buffers, /*exported=*/false, error);
+  if (!entry)
     return false;
-  }
-  impl->setLinkage(llvm::GlobalValue::InternalLinkage);
-  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                          {e.i64Ty, e.ptrTy}, false);
-  auto *entry = llvm::Function::Create(
-      entryTy, llvm::GlobalValue::InternalLinkage, "kiln_predict_entry", module);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
-  llvm::Value *batch = entry->getArg(0);
-  llvm::SmallVector<llvm::Value *> args;
-  for (auto [i, buffer] : llvm::enumerate(buffers)) {
-    llvm::Value *slot = b.CreateConstGEP1_64(e.ptrTy, entry->getArg(1), i);
-    llvm::Value *ptr = b.CreateLoad(e.ptrTy, slot);
-    args.append({ptr, ptr, e.i64(0)});
-    for (int64_t d : buffer.dims)
-      args.push_back(d < 0 ? batch : e.i64(d));
-    for (int64_t s : rowMajorStrides(buffer.dims))
-      args.push_back(e.i64(s));
-  }
-  b.CreateCall(impl, args);
-  b.CreateRetVoid();
 
   // The descriptor.
   llvm::SmallVector<llvm::Constant *> params, inputs, outputs, layers;

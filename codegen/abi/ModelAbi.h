@@ -18,6 +18,7 @@
 #include <string>
 
 namespace llvm {
+class Function;
 class Module;
 } // namespace llvm
 
@@ -37,6 +38,16 @@ struct ModelSignature {
 /// Reads the input/output signature off @predict in `model.module` (kiln or
 /// tensor level, before bufferization).
 ModelSignature getModelSignature(const ImportedModel &model);
+
+/// Emits `void entryName(int64_t batch, void *const *buffers)` calling the
+/// lowered `implName`, whose memref arguments are, in order, one row-major
+/// buffer per entry of `bufferDims` (dims[0] == -1 takes `batch`). The entry
+/// is internal unless `exported`. Returns null with `error` set when
+/// `implName` is missing or its arguments do not match.
+llvm::Function *emitEntryWrapper(llvm::Module &module, llvm::StringRef implName,
+                                 llvm::StringRef entryName,
+                                 llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims,
+                                 bool exported, std::string &error);
 
 /// Emits the weights blob, the entry wrapper around `implName` (the lowered
 /// @predict, made internal) and the descriptor into `module`. Returns false

@@ -12,6 +12,10 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "frontend/keras/KerasImporter.h"
 #include "passes/Passes.h"
+#include "passes/autodiff/GradientBuilder.h"
+#include "tools/kiln/GradCheck.h"
+
+#include "mlir/Parser/Parser.h"
 
 #include "kiln/runtime.h"
 
@@ -38,6 +42,10 @@ namespace cl = llvm::cl;
 
 static cl::SubCommand compileCmd("compile",
                                  "Compile a model file to native code");
+static cl::SubCommand gradcheckCmd(
+    "gradcheck",
+    "Compare kiln's gradients of a model (or an MLIR function returning a "
+    "scalar) with float64 finite differences");
 static cl::SubCommand summaryCmd(
     "summary", "Print a model's layer table the way Keras's summary() does");
 
@@ -45,18 +53,18 @@ static cl::OptionCategory kilnCategory("kiln options");
 
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("MODEL"), cl::sub(compileCmd),
-                                      cl::sub(summaryCmd),
+                                      cl::sub(summaryCmd), cl::sub(gradcheckCmd),
                                       cl::cat(kilnCategory));
 static cl::opt<std::string> weightsPath(
     "weights",
     cl::desc("Keras weights file (.h5 or .weights.h5) for a JSON model, or "
              "overriding the model file's own weights"),
     cl::value_desc("FILE"), cl::sub(compileCmd), cl::sub(summaryCmd),
-    cl::cat(kilnCategory));
+    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<uint64_t> seed(
     "seed", cl::desc("Seed of the initializers of a model without weights"),
     cl::init(0), cl::value_desc("N"), cl::sub(compileCmd), cl::sub(summaryCmd),
-    cl::cat(kilnCategory));
+    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     outputPath("o",
                cl::desc("Output file (default: the model's name for exe, "
@@ -89,6 +97,28 @@ static cl::opt<std::string> targetCpu(
              "features; e.g. x86-64-v3, znver4)"),
     cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
     cl::cat(kilnCategory));
+
+// gradcheck
+static cl::opt<std::string> checkFunc(
+    "func", cl::desc("With an .mlir input: the function to check (default: "
+                     "the first)"),
+    cl::value_desc("NAME"), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> checkBatch("batch",
+                                   cl::desc("Size of dynamic batch dimensions"),
+                                   cl::init(3), cl::sub(gradcheckCmd),
+                                   cl::cat(kilnCategory));
+static cl::opt<double> checkTolerance(
+    "tolerance", cl::desc("Worst relative error allowed (default 1e-5)"),
+    cl::init(1e-5), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> checkMax(
+    "max-checks", cl::desc("Finite differences per argument (default 32)"),
+    cl::init(32), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<double> inputMin(
+    "input-min", cl::desc("Random inputs are uniform in [min, max] (-1)"),
+    cl::init(-1.0), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<double> inputMax("input-max", cl::desc("(default 1)"),
+                                cl::init(1.0), cl::sub(gradcheckCmd),
+                                cl::cat(kilnCategory));
 
 //===----------------------------------------------------------------------===//
 // Diagnostics
@@ -255,6 +285,45 @@ static int runSummary(ImportedModel &model) {
   return 0;
 }
 
+static int runGradCheckCommand(MLIRContext &ctx) {
+  GradCheckOptions options;
+  options.batch = checkBatch;
+  options.seed = seed;
+  options.tolerance = checkTolerance;
+  options.maxChecks = checkMax;
+  options.inputMin = inputMin;
+  options.inputMax = inputMax;
+  if (options.batch < 1 || options.maxChecks < 1 ||
+      !(options.inputMin < options.inputMax))
+    return fail("--batch and --max-checks must be positive and --input-min "
+                "below --input-max");
+  if (llvm::StringRef(modelPath).ends_with(".mlir")) {
+    OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(modelPath, &ctx);
+    if (!module)
+      return 1;
+    func::FuncOp func;
+    for (func::FuncOp f : module->getOps<func::FuncOp>())
+      if (!func && (checkFunc.empty() || f.getName() == checkFunc))
+        func = f;
+    if (!func)
+      return fail("'" + modelPath + "' has no function" +
+                  (checkFunc.empty() ? "" : " named '" + checkFunc + "'"));
+    return runGradCheck(*module, func, {}, options);
+  }
+  keras::ImportOptions importOptions;
+  importOptions.weightsPath = weightsPath;
+  importOptions.seed = seed;
+  FailureOr<ImportedModel> model =
+      keras::importKerasModel(&ctx, modelPath, importOptions);
+  if (failed(model))
+    return 1;
+  func::FuncOp loss = buildProjectionLoss(*model);
+  SmallVector<std::pair<unsigned, const ParamData *>> values;
+  for (auto [i, param] : llvm::enumerate(model->params))
+    values.push_back({unsigned(i), &param});
+  return runGradCheck(*model->module, loss, values, options);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(kilnCategory);
@@ -265,11 +334,16 @@ int main(int argc, char **argv) {
       "[--emit exe|obj|asm|llvm|mlir]\n"
       "               [--stage import|linalg|llvm] [--target-cpu NAME] "
       "[--seed N]\n"
-      "  kiln summary MODEL [--weights FILE]\n\n"
+      "  kiln summary MODEL [--weights FILE]\n"
+      "  kiln gradcheck MODEL|FILE.mlir [--weights FILE] [--func NAME] "
+      "[--batch N] [--seed N]\n"
+      "                 [--tolerance X] [--max-checks N] [--input-min X] "
+      "[--input-max X]\n\n"
       "MODEL is a Keras JSON (model.to_json()), a .keras archive, a legacy "
       ".h5 model\nor a TensorFlow.js model.json.\n");
-  if (!compileCmd && !summaryCmd) {
-    llvm::errs() << "kiln: error: expected a command (compile or summary); "
+  if (!compileCmd && !summaryCmd && !gradcheckCmd) {
+    llvm::errs() << "kiln: error: expected a command (compile, summary or "
+                    "gradcheck); "
                     "see kiln --help\n";
     return 2;
   }
@@ -278,9 +352,12 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<KilnDialect>();
+  registerGradientRules(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ScopedDiagnosticHandler handler(&ctx, printDiagnostic);
+  if (gradcheckCmd)
+    return runGradCheckCommand(ctx);
 
   keras::ImportOptions options;
   options.weightsPath = weightsPath;

@@ -10,8 +10,8 @@ Dense(32) -> output_sigmoid Dense(1), 10 inputs):
   no-layer-entry    no group at all for output_sigmoid
 Archive cases write a .keras file:
   truncated-keras   a valid archive cut in half
-  corrupt-keras     a valid archive with model.weights.h5's data overwritten
-                    (its CRC no longer matches)
+  corrupt-keras     a valid archive with a weight in model.weights.h5
+                    overwritten: still a valid HDF5 file, but its CRC fails
   keras-no-config   a zip with metadata.json and model.weights.h5 only
 TensorFlow.js cases copy the model.json of directory SRC into directory OUT:
   tfjs-truncated    with a weights.bin shard missing its last 10 bytes
@@ -100,11 +100,14 @@ def main():
         open(out, "wb").write(data[:len(data) // 2])
     elif case == "corrupt-keras":
         data = bytearray(_keras_archive(stored=True))
-        info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(
-            "model.weights.h5")
-        # The member's data follows its 30-byte local header and name.
-        start = info.header_offset + 30 + len(info.filename) + 64
-        data[start:start + 64] = b"\xff" * 64
+        archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+        info = archive.getinfo("model.weights.h5")
+        with h5py.File(io.BytesIO(archive.read(info)), "r") as h5:
+            kernel = h5["layers/dense/vars/0"].id.get_offset()
+        # Stored uncompressed after a 30-byte local header, name and extra.
+        start = (info.header_offset + 30 + len(info.filename) +
+                 len(info.extra) + kernel)
+        data[start:start + 4] = np.float32(42.0).tobytes()
         open(out, "wb").write(bytes(data))
     elif case == "keras-no-config":
         open(out, "wb").write(_keras_archive(config=False))

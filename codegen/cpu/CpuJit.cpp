@@ -1,0 +1,69 @@
+//===- CpuJit.cpp - In-memory compilation of lowered modules ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/CpuJit.h"
+#include "codegen/abi/ModelAbi.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/TargetSelect.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+CpuJit::~CpuJit() = default;
+
+std::unique_ptr<CpuJit> CpuJit::create(ModuleOp module,
+                                       llvm::ArrayRef<Entry> entries,
+                                       std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+
+  std::string builderError;
+  auto buildModule = [&](Operation *op, llvm::LLVMContext &context)
+      -> std::unique_ptr<llvm::Module> {
+    std::unique_ptr<llvm::Module> llvmModule =
+        translateModuleToLLVMIR(op, context, "kiln-jit");
+    if (!llvmModule) {
+      builderError = "translation to LLVM IR failed";
+      return nullptr;
+    }
+    for (const Entry &entry : entries)
+      if (!emitEntryWrapper(*llvmModule, entry.implName, entry.entryName,
+                            entry.buffers, /*exported=*/true, builderError))
+        return nullptr;
+    return llvmModule;
+  };
+  auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
+                                               /*sizeLevel=*/0, nullptr);
+  ExecutionEngineOptions options;
+  options.llvmModuleBuilder = buildModule;
+  options.transformer = transformer;
+  auto engine = ExecutionEngine::create(module, options);
+  if (!engine) {
+    std::string message = llvm::toString(engine.takeError());
+    error = builderError.empty() ? message : builderError;
+    return nullptr;
+  }
+  std::unique_ptr<CpuJit> jit(new CpuJit());
+  jit->engine = std::move(*engine);
+  return jit;
+}
+
+CpuJit::EntryFn CpuJit::lookup(llvm::StringRef entryName) {
+  auto address = engine->lookup(entryName);
+  if (!address) {
+    llvm::consumeError(address.takeError());
+    return nullptr;
+  }
+  return reinterpret_cast<EntryFn>(*address);
+}

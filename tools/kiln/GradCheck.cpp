@@ -1,0 +1,251 @@
+//===- GradCheck.cpp - `kiln gradcheck` -------------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The check runs in float64 (the loss is promoted with kiln-promote-to-f64)
+// so that central differences are accurate: with step h = 1e-6 * max(1, |x|)
+// the truncation error is O(h^2) ~ 1e-12 and the rounding error
+// O(eps * |L| / h) ~ 1e-10 * |L|, far below the default tolerance of 1e-5 on
+// the relative error |analytic - numeric| / max(|analytic|, |numeric|, 1e-3).
+// (The floor of 1e-3 keeps gradients that are ~0 from inflating the ratio.)
+//===----------------------------------------------------------------------===//
+
+#include "tools/kiln/GradCheck.h"
+
+#include "codegen/cpu/CpuJit.h"
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "passes/Passes.h"
+#include "passes/autodiff/Autodiff.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+static constexpr llvm::StringLiteral kLossName = "gradcheck_loss";
+static constexpr llvm::StringLiteral kGradName = "gradcheck_loss_grad";
+
+func::FuncOp mlir::kiln::buildProjectionLoss(ImportedModel &model) {
+  auto func = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  OpBuilder b(ret);
+  Location loc = func.getLoc();
+  Value loss;
+  for (Value output : ret.getOperands()) {
+    auto type = cast<RankedTensorType>(output.getType());
+    Value cotangent = body.addArgument(type, loc);
+    Value product = MulOp::create(b, loc, type, output, cotangent);
+    SmallVector<int64_t> axes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      axes.push_back(i);
+    auto scalarType = RankedTensorType::get({}, type.getElementType());
+    Value sum = ReduceSumOp::create(b, loc, scalarType, product, axes, false);
+    loss = loss ? AddOp::create(b, loc, scalarType, loss, sum) : sum;
+  }
+  func::ReturnOp::create(b, loc, loss);
+  ret.erase();
+  func.setType(FunctionType::get(func.getContext(), body.getArgumentTypes(),
+                                 loss.getType()));
+  return func;
+}
+
+namespace {
+/// One argument of the loss: its name, shape and float64 values.
+struct Argument {
+  std::string name;
+  SmallVector<int64_t> dims; ///< -1 for the batch
+  std::vector<double> values;
+  bool differentiated = false;
+};
+} // namespace
+
+static std::string formatIndex(ArrayRef<int64_t> dims, int64_t flat) {
+  SmallVector<int64_t> index(dims.size());
+  for (int64_t i = int64_t(dims.size()) - 1; i >= 0; --i) {
+    index[i] = flat % dims[i];
+    flat /= dims[i];
+  }
+  std::string text = "[";
+  for (auto [i, v] : llvm::enumerate(index))
+    text += (i ? ", " : "") + std::to_string(v);
+  return text + "]";
+}
+
+int mlir::kiln::runGradCheck(
+    ModuleOp module, func::FuncOp loss,
+    llvm::ArrayRef<std::pair<unsigned, const ParamData *>> initialValues,
+    const GradCheckOptions &options) {
+  // Only the loss is compiled.
+  for (func::FuncOp other :
+       llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (other != loss)
+      other.erase();
+  loss.setName(kLossName);
+
+  std::mt19937_64 rng(options.seed);
+  std::uniform_real_distribution<double> uniform(options.inputMin,
+                                                 options.inputMax);
+  SmallVector<Argument> args;
+  SmallVector<unsigned> wrt, floats;
+  for (unsigned i = 0; i < loss.getNumArguments(); ++i) {
+    auto type = dyn_cast<RankedTensorType>(loss.getArgument(i).getType());
+    if (!type || !isa<FloatType>(type.getElementType())) {
+      loss.emitError("gradcheck needs float tensor arguments, argument #")
+          << i << " is " << loss.getArgument(i).getType();
+      return 1;
+    }
+    Argument arg;
+    auto name = loss.getArgAttrOfType<StringAttr>(i, kParamAttrName);
+    if (!name)
+      name = loss.getArgAttrOfType<StringAttr>(i, kInputAttrName);
+    arg.name = name ? name.str() : "arg" + std::to_string(i);
+    int64_t count = 1;
+    for (int64_t d : type.getShape()) {
+      arg.dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
+      count *= ShapedType::isDynamic(d) ? options.batch : d;
+    }
+    arg.values.resize(count);
+    for (double &v : arg.values)
+      v = uniform(rng);
+    for (auto [index, param] : initialValues)
+      if (index == i && param->values.size() == size_t(count))
+        arg.values.assign(param->values.begin(), param->values.end());
+    floats.push_back(i);
+    if (loss.getArgAttr(i, kParamAttrName))
+      wrt.push_back(i);
+    args.push_back(std::move(arg));
+  }
+  if (wrt.empty())
+    wrt = floats;
+  for (unsigned i : wrt)
+    args[i].differentiated = true;
+
+  // f64, the gradient function, then the CPU pipeline.
+  MLIRContext *ctx = module.getContext();
+  PassManager promote(ctx);
+  promote.addNestedPass<func::FuncOp>(createPromoteToF64Pass());
+  if (failed(promote.run(module)))
+    return 1;
+  FailureOr<func::FuncOp> grad = buildGradientFunction(loss, wrt, kGradName);
+  if (failed(grad))
+    return 1;
+  for (func::FuncOp f : module.getOps<func::FuncOp>())
+    for (unsigned i = 0; i < f.getNumArguments(); ++i) {
+      f.removeArgAttr(i, kParamAttrName);
+      f.removeArgAttr(i, kInputAttrName);
+    }
+  PassManager lowering(ctx);
+  buildLinalgPipeline(lowering);
+  buildCpuLoweringPipeline(lowering, CpuLoweringOptions());
+  if (failed(lowering.run(module)))
+    return 1;
+
+  CpuJit::Entry lossEntry{kLossName.str(), "kiln_gradcheck_loss", {}};
+  for (const Argument &arg : args)
+    lossEntry.buffers.push_back(arg.dims);
+  CpuJit::Entry gradEntry = lossEntry;
+  gradEntry.implName = kGradName.str();
+  gradEntry.entryName = "kiln_gradcheck_grad";
+  lossEntry.buffers.push_back({});
+  gradEntry.buffers.push_back({});
+  for (unsigned i : wrt)
+    gradEntry.buffers.push_back(args[i].dims);
+  std::string error;
+  std::unique_ptr<CpuJit> jit =
+      CpuJit::create(module, {lossEntry, gradEntry}, error);
+  if (!jit) {
+    llvm::errs() << "kiln: error: " << error << "\n";
+    return 1;
+  }
+  CpuJit::EntryFn lossFn = jit->lookup("kiln_gradcheck_loss");
+  CpuJit::EntryFn gradFn = jit->lookup("kiln_gradcheck_grad");
+
+  auto evalLoss = [&] {
+    double value = 0;
+    SmallVector<void *> buffers;
+    for (Argument &arg : args)
+      buffers.push_back(arg.values.data());
+    buffers.push_back(&value);
+    lossFn(options.batch, buffers.data());
+    return value;
+  };
+  double lossValue = 0;
+  std::vector<std::vector<double>> grads;
+  {
+    SmallVector<void *> buffers;
+    for (Argument &arg : args)
+      buffers.push_back(arg.values.data());
+    buffers.push_back(&lossValue);
+    for (unsigned i : wrt) {
+      grads.emplace_back(args[i].values.size());
+      buffers.push_back(grads.back().data());
+    }
+    gradFn(options.batch, buffers.data());
+  }
+
+  llvm::outs() << "gradcheck: loss = " << llvm::format("%.6g", lossValue)
+               << " (batch " << options.batch
+               << ", float64 central differences)\n";
+  double worstOverall = 0;
+  bool finite = std::isfinite(lossValue);
+  for (auto [k, i] : llvm::enumerate(wrt)) {
+    Argument &arg = args[i];
+    size_t count = arg.values.size();
+    SmallVector<size_t> indices;
+    if (int64_t(count) <= options.maxChecks) {
+      for (size_t j = 0; j < count; ++j)
+        indices.push_back(j);
+    } else {
+      std::uniform_int_distribution<size_t> pick(0, count - 1);
+      for (int64_t j = 0; j < options.maxChecks; ++j)
+        indices.push_back(pick(rng));
+    }
+    double worst = 0, worstAnalytic = 0, worstNumeric = 0;
+    size_t worstIndex = 0;
+    for (size_t j : indices) {
+      double saved = arg.values[j];
+      double h = 1e-6 * std::max(1.0, std::fabs(saved));
+      arg.values[j] = saved + h;
+      double plus = evalLoss();
+      arg.values[j] = saved - h;
+      double minus = evalLoss();
+      arg.values[j] = saved;
+      double numeric = (plus - minus) / (2 * h);
+      double analytic = grads[k][j];
+      double err = std::fabs(analytic - numeric) /
+                   std::max({std::fabs(analytic), std::fabs(numeric), 1e-3});
+      finite &= std::isfinite(analytic) && std::isfinite(numeric);
+      if (!(err <= worst)) { // also catches NaN
+        worst = std::isnan(err) ? INFINITY : err;
+        worstIndex = j;
+        worstAnalytic = analytic;
+        worstNumeric = numeric;
+      }
+    }
+    SmallVector<int64_t> dims;
+    for (int64_t d : arg.dims)
+      dims.push_back(d < 0 ? options.batch : d);
+    llvm::outs() << "  " << arg.name << " " << formatKerasShape(dims)
+                 << ": checked " << indices.size() << " of " << count
+                 << ", worst relative error "
+                 << llvm::format("%.3g", worst);
+    if (!indices.empty())
+      llvm::outs() << " at " << formatIndex(dims, worstIndex)
+                   << llvm::format(" (analytic %.9g, numeric %.9g)",
+                                   worstAnalytic, worstNumeric);
+    llvm::outs() << "\n";
+    worstOverall = std::max(worstOverall, worst);
+  }
+  bool ok = finite && worstOverall <= options.tolerance;
+  llvm::outs() << "gradcheck: " << (ok ? "OK" : "FAILED") << " (worst "
+               << llvm::format("%.3g", worstOverall) << ", tolerance "
+               << llvm::format("%g", options.tolerance)
+               << (finite ? "" : ", non-finite values") << ")\n";
+  return ok ? 0 : 1;
+}
