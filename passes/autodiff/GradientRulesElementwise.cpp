@@ -6,6 +6,10 @@
 // one gradient per operand (at the broadcast result shape: the generic walk
 // sums it back to the operand's shape). Notation: x, a, b are operands, y is
 // the op's result.
+//
+// Rules name intermediate values instead of nesting builder calls wherever two
+// arguments would both build ops: C++ leaves argument evaluation order
+// unspecified, and the emitted IR must not depend on the host compiler.
 //===----------------------------------------------------------------------===//
 
 #include "passes/autodiff/GradientBuilder.h"
@@ -39,12 +43,14 @@ static void rule(ReluOp op, GradientBuilder &m, Value g, Grads &d) {
 // sigmoid'(x) = y * (1 - y)
 static void rule(SigmoidOp op, GradientBuilder &m, Value g, Grads &d) {
   Value y = op.getResult();
-  d.push_back(m.mul(m.mul(g, y), m.sub(m.scalar(y, 1), y)));
+  Value gy = m.mul(g, y);
+  d.push_back(m.mul(gy, m.sub(m.scalar(y, 1), y)));
 }
 // tanh'(x) = 1 - y^2
 static void rule(TanhOp op, GradientBuilder &m, Value g, Grads &d) {
   Value y = op.getResult();
-  d.push_back(m.mul(g, m.sub(m.scalar(y, 1), m.mul(y, y))));
+  Value one = m.scalar(y, 1);
+  d.push_back(m.mul(g, m.sub(one, m.mul(y, y))));
 }
 // exp'(x) = y
 static void rule(ExpOp op, GradientBuilder &m, Value g, Grads &d) {
@@ -65,7 +71,8 @@ static void rule(AbsOp op, GradientBuilder &m, Value g, Grads &d) {
 // sqrt'(x) = 1 / (2 y)
 static void rule(SqrtOp op, GradientBuilder &m, Value g, Grads &d) {
   Value y = op.getResult();
-  d.push_back(m.div(g, m.mul(m.scalar(y, 2), y)));
+  Value two = m.scalar(y, 2);
+  d.push_back(m.div(g, m.mul(two, y)));
 }
 // softplus'(x) = sigmoid(x)
 static void rule(SoftplusOp op, GradientBuilder &m, Value g, Grads &d) {
@@ -75,16 +82,19 @@ static void rule(SoftplusOp op, GradientBuilder &m, Value g, Grads &d) {
 static void rule(ErfOp op, GradientBuilder &m, Value g, Grads &d) {
   Value x = op.getInput();
   Value e = m.exp(m.neg(m.mul(x, x)));
-  d.push_back(m.mul(g, m.mul(m.scalar(x, M_2_SQRTPI), e)));
+  Value scale = m.scalar(x, M_2_SQRTPI);
+  d.push_back(m.mul(g, m.mul(scale, e)));
 }
 // gelu'(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2,
 // phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
 static void rule(GeluOp op, GradientBuilder &m, Value g, Grads &d) {
   Value x = op.getInput();
-  Value cdf = m.mul(m.scalar(x, 0.5),
-                    m.add(m.scalar(x, 1), m.erf(m.mul(x, m.scalar(x, M_SQRT1_2)))));
-  Value pdf = m.mul(m.scalar(x, 0.5 * M_2_SQRTPI * M_SQRT1_2),
-                    m.exp(m.mul(m.scalar(x, -0.5), m.mul(x, x))));
+  Value half = m.scalar(x, 0.5), one = m.scalar(x, 1);
+  Value erf = m.erf(m.mul(x, m.scalar(x, M_SQRT1_2)));
+  Value cdf = m.mul(half, m.add(one, erf));
+  Value xx = m.mul(x, x);
+  Value gauss = m.exp(m.mul(m.scalar(x, -0.5), xx));
+  Value pdf = m.mul(m.scalar(x, 0.5 * M_2_SQRTPI * M_SQRT1_2), gauss);
   d.push_back(m.mul(g, m.add(cdf, m.mul(x, pdf))));
 }
 // elu'(x) = x > 0 ? 1 : y + alpha
@@ -92,7 +102,8 @@ static void rule(EluOp op, GradientBuilder &m, Value g, Grads &d) {
   Value x = op.getInput(), y = op.getResult();
   Value s = m.step(x);
   Value alpha = m.scalar(x, op.getAlpha().convertToDouble());
-  Value negative = m.mul(m.sub(m.scalar(x, 1), s), m.add(y, alpha));
+  Value notS = m.sub(m.scalar(x, 1), s);
+  Value negative = m.mul(notS, m.add(y, alpha));
   d.push_back(m.mul(g, m.add(s, negative)));
 }
 // selu'(x) = x > 0 ? scale : y + scale * alpha (Keras's constants)
@@ -101,8 +112,8 @@ static void rule(SeluOp op, GradientBuilder &m, Value g, Grads &d) {
   Value x = op.getInput(), y = op.getResult();
   Value s = m.step(x);
   Value positive = m.mul(s, m.scalar(x, scale));
-  Value negative =
-      m.mul(m.sub(m.scalar(x, 1), s), m.add(y, m.scalar(x, scale * alpha)));
+  Value notS = m.sub(m.scalar(x, 1), s);
+  Value negative = m.mul(notS, m.add(y, m.scalar(x, scale * alpha)));
   d.push_back(m.mul(g, m.add(positive, negative)));
 }
 // step and sign are flat almost everywhere: no gradient flows.

@@ -65,7 +65,8 @@ static void rule(ReduceMeanOp op, GradientBuilder &m, Value g, Grads &d) {
   Value x = op.getInput();
   Value ones = m.broadcast(m.scalar(x, 1), x);
   Value count = m.reduceSum(ones, op.getNormalizedAxes(), /*keepDims=*/true);
-  d.push_back(m.broadcast(m.div(keepDims(op, m, g), count), x));
+  Value mean = m.div(keepDims(op, m, g), count);
+  d.push_back(m.broadcast(mean, x));
 }
 
 } // namespace mlir::kiln

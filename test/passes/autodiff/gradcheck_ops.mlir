@@ -1,0 +1,200 @@
+// Finite-difference gradient check (float64) of every differentiable kiln op:
+// each function is a scalar loss built around one op.
+// RUN: kiln gradcheck %s --func add_broadcast | FileCheck %s
+// RUN: kiln gradcheck %s --func sub_broadcast | FileCheck %s
+// RUN: kiln gradcheck %s --func mul_outer | FileCheck %s
+// RUN: kiln gradcheck %s --func div --input-min 0.5 --input-max 2 | FileCheck %s
+// RUN: kiln gradcheck %s --func matmul | FileCheck %s
+// RUN: kiln gradcheck %s --func relu | FileCheck %s
+// RUN: kiln gradcheck %s --func sigmoid | FileCheck %s
+// RUN: kiln gradcheck %s --func tanh | FileCheck %s
+// RUN: kiln gradcheck %s --func exp | FileCheck %s
+// RUN: kiln gradcheck %s --func log --input-min 0.5 --input-max 2 | FileCheck %s
+// RUN: kiln gradcheck %s --func neg | FileCheck %s
+// RUN: kiln gradcheck %s --func abs | FileCheck %s
+// RUN: kiln gradcheck %s --func sqrt --input-min 0.5 --input-max 2 | FileCheck %s
+// RUN: kiln gradcheck %s --func softplus --input-min -4 --input-max 4 | FileCheck %s
+// RUN: kiln gradcheck %s --func erf | FileCheck %s
+// RUN: kiln gradcheck %s --func gelu --input-min -3 --input-max 3 | FileCheck %s
+// RUN: kiln gradcheck %s --func elu --input-min -3 --input-max 3 | FileCheck %s
+// RUN: kiln gradcheck %s --func selu --input-min -3 --input-max 3 | FileCheck %s
+// RUN: kiln gradcheck %s --func softmax | FileCheck %s
+// RUN: kiln gradcheck %s --func softmax_axis0 | FileCheck %s
+// RUN: kiln gradcheck %s --func reshape | FileCheck %s
+// RUN: kiln gradcheck %s --func transpose | FileCheck %s
+// RUN: kiln gradcheck %s --func broadcast | FileCheck %s
+// RUN: kiln gradcheck %s --func reduce_sum_keep | FileCheck %s
+// RUN: kiln gradcheck %s --func reduce_mean_batch | FileCheck %s
+// RUN: kiln gradcheck %s --func shared_value | FileCheck %s
+
+// Every argument is checked and the worst error is within tolerance.
+// CHECK: gradcheck: loss =
+// CHECK: checked
+// CHECK: gradcheck: OK
+
+// Losses weight the op's result with a second argument `r` so that the check
+// covers the whole vector-Jacobian product, not only its sum.
+
+func.func @add_broadcast(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %r: tensor<?x4xf32>) -> tensor<f32> {
+  %0 = kiln.add %x, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %1 = kiln.mul %0, %r : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @sub_broadcast(%x: tensor<?x4xf32>, %b: tensor<1x4xf32>, %r: tensor<?x4xf32>) -> tensor<f32> {
+  %0 = kiln.sub %x, %b : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x4xf32>
+  %1 = kiln.mul %0, %r : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @mul_outer(%a: tensor<3x1xf32>, %b: tensor<1x4xf32>, %r: tensor<3x4xf32>) -> tensor<f32> {
+  %0 = kiln.mul %a, %b : tensor<3x1xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
+  %1 = kiln.mul %0, %r : tensor<3x4xf32>, tensor<3x4xf32> -> tensor<3x4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<3x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @div(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %r: tensor<?x4xf32>) -> tensor<f32> {
+  %0 = kiln.div %a, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %1 = kiln.mul %0, %r : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @matmul(%x: tensor<?x5xf32>, %w: tensor<5x3xf32>, %r: tensor<?x3xf32>) -> tensor<f32> {
+  %0 = kiln.matmul %x, %w : tensor<?x5xf32>, tensor<5x3xf32> -> tensor<?x3xf32>
+  %1 = kiln.mul %0, %r : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x3xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// One function per unary op: sum(op(x) * r).
+func.func @relu(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.relu %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @sigmoid(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.sigmoid %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @tanh(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.tanh %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @exp(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.exp %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @log(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.log %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @neg(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.neg %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @abs(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.abs %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @sqrt(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.sqrt %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @softplus(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.softplus %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @erf(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.erf %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @gelu(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.gelu %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @elu(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.elu %x {alpha = 0.7 : f32} : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @selu(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.selu %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// Structured ops.
+func.func @softmax(%x: tensor<?x5xf32>, %r: tensor<?x5xf32>) -> tensor<f32> {
+  %0 = kiln.softmax %x : tensor<?x5xf32>
+  %1 = kiln.mul %0, %r : tensor<?x5xf32>, tensor<?x5xf32> -> tensor<?x5xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x5xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @softmax_axis0(%x: tensor<4x5xf32>, %r: tensor<4x5xf32>) -> tensor<f32> {
+  %0 = kiln.softmax %x {axis = 0} : tensor<4x5xf32>
+  %1 = kiln.mul %0, %r : tensor<4x5xf32>, tensor<4x5xf32> -> tensor<4x5xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<4x5xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @reshape(%x: tensor<?x2x3xf32>, %r: tensor<?x3x2xf32>) -> tensor<f32> {
+  %0 = kiln.reshape %x : tensor<?x2x3xf32> -> tensor<?x3x2xf32>
+  %1 = kiln.mul %0, %r : tensor<?x3x2xf32>, tensor<?x3x2xf32> -> tensor<?x3x2xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1, 2>} : tensor<?x3x2xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @transpose(%x: tensor<2x3x4xf32>, %r: tensor<4x2x3xf32>) -> tensor<f32> {
+  %0 = kiln.transpose %x {permutation = array<i64: 2, 0, 1>} : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  %1 = kiln.mul %0, %r : tensor<4x2x3xf32>, tensor<4x2x3xf32> -> tensor<4x2x3xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1, 2>} : tensor<4x2x3xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @broadcast(%x: tensor<3x1xf32>, %like: tensor<?x3x4xf32>, %r: tensor<?x3x4xf32>) -> tensor<f32> {
+  %0 = kiln.broadcast %x, %like : tensor<3x1xf32>, tensor<?x3x4xf32> -> tensor<?x3x4xf32>
+  %1 = kiln.mul %0, %r : tensor<?x3x4xf32>, tensor<?x3x4xf32> -> tensor<?x3x4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1, 2>} : tensor<?x3x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @reduce_sum_keep(%x: tensor<?x4xf32>, %r: tensor<?x1xf32>) -> tensor<f32> {
+  %0 = kiln.reduce_sum %x {axes = array<i64: -1>, keep_dims = true} : tensor<?x4xf32> -> tensor<?x1xf32>
+  %1 = kiln.mul %0, %r : tensor<?x1xf32>, tensor<?x1xf32> -> tensor<?x1xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x1xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @reduce_mean_batch(%x: tensor<?x4xf32>, %r: tensor<4xf32>) -> tensor<f32> {
+  %0 = kiln.reduce_mean %x {axes = array<i64: 0>} : tensor<?x4xf32> -> tensor<4xf32>
+  %1 = kiln.mul %0, %r : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// A value with several uses: its gradients accumulate (x * sigmoid(x) * x).
+func.func @shared_value(%x: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.sigmoid %x : tensor<?x6xf32>
+  %1 = kiln.mul %x, %0 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.mul %1, %x : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %3 = kiln.reduce_mean %2 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %3 : tensor<f32>
+}
