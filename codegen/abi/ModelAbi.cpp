@@ -18,7 +18,7 @@ using namespace mlir;
 using namespace mlir::kiln;
 
 /// Must match KILN_MODEL_ABI_VERSION and KILN_DTYPE_F32 in kiln/model.h.
-static constexpr int64_t kModelAbiVersion = 1;
+static constexpr int64_t kModelAbiVersion = 2;
 static constexpr int32_t kDtypeF32 = 1;
 /// Parameter alignment inside the weights blob (one cache line).
 static constexpr int64_t kParamAlignment = 64;
@@ -244,6 +244,7 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
       e.i64(blob.size()),
       weights,
       entry,
+      llvm::ConstantPointerNull::get(e.ptrTy), // training
   };
   llvm::SmallVector<llvm::Type *> fieldTypes;
   for (llvm::Constant *c : fields)

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 1
+#define KILN_MODEL_ABI_VERSION 2
 
 /* Element types. Explicit values; append-only. */
 enum {
@@ -65,6 +65,51 @@ typedef struct kiln_layer_desc_t {
  * parameters and inputs and only writes outputs. */
 typedef void (*kiln_entry_fn)(int64_t batch, void *const *buffers);
 
+/* A scalar hyperparameter as compiled (from the model file's compile config
+ * or `kiln compile --optimizer`), e.g. {"learning_rate", 0.001}. */
+typedef struct kiln_hyper_desc_t {
+  const char *name;
+  double value;
+} kiln_hyper_desc_t;
+
+/* A metric: `name` is the history/progress-bar key the user asked for
+ * ("accuracy"), `kind` the resolved Keras function
+ * ("sparse_categorical_accuracy", "categorical_accuracy",
+ * "binary_accuracy", "mse", "mae", "sparse_categorical_crossentropy",
+ * "categorical_crossentropy", "binary_crossentropy"). Metrics are computed
+ * by the runtime from each step's predictions and targets. */
+typedef struct kiln_metric_desc_t {
+  const char *name;
+  const char *kind;
+} kiln_metric_desc_t;
+
+/* Everything `./model train` / `evaluate` need beyond predict.
+ *
+ * `train_step` buffers, in order:
+ *   params[num_params], slots[num_slots], inputs[num_inputs],
+ *   targets[num_targets], learning_rate (f32 scalar), iteration (f32 scalar,
+ *   1 for the first step; drives Adam's bias correction),
+ *   then outputs: loss (f32 scalar), predictions[num_outputs],
+ *   new_params[num_params], new_slots[num_slots].
+ * `eval_step` buffers: params, inputs, targets, then loss, predictions.
+ * The loss is Keras's "sum_over_batch_size" mean over the `batch` samples.
+ * Targets are float32; sparse labels are class indices stored as floats. */
+typedef struct kiln_train_desc_t {
+  const char *loss;      /* Keras loss name, e.g. "mean_squared_error" */
+  int64_t from_logits;   /* 0 or 1 */
+  const char *optimizer; /* "sgd", "adam", "rmsprop" or "adagrad" */
+  int64_t num_hyper;
+  const kiln_hyper_desc_t *hyper;
+  int64_t num_metrics;
+  const kiln_metric_desc_t *metrics;
+  int64_t num_targets;
+  const kiln_tensor_desc_t *targets; /* one per output, dims[0] == -1 */
+  int64_t num_slots;
+  const kiln_tensor_desc_t *slots; /* optimizer state, zero-initialized */
+  kiln_entry_fn train_step;
+  kiln_entry_fn eval_step;
+} kiln_train_desc_t;
+
 typedef struct kiln_model_desc_t {
   int64_t abi_version; /* KILN_MODEL_ABI_VERSION */
   const char *name;    /* the Keras model name */
@@ -80,6 +125,8 @@ typedef struct kiln_model_desc_t {
   int64_t weights_size; /* bytes */
   const uint8_t *weights;
   kiln_entry_fn predict;
+  /* NULL when the model was compiled without a loss (inference only). */
+  const kiln_train_desc_t *training;
 } kiln_model_desc_t;
 
 /* The symbol every compiled model object defines. */
