@@ -52,8 +52,9 @@ TEST(ModelTest, RejectsBadDescriptors) {
   FakeModel fake;
   fake.desc.abi_version = 99;
   EXPECT_EQ(createError(fake.desc, KILN_STATUS_INVALID_ARGUMENT),
-            "model ABI version 99 does not match the runtime's 1; recompile "
-            "the model with a matching kiln");
+            "model ABI version 99 does not match the runtime's " +
+                std::to_string(KILN_MODEL_ABI_VERSION) +
+                "; recompile the model with a matching kiln");
   fake.desc.abi_version = KILN_MODEL_ABI_VERSION;
 
   fake.params[1].offset = 20; // 16 bytes from 20 overrun the 32-byte blob
