@@ -19,9 +19,9 @@ def DifferentiatePass : Pass<"kiln-differentiate", "::mlir::ModuleOp"> {
   let description = [{
     For every `func.func` carrying the unit attribute `kiln.differentiate`,
     whose first result is a scalar loss, adds `@<name>_grad`: the same
-    arguments, returning the loss followed by its gradient with respect to
-    each argument tagged `kiln.param` (every float argument if none is
-    tagged). The reverse walk asks each op for its vector-Jacobian product
+    arguments, returning the function's results (the loss first) followed by
+    the loss's gradient with respect to each argument tagged `kiln.param`
+    (every float argument if none is tagged). The reverse walk asks each op for its vector-Jacobian product
     (GradientOpInterface), sums the gradients of values with several uses and
     reduces broadcast gradients back to the operand's shape.
 

@@ -197,6 +197,13 @@ KILN_ELEMENTWISE(SignLowering, SignOp, {
   return arith::SelectOp::create(b, loc, positive,
                                  constLike(b, loc, args[0], 1), inner);
 })
+// clip(x) = min(max(x, lo), hi); NaN stays NaN
+KILN_ELEMENTWISE(ClipLowering, ClipOp, {
+  Value lo = constLike(b, loc, args[0], op.getMin().convertToDouble());
+  Value hi = constLike(b, loc, args[0], op.getMax().convertToDouble());
+  return arith::MinimumFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, args[0], lo), hi);
+})
 KILN_ELEMENTWISE(NegLowering, NegOp,
                  return arith::NegFOp::create(b, loc, args[0]);)
 KILN_ELEMENTWISE(AbsLowering, AbsOp,
@@ -337,6 +344,31 @@ static Value buildWithReduced(OpBuilder &b, Location loc, Value input,
   return generic.getResult(0);
 }
 
+/// exp(x - max(x)) along `axis`, and the max itself.
+static std::pair<Value, Value> buildShiftedExp(OpBuilder &b, Location loc,
+                                               Value x, int64_t axis) {
+  Value max = buildAxisReduce(
+      b, loc, x, axis, -std::numeric_limits<double>::infinity(),
+      [](OpBuilder &nb, Location l, Value in, Value acc) -> Value {
+        return arith::MaximumFOp::create(nb, l, in, acc);
+      });
+  Value e = buildWithReduced(
+      b, loc, x, max, axis,
+      [](OpBuilder &nb, Location l, Value in, Value m) -> Value {
+        return math::ExpOp::create(nb, l, arith::SubFOp::create(nb, l, in, m));
+      });
+  return {e, max};
+}
+
+/// sum(v) along `axis`.
+static Value buildAxisSum(OpBuilder &b, Location loc, Value v, int64_t axis) {
+  return buildAxisReduce(
+      b, loc, v, axis, 0.0,
+      [](OpBuilder &nb, Location l, Value in, Value acc) -> Value {
+        return arith::AddFOp::create(nb, l, in, acc);
+      });
+}
+
 // softmax(x) = e / sum(e), e = exp(x - max(x)), along `axis`
 struct SoftmaxLowering : public OpConversionPattern<SoftmaxOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -345,28 +377,43 @@ struct SoftmaxLowering : public OpConversionPattern<SoftmaxOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     int64_t axis = op.getNormalizedAxis();
+    Value e = buildShiftedExp(rewriter, loc, adaptor.getInput(), axis).first;
+    Value sum = buildAxisSum(rewriter, loc, e, axis);
+    rewriter.replaceOp(
+        op, buildWithReduced(
+                rewriter, loc, e, sum, axis,
+                [](OpBuilder &b, Location l, Value in, Value s) -> Value {
+                  return arith::DivFOp::create(b, l, in, s);
+                }));
+    return success();
+  }
+};
+
+// log_softmax(x) = x - max(x) - log(sum(exp(x - max(x)))), along `axis`
+struct LogSoftmaxLowering : public OpConversionPattern<LogSoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LogSoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t axis = op.getNormalizedAxis();
     Value x = adaptor.getInput();
-    Value max = buildAxisReduce(
-        rewriter, loc, x, axis, -std::numeric_limits<double>::infinity(),
-        [](OpBuilder &b, Location l, Value in, Value acc) -> Value {
-          return arith::MaximumFOp::create(b, l, in, acc);
+    auto [e, max] = buildShiftedExp(rewriter, loc, x, axis);
+    Value sum = buildAxisSum(rewriter, loc, e, axis);
+    // shift = max + log(sum), per row.
+    auto rowType = cast<RankedTensorType>(max.getType());
+    Value shift = buildElementwise(
+        rewriter, loc, rowType, ValueRange{max, sum},
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(b, l, args[0],
+                                       math::LogOp::create(b, l, args[1]));
         });
-    Value e = buildWithReduced(
-        rewriter, loc, x, max, axis,
-        [](OpBuilder &b, Location l, Value in, Value m) -> Value {
-          return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, in, m));
-        });
-    Value sum = buildAxisReduce(
-        rewriter, loc, e, axis, 0.0,
-        [](OpBuilder &b, Location l, Value in, Value acc) -> Value {
-          return arith::AddFOp::create(b, l, in, acc);
-        });
-    Value result = buildWithReduced(
-        rewriter, loc, e, sum, axis,
-        [](OpBuilder &b, Location l, Value in, Value s) -> Value {
-          return arith::DivFOp::create(b, l, in, s);
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, buildWithReduced(
+                rewriter, loc, x, shift, axis,
+                [](OpBuilder &b, Location l, Value in, Value s) -> Value {
+                  return arith::SubFOp::create(b, l, in, s);
+                }));
     return success();
   }
 };
@@ -583,6 +630,41 @@ struct BroadcastLowering : public OpConversionPattern<BroadcastOp> {
   }
 };
 
+// one_hot(i)[..., c] = (i == c) ? 1 : 0
+struct OneHotLowering : public OpConversionPattern<OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OneHotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank();
+    Value empty = buildEmpty(rewriter, loc, type, adaptor.getInput());
+    AffineMap inMap =
+        AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, adaptor.getInput(), empty,
+        ArrayRef<AffineMap>{inMap, AffineMap::getMultiDimIdentityMap(rank, ctx)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value c = linalg::IndexOp::create(b, l, rank - 1);
+          Value cInt = arith::IndexCastOp::create(b, l, b.getI64Type(), c);
+          Value cFloat =
+              arith::SIToFPOp::create(b, l, args[0].getType(), cInt);
+          Value hit = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                            args[0], cFloat);
+          Value result =
+              arith::SelectOp::create(b, l, hit, constLike(b, l, args[0], 1),
+                                      constLike(b, l, args[0], 0));
+          linalg::YieldOp::create(b, l, result);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
@@ -594,7 +676,8 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
                StepLowering, SignLowering,
                ReduceLowering<ReduceSumOp, /*isMean=*/false>,
                ReduceLowering<ReduceMeanOp, /*isMean=*/true>, TransposeLowering,
-               BroadcastLowering>(patterns.getContext());
+               BroadcastLowering, LogSoftmaxLowering, ClipLowering,
+               OneHotLowering>(patterns.getContext());
 }
 
 void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {

@@ -40,8 +40,8 @@ mlir::kiln::buildGradientFunction(func::FuncOp forward, ArrayRef<unsigned> wrt,
                << forwardType.getResult(0),
            failure();
 
-  // The gradient function: forward's arguments -> (loss, grads...).
-  SmallVector<Type> resultTypes{lossType};
+  // The gradient function: forward's arguments -> (results..., grads...).
+  SmallVector<Type> resultTypes(forwardType.getResults());
   for (unsigned i : wrt)
     resultTypes.push_back(forwardType.getInput(i));
   OpBuilder builder(forward);
@@ -96,7 +96,7 @@ mlir::kiln::buildGradientFunction(func::FuncOp forward, ArrayRef<unsigned> wrt,
     }
   }
 
-  SmallVector<Value> results{loss};
+  SmallVector<Value> results(ret.getOperands());
   for (unsigned i : wrt) {
     Value arg = body.getArgument(i);
     Value g = adjoint.lookup(arg);

@@ -15,8 +15,9 @@
 namespace mlir::kiln {
 
 /// Adds to `forward`'s module a function `gradName` with `forward`'s
-/// arguments that returns `forward`'s first result (a scalar loss) followed by
-/// the gradient of that loss with respect to each argument in `wrt`. Emits an
+/// arguments that returns `forward`'s results (the first a scalar loss, the
+/// others passed through, e.g. predictions) followed by the gradient of the
+/// loss with respect to each argument in `wrt`. Emits an
 /// error on `forward` and fails if the loss is not a scalar or an op on the
 /// path is not differentiable.
 FailureOr<func::FuncOp> buildGradientFunction(func::FuncOp forward,

@@ -116,6 +116,15 @@ static void rule(SeluOp op, GradientBuilder &m, Value g, Grads &d) {
   Value negative = m.mul(notS, m.add(y, m.scalar(x, scale * alpha)));
   d.push_back(m.mul(g, m.add(positive, negative)));
 }
+// clip'(x) = 1 where min <= x <= max, else 0 (TensorFlow's clip_by_value):
+// 1 - step(min - x) - step(x - max)
+static void rule(ClipOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  Value below = m.step(m.sub(m.scalar(x, op.getMin().convertToDouble()), x));
+  Value above = m.step(m.sub(x, m.scalar(x, op.getMax().convertToDouble())));
+  Value inside = m.sub(m.sub(m.scalar(x, 1), below), above);
+  d.push_back(m.mul(g, inside));
+}
 // step and sign are flat almost everywhere: no gradient flows.
 static void rule(StepOp, GradientBuilder &, Value, Grads &d) { d.push_back({}); }
 static void rule(SignOp, GradientBuilder &, Value, Grads &d) { d.push_back({}); }
@@ -125,5 +134,5 @@ static void rule(SignOp, GradientBuilder &, Value, Grads &d) { d.push_back({}); 
 void mlir::kiln::registerElementwiseGradientRules(MLIRContext *context) {
   attachVjpRules<AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp,
          NegOp, AbsOp, SqrtOp, SoftplusOp, ErfOp, GeluOp, EluOp, SeluOp,
-         StepOp, SignOp>(context);
+         StepOp, SignOp, ClipOp>(context);
 }

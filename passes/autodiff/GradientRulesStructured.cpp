@@ -28,6 +28,16 @@ static void rule(SoftmaxOp op, GradientBuilder &m, Value g, Grads &d) {
                           /*keepDims=*/true);
   d.push_back(m.mul(y, m.sub(g, dot)));
 }
+// log_softmax'(x)^T g = g - exp(y) * sum(g, axis)
+static void rule(LogSoftmaxOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value sum = m.reduceSum(g, {op.getNormalizedAxis()}, /*keepDims=*/true);
+  Value softmax = m.exp(op.getResult());
+  d.push_back(m.sub(g, m.mul(softmax, sum)));
+}
+// one_hot: class indices get no gradient.
+static void rule(OneHotOp, GradientBuilder &, Value, Grads &d) {
+  d.push_back({});
+}
 // reshape: reshape the gradient back.
 static void rule(ReshapeOp op, GradientBuilder &m, Value g, Grads &d) {
   d.push_back(m.reshape(g, typeOf(op.getInput())));
@@ -72,6 +82,6 @@ static void rule(ReduceMeanOp op, GradientBuilder &m, Value g, Grads &d) {
 } // namespace mlir::kiln
 
 void mlir::kiln::registerStructuredGradientRules(MLIRContext *context) {
-  attachVjpRules<MatMulOp, SoftmaxOp, ReshapeOp, TransposeOp, BroadcastOp,
+  attachVjpRules<MatMulOp, SoftmaxOp, LogSoftmaxOp, OneHotOp, ReshapeOp, TransposeOp, BroadcastOp,
          ReduceSumOp, ReduceMeanOp>(context);
 }

@@ -7,7 +7,8 @@
 // 64-byte aligned slot of one allocation; training will update these copies.
 //
 // The descriptor is checked once at creation (ABI version, shapes, parameter
-// ranges), so predict only checks what the caller passes. The array-level
+// ranges, the training tables), so predict only checks what the caller
+// passes. A training model also owns its zero-initialized optimizer slots. The array-level
 // predict mirrors Keras's `model.predict`: validate the inputs against the
 // declared shapes, then run the samples through the compiled entry point in
 // chunks of `batch_size` (default 32), the last chunk possibly smaller.
@@ -27,13 +28,6 @@
 
 using namespace kiln;
 
-struct kiln_model_t {
-  std::atomic<int32_t> refCount{1};
-  const kiln_model_desc_t *desc = nullptr;
-  void *weights = nullptr;        // aligned slots, one per parameter
-  void **paramPointers = nullptr; // num_params pointers into `weights`
-};
-
 namespace {
 
 /// Keras's default `batch_size` for `Model.predict`.
@@ -46,15 +40,22 @@ size_t alignUp(size_t value) {
 void destroyModel(kiln_model_t *model) {
   freeBuffer(model->weights);
   std::free(model->paramPointers);
+  freeBuffer(model->slots);
+  std::free(model->slotPointers);
   delete model;
 }
+
+/// What a tensor table holds: inputs/outputs/targets may have a dynamic
+/// leading dimension, parameters lie in the weights blob, slots are static.
+enum class TableKind { Io, Param, Slot };
 
 /// Checks the tensor table `tensors` of `count` entries of the descriptor.
 /// Inputs and outputs may have a dynamic (-1) leading dimension; parameters
 /// must lie within the `weightsSize`-byte weights blob.
 kiln_status_t checkTensors(const char *kind, int64_t count,
-                           const kiln_tensor_desc_t *tensors, bool isParam,
+                           const kiln_tensor_desc_t *tensors, TableKind table,
                            int64_t weightsSize) {
+  bool isParam = table == TableKind::Param;
   if (count < 0 || (count > 0 && !tensors))
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: invalid %s table (%" PRId64 " entries)",
@@ -76,22 +77,27 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
                          "descriptor: %s '%s' has invalid rank %" PRId32, kind,
                          name, tensor.rank);
     for (int32_t d = 0; d < tensor.rank; ++d) {
-      bool dynamicOk = !isParam && d == 0 && tensor.dims[d] == -1;
+      bool dynamicOk = table == TableKind::Io && d == 0 && tensor.dims[d] == -1;
       if (tensor.dims[d] < 0 && !dynamicOk)
         return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                            "descriptor: %s '%s' has invalid shape %s; only "
-                           "the leading dimension of inputs and outputs may "
-                           "be dynamic",
+                           "the leading dimension of inputs, outputs and "
+                           "targets may be dynamic",
                            kind, name,
                            formatShape(tensor.rank, tensor.dims).c_str());
     }
-    if (!isParam)
-      continue;
     int64_t numElements = 0;
     size_t byteSize = 0;
-    if (!computeArraySize(tensor.dtype, tensor.rank, tensor.dims, numElements,
-                          byteSize) ||
-        tensor.offset < 0 || tensor.offset > weightsSize ||
+    bool sized = table == TableKind::Io ||
+                 computeArraySize(tensor.dtype, tensor.rank, tensor.dims,
+                                  numElements, byteSize);
+    if (table == TableKind::Slot && !sized)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: slot '%s' %s is too large", name,
+                         formatShape(tensor.rank, tensor.dims).c_str());
+    if (!isParam)
+      continue;
+    if (!sized || tensor.offset < 0 || tensor.offset > weightsSize ||
         byteSize > static_cast<uint64_t>(weightsSize - tensor.offset))
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "descriptor: parameter '%s' %s at offset %" PRId64
@@ -102,21 +108,49 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
   return nullptr;
 }
 
-/// The byte size of a parameter that passed `checkTensors`.
-size_t paramByteSize(const kiln_tensor_desc_t &tensor) {
-  int64_t count = 0;
-  size_t bytes = 0;
-  computeArraySize(tensor.dtype, tensor.rank, tensor.dims, count, bytes);
-  return bytes;
+/// Checks the training tables of `desc` (already checked otherwise).
+kiln_status_t checkTraining(const kiln_model_desc_t *desc) {
+  const kiln_train_desc_t *train = desc->training;
+  if (!train->train_step || !train->eval_step)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: training without train_step/eval_step");
+  if (train->num_hyper < 0 || (train->num_hyper > 0 && !train->hyper) ||
+      train->num_metrics < 0 || (train->num_metrics > 0 && !train->metrics))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: invalid hyperparameter or metric table");
+  for (int64_t i = 0; i < train->num_hyper; ++i)
+    if (!train->hyper[i].name)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: hyperparameter %" PRId64 " has no name",
+                         i);
+  for (int64_t i = 0; i < train->num_metrics; ++i)
+    if (!train->metrics[i].name || !train->metrics[i].kind)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: metric %" PRId64 " has no name or kind",
+                         i);
+  if (train->num_targets != desc->num_outputs)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: %" PRId64 " targets for %" PRId64
+                       " outputs",
+                       train->num_targets, desc->num_outputs);
+  KILN_RETURN_IF_ERROR(checkTensors("target", train->num_targets,
+                                    train->targets, TableKind::Io, 0));
+  return checkTensors("slot", train->num_slots, train->slots, TableKind::Slot,
+                      0);
 }
 
-/// The float count of one sample of `tensor` (all dims after the first).
-int64_t sampleElements(const kiln_tensor_desc_t &tensor) {
-  int64_t count = 0;
-  size_t bytes = 0;
-  computeArraySize(tensor.dtype, tensor.rank - 1, tensor.dims + 1, count,
-                   bytes);
-  return count;
+/// Fills `model->logNames`: "loss", then each metric (per output when the
+/// model has several, Keras's "<output>_<metric>").
+void nameLogs(kiln_model_t *model) {
+  const kiln_model_desc_t *desc = model->desc;
+  model->logNames.emplace_back("loss");
+  for (int64_t o = 0; o < desc->num_outputs; ++o)
+    for (int64_t m = 0; m < desc->training->num_metrics; ++m)
+      model->logNames.push_back(
+          desc->num_outputs == 1
+              ? std::string(desc->training->metrics[m].name)
+              : std::string(desc->outputs[o].name) + "_" +
+                    desc->training->metrics[m].name);
 }
 
 /// Calls the entry point with parameters, `inputs` and `outputs`.
@@ -191,12 +225,55 @@ kiln_status_t kiln::checkDescriptor(const kiln_model_desc_t *desc) {
   if (desc->weights_size < 0 || (desc->weights_size > 0 && !desc->weights))
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: invalid weights blob");
-  KILN_RETURN_IF_ERROR(
-      checkTensors("input", desc->num_inputs, desc->inputs, false, 0));
-  KILN_RETURN_IF_ERROR(
-      checkTensors("output", desc->num_outputs, desc->outputs, false, 0));
-  return checkTensors("parameter", desc->num_params, desc->params, true,
-                      desc->weights_size);
+  KILN_RETURN_IF_ERROR(checkTensors("input", desc->num_inputs, desc->inputs,
+                                    TableKind::Io, 0));
+  KILN_RETURN_IF_ERROR(checkTensors("output", desc->num_outputs,
+                                    desc->outputs, TableKind::Io, 0));
+  KILN_RETURN_IF_ERROR(checkTensors("parameter", desc->num_params,
+                                    desc->params, TableKind::Param,
+                                    desc->weights_size));
+  return desc->training ? checkTraining(desc) : nullptr;
+}
+
+size_t kiln::tensorByteSize(const kiln_tensor_desc_t &tensor) {
+  int64_t count = 0;
+  size_t bytes = 0;
+  computeArraySize(tensor.dtype, tensor.rank, tensor.dims, count, bytes);
+  return bytes;
+}
+
+int64_t kiln::sampleElements(const kiln_tensor_desc_t &tensor) {
+  int64_t count = 0;
+  size_t bytes = 0;
+  computeArraySize(tensor.dtype, tensor.rank - 1, tensor.dims + 1, count,
+                   bytes);
+  return count;
+}
+
+kiln_status_t kiln::allocateTensors(int64_t count,
+                                    const kiln_tensor_desc_t *tensors,
+                                    bool zero, void **storage,
+                                    void **pointers) {
+  // Each tensor passed `checkTensors`, so only the padding can overflow.
+  size_t total = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    size_t slot = alignUp(tensorByteSize(tensors[i]));
+    if (slot > static_cast<size_t>(PTRDIFF_MAX) - total)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: tensors too large");
+    total += slot;
+  }
+  auto *base = static_cast<uint8_t *>(allocateBuffer(total, zero));
+  if (total && !base)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "out of memory allocating %zu bytes of tensors", total);
+  size_t offset = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    pointers[i] = base ? base + offset : nullptr;
+    offset += alignUp(tensorByteSize(tensors[i]));
+  }
+  *storage = base;
+  return nullptr;
 }
 
 extern "C" {
@@ -207,38 +284,38 @@ kiln_status_t kiln_model_create(const kiln_model_desc_t *desc,
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_model is NULL");
   KILN_RETURN_IF_ERROR(checkDescriptor(desc));
 
-  // Lay the parameters out in aligned slots. Each fits in the weights blob,
-  // so only the padding can push the total past the blob's size.
-  size_t total = 0;
-  for (int64_t i = 0; i < desc->num_params; ++i) {
-    size_t slot = alignUp(paramByteSize(desc->params[i]));
-    if (slot > static_cast<size_t>(PTRDIFF_MAX) - total)
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "descriptor: parameters too large");
-    total += slot;
-  }
   auto *model = new (std::nothrow) kiln_model_t;
   if (!model)
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
   model->desc = desc;
-  model->weights = allocateBuffer(total, /*zero=*/false);
+  const kiln_train_desc_t *train = desc->training;
   model->paramPointers = static_cast<void **>(
       std::calloc(static_cast<size_t>(desc->num_params ? desc->num_params : 1),
                   sizeof(void *)));
-  if ((total && !model->weights) || !model->paramPointers) {
+  if (train)
+    model->slotPointers = static_cast<void **>(std::calloc(
+        static_cast<size_t>(train->num_slots ? train->num_slots : 1),
+        sizeof(void *)));
+  if (!model->paramPointers || (train && !model->slotPointers)) {
     destroyModel(model);
-    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
-                       "out of memory copying %zu bytes of parameters", total);
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
   }
-  size_t offset = 0;
-  for (int64_t i = 0; i < desc->num_params; ++i) {
-    size_t bytes = paramByteSize(desc->params[i]);
-    auto *slot = static_cast<uint8_t *>(model->weights) + offset;
-    if (bytes)
-      std::memcpy(slot, desc->weights + desc->params[i].offset, bytes);
-    model->paramPointers[i] = slot;
-    offset += alignUp(bytes);
+  kiln_status_t status =
+      allocateTensors(desc->num_params, desc->params, /*zero=*/false,
+                      &model->weights, model->paramPointers);
+  if (!status && train)
+    status = allocateTensors(train->num_slots, train->slots, /*zero=*/true,
+                             &model->slots, model->slotPointers);
+  if (status) {
+    destroyModel(model);
+    return status;
   }
+  for (int64_t i = 0; i < desc->num_params; ++i)
+    if (size_t bytes = tensorByteSize(desc->params[i]))
+      std::memcpy(model->paramPointers[i],
+                  desc->weights + desc->params[i].offset, bytes);
+  if (train)
+    nameLogs(model);
   *out_model = model;
   return nullptr;
 }
@@ -261,6 +338,32 @@ float *kiln_model_param_data(kiln_model_t *model, int64_t index) {
   if (!model || index < 0 || index >= model->desc->num_params)
     return nullptr;
   return static_cast<float *>(model->paramPointers[index]);
+}
+
+float *kiln_model_slot_data(kiln_model_t *model, int64_t index) {
+  if (!model || !model->slotPointers || index < 0 ||
+      index >= model->desc->training->num_slots)
+    return nullptr;
+  return static_cast<float *>(model->slotPointers[index]);
+}
+
+int64_t kiln_model_iterations(const kiln_model_t *model) {
+  return model ? model->iterations : 0;
+}
+
+int64_t kiln_model_epoch(const kiln_model_t *model) {
+  return model ? model->epoch : 0;
+}
+
+int64_t kiln_model_num_logs(const kiln_model_t *model) {
+  return model ? static_cast<int64_t>(model->logNames.size()) : 0;
+}
+
+const char *kiln_model_log_name(const kiln_model_t *model, int64_t index) {
+  if (!model || index < 0 ||
+      index >= static_cast<int64_t>(model->logNames.size()))
+    return nullptr;
+  return model->logNames[static_cast<size_t>(index)].c_str();
 }
 
 kiln_status_t kiln_model_predict(kiln_model_t *model, int64_t batch,

@@ -486,6 +486,80 @@ void kiln::discardNpyTemp(const std::string &tempPath) {
   ::unlink(tempPath.c_str());
 }
 
+bool kiln::isNpy(const uint8_t *bytes, size_t size) {
+  return size >= kMagicSize && std::memcmp(bytes, kMagic, kMagicSize) == 0;
+}
+
+kiln_status_t kiln::parseNpy(const char *name, const uint8_t *bytes,
+                             size_t size, kiln_array_t **outArray) {
+  size_t magicBytes = size < kMagicSize ? size : kMagicSize;
+  if (std::memcmp(bytes, kMagic, magicBytes) != 0)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: not a .npy file (bad magic bytes)", name);
+  if (size < 10)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: truncated .npy file: %zu bytes, the preamble alone "
+                       "needs 10",
+                       name, size);
+  int major = bytes[6], minor = bytes[7];
+  if (major < 1 || major > 3 || minor != 0)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "%s: unsupported .npy format version %d.%d (supported: "
+                       "1.0, 2.0, 3.0)",
+                       name, major, minor);
+  size_t preambleSize = major == 1 ? 10 : 12;
+  if (size < preambleSize)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: truncated .npy file: %zu bytes, the preamble alone "
+                       "needs %zu",
+                       name, size, preambleSize);
+  uint64_t headerSize = bytes[8] | (uint64_t(bytes[9]) << 8);
+  if (major != 1)
+    headerSize |= (uint64_t(bytes[10]) << 16) | (uint64_t(bytes[11]) << 24);
+  if (headerSize > kMaxHeaderSize)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: .npy header length %" PRIu64
+                       " exceeds the limit of %" PRIu64 " bytes",
+                       name, headerSize, kMaxHeaderSize);
+  uint64_t dataOffset = preambleSize + headerSize;
+  if (size < dataOffset)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: truncated .npy header: needs %" PRIu64
+                       " bytes, the file has %zu",
+                       name, dataOffset, size);
+  NpyHeader header;
+  KILN_RETURN_IF_ERROR(
+      HeaderParser(name, reinterpret_cast<const char *>(bytes) + preambleSize,
+                   static_cast<size_t>(headerSize))
+          .parse(header));
+  if (header.fortranOrder)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "%s: Fortran-order arrays are not supported; save a "
+                       "C-order copy (np.ascontiguousarray)",
+                       name);
+  int64_t numElements = 0;
+  size_t byteSize = 0;
+  std::string shape = formatShape(header.rank, header.dims);
+  if (!computeArraySize(header.dtype, header.rank, header.dims, numElements,
+                        byteSize))
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: .npy shape %s of %s is too large", name,
+                       shape.c_str(), kiln_dtype_name(header.dtype));
+  if (size - dataOffset < byteSize)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: truncated .npy data: shape %s of %s needs %zu "
+                       "bytes, the file has %" PRIu64,
+                       name, shape.c_str(), kiln_dtype_name(header.dtype),
+                       byteSize, size - dataOffset);
+  kiln_array_t *array = nullptr;
+  KILN_RETURN_IF_ERROR(createArray(header.dtype, header.rank, header.dims,
+                                   /*zero=*/false, &array));
+  if (byteSize)
+    std::memcpy(array->data, bytes + dataOffset, byteSize);
+  *outArray = array;
+  return nullptr;
+}
+
 extern "C" {
 
 kiln_status_t kiln_npy_read(const char *path, kiln_array_t **out_array) {

@@ -3,7 +3,8 @@
 //
 // `kiln_npy_write` is `writeNpyTemp` + `commitNpyTemp`. The command line uses
 // the two phases directly so that a multi-output predict writes every output
-// to its temporary file before renaming any of them.
+// to its temporary file before renaming any of them. `parseNpy` reads a .npy
+// image already in memory (datasets: .npz members, gzip-compressed files).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_SRC_NPY_H
@@ -25,6 +26,15 @@ kiln_status_t commitNpyTemp(const std::string &tempPath, const char *path);
 
 /// Removes a temporary file that will not be committed.
 void discardNpyTemp(const std::string &tempPath);
+
+/// Parses the `size` bytes of a whole .npy file held in memory (an .npz
+/// member or a decompressed file), with `kiln_npy_read`'s checks; messages
+/// name the file `name`.
+kiln_status_t parseNpy(const char *name, const uint8_t *bytes, size_t size,
+                       kiln_array_t **outArray);
+
+/// True when `bytes` start with the .npy magic.
+bool isNpy(const uint8_t *bytes, size_t size);
 
 } // namespace kiln
 

@@ -103,3 +103,59 @@ func.func @reshape_inner_dynamic(%a: tensor<?x?xf32>) {
   %c = kiln.reshape %a : tensor<?x?xf32> -> tensor<?x6xf32>
   return
 }
+
+// -----
+
+func.func @reduce_axis_range(%a: tensor<?x4xf32>) {
+  // expected-error@+1 {{axis 2 is out of range for rank 2}}
+  %c = kiln.reduce_sum %a {axes = array<i64: 2>} : tensor<?x4xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis_duplicate(%a: tensor<?x4xf32>) {
+  // expected-error@+1 {{axes must be distinct}}
+  %c = kiln.reduce_mean %a {axes = array<i64: 1, -1>} : tensor<?x4xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_result(%a: tensor<?x4xf32>) {
+  // expected-error@+1 {{result rank 1 does not match expected rank 2 of shape (?, 1)}}
+  %c = kiln.reduce_sum %a {axes = array<i64: 1>, keep_dims = true} : tensor<?x4xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_not_permutation(%a: tensor<2x3xf32>) {
+  // expected-error@+1 {{permutation (0, 0) is not a permutation of 0..1}}
+  %c = kiln.transpose %a {permutation = array<i64: 0, 0>} : tensor<2x3xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_incompatible(%a: tensor<3xf32>, %r: tensor<?x4xf32>) {
+  // expected-error@+1 {{cannot broadcast (3,) to (?, 4)}}
+  %c = kiln.broadcast %a, %r : tensor<3xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_range(%a: tensor<3xf32>) {
+  // expected-error@+1 {{min 1.000000e+00 is greater than max 0.000000e+00}}
+  %c = kiln.clip %a {min = 1.0, max = 0.0} : tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @one_hot_shape(%a: tensor<?xf32>) {
+  // expected-error@+1 {{result shape (?, 3) does not match expected shape (?, 4) (dimension 1)}}
+  %c = kiln.one_hot %a {depth = 4} : tensor<?xf32> -> tensor<?x3xf32>
+  return
+}

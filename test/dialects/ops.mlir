@@ -65,3 +65,29 @@ func.func @softmax_reshape_constant_roundtrip(%x: tensor<?x2x3xf32>) -> (tensor<
   %2 = kiln.constant dense<1.0> : tensor<f32>
   return %1, %2 : tensor<?x6xf32>, tensor<f32>
 }
+
+// Reductions, transpose, broadcast and the loss helpers.
+// CHECK-LABEL: func.func @structured_roundtrip
+// CHECK:         kiln.reduce_sum %{{.+}} {axes = array<i64: -1>, keep_dims = true} : tensor<?x4xf32> -> tensor<?x1xf32>
+// CHECK:         kiln.reduce_mean %{{.+}} {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+// CHECK:         kiln.transpose %{{.+}} {permutation = array<i64: 1, 0>} : tensor<?x4xf32> -> tensor<4x?xf32>
+// CHECK:         kiln.broadcast %{{.+}}, %{{.+}} : tensor<4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+// CHECK:         kiln.log_softmax %{{.+}} : tensor<?x4xf32>
+// CHECK:         kiln.clip %{{.+}} {max = 1.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<?x4xf32>
+// CHECK:         kiln.one_hot %{{.+}} {depth = 4 : i64} : tensor<?xf32> -> tensor<?x4xf32>
+// CHECK:         kiln.step
+// CHECK:         kiln.sign
+// CHECK:         kiln.erf
+func.func @structured_roundtrip(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %l: tensor<?xf32>) {
+  %0 = kiln.reduce_sum %x {axes = array<i64: -1>, keep_dims = true} : tensor<?x4xf32> -> tensor<?x1xf32>
+  %1 = kiln.reduce_mean %x {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  %2 = kiln.transpose %x {permutation = array<i64: 1, 0>} : tensor<?x4xf32> -> tensor<4x?xf32>
+  %3 = kiln.broadcast %b, %x : tensor<4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  %4 = kiln.log_softmax %x : tensor<?x4xf32>
+  %5 = kiln.clip %x {min = 0.0, max = 1.0} : tensor<?x4xf32>
+  %6 = kiln.one_hot %l {depth = 4} : tensor<?xf32> -> tensor<?x4xf32>
+  %7 = kiln.step %x : tensor<?x4xf32>
+  %8 = kiln.sign %x : tensor<?x4xf32>
+  %9 = kiln.erf %x : tensor<?x4xf32>
+  return
+}

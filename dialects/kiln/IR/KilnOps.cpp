@@ -155,15 +155,21 @@ void ReluOp::getCanonicalizationPatterns(RewritePatternSet &results,
 // SoftmaxOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult SoftmaxOp::verify() {
-  int64_t rank = getType().getRank();
-  int64_t axis = getAxis();
+/// Checks the `axis` of a normalization over a tensor of `type`.
+static LogicalResult verifyNormalizationAxis(Operation *op,
+                                             RankedTensorType type,
+                                             int64_t axis) {
+  int64_t rank = type.getRank();
   if (rank == 0)
-    return emitOpError("expects an operand of rank >= 1");
+    return op->emitOpError("expects an operand of rank >= 1");
   if (axis < -rank || axis >= rank)
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank;
+    return op->emitOpError("axis ")
+           << axis << " is out of range for rank " << rank;
   return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyNormalizationAxis(*this, getType(), getAxis());
 }
 
 //===----------------------------------------------------------------------===//
@@ -319,4 +325,30 @@ LogicalResult BroadcastOp::verify() {
   if (getType().getElementType() != getInput().getType().getElementType())
     return emitOpError("result element type differs from the input's");
   return verifyResultShape(*this, getType().getShape(), ref);
+}
+
+//===----------------------------------------------------------------------===//
+// LogSoftmaxOp, ClipOp, OneHotOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LogSoftmaxOp::verify() {
+  return verifyNormalizationAxis(*this, getType(), getAxis());
+}
+
+LogicalResult ClipOp::verify() {
+  if (!(getMin().convertToDouble() <= getMax().convertToDouble()))
+    return emitOpError("min ") << getMin().convertToDouble()
+                               << " is greater than max "
+                               << getMax().convertToDouble();
+  return success();
+}
+
+LogicalResult OneHotOp::verify() {
+  if (getDepth() <= 0)
+    return emitOpError("depth must be positive, got ") << getDepth();
+  SmallVector<int64_t> expected(getInput().getType().getShape());
+  expected.push_back(getDepth());
+  if (getType().getElementType() != getInput().getType().getElementType())
+    return emitOpError("result element type differs from the input's");
+  return verifyResultShape(*this, getType().getShape(), expected);
 }

@@ -198,6 +198,65 @@ def Kiln_SoftmaxOp : Kiln_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   }];
 }
 
+def Kiln_LogSoftmaxOp : Kiln_Op<"log_softmax",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Log of the softmax along one axis, computed stably";
+  let description = [{
+    `x - max(x) - log(sum(exp(x - max(x))))` along `axis`: the logits form
+    of the cross-entropy losses.
+
+    ```mlir
+    %l = kiln.log_softmax %logits {axis = -1 : i64} : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNormalizedAxis() {
+      int64_t axis = getAxis();
+      return axis < 0 ? axis + getType().getRank() : axis;
+    }
+  }];
+}
+
+def Kiln_ClipOp : Kiln_Op<"clip",
+    [Pure, Elementwise, SameOperandsAndResultType]> {
+  let summary = "Clamp every element to [min, max]";
+  let description = [{
+    `min(max(x, min), max)`, TensorFlow's `clip_by_value`: the gradient flows
+    where `min <= x <= max`. Losses use it for Keras's epsilon clipping.
+
+    ```mlir
+    %p = kiln.clip %x {min = 1.0e-07 : f64, max = 0.9999999 : f64} : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, F64Attr:$min, F64Attr:$max);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_OneHotOp : Kiln_Op<"one_hot", [Pure]> {
+  let summary = "One-hot encode class indices held as floats";
+  let description = [{
+    `result[..., c] = (input[...] == c) ? 1 : 0` for `c` in `[0, depth)`:
+    the result appends a dimension of size `depth`. Indices are floats
+    (sparse labels travel as float32); an index outside `[0, depth)` gives
+    an all-zero row. Not differentiable with respect to the indices.
+
+    ```mlir
+    %t = kiln.one_hot %labels {depth = 10 : i64} : tensor<?xf32> -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$depth);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Shape ops
 //===----------------------------------------------------------------------===//

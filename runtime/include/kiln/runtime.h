@@ -2,9 +2,11 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * The runtime runs models compiled by `kiln compile`: it loads and stores
- * .npy arrays, owns a model's parameters, runs its `predict` entry point over
- * batches, prints Keras's `model.summary()` and provides the generic command
- * line of a compiled model. It is C99 at this boundary and C++17 inside, with
+ * .npy arrays, owns a model's parameters (and optimizer state), runs its
+ * `predict` entry point over batches, trains and evaluates it with Keras's
+ * `fit`/`evaluate` semantics on .npy/.npz/IDX datasets, saves and loads
+ * weights files, prints Keras's `model.summary()` and provides the generic
+ * command line of a compiled model. It is C99 at this boundary and C++17 inside, with
  * no LLVM/MLIR dependency.
  *
  * Conventions
@@ -29,7 +31,9 @@
  *               built with. Enums have explicit values and are append-only.
  *               Compiled models carry `KILN_MODEL_ABI_VERSION` (kiln/model.h).
  *   Errors      The runtime never throws, never calls `abort`/`exit` and
- *               never writes to stdout/stderr (except `kiln_cli_main`).
+ *               never writes to stdout/stderr, except `kiln_cli_main` and
+ *               the Keras-style progress output of `kiln_model_fit` and
+ *               `kiln_model_evaluate` (stdout, only when `verbose` > 0).
  *===----------------------------------------------------------------------===*/
 #ifndef KILN_RUNTIME_H
 #define KILN_RUNTIME_H
@@ -208,11 +212,155 @@ KILN_API_EXPORT kiln_status_t
 kiln_model_format_summary(const kiln_model_desc_t *desc, char **out_text);
 
 /*===----------------------------------------------------------------------===
+ * Training state and weights files
+ *===----------------------------------------------------------------------===*/
+
+/* The model's optimizer slot `index` (row-major float32, borrowed; zero after
+ * `kiln_model_create`); NULL when the model has no `training` descriptor or
+ * `index` is out of range. */
+KILN_API_EXPORT float *kiln_model_slot_data(kiln_model_t *model,
+                                            int64_t index);
+
+/* Keras's `optimizer.iterations`: the number of train steps run so far (0
+ * after `kiln_model_create`; restored by `kiln_model_load_weights`). */
+KILN_API_EXPORT int64_t kiln_model_iterations(const kiln_model_t *model);
+
+/* The last completed epoch (0 after `kiln_model_create`; set by
+ * `kiln_model_fit` and restored by `kiln_model_load_weights`). */
+KILN_API_EXPORT int64_t kiln_model_epoch(const kiln_model_t *model);
+
+/* Writes the model's parameters, optimizer slots, iteration count and epoch
+ * as a kiln weights file (format: runtime/README.md). The write is atomic:
+ * temporary file in the same directory, fsync, rename. */
+KILN_API_EXPORT kiln_status_t kiln_model_save_weights(kiln_model_t *model,
+                                                      const char *path);
+
+/* Loads a kiln weights file saved from the same model. The parameter names
+ * and shapes (and the model name) must match, else INVALID_ARGUMENT names the
+ * first difference; a truncated or corrupt file is DATA_LOSS. A training model
+ * also takes the file's optimizer slots (which must match too; a file without
+ * slots zeroes them), iteration count and epoch; a predict-only model loads
+ * the parameters only. On failure the model is unchanged. */
+KILN_API_EXPORT kiln_status_t kiln_model_load_weights(kiln_model_t *model,
+                                                      const char *path);
+
+/*===----------------------------------------------------------------------===
+ * Datasets
+ *===----------------------------------------------------------------------===*/
+
+/* (inputs, targets) samples for a model's `training` descriptor, checked and
+ * converted once: one float32 array per model input and per target, sharing
+ * the sample count, with the model's per-sample shapes. Reference counted.
+ * Thread-compatible. */
+typedef struct kiln_dataset_t kiln_dataset_t;
+
+/* Reads the data source `spec` for the training model `desc`:
+ *   "x.npy,y.npy"       .npy files, the first `num_inputs` are inputs and
+ *                       the rest targets (one per output);
+ *   "data.npz"          arrays `x` and `y` (one input and target), or
+ *                       `x0`, `x1`, ... and `y0`, `y1`, ... (stored or
+ *                       deflated members);
+ *   "images-idx3-ubyte[.gz],labels-idx1-ubyte[.gz]"
+ *                       MNIST-style IDX files; uint8 inputs are scaled to
+ *                       [0, 1] and reshaped to the input's sample shape.
+ * Any file may also be gzip-compressed. Numeric arrays are converted to
+ * float32; targets are reshaped when their per-sample element count matches.
+ * For sparse losses/metrics every label must be an integer in
+ * [0, num_classes). Errors name the file: NOT_FOUND, DATA_LOSS (corrupt or
+ * truncated), UNIMPLEMENTED (dtype), INVALID_ARGUMENT (shape, sample count,
+ * label range, no samples). */
+KILN_API_EXPORT kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc,
+                                                const char *spec,
+                                                kiln_dataset_t **out_dataset);
+
+/* Like `kiln_dataset_open` from in-memory arrays: `inputs[num_inputs]` and
+ * `targets[num_targets]` of any numeric dtype (copied). */
+KILN_API_EXPORT kiln_status_t kiln_dataset_create(
+    const kiln_model_desc_t *desc, const kiln_array_t *const *inputs,
+    const kiln_array_t *const *targets, kiln_dataset_t **out_dataset);
+KILN_API_EXPORT void kiln_dataset_retain(kiln_dataset_t *dataset);
+/* Drops one reference; frees the dataset with the last one. NULL is a no-op. */
+KILN_API_EXPORT void kiln_dataset_release(kiln_dataset_t *dataset);
+KILN_API_EXPORT int64_t kiln_dataset_num_samples(const kiln_dataset_t *dataset);
+
+/*===----------------------------------------------------------------------===
+ * Training and evaluation (Keras's `fit` and `evaluate`)
+ *===----------------------------------------------------------------------===*/
+
+/* Receives the logs at the end of every epoch: `epoch` is 1-based (as Keras
+ * prints it), `names[i]`/`values[i]` are "loss", the metrics, then "val_loss"
+ * and the validation metrics when there is validation data. */
+typedef void (*kiln_epoch_end_fn)(void *user_data, int64_t epoch,
+                                  int64_t num_logs, const char *const *names,
+                                  const double *values);
+
+/* Options of `kiln_model_fit`; fill with `kiln_fit_options_initialize`, then
+ * set what differs. Fields are append-only. */
+typedef struct kiln_fit_options_t {
+  size_t struct_size;      /* sizeof(kiln_fit_options_t) */
+  int64_t epochs;          /* the final epoch index (1) */
+  int64_t batch_size;      /* samples per step (32); last batch may be partial */
+  int32_t shuffle;         /* reshuffle the samples every epoch (1) */
+  int32_t verbose;         /* 0 silent, 1 progress bar, 2 one line/epoch (1) */
+  int64_t seed;            /* shuffle seed; -1: random, or a resumed file's */
+  int64_t steps_per_epoch; /* 0: one pass over the data per epoch */
+  int64_t initial_epoch;   /* epochs run as initial_epoch+1..epochs (0) */
+  double learning_rate;    /* < 0: the compiled hyperparameter (-1) */
+  const kiln_dataset_t *validation_data; /* evaluated after each epoch */
+  const char *history_path;      /* history.history JSON, after each epoch */
+  const char *save_weights_path; /* weights file written at the end */
+  const char *checkpoint_path;   /* weights file written after each epoch */
+  const char *resume_path;       /* weights file loaded before training */
+  kiln_epoch_end_fn on_epoch_end; /* optional */
+  void *user_data;                /* passed to `on_epoch_end` */
+} kiln_fit_options_t;
+
+/* Fills `options` with the defaults above and sets `struct_size`. */
+KILN_API_EXPORT void kiln_fit_options_initialize(kiln_fit_options_t *options);
+
+/* Keras's `model.fit(x, y, ...)` on `data` with the model's `train_step`;
+ * the model's parameters, slots, iteration count and epoch are updated in
+ * place. When `out_history_json` is not NULL it receives the Keras
+ * `history.history` dict as JSON (free with `kiln_free`). */
+KILN_API_EXPORT kiln_status_t kiln_model_fit(kiln_model_t *model,
+                                             const kiln_dataset_t *data,
+                                             const kiln_fit_options_t *options,
+                                             char **out_history_json);
+
+/* Options of `kiln_model_evaluate`; fill with
+ * `kiln_evaluate_options_initialize`. Fields are append-only. */
+typedef struct kiln_evaluate_options_t {
+  size_t struct_size; /* sizeof(kiln_evaluate_options_t) */
+  int64_t batch_size; /* 32 */
+  int32_t verbose;    /* 0 silent, 1 progress bar, 2 final line only (1) */
+  int32_t reserved;
+} kiln_evaluate_options_t;
+
+KILN_API_EXPORT void
+kiln_evaluate_options_initialize(kiln_evaluate_options_t *options);
+
+/* The number of logs `fit`/`evaluate` report per dataset: the loss plus one
+ * per metric and output. */
+KILN_API_EXPORT int64_t kiln_model_num_logs(const kiln_model_t *model);
+
+/* The name of log `index`: "loss", then the metric names ("accuracy"; with
+ * several outputs "<output>_accuracy"). Borrowed; NULL when out of range. */
+KILN_API_EXPORT const char *kiln_model_log_name(const kiln_model_t *model,
+                                                int64_t index);
+
+/* Keras's `model.evaluate(x, y)`: runs `eval_step` over `data` and writes
+ * `kiln_model_num_logs(model)` values (loss, then metrics) to `out_values`. */
+KILN_API_EXPORT kiln_status_t
+kiln_model_evaluate(kiln_model_t *model, const kiln_dataset_t *data,
+                    const kiln_evaluate_options_t *options,
+                    double *out_values);
+
+/*===----------------------------------------------------------------------===
  * Command line
  *===----------------------------------------------------------------------===*/
 
 /* The generic command line of a compiled model (`summary`, `info`,
- * `predict`; see `--help`). Prints to stdout/stderr and returns the process
+ * `predict`, `train`, `evaluate`; see `--help`). Prints to stdout/stderr and returns the process
  * exit code: 0 on success, 1 on a runtime error, 2 on a usage error. */
 KILN_API_EXPORT int kiln_cli_main(const kiln_model_desc_t *desc, int argc,
                                   char **argv);

@@ -26,6 +26,9 @@
 // RUN: kiln gradcheck %s --func reduce_sum_keep | FileCheck %s
 // RUN: kiln gradcheck %s --func reduce_mean_batch | FileCheck %s
 // RUN: kiln gradcheck %s --func shared_value | FileCheck %s
+// RUN: kiln gradcheck %s --func log_softmax | FileCheck %s
+// RUN: kiln gradcheck %s --func clip | FileCheck %s
+// RUN: kiln gradcheck %s --func sparse_cross_entropy | FileCheck %s
 
 // Every argument is checked and the worst error is within tolerance.
 // CHECK: gradcheck: loss =
@@ -197,4 +200,31 @@ func.func @shared_value(%x: tensor<?x6xf32>) -> tensor<f32> {
   %2 = kiln.mul %1, %x : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
   %3 = kiln.reduce_mean %2 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
   return %3 : tensor<f32>
+}
+
+func.func @log_softmax(%x: tensor<?x5xf32>, %r: tensor<?x5xf32>) -> tensor<f32> {
+  %0 = kiln.log_softmax %x : tensor<?x5xf32>
+  %1 = kiln.mul %0, %r : tensor<?x5xf32>, tensor<?x5xf32> -> tensor<?x5xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x5xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// Inputs in [-1, 1] fall on both sides of the clip range.
+func.func @clip(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.clip %x {min = -0.5 : f64, max = 0.25 : f64} : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -mean(sum(one_hot(labels) * log_softmax(logits))): sparse cross-entropy.
+func.func @sparse_cross_entropy(%logits: tensor<3x4xf32> {kiln.param = "logits"}) -> tensor<f32> {
+  %labels = kiln.constant dense<[0.0, 3.0, 1.0]> : tensor<3xf32>
+  %t = kiln.one_hot %labels {depth = 4} : tensor<3xf32> -> tensor<3x4xf32>
+  %l = kiln.log_softmax %logits : tensor<3x4xf32>
+  %p = kiln.mul %t, %l : tensor<3x4xf32>, tensor<3x4xf32> -> tensor<3x4xf32>
+  %s = kiln.reduce_sum %p {axes = array<i64: 1>} : tensor<3x4xf32> -> tensor<3xf32>
+  %m = kiln.reduce_mean %s {axes = array<i64: 0>} : tensor<3xf32> -> tensor<f32>
+  %n = kiln.neg %m : tensor<f32>
+  return %n : tensor<f32>
 }
