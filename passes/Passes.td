@@ -46,6 +46,41 @@ def DifferentiatePass : Pass<"kiln-differentiate", "::mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===//
+
+def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
+  let summary = "Build @train_step and @eval_step from @predict";
+  let description = [{
+    From `@predict(params..., inputs...) -> outputs` (parameters are the
+    leading arguments tagged `kiln.param`) builds
+    `@eval_step(params, inputs, targets) -> (loss, outputs...)` and
+    `@train_step(params, slots, inputs, targets, lr, iteration) -> (loss,
+    outputs..., new_params..., new_slots...)`: forward, Keras loss,
+    gradients, and the optimizer's update, in the buffer order of
+    runtime/include/kiln/model.h.
+
+    ```mlir
+    // before
+    func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) -> tensor<?x3xf32>
+    // after (loss=mse optimizer=sgd): @predict, plus
+    func.func @eval_step(%w, %x, %t: tensor<?x3xf32>) -> (tensor<f32>, tensor<?x3xf32>)
+    func.func @train_step(%w, %x, %t, %lr: tensor<f32>, %it: tensor<f32>)
+        -> (tensor<f32>, tensor<?x3xf32>, tensor<4x3xf32>)
+    ```
+  }];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"mean_squared_error\"",
+           "Keras loss name">,
+    Option<"fromLogits", "from-logits", "bool", /*default=*/"false",
+           "The outputs are logits">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "Optimizer (Keras defaults)">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Numerics
 //===----------------------------------------------------------------------===//
 

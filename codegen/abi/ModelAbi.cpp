@@ -205,6 +205,8 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
 
   // The entry point: params, inputs, outputs.
   llvm::SmallVector<llvm::SmallVector<int64_t>> buffers;
+  buffers.reserve(model.params.size() + signature.inputs.size() +
+                  signature.outputs.size());
   for (const ParamData &param : model.params)
     buffers.push_back(param.shape);
   for (const TensorSignature &t : signature.inputs)
@@ -215,6 +217,80 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
       module, implName, "kiln_predict_entry", buffers, /*exported=*/false, error);
   if (!entry)
     return false;
+
+  // Training entry points and their descriptor.
+  llvm::Constant *training = llvm::ConstantPointerNull::get(e.ptrTy);
+  if (signature.training) {
+    const TrainingSignature &t = *signature.training;
+    auto dimsOf = [](llvm::ArrayRef<TensorSignature> tensors) {
+      llvm::SmallVector<llvm::SmallVector<int64_t>> dims;
+      for (const TensorSignature &tensor : tensors)
+        dims.push_back(tensor.dims);
+      return dims;
+    };
+    llvm::ArrayRef<llvm::SmallVector<int64_t>> paramDims =
+        llvm::ArrayRef(buffers).take_front(model.params.size());
+    auto inputDims = dimsOf(signature.inputs), outputDims = dimsOf(signature.outputs);
+    auto targetDims = dimsOf(t.targets), slotDims = dimsOf(t.slots);
+    llvm::SmallVector<llvm::SmallVector<int64_t>> trainBuffers(paramDims);
+    for (auto *group : {&slotDims, &inputDims, &targetDims})
+      trainBuffers.append(group->begin(), group->end());
+    trainBuffers.append(3, {}); // learning rate, iteration, loss
+    trainBuffers.append(outputDims.begin(), outputDims.end());
+    trainBuffers.append(paramDims.begin(), paramDims.end());
+    trainBuffers.append(slotDims.begin(), slotDims.end());
+    llvm::SmallVector<llvm::SmallVector<int64_t>> evalBuffers(paramDims);
+    evalBuffers.append(inputDims.begin(), inputDims.end());
+    evalBuffers.append(targetDims.begin(), targetDims.end());
+    evalBuffers.push_back({}); // loss
+    evalBuffers.append(outputDims.begin(), outputDims.end());
+    llvm::Function *trainEntry =
+        emitEntryWrapper(module, "train_step", "kiln_train_step_entry",
+                         trainBuffers, /*exported=*/false, error);
+    llvm::Function *evalEntry =
+        trainEntry ? emitEntryWrapper(module, "eval_step", "kiln_eval_step_entry",
+                                      evalBuffers, /*exported=*/false, error)
+                   : nullptr;
+    if (!evalEntry)
+      return false;
+
+    auto pairTy = llvm::StructType::get(ctx, {e.ptrTy, e.ptrTy});
+    auto hyperTy = llvm::StructType::get(ctx, {e.ptrTy, llvm::Type::getDoubleTy(ctx)});
+    llvm::SmallVector<llvm::Constant *> hyper, metrics, targets, slots;
+    for (const auto &[name, value] : t.hyper)
+      hyper.push_back(llvm::ConstantStruct::get(
+          hyperTy, {e.string(name),
+                    llvm::ConstantFP::get(llvm::Type::getDoubleTy(ctx), value)}));
+    for (const auto &[name, kind] : t.metrics)
+      metrics.push_back(llvm::ConstantStruct::get(
+          pairTy, {e.string(name), e.string(kind)}));
+    for (const TensorSignature &target : t.targets)
+      targets.push_back(e.tensor(target.name, target.dims, 0));
+    for (const TensorSignature &slot : t.slots)
+      slots.push_back(e.tensor(slot.name, slot.dims, 0));
+    // kiln_train_desc_t, field by field.
+    llvm::Constant *trainFields[] = {
+        e.string(t.loss),
+        e.i64(t.fromLogits),
+        e.string(t.optimizer),
+        e.i64(hyper.size()),
+        e.array(hyperTy, hyper, "kiln_hyper"),
+        e.i64(metrics.size()),
+        e.array(pairTy, metrics, "kiln_metrics"),
+        e.i64(targets.size()),
+        e.tensors(targets, "kiln_targets"),
+        e.i64(slots.size()),
+        e.tensors(slots, "kiln_slots"),
+        trainEntry,
+        evalEntry,
+    };
+    llvm::SmallVector<llvm::Type *> trainTypes;
+    for (llvm::Constant *c : trainFields)
+      trainTypes.push_back(c->getType());
+    auto *trainTy = llvm::StructType::get(ctx, trainTypes);
+    training = e.global(llvm::ConstantStruct::get(trainTy, trainFields),
+                        "kiln_training", 8);
+  }
 
   // The descriptor.
   llvm::SmallVector<llvm::Constant *> params, inputs, outputs, layers;
@@ -244,7 +320,7 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
       e.i64(blob.size()),
       weights,
       entry,
-      llvm::ConstantPointerNull::get(e.ptrTy), // training
+      training,
   };
   llvm::SmallVector<llvm::Type *> fieldTypes;
   for (llvm::Constant *c : fields)

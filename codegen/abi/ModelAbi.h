@@ -15,6 +15,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <optional>
 #include <string>
 
 namespace llvm {
@@ -30,9 +31,23 @@ struct TensorSignature {
   std::string name;
   llvm::SmallVector<int64_t> dims;
 };
+/// What the training descriptor (kiln_train_desc_t) records.
+struct TrainingSignature {
+  std::string loss;
+  bool fromLogits = false;
+  std::string optimizer;
+  llvm::SmallVector<std::pair<std::string, double>> hyper;
+  /// (name the user gave, resolved Keras function)
+  llvm::SmallVector<std::pair<std::string, std::string>> metrics;
+  llvm::SmallVector<TensorSignature> targets;
+  llvm::SmallVector<TensorSignature> slots;
+};
+
 struct ModelSignature {
   llvm::SmallVector<TensorSignature> inputs;
   llvm::SmallVector<TensorSignature> outputs;
+  /// Set when the module also holds @train_step and @eval_step.
+  std::optional<TrainingSignature> training;
 };
 
 /// Reads the input/output signature off @predict in `model.module` (kiln or

@@ -167,7 +167,10 @@ bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   std::string tmp = (outputPath + ".kiln-link.tmp").str();
   llvm::SmallVector<llvm::StringRef> args = {
       *driver,         "-o",      tmp,          objectPath,
-      mainLib.str(),   runtimeLib.str(), "-lm", "-static-libstdc++",
+      mainLib.str(),   runtimeLib.str(),
+      // zlib (gzip data, npz, checksums) is linked statically so that the
+      // executable needs only the C/C++ runtime libraries.
+      "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-lm", "-static-libstdc++",
       "-static-libgcc"};
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,

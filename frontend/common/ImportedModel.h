@@ -18,6 +18,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -41,12 +44,24 @@ struct LayerRow {
   int64_t numTrainableParams = 0;
 };
 
+/// The training configuration stored with a model (Keras `compile_config`,
+/// tfjs `trainingConfig`, legacy `training_config`), as written there.
+struct TrainingConfig {
+  std::string loss;                       ///< e.g. "sparse_categorical_crossentropy"
+  bool fromLogits = false;
+  std::string optimizer;                  ///< e.g. "Adam"
+  llvm::StringMap<double> optimizerHyper; ///< snake_case, e.g. learning_rate
+  std::vector<std::string> metrics;       ///< as the user named them
+};
+
 struct ImportedModel {
   OwningOpRef<ModuleOp> module;
   std::string name; ///< the model's Keras name
   std::string kind; ///< "Sequential" or "Functional"
   std::vector<ParamData> params;
   std::vector<LayerRow> layers;
+  /// Present when the model file carries a training configuration.
+  std::optional<TrainingConfig> training;
 };
 
 /// The name of the forward function in an imported module.

@@ -13,6 +13,7 @@
 #include "frontend/keras/Initializers.h"
 #include "frontend/keras/KerasLayers.h"
 #include "frontend/keras/KerasWeights.h"
+#include "frontend/keras/TrainingConfig.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
 
@@ -38,6 +39,7 @@ namespace {
 /// The topology and weights of a model, whatever file they came from.
 struct ModelSource {
   json::Value topology = nullptr; ///< {"class_name": ..., "config": ...}
+  json::Value training = nullptr; ///< compile/training configuration
   std::unique_ptr<WeightSource> weights;
 };
 
@@ -117,6 +119,9 @@ static LogicalResult loadKerasArchive(StringRef path, Location fileLoc,
       StringRef(config->data(), config->size()), "config.json", fileLoc);
   if (failed(topology))
     return failure();
+  if (json::Object *root = topology->getAsObject())
+    if (json::Value *compile = root->get("compile_config"))
+      source.training = *compile;
   source.topology = std::move(*topology);
   if (weights) {
     source.weights = openHdf5WeightsImage(
@@ -154,6 +159,16 @@ static LogicalResult loadLegacyH5(StringRef path, Location fileLoc,
   if (failed(topology))
     return failure();
   source.topology = std::move(*topology);
+  if (file->hasAttribute("/", "training_config")) {
+    auto training = file->readStrings("/", "training_config", error);
+    if (training && training->size() == 1) {
+      FailureOr<json::Value> parsed =
+          parseJson(training->front(), "training_config", fileLoc);
+      if (failed(parsed))
+        return failure();
+      source.training = std::move(*parsed);
+    }
+  }
   source.weights = openHdf5Weights(path, error);
   if (!source.weights) {
     emitError(fileLoc) << error;
@@ -181,9 +196,13 @@ static LogicalResult loadJson(StringRef path, Location fileLoc,
   }
   json::Value *topology = object->get("modelTopology");
   if (!topology) { // Keras JSON
+    if (json::Value *compile = object->get("compile_config"))
+      source.training = *compile;
     source.topology = std::move(*root);
     return success();
   }
+  if (json::Value *training = object->get("trainingConfig"))
+    source.training = *training;
   // TensorFlow.js layers model: the topology may be wrapped in model_config.
   if (json::Object *t = topology->getAsObject())
     if (json::Value *inner = t->get("model_config"))
@@ -762,6 +781,15 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
                        builder.getStringAttr(output.first));
   if (failed(verify(*model.module)))
     return failure();
+  if (const json::Object *training = source.training.getAsObject()) {
+    TrainingConfig config;
+    std::string error;
+    if (parseTrainingConfig(*training, config, error))
+      model.training = std::move(config);
+    else
+      emitWarning(fileLoc) << "training configuration ignored: " << error
+                           << " (set --loss and --optimizer to train)";
+  }
   return std::move(model);
 }
 

@@ -21,6 +21,9 @@ public:
   GradientBuilder(OpBuilder &builder, Location loc)
       : b(builder), loc(loc) {}
 
+  OpBuilder &builder() { return b; }
+  Location location() const { return loc; }
+
   /// A scalar constant of `like`'s element type.
   Value scalar(Value like, double value);
 

@@ -13,6 +13,8 @@
 #include "frontend/keras/KerasImporter.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
+#include "passes/training/Training.h"
+#include "frontend/keras/TrainingConfig.h"
 #include "tools/kiln/GradCheck.h"
 
 #include "mlir/Parser/Parser.h"
@@ -96,6 +98,27 @@ static cl::opt<std::string> targetCpu(
     cl::desc("CPU to generate code for (default: the host, with its "
              "features; e.g. x86-64-v3, znver4)"),
     cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
+
+// training
+static cl::opt<std::string> lossFlag(
+    "loss",
+    cl::desc("Loss for train/evaluate, overriding the model file's "
+             "(mean_squared_error, sparse_categorical_crossentropy, "
+             "categorical_crossentropy, binary_crossentropy; "
+             "e.g. sparse_categorical_crossentropy:from_logits=true)"),
+    cl::value_desc("NAME[:from_logits=B]"), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
+static cl::opt<std::string> optimizerFlag(
+    "optimizer",
+    cl::desc("Optimizer with Keras's defaults, overriding the model file's "
+             "(sgd, adam, rmsprop, adagrad; e.g. "
+             "sgd:learning_rate=0.01,momentum=0.9)"),
+    cl::value_desc("NAME[:KEY=VALUE,...]"), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
+static cl::list<std::string> metricsFlag(
+    "metrics", cl::desc("Metrics to report (e.g. accuracy,mae)"),
+    cl::CommaSeparated, cl::value_desc("NAME,..."), cl::sub(compileCmd),
     cl::cat(kilnCategory));
 
 // gradcheck
@@ -205,6 +228,98 @@ static void stripAbiAttributes(ModuleOp module) {
   });
 }
 
+/// Adds @train_step/@eval_step when the model file or the flags give a loss,
+/// and records what the training descriptor needs in `signature`.
+static LogicalResult setUpTraining(ImportedModel &model,
+                                   ModelSignature &signature) {
+  TrainingConfig config = model.training.value_or(TrainingConfig());
+  std::string error;
+  if (!lossFlag.empty()) {
+    llvm::StringMap<double> settings;
+    if (!keras::parseNameWithSettings(lossFlag, config.loss, settings, error))
+      return fail("--loss: " + error), failure();
+    for (const auto &entry : settings) {
+      if (entry.getKey() != "from_logits")
+        return fail("--loss: unknown setting '" + entry.getKey() + "'"),
+               failure();
+      config.fromLogits = entry.getValue() != 0;
+    }
+  }
+  // The file's optimizer settings, unless --optimizer names another one;
+  // --optimizer's settings win.
+  llvm::StringMap<double> flagHyper;
+  if (!optimizerFlag.empty()) {
+    std::string name;
+    if (!keras::parseNameWithSettings(optimizerFlag, name, flagHyper, error))
+      return fail("--optimizer: " + error), failure();
+    if (!llvm::StringRef(name).equals_insensitive(config.optimizer))
+      config.optimizerHyper.clear();
+    config.optimizer = name;
+  }
+  if (!metricsFlag.empty())
+    config.metrics.assign(metricsFlag.begin(), metricsFlag.end());
+  if (config.loss.empty())
+    return success(); // inference only
+  if (config.optimizer.empty())
+    config.optimizer = "rmsprop"; // Keras's compile() default
+
+  LossSpec loss{canonicalLossName(config.loss), config.fromLogits};
+  if (loss.name.empty())
+    return fail("unknown loss '" + config.loss + "'"), failure();
+  // Keras configs carry settings kiln's spec does not model (e.g. "name",
+  // "ema_momentum"); those are dropped, while unknown flags are errors.
+  FailureOr<OptimizerSpec> defaults =
+      makeOptimizerSpec(config.optimizer, {}, error);
+  if (failed(defaults))
+    return fail(error), failure();
+  llvm::StringMap<double> overrides = flagHyper;
+  for (const auto &entry : config.optimizerHyper)
+    if (defaults->hyper.count(entry.getKey()) && !flagHyper.count(entry.getKey()))
+      overrides[entry.getKey()] = entry.getValue();
+  FailureOr<OptimizerSpec> optimizer =
+      makeOptimizerSpec(config.optimizer, overrides, error);
+  if (failed(optimizer))
+    return fail(error), failure();
+
+  auto predict = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
+  TrainingSignature training;
+  training.loss = loss.name;
+  training.fromLogits = loss.fromLogits;
+  training.optimizer = optimizer->name;
+  for (const auto &entry : optimizer->hyper)
+    training.hyper.push_back({entry.getKey().str(), entry.getValue()});
+  llvm::sort(training.hyper);
+  auto firstOutput = cast<RankedTensorType>(predict.getResultTypes()[0]);
+  for (const std::string &metric : config.metrics) {
+    std::string kind = resolveMetricKind(metric, loss, firstOutput);
+    if (kind.empty())
+      return fail("unknown metric '" + metric + "'"), failure();
+    training.metrics.push_back({metric, kind});
+  }
+  if (failed(buildTrainingFunctions(predict, model.params.size(), loss,
+                                    *optimizer)))
+    return failure();
+  auto eval = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model.module, kEvalStepName));
+  auto dims = [](Type type) {
+    SmallVector<int64_t> result;
+    for (int64_t d : cast<RankedTensorType>(type).getShape())
+      result.push_back(ShapedType::isDynamic(d) ? -1 : d);
+    return result;
+  };
+  unsigned firstTarget = predict.getNumArguments();
+  for (auto [i, output] : llvm::enumerate(signature.outputs))
+    training.targets.push_back(
+        {output.name, dims(eval.getArgumentTypes()[firstTarget + i])});
+  for (const ParamData &param : model.params)
+    for (const std::string &slot : optimizerSlotNames(*optimizer))
+      training.slots.push_back(
+          {param.name + "/" + slot, SmallVector<int64_t>(param.shape)});
+  signature.training = std::move(training);
+  return success();
+}
+
 static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   std::string out = outputPath.empty() ? defaultOutput(emit) : outputPath;
   if (emit == Emit::Mlir && stage == Stage::Import)
@@ -216,6 +331,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     return fail(error);
 
   ModelSignature signature = getModelSignature(model);
+  if (failed(setUpTraining(model, signature)))
+    return 1;
   PassManager linalg(&ctx);
   buildImportCleanupPipeline(linalg);
   buildLinalgPipeline(linalg);

@@ -1,0 +1,156 @@
+//===- Optimizers.cpp - Keras optimizers as kiln IR -------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The update rules and defaults of Keras 3 (= tf.keras >= 2.11) optimizers,
+// `g` the gradient, `lr` the (run-time) learning rate, `t` the 1-based step:
+//   sgd      momentum = 0:  p -= lr * g
+//            else:          v = momentum * v - lr * g;
+//                           p += nesterov ? momentum * v - lr * g : v
+//   adam     m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
+//            p -= m * alpha / (sqrt(v) + epsilon),
+//            alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+//   rmsprop  v = rho * v + (1 - rho) * g^2;  p -= lr * g / sqrt(v + epsilon)
+//   adagrad  a += g^2;  p -= lr * g / sqrt(a + epsilon),
+//            a starting at initial_accumulator_value
+// Slots start at zero in the runtime, so Adagrad's accumulator is stored
+// shifted by its initial value.
+//===----------------------------------------------------------------------===//
+
+#include "passes/training/Training.h"
+
+#include "passes/autodiff/GradientBuilder.h"
+
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+FailureOr<OptimizerSpec>
+mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
+                              const llvm::StringMap<double> &overrides,
+                              std::string &error) {
+  OptimizerSpec spec;
+  // Keras class names (SGD, Adam, ...), function names and tfjs names.
+  std::string lower = name.lower();
+  for (const char *known : {"sgd", "adam", "rmsprop", "adagrad"})
+    if (lower == known)
+      spec.name = known;
+  llvm::StringMap<double> &h = spec.hyper;
+  if (spec.name == "sgd") {
+    h = {{"learning_rate", 0.01}, {"momentum", 0.0}, {"nesterov", 0.0}};
+  } else if (spec.name == "adam") {
+    h = {{"learning_rate", 0.001}, {"beta_1", 0.9}, {"beta_2", 0.999},
+         {"epsilon", 1e-7}, {"amsgrad", 0.0}};
+  } else if (spec.name == "rmsprop") {
+    h = {{"learning_rate", 0.001}, {"rho", 0.9}, {"momentum", 0.0},
+         {"epsilon", 1e-7}, {"centered", 0.0}};
+  } else if (spec.name == "adagrad") {
+    h = {{"learning_rate", 0.001},
+         {"initial_accumulator_value", 0.1},
+         {"epsilon", 1e-7}};
+  } else {
+    error = "unknown optimizer '" + name.str() +
+            "' (expected sgd, adam, rmsprop or adagrad)";
+    return failure();
+  }
+  for (const auto &entry : overrides) {
+    auto it = h.find(entry.getKey());
+    if (it == h.end()) {
+      error = "optimizer '" + spec.name + "' has no hyperparameter '" +
+              entry.getKey().str() + "'";
+      return failure();
+    }
+    it->second = entry.getValue();
+  }
+  if (h["learning_rate"] <= 0) {
+    error = "learning_rate must be positive";
+    return failure();
+  }
+  if (spec.name == "adam" && h["amsgrad"] != 0) {
+    error = "adam with amsgrad=True is not supported";
+    return failure();
+  }
+  if (spec.name == "rmsprop" && (h["momentum"] != 0 || h["centered"] != 0)) {
+    error = "rmsprop with momentum or centered=True is not supported";
+    return failure();
+  }
+  return spec;
+}
+
+std::vector<std::string>
+mlir::kiln::optimizerSlotNames(const OptimizerSpec &spec) {
+  if (spec.name == "sgd")
+    return spec.hyper.lookup("momentum") != 0
+               ? std::vector<std::string>{"momentum"}
+               : std::vector<std::string>{};
+  if (spec.name == "adam")
+    return {"m", "v"};
+  if (spec.name == "rmsprop")
+    return {"velocity"};
+  return {"accumulator"};
+}
+
+void mlir::kiln::buildOptimizerUpdate(GradientBuilder &m,
+                                      const OptimizerSpec &spec, Value p,
+                                      Value g, ValueRange slots, Value lr,
+                                      Value t,
+                                      SmallVectorImpl<Value> &updated) {
+  // Intermediate values are named (not nested calls) so that the IR order
+  // does not depend on the host compiler's argument evaluation order.
+  auto constant = [&](double value) { return m.scalar(p, value); };
+  auto hyper = [&](llvm::StringRef key) {
+    return constant(spec.hyper.lookup(key));
+  };
+  auto sqrt = [&](Value x) -> Value {
+    return SqrtOp::create(m.builder(), m.location(), x);
+  };
+  Value lrG = m.mul(lr, g);
+  if (spec.name == "sgd") {
+    if (slots.empty()) {
+      updated.push_back(m.sub(p, lrG));
+      return;
+    }
+    Value momentum = hyper("momentum");
+    Value v = m.sub(m.mul(momentum, slots[0]), lrG);
+    Value step = v;
+    if (spec.hyper.lookup("nesterov") != 0)
+      step = m.sub(m.mul(momentum, v), lrG);
+    updated.append({m.add(p, step), v});
+    return;
+  }
+  if (spec.name == "adam") {
+    double beta1 = spec.hyper.lookup("beta_1"),
+           beta2 = spec.hyper.lookup("beta_2");
+    // beta^t = exp(t * ln(beta)), with t a run-time scalar.
+    auto power = [&](double beta) {
+      return m.exp(m.mul(t, constant(std::log(beta))));
+    };
+    Value one = constant(1);
+    Value correction2 = sqrt(m.sub(one, power(beta2)));
+    Value correction1 = m.sub(one, power(beta1));
+    Value alpha = m.div(m.mul(lr, correction2), correction1);
+    Value mDelta = m.sub(g, slots[0]);
+    Value mNew = m.add(slots[0], m.mul(mDelta, constant(1 - beta1)));
+    Value vDelta = m.sub(m.mul(g, g), slots[1]);
+    Value vNew = m.add(slots[1], m.mul(vDelta, constant(1 - beta2)));
+    Value denom = m.add(sqrt(vNew), hyper("epsilon"));
+    Value step = m.div(m.mul(mNew, alpha), denom);
+    updated.append({m.sub(p, step), mNew, vNew});
+    return;
+  }
+  if (spec.name == "rmsprop") {
+    double rho = spec.hyper.lookup("rho");
+    Value kept = m.mul(constant(rho), slots[0]);
+    Value added = m.mul(constant(1 - rho), m.mul(g, g));
+    Value vNew = m.add(kept, added);
+    Value denom = sqrt(m.add(vNew, hyper("epsilon")));
+    updated.append({m.sub(p, m.div(lrG, denom)), vNew});
+    return;
+  }
+  // adagrad, accumulator stored minus its initial value.
+  Value shifted = m.add(slots[0], m.mul(g, g));
+  Value acc = m.add(shifted, hyper("initial_accumulator_value"));
+  Value denom = sqrt(m.add(acc, hyper("epsilon")));
+  updated.append({m.sub(p, m.div(lrG, denom)), shifted});
+}

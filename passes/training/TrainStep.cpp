@@ -1,0 +1,201 @@
+//===- TrainStep.cpp - @train_step and @eval_step ---------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Builds, from @predict(params, inputs) -> outputs:
+//   @eval_step(params, inputs, targets) -> (loss, outputs...)
+//   @train_step(params, slots, inputs, targets, lr, iteration)
+//       -> (loss, outputs..., new_params..., new_slots...)
+// The gradient comes from differentiating @eval_step with respect to the
+// parameters (passes/autodiff); the optimizer update follows it in the same
+// function, so the whole step is one unit for fusion and codegen. Slots are
+// ordered parameter-major: every slot of parameter 0, then of parameter 1...
+//===----------------------------------------------------------------------===//
+
+#include "passes/training/Training.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "passes/Passes.h"
+#include "passes/autodiff/Autodiff.h"
+#include "passes/autodiff/GradientBuilder.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_BUILDTRAINSTEPPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+/// Clones the body of `from` (one block) to the end of `to`, its arguments
+/// replaced by `args`; returns the values it returned.
+static SmallVector<Value> cloneBody(func::FuncOp from, Block *to,
+                                    ValueRange args) {
+  IRMapping mapping;
+  Block &body = from.getBody().front();
+  mapping.map(body.getArguments(), args);
+  OpBuilder b = OpBuilder::atBlockEnd(to);
+  for (Operation &op : body.without_terminator())
+    b.clone(op, mapping);
+  SmallVector<Value> results;
+  for (Value v : body.getTerminator()->getOperands())
+    results.push_back(mapping.lookupOrDefault(v));
+  return results;
+}
+
+/// Creates an empty function `name` of type `inputs -> results` after
+/// `anchor`, with one block.
+static func::FuncOp createFunction(func::FuncOp anchor, StringRef name,
+                                   TypeRange inputs, TypeRange results) {
+  OpBuilder b(anchor);
+  b.setInsertionPointAfter(anchor);
+  auto func = func::FuncOp::create(b, anchor.getLoc(), name,
+                                   b.getFunctionType(inputs, results));
+  func.addEntryBlock();
+  return func;
+}
+
+LogicalResult mlir::kiln::buildTrainingFunctions(
+    func::FuncOp predict, unsigned numParams, const LossSpec &loss,
+    const OptimizerSpec &optimizer) {
+  FunctionType predictType = predict.getFunctionType();
+  Location loc = predict.getLoc();
+  if (predictType.getNumResults() == 0)
+    return predict.emitOpError("has no outputs to train");
+
+  // Targets: one per output; sparse losses take class indices.
+  SmallVector<Type> targetTypes;
+  for (Type t : predictType.getResults()) {
+    auto type = cast<RankedTensorType>(t);
+    if (!isSparseLoss(loss)) {
+      targetTypes.push_back(type);
+      continue;
+    }
+    if (type.getRank() < 2 || type.isDynamicDim(type.getRank() - 1))
+      return predict.emitOpError("loss '")
+             << loss.name << "' needs outputs of shape (batch, ..., classes), "
+             << "got " << type;
+    targetTypes.push_back(RankedTensorType::get(type.getShape().drop_back(),
+                                                type.getElementType()));
+  }
+  Type elementType =
+      cast<RankedTensorType>(predictType.getResult(0)).getElementType();
+  auto scalarType = RankedTensorType::get({}, elementType);
+
+  // @eval_step(params, inputs, targets) -> (loss, outputs...)
+  SmallVector<Type> evalInputs(predictType.getInputs());
+  evalInputs.append(targetTypes);
+  SmallVector<Type> evalResults{scalarType};
+  evalResults.append(predictType.getResults().begin(),
+                     predictType.getResults().end());
+  func::FuncOp eval =
+      createFunction(predict, kEvalStepName, evalInputs, evalResults);
+  Block *evalBody = &eval.getBody().front();
+  SmallVector<Value> outputs = cloneBody(
+      predict, evalBody,
+      evalBody->getArguments().take_front(predictType.getNumInputs()));
+  OpBuilder b = OpBuilder::atBlockEnd(evalBody);
+  GradientBuilder m(b, loc);
+  Value total;
+  for (auto [output, target] : llvm::zip(
+           outputs, evalBody->getArguments().take_back(targetTypes.size()))) {
+    Value l = buildLoss(m, loss, output, target);
+    total = total ? m.add(total, l) : l;
+  }
+  SmallVector<Value> evalReturn{total};
+  evalReturn.append(outputs);
+  func::ReturnOp::create(b, loc, evalReturn);
+  for (unsigned i = 0; i < numParams; ++i)
+    eval.setArgAttrs(i, predict.getArgAttrDict(i));
+
+  // The gradient of @eval_step's loss with respect to the parameters.
+  SmallVector<unsigned> wrt;
+  for (unsigned i = 0; i < numParams; ++i)
+    wrt.push_back(i);
+  FailureOr<func::FuncOp> grad =
+      buildGradientFunction(eval, wrt, "train_step_grad");
+  if (failed(grad))
+    return failure();
+
+  // @train_step(params, slots, inputs, targets, lr, iteration)
+  std::vector<std::string> slotNames = optimizerSlotNames(optimizer);
+  ArrayRef<Type> paramTypes = predictType.getInputs().take_front(numParams);
+  SmallVector<Type> trainInputs(paramTypes);
+  for (Type p : paramTypes)
+    trainInputs.append(slotNames.size(), p);
+  trainInputs.append(predictType.getInputs().begin() + numParams,
+                     predictType.getInputs().end());
+  trainInputs.append(targetTypes);
+  trainInputs.append({scalarType, scalarType});
+  SmallVector<Type> trainResults(evalResults);
+  trainResults.append(paramTypes.begin(), paramTypes.end());
+  for (Type p : paramTypes)
+    trainResults.append(slotNames.size(), p);
+  func::FuncOp train = createFunction(*grad, kTrainStepName, trainInputs,
+                                      trainResults);
+  Block *trainBody = &train.getBody().front();
+  ValueRange args = trainBody->getArguments();
+  unsigned numSlots = numParams * slotNames.size();
+  ValueRange params = args.take_front(numParams);
+  ValueRange slots = args.slice(numParams, numSlots);
+  ValueRange data = args.slice(numParams + numSlots,
+                               evalInputs.size() - numParams);
+  Value lr = args[args.size() - 2], iteration = args.back();
+  SmallVector<Value> gradArgs(params);
+  gradArgs.append(data.begin(), data.end());
+  SmallVector<Value> gradResults = cloneBody(*grad, trainBody, gradArgs);
+  (*grad).erase();
+
+  b.setInsertionPointToEnd(trainBody);
+  SmallVector<Value> newParams, newSlots;
+  ValueRange grads = ValueRange(gradResults).take_back(numParams);
+  for (unsigned i = 0; i < numParams; ++i) {
+    SmallVector<Value> updated;
+    buildOptimizerUpdate(m, optimizer, params[i], grads[i],
+                         slots.slice(i * slotNames.size(), slotNames.size()),
+                         lr, iteration, updated);
+    newParams.push_back(updated.front());
+    newSlots.append(updated.begin() + 1, updated.end());
+  }
+  SmallVector<Value> trainReturn(
+      ValueRange(gradResults).drop_back(numParams));
+  trainReturn.append(newParams);
+  trainReturn.append(newSlots);
+  func::ReturnOp::create(b, loc, trainReturn);
+  for (unsigned i = 0; i < numParams; ++i)
+    train.setArgAttrs(i, predict.getArgAttrDict(i));
+  return success();
+}
+
+// --kiln-build-train-step
+namespace {
+struct BuildTrainStepPass
+    : public kiln::impl::BuildTrainStepPassBase<BuildTrainStepPass> {
+  using BuildTrainStepPassBase::BuildTrainStepPassBase;
+  void runOnOperation() override {
+    auto predict = getOperation().lookupSymbol<func::FuncOp>("predict");
+    if (!predict) {
+      getOperation().emitError("kiln-build-train-step: no @predict");
+      return signalPassFailure();
+    }
+    LossSpec lossSpec{canonicalLossName(loss), fromLogits};
+    if (lossSpec.name.empty()) {
+      predict.emitError("unknown loss '") << loss << "'";
+      return signalPassFailure();
+    }
+    std::string error;
+    FailureOr<OptimizerSpec> spec = makeOptimizerSpec(optimizer, {}, error);
+    if (failed(spec)) {
+      predict.emitError(error);
+      return signalPassFailure();
+    }
+    unsigned numParams = 0;
+    while (numParams < predict.getNumArguments() &&
+           predict.getArgAttr(numParams, kParamAttrName))
+      ++numParams;
+    if (failed(buildTrainingFunctions(predict, numParams, lossSpec, *spec)))
+      signalPassFailure();
+  }
+};
+} // namespace

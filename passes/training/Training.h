@@ -1,0 +1,97 @@
+//===- Training.h - Losses, optimizers and the train step -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// What turns a forward pass into a compiled `model.fit` step, with Keras's
+// semantics as the reference (DESIGN.md contract 5):
+//   - losses (Losses.cpp): mean squared error and the cross-entropies, from
+//     logits or from probabilities with Keras's epsilon clipping, reduced
+//     "sum_over_batch_size"; a softmax/sigmoid output feeds its logits to the
+//     loss, as Keras does;
+//   - optimizers (Optimizers.cpp): Keras's update rules and defaults for SGD
+//     (momentum, Nesterov), Adam, RMSprop and Adagrad, as kiln IR;
+//   - the step builder (TrainStep.cpp): @train_step = forward + loss +
+//     gradients (passes/autodiff) + optimizer update, and @eval_step =
+//     forward + loss, with the buffer order of runtime/include/kiln/model.h.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_TRAINING_TRAINING_H
+#define KILN_PASSES_TRAINING_TRAINING_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::kiln {
+
+class GradientBuilder;
+
+/// A loss, by canonical Keras name: "mean_squared_error",
+/// "sparse_categorical_crossentropy", "categorical_crossentropy" or
+/// "binary_crossentropy".
+struct LossSpec {
+  std::string name;
+  bool fromLogits = false;
+};
+
+/// Canonicalizes a Keras/tfjs loss name ("mse", "MeanSquaredError",
+/// "meanSquaredError", ...); returns "" for an unknown loss.
+std::string canonicalLossName(llvm::StringRef name);
+
+/// True when the loss takes class indices (one value per sample).
+bool isSparseLoss(const LossSpec &loss);
+
+/// Builds the scalar loss of `prediction` against `target` at the builder's
+/// insertion point.
+Value buildLoss(GradientBuilder &m, const LossSpec &loss, Value prediction,
+                Value target);
+
+/// Resolves a metric as Keras's compile does: "accuracy"/"acc" and
+/// "crossentropy"/"ce" pick the binary, sparse or categorical variant from
+/// the loss and the output's shape; "mse"/"mae" and the full function names
+/// map to themselves. Returns "" for an unknown metric.
+std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
+                              RankedTensorType output);
+
+/// An optimizer: canonical name ("sgd", "adam", "rmsprop", "adagrad") and its
+/// hyperparameters, Keras's defaults filled in.
+struct OptimizerSpec {
+  std::string name;
+  llvm::StringMap<double> hyper;
+};
+
+/// Canonicalizes a Keras/tfjs optimizer name and fills in Keras's default
+/// hyperparameters, then applies `overrides`. Fails with `error` set for an
+/// unknown optimizer or hyperparameter, or an unsupported setting.
+FailureOr<OptimizerSpec>
+makeOptimizerSpec(llvm::StringRef name,
+                  const llvm::StringMap<double> &overrides,
+                  std::string &error);
+
+/// Names of the optimizer's state slots per parameter ("m", "v", ...).
+std::vector<std::string> optimizerSlotNames(const OptimizerSpec &spec);
+
+/// Emits the update of one parameter: appends its new value and the new
+/// values of its slots (in `optimizerSlotNames` order) to `updated`.
+/// `learningRate` and `iteration` (1 for the first step) are scalars.
+void buildOptimizerUpdate(GradientBuilder &m, const OptimizerSpec &spec,
+                          Value param, Value grad, ValueRange slots,
+                          Value learningRate, Value iteration,
+                          SmallVectorImpl<Value> &updated);
+
+/// The names of the functions the step builder adds.
+constexpr llvm::StringLiteral kTrainStepName = "train_step";
+constexpr llvm::StringLiteral kEvalStepName = "eval_step";
+
+/// Adds @train_step and @eval_step built from `predict` (its first
+/// `numParams` arguments are the parameters). Fails with an error on
+/// `predict` when the loss does not fit the outputs.
+LogicalResult buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
+                                     const LossSpec &loss,
+                                     const OptimizerSpec &optimizer);
+
+} // namespace mlir::kiln
+
+#endif // KILN_PASSES_TRAINING_TRAINING_H
