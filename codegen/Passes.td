@@ -47,8 +47,8 @@ def VectorizeMatmulPass
     : Pass<"kiln-cpu-vectorize-matmul", "::mlir::func::FuncOp"> {
   let summary = "Rewrite buffer linalg.matmul into register-blocked vector FMA loops";
   let description = [{
-    Replaces each `linalg.matmul` on contiguous f32 memrefs with static `N`
-    and `K` (`M`, the batch, may be dynamic) by a register-blocked micro
+    Replaces each `linalg.matmul` on contiguous f32 memrefs with a static
+    `N` (`M` and `K` may be the dynamic batch) by a register-blocked micro
     kernel: `rows` rows of C by `vectors` vectors of `vector-width` lanes are
     held in registers across the whole K loop, each step broadcasting one
     element of A per row and loading `vectors` vectors of B. A last, masked

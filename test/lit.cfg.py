@@ -26,3 +26,8 @@ config.substitutions.append(
     ("%e2e_inputs", os.path.join(config.kiln_src_root, "test", "e2e", "Inputs")))
 if os.path.isdir(config.conformance_dir):
     config.available_features.add("conformance")
+# Debian's dataset-fashion-mnist (installed by tools/dev/setup.sh).
+fashion = "/usr/share/datasets/fashion-mnist"
+config.substitutions.append(("%fashion", fashion))
+if os.path.isfile(os.path.join(fashion, "train-images-idx3-ubyte.gz")):
+    config.available_features.add("fashion-mnist")

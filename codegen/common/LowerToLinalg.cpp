@@ -640,7 +640,14 @@ struct OneHotLowering : public OpConversionPattern<OneHotOp> {
     RankedTensorType type = op.getType();
     MLIRContext *ctx = rewriter.getContext();
     int64_t rank = type.getRank();
-    Value empty = buildEmpty(rewriter, loc, type, adaptor.getInput());
+    // The result is the input's shape plus the class dimension.
+    SmallVector<Value> dynamicDims;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      if (type.isDynamicDim(i))
+        dynamicDims.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getInput(), i));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          type.getElementType(), dynamicDims);
     AffineMap inMap =
         AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1);
     SmallVector<utils::IteratorType> iterators(rank,

@@ -10,10 +10,10 @@
 // chosen for AVX-512 (4 x 4 zmm accumulators + 4 B vectors + 1 broadcast = 21
 // of 32 registers); other vector widths are options.
 //
-// M (the batch) may be dynamic: full row blocks run first, then a one-row
-// loop. N and K are static (they come from the weights); the column tail that
-// is not a multiple of the tile becomes one narrower tile whose last vector
-// is masked.
+// M and K may be dynamic (the batch: activations X @ W, weight gradients
+// X^T @ G): full row blocks run first, then a one-row loop. N is static (it
+// comes from the weights); the column tail that is not a multiple of the tile
+// becomes one narrower tile whose last vector is masked.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -41,7 +41,7 @@ struct TileShape {
 /// Emits `C[m : m+rows, n : n+cols] += A[m : m+rows, :] * B[:, n : n+cols]`
 /// at the builder's insertion point.
 static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                     Value out, Value m, Value n, int64_t k, TileShape tile) {
+                     Value out, Value m, Value n, Value k, TileShape tile) {
   Type f32 = b.getF32Type();
   auto vecType = VectorType::get({tile.width}, f32);
   auto index = [&](int64_t v) -> Value {
@@ -81,7 +81,7 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
       init.push_back(load(b, out, rowIdx[r], colIdx[v], isLast(v, tile)));
 
   auto kLoop = scf::ForOp::create(
-      b, loc, index(0), index(k), index(1), init,
+      b, loc, index(0), k, index(1), init,
       [&](OpBuilder &lb, Location ll, Value kIv, ValueRange accs) {
         SmallVector<Value> bVecs;
         for (int64_t v = 0; v < tile.vectors; ++v)
@@ -133,14 +133,16 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                       isRowMajorF32Matrix))
       return rewriter.notifyMatchFailure(op, "not row-major f32 matrices");
     auto rhsType = cast<MemRefType>(rhs.getType());
-    if (!rhsType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "K or N is dynamic");
+    if (rhsType.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(op, "N is dynamic");
 
     Location loc = op.getLoc();
-    int64_t k = rhsType.getDimSize(0), n = rhsType.getDimSize(1);
+    int64_t n = rhsType.getDimSize(1);
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, v);
     };
+    // K is dynamic when it is the batch (weight gradients X^T @ G).
+    Value k = memref::DimOp::create(rewriter, loc, rhs, 0);
     Value numRows = memref::DimOp::create(rewriter, loc, lhs, 0);
     Value blockEnd = arith::SubIOp::create(
         rewriter, loc, numRows,

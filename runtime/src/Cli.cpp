@@ -8,11 +8,16 @@
 //   ./model summary                         Keras's model.summary() table
 //   ./model info                            inputs, outputs, parameters
 //   ./model predict --input x.npy ... --output y.npy ... [--batch-size N]
+//                   [--weights FILE]
+//   ./model train --data SPEC [--validation-data SPEC] [--epochs N] ...
+//   ./model evaluate --data SPEC [--batch-size N] [--weights FILE] ...
 //
 // Exit codes: 0 success, 1 runtime error ("error: <status message>"), 2 usage
 // error (message plus a hint to run --help). predict reads every input before
 // running and writes every output to a temporary file before renaming any,
-// so a failure never leaves a half-written output behind.
+// so a failure never leaves a half-written output behind; train writes its
+// history and weights files atomically. train and evaluate need a model
+// compiled with a loss (`kiln_model_desc_t::training`).
 //
 //===----------------------------------------------------------------------===//
 #include "Array.h"
@@ -22,6 +27,7 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +65,28 @@ public:
   kiln_model_t *model = nullptr;
 };
 
+/// Releases the dataset on scope exit.
+class DatasetRef {
+public:
+  DatasetRef() = default;
+  DatasetRef(const DatasetRef &) = delete;
+  DatasetRef &operator=(const DatasetRef &) = delete;
+  ~DatasetRef() { kiln_dataset_release(dataset); }
+  kiln_dataset_t *dataset = nullptr;
+};
+
+/// One parsed command-line option.
+struct Option {
+  std::string flag;
+  std::string value;
+};
+
+/// An option a command accepts; `takesValue` options need a value.
+struct OptionSpec {
+  const char *flag;
+  bool takesValue;
+};
+
 class Cli {
 public:
   Cli(const kiln_model_desc_t *desc, int argc, char **argv)
@@ -84,6 +112,10 @@ public:
       return runInfo();
     if (command == "predict")
       return runPredict();
+    if (command == "train")
+      return runTrain();
+    if (command == "evaluate")
+      return runEvaluate();
     if (!command.empty() && command[0] == '-')
       return usageError("unknown option '" + command + "'");
     return usageError("unknown command '" + command + "'");
@@ -104,6 +136,10 @@ private:
         "their shapes\n"
         "  predict           run the model on .npy inputs, write .npy "
         "outputs\n"
+        "  train             train the model (Keras's model.fit)\n"
+        "  evaluate          compute the loss and metrics on a dataset "
+        "(model.evaluate)\n"
+        "%s"
         "\n"
         "predict options:\n"
         "  --input FILE      a .npy input; give one per model input, in "
@@ -112,16 +148,60 @@ private:
         "order\n"
         "  --batch-size N    samples per call of the compiled code (default "
         "32)\n"
+        "  --weights FILE    load parameters from a weights file first\n"
         "\n"
         "Inputs of other numeric dtypes are converted to float32; outputs are\n"
         "float32 and written atomically.\n"
+        "\n"
+        "train options:\n"
+        "  --data SPEC               training data (required; see below)\n"
+        "  --validation-data SPEC    evaluated after every epoch (val_* "
+        "logs)\n"
+        "  --epochs N                the final epoch index (default 1)\n"
+        "  --batch-size N            samples per step (default 32)\n"
+        "  --shuffle, --no-shuffle   reshuffle the data every epoch (default "
+        "on)\n"
+        "  --seed S                  shuffle seed (default: random, or the "
+        "resumed one)\n"
+        "  --steps-per-epoch K       batches per epoch (default: one pass "
+        "over the data)\n"
+        "  --initial-epoch E         run epochs E+1..N (default 0, or the "
+        "resumed epoch)\n"
+        "  --learning-rate X         override the compiled learning rate\n"
+        "  --history FILE            write history.history as JSON after "
+        "every epoch\n"
+        "  --save-weights FILE       write a weights file at the end\n"
+        "  --checkpoint FILE         write a weights file after every epoch\n"
+        "  --resume FILE             load a weights file (parameters, "
+        "optimizer state,\n"
+        "                            iteration, epoch) and continue\n"
+        "  --verbose 0|1|2           0 silent, 1 progress bar, 2 one line "
+        "per epoch (default 1)\n"
+        "\n"
+        "evaluate options:\n"
+        "  --data SPEC               the data (required)\n"
+        "  --batch-size N            samples per step (default 32)\n"
+        "  --weights FILE            load a weights file first\n"
+        "  --verbose 0|1|2           1 progress bar, 2 final line, 0 one "
+        "'name: value'\n"
+        "                            line per log (default 1)\n"
+        "\n"
+        "SPEC: x.npy,y.npy (the model's inputs then its targets, one .npy "
+        "each);\n"
+        "data.npz (arrays x and y, or x0.. and y0..); or MNIST IDX files\n"
+        "images-idx3-ubyte,labels-idx1-ubyte. Any file may be gzipped. "
+        "Arrays of\n"
+        "any numeric dtype become float32; IDX bytes are scaled to [0, 1].\n"
         "\n"
         "options:\n"
         "  -h, --help        print this help (also after a command)\n"
         "\n"
         "exit status: 0 success, 1 runtime error, 2 usage error\n",
         program, desc->name ? desc->name : "", desc->num_inputs,
-        desc->num_outputs);
+        desc->num_outputs,
+        desc->training ? ""
+                       : "  (this model was compiled without a loss: train "
+                         "and evaluate are unavailable)\n");
   }
 
   int usageError(const std::string &message) const {
@@ -194,9 +274,11 @@ private:
     return text;
   }
 
-  int runPredict() {
-    std::vector<std::string> inputPaths, outputPaths;
-    int64_t batchSize = 0;
+  /// Parses the arguments after the command against `specs`. Returns -1 to
+  /// go on, else an exit code (help printed, or a usage error).
+  int parseOptions(const std::vector<OptionSpec> &specs,
+                   std::vector<Option> &options) const {
+    const std::string &command = args[0];
     for (size_t i = 1; i < args.size(); ++i) {
       const std::string &arg = args[i];
       if (arg == "-h" || arg == "--help") {
@@ -211,31 +293,244 @@ private:
         value = arg.substr(eq + 1);
         hasValue = true;
       }
-      if (flag != "--input" && flag != "--output" && flag != "--batch-size") {
+      const OptionSpec *spec = nullptr;
+      for (const OptionSpec &candidate : specs)
+        if (flag == candidate.flag)
+          spec = &candidate;
+      if (!spec) {
         if (!arg.empty() && arg[0] == '-')
-          return usageError("predict: unknown option '" + arg + "'");
-        return usageError("predict: unexpected argument '" + arg + "'");
+          return usageError(command + ": unknown option '" + arg + "'");
+        return usageError(command + ": unexpected argument '" + arg + "'");
+      }
+      if (!spec->takesValue) {
+        if (hasValue)
+          return usageError(command + ": " + flag + " takes no value");
+        options.push_back({flag, ""});
+        continue;
       }
       if (!hasValue) {
         if (i + 1 == args.size())
-          return usageError("predict: " + flag + " needs a value");
+          return usageError(command + ": " + flag + " needs a value");
         value = args[++i];
       }
       if (value.empty())
-        return usageError("predict: " + flag + " needs a non-empty value");
-      if (flag == "--input") {
-        inputPaths.push_back(value);
-      } else if (flag == "--output") {
-        outputPaths.push_back(value);
-      } else {
+        return usageError(command + ": " + flag + " needs a non-empty value");
+      options.push_back({flag, value});
+    }
+    return -1;
+  }
+
+  /// Parses `option`'s value as an integer in [`min`, `max`]; returns -1 on
+  /// success, else the usage-error exit code.
+  int parseInteger(const Option &option, int64_t min, int64_t max,
+                   const char *what, int64_t &out) const {
+    char *end = nullptr;
+    errno = 0;
+    long long parsed = std::strtoll(option.value.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || parsed < min || parsed > max)
+      return usageError(args[0] + ": " + option.flag + " needs " + what +
+                        ", got '" + option.value + "'");
+    out = parsed;
+    return -1;
+  }
+
+  /// The model for train/evaluate: created, with `weights` loaded if given.
+  int createModel(ModelRef &ref, const char *weights) const {
+    if (kiln_status_t status = kiln_model_create(desc, &ref.model))
+      return runtimeError(status);
+    if (weights)
+      if (kiln_status_t status = kiln_model_load_weights(ref.model, weights))
+        return runtimeError(status);
+    return -1;
+  }
+
+  /// A usage error when the model cannot train; -1 to go on.
+  int requireTraining() const {
+    if (desc->training)
+      return -1;
+    return usageError(args[0] + ": model '" +
+                      std::string(desc->name ? desc->name : "") +
+                      "' was compiled without a loss, so it cannot be "
+                      "trained or evaluated");
+  }
+
+  int runTrain() {
+    std::vector<Option> options;
+    if (int code = parseOptions({{"--data", true},
+                                 {"--validation-data", true},
+                                 {"--epochs", true},
+                                 {"--batch-size", true},
+                                 {"--shuffle", false},
+                                 {"--no-shuffle", false},
+                                 {"--seed", true},
+                                 {"--steps-per-epoch", true},
+                                 {"--initial-epoch", true},
+                                 {"--learning-rate", true},
+                                 {"--history", true},
+                                 {"--save-weights", true},
+                                 {"--checkpoint", true},
+                                 {"--resume", true},
+                                 {"--verbose", true}},
+                                options);
+        code >= 0)
+      return code;
+    if (int code = requireTraining(); code >= 0)
+      return code;
+    kiln_fit_options_t fit;
+    kiln_fit_options_initialize(&fit);
+    std::string data, validation;
+    const int64_t big = INT64_MAX / 4;
+    for (const Option &option : options) {
+      const std::string &flag = option.flag;
+      int64_t value = 0;
+      int code = -1;
+      if (flag == "--data") {
+        data = option.value;
+      } else if (flag == "--validation-data") {
+        validation = option.value;
+      } else if (flag == "--epochs") {
+        code = parseInteger(option, 0, big, "a non-negative integer", value);
+        fit.epochs = value;
+      } else if (flag == "--batch-size") {
+        code = parseInteger(option, 1, big, "a positive integer", value);
+        fit.batch_size = value;
+      } else if (flag == "--shuffle" || flag == "--no-shuffle") {
+        fit.shuffle = flag == "--shuffle";
+      } else if (flag == "--seed") {
+        code = parseInteger(option, 0, INT64_MAX, "a non-negative integer",
+                            value);
+        fit.seed = value;
+      } else if (flag == "--steps-per-epoch") {
+        code = parseInteger(option, 1, big, "a positive integer", value);
+        fit.steps_per_epoch = value;
+      } else if (flag == "--initial-epoch") {
+        code = parseInteger(option, 0, big, "a non-negative integer", value);
+        fit.initial_epoch = value;
+      } else if (flag == "--verbose") {
+        code = parseInteger(option, 0, 2, "0, 1 or 2", value);
+        fit.verbose = static_cast<int32_t>(value);
+      } else if (flag == "--learning-rate") {
         char *end = nullptr;
         errno = 0;
-        long long parsed = std::strtoll(value.c_str(), &end, 10);
-        if (errno != 0 || *end != '\0' || parsed <= 0)
-          return usageError("predict: --batch-size needs a positive integer, "
-                            "got '" +
-                            value + "'");
-        batchSize = parsed;
+        double rate = std::strtod(option.value.c_str(), &end);
+        if (errno != 0 || *end != '\0' || !std::isfinite(rate) || rate < 0)
+          return usageError("train: --learning-rate needs a non-negative "
+                            "number, got '" +
+                            option.value + "'");
+        fit.learning_rate = rate;
+      } else if (flag == "--history") {
+        fit.history_path = option.value.c_str();
+      } else if (flag == "--save-weights") {
+        fit.save_weights_path = option.value.c_str();
+      } else if (flag == "--checkpoint") {
+        fit.checkpoint_path = option.value.c_str();
+      } else if (flag == "--resume") {
+        fit.resume_path = option.value.c_str();
+      }
+      if (code >= 0)
+        return code;
+    }
+    if (data.empty())
+      return usageError("train: --data SPEC is required");
+
+    ModelRef ref;
+    if (int code = createModel(ref, nullptr); code >= 0)
+      return code;
+    DatasetRef train, check;
+    if (kiln_status_t status =
+            kiln_dataset_open(desc, data.c_str(), &train.dataset))
+      return runtimeError(status);
+    if (!validation.empty()) {
+      if (kiln_status_t status =
+              kiln_dataset_open(desc, validation.c_str(), &check.dataset))
+        return runtimeError(status);
+      fit.validation_data = check.dataset;
+    }
+    if (kiln_status_t status =
+            kiln_model_fit(ref.model, train.dataset, &fit, nullptr))
+      return runtimeError(status);
+    return kExitOk;
+  }
+
+  int runEvaluate() {
+    std::vector<Option> options;
+    if (int code = parseOptions({{"--data", true},
+                                 {"--batch-size", true},
+                                 {"--weights", true},
+                                 {"--verbose", true}},
+                                options);
+        code >= 0)
+      return code;
+    if (int code = requireTraining(); code >= 0)
+      return code;
+    kiln_evaluate_options_t evaluate;
+    kiln_evaluate_options_initialize(&evaluate);
+    std::string data;
+    const char *weights = nullptr;
+    for (const Option &option : options) {
+      int64_t value = 0;
+      int code = -1;
+      if (option.flag == "--data") {
+        data = option.value;
+      } else if (option.flag == "--weights") {
+        weights = option.value.c_str();
+      } else if (option.flag == "--batch-size") {
+        code = parseInteger(option, 1, INT64_MAX / 4, "a positive integer",
+                            value);
+        evaluate.batch_size = value;
+      } else if (option.flag == "--verbose") {
+        code = parseInteger(option, 0, 2, "0, 1 or 2", value);
+        evaluate.verbose = static_cast<int32_t>(value);
+      }
+      if (code >= 0)
+        return code;
+    }
+    if (data.empty())
+      return usageError("evaluate: --data SPEC is required");
+
+    ModelRef ref;
+    if (int code = createModel(ref, weights); code >= 0)
+      return code;
+    DatasetRef dataset;
+    if (kiln_status_t status =
+            kiln_dataset_open(desc, data.c_str(), &dataset.dataset))
+      return runtimeError(status);
+    std::vector<double> values(
+        static_cast<size_t>(kiln_model_num_logs(ref.model)));
+    if (kiln_status_t status = kiln_model_evaluate(
+            ref.model, dataset.dataset, &evaluate, values.data()))
+      return runtimeError(status);
+    if (evaluate.verbose == 0)
+      for (size_t i = 0; i < values.size(); ++i)
+        std::printf("%s: %.9g\n",
+                    kiln_model_log_name(ref.model, static_cast<int64_t>(i)),
+                    values[i]);
+    return kExitOk;
+  }
+
+  int runPredict() {
+    std::vector<std::string> inputPaths, outputPaths;
+    int64_t batchSize = 0;
+    const char *weights = nullptr;
+    std::vector<Option> options;
+    if (int code = parseOptions({{"--input", true},
+                                 {"--output", true},
+                                 {"--batch-size", true},
+                                 {"--weights", true}},
+                                options);
+        code >= 0)
+      return code;
+    for (const Option &option : options) {
+      if (option.flag == "--input") {
+        inputPaths.push_back(option.value);
+      } else if (option.flag == "--output") {
+        outputPaths.push_back(option.value);
+      } else if (option.flag == "--weights") {
+        weights = option.value.c_str();
+      } else if (int code = parseInteger(option, 1, INT64_MAX,
+                                         "a positive integer", batchSize);
+                 code >= 0) {
+        return code;
       }
     }
     if (static_cast<int64_t>(inputPaths.size()) != desc->num_inputs)
@@ -255,8 +550,8 @@ private:
                             "' is given twice");
 
     ModelRef ref;
-    if (kiln_status_t status = kiln_model_create(desc, &ref.model))
-      return runtimeError(status);
+    if (int code = createModel(ref, weights); code >= 0)
+      return code;
     ArrayList inputs;
     for (const std::string &path : inputPaths) {
       kiln_array_t *array = nullptr;

@@ -5,11 +5,14 @@
 // and stderr: help and usage errors (exit 2), summary and info output,
 // predict end to end through .npy files, and the runtime errors (exit 1)
 // that must leave existing outputs untouched and no temporary files behind.
+// train/evaluate/predict --weights run end to end on the fake linear model
+// of TrainUtil.h.
 //
 //===----------------------------------------------------------------------===//
-#include "TestUtil.h"
+#include "TrainUtil.h"
 
 #include <algorithm>
+#include <regex>
 
 using namespace kiln::test;
 
@@ -242,6 +245,197 @@ TEST(CliTest, PredictTwoOutputs) {
   auto *data = static_cast<float *>(kiln_array_data(z.get()));
   for (int i = 0; i < 20; ++i)
     EXPECT_EQ(data[i], 2 * FakeModel::expected(static_cast<float>(i), i % 4));
+}
+
+//===----------------------------------------------------------------------===//
+// train / evaluate
+//===----------------------------------------------------------------------===//
+
+/// Writes the linear data set with `n` samples as x.npy and y.npy in `dir`
+/// and returns the SPEC.
+std::string writeLinearData(const ScratchDir &dir, int64_t n) {
+  auto [x, t] = linearArrays(n);
+  EXPECT_EQ(kiln_npy_write(dir.file("x.npy").c_str(), x.get()), nullptr);
+  EXPECT_EQ(kiln_npy_write(dir.file("y.npy").c_str(), t.get()), nullptr);
+  return dir.file("x.npy") + "," + dir.file("y.npy");
+}
+
+TEST(CliTest, TrainEvaluatePredictEndToEnd) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string spec = writeLinearData(dir, 10);
+  CliResult result = runCli(
+      fake.desc, {"train", "--data", spec, "--epochs", "3", "--batch-size=4",
+                  "--no-shuffle", "--verbose", "2", "--history",
+                  dir.file("h.json"), "--save-weights", dir.file("w.kw"),
+                  "--checkpoint", dir.file("c.kw"), "--validation-data", spec});
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.err, "");
+  std::regex lines("Epoch 1/3\n3/3 - [0-9]+s - [0-9]+[mu]?s/step - loss: "
+                   "[0-9.]+ - mae: [0-9.]+ - val_loss: [0-9.]+ - val_mae: "
+                   "[0-9.]+\nEpoch 2/3\n.*\nEpoch 3/3\n.*\n");
+  EXPECT_TRUE(std::regex_match(result.out, lines)) << result.out;
+
+  // The reference run.
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  std::vector<double> losses;
+  for (int e = 0; e < 3; ++e)
+    losses.push_back(
+        referenceEpoch(state, sequentialBatches(10, 4), 0.05f, iteration)
+            .first);
+  std::vector<uint8_t> bytes = readBytes(dir.file("h.json"));
+  std::string json(bytes.begin(), bytes.end());
+  char prefix[256];
+  std::snprintf(prefix, sizeof(prefix), "{\"loss\": [%.17g, %.17g, %.17g]",
+                losses[0], losses[1], losses[2]);
+  // The history prints the shortest round-tripping form; compare parsed.
+  double parsed[3];
+  ASSERT_EQ(std::sscanf(json.c_str(), "{\"loss\": [%lf, %lf, %lf]",
+                        &parsed[0], &parsed[1], &parsed[2]),
+            3)
+      << json;
+  for (int e = 0; e < 3; ++e)
+    EXPECT_EQ(parsed[e], losses[e]) << prefix;
+  EXPECT_EQ(readBytes(dir.file("w.kw")), readBytes(dir.file("c.kw")));
+
+  // evaluate --weights with the trained weights; verbose 0 prints values.
+  double loss = 0, mae = 0;
+  {
+    LinearState frozen = state;
+    std::vector<float> x, t, pred(10);
+    for (int64_t i = 0; i < 10; ++i) {
+      x.push_back(linearX(i, 0));
+      x.push_back(linearX(i, 1));
+      t.push_back(linearT(i));
+    }
+    // Batches of 32: one batch of 10.
+    loss = linearStep(frozen, x.data(), t.data(), 10, -1, 1, pred.data());
+    for (int i = 0; i < 10; ++i)
+      mae += std::fabs(double(pred[i]) - t[i]);
+    mae /= 10;
+  }
+  result = runCli(fake.desc, {"evaluate", "--data", spec, "--weights",
+                              dir.file("w.kw"), "--verbose", "0"});
+  ASSERT_EQ(result.code, 0) << result.err;
+  char expected[128];
+  std::snprintf(expected, sizeof(expected), "loss: %.9g\nmae: %.9g\n", loss,
+                mae);
+  EXPECT_EQ(result.out, expected);
+  result = runCli(fake.desc, {"evaluate", "--data", spec});
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_TRUE(std::regex_match(
+      result.out, std::regex("1/1 \\[=+\\] - [0-9]+s [0-9]+[mu]?s/step - "
+                             "loss: [0-9.]+ - mae: [0-9.]+\n")))
+      << result.out;
+
+  // predict --weights uses the trained parameters.
+  result = runCli(fake.desc, {"predict", "--weights", dir.file("w.kw"),
+                              "--input", dir.file("x.npy"), "--output",
+                              dir.file("p.npy")});
+  ASSERT_EQ(result.code, 0) << result.err;
+  kiln_array_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_npy_read(dir.file("p.npy").c_str(), &raw));
+  ArrayPtr p(raw);
+  auto *pred = static_cast<float *>(kiln_array_data(p.get()));
+  for (int64_t i = 0; i < 10; ++i)
+    EXPECT_EQ(pred[i], linearX(i, 0) * state.w[0] +
+                           linearX(i, 1) * state.w[1] + state.b);
+
+  // Resume from the checkpoint for two more epochs.
+  result = runCli(fake.desc,
+                  {"train", "--data", spec, "--epochs", "5", "--batch-size",
+                   "4", "--no-shuffle", "--resume", dir.file("c.kw"),
+                   "--verbose=1", "--history", dir.file("h2.json")});
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.out.rfind("Epoch 4/5\n3/3 [", 0), 0u) << result.out;
+  EXPECT_NE(result.out.find("\nEpoch 5/5\n"), std::string::npos);
+  std::vector<std::string> files = dir.list();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"c.kw", "h.json", "h2.json",
+                                             "p.npy", "w.kw", "x.npy",
+                                             "y.npy"}));
+}
+
+TEST(CliTest, TrainUsageAndRuntimeErrors) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string spec = writeLinearData(dir, 4);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"train"}, "train: --data SPEC is required"},
+      {{"train", "--data", spec, "--verbose", "3"},
+       "train: --verbose needs 0, 1 or 2, got '3'"},
+      {{"train", "--data", spec, "--epochs", "x"},
+       "train: --epochs needs a non-negative integer, got 'x'"},
+      {{"train", "--data", spec, "--batch-size", "0"},
+       "train: --batch-size needs a positive integer, got '0'"},
+      {{"train", "--data", spec, "--steps-per-epoch", "-2"},
+       "train: --steps-per-epoch needs a positive integer, got '-2'"},
+      {{"train", "--data", spec, "--learning-rate", "-1"},
+       "train: --learning-rate needs a non-negative number, got '-1'"},
+      {{"train", "--data", spec, "--shuffle=1"},
+       "train: --shuffle takes no value"},
+      {{"train", "--data"}, "train: --data needs a value"},
+      {{"train", "--data", spec, "--input", "x"},
+       "train: unknown option '--input'"},
+      {{"evaluate"}, "evaluate: --data SPEC is required"},
+      {{"evaluate", "--data", spec, "--epochs", "2"},
+       "evaluate: unknown option '--epochs'"},
+      {{"evaluate", "--data", spec, "extra"},
+       "evaluate: unexpected argument 'extra'"},
+  };
+  for (const auto &[args, message] : cases) {
+    CliResult result = runCli(fake.desc, args);
+    EXPECT_EQ(result.code, 2) << message;
+    EXPECT_EQ(result.err, usageHint(message));
+    EXPECT_EQ(result.out, "");
+  }
+
+  // Runtime errors: exit 1, no output file.
+  CliResult result =
+      runCli(fake.desc, {"train", "--data", dir.file("x.npy"), "--history",
+                         dir.file("h.json")});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err, "error: dataset '" + dir.file("x.npy") +
+                            "' has 1 file(s); the model needs 1 input(s) then "
+                            "1 target(s)\n");
+  result = runCli(fake.desc,
+                  {"evaluate", "--data", spec, "--weights", dir.file("x.npy")});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err, "error: " + dir.file("x.npy") +
+                            ": not a kiln weights file (bad magic bytes)\n");
+  result = runCli(fake.desc, {"train", "--data", spec, "--verbose", "0",
+                              "--save-weights", dir.file("no/dir/w.kw")});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err.rfind("error: cannot create '", 0), 0u) << result.err;
+  std::vector<std::string> files = dir.list();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"x.npy", "y.npy"}));
+
+  // A model compiled without a loss.
+  FakeModel plain;
+  for (const char *command : {"train", "evaluate"}) {
+    result = runCli(plain.desc, {command, "--data", spec});
+    EXPECT_EQ(result.code, 2);
+    EXPECT_EQ(result.err,
+              usageHint(std::string(command) +
+                        ": model 'fake' was compiled without a loss, so it "
+                        "cannot be trained or evaluated"));
+  }
+  result = runCli(plain.desc, {"--help"});
+  EXPECT_NE(result.out.find("(this model was compiled without a loss: train "
+                            "and evaluate are unavailable)"),
+            std::string::npos);
+  result = runCli(fake.desc, {"train", "--help"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_EQ(result.out.find("compiled without a loss"), std::string::npos);
+  for (const char *word :
+       {"--data SPEC", "--validation-data SPEC", "--epochs N", "--shuffle",
+        "--no-shuffle", "--seed S", "--steps-per-epoch K", "--initial-epoch E",
+        "--learning-rate X", "--history FILE", "--save-weights FILE",
+        "--checkpoint FILE", "--resume FILE", "--verbose 0|1|2",
+        "--weights FILE", "images-idx3-ubyte", "data.npz"})
+    EXPECT_NE(result.out.find(word), std::string::npos) << word;
 }
 
 } // namespace

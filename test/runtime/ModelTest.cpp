@@ -67,7 +67,8 @@ TEST(ModelTest, RejectsBadDescriptors) {
   fake.inputs[0].dims = badDims;
   EXPECT_EQ(createError(fake.desc, KILN_STATUS_INVALID_ARGUMENT),
             "descriptor: input 'x' has invalid shape (4, None); only the "
-            "leading dimension of inputs and outputs may be dynamic");
+            "leading dimension of inputs, outputs and targets may be "
+            "dynamic");
   fake.inputs[0].dims = fake.ioDims;
 
   fake.outputs[0].dtype = KILN_DTYPE_F64;

@@ -9,7 +9,7 @@
 // CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4
 // CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c64
 // CHECK-COUNT-16:    vector.load %{{.+}} : memref<?x128xf32>, vector<16xf32>
-// CHECK:             scf.for %{{.+}} = %{{.+}} to %c784 step %c1 iter_args(
+// CHECK:             scf.for %{{.+}} = %{{.+}} to %[[K:.+]] step %c1 iter_args(
 // CHECK-COUNT-4:       vector.load %{{.+}} : memref<784x128xf32>, vector<16xf32>
 // CHECK:               memref.load
 // CHECK:               vector.broadcast
@@ -44,6 +44,19 @@ func.func @masked_tail(%a: memref<?x128xf32>, %b: memref<128x10xf32>, %c: memref
 func.func @no_tensors(%a: tensor<?x8xf32>, %b: tensor<8x16xf32>, %c: tensor<?x16xf32>) -> tensor<?x16xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
   return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+// K is the batch in weight gradients (X^T @ G): the K loop bound is read at
+// run time.
+// CHECK-LABEL: func.func @dynamic_k
+// CHECK:         %[[K:.+]] = memref.dim %{{.+}}, %c0 : memref<?x16xf32>
+// CHECK:         scf.for %{{.+}} = %c0 to %[[K]] step %c1 iter_args(
+// CHECK:           vector.fma
+func.func @dynamic_k(%a: memref<8x?xf32>, %b: memref<?x16xf32>, %c: memref<8x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x?xf32>, memref<?x16xf32>) outs(%c : memref<8x16xf32>)
+  return
 }
 
 // -----

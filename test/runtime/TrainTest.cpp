@@ -1,0 +1,626 @@
+//===- TrainTest.cpp - Tests of kiln_model_fit and evaluate -----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Runs the fit loop on the fake linear model of TrainUtil.h and compares
+// every epoch's loss and metric with a reference loop written here: no
+// shuffle, partial last batch, seeded shuffles (permutations, deterministic),
+// steps_per_epoch crossing passes, initial_epoch, learning-rate override,
+// resume from a checkpoint versus an uninterrupted run, validation logs,
+// the history JSON, evaluate, the console format, and the metrics of the
+// fake classifier against hand-computed values.
+//
+//===----------------------------------------------------------------------===//
+#include "TrainUtil.h"
+
+#include <algorithm>
+#include <regex>
+
+using namespace kiln::test;
+
+namespace {
+
+ModelPtr createModel(const kiln_model_desc_t &desc) {
+  kiln_model_t *model = nullptr;
+  StatusPtr status(kiln_model_create(&desc, &model));
+  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+  return ModelPtr(model);
+}
+
+kiln_fit_options_t quietOptions(std::vector<EpochLog> *logs) {
+  kiln_fit_options_t options;
+  kiln_fit_options_initialize(&options);
+  options.verbose = 0;
+  options.on_epoch_end = recordEpoch;
+  options.user_data = logs;
+  return options;
+}
+
+/// The recorded calls' sample ids, grouped into epochs of `steps` batches.
+std::vector<std::vector<std::vector<int64_t>>> recordedEpochs(int64_t steps) {
+  std::vector<std::vector<std::vector<int64_t>>> epochs;
+  for (size_t i = 0; i < linearCalls().size(); ++i) {
+    if (i % static_cast<size_t>(steps) == 0)
+      epochs.emplace_back();
+    epochs.back().push_back(linearCalls()[i].ids);
+  }
+  return epochs;
+}
+
+void expectParams(kiln_model_t *model, const LinearState &state) {
+  float *w = kiln_model_param_data(model, 0);
+  float *b = kiln_model_param_data(model, 1);
+  EXPECT_EQ(w[0], state.w[0]);
+  EXPECT_EQ(w[1], state.w[1]);
+  EXPECT_EQ(b[0], state.b);
+  EXPECT_EQ(kiln_model_slot_data(model, 0)[0], state.vw[0]);
+  EXPECT_EQ(kiln_model_slot_data(model, 1)[0], state.vb);
+}
+
+TEST(TrainTest, DefaultOptions) {
+  kiln_fit_options_t options;
+  kiln_fit_options_initialize(&options);
+  EXPECT_EQ(options.struct_size, sizeof(options));
+  EXPECT_EQ(options.epochs, 1);
+  EXPECT_EQ(options.batch_size, 32);
+  EXPECT_EQ(options.shuffle, 1);
+  EXPECT_EQ(options.verbose, 1);
+  EXPECT_EQ(options.seed, -1);
+  EXPECT_EQ(options.steps_per_epoch, 0);
+  EXPECT_EQ(options.initial_epoch, 0);
+  EXPECT_LT(options.learning_rate, 0);
+  EXPECT_EQ(options.validation_data, nullptr);
+  kiln_evaluate_options_t evaluate;
+  kiln_evaluate_options_initialize(&evaluate);
+  EXPECT_EQ(evaluate.struct_size, sizeof(evaluate));
+  EXPECT_EQ(evaluate.batch_size, 32);
+}
+
+TEST(TrainTest, NoShuffleMatchesReference) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  ASSERT_EQ(kiln_model_num_logs(model.get()), 2);
+  EXPECT_STREQ(kiln_model_log_name(model.get(), 0), "loss");
+  EXPECT_STREQ(kiln_model_log_name(model.get(), 1), "mae");
+  EXPECT_EQ(kiln_model_log_name(model.get(), 2), nullptr);
+
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 3;
+  options.batch_size = 4; // 4, 4, 2: the last batch is partial
+  options.shuffle = 0;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+
+  ASSERT_EQ(logs.size(), 3u);
+  ASSERT_EQ(linearCalls().size(), 9u);
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    auto [loss, mae] =
+        referenceEpoch(state, sequentialBatches(10, 4), 0.05f, iteration);
+    EXPECT_EQ(logs[epoch].epoch, epoch + 1);
+    EXPECT_EQ(logs[epoch].names, (std::vector<std::string>{"loss", "mae"}));
+    EXPECT_EQ(logs[epoch].values[0], loss) << "epoch " << epoch;
+    EXPECT_EQ(logs[epoch].values[1], mae) << "epoch " << epoch;
+  }
+  for (size_t i = 0; i < linearCalls().size(); ++i) {
+    EXPECT_EQ(linearCalls()[i].iteration, static_cast<float>(i + 1));
+    EXPECT_EQ(linearCalls()[i].learningRate, 0.05f);
+    EXPECT_EQ(linearCalls()[i].ids, sequentialBatches(10, 4)[i % 3]);
+  }
+  expectParams(model.get(), state);
+  EXPECT_EQ(kiln_model_iterations(model.get()), 9);
+  EXPECT_EQ(kiln_model_epoch(model.get()), 3);
+}
+
+TEST(TrainTest, SeededShuffleIsDeterministicPermutation) {
+  LinearFake fake;
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  auto run = [&](int64_t seed, std::vector<EpochLog> &logs) {
+    ModelPtr model = createModel(fake.desc);
+    linearCalls().clear();
+    kiln_fit_options_t options = quietOptions(&logs);
+    options.epochs = 3;
+    options.batch_size = 3;
+    options.seed = seed;
+    KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  };
+  std::vector<EpochLog> first, second, other;
+  run(42, first);
+  auto epochs = recordedEpochs(4);
+  run(42, second);
+  EXPECT_EQ(recordedEpochs(4), epochs);
+  ASSERT_EQ(first.size(), 3u);
+  for (size_t e = 0; e < 3; ++e)
+    EXPECT_EQ(first[e].values, second[e].values);
+
+  // Each epoch is a permutation, batched 3, 3, 3, 1; epochs differ.
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  ASSERT_EQ(epochs.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) {
+    std::vector<int64_t> all;
+    for (const auto &batch : epochs[e])
+      all.insert(all.end(), batch.begin(), batch.end());
+    EXPECT_EQ(epochs[e].back().size(), 1u);
+    std::vector<int64_t> sorted = all;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t i = 0; i < 10; ++i)
+      EXPECT_EQ(sorted[static_cast<size_t>(i)], i);
+    if (e)
+      EXPECT_NE(epochs[e], epochs[e - 1]);
+    // The losses follow that order exactly.
+    auto [loss, mae] = referenceEpoch(state, epochs[e], 0.05f, iteration);
+    EXPECT_EQ(first[e].values[0], loss);
+    EXPECT_EQ(first[e].values[1], mae);
+  }
+  run(7, other);
+  EXPECT_NE(recordedEpochs(4), epochs);
+}
+
+TEST(TrainTest, StepsPerEpochContinuesAcrossPasses) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 3;
+  options.batch_size = 4;
+  options.shuffle = 0;
+  options.steps_per_epoch = 2;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  // Batches of the endless pass stream: [0-3] [4-7] | [8,9] [0-3] | [4-7]
+  // [8,9].
+  auto pass = sequentialBatches(10, 4);
+  std::vector<std::vector<std::vector<int64_t>>> expected = {
+      {pass[0], pass[1]}, {pass[2], pass[0]}, {pass[1], pass[2]}};
+  EXPECT_EQ(recordedEpochs(2), expected);
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  ASSERT_EQ(logs.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) {
+    auto [loss, mae] = referenceEpoch(state, expected[e], 0.05f, iteration);
+    EXPECT_EQ(logs[e].values[0], loss);
+    EXPECT_EQ(logs[e].values[1], mae);
+  }
+}
+
+TEST(TrainTest, InitialEpochAndLearningRateOverride) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 6);
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 5;
+  options.initial_epoch = 3;
+  options.batch_size = 32; // one batch of 6
+  options.shuffle = 0;
+  options.learning_rate = 0.01;
+  char *json = nullptr;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, &json));
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[0].epoch, 4);
+  EXPECT_EQ(logs[1].epoch, 5);
+  ASSERT_EQ(linearCalls().size(), 2u);
+  EXPECT_EQ(linearCalls()[0].learningRate, 0.01f);
+  EXPECT_EQ(linearCalls()[0].iteration, 1.0f);
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  for (size_t e = 0; e < 2; ++e) {
+    auto [loss, mae] =
+        referenceEpoch(state, sequentialBatches(6, 32), 0.01f, iteration);
+    EXPECT_EQ(logs[e].values[0], loss);
+  }
+  EXPECT_EQ(kiln_model_epoch(model.get()), 5);
+  ASSERT_NE(json, nullptr);
+  EXPECT_EQ(std::string(json).rfind("{\"loss\": [", 0), 0u) << json;
+  kiln_free(json);
+
+  // initial_epoch >= epochs runs nothing, like Keras.
+  logs.clear();
+  options.initial_epoch = 5;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, &json));
+  EXPECT_TRUE(logs.empty());
+  EXPECT_STREQ(json, "{}\n");
+  kiln_free(json);
+}
+
+TEST(TrainTest, ResumeContinuesLikeAnUninterruptedRun) {
+  LinearFake fake;
+  ScratchDir dir;
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  // Uninterrupted: 4 epochs with a seeded shuffle.
+  std::vector<EpochLog> full;
+  {
+    ModelPtr model = createModel(fake.desc);
+    kiln_fit_options_t options = quietOptions(&full);
+    options.epochs = 4;
+    options.batch_size = 3;
+    options.seed = 1234;
+    KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+    KILN_ASSERT_OK(kiln_model_save_weights(model.get(),
+                                           dir.file("full.kw").c_str()));
+  }
+  // Interrupted after epoch 2 (the checkpoint of every epoch), resumed in a
+  // fresh model without repeating the seed or the initial epoch.
+  std::vector<EpochLog> part1, part2;
+  std::string checkpoint = dir.file("ckpt.kw");
+  {
+    ModelPtr model = createModel(fake.desc);
+    kiln_fit_options_t options = quietOptions(&part1);
+    options.epochs = 2;
+    options.batch_size = 3;
+    options.seed = 1234;
+    options.checkpoint_path = checkpoint.c_str();
+    KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  }
+  {
+    ModelPtr model = createModel(fake.desc);
+    kiln_fit_options_t options = quietOptions(&part2);
+    options.epochs = 4;
+    options.batch_size = 3;
+    options.resume_path = checkpoint.c_str();
+    std::string final = dir.file("resumed.kw");
+    options.save_weights_path = final.c_str();
+    KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+    EXPECT_EQ(kiln_model_iterations(model.get()), 16);
+    EXPECT_EQ(linearCalls()[8].iteration, 9.0f); // first resumed step
+  }
+  ASSERT_EQ(full.size(), 4u);
+  ASSERT_EQ(part1.size(), 2u);
+  ASSERT_EQ(part2.size(), 2u);
+  EXPECT_EQ(part1[0].values, full[0].values);
+  EXPECT_EQ(part1[1].values, full[1].values);
+  EXPECT_EQ(part2[0].epoch, 3);
+  EXPECT_EQ(part2[0].values, full[2].values);
+  EXPECT_EQ(part2[1].values, full[3].values);
+  EXPECT_EQ(readBytes(dir.file("resumed.kw")), readBytes(dir.file("full.kw")));
+}
+
+TEST(TrainTest, ValidationHistoryAndCheckpointFiles) {
+  LinearFake fake;
+  ScratchDir dir;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 8);
+  DatasetPtr validation = linearDataset(fake.desc, 5);
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 2;
+  options.batch_size = 4;
+  options.shuffle = 0;
+  options.validation_data = validation.get();
+  std::string history = dir.file("history.json");
+  std::string checkpoint = dir.file("ckpt.kw");
+  options.history_path = history.c_str();
+  options.checkpoint_path = checkpoint.c_str();
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  std::string expected = "{\"loss\": [";
+  std::vector<double> loss, mae, valLoss, valMae;
+  for (int e = 0; e < 2; ++e) {
+    auto [l, m] =
+        referenceEpoch(state, sequentialBatches(8, 4), 0.05f, iteration);
+    LinearState frozen = state;
+    // Validation: eval_step (no update) over batches 4, 1.
+    double total = 0, maeTotal = 0;
+    for (const auto &ids : sequentialBatches(5, 4)) {
+      std::vector<float> x, t, pred(ids.size());
+      for (int64_t id : ids) {
+        x.push_back(linearX(id, 0));
+        x.push_back(linearX(id, 1));
+        t.push_back(linearT(id));
+      }
+      float batchLoss = linearStep(frozen, x.data(), t.data(),
+                                   static_cast<int64_t>(ids.size()), -1, 1,
+                                   pred.data());
+      total += double(batchLoss) * double(ids.size());
+      for (size_t n = 0; n < ids.size(); ++n)
+        maeTotal += std::fabs(double(pred[n]) - t[n]);
+    }
+    loss.push_back(l);
+    mae.push_back(m);
+    valLoss.push_back(total / 5);
+    valMae.push_back(maeTotal / 5);
+    EXPECT_EQ(logs[e].names, (std::vector<std::string>{"loss", "mae",
+                                                       "val_loss", "val_mae"}));
+    EXPECT_EQ(logs[e].values,
+              (std::vector<double>{l, m, total / 5, maeTotal / 5}));
+  }
+  // The JSON holds round-trippable values in Keras's key order.
+  std::vector<uint8_t> bytes = readBytes(history);
+  std::string json(bytes.begin(), bytes.end());
+  std::regex number("-?[0-9.]+(e[-+][0-9]+)?");
+  std::vector<double> parsed;
+  for (std::sregex_iterator it(json.begin(), json.end(), number), end;
+       it != end; ++it)
+    parsed.push_back(std::strtod(it->str().c_str(), nullptr));
+  std::vector<double> all = {loss[0],    loss[1],    mae[0],    mae[1],
+                             valLoss[0], valLoss[1], valMae[0], valMae[1]};
+  EXPECT_EQ(parsed, all) << json;
+  EXPECT_EQ(json.rfind("{\"loss\": [", 0), 0u);
+  EXPECT_NE(json.find("], \"mae\": ["), std::string::npos);
+  EXPECT_NE(json.find("], \"val_loss\": ["), std::string::npos);
+  EXPECT_NE(json.find("], \"val_mae\": ["), std::string::npos);
+  EXPECT_EQ(json.substr(json.size() - 3), "]}\n");
+
+  // The checkpoint holds the final state; no temporary files remain.
+  ModelPtr loaded = createModel(fake.desc);
+  KILN_ASSERT_OK(kiln_model_load_weights(loaded.get(), checkpoint.c_str()));
+  expectParams(loaded.get(), state);
+  EXPECT_EQ(kiln_model_epoch(loaded.get()), 2);
+  EXPECT_EQ(kiln_model_iterations(loaded.get()), 4);
+  std::vector<std::string> files = dir.list();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"ckpt.kw", "history.json"}));
+}
+
+TEST(TrainTest, EvaluateMatchesReference) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 7);
+  kiln_evaluate_options_t options;
+  kiln_evaluate_options_initialize(&options);
+  options.batch_size = 3;
+  options.verbose = 0;
+  double values[2] = {};
+  KILN_ASSERT_OK(
+      kiln_model_evaluate(model.get(), data.get(), &options, values));
+  LinearState state = LinearFake::initialState();
+  double total = 0, maeTotal = 0;
+  for (const auto &ids : sequentialBatches(7, 3)) {
+    std::vector<float> x, t, pred(ids.size());
+    for (int64_t id : ids) {
+      x.push_back(linearX(id, 0));
+      x.push_back(linearX(id, 1));
+      t.push_back(linearT(id));
+    }
+    float loss = linearStep(state, x.data(), t.data(),
+                            static_cast<int64_t>(ids.size()), -1, 1,
+                            pred.data());
+    total += double(loss) * double(ids.size());
+    for (size_t n = 0; n < ids.size(); ++n)
+      maeTotal += std::fabs(double(pred[n]) - t[n]);
+  }
+  EXPECT_EQ(values[0], total / 7);
+  EXPECT_EQ(values[1], maeTotal / 7);
+  EXPECT_TRUE(linearCalls().empty()); // no training step
+  EXPECT_EQ(kiln_model_iterations(model.get()), 0);
+}
+
+TEST(TrainTest, ConsoleOutputLikeKeras) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  DatasetPtr validation = linearDataset(fake.desc, 4);
+  kiln_fit_options_t options;
+  kiln_fit_options_initialize(&options);
+  options.epochs = 2;
+  options.batch_size = 4;
+  options.validation_data = validation.get();
+  testing::internal::CaptureStdout();
+  StatusPtr status(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  std::string out = testing::internal::GetCapturedStdout();
+  ASSERT_EQ(status, nullptr) << kiln_status_message(status.get());
+  // stdout is not a terminal here: no live updates, only the final lines.
+  std::regex verbose1("Epoch 1/2\n"
+                      "3/3 \\[==============================\\] - [0-9]+s "
+                      "[0-9]+[mu]?s/step - loss: [0-9]+\\.[0-9]{4} - mae: "
+                      "[0-9]+\\.[0-9]{4} - val_loss: [0-9]+\\.[0-9]{4} - "
+                      "val_mae: [0-9]+\\.[0-9]{4}\n"
+                      "Epoch 2/2\n3/3 \\[=+\\] .*\n");
+  EXPECT_TRUE(std::regex_match(out, verbose1)) << out;
+
+  options.verbose = 2;
+  options.validation_data = nullptr;
+  testing::internal::CaptureStdout();
+  status.reset(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  out = testing::internal::GetCapturedStdout();
+  std::regex verbose2("Epoch 1/2\n3/3 - [0-9]+s - [0-9]+[mu]?s/step - loss: "
+                      "[0-9]+\\.[0-9]{4} - mae: [0-9]+\\.[0-9]{4}\n"
+                      "Epoch 2/2\n3/3 - .*\n");
+  EXPECT_TRUE(std::regex_match(out, verbose2)) << out;
+
+  options.verbose = 0;
+  testing::internal::CaptureStdout();
+  status.reset(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
+
+  kiln_evaluate_options_t evaluate;
+  kiln_evaluate_options_initialize(&evaluate);
+  evaluate.batch_size = 3;
+  double values[2];
+  testing::internal::CaptureStdout();
+  status.reset(
+      kiln_model_evaluate(model.get(), data.get(), &evaluate, values));
+  out = testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(std::regex_match(
+      out, std::regex("4/4 \\[=+\\] - [0-9]+s [0-9]+[mu]?s/step - loss: "
+                      "[0-9.]+ - mae: [0-9.]+\n")))
+      << out;
+}
+
+TEST(TrainTest, Errors) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 4);
+  kiln_fit_options_t options = quietOptions(nullptr);
+  options.on_epoch_end = nullptr;
+  options.verbose = 3;
+  StatusPtr status(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "verbose must be 0, 1 or 2, got 3");
+  options.verbose = 0;
+  options.epochs = -1;
+  status.reset(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  options.epochs = 1;
+  options.resume_path = "/nonexistent/ckpt.kw";
+  status.reset(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_NOT_FOUND);
+  options.resume_path = nullptr;
+  options.history_path = "/nonexistent/dir/history.json";
+  status.reset(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_IO_ERROR);
+  options.history_path = nullptr;
+  options.struct_size = 0;
+  status.reset(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+
+  // No compiled learning rate and no override.
+  fake.train.num_hyper = 0;
+  ModelPtr noRate = createModel(fake.desc);
+  kiln_fit_options_initialize(&options);
+  options.verbose = 0;
+  status.reset(kiln_model_fit(noRate.get(), data.get(), &options, nullptr));
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "model 'linear' has no compiled learning_rate; pass one");
+  options.learning_rate = 0.1;
+  status.reset(kiln_model_fit(noRate.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(status, nullptr);
+
+  // Unknown metric kinds are refused before any step.
+  fake.metrics[0] = {"auc", "auc"};
+  ModelPtr badMetric = createModel(fake.desc);
+  linearCalls().clear();
+  status.reset(kiln_model_fit(badMetric.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "metric 'auc' of kind 'auc' is not supported");
+  EXPECT_TRUE(linearCalls().empty());
+
+  // A predict-only model cannot train.
+  FakeModel plain;
+  ModelPtr predictOnly = createModel(plain.desc);
+  status.reset(
+      kiln_model_fit(predictOnly.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
+  EXPECT_EQ(kiln_model_num_logs(predictOnly.get()), 0);
+  EXPECT_EQ(kiln_model_slot_data(predictOnly.get(), 0), nullptr);
+}
+
+//===----------------------------------------------------------------------===//
+// Metrics
+//===----------------------------------------------------------------------===//
+
+/// Evaluates the classifier fake (predictions = x) on `x` and `y`.
+std::vector<double> evaluateClassifier(ClassifierFake &fake,
+                                       const std::vector<float> &x,
+                                       const std::vector<float> &y,
+                                       int64_t batchSize) {
+  int64_t n = static_cast<int64_t>(x.size() / 3);
+  int64_t xDims[2] = {n, 3};
+  int64_t yDims[2] = {n, 3};
+  int32_t yRank = fake.targets[0].rank;
+  kiln_array_t *xa = nullptr, *ya = nullptr;
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, 2, xDims, &xa), nullptr);
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, yRank, yDims, &ya), nullptr);
+  ArrayPtr xp(xa), yp(ya);
+  std::memcpy(kiln_array_data(xa), x.data(), x.size() * 4);
+  std::memcpy(kiln_array_data(ya), y.data(), y.size() * 4);
+  const kiln_array_t *inputs[1] = {xa}, *targets[1] = {ya};
+  kiln_dataset_t *raw = nullptr;
+  StatusPtr status(kiln_dataset_create(&fake.desc, inputs, targets, &raw));
+  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+  DatasetPtr data(raw);
+  ModelPtr model = createModel(fake.desc);
+  kiln_evaluate_options_t options;
+  kiln_evaluate_options_initialize(&options);
+  options.batch_size = batchSize;
+  options.verbose = 0;
+  std::vector<double> values(
+      static_cast<size_t>(kiln_model_num_logs(model.get())));
+  status.reset(
+      kiln_model_evaluate(model.get(), data.get(), &options, values.data()));
+  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+  return values;
+}
+
+TEST(MetricsTest, SparseMetrics) {
+  ClassifierFake fake(/*sparse=*/true);
+  fake.setMetrics({{"accuracy", "sparse_categorical_accuracy"},
+                   {"sce", "sparse_categorical_crossentropy"}});
+  std::vector<float> x = {0.7f, 0.2f, 0.1f, //
+                          0.1f, 0.1f, 0.8f, //
+                          0.3f, 0.4f, 0.3f, //
+                          0.0f, 1.0f, 0.0f, //
+                          0.5f, 0.5f, 0.0f};
+  std::vector<float> y = {0, 1, 1, 1, 1};
+  std::vector<double> values = evaluateClassifier(fake, x, y, 2);
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(values[0], 1.5);
+  // argmax: 0, 2, 1, 1, 0 (first maximum) vs labels 0, 1, 1, 1, 1.
+  EXPECT_DOUBLE_EQ(values[1], 3.0 / 5);
+  auto clip = [](double p) { return std::min(std::max(p, 1e-7), 1 - 1e-7); };
+  double expected = 0;
+  for (int n = 0; n < 5; ++n) {
+    double total = 0;
+    for (int k = 0; k < 3; ++k)
+      total += clip(x[3 * n + k]);
+    expected += -(std::log(clip(x[3 * n + int(y[n])])) - std::log(total));
+  }
+  EXPECT_NEAR(values[2], expected / 5, 1e-12);
+}
+
+TEST(MetricsTest, DenseMetrics) {
+  ClassifierFake fake(/*sparse=*/false);
+  fake.setMetrics({{"acc", "categorical_accuracy"},
+                   {"bin", "binary_accuracy"},
+                   {"mse", "mse"},
+                   {"mae", "mae"},
+                   {"cce", "categorical_crossentropy"},
+                   {"bce", "binary_crossentropy"}});
+  std::vector<float> x = {0.7f, 0.2f, 0.1f, //
+                          0.1f, 0.6f, 0.8f, //
+                          0.3f, 0.4f, 0.3f};
+  std::vector<float> y = {1, 0, 0, //
+                          0, 1, 0, //
+                          0, 1, 0};
+  std::vector<double> values = evaluateClassifier(fake, x, y, 2);
+  ASSERT_EQ(values.size(), 7u);
+  EXPECT_DOUBLE_EQ(values[1], 2.0 / 3); // argmax 0, 2, 1 vs 0, 1, 1
+  // (x > 0.5) == y: row 0: 1,1,1; row 1: 1,1,0; row 2: 1,0,1.
+  EXPECT_DOUBLE_EQ(values[2], (3.0 / 3 + 2.0 / 3 + 2.0 / 3) / 3);
+  double mse = 0, mae = 0, cce = 0, bce = 0;
+  auto clip = [](double p) { return std::min(std::max(p, 1e-7), 1 - 1e-7); };
+  for (int n = 0; n < 3; ++n) {
+    double rowMse = 0, rowMae = 0, rowBce = 0, total = 0;
+    for (int k = 0; k < 3; ++k)
+      total += x[3 * n + k];
+    for (int k = 0; k < 3; ++k) {
+      double p = x[3 * n + k], t = y[3 * n + k];
+      rowMse += (p - t) * (p - t);
+      rowMae += std::fabs(p - t);
+      cce -= t * std::log(clip(p / total));
+      double q = clip(p);
+      rowBce -= t * std::log(q + 1e-7f) + (1 - t) * std::log(1 - q + 1e-7f);
+    }
+    mse += rowMse / 3;
+    mae += rowMae / 3;
+    bce += rowBce / 3;
+  }
+  EXPECT_NEAR(values[3], mse / 3, 1e-12);
+  EXPECT_NEAR(values[4], mae / 3, 1e-12);
+  EXPECT_NEAR(values[5], cce / 3, 1e-12);
+  EXPECT_NEAR(values[6], bce / 3, 1e-12);
+}
+
+TEST(MetricsTest, MultiOutputLogNames) {
+  ClassifierFake fake(/*sparse=*/false);
+  fake.setMetrics({{"acc", "categorical_accuracy"}});
+  kiln_tensor_desc_t outputs[2] = {fake.outputs[0], fake.outputs[0]};
+  outputs[1].name = "aux";
+  kiln_tensor_desc_t targets[2] = {fake.targets[0], fake.targets[0]};
+  fake.desc.num_outputs = 2;
+  fake.desc.outputs = outputs;
+  fake.train.num_targets = 2;
+  fake.train.targets = targets;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_EQ(kiln_model_num_logs(model.get()), 3);
+  EXPECT_STREQ(kiln_model_log_name(model.get(), 1), "probs_acc");
+  EXPECT_STREQ(kiln_model_log_name(model.get(), 2), "aux_acc");
+}
+
+} // namespace

@@ -1,0 +1,351 @@
+//===- TrainUtil.h - Fake training models for the runtime tests -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Hand-written `kiln_train_desc_t`s whose train/eval steps are C++ functions,
+// so the training loop's semantics can be checked exactly:
+//   - LinearFake: y = x . w + b over 2 features, MSE loss, SGD with momentum
+//     slots and a 1/sqrt(iteration) step decay (so a wrong iteration count
+//     changes the numbers); it records every step's sample ids (x[:, 0] * 8),
+//     learning rate and iteration.
+//   - ClassifierFake: predictions = x * scale over 3 classes, constant loss
+//     1.5, no update; used to check the runtime's metrics and label checks.
+// `linearStep` is the step math shared by the fake and the tests' reference
+// loops, which batch, order and weight independently of the runtime.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TEST_RUNTIME_TRAINUTIL_H
+#define KILN_TEST_RUNTIME_TRAINUTIL_H
+
+#include "TestUtil.h"
+
+#include <cmath>
+
+namespace kiln::test {
+
+//===----------------------------------------------------------------------===//
+// Linear regression
+//===----------------------------------------------------------------------===//
+
+/// One recorded train_step call.
+struct LinearCall {
+  std::vector<int64_t> ids;
+  float learningRate;
+  float iteration;
+};
+
+inline std::vector<LinearCall> &linearCalls() {
+  static std::vector<LinearCall> calls;
+  return calls;
+}
+
+constexpr float kMomentum = 0.5f;
+
+/// The state the linear model trains.
+struct LinearState {
+  float w[2];
+  float b;
+  float vw[2];
+  float vb;
+};
+
+/// Forward pass, MSE loss and (when `lr` >= 0) the momentum-SGD update of
+/// `state` for `batch` rows of `x` (2 features) and `t`.
+inline float linearStep(LinearState &state, const float *x, const float *t,
+                        int64_t batch, float lr, float iteration,
+                        float *pred) {
+  float loss = 0, gw[2] = {0, 0}, gb = 0;
+  for (int64_t n = 0; n < batch; ++n) {
+    pred[n] = x[2 * n] * state.w[0] + x[2 * n + 1] * state.w[1] + state.b;
+    float diff = pred[n] - t[n];
+    loss += diff * diff;
+    float dp = 2 * diff / static_cast<float>(batch);
+    gw[0] += dp * x[2 * n];
+    gw[1] += dp * x[2 * n + 1];
+    gb += dp;
+  }
+  loss /= static_cast<float>(batch);
+  if (lr < 0)
+    return loss;
+  float scale = lr / std::sqrt(iteration);
+  for (int k = 0; k < 2; ++k) {
+    state.vw[k] = kMomentum * state.vw[k] + gw[k];
+    state.w[k] -= scale * state.vw[k];
+  }
+  state.vb = kMomentum * state.vb + gb;
+  state.b -= scale * state.vb;
+  return loss;
+}
+
+extern "C" inline void linearTrainStep(int64_t batch, void *const *buffers) {
+  // params w, b; slots vw, vb; x; t; lr; iteration; loss; pred;
+  // new w, b; new vw, vb.
+  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {f(2)[0], f(2)[1]},
+                       f(3)[0]};
+  const float *x = f(4);
+  LinearCall call{{}, f(6)[0], f(7)[0]};
+  for (int64_t n = 0; n < batch; ++n)
+    call.ids.push_back(static_cast<int64_t>(x[2 * n] * 8));
+  linearCalls().push_back(call);
+  f(8)[0] = linearStep(state, x, f(5), batch, f(6)[0], f(7)[0], f(9));
+  f(10)[0] = state.w[0];
+  f(10)[1] = state.w[1];
+  f(11)[0] = state.b;
+  f(12)[0] = state.vw[0];
+  f(12)[1] = state.vw[1];
+  f(13)[0] = state.vb;
+}
+
+extern "C" inline void linearEvalStep(int64_t batch, void *const *buffers) {
+  // params w, b; x; t; loss; pred.
+  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {0, 0}, 0};
+  f(4)[0] = linearStep(state, f(2), f(3), batch, -1, 1, f(5));
+}
+
+extern "C" inline void linearPredict(int64_t batch, void *const *buffers) {
+  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {0, 0}, 0};
+  std::vector<float> t(static_cast<size_t>(batch));
+  linearStep(state, f(2), t.data(), batch, -1, 1, f(3));
+}
+
+struct LinearFake {
+  LinearFake() {
+    const float init[3] = {0.5f, -0.25f, 0.1f};
+    std::memcpy(storage, init, sizeof(init));
+    inputs[0] = {"x", KILN_DTYPE_F32, 2, xDims, 0};
+    outputs[0] = {"y", KILN_DTYPE_F32, 2, yDims, 0};
+    targets[0] = {"y_true", KILN_DTYPE_F32, 2, yDims, 0};
+    params[0] = {"dense/kernel", KILN_DTYPE_F32, 2, kernelDims, 0};
+    params[1] = {"dense/bias", KILN_DTYPE_F32, 1, biasDims, 8};
+    slots[0] = {"dense/kernel/momentum", KILN_DTYPE_F32, 2, kernelDims, 0};
+    slots[1] = {"dense/bias/momentum", KILN_DTYPE_F32, 1, biasDims, 0};
+    layers[0] = {"dense", "Dense", "(None, 1)", "", 3, 3};
+    hyper[0] = {"learning_rate", 0.05};
+    hyper[1] = {"momentum", kMomentum};
+    metrics[0] = {"mae", "mae"};
+    train.loss = "mean_squared_error";
+    train.optimizer = "sgd";
+    train.num_hyper = 2;
+    train.hyper = hyper;
+    train.num_metrics = 1;
+    train.metrics = metrics;
+    train.num_targets = 1;
+    train.targets = targets;
+    train.num_slots = 2;
+    train.slots = slots;
+    train.train_step = linearTrainStep;
+    train.eval_step = linearEvalStep;
+    desc.abi_version = KILN_MODEL_ABI_VERSION;
+    desc.name = "linear";
+    desc.kind = "Sequential";
+    desc.num_inputs = 1;
+    desc.inputs = inputs;
+    desc.num_outputs = 1;
+    desc.outputs = outputs;
+    desc.num_params = 2;
+    desc.params = params;
+    desc.num_layers = 1;
+    desc.layers = layers;
+    desc.weights_size = 12;
+    desc.weights = storage;
+    desc.predict = linearPredict;
+    desc.training = &train;
+    linearCalls().clear();
+  }
+  LinearFake(const LinearFake &) = delete;
+  LinearFake &operator=(const LinearFake &) = delete;
+
+  static LinearState initialState() { return {{0.5f, -0.25f}, 0.1f, {0, 0}, 0}; }
+
+  int64_t xDims[2] = {-1, 2};
+  int64_t yDims[2] = {-1, 1};
+  int64_t kernelDims[2] = {2, 1};
+  int64_t biasDims[1] = {1};
+  uint8_t storage[12] = {};
+  kiln_tensor_desc_t inputs[1], outputs[1], targets[1], params[2], slots[2];
+  kiln_layer_desc_t layers[1];
+  kiln_hyper_desc_t hyper[2];
+  kiln_metric_desc_t metrics[1];
+  kiln_train_desc_t train = {};
+  kiln_model_desc_t desc = {};
+};
+
+/// Sample i of the linear data set: x = (i / 8, i % 3 - 1), t = 2 x0 - 3 x1
+/// + 0.5 + a small wobble.
+inline float linearX(int64_t i, int k) {
+  return k == 0 ? static_cast<float>(i) / 8 : static_cast<float>(i % 3 - 1);
+}
+inline float linearT(int64_t i) {
+  return 2 * linearX(i, 0) - 3 * linearX(i, 1) + 0.5f +
+         static_cast<float>(i % 4) * 0.125f;
+}
+
+/// The arrays of the linear data set with `n` samples.
+inline std::pair<ArrayPtr, ArrayPtr> linearArrays(int64_t n) {
+  int64_t xDims[2] = {n, 2}, tDims[2] = {n, 1};
+  kiln_array_t *x = nullptr, *t = nullptr;
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, 2, xDims, &x), nullptr);
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, 2, tDims, &t), nullptr);
+  auto *xd = static_cast<float *>(kiln_array_data(x));
+  auto *td = static_cast<float *>(kiln_array_data(t));
+  for (int64_t i = 0; i < n; ++i) {
+    xd[2 * i] = linearX(i, 0);
+    xd[2 * i + 1] = linearX(i, 1);
+    td[i] = linearT(i);
+  }
+  return {ArrayPtr(x), ArrayPtr(t)};
+}
+
+struct DatasetDeleter {
+  void operator()(kiln_dataset_t *dataset) const {
+    kiln_dataset_release(dataset);
+  }
+};
+using DatasetPtr = std::unique_ptr<kiln_dataset_t, DatasetDeleter>;
+
+inline DatasetPtr linearDataset(const kiln_model_desc_t &desc, int64_t n) {
+  auto [x, t] = linearArrays(n);
+  const kiln_array_t *inputs[1] = {x.get()}, *targets[1] = {t.get()};
+  kiln_dataset_t *dataset = nullptr;
+  StatusPtr status(kiln_dataset_create(&desc, inputs, targets, &dataset));
+  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+  return DatasetPtr(dataset);
+}
+
+/// The reference loop: runs `order`'s batches (sample ids) on `state` and
+/// returns the batch-size-weighted mean loss and mean absolute error.
+inline std::pair<double, double>
+referenceEpoch(LinearState &state, const std::vector<std::vector<int64_t>> &batches,
+               float lr, int64_t &iteration) {
+  double lossTotal = 0, maeTotal = 0, count = 0;
+  for (const std::vector<int64_t> &ids : batches) {
+    std::vector<float> x, t, pred(ids.size());
+    for (int64_t id : ids) {
+      x.push_back(linearX(id, 0));
+      x.push_back(linearX(id, 1));
+      t.push_back(linearT(id));
+    }
+    auto batch = static_cast<int64_t>(ids.size());
+    ++iteration;
+    float loss = linearStep(state, x.data(), t.data(), batch, lr,
+                            static_cast<float>(iteration), pred.data());
+    lossTotal += static_cast<double>(loss) * static_cast<double>(batch);
+    for (size_t n = 0; n < ids.size(); ++n)
+      maeTotal += std::fabs(double(pred[n]) - t[n]);
+    count += static_cast<double>(batch);
+  }
+  return {lossTotal / count, maeTotal / count};
+}
+
+/// Sequential batches of `batchSize` over `n` samples.
+inline std::vector<std::vector<int64_t>> sequentialBatches(int64_t n,
+                                                           int64_t batchSize) {
+  std::vector<std::vector<int64_t>> batches;
+  for (int64_t start = 0; start < n; start += batchSize) {
+    batches.emplace_back();
+    for (int64_t i = start; i < n && i < start + batchSize; ++i)
+      batches.back().push_back(i);
+  }
+  return batches;
+}
+
+/// Collects the epoch-end logs of a fit.
+struct EpochLog {
+  int64_t epoch;
+  std::vector<std::string> names;
+  std::vector<double> values;
+};
+
+extern "C" inline void recordEpoch(void *user, int64_t epoch, int64_t count,
+                                   const char *const *names,
+                                   const double *values) {
+  auto *logs = static_cast<std::vector<EpochLog> *>(user);
+  EpochLog log{epoch, {}, {}};
+  for (int64_t i = 0; i < count; ++i) {
+    log.names.emplace_back(names[i]);
+    log.values.push_back(values[i]);
+  }
+  logs->push_back(std::move(log));
+}
+
+//===----------------------------------------------------------------------===//
+// Classifier: predictions = x * scale
+//===----------------------------------------------------------------------===//
+
+extern "C" inline void classifierEvalStep(int64_t batch, void *const *buffers) {
+  // params scale; x; t; loss; pred.
+  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  for (int64_t i = 0; i < batch * 3; ++i)
+    f(4)[i] = f(1)[i] * f(0)[0];
+  f(3)[0] = 1.5f;
+}
+
+extern "C" inline void classifierTrainStep(int64_t batch,
+                                           void *const *buffers) {
+  // params scale; x; t; lr; iteration; loss; pred; new scale.
+  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  for (int64_t i = 0; i < batch * 3; ++i)
+    f(6)[i] = f(1)[i] * f(0)[0];
+  f(5)[0] = 1.5f;
+  f(7)[0] = f(0)[0];
+}
+
+struct ClassifierFake {
+  /// `sparse`: targets are (None,) class indices, else (None, 3).
+  explicit ClassifierFake(bool sparse) {
+    const float scale = 1;
+    std::memcpy(storage, &scale, sizeof(scale));
+    inputs[0] = {"x", KILN_DTYPE_F32, 2, ioDims, 0};
+    outputs[0] = {"probs", KILN_DTYPE_F32, 2, ioDims, 0};
+    targets[0] = sparse ? kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 1,
+                                             ioDims, 0}
+                        : kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 2,
+                                             ioDims, 0};
+    params[0] = {"scale", KILN_DTYPE_F32, 1, scaleDims, 0};
+    hyper[0] = {"learning_rate", 0.01};
+    train.loss = sparse ? "sparse_categorical_crossentropy"
+                        : "categorical_crossentropy";
+    train.optimizer = "sgd";
+    train.num_hyper = 1;
+    train.hyper = hyper;
+    train.num_targets = 1;
+    train.targets = targets;
+    train.train_step = classifierTrainStep;
+    train.eval_step = classifierEvalStep;
+    desc.abi_version = KILN_MODEL_ABI_VERSION;
+    desc.name = "classifier";
+    desc.kind = "Sequential";
+    desc.num_inputs = 1;
+    desc.inputs = inputs;
+    desc.num_outputs = 1;
+    desc.outputs = outputs;
+    desc.num_params = 1;
+    desc.params = params;
+    desc.weights_size = 4;
+    desc.weights = storage;
+    desc.training = &train;
+  }
+  ClassifierFake(const ClassifierFake &) = delete;
+  ClassifierFake &operator=(const ClassifierFake &) = delete;
+
+  void setMetrics(std::vector<kiln_metric_desc_t> list) {
+    metrics = std::move(list);
+    train.num_metrics = static_cast<int64_t>(metrics.size());
+    train.metrics = metrics.data();
+  }
+
+  int64_t ioDims[2] = {-1, 3};
+  int64_t scaleDims[1] = {1};
+  uint8_t storage[4] = {};
+  kiln_tensor_desc_t inputs[1], outputs[1], targets[1], params[1];
+  kiln_hyper_desc_t hyper[1];
+  std::vector<kiln_metric_desc_t> metrics;
+  kiln_train_desc_t train = {};
+  kiln_model_desc_t desc = {};
+};
+
+} // namespace kiln::test
+
+#endif // KILN_TEST_RUNTIME_TRAINUTIL_H

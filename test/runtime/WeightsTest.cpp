@@ -1,0 +1,218 @@
+//===- WeightsTest.cpp - Tests of kiln weights files ------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Save/load round trips of the fake linear model's parameters, optimizer
+// slots and counters; every truncation and every bit flip of a file is an
+// error that leaves the model unchanged; files of other models are refused
+// with a message naming the difference; predict-only models load the
+// parameters only.
+//
+//===----------------------------------------------------------------------===//
+#include "TrainUtil.h"
+
+#include <algorithm>
+
+using namespace kiln::test;
+
+namespace {
+
+ModelPtr createModel(const kiln_model_desc_t &desc) {
+  kiln_model_t *model = nullptr;
+  StatusPtr status(kiln_model_create(&desc, &model));
+  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+  return ModelPtr(model);
+}
+
+/// A linear model after two epochs of training, saved to `path`.
+ModelPtr trainedModel(const LinearFake &fake, const std::string &path) {
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 6);
+  kiln_fit_options_t options;
+  kiln_fit_options_initialize(&options);
+  options.verbose = 0;
+  options.epochs = 2;
+  options.batch_size = 4;
+  options.seed = 99;
+  EXPECT_EQ(kiln_model_fit(model.get(), data.get(), &options, nullptr),
+            nullptr);
+  EXPECT_EQ(kiln_model_save_weights(model.get(), path.c_str()), nullptr);
+  return model;
+}
+
+std::vector<float> state(kiln_model_t *model) {
+  std::vector<float> values;
+  float *w = kiln_model_param_data(model, 0);
+  values.insert(values.end(), w, w + 2);
+  values.push_back(kiln_model_param_data(model, 1)[0]);
+  if (float *vw = kiln_model_slot_data(model, 0)) {
+    values.insert(values.end(), vw, vw + 2);
+    values.push_back(kiln_model_slot_data(model, 1)[0]);
+  }
+  return values;
+}
+
+std::string loadError(kiln_model_t *model, const std::string &path,
+                      kiln_status_code_t code) {
+  StatusPtr status(kiln_model_load_weights(model, path.c_str()));
+  EXPECT_EQ(kiln_status_code(status.get()), code)
+      << kiln_status_message(status.get());
+  return kiln_status_message(status.get());
+}
+
+TEST(WeightsTest, RoundTrip) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("w.kw");
+  ModelPtr trained = trainedModel(fake, path);
+  ModelPtr fresh = createModel(fake.desc);
+  EXPECT_NE(state(fresh.get()), state(trained.get()));
+  KILN_ASSERT_OK(kiln_model_load_weights(fresh.get(), path.c_str()));
+  EXPECT_EQ(state(fresh.get()), state(trained.get()));
+  EXPECT_EQ(kiln_model_iterations(fresh.get()), 4);
+  EXPECT_EQ(kiln_model_epoch(fresh.get()), 2);
+  // Saving the loaded model reproduces the file byte for byte.
+  KILN_ASSERT_OK(
+      kiln_model_save_weights(fresh.get(), dir.file("again.kw").c_str()));
+  EXPECT_EQ(readBytes(dir.file("again.kw")), readBytes(path));
+  std::vector<std::string> files = dir.list();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"again.kw", "w.kw"}));
+
+  // The header layout documented in Weights.cpp.
+  std::vector<uint8_t> bytes = readBytes(path);
+  ASSERT_GT(bytes.size(), 76u);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8),
+            std::string("KILNWTS\0", 8));
+  EXPECT_EQ(bytes[8], 1); // version
+  EXPECT_EQ(bytes[32], 4); // iterations
+  EXPECT_EQ(bytes[40], 2); // epoch
+  EXPECT_EQ(bytes[48], 99); // seed
+  EXPECT_EQ(bytes[56], 2); // parameters
+  EXPECT_EQ(bytes[60], 2); // slots
+}
+
+TEST(WeightsTest, TruncationsAndBitFlipsAreErrors) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("w.kw");
+  ModelPtr trained = trainedModel(fake, path);
+  std::vector<uint8_t> bytes = readBytes(path);
+  ModelPtr model = createModel(fake.desc);
+  std::vector<float> before = state(model.get());
+  std::string bad = dir.file("bad.kw");
+  for (size_t size = 0; size < bytes.size(); ++size) {
+    writeBytes(bad, std::vector<uint8_t>(bytes.begin(), bytes.begin() + size));
+    StatusPtr status(kiln_model_load_weights(model.get(), bad.c_str()));
+    EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_DATA_LOSS)
+        << "size " << size << ": " << kiln_status_message(status.get());
+  }
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (uint8_t bit : {0x01, 0x80}) {
+      std::vector<uint8_t> flipped = bytes;
+      flipped[i] ^= bit;
+      writeBytes(bad, flipped);
+      StatusPtr status(kiln_model_load_weights(model.get(), bad.c_str()));
+      EXPECT_NE(status, nullptr) << "byte " << i;
+    }
+  }
+  EXPECT_EQ(state(model.get()), before);
+  EXPECT_EQ(kiln_model_iterations(model.get()), 0);
+
+  size_t payload = bytes.size() - 76; // 72-byte header, 4-byte CRC
+  bytes.pop_back();
+  writeBytes(bad, bytes);
+  EXPECT_EQ(loadError(model.get(), bad, KILN_STATUS_DATA_LOSS),
+            bad + ": truncated or corrupt weights file: the header announces " +
+                std::to_string(payload) + " payload bytes, the file has " +
+                std::to_string(payload - 1));
+  writeBytes(bad, {'P', 'K', 3, 4});
+  EXPECT_EQ(loadError(model.get(), bad, KILN_STATUS_DATA_LOSS),
+            bad + ": not a kiln weights file (bad magic bytes)");
+  EXPECT_EQ(loadError(model.get(), dir.file("none.kw"), KILN_STATUS_NOT_FOUND),
+            "cannot open '" + dir.file("none.kw") +
+                "': No such file or directory");
+}
+
+TEST(WeightsTest, OtherModelsAreRefused) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("w.kw");
+  trainedModel(fake, path);
+
+  LinearFake renamed;
+  renamed.desc.name = "other";
+  ModelPtr model = createModel(renamed.desc);
+  EXPECT_EQ(loadError(model.get(), path, KILN_STATUS_INVALID_ARGUMENT),
+            path + ": the weights were saved from model 'linear', this is "
+                   "model 'other'");
+
+  LinearFake reshaped;
+  int64_t dims[2] = {1, 2};
+  reshaped.params[0].dims = dims;
+  reshaped.slots[0].dims = dims;
+  model = createModel(reshaped.desc);
+  EXPECT_EQ(loadError(model.get(), path, KILN_STATUS_INVALID_ARGUMENT),
+            path + ": parameter 'dense/kernel' has shape (2, 1) in the file "
+                   "but (1, 2) in the model");
+
+  LinearFake param;
+  param.params[1].name = "dense/offset";
+  model = createModel(param.desc);
+  EXPECT_EQ(loadError(model.get(), path, KILN_STATUS_INVALID_ARGUMENT),
+            path + ": parameter 1 is 'dense/bias' in the file but "
+                   "'dense/offset' in the model");
+
+  LinearFake fewer;
+  fewer.desc.num_params = 1;
+  model = createModel(fewer.desc);
+  EXPECT_EQ(loadError(model.get(), path, KILN_STATUS_INVALID_ARGUMENT),
+            path + ": the file has 2 parameter(s), the model 1; "
+                   "'dense/bias' is extra");
+
+  LinearFake adam;
+  adam.slots[1].name = "dense/bias/m";
+  model = createModel(adam.desc);
+  EXPECT_EQ(loadError(model.get(), path, KILN_STATUS_INVALID_ARGUMENT),
+            path + ": optimizer slot 1 is 'dense/bias/momentum' in the file "
+                   "but 'dense/bias/m' in the model");
+  EXPECT_EQ(kiln_model_param_data(model.get(), 0)[0], 0.5f); // unchanged
+}
+
+TEST(WeightsTest, PredictOnlyModelsLoadParameters) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("w.kw");
+  ModelPtr trained = trainedModel(fake, path);
+
+  LinearFake plain;
+  plain.desc.training = nullptr;
+  ModelPtr model = createModel(plain.desc);
+  KILN_ASSERT_OK(kiln_model_load_weights(model.get(), path.c_str()));
+  std::vector<float> expected = state(trained.get());
+  expected.resize(3);
+  EXPECT_EQ(state(model.get()), expected);
+  EXPECT_EQ(kiln_model_iterations(model.get()), 0);
+
+  // A file without slots zeroes a training model's slots.
+  std::string paramsOnly = dir.file("p.kw");
+  KILN_ASSERT_OK(kiln_model_save_weights(model.get(), paramsOnly.c_str()));
+  KILN_ASSERT_OK(kiln_model_load_weights(trained.get(), paramsOnly.c_str()));
+  std::vector<float> loaded = state(trained.get());
+  EXPECT_EQ(loaded, (std::vector<float>{expected[0], expected[1], expected[2],
+                                        0, 0, 0}));
+  EXPECT_EQ(kiln_model_iterations(trained.get()), 0);
+}
+
+TEST(WeightsTest, SaveErrorsLeaveNothingBehind) {
+  LinearFake fake;
+  ScratchDir dir;
+  ModelPtr model = createModel(fake.desc);
+  StatusPtr status(kiln_model_save_weights(
+      model.get(), dir.file("no/such/dir/w.kw").c_str()));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_NOT_FOUND);
+  EXPECT_TRUE(dir.list().empty());
+  status.reset(kiln_model_save_weights(model.get(), ""));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+}
+
+} // namespace
