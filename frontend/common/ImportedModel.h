@@ -30,6 +30,8 @@ namespace mlir::kiln {
 /// One model parameter with its values (row-major float32).
 struct ParamData {
   std::string name; ///< Keras weight path, e.g. "dense_1/kernel"
+  /// Where Keras 3 stores it: "<layer path>/vars/<index>".
+  std::string keras3Path;
   llvm::SmallVector<int64_t> shape;
   std::vector<float> values;
 };
@@ -42,6 +44,7 @@ struct LayerRow {
   std::string connectedTo; ///< Functional models only
   int64_t numParams = 0;
   int64_t numTrainableParams = 0;
+  std::string keras3Path; ///< "layers/dense" ("" when Keras 3 stores none)
 };
 
 /// The training configuration stored with a model (Keras `compile_config`,

@@ -333,7 +333,8 @@ public:
                    Location loc, const LayerSpec &spec,
                    std::optional<std::vector<WeightArray>> fileWeights)
       : LayerBuilder(builder, loc, spec.name, spec.className, *spec.config),
-        importer(importer), fileWeights(std::move(fileWeights)) {}
+        importer(importer), keras3Path(spec.keras3Path),
+        fileWeights(std::move(fileWeights)) {}
 
   InFlightDiagnostic emitError() override;
   FailureOr<Value> addParam(StringRef weightName, ArrayRef<int64_t> shape,
@@ -346,8 +347,10 @@ public:
 
 private:
   KerasModelImporter &importer;
+  std::string keras3Path;
   std::optional<std::vector<WeightArray>> fileWeights;
   size_t nextWeight = 0;
+  size_t numWeights = 0;
 };
 
 class KerasModelImporter {
@@ -409,6 +412,7 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
                                             StringRef defaultInitializer) {
   ParamData data;
   data.name = (name + "/" + weightName).str();
+  data.keras3Path = keras3Path + "/vars/" + std::to_string(numWeights++);
   data.shape.assign(shape.begin(), shape.end());
   if (importer.source.weights) {
     StringRef file = importer.source.weights->fileName();
@@ -599,7 +603,7 @@ FailureOr<Value> KerasModelImporter::importLayer(const LayerSpec &spec,
   auto type = cast<RankedTensorType>(result->getType());
   model.layers.push_back({spec.name, spec.className,
                           formatKerasShape(type.getShape()), "",
-                          layer.numParams, layer.numParams});
+                          layer.numParams, layer.numParams, spec.keras3Path});
   return result;
 }
 
@@ -684,7 +688,7 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
                                                        input->getType())
                                                        .getShape()) +
                                 "]",
-                            "[]", 0, 0});
+                            "[]", 0, 0, spec->keras3Path});
   }
   for (const LayerSpec &spec : *specs) {
     if (spec.className == "InputLayer") {

@@ -15,6 +15,8 @@
 #include "passes/autodiff/GradientBuilder.h"
 #include "passes/training/Training.h"
 #include "frontend/keras/TrainingConfig.h"
+#include "frontend/keras/WeightsExport.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "tools/kiln/GradCheck.h"
 
 #include "mlir/Parser/Parser.h"
@@ -48,6 +50,10 @@ static cl::SubCommand gradcheckCmd(
     "gradcheck",
     "Compare kiln's gradients of a model (or an MLIR function returning a "
     "scalar) with float64 finite differences");
+static cl::SubCommand exportCmd(
+    "export-weights",
+    "Write weights trained by a compiled model back to a Keras 3 "
+    ".weights.h5 file");
 static cl::SubCommand summaryCmd(
     "summary", "Print a model's layer table the way Keras's summary() does");
 
@@ -56,13 +62,14 @@ static cl::OptionCategory kilnCategory("kiln options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("MODEL"), cl::sub(compileCmd),
                                       cl::sub(summaryCmd), cl::sub(gradcheckCmd),
+                                      cl::sub(exportCmd),
                                       cl::cat(kilnCategory));
 static cl::opt<std::string> weightsPath(
     "weights",
     cl::desc("Keras weights file (.h5 or .weights.h5) for a JSON model, or "
              "overriding the model file's own weights"),
     cl::value_desc("FILE"), cl::sub(compileCmd), cl::sub(summaryCmd),
-    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+    cl::sub(gradcheckCmd), cl::sub(exportCmd), cl::cat(kilnCategory));
 static cl::opt<uint64_t> seed(
     "seed", cl::desc("Seed of the initializers of a model without weights"),
     cl::init(0), cl::value_desc("N"), cl::sub(compileCmd), cl::sub(summaryCmd),
@@ -71,8 +78,13 @@ static cl::opt<std::string>
     outputPath("o",
                cl::desc("Output file (default: the model's name for exe, "
                         "<name>.o / <name>.s, stdout for llvm and mlir)"),
-               cl::value_desc("OUT"), cl::sub(compileCmd),
+               cl::value_desc("OUT"), cl::sub(compileCmd), cl::sub(exportCmd),
                cl::cat(kilnCategory));
+static cl::opt<std::string> trainedPath(
+    "from", cl::desc("The weights file a compiled model wrote "
+                     "(--save-weights / --checkpoint)"),
+    cl::value_desc("FILE"), cl::Required, cl::sub(exportCmd),
+    cl::cat(kilnCategory));
 
 enum class Emit { Exe, Obj, Asm, Llvm, Mlir };
 static cl::opt<Emit> emit(
@@ -377,28 +389,78 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   return 0;
 }
 
-static int runSummary(ImportedModel &model) {
-  ModelSignature signature = getModelSignature(model);
-  (void)signature;
-  std::vector<kiln_layer_desc_t> layers;
-  for (const LayerRow &row : model.layers)
-    layers.push_back({row.name.c_str(), row.className.c_str(),
-                      row.outputShape.c_str(), row.connectedTo.c_str(),
-                      row.numParams, row.numTrainableParams});
-  kiln_model_desc_t desc = {};
-  desc.abi_version = KILN_MODEL_ABI_VERSION;
-  desc.name = model.name.c_str();
-  desc.kind = model.kind.c_str();
-  desc.num_layers = layers.size();
-  desc.layers = layers.data();
-  char *text = nullptr;
-  if (kiln_status_t status = kiln_model_format_summary(&desc, &text)) {
-    std::string message = kiln_status_message(status);
-    kiln_status_free(status);
-    return fail(message);
+namespace {
+/// A descriptor of an imported model built in the compiler's memory, for the
+/// runtime functions the driver shares with compiled models (the summary
+/// table, reading weights files). It has parameters and layers; no code.
+struct HostDescriptor {
+  explicit HostDescriptor(const ImportedModel &model) {
+    for (const LayerRow &row : model.layers)
+      layers.push_back({row.name.c_str(), row.className.c_str(),
+                        row.outputShape.c_str(), row.connectedTo.c_str(),
+                        row.numParams, row.numTrainableParams});
+    for (const ParamData &param : model.params) {
+      offsets.push_back(blob.size() * sizeof(float));
+      blob.insert(blob.end(), param.values.begin(), param.values.end());
+    }
+    for (auto [param, offset] : llvm::zip(model.params, offsets))
+      params.push_back({param.name.c_str(), KILN_DTYPE_F32,
+                        int32_t(param.shape.size()), param.shape.data(),
+                        offset});
+    desc.abi_version = KILN_MODEL_ABI_VERSION;
+    desc.name = model.name.c_str();
+    desc.kind = model.kind.c_str();
+    desc.num_layers = layers.size();
+    desc.layers = layers.data();
+    desc.num_params = params.size();
+    desc.params = params.data();
+    desc.weights_size = blob.size() * sizeof(float);
+    desc.weights = reinterpret_cast<const uint8_t *>(blob.data());
   }
+  HostDescriptor(const HostDescriptor &) = delete;
+
+  kiln_model_desc_t desc = {};
+  std::vector<kiln_layer_desc_t> layers;
+  std::vector<kiln_tensor_desc_t> params;
+  std::vector<int64_t> offsets;
+  std::vector<float> blob;
+};
+} // namespace
+
+/// Reports a runtime failure and consumes it.
+static int failStatus(kiln_status_t status) {
+  std::string message = kiln_status_message(status);
+  kiln_status_free(status);
+  return fail(message);
+}
+
+static int runSummary(ImportedModel &model) {
+  HostDescriptor host(model);
+  char *text = nullptr;
+  if (kiln_status_t status = kiln_model_format_summary(&host.desc, &text))
+    return failStatus(status);
   llvm::outs() << text;
   kiln_free(text);
+  return 0;
+}
+
+static int runExportWeights(ImportedModel &model) {
+  if (outputPath.empty())
+    return fail("export-weights needs -o OUT.weights.h5");
+  HostDescriptor host(model);
+  kiln_model_t *session = nullptr;
+  if (kiln_status_t status = kiln_model_create(&host.desc, &session))
+    return failStatus(status);
+  auto release = llvm::make_scope_exit([&] { kiln_model_release(session); });
+  if (kiln_status_t status =
+          kiln_model_load_weights(session, trainedPath.c_str()))
+    return failStatus(status);
+  std::vector<const float *> values;
+  for (size_t i = 0; i < model.params.size(); ++i)
+    values.push_back(kiln_model_param_data(session, i));
+  std::string error;
+  if (!keras::writeKeras3Weights(outputPath, model, values, error))
+    return fail(error);
   return 0;
 }
 
@@ -451,16 +513,21 @@ int main(int argc, char **argv) {
       "[--emit exe|obj|asm|llvm|mlir]\n"
       "               [--stage import|linalg|llvm] [--target-cpu NAME] "
       "[--seed N]\n"
+      "               [--loss NAME[:from_logits=B]] "
+      "[--optimizer NAME[:KEY=VALUE,...]] [--metrics M,...]\n"
       "  kiln summary MODEL [--weights FILE]\n"
+      "  kiln export-weights MODEL --from TRAINED.kw -o OUT.weights.h5\n"
       "  kiln gradcheck MODEL|FILE.mlir [--weights FILE] [--func NAME] "
       "[--batch N] [--seed N]\n"
       "                 [--tolerance X] [--max-checks N] [--input-min X] "
       "[--input-max X]\n\n"
       "MODEL is a Keras JSON (model.to_json()), a .keras archive, a legacy "
-      ".h5 model\nor a TensorFlow.js model.json.\n");
-  if (!compileCmd && !summaryCmd && !gradcheckCmd) {
-    llvm::errs() << "kiln: error: expected a command (compile, summary or "
-                    "gradcheck); "
+      ".h5 model\nor a TensorFlow.js model.json. A model compiled with a loss "
+      "(from its file or\n--loss) also trains: ./model train, ./model "
+      "evaluate.\n");
+  if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd) {
+    llvm::errs() << "kiln: error: expected a command (compile, summary, "
+                    "gradcheck or export-weights); "
                     "see kiln --help\n";
     return 2;
   }
@@ -483,5 +550,7 @@ int main(int argc, char **argv) {
       keras::importKerasModel(&ctx, modelPath, options);
   if (failed(model))
     return 1;
+  if (exportCmd)
+    return runExportWeights(*model);
   return summaryCmd ? runSummary(*model) : runCompile(ctx, *model);
 }

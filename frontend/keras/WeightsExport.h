@@ -1,0 +1,25 @@
+//===- WeightsExport.h - Writing Keras 3 .weights.h5 files ------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The way back to Keras: parameters trained by a kiln executable, written in
+// the layout Keras 3's `model.load_weights("x.weights.h5")` reads
+// (`layers/<snake_case class>[_N]/vars/<i>`, an empty `vars` group for every
+// layer without weights and for the model itself).
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_FRONTEND_KERAS_WEIGHTSEXPORT_H
+#define KILN_FRONTEND_KERAS_WEIGHTSEXPORT_H
+
+#include "frontend/common/ImportedModel.h"
+
+namespace mlir::kiln::keras {
+
+/// Writes `values` (one per `model.params` entry, row-major float32) to the
+/// Keras 3 weights file `path`, atomically. Returns false with `error` set.
+bool writeKeras3Weights(llvm::StringRef path, const ImportedModel &model,
+                        llvm::ArrayRef<const float *> values,
+                        std::string &error);
+
+} // namespace mlir::kiln::keras
+
+#endif // KILN_FRONTEND_KERAS_WEIGHTSEXPORT_H
