@@ -76,6 +76,7 @@ typedef enum kiln_status_code_t {
   KILN_STATUS_OUT_OF_MEMORY = 5,
   KILN_STATUS_UNIMPLEMENTED = 6,
   KILN_STATUS_INTERNAL = 7,
+  KILN_STATUS_OUT_OF_RANGE = 8, /* end of a sequence (e.g. a TFRecord file) */
 } kiln_status_code_t;
 
 /* The result of a fallible call: NULL on success, else an owned failure that
@@ -354,6 +355,181 @@ KILN_API_EXPORT kiln_status_t
 kiln_model_evaluate(kiln_model_t *model, const kiln_dataset_t *data,
                     const kiln_evaluate_options_t *options,
                     double *out_values);
+
+/*===----------------------------------------------------------------------===
+ * TFRecord files
+ *===----------------------------------------------------------------------===*/
+
+/* TFRecord compression (TensorFlow's `compression_type`). Explicit values;
+ * append-only. */
+typedef enum kiln_tfrecord_compression_t {
+  KILN_TFRECORD_NONE = 0,
+  KILN_TFRECORD_ZLIB = 1, /* one zlib stream (RFC 1950) */
+  KILN_TFRECORD_GZIP = 2, /* gzip (RFC 1952), members may be concatenated */
+  /* Reader: NONE when the file starts with a valid record header, else GZIP
+   * or ZLIB by their magic bytes. Writer: GZIP when the path ends in ".gz",
+   * else NONE. */
+  KILN_TFRECORD_AUTO = 3,
+} kiln_tfrecord_compression_t;
+
+/* Options of TFRecord readers and writers; fill with
+ * `kiln_tfrecord_options_initialize`. Fields are append-only. */
+typedef struct kiln_tfrecord_options_t {
+  size_t struct_size;        /* sizeof(kiln_tfrecord_options_t) */
+  int32_t compression;       /* kiln_tfrecord_compression_t (AUTO) */
+  int32_t skip_corrupt;      /* reader: skip and count corrupt records (0) */
+  int32_t compression_level; /* writer: zlib level 0-9, -1 default (-1) */
+  int32_t reserved;
+} kiln_tfrecord_options_t;
+
+/* Fills `options` with the defaults above and sets `struct_size`. */
+KILN_API_EXPORT void
+kiln_tfrecord_options_initialize(kiln_tfrecord_options_t *options);
+
+/* Reads the records of a TFRecord file in order: u64 LE length, masked
+ * CRC-32C of the length, data, masked CRC-32C of the data. Reference counted.
+ * Thread-compatible. */
+typedef struct kiln_tfrecord_reader_t kiln_tfrecord_reader_t;
+
+/* Opens `path` (`options` may be NULL for the defaults). Missing file:
+ * NOT_FOUND. */
+KILN_API_EXPORT kiln_status_t
+kiln_tfrecord_reader_open(const char *path,
+                          const kiln_tfrecord_options_t *options,
+                          kiln_tfrecord_reader_t **out_reader);
+KILN_API_EXPORT void kiln_tfrecord_reader_retain(kiln_tfrecord_reader_t *reader);
+/* Drops one reference; closes the file with the last one. NULL is a no-op. */
+KILN_API_EXPORT void
+kiln_tfrecord_reader_release(kiln_tfrecord_reader_t *reader);
+
+/* Reads the next record into `*out_data`/`*out_size` (borrowed until the next
+ * call or the release). At the end of the file returns OUT_OF_RANGE. A CRC
+ * mismatch or truncation is DATA_LOSS naming the file, the record index and
+ * its byte offset (in the uncompressed stream); later calls fail too. With
+ * `skip_corrupt`, a record whose data is corrupt is skipped and counted, and
+ * a corrupt length, truncation or broken compressed stream is counted and
+ * ends the file. */
+KILN_API_EXPORT kiln_status_t
+kiln_tfrecord_reader_next(kiln_tfrecord_reader_t *reader,
+                          const uint8_t **out_data, size_t *out_size);
+
+/* The number of records returned and skipped so far. */
+KILN_API_EXPORT int64_t
+kiln_tfrecord_reader_num_records(const kiln_tfrecord_reader_t *reader);
+KILN_API_EXPORT int64_t
+kiln_tfrecord_reader_num_skipped(const kiln_tfrecord_reader_t *reader);
+
+/* Writes a TFRecord file atomically: records go to "`path`.tmp.<pid>", which
+ * `kiln_tfrecord_writer_close` syncs and renames over `path`. Releasing the
+ * last reference without a successful close removes the temporary file.
+ * Reference counted. Thread-compatible. */
+typedef struct kiln_tfrecord_writer_t kiln_tfrecord_writer_t;
+
+KILN_API_EXPORT kiln_status_t
+kiln_tfrecord_writer_open(const char *path,
+                          const kiln_tfrecord_options_t *options,
+                          kiln_tfrecord_writer_t **out_writer);
+KILN_API_EXPORT void kiln_tfrecord_writer_retain(kiln_tfrecord_writer_t *writer);
+KILN_API_EXPORT void
+kiln_tfrecord_writer_release(kiln_tfrecord_writer_t *writer);
+
+/* Appends one record of `size` bytes. */
+KILN_API_EXPORT kiln_status_t
+kiln_tfrecord_writer_write(kiln_tfrecord_writer_t *writer, const void *data,
+                           size_t size);
+
+/* Finishes the file (flushes compression, fsync, rename). After a close,
+ * successful or not, the writer accepts no more records. */
+KILN_API_EXPORT kiln_status_t
+kiln_tfrecord_writer_close(kiln_tfrecord_writer_t *writer);
+
+/*===----------------------------------------------------------------------===
+ * tf.train.Example
+ *===----------------------------------------------------------------------===*/
+
+/* The value kind of a feature (the field numbers of tf.train.Feature's
+ * oneof). Explicit values; append-only. */
+typedef enum kiln_feature_kind_t {
+  KILN_FEATURE_NONE = 0, /* no value set */
+  KILN_FEATURE_BYTES = 1,
+  KILN_FEATURE_FLOAT = 2,
+  KILN_FEATURE_INT64 = 3,
+} kiln_feature_kind_t;
+
+/* A decoded tf.train.Example: features sorted by name, each a kind and a
+ * list of values. Reference counted. Thread-compatible. */
+typedef struct kiln_example_t kiln_example_t;
+
+/* Creates an empty example. */
+KILN_API_EXPORT kiln_status_t kiln_example_create(kiln_example_t **out_example);
+
+/* Decodes the serialized tf.train.Example `data[0, size)` (protobuf wire
+ * format; unknown fields are skipped, a repeated key keeps the last value).
+ * Malformed input is DATA_LOSS. */
+KILN_API_EXPORT kiln_status_t kiln_example_decode(const void *data, size_t size,
+                                                  kiln_example_t **out_example);
+KILN_API_EXPORT void kiln_example_retain(kiln_example_t *example);
+KILN_API_EXPORT void kiln_example_release(kiln_example_t *example);
+
+/* Serializes `example` (features in name order). `packed` != 0 writes float
+ * and int64 lists packed (as TensorFlow does), else one field per value.
+ * Free `*out_data` with `kiln_free`. */
+KILN_API_EXPORT kiln_status_t kiln_example_encode(const kiln_example_t *example,
+                                                  int32_t packed,
+                                                  uint8_t **out_data,
+                                                  size_t *out_size);
+
+/* Sets feature `name` (replacing any feature of that name) to `count` values
+ * (copied). Pointers borrowed from `example` before the call are invalid
+ * after it. */
+KILN_API_EXPORT kiln_status_t kiln_example_set_int64(kiln_example_t *example,
+                                                     const char *name,
+                                                     const int64_t *values,
+                                                     size_t count);
+KILN_API_EXPORT kiln_status_t kiln_example_set_float(kiln_example_t *example,
+                                                     const char *name,
+                                                     const float *values,
+                                                     size_t count);
+/* `values[i]` holds `sizes[i]` bytes. */
+KILN_API_EXPORT kiln_status_t
+kiln_example_set_bytes(kiln_example_t *example, const char *name,
+                       const uint8_t *const *values, const size_t *sizes,
+                       size_t count);
+
+/* Accessors; `example` must not be NULL and `index` is in
+ * [0, kiln_example_num_features). Returned pointers are borrowed. */
+KILN_API_EXPORT int64_t kiln_example_num_features(const kiln_example_t *example);
+/* The index of feature `name`, or -1. */
+KILN_API_EXPORT int64_t kiln_example_find_feature(const kiln_example_t *example,
+                                                  const char *name);
+/* The name (NUL-terminated; `*out_size`, when not NULL, gets its byte length,
+ * since protobuf keys may contain NUL). NULL when out of range. */
+KILN_API_EXPORT const char *
+kiln_example_feature_name(const kiln_example_t *example, int64_t index,
+                          size_t *out_size);
+/* A kiln_feature_kind_t; KILN_FEATURE_NONE when out of range. */
+KILN_API_EXPORT int32_t kiln_example_feature_kind(const kiln_example_t *example,
+                                                  int64_t index);
+/* The number of values; 0 when out of range. */
+KILN_API_EXPORT int64_t kiln_example_feature_size(const kiln_example_t *example,
+                                                  int64_t index);
+/* The values of an INT64/FLOAT feature; NULL for other kinds or no values. */
+KILN_API_EXPORT const int64_t *
+kiln_example_feature_int64s(const kiln_example_t *example, int64_t index);
+KILN_API_EXPORT const float *
+kiln_example_feature_floats(const kiln_example_t *example, int64_t index);
+/* Value `value` of a BYTES feature and its size; NULL when out of range. */
+KILN_API_EXPORT const uint8_t *
+kiln_example_feature_bytes(const kiln_example_t *example, int64_t index,
+                           int64_t value, size_t *out_size);
+
+/* Renders `example` as one JSON line (no newline), features in name order:
+ * {"a": {"int64": [1, 2]}, "b": {"float": [0.5]}, "c": {"bytes": ["YWI="]}}
+ * Floats use %.9g (NaN, Infinity, -Infinity as Python's json writes them),
+ * bytes are standard base64 with padding, a feature without a value is {}.
+ * Free `*out_json` with `kiln_free`. */
+KILN_API_EXPORT kiln_status_t kiln_example_to_json(const kiln_example_t *example,
+                                                   char **out_json);
 
 /*===----------------------------------------------------------------------===
  * Command line

@@ -92,3 +92,209 @@ func.func @not_marked(%x: tensor<3xf32>) -> tensor<f32> {
   %0 = kiln.reduce_sum %x {axes = array<i64: 0>} : tensor<3xf32> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+// One function per elementwise op: the distinctive part of its VJP rule.
+// d tanh(x): 1 - y^2
+// CHECK-LABEL: func.func @vjp_tanh_grad
+// CHECK:         %[[Y:.+]] = kiln.tanh %arg0
+// CHECK:         %[[YY:.+]] = kiln.mul %[[Y]], %[[Y]]
+// CHECK:         kiln.sub %{{.+}}, %[[YY]]
+func.func @vjp_tanh(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.tanh %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d exp(x): y
+// CHECK-LABEL: func.func @vjp_exp_grad
+// CHECK:         %[[Y:.+]] = kiln.exp %arg0
+// CHECK:         kiln.broadcast
+// CHECK:         kiln.mul %{{.+}}, %[[Y]]
+func.func @vjp_exp(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.exp %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d log(x): 1 / x
+// CHECK-LABEL: func.func @vjp_log_grad
+// CHECK:         kiln.broadcast
+// CHECK:         kiln.div %{{.+}}, %arg0
+func.func @vjp_log(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.log %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d neg(x): -1
+// CHECK-LABEL: func.func @vjp_neg_grad
+// CHECK:         kiln.broadcast
+// CHECK:         kiln.neg %{{.+}} : tensor<4xf32>
+func.func @vjp_neg(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.neg %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d abs(x): sign(x)
+// CHECK-LABEL: func.func @vjp_abs_grad
+// CHECK:         kiln.sign %arg0
+func.func @vjp_abs(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.abs %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d sqrt(x): 1 / (2 y)
+// CHECK-LABEL: func.func @vjp_sqrt_grad
+// CHECK:         %[[Y:.+]] = kiln.sqrt %arg0
+// CHECK:         %[[TWO:.+]] = kiln.constant dense<2.000000e+00>
+// CHECK:         %[[D:.+]] = kiln.mul %[[TWO]], %[[Y]]
+// CHECK:         kiln.div %{{.+}}, %[[D]]
+func.func @vjp_sqrt(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.sqrt %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d softplus(x): sigmoid(x)
+// CHECK-LABEL: func.func @vjp_softplus_grad
+// CHECK:         kiln.sigmoid %arg0
+func.func @vjp_softplus(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.softplus %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d erf(x): 2/sqrt(pi) exp(-x^2)
+// CHECK-LABEL: func.func @vjp_erf_grad
+// CHECK:         kiln.exp
+// CHECK:         kiln.constant dense<1.12837923>
+func.func @vjp_erf(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.erf %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d gelu(x): Phi(x) + x phi(x)
+// CHECK-LABEL: func.func @vjp_gelu_grad
+// CHECK:         kiln.erf
+// CHECK:         kiln.exp
+func.func @vjp_gelu(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.gelu %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d elu(x): x > 0 ? 1 : y + alpha
+// CHECK-LABEL: func.func @vjp_elu_grad
+// CHECK:         kiln.step %arg0
+func.func @vjp_elu(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.elu %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d selu(x): x > 0 ? scale : y + scale alpha
+// CHECK-LABEL: func.func @vjp_selu_grad
+// CHECK:         kiln.step %arg0
+// CHECK:         kiln.constant dense<1.05070102>
+func.func @vjp_selu(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.selu %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d clip(x): 1 inside [min, max]
+// CHECK-LABEL: func.func @vjp_clip_grad
+// CHECK:         kiln.step
+// CHECK:         kiln.step
+// CHECK:         kiln.sub
+func.func @vjp_clip(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.clip %x {min = -1.0, max = 1.0} : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d log_softmax(x): g - softmax(x) sum(g)
+// CHECK-LABEL: func.func @vjp_log_softmax_grad
+// CHECK:         %[[Y:.+]] = kiln.log_softmax %arg0
+// CHECK:         %[[S:.+]] = kiln.reduce_sum %{{.+}} {axes = array<i64: 0>, keep_dims = true}
+// CHECK:         %[[P:.+]] = kiln.exp %[[Y]]
+// CHECK:         %[[PS:.+]] = kiln.mul %[[P]], %[[S]]
+// CHECK:         kiln.sub %{{.+}}, %[[PS]]
+func.func @vjp_log_softmax(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.log_softmax %x : tensor<4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// d reshape and d transpose: the gradient is reshaped / transposed back.
+// CHECK-LABEL: func.func @vjp_shape_grad
+// CHECK:         kiln.transpose %{{.+}} {permutation = array<i64: 1, 0>} : tensor<3x2xf32> -> tensor<2x3xf32>
+// CHECK:         kiln.reshape %{{.+}} : tensor<2x3xf32> -> tensor<6xf32>
+func.func @vjp_shape(%x: tensor<6xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.reshape %x : tensor<6xf32> -> tensor<2x3xf32>
+  %1 = kiln.transpose %0 {permutation = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>
+  %2 = kiln.exp %1 : tensor<3x2xf32>
+  %3 = kiln.reduce_sum %2 {axes = array<i64: 0, 1>} : tensor<3x2xf32> -> tensor<f32>
+  return %3 : tensor<f32>
+}
+
+// -----
+
+// d mean(x) over the batch = broadcast(g / count), count = sum(ones).
+// CHECK-LABEL: func.func @vjp_mean_grad
+// CHECK:         %[[ONES:.+]] = kiln.broadcast %{{.+}}, %arg0 : tensor<f32>, tensor<?x4xf32> -> tensor<?x4xf32>
+// CHECK:         %[[COUNT:.+]] = kiln.reduce_sum %[[ONES]] {axes = array<i64: 0>, keep_dims = true}
+// CHECK:         %[[MEAN:.+]] = kiln.div %{{.+}}, %[[COUNT]]
+// CHECK:         kiln.broadcast %[[MEAN]], %arg0 : tensor<1x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+func.func @vjp_mean(%x: tensor<?x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.reduce_mean %x {axes = array<i64: 0>} : tensor<?x4xf32> -> tensor<4xf32>
+  %1 = kiln.exp %0 : tensor<4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -----
+
+// d (a / b) = (g / b, -(g / b) * y); d (a - b) = (g, -g).
+// CHECK-LABEL: func.func @vjp_div_sub_grad
+// CHECK:         %[[Y:.+]] = kiln.div %arg0, %arg1
+// CHECK:         %[[GA:.+]] = kiln.div %{{.+}}, %arg1
+// CHECK:         %[[GAY:.+]] = kiln.mul %[[GA]], %[[Y]]
+// CHECK:         kiln.neg %[[GAY]]
+func.func @vjp_div_sub(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.div %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  %1 = kiln.sub %0, %a : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
