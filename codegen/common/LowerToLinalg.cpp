@@ -105,6 +105,25 @@ static Value buildElementwise(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+/// A parallel generic over `init`'s shape that reads `input` through
+/// `inputMap` and yields `body(element)` (the element itself by default).
+static Value buildMapped(
+    OpBuilder &b, Location loc, Value input, Value init, AffineMap inputMap,
+    function_ref<Value(OpBuilder &, Location, Value)> body = nullptr) {
+  auto type = cast<RankedTensorType>(init.getType());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, input, init,
+      ArrayRef<AffineMap>{inputMap, AffineMap::getMultiDimIdentityMap(
+                                        type.getRank(), b.getContext())},
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value result = body ? body(nb, l, args[0]) : args[0];
+        linalg::YieldOp::create(nb, l, result);
+      });
+  return generic.getResult(0);
+}
+
 namespace {
 
 //===----------------------------------------------------------------------===//
@@ -589,17 +608,9 @@ struct TransposeLowering : public OpConversionPattern<TransposeOp> {
             tensor::DimOp::create(rewriter, loc, adaptor.getInput(), p));
     Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                           type.getElementType(), dynamicDims);
-    SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, type, adaptor.getInput(), empty,
-        ArrayRef<AffineMap>{
-            AffineMap::get(type.getRank(), 0, inExprs, ctx),
-            AffineMap::getMultiDimIdentityMap(type.getRank(), ctx)},
-        iterators, [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(b, l, args[0]);
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, buildMapped(rewriter, loc, adaptor.getInput(), empty,
+                                       AffineMap::get(type.getRank(), 0,
+                                                      inExprs, ctx)));
     return success();
   }
 };
@@ -615,17 +626,10 @@ struct BroadcastLowering : public OpConversionPattern<BroadcastOp> {
     MLIRContext *ctx = rewriter.getContext();
     Value input = adaptor.getInput();
     Value empty = buildEmpty(rewriter, loc, type, adaptor.getReference());
-    SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, type, input, empty,
-        ArrayRef<AffineMap>{
-            broadcastMap(ctx, cast<RankedTensorType>(input.getType()), type),
-            AffineMap::getMultiDimIdentityMap(type.getRank(), ctx)},
-        iterators, [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(b, l, args[0]);
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, buildMapped(rewriter, loc, input, empty,
+                        broadcastMap(ctx, cast<RankedTensorType>(input.getType()),
+                                     type)));
     return success();
   }
 };
@@ -650,24 +654,18 @@ struct OneHotLowering : public OpConversionPattern<OneHotOp> {
                                           type.getElementType(), dynamicDims);
     AffineMap inMap =
         AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1);
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, type, adaptor.getInput(), empty,
-        ArrayRef<AffineMap>{inMap, AffineMap::getMultiDimIdentityMap(rank, ctx)},
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+    Value result = buildMapped(
+        rewriter, loc, adaptor.getInput(), empty, inMap,
+        [&](OpBuilder &b, Location l, Value label) -> Value {
           Value c = linalg::IndexOp::create(b, l, rank - 1);
           Value cInt = arith::IndexCastOp::create(b, l, b.getI64Type(), c);
-          Value cFloat =
-              arith::SIToFPOp::create(b, l, args[0].getType(), cInt);
+          Value cFloat = arith::SIToFPOp::create(b, l, label.getType(), cInt);
           Value hit = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
-                                            args[0], cFloat);
-          Value result =
-              arith::SelectOp::create(b, l, hit, constLike(b, l, args[0], 1),
-                                      constLike(b, l, args[0], 0));
-          linalg::YieldOp::create(b, l, result);
+                                            label, cFloat);
+          return arith::SelectOp::create(b, l, hit, constLike(b, l, label, 1),
+                                         constLike(b, l, label, 0));
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

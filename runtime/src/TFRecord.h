@@ -73,6 +73,8 @@ private:
   bool streamInit = false;
   bool inputEof = false;
   bool streamEnded = false;
+  uint64_t totalIn = 0;              // compressed bytes consumed
+  const char *streamError = nullptr; // set by `read` on corrupt input
   Buffer input;
   size_t inputUsed = 0, inputSize = 0;
   // Bytes peeked on open (auto-detection) served before the file.
