@@ -464,6 +464,14 @@ static int runExportWeights(ImportedModel &model) {
   return 0;
 }
 
+/// Imports MODEL with --weights and --seed.
+static FailureOr<ImportedModel> importModel(MLIRContext &ctx) {
+  keras::ImportOptions options;
+  options.weightsPath = weightsPath;
+  options.seed = seed;
+  return keras::importKerasModel(&ctx, modelPath, options);
+}
+
 static int runGradCheckCommand(MLIRContext &ctx) {
   GradCheckOptions options;
   options.batch = checkBatch;
@@ -489,11 +497,7 @@ static int runGradCheckCommand(MLIRContext &ctx) {
                   (checkFunc.empty() ? "" : " named '" + checkFunc + "'"));
     return runGradCheck(*module, func, {}, options);
   }
-  keras::ImportOptions importOptions;
-  importOptions.weightsPath = weightsPath;
-  importOptions.seed = seed;
-  FailureOr<ImportedModel> model =
-      keras::importKerasModel(&ctx, modelPath, importOptions);
+  FailureOr<ImportedModel> model = importModel(ctx);
   if (failed(model))
     return 1;
   func::FuncOp loss = buildProjectionLoss(*model);
@@ -543,11 +547,7 @@ int main(int argc, char **argv) {
   if (gradcheckCmd)
     return runGradCheckCommand(ctx);
 
-  keras::ImportOptions options;
-  options.weightsPath = weightsPath;
-  options.seed = seed;
-  FailureOr<ImportedModel> model =
-      keras::importKerasModel(&ctx, modelPath, options);
+  FailureOr<ImportedModel> model = importModel(ctx);
   if (failed(model))
     return 1;
   if (exportCmd)
