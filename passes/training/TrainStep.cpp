@@ -108,6 +108,12 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   func::ReturnOp::create(b, loc, evalReturn);
   for (unsigned i = 0; i < numParams; ++i)
     eval.setArgAttrs(i, predict.getArgAttrDict(i));
+  // Sparse targets are class indices: record how many classes there are.
+  if (isSparseLoss(loss))
+    for (auto [i, output] : llvm::enumerate(outputs))
+      eval.setArgAttr(predictType.getNumInputs() + i, kNumClassesAttrName,
+                      b.getI64IntegerAttr(
+                          cast<RankedTensorType>(output.getType()).getShape().back()));
 
   // The gradient of @eval_step's loss with respect to the parameters.
   SmallVector<unsigned> wrt;

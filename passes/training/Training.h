@@ -81,6 +81,9 @@ void buildOptimizerUpdate(GradientBuilder &m, const OptimizerSpec &spec,
                           Value learningRate, Value iteration,
                           SmallVectorImpl<Value> &updated);
 
+/// Argument attribute of @eval_step's sparse targets: the number of classes.
+constexpr llvm::StringLiteral kNumClassesAttrName = "kiln.num_classes";
+
 /// The names of the functions the step builder adds.
 constexpr llvm::StringLiteral kTrainStepName = "train_step";
 constexpr llvm::StringLiteral kEvalStepName = "eval_step";

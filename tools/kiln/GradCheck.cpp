@@ -15,6 +15,7 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/Autodiff.h"
+#include "passes/training/Training.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Format.h"
@@ -87,6 +88,16 @@ int mlir::kiln::runGradCheck(
     if (other != loss)
       other.erase();
   loss.setName(kLossName);
+  // Only the first result (the loss) is checked; drop the others.
+  auto ret = cast<func::ReturnOp>(loss.getBody().front().getTerminator());
+  if (ret.getNumOperands() > 1) {
+    Value first = ret.getOperand(0);
+    OpBuilder b(ret);
+    func::ReturnOp::create(b, ret.getLoc(), first);
+    ret.erase();
+    loss.setType(FunctionType::get(loss.getContext(), loss.getArgumentTypes(),
+                                   first.getType()));
+  }
 
   std::mt19937_64 rng(options.seed);
   std::uniform_real_distribution<double> uniform(options.inputMin,
@@ -111,8 +122,15 @@ int mlir::kiln::runGradCheck(
       count *= ShapedType::isDynamic(d) ? options.batch : d;
     }
     arg.values.resize(count);
-    for (double &v : arg.values)
-      v = uniform(rng);
+    // Sparse targets are class indices; everything else is uniform.
+    if (auto classes = loss.getArgAttrOfType<IntegerAttr>(i, kNumClassesAttrName)) {
+      std::uniform_int_distribution<int64_t> pick(0, classes.getInt() - 1);
+      for (double &v : arg.values)
+        v = double(pick(rng));
+    } else {
+      for (double &v : arg.values)
+        v = uniform(rng);
+    }
     for (auto [index, param] : initialValues)
       if (index == i && param->values.size() == size_t(count))
         arg.values.assign(param->values.begin(), param->values.end());
@@ -139,6 +157,7 @@ int mlir::kiln::runGradCheck(
     for (unsigned i = 0; i < f.getNumArguments(); ++i) {
       f.removeArgAttr(i, kParamAttrName);
       f.removeArgAttr(i, kInputAttrName);
+      f.removeArgAttr(i, kNumClassesAttrName);
     }
   PassManager lowering(ctx);
   buildLinalgPipeline(lowering);

@@ -120,7 +120,7 @@ static cl::opt<std::string> lossFlag(
              "categorical_crossentropy, binary_crossentropy; "
              "e.g. sparse_categorical_crossentropy:from_logits=true)"),
     cl::value_desc("NAME[:from_logits=B]"), cl::sub(compileCmd),
-    cl::cat(kilnCategory));
+    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> optimizerFlag(
     "optimizer",
     cl::desc("Optimizer with Keras's defaults, overriding the model file's "
@@ -500,7 +500,37 @@ static int runGradCheckCommand(MLIRContext &ctx) {
   FailureOr<ImportedModel> model = importModel(ctx);
   if (failed(model))
     return 1;
-  func::FuncOp loss = buildProjectionLoss(*model);
+  // With a loss (from the model file or --loss) the check covers the
+  // training loss, @eval_step; without one, a random projection of the
+  // outputs.
+  std::string lossName = model->training ? model->training->loss : "";
+  bool fromLogits = model->training && model->training->fromLogits;
+  if (!lossFlag.empty()) {
+    llvm::StringMap<double> settings;
+    std::string error;
+    if (!keras::parseNameWithSettings(lossFlag, lossName, settings, error))
+      return fail("--loss: " + error);
+    fromLogits = settings.lookup("from_logits") != 0;
+  }
+  func::FuncOp loss;
+  if (lossName.empty()) {
+    loss = buildProjectionLoss(*model);
+  } else {
+    LossSpec spec{canonicalLossName(lossName), fromLogits};
+    if (spec.name.empty())
+      return fail("unknown loss '" + lossName + "'");
+    std::string error;
+    FailureOr<OptimizerSpec> sgd = makeOptimizerSpec("sgd", {}, error);
+    auto predict = cast<func::FuncOp>(
+        SymbolTable::lookupSymbolIn(*model->module, kPredictFuncName));
+    if (failed(sgd) ||
+        failed(buildTrainingFunctions(predict, model->params.size(), spec, *sgd)))
+      return 1;
+    loss = cast<func::FuncOp>(
+        SymbolTable::lookupSymbolIn(*model->module, kEvalStepName));
+    llvm::outs() << "gradcheck: training loss " << spec.name
+                 << (spec.fromLogits ? " (from logits)" : "") << "\n";
+  }
   SmallVector<std::pair<unsigned, const ParamData *>> values;
   for (auto [i, param] : llvm::enumerate(model->params))
     values.push_back({unsigned(i), &param});
