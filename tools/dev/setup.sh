@@ -15,7 +15,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent references in the tests (run with /usr/bin/python3)
-  python3 python3-numpy python3-h5py python3-protobuf
+  python3 python3-numpy python3-h5py python3-protobuf protobuf-compiler
   # libFuzzer targets of the data readers (clang -fsanitize=fuzzer,address)
   clang-22 libclang-rt-22-dev
   # demo data
