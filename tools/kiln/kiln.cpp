@@ -17,6 +17,7 @@
 #include "frontend/keras/TrainingConfig.h"
 #include "frontend/keras/WeightsExport.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "tools/kiln/DataCommands.h"
 #include "tools/kiln/GradCheck.h"
 
 #include "mlir/Parser/Parser.h"
@@ -54,6 +55,9 @@ static cl::SubCommand exportCmd(
     "export-weights",
     "Write weights trained by a compiled model back to a Keras 3 "
     ".weights.h5 file");
+static cl::SubCommand dataCmd(
+    "data", "Data tools: `inspect FILE` lists a TFRecord file of "
+            "tf.train.Example records, `convert SPEC -o OUT.tfrecord` writes one");
 static cl::SubCommand summaryCmd(
     "summary", "Print a model's layer table the way Keras's summary() does");
 
@@ -111,6 +115,21 @@ static cl::opt<std::string> targetCpu(
              "features; e.g. x86-64-v3, znver4)"),
     cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
     cl::cat(kilnCategory));
+
+// data
+static cl::opt<std::string> dataAction(cl::Positional, cl::Required,
+                                       cl::desc("inspect|convert"),
+                                       cl::sub(dataCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> dataPath(cl::Positional, cl::Required,
+                                     cl::desc("FILE|SPEC"), cl::sub(dataCmd),
+                                     cl::cat(kilnCategory));
+static cl::opt<int64_t> dataLimit("limit",
+                                  cl::desc("inspect: at most N records"),
+                                  cl::init(-1), cl::value_desc("N"),
+                                  cl::sub(dataCmd), cl::cat(kilnCategory));
+static cl::opt<bool> dataJson(
+    "json", cl::desc("inspect: one JSON object per record per line"),
+    cl::sub(dataCmd), cl::cat(kilnCategory));
 
 // training
 static cl::opt<std::string> lossFlag(
@@ -551,6 +570,7 @@ int main(int argc, char **argv) {
       "[--optimizer NAME[:KEY=VALUE,...]] [--metrics M,...]\n"
       "  kiln summary MODEL [--weights FILE]\n"
       "  kiln export-weights MODEL --from TRAINED.kw -o OUT.weights.h5\n"
+      "  kiln data inspect FILE.tfrecord [--limit N] [--json]\n"
       "  kiln gradcheck MODEL|FILE.mlir [--weights FILE] [--func NAME] "
       "[--batch N] [--seed N]\n"
       "                 [--tolerance X] [--max-checks N] [--input-min X] "
@@ -559,9 +579,16 @@ int main(int argc, char **argv) {
       ".h5 model\nor a TensorFlow.js model.json. A model compiled with a loss "
       "(from its file or\n--loss) also trains: ./model train, ./model "
       "evaluate.\n");
+  if (dataCmd) {
+    if (dataAction == "inspect")
+      return inspectTFRecord(dataPath, dataLimit, dataJson);
+    llvm::errs() << "kiln: error: unknown data action '" << dataAction
+                 << "' (expected inspect)\n";
+    return 2;
+  }
   if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd) {
     llvm::errs() << "kiln: error: expected a command (compile, summary, "
-                    "gradcheck or export-weights); "
+                    "gradcheck, export-weights or data); "
                     "see kiln --help\n";
     return 2;
   }
