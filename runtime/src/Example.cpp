@@ -126,7 +126,8 @@ public:
         return fail(at, "wrong wire type for Example.features");
       const uint8_t *start;
       size_t size;
-      if (!delimited(p, end, start, size) || !features(start, start + size, out))
+      if (!delimited(p, end, start, size) ||
+          !features(start, start + size, out))
         return false;
     }
     return true;
@@ -379,9 +380,17 @@ void appendJsonString(const std::string &text, std::string &out) {
       out += static_cast<char>(c);
       ++p;
     } else if (c < 0x20) {
+      // Python's json module's escapes.
+      const char *shortEscape = c == '\b'   ? "\\b"
+                                : c == '\f' ? "\\f"
+                                : c == '\n' ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                            : nullptr;
       char escape[8];
-      std::snprintf(escape, sizeof(escape), "\\u%04x", c);
-      out += escape;
+      if (!shortEscape)
+        std::snprintf(escape, sizeof(escape), "\\u%04x", c);
+      out += shortEscape ? shortEscape : escape;
       ++p;
     } else if (c < 0x80) {
       out += static_cast<char>(c);
@@ -461,8 +470,7 @@ kiln_status_t kiln::decodeExample(const uint8_t *data, size_t size,
   std::vector<ExampleFeature> parsed;
   if (size) {
     if (!data)
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "data must not be NULL");
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "data must not be NULL");
     Parser parser(data);
     if (!parser.example(data, data + size, parsed))
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
@@ -558,8 +566,8 @@ kiln_status_t featureFor(kiln_example_t *example, const char *name,
                        "example and name must not be NULL");
   ExampleFeature key;
   key.name = name;
-  auto it = std::lower_bound(example->features.begin(),
-                             example->features.end(), key, nameLess);
+  auto it = std::lower_bound(example->features.begin(), example->features.end(),
+                             key, nameLess);
   if (it == example->features.end() || it->name != key.name)
     it = example->features.insert(it, std::move(key));
   it->kind = kind;
@@ -621,14 +629,12 @@ void kiln_example_retain(kiln_example_t *example) {
 }
 
 void kiln_example_release(kiln_example_t *example) {
-  if (example &&
-      example->refCount.fetch_sub(1, std::memory_order_acq_rel) == 1)
+  if (example && example->refCount.fetch_sub(1, std::memory_order_acq_rel) == 1)
     delete example;
 }
 
-kiln_status_t kiln_example_encode(const kiln_example_t *example,
-                                  int32_t packed, uint8_t **out_data,
-                                  size_t *out_size) {
+kiln_status_t kiln_example_encode(const kiln_example_t *example, int32_t packed,
+                                  uint8_t **out_data, size_t *out_size) {
   if (!example || !out_data || !out_size)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "example, out_data and out_size must not be NULL");
@@ -646,8 +652,7 @@ kiln_status_t kiln_example_encode(const kiln_example_t *example,
 kiln_status_t kiln_example_set_int64(kiln_example_t *example, const char *name,
                                      const int64_t *values, size_t count) {
   if (count && !values)
-    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "values must not be NULL");
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "values must not be NULL");
   ExampleFeature *feature;
   KILN_RETURN_IF_ERROR(featureFor(example, name, KILN_FEATURE_INT64, feature));
   feature->ints.assign(values, values + count);
@@ -657,8 +662,7 @@ kiln_status_t kiln_example_set_int64(kiln_example_t *example, const char *name,
 kiln_status_t kiln_example_set_float(kiln_example_t *example, const char *name,
                                      const float *values, size_t count) {
   if (count && !values)
-    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "values must not be NULL");
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "values must not be NULL");
   ExampleFeature *feature;
   KILN_RETURN_IF_ERROR(featureFor(example, name, KILN_FEATURE_FLOAT, feature));
   feature->floats.assign(values, values + count);
@@ -694,8 +698,8 @@ int64_t kiln_example_find_feature(const kiln_example_t *example,
     return -1;
   ExampleFeature key;
   key.name = name;
-  auto it = std::lower_bound(example->features.begin(),
-                             example->features.end(), key, nameLess);
+  auto it = std::lower_bound(example->features.begin(), example->features.end(),
+                             key, nameLess);
   if (it == example->features.end() || it->name != key.name)
     return -1;
   return it - example->features.begin();

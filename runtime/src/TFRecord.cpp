@@ -284,11 +284,10 @@ kiln_status_t TFRecordReader::corrupt(const char *what, bool resumable,
     return nullptr;
   }
   failed = true;
-  return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                     "'%s' (%s): record %lld at byte offset %llu: %s",
-                     path.c_str(), compressionName(mode),
-                     static_cast<long long>(index),
-                     static_cast<unsigned long long>(offset), what);
+  return KILN_STATUS(
+      KILN_STATUS_DATA_LOSS, "'%s' (%s): record %lld at byte offset %llu: %s",
+      path.c_str(), compressionName(mode), static_cast<long long>(index),
+      static_cast<unsigned long long>(offset), what);
 }
 
 kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
@@ -406,8 +405,8 @@ kiln_status_t TFRecordWriter::open(const char *filePath,
       return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                          "out of memory opening '%s'", filePath);
     int windowBits = mode == KILN_TFRECORD_GZIP ? 16 + MAX_WBITS : MAX_WBITS;
-    if (deflateInit2(&stream, options.compression_level, Z_DEFLATED,
-                     windowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&stream, options.compression_level, Z_DEFLATED, windowBits,
+                     8, Z_DEFAULT_STRATEGY) != Z_OK)
       return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                          "cannot initialize zlib for '%s'", filePath);
     streamInit = true;
@@ -426,8 +425,7 @@ kiln_status_t TFRecordWriter::writeRaw(const void *data, size_t size) {
   return nullptr;
 }
 
-kiln_status_t TFRecordWriter::emit(const void *data, size_t size,
-                                   bool finish) {
+kiln_status_t TFRecordWriter::emit(const void *data, size_t size, bool finish) {
   if (mode == KILN_TFRECORD_NONE)
     return writeRaw(data, size);
   const auto *bytes = static_cast<const uint8_t *>(data);
@@ -610,15 +608,13 @@ void kiln_tfrecord_writer_release(kiln_tfrecord_writer_t *writer) {
 kiln_status_t kiln_tfrecord_writer_write(kiln_tfrecord_writer_t *writer,
                                          const void *data, size_t size) {
   if (!writer)
-    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "writer must not be NULL");
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "writer must not be NULL");
   return writer->writer.write(data, size);
 }
 
 kiln_status_t kiln_tfrecord_writer_close(kiln_tfrecord_writer_t *writer) {
   if (!writer)
-    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "writer must not be NULL");
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "writer must not be NULL");
   return writer->writer.close();
 }
 

@@ -186,9 +186,7 @@ struct Json {
 class JsonParser {
 public:
   explicit JsonParser(const std::string &text) : s(text) {}
-  bool parse(Json &out) {
-    return value(out) && (ws(), pos == s.size());
-  }
+  bool parse(Json &out) { return value(out) && (ws(), pos == s.size()); }
 
 private:
   void ws() {
@@ -297,13 +295,13 @@ void checkConformance(const std::string &file) {
   ASSERT_EQ(records->items.size(),
             std::stoul(expected.get("num_records")->text));
 
-  ReadResult read = readAll(inputPath("tfrecord/" + file),
-                            makeOptions(KILN_TFRECORD_NONE));
+  ReadResult read =
+      readAll(inputPath("tfrecord/" + file), makeOptions(KILN_TFRECORD_NONE));
   ASSERT_EQ(read.code, KILN_STATUS_OK) << read.message;
   ASSERT_EQ(read.records.size(), records->items.size());
   // AUTO detects the uncompressed file too.
-  ReadResult automatic = readAll(inputPath("tfrecord/" + file),
-                                 makeOptions(KILN_TFRECORD_AUTO));
+  ReadResult automatic =
+      readAll(inputPath("tfrecord/" + file), makeOptions(KILN_TFRECORD_AUTO));
   EXPECT_EQ(automatic.records, read.records);
 
   for (size_t r = 0; r < read.records.size(); ++r) {
@@ -332,8 +330,8 @@ void checkConformance(const std::string &file) {
         } else if (kind == "float_list") {
           ASSERT_EQ(kiln_example_feature_kind(example.get(), index),
                     KILN_FEATURE_FLOAT);
-          float want = static_cast<float>(std::strtod(values[j].text.c_str(),
-                                                      nullptr));
+          float want =
+              static_cast<float>(std::strtod(values[j].text.c_str(), nullptr));
           float got = kiln_example_feature_floats(example.get(), index)[j];
           EXPECT_EQ(std::memcmp(&got, &want, 4), 0) << got << " vs " << want;
         } else {
@@ -346,6 +344,12 @@ void checkConformance(const std::string &file) {
           std::string got(reinterpret_cast<const char *>(bytes), size);
           if (const Json *utf8 = values[j].get("utf8")) {
             EXPECT_EQ(got, utf8->text);
+          } else if (const Json *hex = values[j].get("hex")) {
+            std::string bytes;
+            for (size_t k = 0; k + 1 < hex->text.size(); k += 2)
+              bytes += static_cast<char>(
+                  std::stoi(hex->text.substr(k, 2), nullptr, 16));
+            EXPECT_EQ(got, bytes);
           } else {
             // {"len": N, "sha256": ...}: the fixtures have none; check the
             // length.
@@ -475,9 +479,45 @@ TEST(Crc32cTest, HardwareAndTableAgree) {
 // Files written by TensorFlow
 //===----------------------------------------------------------------------===//
 
-TEST(TFRecordTest, PwnallSingles) { checkConformance("pwnall_singles.tfrecords"); }
+TEST(TFRecordTest, PwnallSingles) {
+  checkConformance("pwnall_singles.tfrecords");
+}
 
 TEST(TFRecordTest, JongwookTest) { checkConformance("jongwook_test.tfrecord"); }
+
+// Written by gen_examples.py with Python protobuf and a pure-Python CRC-32C
+// (packed and unpacked lists, unknown fields, GZIP and ZLIB copies).
+TEST(TFRecordTest, IndependentEncoder) {
+  checkConformance("examples.tfrecord");
+  ReadResult plain = readAll(inputPath("tfrecord/examples.tfrecord"),
+                             makeOptions(KILN_TFRECORD_NONE));
+  ASSERT_EQ(plain.code, KILN_STATUS_OK) << plain.message;
+  const std::pair<const char *, int32_t> copies[] = {
+      {"examples.tfrecord.gz", KILN_TFRECORD_GZIP},
+      {"examples.tfrecord.zz", KILN_TFRECORD_ZLIB}};
+  for (const auto &[name, compression] : copies) {
+    for (int32_t readAs : {compression, int32_t(KILN_TFRECORD_AUTO)}) {
+      ReadResult read = readAll(inputPath(std::string("tfrecord/") + name),
+                                makeOptions(readAs));
+      EXPECT_EQ(read.code, KILN_STATUS_OK) << name << ": " << read.message;
+      EXPECT_EQ(read.records, plain.records) << name;
+    }
+  }
+  // kiln_example_to_json matches the Python rendering line for line.
+  std::vector<uint8_t> jsonl =
+      readBytes(inputPath("tfrecord/examples.tfrecord.expected.jsonl"));
+  std::string text(jsonl.begin(), jsonl.end());
+  size_t begin = 0;
+  for (size_t r = 0; r < plain.records.size(); ++r) {
+    size_t end = text.find('\n', begin);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_EQ(toJson(decode(plain.records[r]).get()),
+              text.substr(begin, end - begin))
+        << "record " << r;
+    begin = end + 1;
+  }
+  EXPECT_EQ(begin, text.size());
+}
 
 TEST(TFRecordTest, JsonLine) {
   ReadResult read = readAll(inputPath("tfrecord/pwnall_singles.tfrecords"),
@@ -500,8 +540,8 @@ TEST(TFRecordTest, JsonLine) {
   const size_t sizes[] = {1, 2, 3, 0};
   KILN_ASSERT_OK(kiln_example_set_float(example.get(), "z", floats, 6));
   KILN_ASSERT_OK(kiln_example_set_int64(example.get(), "b", ints, 4));
-  KILN_ASSERT_OK(kiln_example_set_bytes(example.get(), "a\"\x01\xff", bytes,
-                                        sizes, 4));
+  KILN_ASSERT_OK(
+      kiln_example_set_bytes(example.get(), "a\"\x01\xff", bytes, sizes, 4));
   KILN_ASSERT_OK(kiln_example_set_int64(example.get(), "empty", nullptr, 0));
   EXPECT_EQ(toJson(example.get()),
             "{\"a\\\"\\u0001\\ufffd\": {\"bytes\": [\"YQ==\", \"YWI=\", "
@@ -581,8 +621,8 @@ TEST(TFRecordTest, EmptyFileAndLargeRecord) {
   EXPECT_EQ(dir.list(), std::vector<std::string>{"x.tfrecord"});
 
   kiln_tfrecord_reader_t *reader = nullptr;
-  StatusPtr missing(kiln_tfrecord_reader_open(dir.file("nope").c_str(),
-                                              nullptr, &reader));
+  StatusPtr missing(
+      kiln_tfrecord_reader_open(dir.file("nope").c_str(), nullptr, &reader));
   EXPECT_EQ(kiln_status_code(missing.get()), KILN_STATUS_NOT_FOUND);
   EXPECT_EQ(reader, nullptr);
 }
@@ -642,8 +682,8 @@ TEST(TFRecordTest, EveryTruncationIsDetected) {
     std::vector<uint8_t> bytes = readBytes(path);
     for (size_t size = 0; size < bytes.size(); ++size) {
       SCOPED_TRACE("size " + std::to_string(size));
-      writeBytes(path, std::vector<uint8_t>(bytes.begin(),
-                                            bytes.begin() + size));
+      writeBytes(path,
+                 std::vector<uint8_t>(bytes.begin(), bytes.begin() + size));
       ReadResult strict = readAll(path, makeOptions(compression));
       ReadResult skipping = readAll(path, makeOptions(compression, true));
       ASSERT_EQ(skipping.code, KILN_STATUS_OK) << skipping.message;
@@ -775,9 +815,9 @@ std::string wrapFeature(const std::string &feature) {
 
 TEST(ExampleTest, WireFormatCases) {
   // Unknown fields of every wire type are skipped at every level.
-  std::string unknown = std::string("\x28\x96\x01", 3) +      // 5: varint
+  std::string unknown = std::string("\x28\x96\x01", 3) + // 5: varint
                         std::string("\x31") + std::string(8, '\x01') + // 6
-                        std::string("\x3a\x02zz", 4) +        // 7: bytes
+                        std::string("\x3a\x02zz", 4) + // 7: bytes
                         std::string("\x45") + std::string(4, '\x02'); // 8
   std::string ints = "\x1a\x04\x08\x01\x08\x02"; // int64_list unpacked 1, 2
   ExamplePtr example = decode(unknown + wrapFeature(unknown + ints + unknown));
@@ -809,12 +849,14 @@ TEST(ExampleTest, WireFormatCases) {
       {"wire type 6", std::string("\x0e", 1)},
       {"field 0", std::string("\x02\x00", 2)},
       {"truncated varint", std::string("\x28\x80", 2)},
-      {"11-byte varint", std::string("\x28") + std::string(10, '\x80') + "\x01"},
+      {"11-byte varint",
+       std::string("\x28") + std::string(10, '\x80') + "\x01"},
       {"length past end", std::string("\x0a\x05\x0a", 3)},
       {"truncated fixed64", std::string("\x31\x01\x02", 3)},
       {"features as varint", std::string("\x08\x01", 2)},
       {"entry as fixed32", std::string("\x0a\x05\x0d\x00\x00\x00\x00", 7)},
-      {"int64 as fixed32", wrapFeature(std::string("\x1a\x05\x0d\x00\x00\x00\x00", 7))},
+      {"int64 as fixed32",
+       wrapFeature(std::string("\x1a\x05\x0d\x00\x00\x00\x00", 7))},
       {"float as varint", wrapFeature("\x12\x02\x08\x01")},
       {"bytes as varint", wrapFeature("\x0a\x02\x08\x01")},
       {"list as varint", wrapFeature("\x18\x01")},

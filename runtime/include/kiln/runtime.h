@@ -5,7 +5,8 @@
  * .npy arrays, owns a model's parameters (and optimizer state), runs its
  * `predict` entry point over batches, trains and evaluates it with Keras's
  * `fit`/`evaluate` semantics on .npy/.npz/IDX datasets, saves and loads
- * weights files, prints Keras's `model.summary()` and provides the generic
+ * weights files, reads and writes TFRecord files and tf.train.Example
+ * records, prints Keras's `model.summary()` and provides the generic
  * command line of a compiled model. It is C99 at this boundary and C++17 inside, with
  * no LLVM/MLIR dependency.
  *
