@@ -33,7 +33,7 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %b: tensor<3xf32> {ki
 // Adam keeps m and v per parameter (parameter-major) and corrects the bias
 // with beta^t = exp(t * ln(beta)).
 // ADAM-LABEL: func.func @eval_step
-// ADAM-SAME:    %{{.+}}: tensor<?xf32>) -> (tensor<f32>, tensor<?x3xf32>)
+// ADAM-SAME:    %{{.+}}: tensor<?xf32> {kiln.num_classes = 3 : i64}) -> (tensor<f32>, tensor<?x3xf32>)
 // ADAM:         %[[LOGITS:.+]] = kiln.add
 // ADAM:         kiln.log_softmax %[[LOGITS]] {axis = 1 : i64}
 // ADAM:         kiln.one_hot %{{.+}} {depth = 3 : i64} : tensor<?xf32> -> tensor<?x3xf32>
