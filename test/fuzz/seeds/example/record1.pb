@@ -1,0 +1,15 @@
+
+R
+
+feature0
+
+
+feature1
+
+
+feature2
+
+goat
+
+feature3
+£íe?

@@ -1,0 +1,15 @@
+
+S
+
+feature2	
+
+horse
+
+feature3
+è"Ú>
+
+feature0
+
+
+feature1
+
