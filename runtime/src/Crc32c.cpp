@@ -4,7 +4,11 @@
 // The table implementation is slicing-by-8 over tables built at compile time
 // (reflected polynomial 0x82f63b78). The hardware implementation is compiled
 // with `target("sse4.2")` so the library itself needs no -msse4.2 and picks
-// it at run time with `__builtin_cpu_supports`.
+// it at run time with `__builtin_cpu_supports`. The `crc32` instruction has a
+// latency of three cycles and a throughput of one, so the hardware path runs
+// three independent streams over consecutive blocks and joins them with the
+// "shift by N zero bytes" operator of the CRC (Mark Adler's method): about
+// three times the speed of one stream on a TFRecord-sized record.
 //
 //===----------------------------------------------------------------------===//
 #include "Crc32c.h"
@@ -43,6 +47,69 @@ constexpr Tables buildTables() {
 
 constexpr Tables kTables = buildTables();
 
+/// `mat` (a 32x32 GF(2) matrix, one column per row word) times `vec`.
+constexpr uint32_t gf2Times(const uint32_t *mat, uint32_t vec) {
+  uint32_t sum = 0;
+  for (; vec; vec >>= 1, ++mat)
+    if (vec & 1)
+      sum ^= *mat;
+  return sum;
+}
+
+/// `out` = `mat` squared.
+constexpr void gf2Square(uint32_t *out, const uint32_t *mat) {
+  for (int n = 0; n < 32; ++n)
+    out[n] = gf2Times(mat, mat[n]);
+}
+
+/// Tables applying the operator that appends `len` (a power of two) zero
+/// bytes to a raw CRC register, one table per register byte.
+struct ZerosTables {
+  uint32_t table[4][256];
+};
+
+constexpr ZerosTables buildZeros(size_t len) {
+  uint32_t even[32] = {}, odd[32] = {};
+  // The operator of one zero bit, then of 2, 4, ... bits by squaring.
+  odd[0] = kPolynomial;
+  for (int n = 1; n < 32; ++n)
+    odd[n] = 1u << (n - 1);
+  gf2Square(even, odd); // two bits
+  gf2Square(odd, even); // four bits
+  bool inEven = true;
+  for (;;) {
+    gf2Square(even, odd); // one byte, then four, 16, ...
+    len >>= 1;
+    if (!len) {
+      inEven = true;
+      break;
+    }
+    gf2Square(odd, even); // two bytes, then eight, 32, ...
+    len >>= 1;
+    if (!len) {
+      inEven = false;
+      break;
+    }
+  }
+  const uint32_t *op = inEven ? even : odd;
+  ZerosTables zeros{};
+  for (uint32_t n = 0; n < 256; ++n)
+    for (int k = 0; k < 4; ++k)
+      zeros.table[k][n] = gf2Times(op, n << (8 * k));
+  return zeros;
+}
+
+/// The block length of each of the three hardware streams.
+constexpr size_t kStreamBlock = 256;
+constexpr ZerosTables kZeros256 = buildZeros(kStreamBlock);
+
+/// The raw register `crc` followed by kStreamBlock zero bytes.
+inline uint32_t shiftBlock(uint32_t crc) {
+  const auto &z = kZeros256.table;
+  return z[0][crc & 0xff] ^ z[1][(crc >> 8) & 0xff] ^
+         z[2][(crc >> 16) & 0xff] ^ z[3][crc >> 24];
+}
+
 inline uint32_t loadLE32(const uint8_t *p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |
          uint32_t(p[3]) << 24;
@@ -73,6 +140,24 @@ uint32_t kiln::crc32cExtendPortable(uint32_t crc, const uint8_t *data,
 __attribute__((target("sse4.2"))) uint32_t
 kiln::crc32cExtendHardware(uint32_t crc, const uint8_t *data, size_t size) {
   uint64_t l = ~crc;
+  // Three streams over three consecutive blocks, joined by shifting.
+  while (size >= 3 * kStreamBlock) {
+    uint64_t l1 = 0, l2 = 0;
+    for (size_t i = 0; i < kStreamBlock; i += 8) {
+      uint64_t w0, w1, w2;
+      std::memcpy(&w0, data + i, 8);
+      std::memcpy(&w1, data + kStreamBlock + i, 8);
+      std::memcpy(&w2, data + 2 * kStreamBlock + i, 8);
+      l = _mm_crc32_u64(l, w0);
+      l1 = _mm_crc32_u64(l1, w1);
+      l2 = _mm_crc32_u64(l2, w2);
+    }
+    uint32_t joined = shiftBlock(static_cast<uint32_t>(l)) ^
+                      static_cast<uint32_t>(l1);
+    l = shiftBlock(joined) ^ static_cast<uint32_t>(l2);
+    data += 3 * kStreamBlock;
+    size -= 3 * kStreamBlock;
+  }
   while (size >= 8) {
     uint64_t word;
     std::memcpy(&word, data, 8);

@@ -245,9 +245,13 @@ public:
             return false;
           if (size % 4)
             return fail(at, "packed floats not a multiple of 4 bytes");
-          out.floats.reserve(out.floats.size() + size / 4);
-          for (size_t i = 0; i < size; i += 4)
-            out.floats.push_back(loadFloat(start + i));
+          size_t old = out.floats.size();
+          out.floats.resize(old + size / 4);
+          if (isLittleEndian())
+            std::memcpy(out.floats.data() + old, start, size);
+          else
+            for (size_t i = 0; i < size; i += 4)
+              out.floats[old + i / 4] = loadFloat(start + i);
         } else {
           return fail(at, "wrong wire type for FloatList.value");
         }
@@ -285,6 +289,12 @@ private:
     error = what;
     errorOffset = static_cast<size_t>(at - base);
     return false;
+  }
+  static bool isLittleEndian() {
+    const uint16_t probe = 1;
+    uint8_t first;
+    std::memcpy(&first, &probe, 1);
+    return first == 1;
   }
   static float loadFloat(const uint8_t *p) {
     uint32_t bits = uint32_t(p[0]) | uint32_t(p[1]) << 8 |
@@ -477,14 +487,20 @@ kiln_status_t kiln::decodeExample(const uint8_t *data, size_t size,
                          "malformed tf.train.Example: %s at byte %zu of %zu",
                          parser.error, parser.errorOffset, size);
   }
+  // Writers emit keys in order, so sorting is usually a no-op check (and
+  // no allocation on the decode hot path).
+  if (!std::is_sorted(parsed.begin(), parsed.end(), nameLess))
+    std::stable_sort(parsed.begin(), parsed.end(), nameLess);
   // A later map entry with the same key replaces an earlier one.
-  std::stable_sort(parsed.begin(), parsed.end(), nameLess);
-  std::vector<ExampleFeature> unique;
-  unique.reserve(parsed.size());
+  size_t kept = 0;
   for (size_t i = 0; i < parsed.size(); ++i)
-    if (i + 1 == parsed.size() || parsed[i].name != parsed[i + 1].name)
-      unique.push_back(std::move(parsed[i]));
-  features = std::move(unique);
+    if (i + 1 == parsed.size() || parsed[i].name != parsed[i + 1].name) {
+      if (kept != i)
+        parsed[kept] = std::move(parsed[i]);
+      ++kept;
+    }
+  parsed.resize(kept);
+  features = std::move(parsed);
   return nullptr;
 }
 

@@ -24,6 +24,7 @@
 #include <new>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +147,8 @@ kiln::effectiveTFRecordOptions(const kiln_tfrecord_options_t *options,
 //===----------------------------------------------------------------------===//
 
 TFRecordReader::~TFRecordReader() {
+  if (mapped)
+    ::munmap(const_cast<uint8_t *>(mapped), mappedSize);
   if (streamInit)
     inflateEnd(&stream);
   if (fd >= 0)
@@ -180,10 +183,24 @@ kiln_status_t TFRecordReader::open(const char *filePath,
              (peek[1] & 0x20) == 0 && ((peek[0] << 8) | peek[1]) % 31 == 0)
       mode = KILN_TFRECORD_ZLIB;
   }
+  // An uncompressed regular file is mapped; anything else is read in
+  // kIoChunk blocks (one system call per record would cost more than
+  // decoding it).
+  if (mode == KILN_TFRECORD_NONE && S_ISREG(info.st_mode) &&
+      info.st_size > 0) {
+    void *map = ::mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ,
+                       MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (map != MAP_FAILED) {
+      ::madvise(map, static_cast<size_t>(info.st_size), MADV_SEQUENTIAL);
+      mapped = static_cast<const uint8_t *>(map);
+      mappedSize = static_cast<size_t>(info.st_size);
+      return nullptr;
+    }
+  }
+  if (!input.allocate(kIoChunk))
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "out of memory opening '%s'", filePath);
   if (mode != KILN_TFRECORD_NONE) {
-    if (!input.allocate(kIoChunk))
-      return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
-                         "out of memory opening '%s'", filePath);
     int windowBits = mode == KILN_TFRECORD_GZIP ? 16 + MAX_WBITS : MAX_WBITS;
     if (inflateInit2(&stream, windowBits) != Z_OK)
       return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
@@ -214,17 +231,28 @@ kiln_status_t TFRecordReader::fillInput() {
 kiln_status_t TFRecordReader::read(uint8_t *out, size_t size, size_t &got) {
   got = 0;
   streamError = nullptr;
+  if (mapped) {
+    got = size < mappedSize - mappedOffset ? size : mappedSize - mappedOffset;
+    std::memcpy(out, mapped + mappedOffset, got);
+    mappedOffset += got;
+    return nullptr;
+  }
   if (mode == KILN_TFRECORD_NONE) {
-    if (peekUsed < peekSize) {
-      size_t take = peekSize - peekUsed < size ? peekSize - peekUsed : size;
-      std::memcpy(out, peek + peekUsed, take);
-      peekUsed += take;
-      got = take;
+    // Served from the input block (which `fillInput` seeds with the peeked
+    // bytes); short only at the end of the file.
+    while (got < size) {
+      if (inputUsed == inputSize) {
+        if (inputEof)
+          break;
+        KILN_RETURN_IF_ERROR(fillInput());
+        continue;
+      }
+      size_t take = inputSize - inputUsed < size - got ? inputSize - inputUsed
+                                                       : size - got;
+      std::memcpy(out + got, input.data() + inputUsed, take);
+      inputUsed += take;
+      got += take;
     }
-    ssize_t count = readUpTo(fd, out + got, size - got);
-    if (count < 0)
-      return errnoStatus(errno, "read", path.c_str());
-    got += static_cast<size_t>(count);
     return nullptr;
   }
   while (got < size) {
@@ -325,8 +353,14 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
     if (length > SIZE_MAX - 2 * kTFRecordFooterSize - kTFRecordHeaderSize)
       return corrupt("record length too large", false, end, skip);
     size_t total = static_cast<size_t>(length) + kTFRecordFooterSize;
-    // Grow the buffer as the bytes arrive.
-    size_t filled = 0;
+    // A mapped file lends the record in place (no copy); otherwise the
+    // buffer grows as the bytes arrive.
+    const uint8_t *payload = nullptr;
+    if (mapped && mappedSize - mappedOffset >= total) {
+      payload = mapped + mappedOffset;
+      mappedOffset += total;
+    }
+    size_t filled = payload ? total : 0;
     while (filled < total) {
       if (filled == record.size()) {
         size_t capacity = kInitialRecordCapacity;
@@ -361,8 +395,10 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
         return corrupt(what, false, end, skip);
       }
     }
-    uint32_t expected = loadLE32(record.data() + length);
-    if (maskCrc32c(crc32c(record.data(), length)) != expected) {
+    if (!payload)
+      payload = record.data();
+    uint32_t expected = loadLE32(payload + length);
+    if (maskCrc32c(crc32c(payload, length)) != expected) {
       KILN_RETURN_IF_ERROR(
           corrupt("corrupt record data (CRC mismatch)", true, end, skip));
     }
@@ -371,7 +407,7 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
     if (skip)
       continue;
     ++records;
-    data = record.data();
+    data = payload;
     size = length;
     return nullptr;
   }

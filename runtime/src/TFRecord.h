@@ -64,6 +64,10 @@ private:
 
   std::string path;
   int fd = -1;
+  // Uncompressed files are memory-mapped when possible: no copy through the
+  // kernel, no system call per record.
+  const uint8_t *mapped = nullptr;
+  size_t mappedSize = 0, mappedOffset = 0;
   int32_t mode = KILN_TFRECORD_NONE;
   bool skipCorrupt = false;
   bool failed = false;
