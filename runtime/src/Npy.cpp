@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,24 +53,6 @@ kiln_status_t errnoStatus(int error, const char *action, const char *path) {
                      std::strerror(error));
 }
 
-/// Reads exactly `size` bytes at the current offset of `fd`; false sets errno
-/// (0 on a premature end of file).
-bool readFully(int fd, void *buffer, size_t size) {
-  auto *bytes = static_cast<uint8_t *>(buffer);
-  while (size > 0) {
-    ssize_t count = ::read(fd, bytes, size);
-    if (count < 0 && errno == EINTR)
-      continue;
-    if (count <= 0) {
-      if (count == 0)
-        errno = 0;
-      return false;
-    }
-    bytes += count;
-    size -= static_cast<size_t>(count);
-  }
-  return true;
-}
 
 /// Writes exactly `size` bytes to `fd`; false sets errno.
 bool writeFully(int fd, const void *buffer, size_t size) {
@@ -343,57 +326,6 @@ private:
   const char *end;
 };
 
-/// Reads the preamble and header of an open .npy file of `fileSize` bytes,
-/// leaving the file offset at the start of the data.
-kiln_status_t readHeader(const char *path, int fd, uint64_t fileSize,
-                         NpyHeader &header, uint64_t &dataOffset) {
-  uint8_t preamble[12];
-  size_t available = fileSize < 12 ? static_cast<size_t>(fileSize) : 12;
-  if (!readFully(fd, preamble, available))
-    return errnoStatus(errno ? errno : EIO, "read", path);
-  size_t magicBytes = available < kMagicSize ? available : kMagicSize;
-  if (std::memcmp(preamble, kMagic, magicBytes) != 0)
-    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                       "%s: not a .npy file (bad magic bytes)", path);
-  if (available < 10)
-    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                       "%s: truncated .npy file: %zu bytes, the preamble alone "
-                       "needs 10",
-                       path, available);
-  int major = preamble[6], minor = preamble[7];
-  if (major < 1 || major > 3 || minor != 0)
-    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
-                       "%s: unsupported .npy format version %d.%d (supported: "
-                       "1.0, 2.0, 3.0)",
-                       path, major, minor);
-  uint64_t preambleSize = major == 1 ? 10 : 12;
-  if (available < preambleSize)
-    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                       "%s: truncated .npy file: %zu bytes, the preamble alone "
-                       "needs %" PRIu64,
-                       path, available, preambleSize);
-  uint64_t headerSize = preamble[8] | (uint64_t(preamble[9]) << 8);
-  if (major != 1)
-    headerSize |=
-        (uint64_t(preamble[10]) << 16) | (uint64_t(preamble[11]) << 24);
-  if (headerSize > kMaxHeaderSize)
-    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                       "%s: .npy header length %" PRIu64
-                       " exceeds the limit of %" PRIu64 " bytes",
-                       path, headerSize, kMaxHeaderSize);
-  dataOffset = preambleSize + headerSize;
-  if (fileSize < dataOffset)
-    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                       "%s: truncated .npy header: needs %" PRIu64
-                       " bytes, the file has %" PRIu64,
-                       path, dataOffset, fileSize);
-  std::string text(static_cast<size_t>(headerSize), '\0');
-  if (::lseek(fd, static_cast<off_t>(preambleSize), SEEK_SET) < 0 ||
-      !readFully(fd, text.data(), text.size()))
-    return errnoStatus(errno ? errno : EIO, "read", path);
-  return HeaderParser(path, text.data(), text.size()).parse(header);
-}
-
 /// Builds the padded header dict numpy would write for `array`.
 std::string formatHeader(const kiln_array_t *array, size_t preambleSize) {
   const char *descr = "<f4";
@@ -493,7 +425,7 @@ bool kiln::isNpy(const uint8_t *bytes, size_t size) {
 kiln_status_t kiln::parseNpy(const char *name, const uint8_t *bytes,
                              size_t size, kiln_array_t **outArray) {
   size_t magicBytes = size < kMagicSize ? size : kMagicSize;
-  if (std::memcmp(bytes, kMagic, magicBytes) != 0)
+  if (magicBytes && std::memcmp(bytes, kMagic, magicBytes) != 0)
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                        "%s: not a .npy file (bad magic bytes)", name);
   if (size < 10)
@@ -576,47 +508,18 @@ kiln_status_t kiln_npy_read(const char *path, kiln_array_t **out_array) {
   if (!S_ISREG(info.st_mode))
     return KILN_STATUS(KILN_STATUS_IO_ERROR, "cannot read '%s': not a file",
                        path);
-  uint64_t fileSize = static_cast<uint64_t>(info.st_size);
-
-  NpyHeader header;
-  uint64_t dataOffset = 0;
-  KILN_RETURN_IF_ERROR(readHeader(path, fd, fileSize, header, dataOffset));
-  if (header.fortranOrder)
-    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
-                       "%s: Fortran-order arrays are not supported; save a "
-                       "C-order copy (np.ascontiguousarray)",
-                       path);
-  int64_t numElements = 0;
-  size_t byteSize = 0;
-  std::string shape = formatShape(header.rank, header.dims);
-  if (!computeArraySize(header.dtype, header.rank, header.dims, numElements,
-                        byteSize))
-    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                       "%s: .npy shape %s of %s is too large", path,
-                       shape.c_str(), kiln_dtype_name(header.dtype));
-  // Check the length before allocating: a corrupt shape must not drive a
-  // huge allocation.
-  if (fileSize - dataOffset < byteSize)
-    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                       "%s: truncated .npy data: shape %s of %s needs %zu "
-                       "bytes, the file has %" PRIu64,
-                       path, shape.c_str(), kiln_dtype_name(header.dtype),
-                       byteSize, fileSize - dataOffset);
-
-  kiln_array_t *array = nullptr;
-  KILN_RETURN_IF_ERROR(createArray(header.dtype, header.rank, header.dims,
-                                   /*zero=*/false, &array));
-  if (!readFully(fd, array->data, byteSize)) {
-    int error = errno;
-    kiln_array_release(array);
-    if (error == 0)
-      return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                         "%s: truncated .npy data (file shrank while reading)",
-                         path);
-    return errnoStatus(error, "read", path);
-  }
-  *out_array = array;
-  return nullptr;
+  // The whole file is parsed in memory (mapped, so nothing is copied twice):
+  // one parser for files, .npz members and decompressed data.
+  size_t fileSize = static_cast<size_t>(info.st_size);
+  if (fileSize == 0)
+    return parseNpy(path, nullptr, 0, out_array);
+  void *map = ::mmap(nullptr, fileSize, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map == MAP_FAILED)
+    return errnoStatus(errno, "read", path);
+  kiln_status_t status =
+      parseNpy(path, static_cast<const uint8_t *>(map), fileSize, out_array);
+  ::munmap(map, fileSize);
+  return status;
 }
 
 kiln_status_t kiln_npy_write(const char *path, const kiln_array_t *array) {
