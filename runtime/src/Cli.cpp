@@ -10,7 +10,10 @@
 //   ./model predict --input x.npy ... --output y.npy ... [--batch-size N]
 //                   [--weights FILE]
 //   ./model train --data SPEC [--validation-data SPEC] [--epochs N] ...
+//                 [--logdir DIR [--log-every N] [--histogram-freq N]]
 //   ./model evaluate --data SPEC [--batch-size N] [--weights FILE] ...
+// train and evaluate read a TFRecord file of tf.train.Example records as
+// --data FILE with --features SPEC (per input) and --label SPEC (per target).
 //
 // Exit codes: 0 success, 1 runtime error ("error: <status message>"), 2 usage
 // error (message plus a hint to run --help). predict reads every input before
@@ -175,6 +178,17 @@ private:
         "  --resume FILE             load a weights file (parameters, "
         "optimizer state,\n"
         "                            iteration, epoch) and continue\n"
+        "  --logdir DIR              write TensorBoard event files to "
+        "DIR/train and\n"
+        "                            DIR/validation: epoch_loss, "
+        "epoch_<metric>,\n"
+        "                            epoch_learning_rate at step = epoch "
+        "(0-based)\n"
+        "  --log-every N             with --logdir, also batch_loss, "
+        "batch_<metric>\n"
+        "                            every N steps (step = iteration)\n"
+        "  --histogram-freq N        with --logdir, parameter histograms "
+        "every N epochs\n"
         "  --verbose 0|1|2           0 silent, 1 progress bar, 2 one line "
         "per epoch (default 1)\n"
         "\n"
@@ -185,6 +199,7 @@ private:
         "  --verbose 0|1|2           1 progress bar, 2 final line, 0 one "
         "'name: value'\n"
         "                            line per log (default 1)\n"
+        "  --features, --label       as for train\n"
         "\n"
         "SPEC: x.npy,y.npy (the model's inputs then its targets, one .npy "
         "each);\n"
@@ -192,6 +207,18 @@ private:
         "images-idx3-ubyte,labels-idx1-ubyte. Any file may be gzipped. "
         "Arrays of\n"
         "any numeric dtype become float32; IDX bytes are scaled to [0, 1].\n"
+        "\n"
+        "TFRecord data: --data FILE.tfrecord[.gz] (also --validation-data) "
+        "with\n"
+        "  --features SPEC           one per model input, in order\n"
+        "  --label SPEC              one per model target, in order\n"
+        "where SPEC is name:float32|int64[d0,d1,...][=default] "
+        "(tf.train.Example\n"
+        "features, FixedLenFeature semantics; shape [] or none: a scalar; "
+        "int64\n"
+        "becomes float32; the default fills records without the feature), "
+        "e.g.\n"
+        "  --features 'image:float32[28,28]' --label 'label:int64'\n"
         "\n"
         "options:\n"
         "  -h, --help        print this help (also after a command)\n"
@@ -354,24 +381,54 @@ private:
                       "trained or evaluated");
   }
 
+  /// Opens `spec`: a TFRecord file read with `features`/`labels` when any
+  /// are given, else a .npy/.npz/IDX SPEC. Returns -1 on success.
+  int openDataset(const std::string &spec,
+                  const std::vector<const char *> &features,
+                  const std::vector<const char *> &labels,
+                  DatasetRef &ref) const {
+    kiln_status_t status =
+        features.empty() && labels.empty()
+            ? kiln_dataset_open(desc, spec.c_str(), &ref.dataset)
+            : kiln_dataset_open_tfrecord(
+                  desc, spec.c_str(), features.data(),
+                  static_cast<int64_t>(features.size()), labels.data(),
+                  static_cast<int64_t>(labels.size()), &ref.dataset);
+    return status ? runtimeError(status) : -1;
+  }
+
+  /// A usage error unless the --features/--label counts fit the model; -1
+  /// to go on.
+  int checkFeatureCounts(const std::vector<const char *> &features,
+                         const std::vector<const char *> &labels) const {
+    if (features.empty() && labels.empty())
+      return -1;
+    int64_t inputs = desc->num_inputs, targets = desc->training->num_targets;
+    if (static_cast<int64_t>(features.size()) != inputs ||
+        static_cast<int64_t>(labels.size()) != targets)
+      return usageError(args[0] + ": the model takes " +
+                        std::to_string(inputs) + " input(s) (" +
+                        listNames(inputs, desc->inputs) + ") and " +
+                        std::to_string(targets) + " target(s); got " +
+                        std::to_string(features.size()) + " --features and " +
+                        std::to_string(labels.size()) + " --label");
+    return -1;
+  }
+
   int runTrain() {
     std::vector<Option> options;
-    if (int code = parseOptions({{"--data", true},
-                                 {"--validation-data", true},
-                                 {"--epochs", true},
-                                 {"--batch-size", true},
-                                 {"--shuffle", false},
-                                 {"--no-shuffle", false},
-                                 {"--seed", true},
-                                 {"--steps-per-epoch", true},
-                                 {"--initial-epoch", true},
-                                 {"--learning-rate", true},
-                                 {"--history", true},
-                                 {"--save-weights", true},
-                                 {"--checkpoint", true},
-                                 {"--resume", true},
-                                 {"--verbose", true}},
-                                options);
+    if (int code = parseOptions(
+            {{"--data", true},           {"--validation-data", true},
+             {"--epochs", true},         {"--batch-size", true},
+             {"--shuffle", false},       {"--no-shuffle", false},
+             {"--seed", true},           {"--steps-per-epoch", true},
+             {"--initial-epoch", true},  {"--learning-rate", true},
+             {"--history", true},        {"--save-weights", true},
+             {"--checkpoint", true},     {"--resume", true},
+             {"--logdir", true},         {"--log-every", true},
+             {"--histogram-freq", true}, {"--features", true},
+             {"--label", true},          {"--verbose", true}},
+            options);
         code >= 0)
       return code;
     if (int code = requireTraining(); code >= 0)
@@ -379,6 +436,7 @@ private:
     kiln_fit_options_t fit;
     kiln_fit_options_initialize(&fit);
     std::string data, validation;
+    std::vector<const char *> features, labels;
     const int64_t big = INT64_MAX / 4;
     for (const Option &option : options) {
       const std::string &flag = option.flag;
@@ -426,24 +484,40 @@ private:
         fit.checkpoint_path = option.value.c_str();
       } else if (flag == "--resume") {
         fit.resume_path = option.value.c_str();
+      } else if (flag == "--features") {
+        features.push_back(option.value.c_str());
+      } else if (flag == "--label") {
+        labels.push_back(option.value.c_str());
+      } else if (flag == "--logdir") {
+        fit.logdir = option.value.c_str();
+      } else if (flag == "--log-every") {
+        code = parseInteger(option, 1, big, "a positive integer", value);
+        fit.log_every = value;
+      } else if (flag == "--histogram-freq") {
+        code = parseInteger(option, 1, big, "a positive integer", value);
+        fit.histogram_freq = value;
       }
       if (code >= 0)
         return code;
     }
     if (data.empty())
       return usageError("train: --data SPEC is required");
+    if ((fit.log_every || fit.histogram_freq) && !fit.logdir)
+      return usageError("train: --log-every and --histogram-freq need "
+                        "--logdir DIR");
+    if (int code = checkFeatureCounts(features, labels); code >= 0)
+      return code;
 
     ModelRef ref;
     if (int code = createModel(ref, nullptr); code >= 0)
       return code;
     DatasetRef train, check;
-    if (kiln_status_t status =
-            kiln_dataset_open(desc, data.c_str(), &train.dataset))
-      return runtimeError(status);
+    if (int code = openDataset(data, features, labels, train); code >= 0)
+      return code;
     if (!validation.empty()) {
-      if (kiln_status_t status =
-              kiln_dataset_open(desc, validation.c_str(), &check.dataset))
-        return runtimeError(status);
+      if (int code = openDataset(validation, features, labels, check);
+          code >= 0)
+        return code;
       fit.validation_data = check.dataset;
     }
     if (kiln_status_t status =
@@ -455,6 +529,8 @@ private:
   int runEvaluate() {
     std::vector<Option> options;
     if (int code = parseOptions({{"--data", true},
+                                 {"--features", true},
+                                 {"--label", true},
                                  {"--batch-size", true},
                                  {"--weights", true},
                                  {"--verbose", true}},
@@ -467,11 +543,16 @@ private:
     kiln_evaluate_options_initialize(&evaluate);
     std::string data;
     const char *weights = nullptr;
+    std::vector<const char *> features, labels;
     for (const Option &option : options) {
       int64_t value = 0;
       int code = -1;
       if (option.flag == "--data") {
         data = option.value;
+      } else if (option.flag == "--features") {
+        features.push_back(option.value.c_str());
+      } else if (option.flag == "--label") {
+        labels.push_back(option.value.c_str());
       } else if (option.flag == "--weights") {
         weights = option.value.c_str();
       } else if (option.flag == "--batch-size") {
@@ -487,14 +568,15 @@ private:
     }
     if (data.empty())
       return usageError("evaluate: --data SPEC is required");
+    if (int code = checkFeatureCounts(features, labels); code >= 0)
+      return code;
 
     ModelRef ref;
     if (int code = createModel(ref, weights); code >= 0)
       return code;
     DatasetRef dataset;
-    if (kiln_status_t status =
-            kiln_dataset_open(desc, data.c_str(), &dataset.dataset))
-      return runtimeError(status);
+    if (int code = openDataset(data, features, labels, dataset); code >= 0)
+      return code;
     std::vector<double> values(
         static_cast<size_t>(kiln_model_num_logs(ref.model)));
     if (kiln_status_t status = kiln_model_evaluate(

@@ -23,11 +23,13 @@
 //===----------------------------------------------------------------------===//
 #include "Dataset.h"
 #include "Array.h"
+#include "Crc32c.h"
 #include "Idx.h"
 #include "Memory.h"
 #include "Model.h"
 #include "Npy.h"
 #include "Status.h"
+#include "TFRecord.h"
 #include "Zip.h"
 
 #include <cerrno>
@@ -42,12 +44,7 @@ using namespace kiln;
 
 namespace {
 
-/// One array read from a file, before it is checked against the model.
-struct Source {
-  std::string name;             // file, or "file.npz:x"
-  kiln_array_t *array = nullptr; // owned
-  bool idx = false;              // IDX bytes: scale to [0, 1], reshape
-};
+using Source = DatasetSource;
 
 /// Releases the arrays of `sources` on scope exit.
 struct SourceList {
@@ -143,6 +140,16 @@ kiln_status_t readFile(const char *path, Buffer &out) {
   return nullptr;
 }
 
+/// True when `data` starts with a TFRecord header (length and its masked
+/// CRC-32C).
+bool isTFRecord(const uint8_t *data, size_t size) {
+  if (size < kTFRecordHeaderSize)
+    return false;
+  uint32_t stored;
+  std::memcpy(&stored, data + 8, sizeof(stored));
+  return maskCrc32c(crc32c(data, 8)) == stored;
+}
+
 /// Reads the array named `key` ("x" finds member "x.npy") of an .npz.
 kiln_status_t readNpzMember(const std::string &path, const Buffer &bytes,
                             const std::vector<ZipMember> &members,
@@ -217,6 +224,11 @@ kiln_status_t readSpec(const kiln_model_desc_t *desc, const char *spec,
     } else if (isIdx(data, size)) {
       source.idx = true;
       KILN_RETURN_IF_ERROR(parseIdx(path.c_str(), data, size, &source.array));
+    } else if (isTFRecord(data, size)) {
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s: a TFRecord file; read it with feature specs "
+                         "(--features/--label, kiln_dataset_open_tfrecord)",
+                         path.c_str());
     } else {
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                          "%s: not a .npy, .npz or IDX file (unknown magic "
@@ -334,11 +346,14 @@ kiln_status_t checkLabels(const char *name, const kiln_array_t *labels,
   return nullptr;
 }
 
+} // namespace
+
 /// Checks `sources` (inputs then targets) against `desc` and builds the
 /// dataset.
-kiln_status_t buildDataset(const kiln_model_desc_t *desc, const char *spec,
-                           const std::vector<Source> &sources,
-                           kiln_dataset_t **outDataset) {
+kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
+                                 const char *spec,
+                                 const std::vector<Source> &sources,
+                                 kiln_dataset_t **outDataset) {
   const kiln_train_desc_t *train = desc->training;
   for (const Source &source : sources)
     if (source.array->rank == 0)
@@ -386,7 +401,7 @@ kiln_status_t buildDataset(const kiln_model_desc_t *desc, const char *spec,
   return nullptr;
 }
 
-kiln_status_t checkTrainingModel(const kiln_model_desc_t *desc) {
+kiln_status_t kiln::checkTrainingModel(const kiln_model_desc_t *desc) {
   KILN_RETURN_IF_ERROR(checkDescriptor(desc));
   if (!desc->training)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
@@ -406,8 +421,6 @@ kiln_status_t checkTrainingModel(const kiln_model_desc_t *desc) {
                          desc->training->targets[i].name);
   return nullptr;
 }
-
-} // namespace
 
 kiln_status_t kiln::checkDatasetFits(const kiln_model_desc_t *desc,
                                      const kiln_dataset_t *dataset) {
@@ -472,6 +485,88 @@ kiln_status_t kiln_dataset_create(const kiln_model_desc_t *desc,
     list.sources.push_back(std::move(source));
   }
   return buildDataset(desc, "<arrays>", list.sources, out_dataset);
+}
+
+kiln_status_t kiln_data_read(const char *spec, kiln_array_t **out_x,
+                             kiln_array_t **out_y) {
+  if (!spec || !out_x || !out_y)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "spec, out_x and out_y must not be NULL");
+  std::vector<std::string> paths;
+  for (const char *cur = spec;;) {
+    const char *comma = std::strchr(cur, ',');
+    std::string path = comma ? std::string(cur, comma) : std::string(cur);
+    if (path.empty())
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "data '%s': empty file name", spec);
+    paths.push_back(path);
+    if (!comma)
+      break;
+    cur = comma + 1;
+  }
+  if (paths.size() > 2)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "data '%s' has %zu files; expected x or x,y", spec,
+                       paths.size());
+  SourceList list;
+  for (const std::string &path : paths) {
+    Buffer bytes;
+    KILN_RETURN_IF_ERROR(readFile(path.c_str(), bytes));
+    const uint8_t *data = bytes.data();
+    size_t size = bytes.size();
+    if (isZip(data, size)) {
+      if (paths.size() != 1)
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "data '%s': an .npz archive ('%s') must be the "
+                           "only file",
+                           spec, path.c_str());
+      std::vector<ZipMember> members;
+      KILN_RETURN_IF_ERROR(listZip(path.c_str(), data, size, members));
+      for (const char *key : {"x", "y"}) {
+        bool present = false;
+        for (const ZipMember &member : members)
+          present = present || member.name == std::string(key) + ".npy" ||
+                    member.name == key;
+        if (!present && key[0] == 'y')
+          break;
+        list.sources.emplace_back();
+        KILN_RETURN_IF_ERROR(
+            readNpzMember(path, bytes, members, key, list.sources.back()));
+      }
+      break;
+    }
+    list.sources.emplace_back();
+    Source &source = list.sources.back();
+    source.name = path;
+    if (isNpy(data, size)) {
+      KILN_RETURN_IF_ERROR(parseNpy(path.c_str(), data, size, &source.array));
+    } else if (isIdx(data, size)) {
+      source.idx = true;
+      KILN_RETURN_IF_ERROR(parseIdx(path.c_str(), data, size, &source.array));
+    } else {
+      return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                         "%s: not a .npy, .npz or IDX file (unknown magic "
+                         "bytes)",
+                         path.c_str());
+    }
+  }
+  // IDX label files (rank 1, integers) become int64 class indices.
+  for (Source &source : list.sources) {
+    kiln_array_t *array = source.array;
+    bool integer =
+        array->dtype == KILN_DTYPE_U8 || array->dtype == KILN_DTYPE_I32;
+    if (!source.idx || array->rank != 1 || !integer)
+      continue;
+    kiln_array_t *converted = nullptr;
+    KILN_RETURN_IF_ERROR(kiln_array_convert(array, KILN_DTYPE_I64, &converted));
+    kiln_array_release(array);
+    source.array = converted;
+  }
+  *out_x = list.sources[0].array;
+  *out_y = list.sources.size() > 1 ? list.sources[1].array : nullptr;
+  for (Source &source : list.sources)
+    source.array = nullptr;
+  return nullptr;
 }
 
 void kiln_dataset_retain(kiln_dataset_t *dataset) {

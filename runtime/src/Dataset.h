@@ -26,6 +26,22 @@ struct kiln_dataset_t {
 
 namespace kiln {
 
+/// One array read from a file, before it is checked against the model.
+struct DatasetSource {
+  std::string name;              // file, or "file.npz:x"
+  kiln_array_t *array = nullptr; // owned
+  bool idx = false;              // IDX bytes: scale to [0, 1], reshape
+};
+
+/// Checks that `desc` is a training model with dynamic batch dimensions.
+kiln_status_t checkTrainingModel(const kiln_model_desc_t *desc);
+
+/// Checks `sources` (the model's inputs then its targets, in order; not
+/// consumed) against `desc` and builds the dataset named `spec`.
+kiln_status_t buildDataset(const kiln_model_desc_t *desc, const char *spec,
+                           const std::vector<DatasetSource> &sources,
+                           kiln_dataset_t **outDataset);
+
 /// Checks that `dataset` was built for a model shaped like `desc`.
 kiln_status_t checkDatasetFits(const kiln_model_desc_t *desc,
                                const kiln_dataset_t *dataset);

@@ -247,7 +247,7 @@ public:
             return fail(at, "packed floats not a multiple of 4 bytes");
           size_t old = out.floats.size();
           out.floats.resize(old + size / 4);
-          if (isLittleEndian())
+          if (size != 0 && isLittleEndian())
             std::memcpy(out.floats.data() + old, start, size);
           else
             for (size_t i = 0; i < size; i += 4)

@@ -26,12 +26,18 @@
 //     (Metrics.cpp). Validation runs `eval_step` after each epoch and adds
 //     "val_" logs. The history JSON and the checkpoint are rewritten
 //     atomically after each epoch.
+//   - With a `logdir`, TensorBoard event files get what Keras's TensorBoard
+//     callback writes: epoch_* scalars at step = 0-based epoch (train/ and
+//     validation/), batch_* running means every `log_every` steps at step =
+//     iteration count, and parameter histograms every `histogram_freq`
+//     epochs (Events.cpp).
 //
 // `kiln_model_evaluate` runs `eval_step` over consecutive batches the same
 // way and reports the same logs.
 //
 //===----------------------------------------------------------------------===//
 #include "Dataset.h"
+#include "Events.h"
 #include "Memory.h"
 #include "Metrics.h"
 #include "Model.h"
@@ -452,6 +458,63 @@ kiln_status_t checkVerbose(int32_t verbose) {
   return nullptr;
 }
 
+/// The TensorBoard event files of a fit with a `logdir`.
+struct TensorBoardLogs {
+  EventWriter train, validation;
+
+  kiln_status_t open(const kiln_fit_options_t &options, bool hasValidation) {
+    if (!options.logdir)
+      return nullptr;
+    if (!*options.logdir)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "logdir is empty");
+    std::string dir = options.logdir;
+    KILN_RETURN_IF_ERROR(train.open(dir + "/train"));
+    if (hasValidation)
+      KILN_RETURN_IF_ERROR(validation.open(dir + "/validation"));
+    return nullptr;
+  }
+
+  /// Writes `logs` as "<prefix><name>" scalars; "val_" logs go to the
+  /// validation file without their prefix.
+  kiln_status_t writeLogs(const LogValues &logs, const char *prefix,
+                          int64_t step) {
+    for (const auto &entry : logs) {
+      bool isValidation = entry.first.rfind("val_", 0) == 0;
+      EventWriter &writer = isValidation ? validation : train;
+      if (!writer.isOpen())
+        continue;
+      std::string name = isValidation ? entry.first.substr(4) : entry.first;
+      KILN_RETURN_IF_ERROR(
+          writer.writeScalar(prefix + name, step, entry.second));
+    }
+    return nullptr;
+  }
+
+  kiln_status_t writeHistograms(const kiln_model_t *model, int64_t step) {
+    const kiln_model_desc_t *desc = model->desc;
+    for (int64_t i = 0; i < desc->num_params; ++i) {
+      const kiln_tensor_desc_t &param = desc->params[i];
+      if (param.dtype != KILN_DTYPE_F32)
+        continue;
+      auto count = static_cast<int64_t>(tensorByteSize(param) / sizeof(float));
+      KILN_RETURN_IF_ERROR(train.writeHistogram(
+          param.name, step, static_cast<const float *>(model->paramPointers[i]),
+          count));
+    }
+    return nullptr;
+  }
+
+  kiln_status_t close() {
+    kiln_status_t status = train.close();
+    kiln_status_t other = validation.close();
+    if (status) {
+      kiln_status_ignore(other);
+      return status;
+    }
+    return other;
+  }
+};
+
 /// The fit proper; `history` collects the epoch logs.
 kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
                   const kiln_fit_options_t &options,
@@ -465,10 +528,11 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
     KILN_RETURN_IF_ERROR(checkDatasetFits(desc, validation));
   KILN_RETURN_IF_ERROR(checkVerbose(options.verbose));
   if (options.epochs < 0 || options.initial_epoch < 0 ||
-      options.steps_per_epoch < 0)
+      options.steps_per_epoch < 0 || options.log_every < 0 ||
+      options.histogram_freq < 0)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "epochs, initial_epoch and steps_per_epoch must not "
-                       "be negative");
+                       "epochs, initial_epoch, steps_per_epoch, log_every "
+                       "and histogram_freq must not be negative");
   int64_t batchSize =
       options.batch_size > 0 ? options.batch_size : kDefaultBatchSize;
 
@@ -510,6 +574,10 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   auto *order = reinterpret_cast<int64_t *>(orderBuffer.data());
   std::vector<int64_t> indices(static_cast<size_t>(maxBatch));
 
+  TensorBoardLogs tensorBoard;
+  KILN_RETURN_IF_ERROR(tensorBoard.open(options, validation != nullptr));
+  bool batchLogs = options.logdir && options.log_every > 0;
+
   int64_t passBatches = (n + batchSize - 1) / batchSize;
   int64_t steps =
       options.steps_per_epoch > 0 ? options.steps_per_epoch : passBatches;
@@ -534,6 +602,9 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
       stepper.trainStep(batch, learningRate);
       stepper.accumulate(batch);
       bar.update(step + 1, stepper.logs(""));
+      if (batchLogs && model->iterations % options.log_every == 0)
+        KILN_RETURN_IF_ERROR(tensorBoard.writeLogs(stepper.logs(""), "batch_",
+                                                   model->iterations));
     }
     stepper.syncModel();
     model->epoch = epoch + 1;
@@ -544,6 +615,13 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
       logs.insert(logs.end(), validationLogs.begin(), validationLogs.end());
     }
     bar.finish(steps, logs);
+    if (options.logdir) {
+      KILN_RETURN_IF_ERROR(tensorBoard.writeLogs(logs, "epoch_", epoch));
+      KILN_RETURN_IF_ERROR(tensorBoard.train.writeScalar("epoch_learning_rate",
+                                                         epoch, learningRate));
+      if (options.histogram_freq > 0 && epoch % options.histogram_freq == 0)
+        KILN_RETURN_IF_ERROR(tensorBoard.writeHistograms(model, epoch));
+    }
 
     if (historyNames.empty())
       for (const auto &entry : logs)
@@ -568,6 +646,7 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   }
   if (historyNames.empty() && options.history_path)
     KILN_RETURN_IF_ERROR(writeTextAtomic(options.history_path, "{}\n"));
+  KILN_RETURN_IF_ERROR(tensorBoard.close());
   if (options.save_weights_path)
     KILN_RETURN_IF_ERROR(saveWeights(model, options.save_weights_path));
   return nullptr;

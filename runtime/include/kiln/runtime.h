@@ -280,6 +280,35 @@ KILN_API_EXPORT kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc,
 KILN_API_EXPORT kiln_status_t kiln_dataset_create(
     const kiln_model_desc_t *desc, const kiln_array_t *const *inputs,
     const kiln_array_t *const *targets, kiln_dataset_t **out_dataset);
+/* Reads the arrays of a data SPEC without a model: "x.npy" or "x.npy,y.npy",
+ * "data.npz" (arrays `x` and, when present, `y`), or IDX files
+ * "images-idx3-ubyte,labels-idx1-ubyte" (each may be gzipped; a single file
+ * gives only x). .npy/.npz arrays come back as stored; IDX data as stored
+ * (images uint8 (N, rows, cols)) except rank-1 integer IDX files (labels),
+ * which become int64 (N,). `*out_y` is NULL when the SPEC has no second
+ * array. No sample counts or dtypes are checked. Errors as
+ * `kiln_dataset_open`'s. */
+KILN_API_EXPORT kiln_status_t kiln_data_read(const char *spec,
+                                             kiln_array_t **out_x,
+                                             kiln_array_t **out_y);
+
+/* Like `kiln_dataset_open` from the tf.train.Example records of the TFRecord
+ * file `path` (NONE, ZLIB or GZIP, detected), with tf.io.FixedLenFeature
+ * semantics: `features[num_features]` are the model's inputs in order and
+ * `labels[num_labels]` its targets, each a feature spec
+ *   "name:dtype[d0,d1,...][=default]"
+ * with dtype float32 or int64 (values become float32), the per-sample shape
+ * (`[]` or no brackets: a scalar) and an optional default (one number, or
+ * one per element) for records without the feature. All records are loaded.
+ * Errors (INVALID_ARGUMENT) name the file, the record index and the
+ * feature: a missing feature without a default, int64 vs float values,
+ * a value count that does not match the shape, a shape that does not fit
+ * the model; a corrupt file is DATA_LOSS. */
+KILN_API_EXPORT kiln_status_t
+kiln_dataset_open_tfrecord(const kiln_model_desc_t *desc, const char *path,
+                           const char *const *features, int64_t num_features,
+                           const char *const *labels, int64_t num_labels,
+                           kiln_dataset_t **out_dataset);
 KILN_API_EXPORT void kiln_dataset_retain(kiln_dataset_t *dataset);
 /* Drops one reference; frees the dataset with the last one. NULL is a no-op. */
 KILN_API_EXPORT void kiln_dataset_release(kiln_dataset_t *dataset);
@@ -315,6 +344,19 @@ typedef struct kiln_fit_options_t {
   const char *resume_path;       /* weights file loaded before training */
   kiln_epoch_end_fn on_epoch_end; /* optional */
   void *user_data;                /* passed to `on_epoch_end` */
+  /* TensorBoard logs, like Keras's TensorBoard callback: event files in
+   * `logdir`/train and `logdir`/validation (validation data only). Every
+   * epoch writes scalars "epoch_loss", "epoch_<metric>" and (train only)
+   * "epoch_learning_rate" at step = the 0-based epoch index. NULL: none. */
+  const char *logdir;
+  /* > 0: also "batch_loss"/"batch_<metric>" (the epoch's running means)
+   * after every `log_every`-th step, at step = the 1-based iteration count
+   * (0). */
+  int64_t log_every;
+  /* > 0: a histogram of every parameter (tag: its name) in the train log
+   * after epochs 0, N, 2N, ... (0-based, as Keras), at step = the epoch
+   * (0). */
+  int64_t histogram_freq;
 } kiln_fit_options_t;
 
 /* Fills `options` with the defaults above and sets `struct_size`. */

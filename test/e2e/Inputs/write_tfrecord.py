@@ -1,0 +1,58 @@
+"""Writes .npy arrays as a TFRecord file of tf.train.Example records.
+
+Independent of kiln: the Example wire format comes from python3-protobuf with
+example.proto compiled by protoc into --protos, the TFRecord framing and its
+masked CRC-32Cs from pure Python. Record i has one float_list feature per
+--array NAME=FILE.npy (row i, flattened) and an int64 feature "id" = i. A
+path ending in .gz is gzip-compressed.
+"""
+import argparse
+import gzip
+import struct
+import sys
+
+import numpy as np
+
+
+def masked_crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--protos", required=True)
+    parser.add_argument("--array", action="append", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    sys.path.insert(0, args.protos)
+    import example_pb2  # noqa: E402  (generated at test time)
+
+    arrays = []
+    for item in args.array:
+        name, path = item.split("=", 1)
+        arrays.append((name, np.load(path)))
+    out = b""
+    for i in range(len(arrays[0][1])):
+        example = example_pb2.Example()
+        for name, array in arrays:
+            values = np.asarray(array[i], dtype=np.float32).reshape(-1)
+            example.features.feature[name].float_list.value.extend(values.tolist())
+        example.features.feature["id"].int64_list.value.append(i)
+        data = example.SerializeToString()
+        length = struct.pack("<Q", len(data))
+        out += length + struct.pack("<I", masked_crc32c(length))
+        out += data + struct.pack("<I", masked_crc32c(data))
+    if args.out.endswith(".gz"):
+        out = gzip.compress(out)
+    open(args.out, "wb").write(out)
+    print(f"wrote {len(arrays[0][1])} records")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+//===- EventsTest.cpp - Tests of the TensorBoard event files ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The runtime's Event decoder against an event file written by TensorFlow's
+// tf.summary (test/e2e/Inputs/conformance/tfevents and its expected JSON);
+// the writer's output read back by the decoder (scalars, histograms, file
+// naming and framing); and fit with a logdir on the fake linear model: the
+// train/validation files, tags, steps and values equal the epoch logs.
+//
+//===----------------------------------------------------------------------===//
+#include "Events.h"
+#include "TrainUtil.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <ftw.h>
+#include <map>
+#include <regex>
+#include <sys/stat.h>
+
+using namespace kiln::test;
+
+namespace {
+
+/// Reads every event of the TFRecord file `path`.
+std::vector<kiln::Event> readEvents(const std::string &path) {
+  std::vector<kiln::Event> events;
+  kiln_tfrecord_reader_t *reader = nullptr;
+  StatusPtr status(kiln_tfrecord_reader_open(path.c_str(), nullptr, &reader));
+  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+  if (!reader)
+    return events;
+  while (true) {
+    const uint8_t *data = nullptr;
+    size_t size = 0;
+    StatusPtr next(kiln_tfrecord_reader_next(reader, &data, &size));
+    if (next) {
+      EXPECT_EQ(kiln_status_code(next.get()), KILN_STATUS_OUT_OF_RANGE)
+          << kiln_status_message(next.get());
+      break;
+    }
+    events.emplace_back();
+    StatusPtr decoded(kiln::decodeEvent(data, size, events.back()));
+    EXPECT_EQ(decoded, nullptr) << kiln_status_message(decoded.get());
+  }
+  kiln_tfrecord_reader_release(reader);
+  return events;
+}
+
+/// The names in directory `path`.
+std::vector<std::string> listDir(const std::string &path) {
+  std::vector<std::string> names;
+  if (DIR *dir = opendir(path.c_str())) {
+    while (dirent *entry = readdir(dir))
+      if (std::strcmp(entry->d_name, ".") && std::strcmp(entry->d_name, ".."))
+        names.emplace_back(entry->d_name);
+    closedir(dir);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+int removeEntry(const char *path, const struct stat *, int, struct FTW *) {
+  return std::remove(path);
+}
+
+/// Removes `path` and everything below it.
+void removeTree(const std::string &path) {
+  nftw(path.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/// The only event file in `dir`, read.
+std::vector<kiln::Event> readOnlyEventFile(const std::string &dir) {
+  std::vector<std::string> names = listDir(dir);
+  EXPECT_EQ(names.size(), 1u) << dir;
+  if (names.size() != 1)
+    return {};
+  EXPECT_EQ(names[0].rfind("events.out.tfevents.", 0), 0u) << names[0];
+  EXPECT_EQ(names[0].substr(names[0].size() - 3), ".v2") << names[0];
+  return readEvents(dir + "/" + names[0]);
+}
+
+TEST(EventsTest, ReadsTensorFlowEventFile) {
+  std::string dir = std::string(KILN_RUNTIME_TEST_INPUTS) +
+                    "/../../e2e/Inputs/conformance/"
+                    "tfevents/";
+  std::string name =
+      "events.out.tfevents.1585499054.Jaakkos-Mac-mini.local.11684.5.v2";
+  std::vector<kiln::Event> events = readEvents(dir + name);
+  std::vector<uint8_t> bytes = readBytes(dir + name + ".expected.json");
+  ASSERT_FALSE(bytes.empty());
+  std::string json(bytes.begin(), bytes.end());
+  ASSERT_NE(json.find("\"num_events\": 101"), std::string::npos);
+  ASSERT_EQ(events.size(), 101u);
+
+  // The expected events in order: each starts at its "wall_time".
+  std::regex wall("\"wall_time\": ([-0-9.e+]+)");
+  std::regex step("\"step\": ([0-9]+)");
+  std::regex content("\"tensor_content_f32\": \\[\\s*([-0-9.e+]+)\\s*\\]");
+  std::vector<std::pair<size_t, double>> starts;
+  for (std::sregex_iterator it(json.begin(), json.end(), wall), end; it != end;
+       ++it)
+    starts.emplace_back(it->position(),
+                        std::strtod(it->str(1).c_str(), nullptr));
+  ASSERT_EQ(starts.size(), 101u);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    size_t from = starts[i].first;
+    size_t to = i + 1 < starts.size() ? starts[i + 1].first : json.size();
+    std::string block = json.substr(from, to - from);
+    const kiln::Event &event = events[i];
+    EXPECT_EQ(event.wallTime, starts[i].second) << i;
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(block, match, step)) << block;
+    EXPECT_EQ(event.step, std::strtoll(match[1].str().c_str(), nullptr, 10));
+    if (i == 0) {
+      EXPECT_EQ(event.fileVersion, "brain.Event:2");
+      EXPECT_TRUE(event.values.empty());
+      continue;
+    }
+    ASSERT_TRUE(std::regex_search(block, match, content)) << block;
+    double expected = std::strtod(match[1].str().c_str(), nullptr);
+    ASSERT_EQ(event.values.size(), 1u);
+    const kiln::EventValue &value = event.values[0];
+    EXPECT_EQ(value.tag, "my_metric");
+    EXPECT_EQ(value.pluginName, "scalars");
+    EXPECT_EQ(value.tensorDtype, 1);
+    EXPECT_TRUE(value.tensorShape.empty());
+    double scalar = 0;
+    ASSERT_TRUE(kiln::eventScalar(value, scalar));
+    EXPECT_EQ(scalar, expected);
+    EXPECT_EQ(scalar, 0.5 * static_cast<double>(event.step));
+  }
+}
+
+TEST(EventsTest, WriterOutputReadsBack) {
+  ScratchDir scratch;
+  std::string dir = scratch.file("logs/sub");
+  std::string path;
+  {
+    kiln::EventWriter writer;
+    KILN_ASSERT_OK(writer.open(dir));
+    path = writer.path();
+    KILN_ASSERT_OK(writer.writeScalar("loss", 0, 1.25));
+    KILN_ASSERT_OK(writer.writeScalar("loss", 7, -3.5e-8));
+    const float values[6] = {-1, 0, 0.5f, 2, 2, NAN};
+    KILN_ASSERT_OK(writer.writeHistogram("dense/kernel", 3, values, 6));
+    const float same[3] = {4, 4, 4};
+    KILN_ASSERT_OK(writer.writeHistogram("dense/bias", 3, same, 3));
+    KILN_ASSERT_OK(writer.close());
+  }
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  std::string name = path.substr(dir.size() + 1);
+  std::regex pattern("events\\.out\\.tfevents\\.[0-9]+\\." +
+                     std::regex_replace(std::string(host),
+                                        std::regex("[.^$|()\\[\\]{}*+?\\\\]"),
+                                        "\\$&") +
+                     "\\." + std::to_string(getpid()) + "\\.v2");
+  EXPECT_TRUE(std::regex_match(name, pattern)) << name;
+
+  std::vector<kiln::Event> events = readOnlyEventFile(dir);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].fileVersion, "brain.Event:2");
+  EXPECT_GT(events[0].wallTime, 1.5e9);
+  EXPECT_EQ(events[1].step, 0);
+  EXPECT_EQ(events[2].step, 7);
+  double scalar = 0;
+  ASSERT_EQ(events[2].values.size(), 1u);
+  EXPECT_EQ(events[2].values[0].tag, "loss");
+  EXPECT_EQ(events[2].values[0].pluginName, "scalars");
+  EXPECT_EQ(events[2].values[0].tensorContent.size(), 4u);
+  ASSERT_TRUE(kiln::eventScalar(events[2].values[0], scalar));
+  EXPECT_EQ(scalar, static_cast<double>(-3.5e-8f));
+  ASSERT_TRUE(kiln::eventScalar(events[1].values[0], scalar));
+  EXPECT_EQ(scalar, 1.25);
+
+  const kiln::EventValue &histo = events[3].values.at(0);
+  EXPECT_EQ(histo.tag, "dense/kernel");
+  EXPECT_EQ(events[3].step, 3);
+  ASSERT_TRUE(histo.hasHisto);
+  EXPECT_FALSE(histo.hasTensor);
+  EXPECT_EQ(histo.histo.min, -1);
+  EXPECT_EQ(histo.histo.max, 2);
+  EXPECT_EQ(histo.histo.num, 5); // NaN is not counted
+  EXPECT_EQ(histo.histo.sum, 3.5);
+  EXPECT_EQ(histo.histo.sumSquares, 9.25);
+  ASSERT_EQ(histo.histo.bucket.size(), 30u);
+  ASSERT_EQ(histo.histo.bucketLimit.size(), 30u);
+  EXPECT_EQ(histo.histo.bucketLimit.back(), DBL_MAX);
+  EXPECT_EQ(histo.histo.bucket[0], 1);  // -1 in [-1, -0.9)
+  EXPECT_EQ(histo.histo.bucket[10], 1); // 0 in [0, 0.1)
+  EXPECT_EQ(histo.histo.bucket[15], 1); // 0.5 in [0.5, 0.6)
+  EXPECT_EQ(histo.histo.bucket[29], 2); // 2 in the last bucket
+  double total = 0;
+  for (double count : histo.histo.bucket)
+    total += count;
+  EXPECT_EQ(total, 5);
+  for (size_t b = 1; b < histo.histo.bucketLimit.size(); ++b)
+    EXPECT_LT(histo.histo.bucketLimit[b - 1], histo.histo.bucketLimit[b]);
+
+  const kiln::Histogram &flat = events[4].values.at(0).histo;
+  EXPECT_EQ(flat.min, 4);
+  EXPECT_EQ(flat.max, 4);
+  EXPECT_EQ(flat.num, 3);
+  EXPECT_EQ(flat.bucket[15], 3); // [3.5, 4.5) split in 30: 4 is bucket 15
+
+  // A second writer in the same second gets its own file.
+  kiln::EventWriter again;
+  KILN_ASSERT_OK(again.open(dir));
+  EXPECT_NE(again.path(), path);
+  KILN_ASSERT_OK(again.close());
+  EXPECT_EQ(listDir(dir).size(), 2u);
+
+  // Malformed bytes are DATA_LOSS.
+  const uint8_t bad[] = {0x0a, 0x05, 0x01};
+  kiln::Event event;
+  StatusPtr status(kiln::decodeEvent(bad, sizeof(bad), event));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_DATA_LOSS);
+  removeTree(scratch.file("logs"));
+}
+
+TEST(EventsTest, FitWritesTensorBoardLogs) {
+  LinearFake fake;
+  ScratchDir scratch;
+  kiln_model_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
+  ModelPtr model(raw);
+  DatasetPtr data = linearDataset(fake.desc, 8);
+  DatasetPtr validation = linearDataset(fake.desc, 5);
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options;
+  kiln_fit_options_initialize(&options);
+  EXPECT_EQ(options.logdir, nullptr);
+  EXPECT_EQ(options.log_every, 0);
+  EXPECT_EQ(options.histogram_freq, 0);
+  options.verbose = 0;
+  options.on_epoch_end = recordEpoch;
+  options.user_data = &logs;
+  options.epochs = 3;
+  options.batch_size = 4;
+  options.shuffle = 0;
+  options.validation_data = validation.get();
+  std::string logdir = scratch.file("tb");
+  options.logdir = logdir.c_str();
+  options.log_every = 3;
+  options.histogram_freq = 2;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  ASSERT_EQ(logs.size(), 3u);
+  EXPECT_EQ(listDir(logdir), (std::vector<std::string>{"train", "validation"}));
+
+  // tag -> step -> value
+  using Series = std::map<std::string, std::map<int64_t, double>>;
+  auto collect = [](const std::vector<kiln::Event> &events, Series &scalars,
+                    std::vector<std::pair<std::string, int64_t>> &histos) {
+    for (size_t i = 1; i < events.size(); ++i) {
+      ASSERT_EQ(events[i].values.size(), 1u);
+      const kiln::EventValue &value = events[i].values[0];
+      double scalar = 0;
+      if (value.hasHisto)
+        histos.emplace_back(value.tag, events[i].step);
+      else if (kiln::eventScalar(value, scalar))
+        scalars[value.tag][events[i].step] = scalar;
+      else
+        ADD_FAILURE() << value.tag;
+    }
+  };
+  Series train, valid;
+  std::vector<std::pair<std::string, int64_t>> trainHistos, validHistos;
+  std::vector<kiln::Event> trainEvents = readOnlyEventFile(logdir + "/train");
+  std::vector<kiln::Event> validEvents =
+      readOnlyEventFile(logdir + "/validation");
+  ASSERT_FALSE(trainEvents.empty());
+  ASSERT_FALSE(validEvents.empty());
+  EXPECT_EQ(trainEvents[0].fileVersion, "brain.Event:2");
+  EXPECT_EQ(validEvents[0].fileVersion, "brain.Event:2");
+  collect(trainEvents, train, trainHistos);
+  collect(validEvents, valid, validHistos);
+
+  for (int64_t e = 0; e < 3; ++e) {
+    const EpochLog &log = logs[static_cast<size_t>(e)];
+    EXPECT_EQ(train["epoch_loss"][e], double(float(log.values[0])));
+    EXPECT_EQ(train["epoch_mae"][e], double(float(log.values[1])));
+    EXPECT_EQ(valid["epoch_loss"][e], double(float(log.values[2])));
+    EXPECT_EQ(valid["epoch_mae"][e], double(float(log.values[3])));
+    EXPECT_EQ(train["epoch_learning_rate"][e], double(0.05f));
+  }
+  EXPECT_EQ(train.size(), 5u); // epoch_{loss,mae,learning_rate}, batch_*
+  EXPECT_EQ(valid.size(), 2u);
+  // 2 steps per epoch, 6 in all: batch logs after iterations 3 and 6, the
+  // latter being epoch 3's mean.
+  std::map<int64_t, double> batchLoss = train["batch_loss"];
+  ASSERT_EQ(batchLoss.size(), 2u);
+  EXPECT_EQ(batchLoss.begin()->first, 3);
+  EXPECT_EQ(batchLoss.rbegin()->first, 6);
+  EXPECT_EQ(batchLoss[6], double(float(logs[2].values[0])));
+  EXPECT_EQ(train["batch_mae"].size(), 2u);
+  // Histograms of both parameters after epochs 0 and 2.
+  EXPECT_EQ(trainHistos,
+            (std::vector<std::pair<std::string, int64_t>>{{"dense/kernel", 0},
+                                                          {"dense/bias", 0},
+                                                          {"dense/kernel", 2},
+                                                          {"dense/bias", 2}}));
+  EXPECT_TRUE(validHistos.empty());
+  const kiln::Histogram &last = trainEvents.back().values[0].histo;
+  EXPECT_EQ(last.num, 1);
+  EXPECT_EQ(last.sum, double(kiln_model_param_data(model.get(), 1)[0]));
+  removeTree(logdir);
+
+  // No logdir, no files; a negative frequency is refused.
+  options.logdir = nullptr;
+  options.log_every = -1;
+  StatusPtr status(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  EXPECT_TRUE(scratch.list().empty());
+}
+
+} // namespace
