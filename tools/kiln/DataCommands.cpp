@@ -9,6 +9,9 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstring>
+#include <vector>
+
 using namespace mlir::kiln;
 
 /// Prints a runtime failure as one error line and consumes it.
@@ -59,8 +62,7 @@ int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit,
   if (kiln_status_t status =
           kiln_tfrecord_reader_open(file.c_str(), nullptr, &reader))
     return reportStatus(status);
-  auto closeReader =
-      llvm::make_scope_exit([&] { kiln_tfrecord_reader_release(reader); });
+  llvm::scope_exit closeReader([&] { kiln_tfrecord_reader_release(reader); });
   for (int64_t index = 0; limit < 0 || index < limit; ++index) {
     const uint8_t *data = nullptr;
     size_t size = 0;
@@ -79,7 +81,7 @@ int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit,
       kiln_status_free(decode);
       return 1;
     }
-    auto release = llvm::make_scope_exit([&] { kiln_example_release(example); });
+    llvm::scope_exit release([&] { kiln_example_release(example); });
     if (json) {
       char *text = nullptr;
       if (kiln_status_t render = kiln_example_to_json(example, &text))
@@ -90,5 +92,130 @@ int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit,
       printExample(example, index);
     }
   }
+  return 0;
+}
+
+namespace {
+/// Owns a runtime array.
+struct ArrayRef {
+  kiln_array_t *array = nullptr;
+  ~ArrayRef() { kiln_array_release(array); }
+};
+} // namespace
+
+/// Sample `index` of `array` as floats (uint8 scaled by 1/255).
+static void sampleFloats(kiln_array_t *array, int64_t index, bool scaleBytes,
+                         std::vector<float> &out) {
+  int64_t count = kiln_array_num_elements(array) /
+                  std::max<int64_t>(kiln_array_dims(array)[0], 1);
+  out.resize(count);
+  const uint8_t *base = static_cast<const uint8_t *>(kiln_array_data(array));
+  size_t elementSize = kiln_dtype_size(kiln_array_dtype(array));
+  const uint8_t *p = base + index * count * elementSize;
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t *e = p + i * elementSize;
+    switch (kiln_array_dtype(array)) {
+    case KILN_DTYPE_F32: {
+      float v;
+      std::memcpy(&v, e, 4);
+      out[i] = v;
+      break;
+    }
+    case KILN_DTYPE_F64: {
+      double v;
+      std::memcpy(&v, e, 8);
+      out[i] = float(v);
+      break;
+    }
+    case KILN_DTYPE_I32: {
+      int32_t v;
+      std::memcpy(&v, e, 4);
+      out[i] = float(v);
+      break;
+    }
+    case KILN_DTYPE_I64: {
+      int64_t v;
+      std::memcpy(&v, e, 8);
+      out[i] = float(v);
+      break;
+    }
+    default: // KILN_DTYPE_U8
+      out[i] = scaleBytes ? float(*e) / 255.0f : float(*e);
+    }
+  }
+}
+
+int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
+                                  llvm::StringRef compression) {
+  kiln_tfrecord_options_t options;
+  kiln_tfrecord_options_initialize(&options);
+  if (compression == "gzip")
+    options.compression = KILN_TFRECORD_GZIP;
+  else if (compression == "zlib")
+    options.compression = KILN_TFRECORD_ZLIB;
+  else if (compression == "none")
+    options.compression = KILN_TFRECORD_NONE;
+  else {
+    llvm::errs() << "kiln: error: unknown compression '" << compression
+                 << "' (expected none, gzip or zlib)\n";
+    return 2;
+  }
+  ArrayRef x, y;
+  std::string specText = spec.str(), out = output.str();
+  if (kiln_status_t status = kiln_data_read(specText.c_str(), &x.array, &y.array))
+    return reportStatus(status);
+  if (kiln_array_rank(x.array) < 1 ||
+      (y.array && (kiln_array_rank(y.array) < 1 ||
+                   kiln_array_dims(y.array)[0] != kiln_array_dims(x.array)[0]))) {
+    llvm::errs() << "kiln: error: " << spec
+                 << ": x and y must hold the same number of samples\n";
+    return 1;
+  }
+  int64_t samples = kiln_array_dims(x.array)[0];
+  // Integral labels, one per sample, become int64 class indices.
+  bool intLabels = y.array && kiln_array_num_elements(y.array) == samples;
+  std::vector<float> image, label;
+  for (int64_t i = 0; intLabels && i < samples; ++i) {
+    sampleFloats(y.array, i, /*scaleBytes=*/false, label);
+    intLabels = label[0] == float(int64_t(label[0]));
+  }
+
+  kiln_tfrecord_writer_t *writer = nullptr;
+  if (kiln_status_t status =
+          kiln_tfrecord_writer_open(out.c_str(), &options, &writer))
+    return reportStatus(status);
+  llvm::scope_exit closeWriter([&] { kiln_tfrecord_writer_release(writer); });
+  bool scaleBytes = kiln_array_dtype(x.array) == KILN_DTYPE_U8;
+  for (int64_t i = 0; i < samples; ++i) {
+    kiln_example_t *example = nullptr;
+    uint8_t *bytes = nullptr;
+    size_t size = 0;
+    sampleFloats(x.array, i, scaleBytes, image);
+    kiln_status_t status = kiln_example_create(&example);
+    if (!status)
+      status = kiln_example_set_float(example, "image", image.data(),
+                                      image.size());
+    if (!status && y.array) {
+      sampleFloats(y.array, i, /*scaleBytes=*/false, label);
+      if (intLabels) {
+        int64_t value = int64_t(label[0]);
+        status = kiln_example_set_int64(example, "label", &value, 1);
+      } else {
+        status = kiln_example_set_float(example, "label", label.data(),
+                                        label.size());
+      }
+    }
+    if (!status)
+      status = kiln_example_encode(example, /*packed=*/1, &bytes, &size);
+    if (!status)
+      status = kiln_tfrecord_writer_write(writer, bytes, size);
+    kiln_free(bytes);
+    kiln_example_release(example);
+    if (status)
+      return reportStatus(status);
+  }
+  if (kiln_status_t status = kiln_tfrecord_writer_close(writer))
+    return reportStatus(status);
+  llvm::outs() << "wrote " << samples << " records to " << output << "\n";
   return 0;
 }

@@ -17,6 +17,15 @@ namespace mlir::kiln {
 /// prints all. Returns the exit code.
 int inspectTFRecord(llvm::StringRef path, int64_t limit, bool json);
 
+/// Writes the samples of a data SPEC (as for training: `x.npy,y.npy`,
+/// `data.npz`, `images.gz,labels.gz`) to a TFRecord file of Examples, one per
+/// sample: `image` (the sample's values as a float list, flattened; uint8
+/// pixels scaled to [0, 1]) and `label` (int64 when the labels are integral
+/// class indices, else a float list). `compression` is "none", "gzip" or
+/// "zlib". The output appears atomically. Returns the exit code.
+int convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
+                      llvm::StringRef compression);
+
 } // namespace mlir::kiln
 
 #endif // KILN_TOOLS_KILN_DATACOMMANDS_H

@@ -83,6 +83,7 @@ static cl::opt<std::string>
                cl::desc("Output file (default: the model's name for exe, "
                         "<name>.o / <name>.s, stdout for llvm and mlir)"),
                cl::value_desc("OUT"), cl::sub(compileCmd), cl::sub(exportCmd),
+               cl::sub(dataCmd),
                cl::cat(kilnCategory));
 static cl::opt<std::string> trainedPath(
     "from", cl::desc("The weights file a compiled model wrote "
@@ -127,6 +128,10 @@ static cl::opt<int64_t> dataLimit("limit",
                                   cl::desc("inspect: at most N records"),
                                   cl::init(-1), cl::value_desc("N"),
                                   cl::sub(dataCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> dataCompression(
+    "compression", cl::desc("convert: none (default), gzip or zlib"),
+    cl::init("none"), cl::value_desc("KIND"), cl::sub(dataCmd),
+    cl::cat(kilnCategory));
 static cl::opt<bool> dataJson(
     "json", cl::desc("inspect: one JSON object per record per line"),
     cl::sub(dataCmd), cl::cat(kilnCategory));
@@ -470,7 +475,7 @@ static int runExportWeights(ImportedModel &model) {
   kiln_model_t *session = nullptr;
   if (kiln_status_t status = kiln_model_create(&host.desc, &session))
     return failStatus(status);
-  auto release = llvm::make_scope_exit([&] { kiln_model_release(session); });
+  llvm::scope_exit release([&] { kiln_model_release(session); });
   if (kiln_status_t status =
           kiln_model_load_weights(session, trainedPath.c_str()))
     return failStatus(status);
@@ -571,6 +576,7 @@ int main(int argc, char **argv) {
       "  kiln summary MODEL [--weights FILE]\n"
       "  kiln export-weights MODEL --from TRAINED.kw -o OUT.weights.h5\n"
       "  kiln data inspect FILE.tfrecord [--limit N] [--json]\n"
+      "  kiln data convert SPEC -o OUT.tfrecord [--compression none|gzip|zlib]\n"
       "  kiln gradcheck MODEL|FILE.mlir [--weights FILE] [--func NAME] "
       "[--batch N] [--seed N]\n"
       "                 [--tolerance X] [--max-checks N] [--input-min X] "
@@ -582,8 +588,15 @@ int main(int argc, char **argv) {
   if (dataCmd) {
     if (dataAction == "inspect")
       return inspectTFRecord(dataPath, dataLimit, dataJson);
+    if (dataAction == "convert") {
+      if (outputPath.empty()) {
+        llvm::errs() << "kiln: error: data convert needs -o OUT.tfrecord\n";
+        return 2;
+      }
+      return convertToTFRecord(dataPath, outputPath, dataCompression);
+    }
     llvm::errs() << "kiln: error: unknown data action '" << dataAction
-                 << "' (expected inspect)\n";
+                 << "' (expected inspect or convert)\n";
     return 2;
   }
   if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd) {
