@@ -166,6 +166,15 @@ private:
         "on)\n"
         "  --seed S                  shuffle seed (default: random, or the "
         "resumed one)\n"
+        "  --shuffle-buffer N        shuffle through a buffer of N samples, "
+        "as tf.data's\n"
+        "                            dataset.shuffle(N) (default: the whole "
+        "dataset for\n"
+        "                            .npy/.npz/IDX data, 10000 for TFRecord "
+        "data)\n"
+        "  --prefetch N              TFRecord data: batches read ahead on a "
+        "background\n"
+        "                            thread (default 2)\n"
         "  --steps-per-epoch K       batches per epoch (default: one pass "
         "over the data)\n"
         "  --initial-epoch E         run epochs E+1..N (default 0, or the "
@@ -219,6 +228,11 @@ private:
         "becomes float32; the default fills records without the feature), "
         "e.g.\n"
         "  --features 'image:float32[28,28]' --label 'label:int64'\n"
+        "TFRecord data streams: the file is checked once when opened, then "
+        "re-read\n"
+        "every epoch; memory holds the shuffle buffer and the prefetched "
+        "batches,\n"
+        "not the file (--no-shuffle streams in file order).\n"
         "\n"
         "options:\n"
         "  -h, --help        print this help (also after a command)\n"
@@ -427,7 +441,8 @@ private:
              {"--checkpoint", true},     {"--resume", true},
              {"--logdir", true},         {"--log-every", true},
              {"--histogram-freq", true}, {"--features", true},
-             {"--label", true},          {"--verbose", true}},
+             {"--label", true},          {"--verbose", true},
+             {"--shuffle-buffer", true}, {"--prefetch", true}},
             options);
         code >= 0)
       return code;
@@ -458,6 +473,12 @@ private:
         code = parseInteger(option, 0, INT64_MAX, "a non-negative integer",
                             value);
         fit.seed = value;
+      } else if (flag == "--shuffle-buffer") {
+        code = parseInteger(option, 1, big, "a positive integer", value);
+        fit.shuffle_buffer = value;
+      } else if (flag == "--prefetch") {
+        code = parseInteger(option, 1, 1 << 20, "a positive integer", value);
+        fit.prefetch = value;
       } else if (flag == "--steps-per-epoch") {
         code = parseInteger(option, 1, big, "a positive integer", value);
         fit.steps_per_epoch = value;

@@ -63,6 +63,7 @@ void destroyDataset(kiln_dataset_t *dataset) {
     kiln_array_release(array);
   for (kiln_array_t *array : dataset->targets)
     kiln_array_release(array);
+  destroyTFRecordSource(dataset->tfrecord);
   delete dataset;
 }
 
@@ -244,8 +245,9 @@ kiln_status_t readSpec(const kiln_model_desc_t *desc, const char *spec,
   return nullptr;
 }
 
-/// True when the model's loss or a metric takes sparse class indices.
-bool isSparse(const kiln_train_desc_t *train) {
+} // namespace
+
+bool kiln::isSparseTraining(const kiln_train_desc_t *train) {
   if (train->loss) {
     for (const char *p = train->loss; *p; ++p)
       if (strncasecmp(p, "sparse", 6) == 0)
@@ -256,6 +258,8 @@ bool isSparse(const kiln_train_desc_t *train) {
       return true;
   return false;
 }
+
+namespace {
 
 /// Converts `source` to a float32 (N, sample shape of `tensor`) array.
 kiln_status_t convertSource(const Source &source,
@@ -376,7 +380,7 @@ kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
   dataset->numSamples = numSamples;
   dataset->name = spec;
-  bool sparse = isSparse(train);
+  bool sparse = isSparseTraining(train);
   for (size_t i = 0; i < sources.size(); ++i) {
     bool isInput = static_cast<int64_t>(i) < desc->num_inputs;
     size_t t = i - static_cast<size_t>(desc->num_inputs);
@@ -424,6 +428,13 @@ kiln_status_t kiln::checkTrainingModel(const kiln_model_desc_t *desc) {
 
 kiln_status_t kiln::checkDatasetFits(const kiln_model_desc_t *desc,
                                      const kiln_dataset_t *dataset) {
+  if (dataset->tfrecord) {
+    if (!streamFits(desc, dataset))
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "dataset '%s' was built for another model",
+                         dataset->name.c_str());
+    return nullptr;
+  }
   bool fits =
       static_cast<int64_t>(dataset->inputs.size()) == desc->num_inputs &&
       desc->training &&

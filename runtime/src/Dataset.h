@@ -6,6 +6,10 @@
 // gathers rows. Every source (.npy, .npz, IDX, in-memory arrays) goes through
 // the same checks when the dataset is built.
 //
+// A TFRecord dataset instead streams: it holds only the file and its
+// feature specs (`tfrecord`), and a `BatchStream` reads the records of each
+// pass on a background thread into ready batches (TFRecordDataset.cpp).
+//
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_SRC_DATASET_H
 #define KILN_RUNTIME_SRC_DATASET_H
@@ -13,8 +17,13 @@
 #include "kiln/runtime.h"
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace kiln {
+struct TFRecordSource;
+} // namespace kiln
 
 struct kiln_dataset_t {
   std::atomic<int32_t> refCount{1};
@@ -22,6 +31,9 @@ struct kiln_dataset_t {
   std::vector<kiln_array_t *> inputs;  // float32 (N, input sample shape)
   std::vector<kiln_array_t *> targets; // float32 (N, target sample shape)
   std::string name;                    // the spec, for messages
+  // Set for a streaming TFRecord dataset; `inputs`/`targets` are then empty
+  // and `numSamples` is the record count found on open.
+  kiln::TFRecordSource *tfrecord = nullptr; // owned
 };
 
 namespace kiln {
@@ -45,6 +57,70 @@ kiln_status_t buildDataset(const kiln_model_desc_t *desc, const char *spec,
 /// Checks that `dataset` was built for a model shaped like `desc`.
 kiln_status_t checkDatasetFits(const kiln_model_desc_t *desc,
                                const kiln_dataset_t *dataset);
+
+/// True when the model's loss or a metric takes sparse class indices.
+bool isSparseTraining(const kiln_train_desc_t *train);
+
+/// The default shuffle buffer of a streaming dataset, in samples.
+constexpr int64_t kDefaultStreamShuffleBuffer = 10000;
+/// The default number of batches a stream prepares ahead.
+constexpr int64_t kDefaultPrefetch = 2;
+
+/// One batch of a stream: `size` samples, tensor t (the model's inputs,
+/// then its targets) at `values.data() + offsets[t]`, (size, sample shape).
+struct StreamBatch {
+  std::vector<float> values;
+  int64_t size = 0;
+};
+
+/// What a `BatchStream` reads.
+struct StreamPlan {
+  int64_t batchSize = 32;
+  bool shuffle = false;
+  uint64_t seed = 0;
+  int64_t shuffleBuffer = kDefaultStreamShuffleBuffer; // samples, >= 1
+  int64_t prefetch = kDefaultPrefetch;                 // batches, >= 1
+  int64_t firstPass = 0;   // the pass to start with
+  int64_t skipBatches = 0; // batches of `firstPass` to skip
+  bool endless = false;    // passes firstPass, firstPass+1, ... (else one)
+};
+
+/// The batches of passes over a streaming dataset, in the order of
+/// Shuffle.h, prepared by a background thread at most `prefetch` ahead. Each
+/// pass re-opens the file; no batch spans two passes (the last one of a
+/// pass may be partial). Destroying the stream stops and joins the thread.
+class BatchStream {
+public:
+  BatchStream();
+  BatchStream(const BatchStream &) = delete;
+  BatchStream &operator=(const BatchStream &) = delete;
+  ~BatchStream();
+
+  /// Starts reading `dataset` (which must stream and outlive the stream).
+  kiln_status_t start(const kiln_dataset_t *dataset, const StreamPlan &plan);
+  /// Waits for the next batch; `*batch` is NULL after the last pass. The
+  /// first error of the reader thread comes back here, naming the file and
+  /// the record. Give the batch back with `recycle`.
+  kiln_status_t next(StreamBatch *&batch);
+  void recycle(StreamBatch *batch);
+  /// Where tensor `t` (inputs, then targets) starts in a batch's values.
+  size_t offset(size_t t) const;
+
+  struct State;
+
+private:
+  std::unique_ptr<State> state;
+};
+
+/// Frees a streaming dataset's source (NULL is a no-op).
+void destroyTFRecordSource(TFRecordSource *source);
+
+/// Checks that the streaming `dataset` has the sample shapes of `desc`.
+bool streamFits(const kiln_model_desc_t *desc, const kiln_dataset_t *dataset);
+
+/// The most samples a streaming dataset's source held at once (shuffle
+/// buffer plus prepared batches) since it was opened; 0 for in-memory data.
+int64_t streamPeakSamples(const kiln_dataset_t *dataset);
 
 } // namespace kiln
 

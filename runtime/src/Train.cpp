@@ -8,7 +8,11 @@
 //     data: ceil(N / batch_size) batches, the last one partial.
 //   - Batches come from an endless stream of passes over the data. Pass p is
 //     a permutation of the samples: the identity without shuffling, else a
-//     Fisher-Yates shuffle seeded from (seed, p). Global batch g is batch
+//     Fisher-Yates shuffle seeded from (seed, p), or with a `shuffle_buffer`
+//     smaller than the data, tf.data's bounded shuffle buffer (Shuffle.h).
+//     A streaming (TFRecord) dataset produces the same order from a
+//     background reader (BatchStream, Dataset.h); its buffer defaults to
+//     10000 samples. Global batch g is batch
 //     g % P of pass g / P (P batches per pass), and epoch e (0-based) runs
 //     batches e*K .. e*K+K-1 (K steps per epoch). So a `steps_per_epoch`
 //     that does not divide the data simply continues into the next pass
@@ -42,6 +46,7 @@
 #include "Metrics.h"
 #include "Model.h"
 #include "Progress.h"
+#include "Shuffle.h"
 #include "Status.h"
 #include "Weights.h"
 
@@ -64,46 +69,6 @@ constexpr int64_t kDefaultBatchSize = 32;
 //===----------------------------------------------------------------------===//
 // Shuffling
 //===----------------------------------------------------------------------===//
-
-/// splitmix64: a small, well-mixed generator, seeded per pass.
-class Random {
-public:
-  explicit Random(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [0, bound) without modulo bias (Lemire's method).
-  uint64_t below(uint64_t bound) {
-    while (true) {
-      unsigned __int128 product = (unsigned __int128)next() * bound;
-      uint64_t low = static_cast<uint64_t>(product);
-      if (low >= bound || low >= (0 - bound) % bound)
-        return static_cast<uint64_t>(product >> 64);
-    }
-  }
-
-private:
-  uint64_t state;
-};
-
-/// Fills `order[n]` with pass `pass`'s sample order.
-void passOrder(int64_t *order, int64_t n, bool shuffle, uint64_t seed,
-               int64_t pass) {
-  for (int64_t i = 0; i < n; ++i)
-    order[i] = i;
-  if (!shuffle)
-    return;
-  Random random(seed ^ (0xd1b54a32d192ed03ull * (uint64_t(pass) + 1)));
-  for (int64_t i = n - 1; i > 0; --i) {
-    auto j = static_cast<int64_t>(random.below(uint64_t(i) + 1));
-    int64_t swap = order[i];
-    order[i] = order[j];
-    order[j] = swap;
-  }
-}
 
 /// A seed for runs without one.
 int64_t randomSeed() {
@@ -224,6 +189,8 @@ public:
   /// Copies the samples `indices[batch]` of `data` into the batch buffers.
   void gather(const kiln_dataset_t *data, const int64_t *indices,
               int64_t batch);
+  /// Copies a streamed batch into the batch buffers.
+  void load(const BatchStream &stream, const StreamBatch &batch);
   /// Runs `train_step` on the gathered batch and swaps in the new state.
   void trainStep(int64_t batch, float learningRate);
   /// Runs `eval_step` on the gathered batch.
@@ -335,6 +302,21 @@ void Stepper::gather(const kiln_dataset_t *data, const int64_t *indices,
     copyRows(data->targets[i], targets[i], train->targets[i]);
 }
 
+void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
+  auto copy = [&](size_t t, Buffer &buffer, const kiln_tensor_desc_t &tensor) {
+    if (size_t bytes = static_cast<size_t>(batch.size) *
+                       static_cast<size_t>(sampleElements(tensor)) *
+                       sizeof(float))
+      std::memcpy(buffer.data(), batch.values.data() + stream.offset(t),
+                  bytes);
+  };
+  size_t numInputs = static_cast<size_t>(desc->num_inputs);
+  for (size_t i = 0; i < numInputs; ++i)
+    copy(i, inputs[i], desc->inputs[i]);
+  for (size_t i = 0; i < static_cast<size_t>(train->num_targets); ++i)
+    copy(numInputs + i, targets[i], train->targets[i]);
+}
+
 void Stepper::trainStep(int64_t batch, float learningRate) {
   float *scalar = scalars.floats();
   const size_t stride = kBufferAlignment / sizeof(float);
@@ -433,22 +415,43 @@ kiln_status_t checkModelAndData(kiln_model_t *model,
 
 /// Runs `eval_step` over `data` in batches of `batchSize` and leaves the
 /// means in `stepper`.
-void evaluateInto(Stepper &stepper, const kiln_dataset_t *data,
-                  int64_t batchSize, ProgressBar *bar,
-                  std::vector<int64_t> &indices) {
+kiln_status_t evaluateInto(Stepper &stepper, const kiln_dataset_t *data,
+                           int64_t batchSize, int64_t prefetch,
+                           ProgressBar *bar, std::vector<int64_t> &indices) {
   stepper.resetLogs();
   int64_t n = data->numSamples, steps = (n + batchSize - 1) / batchSize;
+  BatchStream stream;
+  if (data->tfrecord) {
+    StreamPlan plan;
+    plan.batchSize = batchSize;
+    plan.prefetch = prefetch;
+    KILN_RETURN_IF_ERROR(stream.start(data, plan));
+  }
   for (int64_t step = 0; step < steps; ++step) {
     int64_t start = step * batchSize;
     int64_t batch = n - start < batchSize ? n - start : batchSize;
-    for (int64_t j = 0; j < batch; ++j)
-      indices[static_cast<size_t>(j)] = start + j;
-    stepper.gather(data, indices.data(), batch);
+    if (data->tfrecord) {
+      StreamBatch *streamed = nullptr;
+      KILN_RETURN_IF_ERROR(stream.next(streamed));
+      if (!streamed || streamed->size != batch) {
+        stream.recycle(streamed);
+        return KILN_STATUS(KILN_STATUS_INTERNAL,
+                           "%s: the stream ended early",
+                           data->name.c_str());
+      }
+      stepper.load(stream, *streamed);
+      stream.recycle(streamed);
+    } else {
+      for (int64_t j = 0; j < batch; ++j)
+        indices[static_cast<size_t>(j)] = start + j;
+      stepper.gather(data, indices.data(), batch);
+    }
     stepper.evalStep(batch);
     stepper.accumulate(batch);
     if (bar)
       bar->update(step + 1, stepper.logs(""));
   }
+  return nullptr;
 }
 
 kiln_status_t checkVerbose(int32_t verbose) {
@@ -535,6 +538,10 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
                        "and histogram_freq must not be negative");
   int64_t batchSize =
       options.batch_size > 0 ? options.batch_size : kDefaultBatchSize;
+  if (options.shuffle_buffer < 0 || options.prefetch < 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "shuffle_buffer and prefetch must not be negative");
+  int64_t prefetch = options.prefetch > 0 ? options.prefetch : kDefaultPrefetch;
 
   float learningRate = static_cast<float>(options.learning_rate);
   if (!(options.learning_rate >= 0)) {
@@ -568,8 +575,13 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   int64_t maxBatch = batchSize < largest ? batchSize : largest;
   Stepper stepper(model);
   KILN_RETURN_IF_ERROR(stepper.init(maxBatch, /*training=*/true));
+  bool streaming = data->tfrecord != nullptr;
+  int64_t shuffleBuffer = options.shuffle_buffer > 0 ? options.shuffle_buffer
+                          : streaming ? kDefaultStreamShuffleBuffer
+                                      : n;
   Buffer orderBuffer;
-  if (!orderBuffer.allocate(static_cast<size_t>(n) * sizeof(int64_t)))
+  if (!streaming &&
+      !orderBuffer.allocate(static_cast<size_t>(n) * sizeof(int64_t)))
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
   auto *order = reinterpret_cast<int64_t *>(orderBuffer.data());
   std::vector<int64_t> indices(static_cast<size_t>(maxBatch));
@@ -582,6 +594,19 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   int64_t steps =
       options.steps_per_epoch > 0 ? options.steps_per_epoch : passBatches;
   int64_t currentPass = -1;
+  BatchStream stream;
+  if (streaming && initialEpoch < options.epochs) {
+    StreamPlan plan;
+    plan.batchSize = batchSize;
+    plan.shuffle = options.shuffle != 0;
+    plan.seed = uint64_t(seed);
+    plan.shuffleBuffer = shuffleBuffer;
+    plan.prefetch = prefetch;
+    plan.firstPass = initialEpoch * steps / passBatches;
+    plan.skipBatches = initialEpoch * steps % passBatches;
+    plan.endless = true;
+    KILN_RETURN_IF_ERROR(stream.start(data, plan));
+  }
   for (int64_t epoch = initialEpoch; epoch < options.epochs; ++epoch) {
     if (options.verbose)
       std::printf("Epoch %" PRId64 "/%" PRId64 "\n", epoch + 1,
@@ -592,13 +617,27 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
     for (int64_t step = 0; step < steps; ++step) {
       int64_t global = epoch * steps + step;
       int64_t pass = global / passBatches;
-      if (pass != currentPass) {
-        passOrder(order, n, options.shuffle != 0, uint64_t(seed), pass);
-        currentPass = pass;
-      }
       int64_t start = (global % passBatches) * batchSize;
       int64_t batch = n - start < batchSize ? n - start : batchSize;
-      stepper.gather(data, order + start, batch);
+      if (streaming) {
+        StreamBatch *streamed = nullptr;
+        KILN_RETURN_IF_ERROR(stream.next(streamed));
+        if (!streamed || streamed->size != batch) {
+          stream.recycle(streamed);
+          return KILN_STATUS(KILN_STATUS_INTERNAL,
+                             "%s: the stream ended early",
+                             data->name.c_str());
+        }
+        stepper.load(stream, *streamed);
+        stream.recycle(streamed);
+      } else {
+        if (pass != currentPass) {
+          bufferedPassOrder(order, n, options.shuffle != 0, uint64_t(seed),
+                            pass, shuffleBuffer);
+          currentPass = pass;
+        }
+        stepper.gather(data, order + start, batch);
+      }
       stepper.trainStep(batch, learningRate);
       stepper.accumulate(batch);
       bar.update(step + 1, stepper.logs(""));
@@ -610,7 +649,8 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
     model->epoch = epoch + 1;
     LogValues logs = stepper.logs("");
     if (validation) {
-      evaluateInto(stepper, validation, batchSize, nullptr, indices);
+      KILN_RETURN_IF_ERROR(evaluateInto(stepper, validation, batchSize,
+                                        prefetch, nullptr, indices));
       LogValues validationLogs = stepper.logs("val_");
       logs.insert(logs.end(), validationLogs.begin(), validationLogs.end());
     }
@@ -734,7 +774,8 @@ kiln_status_t kiln_model_evaluate(kiln_model_t *model,
   std::vector<int64_t> indices(static_cast<size_t>(maxBatch));
   int64_t steps = (n + batchSize - 1) / batchSize;
   ProgressBar bar(steps, effective.verbose);
-  evaluateInto(stepper, data, batchSize, &bar, indices);
+  KILN_RETURN_IF_ERROR(evaluateInto(stepper, data, batchSize,
+                                    kDefaultPrefetch, &bar, indices));
   LogValues logs = stepper.logs("");
   bar.finish(steps, logs);
   for (size_t k = 0; k < logs.size(); ++k)

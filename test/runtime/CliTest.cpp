@@ -357,6 +357,41 @@ TEST(CliTest, TrainEvaluatePredictEndToEnd) {
                                              "y.npy"}));
 }
 
+TEST(CliTest, TrainShuffleBuffer) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string spec = writeLinearData(dir, 10);
+  CliResult result = runCli(
+      fake.desc, {"train", "--data", spec, "--epochs", "3", "--batch-size",
+                  "3", "--seed", "5", "--shuffle-buffer", "4", "--prefetch",
+                  "1", "--verbose", "0", "--history", dir.file("h.json")});
+  ASSERT_EQ(result.code, 0) << result.err;
+  std::vector<uint8_t> bytes = readBytes(dir.file("h.json"));
+  // The same fit through the API.
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  kiln_model_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
+  ModelPtr model(raw);
+  kiln_fit_options_t options;
+  kiln_fit_options_initialize(&options);
+  options.verbose = 0;
+  options.epochs = 3;
+  options.batch_size = 3;
+  options.seed = 5;
+  options.shuffle_buffer = 4;
+  char *json = nullptr;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, &json));
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), json);
+  kiln_free(json);
+  for (const char *flag : {"--shuffle-buffer", "--prefetch"}) {
+    result = runCli(fake.desc, {"train", "--data", spec, flag, "0"});
+    EXPECT_EQ(result.code, 2) << flag;
+    EXPECT_NE(result.err.find(std::string(flag) + " needs a positive"),
+              std::string::npos)
+        << result.err;
+  }
+}
+
 TEST(CliTest, TrainUsageAndRuntimeErrors) {
   LinearFake fake;
   ScratchDir dir;
@@ -434,7 +469,8 @@ TEST(CliTest, TrainUsageAndRuntimeErrors) {
         "--no-shuffle", "--seed S", "--steps-per-epoch K", "--initial-epoch E",
         "--learning-rate X", "--history FILE", "--save-weights FILE",
         "--checkpoint FILE", "--resume FILE", "--verbose 0|1|2",
-        "--weights FILE", "images-idx3-ubyte", "data.npz"})
+        "--weights FILE", "images-idx3-ubyte", "data.npz",
+        "--shuffle-buffer N", "--prefetch N", "10000 for TFRecord"})
     EXPECT_NE(result.out.find(word), std::string::npos) << word;
 }
 

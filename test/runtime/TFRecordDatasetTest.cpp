@@ -5,11 +5,19 @@
 // own writer for the fake linear model (x: 2 floats, y: 1): the arrays equal
 // the in-memory dataset's, int64 and scalar specs, defaults, gzip, training
 // gives the same history as the arrays, and every error names the record
-// and feature.
+// and feature. The dataset streams: fit/evaluate match the in-memory arrays
+// exactly (shuffled or not, with a small shuffle buffer, steps_per_epoch,
+// initial_epoch, validation data), the shuffle buffer is deterministic and
+// visits every sample once per pass, the source's memory stays bounded by
+// buffer + prefetched batches, and a record corrupted after opening stops
+// training with an error naming it.
 //
 //===----------------------------------------------------------------------===//
 #include "Dataset.h"
+#include "Shuffle.h"
 #include "TrainUtil.h"
+
+#include <algorithm>
 
 using namespace kiln::test;
 
@@ -76,6 +84,30 @@ std::vector<float> floats(const kiln_array_t *array) {
   return {data, data + kiln_array_num_elements(array)};
 }
 
+/// The values of tensor `t` (0: x, 1: y) of every sample of the streaming
+/// `dataset`, read in file order in one batch.
+#define KILN_EXPECT_OK(expr)                                                   \
+  do {                                                                         \
+    ::kiln::test::StatusPtr status_(expr);                                     \
+    EXPECT_EQ(status_, nullptr) << kiln_status_message(status_.get());         \
+  } while (0)
+
+std::vector<float> column(const kiln_dataset_t *dataset, size_t t) {
+  kiln::BatchStream stream;
+  kiln::StreamPlan plan;
+  plan.batchSize = kiln_dataset_num_samples(dataset);
+  KILN_EXPECT_OK(stream.start(dataset, plan));
+  kiln::StreamBatch *batch = nullptr;
+  KILN_EXPECT_OK(stream.next(batch));
+  if (!batch)
+    return {};
+  size_t end = t + 1 < 2 ? stream.offset(t + 1) : batch->values.size();
+  std::vector<float> values(batch->values.begin() + stream.offset(t),
+                            batch->values.begin() + end);
+  stream.recycle(batch);
+  return values;
+}
+
 /// The message of a failed `status` (empty when it succeeded).
 std::string failure(kiln_status_t status,
                     kiln_status_code_t code = KILN_STATUS_INVALID_ARGUMENT) {
@@ -96,9 +128,8 @@ TEST(TFRecordDatasetTest, MatchesArrays) {
           openTFRecord(fake.desc, path, "x:float32[2]", ySpec, dataset));
       DatasetPtr reference = linearDataset(fake.desc, 7);
       ASSERT_EQ(kiln_dataset_num_samples(dataset.get()), 7);
-      EXPECT_EQ(floats(dataset->inputs[0]), floats(reference->inputs[0]));
-      EXPECT_EQ(floats(dataset->targets[0]), floats(reference->targets[0]));
-      EXPECT_EQ(kiln_array_rank(dataset->targets[0]), 2);
+      EXPECT_EQ(column(dataset.get(), 0), floats(reference->inputs[0]));
+      EXPECT_EQ(column(dataset.get(), 1), floats(reference->targets[0]));
     }
   }
 }
@@ -139,7 +170,7 @@ TEST(TFRecordDatasetTest, Int64AndDefaults) {
   DatasetPtr dataset;
   KILN_ASSERT_OK(
       openTFRecord(fake.desc, path, "x:float32[2]", "y:int64=-5", dataset));
-  std::vector<float> y = floats(dataset->targets[0]);
+  std::vector<float> y = column(dataset.get(), 1);
   ASSERT_EQ(y.size(), 4u);
   EXPECT_EQ(y[0], float(std::lround(linearT(0))));
   EXPECT_EQ(y[2], -5.0f);
@@ -149,12 +180,12 @@ TEST(TFRecordDatasetTest, Int64AndDefaults) {
   writeLinear(path, 4, /*intLabels=*/false, 1, Twist::NoY);
   KILN_ASSERT_OK(openTFRecord(fake.desc, path, "x:float32[2]",
                               "y:float32[1]=2.5", dataset));
-  EXPECT_EQ(floats(dataset->targets[0])[1], 2.5f);
+  EXPECT_EQ(column(dataset.get(), 1)[1], 2.5f);
   KILN_ASSERT_OK(openTFRecord(fake.desc, path, "missing:float32[2]=1,-1",
                               "id:int64", dataset));
-  EXPECT_EQ(floats(dataset->inputs[0]),
+  EXPECT_EQ(column(dataset.get(), 0),
             (std::vector<float>{1, -1, 1, -1, 1, -1, 1, -1}));
-  EXPECT_EQ(floats(dataset->targets[0]), (std::vector<float>{0, 1, 2, 3}));
+  EXPECT_EQ(column(dataset.get(), 1), (std::vector<float>{0, 1, 2, 3}));
 }
 
 TEST(TFRecordDatasetTest, Errors) {
@@ -239,6 +270,271 @@ TEST(TFRecordDatasetTest, Errors) {
   message = failure(
       openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", dataset));
   EXPECT_TRUE(contains(message, "no records")) << message;
+}
+
+/// The history JSON of a fit of a fresh linear model on `data` (validation
+/// `check`), and the evaluation of the result on `data`.
+std::string fitHistory(const LinearFake &fake, const kiln_dataset_t *data,
+                       const kiln_dataset_t *check, kiln_fit_options_t options,
+                       std::vector<double> &evaluation) {
+  kiln_model_t *raw = nullptr;
+  EXPECT_EQ(kiln_model_create(&fake.desc, &raw), nullptr);
+  ModelPtr model(raw);
+  options.verbose = 0;
+  options.validation_data = check;
+  char *json = nullptr;
+  KILN_EXPECT_OK(kiln_model_fit(model.get(), data, &options, &json));
+  std::string history = json ? json : "";
+  kiln_free(json);
+  kiln_evaluate_options_t evaluate;
+  kiln_evaluate_options_initialize(&evaluate);
+  evaluate.verbose = 0;
+  evaluate.batch_size = 4;
+  evaluation.assign(size_t(kiln_model_num_logs(model.get())), 0.0);
+  KILN_EXPECT_OK(
+      kiln_model_evaluate(model.get(), data, &evaluate, evaluation.data()));
+  return history;
+}
+
+TEST(TFRecordDatasetTest, StreamsLikeArrays) {
+  LinearFake fake;
+  ScratchDir dir;
+  struct Case {
+    int64_t n, batch, steps, initial, buffer, prefetch;
+    int32_t shuffle;
+  };
+  const Case cases[] = {
+      {9, 4, 0, 0, 0, 0, 0},  {9, 4, 0, 0, 0, 0, 1},  {10, 3, 0, 0, 4, 1, 1},
+      {10, 3, 5, 1, 0, 3, 1}, {10, 3, 5, 2, 3, 2, 1}, {10, 3, 7, 1, 0, 1, 0},
+      {10, 32, 0, 0, 2, 0, 1}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE("n=" + std::to_string(c.n) + " batch=" +
+                 std::to_string(c.batch) + " steps=" + std::to_string(c.steps) +
+                 " initial=" + std::to_string(c.initial) +
+                 " buffer=" + std::to_string(c.buffer) +
+                 " shuffle=" + std::to_string(c.shuffle));
+    std::string path = dir.file("data.tfrecord");
+    writeLinear(path, c.n);
+    DatasetPtr records, arrays = linearDataset(fake.desc, c.n);
+    KILN_ASSERT_OK(
+        openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", records));
+    kiln_fit_options_t options;
+    kiln_fit_options_initialize(&options);
+    options.epochs = 4;
+    options.batch_size = c.batch;
+    options.seed = 11;
+    options.shuffle = c.shuffle;
+    options.steps_per_epoch = c.steps;
+    options.initial_epoch = c.initial;
+    options.shuffle_buffer = c.buffer;
+    options.prefetch = c.prefetch;
+    std::vector<double> fromArrays, fromRecords;
+    std::string expected =
+        fitHistory(fake, arrays.get(), arrays.get(), options, fromArrays);
+    std::string streamed =
+        fitHistory(fake, records.get(), records.get(), options, fromRecords);
+    EXPECT_EQ(streamed, expected);
+    EXPECT_NE(expected.find("val_loss"), std::string::npos);
+    EXPECT_EQ(fromRecords, fromArrays);
+  }
+}
+
+/// The sample ids (x0 * 8) of pass `pass` of the streaming `dataset`.
+std::vector<int64_t> passIds(const kiln_dataset_t *dataset, bool shuffle,
+                             uint64_t seed, int64_t pass, int64_t buffer) {
+  kiln::BatchStream stream;
+  kiln::StreamPlan plan;
+  plan.batchSize = 7;
+  plan.shuffle = shuffle;
+  plan.seed = seed;
+  plan.firstPass = pass;
+  plan.shuffleBuffer = buffer;
+  KILN_EXPECT_OK(stream.start(dataset, plan));
+  std::vector<int64_t> ids;
+  while (true) {
+    kiln::StreamBatch *batch = nullptr;
+    KILN_EXPECT_OK(stream.next(batch));
+    if (!batch)
+      break;
+    for (int64_t j = 0; j < batch->size; ++j)
+      ids.push_back(std::lround(batch->values[size_t(2 * j)] * 8));
+    stream.recycle(batch);
+  }
+  return ids;
+}
+
+TEST(TFRecordDatasetTest, ShuffleBuffer) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("data.tfrecord");
+  const int64_t n = 100;
+  writeLinear(path, n);
+  DatasetPtr dataset;
+  KILN_ASSERT_OK(
+      openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", dataset));
+  std::vector<int64_t> identity(n);
+  for (int64_t i = 0; i < n; ++i)
+    identity[size_t(i)] = i;
+  // Without shuffling: file order.
+  EXPECT_EQ(passIds(dataset.get(), false, 5, 0, 10), identity);
+  std::vector<int64_t> a = passIds(dataset.get(), true, 5, 0, 10);
+  // Same seed and pass: the same order; every sample once.
+  EXPECT_EQ(passIds(dataset.get(), true, 5, 0, 10), a);
+  std::vector<int64_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, identity);
+  EXPECT_NE(a, identity);
+  // Another seed or pass: another order, still a permutation.
+  for (std::vector<int64_t> b : {passIds(dataset.get(), true, 6, 0, 10),
+                                 passIds(dataset.get(), true, 5, 1, 10)}) {
+    EXPECT_NE(b, a);
+    std::sort(b.begin(), b.end());
+    EXPECT_EQ(b, identity);
+  }
+  // A buffer of B samples cannot emit sample i before position i - B + 1.
+  for (int64_t k = 0; k < n; ++k)
+    EXPECT_LE(a[size_t(k)], k + 9) << "position " << k;
+  // The in-memory order through the same buffer is the same.
+  std::vector<int64_t> order(n);
+  kiln::bufferedPassOrder(order.data(), n, true, 5, 0, 10);
+  EXPECT_EQ(order, a);
+  // A buffer as large as the data: the in-memory full shuffle.
+  kiln::passOrder(order.data(), n, true, 5, 3);
+  EXPECT_EQ(passIds(dataset.get(), true, 5, 3, 100), order);
+  EXPECT_EQ(passIds(dataset.get(), true, 5, 3, 10000), order);
+}
+
+TEST(TFRecordDatasetTest, MemoryStaysBounded) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("big.tfrecord");
+  const int64_t n = 100000;
+  writeLinear(path, n);
+  DatasetPtr dataset;
+  KILN_ASSERT_OK(
+      openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", dataset));
+  ASSERT_EQ(kiln_dataset_num_samples(dataset.get()), n);
+  EXPECT_EQ(kiln::streamPeakSamples(dataset.get()), 0);
+  kiln_model_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
+  ModelPtr model(raw);
+  kiln_fit_options_t options;
+  kiln_fit_options_initialize(&options);
+  options.verbose = 0;
+  options.batch_size = 32;
+  options.seed = 3;
+  options.shuffle_buffer = 1000;
+  options.prefetch = 2;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), dataset.get(), &options, nullptr));
+  EXPECT_EQ(kiln_model_iterations(model.get()), (n + 31) / 32);
+  int64_t peak = kiln::streamPeakSamples(dataset.get());
+  EXPECT_GE(peak, 1000);
+  EXPECT_LE(peak, 1000 + 2 * 32);
+  // Evaluation streams in file order with the default prefetch.
+  kiln_evaluate_options_t evaluate;
+  kiln_evaluate_options_initialize(&evaluate);
+  evaluate.verbose = 0;
+  evaluate.batch_size = 32;
+  std::vector<double> logs(size_t(kiln_model_num_logs(model.get())));
+  KILN_ASSERT_OK(kiln_model_evaluate(model.get(), dataset.get(), &evaluate,
+                                     logs.data()));
+  EXPECT_LE(kiln::streamPeakSamples(dataset.get()), 1000 + 2 * 32);
+}
+
+TEST(TFRecordDatasetTest, CorruptRecordMidEpoch) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("data.tfrecord");
+  const int64_t n = 50;
+  writeLinear(path, n);
+  // Every record has the same size (ids below 128 are one varint byte).
+  std::vector<uint8_t> clean = readBytes(path);
+  ASSERT_EQ(clean.size() % n, 0u);
+  size_t recordSize = clean.size() / n;
+  auto contains = [](const std::string &text, const std::string &part) {
+    return text.find(part) != std::string::npos;
+  };
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE(variant);
+    writeBytes(path, clean);
+    DatasetPtr dataset;
+    KILN_ASSERT_OK(
+        openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", dataset));
+    // The file changes after opening: a flipped payload byte of record 30
+    // (bad CRC), a record 30 with one x value (valid framing), or a file
+    // cut after record 30.
+    if (variant == 0) {
+      std::vector<uint8_t> bytes = clean;
+      bytes[30 * recordSize + 14] ^= 0x40;
+      writeBytes(path, bytes);
+    } else if (variant == 1) {
+      writeLinear(path, n, false, 30, Twist::ShortX);
+    } else {
+      writeBytes(path, std::vector<uint8_t>(clean.begin(),
+                                            clean.begin() + 30 * recordSize));
+    }
+    kiln_model_t *raw = nullptr;
+    KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
+    ModelPtr model(raw);
+    kiln_fit_options_t options;
+    kiln_fit_options_initialize(&options);
+    options.verbose = 0;
+    options.batch_size = 4;
+    options.epochs = 3;
+    options.shuffle = 0;
+    options.prefetch = 2;
+    std::string message =
+        failure(kiln_model_fit(model.get(), dataset.get(), &options, nullptr),
+                variant == 1 ? KILN_STATUS_INVALID_ARGUMENT
+                             : KILN_STATUS_DATA_LOSS);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "record 30")) << message;
+    // The batches before the bad record trained; the epoch did not finish.
+    EXPECT_GE(kiln_model_iterations(model.get()), 6);
+    EXPECT_LT(kiln_model_iterations(model.get()), 13);
+    EXPECT_EQ(kiln_model_epoch(model.get()), 0);
+    // Evaluation stops the same way.
+    kiln_evaluate_options_t evaluate;
+    kiln_evaluate_options_initialize(&evaluate);
+    evaluate.verbose = 0;
+    std::vector<double> logs(size_t(kiln_model_num_logs(model.get())));
+    message =
+        failure(kiln_model_evaluate(model.get(), dataset.get(), &evaluate,
+                                    logs.data()),
+                variant == 1 ? KILN_STATUS_INVALID_ARGUMENT
+                             : KILN_STATUS_DATA_LOSS);
+    EXPECT_TRUE(contains(message, "record 30")) << message;
+  }
+}
+
+TEST(TFRecordDatasetTest, StreamStopsEarly) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("data.tfrecord");
+  writeLinear(path, 1000);
+  DatasetPtr dataset;
+  KILN_ASSERT_OK(
+      openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", dataset));
+  // Streams dropped with a full queue, mid-pass, or before the first batch
+  // stop their reader and join it.
+  for (int taken = 0; taken < 3; ++taken) {
+    kiln::BatchStream stream;
+    kiln::StreamPlan plan;
+    plan.batchSize = 8;
+    plan.shuffle = true;
+    plan.shuffleBuffer = 100;
+    plan.prefetch = 1;
+    plan.endless = true;
+    KILN_ASSERT_OK(stream.start(dataset.get(), plan));
+    for (int k = 0; k < taken * 50; ++k) {
+      kiln::StreamBatch *batch = nullptr;
+      KILN_ASSERT_OK(stream.next(batch));
+      ASSERT_NE(batch, nullptr);
+      if (k % 2)
+        stream.recycle(batch);
+    }
+  }
+  EXPECT_LE(kiln::streamPeakSamples(dataset.get()), 100 + 8);
 }
 
 } // namespace

@@ -26,7 +26,9 @@
  *               partial state is leaked.
  *   Threading   Each type's comment ends with "Thread-safe." (any use from
  *               any thread) or "Thread-compatible." (concurrent const use is
- *               safe; mutation needs external synchronization).
+ *               safe; mutation needs external synchronization). Fit and
+ *               evaluate on a TFRecord dataset read it on a background
+ *               thread that they join before returning.
  *   Versioning  `KILN_API_VERSION` is bumped on any incompatible change;
  *               `kiln_api_version()` reports the version the library was
  *               built with. Enums have explicit values and are append-only.
@@ -252,8 +254,9 @@ KILN_API_EXPORT kiln_status_t kiln_model_load_weights(kiln_model_t *model,
 
 /* (inputs, targets) samples for a model's `training` descriptor, checked and
  * converted once: one float32 array per model input and per target, sharing
- * the sample count, with the model's per-sample shapes. Reference counted.
- * Thread-compatible. */
+ * the sample count, with the model's per-sample shapes; or, from
+ * `kiln_dataset_open_tfrecord`, a stream re-read from its file every pass.
+ * Reference counted. Thread-compatible. */
 typedef struct kiln_dataset_t kiln_dataset_t;
 
 /* Reads the data source `spec` for the training model `desc`:
@@ -299,11 +302,16 @@ KILN_API_EXPORT kiln_status_t kiln_data_read(const char *spec,
  *   "name:dtype[d0,d1,...][=default]"
  * with dtype float32 or int64 (values become float32), the per-sample shape
  * (`[]` or no brackets: a scalar) and an optional default (one number, or
- * one per element) for records without the feature. All records are loaded.
- * Errors (INVALID_ARGUMENT) name the file, the record index and the
- * feature: a missing feature without a default, int64 vs float values,
- * a value count that does not match the shape, a shape that does not fit
- * the model; a corrupt file is DATA_LOSS. */
+ * one per element) for records without the feature. The dataset streams:
+ * opening decodes and checks every record once, keeping none, to count them;
+ * fit and evaluate then re-read the file on a background thread every pass,
+ * through a bounded shuffle buffer (`kiln_fit_options_t.shuffle_buffer`) and
+ * `prefetch` ready batches, so memory does not grow with the file. Errors
+ * (INVALID_ARGUMENT) name the file, the record index and the feature: a
+ * missing feature without a default, int64 vs float values, a value count
+ * that does not match the shape, a shape that does not fit the model, a
+ * sparse label out of range; a corrupt file is DATA_LOSS (also from fit or
+ * evaluate, when the file changed after opening). */
 KILN_API_EXPORT kiln_status_t
 kiln_dataset_open_tfrecord(const kiln_model_desc_t *desc, const char *path,
                            const char *const *features, int64_t num_features,
@@ -357,6 +365,14 @@ typedef struct kiln_fit_options_t {
    * after epochs 0, N, 2N, ... (0-based, as Keras), at step = the epoch
    * (0). */
   int64_t histogram_freq;
+  /* Samples in the shuffle buffer, as tf.data's `dataset.shuffle(N)`: fill
+   * it, then emit a uniformly random sample and replace it with the next.
+   * 0: the whole dataset for in-memory data (a full shuffle), 10000 for a
+   * streaming TFRecord dataset. A buffer of at least the dataset size is a
+   * full shuffle (0). */
+  int64_t shuffle_buffer;
+  /* Batches a streaming dataset's reader thread prepares ahead; 0: 2. */
+  int64_t prefetch;
 } kiln_fit_options_t;
 
 /* Fills `options` with the defaults above and sets `struct_size`. */
