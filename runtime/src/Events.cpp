@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "Events.h"
 #include "Crc32c.h"
+#include "ProtoWire.h"
 #include "Status.h"
 #include "TFRecord.h"
 
@@ -28,30 +29,6 @@ namespace {
 //===----------------------------------------------------------------------===//
 // Encoding
 //===----------------------------------------------------------------------===//
-
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLengthDelimited = 2,
-  kFixed32 = 5,
-};
-
-void putVarint(std::string &out, uint64_t value) {
-  while (value >= 0x80) {
-    out += static_cast<char>((value & 0x7f) | 0x80);
-    value >>= 7;
-  }
-  out += static_cast<char>(value);
-}
-
-void putTag(std::string &out, uint32_t field, WireType type) {
-  putVarint(out, (uint64_t(field) << 3) | type);
-}
-
-void putFixed(std::string &out, const void *value, size_t size) {
-  // Little-endian hosts only (as the rest of the runtime).
-  out.append(static_cast<const char *>(value), size);
-}
 
 void putDouble(std::string &out, uint32_t field, double value) {
   putTag(out, field, kFixed64);
@@ -125,79 +102,13 @@ std::string encodeValue(const EventValue &value) {
 // Decoding
 //===----------------------------------------------------------------------===//
 
-/// A bounds-checked cursor over one message.
-class Reader {
-public:
-  Reader(const uint8_t *data, size_t size) : cur(data), end(data + size) {}
-  bool done() const { return cur == end; }
-
-  bool varint(uint64_t &value) {
-    value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (cur == end)
-        return false;
-      uint8_t byte = *cur++;
-      value |= uint64_t(byte & 0x7f) << shift;
-      if (!(byte & 0x80))
-        return true;
-    }
-    return false;
-  }
-  bool fixed(void *out, size_t size) {
-    if (size_t(end - cur) < size)
-      return false;
-    std::memcpy(out, cur, size);
-    cur += size;
-    return true;
-  }
-  bool bytes(const uint8_t *&data, size_t &size) {
-    uint64_t length = 0;
-    if (!varint(length) || length > uint64_t(end - cur))
-      return false;
-    data = cur;
-    size = static_cast<size_t>(length);
-    cur += size;
-    return true;
-  }
-  bool tag(uint32_t &field, uint32_t &type) {
-    uint64_t key = 0;
-    if (!varint(key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-      return false;
-    field = static_cast<uint32_t>(key >> 3);
-    type = static_cast<uint32_t>(key & 7);
-    return true;
-  }
-  /// Skips a field of wire `type` (groups are refused).
-  bool skip(uint32_t type) {
-    uint64_t ignored = 0;
-    const uint8_t *data = nullptr;
-    size_t size = 0;
-    char scratch[8];
-    switch (type) {
-    case kVarint:
-      return varint(ignored);
-    case kFixed64:
-      return fixed(scratch, 8);
-    case kLengthDelimited:
-      return bytes(data, size);
-    case kFixed32:
-      return fixed(scratch, 4);
-    default:
-      return false;
-    }
-  }
-
-private:
-  const uint8_t *cur, *end;
-};
-
 /// Reads a repeated fixed-width field, packed or not, into `out`.
 template <typename T>
-bool readRepeated(Reader &reader, uint32_t type, std::vector<T> &out) {
-  if (type == kLengthDelimited) {
-    const uint8_t *data = nullptr;
-    size_t size = 0;
-    if (!reader.bytes(data, size) || size % sizeof(T))
+bool readRepeated(WireReader &reader, uint32_t wire, std::vector<T> &out) {
+  if (wire == kLengthDelimited) {
+    const uint8_t *data;
+    size_t size;
+    if (!reader.delimited(data, size) || size % sizeof(T))
       return false;
     size_t old = out.size();
     out.resize(old + size / sizeof(T));
@@ -205,172 +116,115 @@ bool readRepeated(Reader &reader, uint32_t type, std::vector<T> &out) {
       std::memcpy(out.data() + old, data, size);
     return true;
   }
-  if (type != (sizeof(T) == 8 ? kFixed64 : kFixed32))
-    return false;
   T value;
-  if (!reader.fixed(&value, sizeof(T)))
+  if (wire != (sizeof(T) == 8 ? kFixed64 : kFixed32) ||
+      !reader.fixed(&value, sizeof(T)))
     return false;
   out.push_back(value);
   return true;
 }
 
-bool decodeHistogram(const uint8_t *data, size_t size, Histogram &histo) {
-  Reader reader(data, size);
-  while (!reader.done()) {
-    uint32_t field = 0, type = 0;
-    if (!reader.tag(field, type))
-      return false;
+/// Reads a length-delimited field as a string.
+bool readString(WireReader &reader, std::string &out) {
+  const uint8_t *data;
+  size_t size;
+  if (!reader.delimited(data, size))
+    return false;
+  out.assign(reinterpret_cast<const char *>(data), size);
+  return true;
+}
+
+bool decodeHistogram(WireReader reader, Histogram &histo) {
+  return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *) {
     double *scalar = field == 1   ? &histo.min
                      : field == 2 ? &histo.max
                      : field == 3 ? &histo.num
                      : field == 4 ? &histo.sum
                      : field == 5 ? &histo.sumSquares
                                   : nullptr;
-    bool ok = scalar && type == kFixed64 ? reader.fixed(scalar, 8)
-              : field == 6 ? readRepeated(reader, type, histo.bucketLimit)
-              : field == 7 ? readRepeated(reader, type, histo.bucket)
-                           : reader.skip(type);
-    if (!ok)
-      return false;
-  }
-  return true;
+    return scalar && wire == kFixed64 ? reader.fixed(scalar, 8)
+           : field == 6 ? readRepeated(reader, wire, histo.bucketLimit)
+           : field == 7 ? readRepeated(reader, wire, histo.bucket)
+                        : reader.skip(wire);
+  });
 }
 
-bool decodeShape(const uint8_t *data, size_t size,
-                 std::vector<int64_t> &shape) {
-  Reader reader(data, size);
-  while (!reader.done()) {
-    uint32_t field = 0, type = 0;
-    if (!reader.tag(field, type))
-      return false;
-    if (field != 2 || type != kLengthDelimited) {
-      if (!reader.skip(type))
-        return false;
-      continue;
-    }
-    const uint8_t *dimData = nullptr;
-    size_t dimSize = 0;
-    if (!reader.bytes(dimData, dimSize))
-      return false;
-    Reader dim(dimData, dimSize);
-    uint64_t dimValue = 0;
-    while (!dim.done()) {
-      uint32_t dimField = 0, dimType = 0;
-      if (!dim.tag(dimField, dimType))
-        return false;
-      bool ok = dimField == 1 && dimType == kVarint ? dim.varint(dimValue)
-                                                    : dim.skip(dimType);
-      if (!ok)
-        return false;
-    }
-    shape.push_back(static_cast<int64_t>(dimValue));
-  }
-  return true;
+/// TensorShapeProto { repeated Dim dim = 2; }, Dim { int64 size = 1; }.
+bool decodeShape(WireReader reader, std::vector<int64_t> &shape) {
+  return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *) {
+    WireReader dim;
+    if (field != 2 || wire != kLengthDelimited)
+      return reader.skip(wire);
+    uint64_t size = 0;
+    bool ok = reader.message(dim) &&
+              dim.fields([&](uint32_t dimField, uint32_t dimWire,
+                             const uint8_t *) {
+                return dimField == 1 && dimWire == kVarint ? dim.varint(size)
+                                                           : dim.skip(dimWire);
+              });
+    shape.push_back(static_cast<int64_t>(size));
+    return ok;
+  });
 }
 
-bool decodeTensor(const uint8_t *data, size_t size, EventValue &value) {
-  Reader reader(data, size);
+bool decodeTensor(WireReader reader, EventValue &value) {
   value.hasTensor = true;
-  while (!reader.done()) {
-    uint32_t field = 0, type = 0;
-    if (!reader.tag(field, type))
-      return false;
-    const uint8_t *bytes = nullptr;
-    size_t length = 0;
-    bool ok = true;
-    if (field == 1 && type == kVarint) {
-      uint64_t dtype = 0;
-      ok = reader.varint(dtype);
+  return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *) {
+    uint64_t dtype;
+    WireReader shape;
+    if (field == 1 && wire == kVarint) {
+      if (!reader.varint(dtype))
+        return false;
       value.tensorDtype = static_cast<int32_t>(dtype);
-    } else if (field == 2 && type == kLengthDelimited) {
+      return true;
+    }
+    if (field == 2 && wire == kLengthDelimited) {
       value.tensorShape.clear();
-      ok = reader.bytes(bytes, length) &&
-           decodeShape(bytes, length, value.tensorShape);
-    } else if (field == 4 && type == kLengthDelimited) {
-      ok = reader.bytes(bytes, length);
-      if (ok)
-        value.tensorContent.assign(reinterpret_cast<const char *>(bytes),
-                                   length);
-    } else if (field == 5) {
-      ok = readRepeated(reader, type, value.floatVal);
-    } else if (field == 6) {
-      ok = readRepeated(reader, type, value.doubleVal);
-    } else {
-      ok = reader.skip(type);
+      return reader.message(shape) && decodeShape(shape, value.tensorShape);
     }
-    if (!ok)
-      return false;
-  }
-  return true;
+    if (field == 4 && wire == kLengthDelimited)
+      return readString(reader, value.tensorContent);
+    return field == 5   ? readRepeated(reader, wire, value.floatVal)
+           : field == 6 ? readRepeated(reader, wire, value.doubleVal)
+                        : reader.skip(wire);
+  });
 }
 
-/// Reads SummaryMetadata's plugin_data.plugin_name.
-bool decodeMetadata(const uint8_t *data, size_t size, std::string &plugin) {
-  Reader reader(data, size);
-  while (!reader.done()) {
-    uint32_t field = 0, type = 0;
-    if (!reader.tag(field, type))
-      return false;
-    if (field != 1 || type != kLengthDelimited) {
-      if (!reader.skip(type))
-        return false;
-      continue;
-    }
-    const uint8_t *bytes = nullptr;
-    size_t length = 0;
-    if (!reader.bytes(bytes, length))
-      return false;
-    Reader inner(bytes, length);
-    while (!inner.done()) {
-      uint32_t innerField = 0, innerType = 0;
-      if (!inner.tag(innerField, innerType))
-        return false;
-      const uint8_t *name = nullptr;
-      size_t nameSize = 0;
-      if (innerField == 1 && innerType == kLengthDelimited) {
-        if (!inner.bytes(name, nameSize))
-          return false;
-        plugin.assign(reinterpret_cast<const char *>(name), nameSize);
-      } else if (!inner.skip(innerType)) {
-        return false;
-      }
-    }
-  }
-  return true;
+/// Reads SummaryMetadata { PluginData plugin_data = 1; }'s
+/// PluginData { string plugin_name = 1; }.
+bool decodeMetadata(WireReader reader, std::string &plugin) {
+  return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *) {
+    WireReader data;
+    if (field != 1 || wire != kLengthDelimited)
+      return reader.skip(wire);
+    return reader.message(data) &&
+           data.fields([&](uint32_t dataField, uint32_t dataWire,
+                           const uint8_t *) {
+             return dataField == 1 && dataWire == kLengthDelimited
+                        ? readString(data, plugin)
+                        : data.skip(dataWire);
+           });
+  });
 }
 
-bool decodeValue(const uint8_t *data, size_t size, EventValue &value) {
-  Reader reader(data, size);
-  while (!reader.done()) {
-    uint32_t field = 0, type = 0;
-    if (!reader.tag(field, type))
-      return false;
-    const uint8_t *bytes = nullptr;
-    size_t length = 0;
-    bool ok = true;
-    if (field == 1 && type == kLengthDelimited) {
-      ok = reader.bytes(bytes, length);
-      if (ok)
-        value.tag.assign(reinterpret_cast<const char *>(bytes), length);
-    } else if (field == 2 && type == kFixed32) {
-      ok = reader.fixed(&value.simpleValue, 4);
+bool decodeValue(WireReader reader, EventValue &value) {
+  return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *) {
+    WireReader nested;
+    if (wire == kLengthDelimited && field == 1)
+      return readString(reader, value.tag);
+    if (field == 2 && wire == kFixed32) {
       value.hasSimpleValue = true;
-    } else if (field == 5 && type == kLengthDelimited) {
-      value.hasHisto = true;
-      ok = reader.bytes(bytes, length) &&
-           decodeHistogram(bytes, length, value.histo);
-    } else if (field == 8 && type == kLengthDelimited) {
-      ok = reader.bytes(bytes, length) && decodeTensor(bytes, length, value);
-    } else if (field == 9 && type == kLengthDelimited) {
-      ok = reader.bytes(bytes, length) &&
-           decodeMetadata(bytes, length, value.pluginName);
-    } else {
-      ok = reader.skip(type);
+      return reader.fixed(&value.simpleValue, 4);
     }
-    if (!ok)
+    if (wire != kLengthDelimited || (field != 5 && field != 8 && field != 9))
+      return reader.skip(wire);
+    if (!reader.message(nested))
       return false;
-  }
-  return true;
+    value.hasHisto = value.hasHisto || field == 5;
+    return field == 5   ? decodeHistogram(nested, value.histo)
+           : field == 8 ? decodeTensor(nested, value)
+                        : decodeMetadata(nested, value.pluginName);
+  });
 }
 
 } // namespace
@@ -444,46 +298,39 @@ std::string kiln::encodeEvent(const Event &event) {
 kiln_status_t kiln::decodeEvent(const uint8_t *data, size_t size,
                                 Event &event) {
   event = Event();
-  Reader reader(data, size);
-  while (!reader.done()) {
-    uint32_t field = 0, type = 0;
-    bool ok = reader.tag(field, type);
-    const uint8_t *bytes = nullptr;
-    size_t length = 0;
-    if (!ok) {
-    } else if (field == 1 && type == kFixed64) {
-      ok = reader.fixed(&event.wallTime, 8);
-    } else if (field == 2 && type == kVarint) {
-      uint64_t step = 0;
-      ok = reader.varint(step);
+  WireError error;
+  WireReader reader(data, size, error);
+  bool ok = reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *) {
+    uint64_t step;
+    WireReader summary;
+    if (field == 1 && wire == kFixed64)
+      return reader.fixed(&event.wallTime, 8);
+    if (field == 2 && wire == kVarint) {
+      if (!reader.varint(step))
+        return false;
       event.step = static_cast<int64_t>(step);
-    } else if (field == 3 && type == kLengthDelimited) {
-      ok = reader.bytes(bytes, length);
-      if (ok)
-        event.fileVersion.assign(reinterpret_cast<const char *>(bytes), length);
-    } else if (field == 5 && type == kLengthDelimited) {
-      ok = reader.bytes(bytes, length);
-      Reader summary(bytes, length);
-      while (ok && !summary.done()) {
-        uint32_t valueField = 0, valueType = 0;
-        ok = summary.tag(valueField, valueType);
-        if (ok && valueField == 1 && valueType == kLengthDelimited) {
-          const uint8_t *valueData = nullptr;
-          size_t valueSize = 0;
-          event.values.emplace_back();
-          ok = summary.bytes(valueData, valueSize) &&
-               decodeValue(valueData, valueSize, event.values.back());
-        } else if (ok) {
-          ok = summary.skip(valueType);
-        }
-      }
-    } else {
-      ok = reader.skip(type);
+      return true;
     }
-    if (!ok)
-      return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                         "malformed Event proto (%zu bytes)", size);
-  }
+    if (field == 3 && wire == kLengthDelimited)
+      return readString(reader, event.fileVersion);
+    if (field != 5 || wire != kLengthDelimited)
+      return reader.skip(wire);
+    // Summary { repeated Value value = 1; }
+    return reader.message(summary) &&
+           summary.fields([&](uint32_t valueField, uint32_t valueWire,
+                              const uint8_t *) {
+             WireReader value;
+             if (valueField != 1 || valueWire != kLengthDelimited)
+               return summary.skip(valueWire);
+             event.values.emplace_back();
+             return summary.message(value) &&
+                    decodeValue(value, event.values.back());
+           });
+  });
+  if (!ok)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "malformed Event proto (%zu bytes)%s%s", size,
+                       error.what ? ": " : "", error.what ? error.what : "");
   return nullptr;
 }
 

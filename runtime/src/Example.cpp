@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "Example.h"
 
+#include "ProtoWire.h"
 #include "Status.h"
 
 #include <algorithm>
@@ -24,333 +25,154 @@ using namespace kiln;
 
 namespace {
 
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLengthDelimited = 2,
-  kStartGroup = 3,
-  kEndGroup = 4,
-  kFixed32 = 5,
-};
-
-/// A protobuf wire-format reader; the first error stops it.
+/// Decodes the four message levels of an Example into features.
 class Parser {
 public:
-  Parser(const uint8_t *data) : base(data) {}
-
-  bool varint(const uint8_t *&p, const uint8_t *end, uint64_t &value) {
-    value = 0;
-    const uint8_t *start = p;
-    for (int shift = 0; shift < 70; shift += 7) {
-      if (p == end)
-        return fail(start, "truncated varint");
-      uint8_t byte = *p++;
-      if (shift < 64)
-        value |= uint64_t(byte & 0x7f) << shift;
-      if (!(byte & 0x80))
-        return true;
-    }
-    return fail(start, "varint longer than 10 bytes");
-  }
-
-  bool tag(const uint8_t *&p, const uint8_t *end, uint32_t &field,
-           uint32_t &wire) {
-    const uint8_t *start = p;
-    uint64_t value;
-    if (!varint(p, end, value))
-      return false;
-    if (value > 0xffffffffu)
-      return fail(start, "field tag out of range");
-    field = static_cast<uint32_t>(value >> 3);
-    wire = static_cast<uint32_t>(value & 7);
-    if (field == 0)
-      return fail(start, "field number 0");
-    if (wire == kStartGroup || wire == kEndGroup)
-      return fail(start, "groups are not supported");
-    if (wire > kFixed32)
-      return fail(start, "invalid wire type");
-    return true;
-  }
-
-  /// Reads a length prefix and the bytes it covers.
-  bool delimited(const uint8_t *&p, const uint8_t *end, const uint8_t *&start,
-                 size_t &size) {
-    const uint8_t *at = p;
-    uint64_t length;
-    if (!varint(p, end, length))
-      return false;
-    if (length > static_cast<uint64_t>(end - p))
-      return fail(at, "length past the end of the message");
-    start = p;
-    size = static_cast<size_t>(length);
-    p += size;
-    return true;
-  }
-
-  bool skip(const uint8_t *&p, const uint8_t *end, uint32_t wire) {
-    const uint8_t *at = p;
-    switch (wire) {
-    case kVarint: {
-      uint64_t ignored;
-      return varint(p, end, ignored);
-    }
-    case kFixed64:
-    case kFixed32: {
-      size_t size = wire == kFixed64 ? 8 : 4;
-      if (static_cast<size_t>(end - p) < size)
-        return fail(at, "truncated fixed-size field");
-      p += size;
-      return true;
-    }
-    default: {
-      const uint8_t *start;
-      size_t size;
-      return delimited(p, end, start, size);
-    }
-    }
-  }
-
-  bool example(const uint8_t *p, const uint8_t *end,
-               std::vector<ExampleFeature> &out) {
-    while (p < end) {
-      const uint8_t *at = p;
-      uint32_t field, wire;
-      if (!tag(p, end, field, wire))
-        return false;
-      if (field != 1) {
-        if (!skip(p, end, wire))
-          return false;
-        continue;
-      }
+  bool example(WireReader reader, std::vector<ExampleFeature> &out) {
+    return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *at) {
+      if (field != 1)
+        return reader.skip(wire);
+      WireReader features;
       if (wire != kLengthDelimited)
-        return fail(at, "wrong wire type for Example.features");
-      const uint8_t *start;
-      size_t size;
-      if (!delimited(p, end, start, size) ||
-          !features(start, start + size, out))
-        return false;
-    }
-    return true;
+        return reader.fail(at, "wrong wire type for Example.features");
+      return reader.message(features) && this->features(features, out);
+    });
   }
 
-  bool features(const uint8_t *p, const uint8_t *end,
-                std::vector<ExampleFeature> &out) {
-    while (p < end) {
-      const uint8_t *at = p;
-      uint32_t field, wire;
-      if (!tag(p, end, field, wire))
-        return false;
-      if (field != 1) {
-        if (!skip(p, end, wire))
-          return false;
-        continue;
-      }
+private:
+  bool features(WireReader reader, std::vector<ExampleFeature> &out) {
+    return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *at) {
+      if (field != 1)
+        return reader.skip(wire);
+      WireReader entry;
       if (wire != kLengthDelimited)
-        return fail(at, "wrong wire type for Features.feature");
-      const uint8_t *start;
-      size_t size;
-      if (!delimited(p, end, start, size))
+        return reader.fail(at, "wrong wire type for Features.feature");
+      if (!reader.message(entry))
         return false;
       out.emplace_back();
-      if (!entry(start, start + size, out.back()))
-        return false;
-    }
-    return true;
+      return this->entry(entry, out.back());
+    });
   }
 
-  bool entry(const uint8_t *p, const uint8_t *end, ExampleFeature &out) {
-    while (p < end) {
-      const uint8_t *at = p;
-      uint32_t field, wire;
-      if (!tag(p, end, field, wire))
-        return false;
-      if (field != 1 && field != 2) {
-        if (!skip(p, end, wire))
-          return false;
-        continue;
-      }
+  bool entry(WireReader reader, ExampleFeature &out) {
+    return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *at) {
+      if (field != 1 && field != 2)
+        return reader.skip(wire);
       if (wire != kLengthDelimited)
-        return fail(at, field == 1 ? "wrong wire type for a feature name"
+        return reader.fail(at, field == 1
+                                   ? "wrong wire type for a feature name"
                                    : "wrong wire type for a feature value");
-      const uint8_t *start;
+      if (field == 2) {
+        WireReader value;
+        return reader.message(value) && feature(value, out);
+      }
+      const uint8_t *name;
       size_t size;
-      if (!delimited(p, end, start, size))
+      if (!reader.delimited(name, size))
         return false;
-      if (field == 1)
-        out.name.assign(reinterpret_cast<const char *>(start), size);
-      else if (!feature(start, start + size, out))
-        return false;
-    }
-    return true;
+      out.name.assign(reinterpret_cast<const char *>(name), size);
+      return true;
+    });
   }
 
-  bool feature(const uint8_t *p, const uint8_t *end, ExampleFeature &out) {
-    while (p < end) {
-      const uint8_t *at = p;
-      uint32_t field, wire;
-      if (!tag(p, end, field, wire))
-        return false;
-      if (field < 1 || field > 3) {
-        if (!skip(p, end, wire))
-          return false;
-        continue;
-      }
+  bool feature(WireReader reader, ExampleFeature &out) {
+    return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *at) {
+      if (field < 1 || field > 3)
+        return reader.skip(wire);
+      WireReader list;
       if (wire != kLengthDelimited)
-        return fail(at, "wrong wire type for a feature's value list");
-      const uint8_t *start;
-      size_t size;
-      if (!delimited(p, end, start, size))
+        return reader.fail(at, "wrong wire type for a feature's value list");
+      if (!reader.message(list))
         return false;
+      // A oneof switching kind clears the values; the same kind merges.
       if (out.kind != static_cast<int32_t>(field)) {
         out.bytes.clear();
         out.floats.clear();
         out.ints.clear();
         out.kind = static_cast<int32_t>(field);
       }
-      if (!list(start, start + size, out))
-        return false;
-    }
-    return true;
+      return values(list, out);
+    });
   }
 
-  bool list(const uint8_t *p, const uint8_t *end, ExampleFeature &out) {
-    while (p < end) {
-      const uint8_t *at = p;
-      uint32_t field, wire;
-      if (!tag(p, end, field, wire))
-        return false;
-      if (field != 1) {
-        if (!skip(p, end, wire))
-          return false;
-        continue;
-      }
-      if (out.kind == KILN_FEATURE_BYTES) {
+  bool values(WireReader reader, ExampleFeature &out) {
+    return reader.fields([&](uint32_t field, uint32_t wire, const uint8_t *at) {
+      if (field != 1)
+        return reader.skip(wire);
+      const uint8_t *data;
+      size_t size;
+      switch (out.kind) {
+      case KILN_FEATURE_BYTES:
         if (wire != kLengthDelimited)
-          return fail(at, "wrong wire type for BytesList.value");
-        const uint8_t *start;
-        size_t size;
-        if (!delimited(p, end, start, size))
+          return reader.fail(at, "wrong wire type for BytesList.value");
+        if (!reader.delimited(data, size))
           return false;
-        out.bytes.emplace_back(reinterpret_cast<const char *>(start), size);
-      } else if (out.kind == KILN_FEATURE_FLOAT) {
+        out.bytes.emplace_back(reinterpret_cast<const char *>(data), size);
+        return true;
+      case KILN_FEATURE_FLOAT:
         if (wire == kFixed32) {
-          if (end - p < 4)
-            return fail(at, "truncated float");
-          out.floats.push_back(loadFloat(p));
-          p += 4;
-        } else if (wire == kLengthDelimited) {
-          const uint8_t *start;
-          size_t size;
-          if (!delimited(p, end, start, size))
+          float value;
+          if (!reader.fixed(&value, 4))
             return false;
-          if (size % 4)
-            return fail(at, "packed floats not a multiple of 4 bytes");
+          out.floats.push_back(value);
+          return true;
+        }
+        if (wire != kLengthDelimited)
+          return reader.fail(at, "wrong wire type for FloatList.value");
+        if (!reader.delimited(data, size))
+          return false;
+        if (size % 4)
+          return reader.fail(at, "packed floats not a multiple of 4 bytes");
+        if (size) {
           size_t old = out.floats.size();
           out.floats.resize(old + size / 4);
-          if (size != 0 && isLittleEndian())
-            std::memcpy(out.floats.data() + old, start, size);
-          else
-            for (size_t i = 0; i < size; i += 4)
-              out.floats[old + i / 4] = loadFloat(start + i);
-        } else {
-          return fail(at, "wrong wire type for FloatList.value");
+          std::memcpy(out.floats.data() + old, data, size);
         }
-      } else {
+        return true;
+      default: {
+        uint64_t value;
         if (wire == kVarint) {
-          uint64_t value;
-          if (!varint(p, end, value))
+          if (!reader.varint(value))
             return false;
           out.ints.push_back(static_cast<int64_t>(value));
-        } else if (wire == kLengthDelimited) {
-          const uint8_t *start;
-          size_t size;
-          if (!delimited(p, end, start, size))
-            return false;
-          const uint8_t *q = start, *packedEnd = start + size;
-          while (q < packedEnd) {
-            uint64_t value;
-            if (!varint(q, packedEnd, value))
-              return false;
-            out.ints.push_back(static_cast<int64_t>(value));
-          }
-        } else {
-          return fail(at, "wrong wire type for Int64List.value");
+          return true;
         }
+        WireReader packed;
+        if (wire != kLengthDelimited)
+          return reader.fail(at, "wrong wire type for Int64List.value");
+        if (!reader.message(packed))
+          return false;
+        while (!packed.done()) {
+          if (!packed.varint(value))
+            return false;
+          out.ints.push_back(static_cast<int64_t>(value));
+        }
+        return true;
       }
-    }
-    return true;
+      }
+    });
   }
-
-  const char *error = nullptr;
-  size_t errorOffset = 0;
-
-private:
-  bool fail(const uint8_t *at, const char *what) {
-    error = what;
-    errorOffset = static_cast<size_t>(at - base);
-    return false;
-  }
-  static bool isLittleEndian() {
-    const uint16_t probe = 1;
-    uint8_t first;
-    std::memcpy(&first, &probe, 1);
-    return first == 1;
-  }
-  static float loadFloat(const uint8_t *p) {
-    uint32_t bits = uint32_t(p[0]) | uint32_t(p[1]) << 8 |
-                    uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-    float value;
-    std::memcpy(&value, &bits, 4);
-    return value;
-  }
-
-  const uint8_t *base;
 };
-
-void putVarint(uint64_t value, std::string &out) {
-  while (value >= 0x80) {
-    out += static_cast<char>((value & 0x7f) | 0x80);
-    value >>= 7;
-  }
-  out += static_cast<char>(value);
-}
-
-void putTag(uint32_t field, uint32_t wire, std::string &out) {
-  putVarint(uint64_t(field) << 3 | wire, out);
-}
-
-void putDelimited(uint32_t field, const std::string &bytes, std::string &out) {
-  putTag(field, kLengthDelimited, out);
-  putVarint(bytes.size(), out);
-  out += bytes;
-}
-
-void putFloat(float value, std::string &out) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, 4);
-  for (int i = 0; i < 4; ++i)
-    out += static_cast<char>(bits >> (8 * i));
-}
 
 std::string encodeFeature(const ExampleFeature &feature, bool packed) {
   std::string list;
   switch (feature.kind) {
   case KILN_FEATURE_BYTES:
     for (const std::string &value : feature.bytes)
-      putDelimited(1, value, list);
+      putBytes(list, 1, value);
     break;
   case KILN_FEATURE_FLOAT:
     if (packed) {
       if (!feature.floats.empty()) {
         std::string values;
         for (float value : feature.floats)
-          putFloat(value, values);
-        putDelimited(1, values, list);
+          putFixed(values, &value, 4);
+        putBytes(list, 1, values);
       }
     } else {
       for (float value : feature.floats) {
-        putTag(1, kFixed32, list);
-        putFloat(value, list);
+        putTag(list, 1, kFixed32);
+        putFixed(list, &value, 4);
       }
     }
     break;
@@ -359,13 +181,13 @@ std::string encodeFeature(const ExampleFeature &feature, bool packed) {
       if (!feature.ints.empty()) {
         std::string values;
         for (int64_t value : feature.ints)
-          putVarint(static_cast<uint64_t>(value), values);
-        putDelimited(1, values, list);
+          putVarint(values, static_cast<uint64_t>(value));
+        putBytes(list, 1, values);
       }
     } else {
       for (int64_t value : feature.ints) {
-        putTag(1, kVarint, list);
-        putVarint(static_cast<uint64_t>(value), list);
+        putTag(list, 1, kVarint);
+        putVarint(list, static_cast<uint64_t>(value));
       }
     }
     break;
@@ -373,7 +195,7 @@ std::string encodeFeature(const ExampleFeature &feature, bool packed) {
     return std::string();
   }
   std::string out;
-  putDelimited(static_cast<uint32_t>(feature.kind), list, out);
+  putBytes(out, static_cast<uint32_t>(feature.kind), list);
   return out;
 }
 
@@ -481,11 +303,11 @@ kiln_status_t kiln::decodeExample(const uint8_t *data, size_t size,
   if (size) {
     if (!data)
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "data must not be NULL");
-    Parser parser(data);
-    if (!parser.example(data, data + size, parsed))
+    WireError error;
+    if (!Parser().example(WireReader(data, size, error), parsed))
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                          "malformed tf.train.Example: %s at byte %zu of %zu",
-                         parser.error, parser.errorOffset, size);
+                         error.what, error.offset, size);
   }
   // Writers emit keys in order, so sorting is usually a no-op check (and
   // no allocation on the decode hot path).
@@ -509,11 +331,11 @@ void kiln::encodeExample(const std::vector<ExampleFeature> &features,
   std::string map;
   for (const ExampleFeature &feature : features) {
     std::string entry;
-    putDelimited(1, feature.name, entry);
-    putDelimited(2, encodeFeature(feature, packed), entry);
-    putDelimited(1, entry, map);
+    putBytes(entry, 1, feature.name);
+    putBytes(entry, 2, encodeFeature(feature, packed));
+    putBytes(map, 1, entry);
   }
-  putDelimited(1, map, out);
+  putBytes(out, 1, map);
 }
 
 std::string kiln::exampleToJson(const std::vector<ExampleFeature> &features) {
