@@ -7,8 +7,13 @@
 // the same checks when the dataset is built.
 //
 // A TFRecord dataset instead streams: it holds only the file and its
-// feature specs (`tfrecord`), and a `BatchStream` reads the records of each
-// pass on a background thread into ready batches (TFRecordDataset.cpp).
+// feature specs (`tfrecord`, TFRecordDataset.cpp).
+//
+// Both kinds are read the same way, as tf.data's
+// `dataset.shuffle(buffer, seed).batch(b, drop_remainder).repeat(passes)
+// .prefetch(p)`: a `BatchStream` (Pipeline.cpp) runs a background thread
+// that reads each pass through a `SlotReader` of the dataset into a bounded
+// shuffle buffer (Shuffle.h) and assembles batches ahead of the consumer.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_SRC_DATASET_H
@@ -23,6 +28,19 @@
 
 namespace kiln {
 struct TFRecordSource;
+
+/// Samples held by a dataset's streams (shuffle buffers and ready batches)
+/// and the most there ever were, for the memory bound of streaming.
+struct SampleGauge {
+  std::atomic<int64_t> held{0}, peak{0};
+  void add(int64_t count) {
+    int64_t now = held.fetch_add(count, std::memory_order_relaxed) + count;
+    int64_t seen = peak.load(std::memory_order_relaxed);
+    while (now > seen &&
+           !peak.compare_exchange_weak(seen, now, std::memory_order_relaxed))
+      ;
+  }
+};
 } // namespace kiln
 
 struct kiln_dataset_t {
@@ -34,6 +52,7 @@ struct kiln_dataset_t {
   // Set for a streaming TFRecord dataset; `inputs`/`targets` are then empty
   // and `numSamples` is the record count found on open.
   kiln::TFRecordSource *tfrecord = nullptr; // owned
+  mutable kiln::SampleGauge gauge;
 };
 
 namespace kiln {
@@ -66,6 +85,33 @@ constexpr int64_t kDefaultStreamShuffleBuffer = 10000;
 /// The default number of batches a stream prepares ahead.
 constexpr int64_t kDefaultPrefetch = 2;
 
+/// Reads one dataset's samples pass by pass, in storage order, into the
+/// slots of a shuffle buffer. Used by one thread at a time.
+class SlotReader {
+public:
+  virtual ~SlotReader() = default;
+  /// Starts a pass over the samples (re-opening a file).
+  virtual kiln_status_t beginPass() = 0;
+  /// Reads the pass's next sample into slot `slot`.
+  virtual kiln_status_t fill(int64_t slot) = 0;
+  /// The values of tensor `t` (inputs, then targets) of the sample in
+  /// `slot`: `sampleCounts(dataset)[t]` floats.
+  virtual const float *tensor(int64_t slot, size_t t) const = 0;
+};
+
+/// A reader of `dataset` with `slots` shuffle-buffer slots.
+kiln_status_t openSlotReader(const kiln_dataset_t *dataset, int64_t slots,
+                             std::unique_ptr<SlotReader> &reader);
+/// The TFRecord case of `openSlotReader` (TFRecordDataset.cpp).
+kiln_status_t openTFRecordSlotReader(const kiln_dataset_t *dataset,
+                                     int64_t slots,
+                                     std::unique_ptr<SlotReader> &reader);
+
+/// Floats per sample of each tensor of `dataset`: inputs, then targets.
+std::vector<int64_t> sampleCounts(const kiln_dataset_t *dataset);
+/// `sampleCounts` of a TFRecord dataset (TFRecordDataset.cpp).
+std::vector<int64_t> tfrecordSampleCounts(const TFRecordSource *source);
+
 /// One batch of a stream: `size` samples, tensor t (the model's inputs,
 /// then its targets) at `values.data() + offsets[t]`, (size, sample shape).
 struct StreamBatch {
@@ -80,15 +126,17 @@ struct StreamPlan {
   uint64_t seed = 0;
   int64_t shuffleBuffer = kDefaultStreamShuffleBuffer; // samples, >= 1
   int64_t prefetch = kDefaultPrefetch;                 // batches, >= 1
-  int64_t firstPass = 0;   // the pass to start with
-  int64_t skipBatches = 0; // batches of `firstPass` to skip
-  bool endless = false;    // passes firstPass, firstPass+1, ... (else one)
+  bool dropRemainder = false; // drop each pass's last, partial batch
+  int64_t firstPass = 0;      // the pass to start with
+  int64_t skipBatches = 0;    // batches of `firstPass` to skip
+  int64_t passes = 1;         // passes firstPass, firstPass+1, ...
+  bool endless = false;       // ... without end (`passes` ignored)
 };
 
-/// The batches of passes over a streaming dataset, in the order of
-/// Shuffle.h, prepared by a background thread at most `prefetch` ahead. Each
-/// pass re-opens the file; no batch spans two passes (the last one of a
-/// pass may be partial). Destroying the stream stops and joins the thread.
+/// The batches of passes over a dataset, in the order of Shuffle.h,
+/// prepared by a background thread at most `prefetch` ahead. No batch spans
+/// two passes: the last one of a pass is partial, or dropped with
+/// `dropRemainder`. Destroying the stream stops and joins the thread.
 class BatchStream {
 public:
   BatchStream();
@@ -96,7 +144,7 @@ public:
   BatchStream &operator=(const BatchStream &) = delete;
   ~BatchStream();
 
-  /// Starts reading `dataset` (which must stream and outlive the stream).
+  /// Starts reading `dataset` (which must outlive the stream).
   kiln_status_t start(const kiln_dataset_t *dataset, const StreamPlan &plan);
   /// Waits for the next batch; `*batch` is NULL after the last pass. The
   /// first error of the reader thread comes back here, naming the file and
@@ -112,14 +160,20 @@ private:
   std::unique_ptr<State> state;
 };
 
+/// Batches in one pass of `n` samples.
+inline int64_t passBatchCount(int64_t n, int64_t batchSize,
+                              bool dropRemainder) {
+  return dropRemainder ? n / batchSize : (n + batchSize - 1) / batchSize;
+}
+
 /// Frees a streaming dataset's source (NULL is a no-op).
 void destroyTFRecordSource(TFRecordSource *source);
 
 /// Checks that the streaming `dataset` has the sample shapes of `desc`.
 bool streamFits(const kiln_model_desc_t *desc, const kiln_dataset_t *dataset);
 
-/// The most samples a streaming dataset's source held at once (shuffle
-/// buffer plus prepared batches) since it was opened; 0 for in-memory data.
+/// The most samples `dataset`'s streams held at once (shuffle buffers plus
+/// prepared batches) since it was opened.
 int64_t streamPeakSamples(const kiln_dataset_t *dataset);
 
 } // namespace kiln

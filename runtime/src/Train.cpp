@@ -5,14 +5,15 @@
 // of the model (buffer order in kiln/model.h):
 //
 //   - An epoch is `steps_per_epoch` batches, by default one pass over the
-//     data: ceil(N / batch_size) batches, the last one partial.
-//   - Batches come from an endless stream of passes over the data. Pass p is
-//     a permutation of the samples: the identity without shuffling, else a
-//     Fisher-Yates shuffle seeded from (seed, p), or with a `shuffle_buffer`
-//     smaller than the data, tf.data's bounded shuffle buffer (Shuffle.h).
-//     A streaming (TFRecord) dataset produces the same order from a
-//     background reader (BatchStream, Dataset.h); its buffer defaults to
-//     10000 samples. Global batch g is batch
+//     data: ceil(N / batch_size) batches, the last one partial (or
+//     floor(N / batch_size) with `drop_remainder`).
+//   - Batches come from an endless stream of passes over the data, read
+//     ahead on a thread by the input pipeline (BatchStream, Pipeline.cpp),
+//     whatever the source. Pass p is a permutation of the samples: the
+//     identity without shuffling, else a Fisher-Yates shuffle seeded from
+//     (seed, p), or with a `shuffle_buffer` smaller than the data, tf.data's
+//     bounded shuffle buffer (Shuffle.h; 10000 samples by default for a
+//     streaming TFRecord dataset). Global batch g is batch
 //     g % P of pass g / P (P batches per pass), and epoch e (0-based) runs
 //     batches e*K .. e*K+K-1 (K steps per epoch). So a `steps_per_epoch`
 //     that does not divide the data simply continues into the next pass
@@ -186,9 +187,6 @@ public:
   /// `training` also allocates the second parameter/slot set.
   kiln_status_t init(int64_t maxBatch, bool training);
 
-  /// Copies the samples `indices[batch]` of `data` into the batch buffers.
-  void gather(const kiln_dataset_t *data, const int64_t *indices,
-              int64_t batch);
   /// Copies a streamed batch into the batch buffers.
   void load(const BatchStream &stream, const StreamBatch &batch);
   /// Runs `train_step` on the gathered batch and swaps in the new state.
@@ -282,24 +280,6 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                                          nextSlots.data()));
   }
   return nullptr;
-}
-
-void Stepper::gather(const kiln_dataset_t *data, const int64_t *indices,
-                     int64_t batch) {
-  auto copyRows = [&](const kiln_array_t *array, Buffer &buffer,
-                      const kiln_tensor_desc_t &tensor) {
-    size_t rowBytes =
-        static_cast<size_t>(sampleElements(tensor)) * sizeof(float);
-    const auto *source = static_cast<const uint8_t *>(kiln_array_data(array));
-    for (int64_t j = 0; j < batch; ++j)
-      std::memcpy(buffer.data() + static_cast<size_t>(j) * rowBytes,
-                  source + static_cast<size_t>(indices[j]) * rowBytes,
-                  rowBytes);
-  };
-  for (int64_t i = 0; i < desc->num_inputs; ++i)
-    copyRows(data->inputs[i], inputs[i], desc->inputs[i]);
-  for (int64_t i = 0; i < train->num_targets; ++i)
-    copyRows(data->targets[i], targets[i], train->targets[i]);
 }
 
 void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
@@ -413,39 +393,38 @@ kiln_status_t checkModelAndData(kiln_model_t *model,
   return checkDatasetFits(desc, data);
 }
 
-/// Runs `eval_step` over `data` in batches of `batchSize` and leaves the
-/// means in `stepper`.
+/// Takes the next batch of `stream` into `stepper`'s buffers; it must hold
+/// `batch` samples.
+kiln_status_t loadNext(BatchStream &stream, Stepper &stepper, int64_t batch,
+                       const kiln_dataset_t *data) {
+  StreamBatch *streamed = nullptr;
+  KILN_RETURN_IF_ERROR(stream.next(streamed));
+  if (!streamed || streamed->size != batch) {
+    stream.recycle(streamed);
+    return KILN_STATUS(KILN_STATUS_INTERNAL, "%s: the stream ended early",
+                       data->name.c_str());
+  }
+  stepper.load(stream, *streamed);
+  stream.recycle(streamed);
+  return nullptr;
+}
+
+/// Runs `eval_step` over one pass of `data` in batches of `batchSize` and
+/// leaves the means in `stepper`.
 kiln_status_t evaluateInto(Stepper &stepper, const kiln_dataset_t *data,
                            int64_t batchSize, int64_t prefetch,
-                           ProgressBar *bar, std::vector<int64_t> &indices) {
+                           ProgressBar *bar) {
   stepper.resetLogs();
   int64_t n = data->numSamples, steps = (n + batchSize - 1) / batchSize;
   BatchStream stream;
-  if (data->tfrecord) {
-    StreamPlan plan;
-    plan.batchSize = batchSize;
-    plan.prefetch = prefetch;
-    KILN_RETURN_IF_ERROR(stream.start(data, plan));
-  }
+  StreamPlan plan;
+  plan.batchSize = batchSize;
+  plan.prefetch = prefetch;
+  KILN_RETURN_IF_ERROR(stream.start(data, plan));
   for (int64_t step = 0; step < steps; ++step) {
     int64_t start = step * batchSize;
     int64_t batch = n - start < batchSize ? n - start : batchSize;
-    if (data->tfrecord) {
-      StreamBatch *streamed = nullptr;
-      KILN_RETURN_IF_ERROR(stream.next(streamed));
-      if (!streamed || streamed->size != batch) {
-        stream.recycle(streamed);
-        return KILN_STATUS(KILN_STATUS_INTERNAL,
-                           "%s: the stream ended early",
-                           data->name.c_str());
-      }
-      stepper.load(stream, *streamed);
-      stream.recycle(streamed);
-    } else {
-      for (int64_t j = 0; j < batch; ++j)
-        indices[static_cast<size_t>(j)] = start + j;
-      stepper.gather(data, indices.data(), batch);
-    }
+    KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
     stepper.evalStep(batch);
     stepper.accumulate(batch);
     if (bar)
@@ -579,29 +558,29 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   int64_t shuffleBuffer = options.shuffle_buffer > 0 ? options.shuffle_buffer
                           : streaming ? kDefaultStreamShuffleBuffer
                                       : n;
-  Buffer orderBuffer;
-  if (!streaming &&
-      !orderBuffer.allocate(static_cast<size_t>(n) * sizeof(int64_t)))
-    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
-  auto *order = reinterpret_cast<int64_t *>(orderBuffer.data());
-  std::vector<int64_t> indices(static_cast<size_t>(maxBatch));
+  bool dropRemainder = options.drop_remainder != 0;
+  int64_t passBatches = passBatchCount(n, batchSize, dropRemainder);
+  if (passBatches == 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: %" PRId64 " sample(s) make no full batch of "
+                       "%" PRId64 " and drop_remainder drops the partial one",
+                       data->name.c_str(), n, batchSize);
 
   TensorBoardLogs tensorBoard;
   KILN_RETURN_IF_ERROR(tensorBoard.open(options, validation != nullptr));
   bool batchLogs = options.logdir && options.log_every > 0;
 
-  int64_t passBatches = (n + batchSize - 1) / batchSize;
   int64_t steps =
       options.steps_per_epoch > 0 ? options.steps_per_epoch : passBatches;
-  int64_t currentPass = -1;
   BatchStream stream;
-  if (streaming && initialEpoch < options.epochs) {
+  if (initialEpoch < options.epochs) {
     StreamPlan plan;
     plan.batchSize = batchSize;
     plan.shuffle = options.shuffle != 0;
     plan.seed = uint64_t(seed);
     plan.shuffleBuffer = shuffleBuffer;
     plan.prefetch = prefetch;
+    plan.dropRemainder = dropRemainder;
     plan.firstPass = initialEpoch * steps / passBatches;
     plan.skipBatches = initialEpoch * steps % passBatches;
     plan.endless = true;
@@ -616,28 +595,9 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
     stepper.resetLogs();
     for (int64_t step = 0; step < steps; ++step) {
       int64_t global = epoch * steps + step;
-      int64_t pass = global / passBatches;
       int64_t start = (global % passBatches) * batchSize;
       int64_t batch = n - start < batchSize ? n - start : batchSize;
-      if (streaming) {
-        StreamBatch *streamed = nullptr;
-        KILN_RETURN_IF_ERROR(stream.next(streamed));
-        if (!streamed || streamed->size != batch) {
-          stream.recycle(streamed);
-          return KILN_STATUS(KILN_STATUS_INTERNAL,
-                             "%s: the stream ended early",
-                             data->name.c_str());
-        }
-        stepper.load(stream, *streamed);
-        stream.recycle(streamed);
-      } else {
-        if (pass != currentPass) {
-          bufferedPassOrder(order, n, options.shuffle != 0, uint64_t(seed),
-                            pass, shuffleBuffer);
-          currentPass = pass;
-        }
-        stepper.gather(data, order + start, batch);
-      }
+      KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
       stepper.trainStep(batch, learningRate);
       stepper.accumulate(batch);
       bar.update(step + 1, stepper.logs(""));
@@ -649,8 +609,8 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
     model->epoch = epoch + 1;
     LogValues logs = stepper.logs("");
     if (validation) {
-      KILN_RETURN_IF_ERROR(evaluateInto(stepper, validation, batchSize,
-                                        prefetch, nullptr, indices));
+      KILN_RETURN_IF_ERROR(
+          evaluateInto(stepper, validation, batchSize, prefetch, nullptr));
       LogValues validationLogs = stepper.logs("val_");
       logs.insert(logs.end(), validationLogs.begin(), validationLogs.end());
     }
@@ -771,11 +731,10 @@ kiln_status_t kiln_model_evaluate(kiln_model_t *model,
   int64_t maxBatch = batchSize < n ? batchSize : n;
   Stepper stepper(model);
   KILN_RETURN_IF_ERROR(stepper.init(maxBatch, /*training=*/false));
-  std::vector<int64_t> indices(static_cast<size_t>(maxBatch));
   int64_t steps = (n + batchSize - 1) / batchSize;
   ProgressBar bar(steps, effective.verbose);
-  KILN_RETURN_IF_ERROR(evaluateInto(stepper, data, batchSize,
-                                    kDefaultPrefetch, &bar, indices));
+  KILN_RETURN_IF_ERROR(
+      evaluateInto(stepper, data, batchSize, kDefaultPrefetch, &bar));
   LogValues logs = stepper.logs("");
   bar.finish(steps, logs);
   for (size_t k = 0; k < logs.size(); ++k)

@@ -256,7 +256,8 @@ KILN_API_EXPORT kiln_status_t kiln_model_load_weights(kiln_model_t *model,
  * converted once: one float32 array per model input and per target, sharing
  * the sample count, with the model's per-sample shapes; or, from
  * `kiln_dataset_open_tfrecord`, a stream re-read from its file every pass.
- * Reference counted. Thread-compatible. */
+ * Both are read through one pipeline (`kiln_batches_open`). Reference
+ * counted. Thread-compatible. */
 typedef struct kiln_dataset_t kiln_dataset_t;
 
 /* Reads the data source `spec` for the training model `desc`:
@@ -302,7 +303,10 @@ KILN_API_EXPORT kiln_status_t kiln_data_read(const char *spec,
  *   "name:dtype[d0,d1,...][=default]"
  * with dtype float32 or int64 (values become float32), the per-sample shape
  * (`[]` or no brackets: a scalar) and an optional default (one number, or
- * one per element) for records without the feature. The dataset streams:
+ * one per element) for records without the feature; or, for
+ * tf.io.VarLenFeature, "name:varlen(dtype)[d0,...][=pad]": up to d0*...
+ * values, padded at the end with `pad` (0) to the shape, a missing feature
+ * all padding, more values an error. The dataset streams:
  * opening decodes and checks every record once, keeping none, to count them;
  * fit and evaluate then re-read the file on a background thread every pass,
  * through a bounded shuffle buffer (`kiln_fit_options_t.shuffle_buffer`) and
@@ -321,6 +325,47 @@ KILN_API_EXPORT void kiln_dataset_retain(kiln_dataset_t *dataset);
 /* Drops one reference; frees the dataset with the last one. NULL is a no-op. */
 KILN_API_EXPORT void kiln_dataset_release(kiln_dataset_t *dataset);
 KILN_API_EXPORT int64_t kiln_dataset_num_samples(const kiln_dataset_t *dataset);
+
+/* The input pipeline of every dataset, as tf.data's
+ *   dataset.shuffle(shuffle_buffer, seed).batch(batch_size, drop_remainder)
+ *          .repeat(passes).prefetch(prefetch)
+ * (fit and evaluate use it too). A background thread reads the samples of
+ * each pass in storage order into a shuffle buffer and assembles batches at
+ * most `prefetch` ahead; a TFRecord dataset holds at most the buffer and
+ * those batches in memory. No batch spans two passes. Fill with
+ * `kiln_batch_options_initialize`; fields are append-only. */
+typedef struct kiln_batch_options_t {
+  size_t struct_size;     /* sizeof(kiln_batch_options_t) */
+  int64_t batch_size;     /* samples per batch (32) */
+  int32_t shuffle;        /* shuffle every pass (0) */
+  int32_t drop_remainder; /* drop each pass's last, partial batch (0) */
+  uint64_t seed;          /* pass p is shuffled from (seed, p) (0) */
+  int64_t shuffle_buffer; /* samples; 0: the whole dataset in memory, 10000
+                             for TFRecord data (0) */
+  int64_t passes;         /* passes over the data; 0: repeat forever (1) */
+  int64_t prefetch;       /* batches prepared ahead; 0: 2 (0) */
+} kiln_batch_options_t;
+
+typedef struct kiln_batches_t kiln_batches_t;
+
+KILN_API_EXPORT void
+kiln_batch_options_initialize(kiln_batch_options_t *options);
+
+/* Starts reading `dataset` (retained until `kiln_batches_release`). */
+KILN_API_EXPORT kiln_status_t
+kiln_batches_open(const kiln_dataset_t *dataset,
+                  const kiln_batch_options_t *options,
+                  kiln_batches_t **out_batches);
+/* Waits for the next batch: `*out_size` samples (0 after the last pass),
+ * `out_tensors[t]` (an array of `num_inputs + num_targets` pointers the
+ * caller provides) pointing at tensor t, the model's inputs then its
+ * targets, float32 (size, sample shape), valid until the next call. A read
+ * error (naming the file and record) ends the stream. */
+KILN_API_EXPORT kiln_status_t kiln_batches_next(kiln_batches_t *batches,
+                                                int64_t *out_size,
+                                                const float **out_tensors);
+/* Stops the reader thread and frees the stream. NULL is a no-op. */
+KILN_API_EXPORT void kiln_batches_release(kiln_batches_t *batches);
 
 /*===----------------------------------------------------------------------===
  * Training and evaluation (Keras's `fit` and `evaluate`)
@@ -371,8 +416,13 @@ typedef struct kiln_fit_options_t {
    * streaming TFRecord dataset. A buffer of at least the dataset size is a
    * full shuffle (0). */
   int64_t shuffle_buffer;
-  /* Batches a streaming dataset's reader thread prepares ahead; 0: 2. */
+  /* Batches the input pipeline's reader thread prepares ahead; 0: 2. */
   int64_t prefetch;
+  /* Nonzero: drop each pass's last, partial batch (tf.data's
+   * `batch(drop_remainder=True)`), so every step sees `batch_size` samples
+   * (0). */
+  int32_t drop_remainder;
+  int32_t reserved;
 } kiln_fit_options_t;
 
 /* Fills `options` with the defaults above and sets `struct_size`. */
