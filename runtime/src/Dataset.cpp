@@ -3,7 +3,8 @@
 //
 // A dataset SPEC is a comma-separated list of files. Every file is read
 // whole through zlib's gzread, which inflates gzip files and passes others
-// through, and recognized by its first bytes: .npy magic, zip (.npz), or IDX.
+// through, and recognized by its first bytes: .npy magic, zip (.npz), or IDX
+// (a TFRecord file is refused with a pointer to the feature-spec reader).
 // A single .npz supplies arrays `x` and `y` (or `x0`.., `y0`..); otherwise
 // the files are the model's inputs, then its targets, in order.
 //
@@ -19,6 +20,10 @@
 //     [0, num_classes), num_classes being the output's last dimension.
 // Numeric dtypes convert to float32 (class indices become floats); strings,
 // complex, bool and other dtypes are refused by the .npy parser.
+//
+// kiln_data_read reads a SPEC of one or two files the same way, without a
+// model (an .npz gives `x` and, when present, `y`), and returns the arrays
+// as stored, except rank-1 integer IDX labels, which become int64.
 //
 //===----------------------------------------------------------------------===//
 #include "Dataset.h"
@@ -151,16 +156,24 @@ bool isTFRecord(const uint8_t *data, size_t size) {
   return maskCrc32c(crc32c(data, 8)) == stored;
 }
 
-/// Reads the array named `key` ("x" finds member "x.npy") of an .npz.
+/// The member of an .npz holding the array named `key` ("x" finds member
+/// "x.npy"), or null.
+const ZipMember *findNpzMember(const std::vector<ZipMember> &members,
+                               const std::string &key) {
+  for (const ZipMember &member : members)
+    if (member.name == key + ".npy" || member.name == key)
+      return &member;
+  return nullptr;
+}
+
+/// Reads the array named `key` of an .npz.
 kiln_status_t readNpzMember(const std::string &path, const Buffer &bytes,
                             const std::vector<ZipMember> &members,
                             const std::string &key, Source &source) {
-  for (const ZipMember &member : members) {
-    if (member.name != key + ".npy" && member.name != key)
-      continue;
+  if (const ZipMember *member = findNpzMember(members, key)) {
     Buffer data;
     KILN_RETURN_IF_ERROR(
-        extractZip(path.c_str(), bytes.data(), bytes.size(), member, data));
+        extractZip(path.c_str(), bytes.data(), bytes.size(), *member, data));
     source.name = path + ":" + key;
     return parseNpy(source.name.c_str(), data.data(), data.size(),
                     &source.array);
@@ -174,25 +187,30 @@ kiln_status_t readNpzMember(const std::string &path, const Buffer &bytes,
                      names.empty() ? "none" : names.c_str());
 }
 
-/// Reads the files of `spec` into `list`, expecting `wanted` arrays.
-kiln_status_t readSpec(const kiln_model_desc_t *desc, const char *spec,
-                       SourceList &list) {
-  std::vector<std::string> paths;
-  const char *cur = spec;
-  while (true) {
+/// Splits the comma-separated `spec` into `paths`; `what` ("dataset" or
+/// "data") names the SPEC in errors.
+kiln_status_t splitSpec(const char *spec, const char *what,
+                        std::vector<std::string> &paths) {
+  for (const char *cur = spec;;) {
     const char *comma = std::strchr(cur, ',');
     std::string path = comma ? std::string(cur, comma) : std::string(cur);
     if (path.empty())
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "dataset '%s': empty file name", spec);
+                         "%s '%s': empty file name", what, spec);
     paths.push_back(path);
     if (!comma)
-      break;
+      return nullptr;
     cur = comma + 1;
   }
-  int64_t numInputs = desc->num_inputs;
-  int64_t numTargets = desc->training->num_targets;
-  size_t wanted = static_cast<size_t>(numInputs + numTargets);
+}
+
+/// Reads `paths`, the files of `spec`, into `list`: one array per .npy or
+/// IDX file, or from an .npz, which must be the only file, its arrays
+/// `npzKeys`, those from index `npzRequired` on only when present.
+kiln_status_t readSpecFiles(const char *spec, const char *what,
+                            const std::vector<std::string> &paths,
+                            const std::vector<std::string> &npzKeys,
+                            size_t npzRequired, SourceList &list) {
   for (const std::string &path : paths) {
     Buffer bytes;
     KILN_RETURN_IF_ERROR(readFile(path.c_str(), bytes));
@@ -201,19 +219,17 @@ kiln_status_t readSpec(const kiln_model_desc_t *desc, const char *spec,
     if (isZip(data, size)) {
       if (paths.size() != 1)
         return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                           "dataset '%s': an .npz archive ('%s') must be the "
+                           "%s '%s': an .npz archive ('%s') must be the "
                            "only file",
-                           spec, path.c_str());
+                           what, spec, path.c_str());
       std::vector<ZipMember> members;
       KILN_RETURN_IF_ERROR(listZip(path.c_str(), data, size, members));
-      for (size_t i = 0; i < wanted; ++i) {
-        bool isInput = static_cast<int64_t>(i) < numInputs;
-        std::string key = isInput ? "x" : "y";
-        if ((isInput ? numInputs : numTargets) > 1)
-          key += std::to_string(isInput ? i : i - numInputs);
+      for (size_t i = 0; i < npzKeys.size(); ++i) {
+        if (i >= npzRequired && !findNpzMember(members, npzKeys[i]))
+          continue;
         list.sources.emplace_back();
-        KILN_RETURN_IF_ERROR(
-            readNpzMember(path, bytes, members, key, list.sources.back()));
+        KILN_RETURN_IF_ERROR(readNpzMember(path, bytes, members, npzKeys[i],
+                                           list.sources.back()));
       }
       return nullptr;
     }
@@ -237,7 +253,28 @@ kiln_status_t readSpec(const kiln_model_desc_t *desc, const char *spec,
                          path.c_str());
     }
   }
-  if (list.sources.size() != wanted)
+  return nullptr;
+}
+
+/// Reads the files of the dataset `spec` into `list`: the model's inputs,
+/// then its targets (an .npz's `x`, `y` or `x0`.., `y0`..).
+kiln_status_t readSpec(const kiln_model_desc_t *desc, const char *spec,
+                       SourceList &list) {
+  std::vector<std::string> paths;
+  KILN_RETURN_IF_ERROR(splitSpec(spec, "dataset", paths));
+  int64_t numInputs = desc->num_inputs;
+  int64_t numTargets = desc->training->num_targets;
+  std::vector<std::string> keys;
+  for (int64_t i = 0; i < numInputs + numTargets; ++i) {
+    bool isInput = i < numInputs;
+    std::string key = isInput ? "x" : "y";
+    if ((isInput ? numInputs : numTargets) > 1)
+      key += std::to_string(isInput ? i : i - numInputs);
+    keys.push_back(key);
+  }
+  KILN_RETURN_IF_ERROR(
+      readSpecFiles(spec, "dataset", paths, keys, keys.size(), list));
+  if (list.sources.size() != keys.size())
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "dataset '%s' has %zu file(s); the model needs %" PRId64
                        " input(s) then %" PRId64 " target(s)",
@@ -504,63 +541,14 @@ kiln_status_t kiln_data_read(const char *spec, kiln_array_t **out_x,
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "spec, out_x and out_y must not be NULL");
   std::vector<std::string> paths;
-  for (const char *cur = spec;;) {
-    const char *comma = std::strchr(cur, ',');
-    std::string path = comma ? std::string(cur, comma) : std::string(cur);
-    if (path.empty())
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "data '%s': empty file name", spec);
-    paths.push_back(path);
-    if (!comma)
-      break;
-    cur = comma + 1;
-  }
+  KILN_RETURN_IF_ERROR(splitSpec(spec, "data", paths));
   if (paths.size() > 2)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "data '%s' has %zu files; expected x or x,y", spec,
                        paths.size());
   SourceList list;
-  for (const std::string &path : paths) {
-    Buffer bytes;
-    KILN_RETURN_IF_ERROR(readFile(path.c_str(), bytes));
-    const uint8_t *data = bytes.data();
-    size_t size = bytes.size();
-    if (isZip(data, size)) {
-      if (paths.size() != 1)
-        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                           "data '%s': an .npz archive ('%s') must be the "
-                           "only file",
-                           spec, path.c_str());
-      std::vector<ZipMember> members;
-      KILN_RETURN_IF_ERROR(listZip(path.c_str(), data, size, members));
-      for (const char *key : {"x", "y"}) {
-        bool present = false;
-        for (const ZipMember &member : members)
-          present = present || member.name == std::string(key) + ".npy" ||
-                    member.name == key;
-        if (!present && key[0] == 'y')
-          break;
-        list.sources.emplace_back();
-        KILN_RETURN_IF_ERROR(
-            readNpzMember(path, bytes, members, key, list.sources.back()));
-      }
-      break;
-    }
-    list.sources.emplace_back();
-    Source &source = list.sources.back();
-    source.name = path;
-    if (isNpy(data, size)) {
-      KILN_RETURN_IF_ERROR(parseNpy(path.c_str(), data, size, &source.array));
-    } else if (isIdx(data, size)) {
-      source.idx = true;
-      KILN_RETURN_IF_ERROR(parseIdx(path.c_str(), data, size, &source.array));
-    } else {
-      return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                         "%s: not a .npy, .npz or IDX file (unknown magic "
-                         "bytes)",
-                         path.c_str());
-    }
-  }
+  KILN_RETURN_IF_ERROR(
+      readSpecFiles(spec, "data", paths, {"x", "y"}, /*npzRequired=*/1, list));
   // IDX label files (rank 1, integers) become int64 class indices.
   for (Source &source : list.sources) {
     kiln_array_t *array = source.array;

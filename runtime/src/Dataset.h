@@ -94,9 +94,9 @@ public:
   virtual kiln_status_t beginPass() = 0;
   /// Reads the pass's next sample into slot `slot`.
   virtual kiln_status_t fill(int64_t slot) = 0;
-  /// The values of tensor `t` (inputs, then targets) of the sample in
-  /// `slot`: `sampleCounts(dataset)[t]` floats.
-  virtual const float *tensor(int64_t slot, size_t t) const = 0;
+  /// Writes the sample in `slot` out: tensor t (inputs, then targets),
+  /// `sampleCounts(dataset)[t]` floats, to `rows[t]`.
+  virtual kiln_status_t emit(int64_t slot, float *const *rows) = 0;
 };
 
 /// A reader of `dataset` with `slots` shuffle-buffer slots.

@@ -235,7 +235,7 @@ kiln_status_t kiln::checkSpecFits(const char *path, const FeatureSpec &spec,
 //===----------------------------------------------------------------------===//
 
 kiln::SampleDecoder::SampleDecoder(const std::vector<FeatureSpec> &specs)
-    : specs(specs), seen(specs.size()) {
+    : specs(specs), outs(specs.size()), seen(specs.size()) {
   size_t offset = 0;
   for (const FeatureSpec &spec : specs) {
     offsets.push_back(offset);
@@ -245,16 +245,25 @@ kiln::SampleDecoder::SampleDecoder(const std::vector<FeatureSpec> &specs)
 
 kiln_status_t kiln::SampleDecoder::decode(const char *path, int64_t index,
                                           const uint8_t *data, size_t size,
-                                          float *out) {
-  if (decodeFast(data, size, out))
+                                          float *const *to) {
+  if (decodeFast(data, size, to))
     return nullptr;
-  return decodeGeneral(path, index, data, size, out);
+  return decodeGeneral(path, index, data, size, to);
+}
+
+kiln_status_t kiln::SampleDecoder::decode(const char *path, int64_t index,
+                                          const uint8_t *data, size_t size,
+                                          float *out) {
+  for (size_t s = 0; s < specs.size(); ++s)
+    outs[s] = out + offsets[s];
+  return decode(path, index, data, size, outs.data());
 }
 
 kiln_status_t kiln::SampleDecoder::decodeGeneral(const char *path,
                                                  int64_t index,
                                                  const uint8_t *data,
-                                                 size_t size, float *out) {
+                                                 size_t size,
+                                                 float *const *to) {
   if (kiln_status_t status = decodeExample(data, size, features)) {
     kiln_status_t named =
         KILN_STATUS(kiln_status_code(status), "%s: record %" PRId64 ": %s",
@@ -264,17 +273,17 @@ kiln_status_t kiln::SampleDecoder::decodeGeneral(const char *path,
   }
   for (size_t s = 0; s < specs.size(); ++s)
     KILN_RETURN_IF_ERROR(
-        gatherFeature(path, index, features, specs[s], out + offsets[s]));
+        gatherFeature(path, index, features, specs[s], to[s]));
   return nullptr;
 }
 
 bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
-                                     float *out) {
+                                     float *const *to) {
   std::fill(seen.begin(), seen.end(), 0);
   WireError error;
   // Feature { oneof kind { BytesList = 1; FloatList = 2; Int64List = 3; } }
   // holding exactly one packed value list of the spec's kind.
-  auto value = [&](const FeatureSpec &spec, WireReader feature, float *to) {
+  auto value = [&](const FeatureSpec &spec, WireReader feature, float *out) {
     uint32_t field, wire;
     WireReader list;
     if (feature.done() || !feature.tag(field, wire) ||
@@ -295,20 +304,20 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
         for (uint64_t v; !packed.done(); ++count) {
           if (count == spec.count || !packed.varint(v))
             return false;
-          to[count] = static_cast<float>(static_cast<int64_t>(v));
+          out[count] = static_cast<float>(static_cast<int64_t>(v));
         }
       } else {
         count = static_cast<int64_t>(bytes / 4);
         if (bytes % 4 || count > spec.count)
           return false;
-        std::memcpy(to, values, bytes);
+        std::memcpy(out, values, bytes);
       }
     }
     if (count != spec.count) {
       if (!spec.varLen)
         return false;
       std::copy(spec.defaults.begin() + count, spec.defaults.end(),
-                to + count);
+                out + count);
     }
     return true;
   };
@@ -330,7 +339,7 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
       if (seen[s])
         return false; // a repeated key: merge rules apply
       seen[s] = 1;
-      return value(specs[s], feature, out + offsets[s]);
+      return value(specs[s], feature, to[s]);
     }
     return true; // not a spec's feature: skipped
   };
@@ -354,14 +363,13 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
     return false;
   for (size_t s = 0; s < specs.size(); ++s) {
     const FeatureSpec &spec = specs[s];
-    float *to = out + offsets[s];
     if (!seen[s]) {
       if (!spec.hasDefault && !spec.varLen)
         return false; // the general path reports it
-      std::copy(spec.defaults.begin(), spec.defaults.end(), to);
+      std::copy(spec.defaults.begin(), spec.defaults.end(), to[s]);
     }
     float bad;
-    if (!labelsInRange(spec, to, &bad))
+    if (!labelsInRange(spec, to[s], &bad))
       return false;
   }
   return true;

@@ -67,22 +67,27 @@ class SampleDecoder {
 public:
   explicit SampleDecoder(const std::vector<FeatureSpec> &specs);
 
-  /// Writes the sample of record `index` (`data[size]`) of `path` to
-  /// `out`: every spec's values in order.
+  /// Writes the sample of record `index` (`data[size]`) of `path`: spec
+  /// s's `count` values to `outs[s]`.
+  kiln_status_t decode(const char *path, int64_t index, const uint8_t *data,
+                       size_t size, float *const *outs);
+  /// `decode` with every spec's values in order at `out`.
   kiln_status_t decode(const char *path, int64_t index, const uint8_t *data,
                        size_t size, float *out);
 
   /// The fast path alone: true when it decoded the record; false when the
-  /// record needs the general decoder (`out` is then garbage).
-  bool decodeFast(const uint8_t *data, size_t size, float *out);
+  /// record needs the general decoder (`outs` then hold garbage).
+  bool decodeFast(const uint8_t *data, size_t size, float *const *outs);
   /// The general path alone (as `decode` after the fast path declines).
   kiln_status_t decodeGeneral(const char *path, int64_t index,
-                              const uint8_t *data, size_t size, float *out);
+                              const uint8_t *data, size_t size,
+                              float *const *outs);
 
 private:
   const std::vector<FeatureSpec> &specs;
-  std::vector<size_t> offsets;      // spec s at out + offsets[s]
-  std::vector<uint8_t> seen;        // per spec, in the fast path
+  std::vector<size_t> offsets;          // spec s at out + offsets[s]
+  std::vector<float *> outs;            // for the contiguous `decode`
+  std::vector<uint8_t> seen;            // per spec, in the fast path
   std::vector<ExampleFeature> features; // the general path's scratch
 };
 

@@ -192,6 +192,7 @@ kiln_status_t TFRecordReader::open(const char *filePath,
                        MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (map != MAP_FAILED) {
       ::madvise(map, static_cast<size_t>(info.st_size), MADV_SEQUENTIAL);
+      identity = info;
       mapped = static_cast<const uint8_t *>(map);
       mappedSize = static_cast<size_t>(info.st_size);
       return nullptr;
@@ -208,6 +209,20 @@ kiln_status_t TFRecordReader::open(const char *filePath,
     streamInit = true;
   }
   return nullptr;
+}
+
+bool TFRecordReader::rewind() {
+  struct stat now;
+  if (!mapped || ::stat(path.c_str(), &now) != 0 || now.st_dev != identity.st_dev ||
+      now.st_ino != identity.st_ino || now.st_size != identity.st_size ||
+      now.st_mtim.tv_sec != identity.st_mtim.tv_sec ||
+      now.st_mtim.tv_nsec != identity.st_mtim.tv_nsec)
+    return false;
+  mappedOffset = 0;
+  offset = 0;
+  index = records = skipped = 0;
+  failed = finished = false;
+  return true;
 }
 
 kiln_status_t TFRecordReader::fillInput() {

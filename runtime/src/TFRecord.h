@@ -17,6 +17,7 @@
 
 #include <string>
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 namespace kiln {
@@ -48,6 +49,11 @@ public:
   /// file. `data` stays valid until the next call.
   kiln_status_t next(const uint8_t *&data, size_t &size, bool &end);
 
+  /// Starts over at the first record without re-mapping the file, when it
+  /// is mapped and unchanged since `open` (same inode, size and mtime);
+  /// false when the caller must open a new reader instead.
+  bool rewind();
+
   int64_t numRecords() const { return records; }
   int64_t numSkipped() const { return skipped; }
   /// The resolved compression (AUTO resolved on open).
@@ -68,6 +74,7 @@ private:
   // kernel, no system call per record.
   const uint8_t *mapped = nullptr;
   size_t mappedSize = 0, mappedOffset = 0;
+  struct stat identity = {}; // of the mapped file, for `rewind`
   int32_t mode = KILN_TFRECORD_NONE;
   bool skipCorrupt = false;
   bool failed = false;
