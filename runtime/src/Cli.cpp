@@ -172,9 +172,11 @@ private:
         "dataset for\n"
         "                            .npy/.npz/IDX data, 10000 for TFRecord "
         "data)\n"
-        "  --prefetch N              TFRecord data: batches read ahead on a "
-        "background\n"
-        "                            thread (default 2)\n"
+        "  --prefetch N              batches read ahead on a background "
+        "thread (default 2)\n"
+        "  --drop-remainder          drop each pass's last, partial batch "
+        "(every step\n"
+        "                            sees --batch-size samples)\n"
         "  --steps-per-epoch K       batches per epoch (default: one pass "
         "over the data)\n"
         "  --initial-epoch E         run epochs E+1..N (default 0, or the "
@@ -228,6 +230,11 @@ private:
         "becomes float32; the default fills records without the feature), "
         "e.g.\n"
         "  --features 'image:float32[28,28]' --label 'label:int64'\n"
+        "or name:varlen(float32|int64)[d0,...][=pad] (VarLenFeature: up to "
+        "d0*...\n"
+        "values, padded at the end with pad, default 0; more is an error), "
+        "e.g.\n"
+        "  --features 'tokens:varlen(int64)[16]'\n"
         "TFRecord data streams: the file is checked once when opened, then "
         "re-read\n"
         "every epoch; memory holds the shuffle buffer and the prefetched "
@@ -442,7 +449,8 @@ private:
              {"--logdir", true},         {"--log-every", true},
              {"--histogram-freq", true}, {"--features", true},
              {"--label", true},          {"--verbose", true},
-             {"--shuffle-buffer", true}, {"--prefetch", true}},
+             {"--shuffle-buffer", true}, {"--prefetch", true},
+             {"--drop-remainder", false}},
             options);
         code >= 0)
       return code;
@@ -479,6 +487,8 @@ private:
       } else if (flag == "--prefetch") {
         code = parseInteger(option, 1, 1 << 20, "a positive integer", value);
         fit.prefetch = value;
+      } else if (flag == "--drop-remainder") {
+        fit.drop_remainder = 1;
       } else if (flag == "--steps-per-epoch") {
         code = parseInteger(option, 1, big, "a positive integer", value);
         fit.steps_per_epoch = value;

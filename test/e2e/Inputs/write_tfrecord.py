@@ -4,7 +4,10 @@ Independent of kiln: the Example wire format comes from python3-protobuf with
 example.proto compiled by protoc into --protos, the TFRecord framing and its
 masked CRC-32Cs from pure Python. Record i has one float_list feature per
 --array NAME=FILE.npy (row i, flattened) and an int64 feature "id" = i. A
-path ending in .gz is gzip-compressed.
+path ending in .gz is gzip-compressed. With --ragged NAME=PADDED.npy, record
+i keeps only the first 1 + i % W of the W values of NAME (a VarLenFeature),
+and PADDED.npy gets those rows zero-padded back to W: what a varlen spec
+must feed the model.
 """
 import argparse
 import gzip
@@ -29,6 +32,7 @@ def main():
     parser.add_argument("--protos", required=True)
     parser.add_argument("--array", action="append", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--ragged", action="append", default=[])
     args = parser.parse_args()
     sys.path.insert(0, args.protos)
     import example_pb2  # noqa: E402  (generated at test time)
@@ -37,11 +41,17 @@ def main():
     for item in args.array:
         name, path = item.split("=", 1)
         arrays.append((name, np.load(path)))
+    ragged = dict(item.split("=", 1) for item in args.ragged)
+    padded = {name: [] for name in ragged}
     out = b""
     for i in range(len(arrays[0][1])):
         example = example_pb2.Example()
         for name, array in arrays:
             values = np.asarray(array[i], dtype=np.float32).reshape(-1)
+            if name in ragged:
+                width = len(values)
+                values = values[: 1 + i % width]
+                padded[name].append(np.pad(values, (0, width - len(values))))
             example.features.feature[name].float_list.value.extend(values.tolist())
         example.features.feature["id"].int64_list.value.append(i)
         data = example.SerializeToString()
@@ -51,6 +61,8 @@ def main():
     if args.out.endswith(".gz"):
         out = gzip.compress(out)
     open(args.out, "wb").write(out)
+    for name, path in ragged.items():
+        np.save(path, np.array(padded[name], dtype=np.float32))
     print(f"wrote {len(arrays[0][1])} records")
 
 
