@@ -7,7 +7,6 @@
 #include "FeatureSpec.h"
 
 #include "Array.h"
-#include "Model.h"
 #include "ProtoWire.h"
 #include "Status.h"
 
@@ -207,28 +206,6 @@ kiln_status_t gatherFeature(const char *path, int64_t index,
 }
 
 } // namespace
-
-kiln_status_t kiln::checkSpecFits(const char *path, const FeatureSpec &spec,
-                                  const kiln_tensor_desc_t &tensor,
-                                  bool isInput) {
-  int32_t rank = static_cast<int32_t>(spec.shape.size()) + 1;
-  bool fits = rank == tensor.rank;
-  for (int32_t d = 1; fits && d < rank; ++d)
-    fits = spec.shape[size_t(d - 1)] == tensor.dims[d];
-  if (fits || (!isInput && spec.count == sampleElements(tensor)))
-    return nullptr;
-  int64_t dims[KILN_MAX_RANK];
-  dims[0] = -1;
-  for (int32_t d = 1; d < rank; ++d)
-    dims[d] = spec.shape[size_t(d - 1)];
-  return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                     "%s: feature '%s': samples of shape %s do not fit %s "
-                     "'%s' of shape %s%s",
-                     path, spec.name.c_str(), formatShape(rank, dims).c_str(),
-                     isInput ? "input" : "target", tensor.name,
-                     formatShape(tensor.rank, tensor.dims).c_str(),
-                     isInput ? "" : " (element counts differ)");
-}
 
 //===----------------------------------------------------------------------===//
 // SampleDecoder

@@ -30,7 +30,6 @@
 #ifndef KILN_RUNTIME_SRC_FEATURESPEC_H
 #define KILN_RUNTIME_SRC_FEATURESPEC_H
 
-#include "kiln/model.h"
 #include "kiln/runtime.h"
 
 #include "Example.h"
@@ -55,11 +54,6 @@ struct FeatureSpec {
 
 /// Parses `text` (see above) into `spec`.
 kiln_status_t parseFeatureSpec(const char *text, FeatureSpec &spec);
-
-/// Checks that samples of `spec` fit `tensor` (an input exactly, a target
-/// when the element counts match), as Dataset.cpp checks arrays.
-kiln_status_t checkSpecFits(const char *path, const FeatureSpec &spec,
-                            const kiln_tensor_desc_t &tensor, bool isInput);
 
 /// Decodes records into samples for fixed specs. Not thread-safe (it keeps
 /// scratch space); one per reading thread.
