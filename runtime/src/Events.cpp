@@ -229,52 +229,48 @@ bool decodeValue(WireReader reader, EventValue &value) {
 
 } // namespace
 
-Histogram kiln::makeHistogram(const float *values, int64_t count,
-                              int32_t numBuckets) {
-  Histogram histo;
-  if (numBuckets < 1)
-    numBuckets = 1;
-  histo.min = count ? DBL_MAX : 0;
-  histo.max = count ? -DBL_MAX : 0;
+std::vector<double> kiln::histogramBuckets(const float *values,
+                                           int64_t count,
+                                           int32_t bucketCount) {
+  auto k = static_cast<size_t>(bucketCount > 0 ? bucketCount : 1);
+  std::vector<double> out(3 * k, 0.0);
+  double low = 0, high = 0;
+  int64_t finite = 0;
   for (int64_t i = 0; i < count; ++i) {
     double value = values[i];
-    if (std::isnan(value))
+    if (!std::isfinite(value))
       continue;
-    histo.min = value < histo.min ? value : histo.min;
-    histo.max = value > histo.max ? value : histo.max;
-    histo.num += 1;
-    histo.sum += value;
-    histo.sumSquares += value * value;
+    low = finite == 0 || value < low ? value : low;
+    high = finite == 0 || value > high ? value : high;
+    ++finite;
   }
-  if (histo.num == 0) {
-    histo.min = histo.max = 0;
-    return histo;
-  }
-  double low = histo.min, high = histo.max;
+  if (finite == 0)
+    return out;
   if (!(high > low)) {
-    low -= 0.5;
-    high += 0.5;
+    // All equal: every edge at the value, the count in the last bucket.
+    for (size_t b = 0; b < k; ++b)
+      out[3 * b] = out[3 * b + 1] = low;
+    out[3 * k - 1] = static_cast<double>(finite);
+    return out;
   }
-  double width = (high - low) / numBuckets;
-  histo.bucket.assign(static_cast<size_t>(numBuckets), 0.0);
-  for (int32_t b = 0; b < numBuckets; ++b)
-    histo.bucketLimit.push_back(b + 1 == numBuckets ? DBL_MAX
-                                                    : low + width * (b + 1));
+  double range = high - low, width = range / static_cast<double>(k);
+  for (size_t b = 0; b < k; ++b) {
+    // numpy/tf linspace(low, high, k + 1): low + b * (range / k), the last
+    // edge exactly `high`.
+    out[3 * b] = low + static_cast<double>(b) * width;
+    out[3 * b + 1] =
+        b + 1 == k ? high : low + static_cast<double>(b + 1) * width;
+  }
   for (int64_t i = 0; i < count; ++i) {
     double value = values[i];
-    if (std::isnan(value))
+    if (!std::isfinite(value))
       continue;
-    auto b = static_cast<int64_t>((value - low) / width);
-    b = b < 0 ? 0 : b >= numBuckets ? numBuckets - 1 : b;
-    // Keep [limit[b-1], limit[b]) exact against rounding of the division.
-    while (b > 0 && value < histo.bucketLimit[static_cast<size_t>(b - 1)])
-      --b;
-    while (b + 1 < numBuckets &&
-           value >= histo.bucketLimit[static_cast<size_t>(b)])
-      ++b;
-    histo.bucket[static_cast<size_t>(b)] += 1;
+    double index = std::floor((value - low) / width);
+    size_t b = index >= static_cast<double>(k - 1) ? k - 1
+                                                   : static_cast<size_t>(index);
+    out[3 * b + 2] += 1;
   }
-  return histo;
+  return out;
 }
 
 std::string kiln::encodeEvent(const Event &event) {
@@ -468,8 +464,13 @@ kiln_status_t EventWriter::writeHistogram(const std::string &tag, int64_t step,
   event.values.emplace_back();
   EventValue &entry = event.values.back();
   entry.tag = tag;
-  entry.hasHisto = true;
-  entry.histo = makeHistogram(values, count);
+  entry.pluginName = "histograms";
+  entry.hasTensor = true;
+  entry.tensorDtype = 2; // DT_DOUBLE
+  std::vector<double> buckets = histogramBuckets(values, count);
+  entry.tensorShape = {static_cast<int64_t>(buckets.size() / 3), 3};
+  entry.tensorContent.assign(reinterpret_cast<const char *>(buckets.data()),
+                             buckets.size() * sizeof(double));
   return write(event);
 }
 

@@ -21,8 +21,9 @@
 //   TensorShapeProto { repeated Dim dim = 2 { int64 size = 1; } }
 // Scalars are written the TF2 way (`tf.summary.scalar`): a rank-0 DT_FLOAT
 // tensor whose 4-byte little-endian `tensor_content` is the value, with
-// plugin "scalars". Histograms are HistogramProto values (TensorBoard reads
-// them as its "histograms" plugin's legacy format).
+// plugin "scalars". Histograms too (`tf.summary.histogram`): a DT_DOUBLE
+// tensor of shape [30, 3], rows (left edge, right edge, count), plugin
+// "histograms". HistogramProto is only read (TF1 writers).
 //
 // `decodeEvent` reads the same subset back (and `simple_value`, float_val,
 // double_val as TF1 and older writers use them); unknown fields are skipped.
@@ -69,12 +70,14 @@ struct Event {
   std::vector<EventValue> values;
 };
 
-/// Builds a `Histogram` of `values[count]` with `numBuckets` equal-width
-/// buckets over [min, max] (one unit wide around the value when all values
-/// are equal). Bucket i counts values in [limit[i-1], limit[i]); the last
-/// limit is DBL_MAX, as TensorFlow writes it.
-Histogram makeHistogram(const float *values, int64_t count,
-                        int32_t numBuckets = 30);
+/// The [bucketCount, 3] rows (left, right, count), row-major, that
+/// TensorBoard's `tf.summary.histogram` writes for `values[count]`:
+/// equal-width buckets over [min, max], value v in bucket
+/// min(floor((v - min) / width), k - 1); all values equal: every edge at
+/// the value and the count in the last bucket; no values: all zeros.
+/// Non-finite values are left out (TensorFlow would fail on them).
+std::vector<double> histogramBuckets(const float *values, int64_t count,
+                                     int32_t bucketCount = 30);
 
 /// Serializes `event` (Event proto wire format).
 std::string encodeEvent(const Event &event);
@@ -105,7 +108,7 @@ public:
   kiln_status_t write(const Event &event);
   /// One TF2 scalar summary of `tag` at `step`.
   kiln_status_t writeScalar(const std::string &tag, int64_t step, double value);
-  /// One HistogramProto summary per (tag, values) pair at `step`.
+  /// One TF2 histogram summary of `values[count]` at `step`.
   kiln_status_t writeHistogram(const std::string &tag, int64_t step,
                                const float *values, int64_t count);
   /// Syncs and closes the file.

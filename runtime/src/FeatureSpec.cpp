@@ -309,6 +309,8 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
         !reader.tag(field, wire) || field != 2 || wire != kLengthDelimited ||
         !reader.message(feature) || !reader.done())
       return false;
+    // Every spec naming the feature (an input and a target may share it);
+    // none: not a spec's feature, skipped.
     for (size_t s = 0; s < specs.size(); ++s) {
       const std::string &name = specs[s].name;
       if (name.size() != keySize || std::memcmp(name.data(), key, keySize))
@@ -316,9 +318,10 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
       if (seen[s])
         return false; // a repeated key: merge rules apply
       seen[s] = 1;
-      return value(specs[s], feature, to[s]);
+      if (!value(specs[s], feature, to[s]))
+        return false;
     }
-    return true; // not a spec's feature: skipped
+    return true;
   };
   WireReader example(data, size, error);
   bool ok = example.fields([&](uint32_t field, uint32_t wire,

@@ -275,6 +275,14 @@ kiln_status_t kiln::BatchStream::start(const kiln_dataset_t *dataset,
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "batch size, shuffle buffer and prefetch must be "
                        "positive, passes not negative");
+  if (plan.endless && plan.dropRemainder &&
+      passBatchCount(dataset->numSamples, plan.batchSize, true) == 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: %" PRId64 " sample(s) make no full batch of "
+                       "%" PRId64 " and drop_remainder drops the partial one; "
+                       "repeating it would never yield a batch",
+                       dataset->name.c_str(), dataset->numSamples,
+                       plan.batchSize);
   std::unique_ptr<State> fresh(new (std::nothrow) State);
   if (!fresh)
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");

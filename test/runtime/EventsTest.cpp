@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cstring>
 #include <ftw.h>
 #include <map>
 #include <regex>
@@ -174,35 +175,47 @@ TEST(EventsTest, WriterOutputReadsBack) {
   ASSERT_TRUE(kiln::eventScalar(events[1].values[0], scalar));
   EXPECT_EQ(scalar, 1.25);
 
+  // TF2 histograms: [30, 3] DT_DOUBLE rows (left, right, count) over
+  // [-1, 2], width 0.1; the NaN is left out.
   const kiln::EventValue &histo = events[3].values.at(0);
   EXPECT_EQ(histo.tag, "dense/kernel");
   EXPECT_EQ(events[3].step, 3);
-  ASSERT_TRUE(histo.hasHisto);
-  EXPECT_FALSE(histo.hasTensor);
-  EXPECT_EQ(histo.histo.min, -1);
-  EXPECT_EQ(histo.histo.max, 2);
-  EXPECT_EQ(histo.histo.num, 5); // NaN is not counted
-  EXPECT_EQ(histo.histo.sum, 3.5);
-  EXPECT_EQ(histo.histo.sumSquares, 9.25);
-  ASSERT_EQ(histo.histo.bucket.size(), 30u);
-  ASSERT_EQ(histo.histo.bucketLimit.size(), 30u);
-  EXPECT_EQ(histo.histo.bucketLimit.back(), DBL_MAX);
-  EXPECT_EQ(histo.histo.bucket[0], 1);  // -1 in [-1, -0.9)
-  EXPECT_EQ(histo.histo.bucket[10], 1); // 0 in [0, 0.1)
-  EXPECT_EQ(histo.histo.bucket[15], 1); // 0.5 in [0.5, 0.6)
-  EXPECT_EQ(histo.histo.bucket[29], 2); // 2 in the last bucket
+  EXPECT_FALSE(histo.hasHisto);
+  ASSERT_TRUE(histo.hasTensor);
+  EXPECT_EQ(histo.pluginName, "histograms");
+  EXPECT_EQ(histo.tensorDtype, 2);
+  EXPECT_EQ(histo.tensorShape, (std::vector<int64_t>{30, 3}));
+  ASSERT_EQ(histo.tensorContent.size(), 90 * sizeof(double));
+  double rows[30][3];
+  std::memcpy(rows, histo.tensorContent.data(), sizeof(rows));
+  EXPECT_EQ(rows[0][0], -1);
+  EXPECT_EQ(rows[29][1], 2);
   double total = 0;
-  for (double count : histo.histo.bucket)
-    total += count;
+  for (int b = 0; b < 30; ++b) {
+    EXPECT_NEAR(rows[b][0], -1 + 0.1 * b, 1e-12) << b;
+    EXPECT_NEAR(rows[b][1], -1 + 0.1 * (b + 1), 1e-12) << b;
+    if (b)
+      EXPECT_EQ(rows[b][0], rows[b - 1][1]) << b;
+    total += rows[b][2];
+  }
   EXPECT_EQ(total, 5);
-  for (size_t b = 1; b < histo.histo.bucketLimit.size(); ++b)
-    EXPECT_LT(histo.histo.bucketLimit[b - 1], histo.histo.bucketLimit[b]);
+  EXPECT_EQ(rows[0][2], 1);  // -1
+  EXPECT_EQ(rows[10][2], 1); // 0 in [0, 0.1)
+  EXPECT_EQ(rows[15][2], 1); // 0.5 in [0.5, 0.6)
+  EXPECT_EQ(rows[29][2], 2); // 2, the maximum, clamped into the last
 
-  const kiln::Histogram &flat = events[4].values.at(0).histo;
-  EXPECT_EQ(flat.min, 4);
-  EXPECT_EQ(flat.max, 4);
-  EXPECT_EQ(flat.num, 3);
-  EXPECT_EQ(flat.bucket[15], 3); // [3.5, 4.5) split in 30: 4 is bucket 15
+  // All values equal: edges at the value, the count in the last bucket.
+  const kiln::EventValue &flat = events[4].values.at(0);
+  ASSERT_EQ(flat.tensorContent.size(), 90 * sizeof(double));
+  std::memcpy(rows, flat.tensorContent.data(), sizeof(rows));
+  for (int b = 0; b < 30; ++b) {
+    EXPECT_EQ(rows[b][0], 4);
+    EXPECT_EQ(rows[b][1], 4);
+    EXPECT_EQ(rows[b][2], b == 29 ? 3 : 0);
+  }
+  // No values: all zeros, as TensorBoard writes them.
+  std::vector<double> none = kiln::histogramBuckets(nullptr, 0);
+  EXPECT_EQ(none, std::vector<double>(90, 0.0));
 
   // A second writer in the same second gets its own file.
   kiln::EventWriter again;
@@ -256,7 +269,7 @@ TEST(EventsTest, FitWritesTensorBoardLogs) {
       ASSERT_EQ(events[i].values.size(), 1u);
       const kiln::EventValue &value = events[i].values[0];
       double scalar = 0;
-      if (value.hasHisto)
+      if (value.pluginName == "histograms")
         histos.emplace_back(value.tag, events[i].step);
       else if (kiln::eventScalar(value, scalar))
         scalars[value.tag][events[i].step] = scalar;
@@ -301,9 +314,15 @@ TEST(EventsTest, FitWritesTensorBoardLogs) {
                                                           {"dense/kernel", 2},
                                                           {"dense/bias", 2}}));
   EXPECT_TRUE(validHistos.empty());
-  const kiln::Histogram &last = trainEvents.back().values[0].histo;
-  EXPECT_EQ(last.num, 1);
-  EXPECT_EQ(last.sum, double(kiln_model_param_data(model.get(), 1)[0]));
+  // The bias is one value: every edge at it, counted in the last bucket.
+  const std::string &last = trainEvents.back().values[0].tensorContent;
+  ASSERT_EQ(last.size(), 90 * sizeof(double));
+  double rows[30][3];
+  std::memcpy(rows, last.data(), sizeof(rows));
+  double bias = kiln_model_param_data(model.get(), 1)[0];
+  EXPECT_EQ(rows[0][0], bias);
+  EXPECT_EQ(rows[29][1], bias);
+  EXPECT_EQ(rows[29][2], 1);
   removeTree(logdir);
 
   // No logdir, no files; a negative frequency is refused.
