@@ -26,7 +26,8 @@ const std::vector<FeatureSpec> &specs() {
     std::vector<FeatureSpec> out;
     for (const char *text :
          {"a:float32[3]", "b:int64=7", "c:varlen(float32)[4]",
-          "d:varlen(int64)[2]=-1", "e:float32[]=0.5"}) {
+          "d:varlen(int64)[2]=-1", "e:float32[]=0.5",
+          "a:varlen(float32)[5]"}) { // a second spec of "a"
       out.emplace_back();
       if (kiln_status_t status = parseFeatureSpec(text, out.back())) {
         kiln_status_free(status);
@@ -40,7 +41,7 @@ const std::vector<FeatureSpec> &specs() {
   return parsed;
 }
 
-constexpr size_t kFloats = 3 + 1 + 4 + 2 + 1;
+constexpr size_t kFloats = 3 + 1 + 4 + 2 + 1 + 5;
 
 /// Spec s's place in a sample of `kFloats` floats at `sample`.
 struct Places {
