@@ -16,6 +16,7 @@
 #include "Array.h"
 #include "Dataset.h"
 #include "Shuffle.h"
+#include "Options.h"
 #include "Status.h"
 
 #include <atomic>
@@ -383,16 +384,9 @@ kiln_status_t kiln_batches_open(const kiln_dataset_t *dataset,
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "dataset and out_batches must not be NULL");
   kiln_batch_options_t effective;
-  kiln_batch_options_initialize(&effective);
-  if (options) {
-    if (options->struct_size < offsetof(kiln_batch_options_t, batch_size))
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "options->struct_size is not set; call "
-                         "kiln_batch_options_initialize");
-    std::memcpy(&effective, options,
-                options->struct_size < sizeof(effective) ? options->struct_size
-                                                         : sizeof(effective));
-  }
+  KILN_RETURN_IF_ERROR(completeOptions(options, kiln_batch_options_initialize,
+                                       "kiln_batch_options_initialize",
+                                       effective));
   if (effective.batch_size < 1 || effective.shuffle_buffer < 0 ||
       effective.passes < 0 || effective.prefetch < 0)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,

@@ -13,6 +13,7 @@
 #include "TFRecord.h"
 
 #include "Crc32c.h"
+#include "Options.h"
 #include "Status.h"
 
 #include <atomic>
@@ -119,17 +120,10 @@ void kiln::encodeTFRecordHeader(uint64_t size,
 kiln_status_t
 kiln::effectiveTFRecordOptions(const kiln_tfrecord_options_t *options,
                                kiln_tfrecord_options_t &effective) {
-  kiln_tfrecord_options_initialize(&effective);
-  if (options) {
-    if (options->struct_size < offsetof(kiln_tfrecord_options_t, compression))
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "options->struct_size is not set; call "
-                         "kiln_tfrecord_options_initialize");
-    std::memcpy(&effective, options,
-                options->struct_size < sizeof(effective) ? options->struct_size
-                                                         : sizeof(effective));
-    effective.struct_size = sizeof(effective);
-  }
+  KILN_RETURN_IF_ERROR(completeOptions(options,
+                                       kiln_tfrecord_options_initialize,
+                                       "kiln_tfrecord_options_initialize",
+                                       effective));
   if (effective.compression < KILN_TFRECORD_NONE ||
       effective.compression > KILN_TFRECORD_AUTO)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,

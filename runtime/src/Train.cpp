@@ -48,6 +48,7 @@
 #include "Model.h"
 #include "Progress.h"
 #include "Shuffle.h"
+#include "Options.h"
 #include "Status.h"
 #include "Weights.h"
 
@@ -682,16 +683,9 @@ kiln_status_t kiln_model_fit(kiln_model_t *model, const kiln_dataset_t *data,
                              const kiln_fit_options_t *options,
                              char **out_history_json) {
   kiln_fit_options_t effective;
-  kiln_fit_options_initialize(&effective);
-  if (options) {
-    if (options->struct_size < offsetof(kiln_fit_options_t, epochs))
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "options->struct_size is not set; call "
-                         "kiln_fit_options_initialize");
-    std::memcpy(&effective, options,
-                options->struct_size < sizeof(effective) ? options->struct_size
-                                                         : sizeof(effective));
-  }
+  KILN_RETURN_IF_ERROR(completeOptions(options, kiln_fit_options_initialize,
+                                       "kiln_fit_options_initialize",
+                                       effective));
   std::vector<std::string> names;
   std::vector<std::vector<double>> history;
   KILN_RETURN_IF_ERROR(fit(model, data, effective, names, history));
@@ -714,16 +708,9 @@ kiln_status_t kiln_model_evaluate(kiln_model_t *model,
   if (!out_values)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_values is NULL");
   kiln_evaluate_options_t effective;
-  kiln_evaluate_options_initialize(&effective);
-  if (options) {
-    if (options->struct_size < offsetof(kiln_evaluate_options_t, batch_size))
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "options->struct_size is not set; call "
-                         "kiln_evaluate_options_initialize");
-    std::memcpy(&effective, options,
-                options->struct_size < sizeof(effective) ? options->struct_size
-                                                         : sizeof(effective));
-  }
+  KILN_RETURN_IF_ERROR(completeOptions(
+      options, kiln_evaluate_options_initialize,
+      "kiln_evaluate_options_initialize", effective));
   KILN_RETURN_IF_ERROR(checkVerbose(effective.verbose));
   int64_t batchSize =
       effective.batch_size > 0 ? effective.batch_size : kDefaultBatchSize;

@@ -13,13 +13,6 @@ using namespace kiln::test;
 
 namespace {
 
-ModelPtr createModel(const kiln_model_desc_t &desc) {
-  kiln_model_t *model = nullptr;
-  StatusPtr status(kiln_model_create(&desc, &model));
-  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
-  return ModelPtr(model);
-}
-
 std::string createError(const kiln_model_desc_t &desc,
                         kiln_status_code_t code) {
   kiln_model_t *model = nullptr;

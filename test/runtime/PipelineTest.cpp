@@ -532,22 +532,6 @@ TEST(PipelineTest, ReleaseMidStream) {
 // kiln_fit_options_t.drop_remainder
 //===----------------------------------------------------------------------===//
 
-ModelPtr createModel(const kiln_model_desc_t &desc) {
-  kiln_model_t *model = nullptr;
-  StatusPtr status(kiln_model_create(&desc, &model));
-  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
-  return ModelPtr(model);
-}
-
-kiln_fit_options_t fitOptions(std::vector<EpochLog> *logs) {
-  kiln_fit_options_t options;
-  kiln_fit_options_initialize(&options);
-  options.verbose = 0;
-  options.on_epoch_end = recordEpoch;
-  options.user_data = logs;
-  return options;
-}
-
 std::vector<std::vector<int64_t>> recordedBatches() {
   std::vector<std::vector<int64_t>> out;
   for (const LinearCall &call : linearCalls())
@@ -557,11 +541,11 @@ std::vector<std::vector<int64_t>> recordedBatches() {
 
 TEST(PipelineFitTest, DropRemainderRunsFullBatches) {
   LinearFake fake;
-  EXPECT_EQ(fitOptions(nullptr).drop_remainder, 0);
+  EXPECT_EQ(quietOptions(nullptr).drop_remainder, 0);
   ModelPtr model = createModel(fake.desc);
   DatasetPtr data = linearDataset(fake.desc, 10);
   std::vector<EpochLog> logs;
-  kiln_fit_options_t options = fitOptions(&logs);
+  kiln_fit_options_t options = quietOptions(&logs);
   options.epochs = 3;
   options.batch_size = 4;
   options.shuffle = 0;
@@ -657,7 +641,7 @@ TEST(PipelineFitTest, DropRemainderNeedsAFullBatch) {
   LinearFake fake;
   ModelPtr model = createModel(fake.desc);
   DatasetPtr data = linearDataset(fake.desc, 3);
-  kiln_fit_options_t options = fitOptions(nullptr);
+  kiln_fit_options_t options = quietOptions(nullptr);
   options.on_epoch_end = nullptr;
   options.batch_size = 4;
   options.drop_remainder = 1;

@@ -44,6 +44,14 @@ struct ModelDeleter {
 };
 using ModelPtr = std::unique_ptr<kiln_model_t, ModelDeleter>;
 
+/// A session of `desc`; a failure is a test failure and NULL.
+inline ModelPtr createModel(const kiln_model_desc_t &desc) {
+  kiln_model_t *model = nullptr;
+  StatusPtr status(kiln_model_create(&desc, &model));
+  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+  return ModelPtr(model);
+}
+
 /// Asserts `expr` returned OK, printing the message otherwise.
 #define KILN_ASSERT_OK(expr)                                                   \
   do {                                                                         \

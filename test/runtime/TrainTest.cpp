@@ -19,22 +19,6 @@ using namespace kiln::test;
 
 namespace {
 
-ModelPtr createModel(const kiln_model_desc_t &desc) {
-  kiln_model_t *model = nullptr;
-  StatusPtr status(kiln_model_create(&desc, &model));
-  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
-  return ModelPtr(model);
-}
-
-kiln_fit_options_t quietOptions(std::vector<EpochLog> *logs) {
-  kiln_fit_options_t options;
-  kiln_fit_options_initialize(&options);
-  options.verbose = 0;
-  options.on_epoch_end = recordEpoch;
-  options.user_data = logs;
-  return options;
-}
-
 /// The recorded calls' sample ids, grouped into epochs of `steps` batches.
 std::vector<std::vector<std::vector<int64_t>>> recordedEpochs(int64_t steps) {
   std::vector<std::vector<std::vector<int64_t>>> epochs;

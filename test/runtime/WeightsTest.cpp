@@ -16,13 +16,6 @@ using namespace kiln::test;
 
 namespace {
 
-ModelPtr createModel(const kiln_model_desc_t &desc) {
-  kiln_model_t *model = nullptr;
-  StatusPtr status(kiln_model_create(&desc, &model));
-  EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
-  return ModelPtr(model);
-}
-
 /// A linear model after two epochs of training, saved to `path`.
 ModelPtr trainedModel(const LinearFake &fake, const std::string &path) {
   ModelPtr model = createModel(fake.desc);
