@@ -211,6 +211,7 @@ private:
         "'name: value'\n"
         "                            line per log (default 1)\n"
         "  --features, --label       as for train\n"
+        "  --skip-corrupt            as for train\n"
         "\n"
         "SPEC: x.npy,y.npy (the model's inputs then its targets, one .npy "
         "each);\n"
@@ -223,6 +224,11 @@ private:
         "with\n"
         "  --features SPEC           one per model input, in order\n"
         "  --label SPEC              one per model target, in order\n"
+        "  --skip-corrupt            skip records that are corrupt or do not "
+        "decode into\n"
+        "                            a sample, with a warning count "
+        "(tf.data's\n"
+        "                            ignore_errors)\n"
         "where SPEC is name:float32|int64[d0,d1,...][=default] "
         "(tf.train.Example\n"
         "features, FixedLenFeature semantics; shape [] or none: a scalar; "
@@ -404,18 +410,33 @@ private:
 
   /// Opens `spec`: a TFRecord file read with `features`/`labels` when any
   /// are given, else a .npy/.npz/IDX SPEC. Returns -1 on success.
+  /// `skipCorrupt`: skip (and count, with a warning) TFRecord records
+  /// that are corrupt or do not decode.
   int openDataset(const std::string &spec,
                   const std::vector<const char *> &features,
-                  const std::vector<const char *> &labels,
+                  const std::vector<const char *> &labels, bool skipCorrupt,
                   DatasetRef &ref) const {
-    kiln_status_t status =
-        features.empty() && labels.empty()
-            ? kiln_dataset_open(desc, spec.c_str(), &ref.dataset)
-            : kiln_dataset_open_tfrecord(
-                  desc, spec.c_str(), features.data(),
-                  static_cast<int64_t>(features.size()), labels.data(),
-                  static_cast<int64_t>(labels.size()), &ref.dataset);
-    return status ? runtimeError(status) : -1;
+    if (features.empty() && labels.empty()) {
+      if (skipCorrupt)
+        return usageError("--skip-corrupt applies to TFRecord data (with "
+                          "--features/--label)");
+      kiln_status_t status = kiln_dataset_open(desc, spec.c_str(), &ref.dataset);
+      return status ? runtimeError(status) : -1;
+    }
+    kiln_tfrecord_options_t options;
+    kiln_tfrecord_options_initialize(&options);
+    options.skip_corrupt = skipCorrupt;
+    if (kiln_status_t status = kiln_dataset_open_tfrecord_with_options(
+            desc, spec.c_str(), features.data(),
+            static_cast<int64_t>(features.size()), labels.data(),
+            static_cast<int64_t>(labels.size()), &options, &ref.dataset))
+      return runtimeError(status);
+    if (int64_t skipped = kiln_dataset_num_skipped(ref.dataset))
+      std::fprintf(stderr,
+                   "warning: %s: skipped %" PRId64
+                   " corrupt or undecodable record(s)\n",
+                   spec.c_str(), skipped);
+    return -1;
   }
 
   /// A usage error unless the --features/--label counts fit the model; -1
@@ -450,7 +471,7 @@ private:
              {"--histogram-freq", true}, {"--features", true},
              {"--label", true},          {"--verbose", true},
              {"--shuffle-buffer", true}, {"--prefetch", true},
-             {"--drop-remainder", false}},
+             {"--drop-remainder", false}, {"--skip-corrupt", false}},
             options);
         code >= 0)
       return code;
@@ -458,6 +479,7 @@ private:
       return code;
     kiln_fit_options_t fit;
     kiln_fit_options_initialize(&fit);
+    bool skipCorrupt = false;
     std::string data, validation;
     std::vector<const char *> features, labels;
     const int64_t big = INT64_MAX / 4;
@@ -489,6 +511,8 @@ private:
         fit.prefetch = value;
       } else if (flag == "--drop-remainder") {
         fit.drop_remainder = 1;
+      } else if (flag == "--skip-corrupt") {
+        skipCorrupt = true;
       } else if (flag == "--steps-per-epoch") {
         code = parseInteger(option, 1, big, "a positive integer", value);
         fit.steps_per_epoch = value;
@@ -543,10 +567,12 @@ private:
     if (int code = createModel(ref, nullptr); code >= 0)
       return code;
     DatasetRef train, check;
-    if (int code = openDataset(data, features, labels, train); code >= 0)
+    if (int code = openDataset(data, features, labels, skipCorrupt, train);
+        code >= 0)
       return code;
     if (!validation.empty()) {
-      if (int code = openDataset(validation, features, labels, check);
+      if (int code =
+              openDataset(validation, features, labels, skipCorrupt, check);
           code >= 0)
         return code;
       fit.validation_data = check.dataset;
@@ -564,7 +590,8 @@ private:
                                  {"--label", true},
                                  {"--batch-size", true},
                                  {"--weights", true},
-                                 {"--verbose", true}},
+                                 {"--verbose", true},
+                                 {"--skip-corrupt", false}},
                                 options);
         code >= 0)
       return code;
@@ -574,6 +601,7 @@ private:
     kiln_evaluate_options_initialize(&evaluate);
     std::string data;
     const char *weights = nullptr;
+    bool skipCorrupt = false;
     std::vector<const char *> features, labels;
     for (const Option &option : options) {
       int64_t value = 0;
@@ -586,6 +614,8 @@ private:
         labels.push_back(option.value.c_str());
       } else if (option.flag == "--weights") {
         weights = option.value.c_str();
+      } else if (option.flag == "--skip-corrupt") {
+        skipCorrupt = true;
       } else if (option.flag == "--batch-size") {
         code = parseInteger(option, 1, INT64_MAX / 4, "a positive integer",
                             value);
@@ -606,7 +636,9 @@ private:
     if (int code = createModel(ref, weights); code >= 0)
       return code;
     DatasetRef dataset;
-    if (int code = openDataset(data, features, labels, dataset); code >= 0)
+    if (int code =
+            openDataset(data, features, labels, skipCorrupt, dataset);
+        code >= 0)
       return code;
     std::vector<double> values(
         static_cast<size_t>(kiln_model_num_logs(ref.model)));

@@ -55,6 +55,9 @@ public:
   bool rewind();
 
   int64_t numRecords() const { return records; }
+  /// The index in the file of the record `next` returned last (skipped
+  /// records count).
+  int64_t recordIndex() const { return index - 1; }
   int64_t numSkipped() const { return skipped; }
   /// The resolved compression (AUTO resolved on open).
   int32_t compression() const { return mode; }

@@ -63,9 +63,38 @@ kiln_status_t checkSpecFits(const char *path, const FeatureSpec &spec,
 /// The file and feature specs of a streaming dataset; immutable after open.
 struct kiln::TFRecordSource {
   std::string path;
-  std::vector<FeatureSpec> specs; // the model's inputs, then its targets
-  int64_t sampleFloats = 0;       // floats per sample, all specs
+  kiln_tfrecord_options_t options; // compression, skip_corrupt
+  std::vector<FeatureSpec> specs;  // the model's inputs, then its targets
+  int64_t sampleFloats = 0;        // floats per sample, all specs
+  int64_t skipped = 0;             // records skipped when opened
 };
+
+namespace {
+
+/// Reads the next record of `reader` that decodes into a sample at `out`;
+/// with `skip_corrupt`, records that do not (corrupt framing is skipped by
+/// the reader itself) are counted in `*skipped` and passed over, as tf.data's
+/// `ignore_errors()` does. `end` at the end of the file.
+kiln_status_t nextSample(const TFRecordSource &source, TFRecordReader &reader,
+                         SampleDecoder &decoder, float *out, bool &end,
+                         int64_t *skipped) {
+  while (true) {
+    const uint8_t *data = nullptr;
+    size_t size = 0;
+    KILN_RETURN_IF_ERROR(reader.next(data, size, end));
+    if (end)
+      return nullptr;
+    kiln_status_t status = decoder.decode(
+        source.path.c_str(), reader.recordIndex(), data, size, out);
+    if (!status || !source.options.skip_corrupt)
+      return status;
+    kiln_status_free(status);
+    if (skipped)
+      ++*skipped;
+  }
+}
+
+} // namespace
 
 namespace {
 
@@ -93,23 +122,21 @@ public:
     reader.reset(new (std::nothrow) TFRecordReader);
     if (!reader)
       return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
-    kiln_tfrecord_options_t options;
-    kiln_tfrecord_options_initialize(&options);
-    return reader->open(source.path.c_str(), options);
+    return reader->open(source.path.c_str(), source.options);
   }
 
   kiln_status_t fill(int64_t slot) override {
-    const uint8_t *data = nullptr;
-    size_t size = 0;
     bool end = false;
-    KILN_RETURN_IF_ERROR(reader->next(data, size, end));
+    KILN_RETURN_IF_ERROR(
+        nextSample(source, *reader, decoder, sampleAt(slot), end, nullptr));
     if (end)
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                         "%s: record %" PRId64 ": the file ended; it had "
-                         "%" PRId64 " records when opened",
-                         source.path.c_str(), record, numRecords);
-    return decoder.decode(source.path.c_str(), record++, data, size,
-                          sampleAt(slot));
+                         "%s: record %" PRId64 ": the file ended after %" PRId64
+                         " sample(s); it had %" PRId64 " when opened",
+                         source.path.c_str(), reader->recordIndex() + 1,
+                         record, numRecords);
+    ++record;
+    return nullptr;
   }
 
   kiln_status_t emit(int64_t slot, float *const *rows) override {
@@ -181,11 +208,25 @@ bool kiln::streamFits(const kiln_model_desc_t *desc,
 
 void kiln::destroyTFRecordSource(TFRecordSource *source) { delete source; }
 
+extern "C" int64_t kiln_dataset_num_skipped(const kiln_dataset_t *dataset) {
+  return dataset && dataset->tfrecord ? dataset->tfrecord->skipped : 0;
+}
+
 extern "C" kiln_status_t
 kiln_dataset_open_tfrecord(const kiln_model_desc_t *desc, const char *path,
                            const char *const *features, int64_t num_features,
                            const char *const *labels, int64_t num_labels,
                            kiln_dataset_t **out_dataset) {
+  return kiln_dataset_open_tfrecord_with_options(
+      desc, path, features, num_features, labels, num_labels, nullptr,
+      out_dataset);
+}
+
+extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
+    const kiln_model_desc_t *desc, const char *path,
+    const char *const *features, int64_t num_features,
+    const char *const *labels, int64_t num_labels,
+    const kiln_tfrecord_options_t *options, kiln_dataset_t **out_dataset) {
   if (!path || !out_dataset || (num_features && !features) ||
       (num_labels && !labels) || num_features < 0 || num_labels < 0)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
@@ -204,6 +245,7 @@ kiln_dataset_open_tfrecord(const kiln_model_desc_t *desc, const char *path,
   if (!source)
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
   source->path = path;
+  KILN_RETURN_IF_ERROR(effectiveTFRecordOptions(options, source->options));
   std::vector<FeatureSpec> &specs = source->specs;
   specs.resize(static_cast<size_t>(num_features + num_labels));
   for (size_t i = 0; i < specs.size(); ++i)
@@ -235,26 +277,23 @@ kiln_dataset_open_tfrecord(const kiln_model_desc_t *desc, const char *path,
   }
 
   // One pass that decodes and checks every record, keeping none.
-  kiln_tfrecord_options_t options;
-  kiln_tfrecord_options_initialize(&options);
   TFRecordReader reader;
-  KILN_RETURN_IF_ERROR(reader.open(path, options));
+  KILN_RETURN_IF_ERROR(reader.open(path, source->options));
   SampleDecoder decoder(specs);
   std::vector<float> sample(static_cast<size_t>(source->sampleFloats) + 1);
   int64_t records = 0;
-  while (true) {
-    const uint8_t *data = nullptr;
-    size_t size = 0;
-    bool end = false;
-    KILN_RETURN_IF_ERROR(reader.next(data, size, end));
+  for (bool end = false;; ++records) {
+    KILN_RETURN_IF_ERROR(nextSample(*source, reader, decoder, sample.data(),
+                                    end, &source->skipped));
     if (end)
       break;
-    KILN_RETURN_IF_ERROR(
-        decoder.decode(path, records, data, size, sample.data()));
-    ++records;
   }
+  source->skipped += reader.numSkipped();
   if (records == 0)
-    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "%s: no records", path);
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: no records%s", path,
+                       source->skipped ? " that decode (all were skipped)"
+                                       : "");
 
   auto *dataset = new (std::nothrow) kiln_dataset_t;
   if (!dataset)

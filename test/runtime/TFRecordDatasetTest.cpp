@@ -537,4 +537,62 @@ TEST(TFRecordDatasetTest, StreamStopsEarly) {
   EXPECT_LE(kiln::streamPeakSamples(dataset.get()), 100 + 8);
 }
 
+TEST(TFRecordDatasetTest, SkipCorruptIgnoresBadRecords) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("data.tfrecord");
+  const int64_t n = 12;
+  writeLinear(path, n, false, 4, Twist::ShortX); // record 4: one x value
+  std::vector<uint8_t> bytes = readBytes(path);
+  // Flip a payload bit of record 9 (every record but 4 has the same size,
+  // 4 is 4 bytes shorter: one float fewer).
+  size_t recordSize = (bytes.size() + 4) / n;
+  bytes[9 * recordSize - 4 + 20] ^= 0x10;
+  writeBytes(path, bytes);
+
+  const char *features[1] = {"x:float32[2]"}, *labels[1] = {"y:float32"};
+  kiln_dataset_t *raw = nullptr;
+  StatusPtr refused(kiln_dataset_open_tfrecord(&fake.desc, path.c_str(),
+                                               features, 1, labels, 1, &raw));
+  EXPECT_EQ(kiln_status_code(refused.get()), KILN_STATUS_INVALID_ARGUMENT);
+  kiln_tfrecord_options_t options;
+  kiln_tfrecord_options_initialize(&options);
+  options.skip_corrupt = 1;
+  KILN_ASSERT_OK(kiln_dataset_open_tfrecord_with_options(
+      &fake.desc, path.c_str(), features, 1, labels, 1, &options, &raw));
+  DatasetPtr dataset(raw);
+  EXPECT_EQ(kiln_dataset_num_samples(dataset.get()), n - 2);
+  EXPECT_EQ(kiln_dataset_num_skipped(dataset.get()), 2);
+
+  // Two shuffled passes skip the same two records: each is a permutation
+  // of the ten good samples, x = linearX(i, .) for i not 4 or 9.
+  kiln_batch_options_t batching;
+  kiln_batch_options_initialize(&batching);
+  batching.batch_size = n;
+  batching.shuffle = 1;
+  batching.seed = 5;
+  batching.passes = 2;
+  kiln_batches_t *batches = nullptr;
+  KILN_ASSERT_OK(kiln_batches_open(dataset.get(), &batching, &batches));
+  std::vector<float> want;
+  for (int64_t i = 0; i < n; ++i)
+    if (i != 4 && i != 9)
+      want.push_back(linearX(i, 0));
+  std::sort(want.begin(), want.end());
+  for (int pass = 0; pass < 2; ++pass) {
+    int64_t size = 0;
+    const float *tensors[2];
+    StatusPtr status(kiln_batches_next(batches, &size, tensors));
+    ASSERT_EQ(status, nullptr) << kiln_status_message(status.get());
+    ASSERT_EQ(size, n - 2);
+    std::vector<float> got;
+    for (int64_t j = 0; j < size; ++j)
+      got.push_back(tensors[0][2 * j]);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want) << "pass " << pass;
+  }
+  kiln_batches_release(batches);
+  EXPECT_EQ(kiln_dataset_num_skipped(nullptr), 0);
+}
+
 } // namespace

@@ -56,13 +56,23 @@ static void printExample(const kiln_example_t *example, int64_t index) {
 }
 
 int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit,
-                                bool json) {
+                                bool json, bool skipCorrupt) {
   kiln_tfrecord_reader_t *reader = nullptr;
   std::string file = path.str();
+  kiln_tfrecord_options_t options;
+  kiln_tfrecord_options_initialize(&options);
+  options.skip_corrupt = skipCorrupt;
   if (kiln_status_t status =
-          kiln_tfrecord_reader_open(file.c_str(), nullptr, &reader))
+          kiln_tfrecord_reader_open(file.c_str(), &options, &reader))
     return reportStatus(status);
-  llvm::scope_exit closeReader([&] { kiln_tfrecord_reader_release(reader); });
+  int64_t notExamples = 0;
+  llvm::scope_exit closeReader([&] {
+    if (int64_t skipped =
+            kiln_tfrecord_reader_num_skipped(reader) + notExamples)
+      llvm::errs() << "kiln: warning: " << path << ": skipped " << skipped
+                   << " corrupt or undecodable record(s)\n";
+    kiln_tfrecord_reader_release(reader);
+  });
   for (int64_t index = 0; limit < 0 || index < limit; ++index) {
     const uint8_t *data = nullptr;
     size_t size = 0;
@@ -75,6 +85,12 @@ int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit,
       return reportStatus(status);
     kiln_example_t *example = nullptr;
     if (kiln_status_t decode = kiln_example_decode(data, size, &example)) {
+      if (skipCorrupt) {
+        kiln_status_free(decode);
+        ++notExamples;
+        --index; // not listed
+        continue;
+      }
       llvm::errs() << "kiln: error: " << path << ": record " << index
                    << " is not a tf.train.Example: "
                    << kiln_status_message(decode) << "\n";

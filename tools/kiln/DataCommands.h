@@ -14,8 +14,10 @@ namespace mlir::kiln {
 
 /// Prints the records of a TFRecord file of Examples: with `json`, one JSON
 /// object per record per line; otherwise a readable listing. `limit` < 0
-/// prints all. Returns the exit code.
-int inspectTFRecord(llvm::StringRef path, int64_t limit, bool json);
+/// prints all. `skipCorrupt` skips corrupt records and records that are no
+/// Example, with a warning count. Returns the exit code.
+int inspectTFRecord(llvm::StringRef path, int64_t limit, bool json,
+                    bool skipCorrupt);
 
 /// Writes the samples of a data SPEC (as for training: `x.npy,y.npy`,
 /// `data.npz`, `images.gz,labels.gz`) to a TFRecord file of Examples, one per

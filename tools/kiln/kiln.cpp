@@ -135,6 +135,11 @@ static cl::opt<std::string> dataCompression(
 static cl::opt<bool> dataJson(
     "json", cl::desc("inspect: one JSON object per record per line"),
     cl::sub(dataCmd), cl::cat(kilnCategory));
+static cl::opt<bool> dataSkipCorrupt(
+    "skip-corrupt",
+    cl::desc("inspect: skip corrupt records and records that are not "
+             "tf.train.Example, with a warning count"),
+    cl::sub(dataCmd), cl::cat(kilnCategory));
 
 // training
 static cl::opt<std::string> lossFlag(
@@ -575,7 +580,8 @@ int main(int argc, char **argv) {
       "[--optimizer NAME[:KEY=VALUE,...]] [--metrics M,...]\n"
       "  kiln summary MODEL [--weights FILE]\n"
       "  kiln export-weights MODEL --from TRAINED.kw -o OUT.weights.h5\n"
-      "  kiln data inspect FILE.tfrecord [--limit N] [--json]\n"
+      "  kiln data inspect FILE.tfrecord [--limit N] [--json] "
+      "[--skip-corrupt]\n"
       "  kiln data convert SPEC -o OUT.tfrecord [--compression none|gzip|zlib]\n"
       "  kiln gradcheck MODEL|FILE.mlir [--weights FILE] [--func NAME] "
       "[--batch N] [--seed N]\n"
@@ -587,7 +593,7 @@ int main(int argc, char **argv) {
       "evaluate.\n");
   if (dataCmd) {
     if (dataAction == "inspect")
-      return inspectTFRecord(dataPath, dataLimit, dataJson);
+      return inspectTFRecord(dataPath, dataLimit, dataJson, dataSkipCorrupt);
     if (dataAction == "convert") {
       if (outputPath.empty()) {
         llvm::errs() << "kiln: error: data convert needs -o OUT.tfrecord\n";

@@ -321,6 +321,8 @@ kiln_dataset_open_tfrecord(const kiln_model_desc_t *desc, const char *path,
                            const char *const *features, int64_t num_features,
                            const char *const *labels, int64_t num_labels,
                            kiln_dataset_t **out_dataset);
+/* Records a TFRecord dataset skipped when opened (0 for other datasets). */
+KILN_API_EXPORT int64_t kiln_dataset_num_skipped(const kiln_dataset_t *dataset);
 KILN_API_EXPORT void kiln_dataset_retain(kiln_dataset_t *dataset);
 /* Drops one reference; frees the dataset with the last one. NULL is a no-op. */
 KILN_API_EXPORT void kiln_dataset_release(kiln_dataset_t *dataset);
@@ -494,6 +496,19 @@ typedef struct kiln_tfrecord_options_t {
 /* Fills `options` with the defaults above and sets `struct_size`. */
 KILN_API_EXPORT void
 kiln_tfrecord_options_initialize(kiln_tfrecord_options_t *options);
+
+/* `kiln_dataset_open_tfrecord` with reader `options` (NULL: defaults;
+ * compression AUTO). With `skip_corrupt`, records with a corrupt CRC and
+ * records that do not decode into a sample (not an Example, a missing
+ * feature without a default, a wrong count or kind, a label out of range)
+ * are skipped and counted, as tf.data's `ignore_errors()` does; a corrupt
+ * length or truncation ends the file there. Every pass skips the same
+ * records while the file is unchanged. */
+KILN_API_EXPORT kiln_status_t kiln_dataset_open_tfrecord_with_options(
+    const kiln_model_desc_t *desc, const char *path,
+    const char *const *features, int64_t num_features,
+    const char *const *labels, int64_t num_labels,
+    const kiln_tfrecord_options_t *options, kiln_dataset_t **out_dataset);
 
 /* Reads the records of a TFRecord file in order: u64 LE length, masked
  * CRC-32C of the length, data, masked CRC-32C of the data. Reference counted.

@@ -7,7 +7,9 @@ masked CRC-32Cs from pure Python. Record i has one float_list feature per
 path ending in .gz is gzip-compressed. With --ragged NAME=PADDED.npy, record
 i keeps only the first 1 + i % W of the W values of NAME (a VarLenFeature),
 and PADDED.npy gets those rows zero-padded back to W: what a varlen spec
-must feed the model.
+must feed the model. --corrupt K flips a bit of record K's data after its
+CRC was computed (a corrupt record); --not-example K frames bytes that are no
+tf.train.Example (valid CRCs) as record K.
 """
 import argparse
 import gzip
@@ -33,6 +35,9 @@ def main():
     parser.add_argument("--array", action="append", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--ragged", action="append", default=[])
+    parser.add_argument("--corrupt", type=int, action="append", default=[])
+    parser.add_argument("--not-example", type=int, action="append",
+                        default=[])
     args = parser.parse_args()
     sys.path.insert(0, args.protos)
     import example_pb2  # noqa: E402  (generated at test time)
@@ -55,9 +60,14 @@ def main():
             example.features.feature[name].float_list.value.extend(values.tolist())
         example.features.feature["id"].int64_list.value.append(i)
         data = example.SerializeToString()
+        if i in args.not_example:
+            data = b"\x0a\x05\x01"  # a length past the end: malformed
         length = struct.pack("<Q", len(data))
         out += length + struct.pack("<I", masked_crc32c(length))
-        out += data + struct.pack("<I", masked_crc32c(data))
+        crc = struct.pack("<I", masked_crc32c(data))
+        if i in args.corrupt:
+            data = bytes([data[0] ^ 0x01]) + data[1:]
+        out += data + crc
     if args.out.endswith(".gz"):
         out = gzip.compress(out)
     open(args.out, "wb").write(out)
