@@ -8,6 +8,9 @@
 #    with its training configuration, trains it natively for 5 epochs
 #    (./model train: the compiled model.fit), evaluates it on the test set and
 #    classifies the first test images.
+# 3. Converts the training set to a gzipped TFRecord file of tf.train.Example
+#    records and trains a 6th epoch from it (resuming the checkpoint), with
+#    TensorBoard logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -60,3 +63,15 @@ p = np.load(sys.argv[1])
 for guess, label in zip(p.argmax(1), labels):
     print(f"predicted {names[guess]:12s} actual {names[label]}")
 PY
+
+echo "== kiln data convert: Fashion-MNIST -> TFRecord of tf.train.Example (gzip)"
+build/bin/kiln data convert \
+  "$fashion/train-images-idx3-ubyte.gz,$fashion/train-labels-idx1-ubyte.gz" \
+  -o "$out/train.tfrecord.gz" --compression gzip
+build/bin/kiln data inspect "$out/train.tfrecord.gz" --limit 1
+echo "== ./fashion_mnist_mlp train: epoch 6 from the TFRecord file, TensorBoard logs in $out/logs"
+"$out/fashion_mnist_mlp" train --data "$out/train.tfrecord.gz" \
+  --features 'image:float32[28,28]' --label 'label:int64' \
+  --resume "$out/fashion_mnist_mlp.kw" --epochs 6 --batch-size 32 \
+  --logdir "$out/logs" --save-weights "$out/fashion_mnist_mlp.kw"
+ls "$out/logs/train"
