@@ -11,11 +11,11 @@
 //   BM_Data_Pipeline/tfrecord:1    what training reads: a pass of an
 //                                  endless kiln_batches_* stream (reader
 //                                  thread, sample decode, batches of 100)
-//                                  over the file,
-//                                  in file order (shuffle:0) or through a
-//                                  10000-sample shuffle buffer (shuffle:1;
-//                                  here the whole file, so the pass first
-//                                  reads it all) ...
+//                                  over the file, in file order
+//                                  (shuffle_buffer:0) or through a shuffle
+//                                  buffer of 1000 or 10000 samples (the
+//                                  default; here the whole file, so each
+//                                  pass first reads it all) ...
 //   BM_Data_Pipeline/tfrecord:0    ... and over the same samples in memory;
 //   BM_Fit/tfrecord:1 and :0       one epoch of kiln_model_fit (batch 100)
 //                                  from each: equal times mean the input
@@ -185,8 +185,8 @@ void BM_Data_Pipeline(benchmark::State &state) {
   kiln_batch_options_t options;
   kiln_batch_options_initialize(&options);
   options.batch_size = kBatch;
-  options.shuffle = int32_t(state.range(1));
-  options.shuffle_buffer = 10000;
+  options.shuffle = state.range(1) > 0;
+  options.shuffle_buffer = state.range(1);
   // One endless stream, as fit reads it; an iteration is one pass.
   options.passes = 0;
   kiln_batches_t *batches = nullptr;
@@ -248,8 +248,8 @@ void BM_Fit(benchmark::State &state) {
 
 BENCHMARK(BM_Data_TFRecordExampleDecode)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Data_Pipeline)
-    ->ArgNames({"tfrecord", "shuffle"})
-    ->ArgsProduct({{1, 0}, {0, 1}})
+    ->ArgNames({"tfrecord", "shuffle_buffer"})
+    ->ArgsProduct({{1, 0}, {0, 1000, 10000}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_Fit)
