@@ -2,9 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A dataset is the (inputs, targets) arrays of a training model, already
-// float32 and shaped (N, <model sample shape>), so the training loop only
-// gathers rows. Every source (.npy, .npz, IDX, in-memory arrays) goes through
-// the same checks when the dataset is built.
+// float32 and shaped (N, <model sample shape>), so reading it only gathers
+// rows. Every source (.npy, .npz, IDX, in-memory arrays) goes through the
+// same checks when the dataset is built.
 //
 // A TFRecord dataset instead streams: it holds only the file and its
 // feature specs (`tfrecord`, TFRecordDataset.cpp).
@@ -50,7 +50,7 @@ struct kiln_dataset_t {
   std::vector<kiln_array_t *> targets; // float32 (N, target sample shape)
   std::string name;                    // the spec, for messages
   // Set for a streaming TFRecord dataset; `inputs`/`targets` are then empty
-  // and `numSamples` is the record count found on open.
+  // and `numSamples` is the count of usable records found on open.
   kiln::TFRecordSource *tfrecord = nullptr; // owned
   mutable kiln::SampleGauge gauge;
 };
