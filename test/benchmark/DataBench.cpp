@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern "C" const kiln_model_desc_t kiln_model_descriptor;
@@ -212,6 +213,11 @@ void BM_Data_Pipeline(benchmark::State &state) {
   kiln_status_free(s);
   kiln_batches_release(batches);
   state.SetItemsProcessed(samples);
+  if (state.range(0)) { // the file's bytes per sample read
+    struct stat info;
+    if (::stat(fashionFile().c_str(), &info) == 0)
+      state.SetBytesProcessed(samples * int64_t(info.st_size) / kRecords);
+  }
   kiln_dataset_release(dataset);
 }
 
