@@ -97,7 +97,16 @@ public:
   /// Writes the sample in `slot` out: tensor t (inputs, then targets),
   /// `sampleCounts(dataset)[t]` floats, to `rows[t]`.
   virtual kiln_status_t emit(int64_t slot, float *const *rows) = 0;
+  /// A hint: the sample in `slot` is emitted next (start loading it).
+  virtual void prefetch(int64_t slot) const = 0;
 };
+
+/// Asks the CPU to start loading `bytes` bytes at `data` into its caches.
+inline void prefetchBytes(const void *data, size_t bytes) {
+  const char *begin = static_cast<const char *>(data);
+  for (size_t offset = 0; offset < bytes; offset += 64)
+    __builtin_prefetch(begin + offset);
+}
 
 /// A reader of `dataset` with `slots` shuffle-buffer slots.
 kiln_status_t openSlotReader(const kiln_dataset_t *dataset, int64_t slots,

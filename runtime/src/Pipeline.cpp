@@ -8,9 +8,11 @@
 // A `BatchStream` thread reads each pass through the dataset's
 // `SlotReader` into a shuffle buffer (Shuffle.h: the same order for every
 // source, so in-memory and TFRecord data train identically), copies emitted
-// samples into batches and queues at most `prefetch` of them. In-memory
-// arrays keep only sample indices in the buffer; a TFRecord file keeps
-// decoded samples, so its memory is bounded by buffer + prefetch batches.
+// samples into batches (prefetching the next emitted sample into the cache
+// while copying the current one) and queues at most `prefetch` of them.
+// In-memory arrays keep only sample indices in the buffer; a TFRecord file
+// keeps decoded samples, so its memory is bounded by buffer + prefetch
+// batches.
 //
 //===----------------------------------------------------------------------===//
 #include "Array.h"
@@ -51,6 +53,12 @@ public:
   kiln_status_t fill(int64_t slot) override {
     indices[static_cast<size_t>(slot)] = next++;
     return nullptr;
+  }
+  void prefetch(int64_t slot) const override {
+    int64_t index = indices[static_cast<size_t>(slot)];
+    for (size_t t = 0; t < arrays.size(); ++t)
+      prefetchBytes(arrays[t] + index * counts[t],
+                    static_cast<size_t>(counts[t]) * sizeof(float));
   }
   kiln_status_t emit(int64_t slot, float *const *rows) override {
     int64_t index = indices[static_cast<size_t>(slot)];
@@ -213,8 +221,9 @@ void kiln::BatchStream::State::run() {
        !status && (plan.endless || pass < plan.firstPass + plan.passes);
        ++pass) {
     status = reader ? reader->beginPass() : status;
+    auto upcoming = [&](int64_t slot) { reader->prefetch(slot); };
     if (status || !runPass(n, plan.shuffle, plan.seed, pass,
-                           plan.shuffleBuffer, fill, emit))
+                           plan.shuffleBuffer, fill, emit, upcoming))
       break;
     if (building && plan.dropRemainder) {
       gauge->add(-building->size);

@@ -139,6 +139,11 @@ public:
     return nullptr;
   }
 
+  void prefetch(int64_t slot) const override {
+    prefetchBytes(values.get() + static_cast<size_t>(slot) * floats,
+                  floats * sizeof(float));
+  }
+
   kiln_status_t emit(int64_t slot, float *const *rows) override {
     const float *sample = sampleAt(slot);
     for (size_t s = 0; s < source.specs.size(); ++s) {

@@ -1218,4 +1218,58 @@ TEST(PipelineDecoderTest, SpecsSharingAFeature) {
   EXPECT_EQ(batches[0].y, (std::vector<float>{5}));
 }
 
+// tf.data's shuffle buffer written the textbook way (a buffer of sample
+// ids, the same generator): runPass must emit exactly this order, and its
+// `upcoming` hint must name the slot of the next emit.
+TEST(PipelineShuffleTest, BufferOrderAndHints) {
+  for (int64_t n = 1; n < 40; ++n) {
+    for (int64_t buffer : {1, 2, 3, 7, 16, 39, 64}) {
+      for (int64_t pass = 0; pass < 3; ++pass) {
+        const uint64_t seed = 11;
+        std::vector<int64_t> want;
+        if (buffer >= n) {
+          want.resize(size_t(n));
+          kiln::passOrder(want.data(), n, true, seed, pass);
+        } else {
+          kiln::Random random = kiln::passRandom(seed, pass);
+          std::vector<int64_t> held;
+          for (int64_t i = 0; i < buffer; ++i)
+            held.push_back(i);
+          for (int64_t i = buffer; i < n; ++i) {
+            auto r = size_t(random.below(uint64_t(buffer)));
+            want.push_back(held[r]);
+            held[r] = i;
+          }
+          for (int64_t k = buffer; k > 0; --k) {
+            auto j = size_t(random.below(uint64_t(k)));
+            want.push_back(held[j]);
+            held[j] = held[size_t(k - 1)];
+          }
+        }
+        std::vector<int64_t> slotSample(size_t(std::min(n, buffer)));
+        std::vector<int64_t> got, emittedSlots, hinted;
+        int64_t next = 0;
+        kiln::runPass(
+            n, true, seed, pass, buffer,
+            [&](int64_t slot) {
+              slotSample[size_t(slot)] = next++;
+              return true;
+            },
+            [&](int64_t slot) {
+              got.push_back(slotSample[size_t(slot)]);
+              emittedSlots.push_back(slot);
+              return true;
+            },
+            [&](int64_t slot) { hinted.push_back(slot); });
+        SCOPED_TRACE("n " + std::to_string(n) + " buffer " +
+                     std::to_string(buffer) + " pass " + std::to_string(pass));
+        EXPECT_EQ(got, want);
+        ASSERT_EQ(hinted.size() + 1, emittedSlots.size());
+        EXPECT_TRUE(std::equal(hinted.begin(), hinted.end(),
+                               emittedSlots.begin() + 1));
+      }
+    }
+  }
+}
+
 } // namespace
