@@ -369,12 +369,9 @@ TEST(CliTest, TrainShuffleBuffer) {
   std::vector<uint8_t> bytes = readBytes(dir.file("h.json"));
   // The same fit through the API.
   DatasetPtr data = linearDataset(fake.desc, 10);
-  kiln_model_t *raw = nullptr;
-  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
-  ModelPtr model(raw);
-  kiln_fit_options_t options;
-  kiln_fit_options_initialize(&options);
-  options.verbose = 0;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  kiln_fit_options_t options = quietOptions();
   options.epochs = 3;
   options.batch_size = 3;
   options.seed = 5;

@@ -95,9 +95,8 @@ void readBack(ClassifierFake &fake, const kiln_dataset_t *data,
   fake.train.eval_step = recordingEvalStep;
   seenInputSize() = inputSize;
   seenTargetSize() = targetSize;
-  kiln_model_t *raw = nullptr;
-  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
-  ModelPtr model(raw);
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
   kiln_evaluate_options_t options;
   kiln_evaluate_options_initialize(&options);
   options.verbose = 0;
@@ -137,9 +136,8 @@ TEST(DatasetTest, NpyPairConvertsAndReshapes) {
 
   // Read the samples back through evaluate.
   double values[2];
-  kiln_model_t *raw = nullptr;
-  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
-  ModelPtr model(raw);
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
   kiln_evaluate_options_t options;
   kiln_evaluate_options_initialize(&options);
   options.verbose = 0;

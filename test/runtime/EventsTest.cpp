@@ -235,9 +235,8 @@ TEST(EventsTest, WriterOutputReadsBack) {
 TEST(EventsTest, FitWritesTensorBoardLogs) {
   LinearFake fake;
   ScratchDir scratch;
-  kiln_model_t *raw = nullptr;
-  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
-  ModelPtr model(raw);
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
   DatasetPtr data = linearDataset(fake.desc, 8);
   DatasetPtr validation = linearDataset(fake.desc, 5);
   std::vector<EpochLog> logs;

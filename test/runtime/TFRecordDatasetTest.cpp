@@ -144,12 +144,9 @@ TEST(TFRecordDatasetTest, TrainsLikeArrays) {
       openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", records));
   std::string histories[2];
   for (int k = 0; k < 2; ++k) {
-    kiln_model_t *raw = nullptr;
-    KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
-    ModelPtr model(raw);
-    kiln_fit_options_t options;
-    kiln_fit_options_initialize(&options);
-    options.verbose = 0;
+    ModelPtr model = createModel(fake.desc);
+    ASSERT_TRUE(model);
+    kiln_fit_options_t options = quietOptions();
     options.epochs = 3;
     options.batch_size = 4;
     options.seed = 7;
@@ -415,12 +412,9 @@ TEST(TFRecordDatasetTest, MemoryStaysBounded) {
       openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", dataset));
   ASSERT_EQ(kiln_dataset_num_samples(dataset.get()), n);
   EXPECT_EQ(kiln::streamPeakSamples(dataset.get()), 0);
-  kiln_model_t *raw = nullptr;
-  KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
-  ModelPtr model(raw);
-  kiln_fit_options_t options;
-  kiln_fit_options_initialize(&options);
-  options.verbose = 0;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  kiln_fit_options_t options = quietOptions();
   options.batch_size = 32;
   options.seed = 3;
   options.shuffle_buffer = 1000;
@@ -473,12 +467,9 @@ TEST(TFRecordDatasetTest, CorruptRecordMidEpoch) {
       writeBytes(path, std::vector<uint8_t>(clean.begin(),
                                             clean.begin() + 30 * recordSize));
     }
-    kiln_model_t *raw = nullptr;
-    KILN_ASSERT_OK(kiln_model_create(&fake.desc, &raw));
-    ModelPtr model(raw);
-    kiln_fit_options_t options;
-    kiln_fit_options_initialize(&options);
-    options.verbose = 0;
+    ModelPtr model = createModel(fake.desc);
+    ASSERT_TRUE(model);
+    kiln_fit_options_t options = quietOptions();
     options.batch_size = 4;
     options.epochs = 3;
     options.shuffle = 0;

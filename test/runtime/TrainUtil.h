@@ -270,13 +270,16 @@ extern "C" inline void recordEpoch(void *user, int64_t epoch, int64_t count,
   logs->push_back(std::move(log));
 }
 
-/// Fit options without output that record every epoch's logs in `logs`.
-inline kiln_fit_options_t quietOptions(std::vector<EpochLog> *logs) {
+/// Fit options without output that record every epoch's logs in `logs`
+/// (when not NULL).
+inline kiln_fit_options_t quietOptions(std::vector<EpochLog> *logs = nullptr) {
   kiln_fit_options_t options;
   kiln_fit_options_initialize(&options);
   options.verbose = 0;
-  options.on_epoch_end = recordEpoch;
-  options.user_data = logs;
+  if (logs) {
+    options.on_epoch_end = recordEpoch;
+    options.user_data = logs;
+  }
   return options;
 }
 

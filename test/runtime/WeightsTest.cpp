@@ -20,9 +20,7 @@ namespace {
 ModelPtr trainedModel(const LinearFake &fake, const std::string &path) {
   ModelPtr model = createModel(fake.desc);
   DatasetPtr data = linearDataset(fake.desc, 6);
-  kiln_fit_options_t options;
-  kiln_fit_options_initialize(&options);
-  options.verbose = 0;
+  kiln_fit_options_t options = quietOptions();
   options.epochs = 2;
   options.batch_size = 4;
   options.seed = 99;
