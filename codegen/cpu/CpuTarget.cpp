@@ -130,7 +130,7 @@ bool mlir::kiln::emitMachineCode(llvm::Module &module, const CpuTarget &target,
   return true;
 }
 
-/// The directory holding libkiln_runtime*.a: $KILN_RUNTIME_DIR, else
+/// The directory holding libkiln_runtime_*.a: $KILN_RUNTIME_DIR, else
 /// `<dir of this executable>/../lib`.
 static std::string runtimeLibraryDir() {
   if (const char *dir = std::getenv("KILN_RUNTIME_DIR"))
@@ -147,15 +147,20 @@ bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
                                 llvm::StringRef outputPath,
                                 std::string &error) {
   std::string libDir = runtimeLibraryDir();
-  llvm::SmallString<256> mainLib(libDir), runtimeLib(libDir);
-  llvm::sys::path::append(mainLib, "libkiln_runtime_main.a");
-  llvm::sys::path::append(runtimeLib, "libkiln_runtime.a");
-  for (llvm::StringRef lib : {mainLib.str(), runtimeLib.str()})
+  // The runtime's archives, each before the ones it depends on
+  // (runtime/README.md): main() first, the session and base archives last.
+  llvm::SmallVector<std::string> libs;
+  for (llvm::StringRef layer :
+       {"main", "cli", "train", "data", "model", "formats", "base"}) {
+    llvm::SmallString<256> lib(libDir);
+    llvm::sys::path::append(lib, "libkiln_runtime_" + layer + ".a");
     if (!llvm::sys::fs::exists(lib)) {
-      error = "kiln runtime library '" + lib.str() +
+      error = "kiln runtime library '" + lib.str().str() +
               "' not found (set KILN_RUNTIME_DIR)";
       return false;
     }
+    libs.push_back(lib.str().str());
+  }
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("c++");
   if (!driver)
     driver = llvm::sys::findProgramByName("g++");
@@ -165,13 +170,12 @@ bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   }
   // Link to a temporary name beside the output, then rename.
   std::string tmp = (outputPath + ".kiln-link.tmp").str();
-  llvm::SmallVector<llvm::StringRef> args = {
-      *driver,         "-o",      tmp,          objectPath,
-      mainLib.str(),   runtimeLib.str(),
-      // zlib (gzip data, npz, checksums) is linked statically so that the
-      // executable needs only the C/C++ runtime libraries.
-      "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-lm", "-static-libstdc++",
-      "-static-libgcc"};
+  llvm::SmallVector<llvm::StringRef> args = {*driver, "-o", tmp, objectPath};
+  args.append(libs.begin(), libs.end());
+  // zlib (gzip data, npz, checksums) is linked statically so that the
+  // executable needs only the C/C++ runtime libraries.
+  args.append({"-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-lm",
+               "-static-libstdc++", "-static-libgcc"});
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,
                                      &message);

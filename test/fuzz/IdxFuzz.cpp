@@ -5,7 +5,7 @@
 // reading out of bounds or leaking is not.
 //===----------------------------------------------------------------------===//
 
-#include "Idx.h"
+#include "formats/Idx.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   kiln_array_t *array = nullptr;

@@ -6,7 +6,7 @@
 // bounds or leaking is not.
 //===----------------------------------------------------------------------===//
 
-#include "Npy.h"
+#include "formats/Npy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   kiln_array_t *array = nullptr;

@@ -11,7 +11,7 @@
 //   - `decode` is the fast path, else the general one.
 //
 //===----------------------------------------------------------------------===//
-#include "FeatureSpec.h"
+#include "data/FeatureSpec.h"
 
 #include <cstdlib>
 #include <cstring>

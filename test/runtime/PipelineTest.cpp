@@ -14,9 +14,9 @@
 // decode() always answers as the general path does.
 //
 //===----------------------------------------------------------------------===//
-#include "FeatureSpec.h"
-#include "Shuffle.h"
 #include "TrainUtil.h"
+#include "data/FeatureSpec.h"
+#include "data/Shuffle.h"
 
 #include <algorithm>
 #include <chrono>

@@ -13,9 +13,9 @@
 // training with an error naming it.
 //
 //===----------------------------------------------------------------------===//
-#include "Dataset.h"
-#include "Shuffle.h"
 #include "TrainUtil.h"
+#include "data/Dataset.h"
+#include "data/Shuffle.h"
 
 #include <algorithm>
 

@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 
-#include "Crc32c.h"
+#include "formats/Crc32c.h"
 
 #include <cmath>
 #include <map>

@@ -59,7 +59,7 @@ def read_records(path):
 
 
 def read_kiln_weights(path):
-    """Parameters of a kiln weights file (runtime/src/Weights.cpp layout)."""
+    """Parameters of a kiln weights file (runtime/model/Weights.cpp layout)."""
     data = open(path, "rb").read()
     assert data[:8] == b"KILNWTS\0", "not a kiln weights file"
     (num_params,) = struct.unpack_from("<I", data, 56)

@@ -1,0 +1,151 @@
+//===- Descriptor.cpp - Checking a model descriptor -------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The checks every user of a compiled model's descriptor runs first (the
+// session, the datasets built for it, the command line's `info`), and the
+// sizes of its tensors. Moved out of Model.cpp so that the data layer can
+// check a descriptor without depending on model sessions.
+//
+//===----------------------------------------------------------------------===//
+#include "base/Descriptor.h"
+#include "base/Array.h"
+#include "base/Status.h"
+
+#include <cinttypes>
+
+using namespace kiln;
+
+namespace {
+
+/// What a tensor table holds: inputs/outputs/targets may have a dynamic
+/// leading dimension, parameters lie in the weights blob, slots are static.
+enum class TableKind { Io, Param, Slot };
+
+/// Checks the tensor table `tensors` of `count` entries of the descriptor.
+/// Inputs and outputs may have a dynamic (-1) leading dimension; parameters
+/// must lie within the `weightsSize`-byte weights blob.
+kiln_status_t checkTensors(const char *kind, int64_t count,
+                           const kiln_tensor_desc_t *tensors, TableKind table,
+                           int64_t weightsSize) {
+  bool isParam = table == TableKind::Param;
+  if (count < 0 || (count > 0 && !tensors))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: invalid %s table (%" PRId64 " entries)",
+                       kind, count);
+  for (int64_t i = 0; i < count; ++i) {
+    const kiln_tensor_desc_t &tensor = tensors[i];
+    if (!tensor.name)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: %s %" PRId64 " has no name", kind, i);
+    const char *name = tensor.name;
+    if (tensor.dtype != KILN_DTYPE_F32)
+      return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                         "descriptor: %s '%s' has dtype %s; compiled models "
+                         "use float32",
+                         kind, name, kiln_dtype_name(tensor.dtype));
+    if (tensor.rank < 0 || tensor.rank > KILN_MAX_RANK ||
+        (tensor.rank > 0 && !tensor.dims))
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: %s '%s' has invalid rank %" PRId32, kind,
+                         name, tensor.rank);
+    for (int32_t d = 0; d < tensor.rank; ++d) {
+      bool dynamicOk = table == TableKind::Io && d == 0 && tensor.dims[d] == -1;
+      if (tensor.dims[d] < 0 && !dynamicOk)
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "descriptor: %s '%s' has invalid shape %s; only "
+                           "the leading dimension of inputs, outputs and "
+                           "targets may be dynamic",
+                           kind, name,
+                           formatShape(tensor.rank, tensor.dims).c_str());
+    }
+    int64_t numElements = 0;
+    size_t byteSize = 0;
+    bool sized = table == TableKind::Io ||
+                 computeArraySize(tensor.dtype, tensor.rank, tensor.dims,
+                                  numElements, byteSize);
+    if (table == TableKind::Slot && !sized)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: slot '%s' %s is too large", name,
+                         formatShape(tensor.rank, tensor.dims).c_str());
+    if (!isParam)
+      continue;
+    if (!sized || tensor.offset < 0 || tensor.offset > weightsSize ||
+        byteSize > static_cast<uint64_t>(weightsSize - tensor.offset))
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: parameter '%s' %s at offset %" PRId64
+                         " does not fit in the %" PRId64 "-byte weights blob",
+                         name, formatShape(tensor.rank, tensor.dims).c_str(),
+                         tensor.offset, weightsSize);
+  }
+  return nullptr;
+}
+
+/// Checks the training tables of `desc` (already checked otherwise).
+kiln_status_t checkTraining(const kiln_model_desc_t *desc) {
+  const kiln_train_desc_t *train = desc->training;
+  if (!train->train_step || !train->eval_step)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: training without train_step/eval_step");
+  if (train->num_hyper < 0 || (train->num_hyper > 0 && !train->hyper) ||
+      train->num_metrics < 0 || (train->num_metrics > 0 && !train->metrics))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: invalid hyperparameter or metric table");
+  for (int64_t i = 0; i < train->num_hyper; ++i)
+    if (!train->hyper[i].name)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: hyperparameter %" PRId64 " has no name",
+                         i);
+  for (int64_t i = 0; i < train->num_metrics; ++i)
+    if (!train->metrics[i].name || !train->metrics[i].kind)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: metric %" PRId64 " has no name or kind",
+                         i);
+  if (train->num_targets != desc->num_outputs)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: %" PRId64 " targets for %" PRId64
+                       " outputs",
+                       train->num_targets, desc->num_outputs);
+  KILN_RETURN_IF_ERROR(checkTensors("target", train->num_targets,
+                                    train->targets, TableKind::Io, 0));
+  return checkTensors("slot", train->num_slots, train->slots, TableKind::Slot,
+                      0);
+}
+
+} // namespace
+
+kiln_status_t kiln::checkDescriptor(const kiln_model_desc_t *desc) {
+  if (!desc)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "descriptor is NULL");
+  if (desc->abi_version != KILN_MODEL_ABI_VERSION)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "model ABI version %" PRId64
+                       " does not match the runtime's %d; recompile the model "
+                       "with a matching kiln",
+                       desc->abi_version, KILN_MODEL_ABI_VERSION);
+  if (desc->weights_size < 0 || (desc->weights_size > 0 && !desc->weights))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: invalid weights blob");
+  KILN_RETURN_IF_ERROR(checkTensors("input", desc->num_inputs, desc->inputs,
+                                    TableKind::Io, 0));
+  KILN_RETURN_IF_ERROR(checkTensors("output", desc->num_outputs,
+                                    desc->outputs, TableKind::Io, 0));
+  KILN_RETURN_IF_ERROR(checkTensors("parameter", desc->num_params,
+                                    desc->params, TableKind::Param,
+                                    desc->weights_size));
+  return desc->training ? checkTraining(desc) : nullptr;
+}
+
+size_t kiln::tensorByteSize(const kiln_tensor_desc_t &tensor) {
+  int64_t count = 0;
+  size_t bytes = 0;
+  computeArraySize(tensor.dtype, tensor.rank, tensor.dims, count, bytes);
+  return bytes;
+}
+
+int64_t kiln::sampleElements(const kiln_tensor_desc_t &tensor) {
+  int64_t count = 0;
+  size_t bytes = 0;
+  computeArraySize(tensor.dtype, tensor.rank - 1, tensor.dims + 1, count,
+                   bytes);
+  return count;
+}

@@ -1,0 +1,33 @@
+//===- Descriptor.h - Checking a model descriptor ---------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Validation of the descriptor a compiled object defines (kiln/model.h) and
+// the sizes of its tensors: shared by model sessions, datasets and the
+// command line's `info`, which validates without creating a session.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_BASE_DESCRIPTOR_H
+#define KILN_RUNTIME_BASE_DESCRIPTOR_H
+
+#include "kiln/runtime.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kiln {
+
+/// Checks `desc`: ABI version, tensor tables (names, float32, ranks; only the
+/// leading dimension of inputs/outputs may be -1) and that every parameter
+/// lies within the weights blob.
+kiln_status_t checkDescriptor(const kiln_model_desc_t *desc);
+
+/// The byte size of tensor `tensor` of a checked descriptor whose dims are
+/// all static.
+size_t tensorByteSize(const kiln_tensor_desc_t &tensor);
+
+/// The float count of one sample of `tensor` (all dims after the first).
+int64_t sampleElements(const kiln_tensor_desc_t &tensor);
+
+} // namespace kiln
+
+#endif // KILN_RUNTIME_BASE_DESCRIPTOR_H

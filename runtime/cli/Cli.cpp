@@ -1,0 +1,201 @@
+//===- Cli.cpp - The command line of a compiled model -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `kiln_cli_main` is the whole program behind a compiled model's executable
+// (main.cpp only passes it `kiln_model_descriptor`). It lives in the runtime
+// library, apart from `main`, so tests can drive it with a fake descriptor.
+//
+//   ./model summary                         Keras's model.summary() table
+//   ./model info                            inputs, outputs, parameters
+//   ./model predict --input x.npy ... --output y.npy ... [--batch-size N]
+//                   [--weights FILE]
+//   ./model train --data SPEC [--validation-data SPEC] [--epochs N] ...
+//                 [--logdir DIR [--log-every N] [--histogram-freq N]]
+//   ./model evaluate --data SPEC [--batch-size N] [--weights FILE] ...
+// train and evaluate read a TFRecord file of tf.train.Example records as
+// --data FILE with --features SPEC (per input) and --label SPEC (per target).
+//
+// Exit codes: 0 success, 1 runtime error ("error: <status message>"), 2 usage
+// error (message plus a hint to run --help). predict reads every input before
+// running and writes every output to a temporary file before renaming any,
+// so a failure never leaves a half-written output behind; train writes its
+// history and weights files atomically. train and evaluate need a model
+// compiled with a loss (`kiln_model_desc_t::training`).
+//
+//===----------------------------------------------------------------------===//
+#include "cli/Cli.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace kiln::cli {
+
+int Cli::run() {
+  if (args.empty()) {
+    printUsage(stderr);
+    return kExitUsage;
+  }
+  const std::string &command = args[0];
+  if (command == "-h" || command == "--help") {
+    printUsage(stdout);
+    return kExitOk;
+  }
+  if (command == "summary")
+    return runSummary();
+  if (command == "info")
+    return runInfo();
+  if (command == "predict")
+    return runPredict();
+  if (command == "train")
+    return runTrain();
+  if (command == "evaluate")
+    return runEvaluate();
+  if (!command.empty() && command[0] == '-')
+    return usageError("unknown option '" + command + "'");
+  return usageError("unknown command '" + command + "'");
+}
+
+void Cli::printUsage(FILE *stream) const {
+  std::fprintf(
+      stream,
+      "usage: %s <command> [options]\n"
+      "\n"
+      "Runs the compiled Keras model \"%s\" (%" PRId64 " input(s), %" PRId64
+      " output(s)).\n"
+      "\n"
+      "commands:\n"
+      "  summary           print the model.summary() table\n"
+      "  info              print the inputs, outputs and parameters with "
+      "their shapes\n"
+      "  predict           run the model on .npy inputs, write .npy "
+      "outputs\n"
+      "  train             train the model (Keras's model.fit)\n"
+      "  evaluate          compute the loss and metrics on a dataset "
+      "(model.evaluate)\n"
+      "%s"
+      "\n"
+      "predict options:\n"
+      "  --input FILE      a .npy input; give one per model input, in "
+      "order\n"
+      "  --output FILE     a .npy output; give one per model output, in "
+      "order\n"
+      "  --batch-size N    samples per call of the compiled code (default "
+      "32)\n"
+      "  --weights FILE    load parameters from a weights file first\n"
+      "\n"
+      "Inputs of other numeric dtypes are converted to float32; outputs are\n"
+      "float32 and written atomically.\n"
+      "\n"
+      "train options:\n"
+      "  --data SPEC               training data (required; see below)\n"
+      "  --validation-data SPEC    evaluated after every epoch (val_* "
+      "logs)\n"
+      "  --epochs N                the final epoch index (default 1)\n"
+      "  --batch-size N            samples per step (default 32)\n"
+      "  --shuffle, --no-shuffle   reshuffle the data every epoch (default "
+      "on)\n"
+      "  --seed S                  shuffle seed (default: random, or the "
+      "resumed one)\n"
+      "  --shuffle-buffer N        shuffle through a buffer of N samples, "
+      "as tf.data's\n"
+      "                            dataset.shuffle(N) (default: the whole "
+      "dataset for\n"
+      "                            .npy/.npz/IDX data, 10000 for TFRecord "
+      "data)\n"
+      "  --prefetch N              batches read ahead on a background "
+      "thread (default 2)\n"
+      "  --drop-remainder          drop each pass's last, partial batch "
+      "(every step\n"
+      "                            sees --batch-size samples)\n"
+      "  --steps-per-epoch K       batches per epoch (default: one pass "
+      "over the data)\n"
+      "  --initial-epoch E         run epochs E+1..N (default 0, or the "
+      "resumed epoch)\n"
+      "  --learning-rate X         override the compiled learning rate\n"
+      "  --history FILE            write history.history as JSON after "
+      "every epoch\n"
+      "  --save-weights FILE       write a weights file at the end\n"
+      "  --checkpoint FILE         write a weights file after every epoch\n"
+      "  --resume FILE             load a weights file (parameters, "
+      "optimizer state,\n"
+      "                            iteration, epoch) and continue\n"
+      "  --logdir DIR              write TensorBoard event files to "
+      "DIR/train and\n"
+      "                            DIR/validation: epoch_loss, "
+      "epoch_<metric>,\n"
+      "                            epoch_learning_rate at step = epoch "
+      "(0-based)\n"
+      "  --log-every N             with --logdir, also batch_loss, "
+      "batch_<metric>\n"
+      "                            every N steps (step = iteration)\n"
+      "  --histogram-freq N        with --logdir, parameter histograms "
+      "every N epochs\n"
+      "  --verbose 0|1|2           0 silent, 1 progress bar, 2 one line "
+      "per epoch (default 1)\n"
+      "\n"
+      "evaluate options:\n"
+      "  --data SPEC               the data (required)\n"
+      "  --batch-size N            samples per step (default 32)\n"
+      "  --weights FILE            load a weights file first\n"
+      "  --verbose 0|1|2           1 progress bar, 2 final line, 0 one "
+      "'name: value'\n"
+      "                            line per log (default 1)\n"
+      "  --features, --label       as for train\n"
+      "  --skip-corrupt            as for train\n"
+      "\n"
+      "SPEC: x.npy,y.npy (the model's inputs then its targets, one .npy "
+      "each);\n"
+      "data.npz (arrays x and y, or x0.. and y0..); or MNIST IDX files\n"
+      "images-idx3-ubyte,labels-idx1-ubyte. Any file may be gzipped. "
+      "Arrays of\n"
+      "any numeric dtype become float32; IDX bytes are scaled to [0, 1].\n"
+      "\n"
+      "TFRecord data: --data FILE.tfrecord[.gz] (also --validation-data) "
+      "with\n"
+      "  --features SPEC           one per model input, in order\n"
+      "  --label SPEC              one per model target, in order\n"
+      "  --skip-corrupt            skip records that are corrupt or do not "
+      "decode into\n"
+      "                            a sample, with a warning count "
+      "(tf.data's\n"
+      "                            ignore_errors)\n"
+      "where SPEC is name:float32|int64[d0,d1,...][=default] "
+      "(tf.train.Example\n"
+      "features, FixedLenFeature semantics; shape [] or none: a scalar; "
+      "int64\n"
+      "becomes float32; the default fills records without the feature), "
+      "e.g.\n"
+      "  --features 'image:float32[28,28]' --label 'label:int64'\n"
+      "or name:varlen(float32|int64)[d0,...][=pad] (VarLenFeature: up to "
+      "d0*...\n"
+      "values, padded at the end with pad, default 0; more is an error), "
+      "e.g.\n"
+      "  --features 'tokens:varlen(int64)[16]'\n"
+      "TFRecord data streams: the file is checked once when opened, then "
+      "re-read\n"
+      "every epoch; memory holds the shuffle buffer and the prefetched "
+      "batches,\n"
+      "not the file (--no-shuffle streams in file order).\n"
+      "\n"
+      "options:\n"
+      "  -h, --help        print this help (also after a command)\n"
+      "\n"
+      "exit status: 0 success, 1 runtime error, 2 usage error\n",
+      program, desc->name ? desc->name : "", desc->num_inputs,
+      desc->num_outputs,
+      desc->training ? ""
+                     : "  (this model was compiled without a loss: train "
+                       "and evaluate are unavailable)\n");
+}
+
+} // namespace kiln::cli
+
+extern "C" int kiln_cli_main(const kiln_model_desc_t *desc, int argc,
+                             char **argv) {
+  if (!desc) {
+    std::fputs("error: no model descriptor\n", stderr);
+    return kiln::cli::kExitError;
+  }
+  return kiln::cli::Cli(desc, argc, argv).run();
+}

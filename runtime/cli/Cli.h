@@ -1,0 +1,151 @@
+//===- Cli.h - The command line of a compiled model -------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The pieces every command of `kiln_cli_main` shares: exit codes, scope
+// guards, option parsing (Flags.cpp) and the `Cli` object whose commands
+// each live in their own file (Summary, Info, Predict, Train, Evaluate).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_CLI_CLI_H
+#define KILN_RUNTIME_CLI_CLI_H
+
+#include "kiln/runtime.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace kiln::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+/// Releases the arrays it holds on scope exit.
+class ArrayList {
+public:
+  ArrayList() = default;
+  ArrayList(const ArrayList &) = delete;
+  ArrayList &operator=(const ArrayList &) = delete;
+  ~ArrayList() {
+    for (kiln_array_t *array : arrays)
+      kiln_array_release(array);
+  }
+  std::vector<kiln_array_t *> arrays;
+};
+
+/// Releases the model on scope exit.
+class ModelRef {
+public:
+  ModelRef() = default;
+  ModelRef(const ModelRef &) = delete;
+  ModelRef &operator=(const ModelRef &) = delete;
+  ~ModelRef() { kiln_model_release(model); }
+  kiln_model_t *model = nullptr;
+};
+
+/// Releases the dataset on scope exit.
+class DatasetRef {
+public:
+  DatasetRef() = default;
+  DatasetRef(const DatasetRef &) = delete;
+  DatasetRef &operator=(const DatasetRef &) = delete;
+  ~DatasetRef() { kiln_dataset_release(dataset); }
+  kiln_dataset_t *dataset = nullptr;
+};
+
+/// One parsed command-line option.
+struct Option {
+  std::string flag;
+  std::string value;
+};
+
+/// An option a command accepts; `takesValue` options need a value.
+struct OptionSpec {
+  const char *flag;
+  bool takesValue;
+};
+
+/// One run of the command line over `desc`.
+class Cli {
+public:
+  Cli(const kiln_model_desc_t *desc, int argc, char **argv)
+      : desc(desc), args(argv + (argc > 0 ? 1 : 0), argv + argc) {
+    const char *arg0 = argc > 0 && argv[0] ? argv[0] : "model";
+    const char *slash = std::strrchr(arg0, '/');
+    program = slash ? slash + 1 : arg0;
+  }
+
+  int run();
+
+private:
+  // Usage and option parsing (Flags.cpp, Cli.cpp)
+  void printUsage(FILE *stream) const;
+
+  int usageError(const std::string &message) const;
+
+  /// Prints and consumes a failed `status`.
+  static int runtimeError(kiln_status_t status);
+
+  /// Handles `--help` and rejects any argument after a command that takes
+  /// none; returns -1 to go on.
+  int checkNoArguments() const;
+
+  /// Lists the names of `count` tensors for messages: "'a', 'b'".
+  static std::string listNames(int64_t count,
+                               const kiln_tensor_desc_t *tensors);
+
+  /// Parses the arguments after the command against `specs`. Returns -1 to
+  /// go on, else an exit code (help printed, or a usage error).
+  int parseOptions(const std::vector<OptionSpec> &specs,
+                   std::vector<Option> &options) const;
+
+  /// Parses `option`'s value as an integer in [`min`, `max`]; returns -1 on
+  /// success, else the usage-error exit code.
+  int parseInteger(const Option &option, int64_t min, int64_t max,
+                   const char *what, int64_t &out) const;
+
+  /// The model for train/evaluate: created, with `weights` loaded if given.
+  int createModel(ModelRef &ref, const char *weights) const;
+
+  /// A usage error when the model cannot train; -1 to go on.
+  int requireTraining() const;
+
+  /// Opens `spec`: a TFRecord file read with `features`/`labels` when any
+  /// are given, else a .npy/.npz/IDX SPEC. Returns -1 on success.
+  /// `skipCorrupt`: skip (and count, with a warning) TFRecord records
+  /// that are corrupt or do not decode.
+  int openDataset(const std::string &spec,
+                  const std::vector<const char *> &features,
+                  const std::vector<const char *> &labels, bool skipCorrupt,
+                  DatasetRef &ref) const;
+
+  /// A usage error unless the --features/--label counts fit the model; -1
+  /// to go on.
+  int checkFeatureCounts(const std::vector<const char *> &features,
+                         const std::vector<const char *> &labels) const;
+
+  // The commands, one file each
+  int runSummary();
+
+  static void printTensor(const char *kind, int64_t index,
+                          const kiln_tensor_desc_t &tensor);
+
+  int runInfo();
+
+  int runPredict();
+
+  int runTrain();
+
+  int runEvaluate();
+
+  const kiln_model_desc_t *desc;
+  std::vector<std::string> args;
+  const char *program;
+};
+
+} // namespace kiln::cli
+
+#endif // KILN_RUNTIME_CLI_CLI_H

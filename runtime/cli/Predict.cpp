@@ -1,0 +1,94 @@
+//===- Predict.cpp - ./model predict ----------------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `./model predict`: .npy inputs through the model into .npy outputs, every
+// output written to a temporary file before any is renamed.
+//
+//===----------------------------------------------------------------------===//
+#include "base/Array.h"
+#include "cli/Cli.h"
+#include "formats/Npy.h"
+
+#include <cinttypes>
+#include <cstdlib>
+
+namespace kiln::cli {
+
+int Cli::runPredict() {
+  std::vector<std::string> inputPaths, outputPaths;
+  int64_t batchSize = 0;
+  const char *weights = nullptr;
+  std::vector<Option> options;
+  if (int code = parseOptions({{"--input", true},
+                               {"--output", true},
+                               {"--batch-size", true},
+                               {"--weights", true}},
+                              options);
+      code >= 0)
+    return code;
+  for (const Option &option : options) {
+    if (option.flag == "--input") {
+      inputPaths.push_back(option.value);
+    } else if (option.flag == "--output") {
+      outputPaths.push_back(option.value);
+    } else if (option.flag == "--weights") {
+      weights = option.value.c_str();
+    } else if (int code = parseInteger(option, 1, INT64_MAX,
+                                       "a positive integer", batchSize);
+               code >= 0) {
+      return code;
+    }
+  }
+  if (static_cast<int64_t>(inputPaths.size()) != desc->num_inputs)
+    return usageError("predict: the model takes " +
+                      std::to_string(desc->num_inputs) + " input(s) (" +
+                      listNames(desc->num_inputs, desc->inputs) + "), got " +
+                      std::to_string(inputPaths.size()) + " --input");
+  if (static_cast<int64_t>(outputPaths.size()) != desc->num_outputs)
+    return usageError("predict: the model produces " +
+                      std::to_string(desc->num_outputs) + " output(s) (" +
+                      listNames(desc->num_outputs, desc->outputs) + "), got " +
+                      std::to_string(outputPaths.size()) + " --output");
+  for (size_t i = 0; i < outputPaths.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (outputPaths[i] == outputPaths[j])
+        return usageError("predict: --output '" + outputPaths[i] +
+                          "' is given twice");
+
+  ModelRef ref;
+  if (int code = createModel(ref, weights); code >= 0)
+    return code;
+  ArrayList inputs;
+  for (const std::string &path : inputPaths) {
+    kiln_array_t *array = nullptr;
+    if (kiln_status_t status = kiln_npy_read(path.c_str(), &array))
+      return runtimeError(status);
+    inputs.arrays.push_back(array);
+    if (array->dtype == KILN_DTYPE_F32)
+      continue;
+    kiln_array_t *converted = nullptr;
+    if (kiln_status_t status =
+            kiln_array_convert(array, KILN_DTYPE_F32, &converted))
+      return runtimeError(status);
+    kiln_array_release(array);
+    inputs.arrays.back() = converted;
+  }
+  ArrayList outputs;
+  outputs.arrays.assign(outputPaths.size(), nullptr);
+  if (kiln_status_t status = kiln_model_predict_arrays(
+          ref.model, batchSize, inputs.arrays.data(), outputs.arrays.data()))
+    return runtimeError(status);
+
+  // Write everything, then rename everything.
+  std::vector<AtomicFile> files(outputPaths.size());
+  for (size_t i = 0; i < outputPaths.size(); ++i)
+    if (kiln_status_t status =
+            writeNpyFile(outputPaths[i].c_str(), outputs.arrays[i], files[i]))
+      return runtimeError(status); // `files` removes what was written
+  for (AtomicFile &file : files)
+    if (kiln_status_t status = file.commit())
+      return runtimeError(status);
+  return kExitOk;
+}
+
+} // namespace kiln::cli

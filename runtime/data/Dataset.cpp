@@ -1,0 +1,595 @@
+//===- Dataset.cpp - Datasets from .npy, .npz and IDX files -----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// A dataset SPEC is a comma-separated list of files. Every file is read
+// whole through zlib's gzread, which inflates gzip files and passes others
+// through, and recognized by its first bytes: .npy magic, zip (.npz), or IDX
+// (a TFRecord file is refused with a pointer to the feature-spec reader).
+// A single .npz supplies arrays `x` and `y` (or `x0`.., `y0`..); otherwise
+// the files are the model's inputs, then its targets, in order.
+//
+// The arrays are then checked against the model and converted once:
+//   - every array has a leading sample dimension, all of the same size N > 0;
+//   - an input has exactly the model input's sample shape, except IDX bytes,
+//     which are scaled to [0, 1] (Keras's `x / 255.0`) and reshaped to it
+//     when the element counts match (MNIST's (28, 28) feeds (784,) or
+//     (28, 28, 1));
+//   - a target is reshaped to the target's sample shape when the element
+//     counts match (labels (N,) feed (None, 1) and vice versa);
+//   - with a sparse loss or metric, every label is an integer in
+//     [0, num_classes), num_classes being the output's last dimension.
+// Numeric dtypes convert to float32 (class indices become floats); strings,
+// complex, bool and other dtypes are refused by the .npy parser.
+//
+// kiln_data_read reads a SPEC of one or two files the same way, without a
+// model (an .npz gives `x` and, when present, `y`), and returns the arrays
+// as stored, except rank-1 integer IDX labels, which become int64.
+//
+//===----------------------------------------------------------------------===//
+#include "data/Dataset.h"
+#include "base/Array.h"
+#include "base/Descriptor.h"
+#include "base/Memory.h"
+#include "base/Status.h"
+#include "formats/Crc32c.h"
+#include "formats/Idx.h"
+#include "formats/Npy.h"
+#include "formats/TFRecord.h"
+#include "formats/Zip.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <sys/stat.h>
+#include <zlib.h>
+
+using namespace kiln;
+
+namespace {
+
+using Source = DatasetSource;
+
+/// Releases the arrays of `sources` on scope exit.
+struct SourceList {
+  SourceList() = default;
+  SourceList(const SourceList &) = delete;
+  SourceList &operator=(const SourceList &) = delete;
+  ~SourceList() {
+    for (Source &source : sources)
+      kiln_array_release(source.array);
+  }
+  std::vector<Source> sources;
+};
+
+void destroyDataset(kiln_dataset_t *dataset) {
+  for (kiln_array_t *array : dataset->inputs)
+    kiln_array_release(array);
+  for (kiln_array_t *array : dataset->targets)
+    kiln_array_release(array);
+  delete dataset->stream;
+  delete dataset;
+}
+
+/// Reads all of `path`, inflating it if it is gzip-compressed.
+kiln_status_t readFile(const char *path, Buffer &out) {
+  struct stat info;
+  if (::stat(path, &info) != 0) {
+    int error = errno;
+    return KILN_STATUS(error == ENOENT || error == ENOTDIR
+                           ? KILN_STATUS_NOT_FOUND
+                           : KILN_STATUS_IO_ERROR,
+                       "cannot open '%s': %s", path, std::strerror(error));
+  }
+  if (!S_ISREG(info.st_mode))
+    return KILN_STATUS(KILN_STATUS_IO_ERROR, "cannot read '%s': not a file",
+                       path);
+  gzFile file = gzopen(path, "rb");
+  if (!file)
+    return KILN_STATUS(KILN_STATUS_IO_ERROR, "cannot open '%s': %s", path,
+                       std::strerror(errno ? errno : EIO));
+  size_t capacity = static_cast<size_t>(info.st_size) + 1;
+  size_t used = 0;
+  Buffer buffer;
+  bool ok = buffer.allocate(capacity);
+  while (ok) {
+    if (used == capacity) {
+      Buffer bigger;
+      if (capacity > (SIZE_MAX >> 2) || !bigger.allocate(capacity * 2)) {
+        ok = false;
+        break;
+      }
+      std::memcpy(bigger.data(), buffer.data(), used);
+      buffer = std::move(bigger);
+      capacity *= 2;
+    }
+    size_t want = capacity - used;
+    unsigned chunk = want > (1u << 30) ? (1u << 30) : unsigned(want);
+    int count = gzread(file, buffer.data() + used, chunk);
+    if (count < 0) {
+      int code = 0;
+      const char *message = gzerror(file, &code);
+      kiln_status_t status = KILN_STATUS(
+          code == Z_ERRNO ? KILN_STATUS_IO_ERROR : KILN_STATUS_DATA_LOSS,
+          "cannot read '%s': %s", path,
+          code == Z_ERRNO ? std::strerror(errno) : message);
+      gzclose(file);
+      return status;
+    }
+    if (count == 0)
+      break;
+    used += static_cast<size_t>(count);
+  }
+  int code = 0;
+  const char *message = gzerror(file, &code);
+  kiln_status_t status = nullptr;
+  if (!ok)
+    status = KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                         "out of memory reading '%s'", path);
+  else if (code != Z_OK && code != Z_STREAM_END)
+    status = KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                         "cannot read '%s': corrupt or truncated gzip data "
+                         "(%s)",
+                         path, message);
+  gzclose(file);
+  if (status)
+    return status;
+  // Keep exactly `used` bytes.
+  Buffer exact;
+  if (!exact.allocate(used))
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory reading '%s'",
+                       path);
+  if (used)
+    std::memcpy(exact.data(), buffer.data(), used);
+  out = std::move(exact);
+  return nullptr;
+}
+
+/// True when `data` starts with a TFRecord header (length and its masked
+/// CRC-32C).
+bool isTFRecord(const uint8_t *data, size_t size) {
+  if (size < kTFRecordHeaderSize)
+    return false;
+  uint32_t stored;
+  std::memcpy(&stored, data + 8, sizeof(stored));
+  return maskCrc32c(crc32c(data, 8)) == stored;
+}
+
+/// The member of an .npz holding the array named `key` ("x" finds member
+/// "x.npy"), or null.
+const ZipMember *findNpzMember(const std::vector<ZipMember> &members,
+                               const std::string &key) {
+  for (const ZipMember &member : members)
+    if (member.name == key + ".npy" || member.name == key)
+      return &member;
+  return nullptr;
+}
+
+/// Reads the array named `key` of an .npz.
+kiln_status_t readNpzMember(const std::string &path, const Buffer &bytes,
+                            const std::vector<ZipMember> &members,
+                            const std::string &key, Source &source) {
+  if (const ZipMember *member = findNpzMember(members, key)) {
+    Buffer data;
+    KILN_RETURN_IF_ERROR(
+        extractZip(path.c_str(), bytes.data(), bytes.size(), *member, data));
+    source.name = path + ":" + key;
+    return parseNpy(source.name.c_str(), data.data(), data.size(),
+                    &source.array);
+  }
+  std::string names;
+  for (const ZipMember &member : members)
+    names += (names.empty() ? "'" : ", '") + member.name + "'";
+  return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                     "%s: no array '%s' in the archive (members: %s)",
+                     path.c_str(), key.c_str(),
+                     names.empty() ? "none" : names.c_str());
+}
+
+/// Splits the comma-separated `spec` into `paths`; `what` ("dataset" or
+/// "data") names the SPEC in errors.
+kiln_status_t splitSpec(const char *spec, const char *what,
+                        std::vector<std::string> &paths) {
+  for (const char *cur = spec;;) {
+    const char *comma = std::strchr(cur, ',');
+    std::string path = comma ? std::string(cur, comma) : std::string(cur);
+    if (path.empty())
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s '%s': empty file name", what, spec);
+    paths.push_back(path);
+    if (!comma)
+      return nullptr;
+    cur = comma + 1;
+  }
+}
+
+/// Reads `paths`, the files of `spec`, into `list`: one array per .npy or
+/// IDX file, or from an .npz, which must be the only file, its arrays
+/// `npzKeys`, those from index `npzRequired` on only when present.
+kiln_status_t readSpecFiles(const char *spec, const char *what,
+                            const std::vector<std::string> &paths,
+                            const std::vector<std::string> &npzKeys,
+                            size_t npzRequired, SourceList &list) {
+  for (const std::string &path : paths) {
+    Buffer bytes;
+    KILN_RETURN_IF_ERROR(readFile(path.c_str(), bytes));
+    const uint8_t *data = bytes.data();
+    size_t size = bytes.size();
+    if (isZip(data, size)) {
+      if (paths.size() != 1)
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "%s '%s': an .npz archive ('%s') must be the "
+                           "only file",
+                           what, spec, path.c_str());
+      std::vector<ZipMember> members;
+      KILN_RETURN_IF_ERROR(listZip(path.c_str(), data, size, members));
+      for (size_t i = 0; i < npzKeys.size(); ++i) {
+        if (i >= npzRequired && !findNpzMember(members, npzKeys[i]))
+          continue;
+        list.sources.emplace_back();
+        KILN_RETURN_IF_ERROR(readNpzMember(path, bytes, members, npzKeys[i],
+                                           list.sources.back()));
+      }
+      return nullptr;
+    }
+    list.sources.emplace_back();
+    Source &source = list.sources.back();
+    source.name = path;
+    if (isNpy(data, size)) {
+      KILN_RETURN_IF_ERROR(parseNpy(path.c_str(), data, size, &source.array));
+    } else if (isIdx(data, size)) {
+      source.idx = true;
+      KILN_RETURN_IF_ERROR(parseIdx(path.c_str(), data, size, &source.array));
+    } else if (isTFRecord(data, size)) {
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s: a TFRecord file; read it with feature specs "
+                         "(--features/--label, kiln_dataset_open_tfrecord)",
+                         path.c_str());
+    } else {
+      return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                         "%s: not a .npy, .npz or IDX file (unknown magic "
+                         "bytes)",
+                         path.c_str());
+    }
+  }
+  return nullptr;
+}
+
+/// Reads the files of the dataset `spec` into `list`: the model's inputs,
+/// then its targets (an .npz's `x`, `y` or `x0`.., `y0`..).
+kiln_status_t readSpec(const kiln_model_desc_t *desc, const char *spec,
+                       SourceList &list) {
+  std::vector<std::string> paths;
+  KILN_RETURN_IF_ERROR(splitSpec(spec, "dataset", paths));
+  int64_t numInputs = desc->num_inputs;
+  int64_t numTargets = desc->training->num_targets;
+  std::vector<std::string> keys;
+  for (int64_t i = 0; i < numInputs + numTargets; ++i) {
+    bool isInput = i < numInputs;
+    std::string key = isInput ? "x" : "y";
+    if ((isInput ? numInputs : numTargets) > 1)
+      key += std::to_string(isInput ? i : i - numInputs);
+    keys.push_back(key);
+  }
+  KILN_RETURN_IF_ERROR(
+      readSpecFiles(spec, "dataset", paths, keys, keys.size(), list));
+  if (list.sources.size() != keys.size())
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "dataset '%s' has %zu file(s); the model needs %" PRId64
+                       " input(s) then %" PRId64 " target(s)",
+                       spec, list.sources.size(), numInputs, numTargets);
+  return nullptr;
+}
+
+} // namespace
+
+kiln_status_t kiln::sparseClassCount(const kiln_tensor_desc_t &output,
+                                     int64_t &numClasses) {
+  numClasses = output.rank >= 2 ? output.dims[output.rank - 1] : 0;
+  if (numClasses <= 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "output '%s' of shape %s has no class dimension for "
+                       "sparse labels",
+                       output.name,
+                       formatShape(output.rank, output.dims).c_str());
+  return nullptr;
+}
+
+bool kiln::isSparseTraining(const kiln_train_desc_t *train) {
+  if (train->loss) {
+    for (const char *p = train->loss; *p; ++p)
+      if (strncasecmp(p, "sparse", 6) == 0)
+        return true;
+  }
+  for (int64_t i = 0; i < train->num_metrics; ++i)
+    if (std::strncmp(train->metrics[i].kind, "sparse_", 7) == 0)
+      return true;
+  return false;
+}
+
+namespace {
+
+/// Converts `source` to a float32 (N, sample shape of `tensor`) array.
+kiln_status_t convertSource(const Source &source,
+                            const kiln_tensor_desc_t &tensor, const char *role,
+                            bool reshape, kiln_array_t **outArray) {
+  const kiln_array_t *array = source.array;
+  const char *name = source.name.c_str();
+  int64_t samples = array->dims[0];
+  int64_t perSample = sampleElements(tensor);
+  int64_t have = samples ? array->numElements / samples : 0;
+  if (samples == 0) {
+    int64_t count = 0;
+    size_t bytes = 0;
+    computeArraySize(array->dtype, array->rank - 1, array->dims + 1, count,
+                     bytes);
+    have = count;
+  }
+  bool shapeOk = array->rank == tensor.rank;
+  for (int32_t d = 1; shapeOk && d < tensor.rank; ++d)
+    shapeOk = array->dims[d] == tensor.dims[d];
+  if (!shapeOk && !(reshape && have == perSample)) {
+    int64_t dims[KILN_MAX_RANK];
+    dims[0] = -1;
+    for (int32_t d = 1; d < array->rank; ++d)
+      dims[d] = array->dims[d];
+    return KILN_STATUS(
+        KILN_STATUS_INVALID_ARGUMENT,
+        "%s: samples of shape %s do not fit %s '%s' of shape %s%s", name,
+        formatShape(array->rank, dims).c_str(), role, tensor.name,
+        formatShape(tensor.rank, tensor.dims).c_str(),
+        reshape ? " (element counts differ)" : "");
+  }
+  int64_t dims[KILN_MAX_RANK];
+  dims[0] = samples;
+  for (int32_t d = 1; d < tensor.rank; ++d)
+    dims[d] = tensor.dims[d];
+  kiln_array_t *result = nullptr;
+  KILN_RETURN_IF_ERROR(
+      createArray(KILN_DTYPE_F32, tensor.rank, dims, /*zero=*/false, &result));
+  auto *out = static_cast<float *>(result->data);
+  if (source.idx && array->dtype == KILN_DTYPE_U8 && role[0] == 'i') {
+    const auto *in = static_cast<const uint8_t *>(array->data);
+    for (int64_t i = 0; i < array->numElements; ++i)
+      out[i] = static_cast<float>(in[i]) / 255.0f;
+  } else if (array->dtype == KILN_DTYPE_F32) {
+    if (array->byteSize)
+      std::memcpy(out, array->data, array->byteSize);
+  } else {
+    kiln_array_t *converted = nullptr;
+    kiln_status_t status =
+        kiln_array_convert(array, KILN_DTYPE_F32, &converted);
+    if (status) {
+      kiln_array_release(result);
+      return status;
+    }
+    if (converted->byteSize)
+      std::memcpy(out, converted->data, converted->byteSize);
+    kiln_array_release(converted);
+  }
+  *outArray = result;
+  return nullptr;
+}
+
+/// Checks that every label of `labels` is a class index below the last
+/// dimension of `output`.
+kiln_status_t checkLabels(const char *name, const kiln_array_t *labels,
+                          const kiln_tensor_desc_t &output) {
+  int64_t numClasses = 0;
+  KILN_RETURN_IF_ERROR(sparseClassCount(output, numClasses));
+  const auto *data = static_cast<const float *>(labels->data);
+  for (int64_t i = 0; i < labels->numElements; ++i) {
+    float label = data[i];
+    if (isClassIndex(label, numClasses))
+      continue;
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: label %g at index %" PRId64
+                       " is not a class index in [0, %" PRId64
+                       ") (output '%s' has %" PRId64 " classes)",
+                       name, static_cast<double>(label), i, numClasses,
+                       output.name, numClasses);
+  }
+  return nullptr;
+}
+
+} // namespace
+
+/// Checks `sources` (inputs then targets) against `desc` and builds the
+/// dataset.
+kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
+                                 const char *spec,
+                                 const std::vector<Source> &sources,
+                                 kiln_dataset_t **outDataset) {
+  const kiln_train_desc_t *train = desc->training;
+  for (const Source &source : sources)
+    if (source.array->rank == 0)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s: a scalar has no sample dimension",
+                         source.name.c_str());
+  int64_t numSamples = sources.empty() ? 0 : sources[0].array->dims[0];
+  for (const Source &source : sources)
+    if (source.array->dims[0] != numSamples)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "sample counts differ: '%s' has %" PRId64
+                         " samples, '%s' has %" PRId64,
+                         sources[0].name.c_str(), numSamples,
+                         source.name.c_str(), source.array->dims[0]);
+  if (numSamples == 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "dataset '%s' has no samples", spec);
+  auto *dataset = new (std::nothrow) kiln_dataset_t;
+  if (!dataset)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  dataset->numSamples = numSamples;
+  dataset->name = spec;
+  bool sparse = isSparseTraining(train);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    bool isInput = static_cast<int64_t>(i) < desc->num_inputs;
+    size_t t = i - static_cast<size_t>(desc->num_inputs);
+    const kiln_tensor_desc_t &tensor =
+        isInput ? desc->inputs[i] : train->targets[t];
+    kiln_array_t *array = nullptr;
+    kiln_status_t status =
+        convertSource(sources[i], tensor, isInput ? "input" : "target",
+                      /*reshape=*/!isInput || sources[i].idx, &array);
+    if (!status) {
+      (isInput ? dataset->inputs : dataset->targets).push_back(array);
+      if (!isInput && sparse)
+        status =
+            checkLabels(sources[i].name.c_str(), array, desc->outputs[t]);
+    }
+    if (status) {
+      destroyDataset(dataset);
+      return status;
+    }
+  }
+  *outDataset = dataset;
+  return nullptr;
+}
+
+kiln_status_t kiln::checkTrainingModel(const kiln_model_desc_t *desc) {
+  KILN_RETURN_IF_ERROR(checkDescriptor(desc));
+  if (!desc->training)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' was compiled without a loss; recompile "
+                       "it with one to train or evaluate",
+                       desc->name ? desc->name : "");
+  for (int64_t i = 0; i < desc->num_inputs; ++i)
+    if (desc->inputs[i].rank == 0 || desc->inputs[i].dims[0] != -1)
+      return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                         "input '%s' has no dynamic batch dimension",
+                         desc->inputs[i].name);
+  for (int64_t i = 0; i < desc->training->num_targets; ++i)
+    if (desc->training->targets[i].rank == 0 ||
+        desc->training->targets[i].dims[0] != -1)
+      return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                         "target '%s' has no dynamic batch dimension",
+                         desc->training->targets[i].name);
+  return nullptr;
+}
+
+kiln_status_t kiln::checkDatasetFits(const kiln_model_desc_t *desc,
+                                     const kiln_dataset_t *dataset) {
+  if (dataset->stream) {
+    if (!dataset->stream->fits(desc))
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "dataset '%s' was built for another model",
+                         dataset->name.c_str());
+    return nullptr;
+  }
+  bool fits =
+      static_cast<int64_t>(dataset->inputs.size()) == desc->num_inputs &&
+      desc->training &&
+      static_cast<int64_t>(dataset->targets.size()) ==
+          desc->training->num_targets;
+  for (int64_t i = 0; fits && i < desc->num_inputs; ++i)
+    fits = dataset->inputs[i]->numElements ==
+           dataset->numSamples * sampleElements(desc->inputs[i]);
+  for (int64_t i = 0; fits && i < desc->training->num_targets; ++i)
+    fits = dataset->targets[i]->numElements ==
+           dataset->numSamples * sampleElements(desc->training->targets[i]);
+  if (!fits)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "dataset '%s' was built for another model",
+                       dataset->name.c_str());
+  return nullptr;
+}
+
+extern "C" {
+
+kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc,
+                                const char *spec,
+                                kiln_dataset_t **out_dataset) {
+  if (!spec || !out_dataset)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "spec and out_dataset must not be NULL");
+  KILN_RETURN_IF_ERROR(checkTrainingModel(desc));
+  SourceList list;
+  KILN_RETURN_IF_ERROR(readSpec(desc, spec, list));
+  return buildDataset(desc, spec, list.sources, out_dataset);
+}
+
+kiln_status_t kiln_dataset_create(const kiln_model_desc_t *desc,
+                                  const kiln_array_t *const *inputs,
+                                  const kiln_array_t *const *targets,
+                                  kiln_dataset_t **out_dataset) {
+  if (!out_dataset)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_dataset is NULL");
+  KILN_RETURN_IF_ERROR(checkTrainingModel(desc));
+  int64_t numInputs = desc->num_inputs,
+          numTargets = desc->training->num_targets;
+  if ((numInputs && !inputs) || (numTargets && !targets))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "inputs and targets must not be NULL");
+  SourceList list;
+  for (int64_t i = 0; i < numInputs + numTargets; ++i) {
+    bool isInput = i < numInputs;
+    const kiln_array_t *array = isInput ? inputs[i] : targets[i - numInputs];
+    if (!array)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "array %" PRId64
+                         " is NULL", i);
+    kiln_array_retain(const_cast<kiln_array_t *>(array));
+    Source source;
+    source.name = isInput ? std::string("input '") + desc->inputs[i].name + "'"
+                          : std::string("target '") +
+                                desc->training->targets[i - numInputs].name +
+                                "'";
+    source.array = const_cast<kiln_array_t *>(array);
+    list.sources.push_back(std::move(source));
+  }
+  return buildDataset(desc, "<arrays>", list.sources, out_dataset);
+}
+
+kiln_status_t kiln_data_read(const char *spec, kiln_array_t **out_x,
+                             kiln_array_t **out_y) {
+  if (!spec || !out_x || !out_y)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "spec, out_x and out_y must not be NULL");
+  std::vector<std::string> paths;
+  KILN_RETURN_IF_ERROR(splitSpec(spec, "data", paths));
+  if (paths.size() > 2)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "data '%s' has %zu files; expected x or x,y", spec,
+                       paths.size());
+  SourceList list;
+  KILN_RETURN_IF_ERROR(
+      readSpecFiles(spec, "data", paths, {"x", "y"}, /*npzRequired=*/1, list));
+  // IDX label files (rank 1, integers) become int64 class indices.
+  for (Source &source : list.sources) {
+    kiln_array_t *array = source.array;
+    bool integer =
+        array->dtype == KILN_DTYPE_U8 || array->dtype == KILN_DTYPE_I32;
+    if (!source.idx || array->rank != 1 || !integer)
+      continue;
+    kiln_array_t *converted = nullptr;
+    KILN_RETURN_IF_ERROR(kiln_array_convert(array, KILN_DTYPE_I64, &converted));
+    kiln_array_release(array);
+    source.array = converted;
+  }
+  *out_x = list.sources[0].array;
+  *out_y = list.sources.size() > 1 ? list.sources[1].array : nullptr;
+  for (Source &source : list.sources)
+    source.array = nullptr;
+  return nullptr;
+}
+
+void kiln_dataset_retain(kiln_dataset_t *dataset) {
+  if (dataset)
+    dataset->refCount.fetch_add(1, std::memory_order_relaxed);
+}
+
+void kiln_dataset_release(kiln_dataset_t *dataset) {
+  if (dataset && dataset->refCount.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    destroyDataset(dataset);
+}
+
+int64_t kiln_dataset_num_samples(const kiln_dataset_t *dataset) {
+  return dataset ? dataset->numSamples : 0;
+}
+
+} // extern "C"
+
+extern "C" int64_t kiln_dataset_num_skipped(const kiln_dataset_t *dataset) {
+  return dataset && dataset->stream ? dataset->stream->numSkipped() : 0;
+}

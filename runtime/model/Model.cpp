@@ -1,0 +1,340 @@
+//===- Model.cpp - kiln_model_t: parameters and predict ---------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// A model session pairs a compiled model's descriptor with an owned copy of
+// its parameters. The weights blob in the object file may be unaligned and is
+// read-only, so `kiln_model_create` copies every parameter into its own
+// 64-byte aligned slot of one allocation; training will update these copies.
+//
+// The descriptor is checked once at creation (ABI version, shapes, parameter
+// ranges, the training tables), so predict only checks what the caller
+// passes. A training model also owns its zero-initialized optimizer slots. The array-level
+// predict mirrors Keras's `model.predict`: validate the inputs against the
+// declared shapes, then run the samples through the compiled entry point in
+// chunks of `batch_size` (default 32), the last chunk possibly smaller.
+//
+//===----------------------------------------------------------------------===//
+#include "model/Model.h"
+#include "base/Array.h"
+#include "base/Memory.h"
+#include "base/Status.h"
+
+#include <atomic>
+#include <cinttypes>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+using namespace kiln;
+
+namespace {
+
+/// Keras's default `batch_size` for `Model.predict`.
+constexpr int64_t kDefaultBatchSize = 32;
+
+size_t alignUp(size_t value) {
+  return (value + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+}
+
+void destroyModel(kiln_model_t *model) {
+  freeBuffer(model->weights);
+  std::free(model->paramPointers);
+  freeBuffer(model->slots);
+  std::free(model->slotPointers);
+  delete model;
+}
+
+/// Fills `model->logNames`: "loss", then each metric (per output when the
+/// model has several, Keras's "<output>_<metric>").
+void nameLogs(kiln_model_t *model) {
+  const kiln_model_desc_t *desc = model->desc;
+  model->logNames.emplace_back("loss");
+  for (int64_t o = 0; o < desc->num_outputs; ++o)
+    for (int64_t m = 0; m < desc->training->num_metrics; ++m)
+      model->logNames.push_back(
+          desc->num_outputs == 1
+              ? std::string(desc->training->metrics[m].name)
+              : std::string(desc->outputs[o].name) + "_" +
+                    desc->training->metrics[m].name);
+}
+
+/// Calls the entry point with parameters, `inputs` and `outputs`.
+kiln_status_t runPredict(kiln_model_t *model, int64_t batch,
+                         const float *const *inputs, float *const *outputs) {
+  const kiln_model_desc_t *desc = model->desc;
+  int64_t count = desc->num_params + desc->num_inputs + desc->num_outputs;
+  std::unique_ptr<void *, decltype(&std::free)> buffers(
+      static_cast<void **>(std::malloc(sizeof(void *) * (count ? count : 1))),
+      &std::free);
+  if (!buffers)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  void **cursor = buffers.get();
+  for (int64_t i = 0; i < desc->num_params; ++i)
+    *cursor++ = model->paramPointers[i];
+  for (int64_t i = 0; i < desc->num_inputs; ++i)
+    *cursor++ = const_cast<float *>(inputs[i]);
+  for (int64_t i = 0; i < desc->num_outputs; ++i)
+    *cursor++ = outputs[i];
+  desc->predict(batch, buffers.get());
+  return nullptr;
+}
+
+/// Checks `array` against input `tensor` (float32, same trailing dims) and
+/// returns its leading dimension in `numSamples`.
+kiln_status_t checkInput(const kiln_tensor_desc_t &tensor,
+                         const kiln_array_t *array, int64_t &numSamples) {
+  if (!array)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "input '%s' is NULL",
+                       tensor.name);
+  if (array->dtype != KILN_DTYPE_F32)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "input '%s': expected float32, got %s", tensor.name,
+                       kiln_dtype_name(array->dtype));
+  bool matches = array->rank == tensor.rank;
+  for (int32_t d = 1; matches && d < tensor.rank; ++d)
+    matches = array->dims[d] == tensor.dims[d];
+  if (!matches)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "input '%s': expected shape %s, got %s", tensor.name,
+                       formatShape(tensor.rank, tensor.dims).c_str(),
+                       formatShape(array->rank, array->dims).c_str());
+  numSamples = array->dims[0];
+  return nullptr;
+}
+
+/// Returns the model's tensor tables that `predict_arrays` cannot batch.
+kiln_status_t checkBatchable(const char *kind, int64_t count,
+                             const kiln_tensor_desc_t *tensors) {
+  for (int64_t i = 0; i < count; ++i)
+    if (tensors[i].rank == 0 || tensors[i].dims[0] != -1)
+      return KILN_STATUS(
+          KILN_STATUS_UNIMPLEMENTED,
+          "%s '%s' has shape %s without a dynamic batch dimension; use "
+          "kiln_model_predict",
+          kind, tensors[i].name,
+          formatShape(tensors[i].rank, tensors[i].dims).c_str());
+  return nullptr;
+}
+
+} // namespace
+
+kiln_status_t kiln::allocateTensors(int64_t count,
+                                    const kiln_tensor_desc_t *tensors,
+                                    bool zero, void **storage,
+                                    void **pointers) {
+  // Each tensor passed `checkTensors`, so only the padding can overflow.
+  size_t total = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    size_t slot = alignUp(tensorByteSize(tensors[i]));
+    if (slot > static_cast<size_t>(PTRDIFF_MAX) - total)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: tensors too large");
+    total += slot;
+  }
+  auto *base = static_cast<uint8_t *>(allocateBuffer(total, zero));
+  if (total && !base)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "out of memory allocating %zu bytes of tensors", total);
+  size_t offset = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    pointers[i] = base ? base + offset : nullptr;
+    offset += alignUp(tensorByteSize(tensors[i]));
+  }
+  *storage = base;
+  return nullptr;
+}
+
+extern "C" {
+
+kiln_status_t kiln_model_create(const kiln_model_desc_t *desc,
+                                kiln_model_t **out_model) {
+  if (!out_model)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_model is NULL");
+  KILN_RETURN_IF_ERROR(checkDescriptor(desc));
+
+  auto *model = new (std::nothrow) kiln_model_t;
+  if (!model)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  model->desc = desc;
+  const kiln_train_desc_t *train = desc->training;
+  model->paramPointers = static_cast<void **>(
+      std::calloc(static_cast<size_t>(desc->num_params ? desc->num_params : 1),
+                  sizeof(void *)));
+  if (train)
+    model->slotPointers = static_cast<void **>(std::calloc(
+        static_cast<size_t>(train->num_slots ? train->num_slots : 1),
+        sizeof(void *)));
+  if (!model->paramPointers || (train && !model->slotPointers)) {
+    destroyModel(model);
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  }
+  kiln_status_t status =
+      allocateTensors(desc->num_params, desc->params, /*zero=*/false,
+                      &model->weights, model->paramPointers);
+  if (!status && train)
+    status = allocateTensors(train->num_slots, train->slots, /*zero=*/true,
+                             &model->slots, model->slotPointers);
+  if (status) {
+    destroyModel(model);
+    return status;
+  }
+  for (int64_t i = 0; i < desc->num_params; ++i)
+    if (size_t bytes = tensorByteSize(desc->params[i]))
+      std::memcpy(model->paramPointers[i],
+                  desc->weights + desc->params[i].offset, bytes);
+  if (train)
+    nameLogs(model);
+  *out_model = model;
+  return nullptr;
+}
+
+void kiln_model_retain(kiln_model_t *model) {
+  if (model)
+    model->refCount.fetch_add(1, std::memory_order_relaxed);
+}
+
+void kiln_model_release(kiln_model_t *model) {
+  if (model && model->refCount.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    destroyModel(model);
+}
+
+const kiln_model_desc_t *kiln_model_descriptor_of(const kiln_model_t *model) {
+  return model->desc;
+}
+
+float *kiln_model_param_data(kiln_model_t *model, int64_t index) {
+  if (!model || index < 0 || index >= model->desc->num_params)
+    return nullptr;
+  return static_cast<float *>(model->paramPointers[index]);
+}
+
+float *kiln_model_slot_data(kiln_model_t *model, int64_t index) {
+  if (!model || !model->slotPointers || index < 0 ||
+      index >= model->desc->training->num_slots)
+    return nullptr;
+  return static_cast<float *>(model->slotPointers[index]);
+}
+
+int64_t kiln_model_iterations(const kiln_model_t *model) {
+  return model ? model->iterations : 0;
+}
+
+int64_t kiln_model_epoch(const kiln_model_t *model) {
+  return model ? model->epoch : 0;
+}
+
+int64_t kiln_model_num_logs(const kiln_model_t *model) {
+  return model ? static_cast<int64_t>(model->logNames.size()) : 0;
+}
+
+const char *kiln_model_log_name(const kiln_model_t *model, int64_t index) {
+  if (!model || index < 0 ||
+      index >= static_cast<int64_t>(model->logNames.size()))
+    return nullptr;
+  return model->logNames[static_cast<size_t>(index)].c_str();
+}
+
+kiln_status_t kiln_model_predict(kiln_model_t *model, int64_t batch,
+                                 const float *const *inputs,
+                                 float *const *outputs) {
+  if (!model)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "model is NULL");
+  const kiln_model_desc_t *desc = model->desc;
+  if (!desc->predict)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' has no predict entry point",
+                       desc->name ? desc->name : "");
+  if (batch < 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "batch %" PRId64 " is negative", batch);
+  if ((desc->num_inputs > 0 && !inputs) || (desc->num_outputs > 0 && !outputs))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "inputs and outputs must not be NULL");
+  return runPredict(model, batch, inputs, outputs);
+}
+
+kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
+                                        const kiln_array_t *const *inputs,
+                                        kiln_array_t **out_outputs) {
+  if (!model || !out_outputs || (model->desc->num_inputs > 0 && !inputs))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "model, inputs and out_outputs must not be NULL");
+  const kiln_model_desc_t *desc = model->desc;
+  if (!desc->predict)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' has no predict entry point",
+                       desc->name ? desc->name : "");
+  if (desc->num_inputs == 0)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "predict_arrays needs a model with inputs");
+  KILN_RETURN_IF_ERROR(checkBatchable("input", desc->num_inputs, desc->inputs));
+  KILN_RETURN_IF_ERROR(
+      checkBatchable("output", desc->num_outputs, desc->outputs));
+  if (batch_size <= 0)
+    batch_size = kDefaultBatchSize;
+
+  int64_t numSamples = 0;
+  for (int64_t i = 0; i < desc->num_inputs; ++i) {
+    int64_t samples = 0;
+    KILN_RETURN_IF_ERROR(checkInput(desc->inputs[i], inputs[i], samples));
+    if (i == 0)
+      numSamples = samples;
+    else if (samples != numSamples)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "input '%s': expected %" PRId64
+                         " samples like input '%s', got %" PRId64,
+                         desc->inputs[i].name, numSamples, desc->inputs[0].name,
+                         samples);
+  }
+
+  // Create the outputs; they are published only once all chunks have run.
+  int64_t numInputs = desc->num_inputs, numOutputs = desc->num_outputs;
+  std::unique_ptr<kiln_array_t *[]> outputs(
+      new (std::nothrow) kiln_array_t *[numOutputs + 1]());
+  std::unique_ptr<const float *[]> inPtrs(new (std::nothrow)
+                                              const float *[numInputs]);
+  std::unique_ptr<float *[]> outPtrs(
+      new (std::nothrow) float *[numOutputs + 1]);
+  if (!outputs || !inPtrs || !outPtrs)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+  auto releaseOutputs = [&] {
+    for (int64_t i = 0; i < numOutputs; ++i)
+      kiln_array_release(outputs[i]);
+  };
+  for (int64_t i = 0; i < numOutputs; ++i) {
+    const kiln_tensor_desc_t &tensor = desc->outputs[i];
+    int64_t dims[KILN_MAX_RANK];
+    dims[0] = numSamples;
+    for (int32_t d = 1; d < tensor.rank; ++d)
+      dims[d] = tensor.dims[d];
+    kiln_status_t status =
+        createArray(KILN_DTYPE_F32, tensor.rank, dims, true, &outputs[i]);
+    if (status) {
+      releaseOutputs();
+      return status;
+    }
+  }
+
+  int64_t batch = 0;
+  for (int64_t start = 0; start < numSamples; start += batch) {
+    batch = numSamples - start < batch_size ? numSamples - start : batch_size;
+    for (int64_t i = 0; i < numInputs; ++i)
+      inPtrs[i] = static_cast<const float *>(inputs[i]->data) +
+                  start * sampleElements(desc->inputs[i]);
+    for (int64_t i = 0; i < numOutputs; ++i)
+      outPtrs[i] = static_cast<float *>(outputs[i]->data) +
+                   start * sampleElements(desc->outputs[i]);
+    kiln_status_t status =
+        runPredict(model, batch, inPtrs.get(), outPtrs.get());
+    if (status) {
+      releaseOutputs();
+      return status;
+    }
+  }
+  for (int64_t i = 0; i < numOutputs; ++i)
+    out_outputs[i] = outputs[i];
+  return nullptr;
+}
+
+} // extern "C"

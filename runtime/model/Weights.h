@@ -1,0 +1,24 @@
+//===- Weights.h - kiln weights files ---------------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Saving and loading a model's trained state; the format is described in
+// Weights.cpp and runtime/README.md. Training uses these directly for
+// `checkpoint_path`, `save_weights_path` and `resume_path`.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_MODEL_WEIGHTS_H
+#define KILN_RUNTIME_MODEL_WEIGHTS_H
+
+#include "kiln/runtime.h"
+
+namespace kiln {
+
+/// Writes `model`'s parameters, slots and counters to `path` atomically.
+kiln_status_t saveWeights(kiln_model_t *model, const char *path);
+
+/// Loads a weights file into `model`; the model is unchanged on failure.
+kiln_status_t loadWeights(kiln_model_t *model, const char *path);
+
+} // namespace kiln
+
+#endif // KILN_RUNTIME_MODEL_WEIGHTS_H

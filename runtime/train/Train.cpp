@@ -1,0 +1,711 @@
+//===- Train.cpp - Keras's fit and evaluate over compiled steps -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `kiln_model_fit` is Keras's `model.fit` driving the compiled `train_step`
+// of the model (buffer order in kiln/model.h):
+//
+//   - An epoch is `steps_per_epoch` batches, by default one pass over the
+//     data: ceil(N / batch_size) batches, the last one partial (or
+//     floor(N / batch_size) with `drop_remainder`).
+//   - Batches come from an endless stream of passes over the data, read
+//     ahead on a thread by the input pipeline (BatchStream, Pipeline.cpp),
+//     whatever the source. Pass p is a permutation of the samples: the
+//     identity without shuffling, else a Fisher-Yates shuffle seeded from
+//     (seed, p), or with a `shuffle_buffer` smaller than the data, tf.data's
+//     bounded shuffle buffer (Shuffle.h; 10000 samples by default for a
+//     streaming TFRecord dataset). Global batch g is batch
+//     g % P of pass g / P (P batches per pass), and epoch e (0-based) runs
+//     batches e*K .. e*K+K-1 (K steps per epoch). So a `steps_per_epoch`
+//     that does not divide the data simply continues into the next pass
+//     (Keras would stop with "ran out of data" when K exceeds the pass), and
+//     the batches of an epoch depend only on (seed, e): resuming from a
+//     checkpoint replays exactly what an uninterrupted run does.
+//   - Epochs are numbered initial_epoch+1 .. epochs, as Keras prints them.
+//     Resuming without an explicit initial_epoch starts after the
+//     checkpoint's epoch; without an explicit seed it reuses its seed.
+//   - Each step passes the learning rate (the override, else the compiled
+//     "learning_rate") and the 1-based iteration count, then swaps the new
+//     parameters/slots in (double buffering, no copy per step).
+//   - The epoch loss is the batch-size-weighted mean of the batch losses
+//     (Keras's Mean metric); metrics are computed from the predictions
+//     (Metrics.cpp). Validation runs `eval_step` after each epoch and adds
+//     "val_" logs. The history JSON and the checkpoint are rewritten
+//     atomically after each epoch.
+//   - With a `logdir`, TensorBoard event files get what Keras's TensorBoard
+//     callback writes: epoch_* scalars at step = 0-based epoch (train/ and
+//     validation/), batch_* running means every `log_every` steps at step =
+//     iteration count, and parameter histograms every `histogram_freq`
+//     epochs (Events.cpp).
+//
+// `kiln_model_evaluate` runs `eval_step` over consecutive batches the same
+// way and reports the same logs.
+//
+//===----------------------------------------------------------------------===//
+#include "base/File.h"
+#include "base/Memory.h"
+#include "base/Options.h"
+#include "base/Status.h"
+#include "data/Dataset.h"
+#include "data/Shuffle.h"
+#include "formats/Events.h"
+#include "model/Model.h"
+#include "model/Weights.h"
+#include "train/Metrics.h"
+#include "train/Progress.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace kiln;
+
+namespace {
+
+constexpr int64_t kDefaultBatchSize = 32;
+
+//===----------------------------------------------------------------------===//
+// Shuffling
+//===----------------------------------------------------------------------===//
+
+/// A seed for runs without one.
+int64_t randomSeed() {
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  Random random(uint64_t(now.tv_nsec) ^ (uint64_t(now.tv_sec) << 20) ^
+                uint64_t(::getpid()));
+  return static_cast<int64_t>(random.next() >> 1);
+}
+
+//===----------------------------------------------------------------------===//
+// History JSON
+//===----------------------------------------------------------------------===//
+
+/// The shortest %g form of `value` that reads back exactly; NaN and
+/// Infinity as Python's json module writes them.
+std::string formatDouble(double value) {
+  if (std::isnan(value))
+    return "NaN";
+  if (std::isinf(value))
+    return value > 0 ? "Infinity" : "-Infinity";
+  char text[64];
+  for (int precision = 9; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof(text), "%.*g", precision, value);
+    if (std::strtod(text, nullptr) == value)
+      break;
+  }
+  return text;
+}
+
+std::string jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+/// `history.history`: {"loss": [...], ...} in log order.
+std::string historyJson(const std::vector<std::string> &names,
+                        const std::vector<std::vector<double>> &values) {
+  std::string json = "{";
+  for (size_t k = 0; k < names.size(); ++k) {
+    json += (k ? ", " : "") + jsonString(names[k]) + ": [";
+    for (size_t e = 0; e < values[k].size(); ++e)
+      json += (e ? ", " : "") + formatDouble(values[k][e]);
+    json += "]";
+  }
+  return json + "}\n";
+}
+
+/// Writes `text` to `path` atomically (base/File.h). History files report
+/// every failure as IO_ERROR, as they always have.
+kiln_status_t writeTextAtomic(const char *path, const std::string &text) {
+  kiln_status_t status = writeFileAtomically(path, text.data(), text.size());
+  if (!status || kiln_status_code(status) == KILN_STATUS_IO_ERROR ||
+      kiln_status_code(status) == KILN_STATUS_OUT_OF_MEMORY)
+    return status;
+  kiln_status_t ioError =
+      KILN_STATUS(KILN_STATUS_IO_ERROR, "%s", kiln_status_message(status));
+  kiln_status_free(status);
+  return ioError;
+}
+
+//===----------------------------------------------------------------------===//
+// Steps
+//===----------------------------------------------------------------------===//
+
+/// The batch buffers and the second parameter/slot set of a run, and the
+/// calls of the compiled steps in the ABI order of kiln/model.h.
+class Stepper {
+public:
+  explicit Stepper(kiln_model_t *model)
+      : model(model), desc(model->desc), train(model->desc->training) {}
+  Stepper(const Stepper &) = delete;
+  Stepper &operator=(const Stepper &) = delete;
+  ~Stepper() {
+    syncModel();
+    freeBuffer(altParams);
+    freeBuffer(altSlots);
+  }
+
+  /// Checks the metrics and allocates buffers for batches of `maxBatch`;
+  /// `training` also allocates the second parameter/slot set.
+  kiln_status_t init(int64_t maxBatch, bool training);
+
+  /// Copies a streamed batch into the batch buffers.
+  void load(const BatchStream &stream, const StreamBatch &batch);
+  /// Runs `train_step` on the gathered batch and swaps in the new state.
+  void trainStep(int64_t batch, float learningRate);
+  /// Runs `eval_step` on the gathered batch.
+  void evalStep(int64_t batch);
+  /// Adds the batch's loss and metrics to the running means.
+  void accumulate(int64_t batch);
+  void resetLogs();
+  /// "loss" and the metrics: their running means.
+  LogValues logs(const char *prefix) const;
+  /// Makes the model's own buffers hold the current parameters and slots.
+  void syncModel();
+
+private:
+  kiln_model_t *model;
+  const kiln_model_desc_t *desc;
+  const kiln_train_desc_t *train;
+  std::vector<Buffer> inputs, targets, predictions;
+  Buffer scalars; // learning rate, iteration, loss
+  void *altParams = nullptr, *altSlots = nullptr;
+  // The current and next parameters/slots: the model's own buffers and the
+  // `alt` ones, alternating each step; `usingAlt` when current is `alt`.
+  std::vector<void *> params, slots, nextParams, nextSlots;
+  bool usingAlt = false;
+  std::vector<void *> buffers;
+  std::vector<Metric> metrics; // output-major
+  std::vector<int64_t> rowSizes;
+  double lossTotal = 0, lossCount = 0;
+};
+
+kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
+  // Metrics per output, and that targets fit the predictions.
+  for (int64_t o = 0; o < desc->num_outputs; ++o) {
+    const kiln_tensor_desc_t &output = desc->outputs[o];
+    int64_t perSample = sampleElements(output);
+    int64_t rowSize = output.rank >= 2 ? output.dims[output.rank - 1] : 1;
+    int64_t targetPerSample = sampleElements(train->targets[o]);
+    for (int64_t m = 0; m < train->num_metrics; ++m) {
+      MetricKind kind;
+      const kiln_metric_desc_t &metric = train->metrics[m];
+      if (!parseMetricKind(metric.kind, kind))
+        return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                           "metric '%s' of kind '%s' is not supported",
+                           metric.name, metric.kind);
+      bool fits = rowSize > 0 &&
+                  (isSparseMetric(kind)
+                       ? targetPerSample * rowSize == perSample
+                       : targetPerSample == perSample);
+      if (!fits)
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "metric '%s' (%s): target '%s' does not fit output "
+                           "'%s'",
+                           metric.name, metric.kind, train->targets[o].name,
+                           output.name);
+      metrics.emplace_back(kind, rowSize);
+    }
+    rowSizes.push_back(rowSize);
+  }
+
+  auto allocateBatch = [&](const kiln_tensor_desc_t &tensor, Buffer &buffer) {
+    size_t bytes = static_cast<size_t>(sampleElements(tensor)) *
+                   static_cast<size_t>(maxBatch) * sizeof(float);
+    return buffer.allocate(bytes ? bytes : sizeof(float), /*zero=*/true);
+  };
+  inputs.resize(static_cast<size_t>(desc->num_inputs));
+  targets.resize(static_cast<size_t>(train->num_targets));
+  predictions.resize(static_cast<size_t>(desc->num_outputs));
+  bool ok = scalars.allocate(3 * kBufferAlignment, /*zero=*/true);
+  for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
+    ok = allocateBatch(desc->inputs[i], inputs[i]);
+  for (int64_t i = 0; ok && i < train->num_targets; ++i)
+    ok = allocateBatch(train->targets[i], targets[i]) &&
+         allocateBatch(desc->outputs[i], predictions[i]);
+  if (!ok)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "out of memory allocating batches of %" PRId64,
+                       maxBatch);
+
+  params.assign(model->paramPointers,
+                model->paramPointers + desc->num_params);
+  if (training) {
+    slots.assign(model->slotPointers, model->slotPointers + train->num_slots);
+    nextParams.resize(params.size());
+    nextSlots.resize(slots.size());
+    KILN_RETURN_IF_ERROR(allocateTensors(desc->num_params, desc->params,
+                                         /*zero=*/false, &altParams,
+                                         nextParams.data()));
+    KILN_RETURN_IF_ERROR(allocateTensors(train->num_slots, train->slots,
+                                         /*zero=*/true, &altSlots,
+                                         nextSlots.data()));
+  }
+  return nullptr;
+}
+
+void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
+  auto copy = [&](size_t t, Buffer &buffer, const kiln_tensor_desc_t &tensor) {
+    if (size_t bytes = static_cast<size_t>(batch.size) *
+                       static_cast<size_t>(sampleElements(tensor)) *
+                       sizeof(float))
+      std::memcpy(buffer.data(), batch.values.data() + stream.offset(t),
+                  bytes);
+  };
+  size_t numInputs = static_cast<size_t>(desc->num_inputs);
+  for (size_t i = 0; i < numInputs; ++i)
+    copy(i, inputs[i], desc->inputs[i]);
+  for (size_t i = 0; i < static_cast<size_t>(train->num_targets); ++i)
+    copy(numInputs + i, targets[i], train->targets[i]);
+}
+
+void Stepper::trainStep(int64_t batch, float learningRate) {
+  float *scalar = scalars.floats();
+  const size_t stride = kBufferAlignment / sizeof(float);
+  scalar[0] = learningRate;
+  scalar[stride] = static_cast<float>(model->iterations + 1);
+  buffers.clear();
+  buffers.insert(buffers.end(), params.begin(), params.end());
+  buffers.insert(buffers.end(), slots.begin(), slots.end());
+  for (Buffer &buffer : inputs)
+    buffers.push_back(buffer.data());
+  for (Buffer &buffer : targets)
+    buffers.push_back(buffer.data());
+  buffers.push_back(scalar);
+  buffers.push_back(scalar + stride);
+  buffers.push_back(scalar + 2 * stride);
+  for (Buffer &buffer : predictions)
+    buffers.push_back(buffer.data());
+  buffers.insert(buffers.end(), nextParams.begin(), nextParams.end());
+  buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
+  train->train_step(batch, buffers.data());
+  params.swap(nextParams);
+  slots.swap(nextSlots);
+  usingAlt = !usingAlt;
+  ++model->iterations;
+}
+
+void Stepper::evalStep(int64_t batch) {
+  float *loss = scalars.floats() + 2 * kBufferAlignment / sizeof(float);
+  buffers.clear();
+  buffers.insert(buffers.end(), params.begin(), params.end());
+  for (Buffer &buffer : inputs)
+    buffers.push_back(buffer.data());
+  for (Buffer &buffer : targets)
+    buffers.push_back(buffer.data());
+  buffers.push_back(loss);
+  for (Buffer &buffer : predictions)
+    buffers.push_back(buffer.data());
+  train->eval_step(batch, buffers.data());
+}
+
+void Stepper::accumulate(int64_t batch) {
+  float loss = scalars.floats()[2 * kBufferAlignment / sizeof(float)];
+  lossTotal += static_cast<double>(loss) * static_cast<double>(batch);
+  lossCount += static_cast<double>(batch);
+  size_t m = 0;
+  for (int64_t o = 0; o < desc->num_outputs; ++o) {
+    int64_t rows = batch * sampleElements(desc->outputs[o]) / rowSizes[o];
+    for (int64_t k = 0; k < train->num_metrics; ++k, ++m)
+      metrics[m].update(predictions[o].floats(), targets[o].floats(), rows);
+  }
+}
+
+void Stepper::resetLogs() {
+  lossTotal = lossCount = 0;
+  for (Metric &metric : metrics)
+    metric.reset();
+}
+
+LogValues Stepper::logs(const char *prefix) const {
+  LogValues values;
+  values.emplace_back(prefix + model->logNames[0],
+                      lossCount ? lossTotal / lossCount : 0.0);
+  for (size_t m = 0; m < metrics.size(); ++m)
+    values.emplace_back(prefix + model->logNames[m + 1], metrics[m].result());
+  return values;
+}
+
+void Stepper::syncModel() {
+  if (!usingAlt)
+    return;
+  for (size_t i = 0; i < params.size(); ++i)
+    if (size_t bytes = tensorByteSize(desc->params[i]))
+      std::memcpy(model->paramPointers[i], params[i], bytes);
+  for (size_t i = 0; i < slots.size(); ++i)
+    if (size_t bytes = tensorByteSize(train->slots[i]))
+      std::memcpy(model->slotPointers[i], slots[i], bytes);
+  params.swap(nextParams);
+  slots.swap(nextSlots);
+  usingAlt = false;
+}
+
+/// Checks that `model` can train or evaluate `data`.
+kiln_status_t checkModelAndData(kiln_model_t *model,
+                                const kiln_dataset_t *data) {
+  if (!model || !data)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "model and data must not be NULL");
+  const kiln_model_desc_t *desc = model->desc;
+  if (!desc->training || !model->slotPointers)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' was compiled without a loss; recompile "
+                       "it with one to train or evaluate",
+                       desc->name ? desc->name : "");
+  return checkDatasetFits(desc, data);
+}
+
+/// Takes the next batch of `stream` into `stepper`'s buffers; it must hold
+/// `batch` samples.
+kiln_status_t loadNext(BatchStream &stream, Stepper &stepper, int64_t batch,
+                       const kiln_dataset_t *data) {
+  StreamBatch *streamed = nullptr;
+  KILN_RETURN_IF_ERROR(stream.next(streamed));
+  if (!streamed || streamed->size != batch) {
+    stream.recycle(streamed);
+    return KILN_STATUS(KILN_STATUS_INTERNAL, "%s: the stream ended early",
+                       data->name.c_str());
+  }
+  stepper.load(stream, *streamed);
+  stream.recycle(streamed);
+  return nullptr;
+}
+
+/// Runs `eval_step` over one pass of `data` in batches of `batchSize` and
+/// leaves the means in `stepper`.
+kiln_status_t evaluateInto(Stepper &stepper, const kiln_dataset_t *data,
+                           int64_t batchSize, int64_t prefetch,
+                           ProgressBar *bar) {
+  stepper.resetLogs();
+  int64_t n = data->numSamples, steps = (n + batchSize - 1) / batchSize;
+  BatchStream stream;
+  StreamPlan plan;
+  plan.batchSize = batchSize;
+  plan.prefetch = prefetch;
+  KILN_RETURN_IF_ERROR(stream.start(data, plan));
+  for (int64_t step = 0; step < steps; ++step) {
+    int64_t start = step * batchSize;
+    int64_t batch = n - start < batchSize ? n - start : batchSize;
+    KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
+    stepper.evalStep(batch);
+    stepper.accumulate(batch);
+    if (bar)
+      bar->update(step + 1, stepper.logs(""));
+  }
+  return nullptr;
+}
+
+kiln_status_t checkVerbose(int32_t verbose) {
+  if (verbose < 0 || verbose > 2)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "verbose must be 0, 1 or 2, got %" PRId32, verbose);
+  return nullptr;
+}
+
+/// The TensorBoard event files of a fit with a `logdir`.
+struct TensorBoardLogs {
+  EventWriter train, validation;
+
+  kiln_status_t open(const kiln_fit_options_t &options, bool hasValidation) {
+    if (!options.logdir)
+      return nullptr;
+    if (!*options.logdir)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "logdir is empty");
+    std::string dir = options.logdir;
+    KILN_RETURN_IF_ERROR(train.open(dir + "/train"));
+    if (hasValidation)
+      KILN_RETURN_IF_ERROR(validation.open(dir + "/validation"));
+    return nullptr;
+  }
+
+  /// Writes `logs` as "<prefix><name>" scalars; "val_" logs go to the
+  /// validation file without their prefix.
+  kiln_status_t writeLogs(const LogValues &logs, const char *prefix,
+                          int64_t step) {
+    for (const auto &entry : logs) {
+      bool isValidation = entry.first.rfind("val_", 0) == 0;
+      EventWriter &writer = isValidation ? validation : train;
+      if (!writer.isOpen())
+        continue;
+      std::string name = isValidation ? entry.first.substr(4) : entry.first;
+      KILN_RETURN_IF_ERROR(
+          writer.writeScalar(prefix + name, step, entry.second));
+    }
+    return nullptr;
+  }
+
+  kiln_status_t writeHistograms(const kiln_model_t *model, int64_t step) {
+    const kiln_model_desc_t *desc = model->desc;
+    for (int64_t i = 0; i < desc->num_params; ++i) {
+      const kiln_tensor_desc_t &param = desc->params[i];
+      if (param.dtype != KILN_DTYPE_F32)
+        continue;
+      auto count = static_cast<int64_t>(tensorByteSize(param) / sizeof(float));
+      KILN_RETURN_IF_ERROR(train.writeHistogram(
+          param.name, step, static_cast<const float *>(model->paramPointers[i]),
+          count));
+    }
+    return nullptr;
+  }
+
+  kiln_status_t close() {
+    kiln_status_t status = train.close();
+    kiln_status_t other = validation.close();
+    if (status) {
+      kiln_status_ignore(other);
+      return status;
+    }
+    return other;
+  }
+};
+
+/// The fit proper; `history` collects the epoch logs.
+kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
+                  const kiln_fit_options_t &options,
+                  std::vector<std::string> &historyNames,
+                  std::vector<std::vector<double>> &history) {
+  KILN_RETURN_IF_ERROR(checkModelAndData(model, data));
+  const kiln_model_desc_t *desc = model->desc;
+  const kiln_train_desc_t *train = desc->training;
+  const kiln_dataset_t *validation = options.validation_data;
+  if (validation)
+    KILN_RETURN_IF_ERROR(checkDatasetFits(desc, validation));
+  KILN_RETURN_IF_ERROR(checkVerbose(options.verbose));
+  if (options.epochs < 0 || options.initial_epoch < 0 ||
+      options.steps_per_epoch < 0 || options.log_every < 0 ||
+      options.histogram_freq < 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "epochs, initial_epoch, steps_per_epoch, log_every "
+                       "and histogram_freq must not be negative");
+  int64_t batchSize =
+      options.batch_size > 0 ? options.batch_size : kDefaultBatchSize;
+  if (options.shuffle_buffer < 0 || options.prefetch < 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "shuffle_buffer and prefetch must not be negative");
+  int64_t prefetch = options.prefetch > 0 ? options.prefetch : kDefaultPrefetch;
+
+  float learningRate = static_cast<float>(options.learning_rate);
+  if (!(options.learning_rate >= 0)) {
+    bool found = false;
+    for (int64_t i = 0; i < train->num_hyper; ++i) {
+      if (std::strcmp(train->hyper[i].name, "learning_rate") == 0) {
+        learningRate = static_cast<float>(train->hyper[i].value);
+        found = true;
+      }
+    }
+    if (!found)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "model '%s' has no compiled learning_rate; pass one",
+                         desc->name ? desc->name : "");
+  }
+
+  if (options.resume_path)
+    KILN_RETURN_IF_ERROR(loadWeights(model, options.resume_path));
+  int64_t initialEpoch = options.initial_epoch;
+  if (options.resume_path && initialEpoch == 0)
+    initialEpoch = model->epoch;
+  int64_t seed = options.seed >= 0   ? options.seed
+                 : model->seed >= 0 ? model->seed
+                                    : randomSeed();
+  model->seed = seed;
+
+  int64_t n = data->numSamples;
+  int64_t largest = validation && validation->numSamples > n
+                        ? validation->numSamples
+                        : n;
+  int64_t maxBatch = batchSize < largest ? batchSize : largest;
+  Stepper stepper(model);
+  KILN_RETURN_IF_ERROR(stepper.init(maxBatch, /*training=*/true));
+  bool streaming = data->stream != nullptr;
+  int64_t shuffleBuffer = options.shuffle_buffer > 0 ? options.shuffle_buffer
+                          : streaming ? kDefaultStreamShuffleBuffer
+                                      : n;
+  bool dropRemainder = options.drop_remainder != 0;
+  int64_t passBatches = passBatchCount(n, batchSize, dropRemainder);
+  if (passBatches == 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: %" PRId64 " sample(s) make no full batch of "
+                       "%" PRId64 " and drop_remainder drops the partial one",
+                       data->name.c_str(), n, batchSize);
+
+  TensorBoardLogs tensorBoard;
+  KILN_RETURN_IF_ERROR(tensorBoard.open(options, validation != nullptr));
+  bool batchLogs = options.logdir && options.log_every > 0;
+
+  int64_t steps =
+      options.steps_per_epoch > 0 ? options.steps_per_epoch : passBatches;
+  BatchStream stream;
+  if (initialEpoch < options.epochs) {
+    StreamPlan plan;
+    plan.batchSize = batchSize;
+    plan.shuffle = options.shuffle != 0;
+    plan.seed = uint64_t(seed);
+    plan.shuffleBuffer = shuffleBuffer;
+    plan.prefetch = prefetch;
+    plan.dropRemainder = dropRemainder;
+    plan.firstPass = initialEpoch * steps / passBatches;
+    plan.skipBatches = initialEpoch * steps % passBatches;
+    plan.endless = true;
+    KILN_RETURN_IF_ERROR(stream.start(data, plan));
+  }
+  for (int64_t epoch = initialEpoch; epoch < options.epochs; ++epoch) {
+    if (options.verbose)
+      std::printf("Epoch %" PRId64 "/%" PRId64 "\n", epoch + 1,
+                  options.epochs);
+    std::fflush(stdout);
+    ProgressBar bar(steps, options.verbose);
+    stepper.resetLogs();
+    for (int64_t step = 0; step < steps; ++step) {
+      int64_t global = epoch * steps + step;
+      int64_t start = (global % passBatches) * batchSize;
+      int64_t batch = n - start < batchSize ? n - start : batchSize;
+      KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
+      stepper.trainStep(batch, learningRate);
+      stepper.accumulate(batch);
+      bar.update(step + 1, stepper.logs(""));
+      if (batchLogs && model->iterations % options.log_every == 0)
+        KILN_RETURN_IF_ERROR(tensorBoard.writeLogs(stepper.logs(""), "batch_",
+                                                   model->iterations));
+    }
+    stepper.syncModel();
+    model->epoch = epoch + 1;
+    LogValues logs = stepper.logs("");
+    if (validation) {
+      KILN_RETURN_IF_ERROR(
+          evaluateInto(stepper, validation, batchSize, prefetch, nullptr));
+      LogValues validationLogs = stepper.logs("val_");
+      logs.insert(logs.end(), validationLogs.begin(), validationLogs.end());
+    }
+    bar.finish(steps, logs);
+    if (options.logdir) {
+      KILN_RETURN_IF_ERROR(tensorBoard.writeLogs(logs, "epoch_", epoch));
+      KILN_RETURN_IF_ERROR(tensorBoard.train.writeScalar("epoch_learning_rate",
+                                                         epoch, learningRate));
+      if (options.histogram_freq > 0 && epoch % options.histogram_freq == 0)
+        KILN_RETURN_IF_ERROR(tensorBoard.writeHistograms(model, epoch));
+    }
+
+    if (historyNames.empty())
+      for (const auto &entry : logs)
+        historyNames.push_back(entry.first);
+    history.resize(historyNames.size());
+    std::vector<const char *> names;
+    std::vector<double> values;
+    for (size_t k = 0; k < logs.size(); ++k) {
+      history[k].push_back(logs[k].second);
+      names.push_back(historyNames[k].c_str());
+      values.push_back(logs[k].second);
+    }
+    if (options.history_path)
+      KILN_RETURN_IF_ERROR(writeTextAtomic(
+          options.history_path, historyJson(historyNames, history)));
+    if (options.checkpoint_path)
+      KILN_RETURN_IF_ERROR(saveWeights(model, options.checkpoint_path));
+    if (options.on_epoch_end)
+      options.on_epoch_end(options.user_data, epoch + 1,
+                           static_cast<int64_t>(values.size()), names.data(),
+                           values.data());
+  }
+  if (historyNames.empty() && options.history_path)
+    KILN_RETURN_IF_ERROR(writeTextAtomic(options.history_path, "{}\n"));
+  KILN_RETURN_IF_ERROR(tensorBoard.close());
+  if (options.save_weights_path)
+    KILN_RETURN_IF_ERROR(saveWeights(model, options.save_weights_path));
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" {
+
+void kiln_fit_options_initialize(kiln_fit_options_t *options) {
+  if (!options)
+    return;
+  std::memset(options, 0, sizeof(*options));
+  options->struct_size = sizeof(*options);
+  options->epochs = 1;
+  options->batch_size = kDefaultBatchSize;
+  options->shuffle = 1;
+  options->verbose = 1;
+  options->seed = -1;
+  options->learning_rate = -1;
+}
+
+void kiln_evaluate_options_initialize(kiln_evaluate_options_t *options) {
+  if (!options)
+    return;
+  std::memset(options, 0, sizeof(*options));
+  options->struct_size = sizeof(*options);
+  options->batch_size = kDefaultBatchSize;
+  options->verbose = 1;
+}
+
+kiln_status_t kiln_model_fit(kiln_model_t *model, const kiln_dataset_t *data,
+                             const kiln_fit_options_t *options,
+                             char **out_history_json) {
+  kiln_fit_options_t effective;
+  KILN_RETURN_IF_ERROR(completeOptions(options, kiln_fit_options_initialize,
+                                       "kiln_fit_options_initialize",
+                                       effective));
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> history;
+  KILN_RETURN_IF_ERROR(fit(model, data, effective, names, history));
+  if (out_history_json) {
+    std::string json = historyJson(names, history);
+    char *text = static_cast<char *>(std::malloc(json.size() + 1));
+    if (!text)
+      return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
+    std::memcpy(text, json.c_str(), json.size() + 1);
+    *out_history_json = text;
+  }
+  return nullptr;
+}
+
+kiln_status_t kiln_model_evaluate(kiln_model_t *model,
+                                  const kiln_dataset_t *data,
+                                  const kiln_evaluate_options_t *options,
+                                  double *out_values) {
+  KILN_RETURN_IF_ERROR(checkModelAndData(model, data));
+  if (!out_values)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_values is NULL");
+  kiln_evaluate_options_t effective;
+  KILN_RETURN_IF_ERROR(completeOptions(
+      options, kiln_evaluate_options_initialize,
+      "kiln_evaluate_options_initialize", effective));
+  KILN_RETURN_IF_ERROR(checkVerbose(effective.verbose));
+  int64_t batchSize =
+      effective.batch_size > 0 ? effective.batch_size : kDefaultBatchSize;
+  int64_t n = data->numSamples;
+  int64_t maxBatch = batchSize < n ? batchSize : n;
+  Stepper stepper(model);
+  KILN_RETURN_IF_ERROR(stepper.init(maxBatch, /*training=*/false));
+  int64_t steps = (n + batchSize - 1) / batchSize;
+  ProgressBar bar(steps, effective.verbose);
+  KILN_RETURN_IF_ERROR(
+      evaluateInto(stepper, data, batchSize, kDefaultPrefetch, &bar));
+  LogValues logs = stepper.logs("");
+  bar.finish(steps, logs);
+  for (size_t k = 0; k < logs.size(); ++k)
+    out_values[k] = logs[k].second;
+  return nullptr;
+}
+
+} // extern "C"
