@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 class ConversionTarget;
@@ -27,10 +29,35 @@ namespace kiln {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
+/// Module attribute the workspace pass records each function's workspace
+/// size in: {name = array<i64: fixed bytes, bytes per sample>}.
+constexpr llvm::StringLiteral kWorkspaceAttrName = "kiln.workspace";
+
 /// Patterns lowering every kiln op to linalg/tensor/arith/math on tensors.
 void populateKilnToLinalgPatterns(RewritePatternSet &patterns);
 /// Marks kiln illegal and the dialects the lowering produces legal.
 void populateKilnToLinalgLegality(ConversionTarget &target);
+
+/// Options of the CPU lowering pipeline.
+struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector of the matmul micro kernel"),
+      llvm::cl::init(16)};
+};
+
+/// kiln -> linalg on tensors with elementwise fusion, the target-independent
+/// half of codegen (`--kiln-lower-to-linalg-pipeline`).
+void buildLinalgPipeline(OpPassManager &pm);
+
+/// Linalg on tensors -> bufferization with caller-owned results
+/// (out-params), vectorized matmul, loops, and the LLVM dialect
+/// (`--kiln-lower-cpu-pipeline`).
+void buildCpuLoweringPipeline(OpPassManager &pm,
+                              const CpuLoweringOptions &options);
+
+/// Registers codegen's passes and pipelines with the global registry.
+void registerCodegenPipelines();
 
 } // namespace kiln
 } // namespace mlir

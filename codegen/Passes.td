@@ -39,6 +39,30 @@ def LowerToLinalgPass : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
   ];
 }
 
+def WorkspaceAllocationPass
+    : Pass<"kiln-workspace-allocation", "::mlir::ModuleOp"> {
+  let summary = "Place every buffer allocation in a caller-provided workspace";
+  let description = [{
+    Generated entry points never allocate (DESIGN.md contract 2). Each
+    function gets a trailing `memref<?xi8>` workspace argument; each
+    `memref.alloc` becomes a `memref.view` at a 64-byte aligned offset into
+    it and each `memref.dealloc` goes away. The bytes a function needs,
+    `fixed + per_sample * batch`, are recorded in the module attribute
+    `kiln.workspace = {name = array<i64: fixed, per_sample>}`. Sizes that
+    are not a constant times the batch are an error.
+
+    ```mlir
+    // before
+    %t = memref.alloc(%b) {alignment = 64 : i64} : memref<?x128xf32>
+    // after
+    %t = memref.view %ws[%off][%b] : memref<?xi8> to memref<?x128xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // CPU
 //===----------------------------------------------------------------------===//

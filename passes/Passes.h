@@ -13,7 +13,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Pass/PassOptions.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 
 namespace mlir::kiln {
@@ -22,26 +21,9 @@ namespace mlir::kiln {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-/// Options of the CPU lowering pipeline.
-struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
-  PassOptions::Option<int64_t> vectorWidth{
-      *this, "vector-width",
-      llvm::cl::desc("f32 lanes per vector of the matmul micro kernel"),
-      llvm::cl::init(16)};
-};
-
-/// Import cleanup on kiln IR: canonicalization and CSE.
+/// Kiln IR before lowering: mode-dependent ops specialized per function
+/// (--kiln-specialize-mode), canonicalization and CSE.
 void buildImportCleanupPipeline(OpPassManager &pm);
-
-/// kiln -> linalg on tensors with elementwise fusion, the target-independent
-/// half of codegen (`--kiln-lower-to-linalg-pipeline`).
-void buildLinalgPipeline(OpPassManager &pm);
-
-/// Linalg on tensors -> bufferization with caller-owned results
-/// (out-params), vectorized matmul, loops, and the LLVM dialect
-/// (`--kiln-lower-cpu-pipeline`).
-void buildCpuLoweringPipeline(OpPassManager &pm,
-                              const CpuLoweringOptions &options);
 
 /// Registers kiln's passes and pipelines with the global registry.
 void registerKilnPasses();

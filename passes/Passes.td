@@ -80,6 +80,28 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
+def SpecializeModePass : Pass<"kiln-specialize-mode", "::mlir::func::FuncOp"> {
+  let summary = "Replace mode-dependent ops by their training or inference form";
+  let description = [{
+    Keras layers such as Dropout and BatchNormalization compute differently
+    in training and in inference. Importers emit mode-free ops
+    (`ModeDependentOpInterface`); this pass gives each its form for the
+    function's mode: training in a function tagged `kiln.mode = "training"`
+    (@train_step, whose last argument is the step's RNG key), inference
+    everywhere else (@predict, @eval_step). An op whose training form kiln
+    cannot build yet is an error naming it.
+
+    ```mlir
+    // before, in @predict
+    %y = kiln.dropout %x {rate = 0.5 : f64} : tensor<?x8xf32>
+    return %y
+    // after
+    return %x
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Numerics
 //===----------------------------------------------------------------------===//

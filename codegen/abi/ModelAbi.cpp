@@ -10,6 +10,9 @@
 
 #include "dialects/kiln/IR/KilnDialect.h"
 
+// The descriptor's C definition: the constants below are built to match it.
+#include "kiln/model.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
@@ -17,35 +20,6 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
-/// Must match KILN_MODEL_ABI_VERSION and KILN_DTYPE_F32 in kiln/model.h.
-static constexpr int64_t kModelAbiVersion = 2;
-static constexpr int32_t kDtypeF32 = 1;
-/// Parameter alignment inside the weights blob (one cache line).
-static constexpr int64_t kParamAlignment = 64;
-
-ModelSignature mlir::kiln::getModelSignature(const ImportedModel &model) {
-  ModelSignature signature;
-  auto func = cast<func::FuncOp>(
-      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
-  auto dims = [](Type type) {
-    llvm::SmallVector<int64_t> result;
-    for (int64_t d : cast<RankedTensorType>(type).getShape())
-      result.push_back(ShapedType::isDynamic(d) ? -1 : d);
-    return result;
-  };
-  for (unsigned i = model.params.size(); i < func.getNumArguments(); ++i) {
-    auto name = func.getArgAttrOfType<StringAttr>(i, kInputAttrName);
-    signature.inputs.push_back({name ? name.str() : "input_" + std::to_string(i),
-                                dims(func.getArgumentTypes()[i])});
-  }
-  for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    auto name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
-    signature.outputs.push_back(
-        {name ? name.str() : "output_" + std::to_string(i),
-         dims(func.getResultTypes()[i])});
-  }
-  return signature;
-}
 
 namespace {
 
@@ -90,23 +64,31 @@ public:
         name, 8);
   }
 
-  /// kiln_tensor_desc_t {name, dtype, rank, dims, offset}
+  /// kiln_tensor_desc_t {name, dtype, rank, dims, offset, flags}
   llvm::StructType *tensorTy() {
-    return llvm::StructType::get(ctx, {ptrTy, i32Ty, i32Ty, ptrTy, i64Ty});
+    return llvm::StructType::get(ctx, {ptrTy, i32Ty, i32Ty, ptrTy, i64Ty, i64Ty});
   }
   llvm::Constant *tensor(llvm::StringRef name, llvm::ArrayRef<int64_t> dims,
-                         int64_t offset) {
+                         int64_t offset, int64_t flags = 0) {
     llvm::Constant *dimsPtr =
         dims.empty() ? llvm::ConstantPointerNull::get(ptrTy)
                      : global(llvm::ConstantDataArray::get(ctx, dims),
                               ".kiln.dims", 8);
     return llvm::ConstantStruct::get(
-        tensorTy(), {string(name), i32(kDtypeF32), i32(int32_t(dims.size())),
-                     dimsPtr, i64(offset)});
+        tensorTy(), {string(name), i32(KILN_DTYPE_F32),
+                     i32(int32_t(dims.size())), dimsPtr, i64(offset),
+                     i64(flags)});
   }
   llvm::Constant *tensors(llvm::ArrayRef<llvm::Constant *> elements,
                           const llvm::Twine &name) {
     return array(tensorTy(), elements, name);
+  }
+
+  /// kiln_workspace_desc_t {fixed_bytes, per_sample_bytes}
+  llvm::Constant *workspace(const WorkspaceSize &size) {
+    return llvm::ConstantStruct::get(llvm::StructType::get(ctx, {i64Ty, i64Ty}),
+                                     {i64(size.fixedBytes),
+                                      i64(size.perSampleBytes)});
   }
 
   /// kiln_layer_desc_t {name, class_name, output_shape, connected_to,
@@ -145,7 +127,7 @@ llvm::Function *mlir::kiln::emitEntryWrapper(
     error = "lowered module has no function '" + implName.str() + "'";
     return nullptr;
   }
-  size_t expectedArgs = 0;
+  size_t expectedArgs = 5; // + the workspace, a memref<?xi8>
   for (const auto &dims : bufferDims)
     expectedArgs += 3 + 2 * dims.size();
   if (impl->arg_size() != expectedArgs) {
@@ -155,8 +137,8 @@ llvm::Function *mlir::kiln::emitEntryWrapper(
     return nullptr;
   }
   impl->setLinkage(llvm::GlobalValue::InternalLinkage);
-  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                          {i64Ty, ptrTy}, false);
+  auto *entryTy = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
+                                          {i64Ty, ptrTy, ptrTy}, false);
   auto *entry = llvm::Function::Create(
       entryTy,
       exported ? llvm::GlobalValue::ExternalLinkage
@@ -176,8 +158,12 @@ llvm::Function *mlir::kiln::emitEntryWrapper(
     for (int64_t s : rowMajorStrides(dims))
       args.push_back(b.getInt64(s));
   }
+  // The workspace: its size is the runtime's business (never read).
+  llvm::Value *workspace = entry->getArg(2);
+  args.append({workspace, workspace, b.getInt64(0), b.getInt64(0),
+               b.getInt64(1)});
   b.CreateCall(impl, args);
-  b.CreateRetVoid();
+  b.CreateRet(b.getInt32(0));
   return entry;
 }
 
@@ -187,21 +173,16 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
   AbiEmitter e(module);
   llvm::LLVMContext &ctx = e.ctx;
 
-  // The weights blob: every parameter at a 64-byte aligned offset.
+  // The weights blob (contract 3), laid out in one place.
   std::string blob;
   llvm::SmallVector<int64_t> offsets;
-  for (const ParamData &param : model.params) {
-    blob.resize(llvm::alignTo(blob.size(), kParamAlignment), '\0');
-    offsets.push_back(blob.size());
-    blob.append(reinterpret_cast<const char *>(param.values.data()),
-                param.values.size() * sizeof(float));
-  }
+  layOutWeights(model, blob, offsets);
   llvm::Constant *weights =
       blob.empty()
           ? static_cast<llvm::Constant *>(llvm::ConstantPointerNull::get(e.ptrTy))
           : e.global(llvm::ConstantDataArray::getRaw(
                          blob, blob.size(), llvm::Type::getInt8Ty(ctx)),
-                     "kiln_weights", kParamAlignment);
+                     "kiln_weights", kWeightsAlignment);
 
   // The entry point: params, inputs, outputs.
   llvm::SmallVector<llvm::SmallVector<int64_t>> buffers;
@@ -235,22 +216,31 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
     llvm::SmallVector<llvm::SmallVector<int64_t>> trainBuffers(paramDims);
     for (auto *group : {&slotDims, &inputDims, &targetDims})
       trainBuffers.append(group->begin(), group->end());
-    trainBuffers.append(3, {}); // learning rate, iteration, loss
+    trainBuffers.append(2, {}); // learning rate, iteration
+    trainBuffers.push_back({2}); // rng: seed, step
+    trainBuffers.push_back({}); // loss
     trainBuffers.append(outputDims.begin(), outputDims.end());
-    trainBuffers.append(paramDims.begin(), paramDims.end());
+    for (auto [param, dims] : llvm::zip(model.params, paramDims))
+      if (param.trainable)
+        trainBuffers.push_back(dims);
     trainBuffers.append(slotDims.begin(), slotDims.end());
     llvm::SmallVector<llvm::SmallVector<int64_t>> evalBuffers(paramDims);
     evalBuffers.append(inputDims.begin(), inputDims.end());
     evalBuffers.append(targetDims.begin(), targetDims.end());
     evalBuffers.push_back({}); // loss
     evalBuffers.append(outputDims.begin(), outputDims.end());
-    llvm::Function *trainEntry =
-        emitEntryWrapper(module, "train_step", "kiln_train_step_entry",
-                         trainBuffers, /*exported=*/false, error);
+    llvm::Constant *trainEntry = llvm::ConstantPointerNull::get(e.ptrTy);
+    if (t.hasTrainStep) {
+      llvm::Function *fn =
+          emitEntryWrapper(module, "train_step", "kiln_train_step_entry",
+                           trainBuffers, /*exported=*/false, error);
+      if (!fn)
+        return false;
+      trainEntry = fn;
+    }
     llvm::Function *evalEntry =
-        trainEntry ? emitEntryWrapper(module, "eval_step", "kiln_eval_step_entry",
-                                      evalBuffers, /*exported=*/false, error)
-                   : nullptr;
+        emitEntryWrapper(module, "eval_step", "kiln_eval_step_entry",
+                         evalBuffers, /*exported=*/false, error);
     if (!evalEntry)
       return false;
 
@@ -283,6 +273,8 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
         e.tensors(slots, "kiln_slots"),
         trainEntry,
         evalEntry,
+        e.workspace(signature.workspaceOf("train_step")),
+        e.workspace(signature.workspaceOf("eval_step")),
     };
     llvm::SmallVector<llvm::Type *> trainTypes;
     for (llvm::Constant *c : trainFields)
@@ -295,7 +287,8 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
   // The descriptor.
   llvm::SmallVector<llvm::Constant *> params, inputs, outputs, layers;
   for (auto [param, offset] : llvm::zip(model.params, offsets))
-    params.push_back(e.tensor(param.name, param.shape, offset));
+    params.push_back(e.tensor(param.name, param.shape, offset,
+                              param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE));
   for (const TensorSignature &t : signature.inputs)
     inputs.push_back(e.tensor(t.name, t.dims, 0));
   for (const TensorSignature &t : signature.outputs)
@@ -306,7 +299,7 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
                       e.string(row.outputShape), e.string(row.connectedTo),
                       e.i64(row.numParams), e.i64(row.numTrainableParams)}));
   llvm::Constant *fields[] = {
-      e.i64(kModelAbiVersion),
+      e.i64(KILN_MODEL_ABI_VERSION),
       e.string(model.name),
       e.string(model.kind),
       e.i64(inputs.size()),
@@ -321,6 +314,10 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
       weights,
       entry,
       training,
+      e.workspace(signature.workspaceOf(kPredictFuncName)),
+      signature.trainUnavailable.empty()
+          ? static_cast<llvm::Constant *>(llvm::ConstantPointerNull::get(e.ptrTy))
+          : e.string(signature.trainUnavailable),
   };
   llvm::SmallVector<llvm::Type *> fieldTypes;
   for (llvm::Constant *c : fields)

@@ -11,7 +11,7 @@
 #ifndef KILN_CODEGEN_ABI_MODELABI_H
 #define KILN_CODEGEN_ABI_MODELABI_H
 
-#include "frontend/common/ImportedModel.h"
+#include "dialects/kiln/Model/ImportedModel.h"
 
 #include "llvm/ADT/StringRef.h"
 
@@ -24,35 +24,6 @@ class Module;
 } // namespace llvm
 
 namespace mlir::kiln {
-
-/// The logical signature of @predict: parameters, inputs and outputs as the
-/// descriptor lists them (dims[0] == -1 for a dynamic batch).
-struct TensorSignature {
-  std::string name;
-  llvm::SmallVector<int64_t> dims;
-};
-/// What the training descriptor (kiln_train_desc_t) records.
-struct TrainingSignature {
-  std::string loss;
-  bool fromLogits = false;
-  std::string optimizer;
-  llvm::SmallVector<std::pair<std::string, double>> hyper;
-  /// (name the user gave, resolved Keras function)
-  llvm::SmallVector<std::pair<std::string, std::string>> metrics;
-  llvm::SmallVector<TensorSignature> targets;
-  llvm::SmallVector<TensorSignature> slots;
-};
-
-struct ModelSignature {
-  llvm::SmallVector<TensorSignature> inputs;
-  llvm::SmallVector<TensorSignature> outputs;
-  /// Set when the module also holds @train_step and @eval_step.
-  std::optional<TrainingSignature> training;
-};
-
-/// Reads the input/output signature off @predict in `model.module` (kiln or
-/// tensor level, before bufferization).
-ModelSignature getModelSignature(const ImportedModel &model);
 
 /// Emits `void entryName(int64_t batch, void *const *buffers)` calling the
 /// lowered `implName`, whose memref arguments are, in order, one row-major

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/CpuJit.h"
+#include "codegen/Passes.h"
 #include "codegen/abi/ModelAbi.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -56,6 +57,11 @@ std::unique_ptr<CpuJit> CpuJit::create(ModuleOp module,
   }
   std::unique_ptr<CpuJit> jit(new CpuJit());
   jit->engine = std::move(*engine);
+  if (auto sizes = module->getAttrOfType<DictionaryAttr>(kWorkspaceAttrName))
+    for (const Entry &entry : entries)
+      if (auto pair = sizes.getAs<DenseI64ArrayAttr>(entry.implName);
+          pair && pair.size() == 2)
+        jit->workspaceSizes[entry.entryName] = {pair[0], pair[1]};
   return jit;
 }
 
@@ -66,4 +72,19 @@ CpuJit::EntryFn CpuJit::lookup(llvm::StringRef entryName) {
     return nullptr;
   }
   return reinterpret_cast<EntryFn>(*address);
+}
+
+int32_t CpuJit::run(llvm::StringRef entryName, int64_t batch,
+                    void *const *buffers) {
+  EntryFn fn = lookup(entryName);
+  if (!fn)
+    return -1;
+  auto [fixed, perSample] = workspaceSizes.lookup(entryName);
+  // 64 bytes of slack to align the start to a cache line.
+  size_t bytes = size_t(fixed + perSample * batch) + 64;
+  if (workspace.size() * sizeof(uint64_t) < bytes)
+    workspace.resize((bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+  auto base = reinterpret_cast<uintptr_t>(workspace.data());
+  void *aligned = reinterpret_cast<void *>((base + 63) & ~uintptr_t(63));
+  return fn(batch, buffers, aligned);
 }

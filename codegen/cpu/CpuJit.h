@@ -13,7 +13,10 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include "llvm/ADT/StringMap.h"
+
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace mlir {
@@ -24,7 +27,9 @@ namespace mlir::kiln {
 
 class CpuJit {
 public:
-  using EntryFn = void (*)(int64_t batch, void *const *buffers);
+  /// The C entry point (kiln_entry_fn of kiln/model.h).
+  using EntryFn = int32_t (*)(int64_t batch, void *const *buffers,
+                              void *workspace);
 
   /// An exported entry point wrapping the lowered function `implName`.
   struct Entry {
@@ -44,9 +49,18 @@ public:
   /// The address of an entry point, or null.
   EntryFn lookup(llvm::StringRef entryName);
 
+  /// Calls entry `entryName` with a workspace of the size the lowered
+  /// function recorded (kiln.workspace); returns its status, or -1 when
+  /// there is no such entry.
+  int32_t run(llvm::StringRef entryName, int64_t batch,
+              void *const *buffers);
+
 private:
   CpuJit() = default;
   std::unique_ptr<ExecutionEngine> engine;
+  /// Per entry name: (fixed bytes, bytes per sample) of its workspace.
+  llvm::StringMap<std::pair<int64_t, int64_t>> workspaceSizes;
+  std::vector<uint64_t> workspace; // 8-byte aligned; grown on demand
 };
 
 } // namespace mlir::kiln

@@ -9,7 +9,7 @@
 #include "frontend/keras/KerasLayers.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
-#include "frontend/common/ImportedModel.h"
+#include "dialects/kiln/Model/ImportedModel.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -225,10 +225,28 @@ static FailureOr<Value> importReshape(LayerBuilder &layer,
   return reshapeSamples(layer, *x, *target);
 }
 
-// Dropout: the identity at inference.
+// Dropout: kiln.dropout, the identity in inference; its training form is the
+// op's (see ModeDependentOpInterface).
 static FailureOr<Value> importDropout(LayerBuilder &layer,
                                       ArrayRef<Value> inputs) {
-  return singleInput(layer, inputs, 0);
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  if (failed(x))
+    return failure();
+  const llvm::json::Value *rate = layer.config.get("rate");
+  std::optional<double> value = rate ? rate->getAsNumber() : std::nullopt;
+  if (!value || !(*value >= 0.0 && *value < 1.0)) {
+    layer.emitError() << "'rate' must be a number in [0, 1)";
+    return failure();
+  }
+  if (const llvm::json::Value *noise = layer.config.get("noise_shape");
+      noise && noise->kind() != llvm::json::Value::Null) {
+    layer.emitError() << "'noise_shape' is not supported";
+    return failure();
+  }
+  return DropoutOp::create(layer.builder, layer.loc, *x,
+                           layer.builder.getF64FloatAttr(*value),
+                           DenseI64ArrayAttr())
+      .getResult();
 }
 
 void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {

@@ -9,7 +9,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/keras/KerasImporter.h"
-#include "frontend/keras/Hdf5File.h"
 #include "frontend/keras/Initializers.h"
 #include "frontend/keras/KerasLayers.h"
 #include "frontend/keras/KerasWeights.h"
@@ -19,11 +18,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-
-#include <zip.h>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -31,223 +25,6 @@ using namespace mlir::kiln::keras;
 namespace json = llvm::json;
 
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Model files
-//===----------------------------------------------------------------------===//
-
-/// The topology and weights of a model, whatever file they came from.
-struct ModelSource {
-  json::Value topology = nullptr; ///< {"class_name": ..., "config": ...}
-  json::Value training = nullptr; ///< compile/training configuration
-  std::unique_ptr<WeightSource> weights;
-};
-
-/// Parses `text` as JSON, reporting the parser's message on `fileLoc`.
-static FailureOr<json::Value> parseJson(StringRef text, StringRef what,
-                                        Location fileLoc) {
-  llvm::Expected<json::Value> value = json::parse(text);
-  if (!value) {
-    emitError(fileLoc) << "malformed JSON in " << what << ": "
-                       << llvm::toString(value.takeError());
-    return failure();
-  }
-  return std::move(*value);
-}
-
-/// Reads member `name` of an open zip archive.
-static std::optional<std::vector<char>> readZipMember(zip_t *archive,
-                                                      const char *name,
-                                                      std::string &error) {
-  zip_stat_t stat;
-  zip_stat_init(&stat);
-  if (zip_stat(archive, name, 0, &stat) != 0 ||
-      !(stat.valid & ZIP_STAT_SIZE)) {
-    error = std::string("archive has no '") + name + "'";
-    return std::nullopt;
-  }
-  if (stat.size > (1ull << 34)) {
-    error = std::string("archive member '") + name + "' is too large";
-    return std::nullopt;
-  }
-  zip_file_t *file = zip_fopen(archive, name, 0);
-  if (!file) {
-    error = std::string("cannot open archive member '") + name +
-            "': " + zip_strerror(archive);
-    return std::nullopt;
-  }
-  std::vector<char> bytes(stat.size);
-  zip_int64_t got = zip_fread(file, bytes.data(), stat.size);
-  // libzip checks the member's CRC only on a read that reaches its end.
-  char extra;
-  zip_int64_t tail = got < 0 ? -1 : zip_fread(file, &extra, 1);
-  zip_fclose(file);
-  if (got < 0 || uint64_t(got) != stat.size || tail != 0) {
-    error = std::string("archive member '") + name +
-            "' is corrupt or truncated";
-    return std::nullopt;
-  }
-  return bytes;
-}
-
-/// A `.keras` v3 archive: config.json + model.weights.h5.
-static LogicalResult loadKerasArchive(StringRef path, Location fileLoc,
-                                      ModelSource &source) {
-  int code = 0;
-  zip_t *archive = zip_open(path.str().c_str(), ZIP_RDONLY | ZIP_CHECKCONS,
-                            &code);
-  if (!archive) {
-    zip_error_t error;
-    zip_error_init_with_code(&error, code);
-    emitError(fileLoc) << "not a readable .keras archive: "
-                       << zip_error_strerror(&error);
-    zip_error_fini(&error);
-    return failure();
-  }
-  std::string error;
-  auto config = readZipMember(archive, "config.json", error);
-  std::optional<std::vector<char>> weights;
-  if (config && zip_name_locate(archive, "model.weights.h5", 0) >= 0)
-    weights = readZipMember(archive, "model.weights.h5", error);
-  bool weightsFailed = !error.empty();
-  zip_close(archive);
-  if (!config || weightsFailed) {
-    emitError(fileLoc) << error;
-    return failure();
-  }
-  FailureOr<json::Value> topology = parseJson(
-      StringRef(config->data(), config->size()), "config.json", fileLoc);
-  if (failed(topology))
-    return failure();
-  if (json::Object *root = topology->getAsObject())
-    if (json::Value *compile = root->get("compile_config"))
-      source.training = *compile;
-  source.topology = std::move(*topology);
-  if (weights) {
-    source.weights = openHdf5WeightsImage(
-        std::move(*weights), (path + ":model.weights.h5").str(), error);
-    if (!source.weights) {
-      emitError(fileLoc) << "model.weights.h5: " << error;
-      return failure();
-    }
-  }
-  return success();
-}
-
-/// A legacy full-model `.h5`: `model_config` attribute + `model_weights/`.
-static LogicalResult loadLegacyH5(StringRef path, Location fileLoc,
-                                  ModelSource &source) {
-  std::string error;
-  std::unique_ptr<Hdf5File> file = Hdf5File::open(path, error);
-  if (!file) {
-    emitError(fileLoc) << error;
-    return failure();
-  }
-  if (!file->hasAttribute("/", "model_config")) {
-    emitError(fileLoc) << "HDF5 file has no 'model_config' attribute: it "
-                          "holds weights only; compile the model's JSON and "
-                          "pass this file with --weights";
-    return failure();
-  }
-  auto config = file->readStrings("/", "model_config", error);
-  if (!config || config->size() != 1) {
-    emitError(fileLoc) << "unreadable 'model_config' attribute: " << error;
-    return failure();
-  }
-  FailureOr<json::Value> topology =
-      parseJson(config->front(), "model_config", fileLoc);
-  if (failed(topology))
-    return failure();
-  source.topology = std::move(*topology);
-  if (file->hasAttribute("/", "training_config")) {
-    auto training = file->readStrings("/", "training_config", error);
-    if (training && training->size() == 1) {
-      FailureOr<json::Value> parsed =
-          parseJson(training->front(), "training_config", fileLoc);
-      if (failed(parsed))
-        return failure();
-      source.training = std::move(*parsed);
-    }
-  }
-  source.weights = openHdf5Weights(path, error);
-  if (!source.weights) {
-    emitError(fileLoc) << error;
-    return failure();
-  }
-  return success();
-}
-
-/// Keras JSON (`model.to_json()`) or a tfjs `model.json`.
-static LogicalResult loadJson(StringRef path, Location fileLoc,
-                              ModelSource &source) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer) {
-    emitError(fileLoc) << "cannot read file: " << buffer.getError().message();
-    return failure();
-  }
-  FailureOr<json::Value> root =
-      parseJson((*buffer)->getBuffer(), "model file", fileLoc);
-  if (failed(root))
-    return failure();
-  json::Object *object = root->getAsObject();
-  if (!object) {
-    emitError(fileLoc) << "model JSON is not an object";
-    return failure();
-  }
-  json::Value *topology = object->get("modelTopology");
-  if (!topology) { // Keras JSON
-    if (json::Value *compile = object->get("compile_config"))
-      source.training = *compile;
-    source.topology = std::move(*root);
-    return success();
-  }
-  if (json::Value *training = object->get("trainingConfig"))
-    source.training = *training;
-  // TensorFlow.js layers model: the topology may be wrapped in model_config.
-  if (json::Object *t = topology->getAsObject())
-    if (json::Value *inner = t->get("model_config"))
-      topology = inner;
-  source.topology = std::move(*topology);
-  if (const json::Array *manifest = object->getArray("weightsManifest")) {
-    std::string error;
-    source.weights = openTfjsWeights(
-        *manifest, llvm::sys::path::parent_path(path), path, error);
-    if (!source.weights) {
-      emitError(fileLoc) << error;
-      return failure();
-    }
-  }
-  return success();
-}
-
-static LogicalResult loadModel(StringRef path, const ImportOptions &options,
-                               Location fileLoc, ModelSource &source) {
-  if (!llvm::sys::fs::exists(path)) {
-    emitError(fileLoc) << "no such file";
-    return failure();
-  }
-  StringRef ext = llvm::sys::path::extension(path);
-  LogicalResult loaded = failure();
-  if (ext == ".keras")
-    loaded = loadKerasArchive(path, fileLoc, source);
-  else if (ext == ".h5" || ext == ".hdf5")
-    loaded = loadLegacyH5(path, fileLoc, source);
-  else
-    loaded = loadJson(path, fileLoc, source);
-  if (failed(loaded))
-    return failure();
-  if (!options.weightsPath.empty()) {
-    std::string error;
-    source.weights = openHdf5Weights(options.weightsPath, error);
-    if (!source.weights) {
-      emitError(FileLineColLoc::get(fileLoc.getContext(), options.weightsPath,
-                                    0, 0))
-          << error;
-      return failure();
-    }
-  }
-  return success();
-}
 
 //===----------------------------------------------------------------------===//
 // Topology
@@ -344,6 +121,7 @@ public:
   LogicalResult finish();
 
   int64_t numParams = 0;
+  int64_t numTrainableParams = 0;
 
 private:
   KerasModelImporter &importer;
@@ -414,6 +192,8 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
   data.name = (name + "/" + weightName).str();
   data.keras3Path = keras3Path + "/vars/" + std::to_string(numWeights++);
   data.shape.assign(shape.begin(), shape.end());
+  // Keras: a layer with `trainable: false` has only non-trainable weights.
+  data.trainable = config.getBoolean("trainable").value_or(true);
   if (importer.source.weights) {
     StringRef file = importer.source.weights->fileName();
     if (!fileWeights) {
@@ -445,6 +225,8 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
     }
   }
   numParams += data.values.size();
+  if (data.trainable)
+    numTrainableParams += data.values.size();
   return importer.addParamArgument(std::move(data));
 }
 
@@ -603,7 +385,8 @@ FailureOr<Value> KerasModelImporter::importLayer(const LayerSpec &spec,
   auto type = cast<RankedTensorType>(result->getType());
   model.layers.push_back({spec.name, spec.className,
                           formatKerasShape(type.getShape()), "",
-                          layer.numParams, layer.numParams, spec.keras3Path});
+                          layer.numParams, layer.numTrainableParams,
+                          spec.keras3Path});
   return result;
 }
 
@@ -775,8 +558,11 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
   func::ReturnOp::create(builder, fileLoc, results);
   func.setType(builder.getFunctionType(entry->getArgumentTypes(),
                                        ValueRange(results).getTypes()));
-  for (auto [i, param] : llvm::enumerate(model.params))
+  for (auto [i, param] : llvm::enumerate(model.params)) {
     func.setArgAttr(i, kParamAttrName, builder.getStringAttr(param.name));
+    if (!param.trainable)
+      func.setArgAttr(i, kNonTrainableAttrName, builder.getUnitAttr());
+  }
   for (auto [i, name] : llvm::enumerate(inputNames))
     func.setArgAttr(model.params.size() + i, kInputAttrName,
                     builder.getStringAttr(name));
@@ -787,12 +573,12 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
     return failure();
   if (const json::Object *training = source.training.getAsObject()) {
     TrainingConfig config;
-    std::string error;
-    if (parseTrainingConfig(*training, config, error))
-      model.training = std::move(config);
-    else
-      emitWarning(fileLoc) << "training configuration ignored: " << error
-                           << " (set --loss and --optimizer to train)";
+    parseTrainingConfig(*training, config);
+    model.training = std::move(config);
+  } else if (source.training.kind() != json::Value::Null) {
+    TrainingConfig config;
+    config.lossIssue = "the training configuration is not a JSON object";
+    model.training = std::move(config);
   }
   return std::move(model);
 }
@@ -801,12 +587,9 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
 
 FailureOr<ImportedModel>
 mlir::kiln::keras::importKerasModel(MLIRContext *context, StringRef path,
+                                    ModelSource source,
                                     const ImportOptions &options) {
   context->loadDialect<KilnDialect, func::FuncDialect>();
-  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
-  ModelSource source;
-  if (failed(loadModel(path, options, fileLoc, source)))
-    return failure();
   KerasModelImporter importer(context, path, options, std::move(source));
   return importer.run();
 }

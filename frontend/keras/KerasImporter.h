@@ -1,7 +1,8 @@
 //===- KerasImporter.h - Keras / TensorFlow.js model importer ---*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Reads a model the four ways Keras users hold one and builds kiln IR:
+// Builds kiln IR from a model in any of the four forms Keras users hold one
+// (the container readers are in KerasFiles.h):
 //   - Keras JSON from `model.to_json()` (Keras 2 and 3 schemas, Sequential and
 //     functional) with weights from `--weights` (`save_weights` HDF5 or a
 //     Keras 3 `.weights.h5`);
@@ -15,24 +16,20 @@
 #ifndef KILN_FRONTEND_KERAS_KERASIMPORTER_H
 #define KILN_FRONTEND_KERAS_KERASIMPORTER_H
 
-#include "frontend/common/ImportedModel.h"
+#include "frontend/Import.h"
+#include "frontend/keras/KerasFiles.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
 
 namespace mlir::kiln::keras {
 
-struct ImportOptions {
-  /// A weights file overriding (or supplying) the model's own weights.
-  std::string weightsPath;
-  /// Seed of the initializers of a model without weights.
-  uint64_t seed = 0;
-};
-
-/// Imports the model at `path`. On failure an error naming the file, the
-/// layer (name and class) and the problem has been emitted on `context`.
+/// Builds kiln IR from the topology, training configuration and weights a
+/// container reader (KerasFiles.h) found in the file at `path`. On failure
+/// an error naming the file, the layer (name and class) and the problem has
+/// been emitted on `context`.
 FailureOr<ImportedModel> importKerasModel(MLIRContext *context,
-                                          StringRef path,
+                                          StringRef path, ModelSource source,
                                           const ImportOptions &options);
 
 } // namespace mlir::kiln::keras

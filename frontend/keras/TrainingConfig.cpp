@@ -40,18 +40,36 @@ static std::optional<double> numeric(const json::Value &value) {
   return std::nullopt;
 }
 
-/// Reads `{class_name, config}` or a bare string.
+/// Reads the forms Keras writes a loss, optimizer or metric in: a bare
+/// string ("adam"), a class object ({"module": "keras.optimizers",
+/// "class_name": "Adam", "config": {...}}) or a plain function
+/// ({"module": "builtins", "class_name": "function", "config":
+/// "sparse_categorical_crossentropy"}). `config` is the class object's
+/// config, if any.
 static bool readNamed(const json::Value &value, std::string &name,
                       const json::Object *&config) {
   config = nullptr;
   if (std::optional<StringRef> s = value.getAsString()) {
     name = s->str();
-    return true;
+    return !name.empty();
   }
   const json::Object *object = value.getAsObject();
-  if (!object || !object->getString("class_name"))
+  if (!object)
     return false;
-  name = object->getString("class_name")->str();
+  std::optional<StringRef> className = object->getString("class_name");
+  if (!className)
+    return false;
+  if (*className == "function") {
+    std::optional<StringRef> function = object->getString("config");
+    if (!function) // Keras 3 may nest it: {"config": {"name": ...}}
+      if (const json::Object *inner = object->getObject("config"))
+        function = inner->getString("name");
+    if (!function || function->empty())
+      return false;
+    name = function->str();
+    return true;
+  }
+  name = className->str();
   config = object->getObject("config");
   return true;
 }
@@ -63,7 +81,9 @@ static bool checkUnsupported(StringRef key, const json::Value &value,
   std::optional<double> number = numeric(value);
   bool active = !isNull && !(number && *number == 0.0);
   if ((key == "weight_decay" || key == "clipnorm" || key == "clipvalue" ||
-       key == "global_clipnorm" || key == "use_ema" || key == "decay") &&
+       key == "global_clipnorm" || key == "use_ema" || key == "decay" ||
+       key == "loss_scale_factor" ||
+       (key == "gradient_accumulation_steps" && number && *number > 1)) &&
       active) {
     error = "optimizer setting '" + key.str() + "' is not supported";
     return false;
@@ -76,51 +96,113 @@ static bool checkUnsupported(StringRef key, const json::Value &value,
   return true;
 }
 
-bool mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
-                                            TrainingConfig &result,
-                                            std::string &error) {
-  // The loss: a name, or {class_name, config: {from_logits}}.
-  const json::Value *loss = config.get("loss");
-  const json::Object *lossConfig = nullptr;
-  if (!loss || !readNamed(*loss, result.loss, lossConfig)) {
-    error = "training configuration has no loss, or a loss per output "
-            "(unsupported)";
-    return false;
+/// Reads the loss: a name, a function, or a class object whose config kiln
+/// models (from_logits) or can check is the default (reduction, label
+/// smoothing, axis). Sets `result.lossIssue` for anything else.
+static void parseLoss(const json::Value *loss, TrainingConfig &result) {
+  const json::Object *config = nullptr;
+  if (!loss || loss->kind() == json::Value::Null) {
+    result.lossIssue = "it names no loss";
+    return;
   }
-  if (lossConfig)
-    result.fromLogits = lossConfig->getBoolean("from_logits").value_or(false);
+  if (loss->getAsArray() ||
+      (loss->getAsObject() && !loss->getAsObject()->get("class_name"))) {
+    result.lossIssue = "a loss per output is not supported";
+    return;
+  }
+  if (!readNamed(*loss, result.loss, config)) {
+    result.lossIssue = "the loss is not a name, function or class object";
+    return;
+  }
+  if (!config)
+    return;
+  result.fromLogits = config->getBoolean("from_logits").value_or(false);
+  for (const auto &[key, value] : *config) {
+    std::optional<double> number = numeric(value);
+    std::optional<StringRef> text = value.getAsString();
+    bool isDefault = true;
+    if (key == "reduction")
+      isDefault = value.kind() == json::Value::Null ||
+                  (text && (*text == "sum_over_batch_size" || *text == "auto"));
+    else if (key == "label_smoothing")
+      isDefault = !number || *number == 0.0;
+    else if (key == "axis")
+      isDefault = !number || *number == -1.0;
+    else if (key == "ignore_class")
+      isDefault = value.kind() == json::Value::Null;
+    if (!isDefault) {
+      result.lossIssue = "loss setting '" + key.str() + "' is not supported";
+      return;
+    }
+  }
+}
+
+/// Appends the metric names in `value`: strings, class or function objects
+/// (a MeanMetricWrapper's config names its function), and lists of them,
+/// nested per output.
+static void parseMetrics(const json::Value &value, TrainingConfig &result) {
+  if (value.kind() == json::Value::Null)
+    return;
+  if (const json::Array *list = value.getAsArray()) {
+    for (const json::Value &item : *list)
+      parseMetrics(item, result);
+    return;
+  }
+  if (const json::Object *object = value.getAsObject();
+      object && !object->get("class_name")) {
+    // {"output_name": metrics} per output, or tfjs's empty {}.
+    for (const auto &entry : *object)
+      parseMetrics(entry.second, result);
+    return;
+  }
+  std::string name;
+  const json::Object *config = nullptr;
+  if (!readNamed(value, name, config)) {
+    result.metricIssues.push_back("a metric that is not a name or object");
+    return;
+  }
+  if (config && (name == "MeanMetricWrapper" || name == "metric"))
+    if (std::optional<StringRef> inner = config->getString("name"))
+      name = inner->str();
+  result.metrics.push_back(name);
+}
+
+void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
+                                            TrainingConfig &result) {
+  parseLoss(config.get("loss"), result);
 
   // The optimizer: Keras 3 "optimizer", Keras 2/tfjs "optimizer_config".
   const json::Value *optimizer = config.get("optimizer");
   if (!optimizer || optimizer->kind() == json::Value::Null)
     optimizer = config.get("optimizer_config");
   const json::Object *optimizerConfig = nullptr;
-  if (!optimizer || !readNamed(*optimizer, result.optimizer, optimizerConfig)) {
-    error = "training configuration has no optimizer";
-    return false;
+  if (!optimizer || optimizer->kind() == json::Value::Null) {
+    // Keras's compile() default, as for a model compiled without one.
+    result.optimizer = "rmsprop";
+  } else if (!readNamed(*optimizer, result.optimizer, optimizerConfig)) {
+    result.optimizer.clear();
+    result.optimizerIssue = "the optimizer is not a name or class object";
   }
   if (optimizerConfig) {
     for (const auto &[key, value] : *optimizerConfig) {
-      if (!checkUnsupported(key, value, error))
-        return false;
+      std::string error;
+      if (!checkUnsupported(key, value, error)) {
+        result.optimizerIssue = error;
+        break;
+      }
       if (std::optional<double> number = numeric(value))
         result.optimizerHyper[snakeHyperName(key)] = *number;
     }
   }
 
-  // Metrics: a list of names (or {class_name} objects); tfjs may write {}.
-  if (const json::Array *metrics = config.getArray("metrics")) {
-    for (const json::Value &metric : *metrics) {
-      std::string name;
-      const json::Object *unused;
-      if (!readNamed(metric, name, unused)) {
-        error = "unsupported metric specification (a list per output?)";
-        return false;
-      }
-      result.metrics.push_back(name);
-    }
-  }
-  return true;
+  for (StringRef key : {"metrics", "weighted_metrics"})
+    if (const json::Value *metrics = config.get(key))
+      parseMetrics(*metrics, result);
+  if (const json::Value *weights = config.get("loss_weights");
+      weights && weights->kind() != json::Value::Null &&
+      !(numeric(*weights) && *numeric(*weights) == 1.0) &&
+      result.lossIssue.empty())
+    result.lossIssue = "loss_weights are not supported";
 }
 
 bool mlir::kiln::keras::parseNameWithSettings(StringRef text,

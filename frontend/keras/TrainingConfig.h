@@ -4,24 +4,27 @@
 // Reads the loss, optimizer and metrics a model was compiled with, in the
 // three spellings Keras users have: Keras 3 `compile_config`, Keras 2
 // `training_config` (legacy .h5) and tfjs `trainingConfig` (camelCase
-// hyperparameters). Training features kiln does not implement (weight decay,
-// gradient clipping, EMA, learning-rate schedules) are errors, not silently
-// different training.
+// hyperparameters), in every form Keras serializes them: strings, class
+// objects and plain functions. Training features kiln does not implement
+// (weight decay, gradient clipping, EMA, learning-rate schedules, loss
+// settings other than from_logits) are recorded as issues that refuse
+// `train`, never silently different training.
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_FRONTEND_KERAS_TRAININGCONFIG_H
 #define KILN_FRONTEND_KERAS_TRAININGCONFIG_H
 
-#include "frontend/common/ImportedModel.h"
+#include "dialects/kiln/Model/ImportedModel.h"
 
 #include "llvm/Support/JSON.h"
 
 namespace mlir::kiln::keras {
 
-/// Parses a training configuration object. Returns false with `error` set
-/// for an unsupported or malformed one.
-bool parseTrainingConfig(const llvm::json::Object &config,
-                         TrainingConfig &result, std::string &error);
+/// Reads a training configuration object into `result`. What kiln cannot
+/// map is recorded per part (`lossIssue`, `optimizerIssue`, `metricIssues`)
+/// instead of failing: such a model still compiles for inference.
+void parseTrainingConfig(const llvm::json::Object &config,
+                         TrainingConfig &result);
 
 /// Parses `name[:key=value,...]` (the `--optimizer` / `--loss` flag syntax)
 /// into a name and numeric settings (`true`/`false` read as 1/0).

@@ -10,7 +10,7 @@
 #ifndef KILN_FRONTEND_KERAS_WEIGHTSEXPORT_H
 #define KILN_FRONTEND_KERAS_WEIGHTSEXPORT_H
 
-#include "frontend/common/ImportedModel.h"
+#include "dialects/kiln/Model/ImportedModel.h"
 
 namespace mlir::kiln::keras {
 

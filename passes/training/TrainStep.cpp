@@ -3,12 +3,16 @@
 //
 // Builds, from @predict(params, inputs) -> outputs:
 //   @eval_step(params, inputs, targets) -> (loss, outputs...)
-//   @train_step(params, slots, inputs, targets, lr, iteration)
-//       -> (loss, outputs..., new_params..., new_slots...)
-// The gradient comes from differentiating @eval_step with respect to the
-// parameters (passes/autodiff); the optimizer update follows it in the same
-// function, so the whole step is one unit for fusion and codegen. Slots are
-// ordered parameter-major: every slot of parameter 0, then of parameter 1...
+//   @train_step(params, slots, inputs, targets, lr, iteration, rng)
+//       -> (loss, outputs..., new trainable params..., new_slots...)
+// @eval_step runs the model in inference mode; @train_step's forward pass
+// runs it in training mode (mode-dependent ops take their training form,
+// keyed by `rng`). The gradient comes from differentiating that forward pass
+// with respect to the trainable parameters (passes/autodiff); the optimizer
+// update follows it in the same function, so the whole step is one unit for
+// fusion and codegen. Parameters tagged `kiln.non_trainable` get no
+// gradient, no slots and no update. Slots are ordered parameter-major: every
+// slot of the first trainable parameter, then of the second...
 //===----------------------------------------------------------------------===//
 
 #include "passes/training/Training.h"
@@ -58,7 +62,7 @@ static func::FuncOp createFunction(func::FuncOp anchor, StringRef name,
 
 LogicalResult mlir::kiln::buildTrainingFunctions(
     func::FuncOp predict, unsigned numParams, const LossSpec &loss,
-    const OptimizerSpec &optimizer) {
+    const OptimizerSpec *optimizer) {
   FunctionType predictType = predict.getFunctionType();
   Location loc = predict.getLoc();
   if (predictType.getNumResults() == 0)
@@ -115,57 +119,105 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
                       b.getI64IntegerAttr(
                           cast<RankedTensorType>(output.getType()).getShape().back()));
 
-  // The gradient of @eval_step's loss with respect to the parameters.
+  // Inference forms in @eval_step (Keras evaluates with training=False).
+  if (failed(specializeMode(eval)))
+    return failure();
+  if (!optimizer)
+    return success();
+
+  // The training forward: @eval_step's body with mode-dependent ops in
+  // their training form, keyed by the step's RNG argument.
+  std::string reason = getTrainingUnsupportedReason(predict);
+  if (!reason.empty())
+    return predict.emitOpError("cannot build a training step: ") << reason;
+  Type elementTypeI64 = IntegerType::get(predict.getContext(), 64);
+  auto rngType = RankedTensorType::get({2}, elementTypeI64);
+  SmallVector<Type> forwardInputs(evalInputs);
+  forwardInputs.push_back(rngType);
+  func::FuncOp forward = createFunction(eval, "train_step_forward",
+                                        forwardInputs, evalResults);
+  forward->setAttr(kModeAttrName, b.getStringAttr("training"));
+  Block *forwardBody = &forward.getBody().front();
+  {
+    SmallVector<Value> forwardOutputs = cloneBody(
+        predict, forwardBody,
+        forwardBody->getArguments().take_front(predictType.getNumInputs()));
+    OpBuilder fb = OpBuilder::atBlockEnd(forwardBody);
+    GradientBuilder fm(fb, loc);
+    Value forwardLoss;
+    ValueRange targets =
+        forwardBody->getArguments().drop_back().take_back(targetTypes.size());
+    for (auto [output, target] : llvm::zip(forwardOutputs, targets)) {
+      Value l = buildLoss(fm, loss, output, target);
+      forwardLoss = forwardLoss ? fm.add(forwardLoss, l) : l;
+    }
+    SmallVector<Value> forwardReturn{forwardLoss};
+    forwardReturn.append(forwardOutputs);
+    func::ReturnOp::create(fb, loc, forwardReturn);
+  }
+  if (failed(specializeMode(forward)))
+    return failure();
+
+  // The gradient of the training loss with respect to the trainable
+  // parameters; `kiln.non_trainable` ones are read but never updated.
   SmallVector<unsigned> wrt;
   for (unsigned i = 0; i < numParams; ++i)
-    wrt.push_back(i);
+    if (!predict.getArgAttr(i, kNonTrainableAttrName))
+      wrt.push_back(i);
   FailureOr<func::FuncOp> grad =
-      buildGradientFunction(eval, wrt, "train_step_grad");
+      buildGradientFunction(forward, wrt, "train_step_grad");
+  forward.erase();
   if (failed(grad))
     return failure();
 
-  // @train_step(params, slots, inputs, targets, lr, iteration)
-  std::vector<std::string> slotNames = optimizerSlotNames(optimizer);
+  // @train_step(params, slots, inputs, targets, lr, iteration, rng)
+  //     -> (loss, outputs..., new trainable params..., new slots...)
+  std::vector<std::string> slotNames = optimizerSlotNames(*optimizer);
   ArrayRef<Type> paramTypes = predictType.getInputs().take_front(numParams);
+  SmallVector<Type> trainedTypes;
+  for (unsigned i : wrt)
+    trainedTypes.push_back(paramTypes[i]);
   SmallVector<Type> trainInputs(paramTypes);
-  for (Type p : paramTypes)
+  for (Type p : trainedTypes)
     trainInputs.append(slotNames.size(), p);
   trainInputs.append(predictType.getInputs().begin() + numParams,
                      predictType.getInputs().end());
   trainInputs.append(targetTypes);
-  trainInputs.append({scalarType, scalarType});
+  trainInputs.append({scalarType, scalarType, rngType});
   SmallVector<Type> trainResults(evalResults);
-  trainResults.append(paramTypes.begin(), paramTypes.end());
-  for (Type p : paramTypes)
+  trainResults.append(trainedTypes.begin(), trainedTypes.end());
+  for (Type p : trainedTypes)
     trainResults.append(slotNames.size(), p);
   func::FuncOp train = createFunction(*grad, kTrainStepName, trainInputs,
                                       trainResults);
   Block *trainBody = &train.getBody().front();
   ValueRange args = trainBody->getArguments();
-  unsigned numSlots = numParams * slotNames.size();
+  unsigned numSlots = wrt.size() * slotNames.size();
   ValueRange params = args.take_front(numParams);
   ValueRange slots = args.slice(numParams, numSlots);
   ValueRange data = args.slice(numParams + numSlots,
                                evalInputs.size() - numParams);
-  Value lr = args[args.size() - 2], iteration = args.back();
+  Value lr = args[args.size() - 3], iteration = args[args.size() - 2];
+  Value rng = args.back();
   SmallVector<Value> gradArgs(params);
   gradArgs.append(data.begin(), data.end());
+  gradArgs.push_back(rng);
   SmallVector<Value> gradResults = cloneBody(*grad, trainBody, gradArgs);
   (*grad).erase();
 
   b.setInsertionPointToEnd(trainBody);
   SmallVector<Value> newParams, newSlots;
-  ValueRange grads = ValueRange(gradResults).take_back(numParams);
-  for (unsigned i = 0; i < numParams; ++i) {
+  ValueRange grads = ValueRange(gradResults).take_back(wrt.size());
+  for (auto [k, i] : llvm::enumerate(wrt)) {
     SmallVector<Value> updated;
-    buildOptimizerUpdate(m, optimizer, params[i], grads[i],
-                         slots.slice(i * slotNames.size(), slotNames.size()),
+    buildOptimizerUpdate(m, *optimizer, params[i], grads[k],
+                         slots.slice(k * slotNames.size(), slotNames.size()),
                          lr, iteration, updated);
     newParams.push_back(updated.front());
     newSlots.append(updated.begin() + 1, updated.end());
   }
   SmallVector<Value> trainReturn(
-      ValueRange(gradResults).drop_back(numParams));
+      ValueRange(gradResults).drop_back(wrt.size()));
   trainReturn.append(newParams);
   trainReturn.append(newSlots);
   func::ReturnOp::create(b, loc, trainReturn);
@@ -200,7 +252,7 @@ struct BuildTrainStepPass
     while (numParams < predict.getNumArguments() &&
            predict.getArgAttr(numParams, kParamAttrName))
       ++numParams;
-    if (failed(buildTrainingFunctions(predict, numParams, lossSpec, *spec)))
+    if (failed(buildTrainingFunctions(predict, numParams, lossSpec, &*spec)))
       signalPassFailure();
   }
 };

@@ -88,12 +88,23 @@ constexpr llvm::StringLiteral kNumClassesAttrName = "kiln.num_classes";
 constexpr llvm::StringLiteral kTrainStepName = "train_step";
 constexpr llvm::StringLiteral kEvalStepName = "eval_step";
 
-/// Adds @train_step and @eval_step built from `predict` (its first
-/// `numParams` arguments are the parameters). Fails with an error on
-/// `predict` when the loss does not fit the outputs.
+/// Why @train_step cannot be built from `func` ("layer 'dropout': ..."), or
+/// "" when every mode-dependent op has a training form.
+std::string getTrainingUnsupportedReason(func::FuncOp func);
+
+/// Replaces the mode-dependent ops of `func` by the forms of its mode
+/// (`kiln.mode = "training"`: training, with the last argument as the RNG
+/// key; otherwise inference). Fails with an error on an op that has no
+/// training form.
+LogicalResult specializeMode(func::FuncOp func);
+
+/// Adds @eval_step and, given an `optimizer`, @train_step built from
+/// `predict` (its first `numParams` arguments are the parameters). Fails
+/// with an error on `predict` when the loss does not fit the outputs or a
+/// layer has no training form (see getTrainingUnsupportedReason).
 LogicalResult buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
                                      const LossSpec &loss,
-                                     const OptimizerSpec &optimizer);
+                                     const OptimizerSpec *optimizer);
 
 } // namespace mlir::kiln
 

@@ -83,9 +83,18 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
 /// Checks the training tables of `desc` (already checked otherwise).
 kiln_status_t checkTraining(const kiln_model_desc_t *desc) {
   const kiln_train_desc_t *train = desc->training;
-  if (!train->train_step || !train->eval_step)
+  if ((!train->train_step && !desc->train_unavailable) || !train->eval_step)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: training without train_step/eval_step");
+  int64_t numTrainable = 0;
+  for (int64_t i = 0; i < desc->num_params; ++i)
+    numTrainable += isTrainable(desc, i);
+  if (train->train_step && numTrainable &&
+      train->num_slots % numTrainable != 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "descriptor: %" PRId64 " slots for %" PRId64
+                       " trainable parameters",
+                       train->num_slots, numTrainable);
   if (train->num_hyper < 0 || (train->num_hyper > 0 && !train->hyper) ||
       train->num_metrics < 0 || (train->num_metrics > 0 && !train->metrics))
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,

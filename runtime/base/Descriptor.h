@@ -25,6 +25,11 @@ kiln_status_t checkDescriptor(const kiln_model_desc_t *desc);
 /// all static.
 size_t tensorByteSize(const kiln_tensor_desc_t &tensor);
 
+/// True when parameter `i` of `desc` is updated by the optimizer.
+inline bool isTrainable(const kiln_model_desc_t *desc, int64_t i) {
+  return (desc->params[i].flags & KILN_TENSOR_NON_TRAINABLE) == 0;
+}
+
 /// The float count of one sample of `tensor` (all dims after the first).
 int64_t sampleElements(const kiln_tensor_desc_t &tensor);
 

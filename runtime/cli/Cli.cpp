@@ -184,9 +184,13 @@ void Cli::printUsage(FILE *stream) const {
       "exit status: 0 success, 1 runtime error, 2 usage error\n",
       program, desc->name ? desc->name : "", desc->num_inputs,
       desc->num_outputs,
-      desc->training ? ""
-                     : "  (this model was compiled without a loss: train "
-                       "and evaluate are unavailable)\n");
+      desc->train_unavailable
+          ? (desc->training ? "  (train is unavailable: see ./model train)\n"
+                            : "  (train and evaluate are unavailable: see "
+                              "./model train)\n")
+      : desc->training ? ""
+                       : "  (this model was compiled without a loss: train "
+                         "and evaluate are unavailable)\n");
 }
 
 } // namespace kiln::cli

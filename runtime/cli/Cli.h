@@ -111,7 +111,7 @@ private:
   int createModel(ModelRef &ref, const char *weights) const;
 
   /// A usage error when the model cannot train; -1 to go on.
-  int requireTraining() const;
+  int requireTraining(bool train) const;
 
   /// Opens `spec`: a TFRecord file read with `features`/`labels` when any
   /// are given, else a .npy/.npz/IDX SPEC. Returns -1 on success.

@@ -25,7 +25,7 @@ int Cli::runEvaluate() {
                               options);
       code >= 0)
     return code;
-  if (int code = requireTraining(); code >= 0)
+  if (int code = requireTraining(/*train=*/false); code >= 0)
     return code;
   kiln_evaluate_options_t evaluate;
   kiln_evaluate_options_initialize(&evaluate);

@@ -119,12 +119,20 @@ int Cli::createModel(ModelRef &ref, const char *weights) const {
   return -1;
 }
 
-/// A usage error when the model cannot train; -1 to go on.
-int Cli::requireTraining() const {
+/// An error when the model cannot train (`train`) or evaluate; -1 to go
+/// on. A refusal the compiler recorded (train_unavailable) is repeated as a
+/// runtime error; a model compiled without a loss is a usage error.
+int Cli::requireTraining(bool train) const {
+  std::string name = desc->name ? desc->name : "";
+  if (desc->train_unavailable &&
+      (!desc->training || (train && !desc->training->train_step))) {
+    std::fprintf(stderr, "error: model '%s' cannot %s: %s\n", name.c_str(),
+                 train ? "train" : "evaluate", desc->train_unavailable);
+    return 1;
+  }
   if (desc->training)
     return -1;
-  return usageError(args[0] + ": model '" +
-                    std::string(desc->name ? desc->name : "") +
+  return usageError(args[0] + ": model '" + name +
                     "' was compiled without a loss, so it cannot be "
                     "trained or evaluated");
 }

@@ -42,7 +42,7 @@ int Cli::runTrain() {
                               options);
       code >= 0)
     return code;
-  if (int code = requireTraining(); code >= 0)
+  if (int code = requireTraining(/*train=*/true); code >= 0)
     return code;
   kiln_fit_options_t fit;
   kiln_fit_options_initialize(&fit);

@@ -450,6 +450,10 @@ kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
 
 kiln_status_t kiln::checkTrainingModel(const kiln_model_desc_t *desc) {
   KILN_RETURN_IF_ERROR(checkDescriptor(desc));
+  if (!desc->training && desc->train_unavailable)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' cannot train or evaluate: %s",
+                       desc->name ? desc->name : "", desc->train_unavailable);
   if (!desc->training)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "model '%s' was compiled without a loss; recompile "

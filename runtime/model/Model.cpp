@@ -76,8 +76,13 @@ kiln_status_t runPredict(kiln_model_t *model, int64_t batch,
     *cursor++ = const_cast<float *>(inputs[i]);
   for (int64_t i = 0; i < desc->num_outputs; ++i)
     *cursor++ = outputs[i];
-  desc->predict(batch, buffers.get());
-  return nullptr;
+  // One caller at a time uses the model's workspace; concurrent callers get
+  // their own.
+  std::unique_lock<std::mutex> lock(model->predictMutex, std::try_to_lock);
+  Buffer local;
+  return runEntry("predict", desc->predict, desc->predict_workspace, batch,
+                  buffers.get(),
+                  lock.owns_lock() ? model->predictWorkspace : local);
 }
 
 /// Checks `array` against input `tensor` (float32, same trailing dims) and
@@ -338,3 +343,22 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
 }
 
 } // extern "C"
+
+kiln_status_t kiln::runEntry(const char *what, kiln_entry_fn fn,
+                             kiln_workspace_desc_t size, int64_t batch,
+                             void *const *buffers, Buffer &workspace) {
+  int64_t bytes = kiln_workspace_bytes(size, batch);
+  if (bytes < 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: invalid workspace size in the descriptor", what);
+  if (workspace.size() < static_cast<size_t>(bytes) &&
+      !workspace.allocate(static_cast<size_t>(bytes)))
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "%s: out of memory allocating a %" PRId64
+                       "-byte workspace for batch %" PRId64,
+                       what, bytes, batch);
+  if (int32_t code = fn(batch, buffers, workspace.data()))
+    return KILN_STATUS(static_cast<kiln_status_code_t>(code),
+                       "%s failed with status %d", what, code);
+  return nullptr;
+}

@@ -13,7 +13,10 @@
 #include "base/Descriptor.h"
 #include "kiln/runtime.h"
 
+#include "base/Memory.h"
+
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,8 @@ struct kiln_model_t {
   int64_t epoch = 0;              // last completed epoch
   int64_t seed = -1;              // shuffle seed of the last fit; -1: none
   std::vector<std::string> logNames; // "loss", metric names (training)
+  std::mutex predictMutex;            // guards predictWorkspace
+  kiln::Buffer predictWorkspace;      // predict's scratch, grown on demand
 };
 
 namespace kiln {
@@ -38,6 +43,13 @@ namespace kiln {
 /// empty; free it with `freeBuffer`.
 kiln_status_t allocateTensors(int64_t count, const kiln_tensor_desc_t *tensors,
                               bool zero, void **storage, void **pointers);
+
+/// Calls compiled entry `fn` with a workspace from `workspace` (grown to
+/// `size` at `batch` when smaller). `what` names the entry in errors: out
+/// of memory, or the entry's own failure status.
+kiln_status_t runEntry(const char *what, kiln_entry_fn fn,
+                       kiln_workspace_desc_t size, int64_t batch,
+                       void *const *buffers, Buffer &workspace);
 
 } // namespace kiln
 

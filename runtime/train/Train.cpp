@@ -170,9 +170,11 @@ public:
   /// Copies a streamed batch into the batch buffers.
   void load(const BatchStream &stream, const StreamBatch &batch);
   /// Runs `train_step` on the gathered batch and swaps in the new state.
-  void trainStep(int64_t batch, float learningRate);
+  kiln_status_t trainStep(int64_t batch, float learningRate);
   /// Runs `eval_step` on the gathered batch.
-  void evalStep(int64_t batch);
+  kiln_status_t evalStep(int64_t batch);
+  /// The run's seed: with the step, the key of training-mode randomness.
+  int64_t seed = 0;
   /// Adds the batch's loss and metrics to the running means.
   void accumulate(int64_t batch);
   void resetLogs();
@@ -186,10 +188,15 @@ private:
   const kiln_model_desc_t *desc;
   const kiln_train_desc_t *train;
   std::vector<Buffer> inputs, targets, predictions;
-  Buffer scalars; // learning rate, iteration, loss
+  Buffer scalars; // learning rate, iteration, loss, rng (2 x int64)
+  Buffer trainWorkspace, evalWorkspace; // the entries' scratch memory
+  // Indices of the parameters the optimizer updates; `nextParams[k]` is
+  // the next buffer of parameter `trained[k]`.
+  std::vector<int64_t> trained;
   void *altParams = nullptr, *altSlots = nullptr;
   // The current and next parameters/slots: the model's own buffers and the
   // `alt` ones, alternating each step; `usingAlt` when current is `alt`.
+  // Non-trainable parameters stay in the model's buffers.
   std::vector<void *> params, slots, nextParams, nextSlots;
   bool usingAlt = false;
   std::vector<void *> buffers;
@@ -235,7 +242,12 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
   inputs.resize(static_cast<size_t>(desc->num_inputs));
   targets.resize(static_cast<size_t>(train->num_targets));
   predictions.resize(static_cast<size_t>(desc->num_outputs));
-  bool ok = scalars.allocate(3 * kBufferAlignment, /*zero=*/true);
+  bool ok = scalars.allocate(4 * kBufferAlignment, /*zero=*/true) &&
+            evalWorkspace.allocate(static_cast<size_t>(kiln_workspace_bytes(
+                train->eval_workspace, maxBatch))) &&
+            (!training || trainWorkspace.allocate(static_cast<size_t>(
+                              kiln_workspace_bytes(train->train_workspace,
+                                                   maxBatch))));
   for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
     ok = allocateBatch(desc->inputs[i], inputs[i]);
   for (int64_t i = 0; ok && i < train->num_targets; ++i)
@@ -250,11 +262,16 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                 model->paramPointers + desc->num_params);
   if (training) {
     slots.assign(model->slotPointers, model->slotPointers + train->num_slots);
-    nextParams.resize(params.size());
+    std::vector<void *> alt(params.size());
     nextSlots.resize(slots.size());
     KILN_RETURN_IF_ERROR(allocateTensors(desc->num_params, desc->params,
                                          /*zero=*/false, &altParams,
-                                         nextParams.data()));
+                                         alt.data()));
+    for (int64_t i = 0; i < desc->num_params; ++i)
+      if (isTrainable(desc, i)) {
+        trained.push_back(i);
+        nextParams.push_back(alt[static_cast<size_t>(i)]);
+      }
     KILN_RETURN_IF_ERROR(allocateTensors(train->num_slots, train->slots,
                                          /*zero=*/true, &altSlots,
                                          nextSlots.data()));
@@ -277,11 +294,14 @@ void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
     copy(numInputs + i, targets[i], train->targets[i]);
 }
 
-void Stepper::trainStep(int64_t batch, float learningRate) {
+kiln_status_t Stepper::trainStep(int64_t batch, float learningRate) {
   float *scalar = scalars.floats();
   const size_t stride = kBufferAlignment / sizeof(float);
   scalar[0] = learningRate;
   scalar[stride] = static_cast<float>(model->iterations + 1);
+  auto *rng = reinterpret_cast<int64_t *>(scalar + 3 * stride);
+  rng[0] = seed;
+  rng[1] = model->iterations;
   buffers.clear();
   buffers.insert(buffers.end(), params.begin(), params.end());
   buffers.insert(buffers.end(), slots.begin(), slots.end());
@@ -291,19 +311,24 @@ void Stepper::trainStep(int64_t batch, float learningRate) {
     buffers.push_back(buffer.data());
   buffers.push_back(scalar);
   buffers.push_back(scalar + stride);
+  buffers.push_back(rng);
   buffers.push_back(scalar + 2 * stride);
   for (Buffer &buffer : predictions)
     buffers.push_back(buffer.data());
   buffers.insert(buffers.end(), nextParams.begin(), nextParams.end());
   buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
-  train->train_step(batch, buffers.data());
-  params.swap(nextParams);
+  KILN_RETURN_IF_ERROR(runEntry("train_step", train->train_step,
+                                train->train_workspace, batch, buffers.data(),
+                                trainWorkspace));
+  for (size_t k = 0; k < trained.size(); ++k)
+    std::swap(params[static_cast<size_t>(trained[k])], nextParams[k]);
   slots.swap(nextSlots);
   usingAlt = !usingAlt;
   ++model->iterations;
+  return nullptr;
 }
 
-void Stepper::evalStep(int64_t batch) {
+kiln_status_t Stepper::evalStep(int64_t batch) {
   float *loss = scalars.floats() + 2 * kBufferAlignment / sizeof(float);
   buffers.clear();
   buffers.insert(buffers.end(), params.begin(), params.end());
@@ -314,7 +339,8 @@ void Stepper::evalStep(int64_t batch) {
   buffers.push_back(loss);
   for (Buffer &buffer : predictions)
     buffers.push_back(buffer.data());
-  train->eval_step(batch, buffers.data());
+  return runEntry("eval_step", train->eval_step, train->eval_workspace, batch,
+                  buffers.data(), evalWorkspace);
 }
 
 void Stepper::accumulate(int64_t batch) {
@@ -347,13 +373,15 @@ LogValues Stepper::logs(const char *prefix) const {
 void Stepper::syncModel() {
   if (!usingAlt)
     return;
-  for (size_t i = 0; i < params.size(); ++i)
+  for (size_t k = 0; k < trained.size(); ++k) {
+    size_t i = static_cast<size_t>(trained[k]);
     if (size_t bytes = tensorByteSize(desc->params[i]))
       std::memcpy(model->paramPointers[i], params[i], bytes);
+    std::swap(params[i], nextParams[k]);
+  }
   for (size_t i = 0; i < slots.size(); ++i)
     if (size_t bytes = tensorByteSize(train->slots[i]))
       std::memcpy(model->slotPointers[i], slots[i], bytes);
-  params.swap(nextParams);
   slots.swap(nextSlots);
   usingAlt = false;
 }
@@ -365,6 +393,10 @@ kiln_status_t checkModelAndData(kiln_model_t *model,
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "model and data must not be NULL");
   const kiln_model_desc_t *desc = model->desc;
+  if ((!desc->training || !model->slotPointers) && desc->train_unavailable)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "model '%s' cannot train or evaluate: %s",
+                       desc->name ? desc->name : "", desc->train_unavailable);
   if (!desc->training || !model->slotPointers)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "model '%s' was compiled without a loss; recompile "
@@ -405,7 +437,7 @@ kiln_status_t evaluateInto(Stepper &stepper, const kiln_dataset_t *data,
     int64_t start = step * batchSize;
     int64_t batch = n - start < batchSize ? n - start : batchSize;
     KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
-    stepper.evalStep(batch);
+    KILN_RETURN_IF_ERROR(stepper.evalStep(batch));
     stepper.accumulate(batch);
     if (bar)
       bar->update(step + 1, stepper.logs(""));
@@ -485,6 +517,11 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   KILN_RETURN_IF_ERROR(checkModelAndData(model, data));
   const kiln_model_desc_t *desc = model->desc;
   const kiln_train_desc_t *train = desc->training;
+  if (!train->train_step)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED, "model '%s' cannot train: %s",
+                       desc->name ? desc->name : "",
+                       desc->train_unavailable ? desc->train_unavailable
+                                               : "no train_step");
   const kiln_dataset_t *validation = options.validation_data;
   if (validation)
     KILN_RETURN_IF_ERROR(checkDatasetFits(desc, validation));
@@ -533,6 +570,7 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
                         : n;
   int64_t maxBatch = batchSize < largest ? batchSize : largest;
   Stepper stepper(model);
+  stepper.seed = seed;
   KILN_RETURN_IF_ERROR(stepper.init(maxBatch, /*training=*/true));
   bool streaming = data->stream != nullptr;
   int64_t shuffleBuffer = options.shuffle_buffer > 0 ? options.shuffle_buffer
@@ -578,7 +616,7 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
       int64_t start = (global % passBatches) * batchSize;
       int64_t batch = n - start < batchSize ? n - start : batchSize;
       KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
-      stepper.trainStep(batch, learningRate);
+      KILN_RETURN_IF_ERROR(stepper.trainStep(batch, learningRate));
       stepper.accumulate(batch);
       bar.update(step + 1, stepper.logs(""));
       if (batchLogs && model->iterations % options.log_every == 0)

@@ -99,18 +99,26 @@ void BM_TrainStep_KilnMlp(benchmark::State &state) {
     buffers.push_back(kiln_model_slot_data(model, i));
   buffers.push_back(x.data());
   buffers.push_back(labels.data());
+  int64_t rng[2] = {0, 0};
   buffers.push_back(&learningRate);
   buffers.push_back(&iteration);
+  buffers.push_back(rng);
   buffers.push_back(&loss);
   buffers.push_back(predictions.data());
   for (int64_t i = 0; i < desc.num_params; ++i)
-    scratch.emplace_back(elements(desc.params[i]));
+    if (!(desc.params[i].flags & KILN_TENSOR_NON_TRAINABLE))
+      scratch.emplace_back(elements(desc.params[i]));
   for (int64_t i = 0; i < train->num_slots; ++i)
     scratch.emplace_back(elements(train->slots[i]));
   for (std::vector<float> &buffer : scratch)
     buffers.push_back(buffer.data());
+  // The step's scratch memory, allocated once as the runtime does.
+  std::vector<uint64_t> workspace(
+      size_t(kiln_workspace_bytes(train->train_workspace, batch)) / 8 + 8);
+  auto base = reinterpret_cast<uintptr_t>(workspace.data());
+  void *aligned = reinterpret_cast<void *>((base + 63) & ~uintptr_t(63));
   for (auto _ : state) {
-    train->train_step(batch, buffers.data());
+    train->train_step(batch, buffers.data(), aligned);
     benchmark::DoNotOptimize(loss);
     benchmark::ClobberMemory();
   }

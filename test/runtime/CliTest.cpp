@@ -205,12 +205,14 @@ TEST(CliTest, PredictErrorsLeaveOutputsAlone) {
 // Two outputs: y = x * w + b and z = 2 * y.
 //===----------------------------------------------------------------------===//
 
-extern "C" void twoOutputPredict(int64_t batch, void *const *buffers) {
-  fakePredict(batch, buffers);
+extern "C" int32_t twoOutputPredict(int64_t batch, void *const *buffers,
+                                    void *workspace) {
+  fakePredict(batch, buffers, workspace);
   const auto *y = static_cast<const float *>(buffers[3]);
   auto *z = static_cast<float *>(buffers[4]);
   for (int64_t i = 0; i < batch * 4; ++i)
     z[i] = 2 * y[i];
+  return 0;
 }
 
 TEST(CliTest, PredictTwoOutputs) {

@@ -80,13 +80,15 @@ int64_t &seenTargetSize() {
   return size;
 }
 
-extern "C" void recordingEvalStep(int64_t batch, void *const *buffers) {
+extern "C" int32_t recordingEvalStep(int64_t batch, void *const *buffers,
+                                     void *) {
   // params; x; t; loss; pred.
   const auto *x = static_cast<const float *>(buffers[1]);
   const auto *t = static_cast<const float *>(buffers[2]);
   seenX().assign(x, x + batch * seenInputSize());
   seenT().assign(t, t + batch * seenTargetSize());
   *static_cast<float *>(buffers[3]) = 0;
+  return 0;
 }
 
 /// Evaluates `data` with a recording eval step and returns what it saw.

@@ -24,13 +24,15 @@ static const kiln_tensor_desc_t params[1] = {
 static const float weights[2] = {10.0f, 20.0f};
 
 /* buffers: bias, x, y. */
-static void predict(int64_t batch, void *const *buffers) {
+static int32_t predict(int64_t batch, void *const *buffers, void *workspace) {
   const float *bias = (const float *)buffers[0];
   const float *x = (const float *)buffers[1];
   float *y = (float *)buffers[2];
   int64_t i;
   for (i = 0; i < batch * 2; ++i)
     y[i] = x[i] + bias[i % 2];
+  (void)workspace;
+  return 0;
 }
 
 static kiln_model_desc_t descriptor(void) {

@@ -118,7 +118,8 @@ inline std::vector<int64_t> &fakeBatches() {
   return batches;
 }
 
-extern "C" inline void fakePredict(int64_t batch, void *const *buffers) {
+extern "C" inline int32_t fakePredict(int64_t batch, void *const *buffers,
+                                      void *) {
   fakeBatches().push_back(batch);
   const auto *w = static_cast<const float *>(buffers[0]);
   const auto *b = static_cast<const float *>(buffers[1]);
@@ -127,6 +128,7 @@ extern "C" inline void fakePredict(int64_t batch, void *const *buffers) {
   for (int64_t n = 0; n < batch; ++n)
     for (int k = 0; k < 4; ++k)
       y[n * 4 + k] = x[n * 4 + k] * w[k] + b[k];
+  return 0;
 }
 
 struct FakeModel {

@@ -76,8 +76,9 @@ inline float linearStep(LinearState &state, const float *x, const float *t,
   return loss;
 }
 
-extern "C" inline void linearTrainStep(int64_t batch, void *const *buffers) {
-  // params w, b; slots vw, vb; x; t; lr; iteration; loss; pred;
+extern "C" inline int32_t linearTrainStep(int64_t batch, void *const *buffers,
+                                          void *) {
+  // params w, b; slots vw, vb; x; t; lr; iteration; rng; loss; pred;
   // new w, b; new vw, vb.
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
   LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {f(2)[0], f(2)[1]},
@@ -87,27 +88,32 @@ extern "C" inline void linearTrainStep(int64_t batch, void *const *buffers) {
   for (int64_t n = 0; n < batch; ++n)
     call.ids.push_back(static_cast<int64_t>(x[2 * n] * 8));
   linearCalls().push_back(call);
-  f(8)[0] = linearStep(state, x, f(5), batch, f(6)[0], f(7)[0], f(9));
-  f(10)[0] = state.w[0];
-  f(10)[1] = state.w[1];
-  f(11)[0] = state.b;
-  f(12)[0] = state.vw[0];
-  f(12)[1] = state.vw[1];
-  f(13)[0] = state.vb;
+  f(9)[0] = linearStep(state, x, f(5), batch, f(6)[0], f(7)[0], f(10));
+  f(11)[0] = state.w[0];
+  f(11)[1] = state.w[1];
+  f(12)[0] = state.b;
+  f(13)[0] = state.vw[0];
+  f(13)[1] = state.vw[1];
+  f(14)[0] = state.vb;
+  return 0;
 }
 
-extern "C" inline void linearEvalStep(int64_t batch, void *const *buffers) {
+extern "C" inline int32_t linearEvalStep(int64_t batch, void *const *buffers,
+                                         void *) {
   // params w, b; x; t; loss; pred.
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
   LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {0, 0}, 0};
   f(4)[0] = linearStep(state, f(2), f(3), batch, -1, 1, f(5));
+  return 0;
 }
 
-extern "C" inline void linearPredict(int64_t batch, void *const *buffers) {
+extern "C" inline int32_t linearPredict(int64_t batch, void *const *buffers,
+                                        void *) {
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
   LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {0, 0}, 0};
   std::vector<float> t(static_cast<size_t>(batch));
   linearStep(state, f(2), t.data(), batch, -1, 1, f(3));
+  return 0;
 }
 
 struct LinearFake {
@@ -287,22 +293,25 @@ inline kiln_fit_options_t quietOptions(std::vector<EpochLog> *logs = nullptr) {
 // Classifier: predictions = x * scale
 //===----------------------------------------------------------------------===//
 
-extern "C" inline void classifierEvalStep(int64_t batch, void *const *buffers) {
+extern "C" inline int32_t classifierEvalStep(int64_t batch,
+                                             void *const *buffers, void *) {
   // params scale; x; t; loss; pred.
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
   for (int64_t i = 0; i < batch * 3; ++i)
     f(4)[i] = f(1)[i] * f(0)[0];
   f(3)[0] = 1.5f;
+  return 0;
 }
 
-extern "C" inline void classifierTrainStep(int64_t batch,
-                                           void *const *buffers) {
-  // params scale; x; t; lr; iteration; loss; pred; new scale.
+extern "C" inline int32_t classifierTrainStep(int64_t batch,
+                                              void *const *buffers, void *) {
+  // params scale; x; t; lr; iteration; rng; loss; pred; new scale.
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
   for (int64_t i = 0; i < batch * 3; ++i)
-    f(6)[i] = f(1)[i] * f(0)[0];
-  f(5)[0] = 1.5f;
-  f(7)[0] = f(0)[0];
+    f(7)[i] = f(1)[i] * f(0)[0];
+  f(6)[0] = 1.5f;
+  f(8)[0] = f(0)[0];
+  return 0;
 }
 
 struct ClassifierFake {

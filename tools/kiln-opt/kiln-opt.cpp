@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
   mlir::kiln::registerGradientRules(registry);
   mlir::registerAllPasses();
   mlir::kiln::registerKilnPasses();
-  mlir::kiln::registerCodegenPasses();
+  mlir::kiln::registerCodegenPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "kiln optimizer driver\n", registry));
 }

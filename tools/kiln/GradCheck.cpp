@@ -13,6 +13,7 @@
 
 #include "codegen/cpu/CpuJit.h"
 #include "dialects/kiln/IR/KilnDialect.h"
+#include "codegen/Passes.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/Autodiff.h"
 #include "passes/training/Training.h"
@@ -160,6 +161,7 @@ int mlir::kiln::runGradCheck(
       f.removeArgAttr(i, kNumClassesAttrName);
     }
   PassManager lowering(ctx);
+  buildImportCleanupPipeline(lowering);
   buildLinalgPipeline(lowering);
   buildCpuLoweringPipeline(lowering, CpuLoweringOptions());
   if (failed(lowering.run(module)))
@@ -182,8 +184,6 @@ int mlir::kiln::runGradCheck(
     llvm::errs() << "kiln: error: " << error << "\n";
     return 1;
   }
-  CpuJit::EntryFn lossFn = jit->lookup("kiln_gradcheck_loss");
-  CpuJit::EntryFn gradFn = jit->lookup("kiln_gradcheck_grad");
 
   auto evalLoss = [&] {
     double value = 0;
@@ -191,7 +191,7 @@ int mlir::kiln::runGradCheck(
     for (Argument &arg : args)
       buffers.push_back(arg.values.data());
     buffers.push_back(&value);
-    lossFn(options.batch, buffers.data());
+    jit->run("kiln_gradcheck_loss", options.batch, buffers.data());
     return value;
   };
   double lossValue = 0;
@@ -205,7 +205,7 @@ int mlir::kiln::runGradCheck(
       grads.emplace_back(args[i].values.size());
       buffers.push_back(grads.back().data());
     }
-    gradFn(options.batch, buffers.data());
+    jit->run("kiln_gradcheck_grad", options.batch, buffers.data());
   }
 
   llvm::outs() << "gradcheck: loss = " << llvm::format("%.6g", lossValue)

@@ -8,7 +8,7 @@
 #ifndef KILN_TOOLS_KILN_GRADCHECK_H
 #define KILN_TOOLS_KILN_GRADCHECK_H
 
-#include "frontend/common/ImportedModel.h"
+#include "dialects/kiln/Model/ImportedModel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 

@@ -8,12 +8,14 @@
 // file, exit code 1, and no output file is left behind.
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Passes.h"
 #include "codegen/cpu/CpuTarget.h"
 #include "dialects/kiln/IR/KilnDialect.h"
-#include "frontend/keras/KerasImporter.h"
+#include "frontend/Import.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 #include "passes/training/Training.h"
+#include "passes/training/TrainingSetup.h"
 #include "frontend/keras/TrainingConfig.h"
 #include "frontend/keras/WeightsExport.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -262,6 +264,7 @@ static void stripAbiAttributes(ModuleOp module) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       func.removeArgAttr(i, kParamAttrName);
       func.removeArgAttr(i, kInputAttrName);
+      func.removeArgAttr(i, kNonTrainableAttrName);
     }
     for (unsigned i = 0; i < func.getNumResults(); ++i)
       func.removeResultAttr(i, StringAttr::get(func.getContext(),
@@ -269,96 +272,33 @@ static void stripAbiAttributes(ModuleOp module) {
   });
 }
 
-/// Adds @train_step/@eval_step when the model file or the flags give a loss,
-/// and records what the training descriptor needs in `signature`.
-static LogicalResult setUpTraining(ImportedModel &model,
-                                   ModelSignature &signature) {
-  TrainingConfig config = model.training.value_or(TrainingConfig());
+/// The training flags of `kiln compile` (and `gradcheck --loss`).
+static FailureOr<TrainingFlags> parseTrainingFlags() {
+  TrainingFlags flags;
   std::string error;
   if (!lossFlag.empty()) {
+    std::string name;
     llvm::StringMap<double> settings;
-    if (!keras::parseNameWithSettings(lossFlag, config.loss, settings, error))
+    if (!keras::parseNameWithSettings(lossFlag, name, settings, error))
       return fail("--loss: " + error), failure();
     for (const auto &entry : settings) {
       if (entry.getKey() != "from_logits")
         return fail("--loss: unknown setting '" + entry.getKey() + "'"),
                failure();
-      config.fromLogits = entry.getValue() != 0;
+      flags.fromLogits = entry.getValue() != 0;
     }
+    flags.loss = name;
   }
-  // The file's optimizer settings, unless --optimizer names another one;
-  // --optimizer's settings win.
-  llvm::StringMap<double> flagHyper;
   if (!optimizerFlag.empty()) {
     std::string name;
-    if (!keras::parseNameWithSettings(optimizerFlag, name, flagHyper, error))
+    if (!keras::parseNameWithSettings(optimizerFlag, name,
+                                      flags.optimizerHyper, error))
       return fail("--optimizer: " + error), failure();
-    if (!llvm::StringRef(name).equals_insensitive(config.optimizer))
-      config.optimizerHyper.clear();
-    config.optimizer = name;
+    flags.optimizer = name;
   }
   if (!metricsFlag.empty())
-    config.metrics.assign(metricsFlag.begin(), metricsFlag.end());
-  if (config.loss.empty())
-    return success(); // inference only
-  if (config.optimizer.empty())
-    config.optimizer = "rmsprop"; // Keras's compile() default
-
-  LossSpec loss{canonicalLossName(config.loss), config.fromLogits};
-  if (loss.name.empty())
-    return fail("unknown loss '" + config.loss + "'"), failure();
-  // Keras configs carry settings kiln's spec does not model (e.g. "name",
-  // "ema_momentum"); those are dropped, while unknown flags are errors.
-  FailureOr<OptimizerSpec> defaults =
-      makeOptimizerSpec(config.optimizer, {}, error);
-  if (failed(defaults))
-    return fail(error), failure();
-  llvm::StringMap<double> overrides = flagHyper;
-  for (const auto &entry : config.optimizerHyper)
-    if (defaults->hyper.count(entry.getKey()) && !flagHyper.count(entry.getKey()))
-      overrides[entry.getKey()] = entry.getValue();
-  FailureOr<OptimizerSpec> optimizer =
-      makeOptimizerSpec(config.optimizer, overrides, error);
-  if (failed(optimizer))
-    return fail(error), failure();
-
-  auto predict = cast<func::FuncOp>(
-      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
-  TrainingSignature training;
-  training.loss = loss.name;
-  training.fromLogits = loss.fromLogits;
-  training.optimizer = optimizer->name;
-  for (const auto &entry : optimizer->hyper)
-    training.hyper.push_back({entry.getKey().str(), entry.getValue()});
-  llvm::sort(training.hyper);
-  auto firstOutput = cast<RankedTensorType>(predict.getResultTypes()[0]);
-  for (const std::string &metric : config.metrics) {
-    std::string kind = resolveMetricKind(metric, loss, firstOutput);
-    if (kind.empty())
-      return fail("unknown metric '" + metric + "'"), failure();
-    training.metrics.push_back({metric, kind});
-  }
-  if (failed(buildTrainingFunctions(predict, model.params.size(), loss,
-                                    *optimizer)))
-    return failure();
-  auto eval = cast<func::FuncOp>(
-      SymbolTable::lookupSymbolIn(*model.module, kEvalStepName));
-  auto dims = [](Type type) {
-    SmallVector<int64_t> result;
-    for (int64_t d : cast<RankedTensorType>(type).getShape())
-      result.push_back(ShapedType::isDynamic(d) ? -1 : d);
-    return result;
-  };
-  unsigned firstTarget = predict.getNumArguments();
-  for (auto [i, output] : llvm::enumerate(signature.outputs))
-    training.targets.push_back(
-        {output.name, dims(eval.getArgumentTypes()[firstTarget + i])});
-  for (const ParamData &param : model.params)
-    for (const std::string &slot : optimizerSlotNames(*optimizer))
-      training.slots.push_back(
-          {param.name + "/" + slot, SmallVector<int64_t>(param.shape)});
-  signature.training = std::move(training);
-  return success();
+    flags.metrics.emplace(metricsFlag.begin(), metricsFlag.end());
+  return flags;
 }
 
 static int runCompile(MLIRContext &ctx, ImportedModel &model) {
@@ -372,7 +312,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     return fail(error);
 
   ModelSignature signature = getModelSignature(model);
-  if (failed(setUpTraining(model, signature)))
+  FailureOr<TrainingFlags> flags = parseTrainingFlags();
+  if (failed(flags) || failed(setUpTraining(model, *flags, signature)))
     return 1;
   PassManager linalg(&ctx);
   buildImportCleanupPipeline(linalg);
@@ -389,6 +330,12 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   buildCpuLoweringPipeline(lowering, options);
   if (failed(lowering.run(*model.module)))
     return 1;
+  if (auto sizes =
+          (*model.module)->getAttrOfType<DictionaryAttr>(kWorkspaceAttrName))
+    for (NamedAttribute entry : sizes)
+      if (auto pair = dyn_cast<DenseI64ArrayAttr>(entry.getValue());
+          pair && pair.size() == 2)
+        signature.workspace[entry.getName()] = {pair[0], pair[1]};
   if (emit == Emit::Mlir)
     return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
 
@@ -428,14 +375,12 @@ struct HostDescriptor {
       layers.push_back({row.name.c_str(), row.className.c_str(),
                         row.outputShape.c_str(), row.connectedTo.c_str(),
                         row.numParams, row.numTrainableParams});
-    for (const ParamData &param : model.params) {
-      offsets.push_back(blob.size() * sizeof(float));
-      blob.insert(blob.end(), param.values.begin(), param.values.end());
-    }
+    layOutWeights(model, blob, offsets);
     for (auto [param, offset] : llvm::zip(model.params, offsets))
       params.push_back({param.name.c_str(), KILN_DTYPE_F32,
                         int32_t(param.shape.size()), param.shape.data(),
-                        offset});
+                        offset,
+                        param.trainable ? 0 : int64_t(KILN_TENSOR_NON_TRAINABLE)});
     desc.abi_version = KILN_MODEL_ABI_VERSION;
     desc.name = model.name.c_str();
     desc.kind = model.kind.c_str();
@@ -443,7 +388,7 @@ struct HostDescriptor {
     desc.layers = layers.data();
     desc.num_params = params.size();
     desc.params = params.data();
-    desc.weights_size = blob.size() * sizeof(float);
+    desc.weights_size = int64_t(blob.size());
     desc.weights = reinterpret_cast<const uint8_t *>(blob.data());
   }
   HostDescriptor(const HostDescriptor &) = delete;
@@ -451,8 +396,8 @@ struct HostDescriptor {
   kiln_model_desc_t desc = {};
   std::vector<kiln_layer_desc_t> layers;
   std::vector<kiln_tensor_desc_t> params;
-  std::vector<int64_t> offsets;
-  std::vector<float> blob;
+  SmallVector<int64_t> offsets;
+  std::string blob;
 };
 } // namespace
 
@@ -495,10 +440,10 @@ static int runExportWeights(ImportedModel &model) {
 
 /// Imports MODEL with --weights and --seed.
 static FailureOr<ImportedModel> importModel(MLIRContext &ctx) {
-  keras::ImportOptions options;
+  ImportOptions options;
   options.weightsPath = weightsPath;
   options.seed = seed;
-  return keras::importKerasModel(&ctx, modelPath, options);
+  return importModel(&ctx, modelPath, options);
 }
 
 static int runGradCheckCommand(MLIRContext &ctx) {
@@ -553,7 +498,7 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     auto predict = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kPredictFuncName));
     if (failed(sgd) ||
-        failed(buildTrainingFunctions(predict, model->params.size(), spec, *sgd)))
+        failed(buildTrainingFunctions(predict, model->params.size(), spec, &*sgd)))
       return 1;
     loss = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kEvalStepName));

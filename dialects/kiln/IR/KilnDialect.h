@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -29,6 +30,12 @@ namespace mlir::kiln {
 constexpr llvm::StringLiteral kParamAttrName = "kiln.param";
 /// Argument attribute naming the model input a function argument binds.
 constexpr llvm::StringLiteral kInputAttrName = "kiln.input";
+/// Argument attribute marking a parameter the optimizer does not update
+/// (Keras `trainable: false` layers and weights).
+constexpr llvm::StringLiteral kNonTrainableAttrName = "kiln.non_trainable";
+/// Function attribute: "training" for @train_step; mode-dependent ops in
+/// functions without it take their inference form.
+constexpr llvm::StringLiteral kModeAttrName = "kiln.mode";
 /// Result attribute naming the model output a function result produces.
 constexpr llvm::StringLiteral kOutputAttrName = "kiln.output";
 

@@ -38,4 +38,41 @@ def Kiln_GradientOpInterface : OpInterface<"GradientOpInterface"> {
   ];
 }
 
+def Kiln_ModeDependentOpInterface : OpInterface<"ModeDependentOpInterface"> {
+  let cppNamespace = "::mlir::kiln";
+  let description = [{
+    An op that computes differently in training (a `fit` step) and in
+    inference (`predict`, `evaluate`), like a Keras layer called with
+    `training=True` or `False`: Dropout, BatchNormalization. Importers emit
+    the mode-free op; `--kiln-specialize-mode` replaces it in each function
+    by its form for that function's mode (`kiln.mode = "training"` on
+    @train_step, inference elsewhere), before autodiff and lowering, so no
+    later stage sees a mode-dependent op.
+
+    An op whose training form kiln cannot build yet says why in
+    `getTrainingUnsupportedReason`; the step builder then refuses to build
+    @train_step instead of training a different model.
+  }];
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/"Replaces the op by its inference form.",
+      /*retTy=*/"::llvm::LogicalResult",
+      /*methodName=*/"specializeForInference",
+      /*args=*/(ins "::mlir::RewriterBase &":$rewriter)>,
+    InterfaceMethod<
+      /*desc=*/[{Why the training form cannot be built (for the user's error
+                message), or "" when it can.}],
+      /*retTy=*/"std::string",
+      /*methodName=*/"getTrainingUnsupportedReason",
+      /*args=*/(ins)>,
+    InterfaceMethod<
+      /*desc=*/[{Replaces the op by its training form. `rng` is the step's
+                key of the counter-based random generator (tensor<2xi64>:
+                the run's seed and the global step).}],
+      /*retTy=*/"::llvm::LogicalResult",
+      /*methodName=*/"specializeForTraining",
+      /*args=*/(ins "::mlir::RewriterBase &":$rewriter, "::mlir::Value":$rng)>,
+  ];
+}
+
 #endif // KILN_INTERFACES_TD

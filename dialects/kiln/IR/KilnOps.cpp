@@ -352,3 +352,49 @@ LogicalResult OneHotOp::verify() {
     return emitOpError("result element type differs from the input's");
   return verifyResultShape(*this, getType().getShape(), expected);
 }
+
+//===----------------------------------------------------------------------===//
+// Dropout
+//===----------------------------------------------------------------------===//
+
+LogicalResult DropoutOp::verify() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return emitOpError("rate must be in [0, 1), got ") << rate;
+  if (std::optional<ArrayRef<int64_t>> noise = getNoiseShape()) {
+    ArrayRef<int64_t> shape = getType().getShape();
+    if (noise->size() != shape.size())
+      return emitOpError("noise_shape has ")
+             << noise->size() << " dimensions, the input " << shape.size();
+    for (auto [n, d] : llvm::zip(*noise, shape))
+      if (n != 1 && n != d && !ShapedType::isDynamic(d))
+        return emitOpError("noise_shape dimension ")
+               << n << " must be 1 or the input's " << d;
+  }
+  return success();
+}
+
+LogicalResult DropoutOp::specializeForInference(RewriterBase &rewriter) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+std::string DropoutOp::getTrainingUnsupportedReason() {
+  if (getRate().convertToDouble() == 0.0)
+    return ""; // the identity in both modes
+  std::string reason;
+  llvm::raw_string_ostream os(reason);
+  os << "dropout (rate " << getRate().convertToDouble()
+     << ") zeroes random elements in training, and kiln does not compile "
+        "that training form yet";
+  return reason;
+}
+
+LogicalResult DropoutOp::specializeForTraining(RewriterBase &rewriter,
+                                               Value rng) {
+  std::string reason = getTrainingUnsupportedReason();
+  if (!reason.empty())
+    return emitOpError(reason);
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}

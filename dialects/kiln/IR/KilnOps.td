@@ -13,6 +13,7 @@ include "dialects/kiln/IR/KilnDialect.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "dialects/kiln/IR/KilnInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Constants
@@ -312,6 +313,32 @@ def Kiln_BroadcastOp : Kiln_Op<"broadcast", [Pure]> {
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat =
       "$input `,` $reference attr-dict `:` type($input) `,` type($reference) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Mode-dependent ops (training vs inference)
+//===----------------------------------------------------------------------===//
+
+def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "Keras Dropout: inverted dropout in training, the identity in inference";
+  let description = [{
+    In training, each element is zeroed with probability `rate` and the
+    others are scaled by `1 / (1 - rate)` (Keras's inverted dropout); in
+    inference the op is the identity. `noise_shape`, when given, broadcasts
+    one draw across the dimensions where it is 1 (SpatialDropout). The op
+    never reaches lowering: `--kiln-specialize-mode` replaces it by its form
+    for the function's mode.
+
+    ```mlir
+    %y = kiln.dropout %x {rate = 0.5 : f64} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, F64Attr:$rate,
+                       OptionalAttr<DenseI64ArrayAttr>:$noise_shape);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
 

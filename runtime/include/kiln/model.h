@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 2
+#define KILN_MODEL_ABI_VERSION 3
 
 /* Element types. Explicit values; append-only. */
 enum {
@@ -35,16 +35,27 @@ enum {
   KILN_DTYPE_U8 = 5,
 };
 
+/* Flags of a parameter (kiln_tensor_desc_t::flags). */
+enum {
+  /* The optimizer does not update it (Keras `trainable: false` layers and
+   * weights, BatchNormalization's moving statistics). It is saved, loaded
+   * and exported like the others and counted as "Non-trainable params" by
+   * summary. Parameters without the flag are trainable. */
+  KILN_TENSOR_NON_TRAINABLE = 1,
+};
+
 /* One tensor: a model input or output, or a parameter.
  * `dims[0] == -1` marks the dynamic batch dimension (inputs/outputs only).
  * For parameters, `offset` is the byte offset of its row-major float data in
- * `kiln_model_desc_t::weights`; it is 0 and unused for inputs/outputs. */
+ * `kiln_model_desc_t::weights`; it is 0 and unused for inputs/outputs.
+ * `flags` is KILN_TENSOR_* for parameters, 0 otherwise. */
 typedef struct kiln_tensor_desc_t {
   const char *name;
   int32_t dtype;
   int32_t rank;
   const int64_t *dims;
   int64_t offset;
+  int64_t flags;
 } kiln_tensor_desc_t;
 
 /* One row of the Keras-style summary table. `output_shape` is Keras's
@@ -62,8 +73,19 @@ typedef struct kiln_layer_desc_t {
 /* A compiled entry point. `batch` is the size of the dynamic batch dimension;
  * `buffers` holds one caller-owned, row-major, suitably sized buffer per
  * tensor, in the order: parameters, inputs, outputs. Generated code only reads
- * parameters and inputs and only writes outputs. */
-typedef void (*kiln_entry_fn)(int64_t batch, void *const *buffers);
+ * parameters and inputs and only writes outputs. It never allocates: its
+ * scratch memory is `workspace`, 64-byte aligned and at least
+ * `kiln_workspace_bytes(entry's kiln_workspace_desc_t, batch)` bytes, owned
+ * by the caller and reusable across calls (not concurrently). Returns 0 on
+ * success, else a KILN_STATUS_* code (a device launch that failed). */
+typedef int32_t (*kiln_entry_fn)(int64_t batch, void *const *buffers,
+                                 void *workspace);
+
+/* The scratch memory an entry needs: fixed + per_sample * batch bytes. */
+typedef struct kiln_workspace_desc_t {
+  int64_t fixed_bytes;
+  int64_t per_sample_bytes;
+} kiln_workspace_desc_t;
 
 /* A scalar hyperparameter as compiled (from the model file's compile config
  * or `kiln compile --optimizer`), e.g. {"learning_rate", 0.001}. */
@@ -88,9 +110,13 @@ typedef struct kiln_metric_desc_t {
  * `train_step` buffers, in order:
  *   params[num_params], slots[num_slots], inputs[num_inputs],
  *   targets[num_targets], learning_rate (f32 scalar), iteration (f32 scalar,
- *   1 for the first step; drives Adam's bias correction),
+ *   1 for the first step; drives Adam's bias correction), rng (int64[2]: the
+ *   run's seed and the 0-based global step, the key of the counter-based
+ *   random numbers of training-mode layers such as Dropout),
  *   then outputs: loss (f32 scalar), predictions[num_outputs],
- *   new_params[num_params], new_slots[num_slots].
+ *   new_params (one per parameter without KILN_TENSOR_NON_TRAINABLE, in
+ *   parameter order), new_slots[num_slots].
+ * Slots belong to the trainable parameters only, parameter-major.
  * `eval_step` buffers: params, inputs, targets, then loss, predictions.
  * The loss is Keras's "sum_over_batch_size" mean over the `batch` samples.
  * Targets are float32; sparse labels are class indices stored as floats. */
@@ -106,8 +132,10 @@ typedef struct kiln_train_desc_t {
   const kiln_tensor_desc_t *targets; /* one per output, dims[0] == -1 */
   int64_t num_slots;
   const kiln_tensor_desc_t *slots; /* optimizer state, zero-initialized */
-  kiln_entry_fn train_step;
+  kiln_entry_fn train_step; /* NULL: see kiln_model_desc_t::train_unavailable */
   kiln_entry_fn eval_step;
+  kiln_workspace_desc_t train_workspace;
+  kiln_workspace_desc_t eval_workspace;
 } kiln_train_desc_t;
 
 typedef struct kiln_model_desc_t {
@@ -127,7 +155,19 @@ typedef struct kiln_model_desc_t {
   kiln_entry_fn predict;
   /* NULL when the model was compiled without a loss (inference only). */
   const kiln_train_desc_t *training;
+  kiln_workspace_desc_t predict_workspace;
+  /* Non-NULL when `train` must refuse (and, if `training` is NULL,
+   * `evaluate` too), saying why: a training configuration kiln could not
+   * map, or a layer whose training form is not compiled. Never train
+   * something other than the model. */
+  const char *train_unavailable;
 } kiln_model_desc_t;
+
+/* The workspace bytes `w` needs at `batch`. */
+static inline int64_t kiln_workspace_bytes(kiln_workspace_desc_t w,
+                                           int64_t batch) {
+  return w.fixed_bytes + w.per_sample_bytes * batch;
+}
 
 /* The symbol every compiled model object defines. */
 extern const kiln_model_desc_t kiln_model_descriptor;

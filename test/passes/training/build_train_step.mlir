@@ -21,7 +21,7 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %b: tensor<3xf32> {ki
 // SGD:         kiln.sub
 // SGD:         kiln.reduce_mean %{{.+}} {axes = array<i64: 0, 1>}
 // SGD-LABEL: func.func @train_step
-// SGD-SAME:    (%[[W:.+]]: tensor<4x3xf32> {kiln.param = "w"}, %[[B:.+]]: tensor<3xf32> {kiln.param = "b"}, %{{.+}}: tensor<?x4xf32>, %{{.+}}: tensor<?x3xf32>, %[[LR:.+]]: tensor<f32>, %{{.+}}: tensor<f32>)
+// SGD-SAME:    (%[[W:.+]]: tensor<4x3xf32> {kiln.param = "w"}, %[[B:.+]]: tensor<3xf32> {kiln.param = "b"}, %{{.+}}: tensor<?x4xf32>, %{{.+}}: tensor<?x3xf32>, %[[LR:.+]]: tensor<f32>, %{{.+}}: tensor<f32>, %{{.+}}: tensor<2xi64>)
 // SGD-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<4x3xf32>, tensor<3xf32>)
 // SGD:         %[[STEP:.+]] = kiln.mul %[[LR]], %{{.+}} : tensor<f32>, tensor<4x3xf32> -> tensor<4x3xf32>
 // SGD:         %[[NEW:.+]] = kiln.sub %[[W]], %[[STEP]]
@@ -39,7 +39,7 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %b: tensor<3xf32> {ki
 // ADAM:         kiln.one_hot %{{.+}} {depth = 3 : i64} : tensor<?xf32> -> tensor<?x3xf32>
 // ADAM-NOT:     kiln.clip
 // ADAM-LABEL: func.func @train_step
-// ADAM-SAME:    (%{{.+}}: tensor<4x3xf32> {kiln.param = "w"}, %{{.+}}: tensor<3xf32> {kiln.param = "b"}, %{{.+}}: tensor<4x3xf32>, %{{.+}}: tensor<4x3xf32>, %{{.+}}: tensor<3xf32>, %{{.+}}: tensor<3xf32>, %{{.+}}: tensor<?x4xf32>, %{{.+}}: tensor<?xf32>, %{{.+}}: tensor<f32>, %[[T:.+]]: tensor<f32>)
+// ADAM-SAME:    (%{{.+}}: tensor<4x3xf32> {kiln.param = "w"}, %{{.+}}: tensor<3xf32> {kiln.param = "b"}, %{{.+}}: tensor<4x3xf32>, %{{.+}}: tensor<4x3xf32>, %{{.+}}: tensor<3xf32>, %{{.+}}: tensor<3xf32>, %{{.+}}: tensor<?x4xf32>, %{{.+}}: tensor<?xf32>, %{{.+}}: tensor<f32>, %[[T:.+]]: tensor<f32>, %{{.+}}: tensor<2xi64>)
 // ADAM-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<4x3xf32>, tensor<3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>)
 // ADAM:         kiln.mul %[[T]], %{{.+}} : tensor<f32>, tensor<f32> -> tensor<f32>
 // ADAM:         kiln.exp

@@ -1,0 +1,84 @@
+//===- Pipelines.cpp - codegen pass pipelines -------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// One function per codegen stage, each a flat list of passes: kiln ->
+// linalg on tensors (shared by every target), then one pipeline per target.
+// This is the only place that orders codegen passes.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createLowerToLinalgPass());
+  // Canonicalization folds `tensor.dim` of results to their inits, leaving
+  // producers with the single use that elementwise fusion requires.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
+                                          const CpuLoweringOptions &options) {
+  // Tensors -> buffers. Results become caller-owned out-params.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.hoistDynamicAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  // Contract 2: scratch buffers live in the caller's workspace.
+  pm.addPass(createWorkspaceAllocationPass());
+
+  // Loops and vectors.
+  VectorizeMatmulPassOptions matmul;
+  matmul.vectorWidth = options.vectorWidth;
+  pm.addNestedPass<func::FuncOp>(createVectorizeMatmulPass(matmul));
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // To the LLVM dialect.
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::kiln::registerCodegenPipelines() {
+  registerCodegenPasses();
+  PassPipelineRegistration<>(
+      "kiln-lower-to-linalg-pipeline",
+      "Lower kiln IR to fused linalg on tensors (both targets)",
+      buildLinalgPipeline);
+  PassPipelineRegistration<CpuLoweringOptions>(
+      "kiln-lower-cpu-pipeline",
+      "Lower linalg on tensors to the LLVM dialect for x86-64",
+      buildCpuLoweringPipeline);
+}

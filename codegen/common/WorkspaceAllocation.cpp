@@ -1,0 +1,181 @@
+//===- WorkspaceAllocation.cpp - Scratch memory from the caller -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Contract 2: generated entry points never allocate. After bufferization,
+// every `memref.alloc` of an entry function becomes a `memref.view` into one
+// workspace buffer that the runtime allocates once per model (and batch
+// size) and passes as the entry's last argument. Allocations are laid out
+// one after another at 64-byte aligned offsets; since kiln's only dynamic
+// dimension is the batch, the workspace an entry needs is
+// `fixed + per_sample * batch` bytes. The pass records both numbers per
+// function in the module attribute `kiln.workspace` for the descriptor.
+// An allocation whose size is not of that form is an error, not a fallback
+// to malloc.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_WORKSPACEALLOCATIONPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+constexpr int64_t kWorkspaceAlignment = 64;
+
+/// True when `size` is the batch: `memref.dim` of dimension 0 of an
+/// argument whose leading dimension is dynamic, seen through reshapes and
+/// casts that keep dimension 0 as it is.
+static bool isBatchSize(Value size) {
+  auto dim = size.getDefiningOp<memref::DimOp>();
+  std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
+  if (!index || *index != 0)
+    return false;
+  Value source = dim.getSource();
+  while (Operation *op = source.getDefiningOp()) {
+    if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op)) {
+      // Dimension 0 is the source's first dimension times static 1s.
+      ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
+      for (int64_t d : llvm::drop_begin(
+               collapse.getReassociationIndices().front()))
+        if (shape[d] != 1)
+          return false;
+      source = collapse.getSrc();
+    } else if (auto expand = dyn_cast<memref::ExpandShapeOp>(op)) {
+      OpFoldResult first = expand.getMixedOutputShape().front();
+      if (auto value = dyn_cast<Value>(first))
+        return isBatchSize(value);
+      return false;
+    } else if (auto cast = dyn_cast<memref::CastOp>(op)) {
+      source = cast.getSource();
+    } else if (auto view = dyn_cast<memref::ViewOp>(op); // an earlier buffer
+               view && view.getType().isDynamicDim(0)) {
+      return isBatchSize(view.getSizes().front());
+    } else if (auto alloc = dyn_cast<memref::AllocOp>(op);
+               alloc && alloc.getType().isDynamicDim(0)) {
+      return isBatchSize(alloc.getDynamicSizes().front());
+    } else {
+      return false;
+    }
+  }
+  auto arg = cast<BlockArgument>(source);
+  auto type = dyn_cast<MemRefType>(source.getType());
+  return type && type.getRank() > 0 && type.isDynamicDim(0) &&
+         isa<func::FuncOp>(arg.getOwner()->getParentOp());
+}
+
+struct WorkspaceAllocationPass
+    : public kiln::impl::WorkspaceAllocationPassBase<WorkspaceAllocationPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    Builder b(module.getContext());
+    SmallVector<NamedAttribute> sizes;
+    for (func::FuncOp func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      FailureOr<std::pair<int64_t, int64_t>> size = rewrite(func);
+      if (failed(size))
+        return signalPassFailure();
+      sizes.push_back(b.getNamedAttr(
+          func.getName(), b.getDenseI64ArrayAttr({size->first, size->second})));
+    }
+    module->setAttr(kWorkspaceAttrName, b.getDictionaryAttr(sizes));
+  }
+
+  /// Gives `func` a trailing workspace argument and turns its allocations
+  /// into views of it; returns (fixed bytes, bytes per sample).
+  FailureOr<std::pair<int64_t, int64_t>> rewrite(func::FuncOp func) {
+    MLIRContext *ctx = func.getContext();
+    auto workspaceType =
+        MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
+    Block &entry = func.getBody().front();
+    if (failed(func.insertArgument(func.getNumArguments(), workspaceType,
+                                   DictionaryAttr::get(ctx), func.getLoc())))
+      return failure();
+    Value workspace = entry.getArguments().back();
+
+    SmallVector<memref::AllocOp> allocs;
+    bool ok = true;
+    func.walk([&](Operation *op) {
+      if (auto alloc = dyn_cast<memref::AllocOp>(op))
+        allocs.push_back(alloc);
+      else if (isa<memref::DeallocOp>(op))
+        op->erase();
+      else if (isa<memref::ReallocOp>(op)) {
+        op->emitError("reallocation inside a compiled entry point");
+        ok = false;
+      }
+    });
+    if (!ok)
+      return failure();
+
+    // Offsets are computed at the top of the function: constant bytes plus
+    // a multiple of the batch, each allocation rounded up to the alignment.
+    OpBuilder builder = OpBuilder::atBlockBegin(&entry);
+    Location loc = func.getLoc();
+    Value batch;
+    for (BlockArgument arg : entry.getArguments())
+      if (auto type = dyn_cast<MemRefType>(arg.getType());
+          type && type.getRank() > 0 && type.isDynamicDim(0) && !batch)
+        batch = memref::DimOp::create(builder, loc, arg, 0);
+    auto constant = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(builder, loc, v);
+    };
+    Value offset = constant(0);
+    int64_t fixed = 0, perSample = 0;
+    for (memref::AllocOp alloc : allocs) {
+      MemRefType type = alloc.getType();
+      if (!type.getLayout().isIdentity() || !type.getElementType().isIntOrFloat() ||
+          type.getElementTypeBitWidth() % 8) {
+        return alloc.emitError("cannot place ")
+               << type << " in the workspace (needs an identity layout and "
+               << "a byte-sized element type)";
+      }
+      int64_t bytes = type.getElementTypeBitWidth() / 8;
+      for (int64_t d : type.getShape())
+        if (!ShapedType::isDynamic(d))
+          bytes *= d;
+      Value size;
+      if (type.getNumDynamicDims() == 0) {
+        int64_t aligned = llvm::alignTo(bytes, kWorkspaceAlignment);
+        fixed += aligned;
+        size = constant(aligned);
+      } else if (type.getNumDynamicDims() == 1 && batch &&
+                 isBatchSize(alloc.getDynamicSizes()[0])) {
+        perSample += bytes;
+        fixed += kWorkspaceAlignment; // the rounding below
+        Value raw = arith::MulIOp::create(builder, loc, batch, constant(bytes));
+        Value padded = arith::AddIOp::create(builder, loc, raw,
+                                             constant(kWorkspaceAlignment - 1));
+        size = arith::MulIOp::create(
+            builder, loc,
+            arith::DivUIOp::create(builder, loc, padded,
+                                   constant(kWorkspaceAlignment)),
+            constant(kWorkspaceAlignment));
+      } else {
+        return alloc.emitError("cannot place ")
+               << type << " in the workspace: its size is not a constant "
+               << "times the batch";
+      }
+      Value start = offset;
+      offset = arith::AddIOp::create(builder, loc, offset, size);
+      OpBuilder at(alloc);
+      Value view = memref::ViewOp::create(at, alloc.getLoc(), type, workspace,
+                                          start, alloc.getDynamicSizes());
+      alloc.replaceAllUsesWith(view);
+      alloc.erase();
+    }
+    return std::make_pair(fixed, perSample);
+  }
+};
+
+} // namespace

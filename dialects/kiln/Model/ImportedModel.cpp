@@ -1,0 +1,67 @@
+//===- ImportedModel.cpp - Shared importer helpers --------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/Model/ImportedModel.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypeInterfaces.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+std::string mlir::kiln::formatKerasShape(llvm::ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << '(';
+  llvm::interleaveComma(shape, os, [&](int64_t dim) {
+    if (ShapedType::isDynamic(dim))
+      os << "None";
+    else
+      os << dim;
+  });
+  os << (shape.size() == 1 ? ",)" : ")");
+  return text;
+}
+
+mlir::kiln::ModelSignature mlir::kiln::getModelSignature(const ImportedModel &model) {
+  ModelSignature signature;
+  auto func = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
+  auto dims = [](Type type) {
+    llvm::SmallVector<int64_t> result;
+    for (int64_t d : cast<RankedTensorType>(type).getShape())
+      result.push_back(ShapedType::isDynamic(d) ? -1 : d);
+    return result;
+  };
+  for (unsigned i = model.params.size(); i < func.getNumArguments(); ++i) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, kInputAttrName);
+    signature.inputs.push_back({name ? name.str() : "input_" + std::to_string(i),
+                                dims(func.getArgumentTypes()[i])});
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
+    signature.outputs.push_back(
+        {name ? name.str() : "output_" + std::to_string(i),
+         dims(func.getResultTypes()[i])});
+  }
+  return signature;
+}
+
+
+void mlir::kiln::layOutWeights(const ImportedModel &model, std::string &blob,
+                               llvm::SmallVectorImpl<int64_t> &offsets) {
+  blob.clear();
+  offsets.clear();
+  for (const ParamData &param : model.params) {
+    blob.resize(llvm::alignTo(blob.size(), kWeightsAlignment), '\0');
+    offsets.push_back(blob.size());
+    blob.append(reinterpret_cast<const char *>(param.values.data()),
+                param.values.size() * sizeof(float));
+  }
+}

@@ -1,0 +1,150 @@
+//===- ImportedModel.h - The model every stage passes along -----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The frontend's output contract. Every importer (Keras, tfjs, ONNX) produces
+// an `ImportedModel`: a module whose `func.func @predict` is the forward pass
+// in the kiln dialect, plus what must not live in the IR: the parameter
+// values (the weights blob; contract 3) and the Keras-style layer table for
+// `summary`. Passes and codegen consume this struct and nothing
+// format-specific; it lives below the frontend so that neither links an
+// importer. `ModelSignature` is what the descriptor is built from: the
+// training half is filled by passes/training (setUpTraining), once, for every
+// output mode.
+//
+// @predict's arguments are the parameters (tagged `kiln.param = "<name>"`, in
+// the order of `params`) followed by the model inputs (`kiln.input`); its
+// results are the model outputs (`kiln.output`). Parameters the optimizer
+// must not update carry `kiln.non_trainable`.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECTS_KILN_MODEL_IMPORTEDMODEL_H
+#define KILN_DIALECTS_KILN_MODEL_IMPORTEDMODEL_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::kiln {
+
+/// One model parameter with its values (row-major float32).
+struct ParamData {
+  std::string name; ///< Keras weight path, e.g. "dense_1/kernel"
+  /// Where Keras 3 stores it: "<layer path>/vars/<index>".
+  std::string keras3Path;
+  llvm::SmallVector<int64_t> shape;
+  std::vector<float> values;
+  /// False for Keras `trainable: false` layers and non-trainable weights:
+  /// saved, loaded and counted like the others, never updated by the
+  /// optimizer.
+  bool trainable = true;
+};
+
+/// One row of the Keras `model.summary()` table.
+struct LayerRow {
+  std::string name;
+  std::string className;
+  std::string outputShape; ///< Keras rendering, e.g. "(None, 128)"
+  std::string connectedTo; ///< Functional models only
+  int64_t numParams = 0;
+  int64_t numTrainableParams = 0;
+  std::string keras3Path; ///< "layers/dense" ("" when Keras 3 stores none)
+};
+
+/// The training configuration stored with a model (Keras `compile_config`,
+/// tfjs `trainingConfig`, legacy `training_config`), as written there.
+struct TrainingConfig {
+  std::string loss;                       ///< e.g. "sparse_categorical_crossentropy"
+  bool fromLogits = false;
+  std::string optimizer;                  ///< e.g. "Adam"
+  llvm::StringMap<double> optimizerHyper; ///< snake_case, e.g. learning_rate
+  std::vector<std::string> metrics;       ///< as the user named them
+  /// What the file says that kiln cannot map, per part ("" = understood).
+  /// A model with issues compiles for inference; `train` (and, for the loss,
+  /// `evaluate`) refuse with the issue unless flags supply that part.
+  std::string lossIssue;
+  std::string optimizerIssue;
+  std::vector<std::string> metricIssues;
+};
+
+struct ImportedModel {
+  OwningOpRef<ModuleOp> module;
+  std::string name; ///< the model's Keras name
+  std::string kind; ///< "Sequential" or "Functional"
+  std::vector<ParamData> params;
+  std::vector<LayerRow> layers;
+  /// Present when the model file carries a training configuration.
+  std::optional<TrainingConfig> training;
+};
+
+/// The logical signature of @predict: parameters, inputs and outputs as the
+/// descriptor lists them (dims[0] == -1 for a dynamic batch).
+struct TensorSignature {
+  std::string name;
+  llvm::SmallVector<int64_t> dims;
+};
+/// What the training descriptor (kiln_train_desc_t) records.
+struct TrainingSignature {
+  std::string loss;
+  bool fromLogits = false;
+  std::string optimizer;
+  llvm::SmallVector<std::pair<std::string, double>> hyper;
+  /// (name the user gave, resolved Keras function)
+  llvm::SmallVector<std::pair<std::string, std::string>> metrics;
+  llvm::SmallVector<TensorSignature> targets;
+  /// Optimizer state of the trainable parameters, parameter-major.
+  llvm::SmallVector<TensorSignature> slots;
+  /// False when @train_step was not built (`trainUnavailable` says why);
+  /// @eval_step always is.
+  bool hasTrainStep = true;
+};
+
+/// The workspace an entry point needs: fixed + perSample * batch bytes.
+struct WorkspaceSize {
+  int64_t fixedBytes = 0;
+  int64_t perSampleBytes = 0;
+};
+
+struct ModelSignature {
+  llvm::SmallVector<TensorSignature> inputs;
+  llvm::SmallVector<TensorSignature> outputs;
+  /// Set when the module also holds @eval_step (and usually @train_step).
+  std::optional<TrainingSignature> training;
+  /// Why `train` (and, without `training`, `evaluate`) must refuse: a
+  /// training configuration kiln cannot map, or a layer without a training
+  /// form. Empty when nothing is refused or no loss was ever given.
+  std::string trainUnavailable;
+  /// Per entry function (predict, train_step, eval_step), set by codegen.
+  llvm::StringMap<WorkspaceSize> workspace;
+  WorkspaceSize workspaceOf(llvm::StringRef function) const {
+    return workspace.lookup(function);
+  }
+};
+
+/// Reads the input/output signature off @predict in `model.module` (kiln or
+/// tensor level, before bufferization).
+ModelSignature getModelSignature(const ImportedModel &model);
+
+/// The name of the forward function in an imported module.
+constexpr llvm::StringLiteral kPredictFuncName = "predict";
+
+/// Alignment of every parameter in the weights blob (one cache line).
+constexpr int64_t kWeightsAlignment = 64;
+
+/// Lays out the weights blob (contract 3): every parameter's float32 values
+/// at a `kWeightsAlignment`-aligned byte offset, in parameter order. The one
+/// place the layout is decided; compiled objects and the driver's in-memory
+/// descriptors both use it.
+void layOutWeights(const ImportedModel &model, std::string &blob,
+                   llvm::SmallVectorImpl<int64_t> &offsets);
+
+/// Renders a shape the way Keras prints it: "(None, 28, 28)".
+std::string formatKerasShape(llvm::ArrayRef<int64_t> shape);
+
+} // namespace mlir::kiln
+
+#endif // KILN_DIALECTS_KILN_MODEL_IMPORTEDMODEL_H

@@ -1,0 +1,157 @@
+//===- TrainingSetup.cpp - A model's training, resolved once ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "passes/training/TrainingSetup.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "passes/training/Training.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+static SmallVector<int64_t> descriptorDims(Type type) {
+  SmallVector<int64_t> result;
+  for (int64_t d : cast<RankedTensorType>(type).getShape())
+    result.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return result;
+}
+
+LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
+                                        const TrainingFlags &flags,
+                                        ModelSignature &signature) {
+  Location loc = model.module->getLoc();
+  TrainingConfig config = model.training.value_or(TrainingConfig());
+  // Flags override the file, part by part; an overridden part's issue goes.
+  if (flags.loss) {
+    config.loss = *flags.loss;
+    config.fromLogits = flags.fromLogits;
+    config.lossIssue.clear();
+  }
+  if (flags.optimizer) {
+    if (!StringRef(*flags.optimizer).equals_insensitive(config.optimizer))
+      config.optimizerHyper.clear();
+    config.optimizer = *flags.optimizer;
+    config.optimizerIssue.clear();
+  }
+  for (const auto &entry : flags.optimizerHyper)
+    config.optimizerHyper[entry.getKey()] = entry.getValue();
+  if (flags.metrics) {
+    config.metrics = *flags.metrics;
+    config.metricIssues.clear();
+  }
+  if (config.loss.empty() && config.lossIssue.empty())
+    return success(); // inference only
+  if (config.optimizer.empty() && config.optimizerIssue.empty())
+    config.optimizer = "rmsprop"; // Keras's compile() default
+
+  // What the file says that kiln cannot map: one warning, and a refusal
+  // the compiled model repeats when asked to train.
+  std::string lossIssue = config.lossIssue;
+  LossSpec loss{canonicalLossName(config.loss), config.fromLogits};
+  if (lossIssue.empty() && loss.name.empty()) {
+    if (flags.loss)
+      return emitError(loc) << "--loss: unknown loss '" << config.loss << "'";
+    lossIssue = "unknown loss '" + config.loss + "'";
+  }
+  // Keras configs carry settings kiln's spec does not model (e.g. "name",
+  // "ema_momentum"); those are dropped, while unknown flags are errors.
+  std::string optimizerIssue = config.optimizerIssue;
+  std::optional<OptimizerSpec> optimizer;
+  if (optimizerIssue.empty()) {
+    std::string error;
+    FailureOr<OptimizerSpec> defaults =
+        makeOptimizerSpec(config.optimizer, {}, error);
+    llvm::StringMap<double> overrides;
+    if (succeeded(defaults))
+      for (const auto &entry : config.optimizerHyper)
+        if (defaults->hyper.count(entry.getKey()) ||
+            flags.optimizerHyper.count(entry.getKey()))
+          overrides[entry.getKey()] = entry.getValue();
+    FailureOr<OptimizerSpec> spec =
+        succeeded(defaults)
+            ? makeOptimizerSpec(config.optimizer, overrides, error)
+            : defaults;
+    if (succeeded(spec))
+      optimizer = std::move(*spec);
+    else if (flags.optimizer)
+      return emitError(loc) << "--optimizer: " << error;
+    else
+      optimizerIssue = error;
+  }
+
+  auto predict = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
+  auto firstOutput = cast<RankedTensorType>(predict.getResultTypes()[0]);
+  SmallVector<std::pair<std::string, std::string>> metrics;
+  SmallVector<std::string> metricIssues(config.metricIssues.begin(),
+                                        config.metricIssues.end());
+  for (const std::string &metric : config.metrics) {
+    std::string kind = resolveMetricKind(metric, loss, firstOutput);
+    if (!kind.empty())
+      metrics.push_back({metric, kind});
+    else if (flags.metrics)
+      return emitError(loc) << "--metrics: unknown metric '" << metric << "'";
+    else
+      metricIssues.push_back("unknown metric '" + metric + "'");
+  }
+  for (const std::string &issue : metricIssues)
+    emitWarning(loc) << "training configuration: " << issue
+                     << " is not reported";
+
+  if (!lossIssue.empty()) {
+    signature.trainUnavailable =
+        "the model file's training configuration cannot be compiled: " +
+        lossIssue + " (recompile with --loss and --optimizer)";
+    emitWarning(loc) << "training configuration: " << lossIssue
+                     << "; compiled for predict only (train and evaluate "
+                        "need --loss and --optimizer)";
+    return success();
+  }
+  std::string layerIssue = getTrainingUnsupportedReason(predict);
+  if (!optimizerIssue.empty()) {
+    signature.trainUnavailable =
+        "the model file's training configuration cannot be compiled: " +
+        optimizerIssue + " (recompile with --optimizer)";
+    emitWarning(loc) << "training configuration: " << optimizerIssue
+                     << "; compiled for predict and evaluate (train needs "
+                        "--optimizer)";
+  } else if (!layerIssue.empty()) {
+    signature.trainUnavailable = "cannot train: " + layerIssue +
+                                 "; predict and evaluate (inference mode) "
+                                 "are exact";
+    optimizer.reset();
+  }
+
+  TrainingSignature training;
+  training.loss = loss.name;
+  training.fromLogits = loss.fromLogits;
+  training.hasTrainStep = optimizer.has_value();
+  if (optimizer) {
+    training.optimizer = optimizer->name;
+    for (const auto &entry : optimizer->hyper)
+      training.hyper.push_back({entry.getKey().str(), entry.getValue()});
+    llvm::sort(training.hyper);
+  }
+  training.metrics = std::move(metrics);
+  if (failed(buildTrainingFunctions(predict, model.params.size(), loss,
+                                    optimizer ? &*optimizer : nullptr)))
+    return failure();
+  auto eval = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model.module, kEvalStepName));
+  unsigned firstTarget = predict.getNumArguments();
+  for (auto [i, output] : llvm::enumerate(signature.outputs))
+    training.targets.push_back(
+        {output.name,
+         descriptorDims(eval.getArgumentTypes()[firstTarget + i])});
+  if (optimizer)
+    for (const ParamData &param : model.params)
+      if (param.trainable)
+        for (const std::string &slot : optimizerSlotNames(*optimizer))
+          training.slots.push_back(
+              {param.name + "/" + slot, SmallVector<int64_t>(param.shape)});
+  signature.training = std::move(training);
+  return success();
+}

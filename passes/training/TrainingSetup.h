@@ -1,0 +1,42 @@
+//===- TrainingSetup.h - A model's training, resolved once ------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The one place that decides how a model trains: the training configuration
+// of its file, overridden by the command line's flags, resolved against
+// kiln's losses, optimizers and metrics; @eval_step and @train_step built;
+// and the training half of the descriptor (targets, slot names, metrics,
+// hyperparameters, or the reason training is refused) recorded in the
+// `ModelSignature` that every output mode (executable, object, library)
+// emits.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_TRAINING_TRAININGSETUP_H
+#define KILN_PASSES_TRAINING_TRAININGSETUP_H
+
+#include "dialects/kiln/Model/ImportedModel.h"
+
+#include <optional>
+
+namespace mlir::kiln {
+
+/// What the command line says about training; each part overrides the
+/// model file's.
+struct TrainingFlags {
+  std::optional<std::string> loss;
+  bool fromLogits = false;
+  std::optional<std::string> optimizer;
+  llvm::StringMap<double> optimizerHyper;
+  std::optional<std::vector<std::string>> metrics;
+};
+
+/// Resolves `model.training` and `flags`, adds @eval_step/@train_step to
+/// `model.module` and fills `signature.training`. A configuration from the
+/// file that kiln cannot map (or a layer without a training form) is one
+/// warning and `signature.trainUnavailable`, never a compile error; bad
+/// flags are errors (emitted on the model's location).
+LogicalResult setUpTraining(ImportedModel &model, const TrainingFlags &flags,
+                            ModelSignature &signature);
+
+} // namespace mlir::kiln
+
+#endif // KILN_PASSES_TRAINING_TRAININGSETUP_H
