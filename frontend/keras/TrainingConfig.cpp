@@ -161,7 +161,9 @@ static void parseMetrics(const json::Value &value, TrainingConfig &result) {
     result.metricIssues.push_back("a metric that is not a name or object");
     return;
   }
-  if (config && (name == "MeanMetricWrapper" || name == "metric"))
+  // A metric object's config names its function ("SparseCategoricalAccuracy"
+  // -> "sparse_categorical_accuracy"), as for a MeanMetricWrapper.
+  if (config)
     if (std::optional<StringRef> inner = config->getString("name"))
       name = inner->str();
   result.metrics.push_back(name);

@@ -119,9 +119,8 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
                      << "; compiled for predict and evaluate (train needs "
                         "--optimizer)";
   } else if (!layerIssue.empty()) {
-    signature.trainUnavailable = "cannot train: " + layerIssue +
-                                 "; predict and evaluate (inference mode) "
-                                 "are exact";
+    signature.trainUnavailable =
+        layerIssue + "; predict and evaluate (inference mode) are exact";
     optimizer.reset();
   }
 

@@ -8,6 +8,7 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -384,7 +385,7 @@ std::string DropoutOp::getTrainingUnsupportedReason() {
     return ""; // the identity in both modes
   std::string reason;
   llvm::raw_string_ostream os(reason);
-  os << "dropout (rate " << getRate().convertToDouble()
+  os << "dropout (rate " << llvm::format("%g", getRate().convertToDouble())
      << ") zeroes random elements in training, and kiln does not compile "
         "that training form yet";
   return reason;

@@ -1,0 +1,98 @@
+"""Writes the models and data of architecture.test into a directory.
+
+Keras 3 JSON configs written by hand in the exact form Keras 3 serializes
+them (`model.to_json()`, `.keras` config.json with compile_config): a
+Dropout model, a model with a `trainable: false` Dense layer, a .keras
+archive whose compile_config uses the function/class-object forms, a model
+with an optimizer kiln does not know, plus a random file and an .onnx file.
+"""
+import json
+import os
+import sys
+import zipfile
+
+import numpy as np
+
+out = sys.argv[1]
+
+
+def layer(cls, **config):
+    config.setdefault("trainable", True)
+    config.setdefault("dtype", "float32")
+    return {"module": "keras.layers", "class_name": cls, "config": config,
+            "registered_name": None}
+
+
+def dense(name, units, activation="linear", trainable=True):
+    return layer("Dense", name=name, units=units, activation=activation,
+                 use_bias=True, trainable=trainable,
+                 kernel_initializer={"module": "keras.initializers",
+                                     "class_name": "GlorotUniform",
+                                     "config": {"seed": None}},
+                 bias_initializer={"module": "keras.initializers",
+                                   "class_name": "Zeros", "config": {}})
+
+
+def sequential(name, layers, compile_config=None):
+    model = {"module": "keras", "class_name": "Sequential",
+             "config": {"name": name, "trainable": True, "layers": [
+                 {"module": "keras.layers", "class_name": "InputLayer",
+                  "config": {"batch_shape": [None, 4], "dtype": "float32",
+                             "name": "x"}}] + layers}}
+    if compile_config is not None:
+        model["compile_config"] = compile_config
+    return model
+
+
+def write(name, model):
+    with open(os.path.join(out, name), "w") as f:
+        json.dump(model, f)
+
+
+adam = {"module": "keras.optimizers", "class_name": "Adam",
+        "config": {"name": "adam", "learning_rate": 0.01, "weight_decay": None,
+                   "clipnorm": None, "global_clipnorm": None,
+                   "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+                   "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                   "gradient_accumulation_steps": None, "beta_1": 0.9,
+                   "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
+        "registered_name": None}
+function_loss = {"module": "builtins", "class_name": "function",
+                 "config": "sparse_categorical_crossentropy",
+                 "registered_name": "function"}
+compile_config = {"optimizer": adam, "loss": function_loss,
+                  "loss_weights": None,
+                  "metrics": [[{"module": "keras.metrics",
+                                "class_name": "SparseCategoricalAccuracy",
+                                "config": {"name": "sparse_categorical_accuracy",
+                                           "dtype": "float32"},
+                                "registered_name": None}]],
+                  "weighted_metrics": None, "run_eagerly": False,
+                  "steps_per_execution": 1, "jit_compile": False}
+
+write("dropout.json", sequential(
+    "dropout_model",
+    [dense("hidden", 8, "relu"), layer("Dropout", name="drop", rate=0.5,
+                                       noise_shape=None, seed=None),
+     dense("out", 2, "softmax")], compile_config))
+write("frozen.json", sequential(
+    "frozen_model",
+    [dense("frozen", 3, "relu", trainable=False), dense("head", 2, "softmax")],
+    compile_config))
+lion = dict(compile_config)
+lion["optimizer"] = {"module": "keras.optimizers", "class_name": "Lion",
+                     "config": {"learning_rate": 0.001}}
+write("lion.json", sequential("lion_model", [dense("out", 2, "softmax")], lion))
+
+with zipfile.ZipFile(os.path.join(out, "function_form.keras"), "w") as z:
+    z.writestr("metadata.json", json.dumps({"keras_version": "3.6.0"}))
+    z.writestr("config.json", json.dumps(sequential(
+        "function_form", [dense("out", 2, "softmax")], compile_config)))
+
+rng = np.random.default_rng(0)
+np.save(os.path.join(out, "x.npy"), rng.standard_normal((16, 4)).astype(np.float32))
+np.save(os.path.join(out, "y.npy"), rng.integers(0, 2, 16).astype(np.int64))
+with open(os.path.join(out, "random.bin"), "wb") as f:
+    f.write(rng.bytes(300))
+with open(os.path.join(out, "model.onnx"), "wb") as f:
+    f.write(b"\x08\x07\x12\x07pytorch" + rng.bytes(64))
