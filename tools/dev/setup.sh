@@ -8,6 +8,8 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake ninja-build g++ ccache
+  # tools/dev/check.sh (LLVM style, .clang-format)
+  clang-format
   # LLVM/MLIR 22 (shared libraries), lit + FileCheck, lld for fast links
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22
   # frontend: HDF5 weights, .keras zip archives, gzip
