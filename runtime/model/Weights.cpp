@@ -8,7 +8,7 @@
 //
 //   offset size  field
 //   0      8     magic "KILNWTS\0"
-//   8      4     u32 format version (1)
+//   8      4     u32 format version (1, or 2 with training state)
 //   12     4     u32 flags (0)
 //   16     8     u64 parameter fingerprint: FNV-1a 64 of the model name and
 //                every parameter's name, rank and dims
@@ -23,8 +23,13 @@
 //   72     ...   payload: u32 length + bytes of the model name, then P + S
 //                tensors (parameters, then slots), each u32 name length,
 //                name bytes, u32 rank, rank x i64 dims, then the row-major
-//                float32 data
+//                float32 data; version 2 then adds u32 length + bytes of
+//                the training callbacks' state (train/callbacks/Callback.h:
+//                best values, counters, learning rate), opaque here
 //   end-4  4     u32 CRC-32 (zlib's, base/Crc32.h) of everything before it
+//
+// A save without training state writes version 1, byte for byte what
+// runtimes before version 2 wrote and read; loads accept both.
 //
 // Saves are atomic (base/File.h: temporary file beside it, fsync, rename).
 // Loads verify size and CRC before trusting anything, then compare names
@@ -54,6 +59,7 @@ namespace {
 
 constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'W', 'T', 'S', '\0'};
 constexpr uint32_t kVersion = 1;
+constexpr uint32_t kStateVersion = 2; // version 1 + training state
 constexpr size_t kHeaderSize = 72;
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull;
 
@@ -196,6 +202,11 @@ kiln_status_t compareTensors(const char *path, const char *kind,
 } // namespace
 
 kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path) {
+  return saveWeights(model, path, std::string());
+}
+
+kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path,
+                                const std::string &trainState) {
   if (!model || !path || !*path)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "model and path must not be NULL or empty");
@@ -217,8 +228,14 @@ kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path) {
     payloadSize += header.size() + tensorByteSize(tensor);
     headers.push_back(std::move(header));
   }
+  std::string stateRecord;
+  if (!trainState.empty()) {
+    put32(stateRecord, static_cast<uint32_t>(trainState.size()));
+    stateRecord += trainState;
+    payloadSize += stateRecord.size();
+  }
   std::string head(kMagic, sizeof(kMagic));
-  put32(head, kVersion);
+  put32(head, trainState.empty() ? kVersion : kStateVersion);
   put32(head, 0);
   put64(head, fingerprint(modelName, desc->num_params, desc->params));
   put64(head, fingerprint(nullptr, numSlots, train ? train->slots : nullptr));
@@ -246,6 +263,9 @@ kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path) {
                                   headers[static_cast<size_t>(i)].size(), crc));
     KILN_RETURN_IF_ERROR(writeAll(file, data, tensorByteSize(tensor), crc));
   }
+  if (!stateRecord.empty())
+    KILN_RETURN_IF_ERROR(
+        writeAll(file, stateRecord.data(), stateRecord.size(), crc));
   std::string trailer;
   put32(trailer, crc);
   KILN_RETURN_IF_ERROR(file.write(trailer.data(), trailer.size()));
@@ -253,6 +273,11 @@ kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path) {
 }
 
 kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path) {
+  return loadWeights(model, path, nullptr);
+}
+
+kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
+                                std::string *trainState) {
   if (!model || !path)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "model and path must not be NULL");
@@ -296,11 +321,12 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path) {
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                        "%s: truncated weights file (%zu bytes)", path, size);
   uint32_t version = get32(bytes + 8);
-  if (version != kVersion)
+  if (version != kVersion && version != kStateVersion)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "%s: weights format version %" PRIu32
-                       " is not supported (this runtime reads %" PRIu32 ")",
-                       path, version, kVersion);
+                       " is not supported (this runtime reads %" PRIu32
+                       " and %" PRIu32 ")",
+                       path, version, kVersion, kStateVersion);
   uint64_t payloadSize = get64(bytes + 64);
   if (payloadSize != size - kHeaderSize - 4)
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,
@@ -334,6 +360,16 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path) {
     if (!parseTensor(cur, end, tensor))
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                          "%s: corrupt weights file (bad tensor record)", path);
+  std::string state;
+  if (version == kStateVersion) {
+    uint32_t stateLength = end - cur >= 4 ? get32(cur) : 0;
+    if (end - cur < 4 || static_cast<uint64_t>(end - cur - 4) < stateLength)
+      return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                         "%s: corrupt weights file (bad training state)",
+                         path);
+    state.assign(reinterpret_cast<const char *>(cur + 4), stateLength);
+    cur += 4 + uint64_t(stateLength);
+  }
   if (cur != end)
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                        "%s: corrupt weights file (trailing payload bytes)",
@@ -386,6 +422,8 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path) {
     model->epoch = epoch;
     model->seed = seed;
   }
+  if (trainState)
+    *trainState = std::move(state);
   return nullptr;
 }
 

@@ -23,19 +23,19 @@
 //   - Epochs are numbered initial_epoch+1 .. epochs, as Keras prints them.
 //     Resuming without an explicit initial_epoch starts after the
 //     checkpoint's epoch; without an explicit seed it reuses its seed.
-//   - Each step passes the learning rate (the override, else the compiled
-//     "learning_rate") and the 1-based iteration count, then swaps the new
-//     parameters/slots in (double buffering, no copy per step).
+//   - The loop is Keras 3's fit over a list of callbacks
+//     (train/callbacks/Callback.h): epoch begin, steps (a callback may stop
+//     after any step), validation, epoch end (a callback may stop), train
+//     end. Each step passes the learning rate (the override, else the
+//     compiled "learning_rate", changed by callbacks such as
+//     ReduceLROnPlateau) and the 1-based iteration count, then swaps the
+//     new parameters/slots in (double buffering, no copy per step).
 //   - The epoch loss is the batch-size-weighted mean of the batch losses
 //     (Keras's Mean metric); metrics are computed from the predictions
 //     (Metrics.cpp). Validation runs `eval_step` after each epoch and adds
-//     "val_" logs. The history JSON and the checkpoint are rewritten
-//     atomically after each epoch.
-//   - With a `logdir`, TensorBoard event files get what Keras's TensorBoard
-//     callback writes: epoch_* scalars at step = 0-based epoch (train/ and
-//     validation/), batch_* running means every `log_every` steps at step =
-//     iteration count, and parameter histograms every `histogram_freq`
-//     epochs (Events.cpp).
+//     "val_" logs. The progress bar, history, checkpoints, TensorBoard logs
+//     and the other Keras callbacks live in train/callbacks/, one file
+//     each.
 //
 // `kiln_model_evaluate` runs `eval_step` over consecutive batches the same
 // way and reports the same logs.
@@ -52,6 +52,7 @@
 #include "model/Weights.h"
 #include "train/Metrics.h"
 #include "train/Progress.h"
+#include "train/callbacks/Callback.h"
 
 #include <cerrno>
 #include <cinttypes>
@@ -80,69 +81,6 @@ int64_t randomSeed() {
   Random random(uint64_t(now.tv_nsec) ^ (uint64_t(now.tv_sec) << 20) ^
                 uint64_t(::getpid()));
   return static_cast<int64_t>(random.next() >> 1);
-}
-
-//===----------------------------------------------------------------------===//
-// History JSON
-//===----------------------------------------------------------------------===//
-
-/// The shortest %g form of `value` that reads back exactly; NaN and
-/// Infinity as Python's json module writes them.
-std::string formatDouble(double value) {
-  if (std::isnan(value))
-    return "NaN";
-  if (std::isinf(value))
-    return value > 0 ? "Infinity" : "-Infinity";
-  char text[64];
-  for (int precision = 9; precision <= 17; ++precision) {
-    std::snprintf(text, sizeof(text), "%.*g", precision, value);
-    if (std::strtod(text, nullptr) == value)
-      break;
-  }
-  return text;
-}
-
-std::string jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-/// `history.history`: {"loss": [...], ...} in log order.
-std::string historyJson(const std::vector<std::string> &names,
-                        const std::vector<std::vector<double>> &values) {
-  std::string json = "{";
-  for (size_t k = 0; k < names.size(); ++k) {
-    json += (k ? ", " : "") + jsonString(names[k]) + ": [";
-    for (size_t e = 0; e < values[k].size(); ++e)
-      json += (e ? ", " : "") + formatDouble(values[k][e]);
-    json += "]";
-  }
-  return json + "}\n";
-}
-
-/// Writes `text` to `path` atomically (base/File.h). History files report
-/// every failure as IO_ERROR, as they always have.
-kiln_status_t writeTextAtomic(const char *path, const std::string &text) {
-  kiln_status_t status = writeFileAtomically(path, text.data(), text.size());
-  if (!status || kiln_status_code(status) == KILN_STATUS_IO_ERROR ||
-      kiln_status_code(status) == KILN_STATUS_OUT_OF_MEMORY)
-    return status;
-  kiln_status_t ioError =
-      KILN_STATUS(KILN_STATUS_IO_ERROR, "%s", kiln_status_message(status));
-  kiln_status_free(status);
-  return ioError;
 }
 
 //===----------------------------------------------------------------------===//
@@ -452,68 +390,9 @@ kiln_status_t checkVerbose(int32_t verbose) {
   return nullptr;
 }
 
-/// The TensorBoard event files of a fit with a `logdir`.
-struct TensorBoardLogs {
-  EventWriter train, validation;
-
-  kiln_status_t open(const kiln_fit_options_t &options, bool hasValidation) {
-    if (!options.logdir)
-      return nullptr;
-    if (!*options.logdir)
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "logdir is empty");
-    std::string dir = options.logdir;
-    KILN_RETURN_IF_ERROR(train.open(dir + "/train"));
-    if (hasValidation)
-      KILN_RETURN_IF_ERROR(validation.open(dir + "/validation"));
-    return nullptr;
-  }
-
-  /// Writes `logs` as "<prefix><name>" scalars; "val_" logs go to the
-  /// validation file without their prefix.
-  kiln_status_t writeLogs(const LogValues &logs, const char *prefix,
-                          int64_t step) {
-    for (const auto &entry : logs) {
-      bool isValidation = entry.first.rfind("val_", 0) == 0;
-      EventWriter &writer = isValidation ? validation : train;
-      if (!writer.isOpen())
-        continue;
-      std::string name = isValidation ? entry.first.substr(4) : entry.first;
-      KILN_RETURN_IF_ERROR(
-          writer.writeScalar(prefix + name, step, entry.second));
-    }
-    return nullptr;
-  }
-
-  kiln_status_t writeHistograms(const kiln_model_t *model, int64_t step) {
-    const kiln_model_desc_t *desc = model->desc;
-    for (int64_t i = 0; i < desc->num_params; ++i) {
-      const kiln_tensor_desc_t &param = desc->params[i];
-      if (param.dtype != KILN_DTYPE_F32)
-        continue;
-      auto count = static_cast<int64_t>(tensorByteSize(param) / sizeof(float));
-      KILN_RETURN_IF_ERROR(train.writeHistogram(
-          param.name, step, static_cast<const float *>(model->paramPointers[i]),
-          count));
-    }
-    return nullptr;
-  }
-
-  kiln_status_t close() {
-    kiln_status_t status = train.close();
-    kiln_status_t other = validation.close();
-    if (status) {
-      kiln_status_ignore(other);
-      return status;
-    }
-    return other;
-  }
-};
-
-/// The fit proper; `history` collects the epoch logs.
+/// Keras 3's fit loop over `callbacks` (train/callbacks/Callback.h).
 kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
-                  const kiln_fit_options_t &options,
-                  std::vector<std::string> &historyNames,
-                  std::vector<std::vector<double>> &history) {
+                  const kiln_fit_options_t &options, CallbackList &callbacks) {
   KILN_RETURN_IF_ERROR(checkModelAndData(model, data));
   const kiln_model_desc_t *desc = model->desc;
   const kiln_train_desc_t *train = desc->training;
@@ -554,8 +433,10 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
                          desc->name ? desc->name : "");
   }
 
+  std::string resumedState;
   if (options.resume_path)
-    KILN_RETURN_IF_ERROR(loadWeights(model, options.resume_path));
+    KILN_RETURN_IF_ERROR(
+        loadWeights(model, options.resume_path, &resumedState));
   int64_t initialEpoch = options.initial_epoch;
   if (options.resume_path && initialEpoch == 0)
     initialEpoch = model->epoch;
@@ -584,12 +465,19 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
                        "%" PRId64 " and drop_remainder drops the partial one",
                        data->name.c_str(), n, batchSize);
 
-  TensorBoardLogs tensorBoard;
-  KILN_RETURN_IF_ERROR(tensorBoard.open(options, validation != nullptr));
-  bool batchLogs = options.logdir && options.log_every > 0;
-
-  int64_t steps =
+  FitContext context;
+  context.model = model;
+  context.options = &options;
+  context.epochs = options.epochs;
+  context.steps =
       options.steps_per_epoch > 0 ? options.steps_per_epoch : passBatches;
+  context.hasValidation = validation != nullptr;
+  context.learningRate = learningRate;
+  context.callbacks = &callbacks;
+  int64_t steps = context.steps;
+  KILN_RETURN_IF_ERROR(callbacks.trainBegin(context));
+  callbacks.restore(context, resumedState);
+
   BatchStream stream;
   if (initialEpoch < options.epochs) {
     StreamPlan plan;
@@ -605,23 +493,19 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
     KILN_RETURN_IF_ERROR(stream.start(data, plan));
   }
   for (int64_t epoch = initialEpoch; epoch < options.epochs; ++epoch) {
-    if (options.verbose)
-      std::printf("Epoch %" PRId64 "/%" PRId64 "\n", epoch + 1,
-                  options.epochs);
-    std::fflush(stdout);
-    ProgressBar bar(steps, options.verbose);
+    KILN_RETURN_IF_ERROR(callbacks.epochBegin(context, epoch));
     stepper.resetLogs();
     for (int64_t step = 0; step < steps; ++step) {
       int64_t global = epoch * steps + step;
       int64_t start = (global % passBatches) * batchSize;
       int64_t batch = n - start < batchSize ? n - start : batchSize;
       KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
-      KILN_RETURN_IF_ERROR(stepper.trainStep(batch, learningRate));
+      KILN_RETURN_IF_ERROR(stepper.trainStep(batch, context.learningRate));
       stepper.accumulate(batch);
-      bar.update(step + 1, stepper.logs(""));
-      if (batchLogs && model->iterations % options.log_every == 0)
-        KILN_RETURN_IF_ERROR(tensorBoard.writeLogs(stepper.logs(""), "batch_",
-                                                   model->iterations));
+      KILN_RETURN_IF_ERROR(
+          callbacks.trainBatchEnd(context, step, stepper.logs("")));
+      if (context.stopTraining)
+        break;
     }
     stepper.syncModel();
     model->epoch = epoch + 1;
@@ -632,39 +516,11 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
       LogValues validationLogs = stepper.logs("val_");
       logs.insert(logs.end(), validationLogs.begin(), validationLogs.end());
     }
-    bar.finish(steps, logs);
-    if (options.logdir) {
-      KILN_RETURN_IF_ERROR(tensorBoard.writeLogs(logs, "epoch_", epoch));
-      KILN_RETURN_IF_ERROR(tensorBoard.train.writeScalar("epoch_learning_rate",
-                                                         epoch, learningRate));
-      if (options.histogram_freq > 0 && epoch % options.histogram_freq == 0)
-        KILN_RETURN_IF_ERROR(tensorBoard.writeHistograms(model, epoch));
-    }
-
-    if (historyNames.empty())
-      for (const auto &entry : logs)
-        historyNames.push_back(entry.first);
-    history.resize(historyNames.size());
-    std::vector<const char *> names;
-    std::vector<double> values;
-    for (size_t k = 0; k < logs.size(); ++k) {
-      history[k].push_back(logs[k].second);
-      names.push_back(historyNames[k].c_str());
-      values.push_back(logs[k].second);
-    }
-    if (options.history_path)
-      KILN_RETURN_IF_ERROR(writeTextAtomic(
-          options.history_path, historyJson(historyNames, history)));
-    if (options.checkpoint_path)
-      KILN_RETURN_IF_ERROR(saveWeights(model, options.checkpoint_path));
-    if (options.on_epoch_end)
-      options.on_epoch_end(options.user_data, epoch + 1,
-                           static_cast<int64_t>(values.size()), names.data(),
-                           values.data());
+    KILN_RETURN_IF_ERROR(callbacks.epochEnd(context, epoch, logs));
+    if (context.stopTraining)
+      break;
   }
-  if (historyNames.empty() && options.history_path)
-    KILN_RETURN_IF_ERROR(writeTextAtomic(options.history_path, "{}\n"));
-  KILN_RETURN_IF_ERROR(tensorBoard.close());
+  KILN_RETURN_IF_ERROR(callbacks.trainEnd(context));
   if (options.save_weights_path)
     KILN_RETURN_IF_ERROR(saveWeights(model, options.save_weights_path));
   return nullptr;
@@ -703,11 +559,12 @@ kiln_status_t kiln_model_fit(kiln_model_t *model, const kiln_dataset_t *data,
   KILN_RETURN_IF_ERROR(completeOptions(options, kiln_fit_options_initialize,
                                        "kiln_fit_options_initialize",
                                        effective));
-  std::vector<std::string> names;
-  std::vector<std::vector<double>> history;
-  KILN_RETURN_IF_ERROR(fit(model, data, effective, names, history));
+  CallbackList callbacks;
+  History *history = nullptr;
+  KILN_RETURN_IF_ERROR(makeCallbacks(effective, callbacks, history));
+  KILN_RETURN_IF_ERROR(fit(model, data, effective, callbacks));
   if (out_history_json) {
-    std::string json = historyJson(names, history);
+    std::string json = history->json();
     char *text = static_cast<char *>(std::malloc(json.size() + 1));
     if (!text)
       return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");

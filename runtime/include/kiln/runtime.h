@@ -380,6 +380,64 @@ typedef void (*kiln_epoch_end_fn)(void *user_data, int64_t epoch,
                                   int64_t num_logs, const char *const *names,
                                   const double *values);
 
+/* Which way a monitored log improves (Keras's `mode`). Explicit values;
+ * append-only. */
+typedef enum kiln_monitor_mode_t {
+  /* "loss"/"val_loss" and error metrics (mse, mae, crossentropies)
+   * decrease, accuracies increase; any other log is an error in auto mode
+   * (Keras 3's MonitorCallback). */
+  KILN_MONITOR_AUTO = 0,
+  KILN_MONITOR_MIN = 1,
+  KILN_MONITOR_MAX = 2,
+} kiln_monitor_mode_t;
+
+/* Keras's `keras.callbacks.EarlyStopping`; fill with
+ * `kiln_early_stopping_options_initialize`. Fields are append-only. Each
+ * epoch (0-based e) with the monitored log present and e >= start_from_epoch
+ * counts `wait += 1`; an improvement (value - min_delta better than the best
+ * so far, the first value always) makes it the best and resets `wait` to 0
+ * when it also beats `baseline` (if any); otherwise training stops once
+ * wait >= patience and e > 0. A missing log warns once and never stops. */
+typedef struct kiln_early_stopping_options_t {
+  size_t struct_size;           /* sizeof(kiln_early_stopping_options_t) */
+  const char *monitor;          /* the log to watch ("val_loss") */
+  double min_delta;             /* its absolute value is used (0) */
+  int64_t patience;             /* epochs without improvement (0) */
+  int32_t mode;                 /* kiln_monitor_mode_t (AUTO) */
+  int32_t restore_best_weights; /* at the end of training, restore the
+                                   parameters of the best epoch (0) */
+  double baseline;              /* with has_baseline (0) */
+  int32_t has_baseline;         /* 0: Keras's baseline=None (0) */
+  int32_t verbose;              /* 1: print Keras's messages (0) */
+  int64_t start_from_epoch;     /* epochs before monitoring starts (0) */
+} kiln_early_stopping_options_t;
+
+KILN_API_EXPORT void
+kiln_early_stopping_options_initialize(kiln_early_stopping_options_t *options);
+
+/* Keras's `keras.callbacks.ReduceLROnPlateau`; fill with
+ * `kiln_reduce_lr_on_plateau_options_initialize`. Fields are append-only.
+ * Every epoch adds the log "learning_rate" (the rate the epoch used). With
+ * the monitored log present: in cooldown, `cooldown_counter -= 1` and
+ * `wait = 0`; an improvement (better than best -/+ min_delta; the first
+ * value always) resets `wait`; otherwise, out of cooldown, `wait += 1` and
+ * at wait >= patience a rate above min_lr becomes max(rate * factor,
+ * min_lr) for the next epoch, cooldown starts and `wait = 0`. */
+typedef struct kiln_reduce_lr_on_plateau_options_t {
+  size_t struct_size; /* sizeof(kiln_reduce_lr_on_plateau_options_t) */
+  const char *monitor; /* "val_loss" */
+  double factor;       /* new rate = rate * factor, < 1 (0.1) */
+  int64_t patience;    /* (10) */
+  double min_delta;    /* (1e-4) */
+  int64_t cooldown;    /* epochs to wait after a reduction (0) */
+  double min_lr;       /* lower bound of the rate (0) */
+  int32_t mode;        /* kiln_monitor_mode_t (AUTO) */
+  int32_t verbose;     /* 1: print Keras's message on reductions (0) */
+} kiln_reduce_lr_on_plateau_options_t;
+
+KILN_API_EXPORT void kiln_reduce_lr_on_plateau_options_initialize(
+    kiln_reduce_lr_on_plateau_options_t *options);
+
 /* Options of `kiln_model_fit`; fill with `kiln_fit_options_initialize`, then
  * set what differs. Fields are append-only. */
 typedef struct kiln_fit_options_t {
@@ -396,7 +454,11 @@ typedef struct kiln_fit_options_t {
   const char *history_path;      /* history.history JSON, after each epoch */
   const char *save_weights_path; /* weights file written at the end */
   const char *checkpoint_path;   /* weights file written after each epoch */
-  const char *resume_path;       /* weights file loaded before training */
+  /* weights file loaded before training; a checkpoint written with
+   * EarlyStopping, ReduceLROnPlateau or checkpoint_best_only also restores
+   * their state (best values, wait and cooldown counters, best weights,
+   * the reduced learning rate unless `learning_rate` is given) */
+  const char *resume_path;
   kiln_epoch_end_fn on_epoch_end; /* optional */
   void *user_data;                /* passed to `on_epoch_end` */
   /* TensorBoard logs, like Keras's TensorBoard callback: event files in
@@ -425,6 +487,29 @@ typedef struct kiln_fit_options_t {
    * (0). */
   int32_t drop_remainder;
   int32_t reserved;
+  /* Keras's EarlyStopping; NULL: none. Copied during the call. */
+  const kiln_early_stopping_options_t *early_stopping;
+  /* Keras's ReduceLROnPlateau; NULL: none. The rate it sets is what the
+   * train step, "epoch_learning_rate" and the "learning_rate" log get. */
+  const kiln_reduce_lr_on_plateau_options_t *reduce_lr_on_plateau;
+  /* Keras's ModelCheckpoint(save_best_only=True) for `checkpoint_path`:
+   * write only when `checkpoint_monitor` (NULL: "val_loss") improves on
+   * the best so far in `checkpoint_mode` (kiln_monitor_mode_t); when the
+   * log is missing, warn once and write every epoch, as Keras does (0). */
+  int32_t checkpoint_best_only;
+  int32_t checkpoint_mode;
+  const char *checkpoint_monitor;
+  /* Keras's CSVLogger: after every epoch a row "epoch,<sorted log
+   * names>" (epoch 0-based; without validation data Keras also adds
+   * val_<name> columns holding NA), "\r\n" line ends. NULL: none. */
+  const char *csv_log_path;
+  /* Nonzero: append to an existing file, without a second header (Keras's
+   * append=True; `train --resume` sets it) (0). */
+  int32_t csv_append;
+  /* Nonzero: Keras's TerminateOnNaN: stop after a step whose running loss
+   * is NaN or infinite, printing "Batch <step>: Invalid loss, terminating
+   * training" (0). */
+  int32_t terminate_on_nan;
 } kiln_fit_options_t;
 
 /* Fills `options` with the defaults above and sets `struct_size`. */
