@@ -6,12 +6,101 @@
 //===----------------------------------------------------------------------===//
 #include "cli/Cli.h"
 
+#include <cerrno>
 #include <cinttypes>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 
 namespace kiln::cli {
+
+namespace {
+
+/// The fields of a callback SPEC: "key=value,..." (a first item without
+/// '=' is the monitor).
+struct SpecParser {
+  std::string error;
+
+  bool number(const std::string &key, const std::string &text, double &out) {
+    char *end = nullptr;
+    errno = 0;
+    out = std::strtod(text.c_str(), &end);
+    if (errno != 0 || *end != '\0' || text.empty() || !std::isfinite(out)) {
+      error = key + " needs a number, got '" + text + "'";
+      return false;
+    }
+    return true;
+  }
+
+  bool integer(const std::string &key, const std::string &text, int64_t &out) {
+    char *end = nullptr;
+    errno = 0;
+    long long value = std::strtoll(text.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || text.empty() || value < 0) {
+      error = key + " needs a non-negative integer, got '" + text + "'";
+      return false;
+    }
+    out = value;
+    return true;
+  }
+
+  bool boolean(const std::string &key, const std::string &text,
+               int32_t &out) {
+    if (text == "true" || text == "True" || text == "1") {
+      out = 1;
+    } else if (text == "false" || text == "False" || text == "0") {
+      out = 0;
+    } else {
+      error = key + " needs true or false, got '" + text + "'";
+      return false;
+    }
+    return true;
+  }
+
+  bool mode(const std::string &text, int32_t &out) {
+    if (text == "auto")
+      out = KILN_MONITOR_AUTO;
+    else if (text == "min")
+      out = KILN_MONITOR_MIN;
+    else if (text == "max")
+      out = KILN_MONITOR_MAX;
+    else {
+      error = "mode needs auto, min or max, got '" + text + "'";
+      return false;
+    }
+    return true;
+  }
+
+  /// Splits `spec` and calls `field(key, value)` for each item.
+  template <typename Field>
+  bool parse(const std::string &spec, Field field) {
+    size_t start = 0;
+    for (bool first = true; start <= spec.size(); first = false) {
+      size_t comma = spec.find(',', start);
+      std::string item = spec.substr(
+          start, comma == std::string::npos ? std::string::npos : comma - start);
+      start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+      size_t eq = item.find('=');
+      std::string key = eq == std::string::npos ? "" : item.substr(0, eq);
+      std::string value = eq == std::string::npos ? item : item.substr(eq + 1);
+      if (eq == std::string::npos && !(first && !item.empty())) {
+        error = "expected key=value, got '" + item + "'";
+        return false;
+      }
+      if (key.empty())
+        key = "monitor";
+      if (key == "monitor" && value.empty()) {
+        error = "monitor needs a log name";
+        return false;
+      }
+      if (!field(key, value))
+        return false;
+    }
+    return true;
+  }
+};
+
+} // namespace
 
 int Cli::runTrain() {
   std::vector<Option> options;
@@ -38,7 +127,13 @@ int Cli::runTrain() {
                                {"--shuffle-buffer", true},
                                {"--prefetch", true},
                                {"--drop-remainder", false},
-                               {"--skip-corrupt", false}},
+                               {"--skip-corrupt", false},
+                               {"--early-stopping", true},
+                               {"--checkpoint-best", false},
+                               {"--checkpoint-monitor", true},
+                               {"--reduce-lr-on-plateau", true},
+                               {"--csv-log", true},
+                               {"--terminate-on-nan", false}},
                               options);
       code >= 0)
     return code;
@@ -47,6 +142,11 @@ int Cli::runTrain() {
   kiln_fit_options_t fit;
   kiln_fit_options_initialize(&fit);
   bool skipCorrupt = false;
+  kiln_early_stopping_options_t earlyStopping;
+  kiln_early_stopping_options_initialize(&earlyStopping);
+  kiln_reduce_lr_on_plateau_options_t reduceLR;
+  kiln_reduce_lr_on_plateau_options_initialize(&reduceLR);
+  std::string earlyMonitor, reduceMonitor;
   std::string data, validation;
   std::vector<const char *> features, labels;
   const int64_t big = INT64_MAX / 4;
@@ -115,6 +215,89 @@ int Cli::runTrain() {
     } else if (flag == "--log-every") {
       code = parseInteger(option, 1, big, "a positive integer", value);
       fit.log_every = value;
+    } else if (flag == "--early-stopping") {
+      SpecParser parser;
+      kiln_early_stopping_options_t &es = earlyStopping;
+      bool ok = parser.parse(option.value, [&](const std::string &key,
+                                               const std::string &text) {
+        int64_t verbose = 0;
+        if (key == "monitor") {
+          earlyMonitor = text;
+          return true;
+        }
+        if (key == "patience")
+          return parser.integer(key, text, es.patience);
+        if (key == "min_delta")
+          return parser.number(key, text, es.min_delta);
+        if (key == "mode")
+          return parser.mode(text, es.mode);
+        if (key == "baseline") {
+          es.has_baseline = 1;
+          return parser.number(key, text, es.baseline);
+        }
+        if (key == "restore_best_weights")
+          return parser.boolean(key, text, es.restore_best_weights);
+        if (key == "start_from_epoch")
+          return parser.integer(key, text, es.start_from_epoch);
+        if (key == "verbose") {
+          bool good = parser.integer(key, text, verbose);
+          es.verbose = verbose != 0;
+          return good;
+        }
+        parser.error = "unknown key '" + key + "'";
+        return false;
+      });
+      if (!ok)
+        return usageError("train: --early-stopping: " + parser.error);
+      fit.early_stopping = &earlyStopping;
+    } else if (flag == "--reduce-lr-on-plateau") {
+      SpecParser parser;
+      kiln_reduce_lr_on_plateau_options_t &rl = reduceLR;
+      bool ok = parser.parse(option.value, [&](const std::string &key,
+                                               const std::string &text) {
+        int64_t verbose = 0;
+        if (key == "monitor") {
+          reduceMonitor = text;
+          return true;
+        }
+        if (key == "factor") {
+          if (!parser.number(key, text, rl.factor))
+            return false;
+          if (!(rl.factor < 1.0)) {
+            parser.error = "factor must be < 1, got '" + text + "'";
+            return false;
+          }
+          return true;
+        }
+        if (key == "patience")
+          return parser.integer(key, text, rl.patience);
+        if (key == "min_delta")
+          return parser.number(key, text, rl.min_delta);
+        if (key == "cooldown")
+          return parser.integer(key, text, rl.cooldown);
+        if (key == "min_lr")
+          return parser.number(key, text, rl.min_lr);
+        if (key == "mode")
+          return parser.mode(text, rl.mode);
+        if (key == "verbose") {
+          bool good = parser.integer(key, text, verbose);
+          rl.verbose = verbose != 0;
+          return good;
+        }
+        parser.error = "unknown key '" + key + "'";
+        return false;
+      });
+      if (!ok)
+        return usageError("train: --reduce-lr-on-plateau: " + parser.error);
+      fit.reduce_lr_on_plateau = &reduceLR;
+    } else if (flag == "--checkpoint-best") {
+      fit.checkpoint_best_only = 1;
+    } else if (flag == "--checkpoint-monitor") {
+      fit.checkpoint_monitor = option.value.c_str();
+    } else if (flag == "--csv-log") {
+      fit.csv_log_path = option.value.c_str();
+    } else if (flag == "--terminate-on-nan") {
+      fit.terminate_on_nan = 1;
     } else if (flag == "--histogram-freq") {
       code = parseInteger(option, 1, big, "a positive integer", value);
       fit.histogram_freq = value;
@@ -124,6 +307,18 @@ int Cli::runTrain() {
   }
   if (data.empty())
     return usageError("train: --data SPEC is required");
+  if (!earlyMonitor.empty())
+    earlyStopping.monitor = earlyMonitor.c_str();
+  if (!reduceMonitor.empty())
+    reduceLR.monitor = reduceMonitor.c_str();
+  if ((fit.checkpoint_best_only || fit.checkpoint_monitor) &&
+      !fit.checkpoint_path)
+    return usageError("train: --checkpoint-best and --checkpoint-monitor "
+                      "need --checkpoint FILE");
+  if (fit.checkpoint_monitor && !fit.checkpoint_best_only)
+    return usageError("train: --checkpoint-monitor needs --checkpoint-best");
+  // Keras's CSVLogger(append=True) when continuing a run.
+  fit.csv_append = fit.resume_path != nullptr;
   if ((fit.log_every || fit.histogram_freq) && !fit.logdir)
     return usageError("train: --log-every and --histogram-freq need "
                       "--logdir DIR");
