@@ -115,27 +115,23 @@ static llvm::SmallVector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> dims) 
   return strides;
 }
 
-llvm::Function *mlir::kiln::emitEntryWrapper(
+llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
     llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
-    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported,
-    std::string &error) {
+    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i64Ty = llvm::Type::getInt64Ty(ctx);
   llvm::Function *impl = module.getFunction(implName);
-  if (!impl) {
-    error = "lowered module has no function '" + implName.str() + "'";
-    return nullptr;
-  }
+  if (!impl)
+    return llvm::createStringError("lowered module has no function '" +
+                                   implName + "'");
   size_t expectedArgs = 5; // + the workspace, a memref<?xi8>
   for (const auto &dims : bufferDims)
     expectedArgs += 3 + 2 * dims.size();
-  if (impl->arg_size() != expectedArgs) {
-    error = "lowered '" + implName.str() + "' takes " +
-            std::to_string(impl->arg_size()) + " arguments, the ABI expects " +
-            std::to_string(expectedArgs);
-    return nullptr;
-  }
+  if (impl->arg_size() != expectedArgs)
+    return llvm::createStringError(
+        "lowered '" + implName + "' takes " + llvm::Twine(impl->arg_size()) +
+        " arguments, the ABI expects " + llvm::Twine(expectedArgs));
   impl->setLinkage(llvm::GlobalValue::InternalLinkage);
   auto *entryTy = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
                                           {i64Ty, ptrTy, ptrTy}, false);
@@ -167,9 +163,9 @@ llvm::Function *mlir::kiln::emitEntryWrapper(
   return entry;
 }
 
-bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
+llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
                               const ModelSignature &signature,
-                              llvm::StringRef implName, std::string &error) {
+                              llvm::StringRef implName) {
   AbiEmitter e(module);
   llvm::LLVMContext &ctx = e.ctx;
 
@@ -194,10 +190,10 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
     buffers.push_back(t.dims);
   for (const TensorSignature &t : signature.outputs)
     buffers.push_back(t.dims);
-  llvm::Function *entry = emitEntryWrapper(
-      module, implName, "kiln_predict_entry", buffers, /*exported=*/false, error);
+  llvm::Expected<llvm::Function *> entry = emitEntryWrapper(
+      module, implName, "kiln_predict_entry", buffers, /*exported=*/false);
   if (!entry)
-    return false;
+    return entry.takeError();
 
   // Training entry points and their descriptor.
   llvm::Constant *training = llvm::ConstantPointerNull::get(e.ptrTy);
@@ -231,18 +227,18 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
     evalBuffers.append(outputDims.begin(), outputDims.end());
     llvm::Constant *trainEntry = llvm::ConstantPointerNull::get(e.ptrTy);
     if (t.hasTrainStep) {
-      llvm::Function *fn =
+      llvm::Expected<llvm::Function *> fn =
           emitEntryWrapper(module, "train_step", "kiln_train_step_entry",
-                           trainBuffers, /*exported=*/false, error);
+                           trainBuffers, /*exported=*/false);
       if (!fn)
-        return false;
-      trainEntry = fn;
+        return fn.takeError();
+      trainEntry = *fn;
     }
-    llvm::Function *evalEntry =
+    llvm::Expected<llvm::Function *> evalEntry =
         emitEntryWrapper(module, "eval_step", "kiln_eval_step_entry",
-                         evalBuffers, /*exported=*/false, error);
+                         evalBuffers, /*exported=*/false);
     if (!evalEntry)
-      return false;
+      return evalEntry.takeError();
 
     auto pairTy = llvm::StructType::get(ctx, {e.ptrTy, e.ptrTy});
     auto hyperTy = llvm::StructType::get(ctx, {e.ptrTy, llvm::Type::getDoubleTy(ctx)});
@@ -272,7 +268,7 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
         e.i64(slots.size()),
         e.tensors(slots, "kiln_slots"),
         trainEntry,
-        evalEntry,
+        *evalEntry,
         e.workspace(signature.workspaceOf("train_step")),
         e.workspace(signature.workspaceOf("eval_step")),
     };
@@ -312,7 +308,7 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
       e.array(e.layerTy(), layers, "kiln_layers"),
       e.i64(blob.size()),
       weights,
-      entry,
+      *entry,
       training,
       e.workspace(signature.workspaceOf(kPredictFuncName)),
       signature.trainUnavailable.empty()
@@ -327,5 +323,5 @@ bool mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantStruct::get(descTy, fields),
                            "kiln_model_descriptor");
-  return true;
+  return llvm::Error::success();
 }

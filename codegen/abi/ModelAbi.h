@@ -14,6 +14,7 @@
 #include "dialects/kiln/Model/ImportedModel.h"
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <optional>
 #include <string>
@@ -25,22 +26,24 @@ class Module;
 
 namespace mlir::kiln {
 
-/// Emits `void entryName(int64_t batch, void *const *buffers)` calling the
-/// lowered `implName`, whose memref arguments are, in order, one row-major
-/// buffer per entry of `bufferDims` (dims[0] == -1 takes `batch`). The entry
-/// is internal unless `exported`. Returns null with `error` set when
-/// `implName` is missing or its arguments do not match.
-llvm::Function *emitEntryWrapper(llvm::Module &module, llvm::StringRef implName,
-                                 llvm::StringRef entryName,
-                                 llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims,
-                                 bool exported, std::string &error);
+/// Emits `int32_t entryName(int64_t batch, void *const *buffers, void
+/// *workspace)` (kiln_entry_fn) calling the lowered `implName`, whose memref
+/// arguments are, in order, one row-major buffer per entry of `bufferDims`
+/// (dims[0] == -1 takes `batch`) and the workspace. The entry is internal
+/// unless `exported`. An error when `implName` is missing or its arguments
+/// do not match.
+llvm::Expected<llvm::Function *>
+emitEntryWrapper(llvm::Module &module, llvm::StringRef implName,
+                 llvm::StringRef entryName,
+                 llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims,
+                 bool exported);
 
 /// Emits the weights blob, the entry wrapper around `implName` (the lowered
-/// @predict, made internal) and the descriptor into `module`. Returns false
-/// with `error` set if the lowered function's ABI is not the expected one.
-bool emitModelAbi(llvm::Module &module, const ImportedModel &model,
-                  const ModelSignature &signature, llvm::StringRef implName,
-                  std::string &error);
+/// @predict, made internal) and the descriptor into `module`. An error if
+/// the lowered function's ABI is not the expected one.
+llvm::Error emitModelAbi(llvm::Module &module, const ImportedModel &model,
+                         const ModelSignature &signature,
+                         llvm::StringRef implName);
 
 } // namespace mlir::kiln
 

@@ -19,9 +19,8 @@ using namespace mlir::kiln;
 
 CpuJit::~CpuJit() = default;
 
-std::unique_ptr<CpuJit> CpuJit::create(ModuleOp module,
-                                       llvm::ArrayRef<Entry> entries,
-                                       std::string &error) {
+llvm::Expected<std::unique_ptr<CpuJit>>
+CpuJit::create(ModuleOp module, llvm::ArrayRef<Entry> entries) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   DialectRegistry registry;
@@ -38,10 +37,15 @@ std::unique_ptr<CpuJit> CpuJit::create(ModuleOp module,
       builderError = "translation to LLVM IR failed";
       return nullptr;
     }
-    for (const Entry &entry : entries)
-      if (!emitEntryWrapper(*llvmModule, entry.implName, entry.entryName,
-                            entry.buffers, /*exported=*/true, builderError))
+    for (const Entry &entry : entries) {
+      llvm::Expected<llvm::Function *> fn =
+          emitEntryWrapper(*llvmModule, entry.implName, entry.entryName,
+                           entry.buffers, /*exported=*/true);
+      if (!fn) {
+        builderError = llvm::toString(fn.takeError());
         return nullptr;
+      }
+    }
     return llvmModule;
   };
   auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
@@ -52,8 +56,8 @@ std::unique_ptr<CpuJit> CpuJit::create(ModuleOp module,
   auto engine = ExecutionEngine::create(module, options);
   if (!engine) {
     std::string message = llvm::toString(engine.takeError());
-    error = builderError.empty() ? message : builderError;
-    return nullptr;
+    return llvm::createStringError(builderError.empty() ? message
+                                                        : builderError);
   }
   std::unique_ptr<CpuJit> jit(new CpuJit());
   jit->engine = std::move(*engine);
@@ -62,7 +66,7 @@ std::unique_ptr<CpuJit> CpuJit::create(ModuleOp module,
       if (auto pair = sizes.getAs<DenseI64ArrayAttr>(entry.implName);
           pair && pair.size() == 2)
         jit->workspaceSizes[entry.entryName] = {pair[0], pair[1]};
-  return jit;
+  return std::move(jit);
 }
 
 CpuJit::EntryFn CpuJit::lookup(llvm::StringRef entryName) {

@@ -39,11 +39,9 @@ public:
     llvm::SmallVector<llvm::SmallVector<int64_t>> buffers;
   };
 
-  /// Compiles `module` (LLVM dialect) with `entries` added. Returns null with
-  /// `error` set on failure.
-  static std::unique_ptr<CpuJit> create(ModuleOp module,
-                                        llvm::ArrayRef<Entry> entries,
-                                        std::string &error);
+  /// Compiles `module` (LLVM dialect) with `entries` added.
+  static llvm::Expected<std::unique_ptr<CpuJit>>
+  create(ModuleOp module, llvm::ArrayRef<Entry> entries);
   ~CpuJit();
 
   /// The address of an entry point, or null.

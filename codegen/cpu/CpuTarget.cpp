@@ -21,15 +21,22 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
-std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
-                                                       std::string &error) {
+/// An error carrying `message` (kiln's compiler errors are llvm::Error,
+/// printed once by the driver).
+static llvm::Error targetError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<std::unique_ptr<CpuTarget>>
+mlir::kiln::createCpuTarget(llvm::StringRef cpu) {
+  std::string error;
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return nullptr;
+    return targetError(error);
   std::string cpuName, features;
   if (cpu.empty() || cpu == "native") {
     cpuName = llvm::sys::getHostCPUName().str();
@@ -43,8 +50,8 @@ std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
     std::unique_ptr<llvm::MCSubtargetInfo> generic(
         target->createMCSubtargetInfo(triple, "", ""));
     if (!generic || !generic->isCPUStringValid(cpuName)) {
-      error = "unknown target CPU '" + cpuName + "' for " + triple.str();
-      return nullptr;
+      return targetError("unknown target CPU '" + cpuName + "' for " +
+                     triple.str());
     }
   }
   auto result = std::make_unique<CpuTarget>();
@@ -52,34 +59,32 @@ std::unique_ptr<CpuTarget> mlir::kiln::createCpuTarget(llvm::StringRef cpu,
       triple, cpuName, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!result->machine) {
-    error = "cannot create a target machine for " + triple.str();
-    return nullptr;
+    return targetError("cannot create a target machine for " + triple.str());
   }
   const llvm::MCSubtargetInfo *sti = result->machine->getMCSubtargetInfo();
   result->vectorWidth = sti->checkFeatures("+avx512f") ? 16 : 8;
-  return result;
+  return std::move(result);
 }
 
-std::unique_ptr<llvm::Module>
+llvm::Expected<std::unique_ptr<llvm::Module>>
 mlir::kiln::translateModel(ModuleOp module, llvm::LLVMContext &context,
                            const ImportedModel &model,
                            const ModelSignature &signature,
-                           const CpuTarget &target, std::string &error) {
+                           const CpuTarget &target) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   module->getContext()->appendDialectRegistry(registry);
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, model.name);
-  if (!llvmModule) {
-    error = "translation to LLVM IR failed";
-    return nullptr;
-  }
+  if (!llvmModule)
+    return targetError("translation to LLVM IR failed");
   llvmModule->setTargetTriple(target.machine->getTargetTriple());
   llvmModule->setDataLayout(target.machine->createDataLayout());
-  if (!emitModelAbi(*llvmModule, model, signature, kPredictFuncName, error))
-    return nullptr;
-  return llvmModule;
+  if (llvm::Error error =
+          emitModelAbi(*llvmModule, model, signature, kPredictFuncName))
+    return std::move(error);
+  return std::move(llvmModule);
 }
 
 void mlir::kiln::optimizeModule(llvm::Module &module,
@@ -99,35 +104,31 @@ void mlir::kiln::optimizeModule(llvm::Module &module,
   mpm.run(module, mam);
 }
 
-bool mlir::kiln::emitMachineCode(llvm::Module &module, const CpuTarget &target,
-                                 bool assembly, llvm::StringRef path,
-                                 std::string &error) {
+llvm::Error mlir::kiln::emitMachineCode(llvm::Module &module,
+                                        const CpuTarget &target, bool assembly,
+                                        llvm::StringRef path) {
   std::error_code ec;
   // ToolOutputFile deletes the file unless kept: no half-written output.
   llvm::ToolOutputFile out(path, ec,
                            assembly ? llvm::sys::fs::OF_Text
                                     : llvm::sys::fs::OF_None);
-  if (ec) {
-    error = "cannot open '" + path.str() + "': " + ec.message();
-    return false;
-  }
+  if (ec)
+    return targetError("cannot open '" + path + "': " + ec.message());
   llvm::legacy::PassManager pm;
   if (target.machine->addPassesToEmitFile(
           pm, out.os(), nullptr,
           assembly ? llvm::CodeGenFileType::AssemblyFile
                    : llvm::CodeGenFileType::ObjectFile)) {
-    error = "the target cannot emit this file type";
-    return false;
+    return targetError("the target cannot emit this file type");
   }
   pm.run(module);
   out.os().flush();
   if (out.os().has_error()) {
-    error = "cannot write '" + path.str() + "'";
     out.os().clear_error();
-    return false;
+    return targetError("cannot write '" + path + "'");
   }
   out.keep();
-  return true;
+  return llvm::Error::success();
 }
 
 /// The directory holding libkiln_runtime_*.a: $KILN_RUNTIME_DIR, else
@@ -143,9 +144,8 @@ static std::string runtimeLibraryDir() {
   return dir.str().str();
 }
 
-bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
-                                llvm::StringRef outputPath,
-                                std::string &error) {
+llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
+                                       llvm::StringRef outputPath) {
   std::string libDir = runtimeLibraryDir();
   // The runtime's archives, each before the ones it depends on
   // (runtime/README.md): main() first, the session and base archives last.
@@ -155,9 +155,8 @@ bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
     llvm::SmallString<256> lib(libDir);
     llvm::sys::path::append(lib, "libkiln_runtime_" + layer + ".a");
     if (!llvm::sys::fs::exists(lib)) {
-      error = "kiln runtime library '" + lib.str().str() +
-              "' not found (set KILN_RUNTIME_DIR)";
-      return false;
+      return targetError("kiln runtime library '" + lib +
+                     "' not found (set KILN_RUNTIME_DIR)");
     }
     libs.push_back(lib.str().str());
   }
@@ -165,8 +164,7 @@ bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   if (!driver)
     driver = llvm::sys::findProgramByName("g++");
   if (!driver) {
-    error = "no system C++ compiler driver (c++ or g++) to link with";
-    return false;
+    return targetError("no system C++ compiler driver (c++ or g++) to link with");
   }
   // Link to a temporary name beside the output, then rename.
   std::string tmp = (outputPath + ".kiln-link.tmp").str();
@@ -181,14 +179,13 @@ bool mlir::kiln::linkExecutable(llvm::StringRef objectPath,
                                      &message);
   if (rc != 0) {
     llvm::sys::fs::remove(tmp);
-    error = "linking failed (" + *driver + " exited with " +
-            std::to_string(rc) + (message.empty() ? "" : ": " + message) + ")";
-    return false;
+    return targetError("linking failed (" + *driver + " exited with " +
+                   std::to_string(rc) +
+                   (message.empty() ? "" : ": " + message) + ")");
   }
   if (std::error_code ec = llvm::sys::fs::rename(tmp, outputPath)) {
     llvm::sys::fs::remove(tmp);
-    error = "cannot write '" + outputPath.str() + "': " + ec.message();
-    return false;
+    return targetError("cannot write '" + outputPath + "': " + ec.message());
   }
-  return true;
+  return llvm::Error::success();
 }

@@ -17,6 +17,8 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include "llvm/Support/Error.h"
+
 #include <memory>
 #include <string>
 
@@ -29,28 +31,27 @@ struct CpuTarget {
 };
 
 /// A TargetMachine for `cpu` ("" or "native" = the host, with its features).
-/// Returns null with `error` set for an unknown CPU.
-std::unique_ptr<CpuTarget> createCpuTarget(llvm::StringRef cpu,
-                                           std::string &error);
+/// An error for an unknown CPU.
+llvm::Expected<std::unique_ptr<CpuTarget>> createCpuTarget(llvm::StringRef cpu);
 
 /// Translates the LLVM-dialect `module` (the lowered @predict) to LLVM IR and
 /// adds the weights, entry point and descriptor.
-std::unique_ptr<llvm::Module>
+llvm::Expected<std::unique_ptr<llvm::Module>>
 translateModel(ModuleOp module, llvm::LLVMContext &context,
                const ImportedModel &model, const ModelSignature &signature,
-               const CpuTarget &target, std::string &error);
+               const CpuTarget &target);
 
 /// Runs LLVM's O3 pipeline for `target`.
 void optimizeModule(llvm::Module &module, const CpuTarget &target);
 
 /// Writes `module` as an object file or assembly to `path`.
-bool emitMachineCode(llvm::Module &module, const CpuTarget &target,
-                     bool assembly, llvm::StringRef path, std::string &error);
+llvm::Error emitMachineCode(llvm::Module &module, const CpuTarget &target,
+                            bool assembly, llvm::StringRef path);
 
 /// Links `objectPath` with the kiln runtime into the executable `outputPath`
 /// using the system C++ compiler driver. The output appears atomically.
-bool linkExecutable(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                    std::string &error);
+llvm::Error linkExecutable(llvm::StringRef objectPath,
+                           llvm::StringRef outputPath);
 
 } // namespace mlir::kiln
 

@@ -48,7 +48,6 @@ FailureOr<Value> mlir::kiln::keras::buildActivation(LayerBuilder &layer,
                                                     StringRef name, Value x) {
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
-  RankedTensorType type = typeOf(x);
   if (name == "linear" || name.empty())
     return x;
   if (name == "relu")
@@ -72,13 +71,13 @@ FailureOr<Value> mlir::kiln::keras::buildActivation(LayerBuilder &layer,
   // softsign(x) = x / (1 + |x|)
   if (name == "softsign") {
     Value abs = AbsOp::create(b, loc, x);
-    Value denom = AddOp::create(b, loc, type, abs, scalar(layer, 1.0f));
-    return DivOp::create(b, loc, type, x, denom).getResult();
+    Value denom = AddOp::create(b, loc, abs, scalar(layer, 1.0f));
+    return DivOp::create(b, loc, x, denom).getResult();
   }
   // swish(x) = silu(x) = x * sigmoid(x)
   if (name == "swish" || name == "silu") {
     Value s = SigmoidOp::create(b, loc, x);
-    return MulOp::create(b, loc, type, x, s).getResult();
+    return MulOp::create(b, loc, x, s).getResult();
   }
   layer.emitError() << "unknown activation '" << name << "'";
   return failure();
@@ -136,15 +135,13 @@ static FailureOr<Value> importDense(LayerBuilder &layer,
                                            "glorot_uniform");
   if (failed(kernel))
     return failure();
-  auto outType = RankedTensorType::get({inType.getDimSize(0), *units},
-                                       inType.getElementType());
-  Value y = MatMulOp::create(layer.builder, layer.loc, outType, *x, *kernel);
+  Value y = MatMulOp::create(layer.builder, layer.loc, *x, *kernel);
   if (layer.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
         layer.addParam("bias", {*units}, "bias_initializer", "zeros");
     if (failed(bias))
       return failure();
-    y = AddOp::create(layer.builder, layer.loc, outType, y, *bias);
+    y = AddOp::create(layer.builder, layer.loc, y, *bias);
   }
   return buildActivation(layer, *activation, y);
 }
@@ -250,9 +247,9 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
 }
 
 void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
-  registry["Dense"] = importDense;
-  registry["Activation"] = importActivation;
-  registry["Flatten"] = importFlatten;
-  registry["Reshape"] = importReshape;
-  registry["Dropout"] = importDropout;
+  registry["Dense"] = singleOutput<importDense>;
+  registry["Activation"] = singleOutput<importActivation>;
+  registry["Flatten"] = singleOutput<importFlatten>;
+  registry["Reshape"] = singleOutput<importReshape>;
+  registry["Dropout"] = singleOutput<importDropout>;
 }

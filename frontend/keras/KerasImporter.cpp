@@ -171,7 +171,8 @@ private:
                                                 bool sequential);
   FailureOr<Value> addInput(const LayerSpec &spec,
                             std::optional<SmallVector<int64_t>> shape);
-  FailureOr<Value> importLayer(const LayerSpec &spec, ArrayRef<Value> inputs);
+  FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
+                                      ArrayRef<Value> inputs);
   LogicalResult importSequential(const json::Object &config);
   LogicalResult importFunctional(const json::Object &config);
   std::optional<SmallVector<int64_t>> batchShape(const json::Object &config);
@@ -359,8 +360,9 @@ KerasModelImporter::addInput(const LayerSpec &spec,
   return entry->addArgument(type, fileLoc);
 }
 
-FailureOr<Value> KerasModelImporter::importLayer(const LayerSpec &spec,
-                                                 ArrayRef<Value> inputs) {
+FailureOr<LayerOutputs>
+KerasModelImporter::importLayer(const LayerSpec &spec,
+                                ArrayRef<Value> inputs) {
   auto handler = registry.find(spec.className);
   if (handler == registry.end()) {
     emitLayerError(spec.name, spec.className)
@@ -379,12 +381,22 @@ FailureOr<Value> KerasModelImporter::importLayer(const LayerSpec &spec,
   }
   Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(weights));
-  FailureOr<Value> result = handler->second(layer, inputs);
+  FailureOr<LayerOutputs> result = handler->second(layer, inputs);
   if (failed(result) || failed(layer.finish()))
     return failure();
-  auto type = cast<RankedTensorType>(result->getType());
-  model.layers.push_back({spec.name, spec.className,
-                          formatKerasShape(type.getShape()), "",
+  if (result->empty()) {
+    emitLayerError(spec.name, spec.className) << "produced no output";
+    return failure();
+  }
+  // Keras prints one shape, or a list of them for several outputs.
+  std::string shapes;
+  for (Value output : *result)
+    shapes += (shapes.empty() ? "" : ", ") +
+              formatKerasShape(
+                  cast<RankedTensorType>(output.getType()).getShape());
+  if (result->size() > 1)
+    shapes = "[" + shapes + "]";
+  model.layers.push_back({spec.name, spec.className, shapes, "",
                           layer.numParams, layer.numTrainableParams,
                           spec.keras3Path});
   return result;
@@ -429,10 +441,17 @@ LogicalResult KerasModelImporter::importSequential(const json::Object &config) {
     x = *value;
   }
   for (const LayerSpec &spec : llvm::drop_begin(*specs, first)) {
-    FailureOr<Value> y = importLayer(spec, x);
+    FailureOr<LayerOutputs> y = importLayer(spec, x);
     if (failed(y))
       return failure();
-    x = *y;
+    if (y->size() != 1) {
+      emitLayerError(spec.name, spec.className)
+          << "has " << y->size()
+          << " outputs; a Sequential model needs layers with one output "
+             "(use the functional API)";
+      return failure();
+    }
+    x = y->front();
   }
   outputs.push_back({specs->back().name, x});
   return success();
@@ -450,7 +469,15 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
                           "'input_layers'/'output_layers'";
     return failure();
   }
-  llvm::StringMap<Value> values;
+  // Each layer's outputs; inbound refs pick one by tensor index.
+  llvm::StringMap<LayerOutputs> values;
+  auto lookup = [&](StringRef name, int64_t index) -> Value {
+    auto it = values.find(name);
+    if (it == values.end() || index < 0 ||
+        index >= int64_t(it->second.size()))
+      return Value();
+    return it->second[index];
+  };
   llvm::StringMap<const LayerSpec *> byName;
   for (const LayerSpec &spec : *specs)
     byName[spec.name] = &spec;
@@ -465,7 +492,7 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
     FailureOr<Value> input = addInput(*spec, batchShape(*spec->config));
     if (failed(input))
       return failure();
-    values[name] = *input;
+    values[name] = LayerOutputs{*input};
     model.layers.push_back({spec->name, "InputLayer",
                             "[" + formatKerasShape(cast<RankedTensorType>(
                                                        input->getType())
@@ -485,29 +512,36 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
     SmallVector<Value> inputs;
     std::string connected;
     for (auto &[name, index] : spec.inbound) {
-      Value v = values.lookup(name);
-      if (!v || index != 0) {
-        emitLayerError(spec.name, spec.className)
-            << "input '" << name << "' is not defined before this layer";
+      Value v = lookup(name, index);
+      if (!v) {
+        InFlightDiagnostic diag = emitLayerError(spec.name, spec.className);
+        if (values.count(name))
+          diag << "input '" << name << "' has no output " << index << " (it has "
+               << values.lookup(name).size() << ")";
+        else
+          diag << "input '" << name << "' is not defined before this layer";
         return failure();
       }
       inputs.push_back(v);
-      connected += (connected.empty() ? "'" : ", '") + name + "[0][0]'";
+      connected += (connected.empty() ? "'" : ", '") + name + "[0][" +
+                   std::to_string(index) + "]'";
     }
-    FailureOr<Value> y = importLayer(spec, inputs);
+    FailureOr<LayerOutputs> y = importLayer(spec, inputs);
     if (failed(y))
       return failure();
     model.layers.back().connectedTo = "[" + connected + "]";
-    values[spec.name] = *y;
+    values[spec.name] = std::move(*y);
   }
   for (auto &[name, index] : *outputRefs) {
-    Value v = values.lookup(name);
+    Value v = lookup(name, index);
     if (!v) {
-      emitError(fileLoc) << "output_layers names unknown layer '" << name
-                         << "'";
+      emitError(fileLoc) << "output_layers names unknown output " << index
+                         << " of layer '" << name << "'";
       return failure();
     }
-    outputs.push_back({name, v});
+    // Outputs are named after their layer; a layer's further outputs get
+    // their index appended.
+    outputs.push_back({index ? name + "_" + std::to_string(index) : name, v});
   }
   return success();
 }

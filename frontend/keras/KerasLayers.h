@@ -60,10 +60,24 @@ protected:
         config(config) {}
 };
 
-/// Builds the layer's output from its input values.
-using LayerHandler = FailureOr<Value> (*)(LayerBuilder &layer,
-                                          ArrayRef<Value> inputs);
+/// A layer's outputs in Keras's order (one for most layers; an RNN with
+/// `return_state` returns the sequence and its states).
+using LayerOutputs = SmallVector<Value, 1>;
+
+/// Builds the layer's outputs from its input values.
+using LayerHandler = FailureOr<LayerOutputs> (*)(LayerBuilder &layer,
+                                                 ArrayRef<Value> inputs);
 using LayerRegistry = llvm::StringMap<LayerHandler>;
+
+/// Adapts a handler of a one-output layer.
+template <FailureOr<Value> (*Handler)(LayerBuilder &, ArrayRef<Value>)>
+FailureOr<LayerOutputs> singleOutput(LayerBuilder &layer,
+                                     ArrayRef<Value> inputs) {
+  FailureOr<Value> output = Handler(layer, inputs);
+  if (failed(output))
+    return failure();
+  return LayerOutputs{*output};
+}
 
 /// InputLayer-free core layers: Dense, Activation, Flatten, Reshape, Dropout.
 void registerCoreLayers(LayerRegistry &registry);

@@ -54,8 +54,7 @@ static Value meanAll(GradientBuilder &m, OpBuilder &b, Location loc, Value v) {
   SmallVector<int64_t> axes;
   for (int64_t i = 0; i < typeOf(v).getRank(); ++i)
     axes.push_back(i);
-  auto scalar = RankedTensorType::get({}, typeOf(v).getElementType());
-  return ReduceMeanOp::create(b, loc, scalar, v, axes, false);
+  return ReduceMeanOp::create(b, loc, v, axes, false);
 }
 
 Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,

@@ -26,10 +26,11 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
-FailureOr<OptimizerSpec>
+llvm::Expected<OptimizerSpec>
 mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
-                              const llvm::StringMap<double> &overrides,
-                              std::string &error) {
+                              const llvm::StringMap<double> &overrides) {
+  std::string error;
+  auto fail = [&] { return llvm::createStringError(error); };
   OptimizerSpec spec;
   // Keras class names (SGD, Adam, ...), function names and tfjs names.
   std::string lower = name.lower();
@@ -52,28 +53,28 @@ mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
   } else {
     error = "unknown optimizer '" + name.str() +
             "' (expected sgd, adam, rmsprop or adagrad)";
-    return failure();
+    return fail();
   }
   for (const auto &entry : overrides) {
     auto it = h.find(entry.getKey());
     if (it == h.end()) {
       error = "optimizer '" + spec.name + "' has no hyperparameter '" +
               entry.getKey().str() + "'";
-      return failure();
+      return fail();
     }
     it->second = entry.getValue();
   }
   if (h["learning_rate"] <= 0) {
     error = "learning_rate must be positive";
-    return failure();
+    return fail();
   }
   if (spec.name == "adam" && h["amsgrad"] != 0) {
     error = "adam with amsgrad=True is not supported";
-    return failure();
+    return fail();
   }
   if (spec.name == "rmsprop" && (h["momentum"] != 0 || h["centered"] != 0)) {
     error = "rmsprop with momentum or centered=True is not supported";
-    return failure();
+    return fail();
   }
   return spec;
 }

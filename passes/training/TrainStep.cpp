@@ -242,10 +242,9 @@ struct BuildTrainStepPass
       predict.emitError("unknown loss '") << loss << "'";
       return signalPassFailure();
     }
-    std::string error;
-    FailureOr<OptimizerSpec> spec = makeOptimizerSpec(optimizer, {}, error);
-    if (failed(spec)) {
-      predict.emitError(error);
+    llvm::Expected<OptimizerSpec> spec = makeOptimizerSpec(optimizer, {});
+    if (!spec) {
+      predict.emitError(llvm::toString(spec.takeError()));
       return signalPassFailure();
     }
     unsigned numParams = 0;

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
 
 #include <string>
 #include <vector>
@@ -63,12 +64,11 @@ struct OptimizerSpec {
 };
 
 /// Canonicalizes a Keras/tfjs optimizer name and fills in Keras's default
-/// hyperparameters, then applies `overrides`. Fails with `error` set for an
-/// unknown optimizer or hyperparameter, or an unsupported setting.
-FailureOr<OptimizerSpec>
+/// hyperparameters, then applies `overrides`. An error for an unknown
+/// optimizer or hyperparameter, or an unsupported setting.
+llvm::Expected<OptimizerSpec>
 makeOptimizerSpec(llvm::StringRef name,
-                  const llvm::StringMap<double> &overrides,
-                  std::string &error);
+                  const llvm::StringMap<double> &overrides);
 
 /// Names of the optimizer's state slots per parameter ("m", "v", ...).
 std::vector<std::string> optimizerSlotNames(const OptimizerSpec &spec);

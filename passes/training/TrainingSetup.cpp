@@ -61,25 +61,25 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   std::string optimizerIssue = config.optimizerIssue;
   std::optional<OptimizerSpec> optimizer;
   if (optimizerIssue.empty()) {
-    std::string error;
-    FailureOr<OptimizerSpec> defaults =
-        makeOptimizerSpec(config.optimizer, {}, error);
-    llvm::StringMap<double> overrides;
-    if (succeeded(defaults))
+    // The file's settings that the optimizer has, and every flag setting
+    // (an unknown one is the flag's error).
+    llvm::Expected<OptimizerSpec> spec = makeOptimizerSpec(config.optimizer, {});
+    if (spec) {
+      llvm::StringMap<double> overrides;
       for (const auto &entry : config.optimizerHyper)
-        if (defaults->hyper.count(entry.getKey()) ||
+        if (spec->hyper.count(entry.getKey()) ||
             flags.optimizerHyper.count(entry.getKey()))
           overrides[entry.getKey()] = entry.getValue();
-    FailureOr<OptimizerSpec> spec =
-        succeeded(defaults)
-            ? makeOptimizerSpec(config.optimizer, overrides, error)
-            : defaults;
-    if (succeeded(spec))
+      spec = makeOptimizerSpec(config.optimizer, overrides);
+    }
+    if (spec) {
       optimizer = std::move(*spec);
-    else if (flags.optimizer)
-      return emitError(loc) << "--optimizer: " << error;
-    else
+    } else {
+      std::string error = llvm::toString(spec.takeError());
+      if (flags.optimizer)
+        return emitError(loc) << "--optimizer: " << error;
       optimizerIssue = error;
+    }
   }
 
   auto predict = cast<func::FuncOp>(

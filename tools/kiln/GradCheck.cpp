@@ -177,13 +177,14 @@ int mlir::kiln::runGradCheck(
   gradEntry.buffers.push_back({});
   for (unsigned i : wrt)
     gradEntry.buffers.push_back(args[i].dims);
-  std::string error;
-  std::unique_ptr<CpuJit> jit =
-      CpuJit::create(module, {lossEntry, gradEntry}, error);
-  if (!jit) {
-    llvm::errs() << "kiln: error: " << error << "\n";
+  llvm::Expected<std::unique_ptr<CpuJit>> created =
+      CpuJit::create(module, {lossEntry, gradEntry});
+  if (!created) {
+    llvm::errs() << "kiln: error: " << llvm::toString(created.takeError())
+                 << "\n";
     return 1;
   }
+  std::unique_ptr<CpuJit> jit = std::move(*created);
 
   auto evalLoss = [&] {
     double value = 0;

@@ -306,10 +306,10 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   if (emit == Emit::Mlir && stage == Stage::Import)
     return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
 
-  std::string error;
-  std::unique_ptr<CpuTarget> target = createCpuTarget(targetCpu, error);
+  llvm::Expected<std::unique_ptr<CpuTarget>> target =
+      createCpuTarget(targetCpu);
   if (!target)
-    return fail(error);
+    return fail(llvm::toString(target.takeError()));
 
   ModelSignature signature = getModelSignature(model);
   FailureOr<TrainingFlags> flags = parseTrainingFlags();
@@ -326,7 +326,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   stripAbiAttributes(*model.module);
   PassManager lowering(&ctx);
   CpuLoweringOptions options;
-  options.vectorWidth = target->vectorWidth;
+  options.vectorWidth = (*target)->vectorWidth;
   buildCpuLoweringPipeline(lowering, options);
   if (failed(lowering.run(*model.module)))
     return 1;
@@ -340,16 +340,18 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
 
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> module = translateModel(
-      *model.module, llvmContext, model, signature, *target, error);
-  if (!module)
-    return fail(error);
-  optimizeModule(*module, *target);
+  llvm::Expected<std::unique_ptr<llvm::Module>> translated =
+      translateModel(*model.module, llvmContext, model, signature, **target);
+  if (!translated)
+    return fail(llvm::toString(translated.takeError()));
+  std::unique_ptr<llvm::Module> module = std::move(*translated);
+  optimizeModule(*module, **target);
   if (emit == Emit::Llvm)
     return writeOutput(out, [&](llvm::raw_ostream &os) { module->print(os, nullptr); });
   if (emit == Emit::Obj || emit == Emit::Asm) {
-    if (!emitMachineCode(*module, *target, emit == Emit::Asm, out, error))
-      return fail(error);
+    if (llvm::Error error =
+            emitMachineCode(*module, **target, emit == Emit::Asm, out))
+      return fail(llvm::toString(std::move(error)));
     return 0;
   }
 
@@ -359,9 +361,11 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
           "kiln-model", "o", objectPath))
     return fail("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeObject(objectPath);
-  if (!emitMachineCode(*module, *target, /*assembly=*/false, objectPath, error) ||
-      !linkExecutable(objectPath, out, error))
-    return fail(error);
+  if (llvm::Error error =
+          emitMachineCode(*module, **target, /*assembly=*/false, objectPath))
+    return fail(llvm::toString(std::move(error)));
+  if (llvm::Error error = linkExecutable(objectPath, out))
+    return fail(llvm::toString(std::move(error)));
   return 0;
 }
 
@@ -493,12 +497,13 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     LossSpec spec{canonicalLossName(lossName), fromLogits};
     if (spec.name.empty())
       return fail("unknown loss '" + lossName + "'");
-    std::string error;
-    FailureOr<OptimizerSpec> sgd = makeOptimizerSpec("sgd", {}, error);
+    llvm::Expected<OptimizerSpec> sgd = makeOptimizerSpec("sgd", {});
+    if (!sgd)
+      return fail(llvm::toString(sgd.takeError()));
     auto predict = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kPredictFuncName));
-    if (failed(sgd) ||
-        failed(buildTrainingFunctions(predict, model->params.size(), spec, &*sgd)))
+    if (failed(buildTrainingFunctions(predict, model->params.size(), spec,
+                                      &*sgd)))
       return 1;
     loss = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kEvalStepName));

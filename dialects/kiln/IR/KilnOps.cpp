@@ -91,19 +91,61 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 // MatMulOp
 //===----------------------------------------------------------------------===//
 
+/// Accepts any result type: the verifier compares it with the inferred one
+/// and names the mismatching dimension.
+static bool deferToVerifier(TypeRange, TypeRange) { return true; }
+
+/// The operands' ranked types, or failure for unranked operands (which the
+/// ODS constraints reject with their own message).
+static std::optional<RankedTensorType> rankedType(Value v) {
+  if (auto type = dyn_cast<RankedTensorType>(v.getType()))
+    return type;
+  return std::nullopt;
+}
+
+/// The result shape of matmul: (M, K) x (K, N) -> (M, N).
+static FailureOr<SmallVector<int64_t>>
+matmulShape(RankedTensorType lhs, RankedTensorType rhs, std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  if (lhs.getRank() != 2 || rhs.getRank() != 2) {
+    os << "expects rank-2 operands, got " << formatShape(lhs.getShape())
+       << " and " << formatShape(rhs.getShape());
+    return failure();
+  }
+  int64_t lhsInner = lhs.getDimSize(1), rhsInner = rhs.getDimSize(0);
+  if (!compatibleDims(lhsInner, rhsInner)) {
+    os << "inner dimensions differ: " << lhsInner << " vs " << rhsInner;
+    return failure();
+  }
+  return SmallVector<int64_t>{lhs.getDimSize(0), rhs.getDimSize(1)};
+}
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto lhs = rankedType(adaptor.getLhs()), rhs = rankedType(adaptor.getRhs());
+  if (!lhs || !rhs)
+    return failure();
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape = matmulShape(*lhs, *rhs, reason);
+  if (failed(shape))
+    return emitOptionalError(loc, "'kiln.matmul' op ", reason);
+  types.push_back(RankedTensorType::get(*shape, lhs->getElementType()));
+  return success();
+}
+
+bool MatMulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
 LogicalResult MatMulOp::verify() {
-  auto lhsType = getLhs().getType(), rhsType = getRhs().getType();
-  if (lhsType.getRank() != 2 || rhsType.getRank() != 2)
-    return emitOpError("expects rank-2 operands, got ")
-           << formatShape(lhsType.getShape()) << " and "
-           << formatShape(rhsType.getShape());
-  int64_t lhsInner = lhsType.getDimSize(1), rhsInner = rhsType.getDimSize(0);
-  if (!compatibleDims(lhsInner, rhsInner))
-    return emitOpError("inner dimensions differ: ")
-           << lhsInner << " vs " << rhsInner;
-  return verifyResultShape(
-      *this, getType().getShape(),
-      {lhsType.getDimSize(0), rhsType.getDimSize(1)});
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape =
+      matmulShape(getLhs().getType(), getRhs().getType(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
 }
 
 //===----------------------------------------------------------------------===//
@@ -123,10 +165,39 @@ static LogicalResult verifyBroadcastBinary(Operation *op) {
   return verifyResultShape(op, result.getShape(), *shape);
 }
 
-LogicalResult AddOp::verify() { return verifyBroadcastBinary(*this); }
-LogicalResult SubOp::verify() { return verifyBroadcastBinary(*this); }
-LogicalResult MulOp::verify() { return verifyBroadcastBinary(*this); }
-LogicalResult DivOp::verify() { return verifyBroadcastBinary(*this); }
+/// The shared shape rule of add/sub/mul/div: the NumPy broadcast.
+static LogicalResult inferBroadcastBinary(StringRef name, Value lhs, Value rhs,
+                                          std::optional<Location> loc,
+                                          SmallVectorImpl<Type> &types) {
+  auto l = rankedType(lhs), r = rankedType(rhs);
+  if (!l || !r)
+    return failure();
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(l->getShape(), r->getShape(), reason);
+  if (failed(shape))
+    return emitOptionalError(loc, "'kiln.", name, "' op ", reason);
+  types.push_back(RankedTensorType::get(*shape, l->getElementType()));
+  return success();
+}
+
+#define KILN_BROADCAST_BINARY(Op, name)                                        \
+  LogicalResult Op::verify() { return verifyBroadcastBinary(*this); }         \
+  LogicalResult Op::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    return inferBroadcastBinary(name, adaptor.getLhs(), adaptor.getRhs(), loc, \
+                                types);                                        \
+  }                                                                            \
+  bool Op::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                 \
+    return deferToVerifier(l, r);                                              \
+  }
+KILN_BROADCAST_BINARY(AddOp, "add")
+KILN_BROADCAST_BINARY(SubOp, "sub")
+KILN_BROADCAST_BINARY(MulOp, "mul")
+KILN_BROADCAST_BINARY(DivOp, "div")
+#undef KILN_BROADCAST_BINARY
 
 //===----------------------------------------------------------------------===//
 // ReluOp
@@ -248,22 +319,68 @@ normalizeAxes(ArrayRef<int64_t> axes, int64_t rank, std::string &reason) {
   return result;
 }
 
-/// The shared verifier of reduce_sum/reduce_mean.
-template <typename OpTy>
-static LogicalResult verifyReduce(OpTy op) {
-  ArrayRef<int64_t> in = op.getInput().getType().getShape();
-  std::string reason;
-  auto axes = normalizeAxes(op.getAxes(), in.size(), reason);
+/// The shape rule of reduce_sum/reduce_mean.
+static FailureOr<SmallVector<int64_t>> reduceShape(ArrayRef<int64_t> in,
+                                                   ArrayRef<int64_t> axesAttr,
+                                                   bool keepDims,
+                                                   std::string &reason) {
+  auto axes = normalizeAxes(axesAttr, in.size(), reason);
   if (failed(axes))
-    return op.emitOpError(reason);
+    return failure();
   SmallVector<int64_t> expected;
   for (auto [i, dim] : llvm::enumerate(in)) {
     if (!llvm::is_contained(*axes, int64_t(i)))
       expected.push_back(dim);
-    else if (op.getKeepDims())
+    else if (keepDims)
       expected.push_back(1);
   }
-  return verifyResultShape(op, op.getType().getShape(), expected);
+  return expected;
+}
+
+/// The shared verifier of reduce_sum/reduce_mean.
+template <typename OpTy>
+static LogicalResult verifyReduce(OpTy op) {
+  std::string reason;
+  auto expected = reduceShape(op.getInput().getType().getShape(),
+                              op.getAxes(), op.getKeepDims(), reason);
+  if (failed(expected))
+    return op.emitOpError(reason);
+  return verifyResultShape(op, op.getType().getShape(), *expected);
+}
+
+template <typename OpTy>
+static LogicalResult inferReduce(StringRef name, typename OpTy::Adaptor adaptor,
+                                 std::optional<Location> loc,
+                                 SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  std::string reason;
+  auto shape = reduceShape(in->getShape(), adaptor.getAxes(),
+                           adaptor.getKeepDims(), reason);
+  if (failed(shape))
+    return emitOptionalError(loc, "'kiln.", name, "' op ", reason);
+  types.push_back(RankedTensorType::get(*shape, in->getElementType()));
+  return success();
+}
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferReduce<ReduceSumOp>("reduce_sum", adaptor, loc, types);
+}
+LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  return inferReduce<ReduceMeanOp>("reduce_mean", adaptor, loc, types);
+}
+bool ReduceSumOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+bool ReduceMeanOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
 }
 
 template <typename OpTy>
@@ -288,23 +405,56 @@ SmallVector<int64_t> ReduceMeanOp::getNormalizedAxes() {
 // TransposeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult TransposeOp::verify() {
-  ArrayRef<int64_t> in = getInput().getType().getShape();
-  ArrayRef<int64_t> perm = getPermutation();
-  if (perm.size() != in.size())
-    return emitOpError("permutation has ")
-           << perm.size() << " entries for an operand of rank " << in.size();
+/// The shape rule of transpose: the input's dimensions permuted.
+static FailureOr<SmallVector<int64_t>>
+transposeShape(ArrayRef<int64_t> in, ArrayRef<int64_t> perm,
+               std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  if (perm.size() != in.size()) {
+    os << "permutation has " << perm.size()
+       << " entries for an operand of rank " << in.size();
+    return failure();
+  }
   SmallVector<bool> seen(in.size(), false);
   SmallVector<int64_t> expected;
   for (int64_t p : perm) {
-    if (p < 0 || p >= int64_t(in.size()) || seen[p])
-      return emitOpError("permutation ")
-             << formatShape(perm) << " is not a permutation of 0.."
-             << in.size() - 1;
+    if (p < 0 || p >= int64_t(in.size()) || seen[p]) {
+      os << "permutation " << formatShape(perm)
+         << " is not a permutation of 0.." << in.size() - 1;
+      return failure();
+    }
     seen[p] = true;
     expected.push_back(in[p]);
   }
-  return verifyResultShape(*this, getType().getShape(), expected);
+  return expected;
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  std::string reason;
+  auto shape = transposeShape(in->getShape(), adaptor.getPermutation(), reason);
+  if (failed(shape))
+    return emitOptionalError(loc, "'kiln.transpose' op ", reason);
+  types.push_back(RankedTensorType::get(*shape, in->getElementType()));
+  return success();
+}
+
+bool TransposeOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult TransposeOp::verify() {
+  std::string reason;
+  auto expected = transposeShape(getInput().getType().getShape(),
+                                 getPermutation(), reason);
+  if (failed(expected))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *expected);
 }
 
 //===----------------------------------------------------------------------===//
@@ -342,6 +492,23 @@ LogicalResult ClipOp::verify() {
                                << " is greater than max "
                                << getMax().convertToDouble();
   return success();
+}
+
+LogicalResult OneHotOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  SmallVector<int64_t> shape(in->getShape());
+  shape.push_back(adaptor.getDepth());
+  types.push_back(RankedTensorType::get(shape, in->getElementType()));
+  return success();
+}
+
+bool OneHotOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
 }
 
 LogicalResult OneHotOp::verify() {

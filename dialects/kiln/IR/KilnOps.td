@@ -4,6 +4,11 @@
 // The ops of the kiln dialect, grouped by family: constants, contractions,
 // elementwise binary (NumPy broadcasting), elementwise unary (activations),
 // normalizations and shape ops. Each op's description is its documentation.
+// Each shape rule is written once, as the op's `inferReturnTypes`
+// (InferTypeOpInterface): importers, gradient rules and losses build ops
+// without restating result types, and the verifier checks a given result
+// type against the same rule (`isCompatibleReturnTypes` defers to it so
+// that mismatches get the verifier's message naming the dimension).
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_OPS_TD
@@ -41,7 +46,7 @@ def Kiln_ConstantOp : Kiln_Op<"constant",
 // Contractions
 //===----------------------------------------------------------------------===//
 
-def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure]> {
+def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "Matrix product of two rank-2 tensors";
   let description = [{
     `result[m, n] = sum_k lhs[m, k] * rhs[k, n]`. `lhs` is `M x K`, `rhs` is
@@ -63,7 +68,7 @@ def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class Kiln_BroadcastBinaryOp<string mnemonic, string formula>
-    : Kiln_Op<mnemonic, [Pure]> {
+    : Kiln_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "Elementwise `" # formula # "` with NumPy broadcasting";
   let description = [{
     Computes `}] # formula # [{` elementwise. Shapes broadcast like NumPy:
@@ -146,7 +151,8 @@ def Kiln_EluOp : Kiln_Op<"elu",
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class Kiln_ReduceOp<string mnemonic, string what> : Kiln_Op<mnemonic, [Pure]> {
+class Kiln_ReduceOp<string mnemonic, string what>
+    : Kiln_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "The " # what # " over some axes";
   let description = [{
     Reduces `input` over `axes` (distinct, in range; negative values count
@@ -240,7 +246,7 @@ def Kiln_ClipOp : Kiln_Op<"clip",
   let hasVerifier = 1;
 }
 
-def Kiln_OneHotOp : Kiln_Op<"one_hot", [Pure]> {
+def Kiln_OneHotOp : Kiln_Op<"one_hot", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "One-hot encode class indices held as floats";
   let description = [{
     `result[..., c] = (input[...] == c) ? 1 : 0` for `c` in `[0, depth)`:
@@ -281,7 +287,7 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure]> {
+def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "Permute a tensor's dimensions";
   let description = [{
     `result` dimension `i` is `input` dimension `permutation[i]`.
