@@ -159,3 +159,19 @@ func.func @one_hot_shape(%a: tensor<?xf32>) {
   %c = kiln.one_hot %a {depth = 4} : tensor<?xf32> -> tensor<?x3xf32>
   return
 }
+
+// -----
+
+func.func @dropout_rate_out_of_range(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error@+1 {{rate must be in [0, 1), got 1.5}}
+  %y = kiln.dropout %x {rate = 1.500000e+00 : f64} : tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @dropout_noise_shape(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error@+1 {{noise_shape dimension 3 must be 1 or the input's 4}}
+  %y = kiln.dropout %x {rate = 5.000000e-01 : f64, noise_shape = array<i64: 1, 3>} : tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
