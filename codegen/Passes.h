@@ -33,10 +33,23 @@ namespace kiln {
 /// size in: {name = array<i64: fixed bytes, bytes per sample>}.
 constexpr llvm::StringLiteral kWorkspaceAttrName = "kiln.workspace";
 
-/// Patterns lowering every kiln op to linalg/tensor/arith/math on tensors.
+/// Patterns lowering every kiln op to linalg/tensor/arith/math on tensors:
+/// the families' sets below, the one list of them (LowerToLinalg.cpp).
 void populateKilnToLinalgPatterns(RewritePatternSet &patterns);
-/// Marks kiln illegal and the dialects the lowering produces legal.
+/// Marks the whole kiln dialect illegal and the dialects the lowering
+/// produces legal.
 void populateKilnToLinalgLegality(ConversionTarget &target);
+
+/// kiln -> linalg patterns of one op family (KilnOps.td's grouping), each
+/// defined in codegen/common/<Family>ToLinalg.cpp.
+void populateConstantToLinalgPatterns(RewritePatternSet &patterns);
+void populateContractionToLinalgPatterns(RewritePatternSet &patterns);
+void populateElementwiseBinaryToLinalgPatterns(RewritePatternSet &patterns);
+void populateElementwiseUnaryToLinalgPatterns(RewritePatternSet &patterns);
+void populateReductionToLinalgPatterns(RewritePatternSet &patterns);
+void populateNormalizationToLinalgPatterns(RewritePatternSet &patterns);
+void populateShapeToLinalgPatterns(RewritePatternSet &patterns);
+void populateLossToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Options of the CPU lowering pipeline.
 struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {

@@ -100,10 +100,3 @@ Value GradientBuilder::zerosLike(Value like) {
             type, b.getFloatAttr(type.getElementType(), 0.0)));
   return broadcast(scalar(like, 0.0), like);
 }
-
-void mlir::kiln::registerGradientRules(DialectRegistry &registry) {
-  registry.addExtension(+[](MLIRContext *context, KilnDialect *) {
-    registerElementwiseGradientRules(context);
-    registerStructuredGradientRules(context);
-  });
-}

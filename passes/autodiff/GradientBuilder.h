@@ -13,6 +13,7 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectRegistry.h"
 
 namespace mlir::kiln {
 
@@ -62,7 +63,14 @@ private:
 /// Binds the VJP rule of `OpTy` to it as its GradientOpInterface. The rule is
 /// a function `rule(OpTy, GradientBuilder &, Value g,
 /// SmallVectorImpl<Value> &operandGrads)` in namespace mlir::kiln (found by
-/// argument-dependent lookup), one per op, in the op family's file.
+/// argument-dependent lookup), one per op, in its op family's
+/// GradientRules<Family>.cpp. It receives `g`, the gradient of the loss with
+/// respect to the op's result, and appends one gradient per operand (null for
+/// an operand that gets none), at the broadcast result shape: the generic
+/// walk sums it back to the operand's shape. Rules name intermediate values
+/// instead of nesting builder calls wherever two arguments would both build
+/// ops: C++ leaves argument evaluation order unspecified, and the emitted IR
+/// must not depend on the host compiler.
 template <typename OpTy>
 struct VjpModel : public GradientOpInterface::ExternalModel<VjpModel<OpTy>, OpTy> {
   LogicalResult buildVjp(Operation *op, OpBuilder &builder,
@@ -79,12 +87,29 @@ void attachVjpRules(MLIRContext *context) {
   (OpTys::template attachInterface<VjpModel<OpTys>>(*context), ...);
 }
 
-/// Attaches every op family's VJP rule (GradientOpInterface) to the kiln ops.
+/// Registers the VJP rules of `OpTys`, attached when the kiln dialect loads:
+/// the body of a family's `register<Family>GradientRules`.
+template <typename... OpTys> void addVjpRules(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *context, KilnDialect *) {
+    attachVjpRules<OpTys...>(context);
+  });
+}
+
+/// Attaches every op family's VJP rules (GradientOpInterface) to the kiln
+/// ops: calls each family's function below, the one list of them
+/// (GradientRules.cpp).
 void registerGradientRules(DialectRegistry &registry);
 
-/// Rules per op family, called by `registerGradientRules`.
-void registerElementwiseGradientRules(MLIRContext *context);
-void registerStructuredGradientRules(MLIRContext *context);
+/// VJP rules of one op family (KilnOps.td's grouping), each defined in
+/// passes/autodiff/GradientRules<Family>.cpp. kiln.constant has no operands
+/// and so no rule.
+void registerContractionGradientRules(DialectRegistry &registry);
+void registerElementwiseBinaryGradientRules(DialectRegistry &registry);
+void registerElementwiseUnaryGradientRules(DialectRegistry &registry);
+void registerReductionGradientRules(DialectRegistry &registry);
+void registerNormalizationGradientRules(DialectRegistry &registry);
+void registerShapeGradientRules(DialectRegistry &registry);
+void registerLossGradientRules(DialectRegistry &registry);
 
 } // namespace mlir::kiln
 

@@ -1,41 +1,19 @@
-//===- GradientRulesElementwise.cpp - VJPs of elementwise ops ---*- C++ -*-===//
+//===- GradientRulesElementwiseUnary.cpp - Unary VJPs -----------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Vector-Jacobian products of the elementwise kiln ops. Each rule receives
-// `g`, the gradient of the loss with respect to the op's result, and appends
-// one gradient per operand (at the broadcast result shape: the generic walk
-// sums it back to the operand's shape). Notation: x, a, b are operands, y is
-// the op's result.
-//
-// Rules name intermediate values instead of nesting builder calls wherever two
-// arguments would both build ops: C++ leaves argument evaluation order
-// unspecified, and the emitted IR must not depend on the host compiler.
+// Vector-Jacobian products of the elementwise unary ops (activations).
+// Notation: x is the operand, y the op's result.
+// `g` is the gradient with respect to the op's result (conventions: the
+// `rule` comment in GradientBuilder.h).
 //===----------------------------------------------------------------------===//
 
 #include "passes/autodiff/GradientBuilder.h"
 
-using namespace mlir;
-using namespace mlir::kiln;
+#include <cmath>
 
 namespace mlir::kiln {
 using Grads = SmallVectorImpl<Value>;
 
-
-// d(a + b) = (g, g)
-static void rule(AddOp, GradientBuilder &, Value g, Grads &d) { d.append({g, g}); }
-// d(a - b) = (g, -g)
-static void rule(SubOp, GradientBuilder &m, Value g, Grads &d) {
-  d.append({g, m.neg(g)});
-}
-// d(a * b) = (g * b, g * a)
-static void rule(MulOp op, GradientBuilder &m, Value g, Grads &d) {
-  d.append({m.mul(g, op.getRhs()), m.mul(g, op.getLhs())});
-}
-// d(a / b) = (g / b, -g * y / b)
-static void rule(DivOp op, GradientBuilder &m, Value g, Grads &d) {
-  Value ga = m.div(g, op.getRhs());
-  d.append({ga, m.neg(m.mul(ga, op.getResult()))});
-}
 // relu'(x) = step(x)
 static void rule(ReluOp op, GradientBuilder &m, Value g, Grads &d) {
   d.push_back(m.mul(g, m.step(op.getInput())));
@@ -108,7 +86,8 @@ static void rule(EluOp op, GradientBuilder &m, Value g, Grads &d) {
 }
 // selu'(x) = x > 0 ? scale : y + scale * alpha (Keras's constants)
 static void rule(SeluOp op, GradientBuilder &m, Value g, Grads &d) {
-  constexpr double alpha = 1.67326324235437728481, scale = 1.05070098735548049342;
+  constexpr double alpha = 1.67326324235437728481,
+                   scale = 1.05070098735548049342;
   Value x = op.getInput(), y = op.getResult();
   Value s = m.step(x);
   Value positive = m.mul(s, m.scalar(x, scale));
@@ -116,23 +95,19 @@ static void rule(SeluOp op, GradientBuilder &m, Value g, Grads &d) {
   Value negative = m.mul(notS, m.add(y, m.scalar(x, scale * alpha)));
   d.push_back(m.mul(g, m.add(positive, negative)));
 }
-// clip'(x) = 1 where min <= x <= max, else 0 (TensorFlow's clip_by_value):
-// 1 - step(min - x) - step(x - max)
-static void rule(ClipOp op, GradientBuilder &m, Value g, Grads &d) {
-  Value x = op.getInput();
-  Value below = m.step(m.sub(m.scalar(x, op.getMin().convertToDouble()), x));
-  Value above = m.step(m.sub(x, m.scalar(x, op.getMax().convertToDouble())));
-  Value inside = m.sub(m.sub(m.scalar(x, 1), below), above);
-  d.push_back(m.mul(g, inside));
-}
 // step and sign are flat almost everywhere: no gradient flows.
-static void rule(StepOp, GradientBuilder &, Value, Grads &d) { d.push_back({}); }
-static void rule(SignOp, GradientBuilder &, Value, Grads &d) { d.push_back({}); }
+static void rule(StepOp, GradientBuilder &, Value, Grads &d) {
+  d.push_back({});
+}
+static void rule(SignOp, GradientBuilder &, Value, Grads &d) {
+  d.push_back({});
+}
 
 } // namespace mlir::kiln
 
-void mlir::kiln::registerElementwiseGradientRules(MLIRContext *context) {
-  attachVjpRules<AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp,
-         NegOp, AbsOp, SqrtOp, SoftplusOp, ErfOp, GeluOp, EluOp, SeluOp,
-         StepOp, SignOp, ClipOp>(context);
+void mlir::kiln::registerElementwiseUnaryGradientRules(
+    DialectRegistry &registry) {
+  addVjpRules<ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp, NegOp, AbsOp, SqrtOp,
+              SoftplusOp, ErfOp, GeluOp, EluOp, SeluOp, StepOp, SignOp>(
+      registry);
 }

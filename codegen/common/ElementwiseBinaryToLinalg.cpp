@@ -1,0 +1,37 @@
+//===- ElementwiseBinaryToLinalg.cpp - Broadcasting binary ops --*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// add, sub, mul, div: one `linalg.generic` each, whose indexing maps encode
+// NumPy broadcasting (a size-1 operand dimension reads index 0), so upstream
+// elementwise fusion merges bias add + activation.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/common/LinalgBuilders.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+// lhs + rhs, lhs - rhs, lhs * rhs, lhs / rhs
+KILN_ELEMENTWISE_LOWERING(AddLowering, AddOp,
+                          return arith::AddFOp::create(b, loc, args[0],
+                                                       args[1]);)
+KILN_ELEMENTWISE_LOWERING(SubLowering, SubOp,
+                          return arith::SubFOp::create(b, loc, args[0],
+                                                       args[1]);)
+KILN_ELEMENTWISE_LOWERING(MulLowering, MulOp,
+                          return arith::MulFOp::create(b, loc, args[0],
+                                                       args[1]);)
+KILN_ELEMENTWISE_LOWERING(DivLowering, DivOp,
+                          return arith::DivFOp::create(b, loc, args[0],
+                                                       args[1]);)
+
+} // namespace
+
+void mlir::kiln::populateElementwiseBinaryToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<AddLowering, SubLowering, MulLowering, DivLowering>(
+      patterns.getContext());
+}

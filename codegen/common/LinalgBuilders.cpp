@@ -1,0 +1,93 @@
+//===- LinalgBuilders.cpp - Shared kiln -> linalg helpers -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "codegen/common/LinalgBuilders.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+Value lowering::floatConst(OpBuilder &b, Location loc, Type type,
+                           double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value lowering::constLike(OpBuilder &b, Location loc, Value like,
+                          double value) {
+  return floatConst(b, loc, getElementTypeOrSelf(like.getType()), value);
+}
+
+Value lowering::buildEmpty(OpBuilder &b, Location loc, RankedTensorType type,
+                           ValueRange sources) {
+  SmallVector<Value> dynamicDims;
+  int64_t rank = type.getRank();
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!type.isDynamicDim(i))
+      continue;
+    Value dim;
+    for (Value source : sources) {
+      auto sourceType = cast<RankedTensorType>(source.getType());
+      int64_t j = i - (rank - sourceType.getRank());
+      if (j >= 0 && sourceType.isDynamicDim(j)) {
+        dim = tensor::DimOp::create(b, loc, source, j);
+        break;
+      }
+    }
+    assert(dim && "verifier guarantees a dynamic source dimension");
+    dynamicDims.push_back(dim);
+  }
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamicDims);
+}
+
+AffineMap lowering::broadcastMap(MLIRContext *ctx, RankedTensorType operandType,
+                                 RankedTensorType resultType) {
+  int64_t rank = resultType.getRank(), operandRank = operandType.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t j = 0; j < operandRank; ++j) {
+    int64_t i = j + rank - operandRank;
+    if (operandType.getDimSize(j) == 1 && resultType.getDimSize(i) != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+Value lowering::buildElementwise(OpBuilder &b, Location loc,
+                                 RankedTensorType resultType, ValueRange inputs,
+                                 ScalarBody body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(
+        broadcastMap(ctx, cast<RankedTensorType>(input.getType()), resultType));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(resultType.getRank(), ctx));
+  SmallVector<utils::IteratorType> iterators(resultType.getRank(),
+                                             utils::IteratorType::parallel);
+  Value init = buildEmpty(b, loc, resultType, inputs);
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultType, inputs, init, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value result = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+Value lowering::buildMapped(
+    OpBuilder &b, Location loc, Value input, Value init, AffineMap inputMap,
+    function_ref<Value(OpBuilder &, Location, Value)> body) {
+  auto type = cast<RankedTensorType>(init.getType());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, input, init,
+      ArrayRef<AffineMap>{inputMap, AffineMap::getMultiDimIdentityMap(
+                                        type.getRank(), b.getContext())},
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value result = body ? body(nb, l, args[0]) : args[0];
+        linalg::YieldOp::create(nb, l, result);
+      });
+  return generic.getResult(0);
+}

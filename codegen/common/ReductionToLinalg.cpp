@@ -1,0 +1,112 @@
+//===- ReductionToLinalg.cpp - reduce_sum/mean to linalg --------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// reduce_sum and reduce_mean: one reduction `linalg.generic` over the axes
+// (divided by the element count for the mean), expanded back to size-1
+// dimensions for keep_dims.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/common/LinalgBuilders.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+// reduce_sum / reduce_mean -> a reduction generic (then / count for the
+// mean), expanded back to size-1 dims for keep_dims.
+template <typename OpTy, bool isMean>
+struct ReduceLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inType = cast<RankedTensorType>(input.getType());
+    SmallVector<int64_t> axes = op.getNormalizedAxes();
+    int64_t rank = inType.getRank();
+    auto isReduced = [&](int64_t i) { return llvm::is_contained(axes, i); };
+
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamicDims;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t i = 0; i < rank; ++i) {
+      iterators.push_back(isReduced(i) ? utils::IteratorType::reduction
+                                       : utils::IteratorType::parallel);
+      if (isReduced(i))
+        continue;
+      shape.push_back(inType.getDimSize(i));
+      outExprs.push_back(rewriter.getAffineDimExpr(i));
+      if (inType.isDynamicDim(i))
+        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, i));
+    }
+    auto reducedType = RankedTensorType::get(shape, inType.getElementType());
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape,
+                                          inType.getElementType(), dynamicDims);
+    Value init = linalg::FillOp::create(
+                     rewriter, loc, constLike(rewriter, loc, input, 0.0), empty)
+                     .getResult(0);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap inMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    Value result = linalg::GenericOp::create(
+                       rewriter, loc, reducedType, input, init,
+                       ArrayRef<AffineMap>{inMap, outMap}, iterators,
+                       [](OpBuilder &b, Location l, ValueRange args) {
+                         Value sum =
+                             arith::AddFOp::create(b, l, args[0], args[1]);
+                         linalg::YieldOp::create(b, l, sum);
+                       })
+                       .getResult(0);
+    if (isMean) {
+      // count = product of the reduced dimensions (the batch may be one).
+      Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t axis : axes)
+        count = arith::MulIOp::create(
+            rewriter, loc, count,
+            tensor::DimOp::create(rewriter, loc, input, axis));
+      Type elementType = inType.getElementType();
+      Value countF = arith::UIToFPOp::create(
+          rewriter, loc, elementType,
+          arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                     count));
+      result = buildElementwise(
+          rewriter, loc, reducedType, result,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return arith::DivFOp::create(b, l, args[0], countF);
+          });
+    }
+    if (op.getKeepDims()) {
+      // Each size-1 dim joins the group of its nearest kept dim.
+      SmallVector<ReassociationIndices> groups;
+      ReassociationIndices pending;
+      for (int64_t i = 0; i < rank; ++i) {
+        if (isReduced(i) && groups.empty()) {
+          pending.push_back(i);
+        } else if (isReduced(i)) {
+          groups.back().push_back(i);
+        } else {
+          pending.push_back(i);
+          groups.push_back(pending);
+          pending.clear();
+        }
+      }
+      result = tensor::ExpandShapeOp::create(rewriter, loc, op.getType(),
+                                             result, groups);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::kiln::populateReductionToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<ReduceLowering<ReduceSumOp, /*isMean=*/false>,
+               ReduceLowering<ReduceMeanOp, /*isMean=*/true>>(
+      patterns.getContext());
+}

@@ -1,0 +1,131 @@
+//===- ShapeToLinalg.cpp - Shape ops to linalg ------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Shape ops: reshape becomes a collapse/expand pair through the flattened
+// `[batch, features]` form, transpose and broadcast a copying
+// `linalg.generic` reading the input through a permuted or broadcast map.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/common/LinalgBuilders.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+/// The reassociation between a shape of rank `lowRank` and one of rank
+/// `highRank` that agree on their first `keep` dimensions: the high shape's
+/// remaining dimensions form the low shape's last group.
+static SmallVector<ReassociationIndices>
+tailReassociation(int64_t lowRank, int64_t highRank, int64_t keep) {
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < std::min(keep, lowRank); ++i)
+    groups.push_back({i});
+  ReassociationIndices tail;
+  for (int64_t i = keep; i < highRank; ++i)
+    tail.push_back(i);
+  if (lowRank > keep)
+    groups.push_back(tail);
+  else if (!groups.empty())
+    groups.back().append(tail.begin(), tail.end());
+  return groups;
+}
+
+/// Reshapes `v` to `to`, which differs from its type only in the dimensions
+/// after the first `keep`, one of them being the flat form.
+static Value reshapeTail(OpBuilder &b, Location loc, Value v,
+                         RankedTensorType to, int64_t keep) {
+  auto from = cast<RankedTensorType>(v.getType());
+  if (from == to)
+    return v;
+  int64_t lowRank = std::min(from.getRank(), to.getRank());
+  int64_t highRank = std::max(from.getRank(), to.getRank());
+  auto groups = tailReassociation(lowRank, highRank, keep);
+  if (from.getRank() > to.getRank())
+    return tensor::CollapseShapeOp::create(b, loc, to, v, groups);
+  return tensor::ExpandShapeOp::create(b, loc, to, v, groups);
+}
+
+// reshape(x) -> expand(collapse(x)) through the flat form: [N] for static
+// shapes, [batch, N] for batched ones.
+struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    RankedTensorType outType = op.getType();
+    bool batched = inType.getRank() > 0 && inType.isDynamicDim(0);
+    int64_t keep = batched ? 1 : 0;
+    int64_t count = 1;
+    for (int64_t dim : inType.getShape().drop_front(keep))
+      count *= dim;
+    SmallVector<int64_t> flatShape;
+    if (batched)
+      flatShape.push_back(ShapedType::kDynamic);
+    flatShape.push_back(count);
+    auto flatType = RankedTensorType::get(flatShape, inType.getElementType());
+
+    Value flat = reshapeTail(rewriter, loc, adaptor.getInput(), flatType, keep);
+    Value result = reshapeTail(rewriter, loc, flat, outType, keep);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+// transpose(x) -> generic reading x through the inverse permutation
+struct TransposeLowering : public OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    ArrayRef<int64_t> perm = op.getPermutation();
+    MLIRContext *ctx = rewriter.getContext();
+    // result[d0..dn] = input[...]: input dim perm[i] is indexed by d_i.
+    SmallVector<AffineExpr> inExprs(perm.size());
+    for (auto [i, p] : llvm::enumerate(perm))
+      inExprs[p] = getAffineDimExpr(i, ctx);
+    SmallVector<Value> dynamicDims;
+    for (auto [i, p] : llvm::enumerate(perm))
+      if (type.isDynamicDim(i))
+        dynamicDims.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getInput(), p));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          type.getElementType(), dynamicDims);
+    rewriter.replaceOp(
+        op, buildMapped(rewriter, loc, adaptor.getInput(), empty,
+                        AffineMap::get(type.getRank(), 0, inExprs, ctx)));
+    return success();
+  }
+};
+
+// broadcast(x, ref) -> generic copying x through its broadcast map
+struct BroadcastLowering : public OpConversionPattern<BroadcastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BroadcastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput();
+    Value empty = buildEmpty(rewriter, loc, type, adaptor.getReference());
+    rewriter.replaceOp(
+        op,
+        buildMapped(
+            rewriter, loc, input, empty,
+            broadcastMap(ctx, cast<RankedTensorType>(input.getType()), type)));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::kiln::populateShapeToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ReshapeLowering, TransposeLowering, BroadcastLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,24 @@
+//===- GradientRulesContraction.cpp - VJP of matmul -------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Vector-Jacobian product of the contraction (matmul).
+// `g` is the gradient with respect to the op's result (conventions: the
+// `rule` comment in GradientBuilder.h).
+//===----------------------------------------------------------------------===//
+
+#include "passes/autodiff/GradientBuilder.h"
+
+namespace mlir::kiln {
+using Grads = SmallVectorImpl<Value>;
+
+// d(A @ B) = (g @ B^T, A^T @ g)
+static void rule(MatMulOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.matmul(g, m.transpose(op.getRhs(), {1, 0})));
+  d.push_back(m.matmul(m.transpose(op.getLhs(), {1, 0}), g));
+}
+
+} // namespace mlir::kiln
+
+void mlir::kiln::registerContractionGradientRules(DialectRegistry &registry) {
+  addVjpRules<MatMulOp>(registry);
+}

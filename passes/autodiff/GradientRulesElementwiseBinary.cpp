@@ -1,0 +1,39 @@
+//===- GradientRulesElementwiseBinary.cpp - Binary VJPs ---------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Vector-Jacobian products of the broadcasting binary ops. Each operand's
+// gradient is at the broadcast result shape: the generic walk sums it
+// back to the operand's shape.
+// `g` is the gradient with respect to the op's result (conventions: the
+// `rule` comment in GradientBuilder.h).
+//===----------------------------------------------------------------------===//
+
+#include "passes/autodiff/GradientBuilder.h"
+
+namespace mlir::kiln {
+using Grads = SmallVectorImpl<Value>;
+
+// d(a + b) = (g, g)
+static void rule(AddOp, GradientBuilder &, Value g, Grads &d) {
+  d.append({g, g});
+}
+// d(a - b) = (g, -g)
+static void rule(SubOp, GradientBuilder &m, Value g, Grads &d) {
+  d.append({g, m.neg(g)});
+}
+// d(a * b) = (g * b, g * a)
+static void rule(MulOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.append({m.mul(g, op.getRhs()), m.mul(g, op.getLhs())});
+}
+// d(a / b) = (g / b, -g * y / b)
+static void rule(DivOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value ga = m.div(g, op.getRhs());
+  d.append({ga, m.neg(m.mul(ga, op.getResult()))});
+}
+
+} // namespace mlir::kiln
+
+void mlir::kiln::registerElementwiseBinaryGradientRules(
+    DialectRegistry &registry) {
+  addVjpRules<AddOp, SubOp, MulOp, DivOp>(registry);
+}
