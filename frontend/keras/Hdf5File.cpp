@@ -40,37 +40,29 @@ void silenceHdf5() {
 }
 } // namespace
 
-std::unique_ptr<Hdf5File> Hdf5File::open(llvm::StringRef path,
-                                         std::string &error) {
+llvm::Expected<std::unique_ptr<Hdf5File>> Hdf5File::open(llvm::StringRef path) {
   silenceHdf5();
   std::string p = path.str();
-  if (!llvm::sys::fs::exists(path)) {
-    error = "no such file";
-    return nullptr;
-  }
-  if (H5Fis_hdf5(p.c_str()) <= 0) {
-    error = "not an HDF5 file (or unreadable)";
-    return nullptr;
-  }
+  if (!llvm::sys::fs::exists(path))
+    return llvm::createStringError(llvm::Twine("no such file"));
+  if (H5Fis_hdf5(p.c_str()) <= 0)
+    return llvm::createStringError(
+        llvm::Twine("not an HDF5 file (or unreadable)"));
   hid_t file = H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) {
-    error = "cannot open HDF5 file";
-    return nullptr;
-  }
+  if (file < 0)
+    return llvm::createStringError(llvm::Twine("cannot open HDF5 file"));
   return std::unique_ptr<Hdf5File>(new Hdf5File(file));
 }
 
-std::unique_ptr<Hdf5File> Hdf5File::openImage(llvm::ArrayRef<char> bytes,
-                                              std::string &error) {
+llvm::Expected<std::unique_ptr<Hdf5File>>
+Hdf5File::openImage(llvm::ArrayRef<char> bytes) {
   silenceHdf5();
   // H5LTopen_file_image copies the buffer (no DONT_COPY flag), so `bytes`
   // need not outlive the file.
   hid_t file = H5LTopen_file_image(const_cast<char *>(bytes.data()),
                                    bytes.size(), H5LT_FILE_IMAGE_OPEN_RW);
-  if (file < 0) {
-    error = "not a valid HDF5 file image";
-    return nullptr;
-  }
+  if (file < 0)
+    return llvm::createStringError(llvm::Twine("not a valid HDF5 file image"));
   return std::unique_ptr<Hdf5File>(new Hdf5File(file));
 }
 
@@ -91,40 +83,32 @@ bool Hdf5File::hasAttribute(llvm::StringRef path, llvm::StringRef name) const {
   return H5Aexists_by_name(file, p.c_str(), n.c_str(), H5P_DEFAULT) > 0;
 }
 
-std::optional<std::vector<std::string>>
-Hdf5File::readStrings(llvm::StringRef path, llvm::StringRef name,
-                      std::string &error) const {
-  if (!hasAttribute(path, name)) {
-    error = "missing attribute '" + name.str() + "' on '" + path.str() + "'";
-    return std::nullopt;
-  }
+llvm::Expected<std::vector<std::string>>
+Hdf5File::readStrings(llvm::StringRef path, llvm::StringRef name) const {
+  if (!hasAttribute(path, name))
+    return llvm::createStringError("missing attribute '" + name + "' on '" +
+                                   path + "'");
   std::string p = path.str(), n = name.str();
   Handle attr(H5Aopen_by_name(file, p.c_str(), n.c_str(), H5P_DEFAULT,
                               H5P_DEFAULT),
               H5Aclose);
   Handle type(H5Aget_type(attr), H5Tclose);
   Handle space(H5Aget_space(attr), H5Sclose);
-  if (!attr.valid() || !type.valid() || !space.valid()) {
-    error = "cannot read attribute '" + n + "'";
-    return std::nullopt;
-  }
+  if (!attr.valid() || !type.valid() || !space.valid())
+    return llvm::createStringError("cannot read attribute '" + n + "'");
   hssize_t count = H5Sget_simple_extent_npoints(space);
   std::vector<std::string> result;
   if (count == 0)
     return result; // Keras writes an empty list as an empty float array.
-  if (H5Tget_class(type) != H5T_STRING || count < 0) {
-    error = "attribute '" + n + "' is not a string";
-    return std::nullopt;
-  }
+  if (H5Tget_class(type) != H5T_STRING || count < 0)
+    return llvm::createStringError("attribute '" + n + "' is not a string");
   if (H5Tis_variable_str(type) > 0) {
     Handle memType(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memType, H5T_VARIABLE);
     H5Tset_cset(memType, H5Tget_cset(type));
     std::vector<char *> ptrs(count, nullptr);
-    if (H5Aread(attr, memType, ptrs.data()) < 0) {
-      error = "cannot read attribute '" + n + "'";
-      return std::nullopt;
-    }
+    if (H5Aread(attr, memType, ptrs.data()) < 0)
+      return llvm::createStringError("cannot read attribute '" + n + "'");
     for (char *s : ptrs)
       result.emplace_back(s ? s : "");
     H5Dvlen_reclaim(memType, space, H5P_DEFAULT, ptrs.data());
@@ -132,10 +116,8 @@ Hdf5File::readStrings(llvm::StringRef path, llvm::StringRef name,
   }
   size_t size = H5Tget_size(type);
   std::vector<char> buffer(size * count + 1, '\0');
-  if (H5Aread(attr, type, buffer.data()) < 0) {
-    error = "cannot read attribute '" + n + "'";
-    return std::nullopt;
-  }
+  if (H5Aread(attr, type, buffer.data()) < 0)
+    return llvm::createStringError("cannot read attribute '" + n + "'");
   for (hssize_t i = 0; i < count; ++i) {
     const char *s = buffer.data() + i * size;
     result.emplace_back(s, strnlen(s, size));
@@ -143,43 +125,33 @@ Hdf5File::readStrings(llvm::StringRef path, llvm::StringRef name,
   return result;
 }
 
-bool Hdf5File::readFloats(llvm::StringRef path,
-                          llvm::SmallVectorImpl<int64_t> &shape,
-                          std::vector<float> &values,
-                          std::string &error) const {
+llvm::Expected<Hdf5Floats> Hdf5File::readFloats(llvm::StringRef path) const {
   std::string p = path.str();
-  if (H5Lexists(file, p.c_str(), H5P_DEFAULT) <= 0) {
-    error = "missing dataset '" + p + "'";
-    return false;
-  }
+  if (H5Lexists(file, p.c_str(), H5P_DEFAULT) <= 0)
+    return llvm::createStringError("missing dataset '" + p + "'");
   Handle dataset(H5Dopen2(file, p.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!dataset.valid()) {
-    error = "'" + p + "' is not a dataset";
-    return false;
-  }
+  if (!dataset.valid())
+    return llvm::createStringError("'" + p + "' is not a dataset");
   Handle type(H5Dget_type(dataset), H5Tclose);
   H5T_class_t cls = H5Tget_class(type);
-  if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
-    error = "dataset '" + p + "' is not numeric";
-    return false;
-  }
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+    return llvm::createStringError("dataset '" + p + "' is not numeric");
   Handle space(H5Dget_space(dataset), H5Sclose);
   int rank = H5Sget_simple_extent_ndims(space);
-  if (rank < 0 || rank > 32) {
-    error = "dataset '" + p + "' has an unreadable shape";
-    return false;
-  }
+  if (rank < 0 || rank > 32)
+    return llvm::createStringError("dataset '" + p +
+                                   "' has an unreadable shape");
   std::vector<hsize_t> dims(rank);
   H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  shape.assign(dims.begin(), dims.end());
+  Hdf5Floats result;
+  result.shape.assign(dims.begin(), dims.end());
   hssize_t count = H5Sget_simple_extent_npoints(space);
-  values.assign(count, 0.0f);
+  result.values.assign(count, 0.0f);
   if (count > 0 && H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
-                           H5P_DEFAULT, values.data()) < 0) {
-    error = "cannot read dataset '" + p + "' (truncated or corrupt file?)";
-    return false;
-  }
-  return true;
+                           H5P_DEFAULT, result.values.data()) < 0)
+    return llvm::createStringError("cannot read dataset '" + p +
+                                   "' (truncated or corrupt file?)");
+  return result;
 }
 
 std::vector<std::string> Hdf5File::listGroup(llvm::StringRef path) const {

@@ -3,8 +3,8 @@
 //
 // A small RAII layer over libhdf5's C API with exactly what the Keras
 // importer reads: string attributes (fixed or variable length, scalar or
-// list), float datasets, group listings. Errors come back as text for the
-// caller to wrap in a diagnostic naming the file and layer; libhdf5's own
+// list), float datasets, group listings. Errors come back as llvm::Error for
+// the caller to wrap in a diagnostic naming the file and layer; libhdf5's own
 // error stack printing is switched off.
 //===----------------------------------------------------------------------===//
 
@@ -14,23 +14,28 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace mlir::kiln::keras {
 
+/// A numeric dataset read as float32, with its shape.
+struct Hdf5Floats {
+  llvm::SmallVector<int64_t> shape;
+  std::vector<float> values;
+};
+
 class Hdf5File {
 public:
-  /// Opens `path` read-only; on failure returns null and sets `error`.
-  static std::unique_ptr<Hdf5File> open(llvm::StringRef path,
-                                        std::string &error);
+  /// Opens `path` read-only.
+  static llvm::Expected<std::unique_ptr<Hdf5File>> open(llvm::StringRef path);
   /// Opens an HDF5 file image held in memory (a `.keras` archive member).
-  static std::unique_ptr<Hdf5File> openImage(llvm::ArrayRef<char> bytes,
-                                             std::string &error);
+  static llvm::Expected<std::unique_ptr<Hdf5File>>
+  openImage(llvm::ArrayRef<char> bytes);
   ~Hdf5File();
   Hdf5File(const Hdf5File &) = delete;
   Hdf5File &operator=(const Hdf5File &) = delete;
@@ -40,14 +45,12 @@ public:
   /// True if the object at `path` carries attribute `name`.
   bool hasAttribute(llvm::StringRef path, llvm::StringRef name) const;
   /// Reads a string attribute, or a list of strings (a 1-D string array; an
-  /// empty numeric array reads as an empty list). Returns nullopt and sets
-  /// `error` when it is missing or not made of strings.
-  std::optional<std::vector<std::string>>
-  readStrings(llvm::StringRef path, llvm::StringRef name,
-              std::string &error) const;
+  /// empty numeric array reads as an empty list). Fails when it is missing
+  /// or not made of strings.
+  llvm::Expected<std::vector<std::string>>
+  readStrings(llvm::StringRef path, llvm::StringRef name) const;
   /// Reads a numeric dataset converted to float32, with its shape.
-  bool readFloats(llvm::StringRef path, llvm::SmallVectorImpl<int64_t> &shape,
-                  std::vector<float> &values, std::string &error) const;
+  llvm::Expected<Hdf5Floats> readFloats(llvm::StringRef path) const;
   /// Names of the members of group `path`, in the file's (name) order.
   std::vector<std::string> listGroup(llvm::StringRef path) const;
 

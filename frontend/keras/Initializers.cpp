@@ -73,10 +73,9 @@ double number(const llvm::json::Object *config, StringRef key,
 
 } // namespace
 
-bool mlir::kiln::keras::evaluateInitializer(
+llvm::Expected<std::vector<float>> mlir::kiln::keras::evaluateInitializer(
     const llvm::json::Value *spec, StringRef fallback,
-    llvm::ArrayRef<int64_t> shape, uint64_t seed, StringRef weightName,
-    std::vector<float> &values, std::string &error) {
+    llvm::ArrayRef<int64_t> shape, uint64_t seed, StringRef weightName) {
   StringRef className = fallback;
   const llvm::json::Object *config = nullptr;
   if (spec && spec->kind() != llvm::json::Value::Null) {
@@ -84,15 +83,14 @@ bool mlir::kiln::keras::evaluateInitializer(
       className = *s;
     } else if (const llvm::json::Object *obj = spec->getAsObject()) {
       std::optional<StringRef> name = obj->getString("class_name");
-      if (!name) {
-        error = "initializer lacks 'class_name'";
-        return false;
-      }
+      if (!name)
+        return llvm::createStringError(
+            llvm::Twine("initializer lacks 'class_name'"));
       className = *name;
       config = obj->getObject("config");
     } else {
-      error = "initializer is neither a string nor an object";
-      return false;
+      return llvm::createStringError(
+          llvm::Twine("initializer is neither a string nor an object"));
     }
   }
   className = classOfShorthand(className);
@@ -100,7 +98,7 @@ bool mlir::kiln::keras::evaluateInitializer(
   int64_t count = 1;
   for (int64_t d : shape)
     count *= d;
-  values.assign(count, 0.0f);
+  std::vector<float> values(count, 0.0f);
 
   // Seeded by --seed, the weight's name and the config's own seed.
   uint64_t configSeed = 0;
@@ -142,10 +140,9 @@ bool mlir::kiln::keras::evaluateInitializer(
       scale /= std::max(1.0, fanOut);
     else if (vs->mode == "fan_avg")
       scale /= std::max(1.0, (fanIn + fanOut) / 2.0);
-    else {
-      error = "VarianceScaling mode '" + vs->mode.str() + "' is unknown";
-      return false;
-    }
+    else
+      return llvm::createStringError("VarianceScaling mode '" + vs->mode +
+                                     "' is unknown");
     if (vs->distribution == "uniform") {
       double limit = std::sqrt(3.0 * scale);
       uniform(-limit, limit);
@@ -156,32 +153,30 @@ bool mlir::kiln::keras::evaluateInitializer(
     } else if (vs->distribution == "untruncated_normal") {
       normal(0.0, std::sqrt(scale), /*truncated=*/false);
     } else {
-      error = "VarianceScaling distribution '" + vs->distribution.str() +
-              "' is unknown";
-      return false;
+      return llvm::createStringError("VarianceScaling distribution '" +
+                                     vs->distribution + "' is unknown");
     }
-    return true;
+    return values;
   }
   if (className == "Zeros")
-    return true;
+    return values;
   if (className == "Ones") {
     std::fill(values.begin(), values.end(), 1.0f);
-    return true;
+    return values;
   }
   if (className == "Constant") {
     std::fill(values.begin(), values.end(),
               float(number(config, "value", 0.0)));
-    return true;
+    return values;
   }
   if (className == "RandomUniform") {
     uniform(number(config, "minval", -0.05), number(config, "maxval", 0.05));
-    return true;
+    return values;
   }
   if (className == "RandomNormal" || className == "TruncatedNormal") {
     normal(number(config, "mean", 0.0), number(config, "stddev", 0.05),
            className == "TruncatedNormal");
-    return true;
+    return values;
   }
-  error = "unsupported initializer '" + className.str() + "'";
-  return false;
+  return llvm::createStringError("unsupported initializer '" + className + "'");
 }

@@ -14,6 +14,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
 #include <string>
@@ -21,15 +22,13 @@
 
 namespace mlir::kiln::keras {
 
-/// Fills `values` for a weight of `shape` from the initializer `spec` (a
-/// string such as "zeros", or `{"class_name": ..., "config": {...}}`; null
-/// means `fallback`). Returns false with `error` set for an unknown or
-/// unsupported initializer.
-bool evaluateInitializer(const llvm::json::Value *spec,
-                         llvm::StringRef fallback,
-                         llvm::ArrayRef<int64_t> shape, uint64_t seed,
-                         llvm::StringRef weightName,
-                         std::vector<float> &values, std::string &error);
+/// The values of a weight of `shape` from the initializer `spec` (a string
+/// such as "zeros", or `{"class_name": ..., "config": {...}}`; null means
+/// `fallback`). Fails for an unknown or unsupported initializer.
+llvm::Expected<std::vector<float>>
+evaluateInitializer(const llvm::json::Value *spec, llvm::StringRef fallback,
+                    llvm::ArrayRef<int64_t> shape, uint64_t seed,
+                    llvm::StringRef weightName);
 
 } // namespace mlir::kiln::keras
 

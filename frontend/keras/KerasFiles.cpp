@@ -57,38 +57,36 @@ mlir::kiln::keras::parseModelJson(StringRef text, StringRef what,
   return std::move(*value);
 }
 
+/// Emits `error` on `loc`, consuming it.
+static LogicalResult emitErrorAt(Location loc, llvm::Error error) {
+  emitError(loc) << llvm::toString(std::move(error));
+  return failure();
+}
+
 /// Reads member `name` of an open zip archive.
-static std::optional<std::vector<char>> readZipMember(zip_t *archive,
-                                                      const char *name,
-                                                      std::string &error) {
+static llvm::Expected<std::vector<char>> readZipMember(zip_t *archive,
+                                                       const char *name) {
   zip_stat_t stat;
   zip_stat_init(&stat);
-  if (zip_stat(archive, name, 0, &stat) != 0 ||
-      !(stat.valid & ZIP_STAT_SIZE)) {
-    error = std::string("archive has no '") + name + "'";
-    return std::nullopt;
-  }
-  if (stat.size > (1ull << 34)) {
-    error = std::string("archive member '") + name + "' is too large";
-    return std::nullopt;
-  }
+  if (zip_stat(archive, name, 0, &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE))
+    return llvm::createStringError(llvm::Twine("archive has no '") + name +
+                                   "'");
+  if (stat.size > (1ull << 34))
+    return llvm::createStringError(llvm::Twine("archive member '") + name +
+                                   "' is too large");
   zip_file_t *file = zip_fopen(archive, name, 0);
-  if (!file) {
-    error = std::string("cannot open archive member '") + name +
-            "': " + zip_strerror(archive);
-    return std::nullopt;
-  }
+  if (!file)
+    return llvm::createStringError(llvm::Twine("cannot open archive member '") +
+                                   name + "': " + zip_strerror(archive));
   std::vector<char> bytes(stat.size);
   zip_int64_t got = zip_fread(file, bytes.data(), stat.size);
   // libzip checks the member's CRC only on a read that reaches its end.
   char extra;
   zip_int64_t tail = got < 0 ? -1 : zip_fread(file, &extra, 1);
   zip_fclose(file);
-  if (got < 0 || uint64_t(got) != stat.size || tail != 0) {
-    error = std::string("archive member '") + name +
-            "' is corrupt or truncated";
-    return std::nullopt;
-  }
+  if (got < 0 || uint64_t(got) != stat.size || tail != 0)
+    return llvm::createStringError(llvm::Twine("archive member '") + name +
+                                   "' is corrupt or truncated");
   return bytes;
 }
 
@@ -107,17 +105,16 @@ LogicalResult mlir::kiln::keras::loadKerasArchive(StringRef path,
     zip_error_fini(&error);
     return failure();
   }
-  std::string error;
-  auto config = readZipMember(archive, "config.json", error);
-  std::optional<std::vector<char>> weights;
+  llvm::Expected<std::vector<char>> config =
+      readZipMember(archive, "config.json");
+  std::optional<llvm::Expected<std::vector<char>>> weights;
   if (config && zip_name_locate(archive, "model.weights.h5", 0) >= 0)
-    weights = readZipMember(archive, "model.weights.h5", error);
-  bool weightsFailed = !error.empty();
+    weights.emplace(readZipMember(archive, "model.weights.h5"));
   zip_close(archive);
-  if (!config || weightsFailed) {
-    emitError(fileLoc) << error;
-    return failure();
-  }
+  if (!config)
+    return emitErrorAt(fileLoc, config.takeError());
+  if (weights && !*weights)
+    return emitErrorAt(fileLoc, weights->takeError());
   FailureOr<json::Value> topology = parseModelJson(
       StringRef(config->data(), config->size()), "config.json", fileLoc);
   if (failed(topology))
@@ -127,12 +124,14 @@ LogicalResult mlir::kiln::keras::loadKerasArchive(StringRef path,
       source.training = *compile;
   source.topology = std::move(*topology);
   if (weights) {
-    source.weights = openHdf5WeightsImage(
-        std::move(*weights), (path + ":model.weights.h5").str(), error);
-    if (!source.weights) {
-      emitError(fileLoc) << "model.weights.h5: " << error;
+    llvm::Expected<std::unique_ptr<WeightSource>> opened = openHdf5WeightsImage(
+        std::move(**weights), (path + ":model.weights.h5").str());
+    if (!opened) {
+      emitError(fileLoc) << "model.weights.h5: "
+                         << llvm::toString(opened.takeError());
       return failure();
     }
+    source.weights = std::move(*opened);
   }
   return success();
 }
@@ -141,21 +140,25 @@ LogicalResult mlir::kiln::keras::loadKerasArchive(StringRef path,
 LogicalResult mlir::kiln::keras::loadLegacyH5Model(StringRef path,
                                                   Location fileLoc,
                                                   ModelSource &source) {
-  std::string error;
-  std::unique_ptr<Hdf5File> file = Hdf5File::open(path, error);
-  if (!file) {
-    emitError(fileLoc) << error;
-    return failure();
-  }
+  llvm::Expected<std::unique_ptr<Hdf5File>> opened = Hdf5File::open(path);
+  if (!opened)
+    return emitErrorAt(fileLoc, opened.takeError());
+  std::unique_ptr<Hdf5File> file = std::move(*opened);
   if (!file->hasAttribute("/", "model_config")) {
     emitError(fileLoc) << "HDF5 file has no 'model_config' attribute: it "
                           "holds weights only; compile the model's JSON and "
                           "pass this file with --weights";
     return failure();
   }
-  auto config = file->readStrings("/", "model_config", error);
-  if (!config || config->size() != 1) {
-    emitError(fileLoc) << "unreadable 'model_config' attribute: " << error;
+  llvm::Expected<std::vector<std::string>> config =
+      file->readStrings("/", "model_config");
+  if (!config) {
+    emitError(fileLoc) << "unreadable 'model_config' attribute: "
+                       << llvm::toString(config.takeError());
+    return failure();
+  }
+  if (config->size() != 1) {
+    emitError(fileLoc) << "unreadable 'model_config' attribute: ";
     return failure();
   }
   FailureOr<json::Value> topology =
@@ -164,8 +167,13 @@ LogicalResult mlir::kiln::keras::loadLegacyH5Model(StringRef path,
     return failure();
   source.topology = std::move(*topology);
   if (file->hasAttribute("/", "training_config")) {
-    auto training = file->readStrings("/", "training_config", error);
-    if (training && training->size() == 1) {
+    // An unreadable training_config is ignored: the model still compiles
+    // for inference.
+    llvm::Expected<std::vector<std::string>> training =
+        file->readStrings("/", "training_config");
+    if (!training)
+      llvm::consumeError(training.takeError());
+    else if (training->size() == 1) {
       FailureOr<json::Value> parsed =
           parseModelJson(training->front(), "training_config", fileLoc);
       if (failed(parsed))
@@ -173,11 +181,10 @@ LogicalResult mlir::kiln::keras::loadLegacyH5Model(StringRef path,
       source.training = std::move(*parsed);
     }
   }
-  source.weights = openHdf5Weights(path, error);
-  if (!source.weights) {
-    emitError(fileLoc) << error;
-    return failure();
-  }
+  llvm::Expected<std::unique_ptr<WeightSource>> weights = openHdf5Weights(path);
+  if (!weights)
+    return emitErrorAt(fileLoc, weights.takeError());
+  source.weights = std::move(*weights);
   return success();
 }
 
@@ -213,13 +220,11 @@ LogicalResult mlir::kiln::keras::loadJsonModel(StringRef path, Location fileLoc,
       topology = inner;
   source.topology = std::move(*topology);
   if (const json::Array *manifest = object->getArray("weightsManifest")) {
-    std::string error;
-    source.weights = openTfjsWeights(
-        *manifest, llvm::sys::path::parent_path(path), path, error);
-    if (!source.weights) {
-      emitError(fileLoc) << error;
-      return failure();
-    }
+    llvm::Expected<std::unique_ptr<WeightSource>> weights =
+        openTfjsWeights(*manifest, llvm::sys::path::parent_path(path), path);
+    if (!weights)
+      return emitErrorAt(fileLoc, weights.takeError());
+    source.weights = std::move(*weights);
   }
   return success();
 }
@@ -227,12 +232,12 @@ LogicalResult mlir::kiln::keras::loadJsonModel(StringRef path, Location fileLoc,
 LogicalResult mlir::kiln::keras::loadWeightsOverride(StringRef weightsPath,
                                                     Location fileLoc,
                                                     ModelSource &source) {
-  std::string error;
-  source.weights = openHdf5Weights(weightsPath, error);
-  if (!source.weights) {
-    emitError(FileLineColLoc::get(fileLoc.getContext(), weightsPath, 0, 0))
-        << error;
-    return failure();
-  }
+  llvm::Expected<std::unique_ptr<WeightSource>> weights =
+      openHdf5Weights(weightsPath);
+  if (!weights)
+    return emitErrorAt(
+        FileLineColLoc::get(fileLoc.getContext(), weightsPath, 0, 0),
+        weights.takeError());
+  source.weights = std::move(*weights);
   return success();
 }

@@ -217,13 +217,15 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
     }
     data.values = std::move(array.values);
   } else {
-    std::string error;
-    if (!evaluateInitializer(config.get(initializerKey), defaultInitializer,
-                             shape, importer.options.seed, data.name,
-                             data.values, error)) {
-      emitError() << initializerKey << ": " << error;
+    llvm::Expected<std::vector<float>> values =
+        evaluateInitializer(config.get(initializerKey), defaultInitializer,
+                            shape, importer.options.seed, data.name);
+    if (!values) {
+      emitError() << initializerKey << ": "
+                  << llvm::toString(values.takeError());
       return failure();
     }
+    data.values = std::move(*values);
   }
   numParams += data.values.size();
   if (data.trainable)
@@ -371,13 +373,15 @@ KerasModelImporter::importLayer(const LayerSpec &spec,
   }
   std::optional<std::vector<WeightArray>> weights;
   if (source.weights) {
-    std::string error;
-    if (!source.weights->layerWeights({spec.name, spec.keras3Path}, weights,
-                                      error)) {
+    llvm::Expected<std::optional<std::vector<WeightArray>>> read =
+        source.weights->layerWeights({spec.name, spec.keras3Path});
+    if (!read) {
       emitLayerError(spec.name, spec.className)
-          << "reading '" << source.weights->fileName() << "': " << error;
+          << "reading '" << source.weights->fileName()
+          << "': " << llvm::toString(read.takeError());
       return failure();
     }
+    weights = std::move(*read);
   }
   Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(weights));

@@ -40,11 +40,9 @@ public:
       : file(std::move(file)), name(std::move(name)), layout(layout),
         root(std::move(root)) {}
 
-  /// Detects the layout of `file`; null with `error` set if it is not a
-  /// Keras weights file.
-  static std::unique_ptr<WeightSource> create(std::unique_ptr<Hdf5File> file,
-                                              StringRef name,
-                                              std::string &error) {
+  /// Detects the layout of `file`; fails if it is not a Keras weights file.
+  static llvm::Expected<std::unique_ptr<WeightSource>>
+  create(std::unique_ptr<Hdf5File> file, StringRef name) {
     if (file->hasAttribute("/", "layer_names"))
       return std::make_unique<Hdf5WeightSource>(std::move(file), name.str(),
                                                 Layout::Keras2, "");
@@ -54,49 +52,50 @@ public:
     if (file->hasGroup("/layers"))
       return std::make_unique<Hdf5WeightSource>(std::move(file), name.str(),
                                                 Layout::Keras3, "");
-    error = "not a Keras weights file (no 'layer_names' attribute and no "
-            "'layers' group)";
-    return nullptr;
+    return llvm::createStringError(
+        llvm::Twine("not a Keras weights file (no 'layer_names' attribute and "
+                    "no 'layers' group)"));
   }
 
-  bool layerWeights(const LayerKey &layer,
-                    std::optional<std::vector<WeightArray>> &result,
-                    std::string &error) override {
-    result.reset();
+  llvm::Expected<std::optional<std::vector<WeightArray>>>
+  layerWeights(const LayerKey &layer) override {
     std::vector<std::string> names;
     std::string group;
     if (layout == Layout::Keras2) {
       group = root + "/" + layer.name.str();
       if (!file->hasGroup(group))
-        return true;
-      auto weightNames = file->readStrings(group, "weight_names", error);
+        return std::nullopt;
+      llvm::Expected<std::vector<std::string>> weightNames =
+          file->readStrings(group, "weight_names");
       if (!weightNames)
-        return false;
-      names = *weightNames;
+        return weightNames.takeError();
+      names = std::move(*weightNames);
     } else {
       group = "/" + layer.keras3Path.str() + "/vars";
       if (!file->hasGroup(group))
-        return true;
+        return std::nullopt;
       names = file->listGroup(group);
       // Variables are named 0, 1, ...: order them numerically.
       for (const std::string &n : names)
-        if (n.empty() || !llvm::all_of(n, llvm::isDigit)) {
-          error = "unexpected member '" + n + "' in '" + group + "'";
-          return false;
-        }
+        if (n.empty() || !llvm::all_of(n, llvm::isDigit))
+          return llvm::createStringError("unexpected member '" + n + "' in '" +
+                                         group + "'");
       llvm::sort(names, [](const std::string &a, const std::string &b) {
         return std::stoll(a) < std::stoll(b);
       });
     }
-    result.emplace();
+    std::vector<WeightArray> result;
     for (const std::string &n : names) {
+      llvm::Expected<Hdf5Floats> floats = file->readFloats(group + "/" + n);
+      if (!floats)
+        return floats.takeError();
       WeightArray array;
       array.name = n;
-      if (!file->readFloats(group + "/" + n, array.shape, array.values, error))
-        return false;
-      result->push_back(std::move(array));
+      array.shape = std::move(floats->shape);
+      array.values = std::move(floats->values);
+      result.push_back(std::move(array));
     }
-    return true;
+    return result;
   }
 
   StringRef fileName() const override { return name; }
@@ -116,10 +115,9 @@ class TfjsWeightSource : public WeightSource {
 public:
   explicit TfjsWeightSource(std::string name) : name(std::move(name)) {}
 
-  bool layerWeights(const LayerKey &layer,
-                    std::optional<std::vector<WeightArray>> &result,
-                    std::string &) override {
-    result.reset();
+  llvm::Expected<std::optional<std::vector<WeightArray>>>
+  layerWeights(const LayerKey &layer) override {
+    std::optional<std::vector<WeightArray>> result;
     for (const WeightArray &array : arrays) {
       // "dense_1/kernel" or "model/dense_1/kernel" belong to layer dense_1.
       StringRef owner = StringRef(array.name).rsplit('/').first;
@@ -129,7 +127,7 @@ public:
         result.emplace();
       result->push_back(array);
     }
-    return true;
+    return result;
   }
 
   StringRef fileName() const override { return name; }
@@ -142,53 +140,48 @@ private:
 
 } // namespace
 
-std::unique_ptr<WeightSource>
-mlir::kiln::keras::openHdf5Weights(StringRef path, std::string &error) {
-  std::unique_ptr<Hdf5File> file = Hdf5File::open(path, error);
+llvm::Expected<std::unique_ptr<WeightSource>>
+mlir::kiln::keras::openHdf5Weights(StringRef path) {
+  llvm::Expected<std::unique_ptr<Hdf5File>> file = Hdf5File::open(path);
   if (!file)
-    return nullptr;
-  return Hdf5WeightSource::create(std::move(file), path, error);
+    return file.takeError();
+  return Hdf5WeightSource::create(std::move(*file), path);
 }
 
-std::unique_ptr<WeightSource>
+llvm::Expected<std::unique_ptr<WeightSource>>
 mlir::kiln::keras::openHdf5WeightsImage(std::vector<char> bytes,
-                                        StringRef displayName,
-                                        std::string &error) {
-  std::unique_ptr<Hdf5File> file = Hdf5File::openImage(bytes, error);
+                                        StringRef displayName) {
+  llvm::Expected<std::unique_ptr<Hdf5File>> file = Hdf5File::openImage(bytes);
   if (!file)
-    return nullptr;
-  return Hdf5WeightSource::create(std::move(file), displayName, error);
+    return file.takeError();
+  return Hdf5WeightSource::create(std::move(*file), displayName);
 }
 
-std::unique_ptr<WeightSource>
+llvm::Expected<std::unique_ptr<WeightSource>>
 mlir::kiln::keras::openTfjsWeights(const llvm::json::Array &manifest,
-                                   StringRef modelDir, StringRef modelPath,
-                                   std::string &error) {
+                                   StringRef modelDir, StringRef modelPath) {
   auto source = std::make_unique<TfjsWeightSource>(modelPath.str());
   for (const llvm::json::Value &groupValue : manifest) {
     const llvm::json::Object *group = groupValue.getAsObject();
     const llvm::json::Array *paths = group ? group->getArray("paths") : nullptr;
     const llvm::json::Array *weights =
         group ? group->getArray("weights") : nullptr;
-    if (!paths || !weights) {
-      error = "weightsManifest entry lacks 'paths' or 'weights'";
-      return nullptr;
-    }
+    if (!paths || !weights)
+      return llvm::createStringError(
+          llvm::Twine("weightsManifest entry lacks 'paths' or 'weights'"));
     std::string bytes;
     for (const llvm::json::Value &p : *paths) {
       std::optional<StringRef> shard = p.getAsString();
-      if (!shard) {
-        error = "weightsManifest path is not a string";
-        return nullptr;
-      }
+      if (!shard)
+        return llvm::createStringError(
+            llvm::Twine("weightsManifest path is not a string"));
       llvm::SmallString<256> shardPath(modelDir);
       llvm::sys::path::append(shardPath, *shard);
       auto buffer = llvm::MemoryBuffer::getFile(shardPath, /*IsText=*/false);
-      if (!buffer) {
-        error = "cannot read weight shard '" + shardPath.str().str() +
-                "': " + buffer.getError().message();
-        return nullptr;
-      }
+      if (!buffer)
+        return llvm::createStringError("cannot read weight shard '" +
+                                       shardPath.str().str() +
+                                       "': " + buffer.getError().message());
       bytes += (*buffer)->getBuffer();
     }
     size_t offset = 0;
@@ -199,39 +192,34 @@ mlir::kiln::keras::openTfjsWeights(const llvm::json::Array &manifest,
       std::optional<StringRef> dtype =
           weight ? weight->getString("dtype") : std::optional<StringRef>("");
       const llvm::json::Array *shape = weight ? weight->getArray("shape") : nullptr;
-      if (!name || !shape) {
-        error = "weightsManifest weight lacks 'name' or 'shape'";
-        return nullptr;
-      }
-      if (weight->get("quantization")) {
-        error = "weight '" + name->str() + "' is quantized (unsupported)";
-        return nullptr;
-      }
+      if (!name || !shape)
+        return llvm::createStringError(
+            llvm::Twine("weightsManifest weight lacks 'name' or 'shape'"));
+      if (weight->get("quantization"))
+        return llvm::createStringError("weight '" + name->str() +
+                                       "' is quantized (unsupported)");
       WeightArray array;
       array.name = name->str();
       uint64_t count = 1;
       for (const llvm::json::Value &d : *shape) {
         std::optional<int64_t> dim = d.getAsInteger();
-        if (!dim || *dim < 0 || (*dim > 0 && count > (1ull << 40) / *dim)) {
-          error = "weight '" + array.name + "' has an invalid shape";
-          return nullptr;
-        }
+        if (!dim || *dim < 0 || (*dim > 0 && count > (1ull << 40) / *dim))
+          return llvm::createStringError("weight '" + array.name +
+                                         "' has an invalid shape");
         array.shape.push_back(*dim);
         count *= *dim;
       }
       StringRef type = dtype ? *dtype : "float32";
-      if (type != "float32" && type != "int32") {
-        error = "weight '" + array.name + "' has unsupported dtype '" +
-                type.str() + "'";
-        return nullptr;
-      }
+      if (type != "float32" && type != "int32")
+        return llvm::createStringError("weight '" + array.name +
+                                       "' has unsupported dtype '" +
+                                       type.str() + "'");
       size_t size = count * 4;
-      if (offset + size > bytes.size()) {
-        error = "weight shards hold " + std::to_string(bytes.size()) +
-                " bytes but the manifest needs more for '" + array.name +
-                "' (truncated shard?)";
-        return nullptr;
-      }
+      if (offset + size > bytes.size())
+        return llvm::createStringError(
+            "weight shards hold " + std::to_string(bytes.size()) +
+            " bytes but the manifest needs more for '" + array.name +
+            "' (truncated shard?)");
       if (type == "float32") {
         array.values.resize(count);
         std::memcpy(array.values.data(), bytes.data() + offset, size);
@@ -240,11 +228,10 @@ mlir::kiln::keras::openTfjsWeights(const llvm::json::Array &manifest,
       // int32 entries (an optimizer's step counter) are not layer weights.
       offset += size;
     }
-    if (offset != bytes.size()) {
-      error = "weight shards hold " + std::to_string(bytes.size()) +
-              " bytes but the manifest describes " + std::to_string(offset);
-      return nullptr;
-    }
+    if (offset != bytes.size())
+      return llvm::createStringError(
+          "weight shards hold " + std::to_string(bytes.size()) +
+          " bytes but the manifest describes " + std::to_string(offset));
   }
   return source;
 }

@@ -12,6 +12,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
 #include <memory>
@@ -38,28 +39,25 @@ class WeightSource {
 public:
   virtual ~WeightSource() = default;
   /// The weights of `layer` in Keras order, or nullopt when the file has no
-  /// entry for the layer. Returns false and sets `error` when the file is
-  /// unreadable or corrupt.
-  virtual bool layerWeights(const LayerKey &layer,
-                            std::optional<std::vector<WeightArray>> &result,
-                            std::string &error) = 0;
+  /// entry for the layer. Fails when the file is unreadable or corrupt.
+  virtual llvm::Expected<std::optional<std::vector<WeightArray>>>
+  layerWeights(const LayerKey &layer) = 0;
   /// The file the weights come from, for diagnostics.
   virtual llvm::StringRef fileName() const = 0;
 };
 
 /// Opens an HDF5 weights file: Keras 2 `save_weights`, a Keras 3
-/// `.weights.h5`, or a legacy full-model `.h5`. Sets `error` on failure.
-std::unique_ptr<WeightSource> openHdf5Weights(llvm::StringRef path,
-                                              std::string &error);
+/// `.weights.h5`, or a legacy full-model `.h5`.
+llvm::Expected<std::unique_ptr<WeightSource>>
+openHdf5Weights(llvm::StringRef path);
 /// As above for an HDF5 image in memory named `displayName`.
-std::unique_ptr<WeightSource>
-openHdf5WeightsImage(std::vector<char> bytes, llvm::StringRef displayName,
-                     std::string &error);
+llvm::Expected<std::unique_ptr<WeightSource>>
+openHdf5WeightsImage(std::vector<char> bytes, llvm::StringRef displayName);
 /// Reads the weight shards a tfjs `weightsManifest` names, relative to
-/// `modelDir`. Sets `error` (naming the shard) on failure.
-std::unique_ptr<WeightSource>
+/// `modelDir`. The error names the shard or weight that is wrong.
+llvm::Expected<std::unique_ptr<WeightSource>>
 openTfjsWeights(const llvm::json::Array &manifest, llvm::StringRef modelDir,
-                llvm::StringRef modelPath, std::string &error);
+                llvm::StringRef modelPath);
 
 /// Keras's `naming.to_snake_case`, used for Keras 3 weight paths.
 std::string toSnakeCase(llvm::StringRef className);

@@ -75,8 +75,7 @@ static bool readNamed(const json::Value &value, std::string &name,
 }
 
 /// Optimizer settings that change training in ways kiln does not compile.
-static bool checkUnsupported(StringRef key, const json::Value &value,
-                             std::string &error) {
+static llvm::Error checkUnsupported(StringRef key, const json::Value &value) {
   bool isNull = value.kind() == json::Value::Null;
   std::optional<double> number = numeric(value);
   bool active = !isNull && !(number && *number == 0.0);
@@ -84,16 +83,14 @@ static bool checkUnsupported(StringRef key, const json::Value &value,
        key == "global_clipnorm" || key == "use_ema" || key == "decay" ||
        key == "loss_scale_factor" ||
        (key == "gradient_accumulation_steps" && number && *number > 1)) &&
-      active) {
-    error = "optimizer setting '" + key.str() + "' is not supported";
-    return false;
-  }
-  if ((key == "learning_rate" || key == "learningRate") && !number) {
-    error = "learning-rate schedules are not supported (learning_rate must "
-            "be a number)";
-    return false;
-  }
-  return true;
+      active)
+    return llvm::createStringError("optimizer setting '" + key +
+                                   "' is not supported");
+  if ((key == "learning_rate" || key == "learningRate") && !number)
+    return llvm::createStringError(
+        llvm::Twine("learning-rate schedules are not supported "
+                    "(learning_rate must be a number)"));
+  return llvm::Error::success();
 }
 
 /// Reads the loss: a name, a function, or a class object whose config kiln
@@ -187,9 +184,8 @@ void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
   }
   if (optimizerConfig) {
     for (const auto &[key, value] : *optimizerConfig) {
-      std::string error;
-      if (!checkUnsupported(key, value, error)) {
-        result.optimizerIssue = error;
+      if (llvm::Error error = checkUnsupported(key, value)) {
+        result.optimizerIssue = llvm::toString(std::move(error));
         break;
       }
       if (std::optional<double> number = numeric(value))
@@ -207,16 +203,13 @@ void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
     result.lossIssue = "loss_weights are not supported";
 }
 
-bool mlir::kiln::keras::parseNameWithSettings(StringRef text,
-                                              std::string &name,
-                                              llvm::StringMap<double> &settings,
-                                              std::string &error) {
+llvm::Expected<NameWithSettings>
+mlir::kiln::keras::parseNameWithSettings(StringRef text) {
+  NameWithSettings result;
   auto [head, rest] = text.split(':');
-  name = head.trim().str();
-  if (name.empty()) {
-    error = "missing name in '" + text.str() + "'";
-    return false;
-  }
+  result.name = head.trim().str();
+  if (result.name.empty())
+    return llvm::createStringError("missing name in '" + text + "'");
   llvm::SmallVector<StringRef> items;
   rest.split(items, ',', -1, /*KeepEmpty=*/false);
   for (StringRef item : items) {
@@ -228,12 +221,10 @@ bool mlir::kiln::keras::parseNameWithSettings(StringRef text,
       number = 1;
     else if (value == "false" || value == "False")
       number = 0;
-    else if (value.getAsDouble(number)) {
-      error = "setting '" + key.str() + "' needs a number, got '" +
-              value.str() + "'";
-      return false;
-    }
-    settings[key] = number;
+    else if (value.getAsDouble(number))
+      return llvm::createStringError("setting '" + key +
+                                     "' needs a number, got '" + value + "'");
+    result.settings[key] = number;
   }
-  return true;
+  return result;
 }

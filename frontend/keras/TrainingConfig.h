@@ -16,6 +16,7 @@
 
 #include "dialects/kiln/Model/ImportedModel.h"
 
+#include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
 namespace mlir::kiln::keras {
@@ -26,11 +27,15 @@ namespace mlir::kiln::keras {
 void parseTrainingConfig(const llvm::json::Object &config,
                          TrainingConfig &result);
 
+/// A name with numeric settings, as `--optimizer` / `--loss` spell them.
+struct NameWithSettings {
+  std::string name;
+  llvm::StringMap<double> settings;
+};
+
 /// Parses `name[:key=value,...]` (the `--optimizer` / `--loss` flag syntax)
 /// into a name and numeric settings (`true`/`false` read as 1/0).
-bool parseNameWithSettings(llvm::StringRef text, std::string &name,
-                           llvm::StringMap<double> &settings,
-                           std::string &error);
+llvm::Expected<NameWithSettings> parseNameWithSettings(llvm::StringRef text);
 
 } // namespace mlir::kiln::keras
 

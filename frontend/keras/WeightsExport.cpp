@@ -52,17 +52,15 @@ private:
 };
 } // namespace
 
-bool mlir::kiln::keras::writeKeras3Weights(llvm::StringRef path,
-                                           const ImportedModel &model,
-                                           llvm::ArrayRef<const float *> values,
-                                           std::string &error) {
+llvm::Error
+mlir::kiln::keras::writeKeras3Weights(llvm::StringRef path,
+                                      const ImportedModel &model,
+                                      llvm::ArrayRef<const float *> values) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   std::string tmp = (path + ".kiln-tmp").str();
   hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file < 0) {
-    error = "cannot create '" + tmp + "'";
-    return false;
-  }
+  if (file < 0)
+    return llvm::createStringError("cannot create '" + tmp + "'");
   bool ok = true;
   {
     Writer writer(file);
@@ -77,13 +75,12 @@ bool mlir::kiln::keras::writeKeras3Weights(llvm::StringRef path,
   ok &= H5Fclose(file) >= 0;
   if (!ok) {
     llvm::sys::fs::remove(tmp);
-    error = "cannot write HDF5 data to '" + tmp + "'";
-    return false;
+    return llvm::createStringError("cannot write HDF5 data to '" + tmp + "'");
   }
   if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
     llvm::sys::fs::remove(tmp);
-    error = "cannot write '" + path.str() + "': " + ec.message();
-    return false;
+    return llvm::createStringError("cannot write '" + path +
+                                   "': " + ec.message());
   }
-  return true;
+  return llvm::Error::success();
 }

@@ -12,13 +12,14 @@
 
 #include "dialects/kiln/Model/ImportedModel.h"
 
+#include "llvm/Support/Error.h"
+
 namespace mlir::kiln::keras {
 
 /// Writes `values` (one per `model.params` entry, row-major float32) to the
-/// Keras 3 weights file `path`, atomically. Returns false with `error` set.
-bool writeKeras3Weights(llvm::StringRef path, const ImportedModel &model,
-                        llvm::ArrayRef<const float *> values,
-                        std::string &error);
+/// Keras 3 weights file `path`, atomically.
+llvm::Error writeKeras3Weights(llvm::StringRef path, const ImportedModel &model,
+                               llvm::ArrayRef<const float *> values);
 
 } // namespace mlir::kiln::keras
 

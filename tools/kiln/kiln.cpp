@@ -275,26 +275,27 @@ static void stripAbiAttributes(ModuleOp module) {
 /// The training flags of `kiln compile` (and `gradcheck --loss`).
 static FailureOr<TrainingFlags> parseTrainingFlags() {
   TrainingFlags flags;
-  std::string error;
   if (!lossFlag.empty()) {
-    std::string name;
-    llvm::StringMap<double> settings;
-    if (!keras::parseNameWithSettings(lossFlag, name, settings, error))
-      return fail("--loss: " + error), failure();
-    for (const auto &entry : settings) {
+    llvm::Expected<keras::NameWithSettings> parsed =
+        keras::parseNameWithSettings(lossFlag);
+    if (!parsed)
+      return fail("--loss: " + llvm::toString(parsed.takeError())), failure();
+    for (const auto &entry : parsed->settings) {
       if (entry.getKey() != "from_logits")
         return fail("--loss: unknown setting '" + entry.getKey() + "'"),
                failure();
       flags.fromLogits = entry.getValue() != 0;
     }
-    flags.loss = name;
+    flags.loss = parsed->name;
   }
   if (!optimizerFlag.empty()) {
-    std::string name;
-    if (!keras::parseNameWithSettings(optimizerFlag, name,
-                                      flags.optimizerHyper, error))
-      return fail("--optimizer: " + error), failure();
-    flags.optimizer = name;
+    llvm::Expected<keras::NameWithSettings> parsed =
+        keras::parseNameWithSettings(optimizerFlag);
+    if (!parsed)
+      return fail("--optimizer: " + llvm::toString(parsed.takeError())),
+             failure();
+    flags.optimizer = parsed->name;
+    flags.optimizerHyper = std::move(parsed->settings);
   }
   if (!metricsFlag.empty())
     flags.metrics.emplace(metricsFlag.begin(), metricsFlag.end());
@@ -436,9 +437,8 @@ static int runExportWeights(ImportedModel &model) {
   std::vector<const float *> values;
   for (size_t i = 0; i < model.params.size(); ++i)
     values.push_back(kiln_model_param_data(session, i));
-  std::string error;
-  if (!keras::writeKeras3Weights(outputPath, model, values, error))
-    return fail(error);
+  if (llvm::Error error = keras::writeKeras3Weights(outputPath, model, values))
+    return fail(llvm::toString(std::move(error)));
   return 0;
 }
 
@@ -484,11 +484,12 @@ static int runGradCheckCommand(MLIRContext &ctx) {
   std::string lossName = model->training ? model->training->loss : "";
   bool fromLogits = model->training && model->training->fromLogits;
   if (!lossFlag.empty()) {
-    llvm::StringMap<double> settings;
-    std::string error;
-    if (!keras::parseNameWithSettings(lossFlag, lossName, settings, error))
-      return fail("--loss: " + error);
-    fromLogits = settings.lookup("from_logits") != 0;
+    llvm::Expected<keras::NameWithSettings> parsed =
+        keras::parseNameWithSettings(lossFlag);
+    if (!parsed)
+      return fail("--loss: " + llvm::toString(parsed.takeError()));
+    lossName = parsed->name;
+    fromLogits = parsed->settings.lookup("from_logits") != 0;
   }
   func::FuncOp loss;
   if (lossName.empty()) {
