@@ -217,7 +217,7 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &
     trainBuffers.push_back({}); // loss
     trainBuffers.append(outputDims.begin(), outputDims.end());
     for (auto [param, dims] : llvm::zip(model.params, paramDims))
-      if (param.trainable)
+      if (param.trainable || param.state)
         trainBuffers.push_back(dims);
     trainBuffers.append(slotDims.begin(), slotDims.end());
     llvm::SmallVector<llvm::SmallVector<int64_t>> evalBuffers(paramDims);
@@ -284,7 +284,8 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &
   llvm::SmallVector<llvm::Constant *> params, inputs, outputs, layers;
   for (auto [param, offset] : llvm::zip(model.params, offsets))
     params.push_back(e.tensor(param.name, param.shape, offset,
-                              param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE));
+                              (param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE) |
+                                  (param.state ? KILN_TENSOR_STATE : 0)));
   for (const TensorSignature &t : signature.inputs)
     inputs.push_back(e.tensor(t.name, t.dims, 0));
   for (const TensorSignature &t : signature.outputs)

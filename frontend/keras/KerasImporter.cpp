@@ -116,7 +116,8 @@ public:
   InFlightDiagnostic emitError() override;
   FailureOr<Value> addParam(StringRef weightName, ArrayRef<int64_t> shape,
                             StringRef initializerKey,
-                            StringRef defaultInitializer) override;
+                            StringRef defaultInitializer,
+                            ParamRole role) override;
   /// Checks that every weight in the file was used.
   LogicalResult finish();
 
@@ -138,6 +139,7 @@ public:
       : ctx(ctx), path(path), options(options), source(std::move(source)),
         fileLoc(FileLineColLoc::get(ctx, path, 0, 0)), builder(ctx) {
     registerCoreLayers(registry);
+    registerNormalizationLayers(registry);
   }
 
   FailureOr<ImportedModel> run();
@@ -188,13 +190,16 @@ InFlightDiagnostic LayerBuilderImpl::emitError() {
 FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
                                             ArrayRef<int64_t> shape,
                                             StringRef initializerKey,
-                                            StringRef defaultInitializer) {
+                                            StringRef defaultInitializer,
+                                            ParamRole role) {
   ParamData data;
   data.name = (name + "/" + weightName).str();
   data.keras3Path = keras3Path + "/vars/" + std::to_string(numWeights++);
   data.shape.assign(shape.begin(), shape.end());
-  // Keras: a layer with `trainable: false` has only non-trainable weights.
-  data.trainable = config.getBoolean("trainable").value_or(true);
+  // Keras: a layer with `trainable: false` has only non-trainable weights;
+  // state is never trainable and only updated while its layer trains.
+  data.trainable = role == ParamRole::Weight && isTrainable();
+  data.state = role == ParamRole::State && isTrainable();
   if (importer.source.weights) {
     StringRef file = importer.source.weights->fileName();
     if (!fileWeights) {
@@ -600,6 +605,8 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
     func.setArgAttr(i, kParamAttrName, builder.getStringAttr(param.name));
     if (!param.trainable)
       func.setArgAttr(i, kNonTrainableAttrName, builder.getUnitAttr());
+    if (param.state)
+      func.setArgAttr(i, kStateAttrName, builder.getUnitAttr());
   }
   for (auto [i, name] : llvm::enumerate(inputNames))
     func.setArgAttr(model.params.size() + i, kInputAttrName,

@@ -32,13 +32,27 @@ public:
 
   /// An error about this layer: "layer 'name' (Class): ...".
   virtual InFlightDiagnostic emitError() = 0;
+  /// What a parameter is to training.
+  enum class ParamRole {
+    Weight, ///< trainable unless the layer has `trainable: false`
+    State,  ///< non-trainable; updated by the training step when the layer
+            ///< is trainable (BatchNormalization's moving statistics)
+  };
+
   /// The layer's next parameter `weightName` of `shape`: from the weights
   /// file (shape-checked) or from the initializer at config[`initializerKey`]
   /// (default `defaultInitializer`).
   virtual FailureOr<Value> addParam(StringRef weightName,
                                     ArrayRef<int64_t> shape,
                                     StringRef initializerKey,
-                                    StringRef defaultInitializer) = 0;
+                                    StringRef defaultInitializer,
+                                    ParamRole role = ParamRole::Weight) = 0;
+
+  /// False for a layer with `trainable: false` (Keras: its weights are
+  /// frozen, and mode-dependent layers run in inference mode).
+  bool isTrainable() const {
+    return config.getBoolean("trainable").value_or(true);
+  }
 
   /// Typed config accessors: nullopt when the key is absent or null.
   std::optional<int64_t> getInteger(StringRef key) const {
@@ -81,6 +95,8 @@ FailureOr<LayerOutputs> singleOutput(LayerBuilder &layer,
 
 /// InputLayer-free core layers: Dense, Activation, Flatten, Reshape, Dropout.
 void registerCoreLayers(LayerRegistry &registry);
+/// BatchNormalization.
+void registerNormalizationLayers(LayerRegistry &registry);
 
 /// Applies the Keras activation `name` ("relu", "linear", ...) to `x`;
 /// emits an error on `layer` for an unknown one.

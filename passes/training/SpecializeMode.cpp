@@ -47,7 +47,8 @@ std::string mlir::kiln::getTrainingUnsupportedReason(func::FuncOp func) {
   return reason;
 }
 
-LogicalResult mlir::kiln::specializeMode(func::FuncOp func) {
+LogicalResult mlir::kiln::specializeMode(
+    func::FuncOp func, SmallVectorImpl<std::pair<Value, Value>> *stateUpdates) {
   bool training = false;
   if (auto mode = func->getAttrOfType<StringAttr>(kModeAttrName))
     training = mode.getValue() == "training";
@@ -57,12 +58,21 @@ LogicalResult mlir::kiln::specializeMode(func::FuncOp func) {
   SmallVector<ModeDependentOpInterface> ops;
   func.walk([&](ModeDependentOpInterface op) { ops.push_back(op); });
   IRRewriter rewriter(func.getContext());
+  SmallVector<std::pair<Value, Value>> updates;
   for (ModeDependentOpInterface op : ops) {
     rewriter.setInsertionPoint(op);
-    if (failed(training ? op.specializeForTraining(rewriter, rng)
+    size_t before = updates.size();
+    if (failed(training ? op.specializeForTraining(rewriter, rng, updates)
                         : op.specializeForInference(rewriter)))
       return failure();
+    if (updates.size() != before && !stateUpdates)
+      return func.emitOpError(
+                 "a training-mode op updates state, but nothing returns it "
+                 "(build the function with buildTrainingFunctions)"),
+             failure();
   }
+  if (stateUpdates)
+    stateUpdates->append(updates.begin(), updates.end());
   return success();
 }
 

@@ -155,11 +155,36 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
     forwardReturn.append(forwardOutputs);
     func::ReturnOp::create(fb, loc, forwardReturn);
   }
-  if (failed(specializeMode(forward)))
+  SmallVector<std::pair<Value, Value>> stateUpdates;
+  if (failed(specializeMode(forward, &stateUpdates)))
     return failure();
+  // The forward also returns the new value of each state parameter (the
+  // old one where no op updated it), in parameter order.
+  SmallVector<unsigned> stateParams;
+  for (unsigned i = 0; i < numParams; ++i)
+    if (predict.getArgAttr(i, kStateAttrName))
+      stateParams.push_back(i);
+  {
+    auto ret = cast<func::ReturnOp>(forwardBody->getTerminator());
+    SmallVector<Value> results(ret.getOperands());
+    for (unsigned i : stateParams) {
+      Value arg = forwardBody->getArgument(i), next = arg;
+      for (auto [param, value] : stateUpdates)
+        if (param == arg)
+          next = value;
+      results.push_back(next);
+    }
+    OpBuilder rb(ret);
+    func::ReturnOp::create(rb, ret.getLoc(), results);
+    ret.erase();
+    forward.setType(FunctionType::get(forward.getContext(),
+                                      forward.getArgumentTypes(),
+                                      ValueRange(results).getTypes()));
+  }
 
   // The gradient of the training loss with respect to the trainable
-  // parameters; `kiln.non_trainable` ones are read but never updated.
+  // parameters; `kiln.non_trainable` ones are read but never updated by the
+  // optimizer (state ones get their new value from the forward pass).
   SmallVector<unsigned> wrt;
   for (unsigned i = 0; i < numParams; ++i)
     if (!predict.getArgAttr(i, kNonTrainableAttrName))
@@ -171,12 +196,15 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
     return failure();
 
   // @train_step(params, slots, inputs, targets, lr, iteration, rng)
-  //     -> (loss, outputs..., new trainable params..., new slots...)
+  //     -> (loss, outputs..., new trainable and state params..., new slots...)
   std::vector<std::string> slotNames = optimizerSlotNames(*optimizer);
   ArrayRef<Type> paramTypes = predictType.getInputs().take_front(numParams);
-  SmallVector<Type> trainedTypes;
+  SmallVector<Type> trainedTypes, updatedTypes;
   for (unsigned i : wrt)
     trainedTypes.push_back(paramTypes[i]);
+  for (unsigned i = 0; i < numParams; ++i)
+    if (llvm::is_contained(wrt, i) || llvm::is_contained(stateParams, i))
+      updatedTypes.push_back(paramTypes[i]);
   SmallVector<Type> trainInputs(paramTypes);
   for (Type p : trainedTypes)
     trainInputs.append(slotNames.size(), p);
@@ -185,7 +213,7 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   trainInputs.append(targetTypes);
   trainInputs.append({scalarType, scalarType, rngType});
   SmallVector<Type> trainResults(evalResults);
-  trainResults.append(trainedTypes.begin(), trainedTypes.end());
+  trainResults.append(updatedTypes.begin(), updatedTypes.end());
   for (Type p : trainedTypes)
     trainResults.append(slotNames.size(), p);
   func::FuncOp train = createFunction(*grad, kTrainStepName, trainInputs,
@@ -206,18 +234,29 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   (*grad).erase();
 
   b.setInsertionPointToEnd(trainBody);
-  SmallVector<Value> newParams, newSlots;
+  // gradResults: loss, outputs..., new state..., gradients...
   ValueRange grads = ValueRange(gradResults).take_back(wrt.size());
-  for (auto [k, i] : llvm::enumerate(wrt)) {
-    SmallVector<Value> updated;
-    buildOptimizerUpdate(m, *optimizer, params[i], grads[k],
-                         slots.slice(k * slotNames.size(), slotNames.size()),
-                         lr, iteration, updated);
-    newParams.push_back(updated.front());
-    newSlots.append(updated.begin() + 1, updated.end());
+  ValueRange newState = ValueRange(gradResults)
+                            .drop_back(wrt.size())
+                            .take_back(stateParams.size());
+  SmallVector<Value> newParams, newSlots;
+  for (unsigned i = 0; i < numParams; ++i) {
+    if (const auto *it = llvm::find(wrt, i); it != wrt.end()) {
+      size_t k = it - wrt.begin();
+      SmallVector<Value> updated;
+      buildOptimizerUpdate(m, *optimizer, params[i], grads[k],
+                           slots.slice(k * slotNames.size(), slotNames.size()),
+                           lr, iteration, updated);
+      newParams.push_back(updated.front());
+      newSlots.append(updated.begin() + 1, updated.end());
+    } else if (const auto *st = llvm::find(stateParams, i);
+               st != stateParams.end()) {
+      newParams.push_back(newState[st - stateParams.begin()]);
+    }
   }
-  SmallVector<Value> trainReturn(
-      ValueRange(gradResults).drop_back(wrt.size()));
+  SmallVector<Value> trainReturn(ValueRange(gradResults)
+                                     .drop_back(wrt.size())
+                                     .drop_back(stateParams.size()));
   trainReturn.append(newParams);
   trainReturn.append(newSlots);
   func::ReturnOp::create(b, loc, trainReturn);

@@ -95,8 +95,12 @@ std::string getTrainingUnsupportedReason(func::FuncOp func);
 /// Replaces the mode-dependent ops of `func` by the forms of its mode
 /// (`kiln.mode = "training"`: training, with the last argument as the RNG
 /// key; otherwise inference). Fails with an error on an op that has no
-/// training form.
-LogicalResult specializeMode(func::FuncOp func);
+/// training form. Training forms that update state (a `kiln.state`
+/// argument) append (argument, new value) to `stateUpdates` when given, and
+/// are an error otherwise.
+LogicalResult
+specializeMode(func::FuncOp func,
+               SmallVectorImpl<std::pair<Value, Value>> *stateUpdates = nullptr);
 
 /// Adds @eval_step and, given an `optimizer`, @train_step built from
 /// `predict` (its first `numParams` arguments are the parameters). Fails

@@ -30,6 +30,13 @@ inline bool isTrainable(const kiln_model_desc_t *desc, int64_t i) {
   return (desc->params[i].flags & KILN_TENSOR_NON_TRAINABLE) == 0;
 }
 
+/// True when `train_step` returns a new value of parameter `i`: trainable
+/// parameters and non-trainable state (BatchNormalization's moving
+/// statistics).
+inline bool isUpdatedByStep(const kiln_model_desc_t *desc, int64_t i) {
+  return isTrainable(desc, i) || (desc->params[i].flags & KILN_TENSOR_STATE);
+}
+
 /// The float count of one sample of `tensor` (all dims after the first).
 int64_t sampleElements(const kiln_tensor_desc_t &tensor);
 

@@ -128,8 +128,8 @@ private:
   std::vector<Buffer> inputs, targets, predictions;
   Buffer scalars; // learning rate, iteration, loss, rng (2 x int64)
   Buffer trainWorkspace, evalWorkspace; // the entries' scratch memory
-  // Indices of the parameters the optimizer updates; `nextParams[k]` is
-  // the next buffer of parameter `trained[k]`.
+  // Indices of the parameters the step updates (trainable ones and state);
+  // `nextParams[k]` is the next buffer of parameter `trained[k]`.
   std::vector<int64_t> trained;
   void *altParams = nullptr, *altSlots = nullptr;
   // The current and next parameters/slots: the model's own buffers and the
@@ -206,7 +206,7 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                                          /*zero=*/false, &altParams,
                                          alt.data()));
     for (int64_t i = 0; i < desc->num_params; ++i)
-      if (isTrainable(desc, i)) {
+      if (isUpdatedByStep(desc, i)) {
         trained.push_back(i);
         nextParams.push_back(alt[static_cast<size_t>(i)]);
       }

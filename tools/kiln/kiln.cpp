@@ -265,6 +265,7 @@ static void stripAbiAttributes(ModuleOp module) {
       func.removeArgAttr(i, kParamAttrName);
       func.removeArgAttr(i, kInputAttrName);
       func.removeArgAttr(i, kNonTrainableAttrName);
+      func.removeArgAttr(i, kStateAttrName);
     }
     for (unsigned i = 0; i < func.getNumResults(); ++i)
       func.removeResultAttr(i, StringAttr::get(func.getContext(),
@@ -385,7 +386,8 @@ struct HostDescriptor {
       params.push_back({param.name.c_str(), KILN_DTYPE_F32,
                         int32_t(param.shape.size()), param.shape.data(),
                         offset,
-                        param.trainable ? 0 : int64_t(KILN_TENSOR_NON_TRAINABLE)});
+                        (param.trainable ? 0 : int64_t(KILN_TENSOR_NON_TRAINABLE)) |
+                            (param.state ? int64_t(KILN_TENSOR_STATE) : 0)});
     desc.abi_version = KILN_MODEL_ABI_VERSION;
     desc.name = model.name.c_str();
     desc.kind = model.kind.c_str();

@@ -33,6 +33,9 @@ constexpr llvm::StringLiteral kInputAttrName = "kiln.input";
 /// Argument attribute marking a parameter the optimizer does not update
 /// (Keras `trainable: false` layers and weights).
 constexpr llvm::StringLiteral kNonTrainableAttrName = "kiln.non_trainable";
+/// Argument attribute marking non-trainable state that a training-mode op
+/// updates (BatchNormalization's moving statistics); implies non-trainable.
+constexpr llvm::StringLiteral kStateAttrName = "kiln.state";
 /// Function attribute: "training" for @train_step; mode-dependent ops in
 /// functions without it take their inference form.
 constexpr llvm::StringLiteral kModeAttrName = "kiln.mode";

@@ -68,10 +68,15 @@ def Kiln_ModeDependentOpInterface : OpInterface<"ModeDependentOpInterface"> {
     InterfaceMethod<
       /*desc=*/[{Replaces the op by its training form. `rng` is the step's
                 key of the counter-based random generator (tensor<2xi64>:
-                the run's seed and the global step).}],
+                the run's seed and the global step). An op that updates
+                non-trainable state (BatchNormalization's moving statistics,
+                operands that are `kiln.state` parameters) appends
+                (state parameter, its new value) to `stateUpdates`; the step
+                returns the new values.}],
       /*retTy=*/"::llvm::LogicalResult",
       /*methodName=*/"specializeForTraining",
-      /*args=*/(ins "::mlir::RewriterBase &":$rewriter, "::mlir::Value":$rng)>,
+      /*args=*/(ins "::mlir::RewriterBase &":$rewriter, "::mlir::Value":$rng,
+                    "::llvm::SmallVectorImpl<std::pair<::mlir::Value, ::mlir::Value>> &":$stateUpdates)>,
   ];
 }
 

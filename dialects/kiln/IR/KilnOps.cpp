@@ -558,11 +558,138 @@ std::string DropoutOp::getTrainingUnsupportedReason() {
   return reason;
 }
 
-LogicalResult DropoutOp::specializeForTraining(RewriterBase &rewriter,
-                                               Value rng) {
+LogicalResult DropoutOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
   std::string reason = getTrainingUnsupportedReason();
   if (!reason.empty())
     return emitOpError(reason);
   rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BatchNorm
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::verify() {
+  RankedTensorType type = getInput().getType();
+  int64_t rank = type.getRank(), axis = static_cast<int64_t>(getAxis());
+  if (rank == 0 || axis < -rank || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << rank;
+  int64_t channels = type.getDimSize(axis < 0 ? axis + rank : axis);
+  if (ShapedType::isDynamic(channels))
+    return emitOpError("the channel axis must be static");
+  for (Value v : {getGamma(), getBeta(), getMovingMean(), getMovingVariance()})
+    if (v && cast<RankedTensorType>(v.getType()).getShape() !=
+                 ArrayRef<int64_t>{channels})
+      return emitOpError("per-channel operands must have shape (")
+             << channels << ",), got "
+             << formatShape(cast<RankedTensorType>(v.getType()).getShape());
+  if (getType() != type)
+    return emitOpError("result type must be the input's");
+  double epsilon = getEpsilon().convertToDouble();
+  double momentum = getMomentum().convertToDouble();
+  if (!(epsilon > 0))
+    return emitOpError("epsilon must be positive, got ") << epsilon;
+  if (!(momentum >= 0 && momentum <= 1))
+    return emitOpError("momentum must be in [0, 1], got ") << momentum;
+  return success();
+}
+
+namespace {
+/// Builds BatchNorm's forms from kiln arithmetic at the rewriter's point.
+struct BatchNormBuilder {
+  BatchNormBuilder(RewriterBase &rewriter, BatchNormOp op)
+      : b(rewriter), op(op), loc(op.getLoc()), type(op.getType()) {
+    int64_t rank = type.getRank();
+    axis = static_cast<int64_t>(op.getAxis()); // I64Attr reads as uint64_t
+    if (axis < 0)
+      axis += rank;
+  }
+
+  Value scalar(double v) {
+    auto t = RankedTensorType::get({}, type.getElementType());
+    return ConstantOp::create(b, loc, DenseElementsAttr::get(t, float(v)));
+  }
+  /// A per-channel vector ([C]) shaped to broadcast against the input:
+  /// [C, 1, ..., 1] unless the channel axis is the last.
+  Value channels(Value v) {
+    int64_t rank = type.getRank();
+    if (axis == rank - 1)
+      return v;
+    SmallVector<int64_t> shape{type.getDimSize(axis)};
+    shape.append(rank - 1 - axis, 1);
+    return ReshapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), v);
+  }
+  /// input * inv + (beta - mean * inv), inv = rsqrt(variance + eps) * gamma.
+  Value normalize(Value mean, Value variance) {
+    Value inv = DivOp::create(
+        b, loc, scalar(1.0),
+        SqrtOp::create(b, loc,
+                       AddOp::create(b, loc, variance,
+                                     scalar(op.getEpsilon().convertToDouble()))));
+    if (Value gamma = op.getGamma())
+      inv = MulOp::create(b, loc, inv, gamma);
+    Value meanInv = MulOp::create(b, loc, mean, inv);
+    Value shift = op.getBeta() ? Value(SubOp::create(b, loc, op.getBeta(), meanInv))
+                               : Value(NegOp::create(b, loc, meanInv));
+    Value scaled = MulOp::create(b, loc, op.getInput(), channels(inv));
+    return AddOp::create(b, loc, scaled, channels(shift));
+  }
+  /// The axes every channel is reduced over.
+  SmallVector<int64_t> reductionAxes() {
+    SmallVector<int64_t> axes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (i != axis)
+        axes.push_back(i);
+    return axes;
+  }
+
+  RewriterBase &b;
+  BatchNormOp op;
+  Location loc;
+  RankedTensorType type;
+  int64_t axis;
+};
+} // namespace
+
+LogicalResult BatchNormOp::specializeForInference(RewriterBase &rewriter) {
+  BatchNormBuilder bn(rewriter, *this);
+  rewriter.replaceOp(*this, bn.normalize(getMovingMean(), getMovingVariance()));
+  return success();
+}
+
+std::string BatchNormOp::getTrainingUnsupportedReason() { return ""; }
+
+LogicalResult BatchNormOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
+  if (getFrozen())
+    return specializeForInference(rewriter);
+  BatchNormBuilder bn(rewriter, *this);
+  SmallVector<int64_t> axes = bn.reductionAxes();
+  // Batch statistics (ops.moments): mean, then the biased variance.
+  Value mean = ReduceMeanOp::create(rewriter, getLoc(), getInput(), axes,
+                                    /*keep_dims=*/false);
+  Value centered = SubOp::create(rewriter, getLoc(), getInput(),
+                                 bn.channels(mean));
+  Value variance = ReduceMeanOp::create(
+      rewriter, getLoc(), MulOp::create(rewriter, getLoc(), centered, centered),
+      axes, /*keep_dims=*/false);
+  // moving = moving * momentum + batch * (1 - momentum)
+  double momentum = getMomentum().convertToDouble();
+  auto update = [&](Value moving, Value batch) -> Value {
+    return AddOp::create(
+        rewriter, getLoc(), MulOp::create(rewriter, getLoc(), moving,
+                                          bn.scalar(momentum)),
+        MulOp::create(rewriter, getLoc(), batch, bn.scalar(1.0 - momentum)));
+  };
+  stateUpdates.push_back({getMovingMean(), update(getMovingMean(), mean)});
+  stateUpdates.push_back(
+      {getMovingVariance(), update(getMovingVariance(), variance)});
+  rewriter.replaceOp(*this, bn.normalize(mean, variance));
   return success();
 }

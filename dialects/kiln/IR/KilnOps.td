@@ -348,4 +348,42 @@ def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure, SameOperandsAndResultType,
   let hasVerifier = 1;
 }
 
+def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "Keras BatchNormalization over one axis";
+  let description = [{
+    Normalizes `input` per channel of `axis` (negative values count from the
+    back). With `inv = rsqrt(variance + epsilon) * gamma` it computes
+    `input * inv + (beta - mean * inv)` (TensorFlow's formula), where
+    - in inference, mean and variance are the moving statistics;
+    - in training, they are the batch statistics over every other axis
+      (biased variance, as `ops.moments`), and the step updates the state
+      `moving = moving * momentum + batch * (1 - momentum)`;
+    - with `frozen` (a Keras layer with `trainable: false`) the inference
+      form is used in training too, as Keras 3 does.
+    `gamma` and `beta` are absent for `scale=False` / `center=False`. All
+    per-channel operands are rank 1 with the channel count. The op never
+    reaches lowering: `--kiln-specialize-mode` replaces it by kiln
+    arithmetic, which autodiff and the fusion then see.
+
+    ```mlir
+    %y = kiln.batch_norm %x, %g, %b, %mean, %var {axis = -1 : i64,
+           epsilon = 1.0e-03 : f64, momentum = 0.99 : f64,
+           operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}
+         : (tensor<?x6xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>,
+            tensor<6xf32>) -> tensor<?x6xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       Optional<Kiln_FloatTensor>:$gamma,
+                       Optional<Kiln_FloatTensor>:$beta,
+                       Kiln_FloatTensor:$moving_mean,
+                       Kiln_FloatTensor:$moving_variance,
+                       I64Attr:$axis, F64Attr:$epsilon, F64Attr:$momentum,
+                       UnitAttr:$frozen);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_OPS_TD

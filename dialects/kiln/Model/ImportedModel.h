@@ -42,6 +42,9 @@ struct ParamData {
   /// saved, loaded and counted like the others, never updated by the
   /// optimizer.
   bool trainable = true;
+  /// Non-trainable state the train step updates (BatchNormalization's
+  /// moving statistics); never trainable.
+  bool state = false;
 };
 
 /// One row of the Keras `model.summary()` table.

@@ -42,6 +42,10 @@ enum {
    * and exported like the others and counted as "Non-trainable params" by
    * summary. Parameters without the flag are trainable. */
   KILN_TENSOR_NON_TRAINABLE = 1,
+  /* Non-trainable state that `train_step` itself updates (BatchNormalization's
+   * moving mean and variance): it gets a new value each step but no
+   * optimizer slots. Always set together with KILN_TENSOR_NON_TRAINABLE. */
+  KILN_TENSOR_STATE = 2,
 };
 
 /* One tensor: a model input or output, or a parameter.
@@ -114,8 +118,8 @@ typedef struct kiln_metric_desc_t {
  *   run's seed and the 0-based global step, the key of the counter-based
  *   random numbers of training-mode layers such as Dropout),
  *   then outputs: loss (f32 scalar), predictions[num_outputs],
- *   new_params (one per parameter without KILN_TENSOR_NON_TRAINABLE, in
- *   parameter order), new_slots[num_slots].
+ *   new_params (one per parameter that is trainable (no
+ *   KILN_TENSOR_NON_TRAINABLE) or KILN_TENSOR_STATE, in parameter order), new_slots[num_slots].
  * Slots belong to the trainable parameters only, parameter-major.
  * `eval_step` buffers: params, inputs, targets, then loss, predictions.
  * The loss is Keras's "sum_over_batch_size" mean over the `batch` samples.

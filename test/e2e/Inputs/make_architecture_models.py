@@ -96,3 +96,28 @@ with open(os.path.join(out, "random.bin"), "wb") as f:
     f.write(rng.bytes(300))
 with open(os.path.join(out, "model.onnx"), "wb") as f:
     f.write(b"\x08\x07\x12\x07pytorch" + rng.bytes(64))
+
+# BatchNormalization between two Dense layers, trained with SGD: the moving
+# statistics are state the train step updates (checked by bn_reference.py).
+bn_layer = layer("BatchNormalization", name="bn", axis=-1, momentum=0.9,
+                 epsilon=1e-3, center=True, scale=True,
+                 beta_initializer={"module": "keras.initializers",
+                                   "class_name": "Zeros", "config": {}},
+                 gamma_initializer={"module": "keras.initializers",
+                                    "class_name": "Ones", "config": {}},
+                 moving_mean_initializer={"module": "keras.initializers",
+                                          "class_name": "Zeros", "config": {}},
+                 moving_variance_initializer={"module": "keras.initializers",
+                                              "class_name": "Ones",
+                                              "config": {}})
+sgd = {"optimizer": {"module": "keras.optimizers", "class_name": "SGD",
+                     "config": {"learning_rate": 0.1, "momentum": 0.0,
+                                "nesterov": False}},
+       "loss": "sparse_categorical_crossentropy", "metrics": None}
+write("bn.json", sequential("bn_model", [dense("hidden", 6), bn_layer,
+                                         dense("out", 3, "softmax")], sgd))
+frozen_bn = dict(bn_layer, config=dict(bn_layer["config"], trainable=False))
+write("bn_frozen.json", sequential("bn_frozen_model",
+                                   [dense("hidden", 6), frozen_bn,
+                                    dense("out", 3, "softmax")], sgd))
+np.save(os.path.join(out, "y3.npy"), rng.integers(0, 3, 16).astype(np.int64))
