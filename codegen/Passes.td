@@ -39,6 +39,43 @@ def LowerToLinalgPass : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
   ];
 }
 
+def PrepareBufferizationPass
+    : Pass<"kiln-prepare-bufferization", "::mlir::func::FuncOp"> {
+  let summary = "Read-only entry arguments; loop-carried tensors in place";
+  let description = [{
+    Entry arguments are the caller's parameters and inputs: they get
+    `bufferization.writable = false`, so nothing is computed in place in a
+    caller's buffer. And one-shot bufferization needs each tensor an
+    `scf.for` yields to live in its iteration argument's buffer. A loop body that computes its next state
+    into a fresh tensor (a recurrent cell: matmul, add, tanh) is rewritten to
+    yield `bufferization.materialize_in_destination %next in %state`: one
+    copy per iteration into the carried buffer, which is dead by then.
+    Yields that already insert into the carried tensor are left alone.
+
+    ```mlir
+    // before
+    scf.yield %t : tensor<?x4xf32>
+    // after
+    %m = bufferization.materialize_in_destination %t in %h
+        : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+    scf.yield %m : tensor<?x4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def InlineCopiesPass : Pass<"kiln-inline-copies", "::mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy into linalg.copy (loops, no runtime call)";
+  let description = [{
+    `memref.copy` between buffers with a non-identity layout (a slot of a
+    saved-state stack) lowers to a call of MLIR's `memrefCopy` runtime
+    function, which compiled models do not link. This pass rewrites every
+    copy as `linalg.copy`, which becomes plain loops with the other linalg
+    ops: generated entry points call nothing.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def WorkspaceAllocationPass
     : Pass<"kiln-workspace-allocation", "::mlir::ModuleOp"> {
   let summary = "Place every buffer allocation in a caller-provided workspace";

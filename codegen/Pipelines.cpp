@@ -36,6 +36,8 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // Read-only arguments; loop-carried tensors stay in their buffers.
+  pm.addNestedPass<func::FuncOp>(createPrepareBufferizationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
@@ -45,6 +47,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());
+  pm.addNestedPass<func::FuncOp>(createInlineCopiesPass());
 
   // Loops and vectors.
   VectorizeMatmulPassOptions matmul;

@@ -42,7 +42,9 @@ struct PromoteToF64Pass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     WalkResult walk = func.walk([](Operation *op) -> WalkResult {
-      if (!isa<KilnDialect, func::FuncDialect>(op->getDialect()))
+      // Kiln ops, and the loops, index arithmetic and slices around them.
+      if (!isa<KilnDialect, func::FuncDialect, scf::SCFDialect,
+               arith::ArithDialect, tensor::TensorDialect>(op->getDialect()))
         return op->emitOpError("cannot be promoted to f64 (not a kiln op)");
       for (Region &region : op->getRegions())
         for (BlockArgument arg : region.getArguments())

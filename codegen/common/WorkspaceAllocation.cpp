@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -35,12 +36,18 @@ constexpr int64_t kWorkspaceAlignment = 64;
 /// True when `size` is the batch: `memref.dim` of dimension 0 of an
 /// argument whose leading dimension is dynamic, seen through reshapes and
 /// casts that keep dimension 0 as it is.
+static bool isBatchDimOf(Value source);
+
 static bool isBatchSize(Value size) {
   auto dim = size.getDefiningOp<memref::DimOp>();
   std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
   if (!index || *index != 0)
     return false;
-  Value source = dim.getSource();
+  return isBatchDimOf(dim.getSource());
+}
+
+/// True when dimension 0 of the buffer `source` is the batch.
+static bool isBatchDimOf(Value source) {
   while (Operation *op = source.getDefiningOp()) {
     if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op)) {
       // Dimension 0 is the source's first dimension times static 1s.
@@ -54,6 +61,17 @@ static bool isBatchSize(Value size) {
       OpFoldResult first = expand.getMixedOutputShape().front();
       if (auto value = dyn_cast<Value>(first))
         return isBatchSize(value);
+      return false;
+    } else if (auto subview = dyn_cast<memref::SubViewOp>(op)) {
+      // Result dimension 0 is the first source dimension kept.
+      llvm::SmallBitVector dropped = subview.getDroppedDims();
+      SmallVector<OpFoldResult> sizes = subview.getMixedSizes();
+      for (unsigned d = 0; d < sizes.size(); ++d)
+        if (!dropped.test(d)) {
+          if (auto value = dyn_cast<Value>(sizes[d]))
+            return isBatchSize(value);
+          return false;
+        }
       return false;
     } else if (auto cast = dyn_cast<memref::CastOp>(op)) {
       source = cast.getSource();
@@ -69,8 +87,16 @@ static bool isBatchSize(Value size) {
   }
   auto arg = cast<BlockArgument>(source);
   auto type = dyn_cast<MemRefType>(source.getType());
-  return type && type.getRank() > 0 && type.isDynamicDim(0) &&
-         isa<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!type || type.getRank() == 0 || !type.isDynamicDim(0))
+    return false;
+  // A loop-carried buffer has its init's shape.
+  if (auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp())) {
+    OpOperand *init = loop.getTiedLoopInit(arg);
+    if (!init)
+      return false;
+    return isBatchDimOf(init->get());
+  }
+  return isa<func::FuncOp>(arg.getOwner()->getParentOp());
 }
 
 struct WorkspaceAllocationPass

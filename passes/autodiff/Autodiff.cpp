@@ -8,7 +8,11 @@
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::kiln {
@@ -23,6 +27,263 @@ using namespace mlir::kiln;
 static bool isDifferentiable(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   return type && isa<FloatType>(type.getElementType());
+}
+
+namespace {
+
+/// Propagates adjoints backwards over a list of ops. Ops with
+/// GradientOpInterface contribute their VJPs; `scf.for` loops are reversed
+/// with their intermediates saved (see reverseLoop).
+class ReverseWalker {
+public:
+  ReverseWalker(OpBuilder &builder, Location loc)
+      : builder(builder), m(builder, loc) {}
+
+  /// Walks `ops` (in forward order) backwards, emitting VJPs at the
+  /// builder's insertion point and accumulating into `adjoint`.
+  LogicalResult run(ArrayRef<Operation *> ops,
+                    DenseMap<Value, Value> &adjoint);
+
+private:
+  void accumulate(DenseMap<Value, Value> &adjoint, Value value, Value g) {
+    if (!g || !isDifferentiable(value))
+      return;
+    g = m.sumToShape(g, cast<RankedTensorType>(value.getType()));
+    Value &acc = adjoint[value];
+    acc = acc ? m.add(acc, g) : g;
+  }
+  LogicalResult reverseLoop(scf::ForOp loop, DenseMap<Value, Value> &adjoint);
+
+  OpBuilder &builder;
+  GradientBuilder m;
+};
+
+} // namespace
+
+LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
+                                 DenseMap<Value, Value> &adjoint) {
+  for (Operation *op : llvm::reverse(ops)) {
+    SmallVector<Value> resultGrads;
+    bool reached = false;
+    for (Value result : op->getResults()) {
+      Value g = adjoint.lookup(result);
+      reached |= bool(g);
+      resultGrads.push_back(g);
+    }
+    if (!reached)
+      continue;
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      if (failed(reverseLoop(loop, adjoint)))
+        return failure();
+      continue;
+    }
+    if (llvm::none_of(op->getOperands(), isDifferentiable))
+      continue;
+    auto iface = dyn_cast<GradientOpInterface>(op);
+    if (!iface)
+      return op->emitOpError("is not differentiable (no gradient rule)"),
+             failure();
+    for (auto [g, result] : llvm::zip(resultGrads, op->getResults()))
+      if (!g)
+        g = m.zerosLike(result);
+    SmallVector<Value> operandGrads;
+    if (failed(iface.buildVjp(builder, resultGrads, operandGrads)))
+      return failure();
+    assert(operandGrads.size() == op->getNumOperands() &&
+           "a VJP rule returns one gradient per operand");
+    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+      accumulate(adjoint, operand, g);
+  }
+  return success();
+}
+
+/// Reverses `scf.for %i = lb to ub step s iter_args(%a = init) { body }`:
+///  1. the forward loop is rebuilt to also record every iteration's
+///     differentiable iter_args in stacks (tensor<N x T>, N the trip count);
+///  2. a reverse loop runs k = N-1 .. 0: it reloads a_k from the stacks,
+///     recomputes the body on it, and walks the body backwards from the
+///     adjoints of its yields, carrying the adjoints of the iter_args and
+///     summing those of the values the body captures from above;
+///  3. the adjoints of the inits and of the captured values join `adjoint`.
+/// Memory is one saved state per iteration (the carried values only); the
+/// body's other intermediates are recomputed, as checkpointing at iteration
+/// granularity does.
+LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
+                                         DenseMap<Value, Value> &adjoint) {
+  Location loc = loop.getLoc();
+  OpBuilder::InsertionGuard guard(builder);
+  OpBuilder::InsertPoint walkPoint = builder.saveInsertionPoint();
+  SmallVector<Value> resultGrads;
+  for (Value result : loop.getResults())
+    resultGrads.push_back(adjoint.lookup(result));
+
+  // Which iter_args carry gradients, and the captured values.
+  SmallVector<unsigned> carried;
+  for (auto [t, arg] : llvm::enumerate(loop.getRegionIterArgs())) {
+    if (isDifferentiable(arg))
+      carried.push_back(t);
+    else if (!arg.use_empty())
+      return loop.emitOpError("carries a non-float value (iter_arg #")
+                 << t << ") that its body reads; autodiff saves float "
+                 << "tensors only",
+             failure();
+  }
+  llvm::SetVector<Value> capturedSet;
+  getUsedValuesDefinedAbove(loop.getRegion(), capturedSet);
+  SmallVector<Value> captured;
+  for (Value v : capturedSet)
+    if (isDifferentiable(v))
+      captured.push_back(v);
+
+  // 1. The forward loop, recording each iteration's carried values.
+  builder.setInsertionPoint(loop);
+  Value lb = loop.getLowerBound(), ub = loop.getUpperBound(),
+        step = loop.getStep();
+  if (!lb.getType().isIndex())
+    return loop.emitOpError("differentiation needs index-typed bounds"),
+           failure();
+  Value c0 = arith::ConstantIndexOp::create(builder, loc, 0);
+  Value c1 = arith::ConstantIndexOp::create(builder, loc, 1);
+  Value span = arith::SubIOp::create(builder, loc, ub, lb);
+  Value count = arith::MaxSIOp::create(
+      builder, loc, c0, arith::CeilDivSIOp::create(builder, loc, span, step));
+  SmallVector<Value> stacks;
+  for (unsigned t : carried) {
+    Value init = loop.getInitArgs()[t];
+    auto type = cast<RankedTensorType>(init.getType());
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    shape.append(type.getShape().begin(), type.getShape().end());
+    SmallVector<Value> sizes{count};
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        sizes.push_back(tensor::DimOp::create(builder, loc, init, d));
+    stacks.push_back(tensor::EmptyOp::create(builder, loc, shape,
+                                             type.getElementType(), sizes));
+  }
+  /// Offsets/sizes/strides of slot `k` of `stack` holding `like`'s value.
+  auto slot = [&](OpBuilder &b, Value k, Value like,
+                  SmallVector<OpFoldResult> &offsets,
+                  SmallVector<OpFoldResult> &sizes,
+                  SmallVector<OpFoldResult> &strides) {
+    auto type = cast<RankedTensorType>(like.getType());
+    offsets.assign({k});
+    sizes.assign({b.getIndexAttr(1)});
+    strides.assign(type.getRank() + 1, b.getIndexAttr(1));
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(type.isDynamicDim(d)
+                          ? OpFoldResult(tensor::DimOp::create(b, loc, like, d)
+                                             .getResult())
+                          : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    }
+  };
+  SmallVector<Value> inits(loop.getInitArgs());
+  inits.append(stacks);
+  auto recording = scf::ForOp::create(
+      builder, loc, lb, ub, step, inits,
+      [&](OpBuilder &b, Location bodyLoc, Value iv, ValueRange args) {
+        IRMapping mapping;
+        mapping.map(loop.getInductionVar(), iv);
+        mapping.map(loop.getRegionIterArgs(),
+                    args.take_front(loop.getNumRegionIterArgs()));
+        Value k = arith::DivSIOp::create(
+            b, bodyLoc, arith::SubIOp::create(b, bodyLoc, iv, lb), step);
+        SmallVector<Value> newStacks;
+        for (auto [n, t] : llvm::enumerate(carried)) {
+          Value value = args[t];
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          slot(b, k, value, offsets, sizes, strides);
+          newStacks.push_back(tensor::InsertSliceOp::create(
+              b, bodyLoc, value, args[loop.getNumRegionIterArgs() + n],
+              offsets, sizes, strides));
+        }
+        for (Operation &op : loop.getBody()->without_terminator())
+          b.clone(op, mapping);
+        SmallVector<Value> yields;
+        for (Value v : loop.getBody()->getTerminator()->getOperands())
+          yields.push_back(mapping.lookupOrDefault(v));
+        yields.append(newStacks);
+        scf::YieldOp::create(b, bodyLoc, yields);
+      });
+  for (auto [old, now] : llvm::zip(loop.getResults(), recording.getResults()))
+    old.replaceAllUsesWith(now);
+  ValueRange savedStacks =
+      recording.getResults().drop_front(loop.getNumRegionIterArgs());
+
+  // 2. The reverse loop, after the forward one (at the walk's position).
+  builder.restoreInsertionPoint(walkPoint);
+  SmallVector<Value> reverseInits;
+  for (unsigned t : carried)
+    reverseInits.push_back(resultGrads[t] ? resultGrads[t]
+                                          : m.zerosLike(recording.getResult(t)));
+  for (Value c : captured)
+    reverseInits.push_back(m.zerosLike(c));
+  // The body is filled after the loop exists: walking nested loops needs
+  // their parents in place.
+  auto reverse = scf::ForOp::create(builder, loc, c0, count, c1, reverseInits);
+  {
+        Block *reverseBody = reverse.getBody();
+        if (!reverseBody->empty() && reverseBody->mightHaveTerminator())
+          reverseBody->getTerminator()->erase();
+        Location bodyLoc = loc;
+        Value j = reverse.getInductionVar();
+        ValueRange args = reverse.getRegionIterArgs();
+        OpBuilder::InsertionGuard inner(builder);
+        builder.setInsertionPointToEnd(reverseBody);
+        OpBuilder &b = builder;
+        // k = N - 1 - j, i = lb + k * step
+        Value k = arith::SubIOp::create(
+            b, bodyLoc, arith::SubIOp::create(b, bodyLoc, count, c1), j);
+        Value iv = arith::AddIOp::create(
+            b, bodyLoc, lb, arith::MulIOp::create(b, bodyLoc, k, step));
+        IRMapping mapping;
+        mapping.map(loop.getInductionVar(), iv);
+        for (auto [n, t] : llvm::enumerate(carried)) {
+          Value like = loop.getInitArgs()[t];
+          auto type = cast<RankedTensorType>(like.getType());
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          slot(b, k, like, offsets, sizes, strides);
+          mapping.map(loop.getRegionIterArgs()[t],
+                      tensor::ExtractSliceOp::create(b, bodyLoc, type,
+                                                     savedStacks[n], offsets,
+                                                     sizes, strides)
+                          .getResult());
+        }
+        // Recompute the body on the saved state.
+        SmallVector<Operation *> ops;
+        for (Operation &op : loop.getBody()->without_terminator())
+          ops.push_back(b.clone(op, mapping));
+        // Seed the yields' adjoints and walk the body backwards.
+        DenseMap<Value, Value> local;
+        Operation *yield = loop.getBody()->getTerminator();
+        for (auto [n, t] : llvm::enumerate(carried)) {
+          Value yielded = mapping.lookupOrDefault(yield->getOperand(t));
+          Value &acc = local[yielded];
+          acc = acc ? m.add(acc, args[n]) : args[n];
+        }
+        if (failed(run(ops, local)))
+          return failure();
+        SmallVector<Value> next;
+        for (auto [n, t] : llvm::enumerate(carried)) {
+          Value state = mapping.lookup(loop.getRegionIterArgs()[t]);
+          Value g = local.lookup(state);
+          next.push_back(g ? g : m.zerosLike(state));
+        }
+        for (auto [n, c] : llvm::enumerate(captured)) {
+          Value acc = args[carried.size() + n];
+          Value g = local.lookup(c);
+          next.push_back(g ? m.add(acc, g) : acc);
+        }
+        scf::YieldOp::create(builder, bodyLoc, next);
+  }
+
+  // 3. The inits' and captured values' adjoints.
+  for (auto [n, t] : llvm::enumerate(carried))
+    accumulate(adjoint, loop.getInitArgs()[t], reverse.getResult(n));
+  for (auto [n, c] : llvm::enumerate(captured))
+    accumulate(adjoint, c, reverse.getResult(carried.size() + n));
+  loop.erase();
+  return success();
 }
 
 FailureOr<func::FuncOp>
@@ -65,36 +326,9 @@ mlir::kiln::buildGradientFunction(func::FuncOp forward, ArrayRef<unsigned> wrt,
   SmallVector<Operation *> ops;
   for (Operation &op : body.without_terminator())
     ops.push_back(&op);
-  for (Operation *op : llvm::reverse(ops)) {
-    SmallVector<Value> resultGrads;
-    bool reached = false;
-    for (Value result : op->getResults()) {
-      Value g = adjoint.lookup(result);
-      reached |= bool(g);
-      resultGrads.push_back(g);
-    }
-    if (!reached || llvm::none_of(op->getOperands(), isDifferentiable))
-      continue;
-    auto iface = dyn_cast<GradientOpInterface>(op);
-    if (!iface)
-      return op->emitOpError("is not differentiable (no gradient rule)"),
-             failure();
-    for (auto [g, result] : llvm::zip(resultGrads, op->getResults()))
-      if (!g)
-        g = m.zerosLike(result);
-    SmallVector<Value> operandGrads;
-    if (failed(iface.buildVjp(builder, resultGrads, operandGrads)))
-      return failure();
-    assert(operandGrads.size() == op->getNumOperands() &&
-           "a VJP rule returns one gradient per operand");
-    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads)) {
-      if (!g || !isDifferentiable(operand))
-        continue;
-      g = m.sumToShape(g, cast<RankedTensorType>(operand.getType()));
-      Value &acc = adjoint[operand];
-      acc = acc ? m.add(acc, g) : g;
-    }
-  }
+  ReverseWalker walker(builder, forward.getLoc());
+  if (failed(walker.run(ops, adjoint)))
+    return failure();
 
   SmallVector<Value> results(ret.getOperands());
   for (unsigned i : wrt) {

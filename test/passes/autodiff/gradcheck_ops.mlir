@@ -29,6 +29,8 @@
 // RUN: kiln gradcheck %s --func log_softmax | FileCheck %s
 // RUN: kiln gradcheck %s --func clip | FileCheck %s
 // RUN: kiln gradcheck %s --func sparse_cross_entropy | FileCheck %s
+// RUN: kiln gradcheck %s --func recurrent_loop | FileCheck %s
+// RUN: kiln gradcheck %s --func nested_loops | FileCheck %s
 
 // Every argument is checked and the worst error is within tolerance.
 // CHECK: gradcheck: loss =
@@ -227,4 +229,43 @@ func.func @sparse_cross_entropy(%logits: tensor<3x4xf32> {kiln.param = "logits"}
   %m = kiln.reduce_mean %s {axes = array<i64: 0>} : tensor<3xf32> -> tensor<f32>
   %n = kiln.neg %m : tensor<f32>
   return %n : tensor<f32>
+}
+
+// A recurrent loop (scf.for carrying the state): h <- tanh(h @ w + b), three
+// times; gradients flow to the initial state and, summed over iterations, to
+// the captured w and b (the reverse loop and the saved states).
+func.func @recurrent_loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<4xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %a = kiln.add %m, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %a : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Two carried values and a loop inside a loop (step 2, so trip counts are
+// not the bounds): s accumulates sigmoid(c * u) over an inner loop that
+// itself carries c.
+func.func @nested_loops(%c0v: tensor<?x3xf32>, %s0: tensor<?x3xf32>, %u: tensor<3xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c5 = arith.constant 5 : index
+  %r:2 = scf.for %i = %c0 to %c5 step %c2 iter_args(%c = %c0v, %s = %s0) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+    %inner = scf.for %j = %c0 to %c2 step %c1 iter_args(%d = %c) -> (tensor<?x3xf32>) {
+      %m = kiln.mul %d, %u : tensor<?x3xf32>, tensor<3xf32> -> tensor<?x3xf32>
+      %t = kiln.sigmoid %m : tensor<?x3xf32>
+      scf.yield %t : tensor<?x3xf32>
+    }
+    %n = kiln.add %s, %inner : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+    scf.yield %inner, %n : tensor<?x3xf32>, tensor<?x3xf32>
+  }
+  %p = kiln.mul %r#0, %r#1 : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  %l = kiln.reduce_sum %p {axes = array<i64: 0, 1>} : tensor<?x3xf32> -> tensor<f32>
+  return %l : tensor<f32>
 }
