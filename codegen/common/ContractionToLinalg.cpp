@@ -13,7 +13,8 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
-// matmul(A, B) -> linalg.matmul ins(A, B) outs(fill(0))
+// matmul(A, B) -> linalg.matmul ins(A, B) outs(fill(0)); an lhs of rank > 2
+// is collapsed to rows first and the product expanded back.
 struct MatMulLowering : public OpConversionPattern<MatMulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -21,6 +22,40 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
+    auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
+    if (lhsType.getRank() > 2) {
+      // (..., K) x (K, N): rows of lhs through a 2-D matmul, then back.
+      int64_t rank = lhsType.getRank();
+      SmallVector<ReassociationIndices> rows{
+          llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)), {rank - 1}};
+      Value lhs2d = tensor::CollapseShapeOp::create(rewriter, loc,
+                                                    adaptor.getLhs(), rows);
+      auto flatType = RankedTensorType::get(
+          {cast<RankedTensorType>(lhs2d.getType()).getDimSize(0),
+           type.getShape().back()},
+          type.getElementType());
+      Value empty = buildEmpty(rewriter, loc, flatType, lhs2d);
+      Value zero = constLike(rewriter, loc, empty, 0.0);
+      Value init =
+          linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+      Value product =
+          linalg::MatmulOp::create(rewriter, loc, TypeRange{flatType},
+                                   ValueRange{lhs2d, adaptor.getRhs()},
+                                   ValueRange{init})
+              .getResult(0);
+      SmallVector<OpFoldResult> shape;
+      for (int64_t d = 0; d < rank - 1; ++d)
+        shape.push_back(
+            lhsType.isDynamicDim(d)
+                ? OpFoldResult(
+                      tensor::DimOp::create(rewriter, loc, adaptor.getLhs(), d)
+                          .getResult())
+                : OpFoldResult(rewriter.getIndexAttr(lhsType.getDimSize(d))));
+      shape.push_back(rewriter.getIndexAttr(type.getShape().back()));
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, type, product,
+                                                         rows, shape);
+      return success();
+    }
     Value empty = buildEmpty(rewriter, loc, type, adaptor.getLhs());
     // buildEmpty aligns trailing dims; the batch dim of the result is lhs's.
     Value zero = constLike(rewriter, loc, empty, 0.0);

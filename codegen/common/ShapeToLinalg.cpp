@@ -59,9 +59,39 @@ struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
     RankedTensorType outType = op.getType();
     bool batched = inType.getRank() > 0 && inType.isDynamicDim(0);
     int64_t keep = batched ? 1 : 0;
-    int64_t count = 1;
+    int64_t count = 1, outCount = 1;
     for (int64_t dim : inType.getShape().drop_front(keep))
       count *= dim;
+    for (int64_t dim : outType.getShape().drop_front(keep))
+      outCount *= dim;
+    if (batched && count != outCount) {
+      // Rows merge into or split out of the batch: through the fully flat
+      // form, the new leading size = old one * count / outCount.
+      Value flat = tensor::CollapseShapeOp::create(
+          rewriter, loc, adaptor.getInput(),
+          SmallVector<ReassociationIndices>{
+              llvm::to_vector(llvm::seq<int64_t>(0, inType.getRank()))});
+      Value rows = tensor::DimOp::create(rewriter, loc, adaptor.getInput(), 0);
+      Value lead =
+          count > outCount
+              ? Value(arith::MulIOp::create(
+                    rewriter, loc, rows,
+                    arith::ConstantIndexOp::create(rewriter, loc,
+                                                   count / outCount)))
+              : Value(arith::DivUIOp::create(
+                    rewriter, loc, rows,
+                    arith::ConstantIndexOp::create(rewriter, loc,
+                                                   outCount / count)));
+      SmallVector<OpFoldResult> outShape{lead};
+      for (int64_t dim : outType.getShape().drop_front())
+        outShape.push_back(rewriter.getIndexAttr(dim));
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+          op, outType, flat,
+          SmallVector<ReassociationIndices>{
+              llvm::to_vector(llvm::seq<int64_t>(0, outType.getRank()))},
+          outShape);
+      return success();
+    }
     SmallVector<int64_t> flatShape;
     if (batched)
       flatShape.push_back(ShapedType::kDynamic);

@@ -33,70 +33,102 @@ namespace {
 
 constexpr int64_t kWorkspaceAlignment = 64;
 
-/// True when `size` is the batch: `memref.dim` of dimension 0 of an
-/// argument whose leading dimension is dynamic, seen through reshapes and
-/// casts that keep dimension 0 as it is.
-static bool isBatchDimOf(Value source);
+/// Sizes are tracked as "rows per sample": a size that is the batch has 1,
+/// one that is the batch times T (leading dimensions merged into it) has T.
+using Rows = std::optional<int64_t>;
 
-static bool isBatchSize(Value size) {
-  auto dim = size.getDefiningOp<memref::DimOp>();
-  std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
-  if (!index || *index != 0)
-    return false;
-  return isBatchDimOf(dim.getSource());
+static Rows rowsOfDim0(Value source);
+
+/// The rows per sample of `size` when it is the batch times a constant:
+/// `memref.dim` of dimension 0 of an argument whose leading dimension is
+/// dynamic (seen through reshapes, slices, views and loop-carried buffers),
+/// possibly multiplied or divided by a constant.
+static Rows rowsOf(Value size) {
+  if (auto dim = size.getDefiningOp<memref::DimOp>()) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    if (!index || *index != 0)
+      return std::nullopt;
+    return rowsOfDim0(dim.getSource());
+  }
+  auto constantOf = [](Value v) -> std::optional<int64_t> {
+    if (auto c = v.getDefiningOp<arith::ConstantIndexOp>())
+      return c.value();
+    return std::nullopt;
+  };
+  if (auto mul = size.getDefiningOp<arith::MulIOp>()) {
+    Rows rows = rowsOf(mul.getLhs());
+    std::optional<int64_t> factor = constantOf(mul.getRhs());
+    if (rows && factor && *factor > 0)
+      return *rows * *factor;
+    return std::nullopt;
+  }
+  if (auto div = size.getDefiningOp<arith::DivUIOp>()) {
+    Rows rows = rowsOf(div.getLhs());
+    std::optional<int64_t> factor = constantOf(div.getRhs());
+    if (rows && factor && *factor > 0 && *rows % *factor == 0)
+      return *rows / *factor;
+    return std::nullopt;
+  }
+  return std::nullopt;
 }
 
-/// True when dimension 0 of the buffer `source` is the batch.
-static bool isBatchDimOf(Value source) {
+/// The rows per sample of dimension 0 of the buffer `source`.
+static Rows rowsOfDim0(Value source) {
+  int64_t factor = 1;
   while (Operation *op = source.getDefiningOp()) {
     if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op)) {
-      // Dimension 0 is the source's first dimension times static 1s.
+      // Dimension 0 is the source's first dimension times static ones.
       ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
       for (int64_t d : llvm::drop_begin(
-               collapse.getReassociationIndices().front()))
-        if (shape[d] != 1)
-          return false;
+               collapse.getReassociationIndices().front())) {
+        if (ShapedType::isDynamic(shape[d]))
+          return std::nullopt;
+        factor *= shape[d];
+      }
       source = collapse.getSrc();
     } else if (auto expand = dyn_cast<memref::ExpandShapeOp>(op)) {
       OpFoldResult first = expand.getMixedOutputShape().front();
-      if (auto value = dyn_cast<Value>(first))
-        return isBatchSize(value);
-      return false;
+      auto value = dyn_cast<Value>(first);
+      Rows rows = value ? rowsOf(value) : std::nullopt;
+      return rows ? Rows(*rows * factor) : std::nullopt;
     } else if (auto subview = dyn_cast<memref::SubViewOp>(op)) {
       // Result dimension 0 is the first source dimension kept.
       llvm::SmallBitVector dropped = subview.getDroppedDims();
       SmallVector<OpFoldResult> sizes = subview.getMixedSizes();
       for (unsigned d = 0; d < sizes.size(); ++d)
         if (!dropped.test(d)) {
-          if (auto value = dyn_cast<Value>(sizes[d]))
-            return isBatchSize(value);
-          return false;
+          auto value = dyn_cast<Value>(sizes[d]);
+          Rows rows = value ? rowsOf(value) : std::nullopt;
+          return rows ? Rows(*rows * factor) : std::nullopt;
         }
-      return false;
+      return std::nullopt;
     } else if (auto cast = dyn_cast<memref::CastOp>(op)) {
       source = cast.getSource();
     } else if (auto view = dyn_cast<memref::ViewOp>(op); // an earlier buffer
                view && view.getType().isDynamicDim(0)) {
-      return isBatchSize(view.getSizes().front());
+      Rows rows = rowsOf(view.getSizes().front());
+      return rows ? Rows(*rows * factor) : std::nullopt;
     } else if (auto alloc = dyn_cast<memref::AllocOp>(op);
                alloc && alloc.getType().isDynamicDim(0)) {
-      return isBatchSize(alloc.getDynamicSizes().front());
+      Rows rows = rowsOf(alloc.getDynamicSizes().front());
+      return rows ? Rows(*rows * factor) : std::nullopt;
     } else {
-      return false;
+      return std::nullopt;
     }
   }
   auto arg = cast<BlockArgument>(source);
   auto type = dyn_cast<MemRefType>(source.getType());
   if (!type || type.getRank() == 0 || !type.isDynamicDim(0))
-    return false;
+    return std::nullopt;
   // A loop-carried buffer has its init's shape.
   if (auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp())) {
     OpOperand *init = loop.getTiedLoopInit(arg);
-    if (!init)
-      return false;
-    return isBatchDimOf(init->get());
+    Rows rows = init ? rowsOfDim0(init->get()) : std::nullopt;
+    return rows ? Rows(*rows * factor) : std::nullopt;
   }
-  return isa<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!isa<func::FuncOp>(arg.getOwner()->getParentOp()))
+    return std::nullopt;
+  return factor;
 }
 
 struct WorkspaceAllocationPass
@@ -175,8 +207,10 @@ struct WorkspaceAllocationPass
         int64_t aligned = llvm::alignTo(bytes, kWorkspaceAlignment);
         fixed += aligned;
         size = constant(aligned);
-      } else if (type.getNumDynamicDims() == 1 && batch &&
-                 isBatchSize(alloc.getDynamicSizes()[0])) {
+      } else if (Rows rows = type.getNumDynamicDims() == 1 && batch
+                                 ? rowsOf(alloc.getDynamicSizes()[0])
+                                 : std::nullopt) {
+        bytes *= *rows;
         perSample += bytes;
         fixed += kWorkspaceAlignment; // the rounding below
         Value raw = arith::MulIOp::create(builder, loc, batch, constant(bytes));

@@ -109,18 +109,14 @@ static FailureOr<Value> singleInput(LayerBuilder &layer,
   return inputs[0];
 }
 
-// Dense: activation(x @ kernel + bias)
+// Dense: activation(x @ kernel + bias), on the last axis of x
 static FailureOr<Value> importDense(LayerBuilder &layer,
                                     ArrayRef<Value> inputs) {
   FailureOr<Value> x = singleInput(layer, inputs, 2);
   if (failed(x))
     return failure();
+  // Keras applies Dense to the last axis: (..., F) -> (..., units).
   RankedTensorType inType = typeOf(*x);
-  if (inType.getRank() != 2) {
-    layer.emitError() << "Dense on inputs of rank " << inType.getRank()
-                      << " is not supported yet (only rank 2)";
-    return failure();
-  }
   std::optional<int64_t> units = layer.getInteger("units");
   if (!units || *units <= 0) {
     layer.emitError() << "'units' must be a positive integer";
@@ -129,7 +125,7 @@ static FailureOr<Value> importDense(LayerBuilder &layer,
   FailureOr<StringRef> activation = activationName(layer);
   if (failed(activation))
     return failure();
-  int64_t inFeatures = inType.getDimSize(1);
+  int64_t inFeatures = inType.getShape().back();
   FailureOr<Value> kernel = layer.addParam("kernel", {inFeatures, *units},
                                            "kernel_initializer",
                                            "glorot_uniform");

@@ -18,14 +18,10 @@ Value GradientBuilder::scalar(Value like, double value) {
       b, loc, DenseElementsAttr::get(type, b.getFloatAttr(element, value)));
 }
 
+// The ops infer their result types (each shape rule lives in its op).
 template <typename OpTy>
 Value GradientBuilder::binary(Value lhs, Value rhs) {
-  std::string reason;
-  FailureOr<SmallVector<int64_t>> shape =
-      broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape(), reason);
-  assert(succeeded(shape) && "gradient rules combine compatible shapes");
-  auto type = RankedTensorType::get(*shape, typeOf(lhs).getElementType());
-  return OpTy::create(b, loc, type, lhs, rhs);
+  return OpTy::create(b, loc, lhs, rhs);
 }
 
 template Value GradientBuilder::binary<AddOp>(Value, Value);
@@ -34,18 +30,11 @@ template Value GradientBuilder::binary<MulOp>(Value, Value);
 template Value GradientBuilder::binary<DivOp>(Value, Value);
 
 Value GradientBuilder::matmul(Value lhs, Value rhs) {
-  auto type = RankedTensorType::get(
-      {typeOf(lhs).getDimSize(0), typeOf(rhs).getDimSize(1)},
-      typeOf(lhs).getElementType());
-  return MatMulOp::create(b, loc, type, lhs, rhs);
+  return MatMulOp::create(b, loc, lhs, rhs);
 }
 
 Value GradientBuilder::transpose(Value x, ArrayRef<int64_t> permutation) {
-  SmallVector<int64_t> shape;
-  for (int64_t p : permutation)
-    shape.push_back(typeOf(x).getDimSize(p));
-  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
-  return TransposeOp::create(b, loc, type, x, permutation);
+  return TransposeOp::create(b, loc, x, permutation);
 }
 
 Value GradientBuilder::reshape(Value x, RankedTensorType type) {
@@ -66,15 +55,7 @@ Value GradientBuilder::broadcast(Value x, Value reference) {
 
 Value GradientBuilder::reduceSum(Value x, ArrayRef<int64_t> axes,
                                  bool keepDims) {
-  SmallVector<int64_t> shape;
-  for (auto [i, dim] : llvm::enumerate(typeOf(x).getShape())) {
-    if (!llvm::is_contained(axes, int64_t(i)))
-      shape.push_back(dim);
-    else if (keepDims)
-      shape.push_back(1);
-  }
-  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
-  return ReduceSumOp::create(b, loc, type, x, axes, keepDims);
+  return ReduceSumOp::create(b, loc, x, axes, keepDims);
 }
 
 Value GradientBuilder::sumToShape(Value grad, RankedTensorType type) {

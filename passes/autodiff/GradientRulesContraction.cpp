@@ -12,9 +12,29 @@ namespace mlir::kiln {
 using Grads = SmallVectorImpl<Value>;
 
 // d(A @ B) = (g @ B^T, A^T @ g)
+// d lhs = g rhs^T (row by row, any rank); d rhs = lhs^T g over all rows:
+// an lhs of rank > 2 and its g are first reshaped to rows (their leading
+// dimensions merge into the batch).
 static void rule(MatMulOp op, GradientBuilder &m, Value g, Grads &d) {
   d.push_back(m.matmul(g, m.transpose(op.getRhs(), {1, 0})));
-  d.push_back(m.matmul(m.transpose(op.getLhs(), {1, 0}), g));
+  Value lhs = op.getLhs();
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  if (lhsType.getRank() > 2) {
+    auto gType = cast<RankedTensorType>(g.getType());
+    auto rows = [](RankedTensorType t) {
+      int64_t lead = ShapedType::kDynamic;
+      if (t.hasStaticShape()) {
+        lead = 1;
+        for (int64_t dim : t.getShape().drop_back())
+          lead *= dim;
+      }
+      return RankedTensorType::get({lead, t.getShape().back()},
+                                   t.getElementType());
+    };
+    lhs = m.reshape(lhs, rows(lhsType));
+    g = m.reshape(g, rows(gType));
+  }
+  d.push_back(m.matmul(m.transpose(lhs, {1, 0}), g));
 }
 
 } // namespace mlir::kiln

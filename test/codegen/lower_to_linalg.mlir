@@ -91,3 +91,36 @@ func.func @constant() -> tensor<f32> {
   %0 = kiln.constant dense<2.0> : tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+// Dense on the last axis of a sequence: rows through a 2-D matmul and back.
+// CHECK-LABEL: func.func @dense_sequence
+// CHECK:         %[[ROWS:.+]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<?x5x8xf32> into tensor<?x8xf32>
+// CHECK:         %[[MM:.+]] = linalg.matmul ins(%[[ROWS]], %arg1 : tensor<?x8xf32>, tensor<8x3xf32>)
+// CHECK:         %[[B:.+]] = tensor.dim %arg0, %{{.+}} : tensor<?x5x8xf32>
+// CHECK:         tensor.expand_shape %[[MM]] {{\[\[}}0, 1], [2]] output_shape [%[[B]], 5, 3] : tensor<?x3xf32> into tensor<?x5x3xf32>
+func.func @dense_sequence(%x: tensor<?x5x8xf32>, %w: tensor<8x3xf32>) -> tensor<?x5x3xf32> {
+  %0 = kiln.matmul %x, %w : tensor<?x5x8xf32>, tensor<8x3xf32> -> tensor<?x5x3xf32>
+  return %0 : tensor<?x5x3xf32>
+}
+
+// -----
+
+// Rows merging into the batch (a gradient of Dense on a sequence) and
+// splitting back out: through the flat form, the leading size scaled by 5.
+// CHECK-LABEL: func.func @merge_rows
+// CHECK:         %[[FLAT:.+]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1, 2]] : tensor<?x5x8xf32> into tensor<?xf32>
+// CHECK:         %[[B:.+]] = tensor.dim %arg0, %{{.+}} : tensor<?x5x8xf32>
+// CHECK:         %[[ROWS:.+]] = arith.muli %[[B]], %c5 : index
+// CHECK:         tensor.expand_shape %[[FLAT]] {{\[\[}}0, 1]] output_shape [%[[ROWS]], 8] : tensor<?xf32> into tensor<?x8xf32>
+// CHECK-LABEL: func.func @split_rows
+// CHECK:         arith.divui %{{.+}}, %c5 : index
+func.func @merge_rows(%x: tensor<?x5x8xf32>) -> tensor<?x8xf32> {
+  %0 = kiln.reshape %x : tensor<?x5x8xf32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+func.func @split_rows(%x: tensor<?x8xf32>) -> tensor<?x5x8xf32> {
+  %0 = kiln.reshape %x : tensor<?x8xf32> -> tensor<?x5x8xf32>
+  return %0 : tensor<?x5x8xf32>
+}

@@ -10,9 +10,26 @@ func.func @matmul_inner_dim_mismatch(%a: tensor<4x8xf32>, %b: tensor<7x3xf32>) {
 
 // -----
 
-func.func @matmul_rank(%a: tensor<2x4x8xf32>, %b: tensor<8x3xf32>) {
-  // expected-error@+1 {{expects rank-2 operands, got (2, 4, 8) and (8, 3)}}
+func.func @matmul_rank(%a: tensor<4x8xf32>, %b: tensor<2x8x3xf32>) {
+  // expected-error@+1 {{expects an lhs of rank >= 2 and a rank-2 rhs, got (4, 8) and (2, 8, 3)}}
+  %c = kiln.matmul %a, %b : tensor<4x8xf32>, tensor<2x8x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+// A rank-3 lhs keeps its leading dimensions (Dense on the last axis).
+func.func @matmul_rank3_result(%a: tensor<2x4x8xf32>, %b: tensor<8x3xf32>) {
+  // expected-error@+1 {{result rank 2 does not match expected rank 3 of shape (2, 4, 3)}}
   %c = kiln.matmul %a, %b : tensor<2x4x8xf32>, tensor<8x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_inner_dynamic(%a: tensor<2x?x8xf32>, %b: tensor<8x3xf32>) {
+  // expected-error@+1 {{only the leading dimension of lhs may be dynamic, got (2, ?, 8)}}
+  %c = kiln.matmul %a, %b : tensor<2x?x8xf32>, tensor<8x3xf32> -> tensor<2x?x3xf32>
   return
 }
 

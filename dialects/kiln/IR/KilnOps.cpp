@@ -103,21 +103,31 @@ static std::optional<RankedTensorType> rankedType(Value v) {
   return std::nullopt;
 }
 
-/// The result shape of matmul: (M, K) x (K, N) -> (M, N).
+/// The result shape of matmul: (..., K) x (K, N) -> (..., N); the leading
+/// dimensions of lhs are kept (Keras applies Dense to the last axis).
 static FailureOr<SmallVector<int64_t>>
 matmulShape(RankedTensorType lhs, RankedTensorType rhs, std::string &reason) {
   llvm::raw_string_ostream os(reason);
-  if (lhs.getRank() != 2 || rhs.getRank() != 2) {
-    os << "expects rank-2 operands, got " << formatShape(lhs.getShape())
-       << " and " << formatShape(rhs.getShape());
+  if (lhs.getRank() < 2 || rhs.getRank() != 2) {
+    os << "expects an lhs of rank >= 2 and a rank-2 rhs, got "
+       << formatShape(lhs.getShape()) << " and "
+       << formatShape(rhs.getShape());
     return failure();
   }
-  int64_t lhsInner = lhs.getDimSize(1), rhsInner = rhs.getDimSize(0);
+  for (int64_t d : lhs.getShape().drop_front().drop_back())
+    if (ShapedType::isDynamic(d)) {
+      os << "only the leading dimension of lhs may be dynamic, got "
+         << formatShape(lhs.getShape());
+      return failure();
+    }
+  int64_t lhsInner = lhs.getShape().back(), rhsInner = rhs.getDimSize(0);
   if (!compatibleDims(lhsInner, rhsInner)) {
     os << "inner dimensions differ: " << lhsInner << " vs " << rhsInner;
     return failure();
   }
-  return SmallVector<int64_t>{lhs.getDimSize(0), rhs.getDimSize(1)};
+  SmallVector<int64_t> shape(lhs.getShape().drop_back());
+  shape.push_back(rhs.getDimSize(1));
+  return shape;
 }
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
@@ -275,7 +285,12 @@ LogicalResult ReshapeOp::verify() {
   size_t begin = batched ? 1 : 0;
   int64_t inCount = countElements(in, begin),
           outCount = countElements(out, begin);
-  if (inCount != outCount)
+  // A batched reshape may also merge leading per-sample dimensions into the
+  // batch ((?, T, K) -> (?, K): rows become batch x T) or split them back
+  // out; the counts then divide each other.
+  if (inCount != outCount &&
+      !(batched && outCount > 0 && inCount > 0 &&
+        (inCount % outCount == 0 || outCount % inCount == 0)))
     return emitOpError("element counts differ: ")
            << formatShape(in) << " holds " << inCount
            << (batched ? " per sample" : "") << ", " << formatShape(out)

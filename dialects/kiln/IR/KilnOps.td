@@ -47,13 +47,16 @@ def Kiln_ConstantOp : Kiln_Op<"constant",
 //===----------------------------------------------------------------------===//
 
 def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
-  let summary = "Matrix product of two rank-2 tensors";
+  let summary = "Matrix product over the last axis of lhs";
   let description = [{
-    `result[m, n] = sum_k lhs[m, k] * rhs[k, n]`. `lhs` is `M x K`, `rhs` is
-    `K x N`, the result is `M x N`. `M` may be dynamic (the batch).
+    `result[..., n] = sum_k lhs[..., k] * rhs[k, n]`. `lhs` is `(..., K)`
+    with rank >= 2 (only its leading dimension, the batch, may be dynamic),
+    `rhs` is `K x N`, the result is `(..., N)`: Keras's Dense applied to the
+    last axis.
 
     ```mlir
     %y = kiln.matmul %x, %w : tensor<?x784xf32>, tensor<784x128xf32> -> tensor<?x128xf32>
+    %s = kiln.matmul %seq, %w : tensor<?x5x8xf32>, tensor<8x3xf32> -> tensor<?x5x3xf32>
     ```
   }];
   let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs);
@@ -273,11 +276,15 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
   let description = [{
     Row-major reshape. Both shapes hold the same number of elements; when the
     leading (batch) dimension is dynamic in one of them it must be dynamic in
-    both, and the remaining dimensions must hold the same number of elements.
-    Keras's `Flatten` and `Reshape` layers import to this op.
+    both, and the remaining dimensions hold the same number of elements —
+    or a multiple of it: leading per-sample dimensions may merge into the
+    dynamic dimension (`(?, T, K) -> (?, K)`, T rows per sample) or split
+    back out of it (`(?, K) -> (?, T, K)`), as gradients of per-position
+    layers need. Keras's `Flatten` and `Reshape` layers import to this op.
 
     ```mlir
     %f = kiln.reshape %x : tensor<?x28x28xf32> -> tensor<?x784xf32>
+    %r = kiln.reshape %s : tensor<?x5x8xf32> -> tensor<?x8xf32>
     ```
   }];
   let arguments = (ins Kiln_FloatTensor:$input);

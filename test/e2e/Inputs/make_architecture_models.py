@@ -121,3 +121,15 @@ write("bn_frozen.json", sequential("bn_frozen_model",
                                    [dense("hidden", 6), frozen_bn,
                                     dense("out", 3, "softmax")], sgd))
 np.save(os.path.join(out, "y3.npy"), rng.integers(0, 3, 16).astype(np.int64))
+
+# Dense on the last axis of a sequence (Keras applies Dense to (None, 5, 8)
+# as to each of the 5 rows), then Flatten and a classifier.
+seq = sequential("seq_model", [dense("proj", 3, "tanh"),
+                               layer("Flatten", name="flat",
+                                     data_format="channels_last"),
+                               dense("out", 2, "softmax")], sgd)
+seq["config"]["layers"][0]["config"]["batch_shape"] = [None, 5, 8]
+write("seq.json", seq)
+np.save(os.path.join(out, "x_seq.npy"),
+        rng.standard_normal((6, 5, 8)).astype(np.float32))
+np.save(os.path.join(out, "y_seq.npy"), rng.integers(0, 2, 6).astype(np.int64))

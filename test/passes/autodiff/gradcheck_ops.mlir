@@ -31,6 +31,7 @@
 // RUN: kiln gradcheck %s --func sparse_cross_entropy | FileCheck %s
 // RUN: kiln gradcheck %s --func recurrent_loop | FileCheck %s
 // RUN: kiln gradcheck %s --func nested_loops | FileCheck %s
+// RUN: kiln gradcheck %s --func dense_sequence | FileCheck %s
 
 // Every argument is checked and the worst error is within tolerance.
 // CHECK: gradcheck: loss =
@@ -268,4 +269,14 @@ func.func @nested_loops(%c0v: tensor<?x3xf32>, %s0: tensor<?x3xf32>, %u: tensor<
   %p = kiln.mul %r#0, %r#1 : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
   %l = kiln.reduce_sum %p {axes = array<i64: 0, 1>} : tensor<?x3xf32> -> tensor<f32>
   return %l : tensor<f32>
+}
+
+// Dense on the last axis of a sequence (a rank-3 lhs): d w sums lhs^T g over
+// batch and time rows (a reshape merging time into the batch).
+func.func @dense_sequence(%x: tensor<?x5x8xf32>, %w: tensor<8x3xf32>, %b: tensor<3xf32>) -> tensor<f32> {
+  %m = kiln.matmul %x, %w : tensor<?x5x8xf32>, tensor<8x3xf32> -> tensor<?x5x3xf32>
+  %a = kiln.add %m, %b : tensor<?x5x3xf32>, tensor<3xf32> -> tensor<?x5x3xf32>
+  %t = kiln.tanh %a : tensor<?x5x3xf32>
+  %s = kiln.reduce_sum %t {axes = array<i64: 0, 1, 2>} : tensor<?x5x3xf32> -> tensor<f32>
+  return %s : tensor<f32>
 }
