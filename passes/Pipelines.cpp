@@ -7,7 +7,6 @@
 
 #include "passes/Passes.h"
 
-
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 

@@ -20,7 +20,6 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
-
 namespace {
 
 /// Builds the descriptor's constants in one module.
@@ -35,10 +34,9 @@ public:
   /// A private constant global holding `init`.
   llvm::Constant *global(llvm::Constant *init, const llvm::Twine &name,
                          uint64_t align = 0) {
-    auto *gv = new llvm::GlobalVariable(module, init->getType(),
-                                        /*isConstant=*/true,
-                                        llvm::GlobalValue::PrivateLinkage, init,
-                                        name);
+    auto *gv = new llvm::GlobalVariable(
+        module, init->getType(),
+        /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage, init, name);
     gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
     if (align)
       gv->setAlignment(llvm::Align(align));
@@ -58,26 +56,26 @@ public:
                         const llvm::Twine &name) {
     if (elements.empty())
       return llvm::ConstantPointerNull::get(ptrTy);
-    return global(
-        llvm::ConstantArray::get(llvm::ArrayType::get(type, elements.size()),
-                                 elements),
-        name, 8);
+    return global(llvm::ConstantArray::get(
+                      llvm::ArrayType::get(type, elements.size()), elements),
+                  name, 8);
   }
 
   /// kiln_tensor_desc_t {name, dtype, rank, dims, offset, flags}
   llvm::StructType *tensorTy() {
-    return llvm::StructType::get(ctx, {ptrTy, i32Ty, i32Ty, ptrTy, i64Ty, i64Ty});
+    return llvm::StructType::get(ctx,
+                                 {ptrTy, i32Ty, i32Ty, ptrTy, i64Ty, i64Ty});
   }
   llvm::Constant *tensor(llvm::StringRef name, llvm::ArrayRef<int64_t> dims,
                          int64_t offset, int64_t flags = 0) {
     llvm::Constant *dimsPtr =
-        dims.empty() ? llvm::ConstantPointerNull::get(ptrTy)
-                     : global(llvm::ConstantDataArray::get(ctx, dims),
-                              ".kiln.dims", 8);
-    return llvm::ConstantStruct::get(
-        tensorTy(), {string(name), i32(KILN_DTYPE_F32),
-                     i32(int32_t(dims.size())), dimsPtr, i64(offset),
-                     i64(flags)});
+        dims.empty()
+            ? llvm::ConstantPointerNull::get(ptrTy)
+            : global(llvm::ConstantDataArray::get(ctx, dims), ".kiln.dims", 8);
+    return llvm::ConstantStruct::get(tensorTy(),
+                                     {string(name), i32(KILN_DTYPE_F32),
+                                      i32(int32_t(dims.size())), dimsPtr,
+                                      i64(offset), i64(flags)});
   }
   llvm::Constant *tensors(llvm::ArrayRef<llvm::Constant *> elements,
                           const llvm::Twine &name) {
@@ -86,16 +84,16 @@ public:
 
   /// kiln_workspace_desc_t {fixed_bytes, per_sample_bytes}
   llvm::Constant *workspace(const WorkspaceSize &size) {
-    return llvm::ConstantStruct::get(llvm::StructType::get(ctx, {i64Ty, i64Ty}),
-                                     {i64(size.fixedBytes),
-                                      i64(size.perSampleBytes)});
+    return llvm::ConstantStruct::get(
+        llvm::StructType::get(ctx, {i64Ty, i64Ty}),
+        {i64(size.fixedBytes), i64(size.perSampleBytes)});
   }
 
   /// kiln_layer_desc_t {name, class_name, output_shape, connected_to,
   ///                    num_params, num_trainable_params}
   llvm::StructType *layerTy() {
-    return llvm::StructType::get(
-        ctx, {ptrTy, ptrTy, ptrTy, ptrTy, i64Ty, i64Ty});
+    return llvm::StructType::get(ctx,
+                                 {ptrTy, ptrTy, ptrTy, ptrTy, i64Ty, i64Ty});
   }
 
   llvm::Module &module;
@@ -108,7 +106,8 @@ public:
 
 /// Row-major strides of `dims` (dims[0] may be the dynamic batch; it never
 /// enters a stride).
-static llvm::SmallVector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> dims) {
+static llvm::SmallVector<int64_t>
+rowMajorStrides(llvm::ArrayRef<int64_t> dims) {
   llvm::SmallVector<int64_t> strides(dims.size(), 1);
   for (int64_t i = int64_t(dims.size()) - 2; i >= 0; --i)
     strides[i] = strides[i + 1] * dims[i + 1];
@@ -135,11 +134,11 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   impl->setLinkage(llvm::GlobalValue::InternalLinkage);
   auto *entryTy = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
                                           {i64Ty, ptrTy, ptrTy}, false);
-  auto *entry = llvm::Function::Create(
-      entryTy,
-      exported ? llvm::GlobalValue::ExternalLinkage
-               : llvm::GlobalValue::InternalLinkage,
-      entryName, module);
+  auto *entry =
+      llvm::Function::Create(entryTy,
+                             exported ? llvm::GlobalValue::ExternalLinkage
+                                      : llvm::GlobalValue::InternalLinkage,
+                             entryName, module);
   // buffers[i] -> the memref descriptor fields (ptr, ptr, 0, sizes...,
   // strides...).
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
@@ -156,16 +155,17 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   }
   // The workspace: its size is the runtime's business (never read).
   llvm::Value *workspace = entry->getArg(2);
-  args.append({workspace, workspace, b.getInt64(0), b.getInt64(0),
-               b.getInt64(1)});
+  args.append(
+      {workspace, workspace, b.getInt64(0), b.getInt64(0), b.getInt64(1)});
   b.CreateCall(impl, args);
   b.CreateRet(b.getInt32(0));
   return entry;
 }
 
-llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &model,
-                              const ModelSignature &signature,
-                              llvm::StringRef implName) {
+llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
+                                     const ImportedModel &model,
+                                     const ModelSignature &signature,
+                                     llvm::StringRef implName) {
   AbiEmitter e(module);
   llvm::LLVMContext &ctx = e.ctx;
 
@@ -175,7 +175,8 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &
   layOutWeights(model, blob, offsets);
   llvm::Constant *weights =
       blob.empty()
-          ? static_cast<llvm::Constant *>(llvm::ConstantPointerNull::get(e.ptrTy))
+          ? static_cast<llvm::Constant *>(
+                llvm::ConstantPointerNull::get(e.ptrTy))
           : e.global(llvm::ConstantDataArray::getRaw(
                          blob, blob.size(), llvm::Type::getInt8Ty(ctx)),
                      "kiln_weights", kWeightsAlignment);
@@ -207,14 +208,15 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &
     };
     llvm::ArrayRef<llvm::SmallVector<int64_t>> paramDims =
         llvm::ArrayRef(buffers).take_front(model.params.size());
-    auto inputDims = dimsOf(signature.inputs), outputDims = dimsOf(signature.outputs);
+    auto inputDims = dimsOf(signature.inputs),
+         outputDims = dimsOf(signature.outputs);
     auto targetDims = dimsOf(t.targets), slotDims = dimsOf(t.slots);
     llvm::SmallVector<llvm::SmallVector<int64_t>> trainBuffers(paramDims);
     for (auto *group : {&slotDims, &inputDims, &targetDims})
       trainBuffers.append(group->begin(), group->end());
-    trainBuffers.append(2, {}); // learning rate, iteration
+    trainBuffers.append(2, {});  // learning rate, iteration
     trainBuffers.push_back({2}); // rng: seed, step
-    trainBuffers.push_back({}); // loss
+    trainBuffers.push_back({});  // loss
     trainBuffers.append(outputDims.begin(), outputDims.end());
     for (auto [param, dims] : llvm::zip(model.params, paramDims))
       if (param.trainable || param.state)
@@ -241,15 +243,16 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &
       return evalEntry.takeError();
 
     auto pairTy = llvm::StructType::get(ctx, {e.ptrTy, e.ptrTy});
-    auto hyperTy = llvm::StructType::get(ctx, {e.ptrTy, llvm::Type::getDoubleTy(ctx)});
+    auto hyperTy =
+        llvm::StructType::get(ctx, {e.ptrTy, llvm::Type::getDoubleTy(ctx)});
     llvm::SmallVector<llvm::Constant *> hyper, metrics, targets, slots;
     for (const auto &[name, value] : t.hyper)
       hyper.push_back(llvm::ConstantStruct::get(
-          hyperTy, {e.string(name),
-                    llvm::ConstantFP::get(llvm::Type::getDoubleTy(ctx), value)}));
+          hyperTy, {e.string(name), llvm::ConstantFP::get(
+                                        llvm::Type::getDoubleTy(ctx), value)}));
     for (const auto &[name, kind] : t.metrics)
-      metrics.push_back(llvm::ConstantStruct::get(
-          pairTy, {e.string(name), e.string(kind)}));
+      metrics.push_back(
+          llvm::ConstantStruct::get(pairTy, {e.string(name), e.string(kind)}));
     for (const TensorSignature &target : t.targets)
       targets.push_back(e.tensor(target.name, target.dims, 0));
     for (const TensorSignature &slot : t.slots)
@@ -283,9 +286,10 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &
   // The descriptor.
   llvm::SmallVector<llvm::Constant *> params, inputs, outputs, layers;
   for (auto [param, offset] : llvm::zip(model.params, offsets))
-    params.push_back(e.tensor(param.name, param.shape, offset,
-                              (param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE) |
-                                  (param.state ? KILN_TENSOR_STATE : 0)));
+    params.push_back(
+        e.tensor(param.name, param.shape, offset,
+                 (param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE) |
+                     (param.state ? KILN_TENSOR_STATE : 0)));
   for (const TensorSignature &t : signature.inputs)
     inputs.push_back(e.tensor(t.name, t.dims, 0));
   for (const TensorSignature &t : signature.outputs)
@@ -313,16 +317,16 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module, const ImportedModel &
       training,
       e.workspace(signature.workspaceOf(kPredictFuncName)),
       signature.trainUnavailable.empty()
-          ? static_cast<llvm::Constant *>(llvm::ConstantPointerNull::get(e.ptrTy))
+          ? static_cast<llvm::Constant *>(
+                llvm::ConstantPointerNull::get(e.ptrTy))
           : e.string(signature.trainUnavailable),
   };
   llvm::SmallVector<llvm::Type *> fieldTypes;
   for (llvm::Constant *c : fields)
     fieldTypes.push_back(c->getType());
   auto *descTy = llvm::StructType::get(ctx, fieldTypes);
-  new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage,
-                           llvm::ConstantStruct::get(descTy, fields),
-                           "kiln_model_descriptor");
+  new llvm::GlobalVariable(
+      module, descTy, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantStruct::get(descTy, fields), "kiln_model_descriptor");
   return llvm::Error::success();
 }

@@ -32,11 +32,9 @@ namespace mlir::kiln {
 /// (dims[0] == -1 takes `batch`) and the workspace. The entry is internal
 /// unless `exported`. An error when `implName` is missing or its arguments
 /// do not match.
-llvm::Expected<llvm::Function *>
-emitEntryWrapper(llvm::Module &module, llvm::StringRef implName,
-                 llvm::StringRef entryName,
-                 llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims,
-                 bool exported);
+llvm::Expected<llvm::Function *> emitEntryWrapper(
+    llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
+    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported);
 
 /// Emits the weights blob, the entry wrapper around `implName` (the lowered
 /// @predict, made internal) and the descriptor into `module`. An error if

@@ -38,11 +38,10 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
       Value zero = constLike(rewriter, loc, empty, 0.0);
       Value init =
           linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
-      Value product =
-          linalg::MatmulOp::create(rewriter, loc, TypeRange{flatType},
-                                   ValueRange{lhs2d, adaptor.getRhs()},
-                                   ValueRange{init})
-              .getResult(0);
+      Value product = linalg::MatmulOp::create(
+                          rewriter, loc, TypeRange{flatType},
+                          ValueRange{lhs2d, adaptor.getRhs()}, ValueRange{init})
+                          .getResult(0);
       SmallVector<OpFoldResult> shape;
       for (int64_t d = 0; d < rank - 1; ++d)
         shape.push_back(

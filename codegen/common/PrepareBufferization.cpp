@@ -1,4 +1,5 @@
-//===- PrepareBufferization.cpp - What one-shot bufferization needs -*- C++ -*-===//
+//===- PrepareBufferization.cpp - What one-shot bufferization needs -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Two facts one-shot bufferization must be told:
@@ -48,7 +49,8 @@ struct PrepareBufferizationPass
     func::FuncOp func = getOperation();
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       if (isa<TensorType>(func.getArgument(i).getType()))
-        func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+        func.setArgAttr(i,
+                        bufferization::BufferizationDialect::kWritableAttrName,
                         BoolAttr::get(func.getContext(), false));
     func.walk([](scf::ForOp loop) {
       auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());

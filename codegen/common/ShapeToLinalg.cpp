@@ -72,16 +72,15 @@ struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
           SmallVector<ReassociationIndices>{
               llvm::to_vector(llvm::seq<int64_t>(0, inType.getRank()))});
       Value rows = tensor::DimOp::create(rewriter, loc, adaptor.getInput(), 0);
-      Value lead =
-          count > outCount
-              ? Value(arith::MulIOp::create(
-                    rewriter, loc, rows,
-                    arith::ConstantIndexOp::create(rewriter, loc,
-                                                   count / outCount)))
-              : Value(arith::DivUIOp::create(
-                    rewriter, loc, rows,
-                    arith::ConstantIndexOp::create(rewriter, loc,
-                                                   outCount / count)));
+      Value lead = count > outCount
+                       ? Value(arith::MulIOp::create(
+                             rewriter, loc, rows,
+                             arith::ConstantIndexOp::create(rewriter, loc,
+                                                            count / outCount)))
+                       : Value(arith::DivUIOp::create(
+                             rewriter, loc, rows,
+                             arith::ConstantIndexOp::create(rewriter, loc,
+                                                            outCount / count)));
       SmallVector<OpFoldResult> outShape{lead};
       for (int64_t dim : outType.getShape().drop_front())
         outShape.push_back(rewriter.getIndexAttr(dim));

@@ -79,8 +79,8 @@ static Rows rowsOfDim0(Value source) {
     if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op)) {
       // Dimension 0 is the source's first dimension times static ones.
       ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
-      for (int64_t d : llvm::drop_begin(
-               collapse.getReassociationIndices().front())) {
+      for (int64_t d :
+           llvm::drop_begin(collapse.getReassociationIndices().front())) {
         if (ShapedType::isDynamic(shape[d]))
           return std::nullopt;
         factor *= shape[d];
@@ -192,7 +192,8 @@ struct WorkspaceAllocationPass
     int64_t fixed = 0, perSample = 0;
     for (memref::AllocOp alloc : allocs) {
       MemRefType type = alloc.getType();
-      if (!type.getLayout().isIdentity() || !type.getElementType().isIntOrFloat() ||
+      if (!type.getLayout().isIdentity() ||
+          !type.getElementType().isIntOrFloat() ||
           type.getElementTypeBitWidth() % 8) {
         return alloc.emitError("cannot place ")
                << type << " in the workspace (needs an identity layout and "

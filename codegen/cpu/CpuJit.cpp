@@ -29,8 +29,9 @@ CpuJit::create(ModuleOp module, llvm::ArrayRef<Entry> entries) {
   module->getContext()->appendDialectRegistry(registry);
 
   std::string builderError;
-  auto buildModule = [&](Operation *op, llvm::LLVMContext &context)
-      -> std::unique_ptr<llvm::Module> {
+  auto buildModule =
+      [&](Operation *op,
+          llvm::LLVMContext &context) -> std::unique_ptr<llvm::Module> {
     std::unique_ptr<llvm::Module> llvmModule =
         translateModuleToLLVMIR(op, context, "kiln-jit");
     if (!llvmModule) {

@@ -16,8 +16,8 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <memory>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace mlir {
 class ExecutionEngine;
@@ -50,8 +50,7 @@ public:
   /// Calls entry `entryName` with a workspace of the size the lowered
   /// function recorded (kiln.workspace); returns its status, or -1 when
   /// there is no such entry.
-  int32_t run(llvm::StringRef entryName, int64_t batch,
-              void *const *buffers);
+  int32_t run(llvm::StringRef entryName, int64_t batch, void *const *buffers);
 
 private:
   CpuJit() = default;

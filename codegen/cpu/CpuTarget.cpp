@@ -8,6 +8,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -16,7 +17,6 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Host.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -51,7 +51,7 @@ mlir::kiln::createCpuTarget(llvm::StringRef cpu) {
         target->createMCSubtargetInfo(triple, "", ""));
     if (!generic || !generic->isCPUStringValid(cpuName)) {
       return targetError("unknown target CPU '" + cpuName + "' for " +
-                     triple.str());
+                         triple.str());
     }
   }
   auto result = std::make_unique<CpuTarget>();
@@ -66,11 +66,9 @@ mlir::kiln::createCpuTarget(llvm::StringRef cpu) {
   return std::move(result);
 }
 
-llvm::Expected<std::unique_ptr<llvm::Module>>
-mlir::kiln::translateModel(ModuleOp module, llvm::LLVMContext &context,
-                           const ImportedModel &model,
-                           const ModelSignature &signature,
-                           const CpuTarget &target) {
+llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateModel(
+    ModuleOp module, llvm::LLVMContext &context, const ImportedModel &model,
+    const ModelSignature &signature, const CpuTarget &target) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -87,8 +85,7 @@ mlir::kiln::translateModel(ModuleOp module, llvm::LLVMContext &context,
   return std::move(llvmModule);
 }
 
-void mlir::kiln::optimizeModule(llvm::Module &module,
-                                const CpuTarget &target) {
+void mlir::kiln::optimizeModule(llvm::Module &module, const CpuTarget &target) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -109,9 +106,8 @@ llvm::Error mlir::kiln::emitMachineCode(llvm::Module &module,
                                         llvm::StringRef path) {
   std::error_code ec;
   // ToolOutputFile deletes the file unless kept: no half-written output.
-  llvm::ToolOutputFile out(path, ec,
-                           assembly ? llvm::sys::fs::OF_Text
-                                    : llvm::sys::fs::OF_None);
+  llvm::ToolOutputFile out(
+      path, ec, assembly ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
   if (ec)
     return targetError("cannot open '" + path + "': " + ec.message());
   llvm::legacy::PassManager pm;
@@ -138,8 +134,8 @@ static std::string runtimeLibraryDir() {
     return dir;
   static int anchor;
   std::string exe = llvm::sys::fs::getMainExecutable("kiln", &anchor);
-  llvm::SmallString<256> dir(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> dir(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
   llvm::sys::path::append(dir, "lib");
   return dir.str().str();
 }
@@ -156,7 +152,7 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
     llvm::sys::path::append(lib, "libkiln_runtime_" + layer + ".a");
     if (!llvm::sys::fs::exists(lib)) {
       return targetError("kiln runtime library '" + lib +
-                     "' not found (set KILN_RUNTIME_DIR)");
+                         "' not found (set KILN_RUNTIME_DIR)");
     }
     libs.push_back(lib.str().str());
   }
@@ -164,7 +160,8 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   if (!driver)
     driver = llvm::sys::findProgramByName("g++");
   if (!driver) {
-    return targetError("no system C++ compiler driver (c++ or g++) to link with");
+    return targetError(
+        "no system C++ compiler driver (c++ or g++) to link with");
   }
   // Link to a temporary name beside the output, then rename.
   std::string tmp = (outputPath + ".kiln-link.tmp").str();
@@ -180,8 +177,8 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   if (rc != 0) {
     llvm::sys::fs::remove(tmp);
     return targetError("linking failed (" + *driver + " exited with " +
-                   std::to_string(rc) +
-                   (message.empty() ? "" : ": " + message) + ")");
+                       std::to_string(rc) +
+                       (message.empty() ? "" : ": " + message) + ")");
   }
   if (std::error_code ec = llvm::sys::fs::rename(tmp, outputPath)) {
     llvm::sys::fs::remove(tmp);

@@ -72,8 +72,7 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
     rowIdx.push_back(r == 0 ? m : arith::AddIOp::create(b, loc, m, index(r)));
   for (int64_t v = 0; v < tile.vectors; ++v)
     colIdx.push_back(
-        v == 0 ? n
-               : arith::AddIOp::create(b, loc, n, index(v * tile.width)));
+        v == 0 ? n : arith::AddIOp::create(b, loc, n, index(v * tile.width)));
 
   SmallVector<Value> init;
   for (int64_t r = 0; r < tile.rows; ++r)
@@ -91,8 +90,8 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
           Value a = memref::LoadOp::create(lb, ll, lhs, {rowIdx[r], kIv});
           Value aVec = vector::BroadcastOp::create(lb, ll, vecType, a);
           for (int64_t v = 0; v < tile.vectors; ++v)
-            next.push_back(vector::FMAOp::create(
-                lb, ll, aVec, bVecs[v], accs[r * tile.vectors + v]));
+            next.push_back(vector::FMAOp::create(lb, ll, aVec, bVecs[v],
+                                                 accs[r * tile.vectors + v]));
         }
         scf::YieldOp::create(lb, ll, next);
       });
@@ -101,8 +100,8 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
     for (int64_t v = 0; v < tile.vectors; ++v) {
       Value acc = kLoop.getResult(r * tile.vectors + v);
       if (isLast(v, tile) && mask)
-        vector::MaskedStoreOp::create(b, loc, out, {rowIdx[r], colIdx[v]},
-                                      mask, acc);
+        vector::MaskedStoreOp::create(b, loc, out, {rowIdx[r], colIdx[v]}, mask,
+                                      acc);
       else
         vector::StoreOp::create(b, loc, acc, out, {rowIdx[r], colIdx[v]});
     }

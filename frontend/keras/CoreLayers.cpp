@@ -95,8 +95,8 @@ static FailureOr<StringRef> activationName(LayerBuilder &layer) {
 }
 
 /// Checks that the layer got exactly one input of rank >= `minRank`.
-static FailureOr<Value> singleInput(LayerBuilder &layer,
-                                    ArrayRef<Value> inputs, int64_t minRank) {
+static FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
+                                    int64_t minRank) {
   if (inputs.size() != 1) {
     layer.emitError() << "expects 1 input, got " << inputs.size();
     return failure();
@@ -126,9 +126,8 @@ static FailureOr<Value> importDense(LayerBuilder &layer,
   if (failed(activation))
     return failure();
   int64_t inFeatures = inType.getShape().back();
-  FailureOr<Value> kernel = layer.addParam("kernel", {inFeatures, *units},
-                                           "kernel_initializer",
-                                           "glorot_uniform");
+  FailureOr<Value> kernel = layer.addParam(
+      "kernel", {inFeatures, *units}, "kernel_initializer", "glorot_uniform");
   if (failed(kernel))
     return failure();
   Value y = MatMulOp::create(layer.builder, layer.loc, *x, *kernel);

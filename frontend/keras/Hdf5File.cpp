@@ -89,9 +89,9 @@ Hdf5File::readStrings(llvm::StringRef path, llvm::StringRef name) const {
     return llvm::createStringError("missing attribute '" + name + "' on '" +
                                    path + "'");
   std::string p = path.str(), n = name.str();
-  Handle attr(H5Aopen_by_name(file, p.c_str(), n.c_str(), H5P_DEFAULT,
-                              H5P_DEFAULT),
-              H5Aclose);
+  Handle attr(
+      H5Aopen_by_name(file, p.c_str(), n.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   Handle type(H5Aget_type(attr), H5Tclose);
   Handle space(H5Aget_space(attr), H5Sclose);
   if (!attr.valid() || !type.valid() || !space.valid())

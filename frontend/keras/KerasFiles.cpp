@@ -39,13 +39,12 @@ static unsigned jsonDepth(StringRef text, unsigned limit) {
   return deepest;
 }
 
-FailureOr<json::Value>
-mlir::kiln::keras::parseModelJson(StringRef text, StringRef what,
-                                  Location fileLoc) {
+FailureOr<json::Value> mlir::kiln::keras::parseModelJson(StringRef text,
+                                                         StringRef what,
+                                                         Location fileLoc) {
   if (jsonDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
     emitError(fileLoc) << "malformed JSON in " << what
-                       << ": nested deeper than " << kMaxJsonDepth
-                       << " levels";
+                       << ": nested deeper than " << kMaxJsonDepth << " levels";
     return failure();
   }
   llvm::Expected<json::Value> value = json::parse(text);
@@ -92,11 +91,11 @@ static llvm::Expected<std::vector<char>> readZipMember(zip_t *archive,
 
 /// A `.keras` v3 archive: config.json + model.weights.h5.
 LogicalResult mlir::kiln::keras::loadKerasArchive(StringRef path,
-                                                 Location fileLoc,
-                                                 ModelSource &source) {
+                                                  Location fileLoc,
+                                                  ModelSource &source) {
   int code = 0;
-  zip_t *archive = zip_open(path.str().c_str(), ZIP_RDONLY | ZIP_CHECKCONS,
-                            &code);
+  zip_t *archive =
+      zip_open(path.str().c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
   if (!archive) {
     zip_error_t error;
     zip_error_init_with_code(&error, code);
@@ -138,8 +137,8 @@ LogicalResult mlir::kiln::keras::loadKerasArchive(StringRef path,
 
 /// A legacy full-model `.h5`: `model_config` attribute + `model_weights/`.
 LogicalResult mlir::kiln::keras::loadLegacyH5Model(StringRef path,
-                                                  Location fileLoc,
-                                                  ModelSource &source) {
+                                                   Location fileLoc,
+                                                   ModelSource &source) {
   llvm::Expected<std::unique_ptr<Hdf5File>> opened = Hdf5File::open(path);
   if (!opened)
     return emitErrorAt(fileLoc, opened.takeError());
@@ -190,7 +189,7 @@ LogicalResult mlir::kiln::keras::loadLegacyH5Model(StringRef path,
 
 /// Keras JSON (`model.to_json()`) or a tfjs `model.json`.
 LogicalResult mlir::kiln::keras::loadJsonModel(StringRef path, Location fileLoc,
-                                              ModelSource &source) {
+                                               ModelSource &source) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer) {
     emitError(fileLoc) << "cannot read file: " << buffer.getError().message();
@@ -230,8 +229,8 @@ LogicalResult mlir::kiln::keras::loadJsonModel(StringRef path, Location fileLoc,
 }
 
 LogicalResult mlir::kiln::keras::loadWeightsOverride(StringRef weightsPath,
-                                                    Location fileLoc,
-                                                    ModelSource &source) {
+                                                     Location fileLoc,
+                                                     ModelSource &source) {
   llvm::Expected<std::unique_ptr<WeightSource>> weights =
       openHdf5Weights(weightsPath);
   if (!weights)

@@ -42,9 +42,9 @@ struct LayerSpec {
 };
 
 /// Collects `keras_history` refs of Keras 3 `__keras_tensor__`s in `value`.
-static void collectKerasTensors(
-    const json::Value &value,
-    SmallVectorImpl<std::pair<std::string, int64_t>> &refs) {
+static void
+collectKerasTensors(const json::Value &value,
+                    SmallVectorImpl<std::pair<std::string, int64_t>> &refs) {
   if (const json::Array *array = value.getAsArray()) {
     for (const json::Value &v : *array)
       collectKerasTensors(v, refs);
@@ -368,8 +368,7 @@ KerasModelImporter::addInput(const LayerSpec &spec,
 }
 
 FailureOr<LayerOutputs>
-KerasModelImporter::importLayer(const LayerSpec &spec,
-                                ArrayRef<Value> inputs) {
+KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   auto handler = registry.find(spec.className);
   if (handler == registry.end()) {
     emitLayerError(spec.name, spec.className)
@@ -400,9 +399,9 @@ KerasModelImporter::importLayer(const LayerSpec &spec,
   // Keras prints one shape, or a list of them for several outputs.
   std::string shapes;
   for (Value output : *result)
-    shapes += (shapes.empty() ? "" : ", ") +
-              formatKerasShape(
-                  cast<RankedTensorType>(output.getType()).getShape());
+    shapes +=
+        (shapes.empty() ? "" : ", ") +
+        formatKerasShape(cast<RankedTensorType>(output.getType()).getShape());
   if (result->size() > 1)
     shapes = "[" + shapes + "]";
   model.layers.push_back({spec.name, spec.className, shapes, "",
@@ -482,8 +481,7 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
   llvm::StringMap<LayerOutputs> values;
   auto lookup = [&](StringRef name, int64_t index) -> Value {
     auto it = values.find(name);
-    if (it == values.end() || index < 0 ||
-        index >= int64_t(it->second.size()))
+    if (it == values.end() || index < 0 || index >= int64_t(it->second.size()))
       return Value();
     return it->second[index];
   };
@@ -502,12 +500,13 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
     if (failed(input))
       return failure();
     values[name] = LayerOutputs{*input};
-    model.layers.push_back({spec->name, "InputLayer",
-                            "[" + formatKerasShape(cast<RankedTensorType>(
-                                                       input->getType())
-                                                       .getShape()) +
-                                "]",
-                            "[]", 0, 0, spec->keras3Path});
+    model.layers.push_back(
+        {spec->name, "InputLayer",
+         "[" +
+             formatKerasShape(
+                 cast<RankedTensorType>(input->getType()).getShape()) +
+             "]",
+         "[]", 0, 0, spec->keras3Path});
   }
   for (const LayerSpec &spec : *specs) {
     if (spec.className == "InputLayer") {
@@ -525,8 +524,8 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
       if (!v) {
         InFlightDiagnostic diag = emitLayerError(spec.name, spec.className);
         if (values.count(name))
-          diag << "input '" << name << "' has no output " << index << " (it has "
-               << values.lookup(name).size() << ")";
+          diag << "input '" << name << "' has no output " << index
+               << " (it has " << values.lookup(name).size() << ")";
         else
           diag << "input '" << name << "' is not defined before this layer";
         return failure();
@@ -612,8 +611,7 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
     func.setArgAttr(model.params.size() + i, kInputAttrName,
                     builder.getStringAttr(name));
   for (auto [i, output] : llvm::enumerate(outputs))
-    func.setResultAttr(i, kOutputAttrName,
-                       builder.getStringAttr(output.first));
+    func.setResultAttr(i, kOutputAttrName, builder.getStringAttr(output.first));
   if (failed(verify(*model.module)))
     return failure();
   if (const json::Object *training = source.training.getAsObject()) {

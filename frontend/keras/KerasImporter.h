@@ -28,8 +28,8 @@ namespace mlir::kiln::keras {
 /// container reader (KerasFiles.h) found in the file at `path`. On failure
 /// an error naming the file, the layer (name and class) and the problem has
 /// been emitted on `context`.
-FailureOr<ImportedModel> importKerasModel(MLIRContext *context,
-                                          StringRef path, ModelSource source,
+FailureOr<ImportedModel> importKerasModel(MLIRContext *context, StringRef path,
+                                          ModelSource source,
                                           const ImportOptions &options);
 
 } // namespace mlir::kiln::keras

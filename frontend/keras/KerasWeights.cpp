@@ -191,7 +191,8 @@ mlir::kiln::keras::openTfjsWeights(const llvm::json::Array &manifest,
           weight ? weight->getString("name") : std::nullopt;
       std::optional<StringRef> dtype =
           weight ? weight->getString("dtype") : std::optional<StringRef>("");
-      const llvm::json::Array *shape = weight ? weight->getArray("shape") : nullptr;
+      const llvm::json::Array *shape =
+          weight ? weight->getArray("shape") : nullptr;
       if (!name || !shape)
         return llvm::createStringError(
             llvm::Twine("weightsManifest weight lacks 'name' or 'shape'"));

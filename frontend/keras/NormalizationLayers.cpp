@@ -50,8 +50,7 @@ static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
     }
     axis = *single;
   }
-  if (rank < 2 || axis < -rank || axis >= rank ||
-      axis == 0 || axis == -rank) {
+  if (rank < 2 || axis < -rank || axis >= rank || axis == 0 || axis == -rank) {
     layer.emitError() << "'axis' " << axis << " is not a channel axis of "
                       << formatKerasShape(type.getShape());
     return failure();

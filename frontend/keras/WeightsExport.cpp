@@ -24,8 +24,8 @@ public:
   bool group(const std::string &path) {
     if (H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0)
       return true;
-    hid_t g = H5Gcreate2(file, path.c_str(), groupProps, H5P_DEFAULT,
-                         H5P_DEFAULT);
+    hid_t g =
+        H5Gcreate2(file, path.c_str(), groupProps, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
       return false;
     H5Gclose(g);

@@ -12,8 +12,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_DIFFERENTIATEPASS
@@ -41,8 +41,7 @@ public:
 
   /// Walks `ops` (in forward order) backwards, emitting VJPs at the
   /// builder's insertion point and accumulating into `adjoint`.
-  LogicalResult run(ArrayRef<Operation *> ops,
-                    DenseMap<Value, Value> &adjoint);
+  LogicalResult run(ArrayRef<Operation *> ops, DenseMap<Value, Value> &adjoint);
 
 private:
   void accumulate(DenseMap<Value, Value> &adjoint, Value value, Value g) {
@@ -171,10 +170,10 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     strides.assign(type.getRank() + 1, b.getIndexAttr(1));
     for (int64_t d = 0; d < type.getRank(); ++d) {
       offsets.push_back(b.getIndexAttr(0));
-      sizes.push_back(type.isDynamicDim(d)
-                          ? OpFoldResult(tensor::DimOp::create(b, loc, like, d)
-                                             .getResult())
-                          : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+      sizes.push_back(
+          type.isDynamicDim(d)
+              ? OpFoldResult(tensor::DimOp::create(b, loc, like, d).getResult())
+              : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
     }
   };
   SmallVector<Value> inits(loop.getInitArgs());
@@ -194,8 +193,8 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
           SmallVector<OpFoldResult> offsets, sizes, strides;
           slot(b, k, value, offsets, sizes, strides);
           newStacks.push_back(tensor::InsertSliceOp::create(
-              b, bodyLoc, value, args[loop.getNumRegionIterArgs() + n],
-              offsets, sizes, strides));
+              b, bodyLoc, value, args[loop.getNumRegionIterArgs() + n], offsets,
+              sizes, strides));
         }
         for (Operation &op : loop.getBody()->without_terminator())
           b.clone(op, mapping);
@@ -214,67 +213,66 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   builder.restoreInsertionPoint(walkPoint);
   SmallVector<Value> reverseInits;
   for (unsigned t : carried)
-    reverseInits.push_back(resultGrads[t] ? resultGrads[t]
-                                          : m.zerosLike(recording.getResult(t)));
+    reverseInits.push_back(
+        resultGrads[t] ? resultGrads[t] : m.zerosLike(recording.getResult(t)));
   for (Value c : captured)
     reverseInits.push_back(m.zerosLike(c));
   // The body is filled after the loop exists: walking nested loops needs
   // their parents in place.
   auto reverse = scf::ForOp::create(builder, loc, c0, count, c1, reverseInits);
   {
-        Block *reverseBody = reverse.getBody();
-        if (!reverseBody->empty() && reverseBody->mightHaveTerminator())
-          reverseBody->getTerminator()->erase();
-        Location bodyLoc = loc;
-        Value j = reverse.getInductionVar();
-        ValueRange args = reverse.getRegionIterArgs();
-        OpBuilder::InsertionGuard inner(builder);
-        builder.setInsertionPointToEnd(reverseBody);
-        OpBuilder &b = builder;
-        // k = N - 1 - j, i = lb + k * step
-        Value k = arith::SubIOp::create(
-            b, bodyLoc, arith::SubIOp::create(b, bodyLoc, count, c1), j);
-        Value iv = arith::AddIOp::create(
-            b, bodyLoc, lb, arith::MulIOp::create(b, bodyLoc, k, step));
-        IRMapping mapping;
-        mapping.map(loop.getInductionVar(), iv);
-        for (auto [n, t] : llvm::enumerate(carried)) {
-          Value like = loop.getInitArgs()[t];
-          auto type = cast<RankedTensorType>(like.getType());
-          SmallVector<OpFoldResult> offsets, sizes, strides;
-          slot(b, k, like, offsets, sizes, strides);
-          mapping.map(loop.getRegionIterArgs()[t],
-                      tensor::ExtractSliceOp::create(b, bodyLoc, type,
-                                                     savedStacks[n], offsets,
-                                                     sizes, strides)
-                          .getResult());
-        }
-        // Recompute the body on the saved state.
-        SmallVector<Operation *> ops;
-        for (Operation &op : loop.getBody()->without_terminator())
-          ops.push_back(b.clone(op, mapping));
-        // Seed the yields' adjoints and walk the body backwards.
-        DenseMap<Value, Value> local;
-        Operation *yield = loop.getBody()->getTerminator();
-        for (auto [n, t] : llvm::enumerate(carried)) {
-          Value yielded = mapping.lookupOrDefault(yield->getOperand(t));
-          Value &acc = local[yielded];
-          acc = acc ? m.add(acc, args[n]) : args[n];
-        }
-        if (failed(run(ops, local)))
-          return failure();
-        SmallVector<Value> next;
-        for (auto [n, t] : llvm::enumerate(carried)) {
-          Value state = mapping.lookup(loop.getRegionIterArgs()[t]);
-          Value g = local.lookup(state);
-          next.push_back(g ? g : m.zerosLike(state));
-        }
-        for (auto [n, c] : llvm::enumerate(captured)) {
-          Value acc = args[carried.size() + n];
-          Value g = local.lookup(c);
-          next.push_back(g ? m.add(acc, g) : acc);
-        }
-        scf::YieldOp::create(builder, bodyLoc, next);
+    Block *reverseBody = reverse.getBody();
+    if (!reverseBody->empty() && reverseBody->mightHaveTerminator())
+      reverseBody->getTerminator()->erase();
+    Location bodyLoc = loc;
+    Value j = reverse.getInductionVar();
+    ValueRange args = reverse.getRegionIterArgs();
+    OpBuilder::InsertionGuard inner(builder);
+    builder.setInsertionPointToEnd(reverseBody);
+    OpBuilder &b = builder;
+    // k = N - 1 - j, i = lb + k * step
+    Value k = arith::SubIOp::create(
+        b, bodyLoc, arith::SubIOp::create(b, bodyLoc, count, c1), j);
+    Value iv = arith::AddIOp::create(
+        b, bodyLoc, lb, arith::MulIOp::create(b, bodyLoc, k, step));
+    IRMapping mapping;
+    mapping.map(loop.getInductionVar(), iv);
+    for (auto [n, t] : llvm::enumerate(carried)) {
+      Value like = loop.getInitArgs()[t];
+      auto type = cast<RankedTensorType>(like.getType());
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      slot(b, k, like, offsets, sizes, strides);
+      mapping.map(loop.getRegionIterArgs()[t],
+                  tensor::ExtractSliceOp::create(
+                      b, bodyLoc, type, savedStacks[n], offsets, sizes, strides)
+                      .getResult());
+    }
+    // Recompute the body on the saved state.
+    SmallVector<Operation *> ops;
+    for (Operation &op : loop.getBody()->without_terminator())
+      ops.push_back(b.clone(op, mapping));
+    // Seed the yields' adjoints and walk the body backwards.
+    DenseMap<Value, Value> local;
+    Operation *yield = loop.getBody()->getTerminator();
+    for (auto [n, t] : llvm::enumerate(carried)) {
+      Value yielded = mapping.lookupOrDefault(yield->getOperand(t));
+      Value &acc = local[yielded];
+      acc = acc ? m.add(acc, args[n]) : args[n];
+    }
+    if (failed(run(ops, local)))
+      return failure();
+    SmallVector<Value> next;
+    for (auto [n, t] : llvm::enumerate(carried)) {
+      Value state = mapping.lookup(loop.getRegionIterArgs()[t]);
+      Value g = local.lookup(state);
+      next.push_back(g ? g : m.zerosLike(state));
+    }
+    for (auto [n, c] : llvm::enumerate(captured)) {
+      Value acc = args[carried.size() + n];
+      Value g = local.lookup(c);
+      next.push_back(g ? m.add(acc, g) : acc);
+    }
+    scf::YieldOp::create(builder, bodyLoc, next);
   }
 
   // 3. The inits' and captured values' adjoints.

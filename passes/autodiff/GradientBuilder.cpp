@@ -19,8 +19,7 @@ Value GradientBuilder::scalar(Value like, double value) {
 }
 
 // The ops infer their result types (each shape rule lives in its op).
-template <typename OpTy>
-Value GradientBuilder::binary(Value lhs, Value rhs) {
+template <typename OpTy> Value GradientBuilder::binary(Value lhs, Value rhs) {
   return OpTy::create(b, loc, lhs, rhs);
 }
 
@@ -65,8 +64,8 @@ Value GradientBuilder::sumToShape(Value grad, RankedTensorType type) {
   int64_t lead = gradType.getRank() - type.getRank();
   SmallVector<int64_t> axes;
   for (int64_t i = 0; i < gradType.getRank(); ++i)
-    if (i < lead || (type.getDimSize(i - lead) == 1 &&
-                     gradType.getDimSize(i) != 1))
+    if (i < lead ||
+        (type.getDimSize(i - lead) == 1 && gradType.getDimSize(i) != 1))
       axes.push_back(i);
   Value summed = axes.empty() ? grad : reduceSum(grad, axes, /*keepDims=*/true);
   return reshape(summed, type);
@@ -77,7 +76,7 @@ Value GradientBuilder::zerosLike(Value like) {
   if (type.hasStaticShape())
     return ConstantOp::create(
         b, loc,
-        DenseElementsAttr::get(
-            type, b.getFloatAttr(type.getElementType(), 0.0)));
+        DenseElementsAttr::get(type,
+                               b.getFloatAttr(type.getElementType(), 0.0)));
   return broadcast(scalar(like, 0.0), like);
 }

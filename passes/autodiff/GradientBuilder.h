@@ -19,8 +19,7 @@ namespace mlir::kiln {
 
 class GradientBuilder {
 public:
-  GradientBuilder(OpBuilder &builder, Location loc)
-      : b(builder), loc(loc) {}
+  GradientBuilder(OpBuilder &builder, Location loc) : b(builder), loc(loc) {}
 
   OpBuilder &builder() { return b; }
   Location location() const { return loc; }
@@ -53,8 +52,7 @@ public:
   Value zerosLike(Value like);
 
 private:
-  template <typename OpTy>
-  Value binary(Value lhs, Value rhs);
+  template <typename OpTy> Value binary(Value lhs, Value rhs);
 
   OpBuilder &b;
   Location loc;
@@ -72,7 +70,8 @@ private:
 /// ops: C++ leaves argument evaluation order unspecified, and the emitted IR
 /// must not depend on the host compiler.
 template <typename OpTy>
-struct VjpModel : public GradientOpInterface::ExternalModel<VjpModel<OpTy>, OpTy> {
+struct VjpModel
+    : public GradientOpInterface::ExternalModel<VjpModel<OpTy>, OpTy> {
   LogicalResult buildVjp(Operation *op, OpBuilder &builder,
                          ValueRange resultGrads,
                          SmallVectorImpl<Value> &operandGrads) const {
@@ -82,8 +81,7 @@ struct VjpModel : public GradientOpInterface::ExternalModel<VjpModel<OpTy>, OpTy
   }
 };
 
-template <typename... OpTys>
-void attachVjpRules(MLIRContext *context) {
+template <typename... OpTys> void attachVjpRules(MLIRContext *context) {
   (OpTys::template attachInterface<VjpModel<OpTys>>(*context), ...);
 }
 

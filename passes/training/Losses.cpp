@@ -12,7 +12,6 @@
 
 #include "passes/autodiff/GradientBuilder.h"
 
-
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -30,8 +29,7 @@ std::string mlir::kiln::canonicalLossName(llvm::StringRef name) {
        {"SparseCategoricalCrossentropy", "sparseCategoricalCrossentropy", ""}},
       {"categorical_crossentropy",
        {"CategoricalCrossentropy", "categoricalCrossentropy", ""}},
-      {"binary_crossentropy",
-       {"BinaryCrossentropy", "binaryCrossentropy", ""}},
+      {"binary_crossentropy", {"BinaryCrossentropy", "binaryCrossentropy", ""}},
   };
   if (name.empty())
     return "";
@@ -71,7 +69,8 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
   if (loss.name == "binary_crossentropy") {
     Value z = prediction;
     bool fromLogits = loss.fromLogits;
-    if (auto sigmoid = prediction.getDefiningOp<SigmoidOp>(); sigmoid && !fromLogits) {
+    if (auto sigmoid = prediction.getDefiningOp<SigmoidOp>();
+        sigmoid && !fromLogits) {
       z = sigmoid.getInput();
       fromLogits = true;
     }
@@ -110,18 +109,18 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
     logProbs = LogSoftmaxOp::create(b, loc, logits, last);
   } else if (sparse) {
     // TF: log(clip(p, eps, 1 - eps)) used as logits.
-    Value clipped = ClipOp::create(b, loc, prediction,
-                                   b.getF64FloatAttr(kEpsilon),
-                                   b.getF64FloatAttr(1 - kEpsilon));
-    logProbs = LogSoftmaxOp::create(b, loc, LogOp::create(b, loc, clipped),
-                                    last);
+    Value clipped =
+        ClipOp::create(b, loc, prediction, b.getF64FloatAttr(kEpsilon),
+                       b.getF64FloatAttr(1 - kEpsilon));
+    logProbs =
+        LogSoftmaxOp::create(b, loc, LogOp::create(b, loc, clipped), last);
   } else {
     // TF: p / sum(p), clipped to [eps, 1 - eps], then log.
     Value sum = m.reduceSum(prediction, {last}, /*keepDims=*/true);
     Value normalized = m.div(prediction, sum);
-    Value clipped = ClipOp::create(b, loc, normalized,
-                                   b.getF64FloatAttr(kEpsilon),
-                                   b.getF64FloatAttr(1 - kEpsilon));
+    Value clipped =
+        ClipOp::create(b, loc, normalized, b.getF64FloatAttr(kEpsilon),
+                       b.getF64FloatAttr(1 - kEpsilon));
     logProbs = LogOp::create(b, loc, clipped);
   }
   Value t = target;
@@ -129,10 +128,9 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
     int64_t depth = typeOf(prediction).getDimSize(last);
     SmallVector<int64_t> shape(typeOf(target).getShape());
     shape.push_back(depth);
-    t = OneHotOp::create(b, loc,
-                         RankedTensorType::get(shape,
-                                               typeOf(target).getElementType()),
-                         target, depth);
+    t = OneHotOp::create(
+        b, loc, RankedTensorType::get(shape, typeOf(target).getElementType()),
+        target, depth);
   }
   Value perSample = m.reduceSum(m.mul(t, logProbs), {last}, /*keepDims=*/false);
   return m.neg(meanAll(m, b, loc, perSample));
@@ -152,7 +150,8 @@ std::string mlir::kiln::resolveMetricKind(llvm::StringRef name,
     return variant("accuracy");
   if (name == "crossentropy" || name == "ce")
     return variant("crossentropy");
-  if (name == "mse" || name == "mean_squared_error" || name == "MeanSquaredError")
+  if (name == "mse" || name == "mean_squared_error" ||
+      name == "MeanSquaredError")
     return "mse";
   if (name == "mae" || name == "mean_absolute_error" ||
       name == "MeanAbsoluteError")

@@ -20,7 +20,6 @@
 
 #include "passes/autodiff/GradientBuilder.h"
 
-
 #include <cmath>
 
 using namespace mlir;
@@ -41,11 +40,17 @@ mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
   if (spec.name == "sgd") {
     h = {{"learning_rate", 0.01}, {"momentum", 0.0}, {"nesterov", 0.0}};
   } else if (spec.name == "adam") {
-    h = {{"learning_rate", 0.001}, {"beta_1", 0.9}, {"beta_2", 0.999},
-         {"epsilon", 1e-7}, {"amsgrad", 0.0}};
+    h = {{"learning_rate", 0.001},
+         {"beta_1", 0.9},
+         {"beta_2", 0.999},
+         {"epsilon", 1e-7},
+         {"amsgrad", 0.0}};
   } else if (spec.name == "rmsprop") {
-    h = {{"learning_rate", 0.001}, {"rho", 0.9}, {"momentum", 0.0},
-         {"epsilon", 1e-7}, {"centered", 0.0}};
+    h = {{"learning_rate", 0.001},
+         {"rho", 0.9},
+         {"momentum", 0.0},
+         {"epsilon", 1e-7},
+         {"centered", 0.0}};
   } else if (spec.name == "adagrad") {
     h = {{"learning_rate", 0.001},
          {"initial_accumulator_value", 0.1},

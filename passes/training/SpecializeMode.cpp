@@ -52,9 +52,8 @@ LogicalResult mlir::kiln::specializeMode(
   bool training = false;
   if (auto mode = func->getAttrOfType<StringAttr>(kModeAttrName))
     training = mode.getValue() == "training";
-  Value rng = training && func.getNumArguments()
-                  ? func.getArguments().back()
-                  : Value();
+  Value rng =
+      training && func.getNumArguments() ? func.getArguments().back() : Value();
   SmallVector<ModeDependentOpInterface> ops;
   func.walk([&](ModeDependentOpInterface op) { ops.push_back(op); });
   IRRewriter rewriter(func.getContext());

@@ -60,9 +60,10 @@ static func::FuncOp createFunction(func::FuncOp anchor, StringRef name,
   return func;
 }
 
-LogicalResult mlir::kiln::buildTrainingFunctions(
-    func::FuncOp predict, unsigned numParams, const LossSpec &loss,
-    const OptimizerSpec *optimizer) {
+LogicalResult
+mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
+                                   const LossSpec &loss,
+                                   const OptimizerSpec *optimizer) {
   FunctionType predictType = predict.getFunctionType();
   Location loc = predict.getLoc();
   if (predictType.getNumResults() == 0)
@@ -115,9 +116,10 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   // Sparse targets are class indices: record how many classes there are.
   if (isSparseLoss(loss))
     for (auto [i, output] : llvm::enumerate(outputs))
-      eval.setArgAttr(predictType.getNumInputs() + i, kNumClassesAttrName,
-                      b.getI64IntegerAttr(
-                          cast<RankedTensorType>(output.getType()).getShape().back()));
+      eval.setArgAttr(
+          predictType.getNumInputs() + i, kNumClassesAttrName,
+          b.getI64IntegerAttr(
+              cast<RankedTensorType>(output.getType()).getShape().back()));
 
   // Inference forms in @eval_step (Keras evaluates with training=False).
   if (failed(specializeMode(eval)))
@@ -134,8 +136,8 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   auto rngType = RankedTensorType::get({2}, elementTypeI64);
   SmallVector<Type> forwardInputs(evalInputs);
   forwardInputs.push_back(rngType);
-  func::FuncOp forward = createFunction(eval, "train_step_forward",
-                                        forwardInputs, evalResults);
+  func::FuncOp forward =
+      createFunction(eval, "train_step_forward", forwardInputs, evalResults);
   forward->setAttr(kModeAttrName, b.getStringAttr("training"));
   Block *forwardBody = &forward.getBody().front();
   {
@@ -216,15 +218,15 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   trainResults.append(updatedTypes.begin(), updatedTypes.end());
   for (Type p : trainedTypes)
     trainResults.append(slotNames.size(), p);
-  func::FuncOp train = createFunction(*grad, kTrainStepName, trainInputs,
-                                      trainResults);
+  func::FuncOp train =
+      createFunction(*grad, kTrainStepName, trainInputs, trainResults);
   Block *trainBody = &train.getBody().front();
   ValueRange args = trainBody->getArguments();
   unsigned numSlots = wrt.size() * slotNames.size();
   ValueRange params = args.take_front(numParams);
   ValueRange slots = args.slice(numParams, numSlots);
-  ValueRange data = args.slice(numParams + numSlots,
-                               evalInputs.size() - numParams);
+  ValueRange data =
+      args.slice(numParams + numSlots, evalInputs.size() - numParams);
   Value lr = args[args.size() - 3], iteration = args[args.size() - 2];
   Value rng = args.back();
   SmallVector<Value> gradArgs(params);

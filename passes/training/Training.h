@@ -98,9 +98,9 @@ std::string getTrainingUnsupportedReason(func::FuncOp func);
 /// training form. Training forms that update state (a `kiln.state`
 /// argument) append (argument, new value) to `stateUpdates` when given, and
 /// are an error otherwise.
-LogicalResult
-specializeMode(func::FuncOp func,
-               SmallVectorImpl<std::pair<Value, Value>> *stateUpdates = nullptr);
+LogicalResult specializeMode(
+    func::FuncOp func,
+    SmallVectorImpl<std::pair<Value, Value>> *stateUpdates = nullptr);
 
 /// Adds @eval_step and, given an `optimizer`, @train_step built from
 /// `predict` (its first `numParams` arguments are the parameters). Fails

@@ -63,7 +63,8 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   if (optimizerIssue.empty()) {
     // The file's settings that the optimizer has, and every flag setting
     // (an unknown one is the flag's error).
-    llvm::Expected<OptimizerSpec> spec = makeOptimizerSpec(config.optimizer, {});
+    llvm::Expected<OptimizerSpec> spec =
+        makeOptimizerSpec(config.optimizer, {});
     if (spec) {
       llvm::StringMap<double> overrides;
       for (const auto &entry : config.optimizerHyper)

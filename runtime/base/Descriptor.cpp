@@ -89,8 +89,7 @@ kiln_status_t checkTraining(const kiln_model_desc_t *desc) {
   int64_t numTrainable = 0;
   for (int64_t i = 0; i < desc->num_params; ++i)
     numTrainable += isTrainable(desc, i);
-  if (train->train_step && numTrainable &&
-      train->num_slots % numTrainable != 0)
+  if (train->train_step && numTrainable && train->num_slots % numTrainable != 0)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: %" PRId64 " slots for %" PRId64
                        " trainable parameters",
@@ -134,13 +133,12 @@ kiln_status_t kiln::checkDescriptor(const kiln_model_desc_t *desc) {
   if (desc->weights_size < 0 || (desc->weights_size > 0 && !desc->weights))
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: invalid weights blob");
-  KILN_RETURN_IF_ERROR(checkTensors("input", desc->num_inputs, desc->inputs,
+  KILN_RETURN_IF_ERROR(
+      checkTensors("input", desc->num_inputs, desc->inputs, TableKind::Io, 0));
+  KILN_RETURN_IF_ERROR(checkTensors("output", desc->num_outputs, desc->outputs,
                                     TableKind::Io, 0));
-  KILN_RETURN_IF_ERROR(checkTensors("output", desc->num_outputs,
-                                    desc->outputs, TableKind::Io, 0));
-  KILN_RETURN_IF_ERROR(checkTensors("parameter", desc->num_params,
-                                    desc->params, TableKind::Param,
-                                    desc->weights_size));
+  KILN_RETURN_IF_ERROR(checkTensors("parameter", desc->num_params, desc->params,
+                                    TableKind::Param, desc->weights_size));
   return desc->training ? checkTraining(desc) : nullptr;
 }
 

@@ -22,8 +22,7 @@ namespace kiln {
 template <typename Options>
 kiln_status_t completeOptions(const Options *options,
                               void (*initialize)(Options *),
-                              const char *initializerName,
-                              Options &effective) {
+                              const char *initializerName, Options &effective) {
   initialize(&effective);
   if (!options)
     return nullptr;

@@ -44,8 +44,7 @@ struct SpecParser {
     return true;
   }
 
-  bool boolean(const std::string &key, const std::string &text,
-               int32_t &out) {
+  bool boolean(const std::string &key, const std::string &text, int32_t &out) {
     if (text == "true" || text == "True" || text == "1") {
       out = 1;
     } else if (text == "false" || text == "False" || text == "0") {
@@ -72,13 +71,13 @@ struct SpecParser {
   }
 
   /// Splits `spec` and calls `field(key, value)` for each item.
-  template <typename Field>
-  bool parse(const std::string &spec, Field field) {
+  template <typename Field> bool parse(const std::string &spec, Field field) {
     size_t start = 0;
     for (bool first = true; start <= spec.size(); first = false) {
       size_t comma = spec.find(',', start);
-      std::string item = spec.substr(
-          start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string item =
+          spec.substr(start, comma == std::string::npos ? std::string::npos
+                                                        : comma - start);
       start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
       size_t eq = item.find('=');
       std::string key = eq == std::string::npos ? "" : item.substr(0, eq);
@@ -218,75 +217,75 @@ int Cli::runTrain() {
     } else if (flag == "--early-stopping") {
       SpecParser parser;
       kiln_early_stopping_options_t &es = earlyStopping;
-      bool ok = parser.parse(option.value, [&](const std::string &key,
-                                               const std::string &text) {
-        int64_t verbose = 0;
-        if (key == "monitor") {
-          earlyMonitor = text;
-          return true;
-        }
-        if (key == "patience")
-          return parser.integer(key, text, es.patience);
-        if (key == "min_delta")
-          return parser.number(key, text, es.min_delta);
-        if (key == "mode")
-          return parser.mode(text, es.mode);
-        if (key == "baseline") {
-          es.has_baseline = 1;
-          return parser.number(key, text, es.baseline);
-        }
-        if (key == "restore_best_weights")
-          return parser.boolean(key, text, es.restore_best_weights);
-        if (key == "start_from_epoch")
-          return parser.integer(key, text, es.start_from_epoch);
-        if (key == "verbose") {
-          bool good = parser.integer(key, text, verbose);
-          es.verbose = verbose != 0;
-          return good;
-        }
-        parser.error = "unknown key '" + key + "'";
-        return false;
-      });
+      bool ok = parser.parse(
+          option.value, [&](const std::string &key, const std::string &text) {
+            int64_t verbose = 0;
+            if (key == "monitor") {
+              earlyMonitor = text;
+              return true;
+            }
+            if (key == "patience")
+              return parser.integer(key, text, es.patience);
+            if (key == "min_delta")
+              return parser.number(key, text, es.min_delta);
+            if (key == "mode")
+              return parser.mode(text, es.mode);
+            if (key == "baseline") {
+              es.has_baseline = 1;
+              return parser.number(key, text, es.baseline);
+            }
+            if (key == "restore_best_weights")
+              return parser.boolean(key, text, es.restore_best_weights);
+            if (key == "start_from_epoch")
+              return parser.integer(key, text, es.start_from_epoch);
+            if (key == "verbose") {
+              bool good = parser.integer(key, text, verbose);
+              es.verbose = verbose != 0;
+              return good;
+            }
+            parser.error = "unknown key '" + key + "'";
+            return false;
+          });
       if (!ok)
         return usageError("train: --early-stopping: " + parser.error);
       fit.early_stopping = &earlyStopping;
     } else if (flag == "--reduce-lr-on-plateau") {
       SpecParser parser;
       kiln_reduce_lr_on_plateau_options_t &rl = reduceLR;
-      bool ok = parser.parse(option.value, [&](const std::string &key,
-                                               const std::string &text) {
-        int64_t verbose = 0;
-        if (key == "monitor") {
-          reduceMonitor = text;
-          return true;
-        }
-        if (key == "factor") {
-          if (!parser.number(key, text, rl.factor))
+      bool ok = parser.parse(
+          option.value, [&](const std::string &key, const std::string &text) {
+            int64_t verbose = 0;
+            if (key == "monitor") {
+              reduceMonitor = text;
+              return true;
+            }
+            if (key == "factor") {
+              if (!parser.number(key, text, rl.factor))
+                return false;
+              if (!(rl.factor < 1.0)) {
+                parser.error = "factor must be < 1, got '" + text + "'";
+                return false;
+              }
+              return true;
+            }
+            if (key == "patience")
+              return parser.integer(key, text, rl.patience);
+            if (key == "min_delta")
+              return parser.number(key, text, rl.min_delta);
+            if (key == "cooldown")
+              return parser.integer(key, text, rl.cooldown);
+            if (key == "min_lr")
+              return parser.number(key, text, rl.min_lr);
+            if (key == "mode")
+              return parser.mode(text, rl.mode);
+            if (key == "verbose") {
+              bool good = parser.integer(key, text, verbose);
+              rl.verbose = verbose != 0;
+              return good;
+            }
+            parser.error = "unknown key '" + key + "'";
             return false;
-          if (!(rl.factor < 1.0)) {
-            parser.error = "factor must be < 1, got '" + text + "'";
-            return false;
-          }
-          return true;
-        }
-        if (key == "patience")
-          return parser.integer(key, text, rl.patience);
-        if (key == "min_delta")
-          return parser.number(key, text, rl.min_delta);
-        if (key == "cooldown")
-          return parser.integer(key, text, rl.cooldown);
-        if (key == "min_lr")
-          return parser.number(key, text, rl.min_lr);
-        if (key == "mode")
-          return parser.mode(text, rl.mode);
-        if (key == "verbose") {
-          bool good = parser.integer(key, text, verbose);
-          rl.verbose = verbose != 0;
-          return good;
-        }
-        parser.error = "unknown key '" + key + "'";
-        return false;
-      });
+          });
       if (!ok)
         return usageError("train: --reduce-lr-on-plateau: " + parser.error);
       fit.reduce_lr_on_plateau = &reduceLR;

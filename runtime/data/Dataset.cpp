@@ -436,8 +436,7 @@ kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
     if (!status) {
       (isInput ? dataset->inputs : dataset->targets).push_back(array);
       if (!isInput && sparse)
-        status =
-            checkLabels(sources[i].name.c_str(), array, desc->outputs[t]);
+        status = checkLabels(sources[i].name.c_str(), array, desc->outputs[t]);
     }
     if (status) {
       destroyDataset(dataset);
@@ -502,8 +501,7 @@ kiln_status_t kiln::checkDatasetFits(const kiln_model_desc_t *desc,
 
 extern "C" {
 
-kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc,
-                                const char *spec,
+kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc, const char *spec,
                                 kiln_dataset_t **out_dataset) {
   if (!spec || !out_dataset)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
@@ -531,14 +529,14 @@ kiln_status_t kiln_dataset_create(const kiln_model_desc_t *desc,
     bool isInput = i < numInputs;
     const kiln_array_t *array = isInput ? inputs[i] : targets[i - numInputs];
     if (!array)
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "array %" PRId64
-                         " is NULL", i);
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "array %" PRId64 " is NULL", i);
     kiln_array_retain(const_cast<kiln_array_t *>(array));
     Source source;
-    source.name = isInput ? std::string("input '") + desc->inputs[i].name + "'"
-                          : std::string("target '") +
-                                desc->training->targets[i - numInputs].name +
-                                "'";
+    source.name = isInput
+                      ? std::string("input '") + desc->inputs[i].name + "'"
+                      : std::string("target '") +
+                            desc->training->targets[i - numInputs].name + "'";
     source.array = const_cast<kiln_array_t *>(array);
     list.sources.push_back(std::move(source));
   }

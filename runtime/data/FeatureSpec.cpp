@@ -159,8 +159,8 @@ kiln_status_t gatherFeature(const char *path, int64_t index,
   for (const ExampleFeature &feature : features)
     if (feature.name == spec.name)
       found = &feature;
-  if (!found || (found->kind == KILN_FEATURE_NONE &&
-                 (spec.count != 0 || spec.varLen))) {
+  if (!found ||
+      (found->kind == KILN_FEATURE_NONE && (spec.count != 0 || spec.varLen))) {
     if (!spec.hasDefault && !spec.varLen)
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "%s: record %" PRId64
@@ -249,8 +249,7 @@ kiln_status_t kiln::SampleDecoder::decodeGeneral(const char *path,
     return named;
   }
   for (size_t s = 0; s < specs.size(); ++s)
-    KILN_RETURN_IF_ERROR(
-        gatherFeature(path, index, features, specs[s], to[s]));
+    KILN_RETURN_IF_ERROR(gatherFeature(path, index, features, specs[s], to[s]));
   return nullptr;
 }
 
@@ -264,10 +263,8 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
     uint32_t field, wire;
     WireReader list;
     if (feature.done() || !feature.tag(field, wire) ||
-        wire != kLengthDelimited || !feature.message(list) ||
-        !feature.done() ||
-        field != uint32_t(spec.isInt ? KILN_FEATURE_INT64
-                                     : KILN_FEATURE_FLOAT))
+        wire != kLengthDelimited || !feature.message(list) || !feature.done() ||
+        field != uint32_t(spec.isInt ? KILN_FEATURE_INT64 : KILN_FEATURE_FLOAT))
       return false;
     int64_t count = 0;
     if (!list.done()) {
@@ -324,20 +321,19 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
     return true;
   };
   WireReader example(data, size, error);
-  bool ok = example.fields([&](uint32_t field, uint32_t wire,
-                               const uint8_t *) {
+  bool ok = example.fields([&](uint32_t field, uint32_t wire, const uint8_t *) {
     WireReader features;
     if (field != 1)
       return example.skip(wire);
     return wire == kLengthDelimited && example.message(features) &&
-           features.fields([&](uint32_t key, uint32_t keyWire,
-                               const uint8_t *) {
-             WireReader item;
-             if (key != 1)
-               return features.skip(keyWire);
-             return keyWire == kLengthDelimited && features.message(item) &&
-                    entry(item);
-           });
+           features.fields(
+               [&](uint32_t key, uint32_t keyWire, const uint8_t *) {
+                 WireReader item;
+                 if (key != 1)
+                   return features.skip(keyWire);
+                 return keyWire == kLengthDelimited && features.message(item) &&
+                        entry(item);
+               });
   });
   if (!ok)
     return false;

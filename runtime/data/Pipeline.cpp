@@ -1,4 +1,5 @@
-//===- Pipeline.cpp - Batches of any dataset, on a reader thread -*- C++ -*-===//
+//===- Pipeline.cpp - Batches of any dataset, on a reader thread -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // The one input pipeline of fit, evaluate and `kiln_batches_*`, whatever
@@ -39,8 +40,7 @@ namespace {
 class ArraySlotReader final : public SlotReader {
 public:
   ArraySlotReader(const kiln_dataset_t *dataset, int64_t slots)
-      : indices(static_cast<size_t>(slots)),
-        counts(sampleCounts(dataset)) {
+      : indices(static_cast<size_t>(slots)), counts(sampleCounts(dataset)) {
     for (kiln_array_t *array : dataset->inputs)
       arrays.push_back(static_cast<const float *>(kiln_array_data(array)));
     for (kiln_array_t *array : dataset->targets)
@@ -88,8 +88,7 @@ std::vector<int64_t> kiln::sampleCounts(const kiln_dataset_t *dataset) {
   return counts;
 }
 
-kiln_status_t kiln::openSlotReader(const kiln_dataset_t *dataset,
-                                   int64_t slots,
+kiln_status_t kiln::openSlotReader(const kiln_dataset_t *dataset, int64_t slots,
                                    std::unique_ptr<SlotReader> &reader) {
   if (dataset->stream)
     return dataset->stream->openSlotReader(dataset, slots, reader);
@@ -222,8 +221,8 @@ void kiln::BatchStream::State::run() {
        ++pass) {
     status = reader ? reader->beginPass() : status;
     auto upcoming = [&](int64_t slot) { reader->prefetch(slot); };
-    if (status || !runPass(n, plan.shuffle, plan.seed, pass,
-                           plan.shuffleBuffer, fill, emit, upcoming))
+    if (status || !runPass(n, plan.shuffle, plan.seed, pass, plan.shuffleBuffer,
+                           fill, emit, upcoming))
       break;
     if (building && plan.dropRemainder) {
       gauge->add(-building->size);
@@ -407,11 +406,11 @@ kiln_status_t kiln_batches_open(const kiln_dataset_t *dataset,
   plan.seed = effective.seed;
   plan.shuffleBuffer = effective.shuffle_buffer > 0 ? effective.shuffle_buffer
                        : dataset->stream ? kDefaultStreamShuffleBuffer
-                                           : dataset->numSamples;
+                                         : dataset->numSamples;
   if (plan.shuffleBuffer < 1)
     plan.shuffleBuffer = 1;
-  plan.prefetch = effective.prefetch > 0 ? effective.prefetch
-                                         : kDefaultPrefetch;
+  plan.prefetch =
+      effective.prefetch > 0 ? effective.prefetch : kDefaultPrefetch;
   plan.dropRemainder = effective.drop_remainder != 0;
   plan.passes = effective.passes;
   plan.endless = effective.passes == 0;

@@ -145,8 +145,7 @@ bool runPass(int64_t n, bool shuffle, uint64_t seed, int64_t pass,
 template <typename Fill, typename Emit>
 bool runPass(int64_t n, bool shuffle, uint64_t seed, int64_t pass,
              int64_t buffer, Fill &&fill, Emit &&emit) {
-  return runPass(n, shuffle, seed, pass, buffer, fill, emit,
-                 [](int64_t) {});
+  return runPass(n, shuffle, seed, pass, buffer, fill, emit, [](int64_t) {});
 }
 
 /// Fills `order[n]` with pass `pass`'s sample order through a shuffle
@@ -157,7 +156,8 @@ inline void bufferedPassOrder(int64_t *order, int64_t n, bool shuffle,
     passOrder(order, n, shuffle, seed, pass);
     return;
   }
-  std::vector<int64_t> slots(static_cast<size_t>(shuffleSlots(n, true, buffer)));
+  std::vector<int64_t> slots(
+      static_cast<size_t>(shuffleSlots(n, true, buffer)));
   int64_t next = 0, out = 0;
   runPass(
       n, true, seed, pass, buffer,

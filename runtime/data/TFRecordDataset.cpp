@@ -67,9 +67,9 @@ class TFRecordSource final : public StreamSource {
 public:
   std::vector<int64_t> sampleCounts() const override;
   bool fits(const kiln_model_desc_t *desc) const override;
-  kiln_status_t openSlotReader(const kiln_dataset_t *dataset, int64_t slots,
-                               std::unique_ptr<SlotReader> &reader) const
-      override;
+  kiln_status_t
+  openSlotReader(const kiln_dataset_t *dataset, int64_t slots,
+                 std::unique_ptr<SlotReader> &reader) const override;
   int64_t numSkipped() const override { return skipped; }
 
   std::string path;
@@ -115,12 +115,12 @@ class TFRecordSlotReader final : public SlotReader {
 public:
   TFRecordSlotReader(const TFRecordSource &source,
                      const kiln_dataset_t *dataset, int64_t slots)
-      : source(source), numRecords(dataset->numSamples),
-        decoder(source.specs),
+      : source(source), numRecords(dataset->numSamples), decoder(source.specs),
         floats(static_cast<size_t>(source.sampleFloats)),
         // Not value-initialized: every slot is written before it is read.
-        values(new (std::nothrow)
-                   float[static_cast<size_t>(slots) * floats + 1]) {}
+        values(
+            new (std::nothrow) float[static_cast<size_t>(slots) * floats + 1]) {
+  }
 
   bool valid() const { return values != nullptr; }
 
@@ -142,8 +142,8 @@ public:
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                          "%s: record %" PRId64 ": the file ended after %" PRId64
                          " sample(s); it had %" PRId64 " when opened",
-                         source.path.c_str(), reader->recordIndex() + 1,
-                         record, numRecords);
+                         source.path.c_str(), reader->recordIndex() + 1, record,
+                         numRecords);
     ++record;
     return nullptr;
   }
@@ -171,7 +171,7 @@ private:
   const TFRecordSource &source;
   int64_t numRecords;
   SampleDecoder decoder;
-  size_t floats; // per slot
+  size_t floats;                   // per slot
   std::unique_ptr<float[]> values; // the slots
   std::unique_ptr<TFRecordReader> reader;
   int64_t record = 0;
@@ -289,8 +289,7 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
   }
   source->skipped += reader.numSkipped();
   if (records == 0)
-    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "%s: no records%s", path,
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "%s: no records%s", path,
                        source->skipped ? " that decode (all were skipped)"
                                        : "");
 

@@ -106,8 +106,8 @@ constexpr ZerosTables kZeros256 = buildZeros(kStreamBlock);
 /// The raw register `crc` followed by kStreamBlock zero bytes.
 inline uint32_t shiftBlock(uint32_t crc) {
   const auto &z = kZeros256.table;
-  return z[0][crc & 0xff] ^ z[1][(crc >> 8) & 0xff] ^
-         z[2][(crc >> 16) & 0xff] ^ z[3][crc >> 24];
+  return z[0][crc & 0xff] ^ z[1][(crc >> 8) & 0xff] ^ z[2][(crc >> 16) & 0xff] ^
+         z[3][crc >> 24];
 }
 
 inline uint32_t loadLE32(const uint8_t *p) {
@@ -152,8 +152,8 @@ kiln::crc32cExtendHardware(uint32_t crc, const uint8_t *data, size_t size) {
       l1 = _mm_crc32_u64(l1, w1);
       l2 = _mm_crc32_u64(l2, w2);
     }
-    uint32_t joined = shiftBlock(static_cast<uint32_t>(l)) ^
-                      static_cast<uint32_t>(l1);
+    uint32_t joined =
+        shiftBlock(static_cast<uint32_t>(l)) ^ static_cast<uint32_t>(l1);
     l = shiftBlock(joined) ^ static_cast<uint32_t>(l2);
     data += 3 * kStreamBlock;
     size -= 3 * kStreamBlock;

@@ -157,12 +157,12 @@ bool decodeShape(WireReader reader, std::vector<int64_t> &shape) {
     if (field != 2 || wire != kLengthDelimited)
       return reader.skip(wire);
     uint64_t size = 0;
-    bool ok = reader.message(dim) &&
-              dim.fields([&](uint32_t dimField, uint32_t dimWire,
-                             const uint8_t *) {
-                return dimField == 1 && dimWire == kVarint ? dim.varint(size)
-                                                           : dim.skip(dimWire);
-              });
+    bool ok =
+        reader.message(dim) &&
+        dim.fields([&](uint32_t dimField, uint32_t dimWire, const uint8_t *) {
+          return dimField == 1 && dimWire == kVarint ? dim.varint(size)
+                                                     : dim.skip(dimWire);
+        });
     shape.push_back(static_cast<int64_t>(size));
     return ok;
   });
@@ -199,12 +199,12 @@ bool decodeMetadata(WireReader reader, std::string &plugin) {
     if (field != 1 || wire != kLengthDelimited)
       return reader.skip(wire);
     return reader.message(data) &&
-           data.fields([&](uint32_t dataField, uint32_t dataWire,
-                           const uint8_t *) {
-             return dataField == 1 && dataWire == kLengthDelimited
-                        ? readString(data, plugin)
-                        : data.skip(dataWire);
-           });
+           data.fields(
+               [&](uint32_t dataField, uint32_t dataWire, const uint8_t *) {
+                 return dataField == 1 && dataWire == kLengthDelimited
+                            ? readString(data, plugin)
+                            : data.skip(dataWire);
+               });
   });
 }
 
@@ -230,8 +230,7 @@ bool decodeValue(WireReader reader, EventValue &value) {
 
 } // namespace
 
-std::vector<double> kiln::histogramBuckets(const float *values,
-                                           int64_t count,
+std::vector<double> kiln::histogramBuckets(const float *values, int64_t count,
                                            int32_t bucketCount) {
   auto k = static_cast<size_t>(bucketCount > 0 ? bucketCount : 1);
   std::vector<double> out(3 * k, 0.0);
@@ -313,16 +312,15 @@ kiln_status_t kiln::decodeEvent(const uint8_t *data, size_t size,
     if (field != 5 || wire != kLengthDelimited)
       return reader.skip(wire);
     // Summary { repeated Value value = 1; }
-    return reader.message(summary) &&
-           summary.fields([&](uint32_t valueField, uint32_t valueWire,
-                              const uint8_t *) {
-             WireReader value;
-             if (valueField != 1 || valueWire != kLengthDelimited)
-               return summary.skip(valueWire);
-             event.values.emplace_back();
-             return summary.message(value) &&
-                    decodeValue(value, event.values.back());
-           });
+    return reader.message(summary) && summary.fields([&](uint32_t valueField,
+                                                         uint32_t valueWire,
+                                                         const uint8_t *) {
+      WireReader value;
+      if (valueField != 1 || valueWire != kLengthDelimited)
+        return summary.skip(valueWire);
+      event.values.emplace_back();
+      return summary.message(value) && decodeValue(value, event.values.back());
+    });
   });
   if (!ok)
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,

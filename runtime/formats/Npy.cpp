@@ -43,7 +43,6 @@ constexpr size_t kMagicSize = 6;
 /// a corrupt length from driving a huge read.
 constexpr uint64_t kMaxHeaderSize = 1 << 20;
 
-
 /// Closes a file descriptor on scope exit.
 class FileCloser {
 public:

@@ -96,10 +96,9 @@ void kiln::encodeTFRecordHeader(uint64_t size,
 kiln_status_t
 kiln::effectiveTFRecordOptions(const kiln_tfrecord_options_t *options,
                                kiln_tfrecord_options_t &effective) {
-  KILN_RETURN_IF_ERROR(completeOptions(options,
-                                       kiln_tfrecord_options_initialize,
-                                       "kiln_tfrecord_options_initialize",
-                                       effective));
+  KILN_RETURN_IF_ERROR(
+      completeOptions(options, kiln_tfrecord_options_initialize,
+                      "kiln_tfrecord_options_initialize", effective));
   if (effective.compression < KILN_TFRECORD_NONE ||
       effective.compression > KILN_TFRECORD_AUTO)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
@@ -156,8 +155,7 @@ kiln_status_t TFRecordReader::open(const char *filePath,
   // An uncompressed regular file is mapped; anything else is read in
   // kIoChunk blocks (one system call per record would cost more than
   // decoding it).
-  if (mode == KILN_TFRECORD_NONE && S_ISREG(info.st_mode) &&
-      info.st_size > 0) {
+  if (mode == KILN_TFRECORD_NONE && S_ISREG(info.st_mode) && info.st_size > 0) {
     void *map = ::mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ,
                        MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (map != MAP_FAILED) {
@@ -169,8 +167,8 @@ kiln_status_t TFRecordReader::open(const char *filePath,
     }
   }
   if (!input.allocate(kIoChunk))
-    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
-                       "out of memory opening '%s'", filePath);
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory opening '%s'",
+                       filePath);
   if (mode != KILN_TFRECORD_NONE) {
     int windowBits = mode == KILN_TFRECORD_GZIP ? 16 + MAX_WBITS : MAX_WBITS;
     if (inflateInit2(&stream, windowBits) != Z_OK)
@@ -183,8 +181,9 @@ kiln_status_t TFRecordReader::open(const char *filePath,
 
 bool TFRecordReader::rewind() {
   struct stat now;
-  if (!mapped || ::stat(path.c_str(), &now) != 0 || now.st_dev != identity.st_dev ||
-      now.st_ino != identity.st_ino || now.st_size != identity.st_size ||
+  if (!mapped || ::stat(path.c_str(), &now) != 0 ||
+      now.st_dev != identity.st_dev || now.st_ino != identity.st_ino ||
+      now.st_size != identity.st_size ||
       now.st_mtim.tv_sec != identity.st_mtim.tv_sec ||
       now.st_mtim.tv_nsec != identity.st_mtim.tv_nsec)
     return false;

@@ -50,9 +50,8 @@ kiln_status_t corrupt(const char *name, const char *what) {
 /// Reads the zip64 extended-information extra field of a central entry,
 /// replacing the fields that are 0xffffffff.
 kiln_status_t readZip64Extra(const char *name, const uint8_t *extra,
-                             size_t length, ZipMember &member,
-                             bool sizeIsMax, bool compressedIsMax,
-                             bool offsetIsMax) {
+                             size_t length, ZipMember &member, bool sizeIsMax,
+                             bool compressedIsMax, bool offsetIsMax) {
   while (length >= 4) {
     uint16_t id = le16(extra), fieldSize = le16(extra + 2);
     if (fieldSize > length - 4)
@@ -84,12 +83,12 @@ kiln_status_t readZip64Extra(const char *name, const uint8_t *extra,
 } // namespace
 
 bool kiln::isZip(const uint8_t *bytes, size_t size) {
-  return size >= 4 && (le32(bytes) == kLocalSignature ||
-                       le32(bytes) == kEndSignature);
+  return size >= 4 &&
+         (le32(bytes) == kLocalSignature || le32(bytes) == kEndSignature);
 }
 
-kiln_status_t kiln::listZip(const char *name, const uint8_t *bytes,
-                            size_t size, std::vector<ZipMember> &members) {
+kiln_status_t kiln::listZip(const char *name, const uint8_t *bytes, size_t size,
+                            std::vector<ZipMember> &members) {
   if (size < kEndSize)
     return corrupt(name, "no end-of-central-directory record");
   // The EOCD ends the file, followed only by a comment of up to 64 KiB.
@@ -177,14 +176,13 @@ kiln_status_t kiln::extractZip(const char *name, const uint8_t *bytes,
   if (dataOffset > size || member.compressedSize > size - dataOffset)
     return corrupt(name, "member data outside the file");
   const uint8_t *data = bytes + dataOffset;
-  if (member.method == 0 ? member.size != member.compressedSize
-                         : member.size / kMaxDeflateRatio >
-                               member.compressedSize + 1)
+  if (member.method == 0
+          ? member.size != member.compressedSize
+          : member.size / kMaxDeflateRatio > member.compressedSize + 1)
     return corrupt(name, "implausible member size");
   if (!out.allocate(static_cast<size_t>(member.size)))
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
-                       "%s: out of memory extracting '%s' (%" PRIu64
-                       " bytes)",
+                       "%s: out of memory extracting '%s' (%" PRIu64 " bytes)",
                        name, memberName, member.size);
   if (member.method == 0) {
     if (member.size)
@@ -216,8 +214,7 @@ kiln_status_t kiln::extractZip(const char *name, const uint8_t *bytes,
       }
       result = inflate(&stream, Z_NO_FLUSH);
       uint64_t consumed = inChunk - stream.avail_in;
-      uint64_t produced =
-          (outChunk == 0 ? 1 : outChunk) - stream.avail_out;
+      uint64_t produced = (outChunk == 0 ? 1 : outChunk) - stream.avail_out;
       in += consumed;
       inLeft -= consumed;
       if (outChunk == 0 && produced) {
@@ -238,8 +235,8 @@ kiln_status_t kiln::extractZip(const char *name, const uint8_t *bytes,
   uLong crc = crc32(0L, Z_NULL, 0);
   uint64_t done = 0;
   while (done < member.size) {
-    uInt chunk = member.size - done > 0x40000000 ? 0x40000000
-                                                 : uInt(member.size - done);
+    uInt chunk =
+        member.size - done > 0x40000000 ? 0x40000000 : uInt(member.size - done);
     crc = crc32(crc, out.data() + done, chunk);
     done += chunk;
   }

@@ -8,10 +8,11 @@
 //
 // The descriptor is checked once at creation (ABI version, shapes, parameter
 // ranges, the training tables), so predict only checks what the caller
-// passes. A training model also owns its zero-initialized optimizer slots. The array-level
-// predict mirrors Keras's `model.predict`: validate the inputs against the
-// declared shapes, then run the samples through the compiled entry point in
-// chunks of `batch_size` (default 32), the last chunk possibly smaller.
+// passes. A training model also owns its zero-initialized optimizer slots. The
+// array-level predict mirrors Keras's `model.predict`: validate the inputs
+// against the declared shapes, then run the samples through the compiled entry
+// point in chunks of `batch_size` (default 32), the last chunk possibly
+// smaller.
 //
 //===----------------------------------------------------------------------===//
 #include "model/Model.h"
@@ -53,10 +54,9 @@ void nameLogs(kiln_model_t *model) {
   for (int64_t o = 0; o < desc->num_outputs; ++o)
     for (int64_t m = 0; m < desc->training->num_metrics; ++m)
       model->logNames.push_back(
-          desc->num_outputs == 1
-              ? std::string(desc->training->metrics[m].name)
-              : std::string(desc->outputs[o].name) + "_" +
-                    desc->training->metrics[m].name);
+          desc->num_outputs == 1 ? std::string(desc->training->metrics[m].name)
+                                 : std::string(desc->outputs[o].name) + "_" +
+                                       desc->training->metrics[m].name);
 }
 
 /// Calls the entry point with parameters, `inputs` and `outputs`.

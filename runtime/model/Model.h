@@ -24,16 +24,16 @@
 struct kiln_model_t {
   std::atomic<int32_t> refCount{1};
   const kiln_model_desc_t *desc = nullptr;
-  void *weights = nullptr;        // aligned slots, one per parameter
-  void **paramPointers = nullptr; // num_params pointers into `weights`
-  void *slots = nullptr;          // aligned optimizer slots, zeroed
-  void **slotPointers = nullptr;  // num_slots pointers into `slots`
-  int64_t iterations = 0;         // train steps run
-  int64_t epoch = 0;              // last completed epoch
-  int64_t seed = -1;              // shuffle seed of the last fit; -1: none
+  void *weights = nullptr;           // aligned slots, one per parameter
+  void **paramPointers = nullptr;    // num_params pointers into `weights`
+  void *slots = nullptr;             // aligned optimizer slots, zeroed
+  void **slotPointers = nullptr;     // num_slots pointers into `slots`
+  int64_t iterations = 0;            // train steps run
+  int64_t epoch = 0;                 // last completed epoch
+  int64_t seed = -1;                 // shuffle seed of the last fit; -1: none
   std::vector<std::string> logNames; // "loss", metric names (training)
-  std::mutex predictMutex;            // guards predictWorkspace
-  kiln::Buffer predictWorkspace;      // predict's scratch, grown on demand
+  std::mutex predictMutex;           // guards predictWorkspace
+  kiln::Buffer predictWorkspace;     // predict's scratch, grown on demand
 };
 
 namespace kiln {

@@ -167,8 +167,7 @@ bool sameShape(const FileTensor &file, const kiln_tensor_desc_t &tensor) {
 /// model's `tensors` (`kind` is "parameter" or "optimizer slot").
 kiln_status_t compareTensors(const char *path, const char *kind,
                              const FileTensor *file, size_t fileCount,
-                             const kiln_tensor_desc_t *tensors,
-                             int64_t count) {
+                             const kiln_tensor_desc_t *tensors, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     const kiln_tensor_desc_t &tensor = tensors[i];
     if (static_cast<size_t>(i) >= fileCount)
@@ -194,8 +193,7 @@ kiln_status_t compareTensors(const char *path, const char *kind,
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "%s: the file has %zu %s(s), the model %" PRId64
                        "; '%s' is extra",
-                       path, fileCount, kind, count,
-                       file[count].name.c_str());
+                       path, fileCount, kind, count, file[count].name.c_str());
   return nullptr;
 }
 
@@ -211,8 +209,8 @@ kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path,
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "model and path must not be NULL or empty");
   const kiln_model_desc_t *desc = model->desc;
-  const kiln_train_desc_t *train = model->slotPointers ? desc->training
-                                                       : nullptr;
+  const kiln_train_desc_t *train =
+      model->slotPointers ? desc->training : nullptr;
   int64_t numSlots = train ? train->num_slots : 0;
   const char *modelName = desc->name ? desc->name : "";
 
@@ -220,9 +218,9 @@ kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path,
   std::vector<std::string> headers;
   uint64_t payloadSize = 4 + std::strlen(modelName);
   for (int64_t i = 0; i < desc->num_params + numSlots; ++i) {
-    const kiln_tensor_desc_t &tensor =
-        i < desc->num_params ? desc->params[i]
-                             : train->slots[i - desc->num_params];
+    const kiln_tensor_desc_t &tensor = i < desc->num_params
+                                           ? desc->params[i]
+                                           : train->slots[i - desc->num_params];
     std::string header;
     putTensorHeader(header, tensor);
     payloadSize += header.size() + tensorByteSize(tensor);
@@ -256,9 +254,8 @@ kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path,
     bool isParam = i < desc->num_params;
     const kiln_tensor_desc_t &tensor =
         isParam ? desc->params[i] : train->slots[i - desc->num_params];
-    const void *data = isParam
-                           ? model->paramPointers[i]
-                           : model->slotPointers[i - desc->num_params];
+    const void *data = isParam ? model->paramPointers[i]
+                               : model->slotPointers[i - desc->num_params];
     KILN_RETURN_IF_ERROR(writeAll(file, headers[static_cast<size_t>(i)].data(),
                                   headers[static_cast<size_t>(i)].size(), crc));
     KILN_RETURN_IF_ERROR(writeAll(file, data, tensorByteSize(tensor), crc));
@@ -365,8 +362,7 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
     uint32_t stateLength = end - cur >= 4 ? get32(cur) : 0;
     if (end - cur < 4 || static_cast<uint64_t>(end - cur - 4) < stateLength)
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
-                         "%s: corrupt weights file (bad training state)",
-                         path);
+                         "%s: corrupt weights file (bad training state)", path);
     state.assign(reinterpret_cast<const char *>(cur + 4), stateLength);
     cur += 4 + uint64_t(stateLength);
   }
@@ -385,19 +381,18 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
   KILN_RETURN_IF_ERROR(compareTensors(path, "parameter", tensors.data(),
                                       numParams, desc->params,
                                       desc->num_params));
-  if (paramFingerprint != fingerprint(modelName, desc->num_params,
-                                      desc->params))
+  if (paramFingerprint !=
+      fingerprint(modelName, desc->num_params, desc->params))
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                        "%s: parameter fingerprint mismatch (corrupt file)",
                        path);
-  const kiln_train_desc_t *train = model->slotPointers ? desc->training
-                                                       : nullptr;
+  const kiln_train_desc_t *train =
+      model->slotPointers ? desc->training : nullptr;
   if (train && numSlots > 0) {
     KILN_RETURN_IF_ERROR(compareTensors(path, "optimizer slot",
                                         tensors.data() + numParams, numSlots,
                                         train->slots, train->num_slots));
-    if (slotFingerprint !=
-        fingerprint(nullptr, train->num_slots, train->slots))
+    if (slotFingerprint != fingerprint(nullptr, train->num_slots, train->slots))
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                          "%s: slot fingerprint mismatch (corrupt file)", path);
   }
@@ -413,8 +408,7 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
       if (!bytes)
         continue;
       if (numSlots > 0)
-        std::memcpy(model->slotPointers[i], tensors[numParams + i].data,
-                    bytes);
+        std::memcpy(model->slotPointers[i], tensors[numParams + i].data, bytes);
       else
         std::memset(model->slotPointers[i], 0, bytes);
     }

@@ -79,9 +79,9 @@ std::string ProgressBar::formatBar(int64_t current) const {
     bar.append(static_cast<size_t>(progWidth - 1), '=');
     bar += current < target ? '>' : '=';
   }
-  bar.append(static_cast<size_t>(kWidth - (progWidth > kWidth ? kWidth
-                                                              : progWidth)),
-             '.');
+  bar.append(
+      static_cast<size_t>(kWidth - (progWidth > kWidth ? kWidth : progWidth)),
+      '.');
   return bar + "]";
 }
 

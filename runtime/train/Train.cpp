@@ -158,9 +158,8 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                            "metric '%s' of kind '%s' is not supported",
                            metric.name, metric.kind);
       bool fits = rowSize > 0 &&
-                  (isSparseMetric(kind)
-                       ? targetPerSample * rowSize == perSample
-                       : targetPerSample == perSample);
+                  (isSparseMetric(kind) ? targetPerSample * rowSize == perSample
+                                        : targetPerSample == perSample);
       if (!fits)
         return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                            "metric '%s' (%s): target '%s' does not fit output "
@@ -181,11 +180,11 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
   targets.resize(static_cast<size_t>(train->num_targets));
   predictions.resize(static_cast<size_t>(desc->num_outputs));
   bool ok = scalars.allocate(4 * kBufferAlignment, /*zero=*/true) &&
-            evalWorkspace.allocate(static_cast<size_t>(kiln_workspace_bytes(
-                train->eval_workspace, maxBatch))) &&
-            (!training || trainWorkspace.allocate(static_cast<size_t>(
-                              kiln_workspace_bytes(train->train_workspace,
-                                                   maxBatch))));
+            evalWorkspace.allocate(static_cast<size_t>(
+                kiln_workspace_bytes(train->eval_workspace, maxBatch))) &&
+            (!training ||
+             trainWorkspace.allocate(static_cast<size_t>(
+                 kiln_workspace_bytes(train->train_workspace, maxBatch))));
   for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
     ok = allocateBatch(desc->inputs[i], inputs[i]);
   for (int64_t i = 0; ok && i < train->num_targets; ++i)
@@ -196,8 +195,7 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                        "out of memory allocating batches of %" PRId64,
                        maxBatch);
 
-  params.assign(model->paramPointers,
-                model->paramPointers + desc->num_params);
+  params.assign(model->paramPointers, model->paramPointers + desc->num_params);
   if (training) {
     slots.assign(model->slotPointers, model->slotPointers + train->num_slots);
     std::vector<void *> alt(params.size());
@@ -222,8 +220,7 @@ void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
     if (size_t bytes = static_cast<size_t>(batch.size) *
                        static_cast<size_t>(sampleElements(tensor)) *
                        sizeof(float))
-      std::memcpy(buffer.data(), batch.values.data() + stream.offset(t),
-                  bytes);
+      std::memcpy(buffer.data(), batch.values.data() + stream.offset(t), bytes);
   };
   size_t numInputs = static_cast<size_t>(desc->num_inputs);
   for (size_t i = 0; i < numInputs; ++i)
@@ -440,15 +437,14 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   int64_t initialEpoch = options.initial_epoch;
   if (options.resume_path && initialEpoch == 0)
     initialEpoch = model->epoch;
-  int64_t seed = options.seed >= 0   ? options.seed
+  int64_t seed = options.seed >= 0  ? options.seed
                  : model->seed >= 0 ? model->seed
                                     : randomSeed();
   model->seed = seed;
 
   int64_t n = data->numSamples;
-  int64_t largest = validation && validation->numSamples > n
-                        ? validation->numSamples
-                        : n;
+  int64_t largest =
+      validation && validation->numSamples > n ? validation->numSamples : n;
   int64_t maxBatch = batchSize < largest ? batchSize : largest;
   Stepper stepper(model);
   stepper.seed = seed;
@@ -582,9 +578,9 @@ kiln_status_t kiln_model_evaluate(kiln_model_t *model,
   if (!out_values)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_values is NULL");
   kiln_evaluate_options_t effective;
-  KILN_RETURN_IF_ERROR(completeOptions(
-      options, kiln_evaluate_options_initialize,
-      "kiln_evaluate_options_initialize", effective));
+  KILN_RETURN_IF_ERROR(
+      completeOptions(options, kiln_evaluate_options_initialize,
+                      "kiln_evaluate_options_initialize", effective));
   KILN_RETURN_IF_ERROR(checkVerbose(effective.verbose));
   int64_t batchSize =
       effective.batch_size > 0 ? effective.batch_size : kDefaultBatchSize;

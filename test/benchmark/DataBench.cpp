@@ -61,11 +61,11 @@ const std::vector<float> &fashionPixels() {
 /// Writes the benchmark file once; returns its path ("" on failure).
 const std::string &fashionFile() {
   static std::string path = [] {
-    std::string file = "/tmp/kiln-data-bench-" + std::to_string(getpid()) +
-                       ".tfrecord";
+    std::string file =
+        "/tmp/kiln-data-bench-" + std::to_string(getpid()) + ".tfrecord";
     kiln_tfrecord_writer_t *writer = nullptr;
-    if (kiln_status_t s = kiln_tfrecord_writer_open(file.c_str(), nullptr,
-                                                    &writer)) {
+    if (kiln_status_t s =
+            kiln_tfrecord_writer_open(file.c_str(), nullptr, &writer)) {
       kiln_status_free(s);
       return std::string();
     }

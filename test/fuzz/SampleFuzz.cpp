@@ -60,8 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static SampleDecoder decoder(specs());
   float fast[kFloats], general[kFloats], combined[kFloats];
   bool fastOk = decoder.decodeFast(data, size, Places(fast).at.data());
-  kiln_status_t generalStatus = decoder.decodeGeneral(
-      "fuzz", 0, data, size, Places(general).at.data());
+  kiln_status_t generalStatus =
+      decoder.decodeGeneral("fuzz", 0, data, size, Places(general).at.data());
   kiln_status_t status = decoder.decode("fuzz", 0, data, size, combined);
   if (fastOk) {
     if (status || std::memcmp(fast, combined, sizeof(fast)) != 0)

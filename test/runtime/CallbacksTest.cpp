@@ -367,8 +367,8 @@ TEST(ReduceLROnPlateauTest, PatienceCooldownAndMinLr) {
   low.options.reduce_lr_on_plateau = &rl;
   KILN_ASSERT_OK(low.fit(7));
   // max(0.125, 0.2); then 0.2 is not above float32(0.2): no more changes.
-  EXPECT_EQ(script().rates, (std::vector<float>{0.5f, 0.5f, 0.5f, 0.25f, 0.25f,
-                                                0.2f, 0.2f}));
+  EXPECT_EQ(script().rates,
+            (std::vector<float>{0.5f, 0.5f, 0.5f, 0.25f, 0.25f, 0.2f, 0.2f}));
 }
 
 TEST(ReduceLROnPlateauTest, MinDeltaAndFactorCheck) {
@@ -523,7 +523,7 @@ TEST(TerminateOnNaNTest, StopsAfterTheBatch) {
 TEST(CallbackResumeTest, ResumeContinuesCallbackState) {
   // EarlyStopping (patience 3, restore) and ReduceLROnPlateau (patience 1)
   // over 8 epochs, against the same run stopped after 3 and resumed.
-  const std::vector<float> val = {1.0f, 0.8f, 0.9f, 0.85f, 0.7f,
+  const std::vector<float> val = {1.0f,  0.8f,  0.9f,  0.85f, 0.7f,
                                   0.75f, 0.76f, 0.77f, 0.78f};
   kiln_early_stopping_options_t es = earlyStopping(3);
   es.restore_best_weights = 1;

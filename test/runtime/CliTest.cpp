@@ -293,8 +293,8 @@ TEST(CliTest, TrainEvaluatePredictEndToEnd) {
                 losses[0], losses[1], losses[2]);
   // The history prints the shortest round-tripping form; compare parsed.
   double parsed[3];
-  ASSERT_EQ(std::sscanf(json.c_str(), "{\"loss\": [%lf, %lf, %lf]",
-                        &parsed[0], &parsed[1], &parsed[2]),
+  ASSERT_EQ(std::sscanf(json.c_str(), "{\"loss\": [%lf, %lf, %lf]", &parsed[0],
+                        &parsed[1], &parsed[2]),
             3)
       << json;
   for (int e = 0; e < 3; ++e)
@@ -332,17 +332,17 @@ TEST(CliTest, TrainEvaluatePredictEndToEnd) {
       << result.out;
 
   // predict --weights uses the trained parameters.
-  result = runCli(fake.desc, {"predict", "--weights", dir.file("w.kw"),
-                              "--input", dir.file("x.npy"), "--output",
-                              dir.file("p.npy")});
+  result =
+      runCli(fake.desc, {"predict", "--weights", dir.file("w.kw"), "--input",
+                         dir.file("x.npy"), "--output", dir.file("p.npy")});
   ASSERT_EQ(result.code, 0) << result.err;
   kiln_array_t *raw = nullptr;
   KILN_ASSERT_OK(kiln_npy_read(dir.file("p.npy").c_str(), &raw));
   ArrayPtr p(raw);
   auto *pred = static_cast<float *>(kiln_array_data(p.get()));
   for (int64_t i = 0; i < 10; ++i)
-    EXPECT_EQ(pred[i], linearX(i, 0) * state.w[0] +
-                           linearX(i, 1) * state.w[1] + state.b);
+    EXPECT_EQ(pred[i], linearX(i, 0) * state.w[0] + linearX(i, 1) * state.w[1] +
+                           state.b);
 
   // Resume from the checkpoint for two more epochs.
   result = runCli(fake.desc,
@@ -354,9 +354,9 @@ TEST(CliTest, TrainEvaluatePredictEndToEnd) {
   EXPECT_NE(result.out.find("\nEpoch 5/5\n"), std::string::npos);
   std::vector<std::string> files = dir.list();
   std::sort(files.begin(), files.end());
-  EXPECT_EQ(files, (std::vector<std::string>{"c.kw", "h.json", "h2.json",
-                                             "p.npy", "w.kw", "x.npy",
-                                             "y.npy"}));
+  EXPECT_EQ(files,
+            (std::vector<std::string>{"c.kw", "h.json", "h2.json", "p.npy",
+                                      "w.kw", "x.npy", "y.npy"}));
 }
 
 TEST(CliTest, TrainShuffleBuffer) {
@@ -364,9 +364,9 @@ TEST(CliTest, TrainShuffleBuffer) {
   ScratchDir dir;
   std::string spec = writeLinearData(dir, 10);
   CliResult result = runCli(
-      fake.desc, {"train", "--data", spec, "--epochs", "3", "--batch-size",
-                  "3", "--seed", "5", "--shuffle-buffer", "4", "--prefetch",
-                  "1", "--verbose", "0", "--history", dir.file("h.json")});
+      fake.desc, {"train", "--data", spec, "--epochs", "3", "--batch-size", "3",
+                  "--seed", "5", "--shuffle-buffer", "4", "--prefetch", "1",
+                  "--verbose", "0", "--history", dir.file("h.json")});
   ASSERT_EQ(result.code, 0) << result.err;
   std::vector<uint8_t> bytes = readBytes(dir.file("h.json"));
   // The same fit through the API.
@@ -426,9 +426,8 @@ TEST(CliTest, TrainUsageAndRuntimeErrors) {
   }
 
   // Runtime errors: exit 1, no output file.
-  CliResult result =
-      runCli(fake.desc, {"train", "--data", dir.file("x.npy"), "--history",
-                         dir.file("h.json")});
+  CliResult result = runCli(fake.desc, {"train", "--data", dir.file("x.npy"),
+                                        "--history", dir.file("h.json")});
   EXPECT_EQ(result.code, 1);
   EXPECT_EQ(result.err, "error: dataset '" + dir.file("x.npy") +
                             "' has 1 file(s); the model needs 1 input(s) then "
@@ -463,13 +462,26 @@ TEST(CliTest, TrainUsageAndRuntimeErrors) {
   result = runCli(fake.desc, {"train", "--help"});
   EXPECT_EQ(result.code, 0);
   EXPECT_EQ(result.out.find("compiled without a loss"), std::string::npos);
-  for (const char *word :
-       {"--data SPEC", "--validation-data SPEC", "--epochs N", "--shuffle",
-        "--no-shuffle", "--seed S", "--steps-per-epoch K", "--initial-epoch E",
-        "--learning-rate X", "--history FILE", "--save-weights FILE",
-        "--checkpoint FILE", "--resume FILE", "--verbose 0|1|2",
-        "--weights FILE", "images-idx3-ubyte", "data.npz",
-        "--shuffle-buffer N", "--prefetch N", "10000 for TFRecord"})
+  for (const char *word : {"--data SPEC",
+                           "--validation-data SPEC",
+                           "--epochs N",
+                           "--shuffle",
+                           "--no-shuffle",
+                           "--seed S",
+                           "--steps-per-epoch K",
+                           "--initial-epoch E",
+                           "--learning-rate X",
+                           "--history FILE",
+                           "--save-weights FILE",
+                           "--checkpoint FILE",
+                           "--resume FILE",
+                           "--verbose 0|1|2",
+                           "--weights FILE",
+                           "images-idx3-ubyte",
+                           "data.npz",
+                           "--shuffle-buffer N",
+                           "--prefetch N",
+                           "10000 for TFRecord"})
     EXPECT_NE(result.out.find(word), std::string::npos) << word;
 }
 

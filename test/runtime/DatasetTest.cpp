@@ -44,9 +44,8 @@ ArrayPtr makeArray(int32_t dtype, std::vector<int64_t> dims,
                    const std::vector<double> &values) {
   kiln_array_t *raw = nullptr;
   kiln_array_t *f64 = nullptr;
-  StatusPtr status(kiln_array_create(KILN_DTYPE_F64,
-                                     static_cast<int32_t>(dims.size()),
-                                     dims.data(), &f64));
+  StatusPtr status(kiln_array_create(
+      KILN_DTYPE_F64, static_cast<int32_t>(dims.size()), dims.data(), &f64));
   EXPECT_EQ(status, nullptr);
   if (!values.empty())
     std::memcpy(kiln_array_data(f64), values.data(), values.size() * 8);
@@ -112,8 +111,8 @@ void readBack(ClassifierFake &fake, const kiln_dataset_t *data,
 /// A sparse classifier over `classes` classes with input shape `inputDims`.
 struct SparseModel {
   SparseModel(std::vector<int64_t> inputDims, int64_t classes)
-      : fake(/*sparse=*/true), inDims(std::move(inputDims)),
-        outDims{-1, classes} {
+      : fake(/*sparse=*/true),
+        inDims(std::move(inputDims)), outDims{-1, classes} {
     fake.inputs[0].rank = static_cast<int32_t>(inDims.size());
     fake.inputs[0].dims = inDims.data();
     fake.outputs[0].dims = outDims;
@@ -143,12 +142,11 @@ TEST(DatasetTest, NpyPairConvertsAndReshapes) {
   kiln_evaluate_options_t options;
   kiln_evaluate_options_initialize(&options);
   options.verbose = 0;
-  KILN_ASSERT_OK(kiln_model_evaluate(model.get(), result.dataset.get(),
-                                     &options, values));
+  KILN_ASSERT_OK(
+      kiln_model_evaluate(model.get(), result.dataset.get(), &options, values));
   // pred = 0.5 x0 - 0.25 x1 + 0.1: 0.1, 0.6, 1.1 vs targets 7, 8, 9.
-  double expected = (std::pow(0.1 - 7, 2) + std::pow(0.6 - 8, 2) +
-                     std::pow(1.1 - 9, 2)) /
-                    3;
+  double expected =
+      (std::pow(0.1 - 7, 2) + std::pow(0.6 - 8, 2) + std::pow(1.1 - 9, 2)) / 3;
   EXPECT_NEAR(values[0], expected, 1e-4);
 
   // Wrong per-sample shape of an input.
@@ -171,7 +169,8 @@ TEST(DatasetTest, NpyPairConvertsAndReshapes) {
 TEST(DatasetTest, NpyErrors) {
   LinearFake fake;
   ScratchDir dir;
-  writeArray(dir.file("x.npy"), KILN_DTYPE_F32, {5, 2}, std::vector<double>(10));
+  writeArray(dir.file("x.npy"), KILN_DTYPE_F32, {5, 2},
+             std::vector<double>(10));
   writeArray(dir.file("y.npy"), KILN_DTYPE_F32, {4, 1}, std::vector<double>(4));
   std::string x = dir.file("x.npy"), y = dir.file("y.npy");
   OpenResult result = open(fake.desc, x + "," + y);
@@ -195,8 +194,7 @@ TEST(DatasetTest, NpyErrors) {
   std::string complex = inputPath("c8_3.npy");
   result = open(fake.desc, complex + "," + y);
   EXPECT_EQ(result.code, KILN_STATUS_UNIMPLEMENTED);
-  EXPECT_EQ(result.message.rfind(complex + ": unsupported dtype '<c8'", 0),
-            0u)
+  EXPECT_EQ(result.message.rfind(complex + ": unsupported dtype '<c8'", 0), 0u)
       << result.message;
 
   writeBytes(dir.file("junk.bin"), {'h', 'e', 'l', 'l', 'o'});
@@ -208,8 +206,8 @@ TEST(DatasetTest, NpyErrors) {
 
   writeArray(dir.file("s.npy"), KILN_DTYPE_F32, {}, {1});
   result = open(fake.desc, dir.file("s.npy") + "," + y);
-  EXPECT_EQ(result.message, dir.file("s.npy") +
-                                ": a scalar has no sample dimension");
+  EXPECT_EQ(result.message,
+            dir.file("s.npy") + ": a scalar has no sample dimension");
   writeArray(dir.file("e.npy"), KILN_DTYPE_F32, {0, 2}, {});
   writeArray(dir.file("ey.npy"), KILN_DTYPE_F32, {0, 1}, {});
   std::string spec = dir.file("e.npy") + "," + dir.file("ey.npy");
@@ -372,8 +370,7 @@ TEST(DatasetTest, IdxTruncations) {
   EXPECT_EQ(result.code, KILN_STATUS_UNIMPLEMENTED);
   // A gzip file whose deflate stream is cut short.
   std::vector<uint8_t> gz = readBytes(inputPath("images-idx3-ubyte.gz"));
-  writeBytes(dir.file("t.gz"),
-             std::vector<uint8_t>(gz.begin(), gz.end() - 12));
+  writeBytes(dir.file("t.gz"), std::vector<uint8_t>(gz.begin(), gz.end() - 12));
   result = open(model.fake.desc,
                 dir.file("t.gz") + "," + inputPath("labels-idx1-ubyte"));
   EXPECT_EQ(result.code, KILN_STATUS_DATA_LOSS) << result.message;

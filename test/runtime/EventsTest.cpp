@@ -8,8 +8,8 @@
 // train/validation files, tags, steps and values equal the epoch logs.
 //
 //===----------------------------------------------------------------------===//
-#include "TrainUtil.h"
 #include "formats/Events.h"
+#include "TrainUtil.h"
 
 #include <algorithm>
 #include <cfloat>

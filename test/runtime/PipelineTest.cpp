@@ -1265,8 +1265,8 @@ TEST(PipelineShuffleTest, BufferOrderAndHints) {
                      std::to_string(buffer) + " pass " + std::to_string(pass));
         EXPECT_EQ(got, want);
         ASSERT_EQ(hinted.size() + 1, emittedSlots.size());
-        EXPECT_TRUE(std::equal(hinted.begin(), hinted.end(),
-                               emittedSlots.begin() + 1));
+        EXPECT_TRUE(
+            std::equal(hinted.begin(), hinted.end(), emittedSlots.begin() + 1));
       }
     }
   }

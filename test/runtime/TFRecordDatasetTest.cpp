@@ -300,10 +300,10 @@ TEST(TFRecordDatasetTest, StreamsLikeArrays) {
     int64_t n, batch, steps, initial, buffer, prefetch;
     int32_t shuffle;
   };
-  const Case cases[] = {
-      {9, 4, 0, 0, 0, 0, 0},  {9, 4, 0, 0, 0, 0, 1},  {10, 3, 0, 0, 4, 1, 1},
-      {10, 3, 5, 1, 0, 3, 1}, {10, 3, 5, 2, 3, 2, 1}, {10, 3, 7, 1, 0, 1, 0},
-      {10, 32, 0, 0, 2, 0, 1}};
+  const Case cases[] = {{9, 4, 0, 0, 0, 0, 0},  {9, 4, 0, 0, 0, 0, 1},
+                        {10, 3, 0, 0, 4, 1, 1}, {10, 3, 5, 1, 0, 3, 1},
+                        {10, 3, 5, 2, 3, 2, 1}, {10, 3, 7, 1, 0, 1, 0},
+                        {10, 32, 0, 0, 2, 0, 1}};
   for (const Case &c : cases) {
     SCOPED_TRACE("n=" + std::to_string(c.n) + " batch=" +
                  std::to_string(c.batch) + " steps=" + std::to_string(c.steps) +
@@ -430,8 +430,8 @@ TEST(TFRecordDatasetTest, MemoryStaysBounded) {
   evaluate.verbose = 0;
   evaluate.batch_size = 32;
   std::vector<double> logs(size_t(kiln_model_num_logs(model.get())));
-  KILN_ASSERT_OK(kiln_model_evaluate(model.get(), dataset.get(), &evaluate,
-                                     logs.data()));
+  KILN_ASSERT_OK(
+      kiln_model_evaluate(model.get(), dataset.get(), &evaluate, logs.data()));
   EXPECT_LE(kiln::streamPeakSamples(dataset.get()), 1000 + 2 * 32);
 }
 
@@ -474,10 +474,9 @@ TEST(TFRecordDatasetTest, CorruptRecordMidEpoch) {
     options.epochs = 3;
     options.shuffle = 0;
     options.prefetch = 2;
-    std::string message =
-        failure(kiln_model_fit(model.get(), dataset.get(), &options, nullptr),
-                variant == 1 ? KILN_STATUS_INVALID_ARGUMENT
-                             : KILN_STATUS_DATA_LOSS);
+    std::string message = failure(
+        kiln_model_fit(model.get(), dataset.get(), &options, nullptr),
+        variant == 1 ? KILN_STATUS_INVALID_ARGUMENT : KILN_STATUS_DATA_LOSS);
     EXPECT_TRUE(contains(message, path)) << message;
     EXPECT_TRUE(contains(message, "record 30")) << message;
     // The batches before the bad record trained; the epoch did not finish.
@@ -489,11 +488,9 @@ TEST(TFRecordDatasetTest, CorruptRecordMidEpoch) {
     kiln_evaluate_options_initialize(&evaluate);
     evaluate.verbose = 0;
     std::vector<double> logs(size_t(kiln_model_num_logs(model.get())));
-    message =
-        failure(kiln_model_evaluate(model.get(), dataset.get(), &evaluate,
-                                    logs.data()),
-                variant == 1 ? KILN_STATUS_INVALID_ARGUMENT
-                             : KILN_STATUS_DATA_LOSS);
+    message = failure(
+        kiln_model_evaluate(model.get(), dataset.get(), &evaluate, logs.data()),
+        variant == 1 ? KILN_STATUS_INVALID_ARGUMENT : KILN_STATUS_DATA_LOSS);
     EXPECT_TRUE(contains(message, "record 30")) << message;
   }
 }

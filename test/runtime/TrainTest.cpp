@@ -222,8 +222,8 @@ TEST(TrainTest, ResumeContinuesLikeAnUninterruptedRun) {
     options.batch_size = 3;
     options.seed = 1234;
     KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
-    KILN_ASSERT_OK(kiln_model_save_weights(model.get(),
-                                           dir.file("full.kw").c_str()));
+    KILN_ASSERT_OK(
+        kiln_model_save_weights(model.get(), dir.file("full.kw").c_str()));
   }
   // Interrupted after epoch 2 (the checkpoint of every epoch), resumed in a
   // fresh model without repeating the seed or the initial epoch.
@@ -296,9 +296,9 @@ TEST(TrainTest, ValidationHistoryAndCheckpointFiles) {
         x.push_back(linearX(id, 1));
         t.push_back(linearT(id));
       }
-      float batchLoss = linearStep(frozen, x.data(), t.data(),
-                                   static_cast<int64_t>(ids.size()), -1, 1,
-                                   pred.data());
+      float batchLoss =
+          linearStep(frozen, x.data(), t.data(),
+                     static_cast<int64_t>(ids.size()), -1, 1, pred.data());
       total += double(batchLoss) * double(ids.size());
       for (size_t n = 0; n < ids.size(); ++n)
         maeTotal += std::fabs(double(pred[n]) - t[n]);
@@ -307,8 +307,8 @@ TEST(TrainTest, ValidationHistoryAndCheckpointFiles) {
     mae.push_back(m);
     valLoss.push_back(total / 5);
     valMae.push_back(maeTotal / 5);
-    EXPECT_EQ(logs[e].names, (std::vector<std::string>{"loss", "mae",
-                                                       "val_loss", "val_mae"}));
+    EXPECT_EQ(logs[e].names,
+              (std::vector<std::string>{"loss", "mae", "val_loss", "val_mae"}));
     EXPECT_EQ(logs[e].values,
               (std::vector<double>{l, m, total / 5, maeTotal / 5}));
   }
@@ -360,9 +360,9 @@ TEST(TrainTest, EvaluateMatchesReference) {
       x.push_back(linearX(id, 1));
       t.push_back(linearT(id));
     }
-    float loss = linearStep(state, x.data(), t.data(),
-                            static_cast<int64_t>(ids.size()), -1, 1,
-                            pred.data());
+    float loss =
+        linearStep(state, x.data(), t.data(), static_cast<int64_t>(ids.size()),
+                   -1, 1, pred.data());
     total += double(loss) * double(ids.size());
     for (size_t n = 0; n < ids.size(); ++n)
       maeTotal += std::fabs(double(pred[n]) - t[n]);
@@ -416,8 +416,7 @@ TEST(TrainTest, ConsoleOutputLikeKeras) {
   evaluate.batch_size = 3;
   double values[2];
   testing::internal::CaptureStdout();
-  status.reset(
-      kiln_model_evaluate(model.get(), data.get(), &evaluate, values));
+  status.reset(kiln_model_evaluate(model.get(), data.get(), &evaluate, values));
   out = testing::internal::GetCapturedStdout();
   EXPECT_TRUE(std::regex_match(
       out, std::regex("4/4 \\[=+\\] - [0-9]+s [0-9]+[mu]?s/step - loss: "

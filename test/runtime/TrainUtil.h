@@ -51,8 +51,7 @@ struct LinearState {
 /// Forward pass, MSE loss and (when `lr` >= 0) the momentum-SGD update of
 /// `state` for `batch` rows of `x` (2 features) and `t`.
 inline float linearStep(LinearState &state, const float *x, const float *t,
-                        int64_t batch, float lr, float iteration,
-                        float *pred) {
+                        int64_t batch, float lr, float iteration, float *pred) {
   float loss = 0, gw[2] = {0, 0}, gb = 0;
   for (int64_t n = 0; n < batch; ++n) {
     pred[n] = x[2 * n] * state.w[0] + x[2 * n + 1] * state.w[1] + state.b;
@@ -81,8 +80,8 @@ extern "C" inline int32_t linearTrainStep(int64_t batch, void *const *buffers,
   // params w, b; slots vw, vb; x; t; lr; iteration; rng; loss; pred;
   // new w, b; new vw, vb.
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
-  LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {f(2)[0], f(2)[1]},
-                       f(3)[0]};
+  LinearState state = {
+      {f(0)[0], f(0)[1]}, f(1)[0], {f(2)[0], f(2)[1]}, f(3)[0]};
   const float *x = f(4);
   LinearCall call{{}, f(6)[0], f(7)[0]};
   for (int64_t n = 0; n < batch; ++n)
@@ -163,7 +162,9 @@ struct LinearFake {
   LinearFake(const LinearFake &) = delete;
   LinearFake &operator=(const LinearFake &) = delete;
 
-  static LinearState initialState() { return {{0.5f, -0.25f}, 0.1f, {0, 0}, 0}; }
+  static LinearState initialState() {
+    return {{0.5f, -0.25f}, 0.1f, {0, 0}, 0};
+  }
 
   int64_t xDims[2] = {-1, 2};
   int64_t yDims[2] = {-1, 1};
@@ -223,8 +224,9 @@ inline DatasetPtr linearDataset(const kiln_model_desc_t &desc, int64_t n) {
 /// The reference loop: runs `order`'s batches (sample ids) on `state` and
 /// returns the batch-size-weighted mean loss and mean absolute error.
 inline std::pair<double, double>
-referenceEpoch(LinearState &state, const std::vector<std::vector<int64_t>> &batches,
-               float lr, int64_t &iteration) {
+referenceEpoch(LinearState &state,
+               const std::vector<std::vector<int64_t>> &batches, float lr,
+               int64_t &iteration) {
   double lossTotal = 0, maeTotal = 0, count = 0;
   for (const std::vector<int64_t> &ids : batches) {
     std::vector<float> x, t, pred(ids.size());
@@ -321,14 +323,13 @@ struct ClassifierFake {
     std::memcpy(storage, &scale, sizeof(scale));
     inputs[0] = {"x", KILN_DTYPE_F32, 2, ioDims, 0};
     outputs[0] = {"probs", KILN_DTYPE_F32, 2, ioDims, 0};
-    targets[0] = sparse ? kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 1,
-                                             ioDims, 0}
-                        : kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 2,
-                                             ioDims, 0};
+    targets[0] =
+        sparse ? kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 1, ioDims, 0}
+               : kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 2, ioDims, 0};
     params[0] = {"scale", KILN_DTYPE_F32, 1, scaleDims, 0};
     hyper[0] = {"learning_rate", 0.01};
-    train.loss = sparse ? "sparse_categorical_crossentropy"
-                        : "categorical_crossentropy";
+    train.loss =
+        sparse ? "sparse_categorical_crossentropy" : "categorical_crossentropy";
     train.optimizer = "sgd";
     train.num_hyper = 1;
     train.hyper = hyper;

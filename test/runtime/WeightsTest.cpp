@@ -74,12 +74,12 @@ TEST(WeightsTest, RoundTrip) {
   ASSERT_GT(bytes.size(), 76u);
   EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8),
             std::string("KILNWTS\0", 8));
-  EXPECT_EQ(bytes[8], 1); // version
-  EXPECT_EQ(bytes[32], 4); // iterations
-  EXPECT_EQ(bytes[40], 2); // epoch
+  EXPECT_EQ(bytes[8], 1);   // version
+  EXPECT_EQ(bytes[32], 4);  // iterations
+  EXPECT_EQ(bytes[40], 2);  // epoch
   EXPECT_EQ(bytes[48], 99); // seed
-  EXPECT_EQ(bytes[56], 2); // parameters
-  EXPECT_EQ(bytes[60], 2); // slots
+  EXPECT_EQ(bytes[56], 2);  // parameters
+  EXPECT_EQ(bytes[60], 2);  // slots
 }
 
 TEST(WeightsTest, TruncationsAndBitFlipsAreErrors) {

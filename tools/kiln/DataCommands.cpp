@@ -55,8 +55,8 @@ static void printExample(const kiln_example_t *example, int64_t index) {
   }
 }
 
-int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit,
-                                bool json, bool skipCorrupt) {
+int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit, bool json,
+                                bool skipCorrupt) {
   kiln_tfrecord_reader_t *reader = nullptr;
   std::string file = path.str();
   kiln_tfrecord_options_t options;
@@ -178,11 +178,13 @@ int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
   }
   ArrayRef x, y;
   std::string specText = spec.str(), out = output.str();
-  if (kiln_status_t status = kiln_data_read(specText.c_str(), &x.array, &y.array))
+  if (kiln_status_t status =
+          kiln_data_read(specText.c_str(), &x.array, &y.array))
     return reportStatus(status);
   if (kiln_array_rank(x.array) < 1 ||
-      (y.array && (kiln_array_rank(y.array) < 1 ||
-                   kiln_array_dims(y.array)[0] != kiln_array_dims(x.array)[0]))) {
+      (y.array &&
+       (kiln_array_rank(y.array) < 1 ||
+        kiln_array_dims(y.array)[0] != kiln_array_dims(x.array)[0]))) {
     llvm::errs() << "kiln: error: " << spec
                  << ": x and y must hold the same number of samples\n";
     return 1;
@@ -209,8 +211,8 @@ int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
     sampleFloats(x.array, i, scaleBytes, image);
     kiln_status_t status = kiln_example_create(&example);
     if (!status)
-      status = kiln_example_set_float(example, "image", image.data(),
-                                      image.size());
+      status =
+          kiln_example_set_float(example, "image", image.data(), image.size());
     if (!status && y.array) {
       sampleFloats(y.array, i, /*scaleBytes=*/false, label);
       if (intLabels) {

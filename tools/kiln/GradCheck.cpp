@@ -11,9 +11,9 @@
 
 #include "tools/kiln/GradCheck.h"
 
+#include "codegen/Passes.h"
 #include "codegen/cpu/CpuJit.h"
 #include "dialects/kiln/IR/KilnDialect.h"
-#include "codegen/Passes.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/Autodiff.h"
 #include "passes/training/Training.h"
@@ -124,7 +124,8 @@ int mlir::kiln::runGradCheck(
     }
     arg.values.resize(count);
     // Sparse targets are class indices; everything else is uniform.
-    if (auto classes = loss.getArgAttrOfType<IntegerAttr>(i, kNumClassesAttrName)) {
+    if (auto classes =
+            loss.getArgAttrOfType<IntegerAttr>(i, kNumClassesAttrName)) {
       std::uniform_int_distribution<int64_t> pick(0, classes.getInt() - 1);
       for (double &v : arg.values)
         v = double(pick(rng));
@@ -253,8 +254,7 @@ int mlir::kiln::runGradCheck(
       dims.push_back(d < 0 ? options.batch : d);
     llvm::outs() << "  " << arg.name << " " << formatKerasShape(dims)
                  << ": checked " << indices.size() << " of " << count
-                 << ", worst relative error "
-                 << llvm::format("%.3g", worst);
+                 << ", worst relative error " << llvm::format("%.3g", worst);
     if (!indices.empty())
       llvm::outs() << " at " << formatIndex(dims, worstIndex)
                    << llvm::format(" (analytic %.9g, numeric %.9g)",

@@ -15,11 +15,11 @@
 namespace mlir::kiln {
 
 struct GradCheckOptions {
-  int64_t batch = 3;          ///< size of dynamic batch dimensions
-  uint64_t seed = 0;          ///< random inputs and cotangents
-  double tolerance = 1e-5;    ///< worst relative error allowed
-  int64_t maxChecks = 32;     ///< finite differences per argument
-  double inputMin = -1.0;     ///< random inputs are uniform in [min, max]
+  int64_t batch = 3;       ///< size of dynamic batch dimensions
+  uint64_t seed = 0;       ///< random inputs and cotangents
+  double tolerance = 1e-5; ///< worst relative error allowed
+  int64_t maxChecks = 32;  ///< finite differences per argument
+  double inputMin = -1.0;  ///< random inputs are uniform in [min, max]
   double inputMax = 1.0;
 };
 
@@ -28,10 +28,10 @@ struct GradCheckOptions {
 /// arguments if none is); `initialValues` optionally gives their values by
 /// argument index (others are random). Prints a report; returns the exit
 /// code: 0 when every error is within tolerance, 1 otherwise.
-int runGradCheck(ModuleOp module, func::FuncOp loss,
-                 llvm::ArrayRef<std::pair<unsigned, const ParamData *>>
-                     initialValues,
-                 const GradCheckOptions &options);
+int runGradCheck(
+    ModuleOp module, func::FuncOp loss,
+    llvm::ArrayRef<std::pair<unsigned, const ParamData *>> initialValues,
+    const GradCheckOptions &options);
 
 /// Turns an imported model's @predict into a scalar loss for gradcheck:
 /// `sum_i sum(output_i * cotangent_i)` with the cotangents as extra

@@ -12,15 +12,15 @@
 #include "codegen/cpu/CpuTarget.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "frontend/Import.h"
+#include "frontend/keras/TrainingConfig.h"
+#include "frontend/keras/WeightsExport.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 #include "passes/training/Training.h"
 #include "passes/training/TrainingSetup.h"
-#include "frontend/keras/TrainingConfig.h"
-#include "frontend/keras/WeightsExport.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "tools/kiln/DataCommands.h"
 #include "tools/kiln/GradCheck.h"
+#include "llvm/ADT/ScopeExit.h"
 
 #include "mlir/Parser/Parser.h"
 
@@ -53,22 +53,24 @@ static cl::SubCommand gradcheckCmd(
     "gradcheck",
     "Compare kiln's gradients of a model (or an MLIR function returning a "
     "scalar) with float64 finite differences");
-static cl::SubCommand exportCmd(
-    "export-weights",
-    "Write weights trained by a compiled model back to a Keras 3 "
-    ".weights.h5 file");
+static cl::SubCommand
+    exportCmd("export-weights",
+              "Write weights trained by a compiled model back to a Keras 3 "
+              ".weights.h5 file");
 static cl::SubCommand dataCmd(
-    "data", "Data tools: `inspect FILE` lists a TFRecord file of "
-            "tf.train.Example records, `convert SPEC -o OUT.tfrecord` writes one");
-static cl::SubCommand summaryCmd(
-    "summary", "Print a model's layer table the way Keras's summary() does");
+    "data",
+    "Data tools: `inspect FILE` lists a TFRecord file of "
+    "tf.train.Example records, `convert SPEC -o OUT.tfrecord` writes one");
+static cl::SubCommand
+    summaryCmd("summary",
+               "Print a model's layer table the way Keras's summary() does");
 
 static cl::OptionCategory kilnCategory("kiln options");
 
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("MODEL"), cl::sub(compileCmd),
-                                      cl::sub(summaryCmd), cl::sub(gradcheckCmd),
-                                      cl::sub(exportCmd),
+                                      cl::sub(summaryCmd),
+                                      cl::sub(gradcheckCmd), cl::sub(exportCmd),
                                       cl::cat(kilnCategory));
 static cl::opt<std::string> weightsPath(
     "weights",
@@ -76,48 +78,48 @@ static cl::opt<std::string> weightsPath(
              "overriding the model file's own weights"),
     cl::value_desc("FILE"), cl::sub(compileCmd), cl::sub(summaryCmd),
     cl::sub(gradcheckCmd), cl::sub(exportCmd), cl::cat(kilnCategory));
-static cl::opt<uint64_t> seed(
-    "seed", cl::desc("Seed of the initializers of a model without weights"),
-    cl::init(0), cl::value_desc("N"), cl::sub(compileCmd), cl::sub(summaryCmd),
-    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<uint64_t>
+    seed("seed",
+         cl::desc("Seed of the initializers of a model without weights"),
+         cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
+         cl::sub(summaryCmd), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     outputPath("o",
                cl::desc("Output file (default: the model's name for exe, "
                         "<name>.o / <name>.s, stdout for llvm and mlir)"),
                cl::value_desc("OUT"), cl::sub(compileCmd), cl::sub(exportCmd),
-               cl::sub(dataCmd),
-               cl::cat(kilnCategory));
-static cl::opt<std::string> trainedPath(
-    "from", cl::desc("The weights file a compiled model wrote "
-                     "(--save-weights / --checkpoint)"),
-    cl::value_desc("FILE"), cl::Required, cl::sub(exportCmd),
-    cl::cat(kilnCategory));
+               cl::sub(dataCmd), cl::cat(kilnCategory));
+static cl::opt<std::string>
+    trainedPath("from",
+                cl::desc("The weights file a compiled model wrote "
+                         "(--save-weights / --checkpoint)"),
+                cl::value_desc("FILE"), cl::Required, cl::sub(exportCmd),
+                cl::cat(kilnCategory));
 
 enum class Emit { Exe, Obj, Asm, Llvm, Mlir };
-static cl::opt<Emit> emit(
-    "emit", cl::desc("What to produce"), cl::init(Emit::Exe),
-    cl::values(clEnumValN(Emit::Exe, "exe", "a standalone executable"),
-               clEnumValN(Emit::Obj, "obj", "an object file"),
-               clEnumValN(Emit::Asm, "asm", "assembly"),
-               clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR"),
-               clEnumValN(Emit::Mlir, "mlir", "MLIR at --stage")),
-    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<Emit>
+    emit("emit", cl::desc("What to produce"), cl::init(Emit::Exe),
+         cl::values(clEnumValN(Emit::Exe, "exe", "a standalone executable"),
+                    clEnumValN(Emit::Obj, "obj", "an object file"),
+                    clEnumValN(Emit::Asm, "asm", "assembly"),
+                    clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR"),
+                    clEnumValN(Emit::Mlir, "mlir", "MLIR at --stage")),
+         cl::sub(compileCmd), cl::cat(kilnCategory));
 
 enum class Stage { Import, Linalg, Llvm };
 static cl::opt<Stage> stage(
     "stage", cl::desc("With --emit mlir: the stage to print"),
     cl::init(Stage::Llvm),
-    cl::values(
-        clEnumValN(Stage::Import, "import", "kiln dialect as imported"),
-        clEnumValN(Stage::Linalg, "linalg", "fused linalg on tensors"),
-        clEnumValN(Stage::Llvm, "llvm", "the LLVM dialect")),
+    cl::values(clEnumValN(Stage::Import, "import", "kiln dialect as imported"),
+               clEnumValN(Stage::Linalg, "linalg", "fused linalg on tensors"),
+               clEnumValN(Stage::Llvm, "llvm", "the LLVM dialect")),
     cl::sub(compileCmd), cl::cat(kilnCategory));
-static cl::opt<std::string> targetCpu(
-    "target-cpu",
-    cl::desc("CPU to generate code for (default: the host, with its "
-             "features; e.g. x86-64-v3, znver4)"),
-    cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
-    cl::cat(kilnCategory));
+static cl::opt<std::string>
+    targetCpu("target-cpu",
+              cl::desc("CPU to generate code for (default: the host, with its "
+                       "features; e.g. x86-64-v3, znver4)"),
+              cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
+              cl::cat(kilnCategory));
 
 // data
 static cl::opt<std::string> dataAction(cl::Positional, cl::Required,
@@ -130,13 +132,14 @@ static cl::opt<int64_t> dataLimit("limit",
                                   cl::desc("inspect: at most N records"),
                                   cl::init(-1), cl::value_desc("N"),
                                   cl::sub(dataCmd), cl::cat(kilnCategory));
-static cl::opt<std::string> dataCompression(
-    "compression", cl::desc("convert: none (default), gzip or zlib"),
-    cl::init("none"), cl::value_desc("KIND"), cl::sub(dataCmd),
-    cl::cat(kilnCategory));
-static cl::opt<bool> dataJson(
-    "json", cl::desc("inspect: one JSON object per record per line"),
-    cl::sub(dataCmd), cl::cat(kilnCategory));
+static cl::opt<std::string>
+    dataCompression("compression",
+                    cl::desc("convert: none (default), gzip or zlib"),
+                    cl::init("none"), cl::value_desc("KIND"), cl::sub(dataCmd),
+                    cl::cat(kilnCategory));
+static cl::opt<bool>
+    dataJson("json", cl::desc("inspect: one JSON object per record per line"),
+             cl::sub(dataCmd), cl::cat(kilnCategory));
 static cl::opt<bool> dataSkipCorrupt(
     "skip-corrupt",
     cl::desc("inspect: skip corrupt records and records that are not "
@@ -144,14 +147,14 @@ static cl::opt<bool> dataSkipCorrupt(
     cl::sub(dataCmd), cl::cat(kilnCategory));
 
 // training
-static cl::opt<std::string> lossFlag(
-    "loss",
-    cl::desc("Loss for train/evaluate, overriding the model file's "
-             "(mean_squared_error, sparse_categorical_crossentropy, "
-             "categorical_crossentropy, binary_crossentropy; "
-             "e.g. sparse_categorical_crossentropy:from_logits=true)"),
-    cl::value_desc("NAME[:from_logits=B]"), cl::sub(compileCmd),
-    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<std::string>
+    lossFlag("loss",
+             cl::desc("Loss for train/evaluate, overriding the model file's "
+                      "(mean_squared_error, sparse_categorical_crossentropy, "
+                      "categorical_crossentropy, binary_crossentropy; "
+                      "e.g. sparse_categorical_crossentropy:from_logits=true)"),
+             cl::value_desc("NAME[:from_logits=B]"), cl::sub(compileCmd),
+             cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> optimizerFlag(
     "optimizer",
     cl::desc("Optimizer with Keras's defaults, overriding the model file's "
@@ -159,16 +162,18 @@ static cl::opt<std::string> optimizerFlag(
              "sgd:learning_rate=0.01,momentum=0.9)"),
     cl::value_desc("NAME[:KEY=VALUE,...]"), cl::sub(compileCmd),
     cl::cat(kilnCategory));
-static cl::list<std::string> metricsFlag(
-    "metrics", cl::desc("Metrics to report (e.g. accuracy,mae)"),
-    cl::CommaSeparated, cl::value_desc("NAME,..."), cl::sub(compileCmd),
-    cl::cat(kilnCategory));
+static cl::list<std::string>
+    metricsFlag("metrics", cl::desc("Metrics to report (e.g. accuracy,mae)"),
+                cl::CommaSeparated, cl::value_desc("NAME,..."),
+                cl::sub(compileCmd), cl::cat(kilnCategory));
 
 // gradcheck
-static cl::opt<std::string> checkFunc(
-    "func", cl::desc("With an .mlir input: the function to check (default: "
-                     "the first)"),
-    cl::value_desc("NAME"), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<std::string>
+    checkFunc("func",
+              cl::desc("With an .mlir input: the function to check (default: "
+                       "the first)"),
+              cl::value_desc("NAME"), cl::sub(gradcheckCmd),
+              cl::cat(kilnCategory));
 static cl::opt<int64_t> checkBatch("batch",
                                    cl::desc("Size of dynamic batch dimensions"),
                                    cl::init(3), cl::sub(gradcheckCmd),
@@ -176,12 +181,14 @@ static cl::opt<int64_t> checkBatch("batch",
 static cl::opt<double> checkTolerance(
     "tolerance", cl::desc("Worst relative error allowed (default 1e-5)"),
     cl::init(1e-5), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
-static cl::opt<int64_t> checkMax(
-    "max-checks", cl::desc("Finite differences per argument (default 32)"),
-    cl::init(32), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
-static cl::opt<double> inputMin(
-    "input-min", cl::desc("Random inputs are uniform in [min, max] (-1)"),
-    cl::init(-1.0), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t>
+    checkMax("max-checks",
+             cl::desc("Finite differences per argument (default 32)"),
+             cl::init(32), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::opt<double>
+    inputMin("input-min",
+             cl::desc("Random inputs are uniform in [min, max] (-1)"),
+             cl::init(-1.0), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<double> inputMax("input-max", cl::desc("(default 1)"),
                                 cl::init(1.0), cl::sub(gradcheckCmd),
                                 cl::cat(kilnCategory));
@@ -268,8 +275,8 @@ static void stripAbiAttributes(ModuleOp module) {
       func.removeArgAttr(i, kStateAttrName);
     }
     for (unsigned i = 0; i < func.getNumResults(); ++i)
-      func.removeResultAttr(i, StringAttr::get(func.getContext(),
-                                               kOutputAttrName));
+      func.removeResultAttr(
+          i, StringAttr::get(func.getContext(), kOutputAttrName));
   });
 }
 
@@ -306,7 +313,8 @@ static FailureOr<TrainingFlags> parseTrainingFlags() {
 static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   std::string out = outputPath.empty() ? defaultOutput(emit) : outputPath;
   if (emit == Emit::Mlir && stage == Stage::Import)
-    return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
+    return writeOutput(out,
+                       [&](llvm::raw_ostream &os) { model.module->print(os); });
 
   llvm::Expected<std::unique_ptr<CpuTarget>> target =
       createCpuTarget(targetCpu);
@@ -323,7 +331,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   if (failed(linalg.run(*model.module)))
     return 1;
   if (emit == Emit::Mlir && stage == Stage::Linalg)
-    return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
+    return writeOutput(out,
+                       [&](llvm::raw_ostream &os) { model.module->print(os); });
 
   stripAbiAttributes(*model.module);
   PassManager lowering(&ctx);
@@ -339,7 +348,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
           pair && pair.size() == 2)
         signature.workspace[entry.getName()] = {pair[0], pair[1]};
   if (emit == Emit::Mlir)
-    return writeOutput(out, [&](llvm::raw_ostream &os) { model.module->print(os); });
+    return writeOutput(out,
+                       [&](llvm::raw_ostream &os) { model.module->print(os); });
 
   llvm::LLVMContext llvmContext;
   llvm::Expected<std::unique_ptr<llvm::Module>> translated =
@@ -349,7 +359,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   std::unique_ptr<llvm::Module> module = std::move(*translated);
   optimizeModule(*module, **target);
   if (emit == Emit::Llvm)
-    return writeOutput(out, [&](llvm::raw_ostream &os) { module->print(os, nullptr); });
+    return writeOutput(
+        out, [&](llvm::raw_ostream &os) { module->print(os, nullptr); });
   if (emit == Emit::Obj || emit == Emit::Asm) {
     if (llvm::Error error =
             emitMachineCode(*module, **target, emit == Emit::Asm, out))
@@ -359,8 +370,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
 
   // An executable: object in a temporary file, then link.
   llvm::SmallString<128> objectPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "kiln-model", "o", objectPath))
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
     return fail("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeObject(objectPath);
   if (llvm::Error error =
@@ -383,11 +394,11 @@ struct HostDescriptor {
                         row.numParams, row.numTrainableParams});
     layOutWeights(model, blob, offsets);
     for (auto [param, offset] : llvm::zip(model.params, offsets))
-      params.push_back({param.name.c_str(), KILN_DTYPE_F32,
-                        int32_t(param.shape.size()), param.shape.data(),
-                        offset,
-                        (param.trainable ? 0 : int64_t(KILN_TENSOR_NON_TRAINABLE)) |
-                            (param.state ? int64_t(KILN_TENSOR_STATE) : 0)});
+      params.push_back(
+          {param.name.c_str(), KILN_DTYPE_F32, int32_t(param.shape.size()),
+           param.shape.data(), offset,
+           (param.trainable ? 0 : int64_t(KILN_TENSOR_NON_TRAINABLE)) |
+               (param.state ? int64_t(KILN_TENSOR_STATE) : 0)});
     desc.abi_version = KILN_MODEL_ABI_VERSION;
     desc.name = model.name.c_str();
     desc.kind = model.kind.c_str();
@@ -505,8 +516,8 @@ static int runGradCheckCommand(MLIRContext &ctx) {
       return fail(llvm::toString(sgd.takeError()));
     auto predict = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kPredictFuncName));
-    if (failed(buildTrainingFunctions(predict, model->params.size(), spec,
-                                      &*sgd)))
+    if (failed(
+            buildTrainingFunctions(predict, model->params.size(), spec, &*sgd)))
       return 1;
     loss = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kEvalStepName));
@@ -535,7 +546,8 @@ int main(int argc, char **argv) {
       "  kiln export-weights MODEL --from TRAINED.kw -o OUT.weights.h5\n"
       "  kiln data inspect FILE.tfrecord [--limit N] [--json] "
       "[--skip-corrupt]\n"
-      "  kiln data convert SPEC -o OUT.tfrecord [--compression none|gzip|zlib]\n"
+      "  kiln data convert SPEC -o OUT.tfrecord [--compression "
+      "none|gzip|zlib]\n"
       "  kiln gradcheck MODEL|FILE.mlir [--weights FILE] [--func NAME] "
       "[--batch N] [--seed N]\n"
       "                 [--tolerance X] [--max-checks N] [--input-min X] "

@@ -73,8 +73,8 @@ mlir::kiln::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
     } else {
       llvm::raw_string_ostream os(reason);
       os << "operands are not broadcast-compatible: " << formatShape(lhs)
-         << " vs " << formatShape(rhs) << " (result dimension " << i
-         << " is " << l << " vs " << r << ")";
+         << " vs " << formatShape(rhs) << " (result dimension " << i << " is "
+         << l << " vs " << r << ")";
       return failure();
     }
   }
@@ -110,8 +110,7 @@ matmulShape(RankedTensorType lhs, RankedTensorType rhs, std::string &reason) {
   llvm::raw_string_ostream os(reason);
   if (lhs.getRank() < 2 || rhs.getRank() != 2) {
     os << "expects an lhs of rank >= 2 and a rank-2 rhs, got "
-       << formatShape(lhs.getShape()) << " and "
-       << formatShape(rhs.getShape());
+       << formatShape(lhs.getShape()) << " and " << formatShape(rhs.getShape());
     return failure();
   }
   for (int64_t d : lhs.getShape().drop_front().drop_back())
@@ -192,11 +191,10 @@ static LogicalResult inferBroadcastBinary(StringRef name, Value lhs, Value rhs,
 }
 
 #define KILN_BROADCAST_BINARY(Op, name)                                        \
-  LogicalResult Op::verify() { return verifyBroadcastBinary(*this); }         \
-  LogicalResult Op::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
+  LogicalResult Op::verify() { return verifyBroadcastBinary(*this); }          \
+  LogicalResult Op::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
     return inferBroadcastBinary(name, adaptor.getLhs(), adaptor.getRhs(), loc, \
                                 types);                                        \
   }                                                                            \
@@ -238,9 +236,8 @@ void ReluOp::getCanonicalizationPatterns(RewritePatternSet &results,
 //===----------------------------------------------------------------------===//
 
 /// Checks the `axis` of a normalization over a tensor of `type`.
-static LogicalResult verifyNormalizationAxis(Operation *op,
-                                             RankedTensorType type,
-                                             int64_t axis) {
+static LogicalResult
+verifyNormalizationAxis(Operation *op, RankedTensorType type, int64_t axis) {
   int64_t rank = type.getRank();
   if (rank == 0)
     return op->emitOpError("expects an operand of rank >= 1");
@@ -353,11 +350,10 @@ static FailureOr<SmallVector<int64_t>> reduceShape(ArrayRef<int64_t> in,
 }
 
 /// The shared verifier of reduce_sum/reduce_mean.
-template <typename OpTy>
-static LogicalResult verifyReduce(OpTy op) {
+template <typename OpTy> static LogicalResult verifyReduce(OpTy op) {
   std::string reason;
-  auto expected = reduceShape(op.getInput().getType().getShape(),
-                              op.getAxes(), op.getKeepDims(), reason);
+  auto expected = reduceShape(op.getInput().getType().getShape(), op.getAxes(),
+                              op.getKeepDims(), reason);
   if (failed(expected))
     return op.emitOpError(reason);
   return verifyResultShape(op, op.getType().getShape(), *expected);
@@ -398,11 +394,10 @@ bool ReduceMeanOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
   return deferToVerifier(l, r);
 }
 
-template <typename OpTy>
-static SmallVector<int64_t> normalizedAxesOf(OpTy op) {
+template <typename OpTy> static SmallVector<int64_t> normalizedAxesOf(OpTy op) {
   std::string reason;
-  auto axes = normalizeAxes(op.getAxes(), op.getInput().getType().getRank(),
-                            reason);
+  auto axes =
+      normalizeAxes(op.getAxes(), op.getInput().getType().getRank(), reason);
   assert(succeeded(axes) && "verified op");
   return *axes;
 }
@@ -421,9 +416,9 @@ SmallVector<int64_t> ReduceMeanOp::getNormalizedAxes() {
 //===----------------------------------------------------------------------===//
 
 /// The shape rule of transpose: the input's dimensions permuted.
-static FailureOr<SmallVector<int64_t>>
-transposeShape(ArrayRef<int64_t> in, ArrayRef<int64_t> perm,
-               std::string &reason) {
+static FailureOr<SmallVector<int64_t>> transposeShape(ArrayRef<int64_t> in,
+                                                      ArrayRef<int64_t> perm,
+                                                      std::string &reason) {
   llvm::raw_string_ostream os(reason);
   if (perm.size() != in.size()) {
     os << "permutation has " << perm.size()
@@ -465,8 +460,8 @@ bool TransposeOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
 
 LogicalResult TransposeOp::verify() {
   std::string reason;
-  auto expected = transposeShape(getInput().getType().getShape(),
-                                 getPermutation(), reason);
+  auto expected =
+      transposeShape(getInput().getType().getShape(), getPermutation(), reason);
   if (failed(expected))
     return emitOpError(reason);
   return verifyResultShape(*this, getType().getShape(), *expected);
@@ -503,9 +498,9 @@ LogicalResult LogSoftmaxOp::verify() {
 
 LogicalResult ClipOp::verify() {
   if (!(getMin().convertToDouble() <= getMax().convertToDouble()))
-    return emitOpError("min ") << getMin().convertToDouble()
-                               << " is greater than max "
-                               << getMax().convertToDouble();
+    return emitOpError("min ")
+           << getMin().convertToDouble() << " is greater than max "
+           << getMax().convertToDouble();
   return success();
 }
 
@@ -591,8 +586,7 @@ LogicalResult BatchNormOp::verify() {
   RankedTensorType type = getInput().getType();
   int64_t rank = type.getRank(), axis = static_cast<int64_t>(getAxis());
   if (rank == 0 || axis < -rank || axis >= rank)
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank;
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   int64_t channels = type.getDimSize(axis < 0 ? axis + rank : axis);
   if (ShapedType::isDynamic(channels))
     return emitOpError("the channel axis must be static");
@@ -643,14 +637,16 @@ struct BatchNormBuilder {
   Value normalize(Value mean, Value variance) {
     Value inv = DivOp::create(
         b, loc, scalar(1.0),
-        SqrtOp::create(b, loc,
-                       AddOp::create(b, loc, variance,
-                                     scalar(op.getEpsilon().convertToDouble()))));
+        SqrtOp::create(
+            b, loc,
+            AddOp::create(b, loc, variance,
+                          scalar(op.getEpsilon().convertToDouble()))));
     if (Value gamma = op.getGamma())
       inv = MulOp::create(b, loc, inv, gamma);
     Value meanInv = MulOp::create(b, loc, mean, inv);
-    Value shift = op.getBeta() ? Value(SubOp::create(b, loc, op.getBeta(), meanInv))
-                               : Value(NegOp::create(b, loc, meanInv));
+    Value shift = op.getBeta()
+                      ? Value(SubOp::create(b, loc, op.getBeta(), meanInv))
+                      : Value(NegOp::create(b, loc, meanInv));
     Value scaled = MulOp::create(b, loc, op.getInput(), channels(inv));
     return AddOp::create(b, loc, scaled, channels(shift));
   }
@@ -689,8 +685,8 @@ LogicalResult BatchNormOp::specializeForTraining(
   // Batch statistics (ops.moments): mean, then the biased variance.
   Value mean = ReduceMeanOp::create(rewriter, getLoc(), getInput(), axes,
                                     /*keep_dims=*/false);
-  Value centered = SubOp::create(rewriter, getLoc(), getInput(),
-                                 bn.channels(mean));
+  Value centered =
+      SubOp::create(rewriter, getLoc(), getInput(), bn.channels(mean));
   Value variance = ReduceMeanOp::create(
       rewriter, getLoc(), MulOp::create(rewriter, getLoc(), centered, centered),
       axes, /*keep_dims=*/false);
@@ -698,8 +694,8 @@ LogicalResult BatchNormOp::specializeForTraining(
   double momentum = getMomentum().convertToDouble();
   auto update = [&](Value moving, Value batch) -> Value {
     return AddOp::create(
-        rewriter, getLoc(), MulOp::create(rewriter, getLoc(), moving,
-                                          bn.scalar(momentum)),
+        rewriter, getLoc(),
+        MulOp::create(rewriter, getLoc(), moving, bn.scalar(momentum)),
         MulOp::create(rewriter, getLoc(), batch, bn.scalar(1.0 - momentum)));
   };
   stateUpdates.push_back({getMovingMean(), update(getMovingMean(), mean)});

@@ -29,7 +29,8 @@ std::string mlir::kiln::formatKerasShape(llvm::ArrayRef<int64_t> shape) {
   return text;
 }
 
-mlir::kiln::ModelSignature mlir::kiln::getModelSignature(const ImportedModel &model) {
+mlir::kiln::ModelSignature
+mlir::kiln::getModelSignature(const ImportedModel &model) {
   ModelSignature signature;
   auto func = cast<func::FuncOp>(
       SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
@@ -41,8 +42,9 @@ mlir::kiln::ModelSignature mlir::kiln::getModelSignature(const ImportedModel &mo
   };
   for (unsigned i = model.params.size(); i < func.getNumArguments(); ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, kInputAttrName);
-    signature.inputs.push_back({name ? name.str() : "input_" + std::to_string(i),
-                                dims(func.getArgumentTypes()[i])});
+    signature.inputs.push_back(
+        {name ? name.str() : "input_" + std::to_string(i),
+         dims(func.getArgumentTypes()[i])});
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     auto name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
@@ -52,7 +54,6 @@ mlir::kiln::ModelSignature mlir::kiln::getModelSignature(const ImportedModel &mo
   }
   return signature;
 }
-
 
 void mlir::kiln::layOutWeights(const ImportedModel &model, std::string &blob,
                                llvm::SmallVectorImpl<int64_t> &offsets) {

@@ -61,7 +61,7 @@ struct LayerRow {
 /// The training configuration stored with a model (Keras `compile_config`,
 /// tfjs `trainingConfig`, legacy `training_config`), as written there.
 struct TrainingConfig {
-  std::string loss;                       ///< e.g. "sparse_categorical_crossentropy"
+  std::string loss; ///< e.g. "sparse_categorical_crossentropy"
   bool fromLogits = false;
   std::string optimizer;                  ///< e.g. "Adam"
   llvm::StringMap<double> optimizerHyper; ///< snake_case, e.g. learning_rate

@@ -1,5 +1,5 @@
-/*===- kiln/model.h - The compiled-model descriptor (contract 1) ---*- C -*-===//
- * SPDX-License-Identifier: Apache-2.0
+/*===- kiln/model.h - The compiled-model descriptor (contract 1) ---*- C
+ *-*-===// SPDX-License-Identifier: Apache-2.0
  *
  * Every object file that `kiln compile` emits defines exactly one constant of
  * type `kiln_model_desc_t`, named `kiln_model_descriptor`. It describes the
@@ -119,11 +119,12 @@ typedef struct kiln_metric_desc_t {
  *   random numbers of training-mode layers such as Dropout),
  *   then outputs: loss (f32 scalar), predictions[num_outputs],
  *   new_params (one per parameter that is trainable (no
- *   KILN_TENSOR_NON_TRAINABLE) or KILN_TENSOR_STATE, in parameter order), new_slots[num_slots].
- * Slots belong to the trainable parameters only, parameter-major.
- * `eval_step` buffers: params, inputs, targets, then loss, predictions.
- * The loss is Keras's "sum_over_batch_size" mean over the `batch` samples.
- * Targets are float32; sparse labels are class indices stored as floats. */
+ *   KILN_TENSOR_NON_TRAINABLE) or KILN_TENSOR_STATE, in parameter order),
+ * new_slots[num_slots]. Slots belong to the trainable parameters only,
+ * parameter-major. `eval_step` buffers: params, inputs, targets, then loss,
+ * predictions. The loss is Keras's "sum_over_batch_size" mean over the `batch`
+ * samples. Targets are float32; sparse labels are class indices stored as
+ * floats. */
 typedef struct kiln_train_desc_t {
   const char *loss;      /* Keras loss name, e.g. "mean_squared_error" */
   int64_t from_logits;   /* 0 or 1 */

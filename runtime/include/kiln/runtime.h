@@ -7,8 +7,8 @@
  * `fit`/`evaluate` semantics on .npy/.npz/IDX datasets, saves and loads
  * weights files, reads and writes TFRecord files and tf.train.Example
  * records, prints Keras's `model.summary()` and provides the generic
- * command line of a compiled model. It is C99 at this boundary and C++17 inside, with
- * no LLVM/MLIR dependency.
+ * command line of a compiled model. It is C99 at this boundary and C++17
+ *inside, with no LLVM/MLIR dependency.
  *
  * Conventions
  *   Ownership   Handles are opaque. The caller owns whatever a `*_create`,
@@ -222,8 +222,7 @@ kiln_model_format_summary(const kiln_model_desc_t *desc, char **out_text);
 /* The model's optimizer slot `index` (row-major float32, borrowed; zero after
  * `kiln_model_create`); NULL when the model has no `training` descriptor or
  * `index` is out of range. */
-KILN_API_EXPORT float *kiln_model_slot_data(kiln_model_t *model,
-                                            int64_t index);
+KILN_API_EXPORT float *kiln_model_slot_data(kiln_model_t *model, int64_t index);
 
 /* Keras's `optimizer.iterations`: the number of train steps run so far (0
  * after `kiln_model_create`; restored by `kiln_model_load_weights`). */
@@ -354,10 +353,9 @@ KILN_API_EXPORT void
 kiln_batch_options_initialize(kiln_batch_options_t *options);
 
 /* Starts reading `dataset` (retained until `kiln_batches_release`). */
-KILN_API_EXPORT kiln_status_t
-kiln_batches_open(const kiln_dataset_t *dataset,
-                  const kiln_batch_options_t *options,
-                  kiln_batches_t **out_batches);
+KILN_API_EXPORT kiln_status_t kiln_batches_open(
+    const kiln_dataset_t *dataset, const kiln_batch_options_t *options,
+    kiln_batches_t **out_batches);
 /* Waits for the next batch: `*out_size` samples (0 after the last pass),
  * `out_tensors[t]` (an array of `num_inputs + num_targets` pointers the
  * caller provides) pointing at tensor t, the model's inputs then its
@@ -425,7 +423,7 @@ kiln_early_stopping_options_initialize(kiln_early_stopping_options_t *options);
  * at wait >= patience a rate above min_lr becomes max(rate * factor,
  * min_lr) for the next epoch, cooldown starts and `wait = 0`. */
 typedef struct kiln_reduce_lr_on_plateau_options_t {
-  size_t struct_size; /* sizeof(kiln_reduce_lr_on_plateau_options_t) */
+  size_t struct_size;  /* sizeof(kiln_reduce_lr_on_plateau_options_t) */
   const char *monitor; /* "val_loss" */
   double factor;       /* new rate = rate * factor, < 1 (0.1) */
   int64_t patience;    /* (10) */
@@ -442,12 +440,12 @@ KILN_API_EXPORT void kiln_reduce_lr_on_plateau_options_initialize(
 /* Options of `kiln_model_fit`; fill with `kiln_fit_options_initialize`, then
  * set what differs. Fields are append-only. */
 typedef struct kiln_fit_options_t {
-  size_t struct_size;      /* sizeof(kiln_fit_options_t) */
-  int64_t epochs;          /* the final epoch index (1) */
-  int64_t batch_size;      /* samples per step (32); last batch may be partial */
-  int32_t shuffle;         /* reshuffle the samples every epoch (1) */
-  int32_t verbose;         /* 0 silent, 1 progress bar, 2 one line/epoch (1) */
-  int64_t seed;            /* shuffle seed; -1: random, or a resumed file's */
+  size_t struct_size; /* sizeof(kiln_fit_options_t) */
+  int64_t epochs;     /* the final epoch index (1) */
+  int64_t batch_size; /* samples per step (32); last batch may be partial */
+  int32_t shuffle;    /* reshuffle the samples every epoch (1) */
+  int32_t verbose;    /* 0 silent, 1 progress bar, 2 one line/epoch (1) */
+  int64_t seed;       /* shuffle seed; -1: random, or a resumed file's */
   int64_t steps_per_epoch; /* 0: one pass over the data per epoch */
   int64_t initial_epoch;   /* epochs run as initial_epoch+1..epochs (0) */
   double learning_rate;    /* < 0: the compiled hyperparameter (-1) */
@@ -550,8 +548,7 @@ KILN_API_EXPORT const char *kiln_model_log_name(const kiln_model_t *model,
  * `kiln_model_num_logs(model)` values (loss, then metrics) to `out_values`. */
 KILN_API_EXPORT kiln_status_t
 kiln_model_evaluate(kiln_model_t *model, const kiln_dataset_t *data,
-                    const kiln_evaluate_options_t *options,
-                    double *out_values);
+                    const kiln_evaluate_options_t *options, double *out_values);
 
 /*===----------------------------------------------------------------------===
  * TFRecord files
@@ -603,11 +600,11 @@ typedef struct kiln_tfrecord_reader_t kiln_tfrecord_reader_t;
 
 /* Opens `path` (`options` may be NULL for the defaults). Missing file:
  * NOT_FOUND. */
-KILN_API_EXPORT kiln_status_t
-kiln_tfrecord_reader_open(const char *path,
-                          const kiln_tfrecord_options_t *options,
-                          kiln_tfrecord_reader_t **out_reader);
-KILN_API_EXPORT void kiln_tfrecord_reader_retain(kiln_tfrecord_reader_t *reader);
+KILN_API_EXPORT kiln_status_t kiln_tfrecord_reader_open(
+    const char *path, const kiln_tfrecord_options_t *options,
+    kiln_tfrecord_reader_t **out_reader);
+KILN_API_EXPORT void
+kiln_tfrecord_reader_retain(kiln_tfrecord_reader_t *reader);
 /* Drops one reference; closes the file with the last one. NULL is a no-op. */
 KILN_API_EXPORT void
 kiln_tfrecord_reader_release(kiln_tfrecord_reader_t *reader);
@@ -619,9 +616,8 @@ kiln_tfrecord_reader_release(kiln_tfrecord_reader_t *reader);
  * `skip_corrupt`, a record whose data is corrupt is skipped and counted, and
  * a corrupt length, truncation or broken compressed stream is counted and
  * ends the file. */
-KILN_API_EXPORT kiln_status_t
-kiln_tfrecord_reader_next(kiln_tfrecord_reader_t *reader,
-                          const uint8_t **out_data, size_t *out_size);
+KILN_API_EXPORT kiln_status_t kiln_tfrecord_reader_next(
+    kiln_tfrecord_reader_t *reader, const uint8_t **out_data, size_t *out_size);
 
 /* The number of records returned and skipped so far. */
 KILN_API_EXPORT int64_t
@@ -635,18 +631,17 @@ kiln_tfrecord_reader_num_skipped(const kiln_tfrecord_reader_t *reader);
  * Reference counted. Thread-compatible. */
 typedef struct kiln_tfrecord_writer_t kiln_tfrecord_writer_t;
 
-KILN_API_EXPORT kiln_status_t
-kiln_tfrecord_writer_open(const char *path,
-                          const kiln_tfrecord_options_t *options,
-                          kiln_tfrecord_writer_t **out_writer);
-KILN_API_EXPORT void kiln_tfrecord_writer_retain(kiln_tfrecord_writer_t *writer);
+KILN_API_EXPORT kiln_status_t kiln_tfrecord_writer_open(
+    const char *path, const kiln_tfrecord_options_t *options,
+    kiln_tfrecord_writer_t **out_writer);
+KILN_API_EXPORT void
+kiln_tfrecord_writer_retain(kiln_tfrecord_writer_t *writer);
 KILN_API_EXPORT void
 kiln_tfrecord_writer_release(kiln_tfrecord_writer_t *writer);
 
 /* Appends one record of `size` bytes. */
-KILN_API_EXPORT kiln_status_t
-kiln_tfrecord_writer_write(kiln_tfrecord_writer_t *writer, const void *data,
-                           size_t size);
+KILN_API_EXPORT kiln_status_t kiln_tfrecord_writer_write(
+    kiln_tfrecord_writer_t *writer, const void *data, size_t size);
 
 /* Finishes the file (flushes compression, fsync, rename). After a close,
  * successful or not, the writer accepts no more records. */
@@ -701,14 +696,14 @@ KILN_API_EXPORT kiln_status_t kiln_example_set_float(kiln_example_t *example,
                                                      const float *values,
                                                      size_t count);
 /* `values[i]` holds `sizes[i]` bytes. */
-KILN_API_EXPORT kiln_status_t
-kiln_example_set_bytes(kiln_example_t *example, const char *name,
-                       const uint8_t *const *values, const size_t *sizes,
-                       size_t count);
+KILN_API_EXPORT kiln_status_t kiln_example_set_bytes(
+    kiln_example_t *example, const char *name, const uint8_t *const *values,
+    const size_t *sizes, size_t count);
 
 /* Accessors; `example` must not be NULL and `index` is in
  * [0, kiln_example_num_features). Returned pointers are borrowed. */
-KILN_API_EXPORT int64_t kiln_example_num_features(const kiln_example_t *example);
+KILN_API_EXPORT int64_t
+kiln_example_num_features(const kiln_example_t *example);
 /* The index of feature `name`, or -1. */
 KILN_API_EXPORT int64_t kiln_example_find_feature(const kiln_example_t *example,
                                                   const char *name);
@@ -738,16 +733,17 @@ kiln_example_feature_bytes(const kiln_example_t *example, int64_t index,
  * Floats use %.9g (NaN, Infinity, -Infinity as Python's json writes them),
  * bytes are standard base64 with padding, a feature without a value is {}.
  * Free `*out_json` with `kiln_free`. */
-KILN_API_EXPORT kiln_status_t kiln_example_to_json(const kiln_example_t *example,
-                                                   char **out_json);
+KILN_API_EXPORT kiln_status_t
+kiln_example_to_json(const kiln_example_t *example, char **out_json);
 
 /*===----------------------------------------------------------------------===
  * Command line
  *===----------------------------------------------------------------------===*/
 
 /* The generic command line of a compiled model (`summary`, `info`,
- * `predict`, `train`, `evaluate`; see `--help`). Prints to stdout/stderr and returns the process
- * exit code: 0 on success, 1 on a runtime error, 2 on a usage error. */
+ * `predict`, `train`, `evaluate`; see `--help`). Prints to stdout/stderr and
+ * returns the process exit code: 0 on success, 1 on a runtime error, 2 on a
+ * usage error. */
 KILN_API_EXPORT int kiln_cli_main(const kiln_model_desc_t *desc, int argc,
                                   char **argv);
 

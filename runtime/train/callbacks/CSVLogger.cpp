@@ -10,9 +10,9 @@
 // writes no header when the file already starts with a line.
 //
 //===----------------------------------------------------------------------===//
-#include "train/callbacks/Callback.h"
 #include "base/File.h"
 #include "base/Status.h"
+#include "train/callbacks/Callback.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -206,15 +206,13 @@ kiln_status_t Monitor::resolve(const kiln_model_t *model, const char *who) {
   if (requestedMode == KILN_MONITOR_MIN || requestedMode == KILN_MONITOR_MAX) {
     greater = requestedMode == KILN_MONITOR_MAX;
   } else if (requestedMode == KILN_MONITOR_AUTO) {
-    std::string metric = monitored.rfind("val_", 0) == 0
-                             ? monitored.substr(4)
-                             : monitored;
+    std::string metric =
+        monitored.rfind("val_", 0) == 0 ? monitored.substr(4) : monitored;
     bool known = metric == "loss";
     greater = false;
     const kiln_train_desc_t *train = model->desc->training;
-    for (size_t k = 1; train && train->num_metrics > 0 &&
-                       k < model->logNames.size();
-         ++k) {
+    for (size_t k = 1;
+         train && train->num_metrics > 0 && k < model->logNames.size(); ++k) {
       if (model->logNames[k] != metric)
         continue;
       const kiln_metric_desc_t &desc =
@@ -248,8 +246,7 @@ bool Monitor::isImprovement(double value, bool hasReference,
   if (!hasReference)
     return true;
   // Keras negates min_delta for `less`: value - (-d) < reference.
-  return greater ? value - minDelta > reference
-                 : value + minDelta < reference;
+  return greater ? value - minDelta > reference : value + minDelta < reference;
 }
 
 const double *Monitor::find(const LogValues &logs) const {
@@ -308,8 +305,8 @@ std::string kiln::pythonFloat(double value) {
                                  : "0";
       out = integer + "." + fraction;
     } else {
-      out = "0." + std::string(static_cast<size_t>(-exponent - 1), '0') +
-            digits;
+      out =
+          "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
     }
   } else {
     out = digits.substr(0, 1);

@@ -48,11 +48,11 @@ class CallbackList;
 struct FitContext {
   kiln_model_t *model = nullptr;
   const kiln_fit_options_t *options = nullptr;
-  int64_t epochs = 0;          // the final epoch index
-  int64_t steps = 0;           // steps per epoch
+  int64_t epochs = 0; // the final epoch index
+  int64_t steps = 0;  // steps per epoch
   bool hasValidation = false;
-  float learningRate = 0;      // of the next train steps
-  bool stopTraining = false;   // model.stop_training
+  float learningRate = 0;    // of the next train steps
+  bool stopTraining = false; // model.stop_training
   const CallbackList *callbacks = nullptr;
 };
 

@@ -14,11 +14,11 @@
 // Resumable state: best, wait, best epoch and the best parameters.
 //
 //===----------------------------------------------------------------------===//
-#include "train/callbacks/Callback.h"
 #include "base/Descriptor.h"
 #include "base/Options.h"
 #include "base/Status.h"
 #include "model/Model.h"
+#include "train/callbacks/Callback.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -33,8 +33,8 @@ constexpr const char *kRecord = "early_stopping";
 class EarlyStopping : public Callback {
 public:
   explicit EarlyStopping(const kiln_early_stopping_options_t &options)
-      : options(options), monitor(options.monitor, options.mode,
-                                  options.min_delta),
+      : options(options),
+        monitor(options.monitor, options.mode, options.min_delta),
         baseline(options.has_baseline != 0, options.baseline) {}
 
   kiln_status_t onTrainBegin(FitContext &context) override {
@@ -109,8 +109,7 @@ public:
     records.add(kRecord, writer.payload);
   }
 
-  void restoreState(FitContext &context,
-                    const StateRecords &records) override {
+  void restoreState(FitContext &context, const StateRecords &records) override {
     const std::string *payload = records.find(kRecord);
     if (!payload)
       return;
@@ -118,9 +117,9 @@ public:
     std::string name;
     int64_t savedWait, has, epoch, size;
     double value;
-    if (!reader.str(name) || name != monitor.name() ||
-        !reader.i64(savedWait) || !reader.i64(has) || !reader.f64(value) ||
-        !reader.i64(epoch) || !reader.i64(size) || size < 0)
+    if (!reader.str(name) || name != monitor.name() || !reader.i64(savedWait) ||
+        !reader.i64(has) || !reader.f64(value) || !reader.i64(epoch) ||
+        !reader.i64(size) || size < 0)
       return;
     std::string weights(static_cast<size_t>(size), '\0');
     if (!reader.bytes(&weights[0], weights.size()) || !reader.atEnd())
@@ -171,10 +170,9 @@ kiln_status_t
 kiln::makeEarlyStopping(const kiln_early_stopping_options_t *given,
                         std::unique_ptr<Callback> &out) {
   kiln_early_stopping_options_t options;
-  KILN_RETURN_IF_ERROR(completeOptions(given,
-                                       kiln_early_stopping_options_initialize,
-                                       "kiln_early_stopping_options_initialize",
-                                       options));
+  KILN_RETURN_IF_ERROR(
+      completeOptions(given, kiln_early_stopping_options_initialize,
+                      "kiln_early_stopping_options_initialize", options));
   if (!options.monitor || !*options.monitor)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "early_stopping: monitor is empty");

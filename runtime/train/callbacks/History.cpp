@@ -7,9 +7,9 @@
 // (epoch 1-based).
 //
 //===----------------------------------------------------------------------===//
-#include "train/callbacks/Callback.h"
 #include "base/File.h"
 #include "base/Status.h"
+#include "train/callbacks/Callback.h"
 
 #include <cmath>
 #include <cstdio>

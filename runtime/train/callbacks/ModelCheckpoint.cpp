@@ -10,9 +10,9 @@
 // resumable state.
 //
 //===----------------------------------------------------------------------===//
-#include "train/callbacks/Callback.h"
 #include "base/Status.h"
 #include "model/Weights.h"
+#include "train/callbacks/Callback.h"
 
 #include <cstdio>
 
@@ -25,13 +25,12 @@ constexpr const char *kRecord = "model_checkpoint";
 class ModelCheckpoint : public Callback {
 public:
   ModelCheckpoint(std::string path, bool bestOnly, Monitor monitor)
-      : path(std::move(path)), bestOnly(bestOnly),
-        monitor(std::move(monitor)) {}
+      : path(std::move(path)), bestOnly(bestOnly), monitor(std::move(monitor)) {
+  }
 
   kiln_status_t onTrainBegin(FitContext &context) override {
     if (bestOnly)
-      KILN_RETURN_IF_ERROR(
-          monitor.resolve(context.model, "ModelCheckpoint"));
+      KILN_RETURN_IF_ERROR(monitor.resolve(context.model, "ModelCheckpoint"));
     return nullptr;
   }
 

@@ -20,8 +20,7 @@ public:
   kiln_status_t onEpochBegin(FitContext &context, int64_t epoch) override {
     int verbose = context.options->verbose;
     if (verbose)
-      std::printf("Epoch %" PRId64 "/%" PRId64 "\n", epoch + 1,
-                  context.epochs);
+      std::printf("Epoch %" PRId64 "/%" PRId64 "\n", epoch + 1, context.epochs);
     std::fflush(stdout);
     bar = std::make_unique<ProgressBar>(context.steps, verbose);
     return nullptr;

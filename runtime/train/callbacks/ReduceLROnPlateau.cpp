@@ -14,9 +14,9 @@
 // Resumable state: best, wait, cooldown counter and the current rate.
 //
 //===----------------------------------------------------------------------===//
-#include "train/callbacks/Callback.h"
 #include "base/Options.h"
 #include "base/Status.h"
+#include "train/callbacks/Callback.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -58,8 +58,10 @@ public:
     if (!current) {
       if (!warned)
         warn("Learning rate reduction is conditioned on metric `" +
-             monitor.name() + "` which is not available. Available metrics "
-             "are: " + Monitor::available(logs) + ".");
+             monitor.name() +
+             "` which is not available. Available metrics "
+             "are: " +
+             Monitor::available(logs) + ".");
       warned = true;
       return nullptr;
     }
@@ -102,8 +104,7 @@ public:
     records.add(kRecord, writer.payload);
   }
 
-  void restoreState(FitContext &context,
-                    const StateRecords &records) override {
+  void restoreState(FitContext &context, const StateRecords &records) override {
     const std::string *payload = records.find(kRecord);
     if (!payload)
       return;
@@ -111,9 +112,9 @@ public:
     std::string name;
     int64_t savedWait, cooldown, has;
     double value, rate;
-    if (!reader.str(name) || name != monitor.name() ||
-        !reader.i64(savedWait) || !reader.i64(cooldown) || !reader.i64(has) ||
-        !reader.f64(value) || !reader.f64(rate) || !reader.atEnd())
+    if (!reader.str(name) || name != monitor.name() || !reader.i64(savedWait) ||
+        !reader.i64(cooldown) || !reader.i64(has) || !reader.f64(value) ||
+        !reader.f64(rate) || !reader.atEnd())
       return;
     wait = savedWait;
     cooldownCounter = cooldown;
@@ -135,13 +136,13 @@ private:
 
 } // namespace
 
-kiln_status_t kiln::makeReduceLROnPlateau(
-    const kiln_reduce_lr_on_plateau_options_t *given,
-    std::unique_ptr<Callback> &out) {
+kiln_status_t
+kiln::makeReduceLROnPlateau(const kiln_reduce_lr_on_plateau_options_t *given,
+                            std::unique_ptr<Callback> &out) {
   kiln_reduce_lr_on_plateau_options_t options;
-  KILN_RETURN_IF_ERROR(completeOptions(
-      given, kiln_reduce_lr_on_plateau_options_initialize,
-      "kiln_reduce_lr_on_plateau_options_initialize", options));
+  KILN_RETURN_IF_ERROR(
+      completeOptions(given, kiln_reduce_lr_on_plateau_options_initialize,
+                      "kiln_reduce_lr_on_plateau_options_initialize", options));
   if (!options.monitor || !*options.monitor)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "reduce_lr_on_plateau: monitor is empty");

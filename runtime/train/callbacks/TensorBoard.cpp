@@ -10,11 +10,11 @@
 // parameter histograms every `histogram_freq` epochs (formats/Events.cpp).
 //
 //===----------------------------------------------------------------------===//
-#include "train/callbacks/Callback.h"
 #include "base/Descriptor.h"
 #include "base/Status.h"
 #include "formats/Events.h"
 #include "model/Model.h"
+#include "train/callbacks/Callback.h"
 
 using namespace kiln;
 
