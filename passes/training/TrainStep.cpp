@@ -48,6 +48,25 @@ static SmallVector<Value> cloneBody(func::FuncOp from, Block *to,
   return results;
 }
 
+/// Fills `body` with @predict's forward pass on `inputs` followed by the
+/// loss against `targets`, and returns it: (loss, outputs...).
+static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
+                                        ValueRange inputs, ValueRange targets,
+                                        const LossSpec &loss) {
+  SmallVector<Value> outputs = cloneBody(predict, body, inputs);
+  OpBuilder b = OpBuilder::atBlockEnd(body);
+  GradientBuilder m(b, predict.getLoc());
+  Value total;
+  for (auto [output, target] : llvm::zip(outputs, targets)) {
+    Value l = buildLoss(m, loss, output, target);
+    total = total ? m.add(total, l) : l;
+  }
+  SmallVector<Value> results{total};
+  results.append(outputs);
+  func::ReturnOp::create(b, predict.getLoc(), results);
+  return results;
+}
+
 /// Creates an empty function `name` of type `inputs -> results` after
 /// `anchor`, with one block.
 static func::FuncOp createFunction(func::FuncOp anchor, StringRef name,
@@ -97,20 +116,13 @@ mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
   func::FuncOp eval =
       createFunction(predict, kEvalStepName, evalInputs, evalResults);
   Block *evalBody = &eval.getBody().front();
-  SmallVector<Value> outputs = cloneBody(
+  SmallVector<Value> evalReturn = buildLossBody(
       predict, evalBody,
-      evalBody->getArguments().take_front(predictType.getNumInputs()));
+      evalBody->getArguments().take_front(predictType.getNumInputs()),
+      evalBody->getArguments().take_back(targetTypes.size()), loss);
+  ValueRange outputs = ValueRange(evalReturn).drop_front();
   OpBuilder b = OpBuilder::atBlockEnd(evalBody);
   GradientBuilder m(b, loc);
-  Value total;
-  for (auto [output, target] : llvm::zip(
-           outputs, evalBody->getArguments().take_back(targetTypes.size()))) {
-    Value l = buildLoss(m, loss, output, target);
-    total = total ? m.add(total, l) : l;
-  }
-  SmallVector<Value> evalReturn{total};
-  evalReturn.append(outputs);
-  func::ReturnOp::create(b, loc, evalReturn);
   for (unsigned i = 0; i < numParams; ++i)
     eval.setArgAttrs(i, predict.getArgAttrDict(i));
   // Sparse targets are class indices: record how many classes there are.
@@ -140,23 +152,11 @@ mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
       createFunction(eval, "train_step_forward", forwardInputs, evalResults);
   forward->setAttr(kModeAttrName, b.getStringAttr("training"));
   Block *forwardBody = &forward.getBody().front();
-  {
-    SmallVector<Value> forwardOutputs = cloneBody(
-        predict, forwardBody,
-        forwardBody->getArguments().take_front(predictType.getNumInputs()));
-    OpBuilder fb = OpBuilder::atBlockEnd(forwardBody);
-    GradientBuilder fm(fb, loc);
-    Value forwardLoss;
-    ValueRange targets =
-        forwardBody->getArguments().drop_back().take_back(targetTypes.size());
-    for (auto [output, target] : llvm::zip(forwardOutputs, targets)) {
-      Value l = buildLoss(fm, loss, output, target);
-      forwardLoss = forwardLoss ? fm.add(forwardLoss, l) : l;
-    }
-    SmallVector<Value> forwardReturn{forwardLoss};
-    forwardReturn.append(forwardOutputs);
-    func::ReturnOp::create(fb, loc, forwardReturn);
-  }
+  buildLossBody(
+      predict, forwardBody,
+      forwardBody->getArguments().take_front(predictType.getNumInputs()),
+      forwardBody->getArguments().drop_back().take_back(targetTypes.size()),
+      loss);
   SmallVector<std::pair<Value, Value>> stateUpdates;
   if (failed(specializeMode(forward, &stateUpdates)))
     return failure();

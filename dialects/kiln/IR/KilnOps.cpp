@@ -95,6 +95,18 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 /// and names the mismatching dimension.
 static bool deferToVerifier(TypeRange, TypeRange) { return true; }
 
+/// Appends the result type a shape rule derived for `op` ("kiln.matmul"),
+/// or reports why it could not.
+static LogicalResult addInferred(StringRef op, std::optional<Location> loc,
+                                 FailureOr<SmallVector<int64_t>> shape,
+                                 StringRef reason, Type element,
+                                 SmallVectorImpl<Type> &types) {
+  if (failed(shape))
+    return emitOptionalError(loc, "'", op, "' op ", reason);
+  types.push_back(RankedTensorType::get(*shape, element));
+  return success();
+}
+
 /// The operands' ranked types, or failure for unranked operands (which the
 /// ODS constraints reject with their own message).
 static std::optional<RankedTensorType> rankedType(Value v) {
@@ -137,11 +149,9 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   if (!lhs || !rhs)
     return failure();
   std::string reason;
-  FailureOr<SmallVector<int64_t>> shape = matmulShape(*lhs, *rhs, reason);
-  if (failed(shape))
-    return emitOptionalError(loc, "'kiln.matmul' op ", reason);
-  types.push_back(RankedTensorType::get(*shape, lhs->getElementType()));
-  return success();
+  auto shape = matmulShape(*lhs, *rhs, reason);
+  return addInferred("kiln.matmul", loc, shape, reason, lhs->getElementType(),
+                     types);
 }
 
 bool MatMulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
@@ -182,12 +192,9 @@ static LogicalResult inferBroadcastBinary(StringRef name, Value lhs, Value rhs,
   if (!l || !r)
     return failure();
   std::string reason;
-  FailureOr<SmallVector<int64_t>> shape =
-      broadcastShapes(l->getShape(), r->getShape(), reason);
-  if (failed(shape))
-    return emitOptionalError(loc, "'kiln.", name, "' op ", reason);
-  types.push_back(RankedTensorType::get(*shape, l->getElementType()));
-  return success();
+  auto shape = broadcastShapes(l->getShape(), r->getShape(), reason);
+  return addInferred(("kiln." + name).str(), loc, shape, reason,
+                     l->getElementType(), types);
 }
 
 #define KILN_BROADCAST_BINARY(Op, name)                                        \
@@ -369,10 +376,8 @@ static LogicalResult inferReduce(StringRef name, typename OpTy::Adaptor adaptor,
   std::string reason;
   auto shape = reduceShape(in->getShape(), adaptor.getAxes(),
                            adaptor.getKeepDims(), reason);
-  if (failed(shape))
-    return emitOptionalError(loc, "'kiln.", name, "' op ", reason);
-  types.push_back(RankedTensorType::get(*shape, in->getElementType()));
-  return success();
+  return addInferred(("kiln." + name).str(), loc, shape, reason,
+                     in->getElementType(), types);
 }
 
 LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
@@ -448,10 +453,8 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
     return failure();
   std::string reason;
   auto shape = transposeShape(in->getShape(), adaptor.getPermutation(), reason);
-  if (failed(shape))
-    return emitOptionalError(loc, "'kiln.transpose' op ", reason);
-  types.push_back(RankedTensorType::get(*shape, in->getElementType()));
-  return success();
+  return addInferred("kiln.transpose", loc, shape, reason, in->getElementType(),
+                     types);
 }
 
 bool TransposeOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
