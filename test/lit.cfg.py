@@ -21,6 +21,8 @@ config.environment["PATH"] = os.pathsep.join(
 
 # Independent NumPy/h5py references run with Debian's Python, never pyenv's.
 config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%kiln_lib", os.path.join(config.kiln_obj_root, "lib")))
 config.substitutions.append(("%conformance", config.conformance_dir))
 config.substitutions.append(
     ("%e2e_inputs", os.path.join(config.kiln_src_root, "test", "e2e", "Inputs")))
