@@ -299,10 +299,15 @@ kiln_status_t kiln::BatchStream::start(const kiln_dataset_t *dataset,
   fresh->gauge = &dataset->gauge;
   fresh->plan = plan;
   fresh->counts = sampleCounts(dataset);
+  // Batches never span passes, so one holds at most a pass of samples:
+  // buffers follow min(batch size, samples), not the flag alone.
+  int64_t rows = plan.batchSize;
+  if (dataset->numSamples > 0 && dataset->numSamples < rows)
+    rows = dataset->numSamples;
   size_t offset = 0;
   for (int64_t count : fresh->counts) {
     fresh->offsets.push_back(offset);
-    offset += static_cast<size_t>(count) * static_cast<size_t>(plan.batchSize);
+    offset += static_cast<size_t>(count) * static_cast<size_t>(rows);
   }
   fresh->batchFloats = offset ? offset : 1;
   int error = pthread_create(&fresh->thread, nullptr, runStream, fresh.get());
