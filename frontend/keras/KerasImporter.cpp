@@ -30,6 +30,24 @@ namespace {
 // Topology
 //===----------------------------------------------------------------------===//
 
+/// The most elements one parameter, or one sample of a tensor, may hold
+/// (2^31: sizes stay far from int64 overflow in every product codegen and
+/// the runtime form, and a model beyond that is not one kiln can compile on
+/// one machine).
+constexpr int64_t kMaxElements = int64_t(1) << 31;
+
+/// The element count of `dims` (all positive), or nullopt when one is not
+/// positive or the count exceeds kMaxElements.
+static std::optional<int64_t> boundedCount(ArrayRef<int64_t> dims) {
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    if (d <= 0 || d > kMaxElements / count)
+      return std::nullopt;
+    count *= d;
+  }
+  return count;
+}
+
 /// One layer of the topology.
 struct LayerSpec {
   std::string name;
@@ -192,6 +210,13 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
                                             StringRef initializerKey,
                                             StringRef defaultInitializer,
                                             ParamRole role) {
+  // Sizes first: nothing is read or allocated for a shape kiln refuses.
+  if (!boundedCount(shape)) {
+    emitError() << "weight '" << weightName << "' of shape "
+                << formatKerasShape(shape) << " is empty or holds more than "
+                << kMaxElements << " elements";
+    return failure();
+  }
   ParamData data;
   data.name = (name + "/" + weightName).str();
   data.keras3Path = keras3Path + "/vars/" + std::to_string(numWeights++);
@@ -361,6 +386,12 @@ KerasModelImporter::addInput(const LayerSpec &spec,
           << " has a dynamic or invalid non-batch dimension";
       return failure();
     }
+  if (!boundedCount(ArrayRef<int64_t>(*shape).drop_front())) {
+    emitLayerError(spec.name, spec.className)
+        << "input shape " << formatKerasShape(*shape) << " holds more than "
+        << kMaxElements << " elements per sample";
+    return failure();
+  }
   (*shape)[0] = ShapedType::kDynamic;
   auto type = RankedTensorType::get(*shape, builder.getF32Type());
   inputNames.push_back(spec.name);

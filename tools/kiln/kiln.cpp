@@ -475,6 +475,11 @@ static int runGradCheckCommand(MLIRContext &ctx) {
       !(options.inputMin < options.inputMax))
     return fail("--batch and --max-checks must be positive and --input-min "
                 "below --input-max");
+  // Finite differences in float64 over a batch: a few samples tell as much
+  // as many; a huge batch would only exhaust memory.
+  if (options.batch > 4096)
+    return fail("--batch " + llvm::Twine(options.batch) +
+                " is larger than gradcheck allows (4096)");
   if (llvm::StringRef(modelPath).ends_with(".mlir")) {
     OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(modelPath, &ctx);
     if (!module)
