@@ -64,9 +64,15 @@ FailureOr<ImportedModel> mlir::kiln::importModel(MLIRContext *context,
     emitError(fileLoc) << "is a directory, not a model file";
     return failure();
   }
+  // A FIFO or device would block or never end: model files are regular.
+  if (!llvm::sys::fs::is_regular_file(path)) {
+    emitError(fileLoc) << "is not a regular file";
+    return failure();
+  }
   keras::ModelSource source;
   LogicalResult loaded = failure();
-  switch (detectModelFormat(path)) {
+  ModelFormat format = detectModelFormat(path);
+  switch (format) {
   case ModelFormat::KerasJson:
     loaded = keras::loadJsonModel(path, fileLoc, source);
     break;
@@ -90,8 +96,27 @@ FailureOr<ImportedModel> mlir::kiln::importModel(MLIRContext *context,
   }
   if (failed(loaded))
     return failure();
-  if (!options.weightsPath.empty() &&
-      failed(keras::loadWeightsOverride(options.weightsPath, fileLoc, source)))
+  // Keras always saves a .keras model with its weights; one without them
+  // would silently start from random initializers.
+  if (format == ModelFormat::KerasArchive && !source.weights &&
+      options.weightsPath.empty()) {
+    emitError(fileLoc) << "archive has no 'model.weights.h5' (Keras saves "
+                          "one with every model; give the weights with "
+                          "--weights FILE, or compile the model's JSON to "
+                          "start from its initializers)";
     return failure();
+  }
+  if (!options.weightsPath.empty()) {
+    if (!llvm::sys::fs::is_regular_file(options.weightsPath)) {
+      emitError(FileLineColLoc::get(context, options.weightsPath, 0, 0))
+          << (llvm::sys::fs::exists(options.weightsPath)
+                  ? "is not a regular file"
+                  : "no such file");
+      return failure();
+    }
+    if (failed(
+            keras::loadWeightsOverride(options.weightsPath, fileLoc, source)))
+      return failure();
+  }
   return keras::importKerasModel(context, path, std::move(source), options);
 }

@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -296,6 +297,7 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
   }
   SmallVector<LayerSpec> specs;
   llvm::StringMap<int> snakeCounts;
+  llvm::StringSet<> names;
   for (const json::Value &value : *array) {
     const json::Object *layer = value.getAsObject();
     std::optional<StringRef> className =
@@ -315,6 +317,14 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
                     .str();
     if (spec.name.empty())
       spec.name = "layer_" + std::to_string(specs.size());
+    // Keras requires unique layer names; a later one silently replacing an
+    // earlier one would compile a different graph.
+    if (!names.insert(spec.name).second) {
+      emitLayerError(spec.name, spec.className)
+          << "a layer with this name appears earlier in the model (layer "
+             "names must be unique)";
+      return failure();
+    }
     // Custom layers: a registered_name ("package>Class") or a non-Keras
     // module.
     std::optional<StringRef> registered = layer->getString("registered_name");
@@ -519,6 +529,11 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
   llvm::StringMap<const LayerSpec *> byName;
   for (const LayerSpec &spec : *specs)
     byName[spec.name] = &spec;
+  if (outputRefs->empty()) {
+    emitError(fileLoc) << "functional model has no outputs (empty "
+                          "'output_layers')";
+    return failure();
+  }
   // Inputs first, in input_layers order: they are @predict's arguments.
   for (auto &[name, index] : *inputRefs) {
     const LayerSpec *spec = byName.lookup(name);

@@ -80,7 +80,8 @@ static cl::opt<std::string> weightsPath(
     cl::sub(gradcheckCmd), cl::sub(exportCmd), cl::cat(kilnCategory));
 static cl::opt<uint64_t>
     seed("seed",
-         cl::desc("Seed of the initializers of a model without weights"),
+         cl::desc("Seed of the initializers of a JSON model given without "
+                  "weights (a .keras or .h5 model carries its own)"),
          cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
          cl::sub(summaryCmd), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>

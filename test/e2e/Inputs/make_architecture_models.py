@@ -6,10 +6,13 @@ Dropout model, a model with a `trainable: false` Dense layer, a .keras
 archive whose compile_config uses the function/class-object forms, a model
 with an optimizer kiln does not know, plus a random file and an .onnx file.
 """
+import io
 import json
 import os
 import sys
 import zipfile
+
+import h5py
 
 import numpy as np
 
@@ -84,10 +87,21 @@ lion["optimizer"] = {"module": "keras.optimizers", "class_name": "Lion",
                      "config": {"learning_rate": 0.001}}
 write("lion.json", sequential("lion_model", [dense("out", 2, "softmax")], lion))
 
+weights_h5 = io.BytesIO()
+with h5py.File(weights_h5, "w") as h5:
+    group = h5.create_group("layers").create_group("dense").create_group("vars")
+    group.create_dataset("0", data=np.full((4, 2), 0.25, np.float32))
+    group.create_dataset("1", data=np.zeros(2, np.float32))
+    h5.create_group("vars")
 with zipfile.ZipFile(os.path.join(out, "function_form.keras"), "w") as z:
     z.writestr("metadata.json", json.dumps({"keras_version": "3.6.0"}))
     z.writestr("config.json", json.dumps(sequential(
         "function_form", [dense("out", 2, "softmax")], compile_config)))
+    z.writestr("model.weights.h5", weights_h5.getvalue())
+with zipfile.ZipFile(os.path.join(out, "no_weights.keras"), "w") as z:
+    z.writestr("metadata.json", json.dumps({"keras_version": "3.6.0"}))
+    z.writestr("config.json", json.dumps(sequential(
+        "no_weights", [dense("out", 2, "softmax")], compile_config)))
 
 rng = np.random.default_rng(0)
 np.save(os.path.join(out, "x.npy"), rng.standard_normal((16, 4)).astype(np.float32))
