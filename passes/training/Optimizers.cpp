@@ -21,6 +21,7 @@
 #include "passes/autodiff/GradientBuilder.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -69,9 +70,43 @@ mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
     }
     it->second = entry.getValue();
   }
-  if (h["learning_rate"] <= 0) {
+  if (!(h["learning_rate"] > 0)) {
     error = "learning_rate must be positive";
     return fail();
+  }
+  // Keras's own constraints (SGD checks momentum; the others' ranges are
+  // where their update rules mean anything), checked rather than trained.
+  struct Range {
+    const char *name;
+    double low, high;
+    bool highOpen;
+  };
+  static const Range kRanges[] = {
+      {"momentum", 0, 1, false},
+      {"beta_1", 0, 1, true},
+      {"beta_2", 0, 1, true},
+      {"rho", 0, 1, false},
+      {"epsilon", 0, HUGE_VAL, false},
+      {"initial_accumulator_value", 0, HUGE_VAL, false},
+  };
+  for (const Range &range : kRanges) {
+    auto it = h.find(range.name);
+    if (it == h.end())
+      continue;
+    double v = it->second;
+    bool inside =
+        v >= range.low && (range.highOpen ? v < range.high : v <= range.high);
+    if (!inside) {
+      auto text = [](double x) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof(buffer), "%g", x);
+        return std::string(buffer);
+      };
+      error = spec.name + " " + range.name + " must be in [" + text(range.low) +
+              ", " + (range.high == HUGE_VAL ? "inf" : text(range.high)) +
+              (range.highOpen ? ")" : "]") + ", got " + text(v);
+      return fail();
+    }
   }
   if (spec.name == "adam" && h["amsgrad"] != 0) {
     error = "adam with amsgrad=True is not supported";
