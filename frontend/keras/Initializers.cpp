@@ -62,13 +62,17 @@ StringRef classOfShorthand(StringRef name) {
       .Default(name);
 }
 
-double number(const llvm::json::Object *config, StringRef key,
-              double fallback) {
-  if (!config)
+/// Config value `key` as a number: `fallback` when absent or null, an
+/// error when it is something else ("abc" must not become the default).
+llvm::Expected<double> number(const llvm::json::Object *config, StringRef key,
+                              double fallback) {
+  const llvm::json::Value *value = config ? config->get(key) : nullptr;
+  if (!value || value->kind() == llvm::json::Value::Null)
     return fallback;
-  if (std::optional<double> v = config->getNumber(key))
+  if (std::optional<double> v = value->getAsNumber(); v && std::isfinite(*v))
     return *v;
-  return fallback;
+  return llvm::createStringError(llvm::Twine("'") + key +
+                                 "' must be a finite number");
 }
 
 } // namespace
@@ -123,7 +127,12 @@ llvm::Expected<std::vector<float>> mlir::kiln::keras::evaluateInitializer(
 
   std::optional<VarianceScaling> vs = preset(className);
   if (className == "VarianceScaling") {
-    vs = VarianceScaling{number(config, "scale", 1.0),
+    llvm::Expected<double> scale = number(config, "scale", 1.0);
+    if (!scale)
+      return scale.takeError();
+    if (!(*scale > 0)) // Keras: "Argument `scale` must be positive float."
+      return llvm::createStringError("VarianceScaling scale must be positive");
+    vs = VarianceScaling{*scale,
                          config && config->getString("mode")
                              ? *config->getString("mode")
                              : StringRef("fan_in"),
@@ -165,17 +174,36 @@ llvm::Expected<std::vector<float>> mlir::kiln::keras::evaluateInitializer(
     return values;
   }
   if (className == "Constant") {
-    std::fill(values.begin(), values.end(),
-              float(number(config, "value", 0.0)));
+    llvm::Expected<double> value = number(config, "value", 0.0);
+    if (!value)
+      return value.takeError();
+    std::fill(values.begin(), values.end(), float(*value));
     return values;
   }
   if (className == "RandomUniform") {
-    uniform(number(config, "minval", -0.05), number(config, "maxval", 0.05));
+    llvm::Expected<double> lo = number(config, "minval", -0.05);
+    if (!lo)
+      return lo.takeError();
+    llvm::Expected<double> hi = number(config, "maxval", 0.05);
+    if (!hi)
+      return hi.takeError();
+    if (!(*lo < *hi))
+      return llvm::createStringError("RandomUniform minval must be below "
+                                     "maxval");
+    uniform(*lo, *hi);
     return values;
   }
   if (className == "RandomNormal" || className == "TruncatedNormal") {
-    normal(number(config, "mean", 0.0), number(config, "stddev", 0.05),
-           className == "TruncatedNormal");
+    llvm::Expected<double> mean = number(config, "mean", 0.0);
+    if (!mean)
+      return mean.takeError();
+    llvm::Expected<double> stddev = number(config, "stddev", 0.05);
+    if (!stddev)
+      return stddev.takeError();
+    if (!(*stddev >= 0))
+      return llvm::createStringError(className +
+                                     " stddev must not be negative");
+    normal(*mean, *stddev, className == "TruncatedNormal");
     return values;
   }
   return llvm::createStringError("unsupported initializer '" + className + "'");
