@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/CpuTarget.h"
+#include "codegen/abi/OutputFile.h"
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -15,7 +16,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
@@ -104,27 +104,19 @@ void mlir::kiln::optimizeModule(llvm::Module &module, const CpuTarget &target) {
 llvm::Error mlir::kiln::emitMachineCode(llvm::Module &module,
                                         const CpuTarget &target, bool assembly,
                                         llvm::StringRef path) {
-  std::error_code ec;
-  // ToolOutputFile deletes the file unless kept: no half-written output.
-  llvm::ToolOutputFile out(
-      path, ec, assembly ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
-  if (ec)
-    return targetError("cannot open '" + path + "': " + ec.message());
-  llvm::legacy::PassManager pm;
-  if (target.machine->addPassesToEmitFile(
-          pm, out.os(), nullptr,
-          assembly ? llvm::CodeGenFileType::AssemblyFile
-                   : llvm::CodeGenFileType::ObjectFile)) {
-    return targetError("the target cannot emit this file type");
-  }
-  pm.run(module);
-  out.os().flush();
-  if (out.os().has_error()) {
-    out.os().clear_error();
-    return targetError("cannot write '" + path + "'");
-  }
-  out.keep();
-  return llvm::Error::success();
+  // Atomic: an interrupted compile leaves the old file or none.
+  return writeOutputFile(
+      path, /*binary=*/!assembly,
+      [&](llvm::raw_pwrite_stream &os) -> llvm::Error {
+        llvm::legacy::PassManager pm;
+        if (target.machine->addPassesToEmitFile(
+                pm, os, nullptr,
+                assembly ? llvm::CodeGenFileType::AssemblyFile
+                         : llvm::CodeGenFileType::ObjectFile))
+          return targetError("the target cannot emit this file type");
+        pm.run(module);
+        return llvm::Error::success();
+      });
 }
 
 /// The directory holding libkiln_runtime_*.a: $KILN_RUNTIME_DIR, else
@@ -163,8 +155,14 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
     return targetError(
         "no system C++ compiler driver (c++ or g++) to link with");
   }
-  // Link to a temporary name beside the output, then rename.
-  std::string tmp = (outputPath + ".kiln-link.tmp").str();
+  // Link to a unique temporary beside the (resolved) output, then rename:
+  // concurrent compiles to one output never share it.
+  std::string target = resolveOutputPath(outputPath);
+  llvm::Expected<std::string> temporary =
+      createTemporaryBeside(target, ".link.tmp");
+  if (!temporary)
+    return temporary.takeError();
+  std::string tmp = *temporary;
   llvm::SmallVector<llvm::StringRef> args = {*driver, "-o", tmp, objectPath};
   args.append(libs.begin(), libs.end());
   // zlib (gzip data, npz, checksums) is linked statically so that the
@@ -180,7 +178,7 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
                        std::to_string(rc) +
                        (message.empty() ? "" : ": " + message) + ")");
   }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, outputPath)) {
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, target)) {
     llvm::sys::fs::remove(tmp);
     return targetError("cannot write '" + outputPath + "': " + ec.message());
   }

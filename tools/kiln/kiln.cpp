@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/abi/OutputFile.h"
 #include "codegen/cpu/CpuTarget.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "frontend/Import.h"
@@ -241,12 +242,12 @@ static int fail(const llvm::Twine &message) {
 /// Writes `text` to `path` ("-" = stdout) atomically.
 static int writeOutput(llvm::StringRef path,
                        llvm::function_ref<void(llvm::raw_ostream &)> print) {
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail("cannot open '" + path + "': " + ec.message());
-  print(out.os());
-  out.keep();
+  if (llvm::Error error = writeOutputFile(path, /*binary=*/false,
+                                          [&](llvm::raw_pwrite_stream &os) {
+                                            print(os);
+                                            return llvm::Error::success();
+                                          }))
+    return fail(llvm::toString(std::move(error)));
   return 0;
 }
 
@@ -593,6 +594,21 @@ int main(int argc, char **argv) {
   ScopedDiagnosticHandler handler(&ctx, printDiagnostic);
   if (gradcheckCmd)
     return runGradCheckCommand(ctx);
+
+  // Before any work: no output may be one of the inputs.
+  if (compileCmd || exportCmd) {
+    std::string out = outputPath;
+    if (compileCmd && out.empty())
+      out = defaultOutput(emit);
+    std::pair<llvm::StringRef, llvm::StringRef> inputs[] = {
+        {modelPath, "model file"},
+        {weightsPath, "weights file"},
+        {exportCmd ? llvm::StringRef(trainedPath) : llvm::StringRef(),
+         "trained weights file"}};
+    for (auto [input, what] : inputs)
+      if (llvm::Error error = checkNotSameFile(out, input, what))
+        return fail(llvm::toString(std::move(error)));
+  }
 
   FailureOr<ImportedModel> model = importModel(ctx);
   if (failed(model))

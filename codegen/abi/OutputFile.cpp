@@ -1,0 +1,101 @@
+//===- OutputFile.cpp - Outputs that appear whole or not at all -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "codegen/abi/OutputFile.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+std::string mlir::kiln::resolveOutputPath(llvm::StringRef path) {
+  llvm::SmallString<256> real;
+  if (llvm::sys::fs::is_symlink_file(path) &&
+      !llvm::sys::fs::real_path(path, real))
+    return real.str().str();
+  return path.str();
+}
+
+llvm::Expected<std::string>
+mlir::kiln::createTemporaryBeside(llvm::StringRef path,
+                                  llvm::StringRef suffix) {
+  llvm::SmallString<256> model(llvm::sys::path::parent_path(path));
+  llvm::sys::path::append(model, "." + llvm::sys::path::filename(path) +
+                                     ".kiln-%%%%%%%%" + suffix);
+  int fd = -1;
+  llvm::SmallString<256> temporary;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(model, fd, temporary))
+    return llvm::createStringError(llvm::Twine("cannot write '") + path +
+                                   "': " + ec.message());
+  llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  return temporary.str().str();
+}
+
+llvm::Error mlir::kiln::writeOutputFile(
+    llvm::StringRef path, bool binary,
+    llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write) {
+  if (path == "-") {
+    if (llvm::Error error = write(llvm::outs()))
+      return error;
+    llvm::outs().flush();
+    return llvm::Error::success();
+  }
+  std::string target = resolveOutputPath(path);
+  llvm::sys::fs::OpenFlags flags =
+      binary ? llvm::sys::fs::OF_None : llvm::sys::fs::OF_Text;
+  llvm::sys::fs::file_status status;
+  bool special = !llvm::sys::fs::status(target, status) &&
+                 llvm::sys::fs::exists(status) &&
+                 !llvm::sys::fs::is_regular_file(status);
+  std::string written = target;
+  if (!special) {
+    llvm::Expected<std::string> temporary = createTemporaryBeside(target, ".tmp");
+    if (!temporary)
+      return temporary.takeError();
+    written = *temporary;
+  }
+  auto fail = [&](const llvm::Twine &reason) {
+    if (written != target)
+      llvm::sys::fs::remove(written);
+    return llvm::createStringError(llvm::Twine("cannot write '") + path +
+                                   "': " + reason);
+  };
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(written, ec, flags);
+    if (ec)
+      return fail(ec.message());
+    if (llvm::Error error = write(os)) {
+      if (written != target)
+        llvm::sys::fs::remove(written);
+      return error;
+    }
+    os.close();
+    if (os.has_error()) {
+      std::string reason = os.error().message();
+      os.clear_error();
+      return fail(reason);
+    }
+  }
+  if (written != target)
+    if (std::error_code ec = llvm::sys::fs::rename(written, target))
+      return fail(ec.message());
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::kiln::checkNotSameFile(llvm::StringRef output,
+                                         llvm::StringRef input,
+                                         llvm::StringRef what) {
+  bool same = false;
+  if (output == "-" || input.empty() ||
+      llvm::sys::fs::equivalent(output, input, same) || !same)
+    return llvm::Error::success();
+  return llvm::createStringError(llvm::Twine("output '") + output +
+                                 "' is the " + what + " '" + input +
+                                 "'; refusing to overwrite an input");
+}

@@ -1,0 +1,46 @@
+//===- OutputFile.h - Outputs that appear whole or not at all ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Every file the compiler writes (objects, assembly, IR, executables) goes
+// through here: the content is written to a unique temporary file beside the
+// output and renamed over it only when complete, so an interrupted or failed
+// compile leaves the old file or none — never a truncated one — and two
+// compiles to one output never share a temporary. A symlinked output is
+// written at its target; an existing non-regular output (/dev/null, a FIFO)
+// is written in place; "-" is stdout.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_ABI_OUTPUTFILE_H
+#define KILN_CODEGEN_ABI_OUTPUTFILE_H
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace mlir::kiln {
+
+/// Writes `path` through `write` atomically (see above). `binary` selects
+/// the file mode.
+llvm::Error
+writeOutputFile(llvm::StringRef path, bool binary,
+                llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write);
+
+/// A unique temporary path beside `path` (same directory, so that a rename
+/// is atomic), created empty; `suffix` ends its name.
+llvm::Expected<std::string> createTemporaryBeside(llvm::StringRef path,
+                                                  llvm::StringRef suffix);
+
+/// Where writing `path` lands: its symlink target, or `path` itself.
+std::string resolveOutputPath(llvm::StringRef path);
+
+/// An error when `output` is the same file as `input` (by device and inode,
+/// links followed): an output must never destroy an input.
+llvm::Error checkNotSameFile(llvm::StringRef output, llvm::StringRef input,
+                             llvm::StringRef what);
+
+} // namespace mlir::kiln
+
+#endif // KILN_CODEGEN_ABI_OUTPUTFILE_H
