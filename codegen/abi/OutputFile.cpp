@@ -4,10 +4,12 @@
 
 #include "codegen/abi/OutputFile.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -54,11 +56,18 @@ llvm::Error mlir::kiln::writeOutputFile(
                  !llvm::sys::fs::is_regular_file(status);
   std::string written = target;
   if (!special) {
-    llvm::Expected<std::string> temporary = createTemporaryBeside(target, ".tmp");
+    llvm::Expected<std::string> temporary =
+        createTemporaryBeside(target, ".tmp");
     if (!temporary)
       return temporary.takeError();
     written = *temporary;
+    // Ctrl-C or a termination signal while writing removes the temporary.
+    llvm::sys::RemoveFileOnSignal(written);
   }
+  auto release = llvm::make_scope_exit([&] {
+    if (written != target)
+      llvm::sys::DontRemoveFileOnSignal(written);
+  });
   auto fail = [&](const llvm::Twine &reason) {
     if (written != target)
       llvm::sys::fs::remove(written);

@@ -24,9 +24,9 @@ namespace mlir::kiln {
 
 /// Writes `path` through `write` atomically (see above). `binary` selects
 /// the file mode.
-llvm::Error
-writeOutputFile(llvm::StringRef path, bool binary,
-                llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write);
+llvm::Error writeOutputFile(
+    llvm::StringRef path, bool binary,
+    llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write);
 
 /// A unique temporary path beside `path` (same directory, so that a rename
 /// is atomic), created empty; `suffix` ends its name.

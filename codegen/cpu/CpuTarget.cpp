@@ -5,6 +5,9 @@
 #include "codegen/cpu/CpuTarget.h"
 #include "codegen/abi/OutputFile.h"
 
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/Signals.h"
+
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -163,6 +166,9 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   if (!temporary)
     return temporary.takeError();
   std::string tmp = *temporary;
+  llvm::sys::RemoveFileOnSignal(tmp);
+  auto release =
+      llvm::make_scope_exit([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
   llvm::SmallVector<llvm::StringRef> args = {*driver, "-o", tmp, objectPath};
   args.append(libs.begin(), libs.end());
   // zlib (gzip data, npz, checksums) is linked statically so that the

@@ -37,6 +37,7 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -376,6 +377,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
           llvm::sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
     return fail("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeObject(objectPath);
+  llvm::sys::RemoveFileOnSignal(objectPath); // Ctrl-C during codegen
   if (llvm::Error error =
           emitMachineCode(*module, **target, /*assembly=*/false, objectPath))
     return fail(llvm::toString(std::move(error)));
