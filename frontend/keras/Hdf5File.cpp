@@ -146,6 +146,13 @@ llvm::Expected<Hdf5Floats> Hdf5File::readFloats(llvm::StringRef path) const {
   Hdf5Floats result;
   result.shape.assign(dims.begin(), dims.end());
   hssize_t count = H5Sget_simple_extent_npoints(space);
+  // The size is checked before anything is allocated or read: no Keras
+  // weight kiln compiles holds more than 2^31 values (the importer's bound).
+  if (count < 0 || count > (hssize_t(1) << 31))
+    return llvm::createStringError(
+        llvm::Twine("dataset '") + p + "' holds " +
+        llvm::Twine(int64_t(count)) +
+        " values, more than a weight may (2147483648)");
   result.values.assign(count, 0.0f);
   if (count > 0 && H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
                            H5P_DEFAULT, result.values.data()) < 0)
