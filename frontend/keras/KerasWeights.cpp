@@ -6,6 +6,7 @@
 #include "frontend/keras/Hdf5File.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -175,8 +176,29 @@ mlir::kiln::keras::openTfjsWeights(const llvm::json::Array &manifest,
       if (!shard)
         return llvm::createStringError(
             llvm::Twine("weightsManifest path is not a string"));
+      // Shards live in the model's folder: no absolute paths, no "..", and
+      // no symlink leading out of it (nothing else may be embedded).
+      bool escapes = llvm::sys::path::is_absolute(*shard);
+      for (auto it = llvm::sys::path::begin(*shard),
+                end = llvm::sys::path::end(*shard);
+           it != end; ++it)
+        escapes |= *it == "..";
       llvm::SmallString<256> shardPath(modelDir);
       llvm::sys::path::append(shardPath, *shard);
+      llvm::SmallString<256> realDir, realShard;
+      if (!escapes &&
+          !llvm::sys::fs::real_path(
+              modelDir.empty() ? StringRef(".") : modelDir, realDir) &&
+          !llvm::sys::fs::real_path(shardPath, realShard))
+        escapes = !StringRef(realShard).starts_with(
+            (realDir + llvm::sys::path::get_separator()).str());
+      if (escapes)
+        return llvm::createStringError(llvm::Twine("weight shard path '") +
+                                       *shard + "' leaves the model's folder");
+      if (!llvm::sys::fs::is_regular_file(shardPath) &&
+          llvm::sys::fs::exists(shardPath))
+        return llvm::createStringError(llvm::Twine("weight shard '") +
+                                       shardPath + "' is not a regular file");
       auto buffer = llvm::MemoryBuffer::getFile(shardPath, /*IsText=*/false);
       if (!buffer)
         return llvm::createStringError("cannot read weight shard '" +
