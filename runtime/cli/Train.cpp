@@ -6,15 +6,78 @@
 //===----------------------------------------------------------------------===//
 #include "cli/Cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace kiln::cli {
 
 namespace {
+
+/// Why the file `output` cannot be written by this run, or "": its folder
+/// must exist and be writable, and it must not be one of `inputs` or
+/// another output (same device and inode, links followed). Checked before
+/// the first step, so a bad path never costs a finished training.
+std::string checkOutput(const char *flag, const std::string &output,
+                        const std::vector<std::string> &inputs,
+                        const std::vector<std::string> &outputs) {
+  std::string dir = output;
+  size_t slash = dir.find_last_of('/');
+  dir = slash == std::string::npos ? "." : dir.substr(0, slash ? slash : 1);
+  struct stat info;
+  if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+    return std::string(flag) + " " + output + ": the folder '" + dir +
+           "' does not exist";
+  if (access(dir.c_str(), W_OK) != 0)
+    return std::string(flag) + " " + output + ": the folder '" + dir +
+           "' is not writable";
+  int count = 0;
+  for (const std::string &other : outputs)
+    count += other == output;
+  if (count > 1)
+    return std::string(flag) + " " + output +
+           " is named for two outputs of this run";
+  struct stat self;
+  if (stat(output.c_str(), &self) != 0)
+    return ""; // a new file: nothing to collide with
+  auto same = [&](const std::string &other) {
+    struct stat o;
+    return stat(other.c_str(), &o) == 0 && o.st_dev == self.st_dev &&
+           o.st_ino == self.st_ino;
+  };
+  for (const std::string &input : inputs)
+    if (same(input))
+      return std::string(flag) + " " + output + " is the input '" + input +
+             "'; refusing to overwrite it";
+  for (const std::string &other : outputs)
+    if (&other != &output && other != output && same(other))
+      return std::string(flag) + " " + output + " is also the output '" +
+             other + "'";
+  return "";
+}
+
+/// The files of data SPECs ("x.npy,y.npy", "train.tfrecord").
+void addSpecFiles(const std::string &spec, std::vector<std::string> &files) {
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string part = spec.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty())
+      files.push_back(part);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+}
 
 /// The fields of a callback SPEC: "key=value,..." (a first item without
 /// '=' is the monitor).
@@ -323,6 +386,40 @@ int Cli::runTrain() {
                       "--logdir DIR");
   if (int code = checkFeatureCounts(features, labels); code >= 0)
     return code;
+
+  // Every output path, before any work: writable folders, no input
+  // overwritten, no two outputs in one file.
+  {
+    std::vector<std::string> inputs, outputs;
+    addSpecFiles(data, inputs);
+    addSpecFiles(validation, inputs);
+    if (fit.resume_path)
+      inputs.push_back(fit.resume_path);
+    std::pair<const char *, const char *> named[] = {
+        {"--history", fit.history_path},
+        {"--save-weights", fit.save_weights_path},
+        {"--checkpoint", fit.checkpoint_path},
+        {"--csv-log", fit.csv_log_path}};
+    for (auto [flag, path] : named)
+      if (path)
+        outputs.push_back(path);
+    size_t k = 0;
+    for (auto [flag, path] : named) {
+      if (!path)
+        continue;
+      // Weights files may replace the file the run resumed from (read
+      // before the first step; written atomically): Keras users continue a
+      // checkpoint in place.
+      bool weights =
+          path == fit.save_weights_path || path == fit.checkpoint_path;
+      std::vector<std::string> others = inputs;
+      if (weights && fit.resume_path)
+        others.pop_back();
+      std::string why = checkOutput(flag, outputs[k++], others, outputs);
+      if (!why.empty())
+        return usageError("train: " + why);
+    }
+  }
 
   ModelRef ref;
   if (int code = createModel(ref, nullptr); code >= 0)

@@ -437,10 +437,17 @@ TEST(CliTest, TrainUsageAndRuntimeErrors) {
   EXPECT_EQ(result.code, 1);
   EXPECT_EQ(result.err, "error: " + dir.file("x.npy") +
                             ": not a kiln weights file (bad magic bytes)\n");
+  // An output whose folder is missing is refused before the first step
+  // (it used to fail only after training, losing the trained weights).
   result = runCli(fake.desc, {"train", "--data", spec, "--verbose", "0",
                               "--save-weights", dir.file("no/dir/w.kw")});
-  EXPECT_EQ(result.code, 1);
-  EXPECT_EQ(result.err.rfind("error: cannot create '", 0), 0u) << result.err;
+  EXPECT_EQ(result.code, 2);
+  EXPECT_EQ(result.err.rfind("error: train: --save-weights " +
+                                 dir.file("no/dir/w.kw") + ": the folder '" +
+                                 dir.file("no/dir") + "' does not exist",
+                             0),
+            0u)
+      << result.err;
   std::vector<std::string> files = dir.list();
   std::sort(files.begin(), files.end());
   EXPECT_EQ(files, (std::vector<std::string>{"x.npy", "y.npy"}));
