@@ -7,6 +7,8 @@
 #ifndef KILN_CODEGEN_PASSES_H
 #define KILN_CODEGEN_PASSES_H
 
+#include "dialects/kiln/Model/ImportedModel.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -32,6 +34,10 @@ namespace kiln {
 /// Module attribute the workspace pass records each function's workspace
 /// size in: {name = array<i64: fixed bytes, bytes per sample>}.
 constexpr llvm::StringLiteral kWorkspaceAttrName = "kiln.workspace";
+
+/// The workspace sizes `--kiln-workspace-allocation` recorded in `module`,
+/// by function name (the one reader of kWorkspaceAttrName).
+llvm::StringMap<WorkspaceSize> getWorkspaceSizes(ModuleOp module);
 
 /// Patterns lowering every kiln op to linalg/tensor/arith/math on tensors:
 /// the families' sets below, the one list of them (LowerToLinalg.cpp).

@@ -287,9 +287,7 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
   llvm::SmallVector<llvm::Constant *> params, inputs, outputs, layers;
   for (auto [param, offset] : llvm::zip(model.params, offsets))
     params.push_back(
-        e.tensor(param.name, param.shape, offset,
-                 (param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE) |
-                     (param.state ? KILN_TENSOR_STATE : 0)));
+        e.tensor(param.name, param.shape, offset, descriptorFlags(param)));
   for (const TensorSignature &t : signature.inputs)
     inputs.push_back(e.tensor(t.name, t.dims, 0));
   for (const TensorSignature &t : signature.outputs)
@@ -329,4 +327,9 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
       module, descTy, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(descTy, fields), "kiln_model_descriptor");
   return llvm::Error::success();
+}
+
+int64_t mlir::kiln::descriptorFlags(const ParamData &param) {
+  return (param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE) |
+         (param.state ? KILN_TENSOR_STATE : 0);
 }

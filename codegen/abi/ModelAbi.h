@@ -36,6 +36,11 @@ llvm::Expected<llvm::Function *> emitEntryWrapper(
     llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
     llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported);
 
+/// kiln_tensor_desc_t::flags of a parameter (KILN_TENSOR_NON_TRAINABLE,
+/// KILN_TENSOR_STATE), for compiled descriptors and the driver's in-memory
+/// ones alike.
+int64_t descriptorFlags(const ParamData &param);
+
 /// Emits the weights blob, the entry wrapper around `implName` (the lowered
 /// @predict, made internal) and the descriptor into `module`. An error if
 /// the lowered function's ABI is not the expected one.

@@ -240,3 +240,13 @@ struct WorkspaceAllocationPass
 };
 
 } // namespace
+
+llvm::StringMap<WorkspaceSize> mlir::kiln::getWorkspaceSizes(ModuleOp module) {
+  llvm::StringMap<WorkspaceSize> sizes;
+  if (auto all = module->getAttrOfType<DictionaryAttr>(kWorkspaceAttrName))
+    for (NamedAttribute entry : all)
+      if (auto pair = dyn_cast<DenseI64ArrayAttr>(entry.getValue());
+          pair && pair.size() == 2)
+        sizes[entry.getName()] = {pair[0], pair[1]};
+  return sizes;
+}

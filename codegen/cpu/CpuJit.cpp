@@ -62,11 +62,9 @@ CpuJit::create(ModuleOp module, llvm::ArrayRef<Entry> entries) {
   }
   std::unique_ptr<CpuJit> jit(new CpuJit());
   jit->engine = std::move(*engine);
-  if (auto sizes = module->getAttrOfType<DictionaryAttr>(kWorkspaceAttrName))
-    for (const Entry &entry : entries)
-      if (auto pair = sizes.getAs<DenseI64ArrayAttr>(entry.implName);
-          pair && pair.size() == 2)
-        jit->workspaceSizes[entry.entryName] = {pair[0], pair[1]};
+  llvm::StringMap<WorkspaceSize> sizes = getWorkspaceSizes(module);
+  for (const Entry &entry : entries)
+    jit->workspaceSizes[entry.entryName] = sizes.lookup(entry.implName);
   return std::move(jit);
 }
 
@@ -84,9 +82,9 @@ int32_t CpuJit::run(llvm::StringRef entryName, int64_t batch,
   EntryFn fn = lookup(entryName);
   if (!fn)
     return -1;
-  auto [fixed, perSample] = workspaceSizes.lookup(entryName);
+  WorkspaceSize size = workspaceSizes.lookup(entryName);
   // 64 bytes of slack to align the start to a cache line.
-  size_t bytes = size_t(fixed + perSample * batch) + 64;
+  size_t bytes = size_t(size.fixedBytes + size.perSampleBytes * batch) + 64;
   if (workspace.size() * sizeof(uint64_t) < bytes)
     workspace.resize((bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t));
   auto base = reinterpret_cast<uintptr_t>(workspace.data());

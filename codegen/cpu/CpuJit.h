@@ -10,6 +10,8 @@
 #ifndef KILN_CODEGEN_CPU_CPUJIT_H
 #define KILN_CODEGEN_CPU_CPUJIT_H
 
+#include "dialects/kiln/Model/ImportedModel.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -56,7 +58,7 @@ private:
   CpuJit() = default;
   std::unique_ptr<ExecutionEngine> engine;
   /// Per entry name: (fixed bytes, bytes per sample) of its workspace.
-  llvm::StringMap<std::pair<int64_t, int64_t>> workspaceSizes;
+  llvm::StringMap<WorkspaceSize> workspaceSizes;
   std::vector<uint64_t> workspace; // 8-byte aligned; grown on demand
 };
 

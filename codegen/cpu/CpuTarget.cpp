@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/CpuTarget.h"
+#include "codegen/Passes.h"
 #include "codegen/abi/OutputFile.h"
 
 #include "llvm/ADT/ScopeExit.h"
@@ -82,8 +83,11 @@ llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateModel(
     return targetError("translation to LLVM IR failed");
   llvmModule->setTargetTriple(target.machine->getTargetTriple());
   llvmModule->setDataLayout(target.machine->createDataLayout());
+  // The workspace sizes the lowering recorded complete the signature.
+  ModelSignature complete = signature;
+  complete.workspace = getWorkspaceSizes(module);
   if (llvm::Error error =
-          emitModelAbi(*llvmModule, model, signature, kPredictFuncName))
+          emitModelAbi(*llvmModule, model, complete, kPredictFuncName))
     return std::move(error);
   return std::move(llvmModule);
 }

@@ -102,23 +102,24 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     emitWarning(loc) << "training configuration: " << issue
                      << " is not reported";
 
-  if (!lossIssue.empty()) {
+  // One warning now, and the refusal the compiled model repeats.
+  auto refuse = [&](const std::string &issue, StringRef flags,
+                    StringRef compiledFor, StringRef needing) {
     signature.trainUnavailable =
-        "the model file's training configuration cannot be compiled: " +
-        lossIssue + " (recompile with --loss and --optimizer)";
-    emitWarning(loc) << "training configuration: " << lossIssue
-                     << "; compiled for predict only (train and evaluate "
-                        "need --loss and --optimizer)";
+        "the model file's training configuration cannot be compiled: " + issue +
+        " (recompile with " + flags.str() + ")";
+    emitWarning(loc) << "training configuration: " << issue << "; compiled for "
+                     << compiledFor << " (" << needing << " " << flags << ")";
+  };
+  if (!lossIssue.empty()) {
+    refuse(lossIssue, "--loss and --optimizer", "predict only",
+           "train and evaluate need");
     return success();
   }
   std::string layerIssue = getTrainingUnsupportedReason(predict);
   if (!optimizerIssue.empty()) {
-    signature.trainUnavailable =
-        "the model file's training configuration cannot be compiled: " +
-        optimizerIssue + " (recompile with --optimizer)";
-    emitWarning(loc) << "training configuration: " << optimizerIssue
-                     << "; compiled for predict and evaluate (train needs "
-                        "--optimizer)";
+    refuse(optimizerIssue, "--optimizer", "predict and evaluate",
+           "train needs");
   } else if (!layerIssue.empty()) {
     signature.trainUnavailable =
         layerIssue + "; predict and evaluate (inference mode) are exact";

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/abi/ModelAbi.h"
 #include "codegen/abi/OutputFile.h"
 #include "codegen/cpu/CpuTarget.h"
 #include "dialects/kiln/IR/KilnDialect.h"
@@ -344,12 +345,6 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   buildCpuLoweringPipeline(lowering, options);
   if (failed(lowering.run(*model.module)))
     return 1;
-  if (auto sizes =
-          (*model.module)->getAttrOfType<DictionaryAttr>(kWorkspaceAttrName))
-    for (NamedAttribute entry : sizes)
-      if (auto pair = dyn_cast<DenseI64ArrayAttr>(entry.getValue());
-          pair && pair.size() == 2)
-        signature.workspace[entry.getName()] = {pair[0], pair[1]};
   if (emit == Emit::Mlir)
     return writeOutput(out,
                        [&](llvm::raw_ostream &os) { model.module->print(os); });
@@ -398,11 +393,9 @@ struct HostDescriptor {
                         row.numParams, row.numTrainableParams});
     layOutWeights(model, blob, offsets);
     for (auto [param, offset] : llvm::zip(model.params, offsets))
-      params.push_back(
-          {param.name.c_str(), KILN_DTYPE_F32, int32_t(param.shape.size()),
-           param.shape.data(), offset,
-           (param.trainable ? 0 : int64_t(KILN_TENSOR_NON_TRAINABLE)) |
-               (param.state ? int64_t(KILN_TENSOR_STATE) : 0)});
+      params.push_back({param.name.c_str(), KILN_DTYPE_F32,
+                        int32_t(param.shape.size()), param.shape.data(), offset,
+                        descriptorFlags(param)});
     desc.abi_version = KILN_MODEL_ABI_VERSION;
     desc.name = model.name.c_str();
     desc.kind = model.kind.c_str();
