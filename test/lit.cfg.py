@@ -28,6 +28,19 @@ config.substitutions.append(
     ("%e2e_inputs", os.path.join(config.kiln_src_root, "test", "e2e", "Inputs")))
 if os.path.isdir(config.conformance_dir):
     config.available_features.add("conformance")
+# The tests' virtual environment (tools/dev/setup.sh): TensorBoard from PyPI.
+tb_python = os.path.join(config.kiln_venv, "bin", "python")
+config.substitutions.append(("%tb_python", tb_python))
+if os.path.isfile(tb_python) and os.path.isfile(
+        os.path.join(config.kiln_venv, "kiln-requirements.txt")):
+    config.available_features.add("tensorboard")
+# A sanitized build (-DKILN_SANITIZE): programs a test links itself against
+# the runtime archives need the same flags.
+config.substitutions.append(
+    ("%sanitize_flags",
+     "-fsanitize=" + config.kiln_sanitize if config.kiln_sanitize else ""))
+if config.kiln_sanitize:
+    config.available_features.add("sanitizers")
 # Debian's dataset-fashion-mnist (installed by tools/dev/setup.sh).
 fashion = "/usr/share/datasets/fashion-mnist"
 config.substitutions.append(("%fashion", fashion))

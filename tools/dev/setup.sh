@@ -3,7 +3,12 @@
 #
 # Debian 12 only (apt). Idempotent: packages already present are left alone, so
 # it is safe to re-run. Run as root (or with sudo available).
+# Then the tests' Python virtual environment: $KILN_VENV (default
+# /opt/kiln-venv, outside any build folder) from Debian's python3 with the
+# pinned packages of tools/dev/venv-requirements.txt (PyPI: TensorBoard's own
+# event reader). Remade only when that file changes.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 
 PACKAGES=(
   # build
@@ -18,6 +23,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent references in the tests (run with /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-protobuf protobuf-compiler
+  # the tests' virtual environment (TensorBoard from PyPI)
+  python3-venv
   # libFuzzer targets of the data readers (clang -fsanitize=fuzzer,address)
   clang-22 libclang-rt-22-dev
   # demo data
@@ -29,14 +36,31 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#PACKAGES[@]} packages already installed"
-  exit 0
-fi
-
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-echo "setup: installing ${missing[*]}"
-$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
-$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages already installed"
+else
+  export DEBIAN_FRONTEND=noninteractive
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}"
+fi
+
+# The virtual environment, stamped with the requirements it was made from.
+VENV=${KILN_VENV:-/opt/kiln-venv}
+REQUIREMENTS=tools/dev/venv-requirements.txt
+if cmp -s "$REQUIREMENTS" "$VENV/kiln-requirements.txt"; then
+  echo "setup: $VENV is up to date"
+else
+  echo "setup: making $VENV ($REQUIREMENTS)"
+  if [ -e "$VENV" ] && [ ! -f "$VENV/pyvenv.cfg" ]; then
+    echo "setup: $VENV exists and is not a virtual environment" >&2
+    exit 1
+  fi
+  $SUDO rm -rf "$VENV"
+  $SUDO /usr/bin/python3 -m venv "$VENV"
+  $SUDO "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    --no-input -r "$REQUIREMENTS"
+  $SUDO cp "$REQUIREMENTS" "$VENV/kiln-requirements.txt"
+fi
