@@ -21,8 +21,9 @@
 //     the batches of an epoch depend only on (seed, e): resuming from a
 //     checkpoint replays exactly what an uninterrupted run does.
 //   - Epochs are numbered initial_epoch+1 .. epochs, as Keras prints them.
-//     Resuming without an explicit initial_epoch starts after the
-//     checkpoint's epoch; without an explicit seed it reuses its seed.
+//     Resuming without an explicit initial_epoch (-1) starts after the
+//     checkpoint's epoch (an explicit one, 0 too, wins); without an explicit
+//     seed it reuses its seed.
 //   - The loop is Keras 3's fit over a list of callbacks
 //     (train/callbacks/Callback.h): epoch begin, steps (a callback may stop
 //     after any step), validation, epoch end (a callback may stop), train
@@ -402,12 +403,13 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   if (validation)
     KILN_RETURN_IF_ERROR(checkDatasetFits(desc, validation));
   KILN_RETURN_IF_ERROR(checkVerbose(options.verbose));
-  if (options.epochs < 0 || options.initial_epoch < 0 ||
+  if (options.epochs < 0 || options.initial_epoch < -1 ||
       options.steps_per_epoch < 0 || options.log_every < 0 ||
       options.histogram_freq < 0)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "epochs, initial_epoch, steps_per_epoch, log_every "
-                       "and histogram_freq must not be negative");
+                       "epochs, steps_per_epoch, log_every and "
+                       "histogram_freq must not be negative, initial_epoch "
+                       "not below -1 (the default)");
   int64_t batchSize =
       options.batch_size > 0 ? options.batch_size : kDefaultBatchSize;
   if (options.shuffle_buffer < 0 || options.prefetch < 0)
@@ -434,9 +436,10 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   if (options.resume_path)
     KILN_RETURN_IF_ERROR(
         loadWeights(model, options.resume_path, &resumedState));
+  // An explicit initial_epoch (0 included) wins over the checkpoint's.
   int64_t initialEpoch = options.initial_epoch;
-  if (options.resume_path && initialEpoch == 0)
-    initialEpoch = model->epoch;
+  if (initialEpoch < 0)
+    initialEpoch = options.resume_path ? model->epoch : 0;
   int64_t seed = options.seed >= 0  ? options.seed
                  : model->seed >= 0 ? model->seed
                                     : randomSeed();
@@ -470,6 +473,7 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   context.hasValidation = validation != nullptr;
   context.learningRate = learningRate;
   context.callbacks = &callbacks;
+  context.initialEpoch = initialEpoch;
   int64_t steps = context.steps;
   KILN_RETURN_IF_ERROR(callbacks.trainBegin(context));
   callbacks.restore(context, resumedState);
@@ -536,6 +540,7 @@ void kiln_fit_options_initialize(kiln_fit_options_t *options) {
   options->shuffle = 1;
   options->verbose = 1;
   options->seed = -1;
+  options->initial_epoch = -1;
   options->learning_rate = -1;
 }
 

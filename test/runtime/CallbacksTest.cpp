@@ -571,3 +571,151 @@ TEST(CallbackResumeTest, ResumeContinuesCallbackState) {
   EXPECT_EQ(resumed, history);
   EXPECT_EQ(second.w(), w);
 }
+
+TEST(HistoryTest, NonFiniteValuesAreJsonNull) {
+  // JSON has no NaN: NaN and infinite logs are null (Python's json.dumps
+  // would write the invalid tokens NaN and Infinity).
+  ScriptedFake fake;
+  const float inf = std::numeric_limits<float>::infinity();
+  script().trainLosses = {1, std::nanf(""), -inf};
+  ScratchDir dir;
+  std::string path = dir.file("h.json");
+  FitRun run(fake);
+  run.options.history_path = path.c_str();
+  KILN_ASSERT_OK(run.fit(3));
+  EXPECT_EQ(readText(path),
+            "{\"loss\": [1, null, null], \"val_loss\": [1, 1, 1]}\n");
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> values;
+  ASSERT_TRUE(kiln::parseHistoryJson(readText(path), names, values));
+  EXPECT_EQ(names, (std::vector<std::string>{"loss", "val_loss"}));
+  EXPECT_TRUE(std::isnan(values[0][1]));
+  EXPECT_FALSE(kiln::parseHistoryJson("{\"loss\": [1, NaNx]}", names, values));
+}
+
+namespace {
+
+/// An on_epoch_end hook (History's, after the history file is written)
+/// that records the epoch of the checkpoint on disk at that moment.
+struct CheckpointEpochs {
+  std::string path;
+  std::vector<int64_t> epochs;
+};
+
+extern "C" void recordCheckpointEpoch(void *user, int64_t, int64_t,
+                                      const char *const *, const double *) {
+  auto *record = static_cast<CheckpointEpochs *>(user);
+  std::vector<uint8_t> bytes = readBytes(record->path);
+  record->epochs.push_back(bytes.size() > 48 ? bytes[40] : -1);
+}
+
+} // namespace
+
+TEST(HistoryTest, WrittenAfterTheCheckpointOfItsEpoch) {
+  ScriptedFake fake;
+  ScratchDir dir;
+  std::string checkpoint = dir.file("c.kw"), history = dir.file("h.json");
+  FitRun run(fake);
+  CheckpointEpochs record{checkpoint, {}};
+  run.options.checkpoint_path = checkpoint.c_str();
+  run.options.history_path = history.c_str();
+  run.options.on_epoch_end = recordCheckpointEpoch;
+  run.options.user_data = &record;
+  KILN_ASSERT_OK(run.fit(3));
+  EXPECT_EQ(record.epochs, (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST(HistoryTest, ResumeContinuesTheHistory) {
+  // The uninterrupted run.
+  const std::vector<float> losses = {1, 2, 3, 4, 5};
+  const std::vector<float> val = {0.5f, 0.25f, 0.125f, 0.0625f, 0.03125f};
+  ScratchDir dir;
+  std::string whole = dir.file("whole.json");
+  {
+    ScriptedFake fake;
+    script().trainLosses = losses;
+    script().valLosses = val;
+    FitRun run(fake);
+    run.options.history_path = whole.c_str();
+    KILN_ASSERT_OK(run.fit(5));
+  }
+  std::string expected = readText(whole);
+  EXPECT_EQ(expected, "{\"loss\": [1, 2, 3, 4, 5], \"val_loss\": [0.5, 0.25, "
+                      "0.125, 0.0625, 0.03125]}\n");
+
+  // Stopped after 3 epochs, and the history file lost its last epoch (a
+  // crash between the checkpoint and the history write): the checkpoint's
+  // record has it.
+  std::string checkpoint = dir.file("c.kw"), history = dir.file("h.json");
+  ScriptedFake fake;
+  script().trainLosses = losses;
+  script().valLosses = val;
+  FitRun first(fake);
+  first.options.checkpoint_path = checkpoint.c_str();
+  first.options.history_path = history.c_str();
+  KILN_ASSERT_OK(first.fit(3));
+  EXPECT_EQ(readBytes(checkpoint)[8], 2); // with the history record
+  writeBytes(history, std::vector<uint8_t>({'{', '"', 'l', 'o', 's', 's', '"',
+                                            ':', '[', '1', ']', '}'}));
+  FitRun second(fake);
+  second.options.resume_path = checkpoint.c_str();
+  second.options.history_path = history.c_str();
+  KILN_ASSERT_OK(second.fit(5));
+  EXPECT_EQ(readText(history), expected);
+
+  // A checkpoint without the record (written without a history file):
+  // the existing file continues, cut to the epochs before the first one
+  // run (a fourth epoch of an abandoned run is dropped).
+  std::string plain = dir.file("plain.kw");
+  ScriptedFake again;
+  script().trainLosses = losses;
+  script().valLosses = val;
+  FitRun third(again);
+  third.options.checkpoint_path = plain.c_str();
+  KILN_ASSERT_OK(third.fit(3));
+  EXPECT_EQ(readBytes(plain)[8], 1);
+  std::string old = "{\"loss\": [1, 2, 3, 9], \"val_loss\": [0.5, 0.25, "
+                    "0.125, 9]}\n";
+  writeBytes(history, std::vector<uint8_t>(old.begin(), old.end()));
+  FitRun fourth(again);
+  fourth.options.resume_path = plain.c_str();
+  fourth.options.history_path = history.c_str();
+  KILN_ASSERT_OK(fourth.fit(5));
+  EXPECT_EQ(readText(history), expected);
+
+  // Nothing known of epochs 1..3: they are null, with a warning.
+  std::remove(history.c_str());
+  FitRun fifth(again);
+  fifth.options.resume_path = plain.c_str();
+  fifth.options.history_path = history.c_str();
+  fifth.options.initial_epoch = 3;
+  KILN_ASSERT_OK(fifth.fit(5));
+  EXPECT_EQ(readText(history), "{\"loss\": [null, null, null, 4, 5], "
+                               "\"val_loss\": [null, null, null, 0.0625, "
+                               "0.03125]}\n");
+  EXPECT_NE(fifth.err.find("epoch(s) 1..3"), std::string::npos) << fifth.err;
+}
+
+TEST(HistoryTest, ExplicitInitialEpochZeroWinsOverTheCheckpoint) {
+  ScriptedFake fake;
+  ScratchDir dir;
+  std::string checkpoint = dir.file("c.kw");
+  FitRun first(fake);
+  first.options.checkpoint_path = checkpoint.c_str();
+  KILN_ASSERT_OK(first.fit(2));
+  // Default (-1): continue after the checkpoint's epoch 2.
+  FitRun resumed(fake);
+  resumed.options.resume_path = checkpoint.c_str();
+  KILN_ASSERT_OK(resumed.fit(3));
+  ASSERT_EQ(resumed.logs.size(), 1u);
+  EXPECT_EQ(resumed.logs[0].epoch, 3);
+  // Explicit 0: epochs 1..3 again, from the checkpoint's weights.
+  FitRun restarted(fake);
+  restarted.options.resume_path = checkpoint.c_str();
+  restarted.options.initial_epoch = 0;
+  KILN_ASSERT_OK(restarted.fit(3));
+  ASSERT_EQ(restarted.logs.size(), 3u);
+  EXPECT_EQ(restarted.logs[0].epoch, 1);
+  EXPECT_EQ(kiln_model_epoch(restarted.model.get()), 3);
+  EXPECT_EQ(restarted.w(), 5); // 2 steps before, 3 now
+}

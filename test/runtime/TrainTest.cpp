@@ -50,7 +50,7 @@ TEST(TrainTest, DefaultOptions) {
   EXPECT_EQ(options.verbose, 1);
   EXPECT_EQ(options.seed, -1);
   EXPECT_EQ(options.steps_per_epoch, 0);
-  EXPECT_EQ(options.initial_epoch, 0);
+  EXPECT_EQ(options.initial_epoch, -1); // 0, or the resumed epoch
   EXPECT_LT(options.learning_rate, 0);
   EXPECT_EQ(options.validation_data, nullptr);
   kiln_evaluate_options_t evaluate;

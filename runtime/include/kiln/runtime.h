@@ -447,7 +447,9 @@ typedef struct kiln_fit_options_t {
   int32_t verbose;    /* 0 silent, 1 progress bar, 2 one line/epoch (1) */
   int64_t seed;       /* shuffle seed; -1: random, or a resumed file's */
   int64_t steps_per_epoch; /* 0: one pass over the data per epoch */
-  int64_t initial_epoch;   /* epochs run as initial_epoch+1..epochs (0) */
+  /* epochs run as initial_epoch+1..epochs; -1: 0, or when resuming the
+   * checkpoint's epoch (an explicit 0 restarts the epoch count) (-1) */
+  int64_t initial_epoch;
   double learning_rate;    /* < 0: the compiled hyperparameter (-1) */
   const kiln_dataset_t *validation_data; /* evaluated after each epoch */
   const char *history_path;      /* history.history JSON, after each epoch */

@@ -167,8 +167,13 @@ kiln_status_t CallbackList::epochBegin(FitContext &context, int64_t epoch) {
 
 kiln_status_t CallbackList::epochEnd(FitContext &context, int64_t epoch,
                                      LogValues &logs) {
+  context.epochLogs = &logs;
   for (auto &callback : callbacks)
-    KILN_RETURN_IF_ERROR(callback->onEpochEnd(context, epoch, logs));
+    if (kiln_status_t status = callback->onEpochEnd(context, epoch, logs)) {
+      context.epochLogs = nullptr;
+      return status;
+    }
+  context.epochLogs = nullptr;
   return nullptr;
 }
 

@@ -48,8 +48,11 @@ class CallbackList;
 struct FitContext {
   kiln_model_t *model = nullptr;
   const kiln_fit_options_t *options = nullptr;
-  int64_t epochs = 0; // the final epoch index
-  int64_t steps = 0;  // steps per epoch
+  int64_t epochs = 0;       // the final epoch index
+  int64_t steps = 0;        // steps per epoch
+  int64_t initialEpoch = 0; // the first epoch this fit runs (0-based)
+  // During on_epoch_end: the epoch's logs (state saved then includes them).
+  const LogValues *epochLogs = nullptr;
   bool hasValidation = false;
   float learningRate = 0;    // of the next train steps
   bool stopTraining = false; // model.stop_training
@@ -186,18 +189,46 @@ void warn(const std::string &message);
 std::unique_ptr<Callback> makeProgbarLogger();
 
 /// Keras's History: `history_path` JSON after every epoch and the
-/// `on_epoch_end` hook of the options. `json()` is history.history.
+/// `on_epoch_end` hook of the options. `json()` is history.history, with
+/// null for NaN and infinite values (JSON has no NaN). When resuming, the
+/// epochs before the first one run come back from the checkpoint (its
+/// "history" state record) or else from the existing `history_path` file,
+/// so the file continues instead of restarting.
 class History : public Callback {
 public:
+  kiln_status_t onTrainBegin(FitContext &context) override;
   kiln_status_t onEpochEnd(FitContext &context, int64_t epoch,
                            LogValues &logs) override;
   kiln_status_t onTrainEnd(FitContext &context) override;
+  void saveState(const FitContext &context,
+                 StateRecords &records) const override;
+  void restoreState(FitContext &context, const StateRecords &records) override;
   std::string json() const;
 
 private:
+  /// Keeps the first `epochs` epochs (fewer when fewer are known).
+  void truncate(int64_t epochs);
+  /// Appends one epoch's `logs` by name (missing ones null) as epoch
+  /// `firstEpoch` or later (earlier unknown epochs null).
+  static void append(std::vector<std::string> &names,
+                     std::vector<std::vector<double>> &values,
+                     const LogValues &logs, int64_t firstEpoch);
+  /// The first epoch a resumed fit runs (0 when not resuming).
+  static int64_t firstEpoch(const FitContext &context);
+  int64_t epochCount() const {
+    return values.empty() ? 0 : static_cast<int64_t>(values[0].size());
+  }
+
   std::vector<std::string> names;
   std::vector<std::vector<double>> values;
+  bool checked = false, written = false;
 };
+
+/// Parses a history JSON object as History writes it ({"name": [numbers or
+/// null, ...], ...}; NaN/Infinity as older runtimes wrote them). False if
+/// `text` is not one.
+bool parseHistoryJson(const std::string &text, std::vector<std::string> &names,
+                      std::vector<std::vector<double>> &values);
 
 /// Keras's ModelCheckpoint (save_weights_only) to `checkpoint_path`, every
 /// epoch or with `checkpoint_best_only` on improvement of
@@ -232,8 +263,10 @@ std::unique_ptr<Callback> makeTerminateOnNaN();
 kiln_status_t makeCallbacks(const kiln_fit_options_t &options,
                             CallbackList &list, History *&history);
 
-/// Helpers of History and CSVLogger: the shortest %g form of a double that
-/// reads back exactly (NaN and Infinity as Python's json module writes them).
+/// Helper of History: the shortest %g form of a double that reads back
+/// exactly; NaN and infinities are `null` (strict JSON has no NaN: Python's
+/// json.dumps would write the invalid tokens NaN/Infinity, JavaScript's
+/// JSON.stringify writes null).
 std::string formatJsonDouble(double value);
 
 /// Writes `text` to `path` atomically; every failure is IO_ERROR.
