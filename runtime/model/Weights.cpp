@@ -32,8 +32,13 @@
 // runtimes before version 2 wrote and read; loads accept both.
 //
 // Saves are atomic (base/File.h: temporary file beside it, fsync, rename).
-// Loads verify size and CRC before trusting anything, then compare names
-// and shapes so a mismatch names the first differing tensor.
+// Loads verify size and CRC before trusting anything (a bad version field
+// with a bad CRC is a corrupt header, not a future version), then compare
+// names and shapes so a mismatch names the first differing tensor. The
+// file names no optimizer: its slot names ("<param>/m") tell which one
+// trained it, and optimizer state that this model's optimizer does not
+// keep is an error naming both optimizers (a file that never trained,
+// without slots, starts the optimizer fresh).
 //
 //===----------------------------------------------------------------------===//
 #include "model/Weights.h"
@@ -44,6 +49,7 @@
 #include "base/Status.h"
 #include "model/Model.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
@@ -197,6 +203,55 @@ kiln_status_t compareTensors(const char *path, const char *kind,
   return nullptr;
 }
 
+/// The distinct slot kinds ("m", "v": what follows the last '/' of
+/// "<param>/<slot>") of `count` slot names, in order.
+std::vector<std::string> slotKinds(const std::vector<std::string> &names) {
+  std::vector<std::string> kinds;
+  for (const std::string &full : names) {
+    size_t slash = full.find_last_of('/');
+    std::string kind =
+        slash == std::string::npos ? full : full.substr(slash + 1);
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+      kinds.push_back(kind);
+  }
+  return kinds;
+}
+
+std::string joinKinds(const std::vector<std::string> &kinds) {
+  std::string out;
+  for (const std::string &kind : kinds)
+    out += (out.empty() ? "" : ", ") + kind;
+  return out;
+}
+
+/// The optimizer that keeps slots `kinds`, as the compiler names them
+/// (passes/training/Optimizers.cpp, optimizerSlotNames): what a weights
+/// file, which stores slots but no optimizer name, was trained with.
+std::string optimizerOfKinds(const std::vector<std::string> &kinds) {
+  std::string joined = joinKinds(kinds);
+  if (joined.empty())
+    return "sgd without momentum (no optimizer slots)";
+  if (joined == "momentum")
+    return "sgd with momentum (slots: momentum)";
+  if (joined == "m, v")
+    return "adam (slots: m, v)";
+  if (joined == "velocity")
+    return "rmsprop (slots: velocity)";
+  if (joined == "accumulator")
+    return "adagrad (slots: accumulator)";
+  return "an optimizer with slots " + joined;
+}
+
+/// `optimizer` (the descriptor's name) with its slot kinds.
+std::string describeOptimizer(const char *optimizer,
+                              const std::vector<std::string> &kinds) {
+  std::string name = optimizer ? optimizer : "?";
+  if (name == "sgd")
+    name += kinds.empty() ? " without momentum" : " with momentum";
+  return name + (kinds.empty() ? " (no optimizer slots)"
+                               : " (slots: " + joinKinds(kinds) + ")");
+}
+
 } // namespace
 
 kiln_status_t kiln::saveWeights(kiln_model_t *model, const char *path) {
@@ -318,6 +373,14 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                        "%s: truncated weights file (%zu bytes)", path, size);
   uint32_t version = get32(bytes + 8);
+  bool crcMatches = crc32Extend(0, bytes, size - 4) == get32(bytes + size - 4);
+  if (version != kVersion && version != kStateVersion && !crcMatches)
+    return KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                       "%s: corrupt weights file header: it starts like a "
+                       "kiln weights file but its format version field reads "
+                       "%" PRIu32 " (this runtime writes %" PRIu32
+                       " and %" PRIu32 ") and its CRC-32 does not match",
+                       path, version, kVersion, kStateVersion);
   if (version != kVersion && version != kStateVersion)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "%s: weights format version %" PRIu32
@@ -330,8 +393,7 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
                        "%s: truncated or corrupt weights file: the header "
                        "announces %" PRIu64 " payload bytes, the file has %zu",
                        path, payloadSize, size - kHeaderSize - 4);
-  uint32_t crc = crc32Extend(0, bytes, size - 4);
-  if (static_cast<uint32_t>(crc) != get32(bytes + size - 4))
+  if (!crcMatches)
     return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                        "%s: corrupt weights file (CRC-32 mismatch)", path);
 
@@ -388,11 +450,42 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
                        path);
   const kiln_train_desc_t *train =
       model->slotPointers ? desc->training : nullptr;
-  if (train && numSlots > 0) {
-    KILN_RETURN_IF_ERROR(compareTensors(path, "optimizer slot",
-                                        tensors.data() + numParams, numSlots,
-                                        train->slots, train->num_slots));
-    if (slotFingerprint != fingerprint(nullptr, train->num_slots, train->slots))
+  if (train) {
+    // The optimizer state must be the one this model's optimizer keeps:
+    // a file trained without slots (sgd without momentum: iterations > 0)
+    // or with other slots cannot continue under this optimizer. A file
+    // that never trained (iterations 0, no slots) starts it fresh.
+    kiln_status_t mismatch = nullptr;
+    if (numSlots > 0)
+      mismatch =
+          compareTensors(path, "optimizer slot", tensors.data() + numParams,
+                         numSlots, train->slots, train->num_slots);
+    else if (train->num_slots > 0 && iterations > 0)
+      mismatch = KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                             "%s: the file has no optimizer slots after "
+                             "%" PRId64 " training steps",
+                             path, iterations);
+    if (mismatch) {
+      std::vector<std::string> fileSlots, modelSlots;
+      for (uint32_t i = 0; i < numSlots; ++i)
+        fileSlots.push_back(tensors[numParams + i].name);
+      for (int64_t i = 0; i < train->num_slots; ++i)
+        modelSlots.emplace_back(train->slots[i].name);
+      std::string saved = optimizerOfKinds(slotKinds(fileSlots));
+      std::string current =
+          describeOptimizer(train->optimizer, slotKinds(modelSlots));
+      kiln_status_t status = KILN_STATUS(
+          KILN_STATUS_INVALID_ARGUMENT,
+          "%s: optimizer state mismatch: the file was trained with %s, this "
+          "model trains with %s; continue with the optimizer that wrote it "
+          "(%s)",
+          path, saved.c_str(), current.c_str(),
+          kiln_status_message(mismatch) + std::strlen(path) + 2);
+      kiln_status_free(mismatch);
+      return status;
+    }
+    if (numSlots > 0 &&
+        slotFingerprint != fingerprint(nullptr, train->num_slots, train->slots))
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                          "%s: slot fingerprint mismatch (corrupt file)", path);
   }

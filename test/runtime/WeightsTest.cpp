@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TrainUtil.h"
+#include "base/Crc32.h"
 
 #include <algorithm>
 
@@ -164,9 +165,96 @@ TEST(WeightsTest, OtherModelsAreRefused) {
   adam.slots[1].name = "dense/bias/m";
   model = createModel(adam.desc);
   EXPECT_EQ(loadError(model.get(), path, KILN_STATUS_INVALID_ARGUMENT),
-            path + ": optimizer slot 1 is 'dense/bias/momentum' in the file "
-                   "but 'dense/bias/m' in the model");
+            path + ": optimizer state mismatch: the file was trained with sgd "
+                   "with momentum (slots: momentum), this model trains with "
+                   "sgd with momentum (slots: momentum, m); continue with the "
+                   "optimizer that wrote it (optimizer slot 1 is "
+                   "'dense/bias/momentum' in the file but 'dense/bias/m' in "
+                   "the model)");
   EXPECT_EQ(kiln_model_param_data(model.get(), 0)[0], 0.5f); // unchanged
+}
+
+TEST(WeightsTest, OptimizerStateMustMatchTheOptimizer) {
+  // The linear fake trains with sgd (momentum slots); the same model with
+  // other optimizers: adam (m, v), plain sgd (no slots).
+  LinearFake fake;
+  ScratchDir dir;
+  std::string sgdMomentum = dir.file("momentum.kw");
+  trainedModel(fake, sgdMomentum);
+
+  LinearFake adam;
+  kiln_tensor_desc_t adamSlots[4] = {adam.slots[0], adam.slots[0],
+                                     adam.slots[1], adam.slots[1]};
+  adamSlots[0].name = "dense/kernel/m";
+  adamSlots[1].name = "dense/kernel/v";
+  adamSlots[2].name = "dense/bias/m";
+  adamSlots[3].name = "dense/bias/v";
+  adam.train.optimizer = "adam";
+  adam.train.num_slots = 4;
+  adam.train.slots = adamSlots;
+  ModelPtr model = createModel(adam.desc);
+  EXPECT_EQ(loadError(model.get(), sgdMomentum, KILN_STATUS_INVALID_ARGUMENT),
+            sgdMomentum +
+                ": optimizer state mismatch: the file was trained with sgd "
+                "with momentum (slots: momentum), this model trains with "
+                "adam (slots: m, v); continue with the optimizer that wrote "
+                "it (optimizer slot 0 is 'dense/kernel/momentum' in the file "
+                "but 'dense/kernel/m' in the model)");
+
+  // Plain SGD keeps no slots: its trained file has none, and loading it
+  // into adam would silently restart adam's moments.
+  // (The file of a plain-SGD run: an untrained one with iterations 2.)
+  LinearFake plain;
+  plain.train.num_slots = 0;
+  ModelPtr sgd = createModel(plain.desc);
+  std::string sgdFile = dir.file("sgd.kw");
+  KILN_ASSERT_OK(kiln_model_save_weights(sgd.get(), sgdFile.c_str()));
+  std::vector<uint8_t> bytes = readBytes(sgdFile);
+  bytes[32] = 2; // iterations
+  uint32_t crc = kiln::crc32Extend(0, bytes.data(), bytes.size() - 4);
+  for (int i = 0; i < 4; ++i)
+    bytes[bytes.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  writeBytes(sgdFile, bytes);
+  KILN_ASSERT_OK(kiln_model_load_weights(sgd.get(), sgdFile.c_str()));
+  EXPECT_EQ(kiln_model_iterations(sgd.get()), 2);
+  std::string message =
+      loadError(model.get(), sgdFile, KILN_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(message,
+            sgdFile + ": optimizer state mismatch: the file was trained with "
+                      "sgd without momentum (no optimizer slots), this model "
+                      "trains with adam (slots: m, v); continue with the "
+                      "optimizer that wrote it (the file has no optimizer "
+                      "slots after 2 training steps)");
+  // And the other way round.
+  EXPECT_NE(loadError(sgd.get(), sgdMomentum, KILN_STATUS_INVALID_ARGUMENT)
+                .find("trained with sgd with momentum (slots: momentum), "
+                      "this model trains with sgd without momentum (no "
+                      "optimizer slots)"),
+            std::string::npos);
+  // An untrained file without slots starts adam fresh.
+  LinearFake untrainedSgd;
+  untrainedSgd.train.num_slots = 0;
+  ModelPtr fresh = createModel(untrainedSgd.desc);
+  std::string untrained = dir.file("untrained.kw");
+  KILN_ASSERT_OK(kiln_model_save_weights(fresh.get(), untrained.c_str()));
+  KILN_ASSERT_OK(kiln_model_load_weights(model.get(), untrained.c_str()));
+}
+
+TEST(WeightsTest, CorruptHeaderIsNotAVersion) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("w.kw");
+  trainedModel(fake, path);
+  std::vector<uint8_t> bytes = readBytes(path);
+  bytes[10] ^= 1; // version 1 -> 65537
+  std::string bad = dir.file("bad.kw");
+  writeBytes(bad, bytes);
+  ModelPtr model = createModel(fake.desc);
+  EXPECT_EQ(loadError(model.get(), bad, KILN_STATUS_DATA_LOSS),
+            bad + ": corrupt weights file header: it starts like a kiln "
+                  "weights file but its format version field reads 65537 "
+                  "(this runtime writes 1 and 2) and its CRC-32 does not "
+                  "match");
 }
 
 TEST(WeightsTest, PredictOnlyModelsLoadParameters) {
