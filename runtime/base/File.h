@@ -3,9 +3,22 @@
 //
 // The one implementation of what every file the runtime writes needs: the
 // status of a failed system call (`errnoStatus`), a write that survives short
-// writes and EINTR (`writeFully`), and an atomic file (`AtomicFile`): written
-// under "<path>.tmp.<pid>" beside its path, fsync'ed, then renamed over it, so
-// a reader never sees a half-written file and a failure leaves the old one.
+// writes and EINTR (`writeFully`), an atomic file (`AtomicFile`), and the
+// identity test that keeps an output from destroying an input
+// (`isSameFile`).
+//
+// An atomic file is written where its path leads: a symlink's target (the
+// link stays a link). An existing device or FIFO (/dev/null, /dev/full) is
+// written in place. Anything else goes to a temporary
+// ".<name>.kiln-tmp-<pid>-<n>" beside it, fsync'ed and renamed over it, so a
+// reader never sees a half-written file and a failure leaves the old one.
+// Temporaries never outlive their writer: failures and destruction remove
+// them, SIGINT/SIGTERM/SIGHUP remove every live one (a registry and a
+// handler that then hands the signal on; a signal ignored when the first
+// file is created stays ignored), and those of a process that died anyway
+// (kill -9) are removed by the next write of the same file. A long name is
+// shortened in the temporary's name, so any name that fits NAME_MAX works.
+// Messages name the caller's path and the reason, never the temporary.
 // .npy outputs, TFRecord files, weights files and history files use it.
 //
 //===----------------------------------------------------------------------===//
@@ -28,12 +41,19 @@ kiln_status_t errnoStatus(int error, const char *action, const char *path);
 /// false sets errno (EIO when the system accepts no bytes).
 bool writeFully(int fd, const void *data, size_t size);
 
-/// A file replaced atomically: `create` opens "<path>.tmp.<pid>", `write`
-/// appends to it, `finish` syncs and closes it, `commit` (after `finish` or
-/// not) renames it over `path`. Any failure, and destruction or `discard`
-/// before `commit`, removes the temporary file. Messages name the temporary
-/// file ("cannot create", "cannot write") or `path` ("cannot rename a
-/// temporary file to").
+/// Where writing `path` lands: `path` with symlinks followed (a dangling
+/// link leads to the file it would create).
+std::string resolveLinks(const char *path);
+
+/// Whether `a` and `b` are one file: the same device and inode, links
+/// followed. A path that does not exist yet is identified by its folder
+/// and name, so two new outputs written to one file are caught too.
+bool isSameFile(const char *a, const char *b);
+
+/// A file replaced atomically (see above): `create` opens it, `write`
+/// appends, `finish` syncs and closes, `commit` (after `finish` or not)
+/// renames the temporary over the file. Any failure, and destruction or
+/// `discard` before `commit`, removes the temporary.
 class AtomicFile {
 public:
   AtomicFile() = default;
@@ -50,11 +70,13 @@ public:
   /// Closes and removes the temporary file, if any.
   void discard();
 
-  const std::string &temporaryPath() const { return temp; }
-
 private:
-  std::string target, temp; // temp is empty once committed or discarded
-  int fd = -1;              // -1 once finished
+  std::string shown;   // the path as the caller named it, for messages
+  std::string target;  // `shown` with links followed: what is replaced
+  std::string temp;    // the temporary; empty when writing in place
+  int fd = -1;         // -1 once finished
+  int slot = -1;       // `temp`'s entry in the signal handler's registry
+  bool active = false; // created, not yet committed or discarded
 };
 
 /// Writes the `size` bytes at `data` to `path` with an `AtomicFile`.

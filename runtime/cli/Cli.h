@@ -68,6 +68,17 @@ struct OptionSpec {
   bool takesValue;
 };
 
+/// Why the file `output` (given with `flag`) cannot be written by this
+/// run, or "": its folder must exist and be writable, and it must not be
+/// the same file (`isSameFile`, links followed) as one of `inputs` or
+/// another of `outputs`, which holds it. A device or FIFO is written in
+/// place and always passes. Every command that writes checks each output
+/// before any work: a bad path never costs a finished run, and an output
+/// never destroys an input.
+std::string checkOutput(const char *flag, const std::string &output,
+                        const std::vector<std::string> &inputs,
+                        const std::vector<std::string> &outputs);
+
 /// One run of the command line over `desc`.
 class Cli {
 public:

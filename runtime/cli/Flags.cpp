@@ -2,15 +2,20 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Parsing and checking the flags of a command, the usage and runtime
-// errors every command reports, and opening the model and the data.
+// errors every command reports, opening the model and the data, and the
+// check of every output path before any work.
 //
 //===----------------------------------------------------------------------===//
+#include "base/File.h"
 #include "cli/Cli.h"
 
 #include <cerrno>
 #include <cinttypes>
 #include <cstdlib>
 #include <cstring>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace kiln::cli {
 
@@ -183,6 +188,44 @@ int Cli::checkFeatureCounts(const std::vector<const char *> &features,
                       std::to_string(features.size()) + " --features and " +
                       std::to_string(labels.size()) + " --label");
   return -1;
+}
+
+std::string checkOutput(const char *flag, const std::string &output,
+                        const std::vector<std::string> &inputs,
+                        const std::vector<std::string> &outputs) {
+  // The file written is the link's target; a device or FIFO is written in
+  // place and replaces nothing.
+  std::string target = resolveLinks(output.c_str());
+  struct stat info;
+  bool exists = stat(target.c_str(), &info) == 0;
+  if (exists && S_ISDIR(info.st_mode))
+    return std::string(flag) + " " + output + " is a folder";
+  if (exists && !S_ISREG(info.st_mode))
+    return "";
+  std::string dir = target;
+  size_t slash = dir.find_last_of('/');
+  dir = slash == std::string::npos ? "." : dir.substr(0, slash ? slash : 1);
+  if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+    return std::string(flag) + " " + output + ": the folder '" + dir +
+           "' does not exist";
+  if (access(dir.c_str(), W_OK) != 0)
+    return std::string(flag) + " " + output + ": the folder '" + dir +
+           "' is not writable";
+  int count = 0;
+  for (const std::string &other : outputs)
+    count += other == output;
+  if (count > 1)
+    return std::string(flag) + " " + output +
+           " is named for two outputs of this run";
+  for (const std::string &input : inputs)
+    if (isSameFile(output.c_str(), input.c_str()))
+      return std::string(flag) + " " + output + " is the input '" + input +
+             "'; refusing to overwrite it";
+  for (const std::string &other : outputs)
+    if (&other != &output && isSameFile(output.c_str(), other.c_str()))
+      return std::string(flag) + " " + output + " is also the output '" +
+             other + "'";
+  return "";
 }
 
 } // namespace kiln::cli

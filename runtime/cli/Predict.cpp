@@ -1,8 +1,9 @@
 //===- Predict.cpp - ./model predict ----------------------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// `./model predict`: .npy inputs through the model into .npy outputs, every
-// output written to a temporary file before any is renamed.
+// `./model predict`: .npy inputs through the model into .npy outputs. Every
+// output is checked before any work (no output is an input or another
+// output), and written to a temporary file before any is renamed.
 //
 //===----------------------------------------------------------------------===//
 #include "base/Array.h"
@@ -49,11 +50,15 @@ int Cli::runPredict() {
                       std::to_string(desc->num_outputs) + " output(s) (" +
                       listNames(desc->num_outputs, desc->outputs) + "), got " +
                       std::to_string(outputPaths.size()) + " --output");
-  for (size_t i = 0; i < outputPaths.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (outputPaths[i] == outputPaths[j])
-        return usageError("predict: --output '" + outputPaths[i] +
-                          "' is given twice");
+  // Every output path, before any work (checkOutput in Flags.cpp).
+  std::vector<std::string> inputFiles = inputPaths;
+  if (weights)
+    inputFiles.push_back(weights);
+  for (const std::string &output : outputPaths) {
+    std::string why = checkOutput("--output", output, inputFiles, outputPaths);
+    if (!why.empty())
+      return usageError("predict: " + why);
+  }
 
   ModelRef ref;
   if (int code = createModel(ref, weights); code >= 0)

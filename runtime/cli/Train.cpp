@@ -15,54 +15,9 @@
 #include <string>
 #include <vector>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace kiln::cli {
 
 namespace {
-
-/// Why the file `output` cannot be written by this run, or "": its folder
-/// must exist and be writable, and it must not be one of `inputs` or
-/// another output (same device and inode, links followed). Checked before
-/// the first step, so a bad path never costs a finished training.
-std::string checkOutput(const char *flag, const std::string &output,
-                        const std::vector<std::string> &inputs,
-                        const std::vector<std::string> &outputs) {
-  std::string dir = output;
-  size_t slash = dir.find_last_of('/');
-  dir = slash == std::string::npos ? "." : dir.substr(0, slash ? slash : 1);
-  struct stat info;
-  if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
-    return std::string(flag) + " " + output + ": the folder '" + dir +
-           "' does not exist";
-  if (access(dir.c_str(), W_OK) != 0)
-    return std::string(flag) + " " + output + ": the folder '" + dir +
-           "' is not writable";
-  int count = 0;
-  for (const std::string &other : outputs)
-    count += other == output;
-  if (count > 1)
-    return std::string(flag) + " " + output +
-           " is named for two outputs of this run";
-  struct stat self;
-  if (stat(output.c_str(), &self) != 0)
-    return ""; // a new file: nothing to collide with
-  auto same = [&](const std::string &other) {
-    struct stat o;
-    return stat(other.c_str(), &o) == 0 && o.st_dev == self.st_dev &&
-           o.st_ino == self.st_ino;
-  };
-  for (const std::string &input : inputs)
-    if (same(input))
-      return std::string(flag) + " " + output + " is the input '" + input +
-             "'; refusing to overwrite it";
-  for (const std::string &other : outputs)
-    if (&other != &output && other != output && same(other))
-      return std::string(flag) + " " + output + " is also the output '" +
-             other + "'";
-  return "";
-}
 
 /// The files of data SPECs ("x.npy,y.npy", "train.tfrecord").
 void addSpecFiles(const std::string &spec, std::vector<std::string> &files) {

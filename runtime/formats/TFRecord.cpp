@@ -452,7 +452,7 @@ kiln_status_t TFRecordWriter::emit(const void *data, size_t size, bool finish) {
       ret = deflate(&stream, finish && last ? Z_FINISH : Z_NO_FLUSH);
       if (ret == Z_STREAM_ERROR)
         return KILN_STATUS(KILN_STATUS_INTERNAL, "zlib deflate failed on '%s'",
-                           file.temporaryPath().c_str());
+                           path.c_str());
       KILN_RETURN_IF_ERROR(
           writeRaw(output.data(), output.size() - stream.avail_out));
     } while (stream.avail_out == 0 || (finish && last && ret != Z_STREAM_END));

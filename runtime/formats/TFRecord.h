@@ -102,7 +102,7 @@ private:
   int64_t records = 0, skipped = 0;
 };
 
-/// Writes records to "`path`.tmp.<pid>" and renames it over `path` on close.
+/// Writes records to an `AtomicFile` (base/File.h) committed on close.
 class TFRecordWriter {
 public:
   TFRecordWriter() = default;
@@ -120,7 +120,7 @@ private:
   kiln_status_t writeRaw(const void *data, size_t size);
 
   std::string path;
-  AtomicFile file; // "`path`.tmp.<pid>" until committed
+  AtomicFile file; // a temporary beside `path` until committed
   bool opened = false;
   int32_t mode = KILN_TFRECORD_NONE;
   bool closed = false;

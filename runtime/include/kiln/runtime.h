@@ -159,9 +159,10 @@ KILN_API_EXPORT kiln_status_t kiln_array_convert(const kiln_array_t *array,
 KILN_API_EXPORT kiln_status_t kiln_npy_read(const char *path,
                                             kiln_array_t **out_array);
 
-/* Writes `array` as a .npy file. The write is atomic: the data goes to
- * "`path`.tmp.<pid>", which is renamed over `path` only once complete; on
- * failure nothing is left behind. */
+/* Writes `array` as a .npy file. The write is atomic: the data goes to a
+ * temporary file beside `path` (its symlink target), renamed over it only
+ * once complete; on failure or SIGINT/SIGTERM/SIGHUP nothing is left behind.
+ * A device or FIFO (/dev/null) is written in place. */
 KILN_API_EXPORT kiln_status_t kiln_npy_write(const char *path,
                                              const kiln_array_t *array);
 
@@ -450,7 +451,7 @@ typedef struct kiln_fit_options_t {
   /* epochs run as initial_epoch+1..epochs; -1: 0, or when resuming the
    * checkpoint's epoch (an explicit 0 restarts the epoch count) (-1) */
   int64_t initial_epoch;
-  double learning_rate;    /* < 0: the compiled hyperparameter (-1) */
+  double learning_rate; /* < 0: the compiled hyperparameter (-1) */
   const kiln_dataset_t *validation_data; /* evaluated after each epoch */
   const char *history_path;      /* history.history JSON, after each epoch */
   const char *save_weights_path; /* weights file written at the end */
@@ -627,8 +628,9 @@ kiln_tfrecord_reader_num_records(const kiln_tfrecord_reader_t *reader);
 KILN_API_EXPORT int64_t
 kiln_tfrecord_reader_num_skipped(const kiln_tfrecord_reader_t *reader);
 
-/* Writes a TFRecord file atomically: records go to "`path`.tmp.<pid>", which
- * `kiln_tfrecord_writer_close` syncs and renames over `path`. Releasing the
+/* Writes a TFRecord file atomically: records go to a temporary file beside
+ * `path`, which `kiln_tfrecord_writer_close` syncs and renames over `path`
+ * (written as `kiln_npy_write` writes). Releasing the
  * last reference without a successful close removes the temporary file.
  * Reference counted. Thread-compatible. */
 typedef struct kiln_tfrecord_writer_t kiln_tfrecord_writer_t;
