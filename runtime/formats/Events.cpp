@@ -5,6 +5,10 @@
 // the TFRecord-framed event file writer. Records are written with one
 // write(2) each and never buffered, so a crash loses at most the event being
 // written, and TensorBoard (which tails the file) sees every epoch at once.
+// A write that fails (a full disk, a file size limit) may have written
+// part of its record: the file is cut back (ftruncate) to the end of the
+// last complete record, so it never ends in a torn one, and the writer
+// refuses further writes with the same error.
 //
 //===----------------------------------------------------------------------===//
 #include "formats/Events.h"
@@ -425,9 +429,23 @@ kiln_status_t EventWriter::write(const Event &event) {
   uint32_t crc = maskCrc32c(crc32c(
       reinterpret_cast<const uint8_t *>(payload.data()), payload.size()));
   putFixed(record, &crc, sizeof(crc));
-  if (!writeFully(fd, record.data(), record.size()))
-    return KILN_STATUS(KILN_STATUS_IO_ERROR, "cannot write '%s': %s",
-                       filePath.c_str(), std::strerror(errno));
+  if (!failure.empty())
+    return KILN_STATUS(KILN_STATUS_IO_ERROR, "%s", failure.c_str());
+  if (!writeFully(fd, record.data(), record.size())) {
+    int error = errno ? errno : EIO;
+    // Cut a partly written record off: the file ends with a whole one.
+    bool cut = ::ftruncate(fd, complete) == 0 &&
+               ::lseek(fd, complete, SEEK_SET) == complete;
+    failure = "cannot write '" + filePath + "': " + std::strerror(error) +
+              (cut ? " (the file keeps its " + std::to_string(records) +
+                         " complete record(s))"
+                   : " (and cannot cut it back to its last complete "
+                     "record: " +
+                         std::string(std::strerror(errno)) + ")");
+    return KILN_STATUS(KILN_STATUS_IO_ERROR, "%s", failure.c_str());
+  }
+  complete += static_cast<off_t>(record.size());
+  ++records;
   return nullptr;
 }
 

@@ -35,7 +35,9 @@
 
 #include "kiln/runtime.h"
 
+#include <cstdint>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace kiln {
@@ -93,7 +95,9 @@ bool eventScalar(const EventValue &value, double &out);
 /// Appends events to `<dir>/events.out.tfevents.<time>.<host>.<pid>.v2`,
 /// one TFRecord record each, written through (no buffering) so TensorBoard
 /// sees them while training runs. The directory is created as needed and
-/// the first event is the "brain.Event:2" file version.
+/// the first event is the "brain.Event:2" file version. A failed write
+/// leaves the file at its last complete record (ftruncate) and fails every
+/// later write with the same error.
 class EventWriter {
 public:
   EventWriter() = default;
@@ -117,6 +121,9 @@ public:
 private:
   std::string filePath;
   int fd = -1;
+  off_t complete = 0;  // bytes of the complete records written
+  int64_t records = 0; // their number
+  std::string failure; // the first failed write's error, repeated after it
 };
 
 /// The current wall time in seconds since the epoch.

@@ -12,11 +12,14 @@
 #include "TrainUtil.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cfloat>
+#include <csignal>
 #include <cstring>
 #include <ftw.h>
 #include <map>
 #include <regex>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 using namespace kiln::test;
@@ -333,3 +336,107 @@ TEST(EventsTest, FitWritesTensorBoardLogs) {
 }
 
 } // namespace
+
+namespace {
+
+/// Limits the size of files this process writes to `bytes` (writes past it
+/// fail with EFBIG, as on a full disk, after writing what fits) for its
+/// lifetime.
+class FileSizeLimit {
+public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    previousHandler = std::signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &previous);
+    rlimit limit = previous;
+    limit.rlim_cur = bytes;
+    ok = setrlimit(RLIMIT_FSIZE, &limit) == 0;
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &previous);
+    std::signal(SIGXFSZ, previousHandler);
+  }
+  bool ok = false;
+
+private:
+  rlimit previous;
+  void (*previousHandler)(int);
+};
+
+int64_t fileSize(const std::string &path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 ? info.st_size : -1;
+}
+
+} // namespace
+
+TEST(EventsTest, FailedWriteLeavesNoTornRecord) {
+  ScratchDir scratch;
+  kiln::EventWriter writer;
+  KILN_ASSERT_OK(writer.open(scratch.file("logs")));
+  KILN_ASSERT_OK(writer.writeScalar("loss", 0, 1.5));
+  KILN_ASSERT_OK(writer.writeScalar("loss", 1, 0.5));
+  std::string path = writer.path();
+  int64_t complete = fileSize(path);
+  std::vector<float> values(64, 1.0f);
+  StatusPtr status, again;
+  {
+    // Room for 10 more bytes: the histogram record is written in part.
+    FileSizeLimit limit(static_cast<rlim_t>(complete + 10));
+    ASSERT_TRUE(limit.ok);
+    status.reset(writer.writeHistogram("w", 1, values.data(), 64));
+    again.reset(writer.writeScalar("loss", 2, 0.25));
+  }
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_IO_ERROR);
+  EXPECT_EQ(kiln_status_message(status.get()),
+            "cannot write '" + path + "': " + std::strerror(EFBIG) +
+                " (the file keeps its 3 complete record(s))");
+  EXPECT_STREQ(kiln_status_message(again.get()),
+               kiln_status_message(status.get()));
+  EXPECT_EQ(fileSize(path), complete);
+  // Later writes fail too (nothing appended after the cut).
+  StatusPtr later(writer.writeScalar("loss", 3, 0.125));
+  EXPECT_NE(later, nullptr);
+  KILN_ASSERT_OK(writer.close());
+  std::vector<kiln::Event> events = readEvents(path);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].step, 1);
+  removeTree(scratch.file("logs"));
+}
+
+TEST(EventsTest, FitWarnsOnceWhenTheLogCannotBeWritten) {
+  LinearFake fake;
+  ScratchDir scratch;
+  ModelPtr model = createModel(fake.desc);
+  DatasetPtr data = linearDataset(fake.desc, 8);
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 6;
+  options.batch_size = 4;
+  std::string logdir = scratch.file("tb");
+  options.logdir = logdir.c_str();
+  options.log_every = 1;
+  kiln_status_t status = nullptr;
+  std::string err;
+  {
+    // The file version and a few scalars fit, then the "disk" is full.
+    FileSizeLimit limit(300);
+    ASSERT_TRUE(limit.ok);
+    testing::internal::CaptureStderr();
+    status = kiln_model_fit(model.get(), data.get(), &options, nullptr);
+    err = testing::internal::GetCapturedStderr();
+  }
+  StatusPtr owned(status);
+  KILN_ASSERT_OK(owned.release()); // training went on
+  EXPECT_EQ(logs.size(), 6u);
+  std::vector<std::string> names = listDir(logdir + "/train");
+  ASSERT_EQ(names.size(), 1u);
+  std::string path = logdir + "/train/" + names[0];
+  EXPECT_EQ(err, "warning: cannot write '" + path +
+                     "': " + std::strerror(EFBIG) + " (the file keeps its " +
+                     std::to_string(readEvents(path).size()) +
+                     " complete record(s)); TensorBoard logging to it stops, "
+                     "training continues\n");
+  EXPECT_LE(fileSize(path), 300);
+  EXPECT_GT(readEvents(path).size(), 1u);
+  removeTree(logdir);
+}

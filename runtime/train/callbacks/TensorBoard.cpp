@@ -9,6 +9,10 @@
 // running means every `log_every` steps at step = the iteration count, and
 // parameter histograms every `histogram_freq` epochs (formats/Events.cpp).
 //
+// A failed write (a full disk) does not stop training: the event file is
+// cut back to its last complete record (EventWriter), the error is reported
+// once as a warning naming the file, and that file gets no more events.
+//
 //===----------------------------------------------------------------------===//
 #include "base/Descriptor.h"
 #include "base/Status.h"
@@ -45,8 +49,8 @@ public:
   kiln_status_t onEpochEnd(FitContext &context, int64_t epoch,
                            LogValues &logs) override {
     KILN_RETURN_IF_ERROR(writeLogs(logs, "epoch_", epoch));
-    KILN_RETURN_IF_ERROR(
-        train.writeScalar("epoch_learning_rate", epoch, context.learningRate));
+    KILN_RETURN_IF_ERROR(report(
+        train.writeScalar("epoch_learning_rate", epoch, context.learningRate)));
     int64_t freq = context.options->histogram_freq;
     if (freq > 0 && epoch % freq == 0)
       KILN_RETURN_IF_ERROR(writeHistograms(context.model, epoch));
@@ -54,8 +58,8 @@ public:
   }
 
   kiln_status_t onTrainEnd(FitContext &) override {
-    kiln_status_t status = train.close();
-    kiln_status_t other = validation.close();
+    kiln_status_t status = report(train.close());
+    kiln_status_t other = report(validation.close());
     if (status) {
       kiln_status_ignore(other);
       return status;
@@ -75,8 +79,23 @@ private:
         continue;
       std::string name = isValidation ? entry.first.substr(4) : entry.first;
       KILN_RETURN_IF_ERROR(
-          writer.writeScalar(prefix + name, step, entry.second));
+          report(writer.writeScalar(prefix + name, step, entry.second)));
     }
+    return nullptr;
+  }
+
+  /// Warns about the first failed write (the writer keeps failing with
+  /// the same error and is skipped); training goes on.
+  kiln_status_t report(kiln_status_t status) {
+    if (!status)
+      return nullptr;
+    if (kiln_status_code(status) != KILN_STATUS_IO_ERROR)
+      return status;
+    if (!warned)
+      warn(std::string(kiln_status_message(status)) +
+           "; TensorBoard logging to it stops, training continues");
+    warned = true;
+    kiln_status_free(status);
     return nullptr;
   }
 
@@ -87,14 +106,15 @@ private:
       if (param.dtype != KILN_DTYPE_F32)
         continue;
       auto count = static_cast<int64_t>(tensorByteSize(param) / sizeof(float));
-      KILN_RETURN_IF_ERROR(train.writeHistogram(
+      KILN_RETURN_IF_ERROR(report(train.writeHistogram(
           param.name, step, static_cast<const float *>(model->paramPointers[i]),
-          count));
+          count)));
     }
     return nullptr;
   }
 
   EventWriter train, validation;
+  bool warned = false;
 };
 
 } // namespace
