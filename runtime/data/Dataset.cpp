@@ -10,10 +10,12 @@
 //
 // The arrays are then checked against the model and converted once:
 //   - every array has a leading sample dimension, all of the same size N > 0;
-//   - an input has exactly the model input's sample shape, except IDX bytes,
-//     which are scaled to [0, 1] (Keras's `x / 255.0`) and reshaped to it
-//     when the element counts match (MNIST's (28, 28) feeds (784,) or
-//     (28, 28, 1));
+//   - an input has the model input's sample shape, in every format, up to
+//     one trailing dimension of 1 that Keras 3's functional models add or
+//     drop (`_adjust_input_rank`: MNIST's (28, 28) feeds (28, 28, 1)), never
+//     reshaped otherwise ((14, 56) does not feed (28, 28) nor (784,): the
+//     model reshapes with a Flatten/Reshape layer, as in Keras); IDX bytes
+//     are scaled to [0, 1] (Keras's `x / 255.0`);
 //   - a target is reshaped to the target's sample shape when the element
 //     counts match (labels (N,) feed (None, 1) and vice versa);
 //   - with a sparse loss or metric, every label is an integer in
@@ -326,9 +328,21 @@ kiln_status_t convertSource(const Source &source,
                      bytes);
     have = count;
   }
-  bool shapeOk = array->rank == tensor.rank;
-  for (int32_t d = 1; shapeOk && d < tensor.rank; ++d)
-    shapeOk = array->dims[d] == tensor.dims[d];
+  // Equal sample dims up to one trailing 1 on either side.
+  auto sameUpToTrailingOne = [&]() {
+    int32_t a = array->rank, t = tensor.rank;
+    if (a == t + 1 && array->dims[a - 1] == 1)
+      --a;
+    else if (t == a + 1 && tensor.dims[t - 1] == 1)
+      --t;
+    if (a != t)
+      return false;
+    for (int32_t d = 1; d < a; ++d)
+      if (array->dims[d] != tensor.dims[d])
+        return false;
+    return true;
+  };
+  bool shapeOk = sameUpToTrailingOne();
   if (!shapeOk && !(reshape && have == perSample)) {
     int64_t dims[KILN_MAX_RANK];
     dims[0] = -1;
@@ -339,7 +353,10 @@ kiln_status_t convertSource(const Source &source,
         "%s: samples of shape %s do not fit %s '%s' of shape %s%s", name,
         formatShape(array->rank, dims).c_str(), role, tensor.name,
         formatShape(tensor.rank, tensor.dims).c_str(),
-        reshape ? " (element counts differ)" : "");
+        reshape ? " (element counts differ)"
+                : " (an input's sample shape must match, in every data "
+                  "format, up to a trailing dimension of 1; reshape the "
+                  "data, or the model with a Flatten/Reshape layer)");
   }
   int64_t dims[KILN_MAX_RANK];
   dims[0] = samples;
@@ -432,7 +449,7 @@ kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
     kiln_array_t *array = nullptr;
     kiln_status_t status =
         convertSource(sources[i], tensor, isInput ? "input" : "target",
-                      /*reshape=*/!isInput || sources[i].idx, &array);
+                      /*reshape=*/!isInput, &array);
     if (!status) {
       (isInput ? dataset->inputs : dataset->targets).push_back(array);
       if (!isInput && sparse)

@@ -154,9 +154,12 @@ TEST(DatasetTest, NpyPairConvertsAndReshapes) {
              {1, 2, 3, 4, 5, 6, 7, 8, 9});
   result = open(fake.desc, dir.file("x3.npy") + "," + dir.file("y.npy"));
   EXPECT_EQ(result.code, KILN_STATUS_INVALID_ARGUMENT);
-  EXPECT_EQ(result.message, dir.file("x3.npy") +
-                                ": samples of shape (None, 3) do not fit "
-                                "input 'x' of shape (None, 2)");
+  EXPECT_EQ(result.message,
+            dir.file("x3.npy") +
+                ": samples of shape (None, 3) do not fit input 'x' of shape "
+                "(None, 2) (an input's sample shape must match, in every data "
+                "format, up to a trailing dimension of 1; reshape the data, "
+                "or the model with a Flatten/Reshape layer)");
   // Targets reshape only when the element counts match.
   writeArray(dir.file("y2.npy"), KILN_DTYPE_F32, {3, 2}, {1, 2, 3, 4, 5, 6});
   result = open(fake.desc, dir.file("x.npy") + "," + dir.file("y2.npy"));
@@ -313,9 +316,9 @@ TEST(DatasetTest, IdxRawAndGzip) {
     std::string spec = inputPath(std::string("images-idx3-ubyte") + suffix) +
                        "," +
                        inputPath(std::string("labels-idx1-ubyte") + suffix);
-    // (2, 3) images feed (None, 6) and (None, 2, 3, 1) inputs.
+    // (2, 3) images feed (None, 2, 3) and (None, 2, 3, 1) inputs.
     for (std::vector<int64_t> dims :
-         {std::vector<int64_t>{-1, 6}, std::vector<int64_t>{-1, 2, 3, 1}}) {
+         {std::vector<int64_t>{-1, 2, 3}, std::vector<int64_t>{-1, 2, 3, 1}}) {
       SparseModel model(dims, 6);
       OpenResult result = open(model.fake.desc, spec);
       ASSERT_EQ(result.code, KILN_STATUS_OK) << result.message;
@@ -326,13 +329,27 @@ TEST(DatasetTest, IdxRawAndGzip) {
         EXPECT_EQ(seenX()[i], static_cast<float>(i * 8) / 255.0f);
       EXPECT_EQ(seenT(), (std::vector<float>{3, 1, 4, 1, 5}));
     }
-    SparseModel wrong({-1, 7}, 6);
-    OpenResult result = open(wrong.fake.desc, spec);
-    EXPECT_EQ(result.message,
-              inputPath(std::string("images-idx3-ubyte") + suffix) +
-                  ": samples of shape (None, 2, 3) do not fit input 'x' of "
-                  "shape (None, 7) (element counts differ)");
-    SparseModel five({-1, 6}, 5);
+    // One rule for every format: no reshape to another shape with the
+    // same element count (as .npy and TFRecord data).
+    OpenResult result;
+    for (std::vector<int64_t> dims :
+         {std::vector<int64_t>{-1, 7}, std::vector<int64_t>{-1, 6},
+          std::vector<int64_t>{-1, 3, 2}}) {
+      SparseModel wrong(dims, 6);
+      result = open(wrong.fake.desc, spec);
+      std::string shape = dims.size() == 2
+                              ? "(None, " + std::to_string(dims[1]) + ")"
+                              : std::string("(None, 3, 2)");
+      EXPECT_EQ(result.message,
+                inputPath(std::string("images-idx3-ubyte") + suffix) +
+                    ": samples of shape (None, 2, 3) do not fit input 'x' of "
+                    "shape " +
+                    shape +
+                    " (an input's sample shape must match, in every data "
+                    "format, up to a trailing dimension of 1; reshape the "
+                    "data, or the model with a Flatten/Reshape layer)");
+    }
+    SparseModel five({-1, 2, 3}, 5);
     result = open(five.fake.desc, spec);
     EXPECT_EQ(result.message,
               inputPath(std::string("labels-idx1-ubyte") + suffix) +
