@@ -18,6 +18,7 @@
 #include "formats/Npy.h"
 #include "base/Array.h"
 #include "base/File.h"
+#include "base/Memory.h"
 #include "base/Status.h"
 
 #include <cerrno>
@@ -25,7 +26,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -452,18 +452,30 @@ kiln_status_t kiln_npy_read(const char *path, kiln_array_t **out_array) {
   if (!S_ISREG(info.st_mode))
     return KILN_STATUS(KILN_STATUS_IO_ERROR, "cannot read '%s': not a file",
                        path);
-  // The whole file is parsed in memory (mapped, so nothing is copied twice):
-  // one parser for files, .npz members and decompressed data.
+  // The whole file is parsed in memory: one parser for files, .npz members
+  // and decompressed data. It is read, not mapped: a file truncated by
+  // another process meanwhile is then a short read (a truncation error
+  // naming it), where a mapping would raise SIGBUS.
   size_t fileSize = static_cast<size_t>(info.st_size);
   if (fileSize == 0)
     return parseNpy(path, nullptr, 0, out_array);
-  void *map = ::mmap(nullptr, fileSize, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED)
-    return errnoStatus(errno, "read", path);
-  kiln_status_t status =
-      parseNpy(path, static_cast<const uint8_t *>(map), fileSize, out_array);
-  ::munmap(map, fileSize);
-  return status;
+  Buffer bytes;
+  if (!bytes.allocate(fileSize))
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "out of memory reading '%s' (%zu bytes)", path,
+                       fileSize);
+  size_t done = 0;
+  while (done < fileSize) {
+    ssize_t count = ::read(fd, bytes.data() + done, fileSize - done);
+    if (count < 0 && errno == EINTR)
+      continue;
+    if (count < 0)
+      return errnoStatus(errno, "read", path);
+    if (count == 0)
+      break;
+    done += static_cast<size_t>(count);
+  }
+  return parseNpy(path, bytes.data(), done, out_array);
 }
 
 kiln_status_t kiln_npy_write(const char *path, const kiln_array_t *array) {

@@ -6,8 +6,12 @@
 // length costs no more memory than the file holds. Compressed files are
 // inflated incrementally with zlib (windowBits 15 for ZLIB, 31 for GZIP;
 // concatenated gzip members are read in sequence). Offsets in messages count
-// uncompressed bytes. The writer follows the runtime's atomic-write pattern
-// (temporary file, fsync, rename: base/File.h).
+// uncompressed bytes. Files are read with read(2) in large blocks (large
+// records straight into the record buffer), not memory-mapped: a file that
+// another process truncates while it is read then ends early with a
+// "truncated record" or "the file ended" error naming it, where a mapping
+// would kill the process with SIGBUS. The writer follows the runtime's
+// atomic-write pattern (temporary file, fsync, rename: base/File.h).
 //
 //===----------------------------------------------------------------------===//
 #include "formats/TFRecord.h"
@@ -25,7 +29,6 @@
 #include <new>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +37,7 @@ using namespace kiln;
 namespace {
 
 constexpr size_t kIoChunk = size_t(1) << 16;
+constexpr size_t kPlainChunk = size_t(1) << 18; // uncompressed input blocks
 constexpr size_t kInitialRecordCapacity = size_t(1) << 16;
 
 uint64_t loadLE64(const uint8_t *p) {
@@ -116,8 +120,6 @@ kiln::effectiveTFRecordOptions(const kiln_tfrecord_options_t *options,
 //===----------------------------------------------------------------------===//
 
 TFRecordReader::~TFRecordReader() {
-  if (mapped)
-    ::munmap(const_cast<uint8_t *>(mapped), mappedSize);
   if (streamInit)
     inflateEnd(&stream);
   if (fd >= 0)
@@ -152,21 +154,14 @@ kiln_status_t TFRecordReader::open(const char *filePath,
              (peek[1] & 0x20) == 0 && ((peek[0] << 8) | peek[1]) % 31 == 0)
       mode = KILN_TFRECORD_ZLIB;
   }
-  // An uncompressed regular file is mapped; anything else is read in
-  // kIoChunk blocks (one system call per record would cost more than
+  // Read in blocks (one system call per record would cost more than
   // decoding it).
-  if (mode == KILN_TFRECORD_NONE && S_ISREG(info.st_mode) && info.st_size > 0) {
-    void *map = ::mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ,
-                       MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    if (map != MAP_FAILED) {
-      ::madvise(map, static_cast<size_t>(info.st_size), MADV_SEQUENTIAL);
-      identity = info;
-      mapped = static_cast<const uint8_t *>(map);
-      mappedSize = static_cast<size_t>(info.st_size);
-      return nullptr;
-    }
+  if (mode == KILN_TFRECORD_NONE && S_ISREG(info.st_mode)) {
+    rewindable = true;
+    identity = info;
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
-  if (!input.allocate(kIoChunk))
+  if (!input.allocate(mode == KILN_TFRECORD_NONE ? kPlainChunk : kIoChunk))
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory opening '%s'",
                        filePath);
   if (mode != KILN_TFRECORD_NONE) {
@@ -181,13 +176,16 @@ kiln_status_t TFRecordReader::open(const char *filePath,
 
 bool TFRecordReader::rewind() {
   struct stat now;
-  if (!mapped || ::stat(path.c_str(), &now) != 0 ||
+  if (!rewindable || ::stat(path.c_str(), &now) != 0 ||
       now.st_dev != identity.st_dev || now.st_ino != identity.st_ino ||
       now.st_size != identity.st_size ||
       now.st_mtim.tv_sec != identity.st_mtim.tv_sec ||
-      now.st_mtim.tv_nsec != identity.st_mtim.tv_nsec)
+      now.st_mtim.tv_nsec != identity.st_mtim.tv_nsec ||
+      ::lseek(fd, 0, SEEK_SET) != 0)
     return false;
-  mappedOffset = 0;
+  peekSize = peekUsed = 0; // the file is read again from its start
+  inputUsed = inputSize = 0;
+  inputEof = false;
   offset = 0;
   index = records = skipped = 0;
   failed = finished = false;
@@ -215,19 +213,23 @@ kiln_status_t TFRecordReader::fillInput() {
 kiln_status_t TFRecordReader::read(uint8_t *out, size_t size, size_t &got) {
   got = 0;
   streamError = nullptr;
-  if (mapped) {
-    got = size < mappedSize - mappedOffset ? size : mappedSize - mappedOffset;
-    std::memcpy(out, mapped + mappedOffset, got);
-    mappedOffset += got;
-    return nullptr;
-  }
   if (mode == KILN_TFRECORD_NONE) {
     // Served from the input block (which `fillInput` seeds with the peeked
-    // bytes); short only at the end of the file.
+    // bytes), large remainders straight from the file; short only at the
+    // end of the file.
     while (got < size) {
       if (inputUsed == inputSize) {
         if (inputEof)
           break;
+        if (peekUsed == peekSize && size - got >= input.size()) {
+          ssize_t count = readUpTo(fd, out + got, size - got);
+          if (count < 0)
+            return errnoStatus(errno, "read", path.c_str());
+          got += static_cast<size_t>(count);
+          if (got < size)
+            inputEof = true;
+          continue;
+        }
         KILN_RETURN_IF_ERROR(fillInput());
         continue;
       }
@@ -337,14 +339,9 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
     if (length > SIZE_MAX - 2 * kTFRecordFooterSize - kTFRecordHeaderSize)
       return corrupt("record length too large", false, end, skip);
     size_t total = static_cast<size_t>(length) + kTFRecordFooterSize;
-    // A mapped file lends the record in place (no copy); otherwise the
-    // buffer grows as the bytes arrive.
+    // The buffer grows as the bytes arrive.
     const uint8_t *payload = nullptr;
-    if (mapped && mappedSize - mappedOffset >= total) {
-      payload = mapped + mappedOffset;
-      mappedOffset += total;
-    }
-    size_t filled = payload ? total : 0;
+    size_t filled = 0;
     while (filled < total) {
       if (filled == record.size()) {
         size_t capacity = kInitialRecordCapacity;

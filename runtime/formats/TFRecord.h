@@ -50,9 +50,9 @@ public:
   /// file. `data` stays valid until the next call.
   kiln_status_t next(const uint8_t *&data, size_t &size, bool &end);
 
-  /// Starts over at the first record without re-mapping the file, when it
-  /// is mapped and unchanged since `open` (same inode, size and mtime);
-  /// false when the caller must open a new reader instead.
+  /// Starts over at the first record without reopening the file, when it
+  /// is an uncompressed regular file unchanged since `open` (same inode,
+  /// size and mtime); false when the caller must open a new reader instead.
   bool rewind();
 
   int64_t numRecords() const { return records; }
@@ -74,11 +74,11 @@ private:
 
   std::string path;
   int fd = -1;
-  // Uncompressed files are memory-mapped when possible: no copy through the
-  // kernel, no system call per record.
-  const uint8_t *mapped = nullptr;
-  size_t mappedSize = 0, mappedOffset = 0;
-  struct stat identity = {}; // of the mapped file, for `rewind`
+  // Files are read with read(2), never memory-mapped: a file truncated by
+  // another process while it is read would raise SIGBUS in a mapping; a
+  // read sees the shorter file and reports a truncated record.
+  bool rewindable = false;   // an uncompressed regular file
+  struct stat identity = {}; // of that file at `open`, for `rewind`
   int32_t mode = KILN_TFRECORD_NONE;
   bool skipCorrupt = false;
   bool failed = false;

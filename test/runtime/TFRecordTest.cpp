@@ -732,6 +732,46 @@ TEST(TFRecordTest, CorruptDataIsSkippedAndReadingContinues) {
       << strict.message;
 }
 
+TEST(TFRecordTest, FileTruncatedWhileReadIsAnErrorNotACrash) {
+  // Another process cuts the file while a reader is in it (a memory-mapped
+  // reader died of SIGBUS here): the reader sees the shorter file.
+  ScratchDir dir;
+  std::string path = dir.file("big.tfrecord");
+  std::vector<std::string> records;
+  for (int r = 0; r < 8; ++r)
+    records.push_back(std::string(size_t(1) << 16, static_cast<char>('a' + r)));
+  writeAll(path, records, makeOptions(KILN_TFRECORD_NONE));
+  kiln_tfrecord_options_t options = makeOptions(KILN_TFRECORD_NONE);
+  kiln_tfrecord_reader_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_tfrecord_reader_open(path.c_str(), &options, &raw));
+  ReaderPtr reader(raw);
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+  KILN_ASSERT_OK(kiln_tfrecord_reader_next(reader.get(), &data, &size));
+  ASSERT_EQ(std::string(reinterpret_cast<const char *>(data), size),
+            records[0]);
+  ASSERT_EQ(::truncate(path.c_str(), 100000), 0); // inside record 1
+  StatusPtr status;
+  int64_t read = 1;
+  for (; read < 8; ++read) {
+    status.reset(kiln_tfrecord_reader_next(reader.get(), &data, &size));
+    if (status)
+      break;
+    EXPECT_EQ(std::string(reinterpret_cast<const char *>(data), size),
+              records[static_cast<size_t>(read)]);
+  }
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_DATA_LOSS);
+  EXPECT_NE(std::string(kiln_status_message(status.get())).find(path),
+            std::string::npos);
+  EXPECT_NE(std::string(kiln_status_message(status.get()))
+                .find("truncated record data"),
+            std::string::npos)
+      << kiln_status_message(status.get());
+  // Records in the block read before the cut (256 KiB) are still served.
+  EXPECT_LE(read, 4);
+}
+
 //===----------------------------------------------------------------------===//
 // Malformed Example bytes
 //===----------------------------------------------------------------------===//
