@@ -165,11 +165,9 @@ int Cli::openDataset(const std::string &spec,
           static_cast<int64_t>(features.size()), labels.data(),
           static_cast<int64_t>(labels.size()), &options, &ref.dataset))
     return runtimeError(status);
-  if (int64_t skipped = kiln_dataset_num_skipped(ref.dataset))
-    std::fprintf(stderr,
-                 "warning: %s: skipped %" PRId64
-                 " corrupt or undecodable record(s)\n",
-                 spec.c_str(), skipped);
+  if (kiln_dataset_num_skipped(ref.dataset))
+    std::fprintf(stderr, "warning: %s: %s\n", spec.c_str(),
+                 kiln_dataset_skip_report(ref.dataset));
   return -1;
 }
 

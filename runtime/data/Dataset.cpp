@@ -612,3 +612,8 @@ int64_t kiln_dataset_num_samples(const kiln_dataset_t *dataset) {
 extern "C" int64_t kiln_dataset_num_skipped(const kiln_dataset_t *dataset) {
   return dataset && dataset->stream ? dataset->stream->numSkipped() : 0;
 }
+
+extern "C" const char *kiln_dataset_skip_report(const kiln_dataset_t *dataset) {
+  return dataset && dataset->stream ? dataset->stream->skipReport().c_str()
+                                    : "";
+}

@@ -137,6 +137,8 @@ public:
                  std::unique_ptr<SlotReader> &reader) const = 0;
   /// Records passed over as corrupt when the source was opened.
   virtual int64_t numSkipped() const = 0;
+  /// The same as a line for a warning (TFRecordReader::skipReport).
+  virtual const std::string &skipReport() const = 0;
 };
 
 /// A reader of `dataset` with `slots` shuffle-buffer slots.

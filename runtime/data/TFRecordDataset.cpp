@@ -71,12 +71,14 @@ public:
   openSlotReader(const kiln_dataset_t *dataset, int64_t slots,
                  std::unique_ptr<SlotReader> &reader) const override;
   int64_t numSkipped() const override { return skipped; }
+  const std::string &skipReport() const override { return report; }
 
   std::string path;
   kiln_tfrecord_options_t options; // compression, skip_corrupt
   std::vector<FeatureSpec> specs;  // the model's inputs, then its targets
   int64_t sampleFloats = 0;        // floats per sample, all specs
   int64_t skipped = 0;             // records skipped when opened
+  std::string report;              // what they were
 };
 
 /// Reads the next record of `reader` that decodes into a sample at `out`;
@@ -85,7 +87,7 @@ public:
 /// `ignore_errors()` does. `end` at the end of the file.
 kiln_status_t nextSample(const TFRecordSource &source, TFRecordReader &reader,
                          SampleDecoder &decoder, float *out, bool &end,
-                         int64_t *skipped) {
+                         int64_t *skipped, uint64_t *skippedBytes = nullptr) {
   while (true) {
     const uint8_t *data = nullptr;
     size_t size = 0;
@@ -99,6 +101,8 @@ kiln_status_t nextSample(const TFRecordSource &source, TFRecordReader &reader,
     kiln_status_free(status);
     if (skipped)
       ++*skipped;
+    if (skippedBytes)
+      *skippedBytes += kTFRecordHeaderSize + size + kTFRecordFooterSize;
   }
 }
 
@@ -281,12 +285,14 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
   SampleDecoder decoder(specs);
   std::vector<float> sample(static_cast<size_t>(source->sampleFloats) + 1);
   int64_t records = 0;
+  uint64_t undecodableBytes = 0;
   for (bool end = false;; ++records) {
     KILN_RETURN_IF_ERROR(nextSample(*source, reader, decoder, sample.data(),
-                                    end, &source->skipped));
+                                    end, &source->skipped, &undecodableBytes));
     if (end)
       break;
   }
+  source->report = reader.skipReport(source->skipped, undecodableBytes);
   source->skipped += reader.numSkipped();
   if (records == 0)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "%s: no records%s", path,

@@ -156,6 +156,8 @@ kiln_status_t TFRecordReader::open(const char *filePath,
   }
   // Read in blocks (one system call per record would cost more than
   // decoding it).
+  if (S_ISREG(info.st_mode))
+    fileSize = static_cast<int64_t>(info.st_size);
   if (mode == KILN_TFRECORD_NONE && S_ISREG(info.st_mode)) {
     rewindable = true;
     identity = info;
@@ -188,6 +190,9 @@ bool TFRecordReader::rewind() {
   inputEof = false;
   offset = 0;
   index = records = skipped = 0;
+  skippedBytes = 0;
+  droppedOffset = droppedBytes = -1;
+  droppedWhy.clear();
   failed = finished = false;
   return true;
 }
@@ -286,12 +291,22 @@ kiln_status_t TFRecordReader::read(uint8_t *out, size_t size, size_t &got) {
 }
 
 kiln_status_t TFRecordReader::corrupt(const char *what, bool resumable,
-                                      bool &end, bool &skip) {
+                                      bool &end, bool &skip,
+                                      uint64_t recordBytes) {
   if (skipCorrupt) {
     ++skipped;
     if (resumable) {
       skip = true;
+      skippedBytes += recordBytes;
     } else {
+      // Nothing after a corrupt length can be framed: the rest goes.
+      droppedOffset = static_cast<int64_t>(offset);
+      droppedWhy = what;
+      if (fileSize >= 0)
+        droppedBytes = mode == KILN_TFRECORD_NONE
+                           ? fileSize - droppedOffset
+                           : fileSize - static_cast<int64_t>(totalIn) +
+                                 static_cast<int64_t>(inputSize - inputUsed);
       finished = true;
       end = true;
     }
@@ -380,8 +395,8 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
       payload = record.data();
     uint32_t expected = loadLE32(payload + length);
     if (maskCrc32c(crc32c(payload, length)) != expected) {
-      KILN_RETURN_IF_ERROR(
-          corrupt("corrupt record data (CRC mismatch)", true, end, skip));
+      KILN_RETURN_IF_ERROR(corrupt("corrupt record data (CRC mismatch)", true,
+                                   end, skip, kTFRecordHeaderSize + total));
     }
     offset += kTFRecordHeaderSize + total;
     ++index;
@@ -392,6 +407,29 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
     size = length;
     return nullptr;
   }
+}
+
+std::string TFRecordReader::skipReport(int64_t undecodable,
+                                       uint64_t undecodableBytes) const {
+  std::string report;
+  int64_t whole = skipped - (droppedOffset >= 0 ? 1 : 0) + undecodable;
+  if (whole > 0)
+    report = "skipped " + std::to_string(whole) +
+             " corrupt or undecodable record(s) (" +
+             std::to_string(skippedBytes + undecodableBytes) + " bytes)";
+  if (droppedOffset >= 0) {
+    bool compressed = mode != KILN_TFRECORD_NONE;
+    report +=
+        std::string(report.empty() ? "" : "; ") +
+        "dropped the rest of the file from " +
+        (compressed ? "uncompressed " : "") + "byte offset " +
+        std::to_string(droppedOffset) +
+        (droppedBytes >= 0 ? " (" + std::to_string(droppedBytes) +
+                                 (compressed ? " compressed" : "") + " bytes)"
+                           : std::string()) +
+        " after " + droppedWhy + ": its records cannot be framed or counted";
+  }
+  return report;
 }
 
 //===----------------------------------------------------------------------===//
@@ -497,6 +535,7 @@ kiln_status_t TFRecordWriter::close() {
 struct kiln_tfrecord_reader_t {
   std::atomic<int64_t> refCount{1};
   TFRecordReader reader;
+  mutable std::string report; // of kiln_tfrecord_reader_skip_report
 };
 
 struct kiln_tfrecord_writer_t {
@@ -569,6 +608,14 @@ int64_t kiln_tfrecord_reader_num_records(const kiln_tfrecord_reader_t *reader) {
 
 int64_t kiln_tfrecord_reader_num_skipped(const kiln_tfrecord_reader_t *reader) {
   return reader ? reader->reader.numSkipped() : 0;
+}
+
+const char *
+kiln_tfrecord_reader_skip_report(const kiln_tfrecord_reader_t *reader) {
+  if (!reader)
+    return "";
+  reader->report = reader->reader.skipReport();
+  return reader->report.c_str();
 }
 
 kiln_status_t kiln_tfrecord_writer_open(const char *path,

@@ -60,6 +60,13 @@ public:
   /// records count).
   int64_t recordIndex() const { return index - 1; }
   int64_t numSkipped() const { return skipped; }
+  /// What `skip_corrupt` passed over, for a warning ("" when nothing):
+  /// the records skipped and their bytes (plus `undecodable` records of
+  /// `undecodableBytes` a caller could not decode), and, after a corrupt
+  /// length or a truncation, the rest of the file dropped (its offset and
+  /// bytes: its records cannot be counted).
+  std::string skipReport(int64_t undecodable = 0,
+                         uint64_t undecodableBytes = 0) const;
   /// The resolved compression (AUTO resolved on open).
   int32_t compression() const { return mode; }
 
@@ -69,15 +76,20 @@ private:
   kiln_status_t fillInput();
   /// A DATA_LOSS failure for the current record, or, with skip_corrupt, a
   /// count and `end`/`skip` set.
-  kiln_status_t corrupt(const char *what, bool resumable, bool &end,
-                        bool &skip);
+  kiln_status_t corrupt(const char *what, bool resumable, bool &end, bool &skip,
+                        uint64_t recordBytes = 0);
 
   std::string path;
   int fd = -1;
   // Files are read with read(2), never memory-mapped: a file truncated by
   // another process while it is read would raise SIGBUS in a mapping; a
   // read sees the shorter file and reports a truncated record.
-  bool rewindable = false;   // an uncompressed regular file
+  bool rewindable = false; // an uncompressed regular file
+  int64_t fileSize = -1;   // of a regular file at `open`
+  // What skip_corrupt passed over: whole records, then the dropped rest.
+  uint64_t skippedBytes = 0;
+  int64_t droppedOffset = -1, droppedBytes = -1;
+  std::string droppedWhy;
   struct stat identity = {}; // of that file at `open`, for `rewind`
   int32_t mode = KILN_TFRECORD_NONE;
   bool skipCorrupt = false;

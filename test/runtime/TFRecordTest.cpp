@@ -732,6 +732,61 @@ TEST(TFRecordTest, CorruptDataIsSkippedAndReadingContinues) {
       << strict.message;
 }
 
+/// The skip report of reading all of `path` with skip_corrupt.
+std::string skipReport(const std::string &path, int32_t compression) {
+  kiln_tfrecord_options_t options = makeOptions(compression, true);
+  kiln_tfrecord_reader_t *raw = nullptr;
+  StatusPtr status(kiln_tfrecord_reader_open(path.c_str(), &options, &raw));
+  EXPECT_EQ(status, nullptr);
+  ReaderPtr reader(raw);
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+  while (true) {
+    StatusPtr next(kiln_tfrecord_reader_next(reader.get(), &data, &size));
+    if (next)
+      break;
+  }
+  return kiln_tfrecord_reader_skip_report(reader.get());
+}
+
+TEST(TFRecordTest, SkipReportCountsRecordsAndBytes) {
+  // Four 20-byte records (12 header + 4 data + 4 CRC).
+  ScratchDir dir;
+  std::string path = dir.file("x.tfrecord");
+  writeAll(path, {"aaaa", "bbbb", "cccc", "dddd"},
+           makeOptions(KILN_TFRECORD_NONE));
+  EXPECT_EQ(skipReport(path, KILN_TFRECORD_NONE), "");
+  std::vector<uint8_t> bytes = readBytes(path);
+  std::vector<uint8_t> data = bytes;
+  data[20 + 12] ^= 1; // data of record 1: that record only
+  writeBytes(path, data);
+  EXPECT_EQ(skipReport(path, KILN_TFRECORD_NONE),
+            "skipped 1 corrupt or undecodable record(s) (20 bytes)");
+  // A corrupt length of record 1 drops records 1..3: 60 bytes, not "1
+  // record".
+  std::vector<uint8_t> length = bytes;
+  length[20] ^= 1;
+  writeBytes(path, length);
+  EXPECT_EQ(skipReport(path, KILN_TFRECORD_NONE),
+            "dropped the rest of the file from byte offset 20 (60 bytes) "
+            "after corrupt record length (CRC mismatch): its records cannot "
+            "be framed or counted");
+  // Both.
+  data[40] ^= 1;
+  writeBytes(path, data);
+  EXPECT_EQ(skipReport(path, KILN_TFRECORD_NONE),
+            "skipped 1 corrupt or undecodable record(s) (20 bytes); dropped "
+            "the rest of the file from byte offset 40 (40 bytes) after "
+            "corrupt record length (CRC mismatch): its records cannot be "
+            "framed or counted");
+  // Truncated inside record 3.
+  writeBytes(path, std::vector<uint8_t>(bytes.begin(), bytes.end() - 5));
+  EXPECT_EQ(skipReport(path, KILN_TFRECORD_NONE),
+            "dropped the rest of the file from byte offset 60 (15 bytes) "
+            "after truncated record data (3 of 4 bytes): its records cannot "
+            "be framed or counted");
+}
+
 TEST(TFRecordTest, FileTruncatedWhileReadIsAnErrorNotACrash) {
   // Another process cuts the file while a reader is in it (a memory-mapped
   // reader died of SIGBUS here): the reader sees the shorter file.

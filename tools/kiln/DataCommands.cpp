@@ -66,11 +66,17 @@ int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit, bool json,
           kiln_tfrecord_reader_open(file.c_str(), &options, &reader))
     return reportStatus(status);
   int64_t notExamples = 0;
+  uint64_t notExampleBytes = 0;
   llvm::scope_exit closeReader([&] {
-    if (int64_t skipped =
-            kiln_tfrecord_reader_num_skipped(reader) + notExamples)
-      llvm::errs() << "kiln: warning: " << path << ": skipped " << skipped
-                   << " corrupt or undecodable record(s)\n";
+    // Records and bytes actually skipped, and any dropped rest of the file.
+    std::string report = kiln_tfrecord_reader_skip_report(reader);
+    if (notExamples)
+      report += (report.empty() ? "" : "; ") + std::string("skipped ") +
+                std::to_string(notExamples) +
+                " record(s) that are not tf.train.Example (" +
+                std::to_string(notExampleBytes) + " bytes)";
+    if (!report.empty())
+      llvm::errs() << "kiln: warning: " << path << ": " << report << "\n";
     kiln_tfrecord_reader_release(reader);
   });
   for (int64_t index = 0; limit < 0 || index < limit; ++index) {
@@ -88,7 +94,8 @@ int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit, bool json,
       if (skipCorrupt) {
         kiln_status_free(decode);
         ++notExamples;
-        --index; // not listed
+        notExampleBytes += size + 16; // with the record's framing
+        --index;                      // not listed
         continue;
       }
       llvm::errs() << "kiln: error: " << path << ": record " << index

@@ -323,6 +323,11 @@ kiln_dataset_open_tfrecord(const kiln_model_desc_t *desc, const char *path,
                            kiln_dataset_t **out_dataset);
 /* Records a TFRecord dataset skipped when opened (0 for other datasets). */
 KILN_API_EXPORT int64_t kiln_dataset_num_skipped(const kiln_dataset_t *dataset);
+/* The same as one line ("" when nothing was skipped): records and bytes
+ * skipped, and the rest of the file dropped after a corrupt length
+ * (kiln_tfrecord_reader_skip_report). Valid while the dataset lives. */
+KILN_API_EXPORT const char *
+kiln_dataset_skip_report(const kiln_dataset_t *dataset);
 KILN_API_EXPORT void kiln_dataset_retain(kiln_dataset_t *dataset);
 /* Drops one reference; frees the dataset with the last one. NULL is a no-op. */
 KILN_API_EXPORT void kiln_dataset_release(kiln_dataset_t *dataset);
@@ -627,6 +632,13 @@ KILN_API_EXPORT int64_t
 kiln_tfrecord_reader_num_records(const kiln_tfrecord_reader_t *reader);
 KILN_API_EXPORT int64_t
 kiln_tfrecord_reader_num_skipped(const kiln_tfrecord_reader_t *reader);
+/* What `skip_corrupt` passed over so far, as one line ("" when nothing): the
+ * records skipped and their bytes, and, after a corrupt length or a
+ * truncation, the offset and size of the rest of the file that was dropped
+ * (its records cannot be counted). Valid until the next call or the
+ * release. */
+KILN_API_EXPORT const char *
+kiln_tfrecord_reader_skip_report(const kiln_tfrecord_reader_t *reader);
 
 /* Writes a TFRecord file atomically: records go to a temporary file beside
  * `path`, which `kiln_tfrecord_writer_close` syncs and renames over `path`
