@@ -25,9 +25,12 @@ std::string mlir::kiln::resolveOutputPath(llvm::StringRef path) {
 llvm::Expected<std::string>
 mlir::kiln::createTemporaryBeside(llvm::StringRef path,
                                   llvm::StringRef suffix) {
+  // The name is cut so that the temporary's fits NAME_MAX; the random part
+  // keeps it unique.
   llvm::SmallString<256> model(llvm::sys::path::parent_path(path));
-  llvm::sys::path::append(model, "." + llvm::sys::path::filename(path) +
-                                     ".kiln-%%%%%%%%" + suffix);
+  llvm::sys::path::append(
+      model, "." + llvm::sys::path::filename(path).take_front(200) +
+                 ".kiln-%%%%%%%%" + suffix);
   int fd = -1;
   llvm::SmallString<256> temporary;
   if (std::error_code ec =

@@ -4,83 +4,115 @@
 
 #include "frontend/keras/WeightsExport.h"
 
-#include "llvm/Support/FileSystem.h"
-
 #include <hdf5.h>
 
 using namespace mlir::kiln;
 using namespace mlir::kiln::keras;
 
 namespace {
+/// An HDF5 handle closed on scope exit (a negative id is a failed call).
+class Handle {
+public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id(id), close(close) {}
+  Handle(const Handle &) = delete;
+  Handle &operator=(const Handle &) = delete;
+  ~Handle() {
+    if (id >= 0)
+      close(id);
+  }
+  bool valid() const { return id >= 0; }
+  operator hid_t() const { return id; }
+
+private:
+  hid_t id;
+  herr_t (*close)(hid_t);
+};
+
 /// Writes one HDF5 file; every call returns false on the first failure.
+/// Objects carry no timestamps, so the same weights give the same bytes.
 class Writer {
 public:
-  explicit Writer(hid_t file) : file(file) {
-    groupProps = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(groupProps, 1);
-  }
-  ~Writer() { H5Pclose(groupProps); }
+  explicit Writer(hid_t file)
+      : file(file), groupProps(H5Pcreate(H5P_GROUP_CREATE), H5Pclose),
+        datasetProps(H5Pcreate(H5P_DATASET_CREATE), H5Pclose) {}
 
-  bool group(const std::string &path) {
-    if (H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0)
-      return true;
-    hid_t g =
-        H5Gcreate2(file, path.c_str(), groupProps, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0)
-      return false;
-    H5Gclose(g);
-    return true;
+  bool valid() const {
+    return groupProps.valid() && datasetProps.valid() &&
+           H5Pset_obj_track_times(groupProps, 0) >= 0 &&
+           H5Pset_obj_track_times(datasetProps, 0) >= 0;
   }
 
-  bool dataset(const std::string &path, llvm::ArrayRef<int64_t> shape,
+  /// Creates the group `path` ("/a/b") and its parents, as needed.
+  bool group(llvm::StringRef path) {
+    for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+      std::string prefix = path.take_front(slash).str();
+      if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) {
+        Handle g(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, groupProps,
+                            H5P_DEFAULT),
+                 H5Gclose);
+        if (!g.valid())
+          return false;
+      }
+      if (slash == llvm::StringRef::npos)
+        return true;
+    }
+  }
+
+  bool dataset(llvm::StringRef path, llvm::ArrayRef<int64_t> shape,
                const float *data) {
+    if (!group(path.rsplit('/').first))
+      return false;
     std::vector<hsize_t> dims(shape.begin(), shape.end());
-    hid_t space = H5Screate_simple(dims.size(), dims.data(), nullptr);
-    hid_t set = H5Dcreate2(file, path.c_str(), H5T_IEEE_F32LE, space,
-                           groupProps, H5P_DEFAULT, H5P_DEFAULT);
-    bool ok = set >= 0 && H5Dwrite(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
+    Handle space(H5Screate_simple(dims.size(), dims.data(), nullptr), H5Sclose);
+    if (!space.valid())
+      return false;
+    Handle set(H5Dcreate2(file, path.str().c_str(), H5T_IEEE_F32LE, space,
+                          H5P_DEFAULT, datasetProps, H5P_DEFAULT),
+               H5Dclose);
+    return set.valid() && H5Dwrite(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
                                    H5P_DEFAULT, data) >= 0;
-    if (set >= 0)
-      H5Dclose(set);
-    H5Sclose(space);
-    return ok;
   }
 
 private:
   hid_t file;
-  hid_t groupProps;
+  Handle groupProps, datasetProps;
 };
 } // namespace
 
-llvm::Error
-mlir::kiln::keras::writeKeras3Weights(llvm::StringRef path,
-                                      const ImportedModel &model,
+llvm::Expected<std::string>
+mlir::kiln::keras::buildKeras3Weights(const ImportedModel &model,
                                       llvm::ArrayRef<const float *> values) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  std::string tmp = (path + ".kiln-tmp").str();
-  hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file < 0)
-    return llvm::createStringError("cannot create '" + tmp + "'");
-  bool ok = true;
-  {
-    Writer writer(file);
-    ok &= writer.group("/vars"); // the model's own (no) variables
-    for (const LayerRow &layer : model.layers)
-      if (!layer.keras3Path.empty())
-        ok &= writer.group("/" + layer.keras3Path + "/vars");
-    for (auto [param, data] : llvm::zip(model.params, values))
-      ok &= !param.keras3Path.empty() &&
-            writer.dataset("/" + param.keras3Path, param.shape, data);
+  auto failure = [] {
+    return llvm::createStringError("cannot build the Keras 3 weights file "
+                                   "in memory (HDF5 failed)");
+  };
+  // The core driver without a backing store: the file exists only in memory.
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (!access.valid() || H5Pset_fapl_core(access, 1 << 20, 0) < 0)
+    return failure();
+  Handle file(H5Fcreate("model.weights.h5", H5F_ACC_TRUNC, H5P_DEFAULT, access),
+              H5Fclose);
+  if (!file.valid())
+    return failure();
+  Writer writer(file);
+  bool ok = writer.valid() && writer.group("/vars"); // the model's own (none)
+  for (const LayerRow &layer : model.layers)
+    if (!layer.keras3Path.empty())
+      ok = ok && writer.group("/" + layer.keras3Path + "/vars");
+  for (auto [param, data] : llvm::zip(model.params, values)) {
+    if (param.keras3Path.empty())
+      return llvm::createStringError("parameter '" + param.name +
+                                     "' has no place in a Keras 3 file");
+    ok = ok && writer.dataset("/" + param.keras3Path, param.shape, data);
   }
-  ok &= H5Fclose(file) >= 0;
-  if (!ok) {
-    llvm::sys::fs::remove(tmp);
-    return llvm::createStringError("cannot write HDF5 data to '" + tmp + "'");
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return llvm::createStringError("cannot write '" + path +
-                                   "': " + ec.message());
-  }
-  return llvm::Error::success();
+  if (!ok || H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
+    return failure();
+  ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  if (size <= 0)
+    return failure();
+  std::string image(static_cast<size_t>(size), '\0');
+  if (H5Fget_file_image(file, image.data(), image.size()) != size)
+    return failure();
+  return image;
 }

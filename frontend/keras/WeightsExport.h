@@ -16,10 +16,14 @@
 
 namespace mlir::kiln::keras {
 
-/// Writes `values` (one per `model.params` entry, row-major float32) to the
-/// Keras 3 weights file `path`, atomically.
-llvm::Error writeKeras3Weights(llvm::StringRef path, const ImportedModel &model,
-                               llvm::ArrayRef<const float *> values);
+/// The Keras 3 weights file of `values` (one per `model.params` entry,
+/// row-major float32), built in memory. The caller writes it like any other
+/// output (atomically, links followed, devices in place): HDF5 never sees
+/// the disk, so a full or failing disk is an ordinary write error and
+/// cannot leave HDF5 with handles it crashes on at exit.
+llvm::Expected<std::string>
+buildKeras3Weights(const ImportedModel &model,
+                   llvm::ArrayRef<const float *> values);
 
 } // namespace mlir::kiln::keras
 

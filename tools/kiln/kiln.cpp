@@ -42,6 +42,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <csignal>
+
 using namespace mlir;
 using namespace mlir::kiln;
 namespace cl = llvm::cl;
@@ -447,7 +449,14 @@ static int runExportWeights(ImportedModel &model) {
   std::vector<const float *> values;
   for (size_t i = 0; i < model.params.size(); ++i)
     values.push_back(kiln_model_param_data(session, i));
-  if (llvm::Error error = keras::writeKeras3Weights(outputPath, model, values))
+  llvm::Expected<std::string> image = keras::buildKeras3Weights(model, values);
+  if (!image)
+    return fail(llvm::toString(image.takeError()));
+  if (llvm::Error error = writeOutputFile(outputPath, /*binary=*/true,
+                                          [&](llvm::raw_pwrite_stream &os) {
+                                            os << *image;
+                                            return llvm::Error::success();
+                                          }))
     return fail(llvm::toString(std::move(error)));
   return 0;
 }
@@ -533,7 +542,20 @@ static int runGradCheckCommand(MLIRContext &ctx) {
 }
 
 int main(int argc, char **argv) {
+  // A signal ignored when kiln starts (SIGINT in a background job) stays
+  // ignored: InitLLVM installs LLVM's handlers over every disposition, and
+  // they would end the run (removing its temporaries) on a Ctrl-C meant for
+  // the foreground.
+  llvm::SmallVector<int> ignored;
+  for (int signal : {SIGHUP, SIGINT, SIGTERM}) {
+    struct sigaction action;
+    if (sigaction(signal, nullptr, &action) == 0 &&
+        !(action.sa_flags & SA_SIGINFO) && action.sa_handler == SIG_IGN)
+      ignored.push_back(signal);
+  }
   llvm::InitLLVM init(argc, argv);
+  for (int signal : ignored)
+    std::signal(signal, SIG_IGN);
   cl::HideUnrelatedOptions(kilnCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -566,6 +588,10 @@ int main(int argc, char **argv) {
         llvm::errs() << "kiln: error: data convert needs -o OUT.tfrecord\n";
         return 2;
       }
+      // Before any work: the output is none of the SPEC's files.
+      for (llvm::StringRef input : llvm::split(dataPath, ','))
+        if (llvm::Error error = checkNotSameFile(outputPath, input, "input"))
+          return fail(llvm::toString(std::move(error)));
       return convertToTFRecord(dataPath, outputPath, dataCompression);
     }
     llvm::errs() << "kiln: error: unknown data action '" << dataAction
