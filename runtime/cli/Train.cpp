@@ -191,7 +191,8 @@ int Cli::runTrain() {
       code = parseInteger(option, 1, big, "a positive integer", value);
       fit.shuffle_buffer = value;
     } else if (flag == "--prefetch") {
-      code = parseInteger(option, 1, 1 << 20, "a positive integer", value);
+      code = parseInteger(option, 1, 1 << 20,
+                          "a whole number of batches from 1 to 1048576", value);
       fit.prefetch = value;
     } else if (flag == "--drop-remainder") {
       fit.drop_remainder = 1;

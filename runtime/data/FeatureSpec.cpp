@@ -74,7 +74,7 @@ kiln_status_t kiln::parseFeatureSpec(const char *text, FeatureSpec &spec) {
   if (!rest.empty() && rest.back() == ']') {
     size_t open = rest.rfind('[');
     if (open == std::string::npos)
-      return specError(spec.text, "unbalanced ']'");
+      return specError(spec.text, "unbalanced ']': no '[' opens a shape");
     shapeText = rest.substr(open + 1, rest.size() - open - 2);
     rest.resize(open);
     hasShape = true;
@@ -82,6 +82,12 @@ kiln_status_t kiln::parseFeatureSpec(const char *text, FeatureSpec &spec) {
   size_t colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0)
     return specError(spec.text, "no 'name:' before the dtype");
+  // A shape without its ']' ("x:float32[4", "x:float32[4=0").
+  if (size_t bracket = rest.find('[', colon); bracket != std::string::npos) {
+    std::string why = "missing ']': the shape opened by '[' at character " +
+                      std::to_string(bracket + 1) + " is not closed";
+    return specError(spec.text, why.c_str());
+  }
   spec.name = rest.substr(0, colon);
   std::string dtype = rest.substr(colon + 1);
   const std::string varlen = "varlen(";

@@ -242,6 +242,15 @@ TEST(TFRecordDatasetTest, Errors) {
         failure(openTFRecord(fake.desc, path, spec, "y:float32", dataset));
     EXPECT_TRUE(contains(message, "feature spec")) << spec << ": " << message;
   }
+  // A shape without ']' is named as such (it was a dtype error).
+  for (const char *spec : {"x:float32[2", "x:float32[2=0"}) {
+    message =
+        failure(openTFRecord(fake.desc, path, spec, "y:float32", dataset));
+    EXPECT_TRUE(contains(message, std::string("feature spec '") + spec +
+                                      "': missing ']': the shape opened by "
+                                      "'[' at character 10 is not closed"))
+        << message;
+  }
   // kiln_dataset_open recognizes a TFRecord file and points to the specs.
   kiln_dataset_t *opened = nullptr;
   message = failure(kiln_dataset_open(&fake.desc, path.c_str(), &opened));
