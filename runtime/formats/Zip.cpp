@@ -8,14 +8,20 @@
 // carry 0xffffffff sizes and a zip64 extra field); the local header only
 // tells where the data starts. Every offset and size is bounds-checked
 // against the archive, and the declared uncompressed size of a deflated
-// member is bounded by deflate's maximal ratio before allocating.
+// member is bounded by deflate's maximal ratio, and by the memory available
+// (MemAvailable, RLIMIT_AS), before allocating. A deflated member's buffer
+// then grows as the data actually inflates, so a member that declares 4 GB
+// and holds less (or corrupt data) costs only what it holds.
 //
 //===----------------------------------------------------------------------===//
 #include "formats/Zip.h"
 #include "base/Status.h"
 
 #include <cinttypes>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <sys/resource.h>
 #include <zlib.h>
 
 using namespace kiln;
@@ -40,6 +46,27 @@ uint32_t le32(const uint8_t *p) {
 }
 uint64_t le64(const uint8_t *p) {
   return uint64_t(le32(p)) | (uint64_t(le32(p + 4)) << 32);
+}
+
+/// Bytes this process can still allocate: the kernel's MemAvailable and
+/// the address-space limit, whichever is smaller (UINT64_MAX if unknown).
+uint64_t availableMemory() {
+  uint64_t available = UINT64_MAX;
+  if (FILE *file = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    while (std::fgets(line, sizeof(line), file))
+      if (std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+        available = uint64_t(kib) * 1024;
+        break;
+      }
+    std::fclose(file);
+  }
+  rlimit limit;
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      uint64_t(limit.rlim_cur) < available)
+    available = uint64_t(limit.rlim_cur);
+  return available;
 }
 
 kiln_status_t corrupt(const char *name, const char *what) {
@@ -180,7 +207,22 @@ kiln_status_t kiln::extractZip(const char *name, const uint8_t *bytes,
           ? member.size != member.compressedSize
           : member.size / kMaxDeflateRatio > member.compressedSize + 1)
     return corrupt(name, "implausible member size");
-  if (!out.allocate(static_cast<size_t>(member.size)))
+  uint64_t available = availableMemory();
+  if (member.size > available || member.size > SIZE_MAX / 2)
+    return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                       "%s: member '%s' declares %" PRIu64
+                       " bytes uncompressed (%.1f GiB), more than the %" PRIu64
+                       " bytes (%.1f GiB) of memory available; not extracted",
+                       name, memberName, member.size,
+                       double(member.size) / double(1ull << 30), available,
+                       double(available) / double(1ull << 30));
+  // Stored data is all there (checked above); deflated data grows into a
+  // buffer as it inflates.
+  constexpr uint64_t kFirstChunk = uint64_t(64) << 20;
+  uint64_t capacity = member.method == 0 || member.size <= kFirstChunk
+                          ? member.size
+                          : kFirstChunk;
+  if (!out.allocate(static_cast<size_t>(capacity)))
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                        "%s: out of memory extracting '%s' (%" PRIu64 " bytes)",
                        name, memberName, member.size);
@@ -198,8 +240,23 @@ kiln_status_t kiln::extractZip(const char *name, const uint8_t *bytes,
     uint64_t inLeft = member.compressedSize, outDone = 0;
     int result = Z_OK;
     while (result == Z_OK) {
+      if (outDone == capacity && capacity < member.size) {
+        uint64_t grown =
+            capacity * 2 < member.size ? capacity * 2 : member.size;
+        Buffer bigger;
+        if (!bigger.allocate(static_cast<size_t>(grown))) {
+          inflateEnd(&stream);
+          return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                             "%s: out of memory extracting '%s' (%" PRIu64
+                             " bytes)",
+                             name, memberName, member.size);
+        }
+        std::memcpy(bigger.data(), out.data(), static_cast<size_t>(outDone));
+        out = std::move(bigger);
+        capacity = grown;
+      }
       uInt inChunk = inLeft > 0x40000000 ? 0x40000000 : uInt(inLeft);
-      uint64_t outLeft = member.size - outDone;
+      uint64_t outLeft = capacity - outDone;
       uInt outChunk = outLeft > 0x40000000 ? 0x40000000 : uInt(outLeft);
       stream.next_in = const_cast<Bytef *>(in);
       stream.avail_in = inChunk;
@@ -221,6 +278,9 @@ kiln_status_t kiln::extractZip(const char *name, const uint8_t *bytes,
         result = Z_DATA_ERROR; // more data than declared
         break;
       }
+      if (result == Z_BUF_ERROR && outDone + produced == capacity &&
+          capacity < member.size)
+        result = Z_OK; // the window was full: grow it
       outDone += produced;
       if (result == Z_OK && consumed == 0 && produced == 0)
         result = Z_BUF_ERROR;
@@ -229,8 +289,9 @@ kiln_status_t kiln::extractZip(const char *name, const uint8_t *bytes,
     if (result != Z_STREAM_END || outDone != member.size)
       return KILN_STATUS(KILN_STATUS_DATA_LOSS,
                          "%s: corrupt or truncated deflate data in member "
-                         "'%s'",
-                         name, memberName);
+                         "'%s' (%" PRIu64 " of the %" PRIu64
+                         " bytes it declares inflated)",
+                         name, memberName, outDone, member.size);
   }
   uLong crc = crc32(0L, Z_NULL, 0);
   uint64_t done = 0;

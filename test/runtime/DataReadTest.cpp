@@ -9,6 +9,11 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 
+#include <cstdio>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <zlib.h>
+
 using namespace kiln::test;
 
 namespace {
@@ -98,3 +103,135 @@ TEST(DataReadTest, Errors) {
 }
 
 } // namespace
+
+namespace {
+
+void put16(std::vector<uint8_t> &out, uint32_t value) {
+  out.push_back(uint8_t(value));
+  out.push_back(uint8_t(value >> 8));
+}
+void put32(std::vector<uint8_t> &out, uint32_t value) {
+  put16(out, value & 0xffff);
+  put16(out, value >> 16);
+}
+void put64(std::vector<uint8_t> &out, uint64_t value) {
+  put32(out, uint32_t(value));
+  put32(out, uint32_t(value >> 32));
+}
+
+/// An .npz (zip64 sizes, as numpy writes them) of one deflated member "x.npy"
+/// holding `data` that declares `declared` bytes uncompressed.
+std::vector<uint8_t> npzDeclaring(const std::vector<uint8_t> &data,
+                                  uint64_t declared) {
+  const std::string name = "x.npy";
+  auto extra = [&](std::vector<uint8_t> &out) {
+    put16(out, 1);
+    put16(out, 16);
+    put64(out, declared);
+    put64(out, data.size());
+  };
+  std::vector<uint8_t> zip;
+  put32(zip, 0x04034b50);
+  put16(zip, 45);
+  put16(zip, 0);
+  put16(zip, 8);
+  put32(zip, 0); // time, date
+  put32(zip, 0); // crc
+  put32(zip, 0xffffffff);
+  put32(zip, 0xffffffff);
+  put16(zip, uint32_t(name.size()));
+  put16(zip, 20);
+  zip.insert(zip.end(), name.begin(), name.end());
+  extra(zip);
+  zip.insert(zip.end(), data.begin(), data.end());
+  uint32_t directory = uint32_t(zip.size());
+  put32(zip, 0x02014b50);
+  put16(zip, 45);
+  put16(zip, 45);
+  put16(zip, 0);
+  put16(zip, 8);
+  put32(zip, 0);
+  put32(zip, 0);
+  put32(zip, 0xffffffff);
+  put32(zip, 0xffffffff);
+  put16(zip, uint32_t(name.size()));
+  put16(zip, 20);
+  put16(zip, 0); // comment
+  put16(zip, 0); // disk
+  put16(zip, 0);
+  put32(zip, 0);
+  put32(zip, 0); // local header offset
+  zip.insert(zip.end(), name.begin(), name.end());
+  extra(zip);
+  uint32_t directorySize = uint32_t(zip.size()) - directory;
+  put32(zip, 0x06054b50);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 1);
+  put16(zip, 1);
+  put32(zip, directorySize);
+  put32(zip, directory);
+  put16(zip, 0);
+  return zip;
+}
+
+/// Raw deflate of `size` zero bytes, then `padding` bytes after its end.
+std::vector<uint8_t> deflatedZeros(size_t size, size_t padding) {
+  std::vector<uint8_t> zeros(size), out(compressBound(size) + 64);
+  z_stream stream = {};
+  deflateInit2(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY);
+  stream.next_in = zeros.data();
+  stream.avail_in = uInt(size);
+  stream.next_out = out.data();
+  stream.avail_out = uInt(out.size());
+  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  out.resize(out.size() + padding, 0x55);
+  return out;
+}
+
+} // namespace
+
+TEST(DataReadTest, NpzMemberSizeIsCheckedBeforeAllocating) {
+  ScratchDir dir;
+  std::string path = dir.file("big.npz");
+  // 1 MiB of data that declares 256 MiB: only what inflates is allocated
+  // (64 MiB at first), and the message says how much was there.
+  writeBytes(path, npzDeclaring(deflatedZeros(1 << 20, 300 << 10), uint64_t(256)
+                                                                       << 20));
+  ReadResult result = read(path);
+  EXPECT_EQ(result.code, KILN_STATUS_DATA_LOSS);
+  EXPECT_EQ(result.message, path + ": corrupt or truncated deflate data in "
+                                   "member 'x.npy' (1048576 of the 268435456 "
+                                   "bytes it declares inflated)");
+
+  // A declared size beyond the memory available is refused up front (the
+  // address-space limit stands for a small machine).
+  writeBytes(path,
+             npzDeclaring(deflatedZeros(1 << 20, 3 << 20), uint64_t(3) << 30));
+  rlimit previous;
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &previous), 0);
+  long pages = 0;
+  if (FILE *file = std::fopen("/proc/self/statm", "r")) {
+    EXPECT_EQ(std::fscanf(file, "%ld", &pages), 1);
+    std::fclose(file);
+  }
+  uint64_t used = uint64_t(pages) * uint64_t(sysconf(_SC_PAGESIZE));
+  rlimit limit = previous;
+  limit.rlim_cur = used + (uint64_t(1) << 30);
+  if (previous.rlim_cur != RLIM_INFINITY && previous.rlim_cur < limit.rlim_cur)
+    GTEST_SKIP() << "RLIMIT_AS is already small";
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &limit), 0);
+  result = read(path);
+  setrlimit(RLIMIT_AS, &previous);
+  EXPECT_EQ(result.code, KILN_STATUS_OUT_OF_MEMORY);
+  EXPECT_NE(result.message.find(path + ": member 'x.npy' declares 3221225472 "
+                                       "bytes uncompressed (3.0 GiB), more "
+                                       "than the "),
+            std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find("of memory available; not extracted"),
+            std::string::npos)
+      << result.message;
+}
