@@ -80,6 +80,10 @@ std::string checkOutput(const char *flag, const std::string &output,
                         const std::vector<std::string> &outputs);
 
 /// One run of the command line over `desc`.
+/// True when `spec` is one TFRecord file (its first record reads, or it is
+/// empty), whatever its name: the data that feature specs describe.
+bool isTFRecordData(const std::string &spec);
+
 class Cli {
 public:
   Cli(const kiln_model_desc_t *desc, int argc, char **argv)
@@ -124,14 +128,17 @@ private:
   /// A usage error when the model cannot train; -1 to go on.
   int requireTraining(bool train) const;
 
-  /// Opens `spec`: a TFRecord file read with `features`/`labels` when any
-  /// are given, else a .npy/.npz/IDX SPEC. Returns -1 on success.
-  /// `skipCorrupt`: skip (and count, with a warning) TFRecord records
+  /// Opens `spec`: a TFRecord file (by its content) read with
+  /// `features`/`labels`, else a .npy/.npz/IDX SPEC, whose arrays need no
+  /// specs. Returns -1 on success. Feature specs or `skipCorrupt` given for
+  /// array data are a usage error unless `specsUsedElsewhere` (TFRecord
+  /// validation data with .npy training data, or the other way round).
+  /// `skipCorrupt`: skip (and report, with a warning) TFRecord records
   /// that are corrupt or do not decode.
   int openDataset(const std::string &spec,
                   const std::vector<const char *> &features,
                   const std::vector<const char *> &labels, bool skipCorrupt,
-                  DatasetRef &ref) const;
+                  DatasetRef &ref, bool specsUsedElsewhere = false) const;
 
   /// A usage error unless the --features/--label counts fit the model; -1
   /// to go on.

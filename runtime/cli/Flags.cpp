@@ -146,12 +146,44 @@ int Cli::requireTraining(bool train) const {
 /// are given, else a .npy/.npz/IDX SPEC. Returns -1 on success.
 /// `skipCorrupt`: skip (and count, with a warning) TFRecord records
 /// that are corrupt or do not decode.
+bool isTFRecordData(const std::string &spec) {
+  if (spec.find(',') != std::string::npos)
+    return false;
+  kiln_tfrecord_reader_t *reader = nullptr;
+  if (kiln_status_t status =
+          kiln_tfrecord_reader_open(spec.c_str(), nullptr, &reader)) {
+    kiln_status_free(status);
+    return false;
+  }
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+  kiln_status_t status = kiln_tfrecord_reader_next(reader, &data, &size);
+  bool tfrecord =
+      !status || kiln_status_code(status) == KILN_STATUS_OUT_OF_RANGE;
+  kiln_status_free(status);
+  kiln_tfrecord_reader_release(reader);
+  return tfrecord;
+}
+
 int Cli::openDataset(const std::string &spec,
                      const std::vector<const char *> &features,
                      const std::vector<const char *> &labels, bool skipCorrupt,
-                     DatasetRef &ref) const {
-  if (features.empty() && labels.empty()) {
-    if (skipCorrupt)
+                     DatasetRef &ref, bool specsUsedElsewhere) const {
+  bool withSpecs = !features.empty() || !labels.empty();
+  if (!withSpecs || !isTFRecordData(spec)) {
+    // .npy/.npz/IDX data (or a TFRecord file without specs, which
+    // kiln_dataset_open explains); a missing file is reported as such.
+    struct stat info;
+    bool exists =
+        spec.find(',') != std::string::npos || ::stat(spec.c_str(), &info) == 0;
+    if (exists && withSpecs && !specsUsedElsewhere)
+      return usageError("--features/--label describe the features of "
+                        "TFRecord data (tf.train.Example records); '" +
+                        spec +
+                        "' is .npy/.npz/IDX data, whose arrays feed the "
+                        "model's inputs and targets in order: drop "
+                        "--features/--label");
+    if (skipCorrupt && !withSpecs)
       return usageError("--skip-corrupt applies to TFRecord data (with "
                         "--features/--label)");
     kiln_status_t status = kiln_dataset_open(desc, spec.c_str(), &ref.dataset);

@@ -381,12 +381,19 @@ int Cli::runTrain() {
   if (int code = createModel(ref, nullptr); code >= 0)
     return code;
   DatasetRef train, check;
-  if (int code = openDataset(data, features, labels, skipCorrupt, train);
+  // Feature specs describe the TFRecord one of .npy training data and
+  // TFRecord validation data (or the other way round).
+  bool withSpecs = !features.empty() || !labels.empty();
+  bool dataIsTFRecord = withSpecs && isTFRecordData(data);
+  bool validationIsTFRecord =
+      withSpecs && !validation.empty() && isTFRecordData(validation);
+  if (int code = openDataset(data, features, labels, skipCorrupt, train,
+                             validationIsTFRecord);
       code >= 0)
     return code;
   if (!validation.empty()) {
-    if (int code =
-            openDataset(validation, features, labels, skipCorrupt, check);
+    if (int code = openDataset(validation, features, labels, skipCorrupt, check,
+                               dataIsTFRecord);
         code >= 0)
       return code;
     fit.validation_data = check.dataset;
