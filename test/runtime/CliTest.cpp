@@ -409,10 +409,19 @@ TEST(CliTest, TrainShuffleBuffer) {
   KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, &json));
   EXPECT_EQ(std::string(bytes.begin(), bytes.end()), json);
   kiln_free(json);
-  for (const char *flag : {"--shuffle-buffer", "--prefetch"}) {
-    result = runCli(fake.desc, {"train", "--data", spec, flag, "0"});
-    EXPECT_EQ(result.code, 2) << flag;
-    EXPECT_NE(result.err.find(std::string(flag) + " needs a positive"),
+  result =
+      runCli(fake.desc, {"train", "--data", spec, "--shuffle-buffer", "0"});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_NE(result.err.find("--shuffle-buffer needs a positive"),
+            std::string::npos)
+      << result.err;
+  // The allowed range, for 0 and for what strtoll would read as 1.
+  for (const char *value : {"0", "1e9", "1048577"}) {
+    result = runCli(fake.desc, {"train", "--data", spec, "--prefetch", value});
+    EXPECT_EQ(result.code, 2) << value;
+    EXPECT_NE(result.err.find(std::string("--prefetch needs a whole number of "
+                                          "batches from 1 to 1048576, got '") +
+                              value + "'"),
               std::string::npos)
         << result.err;
   }
