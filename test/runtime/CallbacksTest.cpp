@@ -469,6 +469,37 @@ TEST(CSVLoggerTest, KerasFormatAndAppend) {
                             "0,0.10000000149011612,NA\r\n");
 }
 
+TEST(CSVLoggerTest, ResumeDropsTheEpochsItRunsAgain) {
+  // A run checkpointed at epoch 2 went on to epoch 4 and died; resuming
+  // from the checkpoint rewrites epochs 2 and 3 instead of adding them
+  // twice.
+  ScriptedFake fake;
+  script().trainLosses = {1, 2, 3, 4};
+  ScratchDir dir;
+  std::string log = dir.file("log.csv"), checkpoint = dir.file("c.kw");
+  FitRun run(fake);
+  run.options.csv_log_path = log.c_str();
+  run.options.checkpoint_path = checkpoint.c_str();
+  KILN_ASSERT_OK(run.fit(2));
+  std::vector<uint8_t> atEpoch2 = readBytes(checkpoint);
+  run.options.csv_append = 1;
+  run.options.initial_epoch = 2;
+  KILN_ASSERT_OK(run.fit(4));
+  std::string whole = readText(log);
+  EXPECT_EQ(whole, "epoch,loss,val_loss\r\n"
+                   "0,1.0,1.0\r\n"
+                   "1,2.0,1.0\r\n"
+                   "2,3.0,1.0\r\n"
+                   "3,4.0,1.0\r\n");
+  writeBytes(checkpoint, atEpoch2);
+  FitRun resumed(fake);
+  resumed.options.csv_log_path = log.c_str();
+  resumed.options.csv_append = 1;
+  resumed.options.resume_path = checkpoint.c_str();
+  KILN_ASSERT_OK(resumed.fit(4));
+  EXPECT_EQ(readText(log), whole);
+}
+
 TEST(CSVLoggerTest, PythonFloatRepr) {
   using kiln::pythonFloat;
   EXPECT_EQ(pythonFloat(0.1), "0.1");

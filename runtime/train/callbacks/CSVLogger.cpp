@@ -7,7 +7,10 @@
 // (Keras adds them for validation_freq; they hold "NA"); one row per epoch
 // (0-based epoch, values as Python's repr(float)), "\r\n" line ends,
 // flushed after every row. Append mode (`csv_append`, `train --resume`)
-// writes no header when the file already starts with a line.
+// writes no header when the file already starts with a line. When resuming
+// (`resume_path`), rows of the epochs this fit runs again (epoch >= the
+// first one it runs: a run that got further than its checkpoint) are
+// dropped first, so the log holds each epoch once, in order.
 //
 //===----------------------------------------------------------------------===//
 #include "base/File.h"
@@ -18,6 +21,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 
 using namespace kiln;
 
@@ -49,6 +53,8 @@ public:
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "csv_log_path is empty");
     bool append = context.options->csv_append != 0;
     writeHeader = true;
+    if (append && context.options->resume_path)
+      KILN_RETURN_IF_ERROR(dropRowsFrom(path, context.initialEpoch));
     if (append) {
       if (FILE *existing = std::fopen(path, "rb")) {
         int c = std::fgetc(existing);
@@ -105,6 +111,38 @@ public:
   }
 
 private:
+  /// Rewrites `path` (atomically) without the rows of epochs >= `epoch`;
+  /// a missing file or one with no such row is left alone.
+  static kiln_status_t dropRowsFrom(const char *path, int64_t epoch) {
+    FILE *existing = std::fopen(path, "rb");
+    if (!existing)
+      return nullptr;
+    std::string text;
+    char chunk[4096];
+    size_t count = 0;
+    while ((count = std::fread(chunk, 1, sizeof(chunk), existing)) > 0)
+      text.append(chunk, count);
+    std::fclose(existing);
+    std::string kept;
+    bool dropped = false;
+    size_t start = 0;
+    for (bool first = true; start < text.size(); first = false) {
+      size_t end = text.find('\n', start);
+      end = end == std::string::npos ? text.size() : end + 1;
+      std::string line = text.substr(start, end - start);
+      start = end;
+      char *rest = nullptr;
+      long long row = std::strtoll(line.c_str(), &rest, 10);
+      bool isRow = !first && rest != line.c_str() && *rest == ',';
+      if (isRow && row >= epoch) {
+        dropped = true;
+        continue;
+      }
+      kept += line;
+    }
+    return dropped ? writeTextAtomic(path, kept) : nullptr;
+  }
+
   kiln_status_t writeLine(const std::string &line) {
     std::string text = line + "\r\n";
     if (std::fwrite(text.data(), 1, text.size(), file) != text.size() ||
