@@ -14,11 +14,13 @@
 // reader never sees a half-written file and a failure leaves the old one.
 // Temporaries never outlive their writer: failures and destruction remove
 // them, SIGINT/SIGTERM/SIGHUP remove every live one (a registry and a
-// handler that then hands the signal on; a signal ignored when the first
-// file is created stays ignored), and those of a process that died anyway
-// (kill -9) are removed by the next write of the same file. A long name is
-// shortened in the temporary's name, so any name that fits NAME_MAX works.
-// Messages name the caller's path and the reason, never the temporary.
+// handler that then hands the signal to the disposition it replaced: the
+// default, or a program's own handler; a signal ignored when the first file
+// is created stays ignored), and those of a process that died anyway
+// (kill -9; its pid no longer exists) are removed by the next write of the
+// same file. A long name is shortened in the temporary's name, so any name
+// that fits NAME_MAX works. Messages name the caller's path and the reason,
+// never the temporary.
 // .npy outputs, TFRecord files, weights files and history files use it.
 //
 //===----------------------------------------------------------------------===//
