@@ -458,7 +458,8 @@ typedef struct kiln_fit_options_t {
   int64_t initial_epoch;
   double learning_rate; /* < 0: the compiled hyperparameter (-1) */
   const kiln_dataset_t *validation_data; /* evaluated after each epoch */
-  const char *history_path;      /* history.history JSON, after each epoch */
+  /* history.history JSON, after each epoch (after the checkpoint) */
+  const char *history_path;
   const char *save_weights_path; /* weights file written at the end */
   const char *checkpoint_path;   /* weights file written after each epoch */
   /* weights file loaded before training; a checkpoint written with
@@ -525,7 +526,10 @@ KILN_API_EXPORT void kiln_fit_options_initialize(kiln_fit_options_t *options);
 /* Keras's `model.fit(x, y, ...)` on `data` with the model's `train_step`;
  * the model's parameters, slots, iteration count and epoch are updated in
  * place. When `out_history_json` is not NULL it receives the Keras
- * `history.history` dict as JSON (free with `kiln_free`). */
+ * `history.history` dict as JSON (free with `kiln_free`), the file
+ * `history_path` holds: NaN and infinite values are null (JSON has no NaN),
+ * and a resumed fit with `history_path` starts from the epochs before its
+ * first one (the checkpoint's "history" record, else the existing file). */
 KILN_API_EXPORT kiln_status_t kiln_model_fit(kiln_model_t *model,
                                              const kiln_dataset_t *data,
                                              const kiln_fit_options_t *options,
