@@ -6,12 +6,16 @@
 // length costs no more memory than the file holds. Compressed files are
 // inflated incrementally with zlib (windowBits 15 for ZLIB, 31 for GZIP;
 // concatenated gzip members are read in sequence). Offsets in messages count
-// uncompressed bytes. Files are read with read(2) in large blocks (large
-// records straight into the record buffer), not memory-mapped: a file that
+// uncompressed bytes. Files are read with read(2) in 1 MiB blocks (a record
+// within a block is lent in place, larger ones are read straight into the
+// record buffer), not memory-mapped: a file that
 // another process truncates while it is read then ends early with a
 // "truncated record" or "the file ended" error naming it, where a mapping
-// would kill the process with SIGBUS. The writer follows the runtime's
-// atomic-write pattern (temporary file, fsync, rename: base/File.h).
+// would kill the process with SIGBUS. (Reading all records of a warm 200 MB
+// file of 2 KiB records, CRCs checked: 9.7 GB/s against 15 GB/s mapped; of
+// 64-byte records 3.4 against 4.0 GB/s: small next to Example decoding.) The
+// writer follows the runtime's atomic-write pattern (temporary file, fsync,
+// rename: base/File.h).
 //
 //===----------------------------------------------------------------------===//
 #include "formats/TFRecord.h"
@@ -37,7 +41,7 @@ using namespace kiln;
 namespace {
 
 constexpr size_t kIoChunk = size_t(1) << 16;
-constexpr size_t kPlainChunk = size_t(1) << 18; // uncompressed input blocks
+constexpr size_t kPlainChunk = size_t(1) << 20; // uncompressed input blocks
 constexpr size_t kInitialRecordCapacity = size_t(1) << 16;
 
 uint64_t loadLE64(const uint8_t *p) {
@@ -354,9 +358,15 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
     if (length > SIZE_MAX - 2 * kTFRecordFooterSize - kTFRecordHeaderSize)
       return corrupt("record length too large", false, end, skip);
     size_t total = static_cast<size_t>(length) + kTFRecordFooterSize;
-    // The buffer grows as the bytes arrive.
+    // An uncompressed record wholly in the input block is lent in place
+    // (no copy); otherwise the buffer grows as the bytes arrive.
     const uint8_t *payload = nullptr;
-    size_t filled = 0;
+    if (mode == KILN_TFRECORD_NONE && peekUsed == peekSize &&
+        inputSize - inputUsed >= total) {
+      payload = input.data() + inputUsed;
+      inputUsed += total;
+    }
+    size_t filled = payload ? total : 0;
     while (filled < total) {
       if (filled == record.size()) {
         size_t capacity = kInitialRecordCapacity;

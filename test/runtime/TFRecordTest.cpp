@@ -794,7 +794,7 @@ TEST(TFRecordTest, FileTruncatedWhileReadIsAnErrorNotACrash) {
   std::string path = dir.file("big.tfrecord");
   std::vector<std::string> records;
   for (int r = 0; r < 8; ++r)
-    records.push_back(std::string(size_t(1) << 16, static_cast<char>('a' + r)));
+    records.push_back(std::string(size_t(1) << 18, static_cast<char>('a' + r)));
   writeAll(path, records, makeOptions(KILN_TFRECORD_NONE));
   kiln_tfrecord_options_t options = makeOptions(KILN_TFRECORD_NONE);
   kiln_tfrecord_reader_t *raw = nullptr;
@@ -823,7 +823,7 @@ TEST(TFRecordTest, FileTruncatedWhileReadIsAnErrorNotACrash) {
                 .find("truncated record data"),
             std::string::npos)
       << kiln_status_message(status.get());
-  // Records in the block read before the cut (256 KiB) are still served.
+  // Records in the block read before the cut (1 MiB) are still served.
   EXPECT_LE(read, 4);
 }
 
