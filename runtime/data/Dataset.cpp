@@ -310,6 +310,28 @@ bool kiln::isSparseTraining(const kiln_train_desc_t *train) {
   return false;
 }
 
+namespace {} // namespace
+
+const char *const kiln::kInputShapeRule =
+    " (an input's sample shape must match, in every data format, up to a "
+    "trailing dimension of 1; reshape the data, or the model with a "
+    "Flatten/Reshape layer)";
+
+bool kiln::inputShapeFits(int32_t rank, const int64_t *dims,
+                          const kiln_tensor_desc_t &tensor) {
+  int32_t a = rank, t = tensor.rank;
+  if (a == t + 1 && dims[a - 1] == 1)
+    --a;
+  else if (t == a + 1 && tensor.dims[t - 1] == 1)
+    --t;
+  if (a != t)
+    return false;
+  for (int32_t d = 1; d < a; ++d)
+    if (dims[d] != tensor.dims[d])
+      return false;
+  return true;
+}
+
 namespace {
 
 /// Converts `source` to a float32 (N, sample shape of `tensor`) array.
@@ -328,21 +350,7 @@ kiln_status_t convertSource(const Source &source,
                      bytes);
     have = count;
   }
-  // Equal sample dims up to one trailing 1 on either side.
-  auto sameUpToTrailingOne = [&]() {
-    int32_t a = array->rank, t = tensor.rank;
-    if (a == t + 1 && array->dims[a - 1] == 1)
-      --a;
-    else if (t == a + 1 && tensor.dims[t - 1] == 1)
-      --t;
-    if (a != t)
-      return false;
-    for (int32_t d = 1; d < a; ++d)
-      if (array->dims[d] != tensor.dims[d])
-        return false;
-    return true;
-  };
-  bool shapeOk = sameUpToTrailingOne();
+  bool shapeOk = inputShapeFits(array->rank, array->dims, tensor);
   if (!shapeOk && !(reshape && have == perSample)) {
     int64_t dims[KILN_MAX_RANK];
     dims[0] = -1;
@@ -353,10 +361,7 @@ kiln_status_t convertSource(const Source &source,
         "%s: samples of shape %s do not fit %s '%s' of shape %s%s", name,
         formatShape(array->rank, dims).c_str(), role, tensor.name,
         formatShape(tensor.rank, tensor.dims).c_str(),
-        reshape ? " (element counts differ)"
-                : " (an input's sample shape must match, in every data "
-                  "format, up to a trailing dimension of 1; reshape the "
-                  "data, or the model with a Flatten/Reshape layer)");
+        reshape ? " (element counts differ)" : kInputShapeRule);
   }
   int64_t dims[KILN_MAX_RANK];
   dims[0] = samples;

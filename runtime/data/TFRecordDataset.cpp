@@ -27,6 +27,7 @@
 #include "data/FeatureSpec.h"
 #include "formats/TFRecord.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstring>
 #include <new>
@@ -35,27 +36,28 @@ using namespace kiln;
 
 namespace {
 
-/// Checks that samples of `spec` fit `tensor` (an input exactly, a target
-/// when the element counts match), as Dataset.cpp checks arrays.
+/// Checks that samples of `spec` fit `tensor` (an input by the shape rule
+/// of every format, inputShapeFits; a target when the element counts
+/// match), as Dataset.cpp checks arrays.
 kiln_status_t checkSpecFits(const char *path, const FeatureSpec &spec,
                             const kiln_tensor_desc_t &tensor, bool isInput) {
   int32_t rank = static_cast<int32_t>(spec.shape.size()) + 1;
-  bool fits = rank == tensor.rank;
-  for (int32_t d = 1; fits && d < rank; ++d)
-    fits = spec.shape[size_t(d - 1)] == tensor.dims[d];
-  if (fits || (!isInput && spec.count == sampleElements(tensor)))
-    return nullptr;
   int64_t dims[KILN_MAX_RANK];
   dims[0] = -1;
   for (int32_t d = 1; d < rank; ++d)
     dims[d] = spec.shape[size_t(d - 1)];
+  bool fits = isInput ? inputShapeFits(rank, dims, tensor)
+                      : rank == tensor.rank &&
+                            std::equal(dims + 1, dims + rank, tensor.dims + 1);
+  if (fits || (!isInput && spec.count == sampleElements(tensor)))
+    return nullptr;
   return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                      "%s: feature '%s': samples of shape %s do not fit %s "
                      "'%s' of shape %s%s",
                      path, spec.name.c_str(), formatShape(rank, dims).c_str(),
                      isInput ? "input" : "target", tensor.name,
                      formatShape(tensor.rank, tensor.dims).c_str(),
-                     isInput ? "" : " (element counts differ)");
+                     isInput ? kInputShapeRule : " (element counts differ)");
 }
 
 } // namespace
