@@ -5,6 +5,8 @@
 #include "frontend/keras/Hdf5File.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -38,6 +40,52 @@ void silenceHdf5() {
   }();
   (void)done;
 }
+
+/// libhdf5 (1.10) trusts the global heap collections that hold
+/// variable-length strings such as Keras's `model_config`: it loops forever
+/// on a free-space object (index 0) of size 0 (H5HG__cache_heap_deserialize
+/// never advances) and copies objects larger than their collection (a heap
+/// overflow in H5HG_read). Such collections are refused before libhdf5
+/// reads the file. A collection is "GCOL", version 1, 3 reserved bytes, its
+/// 8-byte size (at least 4096), then objects: a 2-byte index, a 2-byte
+/// reference count, 4 reserved bytes, an 8-byte size and the data padded to 8
+/// bytes; the free space (index 0) counts its header in its size.
+llvm::Error checkGlobalHeaps(llvm::StringRef bytes) {
+  auto read = [&](size_t at, unsigned width) {
+    uint64_t value = 0;
+    for (unsigned i = 0; i < width; ++i)
+      value |= uint64_t(uint8_t(bytes[at + i])) << (8 * i);
+    return value;
+  };
+  constexpr size_t kHeader = 16, kObjectHeader = 16, kMinCollection = 4096;
+  for (size_t at = bytes.find("GCOL"); at != llvm::StringRef::npos;
+       at = bytes.find("GCOL", at + 4)) {
+    if (bytes.size() - at < kHeader || bytes[at + 4] != 1)
+      continue;
+    uint64_t size = read(at + 8, 8);
+    if (size < kMinCollection || size > bytes.size() - at)
+      continue; // not a collection libhdf5 could read whole
+    size_t end = at + size;
+    for (size_t p = at + kHeader; end - p >= kObjectHeader;) {
+      uint64_t index = read(p, 2), objectSize = read(p + 8, 8);
+      // libhdf5 copies an object of any size its header claims.
+      if (objectSize > end - p)
+        return llvm::createStringError(
+            "damaged HDF5 file: global heap collection at byte " +
+            llvm::Twine(at) + " has an object larger than itself");
+      uint64_t need =
+          index ? kObjectHeader + llvm::alignTo(objectSize, 8) : objectSize;
+      if (need == 0)
+        return llvm::createStringError(
+            "damaged HDF5 file: global heap collection at byte " +
+            llvm::Twine(at) + " has an empty free-space object");
+      p += need;
+      if (p >= end)
+        break;
+    }
+  }
+  return llvm::Error::success();
+}
 } // namespace
 
 llvm::Expected<std::unique_ptr<Hdf5File>> Hdf5File::open(llvm::StringRef path) {
@@ -48,6 +96,13 @@ llvm::Expected<std::unique_ptr<Hdf5File>> Hdf5File::open(llvm::StringRef path) {
   if (H5Fis_hdf5(p.c_str()) <= 0)
     return llvm::createStringError(
         llvm::Twine("not an HDF5 file (or unreadable)"));
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError("cannot read file: " +
+                                   buffer.getError().message());
+  if (llvm::Error error = checkGlobalHeaps((*buffer)->getBuffer()))
+    return std::move(error);
   hid_t file = H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0)
     return llvm::createStringError(llvm::Twine("cannot open HDF5 file"));
@@ -57,6 +112,9 @@ llvm::Expected<std::unique_ptr<Hdf5File>> Hdf5File::open(llvm::StringRef path) {
 llvm::Expected<std::unique_ptr<Hdf5File>>
 Hdf5File::openImage(llvm::ArrayRef<char> bytes) {
   silenceHdf5();
+  if (llvm::Error error =
+          checkGlobalHeaps(llvm::StringRef(bytes.data(), bytes.size())))
+    return std::move(error);
   // H5LTopen_file_image copies the buffer (no DONT_COPY flag), so `bytes`
   // need not outlive the file.
   hid_t file = H5LTopen_file_image(const_cast<char *>(bytes.data()),
@@ -102,6 +160,15 @@ Hdf5File::readStrings(llvm::StringRef path, llvm::StringRef name) const {
     return result; // Keras writes an empty list as an empty float array.
   if (H5Tget_class(type) != H5T_STRING || count < 0)
     return llvm::createStringError("attribute '" + n + "' is not a string");
+  // Sizes come from the file: bounded before anything is allocated (Keras
+  // writes one config string, or one name per layer or weight).
+  constexpr hssize_t kMaxStrings = hssize_t(1) << 20;
+  constexpr size_t kMaxBytes = size_t(1) << 30;
+  size_t size = H5Tget_size(type);
+  if (count > kMaxStrings ||
+      (H5Tis_variable_str(type) <= 0 && size > kMaxBytes / size_t(count)))
+    return llvm::createStringError("attribute '" + n + "' is too large (" +
+                                   llvm::Twine(count) + " strings)");
   if (H5Tis_variable_str(type) > 0) {
     Handle memType(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memType, H5T_VARIABLE);
@@ -114,7 +181,6 @@ Hdf5File::readStrings(llvm::StringRef path, llvm::StringRef name) const {
     H5Dvlen_reclaim(memType, space, H5P_DEFAULT, ptrs.data());
     return result;
   }
-  size_t size = H5Tget_size(type);
   std::vector<char> buffer(size * count + 1, '\0');
   if (H5Aread(attr, type, buffer.data()) < 0)
     return llvm::createStringError("cannot read attribute '" + n + "'");
