@@ -41,7 +41,8 @@ def LowerToLinalgPass : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
 
 def PrepareBufferizationPass
     : Pass<"kiln-prepare-bufferization", "::mlir::func::FuncOp"> {
-  let summary = "Read-only entry arguments; loop-carried tensors in place";
+  let summary = "Read-only entry arguments; loop-carried tensors in place; "
+                "one init per destination";
   let description = [{
     Entry arguments are the caller's parameters and inputs: they get
     `bufferization.writable = false`, so nothing is computed in place in a
@@ -51,6 +52,12 @@ def PrepareBufferizationPass
     yield `bufferization.materialize_in_destination %next in %state`: one
     copy per iteration into the carried buffer, which is dead by then.
     Yields that already insert into the carried tensor are left alone.
+
+    Last, every destination becomes its user's own: CSE merges the identical
+    `tensor.empty` inits (and zero `linalg.fill`s of them) of all layers into
+    one value, and the analysis compares each in-place write into a value
+    with every other use of it, quadratic in the model's size. Each further
+    use gets its own clone of the init, made just before it.
 
     ```mlir
     // before
@@ -140,6 +147,51 @@ def VectorizeMatmulPass
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def OutlineKernelsPass
+    : Pass<"kiln-cpu-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Move each top-level loop nest of an entry into its own function";
+  let description = [{
+    After lowering to loops an entry is one long function: every layer's
+    forward and backward loop nests, one after another. LLVM's function
+    passes (GVN, LICM, the vectorizers, instruction selection) grow faster
+    than linearly with a function's size, so a 100-layer training step took
+    minutes to compile. This pass outlines each top-level loop nest
+    (`scf.for`, `scf.parallel`, `affine.for`) into a private, non-inlinable
+    function of its own, called from the entry: LLVM then optimizes many
+    small functions, and compile time grows linearly with the model.
+    Identical kernels (the same loop nest on the same types, as in a model
+    that repeats a layer) are made once and called from each place.
+
+    Values the loop uses from the entry become arguments, except
+    constants, which are cloned in so that the kernel keeps its static
+    bounds. Kernels are internal (`llvm.linkage` internal): entries still
+    call nothing outside the object (DESIGN.md contract 2).
+
+    ```mlir
+    // before
+    func.func @predict(%x: memref<?x16xf32>, %y: memref<?x16xf32>) {
+      scf.for %i = %c0 to %n step %c1 { ... }
+    }
+    // after
+    func.func @predict(%x: memref<?x16xf32>, %y: memref<?x16xf32>) {
+      call @predict__kernel0(%n, %x, %y) : (index, memref<?x16xf32>, memref<?x16xf32>) -> ()
+    }
+    func.func private @predict__kernel0(%n: index, %x: ..., %y: ...)
+        attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]} {
+      %c0 = arith.constant 0 : index
+      scf.for %i = %c0 to %n step %c1 { ... }
+    }
+    ```
+  }];
+  let options = [
+    Option<"minLoops", "min-loops", "int64_t", /*default=*/"2",
+           "outline only functions with at least this many top-level loops">,
+  ];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -56,6 +56,8 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // One function per loop nest: LLVM's time stays linear in the model.
+  pm.addPass(createOutlineKernelsPass());
 
   // To the LLVM dialect.
   pm.addPass(createConvertBufferizationToMemRefPass());

@@ -3,11 +3,16 @@
 // The whole CPU pipeline leaves only the LLVM dialect: results became
 // out-params, the matmul became vector FMAs, activations became scalar math.
 
+// Each loop nest is a kernel of its own, called from the entry.
+
 // CHECK-LABEL: llvm.func @predict
 // CHECK-NOT:     kiln.
 // CHECK-NOT:     linalg.
 // CHECK-NOT:     memref.
 // CHECK-NOT:     llvm.return %
+// CHECK:         llvm.call @predict__kernel0(
+// CHECK-NOT:     llvm.intr.fmuladd
+// CHECK:       llvm.func internal @predict__kernel0({{.*}}) attributes {passthrough = ["noinline"]
 // CHECK:         llvm.intr.fmuladd({{.+}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>
 // CHECK:         llvm.intr.exp
 func.func @predict(%w: tensor<16x8xf32>, %b: tensor<8xf32>, %x: tensor<?x16xf32>) -> tensor<?x8xf32> {

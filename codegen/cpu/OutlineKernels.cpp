@@ -1,0 +1,130 @@
+//===- OutlineKernels.cpp - one function per top-level loop nest -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Keeps LLVM's work linear in the model's size: each top-level loop nest of
+// an entry becomes a private, non-inlinable function (see Passes.td).
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_OUTLINEKERNELSPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+bool isLoopNest(Operation *op) {
+  return isa<scf::ForOp, scf::ParallelOp, affine::AffineForOp>(op);
+}
+
+/// A constant without operands is cheaper to clone than to pass, and keeps
+/// the kernel's bounds static for LLVM.
+bool isClonedConstant(Value value) {
+  Operation *def = value.getDefiningOp();
+  return def && def->getNumOperands() == 0 &&
+         def->hasTrait<OpTrait::ConstantLike>();
+}
+
+/// Kernels already made, by their text without a name: a model that
+/// repeats a layer compiles each of its loop nests once.
+using KernelCache = llvm::StringMap<func::FuncOp>;
+
+std::string kernelKey(func::FuncOp kernel) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << kernel.getFunctionType();
+  OpPrintingFlags flags;
+  flags.useLocalScope().assumeVerified();
+  for (Operation &op : kernel.getBody().front())
+    op.print(os, flags);
+  return key;
+}
+
+/// Moves `loop` into a function `name` inserted after `previous` (the
+/// entry or its last kernel), or reuses an identical one, and replaces it
+/// with a call.
+void outline(Operation *loop, Operation *&previous, StringRef name,
+             SymbolTable &symbols, KernelCache &cache) {
+  // What the kernel needs from the entry: the loop's own operands and
+  // every value its regions use from above, each once, in first-use order.
+  llvm::SetVector<Value> captured(loop->operand_begin(), loop->operand_end());
+  getUsedValuesDefinedAbove(loop->getRegions(), captured);
+  SmallVector<Value> arguments, constants;
+  for (Value value : captured)
+    (isClonedConstant(value) ? constants : arguments).push_back(value);
+
+  MLIRContext *ctx = loop->getContext();
+  OpBuilder builder(ctx);
+  builder.setInsertionPointAfter(previous);
+  auto type = builder.getFunctionType(ValueRange(arguments).getTypes(),
+                                      loop->getResultTypes());
+  auto kernel = func::FuncOp::create(builder, loop->getLoc(), name, type);
+  kernel.setPrivate();
+  kernel->setAttr("llvm.linkage",
+                  LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+  kernel->setAttr("passthrough",
+                  builder.getArrayAttr({builder.getStringAttr("noinline")}));
+  symbols.insert(kernel);
+
+  Block *body = kernel.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  IRMapping mapping;
+  mapping.map(arguments, body->getArguments());
+  for (Value constant : constants)
+    mapping.map(constant, builder.clone(*constant.getDefiningOp())->getResult(
+                              cast<OpResult>(constant).getResultNumber()));
+  Operation *moved = builder.clone(*loop, mapping);
+  func::ReturnOp::create(builder, loop->getLoc(), moved->getResults());
+
+  auto [known, inserted] = cache.try_emplace(kernelKey(kernel), kernel);
+  if (inserted) {
+    previous = kernel;
+  } else {
+    symbols.erase(kernel);
+    kernel = known->second;
+  }
+
+  builder.setInsertionPoint(loop);
+  auto call = func::CallOp::create(builder, loop->getLoc(), kernel, arguments);
+  loop->replaceAllUsesWith(call.getResults());
+  loop->erase();
+}
+
+struct OutlineKernelsPass
+    : public kiln::impl::OutlineKernelsPassBase<OutlineKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    KernelCache cache;
+    SmallVector<func::FuncOp> entries(module.getOps<func::FuncOp>());
+    for (func::FuncOp entry : entries) {
+      if (entry.isDeclaration() || !entry.getBody().hasOneBlock())
+        continue;
+      SmallVector<Operation *> loops;
+      for (Operation &op : entry.getBody().front())
+        if (isLoopNest(&op))
+          loops.push_back(&op);
+      if (static_cast<int64_t>(loops.size()) < minLoops)
+        continue;
+      Operation *previous = entry;
+      for (auto [index, loop] : llvm::enumerate(loops))
+        outline(loop, previous,
+                (entry.getSymName() + "__kernel" + Twine(index)).str(),
+                symbols, cache);
+    }
+  }
+};
+
+} // namespace

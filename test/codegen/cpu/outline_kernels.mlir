@@ -1,0 +1,68 @@
+// RUN: kiln-opt %s --kiln-cpu-outline-kernels --split-input-file | FileCheck %s
+// RUN: kiln-opt %s --kiln-cpu-outline-kernels="min-loops=4" --split-input-file | FileCheck %s --check-prefix=MIN
+
+// Each top-level loop nest becomes a private, non-inlinable kernel; values
+// from the entry are arguments (in first-use order), constants are cloned
+// in; the second of two identical nests calls the first's kernel.
+
+// CHECK-LABEL: func.func @step(
+// CHECK-SAME:      %[[A:.+]]: memref<?x16xf32>, %[[B:.+]]: memref<?x16xf32>, %[[S:.+]]: f32)
+// CHECK:         %[[N:.+]] = memref.dim %[[A]]
+// CHECK:         call @step__kernel0(%[[N]], %[[S]], %[[A]])
+// CHECK:         %[[SUM:.+]] = call @step__kernel1(%[[N]], %[[B]])
+// CHECK:         call @step__kernel0(%[[N]], %[[SUM]], %[[B]])
+// CHECK:         return %[[SUM]]
+// CHECK:       func.func private @step__kernel0(%{{.+}}: index, %{{.+}}: f32, %{{.+}}: memref<?x16xf32>)
+// CHECK-SAME:      attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
+// CHECK-DAG:     arith.constant 0 : index
+// CHECK-DAG:     arith.constant 1 : index
+// CHECK-DAG:     arith.constant 16 : index
+// CHECK:         scf.for
+// CHECK:       func.func private @step__kernel1(%{{.+}}: index, %{{.+}}: memref<?x16xf32>) -> f32
+// CHECK:         %[[R:.+]] = scf.for
+// CHECK:         return %[[R]] : f32
+// CHECK-NOT:   func.func private @step__kernel2
+
+// MIN-LABEL: func.func @step(
+// MIN-NOT:     call
+// MIN:         scf.for
+func.func @step(%a: memref<?x16xf32>, %b: memref<?x16xf32>, %s: f32) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x16xf32>
+  // a[i, j] = s
+  scf.for %i = %c0 to %n step %c1 {
+    scf.for %j = %c0 to %c16 step %c1 {
+      memref.store %s, %a[%i, %j] : memref<?x16xf32>
+    }
+  }
+  // sum of b[i, 0]
+  %sum = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %zero) -> f32 {
+    %v = memref.load %b[%i, %c0] : memref<?x16xf32>
+    %next = arith.addf %acc, %v : f32
+    scf.yield %next : f32
+  }
+  // b[i, j] = sum: the same nest as the first, on other values
+  scf.for %i = %c0 to %n step %c1 {
+    scf.for %j = %c0 to %c16 step %c1 {
+      memref.store %sum, %b[%i, %j] : memref<?x16xf32>
+    }
+  }
+  return %sum : f32
+}
+
+// -----
+
+// Loops inside a kernel stay there: only top-level nests are outlined, and
+// a function without loops is left alone.
+
+// CHECK-LABEL: func.func @no_loops(
+// CHECK-NEXT:    arith.addf
+// CHECK-NEXT:    return
+// CHECK-NOT:   func.func private @no_loops__kernel
+func.func @no_loops(%x: f32) -> f32 {
+  %y = arith.addf %x, %x : f32
+  return %y : f32
+}
