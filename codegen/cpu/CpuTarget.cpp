@@ -179,6 +179,11 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   // executable needs only the C/C++ runtime libraries.
   args.append({"-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-lm",
                "-static-libstdc++", "-static-libgcc"});
+#ifdef KILN_RUNTIME_SANITIZE
+  // This kiln was built with -DKILN_SANITIZE, and so were the runtime
+  // archives beside it: the sanitizers' own libraries link with them.
+  args.push_back("-fsanitize=" KILN_RUNTIME_SANITIZE);
+#endif
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,
                                      &message);

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <zlib.h>
 
 using namespace kiln;
@@ -63,9 +64,21 @@ uint64_t availableMemory() {
     std::fclose(file);
   }
   rlimit limit;
-  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-      uint64_t(limit.rlim_cur) < available)
-    available = uint64_t(limit.rlim_cur);
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    // The limit counts the address space already mapped (a sanitized
+    // build maps terabytes of shadow memory).
+    uint64_t used = 0;
+    if (FILE *file = std::fopen("/proc/self/statm", "r")) {
+      unsigned long long pages = 0;
+      if (std::fscanf(file, "%llu", &pages) == 1)
+        used = uint64_t(pages) * uint64_t(::sysconf(_SC_PAGESIZE));
+      std::fclose(file);
+    }
+    uint64_t left =
+        uint64_t(limit.rlim_cur) > used ? uint64_t(limit.rlim_cur) - used : 0;
+    if (left < available)
+      available = left;
+  }
   return available;
 }
 

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
 # test.sh - set up, build and run kiln's whole test suite (what CI runs).
 #
-# Installs system packages (tools/dev/setup.sh), configures a Release build in
-# build/, builds everything (compiler, runtime, tests, benchmarks) and runs
+# Installs system packages and the tests' Python environment
+# (tools/dev/setup.sh), configures a Release build in build/, builds
+# everything (compiler, runtime, tests, benchmarks, fuzz targets) and runs
 # ctest: the lit suite (check-kiln: dialect, passes, codegen, frontend and
-# end-to-end numerics) and the runtime's GoogleTest suite.
+# end-to-end numerics), the runtime's GoogleTest suite and the fuzz targets
+# (a few seconds each).
+#
+# Then the sanitizer subset: build-asan/ is configured with
+# -DKILN_SANITIZE=address,undefined (ASan + UBSan, any report fails), only
+# the compiler, the runtime and its tests are built, and the tests labelled
+# "sanitizer-subset" run: the runtime's GoogleTest suite and the lit tests
+# that import, compile, train and predict small models (test/CMakeLists.txt).
+# The whole suite runs under the sanitizers with
+#   cmake -B build-asan -DKILN_SANITIZE=ON ... && ninja -C build-asan && ctest
+# (test/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 bash tools/dev/setup.sh
-cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release
+venv=(-DKILN_VENV="${KILN_VENV:-/opt/kiln-venv}")
+cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release "${venv[@]}"
 cmake --build build
-cd build
-ctest --output-on-failure
+(cd build && ctest --output-on-failure)
+
+cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=Release \
+  -DKILN_SANITIZE=address,undefined -DKILN_ENABLE_BENCHMARKS=OFF "${venv[@]}"
+cmake --build build-asan --target kiln kiln_runtime kiln-runtime-tests
+(cd build-asan && ctest --output-on-failure -L sanitizer-subset)
