@@ -242,9 +242,24 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
 }
 
 void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
-  registry["Dense"] = singleOutput<importDense>;
-  registry["Activation"] = singleOutput<importActivation>;
-  registry["Flatten"] = singleOutput<importFlatten>;
-  registry["Reshape"] = singleOutput<importReshape>;
-  registry["Dropout"] = singleOutput<importDropout>;
+  static constexpr StringLiteral denseKeys[] = {"units",
+                                                "activation",
+                                                "use_bias",
+                                                "kernel_initializer",
+                                                "bias_initializer",
+                                                "kernel_regularizer",
+                                                "bias_regularizer",
+                                                "kernel_constraint",
+                                                "bias_constraint"};
+  static constexpr StringLiteral activationKeys[] = {"activation"};
+  static constexpr StringLiteral flattenKeys[] = {"data_format"};
+  static constexpr StringLiteral reshapeKeys[] = {"target_shape"};
+  // `seed`: kiln's dropout draws from its own generator (--seed).
+  static constexpr StringLiteral dropoutKeys[] = {"rate", "noise_shape",
+                                                  "seed"};
+  registry["Dense"] = {singleOutput<importDense>, denseKeys};
+  registry["Activation"] = {singleOutput<importActivation>, activationKeys};
+  registry["Flatten"] = {singleOutput<importFlatten>, flattenKeys};
+  registry["Reshape"] = {singleOutput<importReshape>, reshapeKeys};
+  registry["Dropout"] = {singleOutput<importDropout>, dropoutKeys};
 }

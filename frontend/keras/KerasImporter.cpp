@@ -194,6 +194,10 @@ private:
                             std::optional<SmallVector<int64_t>> shape);
   FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
                                       ArrayRef<Value> inputs);
+  /// Refuses a layer config key that is set but not among `known` (nor
+  /// common to all layers), and a dtype other than float32.
+  LogicalResult checkConfigKeys(const LayerSpec &spec,
+                                ArrayRef<StringLiteral> known);
   LogicalResult importSequential(const json::Object &config);
   LogicalResult importFunctional(const json::Object &config);
   std::optional<SmallVector<int64_t>> batchShape(const json::Object &config);
@@ -257,6 +261,21 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
       return failure();
     }
     data.values = std::move(*values);
+  }
+  // `kernel_initializer` -> `kernel_regularizer`, `kernel_constraint`: they
+  // act on what the optimizer trains, so only trainable weights keep them
+  // (Keras regularizes and constrains trainable variables only).
+  if (initializerKey.consume_back("_initializer")) {
+    FailureOr<DictionaryAttr> regularizer =
+        readRegularizer(*this, (initializerKey + "_regularizer").str());
+    FailureOr<DictionaryAttr> constraint = readConstraint(
+        *this, (initializerKey + "_constraint").str(), shape.size());
+    if (failed(regularizer) || failed(constraint))
+      return failure();
+    if (data.trainable) {
+      data.regularizer = *regularizer;
+      data.constraint = *constraint;
+    }
   }
   numParams += data.values.size();
   if (data.trainable)
@@ -408,6 +427,56 @@ KerasModelImporter::addInput(const LayerSpec &spec,
   return entry->addArgument(type, fileLoc);
 }
 
+/// True for a config value that turns nothing on: null or false.
+static bool isOff(const json::Value &value) {
+  return value.kind() == json::Value::Null ||
+         value.getAsBoolean() == std::optional<bool>(false);
+}
+
+/// The name of a Keras dtype config: "float32", or a DTypePolicy object's
+/// `config.name` (Keras 3).
+static std::optional<StringRef> dtypeName(const json::Value &value) {
+  if (std::optional<StringRef> name = value.getAsString())
+    return name;
+  if (const json::Object *policy = value.getAsObject())
+    if (const json::Object *config = policy->getObject("config"))
+      return config->getString("name");
+  return std::nullopt;
+}
+
+LogicalResult
+KerasModelImporter::checkConfigKeys(const LayerSpec &spec,
+                                    ArrayRef<StringLiteral> known) {
+  // Keys every layer has; the input shape keys are read by the model's
+  // import (the first layer of a Sequential may carry them).
+  static constexpr StringLiteral common[] = {
+      "name",        "trainable",   "dtype",     "batch_input_shape",
+      "batch_shape", "input_shape", "input_dim", "batch_size"};
+  for (const auto &[key, value] : *spec.config) {
+    if (key == "dtype" && !isOff(value)) {
+      std::optional<StringRef> dtype = dtypeName(value);
+      if (dtype != StringRef("float32")) {
+        emitLayerError(spec.name, spec.className)
+            << "dtype " << (dtype ? "'" + dtype->str() + "'" : "policy")
+            << " is not supported: kiln computes in float32";
+        return failure();
+      }
+      continue;
+    }
+    if (llvm::is_contained(common, key.str()) ||
+        llvm::is_contained(known, key.str()) || isOff(value))
+      continue;
+    InFlightDiagnostic diag = emitLayerError(spec.name, spec.className);
+    diag << "config '" << key.str() << "' is not supported";
+    if (key == "activity_regularizer")
+      diag << " (weight regularizers are; an activity regularizer would "
+              "change the loss)";
+    diag << ": kiln does not ignore a setting that changes the model";
+    return failure();
+  }
+  return success();
+}
+
 FailureOr<LayerOutputs>
 KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   auto handler = registry.find(spec.className);
@@ -416,6 +485,8 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
         << "unsupported layer class '" << spec.className << "'";
     return failure();
   }
+  if (failed(checkConfigKeys(spec, handler->second.keys)))
+    return failure();
   std::optional<std::vector<WeightArray>> weights;
   if (source.weights) {
     llvm::Expected<std::optional<std::vector<WeightArray>>> read =
@@ -430,7 +501,7 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   }
   Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(weights));
-  FailureOr<LayerOutputs> result = handler->second(layer, inputs);
+  FailureOr<LayerOutputs> result = handler->second.handler(layer, inputs);
   if (failed(result) || failed(layer.finish()))
     return failure();
   if (result->empty()) {
@@ -652,6 +723,10 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
       func.setArgAttr(i, kNonTrainableAttrName, builder.getUnitAttr());
     if (param.state)
       func.setArgAttr(i, kStateAttrName, builder.getUnitAttr());
+    if (param.regularizer)
+      func.setArgAttr(i, kRegularizerAttrName, param.regularizer);
+    if (param.constraint)
+      func.setArgAttr(i, kConstraintAttrName, param.constraint);
   }
   for (auto [i, name] : llvm::enumerate(inputNames))
     func.setArgAttr(model.params.size() + i, kInputAttrName,

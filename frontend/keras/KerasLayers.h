@@ -81,7 +81,16 @@ using LayerOutputs = SmallVector<Value, 1>;
 /// Builds the layer's outputs from its input values.
 using LayerHandler = FailureOr<LayerOutputs> (*)(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs);
-using LayerRegistry = llvm::StringMap<LayerHandler>;
+/// How kiln imports one Keras layer class.
+struct LayerKind {
+  LayerHandler handler;
+  /// The config keys the handler reads, besides those every layer has
+  /// (name, trainable, dtype, the input shape keys). The importer refuses
+  /// any other key that is set (not null or false): kiln would silently
+  /// build a different model.
+  ArrayRef<StringLiteral> keys;
+};
+using LayerRegistry = llvm::StringMap<LayerKind>;
 
 /// Adapts a handler of a one-output layer.
 template <FailureOr<Value> (*Handler)(LayerBuilder &, ArrayRef<Value>)>
@@ -97,6 +106,14 @@ FailureOr<LayerOutputs> singleOutput(LayerBuilder &layer,
 void registerCoreLayers(LayerRegistry &registry);
 /// BatchNormalization.
 void registerNormalizationLayers(LayerRegistry &registry);
+
+/// The regularizer at `layer.config[key]` as a `kiln.regularizer` attribute
+/// ({l1, l2}); a null attribute when there is none. Errors name the layer.
+FailureOr<DictionaryAttr> readRegularizer(LayerBuilder &layer, StringRef key);
+/// The constraint at `layer.config[key]`, for a weight of rank `rank`, as a
+/// `kiln.constraint` attribute; a null attribute when there is none.
+FailureOr<DictionaryAttr> readConstraint(LayerBuilder &layer, StringRef key,
+                                         int64_t rank);
 
 /// Applies the Keras activation `name` ("relu", "linear", ...) to `x`;
 /// emits an error on `layer` for an unknown one.

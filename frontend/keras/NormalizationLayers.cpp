@@ -107,5 +107,27 @@ static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
 }
 
 void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
-  registry["BatchNormalization"] = singleOutput<importBatchNormalization>;
+  // `renorm_clipping`, `renorm_momentum`: used only with `renorm`, which
+  // the handler refuses. `synchronized`: one device, nothing to sync.
+  static constexpr StringLiteral keys[] = {"axis",
+                                           "momentum",
+                                           "epsilon",
+                                           "center",
+                                           "scale",
+                                           "beta_initializer",
+                                           "gamma_initializer",
+                                           "moving_mean_initializer",
+                                           "moving_variance_initializer",
+                                           "beta_regularizer",
+                                           "gamma_regularizer",
+                                           "beta_constraint",
+                                           "gamma_constraint",
+                                           "renorm",
+                                           "renorm_clipping",
+                                           "renorm_momentum",
+                                           "virtual_batch_size",
+                                           "adjustment",
+                                           "synchronized"};
+  registry["BatchNormalization"] = {singleOutput<importBatchNormalization>,
+                                    keys};
 }

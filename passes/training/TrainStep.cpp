@@ -49,7 +49,9 @@ static SmallVector<Value> cloneBody(func::FuncOp from, Block *to,
 }
 
 /// Fills `body` with @predict's forward pass on `inputs` followed by the
-/// loss against `targets`, and returns it: (loss, outputs...).
+/// loss against `targets`, and returns it: (loss, outputs...). The loss
+/// includes the weight regularizers' penalties of the trainable parameters
+/// (Keras adds `model.losses` in training and evaluation alike).
 static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
                                         ValueRange inputs, ValueRange targets,
                                         const LossSpec &loss) {
@@ -61,6 +63,11 @@ static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
     Value l = buildLoss(m, loss, output, target);
     total = total ? m.add(total, l) : l;
   }
+  for (auto [i, input] : llvm::enumerate(inputs))
+    if (auto regularizer =
+            predict.getArgAttrOfType<DictionaryAttr>(i, kRegularizerAttrName))
+      if (Value penalty = buildWeightPenalty(m, regularizer, input))
+        total = m.add(total, penalty);
   SmallVector<Value> results{total};
   results.append(outputs);
   func::ReturnOp::create(b, predict.getLoc(), results);
@@ -249,6 +256,10 @@ mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
       buildOptimizerUpdate(m, *optimizer, params[i], grads[k],
                            slots.slice(k * slotNames.size(), slotNames.size()),
                            lr, iteration, updated);
+      // Keras applies a weight's constraint after each update.
+      if (auto constraint =
+              predict.getArgAttrOfType<DictionaryAttr>(i, kConstraintAttrName))
+        updated.front() = applyConstraint(m, constraint, updated.front());
       newParams.push_back(updated.front());
       newSlots.append(updated.begin() + 1, updated.end());
     } else if (const auto *st = llvm::find(stateParams, i);

@@ -81,6 +81,15 @@ void buildOptimizerUpdate(GradientBuilder &m, const OptimizerSpec &spec,
                           Value learningRate, Value iteration,
                           SmallVectorImpl<Value> &updated);
 
+/// The loss term of a `kiln.regularizer` ({l1, l2}) on the parameter `w`:
+/// l1 * sum(|w|) + l2 * sum(w^2), a scalar; null when both are 0.
+Value buildWeightPenalty(GradientBuilder &m, DictionaryAttr regularizer,
+                         Value w);
+
+/// `w` with the `kiln.constraint` applied (Keras's MaxNorm, MinMaxNorm,
+/// UnitNorm or NonNeg), for the value after an optimizer update.
+Value applyConstraint(GradientBuilder &m, DictionaryAttr constraint, Value w);
+
 /// Argument attribute of @eval_step's sparse targets: the number of classes.
 constexpr llvm::StringLiteral kNumClassesAttrName = "kiln.num_classes";
 

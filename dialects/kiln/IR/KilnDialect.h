@@ -36,6 +36,16 @@ constexpr llvm::StringLiteral kNonTrainableAttrName = "kiln.non_trainable";
 /// Argument attribute marking non-trainable state that a training-mode op
 /// updates (BatchNormalization's moving statistics); implies non-trainable.
 constexpr llvm::StringLiteral kStateAttrName = "kiln.state";
+/// Argument attribute of a trainable parameter with a Keras weight
+/// regularizer: {l1 = f64, l2 = f64}. The training and evaluation losses add
+/// l1 * sum(|w|) + l2 * sum(w^2), as Keras adds `model.losses`.
+constexpr llvm::StringLiteral kRegularizerAttrName = "kiln.regularizer";
+/// Argument attribute of a trainable parameter with a Keras weight
+/// constraint, applied to the parameter after each optimizer update:
+/// {kind = "max_norm" | "min_max_norm" | "unit_norm" | "non_neg",
+///  max_value, min_value, rate = f64 (as the kind uses them),
+///  axes = array<i64> (the norm's axes; not for non_neg)}.
+constexpr llvm::StringLiteral kConstraintAttrName = "kiln.constraint";
 /// Function attribute: "training" for @train_step; mode-dependent ops in
 /// functions without it take their inference form.
 constexpr llvm::StringLiteral kModeAttrName = "kiln.mode";

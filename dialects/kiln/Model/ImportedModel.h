@@ -20,6 +20,7 @@
 #ifndef KILN_DIALECTS_KILN_MODEL_IMPORTEDMODEL_H
 #define KILN_DIALECTS_KILN_MODEL_IMPORTEDMODEL_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -45,6 +46,9 @@ struct ParamData {
   /// Non-trainable state the train step updates (BatchNormalization's
   /// moving statistics); never trainable.
   bool state = false;
+  /// Keras weight regularizer and constraint, as the argument attributes
+  /// kiln.regularizer / kiln.constraint (KilnDialect.h); null when none.
+  mlir::DictionaryAttr regularizer, constraint;
 };
 
 /// One row of the Keras `model.summary()` table.
