@@ -11,6 +11,9 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Signals.h"
 
+#include <cerrno>
+#include <csignal>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -22,23 +25,53 @@ std::string mlir::kiln::resolveOutputPath(llvm::StringRef path) {
   return path.str();
 }
 
+/// Removes `<dir>/<stem>-<pid>-*` files whose process is gone: what a
+/// kill -9 (or a crash) left of an earlier run's temporaries.
+static void removeStaleTemporaries(llvm::StringRef dir, llvm::StringRef stem) {
+  std::error_code ec;
+  std::string prefix = (stem + "-").str();
+  for (llvm::sys::fs::directory_iterator it(dir.empty() ? "." : dir, ec), end;
+       it != end && !ec; it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    if (!name.consume_front(prefix))
+      continue;
+    unsigned pid = 0;
+    if (name.consumeInteger(10, pid) || !name.starts_with("-") || pid == 0)
+      continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      llvm::sys::fs::remove(it->path());
+  }
+}
+
 llvm::Expected<std::string>
-mlir::kiln::createTemporaryBeside(llvm::StringRef path,
-                                  llvm::StringRef suffix) {
-  // The name is cut so that the temporary's fits NAME_MAX; the random part
-  // keeps it unique.
-  llvm::SmallString<256> model(llvm::sys::path::parent_path(path));
+mlir::kiln::createOwnedTemporary(llvm::StringRef dir, llvm::StringRef stem,
+                                 llvm::StringRef suffix,
+                                 llvm::StringRef forPath) {
+  removeStaleTemporaries(dir, stem);
+  // `<stem>-<pid>-<random><suffix>`: the pid tells a later run whether its
+  // writer is still alive; the random part keeps it unique.
+  llvm::SmallString<256> model(dir);
   llvm::sys::path::append(
-      model, "." + llvm::sys::path::filename(path).take_front(200) +
-                 ".kiln-%%%%%%%%" + suffix);
+      model, stem + "-" + llvm::Twine(llvm::sys::Process::getProcessId()) +
+                 "-%%%%%%%%" + suffix);
   int fd = -1;
   llvm::SmallString<256> temporary;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueFile(model, fd, temporary))
-    return llvm::createStringError(llvm::Twine("cannot write '") + path +
+    return llvm::createStringError(llvm::Twine("cannot write '") + forPath +
                                    "': " + ec.message());
   llvm::sys::Process::SafelyCloseFileDescriptor(fd);
   return temporary.str().str();
+}
+
+llvm::Expected<std::string>
+mlir::kiln::createTemporaryBeside(llvm::StringRef path,
+                                  llvm::StringRef suffix) {
+  // The name is cut so that the temporary's fits NAME_MAX.
+  return createOwnedTemporary(
+      llvm::sys::path::parent_path(path),
+      ("." + llvm::sys::path::filename(path).take_front(200) + ".kiln").str(),
+      suffix, path);
 }
 
 llvm::Error mlir::kiln::writeOutputFile(

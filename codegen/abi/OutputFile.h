@@ -28,8 +28,17 @@ llvm::Error writeOutputFile(
     llvm::StringRef path, bool binary,
     llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write);
 
+/// A unique temporary `<dir>/<stem>-<pid>-<random><suffix>`, created empty,
+/// after removing those of `stem` whose process is gone (killed runs).
+/// Errors name `forPath`, the user's file it is for.
+llvm::Expected<std::string> createOwnedTemporary(llvm::StringRef dir,
+                                                 llvm::StringRef stem,
+                                                 llvm::StringRef suffix,
+                                                 llvm::StringRef forPath);
+
 /// A unique temporary path beside `path` (same directory, so that a rename
-/// is atomic), created empty; `suffix` ends its name.
+/// is atomic), created empty; `suffix` ends its name. Temporaries of `path`
+/// that a killed run left behind are removed first.
 llvm::Expected<std::string> createTemporaryBeside(llvm::StringRef path,
                                                   llvm::StringRef suffix);
 

@@ -369,10 +369,13 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   }
 
   // An executable: object in a temporary file, then link.
-  llvm::SmallString<128> objectPath;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
-    return fail("cannot create a temporary file: " + ec.message());
+  llvm::SmallString<128> tempDir;
+  llvm::sys::path::system_temp_directory(/*ErasedOnReboot=*/true, tempDir);
+  llvm::Expected<std::string> object =
+      createOwnedTemporary(tempDir, "kiln-model", ".o", out);
+  if (!object)
+    return fail(llvm::toString(object.takeError()));
+  std::string objectPath = *object;
   llvm::FileRemover removeObject(objectPath);
   llvm::sys::RemoveFileOnSignal(objectPath); // Ctrl-C during codegen
   if (llvm::Error error =
