@@ -79,8 +79,10 @@ static Rows rowsOfDim0(Value source) {
     if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op)) {
       // Dimension 0 is the source's first dimension times static ones.
       ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
-      for (int64_t d :
-           llvm::drop_begin(collapse.getReassociationIndices().front())) {
+      // A named vector: the range below must not outlive it.
+      SmallVector<ReassociationIndices> groups =
+          collapse.getReassociationIndices();
+      for (int64_t d : llvm::drop_begin(groups.front())) {
         if (ShapedType::isDynamic(shape[d]))
           return std::nullopt;
         factor *= shape[d];
