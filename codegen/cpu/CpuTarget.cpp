@@ -17,6 +17,8 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -163,10 +165,19 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
         "no system C++ compiler driver (c++ or g++) to link with");
   }
   // Link to a unique temporary beside the (resolved) output, then rename:
-  // concurrent compiles to one output never share it.
+  // concurrent compiles to one output never share it. A device or FIFO
+  // output (/dev/null) is never replaced: the linker writes a temporary in
+  // TMPDIR whose bytes are then written to it in place.
   std::string target = resolveOutputPath(outputPath);
+  llvm::sys::fs::file_status status;
+  bool special = !llvm::sys::fs::status(target, status) &&
+                 llvm::sys::fs::exists(status) &&
+                 !llvm::sys::fs::is_regular_file(status);
+  llvm::SmallString<128> tempDir;
+  llvm::sys::path::system_temp_directory(/*ErasedOnReboot=*/true, tempDir);
   llvm::Expected<std::string> temporary =
-      createTemporaryBeside(target, ".link.tmp");
+      special ? createOwnedTemporary(tempDir, "kiln-link", ".tmp", outputPath)
+              : createTemporaryBeside(target, ".link.tmp");
   if (!temporary)
     return temporary.takeError();
   std::string tmp = *temporary;
@@ -192,6 +203,20 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
     return targetError("linking failed (" + *driver + " exited with " +
                        std::to_string(rc) +
                        (message.empty() ? "" : ": " + message) + ")");
+  }
+  if (special) {
+    llvm::FileRemover remove(tmp);
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> linked =
+        llvm::MemoryBuffer::getFile(tmp, /*IsText=*/false,
+                                    /*RequiresNullTerminator=*/false);
+    if (!linked)
+      return targetError("cannot read the linked executable: " +
+                         linked.getError().message());
+    return writeOutputFile(outputPath, /*binary=*/true,
+                           [&](llvm::raw_pwrite_stream &os) {
+                             os << (*linked)->getBuffer();
+                             return llvm::Error::success();
+                           });
   }
   if (std::error_code ec = llvm::sys::fs::rename(tmp, target)) {
     llvm::sys::fs::remove(tmp);
