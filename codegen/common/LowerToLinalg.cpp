@@ -30,6 +30,7 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   populateNormalizationToLinalgPatterns(patterns);
   populateShapeToLinalgPatterns(patterns);
   populateLossToLinalgPatterns(patterns);
+  populateRandomToLinalgPatterns(patterns);
 }
 
 void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {

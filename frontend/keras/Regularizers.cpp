@@ -1,4 +1,5 @@
-//===- Regularizers.cpp - Keras weight regularizers and constraints -*- C++ -*-===//
+//===- Regularizers.cpp - Keras weight regularizers and constraints -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // A layer's `<weight>_regularizer` and `<weight>_constraint` configs, read
@@ -153,9 +154,9 @@ mlir::kiln::keras::readRegularizer(LayerBuilder &layer, StringRef key) {
                               b.getNamedAttr("l2", b.getF64FloatAttr(l2))});
 }
 
-FailureOr<DictionaryAttr>
-mlir::kiln::keras::readConstraint(LayerBuilder &layer, StringRef key,
-                                  int64_t rank) {
+FailureOr<DictionaryAttr> mlir::kiln::keras::readConstraint(LayerBuilder &layer,
+                                                            StringRef key,
+                                                            int64_t rank) {
   FailureOr<std::optional<KerasObject>> object = readObject(layer, key);
   if (failed(object))
     return failure();

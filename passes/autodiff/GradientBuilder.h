@@ -108,6 +108,7 @@ void registerReductionGradientRules(DialectRegistry &registry);
 void registerNormalizationGradientRules(DialectRegistry &registry);
 void registerShapeGradientRules(DialectRegistry &registry);
 void registerLossGradientRules(DialectRegistry &registry);
+void registerRandomGradientRules(DialectRegistry &registry);
 
 } // namespace mlir::kiln
 

@@ -16,4 +16,5 @@ void mlir::kiln::registerGradientRules(DialectRegistry &registry) {
   registerNormalizationGradientRules(registry);
   registerShapeGradientRules(registry);
   registerLossGradientRules(registry);
+  registerRandomGradientRules(registry);
 }

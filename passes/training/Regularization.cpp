@@ -1,4 +1,5 @@
-//===- Regularization.cpp - Keras weight penalties and constraints -*- C++ -*-===//
+//===- Regularization.cpp - Keras weight penalties and constraints -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // What the `kiln.regularizer` and `kiln.constraint` argument attributes
@@ -38,7 +39,8 @@ Value mlir::kiln::buildWeightPenalty(GradientBuilder &m,
     Value term = m.mul(m.scalar(sum, factor), sum);
     total = total ? m.add(total, term) : term;
   };
-  addTerm(getNumber(regularizer, "l1"), AbsOp::create(m.builder(), m.location(), w));
+  addTerm(getNumber(regularizer, "l1"),
+          AbsOp::create(m.builder(), m.location(), w));
   addTerm(getNumber(regularizer, "l2"), m.mul(w, w));
   return total;
 }
@@ -52,8 +54,9 @@ Value mlir::kiln::applyConstraint(GradientBuilder &m, DictionaryAttr constraint,
   SmallVector<int64_t> axes(
       constraint.getAs<DenseI64ArrayAttr>("axes").asArrayRef());
   OpBuilder &b = m.builder();
-  Value norms = SqrtOp::create(b, m.location(), m.reduceSum(m.mul(w, w), axes,
-                                                       /*keepDims=*/true));
+  Value norms = SqrtOp::create(b, m.location(),
+                               m.reduceSum(m.mul(w, w), axes,
+                                           /*keepDims=*/true));
   Value denominator = m.add(m.scalar(norms, 1e-7), norms);
   if (kind == "unit_norm")
     return m.div(w, denominator);

@@ -124,3 +124,25 @@ func.func @split_rows(%x: tensor<?x8xf32>) -> tensor<?x5x8xf32> {
   %0 = kiln.reshape %x : tensor<?x8xf32> -> tensor<?x5x8xf32>
   return %0 : tensor<?x5x8xf32>
 }
+
+// -----
+
+// random_uniform: one parallel generic hashing each element's row-major
+// index with the key made from [seed, step] and the stream (SplitMix64).
+// CHECK-LABEL: func.func @random_uniform(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x3xf32>, %[[RNG:.+]]: tensor<2xi64>
+// CHECK-DAG:     %[[STEP:.+]] = tensor.extract %[[RNG]][%c1]
+// CHECK-DAG:     %[[SEED:.+]] = tensor.extract %[[RNG]][%c0]
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} outs(
+// CHECK:           linalg.index 0
+// CHECK:           linalg.index 1
+// CHECK:           arith.muli {{.*}}-7046029254386353131
+// CHECK:           %[[BITS:.+]] = arith.shrui %{{.+}}, %c40_i64
+// CHECK:           %[[F:.+]] = arith.uitofp %[[BITS]] : i64 to f32
+// CHECK:           %[[SCALE:.+]] = arith.constant 5.96046448E-8 : f32
+// CHECK:           %[[U:.+]] = arith.mulf %[[F]], %[[SCALE]]
+// CHECK:           linalg.yield %[[U]]
+func.func @random_uniform(%x: tensor<?x3xf32>, %rng: tensor<2xi64>) -> tensor<?x3xf32> {
+  %u = kiln.random_uniform %x, %rng {stream = 7 : i64} : tensor<?x3xf32>, tensor<2xi64>
+  return %u : tensor<?x3xf32>
+}

@@ -192,3 +192,11 @@ func.func @dropout_noise_shape(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %y = kiln.dropout %x {rate = 5.000000e-01 : f64, noise_shape = array<i64: 1, 3>} : tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }
+
+// -----
+
+func.func @random_uniform_rng(%x: tensor<?x4xf32>, %rng: tensor<3xi64>) -> tensor<?x4xf32> {
+  // expected-error@+1 {{rng must be tensor<2xi64> ([seed, step]), got 'tensor<3xi64>'}}
+  %u = kiln.random_uniform %x, %rng {stream = 1 : i64} : tensor<?x4xf32>, tensor<3xi64>
+  return %u : tensor<?x4xf32>
+}

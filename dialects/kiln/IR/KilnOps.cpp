@@ -555,29 +555,74 @@ LogicalResult DropoutOp::verify() {
   return success();
 }
 
+LogicalResult RandomUniformOp::verify() {
+  if (getRng().getType().getShape() != ArrayRef<int64_t>{2})
+    return emitOpError("rng must be tensor<2xi64> ([seed, step]), got ")
+           << getRng().getType();
+  return success();
+}
+
 LogicalResult DropoutOp::specializeForInference(RewriterBase &rewriter) {
   rewriter.replaceOp(*this, getInput());
   return success();
 }
 
 std::string DropoutOp::getTrainingUnsupportedReason() {
-  if (getRate().convertToDouble() == 0.0)
-    return ""; // the identity in both modes
-  std::string reason;
-  llvm::raw_string_ostream os(reason);
-  os << "dropout (rate " << llvm::format("%g", getRate().convertToDouble())
-     << ") zeroes random elements in training, and kiln does not compile "
-        "that training form yet";
-  return reason;
+  if (!getNoiseShape())
+    return "";
+  return "dropout with a noise_shape (one draw broadcast over some "
+         "dimensions, as SpatialDropout) has no training form in kiln yet";
 }
 
+/// A stable 64-bit hash of the name of the layer at `loc` (FNV-1a): the
+/// random stream of the layer's dropout, the same in every compile.
+static int64_t layerStream(Location loc) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  loc->walk([&](Location l) {
+    if (auto named = dyn_cast<NameLoc>(l)) {
+      for (char c : named.getName().getValue())
+        hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return static_cast<int64_t>(hash);
+}
+
+// Training: x * (u >= rate) / (1 - rate), u uniform in [0, 1) from the
+// step's rng (Keras's inverted dropout; the mask is a constant to autodiff).
 LogicalResult DropoutOp::specializeForTraining(
     RewriterBase &rewriter, Value rng,
     SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
   std::string reason = getTrainingUnsupportedReason();
   if (!reason.empty())
     return emitOpError(reason);
-  rewriter.replaceOp(*this, getInput());
+  double rate = getRate().convertToDouble();
+  if (rate == 0.0) {
+    rewriter.replaceOp(*this, getInput());
+    return success();
+  }
+  if (!rng)
+    return emitOpError("a training form needs the step's rng argument");
+  Location loc = getLoc();
+  Value x = getInput();
+  auto scalar = [&](double value) -> Value {
+    auto type = RankedTensorType::get({}, getType().getElementType());
+    return ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(
+            type, rewriter.getFloatAttr(type.getElementType(), value)));
+  };
+  Value u =
+      RandomUniformOp::create(rewriter, loc, getType(), x, rng,
+                              rewriter.getI64IntegerAttr(layerStream(loc)));
+  // step(u - rate + 2^-25) is 1 exactly when u >= rate: u is a multiple of
+  // 2^-24 and step is x > 0.
+  Value keep = StepOp::create(
+      rewriter, loc, SubOp::create(rewriter, loc, u, scalar(rate - 0x1p-25)));
+  Value scaled = MulOp::create(rewriter, loc, keep, scalar(1.0 / (1.0 - rate)));
+  rewriter.replaceOp(*this,
+                     MulOp::create(rewriter, loc, x, scaled).getResult());
   return success();
 }
 

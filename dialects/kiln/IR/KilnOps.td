@@ -355,6 +355,33 @@ def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure, SameOperandsAndResultType,
   let hasVerifier = 1;
 }
 
+def Kiln_RandomUniformOp : Kiln_Op<"random_uniform",
+    [Pure, AllTypesMatch<["like", "result"]>]> {
+  let summary = "Counter-based uniform random numbers in [0, 1), shaped like a tensor";
+  let description = [{
+    Element `i` (the row-major index in the result) is SplitMix64's output
+    for the state `key + (i + 1) * 0x9E3779B97F4A7C15`, where
+    `key = mix(seed ^ mix(step ^ mix(stream)))` with `rng = [seed, step]`
+    and `mix` the SplitMix64 finalizer; its top 24 bits, times 2^-24, give
+    the float. The numbers depend only on (seed, step, stream, index): a
+    training step can recompute them, and a test can too. `like` gives only
+    the shape (its values are not read); `stream` separates the ops of one
+    step (dropout uses a hash of its layer's name).
+
+    ```mlir
+    %u = kiln.random_uniform %x, %rng {stream = 42 : i64}
+        : tensor<?x128xf32>, tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$like,
+                       RankedTensorOf<[I64], [HasStaticShapePred]>:$rng,
+                       I64Attr:$stream);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$like `,` $rng attr-dict `:` type($like) `,` type($rng)";
+  let hasVerifier = 1;
+}
+
 def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
   let summary = "Keras BatchNormalization over one axis";

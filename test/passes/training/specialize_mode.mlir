@@ -21,10 +21,29 @@ func.func @train_rate_zero(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tensor<?
 
 // -----
 
-// Training with a real rate: no training form yet, so an error instead of
-// silently training without dropout.
+// Training: x * step(u - (rate - 2^-25)) / (1 - rate), u drawn from the
+// step's rng (the function's last argument) on a stream of the layer's name.
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x8xf32>, %[[RNG:.+]]: tensor<2xi64>)
+// CHECK:         %[[U:.+]] = kiln.random_uniform %[[X]], %[[RNG]] {stream = -1035080904108319828 : i64} : tensor<?x8xf32>, tensor<2xi64>
+// CHECK:         %[[T:.+]] = kiln.constant dense<0.24999997> : tensor<f32>
+// CHECK:         %[[D:.+]] = kiln.sub %[[U]], %[[T]]
+// CHECK:         %[[K:.+]] = kiln.step %[[D]]
+// CHECK:         %[[S:.+]] = kiln.constant dense<1.33333337> : tensor<f32>
+// CHECK:         %[[M:.+]] = kiln.mul %[[K]], %[[S]]
+// CHECK:         %[[Y:.+]] = kiln.mul %[[X]], %[[M]]
+// CHECK:         return %[[Y]]
 func.func @train_step(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x8xf32> attributes {kiln.mode = "training"} {
-  // expected-error@+1 {{'kiln.dropout' op dropout (rate 0.25) zeroes random elements in training, and kiln does not compile that training form yet}}
-  %y = kiln.dropout %x {rate = 2.500000e-01 : f64} : tensor<?x8xf32>
+  %y = kiln.dropout %x {rate = 2.500000e-01 : f64} : tensor<?x8xf32> loc("drop")
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// A noise_shape (SpatialDropout) has no training form yet: an error instead
+// of training something else.
+func.func @train_step(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x8xf32> attributes {kiln.mode = "training"} {
+  // expected-error@+1 {{'kiln.dropout' op dropout with a noise_shape (one draw broadcast over some dimensions, as SpatialDropout) has no training form in kiln yet}}
+  %y = kiln.dropout %x {rate = 2.500000e-01 : f64, noise_shape = array<i64: 1, 8>} : tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }

@@ -1,0 +1,120 @@
+"""Dropout in training: a model, and an independent float64 NumPy trainer.
+
+usage: dropout_reference.py make DIR
+       dropout_reference.py check INIT.weights.h5 AFTER.weights.h5
+           HISTORY.json X.npy Y.npy EPOCHS LR SEED
+
+`make` writes DIR/model.json (4 -> Dense(8, tanh) -> Dropout(0.4) ->
+Dense(3), mean squared error, SGD) and data. `check` runs EPOCHS full-batch
+SGD steps with Keras's inverted dropout, drawing the mask from kiln's
+documented counter-based generator (kiln.random_uniform in KilnOps.td:
+SplitMix64 keyed by [seed, step] and a hash of the layer name), and compares
+the losses and final weights with kiln's. Gradients are derived by hand.
+"""
+import json
+import os
+import sys
+
+import h5py
+import numpy as np
+
+RATE = 0.4
+M = (1 << 64) - 1
+
+
+def mix(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+    return z ^ (z >> 31)
+
+
+def stream(name):
+    h = 0xCBF29CE484222325
+    for c in name.encode():
+        h = ((h ^ c) * 0x100000001B3) & M
+    return h
+
+
+def uniform(seed, step, layer, shape):
+    key = mix(seed ^ mix(step ^ mix(stream(layer))))
+    n = int(np.prod(shape))
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = (mix((key + (i + 1) * 0x9E3779B97F4A7C15) & M) >> 40) * 2.0 ** -24
+    return out.reshape(shape)
+
+
+def make(out):
+    def obj(module, cls, **config):
+        return {"module": module, "class_name": cls, "config": config,
+                "registered_name": None}
+    dense = lambda name, units, act: {"module": "keras.layers", "class_name": "Dense",
+        "config": {"name": name, "units": units, "activation": act, "use_bias": True,
+                   "trainable": True, "dtype": "float32",
+                   "kernel_initializer": obj("keras.initializers", "GlorotUniform", seed=None),
+                   "bias_initializer": obj("keras.initializers", "RandomUniform",
+                                           minval=-0.5, maxval=0.5, seed=None)},
+        "registered_name": None}
+    model = {"module": "keras", "class_name": "Sequential", "config": {
+        "name": "m", "trainable": True, "layers": [
+            {"module": "keras.layers", "class_name": "InputLayer",
+             "config": {"batch_shape": [None, 4], "dtype": "float32", "name": "x"}},
+            dense("dense", 8, "tanh"),
+            {"module": "keras.layers", "class_name": "Dropout",
+             "config": {"name": "dropout", "rate": RATE, "seed": None,
+                        "noise_shape": None, "trainable": True, "dtype": "float32"},
+             "registered_name": None},
+            dense("dense_1", 3, "linear")]},
+        "compile_config": {"loss": "mean_squared_error",
+                           "optimizer": obj("keras.optimizers", "SGD", learning_rate=0.1)}}
+    with open(os.path.join(out, "model.json"), "w") as f:
+        json.dump(model, f)
+    rng = np.random.default_rng(3)
+    np.save(os.path.join(out, "x.npy"), rng.normal(size=(16, 4)).astype(np.float32))
+    np.save(os.path.join(out, "y.npy"), rng.normal(size=(16, 3)).astype(np.float32))
+
+
+def check(init, after, history, x_path, y_path, epochs, lr, seed):
+    names = [f"layers/{n}/vars/{i}" for n in ("dense", "dense_1") for i in (0, 1)]
+    with h5py.File(init) as f:
+        w = [np.array(f[n][()], dtype=np.float64) for n in names]
+    x = np.load(x_path).astype(np.float64)
+    y = np.load(y_path).astype(np.float64)
+    threshold = np.float32(RATE - 2.0 ** -25)
+    losses, dropped = [], 0
+    for step in range(epochs):
+        k1, b1, k2, b2 = w
+        h = np.tanh(x @ k1 + b1)
+        u = uniform(seed, step, "dropout", h.shape).astype(np.float32)
+        mask = (u - threshold > 0) / (1 - RATE)
+        dropped += int((mask == 0).sum())
+        d = h * mask
+        z = d @ k2 + b2
+        losses.append(np.mean((z - y) ** 2))
+        dz = 2 * (z - y) / z.size
+        dh = (dz @ k2.T) * mask * (1 - h * h)
+        grads = [x.T @ dh, dh.sum(0), d.T @ dz, dz.sum(0)]
+        w = [p - lr * g for p, g in zip(w, grads)]
+    total = epochs * 16 * 8
+    print(f"dropped {dropped} of {total} ({dropped / total:.2f}, rate {RATE})")
+    kiln_losses = json.load(open(history))["loss"]
+    worst = 0.0 if len(kiln_losses) == epochs else np.inf
+    for epoch, (mine, theirs) in enumerate(zip(losses, kiln_losses)):
+        err = abs(mine - theirs) / max(abs(mine), 1e-3)
+        print(f"epoch {epoch}: loss {mine:.6f} kiln {theirs:.6f} rel err {err:.2e}")
+        worst = max(worst, err)
+    with h5py.File(after) as f:
+        for n, mine in zip(names, w):
+            theirs = np.array(f[n][()], dtype=np.float64)
+            err = np.abs(mine - theirs).max() / max(np.abs(mine).max(), 1e-3)
+            print(f"{n}: max rel err {err:.2e}")
+            worst = max(worst, err)
+    print("worst {:.2e} {}".format(worst, "<= 1e-5: OK" if worst <= 1e-5 else "> 1e-5: FAILED"))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "make":
+        make(sys.argv[2])
+    else:
+        a = sys.argv[2:]
+        check(*a[:5], int(a[5]), float(a[6]), int(a[7]))
