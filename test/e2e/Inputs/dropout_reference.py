@@ -18,6 +18,8 @@ import sys
 import h5py
 import numpy as np
 
+from trajectory import compare
+
 RATE = 0.4
 M = (1 << 64) - 1
 
@@ -97,19 +99,7 @@ def check(init, after, history, x_path, y_path, epochs, lr, seed):
         w = [p - lr * g for p, g in zip(w, grads)]
     total = epochs * 16 * 8
     print(f"dropped {dropped} of {total} ({dropped / total:.2f}, rate {RATE})")
-    kiln_losses = json.load(open(history))["loss"]
-    worst = 0.0 if len(kiln_losses) == epochs else np.inf
-    for epoch, (mine, theirs) in enumerate(zip(losses, kiln_losses)):
-        err = abs(mine - theirs) / max(abs(mine), 1e-3)
-        print(f"epoch {epoch}: loss {mine:.6f} kiln {theirs:.6f} rel err {err:.2e}")
-        worst = max(worst, err)
-    with h5py.File(after) as f:
-        for n, mine in zip(names, w):
-            theirs = np.array(f[n][()], dtype=np.float64)
-            err = np.abs(mine - theirs).max() / max(np.abs(mine).max(), 1e-3)
-            print(f"{n}: max rel err {err:.2e}")
-            worst = max(worst, err)
-    print("worst {:.2e} {}".format(worst, "<= 1e-5: OK" if worst <= 1e-5 else "> 1e-5: FAILED"))
+    compare(losses, history, names, w, after)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import sys
 import h5py
 import numpy as np
 
+from trajectory import compare
+
 EPS = 1e-7
 
 
@@ -155,22 +157,7 @@ def check(model_path, init, after, history, x_path, y_path, epochs, lr):
             grads[i] = grads[i] + grad
         losses.append(loss)
         w = [constrain(c, p - lr * g) for c, p, g in zip(cons, w, grads)]
-    kiln_losses = json.load(open(history))["loss"]
-    worst = 0.0
-    for epoch, (mine, theirs) in enumerate(zip(losses, kiln_losses)):
-        err = abs(mine - theirs) / max(abs(mine), 1e-3)
-        print(f"epoch {epoch}: loss {mine:.6f} kiln {theirs:.6f} rel err {err:.2e}")
-        worst = max(worst, err)
-    if len(kiln_losses) != epochs:
-        print(f"history has {len(kiln_losses)} epochs, expected {epochs}")
-        worst = np.inf
-    with h5py.File(after) as f:
-        for n, mine in zip(names, w):
-            theirs = np.array(f[n][()], dtype=np.float64)
-            err = np.abs(mine - theirs).max() / max(np.abs(mine).max(), 1e-3)
-            print(f"{n}: max rel err {err:.2e}")
-            worst = max(worst, err)
-    print("worst {:.2e} {}".format(worst, "<= 1e-5: OK" if worst <= 1e-5 else "> 1e-5: FAILED"))
+    compare(losses, history, names, w, after)
 
 
 if __name__ == "__main__":
