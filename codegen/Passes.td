@@ -150,6 +150,59 @@ def VectorizeMatmulPass
   ];
 }
 
+def SegmentEntriesPass
+    : Pass<"kiln-cpu-segment-entries", "::mlir::ModuleOp"> {
+  let summary = "Split long entries into a chain of bounded private functions";
+  let description = [{
+    After bufferization an entry is one straight-line block: every layer's
+    forward and backward operations, one after another, on views of the
+    workspace. Every later pass and LLVM's scheduler and register
+    allocator see that block at once, and several grow faster than
+    linearly with it: a 1000-layer training step took minutes. This pass
+    cuts an entry with more than `max-ops` operations into segments of at
+    most `max-ops` consecutive operations; each becomes a private,
+    non-inlinable function, called from the entry in order. All later
+    work (loops, vectors, kernels, the LLVM dialect, LLVM) is on functions
+    of bounded size, so compile time grows linearly with the model.
+
+    Operations free of memory effects and regions that are computed from
+    the entry's arguments only (constants, index arithmetic, `memref.dim`,
+    views of the workspace) are not counted: each segment recomputes the
+    ones it uses, instead of receiving them. Other values a segment uses
+    from before it are arguments; values it defines and a later operation
+    uses are results. Entries no longer than `max-ops`, as every small
+    model's, are left alone.
+
+    ```mlir
+    // before (max-ops=2)
+    func.func @predict(%x: memref<?x16xf32>, %y: memref<?x16xf32>, %ws: memref<?xi8>) {
+      %t = memref.view %ws[%c0][%n] : memref<?xi8> to memref<?x16xf32>
+      linalg.matmul ins(%x, %w0 ...) outs(%t ...)
+      linalg.generic ... ins(%t ...) outs(%t ...)
+      linalg.matmul ins(%t, %w1 ...) outs(%y ...)
+    }
+    // after
+    func.func @predict(%x: memref<?x16xf32>, %y: memref<?x16xf32>, %ws: memref<?xi8>) {
+      call @predict__seg0(%x, %ws) : (...) -> ()
+      call @predict__seg1(%ws, %y) : (...) -> ()
+    }
+    func.func private @predict__seg0(%x: memref<?x16xf32>, %ws: memref<?xi8>)
+        attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]} {
+      %t = memref.view %ws[%c0][%n] : memref<?xi8> to memref<?x16xf32>
+      linalg.matmul ins(%x, %w0 ...) outs(%t ...)
+      linalg.generic ... ins(%t ...) outs(%t ...)
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxOps", "max-ops", "int64_t", /*default=*/"64",
+           "operations (other than recomputed ones) per segment">,
+  ];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
 def OutlineKernelsPass
     : Pass<"kiln-cpu-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Move each top-level loop nest of an entry into its own function";

@@ -48,6 +48,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());
   pm.addNestedPass<func::FuncOp>(createInlineCopiesPass());
+  // Bounded functions from here on: every later pass and LLVM take time
+  // linear in the model.
+  pm.addPass(createSegmentEntriesPass());
 
   // Loops and vectors.
   VectorizeMatmulPassOptions matmul;
