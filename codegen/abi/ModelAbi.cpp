@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -157,8 +158,16 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   llvm::Value *workspace = entry->getArg(2);
   args.append(
       {workspace, workspace, b.getInt64(0), b.getInt64(0), b.getInt64(1)});
-  b.CreateCall(impl, args);
+  llvm::CallInst *call = b.CreateCall(impl, args);
   b.CreateRet(b.getInt32(0));
+  // Inlined now rather than by O3: a large model's implementation takes
+  // every buffer as five or more scalars (tens of thousands of arguments),
+  // and each attribute O3 would infer on one of them copies the whole
+  // argument list, quadratic in time and memory. Inlined, its sizes and
+  // strides are constants from the start.
+  llvm::InlineFunctionInfo inlining;
+  if (llvm::InlineFunction(*call, inlining).isSuccess() && impl->use_empty())
+    impl->eraseFromParent();
   return entry;
 }
 
