@@ -66,13 +66,14 @@ struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
           Value linear = i64Const(nb, nloc, 0);
           for (int64_t d = 0; d < type.getRank(); ++d) {
             Value i = arith::IndexCastOp::create(
-                nb, nloc, nb.getI64Type(), linalg::IndexOp::create(nb, nloc, d));
+                nb, nloc, nb.getI64Type(),
+                linalg::IndexOp::create(nb, nloc, d));
             linear = arith::AddIOp::create(
                 nb, nloc, arith::MulIOp::create(nb, nloc, linear, sizes[d]), i);
           }
           // state = key + (index + 1) * golden; u = (mix(state) >> 40) 2^-24
-          Value counter = arith::AddIOp::create(nb, nloc, linear,
-                                                i64Const(nb, nloc, 1));
+          Value counter =
+              arith::AddIOp::create(nb, nloc, linear, i64Const(nb, nloc, 1));
           Value state = arith::AddIOp::create(
               nb, nloc, key,
               arith::MulIOp::create(nb, nloc, counter,

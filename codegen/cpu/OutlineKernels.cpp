@@ -1,4 +1,5 @@
-//===- OutlineKernels.cpp - one function per top-level loop nest -*- C++ -*-===//
+//===- OutlineKernels.cpp - one function per top-level loop nest -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Keeps LLVM's work linear in the model's size: each top-level loop nest of
@@ -81,8 +82,9 @@ void outline(Operation *loop, Operation *&previous, StringRef name,
   IRMapping mapping;
   mapping.map(arguments, body->getArguments());
   for (Value constant : constants)
-    mapping.map(constant, builder.clone(*constant.getDefiningOp())->getResult(
-                              cast<OpResult>(constant).getResultNumber()));
+    mapping.map(constant,
+                builder.clone(*constant.getDefiningOp())
+                    ->getResult(cast<OpResult>(constant).getResultNumber()));
   Operation *moved = builder.clone(*loop, mapping);
   func::ReturnOp::create(builder, loop->getLoc(), moved->getResults());
 
@@ -121,8 +123,8 @@ struct OutlineKernelsPass
       Operation *previous = entry;
       for (auto [index, loop] : llvm::enumerate(loops))
         outline(loop, previous,
-                (entry.getSymName() + "__kernel" + Twine(index)).str(),
-                symbols, cache);
+                (entry.getSymName() + "__kernel" + Twine(index)).str(), symbols,
+                cache);
     }
   }
 };

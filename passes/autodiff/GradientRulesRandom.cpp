@@ -1,4 +1,5 @@
-//===- GradientRulesRandom.cpp - Random numbers have no gradient -*- C++ -*-===//
+//===- GradientRulesRandom.cpp - Random numbers have no gradient -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // kiln.random_uniform reads only its operand's shape and the step's rng:
