@@ -43,6 +43,13 @@ static void removeStaleTemporaries(llvm::StringRef dir, llvm::StringRef stem) {
   }
 }
 
+bool mlir::kiln::isSpecialFile(llvm::StringRef path) {
+  llvm::sys::fs::file_status status;
+  return !llvm::sys::fs::status(path, status) &&
+         llvm::sys::fs::exists(status) &&
+         !llvm::sys::fs::is_regular_file(status);
+}
+
 llvm::Expected<std::string>
 mlir::kiln::createOwnedTemporary(llvm::StringRef dir, llvm::StringRef stem,
                                  llvm::StringRef suffix,
@@ -86,10 +93,7 @@ llvm::Error mlir::kiln::writeOutputFile(
   std::string target = resolveOutputPath(path);
   llvm::sys::fs::OpenFlags flags =
       binary ? llvm::sys::fs::OF_None : llvm::sys::fs::OF_Text;
-  llvm::sys::fs::file_status status;
-  bool special = !llvm::sys::fs::status(target, status) &&
-                 llvm::sys::fs::exists(status) &&
-                 !llvm::sys::fs::is_regular_file(status);
+  bool special = isSpecialFile(target);
   std::string written = target;
   if (!special) {
     llvm::Expected<std::string> temporary =

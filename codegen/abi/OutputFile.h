@@ -28,6 +28,10 @@ llvm::Error writeOutputFile(
     llvm::StringRef path, bool binary,
     llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)> write);
 
+/// True when `path` exists and is not a regular file (a device, a FIFO):
+/// such an output is written in place, never replaced by a rename.
+bool isSpecialFile(llvm::StringRef path);
+
 /// A unique temporary `<dir>/<stem>-<pid>-<random><suffix>`, created empty,
 /// after removing those of `stem` whose process is gone (killed runs).
 /// Errors name `forPath`, the user's file it is for.

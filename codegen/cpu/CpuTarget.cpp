@@ -197,10 +197,7 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   // output (/dev/null) is never replaced: the linker writes a temporary in
   // TMPDIR whose bytes are then written to it in place.
   std::string target = resolveOutputPath(outputPath);
-  llvm::sys::fs::file_status status;
-  bool special = !llvm::sys::fs::status(target, status) &&
-                 llvm::sys::fs::exists(status) &&
-                 !llvm::sys::fs::is_regular_file(status);
+  bool special = isSpecialFile(target);
   llvm::SmallString<128> tempDir;
   llvm::sys::path::system_temp_directory(/*ErasedOnReboot=*/true, tempDir);
   llvm::Expected<std::string> temporary =

@@ -133,7 +133,9 @@ TFRecordReader::~TFRecordReader() {
 kiln_status_t TFRecordReader::open(const char *filePath,
                                    const kiln_tfrecord_options_t &options) {
   path = filePath;
-  fd = ::open(filePath, O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer would block forever; it
+  // is refused below like any other non-regular file.
+  fd = ::open(filePath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return errnoStatus(errno, "open", filePath);
   struct stat info;
@@ -142,6 +144,12 @@ kiln_status_t TFRecordReader::open(const char *filePath,
   if (S_ISDIR(info.st_mode))
     return KILN_STATUS(KILN_STATUS_IO_ERROR, "cannot read '%s': a directory",
                        filePath);
+  if (!S_ISREG(info.st_mode))
+    return KILN_STATUS(KILN_STATUS_IO_ERROR,
+                       "cannot read '%s': not a regular file (a FIFO, socket "
+                       "or device); TFRecord data is read from files",
+                       filePath);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   skipCorrupt = options.skip_corrupt != 0;
   mode = options.compression;
   if (mode == KILN_TFRECORD_AUTO) {
@@ -160,9 +168,8 @@ kiln_status_t TFRecordReader::open(const char *filePath,
   }
   // Read in blocks (one system call per record would cost more than
   // decoding it).
-  if (S_ISREG(info.st_mode))
-    fileSize = static_cast<int64_t>(info.st_size);
-  if (mode == KILN_TFRECORD_NONE && S_ISREG(info.st_mode)) {
+  fileSize = static_cast<int64_t>(info.st_size);
+  if (mode == KILN_TFRECORD_NONE) {
     rewindable = true;
     identity = info;
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

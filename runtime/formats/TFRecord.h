@@ -84,7 +84,7 @@ private:
   // Files are read with read(2), never memory-mapped: a file truncated by
   // another process while it is read would raise SIGBUS in a mapping; a
   // read sees the shorter file and reports a truncated record.
-  bool rewindable = false; // an uncompressed regular file
+  bool rewindable = false; // uncompressed (every input is a regular file)
   int64_t fileSize = -1;   // of a regular file at `open`
   // What skip_corrupt passed over: whole records, then the dropped rest.
   uint64_t skippedBytes = 0;

@@ -10,7 +10,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
-#include <sys/stat.h>
 #include <vector>
 
 using namespace mlir::kiln;
@@ -60,16 +59,6 @@ int mlir::kiln::inspectTFRecord(llvm::StringRef path, int64_t limit, bool json,
                                 bool skipCorrupt) {
   kiln_tfrecord_reader_t *reader = nullptr;
   std::string file = path.str();
-  // A FIFO without a writer would block the open forever: inspect reads
-  // files, as the compiled models' data flags do.
-  struct stat info;
-  if (::stat(file.c_str(), &info) == 0 && !S_ISREG(info.st_mode) &&
-      !S_ISDIR(info.st_mode)) {
-    llvm::errs() << "kiln: error: cannot read '" << path
-                 << "': not a regular file (a FIFO, socket or device); "
-                    "`kiln data inspect` reads TFRecord files\n";
-    return 1;
-  }
   kiln_tfrecord_options_t options;
   kiln_tfrecord_options_initialize(&options);
   options.skip_corrupt = skipCorrupt;
