@@ -245,7 +245,10 @@ mlir::kiln::keras::openTfjsWeights(const llvm::json::Array &manifest,
             "' (truncated shard?)");
       if (type == "float32") {
         array.values.resize(count);
-        std::memcpy(array.values.data(), bytes.data() + offset, size);
+        // A zero-element weight copies nothing (memcpy may not be given an
+        // empty vector's null pointer).
+        if (size != 0)
+          std::memcpy(array.values.data(), bytes.data() + offset, size);
         source->arrays.push_back(std::move(array));
       }
       // int32 entries (an optimizer's step counter) are not layer weights.
