@@ -57,6 +57,7 @@ void populateNormalizationToLinalgPatterns(RewritePatternSet &patterns);
 void populateShapeToLinalgPatterns(RewritePatternSet &patterns);
 void populateLossToLinalgPatterns(RewritePatternSet &patterns);
 void populateRandomToLinalgPatterns(RewritePatternSet &patterns);
+void populateWindowToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Options of the CPU lowering pipeline.
 struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {

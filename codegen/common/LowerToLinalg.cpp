@@ -31,6 +31,7 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   populateShapeToLinalgPatterns(patterns);
   populateLossToLinalgPatterns(patterns);
   populateRandomToLinalgPatterns(patterns);
+  populateWindowToLinalgPatterns(patterns);
 }
 
 void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {

@@ -36,6 +36,20 @@ Value GradientBuilder::transpose(Value x, ArrayRef<int64_t> permutation) {
   return TransposeOp::create(b, loc, x, permutation);
 }
 
+Value GradientBuilder::rows(Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() == 2)
+    return x;
+  int64_t lead = ShapedType::kDynamic;
+  if (type.hasStaticShape()) {
+    lead = 1;
+    for (int64_t dim : type.getShape().drop_back())
+      lead *= dim;
+  }
+  return reshape(x, RankedTensorType::get({lead, type.getShape().back()},
+                                          type.getElementType()));
+}
+
 Value GradientBuilder::reshape(Value x, RankedTensorType type) {
   auto target =
       RankedTensorType::get(type.getShape(), typeOf(x).getElementType());

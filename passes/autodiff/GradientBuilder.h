@@ -42,6 +42,9 @@ public:
   Value transpose(Value x, ArrayRef<int64_t> permutation);
   /// reshape(x) to `type`'s shape (element type kept).
   Value reshape(Value x, RankedTensorType type);
+  /// x of rank >= 2 as a matrix of rows: its leading dimensions merge
+  /// (into the batch when it is dynamic), the last one stays.
+  Value rows(Value x);
   /// broadcast_to(x, shape(reference)).
   Value broadcast(Value x, Value reference);
   /// reduce_sum over `axes` (normalized, sorted).
@@ -109,6 +112,7 @@ void registerNormalizationGradientRules(DialectRegistry &registry);
 void registerShapeGradientRules(DialectRegistry &registry);
 void registerLossGradientRules(DialectRegistry &registry);
 void registerRandomGradientRules(DialectRegistry &registry);
+void registerWindowGradientRules(DialectRegistry &registry);
 
 } // namespace mlir::kiln
 

@@ -17,4 +17,5 @@ void mlir::kiln::registerGradientRules(DialectRegistry &registry) {
   registerShapeGradientRules(registry);
   registerLossGradientRules(registry);
   registerRandomGradientRules(registry);
+  registerWindowGradientRules(registry);
 }

@@ -17,23 +17,8 @@ using Grads = SmallVectorImpl<Value>;
 // dimensions merge into the batch).
 static void rule(MatMulOp op, GradientBuilder &m, Value g, Grads &d) {
   d.push_back(m.matmul(g, m.transpose(op.getRhs(), {1, 0})));
-  Value lhs = op.getLhs();
-  auto lhsType = cast<RankedTensorType>(lhs.getType());
-  if (lhsType.getRank() > 2) {
-    auto gType = cast<RankedTensorType>(g.getType());
-    auto rows = [](RankedTensorType t) {
-      int64_t lead = ShapedType::kDynamic;
-      if (t.hasStaticShape()) {
-        lead = 1;
-        for (int64_t dim : t.getShape().drop_back())
-          lead *= dim;
-      }
-      return RankedTensorType::get({lead, t.getShape().back()},
-                                   t.getElementType());
-    };
-    lhs = m.reshape(lhs, rows(lhsType));
-    g = m.reshape(g, rows(gType));
-  }
+  Value lhs = m.rows(op.getLhs());
+  g = m.rows(g);
   d.push_back(m.matmul(m.transpose(lhs, {1, 0}), g));
 }
 

@@ -200,3 +200,83 @@ func.func @random_uniform_rng(%x: tensor<?x4xf32>, %rng: tensor<3xi64>) -> tenso
   %u = kiln.random_uniform %x, %rng {stream = 1 : i64} : tensor<?x4xf32>, tensor<3xi64>
   return %u : tensor<?x4xf32>
 }
+
+// -----
+
+func.func @conv_channels(%x: tensor<?x8x8x3xf32>, %w: tensor<3x3x2x4xf32>) {
+  // expected-error@+1 {{kernel (3, 3, 2, 4) expects 2 input channels, the input (?, 8, 8, 3) has 3}}
+  %y = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x3xf32>, tensor<3x3x2x4xf32> -> tensor<?x6x6x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_result(%x: tensor<?x8x8x2xf32>, %w: tensor<3x3x2x4xf32>) {
+  // expected-error@+1 {{result shape (?, 6, 6, 4) does not match expected shape (?, 3, 3, 4) (dimension 1)}}
+  %y = kiln.conv %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32>, tensor<3x3x2x4xf32> -> tensor<?x6x6x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_window_too_large(%x: tensor<?x4x4x2xf32>, %w: tensor<3x3x2x4xf32>) {
+  // expected-error@+1 {{spatial dimension 0: the window spans 5 elements, more than the padded input's 4}}
+  %y = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x4x4x2xf32>, tensor<3x3x2x4xf32> -> tensor<?x1x1x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_attr_length(%x: tensor<?x8x8x2xf32>, %w: tensor<3x3x2x4xf32>) {
+  // expected-error@+1 {{'strides' has 1 values, expected 2}}
+  %y = kiln.conv %x, %w {strides = array<i64: 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32>, tensor<3x3x2x4xf32> -> tensor<?x6x6x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_zero_stride(%x: tensor<?x8x8x2xf32>, %w: tensor<3x3x2x4xf32>) {
+  // expected-error@+1 {{spatial dimension 1: window 3, stride 0 and dilation 1 must be positive}}
+  %y = kiln.conv %x, %w {strides = array<i64: 1, 0>, dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32>, tensor<3x3x2x4xf32> -> tensor<?x6x6x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_dynamic_spatial(%x: tensor<?x?x8x2xf32>, %w: tensor<3x3x2x4xf32>) {
+  // expected-error@+1 {{spatial dimension 0 must be static}}
+  %y = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x?x8x2xf32>, tensor<3x3x2x4xf32> -> tensor<?x6x6x4xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_all_padding(%x: tensor<?x8x8x2xf32>) {
+  // expected-error@+1 {{spatial dimension 0: padding (2, 0) must be smaller than the window 2}}
+  %y = kiln.max_pool %x {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pad_low = array<i64: 2, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32> -> tensor<?x5x4x2xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_grad_shape(%x: tensor<?x8x8x2xf32>, %g: tensor<?x3x4x2xf32>) {
+  // expected-error@+1 {{gradient (?, 3, 4, 2) does not match the pooled shape (?, 4, 4, 2)}}
+  %y = kiln.max_pool_grad %x, %g {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32>, tensor<?x3x4x2xf32> -> tensor<?x8x8x2xf32>
+  return
+}
+
+// -----
+
+func.func @fold_patches_shape(%p: tensor<?x6x6x9xf32>, %x: tensor<?x8x8x2xf32>) {
+  // expected-error@+1 {{patches (?, 6, 6, 9) do not match the window's patches of the input, (?, 6, 6, 18)}}
+  %y = kiln.fold_patches %p, %x {window = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x6x6x9xf32>, tensor<?x8x8x2xf32> -> tensor<?x8x8x2xf32>
+  return
+}
+
+// -----
+
+func.func @pool_rank(%x: tensor<?x8xf32>) {
+  // expected-error@+1 {{expects a channels-last input (batch, spatial..., channels), got (?, 8)}}
+  %y = kiln.max_pool %x {window = array<i64: 2>, strides = array<i64: 2>, pad_low = array<i64: 0>, pad_high = array<i64: 0>} : tensor<?x8xf32> -> tensor<?x4xf32>
+  return
+}

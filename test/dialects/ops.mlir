@@ -91,3 +91,19 @@ func.func @structured_roundtrip(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %l: tens
   %9 = kiln.erf %x : tensor<?x4xf32>
   return
 }
+
+// Window ops keep their geometry attributes.
+// CHECK-LABEL: func.func @window_roundtrip
+// CHECK:         kiln.conv %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, pad_high = array<i64: 2, 2>, pad_low = array<i64: 2, 2>, strides = array<i64: 1, 1>} : tensor<?x28x28x1xf32>, tensor<5x5x1x10xf32> -> tensor<?x28x28x10xf32>
+// CHECK:         kiln.max_pool %{{.+}} {pad_high = array<i64: 0, 0>, pad_low = array<i64: 0, 0>, strides = array<i64: 2, 2>, window = array<i64: 2, 2>} : tensor<?x28x28x10xf32> -> tensor<?x14x14x10xf32>
+// CHECK:         kiln.max_pool_grad
+// CHECK:         kiln.extract_patches %{{.+}} {{.+}} : tensor<?x7x2xf32> -> tensor<?x7x6xf32>
+// CHECK:         kiln.fold_patches %{{.+}}, %{{.+}} {{.+}} : tensor<?x7x6xf32>, tensor<?x7x2xf32> -> tensor<?x7x2xf32>
+func.func @window_roundtrip(%x: tensor<?x28x28x1xf32>, %w: tensor<5x5x1x10xf32>, %s: tensor<?x7x2xf32>) -> (tensor<?x28x28x10xf32>, tensor<?x7x2xf32>) {
+  %y = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 2, 2>, pad_high = array<i64: 2, 2>} : tensor<?x28x28x1xf32>, tensor<5x5x1x10xf32> -> tensor<?x28x28x10xf32>
+  %p = kiln.max_pool %y {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x28x28x10xf32> -> tensor<?x14x14x10xf32>
+  %g = kiln.max_pool_grad %y, %p {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x28x28x10xf32>, tensor<?x14x14x10xf32> -> tensor<?x28x28x10xf32>
+  %e = kiln.extract_patches %s {window = array<i64: 3>, strides = array<i64: 1>, dilations = array<i64: 2>, pad_low = array<i64: 4>, pad_high = array<i64: 0>} : tensor<?x7x2xf32> -> tensor<?x7x6xf32>
+  %f = kiln.fold_patches %e, %s {window = array<i64: 3>, strides = array<i64: 1>, dilations = array<i64: 2>, pad_low = array<i64: 4>, pad_high = array<i64: 0>} : tensor<?x7x6xf32>, tensor<?x7x2xf32> -> tensor<?x7x2xf32>
+  return %g, %f : tensor<?x28x28x10xf32>, tensor<?x7x2xf32>
+}

@@ -21,6 +21,10 @@
 
 #include "dialects/kiln/IR/KilnInterfaces.h.inc"
 
+namespace mlir::kiln {
+struct WindowGeometry;
+} // namespace mlir::kiln
+
 #define GET_OP_CLASSES
 #include "dialects/kiln/IR/KilnOps.h.inc"
 
@@ -58,6 +62,26 @@ constexpr llvm::StringLiteral kOutputAttrName = "kiln.output";
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
                                                 ArrayRef<int64_t> rhs,
                                                 std::string &reason);
+
+/// The sliding window of a kiln window op (conv, extract/fold_patches,
+/// max_pool), per spatial dimension: see KilnOps.td's window section.
+struct WindowGeometry {
+  SmallVector<int64_t> window, strides, dilations, padLow, padHigh;
+
+  /// The number of spatial dimensions.
+  int64_t rank() const { return window.size(); }
+  /// The number of taps of one window (the product of `window`).
+  int64_t taps() const;
+  /// True when each output position reads exactly its own input element
+  /// (1-tap windows, stride 1, no padding): the patches are the input.
+  bool isPointwise() const;
+  /// The output positions along each spatial dimension of an input with
+  /// spatial sizes `spatial`, or failure with `reason` naming the problem
+  /// (attribute lengths, non-positive sizes, a window larger than the
+  /// padded input).
+  FailureOr<SmallVector<int64_t>> outputSizes(ArrayRef<int64_t> spatial,
+                                              std::string &reason) const;
+};
 
 } // namespace mlir::kiln
 

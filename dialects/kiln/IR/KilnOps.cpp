@@ -8,6 +8,7 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -469,6 +470,323 @@ LogicalResult TransposeOp::verify() {
     return emitOpError(reason);
   return verifyResultShape(*this, getType().getShape(), *expected);
 }
+
+//===----------------------------------------------------------------------===//
+// Window ops: conv, extract_patches, fold_patches, max_pool, max_pool_grad
+//===----------------------------------------------------------------------===//
+
+int64_t WindowGeometry::taps() const {
+  int64_t taps = 1;
+  for (int64_t k : window)
+    taps *= k;
+  return taps;
+}
+
+bool WindowGeometry::isPointwise() const {
+  for (int64_t i = 0; i < rank(); ++i)
+    if (window[i] != 1 || strides[i] != 1 || padLow[i] != 0 || padHigh[i] != 0)
+      return false;
+  return true;
+}
+
+FailureOr<SmallVector<int64_t>>
+WindowGeometry::outputSizes(ArrayRef<int64_t> spatial,
+                            std::string &reason) const {
+  llvm::raw_string_ostream os(reason);
+  int64_t d = rank();
+  if (d < 1 || d > 3 || static_cast<int64_t>(spatial.size()) != d) {
+    os << "expects a channels-last input with 1 to 3 spatial dimensions "
+          "matching a window of rank "
+       << d << ", got " << spatial.size() << " spatial dimensions";
+    return failure();
+  }
+  auto sized = [&](ArrayRef<int64_t> values, StringRef name) {
+    if (static_cast<int64_t>(values.size()) == d)
+      return true;
+    os << "'" << name << "' has " << values.size() << " values, expected " << d;
+    return false;
+  };
+  if (!sized(strides, "strides") || !sized(dilations, "dilations") ||
+      !sized(padLow, "pad_low") || !sized(padHigh, "pad_high"))
+    return failure();
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < d; ++i) {
+    if (ShapedType::isDynamic(spatial[i])) {
+      os << "spatial dimension " << i << " must be static";
+      return failure();
+    }
+    if (window[i] < 1 || strides[i] < 1 || dilations[i] < 1 || padLow[i] < 0 ||
+        padHigh[i] < 0) {
+      os << "spatial dimension " << i << ": window " << window[i] << ", stride "
+         << strides[i] << " and dilation " << dilations[i]
+         << " must be positive and the padding (" << padLow[i] << ", "
+         << padHigh[i] << ") non-negative";
+      return failure();
+    }
+    int64_t span = dilations[i] * (window[i] - 1) + 1;
+    int64_t padded = spatial[i] + padLow[i] + padHigh[i];
+    if (span > padded) {
+      os << "spatial dimension " << i << ": the window spans " << span
+         << " elements, more than the padded input's " << padded;
+      return failure();
+    }
+    out.push_back((padded - span) / strides[i] + 1);
+  }
+  return out;
+}
+
+/// The shape a window op over `input` with `geometry` produces: the batch,
+/// the output positions, then `channels`.
+static FailureOr<SmallVector<int64_t>>
+windowShape(RankedTensorType input, const WindowGeometry &geometry,
+            int64_t channels, std::string &reason) {
+  ArrayRef<int64_t> shape = input.getShape();
+  if (shape.size() < 3) {
+    llvm::raw_string_ostream(reason)
+        << "expects a channels-last input (batch, spatial..., channels), got "
+        << formatShape(shape);
+    return failure();
+  }
+  auto out = geometry.outputSizes(shape.drop_front().drop_back(), reason);
+  if (failed(out))
+    return failure();
+  SmallVector<int64_t> result{shape.front()};
+  result.append(*out);
+  result.push_back(channels);
+  return result;
+}
+
+/// `rank` ones: the dilations of pooling windows.
+static SmallVector<int64_t> ones(int64_t rank) {
+  return SmallVector<int64_t>(rank, 1);
+}
+
+/// The geometry of a convolution with `kernel` (K..., C, F).
+static WindowGeometry convGeometry(RankedTensorType kernel,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> dilations,
+                                   ArrayRef<int64_t> padLow,
+                                   ArrayRef<int64_t> padHigh) {
+  ArrayRef<int64_t> k = kernel.getShape();
+  return {SmallVector<int64_t>(k.drop_back(std::min<size_t>(2, k.size()))),
+          SmallVector<int64_t>(strides), SmallVector<int64_t>(dilations),
+          SmallVector<int64_t>(padLow), SmallVector<int64_t>(padHigh)};
+}
+
+static FailureOr<SmallVector<int64_t>> convShape(RankedTensorType input,
+                                                 RankedTensorType kernel,
+                                                 const WindowGeometry &g,
+                                                 std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  if (kernel.getRank() != input.getRank() || !kernel.hasStaticShape()) {
+    os << "expects a static kernel (window..., in channels, filters) of rank "
+       << input.getRank() << ", got " << formatShape(kernel.getShape());
+    return failure();
+  }
+  int64_t c = input.getShape().back(),
+          kc = kernel.getShape().drop_back().back();
+  if (!compatibleDims(c, kc)) {
+    os << "kernel " << formatShape(kernel.getShape()) << " expects " << kc
+       << " input channels, the input " << formatShape(input.getShape())
+       << " has " << c;
+    return failure();
+  }
+  return windowShape(input, g, kernel.getShape().back(), reason);
+}
+
+WindowGeometry ConvOp::getGeometry() {
+  return convGeometry(getKernel().getType(), getStrides(), getDilations(),
+                      getPadLow(), getPadHigh());
+}
+WindowGeometry ExtractPatchesOp::getGeometry() {
+  return {SmallVector<int64_t>(getWindow()), SmallVector<int64_t>(getStrides()),
+          SmallVector<int64_t>(getDilations()),
+          SmallVector<int64_t>(getPadLow()),
+          SmallVector<int64_t>(getPadHigh())};
+}
+WindowGeometry FoldPatchesOp::getGeometry() {
+  return {SmallVector<int64_t>(getWindow()), SmallVector<int64_t>(getStrides()),
+          SmallVector<int64_t>(getDilations()),
+          SmallVector<int64_t>(getPadLow()),
+          SmallVector<int64_t>(getPadHigh())};
+}
+WindowGeometry MaxPoolOp::getGeometry() {
+  return {SmallVector<int64_t>(getWindow()), SmallVector<int64_t>(getStrides()),
+          ones(getWindow().size()), SmallVector<int64_t>(getPadLow()),
+          SmallVector<int64_t>(getPadHigh())};
+}
+WindowGeometry MaxPoolGradOp::getGeometry() {
+  return {SmallVector<int64_t>(getWindow()), SmallVector<int64_t>(getStrides()),
+          ones(getWindow().size()), SmallVector<int64_t>(getPadLow()),
+          SmallVector<int64_t>(getPadHigh())};
+}
+
+/// extract_patches' shape: (N, O..., taps * C).
+static FailureOr<SmallVector<int64_t>> patchesShape(RankedTensorType input,
+                                                    const WindowGeometry &g,
+                                                    std::string &reason) {
+  int64_t c = input.getShape().empty() ? 0 : input.getShape().back();
+  return windowShape(input, g, ShapedType::isDynamic(c) ? c : g.taps() * c,
+                     reason);
+}
+
+/// max_pool's shape; each window must hold an input element.
+static FailureOr<SmallVector<int64_t>> poolShape(RankedTensorType input,
+                                                 const WindowGeometry &g,
+                                                 std::string &reason) {
+  for (int64_t i = 0; i < g.rank(); ++i)
+    if (i < static_cast<int64_t>(g.padLow.size()) &&
+        i < static_cast<int64_t>(g.padHigh.size()) &&
+        (g.padLow[i] >= g.window[i] || g.padHigh[i] >= g.window[i])) {
+      llvm::raw_string_ostream(reason)
+          << "spatial dimension " << i << ": padding (" << g.padLow[i] << ", "
+          << g.padHigh[i] << ") must be smaller than the window " << g.window[i]
+          << " (a window of only padding has no maximum)";
+      return failure();
+    }
+  return windowShape(input, g, input.getShape().back(), reason);
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput()),
+       kernel = rankedType(adaptor.getKernel());
+  if (!in || !kernel)
+    return failure();
+  std::string reason;
+  auto shape = convShape(
+      *in, *kernel,
+      convGeometry(*kernel, adaptor.getStrides(), adaptor.getDilations(),
+                   adaptor.getPadLow(), adaptor.getPadHigh()),
+      reason);
+  return addInferred("kiln.conv", loc, shape, reason, in->getElementType(),
+                     types);
+}
+
+LogicalResult ConvOp::verify() {
+  std::string reason;
+  auto shape = convShape(getInput().getType(), getKernel().getType(),
+                         getGeometry(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+LogicalResult ExtractPatchesOp::inferReturnTypes(MLIRContext *,
+                                                 std::optional<Location> loc,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  WindowGeometry g{SmallVector<int64_t>(adaptor.getWindow()),
+                   SmallVector<int64_t>(adaptor.getStrides()),
+                   SmallVector<int64_t>(adaptor.getDilations()),
+                   SmallVector<int64_t>(adaptor.getPadLow()),
+                   SmallVector<int64_t>(adaptor.getPadHigh())};
+  std::string reason;
+  auto shape = patchesShape(*in, g, reason);
+  return addInferred("kiln.extract_patches", loc, shape, reason,
+                     in->getElementType(), types);
+}
+
+LogicalResult ExtractPatchesOp::verify() {
+  std::string reason;
+  auto shape = patchesShape(getInput().getType(), getGeometry(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+LogicalResult FoldPatchesOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location>,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  auto like = rankedType(adaptor.getLike());
+  if (!like)
+    return failure();
+  types.push_back(*like);
+  return success();
+}
+
+LogicalResult FoldPatchesOp::verify() {
+  std::string reason;
+  auto shape = patchesShape(getLike().getType(), getGeometry(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  if (!verifyCompatibleShape(getPatches().getType().getShape(), *shape)
+           .succeeded())
+    return emitOpError("patches ")
+           << formatShape(getPatches().getType().getShape())
+           << " do not match the window's patches of the input, "
+           << formatShape(*shape);
+  return verifyResultShape(*this, getType().getShape(),
+                           getLike().getType().getShape());
+}
+
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  WindowGeometry g{SmallVector<int64_t>(adaptor.getWindow()),
+                   SmallVector<int64_t>(adaptor.getStrides()),
+                   ones(adaptor.getWindow().size()),
+                   SmallVector<int64_t>(adaptor.getPadLow()),
+                   SmallVector<int64_t>(adaptor.getPadHigh())};
+  std::string reason;
+  auto shape = poolShape(*in, g, reason);
+  return addInferred("kiln.max_pool", loc, shape, reason, in->getElementType(),
+                     types);
+}
+
+LogicalResult MaxPoolOp::verify() {
+  std::string reason;
+  auto shape = poolShape(getInput().getType(), getGeometry(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+LogicalResult MaxPoolGradOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location>,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  types.push_back(*in);
+  return success();
+}
+
+LogicalResult MaxPoolGradOp::verify() {
+  std::string reason;
+  auto shape = poolShape(getInput().getType(), getGeometry(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  if (!verifyCompatibleShape(getGrad().getType().getShape(), *shape)
+           .succeeded())
+    return emitOpError("gradient ")
+           << formatShape(getGrad().getType().getShape())
+           << " does not match the pooled shape " << formatShape(*shape);
+  return verifyResultShape(*this, getType().getShape(),
+                           getInput().getType().getShape());
+}
+
+#define KILN_DEFER_TO_VERIFIER(Op)                                             \
+  bool Op::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                 \
+    return deferToVerifier(l, r);                                              \
+  }
+KILN_DEFER_TO_VERIFIER(ConvOp)
+KILN_DEFER_TO_VERIFIER(ExtractPatchesOp)
+KILN_DEFER_TO_VERIFIER(FoldPatchesOp)
+KILN_DEFER_TO_VERIFIER(MaxPoolOp)
+KILN_DEFER_TO_VERIFIER(MaxPoolGradOp)
+#undef KILN_DEFER_TO_VERIFIER
 
 //===----------------------------------------------------------------------===//
 // BroadcastOp

@@ -268,6 +268,140 @@ def Kiln_OneHotOp : Kiln_Op<"one_hot", [Pure, InferTypeOpAdaptorWithIsCompatible
 }
 
 //===----------------------------------------------------------------------===//
+// Sliding-window ops: convolution and pooling
+//
+// Channels-last tensors `(N, S_1, ..., S_d, C)` with d = 1 or 2 spatial
+// dimensions (static; only the batch N may be dynamic). A window of
+// `window[i]` taps, `dilations[i]` apart, slides with `strides[i]` over
+// spatial dimension i zero-padded (for pooling: padding excluded) by
+// `pad_low[i]` before and `pad_high[i]` after, giving
+// `O_i = (S_i + pad_low[i] + pad_high[i] - dilations[i] * (window[i] - 1) - 1)
+//        / strides[i] + 1` positions. Output position o reads input
+// `o * strides[i] - pad_low[i] + k * dilations[i]` for tap k.
+//===----------------------------------------------------------------------===//
+
+class Kiln_WindowOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptorWithIsCompatible],
+                                    traits)> {
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The op's window geometry.
+    ::mlir::kiln::WindowGeometry getGeometry();
+  }];
+}
+
+def Kiln_ConvOp : Kiln_WindowOp<"conv"> {
+  let summary = "Convolution (cross-correlation) of channels-last input";
+  let description = [{
+    `result[n, o, f] = sum_{k, c} input[n, o * s - pad_low + k * dil, c] *
+    kernel[k, c, f]` (spatial indices vectors, out-of-range reads are 0):
+    Keras's Conv1D/Conv2D with an `(K_1, ..., K_d, C, F)` kernel (TensorFlow's
+    HWIO layout). The window is the kernel's spatial shape.
+
+    ```mlir
+    %y = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
+           pad_low = array<i64: 2, 2>, pad_high = array<i64: 2, 2>}
+         : tensor<?x28x28x1xf32>, tensor<5x5x1x10xf32> -> tensor<?x28x28x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$pad_low, DenseI64ArrayAttr:$pad_high);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $kernel attr-dict `:` type($input) `,` "
+                       "type($kernel) `->` type($result)";
+}
+
+def Kiln_ExtractPatchesOp : Kiln_WindowOp<"extract_patches"> {
+  let summary = "The window at every output position, as a row (im2col)";
+  let description = [{
+    `result[n, o, (k, c)] = input[n, o * s - pad_low + k * dil, c]` (0 out of
+    range), the taps `k` and channels `c` flattened row-major into the last
+    dimension of size `prod(window) * C`: TensorFlow's `extract_patches`.
+    A convolution is this times the kernel reshaped to `(prod(window) * C, F)`.
+
+    ```mlir
+    %p = kiln.extract_patches %x {window = array<i64: 3, 3>, strides = array<i64: 1, 1>,
+           dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>,
+           pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32> -> tensor<?x6x6x18xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, DenseI64ArrayAttr:$window,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$pad_low, DenseI64ArrayAttr:$pad_high);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Kiln_FoldPatchesOp : Kiln_WindowOp<"fold_patches"> {
+  let summary = "Sum patches back into the input they were read from (col2im)";
+  let description = [{
+    The adjoint of `kiln.extract_patches` with the same window: every element
+    of `patches` is added to the input position it was read from (padding
+    positions are dropped). `like` is the input shape (only its shape is
+    read, including its dynamic batch size). The gradient of
+    `extract_patches`, and of a convolution with respect to its input.
+
+    ```mlir
+    %dx = kiln.fold_patches %dp, %x {window = array<i64: 3, 3>, strides = array<i64: 1, 1>,
+            dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 0>,
+            pad_high = array<i64: 0, 0>}
+          : tensor<?x6x6x18xf32>, tensor<?x8x8x2xf32> -> tensor<?x8x8x2xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$patches, Kiln_FloatTensor:$like,
+                       DenseI64ArrayAttr:$window, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pad_low,
+                       DenseI64ArrayAttr:$pad_high);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$patches `,` $like attr-dict `:` type($patches) `,` "
+                       "type($like) `->` type($result)";
+}
+
+def Kiln_MaxPoolOp : Kiln_WindowOp<"max_pool"> {
+  let summary = "Maximum over each window, per channel";
+  let description = [{
+    `result[n, o, c] = max_k input[n, o * s - pad_low + k, c]` over the taps
+    inside the input (padding never wins; every window holds at least one
+    input element): Keras's MaxPooling1D/2D, and GlobalMaxPooling with the
+    whole input as the window.
+
+    ```mlir
+    %y = kiln.max_pool %x {window = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+           pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>}
+         : tensor<?x28x28x10xf32> -> tensor<?x14x14x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, DenseI64ArrayAttr:$window,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pad_low,
+                       DenseI64ArrayAttr:$pad_high);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Kiln_MaxPoolGradOp : Kiln_WindowOp<"max_pool_grad"> {
+  let summary = "Gradient of max_pool: each window's gradient to its maximum";
+  let description = [{
+    For every window of `kiln.max_pool` over `input` (same attributes),
+    `grad`'s element is added to the window's first maximal input element
+    (in row-major tap order), as TensorFlow's MaxPoolGrad does; the result
+    has `input`'s type.
+
+    ```mlir
+    %dx = kiln.max_pool_grad %x, %dy {window = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+            pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>}
+          : tensor<?x28x28x10xf32>, tensor<?x14x14x10xf32> -> tensor<?x28x28x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$grad,
+                       DenseI64ArrayAttr:$window, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pad_low, DenseI64ArrayAttr:$pad_high);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` type($input) `,` "
+                       "type($grad) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
 // Shape ops
 //===----------------------------------------------------------------------===//
 
