@@ -172,6 +172,19 @@ void segmentEntry(func::FuncOp entry, int64_t maxOps, SymbolTable &symbols) {
   }
   if (static_cast<int64_t>(work.size()) <= maxOps)
     return;
+  // Rematerializable operations depend on the arguments only: hoisted in
+  // order to the top, those a segment receives instead of recomputing
+  // dominate its call wherever it goes.
+  Operation *hoistPoint = nullptr;
+  for (Operation &op : llvm::make_early_inc_range(block.without_terminator())) {
+    if (!remat.contains(&op))
+      continue;
+    if (hoistPoint)
+      op.moveAfter(hoistPoint);
+    else
+      op.moveBefore(&block, block.begin());
+    hoistPoint = &op;
+  }
   Operation *previous = entry;
   for (int64_t begin = 0, index = 0, end = work.size(); begin < end;
        begin += maxOps, ++index) {

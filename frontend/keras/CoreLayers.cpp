@@ -83,8 +83,7 @@ FailureOr<Value> mlir::kiln::keras::buildActivation(LayerBuilder &layer,
   return failure();
 }
 
-/// The layer's `activation` config as a name; errors on custom activations.
-static FailureOr<StringRef> activationName(LayerBuilder &layer) {
+FailureOr<StringRef> mlir::kiln::keras::activationName(LayerBuilder &layer) {
   const llvm::json::Value *value = layer.config.get("activation");
   if (!value || value->kind() == llvm::json::Value::Null)
     return StringRef("linear");
@@ -94,9 +93,9 @@ static FailureOr<StringRef> activationName(LayerBuilder &layer) {
   return failure();
 }
 
-/// Checks that the layer got exactly one input of rank >= `minRank`.
-static FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
-                                    int64_t minRank) {
+FailureOr<Value> mlir::kiln::keras::singleInput(LayerBuilder &layer,
+                                                ArrayRef<Value> inputs,
+                                                int64_t minRank) {
   if (inputs.size() != 1) {
     layer.emitError() << "expects 1 input, got " << inputs.size();
     return failure();

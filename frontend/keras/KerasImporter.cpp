@@ -159,6 +159,7 @@ public:
         fileLoc(FileLineColLoc::get(ctx, path, 0, 0)), builder(ctx) {
     registerCoreLayers(registry);
     registerNormalizationLayers(registry);
+    registerConvolutionalLayers(registry);
   }
 
   FailureOr<ImportedModel> run();

@@ -106,6 +106,15 @@ FailureOr<LayerOutputs> singleOutput(LayerBuilder &layer,
 void registerCoreLayers(LayerRegistry &registry);
 /// BatchNormalization.
 void registerNormalizationLayers(LayerRegistry &registry);
+/// Conv1D/2D and the pooling layers (ConvolutionalLayers.cpp).
+void registerConvolutionalLayers(LayerRegistry &registry);
+
+/// The layer's single input, checked to have rank >= `minRank`.
+FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
+                             int64_t minRank);
+/// The layer's `activation` config as a name ("linear" when absent); an
+/// error for a custom (non-string) activation.
+FailureOr<StringRef> activationName(LayerBuilder &layer);
 
 /// The regularizer at `layer.config[key]` as a `kiln.regularizer` attribute
 /// ({l1, l2}); a null attribute when there is none. Errors name the layer.

@@ -181,8 +181,83 @@ def load(path, weights_path=None):
 # ---------------------------------------------------------------------------
 
 
+def _tuple(value, rank, default):
+    if value is None:
+        value = default
+    return (value,) * rank if isinstance(value, int) else tuple(value)
+
+
+def _pads(size, window, stride, dilation, padding):
+    """TensorFlow's padding rule for one spatial dimension: (before, after)."""
+    span = dilation * (window - 1) + 1
+    if padding == "valid":
+        return 0, 0
+    if padding == "causal":
+        return span - 1, 0
+    out = -(-size // stride)
+    total = max((out - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
+
+
+def _windows(x, window, strides, dilations, padding, fill):
+    """Yields (tap, view): for each window tap, the (N, O..., C) slice of the
+    padded input that tap reads at every output position."""
+    rank = len(window)
+    pads = [_pads(x.shape[1 + i], window[i], strides[i], dilations[i], padding)
+            for i in range(rank)]
+    xp = np.pad(x, [(0, 0)] + pads + [(0, 0)], constant_values=fill)
+    out = [(xp.shape[1 + i] - dilations[i] * (window[i] - 1) - 1) // strides[i] + 1
+           for i in range(rank)]
+    for tap in np.ndindex(*window):
+        index = [slice(None)]
+        for i in range(rank):
+            start = tap[i] * dilations[i]
+            index.append(slice(start, start + strides[i] * (out[i] - 1) + 1,
+                               strides[i]))
+        index.append(slice(None))
+        yield tap, xp[tuple(index)]
+
+
+def _conv(x, cfg, w, rank):
+    kernel = w[0]
+    strides = _tuple(cfg.get("strides"), rank, 1)
+    dilations = _tuple(cfg.get("dilation_rate"), rank, 1)
+    y = None
+    for tap, view in _windows(x, kernel.shape[:rank], strides, dilations,
+                              cfg.get("padding", "valid").lower(), 0.0):
+        term = view @ kernel[tap]
+        y = term if y is None else y + term
+    if cfg.get("use_bias", True):
+        y = y + w[1]
+    return ACTIVATIONS[cfg.get("activation")](y)
+
+
+def _pool(x, cfg, rank, is_max):
+    window = _tuple(cfg.get("pool_size"), rank, 2)
+    strides = _tuple(cfg.get("strides"), rank, None) if cfg.get("strides") \
+        else window
+    padding = cfg.get("padding", "valid").lower()
+    ones = (1,) * rank
+    taps = list(_windows(x, window, strides, ones, padding,
+                         -np.inf if is_max else 0.0))
+    if is_max:
+        return np.max([v for _, v in taps], axis=0)
+    counts = list(_windows(np.ones_like(x[:1, ..., :1]), window, strides, ones,
+                           padding, 0.0))
+    return sum(v for _, v in taps) / sum(v for _, v in counts)
+
+
 def _apply(layer, x, weights):
     cls, cfg = layer["class_name"], layer["config"]
+    for rank in (1, 2):
+        if cls in (f"Conv{rank}D", f"Convolution{rank}D"):
+            return _conv(x, cfg, weights[cfg["name"]], rank)
+        if cls in (f"MaxPooling{rank}D", f"AveragePooling{rank}D"):
+            return _pool(x, cfg, rank, cls.startswith("Max"))
+        if cls in (f"GlobalAveragePooling{rank}D", f"GlobalMaxPooling{rank}D"):
+            axes = tuple(range(1, 1 + rank))
+            reduce = np.max if "Max" in cls else np.mean
+            return reduce(x, axis=axes, keepdims=bool(cfg.get("keepdims")))
     if cls in ("InputLayer", "Dropout"):
         return x
     if cls == "Dense":

@@ -1,0 +1,315 @@
+//===- ConvolutionalLayers.cpp - Keras convolution and pooling --*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Conv1D/Conv2D, MaxPooling1D/2D, AveragePooling1D/2D and the global
+// poolings, channels-last, on kiln's window ops (KilnOps.td):
+//  - ConvND is `kiln.conv` + bias + activation, its kernel in Keras's
+//    (K..., C, filters) layout;
+//  - MaxPoolingND is `kiln.max_pool`;
+//  - AveragePoolingND sums each window's patches and divides by the number
+//    of input elements in the window: Keras's 'same' average excludes the
+//    padding;
+//  - GlobalAveragePooling is a mean over the spatial axes, GlobalMaxPooling
+//    a max_pool whose window is the whole input.
+// Keras's padding rules: 'valid' none; 'same' (TensorFlow's SAME) gives
+// ceil(S / stride) outputs with the padding split evenly, the odd one after;
+// 'causal' (Conv1D) pads dilation * (K - 1) before.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/keras/KerasLayers.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::keras;
+
+/// A per-spatial-dimension config value (`kernel_size`, `strides`, ...): an
+/// integer for every dimension or a list of `rank` integers, each >= 1;
+/// `fallback` when absent or null.
+static FailureOr<SmallVector<int64_t>>
+spatialList(LayerBuilder &layer, StringRef key, int64_t rank,
+            std::optional<int64_t> fallback) {
+  const llvm::json::Value *value = layer.config.get(key);
+  SmallVector<int64_t> result;
+  if (!value || value->kind() == llvm::json::Value::Null) {
+    if (fallback)
+      return SmallVector<int64_t>(rank, *fallback);
+  } else if (std::optional<int64_t> single = value->getAsInteger()) {
+    result.assign(rank, *single);
+  } else if (const llvm::json::Array *list = value->getAsArray();
+             list && static_cast<int64_t>(list->size()) == rank) {
+    for (const llvm::json::Value &v : *list)
+      result.push_back(v.getAsInteger().value_or(0));
+  }
+  if (static_cast<int64_t>(result.size()) != rank ||
+      llvm::any_of(result, [](int64_t v) { return v < 1 || v > (1 << 20); })) {
+    layer.emitError() << "'" << key << "' must be a positive integer or a list "
+                      << "of " << rank << " positive integers";
+    return failure();
+  }
+  return result;
+}
+
+/// The input, checked to be channels-last of rank `rank` + 2 with static
+/// spatial dimensions and channels.
+static FailureOr<Value> spatialInput(LayerBuilder &layer,
+                                     ArrayRef<Value> inputs, int64_t rank) {
+  FailureOr<Value> x = singleInput(layer, inputs, rank + 2);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  if (type.getRank() != rank + 2 ||
+      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
+    layer.emitError() << "expects an input (batch, " << (rank == 1 ? "steps" : "rows, cols")
+                      << ", channels) with known sizes, got "
+                      << formatKerasShape(type.getShape());
+    return failure();
+  }
+  if (layer.getString("data_format").value_or("channels_last") !=
+      "channels_last") {
+    layer.emitError() << "only data_format 'channels_last' is supported";
+    return failure();
+  }
+  return x;
+}
+
+/// Fills `g.padLow`/`padHigh` for Keras's `padding` over `spatial`, checks
+/// the geometry, and returns the output sizes.
+static FailureOr<SmallVector<int64_t>>
+applyPadding(LayerBuilder &layer, WindowGeometry &g, ArrayRef<int64_t> spatial,
+             bool allowCausal) {
+  std::string padding =
+      layer.getString("padding").value_or("valid").lower();
+  g.padLow.assign(g.rank(), 0);
+  g.padHigh.assign(g.rank(), 0);
+  for (int64_t i = 0; i < g.rank(); ++i) {
+    int64_t span = g.dilations[i] * (g.window[i] - 1) + 1;
+    if (padding == "same") {
+      int64_t out = (spatial[i] + g.strides[i] - 1) / g.strides[i];
+      int64_t total =
+          std::max<int64_t>((out - 1) * g.strides[i] + span - spatial[i], 0);
+      g.padLow[i] = total / 2;
+      g.padHigh[i] = total - total / 2;
+    } else if (padding == "causal" && allowCausal) {
+      g.padLow[i] = span - 1;
+    } else if (padding != "valid") {
+      layer.emitError() << "unsupported padding '" << padding << "' (expected "
+                        << (allowCausal ? "'valid', 'same' or 'causal'"
+                                        : "'valid' or 'same'")
+                        << ")";
+      return failure();
+    }
+  }
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> out = g.outputSizes(spatial, reason);
+  if (failed(out)) {
+    layer.emitError() << "input " << formatKerasShape(spatial) << ": " << reason;
+    return failure();
+  }
+  return out;
+}
+
+// ConvND: activation(conv(x, kernel) + bias)
+template <int64_t Rank>
+static FailureOr<Value> importConv(LayerBuilder &layer,
+                                   ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  std::optional<int64_t> filters = layer.getInteger("filters");
+  if (!filters || *filters <= 0) {
+    layer.emitError() << "'filters' must be a positive integer";
+    return failure();
+  }
+  if (layer.getInteger("groups").value_or(1) != 1) {
+    layer.emitError() << "'groups' other than 1 is not supported";
+    return failure();
+  }
+  FailureOr<StringRef> activation = activationName(layer);
+  auto window = spatialList(layer, "kernel_size", Rank, std::nullopt);
+  auto strides = spatialList(layer, "strides", Rank, 1);
+  auto dilations = spatialList(layer, "dilation_rate", Rank, 1);
+  if (failed(activation) || failed(window) || failed(strides) ||
+      failed(dilations))
+    return failure();
+  WindowGeometry g{*window, *strides, *dilations, {}, {}};
+  ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
+  if (failed(applyPadding(layer, g, spatial, /*allowCausal=*/Rank == 1)))
+    return failure();
+  SmallVector<int64_t> kernelShape(g.window);
+  kernelShape.append({type.getShape().back(), *filters});
+  FailureOr<Value> kernel = layer.addParam("kernel", kernelShape,
+                                           "kernel_initializer",
+                                           "glorot_uniform");
+  if (failed(kernel))
+    return failure();
+  OpBuilder &b = layer.builder;
+  Value y = ConvOp::create(b, layer.loc, *x, *kernel, g.strides, g.dilations,
+                           g.padLow, g.padHigh);
+  if (layer.getBoolean("use_bias").value_or(true)) {
+    FailureOr<Value> bias =
+        layer.addParam("bias", {*filters}, "bias_initializer", "zeros");
+    if (failed(bias))
+      return failure();
+    y = AddOp::create(b, layer.loc, y, *bias);
+  }
+  return buildActivation(layer, *activation, y);
+}
+
+/// The reciprocal of the number of input elements in each window of `g`
+/// over `spatial` (padding excluded), shaped (outputs..., 1) to broadcast
+/// over the batch and channels; a scalar when every window is whole.
+static Value inverseCounts(LayerBuilder &layer, const WindowGeometry &g,
+                           ArrayRef<int64_t> spatial, ArrayRef<int64_t> out) {
+  OpBuilder &b = layer.builder;
+  int64_t positions = 1;
+  for (int64_t o : out)
+    positions *= o;
+  SmallVector<float> values;
+  bool whole = true;
+  for (int64_t flat = 0; flat < positions; ++flat) {
+    int64_t count = 1, rest = flat;
+    for (int64_t i = g.rank() - 1; i >= 0; --i) {
+      int64_t o = rest % out[i];
+      rest /= out[i];
+      int64_t first = o * g.strides[i] - g.padLow[i];
+      int64_t lo = std::max<int64_t>(first, 0);
+      int64_t hi = std::min<int64_t>(first + g.window[i], spatial[i]);
+      count *= hi - lo;
+    }
+    whole &= count == g.taps();
+    values.push_back(1.0f / static_cast<float>(count));
+  }
+  SmallVector<int64_t> shape(out);
+  shape.push_back(1);
+  if (whole)
+    shape.clear();
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  return ConstantOp::create(
+      b, layer.loc,
+      whole ? DenseElementsAttr::get(type, values.front())
+            : DenseElementsAttr::get(type, ArrayRef<float>(values)));
+}
+
+// MaxPoolingND: max_pool(x); AveragePoolingND: the windows' sums over the
+// number of input elements in each.
+template <int64_t Rank, bool IsMax>
+static FailureOr<Value> importPooling(LayerBuilder &layer,
+                                      ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  auto window = spatialList(layer, "pool_size", Rank, 2);
+  if (failed(window))
+    return failure();
+  // Keras: strides default to the pool size.
+  const llvm::json::Value *stridesValue = layer.config.get("strides");
+  auto strides =
+      stridesValue && stridesValue->kind() != llvm::json::Value::Null
+          ? spatialList(layer, "strides", Rank, std::nullopt)
+          : FailureOr<SmallVector<int64_t>>(*window);
+  if (failed(strides))
+    return failure();
+  WindowGeometry g{*window, *strides, SmallVector<int64_t>(Rank, 1), {}, {}};
+  ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
+  FailureOr<SmallVector<int64_t>> out =
+      applyPadding(layer, g, spatial, /*allowCausal=*/false);
+  if (failed(out))
+    return failure();
+  OpBuilder &b = layer.builder;
+  if (IsMax)
+    return MaxPoolOp::create(b, layer.loc, *x, g.window, g.strides, g.padLow,
+                             g.padHigh)
+        .getResult();
+  // (N, O..., taps * C) -> (N, O..., taps, C) -> sum over the taps.
+  Value patches = ExtractPatchesOp::create(b, layer.loc, *x, g.window,
+                                           g.strides, g.dilations, g.padLow,
+                                           g.padHigh);
+  SmallVector<int64_t> split{type.getDimSize(0)};
+  split.append(*out);
+  split.append({g.taps(), type.getShape().back()});
+  Value taps = ReshapeOp::create(
+      b, layer.loc, RankedTensorType::get(split, type.getElementType()),
+      patches);
+  Value sums = ReduceSumOp::create(b, layer.loc, taps,
+                                   ArrayRef<int64_t>{Rank + 1},
+                                   /*keep_dims=*/false);
+  return MulOp::create(b, layer.loc, sums,
+                       inverseCounts(layer, g, spatial, *out))
+      .getResult();
+}
+
+// GlobalAveragePoolingND: mean over the spatial axes; GlobalMaxPoolingND:
+// max_pool with the whole input as the window. `keepdims` keeps them as 1s.
+template <int64_t Rank, bool IsMax>
+static FailureOr<Value> importGlobalPooling(LayerBuilder &layer,
+                                            ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  bool keepDims = layer.getBoolean("keepdims").value_or(false);
+  OpBuilder &b = layer.builder;
+  SmallVector<int64_t> axes;
+  for (int64_t i = 1; i <= Rank; ++i)
+    axes.push_back(i);
+  if (!IsMax)
+    return ReduceMeanOp::create(b, layer.loc, *x, axes, keepDims).getResult();
+  SmallVector<int64_t> spatial(type.getShape().drop_front().drop_back());
+  SmallVector<int64_t> ones(Rank, 1), zeros(Rank, 0);
+  Value pooled =
+      MaxPoolOp::create(b, layer.loc, *x, spatial, ones, zeros, zeros);
+  if (keepDims)
+    return pooled;
+  return ReshapeOp::create(
+             b, layer.loc,
+             RankedTensorType::get({type.getDimSize(0), type.getShape().back()},
+                                   type.getElementType()),
+             pooled)
+      .getResult();
+}
+
+void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
+  static constexpr StringLiteral convKeys[] = {"filters",
+                                               "kernel_size",
+                                               "strides",
+                                               "padding",
+                                               "data_format",
+                                               "dilation_rate",
+                                               "groups",
+                                               "activation",
+                                               "use_bias",
+                                               "kernel_initializer",
+                                               "bias_initializer",
+                                               "kernel_regularizer",
+                                               "bias_regularizer",
+                                               "kernel_constraint",
+                                               "bias_constraint"};
+  static constexpr StringLiteral poolKeys[] = {"pool_size", "strides",
+                                               "padding", "data_format"};
+  static constexpr StringLiteral globalKeys[] = {"data_format", "keepdims"};
+  for (StringRef name : {"Conv1D", "Convolution1D"})
+    registry[name] = {singleOutput<importConv<1>>, convKeys};
+  for (StringRef name : {"Conv2D", "Convolution2D"})
+    registry[name] = {singleOutput<importConv<2>>, convKeys};
+  for (StringRef name : {"MaxPooling1D", "MaxPool1D"})
+    registry[name] = {singleOutput<importPooling<1, true>>, poolKeys};
+  for (StringRef name : {"MaxPooling2D", "MaxPool2D"})
+    registry[name] = {singleOutput<importPooling<2, true>>, poolKeys};
+  for (StringRef name : {"AveragePooling1D", "AvgPool1D"})
+    registry[name] = {singleOutput<importPooling<1, false>>, poolKeys};
+  for (StringRef name : {"AveragePooling2D", "AvgPool2D"})
+    registry[name] = {singleOutput<importPooling<2, false>>, poolKeys};
+  for (StringRef name : {"GlobalAveragePooling1D", "GlobalAvgPool1D"})
+    registry[name] = {singleOutput<importGlobalPooling<1, false>>, globalKeys};
+  for (StringRef name : {"GlobalAveragePooling2D", "GlobalAvgPool2D"})
+    registry[name] = {singleOutput<importGlobalPooling<2, false>>, globalKeys};
+  for (StringRef name : {"GlobalMaxPooling1D", "GlobalMaxPool1D"})
+    registry[name] = {singleOutput<importGlobalPooling<1, true>>, globalKeys};
+  for (StringRef name : {"GlobalMaxPooling2D", "GlobalMaxPool2D"})
+    registry[name] = {singleOutput<importGlobalPooling<2, true>>, globalKeys};
+}
