@@ -41,7 +41,9 @@ public:
   int64_t numDims() const { return 2 * d + 2; }
   AffineExpr dim(int64_t i) const { return b.getAffineDimExpr(i); }
   Value index(int64_t i) const { return linalg::IndexOp::create(b, loc, i); }
-  Value cst(int64_t v) const { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value cst(int64_t v) const {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
 
   /// Map (n, outer..., c), dropping the taps.
   AffineMap outerMap() const {
@@ -62,6 +64,30 @@ public:
   }
   Value windowOperand(Type element) const {
     return tensor::EmptyOp::create(b, loc, g.window, element);
+  }
+
+  /// The builder and location ops are created at.
+  std::pair<OpBuilder &, Location> position() const { return {b, loc}; }
+
+  /// A generic reducing the taps into `init` (indexed by (n, outer..., c)),
+  /// its body built by `body` from the accumulator.
+  Value reduceTaps(Value init, Type element,
+                   function_ref<Value(WindowNest &, Value)> body) const {
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), windowOperand(element), init,
+               ArrayRef<AffineMap>{tapsMap(), outerMap()},
+               iterators(/*reduceTaps=*/true),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 WindowNest at(nb, l, g);
+                 linalg::YieldOp::create(nb, l, body(at, args[1]));
+               })
+        .getResult(0);
+  }
+  /// A `linalg.fill` of `value` shaped `shape`, its batch `like`'s.
+  Value filled(ArrayRef<int64_t> shape, Value value, Value like) const {
+    return linalg::FillOp::create(b, loc, value,
+                                  empty(shape, value.getType(), like))
+        .getResult(0);
   }
 
   /// Iterators with the taps reducing (or all parallel).
@@ -96,7 +122,8 @@ public:
       Value pos = arith::AddIOp::create(
           b, loc,
           arith::SubIOp::create(
-              b, loc, arith::MulIOp::create(b, loc, index(1 + i), cst(g.strides[i])),
+              b, loc,
+              arith::MulIOp::create(b, loc, index(1 + i), cst(g.strides[i])),
               cst(g.padLow[i])),
           arith::MulIOp::create(b, loc, index(1 + d + i), cst(g.dilations[i])));
       valid = andInRange(valid, pos, spatial[i]);
@@ -118,8 +145,8 @@ public:
       Value t = arith::SubIOp::create(
           b, loc, arith::AddIOp::create(b, loc, index(1 + i), cst(g.padLow[i])),
           arith::MulIOp::create(b, loc, index(1 + d + i), cst(g.dilations[i])));
-      Value nonNegative = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::sge, t, cst(0));
+      Value nonNegative =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, t, cst(0));
       valid = arith::AndIOp::create(b, loc, valid, nonNegative);
       Value tc = arith::MaxSIOp::create(b, loc, t, cst(0));
       Value o = tc;
@@ -168,17 +195,16 @@ public:
 
 private:
   Value andInRange(Value valid, Value pos, int64_t size) const {
-    Value lo = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, pos,
-                                     cst(0));
+    Value lo =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, pos, cst(0));
     Value hi = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, pos,
                                      cst(size));
     return arith::AndIOp::create(b, loc, valid,
                                  arith::AndIOp::create(b, loc, lo, hi));
   }
   Value clamp(Value pos, int64_t size) const {
-    return arith::MinSIOp::create(b, loc,
-                                  arith::MaxSIOp::create(b, loc, pos, cst(0)),
-                                  cst(size - 1));
+    return arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, pos, cst(0)), cst(size - 1));
   }
 
   OpBuilder &b;
@@ -202,9 +228,9 @@ struct ConvLowering : public OpConversionPattern<ConvOp> {
     WindowGeometry g = op.getGeometry();
     Value patches = adaptor.getInput();
     if (!g.isPointwise())
-      patches = ExtractPatchesOp::create(rewriter, loc, patches, g.window,
-                                         g.strides, g.dilations, g.padLow,
-                                         g.padHigh);
+      patches =
+          ExtractPatchesOp::create(rewriter, loc, patches, g.window, g.strides,
+                                   g.dilations, g.padLow, g.padHigh);
     RankedTensorType kernelType = op.getKernel().getType();
     int64_t rows = 1;
     for (int64_t dim : kernelType.getShape().drop_back())
@@ -242,8 +268,8 @@ struct ExtractPatchesLowering : public OpConversionPattern<ExtractPatchesOp> {
     Value input = adaptor.getInput();
     ArrayRef<int64_t> spatial = spatialOf(input.getType());
     Type element = op.getType().getElementType();
-    auto expandedType = RankedTensorType::get(
-        nest.withTaps(pooledShape(input, g)), element);
+    auto expandedType =
+        RankedTensorType::get(nest.withTaps(pooledShape(input, g)), element);
     Value init = nest.empty(expandedType.getShape(), element, input);
     Value zero = floatConst(rewriter, loc, element, 0.0);
     Value patches =
@@ -277,40 +303,28 @@ struct FoldPatchesLowering : public OpConversionPattern<FoldPatchesOp> {
     WindowGeometry g = op.getGeometry();
     WindowNest nest(rewriter, loc, g);
     Value like = adaptor.getLike();
-    RankedTensorType type = op.getType();
-    Type element = type.getElementType();
+    Type element = op.getType().getElementType();
     SmallVector<int64_t> pooled = pooledShape(like, g);
-    auto expandedType =
-        RankedTensorType::get(nest.withTaps(pooled), element);
     Value patches = tensor::ExpandShapeOp::create(
-        rewriter, loc, expandedType, adaptor.getPatches(),
-        nest.tapsWithChannels());
+        rewriter, loc, RankedTensorType::get(nest.withTaps(pooled), element),
+        adaptor.getPatches(), nest.tapsWithChannels());
     Value zero = floatConst(rewriter, loc, element, 0.0);
-    Value init =
-        linalg::FillOp::create(rewriter, loc, zero,
-                               nest.empty(type.getShape(), element, like))
-            .getResult(0);
-    ArrayRef<int64_t> outSpatial = ArrayRef<int64_t>(pooled).drop_front().drop_back();
-    Value result =
-        linalg::GenericOp::create(
-            rewriter, loc, type, nest.windowOperand(element), init,
-            ArrayRef<AffineMap>{nest.tapsMap(), nest.outerMap()},
-            nest.iterators(/*reduceTaps=*/true),
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              WindowNest at(b, l, g);
-              auto [idx, valid] = at.windowIndex(outSpatial);
-              // The patch entry (window o, tap k, channel c).
-              SmallVector<Value> entry(idx.begin(), idx.end() - 1);
-              for (int64_t i = 0; i < g.rank(); ++i)
-                entry.push_back(at.index(1 + g.rank() + i));
-              entry.push_back(idx.back());
-              Value v = tensor::ExtractOp::create(b, l, patches, entry);
-              Value sum = arith::AddFOp::create(
-                  b, l, args[1], arith::SelectOp::create(b, l, valid, v, zero));
-              linalg::YieldOp::create(b, l, sum);
-            })
-            .getResult(0);
-    rewriter.replaceOp(op, result);
+    ArrayRef<int64_t> outSpatial =
+        ArrayRef<int64_t>(pooled).drop_front().drop_back();
+    Value init = nest.filled(op.getType().getShape(), zero, like);
+    rewriter.replaceOp(
+        op, nest.reduceTaps(init, element, [&](WindowNest &at, Value acc) {
+          auto [b, l] = at.position();
+          auto [idx, valid] = at.windowIndex(outSpatial);
+          // The patch entry (window o, tap k, channel c).
+          SmallVector<Value> entry(idx.begin(), idx.end() - 1);
+          for (int64_t i = 0; i < g.rank(); ++i)
+            entry.push_back(at.index(1 + g.rank() + i));
+          entry.push_back(idx.back());
+          Value v = tensor::ExtractOp::create(b, l, patches, entry);
+          return arith::AddFOp::create(
+              b, l, acc, arith::SelectOp::create(b, l, valid, v, zero));
+        }));
     return success();
   }
 };
@@ -327,28 +341,17 @@ struct MaxPoolLowering : public OpConversionPattern<MaxPoolOp> {
     WindowNest nest(rewriter, loc, g);
     Value input = adaptor.getInput();
     ArrayRef<int64_t> spatial = spatialOf(input.getType());
-    RankedTensorType type = op.getType();
-    Type element = type.getElementType();
+    Type element = op.getType().getElementType();
     Value lowest = floatConst(rewriter, loc, element, -INFINITY);
-    Value init =
-        linalg::FillOp::create(rewriter, loc, lowest,
-                               nest.empty(type.getShape(), element, input))
-            .getResult(0);
-    Value result =
-        linalg::GenericOp::create(
-            rewriter, loc, type, nest.windowOperand(element), init,
-            ArrayRef<AffineMap>{nest.tapsMap(), nest.outerMap()},
-            nest.iterators(/*reduceTaps=*/true),
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              WindowNest at(b, l, g);
-              auto [idx, valid] = at.inputIndex(spatial);
-              Value v = tensor::ExtractOp::create(b, l, input, idx);
-              v = arith::SelectOp::create(b, l, valid, v, lowest);
-              linalg::YieldOp::create(
-                  b, l, Value(arith::MaximumFOp::create(b, l, args[1], v)));
-            })
-            .getResult(0);
-    rewriter.replaceOp(op, result);
+    Value init = nest.filled(op.getType().getShape(), lowest, input);
+    rewriter.replaceOp(
+        op, nest.reduceTaps(init, element, [&](WindowNest &at, Value acc) {
+          auto [b, l] = at.position();
+          auto [idx, valid] = at.inputIndex(spatial);
+          Value v = tensor::ExtractOp::create(b, l, input, idx);
+          v = arith::SelectOp::create(b, l, valid, v, lowest);
+          return arith::MaximumFOp::create(b, l, acc, v);
+        }));
     return success();
   }
 };
@@ -367,22 +370,13 @@ struct MaxPoolGradLowering : public OpConversionPattern<MaxPoolGradOp> {
     ArrayRef<int64_t> spatial = spatialOf(input.getType());
     auto gradType = cast<RankedTensorType>(grad.getType());
     Type element = gradType.getElementType();
-    Type tapElement = rewriter.getI32Type();
     Value lowest = floatConst(rewriter, loc, element, -INFINITY);
-    Value maxInit =
-        linalg::FillOp::create(
-            rewriter, loc, lowest,
-            nest.empty(gradType.getShape(), element, grad))
-            .getResult(0);
+    Value maxInit = nest.filled(gradType.getShape(), lowest, grad);
     Value tapInit =
-        linalg::FillOp::create(
-            rewriter, loc,
-            Value(arith::ConstantIntOp::create(rewriter, loc, 0, 32)),
-            nest.empty(gradType.getShape(), tapElement, grad))
-            .getResult(0);
-    auto tapType = RankedTensorType::get(gradType.getShape(), tapElement);
+        nest.filled(gradType.getShape(),
+                    arith::ConstantIntOp::create(rewriter, loc, 0, 32), grad);
     auto argmax = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{gradType, tapType},
+        rewriter, loc, TypeRange{maxInit.getType(), tapInit.getType()},
         nest.windowOperand(element), ValueRange{maxInit, tapInit},
         ArrayRef<AffineMap>{nest.tapsMap(), nest.outerMap(), nest.outerMap()},
         nest.iterators(/*reduceTaps=*/true),
@@ -391,42 +385,31 @@ struct MaxPoolGradLowering : public OpConversionPattern<MaxPoolGradOp> {
           auto [idx, valid] = at.inputIndex(spatial);
           Value v = tensor::ExtractOp::create(b, l, input, idx);
           v = arith::SelectOp::create(b, l, valid, v, lowest);
-          Value greater = arith::CmpFOp::create(
-              b, l, arith::CmpFPredicate::OGT, v, args[1]);
+          Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                                v, args[1]);
           linalg::YieldOp::create(
               b, l,
               ValueRange{arith::SelectOp::create(b, l, greater, v, args[1]),
-                         arith::SelectOp::create(b, l, greater,
-                                                 at.flatTap(), args[2])});
+                         arith::SelectOp::create(b, l, greater, at.flatTap(),
+                                                 args[2])});
         });
     Value taps = argmax.getResult(1);
 
-    RankedTensorType type = op.getType();
     Value zero = floatConst(rewriter, loc, element, 0.0);
-    Value init =
-        linalg::FillOp::create(rewriter, loc, zero,
-                               nest.empty(type.getShape(), element, input))
-            .getResult(0);
-    Value result =
-        linalg::GenericOp::create(
-            rewriter, loc, type, nest.windowOperand(element), init,
-            ArrayRef<AffineMap>{nest.tapsMap(), nest.outerMap()},
-            nest.iterators(/*reduceTaps=*/true),
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              WindowNest at(b, l, g);
-              auto [idx, valid] = at.windowIndex(spatialOf(gradType));
-              Value tap = tensor::ExtractOp::create(b, l, taps, idx);
-              Value hit = arith::AndIOp::create(
-                  b, l, valid,
-                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, tap,
-                                        at.flatTap()));
-              Value v = tensor::ExtractOp::create(b, l, grad, idx);
-              Value sum = arith::AddFOp::create(
-                  b, l, args[1], arith::SelectOp::create(b, l, hit, v, zero));
-              linalg::YieldOp::create(b, l, sum);
-            })
-            .getResult(0);
-    rewriter.replaceOp(op, result);
+    Value init = nest.filled(op.getType().getShape(), zero, input);
+    rewriter.replaceOp(
+        op, nest.reduceTaps(init, element, [&](WindowNest &at, Value acc) {
+          auto [b, l] = at.position();
+          auto [idx, valid] = at.windowIndex(spatialOf(gradType));
+          Value tap = tensor::ExtractOp::create(b, l, taps, idx);
+          Value hit = arith::AndIOp::create(
+              b, l, valid,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, tap,
+                                    at.flatTap()));
+          Value v = tensor::ExtractOp::create(b, l, grad, idx);
+          return arith::AddFOp::create(
+              b, l, acc, arith::SelectOp::create(b, l, hit, v, zero));
+        }));
     return success();
   }
 };

@@ -25,11 +25,10 @@ static void rule(ConvOp op, GradientBuilder &m, Value g, Grads &d) {
   Value x = op.getInput();
   RankedTensorType kernelType = op.getKernel().getType();
   Value matrix = m.reshape(
-      op.getKernel(),
-      RankedTensorType::get({kernelType.getNumElements() /
-                                 kernelType.getShape().back(),
-                             kernelType.getShape().back()},
-                            kernelType.getElementType()));
+      op.getKernel(), RankedTensorType::get({kernelType.getNumElements() /
+                                                 kernelType.getShape().back(),
+                                             kernelType.getShape().back()},
+                                            kernelType.getElementType()));
   Value matrixT = m.transpose(matrix, {1, 0});
   Value dPatches = m.matmul(g, matrixT);
   d.push_back(pointwise
@@ -38,12 +37,12 @@ static void rule(ConvOp op, GradientBuilder &m, Value g, Grads &d) {
                                           geometry.strides, geometry.dilations,
                                           geometry.padLow, geometry.padHigh)
                         .getResult());
-  Value patches = pointwise ? x
-                            : ExtractPatchesOp::create(
-                                  b, loc, x, geometry.window, geometry.strides,
-                                  geometry.dilations, geometry.padLow,
-                                  geometry.padHigh)
-                                  .getResult();
+  Value patches =
+      pointwise ? x
+                : ExtractPatchesOp::create(b, loc, x, geometry.window,
+                                           geometry.strides, geometry.dilations,
+                                           geometry.padLow, geometry.padHigh)
+                      .getResult();
   Value patchRows = m.rows(patches);
   Value gRows = m.rows(g);
   Value dMatrix = m.matmul(m.transpose(patchRows, {1, 0}), gRows);
@@ -52,23 +51,21 @@ static void rule(ConvOp op, GradientBuilder &m, Value g, Grads &d) {
 
 // extract_patches: fold the patch gradients back.
 static void rule(ExtractPatchesOp op, GradientBuilder &m, Value g, Grads &d) {
-  d.push_back(FoldPatchesOp::create(m.builder(), m.location(), g,
-                                    op.getInput(), op.getWindow(),
-                                    op.getStrides(), op.getDilations(),
-                                    op.getPadLow(), op.getPadHigh()));
+  d.push_back(FoldPatchesOp::create(
+      m.builder(), m.location(), g, op.getInput(), op.getWindow(),
+      op.getStrides(), op.getDilations(), op.getPadLow(), op.getPadHigh()));
 }
 // fold_patches: extract the gradient's patches; `like` only lends a shape.
 static void rule(FoldPatchesOp op, GradientBuilder &m, Value g, Grads &d) {
-  d.push_back(ExtractPatchesOp::create(m.builder(), m.location(), g,
-                                       op.getWindow(), op.getStrides(),
-                                       op.getDilations(), op.getPadLow(),
-                                       op.getPadHigh()));
+  d.push_back(ExtractPatchesOp::create(
+      m.builder(), m.location(), g, op.getWindow(), op.getStrides(),
+      op.getDilations(), op.getPadLow(), op.getPadHigh()));
   d.push_back(Value());
 }
 // max_pool: each window's gradient to its first maximal element.
 static void rule(MaxPoolOp op, GradientBuilder &m, Value g, Grads &d) {
-  d.push_back(MaxPoolGradOp::create(m.builder(), m.location(), op.getInput(),
-                                    g, op.getWindow(), op.getStrides(),
+  d.push_back(MaxPoolGradOp::create(m.builder(), m.location(), op.getInput(), g,
+                                    op.getWindow(), op.getStrides(),
                                     op.getPadLow(), op.getPadHigh()));
 }
 
