@@ -56,13 +56,14 @@ spatialList(LayerBuilder &layer, StringRef key, int64_t rank,
 /// spatial dimensions and channels.
 static FailureOr<Value> spatialInput(LayerBuilder &layer,
                                      ArrayRef<Value> inputs, int64_t rank) {
-  FailureOr<Value> x = singleInput(layer, inputs, rank + 2);
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
   if (type.getRank() != rank + 2 ||
       llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
-    layer.emitError() << "expects an input (batch, " << (rank == 1 ? "steps" : "rows, cols")
+    layer.emitError() << "expects an input (batch, "
+                      << (rank == 1 ? "steps" : "rows, cols")
                       << ", channels) with known sizes, got "
                       << formatKerasShape(type.getShape());
     return failure();
@@ -77,11 +78,11 @@ static FailureOr<Value> spatialInput(LayerBuilder &layer,
 
 /// Fills `g.padLow`/`padHigh` for Keras's `padding` over `spatial`, checks
 /// the geometry, and returns the output sizes.
-static FailureOr<SmallVector<int64_t>>
-applyPadding(LayerBuilder &layer, WindowGeometry &g, ArrayRef<int64_t> spatial,
-             bool allowCausal) {
-  std::string padding =
-      layer.getString("padding").value_or("valid").lower();
+static FailureOr<SmallVector<int64_t>> applyPadding(LayerBuilder &layer,
+                                                    WindowGeometry &g,
+                                                    ArrayRef<int64_t> spatial,
+                                                    bool allowCausal) {
+  std::string padding = layer.getString("padding").value_or("valid").lower();
   g.padLow.assign(g.rank(), 0);
   g.padHigh.assign(g.rank(), 0);
   for (int64_t i = 0; i < g.rank(); ++i) {
@@ -105,7 +106,8 @@ applyPadding(LayerBuilder &layer, WindowGeometry &g, ArrayRef<int64_t> spatial,
   std::string reason;
   FailureOr<SmallVector<int64_t>> out = g.outputSizes(spatial, reason);
   if (failed(out)) {
-    layer.emitError() << "input " << formatKerasShape(spatial) << ": " << reason;
+    layer.emitError() << "input " << formatKerasShape(spatial) << ": "
+                      << reason;
     return failure();
   }
   return out;
@@ -141,9 +143,8 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
     return failure();
   SmallVector<int64_t> kernelShape(g.window);
   kernelShape.append({type.getShape().back(), *filters});
-  FailureOr<Value> kernel = layer.addParam("kernel", kernelShape,
-                                           "kernel_initializer",
-                                           "glorot_uniform");
+  FailureOr<Value> kernel = layer.addParam(
+      "kernel", kernelShape, "kernel_initializer", "glorot_uniform");
   if (failed(kernel))
     return failure();
   OpBuilder &b = layer.builder;
@@ -208,10 +209,9 @@ static FailureOr<Value> importPooling(LayerBuilder &layer,
     return failure();
   // Keras: strides default to the pool size.
   const llvm::json::Value *stridesValue = layer.config.get("strides");
-  auto strides =
-      stridesValue && stridesValue->kind() != llvm::json::Value::Null
-          ? spatialList(layer, "strides", Rank, std::nullopt)
-          : FailureOr<SmallVector<int64_t>>(*window);
+  auto strides = stridesValue && stridesValue->kind() != llvm::json::Value::Null
+                     ? spatialList(layer, "strides", Rank, std::nullopt)
+                     : FailureOr<SmallVector<int64_t>>(*window);
   if (failed(strides))
     return failure();
   WindowGeometry g{*window, *strides, SmallVector<int64_t>(Rank, 1), {}, {}};
@@ -226,18 +226,17 @@ static FailureOr<Value> importPooling(LayerBuilder &layer,
                              g.padHigh)
         .getResult();
   // (N, O..., taps * C) -> (N, O..., taps, C) -> sum over the taps.
-  Value patches = ExtractPatchesOp::create(b, layer.loc, *x, g.window,
-                                           g.strides, g.dilations, g.padLow,
-                                           g.padHigh);
+  Value patches = ExtractPatchesOp::create(
+      b, layer.loc, *x, g.window, g.strides, g.dilations, g.padLow, g.padHigh);
   SmallVector<int64_t> split{type.getDimSize(0)};
   split.append(*out);
   split.append({g.taps(), type.getShape().back()});
   Value taps = ReshapeOp::create(
       b, layer.loc, RankedTensorType::get(split, type.getElementType()),
       patches);
-  Value sums = ReduceSumOp::create(b, layer.loc, taps,
-                                   ArrayRef<int64_t>{Rank + 1},
-                                   /*keep_dims=*/false);
+  Value sums =
+      ReduceSumOp::create(b, layer.loc, taps, ArrayRef<int64_t>{Rank + 1},
+                          /*keep_dims=*/false);
   return MulOp::create(b, layer.loc, sums,
                        inverseCounts(layer, g, spatial, *out))
       .getResult();
@@ -274,21 +273,15 @@ static FailureOr<Value> importGlobalPooling(LayerBuilder &layer,
 }
 
 void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
-  static constexpr StringLiteral convKeys[] = {"filters",
-                                               "kernel_size",
-                                               "strides",
-                                               "padding",
-                                               "data_format",
-                                               "dilation_rate",
-                                               "groups",
-                                               "activation",
-                                               "use_bias",
-                                               "kernel_initializer",
-                                               "bias_initializer",
-                                               "kernel_regularizer",
-                                               "bias_regularizer",
-                                               "kernel_constraint",
-                                               "bias_constraint"};
+  static constexpr StringLiteral convKeys[] = {
+      "filters",          "kernel_size",
+      "strides",          "padding",
+      "data_format",      "dilation_rate",
+      "groups",           "activation",
+      "use_bias",         "kernel_initializer",
+      "bias_initializer", "kernel_regularizer",
+      "bias_regularizer", "kernel_constraint",
+      "bias_constraint"};
   static constexpr StringLiteral poolKeys[] = {"pool_size", "strides",
                                                "padding", "data_format"};
   static constexpr StringLiteral globalKeys[] = {"data_format", "keepdims"};

@@ -101,8 +101,9 @@ FailureOr<Value> mlir::kiln::keras::singleInput(LayerBuilder &layer,
     return failure();
   }
   if (typeOf(inputs[0]).getRank() < minRank) {
-    layer.emitError() << "expects an input of rank >= " << minRank << ", got "
-                      << typeOf(inputs[0]);
+    layer.emitError() << "expects an input of rank >= " << minRank
+                      << ", got shape "
+                      << formatKerasShape(typeOf(inputs[0]).getShape());
     return failure();
   }
   return inputs[0];

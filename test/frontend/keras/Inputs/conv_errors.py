@@ -1,0 +1,33 @@
+"""Writes the Keras JSON models of error_convolution.test into DIR."""
+import json
+import sys
+
+
+def model(shape, layer):
+    return {"class_name": "Sequential", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None] + shape,
+                                                "name": "in"}},
+        layer]}, "keras_version": "3.5.0", "backend": "tensorflow"}
+
+
+def conv(**extra):
+    config = {"name": "c", "filters": 2, "kernel_size": [3, 3]}
+    config.update(extra)
+    return {"class_name": "Conv2D", "config": config}
+
+
+CASES = {
+    "groups": model([8, 8, 4], conv(groups=2)),
+    "channels_first": model([8, 8, 4], conv(data_format="channels_first")),
+    "causal2d": model([8, 8, 4], conv(padding="causal")),
+    "kernel_size": model([8, 8, 4], conv(kernel_size=[3, 0])),
+    "too_large": model([4, 4, 1], conv(kernel_size=[5, 3])),
+    "rank": model([8, 3], {"class_name": "MaxPooling2D",
+                           "config": {"name": "p"}}),
+    "pool_strides": model([8, 3], {"class_name": "MaxPooling1D",
+                                   "config": {"name": "p", "strides": [2, 2]}}),
+}
+
+for name, m in CASES.items():
+    with open(f"{sys.argv[1]}/{name}.json", "w") as f:
+        json.dump(m, f)
