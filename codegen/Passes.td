@@ -39,6 +39,28 @@ def LowerToLinalgPass : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
   ];
 }
 
+def FuseElementwisePass : Pass<"kiln-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Fuse elementwise linalg producers into their consumers";
+  let description = [{
+    Elementwise `linalg.generic`s with one use are fused into the generic
+    that consumes them (a bias add and its activation become one loop nest),
+    as upstream's `linalg-fuse-elementwise-ops` does, but without its
+    reshape propagation: that pass also rewrites a `linalg.matmul` fed by a
+    `tensor.collapse_shape` into a higher-rank contraction generic, which
+    the CPU pipeline's matmul micro kernel never sees (a convolution's
+    im2col rows, a Dense on a sequence).
+
+    ```mlir
+    // before
+    %b = linalg.generic {...} ins(%y, %bias ...) { arith.addf }
+    %r = linalg.generic {...} ins(%b ...) { arith.maximumf }
+    // after
+    %r = linalg.generic {...} ins(%y, %bias ...) { arith.addf; arith.maximumf }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def PrepareBufferizationPass
     : Pass<"kiln-prepare-bufferization", "::mlir::func::FuncOp"> {
   let summary = "Read-only entry arguments; loop-carried tensors in place; "

@@ -24,7 +24,7 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
   // producers with the single use that elementwise fusion requires.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
