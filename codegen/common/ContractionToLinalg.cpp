@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Contractions: kiln.matmul becomes a zero fill + `linalg.matmul`, which the
-// CPU pipeline turns into vector FMA micro kernels.
+// CPU pipeline turns into vector FMA micro kernels. A 2-D lhs that is a
+// `kiln.transpose` is read through transposed indexing maps instead of
+// being copied (weight gradients X^T @ G).
 //===----------------------------------------------------------------------===//
 
 #include "codegen/common/LinalgBuilders.h"
@@ -53,6 +55,36 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
       shape.push_back(rewriter.getIndexAttr(type.getShape().back()));
       rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, type, product,
                                                          rows, shape);
+      return success();
+    }
+    if (auto transpose = op.getLhs().getDefiningOp<TransposeOp>();
+        transpose && transpose.getPermutation() == ArrayRef<int64_t>{1, 0}) {
+      // matmul(transpose(X), B): read X transposed instead of copying it
+      // (weight gradients X^T @ G, whose rows are the batch).
+      Value x = rewriter.getRemappedValue(transpose.getInput());
+      SmallVector<Value> dynamicDims;
+      if (type.isDynamicDim(0))
+        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, x, 1));
+      if (type.isDynamicDim(1))
+        dynamicDims.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getRhs(), 1));
+      Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                            type.getElementType(), dynamicDims);
+      Value init =
+          linalg::FillOp::create(rewriter, loc,
+                                 constLike(rewriter, loc, empty, 0.0), empty)
+              .getResult(0);
+      MLIRContext *ctx = rewriter.getContext();
+      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+                 k = getAffineDimExpr(2, ctx);
+      auto maps = rewriter.getAffineMapArrayAttr(
+          {AffineMap::get(3, 0, {k, m}, ctx), AffineMap::get(3, 0, {k, n}, ctx),
+           AffineMap::get(3, 0, {m, n}, ctx)});
+      rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
+          op, TypeRange{type}, ValueRange{x, adaptor.getRhs()},
+          ValueRange{init},
+          ArrayRef<NamedAttribute>{
+              rewriter.getNamedAttr("indexing_maps", maps)});
       return success();
     }
     Value empty = buildEmpty(rewriter, loc, type, adaptor.getLhs());

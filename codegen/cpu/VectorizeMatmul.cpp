@@ -11,9 +11,11 @@
 // of 32 registers); other vector widths are options.
 //
 // M and K may be dynamic (the batch: activations X @ W, weight gradients
-// X^T @ G): full row blocks run first, then a one-row loop. N is static (it
-// comes from the weights); the column tail that is not a multiple of the tile
-// becomes one narrower tile whose last vector is masked.
+// X^T @ G): full row blocks run first, then a one-row loop. A may be read
+// transposed (indexing maps (k, m), (k, n) -> (m, n): X^T @ G without
+// copying X); its broadcast elements of one K step are then adjacent. N is
+// static (it comes from the weights); the column tail that is not a multiple of
+// the tile becomes one narrower tile whose last vector is masked.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -41,7 +43,8 @@ struct TileShape {
 /// Emits `C[m : m+rows, n : n+cols] += A[m : m+rows, :] * B[:, n : n+cols]`
 /// at the builder's insertion point.
 static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                     Value out, Value m, Value n, Value k, TileShape tile) {
+                     Value out, Value m, Value n, Value k, TileShape tile,
+                     bool transposedLhs) {
   Type f32 = b.getF32Type();
   auto vecType = VectorType::get({tile.width}, f32);
   auto index = [&](int64_t v) -> Value {
@@ -87,7 +90,10 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
           bVecs.push_back(load(lb, rhs, kIv, colIdx[v], isLast(v, tile)));
         SmallVector<Value> next;
         for (int64_t r = 0; r < tile.rows; ++r) {
-          Value a = memref::LoadOp::create(lb, ll, lhs, {rowIdx[r], kIv});
+          Value a = memref::LoadOp::create(lb, ll, lhs,
+                                           transposedLhs
+                                               ? ValueRange{kIv, rowIdx[r]}
+                                               : ValueRange{rowIdx[r], kIv});
           Value aVec = vector::BroadcastOp::create(lb, ll, vecType, a);
           for (int64_t v = 0; v < tile.vectors; ++v)
             next.push_back(vector::FMAOp::create(lb, ll, aVec, bVecs[v],
@@ -124,8 +130,19 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                                 PatternRewriter &rewriter) const override {
     if (!op.hasPureBufferSemantics())
       return rewriter.notifyMatchFailure(op, "not on buffers");
-    if (op.hasUserDefinedMaps())
-      return rewriter.notifyMatchFailure(op, "non-default indexing maps");
+    // The default maps, or A read transposed: (k, m), (k, n) -> (m, n).
+    bool transposedLhs = false;
+    if (op.hasUserDefinedMaps()) {
+      MLIRContext *ctx = op.getContext();
+      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+                 k = getAffineDimExpr(2, ctx);
+      SmallVector<AffineMap> transposedA{AffineMap::get(3, 0, {k, m}, ctx),
+                                         AffineMap::get(3, 0, {k, n}, ctx),
+                                         AffineMap::get(3, 0, {m, n}, ctx)};
+      if (op.getIndexingMapsArray() != transposedA)
+        return rewriter.notifyMatchFailure(op, "non-default indexing maps");
+      transposedLhs = true;
+    }
     Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
     Value out = op.getDpsInits()[0];
     if (!llvm::all_of(TypeRange{lhs.getType(), rhs.getType(), out.getType()},
@@ -142,7 +159,8 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     };
     // K is dynamic when it is the batch (weight gradients X^T @ G).
     Value k = memref::DimOp::create(rewriter, loc, rhs, 0);
-    Value numRows = memref::DimOp::create(rewriter, loc, lhs, 0);
+    Value numRows =
+        memref::DimOp::create(rewriter, loc, lhs, transposedLhs ? 1 : 0);
     Value blockEnd = arith::SubIOp::create(
         rewriter, loc, numRows,
         arith::RemUIOp::create(rewriter, loc, numRows, index(rows)));
@@ -160,14 +178,15 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                   ValueRange{},
                   [&](OpBuilder &nb, Location nl, Value col, ValueRange) {
                     emitTile(nb, nl, lhs, rhs, out, m, col, k,
-                             {blockRows, vectors, width, width});
+                             {blockRows, vectors, width, width}, transposedLhs);
                     scf::YieldOp::create(nb, nl);
                   });
             if (tailCols > 0)
               emitTile(b, l, lhs, rhs, out, m,
                        arith::ConstantIndexOp::create(b, l, fullCols), k,
                        {blockRows, tailVectors,
-                        tailCols - (tailVectors - 1) * width, width});
+                        tailCols - (tailVectors - 1) * width, width},
+                       transposedLhs);
             scf::YieldOp::create(b, l);
           });
     };

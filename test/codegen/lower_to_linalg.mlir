@@ -146,3 +146,15 @@ func.func @random_uniform(%x: tensor<?x3xf32>, %rng: tensor<2xi64>) -> tensor<?x
   %u = kiln.random_uniform %x, %rng {stream = 7 : i64} : tensor<?x3xf32>, tensor<2xi64>
   return %u : tensor<?x3xf32>
 }
+
+// -----
+
+// matmul(transpose(X), G) reads X through transposed maps; no copy of X.
+// CHECK-LABEL: func.func @matmul_transposed_lhs
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x6xf32>, %[[G:.+]]: tensor<?x3xf32>)
+// CHECK:         linalg.matmul indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}] ins(%[[X]], %[[G]] : tensor<?x6xf32>, tensor<?x3xf32>) outs(%{{.+}} : tensor<6x3xf32>)
+func.func @matmul_transposed_lhs(%x: tensor<?x6xf32>, %g: tensor<?x3xf32>) -> tensor<6x3xf32> {
+  %t = kiln.transpose %x {permutation = array<i64: 1, 0>} : tensor<?x6xf32> -> tensor<6x?xf32>
+  %w = kiln.matmul %t, %g : tensor<6x?xf32>, tensor<?x3xf32> -> tensor<6x3xf32>
+  return %w : tensor<6x3xf32>
+}

@@ -78,3 +78,20 @@ func.func @no_strided(%a: memref<4x8xf32, strided<[16, 1]>>, %b: memref<8x16xf32
   linalg.matmul ins(%a, %b : memref<4x8xf32, strided<[16, 1]>>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
   return
 }
+
+// -----
+
+// A read transposed (weight gradients X^T @ G): the rows of C are the
+// columns of A, and each K step broadcasts A[k, m + r].
+// CHECK-LABEL: func.func @transposed_lhs
+// CHECK-SAME:    (%[[A:.+]]: memref<?x144xf32>, %[[B:.+]]: memref<?x32xf32>, %[[C:.+]]: memref<144x32xf32>)
+// CHECK-NOT:     linalg.matmul
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4
+// CHECK:           scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %c1 iter_args(
+// CHECK-COUNT-2:     vector.load %[[B]][%[[K]], %{{.+}}] : memref<?x32xf32>, vector<16xf32>
+// CHECK:             memref.load %[[A]][%[[K]], %{{.+}}] : memref<?x144xf32>
+func.func @transposed_lhs(%a: memref<?x144xf32>, %b: memref<?x32xf32>, %c: memref<144x32xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %b : memref<?x144xf32>, memref<?x32xf32>) outs(%c : memref<144x32xf32>)
+  return
+}
