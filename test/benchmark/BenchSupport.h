@@ -1,0 +1,230 @@
+//===- BenchSupport.h - Shared pieces of the model benchmarks ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the compiled-model benchmarks share: a model session, random inputs,
+// the buffers of one compiled training step (kiln/model.h's order), and the
+// machine's own single-core FMA peak, measured in the same run, that each
+// benchmark's FLOP/s is reported against (the "peak_pct" counter). Run the
+// programs on a quiet machine: the peak and the models are timed by the
+// wall clock.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_TEST_BENCHMARK_BENCHSUPPORT_H
+#define KILN_TEST_BENCHMARK_BENCHSUPPORT_H
+
+#include "kiln/runtime.h"
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace kiln_bench {
+
+/// A model session of the linked model, shared by a program's benchmarks.
+inline kiln_model_t *sharedModel() {
+  static kiln_model_t *model = [] {
+    kiln_model_t *m = nullptr;
+    if (kiln_status_t s = kiln_model_create(&kiln_model_descriptor, &m)) {
+      kiln_status_free(s);
+      return static_cast<kiln_model_t *>(nullptr);
+    }
+    return m;
+  }();
+  return model;
+}
+
+inline std::vector<float> randomInput(int64_t count) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(count);
+  for (float &v : x)
+    v = dist(rng);
+  return x;
+}
+
+/// Times `iterations` rounds of 12 independent FMA chains of `LANES`-float
+/// vectors, in registers (enough chains to cover the FMA latency on every core kiln
+/// targets) and returns the FLOP/s. A macro, so that each instantiation is
+/// compiled for its own target.
+#define KILN_BENCH_FMA_PEAK(NAME, TARGET, LANES)                               \
+  __attribute__((target(TARGET))) inline double NAME(int64_t iterations) {     \
+    typedef float Vec __attribute__((vector_size(LANES * 4)));                 \
+    Vec a, b, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11;                \
+    for (int l = 0; l < LANES; ++l) {                                          \
+      a[l] = 1.0000001f;                                                       \
+      b[l] = 0.9999999f;                                                       \
+    }                                                                          \
+    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = b;           \
+    auto start = std::chrono::steady_clock::now();                             \
+    for (int64_t i = 0; i < iterations; ++i) {                                 \
+      c0 = c0 * a + b, c1 = c1 * a + b, c2 = c2 * a + b, c3 = c3 * a + b;      \
+      c4 = c4 * a + b, c5 = c5 * a + b, c6 = c6 * a + b, c7 = c7 * a + b;      \
+      c8 = c8 * a + b, c9 = c9 * a + b, c10 = c10 * a + b;                     \
+      c11 = c11 * a + b;                                                       \
+      asm volatile("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4),      \
+                   "+x"(c5), "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9),           \
+                   "+x"(c10), "+x"(c11));                                      \
+    }                                                                          \
+    double seconds = std::chrono::duration<double>(                            \
+                         std::chrono::steady_clock::now() - start)             \
+                         .count();                                             \
+    Vec sum = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;     \
+    benchmark::DoNotOptimize(sum);                                             \
+    return 2.0 * LANES * 12 * double(iterations) / seconds;                    \
+  }
+KILN_BENCH_FMA_PEAK(peakAvx512, "avx512f,fma", 16)
+KILN_BENCH_FMA_PEAK(peakAvx2, "avx2,fma", 8)
+#undef KILN_BENCH_FMA_PEAK
+
+/// One core's FMA peak in FLOP/s (the widest vectors the CPU has), measured
+/// once per run: the best of three timings.
+inline double fmaPeak() {
+  static double peak = [] {
+    double best = 0;
+    for (int i = 0; i < 3; ++i)
+      best = std::max(best, __builtin_cpu_supports("avx512f")
+                                ? peakAvx512(20'000'000)
+                            : __builtin_cpu_supports("avx2") ? peakAvx2(20'000'000)
+                                                             : 0.0);
+    return best;
+  }();
+  return peak;
+}
+
+/// Runs `body` once per benchmark iteration, timing the loop itself, and
+/// sets the FLOP/s counter of `flopsPerIteration` and "peak_pct", its
+/// percentage of one core's FMA peak.
+template <typename Body>
+void runTimed(benchmark::State &state, double flopsPerIteration, Body body) {
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state)
+    body();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  double flops = flopsPerIteration * double(state.iterations()) / seconds;
+  state.counters["FLOP/s"] = flops;
+  double peak = fmaPeak();
+  if (peak > 0)
+    state.counters["peak_pct"] = 100.0 * flops / peak;
+}
+
+/// BM_FmaPeak: the baseline itself, as its own row.
+inline void BM_FmaPeak(benchmark::State &state) {
+  double peak = 0;
+  for (auto _ : state)
+    peak = fmaPeak();
+  state.counters["FLOP/s"] = peak;
+}
+
+/// The buffers of the linked model's compiled training step at `batch`
+/// (parameters, slots, inputs, labels, hyper-parameters, outputs and the
+/// scratch the updates go to), in kiln/model.h's order. Writing the updates
+/// to scratch keeps every iteration's work identical.
+class TrainStep {
+public:
+  TrainStep(kiln_model_t *model, int64_t batch, int64_t inputElements,
+            int64_t outputElements, int64_t classes)
+      : batch(batch), x(randomInput(batch * inputElements)), labels(batch),
+        predictions(batch * outputElements) {
+    const kiln_model_desc_t &desc = kiln_model_descriptor;
+    train = desc.training;
+    for (int64_t i = 0; i < batch; ++i)
+      labels[i] = float(i % classes);
+    auto elements = [](const kiln_tensor_desc_t &t) {
+      int64_t n = 1;
+      for (int32_t d = 0; d < t.rank; ++d)
+        n *= t.dims[d];
+      return n;
+    };
+    for (int64_t i = 0; i < desc.num_params; ++i)
+      buffers.push_back(kiln_model_param_data(model, i));
+    for (int64_t i = 0; i < train->num_slots; ++i)
+      buffers.push_back(kiln_model_slot_data(model, i));
+    buffers.push_back(x.data());
+    buffers.push_back(labels.data());
+    buffers.push_back(&learningRate);
+    buffers.push_back(&iteration);
+    buffers.push_back(rng);
+    buffers.push_back(&loss);
+    buffers.push_back(predictions.data());
+    for (int64_t i = 0; i < desc.num_params; ++i)
+      if (!(desc.params[i].flags & KILN_TENSOR_NON_TRAINABLE))
+        scratch.emplace_back(elements(desc.params[i]));
+    for (int64_t i = 0; i < train->num_slots; ++i)
+      scratch.emplace_back(elements(train->slots[i]));
+    for (std::vector<float> &buffer : scratch)
+      buffers.push_back(buffer.data());
+    // The step's scratch memory, allocated once as the runtime does.
+    workspace.resize(
+        size_t(kiln_workspace_bytes(train->train_workspace, batch)) / 8 + 8);
+    auto base = reinterpret_cast<uintptr_t>(workspace.data());
+    aligned = reinterpret_cast<void *>((base + 63) & ~uintptr_t(63));
+  }
+
+  void run() {
+    train->train_step(batch, buffers.data(), aligned);
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+
+private:
+  const kiln_train_desc_t *train;
+  int64_t batch;
+  std::vector<float> x, labels, predictions;
+  float learningRate = 0.001f, iteration = 1.0f, loss = 0.0f;
+  int64_t rng[2] = {0, 0};
+  std::vector<std::vector<float>> scratch;
+  std::vector<void *> buffers;
+  std::vector<uint64_t> workspace;
+  void *aligned = nullptr;
+};
+
+/// Predict through the session at `batch`, as an application calls it.
+inline void runPredict(benchmark::State &state, int64_t inputElements,
+                       int64_t outputElements, double flopsPerSample) {
+  kiln_model_t *model = sharedModel();
+  if (!model) {
+    state.SkipWithError("kiln_model_create failed");
+    return;
+  }
+  int64_t batch = state.range(0);
+  std::vector<float> x = randomInput(batch * inputElements),
+                     y(batch * outputElements);
+  const float *inputs[] = {x.data()};
+  float *outputs[] = {y.data()};
+  runTimed(state, flopsPerSample * batch, [&] {
+    kiln_status_t s = kiln_model_predict(model, batch, inputs, outputs);
+    benchmark::DoNotOptimize(s);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  });
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+
+/// One compiled training step at batch `state.range(0)`. `flopsPerSample`
+/// counts each contraction's forward product, its weight gradient and,
+/// except for the first layer (the model input needs no gradient), its
+/// input gradient.
+inline void runTrainStep(benchmark::State &state, int64_t inputElements,
+                         int64_t outputElements, int64_t classes,
+                         double flopsPerSample) {
+  kiln_model_t *model = sharedModel();
+  if (!model || !kiln_model_descriptor.training) {
+    state.SkipWithError("the benchmark model has no training step");
+    return;
+  }
+  int64_t batch = state.range(0);
+  TrainStep step(model, batch, inputElements, outputElements, classes);
+  runTimed(state, flopsPerSample * batch, [&] { step.run(); });
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["steps/s"] =
+      benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+} // namespace kiln_bench
+
+#endif // KILN_TEST_BENCHMARK_BENCHSUPPORT_H
