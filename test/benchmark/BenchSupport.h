@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -46,8 +47,8 @@ inline std::vector<float> randomInput(int64_t count) {
 }
 
 /// Times `iterations` rounds of 12 independent FMA chains of `LANES`-float
-/// vectors, in registers (enough chains to cover the FMA latency on every core kiln
-/// targets) and returns the FLOP/s. A macro, so that each instantiation is
+/// vectors, in registers (enough chains to cover the FMA latency on every core
+/// kiln targets) and returns the FLOP/s. A macro, so that each instantiation is
 /// compiled for its own target.
 #define KILN_BENCH_FMA_PEAK(NAME, TARGET, LANES)                               \
   __attribute__((target(TARGET))) inline double NAME(int64_t iterations) {     \
@@ -64,9 +65,10 @@ inline std::vector<float> randomInput(int64_t count) {
       c4 = c4 * a + b, c5 = c5 * a + b, c6 = c6 * a + b, c7 = c7 * a + b;      \
       c8 = c8 * a + b, c9 = c9 * a + b, c10 = c10 * a + b;                     \
       c11 = c11 * a + b;                                                       \
-      asm volatile("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4),      \
-                   "+x"(c5), "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9),           \
-                   "+x"(c10), "+x"(c11));                                      \
+      asm volatile(""                                                          \
+                   : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4),         \
+                     "+x"(c5), "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9),         \
+                     "+x"(c10), "+x"(c11));                                    \
     }                                                                          \
     double seconds = std::chrono::duration<double>(                            \
                          std::chrono::steady_clock::now() - start)             \
@@ -85,10 +87,10 @@ inline double fmaPeak() {
   static double peak = [] {
     double best = 0;
     for (int i = 0; i < 3; ++i)
-      best = std::max(best, __builtin_cpu_supports("avx512f")
-                                ? peakAvx512(20'000'000)
-                            : __builtin_cpu_supports("avx2") ? peakAvx2(20'000'000)
-                                                             : 0.0);
+      best = std::max(best,
+                      __builtin_cpu_supports("avx512f") ? peakAvx512(20'000'000)
+                      : __builtin_cpu_supports("avx2")  ? peakAvx2(20'000'000)
+                                                        : 0.0);
     return best;
   }();
   return peak;
@@ -223,6 +225,22 @@ inline void runTrainStep(benchmark::State &state, int64_t inputElements,
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["steps/s"] =
       benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+/// The benchmark programs' main: refuses a Debug build (its numbers would
+/// mislead), then runs the registered benchmarks. Returns nonzero to exit.
+inline int runBenchmarks(const char *program, int argc, char **argv) {
+#ifndef NDEBUG
+  std::fprintf(stderr, "%s: refusing to report numbers from a Debug build\n",
+               program);
+  return 1;
+#endif
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 } // namespace kiln_bench

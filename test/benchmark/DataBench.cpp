@@ -25,8 +25,8 @@
 // batch 100): decoding must be >= 10x faster than training consumes.
 //===----------------------------------------------------------------------===//
 
+#include "BenchSupport.h"
 #include "kiln/model.h"
-#include "kiln/runtime.h"
 
 #include <benchmark/benchmark.h>
 
@@ -266,17 +266,8 @@ BENCHMARK(BM_Fit)
     ->UseRealTime();
 
 int main(int argc, char **argv) {
-#ifndef NDEBUG
-  std::fprintf(stderr, "data_bench: refusing to report numbers from a Debug "
-                       "build\n");
-  return 1;
-#endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv))
-    return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
+  int status = kiln_bench::runBenchmarks("data_bench", argc, argv);
   if (!fashionFile().empty())
     std::remove(fashionFile().c_str());
-  return 0;
+  return status;
 }

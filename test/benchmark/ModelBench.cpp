@@ -101,15 +101,5 @@ BENCHMARK(BM_Predict_ReferenceMlp)
     ->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char **argv) {
-#ifndef NDEBUG
-  fprintf(stderr, "model_bench: refusing to report numbers from a Debug "
-                  "build\n");
-  return 1;
-#endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv))
-    return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return kiln_bench::runBenchmarks("model_bench", argc, argv);
 }
