@@ -58,6 +58,7 @@ void populateShapeToLinalgPatterns(RewritePatternSet &patterns);
 void populateLossToLinalgPatterns(RewritePatternSet &patterns);
 void populateRandomToLinalgPatterns(RewritePatternSet &patterns);
 void populateWindowToLinalgPatterns(RewritePatternSet &patterns);
+void populateSequenceToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Options of the CPU lowering pipeline.
 struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {

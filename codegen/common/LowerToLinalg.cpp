@@ -32,6 +32,7 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   populateLossToLinalgPatterns(patterns);
   populateRandomToLinalgPatterns(patterns);
   populateWindowToLinalgPatterns(patterns);
+  populateSequenceToLinalgPatterns(patterns);
 }
 
 void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {

@@ -59,6 +59,8 @@ StringRef classOfShorthand(StringRef name) {
       .Case("random_uniform", "RandomUniform")
       .Case("random_normal", "RandomNormal")
       .Case("truncated_normal", "TruncatedNormal")
+      .Case("orthogonal", "Orthogonal")
+      .Cases({"identity", "Identity"}, "IdentityInitializer")
       .Default(name);
 }
 
@@ -204,6 +206,58 @@ llvm::Expected<std::vector<float>> mlir::kiln::keras::evaluateInitializer(
       return llvm::createStringError(className +
                                      " stddev must not be negative");
     normal(*mean, *stddev, className == "TruncatedNormal");
+    return values;
+  }
+  if (className == "Orthogonal") {
+    // Keras: a normal (rows, cols) matrix, rows = the product of all but
+    // the last dimension; QR of the taller orientation; Q's columns signed
+    // by R's diagonal; times `gain`.
+    llvm::Expected<double> gain = number(config, "gain", 1.0);
+    if (!gain)
+      return gain.takeError();
+    if (shape.size() < 2)
+      return llvm::createStringError("Orthogonal needs a weight of rank >= 2");
+    int64_t cols = shape.back(), rows = count / std::max<int64_t>(cols, 1);
+    normal(0.0, 1.0, /*truncated=*/false);
+    bool wide = rows < cols;
+    int64_t tall = wide ? cols : rows, narrow = wide ? rows : cols;
+    // Column j of the tall matrix, Gram-Schmidt orthonormalized in place
+    // (modified, twice for stability); R's diagonal sign is the sign of
+    // the norm's projection, which Gram-Schmidt makes positive.
+    std::vector<double> q(tall * narrow);
+    for (int64_t i = 0; i < tall; ++i)
+      for (int64_t j = 0; j < narrow; ++j)
+        q[i * narrow + j] = wide ? values[j * cols + i] : values[i * cols + j];
+    for (int64_t j = 0; j < narrow; ++j)
+      for (int pass = 0; pass < 2; ++pass) {
+        for (int64_t p = 0; p < j; ++p) {
+          double dot = 0;
+          for (int64_t i = 0; i < tall; ++i)
+            dot += q[i * narrow + p] * q[i * narrow + j];
+          for (int64_t i = 0; i < tall; ++i)
+            q[i * narrow + j] -= dot * q[i * narrow + p];
+        }
+        double norm = 0;
+        for (int64_t i = 0; i < tall; ++i)
+          norm += q[i * narrow + j] * q[i * narrow + j];
+        norm = std::sqrt(norm);
+        for (int64_t i = 0; i < tall; ++i)
+          q[i * narrow + j] /= norm > 0 ? norm : 1;
+      }
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        values[i * cols + j] =
+            float(*gain * (wide ? q[j * narrow + i] : q[i * narrow + j]));
+    return values;
+  }
+  if (className == "IdentityInitializer") {
+    llvm::Expected<double> gain = number(config, "gain", 1.0);
+    if (!gain)
+      return gain.takeError();
+    if (shape.size() != 2)
+      return llvm::createStringError("Identity needs a 2-D weight");
+    for (int64_t i = 0; i < std::min(shape[0], shape[1]); ++i)
+      values[i * shape[1] + i] = float(*gain);
     return values;
   }
   return llvm::createStringError("unsupported initializer '" + className + "'");

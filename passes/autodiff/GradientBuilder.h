@@ -113,6 +113,7 @@ void registerShapeGradientRules(DialectRegistry &registry);
 void registerLossGradientRules(DialectRegistry &registry);
 void registerRandomGradientRules(DialectRegistry &registry);
 void registerWindowGradientRules(DialectRegistry &registry);
+void registerSequenceGradientRules(DialectRegistry &registry);
 
 } // namespace mlir::kiln
 

@@ -18,4 +18,5 @@ void mlir::kiln::registerGradientRules(DialectRegistry &registry) {
   registerLossGradientRules(registry);
   registerRandomGradientRules(registry);
   registerWindowGradientRules(registry);
+  registerSequenceGradientRules(registry);
 }

@@ -789,6 +789,78 @@ KILN_DEFER_TO_VERIFIER(MaxPoolGradOp)
 #undef KILN_DEFER_TO_VERIFIER
 
 //===----------------------------------------------------------------------===//
+// SequenceStepOp, SequenceInsertOp
+//===----------------------------------------------------------------------===//
+
+/// A sequence's shape without dimension 1 (time).
+static FailureOr<SmallVector<int64_t>> stepShape(RankedTensorType sequence,
+                                                 std::string &reason) {
+  ArrayRef<int64_t> shape = sequence.getShape();
+  if (shape.size() < 3) {
+    llvm::raw_string_ostream(reason)
+        << "expects a sequence (batch, time, features...), got "
+        << formatShape(shape);
+    return failure();
+  }
+  SmallVector<int64_t> result{shape[0]};
+  result.append(shape.begin() + 2, shape.end());
+  return result;
+}
+
+LogicalResult SequenceStepOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  std::string reason;
+  return addInferred("kiln.sequence_step", loc, stepShape(*in, reason), reason,
+                     in->getElementType(), types);
+}
+
+bool SequenceStepOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult SequenceStepOp::verify() {
+  std::string reason;
+  auto shape = stepShape(getInput().getType(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+LogicalResult SequenceInsertOp::inferReturnTypes(MLIRContext *,
+                                                 std::optional<Location>,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
+  auto sequence = rankedType(adaptor.getSequence());
+  if (!sequence)
+    return failure();
+  types.push_back(*sequence);
+  return success();
+}
+
+bool SequenceInsertOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult SequenceInsertOp::verify() {
+  std::string reason;
+  auto shape = stepShape(getSequence().getType(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  if (!verifyCompatibleShape(getValue().getType().getShape(), *shape)
+           .succeeded())
+    return emitOpError("value ") << formatShape(getValue().getType().getShape())
+                                 << " does not match a step "
+                                 << formatShape(*shape) << " of the sequence";
+  return verifyResultShape(*this, getType().getShape(),
+                           getSequence().getType().getShape());
+}
+
+//===----------------------------------------------------------------------===//
 // BroadcastOp
 //===----------------------------------------------------------------------===//
 

@@ -402,6 +402,51 @@ def Kiln_MaxPoolGradOp : Kiln_WindowOp<"max_pool_grad"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Sequence ops: one time step of a (batch, time, ...) tensor, for the loops
+// of recurrent layers (`scf.for` over the steps, the step an index)
+//===----------------------------------------------------------------------===//
+
+def Kiln_SequenceStepOp : Kiln_Op<"sequence_step",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "One time step of a sequence";
+  let description = [{
+    `result[n, ...] = input[n, step, ...]`: dimension 1 (time) of `input`
+    is removed. `step` must be in range (recurrent layers index with their
+    loop's induction variable).
+
+    ```mlir
+    %x_t = kiln.sequence_step %x[%t] : tensor<?x28x64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Index:$step);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `[` $step `]` attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_SequenceInsertOp : Kiln_Op<"sequence_insert",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "A sequence with one time step replaced";
+  let description = [{
+    `sequence` with `result[:, step] = value`, where `value` has the
+    sequence's shape without dimension 1 (time): how a recurrent layer with
+    `return_sequences` collects its outputs.
+
+    ```mlir
+    %s1 = kiln.sequence_insert %h into %s0[%t]
+        : tensor<?x64xf32> into tensor<?x28x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$value, Kiln_FloatTensor:$sequence,
+                       Index:$step);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$value `into` $sequence `[` $step `]` attr-dict `:` "
+                       "type($value) `into` type($sequence)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Shape ops
 //===----------------------------------------------------------------------===//
 
