@@ -152,9 +152,29 @@ struct BroadcastLowering : public OpConversionPattern<BroadcastOp> {
   }
 };
 
+// zeros(like) -> fill(0, empty(dim(like, 0), ...))
+struct ZerosLowering : public OpConversionPattern<ZerosOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ZerosOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    SmallVector<Value> dynamicDims;
+    if (type.isDynamicDim(0))
+      dynamicDims.push_back(
+          tensor::DimOp::create(rewriter, loc, adaptor.getBatchLike(), 0));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          type.getElementType(), dynamicDims);
+    rewriter.replaceOpWithNewOp<linalg::FillOp>(
+        op, constLike(rewriter, loc, empty, 0.0), empty);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateShapeToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ReshapeLowering, TransposeLowering, BroadcastLowering>(
-      patterns.getContext());
+  patterns.add<ReshapeLowering, TransposeLowering, BroadcastLowering,
+               ZerosLowering>(patterns.getContext());
 }

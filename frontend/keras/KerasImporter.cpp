@@ -129,14 +129,23 @@ public:
                    Location loc, const LayerSpec &spec,
                    std::optional<std::vector<WeightArray>> fileWeights)
       : LayerBuilder(builder, loc, spec.name, spec.className, *spec.config),
-        importer(importer), keras3Path(spec.keras3Path),
-        fileWeights(std::move(fileWeights)) {}
+        importer(importer), layerPath(spec.keras3Path),
+        scopePath(spec.keras3Path), fileWeights(std::move(fileWeights)) {}
 
   InFlightDiagnostic emitError() override;
   FailureOr<Value> addParam(StringRef weightName, ArrayRef<int64_t> shape,
                             StringRef initializerKey,
                             StringRef defaultInitializer,
                             ParamRole role) override;
+  void setWeightScope(StringRef keras3Scope,
+                      const llvm::json::Object &scopeConfig) override {
+    scopePath = (layerPath + "/" + keras3Scope).str();
+    scopeConfig_ = &scopeConfig;
+    numWeights = 0;
+  }
+  const llvm::json::Object &paramConfig() const override {
+    return scopeConfig_ ? *scopeConfig_ : config;
+  }
   /// Checks that every weight in the file was used.
   LogicalResult finish();
 
@@ -145,7 +154,9 @@ public:
 
 private:
   KerasModelImporter &importer;
-  std::string keras3Path;
+  /// The layer's Keras 3 group, and the current weight scope's.
+  std::string layerPath, scopePath;
+  const llvm::json::Object *scopeConfig_ = nullptr;
   std::optional<std::vector<WeightArray>> fileWeights;
   size_t nextWeight = 0;
   size_t numWeights = 0;
@@ -160,6 +171,7 @@ public:
     registerCoreLayers(registry);
     registerNormalizationLayers(registry);
     registerConvolutionalLayers(registry);
+    registerRecurrentLayers(registry);
   }
 
   FailureOr<ImportedModel> run();
@@ -225,7 +237,7 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
   }
   ParamData data;
   data.name = (name + "/" + weightName).str();
-  data.keras3Path = keras3Path + "/vars/" + std::to_string(numWeights++);
+  data.keras3Path = scopePath + "/vars/" + std::to_string(numWeights++);
   data.shape.assign(shape.begin(), shape.end());
   // Keras: a layer with `trainable: false` has only non-trainable weights;
   // state is never trainable and only updated while its layer trains.
@@ -253,9 +265,9 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
     }
     data.values = std::move(array.values);
   } else {
-    llvm::Expected<std::vector<float>> values =
-        evaluateInitializer(config.get(initializerKey), defaultInitializer,
-                            shape, importer.options.seed, data.name);
+    llvm::Expected<std::vector<float>> values = evaluateInitializer(
+        paramConfig().get(initializerKey), defaultInitializer, shape,
+        importer.options.seed, data.name);
     if (!values) {
       emitError() << initializerKey << ": "
                   << llvm::toString(values.takeError());
@@ -488,10 +500,13 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   }
   if (failed(checkConfigKeys(spec, handler->second.keys)))
     return failure();
+  std::vector<std::string> scopes;
+  if (handler->second.weightScopes)
+    scopes = handler->second.weightScopes(*spec.config);
   std::optional<std::vector<WeightArray>> weights;
   if (source.weights) {
     llvm::Expected<std::optional<std::vector<WeightArray>>> read =
-        source.weights->layerWeights({spec.name, spec.keras3Path});
+        source.weights->layerWeights({spec.name, spec.keras3Path, scopes});
     if (!read) {
       emitLayerError(spec.name, spec.className)
           << "reading '" << source.weights->fileName()

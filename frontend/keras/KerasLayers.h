@@ -48,6 +48,18 @@ public:
                                     StringRef defaultInitializer,
                                     ParamRole role = ParamRole::Weight) = 0;
 
+  /// Where the next parameters belong, for a layer whose weights live in
+  /// sublayers (a recurrent layer's cells): `keras3Scope` is their group
+  /// below the layer's in a Keras 3 file ("cell", "cell/cells/<name>"; the
+  /// layer kind's `weightScopes` lists them in weight order) and `config`
+  /// the sublayer config their initializers, regularizers and constraints
+  /// are read from. Until it is called, the layer's own group and config.
+  virtual void setWeightScope(StringRef keras3Scope,
+                              const llvm::json::Object &config) = 0;
+  /// The config the parameters' initializers, regularizers and constraints
+  /// are read from (the layer's, or the current weight scope's).
+  virtual const llvm::json::Object &paramConfig() const = 0;
+
   /// False for a layer with `trainable: false` (Keras: its weights are
   /// frozen, and mode-dependent layers run in inference mode).
   bool isTrainable() const {
@@ -89,6 +101,11 @@ struct LayerKind {
   /// any other key that is set (not null or false): kiln would silently
   /// build a different model.
   ArrayRef<StringLiteral> keys;
+  /// For a layer whose weights live in sublayers: their Keras 3 groups
+  /// below the layer's, in weight order, read from the layer's config
+  /// (null: the layer's own `vars` only).
+  std::vector<std::string> (*weightScopes)(const llvm::json::Object &config) =
+      nullptr;
 };
 using LayerRegistry = llvm::StringMap<LayerKind>;
 
@@ -108,6 +125,8 @@ void registerCoreLayers(LayerRegistry &registry);
 void registerNormalizationLayers(LayerRegistry &registry);
 /// Conv1D/2D and the pooling layers (ConvolutionalLayers.cpp).
 void registerConvolutionalLayers(LayerRegistry &registry);
+/// SimpleRNN and RNN over SimpleRNNCells (RecurrentLayers.cpp).
+void registerRecurrentLayers(LayerRegistry &registry);
 
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,

@@ -72,22 +72,34 @@ public:
         return weightNames.takeError();
       names = std::move(*weightNames);
     } else {
-      group = "/" + layer.keras3Path.str() + "/vars";
-      if (!file->hasGroup(group))
+      // The layer's own variables, then each sublayer scope's.
+      std::vector<std::string> groups{"/" + layer.keras3Path.str() + "/vars"};
+      for (const std::string &scope : layer.keras3Scopes)
+        groups.push_back("/" + layer.keras3Path.str() + "/" + scope + "/vars");
+      bool any = false;
+      for (const std::string &g : groups) {
+        if (!file->hasGroup(g))
+          continue;
+        any = true;
+        std::vector<std::string> vars = file->listGroup(g);
+        // Variables are named 0, 1, ...: order them numerically.
+        for (const std::string &n : vars)
+          if (n.empty() || !llvm::all_of(n, llvm::isDigit))
+            return llvm::createStringError("unexpected member '" + n +
+                                           "' in '" + g + "'");
+        llvm::sort(vars, [](const std::string &a, const std::string &b) {
+          return std::stoll(a) < std::stoll(b);
+        });
+        for (const std::string &n : vars)
+          names.push_back(g + "/" + n);
+      }
+      if (!any)
         return std::nullopt;
-      names = file->listGroup(group);
-      // Variables are named 0, 1, ...: order them numerically.
-      for (const std::string &n : names)
-        if (n.empty() || !llvm::all_of(n, llvm::isDigit))
-          return llvm::createStringError("unexpected member '" + n + "' in '" +
-                                         group + "'");
-      llvm::sort(names, [](const std::string &a, const std::string &b) {
-        return std::stoll(a) < std::stoll(b);
-      });
     }
     std::vector<WeightArray> result;
     for (const std::string &n : names) {
-      llvm::Expected<Hdf5Floats> floats = file->readFloats(group + "/" + n);
+      llvm::Expected<Hdf5Floats> floats =
+          file->readFloats(layout == Layout::Keras2 ? group + "/" + n : n);
       if (!floats)
         return floats.takeError();
       WeightArray array;
@@ -121,8 +133,15 @@ public:
     std::optional<std::vector<WeightArray>> result;
     for (const WeightArray &array : arrays) {
       // "dense_1/kernel" or "model/dense_1/kernel" belong to layer dense_1.
+      // A layer with sublayers (an RNN's cells) also owns
+      // "rnn_1/RNNCell_0/kernel".
       StringRef owner = StringRef(array.name).rsplit('/').first;
-      if (owner != layer.name && !owner.ends_with(("/" + layer.name).str()))
+      std::string prefix = (layer.name + "/").str();
+      bool nested = !layer.keras3Scopes.empty() &&
+                    (StringRef(array.name).starts_with(prefix) ||
+                     StringRef(array.name).contains("/" + prefix));
+      if (owner != layer.name && !owner.ends_with(("/" + layer.name).str()) &&
+          !nested)
         continue;
       if (!result)
         result.emplace();

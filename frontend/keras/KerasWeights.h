@@ -33,6 +33,9 @@ struct WeightArray {
 struct LayerKey {
   llvm::StringRef name;       ///< Keras layer name (Keras 2, tfjs)
   llvm::StringRef keras3Path; ///< "layers/dense_1" (Keras 3)
+  /// Keras 3: sublayer groups below `keras3Path` whose `vars` follow the
+  /// layer's own, in order ("cell", "cell/cells/simple_rnn_cell").
+  llvm::ArrayRef<std::string> keras3Scopes = {};
 };
 
 class WeightSource {

@@ -30,10 +30,10 @@ struct KerasObject {
   const llvm::json::Object *config = nullptr; // null: all defaults
 };
 
-/// Reads `layer.config[key]`; nullopt when absent or null.
+/// Reads `layer.paramConfig()[key]`; nullopt when absent or null.
 FailureOr<std::optional<KerasObject>> readObject(LayerBuilder &layer,
                                                  StringRef key) {
-  const llvm::json::Value *value = layer.config.get(key);
+  const llvm::json::Value *value = layer.paramConfig().get(key);
   if (!value || value->kind() == llvm::json::Value::Null)
     return std::optional<KerasObject>();
   if (std::optional<StringRef> name = value->getAsString())

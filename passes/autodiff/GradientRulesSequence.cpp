@@ -22,8 +22,8 @@ static void rule(SequenceStepOp op, GradientBuilder &m, Value g, Grads &d) {
 }
 // sequence_insert(v, s, t): dv = g[:, t]; ds = g with [:, t] = 0
 static void rule(SequenceInsertOp op, GradientBuilder &m, Value g, Grads &d) {
-  d.push_back(SequenceStepOp::create(m.builder(), m.location(), g,
-                                     op.getStep()));
+  d.push_back(
+      SequenceStepOp::create(m.builder(), m.location(), g, op.getStep()));
   Value zeros = m.zerosLike(op.getValue());
   d.push_back(SequenceInsertOp::create(m.builder(), m.location(), zeros, g,
                                        op.getStep()));

@@ -34,8 +34,13 @@ static void rule(BroadcastOp, GradientBuilder &, Value g, Grads &d) {
   d.append({g, Value()});
 }
 
+// zeros: constant in its operand, which only lends its batch size.
+static void rule(ZerosOp, GradientBuilder &, Value, Grads &d) {
+  d.push_back(Value());
+}
+
 } // namespace mlir::kiln
 
 void mlir::kiln::registerShapeGradientRules(DialectRegistry &registry) {
-  addVjpRules<ReshapeOp, TransposeOp, BroadcastOp>(registry);
+  addVjpRules<ReshapeOp, TransposeOp, BroadcastOp, ZerosOp>(registry);
 }

@@ -861,6 +861,26 @@ LogicalResult SequenceInsertOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// ZerosOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ZerosOp::verify() {
+  ArrayRef<int64_t> shape = getType().getShape(),
+                    like = getBatchLike().getType().getShape();
+  if (shape.empty() || like.empty())
+    return emitOpError("expects a result and a batch_like of rank >= 1");
+  if (!compatibleDims(shape[0], like[0]))
+    return emitOpError("result batch ")
+           << formatShape(shape) << " differs from batch_like's "
+           << formatShape(like);
+  if (llvm::any_of(shape.drop_front(), ShapedType::isDynamic))
+    return emitOpError("only the leading dimension of the result may be "
+                       "dynamic, got ")
+           << formatShape(shape);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // BroadcastOp
 //===----------------------------------------------------------------------===//
 

@@ -489,6 +489,24 @@ def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure, InferTypeOpAdaptorWithIsCompa
   let hasVerifier = 1;
 }
 
+def Kiln_ZerosOp : Kiln_Op<"zeros", [Pure]> {
+  let summary = "Zeros of a static shape with another tensor's batch size";
+  let description = [{
+    A tensor of zeros of the result type, whose dimensions are static but
+    the leading one (the batch), which is `batch_like`'s leading dimension
+    (only its size is read): a recurrent layer's initial states.
+
+    ```mlir
+    %h0 = kiln.zeros %x : tensor<?x28x28xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$batch_like);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$batch_like attr-dict `:` type($batch_like) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Kiln_BroadcastOp : Kiln_Op<"broadcast", [Pure]> {
   let summary = "Broadcast a tensor to the shape of another";
   let description = [{
