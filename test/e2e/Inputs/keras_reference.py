@@ -133,11 +133,25 @@ def _h5_weights(h5, topology):
             weights[name] = [np.asarray(group[n], np.float64) for n in names]
         return weights
     model = Model(topology, None)  # Keras 3: layers/<snake>[_N]/vars/<i>
+    by_name = {l["config"]["name"]: l for l in model.layers()}
     for name, path in _keras3_paths(model.layers(), model.sequential).items():
-        group = h5.get(f"layers/{path}/vars")
-        if group is not None:
-            weights[name] = [np.asarray(group[k], np.float64)
-                             for k in sorted(group, key=int)]
+        # A recurrent layer's weights live in its cells: cell/vars, or
+        # cell/cells/<cell name>/vars in the stack's order.
+        layer = by_name[name]
+        groups = [f"layers/{path}/vars", f"layers/{path}/cell/vars"]
+        if layer["class_name"] in ("SimpleRNN", "RNN"):
+            cell = layer["config"].get("cell") or {}
+            if cell.get("class_name") == "StackedRNNCells":
+                groups += [f"layers/{path}/cell/cells/{c['config']['name']}/vars"
+                           for c in cell["config"]["cells"]]
+        arrays = []
+        for g in groups:
+            group = h5.get(g)
+            if group is not None:
+                arrays += [np.asarray(group[k], np.float64)
+                           for k in sorted(group, key=int)]
+        if arrays:
+            weights[name] = arrays
     return weights
 
 
@@ -167,7 +181,12 @@ def load(path, weights_path=None):
                     count = int(np.prod(w["shape"]))
                     array = np.frombuffer(data, "<f4", count, offset)
                     offset += 4 * count
-                    layer = w["name"].rsplit("/", 1)[0].split("/")[-1]
+                    # "dense_1/kernel"; a cell's "rnn_1/RNNCell_0/kernel"
+                    # belongs to the layer rnn_1.
+                    parts = w["name"].split("/")[:-1]
+                    names = {l["config"]["name"]
+                             for l in Model(topology, None).layers()}
+                    layer = next((p for p in parts if p in names), parts[-1])
                     weights.setdefault(layer, []).append(
                         array.reshape(w["shape"]).astype(np.float64))
     if weights_path:
@@ -247,8 +266,48 @@ def _pool(x, cfg, rank, is_max):
     return sum(v for _, v in taps) / sum(v for _, v in counts)
 
 
+def _rnn_cells(cls, cfg):
+    """The cell configs of a SimpleRNN or an RNN (one cell or a stack)."""
+    if cls == "SimpleRNN":
+        return [cfg]
+    cell = cfg.get("cell")
+    if isinstance(cell, dict) and cell.get("class_name") == "StackedRNNCells":
+        return [c["config"] for c in cell["config"]["cells"]]
+    if isinstance(cell, dict):
+        return [cell["config"]]
+    return [c["config"] for c in (cell or cfg["cells"])]
+
+
+def _rnn(x, cls, cfg, w):
+    """SimpleRNN cells stepped in NumPy: h = act(in @ K + b + h @ R)."""
+    cells, params, i = _rnn_cells(cls, cfg), [], 0
+    for c in cells:
+        n = 3 if c.get("use_bias", True) else 2
+        params.append(w[i:i + n])
+        i += n
+    steps = range(x.shape[1])
+    if cfg.get("go_backwards"):
+        steps = reversed(steps)
+    h = [np.zeros((x.shape[0], c["units"])) for c in cells]
+    outputs = []
+    for t in steps:
+        inp = x[:, t]
+        for k, (c, p) in enumerate(zip(cells, params)):
+            pre = inp @ p[0]
+            if len(p) == 3:
+                pre = pre + p[2]
+            h[k] = ACTIVATIONS[c.get("activation", "tanh")](pre + h[k] @ p[1])
+            inp = h[k]
+        outputs.append(inp)
+    if cfg.get("return_sequences"):
+        return np.stack(outputs, axis=1)
+    return outputs[-1]
+
+
 def _apply(layer, x, weights):
     cls, cfg = layer["class_name"], layer["config"]
+    if cls in ("SimpleRNN", "RNN"):
+        return _rnn(x, cls, cfg, weights[cfg["name"]])
     for rank in (1, 2):
         if cls in (f"Conv{rank}D", f"Convolution{rank}D"):
             return _conv(x, cfg, weights[cfg["name"]], rank)

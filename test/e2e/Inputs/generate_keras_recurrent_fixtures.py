@@ -1,0 +1,97 @@
+"""Writes test/e2e/Inputs/keras3-recurrent/: Keras 3 reference models of the
+recurrent layers, with outputs computed by Keras itself.
+
+Run with real Keras 3 on TensorFlow (not needed by the tests, which read the
+committed files):
+    python3 -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install keras tensorflow-cpu
+    /tmp/kvenv/bin/python test/e2e/Inputs/generate_keras_recurrent_fixtures.py
+
+For each model NAME it writes NAME.keras, NAME.x.npy and NAME.y.npy
+(model.predict in float32). `train.*` is a SimpleRNN classifier trained by
+model.fit for 3 epochs of Adam (batch 4, no shuffling): train.losses.json
+holds Keras's per-epoch losses, train.pred_after.npy its predictions after.
+"""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "keras3-recurrent")
+
+
+def save(name, model, x):
+    model.save(os.path.join(OUT, name + ".keras"))
+    np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
+    y = model.predict(x, verbose=0)
+    np.save(os.path.join(OUT, name + ".y.npy"), np.asarray(y, np.float32))
+
+
+def randomize(model, rng):
+    for w in model.weights:
+        w.assign(rng.uniform(-0.6, 0.6, w.shape).astype(np.float32))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(11)
+    keras.utils.set_random_seed(11)
+
+    # return_sequences into go_backwards, relu and tanh.
+    sequences = keras.Sequential([
+        keras.Input((7, 3)),
+        layers.SimpleRNN(6, activation="relu", return_sequences=True),
+        layers.SimpleRNN(4, go_backwards=True),
+        layers.Dense(3),
+    ], name="rnn_sequences")
+    randomize(sequences, rng)
+    save("rnn_sequences", sequences, rng.normal(size=(5, 7, 3)))
+
+    # RNN over a list of cells (StackedRNNCells) returning sequences
+    # backwards, then a SimpleRNN without bias.
+    stacked = keras.Sequential([
+        keras.Input((6, 4)),
+        layers.RNN([layers.SimpleRNNCell(5), layers.SimpleRNNCell(3)],
+                   return_sequences=True, go_backwards=True),
+        layers.SimpleRNN(2, activation="sigmoid", use_bias=False),
+    ], name="rnn_stacked")
+    randomize(stacked, rng)
+    save("rnn_stacked", stacked, rng.normal(size=(4, 6, 4)))
+
+    # return_state: the final state of RNN(SimpleRNNCell) feeds the Dense.
+    inputs = keras.Input((5, 2))
+    _, state = layers.RNN(layers.SimpleRNNCell(4), return_state=True)(inputs)
+    state_model = keras.Model(inputs, layers.Dense(2)(state),
+                              name="rnn_state")
+    randomize(state_model, rng)
+    save("rnn_state", state_model, rng.normal(size=(3, 5, 2)))
+
+    # Training: BPTT through 6 steps, Adam, sparse categorical cross-entropy.
+    train = keras.Sequential([
+        keras.Input((6, 4)),
+        layers.SimpleRNN(8, return_sequences=True),
+        layers.SimpleRNN(5),
+        layers.Dense(3, activation="softmax"),
+    ], name="train_rnn")
+    train.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss="sparse_categorical_crossentropy")
+    x = rng.normal(size=(12, 6, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=(12,)).astype(np.float32)
+    train.save(os.path.join(OUT, "train.keras"))
+    np.save(os.path.join(OUT, "train.x.npy"), x)
+    np.save(os.path.join(OUT, "train.y.npy"), y)
+    history = train.fit(x, y, batch_size=4, epochs=3, shuffle=False,
+                        verbose=0)
+    with open(os.path.join(OUT, "train.losses.json"), "w") as f:
+        json.dump(history.history["loss"], f)
+    np.save(os.path.join(OUT, "train.pred_after.npy"),
+            train.predict(x, verbose=0).astype(np.float32))
+
+
+if __name__ == "__main__":
+    main()
