@@ -27,11 +27,18 @@ KILN_ELEMENTWISE_LOWERING(MulLowering, MulOp,
 KILN_ELEMENTWISE_LOWERING(DivLowering, DivOp,
                           return arith::DivFOp::create(b, loc, args[0],
                                                        args[1]);)
+// max/min, NaN-propagating as TensorFlow's maximum/minimum
+KILN_ELEMENTWISE_LOWERING(MaximumLowering, MaximumOp,
+                          return arith::MaximumFOp::create(b, loc, args[0],
+                                                           args[1]);)
+KILN_ELEMENTWISE_LOWERING(MinimumLowering, MinimumOp,
+                          return arith::MinimumFOp::create(b, loc, args[0],
+                                                           args[1]);)
 
 } // namespace
 
 void mlir::kiln::populateElementwiseBinaryToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<AddLowering, SubLowering, MulLowering, DivLowering>(
-      patterns.getContext());
+  patterns.add<AddLowering, SubLowering, MulLowering, DivLowering,
+               MaximumLowering, MinimumLowering>(patterns.getContext());
 }

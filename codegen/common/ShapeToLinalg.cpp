@@ -152,6 +152,73 @@ struct BroadcastLowering : public OpConversionPattern<BroadcastOp> {
   }
 };
 
+/// An I64Attr axis (ODS hands it out as uint64_t) counted from the front.
+static int64_t normalizedAxis(uint64_t attr, int64_t rank) {
+  int64_t axis = static_cast<int64_t>(attr);
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Offsets/sizes/strides of `[start, start + size)` along `axis` of `v`.
+static void axisRange(OpBuilder &b, Location loc, Value v, int64_t axis,
+                      int64_t start, int64_t size,
+                      SmallVector<OpFoldResult> &offsets,
+                      SmallVector<OpFoldResult> &sizes,
+                      SmallVector<OpFoldResult> &strides) {
+  auto type = cast<RankedTensorType>(v.getType());
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    offsets.push_back(b.getIndexAttr(d == axis ? start : 0));
+    strides.push_back(b.getIndexAttr(1));
+    if (d == axis)
+      sizes.push_back(b.getIndexAttr(size));
+    else if (type.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, v, d).getResult());
+    else
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  }
+}
+
+// concat(a, b, ...) -> insert_slice of each into an empty result
+struct ConcatLowering : public OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    int64_t axis = normalizedAxis(op.getAxis(), type.getRank());
+    Value result = buildEmpty(rewriter, loc, type, adaptor.getInputs());
+    int64_t start = 0;
+    for (Value input : adaptor.getInputs()) {
+      int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      axisRange(rewriter, loc, input, axis, start, size, offsets, sizes,
+                strides);
+      result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
+                                             offsets, sizes, strides);
+      start += size;
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+// slice(x) -> extract_slice
+struct SliceLowering : public OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    int64_t rank = op.getType().getRank();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    axisRange(rewriter, op.getLoc(), adaptor.getInput(), axis, op.getStart(),
+              op.getSize(), offsets, sizes, strides);
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, op.getType(), adaptor.getInput(), offsets, sizes, strides);
+    return success();
+  }
+};
+
 // zeros(like) -> fill(0, empty(dim(like, 0), ...))
 struct ZerosLowering : public OpConversionPattern<ZerosOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -176,5 +243,6 @@ struct ZerosLowering : public OpConversionPattern<ZerosOp> {
 
 void mlir::kiln::populateShapeToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ReshapeLowering, TransposeLowering, BroadcastLowering,
-               ZerosLowering>(patterns.getContext());
+               ZerosLowering, ConcatLowering, SliceLowering>(
+      patterns.getContext());
 }

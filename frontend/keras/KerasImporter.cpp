@@ -172,6 +172,7 @@ public:
     registerNormalizationLayers(registry);
     registerConvolutionalLayers(registry);
     registerRecurrentLayers(registry);
+    registerMergeLayers(registry);
   }
 
   FailureOr<ImportedModel> run();

@@ -127,6 +127,9 @@ void registerNormalizationLayers(LayerRegistry &registry);
 void registerConvolutionalLayers(LayerRegistry &registry);
 /// SimpleRNN and RNN over SimpleRNNCells (RecurrentLayers.cpp).
 void registerRecurrentLayers(LayerRegistry &registry);
+/// Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum
+/// (MergeLayers.cpp).
+void registerMergeLayers(LayerRegistry &registry);
 
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,

@@ -172,9 +172,8 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
     }
     layer.setWeightScope(cell.scope, config);
     Built c{*units, activation, {}, {}, {}};
-    FailureOr<Value> kernel =
-        layer.addParam("kernel", {inFeatures, *units}, "kernel_initializer",
-                       "glorot_uniform");
+    FailureOr<Value> kernel = layer.addParam(
+        "kernel", {inFeatures, *units}, "kernel_initializer", "glorot_uniform");
     if (failed(kernel))
       return failure();
     FailureOr<Value> recurrent =
@@ -221,8 +220,7 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
       b, loc, lb, ub, one, inits,
       [&](OpBuilder &lb2, Location l, Value t, ValueRange states) {
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(lb2.getInsertionBlock(),
-                            lb2.getInsertionPoint());
+        b.setInsertionPoint(lb2.getInsertionBlock(), lb2.getInsertionPoint());
         Value read = t;
         if (backwards)
           read = arith::SubIOp::create(
@@ -249,8 +247,7 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
           in = *h;
         }
         if (returnSequences)
-          next.push_back(
-              SequenceInsertOp::create(b, l, in, states.back(), t));
+          next.push_back(SequenceInsertOp::create(b, l, in, states.back(), t));
         scf::YieldOp::create(b, l, next);
       });
   if (failedActivation)
@@ -291,8 +288,7 @@ FailureOr<LayerOutputs> importSimpleRnn(LayerBuilder &layer,
 }
 
 // RNN(cell) and RNN([cells]): SimpleRNNCells.
-FailureOr<LayerOutputs> importRnn(LayerBuilder &layer,
-                                  ArrayRef<Value> inputs) {
+FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
   FailureOr<Value> x = singleInput(layer, inputs, 0);
   if (failed(x))
     return failure();
@@ -346,8 +342,8 @@ void mlir::kiln::keras::registerRecurrentLayers(LayerRegistry &registry) {
                                                  "unroll",
                                                  "zero_output_for_mask"};
   static constexpr StringLiteral rnnKeys[] = {
-      "cell",     "cells",  "return_sequences",    "return_state",
-      "go_backwards", "stateful", "unroll", "zero_output_for_mask"};
+      "cell",         "cells",    "return_sequences", "return_state",
+      "go_backwards", "stateful", "unroll",           "zero_output_for_mask"};
   registry["SimpleRNN"] = {importSimpleRnn, simpleKeys, simpleRnnScopes};
   registry["RNN"] = {importRnn, rnnKeys, rnnScopes};
 }

@@ -31,9 +31,20 @@ static void rule(DivOp op, GradientBuilder &m, Value g, Grads &d) {
   d.append({ga, m.neg(m.mul(ga, op.getResult()))});
 }
 
+// d max(a, b): g to a where a >= b, else to b (TensorFlow's tie rule)
+static void rule(MaximumOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value toRhs = m.mul(g, m.step(m.sub(op.getRhs(), op.getLhs())));
+  d.append({m.sub(g, toRhs), toRhs});
+}
+// d min(a, b): g to a where a <= b, else to b
+static void rule(MinimumOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value toRhs = m.mul(g, m.step(m.sub(op.getLhs(), op.getRhs())));
+  d.append({m.sub(g, toRhs), toRhs});
+}
+
 } // namespace mlir::kiln
 
 void mlir::kiln::registerElementwiseBinaryGradientRules(
     DialectRegistry &registry) {
-  addVjpRules<AddOp, SubOp, MulOp, DivOp>(registry);
+  addVjpRules<AddOp, SubOp, MulOp, DivOp, MaximumOp, MinimumOp>(registry);
 }

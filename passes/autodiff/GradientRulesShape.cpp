@@ -34,6 +34,46 @@ static void rule(BroadcastOp, GradientBuilder &, Value g, Grads &d) {
   d.append({g, Value()});
 }
 
+/// An I64Attr axis (ODS hands it out as uint64_t) counted from the front.
+static int64_t normalizedAxis(uint64_t attr, int64_t rank) {
+  int64_t axis = static_cast<int64_t>(attr);
+  return axis < 0 ? axis + rank : axis;
+}
+
+// concat: each input's slice of the gradient.
+static void rule(ConcatOp op, GradientBuilder &m, Value g, Grads &d) {
+  int64_t rank = op.getType().getRank();
+  int64_t axis = normalizedAxis(op.getAxis(), rank);
+  int64_t start = 0;
+  for (Value input : op.getInputs()) {
+    int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+    d.push_back(
+        SliceOp::create(m.builder(), m.location(), g, axis, start, size));
+    start += size;
+  }
+}
+// slice: the gradient in its range, zeros around it.
+static void rule(SliceOp op, GradientBuilder &m, Value g, Grads &d) {
+  auto type = cast<RankedTensorType>(op.getInput().getType());
+  int64_t axis = normalizedAxis(op.getAxis(), type.getRank());
+  SmallVector<Value> parts;
+  auto zeros = [&](int64_t size) {
+    return Value(SliceOp::create(m.builder(), m.location(),
+                                 m.zerosLike(op.getInput()), axis, 0, size));
+  };
+  int64_t start = static_cast<int64_t>(op.getStart()),
+          size = static_cast<int64_t>(op.getSize());
+  if (start > 0)
+    parts.push_back(zeros(start));
+  parts.push_back(g);
+  int64_t after = type.getDimSize(axis) - start - size;
+  if (after > 0)
+    parts.push_back(zeros(after));
+  d.push_back(parts.size() == 1
+                  ? g
+                  : ConcatOp::create(m.builder(), m.location(), parts, axis)
+                        .getResult());
+}
 // zeros: constant in its operand, which only lends its batch size.
 static void rule(ZerosOp, GradientBuilder &, Value, Grads &d) {
   d.push_back(Value());
@@ -42,5 +82,6 @@ static void rule(ZerosOp, GradientBuilder &, Value, Grads &d) {
 } // namespace mlir::kiln
 
 void mlir::kiln::registerShapeGradientRules(DialectRegistry &registry) {
-  addVjpRules<ReshapeOp, TransposeOp, BroadcastOp, ZerosOp>(registry);
+  addVjpRules<ReshapeOp, TransposeOp, BroadcastOp, ZerosOp, ConcatOp, SliceOp>(
+      registry);
 }

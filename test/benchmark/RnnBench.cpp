@@ -1,4 +1,5 @@
-//===- RnnBench.cpp - The row-by-row Fashion-MNIST RNN, compiled -*- C++ -*-===//
+//===- RnnBench.cpp - The row-by-row Fashion-MNIST RNN, compiled -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // examples/fashion_mnist_rnn.json compiled by kiln: the 28 rows of an image
@@ -22,7 +23,8 @@ constexpr int64_t kSteps = 28, kFeatures = 28, kUnits1 = 64, kUnits2 = 32,
 // Per sample: each step's input and recurrent products, 2 FLOPs each.
 constexpr double kInput1 = 2.0 * kSteps * kFeatures * kUnits1,
                  kRecurrent1 = 2.0 * kSteps * kUnits1 * kUnits1,
-                 kLayer2 = 2.0 * kSteps * (kUnits1 * kUnits2 + kUnits2 * kUnits2),
+                 kLayer2 =
+                     2.0 * kSteps * (kUnits1 * kUnits2 + kUnits2 * kUnits2),
                  kDense = 2.0 * kUnits2 * kClasses;
 constexpr double kForwardFlops = kInput1 + kRecurrent1 + kLayer2 + kDense;
 // Forward and weight gradients of every product, input gradients of all but

@@ -280,3 +280,51 @@ func.func @pool_rank(%x: tensor<?x8xf32>) {
   %y = kiln.max_pool %x {window = array<i64: 2>, strides = array<i64: 2>, pad_low = array<i64: 0>, pad_high = array<i64: 0>} : tensor<?x8xf32> -> tensor<?x4xf32>
   return
 }
+
+// -----
+
+func.func @concat_dims(%a: tensor<?x5xf32>, %b: tensor<?x2x1xf32>) {
+  // expected-error@+1 {{inputs differ in rank: (?, 5) vs (?, 2, 1)}}
+  %c = kiln.concat %a, %b {axis = -1 : i64} : (tensor<?x5xf32>, tensor<?x2x1xf32>) -> tensor<?x7xf32>
+  return
+}
+
+// -----
+
+func.func @concat_other_dim(%a: tensor<4x5xf32>, %b: tensor<3x2xf32>) {
+  // expected-error@+1 {{inputs differ in dimension 0: (4, 5) vs (3, 2)}}
+  %c = kiln.concat %a, %b {axis = 1 : i64} : (tensor<4x5xf32>, tensor<3x2xf32>) -> tensor<4x7xf32>
+  return
+}
+
+// -----
+
+func.func @slice_range(%a: tensor<?x5xf32>) {
+  // expected-error@+1 {{range [4, 7) is not within axis 1 of (?, 5)}}
+  %c = kiln.slice %a {axis = 1 : i64, start = 4 : i64, size = 3 : i64} : tensor<?x5xf32> -> tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @zeros_dynamic(%a: tensor<?x5xf32>) {
+  // expected-error@+1 {{only the leading dimension of the result may be dynamic, got (?, ?)}}
+  %c = kiln.zeros %a : tensor<?x5xf32> -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_step_rank(%a: tensor<?x5xf32>, %t: index) {
+  // expected-error@+1 {{expects a sequence (batch, time, features...), got (?, 5)}}
+  %c = kiln.sequence_step %a[%t] : tensor<?x5xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_insert_shape(%v: tensor<?x4xf32>, %s: tensor<?x7x5xf32>, %t: index) {
+  // expected-error@+1 {{value (?, 4) does not match a step (?, 5) of the sequence}}
+  %c = kiln.sequence_insert %v into %s[%t] : tensor<?x4xf32> into tensor<?x7x5xf32>
+  return
+}

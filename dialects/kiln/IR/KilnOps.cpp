@@ -213,6 +213,8 @@ KILN_BROADCAST_BINARY(AddOp, "add")
 KILN_BROADCAST_BINARY(SubOp, "sub")
 KILN_BROADCAST_BINARY(MulOp, "mul")
 KILN_BROADCAST_BINARY(DivOp, "div")
+KILN_BROADCAST_BINARY(MaximumOp, "maximum")
+KILN_BROADCAST_BINARY(MinimumOp, "minimum")
 #undef KILN_BROADCAST_BINARY
 
 //===----------------------------------------------------------------------===//
@@ -858,6 +860,139 @@ LogicalResult SequenceInsertOp::verify() {
                                  << formatShape(*shape) << " of the sequence";
   return verifyResultShape(*this, getType().getShape(),
                            getSequence().getType().getShape());
+}
+
+//===----------------------------------------------------------------------===//
+// ConcatOp, SliceOp
+//===----------------------------------------------------------------------===//
+
+/// The shape of concatenating `shapes` along `axis`.
+static FailureOr<SmallVector<int64_t>>
+concatShape(ArrayRef<ArrayRef<int64_t>> shapes, int64_t axis,
+            std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  if (shapes.empty()) {
+    os << "expects at least one input";
+    return failure();
+  }
+  int64_t rank = shapes.front().size();
+  if (axis < -rank || axis >= rank) {
+    os << "axis " << axis << " is out of range for rank " << rank;
+    return failure();
+  }
+  if (axis < 0)
+    axis += rank;
+  SmallVector<int64_t> result(shapes.front());
+  result[axis] = 0;
+  for (ArrayRef<int64_t> shape : shapes) {
+    if (static_cast<int64_t>(shape.size()) != rank) {
+      os << "inputs differ in rank: " << formatShape(shapes.front()) << " vs "
+         << formatShape(shape);
+      return failure();
+    }
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == axis) {
+        if (ShapedType::isDynamic(shape[d])) {
+          os << "the concatenated axis must be static, got "
+             << formatShape(shape);
+          return failure();
+        }
+        result[d] += shape[d];
+      } else if (!compatibleDims(shape[d], result[d])) {
+        os << "inputs differ in dimension " << d << ": "
+           << formatShape(shapes.front()) << " vs " << formatShape(shape);
+        return failure();
+      } else if (ShapedType::isDynamic(result[d])) {
+        result[d] = shape[d];
+      }
+    }
+  }
+  return result;
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value v : adaptor.getInputs()) {
+    auto t = rankedType(v);
+    if (!t)
+      return failure();
+    shapes.push_back(t->getShape());
+  }
+  std::string reason;
+  auto shape = concatShape(shapes, adaptor.getAxis(), reason);
+  Type element = adaptor.getInputs().empty()
+                     ? Type()
+                     : cast<RankedTensorType>(adaptor.getInputs()[0].getType())
+                           .getElementType();
+  return addInferred("kiln.concat", loc, shape, reason, element, types);
+}
+
+bool ConcatOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult ConcatOp::verify() {
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value v : getInputs())
+    shapes.push_back(cast<RankedTensorType>(v.getType()).getShape());
+  std::string reason;
+  auto shape = concatShape(shapes, getAxis(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+static FailureOr<SmallVector<int64_t>> sliceShape(ArrayRef<int64_t> in,
+                                                  int64_t axis, int64_t start,
+                                                  int64_t size,
+                                                  std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  int64_t rank = in.size();
+  if (axis < -rank || axis >= rank) {
+    os << "axis " << axis << " is out of range for rank " << rank;
+    return failure();
+  }
+  if (axis < 0)
+    axis += rank;
+  if (ShapedType::isDynamic(in[axis]) || start < 0 || size < 0 ||
+      start + size > in[axis]) {
+    os << "range [" << start << ", " << start + size << ") is not within axis "
+       << axis << " of " << formatShape(in);
+    return failure();
+  }
+  SmallVector<int64_t> result(in);
+  result[axis] = size;
+  return result;
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  std::string reason;
+  auto shape = sliceShape(in->getShape(), adaptor.getAxis(), adaptor.getStart(),
+                          adaptor.getSize(), reason);
+  return addInferred("kiln.slice", loc, shape, reason, in->getElementType(),
+                     types);
+}
+
+bool SliceOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult SliceOp::verify() {
+  std::string reason;
+  auto shape = sliceShape(getInput().getType().getShape(), getAxis(),
+                          getStart(), getSize(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
 }
 
 //===----------------------------------------------------------------------===//

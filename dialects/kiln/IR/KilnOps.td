@@ -94,6 +94,8 @@ def Kiln_AddOp : Kiln_BroadcastBinaryOp<"add", "lhs + rhs">;
 def Kiln_SubOp : Kiln_BroadcastBinaryOp<"sub", "lhs - rhs">;
 def Kiln_MulOp : Kiln_BroadcastBinaryOp<"mul", "lhs * rhs">;
 def Kiln_DivOp : Kiln_BroadcastBinaryOp<"div", "lhs / rhs">;
+def Kiln_MaximumOp : Kiln_BroadcastBinaryOp<"maximum", "max(lhs, rhs)">;
+def Kiln_MinimumOp : Kiln_BroadcastBinaryOp<"minimum", "min(lhs, rhs)">;
 
 //===----------------------------------------------------------------------===//
 // Elementwise unary ops (activations)
@@ -484,6 +486,44 @@ def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure, InferTypeOpAdaptorWithIsCompa
   }];
   let arguments = (ins Kiln_FloatTensor:$input,
                        DenseI64ArrayAttr:$permutation);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ConcatOp : Kiln_Op<"concat", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Join tensors along one axis";
+  let description = [{
+    NumPy's `concatenate(inputs, axis)`: the inputs have one rank and agree
+    on every dimension but `axis` (negative values count from the back),
+    which must be static; the result's `axis` is their sum. Keras's
+    Concatenate layer.
+
+    ```mlir
+    %c = kiln.concat %a, %b {axis = -1 : i64}
+        : (tensor<?x5xf32>, tensor<?x2xf32>) -> tensor<?x7xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_SliceOp : Kiln_Op<"slice", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "A contiguous range of one axis";
+  let description = [{
+    `input[..., start : start + size, ...]` along `axis` (negative values
+    count from the back; a static axis): the gradient of `kiln.concat`.
+
+    ```mlir
+    %b = kiln.slice %c {axis = 1 : i64, start = 5 : i64, size = 2 : i64}
+        : tensor<?x7xf32> -> tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$axis, I64Attr:$start,
+                       I64Attr:$size);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;

@@ -356,8 +356,35 @@ def _inbound(layer):
     return names
 
 
-def forward(model, x):
-    x = x.astype(np.float64)
+MERGES = {
+    "Add": lambda xs: _fold(np.add, xs),
+    "Subtract": lambda xs: xs[0] - xs[1],
+    "Multiply": lambda xs: _fold(np.multiply, xs),
+    "Maximum": lambda xs: _fold(np.maximum, xs),
+    "Minimum": lambda xs: _fold(np.minimum, xs),
+    "Average": lambda xs: _fold(np.add, xs) / len(xs),
+}
+
+
+def _fold(op, xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = op(out, x)
+    return out
+
+
+def _merge(layer, xs):
+    cls, cfg = layer["class_name"], layer["config"]
+    if cls == "Concatenate":
+        return np.concatenate(xs, axis=cfg.get("axis", -1))
+    if cls in MERGES:
+        return MERGES[cls](xs)
+    raise SystemExit(f"keras_reference.py: unsupported merge layer {cls}")
+
+
+def forward(model, xs):
+    xs = [x.astype(np.float64) for x in xs]
+    x = xs[0]
     if model.sequential:
         for layer in model.layers():
             x = _apply(layer, x, model.weights)
@@ -367,13 +394,16 @@ def forward(model, x):
     def refs(v):
         return [v[0]] if isinstance(v[0], str) else [r[0] for r in v]
 
-    values = {refs(config["input_layers"])[0]: x}
+    values = dict(zip(refs(config["input_layers"]), xs))
     for layer in model.layers():
         if layer["class_name"] == "InputLayer":
             continue
-        (src,) = _inbound(layer)
-        values[layer["config"]["name"]] = _apply(layer, values[src],
-                                                 model.weights)
+        srcs = _inbound(layer)
+        if len(srcs) > 1 or layer["class_name"] in MERGES:
+            out = _merge(layer, [values[s] for s in srcs])
+        else:
+            out = _apply(layer, values[srcs[0]], model.weights)
+        values[layer["config"]["name"]] = out
     return [values[name] for name in refs(config["output_layers"])]
 
 
@@ -407,7 +437,8 @@ def main():
     p = sub.add_parser("check")
     p.add_argument("model")
     p.add_argument("--weights")
-    p.add_argument("--input", required=True)
+    p.add_argument("--input", required=True, action="append",
+                   help="one per model input, in order")
     p.add_argument("--output", required=True, action="append",
                    help="one per model output, in order")
     p = sub.add_parser("compare")
@@ -426,7 +457,7 @@ def main():
     if args.command == "compare":
         return _report(np.load(args.got), np.load(args.want).astype(np.float64))
     model = load(args.model, args.weights)
-    wants = forward(model, np.load(args.input))
+    wants = forward(model, [np.load(path) for path in args.input])
     if len(wants) != len(args.output):
         print(f"the model has {len(wants)} outputs, got {len(args.output)}: "
               "FAIL")
