@@ -38,8 +38,9 @@ FailureOr<Value> fold(LayerBuilder &layer, ArrayRef<Value> inputs) {
     auto lhs = cast<RankedTensorType>(result.getType()),
          rhs = cast<RankedTensorType>(input.getType());
     if (failed(broadcastShapes(lhs.getShape(), rhs.getShape(), reason))) {
-      layer.emitError() << "inputs of shapes " << formatKerasShape(lhs.getShape())
-                        << " and " << formatKerasShape(rhs.getShape())
+      layer.emitError() << "inputs of shapes "
+                        << formatKerasShape(lhs.getShape()) << " and "
+                        << formatKerasShape(rhs.getShape())
                         << " do not broadcast";
       return failure();
     }
@@ -84,9 +85,9 @@ FailureOr<Value> importConcatenate(LayerBuilder &layer,
     auto type = cast<RankedTensorType>(input.getType());
     ok &= type.getRank() == rank;
     for (int64_t d = 1; ok && d < rank; ++d)
-      ok &= d == a || type.getDimSize(d) ==
-                          cast<RankedTensorType>(inputs[0].getType())
-                              .getDimSize(d);
+      ok &= d == a ||
+            type.getDimSize(d) ==
+                cast<RankedTensorType>(inputs[0].getType()).getDimSize(d);
   }
   if (!ok) {
     InFlightDiagnostic diag = layer.emitError();

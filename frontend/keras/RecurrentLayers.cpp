@@ -42,22 +42,30 @@ struct Cell {
   std::string scope;
 };
 
-/// The keys a SimpleRNNCell reads (besides name/trainable/dtype).
-constexpr StringLiteral kCellKeys[] = {"units",
-                                       "activation",
-                                       "use_bias",
-                                       "kernel_initializer",
-                                       "recurrent_initializer",
-                                       "bias_initializer",
-                                       "kernel_regularizer",
-                                       "recurrent_regularizer",
-                                       "bias_regularizer",
-                                       "kernel_constraint",
-                                       "recurrent_constraint",
-                                       "bias_constraint",
-                                       "dropout",
-                                       "recurrent_dropout",
-                                       "seed"};
+/// The keys a SimpleRNN reads: first the cell's (kNumCellKeys, what a
+/// SimpleRNNCell reads besides name/trainable/dtype), then the loop's.
+constexpr StringLiteral kSimpleRnnKeys[] = {"units",
+                                            "activation",
+                                            "use_bias",
+                                            "kernel_initializer",
+                                            "recurrent_initializer",
+                                            "bias_initializer",
+                                            "kernel_regularizer",
+                                            "recurrent_regularizer",
+                                            "bias_regularizer",
+                                            "kernel_constraint",
+                                            "recurrent_constraint",
+                                            "bias_constraint",
+                                            "dropout",
+                                            "recurrent_dropout",
+                                            "seed",
+                                            "return_sequences",
+                                            "return_state",
+                                            "go_backwards",
+                                            "stateful",
+                                            "unroll",
+                                            "zero_output_for_mask"};
+constexpr size_t kNumCellKeys = 15;
 
 /// A config value that changes nothing: absent, null, false or 0.
 bool isUnset(const llvm::json::Value *value) {
@@ -268,7 +276,10 @@ LogicalResult checkCell(LayerBuilder &layer, const llvm::json::Object &cell,
   for (const auto &[key, value] : cell) {
     StringRef k = key;
     if (k == "name" || k == "trainable" || k == "dtype" ||
-        llvm::is_contained(kCellKeys, k) || isUnset(&value))
+        llvm::is_contained(
+            ArrayRef<StringLiteral>(kSimpleRnnKeys).take_front(kNumCellKeys),
+            k) ||
+        isUnset(&value))
       continue;
     layer.emitError() << "cell '" << name << "': config '" << k
                       << "' is not supported";
@@ -319,31 +330,9 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
 } // namespace
 
 void mlir::kiln::keras::registerRecurrentLayers(LayerRegistry &registry) {
-  // SimpleRNN: the cell's keys (kCellKeys) and the loop's.
-  static constexpr StringLiteral simpleKeys[] = {"units",
-                                                 "activation",
-                                                 "use_bias",
-                                                 "kernel_initializer",
-                                                 "recurrent_initializer",
-                                                 "bias_initializer",
-                                                 "kernel_regularizer",
-                                                 "recurrent_regularizer",
-                                                 "bias_regularizer",
-                                                 "kernel_constraint",
-                                                 "recurrent_constraint",
-                                                 "bias_constraint",
-                                                 "dropout",
-                                                 "recurrent_dropout",
-                                                 "seed",
-                                                 "return_sequences",
-                                                 "return_state",
-                                                 "go_backwards",
-                                                 "stateful",
-                                                 "unroll",
-                                                 "zero_output_for_mask"};
   static constexpr StringLiteral rnnKeys[] = {
       "cell",         "cells",    "return_sequences", "return_state",
       "go_backwards", "stateful", "unroll",           "zero_output_for_mask"};
-  registry["SimpleRNN"] = {importSimpleRnn, simpleKeys, simpleRnnScopes};
+  registry["SimpleRNN"] = {importSimpleRnn, kSimpleRnnKeys, simpleRnnScopes};
   registry["RNN"] = {importRnn, rnnKeys, rnnScopes};
 }
