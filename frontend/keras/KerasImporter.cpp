@@ -135,8 +135,8 @@ public:
   InFlightDiagnostic emitError() override;
   FailureOr<Value> addParam(StringRef weightName, ArrayRef<int64_t> shape,
                             StringRef initializerKey,
-                            StringRef defaultInitializer,
-                            ParamRole role) override;
+                            StringRef defaultInitializer, ParamRole role,
+                            InitialValues adjust) override;
   void setWeightScope(StringRef keras3Scope,
                       const llvm::json::Object &scopeConfig) override {
     scopePath = (layerPath + "/" + keras3Scope).str();
@@ -224,11 +224,9 @@ InFlightDiagnostic LayerBuilderImpl::emitError() {
   return importer.emitLayerError(name, className);
 }
 
-FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
-                                            ArrayRef<int64_t> shape,
-                                            StringRef initializerKey,
-                                            StringRef defaultInitializer,
-                                            ParamRole role) {
+FailureOr<Value> LayerBuilderImpl::addParam(
+    StringRef weightName, ArrayRef<int64_t> shape, StringRef initializerKey,
+    StringRef defaultInitializer, ParamRole role, InitialValues adjust) {
   // Sizes first: nothing is read or allocated for a shape kiln refuses.
   if (!boundedCount(shape)) {
     emitError() << "weight '" << weightName << "' of shape "
@@ -275,6 +273,8 @@ FailureOr<Value> LayerBuilderImpl::addParam(StringRef weightName,
       return failure();
     }
     data.values = std::move(*values);
+    if (adjust)
+      adjust(data.values);
   }
   // `kernel_initializer` -> `kernel_regularizer`, `kernel_constraint`: they
   // act on what the optimizer trains, so only trainable weights keep them

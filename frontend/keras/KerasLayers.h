@@ -39,14 +39,19 @@ public:
             ///< is trainable (BatchNormalization's moving statistics)
   };
 
+  /// Adjusts freshly initialized values (never values from a weights
+  /// file): LSTM's `unit_forget_bias`.
+  using InitialValues = function_ref<void(std::vector<float> &)>;
+
   /// The layer's next parameter `weightName` of `shape`: from the weights
   /// file (shape-checked) or from the initializer at config[`initializerKey`]
-  /// (default `defaultInitializer`).
+  /// (default `defaultInitializer`), then `adjust`ed.
   virtual FailureOr<Value> addParam(StringRef weightName,
                                     ArrayRef<int64_t> shape,
                                     StringRef initializerKey,
                                     StringRef defaultInitializer,
-                                    ParamRole role = ParamRole::Weight) = 0;
+                                    ParamRole role = ParamRole::Weight,
+                                    InitialValues adjust = nullptr) = 0;
 
   /// Where the next parameters belong, for a layer whose weights live in
   /// sublayers (a recurrent layer's cells): `keras3Scope` is their group

@@ -27,6 +27,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -34,38 +35,64 @@ using namespace mlir::kiln::keras;
 
 namespace {
 
+/// What a cell computes, per Keras 3's cells (keras/src/layers/rnn/):
+///  SimpleRNN: h = act(x@K + b + h@R)
+///  LSTM:      z = x@K + h@R + b, gates (i, f, c, o) = split(z, 4),
+///             c = rec(f) * c + rec(i) * act(z_c), h = rec(o) * act(c)
+///  GRU:       xz, xr, xh = split(x@K + b_in, 3); with reset_after (Keras's
+///             default, bias (2, 3U)): rz, rr, rh = split(h@R + b_rec, 3),
+///             hh = act(xh + rec(xr + rr) * rh); without (bias (3U)):
+///             hh = act(xh + (rec(xr + h@R_r) * h) @ R_h);
+///             h = z * h + (1 - z) * hh, z = rec(xz + rz)
+enum class CellKind { SimpleRnn, Lstm, Gru };
+
 /// One cell of a recurrent layer: its config (the layer's own for
 /// SimpleRNN) and its Keras 3 weight scope.
 struct Cell {
   const llvm::json::Object *config;
   std::string name;
   std::string scope;
+  CellKind kind;
 };
 
-/// The keys a SimpleRNN reads: first the cell's (kNumCellKeys, what a
-/// SimpleRNNCell reads besides name/trainable/dtype), then the loop's.
-constexpr StringLiteral kSimpleRnnKeys[] = {"units",
-                                            "activation",
-                                            "use_bias",
-                                            "kernel_initializer",
-                                            "recurrent_initializer",
-                                            "bias_initializer",
-                                            "kernel_regularizer",
-                                            "recurrent_regularizer",
-                                            "bias_regularizer",
-                                            "kernel_constraint",
-                                            "recurrent_constraint",
-                                            "bias_constraint",
-                                            "dropout",
-                                            "recurrent_dropout",
-                                            "seed",
-                                            "return_sequences",
-                                            "return_state",
-                                            "go_backwards",
-                                            "stateful",
-                                            "unroll",
-                                            "zero_output_for_mask"};
-constexpr size_t kNumCellKeys = 15;
+/// The keys every cell reads (besides name/trainable/dtype).
+constexpr StringLiteral kCellKeys[] = {"units",
+                                       "activation",
+                                       "use_bias",
+                                       "kernel_initializer",
+                                       "recurrent_initializer",
+                                       "bias_initializer",
+                                       "kernel_regularizer",
+                                       "recurrent_regularizer",
+                                       "bias_regularizer",
+                                       "kernel_constraint",
+                                       "recurrent_constraint",
+                                       "bias_constraint",
+                                       "dropout",
+                                       "recurrent_dropout",
+                                       "seed"};
+/// LSTM's and GRU's own (`implementation` only picks Keras's kernels).
+constexpr StringLiteral kLstmKeys[] = {"recurrent_activation",
+                                       "unit_forget_bias", "implementation"};
+constexpr StringLiteral kGruKeys[] = {"recurrent_activation", "reset_after",
+                                      "implementation"};
+/// The loop's (RNN and the layers that wrap one cell).
+constexpr StringLiteral kLoopKeys[] = {
+    "return_sequences", "return_state", "go_backwards",
+    "stateful",         "unroll",       "zero_output_for_mask"};
+
+/// A cell kind's own config keys.
+ArrayRef<StringLiteral> kindKeys(CellKind kind) {
+  switch (kind) {
+  case CellKind::Lstm:
+    return kLstmKeys;
+  case CellKind::Gru:
+    return kGruKeys;
+  case CellKind::SimpleRnn:
+    return {};
+  }
+  llvm_unreachable("cell kind");
+}
 
 /// A config value that changes nothing: absent, null, false or 0.
 bool isUnset(const llvm::json::Value *value) {
@@ -117,9 +144,197 @@ std::vector<std::string> rnnScopes(const llvm::json::Object &config) {
   return scopes;
 }
 
+/// Keras 3 scope of SimpleRNN/LSTM/GRU's weights: their cell.
 std::vector<std::string> simpleRnnScopes(const llvm::json::Object &) {
   return {"cell"};
 }
+
+/// A cell's parameters and settings.
+struct BuiltCell {
+  CellKind kind;
+  int64_t units;
+  StringRef activation, recurrentActivation;
+  bool resetAfter = false;
+  Value kernel, recurrent, bias;
+  /// Number of gates (columns of the kernel = gates * units).
+  int64_t gates() const {
+    return kind == CellKind::Lstm ? 4 : kind == CellKind::Gru ? 3 : 1;
+  }
+  /// Number of carried states (LSTM: h and c).
+  int64_t states() const { return kind == CellKind::Lstm ? 2 : 1; }
+};
+
+/// A string config value (an activation), `fallback` when absent or null.
+FailureOr<StringRef> stringSetting(LayerBuilder &layer, const Cell &cell,
+                                   StringRef key, StringRef fallback) {
+  const llvm::json::Value *v = cell.config->get(key);
+  if (!v || v->kind() == llvm::json::Value::Null)
+    return fallback;
+  if (std::optional<StringRef> s = v->getAsString())
+    return *s;
+  layer.emitError() << "cell '" << cell.name << "': custom (non-string) '"
+                    << key << "' is not supported";
+  return failure();
+}
+
+/// Reads a cell's settings and adds its parameters.
+FailureOr<BuiltCell> buildCell(LayerBuilder &layer, const Cell &cell,
+                               CellKind kind, int64_t inFeatures) {
+  const llvm::json::Object &config = *cell.config;
+  std::optional<int64_t> units = config.getInteger("units");
+  if (!units || *units <= 0 || *units > (1 << 20)) {
+    layer.emitError() << "cell '" << cell.name
+                      << "': 'units' must be a positive integer";
+    return failure();
+  }
+  for (StringRef key : {"dropout", "recurrent_dropout"})
+    if (!isUnset(config.get(key))) {
+      layer.emitError() << "cell '" << cell.name << "': '" << key
+                        << "' is not supported (recurrent dropout is not "
+                           "implemented; it would train a different model)";
+      return failure();
+    }
+  FailureOr<StringRef> activation =
+      stringSetting(layer, cell, "activation", "tanh");
+  FailureOr<StringRef> recurrentActivation =
+      stringSetting(layer, cell, "recurrent_activation", "sigmoid");
+  if (failed(activation) || failed(recurrentActivation))
+    return failure();
+  BuiltCell c{kind, *units, *activation, *recurrentActivation};
+  c.resetAfter =
+      kind == CellKind::Gru && config.getBoolean("reset_after").value_or(true);
+  int64_t width = c.gates() * *units;
+  layer.setWeightScope(cell.scope, config);
+  FailureOr<Value> kernel = layer.addParam(
+      "kernel", {inFeatures, width}, "kernel_initializer", "glorot_uniform");
+  if (failed(kernel))
+    return failure();
+  FailureOr<Value> recurrent =
+      layer.addParam("recurrent_kernel", {*units, width},
+                     "recurrent_initializer", "orthogonal");
+  if (failed(recurrent))
+    return failure();
+  c.kernel = *kernel;
+  c.recurrent = *recurrent;
+  if (config.getBoolean("use_bias").value_or(true)) {
+    SmallVector<int64_t> shape{width};
+    if (c.resetAfter)
+      shape = {2, width};
+    // LSTM's unit_forget_bias (default true): the forget gate's bias
+    // starts at one.
+    bool forgetOnes = kind == CellKind::Lstm &&
+                      config.getBoolean("unit_forget_bias").value_or(true);
+    int64_t u = *units;
+    FailureOr<Value> bias = layer.addParam(
+        "bias", shape, "bias_initializer", "zeros",
+        LayerBuilder::ParamRole::Weight, [&](std::vector<float> &values) {
+          if (forgetOnes)
+            std::fill(values.begin() + u, values.begin() + 2 * u, 1.0f);
+        });
+    if (failed(bias))
+      return failure();
+    c.bias = *bias;
+  }
+  return c;
+}
+
+/// Emits recurrent layer math at the layer builder's insertion point.
+struct CellMath {
+  LayerBuilder &layer;
+  Location loc;
+  bool failedActivation = false;
+
+  OpBuilder &b() { return layer.builder; }
+  Value act(StringRef name, Value x) {
+    FailureOr<Value> y = buildActivation(layer, name, x);
+    failedActivation |= failed(y);
+    return succeeded(y) ? *y : x;
+  }
+  /// Gate `k` of `units` columns of z.
+  Value gate(Value z, int64_t k, int64_t units) {
+    return SliceOp::create(b(), loc, z, 1, k * units, units);
+  }
+  /// Row `row` of a (2, W) bias, as (W).
+  Value biasRow(Value bias, int64_t row) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    Value r = SliceOp::create(b(), loc, bias, 0, row, 1);
+    return ReshapeOp::create(
+        b(), loc,
+        RankedTensorType::get({type.getDimSize(1)}, type.getElementType()), r);
+  }
+  Value add(Value x, Value y) { return AddOp::create(b(), loc, x, y); }
+  Value mul(Value x, Value y) { return MulOp::create(b(), loc, x, y); }
+  Value matmul(Value x, Value w) { return MatMulOp::create(b(), loc, x, w); }
+
+  /// The part of the cell's pre-activation that depends only on its input:
+  /// what is hoisted out of the loop for the first cell.
+  Value inputPart(const BuiltCell &c, Value in) {
+    Value z = matmul(in, c.kernel);
+    if (c.bias && c.kind == CellKind::SimpleRnn)
+      z = add(z, c.bias);
+    if (c.bias && c.kind == CellKind::Gru)
+      z = add(z, c.resetAfter ? biasRow(c.bias, 0) : c.bias);
+    return z;
+  }
+
+  /// One step of `c` from its input part `x` and states; appends the new
+  /// states to `next` and returns the output h.
+  Value step(const BuiltCell &c, Value x, ValueRange states,
+             SmallVectorImpl<Value> &next) {
+    Value h = states[0];
+    int64_t u = c.units;
+    switch (c.kind) {
+    case CellKind::SimpleRnn: {
+      Value out = act(c.activation, add(x, matmul(h, c.recurrent)));
+      next.push_back(out);
+      return out;
+    }
+    case CellKind::Lstm: {
+      Value z = add(x, matmul(h, c.recurrent));
+      if (c.bias)
+        z = add(z, c.bias);
+      Value i = act(c.recurrentActivation, gate(z, 0, u));
+      Value f = act(c.recurrentActivation, gate(z, 1, u));
+      Value cell =
+          add(mul(f, states[1]), mul(i, act(c.activation, gate(z, 2, u))));
+      Value o = act(c.recurrentActivation, gate(z, 3, u));
+      Value out = mul(o, act(c.activation, cell));
+      next.append({out, cell});
+      return out;
+    }
+    case CellKind::Gru: {
+      Value xz = gate(x, 0, u), xr = gate(x, 1, u), xh = gate(x, 2, u);
+      Value rz, rr, rh;
+      if (c.resetAfter) {
+        Value inner = matmul(h, c.recurrent);
+        if (c.bias)
+          inner = add(inner, biasRow(c.bias, 1));
+        rz = gate(inner, 0, u);
+        rr = gate(inner, 1, u);
+        rh = gate(inner, 2, u);
+      } else {
+        rz = matmul(h, gate(c.recurrent, 0, u));
+        rr = matmul(h, gate(c.recurrent, 1, u));
+      }
+      Value z = act(c.recurrentActivation, add(xz, rz));
+      Value r = act(c.recurrentActivation, add(xr, rr));
+      Value recurrentH = c.resetAfter
+                             ? mul(r, rh)
+                             : matmul(mul(r, h), gate(c.recurrent, 2, u));
+      Value hh = act(c.activation, add(xh, recurrentH));
+      // z * h + (1 - z) * hh
+      auto scalarType = RankedTensorType::get(
+          {}, cast<RankedTensorType>(z.getType()).getElementType());
+      Value one = ConstantOp::create(b(), loc,
+                                     DenseElementsAttr::get(scalarType, 1.0f));
+      Value out = add(mul(z, h), mul(SubOp::create(b(), loc, one, z), hh));
+      next.push_back(out);
+      return out;
+    }
+    }
+    llvm_unreachable("cell kind");
+  }
+};
 
 /// Builds the recurrent loop over `cells` on `x`.
 FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
@@ -133,172 +348,120 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
                       << formatKerasShape(xType.getShape());
     return failure();
   }
-  for (StringRef key : {"stateful"})
-    if (!isUnset(layer.config.get(key))) {
-      layer.emitError() << "'" << key << "' is not supported";
-      return failure();
-    }
+  if (!isUnset(layer.config.get("stateful"))) {
+    layer.emitError() << "'stateful' is not supported";
+    return failure();
+  }
   int64_t steps = xType.getDimSize(1);
   bool returnSequences = layer.getBoolean("return_sequences").value_or(false);
   bool returnState = layer.getBoolean("return_state").value_or(false);
   bool backwards = layer.getBoolean("go_backwards").value_or(false);
 
-  // Parameters and activations, cell by cell.
-  struct Built {
-    int64_t units;
-    StringRef activation;
-    Value kernel, recurrent, bias;
-  };
-  SmallVector<Built> built;
+  SmallVector<BuiltCell> built;
   int64_t inFeatures = xType.getDimSize(2);
   for (const Cell &cell : cells) {
-    const llvm::json::Object &config = *cell.config;
-    std::optional<int64_t> units = config.getInteger("units");
-    if (!units || *units <= 0 || *units > (1 << 20)) {
-      layer.emitError() << "cell '" << cell.name
-                        << "': 'units' must be a positive integer";
+    FailureOr<BuiltCell> c = buildCell(layer, cell, cell.kind, inFeatures);
+    if (failed(c))
       return failure();
-    }
-    for (StringRef key : {"dropout", "recurrent_dropout"})
-      if (!isUnset(config.get(key))) {
-        layer.emitError() << "cell '" << cell.name << "': '" << key
-                          << "' is not supported (recurrent dropout is not "
-                             "implemented; it would train a different model)";
-        return failure();
-      }
-    StringRef activation = "tanh";
-    if (const llvm::json::Value *a = config.get("activation");
-        a && a->kind() != llvm::json::Value::Null) {
-      std::optional<StringRef> s = a->getAsString();
-      if (!s) {
-        layer.emitError() << "cell '" << cell.name
-                          << "': custom (non-string) activation is not "
-                             "supported";
-        return failure();
-      }
-      activation = *s;
-    }
-    layer.setWeightScope(cell.scope, config);
-    Built c{*units, activation, {}, {}, {}};
-    FailureOr<Value> kernel = layer.addParam(
-        "kernel", {inFeatures, *units}, "kernel_initializer", "glorot_uniform");
-    if (failed(kernel))
-      return failure();
-    FailureOr<Value> recurrent =
-        layer.addParam("recurrent_kernel", {*units, *units},
-                       "recurrent_initializer", "orthogonal");
-    if (failed(recurrent))
-      return failure();
-    c.kernel = *kernel;
-    c.recurrent = *recurrent;
-    if (config.getBoolean("use_bias").value_or(true)) {
-      FailureOr<Value> bias =
-          layer.addParam("bias", {*units}, "bias_initializer", "zeros");
-      if (failed(bias))
-        return failure();
-      c.bias = *bias;
-    }
-    built.push_back(c);
-    inFeatures = *units;
+    built.push_back(*c);
+    inFeatures = c->units;
   }
 
-  // The first cell's input projection for every step: one matmul.
-  Value projected = MatMulOp::create(b, loc, x, built[0].kernel);
-  if (built[0].bias)
-    projected = AddOp::create(b, loc, projected, built[0].bias);
+  CellMath math{layer, loc};
+  // The first cell's input part for every step: one matmul.
+  Value projected = math.inputPart(built[0], x);
 
-  auto stateType = [&](int64_t units) {
-    return RankedTensorType::get({xType.getDimSize(0), units},
-                                 xType.getElementType());
-  };
   SmallVector<Value> inits;
-  for (const Built &c : built)
-    inits.push_back(ZerosOp::create(b, loc, stateType(c.units), x));
-  int64_t lastUnits = built.back().units;
-  auto sequenceType = RankedTensorType::get(
-      {xType.getDimSize(0), steps, lastUnits}, xType.getElementType());
+  for (const BuiltCell &c : built)
+    for (int64_t s = 0; s < c.states(); ++s)
+      inits.push_back(
+          ZerosOp::create(b, loc,
+                          RankedTensorType::get({xType.getDimSize(0), c.units},
+                                                xType.getElementType()),
+                          x));
+  size_t numStates = inits.size();
   if (returnSequences)
-    inits.push_back(ZerosOp::create(b, loc, sequenceType, x));
+    inits.push_back(ZerosOp::create(
+        b, loc,
+        RankedTensorType::get({xType.getDimSize(0), steps, built.back().units},
+                              xType.getElementType()),
+        x));
 
   Value lb = arith::ConstantIndexOp::create(b, loc, 0);
   Value ub = arith::ConstantIndexOp::create(b, loc, steps);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  bool failedActivation = false;
   auto loop = scf::ForOp::create(
       b, loc, lb, ub, one, inits,
-      [&](OpBuilder &lb2, Location l, Value t, ValueRange states) {
+      [&](OpBuilder &body, Location l, Value t, ValueRange states) {
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(lb2.getInsertionBlock(), lb2.getInsertionPoint());
+        b.setInsertionPoint(body.getInsertionBlock(), body.getInsertionPoint());
         Value read = t;
         if (backwards)
           read = arith::SubIOp::create(
               b, l, arith::ConstantIndexOp::create(b, l, steps - 1), t);
         SmallVector<Value> next;
         Value in;
+        size_t offset = 0;
         for (auto [i, c] : llvm::enumerate(built)) {
-          Value pre;
-          if (i == 0) {
-            pre = SequenceStepOp::create(b, l, projected, read);
-          } else {
-            pre = MatMulOp::create(b, l, in, c.kernel);
-            if (c.bias)
-              pre = AddOp::create(b, l, pre, c.bias);
-          }
-          Value recurrent = MatMulOp::create(b, l, states[i], c.recurrent);
-          Value sum = AddOp::create(b, l, pre, recurrent);
-          FailureOr<Value> h = buildActivation(layer, c.activation, sum);
-          if (failed(h)) {
-            failedActivation = true;
-            h = sum;
-          }
-          next.push_back(*h);
-          in = *h;
+          Value xPart =
+              i == 0 ? SequenceStepOp::create(b, l, projected, read).getResult()
+                     : math.inputPart(c, in);
+          in = math.step(c, xPart, states.slice(offset, c.states()), next);
+          offset += c.states();
         }
         if (returnSequences)
           next.push_back(SequenceInsertOp::create(b, l, in, states.back(), t));
         scf::YieldOp::create(b, l, next);
       });
-  if (failedActivation)
+  if (math.failedActivation)
     return failure();
   LayerOutputs outputs;
   ValueRange results = loop.getResults();
-  outputs.push_back(returnSequences ? results.back()
-                                    : results[built.size() - 1]);
+  // The last cell's h is the first of its states.
+  size_t lastH = numStates - built.back().states();
+  outputs.push_back(returnSequences ? results.back() : results[lastH]);
   if (returnState)
-    for (size_t i = 0; i < built.size(); ++i)
+    for (size_t i = 0; i < numStates; ++i)
       outputs.push_back(results[i]);
   return outputs;
 }
 
-/// Checks a cell config's class and keys.
-LogicalResult checkCell(LayerBuilder &layer, const llvm::json::Object &cell,
-                        StringRef name) {
-  for (const auto &[key, value] : cell) {
+/// Checks a cell config's keys.
+LogicalResult checkCell(LayerBuilder &layer, const Cell &cell) {
+  for (const auto &[key, value] : *cell.config) {
     StringRef k = key;
     if (k == "name" || k == "trainable" || k == "dtype" ||
-        llvm::is_contained(
-            ArrayRef<StringLiteral>(kSimpleRnnKeys).take_front(kNumCellKeys),
-            k) ||
-        isUnset(&value))
+        llvm::is_contained(kCellKeys, k) ||
+        llvm::is_contained(kindKeys(cell.kind), k) || isUnset(&value))
       continue;
-    layer.emitError() << "cell '" << name << "': config '" << k
+    layer.emitError() << "cell '" << cell.name << "': config '" << k
                       << "' is not supported";
     return failure();
   }
   return success();
 }
 
-// SimpleRNN: one SimpleRNNCell, its config the layer's.
-FailureOr<LayerOutputs> importSimpleRnn(LayerBuilder &layer,
+/// The kind of a cell class, if kiln has it.
+std::optional<CellKind> cellKind(StringRef className) {
+  return llvm::StringSwitch<std::optional<CellKind>>(className)
+      .Case("SimpleRNNCell", CellKind::SimpleRnn)
+      .Case("LSTMCell", CellKind::Lstm)
+      .Case("GRUCell", CellKind::Gru)
+      .Default(std::nullopt);
+}
+
+// SimpleRNN, LSTM, GRU: one cell, its config the layer's.
+template <CellKind Kind>
+FailureOr<LayerOutputs> importCellLayer(LayerBuilder &layer,
                                         ArrayRef<Value> inputs) {
   FailureOr<Value> x = singleInput(layer, inputs, 0);
   if (failed(x))
     return failure();
-  Cell cell{&layer.config, layer.name.str(), "cell"};
+  Cell cell{&layer.config, layer.name.str(), "cell", Kind};
   return buildRecurrent(layer, *x, cell);
 }
 
-// RNN(cell) and RNN([cells]): SimpleRNNCells.
+// RNN(cell) and RNN([cells]): SimpleRNNCell, LSTMCell, GRUCell.
 FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
   FailureOr<Value> x = singleInput(layer, inputs, 0);
   if (failed(x))
@@ -315,24 +478,61 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
     const llvm::json::Object *config = object->getObject("config");
     std::string name =
         config ? config->getString("name").value_or("?").str() : "?";
-    if (cls != "SimpleRNNCell" || !config) {
+    std::optional<CellKind> kind = cellKind(cls.value_or(""));
+    if (!kind || !config) {
       layer.emitError() << "cell '" << name << "': unsupported cell class '"
-                        << cls.value_or("?") << "' (SimpleRNNCell is)";
+                        << cls.value_or("?")
+                        << "' (SimpleRNNCell, LSTMCell and GRUCell are)";
       return failure();
     }
-    if (failed(checkCell(layer, *config, name)))
+    Cell cell{config, name, scope, *kind};
+    if (failed(checkCell(layer, cell)))
       return failure();
-    cells.push_back({config, name, scope});
+    cells.push_back(cell);
   }
   return buildRecurrent(layer, *x, cells);
+}
+
+/// The config keys of a layer wrapping one cell of `kind`.
+ArrayRef<StringLiteral> layerKeys(CellKind kind) {
+  static const std::vector<StringLiteral> keys[] = {
+      [] {
+        std::vector<StringLiteral> v(std::begin(kCellKeys),
+                                     std::end(kCellKeys));
+        v.insert(v.end(), std::begin(kLoopKeys), std::end(kLoopKeys));
+        return v;
+      }(),
+      [] {
+        std::vector<StringLiteral> v(std::begin(kCellKeys),
+                                     std::end(kCellKeys));
+        v.insert(v.end(), std::begin(kLoopKeys), std::end(kLoopKeys));
+        v.insert(v.end(), std::begin(kLstmKeys), std::end(kLstmKeys));
+        return v;
+      }(),
+      [] {
+        std::vector<StringLiteral> v(std::begin(kCellKeys),
+                                     std::end(kCellKeys));
+        v.insert(v.end(), std::begin(kLoopKeys), std::end(kLoopKeys));
+        v.insert(v.end(), std::begin(kGruKeys), std::end(kGruKeys));
+        return v;
+      }()};
+  return keys[static_cast<int>(kind)];
 }
 
 } // namespace
 
 void mlir::kiln::keras::registerRecurrentLayers(LayerRegistry &registry) {
-  static constexpr StringLiteral rnnKeys[] = {
-      "cell",         "cells",    "return_sequences", "return_state",
-      "go_backwards", "stateful", "unroll",           "zero_output_for_mask"};
-  registry["SimpleRNN"] = {importSimpleRnn, kSimpleRnnKeys, simpleRnnScopes};
+  static const std::vector<StringLiteral> rnnKeys = [] {
+    std::vector<StringLiteral> v(std::begin(kLoopKeys), std::end(kLoopKeys));
+    v.push_back("cell");
+    v.push_back("cells");
+    return v;
+  }();
+  registry["SimpleRNN"] = {importCellLayer<CellKind::SimpleRnn>,
+                           layerKeys(CellKind::SimpleRnn), simpleRnnScopes};
+  registry["LSTM"] = {importCellLayer<CellKind::Lstm>,
+                      layerKeys(CellKind::Lstm), simpleRnnScopes};
+  registry["GRU"] = {importCellLayer<CellKind::Gru>, layerKeys(CellKind::Gru),
+                     simpleRnnScopes};
   registry["RNN"] = {importRnn, rnnKeys, rnnScopes};
 }

@@ -7,9 +7,10 @@ committed files):
     /tmp/kvenv/bin/python test/e2e/Inputs/generate_keras_recurrent_fixtures.py
 
 For each model NAME it writes NAME.keras, NAME.x.npy and NAME.y.npy
-(model.predict in float32). `train.*` is a SimpleRNN classifier trained by
-model.fit for 3 epochs of Adam (batch 4, no shuffling): train.losses.json
-holds Keras's per-epoch losses, train.pred_after.npy its predictions after.
+(model.predict in float32). `train.*` (SimpleRNN) and `train_lstm.*` (LSTM
+into GRU) are classifiers trained by model.fit for 3 epochs of Adam (batch
+4, no shuffling): *.losses.json holds Keras's per-epoch losses,
+*.pred_after.npy its predictions after.
 """
 import json
 import os
@@ -70,6 +71,51 @@ def main():
                               name="rnn_state")
     randomize(state_model, rng)
     save("rnn_state", state_model, rng.normal(size=(3, 5, 2)))
+
+    # LSTM (gates i, f, c, o; unit_forget_bias) returning sequences into a
+    # GRU with reset_after (Keras's default: two bias rows), backwards.
+    lstm_gru = keras.Sequential([
+        keras.Input((6, 3)),
+        layers.LSTM(5, return_sequences=True),
+        layers.GRU(4, go_backwards=True),
+        layers.Dense(2),
+    ], name="lstm_gru")
+    randomize(lstm_gru, rng)
+    save("lstm_gru", lstm_gru, rng.normal(size=(4, 6, 3)))
+
+    # GRU without reset_after (one bias row, the reset gate before the
+    # recurrent product); an LSTM without bias, relu activation; RNN over
+    # [LSTMCell, GRUCell].
+    mixed = keras.Sequential([
+        keras.Input((5, 4)),
+        layers.GRU(6, reset_after=False, return_sequences=True),
+        layers.LSTM(3, use_bias=False, activation="relu",
+                    return_sequences=True),
+        layers.RNN([layers.LSTMCell(4), layers.GRUCell(3)]),
+    ], name="mixed_cells")
+    randomize(mixed, rng)
+    save("mixed_cells", mixed, rng.normal(size=(3, 5, 4)))
+
+    # Training LSTM and GRU through time.
+    train_lstm = keras.Sequential([
+        keras.Input((6, 4)),
+        layers.LSTM(6, return_sequences=True),
+        layers.GRU(5),
+        layers.Dense(3, activation="softmax"),
+    ], name="train_lstm_gru")
+    train_lstm.compile(optimizer=keras.optimizers.Adam(0.01),
+                       loss="sparse_categorical_crossentropy")
+    xl = rng.normal(size=(12, 6, 4)).astype(np.float32)
+    yl = rng.integers(0, 3, size=(12,)).astype(np.float32)
+    train_lstm.save(os.path.join(OUT, "train_lstm.keras"))
+    np.save(os.path.join(OUT, "train_lstm.x.npy"), xl)
+    np.save(os.path.join(OUT, "train_lstm.y.npy"), yl)
+    hl = train_lstm.fit(xl, yl, batch_size=4, epochs=3, shuffle=False,
+                        verbose=0)
+    with open(os.path.join(OUT, "train_lstm.losses.json"), "w") as f:
+        json.dump(hl.history["loss"], f)
+    np.save(os.path.join(OUT, "train_lstm.pred_after.npy"),
+            train_lstm.predict(xl, verbose=0).astype(np.float32))
 
     # Training: BPTT through 6 steps, Adam, sparse categorical cross-entropy.
     train = keras.Sequential([

@@ -27,8 +27,8 @@ CASES = {
     "stateful": model([5, 2], rnn(stateful=True)),
     "rank": model([5], rnn()),
     "units": model([5, 2], rnn(units=0)),
-    "lstm_cell": model([5, 2], {"class_name": "RNN", "config": {
-        "name": "r", "cell": cell("LSTMCell")}}),
+    "custom_cell": model([5, 2], {"class_name": "RNN", "config": {
+        "name": "r", "cell": cell("MinimalRNNCell")}}),
     "cell_key": model([5, 2], {"class_name": "RNN", "config": {
         "name": "r", "cell": cell("SimpleRNNCell", implementation=2)}}),
     "concat": {"class_name": "Functional", "config": {
