@@ -493,29 +493,19 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
   return buildRecurrent(layer, *x, cells);
 }
 
-/// The config keys of a layer wrapping one cell of `kind`.
+/// The config keys of a layer wrapping one cell of `kind`: the cell's,
+/// the kind's and the loop's.
 ArrayRef<StringLiteral> layerKeys(CellKind kind) {
-  static const std::vector<StringLiteral> keys[] = {
-      [] {
-        std::vector<StringLiteral> v(std::begin(kCellKeys),
-                                     std::end(kCellKeys));
-        v.insert(v.end(), std::begin(kLoopKeys), std::end(kLoopKeys));
-        return v;
-      }(),
-      [] {
-        std::vector<StringLiteral> v(std::begin(kCellKeys),
-                                     std::end(kCellKeys));
-        v.insert(v.end(), std::begin(kLoopKeys), std::end(kLoopKeys));
-        v.insert(v.end(), std::begin(kLstmKeys), std::end(kLstmKeys));
-        return v;
-      }(),
-      [] {
-        std::vector<StringLiteral> v(std::begin(kCellKeys),
-                                     std::end(kCellKeys));
-        v.insert(v.end(), std::begin(kLoopKeys), std::end(kLoopKeys));
-        v.insert(v.end(), std::begin(kGruKeys), std::end(kGruKeys));
-        return v;
-      }()};
+  auto keysOf = [](CellKind k) {
+    std::vector<StringLiteral> v(std::begin(kCellKeys), std::end(kCellKeys));
+    v.insert(v.end(), std::begin(kLoopKeys), std::end(kLoopKeys));
+    ArrayRef<StringLiteral> own = kindKeys(k);
+    v.insert(v.end(), own.begin(), own.end());
+    return v;
+  };
+  static const std::vector<StringLiteral> keys[] = {keysOf(CellKind::SimpleRnn),
+                                                    keysOf(CellKind::Lstm),
+                                                    keysOf(CellKind::Gru)};
   return keys[static_cast<int>(kind)];
 }
 
