@@ -173,6 +173,7 @@ public:
     registerConvolutionalLayers(registry);
     registerRecurrentLayers(registry);
     registerMergeLayers(registry);
+    registerActivationLayers(registry);
   }
 
   FailureOr<ImportedModel> run();

@@ -135,6 +135,8 @@ void registerRecurrentLayers(LayerRegistry &registry);
 /// Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum
 /// (MergeLayers.cpp).
 void registerMergeLayers(LayerRegistry &registry);
+/// ReLU, LeakyReLU, PReLU, ELU, Softmax, Rescaling (ActivationLayers.cpp).
+void registerActivationLayers(LayerRegistry &registry);
 
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,

@@ -1,7 +1,9 @@
 //===- NormalizationLayers.cpp - Keras normalization layers -----*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// BatchNormalization as one mode-dependent `kiln.batch_norm`: moving
+// LayerNormalization on kiln arithmetic (mean and variance over the
+// normalized axes). BatchNormalization as one mode-dependent
+// `kiln.batch_norm`: moving
 // statistics are `State` parameters (non-trainable, updated by the train
 // step), gamma and beta trainable weights, in Keras's weight order (gamma,
 // beta, moving_mean, moving_variance).
@@ -106,6 +108,106 @@ static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
   return op.getResult();
 }
 
+// LayerNormalization(axis=-1, epsilon=1e-3, center=True, scale=True), as
+// Keras 3 computes it: mean and (biased) variance over `axis` kept as size
+// 1, inv = rsqrt(variance + epsilon) * gamma, y = x * inv + (beta -
+// mean * inv).
+static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
+                                                 ArrayRef<Value> inputs) {
+  if (inputs.size() != 1) {
+    layer.emitError() << "expects 1 input, got " << inputs.size();
+    return failure();
+  }
+  Value x = inputs[0];
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes;
+  if (const llvm::json::Value *value = layer.config.get("axis");
+      value && value->kind() != llvm::json::Value::Null) {
+    if (std::optional<int64_t> single = value->getAsInteger())
+      axes.push_back(*single);
+    else if (const llvm::json::Array *list = value->getAsArray())
+      for (const llvm::json::Value &a : *list)
+        axes.push_back(a.getAsInteger().value_or(0));
+  } else {
+    axes.push_back(-1);
+  }
+  for (int64_t &axis : axes) {
+    if (axis < -rank || axis >= rank || axis == 0 || axis == -rank ||
+        ShapedType::isDynamic(type.getDimSize(axis < 0 ? axis + rank : axis))) {
+      layer.emitError() << "'axis' must name static non-batch axes of "
+                        << formatKerasShape(type.getShape());
+      return failure();
+    }
+    axis = axis < 0 ? axis + rank : axis;
+  }
+  llvm::sort(axes);
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
+    layer.emitError() << "'axis' repeats an axis";
+    return failure();
+  }
+  if (layer.getBoolean("rms_scaling").value_or(false)) {
+    layer.emitError() << "'rms_scaling' is not supported";
+    return failure();
+  }
+  std::optional<double> epsilon = number(layer, "epsilon", 1e-3);
+  if (!epsilon || !(*epsilon > 0)) {
+    layer.emitError() << "'epsilon' must be positive";
+    return failure();
+  }
+  // gamma and beta have the normalized axes' shape.
+  SmallVector<int64_t> paramShape;
+  for (int64_t axis : axes)
+    paramShape.push_back(type.getDimSize(axis));
+  Value gamma, beta;
+  if (layer.getBoolean("scale").value_or(true)) {
+    FailureOr<Value> p =
+        layer.addParam("gamma", paramShape, "gamma_initializer", "ones");
+    if (failed(p))
+      return failure();
+    gamma = *p;
+  }
+  if (layer.getBoolean("center").value_or(true)) {
+    FailureOr<Value> p =
+        layer.addParam("beta", paramShape, "beta_initializer", "zeros");
+    if (failed(p))
+      return failure();
+    beta = *p;
+  }
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  // Parameters broadcast against x: their axes in place, 1 elsewhere.
+  auto broadcastable = [&](Value p) -> Value {
+    if (axes.size() == 1 && axes[0] == rank - 1)
+      return p;
+    SmallVector<int64_t> shape(rank, 1);
+    for (int64_t axis : axes)
+      shape[axis] = type.getDimSize(axis);
+    return ReshapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), p);
+  };
+  Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
+  Value centered = SubOp::create(b, loc, x, mean);
+  Value variance = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, centered, centered), axes,
+      /*keep_dims=*/true);
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  Value eps = ConstantOp::create(
+      b, loc, DenseElementsAttr::get(scalarType, float(*epsilon)));
+  Value one =
+      ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, 1.0f));
+  Value inv = DivOp::create(
+      b, loc, one,
+      SqrtOp::create(b, loc, AddOp::create(b, loc, variance, eps)));
+  if (gamma)
+    inv = MulOp::create(b, loc, inv, broadcastable(gamma));
+  Value shift = NegOp::create(b, loc, MulOp::create(b, loc, mean, inv));
+  if (beta)
+    shift = AddOp::create(b, loc, shift, broadcastable(beta));
+  return AddOp::create(b, loc, MulOp::create(b, loc, x, inv), shift)
+      .getResult();
+}
+
 void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
   // `renorm_clipping`, `renorm_momentum`: used only with `renorm`, which
   // the handler refuses. `synchronized`: one device, nothing to sync.
@@ -130,4 +232,17 @@ void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
                                            "synchronized"};
   registry["BatchNormalization"] = {singleOutput<importBatchNormalization>,
                                     keys};
+  static constexpr StringLiteral layerNormKeys[] = {"axis",
+                                                    "epsilon",
+                                                    "center",
+                                                    "scale",
+                                                    "rms_scaling",
+                                                    "beta_initializer",
+                                                    "gamma_initializer",
+                                                    "beta_regularizer",
+                                                    "gamma_regularizer",
+                                                    "beta_constraint",
+                                                    "gamma_constraint"};
+  registry["LayerNormalization"] = {singleOutput<importLayerNormalization>,
+                                    layerNormKeys};
 }

@@ -1,0 +1,65 @@
+"""Writes test/e2e/Inputs/keras3-misc/: a Keras 3 model through the
+activation layers (ReLU with max_value and negative_slope, LeakyReLU, PReLU
+with shared axes, ELU, Softmax), Rescaling and LayerNormalization (last
+axis, and two axes without center), with Keras's own outputs, then trained.
+
+Run with real Keras 3 on TensorFlow (not needed by the tests, which read the
+committed files):
+    python3 -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install keras tensorflow-cpu
+    /tmp/kvenv/bin/python test/e2e/Inputs/generate_keras_misc_fixtures.py
+
+Writes misc.keras (untrained), x.npy, y.npy, pred.npy (model.predict
+before training), losses.json (3 epochs of Adam, batch 4, no shuffling)
+and pred_after.npy.
+"""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3-misc")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(9)
+    keras.utils.set_random_seed(9)
+    model = keras.Sequential([
+        keras.Input((6, 5)),
+        layers.Rescaling(0.5, offset=0.1),
+        layers.Dense(8),
+        layers.LayerNormalization(),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.Dense(8),
+        layers.ReLU(max_value=1.5, negative_slope=0.1),
+        layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25),
+                     shared_axes=[1]),
+        layers.LayerNormalization(axis=[1, 2], center=False, epsilon=1e-4),
+        layers.ELU(alpha=0.7),
+        layers.Flatten(),
+        layers.Dense(4),
+        layers.Softmax(),
+    ], name="misc")
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss="sparse_categorical_crossentropy")
+    x = rng.normal(size=(12, 6, 5)).astype(np.float32) * 2
+    y = rng.integers(0, 4, size=(12,)).astype(np.float32)
+    model.save(os.path.join(OUT, "misc.keras"))
+    np.save(os.path.join(OUT, "x.npy"), x)
+    np.save(os.path.join(OUT, "y.npy"), y)
+    np.save(os.path.join(OUT, "pred.npy"),
+            model.predict(x, verbose=0).astype(np.float32))
+    history = model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
+    with open(os.path.join(OUT, "losses.json"), "w") as f:
+        json.dump(history.history["loss"], f)
+    np.save(os.path.join(OUT, "pred_after.npy"),
+            model.predict(x, verbose=0).astype(np.float32))
+
+
+if __name__ == "__main__":
+    main()
