@@ -31,11 +31,10 @@ static std::optional<double> number(LayerBuilder &layer, StringRef key,
 // scale=True)
 static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs) {
-  if (inputs.size() != 1) {
-    layer.emitError() << "expects 1 input, got " << inputs.size();
+  FailureOr<Value> input = singleInput(layer, inputs, 0);
+  if (failed(input))
     return failure();
-  }
-  Value x = inputs[0];
+  Value x = *input;
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   // `axis`: an integer, or (Keras 2) a list of one.
@@ -114,11 +113,10 @@ static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
 // mean * inv).
 static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs) {
-  if (inputs.size() != 1) {
-    layer.emitError() << "expects 1 input, got " << inputs.size();
+  FailureOr<Value> input = singleInput(layer, inputs, 0);
+  if (failed(input))
     return failure();
-  }
-  Value x = inputs[0];
+  Value x = *input;
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   SmallVector<int64_t> axes;
