@@ -76,10 +76,10 @@ FailureOr<Value> importReLU(LayerBuilder &layer, ArrayRef<Value> inputs) {
     maxValue = *m;
   }
   OpBuilder &b = layer.builder;
-  Value pos = maxValue ? Value(ClipOp::create(b, layer.loc, *x,
-                                              b.getF64FloatAttr(0.0),
-                                              b.getF64FloatAttr(*maxValue)))
-                       : Value(ReluOp::create(b, layer.loc, *x));
+  Value pos =
+      maxValue ? Value(ClipOp::create(b, layer.loc, *x, b.getF64FloatAttr(0.0),
+                                      b.getF64FloatAttr(*maxValue)))
+               : Value(ReluOp::create(b, layer.loc, *x));
   if (*slope == 0)
     return pos;
   Value neg = ReluOp::create(b, layer.loc, NegOp::create(b, layer.loc, *x));

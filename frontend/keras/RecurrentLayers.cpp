@@ -336,9 +336,26 @@ struct CellMath {
   }
 };
 
+/// How the loop runs and what it returns.
+struct LoopFlags {
+  bool returnSequences = false;
+  bool returnState = false;
+  bool backwards = false;
+  /// With `backwards`: collect the sequence in input order (Bidirectional's
+  /// backward layer, whose output Keras flips back).
+  bool inputOrder = false;
+
+  /// The flags of a recurrent layer's config.
+  static LoopFlags of(const llvm::json::Object &config) {
+    return {config.getBoolean("return_sequences").value_or(false),
+            config.getBoolean("return_state").value_or(false),
+            config.getBoolean("go_backwards").value_or(false), false};
+  }
+};
+
 /// Builds the recurrent loop over `cells` on `x`.
 FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
-                                       ArrayRef<Cell> cells) {
+                                       ArrayRef<Cell> cells, LoopFlags flags) {
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
   auto xType = cast<RankedTensorType>(x.getType());
@@ -353,9 +370,9 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
     return failure();
   }
   int64_t steps = xType.getDimSize(1);
-  bool returnSequences = layer.getBoolean("return_sequences").value_or(false);
-  bool returnState = layer.getBoolean("return_state").value_or(false);
-  bool backwards = layer.getBoolean("go_backwards").value_or(false);
+  bool returnSequences = flags.returnSequences;
+  bool returnState = flags.returnState;
+  bool backwards = flags.backwards;
 
   SmallVector<BuiltCell> built;
   int64_t inFeatures = xType.getDimSize(2);
@@ -410,7 +427,8 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
           offset += c.states();
         }
         if (returnSequences)
-          next.push_back(SequenceInsertOp::create(b, l, in, states.back(), t));
+          next.push_back(SequenceInsertOp::create(b, l, in, states.back(),
+                                                  flags.inputOrder ? read : t));
         scf::YieldOp::create(b, l, next);
       });
   if (math.failedActivation)
@@ -426,13 +444,19 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
   return outputs;
 }
 
-/// Checks a cell config's keys.
-LogicalResult checkCell(LayerBuilder &layer, const Cell &cell) {
+ArrayRef<StringLiteral> layerKeys(CellKind kind);
+
+/// Checks a cell config's keys (a whole layer's with `loopKeys`: the
+/// layers Bidirectional wraps).
+LogicalResult checkCell(LayerBuilder &layer, const Cell &cell,
+                        bool loopKeys = false) {
   for (const auto &[key, value] : *cell.config) {
     StringRef k = key;
     if (k == "name" || k == "trainable" || k == "dtype" ||
         llvm::is_contained(kCellKeys, k) ||
-        llvm::is_contained(kindKeys(cell.kind), k) || isUnset(&value))
+        llvm::is_contained(kindKeys(cell.kind), k) ||
+        (loopKeys && llvm::is_contained(layerKeys(cell.kind), k)) ||
+        isUnset(&value))
       continue;
     layer.emitError() << "cell '" << cell.name << "': config '" << k
                       << "' is not supported";
@@ -458,7 +482,7 @@ FailureOr<LayerOutputs> importCellLayer(LayerBuilder &layer,
   if (failed(x))
     return failure();
   Cell cell{&layer.config, layer.name.str(), "cell", Kind};
-  return buildRecurrent(layer, *x, cell);
+  return buildRecurrent(layer, *x, cell, LoopFlags::of(layer.config));
 }
 
 // RNN(cell) and RNN([cells]): SimpleRNNCell, LSTMCell, GRUCell.
@@ -490,7 +514,117 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
       return failure();
     cells.push_back(cell);
   }
-  return buildRecurrent(layer, *x, cells);
+  return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config));
+}
+
+/// The cell kind of a recurrent layer class Bidirectional may wrap.
+std::optional<CellKind> layerKind(StringRef className) {
+  return llvm::StringSwitch<std::optional<CellKind>>(className)
+      .Case("SimpleRNN", CellKind::SimpleRnn)
+      .Case("LSTM", CellKind::Lstm)
+      .Case("GRU", CellKind::Gru)
+      .Default(std::nullopt);
+}
+
+/// Bidirectional's wrapped layers: `layer` (forward) and `backward_layer`
+/// (Keras 3 always writes it; Keras 2 and tfjs derive it from `layer`).
+std::pair<const llvm::json::Object *, const llvm::json::Object *>
+wrappedLayers(const llvm::json::Object &config) {
+  const llvm::json::Object *forward = config.getObject("layer");
+  const llvm::json::Object *backward = config.getObject("backward_layer");
+  return {forward, backward ? backward : forward};
+}
+
+std::vector<std::string> bidirectionalScopes(const llvm::json::Object &) {
+  return {"forward_layer/cell", "backward_layer/cell"};
+}
+
+// Bidirectional(layer, merge_mode="concat"): the layer forwards and a copy
+// backwards (its output sequence flipped back to input order), merged by
+// concat, sum, mul or ave, or both returned (merge_mode None).
+FailureOr<LayerOutputs> importBidirectional(LayerBuilder &layer,
+                                            ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  if (failed(x))
+    return failure();
+  auto [forward, backward] = wrappedLayers(layer.config);
+  SmallVector<Cell> cells;
+  SmallVector<LoopFlags> flags;
+  for (auto [object, scope] :
+       llvm::zip(std::array{forward, backward}, bidirectionalScopes({}))) {
+    std::optional<StringRef> cls =
+        object ? object->getString("class_name") : std::nullopt;
+    const llvm::json::Object *config =
+        object ? object->getObject("config") : nullptr;
+    std::optional<CellKind> kind = layerKind(cls.value_or(""));
+    if (!kind || !config) {
+      layer.emitError() << "wraps '" << cls.value_or("?")
+                        << "'; SimpleRNN, LSTM and GRU are supported";
+      return failure();
+    }
+    std::string name = config->getString("name").value_or("?").str();
+    Cell cell{config, name, scope, *kind};
+    if (failed(checkCell(layer, cell, /*loopKeys=*/true)))
+      return failure();
+    for (StringRef key : {"stateful"})
+      if (!isUnset(config->get(key))) {
+        layer.emitError() << "wrapped layer '" << name << "': '" << key
+                          << "' is not supported";
+        return failure();
+      }
+    cells.push_back(cell);
+    flags.push_back(LoopFlags::of(*config));
+  }
+  // Keras runs the backward copy with go_backwards flipped.
+  if (backward == forward)
+    flags[1].backwards = !flags[0].backwards;
+  flags[1].inputOrder = true;
+  LoopFlags &f = flags[0];
+  if (flags[1].returnSequences != f.returnSequences ||
+      flags[1].returnState != f.returnState ||
+      flags[1].backwards == f.backwards) {
+    layer.emitError() << "the backward layer must return what the forward "
+                         "one does and run the other way";
+    return failure();
+  }
+  FailureOr<LayerOutputs> fwd = buildRecurrent(layer, *x, cells[0], flags[0]);
+  if (failed(fwd))
+    return failure();
+  FailureOr<LayerOutputs> bwd = buildRecurrent(layer, *x, cells[1], flags[1]);
+  if (failed(bwd))
+    return failure();
+  StringRef mode = "concat";
+  if (const llvm::json::Value *m = layer.config.get("merge_mode")) {
+    if (m->kind() == llvm::json::Value::Null)
+      mode = "";
+    else
+      mode = m->getAsString().value_or("?");
+  }
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  Value y = fwd->front(), yb = bwd->front();
+  LayerOutputs outputs;
+  if (mode == "concat") {
+    outputs.push_back(ConcatOp::create(b, loc, ValueRange{y, yb}, -1));
+  } else if (mode == "sum") {
+    outputs.push_back(AddOp::create(b, loc, y, yb));
+  } else if (mode == "mul") {
+    outputs.push_back(MulOp::create(b, loc, y, yb));
+  } else if (mode == "ave") {
+    auto type = RankedTensorType::get({}, b.getF32Type());
+    Value half = ConstantOp::create(b, loc, DenseElementsAttr::get(type, 0.5f));
+    outputs.push_back(
+        MulOp::create(b, loc, AddOp::create(b, loc, y, yb), half));
+  } else if (mode.empty()) {
+    outputs.append({y, yb});
+  } else {
+    layer.emitError() << "unknown merge_mode '" << mode << "'";
+    return failure();
+  }
+  // Then the states: the forward layer's, then the backward one's.
+  outputs.append(fwd->begin() + 1, fwd->end());
+  outputs.append(bwd->begin() + 1, bwd->end());
+  return outputs;
 }
 
 /// The config keys of a layer wrapping one cell of `kind`: the cell's,
@@ -525,4 +659,8 @@ void mlir::kiln::keras::registerRecurrentLayers(LayerRegistry &registry) {
   registry["GRU"] = {importCellLayer<CellKind::Gru>, layerKeys(CellKind::Gru),
                      simpleRnnScopes};
   registry["RNN"] = {importRnn, rnnKeys, rnnScopes};
+  static constexpr StringLiteral bidirectionalKeys[] = {
+      "layer", "backward_layer", "merge_mode"};
+  registry["Bidirectional"] = {importBidirectional, bidirectionalKeys,
+                               bidirectionalScopes};
 }

@@ -96,6 +96,21 @@ def main():
     randomize(mixed, rng)
     save("mixed_cells", mixed, rng.normal(size=(3, 5, 4)))
 
+    # Bidirectional: concat of LSTM sequences (the backward one flipped back),
+    # sum of GRU states, ave and mul of SimpleRNNs.
+    bidir = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.Bidirectional(layers.LSTM(4, return_sequences=True)),
+        layers.Bidirectional(layers.SimpleRNN(3, return_sequences=True),
+                             merge_mode="ave"),
+        layers.Bidirectional(layers.SimpleRNN(3, return_sequences=True),
+                             merge_mode="mul"),
+        layers.Bidirectional(layers.GRU(3), merge_mode="sum"),
+        layers.Dense(2),
+    ], name="bidirectional")
+    randomize(bidir, rng)
+    save("bidirectional", bidir, rng.normal(size=(4, 5, 3)))
+
     # Training LSTM and GRU through time.
     train_lstm = keras.Sequential([
         keras.Input((6, 4)),
