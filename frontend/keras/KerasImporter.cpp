@@ -174,6 +174,7 @@ public:
     registerRecurrentLayers(registry);
     registerMergeLayers(registry);
     registerActivationLayers(registry);
+    registerReshapingLayers(registry);
   }
 
   FailureOr<ImportedModel> run();

@@ -137,6 +137,9 @@ void registerRecurrentLayers(LayerRegistry &registry);
 void registerMergeLayers(LayerRegistry &registry);
 /// ReLU, LeakyReLU, PReLU, ELU, Softmax, Rescaling (ActivationLayers.cpp).
 void registerActivationLayers(LayerRegistry &registry);
+/// ZeroPadding, Cropping, UpSampling (1-D/2-D), Permute, RepeatVector
+/// (ReshapingLayers.cpp).
+void registerReshapingLayers(LayerRegistry &registry);
 
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,

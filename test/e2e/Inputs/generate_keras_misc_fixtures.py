@@ -10,7 +10,8 @@ committed files):
 
 Writes misc.keras (untrained), x.npy, y.npy, pred.npy (model.predict
 before training), losses.json (3 epochs of Adam, batch 4, no shuffling)
-and pred_after.npy.
+and pred_after.npy; the same as shapes.* for the reshaping layers
+(ZeroPadding, Cropping, UpSampling 1-D/2-D, Permute, RepeatVector).
 """
 import json
 import os
@@ -59,6 +60,41 @@ def main():
         json.dump(history.history["loss"], f)
     np.save(os.path.join(OUT, "pred_after.npy"),
             model.predict(x, verbose=0).astype(np.float32))
+
+    # The reshaping layers: padding, cropping and nearest upsampling in 1-D
+    # and 2-D, Permute, RepeatVector; trained the same way.
+    shapes = keras.Sequential([
+        keras.Input((5, 6, 2)),
+        layers.ZeroPadding2D(((1, 2), (0, 1))),
+        layers.Conv2D(3, 3, activation="tanh"),
+        layers.UpSampling2D((2, 1)),
+        layers.Cropping2D(((1, 0), (1, 2))),
+        layers.Permute((2, 1, 3)),
+        layers.Reshape((-1, 3)),
+        layers.ZeroPadding1D(2),
+        layers.UpSampling1D(2),
+        layers.Cropping1D((3, 1)),
+        layers.Flatten(),
+        layers.Dense(4, activation="relu"),
+        layers.RepeatVector(3),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ], name="shapes")
+    shapes.compile(optimizer=keras.optimizers.Adam(0.01),
+                   loss="sparse_categorical_crossentropy")
+    xs = rng.normal(size=(12, 5, 6, 2)).astype(np.float32)
+    ys = rng.integers(0, 3, size=(12,)).astype(np.float32)
+    shapes.save(os.path.join(OUT, "shapes.keras"))
+    np.save(os.path.join(OUT, "shapes.x.npy"), xs)
+    np.save(os.path.join(OUT, "shapes.y.npy"), ys)
+    np.save(os.path.join(OUT, "shapes.pred.npy"),
+            shapes.predict(xs, verbose=0).astype(np.float32))
+    history = shapes.fit(xs, ys, batch_size=4, epochs=3, shuffle=False,
+                         verbose=0)
+    with open(os.path.join(OUT, "shapes.losses.json"), "w") as f:
+        json.dump(history.history["loss"], f)
+    np.save(os.path.join(OUT, "shapes.pred_after.npy"),
+            shapes.predict(xs, verbose=0).astype(np.float32))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,261 @@
+//===- ReshapingLayers.cpp - Keras reshaping layers -------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// ZeroPadding1D/2D (kiln.concat with kiln.zeros blocks), Cropping1D/2D
+// (kiln.slice), UpSampling1D/2D (nearest: each row and column repeated
+// through a broadcast), Permute (kiln.transpose) and RepeatVector (a
+// broadcast), channels-last. Their gradients are those of the ops.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/keras/KerasLayers.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::keras;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// The input, channels-last with `rank` spatial dims of known size.
+FailureOr<Value> spatial(LayerBuilder &layer, ArrayRef<Value> inputs,
+                         int64_t rank) {
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  if (failed(x))
+    return failure();
+  auto type = typeOf(*x);
+  if (type.getRank() != rank + 2 ||
+      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
+    layer.emitError() << "expects an input of rank " << rank + 2
+                      << " with known sizes, got "
+                      << formatKerasShape(type.getShape());
+    return failure();
+  }
+  if (layer.getString("data_format").value_or("channels_last") !=
+      "channels_last") {
+    layer.emitError() << "only data_format 'channels_last' is supported";
+    return failure();
+  }
+  return x;
+}
+
+/// (before, after) amounts per spatial dim from a Keras `key`: an integer,
+/// a pair per dim, or (2-D) a list of two pairs / two integers.
+FailureOr<SmallVector<std::pair<int64_t, int64_t>>>
+amounts(LayerBuilder &layer, StringRef key, int64_t rank, int64_t fallback) {
+  SmallVector<std::pair<int64_t, int64_t>> result(rank, {fallback, fallback});
+  const llvm::json::Value *v = layer.config.get(key);
+  bool ok = true;
+  if (v && v->kind() != llvm::json::Value::Null) {
+    if (std::optional<int64_t> n = v->getAsInteger()) {
+      result.assign(rank, {*n, *n});
+    } else if (const llvm::json::Array *list = v->getAsArray()) {
+      // 1-D: [before, after]; 2-D: [[t, b], [l, r]] or [sym_h, sym_w].
+      if (rank == 1 && list->size() == 2) {
+        result[0] = {(*list)[0].getAsInteger().value_or(-1),
+                     (*list)[1].getAsInteger().value_or(-1)};
+      } else if (rank == 2 && list->size() == 2) {
+        for (int64_t i = 0; i < 2; ++i) {
+          const llvm::json::Value &e = (*list)[i];
+          if (std::optional<int64_t> n = e.getAsInteger())
+            result[i] = {*n, *n};
+          else if (const llvm::json::Array *pair = e.getAsArray();
+                   pair && pair->size() == 2)
+            result[i] = {(*pair)[0].getAsInteger().value_or(-1),
+                         (*pair)[1].getAsInteger().value_or(-1)};
+          else
+            ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  for (auto [lo, hi] : result)
+    ok &= lo >= 0 && hi >= 0 && lo <= (1 << 20) && hi <= (1 << 20);
+  if (!ok) {
+    layer.emitError() << "'" << key << "' must be non-negative integers (an "
+                      << "integer, or a pair per spatial dimension)";
+    return failure();
+  }
+  return result;
+}
+
+// ZeroPaddingND(padding=1)
+template <int64_t Rank>
+FailureOr<Value> importZeroPadding(LayerBuilder &layer,
+                                   ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatial(layer, inputs, Rank);
+  auto pads = amounts(layer, "padding", Rank, 1);
+  if (failed(x) || failed(pads))
+    return failure();
+  OpBuilder &b = layer.builder;
+  Value y = *x;
+  for (int64_t i = 0; i < Rank; ++i) {
+    auto [lo, hi] = (*pads)[i];
+    SmallVector<Value> parts;
+    auto zeros = [&](int64_t size) {
+      SmallVector<int64_t> shape(typeOf(y).getShape());
+      shape[1 + i] = size;
+      return ZerosOp::create(
+          b, layer.loc, RankedTensorType::get(shape, typeOf(y).getElementType()),
+          y);
+    };
+    if (lo)
+      parts.push_back(zeros(lo));
+    parts.push_back(y);
+    if (hi)
+      parts.push_back(zeros(hi));
+    if (parts.size() > 1)
+      y = ConcatOp::create(b, layer.loc, parts, 1 + i);
+  }
+  return y;
+}
+
+// CroppingND(cropping=0)
+template <int64_t Rank>
+FailureOr<Value> importCropping(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatial(layer, inputs, Rank);
+  auto crops = amounts(layer, "cropping", Rank, 0);
+  if (failed(x) || failed(crops))
+    return failure();
+  Value y = *x;
+  for (int64_t i = 0; i < Rank; ++i) {
+    auto [lo, hi] = (*crops)[i];
+    int64_t size = typeOf(y).getDimSize(1 + i);
+    if (lo + hi >= size) {
+      layer.emitError() << "cropping " << lo << " + " << hi
+                        << " leaves nothing of " << size;
+      return failure();
+    }
+    if (lo || hi)
+      y = SliceOp::create(layer.builder, layer.loc, y, 1 + i, lo,
+                          size - lo - hi);
+  }
+  return y;
+}
+
+// UpSamplingND(size=2), nearest: (N, S..., C) -> (N, S*k..., C), each
+// element repeated; through (N, S1, 1, S2, 1, C) broadcast to (N, S1, k1,
+// S2, k2, C).
+template <int64_t Rank>
+FailureOr<Value> importUpSampling(LayerBuilder &layer,
+                                  ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatial(layer, inputs, Rank);
+  if (failed(x))
+    return failure();
+  if (layer.getString("interpolation").value_or("nearest") != "nearest") {
+    layer.emitError() << "only interpolation 'nearest' is supported";
+    return failure();
+  }
+  // `size`: an integer, or one per spatial dimension.
+  SmallVector<int64_t> factors(Rank, 2);
+  if (const llvm::json::Value *v = layer.config.get("size");
+      v && v->kind() != llvm::json::Value::Null) {
+    if (std::optional<int64_t> n = v->getAsInteger())
+      factors.assign(Rank, *n);
+    else if (const llvm::json::Array *list = v->getAsArray();
+             list && static_cast<int64_t>(list->size()) == Rank)
+      for (int64_t i = 0; i < Rank; ++i)
+        factors[i] = (*list)[i].getAsInteger().value_or(0);
+  }
+  if (llvm::any_of(factors, [](int64_t f) { return f < 1 || f > 4096; })) {
+    layer.emitError() << "'size' must be positive integers";
+    return failure();
+  }
+  auto type = typeOf(*x);
+  SmallVector<int64_t> split{type.getDimSize(0)}, repeated{type.getDimSize(0)},
+      out{type.getDimSize(0)};
+  for (int64_t i = 0; i < Rank; ++i) {
+    split.append({type.getDimSize(1 + i), 1});
+    repeated.append({type.getDimSize(1 + i), factors[i]});
+    out.push_back(type.getDimSize(1 + i) * factors[i]);
+  }
+  int64_t c = type.getShape().back();
+  split.push_back(c);
+  repeated.push_back(c);
+  out.push_back(c);
+  OpBuilder &b = layer.builder;
+  Type element = type.getElementType();
+  Value s = ReshapeOp::create(b, layer.loc,
+                              RankedTensorType::get(split, element), *x);
+  Value like = ZerosOp::create(b, layer.loc,
+                               RankedTensorType::get(repeated, element), *x);
+  Value r = BroadcastOp::create(
+      b, layer.loc, RankedTensorType::get(repeated, element), s, like);
+  return ReshapeOp::create(b, layer.loc, RankedTensorType::get(out, element),
+                           r)
+      .getResult();
+}
+
+// Permute(dims): dims are 1-based, the batch stays first.
+FailureOr<Value> importPermute(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 2);
+  FailureOr<SmallVector<int64_t>> dims = layer.getIntegerList("dims");
+  if (failed(x) || failed(dims))
+    return failure();
+  int64_t rank = typeOf(*x).getRank();
+  SmallVector<int64_t> perm{0};
+  SmallVector<bool> seen(rank, false);
+  for (int64_t d : *dims) {
+    if (d < 1 || d >= rank || seen[d]) {
+      layer.emitError() << "'dims' must be a permutation of 1.." << rank - 1;
+      return failure();
+    }
+    seen[d] = true;
+    perm.push_back(d);
+  }
+  if (static_cast<int64_t>(perm.size()) != rank) {
+    layer.emitError() << "'dims' must be a permutation of 1.." << rank - 1;
+    return failure();
+  }
+  return TransposeOp::create(layer.builder, layer.loc, *x, perm).getResult();
+}
+
+// RepeatVector(n): (N, F) -> (N, n, F)
+FailureOr<Value> importRepeatVector(LayerBuilder &layer,
+                                    ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 2);
+  if (failed(x))
+    return failure();
+  std::optional<int64_t> n = layer.getInteger("n");
+  auto type = typeOf(*x);
+  if (!n || *n < 1 || *n > (1 << 20) || type.getRank() != 2) {
+    layer.emitError() << "expects a positive 'n' and an input (batch, "
+                         "features)";
+    return failure();
+  }
+  OpBuilder &b = layer.builder;
+  Type element = type.getElementType();
+  int64_t f = type.getDimSize(1);
+  Value s = ReshapeOp::create(
+      b, layer.loc, RankedTensorType::get({type.getDimSize(0), 1, f}, element),
+      *x);
+  auto outType = RankedTensorType::get({type.getDimSize(0), *n, f}, element);
+  Value like = ZerosOp::create(b, layer.loc, outType, *x);
+  return BroadcastOp::create(b, layer.loc, outType, s, like).getResult();
+}
+
+} // namespace
+
+void mlir::kiln::keras::registerReshapingLayers(LayerRegistry &registry) {
+  static constexpr StringLiteral padKeys[] = {"padding", "data_format"};
+  static constexpr StringLiteral cropKeys[] = {"cropping", "data_format"};
+  static constexpr StringLiteral upKeys[] = {"size", "interpolation",
+                                             "data_format"};
+  static constexpr StringLiteral permuteKeys[] = {"dims"};
+  static constexpr StringLiteral repeatKeys[] = {"n"};
+  registry["ZeroPadding1D"] = {singleOutput<importZeroPadding<1>>, padKeys};
+  registry["ZeroPadding2D"] = {singleOutput<importZeroPadding<2>>, padKeys};
+  registry["Cropping1D"] = {singleOutput<importCropping<1>>, cropKeys};
+  registry["Cropping2D"] = {singleOutput<importCropping<2>>, cropKeys};
+  registry["UpSampling1D"] = {singleOutput<importUpSampling<1>>, upKeys};
+  registry["UpSampling2D"] = {singleOutput<importUpSampling<2>>, upKeys};
+  registry["Permute"] = {singleOutput<importPermute>, permuteKeys};
+  registry["RepeatVector"] = {singleOutput<importRepeatVector>, repeatKeys};
+}
