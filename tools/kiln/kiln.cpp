@@ -34,6 +34,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -127,6 +128,10 @@ static cl::opt<std::string>
                        "features; e.g. x86-64-v3, znver4)"),
               cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
               cl::cat(kilnCategory));
+static cl::opt<bool> timing(
+    "mlir-timing",
+    cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
+    cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 
 // data
 static cl::opt<std::string> dataAction(cl::Positional, cl::Required,
@@ -332,14 +337,20 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   FailureOr<TrainingFlags> flags = parseTrainingFlags();
   if (failed(flags) || failed(setUpTraining(model, *flags, signature)))
     return 1;
+  DefaultTimingManager timer;
+  timer.setEnabled(timing);
+  TimingScope root = timer.getRootScope();
   // The IR is verified once after each pipeline, not after every pass: on
   // a large model that is a third of the pipelines' time.
   PassManager linalg(&ctx);
   linalg.enableVerifier(false);
+  TimingScope linalgTime = root.nest("kiln-to-linalg");
+  linalg.enableTiming(linalgTime);
   buildImportCleanupPipeline(linalg);
   buildLinalgPipeline(linalg);
   if (failed(linalg.run(*model.module)) || failed(verify(*model.module)))
     return 1;
+  linalgTime.stop();
   if (emit == Emit::Mlir && stage == Stage::Linalg)
     return writeOutput(out,
                        [&](llvm::raw_ostream &os) { model.module->print(os); });
@@ -347,22 +358,30 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   stripAbiAttributes(*model.module);
   PassManager lowering(&ctx);
   lowering.enableVerifier(false);
+  TimingScope loweringTime = root.nest("cpu-lowering");
+  lowering.enableTiming(loweringTime);
   CpuLoweringOptions options;
   options.vectorWidth = (*target)->vectorWidth;
   buildCpuLoweringPipeline(lowering, options);
   if (failed(lowering.run(*model.module)) || failed(verify(*model.module)))
     return 1;
+  loweringTime.stop();
   if (emit == Emit::Mlir)
     return writeOutput(out,
                        [&](llvm::raw_ostream &os) { model.module->print(os); });
 
   llvm::LLVMContext llvmContext;
+  TimingScope translateTime = root.nest("translate-to-llvm");
   llvm::Expected<std::unique_ptr<llvm::Module>> translated =
       translateModel(*model.module, llvmContext, model, signature, **target);
   if (!translated)
     return fail(llvm::toString(translated.takeError()));
   std::unique_ptr<llvm::Module> module = std::move(*translated);
+  translateTime.stop();
+  TimingScope optimizeTime = root.nest("llvm-o3");
   optimizeModule(*module, **target);
+  optimizeTime.stop();
+  TimingScope emitTime = root.nest("llvm-codegen");
   if (emit == Emit::Llvm)
     return writeOutput(
         out, [&](llvm::raw_ostream &os) { module->print(os, nullptr); });
