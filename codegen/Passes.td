@@ -57,7 +57,10 @@ def PrepareBufferizationPass
     `tensor.empty` inits (and zero `linalg.fill`s of them) of all layers into
     one value, and the analysis compares each in-place write into a value
     with every other use of it, quadratic in the model's size. Each further
-    use gets its own clone of the init, made just before it.
+    use gets its own clone of the init, made just before it. For the same
+    reason a 0-d input of a `linalg.generic` (the learning rate, read by
+    every parameter's update) is read once, as a scalar (`tensor.extract`)
+    that the generics capture.
 
     ```mlir
     // before
