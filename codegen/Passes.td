@@ -208,18 +208,21 @@ def SegmentEntriesPass
 
 def OutlineKernelsPass
     : Pass<"kiln-cpu-outline-kernels", "::mlir::ModuleOp"> {
-  let summary = "Move each top-level loop nest of an entry into its own function";
+  let summary = "Move each top-level loop nest or linalg op of an entry into "
+                "its own function";
   let description = [{
-    After lowering to loops an entry is one long function: every layer's
-    forward and backward loop nests, one after another. LLVM's function
-    passes (GVN, LICM, the vectorizers, instruction selection) grow faster
-    than linearly with a function's size, so a 100-layer training step took
-    minutes to compile. This pass outlines each top-level loop nest
-    (`scf.for`, `scf.parallel`, `affine.for`) into a private, non-inlinable
-    function of its own, called from the entry: LLVM then optimizes many
-    small functions, and compile time grows linearly with the model.
-    Identical kernels (the same loop nest on the same types, as in a model
-    that repeats a layer) are made once and called from each place.
+    An entry is one long function: every layer's forward and backward loop
+    nests, one after another. LLVM's function passes (GVN, LICM, the
+    vectorizers, instruction selection) grow faster than linearly with a
+    function's size, so a 100-layer training step took minutes to compile.
+    This pass outlines each top-level loop nest (`scf.for`, `scf.parallel`,
+    `affine.for`) and each linalg op on buffers (a loop nest to be) into a
+    private, non-inlinable function of its own, called from the entry: LLVM
+    then optimizes many small functions, and compile time grows linearly
+    with the model. Identical kernels (the same loop nest or op on the same
+    types, as in a model that repeats a layer) are made once and called
+    from each place; run before lowering to loops, a repeated layer's ops
+    are lowered, canonicalized and converted to LLVM once.
 
     Values the loop uses from the entry become arguments, except
     constants, which are cloned in so that the kernel keeps its static

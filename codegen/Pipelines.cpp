@@ -56,11 +56,12 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmulPass(matmul));
+  // One function per loop nest or linalg op: LLVM's time stays linear in
+  // the model, and the identical ops of repeated layers are lowered once.
+  pm.addPass(createOutlineKernelsPass());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // One function per loop nest: LLVM's time stays linear in the model.
-  pm.addPass(createOutlineKernelsPass());
 
   // To the LLVM dialect.
   pm.addPass(createConvertBufferizationToMemRefPass());
