@@ -52,13 +52,13 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // linear in the model.
   pm.addPass(createSegmentEntriesPass());
 
+  // One function per loop nest or linalg op: LLVM's time stays linear in
+  // the model, and the identical ops of repeated layers are lowered once.
+  pm.addPass(createOutlineKernelsPass());
   // Loops and vectors.
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmulPass(matmul));
-  // One function per loop nest or linalg op: LLVM's time stays linear in
-  // the model, and the identical ops of repeated layers are lowered once.
-  pm.addPass(createOutlineKernelsPass());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
