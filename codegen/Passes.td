@@ -79,7 +79,10 @@ def PrepareBufferizationPass
     `tensor.empty` inits (and zero `linalg.fill`s of them) of all layers into
     one value, and the analysis compares each in-place write into a value
     with every other use of it, quadratic in the model's size. Each further
-    use gets its own clone of the init, made just before it.
+    use gets its own clone of the init, made just before it. For the same
+    reason a 0-d input of a `linalg.generic` (the learning rate, read by
+    every parameter's update) is read once, as a scalar (`tensor.extract`)
+    that the generics capture.
 
     ```mlir
     // before
@@ -227,18 +230,21 @@ def SegmentEntriesPass
 
 def OutlineKernelsPass
     : Pass<"kiln-cpu-outline-kernels", "::mlir::ModuleOp"> {
-  let summary = "Move each top-level loop nest of an entry into its own function";
+  let summary = "Move each top-level loop nest or linalg op of an entry into "
+                "its own function";
   let description = [{
-    After lowering to loops an entry is one long function: every layer's
-    forward and backward loop nests, one after another. LLVM's function
-    passes (GVN, LICM, the vectorizers, instruction selection) grow faster
-    than linearly with a function's size, so a 100-layer training step took
-    minutes to compile. This pass outlines each top-level loop nest
-    (`scf.for`, `scf.parallel`, `affine.for`) into a private, non-inlinable
-    function of its own, called from the entry: LLVM then optimizes many
-    small functions, and compile time grows linearly with the model.
-    Identical kernels (the same loop nest on the same types, as in a model
-    that repeats a layer) are made once and called from each place.
+    An entry is one long function: every layer's forward and backward loop
+    nests, one after another. LLVM's function passes (GVN, LICM, the
+    vectorizers, instruction selection) grow faster than linearly with a
+    function's size, so a 100-layer training step took minutes to compile.
+    This pass outlines each top-level loop nest (`scf.for`, `scf.parallel`,
+    `affine.for`) and each linalg op on buffers (a loop nest to be) into a
+    private, non-inlinable function of its own, called from the entry: LLVM
+    then optimizes many small functions, and compile time grows linearly
+    with the model. Identical kernels (the same loop nest or op on the same
+    types, as in a model that repeats a layer) are made once and called
+    from each place; run before lowering to loops, a repeated layer's ops
+    are lowered, canonicalized and converted to LLVM once.
 
     Values the loop uses from the entry become arguments, except
     constants, which are cloned in so that the kernel keeps its static

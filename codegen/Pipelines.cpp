@@ -11,6 +11,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -52,6 +53,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // linear in the model.
   pm.addPass(createSegmentEntriesPass());
 
+  // One function per loop nest or linalg op: LLVM's time stays linear in
+  // the model, and the identical ops of repeated layers are lowered once.
+  pm.addPass(createOutlineKernelsPass());
   // Loops and vectors.
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;
@@ -59,8 +63,6 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // One function per loop nest: LLVM's time stays linear in the model.
-  pm.addPass(createOutlineKernelsPass());
 
   // To the LLVM dialect.
   pm.addPass(createConvertBufferizationToMemRefPass());
@@ -77,6 +79,10 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  // Memref descriptors are built field by field and taken apart again at
+  // every call: folded here, function by function, LLVM receives a third
+  // of the IR (1000 layers: translation 1.0 -> 0.2 s, O3 2.3 -> 1.3 s).
+  pm.addNestedPass<LLVM::LLVMFuncOp>(createCanonicalizerPass());
 }
 
 void mlir::kiln::registerCodegenPipelines() {

@@ -145,9 +145,11 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   llvm::Value *batch = entry->getArg(0);
   llvm::SmallVector<llvm::Value *> args;
+  llvm::SmallVector<llvm::LoadInst *> loads;
   for (auto [i, dims] : llvm::enumerate(bufferDims)) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(1), i);
-    llvm::Value *ptr = b.CreateLoad(ptrTy, slot);
+    llvm::LoadInst *ptr = b.CreateLoad(ptrTy, slot);
+    loads.push_back(ptr);
     args.append({ptr, ptr, b.getInt64(0)});
     for (int64_t d : dims)
       args.push_back(d < 0 ? batch : b.getInt64(d));
@@ -168,6 +170,29 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   llvm::InlineFunctionInfo inlining;
   if (llvm::InlineFunction(*call, inlining).isSuccess() && impl->use_empty())
     impl->eraseFromParent();
+  // Each use of a buffer's pointer loads it anew, just before the user (a
+  // segment's call): loaded once at the top, thousands of pointers would
+  // be live across the whole entry, and register allocation and
+  // instruction selection of that one block grow with their square.
+  for (llvm::LoadInst *load : loads) {
+    auto *slot = llvm::cast<llvm::GetElementPtrInst>(load->getPointerOperand());
+    for (llvm::Use &use : llvm::make_early_inc_range(load->uses())) {
+      auto *user = llvm::cast<llvm::Instruction>(use.getUser());
+      if (llvm::isa<llvm::PHINode>(user))
+        continue;
+      llvm::Instruction *slotCopy = slot->clone();
+      slotCopy->insertBefore(user->getIterator());
+      llvm::Instruction *loadCopy = load->clone();
+      loadCopy->setOperand(0, slotCopy);
+      loadCopy->insertBefore(user->getIterator());
+      use.set(loadCopy);
+    }
+    if (load->use_empty()) {
+      load->eraseFromParent();
+      if (slot->use_empty())
+        slot->eraseFromParent();
+    }
+  }
   return entry;
 }
 

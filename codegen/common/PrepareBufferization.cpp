@@ -1,7 +1,7 @@
 //===- PrepareBufferization.cpp - What bufferization needs ------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Three facts one-shot bufferization must be told:
+// Four facts one-shot bufferization must be told:
 //  - entry arguments are the caller's parameters and inputs: read-only
 //    (`bufferization.writable = false`), never updated in place;
 //  - every tensor an scf.for yields must live in its iteration argument's
@@ -12,7 +12,12 @@
 //    `tensor.empty` (and zero `linalg.fill`) inits of all layers into one
 //    value, and the analysis compares each in-place write into a value with
 //    every other use of it, which made a 300-layer training step take 40 s.
-//    Each use gets its own copy of the init, made just before it.
+//    Each use gets its own copy of the init, made just before it;
+//  - the analysis of every operand enumerates every read of its value, so a
+//    tensor read by N ops costs N^2: the learning rate (a 0-d tensor) that
+//    every parameter's update reads made a 3000-layer training step take
+//    15 s. A 0-d input of a linalg.generic is read once as a scalar
+//    (`tensor.extract`) and the generics use that scalar.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -73,17 +78,64 @@ static void unshareInit(Operation *op) {
   }
 }
 
+/// The 0-d tensor `value` as a scalar, extracted once, right after its
+/// definition (`scalars` remembers the extractions made).
+static Value scalarOf(Value value, DenseMap<Value, Value> &scalars) {
+  Value &scalar = scalars[value];
+  if (scalar)
+    return scalar;
+  OpBuilder b(value.getContext());
+  if (Operation *def = value.getDefiningOp())
+    b.setInsertionPointAfter(def);
+  else
+    b.setInsertionPointToStart(cast<BlockArgument>(value).getOwner());
+  scalar = tensor::ExtractOp::create(b, value.getLoc(), value, ValueRange());
+  return scalar;
+}
+
+/// Makes `op` read its 0-d tensor inputs as scalars captured from above:
+/// the input, its indexing map and its block argument go.
+static void scalarizeZeroDimInputs(linalg::GenericOp op,
+                                   DenseMap<Value, Value> &scalars) {
+  SmallVector<OpOperand *> zeroDim;
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (auto type = dyn_cast<RankedTensorType>(input->get().getType());
+        type && type.getRank() == 0)
+      zeroDim.push_back(input);
+  if (zeroDim.empty())
+    return;
+  Block *body = op.getBlock();
+  SmallVector<Attribute> maps(op.getIndexingMaps().getValue());
+  // Back to front, so that the indices of the others stay valid.
+  for (OpOperand *input : llvm::reverse(zeroDim)) {
+    unsigned index = input->getOperandNumber();
+    BlockArgument arg = op.getMatchingBlockArgument(input);
+    arg.replaceAllUsesWith(scalarOf(input->get(), scalars));
+    body->eraseArgument(arg.getArgNumber());
+    maps.erase(maps.begin() + index);
+    op.getInputsMutable().erase(index);
+  }
+  op.setIndexingMapsAttr(ArrayAttr::get(op.getContext(), maps));
+}
+
 namespace {
 struct PrepareBufferizationPass
     : public kiln::impl::PrepareBufferizationPassBase<
           PrepareBufferizationPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      if (isa<TensorType>(func.getArgument(i).getType()))
-        func.setArgAttr(i,
-                        bufferization::BufferizationDialect::kWritableAttrName,
-                        BoolAttr::get(func.getContext(), false));
+    // All at once: setting one argument's attribute copies every one's.
+    SmallVector<DictionaryAttr> argAttrs;
+    func.getAllArgAttrs(argAttrs);
+    for (auto [arg, attrs] : llvm::zip(func.getArguments(), argAttrs)) {
+      if (!isa<TensorType>(arg.getType()))
+        continue;
+      NamedAttrList list(attrs);
+      list.set(bufferization::BufferizationDialect::kWritableAttrName,
+               BoolAttr::get(func.getContext(), false));
+      attrs = list.getDictionary(func.getContext());
+    }
+    func.setAllArgAttrs(argAttrs);
     func.walk([](scf::ForOp loop) {
       auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
       OpBuilder b(yield);
@@ -96,6 +148,11 @@ struct PrepareBufferizationPass
             b, yield.getLoc(), next, state);
         operand.set(materialize.getResult());
       }
+    });
+    DenseMap<Value, Value> scalars;
+    func.walk([&](linalg::GenericOp op) {
+      if (op.hasPureTensorSemantics())
+        scalarizeZeroDimInputs(op, scalars);
     });
     // Fills first: their clones bring their own empty tensors.
     SmallVector<Operation *> shared;

@@ -21,6 +21,9 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <map>
+#include <numeric>
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_WORKSPACEALLOCATIONPASS
 #include "codegen/Passes.h.inc"
@@ -178,8 +181,13 @@ struct WorkspaceAllocationPass
     if (!ok)
       return failure();
 
-    // Offsets are computed at the top of the function: constant bytes plus
-    // a multiple of the batch, each allocation rounded up to the alignment.
+    // Offsets are computed at the top of the function, each in closed
+    // form: constant bytes plus, per rounding class k, a constant times the
+    // batch rounded up to a multiple of k. A buffer of b bytes per sample
+    // takes b * roundUp(batch, k) bytes with k = 64 / gcd(b, 64), a multiple
+    // of the alignment. An offset is then a few operations from the batch
+    // wherever it is needed, not the sum of every buffer before it (which
+    // later passes would have to carry from the entry to each segment).
     OpBuilder builder = OpBuilder::atBlockBegin(&entry);
     Location loc = func.getLoc();
     Value batch;
@@ -190,8 +198,25 @@ struct WorkspaceAllocationPass
     auto constant = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(builder, loc, v);
     };
-    Value offset = constant(0);
-    int64_t fixed = 0, perSample = 0;
+    llvm::SmallDenseMap<int64_t, Value> roundedBatches;
+    auto roundedBatch = [&](int64_t k) -> Value {
+      Value &rounded = roundedBatches[k];
+      if (!rounded && k == 1)
+        rounded = batch;
+      if (!rounded) {
+        Value padded =
+            arith::AddIOp::create(builder, loc, batch, constant(k - 1));
+        rounded = arith::MulIOp::create(
+            builder, loc,
+            arith::DivUIOp::create(builder, loc, padded, constant(k)),
+            constant(k));
+      }
+      return rounded;
+    };
+    // Bytes so far: constant, and per rounding class (k -> bytes per
+    // rounded sample).
+    int64_t fixedBytes = 0;
+    std::map<int64_t, int64_t> perClass;
     for (memref::AllocOp alloc : allocs) {
       MemRefType type = alloc.getType();
       if (!type.getLayout().isIdentity() ||
@@ -205,37 +230,38 @@ struct WorkspaceAllocationPass
       for (int64_t d : type.getShape())
         if (!ShapedType::isDynamic(d))
           bytes *= d;
-      Value size;
-      if (type.getNumDynamicDims() == 0) {
-        int64_t aligned = llvm::alignTo(bytes, kWorkspaceAlignment);
-        fixed += aligned;
-        size = constant(aligned);
-      } else if (Rows rows = type.getNumDynamicDims() == 1 && batch
-                                 ? rowsOf(alloc.getDynamicSizes()[0])
-                                 : std::nullopt) {
-        bytes *= *rows;
-        perSample += bytes;
-        fixed += kWorkspaceAlignment; // the rounding below
-        Value raw = arith::MulIOp::create(builder, loc, batch, constant(bytes));
-        Value padded = arith::AddIOp::create(builder, loc, raw,
-                                             constant(kWorkspaceAlignment - 1));
-        size = arith::MulIOp::create(
-            builder, loc,
-            arith::DivUIOp::create(builder, loc, padded,
-                                   constant(kWorkspaceAlignment)),
-            constant(kWorkspaceAlignment));
-      } else {
+      Rows rows = type.getNumDynamicDims() == 1 && batch
+                      ? rowsOf(alloc.getDynamicSizes()[0])
+                      : std::nullopt;
+      if (type.getNumDynamicDims() != 0 && !rows) {
         return alloc.emitError("cannot place ")
                << type << " in the workspace: its size is not a constant "
                << "times the batch";
       }
-      Value start = offset;
-      offset = arith::AddIOp::create(builder, loc, offset, size);
+      Value start;
+      if (fixedBytes != 0 || perClass.empty())
+        start = constant(fixedBytes);
+      for (auto [k, perRounded] : perClass) {
+        Value term = arith::MulIOp::create(builder, loc, roundedBatch(k),
+                                           constant(perRounded));
+        start = start ? arith::AddIOp::create(builder, loc, start, term) : term;
+      }
+      if (type.getNumDynamicDims() == 0)
+        fixedBytes += llvm::alignTo(bytes, kWorkspaceAlignment);
+      else if (int64_t perSample = bytes * *rows; perSample != 0)
+        perClass[kWorkspaceAlignment /
+                 std::gcd(perSample, kWorkspaceAlignment)] += perSample;
       OpBuilder at(alloc);
       Value view = memref::ViewOp::create(at, alloc.getLoc(), type, workspace,
                                           start, alloc.getDynamicSizes());
       alloc.replaceAllUsesWith(view);
       alloc.erase();
+    }
+    // roundUp(batch, k) < batch + k: the rounding is fixed bytes.
+    int64_t fixed = fixedBytes, perSample = 0;
+    for (auto [k, perRounded] : perClass) {
+      fixed += perRounded * (k - 1);
+      perSample += perRounded;
     }
     return std::make_pair(fixed, perSample);
   }

@@ -1,15 +1,17 @@
-//===- OutlineKernels.cpp - one function per top-level loop nest -*- C++
-//-*-===//
+//===- OutlineKernels.cpp - one function per top-level loop nest ---------===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Keeps LLVM's work linear in the model's size: each top-level loop nest of
-// an entry becomes a private, non-inlinable function (see Passes.td).
+// Keeps LLVM's work linear in the model's size: each top-level loop nest
+// (or linalg op on buffers) of an entry becomes a private, non-inlinable
+// function (see Passes.td).
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -24,7 +26,12 @@ using namespace mlir::kiln;
 
 namespace {
 
-bool isLoopNest(Operation *op) {
+/// A loop nest, or a linalg op on buffers that will become one: outlined
+/// before lowering to loops, a repeated layer's op is lowered (and
+/// canonicalized, and converted to LLVM) once, in its kernel.
+bool isKernel(Operation *op) {
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+    return linalgOp.hasPureBufferSemantics();
   return isa<scf::ForOp, scf::ParallelOp, affine::AffineForOp>(op);
 }
 
@@ -46,8 +53,11 @@ std::string kernelKey(func::FuncOp kernel) {
   os << kernel.getFunctionType();
   OpPrintingFlags flags;
   flags.useLocalScope().assumeVerified();
+  // One printer state for the kernel: each op's own would name (and find
+  // the aliases of) the whole kernel again.
+  AsmState state(kernel, flags);
   for (Operation &op : kernel.getBody().front())
-    op.print(os, flags);
+    op.print(os, state);
   return key;
 }
 
@@ -116,7 +126,7 @@ struct OutlineKernelsPass
         continue;
       SmallVector<Operation *> loops;
       for (Operation &op : entry.getBody().front())
-        if (isLoopNest(&op))
+        if (isKernel(&op))
           loops.push_back(&op);
       if (static_cast<int64_t>(loops.size()) < minLoops)
         continue;

@@ -52,3 +52,40 @@ func.func @carried(%h0: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// A 0-d input (the learning rate every parameter's update reads) is read
+// once as a scalar, which the generics capture: the analysis compares each
+// operand with every other read of its value, so N readers of one tensor
+// would cost N^2.
+// CHECK-LABEL: func.func @scalar_input
+// CHECK: %[[LR:.+]] = tensor.extract %arg1[] : tensor<f32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%arg0 : tensor<4xf32>)
+// CHECK: arith.mulf %{{.+}}, %[[LR]] : f32
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%arg2 : tensor<4xf32>)
+// CHECK: arith.mulf %{{.+}}, %[[LR]] : f32
+// CHECK-NOT: tensor.extract
+// BUF-LABEL: func.func @scalar_input
+// BUF: %[[S:.+]] = memref.load %arg1[] : memref<f32>
+// BUF: arith.mulf %{{.+}}, %[[S]] : f32
+// BUF: arith.mulf %{{.+}}, %[[S]] : f32
+#scalar = affine_map<(d0) -> ()>
+func.func @scalar_input(%g: tensor<4xf32>, %lr: tensor<f32>, %h: tensor<4xf32>)
+    -> (tensor<4xf32>, tensor<4xf32>) {
+  %e0 = tensor.empty() : tensor<4xf32>
+  %a = linalg.generic {indexing_maps = [#id, #scalar, #id], iterator_types = ["parallel"]}
+      ins(%g, %lr : tensor<4xf32>, tensor<f32>) outs(%e0 : tensor<4xf32>) {
+  ^bb0(%v: f32, %r: f32, %o: f32):
+    %m = arith.mulf %v, %r : f32
+    linalg.yield %m : f32
+  } -> tensor<4xf32>
+  %e1 = tensor.empty() : tensor<4xf32>
+  %b = linalg.generic {indexing_maps = [#scalar, #id, #id], iterator_types = ["parallel"]}
+      ins(%lr, %h : tensor<f32>, tensor<4xf32>) outs(%e1 : tensor<4xf32>) {
+  ^bb0(%r: f32, %v: f32, %o: f32):
+    %m = arith.mulf %v, %r : f32
+    linalg.yield %m : f32
+  } -> tensor<4xf32>
+  return %a, %b : tensor<4xf32>, tensor<4xf32>
+}

@@ -3,17 +3,20 @@
 // Contract 2: every buffer a compiled entry needs is a view into the
 // caller's workspace (a trailing memref<?xi8>), at 64-byte aligned offsets,
 // and the module records fixed + per-sample bytes per function. Here: one
-// batch-sized buffer of 128 floats per sample (512 bytes per sample, and 64
-// fixed bytes of slack for rounding it up to 64) and one static 10x10 buffer
-// (400 bytes -> 448 aligned): fixed = 448 + 64 = 512, per sample = 512.
-// CHECK: module attributes {kiln.workspace = {step = array<i64: 512, 512>}}
+// batch-sized buffer of 128 floats per sample (512 bytes per sample, a
+// multiple of 64: no rounding) and one static 10x10 buffer (400 bytes -> 448
+// aligned): fixed = 448, per sample = 512. Each offset is computed from the
+// batch alone, not from the offset before it.
+// CHECK: module attributes {kiln.workspace = {step = array<i64: 448, 512>}}
 // CHECK-LABEL: func.func @step
 // CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<?xi8>)
 // CHECK-NOT: memref.alloc
 // CHECK-NOT: memref.dealloc
 // CHECK-DAG: %[[B:.+]] = memref.dim %arg0, %c0
-// CHECK: memref.view %[[WS]][%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?x128xf32>
-// CHECK: memref.view %[[WS]][%{{.+}}][] : memref<?xi8> to memref<10x10xf32>
+// CHECK-DAG: %[[C512:.+]] = arith.constant 512 : index
+// CHECK: %[[OFF:.+]] = arith.muli %[[B]], %[[C512]] : index
+// CHECK: memref.view %[[WS]][%c0{{.*}}][%{{.+}}] : memref<?xi8> to memref<?x128xf32>
+// CHECK: memref.view %[[WS]][%[[OFF]]][] : memref<?xi8> to memref<10x10xf32>
 func.func @step(%x: memref<?x784xf32>, %out: memref<?x128xf32>) {
   %c0 = arith.constant 0 : index
   %b = memref.dim %x, %c0 : memref<?x784xf32>
@@ -22,6 +25,34 @@ func.func @step(%x: memref<?x784xf32>, %out: memref<?x128xf32>) {
   memref.copy %t, %out : memref<?x128xf32> to memref<?x128xf32>
   memref.dealloc %t : memref<?x128xf32>
   memref.dealloc %s : memref<10x10xf32>
+  return
+}
+
+// -----
+
+// Rows of 3 floats (12 bytes): 12 * batch is a multiple of 64 once the
+// batch is rounded up to a multiple of 16, so the buffer takes
+// 12 * roundUp(batch, 16) bytes, at most 12 * 15 = 180 bytes more than
+// 12 * batch (fixed). The buffer after it starts at 64 + that.
+// CHECK: module attributes {kiln.workspace = {rows = array<i64: 308, 12>}}
+// CHECK-LABEL: func.func @rows
+// CHECK-DAG: %[[B:.+]] = memref.dim %arg0, %c0
+// CHECK-DAG: %[[C15:.+]] = arith.constant 15 : index
+// CHECK-DAG: %[[C12:.+]] = arith.constant 12 : index
+// CHECK-DAG: %[[C64:.+]] = arith.constant 64 : index
+// CHECK: %[[PAD:.+]] = arith.addi %[[B]], %[[C15]] : index
+// CHECK: %[[DIV:.+]] = arith.divui %[[PAD]], %c16
+// CHECK: %[[ROUNDED:.+]] = arith.muli %[[DIV]], %c16
+// CHECK: %[[BYTES:.+]] = arith.muli %[[ROUNDED]], %[[C12]] : index
+// CHECK: %[[OFF:.+]] = arith.addi %{{.+}}, %[[BYTES]] : index
+// CHECK: memref.view %{{.+}}[%[[C64]]][%{{.+}}] : memref<?xi8> to memref<?x3xf32>
+// CHECK: memref.view %{{.+}}[%[[OFF]]][] : memref<?xi8> to memref<2xf32>
+func.func @rows(%x: memref<?x3xf32>) {
+  %c0 = arith.constant 0 : index
+  %b = memref.dim %x, %c0 : memref<?x3xf32>
+  %s = memref.alloc() : memref<4xf32>
+  %t = memref.alloc(%b) : memref<?x3xf32>
+  %u = memref.alloc() : memref<2xf32>
   return
 }
 

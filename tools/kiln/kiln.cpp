@@ -34,6 +34,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -127,6 +128,10 @@ static cl::opt<std::string>
                        "features; e.g. x86-64-v3, znver4)"),
               cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
               cl::cat(kilnCategory));
+static cl::opt<bool> timing(
+    "mlir-timing",
+    cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
+    cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 
 // data
 static cl::opt<std::string> dataAction(cl::Positional, cl::Required,
@@ -272,18 +277,27 @@ static std::string defaultOutput(Emit kind) {
   }
 }
 
-/// Removes the kiln.* argument/result attributes that LLVM does not know.
+/// Removes the kiln.* argument/result attributes that LLVM does not know,
+/// all of a function's at once (removing one copies every argument's).
 static void stripAbiAttributes(ModuleOp module) {
-  module.walk([](func::FuncOp func) {
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      func.removeArgAttr(i, kParamAttrName);
-      func.removeArgAttr(i, kInputAttrName);
-      func.removeArgAttr(i, kNonTrainableAttrName);
-      func.removeArgAttr(i, kStateAttrName);
+  auto strip = [](ArrayRef<DictionaryAttr> all,
+                  ArrayRef<StringRef> names) -> SmallVector<DictionaryAttr> {
+    SmallVector<DictionaryAttr> stripped;
+    for (DictionaryAttr attrs : all) {
+      NamedAttrList list(attrs);
+      for (StringRef name : names)
+        list.erase(name);
+      stripped.push_back(list.getDictionary(attrs.getContext()));
     }
-    for (unsigned i = 0; i < func.getNumResults(); ++i)
-      func.removeResultAttr(
-          i, StringAttr::get(func.getContext(), kOutputAttrName));
+    return stripped;
+  };
+  module.walk([&](func::FuncOp func) {
+    SmallVector<DictionaryAttr> args, results;
+    func.getAllArgAttrs(args);
+    func.getAllResultAttrs(results);
+    func.setAllArgAttrs(strip(args, {kParamAttrName, kInputAttrName,
+                                     kNonTrainableAttrName, kStateAttrName}));
+    func.setAllResultAttrs(strip(results, {kOutputAttrName}));
   });
 }
 
@@ -328,41 +342,59 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   if (!target)
     return fail(llvm::toString(target.takeError()));
 
+  DefaultTimingManager timer;
+  timer.setEnabled(timing);
+  TimingScope root = timer.getRootScope();
   ModelSignature signature = getModelSignature(model);
   FailureOr<TrainingFlags> flags = parseTrainingFlags();
+  TimingScope trainingTime = root.nest("training-setup");
   if (failed(flags) || failed(setUpTraining(model, *flags, signature)))
     return 1;
+  trainingTime.stop();
   // The IR is verified once after each pipeline, not after every pass: on
   // a large model that is a third of the pipelines' time.
   PassManager linalg(&ctx);
   linalg.enableVerifier(false);
+  TimingScope linalgTime = root.nest("kiln-to-linalg");
+  linalg.enableTiming(linalgTime);
   buildImportCleanupPipeline(linalg);
   buildLinalgPipeline(linalg);
   if (failed(linalg.run(*model.module)) || failed(verify(*model.module)))
     return 1;
+  linalgTime.stop();
   if (emit == Emit::Mlir && stage == Stage::Linalg)
     return writeOutput(out,
                        [&](llvm::raw_ostream &os) { model.module->print(os); });
 
+  TimingScope stripTime = root.nest("strip-abi-attributes");
   stripAbiAttributes(*model.module);
+  stripTime.stop();
   PassManager lowering(&ctx);
   lowering.enableVerifier(false);
+  TimingScope loweringTime = root.nest("cpu-lowering");
+  lowering.enableTiming(loweringTime);
   CpuLoweringOptions options;
   options.vectorWidth = (*target)->vectorWidth;
   buildCpuLoweringPipeline(lowering, options);
   if (failed(lowering.run(*model.module)) || failed(verify(*model.module)))
     return 1;
+  loweringTime.stop();
   if (emit == Emit::Mlir)
     return writeOutput(out,
                        [&](llvm::raw_ostream &os) { model.module->print(os); });
 
   llvm::LLVMContext llvmContext;
+  TimingScope translateTime = root.nest("translate-to-llvm");
   llvm::Expected<std::unique_ptr<llvm::Module>> translated =
       translateModel(*model.module, llvmContext, model, signature, **target);
   if (!translated)
     return fail(llvm::toString(translated.takeError()));
   std::unique_ptr<llvm::Module> module = std::move(*translated);
+  translateTime.stop();
+  TimingScope optimizeTime = root.nest("llvm-o3");
   optimizeModule(*module, **target);
+  optimizeTime.stop();
+  TimingScope emitTime = root.nest("llvm-codegen");
   if (emit == Emit::Llvm)
     return writeOutput(
         out, [&](llvm::raw_ostream &os) { module->print(os, nullptr); });

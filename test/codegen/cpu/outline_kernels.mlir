@@ -66,3 +66,30 @@ func.func @no_loops(%x: f32) -> f32 {
   %y = arith.addf %x, %x : f32
   return %y : f32
 }
+
+// -----
+
+// A linalg op on buffers is a kernel too (a loop nest to be): outlined
+// before lowering to loops, two identical ops share one kernel.
+// CHECK-LABEL: func.func @ops(
+// CHECK:         call @ops__kernel0(%arg0, %arg1)
+// CHECK:         call @ops__kernel0(%arg1, %arg2)
+// CHECK:       func.func private @ops__kernel0(%{{.+}}: memref<?x16xf32>, %{{.+}}: memref<?x16xf32>)
+// CHECK:         linalg.generic
+// CHECK-NOT:   func.func private @ops__kernel1
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @ops(%a: memref<?x16xf32>, %b: memref<?x16xf32>, %c: memref<?x16xf32>) {
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<?x16xf32>) outs(%b : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %r = math.tanh %x : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%b : memref<?x16xf32>) outs(%c : memref<?x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %r = math.tanh %x : f32
+    linalg.yield %r : f32
+  }
+  return
+}
