@@ -11,7 +11,6 @@ Writes merge.keras (untrained), x0.npy, x1.npy, y.npy (labels),
 pred.npy (model.predict before training), losses.json (3 epochs of Adam,
 batch 4, no shuffling) and pred_after.npy.
 """
-import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -20,6 +19,9 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
+
+import keras_fixtures  # noqa: E402
+from keras_fixtures import save_predicted, save_trained  # noqa: E402,F401
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3-merge")
 
@@ -43,23 +45,11 @@ def main():
     cat = layers.Concatenate(name="cat")(merged + [a_in])
     out = layers.Dense(3, activation="softmax", name="out")(cat)
     model = keras.Model([a_in, b_in], out, name="merge")
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss="sparse_categorical_crossentropy")
-    x0 = rng.normal(size=(12, 4)).astype(np.float32)
-    x1 = rng.normal(size=(12, 3)).astype(np.float32)
-    y = rng.integers(0, 3, size=(12,)).astype(np.float32)
-    model.save(os.path.join(OUT, "merge.keras"))
-    for name, array in (("x0", x0), ("x1", x1), ("y", y)):
-        np.save(os.path.join(OUT, name + ".npy"), array)
-    np.save(os.path.join(OUT, "pred.npy"),
-            model.predict([x0, x1], verbose=0).astype(np.float32))
-    history = model.fit([x0, x1], y, batch_size=4, epochs=3, shuffle=False,
-                        verbose=0)
-    with open(os.path.join(OUT, "losses.json"), "w") as f:
-        json.dump(history.history["loss"], f)
-    np.save(os.path.join(OUT, "pred_after.npy"),
-            model.predict([x0, x1], verbose=0).astype(np.float32))
-
+    x0 = rng.normal(size=(12, 4))
+    x1 = rng.normal(size=(12, 3))
+    y = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, model, [x0, x1], y, "merge.keras", lambda n: n,
+                 x_names=("x0", "x1"), predict_before=True)
 
 if __name__ == "__main__":
     main()

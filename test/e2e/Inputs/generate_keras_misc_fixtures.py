@@ -13,7 +13,6 @@ before training), losses.json (3 epochs of Adam, batch 4, no shuffling)
 and pred_after.npy; the same as shapes.* for the reshaping layers
 (ZeroPadding, Cropping, UpSampling 1-D/2-D, Permute, RepeatVector).
 """
-import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -22,6 +21,9 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
+
+import keras_fixtures  # noqa: E402
+from keras_fixtures import save_predicted, save_trained  # noqa: E402,F401
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3-misc")
 
@@ -46,20 +48,10 @@ def main():
         layers.Dense(4),
         layers.Softmax(),
     ], name="misc")
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss="sparse_categorical_crossentropy")
     x = rng.normal(size=(12, 6, 5)).astype(np.float32) * 2
-    y = rng.integers(0, 4, size=(12,)).astype(np.float32)
-    model.save(os.path.join(OUT, "misc.keras"))
-    np.save(os.path.join(OUT, "x.npy"), x)
-    np.save(os.path.join(OUT, "y.npy"), y)
-    np.save(os.path.join(OUT, "pred.npy"),
-            model.predict(x, verbose=0).astype(np.float32))
-    history = model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
-    with open(os.path.join(OUT, "losses.json"), "w") as f:
-        json.dump(history.history["loss"], f)
-    np.save(os.path.join(OUT, "pred_after.npy"),
-            model.predict(x, verbose=0).astype(np.float32))
+    y = rng.integers(0, 4, size=(12,))
+    save_trained(OUT, model, [x], y, "misc.keras", lambda n: n,
+                 predict_before=True)
 
     # The reshaping layers: padding, cropping and nearest upsampling in 1-D
     # and 2-D, Permute, RepeatVector; trained the same way.
@@ -80,22 +72,10 @@ def main():
         layers.Flatten(),
         layers.Dense(3, activation="softmax"),
     ], name="shapes")
-    shapes.compile(optimizer=keras.optimizers.Adam(0.01),
-                   loss="sparse_categorical_crossentropy")
-    xs = rng.normal(size=(12, 5, 6, 2)).astype(np.float32)
-    ys = rng.integers(0, 3, size=(12,)).astype(np.float32)
-    shapes.save(os.path.join(OUT, "shapes.keras"))
-    np.save(os.path.join(OUT, "shapes.x.npy"), xs)
-    np.save(os.path.join(OUT, "shapes.y.npy"), ys)
-    np.save(os.path.join(OUT, "shapes.pred.npy"),
-            shapes.predict(xs, verbose=0).astype(np.float32))
-    history = shapes.fit(xs, ys, batch_size=4, epochs=3, shuffle=False,
-                         verbose=0)
-    with open(os.path.join(OUT, "shapes.losses.json"), "w") as f:
-        json.dump(history.history["loss"], f)
-    np.save(os.path.join(OUT, "shapes.pred_after.npy"),
-            shapes.predict(xs, verbose=0).astype(np.float32))
-
+    xs = rng.normal(size=(12, 5, 6, 2))
+    ys = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, shapes, [xs], ys, "shapes.keras", lambda n: "shapes." + n,
+                 predict_before=True)
 
 if __name__ == "__main__":
     main()

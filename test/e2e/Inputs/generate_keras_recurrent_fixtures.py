@@ -12,7 +12,6 @@ into GRU) are classifiers trained by model.fit for 3 epochs of Adam (batch
 4, no shuffling): *.losses.json holds Keras's per-epoch losses,
 *.pred_after.npy its predictions after.
 """
-import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -22,20 +21,19 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
+import keras_fixtures  # noqa: E402
+from keras_fixtures import save_predicted, save_trained  # noqa: E402,F401
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "keras3-recurrent")
 
 
 def save(name, model, x):
-    model.save(os.path.join(OUT, name + ".keras"))
-    np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
-    y = model.predict(x, verbose=0)
-    np.save(os.path.join(OUT, name + ".y.npy"), np.asarray(y, np.float32))
+    save_predicted(OUT, name, model, x)
 
 
 def randomize(model, rng):
-    for w in model.weights:
-        w.assign(rng.uniform(-0.6, 0.6, w.shape).astype(np.float32))
+    keras_fixtures.randomize(model, rng, 0.6)
 
 
 def main():
@@ -118,19 +116,10 @@ def main():
         layers.GRU(5),
         layers.Dense(3, activation="softmax"),
     ], name="train_lstm_gru")
-    train_lstm.compile(optimizer=keras.optimizers.Adam(0.01),
-                       loss="sparse_categorical_crossentropy")
-    xl = rng.normal(size=(12, 6, 4)).astype(np.float32)
-    yl = rng.integers(0, 3, size=(12,)).astype(np.float32)
-    train_lstm.save(os.path.join(OUT, "train_lstm.keras"))
-    np.save(os.path.join(OUT, "train_lstm.x.npy"), xl)
-    np.save(os.path.join(OUT, "train_lstm.y.npy"), yl)
-    hl = train_lstm.fit(xl, yl, batch_size=4, epochs=3, shuffle=False,
-                        verbose=0)
-    with open(os.path.join(OUT, "train_lstm.losses.json"), "w") as f:
-        json.dump(hl.history["loss"], f)
-    np.save(os.path.join(OUT, "train_lstm.pred_after.npy"),
-            train_lstm.predict(xl, verbose=0).astype(np.float32))
+    xl = rng.normal(size=(12, 6, 4))
+    yl = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, train_lstm, [xl], yl, "train_lstm.keras",
+                 lambda n: "train_lstm." + n)
 
     # Training: BPTT through 6 steps, Adam, sparse categorical cross-entropy.
     train = keras.Sequential([
@@ -139,20 +128,9 @@ def main():
         layers.SimpleRNN(5),
         layers.Dense(3, activation="softmax"),
     ], name="train_rnn")
-    train.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss="sparse_categorical_crossentropy")
-    x = rng.normal(size=(12, 6, 4)).astype(np.float32)
-    y = rng.integers(0, 3, size=(12,)).astype(np.float32)
-    train.save(os.path.join(OUT, "train.keras"))
-    np.save(os.path.join(OUT, "train.x.npy"), x)
-    np.save(os.path.join(OUT, "train.y.npy"), y)
-    history = train.fit(x, y, batch_size=4, epochs=3, shuffle=False,
-                        verbose=0)
-    with open(os.path.join(OUT, "train.losses.json"), "w") as f:
-        json.dump(history.history["loss"], f)
-    np.save(os.path.join(OUT, "train.pred_after.npy"),
-            train.predict(x, verbose=0).astype(np.float32))
-
+    x = rng.normal(size=(12, 6, 4))
+    y = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, train, [x], y, "train.keras", lambda n: "train." + n)
 
 if __name__ == "__main__":
     main()

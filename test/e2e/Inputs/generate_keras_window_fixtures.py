@@ -11,7 +11,6 @@ and NAME.y.npy (model.predict in float32). `train.*` is a small CNN trained
 by model.fit for 3 steps of Adam (batch 4, no shuffling): train.losses.json
 holds Keras's per-epoch losses, train.pred_after.npy its predictions after.
 """
-import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -21,21 +20,20 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
+import keras_fixtures  # noqa: E402
+from keras_fixtures import save_predicted, save_trained  # noqa: E402,F401
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3-window")
 
 
 def save(name, model, x):
-    model.save(os.path.join(OUT, name + ".keras"))
-    np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
-    y = model.predict(x, verbose=0)
-    np.save(os.path.join(OUT, name + ".y.npy"), np.asarray(y, np.float32))
+    save_predicted(OUT, name, model, x)
 
 
 def randomize(model, rng):
-    """Non-trivial weights everywhere (biases too), so that every tap and
-    every padding element matters."""
-    for w in model.weights:
-        w.assign(rng.uniform(-0.5, 0.5, w.shape).astype(np.float32))
+    """Non-trivial weights everywhere, so that every tap and every padding
+    element matters."""
+    keras_fixtures.randomize(model, rng, 0.5)
 
 
 def main():
@@ -107,20 +105,9 @@ def main():
         layers.Flatten(),
         layers.Dense(3, activation="softmax"),
     ], name="train_cnn")
-    train.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss="sparse_categorical_crossentropy")
-    x = rng.normal(size=(12, 8, 8, 2)).astype(np.float32)
-    y = rng.integers(0, 3, size=(12,)).astype(np.float32)
-    train.save(os.path.join(OUT, "train.keras"))
-    np.save(os.path.join(OUT, "train.x.npy"), x)
-    np.save(os.path.join(OUT, "train.y.npy"), y)
-    history = train.fit(x, y, batch_size=4, epochs=3, shuffle=False,
-                        verbose=0)
-    with open(os.path.join(OUT, "train.losses.json"), "w") as f:
-        json.dump(history.history["loss"], f)
-    np.save(os.path.join(OUT, "train.pred_after.npy"),
-            train.predict(x, verbose=0).astype(np.float32))
-
+    x = rng.normal(size=(12, 8, 8, 2))
+    y = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, train, [x], y, "train.keras", lambda n: "train." + n)
 
 if __name__ == "__main__":
     main()
