@@ -109,36 +109,98 @@ FailureOr<Value> mlir::kiln::keras::singleInput(LayerBuilder &layer,
   return inputs[0];
 }
 
-// Dense: activation(x @ kernel + bias), on the last axis of x
-static FailureOr<Value> importDense(LayerBuilder &layer,
-                                    ArrayRef<Value> inputs) {
-  FailureOr<Value> x = singleInput(layer, inputs, 2);
-  if (failed(x))
-    return failure();
+/// The config keys Dense reads.
+static constexpr StringLiteral kDenseKeys[] = {"units",
+                                               "activation",
+                                               "use_bias",
+                                               "kernel_initializer",
+                                               "bias_initializer",
+                                               "kernel_regularizer",
+                                               "bias_regularizer",
+                                               "kernel_constraint",
+                                               "bias_constraint"};
+
+/// Dense on the last axis of x, configured by `config` (the layer's own, or
+/// the one TimeDistributed wraps).
+static FailureOr<Value> buildDense(LayerBuilder &layer, Value x,
+                                   const llvm::json::Object &config) {
   // Keras applies Dense to the last axis: (..., F) -> (..., units).
-  RankedTensorType inType = typeOf(*x);
-  std::optional<int64_t> units = layer.getInteger("units");
+  RankedTensorType inType = typeOf(x);
+  std::optional<int64_t> units = config.getInteger("units");
   if (!units || *units <= 0) {
     layer.emitError() << "'units' must be a positive integer";
     return failure();
   }
-  FailureOr<StringRef> activation = activationName(layer);
-  if (failed(activation))
-    return failure();
+  StringRef activation = "linear";
+  if (const llvm::json::Value *a = config.get("activation");
+      a && a->kind() != llvm::json::Value::Null) {
+    std::optional<StringRef> name = a->getAsString();
+    if (!name) {
+      layer.emitError() << "custom (non-string) activation is not supported";
+      return failure();
+    }
+    activation = *name;
+  }
   int64_t inFeatures = inType.getShape().back();
   FailureOr<Value> kernel = layer.addParam(
       "kernel", {inFeatures, *units}, "kernel_initializer", "glorot_uniform");
   if (failed(kernel))
     return failure();
-  Value y = MatMulOp::create(layer.builder, layer.loc, *x, *kernel);
-  if (layer.getBoolean("use_bias").value_or(true)) {
+  Value y = MatMulOp::create(layer.builder, layer.loc, x, *kernel);
+  if (config.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
         layer.addParam("bias", {*units}, "bias_initializer", "zeros");
     if (failed(bias))
       return failure();
     y = AddOp::create(layer.builder, layer.loc, y, *bias);
   }
-  return buildActivation(layer, *activation, y);
+  return buildActivation(layer, activation, y);
+}
+
+// Dense: activation(x @ kernel + bias), on the last axis of x
+static FailureOr<Value> importDense(LayerBuilder &layer,
+                                    ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 2);
+  if (failed(x))
+    return failure();
+  return buildDense(layer, *x, layer.config);
+}
+
+// TimeDistributed(Dense): Dense already applies to the last axis of every
+// step. The wrapped config's keys are checked like a layer's; Keras 3 keeps
+// its weights in the `layer` group.
+static FailureOr<Value> importTimeDistributed(LayerBuilder &layer,
+                                              ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 3);
+  if (failed(x))
+    return failure();
+  const llvm::json::Object *inner = layer.config.getObject("layer");
+  const llvm::json::Object *config =
+      inner ? inner->getObject("config") : nullptr;
+  std::optional<StringRef> cls =
+      inner ? inner->getString("class_name") : std::nullopt;
+  if (cls != "Dense" || !config) {
+    layer.emitError() << "wraps '" << cls.value_or("?")
+                      << "'; only Dense is supported";
+    return failure();
+  }
+  for (const auto &[key, value] : *config) {
+    StringRef k = key;
+    bool unset = value.kind() == llvm::json::Value::Null ||
+                 value.getAsBoolean() == std::optional<bool>(false);
+    if (k == "name" || k == "trainable" || k == "dtype" || unset ||
+        llvm::is_contained(kDenseKeys, k))
+      continue;
+    layer.emitError() << "wrapped Dense: config '" << k << "' is not supported";
+    return failure();
+  }
+  layer.setWeightScope("layer", *config);
+  return buildDense(layer, *x, *config);
+}
+
+static std::vector<std::string>
+timeDistributedScopes(const llvm::json::Object &) {
+  return {"layer"};
 }
 
 // Activation: activation(x)
@@ -242,22 +304,16 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
 }
 
 void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
-  static constexpr StringLiteral denseKeys[] = {"units",
-                                                "activation",
-                                                "use_bias",
-                                                "kernel_initializer",
-                                                "bias_initializer",
-                                                "kernel_regularizer",
-                                                "bias_regularizer",
-                                                "kernel_constraint",
-                                                "bias_constraint"};
   static constexpr StringLiteral activationKeys[] = {"activation"};
   static constexpr StringLiteral flattenKeys[] = {"data_format"};
   static constexpr StringLiteral reshapeKeys[] = {"target_shape"};
   // `seed`: kiln's dropout draws from its own generator (--seed).
   static constexpr StringLiteral dropoutKeys[] = {"rate", "noise_shape",
                                                   "seed"};
-  registry["Dense"] = {singleOutput<importDense>, denseKeys};
+  registry["Dense"] = {singleOutput<importDense>, kDenseKeys};
+  static constexpr StringLiteral timeDistributedKeys[] = {"layer"};
+  registry["TimeDistributed"] = {singleOutput<importTimeDistributed>,
+                                 timeDistributedKeys, timeDistributedScopes};
   registry["Activation"] = {singleOutput<importActivation>, activationKeys};
   registry["Flatten"] = {singleOutput<importFlatten>, flattenKeys};
   registry["Reshape"] = {singleOutput<importReshape>, reshapeKeys};

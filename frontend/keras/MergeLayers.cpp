@@ -4,7 +4,7 @@
 // Concatenate (kiln.concat) and the elementwise merges Add, Subtract,
 // Multiply, Average, Maximum and Minimum, folded left to right over the
 // inputs as Keras does (Average: the sum, then divided by the count), with
-// NumPy broadcasting. Dot is not supported.
+// NumPy broadcasting; Dot of two (batch, features) inputs.
 //===----------------------------------------------------------------------===//
 
 #include "frontend/keras/KerasLayers.h"
@@ -101,6 +101,59 @@ FailureOr<Value> importConcatenate(LayerBuilder &layer,
   return ConcatOp::create(layer.builder, layer.loc, inputs, axis).getResult();
 }
 
+// Dot(axes, normalize=False) of two (batch, features) inputs over the
+// features: (batch, 1). With normalize, each input is first scaled by
+// min(1 / ||x||, 1 / epsilon), Keras 3's ops.normalize (epsilon 1e-7).
+FailureOr<Value> importDot(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  if (failed(checkInputs(layer, inputs, /*exactlyTwo=*/true)))
+    return failure();
+  auto a = cast<RankedTensorType>(inputs[0].getType()),
+       b = cast<RankedTensorType>(inputs[1].getType());
+  SmallVector<int64_t> axes;
+  if (const llvm::json::Value *v = layer.config.get("axes")) {
+    if (std::optional<int64_t> n = v->getAsInteger())
+      axes = {*n, *n};
+    else if (const llvm::json::Array *list = v->getAsArray())
+      for (const llvm::json::Value &e : *list)
+        axes.push_back(e.getAsInteger().value_or(0));
+  }
+  bool ok = a.getRank() == 2 && b.getRank() == 2 &&
+            a.getDimSize(1) == b.getDimSize(1) && axes.size() == 2;
+  for (int64_t axis : axes)
+    ok &= axis == 1 || axis == -1;
+  if (!ok) {
+    layer.emitError() << "supports two (batch, features) inputs of one size "
+                         "dotted over the features (axes 1), got "
+                      << formatKerasShape(a.getShape()) << " and "
+                      << formatKerasShape(b.getShape());
+    return failure();
+  }
+  OpBuilder &builder = layer.builder;
+  Location loc = layer.loc;
+  auto normalize = [&](Value x) -> Value {
+    if (!layer.getBoolean("normalize").value_or(false))
+      return x;
+    Value squares =
+        ReduceSumOp::create(builder, loc, MulOp::create(builder, loc, x, x),
+                            ArrayRef<int64_t>{1}, true);
+    auto type = RankedTensorType::get({}, builder.getF32Type());
+    Value one =
+        ConstantOp::create(builder, loc, DenseElementsAttr::get(type, 1.0f));
+    Value cap =
+        ConstantOp::create(builder, loc, DenseElementsAttr::get(type, 1e7f));
+    Value inv =
+        DivOp::create(builder, loc, one, SqrtOp::create(builder, loc, squares));
+    return MulOp::create(builder, loc, x,
+                         MinimumOp::create(builder, loc, inv, cap));
+  };
+  Value lhs = normalize(inputs[0]);
+  Value rhs = normalize(inputs[1]);
+  return ReduceSumOp::create(builder, loc,
+                             MulOp::create(builder, loc, lhs, rhs),
+                             ArrayRef<int64_t>{1}, true)
+      .getResult();
+}
+
 } // namespace
 
 void mlir::kiln::keras::registerMergeLayers(LayerRegistry &registry) {
@@ -112,4 +165,6 @@ void mlir::kiln::keras::registerMergeLayers(LayerRegistry &registry) {
   registry["Maximum"] = {singleOutput<importElementwise<MaximumOp>>, {}};
   registry["Minimum"] = {singleOutput<importElementwise<MinimumOp>>, {}};
   registry["Average"] = {singleOutput<importAverage>, {}};
+  static constexpr StringLiteral dotKeys[] = {"axes", "normalize"};
+  registry["Dot"] = {singleOutput<importDot>, dotKeys};
 }

@@ -103,8 +103,8 @@ FailureOr<Value> importZeroPadding(LayerBuilder &layer,
       SmallVector<int64_t> shape(typeOf(y).getShape());
       shape[1 + i] = size;
       return ZerosOp::create(
-          b, layer.loc, RankedTensorType::get(shape, typeOf(y).getElementType()),
-          y);
+          b, layer.loc,
+          RankedTensorType::get(shape, typeOf(y).getElementType()), y);
     };
     if (lo)
       parts.push_back(zeros(lo));
@@ -144,8 +144,7 @@ FailureOr<Value> importCropping(LayerBuilder &layer, ArrayRef<Value> inputs) {
 // element repeated; through (N, S1, 1, S2, 1, C) broadcast to (N, S1, k1,
 // S2, k2, C).
 template <int64_t Rank>
-FailureOr<Value> importUpSampling(LayerBuilder &layer,
-                                  ArrayRef<Value> inputs) {
+FailureOr<Value> importUpSampling(LayerBuilder &layer, ArrayRef<Value> inputs) {
   FailureOr<Value> x = spatial(layer, inputs, Rank);
   if (failed(x))
     return failure();
@@ -188,8 +187,7 @@ FailureOr<Value> importUpSampling(LayerBuilder &layer,
                                RankedTensorType::get(repeated, element), *x);
   Value r = BroadcastOp::create(
       b, layer.loc, RankedTensorType::get(repeated, element), s, like);
-  return ReshapeOp::create(b, layer.loc, RankedTensorType::get(out, element),
-                           r)
+  return ReshapeOp::create(b, layer.loc, RankedTensorType::get(out, element), r)
       .getResult();
 }
 

@@ -77,5 +77,22 @@ def main():
     save_trained(OUT, shapes, [xs], ys, "shapes.keras", lambda n: "shapes." + n,
                  predict_before=True)
 
+    # TimeDistributed(Dense) and Dot (plain and normalized) of two inputs.
+    a_in = keras.Input((4, 3), name="seq")
+    b_in = keras.Input((5,), name="vec")
+    t = layers.TimeDistributed(layers.Dense(5, activation="tanh"))(a_in)
+    t = layers.Flatten()(t)
+    t = layers.Dense(5)(t)
+    d1 = layers.Dot(axes=1)([t, b_in])
+    d2 = layers.Dot(axes=-1, normalize=True)([t, b_in])
+    out = layers.Dense(3, activation="softmax")(
+        layers.Concatenate()([d1, d2, t]))
+    dot = keras.Model([a_in, b_in], out, name="dot")
+    xa = rng.normal(size=(12, 4, 3))
+    xb = rng.normal(size=(12, 5))
+    yd = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, dot, [xa, xb], yd, "dot.keras", lambda n: "dot." + n,
+                 x_names=("x0", "x1"), predict_before=True)
+
 if __name__ == "__main__":
     main()
