@@ -292,14 +292,46 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
     layer.emitError() << "'rate' must be a number in [0, 1)";
     return failure();
   }
-  if (const llvm::json::Value *noise = layer.config.get("noise_shape");
-      noise && noise->kind() != llvm::json::Value::Null) {
-    layer.emitError() << "'noise_shape' is not supported";
-    return failure();
+  // noise_shape: 1 where one draw is shared, the input's size (or None)
+  // elsewhere; SpatialDropoutND shares it over the steps/positions.
+  ArrayRef<int64_t> shape = typeOf(*x).getShape();
+  SmallVector<int64_t> noise;
+  if (layer.className.starts_with("SpatialDropout")) {
+    size_t rank = layer.className.ends_with("1D") ? 3 : 4;
+    if (shape.size() != rank) {
+      layer.emitError() << "expects an input of rank " << rank << ", got "
+                        << formatKerasShape(shape);
+      return failure();
+    }
+    noise.assign(shape.begin(), shape.end());
+    for (size_t i = 1; i + 1 < shape.size(); ++i)
+      noise[i] = 1;
+  } else if (const llvm::json::Value *v = layer.config.get("noise_shape");
+             v && v->kind() != llvm::json::Value::Null) {
+    const llvm::json::Array *list = v->getAsArray();
+    bool ok = list && list->size() == shape.size();
+    for (size_t i = 0; ok && i < shape.size(); ++i) {
+      const llvm::json::Value &e = (*list)[i];
+      std::optional<int64_t> n = e.getAsInteger();
+      if (e.kind() == llvm::json::Value::Null)
+        noise.push_back(shape[i]);
+      else if (n && (*n == 1 || *n == shape[i]))
+        noise.push_back(*n);
+      else
+        ok = false;
+    }
+    if (!ok) {
+      layer.emitError() << "'noise_shape' must have an entry (1, the size, "
+                           "or null) per dimension of "
+                        << formatKerasShape(shape);
+      return failure();
+    }
   }
   return DropoutOp::create(layer.builder, layer.loc, *x,
                            layer.builder.getF64FloatAttr(*value),
-                           DenseI64ArrayAttr())
+                           noise.empty()
+                               ? DenseI64ArrayAttr()
+                               : layer.builder.getDenseI64ArrayAttr(noise))
       .getResult();
 }
 
@@ -318,4 +350,8 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
   registry["Flatten"] = {singleOutput<importFlatten>, flattenKeys};
   registry["Reshape"] = {singleOutput<importReshape>, reshapeKeys};
   registry["Dropout"] = {singleOutput<importDropout>, dropoutKeys};
+  // SpatialDropoutND(rate): one draw per sample and channel.
+  static constexpr StringLiteral spatialDropoutKeys[] = {"rate", "seed"};
+  for (StringRef name : {"SpatialDropout1D", "SpatialDropout2D"})
+    registry[name] = {singleOutput<importDropout>, spatialDropoutKeys};
 }

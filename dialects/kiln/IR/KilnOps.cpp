@@ -1113,10 +1113,14 @@ LogicalResult DropoutOp::specializeForInference(RewriterBase &rewriter) {
 }
 
 std::string DropoutOp::getTrainingUnsupportedReason() {
-  if (!getNoiseShape())
-    return "";
-  return "dropout with a noise_shape (one draw broadcast over some "
-         "dimensions, as SpatialDropout) has no training form in kiln yet";
+  // A noise_shape needs a draw of that shape: static but the batch.
+  if (std::optional<ArrayRef<int64_t>> noise = getNoiseShape())
+    for (auto [i, pair] :
+         llvm::enumerate(llvm::zip(*noise, getType().getShape())))
+      if (i > 0 && std::get<0>(pair) != 1 &&
+          ShapedType::isDynamic(std::get<1>(pair)))
+        return "dropout's noise_shape spans a dimension of unknown size";
+  return "";
 }
 
 /// A stable 64-bit hash of the name of the layer at `loc` (FNV-1a): the
@@ -1158,8 +1162,21 @@ LogicalResult DropoutOp::specializeForTraining(
         DenseElementsAttr::get(
             type, rewriter.getFloatAttr(type.getElementType(), value)));
   };
+  // One draw per element of the noise shape (the input's, with 1 where
+  // noise_shape says 1), broadcast over the rest: SpatialDropout drops whole
+  // channels.
+  Value like = x;
+  if (std::optional<ArrayRef<int64_t>> noise = getNoiseShape()) {
+    SmallVector<int64_t> shape(getType().getShape());
+    for (auto [d, n] : llvm::zip(shape, *noise))
+      if (n == 1)
+        d = 1;
+    like = ZerosOp::create(
+        rewriter, loc, RankedTensorType::get(shape, getType().getElementType()),
+        x);
+  }
   Value u =
-      RandomUniformOp::create(rewriter, loc, getType(), x, rng,
+      RandomUniformOp::create(rewriter, loc, like.getType(), like, rng,
                               rewriter.getI64IntegerAttr(layerStream(loc)));
   // step(u - rate + 2^-25) is 1 exactly when u >= rate: u is a multiple of
   // 2^-24 and step is x > 0.

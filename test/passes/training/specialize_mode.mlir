@@ -40,10 +40,24 @@ func.func @train_step(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x8xf3
 
 // -----
 
-// A noise_shape (SpatialDropout) has no training form yet: an error instead
-// of training something else.
-func.func @train_step(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x8xf32> attributes {kiln.mode = "training"} {
-  // expected-error@+1 {{'kiln.dropout' op dropout with a noise_shape (one draw broadcast over some dimensions, as SpatialDropout) has no training form in kiln yet}}
-  %y = kiln.dropout %x {rate = 2.500000e-01 : f64, noise_shape = array<i64: 1, 8>} : tensor<?x8xf32>
-  return %y : tensor<?x8xf32>
+// A noise_shape (SpatialDropout1D): one draw per sample and channel, made
+// on a (batch, 1, channels) tensor and broadcast over the steps.
+// CHECK-LABEL: func.func @spatial_train_step
+// CHECK:         %[[LIKE:.+]] = kiln.zeros %arg0 : tensor<?x5x8xf32> -> tensor<?x1x8xf32>
+// CHECK:         %[[U:.+]] = kiln.random_uniform %[[LIKE]], %arg1 {{.+}} : tensor<?x1x8xf32>, tensor<2xi64>
+// CHECK:         kiln.step
+// CHECK:         kiln.mul %arg0, %{{.+}} : tensor<?x5x8xf32>, tensor<?x1x8xf32> -> tensor<?x5x8xf32>
+func.func @spatial_train_step(%x: tensor<?x5x8xf32>, %rng: tensor<2xi64>) -> tensor<?x5x8xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.dropout %x {rate = 2.500000e-01 : f64, noise_shape = array<i64: -9223372036854775808, 1, 8>} : tensor<?x5x8xf32>
+  return %y : tensor<?x5x8xf32>
+}
+
+// -----
+
+// A noise shape over a dimension of unknown size cannot be drawn: an error
+// instead of training something else.
+func.func @train_step(%x: tensor<?x?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x?x8xf32> attributes {kiln.mode = "training"} {
+  // expected-error@+1 {{'kiln.dropout' op dropout's noise_shape spans a dimension of unknown size}}
+  %y = kiln.dropout %x {rate = 2.500000e-01 : f64, noise_shape = array<i64: -9223372036854775808, -9223372036854775808, 1>} : tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
 }
