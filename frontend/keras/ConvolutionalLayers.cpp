@@ -160,6 +160,91 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   return buildActivation(layer, *activation, y);
 }
 
+// ConvNDTranspose: the gradient of a convolution with respect to its input,
+// run forwards. Each input position's row x @ W^T (the kernel (K..., F, C)
+// as a (C, taps * F) matrix) holds the window of output contributions; they
+// are summed into the output with `kiln.fold_patches`, the output size
+// being (S - 1) * stride + dilation * (K - 1) + 1 ('valid') or S * stride
+// ('same', padded as the forward convolution of that size would be).
+template <int64_t Rank>
+static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
+                                            ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  std::optional<int64_t> filters = layer.getInteger("filters");
+  if (!filters || *filters <= 0) {
+    layer.emitError() << "'filters' must be a positive integer";
+    return failure();
+  }
+  if (const llvm::json::Value *v = layer.config.get("output_padding");
+      v && v->kind() != llvm::json::Value::Null) {
+    layer.emitError() << "'output_padding' is not supported";
+    return failure();
+  }
+  FailureOr<StringRef> activation = activationName(layer);
+  auto window = spatialList(layer, "kernel_size", Rank, std::nullopt);
+  auto strides = spatialList(layer, "strides", Rank, 1);
+  auto dilations = spatialList(layer, "dilation_rate", Rank, 1);
+  if (failed(activation) || failed(window) || failed(strides) ||
+      failed(dilations))
+    return failure();
+  WindowGeometry g{*window, *strides, *dilations, {}, {}};
+  ArrayRef<int64_t> in = type.getShape().drop_front().drop_back();
+  std::string padding = layer.getString("padding").value_or("valid").lower();
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < Rank; ++i) {
+    int64_t span = g.dilations[i] * (g.window[i] - 1) + 1;
+    out.push_back(padding == "same" ? in[i] * g.strides[i]
+                                    : (in[i] - 1) * g.strides[i] + span);
+  }
+  FailureOr<SmallVector<int64_t>> positions =
+      applyPadding(layer, g, out, /*allowCausal=*/false);
+  if (failed(positions))
+    return failure();
+  if (ArrayRef<int64_t>(*positions) != in) {
+    layer.emitError() << "the transposed window does not map "
+                      << formatKerasShape(in) << " onto "
+                      << formatKerasShape(out);
+    return failure();
+  }
+  int64_t channels = type.getShape().back();
+  SmallVector<int64_t> kernelShape(g.window);
+  kernelShape.append({*filters, channels});
+  FailureOr<Value> kernel = layer.addParam(
+      "kernel", kernelShape, "kernel_initializer", "glorot_uniform");
+  if (failed(kernel))
+    return failure();
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  Type element = type.getElementType();
+  // (K..., F, C) -> (C, K..., F) -> (C, taps * F)
+  SmallVector<int64_t> perm{Rank + 1};
+  for (int64_t i = 0; i <= Rank; ++i)
+    perm.push_back(i);
+  Value moved = TransposeOp::create(b, loc, *kernel, perm);
+  Value matrix = ReshapeOp::create(
+      b, loc, RankedTensorType::get({channels, g.taps() * *filters}, element),
+      moved);
+  Value rows = MatMulOp::create(b, loc, *x, matrix);
+  SmallVector<int64_t> outShape{type.getDimSize(0)};
+  outShape.append(out);
+  outShape.push_back(*filters);
+  Value like =
+      ZerosOp::create(b, loc, RankedTensorType::get(outShape, element), *x);
+  Value y = FoldPatchesOp::create(b, loc, rows, like, g.window, g.strides,
+                                  g.dilations, g.padLow, g.padHigh);
+  if (layer.getBoolean("use_bias").value_or(true)) {
+    FailureOr<Value> bias =
+        layer.addParam("bias", {*filters}, "bias_initializer", "zeros");
+    if (failed(bias))
+      return failure();
+    y = AddOp::create(b, loc, y, *bias);
+  }
+  return buildActivation(layer, *activation, y);
+}
+
 /// The reciprocal of the number of input elements in each window of `g`
 /// over `spatial` (padding excluded), shaped (outputs..., 1) to broadcast
 /// over the batch and channels; a scalar when every window is whole.
@@ -289,6 +374,19 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importConv<1>>, convKeys};
   for (StringRef name : {"Conv2D", "Convolution2D"})
     registry[name] = {singleOutput<importConv<2>>, convKeys};
+  static constexpr StringLiteral convTransposeKeys[] = {
+      "filters",          "kernel_size",
+      "strides",          "padding",
+      "output_padding",   "data_format",
+      "dilation_rate",    "activation",
+      "use_bias",         "kernel_initializer",
+      "bias_initializer", "kernel_regularizer",
+      "bias_regularizer", "kernel_constraint",
+      "bias_constraint"};
+  for (StringRef name : {"Conv1DTranspose", "Convolution1DTranspose"})
+    registry[name] = {singleOutput<importConvTranspose<1>>, convTransposeKeys};
+  for (StringRef name : {"Conv2DTranspose", "Convolution2DTranspose"})
+    registry[name] = {singleOutput<importConvTranspose<2>>, convTransposeKeys};
   for (StringRef name : {"MaxPooling1D", "MaxPool1D"})
     registry[name] = {singleOutput<importPooling<1, true>>, poolKeys};
   for (StringRef name : {"MaxPooling2D", "MaxPool2D"})

@@ -109,5 +109,23 @@ def main():
     y = rng.integers(0, 3, size=(12,))
     save_trained(OUT, train, [x], y, "train.keras", lambda n: "train." + n)
 
+    # Transposed convolutions: 'same' at stride 2, 'valid' with an uneven
+    # window, 1-D; predicted, then trained.
+    transpose = keras.Sequential([
+        keras.Input((5, 4, 2)),
+        layers.Conv2DTranspose(3, 3, strides=2, padding="same",
+                               activation="tanh"),
+        layers.Conv2DTranspose(2, (2, 3), strides=(1, 2), padding="valid"),
+        layers.Reshape((-1, 2)),
+        layers.Conv1DTranspose(2, 3, strides=2, padding="same",
+                               use_bias=False),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ], name="conv_transpose")
+    xt = rng.normal(size=(12, 5, 4, 2))
+    yt = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, transpose, [xt], yt, "transpose.keras",
+                 lambda n: "transpose." + n, predict_before=True)
+
 if __name__ == "__main__":
     main()
