@@ -113,6 +113,32 @@ static FailureOr<SmallVector<int64_t>> applyPadding(LayerBuilder &layer,
   return out;
 }
 
+/// What every convolution layer reads: `filters`, the activation, and the
+/// window geometry (kernel_size, strides, dilation_rate; no padding yet).
+struct ConvSettings {
+  int64_t filters;
+  StringRef activation;
+  WindowGeometry geometry;
+};
+
+static FailureOr<ConvSettings> readConvSettings(LayerBuilder &layer,
+                                                int64_t rank) {
+  std::optional<int64_t> filters = layer.getInteger("filters");
+  if (!filters || *filters <= 0) {
+    layer.emitError() << "'filters' must be a positive integer";
+    return failure();
+  }
+  FailureOr<StringRef> activation = activationName(layer);
+  auto window = spatialList(layer, "kernel_size", rank, std::nullopt);
+  auto strides = spatialList(layer, "strides", rank, 1);
+  auto dilations = spatialList(layer, "dilation_rate", rank, 1);
+  if (failed(activation) || failed(window) || failed(strides) ||
+      failed(dilations))
+    return failure();
+  return ConvSettings{*filters, *activation,
+                      WindowGeometry{*window, *strides, *dilations, {}, {}}};
+}
+
 // ConvND: activation(conv(x, kernel) + bias)
 template <int64_t Rank>
 static FailureOr<Value> importConv(LayerBuilder &layer,
@@ -121,23 +147,16 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
-  std::optional<int64_t> filters = layer.getInteger("filters");
-  if (!filters || *filters <= 0) {
-    layer.emitError() << "'filters' must be a positive integer";
-    return failure();
-  }
   if (layer.getInteger("groups").value_or(1) != 1) {
     layer.emitError() << "'groups' other than 1 is not supported";
     return failure();
   }
-  FailureOr<StringRef> activation = activationName(layer);
-  auto window = spatialList(layer, "kernel_size", Rank, std::nullopt);
-  auto strides = spatialList(layer, "strides", Rank, 1);
-  auto dilations = spatialList(layer, "dilation_rate", Rank, 1);
-  if (failed(activation) || failed(window) || failed(strides) ||
-      failed(dilations))
+  FailureOr<ConvSettings> settings = readConvSettings(layer, Rank);
+  if (failed(settings))
     return failure();
-  WindowGeometry g{*window, *strides, *dilations, {}, {}};
+  WindowGeometry &g = settings->geometry;
+  std::optional<int64_t> filters = settings->filters;
+  std::optional<StringRef> activation = settings->activation;
   ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
   if (failed(applyPadding(layer, g, spatial, /*allowCausal=*/Rank == 1)))
     return failure();
@@ -173,24 +192,17 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
-  std::optional<int64_t> filters = layer.getInteger("filters");
-  if (!filters || *filters <= 0) {
-    layer.emitError() << "'filters' must be a positive integer";
-    return failure();
-  }
   if (const llvm::json::Value *v = layer.config.get("output_padding");
       v && v->kind() != llvm::json::Value::Null) {
     layer.emitError() << "'output_padding' is not supported";
     return failure();
   }
-  FailureOr<StringRef> activation = activationName(layer);
-  auto window = spatialList(layer, "kernel_size", Rank, std::nullopt);
-  auto strides = spatialList(layer, "strides", Rank, 1);
-  auto dilations = spatialList(layer, "dilation_rate", Rank, 1);
-  if (failed(activation) || failed(window) || failed(strides) ||
-      failed(dilations))
+  FailureOr<ConvSettings> settings = readConvSettings(layer, Rank);
+  if (failed(settings))
     return failure();
-  WindowGeometry g{*window, *strides, *dilations, {}, {}};
+  WindowGeometry &g = settings->geometry;
+  std::optional<int64_t> filters = settings->filters;
+  std::optional<StringRef> activation = settings->activation;
   ArrayRef<int64_t> in = type.getShape().drop_front().drop_back();
   std::string padding = layer.getString("padding").value_or("valid").lower();
   SmallVector<int64_t> out;
