@@ -179,6 +179,100 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   return buildActivation(layer, *activation, y);
 }
 
+/// The depthwise convolution of x (N, S..., C) with `kernel` (K..., C, M):
+/// out[n, o, c * M + m] = sum_k patch[n, o, k, c] * kernel[k, c, m], as the
+/// patches (N, O..., taps, C, 1) times the kernel (taps, C, M), summed over
+/// the taps.
+static Value depthwise(LayerBuilder &layer, Value x, Value kernel,
+                       const WindowGeometry &g) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  auto type = cast<RankedTensorType>(x.getType());
+  auto kernelType = cast<RankedTensorType>(kernel.getType());
+  Type element = type.getElementType();
+  int64_t c = type.getShape().back(), m = kernelType.getShape().back();
+  Value patches = ExtractPatchesOp::create(b, loc, x, g.window, g.strides,
+                                           g.dilations, g.padLow, g.padHigh);
+  ArrayRef<int64_t> pshape =
+      cast<RankedTensorType>(patches.getType()).getShape();
+  SmallVector<int64_t> split(pshape.drop_back());
+  split.append({g.taps(), c, 1});
+  Value p =
+      ReshapeOp::create(b, loc, RankedTensorType::get(split, element), patches);
+  Value w = ReshapeOp::create(
+      b, loc, RankedTensorType::get({g.taps(), c, m}, element), kernel);
+  Value products = MulOp::create(b, loc, p, w);
+  int64_t tapsAxis = static_cast<int64_t>(split.size()) - 3;
+  Value sums =
+      ReduceSumOp::create(b, loc, products, ArrayRef<int64_t>{tapsAxis}, false);
+  SmallVector<int64_t> out(pshape.drop_back());
+  out.push_back(c * m);
+  return ReshapeOp::create(b, loc, RankedTensorType::get(out, element), sums);
+}
+
+// DepthwiseConvND(kernel_size, depth_multiplier=1) and SeparableConvND
+// (the depthwise convolution, then a 1x1 convolution to `filters`), each
+// followed by the bias and the activation.
+template <int64_t Rank, bool Separable>
+static FailureOr<Value> importDepthwise(LayerBuilder &layer,
+                                        ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  std::optional<int64_t> multiplier = layer.getInteger("depth_multiplier");
+  int64_t m = multiplier.value_or(1);
+  std::optional<int64_t> filters = layer.getInteger("filters");
+  if (m <= 0 || m > (1 << 16) || (Separable && (!filters || *filters <= 0))) {
+    layer.emitError() << "'depth_multiplier'"
+                      << (Separable ? " and 'filters' must be positive"
+                                    : " must be positive");
+    return failure();
+  }
+  FailureOr<StringRef> activation = activationName(layer);
+  auto window = spatialList(layer, "kernel_size", Rank, std::nullopt);
+  auto strides = spatialList(layer, "strides", Rank, 1);
+  auto dilations = spatialList(layer, "dilation_rate", Rank, 1);
+  if (failed(activation) || failed(window) || failed(strides) ||
+      failed(dilations))
+    return failure();
+  WindowGeometry g{*window, *strides, *dilations, {}, {}};
+  ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
+  if (failed(applyPadding(layer, g, spatial, /*allowCausal=*/Rank == 1)))
+    return failure();
+  int64_t c = type.getShape().back();
+  SmallVector<int64_t> kernelShape(g.window);
+  kernelShape.append({c, m});
+  FailureOr<Value> kernel =
+      layer.addParam("depthwise_kernel", kernelShape, "depthwise_initializer",
+                     "glorot_uniform");
+  if (failed(kernel))
+    return failure();
+  OpBuilder &b = layer.builder;
+  Value y = depthwise(layer, *x, *kernel, g);
+  int64_t outChannels = c * m;
+  if (Separable) {
+    SmallVector<int64_t> pointShape(Rank, 1);
+    pointShape.append({c * m, *filters});
+    FailureOr<Value> pointwise =
+        layer.addParam("pointwise_kernel", pointShape, "pointwise_initializer",
+                       "glorot_uniform");
+    if (failed(pointwise))
+      return failure();
+    SmallVector<int64_t> ones(Rank, 1), zeros(Rank, 0);
+    y = ConvOp::create(b, layer.loc, y, *pointwise, ones, ones, zeros, zeros);
+    outChannels = *filters;
+  }
+  if (layer.getBoolean("use_bias").value_or(true)) {
+    FailureOr<Value> bias =
+        layer.addParam("bias", {outChannels}, "bias_initializer", "zeros");
+    if (failed(bias))
+      return failure();
+    y = AddOp::create(b, layer.loc, y, *bias);
+  }
+  return buildActivation(layer, *activation, y);
+}
+
 // ConvNDTranspose: the gradient of a convolution with respect to its input,
 // run forwards. Each input position's row x @ W^T (the kernel (K..., F, C)
 // as a (C, taps * F) matrix) holds the window of output contributions; they
@@ -395,6 +489,46 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
       "bias_initializer", "kernel_regularizer",
       "bias_regularizer", "kernel_constraint",
       "bias_constraint"};
+  static constexpr StringLiteral depthwiseKeys[] = {"kernel_size",
+                                                    "strides",
+                                                    "padding",
+                                                    "data_format",
+                                                    "dilation_rate",
+                                                    "depth_multiplier",
+                                                    "activation",
+                                                    "use_bias",
+                                                    "depthwise_initializer",
+                                                    "bias_initializer",
+                                                    "depthwise_regularizer",
+                                                    "bias_regularizer",
+                                                    "depthwise_constraint",
+                                                    "bias_constraint"};
+  static constexpr StringLiteral separableKeys[] = {"filters",
+                                                    "kernel_size",
+                                                    "strides",
+                                                    "padding",
+                                                    "data_format",
+                                                    "dilation_rate",
+                                                    "depth_multiplier",
+                                                    "activation",
+                                                    "use_bias",
+                                                    "depthwise_initializer",
+                                                    "pointwise_initializer",
+                                                    "bias_initializer",
+                                                    "depthwise_regularizer",
+                                                    "pointwise_regularizer",
+                                                    "bias_regularizer",
+                                                    "depthwise_constraint",
+                                                    "pointwise_constraint",
+                                                    "bias_constraint"};
+  registry["DepthwiseConv1D"] = {singleOutput<importDepthwise<1, false>>,
+                                 depthwiseKeys};
+  registry["DepthwiseConv2D"] = {singleOutput<importDepthwise<2, false>>,
+                                 depthwiseKeys};
+  for (StringRef name : {"SeparableConv1D", "SeparableConvolution1D"})
+    registry[name] = {singleOutput<importDepthwise<1, true>>, separableKeys};
+  for (StringRef name : {"SeparableConv2D", "SeparableConvolution2D"})
+    registry[name] = {singleOutput<importDepthwise<2, true>>, separableKeys};
   for (StringRef name : {"Conv1DTranspose", "Convolution1DTranspose"})
     registry[name] = {singleOutput<importConvTranspose<1>>, convTransposeKeys};
   for (StringRef name : {"Conv2DTranspose", "Convolution2DTranspose"})

@@ -127,5 +127,22 @@ def main():
     save_trained(OUT, transpose, [xt], yt, "transpose.keras",
                  lambda n: "transpose." + n, predict_before=True)
 
+    # Depthwise and separable convolutions, 2-D and 1-D, with multipliers.
+    depthwise = keras.Sequential([
+        keras.Input((7, 6, 3)),
+        layers.DepthwiseConv2D(3, depth_multiplier=2, strides=2,
+                               padding="same", activation="tanh"),
+        layers.SeparableConv2D(4, (2, 2), activation="relu"),
+        layers.Reshape((-1, 4)),
+        layers.SeparableConv1D(3, 3, padding="same", depth_multiplier=2),
+        layers.DepthwiseConv1D(2, use_bias=False),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ], name="depthwise")
+    xd = rng.normal(size=(12, 7, 6, 3))
+    yd = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, depthwise, [xd], yd, "depthwise.keras",
+                 lambda n: "depthwise." + n, predict_before=True)
+
 if __name__ == "__main__":
     main()
