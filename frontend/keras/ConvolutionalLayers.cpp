@@ -121,10 +121,11 @@ struct ConvSettings {
   WindowGeometry geometry;
 };
 
-static FailureOr<ConvSettings> readConvSettings(LayerBuilder &layer,
-                                                int64_t rank) {
-  std::optional<int64_t> filters = layer.getInteger("filters");
-  if (!filters || *filters <= 0) {
+static FailureOr<ConvSettings>
+readConvSettings(LayerBuilder &layer, int64_t rank, bool hasFilters = true) {
+  std::optional<int64_t> filters =
+      hasFilters ? layer.getInteger("filters") : std::optional<int64_t>(0);
+  if (!filters || (hasFilters && *filters <= 0)) {
     layer.emitError() << "'filters' must be a positive integer";
     return failure();
   }
@@ -220,23 +221,17 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
-  std::optional<int64_t> multiplier = layer.getInteger("depth_multiplier");
-  int64_t m = multiplier.value_or(1);
-  std::optional<int64_t> filters = layer.getInteger("filters");
-  if (m <= 0 || m > (1 << 16) || (Separable && (!filters || *filters <= 0))) {
-    layer.emitError() << "'depth_multiplier'"
-                      << (Separable ? " and 'filters' must be positive"
-                                    : " must be positive");
+  int64_t m = layer.getInteger("depth_multiplier").value_or(1);
+  if (m <= 0 || m > (1 << 16)) {
+    layer.emitError() << "'depth_multiplier' must be positive";
     return failure();
   }
-  FailureOr<StringRef> activation = activationName(layer);
-  auto window = spatialList(layer, "kernel_size", Rank, std::nullopt);
-  auto strides = spatialList(layer, "strides", Rank, 1);
-  auto dilations = spatialList(layer, "dilation_rate", Rank, 1);
-  if (failed(activation) || failed(window) || failed(strides) ||
-      failed(dilations))
+  FailureOr<ConvSettings> settings = readConvSettings(layer, Rank, Separable);
+  if (failed(settings))
     return failure();
-  WindowGeometry g{*window, *strides, *dilations, {}, {}};
+  WindowGeometry &g = settings->geometry;
+  std::optional<int64_t> filters = settings->filters;
+  std::optional<StringRef> activation = settings->activation;
   ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
   if (failed(applyPadding(layer, g, spatial, /*allowCausal=*/Rank == 1)))
     return failure();
