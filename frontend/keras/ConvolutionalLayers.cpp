@@ -140,6 +140,41 @@ readConvSettings(LayerBuilder &layer, int64_t rank, bool hasFilters = true) {
                       WindowGeometry{*window, *strides, *dilations, {}, {}}};
 }
 
+/// A convolution in `groups` groups: group j's filters read only its
+/// channels, out[n, o, j * Fg + f] = sum_{k, c} patch[n, o, k, j, c] *
+/// kernel[k, c, j * Fg + f], the patches (N, O..., taps, G, Cg, 1) times
+/// the kernel as (taps, G, Cg, Fg), summed over the taps and channels.
+static Value groupedConv(LayerBuilder &layer, Value x, Value kernel,
+                         const WindowGeometry &g, int64_t groups) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  auto type = cast<RankedTensorType>(x.getType());
+  Type element = type.getElementType();
+  int64_t cg = type.getShape().back() / groups;
+  int64_t fg =
+      cast<RankedTensorType>(kernel.getType()).getShape().back() / groups;
+  Value patches = ExtractPatchesOp::create(b, loc, x, g.window, g.strides,
+                                           g.dilations, g.padLow, g.padHigh);
+  ArrayRef<int64_t> pshape =
+      cast<RankedTensorType>(patches.getType()).getShape();
+  SmallVector<int64_t> split(pshape.drop_back());
+  split.append({g.taps(), groups, cg, 1});
+  Value p =
+      ReshapeOp::create(b, loc, RankedTensorType::get(split, element), patches);
+  // (K..., Cg, G * Fg) -> (taps, Cg, G, Fg) -> (taps, G, Cg, Fg)
+  Value w = ReshapeOp::create(
+      b, loc, RankedTensorType::get({g.taps(), cg, groups, fg}, element),
+      kernel);
+  w = TransposeOp::create(b, loc, w, ArrayRef<int64_t>{0, 2, 1, 3});
+  Value products = MulOp::create(b, loc, p, w);
+  int64_t rank = static_cast<int64_t>(split.size());
+  Value sums = ReduceSumOp::create(
+      b, loc, products, ArrayRef<int64_t>{rank - 4, rank - 2}, false);
+  SmallVector<int64_t> out(pshape.drop_back());
+  out.push_back(groups * fg);
+  return ReshapeOp::create(b, loc, RankedTensorType::get(out, element), sums);
+}
+
 // ConvND: activation(conv(x, kernel) + bias)
 template <int64_t Rank>
 static FailureOr<Value> importConv(LayerBuilder &layer,
@@ -148,10 +183,8 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
-  if (layer.getInteger("groups").value_or(1) != 1) {
-    layer.emitError() << "'groups' other than 1 is not supported";
-    return failure();
-  }
+  int64_t groups = layer.getInteger("groups").value_or(1);
+  int64_t channels = type.getShape().back();
   FailureOr<ConvSettings> settings = readConvSettings(layer, Rank);
   if (failed(settings))
     return failure();
@@ -161,15 +194,23 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
   if (failed(applyPadding(layer, g, spatial, /*allowCausal=*/Rank == 1)))
     return failure();
+  if (groups < 1 || channels % groups || *filters % groups) {
+    layer.emitError() << "'groups' " << groups << " must divide the "
+                      << channels << " input channels and the " << *filters
+                      << " filters";
+    return failure();
+  }
   SmallVector<int64_t> kernelShape(g.window);
-  kernelShape.append({type.getShape().back(), *filters});
+  kernelShape.append({channels / groups, *filters});
   FailureOr<Value> kernel = layer.addParam(
       "kernel", kernelShape, "kernel_initializer", "glorot_uniform");
   if (failed(kernel))
     return failure();
   OpBuilder &b = layer.builder;
-  Value y = ConvOp::create(b, layer.loc, *x, *kernel, g.strides, g.dilations,
-                           g.padLow, g.padHigh);
+  Value y = groups == 1
+                ? Value(ConvOp::create(b, layer.loc, *x, *kernel, g.strides,
+                                       g.dilations, g.padLow, g.padHigh))
+                : groupedConv(layer, *x, *kernel, g, groups);
   if (layer.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
         layer.addParam("bias", {*filters}, "bias_initializer", "zeros");

@@ -144,5 +144,19 @@ def main():
     save_trained(OUT, depthwise, [xd], yd, "depthwise.keras",
                  lambda n: "depthwise." + n, predict_before=True)
 
+    # Grouped convolutions: 2 groups in 2-D, 3 in 1-D.
+    grouped = keras.Sequential([
+        keras.Input((6, 6, 4)),
+        layers.Conv2D(6, 3, groups=2, padding="same", activation="tanh"),
+        layers.Reshape((-1, 6)),
+        layers.Conv1D(3, 2, groups=3, strides=2),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ], name="grouped")
+    xg = rng.normal(size=(12, 6, 6, 4))
+    yg = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, grouped, [xg], yg, "grouped.keras",
+                 lambda n: "grouped." + n, predict_before=True)
+
 if __name__ == "__main__":
     main()

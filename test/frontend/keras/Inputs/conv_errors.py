@@ -17,7 +17,7 @@ def conv(**extra):
 
 
 CASES = {
-    "groups": model([8, 8, 4], conv(groups=2)),
+    "groups": model([8, 8, 4], conv(groups=3)),
     "channels_first": model([8, 8, 4], conv(data_format="channels_first")),
     "causal2d": model([8, 8, 4], conv(padding="causal")),
     "kernel_size": model([8, 8, 4], conv(kernel_size=[3, 0])),
