@@ -37,6 +37,8 @@ public:
     Weight, ///< trainable unless the layer has `trainable: false`
     State,  ///< non-trainable; updated by the training step when the layer
             ///< is trainable (BatchNormalization's moving statistics)
+    Fixed,  ///< never trained nor updated (Normalization's adapted
+            ///< statistics)
   };
 
   /// Adjusts freshly initialized values (never values from a weights

@@ -206,6 +206,89 @@ static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
       .getResult();
 }
 
+// Normalization(axis=-1, mean=None, variance=None, invert=False), Keras 3's
+// preprocessing layer: (x - mean) / max(sqrt(variance), 1e-7), or with
+// invert mean + x * max(sqrt(variance), 1e-7). The statistics come from the
+// config when given there, else they are the layer's fixed weights (mean,
+// variance, count, as adapt() leaves them).
+static FailureOr<Value> importNormalization(LayerBuilder &layer,
+                                            ArrayRef<Value> inputs) {
+  FailureOr<Value> input = singleInput(layer, inputs, 2);
+  if (failed(input))
+    return failure();
+  Value x = *input;
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  std::optional<int64_t> axis = -1;
+  if (const llvm::json::Value *v = layer.config.get("axis");
+      v && v->kind() != llvm::json::Value::Null) {
+    axis = v->getAsInteger();
+    if (const llvm::json::Array *list = v->getAsArray();
+        list && list->size() == 1)
+      axis = (*list)[0].getAsInteger();
+  }
+  if (!axis || *axis != -1 && *axis != rank - 1) {
+    layer.emitError() << "only 'axis' -1 (the last axis) is supported";
+    return failure();
+  }
+  int64_t channels = type.getShape().back();
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  auto vectorType = RankedTensorType::get({channels}, b.getF32Type());
+  /// The config's statistic `key` as a constant (a number or a list of
+  /// `channels` numbers); null when absent.
+  auto fromConfig = [&](StringRef key) -> FailureOr<Value> {
+    const llvm::json::Value *v = layer.config.get(key);
+    if (!v || v->kind() == llvm::json::Value::Null)
+      return Value();
+    SmallVector<float> values;
+    if (std::optional<double> d = v->getAsNumber())
+      values.assign(channels, float(*d));
+    else if (const llvm::json::Array *list = v->getAsArray();
+             list && static_cast<int64_t>(list->size()) == channels)
+      for (const llvm::json::Value &e : *list)
+        values.push_back(float(e.getAsNumber().value_or(NAN)));
+    if (static_cast<int64_t>(values.size()) != channels ||
+        llvm::any_of(values, [](float f) { return !std::isfinite(f); })) {
+      layer.emitError() << "'" << key << "' must be a number or " << channels
+                        << " numbers";
+      return failure();
+    }
+    return Value(ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vectorType, ArrayRef<float>(values))));
+  };
+  FailureOr<Value> mean = fromConfig("mean");
+  FailureOr<Value> variance = fromConfig("variance");
+  if (failed(mean) || failed(variance))
+    return failure();
+  if (bool(*mean) != bool(*variance)) {
+    layer.emitError() << "'mean' and 'variance' must be given together";
+    return failure();
+  }
+  if (!*mean) {
+    using Role = LayerBuilder::ParamRole;
+    FailureOr<Value> m =
+        layer.addParam("mean", {channels}, "", "zeros", Role::Fixed);
+    FailureOr<Value> v =
+        layer.addParam("variance", {channels}, "", "ones", Role::Fixed);
+    if (failed(m) || failed(v) ||
+        failed(layer.addParam("count", {}, "", "zeros", Role::Fixed)))
+      return failure();
+    *mean = *m;
+    *variance = *v;
+  }
+  auto scalarType = RankedTensorType::get({}, b.getF32Type());
+  Value eps =
+      ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, 1e-7f));
+  Value scale =
+      MaximumOp::create(b, loc, SqrtOp::create(b, loc, *variance), eps);
+  if (layer.getBoolean("invert").value_or(false))
+    return AddOp::create(b, loc, *mean, MulOp::create(b, loc, x, scale))
+        .getResult();
+  return DivOp::create(b, loc, SubOp::create(b, loc, x, *mean), scale)
+      .getResult();
+}
+
 void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
   // `renorm_clipping`, `renorm_momentum`: used only with `renorm`, which
   // the handler refuses. `synchronized`: one device, nothing to sync.
@@ -243,4 +326,8 @@ void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
                                                     "gamma_constraint"};
   registry["LayerNormalization"] = {singleOutput<importLayerNormalization>,
                                     layerNormKeys};
+  static constexpr StringLiteral normalizationKeys[] = {"axis", "mean",
+                                                        "variance", "invert"};
+  registry["Normalization"] = {singleOutput<importNormalization>,
+                               normalizationKeys};
 }

@@ -94,5 +94,23 @@ def main():
     save_trained(OUT, dot, [xa, xb], yd, "dot.keras", lambda n: "dot." + n,
                  x_names=("x0", "x1"), predict_before=True)
 
+    # Normalization: adapted (its statistics are weights), given in the
+    # config, and inverted; the statistics never train.
+    xn = (rng.normal(size=(12, 3, 4)) * 3 + 1).astype(np.float32)
+    adapted = layers.Normalization()
+    adapted.adapt(xn)
+    norm = keras.Sequential([
+        keras.Input((3, 4)),
+        adapted,
+        layers.Normalization(mean=[0.5, -1.0, 2.0, 0.0],
+                             variance=[4.0, 0.25, 1.0, 9.0]),
+        layers.Normalization(mean=0.1, variance=2.0, invert=True),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ], name="norm")
+    yn = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, norm, [xn], yn, "norm.keras", lambda n: "norm." + n,
+                 predict_before=True)
+
 if __name__ == "__main__":
     main()
