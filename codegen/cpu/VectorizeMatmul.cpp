@@ -113,11 +113,19 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
     }
 }
 
-/// True for a rank-2 f32 memref with the identity (row-major) layout.
+/// True for a rank-2 f32 memref whose rows are contiguous: the identity
+/// layout, or a strided view with unit column stride (a step of a recurrent
+/// layer's saved states, a column block of a gate matrix).
 static bool isRowMajorF32Matrix(Type type) {
   auto memref = dyn_cast<MemRefType>(type);
-  return memref && memref.getRank() == 2 && memref.getElementType().isF32() &&
-         memref.getLayout().isIdentity();
+  if (!memref || memref.getRank() != 2 || !memref.getElementType().isF32())
+    return false;
+  if (memref.getLayout().isIdentity())
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(memref.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
 }
 
 // linalg.matmul(A, B, C) on buffers -> register-blocked vector FMA loops

@@ -71,11 +71,11 @@ func.func @no_dynamic_n(%a: memref<4x8xf32>, %b: memref<8x?xf32>, %c: memref<4x?
 
 // -----
 
-// Does not fire on strided (non row-major) buffers.
+// Does not fire on buffers whose rows are not contiguous.
 // CHECK-LABEL: func.func @no_strided
 // CHECK:         linalg.matmul
-func.func @no_strided(%a: memref<4x8xf32, strided<[16, 1]>>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
-  linalg.matmul ins(%a, %b : memref<4x8xf32, strided<[16, 1]>>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+func.func @no_strided(%a: memref<4x8xf32, strided<[16, 2]>>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xf32, strided<[16, 2]>>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
   return
 }
 
@@ -93,5 +93,18 @@ func.func @no_strided(%a: memref<4x8xf32, strided<[16, 1]>>, %b: memref<8x16xf32
 func.func @transposed_lhs(%a: memref<?x144xf32>, %b: memref<?x32xf32>, %c: memref<144x32xf32>) {
   linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
       ins(%a, %b : memref<?x144xf32>, memref<?x32xf32>) outs(%c : memref<144x32xf32>)
+  return
+}
+
+// -----
+
+// Rows that are contiguous in a strided view (a step of saved states) take
+// the micro kernel too.
+// CHECK-LABEL: func.func @strided_rows
+// CHECK-NOT:     linalg.matmul
+// CHECK:         memref.load %{{.+}} : memref<?x128xf32, strided<[512, 1], offset: ?>>
+// CHECK:         vector.fma
+func.func @strided_rows(%a: memref<?x128xf32, strided<[512, 1], offset: ?>>, %b: memref<128x64xf32>, %c: memref<?x64xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x128xf32, strided<[512, 1], offset: ?>>, memref<128x64xf32>) outs(%c : memref<?x64xf32>)
   return
 }
