@@ -40,6 +40,21 @@ Value lowering::buildEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                                  dynamicDims);
 }
 
+lowering::AxisSlice::AxisSlice(OpBuilder &b, Location loc, Value v,
+                               int64_t axis, OpFoldResult start, int64_t size) {
+  auto type = cast<RankedTensorType>(v.getType());
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    offsets.push_back(d == axis ? start : b.getIndexAttr(0));
+    strides.push_back(b.getIndexAttr(1));
+    if (d == axis)
+      sizes.push_back(b.getIndexAttr(size));
+    else if (type.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, v, d).getResult());
+    else
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  }
+}
+
 AffineMap lowering::broadcastMap(MLIRContext *ctx, RankedTensorType operandType,
                                  RankedTensorType resultType) {
   int64_t rank = resultType.getRank(), operandRank = operandType.getRank();

@@ -40,6 +40,15 @@ Value buildEmpty(OpBuilder &b, Location loc, RankedTensorType type,
 AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operandType,
                        RankedTensorType resultType);
 
+/// Offsets, sizes and strides of the slice of `v` that is `[start, start +
+/// size)` along `axis` and whole along every other dimension (dynamic sizes
+/// read from `v`).
+struct AxisSlice {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  AxisSlice(OpBuilder &b, Location loc, Value v, int64_t axis,
+            OpFoldResult start, int64_t size);
+};
+
 using ScalarBody =
     function_ref<Value(OpBuilder &, Location, ValueRange /*scalars*/)>;
 

@@ -15,24 +15,11 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
-/// Offsets, sizes and strides of time step `step` of `sequence`.
-struct StepSlice {
-  SmallVector<OpFoldResult> offsets, sizes, strides;
-
-  StepSlice(OpBuilder &b, Location loc, Value sequence, Value step) {
-    auto type = cast<RankedTensorType>(sequence.getType());
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      offsets.push_back(d == 1 ? OpFoldResult(step) : b.getIndexAttr(0));
-      strides.push_back(b.getIndexAttr(1));
-      if (d == 1)
-        sizes.push_back(b.getIndexAttr(1));
-      else if (type.isDynamicDim(d))
-        sizes.push_back(tensor::DimOp::create(b, loc, sequence, d).getResult());
-      else
-        sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-    }
-  }
-};
+/// Time step `step` of `sequence`: [step, step + 1) along dimension 1.
+static AxisSlice stepSlice(OpBuilder &b, Location loc, Value sequence,
+                           Value step) {
+  return AxisSlice(b, loc, sequence, /*axis=*/1, step, /*size=*/1);
+}
 
 // sequence_step(x, t) -> extract_slice x[:, t] (rank-reducing)
 struct SequenceStepLowering : public OpConversionPattern<SequenceStepOp> {
@@ -40,8 +27,8 @@ struct SequenceStepLowering : public OpConversionPattern<SequenceStepOp> {
   LogicalResult
   matchAndRewrite(SequenceStepOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    StepSlice slice(rewriter, op.getLoc(), adaptor.getInput(),
-                    adaptor.getStep());
+    AxisSlice slice =
+        stepSlice(rewriter, op.getLoc(), adaptor.getInput(), adaptor.getStep());
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
         op, op.getType(), adaptor.getInput(), slice.offsets, slice.sizes,
         slice.strides);
@@ -55,8 +42,8 @@ struct SequenceInsertLowering : public OpConversionPattern<SequenceInsertOp> {
   LogicalResult
   matchAndRewrite(SequenceInsertOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    StepSlice slice(rewriter, op.getLoc(), adaptor.getSequence(),
-                    adaptor.getStep());
+    AxisSlice slice = stepSlice(rewriter, op.getLoc(), adaptor.getSequence(),
+                                adaptor.getStep());
     rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
         op, adaptor.getValue(), adaptor.getSequence(), slice.offsets,
         slice.sizes, slice.strides);

@@ -158,25 +158,6 @@ static int64_t normalizedAxis(uint64_t attr, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
-/// Offsets/sizes/strides of `[start, start + size)` along `axis` of `v`.
-static void axisRange(OpBuilder &b, Location loc, Value v, int64_t axis,
-                      int64_t start, int64_t size,
-                      SmallVector<OpFoldResult> &offsets,
-                      SmallVector<OpFoldResult> &sizes,
-                      SmallVector<OpFoldResult> &strides) {
-  auto type = cast<RankedTensorType>(v.getType());
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    offsets.push_back(b.getIndexAttr(d == axis ? start : 0));
-    strides.push_back(b.getIndexAttr(1));
-    if (d == axis)
-      sizes.push_back(b.getIndexAttr(size));
-    else if (type.isDynamicDim(d))
-      sizes.push_back(tensor::DimOp::create(b, loc, v, d).getResult());
-    else
-      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-  }
-}
-
 // concat(a, b, ...) -> insert_slice of each into an empty result
 struct ConcatLowering : public OpConversionPattern<ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -190,11 +171,11 @@ struct ConcatLowering : public OpConversionPattern<ConcatOp> {
     int64_t start = 0;
     for (Value input : adaptor.getInputs()) {
       int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
-      SmallVector<OpFoldResult> offsets, sizes, strides;
-      axisRange(rewriter, loc, input, axis, start, size, offsets, sizes,
-                strides);
+      AxisSlice slice(rewriter, loc, input, axis, rewriter.getIndexAttr(start),
+                      size);
       result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
-                                             offsets, sizes, strides);
+                                             slice.offsets, slice.sizes,
+                                             slice.strides);
       start += size;
     }
     rewriter.replaceOp(op, result);
@@ -210,11 +191,11 @@ struct SliceLowering : public OpConversionPattern<SliceOp> {
                   ConversionPatternRewriter &rewriter) const override {
     int64_t rank = op.getType().getRank();
     int64_t axis = normalizedAxis(op.getAxis(), rank);
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    axisRange(rewriter, op.getLoc(), adaptor.getInput(), axis, op.getStart(),
-              op.getSize(), offsets, sizes, strides);
+    AxisSlice slice(rewriter, op.getLoc(), adaptor.getInput(), axis,
+                    rewriter.getIndexAttr(op.getStart()), op.getSize());
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, op.getType(), adaptor.getInput(), offsets, sizes, strides);
+        op, op.getType(), adaptor.getInput(), slice.offsets, slice.sizes,
+        slice.strides);
     return success();
   }
 };

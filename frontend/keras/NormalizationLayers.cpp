@@ -27,6 +27,28 @@ static std::optional<double> number(LayerBuilder &layer, StringRef key,
   return value->getAsNumber();
 }
 
+/// gamma (`scale`, default true) and beta (`center`, default true) of
+/// `shape`, in Keras's order; each left null when its setting is false.
+static LogicalResult addScaleAndCenter(LayerBuilder &layer,
+                                       ArrayRef<int64_t> shape, Value &gamma,
+                                       Value &beta) {
+  if (layer.getBoolean("scale").value_or(true)) {
+    FailureOr<Value> p =
+        layer.addParam("gamma", shape, "gamma_initializer", "ones");
+    if (failed(p))
+      return failure();
+    gamma = *p;
+  }
+  if (layer.getBoolean("center").value_or(true)) {
+    FailureOr<Value> p =
+        layer.addParam("beta", shape, "beta_initializer", "zeros");
+    if (failed(p))
+      return failure();
+    beta = *p;
+  }
+  return success();
+}
+
 // BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True,
 // scale=True)
 static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
@@ -74,20 +96,8 @@ static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
   int64_t channels = type.getDimSize(axis < 0 ? axis + rank : axis);
   using Role = LayerBuilder::ParamRole;
   Value gamma, beta;
-  if (layer.getBoolean("scale").value_or(true)) {
-    FailureOr<Value> p =
-        layer.addParam("gamma", {channels}, "gamma_initializer", "ones");
-    if (failed(p))
-      return failure();
-    gamma = *p;
-  }
-  if (layer.getBoolean("center").value_or(true)) {
-    FailureOr<Value> p =
-        layer.addParam("beta", {channels}, "beta_initializer", "zeros");
-    if (failed(p))
-      return failure();
-    beta = *p;
-  }
+  if (failed(addScaleAndCenter(layer, {channels}, gamma, beta)))
+    return failure();
   FailureOr<Value> mean =
       layer.addParam("moving_mean", {channels}, "moving_mean_initializer",
                      "zeros", Role::State);
@@ -158,20 +168,8 @@ static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
   for (int64_t axis : axes)
     paramShape.push_back(type.getDimSize(axis));
   Value gamma, beta;
-  if (layer.getBoolean("scale").value_or(true)) {
-    FailureOr<Value> p =
-        layer.addParam("gamma", paramShape, "gamma_initializer", "ones");
-    if (failed(p))
-      return failure();
-    gamma = *p;
-  }
-  if (layer.getBoolean("center").value_or(true)) {
-    FailureOr<Value> p =
-        layer.addParam("beta", paramShape, "beta_initializer", "zeros");
-    if (failed(p))
-      return failure();
-    beta = *p;
-  }
+  if (failed(addScaleAndCenter(layer, paramShape, gamma, beta)))
+    return failure();
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
   // Parameters broadcast against x: their axes in place, 1 elsewhere.

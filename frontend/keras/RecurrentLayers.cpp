@@ -566,12 +566,11 @@ FailureOr<LayerOutputs> importBidirectional(LayerBuilder &layer,
     Cell cell{config, name, scope, *kind};
     if (failed(checkCell(layer, cell, /*loopKeys=*/true)))
       return failure();
-    for (StringRef key : {"stateful"})
-      if (!isUnset(config->get(key))) {
-        layer.emitError() << "wrapped layer '" << name << "': '" << key
-                          << "' is not supported";
-        return failure();
-      }
+    if (!isUnset(config->get("stateful"))) {
+      layer.emitError() << "wrapped layer '" << name
+                        << "': 'stateful' is not supported";
+      return failure();
+    }
     cells.push_back(cell);
     flags.push_back(LoopFlags::of(*config));
   }

@@ -31,6 +31,9 @@ CASES = {
         "name": "r", "cell": cell("MinimalRNNCell")}}),
     "cell_key": model([5, 2], {"class_name": "RNN", "config": {
         "name": "r", "cell": cell("SimpleRNNCell", implementation=2)}}),
+    "bidirectional": model([5, 2], {"class_name": "Bidirectional", "config": {
+        "name": "bi", "layer": {"class_name": "Dense",
+                                "config": {"name": "d", "units": 2}}}}),
     "concat": {"class_name": "Functional", "config": {
         "name": "f", "layers": [
             {"class_name": "InputLayer", "name": "a",
