@@ -175,6 +175,45 @@ def VectorizeMatmulPass
   ];
 }
 
+def VectorizeGenericPass
+    : Pass<"kiln-cpu-vectorize-generic", "::mlir::func::FuncOp"> {
+  let summary = "Vectorize buffer linalg.generic ops along their innermost parallel loop";
+  let description = [{
+    Rewrites each `linalg.generic` on buffers whose innermost loop is
+    parallel with a static trip count of at least 4 (the channels of an
+    NHWC activation, the units of a Dense layer, a weight's last dimension)
+    into `scf.for` loops over the other dimensions and, along the innermost
+    one, chunks of `vector-width` lanes (fewer for a shorter loop; a last
+    chunk that is not full is masked). Operands that do not depend on the
+    innermost dimension are read once per chunk as scalars; the others, and
+    loads in the body whose last index is that dimension's index plus an
+    offset (im2col, pooling windows, their adjoints), become vector loads
+    of contiguous elements. Ops whose operands vary along the innermost
+    loop in any other way (gathers, transposes) are left to the scalar
+    lowering.
+
+    ```mlir
+    // before
+    linalg.generic {indexing_maps = [(n,h,w,c) -> (n,h,w,c), (n,h,w,c) -> (c), ...]}
+        ins(%x, %bias : memref<?x28x28x16xf32>, memref<16xf32>) outs(%y : ...)
+    // after (sketch)
+    scf.for %n ... scf.for %h ... scf.for %w ... {
+      %a = vector.load %x[%n, %h, %w, %c0] : ..., vector<16xf32>
+      %b = vector.load %bias[%c0] : ..., vector<16xf32>
+      %s = arith.addf %a, %b : vector<16xf32>
+      vector.store %s, %y[%n, %h, %w, %c0]
+    ```
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "lanes per vector (16 for AVX-512, 8 for AVX2)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 def SegmentEntriesPass
     : Pass<"kiln-cpu-segment-entries", "::mlir::ModuleOp"> {
   let summary = "Split long entries into a chain of bounded private functions";

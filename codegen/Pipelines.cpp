@@ -60,6 +60,9 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmulPass(matmul));
+  VectorizeGenericPassOptions generic;
+  generic.vectorWidth = options.vectorWidth;
+  pm.addNestedPass<func::FuncOp>(createVectorizeGenericPass(generic));
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -70,9 +73,11 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
+  // Math without an LLVM intrinsic (erf, tanh) calls libm lane by lane:
+  // vector ops that the vector lowering below turns into LLVM.
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
