@@ -214,6 +214,25 @@ def VectorizeGenericPass
   ];
 }
 
+def ApproximateMathPass
+    : Pass<"kiln-cpu-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Polynomial approximations of tanh, exp, expm1, log and log1p";
+  let description = [{
+    Rewrites `math.tanh`, `math.exp`, `math.expm1`, `math.log` and
+    `math.log1p` on f32 scalars and vectors into MLIR's polynomial
+    approximations: range reduction and a minimax polynomial of FMAs,
+    within a few ulp of the correctly rounded result (well inside the 1e-5
+    that kiln's numbers are checked to against Keras). On vectors the
+    alternative is one libm call per lane: LLVM has no vector `tanh`, and
+    its `exp` and `log` intrinsics on vectors are split the same way. Other
+    math functions (erf for GELU) keep their libm calls.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def SegmentEntriesPass
     : Pass<"kiln-cpu-segment-entries", "::mlir::ModuleOp"> {
   let summary = "Split long entries into a chain of bounded private functions";

@@ -64,6 +64,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   generic.vectorWidth = options.vectorWidth;
   pm.addNestedPass<func::FuncOp>(createVectorizeGenericPass(generic));
   pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

@@ -138,8 +138,7 @@ FailureOr<BodyPlan> planBody(linalg::GenericOp op, unsigned lastDim) {
       for (Value index : indices.drop_back())
         if (plan.of(index) != Lanes::Uniform)
           return failure();
-      Lanes last =
-          indices.empty() ? Lanes::Uniform : plan.of(indices.back());
+      Lanes last = indices.empty() ? Lanes::Uniform : plan.of(indices.back());
       if (last == Lanes::Vector)
         return failure(); // a gather: left to the scalar path
       if (last == Lanes::LaneIndex &&
@@ -181,7 +180,8 @@ public:
     for (unsigned d = 0; d < lastDim; ++d) {
       lbs.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].offset));
       ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].size));
-      steps.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].stride));
+      steps.push_back(
+          getValueOrCreateConstantIndexOp(b, loc, ranges[d].stride));
     }
     scf::buildLoopNest(b, loc, lbs, ubs, steps,
                        [&](OpBuilder &nb, Location nl, ValueRange ivs) {
@@ -202,7 +202,8 @@ private:
     } else {
       scf::ForOp::create(
           b, loc, index(0), index(fullChunks * width), index(width),
-          ValueRange{}, [&](OpBuilder &lb, Location ll, Value base, ValueRange) {
+          ValueRange{},
+          [&](OpBuilder &lb, Location ll, Value base, ValueRange) {
             emitChunk(lb, ll, outerIvs, base, width);
             scf::YieldOp::create(lb, ll);
           });
@@ -235,19 +236,21 @@ private:
       mask = vector::ConstantMaskOp::create(
           b, loc, VectorType::get({width}, b.getI1Type()),
           ArrayRef<int64_t>{activeLanes});
-    auto vectorOf = [&](Type scalar) { return VectorType::get({width}, scalar); };
+    auto vectorOf = [&](Type scalar) {
+      return VectorType::get({width}, scalar);
+    };
     auto loadVector = [&](Value memref, ValueRange indices) -> Value {
       auto type = vectorOf(cast<MemRefType>(memref.getType()).getElementType());
       if (!mask)
         return vector::LoadOp::create(b, loc, type, memref, indices);
-      Value passThru =
-          arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
+      Value passThru = arith::ConstantOp::create(
+          b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
       return vector::MaskedLoadOp::create(b, loc, type, memref, indices, mask,
                                           passThru);
     };
 
-    IRMapping scalars;                   // uniform values
-    llvm::DenseMap<Value, Value> vectors; // vector values
+    IRMapping scalars;                     // uniform values
+    llvm::DenseMap<Value, Value> vectors;  // vector values
     llvm::DenseMap<Value, Value> laneBase; // lane indices: their lane-0 value
     auto broadcast = [&](Value v) -> Value {
       auto it = vectors.find(v);
@@ -282,8 +285,8 @@ private:
       if (plan.of(arg) == Lanes::Vector)
         vectors[arg] = loadVector(operand.get(), indices);
       else
-        scalars.map(arg, memref::LoadOp::create(b, loc, operand.get(),
-                                                indices));
+        scalars.map(arg,
+                    memref::LoadOp::create(b, loc, operand.get(), indices));
     }
 
     Block &body = op.getRegion().front();
@@ -329,10 +332,11 @@ private:
 
     // The yielded values, written along the lanes.
     auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    for (auto [value, init] : llvm::zip(yield.getValues(), op.getDpsInitsMutable())) {
+    for (auto [value, init] :
+         llvm::zip(yield.getValues(), op.getDpsInitsMutable())) {
       Value vec = broadcast(value);
-      SmallVector<Value> indices = indicesOf(
-          b, loc, op.getMatchingIndexingMap(&init), outerIvs, base);
+      SmallVector<Value> indices =
+          indicesOf(b, loc, op.getMatchingIndexingMap(&init), outerIvs, base);
       if (mask)
         vector::MaskedStoreOp::create(b, loc, init.get(), indices, mask, vec);
       else
@@ -371,8 +375,7 @@ struct VectorizeGenericPass
       FailureOr<BodyPlan> plan = planBody(op, lastDim);
       if (failed(plan))
         continue;
-      int64_t width =
-          std::min<int64_t>(vectorWidth, llvm::PowerOf2Ceil(size));
+      int64_t width = std::min<int64_t>(vectorWidth, llvm::PowerOf2Ceil(size));
       OpBuilder b(op);
       GenericVectorizer(op, *plan, lastDim, size, width).emit(b);
       op.erase();
