@@ -115,9 +115,20 @@ rowMajorStrides(llvm::ArrayRef<int64_t> dims) {
   return strides;
 }
 
+int64_t mlir::kiln::predictChunkRows(int64_t rowBytes) {
+  // Measured on the Fashion-MNIST CNN (about 330 KB a row): 62% of the FMA
+  // peak at 4 or 16 rows a call, 27% at 128, whose im2col patches and
+  // activations (40 MB) stream through DRAM between layers.
+  constexpr int64_t kChunkBytes = 4 << 20;
+  if (rowBytes <= 0)
+    return 0;
+  return std::max<int64_t>(1, kChunkBytes / rowBytes);
+}
+
 llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
     llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
-    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported) {
+    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported,
+    int64_t chunkRows) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i64Ty = llvm::Type::getInt64Ty(ctx);
@@ -144,15 +155,44 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   // strides...).
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   llvm::Value *batch = entry->getArg(0);
+  bool chunked = chunkRows > 0 && llvm::any_of(bufferDims, [](const auto &d) {
+                   return !d.empty() && d.front() < 0;
+                 });
+  // Chunked: a loop over row offsets `start`, each call on
+  // min(chunkRows, batch - start) rows (one call, of 0 rows, for an empty
+  // batch, as unchunked).
+  llvm::Value *start = nullptr, *rows = batch;
+  llvm::BasicBlock *loop = nullptr;
+  llvm::PHINode *startPhi = nullptr;
+  if (chunked) {
+    llvm::BasicBlock *top = b.GetInsertBlock();
+    loop = llvm::BasicBlock::Create(ctx, "chunk", entry);
+    b.CreateBr(loop);
+    b.SetInsertPoint(loop);
+    startPhi = b.CreatePHI(i64Ty, 2, "start");
+    startPhi->addIncoming(b.getInt64(0), top);
+    start = startPhi;
+    llvm::Value *remaining = b.CreateSub(batch, start);
+    rows = b.CreateSelect(b.CreateICmpSLT(remaining, b.getInt64(chunkRows)),
+                          remaining, b.getInt64(chunkRows), "rows");
+  }
   llvm::SmallVector<llvm::Value *> args;
   llvm::SmallVector<llvm::LoadInst *> loads;
   for (auto [i, dims] : llvm::enumerate(bufferDims)) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(1), i);
-    llvm::LoadInst *ptr = b.CreateLoad(ptrTy, slot);
-    loads.push_back(ptr);
+    llvm::LoadInst *load = b.CreateLoad(ptrTy, slot);
+    loads.push_back(load);
+    llvm::Value *ptr = load;
+    if (chunked && !dims.empty() && dims.front() < 0) {
+      int64_t rowElements = 1;
+      for (int64_t d : llvm::drop_begin(dims))
+        rowElements *= d;
+      ptr = b.CreateGEP(llvm::Type::getFloatTy(ctx), load,
+                        b.CreateMul(start, b.getInt64(rowElements)));
+    }
     args.append({ptr, ptr, b.getInt64(0)});
     for (int64_t d : dims)
-      args.push_back(d < 0 ? batch : b.getInt64(d));
+      args.push_back(d < 0 ? rows : b.getInt64(d));
     for (int64_t s : rowMajorStrides(dims))
       args.push_back(b.getInt64(s));
   }
@@ -161,6 +201,13 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   args.append(
       {workspace, workspace, b.getInt64(0), b.getInt64(0), b.getInt64(1)});
   llvm::CallInst *call = b.CreateCall(impl, args);
+  if (chunked) {
+    llvm::Value *next = b.CreateAdd(start, b.getInt64(chunkRows));
+    startPhi->addIncoming(next, b.GetInsertBlock());
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "done", entry);
+    b.CreateCondBr(b.CreateICmpSLT(next, batch), loop, done);
+    b.SetInsertPoint(done);
+  }
   b.CreateRet(b.getInt32(0));
   // Inlined now rather than by O3: a large model's implementation takes
   // every buffer as five or more scalars (tens of thousands of arguments),
@@ -225,8 +272,19 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
     buffers.push_back(t.dims);
   for (const TensorSignature &t : signature.outputs)
     buffers.push_back(t.dims);
-  llvm::Expected<llvm::Function *> entry = emitEntryWrapper(
-      module, implName, "kiln_predict_entry", buffers, /*exported=*/false);
+  // Inference treats rows independently: a large batch runs in chunks
+  // whose intermediates stay in the cache.
+  int64_t rowBytes = signature.workspaceOf(kPredictFuncName).perSampleBytes;
+  for (const TensorSignature &t : llvm::concat<const TensorSignature>(
+           signature.inputs, signature.outputs)) {
+    int64_t elements = 1;
+    for (int64_t d : llvm::drop_begin(t.dims))
+      elements *= d;
+    rowBytes += elements * int64_t(sizeof(float));
+  }
+  llvm::Expected<llvm::Function *> entry =
+      emitEntryWrapper(module, implName, "kiln_predict_entry", buffers,
+                       /*exported=*/false, predictChunkRows(rowBytes));
   if (!entry)
     return entry.takeError();
 

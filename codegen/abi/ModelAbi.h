@@ -32,9 +32,23 @@ namespace mlir::kiln {
 /// (dims[0] == -1 takes `batch`) and the workspace. The entry is internal
 /// unless `exported`. An error when `implName` is missing or its arguments
 /// do not match.
-llvm::Expected<llvm::Function *> emitEntryWrapper(
-    llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
-    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported);
+///
+/// With `chunkRows` > 0 the entry calls `implName` on consecutive slices of
+/// at most `chunkRows` rows of every batch-sized buffer (all f32) until the
+/// batch is done: only valid when each row's results depend on that row
+/// alone (inference), and the way to keep a large batch's intermediates in
+/// the cache.
+llvm::Expected<llvm::Function *>
+emitEntryWrapper(llvm::Module &module, llvm::StringRef implName,
+                 llvm::StringRef entryName,
+                 llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims,
+                 bool exported, int64_t chunkRows = 0);
+
+/// Rows per call of the predict entry (0: the whole batch at once) for a
+/// model whose one row needs `rowBytes` of workspace, input and output: a
+/// chunk's intermediates stay within a budget that a core's L2 cache
+/// streams well.
+int64_t predictChunkRows(int64_t rowBytes);
 
 /// kiln_tensor_desc_t::flags of a parameter (KILN_TENSOR_NON_TRAINABLE,
 /// KILN_TENSOR_STATE), for compiled descriptors and the driver's in-memory
