@@ -61,15 +61,38 @@ std::string kernelKey(func::FuncOp kernel) {
   return key;
 }
 
-/// Moves `loop` into a function `name` inserted after `previous` (the
-/// entry or its last kernel), or reuses an identical one, and replaces it
-/// with a call.
-void outline(Operation *loop, Operation *&previous, StringRef name,
+/// A `linalg.fill` whose buffer the next kernel, a `linalg.matmul`,
+/// accumulates into, with only side-effect-free ops (views, index
+/// arithmetic) in between: outlined together, the matmul's micro kernel
+/// starts from zeros instead of reading back the filled buffer.
+bool fillsMatmulInit(Operation *op, Operation *next) {
+  auto fill = dyn_cast<linalg::FillOp>(op);
+  auto matmul = dyn_cast<linalg::MatmulOp>(next);
+  if (!fill || !matmul || fill.getOutputs()[0] != matmul.getDpsInits()[0])
+    return false;
+  for (Operation *between = op->getNextNode(); between != next;
+       between = between->getNextNode())
+    if (!isMemoryEffectFree(between))
+      return false;
+  return true;
+}
+
+/// Moves `group` (a loop, or a fill and its matmul) into a function `name`
+/// inserted after `previous` (the entry or its last kernel), or reuses an
+/// identical one, and replaces it with a call where its last op was.
+void outline(ArrayRef<Operation *> group, Operation *&previous, StringRef name,
              SymbolTable &symbols, KernelCache &cache) {
-  // What the kernel needs from the entry: the loop's own operands and
-  // every value its regions use from above, each once, in first-use order.
-  llvm::SetVector<Value> captured(loop->operand_begin(), loop->operand_end());
-  getUsedValuesDefinedAbove(loop->getRegions(), captured);
+  Operation *loop = group.back();
+  // Only the last op may have results.
+  assert(llvm::all_of(group.drop_back(),
+                      [](Operation *op) { return op->getNumResults() == 0; }));
+  // What the kernel needs from the entry: the ops' own operands and every
+  // value their regions use from above, each once, in first-use order.
+  llvm::SetVector<Value> captured;
+  for (Operation *op : group) {
+    captured.insert(op->operand_begin(), op->operand_end());
+    getUsedValuesDefinedAbove(op->getRegions(), captured);
+  }
   SmallVector<Value> arguments, constants;
   for (Value value : captured)
     (isClonedConstant(value) ? constants : arguments).push_back(value);
@@ -95,7 +118,9 @@ void outline(Operation *loop, Operation *&previous, StringRef name,
     mapping.map(constant,
                 builder.clone(*constant.getDefiningOp())
                     ->getResult(cast<OpResult>(constant).getResultNumber()));
-  Operation *moved = builder.clone(*loop, mapping);
+  Operation *moved = nullptr;
+  for (Operation *op : group)
+    moved = builder.clone(*op, mapping);
   func::ReturnOp::create(builder, loop->getLoc(), moved->getResults());
 
   auto [known, inserted] = cache.try_emplace(kernelKey(kernel), kernel);
@@ -109,7 +134,8 @@ void outline(Operation *loop, Operation *&previous, StringRef name,
   builder.setInsertionPoint(loop);
   auto call = func::CallOp::create(builder, loop->getLoc(), kernel, arguments);
   loop->replaceAllUsesWith(call.getResults());
-  loop->erase();
+  for (Operation *op : llvm::reverse(group))
+    op->erase();
 }
 
 struct OutlineKernelsPass
@@ -124,15 +150,20 @@ struct OutlineKernelsPass
     for (func::FuncOp entry : entries) {
       if (entry.isDeclaration() || !entry.getBody().hasOneBlock())
         continue;
-      SmallVector<Operation *> loops;
-      for (Operation &op : entry.getBody().front())
-        if (isKernel(&op))
-          loops.push_back(&op);
-      if (static_cast<int64_t>(loops.size()) < minLoops)
+      SmallVector<SmallVector<Operation *, 2>> groups;
+      for (Operation &op : entry.getBody().front()) {
+        if (!isKernel(&op))
+          continue;
+        if (!groups.empty() && fillsMatmulInit(groups.back().back(), &op))
+          groups.back().push_back(&op);
+        else
+          groups.push_back({&op});
+      }
+      if (static_cast<int64_t>(groups.size()) < minLoops)
         continue;
       Operation *previous = entry;
-      for (auto [index, loop] : llvm::enumerate(loops))
-        outline(loop, previous,
+      for (auto [index, group] : llvm::enumerate(groups))
+        outline(group, previous,
                 (entry.getSymName() + "__kernel" + Twine(index)).str(), symbols,
                 cache);
     }

@@ -44,20 +44,19 @@ struct TileShape {
 /// at the builder's insertion point.
 static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
                      Value out, Value m, Value n, Value k, TileShape tile,
-                     bool transposedLhs) {
+                     bool transposedLhs, bool zeroInit) {
   Type f32 = b.getF32Type();
   auto vecType = VectorType::get({tile.width}, f32);
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
   Value mask;
-  Value zeroVec;
+  Value zeroVec = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0)));
   if (tile.lastLanes < tile.width) {
     auto maskType = VectorType::get({tile.width}, b.getI1Type());
     mask = vector::ConstantMaskOp::create(b, loc, maskType,
                                           ArrayRef<int64_t>{tile.lastLanes});
-    zeroVec = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0)));
   }
   bool (*isLast)(int64_t, TileShape) = [](int64_t v, TileShape t) {
     return v == t.vectors - 1;
@@ -77,10 +76,14 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
     colIdx.push_back(
         v == 0 ? n : arith::AddIOp::create(b, loc, n, index(v * tile.width)));
 
+  // C's tile: zeros when the matmul's own fill of C was folded in (C is
+  // then only written), else C's elements.
   SmallVector<Value> init;
   for (int64_t r = 0; r < tile.rows; ++r)
     for (int64_t v = 0; v < tile.vectors; ++v)
-      init.push_back(load(b, out, rowIdx[r], colIdx[v], isLast(v, tile)));
+      init.push_back(zeroInit
+                         ? zeroVec
+                         : load(b, out, rowIdx[r], colIdx[v], isLast(v, tile)));
 
   auto kLoop = scf::ForOp::create(
       b, loc, index(0), k, index(1), init,
@@ -160,6 +163,19 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     if (rhsType.isDynamicDim(1))
       return rewriter.notifyMatchFailure(op, "N is dynamic");
 
+    // C = 0 just before (the fill that every matmul of a layer starts
+    // from, outlined into the same kernel): the tiles start from zeros.
+    bool zeroInit = false;
+    if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode())) {
+      auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+      auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+      if (fill.hasPureBufferSemantics() && fill.getOutputs()[0] == out &&
+          value && value.getValue().isZero() && !value.getValue().isNegative())
+        zeroInit = true;
+      if (zeroInit)
+        rewriter.eraseOp(fill);
+    }
+
     Location loc = op.getLoc();
     int64_t n = rhsType.getDimSize(1);
     auto index = [&](int64_t v) -> Value {
@@ -169,40 +185,53 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     Value k = memref::DimOp::create(rewriter, loc, rhs, 0);
     Value numRows =
         memref::DimOp::create(rewriter, loc, lhs, transposedLhs ? 1 : 0);
-    Value blockEnd = arith::SubIOp::create(
-        rewriter, loc, numRows,
-        arith::RemUIOp::create(rewriter, loc, numRows, index(rows)));
 
     int64_t tileCols = vectors * width;
     int64_t fullCols = n / tileCols * tileCols, tailCols = n - fullCols;
     int64_t tailVectors = llvm::divideCeil(tailCols, width);
-    auto emitRowBlocks = [&](Value begin, Value end, int64_t blockRows) {
-      scf::ForOp::create(
-          rewriter, loc, begin, end, index(blockRows), ValueRange{},
-          [&](OpBuilder &b, Location l, Value m, ValueRange) {
-            if (fullCols > 0)
+    // A narrower column tile takes more rows, keeping the number of
+    // accumulators (and so the FMAs in flight per broadcast of A).
+    int64_t tailRows = std::min<int64_t>(
+        kMaxRows, std::max<int64_t>(rows, rows * vectors / tailVectors));
+    // Row blocks of `tile.rows` rows over [begin, end) of one column range,
+    // then the rows left over one by one.
+    auto emitColumns = [&](int64_t colBegin, int64_t colEnd, TileShape tile) {
+      Value blockEnd = arith::SubIOp::create(
+          rewriter, loc, numRows,
+          arith::RemUIOp::create(rewriter, loc, numRows, index(tile.rows)));
+      int64_t tileWidth = tile.vectors * width;
+      auto rowLoop = [&](Value begin, Value end, int64_t blockRows) {
+        TileShape shape = tile;
+        shape.rows = blockRows;
+        scf::ForOp::create(
+            rewriter, loc, begin, end, index(blockRows), ValueRange{},
+            [&](OpBuilder &b, Location l, Value m, ValueRange) {
               scf::ForOp::create(
-                  b, l, index(0), index(fullCols), index(tileCols),
+                  b, l, index(colBegin), index(colEnd), index(tileWidth),
                   ValueRange{},
                   [&](OpBuilder &nb, Location nl, Value col, ValueRange) {
-                    emitTile(nb, nl, lhs, rhs, out, m, col, k,
-                             {blockRows, vectors, width, width}, transposedLhs);
+                    emitTile(nb, nl, lhs, rhs, out, m, col, k, shape,
+                             transposedLhs, zeroInit);
                     scf::YieldOp::create(nb, nl);
                   });
-            if (tailCols > 0)
-              emitTile(b, l, lhs, rhs, out, m,
-                       arith::ConstantIndexOp::create(b, l, fullCols), k,
-                       {blockRows, tailVectors,
-                        tailCols - (tailVectors - 1) * width, width},
-                       transposedLhs);
-            scf::YieldOp::create(b, l);
-          });
+              scf::YieldOp::create(b, l);
+            });
+      };
+      rowLoop(index(0), blockEnd, tile.rows);
+      rowLoop(blockEnd, numRows, 1);
     };
-    emitRowBlocks(index(0), blockEnd, rows);
-    emitRowBlocks(blockEnd, numRows, 1);
+    if (fullCols > 0)
+      emitColumns(0, fullCols, {rows, vectors, width, width});
+    if (tailCols > 0)
+      emitColumns(
+          fullCols, n,
+          {tailRows, tailVectors, tailCols - (tailVectors - 1) * width, width});
     rewriter.eraseOp(op);
     return success();
   }
+
+  /// Registers: accumulators + B vectors + a broadcast within AVX-512's 32.
+  static constexpr int64_t kMaxRows = 12;
 
   int64_t width, rows, vectors;
 };

@@ -93,3 +93,38 @@ func.func @ops(%a: memref<?x16xf32>, %b: memref<?x16xf32>, %c: memref<?x16xf32>)
   }
   return
 }
+
+// -----
+
+// A fill of the buffer that the next kernel, a matmul, accumulates into is
+// outlined with it (views in between stay in the entry; the call replaces
+// the matmul); a fill followed by anything else, or separated from its
+// matmul by a call, is a kernel of its own.
+// CHECK-LABEL: func.func @fill_matmul(
+// CHECK:         %[[V:.+]] = memref.subview
+// CHECK-NEXT:    call @fill_matmul__kernel0(%arg2, %arg0, %[[V]])
+// CHECK-NEXT:    call @fill_matmul__kernel1(%arg3)
+// CHECK-NEXT:    call @opaque()
+// CHECK-NEXT:    call @fill_matmul__kernel2(
+// CHECK:       func.func private @fill_matmul__kernel0(
+// CHECK:         linalg.fill
+// CHECK-NEXT:    linalg.matmul
+// CHECK-NEXT:    return
+// CHECK:       func.func private @fill_matmul__kernel1(
+// CHECK-NEXT:    arith.constant
+// CHECK-NEXT:    linalg.fill
+// CHECK-NEXT:    return
+// CHECK:       func.func private @fill_matmul__kernel2(
+// CHECK-NOT:     linalg.fill
+// CHECK:         linalg.matmul
+func.func private @opaque()
+func.func @fill_matmul(%a: memref<?x16xf32>, %b: memref<32x8xf32>, %c: memref<?x8xf32>, %d: memref<?x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x8xf32>)
+  %v = memref.subview %b[0, 0] [16, 8] [1, 1] : memref<32x8xf32> to memref<16x8xf32, strided<[8, 1]>>
+  linalg.matmul ins(%a, %v : memref<?x16xf32>, memref<16x8xf32, strided<[8, 1]>>) outs(%c : memref<?x8xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<?x8xf32>)
+  call @opaque() : () -> ()
+  linalg.matmul ins(%a, %v : memref<?x16xf32>, memref<16x8xf32, strided<[8, 1]>>) outs(%d : memref<?x8xf32>)
+  return
+}

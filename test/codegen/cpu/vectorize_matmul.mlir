@@ -82,11 +82,12 @@ func.func @no_strided(%a: memref<4x8xf32, strided<[16, 2]>>, %b: memref<8x16xf32
 // -----
 
 // A read transposed (weight gradients X^T @ G): the rows of C are the
-// columns of A, and each K step broadcasts A[k, m + r].
+// columns of A, and each K step broadcasts A[k, m + r]. N = 32 is a tile of
+// two vectors: 8 rows keep the 16 accumulators of a full tile.
 // CHECK-LABEL: func.func @transposed_lhs
 // CHECK-SAME:    (%[[A:.+]]: memref<?x144xf32>, %[[B:.+]]: memref<?x32xf32>, %[[C:.+]]: memref<144x32xf32>)
 // CHECK-NOT:     linalg.matmul
-// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c8
 // CHECK:           scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %c1 iter_args(
 // CHECK-COUNT-2:     vector.load %[[B]][%[[K]], %{{.+}}] : memref<?x32xf32>, vector<16xf32>
 // CHECK:             memref.load %[[A]][%[[K]], %{{.+}}] : memref<?x144xf32>
@@ -106,5 +107,43 @@ func.func @transposed_lhs(%a: memref<?x144xf32>, %b: memref<?x32xf32>, %c: memre
 // CHECK:         vector.fma
 func.func @strided_rows(%a: memref<?x128xf32, strided<[512, 1], offset: ?>>, %b: memref<128x64xf32>, %c: memref<?x64xf32>) {
   linalg.matmul ins(%a, %b : memref<?x128xf32, strided<[512, 1], offset: ?>>, memref<128x64xf32>) outs(%c : memref<?x64xf32>)
+  return
+}
+
+// -----
+
+// C filled with zeros just before (a kernel's fill + matmul): the fill is
+// folded, the accumulators start from zeros and C is only written. N = 16
+// is a one-vector tile of 12 rows (16 would exceed the registers).
+// CHECK-LABEL: func.func @zero_init
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[Z:.+]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c12
+// CHECK-NOT:       vector.load %{{.+}} : memref<?x16xf32>
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c1 iter_args(%{{.+}} = %[[Z]],
+// CHECK-COUNT-12:    vector.fma
+// CHECK-COUNT-12:  vector.store %{{.+}} : memref<?x16xf32>, vector<16xf32>
+func.func @zero_init(%a: memref<?x9xf32>, %b: memref<9x16xf32>, %c: memref<?x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x16xf32>)
+  linalg.matmul ins(%a, %b : memref<?x9xf32>, memref<9x16xf32>) outs(%c : memref<?x16xf32>)
+  return
+}
+
+// -----
+
+// A fill of another value, or of another buffer, stays: C is read.
+// CHECK-LABEL: func.func @fill_kept
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%arg2
+// CHECK:         vector.load %{{.+}} : memref<?x16xf32>, vector<16xf32>
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%arg3
+// CHECK:         vector.load %{{.+}} : memref<?x16xf32>, vector<16xf32>
+func.func @fill_kept(%a: memref<?x9xf32>, %b: memref<9x16xf32>, %c: memref<?x16xf32>, %d: memref<?x16xf32>) {
+  %one = arith.constant 1.0 : f32
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%one : f32) outs(%c : memref<?x16xf32>)
+  linalg.matmul ins(%a, %b : memref<?x9xf32>, memref<9x16xf32>) outs(%c : memref<?x16xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<?x16xf32>)
+  linalg.matmul ins(%a, %b : memref<?x9xf32>, memref<9x16xf32>) outs(%c : memref<?x16xf32>)
   return
 }
