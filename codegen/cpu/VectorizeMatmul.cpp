@@ -40,11 +40,11 @@ struct TileShape {
   int64_t width;     ///< lanes per vector
 };
 
-/// Emits `C[m : m+rows, n : n+cols] += A[m : m+rows, :] * B[:, n : n+cols]`
-/// at the builder's insertion point.
+/// Emits `C[m : m+rows, n : n+cols] += A[m : m+rows, k0 : k1] *
+/// B[k0 : k1, n : n+cols]` at the builder's insertion point.
 static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                     Value out, Value m, Value n, Value k, TileShape tile,
-                     bool transposedLhs, bool zeroInit) {
+                     Value out, Value m, Value n, Value kBegin, Value kEnd,
+                     TileShape tile, bool transposedLhs, bool zeroInit) {
   Type f32 = b.getF32Type();
   auto vecType = VectorType::get({tile.width}, f32);
   auto index = [&](int64_t v) -> Value {
@@ -86,7 +86,7 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs, Value rhs,
                          : load(b, out, rowIdx[r], colIdx[v], isLast(v, tile)));
 
   auto kLoop = scf::ForOp::create(
-      b, loc, index(0), k, index(1), init,
+      b, loc, kBegin, kEnd, index(1), init,
       [&](OpBuilder &lb, Location ll, Value kIv, ValueRange accs) {
         SmallVector<Value> bVecs;
         for (int64_t v = 0; v < tile.vectors; ++v)
@@ -163,14 +163,23 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     if (rhsType.isDynamicDim(1))
       return rewriter.notifyMatchFailure(op, "N is dynamic");
 
+    // K is dynamic when it is the batch (weight gradients X^T @ G, K the
+    // batch times the positions of a convolution): long enough that every
+    // row block would stream all of B (and A) from memory again. It is
+    // blocked: C is updated block by block of `kBlock` steps, whose slices
+    // of A and B stay in the cache across the row blocks.
+    bool blockK = rhsType.isDynamicDim(0);
+
     // C = 0 just before (the fill that every matmul of a layer starts
-    // from, outlined into the same kernel): the tiles start from zeros.
+    // from, outlined into the same kernel): the tiles start from zeros
+    // (unless C is updated block by block of K).
     bool zeroInit = false;
     if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode())) {
       auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
       auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
-      if (fill.hasPureBufferSemantics() && fill.getOutputs()[0] == out &&
-          value && value.getValue().isZero() && !value.getValue().isNegative())
+      if (!blockK && fill.hasPureBufferSemantics() &&
+          fill.getOutputs()[0] == out && value && value.getValue().isZero() &&
+          !value.getValue().isNegative())
         zeroInit = true;
       if (zeroInit)
         rewriter.eraseOp(fill);
@@ -181,54 +190,82 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, v);
     };
-    // K is dynamic when it is the batch (weight gradients X^T @ G).
     Value k = memref::DimOp::create(rewriter, loc, rhs, 0);
-    Value numRows =
-        memref::DimOp::create(rewriter, loc, lhs, transposedLhs ? 1 : 0);
+    unsigned rowDim = transposedLhs ? 1 : 0;
+    Value numRows = memref::DimOp::create(rewriter, loc, lhs, rowDim);
+    int64_t staticRows = cast<MemRefType>(lhs.getType()).getDimSize(rowDim);
 
     int64_t tileCols = vectors * width;
     int64_t fullCols = n / tileCols * tileCols, tailCols = n - fullCols;
     int64_t tailVectors = llvm::divideCeil(tailCols, width);
     // A narrower column tile takes more rows, keeping the number of
     // accumulators (and so the FMAs in flight per broadcast of A).
-    int64_t tailRows = std::min<int64_t>(
-        kMaxRows, std::max<int64_t>(rows, rows * vectors / tailVectors));
-    // Row blocks of `tile.rows` rows over [begin, end) of one column range,
-    // then the rows left over one by one.
-    auto emitColumns = [&](int64_t colBegin, int64_t colEnd, TileShape tile) {
+    int64_t tailRows =
+        tailVectors == 0
+            ? rows
+            : std::min<int64_t>(
+                  kMaxRows,
+                  std::max<int64_t>(rows, rows * vectors / tailVectors));
+    // Row blocks of `tile.rows` rows of one column range over K steps
+    // [kBegin, kEnd), then the rows left over: one block of them when M is
+    // static (a weight gradient's 9 taps), else one by one.
+    auto emitColumns = [&](OpBuilder &b, Value kBegin, Value kEnd,
+                           int64_t colBegin, int64_t colEnd, TileShape tile) {
       Value blockEnd = arith::SubIOp::create(
-          rewriter, loc, numRows,
-          arith::RemUIOp::create(rewriter, loc, numRows, index(tile.rows)));
+          b, loc, numRows,
+          arith::RemUIOp::create(b, loc, numRows, index(tile.rows)));
       int64_t tileWidth = tile.vectors * width;
       auto rowLoop = [&](Value begin, Value end, int64_t blockRows) {
         TileShape shape = tile;
         shape.rows = blockRows;
         scf::ForOp::create(
-            rewriter, loc, begin, end, index(blockRows), ValueRange{},
-            [&](OpBuilder &b, Location l, Value m, ValueRange) {
+            b, loc, begin, end, index(blockRows), ValueRange{},
+            [&](OpBuilder &rb, Location l, Value m, ValueRange) {
               scf::ForOp::create(
-                  b, l, index(colBegin), index(colEnd), index(tileWidth),
+                  rb, l, index(colBegin), index(colEnd), index(tileWidth),
                   ValueRange{},
                   [&](OpBuilder &nb, Location nl, Value col, ValueRange) {
-                    emitTile(nb, nl, lhs, rhs, out, m, col, k, shape,
+                    emitTile(nb, nl, lhs, rhs, out, m, col, kBegin, kEnd, shape,
                              transposedLhs, zeroInit);
                     scf::YieldOp::create(nb, nl);
                   });
-              scf::YieldOp::create(b, l);
+              scf::YieldOp::create(rb, l);
             });
       };
       rowLoop(index(0), blockEnd, tile.rows);
-      rowLoop(blockEnd, numRows, 1);
+      int64_t leftOver =
+          ShapedType::isDynamic(staticRows) ? 1 : staticRows % tile.rows;
+      if (leftOver > 0)
+        rowLoop(blockEnd, numRows, leftOver);
     };
-    if (fullCols > 0)
-      emitColumns(0, fullCols, {rows, vectors, width, width});
-    if (tailCols > 0)
-      emitColumns(
-          fullCols, n,
-          {tailRows, tailVectors, tailCols - (tailVectors - 1) * width, width});
+    auto emitAllColumns = [&](OpBuilder &b, Value kBegin, Value kEnd) {
+      if (fullCols > 0)
+        emitColumns(b, kBegin, kEnd, 0, fullCols,
+                    {rows, vectors, width, width});
+      if (tailCols > 0)
+        emitColumns(b, kBegin, kEnd, fullCols, n,
+                    {tailRows, tailVectors,
+                     tailCols - (tailVectors - 1) * width, width});
+    };
+    if (blockK) {
+      scf::ForOp::create(
+          rewriter, loc, index(0), k, index(kBlock), ValueRange{},
+          [&](OpBuilder &b, Location l, Value kBegin, ValueRange) {
+            Value kEnd = arith::MinSIOp::create(
+                b, l, k, arith::AddIOp::create(b, l, kBegin, index(kBlock)));
+            emitAllColumns(b, kBegin, kEnd);
+            scf::YieldOp::create(b, l);
+          });
+    } else {
+      emitAllColumns(rewriter, index(0), k);
+    }
     rewriter.eraseOp(op);
     return success();
   }
+
+  /// K steps per block of a dynamic K: a block of B (256 x N) and of A
+  /// (M x 256) stay in L2 across the row blocks.
+  static constexpr int64_t kBlock = 256;
 
   /// Registers: accumulators + B vectors + a broadcast within AVX-512's 32.
   static constexpr int64_t kMaxRows = 12;

@@ -48,12 +48,21 @@ func.func @no_tensors(%a: tensor<?x8xf32>, %b: tensor<8x16xf32>, %c: tensor<?x16
 
 // -----
 
-// K is the batch in weight gradients (X^T @ G): the K loop bound is read at
-// run time.
+// K is the batch in weight gradients (X^T @ G): read at run time, and
+// blocked by 256 steps, C updated block by block, so that the slices of A
+// and B stay in the cache across row blocks. M = 8 is static: not a
+// multiple of the 12 rows of a one-vector tile, it is one block of 8 rows
+// (never a row at a time).
 // CHECK-LABEL: func.func @dynamic_k
 // CHECK:         %[[K:.+]] = memref.dim %{{.+}}, %c0 : memref<?x16xf32>
-// CHECK:         scf.for %{{.+}} = %c0 to %[[K]] step %c1 iter_args(
-// CHECK:           vector.fma
+// CHECK:         scf.for %[[KB:.+]] = %c0 to %[[K]] step %c256 {
+// CHECK:           %[[KE:.+]] = arith.minsi %[[K]], %{{.+}} : index
+// CHECK:           scf.for %{{.+}} = %{{.+}} step %c12 {
+// CHECK:           scf.for %{{.+}} = %{{.+}} step %c8 {
+// CHECK-COUNT-8:       vector.load %{{.+}} : memref<8x16xf32>, vector<16xf32>
+// CHECK:               scf.for %{{.+}} = %[[KB]] to %[[KE]] step %c1 iter_args(
+// CHECK:                 vector.fma
+// CHECK-NOT:       step %c1 {
 func.func @dynamic_k(%a: memref<8x?xf32>, %b: memref<?x16xf32>, %c: memref<8x16xf32>) {
   linalg.matmul ins(%a, %b : memref<8x?xf32>, memref<?x16xf32>) outs(%c : memref<8x16xf32>)
   return
