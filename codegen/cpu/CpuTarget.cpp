@@ -24,6 +24,17 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -169,6 +180,105 @@ static std::string runtimeLibraryDir() {
   return dir.str().str();
 }
 
+namespace {
+
+/// The signal that interrupted a link, and the linker's process group.
+volatile std::sig_atomic_t linkInterrupted = 0;
+volatile pid_t linkerGroup = 0;
+
+void forwardToLinker(int signal) {
+  linkInterrupted = signal;
+  if (linkerGroup > 0)
+    ::killpg(linkerGroup, SIGTERM);
+}
+
+/// Runs `args` (args[0] the program) in a process group of its own, with
+/// stdout and stderr to `logPath`, and returns its exit status (-1 when it
+/// could not run, with `message`). A SIGINT, SIGTERM or SIGHUP meanwhile
+/// stops the whole group (the C++ driver, collect2, ld), each removing its
+/// own temporaries, and waits until none is left; the caller then sees
+/// `linkInterrupted`. (llvm::sys::ExecuteAndWait would leave the linker
+/// running, and writing temporaries, after kiln is gone.)
+int runLinker(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef logPath,
+              std::string &message) {
+  std::vector<std::string> storage(args.begin(), args.end());
+  std::vector<char *> argv;
+  for (std::string &arg : storage)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&files);
+  posix_spawnattr_init(&attributes);
+  std::string log = logPath.str();
+  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+
+  // Our handlers for the link's duration (LLVM's, which remove the files
+  // registered with RemoveFileOnSignal, come back after it).
+  constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction forward = {}, previous[3];
+  forward.sa_handler = forwardToLinker;
+  sigemptyset(&forward.sa_mask);
+  linkInterrupted = 0;
+  for (int i = 0; i < 3; ++i) {
+    ::sigaction(kSignals[i], nullptr, &previous[i]);
+    // A signal ignored by whoever started kiln stays ignored.
+    if (previous[i].sa_handler != SIG_IGN)
+      ::sigaction(kSignals[i], &forward, nullptr);
+  }
+  llvm::scope_exit restore([&] {
+    for (int i = 0; i < 3; ++i)
+      ::sigaction(kSignals[i], &previous[i], nullptr);
+  });
+
+  pid_t pid = 0;
+  int spawned =
+      ::posix_spawn(&pid, argv[0], &files, &attributes, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) {
+    message = std::strerror(spawned);
+    return -1;
+  }
+  linkerGroup = pid;
+  // Interrupted before the group existed: stop it now.
+  if (linkInterrupted)
+    ::killpg(pid, SIGTERM);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (linkInterrupted) {
+    // The driver is gone; give its children (collect2, ld) up to two
+    // seconds to clean up after themselves.
+    for (int i = 0; i < 200 && ::killpg(pid, 0) == 0; ++i) {
+      struct timespec pause = {0, 10 * 1000 * 1000};
+      ::nanosleep(&pause, nullptr);
+    }
+  }
+  linkerGroup = 0;
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  message = std::string("terminated by signal ") +
+            std::to_string(WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return -1;
+}
+
+/// After an interrupted link and the removal of its files: ends kiln as
+/// the signal would have (LLVM's handlers remove the other temporaries).
+[[noreturn]] void endInterrupted() {
+  int signal = linkInterrupted;
+  llvm::sys::RunInterruptHandlers();
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+  std::_Exit(128 + signal);
+}
+
+} // namespace
+
 llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
                                        llvm::StringRef outputPath) {
   std::string libDir = runtimeLibraryDir();
@@ -207,8 +317,7 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
     return temporary.takeError();
   std::string tmp = *temporary;
   llvm::sys::RemoveFileOnSignal(tmp);
-  auto release =
-      llvm::make_scope_exit([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
+  llvm::scope_exit release([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
   llvm::SmallVector<llvm::StringRef> args = {*driver, "-o", tmp, objectPath};
   args.append(libs.begin(), libs.end());
   // zlib (gzip data, npz, checksums) is linked statically so that the
@@ -227,10 +336,13 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   if (!log)
     return log.takeError();
   llvm::FileRemover removeLog(*log);
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, *log, *log};
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, redirects, 0,
-                                     0, &message);
+  int rc = runLinker(args, *log, message);
+  if (linkInterrupted) {
+    llvm::sys::fs::remove(tmp);
+    llvm::sys::fs::remove(*log);
+    endInterrupted();
+  }
   if (rc != 0) {
     llvm::sys::fs::remove(tmp);
     std::string said;
