@@ -74,16 +74,16 @@ struct GatherLowering : public OpConversionPattern<GatherOp> {
     SmallVector<Value> dynamicDims;
     for (int64_t d = 0; d + 1 < rank; ++d)
       if (type.isDynamicDim(d))
-        dynamicDims.push_back(
-            tensor::DimOp::create(rewriter, loc, indices, d));
+        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, indices, d));
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                          type.getElementType(), dynamicDims);
     MLIRContext *ctx = rewriter.getContext();
     SmallVector<AffineExpr> leading;
     for (int64_t d = 0; d + 1 < rank; ++d)
       leading.push_back(getAffineDimExpr(d, ctx));
-    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, leading, ctx),
-                                   AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank, 0, leading, ctx),
+        AffineMap::getMultiDimIdentityMap(rank, ctx)};
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
@@ -91,8 +91,8 @@ struct GatherLowering : public OpConversionPattern<GatherOp> {
         [&](OpBuilder &b, Location nloc, ValueRange args) {
           Value row = normalizedRow(b, nloc, args[0], rows);
           Value column = linalg::IndexOp::create(b, nloc, rank - 1);
-          Value element =
-              tensor::ExtractOp::create(b, nloc, table, ValueRange{row, column});
+          Value element = tensor::ExtractOp::create(b, nloc, table,
+                                                    ValueRange{row, column});
           linalg::YieldOp::create(b, nloc, element);
         });
     rewriter.replaceOp(op, generic.getResult(0));
