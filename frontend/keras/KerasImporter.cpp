@@ -399,8 +399,33 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
             }
             spec.inbound.push_back(*ref);
           }
-        } else { // Keras 3: {"args": [...], "kwargs": {...}}
-          collectKerasTensors(node, spec.inbound);
+        } else if (const json::Object *call = node.getAsObject()) {
+          // Keras 3: {"args": [...], "kwargs": {...}}: the tensors of the
+          // args, then those of a recurrent layer's `initial_state`.
+          if (!call->get("args") && !call->get("kwargs"))
+            collectKerasTensors(node, spec.inbound);
+          if (const json::Value *args = call->get("args"))
+            collectKerasTensors(*args, spec.inbound);
+          if (const json::Object *kwargs = call->getObject("kwargs")) {
+            std::vector<std::string> keys;
+            for (const auto &kv : *kwargs)
+              keys.push_back(kv.first.str());
+            llvm::sort(keys);
+            for (const std::string &key : keys) {
+              SmallVector<std::pair<std::string, int64_t>> refs;
+              collectKerasTensors(*kwargs->get(key), refs);
+              if (refs.empty())
+                continue;
+              if (key != "initial_state") {
+                emitLayerError(spec.name, spec.className)
+                    << "call argument '" << key
+                    << "' passes tensors; kiln supports only a recurrent "
+                       "layer's initial_state";
+                return failure();
+              }
+              spec.inbound.append(refs.begin(), refs.end());
+            }
+          }
         }
       }
     }
