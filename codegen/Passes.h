@@ -59,6 +59,7 @@ void populateLossToLinalgPatterns(RewritePatternSet &patterns);
 void populateRandomToLinalgPatterns(RewritePatternSet &patterns);
 void populateWindowToLinalgPatterns(RewritePatternSet &patterns);
 void populateSequenceToLinalgPatterns(RewritePatternSet &patterns);
+void populateGatherToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Options of the CPU lowering pipeline.
 struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {

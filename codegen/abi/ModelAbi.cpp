@@ -68,15 +68,15 @@ public:
                                  {ptrTy, i32Ty, i32Ty, ptrTy, i64Ty, i64Ty});
   }
   llvm::Constant *tensor(llvm::StringRef name, llvm::ArrayRef<int64_t> dims,
-                         int64_t offset, int64_t flags = 0) {
+                         int64_t offset, int64_t flags = 0,
+                         int32_t dtype = KILN_DTYPE_F32) {
     llvm::Constant *dimsPtr =
         dims.empty()
             ? llvm::ConstantPointerNull::get(ptrTy)
             : global(llvm::ConstantDataArray::get(ctx, dims), ".kiln.dims", 8);
-    return llvm::ConstantStruct::get(tensorTy(),
-                                     {string(name), i32(KILN_DTYPE_F32),
-                                      i32(int32_t(dims.size())), dimsPtr,
-                                      i64(offset), i64(flags)});
+    return llvm::ConstantStruct::get(
+        tensorTy(), {string(name), i32(dtype), i32(int32_t(dims.size())),
+                     dimsPtr, i64(offset), i64(flags)});
   }
   llvm::Constant *tensors(llvm::ArrayRef<llvm::Constant *> elements,
                           const llvm::Twine &name) {
@@ -243,6 +243,14 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   return entry;
 }
 
+int32_t mlir::kiln::descriptorDtype(const TensorSignature &tensor) {
+  if (tensor.elementType && tensor.elementType.isInteger(32))
+    return KILN_DTYPE_I32;
+  if (tensor.elementType && tensor.elementType.isInteger(64))
+    return KILN_DTYPE_I64;
+  return KILN_DTYPE_F32;
+}
+
 llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
                                      const ImportedModel &model,
                                      const ModelSignature &signature,
@@ -381,7 +389,7 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
     params.push_back(
         e.tensor(param.name, param.shape, offset, descriptorFlags(param)));
   for (const TensorSignature &t : signature.inputs)
-    inputs.push_back(e.tensor(t.name, t.dims, 0));
+    inputs.push_back(e.tensor(t.name, t.dims, 0, 0, descriptorDtype(t)));
   for (const TensorSignature &t : signature.outputs)
     outputs.push_back(e.tensor(t.name, t.dims, 0));
   for (const LayerRow &row : model.layers)

@@ -55,6 +55,10 @@ int64_t predictChunkRows(int64_t rowBytes);
 /// ones alike.
 int64_t descriptorFlags(const ParamData &param);
 
+/// kiln_tensor_desc_t::dtype of a model input or output: KILN_DTYPE_F32, or
+/// KILN_DTYPE_I32/I64 for integer ids.
+int32_t descriptorDtype(const TensorSignature &tensor);
+
 /// Emits the weights blob, the entry wrapper around `implName` (the lowered
 /// @predict, made internal) and the descriptor into `module`. An error if
 /// the lowered function's ABI is not the expected one.

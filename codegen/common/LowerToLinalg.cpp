@@ -33,12 +33,14 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   populateRandomToLinalgPatterns(patterns);
   populateWindowToLinalgPatterns(patterns);
   populateSequenceToLinalgPatterns(patterns);
+  populateGatherToLinalgPatterns(patterns);
 }
 
 void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {
   target.addIllegalDialect<KilnDialect>();
   target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                         math::MathDialect, tensor::TensorDialect>();
+                         math::MathDialect, scf::SCFDialect,
+                         tensor::TensorDialect>();
 }
 
 // --kiln-lower-to-linalg

@@ -1,9 +1,9 @@
 //===- CoreLayers.cpp - Keras core layers and activations -------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Dense, Activation, Flatten, Reshape and Dropout, and Keras's activation
-// functions, decomposed into kiln ops: `Dense` is matmul + bias add + the
-// activation.
+// Dense, Embedding, Activation, Flatten, Reshape and Dropout, and Keras's
+// activation functions, decomposed into kiln ops: `Dense` is matmul + bias
+// add + the activation, `Embedding` a kiln.gather of the table's rows.
 //===----------------------------------------------------------------------===//
 
 #include "frontend/keras/KerasLayers.h"
@@ -335,7 +335,66 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
       .getResult();
 }
 
+// Embedding: table[ids] (kiln.gather), one (input_dim, output_dim) row per
+// index, the input's shape plus output_dim. Keras casts float ids to int32
+// (truncating) and wraps negative ones; kiln.gather does the same and clamps
+// ids still out of range (TensorFlow on CPU raises an error there).
+static FailureOr<Value> importEmbedding(LayerBuilder &layer,
+                                        ArrayRef<Value> inputs) {
+  FailureOr<Value> ids = singleInput(layer, inputs, 1);
+  if (failed(ids))
+    return failure();
+  std::optional<int64_t> inputDim = layer.getInteger("input_dim");
+  std::optional<int64_t> outputDim = layer.getInteger("output_dim");
+  if (!inputDim || *inputDim <= 0 || !outputDim || *outputDim <= 0) {
+    layer.emitError() << "'input_dim' and 'output_dim' must be positive "
+                         "integers";
+    return failure();
+  }
+  if (layer.getBoolean("mask_zero").value_or(false)) {
+    layer.emitError() << "mask_zero=True is not supported: kiln has no "
+                         "masking, and the layers after it would compute "
+                         "over the padding Keras masks out";
+    return failure();
+  }
+  // Keras 2's `input_length`: the ids' non-batch shape, checked by Keras.
+  ArrayRef<int64_t> shape = typeOf(*ids).getShape();
+  if (const llvm::json::Value *length = layer.config.get("input_length");
+      length && length->kind() != llvm::json::Value::Null) {
+    SmallVector<int64_t> expected;
+    if (std::optional<int64_t> n = length->getAsInteger())
+      expected.push_back(*n);
+    else if (const llvm::json::Array *list = length->getAsArray())
+      for (const llvm::json::Value &v : *list)
+        expected.push_back(v.getAsInteger().value_or(ShapedType::kDynamic));
+    bool matches = expected.size() == shape.size() - 1;
+    for (size_t i = 0; matches && i < expected.size(); ++i)
+      matches =
+          ShapedType::isDynamic(expected[i]) || expected[i] == shape[i + 1];
+    if (!matches) {
+      layer.emitError() << "'input_length' does not match the input shape "
+                        << formatKerasShape(shape);
+      return failure();
+    }
+  }
+  FailureOr<Value> table =
+      layer.addParam("embeddings", {*inputDim, *outputDim},
+                     "embeddings_initializer", "random_uniform");
+  if (failed(table))
+    return failure();
+  return GatherOp::create(layer.builder, layer.loc, *table, *ids).getResult();
+}
+
 void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
+  static constexpr StringLiteral embeddingKeys[] = {"input_dim",
+                                                    "output_dim",
+                                                    "embeddings_initializer",
+                                                    "embeddings_regularizer",
+                                                    "embeddings_constraint",
+                                                    "mask_zero",
+                                                    "input_length"};
+  registry["Embedding"] = {singleOutput<importEmbedding>, embeddingKeys,
+                           nullptr, /*integerInputs=*/true};
   static constexpr StringLiteral activationKeys[] = {"activation"};
   static constexpr StringLiteral flattenKeys[] = {"data_format"};
   static constexpr StringLiteral reshapeKeys[] = {"target_shape"};

@@ -399,8 +399,33 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
             }
             spec.inbound.push_back(*ref);
           }
-        } else { // Keras 3: {"args": [...], "kwargs": {...}}
-          collectKerasTensors(node, spec.inbound);
+        } else if (const json::Object *call = node.getAsObject()) {
+          // Keras 3: {"args": [...], "kwargs": {...}}: the tensors of the
+          // args, then those of a recurrent layer's `initial_state`.
+          if (!call->get("args") && !call->get("kwargs"))
+            collectKerasTensors(node, spec.inbound);
+          if (const json::Value *args = call->get("args"))
+            collectKerasTensors(*args, spec.inbound);
+          if (const json::Object *kwargs = call->getObject("kwargs")) {
+            std::vector<std::string> keys;
+            for (const auto &kv : *kwargs)
+              keys.push_back(kv.first.str());
+            llvm::sort(keys);
+            for (const std::string &key : keys) {
+              SmallVector<std::pair<std::string, int64_t>> refs;
+              collectKerasTensors(*kwargs->get(key), refs);
+              if (refs.empty())
+                continue;
+              if (key != "initial_state") {
+                emitLayerError(spec.name, spec.className)
+                    << "call argument '" << key
+                    << "' passes tensors; kiln supports only a recurrent "
+                       "layer's initial_state";
+                return failure();
+              }
+              spec.inbound.append(refs.begin(), refs.end());
+            }
+          }
         }
       }
     }
@@ -418,12 +443,18 @@ KerasModelImporter::addInput(const LayerSpec &spec,
            "batch_shape or input layer)";
     return failure();
   }
-  if (std::optional<StringRef> dtype = spec.config->getString("dtype"))
-    if (*dtype != "float32") {
+  // float32 data, or integer ids for an Embedding.
+  Type element = builder.getF32Type();
+  if (std::optional<StringRef> dtype = spec.config->getString("dtype")) {
+    if (*dtype == "int32" || *dtype == "int64")
+      element = builder.getIntegerType(*dtype == "int32" ? 32 : 64);
+    else if (*dtype != "float32") {
       emitLayerError(spec.name, spec.className)
-          << "input dtype '" << *dtype << "' is not supported (float32 only)";
+          << "input dtype '" << *dtype
+          << "' is not supported (float32, or int32/int64 ids)";
       return failure();
     }
+  }
   for (size_t i = 1; i < shape->size(); ++i)
     if ((*shape)[i] <= 0) {
       emitLayerError(spec.name, spec.className)
@@ -438,7 +469,7 @@ KerasModelImporter::addInput(const LayerSpec &spec,
     return failure();
   }
   (*shape)[0] = ShapedType::kDynamic;
-  auto type = RankedTensorType::get(*shape, builder.getF32Type());
+  auto type = RankedTensorType::get(*shape, element);
   inputNames.push_back(spec.name);
   return entry->addArgument(type, fileLoc);
 }
@@ -503,6 +534,16 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   }
   if (failed(checkConfigKeys(spec, handler->second.keys)))
     return failure();
+  if (!handler->second.integerInputs)
+    for (Value input : inputs)
+      if (auto type = cast<RankedTensorType>(input.getType());
+          isa<IntegerType>(type.getElementType())) {
+        emitLayerError(spec.name, spec.className)
+            << "takes an int" << type.getElementTypeBitWidth()
+            << " input; only Embedding takes integer ids (give the model "
+               "input dtype float32)";
+        return failure();
+      }
   std::vector<std::string> scopes;
   if (handler->second.weightScopes)
     scopes = handler->second.weightScopes(*spec.config);

@@ -113,6 +113,9 @@ struct LayerKind {
   /// (null: the layer's own `vars` only).
   std::vector<std::string> (*weightScopes)(const llvm::json::Object &config) =
       nullptr;
+  /// True for a layer that takes integer tensors (Embedding's ids); the
+  /// importer refuses an integer input to any other layer.
+  bool integerInputs = false;
 };
 using LayerRegistry = llvm::StringMap<LayerKind>;
 
@@ -126,7 +129,8 @@ FailureOr<LayerOutputs> singleOutput(LayerBuilder &layer,
   return LayerOutputs{*output};
 }
 
-/// InputLayer-free core layers: Dense, Activation, Flatten, Reshape, Dropout.
+/// InputLayer-free core layers: Dense, Embedding, Activation, Flatten,
+/// Reshape, Dropout.
 void registerCoreLayers(LayerRegistry &registry);
 /// BatchNormalization.
 void registerNormalizationLayers(LayerRegistry &registry);

@@ -9,7 +9,8 @@
 //  - each step computes, cell by cell, h_i = act(in_i @ kernel_i + bias_i +
 //    h_i @ recurrent_kernel_i) (Keras's order of additions), in_0 the
 //    projected step, in_i the previous cell's new state;
-//  - the states start at zero (`kiln.zeros`); with `return_sequences` the
+//  - the states start at zero (`kiln.zeros`), or at the layer's
+//    `initial_state` tensors (its further inputs); with `return_sequences` the
 //    last cell's states are collected with `kiln.sequence_insert`, in
 //    processing order, as Keras does for `go_backwards` too.
 // Outputs: the sequence or the last state, then with `return_state` each
@@ -353,9 +354,12 @@ struct LoopFlags {
   }
 };
 
-/// Builds the recurrent loop over `cells` on `x`.
+/// Builds the recurrent loop over `cells` on `x`, starting from
+/// `initialStates` (every cell's states in order, each (batch, units)) or,
+/// when there are none, from zeros.
 FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
-                                       ArrayRef<Cell> cells, LoopFlags flags) {
+                                       ArrayRef<Cell> cells, LoopFlags flags,
+                                       ValueRange initialStates = {}) {
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
   auto xType = cast<RankedTensorType>(x.getType());
@@ -389,14 +393,37 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
   Value projected = math.inputPart(built[0], x);
 
   SmallVector<Value> inits;
+  size_t numStates = 0;
   for (const BuiltCell &c : built)
-    for (int64_t s = 0; s < c.states(); ++s)
-      inits.push_back(
-          ZerosOp::create(b, loc,
-                          RankedTensorType::get({xType.getDimSize(0), c.units},
-                                                xType.getElementType()),
-                          x));
-  size_t numStates = inits.size();
+    numStates += c.states();
+  if (!initialStates.empty() && initialStates.size() != numStates) {
+    layer.emitError() << "initial_state has " << initialStates.size()
+                      << " tensor(s); the layer has " << numStates
+                      << " state(s)";
+    return failure();
+  }
+  for (const BuiltCell &c : built)
+    for (int64_t s = 0; s < c.states(); ++s) {
+      auto type = RankedTensorType::get({xType.getDimSize(0), c.units},
+                                        xType.getElementType());
+      if (initialStates.empty()) {
+        inits.push_back(ZerosOp::create(b, loc, type, x));
+        continue;
+      }
+      // Keras's initial states: (batch, units) each, in the cells' order.
+      Value state = initialStates[inits.size()];
+      auto stateType = cast<RankedTensorType>(state.getType());
+      if (stateType.getRank() != 2 || stateType.getDimSize(1) != c.units ||
+          stateType.isDynamicDim(0) != xType.isDynamicDim(0) ||
+          (!xType.isDynamicDim(0) &&
+           stateType.getDimSize(0) != xType.getDimSize(0))) {
+        layer.emitError() << "initial state " << inits.size() << " has shape "
+                          << formatKerasShape(stateType.getShape())
+                          << ", expected " << formatKerasShape(type.getShape());
+        return failure();
+      }
+      inits.push_back(state);
+    }
   if (returnSequences)
     inits.push_back(ZerosOp::create(
         b, loc,
@@ -475,19 +502,22 @@ std::optional<CellKind> cellKind(StringRef className) {
 }
 
 // SimpleRNN, LSTM, GRU: one cell, its config the layer's.
+// Their inputs are the sequence, then the `initial_state` tensors (Keras 3
+// passes them as a call argument, Keras 2 as further inbound tensors).
 template <CellKind Kind>
 FailureOr<LayerOutputs> importCellLayer(LayerBuilder &layer,
                                         ArrayRef<Value> inputs) {
-  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  FailureOr<Value> x = singleInput(layer, inputs.take_front(), 0);
   if (failed(x))
     return failure();
   Cell cell{&layer.config, layer.name.str(), "cell", Kind};
-  return buildRecurrent(layer, *x, cell, LoopFlags::of(layer.config));
+  return buildRecurrent(layer, *x, cell, LoopFlags::of(layer.config),
+                        inputs.drop_front());
 }
 
 // RNN(cell) and RNN([cells]): SimpleRNNCell, LSTMCell, GRUCell.
 FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
-  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  FailureOr<Value> x = singleInput(layer, inputs.take_front(), 0);
   if (failed(x))
     return failure();
   SmallVector<const llvm::json::Object *> objects = cellObjects(layer.config);
@@ -514,7 +544,8 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
       return failure();
     cells.push_back(cell);
   }
-  return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config));
+  return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
+                        inputs.drop_front());
 }
 
 /// The cell kind of a recurrent layer class Bidirectional may wrap.
@@ -544,7 +575,7 @@ std::vector<std::string> bidirectionalScopes(const llvm::json::Object &) {
 // concat, sum, mul or ave, or both returned (merge_mode None).
 FailureOr<LayerOutputs> importBidirectional(LayerBuilder &layer,
                                             ArrayRef<Value> inputs) {
-  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  FailureOr<Value> x = singleInput(layer, inputs.take_front(), 0);
   if (failed(x))
     return failure();
   auto [forward, backward] = wrappedLayers(layer.config);
@@ -586,10 +617,21 @@ FailureOr<LayerOutputs> importBidirectional(LayerBuilder &layer,
                          "one does and run the other way";
     return failure();
   }
-  FailureOr<LayerOutputs> fwd = buildRecurrent(layer, *x, cells[0], flags[0]);
+  // Keras gives the first half of `initial_state` to the forward layer.
+  ArrayRef<Value> states = inputs.drop_front();
+  if (states.size() % 2) {
+    layer.emitError() << "initial_state has " << states.size()
+                      << " tensor(s); it needs the forward layer's states "
+                         "then the backward layer's";
+    return failure();
+  }
+  size_t half = states.size() / 2;
+  FailureOr<LayerOutputs> fwd =
+      buildRecurrent(layer, *x, cells[0], flags[0], states.take_front(half));
   if (failed(fwd))
     return failure();
-  FailureOr<LayerOutputs> bwd = buildRecurrent(layer, *x, cells[1], flags[1]);
+  FailureOr<LayerOutputs> bwd =
+      buildRecurrent(layer, *x, cells[1], flags[1], states.drop_front(half));
   if (failed(bwd))
     return failure();
   StringRef mode = "concat";

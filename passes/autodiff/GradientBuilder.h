@@ -114,6 +114,7 @@ void registerLossGradientRules(DialectRegistry &registry);
 void registerRandomGradientRules(DialectRegistry &registry);
 void registerWindowGradientRules(DialectRegistry &registry);
 void registerSequenceGradientRules(DialectRegistry &registry);
+void registerGatherGradientRules(DialectRegistry &registry);
 
 } // namespace mlir::kiln
 

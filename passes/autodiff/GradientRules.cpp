@@ -19,4 +19,5 @@ void mlir::kiln::registerGradientRules(DialectRegistry &registry) {
   registerRandomGradientRules(registry);
   registerWindowGradientRules(registry);
   registerSequenceGradientRules(registry);
+  registerGatherGradientRules(registry);
 }

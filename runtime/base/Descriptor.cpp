@@ -19,7 +19,7 @@ namespace {
 
 /// What a tensor table holds: inputs/outputs/targets may have a dynamic
 /// leading dimension, parameters lie in the weights blob, slots are static.
-enum class TableKind { Io, Param, Slot };
+enum class TableKind { Input, Io, Param, Slot };
 
 /// Checks the tensor table `tensors` of `count` entries of the descriptor.
 /// Inputs and outputs may have a dynamic (-1) leading dimension; parameters
@@ -38,10 +38,13 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "descriptor: %s %" PRId64 " has no name", kind, i);
     const char *name = tensor.name;
-    if (tensor.dtype != KILN_DTYPE_F32)
+    // Model inputs may also be integer ids (an Embedding's).
+    bool idsOk = table == TableKind::Input && (tensor.dtype == KILN_DTYPE_I32 ||
+                                               tensor.dtype == KILN_DTYPE_I64);
+    if (tensor.dtype != KILN_DTYPE_F32 && !idsOk)
       return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                          "descriptor: %s '%s' has dtype %s; compiled models "
-                         "use float32",
+                         "use float32 (and int32/int64 inputs)",
                          kind, name, kiln_dtype_name(tensor.dtype));
     if (tensor.rank < 0 || tensor.rank > KILN_MAX_RANK ||
         (tensor.rank > 0 && !tensor.dims))
@@ -49,7 +52,8 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
                          "descriptor: %s '%s' has invalid rank %" PRId32, kind,
                          name, tensor.rank);
     for (int32_t d = 0; d < tensor.rank; ++d) {
-      bool dynamicOk = table == TableKind::Io && d == 0 && tensor.dims[d] == -1;
+      bool io = table == TableKind::Io || table == TableKind::Input;
+      bool dynamicOk = io && d == 0 && tensor.dims[d] == -1;
       if (tensor.dims[d] < 0 && !dynamicOk)
         return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                            "descriptor: %s '%s' has invalid shape %s; only "
@@ -60,7 +64,7 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
     }
     int64_t numElements = 0;
     size_t byteSize = 0;
-    bool sized = table == TableKind::Io ||
+    bool sized = table == TableKind::Io || table == TableKind::Input ||
                  computeArraySize(tensor.dtype, tensor.rank, tensor.dims,
                                   numElements, byteSize);
     if (table == TableKind::Slot && !sized)
@@ -133,8 +137,8 @@ kiln_status_t kiln::checkDescriptor(const kiln_model_desc_t *desc) {
   if (desc->weights_size < 0 || (desc->weights_size > 0 && !desc->weights))
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: invalid weights blob");
-  KILN_RETURN_IF_ERROR(
-      checkTensors("input", desc->num_inputs, desc->inputs, TableKind::Io, 0));
+  KILN_RETURN_IF_ERROR(checkTensors("input", desc->num_inputs, desc->inputs,
+                                    TableKind::Input, 0));
   KILN_RETURN_IF_ERROR(checkTensors("output", desc->num_outputs, desc->outputs,
                                     TableKind::Io, 0));
   KILN_RETURN_IF_ERROR(checkTensors("parameter", desc->num_params, desc->params,
@@ -147,6 +151,11 @@ size_t kiln::tensorByteSize(const kiln_tensor_desc_t &tensor) {
   size_t bytes = 0;
   computeArraySize(tensor.dtype, tensor.rank, tensor.dims, count, bytes);
   return bytes;
+}
+
+size_t kiln::sampleBytes(const kiln_tensor_desc_t &tensor) {
+  return static_cast<size_t>(sampleElements(tensor)) *
+         kiln_dtype_size(tensor.dtype);
 }
 
 int64_t kiln::sampleElements(const kiln_tensor_desc_t &tensor) {

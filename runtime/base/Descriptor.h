@@ -16,7 +16,8 @@
 
 namespace kiln {
 
-/// Checks `desc`: ABI version, tensor tables (names, float32, ranks; only the
+/// Checks `desc`: ABI version, tensor tables (names, float32 or, for inputs,
+/// int32/int64 ids, ranks; only the
 /// leading dimension of inputs/outputs may be -1) and that every parameter
 /// lies within the weights blob.
 kiln_status_t checkDescriptor(const kiln_model_desc_t *desc);
@@ -37,8 +38,11 @@ inline bool isUpdatedByStep(const kiln_model_desc_t *desc, int64_t i) {
   return isTrainable(desc, i) || (desc->params[i].flags & KILN_TENSOR_STATE);
 }
 
-/// The float count of one sample of `tensor` (all dims after the first).
+/// The element count of one sample of `tensor` (all dims after the first).
 int64_t sampleElements(const kiln_tensor_desc_t &tensor);
+/// The bytes of one sample of `tensor` in its dtype (float32, or int32/int64
+/// for an input of integer ids).
+size_t sampleBytes(const kiln_tensor_desc_t &tensor);
 
 } // namespace kiln
 

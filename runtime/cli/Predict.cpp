@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "base/Array.h"
+#include "base/Status.h"
 #include "cli/Cli.h"
 #include "formats/Npy.h"
 
@@ -69,12 +70,21 @@ int Cli::runPredict() {
     if (kiln_status_t status = kiln_npy_read(path.c_str(), &array))
       return runtimeError(status);
     inputs.arrays.push_back(array);
-    if (array->dtype == KILN_DTYPE_F32)
+    // The input's dtype: float32, or int32/int64 ids, which must be
+    // integers (a fraction is an error, never truncated).
+    const kiln_tensor_desc_t &tensor = desc->inputs[inputs.arrays.size() - 1];
+    if (array->dtype == tensor.dtype)
       continue;
     kiln_array_t *converted = nullptr;
     if (kiln_status_t status =
-            kiln_array_convert(array, KILN_DTYPE_F32, &converted))
-      return runtimeError(status);
+            kiln_array_convert(array, tensor.dtype, &converted)) {
+      kiln_status_t named =
+          KILN_STATUS(kiln_status_code(status), "%s: input '%s' takes %s: %s",
+                      path.c_str(), tensor.name, kiln_dtype_name(tensor.dtype),
+                      kiln_status_message(status));
+      kiln_status_free(status);
+      return runtimeError(named);
+    }
     kiln_array_release(array);
     inputs.arrays.back() = converted;
   }

@@ -335,6 +335,35 @@ bool kiln::inputShapeFits(int32_t rank, const int64_t *dims,
 namespace {
 
 /// Converts `source` to a float32 (N, sample shape of `tensor`) array.
+/// Checks that `source` holds integer ids for `tensor`, an int32/int64
+/// input: exactly convertible to its dtype and within float32's exact
+/// integers (the batches' element type).
+kiln_status_t checkIds(const Source &source, const kiln_tensor_desc_t &tensor) {
+  kiln_array_t *ids = nullptr;
+  if (kiln_status_t status =
+          kiln_array_convert(source.array, KILN_DTYPE_I64, &ids)) {
+    kiln_status_t named =
+        KILN_STATUS(kiln_status_code(status), "%s: input '%s' takes %s ids: %s",
+                    source.name.c_str(), tensor.name,
+                    kiln_dtype_name(tensor.dtype), kiln_status_message(status));
+    kiln_status_free(status);
+    return named;
+  }
+  const auto *values = static_cast<const int64_t *>(ids->data);
+  for (int64_t i = 0; i < ids->numElements; ++i)
+    if (values[i] > kMaxExactId || values[i] < -kMaxExactId) {
+      kiln_status_t status = KILN_STATUS(
+          KILN_STATUS_INVALID_ARGUMENT,
+          "%s: input '%s': id %" PRId64 " (element %" PRId64
+          ") is beyond %" PRId64 ", the largest id kiln's batches carry",
+          source.name.c_str(), tensor.name, values[i], i, kMaxExactId);
+      kiln_array_release(ids);
+      return status;
+    }
+  kiln_array_release(ids);
+  return nullptr;
+}
+
 kiln_status_t convertSource(const Source &source,
                             const kiln_tensor_desc_t &tensor, const char *role,
                             bool reshape, kiln_array_t **outArray) {
@@ -368,10 +397,15 @@ kiln_status_t convertSource(const Source &source,
   for (int32_t d = 1; d < tensor.rank; ++d)
     dims[d] = tensor.dims[d];
   kiln_array_t *result = nullptr;
+  // An input of integer ids takes integers only (a fraction is an error,
+  // never rounded) that float32 holds exactly: batches carry float32.
+  if (tensor.dtype != KILN_DTYPE_F32)
+    KILN_RETURN_IF_ERROR(checkIds(source, tensor));
   KILN_RETURN_IF_ERROR(
       createArray(KILN_DTYPE_F32, tensor.rank, dims, /*zero=*/false, &result));
   auto *out = static_cast<float *>(result->data);
-  if (source.idx && array->dtype == KILN_DTYPE_U8 && role[0] == 'i') {
+  if (source.idx && array->dtype == KILN_DTYPE_U8 && role[0] == 'i' &&
+      tensor.dtype == KILN_DTYPE_F32) {
     const auto *in = static_cast<const uint8_t *>(array->data);
     for (int64_t i = 0; i < array->numElements; ++i)
       out[i] = static_cast<float>(in[i]) / 255.0f;

@@ -3,8 +3,10 @@
 //
 // A dataset is the (inputs, targets) arrays of a training model, already
 // float32 and shaped (N, <model sample shape>), so reading it only gathers
-// rows. Every source (.npy, .npz, IDX, in-memory arrays) goes through the
-// same checks when the dataset is built.
+// rows (the integer ids of an int32/int64 input too, checked to be integers
+// float32 holds exactly; the step converts them). Every source (.npy, .npz,
+// IDX, in-memory arrays) goes through the same checks when the dataset is
+// built.
 //
 // A streaming dataset instead holds a `StreamSource` (`stream`): only the
 // file and how to decode it. TFRecordDataset.cpp implements one for TFRecord
@@ -95,6 +97,10 @@ extern const char *const kInputShapeRule;
 /// it index; INVALID_ARGUMENT when it has no class dimension.
 kiln_status_t sparseClassCount(const kiln_tensor_desc_t &output,
                                int64_t &numClasses);
+
+/// The largest integer id (in magnitude) of an int32/int64 model input that
+/// datasets accept: 2^24, the last integer float32 batches hold exactly.
+constexpr int64_t kMaxExactId = int64_t(1) << 24;
 
 /// True when `label` is a class index in [0, `numClasses`).
 inline bool isClassIndex(float label, int64_t numClasses) {

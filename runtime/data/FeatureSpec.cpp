@@ -195,8 +195,16 @@ kiln_status_t gatherFeature(const char *path, int64_t index,
   if (found->kind == KILN_FEATURE_FLOAT)
     std::copy(found->floats.begin(), found->floats.end(), out);
   else
-    for (size_t i = 0; i < found->ints.size(); ++i)
-      out[i] = static_cast<float>(found->ints[i]);
+    for (size_t i = 0; i < found->ints.size(); ++i) {
+      int64_t id = found->ints[i];
+      if (spec.ids && (id > kMaxExactId || id < -kMaxExactId))
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "%s: record %" PRId64 ": feature '%s': id %" PRId64
+                           " is beyond %" PRId64
+                           ", the largest id kiln's batches carry",
+                           path, index, spec.name.c_str(), id, kMaxExactId);
+      out[i] = static_cast<float>(id);
+    }
   if (size < spec.count) // varlen padding
     std::copy(spec.defaults.begin() + size, spec.defaults.end(), out + size);
   float label;
@@ -284,7 +292,10 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
         for (uint64_t v; !packed.done(); ++count) {
           if (count == spec.count || !packed.varint(v))
             return false;
-          out[count] = static_cast<float>(static_cast<int64_t>(v));
+          auto id = static_cast<int64_t>(v);
+          if (spec.ids && (id > kMaxExactId || id < -kMaxExactId))
+            return false; // the checked decode reports it
+          out[count] = static_cast<float>(id);
         }
       } else {
         count = static_cast<int64_t>(bytes / 4);

@@ -49,7 +49,8 @@ struct FeatureSpec {
   bool hasDefault = false;
   std::vector<float> defaults; // `count` values (varlen: the padding)
   int64_t numClasses = 0;      // > 0: a sparse label below this
-  std::string output;          // the output of a sparse label
+  bool ids = false;   // an int32/int64 input's ids: |value| <= kMaxExactId
+  std::string output; // the output of a sparse label
 };
 
 /// Parses `text` (see above) into `spec`.

@@ -271,6 +271,15 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
     const kiln_tensor_desc_t &tensor =
         isInput ? desc->inputs[i] : desc->training->targets[t];
     KILN_RETURN_IF_ERROR(checkSpecFits(path, specs[i], tensor, isInput));
+    if (isInput && tensor.dtype != KILN_DTYPE_F32) {
+      if (!specs[i].isInt)
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "%s: feature '%s' is float32, but input '%s' takes "
+                           "%s ids (give it as int64)",
+                           path, specs[i].name.c_str(), tensor.name,
+                           kiln_dtype_name(tensor.dtype));
+      specs[i].ids = true;
+    }
     if (!isInput && sparse) {
       const kiln_tensor_desc_t &output = desc->outputs[t];
       int64_t numClasses = 0;

@@ -85,16 +85,17 @@ kiln_status_t runPredict(kiln_model_t *model, int64_t batch,
                   lock.owns_lock() ? model->predictWorkspace : local);
 }
 
-/// Checks `array` against input `tensor` (float32, same trailing dims) and
+/// Checks `array` against input `tensor` (its dtype, same trailing dims) and
 /// returns its leading dimension in `numSamples`.
 kiln_status_t checkInput(const kiln_tensor_desc_t &tensor,
                          const kiln_array_t *array, int64_t &numSamples) {
   if (!array)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "input '%s' is NULL",
                        tensor.name);
-  if (array->dtype != KILN_DTYPE_F32)
+  if (array->dtype != tensor.dtype)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "input '%s': expected float32, got %s", tensor.name,
+                       "input '%s': expected %s, got %s", tensor.name,
+                       kiln_dtype_name(tensor.dtype),
                        kiln_dtype_name(array->dtype));
   bool matches = array->rank == tensor.rank;
   for (int32_t d = 1; matches && d < tensor.rank; ++d)
@@ -325,8 +326,9 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
   for (int64_t start = 0; start < numSamples; start += batch) {
     batch = numSamples - start < batch_size ? numSamples - start : batch_size;
     for (int64_t i = 0; i < numInputs; ++i)
-      inPtrs[i] = static_cast<const float *>(inputs[i]->data) +
-                  start * sampleElements(desc->inputs[i]);
+      inPtrs[i] = reinterpret_cast<const float *>(
+          static_cast<const char *>(inputs[i]->data) +
+          static_cast<size_t>(start) * sampleBytes(desc->inputs[i]));
     for (int64_t i = 0; i < numOutputs; ++i)
       outPtrs[i] = static_cast<float *>(outputs[i]->data) +
                    start * sampleElements(desc->outputs[i]);

@@ -173,8 +173,7 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
   }
 
   auto allocateBatch = [&](const kiln_tensor_desc_t &tensor, Buffer &buffer) {
-    size_t bytes = static_cast<size_t>(sampleElements(tensor)) *
-                   static_cast<size_t>(maxBatch) * sizeof(float);
+    size_t bytes = sampleBytes(tensor) * static_cast<size_t>(maxBatch);
     return buffer.allocate(bytes ? bytes : sizeof(float), /*zero=*/true);
   };
   inputs.resize(static_cast<size_t>(desc->num_inputs));
@@ -217,11 +216,23 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
 }
 
 void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
+  // Batches carry float32; an input of integer ids gets them converted (the
+  // dataset checked they are integers that float32 holds exactly).
   auto copy = [&](size_t t, Buffer &buffer, const kiln_tensor_desc_t &tensor) {
-    if (size_t bytes = static_cast<size_t>(batch.size) *
-                       static_cast<size_t>(sampleElements(tensor)) *
-                       sizeof(float))
-      std::memcpy(buffer.data(), batch.values.data() + stream.offset(t), bytes);
+    const float *from = batch.values.data() + stream.offset(t);
+    int64_t count = batch.size * sampleElements(tensor);
+    if (tensor.dtype == KILN_DTYPE_I32) {
+      auto *to = reinterpret_cast<int32_t *>(buffer.data());
+      for (int64_t i = 0; i < count; ++i)
+        to[i] = static_cast<int32_t>(from[i]);
+    } else if (tensor.dtype == KILN_DTYPE_I64) {
+      auto *to = reinterpret_cast<int64_t *>(buffer.data());
+      for (int64_t i = 0; i < count; ++i)
+        to[i] = static_cast<int64_t>(from[i]);
+    } else if (count) {
+      std::memcpy(buffer.data(), from,
+                  static_cast<size_t>(count) * sizeof(float));
+    }
   };
   size_t numInputs = static_cast<size_t>(desc->num_inputs);
   for (size_t i = 0; i < numInputs; ++i)

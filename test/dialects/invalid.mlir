@@ -328,3 +328,59 @@ func.func @sequence_insert_shape(%v: tensor<?x4xf32>, %s: tensor<?x7x5xf32>, %t:
   %c = kiln.sequence_insert %v into %s[%t] : tensor<?x4xf32> into tensor<?x7x5xf32>
   return
 }
+
+// -----
+
+func.func @gather_table_rank(%t: tensor<20xf32>, %ids: tensor<?x7xi32>) {
+  // expected-error@+1 {{expects a rank-2 table, got (20,)}}
+  %e = kiln.gather %t[%ids] : tensor<20xf32>, tensor<?x7xi32> -> tensor<?x7xf32>
+  return
+}
+
+// -----
+
+func.func @gather_result_shape(%t: tensor<20x6xf32>, %ids: tensor<?x7xi32>) {
+  // expected-error@+1 {{result shape (?, 7, 5) does not match expected shape (?, 7, 6) (dimension 2)}}
+  %e = kiln.gather %t[%ids] : tensor<20x6xf32>, tensor<?x7xi32> -> tensor<?x7x5xf32>
+  return
+}
+
+// -----
+
+func.func @gather_scalar_ids(%t: tensor<20x6xf32>, %ids: tensor<i32>) {
+  // expected-error@+1 {{expects indices of rank >= 1}}
+  %e = kiln.gather %t[%ids] : tensor<20x6xf32>, tensor<i32> -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @gather_index_type(%t: tensor<20x6xf32>, %ids: tensor<?x7xi8>) {
+  // expected-error@+1 {{operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer or 32-bit float or 64-bit float values}}
+  %e = kiln.gather %t[%ids] : tensor<20x6xf32>, tensor<?x7xi8> -> tensor<?x7x6xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_add_shapes(%u: tensor<?x6x6xf32>, %ids: tensor<?x7xi32>) {
+  // expected-error@+1 {{updates (?, 6, 6) are not the indices' shape (?, 7) plus one row dimension}}
+  %g = kiln.scatter_add %u[%ids] {num_rows = 20 : i64} : tensor<?x6x6xf32>, tensor<?x7xi32> -> tensor<20x6xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_add_rows(%u: tensor<?x7x6xf32>, %ids: tensor<?x7xi32>) {
+  // expected-error@+1 {{num_rows must be positive, got 0}}
+  %g = kiln.scatter_add %u[%ids] {num_rows = 0 : i64} : tensor<?x7x6xf32>, tensor<?x7xi32> -> tensor<0x6xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_add_result(%u: tensor<?x7x6xf32>, %ids: tensor<?x7xi32>) {
+  // expected-error@+1 {{result shape (21, 6) does not match expected shape (20, 6) (dimension 0)}}
+  %g = kiln.scatter_add %u[%ids] {num_rows = 20 : i64} : tensor<?x7x6xf32>, tensor<?x7xi32> -> tensor<21x6xf32>
+  return
+}

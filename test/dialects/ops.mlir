@@ -107,3 +107,12 @@ func.func @window_roundtrip(%x: tensor<?x28x28x1xf32>, %w: tensor<5x5x1x10xf32>,
   %f = kiln.fold_patches %e, %s {window = array<i64: 3>, strides = array<i64: 1>, dilations = array<i64: 2>, pad_low = array<i64: 4>, pad_high = array<i64: 0>} : tensor<?x7x6xf32>, tensor<?x7x2xf32> -> tensor<?x7x2xf32>
   return %g, %f : tensor<?x28x28x10xf32>, tensor<?x7x2xf32>
 }
+
+// CHECK-LABEL: func.func @gather_roundtrip
+// CHECK:         kiln.gather %{{.+}}[%{{.+}}] : tensor<20x6xf32>, tensor<?x7xi32> -> tensor<?x7x6xf32>
+// CHECK:         kiln.scatter_add %{{.+}}[%{{.+}}] {num_rows = 20 : i64} : tensor<?x7x6xf32>, tensor<?x7xi32> -> tensor<20x6xf32>
+func.func @gather_roundtrip(%t: tensor<20x6xf32>, %ids: tensor<?x7xi32>) -> tensor<20x6xf32> {
+  %e = kiln.gather %t[%ids] : tensor<20x6xf32>, tensor<?x7xi32> -> tensor<?x7x6xf32>
+  %g = kiln.scatter_add %e[%ids] {num_rows = 20 : i64} : tensor<?x7x6xf32>, tensor<?x7xi32> -> tensor<20x6xf32>
+  return %g : tensor<20x6xf32>
+}

@@ -67,8 +67,18 @@ TEST(ModelTest, RejectsBadDescriptors) {
   fake.outputs[0].dtype = KILN_DTYPE_F64;
   EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
             "descriptor: output 'y' has dtype float64; compiled models use "
-            "float32");
+            "float32 (and int32/int64 inputs)");
+  // Integer ids are for inputs (an Embedding's) only.
+  fake.outputs[0].dtype = KILN_DTYPE_I32;
+  EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
+            "descriptor: output 'y' has dtype int32; compiled models use "
+            "float32 (and int32/int64 inputs)");
   fake.outputs[0].dtype = KILN_DTYPE_F32;
+  fake.inputs[0].dtype = KILN_DTYPE_U8;
+  EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
+            "descriptor: input 'x' has dtype uint8; compiled models use "
+            "float32 (and int32/int64 inputs)");
+  fake.inputs[0].dtype = KILN_DTYPE_F32;
 
   fake.params[0].name = nullptr;
   EXPECT_EQ(createError(fake.desc, KILN_STATUS_INVALID_ARGUMENT),

@@ -64,7 +64,32 @@ struct Argument {
   SmallVector<int64_t> dims; ///< -1 for the batch
   std::vector<double> values;
   bool differentiated = false;
+  /// An integer argument (an Embedding's ids) holds its values here instead,
+  /// in its own width; it is never differentiated.
+  std::vector<int32_t> ints32;
+  std::vector<int64_t> ints64;
+  void *data() {
+    if (!ints32.empty())
+      return ints32.data();
+    if (!ints64.empty())
+      return ints64.data();
+    return values.data();
+  }
 };
+
+/// The rows of the table the integer argument `arg` indexes (through a
+/// kiln.gather or kiln.scatter_add), or 0 when it feeds none.
+static int64_t indexedRows(Value arg) {
+  for (Operation *user : arg.getUsers()) {
+    if (auto gather = dyn_cast<GatherOp>(user))
+      if (gather.getIndices() == arg)
+        return gather.getTable().getType().getDimSize(0);
+    if (auto scatter = dyn_cast<ScatterAddOp>(user))
+      if (scatter.getIndices() == arg)
+        return scatter.getNumRows();
+  }
+  return 0;
+}
 } // namespace
 
 static std::string formatIndex(ArrayRef<int64_t> dims, int64_t flat) {
@@ -107,8 +132,12 @@ int mlir::kiln::runGradCheck(
   SmallVector<unsigned> wrt, floats;
   for (unsigned i = 0; i < loss.getNumArguments(); ++i) {
     auto type = dyn_cast<RankedTensorType>(loss.getArgument(i).getType());
-    if (!type || !isa<FloatType>(type.getElementType())) {
-      loss.emitError("gradcheck needs float tensor arguments, argument #")
+    int64_t rows = 0;
+    if (type && isa<IntegerType>(type.getElementType()))
+      rows = indexedRows(loss.getArgument(i));
+    if (!type || (!isa<FloatType>(type.getElementType()) && rows == 0)) {
+      loss.emitError("gradcheck needs float tensor arguments (or integer "
+                     "indices of a kiln.gather), argument #")
           << i << " is " << loss.getArgument(i).getType();
       return 1;
     }
@@ -136,6 +165,20 @@ int mlir::kiln::runGradCheck(
     for (auto [index, param] : initialValues)
       if (index == i && param->values.size() == size_t(count))
         arg.values.assign(param->values.begin(), param->values.end());
+    if (rows) {
+      // Indices from -rows to rows: in range, wrapped and clamped ones.
+      std::uniform_int_distribution<int64_t> pick(-rows, rows);
+      for (size_t j = 0; j < size_t(count); ++j) {
+        int64_t v = pick(rng);
+        if (type.getElementType().isInteger(32))
+          arg.ints32.push_back(int32_t(v));
+        else
+          arg.ints64.push_back(v);
+      }
+      arg.values.clear();
+      args.push_back(std::move(arg));
+      continue;
+    }
     floats.push_back(i);
     if (loss.getArgAttr(i, kParamAttrName))
       wrt.push_back(i);
@@ -191,7 +234,7 @@ int mlir::kiln::runGradCheck(
     double value = 0;
     SmallVector<void *> buffers;
     for (Argument &arg : args)
-      buffers.push_back(arg.values.data());
+      buffers.push_back(arg.data());
     buffers.push_back(&value);
     jit->run("kiln_gradcheck_loss", options.batch, buffers.data());
     return value;
@@ -201,7 +244,7 @@ int mlir::kiln::runGradCheck(
   {
     SmallVector<void *> buffers;
     for (Argument &arg : args)
-      buffers.push_back(arg.values.data());
+      buffers.push_back(arg.data());
     buffers.push_back(&lossValue);
     for (unsigned i : wrt) {
       grads.emplace_back(args[i].values.size());

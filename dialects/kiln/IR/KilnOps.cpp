@@ -863,6 +863,97 @@ LogicalResult SequenceInsertOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// GatherOp, ScatterAddOp
+//===----------------------------------------------------------------------===//
+
+/// The shape of gathering rows of a `(R, D)` table at `indices`: the
+/// indices' shape plus D.
+static FailureOr<SmallVector<int64_t>> gatherShape(RankedTensorType table,
+                                                   RankedTensorType indices,
+                                                   std::string &reason) {
+  if (table.getRank() != 2) {
+    llvm::raw_string_ostream(reason)
+        << "expects a rank-2 table, got " << formatShape(table.getShape());
+    return failure();
+  }
+  SmallVector<int64_t> shape(indices.getShape());
+  shape.push_back(table.getDimSize(1));
+  return shape;
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto table = rankedType(adaptor.getTable());
+  auto indices = rankedType(adaptor.getIndices());
+  if (!table || !indices)
+    return failure();
+  std::string reason;
+  return addInferred("kiln.gather", loc, gatherShape(*table, *indices, reason),
+                     reason, table->getElementType(), types);
+}
+
+bool GatherOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult GatherOp::verify() {
+  std::string reason;
+  auto shape =
+      gatherShape(getTable().getType(), getIndices().getType(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  if (getIndices().getType().getRank() == 0)
+    return emitOpError("expects indices of rank >= 1");
+  if (getTable().getType().isDynamicDim(0) ||
+      getTable().getType().getDimSize(0) <= 0)
+    return emitOpError("table ") << formatShape(getTable().getType().getShape())
+                                 << " needs a static, positive number of rows";
+  if (getType().getElementType() != getTable().getType().getElementType())
+    return emitOpError("result element type differs from the table's");
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  auto updates = rankedType(adaptor.getUpdates());
+  if (!updates || updates->getRank() < 1)
+    return failure();
+  types.push_back(
+      RankedTensorType::get({adaptor.getNumRows(), updates->getShape().back()},
+                            updates->getElementType()));
+  return success();
+}
+
+bool ScatterAddOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult ScatterAddOp::verify() {
+  if (getNumRows() <= 0)
+    return emitOpError("num_rows must be positive, got ") << getNumRows();
+  ArrayRef<int64_t> updates = getUpdates().getType().getShape();
+  ArrayRef<int64_t> indices = getIndices().getType().getShape();
+  if (indices.empty())
+    return emitOpError("expects indices of rank >= 1");
+  if (updates.size() != indices.size() + 1 ||
+      failed(verifyCompatibleShape(updates.drop_back(), indices)))
+    return emitOpError("updates ")
+           << formatShape(updates) << " are not the indices' shape "
+           << formatShape(indices) << " plus one row dimension";
+  if (ShapedType::isDynamic(updates.back()))
+    return emitOpError("updates ")
+           << formatShape(updates) << " need a static row dimension";
+  if (getType().getElementType() != getUpdates().getType().getElementType())
+    return emitOpError("result element type differs from the updates'");
+  return verifyResultShape(*this, getType().getShape(),
+                           {getNumRows(), updates.back()});
+}
+
+//===----------------------------------------------------------------------===//
 // ConcatOp, SliceOp
 //===----------------------------------------------------------------------===//
 

@@ -449,6 +449,61 @@ def Kiln_SequenceInsertOp : Kiln_Op<"sequence_insert",
 }
 
 //===----------------------------------------------------------------------===//
+// Gather ops: rows of a table picked by integer indices (Keras's Embedding)
+// and their adjoint. An index `i` is normalized the way Keras 3's
+// `ops.take` does (TensorFlow backend): a float index is truncated toward
+// zero (Keras casts it to int32), a negative one counts from the end
+// (`i + num_rows`), and one still outside `[0, num_rows)` is clamped into it
+// (TensorFlow on CPU raises an error there; compiled code never reads out of
+// bounds and has no error path, so it clamps).
+//===----------------------------------------------------------------------===//
+
+def Kiln_IndexTensor : RankedTensorOf<[I32, I64, F32, F64]>;
+
+def Kiln_GatherOp : Kiln_Op<"gather",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Rows of a table picked by indices (an embedding lookup)";
+  let description = [{
+    `result[i..., d] = table[norm(indices[i...]), d]` for a `(R, D)` table
+    and indices of any shape (i32, i64, or floats holding integers): the
+    result has the indices' shape plus `D`, the table's element type.
+    `norm` is the section's index rule (truncate, wrap negatives, clamp).
+    Differentiable with respect to the table only.
+
+    ```mlir
+    %e = kiln.gather %table[%ids] : tensor<1000x8xf32>, tensor<?x10xi32> -> tensor<?x10x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$table, Kiln_IndexTensor:$indices);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$table `[` $indices `]` attr-dict `:` type($table) `,` "
+                       "type($indices) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ScatterAddOp : Kiln_Op<"scatter_add",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Rows summed into a zero table at indices (gather's adjoint)";
+  let description = [{
+    `result[r, d] = sum over i... with norm(indices[i...]) == r of
+    updates[i..., d]` for `r` in `[0, num_rows)`: the updates have the
+    indices' shape plus `D` and the result is `(num_rows, D)`. With the
+    same index rule as `kiln.gather`, it is exactly the gather's
+    vector-Jacobian product with respect to the table.
+
+    ```mlir
+    %g = kiln.scatter_add %dy[%ids] {num_rows = 1000 : i64} : tensor<?x10x8xf32>, tensor<?x10xi32> -> tensor<1000x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$updates, Kiln_IndexTensor:$indices,
+                       I64Attr:$num_rows);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$updates `[` $indices `]` attr-dict `:` type($updates) "
+                       "`,` type($indices) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Shape ops
 //===----------------------------------------------------------------------===//
 

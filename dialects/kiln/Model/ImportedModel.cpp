@@ -44,7 +44,8 @@ mlir::kiln::getModelSignature(const ImportedModel &model) {
     auto name = func.getArgAttrOfType<StringAttr>(i, kInputAttrName);
     signature.inputs.push_back(
         {name ? name.str() : "input_" + std::to_string(i),
-         dims(func.getArgumentTypes()[i])});
+         dims(func.getArgumentTypes()[i]),
+         cast<RankedTensorType>(func.getArgumentTypes()[i]).getElementType()});
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     auto name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);

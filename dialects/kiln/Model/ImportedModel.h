@@ -93,6 +93,9 @@ struct ImportedModel {
 struct TensorSignature {
   std::string name;
   llvm::SmallVector<int64_t> dims;
+  /// The element type: f32 (or null, meaning f32) for everything but an
+  /// integer model input (i32/i64 ids of an Embedding).
+  mlir::Type elementType;
 };
 /// What the training descriptor (kiln_train_desc_t) records.
 struct TrainingSignature {

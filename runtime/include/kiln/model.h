@@ -28,7 +28,8 @@ extern "C" {
 /* Element types. Explicit values; append-only. */
 enum {
   KILN_DTYPE_F32 = 1,
-  /* Runtime-side array types (.npy I/O); compiled tensors are F32 today. */
+  /* Runtime-side array types (.npy I/O). Compiled tensors are F32, except
+   * model inputs of integer ids (an Embedding's), which are I32 or I64. */
   KILN_DTYPE_F64 = 2,
   KILN_DTYPE_I32 = 3,
   KILN_DTYPE_I64 = 4,

@@ -195,14 +195,19 @@ KILN_API_EXPORT float *kiln_model_param_data(kiln_model_t *model,
 
 /* Runs `predict` once on caller-owned buffers: `inputs[i]` holds `batch`
  * samples of input i and `outputs[i]` receives `batch` samples of output i,
- * row-major float32, sized per the descriptor. */
+ * row-major float32, sized per the descriptor; an input whose descriptor
+ * dtype is KILN_DTYPE_I32/I64 (an Embedding's ids) holds int32/int64
+ * elements instead (pass the pointer cast to `const float *`). Ids outside
+ * [-rows, rows) of the table are clamped into it (negative ones count from
+ * the end, as in Keras). */
 KILN_API_EXPORT kiln_status_t kiln_model_predict(kiln_model_t *model,
                                                  int64_t batch,
                                                  const float *const *inputs,
                                                  float *const *outputs);
 
 /* Keras's `model.predict(inputs, batch_size)`: checks every input against the
- * descriptor (float32; the leading dimension N is shared by all inputs, the
+ * descriptor (its dtype: float32, or int32/int64 ids; the leading dimension
+ * N is shared by all inputs, the
  * rest match exactly), runs the samples in chunks of `batch_size` (the last
  * chunk may be smaller; `batch_size` <= 0 means Keras's default, 32) and
  * creates one (N, ...) float32 array per output in `out_outputs`, an array

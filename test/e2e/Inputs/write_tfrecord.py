@@ -3,7 +3,8 @@
 Independent of kiln: the Example wire format comes from python3-protobuf with
 example.proto compiled by protoc into --protos, the TFRecord framing and its
 masked CRC-32Cs from pure Python. Record i has one float_list feature per
---array NAME=FILE.npy (row i, flattened) and an int64 feature "id" = i. A
+--array NAME=FILE.npy (row i, flattened; an int64_list for a NAME given
+to --int64) and an int64 feature "id" = i. A
 path ending in .gz is gzip-compressed. With --ragged NAME=PADDED.npy, record
 i keeps only the first 1 + i % W of the W values of NAME (a VarLenFeature),
 and PADDED.npy gets those rows zero-padded back to W: what a varlen spec
@@ -35,6 +36,8 @@ def main():
     parser.add_argument("--array", action="append", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--ragged", action="append", default=[])
+    parser.add_argument("--int64", action="append", default=[],
+                        help="write array NAME as an int64_list feature")
     parser.add_argument("--corrupt", type=int, action="append", default=[])
     parser.add_argument("--not-example", type=int, action="append",
                         default=[])
@@ -57,6 +60,11 @@ def main():
                 width = len(values)
                 values = values[: 1 + i % width]
                 padded[name].append(np.pad(values, (0, width - len(values))))
+            if name in args.int64:
+                ints = np.asarray(array[i], dtype=np.int64).reshape(-1)
+                example.features.feature[name].int64_list.value.extend(
+                    ints.tolist())
+                continue
             example.features.feature[name].float_list.value.extend(values.tolist())
         example.features.feature["id"].int64_list.value.append(i)
         data = example.SerializeToString()
