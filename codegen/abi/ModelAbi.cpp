@@ -128,7 +128,7 @@ int64_t mlir::kiln::predictChunkRows(int64_t rowBytes) {
 llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
     llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
     llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported,
-    int64_t chunkRows) {
+    int64_t chunkRows, llvm::ArrayRef<int64_t> elementBytes) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i64Ty = llvm::Type::getInt64Ty(ctx);
@@ -155,6 +155,9 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
   // strides...).
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   llvm::Value *batch = entry->getArg(0);
+  if (chunkRows > 0 && elementBytes.size() != bufferDims.size())
+    return llvm::createStringError("chunked entry '" + entryName +
+                                   "' without the buffers' element sizes");
   bool chunked = chunkRows > 0 && llvm::any_of(bufferDims, [](const auto &d) {
                    return !d.empty() && d.front() < 0;
                  });
@@ -187,8 +190,9 @@ llvm::Expected<llvm::Function *> mlir::kiln::emitEntryWrapper(
       int64_t rowElements = 1;
       for (int64_t d : llvm::drop_begin(dims))
         rowElements *= d;
-      ptr = b.CreateGEP(llvm::Type::getFloatTy(ctx), load,
-                        b.CreateMul(start, b.getInt64(rowElements)));
+      ptr = b.CreateGEP(
+          b.getInt8Ty(), load,
+          b.CreateMul(start, b.getInt64(rowElements * elementBytes[i])));
     }
     args.append({ptr, ptr, b.getInt64(0)});
     for (int64_t d : dims)
@@ -272,27 +276,30 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
 
   // The entry point: params, inputs, outputs.
   llvm::SmallVector<llvm::SmallVector<int64_t>> buffers;
-  buffers.reserve(model.params.size() + signature.inputs.size() +
-                  signature.outputs.size());
-  for (const ParamData &param : model.params)
-    buffers.push_back(param.shape);
-  for (const TensorSignature &t : signature.inputs)
-    buffers.push_back(t.dims);
-  for (const TensorSignature &t : signature.outputs)
-    buffers.push_back(t.dims);
+  llvm::SmallVector<int64_t> elementBytes;
   // Inference treats rows independently: a large batch runs in chunks
   // whose intermediates stay in the cache.
   int64_t rowBytes = signature.workspaceOf(kPredictFuncName).perSampleBytes;
+  for (const ParamData &param : model.params) {
+    buffers.push_back(param.shape);
+    elementBytes.push_back(sizeof(float));
+  }
   for (const TensorSignature &t : llvm::concat<const TensorSignature>(
            signature.inputs, signature.outputs)) {
+    int64_t bytes =
+        t.elementType
+            ? llvm::divideCeil(t.elementType.getIntOrFloatBitWidth(), 8)
+            : int64_t(sizeof(float));
     int64_t elements = 1;
     for (int64_t d : llvm::drop_begin(t.dims))
       elements *= d;
-    rowBytes += elements * int64_t(sizeof(float));
+    rowBytes += elements * bytes;
+    buffers.push_back(t.dims);
+    elementBytes.push_back(bytes);
   }
-  llvm::Expected<llvm::Function *> entry =
-      emitEntryWrapper(module, implName, "kiln_predict_entry", buffers,
-                       /*exported=*/false, predictChunkRows(rowBytes));
+  llvm::Expected<llvm::Function *> entry = emitEntryWrapper(
+      module, implName, "kiln_predict_entry", buffers,
+      /*exported=*/false, predictChunkRows(rowBytes), elementBytes);
   if (!entry)
     return entry.takeError();
 

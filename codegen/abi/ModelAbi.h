@@ -34,15 +34,14 @@ namespace mlir::kiln {
 /// do not match.
 ///
 /// With `chunkRows` > 0 the entry calls `implName` on consecutive slices of
-/// at most `chunkRows` rows of every batch-sized buffer (all f32) until the
-/// batch is done: only valid when each row's results depend on that row
-/// alone (inference), and the way to keep a large batch's intermediates in
-/// the cache.
-llvm::Expected<llvm::Function *>
-emitEntryWrapper(llvm::Module &module, llvm::StringRef implName,
-                 llvm::StringRef entryName,
-                 llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims,
-                 bool exported, int64_t chunkRows = 0);
+/// at most `chunkRows` rows of every batch-sized buffer (whose elements
+/// take `elementBytes[i]` bytes) until the batch is done: only valid when
+/// each row's results depend on that row alone (inference), and the way to
+/// keep a large batch's intermediates in the cache.
+llvm::Expected<llvm::Function *> emitEntryWrapper(
+    llvm::Module &module, llvm::StringRef implName, llvm::StringRef entryName,
+    llvm::ArrayRef<llvm::SmallVector<int64_t>> bufferDims, bool exported,
+    int64_t chunkRows = 0, llvm::ArrayRef<int64_t> elementBytes = {});
 
 /// Rows per call of the predict entry (0: the whole batch at once) for a
 /// model whose one row needs `rowBytes` of workspace, input and output: a
