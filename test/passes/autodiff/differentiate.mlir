@@ -23,7 +23,7 @@ func.func @dense(%x: tensor<?x4xf32>, %w: tensor<4x3xf32> {kiln.param = "w"}, %b
 
 // -----
 
-// relu' = step(x); sigmoid' = y * (1 - y).
+// relu' = step(x), read off the result as step(y); sigmoid' = y * (1 - y).
 // CHECK-LABEL: func.func @activations_grad
 // CHECK-SAME:    (%[[X:.+]]: tensor<4xf32>)
 // CHECK:         %[[R:.+]] = kiln.relu %[[X]]
@@ -33,7 +33,7 @@ func.func @dense(%x: tensor<?x4xf32>, %w: tensor<4x3xf32> {kiln.param = "w"}, %b
 // CHECK:         %[[ONE:.+]] = kiln.constant dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[OMY:.+]] = kiln.sub %[[ONE]], %[[S]]
 // CHECK:         %[[GR:.+]] = kiln.mul %[[GS]], %[[OMY]]
-// CHECK:         %[[STEP:.+]] = kiln.step %[[X]] : tensor<4xf32>
+// CHECK:         %[[STEP:.+]] = kiln.step %[[R]] : tensor<4xf32>
 // CHECK:         %[[GX:.+]] = kiln.mul %[[GR]], %[[STEP]]
 // CHECK:         return %{{.+}}, %[[GX]]
 func.func @activations(%x: tensor<4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
