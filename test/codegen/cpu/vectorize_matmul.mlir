@@ -92,11 +92,11 @@ func.func @no_strided(%a: memref<4x8xf32, strided<[16, 2]>>, %b: memref<8x16xf32
 
 // A read transposed (weight gradients X^T @ G): the rows of C are the
 // columns of A, and each K step broadcasts A[k, m + r]. N = 32 is a tile of
-// two vectors: 8 rows keep the 16 accumulators of a full tile.
+// two vectors, of 4 rows like a full tile.
 // CHECK-LABEL: func.func @transposed_lhs
 // CHECK-SAME:    (%[[A:.+]]: memref<?x144xf32>, %[[B:.+]]: memref<?x32xf32>, %[[C:.+]]: memref<144x32xf32>)
 // CHECK-NOT:     linalg.matmul
-// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c8
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c4
 // CHECK:           scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %c1 iter_args(
 // CHECK-COUNT-2:     vector.load %[[B]][%[[K]], %{{.+}}] : memref<?x32xf32>, vector<16xf32>
 // CHECK:             memref.load %[[A]][%[[K]], %{{.+}}] : memref<?x144xf32>
