@@ -35,6 +35,46 @@ func.func @matmul_inner_dynamic(%a: tensor<2x?x8xf32>, %b: tensor<8x3xf32>) {
 
 // -----
 
+func.func @batch_matmul_inner_dim_mismatch(%a: tensor<?x4x8xf32>, %b: tensor<?x7x3xf32>) {
+  // expected-error@+1 {{inner dimensions differ: 8 vs 7}}
+  %c = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x7x3xf32> -> tensor<?x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_rank(%a: tensor<4x8xf32>, %b: tensor<2x8x3xf32>) {
+  // expected-error@+1 {{expects rank-3 operands, got (4, 8) and (2, 8, 3)}}
+  %c = kiln.batch_matmul %a, %b : tensor<4x8xf32>, tensor<2x8x3xf32> -> tensor<2x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_batch_mismatch(%a: tensor<2x4x8xf32>, %b: tensor<3x8x3xf32>) {
+  // expected-error@+1 {{batch dimensions differ: 2 vs 3}}
+  %c = kiln.batch_matmul %a, %b : tensor<2x4x8xf32>, tensor<3x8x3xf32> -> tensor<2x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_inner_dynamic(%a: tensor<?x?x8xf32>, %b: tensor<?x8x3xf32>) {
+  // expected-error@+1 {{only the batch dimension may be dynamic, got (?, ?, 8)}}
+  %c = kiln.batch_matmul %a, %b : tensor<?x?x8xf32>, tensor<?x8x3xf32> -> tensor<?x?x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_result(%a: tensor<?x4x8xf32>, %b: tensor<?x8x3xf32>) {
+  // expected-error@+1 {{result shape (?, 4, 5) does not match expected shape (?, 4, 3) (dimension 2)}}
+  %c = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x8x3xf32> -> tensor<?x4x5xf32>
+  return
+}
+
+// -----
+
 func.func @matmul_result_shape(%a: tensor<?x8xf32>, %b: tensor<8x3xf32>) {
   // expected-error@+1 {{result shape (?, 5) does not match expected shape (?, 3) (dimension 1)}}
   %c = kiln.matmul %a, %b : tensor<?x8xf32>, tensor<8x3xf32> -> tensor<?x5xf32>

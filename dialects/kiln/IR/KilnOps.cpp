@@ -142,21 +142,83 @@ matmulShape(RankedTensorType lhs, RankedTensorType rhs, std::string &reason) {
   return shape;
 }
 
+/// The result type of a contraction `op` of `lhs` and `rhs` by its shape
+/// rule `shapeOf`.
+template <typename ShapeFn>
+static LogicalResult inferContraction(StringRef op, std::optional<Location> loc,
+                                      Value lhsValue, Value rhsValue,
+                                      ShapeFn shapeOf,
+                                      SmallVectorImpl<Type> &types) {
+  auto lhs = rankedType(lhsValue), rhs = rankedType(rhsValue);
+  if (!lhs || !rhs)
+    return failure();
+  std::string reason;
+  auto shape = shapeOf(*lhs, *rhs, reason);
+  return addInferred(op, loc, shape, reason, lhs->getElementType(), types);
+}
+
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  auto lhs = rankedType(adaptor.getLhs()), rhs = rankedType(adaptor.getRhs());
-  if (!lhs || !rhs)
-    return failure();
-  std::string reason;
-  auto shape = matmulShape(*lhs, *rhs, reason);
-  return addInferred("kiln.matmul", loc, shape, reason, lhs->getElementType(),
-                     types);
+  return inferContraction("kiln.matmul", loc, adaptor.getLhs(),
+                          adaptor.getRhs(), matmulShape, types);
 }
 
 bool MatMulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
   return deferToVerifier(l, r);
+}
+
+/// The result shape of batch_matmul: (B, M, K) x (B, K, N) -> (B, M, N).
+static FailureOr<SmallVector<int64_t>> batchMatmulShape(RankedTensorType lhs,
+                                                        RankedTensorType rhs,
+                                                        std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  if (lhs.getRank() != 3 || rhs.getRank() != 3) {
+    os << "expects rank-3 operands, got " << formatShape(lhs.getShape())
+       << " and " << formatShape(rhs.getShape());
+    return failure();
+  }
+  for (RankedTensorType t : {lhs, rhs})
+    if (llvm::any_of(t.getShape().drop_front(), ShapedType::isDynamic)) {
+      os << "only the batch dimension may be dynamic, got "
+         << formatShape(t.getShape());
+      return failure();
+    }
+  if (!compatibleDims(lhs.getDimSize(0), rhs.getDimSize(0))) {
+    os << "batch dimensions differ: " << lhs.getDimSize(0) << " vs "
+       << rhs.getDimSize(0);
+    return failure();
+  }
+  if (lhs.getDimSize(2) != rhs.getDimSize(1)) {
+    os << "inner dimensions differ: " << lhs.getDimSize(2) << " vs "
+       << rhs.getDimSize(1);
+    return failure();
+  }
+  int64_t batch = ShapedType::isDynamic(lhs.getDimSize(0)) ? rhs.getDimSize(0)
+                                                           : lhs.getDimSize(0);
+  return SmallVector<int64_t>{batch, lhs.getDimSize(1), rhs.getDimSize(2)};
+}
+
+LogicalResult BatchMatMulOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferContraction("kiln.batch_matmul", loc, adaptor.getLhs(),
+                          adaptor.getRhs(), batchMatmulShape, types);
+}
+
+bool BatchMatMulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult BatchMatMulOp::verify() {
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape =
+      batchMatmulShape(getLhs().getType(), getRhs().getType(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
 }
 
 LogicalResult MatMulOp::verify() {

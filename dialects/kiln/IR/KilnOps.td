@@ -66,6 +66,26 @@ def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure, InferTypeOpAdaptorWithIsCompatible]
   let hasVerifier = 1;
 }
 
+def Kiln_BatchMatMulOp : Kiln_Op<"batch_matmul",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Matrix product per batch element";
+  let description = [{
+    `result[b, m, n] = sum_k lhs[b, m, k] * rhs[b, k, n]`: `lhs` is
+    `B x M x K`, `rhs` is `B x K x N`, the result `B x M x N`. Only the
+    batch dimension may be dynamic (then in both operands). Keras's `Dot`
+    layer on rank-3 inputs imports to this op (after transposes).
+
+    ```mlir
+    %y = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x8x5xf32> -> tensor<?x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise binary ops with NumPy broadcasting
 //===----------------------------------------------------------------------===//
