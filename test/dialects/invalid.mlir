@@ -424,3 +424,21 @@ func.func @scatter_add_result(%u: tensor<?x7x6xf32>, %ids: tensor<?x7xi32>) {
   %g = kiln.scatter_add %u[%ids] {num_rows = 20 : i64} : tensor<?x7x6xf32>, tensor<?x7xi32> -> tensor<21x6xf32>
   return
 }
+
+// -----
+
+// TimeDistributed's per-step statistics: the step axis lies between the
+// batch and the channel axis.
+func.func @batch_norm_step_axis_order(%x: tensor<?x3x4xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) {
+  // expected-error@+1 {{step_axis 2 must lie between the batch axis and the channel axis 1}}
+  %y = kiln.batch_norm %x, %m, %v {axis = 1 : i64, epsilon = 1.0e-03 : f64, momentum = 0.99 : f64, step_axis = 2 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1>} : (tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_step_axis_batch(%x: tensor<?x3x4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>) {
+  // expected-error@+1 {{step_axis 0 must lie between the batch axis and the channel axis 2}}
+  %y = kiln.batch_norm %x, %m, %v {axis = -1 : i64, epsilon = 1.0e-03 : f64, momentum = 0.99 : f64, step_axis = 0 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1>} : (tensor<?x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x3x4xf32>
+  return
+}

@@ -706,7 +706,10 @@ def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
       (biased variance, as `ops.moments`), and the step updates the state
       `moving = moving * momentum + batch * (1 - momentum)`;
     - with `frozen` (a Keras layer with `trainable: false`) the inference
-      form is used in training too, as Keras 3 does.
+      form is used in training too, as Keras 3 does;
+    - with `step_axis` (a layer inside TimeDistributed, which Keras 3 calls
+      once per step), the training statistics are per step and channel,
+      and the moving statistics take one update per step, in step order.
     `gamma` and `beta` are absent for `scale=False` / `center=False`. All
     per-channel operands are rank 1 with the channel count. The op never
     reaches lowering: `--kiln-specialize-mode` replaces it by kiln
@@ -726,7 +729,7 @@ def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
                        Kiln_FloatTensor:$moving_mean,
                        Kiln_FloatTensor:$moving_variance,
                        I64Attr:$axis, F64Attr:$epsilon, F64Attr:$momentum,
-                       UnitAttr:$frozen);
+                       UnitAttr:$frozen, OptionalAttr<I64Attr>:$step_axis);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
