@@ -199,14 +199,15 @@ static FailureOr<Value> importTimeDistributed(LayerBuilder &layer,
     return failure();
   }
   StringRef cls = inner->getString("class_name").value_or("?");
-  // A recurrent layer's own steps run along the per-step slice's next axis;
-  // kiln does not import them per slice yet.
-  static constexpr StringLiteral notPerStep[] = {
-      "SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "TimeDistributed"};
+  // SimpleRNN, LSTM and GRU run over each step's own sequence (their
+  // weights in the wrapped layer's `cell` group); RNN over cells and the
+  // wrappers are not imported per step yet.
+  static constexpr StringLiteral notPerStep[] = {"RNN", "Bidirectional",
+                                                 "TimeDistributed"};
   if (llvm::is_contained(notPerStep, cls)) {
     layer.emitError() << "wraps '" << cls
-                      << "': TimeDistributed of a recurrent layer or wrapper "
-                         "is not supported";
+                      << "': TimeDistributed of an RNN over cells or of a "
+                         "wrapper is not supported";
     return failure();
   }
   int64_t steps = typeOf(*x).getDimSize(1);
@@ -226,8 +227,15 @@ static FailureOr<Value> importTimeDistributed(LayerBuilder &layer,
   return fold ? foldTime(layer, y, steps, /*unfold=*/true) : y;
 }
 
+/// Keras 3 groups of TimeDistributed's weights: the wrapped layer's, and
+/// the cell's of a wrapped SimpleRNN, LSTM or GRU.
 static std::vector<std::string>
-timeDistributedScopes(const llvm::json::Object &) {
+timeDistributedScopes(const llvm::json::Object &config) {
+  const llvm::json::Object *inner = config.getObject("layer");
+  std::optional<StringRef> cls =
+      inner ? inner->getString("class_name") : std::nullopt;
+  if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU")
+    return {"layer", "layer/cell"};
   return {"layer"};
 }
 

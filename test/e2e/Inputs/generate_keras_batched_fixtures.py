@@ -9,6 +9,8 @@ apply per time step or per sample matrix, with Keras's own outputs:
   AveragePooling2D, a frozen BatchNormalization, Flatten and Dense, saved
   as .keras and as a legacy .h5 (Keras 2 weight names); predicted only
   (dropout draws cannot match TensorFlow's).
+- tdrnn.*: TimeDistributed over LSTM, GRU and SimpleRNN (each step's own
+  sequence); predicted, then trained.
 - dot.*: Dot of rank-3 inputs over axes [2, 2], [1, 1], [2, 1], negative
   axes with normalize=True, and of a rank-3 with a rank-2 input both ways;
   predicted, then trained.
@@ -102,6 +104,20 @@ def main():
     yd = rng.integers(0, 3, size=(12,))
     save_trained(OUT, dot, xs, yd, "dot.keras", lambda n: "dot." + n,
                  x_names=("x0", "x1", "x2", "x3"), predict_before=True)
+
+    # Recurrent layers per step: each step's own (5, 2) sequence.
+    tdrnn = keras.Sequential([
+        keras.Input((3, 5, 2)),
+        TD(layers.LSTM(4, return_sequences=True)),
+        TD(layers.GRU(3, return_sequences=True)),
+        TD(layers.SimpleRNN(2)),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ], name="tdrnn")
+    xr = rng.normal(size=(12, 3, 5, 2))
+    yr = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, tdrnn, [xr], yr, "tdrnn.keras", lambda n: "tdrnn." + n,
+                 predict_before=True)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def dot(a, b, axes):
 
 
 CASES = {
-    "td_lstm": model([3, 4, 2], td("LSTM", name="l", units=2)),
+    "td_rnn": model([3, 4, 2], td("RNN", name="r", cell={
+        "class_name": "LSTMCell", "config": {"name": "c", "units": 2}})),
     "td_unknown": model([3, 4], td("MyLayer", name="x")),
     "td_key": model([3, 4], td("Dense", name="d", units=2,
                                activity_regularizer={"class_name": "L2"})),
