@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Contractions: kiln.matmul becomes a zero fill + `linalg.matmul`, which the
-// CPU pipeline turns into vector FMA micro kernels. A 2-D lhs that is a
+// CPU pipeline turns into vector FMA micro kernels; kiln.batch_matmul a zero
+// fill + `linalg.batch_matmul`. A 2-D lhs that is a
 // `kiln.transpose` is read through transposed indexing maps instead of
 // being copied (weight gradients X^T @ G).
 //===----------------------------------------------------------------------===//
@@ -99,9 +100,29 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
   }
 };
 
+// batch_matmul(A, B) -> linalg.batch_matmul ins(A, B) outs(fill(0))
+struct BatchMatMulLowering : public OpConversionPattern<BatchMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BatchMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    // The result's dynamic batch is lhs's.
+    Value empty = buildEmpty(rewriter, loc, type, adaptor.getLhs());
+    Value init = linalg::FillOp::create(
+                     rewriter, loc, constLike(rewriter, loc, empty, 0.0), empty)
+                     .getResult(0);
+    rewriter.replaceOpWithNewOp<linalg::BatchMatmulOp>(
+        op, TypeRange{type}, ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        ValueRange{init});
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateContractionToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering>(patterns.getContext());
+  patterns.add<MatMulLowering, BatchMatMulLowering>(patterns.getContext());
 }

@@ -120,8 +120,7 @@ static constexpr StringLiteral kDenseKeys[] = {"units",
                                                "kernel_constraint",
                                                "bias_constraint"};
 
-/// Dense on the last axis of x, configured by `config` (the layer's own, or
-/// the one TimeDistributed wraps).
+/// Dense on the last axis of x, configured by `config`.
 static FailureOr<Value> buildDense(LayerBuilder &layer, Value x,
                                    const llvm::json::Object &config) {
   // Keras applies Dense to the last axis: (..., F) -> (..., units).
@@ -166,40 +165,77 @@ static FailureOr<Value> importDense(LayerBuilder &layer,
   return buildDense(layer, *x, layer.config);
 }
 
-// TimeDistributed(Dense): Dense already applies to the last axis of every
-// step. The wrapped config's keys are checked like a layer's; Keras 3 keeps
-// its weights in the `layer` group.
+/// (B, T, d...) -> (B*T, d...) (`unfold` false) or back (true, with `steps`
+/// T): the time axis folded into the batch axis, which stays dynamic.
+static Value foldTime(LayerBuilder &layer, Value x, int64_t steps,
+                      bool unfold) {
+  RankedTensorType type = typeOf(x);
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<int64_t> out{ShapedType::kDynamic};
+  if (unfold)
+    out.push_back(steps);
+  out.append(shape.begin() + (unfold ? 1 : 2), shape.end());
+  if (!unfold && !ShapedType::isDynamic(shape[0]))
+    out[0] = shape[0] * shape[1];
+  auto outType = RankedTensorType::get(out, type.getElementType());
+  return ReshapeOp::create(layer.builder, layer.loc, outType, x);
+}
+
+// TimeDistributed(layer): the layer on every time step, y[:, t] =
+// layer(x[:, t]). The steps fold into the batch axis, (B, T, ...) ->
+// (B*T, ...), the wrapped layer is imported by its own handler, and its
+// output unfolds; Dense needs no fold (it already maps the last axis).
+// Keras 3 keeps the weights in the wrapper's `layer` group. Keras 3 calls
+// the layer once per step, which the layers that read across the batch in
+// training honor through `foldedSteps` (BatchNormalization, Dropout).
 static FailureOr<Value> importTimeDistributed(LayerBuilder &layer,
                                               ArrayRef<Value> inputs) {
   FailureOr<Value> x = singleInput(layer, inputs, 3);
   if (failed(x))
     return failure();
   const llvm::json::Object *inner = layer.config.getObject("layer");
-  const llvm::json::Object *config =
-      inner ? inner->getObject("config") : nullptr;
-  std::optional<StringRef> cls =
-      inner ? inner->getString("class_name") : std::nullopt;
-  if (cls != "Dense" || !config) {
-    layer.emitError() << "wraps '" << cls.value_or("?")
-                      << "'; only Dense is supported";
+  if (!inner) {
+    layer.emitError() << "'layer' is missing or not a layer config";
     return failure();
   }
-  for (const auto &[key, value] : *config) {
-    StringRef k = key;
-    bool unset = value.kind() == llvm::json::Value::Null ||
-                 value.getAsBoolean() == std::optional<bool>(false);
-    if (k == "name" || k == "trainable" || k == "dtype" || unset ||
-        llvm::is_contained(kDenseKeys, k))
-      continue;
-    layer.emitError() << "wrapped Dense: config '" << k << "' is not supported";
+  StringRef cls = inner->getString("class_name").value_or("?");
+  // SimpleRNN, LSTM and GRU run over each step's own sequence (their
+  // weights in the wrapped layer's `cell` group); RNN over cells and the
+  // wrappers are not imported per step yet.
+  static constexpr StringLiteral notPerStep[] = {"RNN", "Bidirectional",
+                                                 "TimeDistributed"};
+  if (llvm::is_contained(notPerStep, cls)) {
+    layer.emitError() << "wraps '" << cls
+                      << "': TimeDistributed of an RNN over cells or of a "
+                         "wrapper is not supported";
     return failure();
   }
-  layer.setWeightScope("layer", *config);
-  return buildDense(layer, *x, *config);
+  int64_t steps = typeOf(*x).getDimSize(1);
+  bool fold = cls != "Dense";
+  Value input = fold ? foldTime(layer, *x, steps, /*unfold=*/false) : *x;
+  FailureOr<LayerOutputs> outputs =
+      layer.importSublayer("layer", *inner, input, fold ? steps : 0);
+  if (failed(outputs))
+    return failure();
+  if (outputs->size() != 1) {
+    layer.emitError() << "the wrapped '" << cls << "' has " << outputs->size()
+                      << " outputs; TimeDistributed "
+                      << "takes one";
+    return failure();
+  }
+  Value y = outputs->front();
+  return fold ? foldTime(layer, y, steps, /*unfold=*/true) : y;
 }
 
+/// Keras 3 groups of TimeDistributed's weights: the wrapped layer's, and
+/// the cell's of a wrapped SimpleRNN, LSTM or GRU.
 static std::vector<std::string>
-timeDistributedScopes(const llvm::json::Object &) {
+timeDistributedScopes(const llvm::json::Object &config) {
+  const llvm::json::Object *inner = config.getObject("layer");
+  std::optional<StringRef> cls =
+      inner ? inner->getString("class_name") : std::nullopt;
+  if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU")
+    return {"layer", "layer/cell"};
   return {"layer"};
 }
 
@@ -297,6 +333,11 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
   ArrayRef<int64_t> shape = typeOf(*x).getShape();
   SmallVector<int64_t> noise;
   if (layer.className.starts_with("SpatialDropout")) {
+    if (layer.getString("data_format").value_or("channels_last") !=
+        "channels_last") {
+      layer.emitError() << "only data_format 'channels_last' is supported";
+      return failure();
+    }
     size_t rank = layer.className.ends_with("1D") ? 3 : 4;
     if (shape.size() != rank) {
       layer.emitError() << "expects an input of rank " << rank << ", got "
@@ -326,6 +367,13 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
                         << formatKerasShape(shape);
       return failure();
     }
+  }
+  // Keras 3 calls a layer TimeDistributed wraps once per step: a draw
+  // shared across the batch is a new draw each step.
+  if (layer.foldedSteps && !noise.empty() && noise[0] == 1) {
+    layer.emitError() << "a 'noise_shape' of 1 on the batch axis inside "
+                         "TimeDistributed is not supported";
+    return failure();
   }
   return DropoutOp::create(layer.builder, layer.loc, *x,
                            layer.builder.getF64FloatAttr(*value),
@@ -410,7 +458,8 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
   registry["Reshape"] = {singleOutput<importReshape>, reshapeKeys};
   registry["Dropout"] = {singleOutput<importDropout>, dropoutKeys};
   // SpatialDropoutND(rate): one draw per sample and channel.
-  static constexpr StringLiteral spatialDropoutKeys[] = {"rate", "seed"};
+  static constexpr StringLiteral spatialDropoutKeys[] = {"rate", "seed",
+                                                         "data_format"};
   for (StringRef name : {"SpatialDropout1D", "SpatialDropout2D"})
     registry[name] = {singleOutput<importDropout>, spatialDropoutKeys};
 }

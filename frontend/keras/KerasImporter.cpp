@@ -146,6 +146,10 @@ public:
   const llvm::json::Object &paramConfig() const override {
     return scopeConfig_ ? *scopeConfig_ : config;
   }
+  FailureOr<LayerOutputs> importSublayer(StringRef keras3Scope,
+                                         const llvm::json::Object &layerObject,
+                                         ArrayRef<Value> inputs,
+                                         int64_t foldedSteps) override;
   /// Checks that every weight in the file was used.
   LogicalResult finish();
 
@@ -193,6 +197,13 @@ public:
     return arg;
   }
 
+  /// Refuses a layer config key that is set but not among `known` (nor
+  /// common to all layers), and a dtype other than float32; errors name
+  /// layer `name` of class `className`.
+  LogicalResult checkConfigKeys(StringRef name, StringRef className,
+                                const json::Object &config,
+                                ArrayRef<StringLiteral> known);
+
   MLIRContext *ctx;
   std::string path;
   const ImportOptions &options;
@@ -210,10 +221,6 @@ private:
                             std::optional<SmallVector<int64_t>> shape);
   FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
                                       ArrayRef<Value> inputs);
-  /// Refuses a layer config key that is set but not among `known` (nor
-  /// common to all layers), and a dtype other than float32.
-  LogicalResult checkConfigKeys(const LayerSpec &spec,
-                                ArrayRef<StringLiteral> known);
   LogicalResult importSequential(const json::Object &config);
   LogicalResult importFunctional(const json::Object &config);
   std::optional<SmallVector<int64_t>> batchShape(const json::Object &config);
@@ -297,6 +304,82 @@ FailureOr<Value> LayerBuilderImpl::addParam(
   if (data.trainable)
     numTrainableParams += data.values.size();
   return importer.addParamArgument(std::move(data));
+}
+
+namespace {
+/// The LayerBuilder of a layer that another wraps (TimeDistributed's): the
+/// wrapped layer's config and class, the wrapper's weights and name. Its
+/// errors read "layer 'td' (TimeDistributed(Conv2D)): ...".
+class WrappedLayerBuilder : public LayerBuilder {
+public:
+  WrappedLayerBuilder(LayerBuilder &outer, KerasModelImporter &importer,
+                      StringRef label, const llvm::json::Object &config,
+                      StringRef scope)
+      : LayerBuilder(outer.builder, outer.loc, outer.name, label, config),
+        outer(outer), importer(importer), scope(scope.str()) {}
+
+  InFlightDiagnostic emitError() override {
+    return importer.emitLayerError(name, className);
+  }
+  bool isTrainable() const override {
+    return outer.isTrainable() && LayerBuilder::isTrainable();
+  }
+  /// The wrapper's next weight; a frozen wrapped layer's are never trained
+  /// nor updated.
+  FailureOr<Value> addParam(StringRef weightName, ArrayRef<int64_t> shape,
+                            StringRef initializerKey,
+                            StringRef defaultInitializer, ParamRole role,
+                            InitialValues adjust) override {
+    if (!LayerBuilder::isTrainable())
+      role = ParamRole::Fixed;
+    return outer.addParam(weightName, shape, initializerKey, defaultInitializer,
+                          role, adjust);
+  }
+  void setWeightScope(StringRef keras3Scope,
+                      const llvm::json::Object &scopeConfig) override {
+    outer.setWeightScope(scope + "/" + keras3Scope.str(), scopeConfig);
+  }
+  const llvm::json::Object &paramConfig() const override {
+    return outer.paramConfig();
+  }
+  FailureOr<LayerOutputs> importSublayer(StringRef keras3Scope,
+                                         const llvm::json::Object &layerObject,
+                                         ArrayRef<Value> inputs,
+                                         int64_t foldedSteps) override {
+    emitError() << "a wrapper inside a wrapper is not supported";
+    return failure();
+  }
+
+private:
+  LayerBuilder &outer;
+  KerasModelImporter &importer;
+  std::string scope;
+};
+} // namespace
+
+FailureOr<LayerOutputs>
+LayerBuilderImpl::importSublayer(StringRef keras3Scope,
+                                 const llvm::json::Object &layerObject,
+                                 ArrayRef<Value> inputs, int64_t foldedSteps) {
+  std::optional<StringRef> innerClass = layerObject.getString("class_name");
+  const llvm::json::Object *innerConfig = layerObject.getObject("config");
+  if (!innerClass || !innerConfig) {
+    emitError() << "the wrapped layer lacks 'class_name' or 'config'";
+    return failure();
+  }
+  std::string label = (className + "(" + *innerClass + ")").str();
+  auto kind = importer.registry.find(*innerClass);
+  if (kind == importer.registry.end()) {
+    emitError() << "wraps unsupported layer class '" << *innerClass << "'";
+    return failure();
+  }
+  if (failed(importer.checkConfigKeys(name, label, *innerConfig,
+                                      kind->second.keys)))
+    return failure();
+  setWeightScope(keras3Scope, *innerConfig);
+  WrappedLayerBuilder inner(*this, importer, label, *innerConfig, keras3Scope);
+  inner.foldedSteps = foldedSteps;
+  return kind->second.handler(inner, inputs);
 }
 
 LogicalResult LayerBuilderImpl::finish() {
@@ -492,18 +575,19 @@ static std::optional<StringRef> dtypeName(const json::Value &value) {
 }
 
 LogicalResult
-KerasModelImporter::checkConfigKeys(const LayerSpec &spec,
+KerasModelImporter::checkConfigKeys(StringRef name, StringRef className,
+                                    const json::Object &config,
                                     ArrayRef<StringLiteral> known) {
   // Keys every layer has; the input shape keys are read by the model's
   // import (the first layer of a Sequential may carry them).
   static constexpr StringLiteral common[] = {
       "name",        "trainable",   "dtype",     "batch_input_shape",
       "batch_shape", "input_shape", "input_dim", "batch_size"};
-  for (const auto &[key, value] : *spec.config) {
+  for (const auto &[key, value] : config) {
     if (key == "dtype" && !isOff(value)) {
       std::optional<StringRef> dtype = dtypeName(value);
       if (dtype != StringRef("float32")) {
-        emitLayerError(spec.name, spec.className)
+        emitLayerError(name, className)
             << "dtype " << (dtype ? "'" + dtype->str() + "'" : "policy")
             << " is not supported: kiln computes in float32";
         return failure();
@@ -513,7 +597,7 @@ KerasModelImporter::checkConfigKeys(const LayerSpec &spec,
     if (llvm::is_contained(common, key.str()) ||
         llvm::is_contained(known, key.str()) || isOff(value))
       continue;
-    InFlightDiagnostic diag = emitLayerError(spec.name, spec.className);
+    InFlightDiagnostic diag = emitLayerError(name, className);
     diag << "config '" << key.str() << "' is not supported";
     if (key == "activity_regularizer")
       diag << " (weight regularizers are; an activity regularizer would "
@@ -532,7 +616,8 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
         << "unsupported layer class '" << spec.className << "'";
     return failure();
   }
-  if (failed(checkConfigKeys(spec, handler->second.keys)))
+  if (failed(checkConfigKeys(spec.name, spec.className, *spec.config,
+                             handler->second.keys)))
     return failure();
   if (!handler->second.integerInputs)
     for (Value input : inputs)

@@ -68,10 +68,29 @@ public:
   virtual const llvm::json::Object &paramConfig() const = 0;
 
   /// False for a layer with `trainable: false` (Keras: its weights are
-  /// frozen, and mode-dependent layers run in inference mode).
-  bool isTrainable() const {
+  /// frozen, and mode-dependent layers run in inference mode), or one
+  /// wrapped by such a layer.
+  virtual bool isTrainable() const {
     return config.getBoolean("trainable").value_or(true);
   }
+
+  /// Imports the sublayer `layerObject` ({class_name, config}) that this
+  /// layer wraps (TimeDistributed's) with its class's registered handler:
+  /// its config keys are checked like a layer's, its weights are this
+  /// layer's next ones (Keras 3 group `keras3Scope` below this layer's),
+  /// and its errors name this layer and the wrapped class. `foldedSteps`
+  /// is the wrapped builder's `foldedSteps`.
+  virtual FailureOr<SmallVector<Value, 1>>
+  importSublayer(StringRef keras3Scope, const llvm::json::Object &layerObject,
+                 ArrayRef<Value> inputs, int64_t foldedSteps) = 0;
+
+  /// Inside TimeDistributed: the time steps folded into the batch axis of
+  /// the input (T, for (B, T, ...) imported as (B*T, ...)); 0 elsewhere.
+  /// Keras 3 calls the wrapped layer once per step, so a layer whose
+  /// training form reads across the batch (BatchNormalization's
+  /// statistics) or shares draws across it (a Dropout noise_shape of 1 on
+  /// the batch) must act per step.
+  int64_t foldedSteps = 0;
 
   /// Typed config accessors: nullopt when the key is absent or null.
   std::optional<int64_t> getInteger(StringRef key) const {

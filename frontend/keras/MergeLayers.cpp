@@ -4,7 +4,7 @@
 // Concatenate (kiln.concat) and the elementwise merges Add, Subtract,
 // Multiply, Average, Maximum and Minimum, folded left to right over the
 // inputs as Keras does (Average: the sum, then divided by the count), with
-// NumPy broadcasting; Dot of two (batch, features) inputs.
+// NumPy broadcasting; Dot of inputs of rank 2 or 3 (kiln.batch_matmul).
 //===----------------------------------------------------------------------===//
 
 #include "frontend/keras/KerasLayers.h"
@@ -101,14 +101,18 @@ FailureOr<Value> importConcatenate(LayerBuilder &layer,
   return ConcatOp::create(layer.builder, layer.loc, inputs, axis).getResult();
 }
 
-// Dot(axes, normalize=False) of two (batch, features) inputs over the
-// features: (batch, 1). With normalize, each input is first scaled by
-// min(1 / ||x||, 1 / epsilon), Keras 3's ops.normalize (epsilon 1e-7).
+// Dot(axes, normalize=False) of two inputs of rank 2 or 3 over one axis
+// each, as Keras's batch_dot: (B, K) . (B, K) -> (B, 1), (B, M, K) .
+// (B, K, N) -> (B, M, N) (other axes by transposes), a rank-2 input's axis
+// dropped from the result. With normalize, each input is first scaled by
+// min(1 / ||x||, 1 / epsilon) along its axis, Keras 3's ops.normalize
+// (epsilon 1e-7).
 FailureOr<Value> importDot(LayerBuilder &layer, ArrayRef<Value> inputs) {
   if (failed(checkInputs(layer, inputs, /*exactlyTwo=*/true)))
     return failure();
   auto a = cast<RankedTensorType>(inputs[0].getType()),
        b = cast<RankedTensorType>(inputs[1].getType());
+  int64_t ra = a.getRank(), rb = b.getRank();
   SmallVector<int64_t> axes;
   if (const llvm::json::Value *v = layer.config.get("axes")) {
     if (std::optional<int64_t> n = v->getAsInteger())
@@ -117,25 +121,37 @@ FailureOr<Value> importDot(LayerBuilder &layer, ArrayRef<Value> inputs) {
       for (const llvm::json::Value &e : *list)
         axes.push_back(e.getAsInteger().value_or(0));
   }
-  bool ok = a.getRank() == 2 && b.getRank() == 2 &&
-            a.getDimSize(1) == b.getDimSize(1) && axes.size() == 2;
-  for (int64_t axis : axes)
-    ok &= axis == 1 || axis == -1;
-  if (!ok) {
-    layer.emitError() << "supports two (batch, features) inputs of one size "
-                         "dotted over the features (axes 1), got "
+  if (axes.size() != 2) {
+    layer.emitError() << "'axes' must be an integer or a list of two";
+    return failure();
+  }
+  if (ra < 2 || ra > 3 || rb < 2 || rb > 3) {
+    layer.emitError() << "supports inputs of rank 2 or 3, got "
                       << formatKerasShape(a.getShape()) << " and "
                       << formatKerasShape(b.getShape());
     return failure();
   }
+  // Negative axes count from the back; axis 0 is the batch.
+  int64_t axisA = axes[0] < 0 ? axes[0] + ra : axes[0];
+  int64_t axisB = axes[1] < 0 ? axes[1] + rb : axes[1];
+  if (axisA <= 0 || axisA >= ra || axisB <= 0 || axisB >= rb ||
+      a.getDimSize(axisA) != b.getDimSize(axisB)) {
+    layer.emitError() << "cannot dot inputs of shapes "
+                      << formatKerasShape(a.getShape()) << " and "
+                      << formatKerasShape(b.getShape()) << " over axes ["
+                      << axes[0] << ", " << axes[1] << "]";
+    return failure();
+  }
   OpBuilder &builder = layer.builder;
   Location loc = layer.loc;
-  auto normalize = [&](Value x) -> Value {
+  // normalize=True: x / max(||x||, 1e-7) along the dotted axis (Keras's
+  // l2 normalization, epsilon backend.epsilon()).
+  auto normalize = [&](Value x, int64_t axis) -> Value {
     if (!layer.getBoolean("normalize").value_or(false))
       return x;
     Value squares =
         ReduceSumOp::create(builder, loc, MulOp::create(builder, loc, x, x),
-                            ArrayRef<int64_t>{1}, true);
+                            ArrayRef<int64_t>{axis}, true);
     auto type = RankedTensorType::get({}, builder.getF32Type());
     Value one =
         ConstantOp::create(builder, loc, DenseElementsAttr::get(type, 1.0f));
@@ -146,12 +162,37 @@ FailureOr<Value> importDot(LayerBuilder &layer, ArrayRef<Value> inputs) {
     return MulOp::create(builder, loc, x,
                          MinimumOp::create(builder, loc, inv, cap));
   };
-  Value lhs = normalize(inputs[0]);
-  Value rhs = normalize(inputs[1]);
-  return ReduceSumOp::create(builder, loc,
-                             MulOp::create(builder, loc, lhs, rhs),
-                             ArrayRef<int64_t>{1}, true)
-      .getResult();
+  Value lhs = normalize(inputs[0], axisA);
+  Value rhs = normalize(inputs[1], axisB);
+  // (batch, features) . (batch, features): the rows' dot products, (B, 1).
+  if (ra == 2 && rb == 2)
+    return ReduceSumOp::create(builder, loc,
+                               MulOp::create(builder, loc, lhs, rhs),
+                               ArrayRef<int64_t>{1}, true)
+        .getResult();
+  // Keras's batch_dot: lhs as (B, M, K) with the dotted axis last, rhs as
+  // (B, K, N) with it first (a rank-2 input gains a size-1 M or N), one
+  // matrix product per sample, then the added axes dropped again.
+  auto reshape = [&](Value x, ArrayRef<int64_t> shape) -> Value {
+    return ReshapeOp::create(
+        builder, loc, RankedTensorType::get(shape, a.getElementType()), x);
+  };
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  int64_t k = a.getDimSize(axisA);
+  if (ra == 2)
+    lhs = reshape(lhs, {dyn, 1, k});
+  else if (axisA == 1)
+    lhs = TransposeOp::create(builder, loc, lhs, ArrayRef<int64_t>{0, 2, 1});
+  if (rb == 2)
+    rhs = reshape(rhs, {dyn, k, 1});
+  else if (axisB == 2)
+    rhs = TransposeOp::create(builder, loc, rhs, ArrayRef<int64_t>{0, 2, 1});
+  Value product = BatchMatMulOp::create(builder, loc, lhs, rhs);
+  if (ra == 3 && rb == 3)
+    return product;
+  auto type = cast<RankedTensorType>(product.getType());
+  return reshape(product,
+                 {dyn, ra == 3 ? type.getDimSize(1) : type.getDimSize(2)});
 }
 
 } // namespace

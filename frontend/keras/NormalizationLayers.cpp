@@ -109,12 +109,27 @@ static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
   if (failed(variance))
     return failure();
   OpBuilder &b = layer.builder;
+  // Inside TimeDistributed, Keras 3 normalizes each step by its own batch
+  // statistics: the steps unfold from the batch axis, (B*T, ...) ->
+  // (B, T, ...), and become the op's step axis.
+  Value unfolded = x;
+  IntegerAttr stepAxis;
+  if (int64_t steps = layer.foldedSteps) {
+    SmallVector<int64_t> shape{ShapedType::kDynamic, steps};
+    shape.append(type.getShape().begin() + 1, type.getShape().end());
+    unfolded = ReshapeOp::create(
+        b, layer.loc, RankedTensorType::get(shape, type.getElementType()), x);
+    axis = (axis < 0 ? axis + rank : axis) + 1;
+    stepAxis = b.getI64IntegerAttr(1);
+  }
   auto op = BatchNormOp::create(
-      b, layer.loc, type, x, gamma, beta, *mean, *variance,
+      b, layer.loc, unfolded.getType(), unfolded, gamma, beta, *mean, *variance,
       b.getI64IntegerAttr(axis), b.getF64FloatAttr(*epsilon),
       b.getF64FloatAttr(*momentum),
-      layer.isTrainable() ? UnitAttr() : b.getUnitAttr());
-  return op.getResult();
+      layer.isTrainable() ? UnitAttr() : b.getUnitAttr(), stepAxis);
+  if (unfolded == x)
+    return op.getResult();
+  return ReshapeOp::create(b, layer.loc, type, op.getResult()).getResult();
 }
 
 // LayerNormalization(axis=-1, epsilon=1e-3, center=True, scale=True), as

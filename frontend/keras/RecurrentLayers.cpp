@@ -16,6 +16,12 @@
 // Outputs: the sequence or the last state, then with `return_state` each
 // cell's final state. Autodiff reverses the loop (BPTT).
 //
+// `dropout` and `recurrent_dropout` (training only) multiply a cell's input
+// and h_{t-1} by masks drawn once per sequence, as Keras 3's
+// DropoutRNNCell: one mask each, or one per gate (gate g reads x * m_g @
+// kernel_g, h * r_g @ recurrent_g) where Keras 3 runs implementation 1
+// (LSTM and GRU with recurrent_dropout, or `implementation: 1`).
+//
 // Keras 3 keeps the weights in the cells: `<layer>/cell/vars` for
 // SimpleRNN and RNN(cell), `<layer>/cell/cells/<cell name>/vars` for a list
 // of cells (the kind's weightScopes); tfjs names them `rnn/RNNCell_0/...`.
@@ -157,6 +163,14 @@ struct BuiltCell {
   StringRef activation, recurrentActivation;
   bool resetAfter = false;
   Value kernel, recurrent, bias;
+  /// `dropout` and `recurrent_dropout` (0: none), and how many masks each
+  /// draws: one per gate where Keras 3 uses implementation 1 (LSTM, GRU
+  /// with recurrent_dropout or `implementation: 1`), else one.
+  double dropout = 0, recurrentDropout = 0;
+  int64_t numMasks = 1;
+  /// The masks, (batch, features) and (batch, units): kiln.dropout of ones,
+  /// drawn once per sequence before the loop (ones in inference).
+  SmallVector<Value> inputMasks, recurrentMasks;
   /// Number of gates (columns of the kernel = gates * units).
   int64_t gates() const {
     return kind == CellKind::Lstm ? 4 : kind == CellKind::Gru ? 3 : 1;
@@ -188,13 +202,21 @@ FailureOr<BuiltCell> buildCell(LayerBuilder &layer, const Cell &cell,
                       << "': 'units' must be a positive integer";
     return failure();
   }
-  for (StringRef key : {"dropout", "recurrent_dropout"})
-    if (!isUnset(config.get(key))) {
+  double rates[2] = {0, 0};
+  static constexpr StringLiteral rateKeys[] = {"dropout", "recurrent_dropout"};
+  for (size_t i = 0; i < 2; ++i) {
+    StringRef key = rateKeys[i];
+    const llvm::json::Value *v = config.get(key);
+    if (isUnset(v))
+      continue;
+    std::optional<double> rate = v->getAsNumber();
+    if (!rate || !(*rate > 0 && *rate < 1)) {
       layer.emitError() << "cell '" << cell.name << "': '" << key
-                        << "' is not supported (recurrent dropout is not "
-                           "implemented; it would train a different model)";
+                        << "' must be a number in [0, 1)";
       return failure();
     }
+    rates[i] = *rate;
+  }
   FailureOr<StringRef> activation =
       stringSetting(layer, cell, "activation", "tanh");
   FailureOr<StringRef> recurrentActivation =
@@ -204,6 +226,11 @@ FailureOr<BuiltCell> buildCell(LayerBuilder &layer, const Cell &cell,
   BuiltCell c{kind, *units, *activation, *recurrentActivation};
   c.resetAfter =
       kind == CellKind::Gru && config.getBoolean("reset_after").value_or(true);
+  c.dropout = rates[0];
+  c.recurrentDropout = rates[1];
+  if (kind != CellKind::SimpleRnn &&
+      (c.recurrentDropout > 0 || config.getInteger("implementation") == 1))
+    c.numMasks = c.gates();
   int64_t width = c.gates() * *units;
   layer.setWeightScope(cell.scope, config);
   FailureOr<Value> kernel = layer.addParam(
@@ -267,10 +294,44 @@ struct CellMath {
   Value mul(Value x, Value y) { return MulOp::create(b(), loc, x, y); }
   Value matmul(Value x, Value w) { return MatMulOp::create(b(), loc, x, w); }
 
+  /// x * mask, a (batch, n) mask broadcast over the steps of a sequence.
+  Value masked(Value x, Value mask) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (type.getRank() == 3) {
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      mask = ReshapeOp::create(b(), loc,
+                               RankedTensorType::get({maskType.getDimSize(0), 1,
+                                                      maskType.getDimSize(1)},
+                                                     maskType.getElementType()),
+                               mask);
+    }
+    return mul(x, mask);
+  }
+  /// x @ w with dropout masks: (x * m) @ w for one mask, the gates'
+  /// columns (x * m_g) @ w_g side by side for one per gate.
+  Value maskedMatmul(Value x, Value w, ArrayRef<Value> masks, int64_t units) {
+    if (masks.empty())
+      return matmul(x, w);
+    if (masks.size() == 1)
+      return matmul(masked(x, masks[0]), w);
+    SmallVector<Value> parts;
+    for (auto [g, mask] : llvm::enumerate(masks))
+      parts.push_back(matmul(masked(x, mask), gate(w, g, units)));
+    auto type = cast<RankedTensorType>(x.getType());
+    return ConcatOp::create(b(), loc, parts, type.getRank() - 1);
+  }
+  /// h_{t-1} as gate `g` reads it: masked by its recurrent dropout mask.
+  Value recurrentInput(const BuiltCell &c, Value h, int64_t g) {
+    if (c.recurrentMasks.empty())
+      return h;
+    return mul(
+        h, c.recurrentMasks[std::min<size_t>(g, c.recurrentMasks.size() - 1)]);
+  }
+
   /// The part of the cell's pre-activation that depends only on its input:
   /// what is hoisted out of the loop for the first cell.
   Value inputPart(const BuiltCell &c, Value in) {
-    Value z = matmul(in, c.kernel);
+    Value z = maskedMatmul(in, c.kernel, c.inputMasks, c.units);
     if (c.bias && c.kind == CellKind::SimpleRnn)
       z = add(z, c.bias);
     if (c.bias && c.kind == CellKind::Gru)
@@ -286,12 +347,14 @@ struct CellMath {
     int64_t u = c.units;
     switch (c.kind) {
     case CellKind::SimpleRnn: {
-      Value out = act(c.activation, add(x, matmul(h, c.recurrent)));
+      Value out =
+          act(c.activation,
+              add(x, maskedMatmul(h, c.recurrent, c.recurrentMasks, u)));
       next.push_back(out);
       return out;
     }
     case CellKind::Lstm: {
-      Value z = add(x, matmul(h, c.recurrent));
+      Value z = add(x, maskedMatmul(h, c.recurrent, c.recurrentMasks, u));
       if (c.bias)
         z = add(z, c.bias);
       Value i = act(c.recurrentActivation, gate(z, 0, u));
@@ -307,21 +370,21 @@ struct CellMath {
       Value xz = gate(x, 0, u), xr = gate(x, 1, u), xh = gate(x, 2, u);
       Value rz, rr, rh;
       if (c.resetAfter) {
-        Value inner = matmul(h, c.recurrent);
+        Value inner = maskedMatmul(h, c.recurrent, c.recurrentMasks, u);
         if (c.bias)
           inner = add(inner, biasRow(c.bias, 1));
         rz = gate(inner, 0, u);
         rr = gate(inner, 1, u);
         rh = gate(inner, 2, u);
       } else {
-        rz = matmul(h, gate(c.recurrent, 0, u));
-        rr = matmul(h, gate(c.recurrent, 1, u));
+        rz = matmul(recurrentInput(c, h, 0), gate(c.recurrent, 0, u));
+        rr = matmul(recurrentInput(c, h, 1), gate(c.recurrent, 1, u));
       }
       Value z = act(c.recurrentActivation, add(xz, rz));
       Value r = act(c.recurrentActivation, add(xr, rr));
-      Value recurrentH = c.resetAfter
-                             ? mul(r, rh)
-                             : matmul(mul(r, h), gate(c.recurrent, 2, u));
+      Value recurrentH = c.resetAfter ? mul(r, rh)
+                                      : matmul(mul(r, recurrentInput(c, h, 2)),
+                                               gate(c.recurrent, 2, u));
       Value hh = act(c.activation, add(xh, recurrentH));
       // z * h + (1 - z) * hh
       auto scalarType = RankedTensorType::get(
@@ -386,6 +449,41 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
       return failure();
     built.push_back(*c);
     inFeatures = c->units;
+  }
+
+  // Dropout masks, drawn once per sequence (Keras caches a cell's masks
+  // for all steps): kiln.dropout of ones, on a random stream of its own.
+  Location fileLoc = loc;
+  if (auto named = dyn_cast<NameLoc>(loc))
+    fileLoc = named.getChildLoc();
+  int64_t maskFeatures = xType.getDimSize(2);
+  for (size_t i = 0; i < built.size(); ++i) {
+    const Cell &cell = cells[i];
+    BuiltCell &c = built[i];
+    auto drawMasks = [&](StringRef kind, double rate, int64_t width,
+                         SmallVectorImpl<Value> &masks) {
+      if (rate == 0)
+        return;
+      auto type = RankedTensorType::get({xType.getDimSize(0), width},
+                                        xType.getElementType());
+      auto scalarType = RankedTensorType::get({}, xType.getElementType());
+      for (int64_t g = 0; g < c.numMasks; ++g) {
+        Location maskLoc =
+            NameLoc::get(b.getStringAttr(layer.name + "/" + cell.name + "/" +
+                                         kind + "/" + std::to_string(g)),
+                         fileLoc);
+        Value ones = AddOp::create(
+            b, maskLoc, ZerosOp::create(b, maskLoc, type, x),
+            ConstantOp::create(b, maskLoc,
+                               DenseElementsAttr::get(scalarType, 1.0f)));
+        masks.push_back(DropoutOp::create(
+            b, maskLoc, ones, b.getF64FloatAttr(rate), DenseI64ArrayAttr()));
+      }
+    };
+    drawMasks("dropout", c.dropout, maskFeatures, c.inputMasks);
+    drawMasks("recurrent_dropout", c.recurrentDropout, c.units,
+              c.recurrentMasks);
+    maskFeatures = c.units;
   }
 
   CellMath math{layer, loc};

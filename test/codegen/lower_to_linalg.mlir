@@ -107,6 +107,20 @@ func.func @dense_sequence(%x: tensor<?x5x8xf32>, %w: tensor<8x3xf32>) -> tensor<
 
 // -----
 
+// A batched matrix product is a zero fill + linalg.batch_matmul sized by
+// the dynamic batch of lhs.
+// CHECK-LABEL: func.func @batch_matmul
+// CHECK:         %[[B:.+]] = tensor.dim %arg0, %{{.+}} : tensor<?x4x8xf32>
+// CHECK:         %[[E:.+]] = tensor.empty(%[[B]]) : tensor<?x4x3xf32>
+// CHECK:         %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[E]] : tensor<?x4x3xf32>)
+// CHECK:         linalg.batch_matmul ins(%arg0, %arg1 : tensor<?x4x8xf32>, tensor<?x8x3xf32>) outs(%[[Z]] : tensor<?x4x3xf32>)
+func.func @batch_matmul(%a: tensor<?x4x8xf32>, %b: tensor<?x8x3xf32>) -> tensor<?x4x3xf32> {
+  %0 = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x8x3xf32> -> tensor<?x4x3xf32>
+  return %0 : tensor<?x4x3xf32>
+}
+
+// -----
+
 // Rows merging into the batch (a gradient of Dense on a sequence) and
 // splitting back out: through the flat form, the leading size scaled by 5.
 // CHECK-LABEL: func.func @merge_rows

@@ -35,6 +35,46 @@ func.func @matmul_inner_dynamic(%a: tensor<2x?x8xf32>, %b: tensor<8x3xf32>) {
 
 // -----
 
+func.func @batch_matmul_inner_dim_mismatch(%a: tensor<?x4x8xf32>, %b: tensor<?x7x3xf32>) {
+  // expected-error@+1 {{inner dimensions differ: 8 vs 7}}
+  %c = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x7x3xf32> -> tensor<?x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_rank(%a: tensor<4x8xf32>, %b: tensor<2x8x3xf32>) {
+  // expected-error@+1 {{expects rank-3 operands, got (4, 8) and (2, 8, 3)}}
+  %c = kiln.batch_matmul %a, %b : tensor<4x8xf32>, tensor<2x8x3xf32> -> tensor<2x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_batch_mismatch(%a: tensor<2x4x8xf32>, %b: tensor<3x8x3xf32>) {
+  // expected-error@+1 {{batch dimensions differ: 2 vs 3}}
+  %c = kiln.batch_matmul %a, %b : tensor<2x4x8xf32>, tensor<3x8x3xf32> -> tensor<2x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_inner_dynamic(%a: tensor<?x?x8xf32>, %b: tensor<?x8x3xf32>) {
+  // expected-error@+1 {{only the batch dimension may be dynamic, got (?, ?, 8)}}
+  %c = kiln.batch_matmul %a, %b : tensor<?x?x8xf32>, tensor<?x8x3xf32> -> tensor<?x?x3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_matmul_result(%a: tensor<?x4x8xf32>, %b: tensor<?x8x3xf32>) {
+  // expected-error@+1 {{result shape (?, 4, 5) does not match expected shape (?, 4, 3) (dimension 2)}}
+  %c = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x8x3xf32> -> tensor<?x4x5xf32>
+  return
+}
+
+// -----
+
 func.func @matmul_result_shape(%a: tensor<?x8xf32>, %b: tensor<8x3xf32>) {
   // expected-error@+1 {{result shape (?, 5) does not match expected shape (?, 3) (dimension 1)}}
   %c = kiln.matmul %a, %b : tensor<?x8xf32>, tensor<8x3xf32> -> tensor<?x5xf32>
@@ -382,5 +422,23 @@ func.func @scatter_add_rows(%u: tensor<?x7x6xf32>, %ids: tensor<?x7xi32>) {
 func.func @scatter_add_result(%u: tensor<?x7x6xf32>, %ids: tensor<?x7xi32>) {
   // expected-error@+1 {{result shape (21, 6) does not match expected shape (20, 6) (dimension 0)}}
   %g = kiln.scatter_add %u[%ids] {num_rows = 20 : i64} : tensor<?x7x6xf32>, tensor<?x7xi32> -> tensor<21x6xf32>
+  return
+}
+
+// -----
+
+// TimeDistributed's per-step statistics: the step axis lies between the
+// batch and the channel axis.
+func.func @batch_norm_step_axis_order(%x: tensor<?x3x4xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) {
+  // expected-error@+1 {{step_axis 2 must lie between the batch axis and the channel axis 1}}
+  %y = kiln.batch_norm %x, %m, %v {axis = 1 : i64, epsilon = 1.0e-03 : f64, momentum = 0.99 : f64, step_axis = 2 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1>} : (tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_step_axis_batch(%x: tensor<?x3x4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>) {
+  // expected-error@+1 {{step_axis 0 must lie between the batch axis and the channel axis 2}}
+  %y = kiln.batch_norm %x, %m, %v {axis = -1 : i64, epsilon = 1.0e-03 : f64, momentum = 0.99 : f64, step_axis = 0 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1>} : (tensor<?x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x3x4xf32>
   return
 }

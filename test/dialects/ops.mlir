@@ -10,6 +10,13 @@ func.func @matmul_roundtrip(%a: tensor<?x8xf32>, %b: tensor<8x3xf32>) -> tensor<
   return %c : tensor<?x3xf32>
 }
 
+// CHECK-LABEL: func.func @batch_matmul_roundtrip
+// CHECK:         kiln.batch_matmul %{{.+}}, %{{.+}} : tensor<?x4x8xf32>, tensor<?x8x3xf32> -> tensor<?x4x3xf32>
+func.func @batch_matmul_roundtrip(%a: tensor<?x4x8xf32>, %b: tensor<?x8x3xf32>) -> tensor<?x4x3xf32> {
+  %c = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x8x3xf32> -> tensor<?x4x3xf32>
+  return %c : tensor<?x4x3xf32>
+}
+
 // Binary ops broadcast a rank-1 bias over a batched operand.
 // CHECK-LABEL: func.func @binary_roundtrip
 // CHECK:         kiln.add %{{.+}}, %{{.+}} : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>

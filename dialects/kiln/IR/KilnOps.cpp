@@ -12,6 +12,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -142,21 +144,83 @@ matmulShape(RankedTensorType lhs, RankedTensorType rhs, std::string &reason) {
   return shape;
 }
 
+/// The result type of a contraction `op` of `lhs` and `rhs` by its shape
+/// rule `shapeOf`.
+template <typename ShapeFn>
+static LogicalResult inferContraction(StringRef op, std::optional<Location> loc,
+                                      Value lhsValue, Value rhsValue,
+                                      ShapeFn shapeOf,
+                                      SmallVectorImpl<Type> &types) {
+  auto lhs = rankedType(lhsValue), rhs = rankedType(rhsValue);
+  if (!lhs || !rhs)
+    return failure();
+  std::string reason;
+  auto shape = shapeOf(*lhs, *rhs, reason);
+  return addInferred(op, loc, shape, reason, lhs->getElementType(), types);
+}
+
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  auto lhs = rankedType(adaptor.getLhs()), rhs = rankedType(adaptor.getRhs());
-  if (!lhs || !rhs)
-    return failure();
-  std::string reason;
-  auto shape = matmulShape(*lhs, *rhs, reason);
-  return addInferred("kiln.matmul", loc, shape, reason, lhs->getElementType(),
-                     types);
+  return inferContraction("kiln.matmul", loc, adaptor.getLhs(),
+                          adaptor.getRhs(), matmulShape, types);
 }
 
 bool MatMulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
   return deferToVerifier(l, r);
+}
+
+/// The result shape of batch_matmul: (B, M, K) x (B, K, N) -> (B, M, N).
+static FailureOr<SmallVector<int64_t>> batchMatmulShape(RankedTensorType lhs,
+                                                        RankedTensorType rhs,
+                                                        std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  if (lhs.getRank() != 3 || rhs.getRank() != 3) {
+    os << "expects rank-3 operands, got " << formatShape(lhs.getShape())
+       << " and " << formatShape(rhs.getShape());
+    return failure();
+  }
+  for (RankedTensorType t : {lhs, rhs})
+    if (llvm::any_of(t.getShape().drop_front(), ShapedType::isDynamic)) {
+      os << "only the batch dimension may be dynamic, got "
+         << formatShape(t.getShape());
+      return failure();
+    }
+  if (!compatibleDims(lhs.getDimSize(0), rhs.getDimSize(0))) {
+    os << "batch dimensions differ: " << lhs.getDimSize(0) << " vs "
+       << rhs.getDimSize(0);
+    return failure();
+  }
+  if (lhs.getDimSize(2) != rhs.getDimSize(1)) {
+    os << "inner dimensions differ: " << lhs.getDimSize(2) << " vs "
+       << rhs.getDimSize(1);
+    return failure();
+  }
+  int64_t batch = ShapedType::isDynamic(lhs.getDimSize(0)) ? rhs.getDimSize(0)
+                                                           : lhs.getDimSize(0);
+  return SmallVector<int64_t>{batch, lhs.getDimSize(1), rhs.getDimSize(2)};
+}
+
+LogicalResult BatchMatMulOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferContraction("kiln.batch_matmul", loc, adaptor.getLhs(),
+                          adaptor.getRhs(), batchMatmulShape, types);
+}
+
+bool BatchMatMulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult BatchMatMulOp::verify() {
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape =
+      batchMatmulShape(getLhs().getType(), getRhs().getType(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
 }
 
 LogicalResult MatMulOp::verify() {
@@ -1297,6 +1361,19 @@ LogicalResult BatchNormOp::verify() {
       return emitOpError("per-channel operands must have shape (")
              << channels << ",), got "
              << formatShape(cast<RankedTensorType>(v.getType()).getShape());
+  if (std::optional<uint64_t> step = getStepAxis()) {
+    int64_t s = static_cast<int64_t>(*step);
+    int64_t channelAxis = axis < 0 ? axis + rank : axis;
+    if (s < 0)
+      s += rank;
+    if (s <= 0 || s >= channelAxis)
+      return emitOpError("step_axis ")
+             << static_cast<int64_t>(*step)
+             << " must lie between the batch axis and the channel axis "
+             << channelAxis;
+    if (type.isDynamicDim(s))
+      return emitOpError("the step axis must be static");
+  }
   if (getType() != type)
     return emitOpError("result type must be the input's");
   double epsilon = getEpsilon().convertToDouble();
@@ -1317,6 +1394,11 @@ struct BatchNormBuilder {
     axis = static_cast<int64_t>(op.getAxis()); // I64Attr reads as uint64_t
     if (axis < 0)
       axis += rank;
+    if (std::optional<uint64_t> step = op.getStepAxis()) {
+      stepAxis = static_cast<int64_t>(*step);
+      if (*stepAxis < 0)
+        *stepAxis += rank;
+    }
   }
 
   Value scalar(double v) {
@@ -1334,7 +1416,18 @@ struct BatchNormBuilder {
     return ReshapeOp::create(
         b, loc, RankedTensorType::get(shape, type.getElementType()), v);
   }
-  /// input * inv + (beta - mean * inv), inv = rsqrt(variance + eps) * gamma.
+  /// A per-step and channel tensor ([T, C]) shaped to broadcast against
+  /// the input: T at the step axis, C at the channel axis, 1 between and
+  /// after.
+  Value stepsAndChannels(Value v) {
+    SmallVector<int64_t> shape;
+    for (int64_t i = *stepAxis; i < type.getRank(); ++i)
+      shape.push_back(i == *stepAxis || i == axis ? type.getDimSize(i) : 1);
+    return ReshapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), v);
+  }
+  /// input * inv + (beta - mean * inv), inv = rsqrt(variance + eps) * gamma;
+  /// mean and variance are per channel, or per step and channel.
   Value normalize(Value mean, Value variance) {
     Value inv = DivOp::create(
         b, loc, scalar(1.0),
@@ -1348,14 +1441,18 @@ struct BatchNormBuilder {
     Value shift = op.getBeta()
                       ? Value(SubOp::create(b, loc, op.getBeta(), meanInv))
                       : Value(NegOp::create(b, loc, meanInv));
-    Value scaled = MulOp::create(b, loc, op.getInput(), channels(inv));
-    return AddOp::create(b, loc, scaled, channels(shift));
+    bool perStep = cast<RankedTensorType>(mean.getType()).getRank() == 2;
+    auto expand = [&](Value v) {
+      return perStep ? stepsAndChannels(v) : channels(v);
+    };
+    Value scaled = MulOp::create(b, loc, op.getInput(), expand(inv));
+    return AddOp::create(b, loc, scaled, expand(shift));
   }
-  /// The axes every channel is reduced over.
+  /// The axes every channel (and step) is reduced over.
   SmallVector<int64_t> reductionAxes() {
     SmallVector<int64_t> axes;
     for (int64_t i = 0; i < type.getRank(); ++i)
-      if (i != axis)
+      if (i != axis && i != stepAxis)
         axes.push_back(i);
     return axes;
   }
@@ -1365,6 +1462,7 @@ struct BatchNormBuilder {
   Location loc;
   RankedTensorType type;
   int64_t axis;
+  std::optional<int64_t> stepAxis;
 };
 } // namespace
 
@@ -1384,20 +1482,41 @@ LogicalResult BatchNormOp::specializeForTraining(
   BatchNormBuilder bn(rewriter, *this);
   SmallVector<int64_t> axes = bn.reductionAxes();
   // Batch statistics (ops.moments): mean, then the biased variance.
+  // Per step: mean [T, C].
   Value mean = ReduceMeanOp::create(rewriter, getLoc(), getInput(), axes,
                                     /*keep_dims=*/false);
-  Value centered =
-      SubOp::create(rewriter, getLoc(), getInput(), bn.channels(mean));
+  Value centered = SubOp::create(rewriter, getLoc(), getInput(),
+                                 bn.stepAxis ? bn.stepsAndChannels(mean)
+                                             : bn.channels(mean));
   Value variance = ReduceMeanOp::create(
       rewriter, getLoc(), MulOp::create(rewriter, getLoc(), centered, centered),
       axes, /*keep_dims=*/false);
-  // moving = moving * momentum + batch * (1 - momentum)
+  // moving = moving * momentum + batch * (1 - momentum), once per step:
+  // after T steps, moving * momentum^T + sum_t batch_t * w_t with
+  // w_t = (1 - momentum) * momentum^(T-1-t).
   double momentum = getMomentum().convertToDouble();
   auto update = [&](Value moving, Value batch) -> Value {
-    return AddOp::create(
+    if (!bn.stepAxis)
+      return AddOp::create(
+          rewriter, getLoc(),
+          MulOp::create(rewriter, getLoc(), moving, bn.scalar(momentum)),
+          MulOp::create(rewriter, getLoc(), batch, bn.scalar(1.0 - momentum)));
+    int64_t steps = bn.type.getDimSize(*bn.stepAxis);
+    SmallVector<float> weights(steps);
+    for (int64_t t = 0; t < steps; ++t)
+      weights[t] = (1.0 - momentum) * std::pow(momentum, steps - 1 - t);
+    auto weightType =
+        RankedTensorType::get({steps, 1}, bn.type.getElementType());
+    Value w = ConstantOp::create(
         rewriter, getLoc(),
-        MulOp::create(rewriter, getLoc(), moving, bn.scalar(momentum)),
-        MulOp::create(rewriter, getLoc(), batch, bn.scalar(1.0 - momentum)));
+        DenseElementsAttr::get(weightType, ArrayRef<float>(weights)));
+    Value sum = ReduceSumOp::create(
+        rewriter, getLoc(), MulOp::create(rewriter, getLoc(), batch, w),
+        SmallVector<int64_t>{0}, /*keep_dims=*/false);
+    return AddOp::create(rewriter, getLoc(),
+                         MulOp::create(rewriter, getLoc(), moving,
+                                       bn.scalar(std::pow(momentum, steps))),
+                         sum);
   };
   stateUpdates.push_back({getMovingMean(), update(getMovingMean(), mean)});
   stateUpdates.push_back(

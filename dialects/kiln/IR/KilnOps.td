@@ -66,6 +66,26 @@ def Kiln_MatMulOp : Kiln_Op<"matmul", [Pure, InferTypeOpAdaptorWithIsCompatible]
   let hasVerifier = 1;
 }
 
+def Kiln_BatchMatMulOp : Kiln_Op<"batch_matmul",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Matrix product per batch element";
+  let description = [{
+    `result[b, m, n] = sum_k lhs[b, m, k] * rhs[b, k, n]`: `lhs` is
+    `B x M x K`, `rhs` is `B x K x N`, the result `B x M x N`. Only the
+    batch dimension may be dynamic (then in both operands). Keras's `Dot`
+    layer on rank-3 inputs imports to this op (after transposes).
+
+    ```mlir
+    %y = kiln.batch_matmul %a, %b : tensor<?x4x8xf32>, tensor<?x8x5xf32> -> tensor<?x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise binary ops with NumPy broadcasting
 //===----------------------------------------------------------------------===//
@@ -686,7 +706,10 @@ def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
       (biased variance, as `ops.moments`), and the step updates the state
       `moving = moving * momentum + batch * (1 - momentum)`;
     - with `frozen` (a Keras layer with `trainable: false`) the inference
-      form is used in training too, as Keras 3 does.
+      form is used in training too, as Keras 3 does;
+    - with `step_axis` (a layer inside TimeDistributed, which Keras 3 calls
+      once per step), the training statistics are per step and channel,
+      and the moving statistics take one update per step, in step order.
     `gamma` and `beta` are absent for `scale=False` / `center=False`. All
     per-channel operands are rank 1 with the channel count. The op never
     reaches lowering: `--kiln-specialize-mode` replaces it by kiln
@@ -706,7 +729,7 @@ def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
                        Kiln_FloatTensor:$moving_mean,
                        Kiln_FloatTensor:$moving_variance,
                        I64Attr:$axis, F64Attr:$epsilon, F64Attr:$momentum,
-                       UnitAttr:$frozen);
+                       UnitAttr:$frozen, OptionalAttr<I64Attr>:$step_axis);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

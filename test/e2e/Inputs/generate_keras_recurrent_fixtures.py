@@ -132,5 +132,19 @@ def main():
     y = rng.integers(0, 3, size=(12,))
     save_trained(OUT, train, [x], y, "train.keras", lambda n: "train." + n)
 
+    # dropout and recurrent_dropout (Keras 3 configs as saved, with seed):
+    # no masks in inference. Training is checked against a NumPy trainer
+    # drawing kiln's masks (rnn_dropout_reference.py).
+    dropout = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.SimpleRNN(4, dropout=0.2, recurrent_dropout=0.3,
+                         return_sequences=True),
+        layers.LSTM(3, dropout=0.1, recurrent_dropout=0.2,
+                    return_sequences=True),
+        layers.GRU(3, dropout=0.3, seed=4),
+    ], name="rnn_dropout")
+    randomize(dropout, rng)
+    save("rnn_dropout", dropout, rng.normal(size=(4, 5, 3)))
+
 if __name__ == "__main__":
     main()

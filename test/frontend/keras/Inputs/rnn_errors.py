@@ -23,7 +23,7 @@ def cell(cls, **extra):
 
 
 CASES = {
-    "dropout": model([5, 2], rnn(dropout=0.2)),
+    "dropout": model([5, 2], rnn(dropout=1.0)),
     "stateful": model([5, 2], rnn(stateful=True)),
     "rank": model([5], rnn()),
     "units": model([5, 2], rnn(units=0)),
