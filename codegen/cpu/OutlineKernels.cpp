@@ -61,14 +61,16 @@ std::string kernelKey(func::FuncOp kernel) {
   return key;
 }
 
-/// A `linalg.fill` whose buffer the next kernel, a `linalg.matmul`,
-/// accumulates into, with only side-effect-free ops (views, index
-/// arithmetic) in between: outlined together, the matmul's micro kernel
-/// starts from zeros instead of reading back the filled buffer.
-bool fillsMatmulInit(Operation *op, Operation *next) {
+/// A `linalg.fill` whose buffer the next kernel, a `linalg.matmul` or
+/// `linalg.generic`, accumulates into, with only side-effect-free ops
+/// (views, index arithmetic) in between: outlined together, the matmul's
+/// micro kernel or the generic's reduction starts from the fill's value in
+/// registers instead of reading back the filled buffer.
+bool fillsInitOf(Operation *op, Operation *next) {
   auto fill = dyn_cast<linalg::FillOp>(op);
-  auto matmul = dyn_cast<linalg::MatmulOp>(next);
-  if (!fill || !matmul || fill.getOutputs()[0] != matmul.getDpsInits()[0])
+  if (!fill || !isa<linalg::MatmulOp, linalg::GenericOp>(next) ||
+      !llvm::is_contained(cast<linalg::LinalgOp>(next).getDpsInits(),
+                          fill.getOutputs()[0]))
     return false;
   for (Operation *between = op->getNextNode(); between != next;
        between = between->getNextNode())
@@ -154,7 +156,7 @@ struct OutlineKernelsPass
       for (Operation &op : entry.getBody().front()) {
         if (!isKernel(&op))
           continue;
-        if (!groups.empty() && fillsMatmulInit(groups.back().back(), &op))
+        if (!groups.empty() && fillsInitOf(groups.back().back(), &op))
           groups.back().push_back(&op);
         else
           groups.push_back({&op});

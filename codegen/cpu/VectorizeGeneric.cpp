@@ -168,22 +168,29 @@ FailureOr<BodyPlan> planBody(linalg::GenericOp op, unsigned lastDim) {
 /// Emits the vector code of one generic op.
 class GenericVectorizer {
 public:
+  /// `firstReduction`: the outer dimensions [firstReduction, lastDim) are
+  /// all reductions and those before it all parallel: each output vector
+  /// is then accumulated in registers across the reduction loops, starting
+  /// from `initValues[i]` (a folded fill of output i) or from memory.
   GenericVectorizer(linalg::GenericOp op, const BodyPlan &plan,
-                    unsigned lastDim, int64_t size, int64_t width)
-      : op(op), plan(plan), lastDim(lastDim), size(size), width(width) {}
+                    unsigned lastDim, int64_t size, int64_t width,
+                    unsigned firstReduction, ArrayRef<TypedAttr> initValues)
+      : op(op), plan(plan), lastDim(lastDim), size(size), width(width),
+        firstReduction(firstReduction), initValues(initValues) {}
 
   void emit(OpBuilder &b) {
     Location loc = op.getLoc();
     SmallVector<Range, 4> ranges =
         cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
-    SmallVector<Value> lbs, ubs, steps;
     for (unsigned d = 0; d < lastDim; ++d) {
       lbs.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].offset));
       ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].size));
       steps.push_back(
           getValueOrCreateConstantIndexOp(b, loc, ranges[d].stride));
     }
-    scf::buildLoopNest(b, loc, lbs, ubs, steps,
+    scf::buildLoopNest(b, loc, ArrayRef(lbs).take_front(firstReduction),
+                       ArrayRef(ubs).take_front(firstReduction),
+                       ArrayRef(steps).take_front(firstReduction),
                        [&](OpBuilder &nb, Location nl, ValueRange ivs) {
                          emitChunks(nb, nl, ivs);
                        });
@@ -236,19 +243,74 @@ private:
       mask = vector::ConstantMaskOp::create(
           b, loc, VectorType::get({width}, b.getI1Type()),
           ArrayRef<int64_t>{activeLanes});
+    if (firstReduction == lastDim) {
+      // Every outer dimension is a loop around this chunk: outputs are read
+      // and written once per iteration.
+      SmallVector<Value> results =
+          emitBody(b, loc, outerIvs, base, mask, /*outputs=*/{});
+      storeOutputs(b, loc, outerIvs, base, mask, results);
+      return;
+    }
+    // The outputs' vectors accumulate in registers across the reduction
+    // loops: from the folded fill's value or from memory.
+    SmallVector<Value> initial;
+    for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+      auto type = VectorType::get(
+          {width}, cast<MemRefType>(init.get().getType()).getElementType());
+      if (initValues[i]) {
+        initial.push_back(vector::BroadcastOp::create(
+            b, loc, type, arith::ConstantOp::create(b, loc, initValues[i])));
+        continue;
+      }
+      SmallVector<Value> indices =
+          indicesOf(b, loc, op.getMatchingIndexingMap(&init), outerIvs, base);
+      initial.push_back(loadVector(b, loc, init.get(), indices, mask));
+    }
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, ArrayRef(lbs).drop_front(firstReduction),
+        ArrayRef(ubs).drop_front(firstReduction),
+        ArrayRef(steps).drop_front(firstReduction), initial,
+        [&](OpBuilder &nb, Location nl, ValueRange reductionIvs,
+            ValueRange accumulators) -> scf::ValueVector {
+          SmallVector<Value> ivs(outerIvs);
+          ivs.append(reductionIvs.begin(), reductionIvs.end());
+          return emitBody(nb, nl, ivs, base, mask, accumulators);
+        });
+    storeOutputs(b, loc, outerIvs, base, mask, nest.results);
+  }
+
+  Value loadVector(OpBuilder &b, Location loc, Value memref, ValueRange indices,
+                   Value mask) {
+    auto type = VectorType::get(
+        {width}, cast<MemRefType>(memref.getType()).getElementType());
+    if (!mask)
+      return vector::LoadOp::create(b, loc, type, memref, indices);
+    Value passThru =
+        arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
+    return vector::MaskedLoadOp::create(b, loc, type, memref, indices, mask,
+                                        passThru);
+  }
+
+  void storeOutputs(OpBuilder &b, Location loc, ValueRange outerIvs, Value base,
+                    Value mask, ValueRange results) {
+    for (auto [vec, init] : llvm::zip(results, op.getDpsInitsMutable())) {
+      SmallVector<Value> indices =
+          indicesOf(b, loc, op.getMatchingIndexingMap(&init), outerIvs, base);
+      if (mask)
+        vector::MaskedStoreOp::create(b, loc, init.get(), indices, mask, vec);
+      else
+        vector::StoreOp::create(b, loc, vec, init.get(), indices);
+    }
+  }
+
+  /// The body at iteration `ivs` (all outer dimensions) of the chunk at
+  /// `base`; the outputs' current vectors are `outputs` (read from memory
+  /// when empty). Returns the yielded vectors.
+  SmallVector<Value> emitBody(OpBuilder &b, Location loc, ValueRange outerIvs,
+                              Value base, Value mask, ValueRange outputs) {
     auto vectorOf = [&](Type scalar) {
       return VectorType::get({width}, scalar);
     };
-    auto loadVector = [&](Value memref, ValueRange indices) -> Value {
-      auto type = vectorOf(cast<MemRefType>(memref.getType()).getElementType());
-      if (!mask)
-        return vector::LoadOp::create(b, loc, type, memref, indices);
-      Value passThru = arith::ConstantOp::create(
-          b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
-      return vector::MaskedLoadOp::create(b, loc, type, memref, indices, mask,
-                                          passThru);
-    };
-
     IRMapping scalars;                     // uniform values
     llvm::DenseMap<Value, Value> vectors;  // vector values
     llvm::DenseMap<Value, Value> laneBase; // lane indices: their lane-0 value
@@ -280,10 +342,15 @@ private:
       BlockArgument arg = op.getMatchingBlockArgument(&operand);
       if (arg.use_empty())
         continue;
+      if (!outputs.empty() && op.isDpsInit(&operand)) {
+        vectors[arg] =
+            outputs[operand.getOperandNumber() - op.getNumDpsInputs()];
+        continue;
+      }
       SmallVector<Value> indices = indicesOf(
           b, loc, op.getMatchingIndexingMap(&operand), outerIvs, base);
       if (plan.of(arg) == Lanes::Vector)
-        vectors[arg] = loadVector(operand.get(), indices);
+        vectors[arg] = loadVector(b, loc, operand.get(), indices, mask);
       else
         scalars.map(arg,
                     memref::LoadOp::create(b, loc, operand.get(), indices));
@@ -318,7 +385,7 @@ private:
         for (Value index : load.getIndices().drop_back())
           indices.push_back(scalars.lookupOrDefault(index));
         indices.push_back(laneBase.lookup(load.getIndices().back()));
-        vectors[result] = loadVector(load.getMemref(), indices);
+        vectors[result] = loadVector(b, loc, load.getMemref(), indices, mask);
         continue;
       }
       // An elementwise op on vectors.
@@ -330,24 +397,20 @@ private:
       vectors[result] = b.create(state)->getResult(0);
     }
 
-    // The yielded values, written along the lanes.
     auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    for (auto [value, init] :
-         llvm::zip(yield.getValues(), op.getDpsInitsMutable())) {
-      Value vec = broadcast(value);
-      SmallVector<Value> indices =
-          indicesOf(b, loc, op.getMatchingIndexingMap(&init), outerIvs, base);
-      if (mask)
-        vector::MaskedStoreOp::create(b, loc, init.get(), indices, mask, vec);
-      else
-        vector::StoreOp::create(b, loc, vec, init.get(), indices);
-    }
+    SmallVector<Value> results;
+    for (Value value : yield.getValues())
+      results.push_back(broadcast(value));
+    return results;
   }
 
   linalg::GenericOp op;
   const BodyPlan &plan;
   unsigned lastDim;
   int64_t size, width;
+  unsigned firstReduction;
+  ArrayRef<TypedAttr> initValues;
+  SmallVector<Value> lbs, ubs, steps;
 };
 
 struct VectorizeGenericPass
@@ -376,9 +439,42 @@ struct VectorizeGenericPass
       if (failed(plan))
         continue;
       int64_t width = std::min<int64_t>(vectorWidth, llvm::PowerOf2Ceil(size));
+      // Outer parallel dimensions, then only reductions (a pooling window,
+      // col2im's taps): the outputs accumulate in registers, and a fill of
+      // an output just before (outlined with the op) is folded into the
+      // accumulators' initial value.
+      auto iterators = op.getIteratorTypesArray();
+      unsigned firstReduction = 0;
+      while (firstReduction < lastDim &&
+             iterators[firstReduction] == utils::IteratorType::parallel)
+        ++firstReduction;
+      if (!llvm::all_of(ArrayRef(iterators).slice(firstReduction,
+                                                  lastDim - firstReduction),
+                        [](utils::IteratorType t) {
+                          return t == utils::IteratorType::reduction;
+                        }))
+        firstReduction = lastDim;
+      SmallVector<TypedAttr> initValues(op.getNumDpsInits());
+      linalg::FillOp fill;
+      if (firstReduction < lastDim)
+        fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+      if (fill && fill.hasPureBufferSemantics()) {
+        auto constant = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+        for (auto [i, init] : llvm::enumerate(op.getDpsInits()))
+          if (constant && init == fill.getOutputs()[0])
+            initValues[i] = constant.getValue();
+        if (llvm::none_of(initValues, [](TypedAttr a) { return bool(a); }))
+          fill = nullptr;
+      } else {
+        fill = nullptr;
+      }
       OpBuilder b(op);
-      GenericVectorizer(op, *plan, lastDim, size, width).emit(b);
+      GenericVectorizer(op, *plan, lastDim, size, width, firstReduction,
+                        initValues)
+          .emit(b);
       op.erase();
+      if (fill)
+        fill.erase();
     }
   }
 };

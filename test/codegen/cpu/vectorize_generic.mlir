@@ -88,22 +88,61 @@ func.func @full_then_tail(%x: memref<?x20xf32>, %y: memref<?x20xf32>) {
 // -----
 
 // Max pooling (2x2, stride 2) with channels innermost: the window is read
-// through a load whose last index is the channel's; the reduction dimensions
-// are outer loops around a read-modify-write of the output vector.
+// through a load whose last index is the channel's. The reduction
+// dimensions follow the parallel ones: the output vector is read once,
+// carried through the window loops in a register, and written once.
 // CHECK-LABEL: func.func @max_pool
 // CHECK:         scf.for %[[N:.+]] =
 // CHECK:           scf.for %[[H:.+]] =
 // CHECK:             scf.for %[[W:.+]] =
-// CHECK:               scf.for %[[KH:.+]] =
-// CHECK:                 scf.for %[[KW:.+]] =
-// CHECK:                   %[[OUT:.+]] = vector.load %arg1[%[[N]], %[[H]], %[[W]], %[[C0:.+]]] : memref<?x14x14x16xf32>, vector<16xf32>
+// CHECK:               %[[INIT:.+]] = vector.load %arg1[%[[N]], %[[H]], %[[W]], %[[C0:.+]]] : memref<?x14x14x16xf32>, vector<16xf32>
+// CHECK:               %[[R:.+]] = scf.for %{{.+}} = {{.+}} iter_args(%[[A:.+]] = %[[INIT]]) -> (vector<16xf32>)
+// CHECK:                 %[[R2:.+]] = scf.for %{{.+}} = {{.+}} iter_args(%[[B:.+]] = %[[A]]) -> (vector<16xf32>)
 // CHECK:                   %[[X:.+]] = vector.load %arg2[%[[N]], %{{.+}}, %{{.+}}, %[[C0]]] : memref<?x28x28x16xf32>, vector<16xf32>
-// CHECK:                   %[[M:.+]] = arith.maximumf %[[OUT]], %[[X]] : vector<16xf32>
-// CHECK:                   vector.store %[[M]], %arg1[%[[N]], %[[H]], %[[W]], %[[C0]]]
+// CHECK:                   %[[M:.+]] = arith.maximumf %[[B]], %[[X]] : vector<16xf32>
+// CHECK:                   scf.yield %[[M]]
+// CHECK:                 scf.yield %[[R2]]
+// CHECK:               vector.store %[[R]], %arg1[%[[N]], %[[H]], %[[W]], %[[C0]]]
+// A fill of the output just before (outlined with the pooling) is folded:
+// the accumulator starts as -inf, the output is only written.
+// CHECK-LABEL: func.func @max_pool_filled
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK-NOT:           vector.load %arg1
+// CHECK:               %[[NEG:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-NEXT:          %[[INIT:.+]] = vector.broadcast %[[NEG]] : f32 to vector<16xf32>
+// CHECK-NOT:           vector.load %arg1
+// CHECK:               scf.for %{{.+}} iter_args(%{{.+}} = %[[INIT]])
+// CHECK:         vector.store
 #win = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d4)>
 #out6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d5)>
 func.func @max_pool(%w: memref<2x2xf32>, %y: memref<?x14x14x16xf32>, %x: memref<?x28x28x16xf32>) {
   %c2 = arith.constant 2 : index
+  linalg.generic {indexing_maps = [#win, #out6], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%w : memref<2x2xf32>) outs(%y : memref<?x14x14x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = linalg.index 0 : index
+    %kh = linalg.index 3 : index
+    %h = linalg.index 1 : index
+    %h2 = arith.muli %h, %c2 : index
+    %ih = arith.addi %h2, %kh : index
+    %kw = linalg.index 4 : index
+    %w0 = linalg.index 2 : index
+    %w2 = arith.muli %w0, %c2 : index
+    %iw = arith.addi %w2, %kw : index
+    %c = linalg.index 5 : index
+    %v = memref.load %x[%n, %ih, %iw, %c] : memref<?x28x28x16xf32>
+    %m = arith.maximumf %out, %v : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+func.func @max_pool_filled(%w: memref<2x2xf32>, %y: memref<?x14x14x16xf32>, %x: memref<?x28x28x16xf32>) {
+  %c2 = arith.constant 2 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  linalg.fill ins(%ninf : f32) outs(%y : memref<?x14x14x16xf32>)
   linalg.generic {indexing_maps = [#win, #out6], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
       ins(%w : memref<2x2xf32>) outs(%y : memref<?x14x14x16xf32>) {
   ^bb0(%in: f32, %out: f32):
