@@ -128,3 +128,29 @@ func.func @fill_matmul(%a: memref<?x16xf32>, %b: memref<32x8xf32>, %c: memref<?x
   linalg.matmul ins(%a, %v : memref<?x16xf32>, memref<16x8xf32, strided<[8, 1]>>) outs(%d : memref<?x8xf32>)
   return
 }
+
+// -----
+
+// A fill and the generic that reduces into its buffer (a pooling window)
+// are one kernel too.
+// CHECK-LABEL: func.func @fill_generic(
+// CHECK:         call @fill_generic__kernel0(%arg1, %arg0)
+// CHECK-NEXT:    call @fill_generic__kernel1(%arg0)
+// CHECK-NEXT:    return
+// CHECK:       func.func private @fill_generic__kernel0(
+// CHECK:         linalg.fill
+// CHECK-NEXT:    linalg.generic
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @fill_generic(%x: memref<?x8xf32>, %y: memref<?xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  linalg.fill ins(%ninf : f32) outs(%y : memref<?xf32>)
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x8xf32>) outs(%y : memref<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %out : f32
+    linalg.yield %m : f32
+  }
+  linalg.fill ins(%ninf : f32) outs(%x : memref<?x8xf32>)
+  return
+}
