@@ -21,6 +21,12 @@
 //   vector   - everything else, one value per lane.
 // Loads whose other indices vary, or whose varying last index is not a
 // lane index, leave the op to the scalar path.
+//
+// When the outer dimensions are parallel and then only reductions (a
+// pooling window, col2im's taps), each output vector is read once, carried
+// through the reduction loops as an `scf.for` iteration argument, and
+// written once; a fill of that output just before the op (outlined into the
+// same kernel) becomes the accumulator's initial value instead of a memset.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
