@@ -146,8 +146,33 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   Value span = arith::SubIOp::create(builder, loc, ub, lb);
   Value count = arith::MaxSIOp::create(
       builder, loc, c0, arith::CeilDivSIOp::create(builder, loc, span, step));
-  SmallVector<Value> stacks;
+  // A carried value that the body only writes steps into, as the sequence
+  // of a `kiln.sequence_insert` yielded straight back (a return_sequences
+  // layer's outputs), is never read by the body or by its VJPs (they need
+  // the step and the value's shape only): it gets no stack. Saving it would
+  // copy the whole sequence at every step, T^2 of memory traffic.
+  Operation *terminator = loop.getBody()->getTerminator();
+  auto writtenOnly = [&](unsigned t) {
+    BlockArgument arg = loop.getRegionIterArgs()[t];
+    if (!arg.hasOneUse())
+      return false;
+    auto insert = dyn_cast<SequenceInsertOp>(*arg.getUsers().begin());
+    if (!insert || insert.getSequence() != arg ||
+        !insert.getResult().hasOneUse())
+      return false;
+    OpOperand &use = *insert.getResult().getUses().begin();
+    return use.getOwner() == terminator && use.getOperandNumber() == t;
+  };
+  // stackOf[n]: the stack of carried[n], or -1.
+  SmallVector<int> stackOf;
+  SmallVector<unsigned> saved;
   for (unsigned t : carried) {
+    stackOf.push_back(writtenOnly(t) ? -1 : int(saved.size()));
+    if (stackOf.back() >= 0)
+      saved.push_back(t);
+  }
+  SmallVector<Value> stacks;
+  for (unsigned t : saved) {
     Value init = loop.getInitArgs()[t];
     auto type = cast<RankedTensorType>(init.getType());
     SmallVector<int64_t> shape{ShapedType::kDynamic};
@@ -188,7 +213,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
         Value k = arith::DivSIOp::create(
             b, bodyLoc, arith::SubIOp::create(b, bodyLoc, iv, lb), step);
         SmallVector<Value> newStacks;
-        for (auto [n, t] : llvm::enumerate(carried)) {
+        for (auto [n, t] : llvm::enumerate(saved)) {
           Value value = args[t];
           SmallVector<OpFoldResult> offsets, sizes, strides;
           slot(b, k, value, offsets, sizes, strides);
@@ -238,13 +263,20 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     IRMapping mapping;
     mapping.map(loop.getInductionVar(), iv);
     for (auto [n, t] : llvm::enumerate(carried)) {
+      // Unsaved (written only): any value of its type stands in, its
+      // elements are never read; the forward loop's result is at hand.
+      if (stackOf[n] < 0) {
+        mapping.map(loop.getRegionIterArgs()[t], recording.getResult(t));
+        continue;
+      }
       Value like = loop.getInitArgs()[t];
       auto type = cast<RankedTensorType>(like.getType());
       SmallVector<OpFoldResult> offsets, sizes, strides;
       slot(b, k, like, offsets, sizes, strides);
       mapping.map(loop.getRegionIterArgs()[t],
-                  tensor::ExtractSliceOp::create(
-                      b, bodyLoc, type, savedStacks[n], offsets, sizes, strides)
+                  tensor::ExtractSliceOp::create(b, bodyLoc, type,
+                                                 savedStacks[stackOf[n]],
+                                                 offsets, sizes, strides)
                       .getResult());
     }
     // Recompute the body on the saved state.

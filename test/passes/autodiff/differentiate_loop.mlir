@@ -35,3 +35,33 @@ func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attrib
 // CHECK: kiln.add %[[GW]]
 // CHECK: scf.yield
 // CHECK: return %{{.+}}, %[[REV]]#0, %[[REV]]#1
+
+// A return_sequences loop: the output sequence is only written
+// (sequence_insert into it, yielded straight back), so only the state gets a
+// stack; the reverse loop stands the forward result in for the sequence
+// (its elements are never read: T^2 of saved copies avoided).
+func.func @sequence(%h0: tensor<?x4xf32>, %s0: tensor<?x3x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r:2 = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0, %s = %s0) -> (tensor<?x4xf32>, tensor<?x3x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %m : tensor<?x4xf32>
+    %sn = kiln.sequence_insert %t into %s[%i] : tensor<?x4xf32> into tensor<?x3x4xf32>
+    scf.yield %t, %sn : tensor<?x4xf32>, tensor<?x3x4xf32>
+  }
+  %l = kiln.reduce_sum %r#1 {axes = array<i64: 0, 1, 2>} : tensor<?x3x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @sequence_grad
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%{{.+}}, %{{.+}}) : tensor<?x?x4xf32>
+// CHECK-NOT: tensor<?x?x3x4xf32>
+// CHECK: %[[FWD:.+]]:3 = scf.for %{{.+}} iter_args(%[[H:.+]] = %arg0, %[[S:.+]] = %arg1, %[[STACK:.+]] = %[[EMPTY]])
+// CHECK: tensor.insert_slice %[[H]] into %[[STACK]]
+// CHECK-NOT: tensor.insert_slice %[[S]]
+// CHECK: kiln.sequence_insert %{{.+}} into %[[S]]
+// CHECK: scf.yield
+// CHECK: scf.for
+// CHECK: tensor.extract_slice %[[FWD]]#2
+// CHECK: kiln.sequence_insert %{{.+}} into %[[FWD]]#1
