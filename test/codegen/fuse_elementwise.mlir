@@ -39,3 +39,49 @@ func.func @matmul_bias_relu(%p: tensor<?x4x4x18xf32>, %w: tensor<18x4xf32>, %b: 
   } -> tensor<?x4x4x4xf32>
   return %relu : tensor<?x4x4x4xf32>
 }
+
+// An add of a zero-filled matmul's product to another tensor (a gradient
+// accumulated over a loop's steps, X^T @ G read transposed) becomes the
+// matmul accumulating into that tensor: no fill, no add.
+// CHECK-LABEL: func.func @accumulate
+// CHECK-SAME:    (%[[ACC:.+]]: tensor<8x4xf32>, %[[X:.+]]: tensor<?x8xf32>, %[[G:.+]]: tensor<?x4xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[R:.+]] = linalg.matmul indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}] ins(%[[X]], %[[G]] : tensor<?x8xf32>, tensor<?x4xf32>) outs(%[[ACC]] : tensor<8x4xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[R]]
+// A product used elsewhere too is left alone.
+// CHECK-LABEL: func.func @not_accumulated
+// CHECK:         linalg.fill
+// CHECK:         linalg.matmul
+// CHECK:         linalg.generic
+#acc = affine_map<(d0, d1) -> (d0, d1)>
+func.func @accumulate(%acc: tensor<8x4xf32>, %x: tensor<?x8xf32>, %g: tensor<?x4xf32>) -> tensor<8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %p = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%x, %g : tensor<?x8xf32>, tensor<?x4xf32>) outs(%init : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %e2 = tensor.empty() : tensor<8x4xf32>
+  %s = linalg.generic {indexing_maps = [#acc, #acc, #acc], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %p : tensor<8x4xf32>, tensor<8x4xf32>) outs(%e2 : tensor<8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %v = arith.addf %a, %b : f32
+    linalg.yield %v : f32
+  } -> tensor<8x4xf32>
+  return %s : tensor<8x4xf32>
+}
+func.func @not_accumulated(%acc: tensor<8x4xf32>, %x: tensor<?x8xf32>, %g: tensor<?x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %p = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%x, %g : tensor<?x8xf32>, tensor<?x4xf32>) outs(%init : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %e2 = tensor.empty() : tensor<8x4xf32>
+  %s = linalg.generic {indexing_maps = [#acc, #acc, #acc], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %p : tensor<8x4xf32>, tensor<8x4xf32>) outs(%e2 : tensor<8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %v = arith.addf %a, %b : f32
+    linalg.yield %v : f32
+  } -> tensor<8x4xf32>
+  return %s, %p : tensor<8x4xf32>, tensor<8x4xf32>
+}
