@@ -4,7 +4,9 @@
 // `--kiln-fuse-elementwise`: upstream's elementwise producer-consumer fusion
 // of linalg generics, without the reshape propagation that turns a
 // `linalg.matmul` behind a `tensor.collapse_shape` into a generic
-// contraction (see Passes.td).
+// contraction (see Passes.td). First, an add of a zero-filled matmul's
+// product to another tensor becomes the matmul accumulating into that tensor
+// (AccumulateIntoMatmul).
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
