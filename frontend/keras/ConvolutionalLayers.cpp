@@ -140,6 +140,22 @@ readConvSettings(LayerBuilder &layer, int64_t rank, bool hasFilters = true) {
                       WindowGeometry{*window, *strides, *dilations, {}, {}}};
 }
 
+/// readConvSettings for a window sliding over `input`'s spatial dimensions,
+/// with its padding applied (`causal` allowed in 1-D): what Conv and the
+/// depthwise/separable convolutions share.
+static FailureOr<ConvSettings> readForwardConv(LayerBuilder &layer,
+                                               RankedTensorType input,
+                                               int64_t rank,
+                                               bool hasFilters = true) {
+  FailureOr<ConvSettings> settings = readConvSettings(layer, rank, hasFilters);
+  if (failed(settings) ||
+      failed(applyPadding(layer, settings->geometry,
+                          input.getShape().drop_front().drop_back(),
+                          /*allowCausal=*/rank == 1)))
+    return failure();
+  return settings;
+}
+
 /// A convolution in `groups` groups: group j's filters read only its
 /// channels, out[n, o, j * Fg + f] = sum_{k, c} patch[n, o, k, j, c] *
 /// kernel[k, c, j * Fg + f], the patches (N, O..., taps, G, Cg, 1) times
@@ -185,23 +201,20 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   auto type = cast<RankedTensorType>(x->getType());
   int64_t groups = layer.getInteger("groups").value_or(1);
   int64_t channels = type.getShape().back();
-  FailureOr<ConvSettings> settings = readConvSettings(layer, Rank);
+  FailureOr<ConvSettings> settings = readForwardConv(layer, type, Rank);
   if (failed(settings))
     return failure();
   WindowGeometry &g = settings->geometry;
-  std::optional<int64_t> filters = settings->filters;
-  std::optional<StringRef> activation = settings->activation;
-  ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
-  if (failed(applyPadding(layer, g, spatial, /*allowCausal=*/Rank == 1)))
-    return failure();
-  if (groups < 1 || channels % groups || *filters % groups) {
+  int64_t filters = settings->filters;
+  StringRef activation = settings->activation;
+  if (groups < 1 || channels % groups || filters % groups) {
     layer.emitError() << "'groups' " << groups << " must divide the "
-                      << channels << " input channels and the " << *filters
+                      << channels << " input channels and the " << filters
                       << " filters";
     return failure();
   }
   SmallVector<int64_t> kernelShape(g.window);
-  kernelShape.append({channels / groups, *filters});
+  kernelShape.append({channels / groups, filters});
   FailureOr<Value> kernel = layer.addParam(
       "kernel", kernelShape, "kernel_initializer", "glorot_uniform");
   if (failed(kernel))
@@ -213,12 +226,12 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
                 : groupedConv(layer, *x, *kernel, g, groups);
   if (layer.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
-        layer.addParam("bias", {*filters}, "bias_initializer", "zeros");
+        layer.addParam("bias", {filters}, "bias_initializer", "zeros");
     if (failed(bias))
       return failure();
     y = AddOp::create(b, layer.loc, y, *bias);
   }
-  return buildActivation(layer, *activation, y);
+  return buildActivation(layer, activation, y);
 }
 
 /// The depthwise convolution of x (N, S..., C) with `kernel` (K..., C, M):
@@ -267,15 +280,13 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
     layer.emitError() << "'depth_multiplier' must be positive";
     return failure();
   }
-  FailureOr<ConvSettings> settings = readConvSettings(layer, Rank, Separable);
+  FailureOr<ConvSettings> settings =
+      readForwardConv(layer, type, Rank, Separable);
   if (failed(settings))
     return failure();
   WindowGeometry &g = settings->geometry;
-  std::optional<int64_t> filters = settings->filters;
-  std::optional<StringRef> activation = settings->activation;
-  ArrayRef<int64_t> spatial = type.getShape().drop_front().drop_back();
-  if (failed(applyPadding(layer, g, spatial, /*allowCausal=*/Rank == 1)))
-    return failure();
+  int64_t filters = settings->filters;
+  StringRef activation = settings->activation;
   int64_t c = type.getShape().back();
   SmallVector<int64_t> kernelShape(g.window);
   kernelShape.append({c, m});
@@ -289,7 +300,7 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
   int64_t outChannels = c * m;
   if (Separable) {
     SmallVector<int64_t> pointShape(Rank, 1);
-    pointShape.append({c * m, *filters});
+    pointShape.append({c * m, filters});
     FailureOr<Value> pointwise =
         layer.addParam("pointwise_kernel", pointShape, "pointwise_initializer",
                        "glorot_uniform");
@@ -297,7 +308,7 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
       return failure();
     SmallVector<int64_t> ones(Rank, 1), zeros(Rank, 0);
     y = ConvOp::create(b, layer.loc, y, *pointwise, ones, ones, zeros, zeros);
-    outChannels = *filters;
+    outChannels = filters;
   }
   if (layer.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
@@ -306,7 +317,7 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
       return failure();
     y = AddOp::create(b, layer.loc, y, *bias);
   }
-  return buildActivation(layer, *activation, y);
+  return buildActivation(layer, activation, y);
 }
 
 // ConvNDTranspose: the gradient of a convolution with respect to its input,
@@ -331,8 +342,8 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
   if (failed(settings))
     return failure();
   WindowGeometry &g = settings->geometry;
-  std::optional<int64_t> filters = settings->filters;
-  std::optional<StringRef> activation = settings->activation;
+  int64_t filters = settings->filters;
+  StringRef activation = settings->activation;
   ArrayRef<int64_t> in = type.getShape().drop_front().drop_back();
   std::string padding = layer.getString("padding").value_or("valid").lower();
   SmallVector<int64_t> out;
@@ -353,7 +364,7 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
   }
   int64_t channels = type.getShape().back();
   SmallVector<int64_t> kernelShape(g.window);
-  kernelShape.append({*filters, channels});
+  kernelShape.append({filters, channels});
   FailureOr<Value> kernel = layer.addParam(
       "kernel", kernelShape, "kernel_initializer", "glorot_uniform");
   if (failed(kernel))
@@ -367,24 +378,24 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
     perm.push_back(i);
   Value moved = TransposeOp::create(b, loc, *kernel, perm);
   Value matrix = ReshapeOp::create(
-      b, loc, RankedTensorType::get({channels, g.taps() * *filters}, element),
+      b, loc, RankedTensorType::get({channels, g.taps() * filters}, element),
       moved);
   Value rows = MatMulOp::create(b, loc, *x, matrix);
   SmallVector<int64_t> outShape{type.getDimSize(0)};
   outShape.append(out);
-  outShape.push_back(*filters);
+  outShape.push_back(filters);
   Value like =
       ZerosOp::create(b, loc, RankedTensorType::get(outShape, element), *x);
   Value y = FoldPatchesOp::create(b, loc, rows, like, g.window, g.strides,
                                   g.dilations, g.padLow, g.padHigh);
   if (layer.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
-        layer.addParam("bias", {*filters}, "bias_initializer", "zeros");
+        layer.addParam("bias", {filters}, "bias_initializer", "zeros");
     if (failed(bias))
       return failure();
     y = AddOp::create(b, loc, y, *bias);
   }
-  return buildActivation(layer, *activation, y);
+  return buildActivation(layer, activation, y);
 }
 
 /// The reciprocal of the number of input elements in each window of `g`
