@@ -5,6 +5,7 @@
 #include "frontend/Import.h"
 #include "frontend/keras/KerasFiles.h"
 #include "frontend/keras/KerasImporter.h"
+#include "frontend/onnx/OnnxImporter.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringExtras.h"
@@ -38,6 +39,9 @@ ModelFormat mlir::kiln::detectModelFormat(StringRef path) {
   text = text.ltrim(" \t\r\n");
   if (text.starts_with("{"))
     return ModelFormat::KerasJson;
+  // An ONNX ModelProto starts with its ir_version field (tag 1, varint).
+  if (head.size() > 2 && head[0] == '\x08' && head[1] >= 1 && head[1] <= 15)
+    return ModelFormat::Onnx;
   // Content unknown: a file named for a format goes to that format's reader,
   // whose error says what is wrong with it ("not a zip archive").
   StringRef ext = llvm::sys::path::extension(path);
@@ -83,15 +87,16 @@ FailureOr<ImportedModel> mlir::kiln::importModel(MLIRContext *context,
     loaded = keras::loadLegacyH5Model(path, fileLoc, source);
     break;
   case ModelFormat::Onnx:
-    emitError(fileLoc) << "unrecognized model format: ONNX models cannot be "
-                          "imported yet (expected Keras JSON, a .keras "
-                          "archive, a Keras .h5 model or a TensorFlow.js "
-                          "model.json)";
-    return failure();
+    if (!options.weightsPath.empty()) {
+      emitError(fileLoc) << "--weights applies to Keras models; an ONNX "
+                            "model carries its initializers";
+      return failure();
+    }
+    return onnx_import::importOnnxModel(context, path, options);
   case ModelFormat::Unknown:
     emitError(fileLoc) << "unrecognized model format (expected Keras JSON, a "
-                          ".keras archive, a Keras .h5 model or a "
-                          "TensorFlow.js model.json)";
+                          ".keras archive, a Keras .h5 model, a "
+                          "TensorFlow.js model.json or an .onnx model)";
     return failure();
   }
   if (failed(loaded))

@@ -17,6 +17,8 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <string>
 
@@ -28,7 +30,51 @@ enum class ModelFormat {
   KerasJson,    ///< Keras `model.to_json()` or a tfjs `model.json`
   KerasArchive, ///< `.keras` (zip)
   KerasH5,      ///< legacy full-model `.h5` (HDF5)
-  Onnx,         ///< `.onnx` (recognized by name; not importable yet)
+  Onnx,         ///< `.onnx` (ONNX ModelProto)
+};
+
+/// Element types of tensors known at compile time, numbered as ONNX's
+/// TensorProto.DataType.
+enum class OnnxType : int32_t {
+  Undefined = 0,
+  Float = 1,
+  Uint8 = 2,
+  Int8 = 3,
+  Uint16 = 4,
+  Int16 = 5,
+  Int32 = 6,
+  Int64 = 7,
+  String = 8,
+  Bool = 9,
+  Float16 = 10,
+  Double = 11,
+  Uint32 = 12,
+  Uint64 = 13,
+  Bfloat16 = 16,
+};
+
+/// The ONNX name of an element type ("float", "int64", ...).
+StringRef typeName(OnnxType type);
+/// True for the integer and bool types, whose values a HostTensor holds
+/// exactly.
+bool isIntegral(OnnxType type);
+
+/// A tensor known at compile time. Values are held as doubles: exact for
+/// float32 and for integers up to 2^53 (shapes, axes, indices; INT64_MAX
+/// as Slice's "to the end" rounds, and `toInt64` clamps it back).
+struct HostTensor {
+  OnnxType type = OnnxType::Float;
+  SmallVector<int64_t> shape;
+  std::vector<double> values;
+
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+  /// The values as int64 (clamped to the int64 range).
+  SmallVector<int64_t> toInt64() const;
 };
 
 /// Settings every importer honours.
@@ -37,6 +83,16 @@ struct ImportOptions {
   std::string weightsPath;
   /// Seed of the initializers of a model without weights.
   uint64_t seed = 0;
+  /// Shapes of model inputs, fixing the dimensions a file leaves symbolic
+  /// (`--input-shape name=1x3x224x224`).
+  llvm::StringMap<SmallVector<int64_t>> inputShapes;
+  /// Values of model inputs known when compiling (`kiln run`, the ONNX
+  /// conformance runner): an input that an op needs at compile time (a
+  /// shape, axes, Gather's indices) is folded in; one that is not float32
+  /// is no model input then.
+  llvm::StringMap<HostTensor> inputValues;
+  /// Parameters the optimizer must not update (`--freeze NAME,...`).
+  llvm::StringSet<> frozen;
 };
 
 /// The format of the file at `path`, from its content; from its extension

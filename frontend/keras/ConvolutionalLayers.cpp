@@ -16,6 +16,7 @@
 // 'causal' (Conv1D) pads dilation * (K - 1) before.
 //===----------------------------------------------------------------------===//
 
+#include "frontend/WindowOps.h"
 #include "frontend/keras/KerasLayers.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
@@ -156,41 +157,6 @@ static FailureOr<ConvSettings> readForwardConv(LayerBuilder &layer,
   return settings;
 }
 
-/// A convolution in `groups` groups: group j's filters read only its
-/// channels, out[n, o, j * Fg + f] = sum_{k, c} patch[n, o, k, j, c] *
-/// kernel[k, c, j * Fg + f], the patches (N, O..., taps, G, Cg, 1) times
-/// the kernel as (taps, G, Cg, Fg), summed over the taps and channels.
-static Value groupedConv(LayerBuilder &layer, Value x, Value kernel,
-                         const WindowGeometry &g, int64_t groups) {
-  OpBuilder &b = layer.builder;
-  Location loc = layer.loc;
-  auto type = cast<RankedTensorType>(x.getType());
-  Type element = type.getElementType();
-  int64_t cg = type.getShape().back() / groups;
-  int64_t fg =
-      cast<RankedTensorType>(kernel.getType()).getShape().back() / groups;
-  Value patches = ExtractPatchesOp::create(b, loc, x, g.window, g.strides,
-                                           g.dilations, g.padLow, g.padHigh);
-  ArrayRef<int64_t> pshape =
-      cast<RankedTensorType>(patches.getType()).getShape();
-  SmallVector<int64_t> split(pshape.drop_back());
-  split.append({g.taps(), groups, cg, 1});
-  Value p =
-      ReshapeOp::create(b, loc, RankedTensorType::get(split, element), patches);
-  // (K..., Cg, G * Fg) -> (taps, Cg, G, Fg) -> (taps, G, Cg, Fg)
-  Value w = ReshapeOp::create(
-      b, loc, RankedTensorType::get({g.taps(), cg, groups, fg}, element),
-      kernel);
-  w = TransposeOp::create(b, loc, w, ArrayRef<int64_t>{0, 2, 1, 3});
-  Value products = MulOp::create(b, loc, p, w);
-  int64_t rank = static_cast<int64_t>(split.size());
-  Value sums = ReduceSumOp::create(
-      b, loc, products, ArrayRef<int64_t>{rank - 4, rank - 2}, false);
-  SmallVector<int64_t> out(pshape.drop_back());
-  out.push_back(groups * fg);
-  return ReshapeOp::create(b, loc, RankedTensorType::get(out, element), sums);
-}
-
 // ConvND: activation(conv(x, kernel) + bias)
 template <int64_t Rank>
 static FailureOr<Value> importConv(LayerBuilder &layer,
@@ -220,10 +186,7 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   if (failed(kernel))
     return failure();
   OpBuilder &b = layer.builder;
-  Value y = groups == 1
-                ? Value(ConvOp::create(b, layer.loc, *x, *kernel, g.strides,
-                                       g.dilations, g.padLow, g.padHigh))
-                : groupedConv(layer, *x, *kernel, g, groups);
+  Value y = buildGroupedConv(b, layer.loc, *x, *kernel, g, groups);
   if (layer.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
         layer.addParam("bias", {filters}, "bias_initializer", "zeros");
@@ -398,41 +361,6 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
   return buildActivation(layer, activation, y);
 }
 
-/// The reciprocal of the number of input elements in each window of `g`
-/// over `spatial` (padding excluded), shaped (outputs..., 1) to broadcast
-/// over the batch and channels; a scalar when every window is whole.
-static Value inverseCounts(LayerBuilder &layer, const WindowGeometry &g,
-                           ArrayRef<int64_t> spatial, ArrayRef<int64_t> out) {
-  OpBuilder &b = layer.builder;
-  int64_t positions = 1;
-  for (int64_t o : out)
-    positions *= o;
-  SmallVector<float> values;
-  bool whole = true;
-  for (int64_t flat = 0; flat < positions; ++flat) {
-    int64_t count = 1, rest = flat;
-    for (int64_t i = g.rank() - 1; i >= 0; --i) {
-      int64_t o = rest % out[i];
-      rest /= out[i];
-      int64_t first = o * g.strides[i] - g.padLow[i];
-      int64_t lo = std::max<int64_t>(first, 0);
-      int64_t hi = std::min<int64_t>(first + g.window[i], spatial[i]);
-      count *= hi - lo;
-    }
-    whole &= count == g.taps();
-    values.push_back(1.0f / static_cast<float>(count));
-  }
-  SmallVector<int64_t> shape(out);
-  shape.push_back(1);
-  if (whole)
-    shape.clear();
-  auto type = RankedTensorType::get(shape, b.getF32Type());
-  return ConstantOp::create(
-      b, layer.loc,
-      whole ? DenseElementsAttr::get(type, values.front())
-            : DenseElementsAttr::get(type, ArrayRef<float>(values)));
-}
-
 // MaxPoolingND: max_pool(x); AveragePoolingND: the windows' sums over the
 // number of input elements in each.
 template <int64_t Rank, bool IsMax>
@@ -463,21 +391,8 @@ static FailureOr<Value> importPooling(LayerBuilder &layer,
     return MaxPoolOp::create(b, layer.loc, *x, g.window, g.strides, g.padLow,
                              g.padHigh)
         .getResult();
-  // (N, O..., taps * C) -> (N, O..., taps, C) -> sum over the taps.
-  Value patches = ExtractPatchesOp::create(
-      b, layer.loc, *x, g.window, g.strides, g.dilations, g.padLow, g.padHigh);
-  SmallVector<int64_t> split{type.getDimSize(0)};
-  split.append(*out);
-  split.append({g.taps(), type.getShape().back()});
-  Value taps = ReshapeOp::create(
-      b, layer.loc, RankedTensorType::get(split, type.getElementType()),
-      patches);
-  Value sums =
-      ReduceSumOp::create(b, layer.loc, taps, ArrayRef<int64_t>{Rank + 1},
-                          /*keep_dims=*/false);
-  return MulOp::create(b, layer.loc, sums,
-                       inverseCounts(layer, g, spatial, *out))
-      .getResult();
+  SmallVector<int64_t> none(Rank, 0);
+  return buildAveragePool(b, layer.loc, *x, g, *out, none, none);
 }
 
 // GlobalAveragePoolingND: mean over the spatial axes; GlobalMaxPoolingND:

@@ -17,12 +17,15 @@ PACKAGES=(
   clang-format
   # LLVM/MLIR 22 (shared libraries), lit + FileCheck, lld for fast links
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22
-  # frontend: HDF5 weights, .keras zip archives, gzip
-  libhdf5-dev libzip-dev zlib1g-dev
+  # frontend: HDF5 weights, .keras zip archives, gzip; ONNX (protobuf
+  # classes and onnx::checker)
+  libhdf5-dev libzip-dev zlib1g-dev libonnx-dev libprotobuf-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent references in the tests (run with /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-protobuf protobuf-compiler
+  # the ONNX backend node tests, ONNX's reference tools
+  libonnx-testdata python3-onnx
   # the tests' virtual environment (TensorBoard from PyPI)
   python3-venv
   # libFuzzer targets of the data readers (clang -fsanitize=fuzzer,address)

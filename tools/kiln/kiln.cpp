@@ -16,6 +16,7 @@
 #include "frontend/Import.h"
 #include "frontend/keras/TrainingConfig.h"
 #include "frontend/keras/WeightsExport.h"
+#include "frontend/onnx/OnnxImporter.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 #include "passes/training/Training.h"
@@ -74,9 +75,8 @@ static cl::SubCommand
 
 static cl::OptionCategory kilnCategory("kiln options");
 
-static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("MODEL"), cl::sub(compileCmd),
-                                      cl::sub(summaryCmd),
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL"),
+                                      cl::sub(compileCmd), cl::sub(summaryCmd),
                                       cl::sub(gradcheckCmd), cl::sub(exportCmd),
                                       cl::cat(kilnCategory));
 static cl::opt<std::string> weightsPath(
@@ -132,6 +132,22 @@ static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
     cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+
+static cl::opt<bool> listOps(
+    "list-ops",
+    cl::desc("Print the ONNX ops (and opset ranges) kiln imports, and exit"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Fix a model input's shape, e.g. input=1x3x224x224 (ONNX "
+             "inputs with symbolic dimensions besides the batch)"),
+    cl::value_desc("NAME=DxDx..."), cl::sub(compileCmd), cl::sub(summaryCmd),
+    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+static cl::list<std::string>
+    freezeFlag("freeze",
+               cl::desc("ONNX initializers the optimizer must not update"),
+               cl::CommaSeparated, cl::value_desc("NAME,..."),
+               cl::sub(compileCmd), cl::cat(kilnCategory));
 
 // data
 static cl::opt<std::string> dataAction(cl::Positional, cl::Required,
@@ -506,6 +522,24 @@ static FailureOr<ImportedModel> importModel(MLIRContext &ctx) {
   ImportOptions options;
   options.weightsPath = weightsPath;
   options.seed = seed;
+  for (llvm::StringRef spec : inputShapes) {
+    auto [name, dims] = spec.split('=');
+    SmallVector<int64_t> shape;
+    for (llvm::StringRef dim : llvm::split(dims, 'x')) {
+      int64_t d = 0;
+      if (dim.getAsInteger(10, d) || d < 1)
+        return fail("--input-shape '" + spec +
+                    "': expected NAME=DxDx... with positive sizes"),
+               failure();
+      shape.push_back(d);
+    }
+    if (name.empty() || dims.empty())
+      return fail("--input-shape '" + spec + "': expected NAME=DxDx..."),
+             failure();
+    options.inputShapes[name] = std::move(shape);
+  }
+  for (const std::string &name : freezeFlag)
+    options.frozen.insert(name);
   return importModel(&ctx, modelPath, options);
 }
 
@@ -599,13 +633,16 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(kilnCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "kiln - an ahead-of-time compiler for Keras and TensorFlow.js models\n\n"
+      "kiln - an ahead-of-time compiler for Keras, TensorFlow.js and ONNX "
+      "models\n\n"
       "  kiln compile MODEL [--weights FILE] [-o OUT] "
       "[--emit exe|obj|asm|llvm|mlir]\n"
       "               [--stage import|linalg|llvm] [--target-cpu NAME] "
       "[--seed N]\n"
       "               [--loss NAME[:from_logits=B]] "
       "[--optimizer NAME[:KEY=VALUE,...]] [--metrics M,...]\n"
+      "               [--input-shape NAME=DxD...] [--freeze NAME,...] "
+      "[--list-ops]\n"
       "  kiln summary MODEL [--weights FILE]\n"
       "  kiln export-weights MODEL --from TRAINED.kw -o OUT.weights.h5\n"
       "  kiln data inspect FILE.tfrecord [--limit N] [--json] "
@@ -617,7 +654,8 @@ int main(int argc, char **argv) {
       "                 [--tolerance X] [--max-checks N] [--input-min X] "
       "[--input-max X]\n\n"
       "MODEL is a Keras JSON (model.to_json()), a .keras archive, a legacy "
-      ".h5 model\nor a TensorFlow.js model.json. A model compiled with a loss "
+      ".h5 model,\na TensorFlow.js model.json or an ONNX model (.onnx). A "
+      "model compiled with a loss "
       "(from its file or\n--loss) also trains: ./model train, ./model "
       "evaluate.\n");
   if (dataCmd) {
@@ -642,6 +680,15 @@ int main(int argc, char **argv) {
     llvm::errs() << "kiln: error: expected a command (compile, summary, "
                     "gradcheck, export-weights or data); "
                     "see kiln --help\n";
+    return 2;
+  }
+
+  if (compileCmd && listOps) {
+    onnx_import::printSupportedOps(llvm::outs());
+    return 0;
+  }
+  if (modelPath.empty()) {
+    llvm::errs() << "kiln: error: expected a MODEL file; see kiln --help\n";
     return 2;
   }
 

@@ -1,0 +1,299 @@
+//===- ConvolutionOps.cpp - ONNX convolution and pooling --------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// ONNX is channels-first (N, C, S...), kiln's window ops channels-last: each
+// op transposes its input to (N, S..., C), runs the window op that the
+// Keras layers use too (frontend/WindowOps.h), and transposes the result
+// back. A kernel (M, C / group, K...) is transposed to kiln's (K..., C /
+// group, M) in the IR, so that the parameter keeps ONNX's layout (what
+// training updates and export writes back).
+//
+// Padding: explicit `pads` (begin..., end...), or auto_pad SAME_UPPER
+// (TensorFlow's SAME: the odd element after), SAME_LOWER (before) or VALID.
+// MaxPool/AveragePool's ceil_mode adds the high padding that makes the
+// last partial window count, unless it would start in the padding.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/WindowOps.h"
+#include "frontend/onnx/OnnxOps.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
+
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+/// (N, C, S...) <-> (N, S..., C).
+static Value toChannelsLast(NodeBuilder &node, Value x) {
+  int64_t rank = node.typeOf(x).getRank();
+  SmallVector<int64_t> perm{0};
+  for (int64_t d = 2; d < rank; ++d)
+    perm.push_back(d);
+  perm.push_back(1);
+  return TransposeOp::create(node.builder, node.loc, x, perm);
+}
+
+static Value toChannelsFirst(NodeBuilder &node, Value x) {
+  int64_t rank = node.typeOf(x).getRank();
+  SmallVector<int64_t> perm{0, rank - 1};
+  for (int64_t d = 1; d < rank - 1; ++d)
+    perm.push_back(d);
+  return TransposeOp::create(node.builder, node.loc, x, perm);
+}
+
+/// The input (N, C, S...) with known channels and spatial sizes.
+static FailureOr<Value> spatialInput(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  if (shape.size() < 3 ||
+      llvm::any_of(shape.drop_front(), ShapedType::isDynamic)) {
+    node.emitError() << "expects an input (N, C, D...) with known sizes, got "
+                     << formatKerasShape(shape);
+    return failure();
+  }
+  return x;
+}
+
+/// A per-spatial-dimension attribute: `rank` positive integers, or
+/// `fallback` for every dimension when absent.
+static FailureOr<SmallVector<int64_t>>
+spatialAttr(NodeBuilder &node, StringRef name, int64_t rank,
+            std::optional<int64_t> fallback) {
+  FailureOr<std::optional<SmallVector<int64_t>>> attr = node.getInts(name);
+  if (failed(attr))
+    return failure();
+  if (!*attr) {
+    if (fallback)
+      return SmallVector<int64_t>(rank, *fallback);
+    node.emitError() << "attribute '" << name << "' is required";
+    return failure();
+  }
+  if (int64_t((*attr)->size()) != rank ||
+      llvm::any_of(**attr, [](int64_t v) { return v < 1 || v > (1 << 20); })) {
+    node.emitError() << "'" << name << "' must be " << rank
+                     << " positive integers";
+    return failure();
+  }
+  return **attr;
+}
+
+/// Reads strides, dilations (when `hasDilations`) and the padding of a
+/// window of `window` sizes over `spatial`; `ceilMode` pads the high side
+/// so that a last partial window counts. Returns the output sizes.
+static FailureOr<SmallVector<int64_t>>
+readGeometry(NodeBuilder &node, WindowGeometry &g, ArrayRef<int64_t> spatial,
+             bool hasDilations, bool ceilMode,
+             SmallVector<int64_t> *explicitHigh = nullptr) {
+  int64_t rank = spatial.size();
+  auto strides = spatialAttr(node, "strides", rank, 1);
+  auto dilations =
+      hasDilations
+          ? spatialAttr(node, "dilations", rank, 1)
+          : FailureOr<SmallVector<int64_t>>(SmallVector<int64_t>(rank, 1));
+  FailureOr<std::string> autoPad = node.getString("auto_pad", "NOTSET");
+  FailureOr<std::optional<SmallVector<int64_t>>> pads = node.getInts("pads");
+  if (failed(strides) || failed(dilations) || failed(autoPad) || failed(pads))
+    return failure();
+  g.strides = *strides;
+  g.dilations = *dilations;
+  g.padLow.assign(rank, 0);
+  g.padHigh.assign(rank, 0);
+  if (*autoPad == "NOTSET") {
+    if (*pads) {
+      if (int64_t((*pads)->size()) != 2 * rank ||
+          llvm::any_of(**pads, [](int64_t p) { return p < 0; })) {
+        node.emitError() << "'pads' must be " << 2 * rank
+                         << " non-negative integers";
+        return failure();
+      }
+      for (int64_t i = 0; i < rank; ++i) {
+        g.padLow[i] = (**pads)[i];
+        g.padHigh[i] = (**pads)[rank + i];
+      }
+    }
+  } else if (*autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t span = g.dilations[i] * (g.window[i] - 1) + 1;
+      int64_t out = (spatial[i] + g.strides[i] - 1) / g.strides[i];
+      int64_t total =
+          std::max<int64_t>((out - 1) * g.strides[i] + span - spatial[i], 0);
+      int64_t small = total / 2, large = total - small;
+      g.padLow[i] = *autoPad == "SAME_UPPER" ? small : large;
+      g.padHigh[i] = *autoPad == "SAME_UPPER" ? large : small;
+    }
+  } else if (*autoPad != "VALID") {
+    node.emitError() << "auto_pad '" << *autoPad << "' is not supported";
+    return failure();
+  }
+  if (explicitHigh)
+    *explicitHigh = g.padHigh;
+  if (ceilMode) {
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t span = g.dilations[i] * (g.window[i] - 1) + 1;
+      int64_t padded = spatial[i] + g.padLow[i] + g.padHigh[i];
+      if (padded < span)
+        continue;
+      int64_t out = (padded - span + g.strides[i] - 1) / g.strides[i] + 1;
+      // The last window must start inside the input or its low padding.
+      if ((out - 1) * g.strides[i] >= spatial[i] + g.padLow[i])
+        --out;
+      g.padHigh[i] +=
+          std::max<int64_t>((out - 1) * g.strides[i] + span - padded, 0);
+    }
+  }
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> out = g.outputSizes(spatial, reason);
+  if (failed(out)) {
+    node.emitError() << "input " << formatKerasShape(spatial) << ": " << reason;
+    return failure();
+  }
+  return out;
+}
+
+// Conv(X, W, B)
+static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
+  FailureOr<Value> x = spatialInput(node);
+  FailureOr<Value> w = node.input(1);
+  FailureOr<int64_t> group = node.getInt("group", 1);
+  if (failed(x) || failed(w) || failed(group))
+    return failure();
+  ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
+  ArrayRef<int64_t> wShape = node.typeOf(*w).getShape();
+  int64_t rank = xShape.size() - 2, channels = xShape[1];
+  if (int64_t(wShape.size()) != rank + 2) {
+    node.emitError() << "the kernel " << formatKerasShape(wShape)
+                     << " does not match the input's rank";
+    return failure();
+  }
+  int64_t filters = wShape[0];
+  if (*group < 1 || channels % *group || filters % *group ||
+      wShape[1] * *group != channels) {
+    node.emitError() << "the kernel " << formatKerasShape(wShape) << " in "
+                     << *group << " groups does not fit " << channels
+                     << " input channels";
+    return failure();
+  }
+  WindowGeometry g;
+  g.window.assign(wShape.begin() + 2, wShape.end());
+  if (FailureOr<std::optional<SmallVector<int64_t>>> ks =
+          node.getInts("kernel_shape");
+      failed(ks) || (*ks && ArrayRef<int64_t>(**ks) != ArrayRef(g.window))) {
+    if (succeeded(ks))
+      node.emitError() << "kernel_shape does not match the kernel "
+                       << formatKerasShape(wShape);
+    return failure();
+  }
+  FailureOr<SmallVector<int64_t>> out =
+      readGeometry(node, g, xShape.drop_front(2), /*hasDilations=*/true,
+                   /*ceilMode=*/false);
+  if (failed(out))
+    return failure();
+  OpBuilder &b = node.builder;
+  // (M, C/g, K...) -> (K..., C/g, M)
+  SmallVector<int64_t> perm;
+  for (int64_t d = 2; d < rank + 2; ++d)
+    perm.push_back(d);
+  perm.append({1, 0});
+  Value kernel = TransposeOp::create(b, node.loc, *w, perm);
+  Value y = buildGroupedConv(b, node.loc, toChannelsLast(node, *x), kernel, g,
+                             *group);
+  if (node.hasInput(2)) {
+    FailureOr<Value> bias = node.input(2);
+    if (failed(bias))
+      return failure();
+    y = AddOp::create(b, node.loc, y, *bias);
+  }
+  return single(toChannelsFirst(node, y));
+}
+
+// MaxPool / AveragePool
+template <bool IsMax>
+static FailureOr<NodeOutputs> importPool(NodeBuilder &node) {
+  FailureOr<Value> x = spatialInput(node);
+  FailureOr<int64_t> ceil = node.getInt("ceil_mode", 0);
+  FailureOr<int64_t> includePad = node.getInt("count_include_pad", 0);
+  FailureOr<int64_t> order = node.getInt("storage_order", 0);
+  if (failed(x) || failed(ceil) || failed(includePad) || failed(order))
+    return failure();
+  if (node.node.output_size() > 1 && !node.node.output(1).empty()) {
+    node.emitError() << "the Indices output is not supported";
+    return failure();
+  }
+  ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
+  int64_t rank = xShape.size() - 2;
+  WindowGeometry g;
+  FailureOr<SmallVector<int64_t>> window =
+      spatialAttr(node, "kernel_shape", rank, std::nullopt);
+  if (failed(window))
+    return failure();
+  g.window = *window;
+  SmallVector<int64_t> explicitHigh;
+  FailureOr<SmallVector<int64_t>> out =
+      readGeometry(node, g, xShape.drop_front(2), /*hasDilations=*/IsMax,
+                   *ceil != 0, &explicitHigh);
+  if (failed(out))
+    return failure();
+  OpBuilder &b = node.builder;
+  Value in = toChannelsLast(node, *x);
+  Value y;
+  if (IsMax) {
+    if (llvm::any_of(g.dilations, [](int64_t d) { return d != 1; })) {
+      node.emitError() << "dilated max pooling is not supported";
+      return failure();
+    }
+    y = MaxPoolOp::create(b, node.loc, in, g.window, g.strides, g.padLow,
+                          g.padHigh);
+  } else {
+    SmallVector<int64_t> countLow(rank, 0), countHigh(rank, 0);
+    if (*includePad) {
+      countLow = g.padLow;
+      countHigh = explicitHigh;
+    }
+    y = buildAveragePool(b, node.loc, in, g, *out, countLow, countHigh);
+  }
+  return single(toChannelsFirst(node, y));
+}
+
+// GlobalAveragePool / GlobalMaxPool: (N, C, S...) -> (N, C, 1...).
+template <bool IsMax>
+static FailureOr<NodeOutputs> importGlobalPool(NodeBuilder &node) {
+  FailureOr<Value> x = spatialInput(node);
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  int64_t rank = shape.size() - 2;
+  OpBuilder &b = node.builder;
+  if (!IsMax) {
+    SmallVector<int64_t> axes;
+    for (int64_t d = 2; d < rank + 2; ++d)
+      axes.push_back(d);
+    return single(
+        Value(ReduceMeanOp::create(b, node.loc, *x, axes, /*keep_dims=*/true)));
+  }
+  SmallVector<int64_t> window(shape.drop_front(2)), ones(rank, 1),
+      zeros(rank, 0);
+  Value y = MaxPoolOp::create(b, node.loc, toChannelsLast(node, *x), window,
+                              ones, zeros, zeros);
+  return single(toChannelsFirst(node, y));
+}
+
+void mlir::kiln::onnx_import::registerConvolutionOps(OpRegistry &r) {
+  static constexpr StringLiteral conv[] = {
+      "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"};
+  static constexpr StringLiteral maxPool[] = {
+      "auto_pad", "ceil_mode", "dilations",    "kernel_shape",
+      "pads",     "strides",   "storage_order"};
+  static constexpr StringLiteral avgPool[] = {
+      "auto_pad",     "ceil_mode", "count_include_pad",
+      "kernel_shape", "pads",      "strides"};
+  r["Conv"].push_back(OpKind{1, 17, importConv, conv});
+  r["MaxPool"].push_back(OpKind{8, 17, importPool<true>, maxPool});
+  r["AveragePool"].push_back(OpKind{7, 17, importPool<false>, avgPool});
+  r["GlobalAveragePool"].push_back(OpKind{1, 17, importGlobalPool<false>, {}});
+  r["GlobalMaxPool"].push_back(OpKind{1, 17, importGlobalPool<true>, {}});
+}

@@ -1,0 +1,440 @@
+//===- ElementwiseOps.cpp - ONNX elementwise math and activations -*- C++ -*-=//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The unary math ops and activations map onto kiln's elementwise ops (or a
+// short formula of them: Softsign = x / (1 + |x|), HardSigmoid = clip(αx +
+// β, 0, 1)); the binary ops onto kiln's NumPy-broadcasting binary ops, which
+// ONNX's multidirectional broadcasting (opset >= 7) is. Binary ops and
+// comparisons whose operands are known when compiling (shape arithmetic)
+// are folded on the host, in the operands' own integer or float type.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxOps.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+//===----------------------------------------------------------------------===//
+// Folding on the host
+//===----------------------------------------------------------------------===//
+
+/// The NumPy broadcast of two known tensors through `fn`, in `resultType`.
+static FailureOr<HostTensor>
+foldBroadcast(NodeBuilder &node, const HostTensor &a, const HostTensor &b,
+              OnnxType resultType, function_ref<double(double, double)> fn) {
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(a.shape, b.shape, reason);
+  if (failed(shape)) {
+    node.emitError() << reason;
+    return failure();
+  }
+  HostTensor out;
+  out.type = resultType;
+  out.shape = *shape;
+  int64_t rank = shape->size(), n = out.numElements();
+  out.values.resize(n);
+  // Strides of each operand in the output's index space (0 where it
+  // broadcasts).
+  auto strides = [&](const HostTensor &t) {
+    SmallVector<int64_t> s(rank, 0);
+    int64_t stride = 1, offset = rank - t.shape.size();
+    for (int64_t i = t.shape.size() - 1; i >= 0; --i) {
+      s[offset + i] = t.shape[i] == 1 ? 0 : stride;
+      stride *= t.shape[i];
+    }
+    return s;
+  };
+  SmallVector<int64_t> sa = strides(a), sb = strides(b), index(rank, 0);
+  for (int64_t flat = 0; flat < n; ++flat) {
+    int64_t ia = 0, ib = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      ia += index[d] * sa[d];
+      ib += index[d] * sb[d];
+    }
+    out.values[flat] = fn(a.values[ia], b.values[ib]);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < (*shape)[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/// Rounds a folded value to its type: integer division truncates, float32
+/// rounds to float.
+static double roundTo(OnnxType type, double v) {
+  if (type == OnnxType::Float)
+    return static_cast<float>(v);
+  if (isIntegral(type))
+    return std::trunc(v);
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Unary
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static FailureOr<NodeOutputs> importUnary(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  return single(Value(OpTy::create(node.builder, node.loc, *x)));
+}
+
+static FailureOr<NodeOutputs> importIdentity(NodeBuilder &node) {
+  if (const HostTensor *t = node.known(0))
+    return NodeOutputs{OnnxValue::ofKnown(*t)};
+  return single(node.input(0));
+}
+
+// Reciprocal: 1 / x
+static FailureOr<NodeOutputs> importReciprocal(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  return single(
+      Value(DivOp::create(node.builder, node.loc, node.scalar(1.0), *x)));
+}
+
+// Softsign: x / (1 + |x|)
+static FailureOr<NodeOutputs> importSoftsign(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder;
+  Value abs = AbsOp::create(b, node.loc, *x);
+  Value denom = AddOp::create(b, node.loc, abs, node.scalar(1.0));
+  return single(Value(DivOp::create(b, node.loc, *x, denom)));
+}
+
+// Elu(alpha = 1)
+static FailureOr<NodeOutputs> importElu(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<float> alpha = node.getFloat("alpha", 1.0f);
+  if (failed(x) || failed(alpha))
+    return failure();
+  return single(Value(EluOp::create(node.builder, node.loc, *x,
+                                    node.builder.getF32FloatAttr(*alpha))));
+}
+
+// Selu(alpha = 1.67326..., gamma = 1.0507...): gamma * elu_alpha(x). kiln's
+// selu has the standard constants; other ones scale an elu.
+static FailureOr<NodeOutputs> importSelu(NodeBuilder &node) {
+  constexpr float kAlpha = 1.67326319217681884765625f;
+  constexpr float kGamma = 1.05070102214813232421875f;
+  FailureOr<Value> x = node.input(0);
+  FailureOr<float> alpha = node.getFloat("alpha", kAlpha);
+  FailureOr<float> gamma = node.getFloat("gamma", kGamma);
+  if (failed(x) || failed(alpha) || failed(gamma))
+    return failure();
+  OpBuilder &b = node.builder;
+  if (*alpha == kAlpha && *gamma == kGamma)
+    return single(Value(SeluOp::create(b, node.loc, *x)));
+  Value elu = EluOp::create(b, node.loc, *x, b.getF32FloatAttr(*alpha));
+  return single(Value(MulOp::create(b, node.loc, elu, node.scalar(*gamma))));
+}
+
+// LeakyRelu(alpha = 0.01): relu(x) - alpha * relu(-x)
+static Value leaky(NodeBuilder &node, Value x, Value slope) {
+  OpBuilder &b = node.builder;
+  Value pos = ReluOp::create(b, node.loc, x);
+  Value neg = ReluOp::create(b, node.loc, NegOp::create(b, node.loc, x));
+  return SubOp::create(b, node.loc, pos,
+                       MulOp::create(b, node.loc, slope, neg));
+}
+
+static FailureOr<NodeOutputs> importLeakyRelu(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<float> alpha = node.getFloat("alpha", 0.01f);
+  if (failed(x) || failed(alpha))
+    return failure();
+  return single(leaky(node, *x, node.scalar(*alpha)));
+}
+
+// PRelu(x, slope): the slope broadcasts unidirectionally to x.
+static FailureOr<NodeOutputs> importPRelu(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> slope = node.input(1);
+  if (failed(x) || failed(slope))
+    return failure();
+  return single(leaky(node, *x, *slope));
+}
+
+// HardSigmoid(alpha = 0.2, beta = 0.5): clip(alpha * x + beta, 0, 1)
+static FailureOr<NodeOutputs> importHardSigmoid(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<float> alpha = node.getFloat("alpha", 0.2f);
+  FailureOr<float> beta = node.getFloat("beta", 0.5f);
+  if (failed(x) || failed(alpha) || failed(beta))
+    return failure();
+  OpBuilder &b = node.builder;
+  Value y = MulOp::create(b, node.loc, *x, node.scalar(*alpha));
+  y = AddOp::create(b, node.loc, y, node.scalar(*beta));
+  return single(Value(ClipOp::create(b, node.loc, y, b.getF64FloatAttr(0.0),
+                                     b.getF64FloatAttr(1.0))));
+}
+
+// Clip: bounds are attributes (opset < 11) or optional scalar operands
+// (>= 11), known when compiling; absent ones are +-infinity.
+static FailureOr<NodeOutputs> importClip(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  double lo = -INFINITY, hi = INFINITY;
+  if (node.opset < 11) {
+    FailureOr<float> min = node.getFloat("min", -INFINITY);
+    FailureOr<float> max = node.getFloat("max", INFINITY);
+    if (failed(min) || failed(max))
+      return failure();
+    lo = *min;
+    hi = *max;
+  } else {
+    for (int64_t i : {1, 2}) {
+      if (!node.hasInput(i))
+        continue;
+      FailureOr<const HostTensor *> bound =
+          node.requireKnown(i, i == 1 ? "the lower bound" : "the upper bound");
+      if (failed(bound))
+        return failure();
+      if ((*bound)->values.size() != 1) {
+        node.emitError() << "the clip bounds must be scalars";
+        return failure();
+      }
+      (i == 1 ? lo : hi) = (*bound)->values[0];
+    }
+  }
+  OpBuilder &b = node.builder;
+  return single(Value(ClipOp::create(b, node.loc, *x, b.getF64FloatAttr(lo),
+                                     b.getF64FloatAttr(hi))));
+}
+
+//===----------------------------------------------------------------------===//
+// Binary and variadic
+//===----------------------------------------------------------------------===//
+
+/// The host form of a binary op, for known operands.
+using HostFn = double (*)(double, double);
+
+template <typename OpTy, HostFn Host>
+static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
+  const HostTensor *a = node.known(0), *b = node.known(1);
+  if (a && b &&
+      (a->type != OnnxType::Float || b->type != OnnxType::Float ||
+       a->numElements() * b->numElements() <= 4096)) {
+    if (a->type != b->type) {
+      node.emitError() << "operands are " << typeName(a->type) << " and "
+                       << typeName(b->type);
+      return failure();
+    }
+    OnnxType type = a->type;
+    FailureOr<HostTensor> folded =
+        foldBroadcast(node, *a, *b, type, [type](double x, double y) {
+          return roundTo(type, Host(x, y));
+        });
+    if (failed(folded))
+      return failure();
+    return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+  }
+  FailureOr<Value> lhs = node.input(0);
+  FailureOr<Value> rhs = node.input(1);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  return single(Value(OpTy::create(node.builder, node.loc, *lhs, *rhs)));
+}
+
+static double hostAdd(double x, double y) { return x + y; }
+static double hostSub(double x, double y) { return x - y; }
+static double hostMul(double x, double y) { return x * y; }
+static double hostDiv(double x, double y) { return y == 0 ? 0 : x / y; }
+static double hostMax(double x, double y) { return std::max(x, y); }
+static double hostMin(double x, double y) { return std::min(x, y); }
+
+// Pow(x, y). With a known scalar exponent of small integer or half-integer
+// value, products and sqrt (exact for negative x with integer y); otherwise
+// exp(y * log(x)), which (like C's pow) is NaN for negative x.
+static FailureOr<NodeOutputs> importPow(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder;
+  const HostTensor *y = node.known(1);
+  if (y && y->values.size() == 1) {
+    double e = y->values[0];
+    if (e == 0.5)
+      return single(Value(SqrtOp::create(b, node.loc, *x)));
+    if (e == std::trunc(e) && std::abs(e) <= 8) {
+      int64_t n = static_cast<int64_t>(std::abs(e));
+      // x^0 = x * 0 + 1 keeps x's shape.
+      Value result =
+          n ? Value() : Value(MulOp::create(b, node.loc, *x, node.scalar(0.0)));
+      Value power = *x;
+      // Square-and-multiply over the exponent's bits.
+      for (int64_t bits = n; bits; bits >>= 1) {
+        if (bits & 1)
+          result =
+              result ? Value(MulOp::create(b, node.loc, result, power)) : power;
+        if (bits > 1)
+          power = MulOp::create(b, node.loc, power, power);
+      }
+      if (n == 0)
+        result = AddOp::create(b, node.loc, result, node.scalar(1.0));
+      if (e < 0)
+        result = DivOp::create(b, node.loc, node.scalar(1.0), result);
+      // The result broadcasts with y's shape (rank-1 [1] exponents).
+      if (!y->shape.empty())
+        result =
+            MulOp::create(b, node.loc, result, node.constant(y->shape, {1.0f}));
+      return single(result);
+    }
+  }
+  FailureOr<Value> exponent = node.input(1);
+  if (failed(exponent))
+    return failure();
+  Value log = LogOp::create(b, node.loc, *x);
+  return single(Value(
+      ExpOp::create(b, node.loc, MulOp::create(b, node.loc, *exponent, log))));
+}
+
+/// Min, Max, Sum, Mean: a fold of the binary op over all operands.
+template <typename OpTy, HostFn Host, bool Mean = false>
+static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
+  if (node.numInputs() < 1) {
+    node.emitError() << "needs at least one input";
+    return failure();
+  }
+  FailureOr<Value> acc = node.input(0);
+  if (failed(acc))
+    return failure();
+  Value result = *acc;
+  for (int64_t i = 1; i < node.numInputs(); ++i) {
+    FailureOr<Value> next = node.input(i);
+    if (failed(next))
+      return failure();
+    result = OpTy::create(node.builder, node.loc, result, *next);
+  }
+  if (Mean && node.numInputs() > 1)
+    result = DivOp::create(node.builder, node.loc, result,
+                           node.scalar(double(node.numInputs())));
+  return single(result);
+}
+
+//===----------------------------------------------------------------------===//
+// Comparisons and Where, on known tensors
+//===----------------------------------------------------------------------===//
+
+template <HostFn Host>
+static FailureOr<NodeOutputs> importCompare(NodeBuilder &node) {
+  const HostTensor *a = node.known(0), *b = node.known(1);
+  if (!a || !b) {
+    node.emitError() << "comparisons are folded when both operands are known "
+                        "when compiling; kiln has no bool tensors at run "
+                        "time";
+    return failure();
+  }
+  FailureOr<HostTensor> folded =
+      foldBroadcast(node, *a, *b, OnnxType::Bool, Host);
+  if (failed(folded))
+    return failure();
+  return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+}
+
+static double hostEqual(double x, double y) { return x == y; }
+static double hostLess(double x, double y) { return x < y; }
+static double hostGreater(double x, double y) { return x > y; }
+
+// Where(cond, x, y) with a known condition: a mask blend, cond * x + (1 -
+// cond) * y, or a fold when x and y are known too.
+static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
+  FailureOr<const HostTensor *> cond = node.requireKnown(0, "the condition");
+  if (failed(cond))
+    return failure();
+  const HostTensor *x = node.known(1), *y = node.known(2);
+  if (x && y && x->type != OnnxType::Float) {
+    FailureOr<HostTensor> picked =
+        foldBroadcast(node, **cond, *x, x->type,
+                      [](double c, double v) { return c ? v : NAN; });
+    if (failed(picked))
+      return failure();
+    FailureOr<HostTensor> folded =
+        foldBroadcast(node, *picked, *y, x->type,
+                      [](double p, double w) { return std::isnan(p) ? w : p; });
+    if (failed(folded))
+      return failure();
+    return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+  }
+  FailureOr<Value> xv = node.input(1);
+  FailureOr<Value> yv = node.input(2);
+  if (failed(xv) || failed(yv))
+    return failure();
+  std::vector<float> mask((*cond)->values.begin(), (*cond)->values.end());
+  std::vector<float> inverse;
+  for (float m : mask)
+    inverse.push_back(m ? 0.0f : 1.0f);
+  OpBuilder &b = node.builder;
+  Value keepX =
+      MulOp::create(b, node.loc, *xv, node.constant((*cond)->shape, mask));
+  Value keepY =
+      MulOp::create(b, node.loc, *yv, node.constant((*cond)->shape, inverse));
+  return single(Value(AddOp::create(b, node.loc, keepX, keepY)));
+}
+
+//===----------------------------------------------------------------------===//
+// Registration
+//===----------------------------------------------------------------------===//
+
+void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
+  auto add = [&](StringRef op, int64_t since, int64_t last, OpHandler handler,
+                 ArrayRef<StringLiteral> attrs = {}, uint32_t known = 0) {
+    r[op].push_back(OpKind{since, last, handler, attrs, known});
+  };
+  // Unary math: one semantics across opsets 6-17 (13 only added types).
+  add("Relu", 6, 17, importUnary<ReluOp>);
+  add("Sigmoid", 6, 17, importUnary<SigmoidOp>);
+  add("Tanh", 6, 17, importUnary<TanhOp>);
+  add("Exp", 6, 17, importUnary<ExpOp>);
+  add("Log", 6, 17, importUnary<LogOp>);
+  add("Neg", 6, 17, importUnary<NegOp>);
+  add("Abs", 6, 17, importUnary<AbsOp>);
+  add("Sqrt", 6, 17, importUnary<SqrtOp>);
+  add("Softplus", 1, 17, importUnary<SoftplusOp>);
+  add("Erf", 9, 17, importUnary<ErfOp>);
+  add("Sign", 9, 17, importUnary<SignOp>);
+  add("Reciprocal", 6, 17, importReciprocal);
+  add("Softsign", 1, 17, importSoftsign);
+  add("Identity", 1, 17, importIdentity);
+  static constexpr StringLiteral alpha[] = {"alpha"};
+  static constexpr StringLiteral alphaGamma[] = {"alpha", "gamma"};
+  static constexpr StringLiteral alphaBeta[] = {"alpha", "beta"};
+  static constexpr StringLiteral minMax[] = {"min", "max"};
+  add("Elu", 6, 17, importElu, alpha);
+  add("Selu", 6, 17, importSelu, alphaGamma);
+  add("LeakyRelu", 6, 17, importLeakyRelu, alpha);
+  add("HardSigmoid", 6, 17, importHardSigmoid, alphaBeta);
+  add("PRelu", 7, 17, importPRelu);
+  add("Clip", 6, 10, importClip, minMax);
+  add("Clip", 11, 17, importClip, {}, 0b110);
+  // Binary, NumPy broadcasting since opset 7.
+  add("Add", 7, 17, importBinary<AddOp, hostAdd>);
+  add("Sub", 7, 17, importBinary<SubOp, hostSub>);
+  add("Mul", 7, 17, importBinary<MulOp, hostMul>);
+  add("Div", 7, 17, importBinary<DivOp, hostDiv>);
+  add("Pow", 7, 17, importPow);
+  add("Max", 8, 17, importVariadic<MaximumOp, hostMax>);
+  add("Min", 8, 17, importVariadic<MinimumOp, hostMin>);
+  add("Sum", 8, 17, importVariadic<AddOp, hostAdd>);
+  add("Mean", 8, 17, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
+  add("Equal", 7, 17, importCompare<hostEqual>, {}, 0b11);
+  add("Less", 7, 17, importCompare<hostLess>, {}, 0b11);
+  add("Greater", 7, 17, importCompare<hostGreater>, {}, 0b11);
+  add("Where", 9, 17, importWhere, {}, 0b1);
+}

@@ -1,0 +1,168 @@
+//===- LinearOps.cpp - ONNX Gemm and MatMul ---------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Gemm is `kiln.matmul` of the (transposed) operands, scaled, plus the
+// (scaled) C broadcast to the result. MatMul is NumPy's matmul: a rank-1
+// operand gains a unit dimension that the result drops; a 2-D right operand
+// is `kiln.matmul` over the left one's last axis (any rank); batched
+// operands broadcast their batch dimensions and run as `kiln.batch_matmul`.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxOps.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
+
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+static Value reshape(NodeBuilder &node, Value x, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, node.builder.getF32Type());
+  if (type == x.getType())
+    return x;
+  return ReshapeOp::create(node.builder, node.loc, type, x);
+}
+
+static Value transpose2d(NodeBuilder &node, Value x) {
+  return TransposeOp::create(node.builder, node.loc, x,
+                             ArrayRef<int64_t>{1, 0});
+}
+
+// Gemm(A, B, C) = alpha * A' @ B' + beta * C
+static FailureOr<NodeOutputs> importGemm(NodeBuilder &node) {
+  FailureOr<Value> a = node.input(0);
+  FailureOr<Value> b = node.input(1);
+  FailureOr<float> alpha = node.getFloat("alpha", 1.0f);
+  FailureOr<float> beta = node.getFloat("beta", 1.0f);
+  FailureOr<int64_t> transA = node.getInt("transA", 0);
+  FailureOr<int64_t> transB = node.getInt("transB", 0);
+  if (failed(a) || failed(b) || failed(alpha) || failed(beta) ||
+      failed(transA) || failed(transB))
+    return failure();
+  if (node.typeOf(*a).getRank() != 2 || node.typeOf(*b).getRank() != 2) {
+    node.emitError() << "A and B must be matrices, got "
+                     << formatKerasShape(node.typeOf(*a).getShape()) << " and "
+                     << formatKerasShape(node.typeOf(*b).getShape());
+    return failure();
+  }
+  OpBuilder &builder = node.builder;
+  Value lhs = *transA ? transpose2d(node, *a) : *a;
+  Value rhs = *transB ? transpose2d(node, *b) : *b;
+  if (node.typeOf(lhs).getShape()[1] != node.typeOf(rhs).getShape()[0]) {
+    node.emitError() << "inner dimensions differ: "
+                     << formatKerasShape(node.typeOf(lhs).getShape()) << " @ "
+                     << formatKerasShape(node.typeOf(rhs).getShape());
+    return failure();
+  }
+  Value y = MatMulOp::create(builder, node.loc, lhs, rhs);
+  if (*alpha != 1.0f)
+    y = MulOp::create(builder, node.loc, y, node.scalar(*alpha));
+  if (node.hasInput(2) && *beta != 0.0f) {
+    FailureOr<Value> c = node.input(2);
+    if (failed(c))
+      return failure();
+    Value bias = *c;
+    if (*beta != 1.0f)
+      bias = MulOp::create(builder, node.loc, bias, node.scalar(*beta));
+    y = AddOp::create(builder, node.loc, y, bias);
+  }
+  return single(y);
+}
+
+/// `x` broadcast to batch dimensions `batch` (then its last two):
+/// multiplied by ones of shape (batch..., 1, 1).
+static Value broadcastBatch(NodeBuilder &node, Value x,
+                            ArrayRef<int64_t> batch) {
+  ArrayRef<int64_t> shape = node.typeOf(x).getShape();
+  if (shape.drop_back(2) == batch)
+    return x;
+  SmallVector<int64_t> onesShape(batch);
+  onesShape.append({1, 1});
+  int64_t n = 1;
+  for (int64_t d : batch)
+    n *= d;
+  std::vector<float> ones(n, 1.0f);
+  return MulOp::create(node.builder, node.loc, x,
+                       node.constant(onesShape, ones));
+}
+
+// MatMul: NumPy's matmul.
+static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
+  FailureOr<Value> a = node.input(0);
+  FailureOr<Value> b = node.input(1);
+  if (failed(a) || failed(b))
+    return failure();
+  SmallVector<int64_t> aShape(node.typeOf(*a).getShape());
+  SmallVector<int64_t> bShape(node.typeOf(*b).getShape());
+  if (aShape.empty() || bShape.empty()) {
+    node.emitError() << "operands must not be scalars";
+    return failure();
+  }
+  bool vectorA = aShape.size() == 1, vectorB = bShape.size() == 1;
+  Value lhs = vectorA ? reshape(node, *a, {1, aShape[0]}) : *a;
+  Value rhs = vectorB ? reshape(node, *b, {bShape[0], 1}) : *b;
+  aShape.assign(node.typeOf(lhs).getShape().begin(),
+                node.typeOf(lhs).getShape().end());
+  bShape.assign(node.typeOf(rhs).getShape().begin(),
+                node.typeOf(rhs).getShape().end());
+  int64_t k = aShape.back();
+  if (ShapedType::isDynamic(k) || k != bShape[bShape.size() - 2]) {
+    node.emitError() << "inner dimensions differ: " << formatKerasShape(aShape)
+                     << " @ " << formatKerasShape(bShape);
+    return failure();
+  }
+  OpBuilder &builder = node.builder;
+  Value y;
+  SmallVector<int64_t> outShape;
+  if (bShape.size() == 2) {
+    y = MatMulOp::create(builder, node.loc, lhs, rhs);
+    outShape.assign(aShape.begin(), aShape.end() - 1);
+    outShape.push_back(bShape[1]);
+  } else {
+    std::string reason;
+    FailureOr<SmallVector<int64_t>> batch =
+        broadcastShapes(ArrayRef<int64_t>(aShape).drop_back(2),
+                        ArrayRef<int64_t>(bShape).drop_back(2), reason);
+    if (failed(batch)) {
+      node.emitError() << "batch dimensions: " << reason;
+      return failure();
+    }
+    if (llvm::any_of(*batch, ShapedType::isDynamic) &&
+        (aShape.size() != bShape.size() ||
+         ArrayRef<int64_t>(aShape).drop_back(2) !=
+             ArrayRef<int64_t>(bShape).drop_back(2))) {
+      node.emitError() << "a dynamic batch dimension must be the same in "
+                          "both operands";
+      return failure();
+    }
+    int64_t m = aShape[aShape.size() - 2], n = bShape.back(), count = 1;
+    for (int64_t d : *batch)
+      count = ShapedType::isDynamic(d) || ShapedType::isDynamic(count)
+                  ? ShapedType::kDynamic
+                  : count * d;
+    Value l = reshape(node, broadcastBatch(node, lhs, *batch), {count, m, k});
+    Value r = reshape(node, broadcastBatch(node, rhs, *batch), {count, k, n});
+    y = BatchMatMulOp::create(builder, node.loc, l, r);
+    outShape.assign(batch->begin(), batch->end());
+    outShape.append({m, n});
+    y = reshape(node, y, outShape);
+  }
+  if (vectorA || vectorB) {
+    SmallVector<int64_t> dropped(outShape);
+    if (vectorB)
+      dropped.pop_back();
+    if (vectorA)
+      dropped.erase(dropped.end() - (vectorB ? 1 : 2));
+    y = reshape(node, y, dropped);
+  }
+  return single(y);
+}
+
+void mlir::kiln::onnx_import::registerLinearOps(OpRegistry &r) {
+  static constexpr StringLiteral gemm[] = {"alpha", "beta", "transA", "transB"};
+  r["Gemm"].push_back(OpKind{7, 17, importGemm, gemm});
+  r["MatMul"].push_back(OpKind{1, 17, importMatMul, {}});
+}

@@ -1,0 +1,166 @@
+//===- NormalizationOps.cpp - ONNX normalization ----------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// BatchNormalization is `kiln.batch_norm` over axis 1 (the channels), the
+// op Keras's BatchNormalization imports to: inference uses the running
+// statistics; a trained model normalizes with the batch's and updates the
+// running ones (initializers imported as state) with ONNX's momentum, the
+// same update rule as Keras's. InstanceNormalization and
+// LayerNormalization (opset 17) are their formula over the spatial axes /
+// the axes from `axis` on: (x - mean) / sqrt(var + epsilon) * scale + bias.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxOps.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
+
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
+  FailureOr<float> epsilon = node.getFloat("epsilon", 1e-5f);
+  FailureOr<float> momentum = node.getFloat("momentum", 0.9f);
+  FailureOr<int64_t> training = node.getInt("training_mode", 0);
+  FailureOr<int64_t> spatial = node.getInt("spatial", 1);
+  if (failed(epsilon) || failed(momentum) || failed(training) ||
+      failed(spatial))
+    return failure();
+  if (*training || node.node.output_size() > 1) {
+    node.emitError() << "the training form (training_mode, running "
+                        "statistics outputs) is not supported; kiln "
+                        "trains BatchNormalization in its own train step";
+    return failure();
+  }
+  if (!*spatial) {
+    node.emitError() << "spatial = 0 is not supported";
+    return failure();
+  }
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> scale = node.input(1);
+  FailureOr<Value> bias = node.input(2);
+  FailureOr<Value> mean = node.stateInput(3);
+  FailureOr<Value> var = node.stateInput(4);
+  if (failed(x) || failed(scale) || failed(bias) || failed(mean) || failed(var))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  if (shape.size() < 2 || ShapedType::isDynamic(shape[1])) {
+    node.emitError() << "expects an input (N, C, ...) with known channels";
+    return failure();
+  }
+  for (Value v : {*scale, *bias, *mean, *var})
+    if (node.typeOf(v).getShape() != ArrayRef<int64_t>{shape[1]}) {
+      node.emitError() << "scale, bias, mean and variance must have shape ("
+                       << shape[1] << ")";
+      return failure();
+    }
+  OpBuilder &b = node.builder;
+  return single(Value(BatchNormOp::create(
+      b, node.loc, node.typeOf(*x), *x, *scale, *bias, *mean, *var,
+      b.getI64IntegerAttr(1), b.getF64FloatAttr(*epsilon),
+      b.getF64FloatAttr(*momentum), UnitAttr(), IntegerAttr())));
+}
+
+/// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance.
+static Value normalize(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
+                       double epsilon) {
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
+  Value centered = SubOp::create(b, loc, x, mean);
+  Value var = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, centered, centered), axes, true);
+  Value std =
+      SqrtOp::create(b, loc, AddOp::create(b, loc, var, node.scalar(epsilon)));
+  return DivOp::create(b, loc, centered, std);
+}
+
+// InstanceNormalization(x, scale, B): per sample and channel, over the
+// spatial axes.
+static FailureOr<NodeOutputs> importInstanceNorm(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> scale = node.input(1);
+  FailureOr<Value> bias = node.input(2);
+  FailureOr<float> epsilon = node.getFloat("epsilon", 1e-5f);
+  if (failed(x) || failed(scale) || failed(bias) || failed(epsilon))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  if (shape.size() < 3 || ShapedType::isDynamic(shape[1])) {
+    node.emitError() << "expects an input (N, C, D...) with known channels";
+    return failure();
+  }
+  int64_t rank = shape.size();
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  // scale and B (C) broadcast as (C, 1...).
+  SmallVector<int64_t> perChannel(rank - 1, 1);
+  perChannel[0] = shape[1];
+  auto type = RankedTensorType::get(perChannel, node.builder.getF32Type());
+  OpBuilder &b = node.builder;
+  Value s = ReshapeOp::create(b, node.loc, type, *scale);
+  Value o = ReshapeOp::create(b, node.loc, type, *bias);
+  Value y = normalize(node, *x, axes, *epsilon);
+  y = MulOp::create(b, node.loc, y, s);
+  return single(Value(AddOp::create(b, node.loc, y, o)));
+}
+
+// LayerNormalization(x, scale, B; axis = -1): over the axes from `axis`
+// on; scale and B broadcast. The Mean / InvStdDev outputs are not
+// supported.
+static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> scale = node.input(1);
+  FailureOr<float> epsilon = node.getFloat("epsilon", 1e-5f);
+  FailureOr<int64_t> attr = node.getInt("axis", -1);
+  FailureOr<int64_t> stash = node.getInt("stash_type", 1);
+  if (failed(x) || failed(scale) || failed(epsilon) || failed(attr) ||
+      failed(stash))
+    return failure();
+  int64_t rank = node.typeOf(*x).getRank();
+  if (*attr < -rank || *attr >= rank) {
+    node.emitError() << "axis " << *attr << " is out of range for rank "
+                     << rank;
+    return failure();
+  }
+  int64_t axis = *attr < 0 ? *attr + rank : *attr;
+  if (axis == 0 && ShapedType::isDynamic(node.typeOf(*x).getShape()[0])) {
+    node.emitError() << "axis 0 normalizes across the dynamic batch";
+    return failure();
+  }
+  SmallVector<int64_t> axes;
+  for (int64_t d = axis; d < rank; ++d)
+    axes.push_back(d);
+  OpBuilder &b = node.builder;
+  Value y = normalize(node, *x, axes, *epsilon);
+  y = MulOp::create(b, node.loc, y, *scale);
+  if (node.hasInput(2)) {
+    FailureOr<Value> bias = node.input(2);
+    if (failed(bias))
+      return failure();
+    y = AddOp::create(b, node.loc, y, *bias);
+  }
+  NodeOutputs outputs{OnnxValue::ofValue(y)};
+  return outputs;
+}
+
+void mlir::kiln::onnx_import::registerNormalizationOps(OpRegistry &r) {
+  static constexpr StringLiteral batchNorm7[] = {"epsilon", "momentum",
+                                                 "spatial"};
+  static constexpr StringLiteral batchNorm14[] = {"epsilon", "momentum",
+                                                  "training_mode"};
+  static constexpr StringLiteral epsilon[] = {"epsilon"};
+  static constexpr StringLiteral layerNorm[] = {"axis", "epsilon",
+                                                "stash_type"};
+  r["BatchNormalization"].push_back(OpKind{7, 8, importBatchNorm, batchNorm7});
+  r["BatchNormalization"].push_back(
+      OpKind{9, 13, importBatchNorm, ArrayRef(batchNorm7).take_front(2)});
+  r["BatchNormalization"].push_back(
+      OpKind{14, 17, importBatchNorm, batchNorm14});
+  r["InstanceNormalization"].push_back(
+      OpKind{6, 17, importInstanceNorm, epsilon});
+  r["LayerNormalization"].push_back(OpKind{17, 17, importLayerNorm, layerNorm});
+}

@@ -1,0 +1,704 @@
+//===- OnnxImporter.cpp - ONNX model importer -------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The graph walk: the model file is parsed (libonnx's protobuf classes) and
+// checked (onnx::checker, OnnxChecker.cpp), the opset of the default domain
+// is read, initializers become known tensors (and parameters once an op
+// uses them as data), graph inputs become @predict arguments, and every
+// node goes to its handler (OnnxOps.h) in the file's (topological) order.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxImporter.h"
+#include "frontend/onnx/OnnxChecker.h"
+#include "frontend/onnx/OnnxTensors.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+/// The opsets of the default domain kiln imports (ONNX 1.2 to 1.12).
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 17;
+
+//===----------------------------------------------------------------------===//
+// The registry
+//===----------------------------------------------------------------------===//
+
+const OpRegistry &mlir::kiln::onnx_import::getOpRegistry() {
+  static const OpRegistry registry = [] {
+    OpRegistry r;
+    registerElementwiseOps(r);
+    registerLinearOps(r);
+    registerShapeOps(r);
+    registerReductionOps(r);
+    registerConvolutionOps(r);
+    registerNormalizationOps(r);
+    return r;
+  }();
+  return registry;
+}
+
+/// The handler of `op` at `opset`, or null.
+static const OpKind *findOpKind(StringRef op, int64_t opset) {
+  const OpRegistry &registry = getOpRegistry();
+  auto it = registry.find(op);
+  if (it == registry.end())
+    return nullptr;
+  for (const OpKind &kind : it->second)
+    if (kind.sinceVersion <= opset && opset <= kind.lastVersion)
+      return &kind;
+  return nullptr;
+}
+
+void mlir::kiln::onnx_import::printSupportedOps(llvm::raw_ostream &os) {
+  const OpRegistry &registry = getOpRegistry();
+  std::vector<std::string> names;
+  for (const auto &entry : registry)
+    names.push_back(entry.getKey().str());
+  llvm::sort(names);
+  os << "ONNX ops kiln imports (default domain, opsets " << kMinOpset << "-"
+     << kMaxOpset << "):\n";
+  for (const std::string &name : names) {
+    SmallVector<OpKind, 2> kinds = registry.lookup(name);
+    llvm::sort(kinds, [](const OpKind &a, const OpKind &b) {
+      return a.sinceVersion < b.sinceVersion;
+    });
+    os << "  " << name;
+    os.indent(name.size() < 24 ? 24 - name.size() : 1);
+    llvm::interleaveComma(kinds, os, [&](const OpKind &kind) {
+      os << std::max(kind.sinceVersion, kMinOpset) << "-"
+         << std::min(kind.lastVersion, kMaxOpset);
+    });
+    os << "\n";
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// NodeBuilder
+//===----------------------------------------------------------------------===//
+
+int64_t NodeBuilder::numInputs() const { return node.input_size(); }
+
+bool NodeBuilder::hasInput(int64_t i) const {
+  return i < node.input_size() && !node.input(i).empty();
+}
+
+FailureOr<const HostTensor *> NodeBuilder::requireKnown(int64_t i,
+                                                        StringRef what) {
+  if (const HostTensor *t = known(i))
+    return t;
+  emitError() << what << " (input " << i << ", '"
+              << (hasInput(i) ? node.input(i) : std::string()) << "') "
+              << (hasInput(i) ? "must be known when compiling: an "
+                                "initializer or a Constant"
+                              : "is missing");
+  return failure();
+}
+
+FailureOr<std::optional<SmallVector<int64_t>>>
+NodeBuilder::knownInts(int64_t i, StringRef what) {
+  if (!hasInput(i))
+    return std::optional<SmallVector<int64_t>>();
+  FailureOr<const HostTensor *> t = requireKnown(i, what);
+  if (failed(t))
+    return failure();
+  if (!isIntegral((*t)->type) || (*t)->shape.size() > 1) {
+    emitError() << what << " must be a list of integers, got a "
+                << typeName((*t)->type) << " tensor of rank "
+                << (*t)->shape.size();
+    return failure();
+  }
+  return std::optional<SmallVector<int64_t>>((*t)->toInt64());
+}
+
+const onnx::AttributeProto *NodeBuilder::attribute(StringRef name) const {
+  for (const onnx::AttributeProto &attr : node.attribute())
+    if (attr.name() == name)
+      return &attr;
+  return nullptr;
+}
+
+/// The attribute `name` when present with type `type`: failure (after an
+/// error) for another type, null when absent.
+static FailureOr<const onnx::AttributeProto *>
+typedAttribute(NodeBuilder &node, StringRef name,
+               onnx::AttributeProto::AttributeType type, StringRef expected) {
+  const onnx::AttributeProto *attr = node.attribute(name);
+  if (attr && attr->type() != type) {
+    node.emitError() << "attribute '" << name << "' must be " << expected;
+    return failure();
+  }
+  return attr;
+}
+
+FailureOr<int64_t> NodeBuilder::getInt(StringRef name, int64_t fallback) {
+  auto attr =
+      typedAttribute(*this, name, onnx::AttributeProto::INT, "an integer");
+  if (failed(attr))
+    return failure();
+  return *attr ? (*attr)->i() : fallback;
+}
+
+FailureOr<float> NodeBuilder::getFloat(StringRef name, float fallback) {
+  auto attr =
+      typedAttribute(*this, name, onnx::AttributeProto::FLOAT, "a float");
+  if (failed(attr))
+    return failure();
+  return *attr ? (*attr)->f() : fallback;
+}
+
+FailureOr<std::string> NodeBuilder::getString(StringRef name,
+                                              StringRef fallback) {
+  auto attr =
+      typedAttribute(*this, name, onnx::AttributeProto::STRING, "a string");
+  if (failed(attr))
+    return failure();
+  return *attr ? (*attr)->s() : fallback.str();
+}
+
+FailureOr<std::optional<SmallVector<int64_t>>>
+NodeBuilder::getInts(StringRef name) {
+  auto attr = typedAttribute(*this, name, onnx::AttributeProto::INTS,
+                             "a list of integers");
+  if (failed(attr))
+    return failure();
+  if (!*attr)
+    return std::optional<SmallVector<int64_t>>();
+  return std::optional<SmallVector<int64_t>>(
+      SmallVector<int64_t>((*attr)->ints().begin(), (*attr)->ints().end()));
+}
+
+FailureOr<std::optional<SmallVector<float>>>
+NodeBuilder::getFloats(StringRef name) {
+  auto attr = typedAttribute(*this, name, onnx::AttributeProto::FLOATS,
+                             "a list of floats");
+  if (failed(attr))
+    return failure();
+  if (!*attr)
+    return std::optional<SmallVector<float>>();
+  return std::optional<SmallVector<float>>(
+      SmallVector<float>((*attr)->floats().begin(), (*attr)->floats().end()));
+}
+
+Value NodeBuilder::scalar(double value) { return constant({}, {float(value)}); }
+
+Value NodeBuilder::constant(ArrayRef<int64_t> shape, ArrayRef<float> values) {
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  return ConstantOp::create(builder, loc, DenseElementsAttr::get(type, values));
+}
+
+//===----------------------------------------------------------------------===//
+// The importer
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+class OnnxModelImporter;
+
+class GraphNodeBuilder final : public NodeBuilder {
+public:
+  GraphNodeBuilder(OnnxModelImporter &importer, const onnx::NodeProto &node,
+                   int64_t index, int64_t opset);
+  InFlightDiagnostic emitError() override;
+  FailureOr<Value> input(int64_t i) override;
+  FailureOr<Value> stateInput(int64_t i) override;
+  const HostTensor *known(int64_t i) override;
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
+  inputInfo(int64_t i) override;
+
+private:
+  OnnxModelImporter &importer;
+  int64_t index;
+  /// Operand `i`'s entry in the value table; null (after an error) when it
+  /// is absent or undefined.
+  OnnxValue *operand(int64_t i);
+};
+
+class OnnxModelImporter {
+public:
+  OnnxModelImporter(MLIRContext *ctx, StringRef path,
+                    const ImportOptions &options)
+      : ctx(ctx), path(path.str()), options(options),
+        fileLoc(FileLineColLoc::get(ctx, path, 0, 0)), builder(ctx) {}
+
+  FailureOr<ImportedModel> run(const onnx::ModelProto &proto);
+
+  InFlightDiagnostic emitFileError() { return mlir::emitError(fileLoc); }
+
+  /// A known float tensor as a kiln tensor: a parameter for an
+  /// initializer, a constant otherwise.
+  Value materialize(StringRef name, OnnxValue &value, bool state = false);
+
+  MLIRContext *ctx;
+  std::string path;
+  const ImportOptions &options;
+  Location fileLoc;
+  OpBuilder builder;
+  ImportedModel model;
+  Block *entry = nullptr;
+  llvm::StringMap<OnnxValue> values;
+  /// Initializer names (known tensors that become parameters).
+  llvm::StringSet<> initializers;
+  /// Parameters per node, for the layer table.
+  int64_t paramsOfNode = 0, trainableOfNode = 0;
+
+private:
+  LogicalResult addInputs(const onnx::GraphProto &graph);
+  LogicalResult importNode(const onnx::NodeProto &node, int64_t index,
+                           int64_t opset);
+  SmallVector<std::string> inputNames;
+};
+
+} // namespace
+
+GraphNodeBuilder::GraphNodeBuilder(OnnxModelImporter &importer,
+                                   const onnx::NodeProto &node, int64_t index,
+                                   int64_t opset)
+    : NodeBuilder(
+          importer.builder,
+          NameLoc::get(StringAttr::get(importer.ctx, node.name().empty()
+                                                         ? node.output_size()
+                                                               ? node.output(0)
+                                                               : node.op_type()
+                                                         : node.name()),
+                       importer.fileLoc),
+          node, opset),
+      importer(importer), index(index) {}
+
+InFlightDiagnostic GraphNodeBuilder::emitError() {
+  InFlightDiagnostic diag = importer.emitFileError();
+  if (!node.name().empty())
+    diag << "node '" << node.name() << "'";
+  else
+    diag << "node " << index;
+  diag << " (" << node.op_type() << ", opset " << opset << "): ";
+  return diag;
+}
+
+OnnxValue *GraphNodeBuilder::operand(int64_t i) {
+  if (!hasInput(i)) {
+    emitError() << "input " << i << " is missing";
+    return nullptr;
+  }
+  auto it = importer.values.find(node.input(i));
+  if (it == importer.values.end()) {
+    emitError() << "input '" << node.input(i)
+                << "' is not defined before this node";
+    return nullptr;
+  }
+  return &it->second;
+}
+
+FailureOr<Value> GraphNodeBuilder::stateInput(int64_t i) {
+  OnnxValue *v = operand(i);
+  if (v && !v->value && v->known->type == OnnxType::Float)
+    return importer.materialize(node.input(i), *v, /*state=*/true);
+  return input(i);
+}
+
+FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
+  OnnxValue *v = operand(i);
+  if (!v)
+    return failure();
+  if (v->value)
+    return v->value;
+  if (v->known->type != OnnxType::Float) {
+    emitError() << "input '" << node.input(i) << "' is "
+                << typeName(v->known->type)
+                << "; kiln computes in float32, and takes tensors of other "
+                   "types only where they are known when compiling "
+                   "(shapes, axes, indices)";
+    return failure();
+  }
+  return importer.materialize(node.input(i), *v);
+}
+
+const HostTensor *GraphNodeBuilder::known(int64_t i) {
+  if (!hasInput(i))
+    return nullptr;
+  auto it = importer.values.find(node.input(i));
+  if (it == importer.values.end() || !it->second.known)
+    return nullptr;
+  return &*it->second.known;
+}
+
+FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
+GraphNodeBuilder::inputInfo(int64_t i) {
+  OnnxValue *v = operand(i);
+  if (!v)
+    return failure();
+  if (v->known)
+    return std::make_pair(v->known->shape, v->known->type);
+  auto type = cast<RankedTensorType>(v->value.getType());
+  return std::make_pair(SmallVector<int64_t>(type.getShape()), OnnxType::Float);
+}
+
+Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
+                                     bool state) {
+  const HostTensor &t = *value.known;
+  std::vector<float> data(t.values.begin(), t.values.end());
+  if (initializers.contains(name)) {
+    ParamData param;
+    param.name = name.str();
+    param.shape = t.shape;
+    param.values = std::move(data);
+    param.trainable = !state && !options.frozen.contains(name);
+    param.state = state && !options.frozen.contains(name);
+    auto type = RankedTensorType::get(param.shape, builder.getF32Type());
+    value.value = entry->insertArgument(model.params.size(), type, fileLoc);
+    paramsOfNode += t.numElements();
+    if (param.trainable)
+      trainableOfNode += t.numElements();
+    model.params.push_back(std::move(param));
+    return value.value;
+  }
+  // Constants go where the function starts, so that every use sees them.
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(entry);
+  auto type = RankedTensorType::get(t.shape, builder.getF32Type());
+  value.value = ConstantOp::create(
+      builder, fileLoc, DenseElementsAttr::get(type, ArrayRef<float>(data)));
+  return value.value;
+}
+
+/// A dimension of a graph input's type: its value, or kDynamic for a
+/// symbolic or unknown one (`symbol` set to its name, if any).
+static int64_t readDim(const onnx::TensorShapeProto::Dimension &dim,
+                       std::string &symbol) {
+  if (dim.has_dim_value())
+    return dim.dim_value();
+  symbol = dim.has_dim_param() ? dim.dim_param() : "?";
+  return ShapedType::kDynamic;
+}
+
+LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    const std::string &name = info.name();
+    if (initializers.contains(name))
+      continue; // IR < 4: initializers are listed as inputs too
+    if (values.count(name)) {
+      emitFileError() << "graph input '" << name << "' is listed twice";
+      return failure();
+    }
+    if (!info.type().has_tensor_type()) {
+      emitFileError() << "graph input '" << name
+                      << "' is not a tensor (sequences, maps and optionals "
+                         "are not supported)";
+      return failure();
+    }
+    const onnx::TypeProto::Tensor &tensor = info.type().tensor_type();
+    auto type = static_cast<OnnxType>(tensor.elem_type());
+    auto givenValue = options.inputValues.find(name);
+    bool hasValue = givenValue != options.inputValues.end();
+    if (type != OnnxType::Float) {
+      if (hasValue) {
+        values[name] = OnnxValue::ofKnown(givenValue->second);
+        continue;
+      }
+      emitFileError() << "graph input '" << name << "' is " << typeName(type)
+                      << "; kiln's model inputs are float32";
+      return failure();
+    }
+    SmallVector<int64_t> shape;
+    auto givenShape = options.inputShapes.find(name);
+    if (givenShape != options.inputShapes.end()) {
+      shape = givenShape->second;
+    } else if (hasValue) {
+      shape = givenValue->second.shape;
+    } else if (!tensor.has_shape()) {
+      emitFileError() << "graph input '" << name
+                      << "' has no shape; give it with --input-shape " << name
+                      << "=DxDx...";
+      return failure();
+    } else {
+      for (auto [i, dim] : llvm::enumerate(tensor.shape().dim())) {
+        std::string symbol;
+        int64_t d = readDim(dim, symbol);
+        if (i > 0 && ShapedType::isDynamic(d)) {
+          emitFileError() << "graph input '" << name << "' dimension " << i
+                          << " is symbolic ('" << symbol
+                          << "'); only the first (batch) dimension may be: "
+                             "fix it with --input-shape "
+                          << name << "=DxDx...";
+          return failure();
+        }
+        if (d == 0) {
+          emitFileError() << "graph input '" << name << "' dimension " << i
+                          << " is 0";
+          return failure();
+        }
+        shape.push_back(d);
+      }
+    }
+    if (tensor.has_shape() && givenShape != options.inputShapes.end()) {
+      bool matches = tensor.shape().dim_size() == int64_t(shape.size());
+      for (int64_t i = 0; matches && i < int64_t(shape.size()); ++i) {
+        const auto &dim = tensor.shape().dim(i);
+        matches = !dim.has_dim_value() || dim.dim_value() == shape[i];
+      }
+      if (!matches) {
+        emitFileError() << "--input-shape " << name
+                        << " does not match the model's shape of it";
+        return failure();
+      }
+    }
+    auto argType = RankedTensorType::get(shape, builder.getF32Type());
+    OnnxValue value = OnnxValue::ofValue(entry->addArgument(argType, fileLoc));
+    if (hasValue)
+      value.known = givenValue->second;
+    values[name] = std::move(value);
+    inputNames.push_back(name);
+  }
+  for (const auto &entry : options.inputShapes)
+    if (!llvm::is_contained(inputNames, entry.getKey())) {
+      emitFileError() << "--input-shape names '" << entry.getKey()
+                      << "', which is no float32 input of the model";
+      return failure();
+    }
+  return success();
+}
+
+LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
+                                            int64_t index, int64_t opset) {
+  GraphNodeBuilder nodeBuilder(*this, node, index, opset);
+  if (!node.domain().empty() && node.domain() != "ai.onnx") {
+    nodeBuilder.emitError() << "domain '" << node.domain()
+                            << "' is not supported (only the default "
+                               "domain's operators are)";
+    return failure();
+  }
+  const OpKind *kind = findOpKind(node.op_type(), opset);
+  if (!kind) {
+    InFlightDiagnostic diag = nodeBuilder.emitError();
+    auto it = getOpRegistry().find(node.op_type());
+    if (it == getOpRegistry().end()) {
+      diag << "unsupported op '" << node.op_type()
+           << "' (kiln compile --list-ops lists the supported ones)";
+    } else {
+      diag << "'" << node.op_type() << "' is supported at opsets ";
+      llvm::interleaveComma(it->second, diag, [&](const OpKind &k) {
+        diag << std::max(k.sinceVersion, kMinOpset) << "-"
+             << std::min(k.lastVersion, kMaxOpset);
+      });
+      diag << ", not " << opset;
+    }
+    return failure();
+  }
+  for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (!llvm::is_contained(kind->attributes, attr.name())) {
+      nodeBuilder.emitError()
+          << "attribute '" << attr.name() << "' is not supported";
+      return failure();
+    }
+  }
+  paramsOfNode = trainableOfNode = 0;
+  builder.setInsertionPointToEnd(entry);
+  FailureOr<NodeOutputs> outputs = kind->handler(nodeBuilder);
+  if (failed(outputs))
+    return failure();
+  if (int64_t(outputs->size()) < node.output_size()) {
+    for (int64_t i = outputs->size(); i < node.output_size(); ++i)
+      if (!node.output(i).empty()) {
+        nodeBuilder.emitError() << "output " << i << " ('" << node.output(i)
+                                << "') is not supported";
+        return failure();
+      }
+  }
+  std::string shape;
+  for (auto [i, name] : llvm::enumerate(node.output())) {
+    if (name.empty() || i >= outputs->size())
+      continue;
+    if (values.count(name)) {
+      nodeBuilder.emitError()
+          << "output '" << name << "' is defined a second time";
+      return failure();
+    }
+    OnnxValue &out = (*outputs)[i];
+    if (shape.empty())
+      shape = formatKerasShape(
+          out.value
+              ? ArrayRef<int64_t>(
+                    cast<RankedTensorType>(out.value.getType()).getShape())
+              : ArrayRef<int64_t>(out.known->shape));
+    values[name] = std::move(out);
+  }
+  LayerRow row;
+  row.name = node.name().empty() ? node.output(0) : node.name();
+  row.className = node.op_type();
+  row.outputShape = shape;
+  row.numParams = paramsOfNode;
+  row.numTrainableParams = trainableOfNode;
+  model.layers.push_back(std::move(row));
+  return success();
+}
+
+FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
+  int64_t opset = -1;
+  for (const onnx::OperatorSetIdProto &id : proto.opset_import())
+    if (id.domain().empty() || id.domain() == "ai.onnx")
+      opset = id.version();
+  if (opset < 0) {
+    emitFileError() << "the model imports no opset of the default domain";
+    return failure();
+  }
+  if (opset < kMinOpset || opset > kMaxOpset) {
+    emitFileError() << "opset " << opset << " is not supported (kiln reads "
+                    << "opsets " << kMinOpset << " to " << kMaxOpset << ")";
+    return failure();
+  }
+  const onnx::GraphProto &graph = proto.graph();
+  model.module = ModuleOp::create(fileLoc);
+  model.name = graph.name().empty() ? "model" : graph.name();
+  model.kind = "Functional";
+  builder.setInsertionPointToEnd(model.module->getBody());
+  auto func = func::FuncOp::create(builder, fileLoc, kPredictFuncName,
+                                   builder.getFunctionType({}, {}));
+  entry = func.addEntryBlock();
+
+  std::string modelDir = llvm::sys::path::parent_path(path).str();
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    FailureOr<HostTensor> t =
+        readTensorProto(init, modelDir, fileLoc, "initializer");
+    if (failed(t))
+      return failure();
+    if (values.count(init.name())) {
+      emitFileError() << "initializer '" << init.name() << "' is listed twice";
+      return failure();
+    }
+    if (t->type == OnnxType::Float)
+      initializers.insert(init.name());
+    values[init.name()] = OnnxValue::ofKnown(std::move(*t));
+  }
+  for (const auto &name : options.frozen)
+    if (!initializers.contains(name.getKey())) {
+      emitFileError() << "--freeze names '" << name.getKey()
+                      << "', which is no float32 initializer of the model";
+      return failure();
+    }
+  if (failed(addInputs(graph)))
+    return failure();
+  for (auto [i, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, i, opset)))
+      return failure();
+
+  builder.setInsertionPointToEnd(entry);
+  SmallVector<Value> results;
+  SmallVector<std::string> outputNames;
+  for (const onnx::ValueInfoProto &info : graph.output()) {
+    auto it = values.find(info.name());
+    if (it == values.end()) {
+      emitFileError() << "graph output '" << info.name()
+                      << "' is not computed by any node";
+      return failure();
+    }
+    OnnxValue &v = it->second;
+    if (!v.value && v.known->type != OnnxType::Float) {
+      emitFileError() << "graph output '" << info.name() << "' is "
+                      << typeName(v.known->type)
+                      << "; kiln's model outputs are float32";
+      return failure();
+    }
+    results.push_back(v.value ? v.value : materialize(info.name(), v));
+    outputNames.push_back(info.name());
+  }
+  if (results.empty()) {
+    emitFileError() << "the graph has no outputs";
+    return failure();
+  }
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setType(builder.getFunctionType(entry->getArgumentTypes(),
+                                       ValueRange(results).getTypes()));
+  for (auto [i, param] : llvm::enumerate(model.params)) {
+    func.setArgAttr(i, kParamAttrName, builder.getStringAttr(param.name));
+    if (!param.trainable)
+      func.setArgAttr(i, kNonTrainableAttrName, builder.getUnitAttr());
+    if (param.state)
+      func.setArgAttr(i, kStateAttrName, builder.getUnitAttr());
+  }
+  for (auto [i, name] : llvm::enumerate(inputNames))
+    func.setArgAttr(model.params.size() + i, kInputAttrName,
+                    builder.getStringAttr(name));
+  for (auto [i, name] : llvm::enumerate(outputNames))
+    func.setResultAttr(i, kOutputAttrName, builder.getStringAttr(name));
+  if (failed(verify(*model.module)))
+    return failure();
+  return std::move(model);
+}
+
+/// Reads and checks the model file.
+static FailureOr<onnx::ModelProto> loadModel(MLIRContext *context,
+                                             StringRef path) {
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    emitError(fileLoc) << "cannot read: " << buffer.getError().message();
+    return failure();
+  }
+  StringRef bytes = (*buffer)->getBuffer();
+  onnx::ModelProto proto;
+  if (bytes.size() > size_t(INT32_MAX) ||
+      !proto.ParseFromArray(bytes.data(), int(bytes.size()))) {
+    emitError(fileLoc) << "not a valid ONNX model (the protobuf does not "
+                          "parse: truncated or not ONNX)";
+    return failure();
+  }
+  if (!proto.has_graph()) {
+    emitError(fileLoc) << "not a valid ONNX model (it has no graph)";
+    return failure();
+  }
+  std::string problem = checkOnnxModel(proto, path);
+  if (!problem.empty()) {
+    emitError(fileLoc) << "invalid ONNX model: " << problem;
+    return failure();
+  }
+  return proto;
+}
+
+FailureOr<ImportedModel>
+mlir::kiln::onnx_import::importOnnxModel(MLIRContext *context, StringRef path,
+                                         const ImportOptions &options) {
+  context->loadDialect<KilnDialect, func::FuncDialect>();
+  FailureOr<onnx::ModelProto> proto = loadModel(context, path);
+  if (failed(proto))
+    return failure();
+  OnnxModelImporter importer(context, path, options);
+  return importer.run(*proto);
+}
+
+FailureOr<std::vector<std::string>>
+mlir::kiln::onnx_import::findUnsupportedOps(MLIRContext *context,
+                                            StringRef path) {
+  FailureOr<onnx::ModelProto> proto = loadModel(context, path);
+  if (failed(proto))
+    return failure();
+  int64_t opset = -1;
+  for (const onnx::OperatorSetIdProto &id : proto->opset_import())
+    if (id.domain().empty() || id.domain() == "ai.onnx")
+      opset = id.version();
+  std::vector<std::string> unsupported;
+  auto note = [&](std::string what) {
+    if (!llvm::is_contained(unsupported, what))
+      unsupported.push_back(std::move(what));
+  };
+  if (opset < kMinOpset || opset > kMaxOpset)
+    note("opset " + std::to_string(opset));
+  for (const onnx::NodeProto &node : proto->graph().node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      note(node.domain() + "." + node.op_type());
+    else if (!findOpKind(node.op_type(), opset))
+      note(node.op_type());
+  }
+  return unsupported;
+}

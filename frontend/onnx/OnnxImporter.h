@@ -1,0 +1,52 @@
+//===- OnnxImporter.h - ONNX model importer ---------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Builds kiln IR from an ONNX model (`.onnx`, protobuf, read with Debian's
+// libonnx and checked with `onnx::checker`; initializers may live in
+// external data files next to the model). Opsets 7-17 of the default
+// domain. Each node goes to the handler registered for its (op type,
+// opset) (OnnxOps.h); float32 initializers become parameters (trainable
+// unless frozen), graph inputs become model inputs, an unknown or symbolic
+// first dimension becoming kiln's dynamic batch dimension.
+//
+// Also here: the TensorProto files that ONNX's test data and `kiln run`
+// use for inputs and outputs.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_FRONTEND_ONNX_ONNXIMPORTER_H
+#define KILN_FRONTEND_ONNX_ONNXIMPORTER_H
+
+#include "frontend/Import.h"
+#include "frontend/onnx/OnnxOps.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::kiln::onnx_import {
+
+/// Imports the ONNX model at `path`. On failure one error naming the file
+/// (and the node and the problem) has been emitted on `context`.
+FailureOr<ImportedModel> importOnnxModel(MLIRContext *context, StringRef path,
+                                         const ImportOptions &options);
+
+/// Prints the supported (op, opset range) table, one op per line, from the
+/// importer's own dispatch table.
+void printSupportedOps(llvm::raw_ostream &os);
+
+/// The ops of the default domain that the model at `path` uses without a
+/// handler for its opset ("Op (opset N)"), for tools that sort models into
+/// supported and not; failure (after an error) when the file is no ONNX
+/// model.
+FailureOr<std::vector<std::string>> findUnsupportedOps(MLIRContext *context,
+                                                       StringRef path);
+
+/// Reads a serialized ONNX TensorProto (`input_0.pb`); errors name `path`.
+FailureOr<HostTensor> readTensorFile(MLIRContext *context, StringRef path,
+                                     std::string *name = nullptr);
+/// `tensor` (float32 values) as a serialized TensorProto named `name`.
+std::string serializeTensor(StringRef name, const HostTensor &tensor);
+
+} // namespace mlir::kiln::onnx_import
+
+#endif // KILN_FRONTEND_ONNX_ONNXIMPORTER_H

@@ -1,0 +1,171 @@
+//===- OnnxOps.h - The ONNX node handler interface --------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// An op handler turns one ONNX node into kiln ops. The importer gives it a
+// `NodeBuilder`: the builder positioned in @predict, the node's operands
+// (as kiln tensors, or as values known at compile time), typed attribute
+// accessors with ONNX's defaults, and `emitError`, which names the file and
+// the node (name, op type, opset) so that every diagnostic points into the
+// user's model.
+//
+// Handlers are registered per op family (ElementwiseOps.cpp, ...) in one
+// table keyed by op type, each entry covering a range of opset versions:
+// the ONNX operator versions whose semantics the handler implements. The
+// dispatch picks the entry whose range holds the model's opset, so that
+// every opset difference is explicit; `kiln compile --list-ops` prints
+// this same table.
+//
+// ONNX tensors of other element types than float32 (shapes, axes, indices,
+// masks) exist only at compile time: a `HostTensor` that handlers fold
+// (Shape, Gather, Concat, Unsqueeze ... of int64 shapes, as exporters write
+// them) and that handlers needing a constant operand read (Reshape's shape,
+// Clip's bounds). kiln tensors are float32.
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_FRONTEND_ONNX_ONNXOPS_H
+#define KILN_FRONTEND_ONNX_ONNXOPS_H
+
+#include "frontend/Import.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onnx {
+class NodeProto;
+class AttributeProto;
+} // namespace onnx
+
+namespace mlir::kiln::onnx_import {
+
+/// A value of the ONNX graph: a kiln tensor in @predict, a tensor known at
+/// compile time, or both (a known float tensor that an op has used as
+/// data).
+struct OnnxValue {
+  Value value;
+  std::optional<HostTensor> known;
+
+  static OnnxValue ofValue(Value v) { return OnnxValue{v, std::nullopt}; }
+  static OnnxValue ofKnown(HostTensor t) { return OnnxValue{{}, std::move(t)}; }
+};
+
+class NodeBuilder {
+public:
+  virtual ~NodeBuilder() = default;
+
+  OpBuilder &builder;
+  Location loc;
+  const onnx::NodeProto &node;
+  /// The opset of the default domain the model imports.
+  int64_t opset;
+
+  /// An error about this node: "node 'name' (Op, opset N): ...".
+  virtual InFlightDiagnostic emitError() = 0;
+
+  /// The number of operands, counting trailing optional ones left empty.
+  int64_t numInputs() const;
+  /// True when operand `i` is given (present and not the empty name).
+  bool hasInput(int64_t i) const;
+  /// Operand `i` as a kiln float32 tensor: a known float tensor is
+  /// materialized (a `kiln.constant`, or a parameter for an initializer).
+  /// An error when it is absent or not float32.
+  virtual FailureOr<Value> input(int64_t i) = 0;
+  /// Like `input`, but an initializer becomes non-trainable state that the
+  /// train step updates (BatchNormalization's running statistics).
+  virtual FailureOr<Value> stateInput(int64_t i) = 0;
+  /// Operand `i` when it is known at compile time (an initializer, a
+  /// Constant, a folded shape computation, an input whose value was
+  /// given); null otherwise.
+  virtual const HostTensor *known(int64_t i) = 0;
+  /// Operand `i`'s static shape and element type, whichever form it has;
+  /// failure (after an error) when it is absent.
+  virtual FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
+  inputInfo(int64_t i) = 0;
+  /// Operand `i`, which the node needs at compile time; an error naming
+  /// it when it is not known.
+  FailureOr<const HostTensor *> requireKnown(int64_t i, StringRef what);
+  /// The known operand `i` as a list of integers (an int64/int32 tensor of
+  /// rank 0 or 1), or nullopt when absent; failure (after an error) when
+  /// it is present but not known or not integral.
+  FailureOr<std::optional<SmallVector<int64_t>>> knownInts(int64_t i,
+                                                           StringRef what);
+
+  /// Attributes: nullptr / `fallback` when absent; an error (failure)
+  /// when present with another type.
+  const onnx::AttributeProto *attribute(StringRef name) const;
+  FailureOr<int64_t> getInt(StringRef name, int64_t fallback);
+  FailureOr<float> getFloat(StringRef name, float fallback);
+  FailureOr<std::string> getString(StringRef name, StringRef fallback);
+  /// A list of integers; nullopt when absent.
+  FailureOr<std::optional<SmallVector<int64_t>>> getInts(StringRef name);
+  FailureOr<std::optional<SmallVector<float>>> getFloats(StringRef name);
+
+  /// Helpers for handlers.
+  RankedTensorType typeOf(Value v) const {
+    return cast<RankedTensorType>(v.getType());
+  }
+  /// A float32 scalar / tensor constant.
+  Value scalar(double value);
+  Value constant(ArrayRef<int64_t> shape, ArrayRef<float> values);
+
+protected:
+  NodeBuilder(OpBuilder &builder, Location loc, const onnx::NodeProto &node,
+              int64_t opset)
+      : builder(builder), loc(loc), node(node), opset(opset) {}
+};
+
+using NodeOutputs = SmallVector<OnnxValue, 1>;
+/// Builds the node's outputs (as many as it names; an unused trailing
+/// optional output may be left out).
+using OpHandler = FailureOr<NodeOutputs> (*)(NodeBuilder &node);
+
+/// How kiln imports one ONNX op over a range of opsets.
+struct OpKind {
+  /// The first and last opset of the default domain this handler
+  /// implements (both inclusive).
+  int64_t sinceVersion;
+  int64_t lastVersion;
+  OpHandler handler;
+  /// The attributes the handler reads; the importer refuses any other.
+  ArrayRef<StringLiteral> attributes;
+  /// Operand positions the node needs at compile time (bit i: operand i):
+  /// what a tool that knows its inputs' values (the conformance runner,
+  /// `kiln run`) must give.
+  uint32_t knownOperands = 0;
+};
+using OpRegistry = llvm::StringMap<SmallVector<OpKind, 2>>;
+
+/// The whole dispatch table, built once.
+const OpRegistry &getOpRegistry();
+
+/// Elementwise unary and binary math, activations, Clip, Min/Max/Sum/Mean,
+/// comparisons and Where on known tensors (ElementwiseOps.cpp).
+void registerElementwiseOps(OpRegistry &registry);
+/// Gemm, MatMul (LinearOps.cpp).
+void registerLinearOps(OpRegistry &registry);
+/// Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
+/// Gather, Expand, Tile, Cast, Constant, ConstantOfShape, Shape, Identity,
+/// Dropout (ShapeOps.cpp).
+void registerShapeOps(OpRegistry &registry);
+/// Softmax, LogSoftmax, the reductions, ArgMax (ReductionOps.cpp).
+void registerReductionOps(OpRegistry &registry);
+/// Conv, ConvTranspose, MaxPool, AveragePool, the global poolings, Pad
+/// (ConvolutionOps.cpp).
+void registerConvolutionOps(OpRegistry &registry);
+/// BatchNormalization, InstanceNormalization (NormalizationOps.cpp).
+void registerNormalizationOps(OpRegistry &registry);
+
+/// The handler's helper: one output that is a kiln tensor.
+inline FailureOr<NodeOutputs> single(FailureOr<Value> v) {
+  if (failed(v))
+    return failure();
+  return NodeOutputs{OnnxValue::ofValue(*v)};
+}
+
+} // namespace mlir::kiln::onnx_import
+
+#endif // KILN_FRONTEND_ONNX_ONNXOPS_H

@@ -1,0 +1,328 @@
+//===- OnnxTensors.cpp - TensorProto to HostTensor --------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxTensors.h"
+#include "frontend/onnx/OnnxImporter.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+StringRef mlir::kiln::typeName(OnnxType type) {
+  switch (type) {
+  case OnnxType::Float:
+    return "float32";
+  case OnnxType::Uint8:
+    return "uint8";
+  case OnnxType::Int8:
+    return "int8";
+  case OnnxType::Uint16:
+    return "uint16";
+  case OnnxType::Int16:
+    return "int16";
+  case OnnxType::Int32:
+    return "int32";
+  case OnnxType::Int64:
+    return "int64";
+  case OnnxType::String:
+    return "string";
+  case OnnxType::Bool:
+    return "bool";
+  case OnnxType::Float16:
+    return "float16";
+  case OnnxType::Double:
+    return "float64";
+  case OnnxType::Uint32:
+    return "uint32";
+  case OnnxType::Uint64:
+    return "uint64";
+  case OnnxType::Bfloat16:
+    return "bfloat16";
+  default:
+    return "an unknown element type";
+  }
+}
+
+bool mlir::kiln::isIntegral(OnnxType type) {
+  switch (type) {
+  case OnnxType::Uint8:
+  case OnnxType::Int8:
+  case OnnxType::Uint16:
+  case OnnxType::Int16:
+  case OnnxType::Int32:
+  case OnnxType::Int64:
+  case OnnxType::Bool:
+  case OnnxType::Uint32:
+  case OnnxType::Uint64:
+    return true;
+  default:
+    return false;
+  }
+}
+
+SmallVector<int64_t> HostTensor::toInt64() const {
+  SmallVector<int64_t> result;
+  result.reserve(values.size());
+  for (double v : values) {
+    if (std::isnan(v))
+      result.push_back(0);
+    else if (v >= 9.2233720368547758e18)
+      result.push_back(INT64_MAX);
+    else if (v <= -9.2233720368547758e18)
+      result.push_back(INT64_MIN);
+    else
+      result.push_back(static_cast<int64_t>(v));
+  }
+  return result;
+}
+
+/// Bytes per element of the fixed-size types kiln reads.
+static int64_t elementBytes(OnnxType type) {
+  switch (type) {
+  case OnnxType::Uint8:
+  case OnnxType::Int8:
+  case OnnxType::Bool:
+    return 1;
+  case OnnxType::Uint16:
+  case OnnxType::Int16:
+    return 2;
+  case OnnxType::Float:
+  case OnnxType::Int32:
+  case OnnxType::Uint32:
+    return 4;
+  case OnnxType::Int64:
+  case OnnxType::Double:
+  case OnnxType::Uint64:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+/// One little-endian element of `type` at `p`, as a double.
+static double decode(OnnxType type, const char *p) {
+  using namespace llvm::support;
+  switch (type) {
+  case OnnxType::Uint8:
+  case OnnxType::Bool:
+    return static_cast<uint8_t>(*p);
+  case OnnxType::Int8:
+    return static_cast<int8_t>(*p);
+  case OnnxType::Uint16:
+    return endian::read16le(p);
+  case OnnxType::Int16:
+    return static_cast<int16_t>(endian::read16le(p));
+  case OnnxType::Int32:
+    return static_cast<int32_t>(endian::read32le(p));
+  case OnnxType::Uint32:
+    return endian::read32le(p);
+  case OnnxType::Int64:
+    return static_cast<double>(static_cast<int64_t>(endian::read64le(p)));
+  case OnnxType::Uint64:
+    return static_cast<double>(endian::read64le(p));
+  case OnnxType::Float: {
+    uint32_t bits = endian::read32le(p);
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  case OnnxType::Double: {
+    uint64_t bits = endian::read64le(p);
+    double d;
+    std::memcpy(&d, &bits, 8);
+    return d;
+  }
+  default:
+    return 0;
+  }
+}
+
+/// The bytes of an external tensor, read from `location` below `modelDir`.
+static FailureOr<std::string>
+readExternal(const onnx::TensorProto &tensor, StringRef modelDir,
+             const std::function<InFlightDiagnostic()> &error) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const onnx::StringStringEntryProto &entry : tensor.external_data()) {
+    long long parsed = 0;
+    if (entry.key() == "location")
+      location = entry.value();
+    else if ((entry.key() == "offset" || entry.key() == "length") &&
+             (llvm::StringRef(entry.value()).getAsInteger(10, parsed) ||
+              parsed < 0))
+      return error() << "external data " << entry.key() << " '" << entry.value()
+                     << "' is not a byte count",
+             failure();
+    else if (entry.key() == "offset")
+      offset = parsed;
+    else if (entry.key() == "length")
+      length = parsed;
+  }
+  if (location.empty())
+    return error() << "external data has no location", failure();
+  // The file must sit below the model's folder: a model file may not make
+  // the compiler read /etc/shadow.
+  if (llvm::sys::path::is_absolute(location) ||
+      llvm::is_contained(llvm::make_range(llvm::sys::path::begin(location),
+                                          llvm::sys::path::end(location)),
+                         ".."))
+    return error() << "external data location '" << location
+                   << "' is not a path below the model's folder",
+           failure();
+  llvm::SmallString<256> full(modelDir);
+  llvm::sys::path::append(full, location);
+  auto buffer = llvm::MemoryBuffer::getFile(full, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return error() << "cannot read external data '" << full
+                   << "': " << buffer.getError().message(),
+           failure();
+  StringRef bytes = (*buffer)->getBuffer();
+  if (offset > int64_t(bytes.size()) ||
+      (length >= 0 && length > int64_t(bytes.size()) - offset))
+    return error() << "external data '" << location << "' is " << bytes.size()
+                   << " bytes, shorter than offset " << offset << " + length "
+                   << length,
+           failure();
+  bytes = bytes.drop_front(offset);
+  if (length >= 0)
+    bytes = bytes.take_front(length);
+  return bytes.str();
+}
+
+FailureOr<HostTensor>
+mlir::kiln::onnx_import::readTensorProto(const onnx::TensorProto &tensor,
+                                         StringRef modelDir, Location loc,
+                                         StringRef what) {
+  auto error = [&]() -> InFlightDiagnostic {
+    InFlightDiagnostic diag = emitError(loc);
+    diag << what << " '" << tensor.name() << "': ";
+    return diag;
+  };
+  HostTensor t;
+  t.type = static_cast<OnnxType>(tensor.data_type());
+  int64_t bytesPer = elementBytes(t.type);
+  if (!bytesPer) {
+    error() << "element type " << typeName(t.type) << " is not supported";
+    return failure();
+  }
+  int64_t count = 1;
+  for (int64_t d : tensor.dims()) {
+    if (d < 0 || (d && count > (int64_t(1) << 40) / d)) {
+      error() << "dimensions are negative or too large";
+      return failure();
+    }
+    t.shape.push_back(d);
+    count *= d;
+  }
+  const std::string *raw = nullptr;
+  std::string external;
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    FailureOr<std::string> bytes = readExternal(tensor, modelDir, error);
+    if (failed(bytes))
+      return failure();
+    external = std::move(*bytes);
+    raw = &external;
+  } else if (tensor.has_raw_data()) {
+    raw = &tensor.raw_data();
+  }
+  t.values.reserve(count);
+  if (raw) {
+    if (int64_t(raw->size()) != count * bytesPer) {
+      error() << "holds " << raw->size() << " bytes; its shape "
+              << formatKerasShape(t.shape) << " of " << typeName(t.type)
+              << " needs " << count * bytesPer;
+      return failure();
+    }
+    for (int64_t i = 0; i < count; ++i)
+      t.values.push_back(decode(t.type, raw->data() + i * bytesPer));
+    return t;
+  }
+  auto take = [&](const auto &field) -> LogicalResult {
+    if (int64_t(field.size()) != count) {
+      error() << "holds " << field.size() << " values; its shape "
+              << formatKerasShape(t.shape) << " needs " << count;
+      return failure();
+    }
+    for (auto v : field)
+      t.values.push_back(static_cast<double>(v));
+    return success();
+  };
+  LogicalResult taken = success();
+  switch (t.type) {
+  case OnnxType::Float:
+    taken = take(tensor.float_data());
+    break;
+  case OnnxType::Double:
+    taken = take(tensor.double_data());
+    break;
+  case OnnxType::Int64:
+    taken = take(tensor.int64_data());
+    break;
+  case OnnxType::Uint32:
+  case OnnxType::Uint64:
+    taken = take(tensor.uint64_data());
+    break;
+  default: // int32_data holds the narrow integer types and bool
+    taken = take(tensor.int32_data());
+    if (t.type == OnnxType::Bool)
+      for (double &v : t.values)
+        v = v != 0;
+  }
+  if (failed(taken))
+    return failure();
+  return t;
+}
+
+FailureOr<HostTensor>
+mlir::kiln::onnx_import::readTensorFile(MLIRContext *context, StringRef path,
+                                        std::string *name) {
+  Location loc = FileLineColLoc::get(context, path, 0, 0);
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    emitError(loc) << "cannot read: " << buffer.getError().message();
+    return failure();
+  }
+  StringRef bytes = (*buffer)->getBuffer();
+  onnx::TensorProto tensor;
+  if (bytes.size() > size_t(INT32_MAX) ||
+      !tensor.ParseFromArray(bytes.data(), int(bytes.size()))) {
+    emitError(loc) << "not an ONNX TensorProto (the protobuf does not parse)";
+    return failure();
+  }
+  if (name)
+    *name = tensor.name();
+  return readTensorProto(tensor, llvm::sys::path::parent_path(path), loc,
+                         "tensor");
+}
+
+std::string mlir::kiln::onnx_import::serializeTensor(StringRef name,
+                                                     const HostTensor &t) {
+  onnx::TensorProto tensor;
+  tensor.set_name(name.str());
+  tensor.set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : t.shape)
+    tensor.add_dims(d);
+  std::string raw(t.values.size() * 4, '\0');
+  for (auto [i, v] : llvm::enumerate(t.values)) {
+    float f = static_cast<float>(v);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    llvm::support::endian::write32le(raw.data() + i * 4, bits);
+  }
+  tensor.set_raw_data(std::move(raw));
+  return tensor.SerializeAsString();
+}

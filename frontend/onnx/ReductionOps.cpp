@@ -1,0 +1,137 @@
+//===- ReductionOps.cpp - ONNX reductions and softmax -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// ReduceSum/Mean are `kiln.reduce_sum` / `kiln.reduce_mean`; L1, L2,
+// SumSquare, LogSum and LogSumExp are formulas around a sum. The axes are
+// an attribute, or (ReduceSum since 13) an operand known when compiling;
+// none means all axes, or none with noop_with_empty_axes. Softmax and
+// LogSoftmax before opset 13 flatten the input to 2-D at `axis` (the
+// "coerced" semantics) and normalize over the second dimension; from 13 on
+// they normalize along `axis` alone.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxOps.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+enum class Reduction { Sum, Mean, L1, L2, SumSquare, LogSum, LogSumExp };
+
+template <Reduction Kind, bool AxesOperand>
+static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<int64_t> keepDims = node.getInt("keepdims", 1);
+  FailureOr<int64_t> noop = node.getInt("noop_with_empty_axes", 0);
+  if (failed(x) || failed(keepDims) || failed(noop))
+    return failure();
+  FailureOr<std::optional<SmallVector<int64_t>>> axesGiven =
+      AxesOperand ? node.knownInts(1, "the axes") : node.getInts("axes");
+  if (failed(axesGiven))
+    return failure();
+  int64_t rank = node.typeOf(*x).getRank();
+  SmallVector<int64_t> axes;
+  if (*axesGiven && !(*axesGiven)->empty()) {
+    for (int64_t a : **axesGiven) {
+      if (a < -rank || a >= rank) {
+        node.emitError() << "axis " << a << " is out of range for rank "
+                         << rank;
+        return failure();
+      }
+      axes.push_back(a < 0 ? a + rank : a);
+    }
+    llvm::sort(axes);
+    axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  } else if (*noop) {
+    return single(*x);
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value in = *x;
+  if (Kind == Reduction::L1)
+    in = AbsOp::create(b, loc, in);
+  else if (Kind == Reduction::L2 || Kind == Reduction::SumSquare)
+    in = MulOp::create(b, loc, in, in);
+  else if (Kind == Reduction::LogSumExp)
+    in = ExpOp::create(b, loc, in);
+  Value y = Kind == Reduction::Mean
+                ? Value(ReduceMeanOp::create(b, loc, in, axes, *keepDims != 0))
+                : Value(ReduceSumOp::create(b, loc, in, axes, *keepDims != 0));
+  if (Kind == Reduction::L2)
+    y = SqrtOp::create(b, loc, y);
+  else if (Kind == Reduction::LogSum || Kind == Reduction::LogSumExp)
+    y = LogOp::create(b, loc, y);
+  return single(y);
+}
+
+template <typename OpTy>
+static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<int64_t> attr = node.getInt("axis", node.opset < 13 ? 1 : -1);
+  if (failed(x) || failed(attr))
+    return failure();
+  RankedTensorType type = node.typeOf(*x);
+  int64_t rank = type.getRank();
+  if (*attr < -rank || *attr >= rank) {
+    node.emitError() << "axis " << *attr << " is out of range for rank "
+                     << rank;
+    return failure();
+  }
+  int64_t axis = *attr < 0 ? *attr + rank : *attr;
+  OpBuilder &b = node.builder;
+  if (node.opset >= 13 || axis == rank - 1)
+    return single(
+        Value(OpTy::create(b, node.loc, *x, b.getI64IntegerAttr(axis))));
+  // Opsets < 13: over the input flattened to (before axis, from axis on).
+  ArrayRef<int64_t> shape = type.getShape();
+  if (axis == 0 && ShapedType::isDynamic(shape[0])) {
+    node.emitError() << "axis 0 normalizes across the dynamic batch";
+    return failure();
+  }
+  int64_t inner = 1, outer = 1;
+  for (int64_t d = axis; d < rank; ++d)
+    inner *= shape[d];
+  for (int64_t d = 0; d < axis; ++d)
+    outer = ShapedType::isDynamic(shape[d]) ? ShapedType::kDynamic
+                                            : outer * shape[d];
+  auto flat = RankedTensorType::get({outer, inner}, type.getElementType());
+  Value y = ReshapeOp::create(b, node.loc, flat, *x);
+  y = OpTy::create(b, node.loc, y, b.getI64IntegerAttr(1));
+  return single(Value(ReshapeOp::create(b, node.loc, type, y)));
+}
+
+void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
+  static constexpr StringLiteral axesKeep[] = {"axes", "keepdims"};
+  static constexpr StringLiteral keepNoop[] = {"keepdims",
+                                               "noop_with_empty_axes"};
+  static constexpr StringLiteral axis[] = {"axis"};
+  auto add = [&](StringRef op, OpHandler attrAxes, OpHandler operandAxes,
+                 int64_t operandSince) {
+    r[op].push_back(OpKind{1, operandSince - 1, attrAxes, axesKeep});
+    if (operandAxes)
+      r[op].push_back(OpKind{operandSince, 17, operandAxes, keepNoop, 0b10});
+  };
+  // ReduceSum takes its axes as an operand from opset 13; the others from
+  // opset 18, beyond the opsets kiln reads.
+  add("ReduceSum", importReduce<Reduction::Sum, false>,
+      importReduce<Reduction::Sum, true>, 13);
+  add("ReduceMean", importReduce<Reduction::Mean, false>, nullptr, 18);
+  add("ReduceL1", importReduce<Reduction::L1, false>, nullptr, 18);
+  add("ReduceL2", importReduce<Reduction::L2, false>, nullptr, 18);
+  add("ReduceSumSquare", importReduce<Reduction::SumSquare, false>, nullptr,
+      18);
+  add("ReduceLogSum", importReduce<Reduction::LogSum, false>, nullptr, 18);
+  add("ReduceLogSumExp", importReduce<Reduction::LogSumExp, false>, nullptr,
+      18);
+  r["Softmax"].push_back(OpKind{1, 12, importSoftmax<SoftmaxOp>, axis});
+  r["Softmax"].push_back(OpKind{13, 17, importSoftmax<SoftmaxOp>, axis});
+  r["LogSoftmax"].push_back(OpKind{1, 12, importSoftmax<LogSoftmaxOp>, axis});
+  r["LogSoftmax"].push_back(OpKind{13, 17, importSoftmax<LogSoftmaxOp>, axis});
+}

@@ -1,0 +1,905 @@
+//===- ShapeOps.cpp - ONNX shape, layout and constant ops -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Ops that move elements rather than compute them. On kiln tensors they
+// become `kiln.reshape` (Reshape, Flatten, Squeeze, Unsqueeze),
+// `kiln.transpose`, `kiln.concat`, `kiln.slice` (Split, Slice, Tile's
+// copies) and `kiln.gather` (Gather with known indices). On tensors known
+// when compiling (the int64 shape arithmetic exporters write: Shape ->
+// Gather -> Unsqueeze -> Concat -> Reshape) they are folded on the host, so
+// that the shapes kiln needs are constants by the time an op reads them.
+// Constant, ConstantOfShape and Shape (of static dimensions) produce known
+// tensors.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/onnx/OnnxOps.h"
+#include "frontend/onnx/OnnxTensors.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+/// `axis` in [-rank, rank) as a non-negative axis; failure (after an
+/// error) otherwise.
+static FailureOr<int64_t> normalizeAxis(NodeBuilder &node, int64_t axis,
+                                        int64_t rank, StringRef what = "axis") {
+  if (axis < -rank || axis >= rank) {
+    node.emitError() << what << " " << axis << " is out of range for rank "
+                     << rank;
+    return failure();
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+static Value reshape(NodeBuilder &node, Value x, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, node.builder.getF32Type());
+  if (type == x.getType())
+    return x;
+  return ReshapeOp::create(node.builder, node.loc, type, x);
+}
+
+static FailureOr<NodeOutputs> known(HostTensor t) {
+  return NodeOutputs{OnnxValue::ofKnown(std::move(t))};
+}
+
+/// The node's operand 0 as a kiln tensor or a known tensor, with its shape.
+struct Operand {
+  Value value;
+  const HostTensor *known = nullptr;
+  SmallVector<int64_t> shape;
+};
+
+static FailureOr<Operand> dataOperand(NodeBuilder &node, int64_t i = 0) {
+  Operand op;
+  op.known = node.known(i);
+  if (op.known) {
+    op.shape = op.known->shape;
+    return op;
+  }
+  FailureOr<Value> v = node.input(i);
+  if (failed(v))
+    return failure();
+  op.value = *v;
+  op.shape.assign(node.typeOf(*v).getShape().begin(),
+                  node.typeOf(*v).getShape().end());
+  return op;
+}
+
+/// Reshapes `op` to `shape`: a known tensor keeps its values.
+static FailureOr<NodeOutputs> reshapeOperand(NodeBuilder &node, Operand &op,
+                                             ArrayRef<int64_t> shape) {
+  if (op.known) {
+    HostTensor t = *op.known;
+    t.shape.assign(shape.begin(), shape.end());
+    return known(std::move(t));
+  }
+  return single(reshape(node, op.value, shape));
+}
+
+static int64_t product(ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// Reshape, Flatten, Squeeze, Unsqueeze
+//===----------------------------------------------------------------------===//
+
+// Reshape(data, shape): 0 copies the input's dimension (unless allowzero),
+// -1 is inferred. A dynamic batch dimension must stay the first one.
+static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<std::optional<SmallVector<int64_t>>> target =
+      node.knownInts(1, "the shape");
+  FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
+  if (failed(x) || failed(target) || failed(allowZero))
+    return failure();
+  if (!*target) {
+    node.emitError() << "the shape (input 1) is missing";
+    return failure();
+  }
+  SmallVector<int64_t> shape = **target;
+  ArrayRef<int64_t> in = x->shape;
+  bool dynamicBatch = !in.empty() && ShapedType::isDynamic(in[0]);
+  int64_t inferred = -1;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == 0 && !*allowZero) {
+      if (int64_t(i) >= int64_t(in.size())) {
+        node.emitError() << "shape copies dimension " << i
+                         << ", which the input does not have";
+        return failure();
+      }
+      d = in[i];
+    } else if (d == -1) {
+      if (inferred >= 0) {
+        node.emitError() << "shape has more than one -1";
+        return failure();
+      }
+      inferred = i;
+    } else if (d < 0) {
+      node.emitError() << "shape has the negative dimension " << d;
+      return failure();
+    }
+  }
+  // With a dynamic batch, the batch stays the first dimension: the rest of
+  // the elements per sample must match.
+  int64_t have = dynamicBatch ? product(in.drop_front()) : product(in);
+  if (dynamicBatch) {
+    bool batchFirst =
+        !shape.empty() && (ShapedType::isDynamic(shape[0]) || inferred == 0);
+    if (!batchFirst) {
+      node.emitError() << "reshapes the dynamic batch dimension of "
+                       << formatKerasShape(in) << " into "
+                       << formatKerasShape(shape)
+                       << "; kiln keeps it the first dimension";
+      return failure();
+    }
+    shape[0] = ShapedType::kDynamic;
+    if (inferred == 0)
+      inferred = -1;
+  }
+  int64_t known = 1;
+  for (auto [i, d] : llvm::enumerate(shape))
+    if (int64_t(i) != inferred && !(dynamicBatch && i == 0))
+      known *= d;
+  if (inferred >= 0) {
+    if (known == 0 || have % known) {
+      node.emitError() << "cannot reshape " << formatKerasShape(in) << " into "
+                       << formatKerasShape(**target);
+      return failure();
+    }
+    shape[inferred] = have / known;
+    known *= shape[inferred];
+  }
+  if (known != have) {
+    node.emitError() << "cannot reshape " << formatKerasShape(in) << " into "
+                     << formatKerasShape(**target);
+    return failure();
+  }
+  return reshapeOperand(node, *x, shape);
+}
+
+// Flatten(axis = 1): (d0 * ... * d_{axis-1}, d_axis * ... ).
+static FailureOr<NodeOutputs> importFlatten(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<int64_t> attr = node.getInt("axis", 1);
+  if (failed(x) || failed(attr))
+    return failure();
+  int64_t rank = x->shape.size();
+  int64_t axis = *attr < 0 ? *attr + rank : *attr;
+  if (axis < 0 || axis > rank) {
+    node.emitError() << "axis " << *attr << " is out of range for rank "
+                     << rank;
+    return failure();
+  }
+  ArrayRef<int64_t> in = x->shape;
+  SmallVector<int64_t> shape;
+  if (axis == 0)
+    shape = {1, product(in)};
+  else if (axis == 1 || !ShapedType::isDynamic(in[0]))
+    shape = {ShapedType::isDynamic(in[0]) ? ShapedType::kDynamic
+                                          : product(in.take_front(axis)),
+             product(in.drop_front(axis))};
+  if (shape.empty() ||
+      (axis == 0 && !in.empty() && ShapedType::isDynamic(in[0]))) {
+    node.emitError() << "axis " << axis
+                     << " folds the dynamic batch dimension into another";
+    return failure();
+  }
+  return reshapeOperand(node, *x, shape);
+}
+
+/// The axes of Squeeze/Unsqueeze: an attribute before opset 13, an
+/// operand since.
+static FailureOr<std::optional<SmallVector<int64_t>>>
+axesOf(NodeBuilder &node) {
+  if (node.opset < 13)
+    return node.getInts("axes");
+  return node.knownInts(1, "the axes");
+}
+
+static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
+  if (failed(x) || failed(axes))
+    return failure();
+  int64_t rank = x->shape.size();
+  SmallVector<bool> drop(rank, false);
+  if (*axes) {
+    for (int64_t a : **axes) {
+      FailureOr<int64_t> axis = normalizeAxis(node, a, rank);
+      if (failed(axis))
+        return failure();
+      if (x->shape[*axis] != 1) {
+        node.emitError() << "cannot squeeze axis " << a << " of size "
+                         << x->shape[*axis];
+        return failure();
+      }
+      drop[*axis] = true;
+    }
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      drop[i] = x->shape[i] == 1;
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!drop[i])
+      shape.push_back(x->shape[i]);
+  return reshapeOperand(node, *x, shape);
+}
+
+static FailureOr<NodeOutputs> importUnsqueeze(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
+  if (failed(x) || failed(axes))
+    return failure();
+  if (!*axes) {
+    node.emitError() << "the axes are missing";
+    return failure();
+  }
+  int64_t rank = x->shape.size() + (*axes)->size();
+  SmallVector<bool> inserted(rank, false);
+  for (int64_t a : **axes) {
+    FailureOr<int64_t> axis = normalizeAxis(node, a, rank);
+    if (failed(axis))
+      return failure();
+    if (inserted[*axis]) {
+      node.emitError() << "axis " << a << " is given twice";
+      return failure();
+    }
+    inserted[*axis] = true;
+  }
+  SmallVector<int64_t> shape;
+  int64_t next = 0;
+  for (int64_t i = 0; i < rank; ++i)
+    shape.push_back(inserted[i] ? 1 : x->shape[next++]);
+  return reshapeOperand(node, *x, shape);
+}
+
+//===----------------------------------------------------------------------===//
+// Transpose, Concat, Split, Slice, Gather, Tile, Expand
+//===----------------------------------------------------------------------===//
+
+/// Row-major strides of `shape`.
+static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+/// Calls `fn(flat output index, input index)` for every element of a host
+/// tensor of `outShape` whose input index `map` computes per dimension.
+static void forEachIndex(ArrayRef<int64_t> outShape,
+                         function_ref<void(ArrayRef<int64_t>)> fn) {
+  int64_t n = product(outShape), rank = outShape.size();
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t flat = 0; flat < n; ++flat) {
+    fn(index);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<std::optional<SmallVector<int64_t>>> permAttr =
+      node.getInts("perm");
+  if (failed(x) || failed(permAttr))
+    return failure();
+  int64_t rank = x->shape.size();
+  SmallVector<int64_t> perm;
+  if (*permAttr)
+    perm = **permAttr;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  SmallVector<int64_t> sorted(perm);
+  llvm::sort(sorted);
+  if (int64_t(perm.size()) != rank ||
+      llvm::any_of(llvm::enumerate(sorted),
+                   [](auto e) { return int64_t(e.index()) != e.value(); })) {
+    node.emitError() << "perm is not a permutation of the " << rank << " axes";
+    return failure();
+  }
+  if (x->known) {
+    HostTensor t;
+    t.type = x->known->type;
+    for (int64_t p : perm)
+      t.shape.push_back(x->shape[p]);
+    SmallVector<int64_t> in = stridesOf(x->shape);
+    forEachIndex(t.shape, [&](ArrayRef<int64_t> index) {
+      int64_t offset = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        offset += index[d] * in[perm[d]];
+      t.values.push_back(x->known->values[offset]);
+    });
+    return known(std::move(t));
+  }
+  if (rank > 0 && perm[0] != 0 && ShapedType::isDynamic(x->shape[0])) {
+    node.emitError() << "moves the dynamic batch dimension";
+    return failure();
+  }
+  return single(
+      Value(TransposeOp::create(node.builder, node.loc, x->value, perm)));
+}
+
+// Concat(axis): known operands concatenate on the host when all are known.
+static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
+  FailureOr<int64_t> attr = node.getInt("axis", 0);
+  if (failed(attr))
+    return failure();
+  bool allKnown = node.numInputs() > 0;
+  for (int64_t i = 0; i < node.numInputs(); ++i)
+    allKnown &= node.known(i) != nullptr;
+  if (allKnown) {
+    const HostTensor *first = node.known(0);
+    int64_t rank = first->shape.size();
+    FailureOr<int64_t> axis = normalizeAxis(node, *attr, rank);
+    if (failed(axis))
+      return failure();
+    HostTensor t;
+    t.type = first->type;
+    t.shape = first->shape;
+    t.shape[*axis] = 0;
+    for (int64_t i = 0; i < node.numInputs(); ++i) {
+      const HostTensor *in = node.known(i);
+      if (int64_t(in->shape.size()) != rank || in->type != t.type) {
+        node.emitError() << "inputs differ in rank or type";
+        return failure();
+      }
+      t.shape[*axis] += in->shape[*axis];
+    }
+    int64_t outer = product(ArrayRef<int64_t>(t.shape).take_front(*axis));
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < node.numInputs(); ++i) {
+        const HostTensor *in = node.known(i);
+        int64_t chunk = product(ArrayRef<int64_t>(in->shape).drop_front(*axis));
+        t.values.insert(t.values.end(), in->values.begin() + o * chunk,
+                        in->values.begin() + (o + 1) * chunk);
+      }
+    return known(std::move(t));
+  }
+  SmallVector<Value> inputs;
+  for (int64_t i = 0; i < node.numInputs(); ++i) {
+    FailureOr<Value> v = node.input(i);
+    if (failed(v))
+      return failure();
+    inputs.push_back(*v);
+  }
+  int64_t rank = node.typeOf(inputs[0]).getRank();
+  FailureOr<int64_t> axis = normalizeAxis(node, *attr, rank);
+  if (failed(axis))
+    return failure();
+  if (inputs.size() == 1)
+    return single(inputs[0]);
+  return single(Value(ConcatOp::create(node.builder, node.loc, inputs, *axis)));
+}
+
+/// x[start : start + size] along `axis`.
+static Value sliceAxis(NodeBuilder &node, Value x, int64_t axis, int64_t start,
+                       int64_t size) {
+  if (start == 0 && node.typeOf(x).getShape()[axis] == size)
+    return x;
+  return SliceOp::create(node.builder, node.loc, x, axis, start, size);
+}
+
+// Split(axis = 0, split): sizes from the attribute (< 13) or the operand
+// (>= 13), else equal parts, one per output.
+static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<int64_t> attr = node.getInt("axis", 0);
+  if (failed(x) || failed(attr))
+    return failure();
+  FailureOr<std::optional<SmallVector<int64_t>>> sizes =
+      node.opset < 13 ? node.getInts("split") : node.knownInts(1, "split");
+  if (failed(sizes))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  FailureOr<int64_t> axis = normalizeAxis(node, *attr, shape.size());
+  if (failed(axis))
+    return failure();
+  int64_t parts = node.node.output_size();
+  if (ShapedType::isDynamic(shape[*axis])) {
+    node.emitError() << "cannot split the dynamic batch dimension";
+    return failure();
+  }
+  SmallVector<int64_t> split;
+  if (*sizes) {
+    split = **sizes;
+  } else {
+    if (shape[*axis] % parts) {
+      node.emitError() << "cannot split " << shape[*axis] << " into " << parts
+                       << " equal parts";
+      return failure();
+    }
+    split.assign(parts, shape[*axis] / parts);
+  }
+  if (int64_t(split.size()) != parts ||
+      llvm::any_of(split, [](int64_t s) { return s < 0; }) ||
+      product(split) < 0 ||
+      std::accumulate(split.begin(), split.end(), int64_t(0)) != shape[*axis]) {
+    node.emitError() << "split sizes do not add up to dimension "
+                     << shape[*axis] << " in " << parts << " parts";
+    return failure();
+  }
+  NodeOutputs outputs;
+  int64_t start = 0;
+  for (int64_t size : split) {
+    outputs.push_back(
+        OnnxValue::ofValue(sliceAxis(node, *x, *axis, start, size)));
+    start += size;
+  }
+  return outputs;
+}
+
+// Slice: starts/ends/axes/steps from attributes (< 10) or operands (>= 10),
+// clamped as NumPy does. Steps other than 1 are taken as every step-th
+// element of a contiguous slice (reshaped to (n, step) and sliced).
+static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  if (failed(x))
+    return failure();
+  std::optional<SmallVector<int64_t>> starts, ends, axes, steps;
+  if (node.opset < 10) {
+    auto s = node.getInts("starts"), e = node.getInts("ends"),
+         a = node.getInts("axes");
+    if (failed(s) || failed(e) || failed(a))
+      return failure();
+    starts = *s, ends = *e, axes = *a;
+  } else {
+    auto s = node.knownInts(1, "starts"), e = node.knownInts(2, "ends"),
+         a = node.knownInts(3, "axes"), st = node.knownInts(4, "steps");
+    if (failed(s) || failed(e) || failed(a) || failed(st))
+      return failure();
+    starts = *s, ends = *e, axes = *a, steps = *st;
+  }
+  if (!starts || !ends || starts->size() != ends->size()) {
+    node.emitError() << "starts and ends must be given, of one length";
+    return failure();
+  }
+  int64_t rank = x->shape.size(), n = starts->size();
+  if (!axes) {
+    axes.emplace();
+    for (int64_t i = 0; i < n; ++i)
+      axes->push_back(i);
+  }
+  if (!steps)
+    steps = SmallVector<int64_t>(n, 1);
+  if (int64_t(axes->size()) != n || int64_t(steps->size()) != n) {
+    node.emitError() << "axes and steps must have the length of starts";
+    return failure();
+  }
+  // Per axis: (start, count, step) after NumPy's clamping.
+  SmallVector<int64_t> start(rank, 0), count(x->shape), step(rank, 1);
+  for (int64_t i = 0; i < n; ++i) {
+    FailureOr<int64_t> axis = normalizeAxis(node, (*axes)[i], rank);
+    if (failed(axis))
+      return failure();
+    int64_t dim = x->shape[*axis], st = (*steps)[i];
+    if (ShapedType::isDynamic(dim)) {
+      node.emitError() << "cannot slice the dynamic batch dimension";
+      return failure();
+    }
+    if (st == 0) {
+      node.emitError() << "a step is 0";
+      return failure();
+    }
+    auto clampIndex = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0)
+        v = v < -dim ? -1 : v + dim;
+      return std::clamp(v, lo, hi);
+    };
+    int64_t b, e;
+    if (st > 0) {
+      b = clampIndex((*starts)[i], 0, dim);
+      e = clampIndex((*ends)[i], 0, dim);
+      count[*axis] = e > b ? (e - b + st - 1) / st : 0;
+    } else {
+      b = clampIndex((*starts)[i], -1, dim - 1);
+      e = clampIndex((*ends)[i], -1, dim - 1);
+      count[*axis] = b > e ? (b - e - st - 1) / -st : 0;
+    }
+    start[*axis] = b;
+    step[*axis] = st;
+  }
+  if (llvm::any_of(count, [](int64_t c) { return c == 0; })) {
+    node.emitError() << "the slice is empty; kiln has no empty tensors";
+    return failure();
+  }
+  if (x->known) {
+    HostTensor t;
+    t.type = x->known->type;
+    t.shape = count;
+    SmallVector<int64_t> in = stridesOf(x->shape);
+    forEachIndex(count, [&](ArrayRef<int64_t> index) {
+      int64_t offset = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        offset += (start[d] + index[d] * step[d]) * in[d];
+      t.values.push_back(x->known->values[offset]);
+    });
+    return known(std::move(t));
+  }
+  Value y = x->value;
+  OpBuilder &b = node.builder;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (step[d] == 1) {
+      y = sliceAxis(node, y, d, start[d], count[d]);
+      continue;
+    }
+    if (step[d] < 0) {
+      node.emitError() << "negative steps are not supported";
+      return failure();
+    }
+    // Every step-th element: a slice of count * step elements (padded
+    // with the axis's tail when the last window overruns), reshaped to
+    // (count, step), the first of each step kept.
+    int64_t span = count[d] * step[d];
+    if (start[d] + span > x->shape[d]) {
+      node.emitError() << "a strided slice that ends before its last step "
+                          "is not supported";
+      return failure();
+    }
+    y = sliceAxis(node, y, d, start[d], span);
+    SmallVector<int64_t> split(node.typeOf(y).getShape());
+    split[d] = count[d];
+    split.insert(split.begin() + d + 1, step[d]);
+    y = reshape(node, y, split);
+    y = SliceOp::create(b, node.loc, y, d + 1, 0, 1);
+    split.erase(split.begin() + d + 1);
+    y = reshape(node, y, split);
+  }
+  return single(y);
+}
+
+// Gather(data, indices, axis = 0) with known indices: the axis moved to the
+// front, `kiln.gather` of its rows, moved back.
+static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<const HostTensor *> indices = node.requireKnown(1, "the indices");
+  FailureOr<int64_t> attr = node.getInt("axis", 0);
+  if (failed(x) || failed(indices) || failed(attr))
+    return failure();
+  int64_t rank = x->shape.size();
+  FailureOr<int64_t> axis = normalizeAxis(node, *attr, rank);
+  if (failed(axis))
+    return failure();
+  int64_t dim = x->shape[*axis];
+  if (ShapedType::isDynamic(dim)) {
+    node.emitError() << "cannot gather along the dynamic batch dimension";
+    return failure();
+  }
+  SmallVector<int64_t> ids = (*indices)->toInt64();
+  for (int64_t &id : ids) {
+    if (id < -dim || id >= dim) {
+      node.emitError() << "index " << id << " is out of range for dimension "
+                       << dim;
+      return failure();
+    }
+    if (id < 0)
+      id += dim;
+  }
+  ArrayRef<int64_t> idShape = (*indices)->shape;
+  SmallVector<int64_t> outShape(ArrayRef<int64_t>(x->shape).take_front(*axis));
+  outShape.append(idShape.begin(), idShape.end());
+  outShape.append(x->shape.begin() + *axis + 1, x->shape.end());
+  if (x->known) {
+    HostTensor t;
+    t.type = x->known->type;
+    t.shape = outShape;
+    int64_t outer = product(ArrayRef<int64_t>(x->shape).take_front(*axis));
+    int64_t inner = product(ArrayRef<int64_t>(x->shape).drop_front(*axis + 1));
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t id : ids) {
+        auto begin = x->known->values.begin() + (o * dim + id) * inner;
+        t.values.insert(t.values.end(), begin, begin + inner);
+      }
+    return known(std::move(t));
+  }
+  OpBuilder &b = node.builder;
+  // Move the gathered axis to the front.
+  SmallVector<int64_t> perm{*axis};
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *axis)
+      perm.push_back(d);
+  Value table = x->value;
+  if (*axis != 0) {
+    if (ShapedType::isDynamic(x->shape[0])) {
+      node.emitError() << "gathers along an axis of a batched tensor; only "
+                          "axis 0 of a tensor without a dynamic batch is "
+                          "supported";
+      return failure();
+    }
+    table = TransposeOp::create(b, node.loc, table, perm);
+  }
+  auto idType = RankedTensorType::get(idShape, b.getI64Type());
+  Value idValues = ConstantOp::create(
+      b, node.loc, DenseElementsAttr::get(idType, ArrayRef<int64_t>(ids)));
+  Value rows = GatherOp::create(b, node.loc, table, idValues);
+  if (*axis == 0)
+    return single(rows);
+  // rows: (indices..., the other axes in order); put the indices back at
+  // `axis`.
+  int64_t idRank = idShape.size();
+  SmallVector<int64_t> back;
+  for (int64_t d = 0; d < *axis; ++d)
+    back.push_back(idRank + d);
+  for (int64_t d = 0; d < idRank; ++d)
+    back.push_back(d);
+  for (int64_t d = *axis; d < rank - 1; ++d)
+    back.push_back(idRank + d);
+  return single(Value(TransposeOp::create(b, node.loc, rows, back)));
+}
+
+// Tile(x, repeats): concatenated copies along each axis.
+static FailureOr<NodeOutputs> importTile(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> repeats =
+      node.knownInts(1, "the repeats");
+  if (failed(x) || failed(repeats))
+    return failure();
+  int64_t rank = node.typeOf(*x).getRank();
+  if (!*repeats || int64_t((*repeats)->size()) != rank ||
+      llvm::any_of(**repeats, [](int64_t r) { return r < 1 || r > 4096; })) {
+    node.emitError() << "repeats must be " << rank << " positive counts";
+    return failure();
+  }
+  Value y = *x;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t r = (**repeats)[d];
+    if (r == 1)
+      continue;
+    if (ShapedType::isDynamic(node.typeOf(y).getShape()[d])) {
+      node.emitError() << "cannot tile the dynamic batch dimension";
+      return failure();
+    }
+    SmallVector<Value> copies(r, y);
+    y = ConcatOp::create(node.builder, node.loc, copies, d);
+  }
+  return single(y);
+}
+
+// Expand(x, shape): x broadcast (bidirectionally) with `shape`, as x times
+// ones of the broadcast shape.
+static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> shape =
+      node.knownInts(1, "the shape");
+  if (failed(x) || failed(shape))
+    return failure();
+  if (!*shape) {
+    node.emitError() << "the shape (input 1) is missing";
+    return failure();
+  }
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> out =
+      broadcastShapes(node.typeOf(*x).getShape(), **shape, reason);
+  if (failed(out)) {
+    node.emitError() << reason;
+    return failure();
+  }
+  if (ArrayRef<int64_t>(*out) == node.typeOf(*x).getShape())
+    return single(*x);
+  SmallVector<int64_t> onesShape(**shape);
+  for (int64_t &d : onesShape)
+    d = std::max<int64_t>(d, 1);
+  std::vector<float> ones(product(onesShape), 1.0f);
+  return single(Value(MulOp::create(node.builder, node.loc, *x,
+                                    node.constant(onesShape, ones))));
+}
+
+//===----------------------------------------------------------------------===//
+// Cast, Constant, ConstantOfShape, Shape, Dropout
+//===----------------------------------------------------------------------===//
+
+static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
+  FailureOr<int64_t> to = node.getInt("to", 0);
+  if (failed(to))
+    return failure();
+  auto type = static_cast<OnnxType>(*to);
+  if (const HostTensor *t = node.known(0)) {
+    HostTensor out = *t;
+    out.type = type;
+    for (double &v : out.values) {
+      if (type == OnnxType::Float)
+        v = static_cast<float>(v);
+      else if (type == OnnxType::Bool)
+        v = v != 0;
+      else if (isIntegral(type))
+        v = std::trunc(v);
+      else if (type != OnnxType::Double) {
+        node.emitError() << "cannot cast to " << typeName(type);
+        return failure();
+      }
+    }
+    return known(std::move(out));
+  }
+  if (type != OnnxType::Float) {
+    node.emitError() << "casts a computed tensor to " << typeName(type)
+                     << "; kiln computes in float32";
+    return failure();
+  }
+  return single(node.input(0));
+}
+
+static FailureOr<NodeOutputs> importConstant(NodeBuilder &node) {
+  if (node.node.attribute_size() != 1) {
+    node.emitError() << "needs exactly one value attribute";
+    return failure();
+  }
+  const onnx::AttributeProto &attr = node.node.attribute(0);
+  HostTensor t;
+  if (attr.name() == "value") {
+    FailureOr<HostTensor> read =
+        readTensorProto(attr.t(), "", node.loc, "constant");
+    if (failed(read))
+      return failure();
+    t = std::move(*read);
+  } else if (attr.name() == "value_float") {
+    t.values.push_back(attr.f());
+  } else if (attr.name() == "value_floats") {
+    t.shape.push_back(attr.floats_size());
+    t.values.assign(attr.floats().begin(), attr.floats().end());
+  } else if (attr.name() == "value_int") {
+    t.type = OnnxType::Int64;
+    t.values.push_back(double(attr.i()));
+  } else if (attr.name() == "value_ints") {
+    t.type = OnnxType::Int64;
+    t.shape.push_back(attr.ints_size());
+    for (int64_t v : attr.ints())
+      t.values.push_back(double(v));
+  } else {
+    node.emitError() << "attribute '" << attr.name() << "' is not supported";
+    return failure();
+  }
+  return known(std::move(t));
+}
+
+static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
+  FailureOr<std::optional<SmallVector<int64_t>>> shape =
+      node.knownInts(0, "the shape");
+  if (failed(shape))
+    return failure();
+  HostTensor t;
+  t.shape = shape->value_or(SmallVector<int64_t>());
+  if (llvm::any_of(t.shape, [](int64_t d) { return d < 0; }) ||
+      product(t.shape) > (int64_t(1) << 28)) {
+    node.emitError() << "shape " << formatKerasShape(t.shape)
+                     << " is negative or too large";
+    return failure();
+  }
+  double fill = 0;
+  if (const onnx::AttributeProto *attr = node.attribute("value")) {
+    FailureOr<HostTensor> value =
+        readTensorProto(attr->t(), "", node.loc, "value");
+    if (failed(value))
+      return failure();
+    if (value->values.size() != 1) {
+      node.emitError() << "value must hold one element";
+      return failure();
+    }
+    t.type = value->type;
+    fill = value->values[0];
+  }
+  t.values.assign(t.numElements(), fill);
+  return known(std::move(t));
+}
+
+// Shape(x, start, end): the static dimensions.
+static FailureOr<NodeOutputs> importShape(NodeBuilder &node) {
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
+  FailureOr<int64_t> startAttr = node.getInt("start", 0);
+  FailureOr<int64_t> endAttr = node.getInt("end", INT64_MAX);
+  if (failed(info) || failed(startAttr) || failed(endAttr))
+    return failure();
+  int64_t rank = info->first.size();
+  auto clampAxis = [&](int64_t a) {
+    return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank);
+  };
+  int64_t start = clampAxis(*startAttr), end = clampAxis(*endAttr);
+  HostTensor t;
+  t.type = OnnxType::Int64;
+  for (int64_t d = start; d < end; ++d) {
+    if (ShapedType::isDynamic(info->first[d])) {
+      node.emitError() << "the shape of a tensor with a dynamic batch is "
+                          "only known at run time";
+      return failure();
+    }
+    t.values.push_back(double(info->first[d]));
+  }
+  t.shape.push_back(t.values.size());
+  return known(std::move(t));
+}
+
+// Dropout: the identity in inference; Keras-style inverted dropout at
+// `ratio` when the model is trained. The mask output is not supported.
+static FailureOr<NodeOutputs> importDropout(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  double ratio = 0.5;
+  if (node.opset < 12) {
+    FailureOr<float> attr = node.getFloat("ratio", 0.5f);
+    if (failed(attr))
+      return failure();
+    ratio = *attr;
+  } else {
+    if (node.hasInput(1)) {
+      FailureOr<const HostTensor *> r = node.requireKnown(1, "the ratio");
+      if (failed(r))
+        return failure();
+      ratio = (*r)->values.empty() ? 0.5 : (*r)->values[0];
+    }
+    if (node.hasInput(2)) {
+      FailureOr<const HostTensor *> mode =
+          node.requireKnown(2, "training_mode");
+      if (failed(mode))
+        return failure();
+      if (!(*mode)->values.empty() && (*mode)->values[0]) {
+        node.emitError() << "training_mode true is not supported (kiln "
+                            "drops in its own train step)";
+        return failure();
+      }
+    }
+  }
+  if (ratio < 0 || ratio >= 1) {
+    node.emitError() << "ratio " << ratio << " is not in [0, 1)";
+    return failure();
+  }
+  if (ratio == 0)
+    return single(*x);
+  return single(
+      Value(DropoutOp::create(node.builder, node.loc, *x,
+                              node.builder.getF64FloatAttr(ratio), nullptr)));
+}
+
+void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
+  auto add = [&](StringRef op, int64_t since, int64_t last, OpHandler handler,
+                 ArrayRef<StringLiteral> attrs = {}, uint32_t known = 0) {
+    r[op].push_back(OpKind{since, last, handler, attrs, known});
+  };
+  static constexpr StringLiteral allowZero[] = {"allowzero"};
+  static constexpr StringLiteral axis[] = {"axis"};
+  static constexpr StringLiteral axes[] = {"axes"};
+  static constexpr StringLiteral perm[] = {"perm"};
+  static constexpr StringLiteral split[] = {"axis", "split"};
+  static constexpr StringLiteral slice[] = {"starts", "ends", "axes"};
+  static constexpr StringLiteral to[] = {"to"};
+  static constexpr StringLiteral constant[] = {
+      "value", "value_float", "value_floats", "value_int", "value_ints"};
+  static constexpr StringLiteral value[] = {"value"};
+  static constexpr StringLiteral shapeRange[] = {"start", "end"};
+  static constexpr StringLiteral ratio[] = {"ratio", "seed"};
+  add("Reshape", 5, 17, importReshape, allowZero, 0b10);
+  add("Flatten", 1, 17, importFlatten, axis);
+  add("Squeeze", 1, 12, importSqueeze, axes);
+  add("Squeeze", 13, 17, importSqueeze, {}, 0b10);
+  add("Unsqueeze", 1, 12, importUnsqueeze, axes);
+  add("Unsqueeze", 13, 17, importUnsqueeze, {}, 0b10);
+  add("Transpose", 1, 17, importTranspose, perm);
+  add("Concat", 4, 17, importConcat, axis);
+  add("Split", 2, 12, importSplit, split);
+  add("Split", 13, 17, importSplit, axis, 0b10);
+  add("Slice", 1, 9, importSlice, slice);
+  add("Slice", 10, 17, importSlice, {}, 0b11110);
+  add("Gather", 1, 17, importGather, axis, 0b10);
+  add("Tile", 6, 17, importTile, {}, 0b10);
+  add("Expand", 8, 17, importExpand, {}, 0b10);
+  add("Cast", 6, 17, importCast, to);
+  add("Constant", 1, 17, importConstant, constant);
+  add("ConstantOfShape", 9, 17, importConstantOfShape, value, 0b1);
+  add("Shape", 1, 17, importShape, shapeRange);
+  add("Dropout", 7, 17, importDropout, ratio, 0b110);
+}
