@@ -280,6 +280,7 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
   // Inference treats rows independently: a large batch runs in chunks
   // whose intermediates stay in the cache.
   int64_t rowBytes = signature.workspaceOf(kPredictFuncName).perSampleBytes;
+  bool batched = false;
   for (const ParamData &param : model.params) {
     buffers.push_back(param.shape);
     elementBytes.push_back(sizeof(float));
@@ -290,16 +291,22 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
         t.elementType
             ? llvm::divideCeil(t.elementType.getIntOrFloatBitWidth(), 8)
             : int64_t(sizeof(float));
-    int64_t elements = 1;
-    for (int64_t d : llvm::drop_begin(t.dims))
-      elements *= d;
-    rowBytes += elements * bytes;
+    // Only batch-sized tensors grow with the rows; static ones (an ONNX
+    // model's fixed-shape inputs, scalars among them) do not.
+    if (!t.dims.empty() && t.dims.front() < 0) {
+      int64_t elements = 1;
+      for (int64_t d : llvm::drop_begin(t.dims))
+        elements *= d;
+      rowBytes += elements * bytes;
+      batched = true;
+    }
     buffers.push_back(t.dims);
     elementBytes.push_back(bytes);
   }
-  llvm::Expected<llvm::Function *> entry = emitEntryWrapper(
-      module, implName, "kiln_predict_entry", buffers,
-      /*exported=*/false, predictChunkRows(rowBytes), elementBytes);
+  llvm::Expected<llvm::Function *> entry =
+      emitEntryWrapper(module, implName, "kiln_predict_entry", buffers,
+                       /*exported=*/false,
+                       batched ? predictChunkRows(rowBytes) : 0, elementBytes);
   if (!entry)
     return entry.takeError();
 
@@ -439,4 +446,28 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
 int64_t mlir::kiln::descriptorFlags(const ParamData &param) {
   return (param.trainable ? 0 : KILN_TENSOR_NON_TRAINABLE) |
          (param.state ? KILN_TENSOR_STATE : 0);
+}
+
+/// Removes the kiln.* argument/result attributes that LLVM does not know,
+/// all of a function's at once (removing one copies every argument's).
+void mlir::kiln::stripAbiAttributes(ModuleOp module) {
+  auto strip = [](ArrayRef<DictionaryAttr> all,
+                  ArrayRef<StringRef> names) -> SmallVector<DictionaryAttr> {
+    SmallVector<DictionaryAttr> stripped;
+    for (DictionaryAttr attrs : all) {
+      NamedAttrList list(attrs);
+      for (StringRef name : names)
+        list.erase(name);
+      stripped.push_back(list.getDictionary(attrs.getContext()));
+    }
+    return stripped;
+  };
+  module.walk([&](func::FuncOp func) {
+    SmallVector<DictionaryAttr> args, results;
+    func.getAllArgAttrs(args);
+    func.getAllResultAttrs(results);
+    func.setAllArgAttrs(strip(args, {kParamAttrName, kInputAttrName,
+                                     kNonTrainableAttrName, kStateAttrName}));
+    func.setAllResultAttrs(strip(results, {kOutputAttrName}));
+  });
 }

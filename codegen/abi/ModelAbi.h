@@ -13,6 +13,7 @@
 
 #include "dialects/kiln/Model/ImportedModel.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -64,6 +65,11 @@ int32_t descriptorDtype(const TensorSignature &tensor);
 llvm::Error emitModelAbi(llvm::Module &module, const ImportedModel &model,
                          const ModelSignature &signature,
                          llvm::StringRef implName);
+
+/// Removes the kiln.* argument and result attributes (parameters, inputs,
+/// outputs) that LLVM does not know, before the CPU lowering: the ABI has
+/// been read from them by then (getModelSignature).
+void stripAbiAttributes(ModuleOp module);
 
 } // namespace mlir::kiln
 

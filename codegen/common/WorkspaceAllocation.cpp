@@ -198,6 +198,10 @@ struct WorkspaceAllocationPass
     auto constant = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(builder, loc, v);
     };
+    // New ops go before an anchor that stays: inserting before the block's
+    // first op would leave the builder pointing at an allocation that is
+    // erased below (a function without a batch argument starts with one).
+    builder.setInsertionPoint(constant(0).getDefiningOp());
     llvm::SmallDenseMap<int64_t, Value> roundedBatches;
     auto roundedBatch = [&](int64_t k) -> Value {
       Value &rounded = roundedBatches[k];

@@ -292,8 +292,10 @@ void mlir::kiln::onnx_import::registerConvolutionOps(OpRegistry &r) {
       "auto_pad",     "ceil_mode", "count_include_pad",
       "kernel_shape", "pads",      "strides"};
   r["Conv"].push_back(OpKind{1, 17, importConv, conv});
-  r["MaxPool"].push_back(OpKind{8, 17, importPool<true>, maxPool});
-  r["AveragePool"].push_back(OpKind{7, 17, importPool<false>, avgPool});
+  // Opsets 1-7 lack dilations, storage_order and ceil_mode (absent: the
+  // defaults) and AveragePool-1 count_include_pad.
+  r["MaxPool"].push_back(OpKind{1, 17, importPool<true>, maxPool});
+  r["AveragePool"].push_back(OpKind{1, 17, importPool<false>, avgPool});
   r["GlobalAveragePool"].push_back(OpKind{1, 17, importGlobalPool<false>, {}});
   r["GlobalMaxPool"].push_back(OpKind{1, 17, importGlobalPool<true>, {}});
 }

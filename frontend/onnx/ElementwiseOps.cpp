@@ -12,6 +12,7 @@
 #include "frontend/onnx/OnnxOps.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -77,6 +78,18 @@ static double roundTo(OnnxType type, double v) {
   if (isIntegral(type))
     return std::trunc(v);
   return v;
+}
+
+/// Fails (after an error) unless `a` and `b` broadcast, NumPy's way.
+static LogicalResult checkBroadcast(NodeBuilder &node, Value a, Value b) {
+  std::string reason;
+  if (succeeded(broadcastShapes(node.typeOf(a).getShape(),
+                                node.typeOf(b).getShape(), reason)))
+    return success();
+  node.emitError() << "operands " << formatKerasShape(node.typeOf(a).getShape())
+                   << " and " << formatKerasShape(node.typeOf(b).getShape())
+                   << " do not broadcast: " << reason;
+  return failure();
 }
 
 //===----------------------------------------------------------------------===//
@@ -161,11 +174,25 @@ static FailureOr<NodeOutputs> importLeakyRelu(NodeBuilder &node) {
   return single(leaky(node, *x, node.scalar(*alpha)));
 }
 
-// PRelu(x, slope): the slope broadcasts unidirectionally to x.
+// PRelu(x, slope): the slope broadcasts unidirectionally to x. Exporters
+// writing opset 6 give a per-channel slope as (C) for an (N, C, ...)
+// input: it applies along axis 1.
 static FailureOr<NodeOutputs> importPRelu(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<Value> slope = node.input(1);
   if (failed(x) || failed(slope))
+    return failure();
+  ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
+  ArrayRef<int64_t> sShape = node.typeOf(*slope).getShape();
+  if (node.opset < 7 && sShape.size() == 1 && xShape.size() > 2 &&
+      sShape[0] == xShape[1] && sShape[0] != xShape.back()) {
+    SmallVector<int64_t> shape{sShape[0]};
+    shape.append(xShape.size() - 2, 1);
+    slope = Value(ReshapeOp::create(
+        node.builder, node.loc,
+        RankedTensorType::get(shape, node.builder.getF32Type()), *slope));
+  }
+  if (failed(checkBroadcast(node, *x, *slope)))
     return failure();
   return single(leaky(node, *x, *slope));
 }
@@ -225,6 +252,30 @@ static FailureOr<NodeOutputs> importClip(NodeBuilder &node) {
 /// The host form of a binary op, for known operands.
 using HostFn = double (*)(double, double);
 
+/// Opset 6's binary ops: with `broadcast` = 1, B's shape is a contiguous
+/// run of A's starting at `axis` (by default aligned at the end); given
+/// ones after it, that is NumPy's broadcasting.
+static FailureOr<Value> legacyBroadcastOperand(NodeBuilder &node, Value a,
+                                               Value b) {
+  FailureOr<int64_t> broadcast = node.getInt("broadcast", 0);
+  FailureOr<int64_t> axis = node.getInt("axis", INT64_MIN);
+  if (failed(broadcast) || failed(axis))
+    return failure();
+  int64_t rankA = node.typeOf(a).getRank(), rankB = node.typeOf(b).getRank();
+  if (!*broadcast || *axis == INT64_MIN || rankB == 0)
+    return b;
+  int64_t start = *axis < 0 ? *axis + rankA : *axis;
+  if (start < 0 || start + rankB > rankA) {
+    node.emitError() << "axis " << *axis << " does not place B in A";
+    return failure();
+  }
+  SmallVector<int64_t> shape(node.typeOf(b).getShape());
+  shape.append(rankA - start - rankB, 1);
+  return Value(ReshapeOp::create(
+      node.builder, node.loc,
+      RankedTensorType::get(shape, node.builder.getF32Type()), b));
+}
+
 template <typename OpTy, HostFn Host>
 static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
   const HostTensor *a = node.known(0), *b = node.known(1);
@@ -248,6 +299,13 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
   FailureOr<Value> lhs = node.input(0);
   FailureOr<Value> rhs = node.input(1);
   if (failed(lhs) || failed(rhs))
+    return failure();
+  if (node.opset < 7) {
+    rhs = legacyBroadcastOperand(node, *lhs, *rhs);
+    if (failed(rhs))
+      return failure();
+  }
+  if (failed(checkBroadcast(node, *lhs, *rhs)))
     return failure();
   return single(Value(OpTy::create(node.builder, node.loc, *lhs, *rhs)));
 }
@@ -318,7 +376,7 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
   Value result = *acc;
   for (int64_t i = 1; i < node.numInputs(); ++i) {
     FailureOr<Value> next = node.input(i);
-    if (failed(next))
+    if (failed(next) || failed(checkBroadcast(node, result, *next)))
       return failure();
     result = OpTy::create(node.builder, node.loc, result, *next);
   }
@@ -420,10 +478,15 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Selu", 6, 17, importSelu, alphaGamma);
   add("LeakyRelu", 6, 17, importLeakyRelu, alpha);
   add("HardSigmoid", 6, 17, importHardSigmoid, alphaBeta);
-  add("PRelu", 7, 17, importPRelu);
+  add("PRelu", 6, 17, importPRelu);
   add("Clip", 6, 10, importClip, minMax);
   add("Clip", 11, 17, importClip, {}, 0b110);
-  // Binary, NumPy broadcasting since opset 7.
+  // Binary: NumPy broadcasting since opset 7, opt-in `broadcast` before.
+  static constexpr StringLiteral legacy[] = {"broadcast", "axis"};
+  add("Add", 6, 6, importBinary<AddOp, hostAdd>, legacy);
+  add("Sub", 6, 6, importBinary<SubOp, hostSub>, legacy);
+  add("Mul", 6, 6, importBinary<MulOp, hostMul>, legacy);
+  add("Div", 6, 6, importBinary<DivOp, hostDiv>, legacy);
   add("Add", 7, 17, importBinary<AddOp, hostAdd>);
   add("Sub", 7, 17, importBinary<SubOp, hostSub>);
   add("Mul", 7, 17, importBinary<MulOp, hostMul>);

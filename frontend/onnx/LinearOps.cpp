@@ -163,6 +163,11 @@ static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
 
 void mlir::kiln::onnx_import::registerLinearOps(OpRegistry &r) {
   static constexpr StringLiteral gemm[] = {"alpha", "beta", "transA", "transB"};
+  // Gemm-6's `broadcast` of C is NumPy's broadcasting of it, always on
+  // since 7.
+  static constexpr StringLiteral gemm6[] = {"alpha", "beta", "transA", "transB",
+                                            "broadcast"};
+  r["Gemm"].push_back(OpKind{6, 6, importGemm, gemm6});
   r["Gemm"].push_back(OpKind{7, 17, importGemm, gemm});
   r["MatMul"].push_back(OpKind{1, 17, importMatMul, {}});
 }

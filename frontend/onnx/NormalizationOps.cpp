@@ -26,9 +26,12 @@ static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
   FailureOr<float> momentum = node.getFloat("momentum", 0.9f);
   FailureOr<int64_t> training = node.getInt("training_mode", 0);
   FailureOr<int64_t> spatial = node.getInt("spatial", 1);
+  FailureOr<int64_t> isTest = node.getInt("is_test", 1);
   if (failed(epsilon) || failed(momentum) || failed(training) ||
-      failed(spatial))
+      failed(spatial) || failed(isTest))
     return failure();
+  if (!*isTest)
+    training = 1;
   if (*training || node.node.output_size() > 1) {
     node.emitError() << "the training form (training_mode, running "
                         "statistics outputs) is not supported; kiln "
@@ -64,9 +67,11 @@ static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
       b.getF64FloatAttr(*momentum), UnitAttr(), IntegerAttr())));
 }
 
-/// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance.
+/// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance;
+/// `meanOut` and `stdOut` receive the mean and sqrt(var + epsilon).
 static Value normalize(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
-                       double epsilon) {
+                       double epsilon, Value *meanOut = nullptr,
+                       Value *stdOut = nullptr) {
   OpBuilder &b = node.builder;
   Location loc = node.loc;
   Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
@@ -75,6 +80,10 @@ static Value normalize(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
       b, loc, MulOp::create(b, loc, centered, centered), axes, true);
   Value std =
       SqrtOp::create(b, loc, AddOp::create(b, loc, var, node.scalar(epsilon)));
+  if (meanOut)
+    *meanOut = mean;
+  if (stdOut)
+    *stdOut = std;
   return DivOp::create(b, loc, centered, std);
 }
 
@@ -109,8 +118,7 @@ static FailureOr<NodeOutputs> importInstanceNorm(NodeBuilder &node) {
 }
 
 // LayerNormalization(x, scale, B; axis = -1): over the axes from `axis`
-// on; scale and B broadcast. The Mean / InvStdDev outputs are not
-// supported.
+// on; scale and B broadcast; the optional outputs Mean and InvStdDev.
 static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<Value> scale = node.input(1);
@@ -135,7 +143,8 @@ static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
   for (int64_t d = axis; d < rank; ++d)
     axes.push_back(d);
   OpBuilder &b = node.builder;
-  Value y = normalize(node, *x, axes, *epsilon);
+  Value mean, std;
+  Value y = normalize(node, *x, axes, *epsilon, &mean, &std);
   y = MulOp::create(b, node.loc, y, *scale);
   if (node.hasInput(2)) {
     FailureOr<Value> bias = node.input(2);
@@ -143,8 +152,10 @@ static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
       return failure();
     y = AddOp::create(b, node.loc, y, *bias);
   }
-  NodeOutputs outputs{OnnxValue::ofValue(y)};
-  return outputs;
+  // Mean and InvStdDev keep the normalized axes as ones.
+  Value invStd = DivOp::create(b, node.loc, node.scalar(1.0), std);
+  return NodeOutputs{OnnxValue::ofValue(y), OnnxValue::ofValue(mean),
+                     OnnxValue::ofValue(invStd)};
 }
 
 void mlir::kiln::onnx_import::registerNormalizationOps(OpRegistry &r) {

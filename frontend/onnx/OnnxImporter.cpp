@@ -27,8 +27,8 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
-/// The opsets of the default domain kiln imports (ONNX 1.2 to 1.12).
-constexpr int64_t kMinOpset = 7;
+/// The opsets of the default domain kiln imports (ONNX 1.1 to 1.12).
+constexpr int64_t kMinOpset = 6;
 constexpr int64_t kMaxOpset = 17;
 
 //===----------------------------------------------------------------------===//
@@ -677,28 +677,62 @@ mlir::kiln::onnx_import::importOnnxModel(MLIRContext *context, StringRef path,
   return importer.run(*proto);
 }
 
-FailureOr<std::vector<std::string>>
-mlir::kiln::onnx_import::findUnsupportedOps(MLIRContext *context,
-                                            StringRef path) {
+FailureOr<OnnxModelInfo>
+mlir::kiln::onnx_import::inspectOnnxModel(MLIRContext *context,
+                                          StringRef path) {
   FailureOr<onnx::ModelProto> proto = loadModel(context, path);
   if (failed(proto))
     return failure();
-  int64_t opset = -1;
+  OnnxModelInfo info;
   for (const onnx::OperatorSetIdProto &id : proto->opset_import())
     if (id.domain().empty() || id.domain() == "ai.onnx")
-      opset = id.version();
-  std::vector<std::string> unsupported;
-  auto note = [&](std::string what) {
-    if (!llvm::is_contained(unsupported, what))
-      unsupported.push_back(std::move(what));
+      info.opset = id.version();
+  auto note = [](std::vector<std::string> &list, std::string what) {
+    if (!llvm::is_contained(list, what))
+      list.push_back(std::move(what));
   };
-  if (opset < kMinOpset || opset > kMaxOpset)
-    note("opset " + std::to_string(opset));
-  for (const onnx::NodeProto &node : proto->graph().node()) {
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
-      note(node.domain() + "." + node.op_type());
-    else if (!findOpKind(node.op_type(), opset))
-      note(node.op_type());
+  if (info.opset < kMinOpset || info.opset > kMaxOpset)
+    note(info.unsupported, "opset " + std::to_string(info.opset));
+  const onnx::GraphProto &graph = proto->graph();
+  for (const onnx::NodeProto &node : graph.node()) {
+    bool foreign = !node.domain().empty() && node.domain() != "ai.onnx";
+    std::string op =
+        foreign ? node.domain() + "." + node.op_type() : node.op_type();
+    note(info.ops, op);
+    if (foreign || !findOpKind(node.op_type(), info.opset))
+      note(info.unsupported, op);
   }
-  return unsupported;
+  llvm::StringSet<> initialized;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initialized.insert(init.name());
+  // Element types: kiln computes in float32, and takes other tensors only
+  // where an op needs them when compiling (a shape, axes, indices: the
+  // operands each handler lists as known).
+  auto elementType = [](const onnx::ValueInfoProto &v) {
+    return static_cast<OnnxType>(v.type().tensor_type().elem_type());
+  };
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (initialized.contains(input.name()))
+      continue;
+    info.inputs.push_back(input.name());
+    OnnxType type = elementType(input);
+    if (type == OnnxType::Float)
+      continue;
+    bool onlyKnown = isIntegral(type);
+    for (const onnx::NodeProto &node : graph.node()) {
+      const OpKind *kind = findOpKind(node.op_type(), info.opset);
+      for (auto [i, name] : llvm::enumerate(node.input()))
+        if (name == input.name() &&
+            !(kind && i < 32 && (kind->knownOperands >> i) & 1))
+          onlyKnown = false;
+    }
+    if (!onlyKnown)
+      note(info.unsupported, typeName(type).str() + " data");
+  }
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    info.outputs.push_back(output.name());
+    if (elementType(output) != OnnxType::Float)
+      note(info.unsupported, typeName(elementType(output)).str() + " output");
+  }
+  return info;
 }

@@ -34,12 +34,24 @@ FailureOr<ImportedModel> importOnnxModel(MLIRContext *context, StringRef path,
 /// importer's own dispatch table.
 void printSupportedOps(llvm::raw_ostream &os);
 
-/// The ops of the default domain that the model at `path` uses without a
-/// handler for its opset ("Op (opset N)"), for tools that sort models into
-/// supported and not; failure (after an error) when the file is no ONNX
-/// model.
-FailureOr<std::vector<std::string>> findUnsupportedOps(MLIRContext *context,
-                                                       StringRef path);
+/// What tools that sort and feed ONNX models need to know of one.
+struct OnnxModelInfo {
+  int64_t opset = -1;
+  /// Graph inputs that are no initializers, in order (what test data
+  /// sets' input_<i>.pb files feed), and the graph outputs.
+  std::vector<std::string> inputs, outputs;
+  /// The op types the graph uses (domain-qualified outside the default
+  /// domain), each once, in order of appearance.
+  std::vector<std::string> ops;
+  /// Those without a handler at the model's opset ("Op"), and "opset N"
+  /// when the opset itself is outside what kiln reads.
+  std::vector<std::string> unsupported;
+};
+
+/// Reads and checks the model at `path` without importing it; failure
+/// (after an error) when the file is no valid ONNX model.
+FailureOr<OnnxModelInfo> inspectOnnxModel(MLIRContext *context,
+                                          StringRef path);
 
 /// Reads a serialized ONNX TensorProto (`input_0.pb`); errors name `path`.
 FailureOr<HostTensor> readTensorFile(MLIRContext *context, StringRef path,

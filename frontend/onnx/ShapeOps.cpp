@@ -847,7 +847,9 @@ static FailureOr<NodeOutputs> importDropout(NodeBuilder &node) {
           node.requireKnown(2, "training_mode");
       if (failed(mode))
         return failure();
-      if (!(*mode)->values.empty() && (*mode)->values[0]) {
+      // Training mode drops at random; at ratio 0 it is the identity too.
+      bool zeroRatio = ratio == 0;
+      if (!(*mode)->values.empty() && (*mode)->values[0] && !zeroRatio) {
         node.emitError() << "training_mode true is not supported (kiln "
                             "drops in its own train step)";
         return failure();
@@ -881,7 +883,7 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
       "value", "value_float", "value_floats", "value_int", "value_ints"};
   static constexpr StringLiteral value[] = {"value"};
   static constexpr StringLiteral shapeRange[] = {"start", "end"};
-  static constexpr StringLiteral ratio[] = {"ratio", "seed"};
+  static constexpr StringLiteral ratio[] = {"ratio", "seed", "is_test"};
   add("Reshape", 5, 17, importReshape, allowZero, 0b10);
   add("Flatten", 1, 17, importFlatten, axis);
   add("Squeeze", 1, 12, importSqueeze, axes);
@@ -901,5 +903,5 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("Constant", 1, 17, importConstant, constant);
   add("ConstantOfShape", 9, 17, importConstantOfShape, value, 0b1);
   add("Shape", 1, 17, importShape, shapeRange);
-  add("Dropout", 7, 17, importDropout, ratio, 0b110);
+  add("Dropout", 6, 17, importDropout, ratio, 0b110);
 }

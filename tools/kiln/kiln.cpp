@@ -293,30 +293,6 @@ static std::string defaultOutput(Emit kind) {
   }
 }
 
-/// Removes the kiln.* argument/result attributes that LLVM does not know,
-/// all of a function's at once (removing one copies every argument's).
-static void stripAbiAttributes(ModuleOp module) {
-  auto strip = [](ArrayRef<DictionaryAttr> all,
-                  ArrayRef<StringRef> names) -> SmallVector<DictionaryAttr> {
-    SmallVector<DictionaryAttr> stripped;
-    for (DictionaryAttr attrs : all) {
-      NamedAttrList list(attrs);
-      for (StringRef name : names)
-        list.erase(name);
-      stripped.push_back(list.getDictionary(attrs.getContext()));
-    }
-    return stripped;
-  };
-  module.walk([&](func::FuncOp func) {
-    SmallVector<DictionaryAttr> args, results;
-    func.getAllArgAttrs(args);
-    func.getAllResultAttrs(results);
-    func.setAllArgAttrs(strip(args, {kParamAttrName, kInputAttrName,
-                                     kNonTrainableAttrName, kStateAttrName}));
-    func.setAllResultAttrs(strip(results, {kOutputAttrName}));
-  });
-}
-
 /// The training flags of `kiln compile` (and `gradcheck --loss`).
 static FailureOr<TrainingFlags> parseTrainingFlags() {
   TrainingFlags flags;
