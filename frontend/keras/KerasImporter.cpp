@@ -857,27 +857,12 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
     return failure();
 
   SmallVector<Value> results;
-  for (auto &output : outputs)
+  SmallVector<std::string> outputNames;
+  for (auto &output : outputs) {
     results.push_back(output.second);
-  func::ReturnOp::create(builder, fileLoc, results);
-  func.setType(builder.getFunctionType(entry->getArgumentTypes(),
-                                       ValueRange(results).getTypes()));
-  for (auto [i, param] : llvm::enumerate(model.params)) {
-    func.setArgAttr(i, kParamAttrName, builder.getStringAttr(param.name));
-    if (!param.trainable)
-      func.setArgAttr(i, kNonTrainableAttrName, builder.getUnitAttr());
-    if (param.state)
-      func.setArgAttr(i, kStateAttrName, builder.getUnitAttr());
-    if (param.regularizer)
-      func.setArgAttr(i, kRegularizerAttrName, param.regularizer);
-    if (param.constraint)
-      func.setArgAttr(i, kConstraintAttrName, param.constraint);
+    outputNames.push_back(output.first);
   }
-  for (auto [i, name] : llvm::enumerate(inputNames))
-    func.setArgAttr(model.params.size() + i, kInputAttrName,
-                    builder.getStringAttr(name));
-  for (auto [i, output] : llvm::enumerate(outputs))
-    func.setResultAttr(i, kOutputAttrName, builder.getStringAttr(output.first));
+  finishPredictFunction(func, model, results, inputNames, outputNames);
   if (failed(verify(*model.module)))
     return failure();
   if (const json::Object *training = source.training.getAsObject()) {

@@ -86,9 +86,7 @@ static LogicalResult checkBroadcast(NodeBuilder &node, Value a, Value b) {
   if (succeeded(broadcastShapes(node.typeOf(a).getShape(),
                                 node.typeOf(b).getShape(), reason)))
     return success();
-  node.emitError() << "operands " << formatKerasShape(node.typeOf(a).getShape())
-                   << " and " << formatKerasShape(node.typeOf(b).getShape())
-                   << " do not broadcast: " << reason;
+  node.emitError() << reason;
   return failure();
 }
 

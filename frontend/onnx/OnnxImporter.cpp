@@ -383,6 +383,18 @@ static int64_t readDim(const onnx::TensorShapeProto::Dimension &dim,
 }
 
 LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
+  for (const auto &entry : options.inputShapes) {
+    bool found = llvm::any_of(graph.input(), [&](const auto &info) {
+      return info.name() == entry.getKey() &&
+             !initializers.contains(info.name()) &&
+             info.type().tensor_type().elem_type() == int(OnnxType::Float);
+    });
+    if (!found) {
+      emitFileError() << "--input-shape names '" << entry.getKey()
+                      << "', which is no float32 input of the model";
+      return failure();
+    }
+  }
   for (const onnx::ValueInfoProto &info : graph.input()) {
     const std::string &name = info.name();
     if (initializers.contains(name))
@@ -460,12 +472,6 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
     values[name] = std::move(value);
     inputNames.push_back(name);
   }
-  for (const auto &entry : options.inputShapes)
-    if (!llvm::is_contained(inputNames, entry.getKey())) {
-      emitFileError() << "--input-shape names '" << entry.getKey()
-                      << "', which is no float32 input of the model";
-      return failure();
-    }
   return success();
 }
 
@@ -537,6 +543,11 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
   row.name = node.name().empty() ? node.output(0) : node.name();
   row.className = node.op_type();
   row.outputShape = shape;
+  std::string connected;
+  for (const std::string &input : node.input())
+    if (!input.empty() && !initializers.contains(input))
+      connected += (connected.empty() ? "'" : ", '") + input + "'";
+  row.connectedTo = "[" + connected + "]";
   row.numParams = paramsOfNode;
   row.numTrainableParams = trainableOfNode;
   model.layers.push_back(std::move(row));
@@ -616,21 +627,7 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
     emitFileError() << "the graph has no outputs";
     return failure();
   }
-  func::ReturnOp::create(builder, fileLoc, results);
-  func.setType(builder.getFunctionType(entry->getArgumentTypes(),
-                                       ValueRange(results).getTypes()));
-  for (auto [i, param] : llvm::enumerate(model.params)) {
-    func.setArgAttr(i, kParamAttrName, builder.getStringAttr(param.name));
-    if (!param.trainable)
-      func.setArgAttr(i, kNonTrainableAttrName, builder.getUnitAttr());
-    if (param.state)
-      func.setArgAttr(i, kStateAttrName, builder.getUnitAttr());
-  }
-  for (auto [i, name] : llvm::enumerate(inputNames))
-    func.setArgAttr(model.params.size() + i, kInputAttrName,
-                    builder.getStringAttr(name));
-  for (auto [i, name] : llvm::enumerate(outputNames))
-    func.setResultAttr(i, kOutputAttrName, builder.getStringAttr(name));
+  finishPredictFunction(func, model, results, inputNames, outputNames);
   if (failed(verify(*model.module)))
     return failure();
   return std::move(model);

@@ -50,8 +50,7 @@ struct OnnxModelInfo {
 
 /// Reads and checks the model at `path` without importing it; failure
 /// (after an error) when the file is no valid ONNX model.
-FailureOr<OnnxModelInfo> inspectOnnxModel(MLIRContext *context,
-                                          StringRef path);
+FailureOr<OnnxModelInfo> inspectOnnxModel(MLIRContext *context, StringRef path);
 
 /// Reads a serialized ONNX TensorProto (`input_0.pb`); errors name `path`.
 FailureOr<HostTensor> readTensorFile(MLIRContext *context, StringRef path,

@@ -1,4 +1,4 @@
-//===- ImporterFuzz.cpp - libFuzzer target: the Keras importer --*- C++ -*-===//
+//===- ImporterFuzz.cpp - libFuzzer target: the model importers -*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Arbitrary bytes as a model file given to `importModel` (frontend/Import.h),
@@ -9,11 +9,14 @@
 //   2  `.keras` archive (zip)                      model.keras
 //   3  legacy full-model `.h5` (HDF5)              model.h5
 //   4  Keras JSON + a `--weights` HDF5 file        model.json, weights.h5
+//   5  an ONNX model (protobuf)                    model.onnx
+//   6  an ONNX model + its external data file      model.onnx, weights.bin
 // Two-file forms split the bytes at the first kSeparator (none: the second
 // file is empty). Import failing is fine: every failure is one diagnostic.
 // Crashing, reading out of bounds, undefined behaviour, leaking or an
 // allocation beyond libFuzzer's limit is not. Seeds: seeds/importer (real
-// Keras, tfjs and h5py files, and JSON nested beyond kMaxJsonDepth).
+// Keras, tfjs and h5py files, JSON nested beyond kMaxJsonDepth, ONNX models
+// written by onnx.helper, one with external data).
 // KILN_IMPORTER_FUZZ_VERBOSE=1 prints each input's diagnostics or layers.
 //===----------------------------------------------------------------------===//
 
@@ -66,7 +69,7 @@ static std::string writeFile(llvm::StringRef name, llvm::StringRef bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0)
     return 0;
-  unsigned form = data[0] % 5;
+  unsigned form = data[0] % 7;
   llvm::StringRef bytes(reinterpret_cast<const char *>(data) + 1, size - 1);
   auto [first, second] = bytes.split(kSeparator);
   std::string modelPath;
@@ -90,6 +93,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     modelPath = writeFile("model.json", first);
     options.weightsPath = writeFile("weights.h5", second);
     written.push_back(options.weightsPath);
+    break;
+  case 5:
+    modelPath = writeFile("model.onnx", bytes);
+    break;
+  case 6:
+    modelPath = writeFile("model.onnx", first);
+    written.push_back(writeFile("weights.bin", second));
     break;
   }
   written.push_back(modelPath);

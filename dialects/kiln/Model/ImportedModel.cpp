@@ -67,3 +67,31 @@ void mlir::kiln::layOutWeights(const ImportedModel &model, std::string &blob,
                 param.values.size() * sizeof(float));
   }
 }
+
+void mlir::kiln::finishPredictFunction(
+    Operation *predict, const ImportedModel &model, ValueRange results,
+    llvm::ArrayRef<std::string> inputNames,
+    llvm::ArrayRef<std::string> outputNames) {
+  auto func = cast<func::FuncOp>(predict);
+  Block &entry = func.getBody().front();
+  OpBuilder builder = OpBuilder::atBlockEnd(&entry);
+  func::ReturnOp::create(builder, func.getLoc(), results);
+  func.setType(
+      builder.getFunctionType(entry.getArgumentTypes(), results.getTypes()));
+  for (auto [i, param] : llvm::enumerate(model.params)) {
+    func.setArgAttr(i, kParamAttrName, builder.getStringAttr(param.name));
+    if (!param.trainable)
+      func.setArgAttr(i, kNonTrainableAttrName, builder.getUnitAttr());
+    if (param.state)
+      func.setArgAttr(i, kStateAttrName, builder.getUnitAttr());
+    if (param.regularizer)
+      func.setArgAttr(i, kRegularizerAttrName, param.regularizer);
+    if (param.constraint)
+      func.setArgAttr(i, kConstraintAttrName, param.constraint);
+  }
+  for (auto [i, name] : llvm::enumerate(inputNames))
+    func.setArgAttr(model.params.size() + i, kInputAttrName,
+                    builder.getStringAttr(name));
+  for (auto [i, name] : llvm::enumerate(outputNames))
+    func.setResultAttr(i, kOutputAttrName, builder.getStringAttr(name));
+}

@@ -135,6 +135,16 @@ struct ModelSignature {
   }
 };
 
+/// Ends @predict (its body built up to `results`, its arguments the
+/// parameters in `model.params` order and then the inputs): the return, the
+/// function type, and the argument and result attributes of the signature
+/// (kiln.param and the parameter's flags, kiln.input, kiln.output). What
+/// every importer does last.
+void finishPredictFunction(Operation *predict, const ImportedModel &model,
+                           ValueRange results,
+                           llvm::ArrayRef<std::string> inputNames,
+                           llvm::ArrayRef<std::string> outputNames);
+
 /// Reads the input/output signature off @predict in `model.module` (kiln or
 /// tensor level, before bufferization).
 ModelSignature getModelSignature(const ImportedModel &model);
