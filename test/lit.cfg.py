@@ -34,6 +34,11 @@ config.substitutions.append(("%tb_python", tb_python))
 if os.path.isfile(tb_python) and os.path.isfile(
         os.path.join(config.kiln_venv, "kiln-requirements.txt")):
     config.available_features.add("tensorboard")
+    if os.path.isdir(os.path.join(config.kiln_venv, "lib")) and any(
+            os.path.isdir(os.path.join(root, "onnxruntime"))
+            for root, _, _ in os.walk(os.path.join(config.kiln_venv, "lib"))
+            if root.endswith("site-packages")):
+        config.available_features.add("onnxruntime")
 # A sanitized build (-DKILN_SANITIZE): programs a test links itself against
 # the runtime archives need the same flags.
 config.substitutions.append(

@@ -18,10 +18,13 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include "onnx/onnx_pb.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -732,4 +735,55 @@ mlir::kiln::onnx_import::inspectOnnxModel(MLIRContext *context,
       note(info.unsupported, typeName(elementType(output)).str() + " output");
   }
   return info;
+}
+
+llvm::Expected<std::string> mlir::kiln::onnx_import::rewriteOnnxInitializers(
+    StringRef path, const llvm::StringMap<ArrayRef<float>> &values) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError(
+        path + ": cannot read: " + buffer.getError().message());
+  onnx::ModelProto proto;
+  StringRef bytes = (*buffer)->getBuffer();
+  if (bytes.size() > size_t(INT32_MAX) ||
+      !proto.ParseFromArray(bytes.data(), int(bytes.size())))
+    return llvm::createStringError(path + ": not a valid ONNX model");
+  llvm::StringSet<> written;
+  for (onnx::TensorProto &tensor :
+       *proto.mutable_graph()->mutable_initializer()) {
+    auto it = values.find(tensor.name());
+    if (it == values.end())
+      continue;
+    int64_t count = 1;
+    for (int64_t d : tensor.dims())
+      count *= d;
+    if (tensor.data_type() != onnx::TensorProto::FLOAT ||
+        count != int64_t(it->second.size()))
+      return llvm::createStringError(
+          path + ": initializer '" + tensor.name() +
+          "' does not match the trained parameter's type or size");
+    std::string raw(count * sizeof(float), '\0');
+    for (auto [i, v] : llvm::enumerate(it->second)) {
+      uint32_t bits;
+      std::memcpy(&bits, &v, sizeof bits);
+      llvm::support::endian::write32le(raw.data() + i * 4, bits);
+    }
+    tensor.clear_float_data();
+    tensor.clear_external_data();
+    tensor.clear_data_location();
+    tensor.set_raw_data(std::move(raw));
+    written.insert(tensor.name());
+  }
+  for (const auto &entry : values)
+    if (!written.contains(entry.getKey()))
+      return llvm::createStringError(path +
+                                     ": the model has no float32 "
+                                     "initializer '" +
+                                     entry.getKey() + "'");
+  std::string out;
+  if (!proto.SerializeToString(&out))
+    return llvm::createStringError("cannot serialize the ONNX model (over "
+                                   "2 GB?)");
+  return out;
 }

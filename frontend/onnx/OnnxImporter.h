@@ -21,6 +21,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::kiln::onnx_import {
@@ -51,6 +52,14 @@ struct OnnxModelInfo {
 /// Reads and checks the model at `path` without importing it; failure
 /// (after an error) when the file is no valid ONNX model.
 FailureOr<OnnxModelInfo> inspectOnnxModel(MLIRContext *context, StringRef path);
+
+/// The ONNX model at `path` with the float32 initializers named in
+/// `values` replaced (stored inline), serialized: `kiln export-weights`
+/// writing trained parameters back. An error names an initializer that is
+/// missing or whose size differs.
+llvm::Expected<std::string>
+rewriteOnnxInitializers(StringRef path,
+                        const llvm::StringMap<ArrayRef<float>> &values);
 
 /// Reads a serialized ONNX TensorProto (`input_0.pb`); errors name `path`.
 FailureOr<HostTensor> readTensorFile(MLIRContext *context, StringRef path,

@@ -12,7 +12,9 @@
 //   - every array has a leading sample dimension, all of the same size N > 0;
 //   - an input has the model input's sample shape, in every format, up to
 //     one trailing dimension of 1 that Keras 3's functional models add or
-//     drop (`_adjust_input_rank`: MNIST's (28, 28) feeds (28, 28, 1)), never
+//     drop (`_adjust_input_rank`: MNIST's (28, 28) feeds (28, 28, 1)), or
+//     one leading one (channels-first: (28, 28) feeds an ONNX (1, 28, 28)),
+//     never
 //     reshaped otherwise ((14, 56) does not feed (28, 28) nor (784,): the
 //     model reshapes with a Flatten/Reshape layer, as in Keras); IDX bytes
 //     are scaled to [0, 1] (Keras's `x / 255.0`);
@@ -314,22 +316,28 @@ namespace {} // namespace
 
 const char *const kiln::kInputShapeRule =
     " (an input's sample shape must match, in every data format, up to a "
-    "trailing dimension of 1; reshape the data, or the model with a "
-    "Flatten/Reshape layer)";
+    "trailing or leading dimension of 1; reshape the data, or the model "
+    "with a Flatten/Reshape layer)";
 
 bool kiln::inputShapeFits(int32_t rank, const int64_t *dims,
                           const kiln_tensor_desc_t &tensor) {
-  int32_t a = rank, t = tensor.rank;
-  if (a == t + 1 && dims[a - 1] == 1)
-    --a;
-  else if (t == a + 1 && tensor.dims[t - 1] == 1)
-    --t;
-  if (a != t)
+  std::vector<int64_t> data(dims + (rank > 0 ? 1 : 0), dims + rank);
+  std::vector<int64_t> want(tensor.dims + (tensor.rank > 0 ? 1 : 0),
+                            tensor.dims + tensor.rank);
+  if (data == want)
+    return true;
+  // One extra dimension of 1 on the longer side, last (channels-last:
+  // Keras 3's `_adjust_input_rank`) or first (channels-first: an ONNX
+  // model's (1, 28, 28) fed (28, 28) images).
+  std::vector<int64_t> &longer = data.size() > want.size() ? data : want;
+  const std::vector<int64_t> &shorter = &longer == &data ? want : data;
+  if (longer.size() != shorter.size() + 1)
     return false;
-  for (int32_t d = 1; d < a; ++d)
-    if (dims[d] != tensor.dims[d])
-      return false;
-  return true;
+  if (longer.back() == 1 &&
+      std::equal(shorter.begin(), shorter.end(), longer.begin()))
+    return true;
+  return longer.front() == 1 &&
+         std::equal(shorter.begin(), shorter.end(), longer.begin() + 1);
 }
 
 namespace {

@@ -87,7 +87,8 @@ bool isSparseTraining(const kiln_train_desc_t *train);
 /// The one shape rule for an input's samples, in every data format: the
 /// sample dims (`dims[1..rank)`; dims[0] is the batch) equal the input's,
 /// up to one trailing dimension of 1 on either side (Keras 3's
-/// `_adjust_input_rank`). Data is never reshaped otherwise.
+/// `_adjust_input_rank`) or one leading one (channels-first models). Data
+/// is never reshaped otherwise.
 bool inputShapeFits(int32_t rank, const int64_t *dims,
                     const kiln_tensor_desc_t &tensor);
 /// What an error about that rule adds after the two shapes.

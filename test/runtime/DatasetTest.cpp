@@ -158,7 +158,8 @@ TEST(DatasetTest, NpyPairConvertsAndReshapes) {
             dir.file("x3.npy") +
                 ": samples of shape (None, 3) do not fit input 'x' of shape "
                 "(None, 2) (an input's sample shape must match, in every data "
-                "format, up to a trailing dimension of 1; reshape the data, "
+                "format, up to a trailing or leading dimension of 1; reshape "
+                "the data, "
                 "or the model with a Flatten/Reshape layer)");
   // Targets reshape only when the element counts match.
   writeArray(dir.file("y2.npy"), KILN_DTYPE_F32, {3, 2}, {1, 2, 3, 4, 5, 6});
@@ -346,8 +347,9 @@ TEST(DatasetTest, IdxRawAndGzip) {
                     "shape " +
                     shape +
                     " (an input's sample shape must match, in every data "
-                    "format, up to a trailing dimension of 1; reshape the "
-                    "data, or the model with a Flatten/Reshape layer)");
+                    "format, up to a trailing or leading dimension of 1; "
+                    "reshape the data, or the model with a Flatten/Reshape "
+                    "layer)");
     }
     SparseModel five({-1, 2, 3}, 5);
     result = open(five.fake.desc, spec);

@@ -230,15 +230,18 @@ TEST(TFRecordDatasetTest, Errors) {
   // A consistent feature that does not fit the model's input.
   writeLinear(path, 5);
   message = failure(
-      openTFRecord(fake.desc, path, "x:float32[1,2]", "y:float32", dataset));
+      openTFRecord(fake.desc, path, "x:float32[2,2]", "y:float32", dataset));
   EXPECT_TRUE(contains(message, "feature 'x'")) << message;
   EXPECT_TRUE(contains(message, "do not fit input 'x'")) << message;
   EXPECT_TRUE(contains(message, "must match, in every data format, up to a "
-                                "trailing dimension of 1"))
+                                "trailing or leading dimension of 1"))
       << message;
-  // The same rule as for arrays: a trailing 1 may be added or dropped.
+  // The same rule as for arrays: a trailing 1 may be added or dropped, and
+  // a leading one (channels-first).
   KILN_ASSERT_OK(
       openTFRecord(fake.desc, path, "x:float32[2,1]", "y:float32", dataset));
+  KILN_ASSERT_OK(
+      openTFRecord(fake.desc, path, "x:float32[1,2]", "y:float32", dataset));
 
   // Bad specs.
   for (const char *spec :

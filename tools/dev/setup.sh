@@ -24,8 +24,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent references in the tests (run with /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-protobuf protobuf-compiler
-  # the ONNX backend node tests, ONNX's reference tools
-  libonnx-testdata python3-onnx
+  # the ONNX backend node tests, ONNX's reference tools; PyTorch exports the
+  # ONNX twins of reference models
+  libonnx-testdata python3-onnx python3-torch
   # the tests' virtual environment (TensorBoard from PyPI)
   python3-venv
   # libFuzzer targets of the data readers (clang -fsanitize=fuzzer,address)

@@ -23,6 +23,7 @@
 #include "passes/training/TrainingSetup.h"
 #include "tools/kiln/DataCommands.h"
 #include "tools/kiln/GradCheck.h"
+#include "tools/kiln/RunCommand.h"
 #include "llvm/ADT/ScopeExit.h"
 
 #include "mlir/Parser/Parser.h"
@@ -64,11 +65,14 @@ static cl::SubCommand gradcheckCmd(
 static cl::SubCommand
     exportCmd("export-weights",
               "Write weights trained by a compiled model back to a Keras 3 "
-              ".weights.h5 file");
+              ".weights.h5 file, or into a copy of an ONNX model");
 static cl::SubCommand dataCmd(
     "data",
     "Data tools: `inspect FILE` lists a TFRecord file of "
     "tf.train.Example records, `convert SPEC -o OUT.tfrecord` writes one");
+static cl::SubCommand
+    runCmd("run", "Compile a model in memory and run it once on input files "
+                  "(.npy or ONNX .pb), writing or summarizing its outputs");
 static cl::SubCommand
     summaryCmd("summary",
                "Print a model's layer table the way Keras's summary() does");
@@ -78,19 +82,21 @@ static cl::OptionCategory kilnCategory("kiln options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL"),
                                       cl::sub(compileCmd), cl::sub(summaryCmd),
                                       cl::sub(gradcheckCmd), cl::sub(exportCmd),
-                                      cl::cat(kilnCategory));
+                                      cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> weightsPath(
     "weights",
     cl::desc("Keras weights file (.h5 or .weights.h5) for a JSON model, or "
              "overriding the model file's own weights"),
     cl::value_desc("FILE"), cl::sub(compileCmd), cl::sub(summaryCmd),
-    cl::sub(gradcheckCmd), cl::sub(exportCmd), cl::cat(kilnCategory));
+    cl::sub(gradcheckCmd), cl::sub(exportCmd), cl::sub(runCmd),
+    cl::cat(kilnCategory));
 static cl::opt<uint64_t>
     seed("seed",
          cl::desc("Seed of the initializers of a JSON model given without "
                   "weights (a .keras or .h5 model carries its own)"),
          cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
-         cl::sub(summaryCmd), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+         cl::sub(summaryCmd), cl::sub(gradcheckCmd), cl::sub(runCmd),
+         cl::cat(kilnCategory));
 static cl::opt<std::string>
     outputPath("o",
                cl::desc("Output file (default: the model's name for exe, "
@@ -127,7 +133,7 @@ static cl::opt<std::string>
               cl::desc("CPU to generate code for (default: the host, with its "
                        "features; e.g. x86-64-v3, znver4)"),
               cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
-              cl::cat(kilnCategory));
+              cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
@@ -142,7 +148,17 @@ static cl::list<std::string> inputShapes(
     cl::desc("Fix a model input's shape, e.g. input=1x3x224x224 (ONNX "
              "inputs with symbolic dimensions besides the batch)"),
     cl::value_desc("NAME=DxDx..."), cl::sub(compileCmd), cl::sub(summaryCmd),
-    cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+    cl::sub(gradcheckCmd), cl::sub(runCmd), cl::cat(kilnCategory));
+static cl::list<std::string>
+    runInputs("input",
+              cl::desc("An input file (.npy or ONNX .pb), one per model "
+                       "input in order"),
+              cl::value_desc("FILE"), cl::sub(runCmd), cl::cat(kilnCategory));
+static cl::list<std::string>
+    runOutputs("output",
+               cl::desc("An output file (.npy or .pb), one per model output "
+                        "(default: print a summary of each)"),
+               cl::value_desc("FILE"), cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::list<std::string>
     freezeFlag("freeze",
                cl::desc("ONNX initializers the optimizer must not update"),
@@ -469,7 +485,8 @@ static int runSummary(ImportedModel &model) {
 
 static int runExportWeights(ImportedModel &model) {
   if (outputPath.empty())
-    return fail("export-weights needs -o OUT.weights.h5");
+    return fail("export-weights needs -o OUT.weights.h5 (OUT.onnx for an "
+                "ONNX model)");
   HostDescriptor host(model);
   kiln_model_t *session = nullptr;
   if (kiln_status_t status = kiln_model_create(&host.desc, &session))
@@ -481,6 +498,23 @@ static int runExportWeights(ImportedModel &model) {
   std::vector<const float *> values;
   for (size_t i = 0; i < model.params.size(); ++i)
     values.push_back(kiln_model_param_data(session, i));
+  if (detectModelFormat(modelPath) == ModelFormat::Onnx) {
+    // The ONNX file again, its initializers the trained values.
+    llvm::StringMap<llvm::ArrayRef<float>> trained;
+    for (auto [param, data] : llvm::zip(model.params, values))
+      trained[param.name] = llvm::ArrayRef<float>(data, param.values.size());
+    llvm::Expected<std::string> image =
+        onnx_import::rewriteOnnxInitializers(modelPath, trained);
+    if (!image)
+      return fail(llvm::toString(image.takeError()));
+    if (llvm::Error error = writeOutputFile(outputPath, /*binary=*/true,
+                                            [&](llvm::raw_pwrite_stream &os) {
+                                              os << *image;
+                                              return llvm::Error::success();
+                                            }))
+      return fail(llvm::toString(std::move(error)));
+    return 0;
+  }
   llvm::Expected<std::string> image = keras::buildKeras3Weights(model, values);
   if (!image)
     return fail(llvm::toString(image.takeError()));
@@ -494,7 +528,7 @@ static int runExportWeights(ImportedModel &model) {
 }
 
 /// Imports MODEL with --weights and --seed.
-static FailureOr<ImportedModel> importModel(MLIRContext &ctx) {
+static FailureOr<ImportOptions> importOptions() {
   ImportOptions options;
   options.weightsPath = weightsPath;
   options.seed = seed;
@@ -516,7 +550,14 @@ static FailureOr<ImportedModel> importModel(MLIRContext &ctx) {
   }
   for (const std::string &name : freezeFlag)
     options.frozen.insert(name);
-  return importModel(&ctx, modelPath, options);
+  return options;
+}
+
+static FailureOr<ImportedModel> importModel(MLIRContext &ctx) {
+  FailureOr<ImportOptions> options = importOptions();
+  if (failed(options))
+    return failure();
+  return importModel(&ctx, modelPath, *options);
 }
 
 static int runGradCheckCommand(MLIRContext &ctx) {
@@ -619,8 +660,10 @@ int main(int argc, char **argv) {
       "[--optimizer NAME[:KEY=VALUE,...]] [--metrics M,...]\n"
       "               [--input-shape NAME=DxD...] [--freeze NAME,...] "
       "[--list-ops]\n"
+      "  kiln run MODEL --input FILE [--input FILE ...] [--output FILE ...]\n"
       "  kiln summary MODEL [--weights FILE]\n"
-      "  kiln export-weights MODEL --from TRAINED.kw -o OUT.weights.h5\n"
+      "  kiln export-weights MODEL --from TRAINED.kw -o "
+      "OUT.weights.h5|OUT.onnx\n"
       "  kiln data inspect FILE.tfrecord [--limit N] [--json] "
       "[--skip-corrupt]\n"
       "  kiln data convert SPEC -o OUT.tfrecord [--compression "
@@ -652,8 +695,8 @@ int main(int argc, char **argv) {
                  << "' (expected inspect or convert)\n";
     return 2;
   }
-  if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd) {
-    llvm::errs() << "kiln: error: expected a command (compile, summary, "
+  if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd && !runCmd) {
+    llvm::errs() << "kiln: error: expected a command (compile, run, summary, "
                     "gradcheck, export-weights or data); "
                     "see kiln --help\n";
     return 2;
@@ -678,6 +721,22 @@ int main(int argc, char **argv) {
   ScopedDiagnosticHandler handler(&ctx, printDiagnostic);
   if (gradcheckCmd)
     return runGradCheckCommand(ctx);
+  if (runCmd) {
+    RunOptions options;
+    options.inputs.assign(runInputs.begin(), runInputs.end());
+    options.outputs.assign(runOutputs.begin(), runOutputs.end());
+    FailureOr<ImportOptions> import = importOptions();
+    if (failed(import))
+      return 1;
+    options.import = std::move(*import);
+    options.targetCpu = targetCpu;
+    for (const std::string &out : options.outputs)
+      for (llvm::StringRef input : llvm::concat<const std::string>(
+               runInputs, llvm::ArrayRef<std::string>{modelPath}))
+        if (llvm::Error error = checkNotSameFile(out, input, "input"))
+          return fail(llvm::toString(std::move(error)));
+    return runModelOnce(ctx, modelPath, options);
+  }
 
   // Before any work: no output may be one of the inputs.
   if (compileCmd || exportCmd) {
