@@ -498,24 +498,16 @@ static int runExportWeights(ImportedModel &model) {
   std::vector<const float *> values;
   for (size_t i = 0; i < model.params.size(); ++i)
     values.push_back(kiln_model_param_data(session, i));
+  llvm::Expected<std::string> image = std::string();
   if (detectModelFormat(modelPath) == ModelFormat::Onnx) {
     // The ONNX file again, its initializers the trained values.
     llvm::StringMap<llvm::ArrayRef<float>> trained;
     for (auto [param, data] : llvm::zip(model.params, values))
       trained[param.name] = llvm::ArrayRef<float>(data, param.values.size());
-    llvm::Expected<std::string> image =
-        onnx_import::rewriteOnnxInitializers(modelPath, trained);
-    if (!image)
-      return fail(llvm::toString(image.takeError()));
-    if (llvm::Error error = writeOutputFile(outputPath, /*binary=*/true,
-                                            [&](llvm::raw_pwrite_stream &os) {
-                                              os << *image;
-                                              return llvm::Error::success();
-                                            }))
-      return fail(llvm::toString(std::move(error)));
-    return 0;
+    image = onnx_import::rewriteOnnxInitializers(modelPath, trained);
+  } else {
+    image = keras::buildKeras3Weights(model, values);
   }
-  llvm::Expected<std::string> image = keras::buildKeras3Weights(model, values);
   if (!image)
     return fail(llvm::toString(image.takeError()));
   if (llvm::Error error = writeOutputFile(outputPath, /*binary=*/true,
