@@ -73,9 +73,19 @@ struct HostTensor {
       n *= d;
     return n;
   }
-  /// The values as int64 (clamped to the int64 range).
+  /// The values as int64 (clamped to the int64 range; the dynamic batch
+  /// size as ShapedType::kDynamic).
   SmallVector<int64_t> toInt64() const;
+  /// True when an element is the dynamic batch size.
+  bool hasDynamicBatch() const;
 };
+
+/// The value a known shape tensor holds for the dynamic batch size (ONNX
+/// `Shape` of a batched tensor): -2^52, exact in a double and no size. It
+/// passes through the ops that move shape elements (Gather, Concat,
+/// Unsqueeze, Slice, Cast) and means the batch where a shape is read
+/// (Reshape); arithmetic on it is refused.
+constexpr double kDynamicBatchValue = -4503599627370496.0;
 
 /// Settings every importer honours.
 struct ImportOptions {

@@ -285,6 +285,11 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
                        << typeName(b->type);
       return failure();
     }
+    if (a->hasDynamicBatch() || b->hasDynamicBatch()) {
+      node.emitError() << "computes with the dynamic batch size, which is "
+                          "only known at run time";
+      return failure();
+    }
     OnnxType type = a->type;
     FailureOr<HostTensor> folded =
         foldBroadcast(node, *a, *b, type, [type](double x, double y) {
@@ -395,6 +400,11 @@ static FailureOr<NodeOutputs> importCompare(NodeBuilder &node) {
     node.emitError() << "comparisons are folded when both operands are known "
                         "when compiling; kiln has no bool tensors at run "
                         "time";
+    return failure();
+  }
+  if (a->hasDynamicBatch() || b->hasDynamicBatch()) {
+    node.emitError() << "compares the dynamic batch size, which is only "
+                        "known at run time";
     return failure();
   }
   FailureOr<HostTensor> folded =

@@ -110,7 +110,7 @@ FailureOr<const HostTensor *> NodeBuilder::requireKnown(int64_t i,
 }
 
 FailureOr<std::optional<SmallVector<int64_t>>>
-NodeBuilder::knownInts(int64_t i, StringRef what) {
+NodeBuilder::knownInts(int64_t i, StringRef what, bool allowBatch) {
   if (!hasInput(i))
     return std::optional<SmallVector<int64_t>>();
   FailureOr<const HostTensor *> t = requireKnown(i, what);
@@ -120,6 +120,11 @@ NodeBuilder::knownInts(int64_t i, StringRef what) {
     emitError() << what << " must be a list of integers, got a "
                 << typeName((*t)->type) << " tensor of rank "
                 << (*t)->shape.size();
+    return failure();
+  }
+  if (!allowBatch && (*t)->hasDynamicBatch()) {
+    emitError() << what << " depends on the dynamic batch size, which is "
+                << "only known at run time";
     return failure();
   }
   return std::optional<SmallVector<int64_t>>((*t)->toInt64());

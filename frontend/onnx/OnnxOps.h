@@ -91,8 +91,10 @@ public:
   /// The known operand `i` as a list of integers (an int64/int32 tensor of
   /// rank 0 or 1), or nullopt when absent; failure (after an error) when
   /// it is present but not known or not integral.
-  FailureOr<std::optional<SmallVector<int64_t>>> knownInts(int64_t i,
-                                                           StringRef what);
+  /// The dynamic batch size (from Shape of a batched tensor) is refused
+  /// unless `allowBatch`, where it reads as ShapedType::kDynamic.
+  FailureOr<std::optional<SmallVector<int64_t>>>
+  knownInts(int64_t i, StringRef what, bool allowBatch = false);
 
   /// Attributes: nullptr / `fallback` when absent; an error (failure)
   /// when present with another type.

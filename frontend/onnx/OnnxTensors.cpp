@@ -5,6 +5,7 @@
 #include "frontend/onnx/OnnxTensors.h"
 #include "frontend/onnx/OnnxImporter.h"
 
+#include "mlir/IR/BuiltinTypeInterfaces.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
@@ -76,7 +77,9 @@ SmallVector<int64_t> HostTensor::toInt64() const {
   SmallVector<int64_t> result;
   result.reserve(values.size());
   for (double v : values) {
-    if (std::isnan(v))
+    if (v == kDynamicBatchValue)
+      result.push_back(ShapedType::kDynamic);
+    else if (std::isnan(v))
       result.push_back(0);
     else if (v >= 9.2233720368547758e18)
       result.push_back(INT64_MAX);
@@ -86,6 +89,10 @@ SmallVector<int64_t> HostTensor::toInt64() const {
       result.push_back(static_cast<int64_t>(v));
   }
   return result;
+}
+
+bool HostTensor::hasDynamicBatch() const {
+  return llvm::is_contained(values, kDynamicBatchValue);
 }
 
 /// Bytes per element of the fixed-size types kiln reads.

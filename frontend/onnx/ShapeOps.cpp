@@ -99,7 +99,7 @@ static int64_t product(ArrayRef<int64_t> dims) {
 static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
   FailureOr<Operand> x = dataOperand(node);
   FailureOr<std::optional<SmallVector<int64_t>>> target =
-      node.knownInts(1, "the shape");
+      node.knownInts(1, "the shape", /*allowBatch=*/true);
   FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
   if (failed(x) || failed(target) || failed(allowZero))
     return failure();
@@ -125,6 +125,15 @@ static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
         return failure();
       }
       inferred = i;
+    } else if (ShapedType::isDynamic(d)) {
+      // The dynamic batch size (Shape -> Gather -> Concat): it must stay
+      // the batch dimension.
+      if (i != 0 || in.empty() || !ShapedType::isDynamic(in[0])) {
+        node.emitError() << "shape places the dynamic batch size at "
+                            "dimension "
+                         << i;
+        return failure();
+      }
     } else if (d < 0) {
       node.emitError() << "shape has the negative dimension " << d;
       return failure();
@@ -797,7 +806,8 @@ static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
   return known(std::move(t));
 }
 
-// Shape(x, start, end): the static dimensions.
+// Shape(x, start, end): the dimensions, the dynamic batch size as
+// kDynamicBatchValue.
 static FailureOr<NodeOutputs> importShape(NodeBuilder &node) {
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<int64_t> startAttr = node.getInt("start", 0);
@@ -811,14 +821,10 @@ static FailureOr<NodeOutputs> importShape(NodeBuilder &node) {
   int64_t start = clampAxis(*startAttr), end = clampAxis(*endAttr);
   HostTensor t;
   t.type = OnnxType::Int64;
-  for (int64_t d = start; d < end; ++d) {
-    if (ShapedType::isDynamic(info->first[d])) {
-      node.emitError() << "the shape of a tensor with a dynamic batch is "
-                          "only known at run time";
-      return failure();
-    }
-    t.values.push_back(double(info->first[d]));
-  }
+  for (int64_t d = start; d < end; ++d)
+    t.values.push_back(ShapedType::isDynamic(info->first[d])
+                           ? kDynamicBatchValue
+                           : double(info->first[d]));
   t.shape.push_back(t.values.size());
   return known(std::move(t));
 }

@@ -5,9 +5,12 @@
 // ReLU, with a loss and SGD, so the training step is compiled too), as a
 // user runs it: import, autodiff, the MLIR pipelines and LLVM. The counter
 // `ms_per_layer` is the figure to watch: it stays flat when compile time
-// grows linearly with the model.
+// grows linearly with the model. Also: the tutorial's CNN from Keras JSON and
+// from ONNX compiled to an executable (the linker included), and the ONNX
+// backend node-test suite through kiln-onnx-conformance (2 jobs).
 //
 //   build/bin/compile_bench --benchmark_filter='DenseStack/(10|30|100|300)/'
+//   build/bin/compile_bench --benchmark_filter='Cnn|Conformance'
 //   build/bin/compile_bench                     # also 1000 and 3000 layers
 //===----------------------------------------------------------------------===//
 
@@ -62,7 +65,57 @@ void BM_Compile_DenseStack(benchmark::State &state) {
   std::remove(object.c_str());
 }
 
+/// Runs `command` once per iteration, timing it.
+void timeCommand(benchmark::State &state, const std::string &command) {
+  for (auto _ : state) {
+    auto start = std::chrono::steady_clock::now();
+    if (std::system(command.c_str()) != 0) {
+      state.SkipWithError(("failed: " + command).c_str());
+      break;
+    }
+    std::chrono::duration<double> seconds =
+        std::chrono::steady_clock::now() - start;
+    state.SetIterationTime(seconds.count());
+  }
+}
+
+std::string scratch(const char *name) {
+  return "/tmp/kiln-compile-bench-" + std::to_string(::getpid()) + "-" + name;
+}
+
+void BM_Compile_KerasCnnExecutable(benchmark::State &state) {
+  std::string out = scratch("keras-cnn");
+  timeCommand(state, std::string(KILN_BIN) + " compile " + KILN_EXAMPLES +
+                         "/fashion_mnist_cnn.json -o " + out);
+  std::remove(out.c_str());
+}
+
+void BM_Compile_OnnxCnnExecutable(benchmark::State &state) {
+  std::string out = scratch("onnx-cnn");
+  timeCommand(state, std::string(KILN_BIN) + " compile " + KILN_ONNX_CNN +
+                         " -o " + out);
+  std::remove(out.c_str());
+}
+
+void BM_OnnxConformance_Node(benchmark::State &state) {
+  timeCommand(state, std::string(KILN_CONFORMANCE_BIN) + " --jobs 2 " +
+                         KILN_ONNX_TESTDATA + "/node > /dev/null");
+}
+
 } // namespace
+
+BENCHMARK(BM_Compile_KerasCnnExecutable)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5);
+BENCHMARK(BM_Compile_OnnxCnnExecutable)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5);
+BENCHMARK(BM_OnnxConformance_Node)
+    ->UseManualTime()
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
 
 BENCHMARK(BM_Compile_DenseStack)
     ->Arg(10)

@@ -7,6 +7,9 @@ PyTorch's own outputs for it: references kiln did not compute.
           ReLU MaxPool(2), Flatten, Linear(1600, 10)
   resnet  a residual block: Conv BN ReLU Conv BN + skip, ReLU, global
           average pool, Linear
+  view    Conv, ReLU, then `y.view(y.size(0), -1)` (exported as Shape ->
+          Gather -> Unsqueeze -> Concat -> Reshape of the dynamic batch)
+          and Linear
 Each as <name>.onnx (batch dimension symbolic), <name>_x.npy (batch 5) and
 <name>_y.npy.
 """
@@ -39,7 +42,19 @@ class Residual(nn.Module):
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
 
 
+class ViewFlatten(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.head = nn.Linear(4 * 10 * 10, 10)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        return self.head(y.view(y.size(0), -1))
+
+
 models = {
+    "view": (ViewFlatten(), (5, 1, 12, 12)),
     "mlp": (nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(),
                           nn.Linear(64, 10)), (5, 1, 28, 28)),
     "cnn": (nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),

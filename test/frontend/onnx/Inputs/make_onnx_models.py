@@ -113,3 +113,17 @@ with open(os.path.join(out, "short", "weights.bin"), "wb") as f:
     f.write(weights[:100])
 with open(os.path.join(out, "weights.bin"), "wb") as f:
     f.write(weights)
+
+# Shape arithmetic on the dynamic batch size: Shape -> Gather -> Mul.
+save("batch_arith", [
+    helper.make_node("Shape", ["x"], ["s"]),
+    helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+    helper.make_node("Mul", ["n", "two"], ["n2"], name="double_batch"),
+    helper.make_node("Unsqueeze", ["n2", "axes0"], ["n1"]),
+    helper.make_node("Concat", ["n1", "minus1"], ["target"], axis=0),
+    helper.make_node("Reshape", ["x", "target"], ["y"]),
+], [value("x", ["N", 4])], [value("y", ["M", 2])], [
+    numpy_helper.from_array(np.array(0, np.int64), "zero"),
+    numpy_helper.from_array(np.array(2, np.int64), "two"),
+    numpy_helper.from_array(np.array([0], np.int64), "axes0"),
+    numpy_helper.from_array(np.array([-1], np.int64), "minus1")])
