@@ -94,8 +94,19 @@ static LogicalResult checkBroadcast(NodeBuilder &node, Value a, Value b) {
 // Unary
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
+/// The host form of a unary op on known integer tensors (shape arithmetic:
+/// Neg of an axis), or null.
+using HostFn1 = double (*)(double);
+
+template <typename OpTy, HostFn1 Host = nullptr>
 static FailureOr<NodeOutputs> importUnary(NodeBuilder &node) {
+  if (const HostTensor *t = node.known(0);
+      Host && t && isIntegral(t->type) && !t->hasDynamicBatch()) {
+    HostTensor out = *t;
+    for (double &v : out.values)
+      v = Host(v);
+    return NodeOutputs{OnnxValue::ofKnown(std::move(out))};
+  }
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
@@ -241,6 +252,70 @@ static FailureOr<NodeOutputs> importClip(NodeBuilder &node) {
   OpBuilder &b = node.builder;
   return single(Value(ClipOp::create(b, node.loc, *x, b.getF64FloatAttr(lo),
                                      b.getF64FloatAttr(hi))));
+}
+
+// HardSwish: x * hardsigmoid(x) with alpha 1/6, beta 1/2.
+static FailureOr<NodeOutputs> importHardSwish(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder;
+  Value y = MulOp::create(b, node.loc, *x, node.scalar(1.0 / 6.0));
+  y = AddOp::create(b, node.loc, y, node.scalar(0.5));
+  y = ClipOp::create(b, node.loc, y, b.getF64FloatAttr(0.0),
+                     b.getF64FloatAttr(1.0));
+  return single(Value(MulOp::create(b, node.loc, *x, y)));
+}
+
+// ThresholdedRelu(alpha = 1): x where x > alpha, else 0.
+static FailureOr<NodeOutputs> importThresholdedRelu(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<float> alpha = node.getFloat("alpha", 1.0f);
+  if (failed(x) || failed(alpha))
+    return failure();
+  OpBuilder &b = node.builder;
+  Value above = StepOp::create(
+      b, node.loc, SubOp::create(b, node.loc, *x, node.scalar(*alpha)));
+  return single(Value(MulOp::create(b, node.loc, *x, above)));
+}
+
+// Celu(alpha = 1): max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), which
+// is alpha * elu(x / alpha).
+static FailureOr<NodeOutputs> importCelu(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<float> alpha = node.getFloat("alpha", 1.0f);
+  if (failed(x) || failed(alpha))
+    return failure();
+  if (*alpha == 0) {
+    node.emitError() << "alpha must not be 0";
+    return failure();
+  }
+  OpBuilder &b = node.builder;
+  Value scaled = DivOp::create(b, node.loc, *x, node.scalar(*alpha));
+  Value elu = EluOp::create(b, node.loc, scaled, b.getF32FloatAttr(1.0f));
+  return single(Value(MulOp::create(b, node.loc, elu, node.scalar(*alpha))));
+}
+
+// Shrink(lambd = 0.5, bias = 0): x - bias where x > lambd, x + bias where
+// x < -lambd, else 0.
+static FailureOr<NodeOutputs> importShrink(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<float> lambd = node.getFloat("lambd", 0.5f);
+  FailureOr<float> bias = node.getFloat("bias", 0.0f);
+  if (failed(x) || failed(lambd) || failed(bias))
+    return failure();
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value above =
+      StepOp::create(b, loc, SubOp::create(b, loc, *x, node.scalar(*lambd)));
+  Value below = StepOp::create(
+      b, loc,
+      SubOp::create(b, loc, NegOp::create(b, loc, *x), node.scalar(*lambd)));
+  Value hi = MulOp::create(
+      b, loc, SubOp::create(b, loc, *x, node.scalar(*bias)), above);
+  Value lo = MulOp::create(
+      b, loc, AddOp::create(b, loc, *x, node.scalar(*bias)), below);
+  return single(Value(AddOp::create(b, loc, hi, lo)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -458,6 +533,9 @@ static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
 // Registration
 //===----------------------------------------------------------------------===//
 
+static double hostNeg(double x) { return -x; }
+static double hostAbs(double x) { return std::abs(x); }
+
 void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   auto add = [&](StringRef op, int64_t since, int64_t last, OpHandler handler,
                  ArrayRef<StringLiteral> attrs = {}, uint32_t known = 0) {
@@ -469,8 +547,8 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Tanh", 6, 17, importUnary<TanhOp>);
   add("Exp", 6, 17, importUnary<ExpOp>);
   add("Log", 6, 17, importUnary<LogOp>);
-  add("Neg", 6, 17, importUnary<NegOp>);
-  add("Abs", 6, 17, importUnary<AbsOp>);
+  add("Neg", 6, 17, importUnary<NegOp, hostNeg>);
+  add("Abs", 6, 17, importUnary<AbsOp, hostAbs>);
   add("Sqrt", 6, 17, importUnary<SqrtOp>);
   add("Softplus", 1, 17, importUnary<SoftplusOp>);
   add("Erf", 9, 17, importUnary<ErfOp>);
@@ -487,6 +565,11 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("LeakyRelu", 6, 17, importLeakyRelu, alpha);
   add("HardSigmoid", 6, 17, importHardSigmoid, alphaBeta);
   add("PRelu", 6, 17, importPRelu);
+  static constexpr StringLiteral lambdBias[] = {"lambd", "bias"};
+  add("HardSwish", 14, 17, importHardSwish);
+  add("ThresholdedRelu", 10, 17, importThresholdedRelu, alpha);
+  add("Celu", 12, 17, importCelu, alpha);
+  add("Shrink", 9, 17, importShrink, lambdBias);
   add("Clip", 6, 10, importClip, minMax);
   add("Clip", 11, 17, importClip, {}, 0b110);
   // Binary: NumPy broadcasting since opset 7, opt-in `broadcast` before.

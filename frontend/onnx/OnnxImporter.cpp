@@ -228,6 +228,12 @@ public:
 private:
   OnnxModelImporter &importer;
   int64_t index;
+
+public:
+  /// The handler's registry entry, once found.
+  const OpKind *kind = nullptr;
+
+private:
   /// Operand `i`'s entry in the value table; null (after an error) when it
   /// is absent or undefined.
   OnnxValue *operand(int64_t i);
@@ -338,6 +344,9 @@ const HostTensor *GraphNodeBuilder::known(int64_t i) {
   auto it = importer.values.find(node.input(i));
   if (it == importer.values.end() || !it->second.known)
     return nullptr;
+  if (it->second.givenInput &&
+      !(kind && i < 32 && (kind->knownOperands >> i) & 1))
+    return nullptr;
   return &*it->second.known;
 }
 
@@ -346,7 +355,7 @@ GraphNodeBuilder::inputInfo(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
-  if (v->known)
+  if (v->known && !v->value)
     return std::make_pair(v->known->shape, v->known->type);
   auto type = cast<RankedTensorType>(v->value.getType());
   return std::make_pair(SmallVector<int64_t>(type.getShape()), OnnxType::Float);
@@ -475,8 +484,10 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
     }
     auto argType = RankedTensorType::get(shape, builder.getF32Type());
     OnnxValue value = OnnxValue::ofValue(entry->addArgument(argType, fileLoc));
-    if (hasValue)
+    if (hasValue) {
       value.known = givenValue->second;
+      value.givenInput = true;
+    }
     values[name] = std::move(value);
     inputNames.push_back(name);
   }
@@ -509,6 +520,7 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
     }
     return failure();
   }
+  nodeBuilder.kind = kind;
   for (const onnx::AttributeProto &attr : node.attribute()) {
     if (!llvm::is_contained(kind->attributes, attr.name())) {
       nodeBuilder.emitError()

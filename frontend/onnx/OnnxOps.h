@@ -48,6 +48,11 @@ namespace mlir::kiln::onnx_import {
 struct OnnxValue {
   Value value;
   std::optional<HostTensor> known;
+  /// A float32 model input whose value was given (`kiln run`, the
+  /// conformance runner): known only to the operands an op needs known
+  /// (OpKind::knownOperands), a kiln tensor everywhere else, so that the
+  /// compiled code computes with it rather than the importer folding it.
+  bool givenInput = false;
 
   static OnnxValue ofValue(Value v) { return OnnxValue{v, std::nullopt}; }
   static OnnxValue ofKnown(HostTensor t) { return OnnxValue{{}, std::move(t)}; }

@@ -454,9 +454,52 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
   return outputs;
 }
 
+/// x's elements at `ids` (of shape `idShape`, non-negative) along `axis`,
+/// the indices' dimensions in the axis's place: the axis moved to the
+/// front, `kiln.gather` of the rows of its (R, D) reshaping, moved back.
+static Value gatherAlong(NodeBuilder &node, Value x, int64_t axis,
+                         ArrayRef<int64_t> ids, ArrayRef<int64_t> idShape) {
+  OpBuilder &b = node.builder;
+  int64_t rank = node.typeOf(x).getRank();
+  SmallVector<int64_t> perm{axis};
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      perm.push_back(d);
+  Value table = x;
+  if (axis != 0)
+    table = TransposeOp::create(b, node.loc, table, perm);
+  // kiln.gather reads rows of a (R, D) table with indices of rank >= 1.
+  ArrayRef<int64_t> tableShape = node.typeOf(table).getShape();
+  SmallVector<int64_t> rest(tableShape.drop_front());
+  table = reshape(node, table, {tableShape[0], product(rest)});
+  SmallVector<int64_t> idDims(idShape);
+  if (idDims.empty())
+    idDims.push_back(1);
+  auto idType = RankedTensorType::get(idDims, b.getI64Type());
+  Value idValues =
+      ConstantOp::create(b, node.loc, DenseElementsAttr::get(idType, ids));
+  Value rows = GatherOp::create(b, node.loc, table, idValues);
+  SmallVector<int64_t> rowsShape(idShape);
+  rowsShape.append(rest.begin(), rest.end());
+  rows = reshape(node, rows, rowsShape);
+  if (axis == 0)
+    return rows;
+  // rows: (indices..., the other axes in order); put the indices back at
+  // `axis`.
+  int64_t idRank = idShape.size();
+  SmallVector<int64_t> back;
+  for (int64_t d = 0; d < axis; ++d)
+    back.push_back(idRank + d);
+  for (int64_t d = 0; d < idRank; ++d)
+    back.push_back(d);
+  for (int64_t d = axis; d < rank - 1; ++d)
+    back.push_back(idRank + d);
+  return TransposeOp::create(b, node.loc, rows, back);
+}
+
 // Slice: starts/ends/axes/steps from attributes (< 10) or operands (>= 10),
-// clamped as NumPy does. Steps other than 1 are taken as every step-th
-// element of a contiguous slice (reshaped to (n, step) and sliced).
+// clamped as NumPy does. Steps other than 1 (negative ones too) gather
+// their elements.
 static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
   FailureOr<Operand> x = dataOperand(node);
   if (failed(x))
@@ -524,10 +567,6 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
     start[*axis] = b;
     step[*axis] = st;
   }
-  if (llvm::any_of(count, [](int64_t c) { return c == 0; })) {
-    node.emitError() << "the slice is empty; kiln has no empty tensors";
-    return failure();
-  }
   if (x->known) {
     HostTensor t;
     t.type = x->known->type;
@@ -541,6 +580,11 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
     });
     return known(std::move(t));
   }
+  // Known tensors may be empty (shape arithmetic); kiln tensors may not.
+  if (llvm::any_of(count, [](int64_t c) { return c == 0; })) {
+    node.emitError() << "the slice is empty; kiln has no empty tensors";
+    return failure();
+  }
   Value y = x->value;
   OpBuilder &b = node.builder;
   for (int64_t d = 0; d < rank; ++d) {
@@ -548,27 +592,30 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
       y = sliceAxis(node, y, d, start[d], count[d]);
       continue;
     }
-    if (step[d] < 0) {
-      node.emitError() << "negative steps are not supported";
-      return failure();
+    if (ShapedType::isDynamic(x->shape[0])) {
+      // Batched: every step-th element of a contiguous slice, as (count,
+      // step) rows whose first column is kept.
+      int64_t span = count[d] * step[d];
+      if (step[d] < 0 || start[d] + span > x->shape[d]) {
+        node.emitError() << "a negative step, or one past the end, on a "
+                            "batched tensor is not supported";
+        return failure();
+      }
+      y = sliceAxis(node, y, d, start[d], span);
+      SmallVector<int64_t> split(node.typeOf(y).getShape());
+      split[d] = count[d];
+      split.insert(split.begin() + d + 1, step[d]);
+      y = reshape(node, y, split);
+      y = SliceOp::create(b, node.loc, y, d + 1, 0, 1);
+      split.erase(split.begin() + d + 1);
+      y = reshape(node, y, split);
+      continue;
     }
-    // Every step-th element: a slice of count * step elements (padded
-    // with the axis's tail when the last window overruns), reshaped to
-    // (count, step), the first of each step kept.
-    int64_t span = count[d] * step[d];
-    if (start[d] + span > x->shape[d]) {
-      node.emitError() << "a strided slice that ends before its last step "
-                          "is not supported";
-      return failure();
-    }
-    y = sliceAxis(node, y, d, start[d], span);
-    SmallVector<int64_t> split(node.typeOf(y).getShape());
-    split[d] = count[d];
-    split.insert(split.begin() + d + 1, step[d]);
-    y = reshape(node, y, split);
-    y = SliceOp::create(b, node.loc, y, d + 1, 0, 1);
-    split.erase(split.begin() + d + 1);
-    y = reshape(node, y, split);
+    // Every step-th element, either direction: a gather of them.
+    SmallVector<int64_t> ids;
+    for (int64_t i = 0; i < count[d]; ++i)
+      ids.push_back(start[d] + i * step[d]);
+    y = gatherAlong(node, y, d, ids, {count[d]});
   }
   return single(y);
 }
@@ -617,39 +664,13 @@ static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
       }
     return known(std::move(t));
   }
-  OpBuilder &b = node.builder;
-  // Move the gathered axis to the front.
-  SmallVector<int64_t> perm{*axis};
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != *axis)
-      perm.push_back(d);
-  Value table = x->value;
-  if (*axis != 0) {
-    if (ShapedType::isDynamic(x->shape[0])) {
-      node.emitError() << "gathers along an axis of a batched tensor; only "
-                          "axis 0 of a tensor without a dynamic batch is "
-                          "supported";
-      return failure();
-    }
-    table = TransposeOp::create(b, node.loc, table, perm);
+  if (*axis != 0 && ShapedType::isDynamic(x->shape[0])) {
+    node.emitError() << "gathers along an axis of a batched tensor; only "
+                        "axis 0 of a tensor without a dynamic batch is "
+                        "supported";
+    return failure();
   }
-  auto idType = RankedTensorType::get(idShape, b.getI64Type());
-  Value idValues = ConstantOp::create(
-      b, node.loc, DenseElementsAttr::get(idType, ArrayRef<int64_t>(ids)));
-  Value rows = GatherOp::create(b, node.loc, table, idValues);
-  if (*axis == 0)
-    return single(rows);
-  // rows: (indices..., the other axes in order); put the indices back at
-  // `axis`.
-  int64_t idRank = idShape.size();
-  SmallVector<int64_t> back;
-  for (int64_t d = 0; d < *axis; ++d)
-    back.push_back(idRank + d);
-  for (int64_t d = 0; d < idRank; ++d)
-    back.push_back(d);
-  for (int64_t d = *axis; d < rank - 1; ++d)
-    back.push_back(idRank + d);
-  return single(Value(TransposeOp::create(b, node.loc, rows, back)));
+  return single(gatherAlong(node, x->value, *axis, ids, idShape));
 }
 
 // Tile(x, repeats): concatenated copies along each axis.
@@ -873,6 +894,110 @@ static FailureOr<NodeOutputs> importDropout(NodeBuilder &node) {
                               node.builder.getF64FloatAttr(ratio), nullptr)));
 }
 
+// Trilu(x, k = 0; upper = 1): the upper (lower) triangle of the last two
+// dimensions from diagonal k on (up to), the rest zeros: x times a mask.
+static FailureOr<NodeOutputs> importTrilu(NodeBuilder &node) {
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<int64_t> upper = node.getInt("upper", 1);
+  FailureOr<std::optional<SmallVector<int64_t>>> kGiven =
+      node.knownInts(1, "k");
+  if (failed(x) || failed(upper) || failed(kGiven))
+    return failure();
+  int64_t k = *kGiven && !(*kGiven)->empty() ? (**kGiven)[0] : 0;
+  ArrayRef<int64_t> shape = x->shape;
+  if (shape.size() < 2 || ShapedType::isDynamic(shape[shape.size() - 1]) ||
+      ShapedType::isDynamic(shape[shape.size() - 2])) {
+    node.emitError() << "expects a tensor of rank >= 2 with known matrix "
+                        "dimensions, got "
+                     << formatKerasShape(shape);
+    return failure();
+  }
+  int64_t rows = shape[shape.size() - 2], cols = shape.back();
+  std::vector<float> mask;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      mask.push_back((*upper ? j - i >= k : j - i <= k) ? 1.0f : 0.0f);
+  if (x->known) {
+    HostTensor t = *x->known;
+    for (auto [i, v] : llvm::enumerate(t.values))
+      if (!mask[i % (rows * cols)])
+        v = 0;
+    return known(std::move(t));
+  }
+  return single(Value(MulOp::create(node.builder, node.loc, x->value,
+                                    node.constant({rows, cols}, mask))));
+}
+
+// Range(start, limit, delta), known scalars: start + i * delta while below
+// (above, for a negative delta) limit.
+static FailureOr<NodeOutputs> importRange(NodeBuilder &node) {
+  const HostTensor *parts[3];
+  for (int64_t i = 0; i < 3; ++i) {
+    FailureOr<const HostTensor *> t = node.requireKnown(i, i == 0   ? "start"
+                                                           : i == 1 ? "limit"
+                                                                    : "delta");
+    if (failed(t))
+      return failure();
+    if ((*t)->values.size() != 1 || (*t)->hasDynamicBatch()) {
+      node.emitError() << "start, limit and delta must be known scalars";
+      return failure();
+    }
+    parts[i] = *t;
+  }
+  double start = parts[0]->values[0], limit = parts[1]->values[0],
+         delta = parts[2]->values[0];
+  double count = delta == 0 ? -1 : std::ceil((limit - start) / delta);
+  if (delta == 0 || count > double(1 << 24)) {
+    node.emitError() << "the range is empty of steps or too long";
+    return failure();
+  }
+  HostTensor t;
+  t.type = parts[0]->type;
+  for (int64_t i = 0; i < int64_t(count); ++i)
+    t.values.push_back(start + double(i) * delta);
+  t.shape.push_back(t.values.size());
+  return known(std::move(t));
+}
+
+// EyeLike(x; dtype, k = 0): ones on diagonal k of x's (static) 2-D shape.
+static FailureOr<NodeOutputs> importEyeLike(NodeBuilder &node) {
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
+  FailureOr<int64_t> k = node.getInt("k", 0);
+  if (failed(info) || failed(k))
+    return failure();
+  FailureOr<int64_t> dtype = node.getInt("dtype", int64_t(info->second));
+  if (failed(dtype))
+    return failure();
+  ArrayRef<int64_t> shape = info->first;
+  if (shape.size() != 2 || llvm::any_of(shape, ShapedType::isDynamic)) {
+    node.emitError() << "expects a 2-D input of known shape";
+    return failure();
+  }
+  HostTensor t;
+  t.type = static_cast<OnnxType>(*dtype);
+  t.shape.assign(shape.begin(), shape.end());
+  for (int64_t i = 0; i < shape[0]; ++i)
+    for (int64_t j = 0; j < shape[1]; ++j)
+      t.values.push_back(j - i == *k ? 1.0 : 0.0);
+  return known(std::move(t));
+}
+
+// Size(x): the element count, known when the shape is static.
+static FailureOr<NodeOutputs> importSize(NodeBuilder &node) {
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
+  if (failed(info))
+    return failure();
+  if (llvm::any_of(info->first, ShapedType::isDynamic)) {
+    node.emitError() << "the size of a tensor with a dynamic batch is only "
+                        "known at run time";
+    return failure();
+  }
+  HostTensor t;
+  t.type = OnnxType::Int64;
+  t.values.push_back(double(product(info->first)));
+  return known(std::move(t));
+}
+
 void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   auto add = [&](StringRef op, int64_t since, int64_t last, OpHandler handler,
                  ArrayRef<StringLiteral> attrs = {}, uint32_t known = 0) {
@@ -910,4 +1035,10 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("ConstantOfShape", 9, 17, importConstantOfShape, value, 0b1);
   add("Shape", 1, 17, importShape, shapeRange);
   add("Dropout", 6, 17, importDropout, ratio, 0b110);
+  static constexpr StringLiteral upper[] = {"upper"};
+  static constexpr StringLiteral eyeLike[] = {"dtype", "k"};
+  add("Trilu", 14, 17, importTrilu, upper, 0b10);
+  add("Range", 11, 17, importRange, {}, 0b111);
+  add("EyeLike", 9, 17, importEyeLike, eyeLike);
+  add("Size", 1, 17, importSize);
 }
