@@ -235,7 +235,7 @@ bool wantsOutput(NodeBuilder &node, int64_t i) {
   return i < node.node.output_size() && !node.node.output(i).empty();
 }
 
-/// `t`'s shape as ONNX reads it: (a, b, c) with '?' for the dynamic batch.
+/// `v`'s shape for an error: (a, b, c), None for the dynamic batch.
 std::string shapeText(NodeBuilder &node, Value v) {
   return formatKerasShape(node.typeOf(v).getShape());
 }
@@ -253,13 +253,13 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
   if (failed(hiddenAttr) || failed(direction) || failed(layout) || failed(lbr))
     return failure();
   SmallVector<bool, 2> reverse;
-  if (*direction == "forward")
+  if (*direction == "forward") {
     reverse = {false};
-  else if (*direction == "reverse")
+  } else if (*direction == "reverse") {
     reverse = {true};
-  else if (*direction == "bidirectional")
+  } else if (*direction == "bidirectional") {
     reverse = {false, true};
-  else {
+  } else {
     node.emitError() << "direction '" << *direction
                      << "' is not forward, reverse or bidirectional";
     return failure();
@@ -305,9 +305,10 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
     if (!lens || !llvm::all_of(lens->values,
                                [&](double v) { return v == double(steps); })) {
       node.emitError() << "sequence_lens (input 4, '" << node.node.input(4)
-                       << "') is not supported: kiln runs every sequence "
-                          "over all its "
-                       << steps << " steps";
+                       << "') is not supported unless it is known when "
+                          "compiling and gives every sequence its full "
+                          "length ("
+                       << steps << " steps)";
       return failure();
     }
   }
