@@ -27,13 +27,12 @@
 // of cells (the kind's weightScopes); tfjs names them `rnn/RNNCell_0/...`.
 //===----------------------------------------------------------------------===//
 
+#include "frontend/RecurrentLoop.h"
 #include "frontend/keras/KerasLayers.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -522,26 +521,19 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
       }
       inits.push_back(state);
     }
+  Value sequence;
   if (returnSequences)
-    inits.push_back(ZerosOp::create(
+    sequence = ZerosOp::create(
         b, loc,
         RankedTensorType::get({xType.getDimSize(0), steps, built.back().units},
                               xType.getElementType()),
-        x));
+        x);
 
-  Value lb = arith::ConstantIndexOp::create(b, loc, 0);
-  Value ub = arith::ConstantIndexOp::create(b, loc, steps);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  auto loop = scf::ForOp::create(
-      b, loc, lb, ub, one, inits,
-      [&](OpBuilder &body, Location l, Value t, ValueRange states) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(body.getInsertionBlock(), body.getInsertionPoint());
-        Value read = t;
-        if (backwards)
-          read = arith::SubIOp::create(
-              b, l, arith::ConstantIndexOp::create(b, l, steps - 1), t);
-        SmallVector<Value> next;
+  TimeLoopOptions options{steps, backwards, flags.inputOrder};
+  auto loop = buildTimeLoop(
+      b, loc, options, inits, sequence,
+      [&](Location l, Value read, ValueRange states,
+          SmallVectorImpl<Value> &next) {
         Value in;
         size_t offset = 0;
         for (auto [i, c] : llvm::enumerate(built)) {
@@ -551,10 +543,7 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
           in = math.step(c, xPart, states.slice(offset, c.states()), next);
           offset += c.states();
         }
-        if (returnSequences)
-          next.push_back(SequenceInsertOp::create(b, l, in, states.back(),
-                                                  flags.inputOrder ? read : t));
-        scf::YieldOp::create(b, l, next);
+        return in;
       });
   if (math.failedActivation)
     return failure();

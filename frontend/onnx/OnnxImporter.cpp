@@ -47,6 +47,7 @@ const OpRegistry &mlir::kiln::onnx_import::getOpRegistry() {
     registerReductionOps(r);
     registerConvolutionOps(r);
     registerNormalizationOps(r);
+    registerRecurrentOps(r);
     return r;
   }();
   return registry;

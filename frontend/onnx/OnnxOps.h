@@ -165,6 +165,8 @@ void registerReductionOps(OpRegistry &registry);
 void registerConvolutionOps(OpRegistry &registry);
 /// BatchNormalization, InstanceNormalization (NormalizationOps.cpp).
 void registerNormalizationOps(OpRegistry &registry);
+/// RNN, LSTM, GRU (RecurrentOps.cpp).
+void registerRecurrentOps(OpRegistry &registry);
 
 /// The handler's helper: one output that is a kiln tensor.
 inline FailureOr<NodeOutputs> single(FailureOr<Value> v) {
