@@ -74,7 +74,11 @@ elif kind == "lstm":
 else:
     sys.exit(f"unknown kind {kind}")
 model.eval()
-torch.onnx.export(model, torch.from_numpy(x[:2]), os.path.join(out, kind + ".onnx"),
-                  input_names=["x"], output_names=["y"], opset_version=13,
-                  dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+# The CNN with a symbolic batch; the LSTM with the batch of `x` (PyTorch's
+# batch-first LSTM export transposes the batch away from the first
+# dimension, which kiln's dynamic batch must keep).
+dynamic = {"x": {0: "N"}, "y": {0: "N"}} if kind == "cnn" else None
+torch.onnx.export(model, torch.from_numpy(x if dynamic is None else x[:2]),
+                  os.path.join(out, kind + ".onnx"), input_names=["x"],
+                  output_names=["y"], opset_version=13, dynamic_axes=dynamic)
 np.save(os.path.join(out, kind + "_x.npy"), x)
