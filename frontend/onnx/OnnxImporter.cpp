@@ -222,6 +222,7 @@ public:
   InFlightDiagnostic emitError() override;
   FailureOr<Value> input(int64_t i) override;
   FailureOr<Value> stateInput(int64_t i) override;
+  FailureOr<Value> idsInput(int64_t i) override;
   const HostTensor *known(int64_t i) override;
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
   inputInfo(int64_t i) override;
@@ -326,6 +327,12 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
+  if (v->value &&
+      !cast<RankedTensorType>(v->value.getType()).getElementType().isF32()) {
+    emitError() << "input '" << node.input(i)
+                << "' holds integer ids; only Gather's indices read them";
+    return failure();
+  }
   if (v->value)
     return v->value;
   if (v->known->type != OnnxType::Float) {
@@ -337,6 +344,20 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
     return failure();
   }
   return importer.materialize(node.input(i), *v);
+}
+
+FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
+  OnnxValue *v = operand(i);
+  if (!v)
+    return failure();
+  if (!v->value ||
+      !isa<IntegerType>(
+          cast<RankedTensorType>(v->value.getType()).getElementType())) {
+    emitError() << "input '" << node.input(i)
+                << "' must be integer ids (a model input of int32/int64)";
+    return failure();
+  }
+  return v->value;
 }
 
 const HostTensor *GraphNodeBuilder::known(int64_t i) {
@@ -431,14 +452,26 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
     auto type = static_cast<OnnxType>(tensor.elem_type());
     auto givenValue = options.inputValues.find(name);
     bool hasValue = givenValue != options.inputValues.end();
+    Type elementType = builder.getF32Type();
     if (type != OnnxType::Float) {
       if (hasValue) {
         values[name] = OnnxValue::ofKnown(givenValue->second);
         continue;
       }
-      emitFileError() << "graph input '" << name << "' is " << typeName(type)
-                      << "; kiln's model inputs are float32";
-      return failure();
+      // Integer ids that only index rows (Gather along axis 0, an
+      // embedding lookup) are model inputs of their own type.
+      bool ids = type == OnnxType::Int64 || type == OnnxType::Int32;
+      for (const onnx::NodeProto &node : graph.node())
+        for (auto [i, use] : llvm::enumerate(node.input()))
+          if (use == name)
+            ids &= node.op_type() == "Gather" && i == 1;
+      if (!ids) {
+        emitFileError() << "graph input '" << name << "' is " << typeName(type)
+                        << "; kiln's model inputs are float32, or int32/"
+                           "int64 ids that only Gather's indices read";
+        return failure();
+      }
+      elementType = builder.getIntegerType(type == OnnxType::Int64 ? 64 : 32);
     }
     SmallVector<int64_t> shape;
     auto givenShape = options.inputShapes.find(name);
@@ -483,7 +516,7 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
         return failure();
       }
     }
-    auto argType = RankedTensorType::get(shape, builder.getF32Type());
+    auto argType = RankedTensorType::get(shape, elementType);
     OnnxValue value = OnnxValue::ofValue(entry->addArgument(argType, fileLoc));
     if (hasValue) {
       value.known = givenValue->second;

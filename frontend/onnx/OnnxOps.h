@@ -82,6 +82,9 @@ public:
   /// Like `input`, but an initializer becomes non-trainable state that the
   /// train step updates (BatchNormalization's running statistics).
   virtual FailureOr<Value> stateInput(int64_t i) = 0;
+  /// Operand `i` as integer ids computed at run time (a model input of
+  /// int32/int64 that only Gather's indices read); an error otherwise.
+  virtual FailureOr<Value> idsInput(int64_t i) = 0;
   /// Operand `i` when it is known at compile time (an initializer, a
   /// Constant, a folded shape computation, an input whose value was
   /// given); null otherwise.

@@ -620,13 +620,51 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
   return single(y);
 }
 
+/// Gather along axis 0 with ids computed at run time (an embedding lookup,
+/// `nn.Embedding` exported): `kiln.gather` of the rows of the data as a (R,
+/// D) table; ids out of [-R, R) are clamped, where ONNX leaves them
+/// undefined.
+static FailureOr<NodeOutputs> importGatherIds(NodeBuilder &node, Operand &x,
+                                              int64_t axis) {
+  FailureOr<Value> ids = node.idsInput(1);
+  if (failed(ids))
+    return failure();
+  if (axis != 0 && axis != -int64_t(x.shape.size())) {
+    node.emitError() << "ids computed at run time gather along axis 0 only";
+    return failure();
+  }
+  Value table = x.value;
+  if (x.known) {
+    FailureOr<Value> materialized = node.input(0);
+    if (failed(materialized))
+      return failure();
+    table = *materialized;
+  }
+  ArrayRef<int64_t> shape = node.typeOf(table).getShape();
+  if (shape.empty() || llvm::any_of(shape, ShapedType::isDynamic)) {
+    node.emitError() << "the table " << formatKerasShape(shape)
+                     << " must have known dimensions";
+    return failure();
+  }
+  SmallVector<int64_t> rest(shape.drop_front());
+  table = reshape(node, table, {shape[0], product(rest)});
+  Value rows = GatherOp::create(node.builder, node.loc, table, *ids);
+  SmallVector<int64_t> outShape(node.typeOf(*ids).getShape());
+  outShape.append(rest.begin(), rest.end());
+  return single(reshape(node, rows, outShape));
+}
+
 // Gather(data, indices, axis = 0) with known indices: the axis moved to the
 // front, `kiln.gather` of its rows, moved back.
 static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
   FailureOr<Operand> x = dataOperand(node);
-  FailureOr<const HostTensor *> indices = node.requireKnown(1, "the indices");
   FailureOr<int64_t> attr = node.getInt("axis", 0);
-  if (failed(x) || failed(indices) || failed(attr))
+  if (failed(x) || failed(attr))
+    return failure();
+  if (!node.known(1))
+    return importGatherIds(node, *x, *attr);
+  FailureOr<const HostTensor *> indices = node.requireKnown(1, "the indices");
+  if (failed(indices))
     return failure();
   int64_t rank = x->shape.size();
   FailureOr<int64_t> axis = normalizeAxis(node, *attr, rank);

@@ -7,6 +7,8 @@ PyTorch's own outputs for it: references kiln did not compute.
           ReLU MaxPool(2), Flatten, Linear(1600, 10)
   resnet  a residual block: Conv BN ReLU Conv BN + skip, ReLU, global
           average pool, Linear
+  embed   nn.Embedding(50, 8) over int64 ids (N, 6), mean over the steps,
+          Linear: Gather with ids computed at run time
   view    Conv, ReLU, then `y.view(y.size(0), -1)` (exported as Shape ->
           Gather -> Unsqueeze -> Concat -> Reshape of the dynamic batch)
           and Linear
@@ -53,7 +55,18 @@ class ViewFlatten(nn.Module):
         return self.head(y.view(y.size(0), -1))
 
 
+class EmbeddingBag(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(50, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, ids):
+        return self.head(self.embed(ids).mean(dim=1))
+
+
 models = {
+    "embed": (EmbeddingBag(), (5, 6)),
     "view": (ViewFlatten(), (5, 1, 12, 12)),
     "mlp": (nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(),
                           nn.Linear(64, 10)), (5, 1, 28, 28)),
@@ -71,7 +84,8 @@ for name, (model, shape) in models.items():
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.2, 0.2)
-    x = torch.randn(*shape)
+    x = (torch.randint(0, 50, shape) if name == "embed" else
+         torch.randn(*shape))
     with torch.no_grad():
         y = model(x)
     torch.onnx.export(model, x, os.path.join(out, name + ".onnx"),

@@ -127,3 +127,11 @@ save("batch_arith", [
     numpy_helper.from_array(np.array(2, np.int64), "two"),
     numpy_helper.from_array(np.array([0], np.int64), "axes0"),
     numpy_helper.from_array(np.array([-1], np.int64), "minus1")])
+
+# int64 ids used as data beyond Gather's indices.
+save("ids_as_data", [
+    helper.make_node("Gather", ["table", "ids"], ["rows"]),
+    helper.make_node("Cast", ["ids"], ["f"], to=TensorProto.FLOAT),
+    helper.make_node("Add", ["rows", "f"], ["y"]),
+], [value("ids", ["N", 1], TensorProto.INT64)], [value("y", ["N", 4])],
+     [init("table", (10, 4))])
