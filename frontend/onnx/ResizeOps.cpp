@@ -30,11 +30,20 @@
 
 #include "onnx/onnx_pb.h"
 
+#include "llvm/Support/Format.h"
+
 #include <cmath>
 
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
+
+/// A scale as the model wrote it (0.5, 2, 1.25).
+static std::string formatScale(double scale) {
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%g", scale);
+  return s;
+}
 
 /// x[start : start + size] along `axis`.
 static Value sliceAxis(NodeBuilder &node, Value x, int64_t axis, int64_t start,
@@ -85,7 +94,8 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
         FailureOr<Value> v = node.input(2);
         if (failed(v))
           return failure();
-        if (node.typeOf(*v).getNumElements() != 1 ||
+        if (!node.typeOf(*v).hasStaticShape() ||
+            node.typeOf(*v).getNumElements() != 1 ||
             node.typeOf(*v).getRank() > 1) {
           node.emitError() << "constant_value must be one value, got "
                            << formatKerasShape(node.typeOf(*v).getShape());
@@ -195,20 +205,25 @@ struct Interpolation {
   float extrapolation = 0;
 };
 
-/// One axis's map: out x in weights (row-major), and which output
-/// positions lie outside the input (tf_crop_and_resize).
+/// One axis's map: per output position, the input positions it reads and
+/// their weights (none for a position outside the input, which
+/// tf_crop_and_resize extrapolates).
 struct AxisMap {
   int64_t in = 0, out = 0;
-  std::vector<double> weights;
+  std::vector<SmallVector<std::pair<int64_t, double>, 4>> rows;
   std::vector<bool> outside;
 
+  /// Whether output position o is input position i alone.
+  bool reads(int64_t o, int64_t i) const {
+    return !outside[o] && rows[o].size() == 1 && rows[o][0].first == i &&
+           rows[o][0].second == 1.0;
+  }
   bool isIdentity() const {
     if (in != out)
       return false;
     for (int64_t o = 0; o < out; ++o)
-      for (int64_t i = 0; i < in; ++i)
-        if (weights[o * in + i] != (o == i ? 1.0 : 0.0) || outside[o])
-          return false;
+      if (!reads(o, o))
+        return false;
     return true;
   }
   /// k when every input element is repeated k times, else 0.
@@ -217,9 +232,8 @@ struct AxisMap {
       return 0;
     int64_t k = out / in;
     for (int64_t o = 0; o < out; ++o)
-      for (int64_t i = 0; i < in; ++i)
-        if (weights[o * in + i] != (o / k == i ? 1.0 : 0.0) || outside[o])
-          return 0;
+      if (!reads(o, o / k))
+        return 0;
     return k;
   }
 };
@@ -235,7 +249,7 @@ static AxisMap axisMap(const Interpolation &ip, int64_t in, int64_t out,
   AxisMap m;
   m.in = in;
   m.out = out;
-  m.weights.assign(out * in, 0.0);
+  m.rows.resize(out);
   m.outside.assign(out, false);
   const std::string &t = ip.transform;
   for (int64_t o = 0; o < out; ++o) {
@@ -310,8 +324,16 @@ static AxisMap axisMap(const Interpolation &ip, int64_t in, int64_t out,
       for (auto &tap : taps)
         tap.second /= sum;
     }
-    for (auto [i, w] : taps)
-      m.weights[o * in + std::clamp<int64_t>(i, 0, in - 1)] += w;
+    // Edge clamping: taps beyond the input read its first or last element.
+    for (auto [i, w] : taps) {
+      int64_t at = std::clamp<int64_t>(i, 0, in - 1);
+      auto *same = llvm::find_if(m.rows[o],
+                                 [&](const auto &e) { return e.first == at; });
+      if (same != m.rows[o].end())
+        same->second += w;
+      else if (w != 0)
+        m.rows[o].push_back({at, w});
+    }
   }
   return m;
 }
@@ -324,8 +346,8 @@ static Value applyAxisMap(NodeBuilder &node, Value x, int64_t axis,
   OpBuilder &b = node.builder;
   SmallVector<float> matrix(m.in * m.out);
   for (int64_t o = 0; o < m.out; ++o)
-    for (int64_t i = 0; i < m.in; ++i)
-      matrix[i * m.out + o] = float(m.weights[o * m.in + i]);
+    for (auto [i, w] : m.rows[o])
+      matrix[i * m.out + o] = float(w);
   Value rhs = node.constant({m.in, m.out}, matrix);
   int64_t rank = node.typeOf(x).getRank();
   if (rank == 1) {
@@ -488,7 +510,8 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
     } else {
       scale = scales[d];
       if (!(scale > 0) || scale > (1 << 20)) {
-        node.emitError() << "scale " << scale << " is not positive";
+        node.emitError() << "scale " << formatScale(scale)
+                         << " is not positive";
         return failure();
       }
       if (ShapedType::isDynamic(shape[d])) {
@@ -499,7 +522,8 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
         }
         continue;
       }
-      out = int64_t(std::floor(scale * double(shape[d])));
+      // (Bounded before the conversion; the range check follows.)
+      out = int64_t(std::min(std::floor(scale * double(shape[d])), 1e18));
       // The reference computes the float32 scale times the size in float32.
       outputWidth = double(float(scale) * float(shape[d]));
     }
@@ -509,7 +533,7 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
       return failure();
     }
     if (!modern && ip.mode == Interpolation::Mode::Nearest && scale < 1) {
-      node.emitError() << "nearest downsampling (scale " << scale
+      node.emitError() << "nearest downsampling (scale " << formatScale(scale)
                        << ") is not defined before Resize-11";
       return failure();
     }
@@ -524,6 +548,15 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
     if (maps[d].out && !maps[d].isIdentity())
       if (int64_t k = maps[d].repeatFactor())
         repeats[d] = k;
+  for (int64_t d = 0; d < rank; ++d)
+    if (maps[d].out && repeats[d] == 1 && !maps[d].isIdentity() &&
+        maps[d].in * maps[d].out > (int64_t(1) << 24)) {
+      node.emitError() << "dimension " << d << " (" << maps[d].in << " -> "
+                       << maps[d].out
+                       << ") needs an interpolation matrix of more than 2^24 "
+                          "elements";
+      return failure();
+    }
   Value y = buildRepeat(b, node.loc, *x, repeats);
   bool outside = false;
   for (int64_t d = 0; d < rank; ++d) {
