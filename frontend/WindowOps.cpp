@@ -4,6 +4,8 @@
 
 #include "frontend/WindowOps.h"
 
+#include "dialects/kiln/Model/ImportedModel.h"
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -102,4 +104,173 @@ Value mlir::kiln::buildAveragePool(OpBuilder &b, Location loc, Value x,
   return MulOp::create(
       b, loc, sums,
       inverseCounts(b, loc, g, spatial, out, countLow, countHigh));
+}
+
+namespace {
+/// A transposed convolution's fold: `g` with its negative padding turned
+/// into `before` / `after` output positions of zeros (blocks concatenated)
+/// around the `folded` sizes that `kiln.fold_patches` fills.
+struct TransposedFold {
+  WindowGeometry g;
+  SmallVector<int64_t> folded, before, after;
+};
+} // namespace
+
+static TransposedFold splitPadding(const WindowGeometry &g,
+                                   ArrayRef<int64_t> out) {
+  TransposedFold f{g, SmallVector<int64_t>(out), {}, {}};
+  for (int64_t i = 0; i < g.rank(); ++i) {
+    f.before.push_back(std::max<int64_t>(-g.padLow[i], 0));
+    f.after.push_back(std::max<int64_t>(-g.padHigh[i], 0));
+    f.g.padLow[i] = std::max<int64_t>(g.padLow[i], 0);
+    f.g.padHigh[i] = std::max<int64_t>(g.padHigh[i], 0);
+    f.folded[i] -= f.before[i] + f.after[i];
+    // Trailing positions that keep the number of windows (fewer than a
+    // stride past the last one) need no block: the fold leaves them 0.
+    int64_t span = g.dilations[i] * (g.window[i] - 1) + 1;
+    int64_t slack = f.folded[i] + f.g.padLow[i] + f.g.padHigh[i] - span;
+    if (slack >= 0 && f.after[i] > 0) {
+      int64_t absorbed =
+          std::min(f.after[i], g.strides[i] - 1 - slack % g.strides[i]);
+      f.after[i] -= absorbed;
+      f.folded[i] += absorbed;
+    }
+  }
+  return f;
+}
+
+LogicalResult mlir::kiln::checkConvTranspose(const WindowGeometry &g,
+                                             ArrayRef<int64_t> in,
+                                             ArrayRef<int64_t> out,
+                                             std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  int64_t rank = g.rank();
+  if (int64_t(in.size()) != rank || int64_t(out.size()) != rank ||
+      int64_t(g.padLow.size()) != rank || int64_t(g.padHigh.size()) != rank) {
+    os << "the transposed window of rank " << rank << " does not match "
+       << in.size() << " input and " << out.size() << " output dimensions";
+    return failure();
+  }
+  TransposedFold f = splitPadding(g, out);
+  for (int64_t i = 0; i < rank; ++i)
+    if (f.folded[i] < 1) {
+      os << "spatial dimension " << i << ": no window reaches the " << out[i]
+         << " output positions";
+      return failure();
+    }
+  FailureOr<SmallVector<int64_t>> positions = f.g.outputSizes(f.folded, reason);
+  if (failed(positions))
+    return failure();
+  if (ArrayRef<int64_t>(*positions) != in) {
+    os << "the transposed window does not map " << formatKerasShape(in)
+       << " onto " << formatKerasShape(out);
+    return failure();
+  }
+  return success();
+}
+
+Value mlir::kiln::buildConvTranspose(OpBuilder &b, Location loc, Value x,
+                                     Value kernel, const WindowGeometry &g,
+                                     ArrayRef<int64_t> out, int64_t groups) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Type element = type.getElementType();
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t c = shape.back();
+  int64_t fg = cast<RankedTensorType>(kernel.getType()).getShape().back();
+  int64_t f = fg * groups;
+  Value rows;
+  if (groups == 1) {
+    // (C, K..., F) -> (C, taps * F); rows (N, S..., taps * F).
+    Value matrix = ReshapeOp::create(
+        b, loc, RankedTensorType::get({c, g.taps() * f}, element), kernel);
+    rows = MatMulOp::create(b, loc, x, matrix);
+  } else {
+    // x (N, S..., 1, G, Cg, 1) times the kernel (taps, G, Cg, Fg), summed
+    // over Cg: (N, S..., taps, G, Fg).
+    int64_t cg = c / groups;
+    SmallVector<int64_t> split(shape.drop_back());
+    split.append({1, groups, cg, 1});
+    Value xs =
+        ReshapeOp::create(b, loc, RankedTensorType::get(split, element), x);
+    Value w = ReshapeOp::create(
+        b, loc, RankedTensorType::get({groups, cg, g.taps(), fg}, element),
+        kernel);
+    w = TransposeOp::create(b, loc, w, ArrayRef<int64_t>{2, 0, 1, 3});
+    Value products = MulOp::create(b, loc, xs, w);
+    int64_t rank = static_cast<int64_t>(split.size());
+    Value sums = ReduceSumOp::create(b, loc, products,
+                                     ArrayRef<int64_t>{rank - 2}, false);
+    SmallVector<int64_t> flat(shape.drop_back());
+    flat.push_back(g.taps() * f);
+    rows =
+        ReshapeOp::create(b, loc, RankedTensorType::get(flat, element), sums);
+  }
+  TransposedFold fold = splitPadding(g, out);
+  SmallVector<int64_t> foldShape{shape.front()};
+  foldShape.append(fold.folded);
+  foldShape.push_back(f);
+  Value like =
+      ZerosOp::create(b, loc, RankedTensorType::get(foldShape, element), x);
+  Value y =
+      FoldPatchesOp::create(b, loc, rows, like, fold.g.window, fold.g.strides,
+                            fold.g.dilations, fold.g.padLow, fold.g.padHigh);
+  for (int64_t i = 0; i < g.rank(); ++i)
+    y = buildConstantPad(b, loc, y, 1 + i, fold.before[i], fold.after[i]);
+  return y;
+}
+
+Value mlir::kiln::buildZerosLike(OpBuilder &b, Location loc, Value x,
+                                 ArrayRef<int64_t> shape) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto type = RankedTensorType::get(shape, xType.getElementType());
+  if (!shape.empty() && xType.getRank() > 0 &&
+      (shape.front() == xType.getDimSize(0) ||
+       ShapedType::isDynamic(shape.front())))
+    return ZerosOp::create(b, loc, type, x);
+  return ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(type, b.getZeroAttr(type.getElementType())));
+}
+
+Value mlir::kiln::buildConstantPad(OpBuilder &b, Location loc, Value x,
+                                   int64_t axis, int64_t before, int64_t after,
+                                   Value fill) {
+  auto block = [&](int64_t size) {
+    SmallVector<int64_t> shape(cast<RankedTensorType>(x.getType()).getShape());
+    shape[axis] = size;
+    Value zeros = buildZerosLike(b, loc, x, shape);
+    return fill ? Value(AddOp::create(b, loc, zeros, fill)) : zeros;
+  };
+  SmallVector<Value> parts;
+  if (before)
+    parts.push_back(block(before));
+  parts.push_back(x);
+  if (after)
+    parts.push_back(block(after));
+  if (parts.size() == 1)
+    return x;
+  return ConcatOp::create(b, loc, parts, axis);
+}
+
+Value mlir::kiln::buildRepeat(OpBuilder &b, Location loc, Value x,
+                              ArrayRef<int64_t> factors) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (llvm::all_of(factors, [](int64_t k) { return k == 1; }))
+    return x;
+  SmallVector<int64_t> split, repeated, out;
+  for (auto [d, k] : llvm::zip(type.getShape(), factors)) {
+    split.push_back(d);
+    repeated.push_back(d);
+    out.push_back(k == 1 || ShapedType::isDynamic(d) ? d : d * k);
+    if (k != 1) {
+      split.push_back(1);
+      repeated.push_back(k);
+    }
+  }
+  Type element = type.getElementType();
+  Value s = ReshapeOp::create(b, loc, RankedTensorType::get(split, element), x);
+  auto repeatedType = RankedTensorType::get(repeated, element);
+  Value like = ZerosOp::create(b, loc, repeatedType, x);
+  Value r = BroadcastOp::create(b, loc, repeatedType, s, like);
+  return ReshapeOp::create(b, loc, RankedTensorType::get(out, element), r);
 }

@@ -1,10 +1,11 @@
 //===- WindowOps.h - Window-op formulas both importers share ----*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Convolutions and poolings that kiln has no single op for, written once
-// over its window ops (channels-last, KilnOps.td) for the Keras and ONNX
-// importers alike: grouped convolution, and the average pooling whose
-// divisor counts the input elements (or the padded ones) in each window.
+// Convolutions, poolings and resampling blocks that kiln has no single op
+// for, written once over its ops (channels-last, KilnOps.td) for the Keras
+// and ONNX importers alike: grouped and transposed convolution, the average
+// pooling whose divisor counts the input elements (or the padded ones) in
+// each window, constant padding and nearest-neighbour repetition.
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_FRONTEND_WINDOWOPS_H
@@ -31,6 +32,46 @@ Value buildGroupedConv(OpBuilder &b, Location loc, Value x, Value kernel,
 Value buildAveragePool(OpBuilder &b, Location loc, Value x,
                        const WindowGeometry &g, ArrayRef<int64_t> out,
                        ArrayRef<int64_t> countLow, ArrayRef<int64_t> countHigh);
+
+/// The transposed convolution of channels-last `x` (N, S..., C) with
+/// `kernel` (C, K..., F / groups) in `groups` groups, to output sizes
+/// `out`: the adjoint of the convolution over `out` with geometry `g` (the
+/// window is K...). Input position i spreads x[n, i, j * Cg + c] *
+/// kernel[j * Cg + c, k, f] onto output i * stride - padLow + k * dilation,
+/// channel j * Fg + f; positions outside [0, out) are dropped. A negative
+/// padLow / padHigh adds output positions that no window reaches (zeros):
+/// ONNX's output_padding and output_shape. `checkConvTranspose` must hold.
+/// Each row x @ W^T (a matmul; a product summed over the group's channels
+/// when groups > 1) is folded into the output with `kiln.fold_patches`.
+Value buildConvTranspose(OpBuilder &b, Location loc, Value x, Value kernel,
+                         const WindowGeometry &g, ArrayRef<int64_t> out,
+                         int64_t groups);
+
+/// Whether the transposed convolution of `g` maps input sizes `in` onto
+/// output sizes `out` (the forward convolution over `out` has exactly `in`
+/// positions, and some output position is reached); failure with `reason`
+/// otherwise.
+LogicalResult checkConvTranspose(const WindowGeometry &g, ArrayRef<int64_t> in,
+                                 ArrayRef<int64_t> out, std::string &reason);
+
+/// Zeros shaped `shape` of `x`'s element type, whose dynamic batch (when
+/// `shape` keeps x's leading dimension) is x's: `kiln.zeros`, or a
+/// constant when the leading dimension differs (static shapes only).
+Value buildZerosLike(OpBuilder &b, Location loc, Value x,
+                     ArrayRef<int64_t> shape);
+
+/// `x` with `before` and `after` elements concatenated along `axis` (a
+/// static one): zeros, plus `fill` (a tensor broadcasting to the blocks,
+/// such as a scalar) when given.
+Value buildConstantPad(OpBuilder &b, Location loc, Value x, int64_t axis,
+                       int64_t before, int64_t after, Value fill = {});
+
+/// Every element of `x` repeated `factors[d]` times along each dimension d
+/// (nearest-neighbour upsampling by integer factors; 1 leaves a dimension,
+/// the dynamic batch included, as it is): x reshaped with a 1 after each
+/// repeated dimension, broadcast to the factors, reshaped back.
+Value buildRepeat(OpBuilder &b, Location loc, Value x,
+                  ArrayRef<int64_t> factors);
 
 } // namespace mlir::kiln
 

@@ -284,11 +284,12 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
 }
 
 // ConvNDTranspose: the gradient of a convolution with respect to its input,
-// run forwards. Each input position's row x @ W^T (the kernel (K..., F, C)
-// as a (C, taps * F) matrix) holds the window of output contributions; they
-// are summed into the output with `kiln.fold_patches`, the output size
-// being (S - 1) * stride + dilation * (K - 1) + 1 ('valid') or S * stride
-// ('same', padded as the forward convolution of that size would be).
+// run forwards (buildConvTranspose, shared with ONNX's ConvTranspose). Each
+// input position's row x @ W^T (the kernel (K..., F, C) as a (C, taps * F)
+// matrix) holds the window of output contributions; they are summed into
+// the output with `kiln.fold_patches`, the output size being (S - 1) *
+// stride + dilation * (K - 1) + 1 ('valid') or S * stride ('same', padded
+// as the forward convolution of that size would be).
 template <int64_t Rank>
 static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
                                             ArrayRef<Value> inputs) {
@@ -334,23 +335,12 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
     return failure();
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
-  Type element = type.getElementType();
-  // (K..., F, C) -> (C, K..., F) -> (C, taps * F)
+  // (K..., F, C) -> (C, K..., F)
   SmallVector<int64_t> perm{Rank + 1};
   for (int64_t i = 0; i <= Rank; ++i)
     perm.push_back(i);
   Value moved = TransposeOp::create(b, loc, *kernel, perm);
-  Value matrix = ReshapeOp::create(
-      b, loc, RankedTensorType::get({channels, g.taps() * filters}, element),
-      moved);
-  Value rows = MatMulOp::create(b, loc, *x, matrix);
-  SmallVector<int64_t> outShape{type.getDimSize(0)};
-  outShape.append(out);
-  outShape.push_back(filters);
-  Value like =
-      ZerosOp::create(b, loc, RankedTensorType::get(outShape, element), *x);
-  Value y = FoldPatchesOp::create(b, loc, rows, like, g.window, g.strides,
-                                  g.dilations, g.padLow, g.padHigh);
+  Value y = buildConvTranspose(b, loc, *x, moved, g, out, /*groups=*/1);
   if (layer.getBoolean("use_bias").value_or(true)) {
     FailureOr<Value> bias =
         layer.addParam("bias", {filters}, "bias_initializer", "zeros");

@@ -3,10 +3,12 @@
 //
 // ZeroPadding1D/2D (kiln.concat with kiln.zeros blocks), Cropping1D/2D
 // (kiln.slice), UpSampling1D/2D (nearest: each row and column repeated
-// through a broadcast), Permute (kiln.transpose) and RepeatVector (a
+// through a broadcast; both from frontend/WindowOps.h, shared with ONNX's
+// Pad and Resize), Permute (kiln.transpose) and RepeatVector (a
 // broadcast), channels-last. Their gradients are those of the ops.
 //===----------------------------------------------------------------------===//
 
+#include "frontend/WindowOps.h"
 #include "frontend/keras/KerasLayers.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
@@ -94,25 +96,10 @@ FailureOr<Value> importZeroPadding(LayerBuilder &layer,
   auto pads = amounts(layer, "padding", Rank, 1);
   if (failed(x) || failed(pads))
     return failure();
-  OpBuilder &b = layer.builder;
   Value y = *x;
   for (int64_t i = 0; i < Rank; ++i) {
     auto [lo, hi] = (*pads)[i];
-    SmallVector<Value> parts;
-    auto zeros = [&](int64_t size) {
-      SmallVector<int64_t> shape(typeOf(y).getShape());
-      shape[1 + i] = size;
-      return ZerosOp::create(
-          b, layer.loc,
-          RankedTensorType::get(shape, typeOf(y).getElementType()), y);
-    };
-    if (lo)
-      parts.push_back(zeros(lo));
-    parts.push_back(y);
-    if (hi)
-      parts.push_back(zeros(hi));
-    if (parts.size() > 1)
-      y = ConcatOp::create(b, layer.loc, parts, 1 + i);
+    y = buildConstantPad(layer.builder, layer.loc, y, 1 + i, lo, hi);
   }
   return y;
 }
@@ -167,28 +154,10 @@ FailureOr<Value> importUpSampling(LayerBuilder &layer, ArrayRef<Value> inputs) {
     layer.emitError() << "'size' must be positive integers";
     return failure();
   }
-  auto type = typeOf(*x);
-  SmallVector<int64_t> split{type.getDimSize(0)}, repeated{type.getDimSize(0)},
-      out{type.getDimSize(0)};
-  for (int64_t i = 0; i < Rank; ++i) {
-    split.append({type.getDimSize(1 + i), 1});
-    repeated.append({type.getDimSize(1 + i), factors[i]});
-    out.push_back(type.getDimSize(1 + i) * factors[i]);
-  }
-  int64_t c = type.getShape().back();
-  split.push_back(c);
-  repeated.push_back(c);
-  out.push_back(c);
-  OpBuilder &b = layer.builder;
-  Type element = type.getElementType();
-  Value s = ReshapeOp::create(b, layer.loc,
-                              RankedTensorType::get(split, element), *x);
-  Value like = ZerosOp::create(b, layer.loc,
-                               RankedTensorType::get(repeated, element), *x);
-  Value r = BroadcastOp::create(
-      b, layer.loc, RankedTensorType::get(repeated, element), s, like);
-  return ReshapeOp::create(b, layer.loc, RankedTensorType::get(out, element), r)
-      .getResult();
+  SmallVector<int64_t> repeats{1};
+  repeats.append(factors);
+  repeats.push_back(1);
+  return buildRepeat(layer.builder, layer.loc, *x, repeats);
 }
 
 // Permute(dims): dims are 1-based, the batch stays first.

@@ -6,7 +6,8 @@
 // Keras layers use too (frontend/WindowOps.h), and transposes the result
 // back. A kernel (M, C / group, K...) is transposed to kiln's (K..., C /
 // group, M) in the IR, so that the parameter keeps ONNX's layout (what
-// training updates and export writes back).
+// training updates and export writes back); ConvTranspose's (C, M / group,
+// K...) to (C, K..., M / group), buildConvTranspose's layout.
 //
 // Padding: explicit `pads` (begin..., end...), or auto_pad SAME_UPPER
 // (TensorFlow's SAME: the odd element after), SAME_LOWER (before) or VALID.
@@ -211,6 +212,164 @@ static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
   return single(toChannelsFirst(node, y));
 }
 
+/// `a / b` rounded down (ONNX's padding formulas are Python's).
+static int64_t floorDiv(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+// ConvTranspose(X, W, B): W (C, M / group, K...). The output size per
+// dimension is stride * (in - 1) + output_padding + dilation * (K - 1) + 1
+// - pad_begin - pad_end; output_shape, when given, decides the total
+// padding instead, split by the spec's formula (opset 11 on: the odd
+// element at the end for SAME_UPPER, at the beginning otherwise; before 11
+// the other way round). Output positions no window reaches (output_padding,
+// a larger output_shape) are zeros (plus the bias).
+static FailureOr<NodeOutputs> importConvTranspose(NodeBuilder &node) {
+  FailureOr<Value> x = spatialInput(node);
+  FailureOr<Value> w = node.input(1);
+  FailureOr<int64_t> group = node.getInt("group", 1);
+  FailureOr<std::string> autoPad = node.getString("auto_pad", "NOTSET");
+  FailureOr<std::optional<SmallVector<int64_t>>> pads = node.getInts("pads");
+  FailureOr<std::optional<SmallVector<int64_t>>> outputPadding =
+      node.getInts("output_padding");
+  FailureOr<std::optional<SmallVector<int64_t>>> outputShape =
+      node.getInts("output_shape");
+  if (failed(x) || failed(w) || failed(group) || failed(autoPad) ||
+      failed(pads) || failed(outputPadding) || failed(outputShape))
+    return failure();
+  ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
+  ArrayRef<int64_t> wShape = node.typeOf(*w).getShape();
+  int64_t rank = xShape.size() - 2, channels = xShape[1];
+  if (int64_t(wShape.size()) != rank + 2 ||
+      llvm::any_of(wShape, ShapedType::isDynamic)) {
+    node.emitError() << "the kernel " << formatKerasShape(wShape)
+                     << " does not match the input's rank";
+    return failure();
+  }
+  if (*group < 1 || channels % *group || wShape[0] != channels) {
+    node.emitError() << "the kernel " << formatKerasShape(wShape) << " in "
+                     << *group << " groups does not fit " << channels
+                     << " input channels";
+    return failure();
+  }
+  int64_t filters = wShape[1] * *group;
+  WindowGeometry g;
+  g.window.assign(wShape.begin() + 2, wShape.end());
+  if (FailureOr<std::optional<SmallVector<int64_t>>> ks =
+          node.getInts("kernel_shape");
+      failed(ks) || (*ks && ArrayRef<int64_t>(**ks) != ArrayRef(g.window))) {
+    if (succeeded(ks))
+      node.emitError() << "kernel_shape does not match the kernel "
+                       << formatKerasShape(wShape);
+    return failure();
+  }
+  auto strides = spatialAttr(node, "strides", rank, 1);
+  auto dilations = spatialAttr(node, "dilations", rank, 1);
+  if (failed(strides) || failed(dilations))
+    return failure();
+  g.strides = *strides;
+  g.dilations = *dilations;
+  SmallVector<int64_t> adjust(rank, 0);
+  if (*outputPadding) {
+    if (int64_t((*outputPadding)->size()) != rank ||
+        llvm::any_of(**outputPadding,
+                     [](int64_t p) { return p < 0 || p > (1 << 20); })) {
+      node.emitError() << "'output_padding' must be " << rank
+                       << " non-negative integers";
+      return failure();
+    }
+    adjust = **outputPadding;
+  }
+  bool same = *autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER";
+  if (!same && *autoPad != "NOTSET" && *autoPad != "VALID") {
+    node.emitError() << "auto_pad '" << *autoPad << "' is not supported";
+    return failure();
+  }
+  if (same && !*outputShape && node.opset < 11) {
+    node.emitError() << "auto_pad '" << *autoPad
+                     << "' before opset 11 is ambiguous (ConvTranspose-1's "
+                        "text and formula disagree); give pads or "
+                        "output_shape";
+    return failure();
+  }
+  // The total padding per dimension, then its split.
+  ArrayRef<int64_t> in = xShape.drop_front(2);
+  SmallVector<int64_t> begin(rank, 0), end(rank, 0), out(rank);
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t full = g.strides[i] * (in[i] - 1) + adjust[i] +
+                   g.dilations[i] * (g.window[i] - 1) + 1;
+    std::optional<int64_t> target;
+    if (*outputShape) {
+      int64_t given = (*outputShape)->size();
+      if (given != rank && given != rank + 2) {
+        node.emitError() << "'output_shape' must have " << rank
+                         << " spatial sizes";
+        return failure();
+      }
+      target = (**outputShape)[given - rank + i];
+    } else if (same) {
+      target = in[i] * g.strides[i];
+    }
+    if (target) {
+      int64_t total = full - *target;
+      // Opset 11 on: the smaller half first for SAME_UPPER; before, for
+      // anything but SAME_UPPER.
+      bool smallFirst = (*autoPad == "SAME_UPPER") == (node.opset >= 11);
+      int64_t half = floorDiv(total, 2);
+      begin[i] = smallFirst ? half : total - half;
+      end[i] = total - begin[i];
+    } else if (*pads && *autoPad == "NOTSET") {
+      if (int64_t((*pads)->size()) != 2 * rank ||
+          llvm::any_of(**pads,
+                       [](int64_t p) { return p < 0 || p > (1 << 20); })) {
+        node.emitError() << "'pads' must be " << 2 * rank
+                         << " non-negative integers";
+        return failure();
+      }
+      begin[i] = (**pads)[i];
+      end[i] = (**pads)[rank + i];
+    }
+    out[i] = full - begin[i] - end[i];
+    if (out[i] < 1 || out[i] > (1 << 24)) {
+      node.emitError() << "spatial dimension " << i << ": the output size "
+                       << out[i] << " is out of range";
+      return failure();
+    }
+    g.padLow.push_back(begin[i]);
+    g.padHigh.push_back(end[i] - adjust[i]);
+  }
+  std::string reason;
+  if (failed(checkConvTranspose(g, in, out, reason))) {
+    node.emitError() << reason;
+    return failure();
+  }
+  Value bias;
+  if (node.hasInput(2)) {
+    FailureOr<Value> b = node.input(2);
+    if (failed(b))
+      return failure();
+    if (node.typeOf(*b).getShape() != ArrayRef<int64_t>{filters}) {
+      node.emitError() << "the bias "
+                       << formatKerasShape(node.typeOf(*b).getShape())
+                       << " does not match the " << filters << " filters";
+      return failure();
+    }
+    bias = *b;
+  }
+  OpBuilder &b = node.builder;
+  // (C, M / group, K...) -> (C, K..., M / group)
+  SmallVector<int64_t> perm{0};
+  for (int64_t d = 2; d < rank + 2; ++d)
+    perm.push_back(d);
+  perm.push_back(1);
+  Value kernel = TransposeOp::create(b, node.loc, *w, perm);
+  Value y = buildConvTranspose(b, node.loc, toChannelsLast(node, *x), kernel, g,
+                               out, *group);
+  if (bias)
+    y = AddOp::create(b, node.loc, y, bias);
+  return single(toChannelsFirst(node, y));
+}
+
 // MaxPool / AveragePool
 template <bool IsMax>
 static FailureOr<NodeOutputs> importPool(NodeBuilder &node) {
@@ -291,7 +450,15 @@ void mlir::kiln::onnx_import::registerConvolutionOps(OpRegistry &r) {
   static constexpr StringLiteral avgPool[] = {
       "auto_pad",     "ceil_mode", "count_include_pad",
       "kernel_shape", "pads",      "strides"};
+  static constexpr StringLiteral convTranspose[] = {
+      "auto_pad",       "dilations",    "group", "kernel_shape",
+      "output_padding", "output_shape", "pads",  "strides"};
   r["Conv"].push_back(OpKind{1, 17, importConv, conv});
+  // ConvTranspose-1 and -11 differ in how output_shape's padding splits.
+  r["ConvTranspose"].push_back(
+      OpKind{1, 10, importConvTranspose, convTranspose});
+  r["ConvTranspose"].push_back(
+      OpKind{11, 17, importConvTranspose, convTranspose});
   // Opsets 1-7 lack dilations, storage_order and ceil_mode (absent: the
   // defaults) and AveragePool-1 count_include_pad.
   r["MaxPool"].push_back(OpKind{1, 17, importPool<true>, maxPool});

@@ -46,6 +46,7 @@ const OpRegistry &mlir::kiln::onnx_import::getOpRegistry() {
     registerShapeOps(r);
     registerReductionOps(r);
     registerConvolutionOps(r);
+    registerResizeOps(r);
     registerNormalizationOps(r);
     registerRecurrentOps(r);
     return r;

@@ -161,11 +161,13 @@ void registerLinearOps(OpRegistry &registry);
 /// Gather, Expand, Tile, Cast, Constant, ConstantOfShape, Shape, Identity,
 /// Dropout (ShapeOps.cpp).
 void registerShapeOps(OpRegistry &registry);
-/// Softmax, LogSoftmax, the reductions, ArgMax (ReductionOps.cpp).
+/// Softmax, LogSoftmax, the reductions (ReductionOps.cpp).
 void registerReductionOps(OpRegistry &registry);
-/// Conv, ConvTranspose, MaxPool, AveragePool, the global poolings, Pad
+/// Conv, ConvTranspose, MaxPool, AveragePool, the global poolings
 /// (ConvolutionOps.cpp).
 void registerConvolutionOps(OpRegistry &registry);
+/// Pad, Resize, Upsample (ResizeOps.cpp).
+void registerResizeOps(OpRegistry &registry);
 /// BatchNormalization, InstanceNormalization (NormalizationOps.cpp).
 void registerNormalizationOps(OpRegistry &registry);
 /// RNN, LSTM, GRU (RecurrentOps.cpp).

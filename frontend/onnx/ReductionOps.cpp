@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // ReduceSum/Mean are `kiln.reduce_sum` / `kiln.reduce_mean`; L1, L2,
-// SumSquare, LogSum and LogSumExp are formulas around a sum. The axes are
+// SumSquare, LogSum and LogSumExp are formulas around a sum. ReduceMax is a
+// `kiln.max_pool` whose window covers the reduced axes, ReduceMin the
+// negated maximum of the negated input. The axes are
 // an attribute, or (ReduceSum since 13) an operand known when compiling;
 // none means all axes, or none with noop_with_empty_axes. Softmax and
 // LogSoftmax before opset 13 flatten the input to 2-D at `axis` (the
@@ -20,7 +22,65 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
-enum class Reduction { Sum, Mean, L1, L2, SumSquare, LogSum, LogSumExp };
+enum class Reduction {
+  Sum,
+  Mean,
+  L1,
+  L2,
+  SumSquare,
+  LogSum,
+  LogSumExp,
+  Max,
+  Min
+};
+
+/// The maximum of `x` over `axes` (sorted, distinct, the dynamic batch not
+/// among them) with `kiln.max_pool`: the reduced axes moved together (after
+/// the kept axes before the first of them), the tensor seen as (B, R, K)
+/// (B the kept dimensions before, R the reduced ones, K the rest), pooled
+/// with a window of R, reshaped to the kept dimensions (with 1s for the
+/// reduced ones under keepdims).
+static Value reduceMax(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
+                       bool keepDims) {
+  OpBuilder &b = node.builder;
+  ArrayRef<int64_t> shape = node.typeOf(x).getShape();
+  int64_t rank = shape.size();
+  SmallVector<int64_t> perm, outShape;
+  for (int64_t d = 0; d < axes.front(); ++d)
+    perm.push_back(d);
+  perm.append(axes.begin(), axes.end());
+  for (int64_t d = axes.front(); d < rank; ++d)
+    if (!llvm::is_contained(axes, d))
+      perm.push_back(d);
+  for (int64_t d = 0; d < rank; ++d)
+    if (!llvm::is_contained(axes, d))
+      outShape.push_back(shape[d]);
+    else if (keepDims)
+      outShape.push_back(1);
+  bool moved = !llvm::equal(perm, llvm::seq<int64_t>(0, rank));
+  Value y = moved ? Value(TransposeOp::create(b, node.loc, x, perm)) : x;
+  int64_t before = 1, reduced = 1, after = 1;
+  for (int64_t d = 0; d < axes.front(); ++d)
+    before = ShapedType::isDynamic(before) || ShapedType::isDynamic(shape[d])
+                 ? ShapedType::kDynamic
+                 : before * shape[d];
+  for (int64_t a : axes)
+    reduced *= shape[a];
+  for (int64_t i = axes.front() + axes.size(); i < rank; ++i)
+    after *= shape[perm[i]];
+  auto f32 = b.getF32Type();
+  if (reduced > 1) {
+    y = ReshapeOp::create(
+        b, node.loc, RankedTensorType::get({before, reduced, after}, f32), y);
+    y = MaxPoolOp::create(b, node.loc, y, ArrayRef<int64_t>{reduced},
+                          ArrayRef<int64_t>{1}, ArrayRef<int64_t>{0},
+                          ArrayRef<int64_t>{0});
+  }
+  auto outType = RankedTensorType::get(outShape, f32);
+  if (y.getType() == outType)
+    return y;
+  return ReshapeOp::create(b, node.loc, outType, y);
+}
 
 template <Reduction Kind, bool AxesOperand>
 static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
@@ -54,6 +114,21 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
   }
   OpBuilder &b = node.builder;
   Location loc = node.loc;
+  if (Kind == Reduction::Max || Kind == Reduction::Min) {
+    ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+    if (!axes.empty() && !shape.empty() && ShapedType::isDynamic(shape[0]) &&
+        axes.front() == 0) {
+      node.emitError() << "reduces over the dynamic batch dimension";
+      return failure();
+    }
+    if (axes.empty())
+      return single(*x);
+    if (Kind == Reduction::Max)
+      return single(reduceMax(node, *x, axes, *keepDims != 0));
+    Value negated = NegOp::create(b, loc, *x);
+    return single(Value(
+        NegOp::create(b, loc, reduceMax(node, negated, axes, *keepDims != 0))));
+  }
   Value in = *x;
   if (Kind == Reduction::L1)
     in = AbsOp::create(b, loc, in);
@@ -130,6 +205,8 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   add("ReduceLogSum", importReduce<Reduction::LogSum, false>, nullptr, 18);
   add("ReduceLogSumExp", importReduce<Reduction::LogSumExp, false>, nullptr,
       18);
+  add("ReduceMax", importReduce<Reduction::Max, false>, nullptr, 18);
+  add("ReduceMin", importReduce<Reduction::Min, false>, nullptr, 18);
   r["Softmax"].push_back(OpKind{1, 12, importSoftmax<SoftmaxOp>, axis});
   r["Softmax"].push_back(OpKind{13, 17, importSoftmax<SoftmaxOp>, axis});
   r["LogSoftmax"].push_back(OpKind{1, 12, importSoftmax<LogSoftmaxOp>, axis});

@@ -60,6 +60,61 @@ save("reshape_chain", [helper.make_node("Relu", ["x"], ["p"])] +
     numpy_helper.from_array(np.array([0], np.int64), "axes0"),
     numpy_helper.from_array(np.array([-1], np.int64), "minus1")])
 
+# ConvTranspose (stride 2, pads, output_padding, bias), Pad (reflect, a
+# constant value), Resize (nearest x2, linear) and ReduceMax, batch "N".
+save("convtranspose", [
+    helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2],
+                     pads=[1, 1, 0, 0], output_padding=[1, 1]),
+], [value("x", ["N", 2, 3, 3])], [value("y", ["N", 4, 7, 7])],
+     [init("w", (2, 4, 3, 3)), init("b", (4,))])
+save("pad", [
+    helper.make_node("Pad", ["x", "p1"], ["r"], mode="reflect"),
+    helper.make_node("Pad", ["r", "p2", "v"], ["y"], mode="constant"),
+], [value("x", ["N", 2, 4, 4])], [value("y", ["N", 2, 5, 6])], [
+    numpy_helper.from_array(np.array([0, 0, 2, 0, 0, 0, 0, -1], np.int64),
+                            "p1"),
+    numpy_helper.from_array(np.array([0, 0, 0, 1, 0, 0, -1, 2], np.int64),
+                            "p2"),
+    numpy_helper.from_array(np.array(1.5, np.float32), "v")])
+save("resize", [
+    helper.make_node("Resize", ["x", "", "s1"], ["n"], mode="nearest"),
+    helper.make_node("Resize", ["n", "", "s2"], ["y"], mode="linear"),
+], [value("x", ["N", 2, 3, 4])], [value("y", ["N", 2, 6, 6])], [
+    numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "s1"),
+    numpy_helper.from_array(np.array([1, 1, 1, 0.75], np.float32), "s2")])
+save("reduce_max", [
+    helper.make_node("ReduceMax", ["x"], ["m"], axes=[1, 3], keepdims=0),
+    helper.make_node("ReduceMin", ["m"], ["y"], axes=[1], keepdims=1),
+], [value("x", ["N", 2, 3, 4])], [value("y", ["N", 1])])
+# Every new op with parameters before it, for gradcheck.
+save("resample_grad", [
+    helper.make_node("ConvTranspose", ["x", "gw", "gb"], ["t"], group=2,
+                     strides=[2, 2], pads=[1, 0, 0, 1],
+                     output_padding=[1, 1]),
+    helper.make_node("Pad", ["t", "gp1"], ["p"], mode="reflect"),
+    helper.make_node("Pad", ["p", "gp2"], ["q"], mode="edge"),
+    helper.make_node("Pad", ["q", "gp3", "v"], ["r"], mode="constant"),
+    helper.make_node("Resize", ["r", "", "s1"], ["u"], mode="nearest"),
+    helper.make_node("Resize", ["u", "", "gs"], ["v2"], mode="cubic"),
+    helper.make_node("Mul", ["v2", "gk"], ["vk"]),
+    helper.make_node("ReduceMax", ["vk"], ["m"], axes=[2], keepdims=1),
+    helper.make_node("ReduceMin", ["vk"], ["n"], axes=[1, 3], keepdims=0),
+    helper.make_node("Flatten", ["m"], ["mf"]),
+    helper.make_node("Flatten", ["n"], ["nf"]),
+    helper.make_node("Concat", ["mf", "nf"], ["y"], axis=1),
+], [value("x", ["N", 4, 3, 3])], [value("y", ["N", 47])], [
+    init("gw", (4, 3, 3, 3)), init("gb", (6,)),
+    numpy_helper.from_array(np.array([0, 0, 2, -1, 0, 0, 1, 2], np.int64),
+                            "gp1"),
+    numpy_helper.from_array(np.array([0, 0, 1, 0, 0, 0, 0, 1], np.int64),
+                            "gp2"),
+    numpy_helper.from_array(np.array([0, 1, 0, 1, 0, 0, 1, 0], np.int64),
+                            "gp3"),
+    numpy_helper.from_array(np.array(0.5, np.float32), "v"),
+    numpy_helper.from_array(np.array([1, 1, 2, 1], np.float32), "s1"),
+    numpy_helper.from_array(np.array([1, 1, 0.5, 0.5], np.float32), "gs"),
+    init("gk", (7, 12, 5))])
+
 # Errors.
 save("unsupported_op", [helper.make_node("Det", ["x"], ["y"], name="det0")],
      [value("x", [2, 3, 3])], [value("y", [2])])
@@ -80,6 +135,50 @@ save("runtime_shape", [
 save("bad_broadcast", [helper.make_node("Add", ["x", "z"], ["y"], name="add")],
      [value("x", [2, 3]), value("z", [4])], [value("y", [2, 3])],
      check=False)
+save("convtranspose_bias", [
+    helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], name="ct")],
+     [value("x", [1, 2, 3, 3])], [value("y", [1, 4, 5, 5])],
+     [init("w", (2, 4, 3, 3)), init("b", (5,))])
+save("convtranspose_groups", [
+    helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", group=2)],
+     [value("x", [1, 3, 3, 3])], [value("y", [1, 4, 5, 5])],
+     [init("w", (3, 2, 3, 3))])
+save("convtranspose_same10", [
+    helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct",
+                     auto_pad="SAME_UPPER", strides=[2, 2])],
+     [value("x", [1, 2, 3, 3])], [value("y", [1, 4, 6, 6])],
+     [init("w", (2, 4, 3, 3))], opset=10)
+save("pad_mode", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad",
+                                   mode="wrap")],
+     [value("x", [2, 4])], [value("y", [2, 6])],
+     [numpy_helper.from_array(np.array([0, 1, 0, 1], np.int64), "p")])
+save("pad_reflect", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad",
+                                      mode="reflect")],
+     [value("x", [2, 4])], [value("y", [2, 8])],
+     [numpy_helper.from_array(np.array([0, 4, 0, 0], np.int64), "p")])
+save("pad_batch", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad")],
+     [value("x", ["N", 4])], [value("y", ["N", 4])],
+     [numpy_helper.from_array(np.array([1, 0, 0, 0], np.int64), "p")])
+save("resize_transform", [
+    helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize",
+                     coordinate_transformation_mode="half_pixel_symmetric")],
+     [value("x", [1, 1, 2, 2])], [value("y", [1, 1, 4, 4])],
+     [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "s")])
+save("resize_batch", [
+    helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize")],
+     [value("x", ["N", 1, 2, 2])], [value("y", ["N", 1, 4, 4])],
+     [numpy_helper.from_array(np.array([2, 1, 2, 2], np.float32), "s")])
+save("resize10_down", [
+    helper.make_node("Resize", ["x", "s"], ["y"], name="resize")],
+     [value("x", [1, 1, 4, 4])], [value("y", [1, 1, 2, 2])],
+     [numpy_helper.from_array(np.array([1, 1, 0.5, 0.5], np.float32), "s")],
+     opset=10)
+save("resize_scales", [
+    helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize")],
+     [value("x", [1, 1, 2, 2]), value("s", [4])], [value("y", [1, 1, 4, 4])])
+save("reduce_max_batch", [
+    helper.make_node("ReduceMax", ["x"], ["y"], name="max", axes=[0])],
+     [value("x", ["N", 3])], [value("y", [1, 3])])
 with open(os.path.join(out, "cnn.onnx"), "rb") as f:
     data = f.read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:

@@ -1,0 +1,613 @@
+//===- ResizeOps.cpp - ONNX Pad, Resize and Upsample ------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Ops that change a tensor's extent along some axes, on shapes known when
+// compiling:
+//  - Pad: negative pads crop first (`kiln.slice`); then each axis gets its
+//    blocks concatenated (`kiln.concat`): zeros plus the constant value
+//    (frontend/WindowOps.h, as Keras's ZeroPadding), the edge element
+//    broadcast ('edge'), or the mirrored elements sliced one by one
+//    ('reflect').
+//  - Resize / Upsample: along each resized axis the output is a fixed
+//    linear map of the input, an (out, in) matrix computed here from the
+//    spec's coordinate transformation and the mode's weights (nearest: one
+//    element; linear: two; cubic: four, with edge clamping or
+//    exclude_outside), exactly as ONNX's reference interpolation does. A
+//    map that repeats every element k times (nearest upsampling by an
+//    integer factor, the common case) is a broadcast (Keras's UpSampling);
+//    any other is a `kiln.matmul` with the matrix along that axis.
+//    tf_crop_and_resize's positions outside the input get
+//    extrapolation_value. Before opset 11 (Upsample, Resize-10) the
+//    coordinates are 'asymmetric' and nearest rounds down.
+// Gradients are those of the ops.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/WindowOps.h"
+#include "frontend/onnx/OnnxOps.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
+
+#include "onnx/onnx_pb.h"
+
+#include "llvm/Support/Format.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+/// A scale as the model wrote it (0.5, 2, 1.25).
+static std::string formatScale(double scale) {
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%g", scale);
+  return s;
+}
+
+/// x[start : start + size] along `axis`.
+static Value sliceAxis(NodeBuilder &node, Value x, int64_t axis, int64_t start,
+                       int64_t size) {
+  if (start == 0 && node.typeOf(x).getShape()[axis] == size)
+    return x;
+  return SliceOp::create(node.builder, node.loc, x, axis, start, size);
+}
+
+//===----------------------------------------------------------------------===//
+// Pad
+//===----------------------------------------------------------------------===//
+
+// Pad(data, pads, constant_value), mode constant / reflect / edge; before
+// opset 11 pads and value are attributes.
+static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<std::string> mode = node.getString("mode", "constant");
+  if (failed(x) || failed(mode))
+    return failure();
+  std::optional<SmallVector<int64_t>> pads;
+  Value fill;
+  if (node.opset < 11) {
+    FailureOr<std::optional<SmallVector<int64_t>>> attr = node.getInts("pads");
+    FailureOr<float> value = node.getFloat("value", 0.0f);
+    if (failed(attr) || failed(value))
+      return failure();
+    pads = *attr;
+    if (*value != 0)
+      fill = node.scalar(*value);
+  } else {
+    FailureOr<std::optional<SmallVector<int64_t>>> operand =
+        node.knownInts(1, "pads");
+    if (failed(operand))
+      return failure();
+    pads = *operand;
+    if (node.hasInput(2)) {
+      // A known value is a constant (an initializer too: it is no weight);
+      // a computed one is added to the zeros.
+      if (const HostTensor *t = node.known(2)) {
+        if (t->type != OnnxType::Float || t->values.size() != 1) {
+          node.emitError() << "constant_value must be one float32 value";
+          return failure();
+        }
+        if (t->values[0] != 0)
+          fill = node.scalar(t->values[0]);
+      } else {
+        FailureOr<Value> v = node.input(2);
+        if (failed(v))
+          return failure();
+        if (!node.typeOf(*v).hasStaticShape() ||
+            node.typeOf(*v).getNumElements() != 1 ||
+            node.typeOf(*v).getRank() > 1) {
+          node.emitError() << "constant_value must be one value, got "
+                           << formatKerasShape(node.typeOf(*v).getShape());
+          return failure();
+        }
+        fill = *v;
+      }
+    }
+  }
+  if (*mode != "constant" && *mode != "reflect" && *mode != "edge") {
+    node.emitError() << "mode '" << *mode
+                     << "' is not supported (constant, reflect, edge)";
+    return failure();
+  }
+  if (*mode != "constant")
+    fill = {};
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  int64_t rank = shape.size();
+  if (!pads || int64_t(pads->size()) != 2 * rank ||
+      llvm::any_of(*pads, [](int64_t p) {
+        return p < -(int64_t(1) << 30) || p > (1 << 20);
+      })) {
+    node.emitError() << "pads must be " << 2 * rank << " integers";
+    return failure();
+  }
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t lo = (*pads)[d], hi = (*pads)[rank + d];
+    if ((lo || hi) && ShapedType::isDynamic(shape[d])) {
+      node.emitError() << "cannot pad the dynamic batch dimension";
+      return failure();
+    }
+    if (std::max<int64_t>(-lo, 0) + std::max<int64_t>(-hi, 0) >= shape[d] &&
+        (lo < 0 || hi < 0)) {
+      node.emitError() << "pads " << lo << " and " << hi
+                       << " remove all of dimension " << d << " (" << shape[d]
+                       << ")";
+      return failure();
+    }
+  }
+  // Crop, then pad each axis.
+  Value y = *x;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t lo = (*pads)[d], hi = (*pads)[rank + d];
+    int64_t cropLo = std::max<int64_t>(-lo, 0),
+            cropHi = std::max<int64_t>(-hi, 0);
+    if (cropLo || cropHi)
+      y = sliceAxis(node, y, d, cropLo, shape[d] - cropLo - cropHi);
+  }
+  OpBuilder &b = node.builder;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t lo = std::max<int64_t>((*pads)[d], 0),
+            hi = std::max<int64_t>((*pads)[rank + d], 0);
+    if (!lo && !hi)
+      continue;
+    if (*mode == "constant") {
+      y = buildConstantPad(b, node.loc, y, d, lo, hi, fill);
+      continue;
+    }
+    int64_t size = node.typeOf(y).getDimSize(d);
+    SmallVector<Value> parts;
+    if (*mode == "edge") {
+      auto edge = [&](int64_t at, int64_t count) {
+        Value e = sliceAxis(node, y, d, at, 1);
+        SmallVector<int64_t> blockShape(node.typeOf(y).getShape());
+        blockShape[d] = count;
+        auto type = RankedTensorType::get(blockShape, b.getF32Type());
+        return Value(BroadcastOp::create(
+            b, node.loc, type, e, buildZerosLike(b, node.loc, y, blockShape)));
+      };
+      if (lo)
+        parts.push_back(edge(0, lo));
+      parts.push_back(y);
+      if (hi)
+        parts.push_back(edge(size - 1, hi));
+    } else {
+      // reflect: x[lo], ..., x[1] before; x[S - 2], ..., x[S - 1 - hi] after.
+      if (lo > size - 1 || hi > size - 1) {
+        node.emitError() << "reflect pads " << lo << " and " << hi
+                         << " exceed dimension " << d << " (" << size
+                         << ") less one";
+        return failure();
+      }
+      for (int64_t i = lo; i >= 1; --i)
+        parts.push_back(sliceAxis(node, y, d, i, 1));
+      parts.push_back(y);
+      for (int64_t i = 1; i <= hi; ++i)
+        parts.push_back(sliceAxis(node, y, d, size - 1 - i, 1));
+    }
+    y = ConcatOp::create(b, node.loc, parts, d);
+  }
+  return single(y);
+}
+
+//===----------------------------------------------------------------------===//
+// Resize, Upsample
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// How output coordinates map to input ones, and the weights there.
+struct Interpolation {
+  enum class Mode { Nearest, Linear, Cubic } mode = Mode::Nearest;
+  std::string transform = "half_pixel";
+  std::string nearest = "round_prefer_floor";
+  double cubicA = -0.75;
+  bool excludeOutside = false;
+  float extrapolation = 0;
+};
+
+/// One axis's map: per output position, the input positions it reads and
+/// their weights (none for a position outside the input, which
+/// tf_crop_and_resize extrapolates).
+struct AxisMap {
+  int64_t in = 0, out = 0;
+  std::vector<SmallVector<std::pair<int64_t, double>, 4>> rows;
+  std::vector<bool> outside;
+
+  /// Whether output position o is input position i alone.
+  bool reads(int64_t o, int64_t i) const {
+    return !outside[o] && rows[o].size() == 1 && rows[o][0].first == i &&
+           rows[o][0].second == 1.0;
+  }
+  bool isIdentity() const {
+    if (in != out)
+      return false;
+    for (int64_t o = 0; o < out; ++o)
+      if (!reads(o, o))
+        return false;
+    return true;
+  }
+  /// k when every input element is repeated k times, else 0.
+  int64_t repeatFactor() const {
+    if (out % in)
+      return 0;
+    int64_t k = out / in;
+    for (int64_t o = 0; o < out; ++o)
+      if (!reads(o, o / k))
+        return 0;
+    return k;
+  }
+};
+
+} // namespace
+
+/// The map of one axis of `in` elements resized to `out` at `scale` (the
+/// given scale, or out / in for sizes), following ONNX's reference
+/// interpolation (onnx/backend/test/case/node/resize.py).
+static AxisMap axisMap(const Interpolation &ip, int64_t in, int64_t out,
+                       double scale, double outputWidth, double roiStart,
+                       double roiEnd) {
+  AxisMap m;
+  m.in = in;
+  m.out = out;
+  m.rows.resize(out);
+  m.outside.assign(out, false);
+  const std::string &t = ip.transform;
+  for (int64_t o = 0; o < out; ++o) {
+    double x = double(o), xo;
+    if (t == "align_corners")
+      xo = outputWidth == 1 ? 0 : x * double(in - 1) / (outputWidth - 1);
+    else if (t == "asymmetric")
+      xo = x / scale;
+    else if (t == "tf_half_pixel_for_nn")
+      xo = (x + 0.5) / scale;
+    else if (t == "pytorch_half_pixel")
+      xo = outputWidth == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+    else if (t == "tf_crop_and_resize")
+      xo = (outputWidth == 1 ? (roiEnd - roiStart) * double(in - 1) / 2
+                             : x * (roiEnd - roiStart) * double(in - 1) /
+                                   (outputWidth - 1)) +
+           roiStart * double(in - 1);
+    else // half_pixel
+      xo = (x + 0.5) / scale - 0.5;
+    if (t == "tf_crop_and_resize" && (xo < 0 || xo > double(in - 1))) {
+      m.outside[o] = true;
+      continue;
+    }
+    // The neighbours start at `base`; an integral coordinate is the last
+    // of the lower pair (ratio 1), as the reference picks them.
+    double floorX = std::floor(xo);
+    int64_t base = int64_t(floorX);
+    double ratio = xo - floorX;
+    if (ratio == 0) {
+      base -= 1;
+      ratio = 1;
+    }
+    SmallVector<std::pair<int64_t, double>, 4> taps;
+    switch (ip.mode) {
+    case Interpolation::Mode::Nearest: {
+      bool upper;
+      if (ratio == 1 || ip.nearest == "ceil")
+        upper = true;
+      else if (ip.nearest == "floor")
+        upper = false;
+      else if (ip.nearest == "round_prefer_ceil")
+        upper = ratio >= 0.5;
+      else
+        upper = ratio > 0.5;
+      taps.push_back({base + (upper ? 1 : 0), 1.0});
+      break;
+    }
+    case Interpolation::Mode::Linear:
+      taps.push_back({base, 1 - ratio});
+      taps.push_back({base + 1, ratio});
+      break;
+    case Interpolation::Mode::Cubic: {
+      double a = ip.cubicA, r = ratio, s = 1 - ratio;
+      taps.push_back(
+          {base - 1,
+           ((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a});
+      taps.push_back({base, ((a + 2) * r - (a + 3)) * r * r + 1});
+      taps.push_back({base + 1, ((a + 2) * s - (a + 3)) * s * s + 1});
+      taps.push_back(
+          {base + 2,
+           ((a * (s + 1) - 5 * a) * (s + 1) + 8 * a) * (s + 1) - 4 * a});
+      break;
+    }
+    }
+    if (ip.excludeOutside) {
+      double sum = 0;
+      for (auto &[i, w] : taps) {
+        if (i < 0 || i >= in)
+          w = 0;
+        sum += w;
+      }
+      for (auto &tap : taps)
+        tap.second /= sum;
+    }
+    // Edge clamping: taps beyond the input read its first or last element.
+    for (auto [i, w] : taps) {
+      int64_t at = std::clamp<int64_t>(i, 0, in - 1);
+      auto *same = llvm::find_if(m.rows[o],
+                                 [&](const auto &e) { return e.first == at; });
+      if (same != m.rows[o].end())
+        same->second += w;
+      else if (w != 0)
+        m.rows[o].push_back({at, w});
+    }
+  }
+  return m;
+}
+
+/// `x` with the matrix of `m` applied along `axis` (a static one): the
+/// axis moved last, `kiln.matmul` with the (in, out) transpose of the map,
+/// moved back.
+static Value applyAxisMap(NodeBuilder &node, Value x, int64_t axis,
+                          const AxisMap &m) {
+  OpBuilder &b = node.builder;
+  SmallVector<float> matrix(m.in * m.out);
+  for (int64_t o = 0; o < m.out; ++o)
+    for (auto [i, w] : m.rows[o])
+      matrix[i * m.out + o] = float(w);
+  Value rhs = node.constant({m.in, m.out}, matrix);
+  int64_t rank = node.typeOf(x).getRank();
+  if (rank == 1) {
+    auto f32 = b.getF32Type();
+    Value row = ReshapeOp::create(b, node.loc,
+                                  RankedTensorType::get({1, m.in}, f32), x);
+    Value y = MatMulOp::create(b, node.loc, row, rhs);
+    return ReshapeOp::create(b, node.loc, RankedTensorType::get({m.out}, f32),
+                             y);
+  }
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(perm[axis], perm[rank - 1]);
+  bool last = axis == rank - 1;
+  Value y = last ? x : Value(TransposeOp::create(b, node.loc, x, perm));
+  y = MatMulOp::create(b, node.loc, y, rhs);
+  return last ? y : Value(TransposeOp::create(b, node.loc, y, perm));
+}
+
+/// Reads the interpolation attributes of Resize-11 on.
+static LogicalResult readInterpolation(NodeBuilder &node, Interpolation &ip) {
+  FailureOr<std::string> mode = node.getString("mode", "nearest");
+  FailureOr<std::string> transform =
+      node.getString("coordinate_transformation_mode", "half_pixel");
+  FailureOr<std::string> nearest =
+      node.getString("nearest_mode", "round_prefer_floor");
+  FailureOr<float> cubicA = node.getFloat("cubic_coeff_a", -0.75f);
+  FailureOr<int64_t> exclude = node.getInt("exclude_outside", 0);
+  FailureOr<float> extrapolation = node.getFloat("extrapolation_value", 0.0f);
+  if (failed(mode) || failed(transform) || failed(nearest) || failed(cubicA) ||
+      failed(exclude) || failed(extrapolation))
+    return failure();
+  if (*mode == "nearest") {
+    ip.mode = Interpolation::Mode::Nearest;
+  } else if (*mode == "linear") {
+    ip.mode = Interpolation::Mode::Linear;
+  } else if (*mode == "cubic") {
+    ip.mode = Interpolation::Mode::Cubic;
+  } else {
+    node.emitError() << "mode '" << *mode
+                     << "' is not supported (nearest, linear, cubic)";
+    return failure();
+  }
+  static constexpr StringLiteral transforms[] = {
+      "half_pixel", "pytorch_half_pixel",   "align_corners",
+      "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+  if (!llvm::is_contained(transforms, *transform)) {
+    node.emitError() << "coordinate_transformation_mode '" << *transform
+                     << "' is not supported";
+    return failure();
+  }
+  static constexpr StringLiteral roundings[] = {
+      "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+  if (!llvm::is_contained(roundings, *nearest)) {
+    node.emitError() << "nearest_mode '" << *nearest << "' is not supported";
+    return failure();
+  }
+  ip.transform = *transform;
+  ip.nearest = *nearest;
+  ip.cubicA = *cubicA;
+  ip.excludeOutside = *exclude != 0;
+  ip.extrapolation = *extrapolation;
+  return success();
+}
+
+// Resize(X, roi, scales, sizes) from opset 11; Resize-10(X, scales) and
+// Upsample(X, scales) (the scales an attribute before opset 9).
+static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  bool isResize = node.node.op_type() == "Resize";
+  bool modern = isResize && node.opset >= 11;
+  Interpolation ip;
+  if (modern) {
+    if (failed(readInterpolation(node, ip)))
+      return failure();
+  } else {
+    FailureOr<std::string> mode = node.getString("mode", "nearest");
+    if (failed(mode))
+      return failure();
+    if (*mode == "nearest") {
+      ip.mode = Interpolation::Mode::Nearest;
+    } else if (*mode == "linear" || *mode == "bilinear") {
+      ip.mode = Interpolation::Mode::Linear;
+    } else {
+      node.emitError() << "mode '" << *mode
+                       << "' is not supported (nearest, linear)";
+      return failure();
+    }
+    ip.transform = "asymmetric";
+    ip.nearest = "floor";
+  }
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  int64_t rank = shape.size();
+  // The scales (floats) or the sizes; an empty tensor is absent.
+  SmallVector<double> scales;
+  std::optional<SmallVector<int64_t>> sizes;
+  if (!isResize && node.opset < 9) {
+    FailureOr<std::optional<SmallVector<float>>> attr =
+        node.getFloats("scales");
+    if (failed(attr))
+      return failure();
+    if (*attr)
+      scales.assign((*attr)->begin(), (*attr)->end());
+  } else {
+    int64_t at = modern ? 2 : 1;
+    if (node.hasInput(at)) {
+      FailureOr<const HostTensor *> t = node.requireKnown(at, "the scales");
+      if (failed(t))
+        return failure();
+      if ((*t)->type != OnnxType::Float || (*t)->shape.size() > 1) {
+        node.emitError() << "the scales must be a list of float32 values";
+        return failure();
+      }
+      scales.assign((*t)->values.begin(), (*t)->values.end());
+    }
+    if (modern) {
+      FailureOr<std::optional<SmallVector<int64_t>>> s =
+          node.knownInts(3, "the sizes");
+      if (failed(s))
+        return failure();
+      if (*s && !(*s)->empty())
+        sizes = **s;
+    }
+  }
+  if (sizes && !scales.empty()) {
+    node.emitError() << "only one of scales and sizes may be given";
+    return failure();
+  }
+  if (sizes ? int64_t(sizes->size()) != rank : int64_t(scales.size()) != rank) {
+    node.emitError() << "expects " << rank << " "
+                     << (sizes ? "sizes" : "scales") << ", one per dimension";
+    return failure();
+  }
+  SmallVector<double> roi;
+  if (ip.transform == "tf_crop_and_resize") {
+    FailureOr<const HostTensor *> t = node.requireKnown(1, "the roi");
+    if (failed(t))
+      return failure();
+    if (int64_t((*t)->values.size()) != 2 * rank) {
+      node.emitError() << "the roi must hold " << 2 * rank << " values";
+      return failure();
+    }
+    roi.assign((*t)->values.begin(), (*t)->values.end());
+  }
+  // Per axis: the output size and the map.
+  SmallVector<AxisMap> maps(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    double scale;
+    int64_t out;
+    double outputWidth;
+    if (sizes) {
+      out = (*sizes)[d];
+      if (ShapedType::isDynamic(shape[d])) {
+        node.emitError() << "sizes cannot resize the dynamic batch dimension";
+        return failure();
+      }
+      scale = double(out) / double(shape[d]);
+      outputWidth = scale * double(shape[d]);
+    } else {
+      scale = scales[d];
+      if (!(scale > 0) || scale > (1 << 20)) {
+        node.emitError() << "scale " << formatScale(scale)
+                         << " is not positive";
+        return failure();
+      }
+      if (ShapedType::isDynamic(shape[d])) {
+        bool identityRoi = roi.empty() || (roi[d] == 0 && roi[rank + d] == 1);
+        if (scale != 1 || !identityRoi) {
+          node.emitError() << "cannot resize the dynamic batch dimension";
+          return failure();
+        }
+        continue;
+      }
+      // (Bounded before the conversion; the range check follows.)
+      out = int64_t(std::min(std::floor(scale * double(shape[d])), 1e18));
+      // The reference computes the float32 scale times the size in float32.
+      outputWidth = double(float(scale) * float(shape[d]));
+    }
+    if (out < 1 || out > (1 << 24)) {
+      node.emitError() << "dimension " << d << " of " << shape[d]
+                       << " would resize to " << out << " elements";
+      return failure();
+    }
+    if (!modern && ip.mode == Interpolation::Mode::Nearest && scale < 1) {
+      node.emitError() << "nearest downsampling (scale " << formatScale(scale)
+                       << ") is not defined before Resize-11";
+      return failure();
+    }
+    maps[d] =
+        axisMap(ip, shape[d], out, scale, outputWidth, roi.empty() ? 0 : roi[d],
+                roi.empty() ? 1 : roi[rank + d]);
+  }
+  // Repeats first (one broadcast), then the matrices.
+  OpBuilder &b = node.builder;
+  SmallVector<int64_t> repeats(rank, 1);
+  for (int64_t d = 0; d < rank; ++d)
+    if (maps[d].out && !maps[d].isIdentity())
+      if (int64_t k = maps[d].repeatFactor())
+        repeats[d] = k;
+  for (int64_t d = 0; d < rank; ++d)
+    if (maps[d].out && repeats[d] == 1 && !maps[d].isIdentity() &&
+        maps[d].in * maps[d].out > (int64_t(1) << 24)) {
+      node.emitError() << "dimension " << d << " (" << maps[d].in << " -> "
+                       << maps[d].out
+                       << ") needs an interpolation matrix of more than 2^24 "
+                          "elements";
+      return failure();
+    }
+  Value y = buildRepeat(b, node.loc, *x, repeats);
+  bool outside = false;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!maps[d].out || maps[d].isIdentity() || repeats[d] != 1)
+      continue;
+    y = applyAxisMap(node, y, d, maps[d]);
+    outside |= llvm::is_contained(maps[d].outside, true);
+  }
+  // tf_crop_and_resize: positions outside the input on some axis are
+  // extrapolation_value (the matrices left them 0).
+  if (outside && ip.extrapolation != 0) {
+    SmallVector<int64_t> maskShape;
+    for (int64_t d = 0; d < rank; ++d)
+      maskShape.push_back(
+          maps[d].out && llvm::is_contained(maps[d].outside, true) ? maps[d].out
+                                                                   : 1);
+    int64_t count = 1;
+    for (int64_t n : maskShape)
+      count *= n;
+    SmallVector<float> values(count);
+    for (int64_t flat = 0; flat < count; ++flat) {
+      bool out = false;
+      for (int64_t d = rank - 1, rest = flat; d >= 0; --d) {
+        int64_t i = rest % maskShape[d];
+        rest /= maskShape[d];
+        out |= maskShape[d] > 1 && maps[d].outside[i];
+      }
+      values[flat] = out ? ip.extrapolation : 0.0f;
+    }
+    y = AddOp::create(b, node.loc, y, node.constant(maskShape, values));
+  }
+  return single(y);
+}
+
+void mlir::kiln::onnx_import::registerResizeOps(OpRegistry &r) {
+  static constexpr StringLiteral pad2[] = {"mode", "pads", "value"};
+  static constexpr StringLiteral pad11[] = {"mode"};
+  static constexpr StringLiteral upsample7[] = {"mode", "scales"};
+  static constexpr StringLiteral mode[] = {"mode"};
+  static constexpr StringLiteral resize11[] = {"coordinate_transformation_mode",
+                                               "cubic_coeff_a",
+                                               "exclude_outside",
+                                               "extrapolation_value",
+                                               "mode",
+                                               "nearest_mode"};
+  r["Pad"].push_back(OpKind{2, 10, importPad, pad2});
+  // From 11 the pads (known) and the constant value are operands.
+  r["Pad"].push_back(OpKind{11, 17, importPad, pad11, 0b10});
+  r["Upsample"].push_back(OpKind{7, 8, importResize, upsample7});
+  r["Upsample"].push_back(OpKind{9, 9, importResize, mode, 0b10});
+  r["Resize"].push_back(OpKind{10, 10, importResize, mode, 0b10});
+  // roi, scales and sizes are known operands.
+  r["Resize"].push_back(OpKind{11, 17, importResize, resize11, 0b1110});
+}
