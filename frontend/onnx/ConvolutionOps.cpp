@@ -207,6 +207,12 @@ static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
     FailureOr<Value> bias = node.input(2);
     if (failed(bias))
       return failure();
+    if (node.typeOf(*bias).getShape() != ArrayRef<int64_t>{filters}) {
+      node.emitError() << "the bias "
+                       << formatKerasShape(node.typeOf(*bias).getShape())
+                       << " must have shape (" << filters << ",)";
+      return failure();
+    }
     y = AddOp::create(b, node.loc, y, *bias);
   }
   return single(toChannelsFirst(node, y));

@@ -583,10 +583,12 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Mul", 7, 17, importBinary<MulOp, hostMul>);
   add("Div", 7, 17, importBinary<DivOp, hostDiv>);
   add("Pow", 7, 17, importPow);
-  add("Max", 8, 17, importVariadic<MaximumOp, hostMax>);
-  add("Min", 8, 17, importVariadic<MinimumOp, hostMin>);
-  add("Sum", 8, 17, importVariadic<AddOp, hostAdd>);
-  add("Mean", 8, 17, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
+  // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
+  // includes.
+  add("Max", 6, 17, importVariadic<MaximumOp, hostMax>);
+  add("Min", 6, 17, importVariadic<MinimumOp, hostMin>);
+  add("Sum", 6, 17, importVariadic<AddOp, hostAdd>);
+  add("Mean", 6, 17, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
   add("Equal", 7, 17, importCompare<hostEqual>, {}, 0b11);
   add("Less", 7, 17, importCompare<hostLess>, {}, 0b11);
   add("Greater", 7, 17, importCompare<hostGreater>, {}, 0b11);

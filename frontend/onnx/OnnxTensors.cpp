@@ -245,7 +245,6 @@ mlir::kiln::onnx_import::readTensorProto(const onnx::TensorProto &tensor,
   } else if (tensor.has_raw_data()) {
     raw = &tensor.raw_data();
   }
-  t.values.reserve(count);
   if (raw) {
     if (int64_t(raw->size()) != count * bytesPer) {
       error() << "holds " << raw->size() << " bytes; its shape "
@@ -253,6 +252,7 @@ mlir::kiln::onnx_import::readTensorProto(const onnx::TensorProto &tensor,
               << " needs " << count * bytesPer;
       return failure();
     }
+    t.values.reserve(count);
     for (int64_t i = 0; i < count; ++i)
       t.values.push_back(decode(t.type, raw->data() + i * bytesPer));
     return t;
@@ -263,6 +263,7 @@ mlir::kiln::onnx_import::readTensorProto(const onnx::TensorProto &tensor,
               << formatKerasShape(t.shape) << " needs " << count;
       return failure();
     }
+    t.values.reserve(count);
     for (auto v : field)
       t.values.push_back(static_cast<double>(v));
     return success();

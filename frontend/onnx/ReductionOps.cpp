@@ -174,8 +174,9 @@ static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
   for (int64_t d = axis; d < rank; ++d)
     inner *= shape[d];
   for (int64_t d = 0; d < axis; ++d)
-    outer = ShapedType::isDynamic(shape[d]) ? ShapedType::kDynamic
-                                            : outer * shape[d];
+    outer = ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(outer)
+                ? ShapedType::kDynamic
+                : outer * shape[d];
   auto flat = RankedTensorType::get({outer, inner}, type.getElementType());
   Value y = ReshapeOp::create(b, node.loc, flat, *x);
   y = OpTy::create(b, node.loc, y, b.getI64IntegerAttr(1));

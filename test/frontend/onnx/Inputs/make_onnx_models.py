@@ -234,3 +234,13 @@ save("ids_as_data", [
     helper.make_node("Add", ["rows", "f"], ["y"]),
 ], [value("ids", ["N", 1], TensorProto.INT64)], [value("y", ["N", 4])],
      [init("table", (10, 4))])
+
+# Softmax before opset 13 on a batched rank-4 input: the coerced 2-D form
+# folds the batch with the axes before `axis`.
+save("softmax11", [helper.make_node("Softmax", ["x"], ["y"], axis=2)],
+     [value("x", ["N", 4, 3, 5])], [value("y", ["N", 4, 3, 5])], opset=11)
+# A Conv bias of the wrong size.
+save("conv_bias", [helper.make_node("Conv", ["x", "w", "b"], ["y"],
+                                    name="conv", kernel_shape=[3, 3])],
+     [value("x", [1, 1, 5, 5])], [value("y", [1, 4, 3, 3])],
+     [init("w", (4, 1, 3, 3)), init("b", (3,))], check=False)
