@@ -156,6 +156,23 @@ readGeometry(NodeBuilder &node, WindowGeometry &g, ArrayRef<int64_t> spatial,
   return out;
 }
 
+/// The window of a (M, C, K...) kernel, checked against kernel_shape.
+static LogicalResult readKernelWindow(NodeBuilder &node,
+                                      ArrayRef<int64_t> wShape,
+                                      WindowGeometry &g) {
+  g.window.assign(wShape.begin() + 2, wShape.end());
+  FailureOr<std::optional<SmallVector<int64_t>>> ks =
+      node.getInts("kernel_shape");
+  if (failed(ks))
+    return failure();
+  if (*ks && ArrayRef<int64_t>(**ks) != ArrayRef(g.window)) {
+    node.emitError() << "kernel_shape does not match the kernel "
+                     << formatKerasShape(wShape);
+    return failure();
+  }
+  return success();
+}
+
 // Conv(X, W, B)
 static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
   FailureOr<Value> x = spatialInput(node);
@@ -180,15 +197,8 @@ static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
     return failure();
   }
   WindowGeometry g;
-  g.window.assign(wShape.begin() + 2, wShape.end());
-  if (FailureOr<std::optional<SmallVector<int64_t>>> ks =
-          node.getInts("kernel_shape");
-      failed(ks) || (*ks && ArrayRef<int64_t>(**ks) != ArrayRef(g.window))) {
-    if (succeeded(ks))
-      node.emitError() << "kernel_shape does not match the kernel "
-                       << formatKerasShape(wShape);
+  if (failed(readKernelWindow(node, wShape, g)))
     return failure();
-  }
   FailureOr<SmallVector<int64_t>> out =
       readGeometry(node, g, xShape.drop_front(2), /*hasDilations=*/true,
                    /*ceilMode=*/false);
@@ -260,15 +270,8 @@ static FailureOr<NodeOutputs> importConvTranspose(NodeBuilder &node) {
   }
   int64_t filters = wShape[1] * *group;
   WindowGeometry g;
-  g.window.assign(wShape.begin() + 2, wShape.end());
-  if (FailureOr<std::optional<SmallVector<int64_t>>> ks =
-          node.getInts("kernel_shape");
-      failed(ks) || (*ks && ArrayRef<int64_t>(**ks) != ArrayRef(g.window))) {
-    if (succeeded(ks))
-      node.emitError() << "kernel_shape does not match the kernel "
-                       << formatKerasShape(wShape);
+  if (failed(readKernelWindow(node, wShape, g)))
     return failure();
-  }
   auto strides = spatialAttr(node, "strides", rank, 1);
   auto dilations = spatialAttr(node, "dilations", rank, 1);
   if (failed(strides) || failed(dilations))

@@ -19,13 +19,6 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
-static Value reshape(NodeBuilder &node, Value x, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get(shape, node.builder.getF32Type());
-  if (type == x.getType())
-    return x;
-  return ReshapeOp::create(node.builder, node.loc, type, x);
-}
-
 static Value transpose2d(NodeBuilder &node, Value x) {
   return TransposeOp::create(node.builder, node.loc, x,
                              ArrayRef<int64_t>{1, 0});
@@ -102,8 +95,8 @@ static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
     return failure();
   }
   bool vectorA = aShape.size() == 1, vectorB = bShape.size() == 1;
-  Value lhs = vectorA ? reshape(node, *a, {1, aShape[0]}) : *a;
-  Value rhs = vectorB ? reshape(node, *b, {bShape[0], 1}) : *b;
+  Value lhs = vectorA ? node.reshape(*a, {1, aShape[0]}) : *a;
+  Value rhs = vectorB ? node.reshape(*b, {bShape[0], 1}) : *b;
   aShape.assign(node.typeOf(lhs).getShape().begin(),
                 node.typeOf(lhs).getShape().end());
   bShape.assign(node.typeOf(rhs).getShape().begin(),
@@ -143,12 +136,12 @@ static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
       count = ShapedType::isDynamic(d) || ShapedType::isDynamic(count)
                   ? ShapedType::kDynamic
                   : count * d;
-    Value l = reshape(node, broadcastBatch(node, lhs, *batch), {count, m, k});
-    Value r = reshape(node, broadcastBatch(node, rhs, *batch), {count, k, n});
+    Value l = node.reshape(broadcastBatch(node, lhs, *batch), {count, m, k});
+    Value r = node.reshape(broadcastBatch(node, rhs, *batch), {count, k, n});
     y = BatchMatMulOp::create(builder, node.loc, l, r);
     outShape.assign(batch->begin(), batch->end());
     outShape.append({m, n});
-    y = reshape(node, y, outShape);
+    y = node.reshape(y, outShape);
   }
   if (vectorA || vectorB) {
     SmallVector<int64_t> dropped(outShape);
@@ -156,7 +149,7 @@ static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
       dropped.pop_back();
     if (vectorA)
       dropped.erase(dropped.end() - (vectorB ? 1 : 2));
-    y = reshape(node, y, dropped);
+    y = node.reshape(y, dropped);
   }
   return single(y);
 }

@@ -203,6 +203,20 @@ NodeBuilder::getFloats(StringRef name) {
 
 Value NodeBuilder::scalar(double value) { return constant({}, {float(value)}); }
 
+Value NodeBuilder::reshape(Value x, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  if (type == x.getType())
+    return x;
+  return ReshapeOp::create(builder, loc, type, x);
+}
+
+Value NodeBuilder::sliceAxis(Value x, int64_t axis, int64_t start,
+                             int64_t size) {
+  if (start == 0 && typeOf(x).getShape()[axis] == size)
+    return x;
+  return SliceOp::create(builder, loc, x, axis, start, size);
+}
+
 Value NodeBuilder::constant(ArrayRef<int64_t> shape, ArrayRef<float> values) {
   auto type = RankedTensorType::get(shape, builder.getF32Type());
   return ConstantOp::create(builder, loc, DenseElementsAttr::get(type, values));

@@ -121,6 +121,10 @@ public:
   /// A float32 scalar / tensor constant.
   Value scalar(double value);
   Value constant(ArrayRef<int64_t> shape, ArrayRef<float> values);
+  /// `x` reshaped (float32), or `x` itself when it has that shape.
+  Value reshape(Value x, ArrayRef<int64_t> shape);
+  /// x[start : start + size] along `axis`, or `x` when that is all of it.
+  Value sliceAxis(Value x, int64_t axis, int64_t start, int64_t size);
 
 protected:
   NodeBuilder(OpBuilder &builder, Location loc, const onnx::NodeProto &node,

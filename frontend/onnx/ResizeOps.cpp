@@ -45,14 +45,6 @@ static std::string formatScale(double scale) {
   return s;
 }
 
-/// x[start : start + size] along `axis`.
-static Value sliceAxis(NodeBuilder &node, Value x, int64_t axis, int64_t start,
-                       int64_t size) {
-  if (start == 0 && node.typeOf(x).getShape()[axis] == size)
-    return x;
-  return SliceOp::create(node.builder, node.loc, x, axis, start, size);
-}
-
 //===----------------------------------------------------------------------===//
 // Pad
 //===----------------------------------------------------------------------===//
@@ -142,7 +134,7 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
     int64_t cropLo = std::max<int64_t>(-lo, 0),
             cropHi = std::max<int64_t>(-hi, 0);
     if (cropLo || cropHi)
-      y = sliceAxis(node, y, d, cropLo, shape[d] - cropLo - cropHi);
+      y = node.sliceAxis(y, d, cropLo, shape[d] - cropLo - cropHi);
   }
   OpBuilder &b = node.builder;
   for (int64_t d = 0; d < rank; ++d) {
@@ -158,7 +150,7 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
     SmallVector<Value> parts;
     if (*mode == "edge") {
       auto edge = [&](int64_t at, int64_t count) {
-        Value e = sliceAxis(node, y, d, at, 1);
+        Value e = node.sliceAxis(y, d, at, 1);
         SmallVector<int64_t> blockShape(node.typeOf(y).getShape());
         blockShape[d] = count;
         auto type = RankedTensorType::get(blockShape, b.getF32Type());
@@ -179,10 +171,10 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
         return failure();
       }
       for (int64_t i = lo; i >= 1; --i)
-        parts.push_back(sliceAxis(node, y, d, i, 1));
+        parts.push_back(node.sliceAxis(y, d, i, 1));
       parts.push_back(y);
       for (int64_t i = 1; i <= hi; ++i)
-        parts.push_back(sliceAxis(node, y, d, size - 1 - i, 1));
+        parts.push_back(node.sliceAxis(y, d, size - 1 - i, 1));
     }
     y = ConcatOp::create(b, node.loc, parts, d);
   }

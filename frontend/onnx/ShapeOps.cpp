@@ -38,13 +38,6 @@ static FailureOr<int64_t> normalizeAxis(NodeBuilder &node, int64_t axis,
   return axis < 0 ? axis + rank : axis;
 }
 
-static Value reshape(NodeBuilder &node, Value x, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get(shape, node.builder.getF32Type());
-  if (type == x.getType())
-    return x;
-  return ReshapeOp::create(node.builder, node.loc, type, x);
-}
-
 static FailureOr<NodeOutputs> known(HostTensor t) {
   return NodeOutputs{OnnxValue::ofKnown(std::move(t))};
 }
@@ -80,7 +73,7 @@ static FailureOr<NodeOutputs> reshapeOperand(NodeBuilder &node, Operand &op,
     t.shape.assign(shape.begin(), shape.end());
     return known(std::move(t));
   }
-  return single(reshape(node, op.value, shape));
+  return single(node.reshape(op.value, shape));
 }
 
 static int64_t product(ArrayRef<int64_t> dims) {
@@ -397,14 +390,6 @@ static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
   return single(Value(ConcatOp::create(node.builder, node.loc, inputs, *axis)));
 }
 
-/// x[start : start + size] along `axis`.
-static Value sliceAxis(NodeBuilder &node, Value x, int64_t axis, int64_t start,
-                       int64_t size) {
-  if (start == 0 && node.typeOf(x).getShape()[axis] == size)
-    return x;
-  return SliceOp::create(node.builder, node.loc, x, axis, start, size);
-}
-
 // Split(axis = 0, split): sizes from the attribute (< 13) or the operand
 // (>= 13), else equal parts, one per output.
 static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
@@ -448,7 +433,7 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
   int64_t start = 0;
   for (int64_t size : split) {
     outputs.push_back(
-        OnnxValue::ofValue(sliceAxis(node, *x, *axis, start, size)));
+        OnnxValue::ofValue(node.sliceAxis(*x, *axis, start, size)));
     start += size;
   }
   return outputs;
@@ -471,7 +456,7 @@ static Value gatherAlong(NodeBuilder &node, Value x, int64_t axis,
   // kiln.gather reads rows of a (R, D) table with indices of rank >= 1.
   ArrayRef<int64_t> tableShape = node.typeOf(table).getShape();
   SmallVector<int64_t> rest(tableShape.drop_front());
-  table = reshape(node, table, {tableShape[0], product(rest)});
+  table = node.reshape(table, {tableShape[0], product(rest)});
   SmallVector<int64_t> idDims(idShape);
   if (idDims.empty())
     idDims.push_back(1);
@@ -481,7 +466,7 @@ static Value gatherAlong(NodeBuilder &node, Value x, int64_t axis,
   Value rows = GatherOp::create(b, node.loc, table, idValues);
   SmallVector<int64_t> rowsShape(idShape);
   rowsShape.append(rest.begin(), rest.end());
-  rows = reshape(node, rows, rowsShape);
+  rows = node.reshape(rows, rowsShape);
   if (axis == 0)
     return rows;
   // rows: (indices..., the other axes in order); put the indices back at
@@ -589,7 +574,7 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
   OpBuilder &b = node.builder;
   for (int64_t d = 0; d < rank; ++d) {
     if (step[d] == 1) {
-      y = sliceAxis(node, y, d, start[d], count[d]);
+      y = node.sliceAxis(y, d, start[d], count[d]);
       continue;
     }
     if (ShapedType::isDynamic(x->shape[0])) {
@@ -601,14 +586,14 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
                             "batched tensor is not supported";
         return failure();
       }
-      y = sliceAxis(node, y, d, start[d], span);
+      y = node.sliceAxis(y, d, start[d], span);
       SmallVector<int64_t> split(node.typeOf(y).getShape());
       split[d] = count[d];
       split.insert(split.begin() + d + 1, step[d]);
-      y = reshape(node, y, split);
+      y = node.reshape(y, split);
       y = SliceOp::create(b, node.loc, y, d + 1, 0, 1);
       split.erase(split.begin() + d + 1);
-      y = reshape(node, y, split);
+      y = node.reshape(y, split);
       continue;
     }
     // Every step-th element, either direction: a gather of them.
@@ -647,11 +632,11 @@ static FailureOr<NodeOutputs> importGatherIds(NodeBuilder &node, Operand &x,
     return failure();
   }
   SmallVector<int64_t> rest(shape.drop_front());
-  table = reshape(node, table, {shape[0], product(rest)});
+  table = node.reshape(table, {shape[0], product(rest)});
   Value rows = GatherOp::create(node.builder, node.loc, table, *ids);
   SmallVector<int64_t> outShape(node.typeOf(*ids).getShape());
   outShape.append(rest.begin(), rest.end());
-  return single(reshape(node, rows, outShape));
+  return single(node.reshape(rows, outShape));
 }
 
 // Gather(data, indices, axis = 0) with known indices: the axis moved to the

@@ -63,3 +63,43 @@ func.func @dead_and_duplicate(%x: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> (tens
   %b = kiln.constant dense<2.0> : tensor<f32>
   return %a, %b : tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// A channels-first importer's layout round trip around an activation: the
+// transpose sinks below the elementwise op and cancels with its inverse.
+// CHECK-LABEL: func.func @transpose_round_trip
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x8x8x4xf32>)
+// CHECK-NOT:     kiln.transpose
+// CHECK:         %[[R:.+]] = kiln.relu %[[X]] : tensor<?x8x8x4xf32>
+// CHECK-NOT:     kiln.transpose
+// CHECK:         return %[[R]]
+func.func @transpose_round_trip(%x: tensor<?x8x8x4xf32>) -> tensor<?x8x8x4xf32> {
+  %0 = kiln.transpose %x {permutation = array<i64: 0, 3, 1, 2>} : tensor<?x8x8x4xf32> -> tensor<?x4x8x8xf32>
+  %1 = kiln.relu %0 : tensor<?x4x8x8xf32>
+  %2 = kiln.transpose %1 {permutation = array<i64: 0, 2, 3, 1>} : tensor<?x4x8x8xf32> -> tensor<?x8x8x4xf32>
+  return %2 : tensor<?x8x8x4xf32>
+}
+
+// -----
+
+// Two transposes compose into one; a transpose with another use stays put.
+// CHECK-LABEL: func.func @transpose_compose
+// CHECK:         %[[T:.+]] = kiln.transpose %{{.+}} {permutation = array<i64: 2, 0, 1>} : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+// CHECK-NEXT:    return %[[T]]
+func.func @transpose_compose(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
+  %0 = kiln.transpose %x {permutation = array<i64: 1, 0, 2>} : tensor<2x3x4xf32> -> tensor<3x2x4xf32>
+  %1 = kiln.transpose %0 {permutation = array<i64: 2, 1, 0>} : tensor<3x2x4xf32> -> tensor<4x2x3xf32>
+  return %1 : tensor<4x2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transpose_shared
+// CHECK:         %[[T:.+]] = kiln.transpose
+// CHECK:         kiln.relu %[[T]]
+func.func @transpose_shared(%x: tensor<2x3xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>) {
+  %0 = kiln.transpose %x {permutation = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>
+  %1 = kiln.relu %0 : tensor<3x2xf32>
+  return %0, %1 : tensor<3x2xf32>, tensor<3x2xf32>
+}

@@ -72,8 +72,7 @@ static FailureOr<HostTensor> readNpy(llvm::StringRef path) {
   return t;
 }
 
-static FailureOr<HostTensor> readInput(MLIRContext &ctx,
-                                       llvm::StringRef path) {
+static FailureOr<HostTensor> readInput(MLIRContext &ctx, llvm::StringRef path) {
   if (hasExtension(path, ".npy"))
     return readNpy(path);
   if (hasExtension(path, ".pb"))

@@ -537,6 +537,68 @@ LogicalResult TransposeOp::verify() {
   return verifyResultShape(*this, getType().getShape(), *expected);
 }
 
+static bool isIdentityPermutation(ArrayRef<int64_t> perm) {
+  for (auto [i, p] : llvm::enumerate(perm))
+    if (p != int64_t(i))
+      return false;
+  return true;
+}
+
+// transpose(x, identity) -> x; transpose(transpose(x, p), q) ->
+// transpose(x, p o q), which is x when the two undo each other (the layout
+// round trips an importer of channels-first models leaves between window
+// ops).
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  ArrayRef<int64_t> perm = getPermutation();
+  if (isIdentityPermutation(perm) && getInput().getType() == getType())
+    return getInput();
+  auto inner = getInput().getDefiningOp<TransposeOp>();
+  if (!inner)
+    return {};
+  // result[i] = mid[perm[i]] = input[innerPerm[perm[i]]].
+  SmallVector<int64_t> composed;
+  for (int64_t p : perm)
+    composed.push_back(inner.getPermutation()[p]);
+  if (isIdentityPermutation(composed) &&
+      inner.getInput().getType() == getType())
+    return inner.getInput();
+  setPermutation(composed);
+  getInputMutable().assign(inner.getInput());
+  return getResult();
+}
+
+namespace {
+// unary(transpose(x)) -> transpose(unary(x)) for an elementwise unary op that
+// is the transpose's only user: the transpose moves towards the next one,
+// with which it may cancel.
+struct SinkTransposeThroughElementwise : public OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "more than one use");
+    Operation *user = *op->getUsers().begin();
+    if (!user->hasTrait<OpTrait::Elementwise>() ||
+        user->getNumOperands() != 1 || user->getNumResults() != 1 ||
+        user->getNumRegions() != 0 ||
+        user->getResult(0).getType() != op.getType())
+      return rewriter.notifyMatchFailure(op, "user is no elementwise unary op");
+    rewriter.setInsertionPoint(user);
+    Operation *moved = rewriter.clone(*user);
+    moved->setOperand(0, op.getInput());
+    moved->getResult(0).setType(op.getInput().getType());
+    rewriter.replaceOpWithNewOp<TransposeOp>(
+        user, op.getType(), moved->getResult(0), op.getPermutation());
+    return success();
+  }
+};
+} // namespace
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<SinkTransposeThroughElementwise>(context);
+}
+
 //===----------------------------------------------------------------------===//
 // Window ops: conv, extract_patches, fold_patches, max_pool, max_pool_grad
 //===----------------------------------------------------------------------===//
