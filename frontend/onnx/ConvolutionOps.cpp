@@ -176,12 +176,13 @@ static LogicalResult readKernelWindow(NodeBuilder &node,
 // Conv(X, W, B)
 static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
   FailureOr<Value> x = spatialInput(node);
-  FailureOr<Value> w = node.input(1);
+  // The kernel's shape here; its value in kiln's layout below.
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> w = node.inputInfo(1);
   FailureOr<int64_t> group = node.getInt("group", 1);
   if (failed(x) || failed(w) || failed(group))
     return failure();
   ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
-  ArrayRef<int64_t> wShape = node.typeOf(*w).getShape();
+  ArrayRef<int64_t> wShape = w->first;
   int64_t rank = xShape.size() - 2, channels = xShape[1];
   if (int64_t(wShape.size()) != rank + 2) {
     node.emitError() << "the kernel " << formatKerasShape(wShape)
@@ -210,8 +211,10 @@ static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
   for (int64_t d = 2; d < rank + 2; ++d)
     perm.push_back(d);
   perm.append({1, 0});
-  Value kernel = TransposeOp::create(b, node.loc, *w, perm);
-  Value y = buildGroupedConv(b, node.loc, toChannelsLast(node, *x), kernel, g,
+  FailureOr<Value> kernel = node.transposedInput(1, perm);
+  if (failed(kernel))
+    return failure();
+  Value y = buildGroupedConv(b, node.loc, toChannelsLast(node, *x), *kernel, g,
                              *group);
   if (node.hasInput(2)) {
     FailureOr<Value> bias = node.input(2);
@@ -242,7 +245,8 @@ static int64_t floorDiv(int64_t a, int64_t b) {
 // a larger output_shape) are zeros (plus the bias).
 static FailureOr<NodeOutputs> importConvTranspose(NodeBuilder &node) {
   FailureOr<Value> x = spatialInput(node);
-  FailureOr<Value> w = node.input(1);
+  // The kernel's shape here; its value in kiln's layout below.
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> w = node.inputInfo(1);
   FailureOr<int64_t> group = node.getInt("group", 1);
   FailureOr<std::string> autoPad = node.getString("auto_pad", "NOTSET");
   FailureOr<std::optional<SmallVector<int64_t>>> pads = node.getInts("pads");
@@ -254,7 +258,7 @@ static FailureOr<NodeOutputs> importConvTranspose(NodeBuilder &node) {
       failed(pads) || failed(outputPadding) || failed(outputShape))
     return failure();
   ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
-  ArrayRef<int64_t> wShape = node.typeOf(*w).getShape();
+  ArrayRef<int64_t> wShape = w->first;
   int64_t rank = xShape.size() - 2, channels = xShape[1];
   if (int64_t(wShape.size()) != rank + 2 ||
       llvm::any_of(wShape, ShapedType::isDynamic)) {
@@ -371,9 +375,11 @@ static FailureOr<NodeOutputs> importConvTranspose(NodeBuilder &node) {
   for (int64_t d = 2; d < rank + 2; ++d)
     perm.push_back(d);
   perm.push_back(1);
-  Value kernel = TransposeOp::create(b, node.loc, *w, perm);
-  Value y = buildConvTranspose(b, node.loc, toChannelsLast(node, *x), kernel, g,
-                               out, *group);
+  FailureOr<Value> kernel = node.transposedInput(1, perm);
+  if (failed(kernel))
+    return failure();
+  Value y = buildConvTranspose(b, node.loc, toChannelsLast(node, *x), *kernel,
+                               g, out, *group);
   if (bias)
     y = AddOp::create(b, node.loc, y, bias);
   return single(toChannelsFirst(node, y));

@@ -19,31 +19,34 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
-static Value transpose2d(NodeBuilder &node, Value x) {
-  return TransposeOp::create(node.builder, node.loc, x,
-                             ArrayRef<int64_t>{1, 0});
-}
-
 // Gemm(A, B, C) = alpha * A' @ B' + beta * C
 static FailureOr<NodeOutputs> importGemm(NodeBuilder &node) {
-  FailureOr<Value> a = node.input(0);
-  FailureOr<Value> b = node.input(1);
   FailureOr<float> alpha = node.getFloat("alpha", 1.0f);
   FailureOr<float> beta = node.getFloat("beta", 1.0f);
   FailureOr<int64_t> transA = node.getInt("transA", 0);
   FailureOr<int64_t> transB = node.getInt("transB", 0);
-  if (failed(a) || failed(b) || failed(alpha) || failed(beta) ||
-      failed(transA) || failed(transB))
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> aInfo =
+      node.inputInfo(0);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> bInfo =
+      node.inputInfo(1);
+  if (failed(alpha) || failed(beta) || failed(transA) || failed(transB) ||
+      failed(aInfo) || failed(bInfo))
     return failure();
-  if (node.typeOf(*a).getRank() != 2 || node.typeOf(*b).getRank() != 2) {
+  if (aInfo->first.size() != 2 || bInfo->first.size() != 2) {
     node.emitError() << "A and B must be matrices, got "
-                     << formatKerasShape(node.typeOf(*a).getShape()) << " and "
-                     << formatKerasShape(node.typeOf(*b).getShape());
+                     << formatKerasShape(aInfo->first) << " and "
+                     << formatKerasShape(bInfo->first);
     return failure();
   }
+  // A transposed operand that is an initializer is stored transposed (a
+  // PyTorch Linear's weight, transB = 1): no transpose when the model runs.
+  SmallVector<int64_t> swap{1, 0};
+  FailureOr<Value> a = *transA ? node.transposedInput(0, swap) : node.input(0);
+  FailureOr<Value> b = *transB ? node.transposedInput(1, swap) : node.input(1);
+  if (failed(a) || failed(b))
+    return failure();
   OpBuilder &builder = node.builder;
-  Value lhs = *transA ? transpose2d(node, *a) : *a;
-  Value rhs = *transB ? transpose2d(node, *b) : *b;
+  Value lhs = *a, rhs = *b;
   if (node.typeOf(lhs).getShape()[1] != node.typeOf(rhs).getShape()[0]) {
     node.emitError() << "inner dimensions differ: "
                      << formatKerasShape(node.typeOf(lhs).getShape()) << " @ "

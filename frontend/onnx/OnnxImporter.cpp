@@ -238,6 +238,7 @@ public:
   FailureOr<Value> input(int64_t i) override;
   FailureOr<Value> stateInput(int64_t i) override;
   FailureOr<Value> idsInput(int64_t i) override;
+  FailureOr<Value> transposedInput(int64_t i, ArrayRef<int64_t> perm) override;
   const HostTensor *known(int64_t i) override;
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
   inputInfo(int64_t i) override;
@@ -269,7 +270,8 @@ public:
 
   /// A known float tensor as a kiln tensor: a parameter for an
   /// initializer, a constant otherwise.
-  Value materialize(StringRef name, OnnxValue &value, bool state = false);
+  Value materialize(StringRef name, OnnxValue &value, bool state = false,
+                    ArrayRef<int64_t> layout = {});
 
   MLIRContext *ctx;
   std::string path;
@@ -348,6 +350,14 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
                 << "' holds integer ids; only Gather's indices read them";
     return failure();
   }
+  if (v->value && !v->layout.empty()) {
+    // Stored transposed: back to the file's layout (which folds away
+    // against a transpose of the user's).
+    SmallVector<int64_t> inverse(v->layout.size());
+    for (auto [d, p] : llvm::enumerate(v->layout))
+      inverse[p] = d;
+    return Value(TransposeOp::create(builder, loc, v->value, inverse));
+  }
   if (v->value)
     return v->value;
   if (v->known->type != OnnxType::Float) {
@@ -359,6 +369,26 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
     return failure();
   }
   return importer.materialize(node.input(i), *v);
+}
+
+FailureOr<Value> GraphNodeBuilder::transposedInput(int64_t i,
+                                                   ArrayRef<int64_t> perm) {
+  OnnxValue *v = operand(i);
+  if (!v)
+    return failure();
+  if (!v->value && v->known && v->known->type == OnnxType::Float &&
+      int64_t(v->known->shape.size()) == int64_t(perm.size()) &&
+      importer.initializers.contains(node.input(i)))
+    return importer.materialize(node.input(i), *v, /*state=*/false, perm);
+  FailureOr<Value> x = input(i);
+  if (failed(x))
+    return failure();
+  if (typeOf(*x).getRank() != int64_t(perm.size())) {
+    emitError() << "input " << i << " has rank " << typeOf(*x).getRank()
+                << ", expected " << perm.size();
+    return failure();
+  }
+  return Value(TransposeOp::create(builder, loc, *x, perm));
 }
 
 FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
@@ -392,20 +422,53 @@ GraphNodeBuilder::inputInfo(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
-  if (v->known && !v->value)
+  if (v->known)
     return std::make_pair(v->known->shape, v->known->type);
   auto type = cast<RankedTensorType>(v->value.getType());
   return std::make_pair(SmallVector<int64_t>(type.getShape()), OnnxType::Float);
 }
 
+/// `t`'s values transposed by `perm` (result dim d = t's dim perm[d]).
+static std::vector<float> transposed(const HostTensor &t,
+                                     ArrayRef<int64_t> perm,
+                                     SmallVector<int64_t> &shape) {
+  int64_t rank = t.shape.size();
+  SmallVector<int64_t> inStrides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * t.shape[d + 1];
+  shape.clear();
+  for (int64_t p : perm)
+    shape.push_back(t.shape[p]);
+  std::vector<float> out;
+  out.reserve(t.values.size());
+  SmallVector<int64_t> index(rank, 0);
+  for (size_t flat = 0; flat < t.values.size(); ++flat) {
+    int64_t offset = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      offset += index[d] * inStrides[perm[d]];
+    out.push_back(float(t.values[offset]));
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
 Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
-                                     bool state) {
+                                     bool state, ArrayRef<int64_t> layout) {
   const HostTensor &t = *value.known;
-  std::vector<float> data(t.values.begin(), t.values.end());
+  SmallVector<int64_t> shape(t.shape);
+  std::vector<float> data =
+      layout.empty() ? std::vector<float>(t.values.begin(), t.values.end())
+                     : transposed(t, layout, shape);
+  value.layout.assign(layout.begin(), layout.end());
   if (initializers.contains(name)) {
     ParamData param;
     param.name = name.str();
-    param.shape = t.shape;
+    param.shape = shape;
+    param.filePermutation.assign(layout.begin(), layout.end());
     param.values = std::move(data);
     param.trainable = !state && !options.frozen.contains(name);
     param.state = state && !options.frozen.contains(name);
@@ -420,7 +483,7 @@ Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
   // Constants go where the function starts, so that every use sees them.
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(entry);
-  auto type = RankedTensorType::get(t.shape, builder.getF32Type());
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
   value.value = ConstantOp::create(
       builder, fileLoc, DenseElementsAttr::get(type, ArrayRef<float>(data)));
   return value.value;
@@ -804,7 +867,21 @@ mlir::kiln::onnx_import::inspectOnnxModel(MLIRContext *context,
 }
 
 llvm::Expected<std::string> mlir::kiln::onnx_import::rewriteOnnxInitializers(
-    StringRef path, const llvm::StringMap<ArrayRef<float>> &values) {
+    StringRef path, ArrayRef<ParamData> params,
+    ArrayRef<const float *> trained) {
+  // Each parameter back in the file's layout.
+  llvm::StringMap<std::vector<float>> values;
+  for (auto [param, data] : llvm::zip(params, trained)) {
+    HostTensor stored;
+    stored.shape = param.shape;
+    stored.values.assign(data, data + param.values.size());
+    SmallVector<int64_t> inverse(param.filePermutation.size()), shape;
+    for (auto [d, p] : llvm::enumerate(param.filePermutation))
+      inverse[p] = d;
+    values[param.name] =
+        inverse.empty() ? std::vector<float>(data, data + param.values.size())
+                        : transposed(stored, inverse, shape);
+  }
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)

@@ -53,13 +53,14 @@ struct OnnxModelInfo {
 /// (after an error) when the file is no valid ONNX model.
 FailureOr<OnnxModelInfo> inspectOnnxModel(MLIRContext *context, StringRef path);
 
-/// The ONNX model at `path` with the float32 initializers named in
-/// `values` replaced (stored inline), serialized: `kiln export-weights`
-/// writing trained parameters back. An error names an initializer that is
-/// missing or whose size differs.
+/// The ONNX model at `path` with the initializers of `params` replaced by
+/// `trained[i]` (the parameter's values as kiln holds them: in its stored
+/// layout, which `ParamData::filePermutation` undoes), stored inline, and
+/// serialized: `kiln export-weights` writing trained parameters back. An
+/// error names an initializer that is missing or whose size differs.
 llvm::Expected<std::string>
-rewriteOnnxInitializers(StringRef path,
-                        const llvm::StringMap<ArrayRef<float>> &values);
+rewriteOnnxInitializers(StringRef path, ArrayRef<ParamData> params,
+                        ArrayRef<const float *> trained);
 
 /// Reads a serialized ONNX TensorProto (`input_0.pb`); errors name `path`.
 FailureOr<HostTensor> readTensorFile(MLIRContext *context, StringRef path,

@@ -53,6 +53,9 @@ struct OnnxValue {
   /// (OpKind::knownOperands), a kiln tensor everywhere else, so that the
   /// compiled code computes with it rather than the importer folding it.
   bool givenInput = false;
+  /// When `value` holds the tensor transposed (an initializer stored in the
+  /// layout its first use reads): value dim d = tensor dim layout[d].
+  SmallVector<int64_t> layout;
 
   static OnnxValue ofValue(Value v) { return OnnxValue{v, std::nullopt}; }
   static OnnxValue ofKnown(HostTensor t) { return OnnxValue{{}, std::move(t)}; }
@@ -79,6 +82,12 @@ public:
   /// materialized (a `kiln.constant`, or a parameter for an initializer).
   /// An error when it is absent or not float32.
   virtual FailureOr<Value> input(int64_t i) = 0;
+  /// Operand `i` transposed by `perm` (result dim d = operand dim
+  /// perm[d]). An initializer used here first becomes a parameter stored in
+  /// that layout, so that no transpose runs when the model does (a Gemm's
+  /// transB weight, a Conv kernel in kiln's channels-last layout).
+  virtual FailureOr<Value> transposedInput(int64_t i,
+                                           ArrayRef<int64_t> perm) = 0;
   /// Like `input`, but an initializer becomes non-trainable state that the
   /// train step updates (BatchNormalization's running statistics).
   virtual FailureOr<Value> stateInput(int64_t i) = 0;

@@ -501,10 +501,8 @@ static int runExportWeights(ImportedModel &model) {
   llvm::Expected<std::string> image = std::string();
   if (detectModelFormat(modelPath) == ModelFormat::Onnx) {
     // The ONNX file again, its initializers the trained values.
-    llvm::StringMap<llvm::ArrayRef<float>> trained;
-    for (auto [param, data] : llvm::zip(model.params, values))
-      trained[param.name] = llvm::ArrayRef<float>(data, param.values.size());
-    image = onnx_import::rewriteOnnxInitializers(modelPath, trained);
+    image =
+        onnx_import::rewriteOnnxInitializers(modelPath, model.params, values);
   } else {
     image = keras::buildKeras3Weights(model, values);
   }

@@ -49,6 +49,10 @@ struct ParamData {
   /// Keras weight regularizer and constraint, as the argument attributes
   /// kiln.regularizer / kiln.constraint (KilnDialect.h); null when none.
   mlir::DictionaryAttr regularizer, constraint;
+  /// Set when the parameter is kept transposed from the model file's layout
+  /// (an ONNX kernel stored as the kiln op reads it): `shape[i]` is the
+  /// file's dimension `filePermutation[i]`. Writing the file back undoes it.
+  llvm::SmallVector<int64_t> filePermutation;
 };
 
 /// One row of the Keras `model.summary()` table.
