@@ -23,6 +23,8 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
@@ -385,6 +387,36 @@ static FailureOr<NodeOutputs> importConvTranspose(NodeBuilder &node) {
   return single(toChannelsFirst(node, y));
 }
 
+/// Max pooling with dilations, which kiln.max_pool does not take: the input
+/// padded with the lowest float (padding never wins), each window's taps
+/// as a patch row (`kiln.extract_patches` dilates), and the maximum over
+/// the taps as a max_pool over a (positions, taps, C) view.
+static Value dilatedMaxPool(NodeBuilder &node, Value in,
+                            const WindowGeometry &g, ArrayRef<int64_t> out) {
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value lowest = node.scalar(-std::numeric_limits<float>::max());
+  for (int64_t d = 0; d < g.rank(); ++d)
+    in = buildConstantPad(b, loc, in, d + 1, g.padLow[d], g.padHigh[d], lowest);
+  SmallVector<int64_t> none(g.rank(), 0);
+  Value patches = ExtractPatchesOp::create(b, loc, in, g.window, g.strides,
+                                           g.dilations, none, none);
+  ArrayRef<int64_t> shape = node.typeOf(in).getShape();
+  int64_t channels = shape.back(), positions = 1;
+  for (int64_t o : out)
+    positions *= o;
+  int64_t rows = ShapedType::isDynamic(shape[0]) ? ShapedType::kDynamic
+                                                 : shape[0] * positions;
+  Value taps = node.reshape(patches, {rows, g.taps(), channels});
+  Value max = MaxPoolOp::create(b, loc, taps, ArrayRef<int64_t>{g.taps()},
+                                ArrayRef<int64_t>{1}, ArrayRef<int64_t>{0},
+                                ArrayRef<int64_t>{0});
+  SmallVector<int64_t> result{shape[0]};
+  result.append(out.begin(), out.end());
+  result.push_back(channels);
+  return node.reshape(max, result);
+}
+
 // MaxPool / AveragePool
 template <bool IsMax>
 static FailureOr<NodeOutputs> importPool(NodeBuilder &node) {
@@ -415,11 +447,9 @@ static FailureOr<NodeOutputs> importPool(NodeBuilder &node) {
   OpBuilder &b = node.builder;
   Value in = toChannelsLast(node, *x);
   Value y;
-  if (IsMax) {
-    if (llvm::any_of(g.dilations, [](int64_t d) { return d != 1; })) {
-      node.emitError() << "dilated max pooling is not supported";
-      return failure();
-    }
+  if (IsMax && llvm::any_of(g.dilations, [](int64_t d) { return d != 1; })) {
+    y = dilatedMaxPool(node, in, g, *out);
+  } else if (IsMax) {
     y = MaxPoolOp::create(b, node.loc, in, g.window, g.strides, g.padLow,
                           g.padHigh);
   } else {

@@ -244,3 +244,12 @@ save("conv_bias", [helper.make_node("Conv", ["x", "w", "b"], ["y"],
                                     name="conv", kernel_shape=[3, 3])],
      [value("x", [1, 1, 5, 5])], [value("y", [1, 4, 3, 3])],
      [init("w", (4, 1, 3, 3)), init("b", (3,))], check=False)
+
+# MaxPool with dilations and padding, after a Conv (for gradcheck).
+save("dilated_pool", [
+    helper.make_node("Conv", ["x", "cw"], ["c"], kernel_shape=[3, 3],
+                     pads=[1, 1, 1, 1]),
+    helper.make_node("MaxPool", ["c"], ["y"], kernel_shape=[2, 2],
+                     dilations=[2, 2], pads=[1, 1, 1, 1], strides=[2, 2]),
+], [value("x", ["N", 1, 7, 7])], [value("y", ["N", 2, 4, 4])],
+     [init("cw", (2, 1, 3, 3))])
