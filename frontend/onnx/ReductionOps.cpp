@@ -4,7 +4,8 @@
 // ReduceSum/Mean are `kiln.reduce_sum` / `kiln.reduce_mean`; L1, L2,
 // SumSquare, LogSum and LogSumExp are formulas around a sum. ReduceMax is a
 // `kiln.max_pool` whose window covers the reduced axes, ReduceMin the
-// negated maximum of the negated input. The axes are
+// negated maximum of the negated input; ReduceProd a product of slices
+// (at most kMaxProdFactors of them). The axes are
 // an attribute, or (ReduceSum since 13) an operand known when compiling;
 // none means all axes, or none with noop_with_empty_axes. Softmax and
 // LogSoftmax before opset 13 flatten the input to 2-D at `axis` (the
@@ -31,8 +32,48 @@ enum class Reduction {
   LogSum,
   LogSumExp,
   Max,
-  Min
+  Min,
+  Prod
 };
+
+/// The most factors ReduceProd multiplies out (kiln has no product
+/// reduction: it is a chain of products of slices).
+constexpr int64_t kMaxProdFactors = 256;
+
+/// The product of `x` over `axes` (static ones): per axis, the product of
+/// its slices, kept as a dimension of 1; then dropped unless `keepDims`.
+static FailureOr<Value> reduceProd(NodeBuilder &node, Value x,
+                                   ArrayRef<int64_t> axes, bool keepDims) {
+  ArrayRef<int64_t> shape = node.typeOf(x).getShape();
+  int64_t factors = 0;
+  for (int64_t a : axes) {
+    if (ShapedType::isDynamic(shape[a])) {
+      node.emitError() << "reduces over the dynamic batch dimension";
+      return failure();
+    }
+    factors += shape[a];
+  }
+  if (factors > kMaxProdFactors) {
+    node.emitError() << "multiplies " << factors << " factors; kiln's "
+                     << "ReduceProd multiplies out at most " << kMaxProdFactors;
+    return failure();
+  }
+  Value y = x;
+  for (int64_t a : axes) {
+    Value product = node.sliceAxis(y, a, 0, 1);
+    for (int64_t i = 1; i < shape[a]; ++i)
+      product = MulOp::create(node.builder, node.loc, product,
+                              node.sliceAxis(y, a, i, 1));
+    y = product;
+  }
+  if (keepDims)
+    return y;
+  SmallVector<int64_t> outShape;
+  for (auto [d, size] : llvm::enumerate(shape))
+    if (!llvm::is_contained(axes, int64_t(d)))
+      outShape.push_back(size);
+  return node.reshape(y, outShape);
+}
 
 /// The maximum of `x` over `axes` (sorted, distinct, the dynamic batch not
 /// among them) with `kiln.max_pool`: the reduced axes moved together (after
@@ -129,6 +170,8 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
     return single(Value(
         NegOp::create(b, loc, reduceMax(node, negated, axes, *keepDims != 0))));
   }
+  if (Kind == Reduction::Prod)
+    return single(reduceProd(node, *x, axes, *keepDims != 0));
   Value in = *x;
   if (Kind == Reduction::L1)
     in = AbsOp::create(b, loc, in);
@@ -208,6 +251,7 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
       18);
   add("ReduceMax", importReduce<Reduction::Max, false>, nullptr, 18);
   add("ReduceMin", importReduce<Reduction::Min, false>, nullptr, 18);
+  add("ReduceProd", importReduce<Reduction::Prod, false>, nullptr, 18);
   r["Softmax"].push_back(OpKind{1, 12, importSoftmax<SoftmaxOp>, axis});
   r["Softmax"].push_back(OpKind{13, 17, importSoftmax<SoftmaxOp>, axis});
   r["LogSoftmax"].push_back(OpKind{1, 12, importSoftmax<LogSoftmaxOp>, axis});

@@ -253,3 +253,9 @@ save("dilated_pool", [
                      dilations=[2, 2], pads=[1, 1, 1, 1], strides=[2, 2]),
 ], [value("x", ["N", 1, 7, 7])], [value("y", ["N", 2, 4, 4])],
      [init("cw", (2, 1, 3, 3))])
+
+# ReduceProd: a product of slices; its gradient.
+save("reduce_prod", [helper.make_node("Mul", ["x", "s"], ["xs"]),
+                     helper.make_node("ReduceProd", ["xs"], ["y"], axes=[2],
+                                      keepdims=0)],
+     [value("x", ["N", 3, 4])], [value("y", ["N", 3])], [init("s", (4,))])
