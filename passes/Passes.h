@@ -31,6 +31,11 @@ void buildImportCleanupPipeline(OpPassManager &pm);
 /// Registers kiln's passes and pipelines with the global registry.
 void registerKilnPasses();
 
+/// Everything a kiln tool's context needs: MLIR's dialects and extensions,
+/// the kiln dialect and its gradient rules (kiln, kiln-opt, the ONNX
+/// conformance runner).
+void registerKilnDialects(DialectRegistry &registry);
+
 } // namespace mlir::kiln
 
 #endif // KILN_PASSES_PASSES_H

@@ -6,6 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/autodiff/GradientBuilder.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -24,4 +28,11 @@ void mlir::kiln::registerKilnPasses() {
       "kiln-import-cleanup-pipeline",
       "Specialize mode-dependent ops, canonicalize and CSE kiln IR",
       buildImportCleanupPipeline);
+}
+
+void mlir::kiln::registerKilnDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<KilnDialect>();
+  registerGradientRules(registry);
 }

@@ -19,7 +19,6 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include "onnx/onnx_pb.h"
@@ -769,25 +768,20 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
 static FailureOr<onnx::ModelProto> loadModel(MLIRContext *context,
                                              StringRef path) {
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer) {
-    emitError(fileLoc) << "cannot read: " << buffer.getError().message();
-    return failure();
-  }
-  StringRef bytes = (*buffer)->getBuffer();
   onnx::ModelProto proto;
-  if (bytes.size() > size_t(INT32_MAX) ||
-      !proto.ParseFromArray(bytes.data(), int(bytes.size()))) {
-    emitError(fileLoc) << "not a valid ONNX model (the protobuf does not "
-                          "parse: truncated or not ONNX)";
+  std::string problem;
+  if (failed(readProtoFile(path, proto, problem))) {
+    emitError(fileLoc) << (problem.empty()
+                               ? "not a valid ONNX model (the protobuf does "
+                                 "not parse: truncated or not ONNX)"
+                               : problem);
     return failure();
   }
   if (!proto.has_graph()) {
     emitError(fileLoc) << "not a valid ONNX model (it has no graph)";
     return failure();
   }
-  std::string problem = checkOnnxModel(proto, path);
+  problem = checkOnnxModel(proto, path);
   if (!problem.empty()) {
     emitError(fileLoc) << "invalid ONNX model: " << problem;
     return failure();
@@ -882,16 +876,11 @@ llvm::Expected<std::string> mlir::kiln::onnx_import::rewriteOnnxInitializers(
         inverse.empty() ? std::vector<float>(data, data + param.values.size())
                         : transposed(stored, inverse, shape);
   }
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return llvm::createStringError(
-        path + ": cannot read: " + buffer.getError().message());
   onnx::ModelProto proto;
-  StringRef bytes = (*buffer)->getBuffer();
-  if (bytes.size() > size_t(INT32_MAX) ||
-      !proto.ParseFromArray(bytes.data(), int(bytes.size())))
-    return llvm::createStringError(path + ": not a valid ONNX model");
+  std::string problem;
+  if (failed(readProtoFile(path, proto, problem)))
+    return llvm::createStringError(
+        path + ": " + (problem.empty() ? "not a valid ONNX model" : problem));
   llvm::StringSet<> written;
   for (onnx::TensorProto &tensor :
        *proto.mutable_graph()->mutable_initializer()) {

@@ -294,21 +294,32 @@ mlir::kiln::onnx_import::readTensorProto(const onnx::TensorProto &tensor,
   return t;
 }
 
+LogicalResult
+mlir::kiln::onnx_import::readProtoFile(StringRef path,
+                                       google::protobuf::MessageLite &message,
+                                       std::string &problem) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    problem = "cannot read: " + buffer.getError().message();
+    return failure();
+  }
+  StringRef bytes = (*buffer)->getBuffer();
+  problem.clear();
+  return success(bytes.size() <= size_t(INT32_MAX) &&
+                 message.ParseFromArray(bytes.data(), int(bytes.size())));
+}
+
 FailureOr<HostTensor>
 mlir::kiln::onnx_import::readTensorFile(MLIRContext *context, StringRef path,
                                         std::string *name) {
   Location loc = FileLineColLoc::get(context, path, 0, 0);
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer) {
-    emitError(loc) << "cannot read: " << buffer.getError().message();
-    return failure();
-  }
-  StringRef bytes = (*buffer)->getBuffer();
   onnx::TensorProto tensor;
-  if (bytes.size() > size_t(INT32_MAX) ||
-      !tensor.ParseFromArray(bytes.data(), int(bytes.size()))) {
-    emitError(loc) << "not an ONNX TensorProto (the protobuf does not parse)";
+  std::string problem;
+  if (failed(readProtoFile(path, tensor, problem))) {
+    emitError(loc) << (problem.empty() ? "not an ONNX TensorProto (the "
+                                         "protobuf does not parse)"
+                                       : problem);
     return failure();
   }
   if (name)

@@ -13,6 +13,10 @@
 
 #include "mlir/IR/Location.h"
 
+namespace google::protobuf {
+class MessageLite;
+} // namespace google::protobuf
+
 namespace onnx {
 class TensorProto;
 } // namespace onnx
@@ -24,6 +28,13 @@ namespace mlir::kiln::onnx_import {
 FailureOr<HostTensor> readTensorProto(const onnx::TensorProto &tensor,
                                       StringRef modelDir, Location loc,
                                       StringRef what);
+
+/// Reads the protobuf file at `path` into `message`: success, or failure
+/// with `problem` set to "cannot read: <reason>", or left empty when the
+/// bytes do not parse as the message (the caller says what it expected).
+LogicalResult readProtoFile(StringRef path,
+                            google::protobuf::MessageLite &message,
+                            std::string &problem);
 
 } // namespace mlir::kiln::onnx_import
 

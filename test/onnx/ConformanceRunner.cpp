@@ -24,6 +24,7 @@
 #include "codegen/cpu/ModelJit.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "frontend/onnx/OnnxImporter.h"
+#include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 
 #include "kiln/runtime.h"
@@ -259,10 +260,7 @@ int main(int argc, char **argv) {
       argc, argv,
       "kiln-onnx-conformance - run ONNX backend tests through kiln\n");
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<KilnDialect>();
-  registerGradientRules(registry);
+  registerKilnDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ctx.disableMultithreading();
@@ -324,7 +322,6 @@ int main(int argc, char **argv) {
     std::string output;
   };
   std::map<pid_t, Running> running;
-  size_t next = 0;
   auto launch = [&](size_t index) {
     int fds[2];
     if (pipe(fds) != 0) {

@@ -17,10 +17,7 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<mlir::kiln::KilnDialect>();
-  mlir::kiln::registerGradientRules(registry);
+  mlir::kiln::registerKilnDialects(registry);
   mlir::registerAllPasses();
   mlir::kiln::registerKilnPasses();
   mlir::kiln::registerCodegenPipelines();

@@ -702,10 +702,7 @@ int main(int argc, char **argv) {
   }
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<KilnDialect>();
-  registerGradientRules(registry);
+  registerKilnDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ScopedDiagnosticHandler handler(&ctx, printDiagnostic);
