@@ -426,10 +426,14 @@ static FailureOr<NodeOutputs> importPow(NodeBuilder &node) {
         result = AddOp::create(b, node.loc, result, node.scalar(1.0));
       if (e < 0)
         result = DivOp::create(b, node.loc, node.scalar(1.0), result);
-      // The result broadcasts with y's shape (rank-1 [1] exponents).
-      if (!y->shape.empty())
-        result =
-            MulOp::create(b, node.loc, result, node.constant(y->shape, {1.0f}));
+      // A one-element exponent of higher rank adds leading 1s to the
+      // result's shape (NumPy broadcasting); a reshape, no arithmetic.
+      ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
+      if (y->shape.size() > xShape.size()) {
+        SmallVector<int64_t> shape(y->shape.size() - xShape.size(), 1);
+        shape.append(xShape.begin(), xShape.end());
+        result = node.reshape(result, shape);
+      }
       return single(result);
     }
   }
