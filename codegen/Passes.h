@@ -60,6 +60,7 @@ void populateRandomToLinalgPatterns(RewritePatternSet &patterns);
 void populateWindowToLinalgPatterns(RewritePatternSet &patterns);
 void populateSequenceToLinalgPatterns(RewritePatternSet &patterns);
 void populateGatherToLinalgPatterns(RewritePatternSet &patterns);
+void populateComparisonToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Options of the CPU lowering pipeline.
 struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {

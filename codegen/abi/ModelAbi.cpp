@@ -252,6 +252,8 @@ int32_t mlir::kiln::descriptorDtype(const TensorSignature &tensor) {
     return KILN_DTYPE_I32;
   if (tensor.elementType && tensor.elementType.isInteger(64))
     return KILN_DTYPE_I64;
+  if (tensor.elementType && tensor.elementType.isInteger(1))
+    return KILN_DTYPE_BOOL;
   return KILN_DTYPE_F32;
 }
 
@@ -405,7 +407,7 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
   for (const TensorSignature &t : signature.inputs)
     inputs.push_back(e.tensor(t.name, t.dims, 0, 0, descriptorDtype(t)));
   for (const TensorSignature &t : signature.outputs)
-    outputs.push_back(e.tensor(t.name, t.dims, 0));
+    outputs.push_back(e.tensor(t.name, t.dims, 0, 0, descriptorDtype(t)));
   for (const LayerRow &row : model.layers)
     layers.push_back(llvm::ConstantStruct::get(
         e.layerTy(), {e.string(row.name), e.string(row.className),

@@ -55,8 +55,8 @@ int64_t predictChunkRows(int64_t rowBytes);
 /// ones alike.
 int64_t descriptorFlags(const ParamData &param);
 
-/// kiln_tensor_desc_t::dtype of a model input or output: KILN_DTYPE_F32, or
-/// KILN_DTYPE_I32/I64 for integer ids.
+/// kiln_tensor_desc_t::dtype of a model input or output: KILN_DTYPE_F32,
+/// KILN_DTYPE_I32/I64 for integers, KILN_DTYPE_BOOL for booleans.
 int32_t descriptorDtype(const TensorSignature &tensor);
 
 /// Emits the weights blob, the entry wrapper around `implName` (the lowered

@@ -106,3 +106,22 @@ Value lowering::buildMapped(
       });
   return generic.getResult(0);
 }
+
+SmallVector<ReassociationIndices>
+lowering::keptDimGroups(int64_t rank, ArrayRef<int64_t> reduced) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool isReduced = llvm::is_contained(reduced, i);
+    if (isReduced && groups.empty()) {
+      pending.push_back(i);
+    } else if (isReduced) {
+      groups.back().push_back(i);
+    } else {
+      pending.push_back(i);
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  return groups;
+}

@@ -49,6 +49,12 @@ struct AxisSlice {
             OpFoldResult start, int64_t size);
 };
 
+/// The reassociation that expands a reduction's result (the dimensions of
+/// a rank-`rank` tensor but `reduced`) back to size-1 reduced dimensions:
+/// each joins the group of its nearest kept dimension.
+SmallVector<ReassociationIndices> keptDimGroups(int64_t rank,
+                                                ArrayRef<int64_t> reduced);
+
 using ScalarBody =
     function_ref<Value(OpBuilder &, Location, ValueRange /*scalars*/)>;
 

@@ -34,6 +34,7 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   populateWindowToLinalgPatterns(patterns);
   populateSequenceToLinalgPatterns(patterns);
   populateGatherToLinalgPatterns(patterns);
+  populateComparisonToLinalgPatterns(patterns);
 }
 
 void mlir::kiln::populateKilnToLinalgLegality(ConversionTarget &target) {

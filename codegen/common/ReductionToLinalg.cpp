@@ -79,24 +79,10 @@ struct ReduceLowering : public OpConversionPattern<OpTy> {
             return arith::DivFOp::create(b, l, args[0], countF);
           });
     }
-    if (op.getKeepDims()) {
-      // Each size-1 dim joins the group of its nearest kept dim.
-      SmallVector<ReassociationIndices> groups;
-      ReassociationIndices pending;
-      for (int64_t i = 0; i < rank; ++i) {
-        if (isReduced(i) && groups.empty()) {
-          pending.push_back(i);
-        } else if (isReduced(i)) {
-          groups.back().push_back(i);
-        } else {
-          pending.push_back(i);
-          groups.push_back(pending);
-          pending.clear();
-        }
-      }
+    if (op.getKeepDims())
       result = tensor::ExpandShapeOp::create(rewriter, loc, op.getType(),
-                                             result, groups);
-    }
+                                             result,
+                                             keptDimGroups(rank, axes));
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -116,7 +116,7 @@ static FailureOr<NodeOutputs> importUnary(NodeBuilder &node) {
 static FailureOr<NodeOutputs> importIdentity(NodeBuilder &node) {
   if (const HostTensor *t = node.known(0))
     return NodeOutputs{OnnxValue::ofKnown(*t)};
-  return single(node.input(0));
+  return single(node.anyInput(0));
 }
 
 // Reciprocal: 1 / x
@@ -469,68 +469,126 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
 }
 
 //===----------------------------------------------------------------------===//
-// Comparisons and Where, on known tensors
+// Comparisons, logical ops and Where: folded when every operand is known,
+// kiln's ops of booleans otherwise
 //===----------------------------------------------------------------------===//
 
-template <HostFn Host>
-static FailureOr<NodeOutputs> importCompare(NodeBuilder &node) {
-  const HostTensor *a = node.known(0), *b = node.known(1);
-  if (!a || !b) {
-    node.emitError() << "comparisons are folded when both operands are known "
-                        "when compiling; kiln has no bool tensors at run "
-                        "time";
-    return failure();
+/// Operands `0 .. count-1` when all are known (and none holds the dynamic
+/// batch size); empty otherwise.
+static SmallVector<const HostTensor *> allKnown(NodeBuilder &node,
+                                                int64_t count) {
+  SmallVector<const HostTensor *> known;
+  for (int64_t i = 0; i < count; ++i) {
+    const HostTensor *t = node.known(i);
+    if (!t || t->hasDynamicBatch())
+      return {};
+    known.push_back(t);
   }
-  if (a->hasDynamicBatch() || b->hasDynamicBatch()) {
-    node.emitError() << "compares the dynamic batch size, which is only "
-                        "known at run time";
-    return failure();
-  }
-  FailureOr<HostTensor> folded =
-      foldBroadcast(node, *a, *b, OnnxType::Bool, Host);
-  if (failed(folded))
-    return failure();
-  return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+  return known;
 }
 
-static double hostEqual(double x, double y) { return x == y; }
-static double hostLess(double x, double y) { return x < y; }
-static double hostGreater(double x, double y) { return x > y; }
-
-// Where(cond, x, y) with a known condition: a mask blend, cond * x + (1 -
-// cond) * y, or a fold when x and y are known too.
-static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
-  FailureOr<const HostTensor *> cond = node.requireKnown(0, "the condition");
-  if (failed(cond))
+/// Operands `i` and `i + 1` as kiln tensors of one element type that
+/// broadcast.
+static FailureOr<std::pair<Value, Value>> anyPair(NodeBuilder &node,
+                                                  int64_t i = 0) {
+  FailureOr<Value> a = node.anyInput(i), b = node.anyInput(i + 1);
+  if (failed(a) || failed(b) || failed(checkBroadcast(node, *a, *b)))
     return failure();
-  const HostTensor *x = node.known(1), *y = node.known(2);
-  if (x && y && x->type != OnnxType::Float) {
-    FailureOr<HostTensor> picked =
-        foldBroadcast(node, **cond, *x, x->type,
-                      [](double c, double v) { return c ? v : NAN; });
-    if (failed(picked))
-      return failure();
+  if (node.typeOf(*a).getElementType() != node.typeOf(*b).getElementType()) {
+    node.emitError() << "operands have different element types ("
+                     << node.typeOf(*a).getElementType() << " and "
+                     << node.typeOf(*b).getElementType() << ")";
+    return failure();
+  }
+  return std::make_pair(*a, *b);
+}
+
+/// A comparison (OpTy on floats and integers) or a logical op (on bools).
+template <typename OpTy, HostFn Host, bool logical = false>
+static FailureOr<NodeOutputs> importBoolBinary(NodeBuilder &node) {
+  if (auto known = allKnown(node, 2); !known.empty()) {
     FailureOr<HostTensor> folded =
-        foldBroadcast(node, *picked, *y, x->type,
-                      [](double p, double w) { return std::isnan(p) ? w : p; });
+        foldBroadcast(node, *known[0], *known[1], OnnxType::Bool, Host);
     if (failed(folded))
       return failure();
     return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
   }
-  FailureOr<Value> xv = node.input(1);
-  FailureOr<Value> yv = node.input(2);
-  if (failed(xv) || failed(yv))
+  FailureOr<std::pair<Value, Value>> operands = anyPair(node);
+  if (failed(operands))
     return failure();
-  std::vector<float> mask((*cond)->values.begin(), (*cond)->values.end());
-  std::vector<float> inverse;
-  for (float m : mask)
-    inverse.push_back(m ? 0.0f : 1.0f);
-  OpBuilder &b = node.builder;
-  Value keepX =
-      MulOp::create(b, node.loc, *xv, node.constant((*cond)->shape, mask));
-  Value keepY =
-      MulOp::create(b, node.loc, *yv, node.constant((*cond)->shape, inverse));
-  return single(Value(AddOp::create(b, node.loc, keepX, keepY)));
+  bool isBool = node.typeOf(operands->first).getElementType().isInteger(1);
+  if (isBool != logical) {
+    node.emitError() << (logical ? "takes bool operands, not "
+                                 : "compares bool operands, which ONNX "
+                                   "does not allow: ")
+                     << node.typeOf(operands->first).getElementType();
+    return failure();
+  }
+  return single(Value(OpTy::create(node.builder, node.loc, operands->first,
+                                   operands->second)));
+}
+
+static double hostEqual(double x, double y) { return x == y; }
+static double hostLess(double x, double y) { return x < y; }
+static double hostLessEqual(double x, double y) { return x <= y; }
+static double hostGreater(double x, double y) { return x > y; }
+static double hostGreaterEqual(double x, double y) { return x >= y; }
+static double hostAnd(double x, double y) { return x && y; }
+static double hostOr(double x, double y) { return x || y; }
+static double hostXor(double x, double y) { return bool(x) != bool(y); }
+
+static FailureOr<NodeOutputs> importNot(NodeBuilder &node) {
+  if (auto known = allKnown(node, 1); !known.empty()) {
+    HostTensor out = *known[0];
+    for (double &v : out.values)
+      v = !v;
+    return NodeOutputs{OnnxValue::ofKnown(std::move(out))};
+  }
+  FailureOr<Value> x = node.anyInput(0);
+  if (failed(x))
+    return failure();
+  if (!node.typeOf(*x).getElementType().isInteger(1)) {
+    node.emitError() << "takes a bool operand, not "
+                     << node.typeOf(*x).getElementType();
+    return failure();
+  }
+  return single(Value(LogicalNotOp::create(node.builder, node.loc, *x)));
+}
+
+// Where(cond, x, y): a fold when all are known, kiln.select otherwise.
+static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
+  if (auto known = allKnown(node, 3); !known.empty()) {
+    const HostTensor &cond = *known[0], &x = *known[1], &y = *known[2];
+    FailureOr<HostTensor> picked =
+        foldBroadcast(node, cond, x, x.type,
+                      [](double c, double v) { return c ? v : NAN; });
+    if (failed(picked))
+      return failure();
+    // NaN marks "not picked", so a NaN picked from x must stay apart.
+    if (llvm::none_of(x.values, [](double v) { return std::isnan(v); })) {
+      FailureOr<HostTensor> folded = foldBroadcast(
+          node, *picked, y, x.type,
+          [](double p, double w) { return std::isnan(p) ? w : p; });
+      if (failed(folded))
+        return failure();
+      return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+    }
+  }
+  FailureOr<Value> cond = node.anyInput(0);
+  if (failed(cond))
+    return failure();
+  if (!node.typeOf(*cond).getElementType().isInteger(1)) {
+    node.emitError() << "the condition must be bool, not "
+                     << node.typeOf(*cond).getElementType();
+    return failure();
+  }
+  FailureOr<std::pair<Value, Value>> branches = anyPair(node, 1);
+  if (failed(branches) ||
+      failed(checkBroadcast(node, *cond, branches->first)) ||
+      failed(checkBroadcast(node, *cond, branches->second)))
+    return failure();
+  return single(Value(SelectOp::create(node.builder, node.loc, *cond,
+                                       branches->first, branches->second)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -559,7 +617,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Sign", 9, 17, importUnary<SignOp>);
   add("Reciprocal", 6, 17, importReciprocal);
   add("Softsign", 1, 17, importSoftsign);
-  add("Identity", 1, 17, importIdentity);
+  r["Identity"].push_back(OpKind{1, 17, importIdentity, {}, 0, 0b1});
   static constexpr StringLiteral alpha[] = {"alpha"};
   static constexpr StringLiteral alphaGamma[] = {"alpha", "gamma"};
   static constexpr StringLiteral alphaBeta[] = {"alpha", "beta"};
@@ -593,8 +651,22 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Min", 6, 17, importVariadic<MinimumOp, hostMin>);
   add("Sum", 6, 17, importVariadic<AddOp, hostAdd>);
   add("Mean", 6, 17, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
-  add("Equal", 7, 17, importCompare<hostEqual>, {}, 0b11);
-  add("Less", 7, 17, importCompare<hostLess>, {}, 0b11);
-  add("Greater", 7, 17, importCompare<hostGreater>, {}, 0b11);
-  add("Where", 9, 17, importWhere, {}, 0b1);
+  // Comparisons and logical ops broadcast since opset 7; bool results.
+  auto any = [&](StringRef op, int64_t since, OpHandler handler,
+                 uint32_t operands) {
+    r[op].push_back(OpKind{since, 17, handler, {}, 0, operands});
+  };
+  any("Equal", 7, importBoolBinary<EqualOp, hostEqual>, 0b11);
+  any("Less", 7, importBoolBinary<LessOp, hostLess>, 0b11);
+  any("LessOrEqual", 12, importBoolBinary<LessEqualOp, hostLessEqual>, 0b11);
+  any("Greater", 7, importBoolBinary<GreaterOp, hostGreater>, 0b11);
+  any("GreaterOrEqual", 12,
+      importBoolBinary<GreaterEqualOp, hostGreaterEqual>, 0b11);
+  any("And", 7, importBoolBinary<LogicalAndOp, hostAnd, /*logical=*/true>,
+      0b11);
+  any("Or", 7, importBoolBinary<LogicalOrOp, hostOr, /*logical=*/true>, 0b11);
+  any("Xor", 7, importBoolBinary<LogicalXorOp, hostXor, /*logical=*/true>,
+      0b11);
+  any("Not", 1, importNot, 0b1);
+  any("Where", 9, importWhere, 0b111);
 }

@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
@@ -29,8 +30,10 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
-/// The opsets of the default domain kiln imports (ONNX 1.1 to 1.12).
-constexpr int64_t kMinOpset = 6;
+/// The opsets of the default domain kiln imports (ONNX 1.0 to 1.12). The
+/// registry's entries start at the opset where ONNX last changed the op, so
+/// an old model gets the ops whose meaning has not changed since.
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 17;
 
 //===----------------------------------------------------------------------===//
@@ -237,6 +240,7 @@ public:
   FailureOr<Value> input(int64_t i) override;
   FailureOr<Value> stateInput(int64_t i) override;
   FailureOr<Value> idsInput(int64_t i) override;
+  FailureOr<Value> anyInput(int64_t i) override;
   FailureOr<Value> transposedInput(int64_t i, ArrayRef<int64_t> perm) override;
   const HostTensor *known(int64_t i) override;
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
@@ -271,6 +275,9 @@ public:
   /// initializer, a constant otherwise.
   Value materialize(StringRef name, OnnxValue &value, bool state = false,
                     ArrayRef<int64_t> layout = {});
+  /// A known int32/int64/bool tensor as a `kiln.constant` of that element
+  /// type (bool as i1); null for other types.
+  Value materializeTyped(OnnxValue &value);
 
   MLIRContext *ctx;
   std::string path;
@@ -286,7 +293,7 @@ public:
   int64_t paramsOfNode = 0, trainableOfNode = 0;
 
 private:
-  LogicalResult addInputs(const onnx::GraphProto &graph);
+  LogicalResult addInputs(const onnx::GraphProto &graph, int64_t opset);
   LogicalResult importNode(const onnx::NodeProto &node, int64_t index,
                            int64_t opset);
   SmallVector<std::string> inputNames;
@@ -345,8 +352,11 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
     return failure();
   if (v->value &&
       !cast<RankedTensorType>(v->value.getType()).getElementType().isF32()) {
-    emitError() << "input '" << node.input(i)
-                << "' holds integer ids; only Gather's indices read them";
+    emitError() << "input '" << node.input(i) << "' is "
+                << typeName(onnxTypeOf(v->value.getType()))
+                << " at run time, where this op takes float32 (kiln computes "
+                   "integers and booleans in comparisons, logical ops, "
+                   "Where, Cast and Gather's indices)";
     return failure();
   }
   if (v->value && !v->layout.empty()) {
@@ -394,14 +404,35 @@ FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
-  if (!v->value ||
-      !isa<IntegerType>(
-          cast<RankedTensorType>(v->value.getType()).getElementType())) {
+  Type element = v->value ? getElementTypeOrSelf(v->value.getType()) : Type();
+  if (!element || !(element.isInteger(32) || element.isInteger(64))) {
     emitError() << "input '" << node.input(i)
-                << "' must be integer ids (a model input of int32/int64)";
+                << "' must be integer ids computed at run time (int32/int64)";
     return failure();
   }
   return v->value;
+}
+
+FailureOr<Value> GraphNodeBuilder::anyInput(int64_t i) {
+  OnnxValue *v = operand(i);
+  if (!v)
+    return failure();
+  if (v->value && !getElementTypeOrSelf(v->value.getType()).isF32())
+    return v->value;
+  if (v->value || v->known->type == OnnxType::Float)
+    return input(i);
+  if (v->known->hasDynamicBatch()) {
+    emitError() << "input '" << node.input(i)
+                << "' holds the dynamic batch size, which is known only at "
+                   "run time";
+    return failure();
+  }
+  if (Value typed = importer.materializeTyped(*v))
+    return typed;
+  emitError() << "input '" << node.input(i) << "' is "
+              << typeName(v->known->type)
+              << "; kiln computes with float32, int32, int64 and bool tensors";
+  return failure();
 }
 
 const HostTensor *GraphNodeBuilder::known(int64_t i) {
@@ -424,7 +455,8 @@ GraphNodeBuilder::inputInfo(int64_t i) {
   if (v->known)
     return std::make_pair(v->known->shape, v->known->type);
   auto type = cast<RankedTensorType>(v->value.getType());
-  return std::make_pair(SmallVector<int64_t>(type.getShape()), OnnxType::Float);
+  return std::make_pair(SmallVector<int64_t>(type.getShape()),
+                        onnxTypeOf(type));
 }
 
 /// `t`'s values transposed by `perm` (result dim d = t's dim perm[d]).
@@ -488,6 +520,23 @@ Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
   return value.value;
 }
 
+Value OnnxModelImporter::materializeTyped(OnnxValue &value) {
+  const HostTensor &t = *value.known;
+  Type element = elementTypeOf(builder.getContext(), t.type);
+  if (!element || isa<FloatType>(element))
+    return {};
+  auto type = RankedTensorType::get(t.shape, element);
+  SmallVector<APInt> data;
+  for (double v : t.values)
+    data.push_back(APInt(element.getIntOrFloatBitWidth(), int64_t(v),
+                         /*isSigned=*/true, /*implicitTrunc=*/true));
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(entry);
+  value.value =
+      ConstantOp::create(builder, fileLoc, DenseElementsAttr::get(type, data));
+  return value.value;
+}
+
 /// A dimension of a graph input's type: its value, or kDynamic for a
 /// symbolic or unknown one (`symbol` set to its name, if any).
 static int64_t readDim(const onnx::TensorShapeProto::Dimension &dim,
@@ -498,7 +547,8 @@ static int64_t readDim(const onnx::TensorShapeProto::Dimension &dim,
   return ShapedType::kDynamic;
 }
 
-LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
+LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph,
+                                           int64_t opset) {
   for (const auto &entry : options.inputShapes) {
     bool found = llvm::any_of(graph.input(), [&](const auto &info) {
       return info.name() == entry.getKey() &&
@@ -531,24 +581,35 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph) {
     bool hasValue = givenValue != options.inputValues.end();
     Type elementType = builder.getF32Type();
     if (type != OnnxType::Float) {
-      if (hasValue) {
+      // Another element type is a model input when some op computes with
+      // it at run time and every other use needs it known when compiling
+      // (then it must be given: `kiln run`, the conformance runner).
+      elementType = elementTypeOf(builder.getContext(), type);
+      bool runtimeOk = bool(elementType), needsRuntime = false;
+      for (const onnx::NodeProto &node : graph.node()) {
+        const OpKind *kind = findOpKind(node.op_type(), opset);
+        for (auto [i, use] : llvm::enumerate(node.input())) {
+          if (use != name)
+            continue;
+          bool any = kind && i < 32 && (kind->anyTypeOperands >> i) & 1;
+          bool known = kind && i < 32 && (kind->knownOperands >> i) & 1;
+          if (known && hasValue)
+            continue;
+          needsRuntime |= any;
+          runtimeOk &= any;
+        }
+      }
+      if (hasValue && (!runtimeOk || !needsRuntime)) {
         values[name] = OnnxValue::ofKnown(givenValue->second);
         continue;
       }
-      // Integer ids that only index rows (Gather along axis 0, an
-      // embedding lookup) are model inputs of their own type.
-      bool ids = type == OnnxType::Int64 || type == OnnxType::Int32;
-      for (const onnx::NodeProto &node : graph.node())
-        for (auto [i, use] : llvm::enumerate(node.input()))
-          if (use == name)
-            ids &= node.op_type() == "Gather" && i == 1;
-      if (!ids) {
+      if (!runtimeOk) {
         emitFileError() << "graph input '" << name << "' is " << typeName(type)
                         << "; kiln's model inputs are float32, or int32/"
-                           "int64 ids that only Gather's indices read";
+                           "int64/bool tensors that only comparisons, logical "
+                           "ops, Where, Cast and Gather's indices read";
         return failure();
       }
-      elementType = builder.getIntegerType(type == OnnxType::Int64 ? 64 : 32);
     }
     SmallVector<int64_t> shape;
     auto givenShape = options.inputShapes.find(name);
@@ -728,7 +789,7 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
                       << "', which is no float32 initializer of the model";
       return failure();
     }
-  if (failed(addInputs(graph)))
+  if (failed(addInputs(graph, opset)))
     return failure();
   for (auto [i, node] : llvm::enumerate(graph.node()))
     if (failed(importNode(node, i, opset)))
@@ -745,13 +806,22 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
       return failure();
     }
     OnnxValue &v = it->second;
-    if (!v.value && v.known->type != OnnxType::Float) {
+    Value result = v.value;
+    if (!result && v.known->type == OnnxType::Float)
+      result = materialize(info.name(), v);
+    else if (!result && !v.known->hasDynamicBatch())
+      result = materializeTyped(v);
+    if (!result) {
       emitFileError() << "graph output '" << info.name() << "' is "
                       << typeName(v.known->type)
-                      << "; kiln's model outputs are float32";
+                      << (v.known->hasDynamicBatch()
+                              ? " and holds the batch size"
+                              : "")
+                      << "; kiln's model outputs are float32, int32, int64 "
+                         "or bool tensors";
       return failure();
     }
-    results.push_back(v.value ? v.value : materialize(info.name(), v));
+    results.push_back(result);
     outputNames.push_back(info.name());
   }
   if (results.empty()) {
@@ -828,11 +898,15 @@ mlir::kiln::onnx_import::inspectOnnxModel(MLIRContext *context,
   llvm::StringSet<> initialized;
   for (const onnx::TensorProto &init : graph.initializer())
     initialized.insert(init.name());
-  // Element types: kiln computes in float32, and takes other tensors only
-  // where an op needs them when compiling (a shape, axes, indices: the
-  // operands each handler lists as known).
+  // Element types: kiln computes in float32, and takes other tensors where
+  // an op needs them when compiling (a shape, axes, indices: the operands
+  // each handler lists as known) or computes with them (int32/int64/bool
+  // operands the handler lists as any-type).
   auto elementType = [](const onnx::ValueInfoProto &v) {
     return static_cast<OnnxType>(v.type().tensor_type().elem_type());
+  };
+  auto computable = [&](OnnxType type) {
+    return bool(elementTypeOf(context, type));
   };
   for (const onnx::ValueInfoProto &input : graph.input()) {
     if (initialized.contains(input.name()))
@@ -841,20 +915,25 @@ mlir::kiln::onnx_import::inspectOnnxModel(MLIRContext *context,
     OnnxType type = elementType(input);
     if (type == OnnxType::Float)
       continue;
-    bool onlyKnown = isIntegral(type);
+    bool supported = true;
     for (const onnx::NodeProto &node : graph.node()) {
       const OpKind *kind = findOpKind(node.op_type(), info.opset);
-      for (auto [i, name] : llvm::enumerate(node.input()))
-        if (name == input.name() &&
-            !(kind && i < 32 && (kind->knownOperands >> i) & 1))
-          onlyKnown = false;
+      for (auto [i, name] : llvm::enumerate(node.input())) {
+        if (name != input.name())
+          continue;
+        bool known = isIntegral(type) && kind && i < 32 &&
+                     (kind->knownOperands >> i) & 1;
+        bool any = computable(type) && kind && i < 32 &&
+                   (kind->anyTypeOperands >> i) & 1;
+        supported &= known || any;
+      }
     }
-    if (!onlyKnown)
+    if (!supported)
       note(info.unsupported, typeName(type).str() + " data");
   }
   for (const onnx::ValueInfoProto &output : graph.output()) {
     info.outputs.push_back(output.name());
-    if (elementType(output) != OnnxType::Float)
+    if (!computable(elementType(output)))
       note(info.unsupported, typeName(elementType(output)).str() + " output");
   }
   return info;

@@ -16,10 +16,13 @@
 // this same table.
 //
 // ONNX tensors of other element types than float32 (shapes, axes, indices,
-// masks) exist only at compile time: a `HostTensor` that handlers fold
+// masks) are mostly known at compile time: a `HostTensor` that handlers fold
 // (Shape, Gather, Concat, Unsqueeze ... of int64 shapes, as exporters write
 // them) and that handlers needing a constant operand read (Reshape's shape,
-// Clip's bounds). kiln tensors are float32.
+// Clip's bounds). At run time kiln computes in float32, except for the ops
+// of indices and booleans (comparisons, logical ops, Where, Cast, ArgMax,
+// Gather's indices), whose operands may be int32/int64/bool (i1) kiln
+// tensors: the operands each registry entry lists as `anyTypeOperands`.
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_FRONTEND_ONNX_ONNXOPS_H
@@ -91,9 +94,14 @@ public:
   /// Like `input`, but an initializer becomes non-trainable state that the
   /// train step updates (BatchNormalization's running statistics).
   virtual FailureOr<Value> stateInput(int64_t i) = 0;
-  /// Operand `i` as integer ids computed at run time (a model input of
-  /// int32/int64 that only Gather's indices read); an error otherwise.
+  /// Operand `i` as integer ids computed at run time (an int32/int64 model
+  /// input or computed tensor); an error otherwise.
   virtual FailureOr<Value> idsInput(int64_t i) = 0;
+  /// Operand `i` as a kiln tensor of its own element type: float32, int32,
+  /// int64 or bool (i1). A known tensor of one of these types becomes a
+  /// `kiln.constant` (a float initializer, a parameter). An error for other
+  /// types.
+  virtual FailureOr<Value> anyInput(int64_t i) = 0;
   /// Operand `i` when it is known at compile time (an initializer, a
   /// Constant, a folded shape computation, an input whose value was
   /// given); null otherwise.
@@ -159,6 +167,10 @@ struct OpKind {
   /// what a tool that knows its inputs' values (the conformance runner,
   /// `kiln run`) must give.
   uint32_t knownOperands = 0;
+  /// Operand positions that take run-time tensors of any element type
+  /// kiln computes with (int32, int64, bool as well as float32), read with
+  /// `anyInput`/`idsInput`: where a model input of such a type may go.
+  uint32_t anyTypeOperands = 0;
 };
 using OpRegistry = llvm::StringMap<SmallVector<OpKind, 2>>;
 

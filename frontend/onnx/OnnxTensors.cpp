@@ -7,6 +7,7 @@
 
 #include "mlir/IR/BuiltinTypeInterfaces.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -54,6 +55,37 @@ StringRef mlir::kiln::typeName(OnnxType type) {
   default:
     return "an unknown element type";
   }
+}
+
+Type mlir::kiln::onnx_import::elementTypeOf(MLIRContext *ctx,
+                                            OnnxType type) {
+  switch (type) {
+  case OnnxType::Float:
+    return Float32Type::get(ctx);
+  case OnnxType::Int32:
+    return IntegerType::get(ctx, 32);
+  case OnnxType::Int64:
+    return IntegerType::get(ctx, 64);
+  case OnnxType::Bool:
+    return IntegerType::get(ctx, 1);
+  default:
+    return {};
+  }
+}
+
+OnnxType mlir::kiln::onnx_import::onnxTypeOf(Type type) {
+  Type element = getElementTypeOrSelf(type);
+  if (element.isF32())
+    return OnnxType::Float;
+  if (element.isF64())
+    return OnnxType::Double;
+  if (element.isInteger(1))
+    return OnnxType::Bool;
+  if (element.isInteger(32))
+    return OnnxType::Int32;
+  if (element.isInteger(64))
+    return OnnxType::Int64;
+  return OnnxType::Undefined;
 }
 
 bool mlir::kiln::isIntegral(OnnxType type) {

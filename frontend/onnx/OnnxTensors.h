@@ -29,6 +29,12 @@ FailureOr<HostTensor> readTensorProto(const onnx::TensorProto &tensor,
                                       StringRef modelDir, Location loc,
                                       StringRef what);
 
+/// The kiln element type of ONNX tensors of `type` at run time: f32, i32,
+/// i64, or i1 for bool; null for the types kiln does not compute with.
+Type elementTypeOf(MLIRContext *ctx, OnnxType type);
+/// The ONNX element type of a kiln tensor type (or element type).
+OnnxType onnxTypeOf(Type type);
+
 /// Reads the protobuf file at `path` into `message`: success, or failure
 /// with `problem` set to "cannot read: <reason>", or left empty when the
 /// bytes do not parse as the message (the caller says what it expected).

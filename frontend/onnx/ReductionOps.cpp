@@ -226,6 +226,33 @@ static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
   return single(Value(ReshapeOp::create(b, node.loc, type, y)));
 }
 
+/// ArgMax/ArgMin: kiln.argmax/argmin, int64 indices.
+template <typename OpTy>
+static FailureOr<NodeOutputs> importArgReduce(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<int64_t> attr = node.getInt("axis", 0);
+  FailureOr<int64_t> keepDims = node.getInt("keepdims", 1);
+  FailureOr<int64_t> last = node.getInt("select_last_index", 0);
+  if (failed(x) || failed(attr) || failed(keepDims) || failed(last))
+    return failure();
+  RankedTensorType type = node.typeOf(*x);
+  int64_t rank = type.getRank();
+  if (*attr < -rank || *attr >= rank) {
+    node.emitError() << "axis " << *attr << " is out of range for rank "
+                     << rank;
+    return failure();
+  }
+  int64_t axis = *attr < 0 ? *attr + rank : *attr;
+  if (type.isDynamicDim(axis)) {
+    node.emitError() << "axis " << axis << " is the dynamic batch dimension";
+    return failure();
+  }
+  OpBuilder &b = node.builder;
+  return single(Value(OpTy::create(b, node.loc, *x, b.getI64IntegerAttr(axis),
+                                   b.getBoolAttr(*keepDims != 0),
+                                   b.getBoolAttr(*last != 0))));
+}
+
 void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   static constexpr StringLiteral axesKeep[] = {"axes", "keepdims"};
   static constexpr StringLiteral keepNoop[] = {"keepdims",
@@ -256,4 +283,14 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   r["Softmax"].push_back(OpKind{13, 17, importSoftmax<SoftmaxOp>, axis});
   r["LogSoftmax"].push_back(OpKind{1, 12, importSoftmax<LogSoftmaxOp>, axis});
   r["LogSoftmax"].push_back(OpKind{13, 17, importSoftmax<LogSoftmaxOp>, axis});
+  // Opset 11 allowed a negative axis, 12 added select_last_index.
+  static constexpr StringLiteral argAttrs[] = {"axis", "keepdims"};
+  static constexpr StringLiteral argLastAttrs[] = {"axis", "keepdims",
+                                                   "select_last_index"};
+  r["ArgMax"].push_back(OpKind{1, 11, importArgReduce<ArgMaxOp>, argAttrs});
+  r["ArgMax"].push_back(
+      OpKind{12, 17, importArgReduce<ArgMaxOp>, argLastAttrs});
+  r["ArgMin"].push_back(OpKind{1, 11, importArgReduce<ArgMinOp>, argAttrs});
+  r["ArgMin"].push_back(
+      OpKind{12, 17, importArgReduce<ArgMinOp>, argLastAttrs});
 }

@@ -779,12 +779,21 @@ static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
     }
     return known(std::move(out));
   }
-  if (type != OnnxType::Float) {
-    node.emitError() << "casts a computed tensor to " << typeName(type)
-                     << "; kiln computes in float32";
+  FailureOr<Value> x = node.anyInput(0);
+  if (failed(x))
+    return failure();
+  Type target = elementTypeOf(node.builder.getContext(), type);
+  if (!target) {
+    node.emitError() << "casts a tensor computed at run time to "
+                     << typeName(type)
+                     << "; kiln computes with float32, int32, int64 and bool";
     return failure();
   }
-  return single(node.input(0));
+  auto from = node.typeOf(*x);
+  if (from.getElementType() == target)
+    return single(*x);
+  return single(Value(
+      CastOp::create(node.builder, node.loc, from.clone(target), *x)));
 }
 
 static FailureOr<NodeOutputs> importConstant(NodeBuilder &node) {
@@ -1050,10 +1059,10 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("Split", 13, 17, importSplit, axis, 0b10);
   add("Slice", 1, 9, importSlice, slice);
   add("Slice", 10, 17, importSlice, {}, 0b11110);
-  add("Gather", 1, 17, importGather, axis, 0b10);
+  r["Gather"].push_back(OpKind{1, 17, importGather, axis, 0b10, 0b10});
   add("Tile", 6, 17, importTile, {}, 0b10);
   add("Expand", 8, 17, importExpand, {}, 0b10);
-  add("Cast", 6, 17, importCast, to);
+  r["Cast"].push_back(OpKind{6, 17, importCast, to, 0, 0b1});
   add("Constant", 1, 17, importConstant, constant);
   add("ConstantOfShape", 9, 17, importConstantOfShape, value, 0b1);
   add("Shape", 1, 17, importShape, shapeRange);

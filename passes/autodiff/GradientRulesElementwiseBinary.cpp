@@ -1,7 +1,7 @@
 //===- GradientRulesElementwiseBinary.cpp - Binary VJPs ---------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Vector-Jacobian products of the broadcasting binary ops. Each operand's
+// Vector-Jacobian products of the broadcasting binary ops (and select). Each operand's
 // gradient is at the broadcast result shape: the generic walk sums it
 // back to the operand's shape.
 // `g` is the gradient with respect to the op's result (conventions: the
@@ -42,9 +42,17 @@ static void rule(MinimumOp op, GradientBuilder &m, Value g, Grads &d) {
   d.append({m.sub(g, toRhs), toRhs});
 }
 
+// d(c ? a : b) = (none, c ? g : 0, c ? 0 : g)
+static void rule(SelectOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value zero = m.scalar(g, 0.0), c = op.getCondition();
+  d.append({Value(), SelectOp::create(m.builder(), m.location(), c, g, zero),
+            SelectOp::create(m.builder(), m.location(), c, zero, g)});
+}
+
 } // namespace mlir::kiln
 
 void mlir::kiln::registerElementwiseBinaryGradientRules(
     DialectRegistry &registry) {
-  addVjpRules<AddOp, SubOp, MulOp, DivOp, MaximumOp, MinimumOp>(registry);
+  addVjpRules<AddOp, SubOp, MulOp, DivOp, MaximumOp, MinimumOp, SelectOp>(
+      registry);
 }

@@ -8,6 +8,7 @@
 #include "passes/training/Training.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -85,6 +86,18 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
 
   auto predict = cast<func::FuncOp>(
       SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
+  for (auto [type, output] :
+       llvm::zip(predict.getResultTypes(), signature.outputs))
+    if (!isa<FloatType>(cast<RankedTensorType>(type).getElementType()))
+      return emitError(loc)
+             << "--loss: output '" << output.name << "' is "
+             << (getElementTypeOrSelf(type).isInteger(1)
+                     ? std::string("bool")
+                     : "int" + std::to_string(
+                                   getElementTypeOrSelf(type)
+                                       .getIntOrFloatBitWidth()))
+             << "; a loss needs float outputs (drop --loss to compile "
+                "predict only)";
   auto firstOutput = cast<RankedTensorType>(predict.getResultTypes()[0]);
   SmallVector<std::pair<std::string, std::string>> metrics;
   SmallVector<std::string> metricIssues(config.metricIssues.begin(),

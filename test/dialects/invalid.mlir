@@ -442,3 +442,83 @@ func.func @batch_norm_step_axis_batch(%x: tensor<?x3x4xf32>, %m: tensor<4xf32>, 
   %y = kiln.batch_norm %x, %m, %v {axis = -1 : i64, epsilon = 1.0e-03 : f64, momentum = 0.99 : f64, step_axis = 0 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1>} : (tensor<?x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x3x4xf32>
   return
 }
+
+// -----
+
+func.func @compare_mixed_types(%a: tensor<3xf32>, %b: tensor<3xi64>) {
+  // expected-error@+1 {{compares operands of different element types: 'tensor<3xf32>' vs 'tensor<3xi64>'}}
+  %c = kiln.less %a, %b : tensor<3xf32>, tensor<3xi64> -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @compare_bools(%a: tensor<3xi1>, %b: tensor<3xi1>) {
+  // expected-error@+1 {{compares booleans; use the logical ops}}
+  %c = kiln.equal %a, %b : tensor<3xi1>, tensor<3xi1> -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @compare_broadcast(%a: tensor<3xf32>, %b: tensor<4xf32>) {
+  // expected-error@+1 {{operands are not broadcast-compatible: (3,) vs (4,)}}
+  %c = kiln.greater %a, %b : tensor<3xf32>, tensor<4xf32> -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @select_branch_types(%c: tensor<3xi1>, %a: tensor<3xf32>, %b: tensor<3xi64>) {
+  // expected-error@+1 {{branches and result must have one element type}}
+  %r = kiln.select %c, %a, %b : tensor<3xi1>, tensor<3xf32>, tensor<3xi64> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @select_shape(%c: tensor<2x3xi1>, %a: tensor<3xf32>, %b: tensor<3xf32>) {
+  // expected-error@+1 {{result rank 1 does not match expected rank 2 of shape (2, 3)}}
+  %r = kiln.select %c, %a, %b : tensor<2x3xi1>, tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_axis(%x: tensor<4x10xf32>) {
+  // expected-error@+1 {{axis 2 is out of range}}
+  %i = kiln.argmax %x {axis = 2 : i64} : tensor<4x10xf32> -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @argmax_batch(%x: tensor<?x10xf32>) {
+  // expected-error@+1 {{reduces a dynamic axis}}
+  %i = kiln.argmax %x {axis = 0 : i64} : tensor<?x10xf32> -> tensor<10xi64>
+  return
+}
+
+// -----
+
+func.func @argmax_result(%x: tensor<4x10xf32>) {
+  // expected-error@+1 {{result shape (10,) does not match expected shape (4,)}}
+  %i = kiln.argmax %x {axis = 1 : i64} : tensor<4x10xf32> -> tensor<10xi64>
+  return
+}
+
+// -----
+
+func.func @cast_float_to_float(%x: tensor<4xf32>) {
+  // expected-error@+1 {{casts between float types}}
+  %y = kiln.cast %x : tensor<4xf32> -> tensor<4xf64>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%x: tensor<4xf32>) {
+  // expected-error@+1 {{result rank 2 does not match expected rank 1 of shape (4,)}}
+  %y = kiln.cast %x : tensor<4xf32> -> tensor<2x2xi64>
+  return
+}

@@ -26,6 +26,7 @@
 #include "frontend/onnx/OnnxImporter.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
+#include "tools/kiln/HostArrays.h"
 
 #include "kiln/runtime.h"
 
@@ -138,15 +139,9 @@ static std::string runDataSet(MLIRContext &ctx, const CpuTarget &target,
   if (!jit)
     return "compile: " + llvm::toString(jit.takeError()) + " " + diagnostics;
   const kiln_model_desc_t *desc = (*jit)->descriptor();
-  kiln_model_t *session = nullptr;
-  if (kiln_status_t status = kiln_model_create(desc, &session)) {
-    std::string message = kiln_status_message(status);
-    kiln_status_free(status);
-    return "runtime: " + message;
-  }
   // Inputs in the descriptor's order, found by name; the batch is the
   // first dimension of one that has a dynamic batch.
-  std::vector<std::vector<float>> inData;
+  std::vector<const HostTensor *> ordered;
   int64_t batch = 1;
   for (int64_t i = 0; i < desc->num_inputs; ++i) {
     const kiln_tensor_desc_t &d = desc->inputs[i];
@@ -154,48 +149,38 @@ static std::string runDataSet(MLIRContext &ctx, const CpuTarget &target,
     const HostTensor &t = (*inputs)[it - test.info.inputs.begin()];
     if (d.rank > 0 && d.dims[0] == -1 && !t.shape.empty())
       batch = t.shape[0];
-    inData.emplace_back(t.values.begin(), t.values.end());
+    ordered.push_back(&t);
   }
-  std::vector<const float *> inPtrs;
-  for (auto &v : inData)
-    inPtrs.push_back(v.data());
-  std::vector<std::vector<float>> outData;
-  std::vector<float *> outPtrs;
   if (desc->num_outputs != int64_t(expected->size()))
     return "the model has " + std::to_string(desc->num_outputs) +
            " outputs, the data set " + std::to_string(expected->size());
-  for (int64_t i = 0; i < desc->num_outputs; ++i) {
-    const kiln_tensor_desc_t &d = desc->outputs[i];
-    SmallVector<int64_t> shape;
-    int64_t n = 1;
-    for (int32_t k = 0; k < d.rank; ++k) {
-      shape.push_back(d.dims[k] == -1 ? batch : d.dims[k]);
-      n *= shape.back();
-    }
-    if (shape != (*expected)[i].shape)
+  std::vector<HostTensor> outputs;
+  std::string problem = predictOnce(desc, ordered, batch, outputs);
+  if (!problem.empty())
+    return "predict: " + problem;
+  for (auto [i, got] : llvm::enumerate(outputs)) {
+    const HostTensor &want = (*expected)[i];
+    if (got.shape != want.shape)
       return "output " + std::to_string(i) + " has shape " +
-             formatKerasShape(shape) + ", expected " +
-             formatKerasShape((*expected)[i].shape);
-    outData.emplace_back(n, NAN);
-  }
-  for (auto &v : outData)
-    outPtrs.push_back(v.data());
-  kiln_status_t status =
-      kiln_model_predict(session, batch, inPtrs.data(), outPtrs.data());
-  kiln_model_release(session);
-  if (status) {
-    std::string message = kiln_status_message(status);
-    kiln_status_free(status);
-    return "predict: " + message;
+             formatKerasShape(got.shape) + ", expected " +
+             formatKerasShape(want.shape);
+    if (got.type != want.type)
+      return "output " + std::to_string(i) + " is " +
+             typeName(got.type).str() + ", expected " +
+             typeName(want.type).str();
   }
   constexpr double kRtol = 1e-3, kAtol = 1e-7;
-  for (auto [i, got] : llvm::enumerate(outData)) {
+  for (auto [i, out] : llvm::enumerate(outputs)) {
     const HostTensor &want = (*expected)[i];
+    const std::vector<double> &got = out.values;
     int64_t bad = 0, first = -1;
     for (auto [k, g] : llvm::enumerate(got)) {
       double w = want.values[k];
-      bool ok = (std::isnan(w) && std::isnan(g)) || (std::isinf(w) && g == w) ||
-                std::abs(double(g) - w) <= kAtol + kRtol * std::abs(w);
+      bool ok = isIntegral(want.type)
+                    ? g == w
+                    : (std::isnan(w) && std::isnan(g)) ||
+                          (std::isinf(w) && g == w) ||
+                          std::abs(g - w) <= kAtol + kRtol * std::abs(w);
       if (!ok && bad++ == 0)
         first = k;
     }

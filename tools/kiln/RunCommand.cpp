@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/kiln/RunCommand.h"
+#include "tools/kiln/HostArrays.h"
 #include "codegen/abi/OutputFile.h"
 #include "codegen/cpu/ModelJit.h"
 #include "frontend/onnx/OnnxImporter.h"
@@ -40,22 +41,7 @@ static FailureOr<HostTensor> readNpy(llvm::StringRef path) {
     return failure();
   }
   HostTensor t;
-  switch (kiln_array_dtype(array)) {
-  case KILN_DTYPE_F32:
-    t.type = OnnxType::Float;
-    break;
-  case KILN_DTYPE_F64:
-    t.type = OnnxType::Double;
-    break;
-  case KILN_DTYPE_I32:
-    t.type = OnnxType::Int32;
-    break;
-  case KILN_DTYPE_I64:
-    t.type = OnnxType::Int64;
-    break;
-  default:
-    t.type = OnnxType::Uint8;
-  }
+  t.type = onnxTypeOfDtype(kiln_array_dtype(array));
   t.shape.assign(kiln_array_dims(array),
                  kiln_array_dims(array) + kiln_array_rank(array));
   kiln_array_t *wide = nullptr;
@@ -86,15 +72,18 @@ static LogicalResult writeResult(llvm::StringRef path, llvm::StringRef name,
                                  const HostTensor &t) {
   if (hasExtension(path, ".npy")) {
     kiln_array_t *array = nullptr;
+    kiln_array_t *typed = nullptr;
     kiln_status_t status = kiln_array_create(
-        KILN_DTYPE_F32, int32_t(t.shape.size()), t.shape.data(), &array);
+        KILN_DTYPE_F64, int32_t(t.shape.size()), t.shape.data(), &array);
     if (!status) {
-      auto *data = static_cast<float *>(kiln_array_data(array));
-      for (auto [i, v] : llvm::enumerate(t.values))
-        data[i] = float(v);
-      status = kiln_npy_write(path.str().c_str(), array);
+      std::copy(t.values.begin(), t.values.end(),
+                static_cast<double *>(kiln_array_data(array)));
+      status = kiln_array_convert(array, dtypeOfOnnxType(t.type), &typed);
     }
+    if (!status)
+      status = kiln_npy_write(path.str().c_str(), typed);
     kiln_array_release(array);
+    kiln_array_release(typed);
     if (status) {
       fail(path + ": " + kiln_status_message(status));
       kiln_status_free(status);
@@ -127,7 +116,7 @@ static void printSummary(llvm::raw_ostream &os, llvm::StringRef name,
     hi = std::max(hi, v);
     sum += v;
   }
-  os << name << ": float32 " << formatKerasShape(t.shape).substr(0) << "  min "
+  os << name << ": " << typeName(t.type) << " " << formatKerasShape(t.shape).substr(0) << "  min "
      << llvm::format("%.6g", lo) << "  max " << llvm::format("%.6g", hi)
      << "  mean "
      << llvm::format("%.6g", t.values.empty() ? 0.0 : sum / t.values.size())
@@ -191,10 +180,9 @@ int mlir::kiln::runModelOnce(MLIRContext &ctx, llvm::StringRef modelPath,
                 " outputs; " + llvm::Twine(options.outputs.size()) +
                 " --output files were given");
 
-  // Inputs in the descriptor's order, checked against its shapes, in its
-  // element types (float32, or the int32/int64 ids of an Embedding).
+  // Inputs in the descriptor's order, checked against its shapes.
   int64_t batch = -1;
-  std::vector<std::vector<char>> inData;
+  std::vector<const HostTensor *> ordered;
   for (int64_t i = 0; i < desc->num_inputs; ++i) {
     const kiln_tensor_desc_t &d = desc->inputs[i];
     size_t index = llvm::find(names, d.name) - names.begin();
@@ -217,50 +205,14 @@ int mlir::kiln::runModelOnce(MLIRContext &ctx, llvm::StringRef modelPath,
                   " does not match input '" + d.name + "' " +
                   formatKerasShape(want) + " (None: any batch)");
     }
-    std::vector<char> bytes(t.values.size() * 8);
-    for (auto [k, v] : llvm::enumerate(t.values)) {
-      if (d.dtype == KILN_DTYPE_I64) {
-        reinterpret_cast<int64_t *>(bytes.data())[k] = int64_t(v);
-      } else if (d.dtype == KILN_DTYPE_I32) {
-        reinterpret_cast<int32_t *>(bytes.data())[k] = int32_t(v);
-      } else {
-        reinterpret_cast<float *>(bytes.data())[k] = float(v);
-      }
-    }
-    inData.push_back(std::move(bytes));
+    ordered.push_back(&t);
   }
-  if (batch < 0)
-    batch = 1;
-  std::vector<const float *> inPtrs;
-  for (auto &bytes : inData)
-    inPtrs.push_back(reinterpret_cast<const float *>(bytes.data()));
-  std::vector<HostTensor> outputs(desc->num_outputs);
-  std::vector<std::vector<float>> outData;
-  std::vector<float *> outPtrs;
+  std::vector<HostTensor> outputs;
+  std::string problem =
+      predictOnce(desc, ordered, batch < 0 ? 1 : batch, outputs);
+  if (!problem.empty())
+    return fail(problem);
   for (int64_t i = 0; i < desc->num_outputs; ++i) {
-    const kiln_tensor_desc_t &d = desc->outputs[i];
-    int64_t n = 1;
-    for (int32_t k = 0; k < d.rank; ++k) {
-      outputs[i].shape.push_back(d.dims[k] == -1 ? batch : d.dims[k]);
-      n *= outputs[i].shape.back();
-    }
-    outData.emplace_back(n);
-  }
-  for (auto &data : outData)
-    outPtrs.push_back(data.data());
-
-  kiln_model_t *session = nullptr;
-  kiln_status_t status = kiln_model_create(desc, &session);
-  if (!status)
-    status = kiln_model_predict(session, batch, inPtrs.data(), outPtrs.data());
-  kiln_model_release(session);
-  if (status) {
-    std::string message = kiln_status_message(status);
-    kiln_status_free(status);
-    return fail(message);
-  }
-  for (int64_t i = 0; i < desc->num_outputs; ++i) {
-    outputs[i].values.assign(outData[i].begin(), outData[i].end());
     if (options.outputs.empty())
       printSummary(llvm::outs(), desc->outputs[i].name, outputs[i]);
     else if (failed(writeResult(options.outputs[i], desc->outputs[i].name,

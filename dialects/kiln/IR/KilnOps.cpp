@@ -1586,3 +1586,156 @@ LogicalResult BatchNormOp::specializeForTraining(
   rewriter.replaceOp(*this, bn.normalize(mean, variance));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Comparisons, logical ops, select, arg-reductions, cast
+//===----------------------------------------------------------------------===//
+
+/// The shared shape rule of the comparisons and logical ops: the broadcast
+/// of the operands, with an i1 element.
+static LogicalResult inferBoolBinary(StringRef name, Value lhs, Value rhs,
+                                     std::optional<Location> loc,
+                                     SmallVectorImpl<Type> &types) {
+  auto l = rankedType(lhs), r = rankedType(rhs);
+  if (!l || !r)
+    return failure();
+  std::string reason;
+  auto shape = broadcastShapes(l->getShape(), r->getShape(), reason);
+  return addInferred(("kiln." + name).str(), loc, shape, reason,
+                     IntegerType::get(l->getContext(), 1), types);
+}
+
+/// Comparisons also need operands of one element type.
+static LogicalResult verifyCompare(Operation *op) {
+  if (getElementTypeOrSelf(op->getOperand(0)) !=
+      getElementTypeOrSelf(op->getOperand(1)))
+    return op->emitOpError("compares operands of different element types: ")
+           << op->getOperand(0).getType() << " vs "
+           << op->getOperand(1).getType();
+  if (getElementTypeOrSelf(op->getOperand(0)).isInteger(1))
+    return op->emitOpError("compares booleans; use the logical ops");
+  return verifyBroadcastBinary(op);
+}
+
+#define KILN_BOOL_BINARY(Op, name, verifier)                                   \
+  LogicalResult Op::verify() { return verifier(*this); }                       \
+  LogicalResult Op::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferBoolBinary(name, adaptor.getLhs(), adaptor.getRhs(), loc,      \
+                           types);                                             \
+  }                                                                            \
+  bool Op::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                 \
+    return deferToVerifier(l, r);                                              \
+  }
+KILN_BOOL_BINARY(EqualOp, "equal", verifyCompare)
+KILN_BOOL_BINARY(LessOp, "less", verifyCompare)
+KILN_BOOL_BINARY(LessEqualOp, "less_equal", verifyCompare)
+KILN_BOOL_BINARY(GreaterOp, "greater", verifyCompare)
+KILN_BOOL_BINARY(GreaterEqualOp, "greater_equal", verifyCompare)
+KILN_BOOL_BINARY(LogicalAndOp, "logical_and", verifyBroadcastBinary)
+KILN_BOOL_BINARY(LogicalOrOp, "logical_or", verifyBroadcastBinary)
+KILN_BOOL_BINARY(LogicalXorOp, "logical_xor", verifyBroadcastBinary)
+#undef KILN_BOOL_BINARY
+
+/// The broadcast of select's three operands.
+static FailureOr<SmallVector<int64_t>>
+selectShape(ArrayRef<int64_t> condition, ArrayRef<int64_t> onTrue,
+            ArrayRef<int64_t> onFalse, std::string &reason) {
+  auto branches = broadcastShapes(onTrue, onFalse, reason);
+  if (failed(branches))
+    return failure();
+  return broadcastShapes(condition, *branches, reason);
+}
+
+LogicalResult SelectOp::verify() {
+  if (getOnTrue().getType().getElementType() !=
+          getOnFalse().getType().getElementType() ||
+      getOnTrue().getType().getElementType() != getType().getElementType())
+    return emitOpError("branches and result must have one element type, got ")
+           << getOnTrue().getType() << ", " << getOnFalse().getType()
+           << " -> " << getType();
+  std::string reason;
+  auto shape =
+      selectShape(getCondition().getType().getShape(),
+                  getOnTrue().getType().getShape(),
+                  getOnFalse().getType().getShape(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto c = rankedType(adaptor.getCondition()),
+       t = rankedType(adaptor.getOnTrue()),
+       f = rankedType(adaptor.getOnFalse());
+  if (!c || !t || !f)
+    return failure();
+  std::string reason;
+  auto shape =
+      selectShape(c->getShape(), t->getShape(), f->getShape(), reason);
+  return addInferred("kiln.select", loc, shape, reason, t->getElementType(),
+                     types);
+}
+bool SelectOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+/// The shared shape rule of argmax/argmin: the reduction over `axis`.
+template <typename OpTy>
+static LogicalResult inferArgReduce(StringRef name,
+                                    typename OpTy::Adaptor adaptor,
+                                    std::optional<Location> loc,
+                                    SmallVectorImpl<Type> &types) {
+  auto in = rankedType(adaptor.getInput());
+  if (!in)
+    return failure();
+  std::string reason;
+  int64_t axis = static_cast<int64_t>(adaptor.getAxis());
+  auto shape =
+      reduceShape(in->getShape(), {axis}, adaptor.getKeepDims(), reason);
+  return addInferred(("kiln." + name).str(), loc, shape, reason,
+                     IntegerType::get(in->getContext(), 64), types);
+}
+
+template <typename OpTy> static LogicalResult verifyArgReduce(OpTy op) {
+  std::string reason;
+  int64_t axis = static_cast<int64_t>(op.getAxis());
+  auto expected = reduceShape(op.getInput().getType().getShape(), {axis},
+                              op.getKeepDims(), reason);
+  if (failed(expected))
+    return op.emitOpError(reason);
+  int64_t rank = op.getInput().getType().getRank();
+  if (ShapedType::isDynamic(
+          op.getInput().getType().getDimSize(axis < 0 ? axis + rank : axis)))
+    return op.emitOpError("reduces a dynamic axis");
+  return verifyResultShape(op, op.getType().getShape(), *expected);
+}
+
+#define KILN_ARG_REDUCE(Op, name)                                              \
+  LogicalResult Op::verify() { return verifyArgReduce(*this); }                \
+  LogicalResult Op::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferArgReduce<Op>(name, adaptor, loc, types);                      \
+  }                                                                            \
+  bool Op::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                 \
+    return deferToVerifier(l, r);                                              \
+  }
+KILN_ARG_REDUCE(ArgMaxOp, "argmax")
+KILN_ARG_REDUCE(ArgMinOp, "argmin")
+#undef KILN_ARG_REDUCE
+
+LogicalResult CastOp::verify() {
+  Type from = getInput().getType().getElementType(),
+       to = getType().getElementType();
+  if (isa<FloatType>(from) && isa<FloatType>(to))
+    return emitOpError("casts between float types (")
+           << from << " to " << to << "); kiln.cast converts to or from "
+           << "integers and booleans";
+  return verifyResultShape(*this, getType().getShape(),
+                           getInput().getType().getShape());
+}

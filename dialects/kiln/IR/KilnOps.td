@@ -524,6 +524,149 @@ def Kiln_ScatterAddOp : Kiln_Op<"scatter_add",
 }
 
 //===----------------------------------------------------------------------===//
+// Comparisons, selection, arg-reductions and element-type casts: the ops of
+// tensors that are not float at run time. Booleans are i1 tensors (stored a
+// byte per element, NumPy's and ONNX's `bool`); indices are i64. None of
+// these results carries a gradient: autodiff stops at them, and `kiln.select`
+// passes gradients through to the operand each element came from.
+//===----------------------------------------------------------------------===//
+
+def Kiln_BoolTensor : RankedTensorOf<[I1]>;
+// Tensors kiln compares and selects between: float data, integer indices,
+// booleans.
+def Kiln_AnyTensor : RankedTensorOf<[F32, F64, I1, I32, I64]>;
+
+class Kiln_CompareOp<string mnemonic, string formula>
+    : Kiln_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Elementwise `" # formula # "` with NumPy broadcasting";
+  let description = [{
+    The boolean `}] # formula # [{` per element of the broadcast shape (see
+    `kiln.add`), for operands of one float or integer element type. A
+    comparison with NaN is false (IEEE's ordered predicates).
+
+    ```mlir
+    %m = kiln.}] # mnemonic # [{ %x, %t : tensor<?x10xf32>, tensor<f32> -> tensor<?x10xi1>
+    ```
+  }];
+  let arguments = (ins Kiln_AnyTensor:$lhs, Kiln_AnyTensor:$rhs);
+  let results = (outs Kiln_BoolTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_EqualOp : Kiln_CompareOp<"equal", "lhs == rhs">;
+def Kiln_LessOp : Kiln_CompareOp<"less", "lhs < rhs">;
+def Kiln_LessEqualOp : Kiln_CompareOp<"less_equal", "lhs <= rhs">;
+def Kiln_GreaterOp : Kiln_CompareOp<"greater", "lhs > rhs">;
+def Kiln_GreaterEqualOp : Kiln_CompareOp<"greater_equal", "lhs >= rhs">;
+
+class Kiln_LogicalBinaryOp<string mnemonic, string formula>
+    : Kiln_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Elementwise boolean `" # formula # "` with NumPy broadcasting";
+  let description = [{
+    `}] # formula # [{` per element of the broadcast shape of two boolean
+    tensors.
+
+    ```mlir
+    %m = kiln.}] # mnemonic # [{ %a, %b : tensor<?x10xi1>, tensor<10xi1> -> tensor<?x10xi1>
+    ```
+  }];
+  let arguments = (ins Kiln_BoolTensor:$lhs, Kiln_BoolTensor:$rhs);
+  let results = (outs Kiln_BoolTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_LogicalAndOp : Kiln_LogicalBinaryOp<"logical_and", "lhs and rhs">;
+def Kiln_LogicalOrOp : Kiln_LogicalBinaryOp<"logical_or", "lhs or rhs">;
+def Kiln_LogicalXorOp : Kiln_LogicalBinaryOp<"logical_xor", "lhs xor rhs">;
+
+def Kiln_LogicalNotOp : Kiln_Op<"logical_not",
+    [Pure, Elementwise, SameOperandsAndResultType]> {
+  let summary = "Elementwise boolean negation";
+  let description = [{
+    ```mlir
+    %n = kiln.logical_not %m : tensor<?x10xi1>
+    ```
+  }];
+  let arguments = (ins Kiln_BoolTensor:$input);
+  let results = (outs Kiln_BoolTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Kiln_SelectOp : Kiln_Op<"select",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Elementwise `condition ? on_true : on_false` (NumPy's where)";
+  let description = [{
+    Picks per element of the broadcast shape of all three operands (see
+    `kiln.add`) `on_true` where `condition` holds and `on_false` elsewhere;
+    both branches have one element type, the result's. Differentiable with
+    respect to the branches: each gets the result gradient where it was
+    picked and zero elsewhere.
+
+    ```mlir
+    %y = kiln.select %m, %x, %zero : tensor<?x10xi1>, tensor<?x10xf32>, tensor<f32> -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_BoolTensor:$condition, Kiln_AnyTensor:$on_true,
+                       Kiln_AnyTensor:$on_false);
+  let results = (outs Kiln_AnyTensor:$result);
+  let assemblyFormat =
+      "$condition `,` $on_true `,` $on_false attr-dict `:` type($condition) `,` "
+      "type($on_true) `,` type($on_false) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+class Kiln_ArgReduceOp<string mnemonic, string what>
+    : Kiln_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "The index of the " # what # " along one axis";
+  let description = [{
+    The position (i64) of the }] # what # [{ of `input` along `axis`
+    (negative values count from the back; a static axis): the first one
+    among equal values, or the last one with `select_last_index`. A NaN
+    counts as the }] # what # [{ (NumPy's rule): the first NaN wins. With
+    `keep_dims` the axis stays with size 1, otherwise it is removed.
+    ONNX's ArgMax/ArgMin, Keras's `ops.argmax`.
+
+    ```mlir
+    %i = kiln.}] # mnemonic # [{ %x {axis = 1 : i64} : tensor<?x10xf32> -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$keep_dims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ArgMaxOp : Kiln_ArgReduceOp<"argmax", "maximum">;
+def Kiln_ArgMinOp : Kiln_ArgReduceOp<"argmin", "minimum">;
+
+def Kiln_CastOp : Kiln_Op<"cast", [Pure]> {
+  let summary = "Convert each element to another element type";
+  let description = [{
+    NumPy's `astype` between float, integer and boolean element types, one
+    of which is not float: a float becomes an integer by truncation toward
+    zero (out of range: the integer type's limit; NaN: 0), an integer
+    becomes the nearest float; to a boolean, nonzero is true; from one,
+    true is 1. Integers widen with their sign and narrow by truncation.
+    Shapes are equal.
+
+    ```mlir
+    %i = kiln.cast %x : tensor<?x10xf32> -> tensor<?x10xi64>
+    %f = kiln.cast %m : tensor<?x10xi1> -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_AnyTensor:$input);
+  let results = (outs Kiln_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Shape ops
 //===----------------------------------------------------------------------===//
 

@@ -51,7 +51,8 @@ mlir::kiln::getModelSignature(const ImportedModel &model) {
     auto name = func.getResultAttrOfType<StringAttr>(i, kOutputAttrName);
     signature.outputs.push_back(
         {name ? name.str() : "output_" + std::to_string(i),
-         dims(func.getResultTypes()[i])});
+         dims(func.getResultTypes()[i]),
+         cast<RankedTensorType>(func.getResultTypes()[i]).getElementType()});
   }
   return signature;
 }

@@ -97,8 +97,9 @@ struct ImportedModel {
 struct TensorSignature {
   std::string name;
   llvm::SmallVector<int64_t> dims;
-  /// The element type: f32 (or null, meaning f32) for everything but an
-  /// integer model input (i32/i64 ids of an Embedding).
+  /// The element type: f32 (or null, meaning f32), or for model inputs and
+  /// outputs i32/i64 (ids, ArgMax's indices) or i1 (booleans, stored a byte
+  /// each).
   mlir::Type elementType;
 };
 /// What the training descriptor (kiln_train_desc_t) records.

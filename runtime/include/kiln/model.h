@@ -34,6 +34,7 @@ enum {
   KILN_DTYPE_I32 = 3,
   KILN_DTYPE_I64 = 4,
   KILN_DTYPE_U8 = 5,
+  KILN_DTYPE_BOOL = 6,
 };
 
 /* Flags of a parameter (kiln_tensor_desc_t::flags). */

@@ -14,6 +14,11 @@ PyTorch's own outputs for it: references kiln did not compute.
           and Linear
 Each as <name>.onnx (batch dimension symbolic), <name>_x.npy (batch 5) and
 <name>_y.npy.
+
+  classify  outputs of other element types: Linear over a leaky
+            `torch.where(x > 0, x, 0.1 * x)` (Greater, Where), then the
+            logits, their argmax (int64), `logits > 0` (bool) and
+            `(3 * logits).long()` (Cast, truncation): classify_<output>.npy
 """
 import os
 import sys
@@ -93,3 +98,26 @@ for name, (model, shape) in models.items():
                       dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
     np.save(os.path.join(out, name + "_x.npy"), x.numpy())
     np.save(os.path.join(out, name + "_y.npy"), y.numpy())
+
+
+class Classify(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(6, 4)
+
+    def forward(self, x):
+        logits = self.linear(torch.where(x > 0, x, 0.1 * x))
+        return (logits, logits.argmax(dim=1), logits > 0,
+                (3 * logits).long())
+
+
+model, x = Classify().eval(), torch.randn(5, 6)
+names = ["logits", "cls", "positive", "trunc"]
+with torch.no_grad():
+    outputs = model(x)
+torch.onnx.export(model, x, os.path.join(out, "classify.onnx"),
+                  input_names=["x"], output_names=names, opset_version=13,
+                  dynamic_axes={n: {0: "N"} for n in ["x"] + names})
+np.save(os.path.join(out, "classify_x.npy"), x.numpy())
+for name, value in zip(names, outputs):
+    np.save(os.path.join(out, "classify_" + name + ".npy"), value.numpy())

@@ -227,13 +227,18 @@ save("batch_arith", [
     numpy_helper.from_array(np.array([0], np.int64), "axes0"),
     numpy_helper.from_array(np.array([-1], np.int64), "minus1")])
 
-# int64 ids used as data beyond Gather's indices.
+# int64 ids used as data beyond Gather's indices (and Cast).
 save("ids_as_data", [
     helper.make_node("Gather", ["table", "ids"], ["rows"]),
-    helper.make_node("Cast", ["ids"], ["f"], to=TensorProto.FLOAT),
-    helper.make_node("Add", ["rows", "f"], ["y"]),
-], [value("ids", ["N", 1], TensorProto.INT64)], [value("y", ["N", 4])],
+    helper.make_node("Neg", ["ids"], ["negated"]),
+], [value("ids", ["N", 1], TensorProto.INT64)],
+     [value("rows", ["N", 1, 4]), value("negated", ["N", 1], TensorProto.INT64)],
      [init("table", (10, 4))])
+# An integer computed at run time (Cast) reaching an op of float data.
+save("computed_int", [
+    helper.make_node("Cast", ["x"], ["i"], to=TensorProto.INT64),
+    helper.make_node("Relu", ["i"], ["y"], name="relu_of_int"),
+], [value("x", ["N", 3])], [value("y", ["N", 3], TensorProto.INT64)])
 
 # Softmax before opset 13 on a batched rank-4 input: the coerced 2-D form
 # folds the batch with the axes before `axis`.

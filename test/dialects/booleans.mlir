@@ -1,0 +1,105 @@
+// RUN: kiln-opt %s | kiln-opt | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-linalg | FileCheck %s --check-prefix=LOWER
+
+// The ops of booleans and indices: comparisons, logical ops, select,
+// argmax/argmin and cast round-trip, and lower to linalg generics whose
+// bodies are arith's predicates and conversions.
+
+// CHECK-LABEL: func.func @compare
+// CHECK: kiln.less %{{.+}}, %{{.+}} : tensor<?x3xf32>, tensor<3xf32> -> tensor<?x3xi1>
+// CHECK: kiln.equal %{{.+}}, %{{.+}} : tensor<2xi64>, tensor<2xi64> -> tensor<2xi1>
+// CHECK: kiln.greater_equal
+// LOWER-LABEL: func.func @compare
+// LOWER: linalg.generic
+// LOWER:   arith.cmpf olt
+// LOWER: linalg.generic
+// LOWER:   arith.cmpi eq
+// LOWER: linalg.generic
+// LOWER:   arith.cmpi sge
+func.func @compare(%x: tensor<?x3xf32>, %t: tensor<3xf32>, %a: tensor<2xi64>, %b: tensor<2xi64>) -> (tensor<?x3xi1>, tensor<2xi1>, tensor<2xi1>) {
+  %0 = kiln.less %x, %t : tensor<?x3xf32>, tensor<3xf32> -> tensor<?x3xi1>
+  %1 = kiln.equal %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi1>
+  %2 = kiln.greater_equal %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi1>
+  return %0, %1, %2 : tensor<?x3xi1>, tensor<2xi1>, tensor<2xi1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @logical
+// CHECK: kiln.logical_and
+// CHECK: kiln.logical_or
+// CHECK: kiln.logical_xor
+// CHECK: kiln.logical_not %{{.+}} : tensor<2x3xi1>
+// LOWER-LABEL: func.func @logical
+// LOWER: arith.andi
+// LOWER: arith.ori
+// LOWER: arith.xori
+// LOWER: %[[TRUE:.+]] = arith.constant true
+// LOWER: arith.xori %{{.+}}, %[[TRUE]] : i1
+func.func @logical(%a: tensor<2x3xi1>, %b: tensor<3xi1>) -> tensor<2x3xi1> {
+  %0 = kiln.logical_and %a, %b : tensor<2x3xi1>, tensor<3xi1> -> tensor<2x3xi1>
+  %1 = kiln.logical_or %0, %b : tensor<2x3xi1>, tensor<3xi1> -> tensor<2x3xi1>
+  %2 = kiln.logical_xor %1, %a : tensor<2x3xi1>, tensor<2x3xi1> -> tensor<2x3xi1>
+  %3 = kiln.logical_not %2 : tensor<2x3xi1>
+  return %3 : tensor<2x3xi1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @select
+// CHECK: kiln.select %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x3xi1>, tensor<?x3xf32>, tensor<f32> -> tensor<?x3xf32>
+// LOWER-LABEL: func.func @select
+// LOWER: linalg.generic
+// LOWER:   arith.select %{{.+}}, %{{.+}}, %{{.+}} : f32
+func.func @select(%c: tensor<?x3xi1>, %x: tensor<?x3xf32>, %zero: tensor<f32>) -> tensor<?x3xf32> {
+  %0 = kiln.select %c, %x, %zero : tensor<?x3xi1>, tensor<?x3xf32>, tensor<f32> -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+// argmax: one reduction generic carrying (best value, its index); NaN wins.
+// CHECK-LABEL: func.func @argmax
+// CHECK: kiln.argmax %{{.+}} {axis = 1 : i64} : tensor<?x10xf32> -> tensor<?xi64>
+// CHECK: kiln.argmin %{{.+}} {axis = 0 : i64, keep_dims = true, select_last_index = true} : tensor<4x10xf32> -> tensor<1x10xi64>
+// LOWER-LABEL: func.func @argmax
+// LOWER: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// LOWER: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// LOWER:   arith.cmpf ogt
+// LOWER:   arith.cmpf uno
+// LOWER:   linalg.index 1
+// LOWER:   linalg.yield
+// LOWER: %[[INF:.+]] = arith.constant 0x7F800000 : f32
+// LOWER: linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]
+// LOWER:   arith.cmpf ole
+// LOWER: tensor.expand_shape %{{.+}} {{\[\[}}0, 1]] output_shape [1, 10] : tensor<10xi64> into tensor<1x10xi64>
+func.func @argmax(%x: tensor<?x10xf32>, %y: tensor<4x10xf32>) -> (tensor<?xi64>, tensor<1x10xi64>) {
+  %0 = kiln.argmax %x {axis = 1 : i64} : tensor<?x10xf32> -> tensor<?xi64>
+  %1 = kiln.argmin %y {axis = 0 : i64, keep_dims = true, select_last_index = true} : tensor<4x10xf32> -> tensor<1x10xi64>
+  return %0, %1 : tensor<?xi64>, tensor<1x10xi64>
+}
+
+// -----
+
+// float -> int saturates (fptosi only on values in range), float -> bool is
+// "nonzero", bool -> float is 0/1, int -> int sign-extends.
+// CHECK-LABEL: func.func @cast
+// CHECK: kiln.cast %{{.+}} : tensor<4xf32> -> tensor<4xi64>
+// LOWER-LABEL: func.func @cast
+// LOWER: linalg.generic
+// LOWER:   arith.cmpf oge
+// LOWER:   arith.fptosi %{{.+}} : f32 to i64
+// LOWER:   arith.select
+// LOWER: linalg.generic
+// LOWER:   arith.cmpf une
+// LOWER: linalg.generic
+// LOWER:   arith.uitofp %{{.+}} : i1 to f32
+// LOWER: linalg.generic
+// LOWER:   arith.extsi %{{.+}} : i32 to i64
+func.func @cast(%x: tensor<4xf32>, %i: tensor<4xi32>) -> (tensor<4xi64>, tensor<4xf32>, tensor<4xi64>) {
+  %0 = kiln.cast %x : tensor<4xf32> -> tensor<4xi64>
+  %1 = kiln.cast %x : tensor<4xf32> -> tensor<4xi1>
+  %2 = kiln.cast %1 : tensor<4xi1> -> tensor<4xf32>
+  %3 = kiln.cast %i : tensor<4xi32> -> tensor<4xi64>
+  return %0, %2, %3 : tensor<4xi64>, tensor<4xf32>, tensor<4xi64>
+}
