@@ -138,12 +138,15 @@ KILN_API_EXPORT size_t kiln_array_byte_size(const kiln_array_t *array);
 
 /* The size in bytes of one element of `dtype`; 0 for unknown dtypes. */
 KILN_API_EXPORT size_t kiln_dtype_size(int32_t dtype);
-/* numpy's name of `dtype` ("float32", ...); "unknown" for unknown dtypes. */
+/* numpy's name of `dtype` ("float32", ..., "bool"); "unknown" for unknown
+ * dtypes. */
 KILN_API_EXPORT const char *kiln_dtype_name(int32_t dtype);
 
 /* Creates a copy of `array` converted to `dtype`. Integer results must be
  * exactly representable (no NaN, fraction or overflow), else
- * KILN_STATUS_INVALID_ARGUMENT names the first offending element. */
+ * KILN_STATUS_INVALID_ARGUMENT names the first offending element. A BOOL
+ * result is numpy's `astype(bool)`: 1 for every nonzero element (NaN too),
+ * else 0; a BOOL source gives 0 or 1 in every type. */
 KILN_API_EXPORT kiln_status_t kiln_array_convert(const kiln_array_t *array,
                                                  int32_t dtype,
                                                  kiln_array_t **out_array);
@@ -153,16 +156,18 @@ KILN_API_EXPORT kiln_status_t kiln_array_convert(const kiln_array_t *array,
  *===----------------------------------------------------------------------===*/
 
 /* Reads a .npy file (format 1.0, 2.0 or 3.0; C order; little-endian
- * float32/float64/int32/int64/uint8), keeping the stored dtype. Missing file:
- * NOT_FOUND; corrupt or truncated file: DATA_LOSS; Fortran order, big-endian
- * or other dtypes: UNIMPLEMENTED. */
+ * float32/float64/int32/int64/uint8/bool), keeping the stored dtype. Missing
+ * file: NOT_FOUND; corrupt or truncated file (a bool byte other than 0 or 1
+ * too): DATA_LOSS; Fortran order, big-endian or other dtypes:
+ * UNIMPLEMENTED. */
 KILN_API_EXPORT kiln_status_t kiln_npy_read(const char *path,
                                             kiln_array_t **out_array);
 
 /* Writes `array` as a .npy file. The write is atomic: the data goes to a
  * temporary file beside `path` (its symlink target), renamed over it only
  * once complete; on failure or SIGINT/SIGTERM/SIGHUP nothing is left behind.
- * A device or FIFO (/dev/null) is written in place. */
+ * A device or FIFO (/dev/null) is written in place. A bool array whose
+ * bytes are not all 0 or 1 is INVALID_ARGUMENT (the reader refuses it). */
 KILN_API_EXPORT kiln_status_t kiln_npy_write(const char *path,
                                              const kiln_array_t *array);
 
