@@ -200,23 +200,26 @@ KILN_API_EXPORT float *kiln_model_param_data(kiln_model_t *model,
 
 /* Runs `predict` once on caller-owned buffers: `inputs[i]` holds `batch`
  * samples of input i and `outputs[i]` receives `batch` samples of output i,
- * row-major float32, sized per the descriptor; an input whose descriptor
- * dtype is KILN_DTYPE_I32/I64 (an Embedding's ids) holds int32/int64
- * elements instead (pass the pointer cast to `const float *`). Ids outside
- * [-rows, rows) of the table are clamped into it (negative ones count from
- * the end, as in Keras). */
+ * row-major, sized per the descriptor, each in its tensor's descriptor
+ * dtype: float32, or int32/int64 (an Embedding's ids in; ArgMax's indices
+ * out) or bool (one byte per element, 0 or 1: an input's must be, an
+ * output's are); pass such buffers cast to `const float *` / `float *`.
+ * Ids outside [-rows, rows) of the table are clamped into it (negative
+ * ones count from the end, as in Keras). */
 KILN_API_EXPORT kiln_status_t kiln_model_predict(kiln_model_t *model,
                                                  int64_t batch,
                                                  const float *const *inputs,
                                                  float *const *outputs);
 
 /* Keras's `model.predict(inputs, batch_size)`: checks every input against the
- * descriptor (its dtype: float32, or int32/int64 ids; the leading dimension
- * N is shared by all inputs, the
- * rest match exactly), runs the samples in chunks of `batch_size` (the last
- * chunk may be smaller; `batch_size` <= 0 means Keras's default, 32) and
- * creates one (N, ...) float32 array per output in `out_outputs`, an array
- * of `num_outputs` pointers that is filled only on success. */
+ * descriptor (exactly its dtype: float32, int32/int64 ids, or bool holding
+ * 0 or 1, never converted (kiln_array_convert first); the leading dimension
+ * N is shared by all inputs, the rest match exactly), runs the samples in
+ * chunks of `batch_size` (the last chunk may be smaller; `batch_size` <= 0
+ * means Keras's default, 32) and creates one (N, ...) array per output, in
+ * that output's descriptor dtype (float32, int32, int64 or bool), in
+ * `out_outputs`, an array of `num_outputs` pointers that is filled only on
+ * success. */
 KILN_API_EXPORT kiln_status_t kiln_model_predict_arrays(
     kiln_model_t *model, int64_t batch_size, const kiln_array_t *const *inputs,
     kiln_array_t **out_outputs);
