@@ -24,7 +24,8 @@ enum class TableKind { Io, Param, Slot };
 
 /// True when a tensor of `table` may have `dtype`: float32, or for inputs,
 /// outputs and targets also int32, int64 or bool (integer ids, ArgMax's
-/// indices, comparisons).
+/// indices, comparisons; fit and evaluate check that outputs and targets are
+/// float32, see `checkTrainingDtypes`).
 bool isCompiledDtype(TableKind table, int32_t dtype) {
   if (dtype == KILN_DTYPE_F32)
     return true;
@@ -155,6 +156,23 @@ kiln_status_t kiln::checkDescriptor(const kiln_model_desc_t *desc) {
   KILN_RETURN_IF_ERROR(checkTensors("parameter", desc->num_params, desc->params,
                                     TableKind::Param, desc->weights_size));
   return desc->training ? checkTraining(desc) : nullptr;
+}
+
+kiln_status_t kiln::checkTrainingDtypes(const kiln_model_desc_t *desc) {
+  const kiln_train_desc_t *train = desc->training;
+  for (int64_t i = 0; i < desc->num_outputs; ++i) {
+    const kiln_tensor_desc_t *tensors[2] = {
+        &desc->outputs[i],
+        train && i < train->num_targets ? &train->targets[i] : nullptr};
+    for (const kiln_tensor_desc_t *tensor : tensors)
+      if (tensor && tensor->dtype != KILN_DTYPE_F32)
+        return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                           "%s '%s' has dtype %s; fit and evaluate need "
+                           "float32 outputs and targets",
+                           tensor == tensors[0] ? "output" : "target",
+                           tensor->name, kiln_dtype_name(tensor->dtype));
+  }
+  return nullptr;
 }
 
 size_t kiln::tensorByteSize(const kiln_tensor_desc_t &tensor) {

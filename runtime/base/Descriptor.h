@@ -22,6 +22,11 @@ namespace kiln {
 /// lies within the weights blob.
 kiln_status_t checkDescriptor(const kiln_model_desc_t *desc);
 
+/// UNIMPLEMENTED, naming the output or target and its dtype, unless every
+/// output (and target) of the checked `desc` is float32: what fit, evaluate
+/// and their datasets need (targets, predictions and metrics are float32).
+kiln_status_t checkTrainingDtypes(const kiln_model_desc_t *desc);
+
 /// The byte size of tensor `tensor` of a checked descriptor whose dims are
 /// all static.
 size_t tensorByteSize(const kiln_tensor_desc_t &tensor);

@@ -668,4 +668,23 @@ TEST(CliTest, PredictConvertsBoolInputsExactly) {
                             "element 4 (2) from int64 to bool exactly\n");
 }
 
+TEST(CliTest, TrainAndEvaluateRefuseNonFloatOutputs) {
+  LinearFake fake;
+  fake.outputs[0].dtype = KILN_DTYPE_I64;
+  ScratchDir dir;
+  std::string spec = writeLinearData(dir, 4);
+  for (const char *command : {"train", "evaluate"}) {
+    CliResult result =
+        runCli(fake.desc, {command, "--data", spec, "--verbose", "0"});
+    EXPECT_EQ(result.code, 1) << command;
+    EXPECT_EQ(result.err, "error: output 'y' has dtype int64; fit and "
+                          "evaluate need float32 outputs and targets\n")
+        << command;
+  }
+  // The descriptor itself is fine: info describes it.
+  CliResult result = runCli(fake.desc, {"info"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_NE(result.out.find("output 0: y int64 (None, 1)"), std::string::npos);
+}
+
 } // namespace

@@ -132,8 +132,9 @@ typedef struct kiln_metric_desc_t {
  * new_slots[num_slots]. Slots belong to the trainable parameters only,
  * parameter-major. `eval_step` buffers: params, inputs, targets, then loss,
  * predictions. The loss is Keras's "sum_over_batch_size" mean over the `batch`
- * samples. Targets are float32; sparse labels are class indices stored as
- * floats. */
+ * samples. Targets and predictions are float32 (fit and evaluate refuse a
+ * model with an output of another dtype); sparse labels are class indices
+ * stored as floats. */
 typedef struct kiln_train_desc_t {
   const char *loss;      /* Keras loss name, e.g. "mean_squared_error" */
   int64_t from_logits;   /* 0 or 1 */

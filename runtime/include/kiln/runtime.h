@@ -282,12 +282,14 @@ typedef struct kiln_dataset_t kiln_dataset_t;
  *   "images-idx3-ubyte[.gz],labels-idx1-ubyte[.gz]"
  *                       MNIST-style IDX files; uint8 inputs are scaled to
  *                       [0, 1] and reshaped to the input's sample shape.
- * Any file may also be gzip-compressed. Numeric arrays are converted to
- * float32; targets are reshaped when their per-sample element count matches.
- * For sparse losses/metrics every label must be an integer in
- * [0, num_classes). Errors name the file: NOT_FOUND, DATA_LOSS (corrupt or
- * truncated), UNIMPLEMENTED (dtype), INVALID_ARGUMENT (shape, sample count,
- * label range, no samples). */
+ * Any file may also be gzip-compressed. Numeric and bool arrays are
+ * converted to float32 (an input of int32/int64 ids takes integers only, a
+ * bool input 0 and 1 only); targets are reshaped when their per-sample
+ * element count matches. For sparse losses/metrics every label must be an
+ * integer in [0, num_classes). Errors name the file: NOT_FOUND, DATA_LOSS
+ * (corrupt or truncated), UNIMPLEMENTED (dtype; a model whose outputs are
+ * not all float32), INVALID_ARGUMENT (shape, sample count, label range, no
+ * samples). */
 KILN_API_EXPORT kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc,
                                                 const char *spec,
                                                 kiln_dataset_t **out_dataset);
