@@ -4,7 +4,9 @@
 // Arrays are plain dense row-major buffers with an atomic reference count.
 // Sizes are computed with overflow checks because shapes often come from
 // outside data (.npy headers). Conversion follows numpy's `astype` for
-// floating results and refuses lossy integer results rather than wrapping.
+// floating and bool results (nonzero is true) and refuses lossy integer
+// results rather than wrapping; `convertArray` can also refuse bool results
+// of elements other than 0 and 1.
 //
 //===----------------------------------------------------------------------===//
 #include "base/Array.h"
@@ -113,11 +115,26 @@ std::string kiln::formatShape(int32_t rank, const int64_t *dims) {
 
 namespace {
 
+/// The element type of a KILN_DTYPE_BOOL array: one byte, 0 or 1 (any
+/// nonzero byte reads as true).
+struct Bool {
+  uint8_t value;
+};
+static_assert(sizeof(Bool) == 1, "a bool element is one byte");
+
 /// Converts one element; returns false when `Dst` cannot hold `value` exactly
-/// (integer results only).
+/// (integer results; with `exactBool`, bool results of values other than 0
+/// and 1).
 template <typename Dst, typename Src>
-bool convertElement(Src value, Dst &result) {
-  if constexpr (std::is_floating_point_v<Dst>) {
+bool convertElement(Src value, Dst &result, bool exactBool) {
+  if constexpr (std::is_same_v<Src, Bool>) {
+    // 0 or 1 in every type.
+    return convertElement<Dst, uint8_t>(value.value != 0, result, exactBool);
+  } else if constexpr (std::is_same_v<Dst, Bool>) {
+    // numpy's astype(bool): nonzero (NaN too) is true.
+    result.value = value != 0;
+    return !exactBool || value == 0 || value == 1;
+  } else if constexpr (std::is_floating_point_v<Dst>) {
     if constexpr (std::is_same_v<Dst, float> && std::is_same_v<Src, double>) {
       // Out-of-range double -> float is undefined in C++; numpy gives inf.
       if (std::isfinite(value) &&
@@ -168,6 +185,9 @@ template <typename Fn> bool visitDtype(int32_t dtype, Fn &&fn) {
   case KILN_DTYPE_U8:
     fn(uint8_t{});
     return true;
+  case KILN_DTYPE_BOOL:
+    fn(Bool{});
+    return true;
   default:
     return false;
   }
@@ -175,11 +195,12 @@ template <typename Fn> bool visitDtype(int32_t dtype, Fn &&fn) {
 
 /// Converts all elements; returns the index of the first inexact one or -1.
 template <typename Dst, typename Src>
-int64_t convertAll(const void *source, void *destination, int64_t count) {
+int64_t convertAll(const void *source, void *destination, int64_t count,
+                   bool exactBool) {
   const auto *src = static_cast<const Src *>(source);
   auto *dst = static_cast<Dst *>(destination);
   for (int64_t i = 0; i < count; ++i)
-    if (!convertElement<Dst, Src>(src[i], dst[i]))
+    if (!convertElement<Dst, Src>(src[i], dst[i], exactBool))
       return i;
   return -1;
 }
@@ -190,7 +211,9 @@ std::string formatElement(const kiln_array_t *array, int64_t index) {
   visitDtype(array->dtype, [&](auto tag) {
     using T = decltype(tag);
     T value = static_cast<const T *>(array->data)[index];
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_same_v<T, Bool>) {
+      text = value.value ? "True" : "False";
+    } else if constexpr (std::is_floating_point_v<T>) {
       char buffer[64];
       std::snprintf(buffer, sizeof(buffer), "%.9g", static_cast<double>(value));
       text = buffer;
@@ -253,6 +276,8 @@ const char *kiln_dtype_name(int32_t dtype) {
     return "int64";
   case KILN_DTYPE_U8:
     return "uint8";
+  case KILN_DTYPE_BOOL:
+    return "bool";
   default:
     return "unknown";
   }
@@ -260,7 +285,14 @@ const char *kiln_dtype_name(int32_t dtype) {
 
 kiln_status_t kiln_array_convert(const kiln_array_t *array, int32_t dtype,
                                  kiln_array_t **out_array) {
-  if (!array || !out_array)
+  return convertArray(array, dtype, /*exactBool=*/false, out_array);
+}
+
+} // extern "C"
+
+kiln_status_t kiln::convertArray(const kiln_array_t *array, int32_t dtype,
+                                 bool exactBool, kiln_array_t **outArray) {
+  if (!array || !outArray)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "array and out_array must not be NULL");
   kiln_array_t *result = nullptr;
@@ -270,7 +302,7 @@ kiln_status_t kiln_array_convert(const kiln_array_t *array, int32_t dtype,
   visitDtype(dtype, [&](auto dstTag) {
     visitDtype(array->dtype, [&](auto srcTag) {
       bad = convertAll<decltype(dstTag), decltype(srcTag)>(
-          array->data, result->data, array->numElements);
+          array->data, result->data, array->numElements, exactBool);
     });
   });
   if (bad >= 0) {
@@ -282,8 +314,14 @@ kiln_status_t kiln_array_convert(const kiln_array_t *array, int32_t dtype,
     kiln_array_release(result);
     return status;
   }
-  *out_array = result;
+  *outArray = result;
   return nullptr;
 }
 
-} // extern "C"
+int64_t kiln::findNonBoolByte(const kiln_array_t *array) {
+  const auto *bytes = static_cast<const uint8_t *>(array->data);
+  for (int64_t i = 0; i < array->numElements; ++i)
+    if (bytes[i] > 1)
+      return i;
+  return -1;
+}

@@ -35,6 +35,16 @@ bool computeArraySize(int32_t dtype, int32_t rank, const int64_t *dims,
 kiln_status_t createArray(int32_t dtype, int32_t rank, const int64_t *dims,
                           bool zero, kiln_array_t **outArray);
 
+/// `kiln_array_convert`; with `exactBool`, a BOOL result also refuses
+/// elements other than 0 and 1 (as integer results refuse fractions), where
+/// `kiln_array_convert` makes any nonzero element true.
+kiln_status_t convertArray(const kiln_array_t *array, int32_t dtype,
+                           bool exactBool, kiln_array_t **outArray);
+
+/// The index of the first element of the BOOL array `array` whose byte is
+/// neither 0 nor 1, or -1.
+int64_t findNonBoolByte(const kiln_array_t *array);
+
 /// Renders a shape as a Python tuple: "()", "(5,)", "(None, 4)". A dimension
 /// of -1 prints as "None".
 std::string formatShape(int32_t rank, const int64_t *dims);

@@ -18,8 +18,21 @@ using namespace kiln;
 namespace {
 
 /// What a tensor table holds: inputs/outputs/targets may have a dynamic
-/// leading dimension, parameters lie in the weights blob, slots are static.
-enum class TableKind { Input, Io, Param, Slot };
+/// leading dimension and non-float dtypes, parameters lie in the weights
+/// blob, slots are static; both are float32.
+enum class TableKind { Io, Param, Slot };
+
+/// True when a tensor of `table` may have `dtype`: float32, or for inputs,
+/// outputs and targets also int32, int64 or bool (integer ids, ArgMax's
+/// indices, comparisons; fit and evaluate check that outputs and targets are
+/// float32, see `checkTrainingDtypes`).
+bool isCompiledDtype(TableKind table, int32_t dtype) {
+  if (dtype == KILN_DTYPE_F32)
+    return true;
+  return table == TableKind::Io &&
+         (dtype == KILN_DTYPE_I32 || dtype == KILN_DTYPE_I64 ||
+          dtype == KILN_DTYPE_BOOL);
+}
 
 /// Checks the tensor table `tensors` of `count` entries of the descriptor.
 /// Inputs and outputs may have a dynamic (-1) leading dimension; parameters
@@ -38,22 +51,21 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "descriptor: %s %" PRId64 " has no name", kind, i);
     const char *name = tensor.name;
-    // Model inputs may also be integer ids (an Embedding's).
-    bool idsOk = table == TableKind::Input && (tensor.dtype == KILN_DTYPE_I32 ||
-                                               tensor.dtype == KILN_DTYPE_I64);
-    if (tensor.dtype != KILN_DTYPE_F32 && !idsOk)
-      return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
-                         "descriptor: %s '%s' has dtype %s; compiled models "
-                         "use float32 (and int32/int64 inputs)",
-                         kind, name, kiln_dtype_name(tensor.dtype));
+    if (!isCompiledDtype(table, tensor.dtype))
+      return KILN_STATUS(
+          KILN_STATUS_UNIMPLEMENTED, "descriptor: %s '%s' has dtype %s; %s",
+          kind, name, kiln_dtype_name(tensor.dtype),
+          table == TableKind::Io
+              ? "compiled model inputs and outputs are float32, int32, "
+                "int64 or bool"
+              : "compiled parameters and optimizer slots are float32");
     if (tensor.rank < 0 || tensor.rank > KILN_MAX_RANK ||
         (tensor.rank > 0 && !tensor.dims))
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "descriptor: %s '%s' has invalid rank %" PRId32, kind,
                          name, tensor.rank);
     for (int32_t d = 0; d < tensor.rank; ++d) {
-      bool io = table == TableKind::Io || table == TableKind::Input;
-      bool dynamicOk = io && d == 0 && tensor.dims[d] == -1;
+      bool dynamicOk = table == TableKind::Io && d == 0 && tensor.dims[d] == -1;
       if (tensor.dims[d] < 0 && !dynamicOk)
         return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                            "descriptor: %s '%s' has invalid shape %s; only "
@@ -64,7 +76,7 @@ kiln_status_t checkTensors(const char *kind, int64_t count,
     }
     int64_t numElements = 0;
     size_t byteSize = 0;
-    bool sized = table == TableKind::Io || table == TableKind::Input ||
+    bool sized = table == TableKind::Io ||
                  computeArraySize(tensor.dtype, tensor.rank, tensor.dims,
                                   numElements, byteSize);
     if (table == TableKind::Slot && !sized)
@@ -137,13 +149,30 @@ kiln_status_t kiln::checkDescriptor(const kiln_model_desc_t *desc) {
   if (desc->weights_size < 0 || (desc->weights_size > 0 && !desc->weights))
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: invalid weights blob");
-  KILN_RETURN_IF_ERROR(checkTensors("input", desc->num_inputs, desc->inputs,
-                                    TableKind::Input, 0));
+  KILN_RETURN_IF_ERROR(
+      checkTensors("input", desc->num_inputs, desc->inputs, TableKind::Io, 0));
   KILN_RETURN_IF_ERROR(checkTensors("output", desc->num_outputs, desc->outputs,
                                     TableKind::Io, 0));
   KILN_RETURN_IF_ERROR(checkTensors("parameter", desc->num_params, desc->params,
                                     TableKind::Param, desc->weights_size));
   return desc->training ? checkTraining(desc) : nullptr;
+}
+
+kiln_status_t kiln::checkTrainingDtypes(const kiln_model_desc_t *desc) {
+  const kiln_train_desc_t *train = desc->training;
+  for (int64_t i = 0; i < desc->num_outputs; ++i) {
+    const kiln_tensor_desc_t *tensors[2] = {
+        &desc->outputs[i],
+        train && i < train->num_targets ? &train->targets[i] : nullptr};
+    for (const kiln_tensor_desc_t *tensor : tensors)
+      if (tensor && tensor->dtype != KILN_DTYPE_F32)
+        return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                           "%s '%s' has dtype %s; fit and evaluate need "
+                           "float32 outputs and targets",
+                           tensor == tensors[0] ? "output" : "target",
+                           tensor->name, kiln_dtype_name(tensor->dtype));
+  }
+  return nullptr;
 }
 
 size_t kiln::tensorByteSize(const kiln_tensor_desc_t &tensor) {

@@ -16,11 +16,16 @@
 
 namespace kiln {
 
-/// Checks `desc`: ABI version, tensor tables (names, float32 or, for inputs,
-/// int32/int64 ids, ranks; only the
+/// Checks `desc`: ABI version, tensor tables (names; dtypes: float32, or for
+/// inputs, outputs and targets also int32, int64 or bool; ranks; only the
 /// leading dimension of inputs/outputs may be -1) and that every parameter
 /// lies within the weights blob.
 kiln_status_t checkDescriptor(const kiln_model_desc_t *desc);
+
+/// UNIMPLEMENTED, naming the output or target and its dtype, unless every
+/// output (and target) of the checked `desc` is float32: what fit, evaluate
+/// and their datasets need (targets, predictions and metrics are float32).
+kiln_status_t checkTrainingDtypes(const kiln_model_desc_t *desc);
 
 /// The byte size of tensor `tensor` of a checked descriptor whose dims are
 /// all static.
@@ -40,8 +45,8 @@ inline bool isUpdatedByStep(const kiln_model_desc_t *desc, int64_t i) {
 
 /// The element count of one sample of `tensor` (all dims after the first).
 int64_t sampleElements(const kiln_tensor_desc_t &tensor);
-/// The bytes of one sample of `tensor` in its dtype (float32, or int32/int64
-/// for an input of integer ids).
+/// The bytes of one sample of `tensor` in its dtype (float32, int32, int64 or
+/// bool).
 size_t sampleBytes(const kiln_tensor_desc_t &tensor);
 
 } // namespace kiln

@@ -1,9 +1,10 @@
 //===- Predict.cpp - ./model predict ----------------------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// `./model predict`: .npy inputs through the model into .npy outputs. Every
-// output is checked before any work (no output is an input or another
-// output), and written to a temporary file before any is renamed.
+// `./model predict`: .npy inputs through the model into .npy outputs, each
+// output in its dtype (float32, int32, int64 or bool, as numpy reads them
+// back). Every output is checked before any work (no output is an input or
+// another output), and written to a temporary file before any is renamed.
 //
 //===----------------------------------------------------------------------===//
 #include "base/Array.h"
@@ -70,14 +71,15 @@ int Cli::runPredict() {
     if (kiln_status_t status = kiln_npy_read(path.c_str(), &array))
       return runtimeError(status);
     inputs.arrays.push_back(array);
-    // The input's dtype: float32, or int32/int64 ids, which must be
-    // integers (a fraction is an error, never truncated).
+    // The input's dtype: float32, int32/int64 ids, which must be integers
+    // (a fraction is an error, never truncated), or bool, which takes 0 and
+    // 1 only (0.5 is an error, never true).
     const kiln_tensor_desc_t &tensor = desc->inputs[inputs.arrays.size() - 1];
     if (array->dtype == tensor.dtype)
       continue;
     kiln_array_t *converted = nullptr;
-    if (kiln_status_t status =
-            kiln_array_convert(array, tensor.dtype, &converted)) {
+    if (kiln_status_t status = convertArray(array, tensor.dtype,
+                                            /*exactBool=*/true, &converted)) {
       kiln_status_t named =
           KILN_STATUS(kiln_status_code(status), "%s: input '%s' takes %s: %s",
                       path.c_str(), tensor.name, kiln_dtype_name(tensor.dtype),

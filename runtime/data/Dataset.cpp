@@ -22,8 +22,9 @@
 //     counts match (labels (N,) feed (None, 1) and vice versa);
 //   - with a sparse loss or metric, every label is an integer in
 //     [0, num_classes), num_classes being the output's last dimension.
-// Numeric dtypes convert to float32 (class indices become floats); strings,
-// complex, bool and other dtypes are refused by the .npy parser.
+// Numeric and bool dtypes convert to float32 (class indices become floats);
+// an input of int32/int64 ids takes integers only, a bool input 0 and 1
+// only. Strings, complex and other dtypes are refused by the .npy parser.
 //
 // kiln_data_read reads a SPEC of one or two files the same way, without a
 // model (an .npz gives `x` and, when present, `y`), and returns the arrays
@@ -372,6 +373,22 @@ kiln_status_t checkIds(const Source &source, const kiln_tensor_desc_t &tensor) {
   return nullptr;
 }
 
+/// Checks that `source` holds only 0s and 1s for `tensor`, a bool input.
+kiln_status_t checkBools(const Source &source,
+                         const kiln_tensor_desc_t &tensor) {
+  kiln_array_t *bools = nullptr;
+  if (kiln_status_t status = convertArray(source.array, KILN_DTYPE_BOOL,
+                                          /*exactBool=*/true, &bools)) {
+    kiln_status_t named = KILN_STATUS(
+        kiln_status_code(status), "%s: input '%s' takes bool (0 or 1): %s",
+        source.name.c_str(), tensor.name, kiln_status_message(status));
+    kiln_status_free(status);
+    return named;
+  }
+  kiln_array_release(bools);
+  return nullptr;
+}
+
 kiln_status_t convertSource(const Source &source,
                             const kiln_tensor_desc_t &tensor, const char *role,
                             bool reshape, kiln_array_t **outArray) {
@@ -406,8 +423,11 @@ kiln_status_t convertSource(const Source &source,
     dims[d] = tensor.dims[d];
   kiln_array_t *result = nullptr;
   // An input of integer ids takes integers only (a fraction is an error,
-  // never rounded) that float32 holds exactly: batches carry float32.
-  if (tensor.dtype != KILN_DTYPE_F32)
+  // never rounded) that float32 holds exactly, a bool input 0 and 1 only
+  // (0.5 is an error, never true): batches carry float32.
+  if (tensor.dtype == KILN_DTYPE_BOOL)
+    KILN_RETURN_IF_ERROR(checkBools(source, tensor));
+  else if (tensor.dtype != KILN_DTYPE_F32)
     KILN_RETURN_IF_ERROR(checkIds(source, tensor));
   KILN_RETURN_IF_ERROR(
       createArray(KILN_DTYPE_F32, tensor.rank, dims, /*zero=*/false, &result));
@@ -533,7 +553,7 @@ kiln_status_t kiln::checkTrainingModel(const kiln_model_desc_t *desc) {
       return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                          "target '%s' has no dynamic batch dimension",
                          desc->training->targets[i].name);
-  return nullptr;
+  return checkTrainingDtypes(desc);
 }
 
 kiln_status_t kiln::checkDatasetFits(const kiln_model_desc_t *desc,

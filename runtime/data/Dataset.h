@@ -4,7 +4,8 @@
 // A dataset is the (inputs, targets) arrays of a training model, already
 // float32 and shaped (N, <model sample shape>), so reading it only gathers
 // rows (the integer ids of an int32/int64 input too, checked to be integers
-// float32 holds exactly; the step converts them). Every source (.npy, .npz,
+// float32 holds exactly, and a bool input's 0s and 1s; the step converts
+// them). Every source (.npy, .npz,
 // IDX, in-memory arrays) goes through the same checks when the dataset is
 // built.
 //
@@ -68,7 +69,8 @@ struct DatasetSource {
   bool idx = false;              // IDX bytes: scale to [0, 1], reshape
 };
 
-/// Checks that `desc` is a training model with dynamic batch dimensions.
+/// Checks that `desc` is a training model with dynamic batch dimensions and
+/// float32 outputs and targets.
 kiln_status_t checkTrainingModel(const kiln_model_desc_t *desc);
 
 /// Checks `sources` (the model's inputs then its targets, in order; not

@@ -156,6 +156,14 @@ bool labelsInRange(const FeatureSpec &spec, const float *out, float *bad) {
   return true;
 }
 
+/// True when the int64 value `value` may feed `spec`: ids within
+/// kMaxExactId, bools 0 or 1, anything else.
+bool intFits(const FeatureSpec &spec, int64_t value) {
+  if (spec.bools)
+    return value == 0 || value == 1;
+  return !spec.ids || (value <= kMaxExactId && value >= -kMaxExactId);
+}
+
 /// Writes the `spec.count` values of `spec` in the record `index`
 /// (`features`) to `out`.
 kiln_status_t gatherFeature(const char *path, int64_t index,
@@ -197,7 +205,13 @@ kiln_status_t gatherFeature(const char *path, int64_t index,
   else
     for (size_t i = 0; i < found->ints.size(); ++i) {
       int64_t id = found->ints[i];
-      if (spec.ids && (id > kMaxExactId || id < -kMaxExactId))
+      if (spec.bools && !intFits(spec, id))
+        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                           "%s: record %" PRId64
+                           ": feature '%s': value %" PRId64
+                           " is not 0 or 1 (a bool input)",
+                           path, index, spec.name.c_str(), id);
+      if (!intFits(spec, id))
         return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                            "%s: record %" PRId64 ": feature '%s': id %" PRId64
                            " is beyond %" PRId64
@@ -293,7 +307,7 @@ bool kiln::SampleDecoder::decodeFast(const uint8_t *data, size_t size,
           if (count == spec.count || !packed.varint(v))
             return false;
           auto id = static_cast<int64_t>(v);
-          if (spec.ids && (id > kMaxExactId || id < -kMaxExactId))
+          if (!intFits(spec, id))
             return false; // the checked decode reports it
           out[count] = static_cast<float>(id);
         }

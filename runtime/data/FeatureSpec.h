@@ -50,6 +50,7 @@ struct FeatureSpec {
   std::vector<float> defaults; // `count` values (varlen: the padding)
   int64_t numClasses = 0;      // > 0: a sparse label below this
   bool ids = false;   // an int32/int64 input's ids: |value| <= kMaxExactId
+  bool bools = false; // a bool input's values: 0 or 1
   std::string output; // the output of a sparse label
 };
 

@@ -272,13 +272,24 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
         isInput ? desc->inputs[i] : desc->training->targets[t];
     KILN_RETURN_IF_ERROR(checkSpecFits(path, specs[i], tensor, isInput));
     if (isInput && tensor.dtype != KILN_DTYPE_F32) {
+      bool bools = tensor.dtype == KILN_DTYPE_BOOL;
       if (!specs[i].isInt)
         return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                            "%s: feature '%s' is float32, but input '%s' takes "
-                           "%s ids (give it as int64)",
+                           "%s (give it as int64)",
                            path, specs[i].name.c_str(), tensor.name,
-                           kiln_dtype_name(tensor.dtype));
-      specs[i].ids = true;
+                           bools ? "bool values 0 and 1"
+                           : tensor.dtype == KILN_DTYPE_I32 ? "int32 ids"
+                                                            : "int64 ids");
+      specs[i].ids = !bools;
+      specs[i].bools = bools;
+      for (float value : specs[i].defaults)
+        if (bools && value != 0 && value != 1)
+          return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                             "%s: feature '%s': default %g is not 0 or 1, "
+                             "but input '%s' takes bool",
+                             path, specs[i].name.c_str(),
+                             static_cast<double>(value), tensor.name);
     }
     if (!isInput && sparse) {
       const kiln_tensor_desc_t &output = desc->outputs[t];

@@ -5,7 +5,9 @@
 // minor version byte, the header length (uint16 LE for 1.0, uint32 LE for 2.0
 // and 3.0), then a Python dict literal such as
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
-// padded with spaces and a final '\n', then the raw row-major data.
+// padded with spaces and a final '\n', then the raw row-major data. The
+// element types read and written: little-endian '<f4', '<f8', '<i4', '<i8',
+// and the single-byte '|u1' and '|b1' (numpy's bool: bytes 0 and 1).
 //
 // Files are outside data, so the reader trusts nothing: the header is parsed
 // by a strict recursive-descent parser over exactly the literal subset numpy
@@ -217,11 +219,16 @@ private:
       const char *type;
       int32_t dtype;
     };
-    static const Known known[] = {{"f4", KILN_DTYPE_F32},
-                                  {"f8", KILN_DTYPE_F64},
-                                  {"i4", KILN_DTYPE_I32},
-                                  {"i8", KILN_DTYPE_I64},
-                                  {"u1", KILN_DTYPE_U8}};
+    static const Known known[] = {
+        {"f4", KILN_DTYPE_F32}, {"f8", KILN_DTYPE_F64},
+        {"i4", KILN_DTYPE_I32}, {"i8", KILN_DTYPE_I64},
+        {"u1", KILN_DTYPE_U8},  {"b1", KILN_DTYPE_BOOL}};
+    // A single-byte type needs no byte order ("b1", as np.dtype reads it).
+    for (const Known &entry : known)
+      if (descr == entry.type && kiln_dtype_size(entry.dtype) == 1) {
+        dtype = entry.dtype;
+        return nullptr;
+      }
     if (descr.size() >= 2) {
       char order = descr[0];
       std::string type = descr.substr(1);
@@ -243,7 +250,7 @@ private:
     }
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "%s: unsupported dtype '%s' (supported: <f4, <f8, <i4, "
-                       "<i8, |u1)",
+                       "<i8, |u1, |b1)",
                        path, printable(descr).c_str());
   }
 
@@ -313,6 +320,9 @@ std::string formatHeader(const kiln_array_t *array, size_t preambleSize) {
   case KILN_DTYPE_U8:
     descr = "|u1";
     break;
+  case KILN_DTYPE_BOOL:
+    descr = "|b1";
+    break;
   default:
     break;
   }
@@ -337,6 +347,14 @@ kiln_status_t kiln::writeNpyFile(const char *path, const kiln_array_t *array,
   if (!path || !array)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "path and array must not be NULL");
+  // What the reader would refuse is never written.
+  if (int64_t bad =
+          array->dtype == KILN_DTYPE_BOOL ? findNonBoolByte(array) : -1;
+      bad >= 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: bool element %" PRId64 " is byte %d, not 0 or 1",
+                       path, bad,
+                       static_cast<const uint8_t *>(array->data)[bad]);
   std::string header = formatHeader(array, 10);
   uint8_t preamble[12];
   std::memcpy(preamble, kMagic, kMagicSize);
@@ -432,6 +450,19 @@ kiln_status_t kiln::parseNpy(const char *name, const uint8_t *bytes,
                                    /*zero=*/false, &array));
   if (byteSize)
     std::memcpy(array->data, bytes + dataOffset, byteSize);
+  // numpy writes bools as 0 and 1; another byte is a corrupt file, which
+  // compiled code reading one byte per bool must never see.
+  if (int64_t bad =
+          array->dtype == KILN_DTYPE_BOOL ? findNonBoolByte(array) : -1;
+      bad >= 0) {
+    kiln_status_t status =
+        KILN_STATUS(KILN_STATUS_DATA_LOSS,
+                    "%s: corrupt .npy data: bool element %" PRId64
+                    " is byte %d, not 0 or 1",
+                    name, bad, static_cast<const uint8_t *>(array->data)[bad]);
+    kiln_array_release(array);
+    return status;
+  }
   *outArray = array;
   return nullptr;
 }

@@ -10,9 +10,9 @@
 // ranges, the training tables), so predict only checks what the caller
 // passes. A training model also owns its zero-initialized optimizer slots. The
 // array-level predict mirrors Keras's `model.predict`: validate the inputs
-// against the declared shapes, then run the samples through the compiled entry
-// point in chunks of `batch_size` (default 32), the last chunk possibly
-// smaller.
+// against the declared dtypes and shapes, then run the samples through the
+// compiled entry point in chunks of `batch_size` (default 32), the last chunk
+// possibly smaller, into one array per output in that output's dtype.
 //
 //===----------------------------------------------------------------------===//
 #include "model/Model.h"
@@ -85,8 +85,9 @@ kiln_status_t runPredict(kiln_model_t *model, int64_t batch,
                   lock.owns_lock() ? model->predictWorkspace : local);
 }
 
-/// Checks `array` against input `tensor` (its dtype, same trailing dims) and
-/// returns its leading dimension in `numSamples`.
+/// Checks `array` against input `tensor` (its dtype, same trailing dims; a
+/// bool array's bytes are 0 or 1) and returns its leading dimension in
+/// `numSamples`.
 kiln_status_t checkInput(const kiln_tensor_desc_t &tensor,
                          const kiln_array_t *array, int64_t &numSamples) {
   if (!array)
@@ -105,6 +106,13 @@ kiln_status_t checkInput(const kiln_tensor_desc_t &tensor,
                        "input '%s': expected shape %s, got %s", tensor.name,
                        formatShape(tensor.rank, tensor.dims).c_str(),
                        formatShape(array->rank, array->dims).c_str());
+  if (int64_t bad =
+          array->dtype == KILN_DTYPE_BOOL ? findNonBoolByte(array) : -1;
+      bad >= 0)
+    return KILN_STATUS(
+        KILN_STATUS_INVALID_ARGUMENT,
+        "input '%s': bool element %" PRId64 " is byte %d, not 0 or 1",
+        tensor.name, bad, static_cast<const uint8_t *>(array->data)[bad]);
   numSamples = array->dims[0];
   return nullptr;
 }
@@ -315,7 +323,7 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
     for (int32_t d = 1; d < tensor.rank; ++d)
       dims[d] = tensor.dims[d];
     kiln_status_t status =
-        createArray(KILN_DTYPE_F32, tensor.rank, dims, true, &outputs[i]);
+        createArray(tensor.dtype, tensor.rank, dims, true, &outputs[i]);
     if (status) {
       releaseOutputs();
       return status;
@@ -330,8 +338,9 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
           static_cast<const char *>(inputs[i]->data) +
           static_cast<size_t>(start) * sampleBytes(desc->inputs[i]));
     for (int64_t i = 0; i < numOutputs; ++i)
-      outPtrs[i] = static_cast<float *>(outputs[i]->data) +
-                   start * sampleElements(desc->outputs[i]);
+      outPtrs[i] = reinterpret_cast<float *>(
+          static_cast<char *>(outputs[i]->data) +
+          static_cast<size_t>(start) * sampleBytes(desc->outputs[i]));
     kiln_status_t status =
         runPredict(model, batch, inPtrs.get(), outPtrs.get());
     if (status) {

@@ -216,8 +216,9 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
 }
 
 void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
-  // Batches carry float32; an input of integer ids gets them converted (the
-  // dataset checked they are integers that float32 holds exactly).
+  // Batches carry float32; an input of integer ids or bools gets them
+  // converted (the dataset checked they are integers that float32 holds
+  // exactly, or 0s and 1s).
   auto copy = [&](size_t t, Buffer &buffer, const kiln_tensor_desc_t &tensor) {
     const float *from = batch.values.data() + stream.offset(t);
     int64_t count = batch.size * sampleElements(tensor);
@@ -229,6 +230,10 @@ void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
       auto *to = reinterpret_cast<int64_t *>(buffer.data());
       for (int64_t i = 0; i < count; ++i)
         to[i] = static_cast<int64_t>(from[i]);
+    } else if (tensor.dtype == KILN_DTYPE_BOOL) {
+      auto *to = buffer.data();
+      for (int64_t i = 0; i < count; ++i)
+        to[i] = from[i] != 0;
     } else if (count) {
       std::memcpy(buffer.data(), from,
                   static_cast<size_t>(count) * sizeof(float));
@@ -349,6 +354,7 @@ kiln_status_t checkModelAndData(kiln_model_t *model,
                        "model '%s' was compiled without a loss; recompile "
                        "it with one to train or evaluate",
                        desc->name ? desc->name : "");
+  KILN_RETURN_IF_ERROR(checkTrainingDtypes(desc));
   return checkDatasetFits(desc, data);
 }
 

@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Differential fuzzing of the two paths of `SampleDecoder` (FeatureSpec.h)
-// on arbitrary bytes, with fixed, varlen, defaulted and sparse-label specs:
+// on arbitrary bytes, with fixed, varlen, defaulted, sparse-label and bool
+// specs:
 //   - whenever the general path (protobuf merge rules) decodes a record and
 //     the fast path accepts it too, both give bit-identical samples;
 //   - the fast path may accept a record the general path rejects only when
@@ -36,6 +37,7 @@ const std::vector<FeatureSpec> &specs() {
     }
     out[1].numClasses = 5; // b: a sparse label in [0, 5)
     out[1].output = "out";
+    out[3].bools = true; // d: a bool input's values, 0 or 1
     return out;
   }();
   return parsed;

@@ -6,7 +6,8 @@
 // predict end to end through .npy files, and the runtime errors (exit 1)
 // that must leave existing outputs untouched and no temporary files behind.
 // train/evaluate/predict --weights run end to end on the fake linear model
-// of TrainUtil.h.
+// of TrainUtil.h. The mixed fake of TestUtil.h checks info and predict with
+// int64/int32/bool outputs and a bool input.
 //
 //===----------------------------------------------------------------------===//
 #include "TrainUtil.h"
@@ -526,6 +527,164 @@ TEST(CliTest, TrainUsageAndRuntimeErrors) {
                            "--prefetch N",
                            "10000 for TFRecord"})
     EXPECT_NE(result.out.find(word), std::string::npos) << word;
+}
+
+//===----------------------------------------------------------------------===//
+// Non-float inputs and outputs
+//===----------------------------------------------------------------------===//
+
+TEST(CliTest, InfoShowsEveryDtype) {
+  MixedFake fake;
+  CliResult result = runCli(fake.desc, {"info"});
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.out, "model: mixed (Functional)\n"
+                        "input 0: x float32 (None, 3)\n"
+                        "input 1: mask bool (None, 3)\n"
+                        "output 0: argmax int64 (None,)\n"
+                        "output 1: positive bool (None, 3)\n"
+                        "output 2: masked float32 (None, 3)\n"
+                        "output 3: count int32 (None,)\n"
+                        "param 0: scale float32 (1,)\n");
+}
+
+/// Writes `values` as a (2, 3) array of `dtype` (converted from float32).
+void writeRows(const std::string &path, int32_t dtype,
+               const std::vector<float> &values) {
+  int64_t dims[2] = {2, 3};
+  kiln_array_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_array_create(KILN_DTYPE_F32, 2, dims, &raw));
+  ArrayPtr floats(raw);
+  std::copy(values.begin(), values.end(),
+            static_cast<float *>(kiln_array_data(floats.get())));
+  KILN_ASSERT_OK(kiln_array_convert(floats.get(), dtype, &raw));
+  ArrayPtr converted(raw);
+  KILN_ASSERT_OK(kiln_npy_write(path.c_str(), converted.get()));
+}
+
+TEST(CliTest, PredictWritesEachOutputInItsDtype) {
+  MixedFake fake;
+  ScratchDir dir;
+  writeRows(dir.file("x.npy"), KILN_DTYPE_F32, {-1, 3, 2, 0.5f, -2, 0.25f});
+  // The mask numpy wrote: [[True, False, True], [False, False, True]].
+  std::string mask = inputPath("b1_2x3.npy");
+  std::vector<std::string> outputs = {"argmax.npy", "positive.npy",
+                                      "masked.npy", "count.npy"};
+  std::vector<std::string> args = {"predict", "--input", dir.file("x.npy"),
+                                   "--input", mask,      "--batch-size",
+                                   "1"};
+  for (const std::string &name : outputs) {
+    args.push_back("--output");
+    args.push_back(dir.file(name));
+  }
+  CliResult result = runCli(fake.desc, args);
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "");
+  EXPECT_EQ(fakeBatches(), (std::vector<int64_t>{1, 1}));
+
+  auto read = [&](const std::string &name) {
+    kiln_array_t *raw = nullptr;
+    StatusPtr status(kiln_npy_read(dir.file(name).c_str(), &raw));
+    EXPECT_EQ(status, nullptr) << kiln_status_message(status.get());
+    return ArrayPtr(raw);
+  };
+  ArrayPtr argmax = read("argmax.npy");
+  ASSERT_TRUE(argmax);
+  ASSERT_EQ(kiln_array_dtype(argmax.get()), KILN_DTYPE_I64);
+  ASSERT_EQ(kiln_array_rank(argmax.get()), 1);
+  const auto *a = static_cast<const int64_t *>(kiln_array_data(argmax.get()));
+  EXPECT_EQ(std::vector<int64_t>(a, a + 2), (std::vector<int64_t>{1, 0}));
+  // numpy's '<i8' header.
+  std::vector<uint8_t> argmaxBytes = readBytes(dir.file("argmax.npy"));
+  EXPECT_NE(std::string(argmaxBytes.begin(), argmaxBytes.end())
+                .find("{'descr': '<i8', 'fortran_order': False, "
+                      "'shape': (2,), }"),
+            std::string::npos);
+
+  ArrayPtr positive = read("positive.npy");
+  ASSERT_TRUE(positive);
+  ASSERT_EQ(kiln_array_dtype(positive.get()), KILN_DTYPE_BOOL);
+  const auto *p = static_cast<const uint8_t *>(kiln_array_data(positive.get()));
+  EXPECT_EQ(std::vector<uint8_t>(p, p + 6),
+            (std::vector<uint8_t>{0, 1, 1, 1, 0, 1}));
+  // Laid out as numpy writes a (2, 3) bool array, header byte for byte.
+  std::vector<uint8_t> written = readBytes(dir.file("positive.npy"));
+  std::vector<uint8_t> numpy = readBytes(mask);
+  ASSERT_EQ(written.size(), numpy.size());
+  EXPECT_TRUE(std::equal(numpy.begin(), numpy.begin() + 128, written.begin()));
+
+  ArrayPtr masked = read("masked.npy");
+  ASSERT_TRUE(masked);
+  ASSERT_EQ(kiln_array_dtype(masked.get()), KILN_DTYPE_F32);
+  const auto *m = static_cast<const float *>(kiln_array_data(masked.get()));
+  EXPECT_EQ(std::vector<float>(m, m + 6),
+            (std::vector<float>{-2, 0, 4, 0, 0, 0.5f}));
+
+  ArrayPtr count = read("count.npy");
+  ASSERT_TRUE(count);
+  ASSERT_EQ(kiln_array_dtype(count.get()), KILN_DTYPE_I32);
+  const auto *c = static_cast<const int32_t *>(kiln_array_data(count.get()));
+  EXPECT_EQ(std::vector<int32_t>(c, c + 2), (std::vector<int32_t>{2, 1}));
+}
+
+TEST(CliTest, PredictConvertsBoolInputsExactly) {
+  MixedFake fake;
+  ScratchDir dir;
+  writeRows(dir.file("x.npy"), KILN_DTYPE_F32, {-1, 3, 2, 0.5f, -2, 0.25f});
+  const std::vector<float> mask = {1, 0, 1, 0, 0, 1};
+  auto predict = [&]() {
+    return runCli(fake.desc,
+                  {"predict", "--input", dir.file("x.npy"), "--input",
+                   dir.file("mask.npy"), "--output", dir.file("a.npy"),
+                   "--output", dir.file("p.npy"), "--output", dir.file("m.npy"),
+                   "--output", dir.file("c.npy")});
+  };
+  // 0s and 1s of any dtype become the bools they are.
+  for (int32_t dtype : {KILN_DTYPE_F32, KILN_DTYPE_F64, KILN_DTYPE_I64,
+                        KILN_DTYPE_I32, KILN_DTYPE_U8}) {
+    SCOPED_TRACE(kiln_dtype_name(dtype));
+    writeRows(dir.file("mask.npy"), dtype, mask);
+    CliResult result = predict();
+    ASSERT_EQ(result.code, 0) << result.err;
+    kiln_array_t *raw = nullptr;
+    KILN_ASSERT_OK(kiln_npy_read(dir.file("c.npy").c_str(), &raw));
+    ArrayPtr count(raw);
+    const auto *c = static_cast<const int32_t *>(kiln_array_data(count.get()));
+    EXPECT_EQ(std::vector<int32_t>(c, c + 2), (std::vector<int32_t>{2, 1}));
+  }
+  // Anything else is an error naming the file, the input and the element,
+  // never a silent true.
+  writeRows(dir.file("mask.npy"), KILN_DTYPE_F32, {1, 0, 0.5f, 0, 0, 1});
+  CliResult result = predict();
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err, "error: " + dir.file("mask.npy") +
+                            ": input 'mask' takes bool: cannot convert "
+                            "element 2 (0.5) from float32 to bool exactly\n");
+  writeRows(dir.file("mask.npy"), KILN_DTYPE_I64, {1, 0, 1, 0, 2, 1});
+  result = predict();
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err, "error: " + dir.file("mask.npy") +
+                            ": input 'mask' takes bool: cannot convert "
+                            "element 4 (2) from int64 to bool exactly\n");
+}
+
+TEST(CliTest, TrainAndEvaluateRefuseNonFloatOutputs) {
+  LinearFake fake;
+  fake.outputs[0].dtype = KILN_DTYPE_I64;
+  ScratchDir dir;
+  std::string spec = writeLinearData(dir, 4);
+  for (const char *command : {"train", "evaluate"}) {
+    CliResult result =
+        runCli(fake.desc, {command, "--data", spec, "--verbose", "0"});
+    EXPECT_EQ(result.code, 1) << command;
+    EXPECT_EQ(result.err, "error: output 'y' has dtype int64; fit and "
+                          "evaluate need float32 outputs and targets\n")
+        << command;
+  }
+  // The descriptor itself is fine: info describes it.
+  CliResult result = runCli(fake.desc, {"info"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_NE(result.out.find("output 0: y int64 (None, 1)"), std::string::npos);
 }
 
 } // namespace

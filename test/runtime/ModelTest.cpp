@@ -4,7 +4,8 @@
 // Uses the fake model of TestUtil.h (y = x * w + b) to check descriptor
 // validation, the aligned parameter copy, raw predict, and Keras-style
 // predict over arrays: chunking with a partial last batch, the default batch
-// size, and the shape/dtype/sample-count errors.
+// size, and the shape/dtype/sample-count errors; and its mixed fake for
+// int64/int32/bool outputs and a bool input, in every chunking.
 //
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
@@ -66,19 +67,36 @@ TEST(ModelTest, RejectsBadDescriptors) {
 
   fake.outputs[0].dtype = KILN_DTYPE_F64;
   EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
-            "descriptor: output 'y' has dtype float64; compiled models use "
-            "float32 (and int32/int64 inputs)");
-  // Integer ids are for inputs (an Embedding's) only.
-  fake.outputs[0].dtype = KILN_DTYPE_I32;
-  EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
-            "descriptor: output 'y' has dtype int32; compiled models use "
-            "float32 (and int32/int64 inputs)");
+            "descriptor: output 'y' has dtype float64; compiled model inputs "
+            "and outputs are float32, int32, int64 or bool");
   fake.outputs[0].dtype = KILN_DTYPE_F32;
   fake.inputs[0].dtype = KILN_DTYPE_U8;
   EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
-            "descriptor: input 'x' has dtype uint8; compiled models use "
-            "float32 (and int32/int64 inputs)");
+            "descriptor: input 'x' has dtype uint8; compiled model inputs "
+            "and outputs are float32, int32, int64 or bool");
+  fake.inputs[0].dtype = 99;
+  EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
+            "descriptor: input 'x' has dtype unknown; compiled model inputs "
+            "and outputs are float32, int32, int64 or bool");
   fake.inputs[0].dtype = KILN_DTYPE_F32;
+  // Parameters are float32 only: bool, integer and float64 ones are refused.
+  for (int32_t dtype :
+       {KILN_DTYPE_BOOL, KILN_DTYPE_I64, KILN_DTYPE_I32, KILN_DTYPE_F64}) {
+    fake.params[0].dtype = dtype;
+    EXPECT_EQ(createError(fake.desc, KILN_STATUS_UNIMPLEMENTED),
+              std::string("descriptor: parameter 'dense/kernel' has dtype ") +
+                  kiln_dtype_name(dtype) +
+                  "; compiled parameters and optimizer slots are float32");
+  }
+  fake.params[0].dtype = KILN_DTYPE_F32;
+  // Inputs and outputs may be float32, int32, int64 or bool.
+  for (int32_t dtype : {KILN_DTYPE_I32, KILN_DTYPE_I64, KILN_DTYPE_BOOL}) {
+    fake.inputs[0].dtype = dtype;
+    fake.outputs[0].dtype = dtype;
+    EXPECT_TRUE(createModel(fake.desc)) << kiln_dtype_name(dtype);
+  }
+  fake.inputs[0].dtype = KILN_DTYPE_F32;
+  fake.outputs[0].dtype = KILN_DTYPE_F32;
 
   fake.params[0].name = nullptr;
   EXPECT_EQ(createError(fake.desc, KILN_STATUS_INVALID_ARGUMENT),
@@ -233,6 +251,139 @@ TEST(ModelTest, PredictArraysNeedsADynamicBatch) {
   EXPECT_STREQ(kiln_status_message(status.get()),
                "input 'x' has shape (8, 4) without a dynamic batch "
                "dimension; use kiln_model_predict");
+}
+
+//===----------------------------------------------------------------------===//
+// Non-float inputs and outputs
+//===----------------------------------------------------------------------===//
+
+/// The mixed fake's inputs for `n` samples: x (float32) and mask (bool).
+std::pair<ArrayPtr, ArrayPtr> mixedInputs(int64_t n) {
+  int64_t dims[2] = {n, 3};
+  kiln_array_t *x = nullptr, *mask = nullptr;
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, 2, dims, &x), nullptr);
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_BOOL, 2, dims, &mask), nullptr);
+  auto *xd = static_cast<float *>(kiln_array_data(x));
+  auto *md = static_cast<uint8_t *>(kiln_array_data(mask));
+  for (int64_t i = 0; i < n * 3; ++i) {
+    xd[i] = MixedFake::x(i / 3, i % 3);
+    md[i] = MixedFake::mask(i / 3, i % 3);
+  }
+  return {ArrayPtr(x), ArrayPtr(mask)};
+}
+
+class MixedPredictArraysTest : public testing::TestWithParam<int64_t> {};
+
+TEST_P(MixedPredictArraysTest, OutputsKeepTheirDtypes) {
+  // 7 samples in chunks of 1, 2, 3 (a partial last chunk), 7 and 32: each
+  // output's chunks land at its own element size (8, 1, 4 and 4 bytes).
+  const int64_t n = 7, batchSize = GetParam();
+  MixedFake fake;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  auto [x, mask] = mixedInputs(n);
+  const kiln_array_t *inputs[2] = {x.get(), mask.get()};
+  kiln_array_t *raw[4] = {};
+  KILN_ASSERT_OK(
+      kiln_model_predict_arrays(model.get(), batchSize, inputs, raw));
+  ArrayPtr argmax(raw[0]), positive(raw[1]), masked(raw[2]), count(raw[3]);
+  EXPECT_EQ(fakeBatches().size(), size_t((n + batchSize - 1) / batchSize));
+
+  ASSERT_EQ(kiln_array_dtype(argmax.get()), KILN_DTYPE_I64);
+  ASSERT_EQ(kiln_array_dtype(positive.get()), KILN_DTYPE_BOOL);
+  ASSERT_EQ(kiln_array_dtype(masked.get()), KILN_DTYPE_F32);
+  ASSERT_EQ(kiln_array_dtype(count.get()), KILN_DTYPE_I32);
+  ASSERT_EQ(kiln_array_rank(argmax.get()), 1);
+  EXPECT_EQ(kiln_array_dims(argmax.get())[0], n);
+  EXPECT_EQ(kiln_array_byte_size(argmax.get()), size_t(n) * 8);
+  ASSERT_EQ(kiln_array_rank(positive.get()), 2);
+  EXPECT_EQ(kiln_array_dims(positive.get())[0], n);
+  EXPECT_EQ(kiln_array_dims(positive.get())[1], 3);
+  EXPECT_EQ(kiln_array_byte_size(positive.get()), size_t(n) * 3);
+  EXPECT_EQ(kiln_array_byte_size(count.get()), size_t(n) * 4);
+
+  const auto *a = static_cast<const int64_t *>(kiln_array_data(argmax.get()));
+  const auto *p = static_cast<const uint8_t *>(kiln_array_data(positive.get()));
+  const auto *m = static_cast<const float *>(kiln_array_data(masked.get()));
+  const auto *c = static_cast<const int32_t *>(kiln_array_data(count.get()));
+  for (int64_t s = 0; s < n; ++s) {
+    SCOPED_TRACE("sample " + std::to_string(s));
+    int64_t best = 0;
+    int32_t trues = 0;
+    for (int64_t k = 0; k < 3; ++k) {
+      float xv = MixedFake::x(s, k);
+      if (xv > MixedFake::x(s, best))
+        best = k;
+      trues += MixedFake::mask(s, k);
+      EXPECT_EQ(p[s * 3 + k], xv > 0 ? 1 : 0);
+      EXPECT_EQ(m[s * 3 + k], MixedFake::mask(s, k) ? 2 * xv : 0.0f);
+    }
+    EXPECT_EQ(a[s], best);
+    EXPECT_EQ(c[s], trues);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Batches, MixedPredictArraysTest,
+                         testing::Values(1, 2, 3, 7, 32));
+
+TEST(ModelTest, MixedRawPredictWritesEachDtype) {
+  MixedFake fake;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  float x[6] = {-1, 3, 2, 0.5f, -2, 0.25f};
+  uint8_t mask[6] = {1, 0, 1, 0, 0, 1};
+  int64_t argmax[2] = {-1, -1};
+  uint8_t positive[6] = {9, 9, 9, 9, 9, 9};
+  float masked[6] = {};
+  int32_t count[2] = {};
+  const float *inputs[2] = {x, reinterpret_cast<const float *>(mask)};
+  float *outputs[4] = {reinterpret_cast<float *>(argmax),
+                       reinterpret_cast<float *>(positive), masked,
+                       reinterpret_cast<float *>(count)};
+  KILN_ASSERT_OK(kiln_model_predict(model.get(), 2, inputs, outputs));
+  EXPECT_EQ(argmax[0], 1);
+  EXPECT_EQ(argmax[1], 0);
+  EXPECT_EQ(std::vector<uint8_t>(positive, positive + 6),
+            (std::vector<uint8_t>{0, 1, 1, 1, 0, 1}));
+  EXPECT_EQ(std::vector<float>(masked, masked + 6),
+            (std::vector<float>{-2, 0, 4, 0, 0, 0.5f}));
+  EXPECT_EQ(count[0], 2);
+  EXPECT_EQ(count[1], 1);
+}
+
+TEST(ModelTest, MixedPredictArraysInputErrors) {
+  MixedFake fake;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  auto [x, mask] = mixedInputs(4);
+  kiln_array_t *outputs[4] = {};
+  auto predictError = [&](const kiln_array_t *xIn, const kiln_array_t *m) {
+    const kiln_array_t *inputs[2] = {xIn, m};
+    StatusPtr status(
+        kiln_model_predict_arrays(model.get(), 2, inputs, outputs));
+    EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+    for (kiln_array_t *output : outputs)
+      EXPECT_EQ(output, nullptr);
+    return std::string(kiln_status_message(status.get()));
+  };
+  // A float array for the bool input is refused, never reinterpreted (nor
+  // converted: that is the caller's kiln_array_convert).
+  ArrayPtr floats = makeIota(4, 3);
+  EXPECT_EQ(predictError(x.get(), floats.get()),
+            "input 'mask': expected bool, got float32");
+  kiln_array_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_array_convert(mask.get(), KILN_DTYPE_U8, &raw));
+  ArrayPtr bytes(raw);
+  EXPECT_EQ(predictError(x.get(), bytes.get()),
+            "input 'mask': expected bool, got uint8");
+  // A bool array for the float input likewise.
+  EXPECT_EQ(predictError(mask.get(), mask.get()),
+            "input 'x': expected float32, got bool");
+  // Bool bytes other than 0 and 1 never reach the compiled code.
+  static_cast<uint8_t *>(kiln_array_data(mask.get()))[5] = 2;
+  EXPECT_EQ(predictError(x.get(), mask.get()),
+            "input 'mask': bool element 5 is byte 2, not 0 or 1");
+  EXPECT_TRUE(fakeBatches().empty());
 }
 
 } // namespace

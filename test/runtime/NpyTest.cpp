@@ -1,11 +1,11 @@
 //===- NpyTest.cpp - Tests of .npy reading and writing ----------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Round trips, byte-exact agreement with files numpy wrote (Inputs/), the
-// unsupported variants (Fortran order, big-endian, float16), and the
-// robustness promises: every truncation and every single-bit flip of the
-// header yields a status, never a crash (run under ASan/UBSan), and a failed
-// write leaves no file behind.
+// Round trips, byte-exact agreement with files numpy wrote (Inputs/), bool
+// arrays ('|b1', bytes 0 and 1 only), the unsupported variants (Fortran
+// order, big-endian, float16), and the robustness promises: every truncation
+// and every single-bit flip of the header yields a status, never a crash
+// (run under ASan/UBSan), and a failed write leaves no file behind.
 //
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
@@ -79,7 +79,9 @@ TEST_P(NpyRoundTripTest, WriteThenRead) {
   ArrayPtr array(raw);
   auto *bytes = static_cast<uint8_t *>(kiln_array_data(array.get()));
   for (size_t i = 0; i < kiln_array_byte_size(array.get()); ++i)
-    bytes[i] = static_cast<uint8_t>(i * 37 + 11);
+    bytes[i] = param.dtype == KILN_DTYPE_BOOL
+                   ? static_cast<uint8_t>(i % 3 == 1) // bools are 0 or 1
+                   : static_cast<uint8_t>(i * 37 + 11);
 
   ScratchDir dir;
   std::string path = dir.file("a.npy");
@@ -101,19 +103,20 @@ TEST_P(NpyRoundTripTest, WriteThenRead) {
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, NpyRoundTripTest,
-    testing::Values(RoundTripCase{KILN_DTYPE_F32, {}},
-                    RoundTripCase{KILN_DTYPE_F32, {0}},
-                    RoundTripCase{KILN_DTYPE_F32, {7}},
-                    RoundTripCase{KILN_DTYPE_F32, {2, 3}},
-                    RoundTripCase{KILN_DTYPE_F32, {0, 3}},
-                    RoundTripCase{KILN_DTYPE_F32, {3, 0}},
-                    RoundTripCase{KILN_DTYPE_F32, {2, 3, 4, 5}},
-                    RoundTripCase{KILN_DTYPE_F32, {1, 1, 1, 1, 1, 1, 1, 1}},
-                    RoundTripCase{KILN_DTYPE_F32, {1000, 17}},
-                    RoundTripCase{KILN_DTYPE_F64, {3, 2}},
-                    RoundTripCase{KILN_DTYPE_I32, {5}},
-                    RoundTripCase{KILN_DTYPE_I64, {}},
-                    RoundTripCase{KILN_DTYPE_U8, {4, 4}}),
+    testing::Values(
+        RoundTripCase{KILN_DTYPE_F32, {}}, RoundTripCase{KILN_DTYPE_F32, {0}},
+        RoundTripCase{KILN_DTYPE_F32, {7}},
+        RoundTripCase{KILN_DTYPE_F32, {2, 3}},
+        RoundTripCase{KILN_DTYPE_F32, {0, 3}},
+        RoundTripCase{KILN_DTYPE_F32, {3, 0}},
+        RoundTripCase{KILN_DTYPE_F32, {2, 3, 4, 5}},
+        RoundTripCase{KILN_DTYPE_F32, {1, 1, 1, 1, 1, 1, 1, 1}},
+        RoundTripCase{KILN_DTYPE_F32, {1000, 17}},
+        RoundTripCase{KILN_DTYPE_F64, {3, 2}},
+        RoundTripCase{KILN_DTYPE_I32, {5}}, RoundTripCase{KILN_DTYPE_I64, {}},
+        RoundTripCase{KILN_DTYPE_U8, {4, 4}},
+        RoundTripCase{KILN_DTYPE_BOOL, {}}, RoundTripCase{KILN_DTYPE_BOOL, {0}},
+        RoundTripCase{KILN_DTYPE_BOOL, {3, 5, 7}}),
     [](const testing::TestParamInfo<RoundTripCase> &info) {
       std::string name = kiln_dtype_name(info.param.dtype);
       name += "_rank" + std::to_string(info.param.dims.size());
@@ -124,8 +127,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(NpyTest, WriterMatchesNumpyByteForByte) {
   ScratchDir dir;
-  for (const char *name : {"f4_2x3.npy", "f8_4.npy", "i8_2x2.npy", "i4_3.npy",
-                           "u1_5.npy", "f4_scalar.npy", "f4_empty_0x3.npy"}) {
+  for (const char *name :
+       {"f4_2x3.npy", "f8_4.npy", "i8_2x2.npy", "i4_3.npy", "u1_5.npy",
+        "b1_2x3.npy", "f4_scalar.npy", "f4_empty_0x3.npy"}) {
     SCOPED_TRACE(name);
     ArrayPtr array = readOk(inputPath(name));
     ASSERT_TRUE(array);
@@ -167,6 +171,17 @@ TEST(NpyTest, ReadsNumpyFixtures) {
   EXPECT_EQ(kiln_array_dtype(u1.get()), KILN_DTYPE_U8);
   EXPECT_EQ(static_cast<uint8_t *>(kiln_array_data(u1.get()))[4], 255);
 
+  // np.save('b1_2x3.npy', np.array([[True, False, True],
+  //                                 [False, False, True]]))
+  ArrayPtr b1 = readOk(inputPath("b1_2x3.npy"));
+  ASSERT_TRUE(b1);
+  EXPECT_EQ(kiln_array_dtype(b1.get()), KILN_DTYPE_BOOL);
+  EXPECT_EQ(dimsOf(b1.get()), (std::vector<int64_t>{2, 3}));
+  ASSERT_EQ(kiln_array_byte_size(b1.get()), 6u);
+  const auto *b = static_cast<const uint8_t *>(kiln_array_data(b1.get()));
+  EXPECT_EQ(std::vector<uint8_t>(b, b + 6),
+            (std::vector<uint8_t>{1, 0, 1, 0, 0, 1}));
+
   ArrayPtr scalar = readOk(inputPath("f4_scalar.npy"));
   ASSERT_TRUE(scalar);
   EXPECT_EQ(kiln_array_rank(scalar.get()), 0);
@@ -200,7 +215,7 @@ TEST(NpyTest, UnsupportedVariantsAreUnimplemented) {
   path = inputPath("f2_3.npy");
   EXPECT_EQ(readError(path, KILN_STATUS_UNIMPLEMENTED),
             path + ": unsupported dtype '<f2' (supported: <f4, <f8, <i4, <i8, "
-                   "|u1)");
+                   "|u1, |b1)");
 }
 
 TEST(NpyTest, MissingFileAndDirectory) {
@@ -308,7 +323,7 @@ TEST(NpyTest, MalformedHeaders) {
       {"{'descr': '\xff\x01', 'fortran_order': False, 'shape': ()}",
        KILN_STATUS_UNIMPLEMENTED,
        "unsupported dtype '\\xff\\x01' (supported: <f4, <f8, <i4, <i8, "
-       "|u1)"},
+       "|u1, |b1)"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': ()} x",
        KILN_STATUS_DATA_LOSS,
        "malformed .npy header: unexpected text after the dict at byte 54"},
@@ -319,7 +334,14 @@ TEST(NpyTest, MalformedHeaders) {
        KILN_STATUS_UNIMPLEMENTED, "structured dtypes are not supported"},
       {"{'descr': '|f4', 'fortran_order': False, 'shape': ()}",
        KILN_STATUS_UNIMPLEMENTED,
-       "unsupported dtype '|f4' (supported: <f4, <f8, <i4, <i8, |u1)"},
+       "unsupported dtype '|f4' (supported: <f4, <f8, <i4, <i8, |u1, |b1)"},
+      // A byte order may only be left out for a single-byte type.
+      {"{'descr': 'f4', 'fortran_order': False, 'shape': ()}",
+       KILN_STATUS_UNIMPLEMENTED,
+       "unsupported dtype 'f4' (supported: <f4, <f8, <i4, <i8, |u1, |b1)"},
+      {"{'descr': '?', 'fortran_order': False, 'shape': ()}",
+       KILN_STATUS_UNIMPLEMENTED,
+       "unsupported dtype '?' (supported: <f4, <f8, <i4, <i8, |u1, |b1)"},
       {"[]", KILN_STATUS_DATA_LOSS,
        "malformed .npy header: expected '{' at byte 0"},
   };
@@ -336,6 +358,55 @@ TEST(NpyTest, MalformedHeaders) {
   ArrayPtr array = readOk(path);
   ASSERT_TRUE(array);
   EXPECT_EQ(dimsOf(array.get()), std::vector<int64_t>{2});
+}
+
+TEST(NpyTest, BoolDescrSpellings) {
+  // numpy writes '|b1'; np.dtype also reads 'b1' and the other byte orders,
+  // which mean nothing for one byte.
+  ScratchDir dir;
+  std::string path = dir.file("b.npy");
+  for (const char *descr : {"|b1", "b1", "<b1", "=b1", ">b1"}) {
+    SCOPED_TRACE(descr);
+    writeBytes(path, makeNpy(std::string("{'descr': '") + descr +
+                                 "', 'fortran_order': False, 'shape': (3,)}",
+                             3));
+    ArrayPtr array = readOk(path);
+    ASSERT_TRUE(array);
+    EXPECT_EQ(kiln_array_dtype(array.get()), KILN_DTYPE_BOOL);
+    EXPECT_EQ(dimsOf(array.get()), std::vector<int64_t>{3});
+  }
+}
+
+TEST(NpyTest, BoolBytesOtherThanZeroAndOneAreRefused) {
+  // Reading: a corrupt file (numpy only writes 0 and 1).
+  ScratchDir dir;
+  std::string path = dir.file("b.npy");
+  std::vector<uint8_t> bytes = readBytes(inputPath("b1_2x3.npy"));
+  ASSERT_EQ(bytes.size(), 134u);
+  bytes[128 + 4] = 2;
+  writeBytes(path, bytes);
+  EXPECT_EQ(readError(path, KILN_STATUS_DATA_LOSS),
+            path + ": corrupt .npy data: bool element 4 is byte 2, not 0 "
+                   "or 1");
+  for (int bit = 1; bit < 8; ++bit) {
+    bytes[128 + 5] = static_cast<uint8_t>(1 | (1 << bit));
+    bytes[128 + 4] = 0;
+    writeBytes(path, bytes);
+    readError(path, KILN_STATUS_DATA_LOSS);
+  }
+
+  // Writing: such an array is never written.
+  int64_t dims[1] = {3};
+  kiln_array_t *raw = nullptr;
+  KILN_ASSERT_OK(kiln_array_create(KILN_DTYPE_BOOL, 1, dims, &raw));
+  ArrayPtr array(raw);
+  static_cast<uint8_t *>(kiln_array_data(array.get()))[2] = 0xff;
+  std::string out = dir.file("w.npy");
+  StatusPtr status(kiln_npy_write(out.c_str(), array.get()));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(kiln_status_message(status.get())),
+            out + ": bool element 2 is byte 255, not 0 or 1");
+  EXPECT_EQ(dir.list(), std::vector<std::string>{"b.npy"});
 }
 
 TEST(NpyTest, BadPreambles) {

@@ -10,7 +10,8 @@
 // initial_epoch, validation data), the shuffle buffer is deterministic and
 // visits every sample once per pass, the source's memory stays bounded by
 // buffer + prefetched batches, and a record corrupted after opening stops
-// training with an error naming it.
+// training with an error naming it. A bool input (the masked fake) takes
+// int64 features of 0s and 1s only.
 //
 //===----------------------------------------------------------------------===//
 #include "TrainUtil.h"
@@ -22,6 +23,22 @@
 using namespace kiln::test;
 
 namespace {
+
+#define KILN_EXPECT_OK(expr)                                                   \
+  do {                                                                         \
+    ::kiln::test::StatusPtr status_(expr);                                     \
+    EXPECT_EQ(status_, nullptr) << kiln_status_message(status_.get());         \
+  } while (0)
+
+/// Encodes `example` (packed), appends it to `writer` and releases it.
+void appendExample(kiln_tfrecord_writer_t *writer, kiln_example_t *example) {
+  uint8_t *data = nullptr;
+  size_t size = 0;
+  KILN_EXPECT_OK(kiln_example_encode(example, 1, &data, &size));
+  KILN_EXPECT_OK(kiln_tfrecord_writer_write(writer, data, size));
+  kiln_free(data);
+  kiln_example_release(example);
+}
 
 /// How record `i` deviates from the plain linear sample.
 enum class Twist { None, NoY, IntY, ShortX, BytesX };
@@ -56,12 +73,7 @@ void writeLinear(const std::string &path, int64_t n, bool intLabels = false,
     }
     int64_t extra = i;
     KILN_ASSERT_OK(kiln_example_set_int64(example, "id", &extra, 1));
-    uint8_t *data = nullptr;
-    size_t size = 0;
-    KILN_ASSERT_OK(kiln_example_encode(example, 1, &data, &size));
-    KILN_ASSERT_OK(kiln_tfrecord_writer_write(writer, data, size));
-    kiln_free(data);
-    kiln_example_release(example);
+    appendExample(writer, example);
   }
   KILN_ASSERT_OK(kiln_tfrecord_writer_close(writer));
   kiln_tfrecord_writer_release(writer);
@@ -86,12 +98,6 @@ std::vector<float> floats(const kiln_array_t *array) {
 
 /// The values of tensor `t` (0: x, 1: y) of every sample of the streaming
 /// `dataset`, read in file order in one batch.
-#define KILN_EXPECT_OK(expr)                                                   \
-  do {                                                                         \
-    ::kiln::test::StatusPtr status_(expr);                                     \
-    EXPECT_EQ(status_, nullptr) << kiln_status_message(status_.get());         \
-  } while (0)
-
 std::vector<float> column(const kiln_dataset_t *dataset, size_t t) {
   kiln::BatchStream stream;
   kiln::StreamPlan plan;
@@ -285,6 +291,86 @@ TEST(TFRecordDatasetTest, Errors) {
   message = failure(
       openTFRecord(fake.desc, path, "x:float32[2]", "y:float32", dataset));
   EXPECT_TRUE(contains(message, "no records")) << message;
+}
+
+/// Writes `n` records of the masked data set to `path`: x float[2], m int64[2]
+/// (the mask), y float; record `twisted` gets m = {1, `badValue`}, or no m.
+void writeMasked(const std::string &path, int64_t n, int64_t twisted = -1,
+                 int64_t badValue = -1) {
+  kiln_tfrecord_writer_t *writer = nullptr;
+  KILN_ASSERT_OK(kiln_tfrecord_writer_open(path.c_str(), nullptr, &writer));
+  for (int64_t i = 0; i < n; ++i) {
+    kiln_example_t *example = nullptr;
+    KILN_ASSERT_OK(kiln_example_create(&example));
+    float x[2] = {MaskedFake::x(i, 0), MaskedFake::x(i, 1)};
+    KILN_ASSERT_OK(kiln_example_set_float(example, "x", x, 2));
+    int64_t m[2] = {MaskedFake::mask(i, 0), MaskedFake::mask(i, 1)};
+    if (i == twisted)
+      m[1] = badValue;
+    if (i != twisted || badValue >= 0)
+      KILN_ASSERT_OK(kiln_example_set_int64(example, "m", m, 2));
+    float y = MaskedFake::t(i);
+    KILN_ASSERT_OK(kiln_example_set_float(example, "y", &y, 1));
+    appendExample(writer, example);
+  }
+  KILN_ASSERT_OK(kiln_tfrecord_writer_close(writer));
+  kiln_tfrecord_writer_release(writer);
+}
+
+kiln_status_t openMasked(const kiln_model_desc_t &desc, const std::string &path,
+                         const char *mask, DatasetPtr &out) {
+  const char *features[2] = {"x:float32[2]", mask};
+  const char *labels[1] = {"y:float32"};
+  kiln_dataset_t *dataset = nullptr;
+  kiln_status_t status = kiln_dataset_open_tfrecord(
+      &desc, path.c_str(), features, 2, labels, 1, &dataset);
+  out.reset(dataset);
+  return status;
+}
+
+TEST(TFRecordDatasetTest, BoolInputs) {
+  MaskedFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("masked.tfrecord");
+  writeMasked(path, 6);
+  DatasetPtr dataset;
+  KILN_ASSERT_OK(openMasked(fake.desc, path, "m:int64[2]", dataset));
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  kiln_fit_options_t options = quietOptions();
+  options.batch_size = 4;
+  options.shuffle = 0;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), dataset.get(), &options, nullptr));
+  std::vector<uint8_t> expected;
+  for (int64_t i = 0; i < 6; ++i)
+    for (int k = 0; k < 2; ++k)
+      expected.push_back(MaskedFake::mask(i, k));
+  EXPECT_EQ(maskedBytes(), expected);
+
+  // A value other than 0 or 1 is an error naming the record, never true.
+  writeMasked(path, 6, /*twisted=*/4, /*badValue=*/2);
+  EXPECT_EQ(failure(openMasked(fake.desc, path, "m:int64[2]", dataset)),
+            path + ": record 4: feature 'm': value 2 is not 0 or 1 (a bool "
+                   "input)");
+  // Float features, and defaults or padding other than 0 and 1, are
+  // refused when opening.
+  writeMasked(path, 6, /*twisted=*/1);
+  EXPECT_EQ(failure(openMasked(fake.desc, path, "m:float32[2]", dataset)),
+            path + ": feature 'm' is float32, but input 'mask' takes bool "
+                   "values 0 and 1 (give it as int64)");
+  EXPECT_EQ(failure(openMasked(fake.desc, path, "m:int64[2]=0.5", dataset)),
+            path + ": feature 'm': default 0.5 is not 0 or 1, but input "
+                   "'mask' takes bool");
+  EXPECT_EQ(
+      failure(openMasked(fake.desc, path, "m:varlen(int64)[2]=2", dataset)),
+      path + ": feature 'm': default 2 is not 0 or 1, but input 'mask' takes "
+             "bool");
+  // A missing mask takes a default of 0s and 1s.
+  KILN_ASSERT_OK(openMasked(fake.desc, path, "m:int64[2]=1,0", dataset));
+  std::vector<float> mask = column(dataset.get(), 1); // m, then y
+  ASSERT_EQ(mask.size(), 12u + 6u);
+  EXPECT_EQ(mask[2], 1.0f);
+  EXPECT_EQ(mask[3], 0.0f);
 }
 
 /// The history JSON of a fit of a fresh linear model on `data` (validation

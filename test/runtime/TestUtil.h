@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // RAII owners for runtime handles, a per-test scratch directory, file byte
-// helpers, and a fake compiled model: y = x * w + b elementwise over 4
-// features, whose predict records every batch size it is called with.
+// helpers, and fake compiled models: y = x * w + b elementwise over 4
+// features, whose predict records every batch size it is called with, and
+// one with int64, int32 and bool outputs and a bool input.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TEST_RUNTIME_TESTUTIL_H
@@ -175,6 +176,86 @@ struct FakeModel {
   kiln_tensor_desc_t outputs[1];
   kiln_tensor_desc_t params[2];
   kiln_layer_desc_t layers[1];
+  kiln_model_desc_t desc = {};
+};
+
+//===----------------------------------------------------------------------===//
+// Fake model with non-float inputs and outputs (ONNX ArgMax, Greater, Where,
+// a Cast to int32), one parameter `scale`:
+//   inputs  x: float32 (None, 3), mask: bool (None, 3)
+//   outputs argmax: int64 (None,)    the index of each row's largest x
+//           positive: bool (None, 3) x > 0
+//           masked: float32 (None, 3) mask ? x * scale : 0
+//           count: int32 (None,)     the true elements of each mask row
+//===----------------------------------------------------------------------===//
+
+extern "C" inline int32_t mixedPredict(int64_t batch, void *const *buffers,
+                                       void *) {
+  fakeBatches().push_back(batch);
+  const float scale = *static_cast<const float *>(buffers[0]);
+  const auto *x = static_cast<const float *>(buffers[1]);
+  const auto *mask = static_cast<const uint8_t *>(buffers[2]);
+  auto *argmax = static_cast<int64_t *>(buffers[3]);
+  auto *positive = static_cast<uint8_t *>(buffers[4]);
+  auto *masked = static_cast<float *>(buffers[5]);
+  auto *count = static_cast<int32_t *>(buffers[6]);
+  for (int64_t n = 0; n < batch; ++n) {
+    argmax[n] = 0;
+    count[n] = 0;
+    for (int64_t k = 0; k < 3; ++k) {
+      int64_t i = n * 3 + k;
+      if (x[i] > x[n * 3 + argmax[n]])
+        argmax[n] = k;
+      positive[i] = x[i] > 0;
+      if (mask[i] > 1)
+        return KILN_STATUS_INTERNAL; // the runtime passes 0 or 1 only
+      masked[i] = mask[i] ? x[i] * scale : 0.0f;
+      count[n] += mask[i];
+    }
+  }
+  return 0;
+}
+
+struct MixedFake {
+  MixedFake() {
+    const float scale = 2;
+    std::memcpy(storage, &scale, sizeof(scale));
+    inputs[0] = {"x", KILN_DTYPE_F32, 2, rowDims, 0};
+    inputs[1] = {"mask", KILN_DTYPE_BOOL, 2, rowDims, 0};
+    outputs[0] = {"argmax", KILN_DTYPE_I64, 1, batchDims, 0};
+    outputs[1] = {"positive", KILN_DTYPE_BOOL, 2, rowDims, 0};
+    outputs[2] = {"masked", KILN_DTYPE_F32, 2, rowDims, 0};
+    outputs[3] = {"count", KILN_DTYPE_I32, 1, batchDims, 0};
+    params[0] = {"scale", KILN_DTYPE_F32, 1, scaleDims, 0};
+    desc.abi_version = KILN_MODEL_ABI_VERSION;
+    desc.name = "mixed";
+    desc.kind = "Functional";
+    desc.num_inputs = 2;
+    desc.inputs = inputs;
+    desc.num_outputs = 4;
+    desc.outputs = outputs;
+    desc.num_params = 1;
+    desc.params = params;
+    desc.weights_size = 4;
+    desc.weights = storage;
+    desc.predict = mixedPredict;
+    fakeBatches().clear();
+  }
+  MixedFake(const MixedFake &) = delete;
+  MixedFake &operator=(const MixedFake &) = delete;
+
+  /// x of sample `n`: rows whose largest element moves, signs that vary.
+  static float x(int64_t n, int64_t k) {
+    return static_cast<float>((n * 7 + k * 5) % 11) - 4.5f;
+  }
+  /// mask of sample `n`.
+  static bool mask(int64_t n, int64_t k) { return (n + k) % 3 != 0; }
+
+  int64_t rowDims[2] = {-1, 3};
+  int64_t batchDims[1] = {-1};
+  int64_t scaleDims[1] = {1};
+  uint8_t storage[4] = {};
+  kiln_tensor_desc_t inputs[2], outputs[4], params[1];
   kiln_model_desc_t desc = {};
 };
 

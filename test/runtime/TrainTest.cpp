@@ -7,7 +7,9 @@
 // steps_per_epoch crossing passes, initial_epoch, learning-rate override,
 // resume from a checkpoint versus an uninterrupted run, validation logs,
 // the history JSON, evaluate, the console format, and the metrics of the
-// fake classifier against hand-computed values.
+// fake classifier against hand-computed values. Models with non-float
+// outputs or targets are refused with a message naming them; a bool input
+// reaches the steps as bytes 0 and 1 (the masked fake).
 //
 //===----------------------------------------------------------------------===//
 #include "TrainUtil.h"
@@ -482,6 +484,171 @@ TEST(TrainTest, Errors) {
   EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
   EXPECT_EQ(kiln_model_num_logs(predictOnly.get()), 0);
   EXPECT_EQ(kiln_model_slot_data(predictOnly.get(), 0), nullptr);
+}
+
+TEST(TrainTest, NonFloatOutputsAndTargetsAreRefused) {
+  LinearFake fake;
+  DatasetPtr data = linearDataset(fake.desc, 4);
+  ASSERT_TRUE(data);
+  kiln_fit_options_t options = quietOptions();
+  kiln_evaluate_options_t evaluate;
+  kiln_evaluate_options_initialize(&evaluate);
+  evaluate.verbose = 0;
+  double values[2] = {};
+  auto [x, t] = linearArrays(4);
+  const kiln_array_t *inputs[1] = {x.get()}, *targets[1] = {t.get()};
+  struct Case {
+    kiln_tensor_desc_t *tensor;
+    int32_t dtype;
+    std::string message;
+  };
+  const Case cases[] = {
+      {&fake.outputs[0], KILN_DTYPE_I64,
+       "output 'y' has dtype int64; fit and evaluate need float32 outputs "
+       "and targets"},
+      {&fake.outputs[0], KILN_DTYPE_BOOL,
+       "output 'y' has dtype bool; fit and evaluate need float32 outputs "
+       "and targets"},
+      {&fake.outputs[0], KILN_DTYPE_I32,
+       "output 'y' has dtype int32; fit and evaluate need float32 outputs "
+       "and targets"},
+      {&fake.targets[0], KILN_DTYPE_I64,
+       "target 'y_true' has dtype int64; fit and evaluate need float32 "
+       "outputs and targets"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.message);
+    c.tensor->dtype = c.dtype;
+    ModelPtr model = createModel(fake.desc); // predict works
+    ASSERT_TRUE(model);
+    StatusPtr status(
+        kiln_model_fit(model.get(), data.get(), &options, nullptr));
+    EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
+    EXPECT_EQ(kiln_status_message(status.get()), c.message);
+    status.reset(
+        kiln_model_evaluate(model.get(), data.get(), &evaluate, values));
+    EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
+    EXPECT_EQ(kiln_status_message(status.get()), c.message);
+    kiln_dataset_t *raw = nullptr;
+    status.reset(kiln_dataset_create(&fake.desc, inputs, targets, &raw));
+    EXPECT_EQ(raw, nullptr);
+    EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
+    EXPECT_EQ(kiln_status_message(status.get()), c.message);
+    c.tensor->dtype = KILN_DTYPE_F32;
+  }
+  EXPECT_TRUE(linearCalls().empty());
+}
+
+/// The masked fake's arrays for `n` samples, the mask as `maskDtype`.
+struct MaskedData {
+  ArrayPtr x, mask, t;
+};
+
+MaskedData maskedArrays(int64_t n, int32_t maskDtype) {
+  int64_t xDims[2] = {n, 2}, tDims[2] = {n, 1};
+  kiln_array_t *x = nullptr, *mask = nullptr, *t = nullptr;
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, 2, xDims, &x), nullptr);
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, 2, xDims, &mask), nullptr);
+  EXPECT_EQ(kiln_array_create(KILN_DTYPE_F32, 2, tDims, &t), nullptr);
+  ArrayPtr floatMask(mask);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      static_cast<float *>(kiln_array_data(x))[2 * i + k] = MaskedFake::x(i, k);
+      static_cast<float *>(kiln_array_data(mask))[2 * i + k] =
+          MaskedFake::mask(i, k);
+    }
+    static_cast<float *>(kiln_array_data(t))[i] = MaskedFake::t(i);
+  }
+  kiln_array_t *converted = nullptr;
+  EXPECT_EQ(kiln_array_convert(mask, maskDtype, &converted), nullptr);
+  return {ArrayPtr(x), ArrayPtr(converted), ArrayPtr(t)};
+}
+
+/// The mask bytes of samples [0, n) in order.
+std::vector<uint8_t> maskBytes(int64_t n) {
+  std::vector<uint8_t> bytes;
+  for (int64_t i = 0; i < n; ++i)
+    for (int k = 0; k < 2; ++k)
+      bytes.push_back(MaskedFake::mask(i, k));
+  return bytes;
+}
+
+TEST(TrainTest, BoolInputsReachTheStepsAsBytes) {
+  const int64_t n = 7;
+  // A bool mask, or 0s and 1s of another dtype: the same dataset.
+  for (int32_t dtype :
+       {KILN_DTYPE_BOOL, KILN_DTYPE_F32, KILN_DTYPE_I64, KILN_DTYPE_U8}) {
+    SCOPED_TRACE(kiln_dtype_name(dtype));
+    MaskedFake fake;
+    MaskedData arrays = maskedArrays(n, dtype);
+    const kiln_array_t *inputs[2] = {arrays.x.get(), arrays.mask.get()};
+    const kiln_array_t *targets[1] = {arrays.t.get()};
+    kiln_dataset_t *raw = nullptr;
+    KILN_ASSERT_OK(kiln_dataset_create(&fake.desc, inputs, targets, &raw));
+    DatasetPtr data(raw);
+    ModelPtr model = createModel(fake.desc);
+    ASSERT_TRUE(model);
+
+    // evaluate: batches of 3, 3, 1 in order; the loss as computed here.
+    kiln_evaluate_options_t evaluate;
+    kiln_evaluate_options_initialize(&evaluate);
+    evaluate.batch_size = 3;
+    evaluate.verbose = 0;
+    double loss = 0;
+    KILN_ASSERT_OK(
+        kiln_model_evaluate(model.get(), data.get(), &evaluate, &loss));
+    EXPECT_EQ(maskedBytes(), maskBytes(n));
+    float w[2] = {0.5f, -2};
+    double total = 0;
+    for (int64_t start = 0; start < n; start += 3) {
+      int64_t batch = std::min<int64_t>(3, n - start);
+      std::vector<float> x, t, pred(static_cast<size_t>(batch));
+      std::vector<uint8_t> mask;
+      for (int64_t i = start; i < start + batch; ++i) {
+        for (int k = 0; k < 2; ++k) {
+          x.push_back(MaskedFake::x(i, k));
+          mask.push_back(MaskedFake::mask(i, k));
+        }
+        t.push_back(MaskedFake::t(i));
+      }
+      total += double(maskedStep(w, x.data(), mask.data(), t.data(), batch, -1,
+                                 pred.data())) *
+               double(batch);
+    }
+    EXPECT_EQ(loss, total / n);
+
+    // fit: one unshuffled epoch of 4 + 3 samples sees the same bytes.
+    maskedBytes().clear();
+    kiln_fit_options_t options = quietOptions();
+    options.batch_size = 4;
+    options.shuffle = 0;
+    KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+    EXPECT_EQ(maskedBytes(), maskBytes(n));
+    EXPECT_EQ(kiln_model_iterations(model.get()), 2);
+  }
+}
+
+TEST(TrainTest, BoolInputsTakeOnlyZeroAndOne) {
+  MaskedFake fake;
+  MaskedData arrays = maskedArrays(4, KILN_DTYPE_F32);
+  static_cast<float *>(kiln_array_data(arrays.mask.get()))[3] = 0.5f;
+  const kiln_array_t *inputs[2] = {arrays.x.get(), arrays.mask.get()};
+  const kiln_array_t *targets[1] = {arrays.t.get()};
+  kiln_dataset_t *raw = nullptr;
+  StatusPtr status(kiln_dataset_create(&fake.desc, inputs, targets, &raw));
+  EXPECT_EQ(raw, nullptr);
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "input 'mask': input 'mask' takes bool (0 or 1): cannot "
+               "convert element 3 (0.5) from float32 to bool exactly");
+  MaskedData ints = maskedArrays(4, KILN_DTYPE_I32);
+  static_cast<int32_t *>(kiln_array_data(ints.mask.get()))[6] = -1;
+  inputs[1] = ints.mask.get();
+  status.reset(kiln_dataset_create(&fake.desc, inputs, targets, &raw));
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "input 'mask': input 'mask' takes bool (0 or 1): cannot "
+               "convert element 6 (-1) from int32 to bool exactly");
+  EXPECT_TRUE(maskedBytes().empty());
 }
 
 //===----------------------------------------------------------------------===//

@@ -9,6 +9,9 @@
 //     learning rate and iteration.
 //   - ClassifierFake: predictions = x * scale over 3 classes, constant loss
 //     1.5, no update; used to check the runtime's metrics and label checks.
+//   - MaskedFake: y = sum(mask ? x * w : 0) over 2 features with a bool
+//     input `mask`, MSE loss, plain SGD; it records the mask bytes every
+//     step receives (the runtime converts the float batches to bytes).
 // `linearStep` is the step math shared by the fake and the tests' reference
 // loops, which batch, order and weight independently of the runtime.
 //
@@ -18,6 +21,7 @@
 
 #include "TestUtil.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kiln::test {
@@ -365,6 +369,121 @@ struct ClassifierFake {
   kiln_tensor_desc_t inputs[1], outputs[1], targets[1], params[1];
   kiln_hyper_desc_t hyper[1];
   std::vector<kiln_metric_desc_t> metrics;
+  kiln_train_desc_t train = {};
+  kiln_model_desc_t desc = {};
+};
+
+//===----------------------------------------------------------------------===//
+// Masked: y = sum_k(mask_k ? x_k * w_k : 0), a bool input
+//===----------------------------------------------------------------------===//
+
+/// The mask bytes every masked step received, in call order.
+inline std::vector<uint8_t> &maskedBytes() {
+  static std::vector<uint8_t> bytes;
+  return bytes;
+}
+
+/// Predictions, MSE loss and (when `lr` >= 0) the SGD update of `w`.
+inline float maskedStep(float *w, const float *x, const uint8_t *mask,
+                        const float *t, int64_t batch, float lr, float *pred) {
+  float loss = 0, g[2] = {0, 0};
+  for (int64_t n = 0; n < batch; ++n) {
+    pred[n] = 0;
+    for (int k = 0; k < 2; ++k)
+      pred[n] += mask[2 * n + k] ? x[2 * n + k] * w[k] : 0.0f;
+    float diff = pred[n] - t[n];
+    loss += diff * diff;
+    for (int k = 0; k < 2; ++k)
+      g[k] += mask[2 * n + k] ? 2 * diff * x[2 * n + k] : 0.0f;
+  }
+  float count = static_cast<float>(batch);
+  if (lr >= 0)
+    for (int k = 0; k < 2; ++k)
+      w[k] -= lr * g[k] / count;
+  return loss / count;
+}
+
+/// Records `batch` samples of the mask; false when a byte is not 0 or 1.
+inline bool recordMask(const void *mask, int64_t batch) {
+  const auto *bytes = static_cast<const uint8_t *>(mask);
+  maskedBytes().insert(maskedBytes().end(), bytes, bytes + 2 * batch);
+  return std::all_of(bytes, bytes + 2 * batch, [](uint8_t b) { return b < 2; });
+}
+
+extern "C" inline int32_t maskedTrainStep(int64_t batch, void *const *buffers,
+                                          void *) {
+  // params w; x; mask; t; lr; iteration; rng; loss; pred; new w.
+  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  if (!recordMask(buffers[2], batch))
+    return KILN_STATUS_INTERNAL;
+  float w[2] = {f(0)[0], f(0)[1]};
+  f(7)[0] = maskedStep(w, f(1), static_cast<const uint8_t *>(buffers[2]), f(3),
+                       batch, f(4)[0], f(8));
+  f(9)[0] = w[0];
+  f(9)[1] = w[1];
+  return 0;
+}
+
+extern "C" inline int32_t maskedEvalStep(int64_t batch, void *const *buffers,
+                                         void *) {
+  // params w; x; mask; t; loss; pred.
+  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  if (!recordMask(buffers[2], batch))
+    return KILN_STATUS_INTERNAL;
+  float w[2] = {f(0)[0], f(0)[1]};
+  f(4)[0] = maskedStep(w, f(1), static_cast<const uint8_t *>(buffers[2]), f(3),
+                       batch, -1, f(5));
+  return 0;
+}
+
+struct MaskedFake {
+  MaskedFake() {
+    const float init[2] = {0.5f, -2};
+    std::memcpy(storage, init, sizeof(init));
+    inputs[0] = {"x", KILN_DTYPE_F32, 2, xDims, 0};
+    inputs[1] = {"mask", KILN_DTYPE_BOOL, 2, xDims, 0};
+    outputs[0] = {"y", KILN_DTYPE_F32, 2, yDims, 0};
+    targets[0] = {"y_true", KILN_DTYPE_F32, 2, yDims, 0};
+    params[0] = {"w", KILN_DTYPE_F32, 1, wDims, 0};
+    hyper[0] = {"learning_rate", 0.125};
+    train.loss = "mean_squared_error";
+    train.optimizer = "sgd";
+    train.num_hyper = 1;
+    train.hyper = hyper;
+    train.num_targets = 1;
+    train.targets = targets;
+    train.train_step = maskedTrainStep;
+    train.eval_step = maskedEvalStep;
+    desc.abi_version = KILN_MODEL_ABI_VERSION;
+    desc.name = "masked";
+    desc.kind = "Functional";
+    desc.num_inputs = 2;
+    desc.inputs = inputs;
+    desc.num_outputs = 1;
+    desc.outputs = outputs;
+    desc.num_params = 1;
+    desc.params = params;
+    desc.weights_size = 8;
+    desc.weights = storage;
+    desc.training = &train;
+    maskedBytes().clear();
+  }
+  MaskedFake(const MaskedFake &) = delete;
+  MaskedFake &operator=(const MaskedFake &) = delete;
+
+  /// Sample i: x = (i / 4, 1 - i % 3), mask = (i % 2, i % 3 != 1), t = i / 8.
+  static float x(int64_t i, int k) {
+    return k == 0 ? static_cast<float>(i) / 4 : static_cast<float>(1 - i % 3);
+  }
+  static bool mask(int64_t i, int k) { return k == 0 ? i % 2 : i % 3 != 1; }
+  static float t(int64_t i) { return static_cast<float>(i) / 8; }
+
+  int64_t xDims[2] = {-1, 2};
+  int64_t yDims[2] = {-1, 1};
+  int64_t wDims[1] = {2};
+  uint8_t storage[8] = {};
+  kiln_tensor_desc_t inputs[2], outputs[1], targets[1], params[1];
+  kiln_hyper_desc_t hyper[1];
   kiln_train_desc_t train = {};
   kiln_model_desc_t desc = {};
 };

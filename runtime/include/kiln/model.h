@@ -25,15 +25,20 @@ extern "C" {
 
 #define KILN_MODEL_ABI_VERSION 3
 
-/* Element types. Explicit values; append-only. */
+/* Element types. Explicit values; append-only.
+ * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
+ * ids, a mask that ONNX Where reads); compiled model outputs may be F32, I32,
+ * I64 or BOOL (ONNX ArgMax gives int64, comparisons give bool). Parameters
+ * and optimizer slots are F32, and training (`train_step`, `eval_step`)
+ * needs F32 outputs and targets. F64 and U8 are runtime-side array types
+ * (.npy I/O). */
 enum {
   KILN_DTYPE_F32 = 1,
-  /* Runtime-side array types (.npy I/O). Compiled tensors are F32, except
-   * model inputs of integer ids (an Embedding's), which are I32 or I64. */
   KILN_DTYPE_F64 = 2,
   KILN_DTYPE_I32 = 3,
   KILN_DTYPE_I64 = 4,
   KILN_DTYPE_U8 = 5,
+  /* One byte per element holding 0 or 1: numpy's `bool` ('|b1'). */
   KILN_DTYPE_BOOL = 6,
 };
 
@@ -78,7 +83,9 @@ typedef struct kiln_layer_desc_t {
 
 /* A compiled entry point. `batch` is the size of the dynamic batch dimension;
  * `buffers` holds one caller-owned, row-major, suitably sized buffer per
- * tensor, in the order: parameters, inputs, outputs. Generated code only reads
+ * tensor, in the order: parameters, inputs, outputs, each holding elements
+ * of its tensor's dtype (a BOOL element is one byte, 0 or 1: an input's must
+ * be, and an output's is written so). Generated code only reads
  * parameters and inputs and only writes outputs. It never allocates: its
  * scratch memory is `workspace`, 64-byte aligned and at least
  * `kiln_workspace_bytes(entry's kiln_workspace_desc_t, batch)` bytes, owned
@@ -125,8 +132,9 @@ typedef struct kiln_metric_desc_t {
  * new_slots[num_slots]. Slots belong to the trainable parameters only,
  * parameter-major. `eval_step` buffers: params, inputs, targets, then loss,
  * predictions. The loss is Keras's "sum_over_batch_size" mean over the `batch`
- * samples. Targets are float32; sparse labels are class indices stored as
- * floats. */
+ * samples. Targets and predictions are float32 (fit and evaluate refuse a
+ * model with an output of another dtype); sparse labels are class indices
+ * stored as floats. */
 typedef struct kiln_train_desc_t {
   const char *loss;      /* Keras loss name, e.g. "mean_squared_error" */
   int64_t from_logits;   /* 0 or 1 */

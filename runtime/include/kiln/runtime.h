@@ -138,12 +138,15 @@ KILN_API_EXPORT size_t kiln_array_byte_size(const kiln_array_t *array);
 
 /* The size in bytes of one element of `dtype`; 0 for unknown dtypes. */
 KILN_API_EXPORT size_t kiln_dtype_size(int32_t dtype);
-/* numpy's name of `dtype` ("float32", ...); "unknown" for unknown dtypes. */
+/* numpy's name of `dtype` ("float32", ..., "bool"); "unknown" for unknown
+ * dtypes. */
 KILN_API_EXPORT const char *kiln_dtype_name(int32_t dtype);
 
 /* Creates a copy of `array` converted to `dtype`. Integer results must be
  * exactly representable (no NaN, fraction or overflow), else
- * KILN_STATUS_INVALID_ARGUMENT names the first offending element. */
+ * KILN_STATUS_INVALID_ARGUMENT names the first offending element. A BOOL
+ * result is numpy's `astype(bool)`: 1 for every nonzero element (NaN too),
+ * else 0; a BOOL source gives 0 or 1 in every type. */
 KILN_API_EXPORT kiln_status_t kiln_array_convert(const kiln_array_t *array,
                                                  int32_t dtype,
                                                  kiln_array_t **out_array);
@@ -153,16 +156,18 @@ KILN_API_EXPORT kiln_status_t kiln_array_convert(const kiln_array_t *array,
  *===----------------------------------------------------------------------===*/
 
 /* Reads a .npy file (format 1.0, 2.0 or 3.0; C order; little-endian
- * float32/float64/int32/int64/uint8), keeping the stored dtype. Missing file:
- * NOT_FOUND; corrupt or truncated file: DATA_LOSS; Fortran order, big-endian
- * or other dtypes: UNIMPLEMENTED. */
+ * float32/float64/int32/int64/uint8/bool), keeping the stored dtype. Missing
+ * file: NOT_FOUND; corrupt or truncated file (a bool byte other than 0 or 1
+ * too): DATA_LOSS; Fortran order, big-endian or other dtypes:
+ * UNIMPLEMENTED. */
 KILN_API_EXPORT kiln_status_t kiln_npy_read(const char *path,
                                             kiln_array_t **out_array);
 
 /* Writes `array` as a .npy file. The write is atomic: the data goes to a
  * temporary file beside `path` (its symlink target), renamed over it only
  * once complete; on failure or SIGINT/SIGTERM/SIGHUP nothing is left behind.
- * A device or FIFO (/dev/null) is written in place. */
+ * A device or FIFO (/dev/null) is written in place. A bool array whose
+ * bytes are not all 0 or 1 is INVALID_ARGUMENT (the reader refuses it). */
 KILN_API_EXPORT kiln_status_t kiln_npy_write(const char *path,
                                              const kiln_array_t *array);
 
@@ -195,23 +200,26 @@ KILN_API_EXPORT float *kiln_model_param_data(kiln_model_t *model,
 
 /* Runs `predict` once on caller-owned buffers: `inputs[i]` holds `batch`
  * samples of input i and `outputs[i]` receives `batch` samples of output i,
- * row-major float32, sized per the descriptor; an input whose descriptor
- * dtype is KILN_DTYPE_I32/I64 (an Embedding's ids) holds int32/int64
- * elements instead (pass the pointer cast to `const float *`). Ids outside
- * [-rows, rows) of the table are clamped into it (negative ones count from
- * the end, as in Keras). */
+ * row-major, sized per the descriptor, each in its tensor's descriptor
+ * dtype: float32, or int32/int64 (an Embedding's ids in; ArgMax's indices
+ * out) or bool (one byte per element, 0 or 1: an input's must be, an
+ * output's are); pass such buffers cast to `const float *` / `float *`.
+ * Ids outside [-rows, rows) of the table are clamped into it (negative
+ * ones count from the end, as in Keras). */
 KILN_API_EXPORT kiln_status_t kiln_model_predict(kiln_model_t *model,
                                                  int64_t batch,
                                                  const float *const *inputs,
                                                  float *const *outputs);
 
 /* Keras's `model.predict(inputs, batch_size)`: checks every input against the
- * descriptor (its dtype: float32, or int32/int64 ids; the leading dimension
- * N is shared by all inputs, the
- * rest match exactly), runs the samples in chunks of `batch_size` (the last
- * chunk may be smaller; `batch_size` <= 0 means Keras's default, 32) and
- * creates one (N, ...) float32 array per output in `out_outputs`, an array
- * of `num_outputs` pointers that is filled only on success. */
+ * descriptor (exactly its dtype: float32, int32/int64 ids, or bool holding
+ * 0 or 1, never converted (kiln_array_convert first); the leading dimension
+ * N is shared by all inputs, the rest match exactly), runs the samples in
+ * chunks of `batch_size` (the last chunk may be smaller; `batch_size` <= 0
+ * means Keras's default, 32) and creates one (N, ...) array per output, in
+ * that output's descriptor dtype (float32, int32, int64 or bool), in
+ * `out_outputs`, an array of `num_outputs` pointers that is filled only on
+ * success. */
 KILN_API_EXPORT kiln_status_t kiln_model_predict_arrays(
     kiln_model_t *model, int64_t batch_size, const kiln_array_t *const *inputs,
     kiln_array_t **out_outputs);
@@ -274,12 +282,14 @@ typedef struct kiln_dataset_t kiln_dataset_t;
  *   "images-idx3-ubyte[.gz],labels-idx1-ubyte[.gz]"
  *                       MNIST-style IDX files; uint8 inputs are scaled to
  *                       [0, 1] and reshaped to the input's sample shape.
- * Any file may also be gzip-compressed. Numeric arrays are converted to
- * float32; targets are reshaped when their per-sample element count matches.
- * For sparse losses/metrics every label must be an integer in
- * [0, num_classes). Errors name the file: NOT_FOUND, DATA_LOSS (corrupt or
- * truncated), UNIMPLEMENTED (dtype), INVALID_ARGUMENT (shape, sample count,
- * label range, no samples). */
+ * Any file may also be gzip-compressed. Numeric and bool arrays are
+ * converted to float32 (an input of int32/int64 ids takes integers only, a
+ * bool input 0 and 1 only); targets are reshaped when their per-sample
+ * element count matches. For sparse losses/metrics every label must be an
+ * integer in [0, num_classes). Errors name the file: NOT_FOUND, DATA_LOSS
+ * (corrupt or truncated), UNIMPLEMENTED (dtype; a model whose outputs are
+ * not all float32), INVALID_ARGUMENT (shape, sample count, label range, no
+ * samples). */
 KILN_API_EXPORT kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc,
                                                 const char *spec,
                                                 kiln_dataset_t **out_dataset);
