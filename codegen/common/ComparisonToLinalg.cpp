@@ -27,10 +27,10 @@ Value compare(OpBuilder &b, Location loc, arith::CmpFPredicate fpred,
 }
 
 #define KILN_COMPARE_LOWERING(NAME, OP, FPRED, IPRED)                          \
-  KILN_ELEMENTWISE_LOWERING(NAME, OP,                                          \
-                            return compare(b, loc, arith::CmpFPredicate::FPRED, \
-                                           arith::CmpIPredicate::IPRED,        \
-                                           args[0], args[1]);)
+  KILN_ELEMENTWISE_LOWERING(                                                   \
+      NAME, OP,                                                                \
+      return compare(b, loc, arith::CmpFPredicate::FPRED,                      \
+                     arith::CmpIPredicate::IPRED, args[0], args[1]);)
 KILN_COMPARE_LOWERING(EqualLowering, EqualOp, OEQ, eq)
 KILN_COMPARE_LOWERING(LessLowering, LessOp, OLT, slt)
 KILN_COMPARE_LOWERING(LessEqualLowering, LessEqualOp, OLE, sle)
@@ -47,11 +47,11 @@ KILN_ELEMENTWISE_LOWERING(LogicalOrLowering, LogicalOrOp,
 KILN_ELEMENTWISE_LOWERING(LogicalXorLowering, LogicalXorOp,
                           return arith::XOrIOp::create(b, loc, args[0],
                                                        args[1]);)
-KILN_ELEMENTWISE_LOWERING(
-    LogicalNotLowering, LogicalNotOp,
-    return arith::XOrIOp::create(
-        b, loc, args[0],
-        arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));)
+KILN_ELEMENTWISE_LOWERING(LogicalNotLowering, LogicalNotOp,
+                          return arith::XOrIOp::create(
+                              b, loc, args[0],
+                              arith::ConstantOp::create(b, loc,
+                                                        b.getBoolAttr(true)));)
 KILN_ELEMENTWISE_LOWERING(SelectLowering, SelectOp,
                           return arith::SelectOp::create(b, loc, args[0],
                                                          args[1], args[2]);)
@@ -63,8 +63,8 @@ Value floatToInt(OpBuilder &b, Location loc, Value x, IntegerType to) {
   Type from = x.getType();
   unsigned bits = to.getWidth();
   auto limit = [&](bool upper) {
-    APInt v = upper ? APInt::getSignedMaxValue(bits)
-                    : APInt::getSignedMinValue(bits);
+    APInt v =
+        upper ? APInt::getSignedMaxValue(bits) : APInt::getSignedMinValue(bits);
     return arith::ConstantOp::create(b, loc, b.getIntegerAttr(to, v));
   };
   // -2^(bits-1) is exact in any float type; 2^(bits-1) is the first value
@@ -82,8 +82,10 @@ Value floatToInt(OpBuilder &b, Location loc, Value x, IntegerType to) {
   Value converted = arith::FPToSIOp::create(b, loc, to, safe);
   Value isHigh =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, x, high);
-  Value isLow = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, low);
-  Value result = arith::SelectOp::create(b, loc, isHigh, limit(true), converted);
+  Value isLow =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, low);
+  Value result =
+      arith::SelectOp::create(b, loc, isHigh, limit(true), converted);
   return arith::SelectOp::create(b, loc, isLow, limit(false), result);
 }
 
@@ -116,9 +118,8 @@ Value castElement(OpBuilder &b, Location loc, Value x, Type to) {
 }
 
 KILN_ELEMENTWISE_LOWERING(CastLowering, CastOp,
-                          return castElement(
-                              b, loc, args[0],
-                              op.getType().getElementType());)
+                          return castElement(b, loc, args[0],
+                                             op.getType().getElementType());)
 
 /// argmax/argmin: a reduction generic over the axis whose two outputs are
 /// the best value so far (from -inf / +inf) and its index (from 0).
@@ -136,44 +137,21 @@ struct ArgReduceLowering : public OpConversionPattern<OpTy> {
     if (axis < 0)
       axis += rank;
 
-    SmallVector<int64_t> shape;
-    SmallVector<Value> dynamicDims;
-    SmallVector<AffineExpr> outExprs;
-    SmallVector<utils::IteratorType> iterators;
-    for (int64_t i = 0; i < rank; ++i) {
-      iterators.push_back(i == axis ? utils::IteratorType::reduction
-                                    : utils::IteratorType::parallel);
-      if (i == axis)
-        continue;
-      shape.push_back(inType.getDimSize(i));
-      outExprs.push_back(rewriter.getAffineDimExpr(i));
-      if (inType.isDynamicDim(i))
-        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, i));
-    }
+    Reduction reduction(rewriter, loc, input, ArrayRef<int64_t>{axis});
     Type elementType = inType.getElementType();
-    Type i64 = rewriter.getI64Type();
-    auto fill = [&](Type type, TypedAttr value) {
-      Value empty =
-          tensor::EmptyOp::create(rewriter, loc, shape, type, dynamicDims);
-      Value scalar = arith::ConstantOp::create(rewriter, loc, value);
-      return linalg::FillOp::create(rewriter, loc, scalar, empty).getResult(0);
-    };
     double start = isMax ? -std::numeric_limits<double>::infinity()
                          : std::numeric_limits<double>::infinity();
-    Value bestInit = fill(elementType, rewriter.getFloatAttr(elementType, start));
-    Value indexInit = fill(i64, rewriter.getI64IntegerAttr(0));
-
-    MLIRContext *ctx = rewriter.getContext();
-    AffineMap inMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    Value bestInit = reduction.filled(
+        rewriter, loc, rewriter.getFloatAttr(elementType, start));
+    Value indexInit =
+        reduction.filled(rewriter, loc, rewriter.getI64IntegerAttr(0));
     bool last = op.getSelectLastIndex();
     auto generic = linalg::GenericOp::create(
-        rewriter, loc,
-        TypeRange{RankedTensorType::get(shape, elementType),
-                  RankedTensorType::get(shape, i64)},
+        rewriter, loc, TypeRange{bestInit.getType(), indexInit.getType()},
         input, ValueRange{bestInit, indexInit},
-        ArrayRef<AffineMap>{inMap, outMap, outMap}, iterators,
-        [&](OpBuilder &b, Location l, ValueRange args) {
+        ArrayRef<AffineMap>{reduction.inputMap, reduction.resultMap,
+                            reduction.resultMap},
+        reduction.iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value x = args[0], best = args[1], bestIndex = args[2];
           using P = arith::CmpFPredicate;
           P strict = isMax ? P::OGT : P::OLT, loose = isMax ? P::OGE : P::OLE;
@@ -188,9 +166,9 @@ struct ArgReduceLowering : public OpConversionPattern<OpTy> {
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
           linalg::YieldOp::create(
               b, l,
-              ValueRange{arith::SelectOp::create(b, l, take, x, best),
-                         arith::SelectOp::create(b, l, take, index,
-                                                 bestIndex)});
+              ValueRange{
+                  arith::SelectOp::create(b, l, take, x, best),
+                  arith::SelectOp::create(b, l, take, index, bestIndex)});
         });
     Value result = generic.getResult(1);
     if (op.getKeepDims())

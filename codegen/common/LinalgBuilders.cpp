@@ -125,3 +125,30 @@ lowering::keptDimGroups(int64_t rank, ArrayRef<int64_t> reduced) {
   }
   return groups;
 }
+
+lowering::Reduction::Reduction(OpBuilder &b, Location loc, Value input,
+                               ArrayRef<int64_t> axes) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    bool reduced = llvm::is_contained(axes, i);
+    iterators.push_back(reduced ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+    if (reduced)
+      continue;
+    shape.push_back(type.getDimSize(i));
+    exprs.push_back(b.getAffineDimExpr(i));
+    if (type.isDynamicDim(i))
+      dynamicDims.push_back(tensor::DimOp::create(b, loc, input, i));
+  }
+  inputMap = b.getMultiDimIdentityMap(type.getRank());
+  resultMap = AffineMap::get(type.getRank(), 0, exprs, b.getContext());
+}
+
+Value lowering::Reduction::filled(OpBuilder &b, Location loc,
+                                  TypedAttr value) const {
+  Value empty =
+      tensor::EmptyOp::create(b, loc, shape, value.getType(), dynamicDims);
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
+}

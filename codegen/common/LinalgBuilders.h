@@ -49,6 +49,19 @@ struct AxisSlice {
             OpFoldResult start, int64_t size);
 };
 
+/// The iteration space of a reduction of `input` over `axes`: the result
+/// shape (the dimensions not reduced), its dynamic sizes read from `input`,
+/// the iterator types and the result's indexing map.
+struct Reduction {
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicDims;
+  SmallVector<utils::IteratorType> iterators;
+  AffineMap inputMap, resultMap;
+  Reduction(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes);
+  /// A `tensor.empty` of the result shape filled with `value`.
+  Value filled(OpBuilder &b, Location loc, TypedAttr value) const;
+};
+
 /// The reassociation that expands a reduction's result (the dimensions of
 /// a rank-`rank` tensor but `reduced`) back to size-1 reduced dimensions:
 /// each joins the group of its nearest kept dimension.

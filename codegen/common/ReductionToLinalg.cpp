@@ -27,40 +27,21 @@ struct ReduceLowering : public OpConversionPattern<OpTy> {
     auto inType = cast<RankedTensorType>(input.getType());
     SmallVector<int64_t> axes = op.getNormalizedAxes();
     int64_t rank = inType.getRank();
-    auto isReduced = [&](int64_t i) { return llvm::is_contained(axes, i); };
-
-    SmallVector<int64_t> shape;
-    SmallVector<Value> dynamicDims;
-    SmallVector<AffineExpr> outExprs;
-    SmallVector<utils::IteratorType> iterators;
-    for (int64_t i = 0; i < rank; ++i) {
-      iterators.push_back(isReduced(i) ? utils::IteratorType::reduction
-                                       : utils::IteratorType::parallel);
-      if (isReduced(i))
-        continue;
-      shape.push_back(inType.getDimSize(i));
-      outExprs.push_back(rewriter.getAffineDimExpr(i));
-      if (inType.isDynamicDim(i))
-        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, i));
-    }
-    auto reducedType = RankedTensorType::get(shape, inType.getElementType());
-    Value empty = tensor::EmptyOp::create(rewriter, loc, shape,
-                                          inType.getElementType(), dynamicDims);
-    Value init = linalg::FillOp::create(
-                     rewriter, loc, constLike(rewriter, loc, input, 0.0), empty)
-                     .getResult(0);
-    MLIRContext *ctx = rewriter.getContext();
-    AffineMap inMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
-    Value result = linalg::GenericOp::create(
-                       rewriter, loc, reducedType, input, init,
-                       ArrayRef<AffineMap>{inMap, outMap}, iterators,
-                       [](OpBuilder &b, Location l, ValueRange args) {
-                         Value sum =
-                             arith::AddFOp::create(b, l, args[0], args[1]);
-                         linalg::YieldOp::create(b, l, sum);
-                       })
-                       .getResult(0);
+    Reduction reduction(rewriter, loc, input, axes);
+    auto reducedType =
+        RankedTensorType::get(reduction.shape, inType.getElementType());
+    Value init = reduction.filled(
+        rewriter, loc, rewriter.getFloatAttr(inType.getElementType(), 0.0));
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, reducedType, input, init,
+            ArrayRef<AffineMap>{reduction.inputMap, reduction.resultMap},
+            reduction.iterators,
+            [](OpBuilder &b, Location l, ValueRange args) {
+              Value sum = arith::AddFOp::create(b, l, args[0], args[1]);
+              linalg::YieldOp::create(b, l, sum);
+            })
+            .getResult(0);
     if (isMean) {
       // count = product of the reduced dimensions (the batch may be one).
       Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
@@ -81,8 +62,7 @@ struct ReduceLowering : public OpConversionPattern<OpTy> {
     }
     if (op.getKeepDims())
       result = tensor::ExpandShapeOp::create(rewriter, loc, op.getType(),
-                                             result,
-                                             keptDimGroups(rank, axes));
+                                             result, keptDimGroups(rank, axes));
     rewriter.replaceOp(op, result);
     return success();
   }

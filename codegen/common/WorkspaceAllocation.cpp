@@ -223,14 +223,16 @@ struct WorkspaceAllocationPass
     std::map<int64_t, int64_t> perClass;
     for (memref::AllocOp alloc : allocs) {
       MemRefType type = alloc.getType();
+      // Booleans (i1) take a byte each in memory, as LLVM stores them.
       if (!type.getLayout().isIdentity() ||
           !type.getElementType().isIntOrFloat() ||
-          type.getElementTypeBitWidth() % 8) {
+          (type.getElementTypeBitWidth() % 8 &&
+           !type.getElementType().isInteger(1))) {
         return alloc.emitError("cannot place ")
                << type << " in the workspace (needs an identity layout and "
-               << "a byte-sized element type)";
+               << "a byte-sized or i1 element type)";
       }
-      int64_t bytes = type.getElementTypeBitWidth() / 8;
+      int64_t bytes = llvm::divideCeil(type.getElementTypeBitWidth(), 8);
       for (int64_t d : type.getShape())
         if (!ShapedType::isDynamic(d))
           bytes *= d;

@@ -46,6 +46,13 @@ namespace {
 
 enum class Lanes { Uniform, LaneIndex, Vector };
 
+/// True for element types whose vectors are laid out like their memrefs:
+/// an i1 element of a memref takes a byte, of a vector a bit, so a vector
+/// load of booleans would read the bytes as packed bits.
+bool isByteSized(Type type) {
+  return !type.isIntOrFloat() || type.getIntOrFloatBitWidth() % 8 == 0;
+}
+
 /// True when the memref's last dimension is contiguous.
 bool hasUnitLastStride(MemRefType type) {
   if (type.getRank() == 0)
@@ -107,7 +114,8 @@ FailureOr<BodyPlan> planBody(linalg::GenericOp op, unsigned lastDim) {
       return failure();
     if (*along && !hasUnitLastStride(type))
       return failure();
-    if (!VectorType::isValidElementType(type.getElementType()))
+    if (!VectorType::isValidElementType(type.getElementType()) ||
+        !isByteSized(type.getElementType()))
       return failure();
     plan.lanes[op.getMatchingBlockArgument(&operand)] =
         *along ? Lanes::Vector : Lanes::Uniform;
@@ -149,7 +157,8 @@ FailureOr<BodyPlan> planBody(linalg::GenericOp op, unsigned lastDim) {
         return failure(); // a gather: left to the scalar path
       if (last == Lanes::LaneIndex &&
           (!hasUnitLastStride(load.getMemRefType()) ||
-           !VectorType::isValidElementType(load.getType())))
+           !VectorType::isValidElementType(load.getType()) ||
+           !isByteSized(load.getType())))
         return failure();
       plan.lanes[result] =
           last == Lanes::Uniform ? Lanes::Uniform : Lanes::Vector;

@@ -524,8 +524,8 @@ static FailureOr<NodeOutputs> importBoolBinary(NodeBuilder &node) {
                      << node.typeOf(operands->first).getElementType();
     return failure();
   }
-  return single(Value(OpTy::create(node.builder, node.loc, operands->first,
-                                   operands->second)));
+  return single(Value(
+      OpTy::create(node.builder, node.loc, operands->first, operands->second)));
 }
 
 static double hostEqual(double x, double y) { return x == y; }
@@ -559,16 +559,16 @@ static FailureOr<NodeOutputs> importNot(NodeBuilder &node) {
 static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
   if (auto known = allKnown(node, 3); !known.empty()) {
     const HostTensor &cond = *known[0], &x = *known[1], &y = *known[2];
-    FailureOr<HostTensor> picked =
-        foldBroadcast(node, cond, x, x.type,
-                      [](double c, double v) { return c ? v : NAN; });
+    FailureOr<HostTensor> picked = foldBroadcast(
+        node, cond, x, x.type, [](double c, double v) { return c ? v : NAN; });
     if (failed(picked))
       return failure();
     // NaN marks "not picked", so a NaN picked from x must stay apart.
     if (llvm::none_of(x.values, [](double v) { return std::isnan(v); })) {
-      FailureOr<HostTensor> folded = foldBroadcast(
-          node, *picked, y, x.type,
-          [](double p, double w) { return std::isnan(p) ? w : p; });
+      FailureOr<HostTensor> folded =
+          foldBroadcast(node, *picked, y, x.type, [](double p, double w) {
+            return std::isnan(p) ? w : p;
+          });
       if (failed(folded))
         return failure();
       return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
@@ -660,8 +660,8 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   any("Less", 7, importBoolBinary<LessOp, hostLess>, 0b11);
   any("LessOrEqual", 12, importBoolBinary<LessEqualOp, hostLessEqual>, 0b11);
   any("Greater", 7, importBoolBinary<GreaterOp, hostGreater>, 0b11);
-  any("GreaterOrEqual", 12,
-      importBoolBinary<GreaterEqualOp, hostGreaterEqual>, 0b11);
+  any("GreaterOrEqual", 12, importBoolBinary<GreaterEqualOp, hostGreaterEqual>,
+      0b11);
   any("And", 7, importBoolBinary<LogicalAndOp, hostAnd, /*logical=*/true>,
       0b11);
   any("Or", 7, importBoolBinary<LogicalOrOp, hostOr, /*logical=*/true>, 0b11);

@@ -65,7 +65,8 @@ rewriteOnnxInitializers(StringRef path, ArrayRef<ParamData> params,
 /// Reads a serialized ONNX TensorProto (`input_0.pb`); errors name `path`.
 FailureOr<HostTensor> readTensorFile(MLIRContext *context, StringRef path,
                                      std::string *name = nullptr);
-/// `tensor` (float32 values) as a serialized TensorProto named `name`.
+/// `tensor` as a serialized TensorProto named `name`, in its element type
+/// (int32, int64, bool; float32 for any other).
 std::string serializeTensor(StringRef name, const HostTensor &tensor);
 
 } // namespace mlir::kiln::onnx_import

@@ -57,8 +57,7 @@ StringRef mlir::kiln::typeName(OnnxType type) {
   }
 }
 
-Type mlir::kiln::onnx_import::elementTypeOf(MLIRContext *ctx,
-                                            OnnxType type) {
+Type mlir::kiln::onnx_import::elementTypeOf(MLIRContext *ctx, OnnxType type) {
   switch (type) {
   case OnnxType::Float:
     return Float32Type::get(ctx);
@@ -364,15 +363,32 @@ std::string mlir::kiln::onnx_import::serializeTensor(StringRef name,
                                                      const HostTensor &t) {
   onnx::TensorProto tensor;
   tensor.set_name(name.str());
-  tensor.set_data_type(onnx::TensorProto::FLOAT);
   for (int64_t d : t.shape)
     tensor.add_dims(d);
-  std::string raw(t.values.size() * 4, '\0');
+  // Raw little-endian bytes of the tensor's own type (float32, int32,
+  // int64, bool as one byte each).
+  size_t width = t.type == OnnxType::Int64  ? 8
+                 : t.type == OnnxType::Bool ? 1
+                                            : 4;
+  tensor.set_data_type(t.type == OnnxType::Int64 || t.type == OnnxType::Int32 ||
+                               t.type == OnnxType::Bool
+                           ? int32_t(t.type)
+                           : onnx::TensorProto::FLOAT);
+  std::string raw(t.values.size() * width, '\0');
   for (auto [i, v] : llvm::enumerate(t.values)) {
-    float f = static_cast<float>(v);
-    uint32_t bits;
-    std::memcpy(&bits, &f, 4);
-    llvm::support::endian::write32le(raw.data() + i * 4, bits);
+    char *at = raw.data() + i * width;
+    if (t.type == OnnxType::Int64) {
+      llvm::support::endian::write64le(at, uint64_t(int64_t(v)));
+    } else if (t.type == OnnxType::Int32) {
+      llvm::support::endian::write32le(at, uint32_t(int32_t(v)));
+    } else if (t.type == OnnxType::Bool) {
+      *at = v != 0;
+    } else {
+      float f = static_cast<float>(v);
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      llvm::support::endian::write32le(at, bits);
+    }
   }
   tensor.set_raw_data(std::move(raw));
   return tensor.SerializeAsString();

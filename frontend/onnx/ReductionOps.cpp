@@ -189,6 +189,16 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
   return single(y);
 }
 
+/// `axis` in [-rank, rank) counted from the front; an error otherwise.
+static FailureOr<int64_t> normalizedAxis(NodeBuilder &node, int64_t axis,
+                                         int64_t rank) {
+  if (axis < -rank || axis >= rank) {
+    node.emitError() << "axis " << axis << " is out of range for rank " << rank;
+    return failure();
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
 template <typename OpTy>
 static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
@@ -197,12 +207,10 @@ static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
     return failure();
   RankedTensorType type = node.typeOf(*x);
   int64_t rank = type.getRank();
-  if (*attr < -rank || *attr >= rank) {
-    node.emitError() << "axis " << *attr << " is out of range for rank "
-                     << rank;
+  FailureOr<int64_t> normalized = normalizedAxis(node, *attr, rank);
+  if (failed(normalized))
     return failure();
-  }
-  int64_t axis = *attr < 0 ? *attr + rank : *attr;
+  int64_t axis = *normalized;
   OpBuilder &b = node.builder;
   if (node.opset >= 13 || axis == rank - 1)
     return single(
@@ -236,19 +244,15 @@ static FailureOr<NodeOutputs> importArgReduce(NodeBuilder &node) {
   if (failed(x) || failed(attr) || failed(keepDims) || failed(last))
     return failure();
   RankedTensorType type = node.typeOf(*x);
-  int64_t rank = type.getRank();
-  if (*attr < -rank || *attr >= rank) {
-    node.emitError() << "axis " << *attr << " is out of range for rank "
-                     << rank;
+  FailureOr<int64_t> axis = normalizedAxis(node, *attr, type.getRank());
+  if (failed(axis))
     return failure();
-  }
-  int64_t axis = *attr < 0 ? *attr + rank : *attr;
-  if (type.isDynamicDim(axis)) {
-    node.emitError() << "axis " << axis << " is the dynamic batch dimension";
+  if (type.isDynamicDim(*axis)) {
+    node.emitError() << "axis " << *axis << " is the dynamic batch dimension";
     return failure();
   }
   OpBuilder &b = node.builder;
-  return single(Value(OpTy::create(b, node.loc, *x, b.getI64IntegerAttr(axis),
+  return single(Value(OpTy::create(b, node.loc, *x, b.getI64IntegerAttr(*axis),
                                    b.getBoolAttr(*keepDims != 0),
                                    b.getBoolAttr(*last != 0))));
 }

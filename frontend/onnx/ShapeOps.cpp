@@ -792,8 +792,8 @@ static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
   auto from = node.typeOf(*x);
   if (from.getElementType() == target)
     return single(*x);
-  return single(Value(
-      CastOp::create(node.builder, node.loc, from.clone(target), *x)));
+  return single(
+      Value(CastOp::create(node.builder, node.loc, from.clone(target), *x)));
 }
 
 static FailureOr<NodeOutputs> importConstant(NodeBuilder &node) {
@@ -919,11 +919,35 @@ static FailureOr<NodeOutputs> importDropout(NodeBuilder &node) {
     node.emitError() << "ratio " << ratio << " is not in [0, 1)";
     return failure();
   }
-  if (ratio == 0)
-    return single(*x);
-  return single(
-      Value(DropoutOp::create(node.builder, node.loc, *x,
-                              node.builder.getF64FloatAttr(ratio), nullptr)));
+  NodeOutputs outputs{OnnxValue::ofValue(
+      ratio == 0 ? *x
+                 : Value(DropoutOp::create(node.builder, node.loc, *x,
+                                           node.builder.getF64FloatAttr(ratio),
+                                           nullptr)))};
+  if (node.node.output_size() > 1 && !node.node.output(1).empty()) {
+    // The mask of kept elements: all of them, in inference.
+    if (node.opset < 10) {
+      node.emitError() << "the mask output before opset 10 (of the data's "
+                          "type) is not supported";
+      return failure();
+    }
+    RankedTensorType type = node.typeOf(*x);
+    if (type.hasStaticShape()) {
+      HostTensor mask;
+      mask.type = OnnxType::Bool;
+      mask.shape.assign(type.getShape().begin(), type.getShape().end());
+      mask.values.assign(type.getNumElements(), 1.0);
+      outputs.push_back(OnnxValue::ofKnown(std::move(mask)));
+    } else {
+      OpBuilder &b = node.builder;
+      Value zeros = ZerosOp::create(b, node.loc, type, *x);
+      Value none =
+          CastOp::create(b, node.loc, type.clone(b.getI1Type()), zeros);
+      outputs.push_back(
+          OnnxValue::ofValue(LogicalNotOp::create(b, node.loc, none)));
+    }
+  }
+  return outputs;
 }
 
 // Trilu(x, k = 0; upper = 1): the upper (lower) triangle of the last two

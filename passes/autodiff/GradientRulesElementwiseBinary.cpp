@@ -1,8 +1,8 @@
 //===- GradientRulesElementwiseBinary.cpp - Binary VJPs ---------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Vector-Jacobian products of the broadcasting binary ops (and select). Each operand's
-// gradient is at the broadcast result shape: the generic walk sums it
+// Vector-Jacobian products of the broadcasting binary ops (and select). Each
+// operand's gradient is at the broadcast result shape: the generic walk sums it
 // back to the operand's shape.
 // `g` is the gradient with respect to the op's result (conventions: the
 // `rule` comment in GradientBuilder.h).

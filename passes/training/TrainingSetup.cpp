@@ -93,9 +93,8 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
              << "--loss: output '" << output.name << "' is "
              << (getElementTypeOrSelf(type).isInteger(1)
                      ? std::string("bool")
-                     : "int" + std::to_string(
-                                   getElementTypeOrSelf(type)
-                                       .getIntOrFloatBitWidth()))
+                     : "int" + std::to_string(getElementTypeOrSelf(type)
+                                                  .getIntOrFloatBitWidth()))
              << "; a loss needs float outputs (drop --loss to compile "
                 "predict only)";
   auto firstOutput = cast<RankedTensorType>(predict.getResultTypes()[0]);

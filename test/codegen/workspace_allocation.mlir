@@ -64,3 +64,19 @@ func.func @unknown_size(%n: index) {
   %t = memref.alloc(%n) : memref<?xf32>
   return
 }
+
+// -----
+
+// Booleans take a byte each: a batch of 3 x i1 rows is 3 bytes per sample
+// (rounded so that every view stays 64-byte aligned).
+// CHECK: module attributes {kiln.workspace = {booleans = array<i64: 189, 3>}}
+// CHECK-LABEL: func.func @booleans
+// CHECK: memref.view %{{.+}}[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?x3xi1>
+func.func @booleans(%x: memref<?x3xf32>, %out: memref<?x3xi1>) {
+  %c0 = arith.constant 0 : index
+  %b = memref.dim %x, %c0 : memref<?x3xf32>
+  %m = memref.alloc(%b) {alignment = 64 : i64} : memref<?x3xi1>
+  memref.copy %m, %out : memref<?x3xi1> to memref<?x3xi1>
+  memref.dealloc %m : memref<?x3xi1>
+  return
+}

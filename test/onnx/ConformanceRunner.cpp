@@ -165,9 +165,8 @@ static std::string runDataSet(MLIRContext &ctx, const CpuTarget &target,
              formatKerasShape(got.shape) + ", expected " +
              formatKerasShape(want.shape);
     if (got.type != want.type)
-      return "output " + std::to_string(i) + " is " +
-             typeName(got.type).str() + ", expected " +
-             typeName(want.type).str();
+      return "output " + std::to_string(i) + " is " + typeName(got.type).str() +
+             ", expected " + typeName(want.type).str();
   }
   constexpr double kRtol = 1e-3, kAtol = 1e-7;
   for (auto [i, out] : llvm::enumerate(outputs)) {

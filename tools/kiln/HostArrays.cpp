@@ -91,8 +91,8 @@ std::string mlir::kiln::predictOnce(const kiln_model_desc_t *desc,
       outputs[i].shape.push_back(d.dims[k] == -1 ? batch : d.dims[k]);
     outputs[i].type = onnxTypeOfDtype(d.dtype);
     kiln_array_t *array = nullptr;
-    std::string problem = take(kiln_array_create(
-        d.dtype, d.rank, outputs[i].shape.data(), &array));
+    std::string problem = take(
+        kiln_array_create(d.dtype, d.rank, outputs[i].shape.data(), &array));
     out.emplace_back(array);
     if (!problem.empty())
       return problem;
@@ -105,8 +105,8 @@ std::string mlir::kiln::predictOnce(const kiln_model_desc_t *desc,
   kiln_model_t *session = nullptr;
   std::string problem = take(kiln_model_create(desc, &session));
   if (problem.empty())
-    problem = take(
-        kiln_model_predict(session, batch, inPtrs.data(), outPtrs.data()));
+    problem =
+        take(kiln_model_predict(session, batch, inPtrs.data(), outPtrs.data()));
   kiln_model_release(session);
   if (!problem.empty())
     return problem;

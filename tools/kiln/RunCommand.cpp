@@ -7,10 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/kiln/RunCommand.h"
-#include "tools/kiln/HostArrays.h"
 #include "codegen/abi/OutputFile.h"
 #include "codegen/cpu/ModelJit.h"
 #include "frontend/onnx/OnnxImporter.h"
+#include "tools/kiln/HostArrays.h"
 
 #include "kiln/runtime.h"
 
@@ -116,7 +116,8 @@ static void printSummary(llvm::raw_ostream &os, llvm::StringRef name,
     hi = std::max(hi, v);
     sum += v;
   }
-  os << name << ": " << typeName(t.type) << " " << formatKerasShape(t.shape).substr(0) << "  min "
+  os << name << ": " << typeName(t.type) << " "
+     << formatKerasShape(t.shape).substr(0) << "  min "
      << llvm::format("%.6g", lo) << "  max " << llvm::format("%.6g", hi)
      << "  mean "
      << llvm::format("%.6g", t.values.empty() ? 0.0 : sum / t.values.size())

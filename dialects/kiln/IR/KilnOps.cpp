@@ -249,17 +249,19 @@ static LogicalResult verifyBroadcastBinary(Operation *op) {
   return verifyResultShape(op, result.getShape(), *shape);
 }
 
-/// The shared shape rule of add/sub/mul/div: the NumPy broadcast.
+/// The shared shape rule of add/sub/mul/div (and, with an i1 `element`, of
+/// the comparisons and logical ops): the NumPy broadcast.
 static LogicalResult inferBroadcastBinary(StringRef name, Value lhs, Value rhs,
                                           std::optional<Location> loc,
-                                          SmallVectorImpl<Type> &types) {
+                                          SmallVectorImpl<Type> &types,
+                                          Type element = {}) {
   auto l = rankedType(lhs), r = rankedType(rhs);
   if (!l || !r)
     return failure();
   std::string reason;
   auto shape = broadcastShapes(l->getShape(), r->getShape(), reason);
   return addInferred(("kiln." + name).str(), loc, shape, reason,
-                     l->getElementType(), types);
+                     element ? element : l->getElementType(), types);
 }
 
 #define KILN_BROADCAST_BINARY(Op, name)                                        \
@@ -1591,20 +1593,6 @@ LogicalResult BatchNormOp::specializeForTraining(
 // Comparisons, logical ops, select, arg-reductions, cast
 //===----------------------------------------------------------------------===//
 
-/// The shared shape rule of the comparisons and logical ops: the broadcast
-/// of the operands, with an i1 element.
-static LogicalResult inferBoolBinary(StringRef name, Value lhs, Value rhs,
-                                     std::optional<Location> loc,
-                                     SmallVectorImpl<Type> &types) {
-  auto l = rankedType(lhs), r = rankedType(rhs);
-  if (!l || !r)
-    return failure();
-  std::string reason;
-  auto shape = broadcastShapes(l->getShape(), r->getShape(), reason);
-  return addInferred(("kiln." + name).str(), loc, shape, reason,
-                     IntegerType::get(l->getContext(), 1), types);
-}
-
 /// Comparisons also need operands of one element type.
 static LogicalResult verifyCompare(Operation *op) {
   if (getElementTypeOrSelf(op->getOperand(0)) !=
@@ -1622,8 +1610,9 @@ static LogicalResult verifyCompare(Operation *op) {
   LogicalResult Op::inferReturnTypes(                                          \
       MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
       SmallVectorImpl<Type> &types) {                                          \
-    return inferBoolBinary(name, adaptor.getLhs(), adaptor.getRhs(), loc,      \
-                           types);                                             \
+    return inferBroadcastBinary(                                               \
+        name, adaptor.getLhs(), adaptor.getRhs(), loc, types,                  \
+        IntegerType::get(adaptor.getLhs().getContext(), 1));                   \
   }                                                                            \
   bool Op::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                 \
     return deferToVerifier(l, r);                                              \
@@ -1639,9 +1628,10 @@ KILN_BOOL_BINARY(LogicalXorOp, "logical_xor", verifyBroadcastBinary)
 #undef KILN_BOOL_BINARY
 
 /// The broadcast of select's three operands.
-static FailureOr<SmallVector<int64_t>>
-selectShape(ArrayRef<int64_t> condition, ArrayRef<int64_t> onTrue,
-            ArrayRef<int64_t> onFalse, std::string &reason) {
+static FailureOr<SmallVector<int64_t>> selectShape(ArrayRef<int64_t> condition,
+                                                   ArrayRef<int64_t> onTrue,
+                                                   ArrayRef<int64_t> onFalse,
+                                                   std::string &reason) {
   auto branches = broadcastShapes(onTrue, onFalse, reason);
   if (failed(branches))
     return failure();
@@ -1653,13 +1643,12 @@ LogicalResult SelectOp::verify() {
           getOnFalse().getType().getElementType() ||
       getOnTrue().getType().getElementType() != getType().getElementType())
     return emitOpError("branches and result must have one element type, got ")
-           << getOnTrue().getType() << ", " << getOnFalse().getType()
-           << " -> " << getType();
+           << getOnTrue().getType() << ", " << getOnFalse().getType() << " -> "
+           << getType();
   std::string reason;
-  auto shape =
-      selectShape(getCondition().getType().getShape(),
-                  getOnTrue().getType().getShape(),
-                  getOnFalse().getType().getShape(), reason);
+  auto shape = selectShape(getCondition().getType().getShape(),
+                           getOnTrue().getType().getShape(),
+                           getOnFalse().getType().getShape(), reason);
   if (failed(shape))
     return emitOpError(reason);
   return verifyResultShape(*this, getType().getShape(), *shape);
@@ -1675,8 +1664,7 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
   if (!c || !t || !f)
     return failure();
   std::string reason;
-  auto shape =
-      selectShape(c->getShape(), t->getShape(), f->getShape(), reason);
+  auto shape = selectShape(c->getShape(), t->getShape(), f->getShape(), reason);
   return addInferred("kiln.select", loc, shape, reason, t->getElementType(),
                      types);
 }
@@ -1686,10 +1674,9 @@ bool SelectOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
 
 /// The shared shape rule of argmax/argmin: the reduction over `axis`.
 template <typename OpTy>
-static LogicalResult inferArgReduce(StringRef name,
-                                    typename OpTy::Adaptor adaptor,
-                                    std::optional<Location> loc,
-                                    SmallVectorImpl<Type> &types) {
+static LogicalResult
+inferArgReduce(StringRef name, typename OpTy::Adaptor adaptor,
+               std::optional<Location> loc, SmallVectorImpl<Type> &types) {
   auto in = rankedType(adaptor.getInput());
   if (!in)
     return failure();

@@ -191,15 +191,18 @@ func.func @offset_and_iota(%x: memref<?x24xf32>, %y: memref<?x16xf32>, %z: memre
 // -----
 
 // Left to the scalar path: a transpose (the lanes are not contiguous in the
-// input), a gather, a reduction innermost, a dynamic or tiny innermost loop.
+// input), a gather, a reduction innermost, a dynamic or tiny innermost loop,
+// and booleans in memory (a memref<i1> element takes a byte, a vector<i1>
+// lane a bit: a vector load would read the bytes as packed bits).
 // CHECK-LABEL: func.func @not_vectorized
-// CHECK-COUNT-5: linalg.generic
+// CHECK-COUNT-6: linalg.generic
 // CHECK-NOT:     vector.
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #tr = affine_map<(d0, d1) -> (d1, d0)>
 #row = affine_map<(d0, d1) -> (d0)>
 func.func @not_vectorized(%a: memref<64x32xf32>, %b: memref<32x64xf32>, %idx: memref<?x16xindex>, %t: memref<100x16xf32>,
-                          %g: memref<?x16xf32>, %s: memref<?xf32>, %d: memref<?x?xf32>, %e: memref<?x?xf32>, %f: memref<?x3xf32>) {
+                          %g: memref<?x16xf32>, %s: memref<?xf32>, %d: memref<?x?xf32>, %e: memref<?x?xf32>, %f: memref<?x3xf32>,
+                          %m: memref<?x16xi1>) {
   linalg.generic {indexing_maps = [#tr, #id2], iterator_types = ["parallel", "parallel"]}
       ins(%a : memref<64x32xf32>) outs(%b : memref<32x64xf32>) {
   ^bb0(%in: f32, %out: f32):
@@ -228,6 +231,13 @@ func.func @not_vectorized(%a: memref<64x32xf32>, %b: memref<32x64xf32>, %idx: me
   ^bb0(%in: f32, %out: f32):
     %n = arith.negf %in : f32
     linalg.yield %n : f32
+  }
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%g : memref<?x16xf32>) outs(%m : memref<?x16xi1>) {
+  ^bb0(%in: f32, %out: i1):
+    %zero = arith.constant 0.0 : f32
+    %p = arith.cmpf ogt, %in, %zero : f32
+    linalg.yield %p : i1
   }
   return
 }
