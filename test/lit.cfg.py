@@ -39,6 +39,10 @@ if os.path.isfile(tb_python) and os.path.isfile(
             for root, _, _ in os.walk(os.path.join(config.kiln_venv, "lib"))
             if root.endswith("site-packages")):
         config.available_features.add("onnxruntime")
+    if any(os.path.isdir(os.path.join(root, "tf2onnx"))
+           for root, _, _ in os.walk(os.path.join(config.kiln_venv, "lib"))
+           if root.endswith("site-packages")):
+        config.available_features.add("tf2onnx")
 # A sanitized build (-DKILN_SANITIZE): programs a test links itself against
 # the runtime archives need the same flags.
 config.substitutions.append(

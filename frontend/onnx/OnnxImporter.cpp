@@ -25,6 +25,7 @@
 #include "onnx/onnx_pb.h"
 
 #include <cstring>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -203,6 +204,49 @@ NodeBuilder::getFloats(StringRef name) {
       SmallVector<float>((*attr)->floats().begin(), (*attr)->floats().end()));
 }
 
+/// The inverse of permutation `p`.
+static SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> p) {
+  SmallVector<int64_t> inverse(p.size());
+  for (auto [i, v] : llvm::enumerate(p))
+    inverse[v] = i;
+  return inverse;
+}
+
+static bool isIdentity(ArrayRef<int64_t> p) {
+  return llvm::all_of(llvm::enumerate(p),
+                      [](auto e) { return int64_t(e.index()) == e.value(); });
+}
+
+/// True when transposing `v` by `perm` (result dim k = v dim perm[k]) would
+/// move its dynamic batch away from the first dimension.
+static bool movesBatch(Value v, ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(v.getType());
+  return !perm.empty() && perm[0] != 0 && type.getRank() > 0 &&
+         type.isDynamicDim(0);
+}
+
+/// The shape of the ONNX tensor `v` holds (in the file's layout).
+static SmallVector<int64_t> tensorShape(const OnnxValue &v) {
+  if (!v.value)
+    return v.known->shape;
+  auto type = cast<RankedTensorType>(v.value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  for (auto [d, t] : llvm::enumerate(v.layout))
+    shape[t] = type.getDimSize(d);
+  return shape;
+}
+
+OnnxValue NodeBuilder::permuted(Value v, ArrayRef<int64_t> layout) {
+  if (layout.empty() || isIdentity(layout))
+    return OnnxValue::ofValue(v);
+  SmallVector<int64_t> toFile = invertPermutation(layout);
+  if (!movesBatch(v, toFile))
+    return OnnxValue::ofValue(TransposeOp::create(builder, loc, v, toFile));
+  OnnxValue out = OnnxValue::ofValue(v);
+  out.layout.assign(layout.begin(), layout.end());
+  return out;
+}
+
 Value NodeBuilder::scalar(double value) { return constant({}, {float(value)}); }
 
 Value NodeBuilder::reshape(Value x, ArrayRef<int64_t> shape) {
@@ -241,6 +285,10 @@ public:
   FailureOr<Value> stateInput(int64_t i) override;
   FailureOr<Value> idsInput(int64_t i) override;
   FailureOr<Value> anyInput(int64_t i) override;
+  FailureOr<std::pair<Value, SmallVector<int64_t>>>
+  layoutInput(int64_t i) override;
+  bool heldTransposed(int64_t i) override;
+  Value batchReference() override;
   FailureOr<Value> transposedInput(int64_t i, ArrayRef<int64_t> perm) override;
   const HostTensor *known(int64_t i) override;
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
@@ -362,9 +410,15 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
   if (v->value && !v->layout.empty()) {
     // Stored transposed: back to the file's layout (which folds away
     // against a transpose of the user's).
-    SmallVector<int64_t> inverse(v->layout.size());
-    for (auto [d, p] : llvm::enumerate(v->layout))
-      inverse[p] = d;
+    SmallVector<int64_t> inverse = invertPermutation(v->layout);
+    if (movesBatch(v->value, inverse)) {
+      emitError() << "input '" << node.input(i)
+                  << "' has its dynamic batch in dimension " << v->layout[0]
+                  << " (a sequence-first tensor, held batch-first: kiln's "
+                     "batch is the first dimension); only Transpose, Squeeze, "
+                     "Unsqueeze, Slice and the recurrent ops read it";
+      return failure();
+    }
     return Value(TransposeOp::create(builder, loc, v->value, inverse));
   }
   if (v->value)
@@ -389,15 +443,62 @@ FailureOr<Value> GraphNodeBuilder::transposedInput(int64_t i,
       int64_t(v->known->shape.size()) == int64_t(perm.size()) &&
       importer.initializers.contains(node.input(i)))
     return importer.materialize(node.input(i), *v, /*state=*/false, perm);
-  FailureOr<Value> x = input(i);
-  if (failed(x))
+  FailureOr<std::pair<Value, SmallVector<int64_t>>> held = layoutInput(i);
+  if (failed(held))
     return failure();
-  if (typeOf(*x).getRank() != int64_t(perm.size())) {
-    emitError() << "input " << i << " has rank " << typeOf(*x).getRank()
+  auto [x, layout] = *held;
+  if (typeOf(x).getRank() != int64_t(perm.size())) {
+    emitError() << "input " << i << " has rank " << typeOf(x).getRank()
                 << ", expected " << perm.size();
     return failure();
   }
-  return Value(TransposeOp::create(builder, loc, *x, perm));
+  // Result dim k = tensor dim perm[k] = held dim toHeld[perm[k]].
+  SmallVector<int64_t> toHeld = invertPermutation(layout), composed;
+  for (int64_t p : perm)
+    composed.push_back(toHeld[p]);
+  if (isIdentity(composed))
+    return x;
+  if (movesBatch(x, composed)) {
+    emitError() << "input '" << node.input(i)
+                << "' would need its dynamic batch moved from the first "
+                   "dimension (kiln's batch is dimension 0)";
+    return failure();
+  }
+  return Value(TransposeOp::create(builder, loc, x, composed));
+}
+
+FailureOr<std::pair<Value, SmallVector<int64_t>>>
+GraphNodeBuilder::layoutInput(int64_t i) {
+  OnnxValue *v = operand(i);
+  if (!v)
+    return failure();
+  if (v->value && !v->layout.empty() &&
+      movesBatch(v->value, invertPermutation(v->layout)))
+    return std::make_pair(v->value, v->layout);
+  FailureOr<Value> x = input(i);
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> identity(typeOf(*x).getRank());
+  std::iota(identity.begin(), identity.end(), 0);
+  return std::make_pair(*x, identity);
+}
+
+Value GraphNodeBuilder::batchReference() {
+  for (BlockArgument arg : importer.entry->getArguments())
+    if (auto type = dyn_cast<RankedTensorType>(arg.getType());
+        type && type.getRank() > 0 && type.isDynamicDim(0))
+      return arg;
+  return {};
+}
+
+bool GraphNodeBuilder::heldTransposed(int64_t i) {
+  if (!hasInput(i))
+    return false;
+  auto it = importer.values.find(node.input(i));
+  if (it == importer.values.end() || !it->second.value ||
+      it->second.layout.empty())
+    return false;
+  return movesBatch(it->second.value, invertPermutation(it->second.layout));
 }
 
 FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
@@ -454,9 +555,7 @@ GraphNodeBuilder::inputInfo(int64_t i) {
     return failure();
   if (v->known)
     return std::make_pair(v->known->shape, v->known->type);
-  auto type = cast<RankedTensorType>(v->value.getType());
-  return std::make_pair(SmallVector<int64_t>(type.getShape()),
-                        onnxTypeOf(type));
+  return std::make_pair(tensorShape(*v), onnxTypeOf(v->value.getType()));
 }
 
 /// `t`'s values transposed by `perm` (result dim d = t's dim perm[d]).
@@ -723,13 +822,9 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
       return failure();
     }
     OnnxValue &out = (*outputs)[i];
-    if (shape.empty())
-      shape = formatKerasShape(
-          out.value
-              ? ArrayRef<int64_t>(
-                    cast<RankedTensorType>(out.value.getType()).getShape())
-              : ArrayRef<int64_t>(out.known->shape));
     values[name] = std::move(out);
+    if (shape.empty())
+      shape = formatKerasShape(tensorShape(values[name]));
   }
   LayerRow row;
   row.name = node.name().empty() ? node.output(0) : node.name();
@@ -807,6 +902,17 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
     }
     OnnxValue &v = it->second;
     Value result = v.value;
+    if (result && !v.layout.empty()) {
+      SmallVector<int64_t> toFile = invertPermutation(v.layout);
+      if (movesBatch(result, toFile)) {
+        emitFileError() << "graph output '" << info.name()
+                        << "' has its dynamic batch in dimension "
+                        << v.layout[0]
+                        << "; kiln's model outputs have the batch first";
+        return failure();
+      }
+      result = TransposeOp::create(builder, fileLoc, result, toFile);
+    }
     if (!result && v.known->type == OnnxType::Float)
       result = materialize(info.name(), v);
     else if (!result && !v.known->hasDynamicBatch())

@@ -56,8 +56,14 @@ struct OnnxValue {
   /// (OpKind::knownOperands), a kiln tensor everywhere else, so that the
   /// compiled code computes with it rather than the importer folding it.
   bool givenInput = false;
-  /// When `value` holds the tensor transposed (an initializer stored in the
-  /// layout its first use reads): value dim d = tensor dim layout[d].
+  /// When `value` holds the tensor transposed: value dim d = tensor dim
+  /// layout[d]. Either an initializer stored in the layout its first use
+  /// reads, or an activation whose dynamic batch is not the tensor's first
+  /// dimension (a sequence-first tensor of a recurrent op, (seq, batch,
+  /// ...)), held batch-first: kiln's dynamic batch is dimension 0. Ops that
+  /// only move dimensions (Transpose, Squeeze, Unsqueeze, Slice) and the
+  /// recurrent ops read such a tensor as held (`layoutInput`,
+  /// `transposedInput`); `input` refuses it.
   SmallVector<int64_t> layout;
 
   static OnnxValue ofValue(Value v) { return OnnxValue{v, std::nullopt}; }
@@ -91,6 +97,16 @@ public:
   /// transB weight, a Conv kernel in kiln's channels-last layout).
   virtual FailureOr<Value> transposedInput(int64_t i,
                                            ArrayRef<int64_t> perm) = 0;
+  /// Operand `i` as held: its kiln tensor and the layout of it (value dim d
+  /// = tensor dim layout[d]; the identity when it is in the file's layout).
+  virtual FailureOr<std::pair<Value, SmallVector<int64_t>>>
+  layoutInput(int64_t i) = 0;
+  /// A model input whose first dimension is the dynamic batch (for ops
+  /// that build batch-sized tensors), or null when none is.
+  virtual Value batchReference() = 0;
+  /// True when operand `i` is a tensor held batch-first whose dynamic batch
+  /// the file has in another dimension (OnnxValue::layout).
+  virtual bool heldTransposed(int64_t i) = 0;
   /// Like `input`, but an initializer becomes non-trainable state that the
   /// train step updates (BatchNormalization's running statistics).
   virtual FailureOr<Value> stateInput(int64_t i) = 0;
@@ -135,6 +151,12 @@ public:
   RankedTensorType typeOf(Value v) const {
     return cast<RankedTensorType>(v.getType());
   }
+  /// The output that is `v` with value dim d = tensor dim layout[d]: `v`
+  /// transposed to the file's layout, or `v` itself with the layout
+  /// recorded where that transpose would move the dynamic batch away from
+  /// the first dimension.
+  OnnxValue permuted(Value v, ArrayRef<int64_t> layout);
+
   /// A float32 scalar / tensor constant.
   Value scalar(double value);
   Value constant(ArrayRef<int64_t> shape, ArrayRef<float> values);

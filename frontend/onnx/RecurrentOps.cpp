@@ -24,7 +24,11 @@
 //        1: h~ = g(Xh + Wbh + rt * (Ht-1 Rh^T + Rbh));
 //        Ht = (1 - zt) * h~ + zt * Ht-1.
 // kiln's dynamic batch is the first dimension: with layout 0, X (seq,
-// batch, input) has static sizes; with layout 1 the batch may be dynamic.
+// batch, input) has a dynamic batch only as the Transpose of a batch-first
+// tensor that exporters write (PyTorch's batch_first, tf2onnx's Keras
+// LSTM), which the importer holds batch-first (OnnxValue::layout); the
+// outputs then stay held so, until the exporter's Transpose, Squeeze or
+// Slice brings the batch back to the front.
 //
 // Not supported (an error naming it): sequence_lens (but one known when
 // compiling that gives every sequence its full length), LSTM's peepholes P,
@@ -275,28 +279,39 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
   if (failed(activations))
     return failure();
 
-  FailureOr<Value> x = node.input(0);
+  // X batch-major: (batch, seq, input) as layout 1 has it, or layout 0's
+  // (seq, batch, input) transposed. A dynamic batch reaches layout 0 only
+  // held batch-first (a Transpose of a batch-first tensor, see
+  // OnnxValue::layout), kiln's batch being the first dimension.
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> xInfo =
+      node.inputInfo(0);
+  if (failed(xInfo))
+    return failure();
+  ArrayRef<int64_t> fileShape = xInfo->first;
+  if (fileShape.size() != 3 ||
+      ShapedType::isDynamic(fileShape[batchFirst ? 1 : 0]) ||
+      ShapedType::isDynamic(fileShape[2])) {
+    node.emitError() << "expects X "
+                     << (batchFirst ? "(batch, seq_length, input_size)"
+                                    : "(seq_length, batch, input_size)")
+                     << " with known seq_length and input_size, got "
+                     << formatKerasShape(fileShape)
+                     << (batchFirst ? ""
+                                    : " (kiln's dynamic batch is the first "
+                                      "dimension of the model's inputs: fix "
+                                      "the sequence length with "
+                                      "--input-shape)");
+    return failure();
+  }
+  FailureOr<Value> x =
+      batchFirst ? node.input(0) : node.transposedInput(0, {1, 0, 2});
   FailureOr<Value> w = node.input(1);
   FailureOr<Value> r = node.input(2);
   if (failed(x) || failed(w) || failed(r))
     return failure();
-  // X: (seq, batch, input), or (batch, seq, input) with layout 1; only
-  // the batch of layout 1 may be dynamic (kiln's batch is dimension 0).
   ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
-  if (xShape.size() != 3 || llvm::any_of(xShape.drop_front(batchFirst ? 1 : 0),
-                                         ShapedType::isDynamic)) {
-    node.emitError()
-        << "expects X "
-        << (batchFirst ? "(batch, seq_length, input_size) with known "
-                         "seq_length and input_size"
-                       : "(seq_length, batch, input_size) with known sizes "
-                         "(kiln's dynamic batch is the first dimension, as "
-                         "layout = 1 has it)")
-        << ", got " << shapeText(node, *x);
-    return failure();
-  }
-  int64_t steps = xShape[batchFirst ? 1 : 0];
-  int64_t batch = xShape[batchFirst ? 0 : 1];
+  int64_t steps = xShape[1];
+  int64_t batch = xShape[0];
   int64_t inputSize = xShape[2];
   // sequence_lens: only the full length of every sequence (what its
   // absence means), known when compiling.
@@ -364,10 +379,9 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
     return reshape(v, shape);
   };
 
-  // X batch-major.
-  Value xb =
-      batchFirst ? *x : Value(TransposeOp::create(b, loc, *x, {1, 0, 2}));
-  // Initial states: (D, batch, H), or (batch, D, H) with layout 1.
+  Value xb = *x;
+  // Initial states batch-major, (batch, D, H): layout 1's, or layout 0's
+  // (D, batch, H) transposed.
   int64_t numStates = K == Kind::Lstm ? 2 : 1;
   SmallVector<int64_t> stateShape = {batch, hidden};
   SmallVector<Value, 2> initialStates;
@@ -377,18 +391,23 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
       initialStates.push_back({});
       continue;
     }
-    FailureOr<Value> v = node.input(index);
-    if (failed(v))
+    FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
+        node.inputInfo(index);
+    if (failed(info))
       return failure();
     SmallVector<int64_t> expected =
         batchFirst ? SmallVector<int64_t>{batch, numDirections, hidden}
                    : SmallVector<int64_t>{numDirections, batch, hidden};
-    if (node.typeOf(*v).getShape() != ArrayRef<int64_t>(expected)) {
+    if (info->first != expected) {
       node.emitError() << (s ? "initial_c " : "initial_h ")
-                       << shapeText(node, *v) << " is not "
+                       << formatKerasShape(info->first) << " is not "
                        << formatKerasShape(expected);
       return failure();
     }
+    FailureOr<Value> v =
+        batchFirst ? node.input(index) : node.transposedInput(index, {1, 0, 2});
+    if (failed(v))
+      return failure();
     initialStates.push_back(*v);
   }
 
@@ -425,8 +444,7 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
         dir.initial.push_back(ZerosOp::create(b, loc, tensor(stateShape), xb));
         continue;
       }
-      dir.initial.push_back(
-          directionOf(init, batchFirst ? 1 : 0, d, stateShape));
+      dir.initial.push_back(directionOf(init, 1, d, stateShape));
     }
     // The input projection of every step: one matmul.
     Value projected = MatMulOp::create(b, loc, xb, dir.kernel);
@@ -450,7 +468,8 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
       ys.push_back(results.back());
   }
 
-  // Outputs back in ONNX's layout.
+  // Outputs in ONNX's layout: for layout 0 (seq, D, batch, H) and (D,
+  // batch, H), held batch-first when the batch is dynamic.
   NodeOutputs outputs;
   if (wantY) {
     // (batch, seq, H) per direction -> (batch, seq, D, H) -> layout 0's
@@ -460,9 +479,8 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
       parts.push_back(reshape(y, {batch, steps, 1, hidden}));
     Value y = parts.size() == 1 ? parts[0]
                                 : Value(ConcatOp::create(b, loc, parts, 2));
-    if (!batchFirst)
-      y = TransposeOp::create(b, loc, y, {1, 2, 0, 3});
-    outputs.push_back(OnnxValue::ofValue(y));
+    outputs.push_back(batchFirst ? OnnxValue::ofValue(y)
+                                 : node.permuted(y, {2, 0, 1, 3}));
   } else {
     outputs.push_back(OnnxValue{});
   }
@@ -477,9 +495,8 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
       parts.push_back(reshape(f[s], {batch, 1, hidden}));
     Value state = parts.size() == 1 ? parts[0]
                                     : Value(ConcatOp::create(b, loc, parts, 1));
-    if (!batchFirst)
-      state = TransposeOp::create(b, loc, state, {1, 0, 2});
-    outputs.push_back(OnnxValue::ofValue(state));
+    outputs.push_back(batchFirst ? OnnxValue::ofValue(state)
+                                 : node.permuted(state, {1, 0, 2}));
   }
   return outputs;
 }

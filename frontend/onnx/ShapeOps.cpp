@@ -89,7 +89,75 @@ static int64_t product(ArrayRef<int64_t> dims) {
 
 // Reshape(data, shape): 0 copies the input's dimension (unless allowzero),
 // -1 is inferred. A dynamic batch dimension must stay the first one.
+/// The layout of a tensor of rank `rank` whose dynamic batch, in
+/// dimension `b`, is held first and the other dimensions in order.
+static SmallVector<int64_t> batchPulledLayout(int64_t rank, int64_t b) {
+  SmallVector<int64_t> layout = {b};
+  for (int64_t t = 0; t < rank; ++t)
+    if (t != b)
+      layout.push_back(t);
+  return layout;
+}
+
+/// Reshape of a tensor held batch-first (OnnxValue::layout) with its batch
+/// in dimension b: the dimensions up to the batch stay, those after it may
+/// merge and split (PyTorch's `[0, 0, -1]` after a bidirectional RNN).
+static FailureOr<NodeOutputs> reshapeHeldTensor(NodeBuilder &node) {
+  FailureOr<std::pair<Value, SmallVector<int64_t>>> held = node.layoutInput(0);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> target =
+      node.knownInts(1, "the shape", /*allowBatch=*/true);
+  FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
+  if (failed(held) || failed(info) || failed(target) || failed(allowZero))
+    return failure();
+  ArrayRef<int64_t> in = info->first;
+  int64_t b = held->second[0], rank = in.size();
+  auto refuse = [&]() {
+    node.emitError() << "reshapes " << formatKerasShape(in)
+                     << ", whose dynamic batch is dimension " << b << ", into "
+                     << formatKerasShape(
+                            target->value_or(SmallVector<int64_t>()))
+                     << "; kiln reshapes only the dimensions after the batch "
+                        "of such a tensor";
+    return failure();
+  };
+  if (held->second != batchPulledLayout(rank, b) || !*target ||
+      int64_t((*target)->size()) <= b)
+    return refuse();
+  SmallVector<int64_t> shape = **target;
+  for (int64_t i = 0; i <= b; ++i) {
+    bool copies = shape[i] == 0 && !*allowZero;
+    if (i == b ? !(copies || ShapedType::isDynamic(shape[i]))
+               : !(copies || shape[i] == in[i]))
+      return refuse();
+    shape[i] = in[i];
+  }
+  int64_t have = product(in.drop_front(b + 1)), known = 1, inferred = -1;
+  for (int64_t i = b + 1; i < int64_t(shape.size()); ++i) {
+    if (shape[i] == 0 && !*allowZero && i < rank)
+      shape[i] = in[i];
+    if (shape[i] == -1 && inferred < 0)
+      inferred = i;
+    else if (shape[i] <= 0)
+      return refuse();
+    else
+      known *= shape[i];
+  }
+  if (inferred >= 0 && known > 0 && have % known == 0)
+    shape[inferred] = have / known, known = have;
+  if (known != have)
+    return refuse();
+  SmallVector<int64_t> heldShape = {ShapedType::kDynamic};
+  for (auto [i, d] : llvm::enumerate(shape))
+    if (int64_t(i) != b)
+      heldShape.push_back(d);
+  Value y = node.reshape(held->first, heldShape);
+  return NodeOutputs{node.permuted(y, batchPulledLayout(shape.size(), b))};
+}
+
 static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
+  if (node.heldTransposed(0))
+    return reshapeHeldTensor(node);
   FailureOr<Operand> x = dataOperand(node);
   FailureOr<std::optional<SmallVector<int64_t>>> target =
       node.knownInts(1, "the shape", /*allowBatch=*/true);
@@ -209,7 +277,64 @@ axesOf(NodeBuilder &node) {
   return node.knownInts(1, "the axes");
 }
 
+/// Squeeze/Unsqueeze of a tensor held batch-first (OnnxValue::layout):
+/// `renumber[t]` is tensor dim t's number in the output (-1: dropped),
+/// `inserted` lists the new size-1 dims (output numbering). The held value
+/// is reshaped: dropped dims go, inserted ones are appended.
+static NodeOutputs reshapeHeld(NodeBuilder &node, Value held,
+                               ArrayRef<int64_t> layout,
+                               ArrayRef<int64_t> renumber,
+                               ArrayRef<int64_t> inserted) {
+  SmallVector<int64_t> shape, newLayout;
+  ArrayRef<int64_t> heldShape = node.typeOf(held).getShape();
+  for (auto [d, t] : llvm::enumerate(layout)) {
+    if (renumber[t] < 0)
+      continue;
+    shape.push_back(heldShape[d]);
+    newLayout.push_back(renumber[t]);
+  }
+  for (int64_t a : inserted) {
+    shape.push_back(1);
+    newLayout.push_back(a);
+  }
+  auto type = RankedTensorType::get(shape, node.typeOf(held).getElementType());
+  Value y = type == held.getType()
+                ? held
+                : Value(ReshapeOp::create(node.builder, node.loc, type, held));
+  return NodeOutputs{node.permuted(y, newLayout)};
+}
+
 static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
+  if (node.heldTransposed(0)) {
+    FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
+        node.inputInfo(0);
+    FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
+    FailureOr<std::pair<Value, SmallVector<int64_t>>> held =
+        node.layoutInput(0);
+    if (failed(info) || failed(axes) || failed(held))
+      return failure();
+    ArrayRef<int64_t> shape = info->first;
+    int64_t rank = shape.size();
+    SmallVector<bool> drop(rank, false);
+    for (int64_t t = 0; t < rank; ++t)
+      drop[t] = !*axes && shape[t] == 1;
+    for (int64_t a : *axes ? **axes : SmallVector<int64_t>{}) {
+      FailureOr<int64_t> axis = normalizeAxis(node, a, rank);
+      if (failed(axis))
+        return failure();
+      if (shape[*axis] != 1) {
+        node.emitError() << "cannot squeeze axis " << a << " of size "
+                         << shape[*axis];
+        return failure();
+      }
+      drop[*axis] = true;
+    }
+    SmallVector<int64_t> renumber;
+    int64_t next = 0;
+    for (int64_t t = 0; t < rank; ++t)
+      renumber.push_back(drop[t] ? -1 : next++);
+    return reshapeHeld(node, held->first, held->second, renumber, {});
+  }
   FailureOr<Operand> x = dataOperand(node);
   FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
   if (failed(x) || failed(axes))
@@ -240,15 +365,18 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
 }
 
 static FailureOr<NodeOutputs> importUnsqueeze(NodeBuilder &node) {
-  FailureOr<Operand> x = dataOperand(node);
+  bool held = node.heldTransposed(0);
+  FailureOr<Operand> x = held ? Operand() : dataOperand(node);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
-  if (failed(x) || failed(axes))
+  if (failed(x) || failed(info) || failed(axes))
     return failure();
   if (!*axes) {
     node.emitError() << "the axes are missing";
     return failure();
   }
-  int64_t rank = x->shape.size() + (*axes)->size();
+  ArrayRef<int64_t> inShape = info->first;
+  int64_t rank = inShape.size() + (*axes)->size();
   SmallVector<bool> inserted(rank, false);
   for (int64_t a : **axes) {
     FailureOr<int64_t> axis = normalizeAxis(node, a, rank);
@@ -260,10 +388,27 @@ static FailureOr<NodeOutputs> importUnsqueeze(NodeBuilder &node) {
     }
     inserted[*axis] = true;
   }
+  // A size-1 dim before the dynamic batch moves it (an initial state
+  // (1, batch, H) of a recurrent op): the tensor is held batch-first.
+  if (held || (!x->known && !inShape.empty() &&
+               ShapedType::isDynamic(inShape[0]) && inserted[0])) {
+    FailureOr<std::pair<Value, SmallVector<int64_t>>> value =
+        node.layoutInput(0);
+    if (failed(value))
+      return failure();
+    SmallVector<int64_t> renumber, added;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (inserted[i])
+        added.push_back(i);
+      else
+        renumber.push_back(i);
+    }
+    return reshapeHeld(node, value->first, value->second, renumber, added);
+  }
   SmallVector<int64_t> shape;
   int64_t next = 0;
   for (int64_t i = 0; i < rank; ++i)
-    shape.push_back(inserted[i] ? 1 : x->shape[next++]);
+    shape.push_back(inserted[i] ? 1 : inShape[next++]);
   return reshapeOperand(node, *x, shape);
 }
 
@@ -296,11 +441,13 @@ static void forEachIndex(ArrayRef<int64_t> outShape,
 }
 
 static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
-  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<Operand> x = node.heldTransposed(0) ? Operand() : dataOperand(node);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<std::optional<SmallVector<int64_t>>> permAttr =
       node.getInts("perm");
-  if (failed(x) || failed(permAttr))
+  if (failed(x) || failed(info) || failed(permAttr))
     return failure();
+  x->shape = info->first;
   int64_t rank = x->shape.size();
   SmallVector<int64_t> perm;
   if (*permAttr)
@@ -330,12 +477,18 @@ static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
     });
     return known(std::move(t));
   }
-  if (rank > 0 && perm[0] != 0 && ShapedType::isDynamic(x->shape[0])) {
-    node.emitError() << "moves the dynamic batch dimension";
+  // Composed with the layout the operand is held in: a transpose that
+  // moves the dynamic batch (to a sequence-first tensor) is recorded, not
+  // run, and one that moves it back cancels it.
+  FailureOr<std::pair<Value, SmallVector<int64_t>>> held = node.layoutInput(0);
+  if (failed(held))
     return failure();
-  }
-  return single(
-      Value(TransposeOp::create(node.builder, node.loc, x->value, perm)));
+  SmallVector<int64_t> toOutput(rank), layout;
+  for (auto [i, p] : llvm::enumerate(perm))
+    toOutput[p] = i;
+  for (int64_t t : held->second)
+    layout.push_back(toOutput[t]);
+  return NodeOutputs{node.permuted(held->first, layout)};
 }
 
 // Concat(axis): known operands concatenate on the host when all are known.
@@ -486,7 +639,19 @@ static Value gatherAlong(NodeBuilder &node, Value x, int64_t axis,
 // clamped as NumPy does. Steps other than 1 (negative ones too) gather
 // their elements.
 static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
-  FailureOr<Operand> x = dataOperand(node);
+  // A tensor held batch-first (OnnxValue::layout) is sliced as held.
+  FailureOr<std::pair<Value, SmallVector<int64_t>>> held;
+  FailureOr<Operand> x = Operand();
+  if (node.heldTransposed(0)) {
+    held = node.layoutInput(0);
+    FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
+        node.inputInfo(0);
+    if (failed(held) || failed(info))
+      return failure();
+    x->shape = info->first;
+  } else {
+    x = dataOperand(node);
+  }
   if (failed(x))
     return failure();
   std::optional<SmallVector<int64_t>> starts, ends, axes, steps;
@@ -570,6 +735,21 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
     node.emitError() << "the slice is empty; kiln has no empty tensors";
     return failure();
   }
+  SmallVector<int64_t> layout;
+  if (succeeded(held) && held->first) {
+    // Per dim of the held value.
+    auto asHeld = [&](SmallVector<int64_t> &v) {
+      SmallVector<int64_t> out;
+      for (int64_t t : held->second)
+        out.push_back(v[t]);
+      v = out;
+    };
+    asHeld(start), asHeld(count), asHeld(step);
+    layout = held->second;
+    x->value = held->first;
+    x->shape.assign(node.typeOf(x->value).getShape().begin(),
+                    node.typeOf(x->value).getShape().end());
+  }
   Value y = x->value;
   OpBuilder &b = node.builder;
   for (int64_t d = 0; d < rank; ++d) {
@@ -602,7 +782,7 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
       ids.push_back(start[d] + i * step[d]);
     y = gatherAlong(node, y, d, ids, {count[d]});
   }
-  return single(y);
+  return NodeOutputs{node.permuted(y, layout)};
 }
 
 /// Gather along axis 0 with ids computed at run time (an embedding lookup,
@@ -729,7 +909,7 @@ static FailureOr<NodeOutputs> importTile(NodeBuilder &node) {
 static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
-      node.knownInts(1, "the shape");
+      node.knownInts(1, "the shape", /*allowBatch=*/true);
   if (failed(x) || failed(shape))
     return failure();
   if (!*shape) {
@@ -745,6 +925,23 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
   }
   if (ArrayRef<int64_t>(*out) == node.typeOf(*x).getShape())
     return single(*x);
+  if (llvm::is_contained(**shape, ShapedType::kDynamic)) {
+    // To the dynamic batch size (an exporter's zero initial state of shape
+    // (batch, H)): x added to zeros of that shape.
+    Value reference = node.batchReference();
+    if (!reference ||
+        llvm::any_of(ArrayRef<int64_t>(*out).drop_front(),
+                     ShapedType::isDynamic) ||
+        !ShapedType::isDynamic((*out)[0])) {
+      node.emitError() << "the shape " << formatKerasShape(*out)
+                       << " has the dynamic batch size elsewhere than in the "
+                          "first dimension";
+      return failure();
+    }
+    auto type = RankedTensorType::get(*out, node.builder.getF32Type());
+    Value zeros = ZerosOp::create(node.builder, node.loc, type, reference);
+    return single(Value(AddOp::create(node.builder, node.loc, zeros, *x)));
+  }
   SmallVector<int64_t> onesShape(**shape);
   for (int64_t &d : onesShape)
     d = std::max<int64_t>(d, 1);
@@ -831,11 +1028,43 @@ static FailureOr<NodeOutputs> importConstant(NodeBuilder &node) {
 
 static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
-      node.knownInts(0, "the shape");
+      node.knownInts(0, "the shape", /*allowBatch=*/true);
   if (failed(shape))
     return failure();
   HostTensor t;
   t.shape = shape->value_or(SmallVector<int64_t>());
+  auto batchAt = llvm::find(t.shape, ShapedType::kDynamic);
+  if (batchAt != t.shape.end()) {
+    // Of the dynamic batch size (an exporter's zero initial state of a
+    // recurrent op, (D, batch, H)): zeros held batch-first.
+    Value reference = node.batchReference();
+    const onnx::AttributeProto *attr = node.attribute("value");
+    FailureOr<HostTensor> value =
+        attr ? readTensorProto(attr->t(), "", node.loc, "value")
+             : FailureOr<HostTensor>(HostTensor{OnnxType::Float, {}, {0.0}});
+    if (failed(value))
+      return failure();
+    if (!reference || value->type != OnnxType::Float ||
+        value->values.size() != 1 ||
+        llvm::count(t.shape, ShapedType::kDynamic) != 1) {
+      node.emitError() << "a tensor of the dynamic batch size is supported "
+                          "as one float32 value filling a shape with the "
+                          "batch once";
+      return failure();
+    }
+    int64_t b = batchAt - t.shape.begin();
+    SmallVector<int64_t> heldShape = {ShapedType::kDynamic};
+    for (auto [i, d] : llvm::enumerate(t.shape))
+      if (int64_t(i) != b)
+        heldShape.push_back(d);
+    OpBuilder &builder = node.builder;
+    Value y = ZerosOp::create(
+        builder, node.loc,
+        RankedTensorType::get(heldShape, builder.getF32Type()), reference);
+    if (value->values[0] != 0)
+      y = AddOp::create(builder, node.loc, y, node.scalar(value->values[0]));
+    return NodeOutputs{node.permuted(y, batchPulledLayout(t.shape.size(), b))};
+  }
   if (llvm::any_of(t.shape, [](int64_t d) { return d < 0; }) ||
       product(t.shape) > (int64_t(1) << 28)) {
     node.emitError() << "shape " << formatKerasShape(t.shape)

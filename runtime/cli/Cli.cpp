@@ -61,7 +61,7 @@ void Cli::printUsage(FILE *stream) const {
       stream,
       "usage: %s <command> [options]\n"
       "\n"
-      "Runs the compiled Keras model \"%s\" (%" PRId64 " input(s), %" PRId64
+      "Runs the compiled model \"%s\" (%" PRId64 " input(s), %" PRId64
       " output(s)).\n"
       "\n"
       "commands:\n"

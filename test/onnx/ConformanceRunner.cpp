@@ -55,25 +55,31 @@ using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 namespace cl = llvm::cl;
 
+/// The runner's own options: --help lists these, not LLVM's.
+static cl::OptionCategory runnerOptions("kiln-onnx-conformance options");
 static cl::list<std::string> suiteDirs(cl::Positional, cl::OneOrMore,
-                                       cl::desc("DIR..."));
+                                       cl::desc("DIR..."),
+                                       cl::cat(runnerOptions));
 static cl::opt<std::string>
     knownFailuresPath("known-failures",
                       cl::desc("Tests that may fail (one name per line)"),
-                      cl::value_desc("FILE"));
+                      cl::value_desc("FILE"), cl::cat(runnerOptions));
 static cl::opt<unsigned> jobs("jobs", cl::desc("Tests run at once"),
-                              cl::init(2));
+                              cl::init(2), cl::cat(runnerOptions));
 static cl::opt<std::string> filter("filter",
                                    cl::desc("Only tests whose name has TEXT"),
-                                   cl::value_desc("TEXT"));
+                                   cl::value_desc("TEXT"),
+                                   cl::cat(runnerOptions));
 static cl::opt<unsigned> timeLimit("timeout",
                                    cl::desc("Seconds per test (default 60)"),
-                                   cl::init(60));
-static cl::opt<bool> perOp("per-op", cl::desc("Print the counts per op"));
+                                   cl::init(60), cl::cat(runnerOptions));
+static cl::opt<bool> perOp("per-op", cl::desc("Print the counts per op"),
+                           cl::cat(runnerOptions));
 static cl::opt<bool> noFork(
     "no-fork",
     cl::desc("Run the tests in this process, one after another (debugging: "
-             "a crash ends the run)"));
+             "a crash ends the run)"),
+    cl::cat(runnerOptions));
 
 namespace {
 
@@ -240,6 +246,7 @@ static std::set<std::string> readKnownFailures() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(runnerOptions);
   cl::ParseCommandLineOptions(
       argc, argv,
       "kiln-onnx-conformance - run ONNX backend tests through kiln\n");

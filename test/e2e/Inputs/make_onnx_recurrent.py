@@ -2,14 +2,11 @@
 /usr/bin/python3: Debian's python3-onnx 1.12 and python3-torch 1.13).
 
 OUT/torch/: torch.nn.LSTM and a bidirectional torch.nn.GRU (batch_first)
-exported by torch.onnx.export (opset 13) with a symbolic batch, an input
-x.npy and PyTorch's outputs <name>.y.npy. PyTorch writes its RNN nodes
-seq-first (layout 0) between Transposes, with initial states of zeros
-expanded to Shape(x)'s batch; kiln's dynamic batch is the first dimension
-of every tensor and cannot go through that prologue, so the exported node
-(its W, R, B initializers as PyTorch wrote them) is kept and the graph
-around it rebuilt with layout = 1 (opset 14): x (N, T, I) -> node ->
-Y (N, T, D, H) -> Reshape (N, T, D * H), PyTorch's output.
+exported by torch.onnx.export (opset 13) with a symbolic batch, unchanged,
+an input x.npy and PyTorch's outputs <name>.y.npy. PyTorch writes its RNN
+nodes seq-first (layout 0) between Transposes of the batch, with initial
+states of zeros shaped from Shape(x)'s batch (D, N, H) and a Reshape of
+the seq-first Y: the importer holds those tensors batch-first.
 
 OUT/torch-static/: the same exports with a static batch, unchanged (their
 Transposes, Expand/Shape prologue, Squeeze/Reshape epilogue), as ONNX
@@ -226,30 +223,6 @@ def export(module, x, path, dynamic):
     return onnx.load(path)
 
 
-def batch_major(model, steps, width):
-    """PyTorch's export around its RNN node rebuilt with layout = 1."""
-    graph = model.graph
-    node = next(n for n in graph.node if n.op_type in ("RNN", "LSTM", "GRU"))
-    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    attrs = {k: v.decode() if isinstance(v, bytes) else v
-             for k, v in attrs.items()}
-    inputs = list(node.input[:4])  # X, W, R, B; no sequence_lens/states
-    inputs[0] = "x"
-    rnn = helper.make_node(node.op_type, inputs, ["Y"], layout=1, **attrs)
-    shape = numpy_helper.from_array(np.array([0, steps, width], np.int64),
-                                    "shape")
-    reshape = helper.make_node("Reshape", ["Y", "shape"], ["y"])
-    used = set(inputs)
-    inits = [i for i in graph.initializer if i.name in used] + [shape]
-    new = helper.make_graph([rnn, reshape], "torch_" + node.op_type.lower(),
-                            list(graph.input), list(graph.output), inits)
-    result = helper.make_model(new,
-                               opset_imports=[helper.make_opsetid("", 14)])
-    result.ir_version = 7
-    onnx.checker.check_model(result)
-    return result
-
-
 torch_dir = os.path.join(out, "torch")
 os.makedirs(torch_dir, exist_ok=True)
 steps, features, hidden = 6, 3, 4
@@ -265,10 +238,7 @@ for name, layer in layers.items():
     with torch.no_grad():
         y = module(torch.from_numpy(x)).numpy()
     np.save(os.path.join(torch_dir, name + ".y.npy"), y)
-    exported = export(module, x, os.path.join(torch_dir, name + ".raw.onnx"),
-                      dynamic=True)
-    onnx.save(batch_major(exported, steps, y.shape[-1]),
-              os.path.join(torch_dir, name + ".onnx"))
+    export(module, x, os.path.join(torch_dir, name + ".onnx"), dynamic=True)
     static = os.path.join(out, "torch-static", "test_torch_" + name)
     os.makedirs(static, exist_ok=True)
     model = export(module, x, os.path.join(static, "model.onnx"),

@@ -1,0 +1,59 @@
+"""Converts Keras 3 models (TensorFlow backend) to ONNX with tf2onnx
+(`tf2onnx.convert.from_function`, opset 13, a symbolic batch), and saves an
+input batch and Keras's own outputs for it: references kiln did not compute.
+Run with the tests' virtual environment (tensorflow-cpu, tf2onnx).
+
+  cnn   Conv2D(8, 3, relu), BatchNormalization, MaxPooling2D, Dropout,
+        Flatten, Dense(10, softmax), on 28x28x1 images (channels-last: the
+        converter adds the transposes around NCHW Conv and MaxPool)
+  mlp   Dense(32, tanh), Dense(16, elu), Dense(3) on 12 features
+  lstm  LSTM(16) over (7, 5) sequences, Dense(4): the converter's LSTM
+        node, seq-first behind transposes
+
+Each as <name>.onnx, <name>_x.npy (batch 6) and <name>_y.npy.
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf2onnx  # noqa: E402
+
+out = sys.argv[1]
+keras.utils.set_random_seed(0)
+rng = np.random.RandomState(0)
+L = keras.layers
+
+
+def randomize(model):
+    """Weights that are not initializers' zeros and ones."""
+    for w in model.weights:
+        w.assign(rng.uniform(-0.5, 0.5, w.shape).astype(np.float32) +
+                 (1.0 if "variance" in w.path or "gamma" in w.path else 0.0))
+
+
+models = {
+    "cnn": (keras.Sequential([
+        keras.Input((28, 28, 1)), L.Conv2D(8, 3, activation="relu"),
+        L.BatchNormalization(), L.MaxPooling2D(2), L.Dropout(0.3),
+        L.Flatten(), L.Dense(10, activation="softmax")]), (28, 28, 1)),
+    "mlp": (keras.Sequential([
+        keras.Input((12,)), L.Dense(32, activation="tanh"),
+        L.Dense(16, activation="elu"), L.Dense(3)]), (12,)),
+    "lstm": (keras.Sequential([
+        keras.Input((7, 5)), L.LSTM(16), L.Dense(4)]), (7, 5)),
+}
+for name, (model, shape) in models.items():
+    randomize(model)
+    spec = (tf.TensorSpec((None,) + shape, tf.float32, name="x"),)
+    function = tf.function(lambda x, m=model: m(x, training=False),
+                           input_signature=spec)
+    tf2onnx.convert.from_function(function, input_signature=spec, opset=13,
+                                  output_path=os.path.join(out, name + ".onnx"))
+    x = rng.uniform(0, 1, (6,) + shape).astype(np.float32)
+    np.save(os.path.join(out, name + "_x.npy"), x)
+    np.save(os.path.join(out, name + "_y.npy"),
+            model(x, training=False).numpy())
