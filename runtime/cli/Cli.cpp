@@ -12,6 +12,8 @@
 //   ./model train --data SPEC [--validation-data SPEC] [--epochs N] ...
 //                 [--logdir DIR [--log-every N] [--histogram-freq N]]
 //   ./model evaluate --data SPEC [--batch-size N] [--weights FILE] ...
+//   ./model bench [--entry predict|train_step] [--batch-size N] [--json]
+//                 [--warmup N] [--iterations N | --seconds S]
 // train and evaluate read a TFRecord file of tf.train.Example records as
 // --data FILE with --features SPEC (per input) and --label SPEC (per target).
 //
@@ -51,6 +53,8 @@ int Cli::run() {
     return runTrain();
   if (command == "evaluate")
     return runEvaluate();
+  if (command == "bench")
+    return runBench();
   if (!command.empty() && command[0] == '-')
     return usageError("unknown option '" + command + "'");
   return usageError("unknown command '" + command + "'");
@@ -73,6 +77,8 @@ void Cli::printUsage(FILE *stream) const {
       "  train             train the model (Keras's model.fit)\n"
       "  evaluate          compute the loss and metrics on a dataset "
       "(model.evaluate)\n"
+      "  bench             time the compiled predict or train step on "
+      "synthetic data\n"
       "%s"
       "\n"
       "predict options:\n"
@@ -211,6 +217,22 @@ void Cli::printUsage(FILE *stream) const {
       "                            line per log (default 1)\n"
       "  --features, --label       as for train\n"
       "  --skip-corrupt            as for train\n"
+      "\n"
+      "bench options (synthetic inputs made before timing; no file I/O):\n"
+      "  --entry predict|train_step  the entry to time (default predict)\n"
+      "  --batch-size N            samples per call (default 1 for predict, "
+      "32 for\n"
+      "                            train_step)\n"
+      "  --warmup N                untimed calls first (default 10)\n"
+      "  --iterations N            timed calls; or\n"
+      "  --seconds S               time calls for S seconds, at least 10 "
+      "(default 1)\n"
+      "  --threads N               1: the compiled code runs on one thread\n"
+      "  --json                    one JSON object: entry, batch_size, "
+      "threads,\n"
+      "                            iterations, latency_ms {min, p50, p90, "
+      "p99},\n"
+      "                            samples_per_second\n"
       "\n"
       "SPEC: x.npy,y.npy (the model's inputs then its targets, one .npy "
       "each);\n"

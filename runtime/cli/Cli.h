@@ -159,6 +159,8 @@ private:
 
   int runEvaluate();
 
+  int runBench();
+
   const kiln_model_desc_t *desc;
   std::vector<std::string> args;
   const char *program;

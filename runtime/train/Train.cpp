@@ -53,6 +53,7 @@
 #include "model/Weights.h"
 #include "train/Metrics.h"
 #include "train/Progress.h"
+#include "train/Synthetic.h"
 #include "train/callbacks/Callback.h"
 
 #include <cerrno>
@@ -112,6 +113,9 @@ public:
   kiln_status_t trainStep(int64_t batch, float learningRate);
   /// Runs `eval_step` on the gathered batch.
   kiln_status_t evalStep(int64_t batch);
+  /// Fills the batch buffers with `batch` synthetic samples drawn from
+  /// `random` (train/Synthetic.h).
+  void fillSynthetic(int64_t batch, Random &random);
   /// The run's seed: with the step, the key of training-mode randomness.
   int64_t seed = 0;
   /// Adds the batch's loss and metrics to the running means.
@@ -278,6 +282,23 @@ kiln_status_t Stepper::trainStep(int64_t batch, float learningRate) {
   usingAlt = !usingAlt;
   ++model->iterations;
   return nullptr;
+}
+
+void Stepper::fillSynthetic(int64_t batch, Random &random) {
+  auto uniform = [&] {
+    return static_cast<float>(random.next() >> 40) * 0x1p-24f;
+  };
+  for (int64_t i = 0; i < desc->num_inputs; ++i)
+    if (desc->inputs[i].dtype == KILN_DTYPE_F32)
+      for (int64_t k = 0; k < batch * sampleElements(desc->inputs[i]); ++k)
+        inputs[static_cast<size_t>(i)].floats()[k] = uniform();
+  bool sparse = std::strstr(train->loss, "sparse") != nullptr;
+  for (int64_t o = 0; o < train->num_targets; ++o) {
+    float *to = targets[static_cast<size_t>(o)].floats();
+    uint64_t classes = static_cast<uint64_t>(rowSizes[static_cast<size_t>(o)]);
+    for (int64_t k = 0; k < batch * sampleElements(train->targets[o]); ++k)
+      to[k] = sparse ? static_cast<float>(random.below(classes)) : uniform();
+  }
 }
 
 kiln_status_t Stepper::evalStep(int64_t batch) {
@@ -622,3 +643,30 @@ kiln_status_t kiln_model_evaluate(kiln_model_t *model,
 }
 
 } // extern "C"
+
+//===----------------------------------------------------------------------===//
+// Synthetic steps (./model bench)
+//===----------------------------------------------------------------------===//
+
+kiln_status_t kiln::withSyntheticTrainStep(
+    kiln_model_t *model, int64_t batch,
+    const std::function<kiln_status_t(const StepFn &step)> &run) {
+  const kiln_model_desc_t *desc = model->desc;
+  const kiln_train_desc_t *train = desc->training;
+  if (!train || !train->train_step)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED, "model '%s' cannot train: %s",
+                       desc->name ? desc->name : "",
+                       desc->train_unavailable ? desc->train_unavailable
+                                               : "it was compiled without a "
+                                                 "loss");
+  KILN_RETURN_IF_ERROR(checkTrainingDtypes(desc));
+  float learningRate = 0;
+  for (int64_t i = 0; i < train->num_hyper; ++i)
+    if (std::strcmp(train->hyper[i].name, "learning_rate") == 0)
+      learningRate = static_cast<float>(train->hyper[i].value);
+  Stepper stepper(model);
+  KILN_RETURN_IF_ERROR(stepper.init(batch, /*training=*/true));
+  Random random(0x6b696c6eull); // "kiln"
+  stepper.fillSynthetic(batch, random);
+  return run([&] { return stepper.trainStep(batch, learningRate); });
+}
