@@ -68,6 +68,11 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
       *this, "vector-width",
       llvm::cl::desc("f32 lanes per vector of the matmul micro kernel"),
       llvm::cl::init(16)};
+  PassOptions::Option<int64_t> parallelThreshold{
+      *this, "parallel-threshold",
+      llvm::cl::desc("multiply-adds from which a matmul's row blocks run on "
+                     "all threads (OpenMP); 0: every loop serial"),
+      llvm::cl::init(int64_t(1) << 18)};
 };
 
 /// kiln -> linalg on tensors with elementwise fusion, the target-independent

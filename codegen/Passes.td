@@ -149,6 +149,13 @@ def VectorizeMatmulPass
     column tile handles `N` that is not a multiple of the tile; a one-row
     loop handles the remaining rows.
 
+    With `parallel-threshold`, the loop over the full row blocks is an
+    `scf.parallel` when the product has at least that many multiply-adds
+    (decided per call when M or K is the dynamic batch, with a serial copy
+    below it, so that small products keep their single-thread latency).
+    Each element of C is computed by one iteration in the same order
+    whatever the number of threads: results are bit-identical.
+
     ```mlir
     // before
     linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x128xf32>)
@@ -169,6 +176,11 @@ def VectorizeMatmulPass
            "rows of C held in registers per micro-kernel">,
     Option<"vectors", "vectors", "int64_t", /*default=*/"4",
            "vectors of C per row held in registers per micro-kernel">,
+    Option<"parallelThreshold", "parallel-threshold", "int64_t",
+           /*default=*/"0",
+           "multiply-adds from which the full row blocks run as an "
+           "scf.parallel (threads, through --convert-scf-to-openmp); 0 keeps "
+           "every loop serial">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",

@@ -59,6 +59,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // Loops and vectors.
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;
+  matmul.parallelThreshold = options.parallelThreshold;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmulPass(matmul));
   VectorizeGenericPassOptions generic;
   generic.vectorWidth = options.vectorWidth;
@@ -71,6 +72,14 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   // To the LLVM dialect.
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createLowerAffinePass());
+  // Parallel loops run on libomp's threads: upstream's lowering outlines
+  // each body and calls __kmpc_fork_call with a static schedule (a fixed
+  // partition: results do not depend on the thread count).
+  pm.addPass(createConvertSCFToOpenMPPass());
+  // It wraps each body in a memref.alloca_scope, which must stay one block:
+  // the bodies allocate nothing, and canonicalization inlines the scopes
+  // before their loops become blocks.
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -83,6 +92,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   // Memref descriptors are built field by field and taken apart again at

@@ -55,3 +55,8 @@ fashion = "/usr/share/datasets/fashion-mnist"
 config.substitutions.append(("%fashion", fashion))
 if os.path.isfile(os.path.join(fashion, "train-images-idx3-ubyte.gz")):
     config.available_features.add("fashion-mnist")
+
+# lit runs tests side by side on every core: each compiled model keeps to
+# one thread (tests of threads ask for their count with --threads, which
+# wins over the environment).
+config.environment["KILN_NUM_THREADS"] = "1"

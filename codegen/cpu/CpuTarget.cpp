@@ -11,6 +11,7 @@
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -89,6 +90,7 @@ llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateModel(
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   module->getContext()->appendDialectRegistry(registry);
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, model.name);
@@ -324,6 +326,9 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   // executable needs only the C/C++ runtime libraries.
   args.append({"-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-lm",
                "-static-libstdc++", "-static-libgcc"});
+  // Parallel loops call libomp (Debian's libomp5, LLVM's OpenMP runtime);
+  // a model without any needs no libomp at all.
+  args.append({"-Wl,--as-needed", "-l:libomp.so.5", "-Wl,--no-as-needed"});
 #ifdef KILN_RUNTIME_SANITIZE
   // This kiln was built with -DKILN_SANITIZE, and so were the runtime
   // archives beside it: the sanitizers' own libraries link with them.

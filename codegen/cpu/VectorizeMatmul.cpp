@@ -134,8 +134,9 @@ static bool isRowMajorF32Matrix(Type type) {
 // linalg.matmul(A, B, C) on buffers -> register-blocked vector FMA loops
 struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
   MatmulToVectorFma(MLIRContext *ctx, int64_t width, int64_t rows,
-                    int64_t vectors)
-      : OpRewritePattern(ctx), width(width), rows(rows), vectors(vectors) {}
+                    int64_t vectors, int64_t parallelThreshold)
+      : OpRewritePattern(ctx), width(width), rows(rows), vectors(vectors),
+        parallelThreshold(parallelThreshold) {}
 
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -213,28 +214,71 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
           b, loc, numRows,
           arith::RemUIOp::create(b, loc, numRows, index(tile.rows)));
       int64_t tileWidth = tile.vectors * width;
-      auto rowLoop = [&](Value begin, Value end, int64_t blockRows) {
+      // One row block: its column tiles.
+      auto rowBlock = [&](OpBuilder &rb, Location l, Value m,
+                          int64_t blockRows) {
         TileShape shape = tile;
         shape.rows = blockRows;
         scf::ForOp::create(
-            b, loc, begin, end, index(blockRows), ValueRange{},
-            [&](OpBuilder &rb, Location l, Value m, ValueRange) {
-              scf::ForOp::create(
-                  rb, l, index(colBegin), index(colEnd), index(tileWidth),
-                  ValueRange{},
-                  [&](OpBuilder &nb, Location nl, Value col, ValueRange) {
-                    emitTile(nb, nl, lhs, rhs, out, m, col, kBegin, kEnd, shape,
-                             transposedLhs, zeroInit);
-                    scf::YieldOp::create(nb, nl);
-                  });
-              scf::YieldOp::create(rb, l);
+            rb, l, index(colBegin), index(colEnd), index(tileWidth),
+            ValueRange{},
+            [&](OpBuilder &nb, Location nl, Value col, ValueRange) {
+              emitTile(nb, nl, lhs, rhs, out, m, col, kBegin, kEnd, shape,
+                       transposedLhs, zeroInit);
+              scf::YieldOp::create(nb, nl);
             });
       };
-      rowLoop(index(0), blockEnd, tile.rows);
+      auto rowLoop = [&](OpBuilder &lb, Value begin, Value end,
+                         int64_t blockRows) {
+        scf::ForOp::create(lb, loc, begin, end, index(blockRows), ValueRange{},
+                           [&](OpBuilder &rb, Location l, Value m, ValueRange) {
+                             rowBlock(rb, l, m, blockRows);
+                             scf::YieldOp::create(rb, l);
+                           });
+      };
+      // The full row blocks: in parallel when the product is large
+      // enough (each block writes its own rows of C).
+      auto parallelRowLoop = [&](OpBuilder &lb) {
+        scf::ParallelOp::create(lb, loc, ValueRange{index(0)},
+                                ValueRange{blockEnd},
+                                ValueRange{index(tile.rows)},
+                                [&](OpBuilder &rb, Location l, ValueRange ivs) {
+                                  rowBlock(rb, l, ivs[0], tile.rows);
+                                });
+      };
+      int64_t staticK = rhsType.getDimSize(0);
+      if (parallelThreshold <= 0) {
+        rowLoop(b, index(0), blockEnd, tile.rows);
+      } else if (!ShapedType::isDynamic(staticRows) &&
+                 !ShapedType::isDynamic(staticK)) {
+        if (staticRows * staticK * (colEnd - colBegin) >= parallelThreshold)
+          parallelRowLoop(b);
+        else
+          rowLoop(b, index(0), blockEnd, tile.rows);
+      } else {
+        // M or K is the batch: decided per call.
+        Value work = arith::MulIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, numRows,
+                                  arith::SubIOp::create(b, loc, kEnd, kBegin)),
+            index(colEnd - colBegin));
+        Value large = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                            work, index(parallelThreshold));
+        scf::IfOp::create(
+            b, loc, large,
+            [&](OpBuilder &tb, Location l) {
+              parallelRowLoop(tb);
+              scf::YieldOp::create(tb, l);
+            },
+            [&](OpBuilder &eb, Location l) {
+              rowLoop(eb, index(0), blockEnd, tile.rows);
+              scf::YieldOp::create(eb, l);
+            });
+      }
       int64_t leftOver =
           ShapedType::isDynamic(staticRows) ? 1 : staticRows % tile.rows;
       if (leftOver > 0)
-        rowLoop(blockEnd, numRows, leftOver);
+        rowLoop(b, blockEnd, numRows, leftOver);
     };
     auto emitAllColumns = [&](OpBuilder &b, Value kBegin, Value kEnd) {
       if (fullCols > 0)
@@ -268,7 +312,7 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
   /// Registers: accumulators + B vectors + a broadcast within AVX-512's 32.
   static constexpr int64_t kMaxRows = 12;
 
-  int64_t width, rows, vectors;
+  int64_t width, rows, vectors, parallelThreshold;
 };
 
 } // namespace
@@ -279,13 +323,14 @@ struct VectorizeMatmulPass
     : public kiln::impl::VectorizeMatmulPassBase<VectorizeMatmulPass> {
   using VectorizeMatmulPassBase::VectorizeMatmulPassBase;
   void runOnOperation() override {
-    if (vectorWidth < 1 || rows < 1 || vectors < 1) {
+    if (vectorWidth < 1 || rows < 1 || vectors < 1 || parallelThreshold < 0) {
       getOperation().emitError("kiln-cpu-vectorize-matmul: vector-width, "
                                "rows and vectors must be positive");
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<MatmulToVectorFma>(&getContext(), vectorWidth, rows, vectors);
+    patterns.add<MatmulToVectorFma>(&getContext(), vectorWidth, rows, vectors,
+                                    parallelThreshold);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

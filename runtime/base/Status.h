@@ -21,6 +21,11 @@ kiln_status_t makeStatusAt(const char *file, int line, kiln_status_code_t code,
                            const char *format, ...)
     __attribute__((format(printf, 4, 5)));
 
+/// Applies KILN_NUM_THREADS, when set and no count was chosen with
+/// kiln_set_num_threads, to the calling thread's later calls; an error when
+/// it is not a positive count (base/Threads.cpp).
+kiln_status_t applyThreadEnvironment();
+
 } // namespace kiln
 
 /// Creates a failure status at the current source location.

@@ -51,10 +51,11 @@ kiln_status_t timeCalls(const BenchPlan &plan, const StepFn &step,
     Clock::time_point after = Clock::now();
     latencies.push_back(std::chrono::duration<double>(after - before).count());
     int64_t done = static_cast<int64_t>(latencies.size());
-    if (plan.iterations > 0 ? done >= plan.iterations
-                            : done >= BenchPlan::minIterations &&
-                                  std::chrono::duration<double>(after - start)
-                                          .count() >= plan.seconds)
+    if (plan.iterations > 0
+            ? done >= plan.iterations
+            : done >= BenchPlan::minIterations &&
+                  std::chrono::duration<double>(after - start).count() >=
+                      plan.seconds)
       return nullptr;
   }
 }
@@ -94,13 +95,12 @@ bool allocateSynthetic(int64_t count, const kiln_tensor_desc_t *tensors,
 
 int Cli::runBench() {
   std::string entry = "predict";
-  int64_t batch = 0, threads = 1;
+  int64_t batch = 0;
   bool json = false, byCount = false, byTime = false;
   BenchPlan plan;
   std::vector<Option> options;
   if (int code = parseOptions({{"--entry", true},
                                {"--batch-size", true},
-                               {"--threads", true},
                                {"--warmup", true},
                                {"--iterations", true},
                                {"--seconds", true},
@@ -119,8 +119,6 @@ int Cli::runBench() {
     } else if (option.flag == "--batch-size") {
       code = parseInteger(option, 1, int64_t(1) << 24, "a positive integer",
                           batch);
-    } else if (option.flag == "--threads") {
-      code = parseInteger(option, 1, 4096, "a positive integer", threads);
     } else if (option.flag == "--warmup") {
       code = parseInteger(option, 0, INT64_MAX, "a non-negative integer",
                           plan.warmup);
@@ -144,11 +142,6 @@ int Cli::runBench() {
   }
   if (byCount && byTime)
     return usageError("bench: give --iterations or --seconds, not both");
-  // The generated code runs on one thread so far; more would be a
-  // promise this build cannot keep.
-  if (threads != 1)
-    return usageError("bench: --threads " + std::to_string(threads) +
-                      ": this model's compiled code runs on one thread");
   bool training = entry == "train_step";
   if (batch == 0)
     batch = training ? 32 : 1; // Keras's fit default; a single request
@@ -162,10 +155,9 @@ int Cli::runBench() {
   std::vector<double> latencies;
   kiln_status_t status = nullptr;
   if (training) {
-    status = withSyntheticTrainStep(
-        ref.model, batch, [&](const StepFn &step) {
-          return timeCalls(plan, step, latencies);
-        });
+    status = withSyntheticTrainStep(ref.model, batch, [&](const StepFn &step) {
+      return timeCalls(plan, step, latencies);
+    });
   } else {
     Random random(0x6b696c6eull); // "kiln"
     ArrayList inputs, outputs;
@@ -183,12 +175,18 @@ int Cli::runBench() {
       in.push_back(static_cast<const float *>(kiln_array_data(array)));
     for (kiln_array_t *array : outputs.arrays)
       out.push_back(static_cast<float *>(kiln_array_data(array)));
-    status = timeCalls(plan, [&] {
-      return kiln_model_predict(ref.model, batch, in.data(), out.data());
-    }, latencies);
+    status = timeCalls(
+        plan,
+        [&] {
+          return kiln_model_predict(ref.model, batch, in.data(), out.data());
+        },
+        latencies);
   }
   if (status)
     return runtimeError(status);
+  // The team its parallel loops used (--threads, KILN_NUM_THREADS, or every
+  // core; 1 when the code has none).
+  int64_t threads = kiln_get_num_threads();
 
   double total = 0;
   for (double s : latencies)

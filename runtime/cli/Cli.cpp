@@ -38,6 +38,22 @@ int Cli::run() {
     printUsage(stderr);
     return kExitUsage;
   }
+  // --threads N, for every command: the team of the compiled code's
+  // parallel loops (kiln_set_num_threads).
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] != "--threads")
+      continue;
+    if (i + 1 == args.size())
+      return usageError(args[0] + ": --threads needs a value");
+    int64_t threads = 0;
+    if (int code = parseInteger({args[i], args[i + 1]}, 1, 4096,
+                                "a positive integer", threads);
+        code >= 0)
+      return code;
+    kiln_set_num_threads(static_cast<int32_t>(threads));
+    args.erase(args.begin() + i, args.begin() + i + 2);
+    break;
+  }
   const std::string &command = args[0];
   if (command == "-h" || command == "--help") {
     printUsage(stdout);
@@ -218,6 +234,11 @@ void Cli::printUsage(FILE *stream) const {
       "  --features, --label       as for train\n"
       "  --skip-corrupt            as for train\n"
       "\n"
+      "Every command takes --threads N: threads for the compiled code's "
+      "parallel loops\n"
+      "(default: KILN_NUM_THREADS, else every core); results are the same "
+      "for any N.\n"
+      "\n"
       "bench options (synthetic inputs made before timing; no file I/O):\n"
       "  --entry predict|train_step  the entry to time (default predict)\n"
       "  --batch-size N            samples per call (default 1 for predict, "
@@ -227,7 +248,6 @@ void Cli::printUsage(FILE *stream) const {
       "  --iterations N            timed calls; or\n"
       "  --seconds S               time calls for S seconds, at least 10 "
       "(default 1)\n"
-      "  --threads N               1: the compiled code runs on one thread\n"
       "  --json                    one JSON object: entry, batch_size, "
       "threads,\n"
       "                            iterations, latency_ms {min, p50, p90, "

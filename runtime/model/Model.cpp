@@ -166,6 +166,7 @@ kiln_status_t kiln_model_create(const kiln_model_desc_t *desc,
   if (!out_model)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "out_model is NULL");
   KILN_RETURN_IF_ERROR(checkDescriptor(desc));
+  KILN_RETURN_IF_ERROR(applyThreadEnvironment());
 
   auto *model = new (std::nothrow) kiln_model_t;
   if (!model)

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -238,6 +239,11 @@ inline int runBenchmarks(const char *program, int argc, char **argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
+  // Figures are shares of one core's peak: the compiled code keeps to one
+  // thread unless KILN_NUM_THREADS asks for more (./model bench --threads
+  // measures the scaling).
+  if (!std::getenv("KILN_NUM_THREADS"))
+    kiln_set_num_threads(1);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

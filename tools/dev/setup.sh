@@ -17,6 +17,8 @@ PACKAGES=(
   clang-format
   # LLVM/MLIR 22 (shared libraries), lit + FileCheck, lld for fast links
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22
+  # LLVM's OpenMP runtime: the threads of compiled parallel loops
+  libomp5-14
   # frontend: HDF5 weights, .keras zip archives, gzip; ONNX (protobuf
   # classes and onnx::checker)
   libhdf5-dev libzip-dev zlib1g-dev libonnx-dev libprotobuf-dev

@@ -175,6 +175,17 @@ KILN_API_EXPORT kiln_status_t kiln_npy_write(const char *path,
  * Models
  *===----------------------------------------------------------------------===*/
 
+/* Threads for the compiled code's parallel loops (large matrix products) that
+ * calls from this thread start: OpenMP's team size. `count` <= 0 restores the
+ * default: KILN_NUM_THREADS when set, else every core. Results are
+ * bit-identical for any count (a static partition of independent
+ * iterations); small products always run on the calling thread. A model
+ * whose code has no parallel loop (it does not link libomp) ignores it. */
+KILN_API_EXPORT void kiln_set_num_threads(int32_t count);
+/* The threads a parallel loop started from this thread would use: 1 when no
+ * compiled model in the process has parallel loops. */
+KILN_API_EXPORT int32_t kiln_get_num_threads(void);
+
 /* A compiled model ready to run: its descriptor plus an owned, 64-byte
  * aligned copy of its parameters. Predict calls may run concurrently on one
  * model; anything that changes the parameters needs exclusive access.
@@ -182,7 +193,10 @@ KILN_API_EXPORT kiln_status_t kiln_npy_write(const char *path,
 typedef struct kiln_model_t kiln_model_t;
 
 /* Checks `desc` (ABI version, tensor shapes, parameter ranges within the
- * weights blob) and copies its parameters. `desc` must outlive the model. */
+ * weights blob) and copies its parameters. `desc` must outlive the model.
+ * KILN_NUM_THREADS, when set, applies to this thread unless a count was
+ * chosen with kiln_set_num_threads; a value that is no positive count is an
+ * error. */
 KILN_API_EXPORT kiln_status_t kiln_model_create(const kiln_model_desc_t *desc,
                                                 kiln_model_t **out_model);
 KILN_API_EXPORT void kiln_model_retain(kiln_model_t *model);
