@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -84,6 +85,32 @@ void buildLinalgPipeline(OpPassManager &pm);
 /// (`--kiln-lower-cpu-pipeline`).
 void buildCpuLoweringPipeline(OpPassManager &pm,
                               const CpuLoweringOptions &options);
+
+/// Options of the CUDA lowering pipelines.
+struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture of the PTX (sm_80)"),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<int64_t> blockSize{*this, "block-size",
+                                         llvm::cl::desc("threads per block"),
+                                         llvm::cl::init(256)};
+};
+
+/// Linalg on tensors -> buffers (as for the CPU) -> every loop nest a GPU
+/// kernel in one gpu.module, launched from the host entries
+/// (`--kiln-lower-cuda-pipeline`; `kiln compile --emit mlir --stage gpu`).
+void buildCudaMappingPipeline(OpPassManager &pm,
+                              const CudaLoweringOptions &options);
+
+/// The mapped GPU IR -> NVVM -> PTX embedded as a gpu.binary, and host code
+/// launching it through the mgpu* ABI in the LLVM dialect
+/// (`--kiln-cuda-to-llvm-pipeline`).
+void buildCudaToLlvmPipeline(OpPassManager &pm,
+                             const CudaLoweringOptions &options);
+
+/// The PTX ISA version (an LLVM NVPTX feature, "+ptx70") that `chip`
+/// ("sm_80") needs at least, or "" for an architecture kiln does not know.
+std::string ptxFeaturesFor(llvm::StringRef chip);
 
 /// Registers codegen's passes and pipelines with the global registry.
 void registerCodegenPipelines();

@@ -228,7 +228,7 @@ def VectorizeGenericPass
 }
 
 def ApproximateMathPass
-    : Pass<"kiln-cpu-approximate-math", "::mlir::func::FuncOp"> {
+    : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "Polynomial approximations of tanh, exp, expm1, log and log1p";
   let description = [{
     Rewrites `math.tanh`, `math.exp`, `math.expm1`, `math.log` and
@@ -238,8 +238,15 @@ def ApproximateMathPass
     that kiln's numbers are checked to against Keras). On vectors the
     alternative is one libm call per lane: LLVM has no vector `tanh`, and
     its `exp` and `log` intrinsics on vectors are split the same way. Other
-    math functions (erf for GELU) keep their libm calls.
+    math functions (erf for GELU) keep their libm calls, unless
+    `all-functions` is set: for GPU kernels, which have no libm (and kiln
+    links no libdevice), every function MLIR approximates is (acos, asin,
+    atan, atan2, cbrt, cos, erf, erfc, exp2, log2, sin besides the five).
   }];
+  let options = [
+    Option<"allFunctions", "all-functions", "bool", /*default=*/"false",
+           "Approximate every function MLIR has a polynomial for">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
@@ -344,6 +351,116 @@ def OutlineKernelsPass
   ];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// CUDA
+//===----------------------------------------------------------------------===//
+
+def ScalarOperandsPass
+    : Pass<"kiln-cuda-scalar-operands", "::mlir::func::FuncOp"> {
+  let summary = "Scalars a linalg.generic reads from host loads become its "
+                "operands";
+  let description = [{
+    After bufferization, a scalar that a generic's body uses (the learning
+    rate, a loss's mean divisor, a reduced value) is often a `memref.load`
+    outside the generic, captured by its body. On a GPU the host cannot
+    load from a device buffer. This pass adds the loaded buffer as an input
+    of each generic that reads the value, through a constant indexing map,
+    and replaces the captured value with the new block argument; the load
+    is then dead. It runs before workspace allocation, which sees the new
+    uses and keeps the buffer alive until the last reader. Loads at
+    non-constant indices are left alone.
+
+    ```mlir
+    // before
+    %lr = memref.load %rate[] : memref<f32>
+    linalg.generic {indexing_maps = [#id, #id]} ins(%g) outs(%w) {
+    ^bb0(%in: f32, %out: f32):
+      %d = arith.mulf %in, %lr : f32 ...
+    // after
+    linalg.generic {indexing_maps = [#id, affine_map<(d0) -> ()>, #id]}
+        ins(%g, %rate : memref<?xf32>, memref<f32>) outs(%w) {
+    ^bb0(%in: f32, %lr: f32, %out: f32):
+      %d = arith.mulf %in, %lr : f32 ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def DefineLibdevicePass : Pass<"kiln-cuda-define-libdevice"> {
+  let summary = "Give the libdevice functions GPU kernels call bodies of "
+                "NVPTX intrinsics";
+  let description = [{
+    Upstream's GPU-to-NVVM conversion lowers floor, ceil, trunc, rint,
+    round, fabs, sqrt, rsqrt, fma, copysign, fmod, fmin and fmax to calls of
+    libdevice's `__nv_*` functions, which only the CUDA toolkit ships; kiln
+    compiles without it. This pass defines each such declared function
+    (f32 and f64) as an internal function of the LLVM intrinsic that the
+    NVPTX backend selects to one PTX instruction, so LLVM inlines it and the
+    PTX calls nothing. Unknown `__nv_*` declarations are left alone: the
+    driver refuses PTX with an undefined call, naming it.
+
+    ```mlir
+    // before
+    llvm.func @__nv_floorf(f32) -> f32
+    // after
+    llvm.func internal @__nv_floorf(%x: f32) -> f32 {
+      %0 = llvm.intr.floor(%x) : (f32) -> f32
+      llvm.return %0 : f32
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Map an entry's linalg ops and loop nests on buffers to GPU "
+                "kernels";
+  let description = [{
+    Every buffer an entry touches lives on the device (contract 2: the
+    caller's buffers and workspace), so everything that reads or writes
+    memory must run in a kernel; the host part of an entry only computes
+    sizes and views and launches. This pass:
+
+    1. lowers each linalg op on buffers to parallel loops, with the
+       parallel dimensions outermost (a generic that reduces an outer
+       dimension, such as a bias gradient summing over the batch, is
+       interchanged first): one `scf.parallel` over the output elements
+       with the reduction as a sequential `scf.for` inside;
+    2. maps each top-level `scf.parallel` to a `gpu.launch` of one thread
+       per iteration: the iteration space is linearized with the innermost
+       dimension fastest (adjacent threads touch adjacent elements, so
+       accesses coalesce), `block-size` threads per block, a grid of
+       `ceil(total / block-size)` blocks and a bounds guard; a launch is
+       skipped when the space is empty (batch 0);
+    3. runs any other top-level op that touches memory (a full reduction to
+       a scalar, a loss) as a kernel of one thread; a host `scf.for` or
+       `scf.if` around parallel loops (a recurrent layer's time loop) stays
+       on the host, its body mapped the same way;
+    4. outlines every launch into one `gpu.module @kiln_kernels` (one PTX
+       module per architecture) with the constants and globals it reads.
+
+    The same mapped loop nest can run on the CPU (DESIGN.md contract 4).
+
+    ```mlir
+    // before
+    scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c10) step (%c1, %c1) { ... }
+    // after
+    %total = arith.muli %n, %c10 : index
+    gpu.launch_func @kiln_kernels::@predict_kernel
+        blocks in (%blocks, %c1, %c1) threads in (%c256, %c1, %c1)
+        args(%total : index, ...)
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
   ];
 }
 

@@ -11,6 +11,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -30,8 +31,11 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
-                                          const CpuLoweringOptions &options) {
+/// Tensors -> buffers in the caller's workspace, the same for every target.
+/// With `scalarOperands` (a GPU), scalars that generics read from buffers
+/// become their operands.
+static void buildBufferPipeline(OpPassManager &pm, bool scalarOperands) {
+  using namespace mlir::kiln;
   // Tensors -> buffers. Results become caller-owned out-params.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -46,9 +50,16 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
+  if (scalarOperands)
+    pm.addNestedPass<func::FuncOp>(createScalarOperandsPass());
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());
   pm.addNestedPass<func::FuncOp>(createInlineCopiesPass());
+}
+
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
+                                          const CpuLoweringOptions &options) {
+  buildBufferPipeline(pm, /*scalarOperands=*/false);
   // Bounded functions from here on: every later pass and LLVM take time
   // linear in the model.
   pm.addPass(createSegmentEntriesPass());
@@ -101,6 +112,74 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<LLVM::LLVMFuncOp>(createCanonicalizerPass());
 }
 
+void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
+                                          const CudaLoweringOptions &options) {
+  buildBufferPipeline(pm, /*scalarOperands=*/true);
+  // Kernels reach no libm or libdevice: transcendental functions as
+  // polynomials, the rest (fma, sqrt, fabs, floor) as LLVM intrinsics that
+  // NVPTX selects (buildCudaToLlvmPipeline).
+  ApproximateMathPassOptions approximate;
+  approximate.allFunctions = true;
+  pm.addNestedPass<func::FuncOp>(createApproximateMathPass(approximate));
+  MapToGpuPassOptions map;
+  map.blockSize = options.blockSize;
+  pm.addPass(createMapToGpuPass(map));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+std::string mlir::kiln::ptxFeaturesFor(llvm::StringRef chip) {
+  // The first PTX ISA version of each architecture (PTX ISA, "Release
+  // Notes"); later drivers JIT older PTX for newer GPUs.
+  static const std::pair<llvm::StringLiteral, llvm::StringLiteral> table[] = {
+      {"sm_70", "+ptx60"},  {"sm_75", "+ptx63"},  {"sm_80", "+ptx70"},
+      {"sm_86", "+ptx71"},  {"sm_89", "+ptx78"},  {"sm_90", "+ptx78"},
+      {"sm_90a", "+ptx80"}, {"sm_100", "+ptx86"}, {"sm_120", "+ptx87"},
+  };
+  for (const auto &[name, features] : table)
+    if (chip == name)
+      return features.str();
+  return "";
+}
+
+void mlir::kiln::buildCudaToLlvmPipeline(OpPassManager &pm,
+                                         const CudaLoweringOptions &options) {
+  // Upstream's gpu-lower-to-nvvm-pipeline, with libdevice's functions
+  // defined by kiln: kernels to NVVM and PTX by LLVM's NVPTX backend in
+  // process (format "isa": no CUDA toolkit), the host to the LLVM dialect
+  // with each gpu.launch_func an mgpu* call (runtime/gpu).
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = ptxFeaturesFor(options.chip);
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createArithToLLVMConversionPass());
+  ConvertIndexToLLVMPassOptions index;
+  index.indexBitwidth = 64;
+  pm.addPass(createConvertIndexToLLVMPass(index));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  ConvertGpuOpsToNVVMOpsOptions kernels;
+  kernels.indexBitwidth = 64;
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(kernels));
+  pm.addNestedPass<gpu::GPUModuleOp>(createDefineLibdevicePass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void mlir::kiln::registerCodegenPipelines() {
   registerCodegenPasses();
   PassPipelineRegistration<>(
@@ -111,4 +190,12 @@ void mlir::kiln::registerCodegenPipelines() {
       "kiln-lower-cpu-pipeline",
       "Lower linalg on tensors to the LLVM dialect for x86-64",
       buildCpuLoweringPipeline);
+  PassPipelineRegistration<CudaLoweringOptions>(
+      "kiln-lower-cuda-pipeline",
+      "Lower linalg on tensors to GPU kernels launched from the host entries",
+      buildCudaMappingPipeline);
+  PassPipelineRegistration<CudaLoweringOptions>(
+      "kiln-cuda-to-llvm-pipeline",
+      "Lower mapped GPU IR to PTX (gpu.binary) and LLVM-dialect host code",
+      buildCudaToLlvmPipeline);
 }

@@ -60,3 +60,15 @@ if os.path.isfile(os.path.join(fashion, "train-images-idx3-ubyte.gz")):
 # one thread (tests of threads ask for their count with --threads, which
 # wins over the environment).
 config.environment["KILN_NUM_THREADS"] = "1"
+
+# The CUDA toolkit's ptxas validates the PTX of --target cuda (kiln itself
+# never needs the toolkit); without it, the tests that need it are
+# UNSUPPORTED, naming the feature.
+ptxas = os.environ.get("KILN_PTXAS", "/usr/local/cuda/bin/ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+# No test may use a real CUDA driver unless it asks: the driver kiln loads
+# is KILN_CUDA_DRIVER when set.
+config.environment["KILN_CUDA_DRIVER"] = os.environ.get(
+    "KILN_TEST_CUDA_DRIVER", "kiln-test-no-cuda-driver.so")

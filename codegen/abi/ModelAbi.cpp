@@ -257,6 +257,133 @@ int32_t mlir::kiln::descriptorDtype(const TensorSignature &tensor) {
   return KILN_DTYPE_F32;
 }
 
+namespace {
+/// The buffers of each entry, as dims in kiln/model.h's order, and what
+/// predict's chunking needs.
+struct EntryBuffers {
+  llvm::SmallVector<llvm::SmallVector<int64_t>> predict, train, eval;
+  llvm::SmallVector<int64_t> predictElementBytes;
+  int64_t predictRowBytes = 0; // workspace, input and output bytes per row
+  bool batched = false;        // some input or output has the batch
+};
+} // namespace
+
+static EntryBuffers entryBuffers(const ImportedModel &model,
+                                 const ModelSignature &signature) {
+  EntryBuffers lists;
+  // Predict: params, inputs, outputs.
+  lists.predictRowBytes =
+      signature.workspaceOf(kPredictFuncName).perSampleBytes;
+  for (const ParamData &param : model.params) {
+    lists.predict.push_back(param.shape);
+    lists.predictElementBytes.push_back(sizeof(float));
+  }
+  for (const TensorSignature &t : llvm::concat<const TensorSignature>(
+           signature.inputs, signature.outputs)) {
+    int64_t bytes =
+        t.elementType
+            ? llvm::divideCeil(t.elementType.getIntOrFloatBitWidth(), 8)
+            : int64_t(sizeof(float));
+    // Only batch-sized tensors grow with the rows; static ones (an ONNX
+    // model's fixed-shape inputs, scalars among them) do not.
+    if (!t.dims.empty() && t.dims.front() < 0) {
+      int64_t elements = 1;
+      for (int64_t d : llvm::drop_begin(t.dims))
+        elements *= d;
+      lists.predictRowBytes += elements * bytes;
+      lists.batched = true;
+    }
+    lists.predict.push_back(t.dims);
+    lists.predictElementBytes.push_back(bytes);
+  }
+  if (!signature.training)
+    return lists;
+  const TrainingSignature &t = *signature.training;
+  auto dimsOf = [](llvm::ArrayRef<TensorSignature> tensors) {
+    llvm::SmallVector<llvm::SmallVector<int64_t>> dims;
+    for (const TensorSignature &tensor : tensors)
+      dims.push_back(tensor.dims);
+    return dims;
+  };
+  llvm::ArrayRef<llvm::SmallVector<int64_t>> paramDims =
+      llvm::ArrayRef(lists.predict).take_front(model.params.size());
+  auto inputDims = dimsOf(signature.inputs),
+       outputDims = dimsOf(signature.outputs);
+  auto targetDims = dimsOf(t.targets), slotDims = dimsOf(t.slots);
+  lists.train.assign(paramDims.begin(), paramDims.end());
+  for (auto *group : {&slotDims, &inputDims, &targetDims})
+    lists.train.append(group->begin(), group->end());
+  lists.train.append(2, {});  // learning rate, iteration
+  lists.train.push_back({2}); // rng: seed, step
+  lists.train.push_back({});  // loss
+  lists.train.append(outputDims.begin(), outputDims.end());
+  for (auto [param, dims] : llvm::zip(model.params, paramDims))
+    if (param.trainable || param.state)
+      lists.train.push_back(dims);
+  lists.train.append(slotDims.begin(), slotDims.end());
+  lists.eval.assign(paramDims.begin(), paramDims.end());
+  lists.eval.append(inputDims.begin(), inputDims.end());
+  lists.eval.append(targetDims.begin(), targetDims.end());
+  lists.eval.push_back({}); // loss
+  lists.eval.append(outputDims.begin(), outputDims.end());
+  return lists;
+}
+
+llvm::Error mlir::kiln::emitGpuAbi(llvm::Module &module,
+                                   const ImportedModel &model,
+                                   const ModelSignature &signature,
+                                   llvm::StringRef arch,
+                                   llvm::StringRef implPrefix) {
+  AbiEmitter e(module);
+  EntryBuffers lists = entryBuffers(model, signature);
+  // Device entries run the whole batch at once: the GPU has no cache to
+  // keep a chunk's intermediates in.
+  auto wrap = [&](llvm::StringRef impl, llvm::StringRef entry,
+                  llvm::ArrayRef<llvm::SmallVector<int64_t>> buffers)
+      -> llvm::Expected<llvm::Constant *> {
+    std::string implName = (implPrefix + impl).str();
+    if (!module.getFunction(implName))
+      return llvm::ConstantPointerNull::get(e.ptrTy);
+    llvm::Expected<llvm::Function *> fn =
+        emitEntryWrapper(module, implName, entry, buffers, /*exported=*/false);
+    if (!fn)
+      return fn.takeError();
+    return *fn;
+  };
+  llvm::Expected<llvm::Constant *> predict =
+      wrap(kPredictFuncName, "kiln_cuda_predict_entry", lists.predict);
+  if (!predict)
+    return predict.takeError();
+  llvm::Expected<llvm::Constant *> train =
+      wrap("train_step", "kiln_cuda_train_step_entry", lists.train);
+  if (!train)
+    return train.takeError();
+  llvm::Expected<llvm::Constant *> eval =
+      wrap("eval_step", "kiln_cuda_eval_step_entry", lists.eval);
+  if (!eval)
+    return eval.takeError();
+  llvm::Constant *fields[] = {
+      e.string(arch),
+      *predict,
+      *train,
+      *eval,
+      e.workspace(signature.workspaceOf(kPredictFuncName)),
+      e.workspace(signature.workspaceOf("train_step")),
+      e.workspace(signature.workspaceOf("eval_step")),
+  };
+  llvm::SmallVector<llvm::Type *> types;
+  for (llvm::Constant *c : fields)
+    types.push_back(c->getType());
+  auto *descTy = llvm::StructType::get(e.ctx, types);
+  // External until linked into the CPU module (the linker drops unused
+  // local globals), which makes it internal (emitModelAbi).
+  auto *gv = new llvm::GlobalVariable(
+      module, descTy, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantStruct::get(descTy, fields), kGpuDescriptorName);
+  gv->setAlignment(llvm::Align(8));
+  return llvm::Error::success();
+}
+
 llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
                                      const ImportedModel &model,
                                      const ModelSignature &signature,
@@ -276,39 +403,13 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
                          blob, blob.size(), llvm::Type::getInt8Ty(ctx)),
                      "kiln_weights", kWeightsAlignment);
 
-  // The entry point: params, inputs, outputs.
-  llvm::SmallVector<llvm::SmallVector<int64_t>> buffers;
-  llvm::SmallVector<int64_t> elementBytes;
-  // Inference treats rows independently: a large batch runs in chunks
-  // whose intermediates stay in the cache.
-  int64_t rowBytes = signature.workspaceOf(kPredictFuncName).perSampleBytes;
-  bool batched = false;
-  for (const ParamData &param : model.params) {
-    buffers.push_back(param.shape);
-    elementBytes.push_back(sizeof(float));
-  }
-  for (const TensorSignature &t : llvm::concat<const TensorSignature>(
-           signature.inputs, signature.outputs)) {
-    int64_t bytes =
-        t.elementType
-            ? llvm::divideCeil(t.elementType.getIntOrFloatBitWidth(), 8)
-            : int64_t(sizeof(float));
-    // Only batch-sized tensors grow with the rows; static ones (an ONNX
-    // model's fixed-shape inputs, scalars among them) do not.
-    if (!t.dims.empty() && t.dims.front() < 0) {
-      int64_t elements = 1;
-      for (int64_t d : llvm::drop_begin(t.dims))
-        elements *= d;
-      rowBytes += elements * bytes;
-      batched = true;
-    }
-    buffers.push_back(t.dims);
-    elementBytes.push_back(bytes);
-  }
-  llvm::Expected<llvm::Function *> entry =
-      emitEntryWrapper(module, implName, "kiln_predict_entry", buffers,
-                       /*exported=*/false,
-                       batched ? predictChunkRows(rowBytes) : 0, elementBytes);
+  // The entry points.
+  EntryBuffers lists = entryBuffers(model, signature);
+  llvm::Expected<llvm::Function *> entry = emitEntryWrapper(
+      module, implName, "kiln_predict_entry", lists.predict,
+      /*exported=*/false,
+      lists.batched ? predictChunkRows(lists.predictRowBytes) : 0,
+      lists.predictElementBytes);
   if (!entry)
     return entry.takeError();
 
@@ -316,45 +417,18 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
   llvm::Constant *training = llvm::ConstantPointerNull::get(e.ptrTy);
   if (signature.training) {
     const TrainingSignature &t = *signature.training;
-    auto dimsOf = [](llvm::ArrayRef<TensorSignature> tensors) {
-      llvm::SmallVector<llvm::SmallVector<int64_t>> dims;
-      for (const TensorSignature &tensor : tensors)
-        dims.push_back(tensor.dims);
-      return dims;
-    };
-    llvm::ArrayRef<llvm::SmallVector<int64_t>> paramDims =
-        llvm::ArrayRef(buffers).take_front(model.params.size());
-    auto inputDims = dimsOf(signature.inputs),
-         outputDims = dimsOf(signature.outputs);
-    auto targetDims = dimsOf(t.targets), slotDims = dimsOf(t.slots);
-    llvm::SmallVector<llvm::SmallVector<int64_t>> trainBuffers(paramDims);
-    for (auto *group : {&slotDims, &inputDims, &targetDims})
-      trainBuffers.append(group->begin(), group->end());
-    trainBuffers.append(2, {});  // learning rate, iteration
-    trainBuffers.push_back({2}); // rng: seed, step
-    trainBuffers.push_back({});  // loss
-    trainBuffers.append(outputDims.begin(), outputDims.end());
-    for (auto [param, dims] : llvm::zip(model.params, paramDims))
-      if (param.trainable || param.state)
-        trainBuffers.push_back(dims);
-    trainBuffers.append(slotDims.begin(), slotDims.end());
-    llvm::SmallVector<llvm::SmallVector<int64_t>> evalBuffers(paramDims);
-    evalBuffers.append(inputDims.begin(), inputDims.end());
-    evalBuffers.append(targetDims.begin(), targetDims.end());
-    evalBuffers.push_back({}); // loss
-    evalBuffers.append(outputDims.begin(), outputDims.end());
     llvm::Constant *trainEntry = llvm::ConstantPointerNull::get(e.ptrTy);
     if (t.hasTrainStep) {
       llvm::Expected<llvm::Function *> fn =
           emitEntryWrapper(module, "train_step", "kiln_train_step_entry",
-                           trainBuffers, /*exported=*/false);
+                           lists.train, /*exported=*/false);
       if (!fn)
         return fn.takeError();
       trainEntry = *fn;
     }
     llvm::Expected<llvm::Function *> evalEntry =
         emitEntryWrapper(module, "eval_step", "kiln_eval_step_entry",
-                         evalBuffers, /*exported=*/false);
+                         lists.eval, /*exported=*/false);
     if (!evalEntry)
       return evalEntry.takeError();
 
@@ -413,6 +487,9 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
         e.layerTy(), {e.string(row.name), e.string(row.className),
                       e.string(row.outputShape), e.string(row.connectedTo),
                       e.i64(row.numParams), e.i64(row.numTrainableParams)}));
+  llvm::GlobalVariable *gpu = module.getNamedGlobal(kGpuDescriptorName);
+  if (gpu)
+    gpu->setLinkage(llvm::GlobalValue::InternalLinkage);
   llvm::Constant *fields[] = {
       e.i64(KILN_MODEL_ABI_VERSION),
       e.string(model.name),
@@ -434,6 +511,9 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
           ? static_cast<llvm::Constant *>(
                 llvm::ConstantPointerNull::get(e.ptrTy))
           : e.string(signature.trainUnavailable),
+      // The GPU entries, when the CUDA part was linked in (emitGpuAbi).
+      gpu ? static_cast<llvm::Constant *>(gpu)
+          : llvm::ConstantPointerNull::get(e.ptrTy),
   };
   llvm::SmallVector<llvm::Type *> fieldTypes;
   for (llvm::Constant *c : fields)

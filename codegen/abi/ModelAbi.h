@@ -66,6 +66,18 @@ llvm::Error emitModelAbi(llvm::Module &module, const ImportedModel &model,
                          const ModelSignature &signature,
                          llvm::StringRef implName);
 
+/// The name of the kiln_gpu_desc_t global that emitGpuAbi emits and
+/// emitModelAbi points the descriptor's `cuda` field at, when present.
+inline constexpr llvm::StringLiteral kGpuDescriptorName = "kiln_gpu_descriptor";
+
+/// Emits the GPU entry wrappers around the lowered `<implPrefix>predict`,
+/// `train_step` and `eval_step` of the CUDA host code (each that exists)
+/// and their kiln_gpu_desc_t for PTX architecture `arch`, named
+/// kGpuDescriptorName.
+llvm::Error emitGpuAbi(llvm::Module &module, const ImportedModel &model,
+                       const ModelSignature &signature, llvm::StringRef arch,
+                       llvm::StringRef implPrefix);
+
 /// Removes the kiln.* argument and result attributes (parameters, inputs,
 /// outputs) that LLVM does not know, before the CPU lowering: the ABI has
 /// been read from them by then (getModelSignature).

@@ -14,6 +14,7 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -86,7 +87,8 @@ mlir::kiln::createCpuTarget(llvm::StringRef cpu) {
 
 llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateModel(
     ModuleOp module, llvm::LLVMContext &context, const ImportedModel &model,
-    const ModelSignature &signature, const CpuTarget &target) {
+    const ModelSignature &signature, const CpuTarget &target,
+    std::unique_ptr<llvm::Module> gpuPart) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -98,6 +100,8 @@ llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateModel(
     return targetError("translation to LLVM IR failed");
   llvmModule->setTargetTriple(target.machine->getTargetTriple());
   llvmModule->setDataLayout(target.machine->createDataLayout());
+  if (gpuPart && llvm::Linker::linkModules(*llvmModule, std::move(gpuPart)))
+    return targetError("linking the CUDA host code failed");
   // The workspace sizes the lowering recorded complete the signature.
   ModelSignature complete = signature;
   complete.workspace = getWorkspaceSizes(module);
@@ -288,7 +292,7 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   // (runtime/README.md): main() first, the session and base archives last.
   llvm::SmallVector<std::string> libs;
   for (llvm::StringRef layer :
-       {"main", "cli", "train", "data", "model", "formats", "base"}) {
+       {"main", "cli", "train", "data", "gpu", "model", "formats", "base"}) {
     llvm::SmallString<256> lib(libDir);
     llvm::sys::path::append(lib, "libkiln_runtime_" + layer + ".a");
     if (!llvm::sys::fs::exists(lib)) {

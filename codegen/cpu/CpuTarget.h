@@ -35,11 +35,14 @@ struct CpuTarget {
 llvm::Expected<std::unique_ptr<CpuTarget>> createCpuTarget(llvm::StringRef cpu);
 
 /// Translates the LLVM-dialect `module` (the lowered @predict) to LLVM IR and
-/// adds the weights, entry point and descriptor.
+/// adds the weights, entry point and descriptor. `gpuPart`, when given (the
+/// CUDA host code of translateGpuModel), is linked in first and the
+/// descriptor points at its entries.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateModel(ModuleOp module, llvm::LLVMContext &context,
                const ImportedModel &model, const ModelSignature &signature,
-               const CpuTarget &target);
+               const CpuTarget &target,
+               std::unique_ptr<llvm::Module> gpuPart = nullptr);
 
 /// Runs LLVM's O3 pipeline for `target`.
 void optimizeModule(llvm::Module &module, const CpuTarget &target);

@@ -54,6 +54,16 @@ int Cli::run() {
     args.erase(args.begin() + i, args.begin() + i + 2);
     break;
   }
+  // --device cpu|gpu|gpu:N, for every command that runs the model.
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] != "--device")
+      continue;
+    if (i + 1 == args.size())
+      return usageError(args[0] + ": --device needs a value");
+    device = args[i + 1];
+    args.erase(args.begin() + i, args.begin() + i + 2);
+    break;
+  }
   const std::string &command = args[0];
   if (command == "-h" || command == "--help") {
     printUsage(stdout);
@@ -71,6 +81,8 @@ int Cli::run() {
     return runEvaluate();
   if (command == "bench")
     return runBench();
+  if (command == "devices")
+    return runDevices();
   if (!command.empty() && command[0] == '-')
     return usageError("unknown option '" + command + "'");
   return usageError("unknown command '" + command + "'");
@@ -95,6 +107,7 @@ void Cli::printUsage(FILE *stream) const {
       "(model.evaluate)\n"
       "  bench             time the compiled predict or train step on "
       "synthetic data\n"
+      "  devices           list the CPU and the GPUs the model can run on\n"
       "%s"
       "\n"
       "predict options:\n"
@@ -238,6 +251,11 @@ void Cli::printUsage(FILE *stream) const {
       "parallel loops\n"
       "(default: KILN_NUM_THREADS, else every core); results are the same "
       "for any N.\n"
+      "predict, train, evaluate and bench take --device cpu|gpu|gpu:N "
+      "(default: the\n"
+      "first GPU when the model was compiled with --target cuda and one is "
+      "present,\n"
+      "else the CPU; a line on stderr says which runs).\n"
       "\n"
       "bench options (synthetic inputs made before timing; no file I/O):\n"
       "  --entry predict|train_step  the entry to time (default predict)\n"

@@ -161,8 +161,16 @@ private:
 
   int runBench();
 
+  int runDevices();
+
+  /// Puts a created model on --device, or by default on the first GPU when
+  /// the model carries GPU code and one is present; says which on stderr
+  /// when the model has GPU code. -1 to go on, else an exit code.
+  int placeModel(kiln_model_t *model) const;
+
   const kiln_model_desc_t *desc;
   std::vector<std::string> args;
+  std::string device; // --device; empty: the default
   const char *program;
 };
 

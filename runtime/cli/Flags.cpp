@@ -118,6 +118,8 @@ int Cli::parseInteger(const Option &option, int64_t min, int64_t max,
 int Cli::createModel(ModelRef &ref, const char *weights) const {
   if (kiln_status_t status = kiln_model_create(desc, &ref.model))
     return runtimeError(status);
+  if (int code = placeModel(ref.model); code >= 0)
+    return code;
   if (weights)
     if (kiln_status_t status = kiln_model_load_weights(ref.model, weights))
       return runtimeError(status);

@@ -80,8 +80,7 @@ kiln_status_t runPredict(kiln_model_t *model, int64_t batch,
   // their own.
   std::unique_lock<std::mutex> lock(model->predictMutex, std::try_to_lock);
   Buffer local;
-  return runEntry("predict", desc->predict, desc->predict_workspace, batch,
-                  buffers.get(),
+  return runEntry(model, EntryKind::Predict, batch, buffers.get(),
                   lock.owns_lock() ? model->predictWorkspace : local);
 }
 
@@ -239,6 +238,10 @@ int64_t kiln_model_epoch(const kiln_model_t *model) {
   return model ? model->epoch : 0;
 }
 
+const char *kiln_model_device(const kiln_model_t *model) {
+  return model && model->device ? model->device->name() : "cpu";
+}
+
 int64_t kiln_model_num_logs(const kiln_model_t *model) {
   return model ? static_cast<int64_t>(model->logNames.size()) : 0;
 }
@@ -356,9 +359,32 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
 
 } // extern "C"
 
-kiln_status_t kiln::runEntry(const char *what, kiln_entry_fn fn,
-                             kiln_workspace_desc_t size, int64_t batch,
+const char *kiln::entryName(EntryKind kind) {
+  switch (kind) {
+  case EntryKind::Predict:
+    return "predict";
+  case EntryKind::TrainStep:
+    return "train_step";
+  case EntryKind::EvalStep:
+    return "eval_step";
+  }
+  return "?";
+}
+
+kiln_status_t kiln::runEntry(kiln_model_t *model, EntryKind kind, int64_t batch,
                              void *const *buffers, Buffer &workspace) {
+  const char *what = entryName(kind);
+  const kiln_model_desc_t *desc = model->desc;
+  if (model->device)
+    return model->device->run(desc, kind, batch, buffers);
+  kiln_entry_fn fn = desc->predict;
+  kiln_workspace_desc_t size = desc->predict_workspace;
+  if (kind != EntryKind::Predict) {
+    bool train = kind == EntryKind::TrainStep;
+    fn = train ? desc->training->train_step : desc->training->eval_step;
+    size = train ? desc->training->train_workspace
+                 : desc->training->eval_workspace;
+  }
   int64_t bytes = kiln_workspace_bytes(size, batch);
   if (bytes < 0)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,

@@ -16,9 +16,30 @@
 #include "base/Memory.h"
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+
+namespace kiln {
+
+/// The compiled entry points of kiln_model_desc_t and kiln_train_desc_t.
+enum class EntryKind { Predict, TrainStep, EvalStep };
+
+/// Runs a model's entries on a device other than the host CPU (a GPU, in
+/// runtime/gpu): `buffers` are the entry's host buffers in the order
+/// kiln/model.h gives; the executor copies what the entry reads to the
+/// device and what it writes back. Installed by kiln_model_set_device.
+class DeviceExecutor {
+public:
+  virtual ~DeviceExecutor() = default;
+  /// "gpu:0 (NVIDIA H200)", for the line saying which device runs.
+  virtual const char *name() const = 0;
+  virtual kiln_status_t run(const kiln_model_desc_t *desc, EntryKind kind,
+                            int64_t batch, void *const *buffers) = 0;
+};
+
+} // namespace kiln
 
 /// A model session. `slotPointers` is non-NULL only for training models.
 struct kiln_model_t {
@@ -34,6 +55,7 @@ struct kiln_model_t {
   std::vector<std::string> logNames; // "loss", metric names (training)
   std::mutex predictMutex;           // guards predictWorkspace
   kiln::Buffer predictWorkspace;     // predict's scratch, grown on demand
+  std::unique_ptr<kiln::DeviceExecutor> device; // NULL: the host CPU runs
 };
 
 namespace kiln {
@@ -44,12 +66,15 @@ namespace kiln {
 kiln_status_t allocateTensors(int64_t count, const kiln_tensor_desc_t *tensors,
                               bool zero, void **storage, void **pointers);
 
-/// Calls compiled entry `fn` with a workspace from `workspace` (grown to
-/// `size` at `batch` when smaller). `what` names the entry in errors: out
-/// of memory, or the entry's own failure status.
-kiln_status_t runEntry(const char *what, kiln_entry_fn fn,
-                       kiln_workspace_desc_t size, int64_t batch,
+/// Calls `model`'s compiled entry `kind` on its device, or on the host with
+/// a workspace from `workspace` (grown to the entry's size at `batch` when
+/// smaller). Errors name the entry: out of memory, a device failure, or the
+/// entry's own failure status.
+kiln_status_t runEntry(kiln_model_t *model, EntryKind kind, int64_t batch,
                        void *const *buffers, Buffer &workspace);
+
+/// "predict", "train_step" or "eval_step".
+const char *entryName(EntryKind kind);
 
 } // namespace kiln
 

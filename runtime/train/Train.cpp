@@ -273,9 +273,8 @@ kiln_status_t Stepper::trainStep(int64_t batch, float learningRate) {
     buffers.push_back(buffer.data());
   buffers.insert(buffers.end(), nextParams.begin(), nextParams.end());
   buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
-  KILN_RETURN_IF_ERROR(runEntry("train_step", train->train_step,
-                                train->train_workspace, batch, buffers.data(),
-                                trainWorkspace));
+  KILN_RETURN_IF_ERROR(runEntry(model, EntryKind::TrainStep, batch,
+                                buffers.data(), trainWorkspace));
   for (size_t k = 0; k < trained.size(); ++k)
     std::swap(params[static_cast<size_t>(trained[k])], nextParams[k]);
   slots.swap(nextSlots);
@@ -312,8 +311,8 @@ kiln_status_t Stepper::evalStep(int64_t batch) {
   buffers.push_back(loss);
   for (Buffer &buffer : predictions)
     buffers.push_back(buffer.data());
-  return runEntry("eval_step", train->eval_step, train->eval_workspace, batch,
-                  buffers.data(), evalWorkspace);
+  return runEntry(model, EntryKind::EvalStep, batch, buffers.data(),
+                  evalWorkspace);
 }
 
 void Stepper::accumulate(int64_t batch) {

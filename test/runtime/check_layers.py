@@ -21,11 +21,12 @@ import sys
 ALLOWED = {
     "base": [],
     "model": ["base"],
+    "gpu": ["model", "base"],
     "formats": ["base"],
     "data": ["formats", "base"],
     "train": ["data", "model", "formats", "base"],
-    "cli": ["train", "data", "model", "formats", "base"],
-    "main": ["cli", "train", "data", "model", "formats", "base"],
+    "cli": ["train", "data", "gpu", "model", "formats", "base"],
+    "main": ["cli", "train", "data", "gpu", "model", "formats", "base"],
 }
 KILN = re.compile(r"^(kiln_|_ZN4kiln|_ZNK4kiln)")
 # Defined by the compiled model object, not by the runtime.

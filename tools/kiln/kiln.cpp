@@ -12,6 +12,7 @@
 #include "codegen/abi/ModelAbi.h"
 #include "codegen/abi/OutputFile.h"
 #include "codegen/cpu/CpuTarget.h"
+#include "codegen/cuda/CudaTarget.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "frontend/Import.h"
 #include "frontend/keras/TrainingConfig.h"
@@ -110,22 +111,27 @@ static cl::opt<std::string>
                 cl::value_desc("FILE"), cl::Required, cl::sub(exportCmd),
                 cl::cat(kilnCategory));
 
-enum class Emit { Exe, Obj, Asm, Llvm, Mlir };
+enum class Emit { Exe, Obj, Asm, Llvm, Mlir, Ptx };
 static cl::opt<Emit>
     emit("emit", cl::desc("What to produce"), cl::init(Emit::Exe),
          cl::values(clEnumValN(Emit::Exe, "exe", "a standalone executable"),
                     clEnumValN(Emit::Obj, "obj", "an object file"),
                     clEnumValN(Emit::Asm, "asm", "assembly"),
                     clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR"),
-                    clEnumValN(Emit::Mlir, "mlir", "MLIR at --stage")),
+                    clEnumValN(Emit::Mlir, "mlir", "MLIR at --stage"),
+                    clEnumValN(Emit::Ptx, "ptx",
+                               "the GPU kernels' PTX (--target cuda)")),
          cl::sub(compileCmd), cl::cat(kilnCategory));
 
-enum class Stage { Import, Linalg, Llvm };
+enum class Stage { Import, Linalg, Gpu, Llvm };
 static cl::opt<Stage> stage(
     "stage", cl::desc("With --emit mlir: the stage to print"),
     cl::init(Stage::Llvm),
     cl::values(clEnumValN(Stage::Import, "import", "kiln dialect as imported"),
                clEnumValN(Stage::Linalg, "linalg", "fused linalg on tensors"),
+               clEnumValN(Stage::Gpu, "gpu",
+                          "kernels mapped to the GPU, in the gpu dialect "
+                          "(--target cuda)"),
                clEnumValN(Stage::Llvm, "llvm", "the LLVM dialect")),
     cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
@@ -134,6 +140,20 @@ static cl::opt<std::string>
                        "features; e.g. x86-64-v3, znver4)"),
               cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd),
               cl::sub(runCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> targetFlag(
+    "target",
+    cl::desc("Code to generate: cpu (default), or cuda for NVIDIA GPUs too "
+             "(PTX, JIT-compiled by the driver; the CPU code is always "
+             "included, so the binary runs anywhere; cpu,cuda is the same)"),
+    cl::value_desc("cpu|cuda|cpu,cuda"), cl::init("cpu"), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
+static cl::opt<std::string>
+    gpuArch("gpu-arch",
+            cl::desc("With --target cuda: the PTX architecture (default "
+                     "sm_80; newer GPUs run it too; one of sm_70, sm_75, "
+                     "sm_80, sm_86, sm_89, sm_90, sm_90a, sm_100, sm_120)"),
+            cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(compileCmd),
+            cl::cat(kilnCategory));
 static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
@@ -304,6 +324,8 @@ static std::string defaultOutput(Emit kind) {
     return stem + ".o";
   case Emit::Asm:
     return stem + ".s";
+  case Emit::Ptx:
+    return stem + ".ptx";
   default:
     return "-";
   }
@@ -339,8 +361,41 @@ static FailureOr<TrainingFlags> parseTrainingFlags() {
   return flags;
 }
 
+/// Parses --target and --gpu-arch: whether to generate CUDA code too.
+static FailureOr<bool> parseTarget() {
+  bool cuda = false;
+  SmallVector<StringRef> parts;
+  StringRef(targetFlag).split(parts, ',');
+  for (StringRef part : parts) {
+    if (part == "cuda")
+      cuda = true;
+    else if (part != "cpu")
+      return fail("--target: unknown target '" + part +
+                  "' (expected cpu, cuda or cpu,cuda)"),
+             failure();
+  }
+  if (!cuda &&
+      (emit == Emit::Ptx || (emit == Emit::Mlir && stage == Stage::Gpu)))
+    return fail(emit == Emit::Ptx ? "--emit ptx needs --target cuda"
+                                  : "--stage gpu needs --target cuda"),
+           failure();
+  if (cuda && StringRef(gpuArch).contains(','))
+    return fail("--gpu-arch: one architecture per binary for now, got '" +
+                gpuArch + "' (PTX for the oldest runs on newer GPUs)"),
+           failure();
+  if (cuda && !isKnownGpuArch(gpuArch))
+    return fail("--gpu-arch: unknown architecture '" + gpuArch +
+                "' (expected sm_70, sm_75, sm_80, sm_86, sm_89, sm_90, "
+                "sm_90a, sm_100 or sm_120)"),
+           failure();
+  return cuda;
+}
+
 static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   std::string out = outputPath.empty() ? defaultOutput(emit) : outputPath;
+  FailureOr<bool> cuda = parseTarget();
+  if (failed(cuda))
+    return 1;
   if (emit == Emit::Mlir && stage == Stage::Import)
     return writeOutput(out,
                        [&](llvm::raw_ostream &os) { model.module->print(os); });
@@ -377,6 +432,38 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   TimingScope stripTime = root.nest("strip-abi-attributes");
   stripAbiAttributes(*model.module);
   stripTime.stop();
+
+  // The GPU part, from the same linalg (contract 4).
+  OwningOpRef<ModuleOp> cudaModule;
+  if (*cuda) {
+    cudaModule = model.module->clone();
+    CudaLoweringOptions cudaOptions;
+    cudaOptions.chip = gpuArch;
+    PassManager mapping(&ctx);
+    mapping.enableVerifier(false);
+    TimingScope mappingTime = root.nest("cuda-mapping");
+    mapping.enableTiming(mappingTime);
+    buildCudaMappingPipeline(mapping, cudaOptions);
+    if (failed(mapping.run(*cudaModule)) || failed(verify(*cudaModule)))
+      return 1;
+    mappingTime.stop();
+    if (emit == Emit::Mlir && stage == Stage::Gpu)
+      return writeOutput(out,
+                         [&](llvm::raw_ostream &os) { cudaModule->print(os); });
+    PassManager toLlvm(&ctx);
+    toLlvm.enableVerifier(false);
+    TimingScope ptxTime = root.nest("cuda-to-ptx");
+    toLlvm.enableTiming(ptxTime);
+    buildCudaToLlvmPipeline(toLlvm, cudaOptions);
+    if (failed(toLlvm.run(*cudaModule)) || failed(verify(*cudaModule)))
+      return 1;
+    ptxTime.stop();
+    llvm::Expected<std::string> ptx = extractPtx(*cudaModule);
+    if (!ptx)
+      return fail(llvm::toString(ptx.takeError()));
+    if (emit == Emit::Ptx)
+      return writeOutput(out, [&](llvm::raw_ostream &os) { os << *ptx; });
+  }
   PassManager lowering(&ctx);
   lowering.enableVerifier(false);
   TimingScope loweringTime = root.nest("cpu-lowering");
@@ -393,8 +480,17 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
 
   llvm::LLVMContext llvmContext;
   TimingScope translateTime = root.nest("translate-to-llvm");
+  std::unique_ptr<llvm::Module> gpuPart;
+  if (cudaModule) {
+    llvm::Expected<std::unique_ptr<llvm::Module>> gpu = translateGpuModel(
+        *cudaModule, llvmContext, model, signature, gpuArch, **target);
+    if (!gpu)
+      return fail(llvm::toString(gpu.takeError()));
+    gpuPart = std::move(*gpu);
+  }
   llvm::Expected<std::unique_ptr<llvm::Module>> translated =
-      translateModel(*model.module, llvmContext, model, signature, **target);
+      translateModel(*model.module, llvmContext, model, signature, **target,
+                     std::move(gpuPart));
   if (!translated)
     return fail(llvm::toString(translated.takeError()));
   std::unique_ptr<llvm::Module> module = std::move(*translated);
@@ -703,6 +799,7 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   registerKilnDialects(registry);
+  registerCudaTranslations(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ScopedDiagnosticHandler handler(&ctx, printDiagnostic);

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 3
+#define KILN_MODEL_ABI_VERSION 4
 
 /* Element types. Explicit values; append-only.
  * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
@@ -153,6 +153,22 @@ typedef struct kiln_train_desc_t {
   kiln_workspace_desc_t eval_workspace;
 } kiln_train_desc_t;
 
+/* The entries compiled for NVIDIA GPUs (`kiln compile --target cuda`). They
+ * take the same buffers as the CPU entries, in the same order, but every
+ * buffer and the workspace are device memory (CUDA device pointers); the
+ * kernels come from the PTX for `arch` embedded in the object, which the
+ * driver JIT-compiles for the GPU at hand (runtime/gpu). Entries return
+ * 0; launch failures are reported by the runtime's executor. */
+typedef struct kiln_gpu_desc_t {
+  const char *arch;         /* "sm_80": the PTX target */
+  kiln_entry_fn predict;    /* device buffers */
+  kiln_entry_fn train_step; /* NULL without a train_step */
+  kiln_entry_fn eval_step;  /* NULL without training */
+  kiln_workspace_desc_t predict_workspace;
+  kiln_workspace_desc_t train_workspace;
+  kiln_workspace_desc_t eval_workspace;
+} kiln_gpu_desc_t;
+
 typedef struct kiln_model_desc_t {
   int64_t abi_version; /* KILN_MODEL_ABI_VERSION */
   const char *name;    /* the Keras model name */
@@ -176,6 +192,9 @@ typedef struct kiln_model_desc_t {
    * map, or a layer whose training form is not compiled. Never train
    * something other than the model. */
   const char *train_unavailable;
+  /* NULL unless compiled with `--target cuda`: the GPU entries. The CPU
+   * entries above are always present. */
+  const kiln_gpu_desc_t *cuda;
 } kiln_model_desc_t;
 
 /* The workspace bytes `w` needs at `batch`. */

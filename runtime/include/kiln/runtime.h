@@ -256,6 +256,41 @@ KILN_API_EXPORT float *kiln_model_slot_data(kiln_model_t *model, int64_t index);
  * after `kiln_model_create`; restored by `kiln_model_load_weights`). */
 KILN_API_EXPORT int64_t kiln_model_iterations(const kiln_model_t *model);
 
+/*===----------------------------------------------------------------------===
+ * Devices (runtime/gpu: the CUDA driver is loaded with dlopen on first use;
+ * nothing links libcuda, so every binary starts without a GPU)
+ *===----------------------------------------------------------------------===*/
+
+/* One GPU, as `./model devices` lists it. */
+typedef struct kiln_device_info_t {
+  int32_t index;         /* N of "gpu:N" */
+  int32_t compute_major; /* compute capability, e.g. 9 */
+  int32_t compute_minor; /* e.g. 0 */
+  int32_t multiprocessors;
+  int64_t memory_bytes;
+  int32_t driver_version; /* the CUDA driver's, e.g. 12040 for 12.4 */
+  char name[256];
+} kiln_device_info_t;
+
+/* Fills up to `capacity` entries of `devices` and sets `*count` to the number
+ * of GPUs. Without a CUDA driver or GPU, `*count` is 0 and the status says
+ * why (UNIMPLEMENTED). */
+KILN_API_EXPORT kiln_status_t kiln_gpu_devices(kiln_device_info_t *devices,
+                                               int32_t capacity,
+                                               int32_t *count);
+
+/* Where `model`'s entries run: "cpu" (the default), "gpu" (the first GPU)
+ * or "gpu:N". A GPU needs a model compiled with `--target cuda`, a driver
+ * and the device; otherwise an error says which is missing and the model
+ * keeps its device. Parameters and optimizer state stay in the model (host
+ * memory): weights files and checkpoints are device-independent. Not
+ * concurrently with calls on the model. */
+KILN_API_EXPORT kiln_status_t kiln_model_set_device(kiln_model_t *model,
+                                                    const char *device);
+
+/* "cpu", or the GPU's "gpu:N (NAME)". */
+KILN_API_EXPORT const char *kiln_model_device(const kiln_model_t *model);
+
 /* The last completed epoch (0 after `kiln_model_create`; set by
  * `kiln_model_fit` and restored by `kiln_model_load_weights`). */
 KILN_API_EXPORT int64_t kiln_model_epoch(const kiln_model_t *model);

@@ -27,8 +27,15 @@ namespace {
 
 struct ApproximateMathPass
     : public kiln::impl::ApproximateMathPassBase<ApproximateMathPass> {
+  using ApproximateMathPassBase::ApproximateMathPassBase;
+
   void runOnOperation() override {
-    auto approximated = [](StringRef name) {
+    bool all = allFunctions;
+    auto approximated = [all](StringRef name) {
+      // rsqrt's rewrite is a vector-only AVX2 one; the others are exact
+      // enough for any target.
+      if (all)
+        return name != math::RsqrtOp::getOperationName();
       return llvm::is_contained(
           {math::TanhOp::getOperationName(), math::ExpOp::getOperationName(),
            math::ExpM1Op::getOperationName(), math::LogOp::getOperationName(),

@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s --kiln-cpu-approximate-math | FileCheck %s \
+// RUN: kiln-opt %s --kiln-approximate-math | FileCheck %s \
 // RUN:   --implicit-check-not=math.tanh --implicit-check-not=math.exp \
 // RUN:   --implicit-check-not=math.log
 

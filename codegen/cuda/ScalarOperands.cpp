@@ -1,0 +1,93 @@
+//===- ScalarOperands.cpp - host scalar loads as linalg operands -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `--kiln-cuda-scalar-operands`: a scalar that a linalg.generic's body reads
+// from a buffer loaded outside it (the learning rate, a loss's element
+// count, a reduced maximum) becomes an operand of the generic read through
+// a constant indexing map. On a GPU the host cannot load from device
+// buffers; as an operand, the value is read inside the kernel, and the
+// workspace allocator sees the use and keeps the buffer alive until then.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_SCALAROPERANDSPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The load's indices as constants, if they all are.
+std::optional<SmallVector<int64_t>> constantIndices(memref::LoadOp load) {
+  SmallVector<int64_t> indices;
+  for (Value index : load.getIndices()) {
+    std::optional<int64_t> value = getConstantIntValue(index);
+    if (!value)
+      return std::nullopt;
+    indices.push_back(*value);
+  }
+  return indices;
+}
+
+/// Adds `load`'s buffer as an input of `generic` whose element replaces the
+/// uses of `load` in its body. Returns the new generic.
+linalg::GenericOp addScalarOperand(linalg::GenericOp generic,
+                                   memref::LoadOp load,
+                                   ArrayRef<int64_t> indices) {
+  MLIRContext *ctx = generic.getContext();
+  OpBuilder b(generic);
+  SmallVector<AffineExpr> results;
+  for (int64_t index : indices)
+    results.push_back(getAffineConstantExpr(index, ctx));
+  AffineMap map =
+      AffineMap::get(generic.getNumLoops(), /*symbolCount=*/0, results, ctx);
+  SmallVector<Value> inputs(generic.getDpsInputs());
+  inputs.push_back(load.getMemRef());
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  maps.insert(maps.begin() + generic.getNumDpsInputs(), map);
+  auto replacement = linalg::GenericOp::create(
+      b, generic.getLoc(), generic.getResultTypes(), inputs,
+      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
+  replacement->setDiscardableAttrs(generic->getDiscardableAttrDictionary());
+  replacement.getRegion().takeBody(generic.getRegion());
+  Block &body = replacement.getRegion().front();
+  BlockArgument element = body.insertArgument(
+      generic.getNumDpsInputs(), load.getType(), load.getLoc());
+  load.getResult().replaceUsesWithIf(element, [&](OpOperand &use) {
+    return replacement->isProperAncestor(use.getOwner());
+  });
+  generic.erase();
+  return replacement;
+}
+
+struct ScalarOperandsPass
+    : public kiln::impl::ScalarOperandsPassBase<ScalarOperandsPass> {
+  void runOnOperation() override {
+    SmallVector<memref::LoadOp> loads;
+    getOperation().walk([&](memref::LoadOp load) {
+      if (!load->getParentOfType<linalg::LinalgOp>())
+        loads.push_back(load);
+    });
+    for (memref::LoadOp load : loads) {
+      std::optional<SmallVector<int64_t>> indices = constantIndices(load);
+      if (!indices)
+        continue;
+      // Every generic whose body reads the value.
+      SetVector<linalg::GenericOp> readers;
+      for (Operation *user : load->getUsers())
+        if (auto generic = user->getParentOfType<linalg::GenericOp>();
+            generic && generic->getBlock() == load->getBlock())
+          readers.insert(generic);
+      for (linalg::GenericOp generic : readers)
+        addScalarOperand(generic, load, *indices);
+      if (load.use_empty())
+        load.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,41 @@
+//===- Launch.h - State of the GPU entry running on this thread -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Generated host code launches kernels through MLIR's `mgpu*` runtime ABI
+// (Mgpu.cpp), whose functions return no status. While a GPU entry runs, the
+// executor (Executor.cpp) installs a LaunchState on its thread: the device
+// and stream to launch on, and the first error, which the executor turns
+// into the entry's status afterwards.
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_GPU_LAUNCH_H
+#define KILN_RUNTIME_GPU_LAUNCH_H
+
+#include "gpu/Cuda.h"
+
+namespace kiln::gpu {
+
+struct LaunchState {
+  const cuda::Driver *api = nullptr;
+  int device = 0;
+  cuda::CUstream stream = nullptr;
+  kiln_status_t error = nullptr; // the first failure; later launches skip
+};
+
+/// The state of the entry running on this thread; NULL outside one.
+LaunchState *currentLaunch();
+
+/// Installs `state` for the calling thread for its lifetime.
+class ScopedLaunch {
+public:
+  explicit ScopedLaunch(LaunchState &state);
+  ~ScopedLaunch();
+  ScopedLaunch(const ScopedLaunch &) = delete;
+  ScopedLaunch &operator=(const ScopedLaunch &) = delete;
+
+private:
+  LaunchState *previous;
+};
+
+} // namespace kiln::gpu
+
+#endif // KILN_RUNTIME_GPU_LAUNCH_H

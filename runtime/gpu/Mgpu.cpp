@@ -1,0 +1,157 @@
+//===- Mgpu.cpp - MLIR's mgpu* runtime ABI over the CUDA driver -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The host code that MLIR's `gpu-to-llvm` lowering generates calls these
+// functions (Debian ships no libmlir_cuda_runtime). Differences from
+// upstream's CUDA runtime wrappers, all on purpose:
+//  - `mgpuModuleLoadJIT` runs from a global constructor, before main: it only
+//    records the embedded PTX, so binaries start on machines without a GPU.
+//    The driver JIT-compiles it on the first launch on each device.
+//  - Errors do not abort: the first one is recorded in the thread's
+//    LaunchState and later launches of the entry are skipped.
+//  - Streams are the executor's: one per device, in order, so the
+//    per-launch create/synchronize/destroy that the lowering emits are
+//    free, and the executor synchronizes once per entry.
+//===----------------------------------------------------------------------===//
+
+#include "gpu/Launch.h"
+
+#include "base/Status.h"
+
+#include <mutex>
+#include <unordered_map>
+
+using namespace kiln;
+using namespace kiln::gpu;
+
+namespace {
+
+constexpr int kMaxDevices = 16;
+
+struct PerDevice {
+  cuda::CUmodule module = nullptr;
+  std::unordered_map<const char *, cuda::CUfunction> functions;
+};
+
+/// One embedded PTX module, loaded per device on first use.
+struct LazyModule {
+  const char *ptx;
+  std::mutex mutex;
+  PerDevice devices[kMaxDevices];
+};
+
+thread_local LaunchState *current = nullptr;
+
+void fail(LaunchState &state, kiln_status_t status) {
+  if (!state.error)
+    state.error = status;
+  else
+    kiln_status_free(status);
+}
+
+} // namespace
+
+LaunchState *kiln::gpu::currentLaunch() { return current; }
+
+ScopedLaunch::ScopedLaunch(LaunchState &state) : previous(current) {
+  current = &state;
+}
+
+ScopedLaunch::~ScopedLaunch() { current = previous; }
+
+extern "C" {
+
+__attribute__((visibility("default"))) void *mgpuModuleLoadJIT(void *data,
+                                                                int) {
+  return new LazyModule{static_cast<const char *>(data), {}, {}};
+}
+
+__attribute__((visibility("default"))) void mgpuModuleUnload(void *) {
+  // At exit: the driver may be gone already; the process frees everything.
+}
+
+__attribute__((visibility("default"))) void *
+mgpuModuleGetFunction(void *moduleHandle, const char *name) {
+  LaunchState *state = current;
+  if (!state || state->error)
+    return nullptr;
+  if (state->device < 0 || state->device >= kMaxDevices) {
+    fail(*state, KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                             "GPU %d: kiln supports devices 0 to %d",
+                             state->device, kMaxDevices - 1));
+    return nullptr;
+  }
+  auto *module = static_cast<LazyModule *>(moduleHandle);
+  std::lock_guard<std::mutex> lock(module->mutex);
+  PerDevice &device = module->devices[state->device];
+  if (auto found = device.functions.find(name);
+      found != device.functions.end())
+    return found->second;
+  const cuda::Driver &api = *state->api;
+  if (!device.module) {
+    char log[4096] = {};
+    int options[] = {cuda::CU_JIT_ERROR_LOG_BUFFER,
+                     cuda::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
+    if (kiln_status_t status = cuda::callStatus(
+            api, "cuModuleLoadDataEx (JIT of the model's PTX)",
+            api.cuModuleLoadDataEx(&device.module, module->ptx, 2, options,
+                                   values),
+            log)) {
+      device.module = nullptr;
+      fail(*state, status);
+      return nullptr;
+    }
+  }
+  cuda::CUfunction function = nullptr;
+  if (kiln_status_t status = cuda::callStatus(
+          api, "cuModuleGetFunction",
+          api.cuModuleGetFunction(&function, device.module, name), name)) {
+    fail(*state, status);
+    return nullptr;
+  }
+  device.functions.emplace(name, function);
+  return function;
+}
+
+__attribute__((visibility("default"))) void *mgpuStreamCreate() {
+  return current ? current->stream : nullptr;
+}
+
+__attribute__((visibility("default"))) void mgpuStreamSynchronize(void *) {}
+
+__attribute__((visibility("default"))) void mgpuStreamDestroy(void *) {}
+
+__attribute__((visibility("default"))) void
+mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                 intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                 intptr_t blockZ, int32_t sharedBytes, void *stream,
+                 void **params, void **extra, size_t /*paramsCount*/) {
+  LaunchState *state = current;
+  if (!state || state->error || !function)
+    return;
+  const cuda::Driver &api = *state->api;
+  if (gridX > 0x7fffffff || gridY > 0xffff || gridZ > 0xffff) {
+    fail(*state, KILN_STATUS(KILN_STATUS_OUT_OF_RANGE,
+                             "a kernel's grid (%ld x %ld x %ld blocks) is "
+                             "larger than CUDA allows",
+                             static_cast<long>(gridX), static_cast<long>(gridY),
+                             static_cast<long>(gridZ)));
+    return;
+  }
+  if (kiln_status_t status = cuda::callStatus(
+          api, "cuLaunchKernel",
+          api.cuLaunchKernel(static_cast<cuda::CUfunction>(function),
+                             static_cast<unsigned>(gridX),
+                             static_cast<unsigned>(gridY),
+                             static_cast<unsigned>(gridZ),
+                             static_cast<unsigned>(blockX),
+                             static_cast<unsigned>(blockY),
+                             static_cast<unsigned>(blockZ),
+                             static_cast<unsigned>(sharedBytes),
+                             static_cast<cuda::CUstream>(stream), params,
+                             extra)))
+    fail(*state, status);
+}
+
+} // extern "C"

@@ -1,0 +1,30 @@
+// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu --verify-diagnostics
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="block-size=100" 2>&1 | FileCheck %s --check-prefix=BLOCK
+// BLOCK: error: block-size must be a multiple of 32 in [32, 1024]
+
+func.func @host_reads_device(%x: memref<f32>, %y: memref<f32>) -> f32 {
+  // A value loaded from a device buffer cannot reach host code.
+  // expected-error @+1 {{cannot run an op whose results the host uses on the GPU}}
+  %v = memref.load %x[] : memref<f32>
+  return %v : f32
+}
+
+// -----
+
+func.func @parallel_reduction(%x: memref<8xf32>, %out: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{cannot map a parallel loop with reductions to the GPU}}
+  %sum = scf.parallel (%i) = (%c0) to (%c8) step (%c1) init (%zero) -> f32 {
+    %v = memref.load %x[%i] : memref<8xf32>
+    scf.reduce(%v : f32) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      scf.reduce.return %s : f32
+    }
+  }
+  memref.store %sum, %out[] : memref<f32>
+  return
+}

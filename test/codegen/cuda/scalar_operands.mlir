@@ -1,0 +1,47 @@
+// RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(kiln-cuda-scalar-operands))' | FileCheck %s
+
+// The learning rate, loaded on the host and captured by the update's body,
+// becomes an operand read through a constant map; the load is gone.
+// CHECK-DAG:   #[[ID:.+]] = affine_map<(d0) -> (d0)>
+// CHECK-DAG:   #[[SCALAR:.+]] = affine_map<(d0) -> ()>
+// CHECK-LABEL: func.func @sgd
+// CHECK-SAME:    (%[[W:.+]]: memref<8xf32>, %[[G:.+]]: memref<8xf32>, %[[LR:.+]]: memref<f32>, %[[OUT:.+]]: memref<8xf32>)
+// CHECK-NOT:     memref.load
+// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[SCALAR]], #[[ID]]]
+// CHECK-SAME:      ins(%[[W]], %[[G]], %[[LR]] : memref<8xf32>, memref<8xf32>, memref<f32>)
+// CHECK:         ^bb0(%[[WI:.+]]: f32, %[[GI:.+]]: f32, %[[RATE:.+]]: f32, %{{.+}}: f32):
+// CHECK:           %[[STEP:.+]] = arith.mulf %[[GI]], %[[RATE]] : f32
+// CHECK:           arith.subf %[[WI]], %[[STEP]] : f32
+#id = affine_map<(d0) -> (d0)>
+func.func @sgd(%w: memref<8xf32>, %g: memref<8xf32>, %lr: memref<f32>, %out: memref<8xf32>) {
+  %rate = memref.load %lr[] : memref<f32>
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%w, %g : memref<8xf32>, memref<8xf32>) outs(%out : memref<8xf32>) {
+  ^bb0(%wi: f32, %gi: f32, %o: f32):
+    %step = arith.mulf %gi, %rate : f32
+    %new = arith.subf %wi, %step : f32
+    linalg.yield %new : f32
+  }
+  return
+}
+
+// -----
+
+// A constant index becomes a constant map result; a load the host itself
+// uses stays (and is left for the GPU mapping to refuse).
+// CHECK-LABEL: func.func @element
+// CHECK:         %[[KEEP:.+]] = memref.load %{{.+}}[%c1] : memref<2xf32>
+// CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #[[ONE:.+]], #{{.+}}]
+// CHECK:         return %[[KEEP]]
+#id2 = affine_map<(d0) -> (d0)>
+func.func @element(%x: memref<4xf32>, %s: memref<2xf32>, %y: memref<4xf32>) -> f32 {
+  %c1 = arith.constant 1 : index
+  %v = memref.load %s[%c1] : memref<2xf32>
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel"]}
+      ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %v : f32
+    linalg.yield %m : f32
+  }
+  return %v : f32
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The GPU checks of issue 14, in two halves, because the machine with a GPU
+# (the `device` tool, when a task is lent one) has no LLVM 22 to build kiln:
+#
+#   bash tools/dev/gpu-check.sh prepare   # here: compile the example models
+#                                         # with --target cuda into .gpu/,
+#                                         # with data and libomp
+#   bash tools/dev/gpu-check.sh run       # there, with .gpu/ carried: every
+#                                         # model on the GPU against the same
+#                                         # binary on the CPU; results in
+#                                         # $OUT (or .gpu/out)
+#
+# `run` checks, for the MLP, CNN, RNN and LSTM examples:
+#   - predict on 1000 Fashion-MNIST images: GPU outputs match the CPU's
+#     (max |diff| <= 1e-4 * max(1, |cpu|));
+#   - training 2 epochs (batch 100, no shuffle): the GPU's losses match the
+#     CPU's to 1e-3 relative, and predictions with the trained weights
+#     (weights files are device-independent: trained on the GPU, predicted
+#     on the CPU) match;
+#   - ./model bench on both devices (predict at batch 1 and 128, train_step
+#     at batch 100), as JSON lines in $OUT/bench.jsonl.
+# It exits non-zero when a check fails, after running all of them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+GPU_DIR=$ROOT/.gpu
+MODELS=(${GPU_CHECK_MODELS:-mlp cnn rnn lstm})
+
+prepare() {
+  local kiln=${KILN:-$ROOT/build/bin/kiln}
+  rm -rf "$GPU_DIR"
+  mkdir -p "$GPU_DIR/bin" "$GPU_DIR/lib" "$GPU_DIR/data"
+  grep -qx '/.gpu/' .git/info/exclude 2>/dev/null ||
+    echo '/.gpu/' >> .git/info/exclude
+  for m in "${MODELS[@]}"; do
+    "$kiln" compile "examples/fashion_mnist_$m.json" --target cuda \
+      --gpu-arch "${GPU_ARCH:-sm_90}" -o "$GPU_DIR/bin/$m"
+  done
+  cp "$(ldconfig -p | awk '/libomp\.so\.5 /{print $NF; exit}')" "$GPU_DIR/lib/"
+  /usr/bin/python3 - "$GPU_DIR/data" <<'EOF'
+import gzip, sys
+import numpy as np
+out = sys.argv[1]
+base = "/usr/share/datasets/fashion-mnist/"
+with gzip.open(base + "train-images-idx3-ubyte.gz") as f:
+    x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+with gzip.open(base + "train-labels-idx1-ubyte.gz") as f:
+    y = np.frombuffer(f.read(), np.uint8, offset=8)
+np.save(out + "/x.npy", (x[:1000] / 255.0).astype(np.float32))
+np.save(out + "/x_cnn.npy", (x[:1000, :, :, None] / 255.0).astype(np.float32))
+np.save(out + "/y.npy", y[:1000].astype(np.float32))
+EOF
+  du -sh "$GPU_DIR"
+}
+
+run() {
+  local out=${OUT:-$GPU_DIR/out}
+  mkdir -p "$out"
+  export LD_LIBRARY_PATH=$GPU_DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  local data=$GPU_DIR/data work
+  work=$(mktemp -d)
+  local failed=0
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv \
+    > "$out/nvidia-smi.txt" 2>&1 || true
+  "$GPU_DIR/bin/mlp" devices | tee "$out/devices.txt"
+  : > "$out/bench.jsonl"
+  for m in "${MODELS[@]}"; do
+    local bin=$GPU_DIR/bin/$m x=$data/x.npy
+    [ "$m" = cnn ] && x=$data/x_cnn.npy
+    echo "== $m"
+    for d in cpu gpu; do
+      "$bin" predict --device $d --input "$x" \
+        --output "$work/$m.$d.npy" --batch-size 128
+      "$bin" train --device $d --data "$x,$data/y.npy" --epochs 2 \
+        --batch-size 100 --no-shuffle --seed 1 --verbose 2 \
+        --history "$work/$m.$d.history.json" \
+        --save-weights "$work/$m.$d.weights"
+      # Trained on $d, predicted on the CPU.
+      "$bin" predict --device cpu --weights "$work/$m.$d.weights" \
+        --input "$x" --output "$work/$m.$d.trained.npy"
+    done
+    python3 - "$work" "$m" <<'EOF' || failed=1
+import json, sys
+import numpy as np
+work, m = sys.argv[1], sys.argv[2]
+ok = True
+def close(name, a, b, tol):
+    global ok
+    err = float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
+    good = err <= tol
+    ok &= good
+    print(f"{m}: {name}: max rel diff {err:.3g} (tolerance {tol}) "
+          f"{'ok' if good else 'FAILED'}")
+close("predict gpu vs cpu", np.load(f"{work}/{m}.gpu.npy"),
+      np.load(f"{work}/{m}.cpu.npy"), 1e-4)
+hist = {d: json.load(open(f"{work}/{m}.{d}.history.json")) for d in ("cpu", "gpu")}
+for key in hist["cpu"]:
+    close(f"history {key}", np.array(hist["gpu"][key], float),
+          np.array(hist["cpu"][key], float), 1e-3)
+close("predict after training on gpu vs cpu",
+      np.load(f"{work}/{m}.gpu.trained.npy"),
+      np.load(f"{work}/{m}.cpu.trained.npy"), 1e-3)
+sys.exit(0 if ok else 1)
+EOF
+    for d in cpu gpu; do
+      for spec in "predict 1" "predict 128" "train_step 100"; do
+        set -- $spec
+        "$bin" bench --device $d --entry "$1" --batch-size "$2" --seconds 1 \
+          --json | python3 -c "import json,sys; r=json.load(sys.stdin); \
+r.update(model='$m', device='$d'); print(json.dumps(r))" \
+          | tee -a "$out/bench.jsonl"
+      done
+    done
+  done
+  rm -rf "$work"
+  return $failed
+}
+
+case "${1:-}" in
+prepare) prepare ;;
+run) run ;;
+*)
+  echo "usage: $0 prepare|run" >&2
+  exit 2
+  ;;
+esac
