@@ -86,6 +86,13 @@ void buildLinalgPipeline(OpPassManager &pm);
 void buildCpuLoweringPipeline(OpPassManager &pm,
                               const CpuLoweringOptions &options);
 
+/// The second half of the CPU pipeline, from buffers in the workspace:
+/// segments, kernels, vectors, loops, the LLVM dialect. After
+/// buildCudaMappingPipeline with `host-loops`, it compiles the GPU mapping
+/// for the CPU (`kiln compile --target cuda-on-cpu`).
+void buildCpuLoopsPipeline(OpPassManager &pm,
+                           const CpuLoweringOptions &options);
+
 /// Options of the CUDA lowering pipelines.
 struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
   PassOptions::Option<std::string> chip{
@@ -94,6 +101,11 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("threads per block"),
                                          llvm::cl::init(256)};
+  PassOptions::Option<bool> hostLoops{
+      *this, "host-loops",
+      llvm::cl::desc("run the mapped kernels as host loops over blocks and "
+                     "threads (contract 4: the GPU mapping on the CPU)"),
+      llvm::cl::init(false)};
 };
 
 /// Linalg on tensors -> buffers (as for the CPU) -> every loop nest a GPU

@@ -442,7 +442,10 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
     4. outlines every launch into one `gpu.module @kiln_kernels` (one PTX
        module per architecture) with the constants and globals it reads.
 
-    The same mapped loop nest can run on the CPU (DESIGN.md contract 4).
+    With `host-loops`, step 4 instead replaces each launch by host loops
+    over its blocks and threads: the same mapped loop nest runs on the CPU
+    (DESIGN.md contract 4; `kiln compile --target cuda-on-cpu`), which
+    checks the mapping's numbers without a GPU.
 
     ```mlir
     // before
@@ -457,6 +460,8 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block">,
+    Option<"hostLoops", "host-loops", "bool", /*default=*/"false",
+           "Run each launch's blocks and threads as host loops (contract 4)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

@@ -60,6 +60,11 @@ static void buildBufferPipeline(OpPassManager &pm, bool scalarOperands) {
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuLoweringOptions &options) {
   buildBufferPipeline(pm, /*scalarOperands=*/false);
+  buildCpuLoopsPipeline(pm, options);
+}
+
+void mlir::kiln::buildCpuLoopsPipeline(OpPassManager &pm,
+                                       const CpuLoweringOptions &options) {
   // Bounded functions from here on: every later pass and LLVM take time
   // linear in the model.
   pm.addPass(createSegmentEntriesPass());
@@ -123,6 +128,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createApproximateMathPass(approximate));
   MapToGpuPassOptions map;
   map.blockSize = options.blockSize;
+  map.hostLoops = options.hostLoops;
   pm.addPass(createMapToGpuPass(map));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

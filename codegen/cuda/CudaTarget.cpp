@@ -53,10 +53,11 @@ llvm::Expected<std::string> mlir::kiln::extractPtx(ModuleOp module) {
   return llvm::createStringError("the lowered module has no PTX");
 }
 
-llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateGpuModel(
-    ModuleOp module, llvm::LLVMContext &context, const ImportedModel &model,
-    const ModelSignature &signature, llvm::StringRef arch,
-    const CpuTarget &target) {
+llvm::Expected<std::unique_ptr<llvm::Module>>
+mlir::kiln::translateGpuModel(ModuleOp module, llvm::LLVMContext &context,
+                              const ImportedModel &model,
+                              const ModelSignature &signature,
+                              llvm::StringRef arch, const CpuTarget &target) {
   DialectRegistry registry;
   registerCudaTranslations(registry);
   module->getContext()->appendDialectRegistry(registry);

@@ -43,8 +43,8 @@ Value fma(OpBuilder &b, Location loc, ValueRange args) {
 }
 
 Value rsqrt(OpBuilder &b, Location loc, ValueRange args) {
-  Value one = LLVM::ConstantOp::create(
-      b, loc, args[0].getType(), b.getFloatAttr(args[0].getType(), 1.0));
+  Value one = LLVM::ConstantOp::create(b, loc, args[0].getType(),
+                                       b.getFloatAttr(args[0].getType(), 1.0));
   return LLVM::FDivOp::create(b, loc, one,
                               LLVM::SqrtOp::create(b, loc, args[0]));
 }

@@ -8,12 +8,15 @@
 
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_MAPTOGPUPASS
@@ -26,6 +29,8 @@ using namespace mlir::kiln;
 namespace {
 
 constexpr llvm::StringLiteral kKernelModuleName = "kiln_kernels";
+/// Threads of a block that shares a reduction.
+constexpr int64_t kBlockThreads = 256;
 
 /// Lowers every linalg op of `func` to parallel loops, parallel dimensions
 /// outermost so that the outer `scf.parallel` covers every output element.
@@ -79,36 +84,175 @@ bool touchesMemory(Operation *op) {
   return result.wasInterrupted();
 }
 
-bool containsParallelLoop(Operation *op) {
+/// A linalg op that reduces dimensions by addition into its one output,
+/// out = out + term(inputs): the shape of a weight gradient (a matmul
+/// whose reduction is the batch), a bias gradient (over batch and image
+/// positions) or a loss's sum, which a block of threads can share.
+struct SumReduction {
+  linalg::LinalgOp op;
+  SmallVector<unsigned> reductionDims; // in loop order
+  bool isReduction(unsigned d) const {
+    return llvm::is_contained(reductionDims, d);
+  }
+  arith::AddFOp add; // the payload's final addition
+  Value term;        // its operand that is not the output element
+};
+
+std::optional<SumReduction> matchSumReduction(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
+      !op.hasPureBufferSemantics() || !op.getBlock())
+    return std::nullopt;
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  if (yield.getNumOperands() != 1)
+    return std::nullopt;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  BlockArgument out = body->getArguments().back();
+  if (!add || add->getBlock() != body || !add.getType().isF32() ||
+      !out.hasOneUse())
+    return std::nullopt;
+  Value term = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  if (term == out || (add.getLhs() != out && add.getRhs() != out))
+    return std::nullopt;
+  SmallVector<unsigned> dims;
+  for (auto [d, kind] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (kind == utils::IteratorType::reduction)
+      dims.push_back(d);
+  return SumReduction{op, dims, add, term};
+}
+
+/// Whether `reduction` has too little parallel work and too long a
+/// reduction for one thread per output element: a block per element then
+/// shares the reduction.
+bool worthBlockReduction(SumReduction reduction) {
+  SmallVector<int64_t> ranges = reduction.op.getStaticLoopRanges();
+  int64_t parallel = 1, length = 1;
+  for (auto [d, extent] : llvm::enumerate(ranges)) {
+    if (reduction.isReduction(d)) {
+      length = ShapedType::isDynamic(extent) || ShapedType::isDynamic(length)
+                   ? ShapedType::kDynamic
+                   : length * extent;
+      continue;
+    }
+    if (ShapedType::isDynamic(extent))
+      return false; // batch-sized outputs: threads enough
+    parallel *= extent;
+  }
+  // Up to 64 blocks of 256 threads, one-thread-per-element kernels leave
+  // most of a GPU idle (an LSTM's 128 x 512 gradient already fills it).
+  return parallel <= (int64_t(1) << 14) &&
+         (ShapedType::isDynamic(length) || length > 512);
+}
+
+/// A matrix product in any layout, C[m, n] += A(m, k) * B(k, n): a
+/// SumReduction over three loops whose term multiplies one input that
+/// reads only (m, k) by one that reads only (k, n).
+struct Contraction {
+  SumReduction sum;
+  unsigned m, n, k;     // loop dimensions
+  OpOperand *lhs, *rhs; // reads (m, k) and (k, n)
+};
+
+std::optional<Contraction> matchContraction(SumReduction sum) {
+  linalg::LinalgOp op = sum.op;
+  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
+      sum.reductionDims.size() != 1)
+    return std::nullopt;
+  auto mul = sum.term.getDefiningOp<arith::MulFOp>();
+  Block *body = op.getBlock();
+  if (!mul || mul->getBlock() != body)
+    return std::nullopt;
+  auto arg = [&](Value v) { return dyn_cast<BlockArgument>(v); };
+  BlockArgument x = arg(mul.getLhs()), y = arg(mul.getRhs());
+  if (!x || !y || x.getOwner() != body || y.getOwner() != body ||
+      x.getArgNumber() == y.getArgNumber() || x.getArgNumber() > 1 ||
+      y.getArgNumber() > 1)
+    return std::nullopt;
+  // The body is exactly mul + add: nothing else to evaluate per term.
+  if (body->getOperations().size() != 3)
+    return std::nullopt;
+  unsigned k = sum.reductionDims.front();
+  auto uses = [&](OpOperand *operand) {
+    llvm::SmallBitVector dims(3);
+    for (AffineExpr expr : op.getMatchingIndexingMap(operand).getResults())
+      expr.walk([&](AffineExpr e) {
+        if (auto d = dyn_cast<AffineDimExpr>(e))
+          dims.set(d.getPosition());
+      });
+    return dims;
+  };
+  OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
+  llvm::SmallBitVector lhsDims = uses(lhs), rhsDims = uses(rhs);
+  if (!lhsDims.test(k) || !rhsDims.test(k) || lhsDims.count() != 2 ||
+      rhsDims.count() != 2 || (lhsDims & rhsDims).count() != 1)
+    return std::nullopt;
+  unsigned m = 3, n = 3;
+  for (unsigned d = 0; d < 3; ++d) {
+    if (d == k)
+      continue;
+    (lhsDims.test(d) ? m : n) = d;
+  }
+  // The output reads (m, n) only.
+  if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0))
+           .isProjectedPermutation())
+    return std::nullopt;
+  return Contraction{sum, m, n, k, lhs, rhs};
+}
+
+/// Whether `op` holds loops to map or kernels mapped already: host control
+/// flow around kernels.
+bool containsKernels(Operation *op) {
   return op
-      ->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
+      ->walk([](Operation *nested) {
+        return isa<scf::ParallelOp, gpu::LaunchOp>(nested)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
       .wasInterrupted();
 }
 
 class GpuMapper {
 public:
+  /// Outlines kernels into `kernels`, or with `kernels` null runs each
+  /// launch's blocks and threads as host loops.
   GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize)
-      : kernelTable(kernels), blockSize(blockSize) {}
+      : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
+                            : std::nullopt),
+        blockSize(blockSize) {}
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
-    // An op without parallel dimensions (a sum to a scalar) is one thread's
-    // work, its loops and the loads and stores around them alike.
-    SmallVector<linalg::LinalgOp> serial;
-    func.walk([&](linalg::LinalgOp op) {
-      if (op.getNumParallelLoops() == 0)
-        serial.push_back(op);
-    });
-    for (linalg::LinalgOp op : serial)
-      if (failed(mapSingleThread(op)))
+    // Long sums into few elements: a block of threads per element. Other
+    // ops without parallel dimensions are one thread's work, their loops
+    // and the loads and stores around them alike.
+    SmallVector<linalg::LinalgOp> ops;
+    func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    for (linalg::LinalgOp op : ops) {
+      std::optional<SumReduction> sum = matchSumReduction(op);
+      if (sum && worthBlockReduction(*sum)) {
+        mapBlockReduction(*sum);
+        continue;
+      }
+      if (std::optional<Contraction> product =
+              sum ? matchContraction(*sum) : std::nullopt) {
+        mapTiledMatmul(*product);
+        continue;
+      }
+      if (op.getNumParallelLoops() == 0 && failed(mapSingleThread(op)))
         return failure();
+    }
     if (failed(linalgToParallelLoops(func)))
       return failure();
     if (failed(mapRegion(func.getBody())))
       return failure();
-    for (gpu::LaunchOp launch : launches)
-      if (failed(outline(launch)))
+    for (auto [launch, kind] : launches) {
+      if (!kernelTable) {
+        runOnHost(launch);
+        continue;
+      }
+      if (failed(outline(launch, kind)))
         return failure();
+    }
     launches.clear();
     return success();
   }
@@ -126,7 +270,7 @@ private:
         }
         if (!touchesMemory(&op))
           continue;
-        if (containsParallelLoop(&op)) {
+        if (containsKernels(&op)) {
           // A host loop or branch around kernels: map its body.
           if (!isa<scf::ForOp, scf::IfOp>(op))
             return op.emitError("cannot map an op with parallel loops nested "
@@ -140,6 +284,432 @@ private:
           return failure();
       }
     return success();
+  }
+
+  /// One block of kBlockThreads per element of `sum`'s output: thread t
+  /// adds the terms t, t + 256, ... of the reduction in order, then the
+  /// block adds the 256 partial sums as a tree in shared memory, and thread
+  /// 0 adds the total to the element. The order is fixed: results do not
+  /// depend on scheduling. On the host (host-loops), each phase between two
+  /// barriers is a loop over the threads, with the same order.
+  void mapBlockReduction(SumReduction sum) {
+    linalg::LinalgOp op = sum.op;
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    Type f32 = b.getF32Type();
+    SmallVector<Range> ranges = op.createLoopRanges(b, loc);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value threads = arith::ConstantIndexOp::create(b, loc, kBlockThreads);
+    SmallVector<Value> sizes;
+    Value elements = one, length = one;
+    for (auto [d, range] : llvm::enumerate(ranges)) {
+      sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
+      Value &product = sum.isReduction(d) ? length : elements;
+      product = b.createOrFold<arith::MulIOp>(loc, product, sizes.back());
+    }
+
+    // Sets the parallel (or reduction) loop indices in `dims` from their
+    // linear index `linear`, the innermost fastest.
+    auto delinearize = [&](OpBuilder &b, Value linear, bool reduction,
+                           SmallVector<Value> &dims) {
+      SmallVector<unsigned> which;
+      for (unsigned d = 0; d < ranges.size(); ++d)
+        if (sum.isReduction(d) == reduction)
+          which.push_back(d);
+      Value rest = linear;
+      for (int64_t i = which.size() - 1; i >= 0; --i) {
+        unsigned d = which[i];
+        dims[d] =
+            i == 0 ? rest : arith::RemUIOp::create(b, loc, rest, sizes[d]);
+        if (i > 0)
+          rest = arith::DivUIOp::create(b, loc, rest, sizes[d]);
+      }
+    };
+    // The loop indices of output element `element`, reductions at 0.
+    auto elementDims = [&](OpBuilder &b, Value element) {
+      SmallVector<Value> dims(ranges.size(), zero);
+      delinearize(b, element, /*reduction=*/false, dims);
+      return dims;
+    };
+    // One thread's partial sum, and the tree's steps, over `scratch`.
+    auto partial = [&](OpBuilder &b, ArrayRef<Value> dims, Value thread,
+                       Value scratch) {
+      Value init = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
+      auto loop = scf::ForOp::create(b, loc, thread, length, threads, init);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> at(dims);
+      delinearize(b, loop.getInductionVar(), /*reduction=*/true, at);
+      Value term = evaluateTerm(b, sum, at);
+      Value acc = arith::AddFOp::create(b, loc, loop.getRegionIterArg(0), term);
+      scf::YieldOp::create(b, loc, acc);
+      b.setInsertionPointAfter(loop);
+      memref::StoreOp::create(b, loc, loop.getResult(0), scratch, thread);
+    };
+    auto combine = [&](OpBuilder &b, Value thread, Value scratch, int64_t s) {
+      Value other = arith::AddIOp::create(
+          b, loc, thread, arith::ConstantIndexOp::create(b, loc, s));
+      Value mine = memref::LoadOp::create(b, loc, scratch, thread);
+      Value theirs = memref::LoadOp::create(b, loc, scratch, other);
+      memref::StoreOp::create(
+          b, loc, arith::AddFOp::create(b, loc, mine, theirs), scratch, thread);
+    };
+    auto finish = [&](OpBuilder &b, ArrayRef<Value> dims, Value scratch) {
+      Value total = memref::LoadOp::create(b, loc, scratch, zero);
+      OpOperand *init = op.getDpsInitOperand(0);
+      SmallVector<Value> at =
+          applyMap(b, op.getMatchingIndexingMap(init), dims);
+      Value old = memref::LoadOp::create(b, loc, init->get(), at);
+      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, total),
+                              init->get(), at);
+    };
+
+    if (!kernelTable) {
+      // Host loops: each phase a loop over the threads.
+      Value scratch = memref::AllocaOp::create(
+          b, loc, MemRefType::get({kBlockThreads}, f32));
+      auto blocks = scf::ForOp::create(b, loc, zero, elements, one);
+      b.setInsertionPointToStart(blocks.getBody());
+      SmallVector<Value> dims = elementDims(b, blocks.getInductionVar());
+      auto all = scf::ForOp::create(b, loc, zero, threads, one);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(all.getBody());
+        partial(b, dims, all.getInductionVar(), scratch);
+      }
+      for (int64_t s = kBlockThreads / 2; s > 0; s /= 2) {
+        auto active = scf::ForOp::create(
+            b, loc, zero, arith::ConstantIndexOp::create(b, loc, s), one);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(active.getBody());
+        combine(b, active.getInductionVar(), scratch, s);
+      }
+      finish(b, dims, scratch);
+      op->erase();
+      return;
+    }
+
+    Attribute shared = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    auto scratchType = MemRefType::get({kBlockThreads}, f32,
+                                       MemRefLayoutAttrInterface(), shared);
+    auto launch = gpu::LaunchOp::create(
+        b, loc, elements, one, one, threads, one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, TypeRange{scratchType});
+    Block &body = launch.getBody().front();
+    b.setInsertionPointToStart(&body);
+    Value scratch = launch.getWorkgroupAttributions().front();
+    Value thread = launch.getThreadIds().x;
+    SmallVector<Value> dims = elementDims(b, launch.getBlockIds().x);
+    partial(b, dims, thread, scratch);
+    gpu::BarrierOp::create(b, loc);
+    for (int64_t s = kBlockThreads / 2; s > 0; s /= 2) {
+      Value active =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, thread,
+                                arith::ConstantIndexOp::create(b, loc, s));
+      auto branch = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(branch.thenBlock());
+        combine(b, thread, scratch, s);
+      }
+      gpu::BarrierOp::create(b, loc);
+    }
+    Value first =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, thread, zero);
+    auto last = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(last.thenBlock());
+      finish(b, dims, scratch);
+    }
+    gpu::TerminatorOp::create(b, loc);
+    op->erase();
+    launches.push_back({launch, "sum"});
+  }
+
+  /// A 64 x 64 tile of C per block of 256 threads, each thread a 4 x 4
+  /// register tile; A and B pass through shared memory 16 steps of k at a
+  /// time (zero outside the matrices), so each element of A and B is read
+  /// from global memory once per tile row or column instead of once per
+  /// product. Thread t's outputs are rows 4 (t / 16) + i and columns
+  /// 4 (t % 16) + j of the tile; each sums its products in k order and then
+  /// adds the sum to C. On the host (host-loops) each phase between two
+  /// barriers is a loop over the threads and the register tiles live in
+  /// scratch memory, with the same order.
+  void mapTiledMatmul(Contraction product) {
+    constexpr int64_t kTile = 64, kStep = 16, kRegs = 4;
+    linalg::LinalgOp op = product.sum.op;
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    Type f32 = b.getF32Type();
+    SmallVector<Range> ranges = op.createLoopRanges(b, loc);
+    auto size = [&](unsigned d) {
+      return getValueOrCreateConstantIndexOp(b, loc, ranges[d].size);
+    };
+    Value sizeM = size(product.m), sizeN = size(product.n),
+          sizeK = size(product.k);
+    auto index = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value zero = index(b, 0), one = index(b, 1);
+    Value tile = index(b, kTile);
+    Value tilesN = b.createOrFold<arith::CeilDivUIOp>(loc, sizeN, tile);
+    Value tilesM = b.createOrFold<arith::CeilDivUIOp>(loc, sizeM, tile);
+    Value blocks = b.createOrFold<arith::MulIOp>(loc, tilesM, tilesN);
+    Value threads = index(b, kBlockThreads);
+
+    // One element of `operand` at (row, k) or (k, col), 0 outside.
+    auto loadGuarded = [&](OpBuilder &b, OpOperand *operand, unsigned outer,
+                           Value outerIndex, Value outerSize, Value k) {
+      Value inside = arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, outerIndex,
+                                outerSize),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k, sizeK));
+      auto branch = scf::IfOp::create(b, loc, TypeRange{f32}, inside,
+                                      /*withElse=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      SmallVector<Value> dims(3, zero);
+      dims[outer] = outerIndex;
+      dims[product.k] = k;
+      Value v = memref::LoadOp::create(
+          b, loc, operand->get(),
+          applyMap(b, op.getMatchingIndexingMap(operand), dims));
+      scf::YieldOp::create(b, loc, v);
+      b.setInsertionPointToStart(branch.elseBlock());
+      scf::YieldOp::create(
+          b, loc, Value(arith::ConstantOp::create(b, loc, b.getZeroAttr(f32))));
+      return branch.getResult(0);
+    };
+    // Thread `thread` of block `block` stages its 4 elements of each tile
+    // of step `k0` into `tileA`, `tileB` ([kStep][kTile], k-major).
+    auto stage = [&](OpBuilder &b, Value block, Value thread, Value k0,
+                     Value tileA, Value tileB) {
+      Value rowBase = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile);
+      Value colBase = arith::MulIOp::create(
+          b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile);
+      for (int64_t r = 0; r < kTile * kStep / kBlockThreads; ++r) {
+        Value e =
+            arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
+        // A: consecutive threads take consecutive k of one row.
+        Value aRow = arith::DivUIOp::create(b, loc, e, index(b, kStep));
+        Value aK = arith::RemUIOp::create(b, loc, e, index(b, kStep));
+        Value a = loadGuarded(b, product.lhs, product.m,
+                              arith::AddIOp::create(b, loc, rowBase, aRow),
+                              sizeM, arith::AddIOp::create(b, loc, k0, aK));
+        memref::StoreOp::create(b, loc, a, tileA, ValueRange{aK, aRow});
+        // B: consecutive threads take consecutive columns of one k.
+        Value bK = arith::DivUIOp::create(b, loc, e, index(b, kTile));
+        Value bCol = arith::RemUIOp::create(b, loc, e, index(b, kTile));
+        Value v = loadGuarded(b, product.rhs, product.n,
+                              arith::AddIOp::create(b, loc, colBase, bCol),
+                              sizeN, arith::AddIOp::create(b, loc, k0, bK));
+        memref::StoreOp::create(b, loc, v, tileB, ValueRange{bK, bCol});
+      }
+    };
+    // The 16 products of one k step added to `acc`, thread `thread`'s tile.
+    auto multiply = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
+                        SmallVector<Value> acc) {
+      Value ty = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, thread, index(b, 16)),
+          index(b, kRegs));
+      Value tx = arith::MulIOp::create(
+          b, loc, arith::RemUIOp::create(b, loc, thread, index(b, 16)),
+          index(b, kRegs));
+      auto steps = scf::ForOp::create(b, loc, zero, index(b, kStep), one, acc);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(steps.getBody());
+      Value kk = steps.getInductionVar();
+      SmallVector<Value> as, bs, next;
+      for (int64_t i = 0; i < kRegs; ++i) {
+        as.push_back(memref::LoadOp::create(
+            b, loc, tileA,
+            ValueRange{kk, arith::AddIOp::create(b, loc, ty, index(b, i))}));
+        bs.push_back(memref::LoadOp::create(
+            b, loc, tileB,
+            ValueRange{kk, arith::AddIOp::create(b, loc, tx, index(b, i))}));
+      }
+      for (int64_t i = 0; i < kRegs; ++i)
+        for (int64_t j = 0; j < kRegs; ++j)
+          next.push_back(arith::AddFOp::create(
+              b, loc, steps.getRegionIterArgs()[i * kRegs + j],
+              arith::MulFOp::create(b, loc, as[i], bs[j])));
+      scf::YieldOp::create(b, loc, next);
+      return SmallVector<Value>(steps.getResults());
+    };
+    // Thread `thread`'s sums added to C, inside the matrix.
+    auto write = [&](OpBuilder &b, Value block, Value thread,
+                     ArrayRef<Value> acc) {
+      Value rowBase = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile),
+          arith::MulIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, thread, index(b, 16)),
+              index(b, kRegs)));
+      Value colBase = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile),
+          arith::MulIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, thread, index(b, 16)),
+              index(b, kRegs)));
+      OpOperand *init = op.getDpsInitOperand(0);
+      for (int64_t i = 0; i < kRegs; ++i)
+        for (int64_t j = 0; j < kRegs; ++j) {
+          Value row = arith::AddIOp::create(b, loc, rowBase, index(b, i));
+          Value col = arith::AddIOp::create(b, loc, colBase, index(b, j));
+          Value inside = arith::AndIOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                    sizeM),
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
+                                    sizeN));
+          auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(branch.thenBlock());
+          SmallVector<Value> dims(3, zero);
+          dims[product.m] = row;
+          dims[product.n] = col;
+          SmallVector<Value> at =
+              applyMap(b, op.getMatchingIndexingMap(init), dims);
+          Value old = memref::LoadOp::create(b, loc, init->get(), at);
+          memref::StoreOp::create(
+              b, loc, arith::AddFOp::create(b, loc, old, acc[i * kRegs + j]),
+              init->get(), at);
+        }
+    };
+    Value zeroF = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
+    SmallVector<Value> zeros(kRegs * kRegs, zeroF);
+    Value step = index(b, kStep);
+    // Nothing to do for an empty product (a batch of 0).
+    Value any =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocks, zero);
+    auto guard = scf::IfOp::create(b, loc, any, /*withElse=*/false);
+    b.setInsertionPointToStart(guard.thenBlock());
+
+    if (!kernelTable) {
+      auto tileType = MemRefType::get({kStep, kTile}, f32);
+      Value tileA = memref::AllocaOp::create(b, loc, tileType);
+      Value tileB = memref::AllocaOp::create(b, loc, tileType);
+      Value accs = memref::AllocaOp::create(
+          b, loc, MemRefType::get({kBlockThreads, kRegs * kRegs}, f32));
+      auto blockLoop = scf::ForOp::create(b, loc, zero, blocks, one);
+      b.setInsertionPointToStart(blockLoop.getBody());
+      Value block = blockLoop.getInductionVar();
+      auto eachThread = [&](OpBuilder &b,
+                            function_ref<void(OpBuilder &, Value)> body) {
+        auto loop = scf::ForOp::create(b, loc, zero, threads, one);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        body(b, loop.getInductionVar());
+      };
+      auto accsOf = [&](OpBuilder &b, Value thread) {
+        SmallVector<Value> acc;
+        for (int64_t r = 0; r < kRegs * kRegs; ++r)
+          acc.push_back(memref::LoadOp::create(
+              b, loc, accs, ValueRange{thread, index(b, r)}));
+        return acc;
+      };
+      eachThread(b, [&](OpBuilder &b, Value thread) {
+        for (int64_t r = 0; r < kRegs * kRegs; ++r)
+          memref::StoreOp::create(b, loc, zeroF, accs,
+                                  ValueRange{thread, index(b, r)});
+      });
+      auto kLoop = scf::ForOp::create(b, loc, zero, sizeK, step);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        Value k0 = kLoop.getInductionVar();
+        eachThread(b, [&](OpBuilder &b, Value thread) {
+          stage(b, block, thread, k0, tileA, tileB);
+        });
+        eachThread(b, [&](OpBuilder &b, Value thread) {
+          SmallVector<Value> acc =
+              multiply(b, thread, tileA, tileB, accsOf(b, thread));
+          for (int64_t r = 0; r < kRegs * kRegs; ++r)
+            memref::StoreOp::create(b, loc, acc[r], accs,
+                                    ValueRange{thread, index(b, r)});
+        });
+      }
+      eachThread(b, [&](OpBuilder &b, Value thread) {
+        write(b, block, thread, accsOf(b, thread));
+      });
+      op->erase();
+      return;
+    }
+
+    Attribute shared = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    auto tileType = MemRefType::get({kStep, kTile}, f32,
+                                    MemRefLayoutAttrInterface(), shared);
+    auto launch = gpu::LaunchOp::create(
+        b, loc, blocks, one, one, threads, one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, TypeRange{tileType, tileType});
+    Block &body = launch.getBody().front();
+    b.setInsertionPointToStart(&body);
+    Value tileA = launch.getWorkgroupAttributions()[0];
+    Value tileB = launch.getWorkgroupAttributions()[1];
+    Value block = launch.getBlockIds().x, thread = launch.getThreadIds().x;
+    auto kLoop = scf::ForOp::create(b, loc, zero, sizeK, step, zeros);
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      stage(b, block, thread, kLoop.getInductionVar(), tileA, tileB);
+      gpu::BarrierOp::create(b, loc);
+      SmallVector<Value> acc =
+          multiply(b, thread, tileA, tileB,
+                   SmallVector<Value>(kLoop.getRegionIterArgs()));
+      gpu::BarrierOp::create(b, loc);
+      scf::YieldOp::create(b, loc, acc);
+    }
+    write(b, block, thread, SmallVector<Value>(kLoop.getResults()));
+    gpu::TerminatorOp::create(b, loc);
+    op->erase();
+    launches.push_back({launch, "matmul"});
+  }
+
+  /// The indices `map` gives at loop indices `dims`.
+  static SmallVector<Value> applyMap(OpBuilder &b, AffineMap map,
+                                     ArrayRef<Value> dims) {
+    SmallVector<Value> indices;
+    for (unsigned i = 0; i < map.getNumResults(); ++i)
+      indices.push_back(affine::AffineApplyOp::create(
+          b, b.getUnknownLoc(), map.getSubMap({i}), dims));
+    return indices;
+  }
+
+  /// `sum`'s term at loop indices `dims`: its inputs loaded, the payload up
+  /// to the final addition cloned.
+  static Value evaluateTerm(OpBuilder &b, SumReduction sum,
+                            ArrayRef<Value> dims) {
+    linalg::LinalgOp op = sum.op;
+    Block *body = op.getBlock();
+    IRMapping mapping;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value value = input->get();
+      if (isa<MemRefType>(value.getType()))
+        value = memref::LoadOp::create(
+            b, op.getLoc(), value,
+            applyMap(b, op.getMatchingIndexingMap(input), dims));
+      mapping.map(body->getArgument(input->getOperandNumber()), value);
+    }
+    for (Operation &nested : body->without_terminator()) {
+      if (&nested == sum.add.getOperation())
+        break;
+      if (auto index = dyn_cast<linalg::IndexOp>(nested)) {
+        mapping.map(index.getResult(), dims[index.getDim()]);
+        continue;
+      }
+      b.clone(nested, mapping);
+    }
+    return mapping.lookupOrDefault(sum.term);
   }
 
   /// One thread per iteration of `loop`'s linearized space.
@@ -170,11 +740,12 @@ private:
 
     // Nothing to launch for an empty space (a batch of 0).
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value nonEmpty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
-                                           total, zero);
+    Value nonEmpty =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, total, zero);
     auto guard = scf::IfOp::create(b, loc, nonEmpty, /*withElseRegion=*/false);
     b.setInsertionPointToStart(guard.thenBlock());
-    auto launch = gpu::LaunchOp::create(b, loc, grid, one, one, block, one, one);
+    auto launch =
+        gpu::LaunchOp::create(b, loc, grid, one, one, block, one, one);
     Block &body = launch.getBody().front();
     b.setInsertionPointToStart(&body);
     Value id = arith::AddIOp::create(
@@ -192,8 +763,8 @@ private:
     IRMapping mapping;
     Value rest = id;
     for (int64_t d = extents.size() - 1; d >= 0; --d) {
-      Value index = d == 0 ? rest
-                           : arith::RemUIOp::create(b, loc, rest, extents[d]);
+      Value index =
+          d == 0 ? rest : arith::RemUIOp::create(b, loc, rest, extents[d]);
       if (d > 0)
         rest = arith::DivUIOp::create(b, loc, rest, extents[d]);
       Value iv = arith::AddIOp::create(
@@ -204,7 +775,7 @@ private:
     for (Operation &op : loop.getBody()->without_terminator())
       b.clone(op, mapping);
     loop.erase();
-    launches.push_back(launch);
+    launches.push_back({launch, "loop"});
     return success();
   }
 
@@ -221,12 +792,48 @@ private:
     b.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(b, loc);
     op->moveBefore(&body.back());
-    launches.push_back(launch);
+    launches.push_back({launch, "serial"});
     return success();
   }
 
+  /// Replaces `launch` by host loops over its blocks and threads, in order
+  /// (DESIGN.md contract 4): the threads of a launch are independent (no
+  /// barriers, no shared memory), so any order computes what the GPU does.
+  void runOnHost(gpu::LaunchOp launch) {
+    Location loc = launch.getLoc();
+    OpBuilder b(launch);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+    gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+    auto blocks = scf::ForOp::create(b, loc, zero, grid.x, one);
+    b.setInsertionPointToStart(blocks.getBody());
+    auto threads = scf::ForOp::create(b, loc, zero, block.x, one);
+    b.setInsertionPointToStart(threads.getBody());
+    // This pass's launches are one-dimensional: y and z are 0 of 1.
+    IRMapping mapping;
+    auto bind = [&](gpu::KernelDim3 ids, Value x) {
+      mapping.map(ids.x, x);
+      mapping.map(ids.y, zero);
+      mapping.map(ids.z, zero);
+    };
+    bind(launch.getBlockIds(), blocks.getInductionVar());
+    bind(launch.getThreadIds(), threads.getInductionVar());
+    for (auto [arg, value] : llvm::zip(
+             SmallVector<Value>{launch.getGridSize().x, launch.getGridSize().y,
+                                launch.getGridSize().z, launch.getBlockSize().x,
+                                launch.getBlockSize().y,
+                                launch.getBlockSize().z},
+             SmallVector<Value>{grid.x, grid.y, grid.z, block.x, block.y,
+                                block.z}))
+      mapping.map(arg, value);
+    for (Operation &op : launch.getBody().front().without_terminator())
+      b.clone(op, mapping);
+    launch.erase();
+  }
+
   /// Replaces `launch` by a gpu.launch_func of a kernel in @kiln_kernels.
-  LogicalResult outline(gpu::LaunchOp launch) {
+  LogicalResult outline(gpu::LaunchOp launch, StringRef kind) {
     // Constants and globals are rematerialized in the kernel; views and
     // sizes are its arguments.
     if (failed(sinkOperationsIntoLaunchOp(launch, [](Operation *op) {
@@ -235,11 +842,11 @@ private:
       return failure();
     SmallVector<Value> operands;
     gpu::GPUFuncOp kernel =
-        outlineKernelFunc(launch, funcName + "_kernel", operands);
-    kernelTable.insert(kernel); // renamed if taken
+        outlineKernelFunc(launch, funcName + "_" + kind.str(), operands);
+    kernelTable->insert(kernel); // renamed if taken
     // The kernel's globals move to the device module with it.
     WalkResult copied = kernel.walk([&](memref::GetGlobalOp get) {
-      if (kernelTable.lookup(get.getName()))
+      if (kernelTable->lookup(get.getName()))
         return WalkResult::advance();
       auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
           launch, get.getNameAttr());
@@ -247,7 +854,7 @@ private:
         get.emitError("global '") << get.getName() << "' not found";
         return WalkResult::interrupt();
       }
-      kernelTable.insert(global->clone());
+      kernelTable->insert(global->clone());
       return WalkResult::advance();
     });
     if (copied.wasInterrupted())
@@ -261,10 +868,12 @@ private:
     return success();
   }
 
-  SymbolTable kernelTable;
+  std::optional<SymbolTable> kernelTable;
   int64_t blockSize;
   std::string funcName;
-  SmallVector<gpu::LaunchOp> launches;
+  /// Each launch of the function and the kind of kernel it is (the
+  /// kernel's name: <entry>_<kind>[_N], e.g. train_step_matmul_3).
+  SmallVector<std::pair<gpu::LaunchOp, StringRef>> launches;
 };
 
 struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
@@ -280,11 +889,13 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.isExternal())
         funcs.push_back(func);
-    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                    UnitAttr::get(module.getContext()));
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    auto kernels =
-        gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
+    gpu::GPUModuleOp kernels;
+    if (!hostLoops) {
+      module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                      UnitAttr::get(module.getContext()));
+      OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+      kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
+    }
     GpuMapper mapper(kernels, blockSize);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))

@@ -1,4 +1,5 @@
-//===- ScalarOperands.cpp - host scalar loads as linalg operands -*- C++ -*-===//
+//===- ScalarOperands.cpp - host scalar loads as linalg operands -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // `--kiln-cuda-scalar-operands`: a scalar that a linalg.generic's body reads
@@ -55,8 +56,8 @@ linalg::GenericOp addScalarOperand(linalg::GenericOp generic,
   replacement->setDiscardableAttrs(generic->getDiscardableAttrDictionary());
   replacement.getRegion().takeBody(generic.getRegion());
   Block &body = replacement.getRegion().front();
-  BlockArgument element = body.insertArgument(
-      generic.getNumDpsInputs(), load.getType(), load.getLoc());
+  BlockArgument element = body.insertArgument(generic.getNumDpsInputs(),
+                                              load.getType(), load.getLoc());
   load.getResult().replaceUsesWithIf(element, [&](OpOperand &use) {
     return replacement->isProperAncestor(use.getOwner());
   });

@@ -31,7 +31,8 @@ bool resolve(void *lib, Driver &api, char *why, size_t size) {
   };
   const Symbol symbols[] = {
       {"cuInit", reinterpret_cast<void **>(&api.cuInit)},
-      {"cuDriverGetVersion", reinterpret_cast<void **>(&api.cuDriverGetVersion)},
+      {"cuDriverGetVersion",
+       reinterpret_cast<void **>(&api.cuDriverGetVersion)},
       {"cuGetErrorName", reinterpret_cast<void **>(&api.cuGetErrorName)},
       {"cuGetErrorString", reinterpret_cast<void **>(&api.cuGetErrorString)},
       {"cuDeviceGetCount", reinterpret_cast<void **>(&api.cuDeviceGetCount)},
@@ -43,7 +44,8 @@ bool resolve(void *lib, Driver &api, char *why, size_t size) {
       {"cuDevicePrimaryCtxRetain",
        reinterpret_cast<void **>(&api.cuDevicePrimaryCtxRetain)},
       {"cuCtxSetCurrent", reinterpret_cast<void **>(&api.cuCtxSetCurrent)},
-      {"cuModuleLoadDataEx", reinterpret_cast<void **>(&api.cuModuleLoadDataEx)},
+      {"cuModuleLoadDataEx",
+       reinterpret_cast<void **>(&api.cuModuleLoadDataEx)},
       {"cuModuleGetFunction",
        reinterpret_cast<void **>(&api.cuModuleGetFunction)},
       {"cuLaunchKernel", reinterpret_cast<void **>(&api.cuLaunchKernel)},

@@ -97,8 +97,8 @@ public:
     if (bytes <= size)
       return nullptr;
     reset();
-    KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuMemAlloc",
-                                          api->cuMemAlloc(&pointer, bytes)));
+    KILN_RETURN_IF_ERROR(
+        cuda::callStatus(*api, "cuMemAlloc", api->cuMemAlloc(&pointer, bytes)));
     size = bytes;
     return nullptr;
   }
@@ -255,15 +255,15 @@ kiln_status_t kiln_gpu_devices(kiln_device_info_t *devices, int32_t capacity,
     std::memset(&info, 0, sizeof(info));
     cuda::CUdevice device = 0;
     size_t memory = 0;
-    KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuDeviceGet",
-                                          api->cuDeviceGet(&device, i)));
+    KILN_RETURN_IF_ERROR(
+        cuda::callStatus(*api, "cuDeviceGet", api->cuDeviceGet(&device, i)));
     api->cuDeviceGetName(info.name, sizeof(info.name) - 1, device);
-    api->cuDeviceGetAttribute(&info.compute_major,
-                              cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-                              device);
-    api->cuDeviceGetAttribute(&info.compute_minor,
-                              cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-                              device);
+    api->cuDeviceGetAttribute(
+        &info.compute_major, cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+        device);
+    api->cuDeviceGetAttribute(
+        &info.compute_minor, cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+        device);
     api->cuDeviceGetAttribute(&info.multiprocessors,
                               cuda::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
                               device);
@@ -314,20 +314,20 @@ kiln_status_t kiln_model_set_device(kiln_model_t *model, const char *spec) {
   cuda::CUdevice device = 0;
   cuda::CUcontext context = nullptr;
   cuda::CUstream stream = nullptr;
-  KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuDeviceGet",
-                                        api->cuDeviceGet(&device, index)));
+  KILN_RETURN_IF_ERROR(
+      cuda::callStatus(*api, "cuDeviceGet", api->cuDeviceGet(&device, index)));
   KILN_RETURN_IF_ERROR(
       cuda::callStatus(*api, "cuDevicePrimaryCtxRetain",
                        api->cuDevicePrimaryCtxRetain(&context, device)));
-  KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuCtxSetCurrent",
-                                        api->cuCtxSetCurrent(context)));
+  KILN_RETURN_IF_ERROR(
+      cuda::callStatus(*api, "cuCtxSetCurrent", api->cuCtxSetCurrent(context)));
   KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuStreamCreate",
                                         api->cuStreamCreate(&stream, 0)));
   char name[256] = {};
   api->cuDeviceGetName(name, sizeof(name) - 1, device);
-  model->device.reset(new GpuExecutor(
-      api, index, context, stream,
-      "gpu:" + std::to_string(index) + " (" + name + ")"));
+  model->device.reset(
+      new GpuExecutor(api, index, context, stream,
+                      "gpu:" + std::to_string(index) + " (" + name + ")"));
   return nullptr;
 }
 

@@ -20,7 +20,11 @@
 #     (weights files are device-independent: trained on the GPU, predicted
 #     on the CPU) match;
 #   - ./model bench on both devices (predict at batch 1 and 128, train_step
-#     at batch 100), as JSON lines in $OUT/bench.jsonl.
+#     at batch 100), as JSON lines in $OUT/bench.jsonl, plus a 2048^3 GEMM
+#     (a Dense model) and the CNN's train step at batch 1024 on the GPU;
+#   - the PyTorch references on the same GPU (gpu_torch_reference.py):
+#     cuBLAS fp32 GEMM and the same CNN's train step, eager and compiled,
+#     in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
 # It exits non-zero when a check fails, after running all of them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,6 +42,23 @@ prepare() {
     "$kiln" compile "examples/fashion_mnist_$m.json" --target cuda \
       --gpu-arch "${GPU_ARCH:-sm_90}" -o "$GPU_DIR/bin/$m"
   done
+  # A GEMM as a model: one Dense 2048 -> 2048 without bias.
+  /usr/bin/python3 - examples/fashion_mnist_mlp.json "$GPU_DIR/gemm.json" <<'EOF2'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m.pop("compile_config", None)
+layers = m["config"]["layers"]
+layers[0]["config"]["batch_shape"] = [None, 2048]
+dense = layers[2]
+dense["config"].update(name="gemm", units=2048, activation="linear",
+                       use_bias=False)
+dense["build_config"]["input_shape"] = [None, 2048]
+m["config"]["layers"] = [layers[0], dense]
+m["config"]["name"] = "gemm"
+json.dump(m, open(sys.argv[2], "w"))
+EOF2
+  "$kiln" compile "$GPU_DIR/gemm.json" --target cuda \
+    --gpu-arch "${GPU_ARCH:-sm_90}" -o "$GPU_DIR/bin/gemm"
   cp "$(ldconfig -p | awk '/libomp\.so\.5 /{print $NF; exit}')" "$GPU_DIR/lib/"
   /usr/bin/python3 - "$GPU_DIR/data" <<'EOF'
 import gzip, sys
@@ -114,6 +135,23 @@ r.update(model='$m', device='$d'); print(json.dumps(r))" \
       done
     done
   done
+  # GEMM 2048^3 on the GPU, the CNN's train step at batch 1024; then the
+  # PyTorch references (cuBLAS, eager and torch.compile) on the same GPU.
+  if [ -x "$GPU_DIR/bin/gemm" ]; then
+    "$GPU_DIR/bin/gemm" bench --device gpu --batch-size 2048 --seconds 2 \
+      --json | python3 -c "import json,sys; r=json.load(sys.stdin); \
+r.update(model='gemm2048', device='gpu', \
+tflops=2*2048**3/(r['latency_ms']['p50']*1e-3)/1e12); print(json.dumps(r))" \
+      | tee -a "$out/bench.jsonl"
+  fi
+  if [ -x "$GPU_DIR/bin/cnn" ]; then
+    "$GPU_DIR/bin/cnn" bench --device gpu --entry train_step --batch-size 1024 \
+      --seconds 2 --json | tee -a "$out/bench.jsonl"
+  fi
+  if [ -z "${GPU_CHECK_NO_TORCH:-}" ]; then
+    timeout 240 python3 "$ROOT/tools/dev/gpu_torch_reference.py" \
+      | tee "$out/torch.jsonl" || true
+  fi
   rm -rf "$work"
   return $failed
 }

@@ -144,9 +144,11 @@ static cl::opt<std::string> targetFlag(
     "target",
     cl::desc("Code to generate: cpu (default), or cuda for NVIDIA GPUs too "
              "(PTX, JIT-compiled by the driver; the CPU code is always "
-             "included, so the binary runs anywhere; cpu,cuda is the same)"),
-    cl::value_desc("cpu|cuda|cpu,cuda"), cl::init("cpu"), cl::sub(compileCmd),
-    cl::cat(kilnCategory));
+             "included, so the binary runs anywhere; cpu,cuda is the same); "
+             "cuda-on-cpu: the GPU kernels run by host loops over their "
+             "blocks and threads, to check the GPU mapping without a GPU"),
+    cl::value_desc("cpu|cuda|cpu,cuda|cuda-on-cpu"), cl::init("cpu"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     gpuArch("gpu-arch",
             cl::desc("With --target cuda: the PTX architecture (default "
@@ -361,17 +363,27 @@ static FailureOr<TrainingFlags> parseTrainingFlags() {
   return flags;
 }
 
-/// Parses --target and --gpu-arch: whether to generate CUDA code too.
-static FailureOr<bool> parseTarget() {
-  bool cuda = false;
+namespace {
+struct Targets {
+  bool cuda = false;      // PTX and GPU entries beside the CPU code
+  bool cudaOnCpu = false; // the CPU code is the GPU mapping run on the host
+};
+} // namespace
+
+/// Parses --target and --gpu-arch.
+static FailureOr<Targets> parseTarget() {
+  Targets targets;
+  bool &cuda = targets.cuda;
   SmallVector<StringRef> parts;
   StringRef(targetFlag).split(parts, ',');
   for (StringRef part : parts) {
     if (part == "cuda")
       cuda = true;
+    else if (part == "cuda-on-cpu" && parts.size() == 1)
+      targets.cudaOnCpu = true;
     else if (part != "cpu")
       return fail("--target: unknown target '" + part +
-                  "' (expected cpu, cuda or cpu,cuda)"),
+                  "' (expected cpu, cuda, cpu,cuda or cuda-on-cpu)"),
              failure();
   }
   if (!cuda &&
@@ -388,13 +400,13 @@ static FailureOr<bool> parseTarget() {
                 "' (expected sm_70, sm_75, sm_80, sm_86, sm_89, sm_90, "
                 "sm_90a, sm_100 or sm_120)"),
            failure();
-  return cuda;
+  return targets;
 }
 
 static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   std::string out = outputPath.empty() ? defaultOutput(emit) : outputPath;
-  FailureOr<bool> cuda = parseTarget();
-  if (failed(cuda))
+  FailureOr<Targets> targets = parseTarget();
+  if (failed(targets))
     return 1;
   if (emit == Emit::Mlir && stage == Stage::Import)
     return writeOutput(out,
@@ -435,7 +447,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
 
   // The GPU part, from the same linalg (contract 4).
   OwningOpRef<ModuleOp> cudaModule;
-  if (*cuda) {
+  if (targets->cuda) {
     cudaModule = model.module->clone();
     CudaLoweringOptions cudaOptions;
     cudaOptions.chip = gpuArch;
@@ -470,7 +482,14 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   lowering.enableTiming(loweringTime);
   CpuLoweringOptions options;
   options.vectorWidth = (*target)->vectorWidth;
-  buildCpuLoweringPipeline(lowering, options);
+  if (targets->cudaOnCpu) {
+    CudaLoweringOptions mapping;
+    mapping.hostLoops = true;
+    buildCudaMappingPipeline(lowering, mapping);
+    buildCpuLoopsPipeline(lowering, options);
+  } else {
+    buildCpuLoweringPipeline(lowering, options);
+  }
   if (failed(lowering.run(*model.module)) || failed(verify(*model.module)))
     return 1;
   loweringTime.stop();

@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu --canonicalize | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true" --canonicalize | FileCheck %s --check-prefix=HOST
 
 // An elementwise op: one thread per element of the linearized (batch, 16)
 // space, 256 threads a block, the innermost dimension fastest; an empty
@@ -10,9 +11,9 @@
 // CHECK:         %[[BLOCKS:.+]] = arith.ceildivui %[[TOTAL]], %c256 : index
 // CHECK:         %[[ANY:.+]] = arith.cmpi ugt, %[[TOTAL]], %c0 : index
 // CHECK:         scf.if %[[ANY]] {
-// CHECK:           gpu.launch_func @kiln_kernels::@bias_relu_kernel blocks in (%[[BLOCKS]], %c1, %c1) threads in (%c256, %c1, %c1) args(%[[TOTAL]] : index, %[[X]] : memref<?x16xf32>, %[[B]] : memref<16xf32>, %[[Y]] : memref<?x16xf32>)
+// CHECK:           gpu.launch_func @kiln_kernels::@bias_relu_loop blocks in (%[[BLOCKS]], %c1, %c1) threads in (%c256, %c1, %c1) args(%[[TOTAL]] : index, %[[X]] : memref<?x16xf32>, %[[B]] : memref<16xf32>, %[[Y]] : memref<?x16xf32>)
 // CHECK:       gpu.module @kiln_kernels {
-// CHECK:         gpu.func @bias_relu_kernel(%[[T:.+]]: index, %{{.+}}: memref<?x16xf32>, %{{.+}}: memref<16xf32>, %{{.+}}: memref<?x16xf32>) kernel
+// CHECK:         gpu.func @bias_relu_loop(%[[T:.+]]: index, %{{.+}}: memref<?x16xf32>, %{{.+}}: memref<16xf32>, %{{.+}}: memref<?x16xf32>) kernel
 // CHECK:           %[[BID:.+]] = gpu.block_id x
 // CHECK:           %[[TID:.+]] = gpu.thread_id x
 // CHECK:           %[[BDIM:.+]] = gpu.block_dim x
@@ -25,6 +26,16 @@
 // CHECK:             memref.load %{{.+}}[%[[I]], %[[J]]] : memref<?x16xf32>
 // CHECK:             memref.load %{{.+}}[%[[J]]] : memref<16xf32>
 // CHECK:             memref.store %{{.+}}, %{{.+}}[%[[I]], %[[J]]] : memref<?x16xf32>
+// Host loops (contract 4): the same kernel body, blocks and threads as
+// loops; no GPU op is left.
+// HOST-LABEL:  func.func @bias_relu
+// HOST:          scf.if
+// HOST:            scf.for %[[B:.+]] = %c0 to %{{.+}} step %c1 {
+// HOST:              scf.for %[[T:.+]] = %c0 to %c256 step %c1 {
+// HOST:                %[[BASE:.+]] = arith.muli %[[B]], %c256
+// HOST:                %[[ID:.+]] = arith.addi %[[BASE]], %[[T]]
+// HOST:                arith.remui %[[ID]], %c16
+// HOST-NOT:      gpu.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>
 func.func @bias_relu(%x: memref<?x16xf32>, %b: memref<16xf32>, %y: memref<?x16xf32>) {
@@ -42,29 +53,82 @@ func.func @bias_relu(%x: memref<?x16xf32>, %b: memref<16xf32>, %y: memref<?x16xf
 // -----
 
 // A static space smaller than a block gets a block of its size rounded up
-// to a warp; a matmul's reduction is each thread's sequential loop.
-// CHECK-LABEL: func.func @small_matmul
-// CHECK:         gpu.launch_func @kiln_kernels::@small_matmul_kernel blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1)
-// CHECK:       gpu.func @small_matmul_kernel
-// CHECK:         scf.if
-// CHECK:           scf.for %{{.+}} = %c0 to %c8 step %c1 {
-// CHECK:             arith.mulf
-// CHECK:             arith.addf
-func.func @small_matmul(%a: memref<4x8xf32>, %b: memref<8x5xf32>, %c: memref<4x5xf32>) {
-  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x5xf32>) outs(%c : memref<4x5xf32>)
+// to a warp.
+// CHECK-LABEL: func.func @small_space
+// CHECK:         gpu.launch_func @kiln_kernels::@small_space_loop blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1)
+#id5 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @small_space(%x: memref<4x5xf32>) {
+  linalg.generic {indexing_maps = [#id5], iterator_types = ["parallel", "parallel"]} outs(%x : memref<4x5xf32>) {
+  ^bb0(%out: f32):
+    %d = arith.mulf %out, %out : f32
+    linalg.yield %d : f32
+  }
   return
 }
 
 // -----
 
-// A reduction over an outer dimension (a bias gradient summing the batch)
-// is interchanged: one thread per output element loops over the batch.
+// A matrix product: 64 x 64 tiles of C per block of 256 threads, A and B
+// staged 16 steps of k at a time through shared memory between barriers,
+// 4 x 4 sums per thread in registers (loop-carried), then added to C.
+// CHECK-LABEL: func.func @tiled
+// CHECK:         %[[ROWS:.+]] = arith.ceildivui %{{.+}}, %c64 : index
+// CHECK:         gpu.launch_func @kiln_kernels::@tiled_matmul blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK:       gpu.func @tiled_matmul({{.*}}) workgroup(%[[A:.+]] : memref<16x64xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<16x64xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK:         scf.for %{{.+}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:           memref.store %{{.+}}, %[[A]]
+// CHECK:           memref.store %{{.+}}, %[[B]]
+// CHECK:           gpu.barrier
+// CHECK:           scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(
+// CHECK:             memref.load %[[A]]
+// CHECK:             memref.load %[[B]]
+// CHECK-COUNT-16:    arith.mulf
+// CHECK:           gpu.barrier
+// CHECK:         memref.load %{{.+}} : memref<?x24xf32>
+// CHECK:         arith.addf
+// CHECK:         memref.store %{{.+}} : memref<?x24xf32>
+// HOST-LABEL:  func.func @tiled
+// HOST-DAG:      memref.alloca() : memref<16x64xf32>
+// HOST-DAG:      memref.alloca() : memref<256x16xf32>
+// HOST-NOT:      gpu.
+func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x32xf32>, memref<32x24xf32>) outs(%c : memref<?x24xf32>)
+  return
+}
+
+// -----
+
+// A long sum into few elements (a bias gradient summing the batch) gets a
+// block of 256 threads per element: strided partial sums in order, then a
+// tree in shared memory between barriers, then thread 0 adds the total.
 // CHECK-LABEL: func.func @bias_grad
-// CHECK:         gpu.launch_func @kiln_kernels::@bias_grad_kernel blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1)
-// CHECK:       gpu.func @bias_grad_kernel
-// CHECK:         scf.if
-// CHECK:           scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
-// CHECK:             memref.load %{{.+}}[%[[I]], %{{.+}}] : memref<?x16xf32>
+// CHECK:         gpu.launch_func @kiln_kernels::@bias_grad_sum blocks in (%c16, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK:       gpu.func @bias_grad_sum({{.*}}) workgroup(%[[SHARED:.+]] : memref<256xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK:         %[[ROW:.+]] = gpu.block_id x
+// CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         %[[PART:.+]] = scf.for %[[I:.+]] = %[[T]] to %{{.+}} step %c256 iter_args(%[[ACC:.+]] = %cst) -> (f32) {
+// CHECK:           %[[V:.+]] = memref.load %{{.+}}[%[[I]], %[[ROW]]] : memref<?x16xf32>
+// CHECK:           %[[NEXT:.+]] = arith.addf %[[ACC]], %[[V]] : f32
+// CHECK:           scf.yield %[[NEXT]]
+// CHECK:         memref.store %[[PART]], %[[SHARED]][%[[T]]]
+// CHECK:         gpu.barrier
+// CHECK:         arith.cmpi ult, %[[T]], %c128
+// CHECK-COUNT-8: gpu.barrier
+// CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0
+// CHECK:         scf.if %[[FIRST]] {
+// CHECK:           %[[TOTAL:.+]] = memref.load %[[SHARED]][%c0]
+// CHECK:           %[[OLD:.+]] = memref.load %{{.+}}[%[[ROW]]] : memref<16xf32>
+// CHECK:           %[[NEW:.+]] = arith.addf %[[OLD]], %[[TOTAL]]
+// CHECK:           memref.store %[[NEW]], %{{.+}}[%[[ROW]]] : memref<16xf32>
+// HOST-LABEL:  func.func @bias_grad
+// HOST:          %[[SCRATCH:.+]] = memref.alloca() : memref<256xf32>
+// HOST:          scf.for %[[ROW:.+]] = %c0 to %c16 step %c1 {
+// HOST:            scf.for %[[T:.+]] = %c0 to %c256 step %c1 {
+// HOST:              scf.for %{{.+}} = %[[T]] to %{{.+}} step %c256 iter_args
+// HOST:              memref.store %{{.+}}, %[[SCRATCH]][%[[T]]]
+// HOST:            scf.for %{{.+}} = %c0 to %c128 step %c1 {
+// HOST:            scf.for %{{.+}} = %c0 to %c64 step %c1 {
+// HOST-NOT:      gpu.
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
 func.func @bias_grad(%dy: memref<?x16xf32>, %db: memref<16xf32>) {
@@ -83,9 +147,9 @@ func.func @bias_grad(%dy: memref<?x16xf32>, %db: memref<16xf32>) {
 // work, its loads and stores included; a constant table it reads moves to
 // the device module.
 // CHECK-LABEL: func.func @weighted_sum
-// CHECK:         gpu.launch_func @kiln_kernels::@weighted_sum_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+// CHECK:         gpu.launch_func @kiln_kernels::@weighted_sum_serial blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
 // CHECK:       gpu.module @kiln_kernels {
-// CHECK:         gpu.func @weighted_sum_kernel
+// CHECK:         gpu.func @weighted_sum_serial
 // CHECK:           memref.get_global @weights : memref<4xf32>
 // CHECK:           scf.for
 // CHECK:         memref.global "private" constant @weights : memref<4xf32> = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]>
@@ -110,7 +174,7 @@ func.func @weighted_sum(%x: memref<4xf32>, %out: memref<f32>) {
 // host and launches its body's kernels each step.
 // CHECK-LABEL: func.func @time_loop
 // CHECK:         scf.for %{{.+}} = %c0 to %c3 step %c1 {
-// CHECK:           gpu.launch_func @kiln_kernels::@time_loop_kernel
+// CHECK:           gpu.launch_func @kiln_kernels::@time_loop_loop
 // CHECK:         }
 #id3 = affine_map<(d0) -> (d0)>
 func.func @time_loop(%h: memref<64xf32>) {
@@ -123,6 +187,32 @@ func.func @time_loop(%h: memref<64xf32>) {
       %d = arith.addf %out, %out : f32
       linalg.yield %d : f32
     }
+  }
+  return
+}
+
+// -----
+
+// Several reduction dimensions (a convolution's bias gradient sums batch,
+// rows and columns) are one linear reduction index per block.
+// CHECK-LABEL: func.func @conv_bias_grad
+// CHECK:         gpu.launch_func @kiln_kernels::@conv_bias_grad_sum blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK:       gpu.func @conv_bias_grad_sum
+// CHECK:         %[[C:.+]] = gpu.block_id x
+// CHECK:         scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step %c256 iter_args(
+// CHECK:           %[[W:.+]] = arith.remui %[[R]], %c5
+// CHECK:           %[[HN:.+]] = arith.divui %[[R]], %c5
+// CHECK:           %[[H:.+]] = arith.remui %[[HN]], %c6
+// CHECK:           %[[N:.+]] = arith.divui %[[HN]], %c6
+// CHECK:           memref.load %{{.+}}[%[[N]], %[[H]], %[[W]], %[[C]]] : memref<?x6x5x8xf32>
+#in4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func @conv_bias_grad(%dy: memref<?x6x5x8xf32>, %db: memref<8xf32>) {
+  linalg.generic {indexing_maps = [#in4, #ch], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+      ins(%dy : memref<?x6x5x8xf32>) outs(%db : memref<8xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
   }
   return
 }

@@ -1,0 +1,75 @@
+"""The PyTorch references of tools/dev/gpu-check.sh, on the same GPU.
+
+Prints JSON lines: fp32 GEMM (cuBLAS through torch.matmul, TF32 off) at
+2048^3 and 4096^3 in TFLOP/s, and the Fashion-MNIST CNN of
+examples/fashion_mnist_cnn.json (Conv 16, pool, Conv 32, pool, Dense 64,
+Dense 10; Adam 1e-3, sparse cross-entropy) train steps per second at batch
+100 and 1024, eager and torch.compile.
+"""
+import json
+import sys
+import time
+
+import torch
+
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
+dev = torch.device("cuda")
+
+
+def timed(fn, seconds=1.0):
+    for _ in range(5):
+        fn()
+    torch.cuda.synchronize()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        n += 1
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) / n
+
+
+for n in (2048, 4096):
+    a = torch.randn(n, n, device=dev)
+    b = torch.randn(n, n, device=dev)
+    t = timed(lambda: torch.matmul(a, b))
+    print(json.dumps({"what": "cublas_sgemm", "n": n,
+                      "tflops": 2 * n ** 3 / t / 1e12}), flush=True)
+
+
+def cnn():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(32 * 7 * 7, 64), torch.nn.ReLU(),
+        torch.nn.Linear(64, 10)).to(dev)
+
+
+for mode in ("eager", "compile"):
+    for batch in (100, 1024):
+        model = cnn()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        x = torch.rand(batch, 1, 28, 28, device=dev)
+        y = torch.randint(0, 10, (batch,), device=dev)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+
+        if mode == "compile":
+            try:
+                step = torch.compile(step)
+            except Exception as e:  # noqa: BLE001
+                print(json.dumps({"what": "torch_cnn", "mode": mode,
+                                  "error": str(e)}), flush=True)
+                continue
+        t = timed(step, 2.0)
+        print(json.dumps({"what": "torch_cnn_train_step", "mode": mode,
+                          "batch": batch, "steps_per_second": 1 / t,
+                          "samples_per_second": batch / t}), flush=True)
+sys.exit(0)
