@@ -286,28 +286,43 @@ private:
     return success();
   }
 
-  /// One block of kBlockThreads per element of `sum`'s output: thread t
-  /// adds the terms t, t + 256, ... of the reduction in order, then the
-  /// block adds the 256 partial sums as a tree in shared memory, and thread
-  /// 0 adds the total to the element. The order is fixed: results do not
-  /// depend on scheduling. On the host (host-loops), each phase between two
-  /// barriers is a loop over the threads, with the same order.
+  /// Blocks of 256 threads share the sums: each block takes `lanes`
+  /// consecutive output elements and splits each element's reduction
+  /// `256 / lanes` ways. Thread t (lane t % lanes, split w = t / lanes) adds
+  /// the terms w, w + splits, ... of its element in order; the block then
+  /// adds the partial sums of each element as a tree over w in shared
+  /// memory, and split 0 adds the total to the element. The order is fixed:
+  /// results do not depend on scheduling. With 1024 elements or more, 32
+  /// lanes (8 splits): a warp's lanes read neighbouring elements' terms,
+  /// which sit side by side in memory (a weight gradient's columns);
+  /// fewer elements take one each with 256 splits, so that the GPU still
+  /// has work. On the host (host-loops), each phase between two barriers
+  /// is a loop over the threads, with the same order.
   void mapBlockReduction(SumReduction sum) {
     linalg::LinalgOp op = sum.op;
     Location loc = op.getLoc();
     OpBuilder b(op);
     Type f32 = b.getF32Type();
     SmallVector<Range> ranges = op.createLoopRanges(b, loc);
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value threads = arith::ConstantIndexOp::create(b, loc, kBlockThreads);
+    auto index = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value zero = index(b, 0), one = index(b, 1);
+    Value threads = index(b, kBlockThreads);
     SmallVector<Value> sizes;
     Value elements = one, length = one;
+    int64_t staticElements = 1;
     for (auto [d, range] : llvm::enumerate(ranges)) {
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
       Value &product = sum.isReduction(d) ? length : elements;
       product = b.createOrFold<arith::MulIOp>(loc, product, sizes.back());
+      if (!sum.isReduction(d))
+        staticElements *= getConstantIntValue(sizes.back()).value_or(1);
     }
+    int64_t lanes = staticElements >= 1024 ? 32 : 1;
+    int64_t splits = kBlockThreads / lanes;
+    Value blocks =
+        b.createOrFold<arith::CeilDivUIOp>(loc, elements, index(b, lanes));
 
     // Sets the parallel (or reduction) loop indices in `dims` from their
     // linear index `linear`, the innermost fastest.
@@ -326,66 +341,113 @@ private:
           rest = arith::DivUIOp::create(b, loc, rest, sizes[d]);
       }
     };
-    // The loop indices of output element `element`, reductions at 0.
-    auto elementDims = [&](OpBuilder &b, Value element) {
-      SmallVector<Value> dims(ranges.size(), zero);
-      delinearize(b, element, /*reduction=*/false, dims);
-      return dims;
+    // Thread `thread` of block `block`: its element (clamped inside the
+    // output: a thread past the end computes the last one's terms and
+    // stores nothing), whether it is real, its lane and split.
+    struct Role {
+      SmallVector<Value> dims;
+      Value valid, lane, split;
     };
-    // One thread's partial sum, and the tree's steps, over `scratch`.
-    auto partial = [&](OpBuilder &b, ArrayRef<Value> dims, Value thread,
-                       Value scratch) {
+    auto roleOf = [&](OpBuilder &b, Value block, Value thread) {
+      Role role;
+      role.lane = arith::RemUIOp::create(b, loc, thread, index(b, lanes));
+      role.split = arith::DivUIOp::create(b, loc, thread, index(b, lanes));
+      Value element = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, block, index(b, lanes)),
+          role.lane);
+      role.valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         element, elements);
+      Value last = arith::SubIOp::create(b, loc, elements, one);
+      role.dims.assign(ranges.size(), zero);
+      delinearize(b, arith::MinUIOp::create(b, loc, element, last),
+                  /*reduction=*/false, role.dims);
+      return role;
+    };
+    // The slot of (split, lane) in the block's scratch.
+    auto slot = [&](OpBuilder &b, Value split, Value lane) -> Value {
+      return arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, split, index(b, lanes)), lane);
+    };
+    auto partial = [&](OpBuilder &b, const Role &role, Value scratch) {
       Value init = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
-      auto loop = scf::ForOp::create(b, loc, thread, length, threads, init);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      SmallVector<Value> at(dims);
-      delinearize(b, loop.getInductionVar(), /*reduction=*/true, at);
-      Value term = evaluateTerm(b, sum, at);
-      Value acc = arith::AddFOp::create(b, loc, loop.getRegionIterArg(0), term);
-      scf::YieldOp::create(b, loc, acc);
-      b.setInsertionPointAfter(loop);
-      memref::StoreOp::create(b, loc, loop.getResult(0), scratch, thread);
+      auto loop = scf::ForOp::create(b, loc, role.split, length,
+                                     index(b, splits), init);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        SmallVector<Value> at(role.dims);
+        delinearize(b, loop.getInductionVar(), /*reduction=*/true, at);
+        Value term = evaluateTerm(b, sum, at);
+        Value acc =
+            arith::AddFOp::create(b, loc, loop.getRegionIterArg(0), term);
+        scf::YieldOp::create(b, loc, acc);
+      }
+      memref::StoreOp::create(b, loc, loop.getResult(0), scratch,
+                              slot(b, role.split, role.lane));
     };
-    auto combine = [&](OpBuilder &b, Value thread, Value scratch, int64_t s) {
-      Value other = arith::AddIOp::create(
-          b, loc, thread, arith::ConstantIndexOp::create(b, loc, s));
-      Value mine = memref::LoadOp::create(b, loc, scratch, thread);
-      Value theirs = memref::LoadOp::create(b, loc, scratch, other);
+    // Tree step `s`: splits below `s` add the split `s` above theirs.
+    auto combine = [&](OpBuilder &b, const Role &role, Value scratch,
+                       int64_t s) {
+      Value mineAt = slot(b, role.split, role.lane);
+      Value theirsAt = slot(
+          b, arith::AddIOp::create(b, loc, role.split, index(b, s)), role.lane);
+      Value mine = memref::LoadOp::create(b, loc, scratch, mineAt);
+      Value theirs = memref::LoadOp::create(b, loc, scratch, theirsAt);
       memref::StoreOp::create(
-          b, loc, arith::AddFOp::create(b, loc, mine, theirs), scratch, thread);
+          b, loc, arith::AddFOp::create(b, loc, mine, theirs), scratch, mineAt);
     };
-    auto finish = [&](OpBuilder &b, ArrayRef<Value> dims, Value scratch) {
-      Value total = memref::LoadOp::create(b, loc, scratch, zero);
+    auto finish = [&](OpBuilder &b, const Role &role, Value scratch) {
+      Value total = memref::LoadOp::create(b, loc, scratch, role.lane);
       OpOperand *init = op.getDpsInitOperand(0);
       SmallVector<Value> at =
-          applyMap(b, op.getMatchingIndexingMap(init), dims);
+          applyMap(b, op.getMatchingIndexingMap(init), role.dims);
       Value old = memref::LoadOp::create(b, loc, init->get(), at);
       memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, total),
                               init->get(), at);
+    };
+    // Runs `body` where `condition` holds.
+    auto when = [&](OpBuilder &b, Value condition,
+                    function_ref<void(OpBuilder &)> body) {
+      auto branch = scf::IfOp::create(b, loc, condition, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      body(b);
+    };
+    auto below = [&](OpBuilder &b, Value split, int64_t s) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, split,
+                                   index(b, s));
+    };
+    auto isFinal = [&](OpBuilder &b, const Role &role) -> Value {
+      return arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, role.split,
+                                zero),
+          role.valid);
     };
 
     if (!kernelTable) {
       // Host loops: each phase a loop over the threads.
       Value scratch = memref::AllocaOp::create(
           b, loc, MemRefType::get({kBlockThreads}, f32));
-      auto blocks = scf::ForOp::create(b, loc, zero, elements, one);
-      b.setInsertionPointToStart(blocks.getBody());
-      SmallVector<Value> dims = elementDims(b, blocks.getInductionVar());
-      auto all = scf::ForOp::create(b, loc, zero, threads, one);
-      {
+      auto blockLoop = scf::ForOp::create(b, loc, zero, blocks, one);
+      b.setInsertionPointToStart(blockLoop.getBody());
+      Value block = blockLoop.getInductionVar();
+      auto phase = [&](function_ref<void(OpBuilder &, const Role &)> body) {
+        auto loop = scf::ForOp::create(b, loc, zero, threads, one);
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(all.getBody());
-        partial(b, dims, all.getInductionVar(), scratch);
-      }
-      for (int64_t s = kBlockThreads / 2; s > 0; s /= 2) {
-        auto active = scf::ForOp::create(
-            b, loc, zero, arith::ConstantIndexOp::create(b, loc, s), one);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(active.getBody());
-        combine(b, active.getInductionVar(), scratch, s);
-      }
-      finish(b, dims, scratch);
+        b.setInsertionPointToStart(loop.getBody());
+        body(b, roleOf(b, block, loop.getInductionVar()));
+      };
+      phase([&](OpBuilder &b, const Role &role) { partial(b, role, scratch); });
+      for (int64_t s = splits / 2; s > 0; s /= 2)
+        phase([&](OpBuilder &b, const Role &role) {
+          when(b, below(b, role.split, s),
+               [&](OpBuilder &b) { combine(b, role, scratch, s); });
+        });
+      phase([&](OpBuilder &b, const Role &role) {
+        when(b, isFinal(b, role),
+             [&](OpBuilder &b) { finish(b, role, scratch); });
+      });
       op->erase();
       return;
     }
@@ -395,36 +457,21 @@ private:
     auto scratchType = MemRefType::get({kBlockThreads}, f32,
                                        MemRefLayoutAttrInterface(), shared);
     auto launch = gpu::LaunchOp::create(
-        b, loc, elements, one, one, threads, one, one,
+        b, loc, blocks, one, one, threads, one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, TypeRange{scratchType});
     Block &body = launch.getBody().front();
     b.setInsertionPointToStart(&body);
     Value scratch = launch.getWorkgroupAttributions().front();
-    Value thread = launch.getThreadIds().x;
-    SmallVector<Value> dims = elementDims(b, launch.getBlockIds().x);
-    partial(b, dims, thread, scratch);
+    Role role = roleOf(b, launch.getBlockIds().x, launch.getThreadIds().x);
+    partial(b, role, scratch);
     gpu::BarrierOp::create(b, loc);
-    for (int64_t s = kBlockThreads / 2; s > 0; s /= 2) {
-      Value active =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, thread,
-                                arith::ConstantIndexOp::create(b, loc, s));
-      auto branch = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(branch.thenBlock());
-        combine(b, thread, scratch, s);
-      }
+    for (int64_t s = splits / 2; s > 0; s /= 2) {
+      when(b, below(b, role.split, s),
+           [&](OpBuilder &b) { combine(b, role, scratch, s); });
       gpu::BarrierOp::create(b, loc);
     }
-    Value first =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, thread, zero);
-    auto last = scf::IfOp::create(b, loc, first, /*withElse=*/false);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(last.thenBlock());
-      finish(b, dims, scratch);
-    }
+    when(b, isFinal(b, role), [&](OpBuilder &b) { finish(b, role, scratch); });
     gpu::TerminatorOp::create(b, loc);
     op->erase();
     launches.push_back({launch, "sum"});

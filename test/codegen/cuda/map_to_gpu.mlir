@@ -104,8 +104,10 @@ func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf3
 // CHECK-LABEL: func.func @bias_grad
 // CHECK:         gpu.launch_func @kiln_kernels::@bias_grad_sum blocks in (%c16, %c1, %c1) threads in (%c256, %c1, %c1)
 // CHECK:       gpu.func @bias_grad_sum({{.*}}) workgroup(%[[SHARED:.+]] : memref<256xf32, #gpu.address_space<workgroup>>) kernel
-// CHECK:         %[[ROW:.+]] = gpu.block_id x
+// CHECK:         %[[B:.+]] = gpu.block_id x
 // CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         %[[REAL:.+]] = arith.cmpi ult, %[[B]], %c16
+// CHECK:         %[[ROW:.+]] = arith.minui %[[B]], %c15
 // CHECK:         %[[PART:.+]] = scf.for %[[I:.+]] = %[[T]] to %{{.+}} step %c256 iter_args(%[[ACC:.+]] = %cst) -> (f32) {
 // CHECK:           %[[V:.+]] = memref.load %{{.+}}[%[[I]], %[[ROW]]] : memref<?x16xf32>
 // CHECK:           %[[NEXT:.+]] = arith.addf %[[ACC]], %[[V]] : f32
@@ -115,7 +117,8 @@ func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf3
 // CHECK:         arith.cmpi ult, %[[T]], %c128
 // CHECK-COUNT-8: gpu.barrier
 // CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0
-// CHECK:         scf.if %[[FIRST]] {
+// CHECK:         %[[STORE:.+]] = arith.andi %[[FIRST]], %[[REAL]]
+// CHECK:         scf.if %[[STORE]] {
 // CHECK:           %[[TOTAL:.+]] = memref.load %[[SHARED]][%c0]
 // CHECK:           %[[OLD:.+]] = memref.load %{{.+}}[%[[ROW]]] : memref<16xf32>
 // CHECK:           %[[NEW:.+]] = arith.addf %[[OLD]], %[[TOTAL]]
@@ -126,8 +129,10 @@ func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf3
 // HOST:            scf.for %[[T:.+]] = %c0 to %c256 step %c1 {
 // HOST:              scf.for %{{.+}} = %[[T]] to %{{.+}} step %c256 iter_args
 // HOST:              memref.store %{{.+}}, %[[SCRATCH]][%[[T]]]
-// HOST:            scf.for %{{.+}} = %c0 to %c128 step %c1 {
-// HOST:            scf.for %{{.+}} = %c0 to %c64 step %c1 {
+// HOST:            scf.for %[[T2:.+]] = %c0 to %c256 step %c1 {
+// HOST:              arith.cmpi ult, %[[T2]], %c128
+// HOST:            scf.for %[[T3:.+]] = %c0 to %c256 step %c1 {
+// HOST:              arith.cmpi ult, %[[T3]], %c64
 // HOST-NOT:      gpu.
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
@@ -198,7 +203,8 @@ func.func @time_loop(%h: memref<64xf32>) {
 // CHECK-LABEL: func.func @conv_bias_grad
 // CHECK:         gpu.launch_func @kiln_kernels::@conv_bias_grad_sum blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1)
 // CHECK:       gpu.func @conv_bias_grad_sum
-// CHECK:         %[[C:.+]] = gpu.block_id x
+// CHECK:         %[[B:.+]] = gpu.block_id x
+// CHECK:         %[[C:.+]] = arith.minui %[[B]], %c7
 // CHECK:         scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step %c256 iter_args(
 // CHECK:           %[[W:.+]] = arith.remui %[[R]], %c5
 // CHECK:           %[[HN:.+]] = arith.divui %[[R]], %c5
@@ -212,6 +218,44 @@ func.func @conv_bias_grad(%dy: memref<?x6x5x8xf32>, %db: memref<8xf32>) {
       ins(%dy : memref<?x6x5x8xf32>) outs(%db : memref<8xf32>) {
   ^bb0(%in: f32, %acc: f32):
     %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// 1024 elements or more (a weight gradient): 32 elements a block, each
+// summed 8 ways; a warp's lanes read neighbouring columns.
+// CHECK-LABEL: func.func @weight_grad
+// CHECK:         gpu.launch_func @kiln_kernels::@weight_grad_sum blocks in (%c64, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK:       gpu.func @weight_grad_sum
+// CHECK:         %[[B:.+]] = gpu.block_id x
+// CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         %[[LANE:.+]] = arith.remui %[[T]], %c32
+// CHECK:         %[[SPLIT:.+]] = arith.divui %[[T]], %c32
+// CHECK:         %[[FIRST:.+]] = arith.muli %[[B]], %c32
+// CHECK:         %[[E:.+]] = arith.addi %[[FIRST]], %[[LANE]]
+// CHECK:         %[[EL:.+]] = arith.minui %[[E]], %c2047
+// CHECK:         %[[N:.+]] = arith.remui %[[EL]], %c32
+// CHECK:         %[[M:.+]] = arith.divui %[[EL]], %c32
+// CHECK:         scf.for %[[K:.+]] = %[[SPLIT]] to %{{.+}} step %c8 iter_args(
+// CHECK:           memref.load %{{.+}}[%[[K]], %[[M]]] : memref<?x64xf32>
+// CHECK:           memref.load %{{.+}}[%[[K]], %[[N]]] : memref<?x32xf32>
+// CHECK:         %[[SLOT:.+]] = arith.muli %[[SPLIT]], %c32
+// CHECK:         %[[AT:.+]] = arith.addi %[[SLOT]], %[[LANE]]
+// CHECK:         memref.store %{{.+}}, %{{.+}}[%[[AT]]]
+// CHECK-COUNT-4: gpu.barrier
+// CHECK-NOT:     gpu.barrier
+#xk = affine_map<(d0, d1, d2) -> (d2, d0)>
+#gk = affine_map<(d0, d1, d2) -> (d2, d1)>
+#w = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @weight_grad(%x: memref<?x64xf32>, %g: memref<?x32xf32>, %dw: memref<64x32xf32>) {
+  linalg.generic {indexing_maps = [#xk, #gk, #w], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %g : memref<?x64xf32>, memref<?x32xf32>) outs(%dw : memref<64x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
   return
