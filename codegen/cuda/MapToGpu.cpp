@@ -589,23 +589,24 @@ private:
       scf::YieldOp::create(b, loc, next);
       return SmallVector<Value>(steps.getResults());
     };
+    // The first row (or column) of thread `thread`'s register tile: the
+    // block's tile row (column) of C, then the thread's 4 rows (columns).
+    auto registerBase = [&](OpBuilder &b, Value block, Value thread,
+                            bool rows) -> Value {
+      auto split = [&](Value v, Value by) -> Value {
+        return rows ? Value(arith::DivUIOp::create(b, loc, v, by))
+                    : Value(arith::RemUIOp::create(b, loc, v, by));
+      };
+      return arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, split(block, tilesN), tile),
+          arith::MulIOp::create(b, loc, split(thread, index(b, 16)),
+                                index(b, kRegs)));
+    };
     // Thread `thread`'s sums added to C, inside the matrix.
     auto write = [&](OpBuilder &b, Value block, Value thread,
                      ArrayRef<Value> acc) {
-      Value rowBase = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile),
-          arith::MulIOp::create(
-              b, loc, arith::DivUIOp::create(b, loc, thread, index(b, 16)),
-              index(b, kRegs)));
-      Value colBase = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile),
-          arith::MulIOp::create(
-              b, loc, arith::RemUIOp::create(b, loc, thread, index(b, 16)),
-              index(b, kRegs)));
+      Value rowBase = registerBase(b, block, thread, /*rows=*/true);
+      Value colBase = registerBase(b, block, thread, /*rows=*/false);
       OpOperand *init = op.getDpsInitOperand(0);
       for (int64_t i = 0; i < kRegs; ++i)
         for (int64_t j = 0; j < kRegs; ++j) {

@@ -6,6 +6,7 @@
 // reports. --device chooses one for predict, train, evaluate and bench.
 //===----------------------------------------------------------------------===//
 #include "cli/Cli.h"
+#include "gpu/Launch.h"
 
 #include <cinttypes>
 #include <thread>
@@ -16,22 +17,7 @@ int Cli::runDevices() {
   if (int code = checkNoArguments(); code >= 0)
     return code;
   std::printf("cpu      %u threads\n", std::thread::hardware_concurrency());
-  kiln_device_info_t gpus[16];
-  int32_t count = 0;
-  kiln_status_t status = kiln_gpu_devices(gpus, 16, &count);
-  if (status) {
-    std::printf("(no GPU: %s)\n", kiln_status_message(status));
-    kiln_status_free(status);
-  }
-  for (int32_t i = 0; i < count && i < 16; ++i) {
-    const kiln_device_info_t &gpu = gpus[i];
-    std::printf("gpu:%-4d %s, compute capability %d.%d, %d multiprocessors, "
-                "%.1f GiB, CUDA driver %d.%d\n",
-                gpu.index, gpu.name, gpu.compute_major, gpu.compute_minor,
-                gpu.multiprocessors,
-                static_cast<double>(gpu.memory_bytes) / (1 << 30),
-                gpu.driver_version / 1000, gpu.driver_version % 1000 / 10);
-  }
+  gpu::printDevices(stdout);
   std::printf("this model: %s\n",
               desc->cuda ? "CPU and GPU code (--device cpu|gpu|gpu:N)"
                          : "CPU code only (compiled without --target cuda)");

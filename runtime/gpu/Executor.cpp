@@ -234,6 +234,28 @@ bool parseGpu(const char *spec, int &index) {
 
 } // namespace
 
+void kiln::gpu::printDevices(FILE *stream) {
+  kiln_device_info_t gpus[16];
+  int32_t count = 0;
+  if (kiln_status_t status = kiln_gpu_devices(gpus, 16, &count)) {
+    std::fprintf(stream, "(no GPU: %s)\n", kiln_status_message(status));
+    kiln_status_free(status);
+    return;
+  }
+  if (count == 0)
+    std::fprintf(stream, "(no GPU: the CUDA driver reports none)\n");
+  for (int32_t i = 0; i < count && i < 16; ++i) {
+    const kiln_device_info_t &gpu = gpus[i];
+    std::fprintf(stream,
+                 "gpu:%-4d %s, compute capability %d.%d, %d multiprocessors, "
+                 "%.1f GiB, CUDA driver %d.%d\n",
+                 gpu.index, gpu.name, gpu.compute_major, gpu.compute_minor,
+                 gpu.multiprocessors,
+                 static_cast<double>(gpu.memory_bytes) / (1 << 30),
+                 gpu.driver_version / 1000, gpu.driver_version % 1000 / 10);
+  }
+}
+
 extern "C" {
 
 kiln_status_t kiln_gpu_devices(kiln_device_info_t *devices, int32_t capacity,

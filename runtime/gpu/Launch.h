@@ -12,6 +12,8 @@
 
 #include "gpu/Cuda.h"
 
+#include <cstdio>
+
 namespace kiln::gpu {
 
 struct LaunchState {
@@ -35,6 +37,11 @@ public:
 private:
   LaunchState *previous;
 };
+
+/// Prints the GPUs as `./model devices` and `kiln devices` list them, one
+/// line each ("gpu:0    NVIDIA H200, compute capability 9.0, ..."), or one
+/// line saying why there are none.
+void printDevices(FILE *stream);
 
 } // namespace kiln::gpu
 

@@ -18,6 +18,7 @@
 #include "frontend/keras/TrainingConfig.h"
 #include "frontend/keras/WeightsExport.h"
 #include "frontend/onnx/OnnxImporter.h"
+#include "gpu/Launch.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 #include "passes/training/Training.h"
@@ -49,6 +50,8 @@
 
 #include <csignal>
 
+#include <thread>
+
 using namespace mlir;
 using namespace mlir::kiln;
 namespace cl = llvm::cl;
@@ -74,6 +77,10 @@ static cl::SubCommand dataCmd(
 static cl::SubCommand
     runCmd("run", "Compile a model in memory and run it once on input files "
                   "(.npy or ONNX .pb), writing or summarizing its outputs");
+static cl::SubCommand
+    devicesCmd("devices",
+               "List the CPU and the GPUs that models compiled with --target "
+               "cuda can run on (the CUDA driver is loaded with dlopen)");
 static cl::SubCommand
     summaryCmd("summary",
                "Print a model's layer table the way Keras's summary() does");
@@ -767,6 +774,7 @@ int main(int argc, char **argv) {
       "[--list-ops]\n"
       "  kiln run MODEL --input FILE [--input FILE ...] [--output FILE ...]\n"
       "  kiln summary MODEL [--weights FILE]\n"
+      "  kiln devices\n"
       "  kiln export-weights MODEL --from TRAINED.kw -o "
       "OUT.weights.h5|OUT.onnx\n"
       "  kiln data inspect FILE.tfrecord [--limit N] [--json] "
@@ -799,6 +807,11 @@ int main(int argc, char **argv) {
     llvm::errs() << "kiln: error: unknown data action '" << dataAction
                  << "' (expected inspect or convert)\n";
     return 2;
+  }
+  if (devicesCmd) {
+    std::printf("cpu      %u threads\n", std::thread::hardware_concurrency());
+    ::kiln::gpu::printDevices(stdout);
+    return 0;
   }
   if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd && !runCmd) {
     llvm::errs() << "kiln: error: expected a command (compile, run, summary, "
