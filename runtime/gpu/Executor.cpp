@@ -18,6 +18,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,9 @@ public:
     if (!fn)
       return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                          "%s was not compiled for the GPU", what);
+    // Predict calls may come from several threads at once (kiln/runtime.h):
+    // they take turns on the device buffers and the stream.
+    std::lock_guard<std::mutex> lock(mutex);
     KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuCtxSetCurrent",
                                           api->cuCtxSetCurrent(context)));
     Entry &entry = entries[static_cast<int>(kind)];
@@ -213,6 +217,7 @@ private:
   cuda::CUcontext context;
   cuda::CUstream stream;
   std::string label;
+  std::mutex mutex; // guards entries and the stream
   Entry entries[3];
 };
 
