@@ -422,37 +422,47 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
     Every buffer an entry touches lives on the device (contract 2: the
     caller's buffers and workspace), so everything that reads or writes
     memory must run in a kernel; the host part of an entry only computes
-    sizes and views and launches. This pass:
+    sizes and views and launches. This pass maps each linalg op on buffers
+    to one of three kernel shapes:
 
-    1. lowers each linalg op on buffers to parallel loops, with the
-       parallel dimensions outermost (a generic that reduces an outer
-       dimension, such as a bias gradient summing over the batch, is
-       interchanged first): one `scf.parallel` over the output elements
-       with the reduction as a sequential `scf.for` inside;
-    2. maps each top-level `scf.parallel` to a `gpu.launch` of one thread
-       per iteration: the iteration space is linearized with the innermost
-       dimension fastest (adjacent threads touch adjacent elements, so
-       accesses coalesce), `block-size` threads per block, a grid of
-       `ceil(total / block-size)` blocks and a bounds guard; a launch is
-       skipped when the space is empty (batch 0);
-    3. runs any other top-level op that touches memory (a full reduction to
-       a scalar, a loss) as a kernel of one thread; a host `scf.for` or
-       `scf.if` around parallel loops (a recurrent layer's time loop) stays
-       on the host, its body mapped the same way;
-    4. outlines every launch into one `gpu.module @kiln_kernels` (one PTX
-       module per architecture) with the constants and globals it reads.
+    1. a matrix product in any layout (`C += A(m,k) * B(k,n)`, three loops,
+       the payload a multiply-add): 64 x 64 tiles of C per block of 256
+       threads, A and B staged through workgroup memory 16 steps of k at a
+       time (zero outside the matrices), a 4 x 4 register tile per thread;
+    2. a sum into at most 2^14 outputs over a long (dynamic, or over 512)
+       reduction of one or more dimensions (`out += term`: weight and bias
+       gradients, a loss): blocks of 256 threads share it, 32 outputs a
+       block split 8 ways when there are 1024 outputs or more, else one
+       output a block split 256 ways; partial sums in order, then a tree in
+       workgroup memory between barriers: a fixed order, whatever the
+       scheduling;
+    3. anything else: lowered to parallel loops, parallel dimensions
+       outermost (a generic that reduces an outer dimension is interchanged
+       first), and each top-level `scf.parallel` a `gpu.launch` of one
+       thread per iteration of its linearized space (innermost dimension
+       fastest, so accesses coalesce), `block-size` threads a block, a
+       bounds guard, nothing launched for an empty space (batch 0).
 
-    With `host-loops`, step 4 instead replaces each launch by host loops
-    over its blocks and threads: the same mapped loop nest runs on the CPU
-    (DESIGN.md contract 4; `kiln compile --target cuda-on-cpu`), which
-    checks the mapping's numbers without a GPU.
+    Any other top-level op that touches memory becomes a kernel of one
+    thread; a host `scf.for` or `scf.if` around kernels (a recurrent
+    layer's time loop) stays on the host, its body mapped the same way.
+    Every launch is outlined into one `gpu.module @kiln_kernels` (one PTX
+    module per architecture) with the constants and globals it reads; the
+    kernels are named `<entry>_<matmul|sum|loop|serial>[_N]`.
+
+    With `host-loops`, each launch becomes host loops over its blocks and
+    threads instead, one loop over the threads per phase between barriers,
+    workgroup memory and register tiles in stack scratch: the same kernels
+    with the same arithmetic in the same order run on the CPU (DESIGN.md
+    contract 4; `kiln compile --target cuda-on-cpu`), which checks the
+    mapping's numbers without a GPU.
 
     ```mlir
     // before
     scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c10) step (%c1, %c1) { ... }
     // after
     %total = arith.muli %n, %c10 : index
-    gpu.launch_func @kiln_kernels::@predict_kernel
+    gpu.launch_func @kiln_kernels::@predict_loop
         blocks in (%blocks, %c1, %c1) threads in (%c256, %c1, %c1)
         args(%total : index, ...)
     ```

@@ -1,9 +1,10 @@
 //===- MapToGpu.cpp - entries on buffers to GPU kernels ---------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// `--kiln-cuda-map-to-gpu`: linalg ops on buffers -> parallel loops -> one
-// gpu.launch per loop nest (one thread per iteration of the linearized
-// parallel space) -> kernels outlined into one gpu.module. See Passes.td.
+// `--kiln-cuda-map-to-gpu`: each linalg op on buffers becomes a gpu.launch
+// of one of three shapes (tiled matrix product, shared sum, one thread per
+// element of a parallel loop), outlined into one gpu.module, or with
+// `host-loops` run as host loops over blocks and threads. See Passes.td.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
