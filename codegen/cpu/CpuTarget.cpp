@@ -17,6 +17,8 @@
 #include "llvm/Linker/Linker.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/Archive.h"
+#include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -285,14 +287,12 @@ int runLinker(llvm::ArrayRef<llvm::StringRef> args, llvm::StringRef logPath,
 
 } // namespace
 
-llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
-                                       llvm::StringRef outputPath) {
+/// The runtime archives of `layers`, in that order.
+static llvm::Expected<llvm::SmallVector<std::string>>
+runtimeArchives(llvm::ArrayRef<llvm::StringRef> layers) {
   std::string libDir = runtimeLibraryDir();
-  // The runtime's archives, each before the ones it depends on
-  // (runtime/README.md): main() first, the session and base archives last.
   llvm::SmallVector<std::string> libs;
-  for (llvm::StringRef layer :
-       {"main", "cli", "train", "data", "gpu", "model", "formats", "base"}) {
+  for (llvm::StringRef layer : layers) {
     llvm::SmallString<256> lib(libDir);
     llvm::sys::path::append(lib, "libkiln_runtime_" + layer + ".a");
     if (!llvm::sys::fs::exists(lib)) {
@@ -301,6 +301,117 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
     }
     libs.push_back(lib.str().str());
   }
+  return libs;
+}
+
+/// Links `objectPath` with the runtime archives of `layers` (folder names,
+/// each before the ones it depends on) through the system C++ driver, with
+/// `extraArgs` first, into `outputPath` (atomically).
+static llvm::Error linkImage(llvm::StringRef objectPath,
+                             llvm::StringRef outputPath,
+                             llvm::ArrayRef<llvm::StringRef> layers,
+                             llvm::ArrayRef<std::string> extraArgs);
+
+/// The archives a library needs, each before the ones it depends on.
+static llvm::SmallVector<llvm::StringRef> libraryLayers(bool cuda) {
+  if (cuda)
+    return {"gpu", "model", "base"};
+  return {"model", "base"};
+}
+
+llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
+                                       llvm::StringRef outputPath) {
+  // The runtime's archives, each before the ones it depends on
+  // (runtime/README.md): main() first, the session and base archives last.
+  return linkImage(
+      objectPath, outputPath,
+      {"main", "cli", "train", "data", "gpu", "model", "formats", "base"}, {});
+}
+
+llvm::Error mlir::kiln::linkSharedLibrary(llvm::StringRef objectPath,
+                                          llvm::StringRef outputPath,
+                                          llvm::StringRef name, bool cuda) {
+  // Only the generated NAME_* functions are exported: the runtime inside
+  // stays private, so two libraries never clash.
+  llvm::SmallString<128> tempDir;
+  llvm::sys::path::system_temp_directory(/*ErasedOnReboot=*/true, tempDir);
+  llvm::Expected<std::string> script =
+      createOwnedTemporary(tempDir, "kiln-exports", ".map", outputPath);
+  if (!script)
+    return script.takeError();
+  llvm::FileRemover removeScript(*script);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(*script, ec);
+    if (ec)
+      return targetError("cannot write '" + *script + "': " + ec.message());
+    os << "{\n  global: " << name << "_*;\n  local: *;\n};\n";
+  }
+  std::string soname = "lib" + name.str() + ".so";
+  return linkImage(objectPath, outputPath, libraryLayers(cuda),
+                   {"-shared", "-Wl,--version-script=" + *script,
+                    "-Wl,-soname," + soname, "-Wl,--no-undefined"});
+}
+
+llvm::Error mlir::kiln::writeLibraryArchive(llvm::StringRef objectPath,
+                                            llvm::StringRef outputPath,
+                                            llvm::StringRef name, bool cuda) {
+  llvm::Expected<llvm::SmallVector<std::string>> libs =
+      runtimeArchives(libraryLayers(cuda));
+  if (!libs)
+    return libs.takeError();
+  std::vector<llvm::NewArchiveMember> members;
+  llvm::Expected<llvm::NewArchiveMember> object =
+      llvm::NewArchiveMember::getFile(objectPath, /*Deterministic=*/true);
+  if (!object)
+    return object.takeError();
+  std::string memberName = (name + ".o").str();
+  object->MemberName = memberName;
+  members.push_back(std::move(*object));
+  // The runtime archives' members, copied (they point into the buffers).
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
+  std::vector<std::unique_ptr<llvm::object::Archive>> archives;
+  for (const std::string &lib : *libs) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+        llvm::MemoryBuffer::getFile(lib, /*IsText=*/false,
+                                    /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      return targetError("cannot read '" + lib +
+                         "': " + buffer.getError().message());
+    llvm::Expected<std::unique_ptr<llvm::object::Archive>> archive =
+        llvm::object::Archive::create((*buffer)->getMemBufferRef());
+    if (!archive)
+      return archive.takeError();
+    llvm::Error error = llvm::Error::success();
+    for (const llvm::object::Archive::Child &child :
+         (*archive)->children(error)) {
+      llvm::Expected<llvm::NewArchiveMember> member =
+          llvm::NewArchiveMember::getOldMember(child, /*Deterministic=*/true);
+      if (!member)
+        return member.takeError();
+      members.push_back(std::move(*member));
+    }
+    if (error)
+      return error;
+    buffers.push_back(std::move(*buffer));
+    archives.push_back(std::move(*archive));
+  }
+  // writeArchive writes a temporary beside the output and renames it.
+  return llvm::writeArchive(resolveOutputPath(outputPath), members,
+                            llvm::SymtabWritingMode::NormalSymtab,
+                            llvm::object::Archive::K_GNU,
+                            /*Deterministic=*/true, /*Thin=*/false);
+}
+
+static llvm::Error linkImage(llvm::StringRef objectPath,
+                             llvm::StringRef outputPath,
+                             llvm::ArrayRef<llvm::StringRef> layers,
+                             llvm::ArrayRef<std::string> extraArgs) {
+  llvm::Expected<llvm::SmallVector<std::string>> archives =
+      runtimeArchives(layers);
+  if (!archives)
+    return archives.takeError();
+  llvm::SmallVector<std::string> &libs = *archives;
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("c++");
   if (!driver)
     driver = llvm::sys::findProgramByName("g++");
@@ -324,7 +435,9 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
   std::string tmp = *temporary;
   llvm::sys::RemoveFileOnSignal(tmp);
   llvm::scope_exit release([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
-  llvm::SmallVector<llvm::StringRef> args = {*driver, "-o", tmp, objectPath};
+  llvm::SmallVector<llvm::StringRef> args = {*driver};
+  args.append(extraArgs.begin(), extraArgs.end());
+  args.append({"-o", tmp, objectPath});
   args.append(libs.begin(), libs.end());
   // zlib (gzip data, npz, checksums) is linked statically so that the
   // executable needs only the C/C++ runtime libraries.
@@ -374,7 +487,7 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
         llvm::MemoryBuffer::getFile(tmp, /*IsText=*/false,
                                     /*RequiresNullTerminator=*/false);
     if (!linked)
-      return targetError("cannot read the linked executable: " +
+      return targetError("cannot read the linked output: " +
                          linked.getError().message());
     return writeOutputFile(outputPath, /*binary=*/true,
                            [&](llvm::raw_pwrite_stream &os) {

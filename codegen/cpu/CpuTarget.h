@@ -56,6 +56,20 @@ llvm::Error emitMachineCode(llvm::Module &module, const CpuTarget &target,
 llvm::Error linkExecutable(llvm::StringRef objectPath,
                            llvm::StringRef outputPath);
 
+/// Links `objectPath` (a model object with its library functions,
+/// codegen/abi/Library.h) with the runtime a library needs (base, model,
+/// and gpu when `cuda`) into the shared object `outputPath`, exporting only
+/// the `name`_* functions. The output appears atomically.
+llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
+                              llvm::StringRef outputPath, llvm::StringRef name,
+                              bool cuda);
+
+/// Writes the static library `outputPath`: `objectPath` as member
+/// `name`.o, then every member of the runtime archives a library needs.
+llvm::Error writeLibraryArchive(llvm::StringRef objectPath,
+                                llvm::StringRef outputPath,
+                                llvm::StringRef name, bool cuda);
+
 } // namespace mlir::kiln
 
 #endif // KILN_CODEGEN_CPU_CPUTARGET_H

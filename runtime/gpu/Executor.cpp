@@ -13,6 +13,7 @@
 
 #include "base/Descriptor.h"
 #include "base/Status.h"
+#include "model/Library.h"
 #include "model/Model.h"
 
 #include <cinttypes>
@@ -356,6 +357,10 @@ kiln_status_t kiln_model_set_device(kiln_model_t *model, const char *spec) {
       new GpuExecutor(api, index, context, stream,
                       "gpu:" + std::to_string(index) + " (" + name + ")"));
   return nullptr;
+}
+
+int32_t kiln_lib_set_device(kiln_lib_t *lib, const char *device) {
+  return libraryResult(lib, kiln_model_set_device(kiln_lib_model(lib), device));
 }
 
 } // extern "C"

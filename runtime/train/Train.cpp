@@ -50,6 +50,7 @@
 #include "data/Shuffle.h"
 #include "formats/Events.h"
 #include "model/Model.h"
+#include "model/Step.h"
 #include "model/Weights.h"
 #include "train/Metrics.h"
 #include "train/Progress.h"
@@ -73,19 +74,6 @@ namespace {
 constexpr int64_t kDefaultBatchSize = 32;
 
 //===----------------------------------------------------------------------===//
-// Shuffling
-//===----------------------------------------------------------------------===//
-
-/// A seed for runs without one.
-int64_t randomSeed() {
-  timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  Random random(uint64_t(now.tv_nsec) ^ (uint64_t(now.tv_sec) << 20) ^
-                uint64_t(::getpid()));
-  return static_cast<int64_t>(random.next() >> 1);
-}
-
-//===----------------------------------------------------------------------===//
 // Steps
 //===----------------------------------------------------------------------===//
 
@@ -94,14 +82,10 @@ int64_t randomSeed() {
 class Stepper {
 public:
   explicit Stepper(kiln_model_t *model)
-      : model(model), desc(model->desc), train(model->desc->training) {}
+      : model(model), desc(model->desc), train(model->desc->training),
+        state(model) {}
   Stepper(const Stepper &) = delete;
   Stepper &operator=(const Stepper &) = delete;
-  ~Stepper() {
-    syncModel();
-    freeBuffer(altParams);
-    freeBuffer(altSlots);
-  }
 
   /// Checks the metrics and allocates buffers for batches of `maxBatch`;
   /// `training` also allocates the second parameter/slot set.
@@ -124,25 +108,18 @@ public:
   /// "loss" and the metrics: their running means.
   LogValues logs(const char *prefix) const;
   /// Makes the model's own buffers hold the current parameters and slots.
-  void syncModel();
+  void syncModel() { state.sync(); }
 
 private:
   kiln_model_t *model;
   const kiln_model_desc_t *desc;
   const kiln_train_desc_t *train;
   std::vector<Buffer> inputs, targets, predictions;
-  Buffer scalars; // learning rate, iteration, loss, rng (2 x int64)
-  Buffer trainWorkspace, evalWorkspace; // the entries' scratch memory
-  // Indices of the parameters the step updates (trainable ones and state);
-  // `nextParams[k]` is the next buffer of parameter `trained[k]`.
-  std::vector<int64_t> trained;
-  void *altParams = nullptr, *altSlots = nullptr;
-  // The current and next parameters/slots: the model's own buffers and the
-  // `alt` ones, alternating each step; `usingAlt` when current is `alt`.
-  // Non-trainable parameters stay in the model's buffers.
-  std::vector<void *> params, slots, nextParams, nextSlots;
-  bool usingAlt = false;
-  std::vector<void *> buffers;
+  float loss = 0;
+  Buffer evalWorkspace; // eval_step's scratch memory
+  TrainState state;     // the parameters and slots, and the train steps
+  std::vector<void *> buffers, inputPointers, targetPointers,
+      predictionPointers;
   std::vector<Metric> metrics; // output-major
   std::vector<int64_t> rowSizes;
   double lossTotal = 0, lossCount = 0;
@@ -183,12 +160,8 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
   inputs.resize(static_cast<size_t>(desc->num_inputs));
   targets.resize(static_cast<size_t>(train->num_targets));
   predictions.resize(static_cast<size_t>(desc->num_outputs));
-  bool ok = scalars.allocate(4 * kBufferAlignment, /*zero=*/true) &&
-            evalWorkspace.allocate(static_cast<size_t>(
-                kiln_workspace_bytes(train->eval_workspace, maxBatch))) &&
-            (!training ||
-             trainWorkspace.allocate(static_cast<size_t>(
-                 kiln_workspace_bytes(train->train_workspace, maxBatch))));
+  bool ok = evalWorkspace.allocate(static_cast<size_t>(
+      kiln_workspace_bytes(train->eval_workspace, maxBatch)));
   for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
     ok = allocateBatch(desc->inputs[i], inputs[i]);
   for (int64_t i = 0; ok && i < train->num_targets; ++i)
@@ -199,24 +172,13 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                        "out of memory allocating batches of %" PRId64,
                        maxBatch);
 
-  params.assign(model->paramPointers, model->paramPointers + desc->num_params);
-  if (training) {
-    slots.assign(model->slotPointers, model->slotPointers + train->num_slots);
-    std::vector<void *> alt(params.size());
-    nextSlots.resize(slots.size());
-    KILN_RETURN_IF_ERROR(allocateTensors(desc->num_params, desc->params,
-                                         /*zero=*/false, &altParams,
-                                         alt.data()));
-    for (int64_t i = 0; i < desc->num_params; ++i)
-      if (isUpdatedByStep(desc, i)) {
-        trained.push_back(i);
-        nextParams.push_back(alt[static_cast<size_t>(i)]);
-      }
-    KILN_RETURN_IF_ERROR(allocateTensors(train->num_slots, train->slots,
-                                         /*zero=*/true, &altSlots,
-                                         nextSlots.data()));
-  }
-  return nullptr;
+  for (Buffer &buffer : inputs)
+    inputPointers.push_back(buffer.data());
+  for (Buffer &buffer : targets)
+    targetPointers.push_back(buffer.data());
+  for (Buffer &buffer : predictions)
+    predictionPointers.push_back(buffer.data());
+  return training ? state.init() : nullptr;
 }
 
 void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
@@ -251,36 +213,8 @@ void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
 }
 
 kiln_status_t Stepper::trainStep(int64_t batch, float learningRate) {
-  float *scalar = scalars.floats();
-  const size_t stride = kBufferAlignment / sizeof(float);
-  scalar[0] = learningRate;
-  scalar[stride] = static_cast<float>(model->iterations + 1);
-  auto *rng = reinterpret_cast<int64_t *>(scalar + 3 * stride);
-  rng[0] = seed;
-  rng[1] = model->iterations;
-  buffers.clear();
-  buffers.insert(buffers.end(), params.begin(), params.end());
-  buffers.insert(buffers.end(), slots.begin(), slots.end());
-  for (Buffer &buffer : inputs)
-    buffers.push_back(buffer.data());
-  for (Buffer &buffer : targets)
-    buffers.push_back(buffer.data());
-  buffers.push_back(scalar);
-  buffers.push_back(scalar + stride);
-  buffers.push_back(rng);
-  buffers.push_back(scalar + 2 * stride);
-  for (Buffer &buffer : predictions)
-    buffers.push_back(buffer.data());
-  buffers.insert(buffers.end(), nextParams.begin(), nextParams.end());
-  buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
-  KILN_RETURN_IF_ERROR(runEntry(model, EntryKind::TrainStep, batch,
-                                buffers.data(), trainWorkspace));
-  for (size_t k = 0; k < trained.size(); ++k)
-    std::swap(params[static_cast<size_t>(trained[k])], nextParams[k]);
-  slots.swap(nextSlots);
-  usingAlt = !usingAlt;
-  ++model->iterations;
-  return nullptr;
+  return state.step(batch, inputPointers.data(), targetPointers.data(),
+                    predictionPointers.data(), learningRate, seed, &loss);
 }
 
 void Stepper::fillSynthetic(int64_t batch, Random &random) {
@@ -301,22 +235,17 @@ void Stepper::fillSynthetic(int64_t batch, Random &random) {
 }
 
 kiln_status_t Stepper::evalStep(int64_t batch) {
-  float *loss = scalars.floats() + 2 * kBufferAlignment / sizeof(float);
-  buffers.clear();
-  buffers.insert(buffers.end(), params.begin(), params.end());
-  for (Buffer &buffer : inputs)
-    buffers.push_back(buffer.data());
-  for (Buffer &buffer : targets)
-    buffers.push_back(buffer.data());
-  buffers.push_back(loss);
-  for (Buffer &buffer : predictions)
-    buffers.push_back(buffer.data());
+  buffers.assign(state.params(), state.params() + desc->num_params);
+  buffers.insert(buffers.end(), inputPointers.begin(), inputPointers.end());
+  buffers.insert(buffers.end(), targetPointers.begin(), targetPointers.end());
+  buffers.push_back(&loss);
+  buffers.insert(buffers.end(), predictionPointers.begin(),
+                 predictionPointers.end());
   return runEntry(model, EntryKind::EvalStep, batch, buffers.data(),
                   evalWorkspace);
 }
 
 void Stepper::accumulate(int64_t batch) {
-  float loss = scalars.floats()[2 * kBufferAlignment / sizeof(float)];
   lossTotal += static_cast<double>(loss) * static_cast<double>(batch);
   lossCount += static_cast<double>(batch);
   size_t m = 0;
@@ -342,23 +271,6 @@ LogValues Stepper::logs(const char *prefix) const {
   return values;
 }
 
-void Stepper::syncModel() {
-  if (!usingAlt)
-    return;
-  for (size_t k = 0; k < trained.size(); ++k) {
-    size_t i = static_cast<size_t>(trained[k]);
-    if (size_t bytes = tensorByteSize(desc->params[i]))
-      std::memcpy(model->paramPointers[i], params[i], bytes);
-    std::swap(params[i], nextParams[k]);
-  }
-  for (size_t i = 0; i < slots.size(); ++i)
-    if (size_t bytes = tensorByteSize(train->slots[i]))
-      std::memcpy(model->slotPointers[i], slots[i], bytes);
-  slots.swap(nextSlots);
-  usingAlt = false;
-}
-
-/// Checks that `model` can train or evaluate `data`.
 kiln_status_t checkModelAndData(kiln_model_t *model,
                                 const kiln_dataset_t *data) {
   if (!model || !data)
@@ -455,19 +367,11 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   int64_t prefetch = options.prefetch > 0 ? options.prefetch : kDefaultPrefetch;
 
   float learningRate = static_cast<float>(options.learning_rate);
-  if (!(options.learning_rate >= 0)) {
-    bool found = false;
-    for (int64_t i = 0; i < train->num_hyper; ++i) {
-      if (std::strcmp(train->hyper[i].name, "learning_rate") == 0) {
-        learningRate = static_cast<float>(train->hyper[i].value);
-        found = true;
-      }
-    }
-    if (!found)
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "model '%s' has no compiled learning_rate; pass one",
-                         desc->name ? desc->name : "");
-  }
+  if (!(options.learning_rate >= 0) &&
+      !compiledLearningRate(desc, learningRate))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "model '%s' has no compiled learning_rate; pass one",
+                       desc->name ? desc->name : "");
 
   std::string resumedState;
   if (options.resume_path)
@@ -651,18 +555,10 @@ kiln_status_t kiln::withSyntheticTrainStep(
     kiln_model_t *model, int64_t batch,
     const std::function<kiln_status_t(const StepFn &step)> &run) {
   const kiln_model_desc_t *desc = model->desc;
-  const kiln_train_desc_t *train = desc->training;
-  if (!train || !train->train_step)
-    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED, "model '%s' cannot train: %s",
-                       desc->name ? desc->name : "",
-                       desc->train_unavailable ? desc->train_unavailable
-                                               : "it was compiled without a "
-                                                 "loss");
+  KILN_RETURN_IF_ERROR(checkCanTrain(desc));
   KILN_RETURN_IF_ERROR(checkTrainingDtypes(desc));
   float learningRate = 0;
-  for (int64_t i = 0; i < train->num_hyper; ++i)
-    if (std::strcmp(train->hyper[i].name, "learning_rate") == 0)
-      learningRate = static_cast<float>(train->hyper[i].value);
+  compiledLearningRate(desc, learningRate);
   Stepper stepper(model);
   KILN_RETURN_IF_ERROR(stepper.init(batch, /*training=*/true));
   Random random(0x6b696c6eull); // "kiln"

@@ -13,6 +13,8 @@ cd "$(dirname "$0")/../.."
 PACKAGES=(
   # build
   cmake ninja-build g++ ccache
+  # examples/app out of tree: CMake find_package and pkg-config + make
+  pkg-config make
   # tools/dev/check.sh (LLVM style, .clang-format)
   clang-format
   # LLVM/MLIR 22 (shared libraries), lit + FileCheck, lld for fast links

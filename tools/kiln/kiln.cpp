@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/abi/HostDescriptor.h"
+#include "codegen/abi/Library.h"
 #include "codegen/abi/ModelAbi.h"
 #include "codegen/abi/OutputFile.h"
 #include "codegen/cpu/CpuTarget.h"
@@ -118,10 +120,16 @@ static cl::opt<std::string>
                 cl::value_desc("FILE"), cl::Required, cl::sub(exportCmd),
                 cl::cat(kilnCategory));
 
-enum class Emit { Exe, Obj, Asm, Llvm, Mlir, Ptx };
+enum class Emit { Exe, Lib, Shared, Obj, Asm, Llvm, Mlir, Ptx };
 static cl::opt<Emit>
     emit("emit", cl::desc("What to produce"), cl::init(Emit::Exe),
          cl::values(clEnumValN(Emit::Exe, "exe", "a standalone executable"),
+                    clEnumValN(Emit::Lib, "lib",
+                               "-o DIR/NAME: NAME.h, libNAME.a, NAME.pc and "
+                               "NAMEConfig.cmake"),
+                    clEnumValN(Emit::Shared, "shared",
+                               "-o DIR/NAME: NAME.h, libNAME.so, NAME.pc "
+                               "and NAMEConfig.cmake"),
                     clEnumValN(Emit::Obj, "obj", "an object file"),
                     clEnumValN(Emit::Asm, "asm", "assembly"),
                     clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR"),
@@ -328,6 +336,8 @@ static std::string defaultOutput(Emit kind) {
     stem = "model";
   switch (kind) {
   case Emit::Exe:
+  case Emit::Lib:
+  case Emit::Shared:
     return stem;
   case Emit::Obj:
     return stem + ".o";
@@ -410,11 +420,54 @@ static FailureOr<Targets> parseTarget() {
   return targets;
 }
 
+/// Writes the library package beside `objectPath`'s model: the archive or
+/// shared object, then NAME.h, NAME.pc and NAMEConfig.cmake, each file
+/// atomically.
+static int writeLibrary(llvm::StringRef objectPath, llvm::StringRef out,
+                        const LibraryInfo &info,
+                        const kiln_model_desc_t &desc) {
+  llvm::SmallString<256> dir = llvm::sys::path::parent_path(out);
+  if (dir.empty())
+    dir = ".";
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return fail("cannot create '" + dir + "': " + ec.message());
+  auto path = [&](const llvm::Twine &file) {
+    llvm::SmallString<256> p(dir);
+    llvm::sys::path::append(p, file);
+    return std::string(p);
+  };
+  std::string library = path("lib" + info.name + (info.shared ? ".so" : ".a"));
+  llvm::Error linked =
+      info.shared
+          ? linkSharedLibrary(objectPath, library, info.name, info.cuda)
+          : writeLibraryArchive(objectPath, library, info.name, info.cuda);
+  if (linked)
+    return fail(llvm::toString(std::move(linked)));
+  std::pair<std::string, std::string> files[] = {
+      {path(info.name + ".h"), libraryHeader(desc, info)},
+      {path(info.name + ".pc"), pkgConfigFile(desc, info)},
+      {path(info.name + "Config.cmake"), cmakeConfigFile(info)},
+  };
+  for (const auto &[file, text] : files)
+    if (writeOutput(file, [&](llvm::raw_ostream &os) { os << text; }))
+      return 1;
+  return 0;
+}
+
 static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   std::string out = outputPath.empty() ? defaultOutput(emit) : outputPath;
   FailureOr<Targets> targets = parseTarget();
   if (failed(targets))
     return 1;
+  bool library = emit == Emit::Lib || emit == Emit::Shared;
+  LibraryInfo libraryInfo;
+  if (library) {
+    libraryInfo.name = llvm::sys::path::filename(out).str();
+    libraryInfo.shared = emit == Emit::Shared;
+    libraryInfo.cuda = targets->cuda;
+    if (llvm::Error error = checkLibraryName(libraryInfo.name))
+      return fail(llvm::toString(std::move(error)));
+  }
   if (emit == Emit::Mlir && stage == Stage::Import)
     return writeOutput(out,
                        [&](llvm::raw_ostream &os) { model.module->print(os); });
@@ -521,6 +574,13 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     return fail(llvm::toString(translated.takeError()));
   std::unique_ptr<llvm::Module> module = std::move(*translated);
   translateTime.stop();
+  std::optional<HostDescriptor> host;
+  if (library) {
+    host.emplace(model, &signature);
+    if (llvm::Error error =
+            emitLibraryFunctions(*module, host->get(), libraryInfo))
+      return fail(llvm::toString(std::move(error)));
+  }
   TimingScope optimizeTime = root.nest("llvm-o3");
   optimizeModule(*module, **target);
   optimizeTime.stop();
@@ -548,45 +608,14 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   if (llvm::Error error =
           emitMachineCode(*module, **target, /*assembly=*/false, objectPath))
     return fail(llvm::toString(std::move(error)));
+  if (library) {
+    libraryInfo.openmp = usesOpenMP(*module);
+    return writeLibrary(objectPath, out, libraryInfo, host->get());
+  }
   if (llvm::Error error = linkExecutable(objectPath, out))
     return fail(llvm::toString(std::move(error)));
   return 0;
 }
-
-namespace {
-/// A descriptor of an imported model built in the compiler's memory, for the
-/// runtime functions the driver shares with compiled models (the summary
-/// table, reading weights files). It has parameters and layers; no code.
-struct HostDescriptor {
-  explicit HostDescriptor(const ImportedModel &model) {
-    for (const LayerRow &row : model.layers)
-      layers.push_back({row.name.c_str(), row.className.c_str(),
-                        row.outputShape.c_str(), row.connectedTo.c_str(),
-                        row.numParams, row.numTrainableParams});
-    layOutWeights(model, blob, offsets);
-    for (auto [param, offset] : llvm::zip(model.params, offsets))
-      params.push_back({param.name.c_str(), KILN_DTYPE_F32,
-                        int32_t(param.shape.size()), param.shape.data(), offset,
-                        descriptorFlags(param)});
-    desc.abi_version = KILN_MODEL_ABI_VERSION;
-    desc.name = model.name.c_str();
-    desc.kind = model.kind.c_str();
-    desc.num_layers = layers.size();
-    desc.layers = layers.data();
-    desc.num_params = params.size();
-    desc.params = params.data();
-    desc.weights_size = int64_t(blob.size());
-    desc.weights = reinterpret_cast<const uint8_t *>(blob.data());
-  }
-  HostDescriptor(const HostDescriptor &) = delete;
-
-  kiln_model_desc_t desc = {};
-  std::vector<kiln_layer_desc_t> layers;
-  std::vector<kiln_tensor_desc_t> params;
-  SmallVector<int64_t> offsets;
-  std::string blob;
-};
-} // namespace
 
 /// Reports a runtime failure and consumes it.
 static int failStatus(kiln_status_t status) {
@@ -598,7 +627,7 @@ static int failStatus(kiln_status_t status) {
 static int runSummary(ImportedModel &model) {
   HostDescriptor host(model);
   char *text = nullptr;
-  if (kiln_status_t status = kiln_model_format_summary(&host.desc, &text))
+  if (kiln_status_t status = kiln_model_format_summary(&host.get(), &text))
     return failStatus(status);
   llvm::outs() << text;
   kiln_free(text);
@@ -611,7 +640,7 @@ static int runExportWeights(ImportedModel &model) {
                 "ONNX model)");
   HostDescriptor host(model);
   kiln_model_t *session = nullptr;
-  if (kiln_status_t status = kiln_model_create(&host.desc, &session))
+  if (kiln_status_t status = kiln_model_create(&host.get(), &session))
     return failStatus(status);
   llvm::scope_exit release([&] { kiln_model_release(session); });
   if (kiln_status_t status =
@@ -765,7 +794,7 @@ int main(int argc, char **argv) {
       "kiln - an ahead-of-time compiler for Keras, TensorFlow.js and ONNX "
       "models\n\n"
       "  kiln compile MODEL [--weights FILE] [-o OUT] "
-      "[--emit exe|obj|asm|llvm|mlir]\n"
+      "[--emit exe|lib|shared|obj|asm|llvm|mlir|ptx]\n"
       "               [--stage import|linalg|llvm] [--target-cpu NAME] "
       "[--seed N]\n"
       "               [--loss NAME[:from_logits=B]] "

@@ -311,6 +311,62 @@ KILN_API_EXPORT kiln_status_t kiln_model_load_weights(kiln_model_t *model,
                                                       const char *path);
 
 /*===----------------------------------------------------------------------===
+ * Compiled libraries (`kiln compile --emit lib|shared`)
+ *
+ * The generated NAME.h declares one typed function per entry; each gathers
+ * its buffers into arrays and forwards to these. A handle is a model session
+ * plus the message of its last failure: functions return a
+ * kiln_status_code_t (0: success) and `kiln_lib_error` says why. They need
+ * only the base and model archives (plus gpu for kiln_lib_set_device).
+ *===----------------------------------------------------------------------===*/
+
+typedef struct kiln_lib_t kiln_lib_t;
+
+/* Creates a session of `desc`. `*out_lib` receives a handle even on failure
+ * (NULL only when out of memory) whose `kiln_lib_error` says why; destroy it
+ * either way. */
+KILN_API_EXPORT int32_t kiln_lib_create(const kiln_model_desc_t *desc,
+                                        kiln_lib_t **out_lib);
+/* NULL is a no-op. */
+KILN_API_EXPORT void kiln_lib_destroy(kiln_lib_t *lib);
+/* The message of the handle's last failed call ("" when none failed; "out
+ * of memory" for NULL). Valid until the next failing call on the handle. */
+KILN_API_EXPORT const char *kiln_lib_error(kiln_lib_t *lib);
+/* The session (borrowed; NULL when creating it failed), for the rest of
+ * this API. */
+KILN_API_EXPORT kiln_model_t *kiln_lib_model(kiln_lib_t *lib);
+/* kiln_model_predict, buffers in each tensor's descriptor dtype. Calls may
+ * run concurrently with each other, not with the calls below. */
+KILN_API_EXPORT int32_t kiln_lib_predict(kiln_lib_t *lib, int64_t batch,
+                                         const void *const *inputs,
+                                         void *const *outputs);
+/* Keras's `train_on_batch`: one compiled train step on `batch` samples at
+ * the compiled learning rate; `*loss` (may be NULL) receives the loss. */
+KILN_API_EXPORT int32_t kiln_lib_train_step(kiln_lib_t *lib, int64_t batch,
+                                            const void *const *inputs,
+                                            const float *const *targets,
+                                            float *loss);
+/* Keras's `fit(x, y, epochs, batch_size, shuffle=True)` without callbacks
+ * over `num_samples` samples of caller buffers: epochs continue from the
+ * model's epoch, each a full shuffle of pass `epoch` under `seed` (< 0: the
+ * last fit's, else random), in batches of `batch_size` (<= 0: 32), the last
+ * one partial: the batches `./model train --seed` takes for in-memory
+ * data. `epoch_losses[e]` (may be NULL) receives epoch e's mean loss. */
+KILN_API_EXPORT int32_t kiln_lib_fit(kiln_lib_t *lib, int64_t num_samples,
+                                     const void *const *inputs,
+                                     const float *const *targets,
+                                     int64_t epochs, int64_t batch_size,
+                                     int64_t seed, float *epoch_losses);
+/* kiln_model_load_weights / kiln_model_save_weights. */
+KILN_API_EXPORT int32_t kiln_lib_load_weights(kiln_lib_t *lib,
+                                              const char *path);
+KILN_API_EXPORT int32_t kiln_lib_save_weights(kiln_lib_t *lib,
+                                              const char *path);
+/* kiln_model_set_device (in the gpu archive). */
+KILN_API_EXPORT int32_t kiln_lib_set_device(kiln_lib_t *lib,
+                                            const char *device);
+
+/*===----------------------------------------------------------------------===
  * Datasets
  *===----------------------------------------------------------------------===*/
 
