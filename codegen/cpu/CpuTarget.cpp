@@ -323,9 +323,10 @@ llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
                                        llvm::StringRef outputPath) {
   // The runtime's archives, each before the ones it depends on
   // (runtime/README.md): main() first, the session and base archives last.
-  return linkImage(
-      objectPath, outputPath,
-      {"main", "cli", "train", "data", "gpu", "model", "formats", "base"}, {});
+  return linkImage(objectPath, outputPath,
+                   {"main", "cli", "serve", "train", "data", "gpu", "model",
+                    "formats", "base"},
+                   {});
 }
 
 llvm::Error mlir::kiln::linkSharedLibrary(llvm::StringRef objectPath,

@@ -39,8 +39,8 @@ int Cli::run() {
     return kExitUsage;
   }
   // --threads N, for every command: the team of the compiled code's
-  // parallel loops (kiln_set_num_threads).
-  for (size_t i = 1; i < args.size(); ++i) {
+  // parallel loops (kiln_set_num_threads); serve's are its I/O threads.
+  for (size_t i = 1; args[0] != "serve" && i < args.size(); ++i) {
     if (args[i] != "--threads")
       continue;
     if (i + 1 == args.size())
@@ -83,6 +83,8 @@ int Cli::run() {
     return runBench();
   if (command == "devices")
     return runDevices();
+  if (command == "serve")
+    return runServe();
   if (!command.empty() && command[0] == '-')
     return usageError("unknown option '" + command + "'");
   return usageError("unknown command '" + command + "'");
@@ -108,6 +110,8 @@ void Cli::printUsage(FILE *stream) const {
       "  bench             time the compiled predict or train step on "
       "synthetic data\n"
       "  devices           list the CPU and the GPUs the model can run on\n"
+      "  serve             answer TensorFlow Serving's REST API "
+      "(predict, metadata)\n"
       "%s"
       "\n"
       "predict options:\n"
@@ -251,11 +255,51 @@ void Cli::printUsage(FILE *stream) const {
       "parallel loops\n"
       "(default: KILN_NUM_THREADS, else every core); results are the same "
       "for any N.\n"
-      "predict, train, evaluate and bench take --device cpu|gpu|gpu:N "
+      "predict, train, evaluate, bench and serve take --device "
+      "cpu|gpu|gpu:N "
       "(default: the\n"
       "first GPU when the model was compiled with --target cuda and one is "
       "present,\n"
       "else the CPU; a line on stderr says which runs).\n"
+      "\n"
+      "serve options (TensorFlow Serving's flags; --flag=value works too):\n"
+      "  --rest_api_port N         the port (default 8501; 0: any free one, "
+      "printed);\n"
+      "                            alias --port\n"
+      "  --host ADDR               the address to listen on (default "
+      "0.0.0.0)\n"
+      "  --model_name NAME         the NAME of /v1/models/NAME (default: "
+      "the model's)\n"
+      "  --model_base_path DIR     serve the highest DIR/<version>/ holding "
+      "one *.kw\n"
+      "                            weights file, and pick up newer ones "
+      "(default: the\n"
+      "                            compiled weights, as version 1)\n"
+      "  --file_system_poll_wait_seconds S  how often DIR is scanned "
+      "(default 1; 0: never)\n"
+      "  --threads N               I/O threads, each predicting on one core "
+      "(default:\n"
+      "                            every core); alias --rest_api_num_threads\n"
+      "  --rest_api_timeout_in_ms MS  deadline to read a request and to "
+      "write a reply\n"
+      "                            (default 30000)\n"
+      "  --enable_batching         merge concurrent predict requests into "
+      "one call\n"
+      "  --max_batch_size N        rows per merged call (default 32)\n"
+      "  --batch_timeout_micros N  wait for more requests this long after "
+      "the first\n"
+      "                            (default 1000)\n"
+      "  --max_enqueued_batches N  refuse (503) beyond N batches of rows "
+      "waiting\n"
+      "                            (default 16)\n"
+      "  --max_request_bytes N     larger bodies are refused with 413 "
+      "(default 64 MiB)\n"
+      "  --max_connections N       more are refused with 503 (default "
+      "1024)\n"
+      "  --verbose                 an access-log line per request on "
+      "stderr\n"
+      "SIGINT/SIGTERM stop accepting and answer the requests in flight "
+      "first.\n"
       "\n"
       "bench options (synthetic inputs made before timing; no file I/O):\n"
       "  --entry predict|train_step  the entry to time (default predict)\n"

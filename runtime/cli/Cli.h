@@ -163,10 +163,17 @@ private:
 
   int runDevices();
 
+  int runServe();
+
   /// Puts a created model on --device, or by default on the first GPU when
   /// the model carries GPU code and one is present; says which on stderr
   /// when the model has GPU code. -1 to go on, else an exit code.
   int placeModel(kiln_model_t *model) const;
+
+  /// The device --device names, else the default for this model ("gpu:0"
+  /// when it carries GPU code and a GPU is present, "cpu" when it carries
+  /// GPU code but none is); "" when there is nothing to choose.
+  std::string chooseDevice() const;
 
   const kiln_model_desc_t *desc;
   std::vector<std::string> args;

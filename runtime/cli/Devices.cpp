@@ -24,20 +24,23 @@ int Cli::runDevices() {
   return kExitOk;
 }
 
-int Cli::placeModel(kiln_model_t *model) const {
-  std::string chosen = device;
-  if (chosen.empty()) {
-    if (!desc->cuda)
-      return -1; // CPU code only: nothing to choose or say
-    int32_t count = 0;
-    kiln_status_t status = kiln_gpu_devices(nullptr, 0, &count);
-    if (status) {
-      std::fprintf(stderr, "device: cpu (%s)\n", kiln_status_message(status));
-      kiln_status_free(status);
-      return -1;
-    }
-    chosen = count > 0 ? "gpu:0" : "cpu";
+std::string Cli::chooseDevice() const {
+  if (!device.empty() || !desc->cuda)
+    return device; // CPU code only: nothing to choose or say
+  int32_t count = 0;
+  kiln_status_t status = kiln_gpu_devices(nullptr, 0, &count);
+  if (status) {
+    std::fprintf(stderr, "device: cpu (%s)\n", kiln_status_message(status));
+    kiln_status_free(status);
+    return "";
   }
+  return count > 0 ? "gpu:0" : "cpu";
+}
+
+int Cli::placeModel(kiln_model_t *model) const {
+  std::string chosen = chooseDevice();
+  if (chosen.empty())
+    return -1;
   if (kiln_status_t status = kiln_model_set_device(model, chosen.c_str()))
     return runtimeError(status);
   if (desc->cuda || chosen != "cpu")

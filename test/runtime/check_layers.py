@@ -25,8 +25,10 @@ ALLOWED = {
     "formats": ["base"],
     "data": ["formats", "base"],
     "train": ["data", "model", "formats", "base"],
-    "cli": ["train", "data", "gpu", "model", "formats", "base"],
-    "main": ["cli", "train", "data", "gpu", "model", "formats", "base"],
+    "serve": ["model", "base"],
+    "cli": ["serve", "train", "data", "gpu", "model", "formats", "base"],
+    "main": ["cli", "serve", "train", "data", "gpu", "model", "formats",
+             "base"],
 }
 KILN = re.compile(r"^(kiln_|_ZN4kiln|_ZNK4kiln)")
 # Defined by the compiled model object, not by the runtime.

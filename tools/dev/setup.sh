@@ -24,10 +24,13 @@ PACKAGES=(
   # frontend: HDF5 weights, .keras zip archives, gzip; ONNX (protobuf
   # classes and onnx::checker)
   libhdf5-dev libzip-dev zlib1g-dev libonnx-dev libprotobuf-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # ./model serve: Boost.Beast/Asio (HTTP) and nlohmann-json, header-only
+  libboost-dev nlohmann-json3-dev
+  # tests and benchmarks; curl drives ./model serve, wrk loads it
+  libgtest-dev libgmock-dev libbenchmark-dev curl wrk
   # independent references in the tests (run with /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-protobuf protobuf-compiler
+  python3-requests
   # the ONNX backend node tests, ONNX's reference tools; PyTorch exports the
   # ONNX twins of reference models
   libonnx-testdata python3-onnx python3-torch

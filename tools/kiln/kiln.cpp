@@ -72,6 +72,12 @@ static cl::SubCommand
     exportCmd("export-weights",
               "Write weights trained by a compiled model back to a Keras 3 "
               ".weights.h5 file, or into a copy of an ONNX model");
+static cl::SubCommand
+    importCmd("import-weights",
+              "Write a model's weights (a .keras/.h5 model's own, or --weights "
+              "FILE.weights.h5) as a kiln weights file (-o OUT.kw) that a "
+              "compiled model loads: ./model predict --weights, a served "
+              "version folder");
 static cl::SubCommand dataCmd(
     "data",
     "Data tools: `inspect FILE` lists a TFRecord file of "
@@ -92,27 +98,28 @@ static cl::OptionCategory kilnCategory("kiln options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL"),
                                       cl::sub(compileCmd), cl::sub(summaryCmd),
                                       cl::sub(gradcheckCmd), cl::sub(exportCmd),
-                                      cl::sub(runCmd), cl::cat(kilnCategory));
+                                      cl::sub(importCmd), cl::sub(runCmd),
+                                      cl::cat(kilnCategory));
 static cl::opt<std::string> weightsPath(
     "weights",
     cl::desc("Keras weights file (.h5 or .weights.h5) for a JSON model, or "
              "overriding the model file's own weights"),
     cl::value_desc("FILE"), cl::sub(compileCmd), cl::sub(summaryCmd),
-    cl::sub(gradcheckCmd), cl::sub(exportCmd), cl::sub(runCmd),
-    cl::cat(kilnCategory));
+    cl::sub(gradcheckCmd), cl::sub(exportCmd), cl::sub(importCmd),
+    cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<uint64_t>
     seed("seed",
          cl::desc("Seed of the initializers of a JSON model given without "
                   "weights (a .keras or .h5 model carries its own)"),
          cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
-         cl::sub(summaryCmd), cl::sub(gradcheckCmd), cl::sub(runCmd),
-         cl::cat(kilnCategory));
+         cl::sub(summaryCmd), cl::sub(gradcheckCmd), cl::sub(importCmd),
+         cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     outputPath("o",
                cl::desc("Output file (default: the model's name for exe, "
                         "<name>.o / <name>.s, stdout for llvm and mlir)"),
                cl::value_desc("OUT"), cl::sub(compileCmd), cl::sub(exportCmd),
-               cl::sub(dataCmd), cl::cat(kilnCategory));
+               cl::sub(importCmd), cl::sub(dataCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     trainedPath("from",
                 cl::desc("The weights file a compiled model wrote "
@@ -634,15 +641,30 @@ static int runSummary(ImportedModel &model) {
   return 0;
 }
 
-static int runExportWeights(ImportedModel &model) {
-  if (outputPath.empty())
-    return fail("export-weights needs -o OUT.weights.h5 (OUT.onnx for an "
-                "ONNX model)");
+static int exportWeights(ImportedModel &model, kiln_model_t *session);
+
+/// Runs `body` on a runtime session of `model` holding its imported
+/// weights; reports a failure to create it.
+static int withSession(const ImportedModel &model,
+                       llvm::function_ref<int(kiln_model_t *)> body) {
   HostDescriptor host(model);
   kiln_model_t *session = nullptr;
   if (kiln_status_t status = kiln_model_create(&host.get(), &session))
     return failStatus(status);
   llvm::scope_exit release([&] { kiln_model_release(session); });
+  return body(session);
+}
+
+static int runExportWeights(ImportedModel &model) {
+  if (outputPath.empty())
+    return fail("export-weights needs -o OUT.weights.h5 (OUT.onnx for an "
+                "ONNX model)");
+  return withSession(model, [&](kiln_model_t *session) {
+    return exportWeights(model, session);
+  });
+}
+
+static int exportWeights(ImportedModel &model, kiln_model_t *session) {
   if (kiln_status_t status =
           kiln_model_load_weights(session, trainedPath.c_str()))
     return failStatus(status);
@@ -666,6 +688,17 @@ static int runExportWeights(ImportedModel &model) {
                                           }))
     return fail(llvm::toString(std::move(error)));
   return 0;
+}
+
+static int runImportWeights(ImportedModel &model) {
+  if (outputPath.empty())
+    return fail("import-weights needs -o OUT.kw");
+  return withSession(model, [&](kiln_model_t *session) {
+    if (kiln_status_t status =
+            kiln_model_save_weights(session, outputPath.c_str()))
+      return failStatus(status);
+    return 0;
+  });
 }
 
 /// Imports MODEL with --weights and --seed.
@@ -842,9 +875,10 @@ int main(int argc, char **argv) {
     ::kiln::gpu::printDevices(stdout);
     return 0;
   }
-  if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd && !runCmd) {
+  if (!compileCmd && !summaryCmd && !gradcheckCmd && !exportCmd && !importCmd &&
+      !runCmd) {
     llvm::errs() << "kiln: error: expected a command (compile, run, summary, "
-                    "gradcheck, export-weights or data); "
+                    "gradcheck, export-weights, import-weights or data); "
                     "see kiln --help\n";
     return 2;
   }
@@ -884,7 +918,7 @@ int main(int argc, char **argv) {
   }
 
   // Before any work: no output may be one of the inputs.
-  if (compileCmd || exportCmd) {
+  if (compileCmd || exportCmd || importCmd) {
     std::string out = outputPath;
     if (compileCmd && out.empty())
       out = defaultOutput(emit);
@@ -903,5 +937,7 @@ int main(int argc, char **argv) {
     return 1;
   if (exportCmd)
     return runExportWeights(*model);
+  if (importCmd)
+    return runImportWeights(*model);
   return summaryCmd ? runSummary(*model) : runCompile(ctx, *model);
 }
