@@ -2,7 +2,7 @@
 # ===- check_serve.py - ./model serve against TF Serving's REST API --------===#
 # SPDX-License-Identifier: Apache-2.0
 #
-#   check_serve.py basic|versions|batching|multi EXE WORKDIR
+#   check_serve.py basic|shutdown|versions|batching|multi EXE WORKDIR [ARGS]
 #
 # Starts `EXE serve --rest_api_port 0` (a free loopback port, read from its
 # first line), drives it as TF Serving's users do, and stops it with SIGTERM:
@@ -10,6 +10,7 @@
 #             format, against ./model predict bit for bit; malformed JSON,
 #             wrong shapes, unknown models, oversized bodies and a stalled
 #             client each get their status and the server keeps serving;
+#   shutdown  SIGTERM answers a request in flight, then exits 0;
 #   versions  --model_base_path: version 2 dropped in while requests run is
 #             served without a failed request;
 #   batching  --enable_batching: concurrent requests merged into one call,
@@ -205,6 +206,42 @@ def basic():
     print("keep-alive, access log, SIGTERM: exit 0")
 
 
+def shutdown():
+    """SIGTERM with a request in flight (its headers and half its body sent):
+    the request is still answered, with Connection: close, and the server
+    exits 0; an idle keep-alive connection is closed at once."""
+    server = Server()
+    name = server.url.rsplit("/", 1)[1]
+    body = json.dumps({"instances": images(1, 5).tolist()}).encode()
+    idle = http.client.HTTPConnection("127.0.0.1", server.port)
+    idle.request("GET", "/v1/models/%s" % name)
+    assert idle.getresponse().read()
+    busy = socket.create_connection(("127.0.0.1", server.port))
+    busy.sendall(b"POST /v1/models/%s:predict HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Length: %d\r\n\r\n" % (name.encode(), len(body)))
+    busy.sendall(body[:len(body) // 2])
+    time.sleep(0.3)
+    server.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert server.proc.poll() is None, "exited with a request in flight"
+    busy.sendall(body[len(body) // 2:])
+    busy.settimeout(10)
+    answer = b""
+    while True:
+        chunk = busy.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    head, _, reply = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b"Connection: close" in head, head
+    assert json.loads(reply)["predictions"], reply[:100]
+    text = server.stop()
+    assert "stopping: answering the requests in flight" in text, text
+    print("SIGTERM: the request in flight answered 200 with Connection: "
+          "close, then exit 0")
+
+
 def versions():
     base = os.path.join(work, "versions")
     os.makedirs(os.path.join(base, "1"))
@@ -329,5 +366,5 @@ def multi():
     print("multi: named rows and columns equal ./model predict")
 
 
-{"basic": basic, "versions": versions, "batching": batching,
+{"basic": basic, "shutdown": shutdown, "versions": versions, "batching": batching,
  "multi": multi}[mode]()
