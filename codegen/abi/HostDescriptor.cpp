@@ -40,6 +40,11 @@ HostDescriptor::HostDescriptor(const ImportedModel &model,
   desc.params = params.data();
   desc.weights_size = int64_t(blob.size());
   desc.weights = reinterpret_cast<const uint8_t *>(blob.data());
+  for (const ParamData &param : model.params)
+    keras3Paths.push_back(param.keras3Path.empty() ? nullptr
+                                                   : param.keras3Path.c_str());
+  if (llvm::any_of(keras3Paths, [](const char *p) { return p != nullptr; }))
+    desc.keras3_paths = keras3Paths.data();
   if (!signature)
     return;
   for (const TensorSignature &t : signature->inputs)

@@ -42,6 +42,7 @@ private:
   std::vector<kiln_tensor_desc_t> params, inputs, outputs, targets, slots;
   std::vector<kiln_hyper_desc_t> hyper;
   std::vector<kiln_metric_desc_t> metrics;
+  std::vector<const char *> keras3Paths;
   llvm::SmallVector<int64_t> offsets;
   std::string blob;
 };

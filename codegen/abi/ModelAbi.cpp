@@ -487,6 +487,18 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
         e.layerTy(), {e.string(row.name), e.string(row.className),
                       e.string(row.outputShape), e.string(row.connectedTo),
                       e.i64(row.numParams), e.i64(row.numTrainableParams)}));
+  // Each parameter's place in a Keras 3 weights file, when one has any.
+  llvm::Constant *keras3Paths = llvm::ConstantPointerNull::get(e.ptrTy);
+  if (llvm::any_of(model.params,
+                   [](const ParamData &p) { return !p.keras3Path.empty(); })) {
+    llvm::SmallVector<llvm::Constant *> paths;
+    for (const ParamData &param : model.params)
+      paths.push_back(param.keras3Path.empty()
+                          ? static_cast<llvm::Constant *>(
+                                llvm::ConstantPointerNull::get(e.ptrTy))
+                          : e.string(param.keras3Path));
+    keras3Paths = e.array(e.ptrTy, paths, "kiln_keras3_paths");
+  }
   llvm::GlobalVariable *gpu = module.getNamedGlobal(kGpuDescriptorName);
   if (gpu)
     gpu->setLinkage(llvm::GlobalValue::InternalLinkage);
@@ -514,6 +526,7 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
       // The GPU entries, when the CUDA part was linked in (emitGpuAbi).
       gpu ? static_cast<llvm::Constant *>(gpu)
           : llvm::ConstantPointerNull::get(e.ptrTy),
+      keras3Paths,
   };
   llvm::SmallVector<llvm::Type *> fieldTypes;
   for (llvm::Constant *c : fields)

@@ -4,6 +4,7 @@
 #include "serve/Versions.h"
 
 #include "base/Status.h"
+#include "formats/Hdf5.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -48,7 +49,7 @@ kiln_status_t listVersions(const std::string &dir,
   return nullptr;
 }
 
-/// The one weights file (*.kw) of a version folder.
+/// The one weights file of a version folder: *.kw, else *.weights.h5.
 kiln_status_t weightsFile(const std::string &folder, std::string &path) {
   DIR *handle = ::opendir(folder.c_str());
   if (!handle)
@@ -64,24 +65,48 @@ kiln_status_t weightsFile(const std::string &folder, std::string &path) {
       other.push_back(name);
   }
   ::closedir(handle);
+  if (found.empty())
+    found = other;
   if (found.size() == 1) {
     path = folder + "/" + found[0];
     return nullptr;
   }
   if (found.size() > 1)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                       "%s: %zu weights files (*.kw); a version holds one",
+                       "%s: %zu weights files; a version holds one",
                        folder.c_str(), found.size());
-  if (!other.empty())
-    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
-                       "%s/%s: Keras .weights.h5 files are read by the "
-                       "compiler, not the server: convert it with `kiln "
-                       "import-weights MODEL --weights %s -o weights.kw`",
-                       folder.c_str(), other[0].c_str(), other[0].c_str());
   return KILN_STATUS(KILN_STATUS_NOT_FOUND,
                      "%s: no weights file (*.kw, as ./model train "
-                     "--save-weights writes)",
+                     "--save-weights writes, or a Keras *.weights.h5)",
                      folder.c_str());
+}
+
+bool endsWith(const std::string &text, const char *suffix) {
+  size_t n = std::strlen(suffix);
+  return text.size() >= n && text.compare(text.size() - n, n, suffix) == 0;
+}
+
+/// Loads a Keras 3 weights file into `model`'s parameters, each from the
+/// dataset the descriptor names.
+kiln_status_t loadKeras3Weights(kiln_model_t *model, const std::string &path) {
+  const kiln_model_desc_t *desc = kiln_model_descriptor_of(model);
+  if (!desc->keras3_paths)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: model '%s' has no Keras 3 weights layout (an "
+                       "ONNX model?); serve a kiln weights file (*.kw)",
+                       path.c_str(), desc->name ? desc->name : "");
+  std::unique_ptr<Hdf5File> file;
+  KILN_RETURN_IF_ERROR(Hdf5File::open(path, file));
+  for (int64_t i = 0; i < desc->num_params; ++i) {
+    const char *dataset = desc->keras3_paths[i];
+    if (!dataset)
+      continue; // not stored by Keras: the compiled value
+    const kiln_tensor_desc_t &param = desc->params[i];
+    std::vector<int64_t> dims(param.dims, param.dims + param.rank);
+    KILN_RETURN_IF_ERROR(
+        file->readFloat32(dataset, dims, kiln_model_param_data(model, i)));
+  }
+  return nullptr;
 }
 
 } // namespace
@@ -101,7 +126,9 @@ kiln_status_t VersionManager::load(int64_t version, const std::string &folder,
   kiln_model_t *model = nullptr;
   KILN_RETURN_IF_ERROR(kiln_model_create(desc, &model));
   auto servable = std::make_shared<const Servable>(version, model);
-  if (!weights.empty())
+  if (endsWith(weights, ".h5"))
+    KILN_RETURN_IF_ERROR(loadKeras3Weights(model, weights));
+  else if (!weights.empty())
     KILN_RETURN_IF_ERROR(kiln_model_load_weights(model, weights.c_str()));
   if (prepare)
     KILN_RETURN_IF_ERROR(prepare(model));

@@ -2,8 +2,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // TF Serving's version policy "latest" over `--model_base_path DIR`: DIR
-// holds numbered version folders (DIR/1, DIR/2, ...), each with one kiln
-// weights file (*.kw, as ./model train --save-weights writes it). The
+// holds numbered version folders (DIR/1, DIR/2, ...), each with one weights
+// file: kiln's (*.kw, as ./model train --save-weights writes it: all
+// parameters) or Keras 3's (*.weights.h5, read without libhdf5 by
+// formats/Hdf5.h, each parameter from the dataset the descriptor's
+// keras3_paths names). The
 // highest version that loads is served; a poll thread looks for newer ones
 // every `pollSeconds` and swaps a new version in once its weights have
 // loaded into a fresh session, so a request keeps the version it started

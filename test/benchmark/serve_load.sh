@@ -33,7 +33,7 @@ for batching in "" "--enable_batching"; do
     pid=$!
     for _ in $(seq 100); do grep -q http "$work/serve.out" && break; sleep 0.1; done
     url=$(sed -n 's/.* at \(http[^ ]*\) .*/\1/p' "$work/serve.out")
-    wrk -t "$threads" -c "$connections" -d "${seconds}s" \
+    wrk -t "$(( connections < threads ? connections : threads ))" -c "$connections" -d "${seconds}s" \
       -s "$here/serve_load.lua" "$url:predict" > "$work/wrk.out"
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     kill -TERM "$pid"; wait "$pid"

@@ -25,7 +25,7 @@ ALLOWED = {
     "formats": ["base"],
     "data": ["formats", "base"],
     "train": ["data", "model", "formats", "base"],
-    "serve": ["model", "base"],
+    "serve": ["model", "formats", "base"],
     "cli": ["serve", "train", "data", "gpu", "model", "formats", "base"],
     "main": ["cli", "serve", "train", "data", "gpu", "model", "formats",
              "base"],

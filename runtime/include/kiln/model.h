@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 4
+#define KILN_MODEL_ABI_VERSION 5
 
 /* Element types. Explicit values; append-only.
  * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
@@ -195,6 +195,11 @@ typedef struct kiln_model_desc_t {
   /* NULL unless compiled with `--target cuda`: the GPU entries. The CPU
    * entries above are always present. */
   const kiln_gpu_desc_t *cuda;
+  /* NULL, or per parameter the path of its dataset in a Keras 3
+   * `.weights.h5` file ("layers/dense/vars/0"; NULL for one Keras 3 does
+   * not store), so that served versions may be Keras weights files
+   * (runtime/serve). */
+  const char *const *keras3_paths;
 } kiln_model_desc_t;
 
 /* The workspace bytes `w` needs at `batch`. */

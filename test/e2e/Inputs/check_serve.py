@@ -18,6 +18,7 @@
 #   multi     a two-input model: rows of named inputs, named columns.
 # Prints what it checked; exits non-zero on the first difference.
 # ===----------------------------------------------------------------------===#
+import atexit
 import concurrent.futures
 import http.client
 import json
@@ -34,6 +35,17 @@ import requests
 
 mode, exe, work = sys.argv[1:4]
 extra = sys.argv[4:]
+servers = []
+
+
+def give_up(*_):
+    sys.exit("check_serve.py %s: still running after 240 s" % mode)
+
+
+# A hang fails the test instead of holding the suite; no server outlives it.
+signal.signal(signal.SIGALRM, give_up)
+signal.alarm(240)
+atexit.register(lambda: [p.kill() for p in servers if p.poll() is None])
 
 
 class Server:
@@ -43,6 +55,7 @@ class Server:
             [exe, "serve", "--rest_api_port", "0", "--host", "127.0.0.1",
              "--verbose", *flags],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
+        servers.append(self.proc)
         line = self.proc.stdout.readline()
         if "http://" not in line:
             self.proc.wait(10)
@@ -52,8 +65,9 @@ class Server:
         self.port = int(self.url.split(":")[2].split("/")[0])
         self.base = self.url.rsplit("/v1/", 1)[0]
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
+    def stop(self, signalled=False):
+        if not signalled:
+            self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(20)
         self.log.close()
         text = open(self.log.name).read()
@@ -236,7 +250,7 @@ def shutdown():
     assert head.startswith(b"HTTP/1.1 200"), answer[:200]
     assert b"Connection: close" in head, head
     assert json.loads(reply)["predictions"], reply[:100]
-    text = server.stop()
+    text = server.stop(signalled=True)
     assert "stopping: answering the requests in flight" in text, text
     print("SIGTERM: the request in flight answered 200 with Connection: "
           "close, then exit 0")
@@ -340,7 +354,10 @@ def batching():
 def multi():
     x0 = np.load(extra[0])[:3]
     x1 = np.load(extra[1])[:3]
-    server = Server()
+    # An optional version folder base: its weights must be the compiled ones
+    # (e.g. the .keras archive's own model.weights.h5, written by Keras).
+    server = Server(*(["--model_base_path", extra[2]] if len(extra) > 2
+                      else []))
     meta = expect(requests.get(server.url + "/metadata"), 200)
     names = sorted(meta["metadata"]["signature_def"]["signature_def"][
         "serving_default"]["inputs"])
@@ -362,8 +379,10 @@ def multi():
     expect(post(server.url + ":predict", json.dumps(
         {"inputs": {names[0]: x0.tolist(), names[1]: x1[:2].tolist()}})),
         400, "the batch must agree")
-    server.stop()
-    print("multi: named rows and columns equal ./model predict")
+    text = server.stop()
+    print("multi: named rows and columns equal ./model predict%s"
+          % (" (served from %s)" % extra[2] if len(extra) > 2 else ""))
+    assert len(extra) < 3 or "serving version 1" in text, text
 
 
 {"basic": basic, "shutdown": shutdown, "versions": versions, "batching": batching,
