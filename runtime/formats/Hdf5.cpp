@@ -308,15 +308,14 @@ kiln_status_t Hdf5File::readFloat32(const std::string &path,
     KILN_RETURN_IF_ERROR(findChild(group, part, address));
     walked += (walked.empty() ? "" : "/") + part;
     if (!address)
-      return KILN_STATUS(KILN_STATUS_NOT_FOUND,
-                         "%s: no dataset '%s' (no '%s')", name.c_str(),
-                         path.c_str(), walked.c_str());
+      return KILN_STATUS(KILN_STATUS_NOT_FOUND, "%s: no dataset '%s' (no '%s')",
+                         name.c_str(), path.c_str(), walked.c_str());
   }
   Object data;
   KILN_RETURN_IF_ERROR(readObject(address, data));
   if (data.group || !data.hasSpace || !data.hasType || !data.hasLayout)
-    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "%s: '%s' is not a dataset",
-                       name.c_str(), path.c_str());
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: '%s' is not a dataset", name.c_str(), path.c_str());
   if (data.typeClass != 1 || data.typeSize != 4 || data.bigEndian)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "%s: dataset '%s' is not little-endian float32",
@@ -336,8 +335,8 @@ kiln_status_t Hdf5File::readFloat32(const std::string &path,
   for (int64_t d : dims)
     elements *= static_cast<uint64_t>(d);
   uint64_t size = elements * sizeof(float);
-  if (data.layoutClass == 1 && data.dataAddress == ~uint64_t(0) >>
-                                   (64 - 8 * offsetSize)) {
+  if (data.layoutClass == 1 &&
+      data.dataAddress == ~uint64_t(0) >> (64 - 8 * offsetSize)) {
     std::memset(out, 0, size); // never written: the fill value
     return nullptr;
   }

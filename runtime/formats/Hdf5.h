@@ -1,4 +1,5 @@
-//===- Hdf5.h - Float datasets of an HDF5 file, as Keras writes them -*- C++ -*-===//
+//===- Hdf5.h - Float datasets of an HDF5 file, as Keras writes them -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // A reader of the HDF5 files Keras 3 saves weights in (`.weights.h5`, h5py's

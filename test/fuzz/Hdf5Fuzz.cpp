@@ -17,10 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *path;
     std::vector<int64_t> dims;
   };
-  static const Dataset datasets[] = {
-      {"layers/dense/vars/0", {4, 5}},   {"layers/dense/vars/1", {5}},
-      {"layers/dense_2/vars/0", {34, 3}}, {"optimizer/vars/0", {}},
-      {"vars/0", {1}},                   {"layers/subtract/vars", {}}};
+  static const Dataset datasets[] = {{"layers/dense/vars/0", {4, 5}},
+                                     {"layers/dense/vars/1", {5}},
+                                     {"layers/dense_2/vars/0", {34, 3}},
+                                     {"optimizer/vars/0", {}},
+                                     {"vars/0", {1}},
+                                     {"layers/subtract/vars", {}}};
   kiln::Hdf5File file("fuzz.weights.h5",
                       std::string(reinterpret_cast<const char *>(data), size));
   if (kiln_status_t status = file.parse()) {
@@ -29,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   std::vector<float> values(34 * 3);
   for (const Dataset &dataset : datasets)
-    kiln_status_free(file.readFloat32(dataset.path, dataset.dims,
-                                      values.data()));
+    kiln_status_free(
+        file.readFloat32(dataset.path, dataset.dims, values.data()));
   return 0;
 }
