@@ -13,6 +13,8 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/Linker/Linker.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -27,6 +29,7 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <cerrno>
 #include <csignal>
@@ -35,6 +38,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char **environ;
@@ -175,6 +179,79 @@ llvm::Error mlir::kiln::emitMachineCode(llvm::Module &module,
       });
 }
 
+llvm::Expected<std::vector<std::string>>
+mlir::kiln::compileObjects(std::unique_ptr<llvm::Module> module,
+                           llvm::StringRef cpu, unsigned threads,
+                           llvm::StringRef dir, llvm::StringRef forPath) {
+  // The parts, as bitcode: each is read back into its own context.
+  std::vector<llvm::SmallString<0>> parts;
+  unsigned functions = 0;
+  for (const llvm::Function &f : *module)
+    functions += !f.isDeclaration();
+  unsigned count = std::min(threads, functions);
+  if (count > 1) {
+    llvm::SplitModule(
+        *module, count,
+        [&](std::unique_ptr<llvm::Module> part) {
+          llvm::SmallString<0> bitcode;
+          llvm::raw_svector_ostream os(bitcode);
+          llvm::WriteBitcodeToFile(*part, os);
+          parts.push_back(std::move(bitcode));
+        },
+        /*PreserveLocals=*/false);
+  }
+  size_t n = parts.empty() ? 1 : parts.size();
+  std::vector<std::string> paths(n);
+  std::vector<std::string> errors(n);
+  auto compile = [&](size_t i) {
+    auto fail = [&](llvm::Error error) {
+      errors[i] = llvm::toString(std::move(error));
+    };
+    llvm::Expected<std::string> path =
+        createOwnedTemporary(dir, "kiln-model", ".o", forPath);
+    if (!path)
+      return fail(path.takeError());
+    paths[i] = *path;
+    llvm::sys::RemoveFileOnSignal(paths[i]);
+    llvm::Expected<std::unique_ptr<CpuTarget>> target = createCpuTarget(cpu);
+    if (!target)
+      return fail(target.takeError());
+    if (parts.empty()) {
+      optimizeModule(*module, **target);
+      if (llvm::Error error =
+              emitMachineCode(*module, **target, /*assembly=*/false, *path))
+        fail(std::move(error));
+      return;
+    }
+    llvm::LLVMContext context;
+    llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(llvm::StringRef(parts[i].data(), parts[i].size()),
+                              "part"),
+        context);
+    if (!part)
+      return fail(part.takeError());
+    optimizeModule(**part, **target);
+    if (llvm::Error error =
+            emitMachineCode(**part, **target, /*assembly=*/false, *path))
+      fail(std::move(error));
+  };
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < n; ++i)
+    workers.emplace_back(compile, i);
+  compile(0);
+  for (std::thread &worker : workers)
+    worker.join();
+  for (size_t i = 0; i < n; ++i) {
+    if (errors[i].empty())
+      continue;
+    for (const std::string &path : paths)
+      if (!path.empty())
+        llvm::sys::fs::remove(path);
+    return targetError(errors[i]);
+  }
+  return paths;
+}
+
 /// The directory holding libkiln_runtime_*.a: $KILN_RUNTIME_DIR, else
 /// `<dir of this executable>/../lib`.
 static std::string runtimeLibraryDir() {
@@ -304,10 +381,10 @@ runtimeArchives(llvm::ArrayRef<llvm::StringRef> layers) {
   return libs;
 }
 
-/// Links `objectPath` with the runtime archives of `layers` (folder names,
+/// Links `objects` with the runtime archives of `layers` (folder names,
 /// each before the ones it depends on) through the system C++ driver, with
 /// `extraArgs` first, into `outputPath` (atomically).
-static llvm::Error linkImage(llvm::StringRef objectPath,
+static llvm::Error linkImage(llvm::ArrayRef<std::string> objects,
                              llvm::StringRef outputPath,
                              llvm::ArrayRef<llvm::StringRef> layers,
                              llvm::ArrayRef<std::string> extraArgs);
@@ -319,17 +396,17 @@ static llvm::SmallVector<llvm::StringRef> libraryLayers(bool cuda) {
   return {"model", "base"};
 }
 
-llvm::Error mlir::kiln::linkExecutable(llvm::StringRef objectPath,
+llvm::Error mlir::kiln::linkExecutable(llvm::ArrayRef<std::string> objects,
                                        llvm::StringRef outputPath) {
   // The runtime's archives, each before the ones it depends on
   // (runtime/README.md): main() first, the session and base archives last.
-  return linkImage(objectPath, outputPath,
+  return linkImage(objects, outputPath,
                    {"main", "cli", "serve", "train", "data", "gpu", "model",
                     "formats", "base"},
                    {});
 }
 
-llvm::Error mlir::kiln::linkSharedLibrary(llvm::StringRef objectPath,
+llvm::Error mlir::kiln::linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                                           llvm::StringRef outputPath,
                                           llvm::StringRef name, bool cuda) {
   // Only the generated NAME_* functions are exported: the runtime inside
@@ -349,12 +426,12 @@ llvm::Error mlir::kiln::linkSharedLibrary(llvm::StringRef objectPath,
     os << "{\n  global: " << name << "_*;\n  local: *;\n};\n";
   }
   std::string soname = "lib" + name.str() + ".so";
-  return linkImage(objectPath, outputPath, libraryLayers(cuda),
+  return linkImage(objects, outputPath, libraryLayers(cuda),
                    {"-shared", "-Wl,--version-script=" + *script,
                     "-Wl,-soname," + soname, "-Wl,--no-undefined"});
 }
 
-llvm::Error mlir::kiln::writeLibraryArchive(llvm::StringRef objectPath,
+llvm::Error mlir::kiln::writeLibraryArchive(llvm::ArrayRef<std::string> objects,
                                             llvm::StringRef outputPath,
                                             llvm::StringRef name, bool cuda) {
   llvm::Expected<llvm::SmallVector<std::string>> libs =
@@ -362,13 +439,18 @@ llvm::Error mlir::kiln::writeLibraryArchive(llvm::StringRef objectPath,
   if (!libs)
     return libs.takeError();
   std::vector<llvm::NewArchiveMember> members;
-  llvm::Expected<llvm::NewArchiveMember> object =
-      llvm::NewArchiveMember::getFile(objectPath, /*Deterministic=*/true);
-  if (!object)
-    return object.takeError();
-  std::string memberName = (name + ".o").str();
-  object->MemberName = memberName;
-  members.push_back(std::move(*object));
+  std::vector<std::string> memberNames;
+  for (size_t i = 0; i < objects.size(); ++i)
+    memberNames.push_back(
+        (name + (i ? "." + std::to_string(i) : std::string()) + ".o").str());
+  for (auto [path, memberName] : llvm::zip(objects, memberNames)) {
+    llvm::Expected<llvm::NewArchiveMember> object =
+        llvm::NewArchiveMember::getFile(path, /*Deterministic=*/true);
+    if (!object)
+      return object.takeError();
+    object->MemberName = memberName;
+    members.push_back(std::move(*object));
+  }
   // The runtime archives' members, copied (they point into the buffers).
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
   std::vector<std::unique_ptr<llvm::object::Archive>> archives;
@@ -404,7 +486,7 @@ llvm::Error mlir::kiln::writeLibraryArchive(llvm::StringRef objectPath,
                             /*Deterministic=*/true, /*Thin=*/false);
 }
 
-static llvm::Error linkImage(llvm::StringRef objectPath,
+static llvm::Error linkImage(llvm::ArrayRef<std::string> objects,
                              llvm::StringRef outputPath,
                              llvm::ArrayRef<llvm::StringRef> layers,
                              llvm::ArrayRef<std::string> extraArgs) {
@@ -438,7 +520,8 @@ static llvm::Error linkImage(llvm::StringRef objectPath,
   llvm::scope_exit release([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
   llvm::SmallVector<llvm::StringRef> args = {*driver};
   args.append(extraArgs.begin(), extraArgs.end());
-  args.append({"-o", tmp, objectPath});
+  args.append({"-o", tmp});
+  args.append(objects.begin(), objects.end());
   args.append(libs.begin(), libs.end());
   // zlib (gzip data, npz, checksums) is linked statically so that the
   // executable needs only the C/C++ runtime libraries. An executable uses

@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mlir::kiln {
 
@@ -47,26 +48,37 @@ translateModel(ModuleOp module, llvm::LLVMContext &context,
 /// Runs LLVM's O3 pipeline for `target`.
 void optimizeModule(llvm::Module &module, const CpuTarget &target);
 
+/// Optimizes (O3) and compiles `module` to object files on up to `threads`
+/// threads: llvm::SplitModule cuts it into balanced parts by function
+/// (locals become hidden globals), and each part is optimized and compiled
+/// in its own LLVMContext and TargetMachine for `cpu`. The objects are
+/// temporaries in `dir` named after `forPath`, removed on a signal; the
+/// caller removes them. One part (and `threads` <= 1) compiles in place.
+llvm::Expected<std::vector<std::string>>
+compileObjects(std::unique_ptr<llvm::Module> module, llvm::StringRef cpu,
+               unsigned threads, llvm::StringRef dir, llvm::StringRef forPath);
+
 /// Writes `module` as an object file or assembly to `path`.
 llvm::Error emitMachineCode(llvm::Module &module, const CpuTarget &target,
                             bool assembly, llvm::StringRef path);
 
-/// Links `objectPath` with the kiln runtime into the executable `outputPath`
+/// Links `objects` with the kiln runtime into the executable `outputPath`
 /// using the system C++ compiler driver. The output appears atomically.
-llvm::Error linkExecutable(llvm::StringRef objectPath,
+llvm::Error linkExecutable(llvm::ArrayRef<std::string> objects,
                            llvm::StringRef outputPath);
 
-/// Links `objectPath` (a model object with its library functions,
+/// Links `objects` (a model's objects with its library functions,
 /// codegen/abi/Library.h) with the runtime a library needs (base, model,
 /// and gpu when `cuda`) into the shared object `outputPath`, exporting only
 /// the `name`_* functions. The output appears atomically.
-llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
+llvm::Error linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                               llvm::StringRef outputPath, llvm::StringRef name,
                               bool cuda);
 
-/// Writes the static library `outputPath`: `objectPath` as member
-/// `name`.o, then every member of the runtime archives a library needs.
-llvm::Error writeLibraryArchive(llvm::StringRef objectPath,
+/// Writes the static library `outputPath`: the objects as members `name`.o,
+/// `name`.1.o, ..., then every member of the runtime archives a library
+/// needs.
+llvm::Error writeLibraryArchive(llvm::ArrayRef<std::string> objects,
                                 llvm::StringRef outputPath,
                                 llvm::StringRef name, bool cuda);
 

@@ -430,8 +430,8 @@ static FailureOr<Targets> parseTarget() {
 /// Writes the library package beside `objectPath`'s model: the archive or
 /// shared object, then NAME.h, NAME.pc and NAMEConfig.cmake, each file
 /// atomically.
-static int writeLibrary(llvm::StringRef objectPath, llvm::StringRef out,
-                        const LibraryInfo &info,
+static int writeLibrary(llvm::ArrayRef<std::string> objects,
+                        llvm::StringRef out, const LibraryInfo &info,
                         const kiln_model_desc_t &desc) {
   llvm::SmallString<256> dir = llvm::sys::path::parent_path(out);
   if (dir.empty())
@@ -445,9 +445,8 @@ static int writeLibrary(llvm::StringRef objectPath, llvm::StringRef out,
   };
   std::string library = path("lib" + info.name + (info.shared ? ".so" : ".a"));
   llvm::Error linked =
-      info.shared
-          ? linkSharedLibrary(objectPath, library, info.name, info.cuda)
-          : writeLibraryArchive(objectPath, library, info.name, info.cuda);
+      info.shared ? linkSharedLibrary(objects, library, info.name, info.cuda)
+                  : writeLibraryArchive(objects, library, info.name, info.cuda);
   if (linked)
     return fail(llvm::toString(std::move(linked)));
   std::pair<std::string, std::string> files[] = {
@@ -458,6 +457,43 @@ static int writeLibrary(llvm::StringRef objectPath, llvm::StringRef out,
   for (const auto &[file, text] : files)
     if (writeOutput(file, [&](llvm::raw_ostream &os) { os << text; }))
       return 1;
+  return 0;
+}
+
+/// An executable or library: `module` optimized and compiled to objects in
+/// parallel (compileObjects: the cores' worth of parts; one for a model
+/// with GPU code, whose host part registers its kernels once), then linked.
+static int compileAndLink(std::unique_ptr<llvm::Module> module,
+                          llvm::StringRef out, LibraryInfo *library,
+                          const kiln_model_desc_t *desc, bool cuda,
+                          TimingScope &root) {
+  if (library) {
+    library->openmp = usesOpenMP(*module);
+    // Parts of a library share hidden symbols: named after the library, so
+    // two libraries link into one program.
+    for (llvm::GlobalValue &value : module->global_values())
+      if (value.hasLocalLinkage() && value.hasName())
+        value.setName(library->name + "." + value.getName());
+  }
+  unsigned threads =
+      cuda ? 1
+           : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  llvm::SmallString<128> tempDir;
+  llvm::sys::path::system_temp_directory(/*ErasedOnReboot=*/true, tempDir);
+  TimingScope codegenTime = root.nest("llvm-o3-and-codegen");
+  llvm::Expected<std::vector<std::string>> objects =
+      compileObjects(std::move(module), targetCpu, threads, tempDir, out);
+  if (!objects)
+    return fail(llvm::toString(objects.takeError()));
+  codegenTime.stop();
+  std::vector<std::unique_ptr<llvm::FileRemover>> removers;
+  for (const std::string &object : *objects)
+    removers.push_back(std::make_unique<llvm::FileRemover>(object));
+  TimingScope linkTime = root.nest("link");
+  if (library)
+    return writeLibrary(*objects, out, *library, *desc);
+  if (llvm::Error error = linkExecutable(*objects, out))
+    return fail(llvm::toString(std::move(error)));
   return 0;
 }
 
@@ -588,6 +624,10 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
             emitLibraryFunctions(*module, host->get(), libraryInfo))
       return fail(llvm::toString(std::move(error)));
   }
+  if (emit == Emit::Exe || library)
+    return compileAndLink(std::move(module), out,
+                          library ? &libraryInfo : nullptr,
+                          host ? &host->get() : nullptr, targets->cuda, root);
   TimingScope optimizeTime = root.nest("llvm-o3");
   optimizeModule(*module, **target);
   optimizeTime.stop();
@@ -602,25 +642,6 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     return 0;
   }
 
-  // An executable: object in a temporary file, then link.
-  llvm::SmallString<128> tempDir;
-  llvm::sys::path::system_temp_directory(/*ErasedOnReboot=*/true, tempDir);
-  llvm::Expected<std::string> object =
-      createOwnedTemporary(tempDir, "kiln-model", ".o", out);
-  if (!object)
-    return fail(llvm::toString(object.takeError()));
-  std::string objectPath = *object;
-  llvm::FileRemover removeObject(objectPath);
-  llvm::sys::RemoveFileOnSignal(objectPath); // Ctrl-C during codegen
-  if (llvm::Error error =
-          emitMachineCode(*module, **target, /*assembly=*/false, objectPath))
-    return fail(llvm::toString(std::move(error)));
-  if (library) {
-    libraryInfo.openmp = usesOpenMP(*module);
-    return writeLibrary(objectPath, out, libraryInfo, host->get());
-  }
-  if (llvm::Error error = linkExecutable(objectPath, out))
-    return fail(llvm::toString(std::move(error)));
   return 0;
 }
 
