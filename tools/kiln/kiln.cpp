@@ -471,9 +471,11 @@ static int compileAndLink(std::unique_ptr<llvm::Module> module,
     library->openmp = usesOpenMP(*module);
     // Parts of a library share hidden symbols: named after the library, so
     // two libraries link into one program.
+    // (Unnamed ones too: splitting would name them all alike.)
     for (llvm::GlobalValue &value : module->global_values())
-      if (value.hasLocalLinkage() && value.hasName())
-        value.setName(library->name + "." + value.getName());
+      if (value.hasLocalLinkage())
+        value.setName(library->name + "." +
+                      (value.hasName() ? value.getName() : "anon"));
   }
   unsigned threads =
       cuda ? 1
