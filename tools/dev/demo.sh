@@ -14,6 +14,9 @@
 # 4. The flagship: compiles the Fashion-MNIST CNN (examples/fashion_mnist_cnn.json:
 #    two Conv2D + MaxPooling2D blocks, Dense, Adam), trains it 2 epochs
 #    (about 88.5% test accuracy; 10 epochs reach 91.4%) and evaluates it.
+# 5. Deploys the trained MLP: serves it with TensorFlow Serving's REST API
+#    (./model serve, one predict request), and compiles it as a library
+#    (--emit lib) that examples/app's C program links through CMake.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -89,3 +92,36 @@ echo "== ./fashion_mnist_cnn train: 2 epochs (about 88.5% test accuracy; 10 epoc
 echo "== ./fashion_mnist_cnn evaluate on the 10000 test images"
 "$out/fashion_mnist_cnn" evaluate --weights "$out/fashion_mnist_cnn.kw" \
   --data "$fashion/t10k-images-idx3-ubyte.gz,$fashion/t10k-labels-idx1-ubyte.gz"
+
+echo "== deploy: ./fashion_mnist_mlp serve (TensorFlow Serving's REST API), version 1 = the trained weights"
+rm -rf "$out/serving" && mkdir -p "$out/serving/1"
+cp "$out/fashion_mnist_mlp.kw" "$out/serving/1/"
+"$out/fashion_mnist_mlp" serve --rest_api_port 0 --host 127.0.0.1 \
+  --model_name fashion_model --model_base_path "$out/serving" > "$out/serve.out" &
+serve_pid=$!
+trap 'kill "$serve_pid" 2> /dev/null || true' EXIT
+for _ in $(seq 100); do grep -q http "$out/serve.out" && break; sleep 0.1; done
+cat "$out/serve.out"
+url=$(sed -n 's/.* at \(http[^ ]*\) .*/\1/p' "$out/serve.out")
+# The tutorial's request: the first three test images.
+/usr/bin/python3 - "$url" "$out/images.npy" <<'PY'
+import json, sys, urllib.request, numpy as np
+names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+         "Shirt", "Sneaker", "Bag", "Ankle boot"]
+data = json.dumps({"signature_name": "serving_default",
+                   "instances": np.load(sys.argv[2])[:3].tolist()}).encode()
+request = urllib.request.Request(sys.argv[1] + ":predict", data=data,
+                                 headers={"content-type": "application/json"})
+for p in json.load(urllib.request.urlopen(request))["predictions"]:
+    print(f"served: {names[int(np.argmax(p))]:12s} p={max(p):.3f}")
+PY
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+
+echo "== deploy: kiln compile --emit lib, examples/app (C) built with CMake find_package"
+build/bin/kiln compile examples/fashion_mnist_mlp.json --seed 1 --emit lib -o "$out/lib/fashion"
+ls "$out/lib"
+cmake -S examples/app -B "$out/app" -G Ninja -Dfashion_DIR="$PWD/$out/lib" > /dev/null
+cmake --build "$out/app" > /dev/null
+gunzip -c "$fashion/t10k-images-idx3-ubyte.gz" > "$out/t10k-images"
+"$out/app/classify" "$out/t10k-images" 3 "$out/fashion_mnist_mlp.kw" | grep '^image'
