@@ -90,6 +90,15 @@ def expect(response, status, fragment=""):
     return body
 
 
+def read_until_closed(sock):
+    """Everything the server sends on `sock` until it closes it."""
+    sock.settimeout(10)
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    return answer
+
+
 def exe_predict(inputs, weights=None):
     paths = []
     for i, x in enumerate(inputs):
@@ -183,13 +192,7 @@ def basic():
     start = time.time()
     for _ in range(3):
         expect(post(server.url + ":predict", data), 200)
-    stalled.settimeout(10)
-    answer = b""
-    while True:
-        chunk = stalled.recv(4096)
-        if not chunk:
-            break
-        answer += chunk
+    answer = read_until_closed(stalled)
     waited = time.time() - start
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert 1.0 < waited < 20, waited  # a loaded machine answers late
@@ -239,13 +242,7 @@ def shutdown():
     time.sleep(0.3)
     assert server.proc.poll() is None, "exited with a request in flight"
     busy.sendall(body[len(body) // 2:])
-    busy.settimeout(10)
-    answer = b""
-    while True:
-        chunk = busy.recv(65536)
-        if not chunk:
-            break
-        answer += chunk
+    answer = read_until_closed(busy)
     head, _, reply = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), answer[:200]
     assert b"Connection: close" in head, head

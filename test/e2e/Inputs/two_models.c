@@ -22,8 +22,7 @@ int main(void) {
     fprintf(stderr, "cnn: %s\n", cnn_error(b));
     return 1;
   }
-  printf("mlp: %.9g %.9g\ncnn: %.9g %.9g\n", mlp[0], mlp[1], conv[0],
-         conv[1]);
+  printf("mlp: %.9g %.9g\ncnn: %.9g %.9g\n", mlp[0], mlp[1], conv[0], conv[1]);
   fashion_destroy(a);
   cnn_destroy(b);
   return 0;
