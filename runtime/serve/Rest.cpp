@@ -131,10 +131,6 @@ kiln_status_t appendValue(const Json &value, const int64_t *dims, int rank,
   return nullptr;
 }
 
-bool hasBatch(const kiln_tensor_desc_t &t) {
-  return t.rank > 0 && t.dims[0] < 0;
-}
-
 /// The value of input `index` in an object of named inputs; an error names
 /// a missing input or one the model does not have.
 kiln_status_t namedInputs(const kiln_model_desc_t *desc, const Json &object,
@@ -426,6 +422,20 @@ Route kiln::serve::parseRoute(std::string_view method,
     return route;
   route.kind = metadata ? RouteKind::Metadata : RouteKind::Status;
   return route;
+}
+
+bool kiln::serve::hasBatch(const kiln_tensor_desc_t &t) {
+  return t.rank > 0 && t.dims[0] < 0;
+}
+
+bool kiln::serve::everyTensorHasBatch(const kiln_model_desc_t *desc) {
+  for (int64_t i = 0; i < desc->num_inputs; ++i)
+    if (!hasBatch(desc->inputs[i]))
+      return false;
+  for (int64_t o = 0; o < desc->num_outputs; ++o)
+    if (!hasBatch(desc->outputs[o]))
+      return false;
+  return true;
 }
 
 Tensor kiln::serve::allocateTensor(const kiln_tensor_desc_t &tensor,

@@ -82,6 +82,11 @@ std::string formatError(std::string_view message);
 /// The HTTP status TF Serving answers a failure of `code` with.
 int httpStatusOf(kiln_status_code_t code);
 
+/// Whether `t`'s leading dimension is the dynamic batch.
+bool hasBatch(const kiln_tensor_desc_t &t);
+/// Whether every input and output has it: requests split and merge by rows.
+bool everyTensorHasBatch(const kiln_model_desc_t *desc);
+
 /// A tensor of `rows` samples of `tensor` (dims[0] == -1 becomes `rows`).
 Tensor allocateTensor(const kiln_tensor_desc_t &tensor, int64_t rows);
 

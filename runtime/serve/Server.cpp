@@ -63,16 +63,6 @@ Reply failureReply(kiln_status_t status) {
   return reply;
 }
 
-bool batchable(const kiln_model_desc_t *desc) {
-  for (int64_t i = 0; i < desc->num_inputs; ++i)
-    if (desc->inputs[i].rank == 0 || desc->inputs[i].dims[0] >= 0)
-      return false;
-  for (int64_t o = 0; o < desc->num_outputs; ++o)
-    if (desc->outputs[o].rank == 0 || desc->outputs[o].dims[0] >= 0)
-      return false;
-  return true;
-}
-
 class Session;
 
 /// What the sessions share.
@@ -84,7 +74,7 @@ public:
         signals(net::make_strand(io), SIGINT, SIGTERM),
         versions(desc, options.basePath, options.pollSeconds, options.prepare,
                  [this](const std::string &line) { this->log(line); }) {
-    if (options.batching && batchable(desc))
+    if (options.batching && everyTensorHasBatch(desc))
       batcher = std::make_unique<Batcher>(
           options.maxBatchSize,
           std::chrono::microseconds(options.batchTimeoutMicros),
