@@ -74,6 +74,11 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
       llvm::cl::desc("multiply-adds from which a matmul's row blocks run on "
                      "all threads (OpenMP); 0: every loop serial"),
       llvm::cl::init(int64_t(1) << 18)};
+  PassOptions::Option<int64_t> packThreshold{
+      *this, "pack-threshold",
+      llvm::cl::desc("bytes of a matmul's B from which it is packed into "
+                     "panels (half of the target's L2); 0 never packs"),
+      llvm::cl::init(256 * 1024)};
 };
 
 /// kiln -> linalg on tensors with elementwise fusion, the target-independent

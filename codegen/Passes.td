@@ -156,6 +156,15 @@ def VectorizeMatmulPass
     Each element of C is computed by one iteration in the same order
     whatever the number of threads: results are bit-identical.
 
+    With `pack-threshold`, a matmul whose B does not stay in the cache
+    (more bytes than the threshold) and that has at least 16 rows (decided
+    per call when M is the batch) copies B block by block (`pack-k` steps
+    of K by `pack-n` columns) into panels of one tile's columns, each
+    contiguous over its K steps (GotoBLAS/BLIS packing): the block stays in
+    L2 while all row blocks of A stream over it. C is updated block by
+    block of K, in the same order as without packing: the results are the
+    same bits.
+
     ```mlir
     // before
     linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x128xf32>)
@@ -181,6 +190,15 @@ def VectorizeMatmulPass
            "multiply-adds from which the full row blocks run as an "
            "scf.parallel (threads, through --convert-scf-to-openmp); 0 keeps "
            "every loop serial">,
+    Option<"packThreshold", "pack-threshold", "int64_t", /*default=*/"0",
+           "bytes of B (of a packK-row block of it when K is dynamic) from "
+           "which B is packed into panels (about half of one core's L2); "
+           "0 never packs">,
+    Option<"packK", "pack-k", "int64_t", /*default=*/"256",
+           "K steps per packed block of B">,
+    Option<"packN", "pack-n", "int64_t", /*default=*/"128",
+           "columns per packed block of B (rounded down to whole tiles); "
+           "pack-k x pack-n floats live on the stack">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",

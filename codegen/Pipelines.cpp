@@ -76,6 +76,7 @@ void mlir::kiln::buildCpuLoopsPipeline(OpPassManager &pm,
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;
   matmul.parallelThreshold = options.parallelThreshold;
+  matmul.packThreshold = options.packThreshold;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmulPass(matmul));
   VectorizeGenericPassOptions generic;
   generic.vectorWidth = options.vectorWidth;

@@ -88,7 +88,20 @@ mlir::kiln::createCpuTarget(llvm::StringRef cpu) {
   }
   const llvm::MCSubtargetInfo *sti = result->machine->getMCSubtargetInfo();
   result->vectorWidth = sti->checkFeatures("+avx512f") ? 16 : 8;
+  if (cpu.empty() || cpu == "native") {
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l2 >= 64 * 1024)
+      result->l2Bytes = l2;
+  }
   return std::move(result);
+}
+
+void mlir::kiln::setLoweringOptions(const CpuTarget &target,
+                                    CpuLoweringOptions &options) {
+  options.vectorWidth = target.vectorWidth;
+  // B is packed when it fills more than half of L2 (the other half holds
+  // the rows of A and C that stream past it).
+  options.packThreshold = target.l2Bytes / 2;
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateModel(

@@ -10,6 +10,7 @@
 #ifndef KILN_CODEGEN_CPU_CPUTARGET_H
 #define KILN_CODEGEN_CPU_CPUTARGET_H
 
+#include "codegen/Passes.h"
 #include "codegen/abi/ModelAbi.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -29,7 +30,13 @@ struct CpuTarget {
   std::unique_ptr<llvm::TargetMachine> machine;
   /// f32 lanes of the widest vector registers (16 with AVX-512, else 8).
   int64_t vectorWidth = 8;
+  /// One core's L2 cache in bytes: the host's, or a common size (512 KiB)
+  /// for another `--target-cpu`. Sizes the packed blocks of GEMMs.
+  int64_t l2Bytes = 512 * 1024;
 };
+
+/// The CPU pipeline's options for `target` (vector width, packing sizes).
+void setLoweringOptions(const CpuTarget &target, CpuLoweringOptions &options);
 
 /// A TargetMachine for `cpu` ("" or "native" = the host, with its features).
 /// An error for an unknown CPU.

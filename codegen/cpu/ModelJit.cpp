@@ -31,7 +31,7 @@ ModelJit::compile(ImportedModel &model, const CpuTarget &target) {
   PassManager lowering(ctx);
   lowering.enableVerifier(false);
   CpuLoweringOptions options;
-  options.vectorWidth = target.vectorWidth;
+  setLoweringOptions(target, options);
   buildCpuLoweringPipeline(lowering, options);
   if (failed(lowering.run(*model.module)) || failed(verify(*model.module)))
     return llvm::createStringError("lowering to the LLVM dialect failed");

@@ -586,7 +586,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   TimingScope loweringTime = root.nest("cpu-lowering");
   lowering.enableTiming(loweringTime);
   CpuLoweringOptions options;
-  options.vectorWidth = (*target)->vectorWidth;
+  setLoweringOptions(**target, options);
   if (targets->cudaOnCpu) {
     CudaLoweringOptions mapping;
     mapping.hostLoops = true;
