@@ -199,6 +199,9 @@ def VectorizeMatmulPass
     Option<"packN", "pack-n", "int64_t", /*default=*/"128",
            "columns per packed block of B (rounded down to whole tiles); "
            "pack-k x pack-n floats live on the stack">,
+    Option<"packM", "pack-m", "int64_t", /*default=*/"256",
+           "rows of A per block of a packed matmul (rounded down to whole "
+           "row blocks): B is packed again for each block of rows">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",

@@ -76,7 +76,11 @@ void mlir::kiln::buildCpuLoopsPipeline(OpPassManager &pm,
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;
   matmul.parallelThreshold = options.parallelThreshold;
+  // Half of L2 for a packed block of B, half for the rows of A that stream
+  // past it: a block of packM rows by packK steps.
   matmul.packThreshold = options.packThreshold;
+  matmul.packM =
+      std::max<int64_t>(options.packThreshold / (4 * matmul.packK), 1);
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmulPass(matmul));
   VectorizeGenericPassOptions generic;
   generic.vectorWidth = options.vectorWidth;

@@ -5,9 +5,9 @@
 #include "codegen/cpu/CpuJit.h"
 #include "codegen/Passes.h"
 #include "codegen/abi/ModelAbi.h"
+#include "codegen/cpu/CpuTarget.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
@@ -51,11 +51,20 @@ CpuJit::create(ModuleOp module, llvm::ArrayRef<Entry> entries) {
     }
     return llvmModule;
   };
-  auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
-                                               /*sizeLevel=*/0, nullptr);
+  // The host's O3 pipeline and code generation, as `kiln compile` runs
+  // them: what runs here is what an executable would run.
+  llvm::Expected<std::unique_ptr<CpuTarget>> target = createCpuTarget("");
+  if (!target)
+    return target.takeError();
+  auto transformer = [&](llvm::Module *m) -> llvm::Error {
+    m->setDataLayout((*target)->machine->createDataLayout());
+    optimizeModule(*m, **target);
+    return llvm::Error::success();
+  };
   ExecutionEngineOptions options;
   options.llvmModuleBuilder = buildModule;
   options.transformer = transformer;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(module, options);
   if (!engine) {
     std::string message = llvm::toString(engine.takeError());

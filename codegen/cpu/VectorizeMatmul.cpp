@@ -127,6 +127,16 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs,
         c = arith::SelectOp::create(b, loc, init.onlyIf, zeroVec, c);
       initial.push_back(c);
     }
+  if (getenv("TUNE_PF") && !(init.zero && !init.onlyIf)) {
+    int64_t ahead = atoi(getenv("TUNE_PF"));
+    for (int64_t r = 0; r < tile.rows; ++r)
+      for (int64_t v = 0; v < tile.vectors; ++v) {
+        Value col = arith::AddIOp::create(
+            b, loc, colIdx[v], index(ahead * tile.vectors * tile.width));
+        memref::PrefetchOp::create(b, loc, out, ValueRange{rowIdx[r], col},
+                                   true, 3, true);
+      }
+  }
 
   auto kLoop = scf::ForOp::create(
       b, loc, kBegin, kEnd, index(1), initial,
@@ -184,7 +194,7 @@ static bool isRowMajorF32Matrix(Type type) {
 /// The pattern's parameters (the pass's options).
 struct MatmulOptions {
   int64_t width, rows, vectors, parallelThreshold;
-  int64_t packThreshold, packK, packN;
+  int64_t packThreshold, packK, packN, packM;
 };
 
 // linalg.matmul(A, B, C) on buffers -> register-blocked vector FMA loops
@@ -296,19 +306,27 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     return success();
   }
 
-  /// Row blocks of `tile.rows` rows (in parallel when `parallel` is true,
-  /// or where the i1 `decide` holds, with a serial copy for the rest), then
-  /// the rows left over: one block of them when M is static (a weight
-  /// gradient's 9 taps), else one by one.
+  /// Row blocks of `tile.rows` rows of [rowBegin, rowEnd) (all rows when
+  /// null; a multiple of `tile.rows` from rowBegin, or the last rows) in
+  /// parallel when `parallel` is true, or where the i1 `decide` holds, with
+  /// a serial copy for the rest; then the rows left over: one block of them
+  /// when M is static (a weight gradient's 9 taps), else one by one.
   void emitRowBlocks(OpBuilder &b, const Operands &x, TileShape tile,
-                     bool parallel, Value decide, RowBlockFn body) const {
+                     bool parallel, Value decide, RowBlockFn body,
+                     Value rowBegin = Value(), Value rowEnd = Value()) const {
     Location loc = x.loc;
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
+    if (!rowBegin) {
+      rowBegin = index(0);
+      rowEnd = x.numRows;
+    }
     Value blockEnd = arith::SubIOp::create(
-        b, loc, x.numRows,
-        arith::RemUIOp::create(b, loc, x.numRows, index(tile.rows)));
+        b, loc, rowEnd,
+        arith::RemUIOp::create(b, loc,
+                               arith::SubIOp::create(b, loc, rowEnd, rowBegin),
+                               index(tile.rows)));
     auto rowLoop = [&](OpBuilder &lb, Value begin, Value end,
                        int64_t blockRows) {
       TileShape shape = tile;
@@ -321,7 +339,7 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     };
     // Each block writes its own rows of C: no reduction across threads.
     auto parallelRowLoop = [&](OpBuilder &lb) {
-      scf::ParallelOp::create(lb, loc, ValueRange{index(0)},
+      scf::ParallelOp::create(lb, loc, ValueRange{rowBegin},
                               ValueRange{blockEnd},
                               ValueRange{index(tile.rows)},
                               [&](OpBuilder &rb, Location l, ValueRange ivs) {
@@ -331,7 +349,7 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     if (parallel) {
       parallelRowLoop(b);
     } else if (!decide) {
-      rowLoop(b, index(0), blockEnd, tile.rows);
+      rowLoop(b, rowBegin, blockEnd, tile.rows);
     } else {
       scf::IfOp::create(
           b, loc, decide,
@@ -340,14 +358,14 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
             scf::YieldOp::create(tb, l);
           },
           [&](OpBuilder &eb, Location l) {
-            rowLoop(eb, index(0), blockEnd, tile.rows);
+            rowLoop(eb, rowBegin, blockEnd, tile.rows);
             scf::YieldOp::create(eb, l);
           });
     }
     int64_t leftOver =
         ShapedType::isDynamic(x.staticRows) ? 1 : x.staticRows % tile.rows;
     if (leftOver > 0)
-      rowLoop(b, blockEnd, x.numRows, leftOver);
+      rowLoop(b, blockEnd, rowEnd, leftOver);
   }
 
   /// Columns [colBegin, colEnd) of C, reading B where it is. A dynamic K
@@ -467,45 +485,69 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                                         ValueRange{}, b.getI64IntegerAttr(64));
     }
     bool parallel = o.parallelThreshold > 0;
-    scf::ForOp::create(
-        b, loc, index(0), index(fullCols), index(blockCols), ValueRange{},
-        [&](OpBuilder &jb, Location l, Value jc, ValueRange) {
-          Value cols = arith::MinSIOp::create(
-              jb, l, index(blockCols),
-              arith::SubIOp::create(jb, l, index(fullCols), jc));
-          Value numPanels = arith::DivUIOp::create(jb, l, cols, index(nr));
-          scf::ForOp::create(
-              jb, l, index(0), x.k, index(kc), ValueRange{},
-              [&](OpBuilder &kb, Location kl, Value pc, ValueRange) {
-                Value kEnd = arith::MinSIOp::create(
-                    kb, kl, x.k, arith::AddIOp::create(kb, kl, pc, index(kc)));
-                Value kLen = arith::SubIOp::create(kb, kl, kEnd, pc);
-                emitPack(kb, kl, x.rhs, packed, jc, pc, kLen, numPanels, nr,
-                         vecType, parallel);
-                TileInit init{zeroInit, Value()};
-                if (zeroInit)
-                  init.onlyIf = arith::CmpIOp::create(
-                      kb, kl, arith::CmpIPredicate::eq, pc, index(0));
-                emitRowBlocks(
-                    kb, x, {o.rows, o.vectors, width, width}, parallel, Value(),
-                    [&](OpBuilder &rb, Location rl, Value m, TileShape shape) {
-                      scf::ForOp::create(
-                          rb, rl, index(0), numPanels, index(1), ValueRange{},
-                          [&](OpBuilder &pb, Location ql, Value p, ValueRange) {
-                            Value n = arith::AddIOp::create(
-                                pb, ql, jc,
-                                arith::MulIOp::create(pb, ql, p, index(nr)));
-                            emitTile(pb, ql, x.lhs,
-                                     RhsAccess{packed, {p}, pc, index(0)},
-                                     x.out, m, n, pc, kEnd, shape,
-                                     x.transposedLhs, init);
-                            scf::YieldOp::create(pb, ql);
-                          });
-                    });
-                scf::YieldOp::create(kb, kl);
-              });
-          scf::YieldOp::create(jb, l);
-        });
+    // One block of rows [ic, icEnd): all of its column blocks and K steps.
+    auto rowsBlock = [&](OpBuilder &ib, Location il, Value ic, Value icEnd) {
+      scf::ForOp::create(
+          ib, il, index(0), index(fullCols), index(blockCols), ValueRange{},
+          [&](OpBuilder &jb, Location l, Value jc, ValueRange) {
+            Value cols = arith::MinSIOp::create(
+                jb, l, index(blockCols),
+                arith::SubIOp::create(jb, l, index(fullCols), jc));
+            Value numPanels = arith::DivUIOp::create(jb, l, cols, index(nr));
+            scf::ForOp::create(
+                jb, l, index(0), x.k, index(kc), ValueRange{},
+                [&](OpBuilder &kb, Location kl, Value pc, ValueRange) {
+                  Value kEnd = arith::MinSIOp::create(
+                      kb, kl, x.k,
+                      arith::AddIOp::create(kb, kl, pc, index(kc)));
+                  Value kLen = arith::SubIOp::create(kb, kl, kEnd, pc);
+                  emitPack(kb, kl, x.rhs, packed, jc, pc, kLen, numPanels, nr,
+                           vecType, parallel);
+                  TileInit init{zeroInit, Value()};
+                  if (zeroInit)
+                    init.onlyIf = arith::CmpIOp::create(
+                        kb, kl, arith::CmpIPredicate::eq, pc, index(0));
+                  emitRowBlocks(
+                      kb, x, {o.rows, o.vectors, width, width}, parallel,
+                      Value(),
+                      [&](OpBuilder &rb, Location rl, Value m,
+                          TileShape shape) {
+                        scf::ForOp::create(
+                            rb, rl, index(0), numPanels, index(1), ValueRange{},
+                            [&](OpBuilder &pb, Location ql, Value p,
+                                ValueRange) {
+                              Value n = arith::AddIOp::create(
+                                  pb, ql, jc,
+                                  arith::MulIOp::create(pb, ql, p, index(nr)));
+                              emitTile(pb, ql, x.lhs,
+                                       RhsAccess{packed, {p}, pc, index(0)},
+                                       x.out, m, n, pc, kEnd, shape,
+                                       x.transposedLhs, init);
+                              scf::YieldOp::create(pb, ql);
+                            });
+                      },
+                      ic, icEnd);
+                  scf::YieldOp::create(kb, kl);
+                });
+            scf::YieldOp::create(jb, l);
+          });
+    };
+    // Blocks of `packM` rows, whose slice of A (packM x packK) stays in L2
+    // across the column blocks; B is packed again for each (a static M of
+    // at most one block runs once, without the loop).
+    int64_t mc = std::max<int64_t>(o.packM / o.rows, 1) * o.rows;
+    if (!ShapedType::isDynamic(x.staticRows) && x.staticRows <= mc) {
+      rowsBlock(b, loc, index(0), x.numRows);
+      return;
+    }
+    scf::ForOp::create(b, loc, index(0), x.numRows, index(mc), ValueRange{},
+                       [&](OpBuilder &ib, Location il, Value ic, ValueRange) {
+                         Value icEnd = arith::MinSIOp::create(
+                             ib, il, x.numRows,
+                             arith::AddIOp::create(ib, il, ic, index(mc)));
+                         rowsBlock(ib, il, ic, icEnd);
+                         scf::YieldOp::create(ib, il);
+                       });
   }
 
   /// packed[p, k, :] = B[pc + k, jc + p * nr : ... + nr] for the block's
@@ -573,17 +615,17 @@ struct VectorizeMatmulPass
   using VectorizeMatmulPassBase::VectorizeMatmulPassBase;
   void runOnOperation() override {
     if (vectorWidth < 1 || rows < 1 || vectors < 1 || parallelThreshold < 0 ||
-        packThreshold < 0 || packK < 1 || packN < 1) {
+        packThreshold < 0 || packK < 1 || packN < 1 || packM < 1) {
       getOperation().emitError(
-          "kiln-cpu-vectorize-matmul: vector-width, rows, vectors, pack-k "
-          "and pack-n must be positive, the thresholds not negative");
+          "kiln-cpu-vectorize-matmul: vector-width, rows, vectors, pack-k, "
+          "pack-n and pack-m must be positive, the thresholds not negative");
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<MatmulToVectorFma>(&getContext(),
-                                    MatmulOptions{vectorWidth, rows, vectors,
-                                                  parallelThreshold,
-                                                  packThreshold, packK, packN});
+    patterns.add<MatmulToVectorFma>(
+        &getContext(),
+        MatmulOptions{vectorWidth, rows, vectors, parallelThreshold,
+                      packThreshold, packK, packN, packM});
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -39,14 +39,20 @@ func.func @packed(%a: memref<64x1024xf32>, %b: memref<1024x200xf32>, %c: memref<
 // -----
 
 // M is the batch: from 16 rows on, B is packed; fewer rows (batch 1 reads
-// each weight once) read B in place.
+// each weight once) read B in place. The rows go in blocks of pack-m (256),
+// whose slice of A stays in L2; B is packed again for each block.
 // CHECK-LABEL: func.func @batch
 // CHECK:         %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<2x256x64xf32>
 // CHECK:         %[[M:.+]] = memref.dim %arg0, %c0 : memref<?x1024xf32>
 // CHECK:         %[[MANY:.+]] = arith.cmpi sge, %[[M]], %c16 : index
 // CHECK:         scf.if %[[MANY]] {
-// CHECK:           vector.store %{{.+}}, %[[PACK]]
-// CHECK:           vector.load %[[PACK]]
+// CHECK:           scf.for %[[IC:.+]] = %c0 to %[[M]] step %c256 {
+// CHECK:             %[[IC_END:.+]] = arith.minsi %[[M]], %{{.+}}
+// CHECK:             scf.for %{{.+}} = %c0 to %c1024 step %c256 {
+// CHECK:               vector.store %{{.+}}, %[[PACK]]
+// CHECK:               scf.parallel (%{{.+}}) = (%[[IC]]) to (%{{.+}}) step (%c4)
+// CHECK:                 vector.load %[[PACK]]
+// CHECK:               scf.for %{{.+}} = %{{.+}} to %[[IC_END]] step %c1
 // CHECK:         } else {
 // CHECK-NOT:       %[[PACK]]
 // CHECK:           vector.load %arg1[%{{.+}}, %{{.+}}] : memref<1024x128xf32>, vector<16xf32>

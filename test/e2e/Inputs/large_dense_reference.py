@@ -12,7 +12,8 @@ is off by orders of magnitude more.
 
 Usage:
   large_dense_reference.py make DIR        model.json, weights.bin, x.npy, y.npy
-  large_dense_reference.py predict DIR OUT.npy   check kiln's predictions
+  large_dense_reference.py predict DIR OUT.npy [X.npy]  check kiln's predictions
+                                                  (of x.npy or X.npy)
   large_dense_reference.py train DIR HISTORY LR  check kiln's per-epoch losses
 """
 import json
@@ -53,6 +54,8 @@ def make(d):
     open(f"{d}/weights.bin", "wb").write(b"".join(w.tobytes() for w in weights))
     np.save(f"{d}/x.npy", rng.uniform(-1, 1, (SAMPLES, SIZES[0])).astype(np.float32))
     np.save(f"{d}/y.npy", rng.uniform(-1, 1, (SAMPLES, SIZES[-1])).astype(np.float32))
+    # More rows than a block of packed rows (512 on a 1 MiB L2).
+    np.save(f"{d}/x_many.npy", rng.uniform(-1, 1, (1100, SIZES[0])).astype(np.float32))
 
 
 def load(d):
@@ -79,6 +82,8 @@ def main():
     (w1, w2), x, y = load(d)
     if command == "predict":
         got = np.load(sys.argv[3]).astype(np.float64)
+        if len(sys.argv) > 4:
+            x = np.load(sys.argv[4]).astype(np.float64)
         want = x @ w1 @ w2
         return report("predict", np.abs(got - want).max() / np.abs(want).max(), 1e-5)
     history, lr = sys.argv[3], float(sys.argv[4])
