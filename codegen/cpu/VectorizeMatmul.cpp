@@ -127,17 +127,6 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs,
         c = arith::SelectOp::create(b, loc, init.onlyIf, zeroVec, c);
       initial.push_back(c);
     }
-  if (getenv("TUNE_PF") && !(init.zero && !init.onlyIf)) {
-    int64_t ahead = atoi(getenv("TUNE_PF"));
-    for (int64_t r = 0; r < tile.rows; ++r)
-      for (int64_t v = 0; v < tile.vectors; ++v) {
-        Value col = arith::AddIOp::create(
-            b, loc, colIdx[v], index(ahead * tile.vectors * tile.width));
-        memref::PrefetchOp::create(b, loc, out, ValueRange{rowIdx[r], col},
-                                   true, 3, true);
-      }
-  }
-
   auto kLoop = scf::ForOp::create(
       b, loc, kBegin, kEnd, index(1), initial,
       [&](OpBuilder &lb, Location ll, Value kIv, ValueRange accs) {
