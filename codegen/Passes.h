@@ -74,6 +74,11 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
       llvm::cl::desc("multiply-adds from which a matmul's row blocks run on "
                      "all threads (OpenMP); 0: every loop serial"),
       llvm::cl::init(int64_t(1) << 18)};
+  PassOptions::Option<int64_t> parallelElements{
+      *this, "parallel-elements",
+      llvm::cl::desc("iterations from which an elementwise, pooling or "
+                     "im2col kernel runs its rows on all threads; 0: serial"),
+      llvm::cl::init(int64_t(1) << 16)};
   PassOptions::Option<int64_t> packThreshold{
       *this, "pack-threshold",
       llvm::cl::desc("bytes of a matmul's B from which it is packed into "

@@ -347,7 +347,17 @@ def OutlineKernelsPass
 
     Values the loop uses from the entry become arguments, except
     constants, which are cloned in so that the kernel keeps its static
-    bounds. Kernels are internal (`llvm.linkage` internal): entries still
+    bounds.
+
+    With `parallel-elements`, a kernel of linalg fill/copy/generic ops
+    whose rows (loop 0, parallel) are independent (every buffer read and
+    written by rows of it, or not by rows at all; the other loops static)
+    takes its buffers as slices of rows, and the entry calls a dispatcher
+    `NAME__rows` instead: from `parallel-elements` iterations on it calls
+    the kernel on slices of rows in an `scf.parallel` (threads through
+    `--convert-scf-to-openmp`), below them once on all rows. The kernel and
+    the parallel region exist once per distinct kernel; each element is
+    computed by one call, the same way on any number of threads. Kernels are internal (`llvm.linkage` internal): entries still
     call nothing outside the object (DESIGN.md contract 2).
 
     ```mlir
@@ -369,9 +379,16 @@ def OutlineKernelsPass
   let options = [
     Option<"minLoops", "min-loops", "int64_t", /*default=*/"2",
            "outline only functions with at least this many top-level loops">,
+    Option<"parallelElements", "parallel-elements", "int64_t",
+           /*default=*/"0",
+           "iterations from which a kernel whose rows are independent runs as "
+           "calls on slices of rows in an scf.parallel; 0: every kernel "
+           "serial">,
   ];
   let dependentDialects = [
-    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
   ];
 }
 

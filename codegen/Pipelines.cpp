@@ -71,7 +71,10 @@ void mlir::kiln::buildCpuLoopsPipeline(OpPassManager &pm,
 
   // One function per loop nest or linalg op: LLVM's time stays linear in
   // the model, and the identical ops of repeated layers are lowered once.
-  pm.addPass(createOutlineKernelsPass());
+  OutlineKernelsPassOptions outline;
+  outline.parallelElements =
+      options.parallelThreshold > 0 ? options.parallelElements : 0;
+  pm.addPass(createOutlineKernelsPass(outline));
   // Loops and vectors.
   VectorizeMatmulPassOptions matmul;
   matmul.vectorWidth = options.vectorWidth;

@@ -127,6 +127,7 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs,
         c = arith::SelectOp::create(b, loc, init.onlyIf, zeroVec, c);
       initial.push_back(c);
     }
+
   auto kLoop = scf::ForOp::create(
       b, loc, kBegin, kEnd, index(1), initial,
       [&](OpBuilder &lb, Location ll, Value kIv, ValueRange accs) {

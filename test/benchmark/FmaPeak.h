@@ -1,4 +1,5 @@
-//===- FmaPeak.h - The machine's FMA peak, the benchmarks' baseline -*- C++ -*-===//
+//===- FmaPeak.h - The machine's FMA peak, the benchmarks' baseline -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Every FLOP/s the benchmark programs report comes with "peak_pct", its share
@@ -62,10 +63,10 @@ KILN_BENCH_FMA_PEAK(peakAvx2, "avx2,fma", 8)
 inline double measureFmaPeak() {
   double best = 0;
   for (int i = 0; i < 3; ++i)
-    best = std::max(best, __builtin_cpu_supports("avx512f")
-                              ? peakAvx512(20'000'000)
-                          : __builtin_cpu_supports("avx2") ? peakAvx2(20'000'000)
-                                                           : 0.0);
+    best = std::max(best,
+                    __builtin_cpu_supports("avx512f") ? peakAvx512(20'000'000)
+                    : __builtin_cpu_supports("avx2")  ? peakAvx2(20'000'000)
+                                                      : 0.0);
   return best;
 }
 

@@ -1,4 +1,5 @@
-//===- GemmBench.cpp - kiln's generated GEMMs against the FMA peak -*- C++ -*-===//
+//===- GemmBench.cpp - kiln's generated GEMMs against the FMA peak -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // The matrix products kiln generates for Dense and convolution layers
@@ -98,9 +99,9 @@ struct Shape {
     std::string lhsType = form == Form::TransposedLhs ? t(m, -1) : aType;
     std::string rhsType = form == Form::TransposedRhs ? t(k, n) : bType;
     std::string cType = t(form == Form::TransposedLhs ? m : -1, n);
-    return "func.func @gemm(%a: " + aType + ", %b: " + bType + ") -> " +
-           cType + " {\n  " + transpose + "\n  %c = kiln.matmul " + lhs +
-           ", " + rhs + " : " + lhsType + ", " + rhsType + " -> " + cType +
+    return "func.func @gemm(%a: " + aType + ", %b: " + bType + ") -> " + cType +
+           " {\n  " + transpose + "\n  %c = kiln.matmul " + lhs + ", " + rhs +
+           " : " + lhsType + ", " + rhsType + " -> " + cType +
            "\n  return %c : " + cType + "\n}\n";
   }
 };
@@ -128,8 +129,8 @@ std::unique_ptr<Kernel> compile(const Shape &shape) {
     os << d << "\n";
     return success();
   });
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(shape.source(),
-                                                             &ctx);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(shape.source(), &ctx);
   llvm::Expected<std::unique_ptr<CpuTarget>> target = createCpuTarget("");
   if (!module || !target) {
     if (!target)
@@ -180,12 +181,14 @@ std::unique_ptr<Kernel> compile(const Shape &shape) {
   // Sampled elements against float64 sums, within float32 rounding of the
   // sum of |a||b|.
   auto aAt = [&](int64_t i, int64_t p) {
-    return double(shape.form == Form::TransposedLhs ? kernel->a[p * shape.m + i]
-                                                    : kernel->a[i * shape.k + p]);
+    return double(shape.form == Form::TransposedLhs
+                      ? kernel->a[p * shape.m + i]
+                      : kernel->a[i * shape.k + p]);
   };
   auto bAt = [&](int64_t p, int64_t j) {
-    return double(shape.form == Form::TransposedRhs ? kernel->b[j * shape.k + p]
-                                                    : kernel->b[p * shape.n + j]);
+    return double(shape.form == Form::TransposedRhs
+                      ? kernel->b[j * shape.k + p]
+                      : kernel->b[p * shape.n + j]);
   };
   std::uniform_int_distribution<int64_t> row(0, shape.m - 1),
       col(0, shape.n - 1);
