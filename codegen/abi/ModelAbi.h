@@ -46,8 +46,8 @@ llvm::Expected<llvm::Function *> emitEntryWrapper(
 
 /// Rows per call of the predict entry (0: the whole batch at once) for a
 /// model whose one row needs `rowBytes` of workspace, input and output: a
-/// chunk's intermediates stay within a budget that a core's L2 cache
-/// streams well.
+/// chunk's intermediates stay within the shared L3 cache, and each of
+/// its parallel loops has work enough for all threads.
 int64_t predictChunkRows(int64_t rowBytes);
 
 /// kiln_tensor_desc_t::flags of a parameter (KILN_TENSOR_NON_TRAINABLE,
