@@ -165,6 +165,12 @@ def VectorizeMatmulPass
     block of K, in the same order as without packing: the results are the
     same bits.
 
+    B may also be read transposed (indexing maps (m, k), (n, k) -> (m, n):
+    an input gradient G @ W^T without a copy of W^T, static N and K); it is
+    then always packed, each panel copied along W's rows, with its column
+    tail as one narrower panel, and packed once for all rows when it is
+    small.
+
     ```mlir
     // before
     linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x128xf32>)

@@ -5,7 +5,8 @@
 // CPU pipeline turns into vector FMA micro kernels; kiln.batch_matmul a zero
 // fill + `linalg.batch_matmul`. A 2-D lhs that is a
 // `kiln.transpose` is read through transposed indexing maps instead of
-// being copied (weight gradients X^T @ G).
+// being copied (weight gradients X^T @ G), and so is a static rhs that is
+// one (input gradients G @ W^T).
 //===----------------------------------------------------------------------===//
 
 #include "codegen/common/LinalgBuilders.h"
@@ -93,6 +94,26 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
     Value zero = constLike(rewriter, loc, empty, 0.0);
     Value init =
         linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    if (auto transpose = op.getRhs().getDefiningOp<TransposeOp>();
+        transpose && transpose.getPermutation() == ArrayRef<int64_t>{1, 0} &&
+        transpose.getInput().getType().hasStaticShape()) {
+      // matmul(A, transpose(W)): read W transposed instead of copying it
+      // (input gradients G @ W^T); its shape is static (a weight).
+      MLIRContext *ctx = rewriter.getContext();
+      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+                 k = getAffineDimExpr(2, ctx);
+      auto maps = rewriter.getAffineMapArrayAttr(
+          {AffineMap::get(3, 0, {m, k}, ctx), AffineMap::get(3, 0, {n, k}, ctx),
+           AffineMap::get(3, 0, {m, n}, ctx)});
+      rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
+          op, TypeRange{type},
+          ValueRange{adaptor.getLhs(),
+                     rewriter.getRemappedValue(transpose.getInput())},
+          ValueRange{init},
+          ArrayRef<NamedAttribute>{
+              rewriter.getNamedAttr("indexing_maps", maps)});
+      return success();
+    }
     rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
         op, TypeRange{type}, ValueRange{adaptor.getLhs(), adaptor.getRhs()},
         ValueRange{init});

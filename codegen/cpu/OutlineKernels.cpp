@@ -175,7 +175,8 @@ std::optional<RowSlices> rowSlices(ArrayRef<Operation *> group) {
         linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
       return std::nullopt;
     int64_t rowElements = 1;
-    for (int64_t range : llvm::drop_begin(linalgOp.getStaticLoopRanges())) {
+    SmallVector<int64_t, 4> ranges = linalgOp.getStaticLoopRanges();
+    for (int64_t range : llvm::drop_begin(ranges)) {
       if (ShapedType::isDynamic(range))
         return std::nullopt;
       rowElements *= range;

@@ -24,7 +24,9 @@
 // one tile's columns, contiguous over K, which stay in L2 while all row
 // blocks of A stream past them (A's rows are contiguous already and read by
 // broadcasts, so A is not packed). 2048^3 went from 25% to 89% of one core's
-// FMA peak. The sums run in the same order as without packing.
+// FMA peak. The sums run in the same order as without packing. A B read
+// transposed (an input gradient G @ W^T) is always packed: the panels are
+// where it becomes row-major.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -166,6 +168,23 @@ static void emitTile(OpBuilder &b, Location loc, Value lhs,
     }
 }
 
+/// An scf.for over [0, upper) in steps of `step`; `body` gets each block's
+/// begin and end (min(begin + step, upper)).
+static void forEachBlock(
+    OpBuilder &b, Location loc, Value upper, int64_t step,
+    llvm::function_ref<void(OpBuilder &, Location, Value, Value)> body) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value stepValue = arith::ConstantIndexOp::create(b, loc, step);
+  scf::ForOp::create(b, loc, zero, upper, stepValue, ValueRange{},
+                     [&](OpBuilder &fb, Location l, Value begin, ValueRange) {
+                       Value end = arith::MinSIOp::create(
+                           fb, l, upper,
+                           arith::AddIOp::create(fb, l, begin, stepValue));
+                       body(fb, l, begin, end);
+                       scf::YieldOp::create(fb, l);
+                     });
+}
+
 /// True for a rank-2 f32 memref whose rows are contiguous: the identity
 /// layout, or a strided view with unit column stride (a step of a recurrent
 /// layer's saved states, a column block of a gate matrix).
@@ -200,7 +219,7 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
   struct Operands {
     Location loc;
     Value lhs, rhs, out;
-    bool transposedLhs;
+    bool transposedLhs, transposedRhs;
     Value numRows, k;
     int64_t staticRows, staticK;
   };
@@ -210,7 +229,9 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     if (!op.hasPureBufferSemantics())
       return rewriter.notifyMatchFailure(op, "not on buffers");
     // The default maps, or A read transposed: (k, m), (k, n) -> (m, n).
-    bool transposedLhs = false;
+    // The default maps, A read transposed ((k, m), (k, n) -> (m, n)) or B
+    // read transposed ((m, k), (n, k) -> (m, n)).
+    bool transposedLhs = false, transposedRhs = false;
     if (op.hasUserDefinedMaps()) {
       MLIRContext *ctx = op.getContext();
       AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
@@ -218,9 +239,13 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
       SmallVector<AffineMap> transposedA{AffineMap::get(3, 0, {k, m}, ctx),
                                          AffineMap::get(3, 0, {k, n}, ctx),
                                          AffineMap::get(3, 0, {m, n}, ctx)};
-      if (op.getIndexingMapsArray() != transposedA)
+      SmallVector<AffineMap> transposedB{AffineMap::get(3, 0, {m, k}, ctx),
+                                         AffineMap::get(3, 0, {n, k}, ctx),
+                                         AffineMap::get(3, 0, {m, n}, ctx)};
+      transposedLhs = op.getIndexingMapsArray() == transposedA;
+      transposedRhs = op.getIndexingMapsArray() == transposedB;
+      if (!transposedLhs && !transposedRhs)
         return rewriter.notifyMatchFailure(op, "non-default indexing maps");
-      transposedLhs = true;
     }
     Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
     Value out = op.getDpsInits()[0];
@@ -228,8 +253,12 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                       isRowMajorF32Matrix))
       return rewriter.notifyMatchFailure(op, "not row-major f32 matrices");
     auto rhsType = cast<MemRefType>(rhs.getType());
-    if (rhsType.isDynamicDim(1))
+    unsigned rhsK = transposedRhs ? 1 : 0, rhsN = 1 - rhsK;
+    if (rhsType.isDynamicDim(rhsN))
       return rewriter.notifyMatchFailure(op, "N is dynamic");
+    // B^T is only read through packed panels, sized by K.
+    if (transposedRhs && rhsType.isDynamicDim(rhsK))
+      return rewriter.notifyMatchFailure(op, "K of B^T is dynamic");
 
     // C = 0 just before (the fill that every matmul of a layer starts
     // from, outlined into the same kernel): the tiles start from zeros.
@@ -239,7 +268,7 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode())) {
       auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
       auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
-      if (!rhsType.isDynamicDim(0) && fill.hasPureBufferSemantics() &&
+      if (!rhsType.isDynamicDim(rhsK) && fill.hasPureBufferSemantics() &&
           fill.getOutputs()[0] == out && value && value.getValue().isZero() &&
           !value.getValue().isNegative())
         zeroInit = true;
@@ -254,26 +283,41 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                rhs,
                out,
                transposedLhs,
+               transposedRhs,
                memref::DimOp::create(rewriter, loc, lhs, rowDim),
-               memref::DimOp::create(rewriter, loc, rhs, 0),
+               memref::DimOp::create(rewriter, loc, rhs, rhsK),
                cast<MemRefType>(lhs.getType()).getDimSize(rowDim),
-               rhsType.getDimSize(0)};
+               rhsType.getDimSize(rhsK)};
 
     // Packing B pays when B (or a dynamic K's block of it) does not stay
     // in the cache across the row blocks, and there are rows enough to
     // reuse the packed copy.
-    int64_t n = rhsType.getDimSize(1);
+    int64_t n = rhsType.getDimSize(rhsN);
     int64_t tileCols = o.vectors * o.width;
     int64_t fullCols = n / tileCols * tileCols;
+    if (transposedRhs) {
+      // Whole tiles, then the column tail as one narrower panel (its last
+      // vector masked), all through packed copies of B^T.
+      TileShape full{o.rows, o.vectors, o.width, o.width};
+      emitPacked(rewriter, x, zeroInit, op, 0, fullCols, full);
+      int64_t tailCols = n - fullCols;
+      int64_t tailVectors = llvm::divideCeil(tailCols, o.width);
+      emitPacked(rewriter, x, zeroInit, op, fullCols, n,
+                 {tailVectors == 1 ? kMaxRows : o.rows, tailVectors,
+                  tailCols - (tailVectors - 1) * o.width, o.width});
+      rewriter.eraseOp(op);
+      return success();
+    }
     int64_t bRows = ShapedType::isDynamic(x.staticK) ? kBlock : x.staticK;
     bool pack =
         o.packThreshold > 0 && fullCols > 0 &&
         bRows * fullCols * 4 > o.packThreshold &&
         (ShapedType::isDynamic(x.staticRows) || x.staticRows >= kMinPackRows);
+    TileShape fullTile{o.rows, o.vectors, o.width, o.width};
     if (!pack) {
       emitUnpacked(rewriter, x, zeroInit, 0, n);
     } else if (!ShapedType::isDynamic(x.staticRows)) {
-      emitPacked(rewriter, x, zeroInit, op, fullCols);
+      emitPacked(rewriter, x, zeroInit, op, 0, fullCols, fullTile);
       emitUnpacked(rewriter, x, zeroInit, fullCols, n);
     } else {
       // M is the batch: a few rows (batch 1) read B directly.
@@ -283,7 +327,7 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
       scf::IfOp::create(
           rewriter, loc, many,
           [&](OpBuilder &b, Location l) {
-            emitPacked(b, x, zeroInit, op, fullCols);
+            emitPacked(b, x, zeroInit, op, 0, fullCols, fullTile);
             emitUnpacked(b, x, zeroInit, fullCols, n);
             scf::YieldOp::create(b, l);
           },
@@ -430,15 +474,10 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                      tailCols - (tailVectors - 1) * width, width});
     };
     if (ShapedType::isDynamic(x.staticK)) {
-      scf::ForOp::create(
-          b, loc, index(0), x.k, index(kBlock), ValueRange{},
-          [&](OpBuilder &kb, Location l, Value kBegin, ValueRange) {
-            Value kEnd = arith::MinSIOp::create(
-                kb, l, x.k,
-                arith::AddIOp::create(kb, l, kBegin, index(kBlock)));
-            emitAllColumns(kb, kBegin, kEnd);
-            scf::YieldOp::create(kb, l);
-          });
+      forEachBlock(b, loc, x.k, kBlock,
+                   [&](OpBuilder &kb, Location, Value kBegin, Value kEnd) {
+                     emitAllColumns(kb, kBegin, kEnd);
+                   });
     } else {
       emitAllColumns(b, index(0), x.k);
     }
@@ -451,14 +490,18 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
   /// A streams over them. The copy lives on the stack (at most `packK` x
   /// `packN` floats), allocated once at the function's start.
   void emitPacked(OpBuilder &b, const Operands &x, bool zeroInit, Operation *op,
-                  int64_t fullCols) const {
+                  int64_t colBegin, int64_t colEnd, TileShape tile) const {
+    if (colBegin >= colEnd)
+      return;
     Location loc = x.loc;
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    int64_t width = o.width, nr = o.vectors * width;
-    int64_t blockCols =
-        std::min(std::max(o.packN / nr, int64_t(1)) * nr, fullCols);
+    int64_t width = o.width, nr = tile.vectors * width;
+    // Columns of each panel that exist (fewer in a tail panel).
+    int64_t panelCols = colEnd - colBegin < nr ? colEnd - colBegin : nr;
+    int64_t blockCols = std::min(std::max(o.packN / nr, int64_t(1)) * nr,
+                                 int64_t(llvm::alignTo(colEnd - colBegin, nr)));
     int64_t panels = blockCols / nr;
     int64_t kc = ShapedType::isDynamic(x.staticK)
                      ? o.packK
@@ -475,31 +518,45 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                                         ValueRange{}, b.getI64IntegerAttr(64));
     }
     bool parallel = o.parallelThreshold > 0;
+    bool smallB = x.transposedRhs && !ShapedType::isDynamic(x.staticK) &&
+                  x.staticK * (colEnd - colBegin) * 4 <= o.packThreshold;
+    // A large B's product always has work for all threads; a small B^T's
+    // decides as an unpacked product does (per call for a batch of rows).
+    bool rowsParallel = parallel;
+    Value decide;
+    if (parallel && smallB) {
+      int64_t perRow = x.staticK * (colEnd - colBegin);
+      if (!ShapedType::isDynamic(x.staticRows)) {
+        rowsParallel = x.staticRows * perRow >= o.parallelThreshold;
+      } else {
+        rowsParallel = false;
+        decide = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sge,
+            arith::MulIOp::create(b, loc, x.numRows, index(perRow)),
+            index(o.parallelThreshold));
+      }
+    }
     // One block of rows [ic, icEnd): all of its column blocks and K steps.
     auto rowsBlock = [&](OpBuilder &ib, Location il, Value ic, Value icEnd) {
-      scf::ForOp::create(
-          ib, il, index(0), index(fullCols), index(blockCols), ValueRange{},
-          [&](OpBuilder &jb, Location l, Value jc, ValueRange) {
-            Value cols = arith::MinSIOp::create(
-                jb, l, index(blockCols),
-                arith::SubIOp::create(jb, l, index(fullCols), jc));
-            Value numPanels = arith::DivUIOp::create(jb, l, cols, index(nr));
-            scf::ForOp::create(
-                jb, l, index(0), x.k, index(kc), ValueRange{},
-                [&](OpBuilder &kb, Location kl, Value pc, ValueRange) {
-                  Value kEnd = arith::MinSIOp::create(
-                      kb, kl, x.k,
-                      arith::AddIOp::create(kb, kl, pc, index(kc)));
+      forEachBlock(
+          ib, il, index(colEnd - colBegin), blockCols,
+          [&](OpBuilder &jb, Location l, Value jcRel, Value jcEnd) {
+            Value jc = arith::AddIOp::create(jb, l, jcRel, index(colBegin));
+            Value numPanels = arith::CeilDivUIOp::create(
+                jb, l, arith::SubIOp::create(jb, l, jcEnd, jcRel), index(nr));
+            forEachBlock(
+                jb, l, x.k, kc,
+                [&](OpBuilder &kb, Location kl, Value pc, Value kEnd) {
                   Value kLen = arith::SubIOp::create(kb, kl, kEnd, pc);
-                  emitPack(kb, kl, x.rhs, packed, jc, pc, kLen, numPanels, nr,
-                           vecType, parallel);
+                  emitPack(kb, kl, x.rhs, x.transposedRhs, packed, jc, pc, kLen,
+                           numPanels, nr, panelCols, vecType,
+                           parallel && panels > 1);
                   TileInit init{zeroInit, Value()};
                   if (zeroInit)
                     init.onlyIf = arith::CmpIOp::create(
                         kb, kl, arith::CmpIPredicate::eq, pc, index(0));
                   emitRowBlocks(
-                      kb, x, {o.rows, o.vectors, width, width}, parallel,
-                      Value(),
+                      kb, x, tile, rowsParallel, decide,
                       [&](OpBuilder &rb, Location rl, Value m,
                           TileShape shape) {
                         scf::ForOp::create(
@@ -517,34 +574,31 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                             });
                       },
                       ic, icEnd);
-                  scf::YieldOp::create(kb, kl);
                 });
-            scf::YieldOp::create(jb, l);
           });
     };
     // Blocks of `packM` rows, whose slice of A (packM x packK) stays in L2
     // across the column blocks; B is packed again for each (a static M of
-    // at most one block runs once, without the loop).
-    int64_t mc = std::max<int64_t>(o.packM / o.rows, 1) * o.rows;
-    if (!ShapedType::isDynamic(x.staticRows) && x.staticRows <= mc) {
+    // at most one block runs once, without the loop). A B^T small enough
+    // to stay in the cache (a convolution's input gradient: K x N = 32 x
+    // 144) is packed once for all rows.
+    int64_t mc = std::max<int64_t>(o.packM / tile.rows, 1) * tile.rows;
+    if (smallB ||
+        (!ShapedType::isDynamic(x.staticRows) && x.staticRows <= mc)) {
       rowsBlock(b, loc, index(0), x.numRows);
       return;
     }
-    scf::ForOp::create(b, loc, index(0), x.numRows, index(mc), ValueRange{},
-                       [&](OpBuilder &ib, Location il, Value ic, ValueRange) {
-                         Value icEnd = arith::MinSIOp::create(
-                             ib, il, x.numRows,
-                             arith::AddIOp::create(ib, il, ic, index(mc)));
-                         rowsBlock(ib, il, ic, icEnd);
-                         scf::YieldOp::create(ib, il);
-                       });
+    forEachBlock(b, loc, x.numRows, mc, rowsBlock);
   }
 
   /// packed[p, k, :] = B[pc + k, jc + p * nr : ... + nr] for the block's
-  /// panels (one per thread when `parallel`) and K steps.
-  static void emitPack(OpBuilder &b, Location loc, Value rhs, Value packed,
-                       Value jc, Value pc, Value kLen, Value numPanels,
-                       int64_t nr, VectorType vecType, bool parallel) {
+  /// panels (one per thread when `parallel`) and K steps; from B^T (stored
+  /// N x K), the same elements read along its rows, `panelCols` (< nr in
+  /// a tail panel) of each panel.
+  static void emitPack(OpBuilder &b, Location loc, Value rhs, bool transposed,
+                       Value packed, Value jc, Value pc, Value kLen,
+                       Value numPanels, int64_t nr, int64_t panelCols,
+                       VectorType vecType, bool parallel) {
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
@@ -552,6 +606,27 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     auto panel = [&](OpBuilder &pb, Location pl, Value p) {
       Value col0 = arith::AddIOp::create(
           pb, pl, jc, arith::MulIOp::create(pb, pl, p, index(nr)));
+      if (transposed) {
+        // Along B^T's rows (contiguous in K), one column of the panel at a
+        // time.
+        scf::ForOp::create(
+            pb, pl, index(0), index(panelCols), index(1), ValueRange{},
+            [&](OpBuilder &cb, Location cl, Value c, ValueRange) {
+              Value n = arith::AddIOp::create(cb, cl, col0, c);
+              scf::ForOp::create(
+                  cb, cl, index(0), kLen, index(1), ValueRange{},
+                  [&](OpBuilder &kb, Location kl, Value k, ValueRange) {
+                    Value v = memref::LoadOp::create(
+                        kb, kl, rhs,
+                        ValueRange{n, arith::AddIOp::create(kb, kl, pc, k)});
+                    memref::StoreOp::create(kb, kl, v, packed,
+                                            ValueRange{p, k, c});
+                    scf::YieldOp::create(kb, kl);
+                  });
+              scf::YieldOp::create(cb, cl);
+            });
+        return;
+      }
       scf::ForOp::create(
           pb, pl, index(0), kLen, index(1), ValueRange{},
           [&](OpBuilder &kb, Location kl, Value k, ValueRange) {

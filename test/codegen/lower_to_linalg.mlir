@@ -172,3 +172,17 @@ func.func @matmul_transposed_lhs(%x: tensor<?x6xf32>, %g: tensor<?x3xf32>) -> te
   %w = kiln.matmul %t, %g : tensor<6x?xf32>, tensor<?x3xf32> -> tensor<6x3xf32>
   return %w : tensor<6x3xf32>
 }
+
+// -----
+
+// matmul(G, transpose(W)) with W static reads W through transposed maps; no
+// copy of W.
+// CHECK-LABEL: func.func @matmul_transposed_rhs
+// CHECK-SAME:    (%[[G:.+]]: tensor<?x3xf32>, %[[W:.+]]: tensor<6x3xf32>)
+// CHECK-NOT:     linalg.transpose
+// CHECK:         linalg.matmul indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}] ins(%[[G]], %[[W]] : tensor<?x3xf32>, tensor<6x3xf32>) outs(%{{.+}} : tensor<?x6xf32>)
+func.func @matmul_transposed_rhs(%g: tensor<?x3xf32>, %w: tensor<6x3xf32>) -> tensor<?x6xf32> {
+  %t = kiln.transpose %w {permutation = array<i64: 1, 0>} : tensor<6x3xf32> -> tensor<3x6xf32>
+  %d = kiln.matmul %g, %t : tensor<?x3xf32>, tensor<3x6xf32> -> tensor<?x6xf32>
+  return %d : tensor<?x6xf32>
+}

@@ -99,3 +99,34 @@ func.func @small_b(%a: memref<512x128xf32>, %b: memref<128x128xf32>, %c: memref<
   linalg.matmul ins(%a, %b : memref<512x128xf32>, memref<128x128xf32>) outs(%c : memref<512x128xf32>)
   return
 }
+
+// -----
+
+// B read transposed (an input gradient G @ W^T, W stored N x K) is always
+// packed: each panel is copied along W's rows (contiguous in K), so the
+// micro kernel reads it like any packed B. The 8 columns past the last
+// whole tile are a one-vector panel whose loads and stores are masked.
+// CHECK-LABEL: func.func @transposed_rhs
+// CHECK-DAG:     %[[PACK:.+]] = memref.alloca() {alignment = 64 : i64} : memref<2x64x64xf32>
+// CHECK-DAG:     %[[TAIL:.+]] = memref.alloca() {alignment = 64 : i64} : memref<1x64x16xf32>
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for %{{.+}} = %c0 to %c192 step %c128 {
+// CHECK:           scf.parallel (%[[P:.+]]) = (%c0) to (%{{.+}}) step (%c1) {
+// CHECK:             scf.for %[[C:.+]] = %c0 to %c64 step %c1 {
+// CHECK:               scf.for %[[K:.+]] = %c0 to %c64 step %c1 {
+// CHECK:                 %[[V:.+]] = memref.load %arg1[%{{.+}}, %[[K]]] : memref<200x64xf32>
+// CHECK:                 memref.store %[[V]], %[[PACK]][%[[P]], %[[K]], %[[C]]] : memref<2x64x64xf32>
+// CHECK:         vector.load %[[PACK]]
+// CHECK:         vector.fma
+// CHECK:         scf.for %{{.+}} = %c0 to %c8 step %c1 {
+// CHECK:           memref.store %{{.+}}, %[[TAIL]]
+// CHECK:         vector.constant_mask [8] : vector<16xi1>
+// CHECK:         vector.maskedload %[[TAIL]]
+// CHECK:         vector.maskedstore %arg2
+func.func @transposed_rhs(%g: memref<?x64xf32>, %w: memref<200x64xf32>, %c: memref<?x200xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x200xf32>)
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%g, %w : memref<?x64xf32>, memref<200x64xf32>) outs(%c : memref<?x200xf32>)
+  return
+}
