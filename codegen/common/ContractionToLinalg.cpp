@@ -17,6 +17,30 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
+/// Replaces `op` by `linalg.matmul` of `lhs` and `rhs` into `init`, either
+/// operand read transposed (through its indexing map, without a copy).
+void replaceByMatmul(ConversionPatternRewriter &rewriter, MatMulOp op,
+                     Value lhs, Value rhs, Value init, bool transposedLhs,
+                     bool transposedRhs) {
+  MLIRContext *ctx = rewriter.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  SmallVector<NamedAttribute> attrs;
+  if (transposedLhs || transposedRhs) {
+    AffineMap lhsMap = transposedLhs ? AffineMap::get(3, 0, {k, m}, ctx)
+                                     : AffineMap::get(3, 0, {m, k}, ctx);
+    AffineMap rhsMap = transposedRhs ? AffineMap::get(3, 0, {n, k}, ctx)
+                                     : AffineMap::get(3, 0, {k, n}, ctx);
+    attrs.push_back(rewriter.getNamedAttr(
+        "indexing_maps",
+        rewriter.getAffineMapArrayAttr(
+            {lhsMap, rhsMap, AffineMap::get(3, 0, {m, n}, ctx)})));
+  }
+  rewriter.replaceOpWithNewOp<linalg::MatmulOp>(op, TypeRange{op.getType()},
+                                                ValueRange{lhs, rhs},
+                                                ValueRange{init}, attrs);
+}
+
 // matmul(A, B) -> linalg.matmul ins(A, B) outs(fill(0)); an lhs of rank > 2
 // is collapsed to rows first and the product expanded back.
 struct MatMulLowering : public OpConversionPattern<MatMulOp> {
@@ -76,17 +100,8 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
           linalg::FillOp::create(rewriter, loc,
                                  constLike(rewriter, loc, empty, 0.0), empty)
               .getResult(0);
-      MLIRContext *ctx = rewriter.getContext();
-      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-                 k = getAffineDimExpr(2, ctx);
-      auto maps = rewriter.getAffineMapArrayAttr(
-          {AffineMap::get(3, 0, {k, m}, ctx), AffineMap::get(3, 0, {k, n}, ctx),
-           AffineMap::get(3, 0, {m, n}, ctx)});
-      rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
-          op, TypeRange{type}, ValueRange{x, adaptor.getRhs()},
-          ValueRange{init},
-          ArrayRef<NamedAttribute>{
-              rewriter.getNamedAttr("indexing_maps", maps)});
+      replaceByMatmul(rewriter, op, x, adaptor.getRhs(), init,
+                      /*transposedLhs=*/true, /*transposedRhs=*/false);
       return success();
     }
     Value empty = buildEmpty(rewriter, loc, type, adaptor.getLhs());
@@ -99,24 +114,13 @@ struct MatMulLowering : public OpConversionPattern<MatMulOp> {
         transpose.getInput().getType().hasStaticShape()) {
       // matmul(A, transpose(W)): read W transposed instead of copying it
       // (input gradients G @ W^T); its shape is static (a weight).
-      MLIRContext *ctx = rewriter.getContext();
-      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-                 k = getAffineDimExpr(2, ctx);
-      auto maps = rewriter.getAffineMapArrayAttr(
-          {AffineMap::get(3, 0, {m, k}, ctx), AffineMap::get(3, 0, {n, k}, ctx),
-           AffineMap::get(3, 0, {m, n}, ctx)});
-      rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
-          op, TypeRange{type},
-          ValueRange{adaptor.getLhs(),
-                     rewriter.getRemappedValue(transpose.getInput())},
-          ValueRange{init},
-          ArrayRef<NamedAttribute>{
-              rewriter.getNamedAttr("indexing_maps", maps)});
+      replaceByMatmul(rewriter, op, adaptor.getLhs(),
+                      rewriter.getRemappedValue(transpose.getInput()), init,
+                      /*transposedLhs=*/false, /*transposedRhs=*/true);
       return success();
     }
-    rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
-        op, TypeRange{type}, ValueRange{adaptor.getLhs(), adaptor.getRhs()},
-        ValueRange{init});
+    replaceByMatmul(rewriter, op, adaptor.getLhs(), adaptor.getRhs(), init,
+                    /*transposedLhs=*/false, /*transposedRhs=*/false);
     return success();
   }
 };
