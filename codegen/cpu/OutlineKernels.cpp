@@ -401,6 +401,11 @@ struct OutlineKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (parallelElements < 0) {
+      module.emitError("kiln-cpu-outline-kernels: parallel-elements must not "
+                       "be negative (0 keeps every kernel serial)");
+      return signalPassFailure();
+    }
     SymbolTable symbols(module);
     KernelCache cache;
     SmallVector<func::FuncOp> entries(module.getOps<func::FuncOp>());
