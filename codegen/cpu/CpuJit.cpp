@@ -53,12 +53,14 @@ CpuJit::create(ModuleOp module, llvm::ArrayRef<Entry> entries) {
   };
   // The host's O3 pipeline and code generation, as `kiln compile` runs
   // them: what runs here is what an executable would run.
-  llvm::Expected<std::unique_ptr<CpuTarget>> target = createCpuTarget("");
-  if (!target)
-    return target.takeError();
-  auto transformer = [&](llvm::Module *m) -> llvm::Error {
-    m->setDataLayout((*target)->machine->createDataLayout());
-    optimizeModule(*m, **target);
+  llvm::Expected<std::unique_ptr<CpuTarget>> created = createCpuTarget("");
+  if (!created)
+    return created.takeError();
+  // Owned by the transformer: the engine may keep it past this function.
+  std::shared_ptr<CpuTarget> target = std::move(*created);
+  auto transformer = [target](llvm::Module *m) -> llvm::Error {
+    m->setDataLayout(target->machine->createDataLayout());
+    optimizeModule(*m, *target);
     return llvm::Error::success();
   };
   ExecutionEngineOptions options;

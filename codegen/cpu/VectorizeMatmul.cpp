@@ -228,7 +228,6 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                                 PatternRewriter &rewriter) const override {
     if (!op.hasPureBufferSemantics())
       return rewriter.notifyMatchFailure(op, "not on buffers");
-    // The default maps, or A read transposed: (k, m), (k, n) -> (m, n).
     // The default maps, A read transposed ((k, m), (k, n) -> (m, n)) or B
     // read transposed ((m, k), (n, k) -> (m, n)).
     bool transposedLhs = false, transposedRhs = false;
@@ -289,17 +288,14 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                cast<MemRefType>(lhs.getType()).getDimSize(rowDim),
                rhsType.getDimSize(rhsK)};
 
-    // Packing B pays when B (or a dynamic K's block of it) does not stay
-    // in the cache across the row blocks, and there are rows enough to
-    // reuse the packed copy.
     int64_t n = rhsType.getDimSize(rhsN);
     int64_t tileCols = o.vectors * o.width;
     int64_t fullCols = n / tileCols * tileCols;
+    TileShape fullTile{o.rows, o.vectors, o.width, o.width};
     if (transposedRhs) {
       // Whole tiles, then the column tail as one narrower panel (its last
       // vector masked), all through packed copies of B^T.
-      TileShape full{o.rows, o.vectors, o.width, o.width};
-      emitPacked(rewriter, x, zeroInit, op, 0, fullCols, full);
+      emitPacked(rewriter, x, zeroInit, op, 0, fullCols, fullTile);
       int64_t tailCols = n - fullCols;
       int64_t tailVectors = llvm::divideCeil(tailCols, o.width);
       emitPacked(rewriter, x, zeroInit, op, fullCols, n,
@@ -308,12 +304,14 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
       rewriter.eraseOp(op);
       return success();
     }
+    // Packing B pays when B (or a dynamic K's block of it) does not stay
+    // in the cache across the row blocks, and there are rows enough to
+    // reuse the packed copy.
     int64_t bRows = ShapedType::isDynamic(x.staticK) ? kBlock : x.staticK;
     bool pack =
         o.packThreshold > 0 && fullCols > 0 &&
         bRows * fullCols * 4 > o.packThreshold &&
         (ShapedType::isDynamic(x.staticRows) || x.staticRows >= kMinPackRows);
-    TileShape fullTile{o.rows, o.vectors, o.width, o.width};
     if (!pack) {
       emitUnpacked(rewriter, x, zeroInit, 0, n);
     } else if (!ShapedType::isDynamic(x.staticRows)) {
@@ -338,6 +336,36 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     }
     rewriter.eraseOp(op);
     return success();
+  }
+
+  /// Whether the row blocks of a product over `cols` columns and K steps
+  /// [kBegin, kEnd) run on all threads: decided when compiling for static
+  /// M and K (`parallel`), else per call (the i1 `decide`, from the
+  /// multiply-adds against the parallel threshold).
+  struct Threads {
+    bool parallel = false;
+    Value decide;
+  };
+  Threads chooseThreads(OpBuilder &b, const Operands &x, Value kBegin,
+                        Value kEnd, int64_t cols) const {
+    Threads threads;
+    if (o.parallelThreshold <= 0)
+      return threads;
+    if (!ShapedType::isDynamic(x.staticRows) &&
+        !ShapedType::isDynamic(x.staticK)) {
+      threads.parallel = x.staticRows * x.staticK * cols >= o.parallelThreshold;
+      return threads;
+    }
+    Location loc = x.loc;
+    Value work = arith::MulIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, x.numRows,
+                              arith::SubIOp::create(b, loc, kEnd, kBegin)),
+        arith::ConstantIndexOp::create(b, loc, cols));
+    threads.decide = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::sge, work,
+        arith::ConstantIndexOp::create(b, loc, o.parallelThreshold));
+    return threads;
   }
 
   /// Row blocks of `tile.rows` rows of [rowBegin, rowEnd) (all rows when
@@ -430,29 +458,10 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
 
     auto emitColumns = [&](OpBuilder &cb, Value kBegin, Value kEnd,
                            int64_t begin, int64_t end, TileShape tile) {
-      // Threads when the product is large enough: decided when compiling
-      // for static shapes, per call when M or K is the batch.
-      bool parallel = false;
-      Value decide;
-      if (o.parallelThreshold > 0) {
-        if (!ShapedType::isDynamic(x.staticRows) &&
-            !ShapedType::isDynamic(x.staticK)) {
-          parallel =
-              x.staticRows * x.staticK * (end - begin) >= o.parallelThreshold;
-        } else {
-          Value work = arith::MulIOp::create(
-              cb, loc,
-              arith::MulIOp::create(
-                  cb, loc, x.numRows,
-                  arith::SubIOp::create(cb, loc, kEnd, kBegin)),
-              index(end - begin));
-          decide = arith::CmpIOp::create(cb, loc, arith::CmpIPredicate::sge,
-                                         work, index(o.parallelThreshold));
-        }
-      }
+      Threads threads = chooseThreads(cb, x, kBegin, kEnd, end - begin);
       int64_t step = tile.vectors * width;
       emitRowBlocks(
-          cb, x, tile, parallel, decide,
+          cb, x, tile, threads.parallel, threads.decide,
           [&](OpBuilder &rb, Location l, Value m, TileShape shape) {
             scf::ForOp::create(
                 rb, l, index(begin), index(end), index(step), ValueRange{},
@@ -483,12 +492,12 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
     }
   }
 
-  /// Columns [0, fullCols) of C (whole tiles) through packed copies of B
-  /// (GotoBLAS/BLIS): for each block of `packN` columns and `packK` steps
-  /// of K, B's block is copied into panels of one tile's columns, each
-  /// contiguous over its K steps, that stay in L2 while every row block of
-  /// A streams over them. The copy lives on the stack (at most `packK` x
-  /// `packN` floats), allocated once at the function's start.
+  /// Columns [colBegin, colEnd) of C in tiles of `tile` through packed
+  /// copies of B (GotoBLAS/BLIS): for each block of `packN` columns and
+  /// `packK` steps of K, B's block is copied into panels of one tile's
+  /// columns, each contiguous over its K steps, that stay in L2 while every
+  /// row block of A streams over them. The copy lives on the stack (at most
+  /// `packK` x `packN` floats), allocated once at the function's start.
   void emitPacked(OpBuilder &b, const Operands &x, bool zeroInit, Operation *op,
                   int64_t colBegin, int64_t colEnd, TileShape tile) const {
     if (colBegin >= colEnd)
@@ -522,20 +531,9 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                   x.staticK * (colEnd - colBegin) * 4 <= o.packThreshold;
     // A large B's product always has work for all threads; a small B^T's
     // decides as an unpacked product does (per call for a batch of rows).
-    bool rowsParallel = parallel;
-    Value decide;
-    if (parallel && smallB) {
-      int64_t perRow = x.staticK * (colEnd - colBegin);
-      if (!ShapedType::isDynamic(x.staticRows)) {
-        rowsParallel = x.staticRows * perRow >= o.parallelThreshold;
-      } else {
-        rowsParallel = false;
-        decide = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::sge,
-            arith::MulIOp::create(b, loc, x.numRows, index(perRow)),
-            index(o.parallelThreshold));
-      }
-    }
+    Threads rows{parallel, Value()};
+    if (smallB)
+      rows = chooseThreads(b, x, index(0), x.k, colEnd - colBegin);
     // One block of rows [ic, icEnd): all of its column blocks and K steps.
     auto rowsBlock = [&](OpBuilder &ib, Location il, Value ic, Value icEnd) {
       forEachBlock(
@@ -556,7 +554,7 @@ struct MatmulToVectorFma : public OpRewritePattern<linalg::MatmulOp> {
                     init.onlyIf = arith::CmpIOp::create(
                         kb, kl, arith::CmpIPredicate::eq, pc, index(0));
                   emitRowBlocks(
-                      kb, x, tile, rowsParallel, decide,
+                      kb, x, tile, rows.parallel, rows.decide,
                       [&](OpBuilder &rb, Location rl, Value m,
                           TileShape shape) {
                         scf::ForOp::create(

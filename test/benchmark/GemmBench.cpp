@@ -80,24 +80,27 @@ struct Shape {
       };
       return "tensor<" + dim(rows) + "x" + dim(cols) + "xf32>";
     };
-    std::string lhs = "%a", rhs = "%b", transpose;
+    // As stored: A's rows are the batch, and so are B's in a weight
+    // gradient; then as the product reads them.
     auto [aRows, aCols] = aDims();
     auto [bRows, bCols] = bDims();
+    std::string aType = t(-1, aCols),
+                bType = t(form == Form::TransposedLhs ? -1 : bRows, bCols);
+    std::string lhs = "%a", rhs = "%b", lhsType = aType, rhsType = bType;
+    std::string transpose;
     if (form == Form::TransposedLhs) {
       lhs = "%t";
-      transpose = "%t = kiln.transpose %a {permutation = array<i64: 1, 0>} : " +
-                  t(-1, m) + " -> " + t(m, -1);
+      lhsType = t(m, -1);
+      transpose =
+          "%t = kiln.transpose %a {permutation = array<i64: 1, 0>} : " + aType +
+          " -> " + lhsType;
     } else if (form == Form::TransposedRhs) {
       rhs = "%t";
-      transpose = "%t = kiln.transpose %b {permutation = array<i64: 1, 0>} : " +
-                  t(n, k) + " -> " + t(k, n);
+      rhsType = t(k, n);
+      transpose =
+          "%t = kiln.transpose %b {permutation = array<i64: 1, 0>} : " + bType +
+          " -> " + rhsType;
     }
-    std::string aType = t(-1, aCols),
-                bType = t(form == Form::Plain ? bRows : -1, bCols);
-    if (form == Form::TransposedRhs)
-      bType = t(n, k);
-    std::string lhsType = form == Form::TransposedLhs ? t(m, -1) : aType;
-    std::string rhsType = form == Form::TransposedRhs ? t(k, n) : bType;
     std::string cType = t(form == Form::TransposedLhs ? m : -1, n);
     return "func.func @gemm(%a: " + aType + ", %b: " + bType + ") -> " + cType +
            " {\n  " + transpose + "\n  %c = kiln.matmul " + lhs + ", " + rhs +
