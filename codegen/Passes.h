@@ -106,11 +106,24 @@ void buildCpuLoopsPipeline(OpPassManager &pm,
 /// Options of the CUDA lowering pipelines.
 struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
   PassOptions::Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("GPU architecture of the PTX (sm_80)"),
+      *this, "chip",
+      llvm::cl::desc("GPU architectures of the PTX, comma-separated "
+                     "(sm_80,sm_90): one PTX each, the first one the "
+                     "kernels' loader holds"),
       llvm::cl::init("sm_80")};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("threads per block"),
                                          llvm::cl::init(256)};
+  PassOptions::Option<int64_t> matmulTile{
+      *this, "matmul-tile",
+      llvm::cl::desc("rows and columns of C per block of a matrix product "
+                     "(32, 64 or 128)"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> matmulKStep{
+      *this, "matmul-k-step",
+      llvm::cl::desc("steps of k a matrix product stages per round (8, 16 "
+                     "or 32)"),
+      llvm::cl::init(16)};
   PassOptions::Option<bool> hostLoops{
       *this, "host-loops",
       llvm::cl::desc("run the mapped kernels as host loops over blocks and "
@@ -124,8 +137,9 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
 void buildCudaMappingPipeline(OpPassManager &pm,
                               const CudaLoweringOptions &options);
 
-/// The mapped GPU IR -> NVVM -> PTX embedded as a gpu.binary, and host code
-/// launching it through the mgpu* ABI in the LLVM dialect
+/// The mapped GPU IR -> NVVM -> PTX embedded as a gpu.binary (one object
+/// per architecture of `chip`, in its order), and host code launching it
+/// through the mgpu* ABI in the LLVM dialect
 /// (`--kiln-cuda-to-llvm-pipeline`).
 void buildCudaToLlvmPipeline(OpPassManager &pm,
                              const CudaLoweringOptions &options);

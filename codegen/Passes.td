@@ -470,9 +470,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
     to one of three kernel shapes:
 
     1. a matrix product in any layout (`C += A(m,k) * B(k,n)`, three loops,
-       the payload a multiply-add): 64 x 64 tiles of C per block of 256
-       threads, A and B staged through workgroup memory 16 steps of k at a
-       time (zero outside the matrices), a 4 x 4 register tile per thread;
+       the payload a multiply-add): `matmul-tile` squared tiles of C (64 x
+       64) per block of 256 threads (16 x 16), A and B staged through
+       workgroup memory `matmul-k-step` (16) steps of k at a time (zero
+       outside the matrices), a register tile of (`matmul-tile` / 16)
+       squared outputs per thread;
     2. a sum into at most 2^14 outputs over a long (dynamic, or over 512)
        reduction of one or more dimensions (`out += term`: weight and bias
        gradients, a loss): blocks of 256 threads share it, 32 outputs a
@@ -516,6 +518,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            "Threads per block">,
     Option<"hostLoops", "host-loops", "bool", /*default=*/"false",
            "Run each launch's blocks and threads as host loops (contract 4)">,
+    Option<"matmulTile", "matmul-tile", "int64_t", /*default=*/"64",
+           "Rows and columns of C per block of a matrix product: 32, 64 or "
+           "128 (a register tile of (tile / 16)^2 per thread)">,
+    Option<"matmulKStep", "matmul-k-step", "int64_t", /*default=*/"16",
+           "Steps of k a matrix product stages per round: 8, 16 or 32">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

@@ -137,6 +137,8 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   MapToGpuPassOptions map;
   map.blockSize = options.blockSize;
   map.hostLoops = options.hostLoops;
+  map.matmulTile = options.matmulTile;
+  map.matmulKStep = options.matmulKStep;
   pm.addPass(createMapToGpuPass(map));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -165,11 +167,17 @@ void mlir::kiln::buildCudaToLlvmPipeline(OpPassManager &pm,
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
-  GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
-  target.features = ptxFeaturesFor(options.chip);
-  target.optLevel = 3;
-  pm.addPass(createGpuNVVMAttachTarget(target));
+  // One #nvvm.target per architecture, in order: gpu-module-to-binary
+  // writes one PTX object for each.
+  llvm::SmallVector<llvm::StringRef> chips;
+  llvm::StringRef(options.chip).split(chips, ',');
+  for (llvm::StringRef chip : chips) {
+    GpuNVVMAttachTargetOptions target;
+    target.chip = chip.str();
+    target.features = ptxFeaturesFor(chip);
+    target.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
   pm.addPass(createLowerAffinePass());
   pm.addPass(createArithToLLVMConversionPass());
   ConvertIndexToLLVMPassOptions index;

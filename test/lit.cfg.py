@@ -10,7 +10,7 @@ config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
 # Fixtures, the runtime's GoogleTest sources and benchmarks are not lit tests.
-config.excludes = ["Inputs", "runtime", "benchmark", "CMakeLists.txt",
+config.excludes = ["Inputs", "runtime", "benchmark", "fakecuda", "CMakeLists.txt",
                    "lit.cfg.py", "lit.site.cfg.py"]
 
 llvm_config.use_default_substitutions()
@@ -69,6 +69,9 @@ if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
 # No test may use a real CUDA driver unless it asks: the driver kiln loads
-# is KILN_CUDA_DRIVER when set.
+# is KILN_CUDA_DRIVER when set. %fake_cuda is a driver without a GPU
+# (test/fakecuda) for the runtime's tests around kernels.
+config.substitutions.append(
+    ("%fake_cuda", os.path.join(config.kiln_obj_root, "lib", "libkiln-fake-cuda.so")))
 config.environment["KILN_CUDA_DRIVER"] = os.environ.get(
     "KILN_TEST_CUDA_DRIVER", "kiln-test-no-cuda-driver.so")

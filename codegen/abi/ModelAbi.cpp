@@ -335,8 +335,10 @@ static EntryBuffers entryBuffers(const ImportedModel &model,
 llvm::Error mlir::kiln::emitGpuAbi(llvm::Module &module,
                                    const ImportedModel &model,
                                    const ModelSignature &signature,
-                                   llvm::StringRef arch,
+                                   llvm::ArrayRef<GpuPtx> ptx,
                                    llvm::StringRef implPrefix) {
+  if (ptx.empty())
+    return llvm::createStringError("the GPU kernels have no PTX");
   AbiEmitter e(module);
   EntryBuffers lists = entryBuffers(model, signature);
   // Device entries run the whole batch at once: the GPU has no cache to
@@ -365,14 +367,22 @@ llvm::Error mlir::kiln::emitGpuAbi(llvm::Module &module,
       wrap("eval_step", "kiln_cuda_eval_step_entry", lists.eval);
   if (!eval)
     return eval.takeError();
+  // kiln_gpu_ptx_t {arch, text} for the other architectures.
+  auto *ptxTy = llvm::StructType::get(e.ctx, {e.ptrTy, e.ptrTy});
+  llvm::SmallVector<llvm::Constant *> more;
+  for (const GpuPtx &object : ptx.drop_front())
+    more.push_back(llvm::ConstantStruct::get(
+        ptxTy, {e.string(object.arch), e.string(object.text)}));
   llvm::Constant *fields[] = {
-      e.string(arch),
+      e.string(ptx.front().arch),
       *predict,
       *train,
       *eval,
       e.workspace(signature.workspaceOf(kPredictFuncName)),
       e.workspace(signature.workspaceOf("train_step")),
       e.workspace(signature.workspaceOf("eval_step")),
+      e.i64(static_cast<int64_t>(more.size())),
+      e.array(ptxTy, more, ".kiln.gpu.ptx"),
   };
   llvm::SmallVector<llvm::Type *> types;
   for (llvm::Constant *c : fields)

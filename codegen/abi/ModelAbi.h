@@ -70,13 +70,20 @@ llvm::Error emitModelAbi(llvm::Module &module, const ImportedModel &model,
 /// emitModelAbi points the descriptor's `cuda` field at, when present.
 inline constexpr llvm::StringLiteral kGpuDescriptorName = "kiln_gpu_descriptor";
 
+/// One PTX of a model's GPU kernels.
+struct GpuPtx {
+  std::string arch; // "sm_80"
+  std::string text;
+};
+
 /// Emits the GPU entry wrappers around the lowered `<implPrefix>predict`,
 /// `train_step` and `eval_step` of the CUDA host code (each that exists)
-/// and their kiln_gpu_desc_t for PTX architecture `arch`, named
-/// kGpuDescriptorName.
+/// and their kiln_gpu_desc_t, named kGpuDescriptorName: `ptx[0]` is the
+/// PTX the host code embeds already (only its architecture is recorded),
+/// the others become `more_ptx`.
 llvm::Error emitGpuAbi(llvm::Module &module, const ImportedModel &model,
-                       const ModelSignature &signature, llvm::StringRef arch,
-                       llvm::StringRef implPrefix);
+                       const ModelSignature &signature,
+                       llvm::ArrayRef<GpuPtx> ptx, llvm::StringRef implPrefix);
 
 /// Removes the kiln.* argument and result attributes (parameters, inputs,
 /// outputs) that LLVM does not know, before the CPU lowering: the ABI has

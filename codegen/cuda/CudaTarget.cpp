@@ -6,6 +6,7 @@
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
@@ -33,31 +34,38 @@ void mlir::kiln::registerCudaTranslations(DialectRegistry &registry) {
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
 }
 
-llvm::Expected<std::string> mlir::kiln::extractPtx(ModuleOp module) {
+llvm::Expected<llvm::SmallVector<GpuPtx>>
+mlir::kiln::extractPtx(ModuleOp module) {
+  llvm::SmallVector<GpuPtx> objects;
   for (auto binary : module.getOps<gpu::BinaryOp>())
-    for (Attribute attr : binary.getObjects())
-      if (auto object = dyn_cast<gpu::ObjectAttr>(attr)) {
-        std::string ptx = object.getObject().getValue().str();
-        // A call nothing defines (a libdevice function: kiln links none, so
-        // that compiling needs no CUDA toolkit) would fail only in the
-        // driver's JIT, on the user's machine.
-        size_t at = ptx.find(".extern .func");
-        if (at != std::string::npos) {
-          size_t end = ptx.find('\n', at);
-          return llvm::createStringError(
-              "the GPU kernels call a function kiln does not provide: '" +
-              llvm::StringRef(ptx).slice(at, end).str() + "'");
-        }
-        return ptx;
+    for (Attribute attr : binary.getObjects()) {
+      auto object = dyn_cast<gpu::ObjectAttr>(attr);
+      auto target =
+          object ? dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()) : nullptr;
+      if (!target)
+        continue;
+      std::string ptx = object.getObject().getValue().str();
+      // A call nothing defines (a libdevice function: kiln links none, so
+      // that compiling needs no CUDA toolkit) would fail only in the
+      // driver's JIT, on the user's machine.
+      size_t at = ptx.find(".extern .func");
+      if (at != std::string::npos) {
+        size_t end = ptx.find('\n', at);
+        return llvm::createStringError(
+            "the GPU kernels call a function kiln does not provide: '" +
+            llvm::StringRef(ptx).slice(at, end).str() + "'");
       }
-  return llvm::createStringError("the lowered module has no PTX");
+      objects.push_back({target.getChip().str(), std::move(ptx)});
+    }
+  if (objects.empty())
+    return llvm::createStringError("the lowered module has no PTX");
+  return objects;
 }
 
-llvm::Expected<std::unique_ptr<llvm::Module>>
-mlir::kiln::translateGpuModel(ModuleOp module, llvm::LLVMContext &context,
-                              const ImportedModel &model,
-                              const ModelSignature &signature,
-                              llvm::StringRef arch, const CpuTarget &target) {
+llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateGpuModel(
+    ModuleOp module, llvm::LLVMContext &context, const ImportedModel &model,
+    const ModelSignature &signature, llvm::ArrayRef<GpuPtx> ptx,
+    const CpuTarget &target) {
   DialectRegistry registry;
   registerCudaTranslations(registry);
   module->getContext()->appendDialectRegistry(registry);
@@ -76,7 +84,7 @@ mlir::kiln::translateGpuModel(ModuleOp module, llvm::LLVMContext &context,
   ModelSignature complete = signature;
   complete.workspace = getWorkspaceSizes(module);
   if (llvm::Error error =
-          emitGpuAbi(*llvmModule, model, complete, arch, kImplPrefix))
+          emitGpuAbi(*llvmModule, model, complete, ptx, kImplPrefix))
     return std::move(error);
   return std::move(llvmModule);
 }

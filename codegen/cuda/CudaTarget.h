@@ -32,17 +32,19 @@ bool isKnownGpuArch(llvm::StringRef arch);
 /// target (PTX from LLVM's NVPTX backend) and the gpu/nvvm translations.
 void registerCudaTranslations(DialectRegistry &registry);
 
-/// The PTX of the lowered `module`'s gpu.binary, or an error (also when
-/// it calls a function nothing defines).
-llvm::Expected<std::string> extractPtx(ModuleOp module);
+/// The PTX objects of the lowered `module`'s gpu.binary, one per
+/// architecture in the order of the pipeline's `chip` list, or an error
+/// (also when one calls a function nothing defines).
+llvm::Expected<llvm::SmallVector<GpuPtx>> extractPtx(ModuleOp module);
 
 /// Translates the lowered CUDA `module` (host code in the LLVM dialect plus
-/// the gpu.binary) to LLVM IR for `target`, with the GPU entry wrappers and
-/// kiln_gpu_desc_t of emitGpuAbi.
+/// the gpu.binary, whose first object the host code embeds) to LLVM IR for
+/// `target`, with the GPU entry wrappers and kiln_gpu_desc_t of emitGpuAbi
+/// listing `ptx`.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateGpuModel(ModuleOp module, llvm::LLVMContext &context,
                   const ImportedModel &model, const ModelSignature &signature,
-                  llvm::StringRef arch, const CpuTarget &target);
+                  llvm::ArrayRef<GpuPtx> ptx, const CpuTarget &target);
 
 } // namespace kiln
 } // namespace mlir

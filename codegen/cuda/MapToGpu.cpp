@@ -216,10 +216,12 @@ class GpuMapper {
 public:
   /// Outlines kernels into `kernels`, or with `kernels` null runs each
   /// launch's blocks and threads as host loops.
-  GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize)
+  GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize, int64_t matmulTile,
+            int64_t matmulKStep)
       : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
                             : std::nullopt),
-        blockSize(blockSize) {}
+        blockSize(blockSize), matmulTile(matmulTile), matmulKStep(matmulKStep) {
+  }
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
@@ -478,17 +480,19 @@ private:
     launches.push_back({launch, "sum"});
   }
 
-  /// A 64 x 64 tile of C per block of 256 threads, each thread a 4 x 4
-  /// register tile; A and B pass through shared memory 16 steps of k at a
-  /// time (zero outside the matrices), so each element of A and B is read
-  /// from global memory once per tile row or column instead of once per
-  /// product. Thread t's outputs are rows 4 (t / 16) + i and columns
-  /// 4 (t % 16) + j of the tile; each sums its products in k order and then
-  /// adds the sum to C. On the host (host-loops) each phase between two
-  /// barriers is a loop over the threads and the register tiles live in
-  /// scratch memory, with the same order.
+  /// A kTile x kTile tile of C (matmul-tile, 64) per block of 16 x 16
+  /// threads, each thread a kRegs x kRegs register tile (kRegs = kTile /
+  /// 16); A and B pass through shared memory kStep (matmul-k-step, 16)
+  /// steps of k at a time (zero outside the matrices), so each element of A
+  /// and B is read from global memory once per tile row or column instead
+  /// of once per product. Thread t's outputs are rows kRegs (t / 16) + i
+  /// and columns kRegs (t % 16) + j of the tile; each sums its products in
+  /// k order and then adds the sum to C. On the host (host-loops) each
+  /// phase between two barriers is a loop over the threads and the register
+  /// tiles live in scratch memory, with the same order.
   void mapTiledMatmul(Contraction product) {
-    constexpr int64_t kTile = 64, kStep = 16, kRegs = 4;
+    const int64_t kTile = matmulTile, kStep = matmulKStep,
+                  kRegs = matmulTile / 16;
     linalg::LinalgOp op = product.sum.op;
     Location loc = op.getLoc();
     OpBuilder b(op);
@@ -919,6 +923,7 @@ private:
 
   std::optional<SymbolTable> kernelTable;
   int64_t blockSize;
+  int64_t matmulTile, matmulKStep; // mapTiledMatmul
   std::string funcName;
   /// Each launch of the function and the kind of kernel it is (the
   /// kernel's name: <entry>_<kind>[_N], e.g. train_step_matmul_3).
@@ -934,6 +939,12 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
       module.emitError("block-size must be a multiple of 32 in [32, 1024]");
       return signalPassFailure();
     }
+    if (!llvm::is_contained({32, 64, 128}, matmulTile) ||
+        !llvm::is_contained({8, 16, 32}, matmulKStep)) {
+      module.emitError("matmul-tile must be 32, 64 or 128 and matmul-k-step "
+                       "8, 16 or 32");
+      return signalPassFailure();
+    }
     SmallVector<func::FuncOp> funcs;
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.isExternal())
@@ -945,7 +956,7 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
     }
-    GpuMapper mapper(kernels, blockSize);
+    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();

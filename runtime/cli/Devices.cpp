@@ -41,8 +41,15 @@ int Cli::placeModel(kiln_model_t *model) const {
   std::string chosen = chooseDevice();
   if (chosen.empty())
     return -1;
-  if (kiln_status_t status = kiln_model_set_device(model, chosen.c_str()))
-    return runtimeError(status);
+  if (kiln_status_t status = kiln_model_set_device(model, chosen.c_str())) {
+    if (!device.empty())
+      return runtimeError(status); // asked for: an error, never a fallback
+    // The default GPU cannot run this binary (its PTX is for newer GPUs):
+    // the CPU, saying why, as without a driver.
+    std::fprintf(stderr, "device: cpu (%s)\n", kiln_status_message(status));
+    kiln_status_free(status);
+    return -1;
+  }
   if (desc->cuda || chosen != "cpu")
     std::fprintf(stderr, "device: %s\n", kiln_model_device(model));
   return -1;

@@ -52,6 +52,7 @@ bool resolve(void *lib, Driver &api, char *why, size_t size) {
       {"cuStreamCreate", reinterpret_cast<void **>(&api.cuStreamCreate)},
       {"cuStreamSynchronize",
        reinterpret_cast<void **>(&api.cuStreamSynchronize)},
+      {"cuStreamDestroy_v2", reinterpret_cast<void **>(&api.cuStreamDestroy)},
       {"cuMemAlloc_v2", reinterpret_cast<void **>(&api.cuMemAlloc)},
       {"cuMemFree_v2", reinterpret_cast<void **>(&api.cuMemFree)},
       {"cuMemcpyHtoDAsync_v2",

@@ -18,9 +18,11 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 using namespace kiln;
@@ -28,18 +30,21 @@ using namespace kiln::gpu;
 
 namespace {
 
-/// One buffer of an entry: its bytes at a batch size, and whether the entry
-/// writes it (else reads it).
+/// One buffer of an entry: its bytes at a batch size, whether the entry
+/// writes it (else reads it), and whether it is a parameter or slot, which
+/// stays on the device while resident.
 struct BufferSpec {
   int64_t fixedBytes = 0;
   int64_t perSampleBytes = 0;
   bool written = false;
+  bool state = false;
 };
 
 void addTensor(std::vector<BufferSpec> &specs, const kiln_tensor_desc_t &t,
-               bool written) {
+               bool written, bool state = false) {
   BufferSpec spec;
   spec.written = written;
+  spec.state = state;
   if (t.rank > 0 && t.dims[0] < 0)
     spec.perSampleBytes = static_cast<int64_t>(sampleBytes(t));
   else
@@ -52,14 +57,14 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
                                  EntryKind kind) {
   std::vector<BufferSpec> specs;
   auto tensors = [&](int64_t count, const kiln_tensor_desc_t *list,
-                     bool written) {
+                     bool written, bool state = false) {
     for (int64_t i = 0; i < count; ++i)
-      addTensor(specs, list[i], written);
+      addTensor(specs, list[i], written, state);
   };
   auto scalar = [&](int64_t bytes, bool written) {
-    specs.push_back({bytes, 0, written});
+    specs.push_back({bytes, 0, written, false});
   };
-  tensors(desc->num_params, desc->params, false);
+  tensors(desc->num_params, desc->params, false, /*state=*/true);
   const kiln_train_desc_t *train = desc->training;
   switch (kind) {
   case EntryKind::Predict:
@@ -67,7 +72,7 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
     tensors(desc->num_outputs, desc->outputs, true);
     break;
   case EntryKind::TrainStep:
-    tensors(train->num_slots, train->slots, false);
+    tensors(train->num_slots, train->slots, false, /*state=*/true);
     tensors(desc->num_inputs, desc->inputs, false);
     tensors(train->num_targets, train->targets, false);
     scalar(sizeof(float), false);       // learning rate
@@ -77,8 +82,8 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
     tensors(desc->num_outputs, desc->outputs, true);
     for (int64_t i = 0; i < desc->num_params; ++i)
       if (isUpdatedByStep(desc, i))
-        addTensor(specs, desc->params[i], true);
-    tensors(train->num_slots, train->slots, true);
+        addTensor(specs, desc->params[i], true, /*state=*/true);
+    tensors(train->num_slots, train->slots, true, /*state=*/true);
     break;
   case EntryKind::EvalStep:
     tensors(desc->num_inputs, desc->inputs, false);
@@ -93,6 +98,15 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
 /// Device memory that grows to the largest size asked for.
 class DeviceBuffer {
 public:
+  DeviceBuffer() = default;
+  DeviceBuffer(DeviceBuffer &&other) noexcept
+      : api(other.api), pointer(other.pointer), size(other.size) {
+    other.pointer = 0;
+    other.size = 0;
+  }
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(DeviceBuffer &&) = delete;
   ~DeviceBuffer() { reset(); }
   void bind(const cuda::Driver *driver) { api = driver; }
   kiln_status_t reserve(size_t bytes) {
@@ -106,6 +120,7 @@ public:
   }
   void *get() const { return reinterpret_cast<void *>(pointer); }
   cuda::CUdeviceptr address() const { return pointer; }
+  void release() { reset(); }
 
 private:
   void reset() {
@@ -122,11 +137,62 @@ private:
 class GpuExecutor final : public DeviceExecutor {
 public:
   GpuExecutor(const cuda::Driver *api, int device, cuda::CUcontext context,
-              cuda::CUstream stream, std::string name)
-      : api(api), device(device), context(context), stream(stream),
+              cuda::CUstream stream, const char *ptx, std::string name)
+      : api(api), device(device), context(context), stream(stream), ptx(ptx),
         label(std::move(name)) {}
 
+  /// Copies back what only the device holds, then frees the device memory
+  /// and the stream. The primary context stays retained (primaryContext).
+  ~GpuExecutor() override {
+    std::vector<void *> all;
+    for (const auto &[host, mirror] : mirrors)
+      all.push_back(host);
+    if (kiln_status_t status = endResident(all)) {
+      std::fprintf(stderr, "kiln: warning: %s\n", kiln_status_message(status));
+      kiln_status_free(status);
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    api->cuCtxSetCurrent(context);
+    api->cuStreamSynchronize(stream);
+    for (Entry &entry : entries) {
+      entry.buffers.clear();
+      entry.workspace.release();
+    }
+    api->cuStreamDestroy(stream);
+  }
+
   const char *name() const override { return label.c_str(); }
+
+  void beginResident() override {
+    std::lock_guard<std::mutex> lock(mutex);
+    resident = true;
+  }
+
+  kiln_status_t endResident(const std::vector<void *> &current) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    resident = false;
+    if (mirrors.empty())
+      return nullptr;
+    kiln_status_t status = cuda::callStatus(*api, "cuCtxSetCurrent",
+                                            api->cuCtxSetCurrent(context));
+    for (void *host : current) {
+      auto found = mirrors.find(host);
+      if (status || found == mirrors.end() || !found->second.deviceNewer)
+        continue;
+      status = cuda::callStatus(
+          *api, "cuMemcpyDtoHAsync",
+          api->cuMemcpyDtoHAsync(host, found->second.buffer.address(),
+                                 found->second.bytes, stream));
+    }
+    kiln_status_t synced = cuda::callStatus(*api, "cuStreamSynchronize",
+                                            api->cuStreamSynchronize(stream));
+    mirrors.clear();
+    if (status) {
+      kiln_status_free(synced);
+      return status;
+    }
+    return synced;
+  }
 
   kiln_status_t run(const kiln_model_desc_t *desc, EntryKind kind,
                     int64_t batch, void *const *buffers) override {
@@ -156,18 +222,31 @@ public:
       entry.workspace.bind(api);
       entry.pointers.resize(entry.specs.size());
     }
-    // Device buffers, and what the entry reads copied in.
+    // Device buffers, and what the entry reads copied in: parameters and
+    // slots only if the device does not hold them already (resident).
     for (size_t i = 0; i < entry.specs.size(); ++i) {
       const BufferSpec &spec = entry.specs[i];
       size_t bytes =
           static_cast<size_t>(spec.fixedBytes + spec.perSampleBytes * batch);
-      KILN_RETURN_IF_ERROR(entry.buffers[i].reserve(bytes ? bytes : 1));
-      entry.pointers[i] = entry.buffers[i].get();
-      if (!spec.written && bytes)
+      bool copyIn = !spec.written && bytes;
+      DeviceBuffer *target = &entry.buffers[i];
+      if (resident && spec.state) {
+        auto [found, added] = mirrors.try_emplace(buffers[i]);
+        Mirror &mirror = found->second;
+        target = &mirror.buffer;
+        copyIn = copyIn && added;
+        if (added) {
+          mirror.buffer.bind(api);
+          mirror.bytes = bytes;
+        }
+      }
+      KILN_RETURN_IF_ERROR(target->reserve(bytes ? bytes : 1));
+      entry.pointers[i] = target->get();
+      if (copyIn)
         KILN_RETURN_IF_ERROR(cuda::callStatus(
             *api, "cuMemcpyHtoDAsync",
-            api->cuMemcpyHtoDAsync(entry.buffers[i].address(), buffers[i],
-                                   bytes, stream)));
+            api->cuMemcpyHtoDAsync(target->address(), buffers[i], bytes,
+                                   stream)));
     }
     int64_t workspaceBytes = kiln_workspace_bytes(workspaceSize, batch);
     if (workspaceBytes < 0)
@@ -180,21 +259,24 @@ public:
     state.api = api;
     state.device = device;
     state.stream = stream;
+    state.ptx = ptx;
     {
       ScopedLaunch scope(state);
       fn(batch, entry.pointers.data(), entry.workspace.get());
     }
-    // What the entry wrote comes back; one synchronization reports both
-    // the copies' and the kernels' failures.
+    // What the entry wrote comes back (resident parameters and slots stay);
+    // one synchronization reports both the copies' and the kernels'
+    // failures.
     for (size_t i = 0; i < entry.specs.size() && !state.error; ++i) {
       const BufferSpec &spec = entry.specs[i];
       size_t bytes =
           static_cast<size_t>(spec.fixedBytes + spec.perSampleBytes * batch);
-      if (spec.written && bytes)
-        state.error = cuda::callStatus(
-            *api, "cuMemcpyDtoHAsync",
-            api->cuMemcpyDtoHAsync(buffers[i], entry.buffers[i].address(),
-                                   bytes, stream));
+      if (!spec.written || !bytes || (resident && spec.state))
+        continue;
+      state.error = cuda::callStatus(
+          *api, "cuMemcpyDtoHAsync",
+          api->cuMemcpyDtoHAsync(buffers[i], entry.buffers[i].address(), bytes,
+                                 stream));
     }
     kiln_status_t synced = cuda::callStatus(*api, "cuStreamSynchronize",
                                             api->cuStreamSynchronize(stream));
@@ -202,7 +284,15 @@ public:
       kiln_status_free(synced);
       return state.error;
     }
-    return synced;
+    if (synced)
+      return synced;
+    // Only now, the step having run: the device holds these buffers' newest
+    // values.
+    if (resident)
+      for (size_t i = 0; i < entry.specs.size(); ++i)
+        if (entry.specs[i].written && entry.specs[i].state)
+          mirrors[buffers[i]].deviceNewer = true;
+    return nullptr;
   }
 
 private:
@@ -213,14 +303,91 @@ private:
     DeviceBuffer workspace;
   };
 
+  /// The device copy of a parameter or slot while resident, keyed by its
+  /// host buffer.
+  struct Mirror {
+    DeviceBuffer buffer;
+    size_t bytes = 0;
+    bool deviceNewer = false; // written by an entry, not copied back
+  };
+
   const cuda::Driver *api;
   int device;
   cuda::CUcontext context;
   cuda::CUstream stream;
+  const char *ptx; // the model's PTX for this device; NULL: the first
   std::string label;
-  std::mutex mutex; // guards entries and the stream
+  std::mutex mutex; // guards entries, mirrors and the stream
   Entry entries[3];
+  bool resident = false;
+  std::unordered_map<void *, Mirror> mirrors;
 };
+
+/// The number of "sm_86" (86; "sm_90a": 90 with `exact`), or -1.
+int archNumber(const char *arch, bool &exact) {
+  exact = false;
+  if (!arch || std::strncmp(arch, "sm_", 3) != 0)
+    return -1;
+  char *end = nullptr;
+  long number = std::strtol(arch + 3, &end, 10);
+  if (end == arch + 3 || number <= 0 || number > 1000)
+    return -1;
+  if (*end == 'a' && !end[1])
+    exact = true;
+  else if (*end)
+    return -1;
+  return static_cast<int>(number);
+}
+
+/// The PTX of `gpu` that a GPU of compute capability `major`.`minor` runs
+/// best: the newest architecture not newer than the GPU (an "a" one only
+/// on its own). `*text` is NULL for the first PTX (the host code's), and
+/// false when none runs there.
+bool choosePtx(const kiln_gpu_desc_t *gpu, int major, int minor,
+               const char **text) {
+  int capability = major * 10 + minor;
+  int best = -1;
+  bool found = false;
+  auto consider = [&](const char *arch, const char *ptx) {
+    bool exact = false;
+    int number = archNumber(arch, exact);
+    if (number < 0 || number > capability || (exact && number != capability) ||
+        number <= best)
+      return;
+    best = number;
+    *text = ptx;
+    found = true;
+  };
+  consider(gpu->arch, nullptr);
+  for (int64_t i = 0; i < gpu->num_more_ptx && gpu->more_ptx; ++i)
+    consider(gpu->more_ptx[i].arch, gpu->more_ptx[i].text);
+  return found;
+}
+
+/// "sm_80, sm_90": the architectures `gpu` carries PTX for.
+std::string listArchs(const kiln_gpu_desc_t *gpu) {
+  std::string list = gpu->arch ? gpu->arch : "?";
+  for (int64_t i = 0; i < gpu->num_more_ptx && gpu->more_ptx; ++i)
+    list += std::string(", ") +
+            (gpu->more_ptx[i].arch ? gpu->more_ptx[i].arch : "?");
+  return list;
+}
+
+/// Device `index`'s primary context, retained once per process (as the
+/// CUDA runtime does): the modules loaded into it (Mgpu.cpp) stay valid for
+/// every executor on the device.
+kiln_status_t primaryContext(const cuda::Driver &api, int index,
+                             cuda::CUdevice device, cuda::CUcontext *context) {
+  static std::mutex mutex;
+  static cuda::CUcontext contexts[kMaxDevices] = {};
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!contexts[index])
+    KILN_RETURN_IF_ERROR(cuda::callStatus(
+        api, "cuDevicePrimaryCtxRetain",
+        api.cuDevicePrimaryCtxRetain(&contexts[index], device)));
+  *context = contexts[index];
+  return nullptr;
+}
 
 /// Parses "gpu" or "gpu:N" into `index`; false for anything else.
 bool parseGpu(const char *spec, int &index) {
@@ -339,23 +506,45 @@ kiln_status_t kiln_model_set_device(kiln_model_t *model, const char *spec) {
     return KILN_STATUS(KILN_STATUS_NOT_FOUND,
                        "--device %s: this machine has %d GPU%s", spec, total,
                        total == 1 ? "" : "s");
+  if (index >= kMaxDevices)
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "--device %s: kiln runs on gpu:0 to gpu:%d", spec,
+                       kMaxDevices - 1);
   cuda::CUdevice device = 0;
-  cuda::CUcontext context = nullptr;
-  cuda::CUstream stream = nullptr;
   KILN_RETURN_IF_ERROR(
       cuda::callStatus(*api, "cuDeviceGet", api->cuDeviceGet(&device, index)));
-  KILN_RETURN_IF_ERROR(
-      cuda::callStatus(*api, "cuDevicePrimaryCtxRetain",
-                       api->cuDevicePrimaryCtxRetain(&context, device)));
+  char name[256] = {};
+  api->cuDeviceGetName(name, sizeof(name) - 1, device);
+  std::string label = "gpu:" + std::to_string(index) + " (" + name + ")";
+  // The PTX for this GPU's architecture, before anything is allocated.
+  int major = 0, minor = 0;
+  KILN_RETURN_IF_ERROR(cuda::callStatus(
+      *api, "cuDeviceGetAttribute",
+      api->cuDeviceGetAttribute(
+          &major, cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device)));
+  KILN_RETURN_IF_ERROR(cuda::callStatus(
+      *api, "cuDeviceGetAttribute",
+      api->cuDeviceGetAttribute(
+          &minor, cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device)));
+  const char *ptx = nullptr;
+  if (!choosePtx(desc->cuda, major, minor, &ptx))
+    return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                       "--device %s: %s has compute capability %d.%d, and "
+                       "model '%s' carries PTX for %s only (kiln compile "
+                       "--gpu-arch sm_%d%d,...)",
+                       spec, name, major, minor, desc->name ? desc->name : "",
+                       listArchs(desc->cuda).c_str(), major, minor);
+  cuda::CUcontext context = nullptr;
+  cuda::CUstream stream = nullptr;
+  KILN_RETURN_IF_ERROR(primaryContext(*api, index, device, &context));
   KILN_RETURN_IF_ERROR(
       cuda::callStatus(*api, "cuCtxSetCurrent", api->cuCtxSetCurrent(context)));
   KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuStreamCreate",
                                         api->cuStreamCreate(&stream, 0)));
-  char name[256] = {};
-  api->cuDeviceGetName(name, sizeof(name) - 1, device);
+  // The old executor (copying back what only its device held) goes first.
+  model->device.reset();
   model->device.reset(
-      new GpuExecutor(api, index, context, stream,
-                      "gpu:" + std::to_string(index) + " (" + name + ")"));
+      new GpuExecutor(api, index, context, stream, ptx, std::move(label)));
   return nullptr;
 }
 

@@ -16,10 +16,16 @@
 
 namespace kiln::gpu {
 
+/// The GPUs kiln runs on: gpu:0 to gpu:15.
+constexpr int kMaxDevices = 16;
+
 struct LaunchState {
   const cuda::Driver *api = nullptr;
   int device = 0;
   cuda::CUstream stream = nullptr;
+  // The PTX to load on `device`: one of the model's kiln_gpu_desc_t, for
+  // the device's architecture; NULL for the one the host code embeds.
+  const char *ptx = nullptr;
   kiln_status_t error = nullptr; // the first failure; later launches skip
 };
 

@@ -35,14 +35,13 @@ using namespace kiln::gpu;
 
 namespace {
 
-constexpr int kMaxDevices = 16;
-
 struct PerDevice {
   cuda::CUmodule module = nullptr;
   std::unordered_map<const char *, cuda::CUfunction> functions;
 };
 
-/// One embedded PTX module, loaded per device on first use.
+/// One embedded PTX module, loaded per device on first use (the variant
+/// for the device's architecture that the executor chose: LaunchState::ptx).
 struct LazyModule {
   const char *ptx;
   std::mutex mutex;
@@ -145,11 +144,12 @@ mgpuModuleGetFunction(void *moduleHandle, const char *name) {
     int options[] = {cuda::CU_JIT_ERROR_LOG_BUFFER,
                      cuda::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
     void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
-    if (kiln_status_t status =
-            cuda::callStatus(api, "cuModuleLoadDataEx (JIT of the model's PTX)",
-                             api.cuModuleLoadDataEx(&device.module, module->ptx,
-                                                    2, options, values),
-                             log)) {
+    if (kiln_status_t status = cuda::callStatus(
+            api, "cuModuleLoadDataEx (JIT of the model's PTX)",
+            api.cuModuleLoadDataEx(&device.module,
+                                   state->ptx ? state->ptx : module->ptx, 2,
+                                   options, values),
+            log)) {
       device.module = nullptr;
       fail(*state, status);
       return nullptr;

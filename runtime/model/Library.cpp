@@ -158,7 +158,7 @@ kiln_status_t fit(kiln_lib_t *lib, int64_t n, const void *const *inputs,
           state->step(batch, batchInputs.data(), batchTargets.data(),
                       predictions.data(), rate, seed, &loss);
       if (status) {
-        state->sync();
+        kiln_status_free(state->sync()); // the step's error says why
         return status;
       }
       total += static_cast<double>(loss) * static_cast<double>(batch);
@@ -167,8 +167,7 @@ kiln_status_t fit(kiln_lib_t *lib, int64_t n, const void *const *inputs,
     if (epochLosses)
       epochLosses[e] = static_cast<float>(total / static_cast<double>(n));
   }
-  state->sync();
-  return nullptr;
+  return state->sync();
 }
 
 /// Runs `body` on a created handle's model and records its failure.
@@ -241,10 +240,14 @@ int32_t kiln_lib_train_step(kiln_lib_t *lib, int64_t batch,
         batch, const_cast<void *const *>(inputs),
         reinterpret_cast<void *const *>(const_cast<float *const *>(targets)),
         predictions.data(), rate, seed, &scalar);
-    state->sync();
+    kiln_status_t synced = state->sync();
     if (loss)
       *loss = scalar;
-    return status;
+    if (status) {
+      kiln_status_free(synced);
+      return status;
+    }
+    return synced;
   });
 }
 

@@ -37,6 +37,18 @@ public:
   virtual const char *name() const = 0;
   virtual kiln_status_t run(const kiln_model_desc_t *desc, EntryKind kind,
                             int64_t batch, void *const *buffers) = 0;
+  /// From now until endResident, the parameters and optimizer slots that
+  /// entries read and write stay on the device (keyed by their host
+  /// buffers): the host copies are not read again, nor written. The host
+  /// must not write those buffers meanwhile (TrainState: the fit loop
+  /// steps, and syncs before anything reads or writes the model).
+  virtual void beginResident() {}
+  /// Copies `current` (host buffers of parameters and slots) back from the
+  /// device where an entry wrote them since, and forgets every device copy.
+  virtual kiln_status_t endResident(const std::vector<void *> &current) {
+    (void)current;
+    return nullptr;
+  }
 };
 
 } // namespace kiln

@@ -11,7 +11,8 @@
 using namespace kiln;
 
 TrainState::~TrainState() {
-  sync();
+  if (kiln_status_t status = sync())
+    kiln_status_free(status); // the step that failed has said why
   freeBuffer(altParams);
   freeBuffer(altSlots);
 }
@@ -60,6 +61,9 @@ kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
   buffers.insert(buffers.end(), predictions, predictions + desc->num_outputs);
   buffers.insert(buffers.end(), next.begin(), next.end());
   buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
+  // On a GPU the parameters and slots stay there until sync.
+  if (model->device)
+    model->device->beginResident();
   KILN_RETURN_IF_ERROR(
       runEntry(model, EntryKind::TrainStep, batch, buffers.data(), workspace));
   for (size_t k = 0; k < trained.size(); ++k)
@@ -70,9 +74,15 @@ kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
   return nullptr;
 }
 
-void TrainState::sync() {
+kiln_status_t TrainState::sync() {
+  kiln_status_t status = nullptr;
+  if (model->device) {
+    std::vector<void *> latest(current.begin(), current.end());
+    latest.insert(latest.end(), slots.begin(), slots.end());
+    status = model->device->endResident(latest);
+  }
   if (!usingAlt)
-    return;
+    return status;
   const kiln_model_desc_t *desc = model->desc;
   for (size_t k = 0; k < trained.size(); ++k) {
     size_t i = static_cast<size_t>(trained[k]);
@@ -85,6 +95,7 @@ void TrainState::sync() {
       std::memcpy(model->slotPointers[i], slots[i], bytes);
   slots.swap(nextSlots);
   usingAlt = false;
+  return status;
 }
 
 kiln_status_t kiln::checkCanTrain(const kiln_model_desc_t *desc) {

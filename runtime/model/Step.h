@@ -45,8 +45,10 @@ public:
   /// The current parameters, in descriptor order.
   void *const *params() const { return current.data(); }
 
-  /// Makes the model's own buffers hold the current parameters and slots.
-  void sync();
+  /// Makes the model's own buffers hold the current parameters and slots
+  /// (from the device first, when one trains); an error when the device
+  /// could not return them.
+  [[nodiscard]] kiln_status_t sync();
 
 private:
   kiln_model_t *model;

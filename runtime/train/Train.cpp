@@ -108,7 +108,7 @@ public:
   /// "loss" and the metrics: their running means.
   LogValues logs(const char *prefix) const;
   /// Makes the model's own buffers hold the current parameters and slots.
-  void syncModel() { state.sync(); }
+  [[nodiscard]] kiln_status_t syncModel() { return state.sync(); }
 
 private:
   kiln_model_t *model;
@@ -448,7 +448,7 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
       if (context.stopTraining)
         break;
     }
-    stepper.syncModel();
+    KILN_RETURN_IF_ERROR(stepper.syncModel());
     model->epoch = epoch + 1;
     LogValues logs = stepper.logs("");
     if (validation) {

@@ -21,7 +21,8 @@
 #     on the CPU) match;
 #   - ./model bench on both devices (predict at batch 1 and 128, train_step
 #     at batch 100), as JSON lines in $OUT/bench.jsonl, plus a 2048^3 GEMM
-#     (a Dense model) and the CNN's train step at batch 1024 on the GPU;
+#     (a Dense model; the kernel's time per --gpu-matmul-tile shape) and
+#     the CNN's train step at batch 1024 on the GPU;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS fp32 GEMM and the same CNN's train step, eager and compiled,
 #     in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
@@ -40,7 +41,7 @@ prepare() {
     echo '/.gpu/' >> .git/info/exclude
   for m in "${MODELS[@]}"; do
     "$kiln" compile "examples/fashion_mnist_$m.json" --target cuda \
-      --gpu-arch "${GPU_ARCH:-sm_90}" -o "$GPU_DIR/bin/$m"
+      --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/$m"
   done
   # A GEMM as a model: one Dense 2048 -> 2048 without bias.
   /usr/bin/python3 - examples/fashion_mnist_mlp.json "$GPU_DIR/gemm.json" <<'EOF2'
@@ -57,8 +58,13 @@ m["config"]["layers"] = [layers[0], dense]
 m["config"]["name"] = "gemm"
 json.dump(m, open(sys.argv[2], "w"))
 EOF2
-  "$kiln" compile "$GPU_DIR/gemm.json" --target cuda \
-    --gpu-arch "${GPU_ARCH:-sm_90}" -o "$GPU_DIR/bin/gemm"
+  # The GEMM with each tile shape of the matrix products (TILE:K_STEP).
+  for shape in ${GPU_CHECK_GEMM_TILES:-64:16 128:8}; do
+    "$kiln" compile "$GPU_DIR/gemm.json" --target cuda \
+      --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" \
+      --gpu-matmul-tile "${shape%%:*}" --gpu-matmul-k-step "${shape##*:}" \
+      -o "$GPU_DIR/bin/gemm.${shape/:/x}"
+  done
   cp "$(ldconfig -p | awk '/libomp\.so\.5 /{print $NF; exit}')" "$GPU_DIR/lib/"
   /usr/bin/python3 - "$GPU_DIR/data" <<'EOF'
 import gzip, sys
@@ -135,15 +141,25 @@ r.update(model='$m', device='$d'); print(json.dumps(r))" \
       done
     done
   done
-  # GEMM 2048^3 on the GPU, the CNN's train step at batch 1024; then the
-  # PyTorch references (cuBLAS, eager and torch.compile) on the same GPU.
-  if [ -x "$GPU_DIR/bin/gemm" ]; then
-    "$GPU_DIR/bin/gemm" bench --device gpu --batch-size 2048 --seconds 2 \
-      --json | python3 -c "import json,sys; r=json.load(sys.stdin); \
-r.update(model='gemm2048', device='gpu', \
-tflops=2*2048**3/(r['latency_ms']['p50']*1e-3)/1e12); print(json.dumps(r))" \
-      | tee -a "$out/bench.jsonl"
-  fi
+  # GEMM 2048^3 on the GPU per tile shape: the kernel's own time
+  # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
+  # the CNN's train step at batch 1024; then the PyTorch references
+  # (cuBLAS, eager and torch.compile) on the same GPU.
+  for gemm in "$GPU_DIR"/bin/gemm.*; do
+    [ -x "$gemm" ] || continue
+    KILN_GPU_PROFILE=1 "$gemm" bench --device gpu --batch-size 2048 \
+      --seconds 2 --json 2> "$work/profile.txt" > /dev/null || failed=1
+    python3 - "$work/profile.txt" "${gemm##*/gemm.}" <<'EOF' | tee -a "$out/bench.jsonl"
+import json, re, sys
+for line in open(sys.argv[1]):
+    m = re.search(r"([0-9.]+) us/call\s+predict_matmul", line)
+    if m:
+        us = float(m.group(1))
+        print(json.dumps({"model": "gemm2048", "tile": sys.argv[2],
+                          "kernel_us": us,
+                          "tflops": 2 * 2048**3 / (us * 1e-6) / 1e12}))
+EOF
+  done
   if [ -x "$GPU_DIR/bin/cnn" ]; then
     "$GPU_DIR/bin/cnn" bench --device gpu --entry train_step --batch-size 1024 \
       --seconds 2 --json | tee -a "$out/bench.jsonl"

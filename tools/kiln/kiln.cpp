@@ -142,7 +142,9 @@ static cl::opt<Emit>
                     clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR"),
                     clEnumValN(Emit::Mlir, "mlir", "MLIR at --stage"),
                     clEnumValN(Emit::Ptx, "ptx",
-                               "the GPU kernels' PTX (--target cuda)")),
+                               "the GPU kernels' PTX (--target cuda); "
+                               "with several --gpu-arch, one file each: "
+                               "OUT.sm_NN.ptx")),
          cl::sub(compileCmd), cl::cat(kilnCategory));
 
 enum class Stage { Import, Linalg, Gpu, Llvm };
@@ -171,13 +173,25 @@ static cl::opt<std::string> targetFlag(
              "blocks and threads, to check the GPU mapping without a GPU"),
     cl::value_desc("cpu|cuda|cpu,cuda|cuda-on-cpu"), cl::init("cpu"),
     cl::sub(compileCmd), cl::cat(kilnCategory));
-static cl::opt<std::string>
-    gpuArch("gpu-arch",
-            cl::desc("With --target cuda: the PTX architecture (default "
-                     "sm_80; newer GPUs run it too; one of sm_70, sm_75, "
-                     "sm_80, sm_86, sm_89, sm_90, sm_90a, sm_100, sm_120)"),
-            cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(compileCmd),
-            cl::cat(kilnCategory));
+static cl::opt<std::string> gpuArch(
+    "gpu-arch",
+    cl::desc("With --target cuda: the PTX architectures, comma-separated "
+             "(default sm_80). The binary carries one PTX each and runs "
+             "the newest one the GPU supports; newer GPUs JIT older PTX. "
+             "Known: sm_70, sm_75, sm_80, sm_86, sm_89, sm_90, sm_90a (only "
+             "compute capability 9.0), sm_100, sm_120"),
+    cl::value_desc("sm_NN[,sm_NN...]"), cl::init("sm_80"), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
+static cl::opt<int64_t> gpuMatmulTile(
+    "gpu-matmul-tile",
+    cl::desc("With --target cuda or cuda-on-cpu: rows and columns of C per "
+             "block of the tiled matrix products (32, 64 or 128)"),
+    cl::init(64), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> gpuMatmulKStep(
+    "gpu-matmul-k-step",
+    cl::desc("With --target cuda or cuda-on-cpu: steps of k the tiled "
+             "matrix products stage per round (8, 16 or 32)"),
+    cl::init(16), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
@@ -391,6 +405,7 @@ namespace {
 struct Targets {
   bool cuda = false;      // PTX and GPU entries beside the CPU code
   bool cudaOnCpu = false; // the CPU code is the GPU mapping run on the host
+  llvm::SmallVector<std::string> gpuArchs; // --gpu-arch, in its order
 };
 } // namespace
 
@@ -415,16 +430,48 @@ static FailureOr<Targets> parseTarget() {
     return fail(emit == Emit::Ptx ? "--emit ptx needs --target cuda"
                                   : "--stage gpu needs --target cuda"),
            failure();
-  if (cuda && StringRef(gpuArch).contains(','))
-    return fail("--gpu-arch: one architecture per binary for now, got '" +
-                gpuArch + "' (PTX for the oldest runs on newer GPUs)"),
-           failure();
-  if (cuda && !isKnownGpuArch(gpuArch))
-    return fail("--gpu-arch: unknown architecture '" + gpuArch +
-                "' (expected sm_70, sm_75, sm_80, sm_86, sm_89, sm_90, "
-                "sm_90a, sm_100 or sm_120)"),
+  if (!cuda)
+    return targets;
+  SmallVector<StringRef> archs;
+  StringRef(gpuArch).split(archs, ',');
+  for (StringRef arch : archs) {
+    if (!isKnownGpuArch(arch))
+      return fail("--gpu-arch: unknown architecture '" + arch +
+                  "' (expected sm_70, sm_75, sm_80, sm_86, sm_89, sm_90, "
+                  "sm_90a, sm_100 or sm_120, comma-separated)"),
+             failure();
+    if (llvm::is_contained(targets.gpuArchs, arch))
+      return fail("--gpu-arch: '" + arch + "' is listed twice"), failure();
+    targets.gpuArchs.push_back(arch.str());
+  }
+  if (emit == Emit::Ptx && archs.size() > 1 && outputPath == "-")
+    return fail("--emit ptx writes one file per architecture: -o - takes "
+                "one --gpu-arch"),
            failure();
   return targets;
+}
+
+/// `--emit ptx`: the one PTX to `out`, or one file per architecture with
+/// the architecture before the extension (model.sm_90.ptx), all or none.
+static int writePtx(llvm::StringRef out, llvm::ArrayRef<GpuPtx> objects) {
+  if (objects.size() == 1)
+    return writeOutput(out,
+                       [&](llvm::raw_ostream &os) { os << objects[0].text; });
+  StringRef extension = llvm::sys::path::extension(out);
+  StringRef stem = out.drop_back(extension.size());
+  if (extension.empty())
+    extension = ".ptx";
+  std::vector<std::string> written;
+  for (const GpuPtx &object : objects) {
+    std::string path = (stem + "." + object.arch + extension).str();
+    if (writeOutput(path, [&](llvm::raw_ostream &os) { os << object.text; })) {
+      for (const std::string &done : written)
+        llvm::sys::fs::remove(done);
+      return 1;
+    }
+    written.push_back(path);
+  }
+  return 0;
 }
 
 /// Writes the library package beside `objectPath`'s model: the archive or
@@ -552,10 +599,13 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
 
   // The GPU part, from the same linalg (contract 4).
   OwningOpRef<ModuleOp> cudaModule;
+  SmallVector<GpuPtx> ptx;
   if (targets->cuda) {
     cudaModule = model.module->clone();
     CudaLoweringOptions cudaOptions;
-    cudaOptions.chip = gpuArch;
+    cudaOptions.chip = llvm::join(targets->gpuArchs, ",");
+    cudaOptions.matmulTile = gpuMatmulTile;
+    cudaOptions.matmulKStep = gpuMatmulKStep;
     PassManager mapping(&ctx);
     mapping.enableVerifier(false);
     TimingScope mappingTime = root.nest("cuda-mapping");
@@ -575,11 +625,12 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     if (failed(toLlvm.run(*cudaModule)) || failed(verify(*cudaModule)))
       return 1;
     ptxTime.stop();
-    llvm::Expected<std::string> ptx = extractPtx(*cudaModule);
-    if (!ptx)
-      return fail(llvm::toString(ptx.takeError()));
+    llvm::Expected<SmallVector<GpuPtx>> objects = extractPtx(*cudaModule);
+    if (!objects)
+      return fail(llvm::toString(objects.takeError()));
+    ptx = std::move(*objects);
     if (emit == Emit::Ptx)
-      return writeOutput(out, [&](llvm::raw_ostream &os) { os << *ptx; });
+      return writePtx(out, ptx);
   }
   PassManager lowering(&ctx);
   lowering.enableVerifier(false);
@@ -590,6 +641,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   if (targets->cudaOnCpu) {
     CudaLoweringOptions mapping;
     mapping.hostLoops = true;
+    mapping.matmulTile = gpuMatmulTile;
+    mapping.matmulKStep = gpuMatmulKStep;
     buildCudaMappingPipeline(lowering, mapping);
     buildCpuLoopsPipeline(lowering, options);
   } else {
@@ -607,7 +660,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   std::unique_ptr<llvm::Module> gpuPart;
   if (cudaModule) {
     llvm::Expected<std::unique_ptr<llvm::Module>> gpu = translateGpuModel(
-        *cudaModule, llvmContext, model, signature, gpuArch, **target);
+        *cudaModule, llvmContext, model, signature, ptx, **target);
     if (!gpu)
       return fail(llvm::toString(gpu.takeError()));
     gpuPart = std::move(*gpu);

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 5
+#define KILN_MODEL_ABI_VERSION 6
 
 /* Element types. Explicit values; append-only.
  * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
@@ -153,20 +153,31 @@ typedef struct kiln_train_desc_t {
   kiln_workspace_desc_t eval_workspace;
 } kiln_train_desc_t;
 
+/* One more PTX of the GPU kernels, for another architecture
+ * (`kiln compile --gpu-arch sm_80,sm_90`). */
+typedef struct kiln_gpu_ptx_t {
+  const char *arch; /* "sm_90" */
+  const char *text; /* the PTX, NUL-terminated */
+} kiln_gpu_ptx_t;
+
 /* The entries compiled for NVIDIA GPUs (`kiln compile --target cuda`). They
  * take the same buffers as the CPU entries, in the same order, but every
- * buffer and the workspace are device memory (CUDA device pointers); the
- * kernels come from the PTX for `arch` embedded in the object, which the
- * driver JIT-compiles for the GPU at hand (runtime/gpu). Entries return
- * 0; launch failures are reported by the runtime's executor. */
+ * buffer and the workspace are device memory (CUDA device pointers). The
+ * kernels come from PTX embedded in the object: the one for `arch`, which
+ * the entries' loader holds, and `more_ptx` for other architectures. The
+ * runtime picks the newest one the GPU at hand runs, and the driver
+ * JIT-compiles it (runtime/gpu). Entries return 0; launch failures are
+ * reported by the runtime's executor. */
 typedef struct kiln_gpu_desc_t {
-  const char *arch;         /* "sm_80": the PTX target */
+  const char *arch;         /* "sm_80": the first PTX's target */
   kiln_entry_fn predict;    /* device buffers */
   kiln_entry_fn train_step; /* NULL without a train_step */
   kiln_entry_fn eval_step;  /* NULL without training */
   kiln_workspace_desc_t predict_workspace;
   kiln_workspace_desc_t train_workspace;
   kiln_workspace_desc_t eval_workspace;
+  int64_t num_more_ptx;
+  const kiln_gpu_ptx_t *more_ptx; /* NULL when num_more_ptx is 0 */
 } kiln_gpu_desc_t;
 
 typedef struct kiln_model_desc_t {

@@ -1,6 +1,9 @@
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu --verify-diagnostics
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="block-size=100" 2>&1 | FileCheck %s --check-prefix=BLOCK
 // BLOCK: error: block-size must be a multiple of 32 in [32, 1024]
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="matmul-tile=96" 2>&1 | FileCheck %s --check-prefix=TILE
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="matmul-k-step=4" 2>&1 | FileCheck %s --check-prefix=TILE
+// TILE: error: matmul-tile must be 32, 64 or 128 and matmul-k-step 8, 16 or 32
 
 func.func @host_reads_device(%x: memref<f32>, %y: memref<f32>) -> f32 {
   // A value loaded from a device buffer cannot reach host code.

@@ -1,0 +1,260 @@
+//===- FakeCuda.cpp - A CUDA driver without a GPU, for tests ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// libkiln-fake-cuda.so exports the driver entry points runtime/gpu loads
+// (Cuda.cpp), so that lit can point KILN_CUDA_DRIVER at it and test what
+// the runtime does around kernels on a machine without a GPU: which PTX it
+// loads for which compute capability, what it copies between host and
+// device and when, what it leaves allocated, how it reports a driver
+// error. It runs no kernel: device memory is host memory, launches are
+// counted and do nothing, so the numbers a model computes here are
+// meaningless (zeros); the GPU's numbers are tools/dev/gpu-check.sh's.
+//
+// Environment:
+//   KILN_FAKE_CUDA_CC    compute capability of its one GPU ("9.0"; 8.0)
+//   KILN_FAKE_CUDA_FAIL  a driver call that fails ("cuMemAlloc_v2":
+//                        CUDA_ERROR_OUT_OF_MEMORY; any other name:
+//                        CUDA_ERROR_LAUNCH_FAILED)
+//   KILN_FAKE_CUDA_LOG   a file that receives, at exit, what happened:
+//                        "module sm_90" per PTX loaded, then counters and
+//                        "htod BYTES xCOUNT" / "dtoh BYTES xCOUNT" per
+//                        copy size
+//===----------------------------------------------------------------------===//
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using CUresult = int;
+constexpr CUresult kSuccess = 0;
+constexpr CUresult kOutOfMemory = 2;
+constexpr CUresult kInvalidValue = 1;
+constexpr CUresult kLaunchFailed = 719;
+
+struct State {
+  std::mutex mutex;
+  int major = 8, minor = 0;
+  std::string failing;
+  std::vector<std::string> modules; // the .target of each PTX loaded
+  std::map<size_t, long> htod, dtoh;
+  std::set<void *> allocations;
+  long launches = 0, streams = 0, streamsCreated = 0, contexts = 0;
+
+  State() {
+    if (const char *cc = std::getenv("KILN_FAKE_CUDA_CC"))
+      std::sscanf(cc, "%d.%d", &major, &minor);
+    if (const char *fail = std::getenv("KILN_FAKE_CUDA_FAIL"))
+      failing = fail;
+  }
+
+  /// The log, written when the process exits (after main's objects, the
+  /// model among them, are gone).
+  ~State() {
+    const char *path = std::getenv("KILN_FAKE_CUDA_LOG");
+    FILE *log = path ? std::fopen(path, "w") : nullptr;
+    if (!log)
+      return;
+    for (const std::string &module : modules)
+      std::fprintf(log, "module %s\n", module.c_str());
+    std::fprintf(log, "launches %ld\n", launches);
+    for (const auto &[bytes, count] : htod)
+      std::fprintf(log, "htod %zu x%ld\n", bytes, count);
+    for (const auto &[bytes, count] : dtoh)
+      std::fprintf(log, "dtoh %zu x%ld\n", bytes, count);
+    std::fprintf(log, "streams created %ld, live %ld\n", streamsCreated,
+                 streams);
+    std::fprintf(log, "primary contexts retained %ld\n", contexts);
+    std::fprintf(log, "device allocations live %zu\n", allocations.size());
+    std::fclose(log);
+  }
+
+  /// The failure configured for `call`, else success.
+  CUresult check(const char *call) const {
+    if (failing != call)
+      return kSuccess;
+    return failing == "cuMemAlloc_v2" ? kOutOfMemory : kLaunchFailed;
+  }
+};
+
+State &state() {
+  static State instance;
+  return instance;
+}
+
+} // namespace
+
+#define FAKE_CALL(name)                                                        \
+  std::lock_guard<std::mutex> lock(state().mutex);                             \
+  if (CUresult result = state().check(name))                                   \
+  return result
+
+extern "C" {
+
+CUresult cuInit(unsigned) {
+  FAKE_CALL("cuInit");
+  return kSuccess;
+}
+
+CUresult cuDriverGetVersion(int *version) {
+  *version = 12080;
+  return kSuccess;
+}
+
+CUresult cuGetErrorName(CUresult result, const char **name) {
+  *name = result == kOutOfMemory    ? "CUDA_ERROR_OUT_OF_MEMORY"
+          : result == kLaunchFailed ? "CUDA_ERROR_LAUNCH_FAILED"
+          : result == kInvalidValue ? "CUDA_ERROR_INVALID_VALUE"
+                                    : "CUDA_ERROR_UNKNOWN";
+  return kSuccess;
+}
+
+CUresult cuGetErrorString(CUresult result, const char **text) {
+  *text = result == kOutOfMemory    ? "out of memory"
+          : result == kLaunchFailed ? "unspecified launch failure"
+          : result == kInvalidValue ? "invalid argument"
+                                    : "unknown error";
+  return kSuccess;
+}
+
+CUresult cuDeviceGetCount(int *count) {
+  *count = 1;
+  return kSuccess;
+}
+
+CUresult cuDeviceGet(int *device, int index) {
+  if (index != 0)
+    return kInvalidValue;
+  *device = 0;
+  return kSuccess;
+}
+
+CUresult cuDeviceGetName(char *name, int length, int) {
+  std::snprintf(name, static_cast<size_t>(length), "kiln fake GPU");
+  return kSuccess;
+}
+
+CUresult cuDeviceGetAttribute(int *value, int attribute, int) {
+  switch (attribute) {
+  case 16: // multiprocessors
+    *value = 4;
+    return kSuccess;
+  case 75:
+    *value = state().major;
+    return kSuccess;
+  case 76:
+    *value = state().minor;
+    return kSuccess;
+  default:
+    return kInvalidValue;
+  }
+}
+
+CUresult cuDeviceTotalMem_v2(size_t *bytes, int) {
+  *bytes = size_t(1) << 30;
+  return kSuccess;
+}
+
+CUresult cuDevicePrimaryCtxRetain(void **context, int) {
+  FAKE_CALL("cuDevicePrimaryCtxRetain");
+  static int primary;
+  *context = &primary;
+  ++state().contexts;
+  return kSuccess;
+}
+
+CUresult cuCtxSetCurrent(void *) { return kSuccess; }
+
+CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned, int *,
+                            void **) {
+  FAKE_CALL("cuModuleLoadDataEx");
+  const char *ptx = static_cast<const char *>(image);
+  const char *target = std::strstr(ptx, ".target ");
+  std::string arch = "?";
+  if (target) {
+    target += 8;
+    arch.assign(target, std::strcspn(target, " ,\n"));
+  }
+  state().modules.push_back(arch);
+  static int handle;
+  *module = &handle;
+  return kSuccess;
+}
+
+CUresult cuModuleGetFunction(void **function, void *, const char *) {
+  FAKE_CALL("cuModuleGetFunction");
+  static int handle;
+  *function = &handle;
+  return kSuccess;
+}
+
+CUresult cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned,
+                        unsigned, unsigned, unsigned, void *, void **,
+                        void **) {
+  FAKE_CALL("cuLaunchKernel");
+  ++state().launches;
+  return kSuccess;
+}
+
+CUresult cuStreamCreate(void **stream, unsigned) {
+  FAKE_CALL("cuStreamCreate");
+  *stream = new int;
+  ++state().streams;
+  ++state().streamsCreated;
+  return kSuccess;
+}
+
+CUresult cuStreamSynchronize(void *) {
+  FAKE_CALL("cuStreamSynchronize");
+  return kSuccess;
+}
+
+CUresult cuStreamDestroy_v2(void *stream) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  delete static_cast<int *>(stream);
+  --state().streams;
+  return kSuccess;
+}
+
+CUresult cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
+  FAKE_CALL("cuMemAlloc_v2");
+  void *memory = std::calloc(1, bytes);
+  if (!memory)
+    return kOutOfMemory;
+  state().allocations.insert(memory);
+  *pointer = reinterpret_cast<unsigned long long>(memory);
+  return kSuccess;
+}
+
+CUresult cuMemFree_v2(unsigned long long pointer) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  void *memory = reinterpret_cast<void *>(pointer);
+  if (!state().allocations.erase(memory))
+    return kInvalidValue;
+  std::free(memory);
+  return kSuccess;
+}
+
+CUresult cuMemcpyHtoDAsync_v2(unsigned long long device, const void *host,
+                              size_t bytes, void *) {
+  FAKE_CALL("cuMemcpyHtoDAsync_v2");
+  std::memcpy(reinterpret_cast<void *>(device), host, bytes);
+  ++state().htod[bytes];
+  return kSuccess;
+}
+
+CUresult cuMemcpyDtoHAsync_v2(void *host, unsigned long long device,
+                              size_t bytes, void *) {
+  FAKE_CALL("cuMemcpyDtoHAsync_v2");
+  std::memcpy(host, reinterpret_cast<const void *>(device), bytes);
+  ++state().dtoh[bytes];
+  return kSuccess;
+}
+
+} // extern "C"
