@@ -433,6 +433,52 @@ def ScalarOperandsPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
+  let summary = "Give matrix products with few output tiles and a long "
+                "reduction a buffer of partial sums";
+  let description = [{
+    A weight gradient is a matrix product whose output is small (the
+    weight) and whose reduction is long (the batch, times the image
+    positions for a convolution): mapped as one block per output tile, it
+    would occupy a few of a GPU's multiprocessors, each looping over the
+    whole batch. This pass, run before workspace allocation, picks a number
+    of splits S of the reduction for each matrix product (the shape
+    kiln-cuda-map-to-gpu tiles) with static output dimensions M x N whose
+    ceil(M / tile) * ceil(N / tile) tiles are fewer than `target-blocks`
+    and whose reduction is dynamic or at least 2048 long: S = min(
+    `max-splits`, ceil(target-blocks / tiles)), at least 2. It allocates
+    the partial sums, `memref<S x M x N x f32>`, at the function's start
+    (workspace allocation places them in the caller's workspace), and makes
+    them the last input of the product (generalized, read through a
+    constant map by no one: the operand ties buffer and product together
+    and keeps the buffer alive), marked `kiln.split_k`.
+    kiln-cuda-map-to-gpu then computes split s's partial tile into the
+    buffer and adds the S partials to the output in order, so results do
+    not depend on scheduling.
+
+    ```mlir
+    // after
+    %partials = memref.alloc() : memref<4x288x64xf32>
+    ...
+    linalg.generic {indexing_maps = [#lhs, #rhs,
+                                     affine_map<(d0, d1, d2) -> (0, 0, 0)>,
+                                     #out], ...} {kiln.split_k}
+        ins(%x, %g, %partials : ...) outs(%w : memref<288x64xf32>)
+    ```
+  }];
+  let options = [
+    Option<"matmulTile", "matmul-tile", "int64_t", /*default=*/"64",
+           "Rows and columns of an output tile (kiln-cuda-map-to-gpu)">,
+    Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"256",
+           "Blocks a product should have at least (two per multiprocessor "
+           "of a large GPU)">,
+    Option<"maxSplits", "max-splits", "int64_t", /*default=*/"64",
+           "The most splits of one reduction">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def DefineLibdevicePass : Pass<"kiln-cuda-define-libdevice"> {
   let summary = "Give the libdevice functions GPU kernels call bodies of "
                 "NVPTX intrinsics";
@@ -474,7 +520,10 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        64) per block of 256 threads (16 x 16), A and B staged through
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
        outside the matrices), a register tile of (`matmul-tile` / 16)
-       squared outputs per thread;
+       squared outputs per thread, one fused multiply-add per product. A
+       product marked by kiln-cuda-split-k runs S blocks per tile, block s
+       summing the s-th chunk of k into the partial-sum buffer, then one
+       thread per output adds the S partials to C in order;
     2. a sum into at most 2^14 outputs over a long (dynamic, or over 512)
        reduction of one or more dimensions (`out += term`: weight and bias
        gradients, a loss): blocks of 256 threads share it, 32 outputs a
@@ -526,7 +575,8 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
   ];
 }
 

@@ -32,9 +32,11 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
 }
 
 /// Tensors -> buffers in the caller's workspace, the same for every target.
-/// With `scalarOperands` (a GPU), scalars that generics read from buffers
-/// become their operands.
-static void buildBufferPipeline(OpPassManager &pm, bool scalarOperands) {
+/// With `cuda` (a GPU; NULL for the CPU), scalars that generics read from
+/// buffers become their operands, and matrix products with few output
+/// tiles get partial sums (split-K) in the workspace.
+static void buildBufferPipeline(OpPassManager &pm,
+                                const mlir::kiln::CudaLoweringOptions *cuda) {
   using namespace mlir::kiln;
   // Tensors -> buffers. Results become caller-owned out-params.
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -50,8 +52,12 @@ static void buildBufferPipeline(OpPassManager &pm, bool scalarOperands) {
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
-  if (scalarOperands)
+  if (cuda) {
     pm.addNestedPass<func::FuncOp>(createScalarOperandsPass());
+    SplitKPassOptions splitK;
+    splitK.matmulTile = cuda->matmulTile;
+    pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
+  }
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());
   pm.addNestedPass<func::FuncOp>(createInlineCopiesPass());
@@ -59,7 +65,7 @@ static void buildBufferPipeline(OpPassManager &pm, bool scalarOperands) {
 
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuLoweringOptions &options) {
-  buildBufferPipeline(pm, /*scalarOperands=*/false);
+  buildBufferPipeline(pm, /*cuda=*/nullptr);
   buildCpuLoopsPipeline(pm, options);
 }
 
@@ -127,7 +133,7 @@ void mlir::kiln::buildCpuLoopsPipeline(OpPassManager &pm,
 
 void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
                                           const CudaLoweringOptions &options) {
-  buildBufferPipeline(pm, /*scalarOperands=*/true);
+  buildBufferPipeline(pm, &options);
   // Kernels reach no libm or libdevice: transcendental functions as
   // polynomials, the rest (fma, sqrt, fabs, floor) as LLVM intrinsics that
   // NVPTX selects (buildCudaToLlvmPipeline).

@@ -8,12 +8,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cuda/GenericInputs.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -21,6 +23,7 @@
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_MAPTOGPUPASS
+#define GEN_PASS_DEF_SPLITKPASS
 #include "codegen/Passes.h.inc"
 } // namespace mlir::kiln
 
@@ -30,6 +33,9 @@ using namespace mlir::kiln;
 namespace {
 
 constexpr llvm::StringLiteral kKernelModuleName = "kiln_kernels";
+/// The mark kiln-cuda-split-k gives a matrix product whose last input it
+/// made the product's partial sums.
+constexpr llvm::StringLiteral kSplitKAttrName = "kiln.split_k";
 /// Threads of a block that shares a reduction.
 constexpr int64_t kBlockThreads = 256;
 
@@ -156,8 +162,15 @@ struct Contraction {
 
 std::optional<Contraction> matchContraction(SumReduction sum) {
   linalg::LinalgOp op = sum.op;
-  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
+  // A split product has a third input, its partial sums (rank 3, unread
+  // by the body).
+  bool split = op->hasAttr(kSplitKAttrName);
+  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != (split ? 3 : 2) ||
       sum.reductionDims.size() != 1)
+    return std::nullopt;
+  if (split &&
+      (cast<MemRefType>(op.getDpsInputs()[2].getType()).getRank() != 3 ||
+       !op.getBlock()->getArgument(2).use_empty()))
     return std::nullopt;
   auto mul = sum.term.getDefiningOp<arith::MulFOp>();
   Block *body = op.getBlock();
@@ -231,6 +244,17 @@ public:
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
+      if (op->hasAttr(kSplitKAttrName)) {
+        // kiln-cuda-split-k's product: its last input is the partial sums.
+        std::optional<SumReduction> sum = matchSumReduction(op);
+        std::optional<Contraction> product =
+            sum ? matchContraction(*sum) : std::nullopt;
+        if (!product)
+          return op.emitError("kiln.split_k marks no matrix product with a "
+                              "partial-sum buffer");
+        mapTiledMatmul(*product, op.getDpsInputOperand(2)->get());
+        continue;
+      }
       std::optional<SumReduction> sum = matchSumReduction(op);
       if (sum && worthBlockReduction(*sum)) {
         mapBlockReduction(*sum);
@@ -487,10 +511,16 @@ private:
   /// and B is read from global memory once per tile row or column instead
   /// of once per product. Thread t's outputs are rows kRegs (t / 16) + i
   /// and columns kRegs (t % 16) + j of the tile; each sums its products in
-  /// k order and then adds the sum to C. On the host (host-loops) each
-  /// phase between two barriers is a loop over the threads and the register
-  /// tiles live in scratch memory, with the same order.
-  void mapTiledMatmul(Contraction product) {
+  /// k order (fused multiply-adds) and then adds the sum to C. On the host
+  /// (host-loops) each phase between two barriers is a loop over the
+  /// threads and the register tiles live in scratch memory, with the same
+  /// order.
+  ///
+  /// With `partials` (memref<S x M x N>, kiln-cuda-split-k), block b
+  /// computes tile b % tiles over the (b / tiles)-th of S chunks of k (a
+  /// multiple of kStep long) and stores its sums there; a second kernel,
+  /// one thread per element of C, then adds the S partial sums in order.
+  void mapTiledMatmul(Contraction product, Value partials = nullptr) {
     const int64_t kTile = matmulTile, kStep = matmulKStep,
                   kRegs = matmulTile / 16;
     linalg::LinalgOp op = product.sum.op;
@@ -510,8 +540,34 @@ private:
     Value tile = index(b, kTile);
     Value tilesN = b.createOrFold<arith::CeilDivUIOp>(loc, sizeN, tile);
     Value tilesM = b.createOrFold<arith::CeilDivUIOp>(loc, sizeM, tile);
-    Value blocks = b.createOrFold<arith::MulIOp>(loc, tilesM, tilesN);
+    Value tiles = b.createOrFold<arith::MulIOp>(loc, tilesM, tilesN);
     Value threads = index(b, kBlockThreads);
+    // Split-K: S blocks per tile, each over `chunk` steps of k.
+    Value blocks = tiles, chunk = sizeK;
+    if (partials) {
+      int64_t splits = cast<MemRefType>(partials.getType()).getDimSize(0);
+      Value perSplit =
+          b.createOrFold<arith::CeilDivUIOp>(loc, sizeK, index(b, splits));
+      chunk = b.createOrFold<arith::MulIOp>(
+          loc,
+          b.createOrFold<arith::CeilDivUIOp>(loc, perSplit, index(b, kStep)),
+          index(b, kStep));
+      blocks = b.createOrFold<arith::MulIOp>(loc, tiles, index(b, splits));
+    }
+    // Block `block`'s tile, and the range of k it sums.
+    auto tileOf = [&](OpBuilder &b, Value block) -> Value {
+      return partials ? arith::RemUIOp::create(b, loc, block, tiles).getResult()
+                      : block;
+    };
+    auto kRange = [&](OpBuilder &b, Value block) -> std::pair<Value, Value> {
+      if (!partials)
+        return {zero, sizeK};
+      Value begin = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, block, tiles), chunk);
+      Value end = arith::MinUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, begin, chunk), sizeK);
+      return {begin, end};
+    };
 
     // One element of `operand` at (row, k) or (k, col), 0 outside.
     auto loadGuarded = [&](OpBuilder &b, OpOperand *operand, unsigned outer,
@@ -586,11 +642,13 @@ private:
             b, loc, tileB,
             ValueRange{kk, arith::AddIOp::create(b, loc, tx, index(b, i))}));
       }
+      // One fused multiply-add each: a separate multiply and add would be
+      // two instructions (NVPTX keeps them apart, as `mul.rn` and `add.rn`,
+      // without a contract flag), half the GPU's peak.
       for (int64_t i = 0; i < kRegs; ++i)
         for (int64_t j = 0; j < kRegs; ++j)
-          next.push_back(arith::AddFOp::create(
-              b, loc, steps.getRegionIterArgs()[i * kRegs + j],
-              arith::MulFOp::create(b, loc, as[i], bs[j])));
+          next.push_back(math::FmaOp::create(
+              b, loc, as[i], bs[j], steps.getRegionIterArgs()[i * kRegs + j]));
       scf::YieldOp::create(b, loc, next);
       return SmallVector<Value>(steps.getResults());
     };
@@ -607,9 +665,13 @@ private:
           arith::MulIOp::create(b, loc, split(thread, index(b, 16)),
                                 index(b, kRegs)));
     };
-    // Thread `thread`'s sums added to C, inside the matrix.
+    // Thread `thread`'s sums added to C, or stored as the block's split's
+    // partial sums, inside the matrix.
     auto write = [&](OpBuilder &b, Value block, Value thread,
                      ArrayRef<Value> acc) {
+      Value split =
+          partials ? arith::DivUIOp::create(b, loc, block, tiles) : Value();
+      block = tileOf(b, block);
       Value rowBase = registerBase(b, block, thread, /*rows=*/true);
       Value colBase = registerBase(b, block, thread, /*rows=*/false);
       OpOperand *init = op.getDpsInitOperand(0);
@@ -626,6 +688,11 @@ private:
           auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(branch.thenBlock());
+          if (partials) {
+            memref::StoreOp::create(b, loc, acc[i * kRegs + j], partials,
+                                    ValueRange{split, row, col});
+            continue;
+          }
           SmallVector<Value> dims(3, zero);
           dims[product.m] = row;
           dims[product.n] = col;
@@ -636,6 +703,38 @@ private:
               b, loc, arith::AddFOp::create(b, loc, old, acc[i * kRegs + j]),
               init->get(), at);
         }
+    };
+    // Split-K's second kernel: C[m, n] += partials[s, m, n] for s in
+    // order, as a generic over (m, n, s) that the loop mapping gives one
+    // thread per element of C.
+    auto addPartials = [&] {
+      if (!partials)
+        return;
+      OpBuilder b(op);
+      MLIRContext *ctx = b.getContext();
+      OpOperand *init = op.getDpsInitOperand(0);
+      SmallVector<AffineExpr> dims(3);
+      dims[product.m] = getAffineDimExpr(0, ctx);
+      dims[product.n] = getAffineDimExpr(1, ctx);
+      dims[product.k] = getAffineDimExpr(2, ctx);
+      AffineMap output =
+          op.getMatchingIndexingMap(init).replaceDimsAndSymbols(dims, {}, 3, 0);
+      AffineMap input =
+          AffineMap::get(3, 0,
+                         {getAffineDimExpr(2, ctx), getAffineDimExpr(0, ctx),
+                          getAffineDimExpr(1, ctx)},
+                         ctx);
+      linalg::GenericOp::create(
+          b, loc, ValueRange{partials}, ValueRange{init->get()},
+          ArrayRef<AffineMap>{input, output},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &b, Location loc, ValueRange args) {
+            linalg::YieldOp::create(
+                b, loc,
+                ValueRange{arith::AddFOp::create(b, loc, args[1], args[0])});
+          });
     };
     Value zeroF = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
     SmallVector<Value> zeros(kRegs * kRegs, zeroF);
@@ -674,13 +773,15 @@ private:
           memref::StoreOp::create(b, loc, zeroF, accs,
                                   ValueRange{thread, index(b, r)});
       });
-      auto kLoop = scf::ForOp::create(b, loc, zero, sizeK, step);
+      auto [kBegin, kEnd] = kRange(b, block);
+      Value tileBlock = tileOf(b, block);
+      auto kLoop = scf::ForOp::create(b, loc, kBegin, kEnd, step);
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(kLoop.getBody());
         Value k0 = kLoop.getInductionVar();
         eachThread(b, [&](OpBuilder &b, Value thread) {
-          stage(b, block, thread, k0, tileA, tileB);
+          stage(b, tileBlock, thread, k0, tileA, tileB);
         });
         eachThread(b, [&](OpBuilder &b, Value thread) {
           SmallVector<Value> acc =
@@ -693,6 +794,7 @@ private:
       eachThread(b, [&](OpBuilder &b, Value thread) {
         write(b, block, thread, accsOf(b, thread));
       });
+      addPartials();
       op->erase();
       return;
     }
@@ -710,11 +812,13 @@ private:
     Value tileA = launch.getWorkgroupAttributions()[0];
     Value tileB = launch.getWorkgroupAttributions()[1];
     Value block = launch.getBlockIds().x, thread = launch.getThreadIds().x;
-    auto kLoop = scf::ForOp::create(b, loc, zero, sizeK, step, zeros);
+    auto [kBegin, kEnd] = kRange(b, block);
+    Value tileBlock = tileOf(b, block);
+    auto kLoop = scf::ForOp::create(b, loc, kBegin, kEnd, step, zeros);
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(kLoop.getBody());
-      stage(b, block, thread, kLoop.getInductionVar(), tileA, tileB);
+      stage(b, tileBlock, thread, kLoop.getInductionVar(), tileA, tileB);
       gpu::BarrierOp::create(b, loc);
       SmallVector<Value> acc =
           multiply(b, thread, tileA, tileB,
@@ -724,6 +828,7 @@ private:
     }
     write(b, block, thread, SmallVector<Value>(kLoop.getResults()));
     gpu::TerminatorOp::create(b, loc);
+    addPartials();
     op->erase();
     launches.push_back({launch, "matmul"});
   }
@@ -961,6 +1066,68 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();
   }
+};
+
+struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
+  using SplitKPassBase::SplitKPassBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (!llvm::is_contained({32, 64, 128}, matmulTile) || targetBlocks < 1 ||
+        maxSplits < 2) {
+      func.emitError("matmul-tile must be 32, 64 or 128, target-blocks "
+                     "positive and max-splits at least 2");
+      return signalPassFailure();
+    }
+    SmallVector<linalg::LinalgOp> ops;
+    func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    for (linalg::LinalgOp op : ops) {
+      std::optional<SumReduction> sum = matchSumReduction(op);
+      std::optional<Contraction> product =
+          sum ? matchContraction(*sum) : std::nullopt;
+      if (!product)
+        continue;
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      int64_t m = ranges[product->m], n = ranges[product->n],
+              k = ranges[product->k];
+      // Batch-sized outputs have blocks enough; a short static reduction
+      // is not worth a second kernel.
+      if (ShapedType::isDynamic(m) || ShapedType::isDynamic(n) ||
+          (!ShapedType::isDynamic(k) && k < kMinSplitLength))
+        continue;
+      int64_t tiles =
+          llvm::divideCeil(m, matmulTile) * llvm::divideCeil(n, matmulTile);
+      int64_t splits =
+          std::min<int64_t>(maxSplits, llvm::divideCeil(targetBlocks, tiles));
+      if (!ShapedType::isDynamic(k))
+        splits = std::min(splits, k / (kMinSplitLength / 4));
+      if (splits < 2)
+        continue;
+      IRRewriter rewriter(op);
+      rewriter.setInsertionPointToStart(&func.getBody().front());
+      auto buffer = memref::AllocOp::create(
+          rewriter, op.getLoc(),
+          MemRefType::get({splits, m, n}, rewriter.getF32Type()));
+      rewriter.setInsertionPoint(op);
+      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+      if (!generic) {
+        FailureOr<linalg::GenericOp> generalized =
+            linalg::generalizeNamedOp(rewriter, op);
+        if (failed(generalized))
+          continue;
+        generic = *generalized;
+      }
+      MLIRContext *ctx = op.getContext();
+      AffineExpr origin = getAffineConstantExpr(0, ctx);
+      auto [split, partials] = appendGenericInput(
+          generic, buffer, AffineMap::get(3, 0, {origin, origin, origin}, ctx));
+      split->setAttr(kSplitKAttrName, rewriter.getUnitAttr());
+    }
+  }
+
+  /// The shortest static reduction worth splitting; each split of one
+  /// gets at least a quarter of it.
+  static constexpr int64_t kMinSplitLength = 2048;
 };
 
 } // namespace

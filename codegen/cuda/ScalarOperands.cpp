@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cuda/GenericInputs.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_SCALAROPERANDSPASS
@@ -19,6 +20,28 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
+
+std::pair<linalg::GenericOp, BlockArgument>
+mlir::kiln::appendGenericInput(linalg::GenericOp generic, Value value,
+                               AffineMap map) {
+  OpBuilder b(generic);
+  SmallVector<Value> inputs(generic.getDpsInputs());
+  inputs.push_back(value);
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  maps.insert(maps.begin() + generic.getNumDpsInputs(), map);
+  auto replacement = linalg::GenericOp::create(
+      b, generic.getLoc(), generic.getResultTypes(), inputs,
+      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
+  replacement->setDiscardableAttrs(generic->getDiscardableAttrDictionary());
+  replacement.getRegion().takeBody(generic.getRegion());
+  Block &body = replacement.getRegion().front();
+  BlockArgument element = body.insertArgument(
+      generic.getNumDpsInputs(),
+      cast<ShapedType>(value.getType()).getElementType(), value.getLoc());
+  generic.replaceAllUsesWith(replacement.getResults());
+  generic.erase();
+  return {replacement, element};
+}
 
 namespace {
 
@@ -35,34 +58,20 @@ std::optional<SmallVector<int64_t>> constantIndices(memref::LoadOp load) {
 }
 
 /// Adds `load`'s buffer as an input of `generic` whose element replaces the
-/// uses of `load` in its body. Returns the new generic.
-linalg::GenericOp addScalarOperand(linalg::GenericOp generic,
-                                   memref::LoadOp load,
-                                   ArrayRef<int64_t> indices) {
+/// uses of `load` in its body.
+void addScalarOperand(linalg::GenericOp generic, memref::LoadOp load,
+                      ArrayRef<int64_t> indices) {
   MLIRContext *ctx = generic.getContext();
-  OpBuilder b(generic);
   SmallVector<AffineExpr> results;
   for (int64_t index : indices)
     results.push_back(getAffineConstantExpr(index, ctx));
   AffineMap map =
       AffineMap::get(generic.getNumLoops(), /*symbolCount=*/0, results, ctx);
-  SmallVector<Value> inputs(generic.getDpsInputs());
-  inputs.push_back(load.getMemRef());
-  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
-  maps.insert(maps.begin() + generic.getNumDpsInputs(), map);
-  auto replacement = linalg::GenericOp::create(
-      b, generic.getLoc(), generic.getResultTypes(), inputs,
-      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
-  replacement->setDiscardableAttrs(generic->getDiscardableAttrDictionary());
-  replacement.getRegion().takeBody(generic.getRegion());
-  Block &body = replacement.getRegion().front();
-  BlockArgument element = body.insertArgument(generic.getNumDpsInputs(),
-                                              load.getType(), load.getLoc());
+  auto [replacement, element] =
+      appendGenericInput(generic, load.getMemRef(), map);
   load.getResult().replaceUsesWithIf(element, [&](OpOperand &use) {
     return replacement->isProperAncestor(use.getOwner());
   });
-  generic.erase();
-  return replacement;
 }
 
 struct ScalarOperandsPass

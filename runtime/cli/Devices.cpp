@@ -18,9 +18,13 @@ int Cli::runDevices() {
     return code;
   std::printf("cpu      %u threads\n", std::thread::hardware_concurrency());
   gpu::printDevices(stdout);
-  std::printf("this model: %s\n",
-              desc->cuda ? "CPU and GPU code (--device cpu|gpu|gpu:N)"
-                         : "CPU code only (compiled without --target cuda)");
+  if (desc->cuda)
+    std::printf("this model: CPU and GPU code (PTX for %s; --device "
+                "cpu|gpu|gpu:N)\n",
+                gpu::ptxArchitectures(desc->cuda).c_str());
+  else
+    std::printf("this model: CPU code only (compiled without --target "
+                "cuda)\n");
   return kExitOk;
 }
 

@@ -364,15 +364,6 @@ bool choosePtx(const kiln_gpu_desc_t *gpu, int major, int minor,
   return found;
 }
 
-/// "sm_80, sm_90": the architectures `gpu` carries PTX for.
-std::string listArchs(const kiln_gpu_desc_t *gpu) {
-  std::string list = gpu->arch ? gpu->arch : "?";
-  for (int64_t i = 0; i < gpu->num_more_ptx && gpu->more_ptx; ++i)
-    list += std::string(", ") +
-            (gpu->more_ptx[i].arch ? gpu->more_ptx[i].arch : "?");
-  return list;
-}
-
 /// Device `index`'s primary context, retained once per process (as the
 /// CUDA runtime does): the modules loaded into it (Mgpu.cpp) stay valid for
 /// every executor on the device.
@@ -406,6 +397,14 @@ bool parseGpu(const char *spec, int &index) {
 }
 
 } // namespace
+
+std::string kiln::gpu::ptxArchitectures(const kiln_gpu_desc_t *gpu) {
+  std::string list = gpu->arch ? gpu->arch : "?";
+  for (int64_t i = 0; i < gpu->num_more_ptx && gpu->more_ptx; ++i)
+    list += std::string(", ") +
+            (gpu->more_ptx[i].arch ? gpu->more_ptx[i].arch : "?");
+  return list;
+}
 
 void kiln::gpu::printDevices(FILE *stream) {
   kiln_device_info_t gpus[16];
@@ -533,7 +532,7 @@ kiln_status_t kiln_model_set_device(kiln_model_t *model, const char *spec) {
                        "model '%s' carries PTX for %s only (kiln compile "
                        "--gpu-arch sm_%d%d,...)",
                        spec, name, major, minor, desc->name ? desc->name : "",
-                       listArchs(desc->cuda).c_str(), major, minor);
+                       ptxArchitectures(desc->cuda).c_str(), major, minor);
   cuda::CUcontext context = nullptr;
   cuda::CUstream stream = nullptr;
   KILN_RETURN_IF_ERROR(primaryContext(*api, index, device, &context));

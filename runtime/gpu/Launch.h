@@ -12,7 +12,10 @@
 
 #include "gpu/Cuda.h"
 
+#include "kiln/model.h"
+
 #include <cstdio>
+#include <string>
 
 namespace kiln::gpu {
 
@@ -48,6 +51,9 @@ private:
 /// line each ("gpu:0    NVIDIA H200, compute capability 9.0, ..."), or one
 /// line saying why there are none.
 void printDevices(FILE *stream);
+
+/// "sm_80, sm_90": the architectures `gpu` carries PTX for.
+std::string ptxArchitectures(const kiln_gpu_desc_t *gpu);
 
 } // namespace kiln::gpu
 

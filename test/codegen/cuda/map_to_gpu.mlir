@@ -70,7 +70,8 @@ func.func @small_space(%x: memref<4x5xf32>) {
 
 // A matrix product: 64 x 64 tiles of C per block of 256 threads, A and B
 // staged 16 steps of k at a time through shared memory between barriers,
-// 4 x 4 sums per thread in registers (loop-carried), then added to C.
+// 4 x 4 sums per thread in registers (loop-carried, one fma per product),
+// then added to C.
 // CHECK-LABEL: func.func @tiled
 // CHECK:         %[[ROWS:.+]] = arith.ceildivui %{{.+}}, %c64 : index
 // CHECK:         gpu.launch_func @kiln_kernels::@tiled_matmul blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1)
@@ -82,7 +83,7 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // CHECK:           scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(
 // CHECK:             memref.load %[[A]]
 // CHECK:             memref.load %[[B]]
-// CHECK-COUNT-16:    arith.mulf
+// CHECK-COUNT-16:    math.fma
 // CHECK:           gpu.barrier
 // CHECK:         memref.load %{{.+}} : memref<?x24xf32>
 // CHECK:         arith.addf

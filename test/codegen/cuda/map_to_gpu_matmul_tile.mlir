@@ -13,7 +13,7 @@
 // CHECK:         scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args(
 // CHECK:           gpu.barrier
 // CHECK:           scf.for %{{.+}} = %c0 to %c8 step %c1 iter_args(
-// CHECK-COUNT-64:    arith.mulf
+// CHECK-COUNT-64:    math.fma
 // CHECK:           gpu.barrier
 // HOST-LABEL:  func.func @tiled
 // HOST-DAG:      memref.alloca() : memref<32x32xf32>
