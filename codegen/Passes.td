@@ -452,9 +452,11 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
     them the last input of the product (generalized, read through a
     constant map by no one: the operand ties buffer and product together
     and keeps the buffer alive), marked `kiln.split_k`.
-    kiln-cuda-map-to-gpu then computes split s's partial tile into the
-    buffer and adds the S partials to the output in order, so results do
-    not depend on scheduling.
+    kiln-cuda-map-to-gpu then splits k into chunks of k / S (rounded up to
+    whole staging steps, and at least 256 long: a small batch runs fewer
+    splits), computes each chunk's partial tile into the buffer and adds
+    the partials to the output in order: results depend on the batch size
+    only, not on scheduling or the GPU.
 
     ```mlir
     // after
@@ -521,9 +523,9 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
        outside the matrices), a register tile of (`matmul-tile` / 16)
        squared outputs per thread, one fused multiply-add per product. A
-       product marked by kiln-cuda-split-k runs S blocks per tile, block s
-       summing the s-th chunk of k into the partial-sum buffer, then one
-       thread per output adds the S partials to C in order;
+       product marked by kiln-cuda-split-k runs a block per tile and chunk
+       of k (at most S chunks), each summing its chunk into the partial-sum
+       buffer, then one thread per output adds the partials to C in order;
     2. a sum into at most 2^14 outputs over a long (dynamic, or over 512)
        reduction of one or more dimensions (`out += term`: weight and bias
        gradients, a loss): blocks of 256 threads share it, 32 outputs a

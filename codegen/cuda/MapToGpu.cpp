@@ -38,6 +38,8 @@ constexpr llvm::StringLiteral kKernelModuleName = "kiln_kernels";
 constexpr llvm::StringLiteral kSplitKAttrName = "kiln.split_k";
 /// Threads of a block that shares a reduction.
 constexpr int64_t kBlockThreads = 256;
+/// The fewest steps of k one split of a split matrix product sums.
+constexpr int64_t kMinChunk = 256;
 
 /// Lowers every linalg op of `func` to parallel loops, parallel dimensions
 /// outermost so that the outer `scf.parallel` covers every output element.
@@ -542,17 +544,26 @@ private:
     Value tilesM = b.createOrFold<arith::CeilDivUIOp>(loc, sizeM, tile);
     Value tiles = b.createOrFold<arith::MulIOp>(loc, tilesM, tilesN);
     Value threads = index(b, kBlockThreads);
-    // Split-K: S blocks per tile, each over `chunk` steps of k.
-    Value blocks = tiles, chunk = sizeK;
+    // Split-K: `active` (at most S) blocks per tile, each over `chunk`
+    // steps of k: k / S rounded up to whole staging steps, and at least
+    // kMinChunk, so that a short k (a small batch) runs fewer splits and
+    // adds fewer partials. Both depend on k alone: the same batch sums in
+    // the same order on any GPU.
+    Value blocks = tiles, chunk = sizeK, active;
     if (partials) {
       int64_t splits = cast<MemRefType>(partials.getType()).getDimSize(0);
       Value perSplit =
           b.createOrFold<arith::CeilDivUIOp>(loc, sizeK, index(b, splits));
-      chunk = b.createOrFold<arith::MulIOp>(
+      chunk = b.createOrFold<arith::MaxUIOp>(
           loc,
-          b.createOrFold<arith::CeilDivUIOp>(loc, perSplit, index(b, kStep)),
-          index(b, kStep));
-      blocks = b.createOrFold<arith::MulIOp>(loc, tiles, index(b, splits));
+          b.createOrFold<arith::MulIOp>(
+              loc,
+              b.createOrFold<arith::CeilDivUIOp>(loc, perSplit,
+                                                 index(b, kStep)),
+              index(b, kStep)),
+          index(b, kMinChunk));
+      active = b.createOrFold<arith::CeilDivUIOp>(loc, sizeK, chunk);
+      blocks = b.createOrFold<arith::MulIOp>(loc, tiles, active);
     }
     // Block `block`'s tile, and the range of k it sums.
     auto tileOf = [&](OpBuilder &b, Value block) -> Value {
@@ -704,9 +715,9 @@ private:
               init->get(), at);
         }
     };
-    // Split-K's second kernel: C[m, n] += partials[s, m, n] for s in
-    // order, as a generic over (m, n, s) that the loop mapping gives one
-    // thread per element of C.
+    // Split-K's second kernel: C[m, n] += partials[s, m, n] for the
+    // active s in order, as a generic over (m, n, s) that the loop mapping
+    // gives one thread per element of C.
     auto addPartials = [&] {
       if (!partials)
         return;
@@ -724,8 +735,18 @@ private:
                          {getAffineDimExpr(2, ctx), getAffineDimExpr(0, ctx),
                           getAffineDimExpr(1, ctx)},
                          ctx);
+      // The active splits' partials only.
+      auto type = cast<MemRefType>(partials.getType());
+      Value used = memref::SubViewOp::create(
+          b, loc, partials,
+          ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0),
+                                 b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{active, b.getIndexAttr(type.getDimSize(1)),
+                                 b.getIndexAttr(type.getDimSize(2))},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                                 b.getIndexAttr(1)});
       linalg::GenericOp::create(
-          b, loc, ValueRange{partials}, ValueRange{init->get()},
+          b, loc, ValueRange{used}, ValueRange{init->get()},
           ArrayRef<AffineMap>{input, output},
           ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
                                         utils::IteratorType::parallel,

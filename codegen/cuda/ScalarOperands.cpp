@@ -1,5 +1,4 @@
-//===- ScalarOperands.cpp - host scalar loads as linalg operands -*- C++
-//-*-===//
+//===- ScalarOperands.cpp - Host scalar loads as linalg operands ----------===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // `--kiln-cuda-scalar-operands`: a scalar that a linalg.generic's body reads

@@ -16,16 +16,21 @@
 // CHECK:           %[[M:.+]] = arith.mulf %[[X]], %[[Y]]
 // CHECK:           arith.addf %[[OUT]], %[[M]]
 
-// Mapped: S blocks per tile, block b on tile b % 5 over the (b / 5)-th
-// chunk of k (a multiple of 16), its sums stored as partials; then one
-// thread per output adds the 52 partials in order.
+// Mapped: chunks of k / 52 rounded up to 16 steps, at least 256; as many
+// blocks per tile as chunks (at most 52), block b on tile b % 5 over the
+// (b / 5)-th chunk, its sums stored as partials; then one thread per
+// output adds the active partials in order.
 // MAPPED-LABEL: func.func @weight_grad
 // MAPPED:         %[[K:.+]] = memref.dim %{{.+}}, %c1 : memref<288x?xf32>
 // MAPPED:         %[[PER:.+]] = arith.ceildivui %[[K]], %c52
 // MAPPED:         %[[STEPS:.+]] = arith.ceildivui %[[PER]], %c16
-// MAPPED:         %[[CHUNK:.+]] = arith.muli %[[STEPS]], %c16
-// MAPPED:         gpu.launch_func @kiln_kernels::@weight_grad_matmul blocks in (%c260, %c1, %c1) threads in (%c256, %c1, %c1)
-// MAPPED:         gpu.launch_func @kiln_kernels::@weight_grad_loop blocks in (%c72, %c1, %c1) threads in (%c256, %c1, %c1)
+// MAPPED:         %[[ROUNDED:.+]] = arith.muli %[[STEPS]], %c16
+// MAPPED:         %[[CHUNK:.+]] = arith.maxui %[[ROUNDED]], %c256
+// MAPPED:         %[[ACTIVE:.+]] = arith.ceildivui %[[K]], %[[CHUNK]]
+// MAPPED:         %[[BLOCKS:.+]] = arith.muli %[[ACTIVE]], %c5
+// MAPPED:         gpu.launch_func @kiln_kernels::@weight_grad_matmul blocks in (%[[BLOCKS]], %c1, %c1) threads in (%c256, %c1, %c1)
+// MAPPED:         %[[USED:.+]] = memref.subview %{{.+}}[0, 0, 0] [%[[ACTIVE]], 288, 64] [1, 1, 1]
+// MAPPED:         gpu.launch_func @kiln_kernels::@weight_grad_loop blocks in (%c72, %c1, %c1) threads in (%c256, %c1, %c1) args({{.*}}%[[USED]]
 // MAPPED:       gpu.func @weight_grad_matmul(
 // MAPPED:         %[[B:.+]] = gpu.block_id x
 // MAPPED:         %[[SPLIT:.+]] = arith.divui %[[B]], %c5
@@ -35,8 +40,8 @@
 // MAPPED:         memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<52x288x64xf32>
 // MAPPED-NOT:     memref.load %{{.+}} : memref<288x64xf32>
 // MAPPED:       gpu.func @weight_grad_loop(
-// MAPPED:         scf.for %{{.+}} = %c0 to %c52 step %c1
-// MAPPED:           memref.load %{{.+}} : memref<52x288x64xf32>
+// MAPPED:         scf.for %{{.+}} = %c0 to %{{.+}} step %c1
+// MAPPED:           memref.load %{{.+}} : memref<?x288x64xf32, strided<[18432, 64, 1]>>
 // MAPPED:           arith.addf
 // MAPPED:         memref.store %{{.+}} : memref<288x64xf32>
 #lhs = affine_map<(m, n, k) -> (m, k)>
