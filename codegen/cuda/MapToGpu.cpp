@@ -556,11 +556,10 @@ private:
           b.createOrFold<arith::CeilDivUIOp>(loc, sizeK, index(b, splits));
       chunk = b.createOrFold<arith::MaxUIOp>(
           loc,
-          b.createOrFold<arith::MulIOp>(
-              loc,
-              b.createOrFold<arith::CeilDivUIOp>(loc, perSplit,
-                                                 index(b, kStep)),
-              index(b, kStep)),
+          b.createOrFold<arith::MulIOp>(loc,
+                                        b.createOrFold<arith::CeilDivUIOp>(
+                                            loc, perSplit, index(b, kStep)),
+                                        index(b, kStep)),
           index(b, kMinChunk));
       active = b.createOrFold<arith::CeilDivUIOp>(loc, sizeK, chunk);
       blocks = b.createOrFold<arith::MulIOp>(loc, tiles, active);

@@ -67,6 +67,20 @@ bool resolve(void *lib, Driver &api, char *why, size_t size) {
       return false;
     }
   }
+  const Symbol optional[] = {
+      {"cuStreamBeginCapture_v2",
+       reinterpret_cast<void **>(&api.cuStreamBeginCapture)},
+      {"cuStreamEndCapture",
+       reinterpret_cast<void **>(&api.cuStreamEndCapture)},
+      {"cuGraphInstantiateWithFlags",
+       reinterpret_cast<void **>(&api.cuGraphInstantiateWithFlags)},
+      {"cuGraphLaunch", reinterpret_cast<void **>(&api.cuGraphLaunch)},
+      {"cuGraphExecDestroy",
+       reinterpret_cast<void **>(&api.cuGraphExecDestroy)},
+      {"cuGraphDestroy", reinterpret_cast<void **>(&api.cuGraphDestroy)},
+  };
+  for (const Symbol &symbol : optional)
+    *symbol.slot = dlsym(lib, symbol.name);
   return true;
 }
 

@@ -20,8 +20,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -139,7 +141,7 @@ public:
   GpuExecutor(const cuda::Driver *api, int device, cuda::CUcontext context,
               cuda::CUstream stream, const char *ptx, std::string name)
       : api(api), device(device), context(context), stream(stream), ptx(ptx),
-        label(std::move(name)) {}
+        label(std::move(name)), useGraphs(graphsRequested(*api)) {}
 
   /// Copies back what only the device holds, then frees the device memory
   /// and the stream. The primary context stays retained (primaryContext).
@@ -154,6 +156,9 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     api->cuCtxSetCurrent(context);
     api->cuStreamSynchronize(stream);
+    for (auto &[key, graph] : graphs)
+      if (graph)
+        api->cuGraphExecDestroy(graph);
     for (Entry &entry : entries) {
       entry.buffers.clear();
       entry.workspace.release();
@@ -260,7 +265,7 @@ public:
     state.device = device;
     state.stream = stream;
     state.ptx = ptx;
-    {
+    if (!launchGraph(kind, batch, fn, entry, state)) {
       ScopedLaunch scope(state);
       fn(batch, entry.pointers.data(), entry.workspace.get());
     }
@@ -303,6 +308,85 @@ private:
     DeviceBuffer workspace;
   };
 
+  /// KILN_GPU_GRAPHS=1 (and a driver with graphs, and no profiling).
+  static bool graphsRequested(const cuda::Driver &api) {
+    const char *flag = std::getenv("KILN_GPU_GRAPHS");
+    return flag && std::strcmp(flag, "1") == 0 && api.hasGraphs() &&
+           !profiling();
+  }
+
+  /// With graphs on, replays the entry's launches as one CUDA graph when
+  /// this entry ran with this batch and these device buffers before (the
+  /// entry's host code depends on nothing else: contract 2 keeps device
+  /// data off the host), capturing the graph the second time. False when
+  /// the caller must launch directly; a failed capture turns graphs off
+  /// for this executor (the direct launch then reports any real error).
+  bool launchGraph(EntryKind kind, int64_t batch, kiln_entry_fn fn,
+                   Entry &entry, LaunchState &state) {
+    if (!useGraphs)
+      return false;
+    GraphKey key{static_cast<int>(kind), batch, entry.pointers};
+    key.pointers.push_back(entry.workspace.get());
+    auto [found, added] = graphs.try_emplace(key, nullptr);
+    if (added) {
+      if (graphs.size() > kMaxGraphs) { // many shapes: start over
+        dropGraphs();
+        graphs.emplace(key, nullptr);
+      }
+      return false; // seen once: launched directly, loads the kernels
+    }
+    if (!found->second) {
+      cuda::CUgraph graph = nullptr;
+      if (api->cuStreamBeginCapture(stream,
+                                    cuda::CU_STREAM_CAPTURE_MODE_RELAXED)) {
+        useGraphs = false;
+        return false;
+      }
+      {
+        ScopedLaunch scope(state);
+        fn(batch, entry.pointers.data(), entry.workspace.get());
+      }
+      cuda::CUresult ended = api->cuStreamEndCapture(stream, &graph);
+      cuda::CUgraphExec exec = nullptr;
+      bool ok = !ended && !state.error && graph &&
+                !api->cuGraphInstantiateWithFlags(&exec, graph, 0);
+      if (graph)
+        api->cuGraphDestroy(graph);
+      if (!ok) {
+        kiln_status_free(state.error);
+        state.error = nullptr;
+        dropGraphs();
+        useGraphs = false;
+        return false;
+      }
+      found->second = exec;
+    }
+    if (kiln_status_t status = cuda::callStatus(
+            *api, "cuGraphLaunch", api->cuGraphLaunch(found->second, stream)))
+      state.error = status;
+    return true;
+  }
+
+  void dropGraphs() {
+    for (auto &[key, graph] : graphs)
+      if (graph)
+        api->cuGraphExecDestroy(graph);
+    graphs.clear();
+  }
+
+  /// A captured entry call: the entry, the batch and the device buffers
+  /// (the workspace last).
+  struct GraphKey {
+    int kind;
+    int64_t batch;
+    std::vector<void *> pointers;
+    bool operator<(const GraphKey &other) const {
+      return std::tie(kind, batch, pointers) <
+             std::tie(other.kind, other.batch, other.pointers);
+    }
+  };
+  static constexpr size_t kMaxGraphs = 32;
+
   /// The device copy of a parameter or slot while resident, keyed by its
   /// host buffer.
   struct Mirror {
@@ -321,6 +405,8 @@ private:
   Entry entries[3];
   bool resident = false;
   std::unordered_map<void *, Mirror> mirrors;
+  bool useGraphs;
+  std::map<GraphKey, cuda::CUgraphExec> graphs; // NULL: seen once
 };
 
 /// The number of "sm_86" (86; "sm_90a": 90 with `exact`), or -1.

@@ -47,6 +47,10 @@ private:
   LaunchState *previous;
 };
 
+/// Whether KILN_GPU_PROFILE times each launch (which synchronizes around
+/// it, so launches cannot be captured into a CUDA graph).
+bool profiling();
+
 /// Prints the GPUs as `./model devices` and `kiln devices` list them, one
 /// line each ("gpu:0    NVIDIA H200, compute capability 9.0, ..."), or one
 /// line saying why there are none.

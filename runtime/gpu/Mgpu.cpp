@@ -105,6 +105,8 @@ void fail(LaunchState &state, kiln_status_t status) {
 
 LaunchState *kiln::gpu::currentLaunch() { return current; }
 
+bool kiln::gpu::profiling() { return Profile::get() != nullptr; }
+
 ScopedLaunch::ScopedLaunch(LaunchState &state) : previous(current) {
   current = &state;
 }

@@ -16,9 +16,10 @@
 //                        CUDA_ERROR_OUT_OF_MEMORY; any other name:
 //                        CUDA_ERROR_LAUNCH_FAILED)
 //   KILN_FAKE_CUDA_LOG   a file that receives, at exit, what happened:
-//                        "module sm_90" per PTX loaded, then counters and
-//                        "htod BYTES xCOUNT" / "dtoh BYTES xCOUNT" per
-//                        copy size
+//                        "module sm_90" per PTX loaded, then counters
+//                        (kernel launches, direct or in a CUDA graph, and
+//                        graphs), "htod BYTES xCOUNT" / "dtoh BYTES
+//                        xCOUNT" per copy size, and what is left
 //===----------------------------------------------------------------------===//
 
 #include <cstdio>
@@ -46,6 +47,10 @@ struct State {
   std::map<size_t, long> htod, dtoh;
   std::set<void *> allocations;
   long launches = 0, streams = 0, streamsCreated = 0, contexts = 0;
+  // CUDA graphs: launches while capturing are recorded, not run; a graph
+  // launch counts its launches.
+  bool capturing = false;
+  long captured = 0, graphs = 0, graphLaunches = 0, liveGraphs = 0;
 
   State() {
     if (const char *cc = std::getenv("KILN_FAKE_CUDA_CC"))
@@ -68,8 +73,11 @@ struct State {
       std::fprintf(log, "htod %zu x%ld\n", bytes, count);
     for (const auto &[bytes, count] : dtoh)
       std::fprintf(log, "dtoh %zu x%ld\n", bytes, count);
+    std::fprintf(log, "graphs %ld, graph launches %ld\n", graphs,
+                 graphLaunches);
     std::fprintf(log, "streams created %ld, live %ld\n", streamsCreated,
                  streams);
+    std::fprintf(log, "graphs live %ld\n", liveGraphs);
     std::fprintf(log, "primary contexts retained %ld\n", contexts);
     std::fprintf(log, "device allocations live %zu\n", allocations.size());
     std::fclose(log);
@@ -198,7 +206,49 @@ CUresult cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned,
                         unsigned, unsigned, unsigned, void *, void **,
                         void **) {
   FAKE_CALL("cuLaunchKernel");
-  ++state().launches;
+  ++(state().capturing ? state().captured : state().launches);
+  return kSuccess;
+}
+
+CUresult cuStreamBeginCapture_v2(void *, int) {
+  FAKE_CALL("cuStreamBeginCapture_v2");
+  state().capturing = true;
+  state().captured = 0;
+  return kSuccess;
+}
+
+CUresult cuStreamEndCapture(void *, void **graph) {
+  FAKE_CALL("cuStreamEndCapture");
+  state().capturing = false;
+  *graph = new long(state().captured);
+  return kSuccess;
+}
+
+CUresult cuGraphInstantiateWithFlags(void **exec, void *graph,
+                                     unsigned long long) {
+  FAKE_CALL("cuGraphInstantiateWithFlags");
+  *exec = new long(*static_cast<long *>(graph));
+  ++state().graphs;
+  ++state().liveGraphs;
+  return kSuccess;
+}
+
+CUresult cuGraphLaunch(void *exec, void *) {
+  FAKE_CALL("cuGraphLaunch");
+  state().launches += *static_cast<long *>(exec);
+  ++state().graphLaunches;
+  return kSuccess;
+}
+
+CUresult cuGraphExecDestroy(void *exec) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  delete static_cast<long *>(exec);
+  --state().liveGraphs;
+  return kSuccess;
+}
+
+CUresult cuGraphDestroy(void *graph) {
+  delete static_cast<long *>(graph);
   return kSuccess;
 }
 

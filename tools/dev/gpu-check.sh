@@ -19,8 +19,11 @@
 #     CPU's to 1e-3 relative, and predictions with the trained weights
 #     (weights files are device-independent: trained on the GPU, predicted
 #     on the CPU) match;
-#   - ./model bench on both devices (predict at batch 1 and 128, train_step
-#     at batch 100), as JSON lines in $OUT/bench.jsonl, plus a 2048^3 GEMM
+#   - with CUDA graphs (KILN_GPU_GRAPHS=1): predictions and training
+#     histories bit-identical to the GPU's without;
+#   - ./model bench on both devices, and on the GPU with graphs (predict at
+#     batch 1 and 128, train_step at batch 100), as JSON lines in
+#     $OUT/bench.jsonl, plus a 2048^3 GEMM
 #     (a Dense model; the kernel's time per --gpu-matmul-tile shape) and
 #     the CNN's train step at batch 1024 on the GPU;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
@@ -108,6 +111,13 @@ run() {
       "$bin" predict --device cpu --weights "$work/$m.$d.weights" \
         --input "$x" --output "$work/$m.$d.trained.npy"
     done
+    # The same on the GPU with CUDA graphs (KILN_GPU_GRAPHS=1, off by
+    # default until this passes).
+    KILN_GPU_GRAPHS=1 "$bin" predict --device gpu --input "$x" \
+      --output "$work/$m.graphs.npy" --batch-size 128
+    KILN_GPU_GRAPHS=1 "$bin" train --device gpu --data "$x,$data/y.npy" \
+      --epochs 2 --batch-size 100 --no-shuffle --seed 1 --verbose 0 \
+      --history "$work/$m.graphs.history.json"
     python3 - "$work" "$m" <<'EOF' || failed=1
 import json, sys
 import numpy as np
@@ -129,15 +139,23 @@ for key in hist["cpu"]:
 close("predict after training on gpu vs cpu",
       np.load(f"{work}/{m}.gpu.trained.npy"),
       np.load(f"{work}/{m}.cpu.trained.npy"), 1e-3)
+# CUDA graphs replay the same kernels on the same buffers: the same bits.
+close("predict with graphs vs without", np.load(f"{work}/{m}.graphs.npy"),
+      np.load(f"{work}/{m}.gpu.npy"), 0.0)
+graphs = json.load(open(f"{work}/{m}.graphs.history.json"))
+for key in hist["gpu"]:
+    close(f"history with graphs {key}", np.array(graphs[key], float),
+          np.array(hist["gpu"][key], float), 0.0)
 sys.exit(0 if ok else 1)
 EOF
-    for d in cpu gpu; do
+    for d in cpu gpu gpu-graphs; do
       for spec in "predict 1" "predict 128" "train_step 100"; do
         set -- $spec
-        "$bin" bench --device $d --entry "$1" --batch-size "$2" --seconds 1 \
-          --json | python3 -c "import json,sys; r=json.load(sys.stdin); \
-r.update(model='$m', device='$d'); print(json.dumps(r))" \
-          | tee -a "$out/bench.jsonl"
+        KILN_GPU_GRAPHS=$([ $d = gpu-graphs ] && echo 1 || echo 0) \
+          "$bin" bench --device ${d%-graphs} --entry "$1" --batch-size "$2" \
+          --seconds 1 --json | python3 -c "import json,sys; \
+r=json.load(sys.stdin); r.update(model='$m', device='$d'); \
+print(json.dumps(r))" | tee -a "$out/bench.jsonl"
       done
     done
   done
