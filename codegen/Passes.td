@@ -455,8 +455,9 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
     kiln-cuda-map-to-gpu then splits k into chunks of k / S (rounded up to
     whole staging steps, and at least 256 long: a small batch runs fewer
     splits), computes each chunk's partial tile into the buffer and adds
-    the partials to the output in order: results depend on the batch size
-    only, not on scheduling or the GPU.
+    the partials to the output in order (a single chunk adds its sums to
+    the output directly, with no second kernel): results depend on the
+    batch size only, not on scheduling or the GPU.
 
     ```mlir
     // after

@@ -685,6 +685,12 @@ private:
       Value rowBase = registerBase(b, block, thread, /*rows=*/true);
       Value colBase = registerBase(b, block, thread, /*rows=*/false);
       OpOperand *init = op.getDpsInitOperand(0);
+      // One active split (a short k) adds its sums to C itself.
+      Value toPartials =
+          partials ? arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                           active, one)
+                         .getResult()
+                   : Value();
       for (int64_t i = 0; i < kRegs; ++i)
         for (int64_t j = 0; j < kRegs; ++j) {
           Value row = arith::AddIOp::create(b, loc, rowBase, index(b, i));
@@ -699,9 +705,12 @@ private:
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(branch.thenBlock());
           if (partials) {
+            auto choice =
+                scf::IfOp::create(b, loc, toPartials, /*withElse=*/true);
+            b.setInsertionPointToStart(choice.thenBlock());
             memref::StoreOp::create(b, loc, acc[i * kRegs + j], partials,
                                     ValueRange{split, row, col});
-            continue;
+            b.setInsertionPointToStart(choice.elseBlock());
           }
           SmallVector<Value> dims(3, zero);
           dims[product.m] = row;
@@ -714,13 +723,18 @@ private:
               init->get(), at);
         }
     };
-    // Split-K's second kernel: C[m, n] += partials[s, m, n] for the
-    // active s in order, as a generic over (m, n, s) that the loop mapping
-    // gives one thread per element of C.
+    // Split-K's second kernel, when more than one split ran: C[m, n] +=
+    // partials[s, m, n] for the active s in order, as a generic over
+    // (m, n, s) that the loop mapping gives one thread per element of C.
     auto addPartials = [&] {
       if (!partials)
         return;
       OpBuilder b(op);
+      auto several = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, active, one),
+          /*withElse=*/false);
+      b.setInsertionPointToStart(several.thenBlock());
       MLIRContext *ctx = b.getContext();
       OpOperand *init = op.getDpsInitOperand(0);
       SmallVector<AffineExpr> dims(3);
