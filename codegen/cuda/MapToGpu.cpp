@@ -1137,11 +1137,9 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
         splits = std::min(splits, k / (kMinSplitLength / 4));
       if (splits < 2)
         continue;
-      IRRewriter rewriter(op);
-      rewriter.setInsertionPointToStart(&func.getBody().front());
-      auto buffer = memref::AllocOp::create(
-          rewriter, op.getLoc(),
-          MemRefType::get({splits, m, n}, rewriter.getF32Type()));
+      MLIRContext *ctx = op.getContext();
+      Location loc = op.getLoc();
+      IRRewriter rewriter(ctx);
       rewriter.setInsertionPoint(op);
       auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
       if (!generic) {
@@ -1149,9 +1147,11 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
             linalg::generalizeNamedOp(rewriter, op);
         if (failed(generalized))
           continue;
-        generic = *generalized;
+        generic = *generalized; // `op` is erased
       }
-      MLIRContext *ctx = op.getContext();
+      rewriter.setInsertionPointToStart(&func.getBody().front());
+      auto buffer = memref::AllocOp::create(
+          rewriter, loc, MemRefType::get({splits, m, n}, rewriter.getF32Type()));
       AffineExpr origin = getAffineConstantExpr(0, ctx);
       auto [split, partials] = appendGenericInput(
           generic, buffer, AffineMap::get(3, 0, {origin, origin, origin}, ctx));
