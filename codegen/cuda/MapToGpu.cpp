@@ -1151,7 +1151,8 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
       }
       rewriter.setInsertionPointToStart(&func.getBody().front());
       auto buffer = memref::AllocOp::create(
-          rewriter, loc, MemRefType::get({splits, m, n}, rewriter.getF32Type()));
+          rewriter, loc,
+          MemRefType::get({splits, m, n}, rewriter.getF32Type()));
       AffineExpr origin = getAffineConstantExpr(0, ctx);
       auto [split, partials] = appendGenericInput(
           generic, buffer, AffineMap::get(3, 0, {origin, origin, origin}, ctx));

@@ -27,5 +27,6 @@ cmake --build build
 
 cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=Release \
   -DKILN_SANITIZE=address,undefined -DKILN_ENABLE_BENCHMARKS=OFF "${venv[@]}"
-cmake --build build-asan --target kiln kiln_runtime kiln-runtime-tests
+cmake --build build-asan --target kiln kiln_runtime kiln-runtime-tests \
+  kiln-fake-cuda
 (cd build-asan && ctest --output-on-failure -L sanitizer-subset)
