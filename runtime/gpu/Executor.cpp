@@ -40,6 +40,9 @@ struct BufferSpec {
   int64_t perSampleBytes = 0;
   bool written = false;
   bool state = false;
+  size_t bytes(int64_t batch) const {
+    return static_cast<size_t>(fixedBytes + perSampleBytes * batch);
+  }
 };
 
 void addTensor(std::vector<BufferSpec> &specs, const kiln_tensor_desc_t &t,
@@ -109,12 +112,12 @@ public:
   DeviceBuffer(const DeviceBuffer &) = delete;
   DeviceBuffer &operator=(const DeviceBuffer &) = delete;
   DeviceBuffer &operator=(DeviceBuffer &&) = delete;
-  ~DeviceBuffer() { reset(); }
+  ~DeviceBuffer() { release(); }
   void bind(const cuda::Driver *driver) { api = driver; }
   kiln_status_t reserve(size_t bytes) {
     if (bytes <= size)
       return nullptr;
-    reset();
+    release();
     KILN_RETURN_IF_ERROR(
         cuda::callStatus(*api, "cuMemAlloc", api->cuMemAlloc(&pointer, bytes)));
     size = bytes;
@@ -122,15 +125,14 @@ public:
   }
   void *get() const { return reinterpret_cast<void *>(pointer); }
   cuda::CUdeviceptr address() const { return pointer; }
-  void release() { reset(); }
-
-private:
-  void reset() {
+  void release() {
     if (pointer)
       api->cuMemFree(pointer);
     pointer = 0;
     size = 0;
   }
+
+private:
   const cuda::Driver *api = nullptr;
   cuda::CUdeviceptr pointer = 0;
   size_t size = 0;
@@ -156,9 +158,7 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     api->cuCtxSetCurrent(context);
     api->cuStreamSynchronize(stream);
-    for (auto &[key, graph] : graphs)
-      if (graph)
-        api->cuGraphExecDestroy(graph);
+    dropGraphs();
     for (Entry &entry : entries) {
       entry.buffers.clear();
       entry.workspace.release();
@@ -231,8 +231,7 @@ public:
     // slots only if the device does not hold them already (resident).
     for (size_t i = 0; i < entry.specs.size(); ++i) {
       const BufferSpec &spec = entry.specs[i];
-      size_t bytes =
-          static_cast<size_t>(spec.fixedBytes + spec.perSampleBytes * batch);
+      size_t bytes = spec.bytes(batch);
       bool copyIn = !spec.written && bytes;
       DeviceBuffer *target = &entry.buffers[i];
       if (resident && spec.state) {
@@ -274,8 +273,7 @@ public:
     // failures.
     for (size_t i = 0; i < entry.specs.size() && !state.error; ++i) {
       const BufferSpec &spec = entry.specs[i];
-      size_t bytes =
-          static_cast<size_t>(spec.fixedBytes + spec.perSampleBytes * batch);
+      size_t bytes = spec.bytes(batch);
       if (!spec.written || !bytes || (resident && spec.state))
         continue;
       state.error = cuda::callStatus(
