@@ -482,6 +482,62 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def FuseIntoMatmulPass
+    : Pass<"kiln-cuda-fuse-into-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Compute gathered factors inside matrix products (implicit "
+                "GEMM) and fold zero fills into them";
+  let description = [{
+    Run on buffers before workspace allocation, for the GPU. Two rewrites
+    of the matrix products that kiln-cuda-map-to-gpu tiles:
+
+    - Implicit GEMM. A convolution is an im2col gather, a fresh buffer of
+      patches (batch x positions x taps x channels), then a matrix product
+      reading it (and, in a training step, the weight gradient reading it
+      again). When a buffer is written once, by a gather (a parallel
+      generic whose body computes indices, loads and selects, with no
+      arithmetic on the elements), and read only by matrix products that
+      come after it in the same block, with nothing between writing what
+      the gather reads, each product computes the gathered element where it
+      reads it: the factor becomes the gather's body, cloned into the
+      product's, at the gather's loop indices recovered from the product's
+      (through `memref.collapse_shape`, by division by static sizes). The
+      gather, its buffer and the views of it go; `memref.dim` of them
+      becomes arithmetic on the allocation's sizes. kiln-cuda-map-to-gpu
+      evaluates the computed factor as it stages a tile into shared memory:
+      the patches are never written to memory.
+    - A `linalg.fill` of +0.0 into the output of a matrix product (not a
+      split one) with nothing between them reading or writing that buffer
+      goes; the product is marked `kiln.zero_init` and stores its sums
+      instead of adding them to the output. One kernel and one pass over
+      the output fewer per dense or convolution layer.
+
+    ```mlir
+    // before
+    linalg.generic {indexing_maps = [#identity6], iterator_types = [6 x
+        "parallel"]} outs(%patches : memref<?x28x28x3x3x1xf32>) {
+      ... %v = memref.load %image[...]  %e = arith.select %in, %v, %zero
+      linalg.yield %e : f32 }
+    %a = memref.collapse_shape %patches [[0, 1, 2], [3, 4, 5]]
+    linalg.fill ins(%zero : f32) outs(%c : memref<?x16xf32>)
+    linalg.matmul ins(%a, %w : memref<?x9xf32>, memref<9x16xf32>)
+                  outs(%c : memref<?x16xf32>)
+    // after
+    linalg.generic {indexing_maps = [#kn, #mn], ...} {kiln.zero_init}
+        ins(%w : memref<9x16xf32>) outs(%c : memref<?x16xf32>) {
+    ^bb0(%b: f32, %out: f32):
+      %m = linalg.index 0 : index
+      %k = linalg.index 2 : index
+      ... (the gather's body at (m / 784, m / 28 % 28, m % 28, k / 3, k % 3, 0))
+      %p = arith.mulf %e, %b : f32
+      %s = arith.addf %out, %p : f32
+      linalg.yield %s : f32 }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def DefineLibdevicePass : Pass<"kiln-cuda-define-libdevice"> {
   let summary = "Give the libdevice functions GPU kernels call bodies of "
                 "NVPTX intrinsics";

@@ -33,8 +33,9 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
 
 /// Tensors -> buffers in the caller's workspace, the same for every target.
 /// With `cuda` (a GPU; NULL for the CPU), scalars that generics read from
-/// buffers become their operands, and matrix products with few output
-/// tiles get partial sums (split-K) in the workspace.
+/// buffers become their operands, matrix products with few output tiles
+/// get partial sums (split-K) in the workspace, and gathers (im2col) and
+/// zero fills fold into the products that read them.
 static void buildBufferPipeline(OpPassManager &pm,
                                 const mlir::kiln::CudaLoweringOptions *cuda) {
   using namespace mlir::kiln;
@@ -57,6 +58,7 @@ static void buildBufferPipeline(OpPassManager &pm,
     SplitKPassOptions splitK;
     splitK.matmulTile = cuda->matmulTile;
     pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
+    pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
   }
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());

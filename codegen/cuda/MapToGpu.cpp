@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cuda/Contraction.h"
 #include "codegen/cuda/GenericInputs.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -19,7 +20,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "llvm/ADT/SmallBitVector.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_MAPTOGPUPASS
@@ -33,9 +33,6 @@ using namespace mlir::kiln;
 namespace {
 
 constexpr llvm::StringLiteral kKernelModuleName = "kiln_kernels";
-/// The mark kiln-cuda-split-k gives a matrix product whose last input it
-/// made the product's partial sums.
-constexpr llvm::StringLiteral kSplitKAttrName = "kiln.split_k";
 /// Threads of a block that shares a reduction.
 constexpr int64_t kBlockThreads = 256;
 /// The fewest steps of k one split of a split matrix product sums.
@@ -93,128 +90,6 @@ bool touchesMemory(Operation *op) {
   return result.wasInterrupted();
 }
 
-/// A linalg op that reduces dimensions by addition into its one output,
-/// out = out + term(inputs): the shape of a weight gradient (a matmul
-/// whose reduction is the batch), a bias gradient (over batch and image
-/// positions) or a loss's sum, which a block of threads can share.
-struct SumReduction {
-  linalg::LinalgOp op;
-  SmallVector<unsigned> reductionDims; // in loop order
-  bool isReduction(unsigned d) const {
-    return llvm::is_contained(reductionDims, d);
-  }
-  arith::AddFOp add; // the payload's final addition
-  Value term;        // its operand that is not the output element
-};
-
-std::optional<SumReduction> matchSumReduction(linalg::LinalgOp op) {
-  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
-      !op.hasPureBufferSemantics() || !op.getBlock())
-    return std::nullopt;
-  Block *body = op.getBlock();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  if (yield.getNumOperands() != 1)
-    return std::nullopt;
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  BlockArgument out = body->getArguments().back();
-  if (!add || add->getBlock() != body || !add.getType().isF32() ||
-      !out.hasOneUse())
-    return std::nullopt;
-  Value term = add.getLhs() == out ? add.getRhs() : add.getLhs();
-  if (term == out || (add.getLhs() != out && add.getRhs() != out))
-    return std::nullopt;
-  SmallVector<unsigned> dims;
-  for (auto [d, kind] : llvm::enumerate(op.getIteratorTypesArray()))
-    if (kind == utils::IteratorType::reduction)
-      dims.push_back(d);
-  return SumReduction{op, dims, add, term};
-}
-
-/// Whether `reduction` has too little parallel work and too long a
-/// reduction for one thread per output element: a block per element then
-/// shares the reduction.
-bool worthBlockReduction(SumReduction reduction) {
-  SmallVector<int64_t> ranges = reduction.op.getStaticLoopRanges();
-  int64_t parallel = 1, length = 1;
-  for (auto [d, extent] : llvm::enumerate(ranges)) {
-    if (reduction.isReduction(d)) {
-      length = ShapedType::isDynamic(extent) || ShapedType::isDynamic(length)
-                   ? ShapedType::kDynamic
-                   : length * extent;
-      continue;
-    }
-    if (ShapedType::isDynamic(extent))
-      return false; // batch-sized outputs: threads enough
-    parallel *= extent;
-  }
-  // Up to 64 blocks of 256 threads, one-thread-per-element kernels leave
-  // most of a GPU idle (an LSTM's 128 x 512 gradient already fills it).
-  return parallel <= (int64_t(1) << 14) &&
-         (ShapedType::isDynamic(length) || length > 512);
-}
-
-/// A matrix product in any layout, C[m, n] += A(m, k) * B(k, n): a
-/// SumReduction over three loops whose term multiplies one input that
-/// reads only (m, k) by one that reads only (k, n).
-struct Contraction {
-  SumReduction sum;
-  unsigned m, n, k;     // loop dimensions
-  OpOperand *lhs, *rhs; // reads (m, k) and (k, n)
-};
-
-std::optional<Contraction> matchContraction(SumReduction sum) {
-  linalg::LinalgOp op = sum.op;
-  // A split product has a third input, its partial sums (rank 3, unread
-  // by the body).
-  bool split = op->hasAttr(kSplitKAttrName);
-  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != (split ? 3 : 2) ||
-      sum.reductionDims.size() != 1)
-    return std::nullopt;
-  if (split &&
-      (cast<MemRefType>(op.getDpsInputs()[2].getType()).getRank() != 3 ||
-       !op.getBlock()->getArgument(2).use_empty()))
-    return std::nullopt;
-  auto mul = sum.term.getDefiningOp<arith::MulFOp>();
-  Block *body = op.getBlock();
-  if (!mul || mul->getBlock() != body)
-    return std::nullopt;
-  auto arg = [&](Value v) { return dyn_cast<BlockArgument>(v); };
-  BlockArgument x = arg(mul.getLhs()), y = arg(mul.getRhs());
-  if (!x || !y || x.getOwner() != body || y.getOwner() != body ||
-      x.getArgNumber() == y.getArgNumber() || x.getArgNumber() > 1 ||
-      y.getArgNumber() > 1)
-    return std::nullopt;
-  // The body is exactly mul + add: nothing else to evaluate per term.
-  if (body->getOperations().size() != 3)
-    return std::nullopt;
-  unsigned k = sum.reductionDims.front();
-  auto uses = [&](OpOperand *operand) {
-    llvm::SmallBitVector dims(3);
-    for (AffineExpr expr : op.getMatchingIndexingMap(operand).getResults())
-      expr.walk([&](AffineExpr e) {
-        if (auto d = dyn_cast<AffineDimExpr>(e))
-          dims.set(d.getPosition());
-      });
-    return dims;
-  };
-  OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
-  llvm::SmallBitVector lhsDims = uses(lhs), rhsDims = uses(rhs);
-  if (!lhsDims.test(k) || !rhsDims.test(k) || lhsDims.count() != 2 ||
-      rhsDims.count() != 2 || (lhsDims & rhsDims).count() != 1)
-    return std::nullopt;
-  unsigned m = 3, n = 3;
-  for (unsigned d = 0; d < 3; ++d) {
-    if (d == k)
-      continue;
-    (lhsDims.test(d) ? m : n) = d;
-  }
-  // The output reads (m, n) only.
-  if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0))
-           .isProjectedPermutation())
-    return std::nullopt;
-  return Contraction{sum, m, n, k, lhs, rhs};
-}
-
 /// Whether `op` holds loops to map or kernels mapped already: host control
 /// flow around kernels.
 bool containsKernels(Operation *op) {
@@ -246,24 +121,29 @@ public:
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
-      if (op->hasAttr(kSplitKAttrName)) {
+      bool split = op->hasAttr(kSplitKAttrName);
+      bool zeroInit = op->hasAttr(kZeroInitAttrName);
+      if (split) {
         // kiln-cuda-split-k's product: its last input is the partial sums.
-        std::optional<SumReduction> sum = matchSumReduction(op);
-        std::optional<Contraction> product =
-            sum ? matchContraction(*sum) : std::nullopt;
-        if (!product)
+        std::optional<Contraction> product = matchContraction(op);
+        if (!product || zeroInit)
           return op.emitError("kiln.split_k marks no matrix product with a "
-                              "partial-sum buffer");
-        mapTiledMatmul(*product, op.getDpsInputOperand(2)->get());
+                              "partial-sum buffer that adds to its output");
+        mapTiledMatmul(*product, op.getDpsInputs().back());
         continue;
       }
       std::optional<SumReduction> sum = matchSumReduction(op);
+      std::optional<Contraction> product =
+          sum ? matchContraction(*sum) : std::nullopt;
+      // kiln-cuda-fuse-into-matmul's products no longer read their output:
+      // only the two mappings below store the sums instead.
+      if (zeroInit && !product)
+        return op.emitError("kiln.zero_init marks no matrix product");
       if (sum && worthBlockReduction(*sum)) {
         mapBlockReduction(*sum);
         continue;
       }
-      if (std::optional<Contraction> product =
-              sum ? matchContraction(*sum) : std::nullopt) {
+      if (product) {
         mapTiledMatmul(*product);
         continue;
       }
@@ -430,9 +310,7 @@ private:
       OpOperand *init = op.getDpsInitOperand(0);
       SmallVector<Value> at =
           applyMap(b, op.getMatchingIndexingMap(init), role.dims);
-      Value old = memref::LoadOp::create(b, loc, init->get(), at);
-      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, total),
-                              init->get(), at);
+      storeSum(b, op, total, at);
     };
     // Runs `body` where `condition` holds.
     auto when = [&](OpBuilder &b, Value condition,
@@ -579,8 +457,8 @@ private:
       return {begin, end};
     };
 
-    // One element of `operand` at (row, k) or (k, col), 0 outside.
-    auto loadGuarded = [&](OpBuilder &b, OpOperand *operand, unsigned outer,
+    // One element of `factor` at (row, k) or (k, col), 0 outside.
+    auto loadGuarded = [&](OpBuilder &b, const Factor &factor, unsigned outer,
                            Value outerIndex, Value outerSize, Value k) {
       Value inside = arith::AndIOp::create(
           b, loc,
@@ -594,10 +472,7 @@ private:
       SmallVector<Value> dims(3, zero);
       dims[outer] = outerIndex;
       dims[product.k] = k;
-      Value v = memref::LoadOp::create(
-          b, loc, operand->get(),
-          applyMap(b, op.getMatchingIndexingMap(operand), dims));
-      scf::YieldOp::create(b, loc, v);
+      scf::YieldOp::create(b, loc, evaluateFactor(b, op, factor, dims));
       b.setInsertionPointToStart(branch.elseBlock());
       scf::YieldOp::create(
           b, loc, Value(arith::ConstantOp::create(b, loc, b.getZeroAttr(f32))));
@@ -717,10 +592,7 @@ private:
           dims[product.n] = col;
           SmallVector<Value> at =
               applyMap(b, op.getMatchingIndexingMap(init), dims);
-          Value old = memref::LoadOp::create(b, loc, init->get(), at);
-          memref::StoreOp::create(
-              b, loc, arith::AddFOp::create(b, loc, old, acc[i * kRegs + j]),
-              init->get(), at);
+          storeSum(b, op, acc[i * kRegs + j], at);
         }
     };
     // Split-K's second kernel, when more than one split ran: C[m, n] +=
@@ -875,6 +747,36 @@ private:
       indices.push_back(affine::AffineApplyOp::create(
           b, b.getUnknownLoc(), map.getSubMap({i}), dims));
     return indices;
+  }
+
+  /// `factor` of `op` at loop indices `dims` (those it depends on): its
+  /// input's element, or its computation cloned.
+  static Value evaluateFactor(OpBuilder &b, linalg::LinalgOp op,
+                              const Factor &factor, ArrayRef<Value> dims) {
+    if (factor.operand)
+      return memref::LoadOp::create(
+          b, op.getLoc(), factor.operand->get(),
+          applyMap(b, op.getMatchingIndexingMap(factor.operand), dims));
+    IRMapping mapping;
+    for (Operation *nested : factor.slice) {
+      if (auto index = dyn_cast<linalg::IndexOp>(nested))
+        mapping.map(index.getResult(), dims[index.getDim()]);
+      else
+        b.clone(*nested, mapping);
+    }
+    return mapping.lookup(factor.computed);
+  }
+
+  /// Adds `sum` to `op`'s output element at `at`, or stores it there when
+  /// the output starts from zeros (kiln.zero_init).
+  static void storeSum(OpBuilder &b, linalg::LinalgOp op, Value sum,
+                       ValueRange at) {
+    Value output = op.getDpsInitOperand(0)->get();
+    if (!op->hasAttr(kZeroInitAttrName))
+      sum = arith::AddFOp::create(
+          b, op.getLoc(), memref::LoadOp::create(b, op.getLoc(), output, at),
+          sum);
+    memref::StoreOp::create(b, op.getLoc(), sum, output, at);
   }
 
   /// `sum`'s term at loop indices `dims`: its inputs loaded, the payload up
@@ -1116,9 +1018,7 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
-      std::optional<SumReduction> sum = matchSumReduction(op);
-      std::optional<Contraction> product =
-          sum ? matchContraction(*sum) : std::nullopt;
+      std::optional<Contraction> product = matchContraction(op);
       if (!product)
         continue;
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();

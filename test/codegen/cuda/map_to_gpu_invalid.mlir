@@ -31,3 +31,32 @@ func.func @parallel_reduction(%x: memref<8xf32>, %out: memref<f32>) {
   memref.store %sum, %out[] : memref<f32>
   return
 }
+
+// -----
+
+// kiln.zero_init (kiln-cuda-fuse-into-matmul) says the op stores its sums
+// instead of adding them: only the product mappings do that.
+func.func @zero_init_not_a_product(%x: memref<8xf32>, %y: memref<8xf32>) {
+  // expected-error @+1 {{kiln.zero_init marks no matrix product}}
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%x : memref<8xf32>) outs(%y : memref<8xf32>) attrs = {kiln.zero_init} {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+func.func @zero_init_split(%x: memref<8x?xf32>, %g: memref<?x8xf32>, %p: memref<2x8x8xf32>, %w: memref<8x8xf32>) {
+  // expected-error @+1 {{kiln.split_k marks no matrix product with a partial-sum buffer that adds to its output}}
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (0, 0, 0)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %g, %p : memref<8x?xf32>, memref<?x8xf32>, memref<2x8x8xf32>) outs(%w : memref<8x8xf32>) attrs = {kiln.split_k, kiln.zero_init} {
+  ^bb0(%a: f32, %b: f32, %unused: f32, %out: f32):
+    %t = arith.mulf %a, %b : f32
+    %s = arith.addf %out, %t : f32
+    linalg.yield %s : f32
+  }
+  return
+}

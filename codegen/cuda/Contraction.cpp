@@ -1,0 +1,167 @@
+//===- Contraction.cpp - Sums and matrix products on buffers ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cuda/Contraction.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+std::optional<SumReduction>
+mlir::kiln::matchSumReduction(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
+      !op.hasPureBufferSemantics() || !op.getBlock())
+    return std::nullopt;
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  if (yield.getNumOperands() != 1)
+    return std::nullopt;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  BlockArgument out = body->getArguments().back();
+  if (!add || add->getBlock() != body || !add.getType().isF32() ||
+      !out.hasOneUse())
+    return std::nullopt;
+  Value term = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  if (term == out || (add.getLhs() != out && add.getRhs() != out))
+    return std::nullopt;
+  SmallVector<unsigned> dims;
+  for (auto [d, kind] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (kind == utils::IteratorType::reduction)
+      dims.push_back(d);
+  return SumReduction{op, dims, add, term};
+}
+
+bool mlir::kiln::worthBlockReduction(const SumReduction &reduction) {
+  linalg::LinalgOp op = reduction.op;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t parallel = 1, length = 1;
+  for (auto [d, extent] : llvm::enumerate(ranges)) {
+    if (reduction.isReduction(d)) {
+      length = ShapedType::isDynamic(extent) || ShapedType::isDynamic(length)
+                   ? ShapedType::kDynamic
+                   : length * extent;
+      continue;
+    }
+    if (ShapedType::isDynamic(extent))
+      return false; // batch-sized outputs: threads enough
+    parallel *= extent;
+  }
+  // Up to 64 blocks of 256 threads, one-thread-per-element kernels leave
+  // most of a GPU idle (an LSTM's 128 x 512 gradient already fills it).
+  return parallel <= (int64_t(1) << 14) &&
+         (ShapedType::isDynamic(length) || length > 512);
+}
+
+namespace {
+
+/// `value`, an operand of `op`'s multiplication, as a factor: the element
+/// of one of the first `inputs` inputs, or a value computed in the body
+/// from loop indices, values from outside and loads of buffers from
+/// outside (no block argument, nothing else with effects).
+std::optional<Factor> matchFactor(linalg::LinalgOp op, Value value,
+                                  unsigned inputs) {
+  Block *body = op.getBlock();
+  unsigned loops = op.getNumLoops();
+  Factor factor;
+  factor.dims.resize(loops);
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    if (arg.getOwner() != body || arg.getArgNumber() >= inputs)
+      return std::nullopt;
+    factor.operand = op.getDpsInputOperand(arg.getArgNumber());
+    for (AffineExpr expr :
+         op.getMatchingIndexingMap(factor.operand).getResults())
+      expr.walk([&](AffineExpr e) {
+        if (auto d = dyn_cast<AffineDimExpr>(e))
+          factor.dims.set(d.getPosition());
+      });
+    return factor;
+  }
+  // The ops of the body that `value` depends on.
+  llvm::SmallPtrSet<Operation *, 16> needed;
+  SmallVector<Value> work{value};
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (isa<BlockArgument>(v)) {
+      if (cast<BlockArgument>(v).getOwner() == body)
+        return std::nullopt; // an element: not a computed factor
+      continue;
+    }
+    Operation *def = v.getDefiningOp();
+    if (!body->findAncestorOpInBlock(*def))
+      continue; // from outside the op
+    if (def->getBlock() != body || def->getNumRegions() != 0)
+      return std::nullopt;
+    if (!needed.insert(def).second)
+      continue;
+    if (auto index = dyn_cast<linalg::IndexOp>(def)) {
+      factor.dims.set(index.getDim());
+      continue;
+    }
+    // A load's buffer comes from outside too: its operands are checked
+    // like any other.
+    if (!isa<memref::LoadOp>(def) && !isPure(def))
+      return std::nullopt;
+    llvm::append_range(work, def->getOperands());
+  }
+  factor.computed = value;
+  for (Operation &nested : *body)
+    if (needed.contains(&nested))
+      factor.slice.push_back(&nested);
+  return factor;
+}
+
+} // namespace
+
+std::optional<Contraction>
+mlir::kiln::matchContraction(const SumReduction &sum) {
+  linalg::LinalgOp op = sum.op;
+  Block *body = op.getBlock();
+  if (op.getNumLoops() != 3 || sum.reductionDims.size() != 1)
+    return std::nullopt;
+  unsigned inputs = op.getNumDpsInputs();
+  if (op->hasAttr(kSplitKAttrName)) {
+    // The partial sums: rank 3, unread by the body.
+    if (inputs == 0 ||
+        cast<MemRefType>(op.getDpsInputs().back().getType()).getRank() != 3 ||
+        !body->getArgument(inputs - 1).use_empty())
+      return std::nullopt;
+    --inputs;
+  }
+  auto mul = sum.term.getDefiningOp<arith::MulFOp>();
+  if (!mul || mul->getBlock() != body)
+    return std::nullopt;
+  std::optional<Factor> x = matchFactor(op, mul.getLhs(), inputs);
+  std::optional<Factor> y = matchFactor(op, mul.getRhs(), inputs);
+  if (!x || !y || (x->operand && x->operand == y->operand))
+    return std::nullopt;
+  // The body is the factors' computations, mul and add: nothing else to
+  // evaluate per term.
+  llvm::SmallPtrSet<Operation *, 16> computing(x->slice.begin(),
+                                               x->slice.end());
+  computing.insert(y->slice.begin(), y->slice.end());
+  if (body->getOperations().size() != computing.size() + 3)
+    return std::nullopt;
+  unsigned k = sum.reductionDims.front();
+  if (!x->dims.test(k) || !y->dims.test(k) || x->dims.count() != 2 ||
+      y->dims.count() != 2 || (x->dims & y->dims).count() != 1)
+    return std::nullopt;
+  unsigned m = 3, n = 3;
+  for (unsigned d = 0; d < 3; ++d) {
+    if (d == k)
+      continue;
+    (x->dims.test(d) ? m : n) = d;
+  }
+  // The output reads (m, n) only.
+  if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0))
+           .isProjectedPermutation())
+    return std::nullopt;
+  return Contraction{sum, m, n, k, std::move(*x), std::move(*y)};
+}
+
+std::optional<Contraction> mlir::kiln::matchContraction(linalg::LinalgOp op) {
+  std::optional<SumReduction> sum = matchSumReduction(op);
+  return sum ? matchContraction(*sum) : std::nullopt;
+}

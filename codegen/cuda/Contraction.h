@@ -1,0 +1,81 @@
+//===- Contraction.h - Sums and matrix products on buffers ------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The shapes of linalg op the CUDA passes recognize on buffers: a sum into
+// one output (a block of threads can share it) and a matrix product in any
+// layout (tiled through shared memory). kiln-cuda-split-k and
+// kiln-cuda-fuse-into-matmul decide what to do with a product;
+// kiln-cuda-map-to-gpu maps it. A factor of a product is an input read at
+// its indexing map, or a value the body computes from two loop indices (a
+// gather folded in by kiln-cuda-fuse-into-matmul: an implicit GEMM).
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_CUDA_CONTRACTION_H
+#define KILN_CODEGEN_CUDA_CONTRACTION_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+#include <optional>
+
+namespace mlir::kiln {
+
+/// The mark kiln-cuda-split-k gives a matrix product whose last input it
+/// made the product's partial sums.
+inline constexpr llvm::StringLiteral kSplitKAttrName = "kiln.split_k";
+/// The mark kiln-cuda-fuse-into-matmul gives a product whose output it no
+/// longer fills with zeros: the product stores its sums instead of adding
+/// them.
+inline constexpr llvm::StringLiteral kZeroInitAttrName = "kiln.zero_init";
+
+/// A linalg op that reduces dimensions by addition into its one output,
+/// out = out + term(inputs): the shape of a weight gradient (a matmul
+/// whose reduction is the batch), a bias gradient (over batch and image
+/// positions) or a loss's sum, which a block of threads can share.
+struct SumReduction {
+  linalg::LinalgOp op;
+  SmallVector<unsigned> reductionDims; // in loop order
+  bool isReduction(unsigned d) const {
+    return llvm::is_contained(reductionDims, d);
+  }
+  arith::AddFOp add; // the payload's final addition
+  Value term;        // its operand that is not the output element
+};
+
+std::optional<SumReduction> matchSumReduction(linalg::LinalgOp op);
+
+/// Whether `reduction` has too little parallel work and too long a
+/// reduction for one thread per output element: a block per element then
+/// shares the reduction.
+bool worthBlockReduction(const SumReduction &reduction);
+
+/// One factor of a matrix product: an input's element, or a value of the
+/// body computed from loop indices, constants and loads of buffers from
+/// outside the op (`computed`, with `slice` the body's ops it needs, in
+/// order).
+struct Factor {
+  OpOperand *operand = nullptr;
+  Value computed;
+  SmallVector<Operation *> slice;
+  llvm::SmallBitVector dims; // the loop dimensions it depends on
+};
+
+/// A matrix product in any layout, C[m, n] += A(m, k) * B(k, n): a
+/// SumReduction over three loops whose term multiplies a factor that
+/// depends on (m, k) only by one that depends on (k, n) only. A split
+/// product (kiln.split_k) has one more input, last: its partial sums.
+struct Contraction {
+  SumReduction sum;
+  unsigned m, n, k; // loop dimensions
+  Factor lhs, rhs;  // of (m, k) and (k, n)
+};
+
+std::optional<Contraction> matchContraction(const SumReduction &sum);
+
+/// Both matchers at once: `op` as a matrix product.
+std::optional<Contraction> matchContraction(linalg::LinalgOp op);
+
+} // namespace mlir::kiln
+
+#endif // KILN_CODEGEN_CUDA_CONTRACTION_H

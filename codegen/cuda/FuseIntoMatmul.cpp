@@ -1,0 +1,387 @@
+//===- FuseIntoMatmul.cpp - gathers and zero fills into products -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `--kiln-cuda-fuse-into-matmul`: a gathered factor of a matrix product
+// (im2col's patches) computed where the product reads it, and a zero fill
+// of a product's output folded into the product. See Passes.td.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "codegen/cuda/Contraction.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_FUSEINTOMATMULPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The buffer `value` is a view of: an allocation or an argument.
+Value rootOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+/// Whether `op` (or an op nested in it) may read (`reads`) or write
+/// buffer `root`; an op that does not say what it touches may.
+bool mayTouch(Operation *op, Value root, bool reads) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!effects)
+      return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (MemoryEffects::EffectInstance &effect : list) {
+      if (!isa<MemoryEffects::Write>(effect.getEffect()) &&
+          !(reads && isa<MemoryEffects::Read>(effect.getEffect())))
+        continue;
+      Value value = effect.getValue();
+      if (!value || rootOf(value) == root)
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// Whether an op strictly between `first` and `last` (one block) may write
+/// one of `roots` (or, with `reads`, read it).
+bool touchedBetween(Operation *first, Operation *last, ArrayRef<Value> roots,
+                    bool reads) {
+  for (Operation *op = first->getNextNode(); op != last; op = op->getNextNode())
+    for (Value root : roots)
+      if (mayTouch(op, root, reads))
+        return true;
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// Zero fills
+//===----------------------------------------------------------------------===//
+
+/// The matrix product that `fill` (of +0.0) initializes: the first op
+/// after it that touches the buffer, if that is a product accumulating
+/// into exactly the filled value.
+linalg::LinalgOp productAfter(linalg::FillOp fill) {
+  if (!matchPattern(fill.value(), m_PosZeroFloat()) ||
+      !fill.hasPureBufferSemantics())
+    return nullptr;
+  Value filled = fill.getDpsInits()[0];
+  Value root = rootOf(filled);
+  for (Operation *op = fill->getNextNode(); op; op = op->getNextNode()) {
+    if (!mayTouch(op, root, /*reads=*/true))
+      continue;
+    auto product = dyn_cast<linalg::LinalgOp>(op);
+    if (!product || product.getNumDpsInits() != 1 ||
+        product.getDpsInits()[0] != filled ||
+        product->hasAttr(kSplitKAttrName) || !matchContraction(product))
+      return nullptr;
+    return product;
+  }
+  return nullptr;
+}
+
+void foldZeroFills(func::FuncOp func) {
+  SmallVector<linalg::FillOp> fills;
+  func.walk([&](linalg::FillOp fill) { fills.push_back(fill); });
+  for (linalg::FillOp fill : fills) {
+    linalg::LinalgOp product = productAfter(fill);
+    if (!product)
+      continue;
+    product->setAttr(kZeroInitAttrName, UnitAttr::get(func.getContext()));
+    fill->erase();
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Implicit GEMM
+//===----------------------------------------------------------------------===//
+
+/// A gather: a parallel generic that writes every element of a fresh
+/// buffer (an allocation, through its identity map) from its loop indices,
+/// its inputs' elements (at permuted indices) and loads from buffers,
+/// choosing among them with selects and computing nothing from them.
+bool isGather(linalg::GenericOp gather) {
+  if (gather.getNumDpsInits() != 1 || !gather.hasPureBufferSemantics() ||
+      gather.getNumLoops() != gather.getNumParallelLoops() ||
+      !gather.getDpsInits()[0].getDefiningOp<memref::AllocOp>() ||
+      !gather.getMatchingIndexingMap(gather.getDpsInitOperand(0))
+           .isIdentity() ||
+      !gather.getBlock()->getArguments().back().use_empty())
+    return false;
+  for (OpOperand *input : gather.getDpsInputOperands())
+    if (!gather.getMatchingIndexingMap(input).isProjectedPermutation())
+      return false;
+  for (Operation &op : gather.getBlock()->without_terminator()) {
+    if (isa<linalg::IndexOp, memref::LoadOp, arith::SelectOp>(op))
+      continue;
+    bool elements = llvm::any_of(op.getResultTypes(), [](Type type) {
+      return !type.isIntOrIndex();
+    });
+    if (elements || !isPure(&op) || op.getNumRegions() != 0)
+      return false;
+  }
+  return true;
+}
+
+/// The reshapes from the gathered buffer to the value a product reads,
+/// outermost last; each collapses (static inner sizes: an index of the
+/// result splits into the source's by division).
+std::optional<SmallVector<memref::CollapseShapeOp>>
+collapsesFrom(Value buffer, Value read) {
+  SmallVector<memref::CollapseShapeOp> chain;
+  while (read != buffer) {
+    auto collapse = read.getDefiningOp<memref::CollapseShapeOp>();
+    if (!collapse)
+      return std::nullopt;
+    MemRefType source = collapse.getSrcType();
+    for (ReassociationIndices group : collapse.getReassociationIndices())
+      for (int64_t d : ArrayRef(group).drop_front())
+        if (source.isDynamicDim(d))
+          return std::nullopt;
+    chain.push_back(collapse);
+    read = collapse.getSrc();
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
+/// A matrix product that reads the gathered buffer as one factor.
+struct Reader {
+  linalg::LinalgOp product;
+  unsigned input; // the factor's input number
+  SmallVector<memref::CollapseShapeOp> collapses;
+};
+
+/// Every reader of `gather`'s buffer, if each is a matrix product that may
+/// compute its factor instead: after the gather in its block, with no op
+/// between them writing what the gather reads.
+std::optional<SmallVector<Reader>> readersOf(linalg::GenericOp gather) {
+  Value buffer = gather.getDpsInits()[0];
+  // What the gather reads, and where.
+  SmallVector<Value> sources;
+  for (Value input : gather.getDpsInputs())
+    sources.push_back(rootOf(input));
+  gather.getBlock()->walk(
+      [&](memref::LoadOp load) { sources.push_back(rootOf(load.getMemRef())); });
+
+  SmallVector<Reader> readers;
+  SmallVector<Value> views{buffer};
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    for (OpOperand &use : view.getUses()) {
+      Operation *user = use.getOwner();
+      if (user == gather.getOperation() || isa<memref::DeallocOp>(user))
+        continue;
+      // A size read at a constant index is computed from the allocation's.
+      if (auto dim = dyn_cast<memref::DimOp>(user)) {
+        if (!dim.getConstantIndex())
+          return std::nullopt;
+        continue;
+      }
+      if (auto collapse = dyn_cast<memref::CollapseShapeOp>(user)) {
+        views.push_back(collapse.getResult());
+        continue;
+      }
+      auto product = dyn_cast<linalg::LinalgOp>(user);
+      std::optional<Contraction> contraction =
+          product ? matchContraction(product) : std::nullopt;
+      if (!contraction || product->getBlock() != gather->getBlock() ||
+          !gather->isBeforeInBlock(product) ||
+          touchedBetween(gather, product, sources, /*reads=*/false) ||
+          llvm::is_contained(sources, rootOf(product.getDpsInits()[0])))
+        return std::nullopt;
+      // The buffer is one factor (read at loop dimensions) and nothing else.
+      OpOperand *factor = nullptr;
+      for (OpOperand *operand : {contraction->lhs.operand,
+                                 contraction->rhs.operand})
+        if (operand && operand->get() == view)
+          factor = operand;
+      if (!factor || llvm::count_if(product->getOperands(), [&](Value v) {
+                       return rootOf(v) == buffer;
+                     }) != 1)
+        return std::nullopt;
+      for (AffineExpr expr :
+           product.getMatchingIndexingMap(factor).getResults())
+        if (!isa<AffineDimExpr>(expr))
+          return std::nullopt;
+      std::optional<SmallVector<memref::CollapseShapeOp>> collapses =
+          collapsesFrom(buffer, view);
+      if (!collapses)
+        return std::nullopt;
+      readers.push_back({product, factor->getOperandNumber(), *collapses});
+    }
+  }
+  if (readers.empty())
+    return std::nullopt;
+  return readers;
+}
+
+/// Replaces `reader`'s factor by `gather`'s body, evaluated at the indices
+/// the product reads.
+void computeFactor(linalg::GenericOp gather, const Reader &reader) {
+  IRRewriter rewriter(gather.getContext());
+  linalg::LinalgOp product = reader.product;
+  rewriter.setInsertionPoint(product);
+  auto generic = dyn_cast<linalg::GenericOp>(product.getOperation());
+  if (!generic) // operands keep their order
+    generic = *linalg::generalizeNamedOp(rewriter, product);
+  unsigned input = reader.input;
+  AffineMap read = generic.getIndexingMapsArray()[input];
+
+  // The same op without the input; the body moves over.
+  SmallVector<Value> inputs(generic.getDpsInputs());
+  inputs.erase(inputs.begin() + input);
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  maps.erase(maps.begin() + input);
+  auto fused = linalg::GenericOp::create(
+      rewriter, generic.getLoc(), generic.getResultTypes(), inputs,
+      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
+  fused->setDiscardableAttrs(generic->getDiscardableAttrDictionary());
+  fused.getRegion().takeBody(generic.getRegion());
+  rewriter.eraseOp(generic);
+  Block &body = fused.getRegion().front();
+  Location loc = gather.getLoc();
+  rewriter.setInsertionPointToStart(&body);
+
+  // The indices of the value read, then of the buffer under its reshapes.
+  SmallVector<Value> indices;
+  for (AffineExpr expr : read.getResults())
+    indices.push_back(linalg::IndexOp::create(
+        rewriter, loc, cast<AffineDimExpr>(expr).getPosition()));
+  for (memref::CollapseShapeOp collapse : llvm::reverse(reader.collapses)) {
+    MemRefType source = collapse.getSrcType();
+    SmallVector<Value> split(source.getRank());
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (auto [index, group] : llvm::zip_equal(indices, groups)) {
+      Value rest = index;
+      for (int64_t d : llvm::reverse(ArrayRef(group).drop_front())) {
+        if (source.getDimSize(d) == 1) {
+          split[d] = arith::ConstantIndexOp::create(rewriter, loc, 0);
+          continue;
+        }
+        Value size =
+            arith::ConstantIndexOp::create(rewriter, loc, source.getDimSize(d));
+        split[d] = arith::RemUIOp::create(rewriter, loc, rest, size);
+        rest = arith::DivUIOp::create(rewriter, loc, rest, size);
+      }
+      split[group.front()] = rest;
+    }
+    indices = std::move(split);
+  }
+
+  // The gather's body at those indices (its loop indices: an identity
+  // output map), its inputs loaded.
+  Block *gathered = gather.getBlock();
+  IRMapping mapping;
+  for (OpOperand *operand : gather.getDpsInputOperands()) {
+    SmallVector<Value> at;
+    for (AffineExpr expr :
+         gather.getMatchingIndexingMap(operand).getResults())
+      at.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
+    mapping.map(gathered->getArgument(operand->getOperandNumber()),
+                memref::LoadOp::create(rewriter, loc, operand->get(), at));
+  }
+  for (Operation &op : gathered->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(op))
+      mapping.map(index.getResult(), indices[index.getDim()]);
+    else
+      rewriter.clone(op, mapping);
+  }
+  Value element =
+      mapping.lookup(gathered->getTerminator()->getOperand(0));
+  body.getArgument(input).replaceAllUsesWith(element);
+  body.eraseArgument(input);
+  // What the element does not need (indices of unit dimensions): the body
+  // is then exactly the factors, product and sum that MapToGpu matches.
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  for (Operation *op : llvm::reverse(ops))
+    if (op->use_empty() && isPure(op))
+      rewriter.eraseOp(op);
+}
+
+/// The size of dimension `dim` of `view` (the allocation `buffer` or a
+/// collapse of it), from the allocation's sizes.
+Value sizeOf(OpBuilder &b, Location loc, memref::AllocOp buffer, Value view,
+             unsigned dim) {
+  if (view == buffer.getResult()) {
+    MemRefType type = buffer.getType();
+    if (!type.isDynamicDim(dim))
+      return arith::ConstantIndexOp::create(b, loc, type.getDimSize(dim));
+    return buffer.getDynamicSizes()[type.getDynamicDimIndex(dim)];
+  }
+  auto collapse = view.getDefiningOp<memref::CollapseShapeOp>();
+  SmallVector<ReassociationIndices> groups =
+      collapse.getReassociationIndices();
+  Value size;
+  for (int64_t d : groups[dim]) {
+    Value factor = sizeOf(b, loc, buffer, collapse.getSrc(), d);
+    size = size ? arith::MulIOp::create(b, loc, size, factor) : factor;
+  }
+  return size;
+}
+
+/// Erases the gather, its buffer and the views of it: sizes read from them
+/// are computed from the allocation's.
+void eraseGathered(linalg::GenericOp gather) {
+  auto buffer = gather.getDpsInits()[0].getDefiningOp<memref::AllocOp>();
+  gather.erase();
+  SmallVector<Operation *> dead;
+  SmallVector<Value> views{buffer.getResult()};
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    for (Operation *user : llvm::make_early_inc_range(view.getUsers())) {
+      if (auto dim = dyn_cast<memref::DimOp>(user)) {
+        OpBuilder b(dim);
+        dim.replaceAllUsesWith(sizeOf(b, dim.getLoc(), buffer, view,
+                                      *dim.getConstantIndex()));
+        dim.erase();
+        continue;
+      }
+      dead.push_back(user);
+      if (auto collapse = dyn_cast<memref::CollapseShapeOp>(user))
+        views.push_back(collapse.getResult());
+    }
+  }
+  for (Operation *op : llvm::reverse(dead))
+    op->erase();
+  buffer.erase();
+}
+
+struct FuseIntoMatmulPass
+    : public kiln::impl::FuseIntoMatmulPassBase<FuseIntoMatmulPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    SmallVector<linalg::GenericOp> gathers;
+    func.walk([&](linalg::GenericOp generic) {
+      if (isGather(generic))
+        gathers.push_back(generic);
+    });
+    for (linalg::GenericOp gather : gathers) {
+      std::optional<SmallVector<Reader>> readers = readersOf(gather);
+      if (!readers)
+        continue;
+      for (const Reader &reader : *readers)
+        computeFactor(gather, reader);
+      eraseGathered(gather);
+    }
+    foldZeroFills(func);
+  }
+};
+
+} // namespace

@@ -1,0 +1,219 @@
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-fuse-into-matmul))" | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-fuse-into-matmul),kiln-cuda-map-to-gpu,canonicalize)" | FileCheck %s --check-prefix=MAPPED
+
+// A 3x3 convolution with "same" padding of a 6x6 image of one channel:
+// im2col's patches (batch x 6 x 6 x 3 x 3 x 1) are read by the product
+// (rows: batch x positions, k: the 9 taps) and by the weight gradient
+// (rows: taps, k: batch x positions), both after it. Each computes the
+// patch element where it reads it, at the gather's indices recovered from
+// its own (m / 36, m / 6 % 6, m % 6, k / 3, k % 3; the channel, of size 1,
+// is 0); patches, gather and views go, and the product's zero fill folds
+// into it.
+// CHECK-LABEL: func.func @conv
+// CHECK-SAME:      (%[[IMAGE:.+]]: memref<?x6x6x1xf32>, %[[W:.+]]: memref<9x4xf32>, %[[DY:.+]]: memref<?x4xf32>, %[[DW:.+]]: memref<9x4xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK-NOT:     memref.collapse_shape
+// CHECK:         %[[BATCH:.+]] = memref.dim %[[IMAGE]], %c0
+// CHECK:         %[[R1:.+]] = arith.muli %[[BATCH]], %c6
+// CHECK:         %[[ROWS:.+]] = arith.muli %[[R1]], %c6
+// CHECK:         %[[Y:.+]] = memref.alloc(%[[ROWS]]) : memref<?x4xf32>
+// CHECK:         linalg.generic {indexing_maps = [#[[KN:.+]], #[[MN:.+]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:      ins(%[[W]] : memref<9x4xf32>) outs(%[[Y]] : memref<?x4xf32>) attrs = {kiln.zero_init}
+// CHECK:         ^bb0(%[[B:.+]]: f32, %[[OUT:.+]]: f32):
+// CHECK-DAG:       %[[M:.+]] = linalg.index 0
+// CHECK-DAG:       %[[K:.+]] = linalg.index 2
+// CHECK-DAG:       %[[X:.+]] = arith.remui %[[M]], %c6
+// CHECK-DAG:       %[[MR:.+]] = arith.divui %[[M]], %c6
+// CHECK-DAG:       %[[ROW:.+]] = arith.remui %[[MR]], %c6
+// CHECK-DAG:       %[[N:.+]] = arith.divui %[[MR]], %c6
+// CHECK-DAG:       %[[KX:.+]] = arith.remui %[[K]], %c3
+// CHECK-DAG:       %[[KY:.+]] = arith.divui %[[K]], %c3
+// CHECK:           %[[V:.+]] = memref.load %[[IMAGE]][%[[N]], %{{.+}}, %{{.+}}, %c0]
+// CHECK:           %[[E:.+]] = arith.select %{{.+}}, %[[V]], %{{.+}} : f32
+// CHECK:           %[[P:.+]] = arith.mulf %[[E]], %[[B]]
+// CHECK:           arith.addf %[[OUT]], %[[P]]
+// The weight gradient reads the patches transposed: its m is the tap, its
+// k the row; its output is accumulated (no fill before it).
+// CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:      ins(%[[DY]] : memref<?x4xf32>) outs(%[[DW]] : memref<9x4xf32>) {
+// CHECK-DAG:       %[[TAP:.+]] = linalg.index 0
+// CHECK-DAG:       %[[ROWK:.+]] = linalg.index 2
+// CHECK-DAG:       arith.remui %[[ROWK]], %c6
+// CHECK-DAG:       arith.remui %[[TAP]], %c3
+// CHECK:           memref.load %[[IMAGE]]
+// CHECK-NOT:     memref.alloc
+// CHECK:         return
+
+// Mapped: the product's tile staging (one step of k: 9 taps) evaluates
+// the patch element (a load of the image, behind the bounds and padding
+// tests), and its sums are stored, not added to the output.
+// MAPPED-LABEL: func.func @conv
+// MAPPED:       gpu.func @conv_matmul(
+// MAPPED:           memref.load %{{.+}} : memref<?x6x6x1xf32>
+// MAPPED:           arith.select
+// MAPPED:           memref.store %{{.+}} : memref<16x64xf32, #gpu.address_space<workgroup>>
+// MAPPED:         math.fma
+// MAPPED-NOT:     memref.load %{{.+}} : memref<?x4xf32>
+// MAPPED:         memref.store %{{.+}} : memref<?x4xf32>
+// MAPPED:         gpu.return
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (k, n)>
+#out = affine_map<(m, n, k) -> (m, n)>
+#lhsT = affine_map<(m, n, k) -> (k, m)>
+func.func @conv(%image: memref<?x6x6x1xf32>, %w: memref<9x4xf32>, %dy: memref<?x4xf32>, %dw: memref<9x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %c6 = arith.constant 6 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %image, %c0 : memref<?x6x6x1xf32>
+  %patches = memref.alloc(%batch) : memref<?x6x6x3x3x1xf32>
+  linalg.generic {indexing_maps = [#id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} outs(%patches : memref<?x6x6x3x3x1xf32>) {
+  ^bb0(%o: f32):
+    %n = linalg.index 0 : index
+    %y = linalg.index 1 : index
+    %x = linalg.index 2 : index
+    %ky = linalg.index 3 : index
+    %kx = linalg.index 4 : index
+    %y0 = arith.subi %y, %c1 : index
+    %iy = arith.addi %y0, %ky : index
+    %x0 = arith.subi %x, %c1 : index
+    %ix = arith.addi %x0, %kx : index
+    %ylo = arith.cmpi sge, %iy, %c0 : index
+    %yhi = arith.cmpi slt, %iy, %c6 : index
+    %xlo = arith.cmpi sge, %ix, %c0 : index
+    %xhi = arith.cmpi slt, %ix, %c6 : index
+    %in1 = arith.andi %ylo, %yhi : i1
+    %in2 = arith.andi %xlo, %xhi : i1
+    %in = arith.andi %in1, %in2 : i1
+    %cy0 = arith.maxsi %iy, %c0 : index
+    %cy = arith.minsi %cy0, %c5 : index
+    %cx0 = arith.maxsi %ix, %c0 : index
+    %cx = arith.minsi %cx0, %c5 : index
+    %v = memref.load %image[%n, %cy, %cx, %c0] : memref<?x6x6x1xf32>
+    %e = arith.select %in, %v, %zero : f32
+    linalg.yield %e : f32
+  }
+  %a = memref.collapse_shape %patches [[0, 1, 2], [3, 4, 5]] : memref<?x6x6x3x3x1xf32> into memref<?x9xf32>
+  %rows = memref.dim %a, %c0 : memref<?x9xf32>
+  %out = memref.alloc(%rows) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x4xf32>)
+  linalg.matmul ins(%a, %w : memref<?x9xf32>, memref<9x4xf32>) outs(%out : memref<?x4xf32>)
+  linalg.generic {indexing_maps = [#lhsT, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %dy : memref<?x9xf32>, memref<?x4xf32>) outs(%dw : memref<9x4xf32>) {
+  ^bb0(%p: f32, %g: f32, %acc: f32):
+    %t = arith.mulf %p, %g : f32
+    %s = arith.addf %acc, %t : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: a gather with a reader that is not a matrix product (the
+// zero fill still folds), and one whose source is written between it and
+// the product (the fill of ones stays).
+// CHECK-LABEL: func.func @other_reader
+// CHECK:         linalg.generic {{.*}} outs(%[[P:.+]] : memref<?x3xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[P]],
+// CHECK:         linalg.copy ins(%[[P]]
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#shift = affine_map<(d0, d1) -> (d0, d1 + 1)>
+func.func @other_reader(%x: memref<?x4xf32>, %w: memref<3x2xf32>, %y: memref<?x2xf32>, %copy: memref<?x3xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x4xf32>
+  %p = memref.alloc(%batch) : memref<?x3xf32>
+  linalg.generic {indexing_maps = [#shift, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : memref<?x4xf32>) outs(%p : memref<?x3xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x2xf32>)
+  linalg.matmul ins(%p, %w : memref<?x3xf32>, memref<3x2xf32>) outs(%y : memref<?x2xf32>)
+  linalg.copy ins(%p : memref<?x3xf32>) outs(%copy : memref<?x3xf32>)
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @source_overwritten
+// CHECK:         linalg.generic {{.*}} outs(%[[P:.+]] : memref<?x3xf32>)
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%[[X:.+]] : memref<?x4xf32>)
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%[[Y:.+]] : memref<?x2xf32>)
+// CHECK:         linalg.matmul ins(%[[P]],
+// CHECK-NOT:       kiln.zero_init
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#shift = affine_map<(d0, d1) -> (d0, d1 + 1)>
+func.func @source_overwritten(%x: memref<?x4xf32>, %w: memref<3x2xf32>, %y: memref<?x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x4xf32>
+  %p = memref.alloc(%batch) : memref<?x3xf32>
+  linalg.generic {indexing_maps = [#shift, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : memref<?x4xf32>) outs(%p : memref<?x3xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%x : memref<?x4xf32>)
+  // Ones, not zeros: the product adds to them.
+  linalg.fill ins(%one : f32) outs(%y : memref<?x2xf32>)
+  linalg.matmul ins(%p, %w : memref<?x3xf32>, memref<3x2xf32>) outs(%y : memref<?x2xf32>)
+  return
+}
+
+// -----
+
+// A transposing copy is a gather too (its input read at permuted
+// indices); a fill whose buffer is read before the product stays.
+// CHECK-LABEL: func.func @transposed
+// CHECK-SAME:      (%[[X:.+]]: memref<3x?xf32>, %[[W:.+]]: memref<3x2xf32>, %[[Y:.+]]: memref<?x2xf32>, %[[S:.+]]: memref<?x2xf32>)
+// CHECK-NOT:     memref.alloc
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%[[Y]]
+// CHECK:         linalg.copy ins(%[[Y]] : memref<?x2xf32>) outs(%[[S]]
+// CHECK:         linalg.generic {{.*}} ins(%[[W]] : memref<3x2xf32>) outs(%[[Y]] : memref<?x2xf32>) {
+// CHECK:           %[[M:.+]] = linalg.index 0
+// CHECK:           %[[K:.+]] = linalg.index 2
+// CHECK:           memref.load %[[X]][%[[K]], %[[M]]]
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+func.func @transposed(%x: memref<3x?xf32>, %w: memref<3x2xf32>, %y: memref<?x2xf32>, %save: memref<?x2xf32>) {
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c1 : memref<3x?xf32>
+  %p = memref.alloc(%batch) : memref<?x3xf32>
+  linalg.generic {indexing_maps = [#t, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : memref<3x?xf32>) outs(%p : memref<?x3xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x2xf32>)
+  linalg.copy ins(%y : memref<?x2xf32>) outs(%save : memref<?x2xf32>)
+  linalg.matmul ins(%p, %w : memref<?x3xf32>, memref<3x2xf32>) outs(%y : memref<?x2xf32>)
+  return
+}
+
+// -----
+
+// Arithmetic on the elements is not a gather: computed once, not once per
+// tile that reads it.
+// CHECK-LABEL: func.func @not_a_gather
+// CHECK:         %[[P:.+]] = memref.alloc
+// CHECK:         arith.mulf
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[P]],
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @not_a_gather(%x: memref<?x3xf32>, %w: memref<3x2xf32>, %y: memref<?x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x3xf32>
+  %p = memref.alloc(%batch) : memref<?x3xf32>
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : memref<?x3xf32>) outs(%p : memref<?x3xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %d = arith.mulf %in, %in : f32
+    linalg.yield %d : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x2xf32>)
+  linalg.matmul ins(%p, %w : memref<?x3xf32>, memref<3x2xf32>) outs(%y : memref<?x2xf32>)
+  return
+}
