@@ -10,8 +10,7 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
-std::optional<SumReduction>
-mlir::kiln::matchSumReduction(linalg::LinalgOp op) {
+std::optional<SumReduction> mlir::kiln::matchSumReduction(linalg::LinalgOp op) {
   if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
       !op.hasPureBufferSemantics() || !op.getBlock())
     return std::nullopt;
@@ -164,4 +163,26 @@ mlir::kiln::matchContraction(const SumReduction &sum) {
 std::optional<Contraction> mlir::kiln::matchContraction(linalg::LinalgOp op) {
   std::optional<SumReduction> sum = matchSumReduction(op);
   return sum ? matchContraction(*sum) : std::nullopt;
+}
+
+SmallVector<Value>
+mlir::kiln::splitIndices(OpBuilder &b, Location loc, MemRefType expanded,
+                         ArrayRef<ReassociationIndices> groups,
+                         ValueRange collapsed) {
+  SmallVector<Value> split(expanded.getRank());
+  for (auto [index, group] : llvm::zip_equal(collapsed, groups)) {
+    Value rest = index;
+    for (int64_t d : llvm::reverse(ArrayRef(group).drop_front())) {
+      if (expanded.getDimSize(d) == 1) {
+        split[d] = arith::ConstantIndexOp::create(b, loc, 0);
+        continue;
+      }
+      Value size =
+          arith::ConstantIndexOp::create(b, loc, expanded.getDimSize(d));
+      split[d] = arith::RemUIOp::create(b, loc, rest, size);
+      rest = arith::DivUIOp::create(b, loc, rest, size);
+    }
+    split[group.front()] = rest;
+  }
+  return split;
 }

@@ -76,6 +76,14 @@ std::optional<Contraction> matchContraction(const SumReduction &sum);
 /// Both matchers at once: `op` as a matrix product.
 std::optional<Contraction> matchContraction(linalg::LinalgOp op);
 
+/// The indices into `expanded` of the element at `collapsed` of a reshape
+/// that merges each of `groups` (dimensions of `expanded`) into one: each
+/// index splits by division by its group's inner sizes, which must be
+/// static (a unit dimension's index is 0).
+SmallVector<Value> splitIndices(OpBuilder &b, Location loc, MemRefType expanded,
+                                ArrayRef<ReassociationIndices> groups,
+                                ValueRange collapsed);
+
 } // namespace mlir::kiln
 
 #endif // KILN_CODEGEN_CUDA_CONTRACTION_H

@@ -1,4 +1,5 @@
-//===- FuseIntoMatmul.cpp - gathers and zero fills into products -*- C++ -*-===//
+//===- FuseIntoMatmul.cpp - gathers and zero fills into products -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // `--kiln-cuda-fuse-into-matmul`: a gathered factor of a matrix product
@@ -10,6 +11,7 @@
 #include "codegen/cuda/Contraction.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -127,9 +129,8 @@ bool isGather(linalg::GenericOp gather) {
   for (Operation &op : gather.getBlock()->without_terminator()) {
     if (isa<linalg::IndexOp, memref::LoadOp, arith::SelectOp>(op))
       continue;
-    bool elements = llvm::any_of(op.getResultTypes(), [](Type type) {
-      return !type.isIntOrIndex();
-    });
+    bool elements = llvm::any_of(
+        op.getResultTypes(), [](Type type) { return !type.isIntOrIndex(); });
     if (elements || !isPure(&op) || op.getNumRegions() != 0)
       return false;
   }
@@ -139,8 +140,8 @@ bool isGather(linalg::GenericOp gather) {
 /// The reshapes from the gathered buffer to the value a product reads,
 /// outermost last; each collapses (static inner sizes: an index of the
 /// result splits into the source's by division).
-std::optional<SmallVector<memref::CollapseShapeOp>>
-collapsesFrom(Value buffer, Value read) {
+std::optional<SmallVector<memref::CollapseShapeOp>> collapsesFrom(Value buffer,
+                                                                  Value read) {
   SmallVector<memref::CollapseShapeOp> chain;
   while (read != buffer) {
     auto collapse = read.getDefiningOp<memref::CollapseShapeOp>();
@@ -174,8 +175,9 @@ std::optional<SmallVector<Reader>> readersOf(linalg::GenericOp gather) {
   SmallVector<Value> sources;
   for (Value input : gather.getDpsInputs())
     sources.push_back(rootOf(input));
-  gather.getBlock()->walk(
-      [&](memref::LoadOp load) { sources.push_back(rootOf(load.getMemRef())); });
+  gather.getBlock()->walk([&](memref::LoadOp load) {
+    sources.push_back(rootOf(load.getMemRef()));
+  });
 
   SmallVector<Reader> readers;
   SmallVector<Value> views{buffer};
@@ -205,8 +207,8 @@ std::optional<SmallVector<Reader>> readersOf(linalg::GenericOp gather) {
         return std::nullopt;
       // The buffer is one factor (read at loop dimensions) and nothing else.
       OpOperand *factor = nullptr;
-      for (OpOperand *operand : {contraction->lhs.operand,
-                                 contraction->rhs.operand})
+      for (OpOperand *operand :
+           {contraction->lhs.operand, contraction->rhs.operand})
         if (operand && operand->get() == view)
           factor = operand;
       if (!factor || llvm::count_if(product->getOperands(), [&](Value v) {
@@ -261,27 +263,9 @@ void computeFactor(linalg::GenericOp gather, const Reader &reader) {
   for (AffineExpr expr : read.getResults())
     indices.push_back(linalg::IndexOp::create(
         rewriter, loc, cast<AffineDimExpr>(expr).getPosition()));
-  for (memref::CollapseShapeOp collapse : llvm::reverse(reader.collapses)) {
-    MemRefType source = collapse.getSrcType();
-    SmallVector<Value> split(source.getRank());
-    SmallVector<ReassociationIndices> groups =
-        collapse.getReassociationIndices();
-    for (auto [index, group] : llvm::zip_equal(indices, groups)) {
-      Value rest = index;
-      for (int64_t d : llvm::reverse(ArrayRef(group).drop_front())) {
-        if (source.getDimSize(d) == 1) {
-          split[d] = arith::ConstantIndexOp::create(rewriter, loc, 0);
-          continue;
-        }
-        Value size =
-            arith::ConstantIndexOp::create(rewriter, loc, source.getDimSize(d));
-        split[d] = arith::RemUIOp::create(rewriter, loc, rest, size);
-        rest = arith::DivUIOp::create(rewriter, loc, rest, size);
-      }
-      split[group.front()] = rest;
-    }
-    indices = std::move(split);
-  }
+  for (memref::CollapseShapeOp collapse : llvm::reverse(reader.collapses))
+    indices = splitIndices(rewriter, loc, collapse.getSrcType(),
+                           collapse.getReassociationIndices(), indices);
 
   // The gather's body at those indices (its loop indices: an identity
   // output map), its inputs loaded.
@@ -289,8 +273,7 @@ void computeFactor(linalg::GenericOp gather, const Reader &reader) {
   IRMapping mapping;
   for (OpOperand *operand : gather.getDpsInputOperands()) {
     SmallVector<Value> at;
-    for (AffineExpr expr :
-         gather.getMatchingIndexingMap(operand).getResults())
+    for (AffineExpr expr : gather.getMatchingIndexingMap(operand).getResults())
       at.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
     mapping.map(gathered->getArgument(operand->getOperandNumber()),
                 memref::LoadOp::create(rewriter, loc, operand->get(), at));
@@ -301,8 +284,7 @@ void computeFactor(linalg::GenericOp gather, const Reader &reader) {
     else
       rewriter.clone(op, mapping);
   }
-  Value element =
-      mapping.lookup(gathered->getTerminator()->getOperand(0));
+  Value element = mapping.lookup(gathered->getTerminator()->getOperand(0));
   body.getArgument(input).replaceAllUsesWith(element);
   body.eraseArgument(input);
   // What the element does not need (indices of unit dimensions): the body
@@ -326,8 +308,7 @@ Value sizeOf(OpBuilder &b, Location loc, memref::AllocOp buffer, Value view,
     return buffer.getDynamicSizes()[type.getDynamicDimIndex(dim)];
   }
   auto collapse = view.getDefiningOp<memref::CollapseShapeOp>();
-  SmallVector<ReassociationIndices> groups =
-      collapse.getReassociationIndices();
+  SmallVector<ReassociationIndices> groups = collapse.getReassociationIndices();
   Value size;
   for (int64_t d : groups[dim]) {
     Value factor = sizeOf(b, loc, buffer, collapse.getSrc(), d);
@@ -348,8 +329,8 @@ void eraseGathered(linalg::GenericOp gather) {
     for (Operation *user : llvm::make_early_inc_range(view.getUsers())) {
       if (auto dim = dyn_cast<memref::DimOp>(user)) {
         OpBuilder b(dim);
-        dim.replaceAllUsesWith(sizeOf(b, dim.getLoc(), buffer, view,
-                                      *dim.getConstantIndex()));
+        dim.replaceAllUsesWith(
+            sizeOf(b, dim.getLoc(), buffer, view, *dim.getConstantIndex()));
         dim.erase();
         continue;
       }
@@ -361,6 +342,82 @@ void eraseGathered(linalg::GenericOp gather) {
   for (Operation *op : llvm::reverse(dead))
     op->erase();
   buffer.erase();
+}
+
+//===----------------------------------------------------------------------===//
+// Epilogues
+//===----------------------------------------------------------------------===//
+
+/// An elementwise epilogue of a product: a parallel generic `epilogue`
+/// that is the only reader of the product's output `sums` (a fresh
+/// buffer, maybe through one expand_shape: `read`) and writes a fresh
+/// buffer of `read`'s type. Making it write `read` in place instead (its
+/// output's other uses follow) leaves the sums to their epilogue alone,
+/// which kiln-cuda-map-to-gpu then applies as it stores them.
+bool updateInPlace(linalg::LinalgOp product, DominanceInfo &dominance) {
+  Value sums = product.getDpsInits()[0];
+  if (!sums.getDefiningOp<memref::AllocOp>())
+    return false;
+  linalg::GenericOp epilogue;
+  Value read;
+  SmallVector<Value> views{sums};
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    for (Operation *user : view.getUsers()) {
+      if (user == product.getOperation() || isa<memref::DimOp>(user))
+        continue;
+      if (auto expand = dyn_cast<memref::ExpandShapeOp>(user);
+          expand && view == sums) {
+        views.push_back(expand.getResult());
+        continue;
+      }
+      auto generic = dyn_cast<linalg::GenericOp>(user);
+      if (!generic || epilogue)
+        return false;
+      epilogue = generic;
+      read = view;
+    }
+  }
+  if (!epilogue || epilogue->getBlock() != product->getBlock() ||
+      epilogue.getNumDpsInits() != 1 ||
+      epilogue.getNumLoops() != epilogue.getNumParallelLoops() ||
+      !epilogue.getBlock()->getArguments().back().use_empty())
+    return false;
+  OpOperand *output = epilogue.getDpsInitOperand(0);
+  auto fresh = output->get().getDefiningOp<memref::AllocOp>();
+  if (!fresh || fresh.getType() != read.getType() ||
+      !epilogue.getMatchingIndexingMap(output).isIdentity())
+    return false;
+  // The sums are read once, element for element.
+  OpOperand *input = nullptr;
+  for (OpOperand *operand : epilogue.getDpsInputOperands()) {
+    if (operand->get() != read)
+      continue;
+    if (input || !epilogue.getMatchingIndexingMap(operand).isIdentity())
+      return false;
+    input = operand;
+  }
+  if (!input)
+    return false;
+  // The output's other uses come after the sums' view.
+  for (Operation *user : fresh->getUsers())
+    if (user != epilogue.getOperation() &&
+        !dominance.properlyDominates(read, user))
+      return false;
+  fresh.replaceAllUsesWith(read);
+  fresh.erase();
+  return true;
+}
+
+void updateEpiloguesInPlace(func::FuncOp func) {
+  DominanceInfo dominance(func);
+  SmallVector<linalg::LinalgOp> products;
+  func.walk([&](linalg::LinalgOp op) {
+    if (!op->hasAttr(kSplitKAttrName) && matchContraction(op))
+      products.push_back(op);
+  });
+  for (linalg::LinalgOp product : products)
+    updateInPlace(product, dominance);
 }
 
 struct FuseIntoMatmulPass
@@ -381,6 +438,7 @@ struct FuseIntoMatmulPass
       eraseGathered(gather);
     }
     foldZeroFills(func);
+    updateEpiloguesInPlace(func);
   }
 };
 

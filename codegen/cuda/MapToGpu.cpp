@@ -120,7 +120,11 @@ public:
     // and the loads and stores around them alike.
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    // Epilogues applied by the product before them: erased already.
+    llvm::SmallPtrSet<Operation *, 8> fused;
     for (linalg::LinalgOp op : ops) {
+      if (fused.contains(op.getOperation()))
+        continue;
       bool split = op->hasAttr(kSplitKAttrName);
       bool zeroInit = op->hasAttr(kZeroInitAttrName);
       if (split) {
@@ -144,7 +148,10 @@ public:
         continue;
       }
       if (product) {
-        mapTiledMatmul(*product);
+        linalg::GenericOp epilogue = epilogueOf(*product);
+        if (epilogue)
+          fused.insert(epilogue);
+        mapTiledMatmul(*product, /*partials=*/nullptr, epilogue);
         continue;
       }
       if (op.getNumParallelLoops() == 0 && failed(mapSingleThread(op)))
@@ -400,7 +407,8 @@ private:
   /// computes tile b % tiles over the (b / tiles)-th of S chunks of k (a
   /// multiple of kStep long) and stores its sums there; a second kernel,
   /// one thread per element of C, then adds the S partial sums in order.
-  void mapTiledMatmul(Contraction product, Value partials = nullptr) {
+  void mapTiledMatmul(Contraction product, Value partials = nullptr,
+                      linalg::GenericOp epilogue = nullptr) {
     const int64_t kTile = matmulTile, kStep = matmulKStep,
                   kRegs = matmulTile / 16;
     linalg::LinalgOp op = product.sum.op;
@@ -592,7 +600,7 @@ private:
           dims[product.n] = col;
           SmallVector<Value> at =
               applyMap(b, op.getMatchingIndexingMap(init), dims);
-          storeSum(b, op, acc[i * kRegs + j], at);
+          storeSum(b, op, acc[i * kRegs + j], at, epilogue);
         }
     };
     // Split-K's second kernel, when more than one split ran: C[m, n] +=
@@ -702,6 +710,8 @@ private:
       });
       addPartials();
       op->erase();
+      if (epilogue)
+        epilogue->erase();
       return;
     }
 
@@ -736,6 +746,8 @@ private:
     gpu::TerminatorOp::create(b, loc);
     addPartials();
     op->erase();
+    if (epilogue)
+      epilogue->erase();
     launches.push_back({launch, "matmul"});
   }
 
@@ -767,16 +779,92 @@ private:
     return mapping.lookup(factor.computed);
   }
 
+  /// The op right after `product` (memory-wise) that updates its output
+  /// in place element for element (kiln-cuda-fuse-into-matmul leaves bias
+  /// and activation so), reading nothing else of it: the product applies
+  /// it to each sum as it stores it, one kernel and one pass over the
+  /// output fewer. The op may see the output through an expand_shape (a
+  /// convolution's rows as batch x positions) with static inner sizes.
+  static linalg::GenericOp epilogueOf(const Contraction &product) {
+    linalg::LinalgOp op = product.sum.op;
+    Operation *next = op->getNextNode();
+    while (next && !touchesMemory(next))
+      next = next->getNextNode();
+    auto epilogue = dyn_cast_or_null<linalg::GenericOp>(next);
+    if (op->hasAttr(kSplitKAttrName) || !epilogue ||
+        epilogue.getNumDpsInits() != 1 ||
+        epilogue.getNumLoops() != epilogue.getNumParallelLoops() ||
+        !epilogue.getBlock()->getArguments().back().use_empty() ||
+        !epilogue.getMatchingIndexingMap(epilogue.getDpsInitOperand(0))
+             .isIdentity())
+      return nullptr;
+    Value sums = op.getDpsInits()[0];
+    Value updated = epilogue.getDpsInits()[0];
+    if (auto expand = updated.getDefiningOp<memref::ExpandShapeOp>()) {
+      MemRefType type = expand.getResultType();
+      if (expand.getSrc() != sums)
+        return nullptr;
+      for (ReassociationIndices group : expand.getReassociationIndices())
+        for (int64_t d : ArrayRef(group).drop_front())
+          if (type.isDynamicDim(d))
+            return nullptr;
+    } else if (updated != sums) {
+      return nullptr;
+    }
+    auto base = [](Value v) {
+      while (isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp>(
+          v.getDefiningOp()))
+        v = v.getDefiningOp()->getOperand(0);
+      return v;
+    };
+    int reads = 0;
+    for (OpOperand *input : epilogue.getDpsInputOperands()) {
+      if (input->get() == updated &&
+          epilogue.getMatchingIndexingMap(input).isIdentity())
+        ++reads;
+      else if (base(input->get()) == base(sums))
+        return nullptr;
+    }
+    return reads == 1 ? epilogue : nullptr;
+  }
+
   /// Adds `sum` to `op`'s output element at `at`, or stores it there when
-  /// the output starts from zeros (kiln.zero_init).
+  /// the output starts from zeros (kiln.zero_init); with `epilogue`
+  /// (epilogueOf), the epilogue's value of that element instead.
   static void storeSum(OpBuilder &b, linalg::LinalgOp op, Value sum,
-                       ValueRange at) {
+                       ValueRange at, linalg::GenericOp epilogue = nullptr) {
+    Location loc = op.getLoc();
     Value output = op.getDpsInitOperand(0)->get();
     if (!op->hasAttr(kZeroInitAttrName))
       sum = arith::AddFOp::create(
-          b, op.getLoc(), memref::LoadOp::create(b, op.getLoc(), output, at),
-          sum);
-    memref::StoreOp::create(b, op.getLoc(), sum, output, at);
+          b, loc, memref::LoadOp::create(b, loc, output, at), sum);
+    if (epilogue) {
+      Value updated = epilogue.getDpsInits()[0];
+      SmallVector<Value> loops(at);
+      if (auto expand = updated.getDefiningOp<memref::ExpandShapeOp>())
+        loops = splitIndices(b, loc, expand.getResultType(),
+                             expand.getReassociationIndices(), at);
+      Block *body = epilogue.getBlock();
+      IRMapping mapping;
+      for (OpOperand *input : epilogue.getDpsInputOperands()) {
+        Value value = input->get();
+        if (value == updated)
+          value = sum;
+        else if (isa<MemRefType>(value.getType()))
+          value = memref::LoadOp::create(
+              b, loc, value,
+              applyMap(b, epilogue.getMatchingIndexingMap(input), loops));
+        mapping.map(body->getArgument(input->getOperandNumber()), value);
+      }
+      for (Operation &nested : body->without_terminator()) {
+        if (auto index = dyn_cast<linalg::IndexOp>(nested))
+          mapping.map(index.getResult(), loops[index.getDim()]);
+        else
+          b.clone(nested, mapping);
+      }
+      sum = mapping.lookupOrDefault(body->getTerminator()->getOperand(0));
+    }
+    memref::StoreOp::create(b, loc, sum, output, at);
   }
 
   /// `sum`'s term at loop indices `dims`: its inputs loaded, the payload up

@@ -217,3 +217,92 @@ func.func @not_a_gather(%x: memref<?x3xf32>, %w: memref<3x2xf32>, %y: memref<?x2
   linalg.matmul ins(%p, %w : memref<?x3xf32>, memref<3x2xf32>) outs(%y : memref<?x2xf32>)
   return
 }
+
+// -----
+
+// Bias and relu after a dense layer's product, the product's output read
+// by nothing else: the epilogue updates the sums in place (its output,
+// returned through the copy, becomes the sums' buffer), and the mapped
+// product applies it as it stores each sum: one kernel.
+// CHECK-LABEL: func.func @dense_epilogue
+// CHECK-SAME:      (%[[X:.+]]: memref<?x8xf32>, %[[W:.+]]: memref<8x4xf32>, %[[BIAS:.+]]: memref<4xf32>, %[[Y:.+]]: memref<?x4xf32>)
+// CHECK:         %[[C:.+]] = memref.alloc(%{{.+}}) : memref<?x4xf32>
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[X]], %[[W]] : memref<?x8xf32>, memref<8x4xf32>) outs(%[[C]] : memref<?x4xf32>)
+// CHECK-NOT:     memref.alloc
+// CHECK:         linalg.generic {{.*}} ins(%[[C]], %[[BIAS]] : memref<?x4xf32>, memref<4xf32>) outs(%[[C]] : memref<?x4xf32>)
+// CHECK:         linalg.copy ins(%[[C]] : memref<?x4xf32>) outs(%[[Y]] : memref<?x4xf32>)
+
+// MAPPED-LABEL: func.func @dense_epilogue
+// MAPPED:         gpu.launch_func @kiln_kernels::@dense_epilogue_matmul
+// MAPPED-NOT:     gpu.launch_func
+// MAPPED:         gpu.launch_func @kiln_kernels::@dense_epilogue_loop {{.*}} args(%{{.+}} : index, %{{.+}} : memref<?x4xf32>, %{{.+}} : memref<?x4xf32>)
+// MAPPED-NOT:     gpu.launch_func
+// MAPPED:         return
+// MAPPED:       gpu.func @dense_epilogue_matmul(
+// MAPPED-COUNT-16: math.fma
+// MAPPED:         %[[B:.+]] = memref.load %{{.+}} : memref<4xf32>
+// MAPPED:         %[[S:.+]] = arith.addf %{{.+}}, %[[B]] : f32
+// MAPPED:         %[[R:.+]] = arith.maximumf %[[S]], %{{.+}} : f32
+// MAPPED:         memref.store %[[R]], %{{.+}} : memref<?x4xf32>
+#rowmap = affine_map<(d0, d1) -> (d0, d1)>
+#chan = affine_map<(d0, d1) -> (d1)>
+func.func @dense_epilogue(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %bias: memref<4xf32>, %y: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x8xf32>
+  %c = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x4xf32>)
+  linalg.matmul ins(%x, %w : memref<?x8xf32>, memref<8x4xf32>) outs(%c : memref<?x4xf32>)
+  %d = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.generic {indexing_maps = [#rowmap, #chan, #rowmap], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias : memref<?x4xf32>, memref<4xf32>) outs(%d : memref<?x4xf32>) {
+  ^bb0(%s: f32, %b: f32, %o: f32):
+    %t = arith.addf %s, %b : f32
+    %r = arith.maximumf %t, %zero : f32
+    linalg.yield %r : f32
+  }
+  linalg.copy ins(%d : memref<?x4xf32>) outs(%y : memref<?x4xf32>)
+  return
+}
+
+// -----
+
+// A convolution's epilogue sees the rows as batch x 2 x 2 positions
+// (expand_shape): the product stores tanh(sum + bias[channel]) at the
+// element's split indices; the other kernel left is the copy.
+// CHECK-LABEL: func.func @conv_epilogue
+// CHECK:         %[[C:.+]] = memref.alloc(%{{.+}}) : memref<?x3xf32>
+// CHECK:         %[[E:.+]] = memref.expand_shape %[[C]]
+// CHECK-NOT:     memref.alloc
+// CHECK:         linalg.generic {{.*}} ins(%[[E]], %{{.+}} : memref<?x2x2x3xf32>, memref<3xf32>) outs(%[[E]] : memref<?x2x2x3xf32>)
+// CHECK:         linalg.copy ins(%[[E]]
+
+// MAPPED-LABEL: func.func @conv_epilogue
+// MAPPED:       gpu.func @conv_epilogue_matmul(
+// MAPPED:         math.fma
+// MAPPED:         memref.load %{{.+}}[%{{.+}}] : memref<3xf32>
+// MAPPED:         math.tanh
+// MAPPED:         memref.store %{{.+}} : memref<?x3xf32>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch4 = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func @conv_epilogue(%a: memref<?x5xf32>, %w: memref<5x3xf32>, %bias: memref<3xf32>, %y: memref<?x2x2x3xf32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %rows = memref.dim %a, %c0 : memref<?x5xf32>
+  %c = memref.alloc(%rows) : memref<?x3xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x3xf32>)
+  linalg.matmul ins(%a, %w : memref<?x5xf32>, memref<5x3xf32>) outs(%c : memref<?x3xf32>)
+  %batch = arith.divui %rows, %c4 : index
+  %e = memref.expand_shape %c [[0, 1, 2], [3]] output_shape [%batch, 2, 2, 3] : memref<?x3xf32> into memref<?x2x2x3xf32>
+  %d = memref.alloc(%batch) : memref<?x2x2x3xf32>
+  linalg.generic {indexing_maps = [#id4, #ch4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%e, %bias : memref<?x2x2x3xf32>, memref<3xf32>) outs(%d : memref<?x2x2x3xf32>) {
+  ^bb0(%s: f32, %b: f32, %o: f32):
+    %t = arith.addf %s, %b : f32
+    %r = math.tanh %t : f32
+    linalg.yield %r : f32
+  }
+  linalg.copy ins(%d : memref<?x2x2x3xf32>) outs(%y : memref<?x2x2x3xf32>)
+  return
+}
