@@ -485,7 +485,8 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
 def FuseIntoMatmulPass
     : Pass<"kiln-cuda-fuse-into-matmul", "::mlir::func::FuncOp"> {
   let summary = "Compute gathered factors inside matrix products (implicit "
-                "GEMM) and fold zero fills into them";
+                "GEMM), fold zero fills into them, and leave their "
+                "elementwise epilogues in place";
   let description = [{
     Run on buffers before workspace allocation, for the GPU. Two rewrites
     of the matrix products that kiln-cuda-map-to-gpu tiles:
@@ -510,6 +511,12 @@ def FuseIntoMatmulPass
       goes; the product is marked `kiln.zero_init` and stores its sums
       instead of adding them to the output. One kernel and one pass over
       the output fewer per dense or convolution layer.
+    - Epilogues in place. A parallel generic that is the only reader of a
+      product's fresh output (directly or through one expand_shape, read
+      element for element) and writes a fresh buffer of the same type
+      (bias + activation) writes the output's view instead: its buffer
+      goes and its uses take the view. kiln-cuda-map-to-gpu then applies
+      it to each sum as the product stores it.
 
     ```mlir
     // before
@@ -582,7 +589,13 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        squared outputs per thread, one fused multiply-add per product. A
        product marked by kiln-cuda-split-k runs a block per tile and chunk
        of k (at most S chunks), each summing its chunk into the partial-sum
-       buffer, then one thread per output adds the partials to C in order;
+       buffer, then one thread per output adds the partials to C in order.
+       A factor the body computes (kiln-cuda-fuse-into-matmul's implicit
+       GEMM) is evaluated as its tile is staged; a `kiln.zero_init`
+       product stores its sums instead of adding them; an elementwise op
+       right after the product that updates C in place, reading nothing
+       else of it (bias and activation), is applied to each sum before the
+       store and goes: one kernel;
     2. a sum into at most 2^14 outputs over a long (dynamic, or over 512)
        reduction of one or more dimensions (`out += term`: weight and bias
        gradients, a loss): blocks of 256 threads share it, 32 outputs a
