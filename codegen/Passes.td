@@ -506,11 +506,13 @@ def FuseIntoMatmulPass
       becomes arithmetic on the allocation's sizes. kiln-cuda-map-to-gpu
       evaluates the computed factor as it stages a tile into shared memory:
       the patches are never written to memory.
-    - A `linalg.fill` of +0.0 into the output of a matrix product (not a
-      split one) with nothing between them reading or writing that buffer
-      goes; the product is marked `kiln.zero_init` and stores its sums
-      instead of adding them to the output. One kernel and one pass over
-      the output fewer per dense or convolution layer.
+    - A `linalg.fill` of +0.0 into the output of a matrix product with
+      nothing between them reading or writing that buffer goes; the
+      product is marked `kiln.zero_init` and stores its sums instead of
+      adding them to the output (a split product: its single chunk stores,
+      or the partials' sum starts from partial 0). One kernel and one pass
+      over the output fewer per dense or convolution layer and weight
+      gradient.
     - Epilogues in place. A parallel generic that is the only reader of a
       product's fresh output (directly or through one expand_shape, read
       element for element) and writes a fresh buffer of the same type
@@ -543,6 +545,40 @@ def FuseIntoMatmulPass
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def MergeElementwisePass
+    : Pass<"kiln-cuda-merge-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Neighbouring elementwise generics over one static space "
+                "become one generic with several outputs";
+  let description = [{
+    Run on buffers before workspace allocation, for the GPU, where each
+    linalg op becomes a kernel launch. An optimizer updates each parameter
+    in several elementwise ops (Adam: the first moment, the second, then
+    the parameter from both): one kernel each, reading the gradient and
+    the moments from memory again. Generics in one block, with only
+    allocations and index arithmetic between them, whose loops are all
+    parallel with the same static extents, whose outputs are written
+    element for element (identity maps) and whose bodies have no effects,
+    merge into one generic where the last of them was, with every output
+    (`linalg.generic` with several `outs`), provided each reads what an
+    earlier one wrote only as that op's output value, element for element
+    (the value then comes from the body, not memory), and writes nothing
+    an earlier one read or wrote. Entry arguments are distinct buffers
+    and allocations are disjoint (contract 2), so buffers are compared by
+    the value they are views of.
+
+    ```mlir
+    // before: m' = b1 m + (1 - b1) g; v' = ...; p' = p - lr m' / ...
+    linalg.generic ... ins(%m, %g) outs(%m1) { ... }
+    linalg.generic ... ins(%v, %g) outs(%v1) { ... }
+    linalg.generic ... ins(%p, %m1, %v1, %lr) outs(%p1) { ... }
+    // after: one kernel
+    linalg.generic ... ins(%m, %g, %v, %g, %p, %lr)
+                       outs(%m1, %v1, %p1) { ... linalg.yield %a, %b, %c }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def DefineLibdevicePass : Pass<"kiln-cuda-define-libdevice"> {

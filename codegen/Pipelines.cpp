@@ -34,8 +34,9 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
 /// Tensors -> buffers in the caller's workspace, the same for every target.
 /// With `cuda` (a GPU; NULL for the CPU), scalars that generics read from
 /// buffers become their operands, matrix products with few output tiles
-/// get partial sums (split-K) in the workspace, and gathers (im2col) and
-/// zero fills fold into the products that read them.
+/// get partial sums (split-K) in the workspace, gathers (im2col) and zero
+/// fills fold into the products that read them, and neighbouring
+/// elementwise ops merge (one kernel per optimizer update).
 static void buildBufferPipeline(OpPassManager &pm,
                                 const mlir::kiln::CudaLoweringOptions *cuda) {
   using namespace mlir::kiln;
@@ -59,6 +60,7 @@ static void buildBufferPipeline(OpPassManager &pm,
     splitK.matmulTile = cuda->matmulTile;
     pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
+    pm.addNestedPass<func::FuncOp>(createMergeElementwisePass());
   }
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());

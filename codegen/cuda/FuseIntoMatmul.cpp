@@ -87,8 +87,7 @@ linalg::LinalgOp productAfter(linalg::FillOp fill) {
       continue;
     auto product = dyn_cast<linalg::LinalgOp>(op);
     if (!product || product.getNumDpsInits() != 1 ||
-        product.getDpsInits()[0] != filled ||
-        product->hasAttr(kSplitKAttrName) || !matchContraction(product))
+        product.getDpsInits()[0] != filled || !matchContraction(product))
       return nullptr;
     return product;
   }

@@ -125,14 +125,13 @@ public:
     for (linalg::LinalgOp op : ops) {
       if (fused.contains(op.getOperation()))
         continue;
-      bool split = op->hasAttr(kSplitKAttrName);
       bool zeroInit = op->hasAttr(kZeroInitAttrName);
-      if (split) {
+      if (op->hasAttr(kSplitKAttrName)) {
         // kiln-cuda-split-k's product: its last input is the partial sums.
         std::optional<Contraction> product = matchContraction(op);
-        if (!product || zeroInit)
+        if (!product)
           return op.emitError("kiln.split_k marks no matrix product with a "
-                              "partial-sum buffer that adds to its output");
+                              "partial-sum buffer");
         mapTiledMatmul(*product, op.getDpsInputs().back());
         continue;
       }
@@ -645,9 +644,17 @@ private:
                                         utils::IteratorType::parallel,
                                         utils::IteratorType::reduction},
           [&](OpBuilder &b, Location loc, ValueRange args) {
-            linalg::YieldOp::create(
-                b, loc,
-                ValueRange{arith::AddFOp::create(b, loc, args[1], args[0])});
+            Value sum = arith::AddFOp::create(b, loc, args[1], args[0]);
+            // An output that starts from zeros (kiln.zero_init) takes
+            // partial 0 itself.
+            if (op->hasAttr(kZeroInitAttrName))
+              sum = arith::SelectOp::create(
+                  b, loc,
+                  arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        linalg::IndexOp::create(b, loc, 2),
+                                        index(b, 0)),
+                  args[0], sum);
+            linalg::YieldOp::create(b, loc, sum);
           });
     };
     Value zeroF = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));

@@ -46,17 +46,3 @@ func.func @zero_init_not_a_product(%x: memref<8xf32>, %y: memref<8xf32>) {
   }
   return
 }
-
-// -----
-
-func.func @zero_init_split(%x: memref<8x?xf32>, %g: memref<?x8xf32>, %p: memref<2x8x8xf32>, %w: memref<8x8xf32>) {
-  // expected-error @+1 {{kiln.split_k marks no matrix product with a partial-sum buffer that adds to its output}}
-  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (0, 0, 0)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %g, %p : memref<8x?xf32>, memref<?x8xf32>, memref<2x8x8xf32>) outs(%w : memref<8x8xf32>) attrs = {kiln.split_k, kiln.zero_init} {
-  ^bb0(%a: f32, %b: f32, %unused: f32, %out: f32):
-    %t = arith.mulf %a, %b : f32
-    %s = arith.addf %out, %t : f32
-    linalg.yield %s : f32
-  }
-  return
-}
