@@ -114,9 +114,9 @@ private:
       }
     SmallVector<AffineMap> maps(inputMaps);
     maps.append(initMaps);
-    auto merged = linalg::GenericOp::create(
-        b, last.getLoc(), TypeRange{}, inputs, inits, maps,
-        last.getIteratorTypesArray());
+    auto merged =
+        linalg::GenericOp::create(b, last.getLoc(), TypeRange{}, inputs, inits,
+                                  maps, last.getIteratorTypesArray());
     Block *body = b.createBlock(&merged.getRegion());
     auto elementOf = [](Value buffer) {
       return cast<ShapedType>(buffer.getType()).getElementType();
@@ -134,10 +134,10 @@ private:
       IRMapping mapping;
       for (OpOperand *input : op.getDpsInputOperands()) {
         auto found = yielded.find(input->get());
-        Value value = found != yielded.end() && written.contains(
-                                                    rootOf(input->get()))
-                          ? found->second
-                          : body->getArgument(nextInput++);
+        Value value =
+            found != yielded.end() && written.contains(rootOf(input->get()))
+                ? found->second
+                : body->getArgument(nextInput++);
         mapping.map(own->getArgument(input->getOperandNumber()), value);
       }
       for (OpOperand &init : op.getDpsInitsMutable())
@@ -145,9 +145,8 @@ private:
                     body->getArgument(nextInit++));
       for (Operation &nested : own->without_terminator())
         b.clone(nested, mapping);
-      for (auto [init, value] :
-           llvm::zip_equal(op.getDpsInits(),
-                           own->getTerminator()->getOperands())) {
+      for (auto [init, value] : llvm::zip_equal(
+               op.getDpsInits(), own->getTerminator()->getOperands())) {
         Value result = mapping.lookupOrDefault(value);
         yielded[init] = result;
         results.push_back(result);

@@ -81,7 +81,8 @@ kiln_status_t runPredict(kiln_model_t *model, int64_t batch,
   std::unique_lock<std::mutex> lock(model->predictMutex, std::try_to_lock);
   Buffer local;
   return runEntry(model, EntryKind::Predict, batch, buffers.get(),
-                  lock.owns_lock() ? model->predictWorkspace : local);
+                  lock.owns_lock() ? model->predictWorkspace : local,
+                  model->paramsVersion.load(std::memory_order_acquire));
 }
 
 /// Checks `array` against input `tensor` (its dtype, same trailing dims; a
@@ -220,7 +221,10 @@ const kiln_model_desc_t *kiln_model_descriptor_of(const kiln_model_t *model) {
 float *kiln_model_param_data(kiln_model_t *model, int64_t index) {
   if (!model || index < 0 || index >= model->desc->num_params)
     return nullptr;
-  return static_cast<float *>(model->paramPointers[index]);
+  // The caller may write through it at any time: devices copy the
+  // parameters at every call from now on.
+  model->paramsVersion.store(0, std::memory_order_release);
+  return kiln::paramData(model, index);
 }
 
 float *kiln_model_slot_data(kiln_model_t *model, int64_t index) {
@@ -371,12 +375,24 @@ const char *kiln::entryName(EntryKind kind) {
   return "?";
 }
 
+float *kiln::paramData(kiln_model_t *model, int64_t index) {
+  return static_cast<float *>(model->paramPointers[index]);
+}
+
+void kiln::paramsWritten(kiln_model_t *model) {
+  uint64_t version = model->paramsVersion.load(std::memory_order_relaxed);
+  while (version != 0 && !model->paramsVersion.compare_exchange_weak(
+                             version, version + 1, std::memory_order_acq_rel))
+    ;
+}
+
 kiln_status_t kiln::runEntry(kiln_model_t *model, EntryKind kind, int64_t batch,
-                             void *const *buffers, Buffer &workspace) {
+                             void *const *buffers, Buffer &workspace,
+                             uint64_t paramsVersion) {
   const char *what = entryName(kind);
   const kiln_model_desc_t *desc = model->desc;
   if (model->device)
-    return model->device->run(desc, kind, batch, buffers);
+    return model->device->run(desc, kind, batch, buffers, paramsVersion);
   kiln_entry_fn fn = desc->predict;
   kiln_workspace_desc_t size = desc->predict_workspace;
   if (kind != EntryKind::Predict) {

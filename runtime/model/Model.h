@@ -35,8 +35,12 @@ public:
   virtual ~DeviceExecutor() = default;
   /// "gpu:0 (NVIDIA H200)", for the line saying which device runs.
   virtual const char *name() const = 0;
+  /// `paramsVersion` (kiln_model_t::paramsVersion), when not 0, says that
+  /// the parameter buffers are the model's own and have not changed while
+  /// it stays the same: a device may keep its copy of them.
   virtual kiln_status_t run(const kiln_model_desc_t *desc, EntryKind kind,
-                            int64_t batch, void *const *buffers) = 0;
+                            int64_t batch, void *const *buffers,
+                            uint64_t paramsVersion) = 0;
   /// From now until endResident, the parameters and optimizer slots that
   /// entries read and write stay on the device (keyed by their host
   /// buffers): the host copies are not read again, nor written. The host
@@ -68,6 +72,10 @@ struct kiln_model_t {
   std::mutex predictMutex;           // guards predictWorkspace
   kiln::Buffer predictWorkspace;     // predict's scratch, grown on demand
   std::unique_ptr<kiln::DeviceExecutor> device; // NULL: the host CPU runs
+  /// Changes whenever the runtime writes the model's own parameters
+  /// (paramsWritten); 0 for good once kiln_model_param_data has handed out
+  /// a writable pointer, whose writes the runtime cannot see.
+  std::atomic<uint64_t> paramsVersion{1};
 };
 
 namespace kiln {
@@ -82,8 +90,20 @@ kiln_status_t allocateTensors(int64_t count, const kiln_tensor_desc_t *tensors,
 /// a workspace from `workspace` (grown to the entry's size at `batch` when
 /// smaller). Errors name the entry: out of memory, a device failure, or the
 /// entry's own failure status.
+/// `paramsVersion`: see DeviceExecutor::run (0: nothing is known).
 kiln_status_t runEntry(kiln_model_t *model, EntryKind kind, int64_t batch,
-                       void *const *buffers, Buffer &workspace);
+                       void *const *buffers, Buffer &workspace,
+                       uint64_t paramsVersion = 0);
+
+/// Says that the model's own parameter buffers were written (weights
+/// loaded, a step trained, a checkpoint restored): devices drop their
+/// copies of them.
+void paramsWritten(kiln_model_t *model);
+
+/// Parameter `index` of the model's own, for a runtime writer that then
+/// calls paramsWritten (kiln_model_param_data is for callers the runtime
+/// cannot see write).
+float *paramData(kiln_model_t *model, int64_t index);
 
 /// "predict", "train_step" or "eval_step".
 const char *entryName(EntryKind kind);

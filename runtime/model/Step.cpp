@@ -71,6 +71,9 @@ kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
   slots.swap(nextSlots);
   usingAlt = !usingAlt;
   ++model->iterations;
+  // Every other step writes the model's own buffers (on the host), and
+  // sync copies the newest values there.
+  paramsWritten(model);
   return nullptr;
 }
 
@@ -80,6 +83,7 @@ kiln_status_t TrainState::sync() {
     std::vector<void *> latest(current.begin(), current.end());
     latest.insert(latest.end(), slots.begin(), slots.end());
     status = model->device->endResident(latest);
+    paramsWritten(model);
   }
   if (!usingAlt)
     return status;
@@ -95,6 +99,7 @@ kiln_status_t TrainState::sync() {
       std::memcpy(model->slotPointers[i], slots[i], bytes);
   slots.swap(nextSlots);
   usingAlt = false;
+  paramsWritten(model);
   return status;
 }
 

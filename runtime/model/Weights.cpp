@@ -495,6 +495,7 @@ kiln_status_t kiln::loadWeights(kiln_model_t *model, const char *path,
     if (tensors[i].byteSize)
       std::memcpy(model->paramPointers[i], tensors[i].data,
                   tensors[i].byteSize);
+  paramsWritten(model);
   if (train) {
     for (int64_t i = 0; i < train->num_slots; ++i) {
       size_t bytes = tensorByteSize(train->slots[i]);

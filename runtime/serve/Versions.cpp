@@ -5,6 +5,7 @@
 
 #include "base/Status.h"
 #include "formats/Hdf5.h"
+#include "model/Model.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -103,8 +104,10 @@ kiln_status_t loadKeras3Weights(kiln_model_t *model, const std::string &path) {
       continue; // not stored by Keras: the compiled value
     const kiln_tensor_desc_t &param = desc->params[i];
     std::vector<int64_t> dims(param.dims, param.dims + param.rank);
-    KILN_RETURN_IF_ERROR(
-        file->readFloat32(dataset, dims, kiln_model_param_data(model, i)));
+    kiln_status_t status =
+        file->readFloat32(dataset, dims, kiln::paramData(model, i));
+    kiln::paramsWritten(model);
+    KILN_RETURN_IF_ERROR(status);
   }
   return nullptr;
 }

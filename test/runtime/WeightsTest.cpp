@@ -5,11 +5,13 @@
 // slots and counters; every truncation and every bit flip of a file is an
 // error that leaves the model unchanged; files of other models are refused
 // with a message naming the difference; predict-only models load the
-// parameters only.
+// parameters only. A device is told when the model's parameters change
+// (it keeps its copy while they do not).
 //
 //===----------------------------------------------------------------------===//
 #include "TrainUtil.h"
 #include "base/Crc32.h"
+#include "model/Model.h"
 
 #include <algorithm>
 
@@ -49,6 +51,60 @@ std::string loadError(kiln_model_t *model, const std::string &path,
   EXPECT_EQ(kiln_status_code(status.get()), code)
       << kiln_status_message(status.get());
   return kiln_status_message(status.get());
+}
+
+/// A device that records the parameters' version each predict call gives
+/// it, and runs nothing.
+class VersionRecorder final : public kiln::DeviceExecutor {
+public:
+  explicit VersionRecorder(std::vector<uint64_t> &seen) : seen(seen) {}
+  const char *name() const override { return "recorder"; }
+  kiln_status_t run(const kiln_model_desc_t *, kiln::EntryKind kind, int64_t,
+                    void *const *, uint64_t paramsVersion) override {
+    if (kind == kiln::EntryKind::Predict)
+      seen.push_back(paramsVersion);
+    return nullptr;
+  }
+
+private:
+  std::vector<uint64_t> &seen;
+};
+
+TEST(WeightsTest, DevicesAreToldWhenParametersChange) {
+  LinearFake fake;
+  ScratchDir dir;
+  std::string path = dir.file("w.kw");
+  trainedModel(fake, path);
+  ModelPtr model = createModel(fake.desc);
+  std::vector<uint64_t> seen;
+  model->device = std::make_unique<VersionRecorder>(seen);
+  float x[2] = {1, 2}, y[1] = {};
+  const float *inputs[1] = {x};
+  float *outputs[1] = {y};
+  auto predict = [&] {
+    KILN_ASSERT_OK(kiln_model_predict(model.get(), 1, inputs, outputs));
+  };
+  predict();
+  predict();
+  KILN_ASSERT_OK(kiln_model_load_weights(model.get(), path.c_str()));
+  predict();
+  DatasetPtr data = linearDataset(fake.desc, 6);
+  kiln_fit_options_t options = quietOptions();
+  options.batch_size = 4;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  predict();
+  ASSERT_NE(kiln_model_param_data(model.get(), 0), nullptr);
+  predict();
+  KILN_ASSERT_OK(kiln_model_load_weights(model.get(), path.c_str()));
+  predict();
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_NE(seen[0], 0u);
+  EXPECT_EQ(seen[1], seen[0]); // unchanged: a device may keep its copy
+  EXPECT_NE(seen[2], seen[1]); // loaded
+  EXPECT_NE(seen[3], seen[2]); // trained
+  EXPECT_NE(seen[3], 0u);
+  EXPECT_EQ(seen[4], 0u); // a writable pointer went out: no copy kept
+  EXPECT_EQ(seen[5], 0u); // for good
 }
 
 TEST(WeightsTest, RoundTrip) {

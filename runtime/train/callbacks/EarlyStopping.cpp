@@ -152,6 +152,7 @@ private:
         std::memcpy(model->paramPointers[i], bytes.data() + offset, size);
       offset += size;
     }
+    paramsWritten(model);
   }
 
   kiln_early_stopping_options_t options;

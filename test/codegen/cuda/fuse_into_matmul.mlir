@@ -306,3 +306,42 @@ func.func @conv_epilogue(%a: memref<?x5xf32>, %w: memref<5x3xf32>, %bias: memref
   linalg.copy ins(%d : memref<?x2x2x3xf32>) outs(%y : memref<?x2x2x3xf32>)
   return
 }
+
+// -----
+
+// A split product (kiln-cuda-split-k's partials, last input) folds its
+// zero fill too: a single active chunk stores its sums, and the partials'
+// sum takes partial 0 itself instead of adding it to the output.
+// CHECK-LABEL: func.func @split_zero
+// CHECK-NOT:     linalg.fill
+// CHECK:         linalg.generic {{.*}} attrs = {kiln.split_k, kiln.zero_init}
+
+// MAPPED-LABEL: func.func @split_zero
+// MAPPED:       gpu.func @split_zero_matmul(
+// MAPPED:         scf.if %{{.+}} {
+// MAPPED:           memref.store %{{.+}} : memref<2x8x8xf32>
+// MAPPED:         } else {
+// MAPPED-NEXT:      memref.store %{{.+}} : memref<8x8xf32>
+// MAPPED:       gpu.func @split_zero_loop(
+// MAPPED:         scf.for %[[S:.+]] = %c0 to %{{.+}} step %c1
+// MAPPED:           %[[P:.+]] = memref.load %{{.+}} : memref<?x8x8xf32, strided<[64, 8, 1]>>
+// MAPPED:           %[[SUM:.+]] = arith.addf %{{.+}}, %[[P]]
+// MAPPED:           %[[FIRST:.+]] = arith.cmpi eq, %[[S]], %c0
+// MAPPED:           %[[NEW:.+]] = arith.select %[[FIRST]], %[[P]], %[[SUM]]
+// MAPPED:           memref.store %[[NEW]]
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (k, n)>
+#origin = affine_map<(m, n, k) -> (0, 0, 0)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @split_zero(%x: memref<8x?xf32>, %g: memref<?x8xf32>, %p: memref<2x8x8xf32>, %w: memref<8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%w : memref<8x8xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #origin, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %g, %p : memref<8x?xf32>, memref<?x8xf32>, memref<2x8x8xf32>) outs(%w : memref<8x8xf32>) attrs = {kiln.split_k} {
+  ^bb0(%a: f32, %b: f32, %unused: f32, %acc: f32):
+    %t = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %t : f32
+    linalg.yield %s : f32
+  }
+  return
+}
