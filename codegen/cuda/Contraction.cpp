@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -185,4 +186,10 @@ mlir::kiln::splitIndices(OpBuilder &b, Location loc, MemRefType expanded,
     split[group.front()] = rest;
   }
   return split;
+}
+
+Value mlir::kiln::rootBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
 }

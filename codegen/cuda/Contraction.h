@@ -76,6 +76,11 @@ std::optional<Contraction> matchContraction(const SumReduction &sum);
 /// Both matchers at once: `op` as a matrix product.
 std::optional<Contraction> matchContraction(linalg::LinalgOp op);
 
+/// The buffer `value` is a view of (through any view-like op): an
+/// allocation or an argument. Before workspace allocation, distinct roots
+/// are distinct memory.
+Value rootBuffer(Value value);
+
 /// The indices into `expanded` of the element at `collapsed` of a reshape
 /// that merges each of `groups` (dimensions of `expanded`) into one: each
 /// index splits by division by its group's inner sizes, which must be

@@ -15,7 +15,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_FUSEINTOMATMULPASS
@@ -26,13 +25,6 @@ using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
-
-/// The buffer `value` is a view of: an allocation or an argument.
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
 
 /// Whether `op` (or an op nested in it) may read (`reads`) or write
 /// buffer `root`; an op that does not say what it touches may.
@@ -50,7 +42,7 @@ bool mayTouch(Operation *op, Value root, bool reads) {
           !(reads && isa<MemoryEffects::Read>(effect.getEffect())))
         continue;
       Value value = effect.getValue();
-      if (!value || rootOf(value) == root)
+      if (!value || rootBuffer(value) == root)
         return WalkResult::interrupt();
     }
     return WalkResult::advance();
@@ -81,7 +73,7 @@ linalg::LinalgOp productAfter(linalg::FillOp fill) {
       !fill.hasPureBufferSemantics())
     return nullptr;
   Value filled = fill.getDpsInits()[0];
-  Value root = rootOf(filled);
+  Value root = rootBuffer(filled);
   for (Operation *op = fill->getNextNode(); op; op = op->getNextNode()) {
     if (!mayTouch(op, root, /*reads=*/true))
       continue;
@@ -173,9 +165,9 @@ std::optional<SmallVector<Reader>> readersOf(linalg::GenericOp gather) {
   // What the gather reads, and where.
   SmallVector<Value> sources;
   for (Value input : gather.getDpsInputs())
-    sources.push_back(rootOf(input));
+    sources.push_back(rootBuffer(input));
   gather.getBlock()->walk([&](memref::LoadOp load) {
-    sources.push_back(rootOf(load.getMemRef()));
+    sources.push_back(rootBuffer(load.getMemRef()));
   });
 
   SmallVector<Reader> readers;
@@ -202,7 +194,7 @@ std::optional<SmallVector<Reader>> readersOf(linalg::GenericOp gather) {
       if (!contraction || product->getBlock() != gather->getBlock() ||
           !gather->isBeforeInBlock(product) ||
           touchedBetween(gather, product, sources, /*reads=*/false) ||
-          llvm::is_contained(sources, rootOf(product.getDpsInits()[0])))
+          llvm::is_contained(sources, rootBuffer(product.getDpsInits()[0])))
         return std::nullopt;
       // The buffer is one factor (read at loop dimensions) and nothing else.
       OpOperand *factor = nullptr;
@@ -211,7 +203,7 @@ std::optional<SmallVector<Reader>> readersOf(linalg::GenericOp gather) {
         if (operand && operand->get() == view)
           factor = operand;
       if (!factor || llvm::count_if(product->getOperands(), [&](Value v) {
-                       return rootOf(v) == buffer;
+                       return rootBuffer(v) == buffer;
                      }) != 1)
         return std::nullopt;
       for (AffineExpr expr :

@@ -7,10 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cuda/Contraction.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_MERGEELEMENTWISEPASS
@@ -21,13 +21,6 @@ using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
-
-/// The buffer `value` is a view of: an allocation or an argument.
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
 
 /// An elementwise generic on buffers: parallel loops of static extents,
 /// outputs written element for element (identity maps), a body without
@@ -59,7 +52,7 @@ public:
     if (op.getStaticLoopRanges() != first.getStaticLoopRanges())
       return false;
     for (OpOperand *input : op.getDpsInputOperands()) {
-      Value root = rootOf(input->get());
+      Value root = rootBuffer(input->get());
       if (!written.contains(root))
         continue;
       if (!outputs.contains(input->get()) ||
@@ -67,7 +60,7 @@ public:
         return false;
     }
     for (Value output : op.getDpsInits()) {
-      Value root = rootOf(output);
+      Value root = rootBuffer(output);
       if (read.contains(root) || written.contains(root))
         return false;
     }
@@ -77,9 +70,9 @@ public:
   void add(linalg::GenericOp op) {
     members.push_back(op);
     for (Value input : op.getDpsInputs())
-      read.insert(rootOf(input));
+      read.insert(rootBuffer(input));
     for (Value output : op.getDpsInits()) {
-      written.insert(rootOf(output));
+      written.insert(rootBuffer(output));
       outputs.insert(output);
     }
   }
@@ -103,7 +96,7 @@ private:
     for (linalg::GenericOp op : members)
       for (OpOperand *input : op.getDpsInputOperands())
         if (!outputs.contains(input->get()) ||
-            !written.contains(rootOf(input->get()))) {
+            !written.contains(rootBuffer(input->get()))) {
           inputs.push_back(input->get());
           inputMaps.push_back(op.getMatchingIndexingMap(input));
         }
@@ -135,7 +128,7 @@ private:
       for (OpOperand *input : op.getDpsInputOperands()) {
         auto found = yielded.find(input->get());
         Value value =
-            found != yielded.end() && written.contains(rootOf(input->get()))
+            found != yielded.end() && written.contains(rootBuffer(input->get()))
                 ? found->second
                 : body->getArgument(nextInput++);
         mapping.map(own->getArgument(input->getOperandNumber()), value);

@@ -59,6 +59,8 @@ bool resolve(void *lib, Driver &api, char *why, size_t size) {
        reinterpret_cast<void **>(&api.cuMemcpyHtoDAsync)},
       {"cuMemcpyDtoHAsync_v2",
        reinterpret_cast<void **>(&api.cuMemcpyDtoHAsync)},
+      {"cuMemHostAlloc", reinterpret_cast<void **>(&api.cuMemHostAlloc)},
+      {"cuMemFreeHost", reinterpret_cast<void **>(&api.cuMemFreeHost)},
   };
   for (const Symbol &symbol : symbols) {
     *symbol.slot = dlsym(lib, symbol.name);

@@ -41,6 +41,7 @@ constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 constexpr int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
+constexpr unsigned CU_MEMHOSTALLOC_PORTABLE = 0x01;
 
 /// The driver entry points kiln calls (the `_v2` ABI where one exists).
 struct Driver {
@@ -68,6 +69,9 @@ struct Driver {
   CUresult (*cuMemFree)(CUdeviceptr);
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
   CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+  // Page-locked host memory: copies to and from it are asynchronous.
+  CUresult (*cuMemHostAlloc)(void **, size_t, unsigned);
+  CUresult (*cuMemFreeHost)(void *);
   // CUDA graphs (driver 11.4 and later); NULL when the driver lacks one,
   // and then graphs are not used.
   CUresult (*cuStreamBeginCapture)(CUstream, int);

@@ -25,6 +25,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 using namespace kiln;
@@ -175,33 +176,86 @@ public:
 
   kiln_status_t endResident(const std::vector<void *> &current) override {
     std::lock_guard<std::mutex> lock(mutex);
+    // A step still in flight ends first; if it failed, the last good
+    // values still come back (it marked nothing newer), and its status is
+    // the one returned.
+    kiln_status_t failed = finishLocked();
     resident = false;
-    if (mirrors.empty())
-      return nullptr;
-    kiln_status_t status = cuda::callStatus(*api, "cuCtxSetCurrent",
-                                            api->cuCtxSetCurrent(context));
-    for (void *host : current) {
-      auto found = mirrors.find(host);
-      if (status || found == mirrors.end() || !found->second.deviceNewer)
-        continue;
-      status = cuda::callStatus(
-          *api, "cuMemcpyDtoHAsync",
-          api->cuMemcpyDtoHAsync(host, found->second.buffer.address(),
-                                 found->second.bytes, stream));
+    kiln_status_t status = nullptr;
+    if (!mirrors.empty()) {
+      status = cuda::callStatus(*api, "cuCtxSetCurrent",
+                                api->cuCtxSetCurrent(context));
+      for (void *host : current) {
+        auto found = mirrors.find(host);
+        if (status || found == mirrors.end() || !found->second.deviceNewer)
+          continue;
+        status = cuda::callStatus(
+            *api, "cuMemcpyDtoHAsync",
+            api->cuMemcpyDtoHAsync(host, found->second.buffer.address(),
+                                   found->second.bytes, stream));
+      }
+      kiln_status_t synced = cuda::callStatus(*api, "cuStreamSynchronize",
+                                              api->cuStreamSynchronize(stream));
+      mirrors.clear();
+      if (status)
+        kiln_status_free(synced);
+      else
+        status = synced;
     }
-    kiln_status_t synced = cuda::callStatus(*api, "cuStreamSynchronize",
-                                            api->cuStreamSynchronize(stream));
-    mirrors.clear();
-    if (status) {
-      kiln_status_free(synced);
-      return status;
+    if (failed) {
+      kiln_status_free(status);
+      return failed;
     }
-    return synced;
+    return status;
   }
 
   kiln_status_t run(const kiln_model_desc_t *desc, EntryKind kind,
                     int64_t batch, void *const *buffers,
                     uint64_t paramsVersion) override {
+    // Predict calls may come from several threads at once (kiln/runtime.h):
+    // they take turns on the device buffers and the stream.
+    std::lock_guard<std::mutex> lock(mutex);
+    kiln_status_t status =
+        submitLocked(desc, kind, batch, buffers, paramsVersion);
+    return status ? status : finishLocked();
+  }
+
+  kiln_status_t submit(const kiln_model_desc_t *desc, EntryKind kind,
+                       int64_t batch, void *const *buffers,
+                       uint64_t paramsVersion) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    return submitLocked(desc, kind, batch, buffers, paramsVersion);
+  }
+
+  kiln_status_t finish() override {
+    std::lock_guard<std::mutex> lock(mutex);
+    return finishLocked();
+  }
+
+  void *allocateHost(size_t bytes) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    void *memory = nullptr;
+    if (api->cuCtxSetCurrent(context) != cuda::CUDA_SUCCESS ||
+        api->cuMemHostAlloc(&memory, bytes, cuda::CU_MEMHOSTALLOC_PORTABLE) !=
+            cuda::CUDA_SUCCESS)
+      return nullptr; // the caller takes ordinary memory
+    std::memset(memory, 0, bytes);
+    return memory;
+  }
+
+  void freeHost(void *memory) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    api->cuMemFreeHost(memory);
+  }
+
+private:
+  /// Queues entry `kind`: what it reads copied in, its kernels, what it
+  /// writes copied back; finishLocked waits for it. A call still pending
+  /// finishes first.
+  kiln_status_t submitLocked(const kiln_model_desc_t *desc, EntryKind kind,
+                             int64_t batch, void *const *buffers,
+                             uint64_t paramsVersion) {
+    KILN_RETURN_IF_ERROR(finishLocked());
     const kiln_gpu_desc_t *gpu = desc->cuda;
     kiln_entry_fn fn = kind == EntryKind::Predict     ? gpu->predict
                        : kind == EntryKind::TrainStep ? gpu->train_step
@@ -214,9 +268,6 @@ public:
     if (!fn)
       return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                          "%s was not compiled for the GPU", what);
-    // Predict calls may come from several threads at once (kiln/runtime.h):
-    // they take turns on the device buffers and the stream.
-    std::lock_guard<std::mutex> lock(mutex);
     pendingUploads.clear();
     KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuCtxSetCurrent",
                                           api->cuCtxSetCurrent(context)));
@@ -282,8 +333,8 @@ public:
       fn(batch, entry.pointers.data(), entry.workspace.get());
     }
     // What the entry wrote comes back (resident parameters and slots stay);
-    // one synchronization reports both the copies' and the kernels'
-    // failures.
+    // one synchronization, at finishLocked, reports both the copies' and
+    // the kernels' failures.
     for (size_t i = 0; i < entry.specs.size() && !state.error; ++i) {
       const BufferSpec &spec = entry.specs[i];
       size_t bytes = spec.bytes(batch);
@@ -294,11 +345,27 @@ public:
           api->cuMemcpyDtoHAsync(buffers[i], entry.buffers[i].address(), bytes,
                                  stream));
     }
+    pending.active = true;
+    pending.error = state.error;
+    pending.newer.clear();
+    if (resident)
+      for (size_t i = 0; i < entry.specs.size(); ++i)
+        if (entry.specs[i].written && entry.specs[i].state)
+          pending.newer.push_back(buffers[i]);
+    return nullptr;
+  }
+
+  /// Waits for the call submitLocked queued, if any, and returns its
+  /// status.
+  kiln_status_t finishLocked() {
+    if (!pending.active)
+      return nullptr;
+    pending.active = false;
     kiln_status_t synced = cuda::callStatus(*api, "cuStreamSynchronize",
                                             api->cuStreamSynchronize(stream));
-    if (state.error) {
+    if (pending.error) {
       kiln_status_free(synced);
-      return state.error;
+      return std::exchange(pending.error, nullptr);
     }
     if (synced)
       return synced;
@@ -308,14 +375,18 @@ public:
     pendingUploads.clear();
     // Only now, the step having run: the device holds these buffers' newest
     // values.
-    if (resident)
-      for (size_t i = 0; i < entry.specs.size(); ++i)
-        if (entry.specs[i].written && entry.specs[i].state)
-          mirrors[buffers[i]].deviceNewer = true;
+    for (void *host : pending.newer)
+      mirrors[host].deviceNewer = true;
     return nullptr;
   }
 
-private:
+  /// The call submitted and not yet finished.
+  struct Pending {
+    bool active = false;
+    kiln_status_t error = nullptr;
+    std::vector<void *> newer; // resident buffers it writes
+  } pending;
+
   /// What an entry's device buffer holds: host buffer `host` as of
   /// `version` of the model's parameters (0: nothing to rely on).
   struct Upload {

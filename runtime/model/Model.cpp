@@ -375,6 +375,36 @@ const char *kiln::entryName(EntryKind kind) {
   return "?";
 }
 
+HostBuffer &HostBuffer::operator=(HostBuffer &&other) noexcept {
+  if (this != &other) {
+    release();
+    device = other.device;
+    pinned = other.pinned;
+    plain = std::move(other.plain);
+    other.pinned = nullptr;
+  }
+  return *this;
+}
+
+bool HostBuffer::allocate(DeviceExecutor *owner, size_t bytes) {
+  release();
+  if (owner && bytes)
+    pinned = static_cast<uint8_t *>(owner->allocateHost(bytes));
+  if (pinned) {
+    device = owner;
+    return true;
+  }
+  return plain.allocate(bytes, /*zero=*/true);
+}
+
+void HostBuffer::release() {
+  if (pinned)
+    device->freeHost(pinned);
+  pinned = nullptr;
+  device = nullptr;
+  plain = Buffer();
+}
+
 float *kiln::paramData(kiln_model_t *model, int64_t index) {
   return static_cast<float *>(model->paramPointers[index]);
 }

@@ -41,6 +41,23 @@ public:
   virtual kiln_status_t run(const kiln_model_desc_t *desc, EntryKind kind,
                             int64_t batch, void *const *buffers,
                             uint64_t paramsVersion) = 0;
+  /// Starts `kind` as run does and returns once it is queued: its outputs
+  /// reach `buffers`, and its status is known, at finish(), which the
+  /// caller calls before touching `buffers` again (the fit loop loads the
+  /// next batch meanwhile). Any other call finishes it first.
+  virtual kiln_status_t submit(const kiln_model_desc_t *desc, EntryKind kind,
+                               int64_t batch, void *const *buffers,
+                               uint64_t paramsVersion) {
+    return run(desc, kind, batch, buffers, paramsVersion);
+  }
+  virtual kiln_status_t finish() { return nullptr; }
+  /// `bytes` of host memory the device copies to and from asynchronously
+  /// (page-locked), zeroed; NULL when it has none to give.
+  virtual void *allocateHost(size_t bytes) {
+    (void)bytes;
+    return nullptr;
+  }
+  virtual void freeHost(void *memory) { (void)memory; }
   /// From now until endResident, the parameters and optimizer slots that
   /// entries read and write stay on the device (keyed by their host
   /// buffers): the host copies are not read again, nor written. The host
@@ -107,6 +124,30 @@ float *paramData(kiln_model_t *model, int64_t index);
 
 /// "predict", "train_step" or "eval_step".
 const char *entryName(EntryKind kind);
+
+/// Host memory for buffers a model's device copies every step (batches,
+/// losses, predictions): page-locked from the device when it gives some,
+/// else ordinary aligned memory. Zeroed.
+class HostBuffer {
+public:
+  HostBuffer() = default;
+  HostBuffer(const HostBuffer &) = delete;
+  HostBuffer &operator=(const HostBuffer &) = delete;
+  HostBuffer(HostBuffer &&other) noexcept { *this = std::move(other); }
+  HostBuffer &operator=(HostBuffer &&other) noexcept;
+  ~HostBuffer() { release(); }
+
+  /// False when out of memory.
+  bool allocate(DeviceExecutor *device, size_t bytes);
+  uint8_t *data() const { return pinned ? pinned : plain.data(); }
+  float *floats() const { return reinterpret_cast<float *>(data()); }
+
+private:
+  void release();
+  DeviceExecutor *device = nullptr;
+  uint8_t *pinned = nullptr;
+  Buffer plain;
+};
 
 } // namespace kiln
 

@@ -24,7 +24,7 @@ kiln_status_t TrainState::init() {
   slots.assign(model->slotPointers, model->slotPointers + train->num_slots);
   std::vector<void *> alt(current.size());
   nextSlots.resize(slots.size());
-  if (!scalars.allocate(3 * kBufferAlignment, /*zero=*/true))
+  if (!scalars.allocate(model->device.get(), 3 * kBufferAlignment))
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                        "out of memory allocating a train step's scalars");
   KILN_RETURN_IF_ERROR(allocateTensors(desc->num_params, desc->params,
@@ -41,6 +41,16 @@ kiln_status_t TrainState::init() {
 kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
                                void *const *targets, void *const *predictions,
                                float learningRate, int64_t seed, float *loss) {
+  KILN_RETURN_IF_ERROR(
+      submit(batch, inputs, targets, predictions, learningRate, seed, loss));
+  return finish();
+}
+
+kiln_status_t TrainState::submit(int64_t batch, void *const *inputs,
+                                 void *const *targets, void *const *predictions,
+                                 float learningRate, int64_t seed,
+                                 float *loss) {
+  KILN_RETURN_IF_ERROR(finish());
   const kiln_model_desc_t *desc = model->desc;
   const kiln_train_desc_t *train = desc->training;
   float *scalar = scalars.floats();
@@ -61,15 +71,19 @@ kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
   buffers.insert(buffers.end(), predictions, predictions + desc->num_outputs);
   buffers.insert(buffers.end(), next.begin(), next.end());
   buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
-  // On a GPU the parameters and slots stay there until sync.
-  if (model->device)
+  // On a GPU the parameters and slots stay there until sync, and the step
+  // is only queued.
+  if (model->device) {
     model->device->beginResident();
-  KILN_RETURN_IF_ERROR(
-      runEntry(model, EntryKind::TrainStep, batch, buffers.data(), workspace));
-  for (size_t k = 0; k < trained.size(); ++k)
-    std::swap(current[static_cast<size_t>(trained[k])], next[k]);
-  slots.swap(nextSlots);
-  usingAlt = !usingAlt;
+    KILN_RETURN_IF_ERROR(model->device->submit(desc, EntryKind::TrainStep,
+                                               batch, buffers.data(),
+                                               /*paramsVersion=*/0));
+    submitted = true;
+  } else {
+    KILN_RETURN_IF_ERROR(runEntry(model, EntryKind::TrainStep, batch,
+                                  buffers.data(), workspace));
+  }
+  swapSets();
   ++model->iterations;
   // Every other step writes the model's own buffers (on the host), and
   // sync copies the newest values there.
@@ -77,12 +91,37 @@ kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
   return nullptr;
 }
 
+void TrainState::swapSets() {
+  for (size_t k = 0; k < trained.size(); ++k)
+    std::swap(current[static_cast<size_t>(trained[k])], next[k]);
+  slots.swap(nextSlots);
+  usingAlt = !usingAlt;
+}
+
+kiln_status_t TrainState::finish() {
+  if (!submitted)
+    return nullptr;
+  submitted = false;
+  kiln_status_t status = model->device->finish();
+  if (status) {
+    // The step did not happen: the sets it would have made current stay
+    // the next ones.
+    swapSets();
+    --model->iterations;
+  }
+  return status;
+}
+
 kiln_status_t TrainState::sync() {
-  kiln_status_t status = nullptr;
+  kiln_status_t status = finish();
   if (model->device) {
     std::vector<void *> latest(current.begin(), current.end());
     latest.insert(latest.end(), slots.begin(), slots.end());
-    status = model->device->endResident(latest);
+    kiln_status_t returned = model->device->endResident(latest);
+    if (status)
+      kiln_status_free(returned);
+    else
+      status = returned;
     paramsWritten(model);
   }
   if (!usingAlt)

@@ -42,6 +42,16 @@ public:
                      void *const *predictions, float learningRate, int64_t seed,
                      float *loss);
 
+  /// `step` in two halves: submit queues the step on the model's device
+  /// (on the host, runs it), finish waits for it. In between, the
+  /// step's buffers (inputs, targets, predictions, loss) must stay as
+  /// they are, and the caller may prepare the next batch elsewhere. A step
+  /// that fails at finish leaves the parameters as they were.
+  kiln_status_t submit(int64_t batch, void *const *inputs, void *const *targets,
+                       void *const *predictions, float learningRate,
+                       int64_t seed, float *loss);
+  [[nodiscard]] kiln_status_t finish();
+
   /// The current parameters, in descriptor order.
   void *const *params() const { return current.data(); }
 
@@ -51,6 +61,9 @@ public:
   [[nodiscard]] kiln_status_t sync();
 
 private:
+  /// Makes the next parameter/slot set current (and the current next).
+  void swapSets();
+
   kiln_model_t *model;
   // Indices of the parameters the step updates (trainable ones and state);
   // `next[k]` is the next buffer of parameter `trained[k]`.
@@ -61,8 +74,9 @@ private:
   // Non-trainable parameters stay in the model's buffers.
   std::vector<void *> current, slots, next, nextSlots;
   bool usingAlt = false;
-  Buffer scalars;   // learning rate, iteration, rng (2 x int64)
-  Buffer workspace; // the entry's scratch memory, grown on demand
+  bool submitted = false; // a step is queued on the device
+  HostBuffer scalars;     // learning rate, iteration, rng (2 x int64)
+  Buffer workspace;       // the entry's scratch memory, grown on demand
   std::vector<void *> buffers;
 };
 

@@ -78,7 +78,9 @@ constexpr int64_t kDefaultBatchSize = 32;
 //===----------------------------------------------------------------------===//
 
 /// The batch buffers and the second parameter/slot set of a run, and the
-/// calls of the compiled steps in the ABI order of kiln/model.h.
+/// calls of the compiled steps in the ABI order of kiln/model.h. With a
+/// device, two sets of batch buffers in page-locked memory: the device
+/// copies one in while the host loads the next batch into the other.
 class Stepper {
 public:
   explicit Stepper(kiln_model_t *model)
@@ -91,18 +93,26 @@ public:
   /// `training` also allocates the second parameter/slot set.
   kiln_status_t init(int64_t maxBatch, bool training);
 
-  /// Copies a streamed batch into the batch buffers.
-  void load(const BatchStream &stream, const StreamBatch &batch);
-  /// Runs `train_step` on the gathered batch and swaps in the new state.
-  kiln_status_t trainStep(int64_t batch, float learningRate);
-  /// Runs `eval_step` on the gathered batch.
+  /// Whether the next batch can load while a step runs (a device runs the
+  /// steps): load(..., ahead) then fills the other set.
+  bool pipelined() const { return model->device != nullptr; }
+  /// Copies a streamed batch into the batch buffers the next step reads,
+  /// or with `ahead` into those of the step after it.
+  void load(const BatchStream &stream, const StreamBatch &batch,
+            bool ahead = false);
+  /// Queues `train_step` on the loaded batch (runs it, on the host).
+  kiln_status_t submitTrainStep(int64_t batch, float learningRate);
+  /// Waits for it: its loss and predictions are then in.
+  [[nodiscard]] kiln_status_t finishTrainStep() { return state.finish(); }
+  /// Runs `eval_step` on the loaded batch.
   kiln_status_t evalStep(int64_t batch);
   /// Fills the batch buffers with `batch` synthetic samples drawn from
   /// `random` (train/Synthetic.h).
   void fillSynthetic(int64_t batch, Random &random);
   /// The run's seed: with the step, the key of training-mode randomness.
   int64_t seed = 0;
-  /// Adds the batch's loss and metrics to the running means.
+  /// Adds the last step's loss and metrics to the running means, then
+  /// moves on to the set loaded ahead, if one was.
   void accumulate(int64_t batch);
   void resetLogs();
   /// "loss" and the metrics: their running means.
@@ -111,15 +121,24 @@ public:
   [[nodiscard]] kiln_status_t syncModel() { return state.sync(); }
 
 private:
+  /// One batch's buffers: what a step reads and writes besides the model.
+  struct BatchSet {
+    std::vector<HostBuffer> inputs, targets, predictions;
+    HostBuffer loss;
+    std::vector<void *> inputPointers, targetPointers, predictionPointers;
+    float *lossValue() const { return loss.floats(); }
+  };
+  BatchSet &active() { return sets[current]; }
+
   kiln_model_t *model;
   const kiln_model_desc_t *desc;
   const kiln_train_desc_t *train;
-  std::vector<Buffer> inputs, targets, predictions;
-  float loss = 0;
+  BatchSet sets[2]; // [1] only when pipelined
+  int current = 0;  // the set the next step reads
+  bool loadedAhead = false;
   Buffer evalWorkspace; // eval_step's scratch memory
-  TrainState state;     // the parameters and slots, and the train steps
-  std::vector<void *> buffers, inputPointers, targetPointers,
-      predictionPointers;
+  TrainState state;     // after the sets: a queued step ends before they go
+  std::vector<void *> buffers;
   std::vector<Metric> metrics; // output-major
   std::vector<int64_t> rowSizes;
   double lossTotal = 0, lossCount = 0;
@@ -153,39 +172,48 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
     rowSizes.push_back(rowSize);
   }
 
-  auto allocateBatch = [&](const kiln_tensor_desc_t &tensor, Buffer &buffer) {
+  DeviceExecutor *device = model->device.get();
+  auto allocateBatch = [&](const kiln_tensor_desc_t &tensor,
+                           HostBuffer &buffer) {
     size_t bytes = sampleBytes(tensor) * static_cast<size_t>(maxBatch);
-    return buffer.allocate(bytes ? bytes : sizeof(float), /*zero=*/true);
+    return buffer.allocate(device, bytes ? bytes : sizeof(float));
   };
-  inputs.resize(static_cast<size_t>(desc->num_inputs));
-  targets.resize(static_cast<size_t>(train->num_targets));
-  predictions.resize(static_cast<size_t>(desc->num_outputs));
   bool ok = evalWorkspace.allocate(static_cast<size_t>(
       kiln_workspace_bytes(train->eval_workspace, maxBatch)));
-  for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
-    ok = allocateBatch(desc->inputs[i], inputs[i]);
-  for (int64_t i = 0; ok && i < train->num_targets; ++i)
-    ok = allocateBatch(train->targets[i], targets[i]) &&
-         allocateBatch(desc->outputs[i], predictions[i]);
+  for (int s = 0; s < (pipelined() ? 2 : 1); ++s) {
+    BatchSet &set = sets[s];
+    set.inputs.resize(static_cast<size_t>(desc->num_inputs));
+    set.targets.resize(static_cast<size_t>(train->num_targets));
+    set.predictions.resize(static_cast<size_t>(desc->num_outputs));
+    ok = ok && set.loss.allocate(device, sizeof(float));
+    for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
+      ok = allocateBatch(desc->inputs[i], set.inputs[i]);
+    for (int64_t i = 0; ok && i < train->num_targets; ++i)
+      ok = allocateBatch(train->targets[i], set.targets[i]) &&
+           allocateBatch(desc->outputs[i], set.predictions[i]);
+    for (HostBuffer &buffer : set.inputs)
+      set.inputPointers.push_back(buffer.data());
+    for (HostBuffer &buffer : set.targets)
+      set.targetPointers.push_back(buffer.data());
+    for (HostBuffer &buffer : set.predictions)
+      set.predictionPointers.push_back(buffer.data());
+  }
   if (!ok)
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                        "out of memory allocating batches of %" PRId64,
                        maxBatch);
-
-  for (Buffer &buffer : inputs)
-    inputPointers.push_back(buffer.data());
-  for (Buffer &buffer : targets)
-    targetPointers.push_back(buffer.data());
-  for (Buffer &buffer : predictions)
-    predictionPointers.push_back(buffer.data());
   return training ? state.init() : nullptr;
 }
 
-void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
+void Stepper::load(const BatchStream &stream, const StreamBatch &batch,
+                   bool ahead) {
+  BatchSet &set = sets[ahead ? 1 - current : current];
+  loadedAhead = ahead;
   // Batches carry float32; an input of integer ids or bools gets them
   // converted (the dataset checked they are integers that float32 holds
   // exactly, or 0s and 1s).
-  auto copy = [&](size_t t, Buffer &buffer, const kiln_tensor_desc_t &tensor) {
+  auto copy = [&](size_t t, HostBuffer &buffer,
+                  const kiln_tensor_desc_t &tensor) {
     const float *from = batch.values.data() + stream.offset(t);
     int64_t count = batch.size * sampleElements(tensor);
     if (tensor.dtype == KILN_DTYPE_I32) {
@@ -207,27 +235,30 @@ void Stepper::load(const BatchStream &stream, const StreamBatch &batch) {
   };
   size_t numInputs = static_cast<size_t>(desc->num_inputs);
   for (size_t i = 0; i < numInputs; ++i)
-    copy(i, inputs[i], desc->inputs[i]);
+    copy(i, set.inputs[i], desc->inputs[i]);
   for (size_t i = 0; i < static_cast<size_t>(train->num_targets); ++i)
-    copy(numInputs + i, targets[i], train->targets[i]);
+    copy(numInputs + i, set.targets[i], train->targets[i]);
 }
 
-kiln_status_t Stepper::trainStep(int64_t batch, float learningRate) {
-  return state.step(batch, inputPointers.data(), targetPointers.data(),
-                    predictionPointers.data(), learningRate, seed, &loss);
+kiln_status_t Stepper::submitTrainStep(int64_t batch, float learningRate) {
+  BatchSet &set = active();
+  return state.submit(batch, set.inputPointers.data(),
+                      set.targetPointers.data(), set.predictionPointers.data(),
+                      learningRate, seed, set.lossValue());
 }
 
 void Stepper::fillSynthetic(int64_t batch, Random &random) {
+  BatchSet &set = active();
   auto uniform = [&] {
     return static_cast<float>(random.next() >> 40) * 0x1p-24f;
   };
   for (int64_t i = 0; i < desc->num_inputs; ++i)
     if (desc->inputs[i].dtype == KILN_DTYPE_F32)
       for (int64_t k = 0; k < batch * sampleElements(desc->inputs[i]); ++k)
-        inputs[static_cast<size_t>(i)].floats()[k] = uniform();
+        set.inputs[static_cast<size_t>(i)].floats()[k] = uniform();
   bool sparse = std::strstr(train->loss, "sparse") != nullptr;
   for (int64_t o = 0; o < train->num_targets; ++o) {
-    float *to = targets[static_cast<size_t>(o)].floats();
+    float *to = set.targets[static_cast<size_t>(o)].floats();
     uint64_t classes = static_cast<uint64_t>(rowSizes[static_cast<size_t>(o)]);
     for (int64_t k = 0; k < batch * sampleElements(train->targets[o]); ++k)
       to[k] = sparse ? static_cast<float>(random.below(classes)) : uniform();
@@ -235,25 +266,34 @@ void Stepper::fillSynthetic(int64_t batch, Random &random) {
 }
 
 kiln_status_t Stepper::evalStep(int64_t batch) {
+  BatchSet &set = active();
   buffers.assign(state.params(), state.params() + desc->num_params);
-  buffers.insert(buffers.end(), inputPointers.begin(), inputPointers.end());
-  buffers.insert(buffers.end(), targetPointers.begin(), targetPointers.end());
-  buffers.push_back(&loss);
-  buffers.insert(buffers.end(), predictionPointers.begin(),
-                 predictionPointers.end());
+  buffers.insert(buffers.end(), set.inputPointers.begin(),
+                 set.inputPointers.end());
+  buffers.insert(buffers.end(), set.targetPointers.begin(),
+                 set.targetPointers.end());
+  buffers.push_back(set.lossValue());
+  buffers.insert(buffers.end(), set.predictionPointers.begin(),
+                 set.predictionPointers.end());
   return runEntry(model, EntryKind::EvalStep, batch, buffers.data(),
                   evalWorkspace);
 }
 
 void Stepper::accumulate(int64_t batch) {
-  lossTotal += static_cast<double>(loss) * static_cast<double>(batch);
+  BatchSet &set = active();
+  lossTotal +=
+      static_cast<double>(*set.lossValue()) * static_cast<double>(batch);
   lossCount += static_cast<double>(batch);
   size_t m = 0;
   for (int64_t o = 0; o < desc->num_outputs; ++o) {
     int64_t rows = batch * sampleElements(desc->outputs[o]) / rowSizes[o];
     for (int64_t k = 0; k < train->num_metrics; ++k, ++m)
-      metrics[m].update(predictions[o].floats(), targets[o].floats(), rows);
+      metrics[m].update(set.predictions[o].floats(), set.targets[o].floats(),
+                        rows);
   }
+  if (loadedAhead)
+    current = 1 - current;
+  loadedAhead = false;
 }
 
 void Stepper::resetLogs() {
@@ -290,10 +330,11 @@ kiln_status_t checkModelAndData(kiln_model_t *model,
   return checkDatasetFits(desc, data);
 }
 
-/// Takes the next batch of `stream` into `stepper`'s buffers; it must hold
-/// `batch` samples.
+/// Takes the next batch of `stream` into `stepper`'s buffers (with
+/// `ahead`, those of the step after the next); it must hold `batch`
+/// samples.
 kiln_status_t loadNext(BatchStream &stream, Stepper &stepper, int64_t batch,
-                       const kiln_dataset_t *data) {
+                       const kiln_dataset_t *data, bool ahead = false) {
   StreamBatch *streamed = nullptr;
   KILN_RETURN_IF_ERROR(stream.next(streamed));
   if (!streamed || streamed->size != batch) {
@@ -301,7 +342,7 @@ kiln_status_t loadNext(BatchStream &stream, Stepper &stepper, int64_t batch,
     return KILN_STATUS(KILN_STATUS_INTERNAL, "%s: the stream ended early",
                        data->name.c_str());
   }
-  stepper.load(stream, *streamed);
+  stepper.load(stream, *streamed, ahead);
   stream.recycle(streamed);
   return nullptr;
 }
@@ -436,12 +477,24 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   for (int64_t epoch = initialEpoch; epoch < options.epochs; ++epoch) {
     KILN_RETURN_IF_ERROR(callbacks.epochBegin(context, epoch));
     stepper.resetLogs();
+    auto batchOf = [&](int64_t step) {
+      int64_t start = ((epoch * steps + step) % passBatches) * batchSize;
+      return n - start < batchSize ? n - start : batchSize;
+    };
+    bool loaded = false; // the step's batch was loaded during the last one
     for (int64_t step = 0; step < steps; ++step) {
-      int64_t global = epoch * steps + step;
-      int64_t start = (global % passBatches) * batchSize;
-      int64_t batch = n - start < batchSize ? n - start : batchSize;
-      KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
-      KILN_RETURN_IF_ERROR(stepper.trainStep(batch, context.learningRate));
+      int64_t batch = batchOf(step);
+      if (!loaded)
+        KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
+      KILN_RETURN_IF_ERROR(
+          stepper.submitTrainStep(batch, context.learningRate));
+      // While a device runs the step, the next batch of the epoch loads
+      // into the other buffers.
+      loaded = stepper.pipelined() && step + 1 < steps;
+      if (loaded)
+        KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batchOf(step + 1), data,
+                                      /*ahead=*/true));
+      KILN_RETURN_IF_ERROR(stepper.finishTrainStep());
       stepper.accumulate(batch);
       KILN_RETURN_IF_ERROR(
           callbacks.trainBatchEnd(context, step, stepper.logs("")));
@@ -563,5 +616,8 @@ kiln_status_t kiln::withSyntheticTrainStep(
   KILN_RETURN_IF_ERROR(stepper.init(batch, /*training=*/true));
   Random random(0x6b696c6eull); // "kiln"
   stepper.fillSynthetic(batch, random);
-  return run([&] { return stepper.trainStep(batch, learningRate); });
+  return run([&]() -> kiln_status_t {
+    KILN_RETURN_IF_ERROR(stepper.submitTrainStep(batch, learningRate));
+    return stepper.finishTrainStep();
+  });
 }

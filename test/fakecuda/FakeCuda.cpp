@@ -19,7 +19,9 @@
 //                        "module sm_90" per PTX loaded, then counters
 //                        (kernel launches, direct or in a CUDA graph, and
 //                        graphs), "htod BYTES xCOUNT" / "dtoh BYTES
-//                        xCOUNT" per copy size, and what is left
+//                        xCOUNT" per copy size, what is left, and how
+//                        many copies had page-locked host memory
+//                        (cuMemHostAlloc) at the host end
 //===----------------------------------------------------------------------===//
 
 #include <cstdio>
@@ -46,6 +48,11 @@ struct State {
   std::vector<std::string> modules; // the .target of each PTX loaded
   std::map<size_t, long> htod, dtoh;
   std::set<void *> allocations;
+  // Page-locked host memory (start -> bytes), and the copies from and to
+  // it among all.
+  std::map<const char *, size_t> pinned;
+  long pinnedAllocations = 0;
+  long htodPinned = 0, htodAll = 0, dtohPinned = 0, dtohAll = 0;
   long launches = 0, streams = 0, streamsCreated = 0, contexts = 0;
   // CUDA graphs: launches while capturing are recorded, not run; a graph
   // launch counts its launches.
@@ -80,7 +87,23 @@ struct State {
     std::fprintf(log, "graphs live %ld\n", liveGraphs);
     std::fprintf(log, "primary contexts retained %ld\n", contexts);
     std::fprintf(log, "device allocations live %zu\n", allocations.size());
+    std::fprintf(log, "page-locked allocations %ld, live %zu\n",
+                 pinnedAllocations, pinned.size());
+    std::fprintf(log, "htod from page-locked memory %ld of %ld\n", htodPinned,
+                 htodAll);
+    std::fprintf(log, "dtoh to page-locked memory %ld of %ld\n", dtohPinned,
+                 dtohAll);
     std::fclose(log);
+  }
+
+  /// Whether [host, host + bytes) lies in page-locked memory.
+  bool isPinned(const void *host, size_t bytes) const {
+    const char *start = static_cast<const char *>(host);
+    auto next = pinned.upper_bound(start);
+    if (next == pinned.begin())
+      return false;
+    --next;
+    return start + bytes <= next->first + next->second;
   }
 
   /// The failure configured for `call`, else success.
@@ -296,6 +319,8 @@ CUresult cuMemcpyHtoDAsync_v2(unsigned long long device, const void *host,
   FAKE_CALL("cuMemcpyHtoDAsync_v2");
   std::memcpy(reinterpret_cast<void *>(device), host, bytes);
   ++state().htod[bytes];
+  ++state().htodAll;
+  state().htodPinned += state().isPinned(host, bytes);
   return kSuccess;
 }
 
@@ -304,6 +329,27 @@ CUresult cuMemcpyDtoHAsync_v2(void *host, unsigned long long device,
   FAKE_CALL("cuMemcpyDtoHAsync_v2");
   std::memcpy(host, reinterpret_cast<const void *>(device), bytes);
   ++state().dtoh[bytes];
+  ++state().dtohAll;
+  state().dtohPinned += state().isPinned(host, bytes);
+  return kSuccess;
+}
+
+CUresult cuMemHostAlloc(void **pointer, size_t bytes, unsigned) {
+  FAKE_CALL("cuMemHostAlloc");
+  void *memory = std::calloc(1, bytes ? bytes : 1);
+  if (!memory)
+    return kOutOfMemory;
+  state().pinned[static_cast<const char *>(memory)] = bytes;
+  ++state().pinnedAllocations;
+  *pointer = memory;
+  return kSuccess;
+}
+
+CUresult cuMemFreeHost(void *pointer) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  if (!state().pinned.erase(static_cast<const char *>(pointer)))
+    return kInvalidValue;
+  std::free(pointer);
   return kSuccess;
 }
 

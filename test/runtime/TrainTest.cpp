@@ -13,6 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TrainUtil.h"
+#include "base/Status.h"
+#include "model/Model.h"
 
 #include <algorithm>
 #include <regex>
@@ -99,6 +101,116 @@ TEST(TrainTest, NoShuffleMatchesReference) {
   EXPECT_EQ(kiln_model_epoch(model.get()), 3);
 }
 
+/// A device that runs a train step on the host only when it is finished,
+/// as a GPU finishes it later, and notes at each finish the first value
+/// of the other batch input buffer it gave out (page-locked memory).
+class DeferredDevice final : public kiln::DeviceExecutor {
+public:
+  explicit DeferredDevice(size_t inputBytes) : inputBytes(inputBytes) {}
+  ~DeferredDevice() override {
+    for (auto &[memory, bytes] : given)
+      std::free(memory);
+  }
+  const char *name() const override { return "deferred"; }
+
+  kiln_status_t run(const kiln_model_desc_t *desc, kiln::EntryKind kind,
+                    int64_t batch, void *const *buffers,
+                    uint64_t paramsVersion) override {
+    KILN_RETURN_IF_ERROR(submit(desc, kind, batch, buffers, paramsVersion));
+    return finish();
+  }
+  kiln_status_t submit(const kiln_model_desc_t *desc, kiln::EntryKind kind,
+                       int64_t batch, void *const *buffers, uint64_t) override {
+    EXPECT_EQ(kind, kiln::EntryKind::TrainStep);
+    EXPECT_FALSE(queued) << "a step was submitted before the last finished";
+    queued = true;
+    queuedDesc = desc;
+    queuedBatch = batch;
+    queuedBuffers = buffers;
+    // The first input follows the parameters and slots.
+    queuedInput = buffers[desc->num_params + desc->training->num_slots];
+    return nullptr;
+  }
+  kiln_status_t finish() override {
+    if (!queued)
+      return nullptr;
+    queued = false;
+    for (auto &[memory, bytes] : given)
+      if (bytes == inputBytes && memory != queuedInput)
+        otherInput.push_back(*static_cast<float *>(memory));
+    kiln::Buffer workspace;
+    workspace.allocate(
+        static_cast<size_t>(kiln_workspace_bytes(
+            queuedDesc->training->train_workspace, queuedBatch)) +
+        1);
+    int32_t code = queuedDesc->training->train_step(queuedBatch, queuedBuffers,
+                                                    workspace.data());
+    return code ? KILN_STATUS(KILN_STATUS_INTERNAL, "step failed") : nullptr;
+  }
+  void *allocateHost(size_t bytes) override {
+    void *memory = std::calloc(1, bytes);
+    given.emplace_back(memory, bytes);
+    return memory;
+  }
+  void freeHost(void *memory) override {
+    for (auto &[given, bytes] : given)
+      if (given == memory)
+        bytes = 0; // freed with the device
+  }
+
+  /// At each finish: the first value of the input buffer the step did not
+  /// read.
+  std::vector<float> otherInput;
+
+private:
+  size_t inputBytes;
+  std::vector<std::pair<void *, size_t>> given;
+  bool queued = false;
+  const kiln_model_desc_t *queuedDesc = nullptr;
+  int64_t queuedBatch = 0;
+  void *const *queuedBuffers = nullptr;
+  const void *queuedInput = nullptr;
+};
+
+// With a device, the fit loop loads the next batch of the epoch while the
+// step runs, into the other of two sets of page-locked batch buffers, and
+// the numbers are the host's: same losses, same parameters.
+TEST(TrainTest, DeviceStepsOverlapTheNextBatch) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  // Batches of 4 samples of 2 features.
+  auto owned = std::make_unique<DeferredDevice>(4 * 2 * sizeof(float));
+  DeferredDevice *device = owned.get();
+  model->device = std::move(owned);
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 2;
+  options.batch_size = 4; // 4, 4, 2
+  options.shuffle = 0;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  ASSERT_EQ(logs.size(), 2u);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    auto [loss, mae] =
+        referenceEpoch(state, sequentialBatches(10, 4), 0.05f, iteration);
+    EXPECT_EQ(logs[epoch].values[0], loss) << "epoch " << epoch;
+    EXPECT_EQ(logs[epoch].values[1], mae) << "epoch " << epoch;
+  }
+  ASSERT_EQ(linearCalls().size(), 6u);
+  for (size_t i = 0; i < linearCalls().size(); ++i)
+    EXPECT_EQ(linearCalls()[i].ids, sequentialBatches(10, 4)[i % 3]);
+  expectParams(model.get(), state);
+  // When step 0 finishes, the other buffers hold batch 1 (its first sample
+  // is 4), when step 1 finishes, batch 2 (sample 8); during the epoch's
+  // last step nothing loads (they still hold batch 1). Each epoch alike.
+  std::vector<float> ahead = {linearX(4, 0), linearX(8, 0), linearX(4, 0),
+                              linearX(4, 0), linearX(8, 0), linearX(4, 0)};
+  EXPECT_EQ(device->otherInput, ahead);
+}
+
 TEST(TrainTest, SeededShuffleIsDeterministicPermutation) {
   LinearFake fake;
   DatasetPtr data = linearDataset(fake.desc, 10);
@@ -133,8 +245,9 @@ TEST(TrainTest, SeededShuffleIsDeterministicPermutation) {
     std::sort(sorted.begin(), sorted.end());
     for (int64_t i = 0; i < 10; ++i)
       EXPECT_EQ(sorted[static_cast<size_t>(i)], i);
-    if (e)
+    if (e) {
       EXPECT_NE(epochs[e], epochs[e - 1]);
+    }
     // The losses follow that order exactly.
     auto [loss, mae] = referenceEpoch(state, epochs[e], 0.05f, iteration);
     EXPECT_EQ(first[e].values[0], loss);
