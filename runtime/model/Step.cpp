@@ -24,7 +24,7 @@ kiln_status_t TrainState::init() {
   slots.assign(model->slotPointers, model->slotPointers + train->num_slots);
   std::vector<void *> alt(current.size());
   nextSlots.resize(slots.size());
-  if (!scalars.allocate(model->device.get(), 3 * kBufferAlignment))
+  if (!scalars.allocate(3 * kBufferAlignment, /*zero=*/true))
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                        "out of memory allocating a train step's scalars");
   KILN_RETURN_IF_ERROR(allocateTensors(desc->num_params, desc->params,

@@ -75,8 +75,10 @@ private:
   std::vector<void *> current, slots, next, nextSlots;
   bool usingAlt = false;
   bool submitted = false; // a step is queued on the device
-  HostBuffer scalars;     // learning rate, iteration, rng (2 x int64)
-  Buffer workspace;       // the entry's scratch memory, grown on demand
+  // Learning rate, iteration, rng (2 x int64): ordinary memory (a
+  // library's TrainState outlives a device switch; three small copies in).
+  Buffer scalars;
+  Buffer workspace; // the entry's scratch memory, grown on demand
   std::vector<void *> buffers;
 };
 

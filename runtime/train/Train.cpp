@@ -137,7 +137,9 @@ private:
   int current = 0;  // the set the next step reads
   bool loadedAhead = false;
   Buffer evalWorkspace; // eval_step's scratch memory
-  TrainState state;     // after the sets: a queued step ends before they go
+  // After the sets: a queued step ends before they go. They live no longer
+  // than the fit, during which the device that gave them cannot change.
+  TrainState state;
   std::vector<void *> buffers;
   std::vector<Metric> metrics; // output-major
   std::vector<int64_t> rowSizes;
