@@ -88,6 +88,7 @@ public:
         state(model) {}
   Stepper(const Stepper &) = delete;
   Stepper &operator=(const Stepper &) = delete;
+  ~Stepper() { kiln_status_free(finishEvalStep()); } // an error said why
 
   /// Checks the metrics and allocates buffers for batches of `maxBatch`;
   /// `training` also allocates the second parameter/slot set.
@@ -104,8 +105,10 @@ public:
   kiln_status_t submitTrainStep(int64_t batch, float learningRate);
   /// Waits for it: its loss and predictions are then in.
   [[nodiscard]] kiln_status_t finishTrainStep() { return state.finish(); }
-  /// Runs `eval_step` on the loaded batch.
-  kiln_status_t evalStep(int64_t batch);
+  /// Queues `eval_step` on the loaded batch (runs it, on the host), and
+  /// waits for it.
+  kiln_status_t submitEvalStep(int64_t batch);
+  [[nodiscard]] kiln_status_t finishEvalStep();
   /// Fills the batch buffers with `batch` synthetic samples drawn from
   /// `random` (train/Synthetic.h).
   void fillSynthetic(int64_t batch, Random &random);
@@ -136,7 +139,8 @@ private:
   BatchSet sets[2]; // [1] only when pipelined
   int current = 0;  // the set the next step reads
   bool loadedAhead = false;
-  Buffer evalWorkspace; // eval_step's scratch memory
+  bool evalSubmitted = false; // an eval_step is queued on the device
+  Buffer evalWorkspace;       // eval_step's scratch memory
   // After the sets: a queued step ends before they go. They live no longer
   // than the fit, during which the device that gave them cannot change.
   TrainState state;
@@ -267,7 +271,14 @@ void Stepper::fillSynthetic(int64_t batch, Random &random) {
   }
 }
 
-kiln_status_t Stepper::evalStep(int64_t batch) {
+kiln_status_t Stepper::finishEvalStep() {
+  if (!evalSubmitted)
+    return nullptr;
+  evalSubmitted = false;
+  return model->device->finish();
+}
+
+kiln_status_t Stepper::submitEvalStep(int64_t batch) {
   BatchSet &set = active();
   buffers.assign(state.params(), state.params() + desc->num_params);
   buffers.insert(buffers.end(), set.inputPointers.begin(),
@@ -277,8 +288,16 @@ kiln_status_t Stepper::evalStep(int64_t batch) {
   buffers.push_back(set.lossValue());
   buffers.insert(buffers.end(), set.predictionPointers.begin(),
                  set.predictionPointers.end());
-  return runEntry(model, EntryKind::EvalStep, batch, buffers.data(),
-                  evalWorkspace);
+  if (!model->device)
+    return runEntry(model, EntryKind::EvalStep, batch, buffers.data(),
+                    evalWorkspace);
+  // The parameters are the model's own (evaluate, or validation after
+  // sync): the device keeps its copy between batches.
+  KILN_RETURN_IF_ERROR(model->device->submit(
+      desc, EntryKind::EvalStep, batch, buffers.data(),
+      model->paramsVersion.load(std::memory_order_acquire)));
+  evalSubmitted = true;
+  return nullptr;
 }
 
 void Stepper::accumulate(int64_t batch) {
@@ -361,11 +380,27 @@ kiln_status_t evaluateInto(Stepper &stepper, const kiln_dataset_t *data,
   plan.batchSize = batchSize;
   plan.prefetch = prefetch;
   KILN_RETURN_IF_ERROR(stream.start(data, plan));
-  for (int64_t step = 0; step < steps; ++step) {
+  auto batchOf = [&](int64_t step) {
     int64_t start = step * batchSize;
-    int64_t batch = n - start < batchSize ? n - start : batchSize;
-    KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
-    KILN_RETURN_IF_ERROR(stepper.evalStep(batch));
+    return n - start < batchSize ? n - start : batchSize;
+  };
+  bool loaded = false; // as in fit: the next batch loads during a step
+  for (int64_t step = 0; step < steps; ++step) {
+    int64_t batch = batchOf(step);
+    if (!loaded)
+      KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
+    KILN_RETURN_IF_ERROR(stepper.submitEvalStep(batch));
+    loaded = stepper.pipelined() && step + 1 < steps;
+    kiln_status_t status =
+        loaded ? loadNext(stream, stepper, batchOf(step + 1), data,
+                          /*ahead=*/true)
+               : nullptr;
+    kiln_status_t finished = stepper.finishEvalStep();
+    if (status) {
+      kiln_status_free(finished);
+      return status;
+    }
+    KILN_RETURN_IF_ERROR(finished);
     stepper.accumulate(batch);
     if (bar)
       bar->update(step + 1, stepper.logs(""));

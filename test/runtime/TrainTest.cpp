@@ -121,14 +121,17 @@ public:
   }
   kiln_status_t submit(const kiln_model_desc_t *desc, kiln::EntryKind kind,
                        int64_t batch, void *const *buffers, uint64_t) override {
-    EXPECT_EQ(kind, kiln::EntryKind::TrainStep);
+    EXPECT_NE(kind, kiln::EntryKind::Predict);
     EXPECT_FALSE(queued) << "a step was submitted before the last finished";
     queued = true;
+    queuedKind = kind;
     queuedDesc = desc;
     queuedBatch = batch;
     queuedBuffers = buffers;
-    // The first input follows the parameters and slots.
-    queuedInput = buffers[desc->num_params + desc->training->num_slots];
+    // The first input follows the parameters (and a train step's slots).
+    bool train = kind == kiln::EntryKind::TrainStep;
+    queuedInput =
+        buffers[desc->num_params + (train ? desc->training->num_slots : 0)];
     return nullptr;
   }
   kiln_status_t finish() override {
@@ -138,13 +141,16 @@ public:
     for (auto &[memory, bytes] : given)
       if (bytes == inputBytes && memory != queuedInput)
         otherInput.push_back(*static_cast<float *>(memory));
+    const kiln_train_desc_t *train = queuedDesc->training;
+    bool step = queuedKind == kiln::EntryKind::TrainStep;
     kiln::Buffer workspace;
     workspace.allocate(
-        static_cast<size_t>(kiln_workspace_bytes(
-            queuedDesc->training->train_workspace, queuedBatch)) +
+        static_cast<size_t>(kiln_workspace_bytes(step ? train->train_workspace
+                                                      : train->eval_workspace,
+                                                 queuedBatch)) +
         1);
-    int32_t code = queuedDesc->training->train_step(queuedBatch, queuedBuffers,
-                                                    workspace.data());
+    int32_t code = (step ? train->train_step : train->eval_step)(
+        queuedBatch, queuedBuffers, workspace.data());
     return code ? KILN_STATUS(KILN_STATUS_INTERNAL, "step failed") : nullptr;
   }
   void *allocateHost(size_t bytes) override {
@@ -166,6 +172,7 @@ private:
   size_t inputBytes;
   std::vector<std::pair<void *, size_t>> given;
   bool queued = false;
+  kiln::EntryKind queuedKind = kiln::EntryKind::TrainStep;
   const kiln_model_desc_t *queuedDesc = nullptr;
   int64_t queuedBatch = 0;
   void *const *queuedBuffers = nullptr;
@@ -209,6 +216,23 @@ TEST(TrainTest, DeviceStepsOverlapTheNextBatch) {
   std::vector<float> ahead = {linearX(4, 0), linearX(8, 0), linearX(4, 0),
                               linearX(4, 0), linearX(8, 0), linearX(4, 0)};
   EXPECT_EQ(device->otherInput, ahead);
+
+  // Evaluate alike, with the host's numbers.
+  device->otherInput.clear();
+  kiln_evaluate_options_t evaluate;
+  kiln_evaluate_options_initialize(&evaluate);
+  evaluate.batch_size = 4;
+  evaluate.verbose = 0;
+  double values[2] = {}, expected[2] = {};
+  KILN_ASSERT_OK(
+      kiln_model_evaluate(model.get(), data.get(), &evaluate, values));
+  EXPECT_EQ(device->otherInput,
+            std::vector<float>(ahead.begin(), ahead.begin() + 3));
+  model->device.reset();
+  KILN_ASSERT_OK(
+      kiln_model_evaluate(model.get(), data.get(), &evaluate, expected));
+  EXPECT_EQ(values[0], expected[0]);
+  EXPECT_EQ(values[1], expected[1]);
 }
 
 TEST(TrainTest, SeededShuffleIsDeterministicPermutation) {
