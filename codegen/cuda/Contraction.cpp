@@ -193,3 +193,21 @@ Value mlir::kiln::rootBuffer(Value value) {
     value = view.getViewSource();
   return value;
 }
+
+/// Whether `op` or an op nested in it reads or writes memory.
+bool mlir::kiln::touchesMemory(Operation *op) {
+  WalkResult result = op->walk([](Operation *nested) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!effects) {
+      // An op that does not say is assumed to, unless its regions say.
+      return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    }
+    if (effects.hasEffect<MemoryEffects::Read>() ||
+        effects.hasEffect<MemoryEffects::Write>())
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}

@@ -76,6 +76,10 @@ std::optional<Contraction> matchContraction(const SumReduction &sum);
 /// Both matchers at once: `op` as a matrix product.
 std::optional<Contraction> matchContraction(linalg::LinalgOp op);
 
+/// Whether `op` or an op nested in it reads or writes memory (an
+/// allocation does neither; an op that does not say does).
+bool touchesMemory(Operation *op);
+
 /// The buffer `value` is a view of (through any view-like op): an
 /// allocation or an argument. Before workspace allocation, distinct roots
 /// are distinct memory.

@@ -1,5 +1,4 @@
-//===- FuseIntoMatmul.cpp - gathers and zero fills into products -*- C++
-//-*-===//
+//===- FuseIntoMatmul.cpp - Gathers and fills into products -*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // `--kiln-cuda-fuse-into-matmul`: a gathered factor of a matrix product

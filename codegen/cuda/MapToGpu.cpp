@@ -72,24 +72,6 @@ LogicalResult linalgToParallelLoops(func::FuncOp func) {
   return success();
 }
 
-/// Whether `op` or an op nested in it reads or writes memory.
-bool touchesMemory(Operation *op) {
-  WalkResult result = op->walk([](Operation *nested) {
-    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-    if (!effects) {
-      // An op that does not say is assumed to, unless its regions say.
-      return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
-                 ? WalkResult::advance()
-                 : WalkResult::interrupt();
-    }
-    if (effects.hasEffect<MemoryEffects::Read>() ||
-        effects.hasEffect<MemoryEffects::Write>())
-      return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return result.wasInterrupted();
-}
-
 /// Whether `op` holds loops to map or kernels mapped already: host control
 /// flow around kernels.
 bool containsKernels(Operation *op) {

@@ -154,15 +154,6 @@ private:
   llvm::SmallDenseSet<Value> read, written, outputs;
 };
 
-/// Whether `op` may read or write memory (nested ops included); a fresh
-/// allocation does neither.
-bool touchesMemory(Operation *op) {
-  if (isPure(op) || isa<memref::AllocOp>(op))
-    return false;
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  return !effects || !effects.hasNoEffect();
-}
-
 void mergeIn(Block &block) {
   Group group;
   for (Operation &op : llvm::make_early_inc_range(block)) {
