@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -124,6 +126,11 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
       llvm::cl::desc("steps of k a matrix product stages per round (8, 16 "
                      "or 32)"),
       llvm::cl::init(16)};
+  PassOptions::Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("multiplicands of the tiled matrix products: fp32, tf32 "
+                     "or bf16 (tensor cores)"),
+      llvm::cl::init("fp32")};
   PassOptions::Option<bool> hostLoops{
       *this, "host-loops",
       llvm::cl::desc("run the mapped kernels as host loops over blocks and "

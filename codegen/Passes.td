@@ -626,6 +626,10 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        product marked by kiln-cuda-split-k runs a block per tile and chunk
        of k (at most S chunks), each summing its chunk into the partial-sum
        buffer, then one thread per output adds the partials to C in order.
+       With `precision` tf32 or bf16, A and B are rounded as they are
+       staged and each warp multiplies its part of the tile with the tensor
+       cores' `nvvm.mma.sync` (m16n8k8 or m16n8k16, float sums; see
+       codegen/cuda/TensorCore.h); on the host the instruction is emulated.
        A factor the body computes (kiln-cuda-fuse-into-matmul's implicit
        GEMM) is evaluated as its tile is staged; a `kiln.zero_init`
        product stores its sums instead of adding them; an elementwise op
@@ -680,9 +684,14 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            "128 (a register tile of (tile / 16)^2 per thread)">,
     Option<"matmulKStep", "matmul-k-step", "int64_t", /*default=*/"16",
            "Steps of k a matrix product stages per round: 8, 16 or 32">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "Multiplicands of the tiled matrix products: fp32 (fused "
+           "multiply-adds), tf32 or bf16 (tensor-core mma.sync, sm_80 and "
+           "newer; bf16 needs matmul-k-step 16 or 32)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect"
   ];

@@ -149,6 +149,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   map.hostLoops = options.hostLoops;
   map.matmulTile = options.matmulTile;
   map.matmulKStep = options.matmulKStep;
+  map.precision = options.precision;
   pm.addPass(createMapToGpuPass(map));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -25,6 +25,11 @@ bool mlir::kiln::isKnownGpuArch(llvm::StringRef arch) {
   return !ptxFeaturesFor(arch).empty();
 }
 
+bool mlir::kiln::hasTf32AndBf16Mma(llvm::StringRef arch) {
+  // Volta and Turing's tensor cores multiply f16 only.
+  return isKnownGpuArch(arch) && arch != "sm_70" && arch != "sm_75";
+}
+
 void mlir::kiln::registerCudaTranslations(DialectRegistry &registry) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);

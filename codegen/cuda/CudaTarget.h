@@ -28,6 +28,10 @@ namespace kiln {
 /// The PTX architectures kiln generates code for ("sm_70" ... "sm_120").
 bool isKnownGpuArch(llvm::StringRef arch);
 
+/// Whether the known architecture `arch` has the TF32 and BF16 mma.sync of
+/// --gpu-precision (sm_80 and newer).
+bool hasTf32AndBf16Mma(llvm::StringRef arch);
+
 /// Registers what the CUDA pipelines and their translation need: the NVVM
 /// target (PTX from LLVM's NVPTX backend) and the gpu/nvvm translations.
 void registerCudaTranslations(DialectRegistry &registry);

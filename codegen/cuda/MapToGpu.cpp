@@ -10,6 +10,7 @@
 #include "codegen/Passes.h"
 #include "codegen/cuda/Contraction.h"
 #include "codegen/cuda/GenericInputs.h"
+#include "codegen/cuda/TensorCore.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -88,12 +89,13 @@ class GpuMapper {
 public:
   /// Outlines kernels into `kernels`, or with `kernels` null runs each
   /// launch's blocks and threads as host loops.
+  /// `mma`: the tiled products multiply with the tensor cores.
   GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize, int64_t matmulTile,
-            int64_t matmulKStep)
+            int64_t matmulKStep, std::optional<WarpMma> mma)
       : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
                             : std::nullopt),
-        blockSize(blockSize), matmulTile(matmulTile), matmulKStep(matmulKStep) {
-  }
+        blockSize(blockSize), matmulTile(matmulTile), matmulKStep(matmulKStep),
+        mma(mma) {}
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
@@ -384,6 +386,15 @@ private:
   /// threads and the register tiles live in scratch memory, with the same
   /// order.
   ///
+  /// With tensor cores (`mma`, --gpu-precision tf32|bf16), A and B are
+  /// rounded to the multiplicand type as they are staged, and the block's
+  /// 8 warps (2 x 4) each multiply a (kTile / 2) x (kTile / 4) part of the
+  /// tile with mma.sync, 16 x 8 outputs at a time; a thread's sums are the
+  /// instruction's (TensorCore.h), as many as the register tile. The tiles
+  /// get a row of padding that spreads a fragment's loads over the 32
+  /// banks. On the host, each lane loads its fragments into scratch in one
+  /// phase and the next phase emulates the instruction from them.
+  ///
   /// With `partials` (memref<S x M x N>, kiln-cuda-split-k), block b
   /// computes tile b % tiles over the (b / tiles)-th of S chunks of k (a
   /// multiple of kStep long) and stores its sums there; a second kernel,
@@ -484,6 +495,8 @@ private:
         Value a = loadGuarded(b, product.lhs, product.m,
                               arith::AddIOp::create(b, loc, rowBase, aRow),
                               sizeM, arith::AddIOp::create(b, loc, k0, aK));
+        if (mma)
+          a = mma->round(b, loc, a);
         memref::StoreOp::create(b, loc, a, tileA, ValueRange{aK, aRow});
         // B: consecutive threads take consecutive columns of one k.
         Value bK = arith::DivUIOp::create(b, loc, e, index(b, kTile));
@@ -491,6 +504,8 @@ private:
         Value v = loadGuarded(b, product.rhs, product.n,
                               arith::AddIOp::create(b, loc, colBase, bCol),
                               sizeN, arith::AddIOp::create(b, loc, k0, bK));
+        if (mma)
+          v = mma->round(b, loc, v);
         memref::StoreOp::create(b, loc, v, tileB, ValueRange{bK, bCol});
       }
     };
@@ -526,18 +541,75 @@ private:
       scf::YieldOp::create(b, loc, next);
       return SmallVector<Value>(steps.getResults());
     };
-    // The first row (or column) of thread `thread`'s register tile: the
-    // block's tile row (column) of C, then the thread's 4 rows (columns).
-    auto registerBase = [&](OpBuilder &b, Value block, Value thread,
-                            bool rows) -> Value {
-      auto split = [&](Value v, Value by) -> Value {
-        return rows ? Value(arith::DivUIOp::create(b, loc, v, by))
-                    : Value(arith::RemUIOp::create(b, loc, v, by));
-      };
-      return arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, split(block, tilesN), tile),
-          arith::MulIOp::create(b, loc, split(thread, index(b, 16)),
-                                index(b, kRegs)));
+    // With tensor cores: thread `thread`'s warp, its lane, and the first
+    // row and column of the warp's part of the tile.
+    struct WarpPart {
+      Value lane, row0, col0;
+    };
+    const int64_t mmaTiles = kTile / 32; // of 16 rows, and of 8 columns
+    auto warpPart = [&](OpBuilder &b, Value thread) {
+      Value warp = arith::DivUIOp::create(b, loc, thread, index(b, 32));
+      WarpPart part;
+      part.lane = arith::RemUIOp::create(b, loc, thread, index(b, 32));
+      part.row0 = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, warp, index(b, 4)),
+          index(b, kTile / 2));
+      part.col0 = arith::MulIOp::create(
+          b, loc, arith::RemUIOp::create(b, loc, warp, index(b, 4)),
+          index(b, kTile / 4));
+      return part;
+    };
+    // Steps `k0` .. +kMma of the mma products of thread `thread`'s warp,
+    // added to its sums `acc`: 16 x 8 outputs (4 per lane) per pair of row
+    // and column blocks.
+    auto multiplyMma = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
+                           SmallVector<Value> acc) {
+      WarpPart part = warpPart(b, thread);
+      for (int64_t k0 = 0; k0 < kStep; k0 += mma->kSteps()) {
+        SmallVector<SmallVector<Value>> as, bs;
+        for (int64_t i = 0; i < mmaTiles; ++i)
+          as.push_back(mma->loadA(
+              b, loc, tileA, index(b, k0),
+              arith::AddIOp::create(b, loc, part.row0, index(b, 16 * i)),
+              part.lane));
+        for (int64_t j = 0; j < mmaTiles; ++j)
+          bs.push_back(mma->loadB(
+              b, loc, tileB, index(b, k0),
+              arith::AddIOp::create(b, loc, part.col0, index(b, 8 * j)),
+              part.lane));
+        for (int64_t i = 0; i < mmaTiles; ++i)
+          for (int64_t j = 0; j < mmaTiles; ++j) {
+            MutableArrayRef<Value> sums =
+                MutableArrayRef(acc).slice((i * mmaTiles + j) * 4, 4);
+            llvm::copy(mma->multiply(b, loc, as[i], bs[j], sums), sums.begin());
+          }
+      }
+      return acc;
+    };
+    // Where sum `r` of thread `thread` sits in the block's tile (row,
+    // column): register tile row r / kRegs and column r % kRegs, or with
+    // tensor cores the mma's sum r % 4 of row and column block r / 4.
+    auto offsetOf = [&](OpBuilder &b, Value thread,
+                        int64_t r) -> std::pair<Value, Value> {
+      if (mma) {
+        WarpPart part = warpPart(b, thread);
+        auto [row, col] = mma->sumAt(b, loc, part.lane, r % 4);
+        int64_t i = r / 4 / mmaTiles, j = r / 4 % mmaTiles;
+        return {arith::AddIOp::create(
+                    b, loc, part.row0,
+                    arith::AddIOp::create(b, loc, row, index(b, 16 * i))),
+                arith::AddIOp::create(
+                    b, loc, part.col0,
+                    arith::AddIOp::create(b, loc, col, index(b, 8 * j)))};
+      }
+      Value ty = arith::DivUIOp::create(b, loc, thread, index(b, 16));
+      Value tx = arith::RemUIOp::create(b, loc, thread, index(b, 16));
+      return {arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, ty, index(b, kRegs)),
+                  index(b, r / kRegs)),
+              arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, tx, index(b, kRegs)),
+                  index(b, r % kRegs))};
     };
     // Thread `thread`'s sums added to C, or stored as the block's split's
     // partial sums, inside the matrix.
@@ -546,8 +618,10 @@ private:
       Value split =
           partials ? arith::DivUIOp::create(b, loc, block, tiles) : Value();
       block = tileOf(b, block);
-      Value rowBase = registerBase(b, block, thread, /*rows=*/true);
-      Value colBase = registerBase(b, block, thread, /*rows=*/false);
+      Value rowBase = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile);
+      Value colBase = arith::MulIOp::create(
+          b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile);
       OpOperand *init = op.getDpsInitOperand(0);
       // One active split (a short k) adds its sums to C itself.
       Value toPartials =
@@ -555,34 +629,34 @@ private:
                                            active, one)
                          .getResult()
                    : Value();
-      for (int64_t i = 0; i < kRegs; ++i)
-        for (int64_t j = 0; j < kRegs; ++j) {
-          Value row = arith::AddIOp::create(b, loc, rowBase, index(b, i));
-          Value col = arith::AddIOp::create(b, loc, colBase, index(b, j));
-          Value inside = arith::AndIOp::create(
-              b, loc,
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
-                                    sizeM),
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
-                                    sizeN));
-          auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(branch.thenBlock());
-          if (partials) {
-            auto choice =
-                scf::IfOp::create(b, loc, toPartials, /*withElse=*/true);
-            b.setInsertionPointToStart(choice.thenBlock());
-            memref::StoreOp::create(b, loc, acc[i * kRegs + j], partials,
-                                    ValueRange{split, row, col});
-            b.setInsertionPointToStart(choice.elseBlock());
-          }
-          SmallVector<Value> dims(3, zero);
-          dims[product.m] = row;
-          dims[product.n] = col;
-          SmallVector<Value> at =
-              applyMap(b, op.getMatchingIndexingMap(init), dims);
-          storeSum(b, op, acc[i * kRegs + j], at, epilogue);
+      for (int64_t r = 0; r < kRegs * kRegs; ++r) {
+        auto [rowOffset, colOffset] = offsetOf(b, thread, r);
+        Value row = arith::AddIOp::create(b, loc, rowBase, rowOffset);
+        Value col = arith::AddIOp::create(b, loc, colBase, colOffset);
+        Value inside = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                  sizeM),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
+                                  sizeN));
+        auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(branch.thenBlock());
+        if (partials) {
+          auto choice =
+              scf::IfOp::create(b, loc, toPartials, /*withElse=*/true);
+          b.setInsertionPointToStart(choice.thenBlock());
+          memref::StoreOp::create(b, loc, acc[r], partials,
+                                  ValueRange{split, row, col});
+          b.setInsertionPointToStart(choice.elseBlock());
         }
+        SmallVector<Value> dims(3, zero);
+        dims[product.m] = row;
+        dims[product.n] = col;
+        SmallVector<Value> at =
+            applyMap(b, op.getMatchingIndexingMap(init), dims);
+        storeSum(b, op, acc[r], at, epilogue);
+      }
     };
     // Split-K's second kernel, when more than one split ran: C[m, n] +=
     // partials[s, m, n] for the active s in order, as a generic over
@@ -648,12 +722,32 @@ private:
     auto guard = scf::IfOp::create(b, loc, any, /*withElse=*/false);
     b.setInsertionPointToStart(guard.thenBlock());
 
+    // With tensor cores, a row of a tile is padded so that a fragment's
+    // loads (4 steps of k by 8 rows for TF32, 4 pairs of steps for BF16)
+    // fall into 32 different banks.
+    int64_t tileWidth = kTile;
+    if (mma)
+      tileWidth += mma->kSteps() == 8 ? 8 : 4;
     if (!kernelTable) {
-      auto tileType = MemRefType::get({kStep, kTile}, f32);
+      auto tileType = MemRefType::get({kStep, tileWidth}, f32);
       Value tileA = memref::AllocaOp::create(b, loc, tileType);
       Value tileB = memref::AllocaOp::create(b, loc, tileType);
       Value accs = memref::AllocaOp::create(
           b, loc, MemRefType::get({kBlockThreads, kRegs * kRegs}, f32));
+      // Tensor cores: each lane's fragments of one staged step, register r
+      // of row block i (column block j) of mma step s at
+      // (s * mmaTiles + i) * 4 + r (* 2 + r for B).
+      int64_t mmaSteps = mma ? kStep / mma->kSteps() : 0;
+      Value fragsA, fragsB;
+      if (mma) {
+        Type i32 = b.getI32Type();
+        fragsA = memref::AllocaOp::create(
+            b, loc,
+            MemRefType::get({kBlockThreads, mmaSteps * mmaTiles * 4}, i32));
+        fragsB = memref::AllocaOp::create(
+            b, loc,
+            MemRefType::get({kBlockThreads, mmaSteps * mmaTiles * 2}, i32));
+      }
       auto blockLoop = scf::ForOp::create(b, loc, zero, blocks, one);
       b.setInsertionPointToStart(blockLoop.getBody());
       Value block = blockLoop.getInductionVar();
@@ -686,9 +780,60 @@ private:
         eachThread(b, [&](OpBuilder &b, Value thread) {
           stage(b, tileBlock, thread, k0, tileA, tileB);
         });
+        if (mma) {
+          eachThread(b, [&](OpBuilder &b, Value thread) {
+            WarpPart part = warpPart(b, thread);
+            auto save = [&](Value frags, ArrayRef<Value> regs, int64_t at) {
+              for (auto [r, reg] : llvm::enumerate(regs))
+                memref::StoreOp::create(
+                    b, loc, reg, frags,
+                    ValueRange{thread, index(b, at + int64_t(r))});
+            };
+            for (int64_t s = 0; s < mmaSteps; ++s)
+              for (int64_t i = 0; i < mmaTiles; ++i) {
+                Value kMma = index(b, s * mma->kSteps());
+                save(fragsA,
+                     mma->loadA(b, loc, tileA, kMma,
+                                arith::AddIOp::create(b, loc, part.row0,
+                                                      index(b, 16 * i)),
+                                part.lane),
+                     (s * mmaTiles + i) * 4);
+                save(fragsB,
+                     mma->loadB(b, loc, tileB, kMma,
+                                arith::AddIOp::create(b, loc, part.col0,
+                                                      index(b, 8 * i)),
+                                part.lane),
+                     (s * mmaTiles + i) * 2);
+              }
+          });
+        }
         eachThread(b, [&](OpBuilder &b, Value thread) {
-          SmallVector<Value> acc =
-              multiply(b, thread, tileA, tileB, accsOf(b, thread));
+          SmallVector<Value> acc = accsOf(b, thread);
+          if (!mma) {
+            acc = multiply(b, thread, tileA, tileB, acc);
+          } else {
+            Value lane = arith::RemUIOp::create(b, loc, thread, index(b, 32));
+            Value warp0 = arith::SubIOp::create(b, loc, thread, lane);
+            auto fragment = [&](Value frags, int64_t base) {
+              return [&, frags, base](OpBuilder &b, Value l, int64_t r) {
+                return Value(memref::LoadOp::create(
+                    b, loc, frags,
+                    ValueRange{arith::AddIOp::create(b, loc, warp0, l),
+                               index(b, base + r)}));
+              };
+            };
+            for (int64_t s = 0; s < mmaSteps; ++s)
+              for (int64_t i = 0; i < mmaTiles; ++i)
+                for (int64_t j = 0; j < mmaTiles; ++j) {
+                  MutableArrayRef<Value> sums =
+                      MutableArrayRef(acc).slice((i * mmaTiles + j) * 4, 4);
+                  llvm::copy(
+                      mma->emulate(
+                          b, loc, fragment(fragsA, (s * mmaTiles + i) * 4),
+                          fragment(fragsB, (s * mmaTiles + j) * 2), lane, sums),
+                      sums.begin());
+                }
+          }
           for (int64_t r = 0; r < kRegs * kRegs; ++r)
             memref::StoreOp::create(b, loc, acc[r], accs,
                                     ValueRange{thread, index(b, r)});
@@ -706,7 +851,7 @@ private:
 
     Attribute shared = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto tileType = MemRefType::get({kStep, kTile}, f32,
+    auto tileType = MemRefType::get({kStep, tileWidth}, f32,
                                     MemRefLayoutAttrInterface(), shared);
     auto launch = gpu::LaunchOp::create(
         b, loc, blocks, one, one, threads, one, one,
@@ -725,9 +870,10 @@ private:
       b.setInsertionPointToStart(kLoop.getBody());
       stage(b, tileBlock, thread, kLoop.getInductionVar(), tileA, tileB);
       gpu::BarrierOp::create(b, loc);
+      SmallVector<Value> iterArgs(kLoop.getRegionIterArgs());
       SmallVector<Value> acc =
-          multiply(b, thread, tileA, tileB,
-                   SmallVector<Value>(kLoop.getRegionIterArgs()));
+          mma ? multiplyMma(b, thread, tileA, tileB, iterArgs)
+              : multiply(b, thread, tileA, tileB, iterArgs);
       gpu::BarrierOp::create(b, loc);
       scf::YieldOp::create(b, loc, acc);
     }
@@ -1042,6 +1188,7 @@ private:
   std::optional<SymbolTable> kernelTable;
   int64_t blockSize;
   int64_t matmulTile, matmulKStep; // mapTiledMatmul
+  std::optional<WarpMma> mma;      // mapTiledMatmul, --gpu-precision
   std::string funcName;
   /// Each launch of the function and the kind of kernel it is (the
   /// kernel's name: <entry>_<kind>[_N], e.g. train_step_matmul_3).
@@ -1063,6 +1210,23 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
                        "8, 16 or 32");
       return signalPassFailure();
     }
+    std::optional<GpuPrecision> parsed = parseGpuPrecision(precision);
+    if (!parsed) {
+      module.emitError("precision must be fp32, tf32 or bf16, not '")
+          << precision << "'";
+      return signalPassFailure();
+    }
+    std::optional<WarpMma> mma;
+    if (*parsed != GpuPrecision::FP32) {
+      mma = WarpMma{*parsed};
+      if (matmulKStep % mma->kSteps()) {
+        module.emitError("precision ")
+            << precision << " multiplies " << mma->kSteps()
+            << " steps of k at a time: matmul-k-step "
+            << static_cast<int64_t>(matmulKStep) << " is not a multiple";
+        return signalPassFailure();
+      }
+    }
     SmallVector<func::FuncOp> funcs;
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.isExternal())
@@ -1074,7 +1238,7 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
     }
-    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep);
+    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep, mma);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();

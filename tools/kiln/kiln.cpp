@@ -15,6 +15,7 @@
 #include "codegen/abi/OutputFile.h"
 #include "codegen/cpu/CpuTarget.h"
 #include "codegen/cuda/CudaTarget.h"
+#include "codegen/cuda/TensorCore.h"
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "frontend/Import.h"
 #include "frontend/keras/TrainingConfig.h"
@@ -192,6 +193,16 @@ static cl::opt<int64_t> gpuMatmulKStep(
     cl::desc("With --target cuda or cuda-on-cpu: steps of k the tiled "
              "matrix products stage per round (8, 16 or 32)"),
     cl::init(16), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> gpuPrecision(
+    "gpu-precision",
+    cl::desc("With --target cuda or cuda-on-cpu: the multiplicands of the "
+             "GPU's matrix products (dense and convolution layers, forward "
+             "and gradients): fp32 (default), or tensor cores with tf32 (10 "
+             "mantissa bits, like PyTorch's allow_tf32 and TensorFlow's "
+             "TF32 execution) or bf16 (7 bits); sums stay float, other ops "
+             "fp32. tf32 and bf16 need --gpu-arch sm_80 or newer"),
+    cl::value_desc("fp32|tf32|bf16"), cl::init("fp32"), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
 static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
@@ -425,6 +436,16 @@ static FailureOr<Targets> parseTarget() {
                   "' (expected cpu, cuda, cpu,cuda or cuda-on-cpu)"),
              failure();
   }
+  std::optional<GpuPrecision> precision = parseGpuPrecision(gpuPrecision);
+  if (!precision)
+    return fail("--gpu-precision: unknown precision '" + gpuPrecision +
+                "' (expected fp32, tf32 or bf16)"),
+           failure();
+  if (*precision != GpuPrecision::FP32 && !cuda && !targets.cudaOnCpu)
+    return fail("--gpu-precision " + gpuPrecision +
+                " needs --target cuda or cuda-on-cpu: the CPU's products "
+                "are fp32"),
+           failure();
   if (!cuda &&
       (emit == Emit::Ptx || (emit == Emit::Mlir && stage == Stage::Gpu)))
     return fail(emit == Emit::Ptx ? "--emit ptx needs --target cuda"
@@ -442,6 +463,12 @@ static FailureOr<Targets> parseTarget() {
              failure();
     if (llvm::is_contained(targets.gpuArchs, arch))
       return fail("--gpu-arch: '" + arch + "' is listed twice"), failure();
+    if (*precision != GpuPrecision::FP32 && !hasTf32AndBf16Mma(arch))
+      return fail("--gpu-precision " + gpuPrecision +
+                  " needs tensor cores of sm_80 or newer, and --gpu-arch "
+                  "lists " +
+                  arch),
+             failure();
     targets.gpuArchs.push_back(arch.str());
   }
   if (emit == Emit::Ptx && archs.size() > 1 && outputPath == "-")
@@ -606,6 +633,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     cudaOptions.chip = llvm::join(targets->gpuArchs, ",");
     cudaOptions.matmulTile = gpuMatmulTile;
     cudaOptions.matmulKStep = gpuMatmulKStep;
+    cudaOptions.precision = gpuPrecision;
     PassManager mapping(&ctx);
     mapping.enableVerifier(false);
     TimingScope mappingTime = root.nest("cuda-mapping");
@@ -643,6 +671,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     mapping.hostLoops = true;
     mapping.matmulTile = gpuMatmulTile;
     mapping.matmulKStep = gpuMatmulKStep;
+    mapping.precision = gpuPrecision;
     buildCudaMappingPipeline(lowering, mapping);
     buildCpuLoopsPipeline(lowering, options);
   } else {

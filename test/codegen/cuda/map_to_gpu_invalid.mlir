@@ -4,6 +4,10 @@
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="matmul-tile=96" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="matmul-k-step=4" 2>&1 | FileCheck %s --check-prefix=TILE
 // TILE: error: matmul-tile must be 32, 64 or 128 and matmul-k-step 8, 16 or 32
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=fp16" 2>&1 | FileCheck %s --check-prefix=PRECISION
+// PRECISION: error: precision must be fp32, tf32 or bf16, not 'fp16'
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=bf16 matmul-k-step=8" 2>&1 | FileCheck %s --check-prefix=BF16STEP
+// BF16STEP: error: precision bf16 multiplies 16 steps of k at a time: matmul-k-step 8 is not a multiple
 
 func.func @host_reads_device(%x: memref<f32>, %y: memref<f32>) -> f32 {
   // A value loaded from a device buffer cannot reach host code.

@@ -15,6 +15,11 @@ Usage:
   large_dense_reference.py predict DIR OUT.npy [X.npy]  check kiln's predictions
                                                   (of x.npy or X.npy)
   large_dense_reference.py train DIR HISTORY LR  check kiln's per-epoch losses
+  large_dense_reference.py rounded DIR OUT.npy tf32|bf16  check predictions
+      whose products round their factors to TF32 or BF16 (--gpu-precision):
+      the factors rounded here by NumPy, the sums in float64 (h in float32,
+      as kiln keeps it); and check that they differ from the float
+      products' (so the rounding did happen)
 """
 import json
 import sys
@@ -69,6 +74,17 @@ def load(d):
     return weights, x, y
 
 
+def rounded(a, precision):
+    """a rounded to TF32 (to nearest, ties away from zero, as
+    cvt.rna.tf32.f32) or BF16 (to nearest even), as float64."""
+    bits = np.asarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    if precision == "tf32":
+        bits = (bits + 0x1000) & 0xFFFFE000
+    else:
+        bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
 def report(what, err, tolerance):
     ok = err <= tolerance
     print(f"{what}: max relative error {err:.3g} <= {tolerance:g}: {'OK' if ok else 'FAILED'}")
@@ -86,6 +102,23 @@ def main():
             x = np.load(sys.argv[4]).astype(np.float64)
         want = x @ w1 @ w2
         return report("predict", np.abs(got - want).max() / np.abs(want).max(), 1e-5)
+    if command == "rounded":
+        got = np.load(sys.argv[3]).astype(np.float64)
+        p = sys.argv[4]
+        h = (rounded(x, p) @ rounded(w1, p)).astype(np.float32)
+        want = rounded(h, p) @ rounded(w2, p)
+        exact = x @ w1 @ w2
+        # Sums of float32 products in another order: a few elements of h
+        # round the other way, 2e-5 at most here; the float products are
+        # 4e-4 (TF32) and 3e-3 (BF16) away.
+        tolerance = 1e-4
+        off = np.abs(got - exact).max() / np.abs(exact).max()
+        print(f"{p} differs from float products by {off:.3g} > {tolerance:g}: "
+              f"{'OK' if off > tolerance else 'FAILED'}")
+        if not off > tolerance:
+            sys.exit(1)
+        return report(f"{p} predict", np.abs(got - want).max() / np.abs(want).max(),
+                      tolerance)
     history, lr = sys.argv[3], float(sys.argv[4])
     got = json.load(open(history))["loss"]
     want = []

@@ -1,0 +1,78 @@
+// RUN: kiln-opt %s --kiln-cuda-map-to-gpu="precision=tf32" --canonicalize --cse | FileCheck %s --check-prefix=TF32
+// RUN: kiln-opt %s --kiln-cuda-map-to-gpu="precision=bf16" --canonicalize --cse | FileCheck %s --check-prefix=BF16
+// RUN: kiln-opt %s --kiln-cuda-map-to-gpu="precision=tf32 host-loops=true" --canonicalize --cse | FileCheck %s --check-prefix=HOST
+
+// precision=tf32|bf16 (kiln compile --gpu-precision): the tiled product
+// rounds A and B as it stages them (for TF32, +0x1000, then the low 13 bits
+// cleared; a NaN made quiet instead), and each of the 8 warps multiplies
+// its 32 x 16 part of the 64 x 64 tile with mma.sync: 2 x 2 blocks of
+// 16 x 8, over 2 steps of 8 (TF32) or 1 step of 16 (BF16) per staged 16.
+// The tiles' rows are padded (72 and 68 floats) against bank conflicts.
+// TF32-LABEL:  gpu.func @tiled_matmul
+// TF32-SAME:     workgroup(%[[A:.+]] : memref<16x72xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<16x72xf32, #gpu.address_space<workgroup>>)
+// TF32:          %[[BITS:.+]] = arith.bitcast %{{.+}} : f32 to i32
+// TF32:          %[[HALF:.+]] = arith.addi %[[BITS]], %c4096_i32 : i32
+// TF32:          %[[CUT:.+]] = arith.andi %[[HALF]], %c-8192_i32 : i32
+// TF32:          %[[MAG:.+]] = arith.andi %[[BITS]], %c2147483647_i32 : i32
+// TF32:          %[[NAN:.+]] = arith.cmpi ugt, %[[MAG]], %c2139095040_i32 : i32
+// TF32:          %[[QUIET:.+]] = arith.ori %[[BITS]], %c4194304_i32 : i32
+// TF32:          %[[PICK:.+]] = arith.select %[[NAN]], %[[QUIET]], %[[CUT]] : i32
+// TF32:          %[[ROUNDED:.+]] = arith.bitcast %[[PICK]] : i32 to f32
+// TF32:          memref.store %[[ROUNDED]], %[[A]]
+// TF32:          gpu.barrier
+// A's registers: (k t, row g), (t, g + 8), (t + 4, g), (t + 4, g + 8) of
+// the warp's rows; B's: (t, column g), (t + 4, g).
+// TF32:          %[[WARP:.+]] = arith.divui %thread_id_x, %c32 : index
+// TF32:          %[[LANE:.+]] = arith.remui %thread_id_x, %c32 : index
+// TF32:          %[[G:.+]] = arith.divui %[[LANE]], %c4 : index
+// TF32:          %[[T:.+]] = arith.remui %[[LANE]], %c4 : index
+// TF32:          %[[ROW:.+]] = arith.addi %{{.+}}, %[[G]] : index
+// TF32:          memref.load %[[A]][%[[T]], %[[ROW]]]
+// TF32:          %[[ROW8:.+]] = arith.addi %[[ROW]], %c8 : index
+// TF32:          memref.load %[[A]][%[[T]], %[[ROW8]]]
+// TF32:          %[[T4:.+]] = arith.addi %[[T]], %c4 : index
+// TF32:          memref.load %[[A]][%[[T4]], %[[ROW]]]
+// TF32:          memref.load %[[A]][%[[T4]], %[[ROW8]]]
+// TF32-COUNT-8:  nvvm.mma.sync A[{{.+}}]  B[{{.+}}]  C[{{.+}}]  {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// TF32-NOT:      nvvm.mma.sync
+// TF32:          gpu.barrier
+// TF32-NOT:      math.fma
+
+// With BF16, two elements a register, the lower k in the low half (rounded, so
+// its low 16 bits are zero); rounding to nearest even adds 0x7fff plus the
+// last kept bit.
+// BF16-LABEL:  gpu.func @tiled_matmul
+// BF16-SAME:     workgroup(%[[A:.+]] : memref<16x68xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x68xf32, #gpu.address_space<workgroup>>)
+// BF16:          arith.shrui %{{.+}}, %c16_i32 : i32
+// BF16:          arith.andi %{{.+}}, %c1_i32 : i32
+// BF16:          arith.addi %{{.+}}, %c32767_i32 : i32
+// BF16:          arith.andi %{{.+}}, %c-65536_i32 : i32
+// BF16:          gpu.barrier
+// BF16:          %[[K:.+]] = arith.muli %{{.+}}, %c2 : index
+// BF16:          %[[LOW:.+]] = memref.load %[[A]][%[[K]], %[[ROW:.+]]]
+// BF16:          %[[K1:.+]] = arith.addi %[[K]], %c1 : index
+// BF16:          %[[HIGH:.+]] = memref.load %[[A]][%[[K1]], %[[ROW]]]
+// BF16:          %[[LOWBITS:.+]] = arith.bitcast %[[LOW]] : f32 to i32
+// BF16:          %[[SHIFTED:.+]] = arith.shrui %[[LOWBITS]], %c16_i32 : i32
+// BF16:          %[[HIGHBITS:.+]] = arith.bitcast %[[HIGH]] : f32 to i32
+// BF16:          %[[TOP:.+]] = arith.andi %[[HIGHBITS]], %c-65536_i32 : i32
+// BF16:          arith.ori %[[TOP]], %[[SHIFTED]] : i32
+// BF16-COUNT-4:  nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// BF16-NOT:      nvvm.mma.sync
+
+// On the host, each lane's fragments (2 steps x 2 blocks x 4 registers of A,
+// x 2 of B) go to scratch in one phase; the next phase emulates the
+// instruction from the warp's scratch, 8 products per sum and step: 16
+// sums x 2 steps x 8 = 256 fused multiply-adds per thread and staged step.
+// HOST-LABEL:  func.func @tiled
+// HOST-DAG:      memref.alloca() : memref<16x72xf32>
+// HOST-DAG:      memref.alloca() : memref<256x16xi32>
+// HOST-DAG:      memref.alloca() : memref<256x8xi32>
+// HOST-NOT:      gpu.
+// HOST-NOT:      nvvm.
+// HOST-COUNT-256: math.fma
+// HOST-NOT:      math.fma
+func.func @tiled(%a: memref<?x64xf32>, %b: memref<64x200xf32>, %c: memref<?x200xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x200xf32>) outs(%c : memref<?x200xf32>)
+  return
+}
