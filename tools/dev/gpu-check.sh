@@ -26,9 +26,14 @@
 #     $OUT/bench.jsonl, plus a 2048^3 GEMM
 #     (a Dense model; the kernel's time per --gpu-matmul-tile shape) and
 #     the CNN's train step at batch 1024 on the GPU;
+#   - --gpu-precision tf32 and bf16 (tensor-core mma.sync): a Dense model's
+#     predictions against a NumPy reference that rounds the factors
+#     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
+#     training losses within 3e-3 of the CPU's, and the 2048^3 GEMM's
+#     kernel time in each precision;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
-#     cuBLAS fp32 GEMM and the same CNN's train step, eager and compiled,
-#     in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
+#     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
+#     and compiled, in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
 # It exits non-zero when a check fails, after running all of them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -54,8 +59,12 @@ m.pop("compile_config", None)
 layers = m["config"]["layers"]
 layers[0]["config"]["batch_shape"] = [None, 2048]
 dense = layers[2]
+# Zeros: the kernel's time does not depend on the values, and the 16 MB
+# of weights each binary embeds compress away (carry takes 64 MiB).
 dense["config"].update(name="gemm", units=2048, activation="linear",
-                       use_bias=False)
+                       use_bias=False,
+                       kernel_initializer={"class_name": "Zeros",
+                                           "config": {}})
 dense["build_config"]["input_shape"] = [None, 2048]
 m["config"]["layers"] = [layers[0], dense]
 m["config"]["name"] = "gemm"
@@ -68,6 +77,20 @@ EOF2
       --gpu-matmul-tile "${shape%%:*}" --gpu-matmul-k-step "${shape##*:}" \
       -o "$GPU_DIR/bin/gemm.${shape/:/x}"
   done
+  # Tensor cores: the GEMM, a Dense model with a reference that rounds,
+  # and the CNN, in TF32 and BF16.
+  mkdir -p "$GPU_DIR/dense"
+  cp test/e2e/Inputs/large_dense_reference.py "$GPU_DIR/"
+  /usr/bin/python3 "$GPU_DIR/large_dense_reference.py" make "$GPU_DIR/dense"
+  for p in tf32 bf16; do
+    local flags=(--target cuda --gpu-arch "${GPU_ARCH:-sm_80,sm_90}"
+      --gpu-precision "$p")
+    "$kiln" compile "$GPU_DIR/gemm.json" "${flags[@]}" -o "$GPU_DIR/bin/gemm.64x16.$p"
+    "$kiln" compile "$GPU_DIR/dense/model.json" "${flags[@]}" -o "$GPU_DIR/bin/dense.$p"
+    "$kiln" compile examples/fashion_mnist_cnn.json "${flags[@]}" -o "$GPU_DIR/bin/cnn.$p"
+  done
+  rm "$GPU_DIR/dense/x_many.npy"
+  gzip -1 "$GPU_DIR"/bin/gemm.*
   cp "$(ldconfig -p | awk '/libomp\.so\.5 /{print $NF; exit}')" "$GPU_DIR/lib/"
   /usr/bin/python3 - "$GPU_DIR/data" <<'EOF'
 import gzip, sys
@@ -163,8 +186,10 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl"
   # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
   # the CNN's train step at batch 1024; then the PyTorch references
   # (cuBLAS, eager and torch.compile) on the same GPU.
-  for gemm in "$GPU_DIR"/bin/gemm.*; do
-    [ -x "$gemm" ] || continue
+  for packed in "$GPU_DIR"/bin/gemm.*.gz; do
+    [ -e "$packed" ] || continue
+    gunzip -f "$packed"
+    local gemm=${packed%.gz}
     KILN_GPU_PROFILE=1 "$gemm" bench --device gpu --batch-size 2048 \
       --seconds 2 --json 2> "$work/profile.txt" > /dev/null || failed=1
     python3 - "$work/profile.txt" "${gemm##*/gemm.}" <<'EOF' | tee -a "$out/bench.jsonl"
@@ -176,6 +201,26 @@ for line in open(sys.argv[1]):
         print(json.dumps({"model": "gemm2048", "tile": sys.argv[2],
                           "kernel_us": us,
                           "tflops": 2 * 2048**3 / (us * 1e-6) / 1e12}))
+EOF
+  done
+  # --gpu-precision on the GPU: numbers against the rounding reference
+  # and the CPU's training.
+  for p in tf32 bf16; do
+    [ -x "$GPU_DIR/bin/dense.$p" ] || continue
+    echo "== $p"
+    "$GPU_DIR/bin/dense.$p" predict --device gpu --input "$GPU_DIR/dense/x.npy" \
+      --output "$work/dense.$p.npy" || failed=1
+    python3 "$GPU_DIR/large_dense_reference.py" rounded "$GPU_DIR/dense" \
+      "$work/dense.$p.npy" "$p" | tee -a "$out/precision.txt" || failed=1
+    "$GPU_DIR/bin/cnn.$p" train --device gpu --data "$data/x_cnn.npy,$data/y.npy" \
+      --epochs 2 --batch-size 100 --no-shuffle --seed 1 --verbose 0 \
+      --history "$work/cnn.$p.history.json" || failed=1
+    python3 - "$work/cnn.$p.history.json" "$work/cnn.cpu.history.json" "$p" <<'EOF' | tee -a "$out/precision.txt" || failed=1
+import json, sys
+got, want = (json.load(open(f))["loss"] for f in sys.argv[1:3])
+err = max(abs(a - b) / abs(b) for a, b in zip(got, want))
+print(f"cnn {sys.argv[3]} losses vs cpu fp32: {err:.3g} {'ok' if err <= 3e-3 else 'FAILED'}")
+sys.exit(0 if err <= 3e-3 else 1)
 EOF
   done
   if [ -x "$GPU_DIR/bin/cnn" ]; then

@@ -1,7 +1,8 @@
 """The PyTorch references of tools/dev/gpu-check.sh, on the same GPU.
 
 Prints JSON lines: fp32 GEMM (cuBLAS through torch.matmul, TF32 off) at
-2048^3 and 4096^3 in TFLOP/s, and the Fashion-MNIST CNN of
+2048^3 and 4096^3 in TFLOP/s, the same with TF32 on and in BF16 (the
+baselines of kiln's --gpu-precision), and the Fashion-MNIST CNN of
 examples/fashion_mnist_cnn.json (Conv 16, pool, Conv 32, pool, Dense 64,
 Dense 10; Adam 1e-3, sparse cross-entropy) train steps per second at batch
 100 and 1024, eager and torch.compile.
@@ -29,12 +30,17 @@ def timed(fn, seconds=1.0):
     return (time.perf_counter() - start) / n
 
 
-for n in (2048, 4096):
-    a = torch.randn(n, n, device=dev)
-    b = torch.randn(n, n, device=dev)
-    t = timed(lambda: torch.matmul(a, b))
-    print(json.dumps({"what": "cublas_sgemm", "n": n,
-                      "tflops": 2 * n ** 3 / t / 1e12}), flush=True)
+for what, dtype, tf32 in (("cublas_sgemm", torch.float32, False),
+                          ("cublas_tf32", torch.float32, True),
+                          ("cublas_bf16", torch.bfloat16, False)):
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    for n in (2048, 4096):
+        a = torch.randn(n, n, device=dev, dtype=dtype)
+        b = torch.randn(n, n, device=dev, dtype=dtype)
+        t = timed(lambda: torch.matmul(a, b))
+        print(json.dumps({"what": what, "n": n,
+                          "tflops": 2 * n ** 3 / t / 1e12}), flush=True)
+torch.backends.cuda.matmul.allow_tf32 = False
 
 
 def cnn():
