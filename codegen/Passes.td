@@ -621,8 +621,12 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        the payload a multiply-add): `matmul-tile` squared tiles of C (64 x
        64) per block of 256 threads (16 x 16), A and B staged through
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
-       outside the matrices), a register tile of (`matmul-tile` / 16)
-       squared outputs per thread, one fused multiply-add per product. A
+       outside the matrices), double-buffered (the next step's elements
+       wait in registers while the block multiplies the current one, then
+       go to the other half: one barrier a step; two steps of A and B must
+       fit the 48 KiB of a block, which rules out tile 128 with k-step 32),
+       a register tile of (`matmul-tile` / 16) squared outputs per thread,
+       one fused multiply-add per product. A
        product marked by kiln-cuda-split-k runs a block per tile and chunk
        of k (at most S chunks), each summing its chunk into the partial-sum
        buffer, then one thread per output adds the partials to C in order.

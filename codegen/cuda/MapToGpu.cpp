@@ -39,6 +39,18 @@ constexpr int64_t kBlockThreads = 256;
 /// The fewest steps of k one split of a split matrix product sums.
 constexpr int64_t kMinChunk = 256;
 
+/// The shared memory a block has without opting in to more.
+constexpr int64_t kSharedBytes = 48 * 1024;
+
+/// The row length of a tiled product's shared tiles: `tile` floats, and
+/// with tensor cores a padding that spreads a fragment's loads over the
+/// banks.
+int64_t tileWidthFor(int64_t tile, const std::optional<WarpMma> &mma) {
+  if (!mma)
+    return tile;
+  return tile + (mma->kSteps() == 8 ? 8 : 4);
+}
+
 /// Lowers every linalg op of `func` to parallel loops, parallel dimensions
 /// outermost so that the outer `scf.parallel` covers every output element.
 LogicalResult linalgToParallelLoops(func::FuncOp func) {
@@ -478,68 +490,98 @@ private:
           b, loc, Value(arith::ConstantOp::create(b, loc, b.getZeroAttr(f32))));
       return branch.getResult(0);
     };
-    // Thread `thread` of block `block` stages its 4 elements of each tile
-    // of step `k0` into `tileA`, `tileB` ([kStep][kTile], k-major).
-    auto stage = [&](OpBuilder &b, Value block, Value thread, Value k0,
-                     Value tileA, Value tileB) {
+    // Staging: thread `thread` of block `block` loads its
+    // kTile * kStep / 256 elements of A and of B at step `k0` (fetch: A's
+    // and B's in turns), and puts them into the tiles ([2 kStep][width],
+    // k-major) at row `base` + their k (rounded, with tensor cores).
+    const int64_t kStaged = kTile * kStep / kBlockThreads;
+    // The element (rows, cols) the thread stages in round r: for A,
+    // consecutive threads take consecutive k of one row; for B,
+    // consecutive columns of one k.
+    auto stagedA = [&](OpBuilder &b, Value thread, int64_t r) {
+      Value e =
+          arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
+      return std::make_pair(
+          Value(arith::RemUIOp::create(b, loc, e, index(b, kStep))),
+          Value(arith::DivUIOp::create(b, loc, e, index(b, kStep))));
+    };
+    auto stagedB = [&](OpBuilder &b, Value thread, int64_t r) {
+      Value e =
+          arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
+      return std::make_pair(
+          Value(arith::DivUIOp::create(b, loc, e, index(b, kTile))),
+          Value(arith::RemUIOp::create(b, loc, e, index(b, kTile))));
+    };
+    auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
       Value rowBase = arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile);
       Value colBase = arith::MulIOp::create(
           b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile);
-      for (int64_t r = 0; r < kTile * kStep / kBlockThreads; ++r) {
-        Value e =
-            arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
-        // A: consecutive threads take consecutive k of one row.
-        Value aRow = arith::DivUIOp::create(b, loc, e, index(b, kStep));
-        Value aK = arith::RemUIOp::create(b, loc, e, index(b, kStep));
-        Value a = loadGuarded(b, product.lhs, product.m,
-                              arith::AddIOp::create(b, loc, rowBase, aRow),
-                              sizeM, arith::AddIOp::create(b, loc, k0, aK));
-        if (mma)
+      SmallVector<Value> values;
+      for (int64_t r = 0; r < kStaged; ++r) {
+        auto [aK, aRow] = stagedA(b, thread, r);
+        values.push_back(
+            loadGuarded(b, product.lhs, product.m,
+                        arith::AddIOp::create(b, loc, rowBase, aRow), sizeM,
+                        arith::AddIOp::create(b, loc, k0, aK)));
+        auto [bK, bCol] = stagedB(b, thread, r);
+        values.push_back(
+            loadGuarded(b, product.rhs, product.n,
+                        arith::AddIOp::create(b, loc, colBase, bCol), sizeN,
+                        arith::AddIOp::create(b, loc, k0, bK)));
+      }
+      return values;
+    };
+    auto put = [&](OpBuilder &b, Value thread, ArrayRef<Value> values,
+                   Value tileA, Value tileB, Value base) {
+      for (int64_t r = 0; r < kStaged; ++r) {
+        Value a = values[2 * r], v = values[2 * r + 1];
+        if (mma) {
           a = mma->round(b, loc, a);
-        memref::StoreOp::create(b, loc, a, tileA, ValueRange{aK, aRow});
-        // B: consecutive threads take consecutive columns of one k.
-        Value bK = arith::DivUIOp::create(b, loc, e, index(b, kTile));
-        Value bCol = arith::RemUIOp::create(b, loc, e, index(b, kTile));
-        Value v = loadGuarded(b, product.rhs, product.n,
-                              arith::AddIOp::create(b, loc, colBase, bCol),
-                              sizeN, arith::AddIOp::create(b, loc, k0, bK));
-        if (mma)
           v = mma->round(b, loc, v);
-        memref::StoreOp::create(b, loc, v, tileB, ValueRange{bK, bCol});
+        }
+        auto [aK, aRow] = stagedA(b, thread, r);
+        memref::StoreOp::create(
+            b, loc, a, tileA,
+            ValueRange{arith::AddIOp::create(b, loc, base, aK), aRow});
+        auto [bK, bCol] = stagedB(b, thread, r);
+        memref::StoreOp::create(
+            b, loc, v, tileB,
+            ValueRange{arith::AddIOp::create(b, loc, base, bK), bCol});
       }
     };
-    // The 16 products of one k step added to `acc`, thread `thread`'s tile.
+    // The products of the kStep steps staged at row `base` of the tiles
+    // added to `acc`, thread `thread`'s register tile.
     auto multiply = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
-                        SmallVector<Value> acc) {
+                        Value base, SmallVector<Value> acc) {
       Value ty = arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, thread, index(b, 16)),
           index(b, kRegs));
       Value tx = arith::MulIOp::create(
           b, loc, arith::RemUIOp::create(b, loc, thread, index(b, 16)),
           index(b, kRegs));
-      auto steps = scf::ForOp::create(b, loc, zero, index(b, kStep), one, acc);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(steps.getBody());
-      Value kk = steps.getInductionVar();
-      SmallVector<Value> as, bs, next;
-      for (int64_t i = 0; i < kRegs; ++i) {
-        as.push_back(memref::LoadOp::create(
-            b, loc, tileA,
-            ValueRange{kk, arith::AddIOp::create(b, loc, ty, index(b, i))}));
-        bs.push_back(memref::LoadOp::create(
-            b, loc, tileB,
-            ValueRange{kk, arith::AddIOp::create(b, loc, tx, index(b, i))}));
+      // Unrolled: the shared loads' addresses become constant offsets of
+      // one register, as the tensor-core path's are.
+      for (int64_t step = 0; step < kStep; ++step) {
+        Value kk = arith::AddIOp::create(b, loc, base, index(b, step));
+        SmallVector<Value> as, bs;
+        for (int64_t i = 0; i < kRegs; ++i) {
+          as.push_back(memref::LoadOp::create(
+              b, loc, tileA,
+              ValueRange{kk, arith::AddIOp::create(b, loc, ty, index(b, i))}));
+          bs.push_back(memref::LoadOp::create(
+              b, loc, tileB,
+              ValueRange{kk, arith::AddIOp::create(b, loc, tx, index(b, i))}));
+        }
+        // One fused multiply-add each: a separate multiply and add would be
+        // two instructions (NVPTX keeps them apart, as `mul.rn` and
+        // `add.rn`, without a contract flag), half the GPU's peak.
+        for (int64_t i = 0; i < kRegs; ++i)
+          for (int64_t j = 0; j < kRegs; ++j)
+            acc[i * kRegs + j] =
+                math::FmaOp::create(b, loc, as[i], bs[j], acc[i * kRegs + j]);
       }
-      // One fused multiply-add each: a separate multiply and add would be
-      // two instructions (NVPTX keeps them apart, as `mul.rn` and `add.rn`,
-      // without a contract flag), half the GPU's peak.
-      for (int64_t i = 0; i < kRegs; ++i)
-        for (int64_t j = 0; j < kRegs; ++j)
-          next.push_back(math::FmaOp::create(
-              b, loc, as[i], bs[j], steps.getRegionIterArgs()[i * kRegs + j]));
-      scf::YieldOp::create(b, loc, next);
-      return SmallVector<Value>(steps.getResults());
+      return acc;
     };
     // With tensor cores: thread `thread`'s warp, its lane, and the first
     // row and column of the warp's part of the tile.
@@ -559,22 +601,23 @@ private:
           index(b, kTile / 4));
       return part;
     };
-    // Steps `k0` .. +kMma of the mma products of thread `thread`'s warp,
-    // added to its sums `acc`: 16 x 8 outputs (4 per lane) per pair of row
-    // and column blocks.
+    // The mma products of the steps staged at row `base`, kMma at a time,
+    // added to thread `thread`'s sums `acc`: 16 x 8 outputs (4 per lane)
+    // per pair of its warp's row and column blocks.
     auto multiplyMma = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
-                           SmallVector<Value> acc) {
+                           Value base, SmallVector<Value> acc) {
       WarpPart part = warpPart(b, thread);
-      for (int64_t k0 = 0; k0 < kStep; k0 += mma->kSteps()) {
+      for (int64_t s = 0; s < kStep; s += mma->kSteps()) {
+        Value k0 = arith::AddIOp::create(b, loc, base, index(b, s));
         SmallVector<SmallVector<Value>> as, bs;
         for (int64_t i = 0; i < mmaTiles; ++i)
           as.push_back(mma->loadA(
-              b, loc, tileA, index(b, k0),
+              b, loc, tileA, k0,
               arith::AddIOp::create(b, loc, part.row0, index(b, 16 * i)),
               part.lane));
         for (int64_t j = 0; j < mmaTiles; ++j)
           bs.push_back(mma->loadB(
-              b, loc, tileB, index(b, k0),
+              b, loc, tileB, k0,
               arith::AddIOp::create(b, loc, part.col0, index(b, 8 * j)),
               part.lane));
         for (int64_t i = 0; i < mmaTiles; ++i)
@@ -724,16 +767,31 @@ private:
 
     // With tensor cores, a row of a tile is padded so that a fragment's
     // loads (4 steps of k by 8 rows for TF32, 4 pairs of steps for BF16)
-    // fall into 32 different banks.
-    int64_t tileWidth = kTile;
-    if (mma)
-      tileWidth += mma->kSteps() == 8 ? 8 : 4;
+    // fall into 32 different banks. Each tile holds two staged steps of k
+    // (rows [0, kStep) and [kStep, 2 kStep)): while the block multiplies
+    // one, its threads hold the next step's elements in registers, loaded
+    // from global memory, and put them into the other after the products:
+    // one barrier a step, and the loads' latency behind the arithmetic.
+    int64_t tileWidth = tileWidthFor(kTile, mma);
+    // The staged step's first row `base` and the other one's.
+    auto otherBase = [&](OpBuilder &b, Value base) -> Value {
+      return arith::SubIOp::create(b, loc, index(b, kStep), base);
+    };
+    auto hasNextStep = [&](OpBuilder &b, Value k0, Value kEnd) {
+      Value next = arith::AddIOp::create(b, loc, k0, step);
+      return std::make_pair(
+          next, Value(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            next, kEnd)));
+    };
     if (!kernelTable) {
-      auto tileType = MemRefType::get({kStep, tileWidth}, f32);
+      auto tileType = MemRefType::get({2 * kStep, tileWidth}, f32);
       Value tileA = memref::AllocaOp::create(b, loc, tileType);
       Value tileB = memref::AllocaOp::create(b, loc, tileType);
       Value accs = memref::AllocaOp::create(
           b, loc, MemRefType::get({kBlockThreads, kRegs * kRegs}, f32));
+      // Each thread's registers of the next step.
+      Value prefetched = memref::AllocaOp::create(
+          b, loc, MemRefType::get({kBlockThreads, 2 * kStaged}, f32));
       // Tensor cores: each lane's fragments of one staged step, register r
       // of row block i (column block j) of mma step s at
       // (s * mmaTiles + i) * 4 + r (* 2 + r for B).
@@ -758,6 +816,14 @@ private:
         b.setInsertionPointToStart(loop.getBody());
         body(b, loop.getInductionVar());
       };
+      // `body` for each thread, where `condition` holds.
+      auto eachThreadIf = [&](OpBuilder &b, Value condition,
+                              function_ref<void(OpBuilder &, Value)> body) {
+        auto branch = scf::IfOp::create(b, loc, condition, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(branch.thenBlock());
+        eachThread(b, body);
+      };
       auto accsOf = [&](OpBuilder &b, Value thread) {
         SmallVector<Value> acc;
         for (int64_t r = 0; r < kRegs * kRegs; ++r)
@@ -772,13 +838,30 @@ private:
       });
       auto [kBegin, kEnd] = kRange(b, block);
       Value tileBlock = tileOf(b, block);
+      eachThread(b, [&](OpBuilder &b, Value thread) {
+        put(b, thread, fetch(b, tileBlock, thread, kBegin), tileA, tileB, zero);
+      });
       auto kLoop = scf::ForOp::create(b, loc, kBegin, kEnd, step);
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(kLoop.getBody());
         Value k0 = kLoop.getInductionVar();
-        eachThread(b, [&](OpBuilder &b, Value thread) {
-          stage(b, tileBlock, thread, k0, tileA, tileB);
+        // Step i is staged at row (i % 2) kStep.
+        Value base = arith::MulIOp::create(
+            b, loc,
+            arith::RemUIOp::create(
+                b, loc,
+                arith::DivUIOp::create(
+                    b, loc, arith::SubIOp::create(b, loc, k0, kBegin), step),
+                index(b, 2)),
+            step);
+        auto [next, hasNext] = hasNextStep(b, k0, kEnd);
+        eachThreadIf(b, hasNext, [&](OpBuilder &b, Value thread) {
+          for (auto [i, value] :
+               llvm::enumerate(fetch(b, tileBlock, thread, next)))
+            memref::StoreOp::create(
+                b, loc, value, prefetched,
+                ValueRange{thread, index(b, static_cast<int64_t>(i))});
         });
         if (mma) {
           eachThread(b, [&](OpBuilder &b, Value thread) {
@@ -791,7 +874,8 @@ private:
             };
             for (int64_t s = 0; s < mmaSteps; ++s)
               for (int64_t i = 0; i < mmaTiles; ++i) {
-                Value kMma = index(b, s * mma->kSteps());
+                Value kMma = arith::AddIOp::create(b, loc, base,
+                                                   index(b, s * mma->kSteps()));
                 save(fragsA,
                      mma->loadA(b, loc, tileA, kMma,
                                 arith::AddIOp::create(b, loc, part.row0,
@@ -810,7 +894,7 @@ private:
         eachThread(b, [&](OpBuilder &b, Value thread) {
           SmallVector<Value> acc = accsOf(b, thread);
           if (!mma) {
-            acc = multiply(b, thread, tileA, tileB, acc);
+            acc = multiply(b, thread, tileA, tileB, base, acc);
           } else {
             Value lane = arith::RemUIOp::create(b, loc, thread, index(b, 32));
             Value warp0 = arith::SubIOp::create(b, loc, thread, lane);
@@ -838,6 +922,13 @@ private:
             memref::StoreOp::create(b, loc, acc[r], accs,
                                     ValueRange{thread, index(b, r)});
         });
+        eachThreadIf(b, hasNext, [&](OpBuilder &b, Value thread) {
+          SmallVector<Value> values;
+          for (int64_t i = 0; i < 2 * kStaged; ++i)
+            values.push_back(memref::LoadOp::create(
+                b, loc, prefetched, ValueRange{thread, index(b, i)}));
+          put(b, thread, values, tileA, tileB, otherBase(b, base));
+        });
       }
       eachThread(b, [&](OpBuilder &b, Value thread) {
         write(b, block, thread, accsOf(b, thread));
@@ -851,7 +942,7 @@ private:
 
     Attribute shared = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto tileType = MemRefType::get({kStep, tileWidth}, f32,
+    auto tileType = MemRefType::get({2 * kStep, tileWidth}, f32,
                                     MemRefLayoutAttrInterface(), shared);
     auto launch = gpu::LaunchOp::create(
         b, loc, blocks, one, one, threads, one, one,
@@ -864,20 +955,46 @@ private:
     Value block = launch.getBlockIds().x, thread = launch.getThreadIds().x;
     auto [kBegin, kEnd] = kRange(b, block);
     Value tileBlock = tileOf(b, block);
-    auto kLoop = scf::ForOp::create(b, loc, kBegin, kEnd, step, zeros);
+    put(b, thread, fetch(b, tileBlock, thread, kBegin), tileA, tileB, zero);
+    gpu::BarrierOp::create(b, loc);
+    // The sums, then the staged step's first row.
+    SmallVector<Value> init(zeros);
+    init.push_back(zero);
+    auto kLoop = scf::ForOp::create(b, loc, kBegin, kEnd, step, init);
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(kLoop.getBody());
-      stage(b, tileBlock, thread, kLoop.getInductionVar(), tileA, tileB);
-      gpu::BarrierOp::create(b, loc);
       SmallVector<Value> iterArgs(kLoop.getRegionIterArgs());
+      Value base = iterArgs.pop_back_val();
+      auto [next, hasNext] = hasNextStep(b, kLoop.getInductionVar(), kEnd);
+      auto prefetch = scf::IfOp::create(
+          b, loc, SmallVector<Type>(2 * kStaged, f32), hasNext,
+          /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(prefetch.thenBlock());
+        scf::YieldOp::create(b, loc, fetch(b, tileBlock, thread, next));
+        b.setInsertionPointToStart(prefetch.elseBlock());
+        scf::YieldOp::create(b, loc, SmallVector<Value>(2 * kStaged, zeroF));
+      }
       SmallVector<Value> acc =
-          mma ? multiplyMma(b, thread, tileA, tileB, iterArgs)
-              : multiply(b, thread, tileA, tileB, iterArgs);
+          mma ? multiplyMma(b, thread, tileA, tileB, base, iterArgs)
+              : multiply(b, thread, tileA, tileB, base, iterArgs);
+      Value other = otherBase(b, base);
+      auto store = scf::IfOp::create(b, loc, hasNext, /*withElse=*/false);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(store.thenBlock());
+        put(b, thread, SmallVector<Value>(prefetch.getResults()), tileA, tileB,
+            other);
+      }
       gpu::BarrierOp::create(b, loc);
+      acc.push_back(other);
       scf::YieldOp::create(b, loc, acc);
     }
-    write(b, block, thread, SmallVector<Value>(kLoop.getResults()));
+    SmallVector<Value> sums(kLoop.getResults());
+    sums.pop_back();
+    write(b, block, thread, sums);
     gpu::TerminatorOp::create(b, loc);
     addPartials();
     op->erase();
@@ -1237,6 +1354,18 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
                       UnitAttr::get(module.getContext()));
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
+    }
+    // A and B, two staged steps each.
+    int64_t sharedBytes =
+        2 * 2 * matmulKStep * tileWidthFor(matmulTile, mma) * 4;
+    if (sharedBytes > kSharedBytes) {
+      module.emitError("matmul-tile ")
+          << static_cast<int64_t>(matmulTile) << " with matmul-k-step "
+          << static_cast<int64_t>(matmulKStep) << " needs " << sharedBytes
+          << " bytes of shared memory for its double-buffered tiles, over "
+             "the "
+          << kSharedBytes << " a block has";
+      return signalPassFailure();
     }
     GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep, mma);
     for (func::FuncOp func : funcs)

@@ -67,12 +67,11 @@ Value pack(OpBuilder &b, Location loc, Value low, Value high) {
 }
 /// Half `half` (0: low) of a register of two BF16 values, as a float.
 Value unpack(OpBuilder &b, Location loc, Value reg, int64_t half) {
-  return floatOf(
-      b, loc,
-      half ? Value(arith::AndIOp::create(b, loc, reg,
-                                         i32Constant(b, loc, 0xffff0000u)))
-           : Value(arith::ShLIOp::create(b, loc, reg,
-                                         i32Constant(b, loc, 16))));
+  return floatOf(b, loc,
+                 half ? Value(arith::AndIOp::create(
+                            b, loc, reg, i32Constant(b, loc, 0xffff0000u)))
+                      : Value(arith::ShLIOp::create(b, loc, reg,
+                                                    i32Constant(b, loc, 16))));
 }
 } // namespace
 
@@ -89,8 +88,7 @@ Value WarpMma::round(OpBuilder &b, Location loc, Value value) const {
   } else {
     // Ties to the even one of the two.
     Value odd = arith::AndIOp::create(
-        b, loc,
-        arith::ShRUIOp::create(b, loc, bits, i32Constant(b, loc, 16)),
+        b, loc, arith::ShRUIOp::create(b, loc, bits, i32Constant(b, loc, 16)),
         i32Constant(b, loc, 1));
     rounded = arith::AndIOp::create(
         b, loc,
@@ -103,8 +101,9 @@ Value WarpMma::round(OpBuilder &b, Location loc, Value value) const {
   // infinity: it keeps its bits and is made quiet instead.
   Value magnitude =
       arith::AndIOp::create(b, loc, bits, i32Constant(b, loc, 0x7fffffffu));
-  Value nan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
-                                    magnitude, i32Constant(b, loc, 0x7f800000u));
+  Value nan =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, magnitude,
+                            i32Constant(b, loc, 0x7f800000u));
   Value quiet =
       arith::OrIOp::create(b, loc, bits, i32Constant(b, loc, 0x00400000u));
   return floatOf(b, loc, arith::SelectOp::create(b, loc, nan, quiet, rounded));
@@ -118,17 +117,18 @@ SmallVector<Value> WarpMma::loadA(OpBuilder &b, Location loc, Value tile,
   for (int64_t i = 0; i < kARegs; ++i) {
     Value r = plus(b, loc, row, 8 * (i & 1));
     if (precision == GpuPrecision::TF32) {
-      Value k = plus(b, loc, arith::AddIOp::create(b, loc, k0, t), 4 * (i >> 1));
+      Value k =
+          plus(b, loc, arith::AddIOp::create(b, loc, k0, t), 4 * (i >> 1));
       regs.push_back(bitsOf(
           b, loc, memref::LoadOp::create(b, loc, tile, ValueRange{k, r})));
       continue;
     }
-    Value k = plus(b, loc,
-                   arith::AddIOp::create(
-                       b, loc, k0,
-                       arith::MulIOp::create(b, loc, t,
-                                             indexConstant(b, loc, 2))),
-                   8 * (i >> 1));
+    Value k =
+        plus(b, loc,
+             arith::AddIOp::create(
+                 b, loc, k0,
+                 arith::MulIOp::create(b, loc, t, indexConstant(b, loc, 2))),
+             8 * (i >> 1));
     Value low = memref::LoadOp::create(b, loc, tile, ValueRange{k, r});
     Value high =
         memref::LoadOp::create(b, loc, tile, ValueRange{plus(b, loc, k, 1), r});
@@ -149,12 +149,12 @@ SmallVector<Value> WarpMma::loadB(OpBuilder &b, Location loc, Value tile,
           b, loc, memref::LoadOp::create(b, loc, tile, ValueRange{k, col})));
       continue;
     }
-    Value k = plus(b, loc,
-                   arith::AddIOp::create(
-                       b, loc, k0,
-                       arith::MulIOp::create(b, loc, t,
-                                             indexConstant(b, loc, 2))),
-                   8 * j);
+    Value k =
+        plus(b, loc,
+             arith::AddIOp::create(
+                 b, loc, k0,
+                 arith::MulIOp::create(b, loc, t, indexConstant(b, loc, 2))),
+             8 * j);
     Value low = memref::LoadOp::create(b, loc, tile, ValueRange{k, col});
     Value high = memref::LoadOp::create(b, loc, tile,
                                         ValueRange{plus(b, loc, k, 1), col});
@@ -166,8 +166,8 @@ SmallVector<Value> WarpMma::loadB(OpBuilder &b, Location loc, Value tile,
 SmallVector<Value> WarpMma::multiply(OpBuilder &b, Location loc, ValueRange a,
                                      ValueRange bRegs, ValueRange acc) const {
   Type f32 = b.getF32Type();
-  auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                 {f32, f32, f32, f32});
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
   NVVM::MMATypes type = precision == GpuPrecision::TF32 ? NVVM::MMATypes::tf32
                                                         : NVVM::MMATypes::bf16;
   auto mma = NVVM::MmaOp::create(
@@ -202,18 +202,17 @@ WarpMma::emulate(OpBuilder &b, Location loc,
     // Sum q's row is g + 8 (q >> 1): A's rows g and g + 8 sit in lanes
     // 4g + ..., registers 0 and 1 (+ 2 for the upper k). Its column
     // 2t + (q & 1) is held by lanes 4 (2t + (q & 1)) + ....
-    Value column = plus(b, loc, arith::MulIOp::create(b, loc, t,
-                                                      indexConstant(b, loc, 2)),
-                        q & 1);
+    Value column =
+        plus(b, loc, arith::MulIOp::create(b, loc, t, indexConstant(b, loc, 2)),
+             q & 1);
     Value aLanes = arith::MulIOp::create(b, loc, g, four);
     Value bLanes = arith::MulIOp::create(b, loc, column, four);
     for (int64_t k = 0; k < kSteps(); ++k) {
       Value a = element(fragA(b, plus(b, loc, aLanes, lanesPerK(k)),
                               (q >> 1) + 2 * regPerK(k)),
                         k);
-      Value v = element(fragB(b, plus(b, loc, bLanes, lanesPerK(k)),
-                              regPerK(k)),
-                        k);
+      Value v =
+          element(fragB(b, plus(b, loc, bLanes, lanesPerK(k)), regPerK(k)), k);
       sums[q] = math::FmaOp::create(b, loc, a, v, sums[q]);
     }
   }

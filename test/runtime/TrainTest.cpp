@@ -101,84 +101,6 @@ TEST(TrainTest, NoShuffleMatchesReference) {
   EXPECT_EQ(kiln_model_epoch(model.get()), 3);
 }
 
-/// A device that runs a train step on the host only when it is finished,
-/// as a GPU finishes it later, and notes at each finish the first value
-/// of the other batch input buffer it gave out (page-locked memory).
-class DeferredDevice final : public kiln::DeviceExecutor {
-public:
-  explicit DeferredDevice(size_t inputBytes) : inputBytes(inputBytes) {}
-  ~DeferredDevice() override {
-    for (auto &[memory, bytes] : given)
-      std::free(memory);
-  }
-  const char *name() const override { return "deferred"; }
-
-  kiln_status_t run(const kiln_model_desc_t *desc, kiln::EntryKind kind,
-                    int64_t batch, void *const *buffers,
-                    uint64_t paramsVersion) override {
-    KILN_RETURN_IF_ERROR(submit(desc, kind, batch, buffers, paramsVersion));
-    return finish();
-  }
-  kiln_status_t submit(const kiln_model_desc_t *desc, kiln::EntryKind kind,
-                       int64_t batch, void *const *buffers, uint64_t) override {
-    EXPECT_NE(kind, kiln::EntryKind::Predict);
-    EXPECT_FALSE(queued) << "a step was submitted before the last finished";
-    queued = true;
-    queuedKind = kind;
-    queuedDesc = desc;
-    queuedBatch = batch;
-    queuedBuffers = buffers;
-    // The first input follows the parameters (and a train step's slots).
-    bool train = kind == kiln::EntryKind::TrainStep;
-    queuedInput =
-        buffers[desc->num_params + (train ? desc->training->num_slots : 0)];
-    return nullptr;
-  }
-  kiln_status_t finish() override {
-    if (!queued)
-      return nullptr;
-    queued = false;
-    for (auto &[memory, bytes] : given)
-      if (bytes == inputBytes && memory != queuedInput)
-        otherInput.push_back(*static_cast<float *>(memory));
-    const kiln_train_desc_t *train = queuedDesc->training;
-    bool step = queuedKind == kiln::EntryKind::TrainStep;
-    kiln::Buffer workspace;
-    workspace.allocate(
-        static_cast<size_t>(kiln_workspace_bytes(step ? train->train_workspace
-                                                      : train->eval_workspace,
-                                                 queuedBatch)) +
-        1);
-    int32_t code = (step ? train->train_step : train->eval_step)(
-        queuedBatch, queuedBuffers, workspace.data());
-    return code ? KILN_STATUS(KILN_STATUS_INTERNAL, "step failed") : nullptr;
-  }
-  void *allocateHost(size_t bytes) override {
-    void *memory = std::calloc(1, bytes);
-    given.emplace_back(memory, bytes);
-    return memory;
-  }
-  void freeHost(void *memory) override {
-    for (auto &[given, bytes] : given)
-      if (given == memory)
-        bytes = 0; // freed with the device
-  }
-
-  /// At each finish: the first value of the input buffer the step did not
-  /// read.
-  std::vector<float> otherInput;
-
-private:
-  size_t inputBytes;
-  std::vector<std::pair<void *, size_t>> given;
-  bool queued = false;
-  kiln::EntryKind queuedKind = kiln::EntryKind::TrainStep;
-  const kiln_model_desc_t *queuedDesc = nullptr;
-  int64_t queuedBatch = 0;
-  void *const *queuedBuffers = nullptr;
-  const void *queuedInput = nullptr;
-};
-
 // With a device, the fit loop loads the next batch of the epoch while the
 // step runs, into the other of two sets of page-locked batch buffers, and
 // the numbers are the host's: same losses, same parameters.
@@ -233,6 +155,56 @@ TEST(TrainTest, DeviceStepsOverlapTheNextBatch) {
       kiln_model_evaluate(model.get(), data.get(), &evaluate, expected));
   EXPECT_EQ(values[0], expected[0]);
   EXPECT_EQ(values[1], expected[1]);
+}
+
+// A device step that fails is undone: fit stops with the device's error,
+// and the model holds the parameters, slots and iteration count of the
+// steps before it (the failed step's set stays the next one; the stepper's
+// end syncs the rest back). Evaluate stops the same way.
+TEST(TrainTest, FailedDeviceStepIsUndone) {
+  LinearFake fake;
+  ModelPtr model = createModel(fake.desc);
+  auto owned = std::make_unique<DeferredDevice>(4 * 2 * sizeof(float));
+  DeferredDevice *device = owned.get();
+  device->failFinish = 4; // epoch 1's second step
+  model->device = std::move(owned);
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 3;
+  options.batch_size = 4; // 4, 4, 2
+  options.shuffle = 0;
+  StatusPtr status(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INTERNAL);
+  EXPECT_STREQ(kiln_status_message(status.get()), "the device failed step 4");
+  EXPECT_EQ(logs.size(), 1u);
+  EXPECT_EQ(kiln_model_iterations(model.get()), 4);
+  EXPECT_EQ(kiln_model_epoch(model.get()), 1);
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  std::vector<std::vector<int64_t>> batches = sequentialBatches(10, 4);
+  batches.push_back(batches[0]); // epoch 1's first step
+  referenceEpoch(state, batches, 0.05f, iteration);
+  expectParams(model.get(), state);
+
+  // Training on continues from there, as if the step had not been tried.
+  device->failFinish = -1;
+  options.epochs = 1; // one more epoch
+  logs.clear();
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  referenceEpoch(state, sequentialBatches(10, 4), 0.05f, iteration);
+  expectParams(model.get(), state);
+
+  kiln_evaluate_options_t evaluate;
+  kiln_evaluate_options_initialize(&evaluate);
+  evaluate.batch_size = 4;
+  evaluate.verbose = 0;
+  double values[2] = {};
+  device->failFinish = device->finishes + 1;
+  status.reset(kiln_model_evaluate(model.get(), data.get(), &evaluate, values));
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INTERNAL);
 }
 
 TEST(TrainTest, SeededShuffleIsDeterministicPermutation) {

@@ -20,6 +20,8 @@
 #define KILN_TEST_RUNTIME_TRAINUTIL_H
 
 #include "TestUtil.h"
+#include "base/Status.h"
+#include "model/Model.h"
 
 #include <algorithm>
 #include <cmath>
@@ -486,6 +488,97 @@ struct MaskedFake {
   kiln_hyper_desc_t hyper[1];
   kiln_train_desc_t train = {};
   kiln_model_desc_t desc = {};
+};
+
+//===----------------------------------------------------------------------===//
+// A device whose steps finish later
+//===----------------------------------------------------------------------===//
+
+/// A device that runs a train step on the host only when it is finished,
+/// as a GPU finishes it later, and notes at each finish the first value
+/// of the other batch input buffer it gave out (page-locked memory). With
+/// `failFinish` = i, its i-th finish (from 0) fails without running the
+/// step, as a GPU error would report it. A step still queued when it goes
+/// is an error of the runtime (its buffers may be gone).
+class DeferredDevice final : public kiln::DeviceExecutor {
+public:
+  explicit DeferredDevice(size_t inputBytes) : inputBytes(inputBytes) {}
+  ~DeferredDevice() override {
+    EXPECT_FALSE(queued) << "a submitted step was never finished";
+    for (auto &[memory, bytes] : given)
+      std::free(memory);
+  }
+  const char *name() const override { return "deferred"; }
+
+  kiln_status_t run(const kiln_model_desc_t *desc, kiln::EntryKind kind,
+                    int64_t batch, void *const *buffers,
+                    uint64_t paramsVersion) override {
+    KILN_RETURN_IF_ERROR(submit(desc, kind, batch, buffers, paramsVersion));
+    return finish();
+  }
+  kiln_status_t submit(const kiln_model_desc_t *desc, kiln::EntryKind kind,
+                       int64_t batch, void *const *buffers, uint64_t) override {
+    EXPECT_NE(kind, kiln::EntryKind::Predict);
+    EXPECT_FALSE(queued) << "a step was submitted before the last finished";
+    queued = true;
+    queuedKind = kind;
+    queuedDesc = desc;
+    queuedBatch = batch;
+    queuedBuffers = buffers;
+    // The first input follows the parameters (and a train step's slots).
+    bool train = kind == kiln::EntryKind::TrainStep;
+    queuedInput =
+        buffers[desc->num_params + (train ? desc->training->num_slots : 0)];
+    return nullptr;
+  }
+  kiln_status_t finish() override {
+    if (!queued)
+      return nullptr;
+    queued = false;
+    if (finishes++ == failFinish)
+      return KILN_STATUS(KILN_STATUS_INTERNAL, "the device failed step %d",
+                         failFinish);
+    for (auto &[memory, bytes] : given)
+      if (bytes == inputBytes && memory != queuedInput)
+        otherInput.push_back(*static_cast<float *>(memory));
+    const kiln_train_desc_t *train = queuedDesc->training;
+    bool step = queuedKind == kiln::EntryKind::TrainStep;
+    kiln::Buffer workspace;
+    workspace.allocate(
+        static_cast<size_t>(kiln_workspace_bytes(step ? train->train_workspace
+                                                      : train->eval_workspace,
+                                                 queuedBatch)) +
+        1);
+    int32_t code = (step ? train->train_step : train->eval_step)(
+        queuedBatch, queuedBuffers, workspace.data());
+    return code ? KILN_STATUS(KILN_STATUS_INTERNAL, "step failed") : nullptr;
+  }
+  void *allocateHost(size_t bytes) override {
+    void *memory = std::calloc(1, bytes);
+    given.emplace_back(memory, bytes);
+    return memory;
+  }
+  void freeHost(void *memory) override {
+    for (auto &[given, bytes] : given)
+      if (given == memory)
+        bytes = 0; // freed with the device
+  }
+
+  /// At each finish: the first value of the input buffer the step did not
+  /// read.
+  std::vector<float> otherInput;
+  int failFinish = -1;
+  int finishes = 0;
+
+private:
+  size_t inputBytes;
+  std::vector<std::pair<void *, size_t>> given;
+  bool queued = false;
+  kiln::EntryKind queuedKind = kiln::EntryKind::TrainStep;
+  const kiln_model_desc_t *queuedDesc = nullptr;
+  int64_t queuedBatch = 0;
+  void *const *queuedBuffers = nullptr;
+  const void *queuedInput = nullptr;
 };
 
 } // namespace kiln::test

@@ -51,7 +51,7 @@
 // MAPPED:       gpu.func @conv_matmul(
 // MAPPED:           memref.load %{{.+}} : memref<?x6x6x1xf32>
 // MAPPED:           arith.select
-// MAPPED:           memref.store %{{.+}} : memref<16x64xf32, #gpu.address_space<workgroup>>
+// MAPPED:           memref.store %{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>
 // MAPPED:         math.fma
 // MAPPED-NOT:     memref.load %{{.+}} : memref<?x4xf32>
 // MAPPED:         memref.store %{{.+}} : memref<?x4xf32>

@@ -69,28 +69,50 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // -----
 
 // A matrix product: 64 x 64 tiles of C per block of 256 threads, A and B
-// staged 16 steps of k at a time through shared memory between barriers,
-// 4 x 4 sums per thread in registers (loop-carried, one fma per product),
-// then added to C.
+// staged 16 steps of k at a time through shared memory, double-buffered:
+// the first step is staged before the loop; in the loop, the next step's
+// elements are loaded into registers (where there is a next step), the
+// staged step (rows base .. base + 16) is multiplied, unrolled, 4 x 4 sums
+// per thread (loop-carried, one fma per product), then the next step goes
+// into the other half (rows 16 - base ..), and one barrier ends the step.
+// The sums are then added to C.
 // CHECK-LABEL: func.func @tiled
 // CHECK:         %[[ROWS:.+]] = arith.ceildivui %{{.+}}, %c64 : index
 // CHECK:         gpu.launch_func @kiln_kernels::@tiled_matmul blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1)
-// CHECK:       gpu.func @tiled_matmul({{.*}}) workgroup(%[[A:.+]] : memref<16x64xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<16x64xf32, #gpu.address_space<workgroup>>) kernel
-// CHECK:         scf.for %{{.+}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
-// CHECK:           memref.store %{{.+}}, %[[A]]
-// CHECK:           memref.store %{{.+}}, %[[B]]
+// CHECK:       gpu.func @tiled_matmul({{.*}}) workgroup(%[[A:.+]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<32x64xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK:         memref.store %{{.+}}, %[[A]]
+// CHECK:         memref.store %{{.+}}, %[[B]]
+// CHECK:         gpu.barrier
+// CHECK:         scf.for %[[K:.+]] = %c0 to %c32 step %c16 iter_args({{.*}}, %[[BASE:.+]] = %c0) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, index) {
+// CHECK:           %[[NEXT:.+]] = arith.addi %[[K]], %c16 : index
+// CHECK:           %[[MORE:.+]] = arith.cmpi ult, %[[NEXT]], %c32 : index
+// CHECK:           %[[LOADED:.+]]:8 = scf.if %[[MORE]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:             memref.load %{{.+}} : memref<?x32xf32>
+// CHECK:           } else {
+// CHECK:           memref.load %[[A]][%[[BASE]],
+// CHECK:           memref.load %[[B]][%[[BASE]],
+// CHECK-COUNT-16:  math.fma
+// CHECK:           %[[ROW1:.+]] = arith.addi %[[BASE]], %c1 : index
+// CHECK:           memref.load %[[A]][%[[ROW1]],
+// CHECK-COUNT-16:  math.fma
+// CHECK:           %[[ROW15:.+]] = arith.addi %[[BASE]], %c15 : index
+// CHECK:           memref.load %[[A]][%[[ROW15]],
+// CHECK-COUNT-16:  math.fma
+// CHECK-NOT:       math.fma
+// CHECK:           %[[OTHER:.+]] = arith.subi %c16, %[[BASE]] : index
+// CHECK:           scf.if %[[MORE]] {
+// CHECK:             %[[AT:.+]] = arith.addi %[[OTHER]], %{{.+}} : index
+// CHECK:             memref.store %[[LOADED]]#0, %[[A]][%[[AT]], %{{.+}}]
 // CHECK:           gpu.barrier
-// CHECK:           scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(
-// CHECK:             memref.load %[[A]]
-// CHECK:             memref.load %[[B]]
-// CHECK-COUNT-16:    math.fma
-// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           scf.yield {{.*}}, %[[OTHER]] : {{.*}}, index
 // CHECK:         memref.load %{{.+}} : memref<?x24xf32>
 // CHECK:         arith.addf
 // CHECK:         memref.store %{{.+}} : memref<?x24xf32>
 // HOST-LABEL:  func.func @tiled
-// HOST-DAG:      memref.alloca() : memref<16x64xf32>
+// HOST-DAG:      memref.alloca() : memref<32x64xf32>
 // HOST-DAG:      memref.alloca() : memref<256x16xf32>
+// HOST-DAG:      memref.alloca() : memref<256x8xf32>
 // HOST-NOT:      gpu.
 func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf32>) {
   linalg.matmul ins(%a, %b : memref<?x32xf32>, memref<32x24xf32>) outs(%c : memref<?x24xf32>)

@@ -1,23 +1,30 @@
 // RUN: kiln-opt %s --kiln-cuda-map-to-gpu="matmul-tile=128 matmul-k-step=8" --canonicalize | FileCheck %s
 // RUN: kiln-opt %s --kiln-cuda-map-to-gpu="matmul-tile=32 matmul-k-step=32 host-loops=true" --canonicalize | FileCheck %s --check-prefix=HOST
+// RUN: not kiln-opt %s --kiln-cuda-map-to-gpu="matmul-tile=128 matmul-k-step=32" 2>&1 | FileCheck %s --check-prefix=SHARED
+// SHARED: error: matmul-tile 128 with matmul-k-step 32 needs 65536 bytes of shared memory for its double-buffered tiles, over the 49152 a block has
 
 // matmul-tile and matmul-k-step size the tiled matrix product: 128 x 128
 // tiles of C per block of 256 threads, 8 x 8 sums per thread, A and B
-// staged 8 steps of k at a time; 32 x 32 tiles have 2 x 2 sums per thread
-// (the host loops' register scratch), staged 32 steps at a time.
+// staged 8 steps of k at a time (two steps in shared memory); 32 x 32
+// tiles have 2 x 2 sums per thread (the host loops' register scratch),
+// staged 32 steps at a time, 8 of each thread's elements of the next step
+// in scratch meanwhile. Tile 128 with k-step 32 would need 64 KiB of
+// shared memory.
 // CHECK-LABEL: func.func @tiled
 // CHECK:         %[[ROWS:.+]] = arith.ceildivui %{{.+}}, %c128 : index
 // CHECK:         %[[BLOCKS:.+]] = arith.muli %[[ROWS]], %c2 : index
 // CHECK:         gpu.launch_func @kiln_kernels::@tiled_matmul blocks in (%[[BLOCKS]], %c1, %c1) threads in (%c256, %c1, %c1)
-// CHECK:       gpu.func @tiled_matmul({{.*}}) workgroup(%[[A:.+]] : memref<8x128xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<8x128xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK:       gpu.func @tiled_matmul({{.*}}) workgroup(%[[A:.+]] : memref<16x128xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<16x128xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK:         gpu.barrier
 // CHECK:         scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args(
+// CHECK-COUNT-512:  math.fma
+// CHECK-NOT:       math.fma
 // CHECK:           gpu.barrier
-// CHECK:           scf.for %{{.+}} = %c0 to %c8 step %c1 iter_args(
-// CHECK-COUNT-64:    math.fma
-// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
 // HOST-LABEL:  func.func @tiled
-// HOST-DAG:      memref.alloca() : memref<32x32xf32>
+// HOST-DAG:      memref.alloca() : memref<64x32xf32>
 // HOST-DAG:      memref.alloca() : memref<256x4xf32>
+// HOST-DAG:      memref.alloca() : memref<256x8xf32>
 // HOST-NOT:      gpu.
 func.func @tiled(%a: memref<?x64xf32>, %b: memref<64x200xf32>, %c: memref<?x200xf32>) {
   linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x200xf32>) outs(%c : memref<?x200xf32>)

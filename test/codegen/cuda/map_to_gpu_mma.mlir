@@ -7,9 +7,10 @@
 // cleared; a NaN made quiet instead), and each of the 8 warps multiplies
 // its 32 x 16 part of the 64 x 64 tile with mma.sync: 2 x 2 blocks of
 // 16 x 8, over 2 steps of 8 (TF32) or 1 step of 16 (BF16) per staged 16.
-// The tiles' rows are padded (72 and 68 floats) against bank conflicts.
+// The tiles' rows are padded (72 and 68 floats) against bank conflicts;
+// each holds two staged steps (double buffering: 32 rows).
 // TF32-LABEL:  gpu.func @tiled_matmul
-// TF32-SAME:     workgroup(%[[A:.+]] : memref<16x72xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<16x72xf32, #gpu.address_space<workgroup>>)
+// TF32-SAME:     workgroup(%[[A:.+]] : memref<32x72xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<32x72xf32, #gpu.address_space<workgroup>>)
 // TF32:          %[[BITS:.+]] = arith.bitcast %{{.+}} : f32 to i32
 // TF32:          %[[HALF:.+]] = arith.addi %[[BITS]], %c4096_i32 : i32
 // TF32:          %[[CUT:.+]] = arith.andi %[[HALF]], %c-8192_i32 : i32
@@ -20,19 +21,22 @@
 // TF32:          %[[ROUNDED:.+]] = arith.bitcast %[[PICK]] : i32 to f32
 // TF32:          memref.store %[[ROUNDED]], %[[A]]
 // TF32:          gpu.barrier
+// TF32:          scf.for %{{.+}} iter_args({{.*}}, %[[BASE:.+]] = %c0) ->
 // A's registers: (k t, row g), (t, g + 8), (t + 4, g), (t + 4, g + 8) of
-// the warp's rows; B's: (t, column g), (t + 4, g).
+// the warp's rows, k counted from the staged step's first row; B's:
+// (t, column g), (t + 4, g).
 // TF32:          %[[WARP:.+]] = arith.divui %thread_id_x, %c32 : index
 // TF32:          %[[LANE:.+]] = arith.remui %thread_id_x, %c32 : index
 // TF32:          %[[G:.+]] = arith.divui %[[LANE]], %c4 : index
 // TF32:          %[[T:.+]] = arith.remui %[[LANE]], %c4 : index
 // TF32:          %[[ROW:.+]] = arith.addi %{{.+}}, %[[G]] : index
-// TF32:          memref.load %[[A]][%[[T]], %[[ROW]]]
+// TF32:          %[[K:.+]] = arith.addi %[[BASE]], %[[T]] : index
+// TF32:          memref.load %[[A]][%[[K]], %[[ROW]]]
 // TF32:          %[[ROW8:.+]] = arith.addi %[[ROW]], %c8 : index
-// TF32:          memref.load %[[A]][%[[T]], %[[ROW8]]]
-// TF32:          %[[T4:.+]] = arith.addi %[[T]], %c4 : index
-// TF32:          memref.load %[[A]][%[[T4]], %[[ROW]]]
-// TF32:          memref.load %[[A]][%[[T4]], %[[ROW8]]]
+// TF32:          memref.load %[[A]][%[[K]], %[[ROW8]]]
+// TF32:          %[[K4:.+]] = arith.addi %[[K]], %c4 : index
+// TF32:          memref.load %[[A]][%[[K4]], %[[ROW]]]
+// TF32:          memref.load %[[A]][%[[K4]], %[[ROW8]]]
 // TF32-COUNT-8:  nvvm.mma.sync A[{{.+}}]  B[{{.+}}]  C[{{.+}}]  {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // TF32-NOT:      nvvm.mma.sync
 // TF32:          gpu.barrier
@@ -42,13 +46,14 @@
 // its low 16 bits are zero); rounding to nearest even adds 0x7fff plus the
 // last kept bit.
 // BF16-LABEL:  gpu.func @tiled_matmul
-// BF16-SAME:     workgroup(%[[A:.+]] : memref<16x68xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x68xf32, #gpu.address_space<workgroup>>)
+// BF16-SAME:     workgroup(%[[A:.+]] : memref<32x68xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x68xf32, #gpu.address_space<workgroup>>)
 // BF16:          arith.shrui %{{.+}}, %c16_i32 : i32
 // BF16:          arith.andi %{{.+}}, %c1_i32 : i32
 // BF16:          arith.addi %{{.+}}, %c32767_i32 : i32
 // BF16:          arith.andi %{{.+}}, %c-65536_i32 : i32
 // BF16:          gpu.barrier
-// BF16:          %[[K:.+]] = arith.muli %{{.+}}, %c2 : index
+// BF16:          %[[T2:.+]] = arith.muli %{{.+}}, %c2 : index
+// BF16:          %[[K:.+]] = arith.addi %{{.+}}, %[[T2]] : index
 // BF16:          %[[LOW:.+]] = memref.load %[[A]][%[[K]], %[[ROW:.+]]]
 // BF16:          %[[K1:.+]] = arith.addi %[[K]], %c1 : index
 // BF16:          %[[HIGH:.+]] = memref.load %[[A]][%[[K1]], %[[ROW]]]
@@ -65,7 +70,7 @@
 // instruction from the warp's scratch, 8 products per sum and step: 16
 // sums x 2 steps x 8 = 256 fused multiply-adds per thread and staged step.
 // HOST-LABEL:  func.func @tiled
-// HOST-DAG:      memref.alloca() : memref<16x72xf32>
+// HOST-DAG:      memref.alloca() : memref<32x72xf32>
 // HOST-DAG:      memref.alloca() : memref<256x16xi32>
 // HOST-DAG:      memref.alloca() : memref<256x8xi32>
 // HOST-NOT:      gpu.
