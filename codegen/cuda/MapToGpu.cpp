@@ -495,22 +495,16 @@ private:
     // and B's in turns), and puts them into the tiles ([2 kStep][width],
     // k-major) at row `base` + their k (rounded, with tensor cores).
     const int64_t kStaged = kTile * kStep / kBlockThreads;
-    // The element (rows, cols) the thread stages in round r: for A,
-    // consecutive threads take consecutive k of one row; for B,
-    // consecutive columns of one k.
-    auto stagedA = [&](OpBuilder &b, Value thread, int64_t r) {
+    // The element the thread stages in round r, as (e / by, e % by) of its
+    // index e in the tile: for A, by = kStep gives (row, k), consecutive
+    // threads taking consecutive k of one row; for B, by = kTile gives
+    // (k, column), consecutive columns of one k.
+    auto staged = [&](OpBuilder &b, Value thread, int64_t r, int64_t by) {
       Value e =
           arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
       return std::make_pair(
-          Value(arith::RemUIOp::create(b, loc, e, index(b, kStep))),
-          Value(arith::DivUIOp::create(b, loc, e, index(b, kStep))));
-    };
-    auto stagedB = [&](OpBuilder &b, Value thread, int64_t r) {
-      Value e =
-          arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
-      return std::make_pair(
-          Value(arith::DivUIOp::create(b, loc, e, index(b, kTile))),
-          Value(arith::RemUIOp::create(b, loc, e, index(b, kTile))));
+          Value(arith::DivUIOp::create(b, loc, e, index(b, by))),
+          Value(arith::RemUIOp::create(b, loc, e, index(b, by))));
     };
     auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
       Value rowBase = arith::MulIOp::create(
@@ -519,12 +513,12 @@ private:
           b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile);
       SmallVector<Value> values;
       for (int64_t r = 0; r < kStaged; ++r) {
-        auto [aK, aRow] = stagedA(b, thread, r);
+        auto [aRow, aK] = staged(b, thread, r, kStep);
         values.push_back(
             loadGuarded(b, product.lhs, product.m,
                         arith::AddIOp::create(b, loc, rowBase, aRow), sizeM,
                         arith::AddIOp::create(b, loc, k0, aK)));
-        auto [bK, bCol] = stagedB(b, thread, r);
+        auto [bK, bCol] = staged(b, thread, r, kTile);
         values.push_back(
             loadGuarded(b, product.rhs, product.n,
                         arith::AddIOp::create(b, loc, colBase, bCol), sizeN,
@@ -540,11 +534,11 @@ private:
           a = mma->round(b, loc, a);
           v = mma->round(b, loc, v);
         }
-        auto [aK, aRow] = stagedA(b, thread, r);
+        auto [aRow, aK] = staged(b, thread, r, kStep);
         memref::StoreOp::create(
             b, loc, a, tileA,
             ValueRange{arith::AddIOp::create(b, loc, base, aK), aRow});
-        auto [bK, bCol] = stagedB(b, thread, r);
+        auto [bK, bCol] = staged(b, thread, r, kTile);
         memref::StoreOp::create(
             b, loc, v, tileB,
             ValueRange{arith::AddIOp::create(b, loc, base, bK), bCol});

@@ -109,31 +109,39 @@ Value WarpMma::round(OpBuilder &b, Location loc, Value value) const {
   return floatOf(b, loc, arith::SelectOp::create(b, loc, nan, quiet, rounded));
 }
 
+namespace {
+/// One 32-bit register of a fragment of `tile` (memref<K x N>, k-major) at
+/// `index` (a row of A or a column of B): for the thread t of its group,
+/// the step k0 + t + 4 q (TF32), or steps k0 + 2t + 8 q and the one after
+/// it (BF16: low and high half).
+Value loadRegister(OpBuilder &b, Location loc, GpuPrecision precision,
+                   Value tile, Value k0, Value t, int64_t q, Value index) {
+  if (precision == GpuPrecision::TF32) {
+    Value k = plus(b, loc, arith::AddIOp::create(b, loc, k0, t), 4 * q);
+    return bitsOf(b, loc,
+                  memref::LoadOp::create(b, loc, tile, ValueRange{k, index}));
+  }
+  Value k =
+      plus(b, loc,
+           arith::AddIOp::create(
+               b, loc, k0,
+               arith::MulIOp::create(b, loc, t, indexConstant(b, loc, 2))),
+           8 * q);
+  Value low = memref::LoadOp::create(b, loc, tile, ValueRange{k, index});
+  Value high = memref::LoadOp::create(b, loc, tile,
+                                      ValueRange{plus(b, loc, k, 1), index});
+  return pack(b, loc, low, high);
+}
+} // namespace
+
 SmallVector<Value> WarpMma::loadA(OpBuilder &b, Location loc, Value tile,
                                   Value k0, Value row0, Value lane) const {
   auto [g, t] = groupOf(b, loc, lane);
   Value row = arith::AddIOp::create(b, loc, row0, g);
   SmallVector<Value> regs;
-  for (int64_t i = 0; i < kARegs; ++i) {
-    Value r = plus(b, loc, row, 8 * (i & 1));
-    if (precision == GpuPrecision::TF32) {
-      Value k =
-          plus(b, loc, arith::AddIOp::create(b, loc, k0, t), 4 * (i >> 1));
-      regs.push_back(bitsOf(
-          b, loc, memref::LoadOp::create(b, loc, tile, ValueRange{k, r})));
-      continue;
-    }
-    Value k =
-        plus(b, loc,
-             arith::AddIOp::create(
-                 b, loc, k0,
-                 arith::MulIOp::create(b, loc, t, indexConstant(b, loc, 2))),
-             8 * (i >> 1));
-    Value low = memref::LoadOp::create(b, loc, tile, ValueRange{k, r});
-    Value high =
-        memref::LoadOp::create(b, loc, tile, ValueRange{plus(b, loc, k, 1), r});
-    regs.push_back(pack(b, loc, low, high));
-  }
+  for (int64_t i = 0; i < kARegs; ++i)
+    regs.push_back(loadRegister(b, loc, precision, tile, k0, t, i >> 1,
+                                plus(b, loc, row, 8 * (i & 1))));
   return regs;
 }
 
@@ -142,24 +150,8 @@ SmallVector<Value> WarpMma::loadB(OpBuilder &b, Location loc, Value tile,
   auto [g, t] = groupOf(b, loc, lane);
   Value col = arith::AddIOp::create(b, loc, col0, g);
   SmallVector<Value> regs;
-  for (int64_t j = 0; j < kBRegs; ++j) {
-    if (precision == GpuPrecision::TF32) {
-      Value k = plus(b, loc, arith::AddIOp::create(b, loc, k0, t), 4 * j);
-      regs.push_back(bitsOf(
-          b, loc, memref::LoadOp::create(b, loc, tile, ValueRange{k, col})));
-      continue;
-    }
-    Value k =
-        plus(b, loc,
-             arith::AddIOp::create(
-                 b, loc, k0,
-                 arith::MulIOp::create(b, loc, t, indexConstant(b, loc, 2))),
-             8 * j);
-    Value low = memref::LoadOp::create(b, loc, tile, ValueRange{k, col});
-    Value high = memref::LoadOp::create(b, loc, tile,
-                                        ValueRange{plus(b, loc, k, 1), col});
-    regs.push_back(pack(b, loc, low, high));
-  }
+  for (int64_t j = 0; j < kBRegs; ++j)
+    regs.push_back(loadRegister(b, loc, precision, tile, k0, t, j, col));
   return regs;
 }
 

@@ -578,7 +578,7 @@ TEST(TFRecordDatasetTest, CorruptRecordMidEpoch) {
     ModelPtr model = createModel(fake.desc);
     ASSERT_TRUE(model);
     if (device)
-      model->device = std::make_unique<DeferredDevice>(4 * 2 * sizeof(float));
+      deferSteps(model.get());
     kiln_fit_options_t options = quietOptions();
     options.batch_size = 4;
     options.epochs = 3;

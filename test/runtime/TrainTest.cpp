@@ -107,10 +107,7 @@ TEST(TrainTest, NoShuffleMatchesReference) {
 TEST(TrainTest, DeviceStepsOverlapTheNextBatch) {
   LinearFake fake;
   ModelPtr model = createModel(fake.desc);
-  // Batches of 4 samples of 2 features.
-  auto owned = std::make_unique<DeferredDevice>(4 * 2 * sizeof(float));
-  DeferredDevice *device = owned.get();
-  model->device = std::move(owned);
+  DeferredDevice *device = deferSteps(model.get());
   DatasetPtr data = linearDataset(fake.desc, 10);
   std::vector<EpochLog> logs;
   kiln_fit_options_t options = quietOptions(&logs);
@@ -164,10 +161,8 @@ TEST(TrainTest, DeviceStepsOverlapTheNextBatch) {
 TEST(TrainTest, FailedDeviceStepIsUndone) {
   LinearFake fake;
   ModelPtr model = createModel(fake.desc);
-  auto owned = std::make_unique<DeferredDevice>(4 * 2 * sizeof(float));
-  DeferredDevice *device = owned.get();
+  DeferredDevice *device = deferSteps(model.get());
   device->failFinish = 4; // epoch 1's second step
-  model->device = std::move(owned);
   DatasetPtr data = linearDataset(fake.desc, 10);
   std::vector<EpochLog> logs;
   kiln_fit_options_t options = quietOptions(&logs);

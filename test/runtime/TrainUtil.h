@@ -581,6 +581,15 @@ private:
   const void *queuedInput = nullptr;
 };
 
+/// Gives `model` a DeferredDevice for the linear fake's batches of 4
+/// samples of 2 features, and returns it.
+inline DeferredDevice *deferSteps(kiln_model_t *model) {
+  auto device = std::make_unique<DeferredDevice>(4 * 2 * sizeof(float));
+  DeferredDevice *raw = device.get();
+  model->device = std::move(device);
+  return raw;
+}
+
 } // namespace kiln::test
 
 #endif // KILN_TEST_RUNTIME_TRAINUTIL_H
