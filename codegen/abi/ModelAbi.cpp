@@ -336,7 +336,8 @@ llvm::Error mlir::kiln::emitGpuAbi(llvm::Module &module,
                                    const ImportedModel &model,
                                    const ModelSignature &signature,
                                    llvm::ArrayRef<GpuPtx> ptx,
-                                   llvm::StringRef implPrefix) {
+                                   llvm::StringRef implPrefix,
+                                   llvm::StringRef matmulPrecision) {
   if (ptx.empty())
     return llvm::createStringError("the GPU kernels have no PTX");
   AbiEmitter e(module);
@@ -383,6 +384,7 @@ llvm::Error mlir::kiln::emitGpuAbi(llvm::Module &module,
       e.workspace(signature.workspaceOf("eval_step")),
       e.i64(static_cast<int64_t>(more.size())),
       e.array(ptxTy, more, ".kiln.gpu.ptx"),
+      e.string(matmulPrecision),
   };
   llvm::SmallVector<llvm::Type *> types;
   for (llvm::Constant *c : fields)

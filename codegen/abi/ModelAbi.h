@@ -83,7 +83,8 @@ struct GpuPtx {
 /// the others become `more_ptx`.
 llvm::Error emitGpuAbi(llvm::Module &module, const ImportedModel &model,
                        const ModelSignature &signature,
-                       llvm::ArrayRef<GpuPtx> ptx, llvm::StringRef implPrefix);
+                       llvm::ArrayRef<GpuPtx> ptx, llvm::StringRef implPrefix,
+                       llvm::StringRef matmulPrecision);
 
 /// Removes the kiln.* argument and result attributes (parameters, inputs,
 /// outputs) that LLVM does not know, before the CPU lowering: the ABI has

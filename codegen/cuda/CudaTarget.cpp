@@ -70,7 +70,7 @@ mlir::kiln::extractPtx(ModuleOp module) {
 llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateGpuModel(
     ModuleOp module, llvm::LLVMContext &context, const ImportedModel &model,
     const ModelSignature &signature, llvm::ArrayRef<GpuPtx> ptx,
-    const CpuTarget &target) {
+    const CpuTarget &target, llvm::StringRef matmulPrecision) {
   DialectRegistry registry;
   registerCudaTranslations(registry);
   module->getContext()->appendDialectRegistry(registry);
@@ -88,8 +88,8 @@ llvm::Expected<std::unique_ptr<llvm::Module>> mlir::kiln::translateGpuModel(
       fn->setName(kImplPrefix + entry);
   ModelSignature complete = signature;
   complete.workspace = getWorkspaceSizes(module);
-  if (llvm::Error error =
-          emitGpuAbi(*llvmModule, model, complete, ptx, kImplPrefix))
+  if (llvm::Error error = emitGpuAbi(*llvmModule, model, complete, ptx,
+                                     kImplPrefix, matmulPrecision))
     return std::move(error);
   return std::move(llvmModule);
 }

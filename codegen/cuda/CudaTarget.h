@@ -44,11 +44,12 @@ llvm::Expected<llvm::SmallVector<GpuPtx>> extractPtx(ModuleOp module);
 /// Translates the lowered CUDA `module` (host code in the LLVM dialect plus
 /// the gpu.binary, whose first object the host code embeds) to LLVM IR for
 /// `target`, with the GPU entry wrappers and kiln_gpu_desc_t of emitGpuAbi
-/// listing `ptx`.
+/// listing `ptx` and the kernels' `matmulPrecision` (--gpu-precision).
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateGpuModel(ModuleOp module, llvm::LLVMContext &context,
                   const ImportedModel &model, const ModelSignature &signature,
-                  llvm::ArrayRef<GpuPtx> ptx, const CpuTarget &target);
+                  llvm::ArrayRef<GpuPtx> ptx, const CpuTarget &target,
+                  llvm::StringRef matmulPrecision);
 
 } // namespace kiln
 } // namespace mlir

@@ -18,11 +18,13 @@ int Cli::runDevices() {
     return code;
   std::printf("cpu      %u threads\n", std::thread::hardware_concurrency());
   gpu::printDevices(stdout);
-  if (desc->cuda)
-    std::printf("this model: CPU and GPU code (PTX for %s; --device "
+  if (desc->cuda) {
+    std::string precision = gpu::describePrecision(desc->cuda);
+    std::printf("this model: CPU and GPU code (PTX for %s%s%s; --device "
                 "cpu|gpu|gpu:N)\n",
-                gpu::ptxArchitectures(desc->cuda).c_str());
-  else
+                gpu::ptxArchitectures(desc->cuda).c_str(),
+                precision.empty() ? "" : "; ", precision.c_str());
+  } else
     std::printf("this model: CPU code only (compiled without --target "
                 "cuda)\n");
   return kExitOk;
@@ -54,8 +56,13 @@ int Cli::placeModel(kiln_model_t *model) const {
     kiln_status_free(status);
     return -1;
   }
-  if (desc->cuda || chosen != "cpu")
-    std::fprintf(stderr, "device: %s\n", kiln_model_device(model));
+  if (desc->cuda || chosen != "cpu") {
+    // On a GPU, how its products multiply when not in fp32.
+    std::string precision =
+        chosen == "cpu" ? "" : gpu::describePrecision(desc->cuda);
+    std::fprintf(stderr, "device: %s%s%s\n", kiln_model_device(model),
+                 precision.empty() ? "" : ", ", precision.c_str());
+  }
   return -1;
 }
 

@@ -592,6 +592,13 @@ std::string kiln::gpu::ptxArchitectures(const kiln_gpu_desc_t *gpu) {
   return list;
 }
 
+std::string kiln::gpu::describePrecision(const kiln_gpu_desc_t *gpu) {
+  const char *precision = gpu ? gpu->matmul_precision : nullptr;
+  if (!precision || std::strcmp(precision, "fp32") == 0)
+    return "";
+  return std::string(precision) + " matrix products on tensor cores";
+}
+
 void kiln::gpu::printDevices(FILE *stream) {
   kiln_device_info_t gpus[16];
   int32_t count = 0;

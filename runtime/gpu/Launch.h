@@ -59,6 +59,10 @@ void printDevices(FILE *stream);
 /// "sm_80, sm_90": the architectures `gpu` carries PTX for.
 std::string ptxArchitectures(const kiln_gpu_desc_t *gpu);
 
+/// "tf32 matrix products on tensor cores" (or bf16) for the `gpu` entries
+/// of a model compiled with --gpu-precision tf32|bf16; empty for fp32.
+std::string describePrecision(const kiln_gpu_desc_t *gpu);
+
 } // namespace kiln::gpu
 
 #endif // KILN_RUNTIME_GPU_LAUNCH_H

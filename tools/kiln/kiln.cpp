@@ -688,8 +688,9 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   TimingScope translateTime = root.nest("translate-to-llvm");
   std::unique_ptr<llvm::Module> gpuPart;
   if (cudaModule) {
-    llvm::Expected<std::unique_ptr<llvm::Module>> gpu = translateGpuModel(
-        *cudaModule, llvmContext, model, signature, ptx, **target);
+    llvm::Expected<std::unique_ptr<llvm::Module>> gpu =
+        translateGpuModel(*cudaModule, llvmContext, model, signature, ptx,
+                          **target, gpuPrecision);
     if (!gpu)
       return fail(llvm::toString(gpu.takeError()));
     gpuPart = std::move(*gpu);

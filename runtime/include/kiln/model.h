@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 6
+#define KILN_MODEL_ABI_VERSION 7
 
 /* Element types. Explicit values; append-only.
  * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
@@ -178,6 +178,9 @@ typedef struct kiln_gpu_desc_t {
   kiln_workspace_desc_t eval_workspace;
   int64_t num_more_ptx;
   const kiln_gpu_ptx_t *more_ptx; /* NULL when num_more_ptx is 0 */
+  /* The multiplicands of the kernels' matrix products (kiln compile
+   * --gpu-precision): "fp32", or "tf32" / "bf16" on tensor cores. */
+  const char *matmul_precision;
 } kiln_gpu_desc_t;
 
 typedef struct kiln_model_desc_t {
