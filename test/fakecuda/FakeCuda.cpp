@@ -14,7 +14,8 @@
 //   KILN_FAKE_CUDA_CC    compute capability of its one GPU ("9.0"; 8.0)
 //   KILN_FAKE_CUDA_FAIL  a driver call that fails ("cuMemAlloc_v2":
 //                        CUDA_ERROR_OUT_OF_MEMORY; any other name:
-//                        CUDA_ERROR_LAUNCH_FAILED)
+//                        CUDA_ERROR_LAUNCH_FAILED), every time, or with
+//                        "NAME@N" only its N-th call (from 1)
 //   KILN_FAKE_CUDA_LOG   a file that receives, at exit, what happened:
 //                        "module sm_90" per PTX loaded, then counters
 //                        (kernel launches, direct or in a CUDA graph, and
@@ -45,6 +46,8 @@ struct State {
   std::mutex mutex;
   int major = 8, minor = 0;
   std::string failing;
+  long failAt = 0;                  // 0: every call of `failing`
+  long failCalls = 0;               // the calls of `failing` so far
   std::vector<std::string> modules; // the .target of each PTX loaded
   std::map<size_t, long> htod, dtoh;
   std::set<void *> allocations;
@@ -62,8 +65,14 @@ struct State {
   State() {
     if (const char *cc = std::getenv("KILN_FAKE_CUDA_CC"))
       std::sscanf(cc, "%d.%d", &major, &minor);
-    if (const char *fail = std::getenv("KILN_FAKE_CUDA_FAIL"))
+    if (const char *fail = std::getenv("KILN_FAKE_CUDA_FAIL")) {
       failing = fail;
+      size_t at = failing.find('@');
+      if (at != std::string::npos) {
+        failAt = std::atol(failing.c_str() + at + 1);
+        failing.resize(at);
+      }
+    }
   }
 
   /// The log, written when the process exits (after main's objects, the
@@ -107,8 +116,8 @@ struct State {
   }
 
   /// The failure configured for `call`, else success.
-  CUresult check(const char *call) const {
-    if (failing != call)
+  CUresult check(const char *call) {
+    if (failing != call || (failAt && ++failCalls != failAt))
       return kSuccess;
     return failing == "cuMemAlloc_v2" ? kOutOfMemory : kLaunchFailed;
   }
