@@ -23,13 +23,14 @@
 #     histories bit-identical to the GPU's without;
 #   - ./model bench on both devices, and on the GPU with graphs (predict at
 #     batch 1 and 128, train_step at batch 100), as JSON lines in
-#     $OUT/bench.jsonl, plus a 2048^3 GEMM
+#     $OUT/bench.jsonl, plus a 4096^3 GEMM (the issue's size;
+#     GPU_CHECK_GEMM_N changes it)
 #     (a Dense model; the kernel's time per --gpu-matmul-tile shape) and
 #     the CNN's train step at batch 1024 on the GPU;
 #   - --gpu-precision tf32 and bf16 (tensor-core mma.sync): a Dense model's
 #     predictions against a NumPy reference that rounds the factors
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
-#     training losses within 3e-3 of the CPU's, and the 2048^3 GEMM's
+#     training losses within 3e-3 of the CPU's, and the GEMM's
 #     kernel time in each precision;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
@@ -40,6 +41,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 GPU_DIR=$ROOT/.gpu
 MODELS=(${GPU_CHECK_MODELS:-mlp cnn rnn lstm})
+GEMM_N=${GPU_CHECK_GEMM_N:-4096}
 
 prepare() {
   local kiln=${KILN:-$ROOT/build/bin/kiln}
@@ -51,21 +53,22 @@ prepare() {
     "$kiln" compile "examples/fashion_mnist_$m.json" --target cuda \
       --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/$m"
   done
-  # A GEMM as a model: one Dense 2048 -> 2048 without bias.
-  /usr/bin/python3 - examples/fashion_mnist_mlp.json "$GPU_DIR/gemm.json" <<'EOF2'
+  # A GEMM as a model: one Dense N -> N without bias.
+  /usr/bin/python3 - examples/fashion_mnist_mlp.json "$GPU_DIR/gemm.json" "$GEMM_N" <<'EOF2'
 import json, sys
+n = int(sys.argv[3])
 m = json.load(open(sys.argv[1]))
 m.pop("compile_config", None)
 layers = m["config"]["layers"]
-layers[0]["config"]["batch_shape"] = [None, 2048]
+layers[0]["config"]["batch_shape"] = [None, n]
 dense = layers[2]
-# Zeros: the kernel's time does not depend on the values, and the 16 MB
-# of weights each binary embeds compress away (carry takes 64 MiB).
-dense["config"].update(name="gemm", units=2048, activation="linear",
+# Zeros: the kernel's time does not depend on the values, and the 4 N^2
+# bytes of weights each binary embeds compress away (carry takes 64 MiB).
+dense["config"].update(name="gemm", units=n, activation="linear",
                        use_bias=False,
                        kernel_initializer={"class_name": "Zeros",
                                            "config": {}})
-dense["build_config"]["input_shape"] = [None, 2048]
+dense["build_config"]["input_shape"] = [None, n]
 m["config"]["layers"] = [layers[0], dense]
 m["config"]["name"] = "gemm"
 json.dump(m, open(sys.argv[2], "w"))
@@ -182,7 +185,7 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl"
       done
     done
   done
-  # GEMM 2048^3 on the GPU per tile shape: the kernel's own time
+  # GEMM N^3 on the GPU per tile shape: the kernel's own time
   # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
   # the CNN's train step at batch 1024; then the PyTorch references
   # (cuBLAS, eager and torch.compile) on the same GPU.
@@ -190,17 +193,18 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl"
     [ -e "$packed" ] || continue
     gunzip -f "$packed"
     local gemm=${packed%.gz}
-    KILN_GPU_PROFILE=1 "$gemm" bench --device gpu --batch-size 2048 \
+    KILN_GPU_PROFILE=1 "$gemm" bench --device gpu --batch-size "$GEMM_N" \
       --seconds 2 --json 2> "$work/profile.txt" > /dev/null || failed=1
-    python3 - "$work/profile.txt" "${gemm##*/gemm.}" <<'EOF' | tee -a "$out/bench.jsonl"
+    python3 - "$work/profile.txt" "${gemm##*/gemm.}" "$GEMM_N" <<'EOF' | tee -a "$out/bench.jsonl"
 import json, re, sys
 for line in open(sys.argv[1]):
     m = re.search(r"([0-9.]+) us/call\s+predict_matmul", line)
     if m:
         us = float(m.group(1))
-        print(json.dumps({"model": "gemm2048", "tile": sys.argv[2],
+        n = int(sys.argv[3])
+        print(json.dumps({"model": f"gemm{n}", "tile": sys.argv[2],
                           "kernel_us": us,
-                          "tflops": 2 * 2048**3 / (us * 1e-6) / 1e12}))
+                          "tflops": 2 * n**3 / (us * 1e-6) / 1e12}))
 EOF
   done
   # --gpu-precision on the GPU: numbers against the rounding reference
