@@ -624,7 +624,9 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        outside the matrices), double-buffered (the next step's elements
        wait in registers while the block multiplies the current one, then
        go to the other half: one barrier a step; two steps of A and B must
-       fit the 48 KiB of a block, which rules out tile 128 with k-step 32),
+       fit the 48 KiB of a block, which rules out tile 128 with k-step 32;
+       consecutive threads load neighbours in memory, along k or along m
+       for A and along n or along k for B, as the factor is laid out),
        a register tile of (`matmul-tile` / 16) squared outputs per thread,
        one fused multiply-add per product. A
        product marked by kiln-cuda-split-k runs a block per tile and chunk

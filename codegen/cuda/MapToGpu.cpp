@@ -496,15 +496,34 @@ private:
     // k-major) at row `base` + their k (rounded, with tensor cores).
     const int64_t kStaged = kTile * kStep / kBlockThreads;
     // The element the thread stages in round r, as (e / by, e % by) of its
-    // index e in the tile: for A, by = kStep gives (row, k), consecutive
-    // threads taking consecutive k of one row; for B, by = kTile gives
-    // (k, column), consecutive columns of one k.
+    // index e in the tile.
     auto staged = [&](OpBuilder &b, Value thread, int64_t r, int64_t by) {
       Value e =
           arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
       return std::make_pair(
           Value(arith::DivUIOp::create(b, loc, e, index(b, by))),
           Value(arith::RemUIOp::create(b, loc, e, index(b, by))));
+    };
+    // Consecutive threads take neighbours in memory, so that a warp's
+    // loads coalesce: for A, consecutive k of one row, or, when A's
+    // memory runs along m (a transposed factor: a weight gradient's
+    // activations), consecutive rows of one k; for B, consecutive columns
+    // of one k, or consecutive k of one column when B runs along k (an
+    // input gradient's transposed weights).
+    bool aAlongM = runsAlong(op, product.lhs, product.m);
+    bool bAlongK = runsAlong(op, product.rhs, product.k);
+    // (row, k) of A and (k, column) of B.
+    auto stagedA = [&](OpBuilder &b, Value thread, int64_t r) {
+      if (!aAlongM)
+        return staged(b, thread, r, kStep);
+      auto [k, row] = staged(b, thread, r, kTile);
+      return std::make_pair(row, k);
+    };
+    auto stagedB = [&](OpBuilder &b, Value thread, int64_t r) {
+      if (!bAlongK)
+        return staged(b, thread, r, kTile);
+      auto [col, k] = staged(b, thread, r, kStep);
+      return std::make_pair(k, col);
     };
     auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
       Value rowBase = arith::MulIOp::create(
@@ -513,12 +532,12 @@ private:
           b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile);
       SmallVector<Value> values;
       for (int64_t r = 0; r < kStaged; ++r) {
-        auto [aRow, aK] = staged(b, thread, r, kStep);
+        auto [aRow, aK] = stagedA(b, thread, r);
         values.push_back(
             loadGuarded(b, product.lhs, product.m,
                         arith::AddIOp::create(b, loc, rowBase, aRow), sizeM,
                         arith::AddIOp::create(b, loc, k0, aK)));
-        auto [bK, bCol] = staged(b, thread, r, kTile);
+        auto [bK, bCol] = stagedB(b, thread, r);
         values.push_back(
             loadGuarded(b, product.rhs, product.n,
                         arith::AddIOp::create(b, loc, colBase, bCol), sizeN,
@@ -534,11 +553,11 @@ private:
           a = mma->round(b, loc, a);
           v = mma->round(b, loc, v);
         }
-        auto [aRow, aK] = staged(b, thread, r, kStep);
+        auto [aRow, aK] = stagedA(b, thread, r);
         memref::StoreOp::create(
             b, loc, a, tileA,
             ValueRange{arith::AddIOp::create(b, loc, base, aK), aRow});
-        auto [bK, bCol] = staged(b, thread, r, kTile);
+        auto [bK, bCol] = stagedB(b, thread, r);
         memref::StoreOp::create(
             b, loc, v, tileB,
             ValueRange{arith::AddIOp::create(b, loc, base, bK), bCol});
@@ -995,6 +1014,25 @@ private:
     if (epilogue)
       epilogue->erase();
     launches.push_back({launch, "matmul"});
+  }
+
+  /// Whether `factor` of `op` is an input whose innermost, contiguous
+  /// memory dimension is indexed by loop `dim` alone.
+  static bool runsAlong(linalg::LinalgOp op, const Factor &factor,
+                        unsigned dim) {
+    if (!factor.operand)
+      return false;
+    auto type = dyn_cast<MemRefType>(factor.operand->get().getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (!type || type.getRank() == 0 ||
+        failed(type.getStridesAndOffset(strides, offset)) ||
+        strides.back() != 1)
+      return false;
+    AffineExpr last =
+        op.getMatchingIndexingMap(factor.operand).getResults().back();
+    auto d = dyn_cast<AffineDimExpr>(last);
+    return d && d.getPosition() == dim;
   }
 
   /// The indices `map` gives at loop indices `dims`.

@@ -283,3 +283,32 @@ func.func @weight_grad(%x: memref<?x64xf32>, %g: memref<?x32xf32>, %dw: memref<6
   }
   return
 }
+
+// -----
+
+// Staging follows the factors' memory: A read as (k, m) (a weight
+// gradient's activations) is staged by consecutive threads along m, rows
+// t % 64 of step t / 64; B read as (n, k) (an input gradient's weights)
+// along k, step t % 16 of column t / 16. The warp's loads coalesce.
+// CHECK-LABEL: func.func @transposed
+// CHECK:       gpu.func @transposed_matmul({{.*}}) workgroup(%[[A:.+]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<32x64xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-4: memref.load %{{.+}} : memref<96x256xf32>
+// CHECK-DAG:     %[[K:.+]] = arith.divui %thread_id_x, %c64 : index
+// CHECK-DAG:     %[[ROW:.+]] = arith.remui %thread_id_x, %c64 : index
+// CHECK:         memref.store %{{.+}}, %[[A]][%[[K]], %[[ROW]]]
+// CHECK-DAG:     %[[COL:.+]] = arith.divui %thread_id_x, %c16 : index
+// CHECK-DAG:     %[[BK:.+]] = arith.remui %thread_id_x, %c16 : index
+// CHECK:         memref.store %{{.+}}, %[[B]][%[[BK]], %[[COL]]]
+#km = affine_map<(m, n, k) -> (k, m)>
+#nk = affine_map<(m, n, k) -> (n, k)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+func.func @transposed(%a: memref<256x128xf32>, %b: memref<96x256xf32>, %c: memref<128x96xf32>) {
+  linalg.generic {indexing_maps = [#km, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<256x128xf32>, memref<96x256xf32>) outs(%c : memref<128x96xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
