@@ -14,10 +14,14 @@ config.excludes = ["Inputs", "runtime", "benchmark", "fakecuda", "CMakeLists.txt
                    "lit.cfg.py", "lit.site.cfg.py"]
 
 llvm_config.use_default_substitutions()
-tool_dirs = [os.path.join(config.kiln_obj_root, "bin"), config.llvm_tools_dir]
+# kiln and kiln-opt: this build's, or another build's (-DKILN_TOOLS_DIR) on
+# this build's runtime archives.
+tool_dirs = [config.kiln_tools_dir or os.path.join(config.kiln_obj_root, "bin"),
+             config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["kiln", "kiln-opt"], tool_dirs)
 config.environment["PATH"] = os.pathsep.join(
     tool_dirs + [config.environment.get("PATH", "")])
+config.environment["KILN_RUNTIME_DIR"] = os.path.join(config.kiln_obj_root, "lib")
 
 # Independent NumPy/h5py references run with Debian's Python, never pyenv's.
 config.substitutions.append(("%python", "/usr/bin/python3"))

@@ -7,6 +7,7 @@
 #include "codegen/abi/OutputFile.h"
 
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Signals.h"
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -394,6 +395,32 @@ runtimeArchives(llvm::ArrayRef<llvm::StringRef> layers) {
   return libs;
 }
 
+/// The C++ driver arguments a program linking the runtime archives needs
+/// besides them, from `libkiln_runtime.ldflags` beside the archives (written
+/// by runtime/CMakeLists.txt: the sanitizers' libraries of a sanitized
+/// runtime, else nothing); none when the file is absent.
+static llvm::Expected<llvm::SmallVector<std::string>> runtimeLinkFlags() {
+  llvm::SmallString<256> path(runtimeLibraryDir());
+  llvm::sys::path::append(path, "libkiln_runtime.ldflags");
+  llvm::SmallVector<std::string> flags;
+  if (!llvm::sys::fs::exists(path))
+    return flags;
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> text =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!text)
+    return targetError("cannot read '" + path +
+                       "': " + text.getError().message());
+  llvm::SmallVector<llvm::StringRef> words;
+  llvm::SplitString((*text)->getBuffer(), words);
+  for (llvm::StringRef word : words) {
+    if (!word.starts_with("-"))
+      return targetError("kiln runtime link flags '" + path + "': '" + word +
+                         "' is not an option of the C++ driver");
+    flags.push_back(word.str());
+  }
+  return flags;
+}
+
 /// Links `objects` with the runtime archives of `layers` (folder names,
 /// each before the ones it depends on) through the system C++ driver, with
 /// `extraArgs` first, into `outputPath` (atomically).
@@ -508,6 +535,10 @@ static llvm::Error linkImage(llvm::ArrayRef<std::string> objects,
   if (!archives)
     return archives.takeError();
   llvm::SmallVector<std::string> &libs = *archives;
+  llvm::Expected<llvm::SmallVector<std::string>> runtimeFlags =
+      runtimeLinkFlags();
+  if (!runtimeFlags)
+    return runtimeFlags.takeError();
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("c++");
   if (!driver)
     driver = llvm::sys::findProgramByName("g++");
@@ -549,11 +580,7 @@ static llvm::Error linkImage(llvm::ArrayRef<std::string> objects,
   // Parallel loops call libomp (Debian's libomp5, LLVM's OpenMP runtime);
   // a model without any needs no libomp at all.
   args.append({"-Wl,--as-needed", "-l:libomp.so.5", "-Wl,--no-as-needed"});
-#ifdef KILN_RUNTIME_SANITIZE
-  // This kiln was built with -DKILN_SANITIZE, and so were the runtime
-  // archives beside it: the sanitizers' own libraries link with them.
-  args.push_back("-fsanitize=" KILN_RUNTIME_SANITIZE);
-#endif
+  args.append(runtimeFlags->begin(), runtimeFlags->end());
   // The linker's own words go to a log: on failure they are reported with
   // the user's path in place of the temporary's.
   llvm::Expected<std::string> log =

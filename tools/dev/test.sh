@@ -9,11 +9,13 @@
 # (a few seconds each).
 #
 # Then the sanitizer subset: build-asan/ is configured with
-# -DKILN_SANITIZE=address,undefined (ASan + UBSan, any report fails), only
-# the compiler, the runtime and its tests are built, and the tests labelled
-# "sanitizer-subset" run: the runtime's GoogleTest suite and the lit tests
-# that import, compile, train and predict small models (test/CMakeLists.txt).
-# The whole suite runs under the sanitizers with
+# -DKILN_SANITIZE=address,undefined (ASan + UBSan, any report fails) and
+# -DKILN_TOOLS_DIR=build/bin: it builds only the runtime archives, their
+# GoogleTest suite and the fake CUDA driver, sanitized, and the tests
+# labelled "sanitizer-subset" run: that suite, and lit tests in which
+# build/'s kiln links models with those archives, then trains, predicts,
+# serves and runs them on bad data (test/CMakeLists.txt). The whole suite
+# runs under the sanitizers with
 #   cmake -B build-asan -DKILN_SANITIZE=ON ... && ninja -C build-asan && ctest
 # (test/README.md).
 set -euo pipefail
@@ -26,7 +28,7 @@ cmake --build build
 (cd build && ctest --output-on-failure)
 
 cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=Release \
-  -DKILN_SANITIZE=address,undefined -DKILN_ENABLE_BENCHMARKS=OFF "${venv[@]}"
-cmake --build build-asan --target kiln kiln_runtime kiln-runtime-tests \
-  kiln-fake-cuda
+  -DKILN_SANITIZE=address,undefined -DKILN_TOOLS_DIR="$PWD/build/bin" \
+  "${venv[@]}"
+cmake --build build-asan
 (cd build-asan && ctest --output-on-failure -L sanitizer-subset)
