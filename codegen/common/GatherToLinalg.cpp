@@ -14,6 +14,8 @@
 
 #include "codegen/common/LinalgBuilders.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;

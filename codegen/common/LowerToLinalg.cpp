@@ -13,6 +13,9 @@
 #include "codegen/Passes.h"
 #include "codegen/common/LinalgBuilders.h" // the dialects lowered to
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_LOWERTOLINALGPASS
 #include "codegen/Passes.h.inc"

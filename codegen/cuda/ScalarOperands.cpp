@@ -12,6 +12,10 @@
 #include "codegen/Passes.h"
 #include "codegen/cuda/GenericInputs.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_SCALAROPERANDSPASS
 #include "codegen/Passes.h.inc"

@@ -10,6 +10,7 @@
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"

@@ -18,6 +18,7 @@
 #include "passes/autodiff/Autodiff.h"
 #include "passes/training/Training.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"

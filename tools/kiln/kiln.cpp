@@ -29,6 +29,8 @@
 #include "tools/kiln/DataCommands.h"
 #include "tools/kiln/GradCheck.h"
 #include "tools/kiln/RunCommand.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/ADT/ScopeExit.h"
 
 #include "mlir/Parser/Parser.h"
