@@ -12,19 +12,19 @@
 #include "codegen/cuda/GenericInputs.h"
 #include "codegen/cuda/TensorCore.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -532,11 +532,16 @@ private:
       auto [col, k] = staged(b, thread, r, kStep);
       return std::make_pair(k, col);
     };
+    // The first row and column of C that tile `block` covers.
+    auto tileOrigin = [&](OpBuilder &b, Value block) {
+      return std::make_pair(
+          Value(arith::MulIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile)),
+          Value(arith::MulIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile)));
+    };
     auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
-      Value rowBase = arith::MulIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile);
-      Value colBase = arith::MulIOp::create(
-          b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile);
+      auto [rowBase, colBase] = tileOrigin(b, block);
       SmallVector<Value> values;
       for (int64_t r = 0; r < kStaged; ++r) {
         auto [aRow, aK] = stagedA(b, thread, r);
@@ -621,32 +626,48 @@ private:
           index(b, kTile / 4));
       return part;
     };
-    // The mma products of the steps staged at row `base`, kMma at a time,
-    // added to thread `thread`'s sums `acc`: 16 x 8 outputs (4 per lane)
-    // per pair of its warp's row and column blocks.
+    // Thread `thread`'s fragments of the steps staged at row `base`: for
+    // each mma step s (kMma steps of k), `visit(s, as, bs)` with A's
+    // registers of each row block of its warp's part (16 rows) and B's of
+    // each column block (8 columns).
+    using Fragments = ArrayRef<SmallVector<Value>>;
+    auto forEachFragment =
+        [&](OpBuilder &b, Value thread, Value tileA, Value tileB, Value base,
+            function_ref<void(int64_t, Fragments, Fragments)> visit) {
+          WarpPart part = warpPart(b, thread);
+          for (int64_t s = 0; s < kStep / mma->kSteps(); ++s) {
+            Value k0 = arith::AddIOp::create(b, loc, base,
+                                             index(b, s * mma->kSteps()));
+            SmallVector<SmallVector<Value>> as, bs;
+            for (int64_t i = 0; i < mmaTiles; ++i)
+              as.push_back(mma->loadA(
+                  b, loc, tileA, k0,
+                  arith::AddIOp::create(b, loc, part.row0, index(b, 16 * i)),
+                  part.lane));
+            for (int64_t j = 0; j < mmaTiles; ++j)
+              bs.push_back(mma->loadB(
+                  b, loc, tileB, k0,
+                  arith::AddIOp::create(b, loc, part.col0, index(b, 8 * j)),
+                  part.lane));
+            visit(s, as, bs);
+          }
+        };
+    // The mma products of the steps staged at row `base` added to thread
+    // `thread`'s sums `acc`: 16 x 8 outputs (4 per lane) per pair of its
+    // warp's row and column blocks.
     auto multiplyMma = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
                            Value base, SmallVector<Value> acc) {
-      WarpPart part = warpPart(b, thread);
-      for (int64_t s = 0; s < kStep; s += mma->kSteps()) {
-        Value k0 = arith::AddIOp::create(b, loc, base, index(b, s));
-        SmallVector<SmallVector<Value>> as, bs;
-        for (int64_t i = 0; i < mmaTiles; ++i)
-          as.push_back(mma->loadA(
-              b, loc, tileA, k0,
-              arith::AddIOp::create(b, loc, part.row0, index(b, 16 * i)),
-              part.lane));
-        for (int64_t j = 0; j < mmaTiles; ++j)
-          bs.push_back(mma->loadB(
-              b, loc, tileB, k0,
-              arith::AddIOp::create(b, loc, part.col0, index(b, 8 * j)),
-              part.lane));
-        for (int64_t i = 0; i < mmaTiles; ++i)
-          for (int64_t j = 0; j < mmaTiles; ++j) {
-            MutableArrayRef<Value> sums =
-                MutableArrayRef(acc).slice((i * mmaTiles + j) * 4, 4);
-            llvm::copy(mma->multiply(b, loc, as[i], bs[j], sums), sums.begin());
-          }
-      }
+      forEachFragment(
+          b, thread, tileA, tileB, base,
+          [&](int64_t, Fragments as, Fragments bs) {
+            for (int64_t i = 0; i < mmaTiles; ++i)
+              for (int64_t j = 0; j < mmaTiles; ++j) {
+                MutableArrayRef<Value> sums =
+                    MutableArrayRef(acc).slice((i * mmaTiles + j) * 4, 4);
+                llvm::copy(mma->multiply(b, loc, as[i], bs[j], sums),
+                           sums.begin());
+              }
+          });
       return acc;
     };
     // Where sum `r` of thread `thread` sits in the block's tile (row,
@@ -680,11 +701,7 @@ private:
                      ArrayRef<Value> acc) {
       Value split =
           partials ? arith::DivUIOp::create(b, loc, block, tiles) : Value();
-      block = tileOf(b, block);
-      Value rowBase = arith::MulIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile);
-      Value colBase = arith::MulIOp::create(
-          b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile);
+      auto [rowBase, colBase] = tileOrigin(b, tileOf(b, block));
       OpOperand *init = op.getDpsInitOperand(0);
       // One active split (a short k) adds its sums to C itself.
       Value toPartials =
@@ -885,30 +902,19 @@ private:
         });
         if (mma) {
           eachThread(b, [&](OpBuilder &b, Value thread) {
-            WarpPart part = warpPart(b, thread);
             auto save = [&](Value frags, ArrayRef<Value> regs, int64_t at) {
               for (auto [r, reg] : llvm::enumerate(regs))
                 memref::StoreOp::create(
                     b, loc, reg, frags,
                     ValueRange{thread, index(b, at + int64_t(r))});
             };
-            for (int64_t s = 0; s < mmaSteps; ++s)
-              for (int64_t i = 0; i < mmaTiles; ++i) {
-                Value kMma = arith::AddIOp::create(b, loc, base,
-                                                   index(b, s * mma->kSteps()));
-                save(fragsA,
-                     mma->loadA(b, loc, tileA, kMma,
-                                arith::AddIOp::create(b, loc, part.row0,
-                                                      index(b, 16 * i)),
-                                part.lane),
-                     (s * mmaTiles + i) * 4);
-                save(fragsB,
-                     mma->loadB(b, loc, tileB, kMma,
-                                arith::AddIOp::create(b, loc, part.col0,
-                                                      index(b, 8 * i)),
-                                part.lane),
-                     (s * mmaTiles + i) * 2);
-              }
+            forEachFragment(b, thread, tileA, tileB, base,
+                            [&](int64_t s, Fragments as, Fragments bs) {
+                              for (int64_t i = 0; i < mmaTiles; ++i)
+                                save(fragsA, as[i], (s * mmaTiles + i) * 4);
+                              for (int64_t j = 0; j < mmaTiles; ++j)
+                                save(fragsB, bs[j], (s * mmaTiles + j) * 2);
+                            });
           });
         }
         eachThread(b, [&](OpBuilder &b, Value thread) {

@@ -22,6 +22,8 @@
 #include "frontend/keras/WeightsExport.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "gpu/Launch.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 #include "passes/training/Training.h"
@@ -29,8 +31,6 @@
 #include "tools/kiln/DataCommands.h"
 #include "tools/kiln/GradCheck.h"
 #include "tools/kiln/RunCommand.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/ADT/ScopeExit.h"
 
 #include "mlir/Parser/Parser.h"
