@@ -402,6 +402,43 @@ def OutlineKernelsPass
 // CUDA
 //===----------------------------------------------------------------------===//
 
+def TransposedConvolutionPass
+    : Pass<"kiln-cuda-transposed-convolution", "::mlir::func::FuncOp"> {
+  let summary = "A stride-1 convolution's input gradient as a convolution";
+  let description = [{
+    Reverse-mode autodiff gives a convolution's input gradient as
+    `fold_patches(g @ W2^T)`: a matrix product writing every patch's
+    gradient, then col2im summing them into the input. For the GPU the
+    whole gradient becomes one convolution instead, of `g` with the
+    kernel's taps reversed and its channel axes swapped, padded by
+    `(K - 1) dil - pad` before and after (stride 1 only; a stride above 1
+    or padding wider than the dilated window is left alone): an implicit
+    GEMM (`--kiln-cuda-fuse-into-matmul`) like the forward convolution,
+    with no patch gradients in memory and no col2im kernel. It runs on the
+    kiln dialect before the lowering to linalg, for `--target cuda` and
+    `cuda-on-cpu` (which share that linalg); the CPU keeps the fold, which
+    its GEMM runs faster (a wider product, half the im2col).
+
+    ```mlir
+    // before
+    %r = kiln.reshape %w : tensor<3x3x2x4xf32> -> tensor<18x4xf32>
+    %t = kiln.transpose %r {permutation = array<i64: 1, 0>} : tensor<18x4xf32> -> tensor<4x18xf32>
+    %p = kiln.matmul %g, %t : tensor<?x5x6x4xf32>, tensor<4x18xf32> -> tensor<?x5x6x18xf32>
+    %dx = kiln.fold_patches %p, %x {window = array<i64: 3, 3>, strides = array<i64: 1, 1>,
+            dilations = array<i64: 1, 1>, pad_low = array<i64: 1, 1>, pad_high = array<i64: 1, 1>} ...
+    // after
+    %rows = kiln.reshape %w : tensor<3x3x2x4xf32> -> tensor<9x8xf32>
+    %rev = kiln.constant dense<[8, 7, 6, 5, 4, 3, 2, 1, 0]> : tensor<9xi32>
+    %flip = kiln.gather %rows[%rev] : tensor<9x8xf32>, tensor<9xi32> -> tensor<9x8xf32>
+    %k = kiln.reshape %flip : tensor<9x8xf32> -> tensor<3x3x2x4xf32>
+    %kt = kiln.transpose %k {permutation = array<i64: 0, 1, 3, 2>} : ... -> tensor<3x3x4x2xf32>
+    %dx = kiln.conv %g, %kt {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
+            pad_low = array<i64: 1, 1>, pad_high = array<i64: 1, 1>} ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 def ScalarOperandsPass
     : Pass<"kiln-cuda-scalar-operands", "::mlir::func::FuncOp"> {
   let summary = "Scalars a linalg.generic reads from host loads become its "

@@ -19,6 +19,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <limits>
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_FUSEINTOMATMULPASS
 #include "codegen/Passes.h.inc"
@@ -194,7 +196,11 @@ std::optional<SmallVector<Reader>> readersOf(linalg::GenericOp gather) {
       auto product = dyn_cast<linalg::LinalgOp>(user);
       std::optional<Contraction> contraction =
           product ? matchContraction(product) : std::nullopt;
-      if (!contraction || product->getBlock() != gather->getBlock() ||
+      // A product computes one factor at most: the other one stays an
+      // operand, which also gives the loops their sizes.
+      if (!contraction || !contraction->lhs.operand ||
+          !contraction->rhs.operand ||
+          product->getBlock() != gather->getBlock() ||
           !gather->isBeforeInBlock(product) ||
           touchedBetween(gather, product, sources, /*reads=*/false) ||
           llvm::is_contained(sources, rootBuffer(product.getDpsInits()[0])))
@@ -422,6 +428,17 @@ struct FuseIntoMatmulPass
     func.walk([&](linalg::GenericOp generic) {
       if (isGather(generic))
         gathers.push_back(generic);
+    });
+    // When both factors of a product are gathered (a convolution's input
+    // gradient: g's patches and the flipped kernel), the larger one is
+    // computed in the product: batch-sized (dynamic) before static.
+    auto elements = [](linalg::GenericOp gather) {
+      auto type = cast<MemRefType>(gather.getDpsInits()[0].getType());
+      return type.hasStaticShape() ? type.getNumElements()
+                                   : std::numeric_limits<int64_t>::max();
+    };
+    llvm::stable_sort(gathers, [&](linalg::GenericOp a, linalg::GenericOp b) {
+      return elements(a) > elements(b);
     });
     for (linalg::GenericOp gather : gathers) {
       std::optional<SmallVector<Reader>> readers = readersOf(gather);

@@ -614,6 +614,11 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   TimingScope linalgTime = root.nest("kiln-to-linalg");
   linalg.enableTiming(linalgTime);
   buildImportCleanupPipeline(linalg);
+  // A GPU runs convolutions' input gradients as convolutions (implicit
+  // GEMMs); the CPU's GEMM is faster on autodiff's fold. cuda-on-cpu
+  // shares the GPU's linalg (contract 4).
+  if (targets->cuda || targets->cudaOnCpu)
+    linalg.addNestedPass<func::FuncOp>(createTransposedConvolutionPass());
   buildLinalgPipeline(linalg);
   if (failed(linalg.run(*model.module)) || failed(verify(*model.module)))
     return 1;

@@ -196,6 +196,41 @@ func.func @transposed(%x: memref<3x?xf32>, %w: memref<3x2xf32>, %y: memref<?x2xf
 
 // -----
 
+// Both factors gathered (a convolution's input gradient: g's patches and
+// the flipped kernel): the larger one, batch-sized, is computed in the
+// product, which keeps the other as its operand (it gives k and n their
+// sizes), even though that one's gather comes first.
+// CHECK-LABEL: func.func @both_gathered
+// CHECK-SAME:      (%[[X:.+]]: memref<3x?xf32>, %[[W:.+]]: memref<2x3xf32>, %[[Y:.+]]: memref<?x2xf32>)
+// CHECK:         %[[WT:.+]] = memref.alloc() : memref<3x2xf32>
+// CHECK:         linalg.generic {{.*}} ins(%[[W]] : memref<2x3xf32>) outs(%[[WT]] : memref<3x2xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[WT]] : memref<3x2xf32>) outs(%[[Y]] : memref<?x2xf32>) attrs = {kiln.zero_init} {
+// CHECK:           memref.load %[[X]]
+// CHECK-NOT:     memref.alloc
+// CHECK:         return
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+func.func @both_gathered(%x: memref<3x?xf32>, %w: memref<2x3xf32>, %y: memref<?x2xf32>) {
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %wt = memref.alloc() : memref<3x2xf32>
+  linalg.generic {indexing_maps = [#t, #id2], iterator_types = ["parallel", "parallel"]} ins(%w : memref<2x3xf32>) outs(%wt : memref<3x2xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  %batch = memref.dim %x, %c1 : memref<3x?xf32>
+  %p = memref.alloc(%batch) : memref<?x3xf32>
+  linalg.generic {indexing_maps = [#t, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : memref<3x?xf32>) outs(%p : memref<?x3xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x2xf32>)
+  linalg.matmul ins(%p, %wt : memref<?x3xf32>, memref<3x2xf32>) outs(%y : memref<?x2xf32>)
+  return
+}
+
+// -----
+
 // Arithmetic on the elements is not a gather: computed once, not once per
 // tile that reads it.
 // CHECK-LABEL: func.func @not_a_gather

@@ -298,3 +298,22 @@ func.func @vjp_div_sub(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<f32> attr
   %2 = kiln.reduce_sum %1 {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
+
+// -----
+
+// d conv wrt its input: the patches' gradient g @ W2^T (W2 the kernel as a
+// (taps * C, F) matrix) folded back (col2im); wrt its kernel, P^T @ g.
+// (--kiln-cuda-transposed-convolution turns the first into a convolution
+// for the GPU.)
+// CHECK-LABEL: func.func @vjp_conv_grad
+// CHECK:         %[[W2:.+]] = kiln.reshape %arg1 : tensor<3x3x2x4xf32> -> tensor<18x4xf32>
+// CHECK:         %[[W2T:.+]] = kiln.transpose %[[W2]] {permutation = array<i64: 1, 0>} : tensor<18x4xf32> -> tensor<4x18xf32>
+// CHECK:         %[[DP:.+]] = kiln.matmul %{{.+}}, %[[W2T]] : tensor<2x5x6x4xf32>, tensor<4x18xf32> -> tensor<2x5x6x18xf32>
+// CHECK:         kiln.fold_patches %[[DP]], %arg0 {dilations = array<i64: 1, 1>, pad_high = array<i64: 0, 1>, pad_low = array<i64: 2, 1>, strides = array<i64: 1, 1>, window = array<i64: 3, 3>}
+// CHECK:         %[[P:.+]] = kiln.extract_patches %arg0
+// CHECK:         kiln.matmul
+func.func @vjp_conv(%x: tensor<2x5x6x2xf32> {kiln.param = "x"}, %w: tensor<3x3x2x4xf32> {kiln.param = "w"}) -> tensor<f32> attributes {kiln.differentiate} {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 2, 1>, pad_high = array<i64: 0, 1>} : tensor<2x5x6x2xf32>, tensor<3x3x2x4xf32> -> tensor<2x5x6x4xf32>
+  %1 = kiln.reduce_sum %0 {axes = array<i64: 0, 1, 2, 3>} : tensor<2x5x6x4xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}

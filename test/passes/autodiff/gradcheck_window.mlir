@@ -5,6 +5,8 @@
 // RUN: kiln gradcheck %s --func conv_valid_strided | FileCheck %s
 // RUN: kiln gradcheck %s --func conv_dilated_asymmetric | FileCheck %s
 // RUN: kiln gradcheck %s --func conv_pointwise | FileCheck %s
+// RUN: kiln gradcheck %s --func conv_same_even | FileCheck %s
+// RUN: kiln gradcheck %s --func conv_wide_padding | FileCheck %s
 // RUN: kiln gradcheck %s --func conv1d_causal | FileCheck %s
 // RUN: kiln gradcheck %s --func conv1d_strided_dilated | FileCheck %s
 // RUN: kiln gradcheck %s --func extract_patches | FileCheck %s
@@ -39,6 +41,24 @@ func.func @conv_dilated_asymmetric(%x: tensor<?x6x6x1xf32>, %w: tensor<2x2x1x2xf
   %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 2, 2>, pad_low = array<i64: 1, 1>, pad_high = array<i64: 1, 1>} : tensor<?x6x6x1xf32>, tensor<2x2x1x2xf32> -> tensor<?x6x6x2xf32>
   %1 = kiln.mul %0, %r : tensor<?x6x6x2xf32>, tensor<?x6x6x2xf32> -> tensor<?x6x6x2xf32>
   %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1, 2, 3>} : tensor<?x6x6x2xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// Keras 'same' for an even 2x4 window: the extra padding after (the input
+// gradient, a convolution, pads 1 and 2 before and 0 and 1 after).
+func.func @conv_same_even(%x: tensor<?x4x5x2xf32>, %w: tensor<2x4x2x3xf32>, %r: tensor<?x4x5x3xf32>) -> tensor<f32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 0, 1>, pad_high = array<i64: 1, 2>} : tensor<?x4x5x2xf32>, tensor<2x4x2x3xf32> -> tensor<?x4x5x3xf32>
+  %1 = kiln.mul %0, %r : tensor<?x4x5x3xf32>, tensor<?x4x5x3xf32> -> tensor<?x4x5x3xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1, 2, 3>} : tensor<?x4x5x3xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// Padding wider than the window (ONNX allows it): some outputs read only
+// zeros, and the input gradient is folded back instead of a convolution.
+func.func @conv_wide_padding(%x: tensor<?x3x3x2xf32>, %w: tensor<2x2x2x2xf32>, %r: tensor<?x6x5x2xf32>) -> tensor<f32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pad_low = array<i64: 2, 1>, pad_high = array<i64: 2, 2>} : tensor<?x3x3x2xf32>, tensor<2x2x2x2xf32> -> tensor<?x6x5x2xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6x5x2xf32>, tensor<?x6x5x2xf32> -> tensor<?x6x5x2xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1, 2, 3>} : tensor<?x6x5x2xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
