@@ -88,9 +88,9 @@ struct FoldToConvolution : public OpRewritePattern<FoldPatchesOp> {
     SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     swap.append({rank + 1, rank});
     Value swapped = TransposeOp::create(rewriter, loc, flipped, swap);
-    rewriter.replaceOpWithNewOp<ConvOp>(
-        fold, fold.getType(), product.getLhs(), swapped,
-        SmallVector<int64_t>(rank, 1), geometry.dilations, padLow, padHigh);
+    rewriter.replaceOpWithNewOp<ConvOp>(fold, fold.getType(), product.getLhs(),
+                                        swapped, SmallVector<int64_t>(rank, 1),
+                                        geometry.dilations, padLow, padHigh);
     return success();
   }
 };

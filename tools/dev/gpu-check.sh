@@ -26,7 +26,8 @@
 #     $OUT/bench.jsonl, plus a 4096^3 GEMM (the issue's size;
 #     GPU_CHECK_GEMM_N changes it)
 #     (a Dense model; the kernel's time per --gpu-matmul-tile shape) and
-#     the CNN's train step at batch 1024 on the GPU;
+#     the CNN's train step at batch 1024 on the GPU (and with
+#     --gpu-conv-input-gradient fold: the input gradient as col2im);
 #   - --gpu-precision tf32 and bf16 (tensor-core mma.sync): a Dense model's
 #     predictions against a NumPy reference that rounds the factors
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
@@ -92,6 +93,11 @@ EOF2
     "$kiln" compile "$GPU_DIR/dense/model.json" "${flags[@]}" -o "$GPU_DIR/bin/dense.$p"
     "$kiln" compile examples/fashion_mnist_cnn.json "${flags[@]}" -o "$GPU_DIR/bin/cnn.$p"
   done
+  # The CNN with its convolution's input gradient as the CPU computes it
+  # (a product and col2im) instead of a convolution (implicit GEMM).
+  "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
+    --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-conv-input-gradient fold \
+    -o "$GPU_DIR/bin/cnn.fold"
   rm "$GPU_DIR/dense/x_many.npy"
   gzip -1 "$GPU_DIR"/bin/gemm.*
   cp "$(ldconfig -p | awk '/libomp\.so\.5 /{print $NF; exit}')" "$GPU_DIR/lib/"
@@ -227,10 +233,14 @@ print(f"cnn {sys.argv[3]} losses vs cpu fp32: {err:.3g} {'ok' if err <= 3e-3 els
 sys.exit(0 if err <= 3e-3 else 1)
 EOF
   done
-  if [ -x "$GPU_DIR/bin/cnn" ]; then
-    "$GPU_DIR/bin/cnn" bench --device gpu --entry train_step --batch-size 1024 \
+  # The CNN's train step, with the input gradient as a convolution (cnn)
+  # and as a product and col2im (cnn.fold).
+  for cnn in cnn cnn.fold; do
+    [ -x "$GPU_DIR/bin/$cnn" ] || continue
+    echo "== $cnn train_step"
+    "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step --batch-size 1024 \
       --seconds 2 --json | tee -a "$out/bench.jsonl"
-  fi
+  done
   if [ -z "${GPU_CHECK_NO_TORCH:-}" ]; then
     timeout 240 python3 "$ROOT/tools/dev/gpu_torch_reference.py" \
       | tee "$out/torch.jsonl" || true

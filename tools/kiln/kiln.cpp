@@ -205,6 +205,14 @@ static cl::opt<std::string> gpuPrecision(
              "fp32. tf32 and bf16 need --gpu-arch sm_80 or newer"),
     cl::value_desc("fp32|tf32|bf16"), cl::init("fp32"), cl::sub(compileCmd),
     cl::cat(kilnCategory));
+static cl::opt<std::string> gpuConvInputGradient(
+    "gpu-conv-input-gradient",
+    cl::desc("With --target cuda or cuda-on-cpu: a stride-1 convolution's "
+             "input gradient as a convolution with the flipped kernel "
+             "(convolution, default: an implicit GEMM) or as autodiff's "
+             "product and col2im (fold, the CPU's form); for measuring"),
+    cl::value_desc("convolution|fold"), cl::init("convolution"), cl::Hidden,
+    cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
@@ -438,6 +446,14 @@ static FailureOr<Targets> parseTarget() {
                   "' (expected cpu, cuda, cpu,cuda or cuda-on-cpu)"),
              failure();
   }
+  if (gpuConvInputGradient != "convolution" && gpuConvInputGradient != "fold")
+    return fail("--gpu-conv-input-gradient: unknown form '" +
+                gpuConvInputGradient + "' (expected convolution or fold)"),
+           failure();
+  if (gpuConvInputGradient.getNumOccurrences() && !cuda && !targets.cudaOnCpu)
+    return fail("--gpu-conv-input-gradient needs --target cuda or "
+                "cuda-on-cpu: the CPU always folds"),
+           failure();
   std::optional<GpuPrecision> precision = parseGpuPrecision(gpuPrecision);
   if (!precision)
     return fail("--gpu-precision: unknown precision '" + gpuPrecision +
@@ -617,7 +633,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   // A GPU runs convolutions' input gradients as convolutions (implicit
   // GEMMs); the CPU's GEMM is faster on autodiff's fold. cuda-on-cpu
   // shares the GPU's linalg (contract 4).
-  if (targets->cuda || targets->cudaOnCpu)
+  if ((targets->cuda || targets->cudaOnCpu) &&
+      gpuConvInputGradient == "convolution")
     linalg.addNestedPass<func::FuncOp>(createTransposedConvolutionPass());
   buildLinalgPipeline(linalg);
   if (failed(linalg.run(*model.module)) || failed(verify(*model.module)))
