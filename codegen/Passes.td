@@ -416,8 +416,11 @@ def TransposedConvolutionPass
     GEMM (`--kiln-cuda-fuse-into-matmul`) like the forward convolution,
     with no patch gradients in memory and no col2im kernel. It runs on the
     kiln dialect before the lowering to linalg, for `--target cuda` and
-    `cuda-on-cpu` (which share that linalg); the CPU keeps the fold, which
-    its GEMM runs faster (a wider product, half the im2col).
+    `cuda-on-cpu` (which share that linalg; so does the host code of a
+    `--target cuda` binary); the CPU keeps the fold, which its GEMM runs
+    faster (a wider product, half the im2col). It is the one place where a
+    target changes the linalg (DESIGN.md contract 4): chosen by codegen,
+    and cuda-on-cpu still runs exactly the GPU's mapped loops.
 
     ```mlir
     // before
