@@ -563,6 +563,8 @@ std::string mlir::kiln::pkgConfigFile(const kiln_model_desc_t &desc,
       libs += " -l:libomp.so.5";
     libs += " -lstdc++ -lm -ldl -lpthread";
   }
+  for (const std::string &flag : info.linkFlags)
+    libs += " " + flag;
   return "# pkg-config file of the kiln-compiled model '" +
          std::string(desc.name ? desc.name : "") +
          "'; paths are relative to this file.\n"
@@ -599,6 +601,9 @@ std::string mlir::kiln::cmakeConfigFile(const LibraryInfo &info) {
           "\"${CMAKE_CURRENT_LIST_DIR}\"";
   if (!links.empty())
     text += "\n  INTERFACE_LINK_LIBRARIES \"" + links + "\"";
+  if (!info.linkFlags.empty())
+    text += "\n  INTERFACE_LINK_OPTIONS \"" + llvm::join(info.linkFlags, ";") +
+            "\"";
   if (info.shared)
     text += "\n  IMPORTED_SONAME \"" + file + "\"";
   return text + ")\nset(" + p + "_FOUND TRUE)\n";

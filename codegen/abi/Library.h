@@ -21,6 +21,7 @@
 
 #include "kiln/model.h"
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -38,6 +39,9 @@ struct LibraryInfo {
   bool shared = false; ///< libNAME.so rather than libNAME.a
   bool cuda = false;   ///< the model has GPU entries (NAME_set_device)
   bool openmp = false; ///< its code calls libomp (parallel loops)
+  /// Options an application's link needs besides the library (a sanitized
+  /// runtime's sanitizers: runtimeLinkFlags()).
+  llvm::SmallVector<std::string> linkFlags;
 };
 
 /// An error unless `name` can prefix C identifiers (and so name a library).

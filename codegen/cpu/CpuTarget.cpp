@@ -395,11 +395,9 @@ runtimeArchives(llvm::ArrayRef<llvm::StringRef> layers) {
   return libs;
 }
 
-/// The C++ driver arguments a program linking the runtime archives needs
-/// besides them, from `libkiln_runtime.ldflags` beside the archives (written
-/// by runtime/CMakeLists.txt: the sanitizers' libraries of a sanitized
-/// runtime, else nothing); none when the file is absent.
-static llvm::Expected<llvm::SmallVector<std::string>> runtimeLinkFlags() {
+// From `libkiln_runtime.ldflags` beside the archives (written by
+// runtime/CMakeLists.txt); none when the file is absent.
+llvm::Expected<llvm::SmallVector<std::string>> mlir::kiln::runtimeLinkFlags() {
   llvm::SmallString<256> path(runtimeLibraryDir());
   llvm::sys::path::append(path, "libkiln_runtime.ldflags");
   llvm::SmallVector<std::string> flags;

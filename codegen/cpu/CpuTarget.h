@@ -82,6 +82,12 @@ llvm::Error linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                               llvm::StringRef outputPath, llvm::StringRef name,
                               bool cuda);
 
+/// The C++ driver options a program linking the runtime archives needs
+/// besides them (libkiln_runtime.ldflags beside them: a sanitized
+/// runtime's sanitizers; usually none). kiln's own links add them, and a
+/// library's NAME.pc and NAMEConfig.cmake hand them to applications.
+llvm::Expected<llvm::SmallVector<std::string>> runtimeLinkFlags();
+
 /// Writes the static library `outputPath`: the objects as members `name`.o,
 /// `name`.1.o, ..., then every member of the runtime archives a library
 /// needs.

@@ -602,6 +602,10 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     libraryInfo.name = llvm::sys::path::filename(out).str();
     libraryInfo.shared = emit == Emit::Shared;
     libraryInfo.cuda = targets->cuda;
+    llvm::Expected<SmallVector<std::string>> linkFlags = runtimeLinkFlags();
+    if (!linkFlags)
+      return fail(llvm::toString(linkFlags.takeError()));
+    libraryInfo.linkFlags = std::move(*linkFlags);
     if (llvm::Error error = checkLibraryName(libraryInfo.name))
       return fail(llvm::toString(std::move(error)));
   }
@@ -1039,9 +1043,12 @@ int main(int argc, char **argv) {
       return 1;
     options.import = std::move(*import);
     options.targetCpu = targetCpu;
+    // The files read: a named list, not a temporary the loop outlives
+    // (ASan's stack-use-after-scope).
+    SmallVector<std::string> inputs(runInputs.begin(), runInputs.end());
+    inputs.push_back(modelPath);
     for (const std::string &out : options.outputs)
-      for (llvm::StringRef input : llvm::concat<const std::string>(
-               runInputs, llvm::ArrayRef<std::string>{modelPath}))
+      for (const std::string &input : inputs)
         if (llvm::Error error = checkNotSameFile(out, input, "input"))
           return fail(llvm::toString(std::move(error)));
     return runModelOnce(ctx, modelPath, options);
