@@ -22,8 +22,6 @@
 #include "frontend/keras/WeightsExport.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "gpu/Launch.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "passes/Passes.h"
 #include "passes/autodiff/GradientBuilder.h"
 #include "passes/training/Training.h"
@@ -33,6 +31,8 @@
 #include "tools/kiln/RunCommand.h"
 #include "llvm/ADT/ScopeExit.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Parser/Parser.h"
 
 #include "kiln/runtime.h"
