@@ -6,7 +6,9 @@
 // targets, scalars) to device memory kept between calls, launches the
 // entry's kernels on the device's stream, copies back what it writes and
 // synchronizes once. The model's parameters stay in host memory, so weights
-// files and checkpoints do not depend on the device.
+// files and checkpoints do not depend on the device. While a fit or an
+// evaluate runs a step, the next batch is copied in on a second stream
+// (prefetch), and the next step waits for that copy with an event.
 //===----------------------------------------------------------------------===//
 
 #include "gpu/Launch.h"
@@ -126,6 +128,7 @@ public:
   }
   void *get() const { return reinterpret_cast<void *>(pointer); }
   cuda::CUdeviceptr address() const { return pointer; }
+  size_t capacity() const { return size; }
   void release() {
     if (pointer)
       api->cuMemFree(pointer);
@@ -165,6 +168,13 @@ public:
       entry.workspace.release();
     }
     api->cuStreamDestroy(stream);
+    if (copyStream) {
+      api->cuStreamSynchronize(copyStream);
+      api->cuStreamDestroy(copyStream);
+    }
+    staged.clear();
+    if (copied)
+      api->cuEventDestroy(copied);
   }
 
   const char *name() const override { return label.c_str(); }
@@ -215,16 +225,68 @@ public:
     // Predict calls may come from several threads at once (kiln/runtime.h):
     // they take turns on the device buffers and the stream.
     std::lock_guard<std::mutex> lock(mutex);
-    kiln_status_t status =
-        submitLocked(desc, kind, batch, buffers, paramsVersion);
+    kiln_status_t status = submitLocked(desc, kind, batch, buffers,
+                                        paramsVersion, /*prefetched=*/false);
     return status ? status : finishLocked();
   }
 
   kiln_status_t submit(const kiln_model_desc_t *desc, EntryKind kind,
                        int64_t batch, void *const *buffers,
-                       uint64_t paramsVersion) override {
+                       uint64_t paramsVersion, bool prefetched) override {
     std::lock_guard<std::mutex> lock(mutex);
-    return submitLocked(desc, kind, batch, buffers, paramsVersion);
+    return submitLocked(desc, kind, batch, buffers, paramsVersion, prefetched);
+  }
+
+  /// Copies the buffers on a stream of their own, into device buffers
+  /// kept per host buffer (so the two batch sets of a fit alternate
+  /// between two), and records `copied` after them; the next call waits
+  /// for that event instead of copying them in itself.
+  kiln_status_t prefetch(const void *const *hosts, const size_t *bytes,
+                         size_t count) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuCtxSetCurrent",
+                                          api->cuCtxSetCurrent(context)));
+    if (!copyStream)
+      KILN_RETURN_IF_ERROR(cuda::callStatus(
+          *api, "cuStreamCreate", api->cuStreamCreate(&copyStream, 0)));
+    if (!copied)
+      KILN_RETURN_IF_ERROR(cuda::callStatus(
+          *api, "cuEventCreate",
+          api->cuEventCreate(&copied, cuda::CU_EVENT_DISABLE_TIMING)));
+    std::vector<Staged *> queued;
+    for (size_t i = 0; i < count; ++i) {
+      if (!bytes[i])
+        continue;
+      Staged &copy = staged[hosts[i]];
+      copy.forCall = 0;
+      // The call in flight reads this copy: the next call copies the
+      // buffer in itself.
+      if (pending.active && copy.readByCall == calls)
+        continue;
+      // A larger buffer replaces this one only once no copy of an earlier
+      // prefetch that no call waited for still writes it.
+      if (copy.buffer.capacity() < bytes[i] && copiesUnwaited) {
+        KILN_RETURN_IF_ERROR(cuda::callStatus(
+            *api, "cuStreamSynchronize", api->cuStreamSynchronize(copyStream)));
+        copiesUnwaited = false;
+      }
+      copy.buffer.bind(api);
+      KILN_RETURN_IF_ERROR(copy.buffer.reserve(bytes[i]));
+      KILN_RETURN_IF_ERROR(cuda::callStatus(
+          *api, "cuMemcpyHtoDAsync",
+          api->cuMemcpyHtoDAsync(copy.buffer.address(), hosts[i], bytes[i],
+                                 copyStream)));
+      copy.bytes = bytes[i];
+      queued.push_back(&copy);
+    }
+    if (queued.empty())
+      return nullptr;
+    KILN_RETURN_IF_ERROR(cuda::callStatus(
+        *api, "cuEventRecord", api->cuEventRecord(copied, copyStream)));
+    copiesUnwaited = true;
+    for (Staged *copy : queued)
+      copy->forCall = calls + 1;
+    return nullptr;
   }
 
   kiln_status_t finish() override {
@@ -254,8 +316,9 @@ private:
   /// finishes first.
   kiln_status_t submitLocked(const kiln_model_desc_t *desc, EntryKind kind,
                              int64_t batch, void *const *buffers,
-                             uint64_t paramsVersion) {
+                             uint64_t paramsVersion, bool prefetched) {
     KILN_RETURN_IF_ERROR(finishLocked());
+    ++calls; // copies prefetched for an earlier call are stale from now
     const kiln_gpu_desc_t *gpu = desc->cuda;
     kiln_entry_fn fn = kind == EntryKind::Predict     ? gpu->predict
                        : kind == EntryKind::TrainStep ? gpu->train_step
@@ -282,7 +345,9 @@ private:
       entry.uploaded.resize(entry.specs.size());
     }
     // Device buffers, and what the entry reads copied in: parameters and
-    // slots only if the device does not hold them already (resident).
+    // slots only if the device does not hold them already (resident),
+    // batch buffers only if prefetch did not copy them for this call.
+    bool readsPrefetched = false;
     for (size_t i = 0; i < entry.specs.size(); ++i) {
       const BufferSpec &spec = entry.specs[i];
       size_t bytes = spec.bytes(batch);
@@ -296,6 +361,16 @@ private:
         if (added) {
           mirror.buffer.bind(api);
           mirror.bytes = bytes;
+        }
+      }
+      if (prefetched && copyIn && !spec.state) {
+        auto found = staged.find(buffers[i]);
+        if (found != staged.end() && found->second.forCall == calls &&
+            found->second.bytes == bytes) {
+          target = &found->second.buffer;
+          found->second.readByCall = calls;
+          copyIn = false;
+          readsPrefetched = true;
         }
       }
       KILN_RETURN_IF_ERROR(target->reserve(bytes ? bytes : 1));
@@ -322,6 +397,12 @@ private:
                          "%s: invalid workspace size in the descriptor", what);
     KILN_RETURN_IF_ERROR(entry.workspace.reserve(
         workspaceBytes ? static_cast<size_t>(workspaceBytes) : 1));
+    if (readsPrefetched) {
+      KILN_RETURN_IF_ERROR(
+          cuda::callStatus(*api, "cuStreamWaitEvent",
+                           api->cuStreamWaitEvent(stream, copied, 0)));
+      copiesUnwaited = false;
+    }
 
     LaunchState state;
     state.api = api;
@@ -407,6 +488,20 @@ private:
   };
   /// This call's uploads, recorded once they are known to have arrived.
   std::vector<std::pair<Upload *, Upload>> pendingUploads;
+
+  /// A batch buffer's device copy made by prefetch, keyed by the host
+  /// buffer.
+  struct Staged {
+    DeviceBuffer buffer;
+    size_t bytes = 0;
+    uint64_t forCall = 0;    // the call (`calls`) it was copied for; 0: none
+    uint64_t readByCall = 0; // the last call that read it
+  };
+  std::unordered_map<const void *, Staged> staged;
+  uint64_t calls = 0;                  // submitLocked calls so far
+  cuda::CUstream copyStream = nullptr; // prefetch's; made on first use
+  cuda::CUevent copied = nullptr;      // recorded after prefetch's copies
+  bool copiesUnwaited = false; // `copied` recorded, no call waited for it
 
   /// KILN_GPU_GRAPHS=1 (and a driver with graphs, and no profiling).
   static bool graphsRequested(const cuda::Driver &api) {
@@ -501,7 +596,7 @@ private:
   cuda::CUstream stream;
   const char *ptx; // the model's PTX for this device; NULL: the first
   std::string label;
-  std::mutex mutex; // guards entries, mirrors and the stream
+  std::mutex mutex; // guards the other members and the streams
   Entry entries[3];
   bool resident = false;
   std::unordered_map<void *, Mirror> mirrors;

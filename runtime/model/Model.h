@@ -44,13 +44,28 @@ public:
   /// Starts `kind` as run does and returns once it is queued: its outputs
   /// reach `buffers`, and its status is known, at finish(), which the
   /// caller calls before touching `buffers` again (the fit loop loads the
-  /// next batch meanwhile). Any other call finishes it first.
+  /// next batch meanwhile). Any other call finishes it first. With
+  /// `prefetched`, the buffers given to the last prefetch() are read from
+  /// the copies it made.
   virtual kiln_status_t submit(const kiln_model_desc_t *desc, EntryKind kind,
                                int64_t batch, void *const *buffers,
-                               uint64_t paramsVersion) {
+                               uint64_t paramsVersion, bool prefetched) {
+    (void)prefetched; // nothing was copied ahead
     return run(desc, kind, batch, buffers, paramsVersion);
   }
   virtual kiln_status_t finish() { return nullptr; }
+  /// Starts copying `count` host buffers (`hosts[i]`, `bytes[i]` bytes) to
+  /// the device while the call submitted last still runs. The next
+  /// submit() reads those copies if it passes `prefetched`, and forgets
+  /// them either way. The host must not write these buffers until that
+  /// call has finished, or else must not pass `prefetched`.
+  virtual kiln_status_t prefetch(const void *const *hosts, const size_t *bytes,
+                                 size_t count) {
+    (void)hosts;
+    (void)bytes;
+    (void)count;
+    return nullptr;
+  }
   /// `bytes` of host memory the device copies to and from asynchronously
   /// (page-locked), zeroed; NULL when it has none to give.
   virtual void *allocateHost(size_t bytes) {

@@ -48,8 +48,8 @@ kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
 
 kiln_status_t TrainState::submit(int64_t batch, void *const *inputs,
                                  void *const *targets, void *const *predictions,
-                                 float learningRate, int64_t seed,
-                                 float *loss) {
+                                 float learningRate, int64_t seed, float *loss,
+                                 bool prefetched) {
   KILN_RETURN_IF_ERROR(finish());
   const kiln_model_desc_t *desc = model->desc;
   const kiln_train_desc_t *train = desc->training;
@@ -75,9 +75,9 @@ kiln_status_t TrainState::submit(int64_t batch, void *const *inputs,
   // is only queued.
   if (model->device) {
     model->device->beginResident();
-    KILN_RETURN_IF_ERROR(model->device->submit(desc, EntryKind::TrainStep,
-                                               batch, buffers.data(),
-                                               /*paramsVersion=*/0));
+    KILN_RETURN_IF_ERROR(
+        model->device->submit(desc, EntryKind::TrainStep, batch, buffers.data(),
+                              /*paramsVersion=*/0, prefetched));
     submitted = true;
   } else {
     KILN_RETURN_IF_ERROR(runEntry(model, EntryKind::TrainStep, batch,

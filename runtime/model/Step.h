@@ -47,9 +47,11 @@ public:
   /// step's buffers (inputs, targets, predictions, loss) must stay as
   /// they are, and the caller may prepare the next batch elsewhere. A step
   /// that fails at finish leaves the parameters as they were.
+  /// `prefetched`: the device copied `inputs` and `targets` in ahead
+  /// (DeviceExecutor::prefetch), and the step reads those copies.
   kiln_status_t submit(int64_t batch, void *const *inputs, void *const *targets,
                        void *const *predictions, float learningRate,
-                       int64_t seed, float *loss);
+                       int64_t seed, float *loss, bool prefetched = false);
   [[nodiscard]] kiln_status_t finish();
 
   /// The current parameters, in descriptor order.

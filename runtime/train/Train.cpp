@@ -66,6 +66,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <unistd.h>
+#include <utility>
 
 using namespace kiln;
 
@@ -79,8 +80,9 @@ constexpr int64_t kDefaultBatchSize = 32;
 
 /// The batch buffers and the second parameter/slot set of a run, and the
 /// calls of the compiled steps in the ABI order of kiln/model.h. With a
-/// device, two sets of batch buffers in page-locked memory: the device
-/// copies one in while the host loads the next batch into the other.
+/// device, two sets of batch buffers in page-locked memory: while the
+/// device runs a step on one, the host loads the next batch into the other
+/// and the device starts copying it in (prefetch).
 class Stepper {
 public:
   explicit Stepper(kiln_model_t *model)
@@ -98,9 +100,10 @@ public:
   /// steps): load(..., ahead) then fills the other set.
   bool pipelined() const { return model->device != nullptr; }
   /// Copies a streamed batch into the batch buffers the next step reads,
-  /// or with `ahead` into those of the step after it.
-  void load(const BatchStream &stream, const StreamBatch &batch,
-            bool ahead = false);
+  /// or with `ahead` into those of the step after it, which the device
+  /// then starts copying in.
+  kiln_status_t load(const BatchStream &stream, const StreamBatch &batch,
+                     bool ahead = false);
   /// Queues `train_step` on the loaded batch (runs it, on the host).
   kiln_status_t submitTrainStep(int64_t batch, float learningRate);
   /// Waits for it: its loss and predictions are then in.
@@ -129,6 +132,9 @@ private:
     std::vector<HostBuffer> inputs, targets, predictions;
     HostBuffer loss;
     std::vector<void *> inputPointers, targetPointers, predictionPointers;
+    // The device holds a copy of this set's inputs and targets, made
+    // after the host last wrote them: the next step reads that copy.
+    bool prefetched = false;
     float *lossValue() const { return loss.floats(); }
   };
   BatchSet &active() { return sets[current]; }
@@ -211,10 +217,11 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
   return training ? state.init() : nullptr;
 }
 
-void Stepper::load(const BatchStream &stream, const StreamBatch &batch,
-                   bool ahead) {
+kiln_status_t Stepper::load(const BatchStream &stream, const StreamBatch &batch,
+                            bool ahead) {
   BatchSet &set = sets[ahead ? 1 - current : current];
   loadedAhead = ahead;
+  set.prefetched = false;
   // Batches carry float32; an input of integer ids or bools gets them
   // converted (the dataset checked they are integers that float32 holds
   // exactly, or 0s and 1s).
@@ -244,17 +251,37 @@ void Stepper::load(const BatchStream &stream, const StreamBatch &batch,
     copy(i, set.inputs[i], desc->inputs[i]);
   for (size_t i = 0; i < static_cast<size_t>(train->num_targets); ++i)
     copy(numInputs + i, set.targets[i], train->targets[i]);
+  if (!ahead || !model->device)
+    return nullptr;
+  // The step in flight reads the other set; this one goes to the device
+  // meanwhile.
+  std::vector<const void *> hosts;
+  std::vector<size_t> bytes;
+  auto add = [&](const HostBuffer &buffer, const kiln_tensor_desc_t &tensor) {
+    hosts.push_back(buffer.data());
+    bytes.push_back(sampleBytes(tensor) * static_cast<size_t>(batch.size));
+  };
+  for (size_t i = 0; i < numInputs; ++i)
+    add(set.inputs[i], desc->inputs[i]);
+  for (size_t i = 0; i < static_cast<size_t>(train->num_targets); ++i)
+    add(set.targets[i], train->targets[i]);
+  KILN_RETURN_IF_ERROR(
+      model->device->prefetch(hosts.data(), bytes.data(), hosts.size()));
+  set.prefetched = true;
+  return nullptr;
 }
 
 kiln_status_t Stepper::submitTrainStep(int64_t batch, float learningRate) {
   BatchSet &set = active();
   return state.submit(batch, set.inputPointers.data(),
                       set.targetPointers.data(), set.predictionPointers.data(),
-                      learningRate, seed, set.lossValue());
+                      learningRate, seed, set.lossValue(),
+                      std::exchange(set.prefetched, false));
 }
 
 void Stepper::fillSynthetic(int64_t batch, Random &random) {
   BatchSet &set = active();
+  set.prefetched = false;
   auto uniform = [&] {
     return static_cast<float>(random.next() >> 40) * 0x1p-24f;
   };
@@ -295,7 +322,8 @@ kiln_status_t Stepper::submitEvalStep(int64_t batch) {
   // sync): the device keeps its copy between batches.
   KILN_RETURN_IF_ERROR(model->device->submit(
       desc, EntryKind::EvalStep, batch, buffers.data(),
-      model->paramsVersion.load(std::memory_order_acquire)));
+      model->paramsVersion.load(std::memory_order_acquire),
+      std::exchange(set.prefetched, false)));
   evalSubmitted = true;
   return nullptr;
 }
@@ -363,9 +391,9 @@ kiln_status_t loadNext(BatchStream &stream, Stepper &stepper, int64_t batch,
     return KILN_STATUS(KILN_STATUS_INTERNAL, "%s: the stream ended early",
                        data->name.c_str());
   }
-  stepper.load(stream, *streamed, ahead);
+  kiln_status_t status = stepper.load(stream, *streamed, ahead);
   stream.recycle(streamed);
-  return nullptr;
+  return status;
 }
 
 /// Runs `eval_step` over one pass of `data` in batches of `batchSize` and

@@ -22,9 +22,21 @@
 //                        graphs), "htod BYTES xCOUNT" / "dtoh BYTES
 //                        xCOUNT" per copy size, what is left, and how
 //                        many copies had page-locked host memory
-//                        (cuMemHostAlloc) at the host end
+//                        (cuMemHostAlloc) at the host end; per stream
+//                        after the first, its copies in and how many were
+//                        issued while another stream's kernels were in
+//                        flight; events; and the launches that were not
+//                        ordered after another stream's earlier copies
+//
+// Streams are modelled for ordering only (work still happens at once): a
+// stream's operations are numbered, an event recorded on a stream holds
+// its number then, and a stream waiting on the event is ordered after
+// those operations, as is every stream after cuStreamSynchronize. A launch
+// not ordered after a copy that another stream made earlier is counted:
+// on a GPU it could read the data before the copy lands.
 //===----------------------------------------------------------------------===//
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -61,6 +73,22 @@ struct State {
   // launch counts its launches.
   bool capturing = false;
   long captured = 0, graphs = 0, graphLaunches = 0, liveGraphs = 0;
+  // The ordering model (see the file comment).
+  struct Stream {
+    int ordinal = 0; // 1 for the first stream created, ...
+    long ops = 0, lastCopyIn = 0, lastLaunch = 0;
+    long synchronized = 0; // its operations the host waited for
+    long copiesIn = 0, copiesOverlapping = 0;
+    std::map<const void *, long> after; // ordered after another's ops
+  };
+  std::map<const void *, Stream> streamInfo;
+  std::vector<Stream> destroyedStreams;
+  struct Event {
+    const void *stream = nullptr; // NULL: never recorded
+    long ops = 0;
+  };
+  std::map<const void *, Event> events;
+  long eventsCreated = 0, waits = 0, unrecordedWaits = 0, unordered = 0;
 
   State() {
     if (const char *cc = std::getenv("KILN_FAKE_CUDA_CC"))
@@ -102,6 +130,21 @@ struct State {
                  htodAll);
     std::fprintf(log, "dtoh to page-locked memory %ld of %ld\n", dtohPinned,
                  dtohAll);
+    for (const auto &[handle, stream] : streamInfo)
+      destroyedStreams.push_back(stream);
+    for (const Stream &stream : destroyedStreams)
+      if (stream.ordinal > 1)
+        std::fprintf(log,
+                     "stream %d: htod %ld, %ld while another stream's "
+                     "kernels were in flight\n",
+                     stream.ordinal, stream.copiesIn, stream.copiesOverlapping);
+    std::fprintf(log, "events created %ld, live %zu\n", eventsCreated,
+                 events.size());
+    std::fprintf(log, "event waits %ld, on unrecorded events %ld\n", waits,
+                 unrecordedWaits);
+    std::fprintf(log,
+                 "launches not ordered after another stream's copies %ld\n",
+                 unordered);
     std::fclose(log);
   }
 
@@ -113,6 +156,34 @@ struct State {
       return false;
     --next;
     return start + bytes <= next->first + next->second;
+  }
+
+  /// Whether stream `by`'s next operation is ordered after operation
+  /// `op` of stream `of`.
+  bool orderedAfter(const Stream &by, const void *of, long op) const {
+    auto waited = by.after.find(of);
+    return streamInfo.at(of).synchronized >= op ||
+           (waited != by.after.end() && waited->second >= op);
+  }
+
+  void launched(const void *handle) {
+    Stream &stream = streamInfo[handle];
+    stream.lastLaunch = ++stream.ops;
+    for (const auto &[other, info] : streamInfo)
+      if (other != handle && info.lastCopyIn &&
+          !orderedAfter(stream, other, info.lastCopyIn))
+        ++unordered;
+  }
+
+  void copiedIn(const void *handle) {
+    Stream &stream = streamInfo[handle];
+    stream.lastCopyIn = ++stream.ops;
+    ++stream.copiesIn;
+    for (const auto &[other, info] : streamInfo)
+      if (other != handle && info.lastLaunch > info.synchronized) {
+        ++stream.copiesOverlapping;
+        break;
+      }
   }
 
   /// The failure configured for `call`, else success.
@@ -235,10 +306,12 @@ CUresult cuModuleGetFunction(void **function, void *, const char *) {
 }
 
 CUresult cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned,
-                        unsigned, unsigned, unsigned, void *, void **,
+                        unsigned, unsigned, unsigned, void *stream, void **,
                         void **) {
   FAKE_CALL("cuLaunchKernel");
   ++(state().capturing ? state().captured : state().launches);
+  if (!state().capturing)
+    state().launched(stream);
   return kSuccess;
 }
 
@@ -265,8 +338,9 @@ CUresult cuGraphInstantiateWithFlags(void **exec, void *graph,
   return kSuccess;
 }
 
-CUresult cuGraphLaunch(void *exec, void *) {
+CUresult cuGraphLaunch(void *exec, void *stream) {
   FAKE_CALL("cuGraphLaunch");
+  state().launched(stream);
   state().launches += *static_cast<long *>(exec);
   ++state().graphLaunches;
   return kSuccess;
@@ -289,18 +363,71 @@ CUresult cuStreamCreate(void **stream, unsigned) {
   *stream = new int;
   ++state().streams;
   ++state().streamsCreated;
+  state().streamInfo[*stream].ordinal =
+      static_cast<int>(state().streamsCreated);
   return kSuccess;
 }
 
-CUresult cuStreamSynchronize(void *) {
+CUresult cuStreamSynchronize(void *stream) {
   FAKE_CALL("cuStreamSynchronize");
+  auto &info = state().streamInfo[stream];
+  info.synchronized = info.ops;
   return kSuccess;
 }
 
 CUresult cuStreamDestroy_v2(void *stream) {
   std::lock_guard<std::mutex> lock(state().mutex);
+  auto found = state().streamInfo.find(stream);
+  if (found == state().streamInfo.end())
+    return kInvalidValue;
+  // A stream destroyed with work queued finishes it first; nothing waits on
+  // it any more.
+  found->second.synchronized = found->second.ops;
+  state().destroyedStreams.push_back(found->second);
+  state().streamInfo.erase(found);
   delete static_cast<int *>(stream);
   --state().streams;
+  return kSuccess;
+}
+
+CUresult cuEventCreate(void **event, unsigned) {
+  FAKE_CALL("cuEventCreate");
+  *event = new int;
+  state().events[*event];
+  ++state().eventsCreated;
+  return kSuccess;
+}
+
+CUresult cuEventRecord(void *event, void *stream) {
+  FAKE_CALL("cuEventRecord");
+  auto found = state().events.find(event);
+  if (found == state().events.end() || !state().streamInfo.count(stream))
+    return kInvalidValue;
+  found->second = {stream, state().streamInfo[stream].ops};
+  return kSuccess;
+}
+
+CUresult cuStreamWaitEvent(void *stream, void *event, unsigned) {
+  FAKE_CALL("cuStreamWaitEvent");
+  auto found = state().events.find(event);
+  if (found == state().events.end() || !state().streamInfo.count(stream))
+    return kInvalidValue;
+  ++state().waits;
+  const auto &[recordedOn, ops] = found->second;
+  if (!recordedOn || !state().streamInfo.count(recordedOn)) {
+    ++state().unrecordedWaits;
+    return kSuccess;
+  }
+  long &after = state().streamInfo[stream].after[recordedOn];
+  after = std::max(after, ops);
+  return kSuccess;
+}
+
+CUresult cuEventDestroy_v2(void *event) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  if (!state().events.erase(event))
+    return kInvalidValue;
+  delete static_cast<int *>(event);
   return kSuccess;
 }
 
@@ -324,9 +451,10 @@ CUresult cuMemFree_v2(unsigned long long pointer) {
 }
 
 CUresult cuMemcpyHtoDAsync_v2(unsigned long long device, const void *host,
-                              size_t bytes, void *) {
+                              size_t bytes, void *stream) {
   FAKE_CALL("cuMemcpyHtoDAsync_v2");
   std::memcpy(reinterpret_cast<void *>(device), host, bytes);
+  state().copiedIn(stream);
   ++state().htod[bytes];
   ++state().htodAll;
   state().htodPinned += state().isPinned(host, bytes);
@@ -334,8 +462,9 @@ CUresult cuMemcpyHtoDAsync_v2(unsigned long long device, const void *host,
 }
 
 CUresult cuMemcpyDtoHAsync_v2(void *host, unsigned long long device,
-                              size_t bytes, void *) {
+                              size_t bytes, void *stream) {
   FAKE_CALL("cuMemcpyDtoHAsync_v2");
+  ++state().streamInfo[stream].ops;
   std::memcpy(host, reinterpret_cast<const void *>(device), bytes);
   ++state().dtoh[bytes];
   ++state().dtohAll;

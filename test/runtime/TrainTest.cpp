@@ -135,6 +135,10 @@ TEST(TrainTest, DeviceStepsOverlapTheNextBatch) {
   std::vector<float> ahead = {linearX(4, 0), linearX(8, 0), linearX(4, 0),
                               linearX(4, 0), linearX(8, 0), linearX(4, 0)};
   EXPECT_EQ(device->otherInput, ahead);
+  // Batches 1 and 2 of each epoch were copied in while the step before
+  // ran, and their steps read those copies.
+  EXPECT_EQ(device->prefetches, 4);
+  EXPECT_EQ(device->prefetchedSteps, 4);
 
   // Evaluate alike, with the host's numbers.
   device->otherInput.clear();
@@ -147,6 +151,8 @@ TEST(TrainTest, DeviceStepsOverlapTheNextBatch) {
       kiln_model_evaluate(model.get(), data.get(), &evaluate, values));
   EXPECT_EQ(device->otherInput,
             std::vector<float>(ahead.begin(), ahead.begin() + 3));
+  EXPECT_EQ(device->prefetches, 6);
+  EXPECT_EQ(device->prefetchedSteps, 6);
   model->device.reset();
   KILN_ASSERT_OK(
       kiln_model_evaluate(model.get(), data.get(), &evaluate, expected));

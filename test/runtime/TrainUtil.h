@@ -500,6 +500,10 @@ struct MaskedFake {
 /// `failFinish` = i, its i-th finish (from 0) fails without running the
 /// step, as a GPU error would report it. A step still queued when it goes
 /// is an error of the runtime (its buffers may be gone).
+///
+/// prefetch() copies the buffers as a GPU would, and a step submitted with
+/// `prefetched` reads those copies, which must still equal the host
+/// buffers when it runs (the host wrote nothing since).
 class DeferredDevice final : public kiln::DeviceExecutor {
 public:
   explicit DeferredDevice(size_t inputBytes) : inputBytes(inputBytes) {}
@@ -513,11 +517,13 @@ public:
   kiln_status_t run(const kiln_model_desc_t *desc, kiln::EntryKind kind,
                     int64_t batch, void *const *buffers,
                     uint64_t paramsVersion) override {
-    KILN_RETURN_IF_ERROR(submit(desc, kind, batch, buffers, paramsVersion));
+    KILN_RETURN_IF_ERROR(
+        submit(desc, kind, batch, buffers, paramsVersion, false));
     return finish();
   }
   kiln_status_t submit(const kiln_model_desc_t *desc, kiln::EntryKind kind,
-                       int64_t batch, void *const *buffers, uint64_t) override {
+                       int64_t batch, void *const *buffers, uint64_t,
+                       bool prefetched) override {
     EXPECT_NE(kind, kiln::EntryKind::Predict);
     EXPECT_FALSE(queued) << "a step was submitted before the last finished";
     queued = true;
@@ -525,10 +531,28 @@ public:
     queuedDesc = desc;
     queuedBatch = batch;
     queuedBuffers = buffers;
+    // What the step reads from the prefetch's copies (all of them: a fit
+    // prefetches only what the next step reads); the copies go either way.
+    copiesRead.clear();
+    if (prefetched) {
+      ++prefetchedSteps;
+      copiesRead.swap(copies);
+    }
+    copies.clear();
     // The first input follows the parameters (and a train step's slots).
     bool train = kind == kiln::EntryKind::TrainStep;
     queuedInput =
         buffers[desc->num_params + (train ? desc->training->num_slots : 0)];
+    return nullptr;
+  }
+  kiln_status_t prefetch(const void *const *hosts, const size_t *bytes,
+                         size_t count) override {
+    copies.clear();
+    for (size_t i = 0; i < count; ++i) {
+      const auto *from = static_cast<const uint8_t *>(hosts[i]);
+      copies.push_back({hosts[i], std::vector<uint8_t>(from, from + bytes[i])});
+    }
+    ++prefetches;
     return nullptr;
   }
   kiln_status_t finish() override {
@@ -541,6 +565,19 @@ public:
     for (auto &[memory, bytes] : given)
       if (bytes == inputBytes && memory != queuedInput)
         otherInput.push_back(*static_cast<float *>(memory));
+    // The step reads the device's copies, which must equal the host's
+    // buffers (the host wrote nothing since they were made); it then
+    // computes the same from either.
+    size_t reads = bufferCount(queuedDesc, queuedKind);
+    for (const Copy &copy : copiesRead) {
+      if (std::find(queuedBuffers, queuedBuffers + reads, copy.host) ==
+          queuedBuffers + reads) {
+        ADD_FAILURE() << "the step does not read a prefetched buffer";
+        continue;
+      }
+      EXPECT_EQ(std::memcmp(copy.host, copy.data.data(), copy.data.size()), 0)
+          << "the host wrote a prefetched buffer before its step ran";
+    }
     const kiln_train_desc_t *train = queuedDesc->training;
     bool step = queuedKind == kiln::EntryKind::TrainStep;
     kiln::Buffer workspace;
@@ -569,8 +606,26 @@ public:
   std::vector<float> otherInput;
   int failFinish = -1;
   int finishes = 0;
+  int prefetches = 0;      // prefetch calls
+  int prefetchedSteps = 0; // steps that read prefetched copies
 
 private:
+  /// A prefetched host buffer and the device's copy of it.
+  struct Copy {
+    const void *host;
+    std::vector<uint8_t> data;
+  };
+  /// The number of buffers an entry reads up to its targets (kiln/model.h:
+  /// parameters, a train step's slots, inputs, targets).
+  static size_t bufferCount(const kiln_model_desc_t *desc,
+                            kiln::EntryKind kind) {
+    const kiln_train_desc_t *train = desc->training;
+    int64_t count = desc->num_params + desc->num_inputs + train->num_targets;
+    if (kind == kiln::EntryKind::TrainStep)
+      count += train->num_slots;
+    return static_cast<size_t>(count);
+  }
+  std::vector<Copy> copies, copiesRead;
   size_t inputBytes;
   std::vector<std::pair<void *, size_t>> given;
   bool queued = false;
