@@ -18,10 +18,12 @@
 #include "model/Library.h"
 #include "model/Model.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -128,7 +130,6 @@ public:
   }
   void *get() const { return reinterpret_cast<void *>(pointer); }
   cuda::CUdeviceptr address() const { return pointer; }
-  size_t capacity() const { return size; }
   void release() {
     if (pointer)
       api->cuMemFree(pointer);
@@ -253,6 +254,23 @@ public:
       KILN_RETURN_IF_ERROR(cuda::callStatus(
           *api, "cuEventCreate",
           api->cuEventCreate(&copied, cuda::CU_EVENT_DISABLE_TIMING)));
+    // Copies of an earlier prefetch that no call waited for may still be
+    // landing: they end first, so that only the call in flight may still
+    // read (or wait for) a device copy.
+    if (copiesUnwaited) {
+      KILN_RETURN_IF_ERROR(cuda::callStatus(
+          *api, "cuStreamSynchronize", api->cuStreamSynchronize(copyStream)));
+      copiesUnwaited = false;
+    }
+    // The copies neither this prefetch nor the call in flight needs go: a
+    // fit's batch buffers come and go with it.
+    auto inFlight = [&](const Staged &copy) {
+      return pending.active && copy.readByCall == calls;
+    };
+    for (auto it = staged.begin(); it != staged.end();) {
+      bool wanted = std::find(hosts, hosts + count, it->first) != hosts + count;
+      it = wanted || inFlight(it->second) ? std::next(it) : staged.erase(it);
+    }
     std::vector<Staged *> queued;
     for (size_t i = 0; i < count; ++i) {
       if (!bytes[i])
@@ -261,15 +279,8 @@ public:
       copy.forCall = 0;
       // The call in flight reads this copy: the next call copies the
       // buffer in itself.
-      if (pending.active && copy.readByCall == calls)
+      if (inFlight(copy))
         continue;
-      // A larger buffer replaces this one only once no copy of an earlier
-      // prefetch that no call waited for still writes it.
-      if (copy.buffer.capacity() < bytes[i] && copiesUnwaited) {
-        KILN_RETURN_IF_ERROR(cuda::callStatus(
-            *api, "cuStreamSynchronize", api->cuStreamSynchronize(copyStream)));
-        copiesUnwaited = false;
-      }
       copy.buffer.bind(api);
       KILN_RETURN_IF_ERROR(copy.buffer.reserve(bytes[i]));
       KILN_RETURN_IF_ERROR(cuda::callStatus(
