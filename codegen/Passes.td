@@ -666,7 +666,10 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        go to the other half: one barrier a step; two steps of A and B must
        fit the 48 KiB of a block, which rules out tile 128 with k-step 32;
        consecutive threads load neighbours in memory, along k or along m
-       for A and along n or along k for B, as the factor is laid out),
+       for A and along n or along k for B, as the factor is laid out;
+       four neighbours at a time, one 16-byte load on the GPU, where the
+       size along that dimension and the buffer's offset and other
+       strides are static multiples of 4),
        a register tile of (`matmul-tile` / 16) squared outputs per thread,
        one fused multiply-add per product. A
        product marked by kiln-cuda-split-k runs a block per tile and chunk
@@ -739,7 +742,7 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
   ];
 }
 

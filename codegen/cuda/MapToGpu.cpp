@@ -25,6 +25,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -476,26 +477,51 @@ private:
       return {begin, end};
     };
 
-    // One element of `factor` at (row, k) or (k, col), 0 outside.
+    // The element of `factor` at (row, k) or (k, col), 0 outside; with
+    // `four`, it and the next three along the factor's innermost
+    // dimension, all inside or all outside (byFour below), in one load.
     auto loadGuarded = [&](OpBuilder &b, const Factor &factor, unsigned outer,
-                           Value outerIndex, Value outerSize, Value k) {
+                           Value outerIndex, Value outerSize, Value k,
+                           bool four) {
       Value inside = arith::AndIOp::create(
           b, loc,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, outerIndex,
                                 outerSize),
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k, sizeK));
-      auto branch = scf::IfOp::create(b, loc, TypeRange{f32}, inside,
+      Type type = four ? Type(VectorType::get({4}, f32)) : f32;
+      auto branch = scf::IfOp::create(b, loc, TypeRange{type}, inside,
                                       /*withElse=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
       SmallVector<Value> dims(3, zero);
       dims[outer] = outerIndex;
       dims[product.k] = k;
-      scf::YieldOp::create(b, loc, evaluateFactor(b, op, factor, dims));
+      if (four) {
+        // 16-byte aligned on the GPU: a vector load there.
+        llvm::MaybeAlign align;
+        if (kernelTable)
+          align = llvm::Align(16);
+        scf::YieldOp::create(
+            b, loc,
+            Value(vector::LoadOp::create(
+                b, loc, cast<VectorType>(type), factor.operand->get(),
+                applyMap(b, op.getMatchingIndexingMap(factor.operand), dims),
+                /*nontemporal=*/false, align)));
+      } else {
+        scf::YieldOp::create(b, loc, evaluateFactor(b, op, factor, dims));
+      }
       b.setInsertionPointToStart(branch.elseBlock());
-      scf::YieldOp::create(
-          b, loc, Value(arith::ConstantOp::create(b, loc, b.getZeroAttr(f32))));
-      return branch.getResult(0);
+      scf::YieldOp::create(b, loc,
+                           Value(arith::ConstantOp::create(
+                               b, loc, cast<TypedAttr>(b.getZeroAttr(type)))));
+      b.setInsertionPointAfter(branch);
+      SmallVector<Value> values;
+      if (!four)
+        values.push_back(branch.getResult(0));
+      for (int64_t i = 0; four && i < 4; ++i)
+        values.push_back(
+            vector::ExtractOp::create(b, loc, branch.getResult(0), i));
+      return values;
     };
     // Staging: thread `thread` of block `block` loads its
     // kTile * kStep / 256 elements of A and of B at step `k0` (fetch: A's
@@ -503,13 +529,21 @@ private:
     // k-major) at row `base` + their k (rounded, with tensor cores).
     const int64_t kStaged = kTile * kStep / kBlockThreads;
     // The element the thread stages in round r, as (e / by, e % by) of its
-    // index e in the tile.
-    auto staged = [&](OpBuilder &b, Value thread, int64_t r, int64_t by) {
-      Value e =
-          arith::AddIOp::create(b, loc, thread, index(b, r * kBlockThreads));
-      return std::make_pair(
-          Value(arith::DivUIOp::create(b, loc, e, index(b, by))),
-          Value(arith::RemUIOp::create(b, loc, e, index(b, by))));
+    // index e in the tile; by fours, slots 4q .. 4q + 3 are vector q's
+    // four elements, and vectors go to threads as elements do.
+    auto staged = [&](OpBuilder &b, Value thread, int64_t r, int64_t by,
+                      bool fours) {
+      int64_t width = fours ? 4 : 1;
+      Value e = arith::AddIOp::create(b, loc, thread,
+                                      index(b, r / width * kBlockThreads));
+      Value line = index(b, by / width);
+      Value inner = arith::RemUIOp::create(b, loc, e, line);
+      if (fours)
+        inner = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, inner, index(b, 4)),
+            index(b, r % 4));
+      return std::make_pair(Value(arith::DivUIOp::create(b, loc, e, line)),
+                            inner);
     };
     // Consecutive threads take neighbours in memory, so that a warp's
     // loads coalesce: for A, consecutive k of one row, or, when A's
@@ -519,17 +553,51 @@ private:
     // input gradient's transposed weights).
     bool aAlongM = runsAlong(op, product.lhs, product.m);
     bool bAlongK = runsAlong(op, product.rhs, product.k);
+    // Staging by fours: a factor read along its buffer's innermost,
+    // unit-stride dimension (the one consecutive threads take neighbours
+    // along) is fetched four neighbours at a time, one 16-byte load on the
+    // GPU, when that loop's size is a static multiple of 4 and the
+    // buffer's offset and other strides are too. The four are then all
+    // inside the product or all outside, and 16-byte aligned: a vector
+    // starts at a multiple of 4 along the dimension (tiles and staged
+    // steps are), and the device's buffers start 16-byte aligned
+    // (cuMemAlloc gives 256; workspace offsets are multiples of 64).
+    auto byFour = [&](const Factor &factor, unsigned along, Value size) {
+      if (kStaged % 4 != 0 || !runsAlong(op, factor, along))
+        return false;
+      auto type = cast<MemRefType>(factor.operand->get().getType());
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (!type.getElementType().isF32() ||
+          failed(type.getStridesAndOffset(strides, offset)) ||
+          ShapedType::isDynamic(offset) || offset % 4 != 0)
+        return false;
+      for (int64_t stride : ArrayRef(strides).drop_back())
+        if (ShapedType::isDynamic(stride) || stride % 4 != 0)
+          return false;
+      // Only the innermost index moves along the vector.
+      AffineMap map = op.getMatchingIndexingMap(factor.operand);
+      for (AffineExpr result : map.getResults().drop_back())
+        if (result.isFunctionOfDim(along))
+          return false;
+      std::optional<int64_t> length = getConstantIntValue(size);
+      return length && *length % 4 == 0;
+    };
+    bool aByFour = byFour(product.lhs, aAlongM ? product.m : product.k,
+                          aAlongM ? sizeM : sizeK);
+    bool bByFour = byFour(product.rhs, bAlongK ? product.k : product.n,
+                          bAlongK ? sizeK : sizeN);
     // (row, k) of A and (k, column) of B.
     auto stagedA = [&](OpBuilder &b, Value thread, int64_t r) {
       if (!aAlongM)
-        return staged(b, thread, r, kStep);
-      auto [k, row] = staged(b, thread, r, kTile);
+        return staged(b, thread, r, kStep, aByFour);
+      auto [k, row] = staged(b, thread, r, kTile, aByFour);
       return std::make_pair(row, k);
     };
     auto stagedB = [&](OpBuilder &b, Value thread, int64_t r) {
       if (!bAlongK)
-        return staged(b, thread, r, kTile);
-      auto [col, k] = staged(b, thread, r, kStep);
+        return staged(b, thread, r, kTile, bByFour);
+      auto [col, k] = staged(b, thread, r, kStep, bByFour);
       return std::make_pair(k, col);
     };
     // The first row and column of C that tile `block` covers.
@@ -542,19 +610,28 @@ private:
     };
     auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
       auto [rowBase, colBase] = tileOrigin(b, block);
-      SmallVector<Value> values;
+      SmallVector<Value> as, bs;
       for (int64_t r = 0; r < kStaged; ++r) {
-        auto [aRow, aK] = stagedA(b, thread, r);
-        values.push_back(
-            loadGuarded(b, product.lhs, product.m,
-                        arith::AddIOp::create(b, loc, rowBase, aRow), sizeM,
-                        arith::AddIOp::create(b, loc, k0, aK)));
-        auto [bK, bCol] = stagedB(b, thread, r);
-        values.push_back(
-            loadGuarded(b, product.rhs, product.n,
-                        arith::AddIOp::create(b, loc, colBase, bCol), sizeN,
-                        arith::AddIOp::create(b, loc, k0, bK)));
+        if (r % (aByFour ? 4 : 1) == 0) {
+          auto [aRow, aK] = stagedA(b, thread, r);
+          llvm::append_range(
+              as,
+              loadGuarded(b, product.lhs, product.m,
+                          arith::AddIOp::create(b, loc, rowBase, aRow), sizeM,
+                          arith::AddIOp::create(b, loc, k0, aK), aByFour));
+        }
+        if (r % (bByFour ? 4 : 1) == 0) {
+          auto [bK, bCol] = stagedB(b, thread, r);
+          llvm::append_range(
+              bs,
+              loadGuarded(b, product.rhs, product.n,
+                          arith::AddIOp::create(b, loc, colBase, bCol), sizeN,
+                          arith::AddIOp::create(b, loc, k0, bK), bByFour));
+        }
       }
+      SmallVector<Value> values;
+      for (int64_t r = 0; r < kStaged; ++r)
+        values.append({as[r], bs[r]});
       return values;
     };
     auto put = [&](OpBuilder &b, Value thread, ArrayRef<Value> values,

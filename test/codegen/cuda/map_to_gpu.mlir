@@ -75,7 +75,8 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // staged step (rows base .. base + 16) is multiplied, unrolled, 4 x 4 sums
 // per thread (loop-carried, one fma per product), then the next step goes
 // into the other half (rows 16 - base ..), and one barrier ends the step.
-// The sums are then added to C.
+// The sums are then added to C. A (along k) and B (along n) are staged by
+// fours: one 16-byte load each per thread and step.
 // CHECK-LABEL: func.func @tiled
 // CHECK:         %[[ROWS:.+]] = arith.ceildivui %{{.+}}, %c64 : index
 // CHECK:         gpu.launch_func @kiln_kernels::@tiled_matmul blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1)
@@ -87,7 +88,8 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // CHECK:           %[[NEXT:.+]] = arith.addi %[[K]], %c16 : index
 // CHECK:           %[[MORE:.+]] = arith.cmpi ult, %[[NEXT]], %c32 : index
 // CHECK:           %[[LOADED:.+]]:8 = scf.if %[[MORE]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
-// CHECK:             memref.load %{{.+}} : memref<?x32xf32>
+// CHECK:             vector.load %{{.+}} {alignment = 16 : i64} : memref<?x32xf32>, vector<4xf32>
+// CHECK:             vector.load %{{.+}} {alignment = 16 : i64} : memref<32x24xf32>, vector<4xf32>
 // CHECK:           } else {
 // CHECK:           memref.load %[[A]][%[[BASE]],
 // CHECK:           memref.load %[[B]][%[[BASE]],
@@ -114,6 +116,11 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // HOST-DAG:      memref.alloca() : memref<256x16xf32>
 // HOST-DAG:      memref.alloca() : memref<256x8xf32>
 // HOST-NOT:      gpu.
+// The host's loads by four claim no alignment (a library's caller may
+// pass any pointer to host loops).
+// HOST-NOT:      alignment
+// HOST:          vector.load %{{.+}} : memref<?x32xf32>, vector<4xf32>
+// HOST-NOT:      alignment
 func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf32>) {
   linalg.matmul ins(%a, %b : memref<?x32xf32>, memref<32x24xf32>) outs(%c : memref<?x24xf32>)
   return
@@ -289,10 +296,13 @@ func.func @weight_grad(%x: memref<?x64xf32>, %g: memref<?x32xf32>, %dw: memref<6
 // Staging follows the factors' memory: A read as (k, m) (a weight
 // gradient's activations) is staged by consecutive threads along m, rows
 // t % 64 of step t / 64; B read as (n, k) (an input gradient's weights)
-// along k, step t % 16 of column t / 16. The warp's loads coalesce.
+// along k, step t % 16 of column t / 16. The warp's loads coalesce. (The
+// sizes along m and k, 126 and 254, are not multiples of 4: one element a
+// load.)
 // CHECK-LABEL: func.func @transposed
 // CHECK:       gpu.func @transposed_matmul({{.*}}) workgroup(%[[A:.+]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<32x64xf32, #gpu.address_space<workgroup>>)
-// CHECK-COUNT-4: memref.load %{{.+}} : memref<96x256xf32>
+// CHECK-NOT:     vector.load
+// CHECK-COUNT-4: memref.load %{{.+}} : memref<96x254xf32>
 // CHECK-DAG:     %[[K:.+]] = arith.divui %thread_id_x, %c64 : index
 // CHECK-DAG:     %[[ROW:.+]] = arith.remui %thread_id_x, %c64 : index
 // CHECK:         memref.store %{{.+}}, %[[A]][%[[K]], %[[ROW]]]
@@ -302,7 +312,39 @@ func.func @weight_grad(%x: memref<?x64xf32>, %g: memref<?x32xf32>, %dw: memref<6
 #km = affine_map<(m, n, k) -> (k, m)>
 #nk = affine_map<(m, n, k) -> (n, k)>
 #mn = affine_map<(m, n, k) -> (m, n)>
-func.func @transposed(%a: memref<256x128xf32>, %b: memref<96x256xf32>, %c: memref<128x96xf32>) {
+func.func @transposed(%a: memref<254x126xf32>, %b: memref<96x254xf32>, %c: memref<126x96xf32>) {
+  linalg.generic {indexing_maps = [#km, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<254x126xf32>, memref<96x254xf32>) outs(%c : memref<126x96xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Staging by fours follows the factors' memory too: vector q of a tile's
+// step goes to thread q as element q does, four neighbours along the
+// buffer's innermost dimension. A read as (k, m): step t / 16, rows
+// 4 (t % 16) .. + 3; B read as (n, k): column t / 4, steps 4 (t % 4) .. + 3.
+// CHECK-LABEL: func.func @transposed_by_fours
+// CHECK:       gpu.func @transposed_by_fours_matmul
+// CHECK-DAG:     %[[AQ:.+]] = arith.remui %thread_id_x, %c16 : index
+// CHECK-DAG:     %[[AROW:.+]] = arith.muli %[[AQ]], %c4 : index
+// CHECK-DAG:     %[[AK:.+]] = arith.divui %thread_id_x, %c16 : index
+// CHECK-DAG:     %[[AROW0:.+]] = arith.addi %{{.+}}, %[[AROW]] : index
+// CHECK:         vector.load %{{.+}}[%[[AK]], %[[AROW0]]] {alignment = 16 : i64} : memref<256x128xf32>, vector<4xf32>
+// CHECK-DAG:     %[[BQ:.+]] = arith.remui %thread_id_x, %c4 : index
+// CHECK-DAG:     %[[BK:.+]] = arith.muli %[[BQ]], %c4 : index
+// CHECK-DAG:     %[[BCOL:.+]] = arith.divui %thread_id_x, %c4 : index
+// CHECK-DAG:     %[[BCOL0:.+]] = arith.addi %{{.+}}, %[[BCOL]] : index
+// CHECK:         vector.load %{{.+}}[%[[BCOL0]], %[[BK]]] {alignment = 16 : i64} : memref<96x256xf32>, vector<4xf32>
+#km = affine_map<(m, n, k) -> (k, m)>
+#nk = affine_map<(m, n, k) -> (n, k)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+func.func @transposed_by_fours(%a: memref<256x128xf32>, %b: memref<96x256xf32>, %c: memref<128x96xf32>) {
   linalg.generic {indexing_maps = [#km, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<256x128xf32>, memref<96x256xf32>) outs(%c : memref<128x96xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -310,5 +352,30 @@ func.func @transposed(%a: memref<256x128xf32>, %b: memref<96x256xf32>, %c: memre
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// Not by fours: a buffer whose offset (2) is not a multiple of 4 (its
+// vectors would not be 16-byte aligned), or a product whose k (30) is not
+// (a vector could straddle the end). B, read along n (24), still is.
+// CHECK-LABEL: func.func @not_by_fours
+// CHECK:       gpu.func @not_by_fours_matmul(
+// CHECK-NOT:     vector.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
+// CHECK:         memref.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
+// CHECK-NOT:     vector.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
+// CHECK:         vector.load %{{.+}} {alignment = 16 : i64} : memref<32x24xf32>, vector<4xf32>
+// CHECK-NOT:     vector.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
+// CHECK:       gpu.func @not_by_fours_matmul_0(
+// CHECK-NOT:     vector.load %{{.+}} : memref<?x30xf32>
+// CHECK:         memref.load %{{.+}} : memref<?x30xf32>
+// CHECK-NOT:     vector.load %{{.+}} : memref<?x30xf32>
+// CHECK:         vector.load %{{.+}} {alignment = 16 : i64} : memref<30x24xf32>, vector<4xf32>
+// CHECK-NOT:     vector.load %{{.+}} : memref<?x30xf32>
+// CHECK:       }
+func.func @not_by_fours(%a: memref<?x32xf32, strided<[32, 1], offset: 2>>, %b: memref<32x24xf32>, %c: memref<?x24xf32>, %a2: memref<?x30xf32>, %b2: memref<30x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x32xf32, strided<[32, 1], offset: 2>>, memref<32x24xf32>) outs(%c : memref<?x24xf32>)
+  linalg.matmul ins(%a2, %b2 : memref<?x30xf32>, memref<30x24xf32>) outs(%c : memref<?x24xf32>)
   return
 }
