@@ -33,6 +33,12 @@
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
 #     training losses within 3e-3 of the CPU's, and the GEMM's
 #     kernel time in each precision;
+#   - TensorFlow.js's reference models (test/e2e/Inputs/conformance/
+#     keras-tfjs: Dense, CNN, SimpleRNN, stacked RNN cells, two-input
+#     functional, BatchNorm + Dropout) predict TensorFlow.js's stored
+#     outputs on the GPU, and the Dense and CNN models train along
+#     TensorFlow.js's own trajectories, with the CPU tests' tolerances
+#     (conformance_tfjs, batch_norm, train_conformance);
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
 #     and compiled, in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
@@ -42,6 +48,9 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 GPU_DIR=$ROOT/.gpu
 MODELS=(${GPU_CHECK_MODELS:-mlp cnn rnn lstm})
+TFJS_MODELS="a_sequential_dense b_mnist_cnn c_simple_rnn d_stacked_rnn_cells
+  e_functional_concat f_dense_bn_dropout"
+TFJS_TRAINED="a_sequential_dense b_mnist_cnn"
 GEMM_N=${GPU_CHECK_GEMM_N:-4096}
 
 prepare() {
@@ -98,6 +107,17 @@ EOF2
   "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
     --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-conv-input-gradient fold \
     -o "$GPU_DIR/bin/cnn.fold"
+  # TensorFlow.js's reference models, for predict and for training.
+  local tfjs=test/e2e/Inputs/conformance/keras-tfjs m
+  for m in $TFJS_MODELS; do
+    "$kiln" compile "$tfjs/$m/model.json" --target cuda \
+      --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/tfjs.$m"
+  done
+  for m in $TFJS_TRAINED; do
+    "$kiln" compile "$tfjs/$m/train/model.json" --target cuda \
+      --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/tfjs.$m.train"
+  done
+  gzip -1 "$GPU_DIR"/bin/tfjs.*
   rm "$GPU_DIR/dense/x_many.npy"
   gzip -1 "$GPU_DIR"/bin/gemm.*
   cp "$(ldconfig -p | awk '/libomp\.so\.5 /{print $NF; exit}')" "$GPU_DIR/lib/"
@@ -115,6 +135,53 @@ np.save(out + "/x_cnn.npy", (x[:1000, :, :, None] / 255.0).astype(np.float32))
 np.save(out + "/y.npy", y[:1000].astype(np.float32))
 EOF
   du -sh "$GPU_DIR"
+}
+
+# TensorFlow.js's reference models on the GPU, with the tolerances of the
+# CPU's lit tests: their stored outputs (conformance_tfjs, batch_norm:
+# 1e-5 absolute), and 5 epochs of training along their trajectories
+# (train_conformance: losses and predictions after training, 1e-6 for the
+# Dense model, 1e-5 for the CNN).
+tfjs_conformance() {
+  local work=$1 tfjs=$ROOT/test/e2e/Inputs/conformance/keras-tfjs m
+  local failed=0 packed
+  echo "== keras-tfjs conformance"
+  for packed in "$GPU_DIR"/bin/tfjs.*.gz; do
+    [ -e "$packed" ] && gunzip -f "$packed"
+  done
+  for m in $TFJS_MODELS; do
+    local inputs=(--input "$tfjs/$m/x.npy")
+    [ "$m" = e_functional_concat ] &&
+      inputs=(--input "$tfjs/$m/x0.npy" --input "$tfjs/$m/x1.npy")
+    "$GPU_DIR/bin/tfjs.$m" predict --device gpu "${inputs[@]}" \
+      --output "$work/tfjs.$m.npy" || { failed=1; continue; }
+    python3 - "$work/tfjs.$m.npy" "$tfjs/$m/y.npy" "$m" <<'EOF' || failed=1
+import sys
+import numpy as np
+got, want = np.load(sys.argv[1]), np.load(sys.argv[2])
+err = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("inf")
+print(f"tfjs {sys.argv[3]} predict on gpu: max abs err {err:.3g} <= 1e-05: "
+      f"{'OK' if err <= 1e-5 else 'FAILED'}")
+sys.exit(0 if err <= 1e-5 else 1)
+EOF
+  done
+  for m in $TFJS_TRAINED; do
+    local dir=$tfjs/$m/train tol=1e-6
+    [ "$m" = b_mnist_cnn ] && tol=1e-5
+    "$GPU_DIR/bin/tfjs.$m.train" train --device gpu \
+      --data "$dir/x.npy,$dir/y.npy" --epochs 5 --batch-size 8 --no-shuffle \
+      --verbose 0 --history "$work/tfjs.$m.history.json" \
+      --save-weights "$work/tfjs.$m.kw" &&
+      "$GPU_DIR/bin/tfjs.$m.train" predict --device gpu \
+        --weights "$work/tfjs.$m.kw" --input "$dir/x.npy" \
+        --output "$work/tfjs.$m.pred.npy" &&
+      echo "tfjs $m training on gpu:" &&
+      python3 "$ROOT/test/e2e/Inputs/check_training.py" \
+        --history "$work/tfjs.$m.history.json" --losses "$dir/losses.json" \
+        --rtol $tol --pred "$work/tfjs.$m.pred.npy" \
+        --pred-ref "$dir/pred_after.npy" --atol $tol || failed=1
+  done
+  return $failed
 }
 
 run() {
@@ -191,6 +258,7 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl"
       done
     done
   done
+  tfjs_conformance "$work" || failed=1
   # GEMM N^3 on the GPU per tile shape: the kernel's own time
   # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
   # the CNN's train step at batch 1024; then the PyTorch references
