@@ -46,6 +46,9 @@ constexpr llvm::StringLiteral kKernelModuleName = "kiln_kernels";
 constexpr int64_t kBlockThreads = 256;
 /// The fewest steps of k one split of a split matrix product sums.
 constexpr int64_t kMinChunk = 256;
+// A split's chunk of k starts at a multiple of the staging step, so that
+// its loads by four stay 16-byte aligned (mapTiledMatmul).
+static_assert(kMinChunk % 32 == 0, "a chunk must be whole staging steps");
 
 /// The shared memory a block has without opting in to more.
 constexpr int64_t kSharedBytes = 48 * 1024;
