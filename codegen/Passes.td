@@ -621,6 +621,44 @@ def MergeElementwisePass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def MergeIndependentPass
+    : Pass<"kiln-cuda-merge-independent", "::mlir::func::FuncOp"> {
+  let summary = "Independent neighbouring elementwise generics over "
+                "different static spaces become one parallel loop";
+  let description = [{
+    Run on buffers after kiln-cuda-merge-elementwise, for the GPU, where
+    each parallel loop becomes a kernel launch. After that pass an
+    optimizer updates each parameter in one kernel, and the updates of a
+    model's parameters follow each other: tiny kernels (a bias of 10 is
+    one block of 32 threads), each paying a launch. Elementwise generics
+    (as kiln-cuda-merge-elementwise takes them) in one block, with only
+    allocations and index arithmetic between them, none of which reads or
+    writes a buffer another one writes, nor updates a buffer in place (a
+    product's epilogue stays a candidate for kiln-cuda-map-to-gpu), run as
+    one `scf.parallel` over their spaces laid end to end, where the last of
+    them was. Iteration i runs the member whose range holds it, at the
+    element i minus the range's start names (innermost dimension fastest):
+    the same loads, body and stores as the member's own loop, so the
+    numbers do not change. Buffers are compared by the value they are
+    views of, as in kiln-cuda-merge-elementwise (contract 2).
+
+    ```mlir
+    // before: three launches (Adam's updates of three parameters)
+    linalg.generic ... outs(%w1 : memref<784x128xf32>) { ... }
+    linalg.generic ... outs(%b1 : memref<128xf32>) { ... }
+    linalg.generic ... outs(%b2 : memref<10xf32>) { ... }
+    // after: one
+    scf.parallel (%i) = (%c0) to (%c100490) step (%c1) {
+      scf.if %i < 100352 { <w1's update at (i / 128, i % 128)> } else {
+        scf.if %i < 100480 { <b1's at i - 100352> } else { <b2's> } }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def DefineLibdevicePass : Pass<"kiln-cuda-define-libdevice"> {
   let summary = "Give the libdevice functions GPU kernels call bodies of "
                 "NVPTX intrinsics";

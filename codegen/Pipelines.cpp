@@ -39,7 +39,8 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
 /// buffers become their operands, matrix products with few output tiles
 /// get partial sums (split-K) in the workspace, gathers (im2col) and zero
 /// fills fold into the products that read them, and neighbouring
-/// elementwise ops merge (one kernel per optimizer update).
+/// elementwise ops merge (one kernel per optimizer update; independent
+/// ones, such as the updates of all parameters, into one parallel loop).
 static void buildBufferPipeline(OpPassManager &pm,
                                 const mlir::kiln::CudaLoweringOptions *cuda) {
   using namespace mlir::kiln;
@@ -64,6 +65,7 @@ static void buildBufferPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
     pm.addNestedPass<func::FuncOp>(createMergeElementwisePass());
+    pm.addNestedPass<func::FuncOp>(createMergeIndependentPass());
   }
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());

@@ -3,19 +3,26 @@
 //
 // `--kiln-cuda-merge-elementwise`: neighbouring elementwise generics over
 // the same static space become one generic with several outputs (an
-// optimizer's update of one parameter: one kernel). See Passes.td.
+// optimizer's update of one parameter: one kernel).
+// `--kiln-cuda-merge-independent`: independent neighbouring elementwise
+// generics over any static spaces become one parallel loop (the updates of
+// all parameters: one kernel). See Passes.td.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
 #include "codegen/cuda/Contraction.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_MERGEELEMENTWISEPASS
+#define GEN_PASS_DEF_MERGEINDEPENDENTPASS
 #include "codegen/Passes.h.inc"
 } // namespace mlir::kiln
 
@@ -41,12 +48,43 @@ bool isElementwise(linalg::GenericOp op) {
   });
 }
 
+/// The generics gathered for one merge, and the buffers they read and
+/// write, compared by the value they are views of: entry arguments are
+/// distinct buffers, and so are allocations (DESIGN.md, contract 2).
+class Members {
+protected:
+  /// Whether `op` writes a buffer the members read or write.
+  bool overwrites(linalg::GenericOp op) const {
+    for (Value output : op.getDpsInits()) {
+      Value root = rootBuffer(output);
+      if (read.contains(root) || written.contains(root))
+        return true;
+    }
+    return false;
+  }
+  void addMember(linalg::GenericOp op) {
+    members.push_back(op);
+    for (Value input : op.getDpsInputs())
+      read.insert(rootBuffer(input));
+    for (Value output : op.getDpsInits())
+      written.insert(rootBuffer(output));
+  }
+  void clearMembers() {
+    members.clear();
+    read.clear();
+    written.clear();
+  }
+
+  SmallVector<linalg::GenericOp> members;
+  llvm::SmallDenseSet<Value> read, written;
+};
+
 /// Generics that run as one: each reads what an earlier one wrote only
 /// as that op's output value, element for element, and writes nothing an
-/// earlier one read or wrote. Entry arguments are distinct buffers, and so
-/// are allocations (DESIGN.md, contract 2).
-class Group {
+/// earlier one read or wrote.
+class Group : Members {
 public:
+  static bool candidate(linalg::GenericOp op) { return isElementwise(op); }
   bool accepts(linalg::GenericOp op) const {
     if (members.empty())
       return true;
@@ -61,31 +99,20 @@ public:
           !op.getMatchingIndexingMap(input).isIdentity())
         return false;
     }
-    for (Value output : op.getDpsInits()) {
-      Value root = rootBuffer(output);
-      if (read.contains(root) || written.contains(root))
-        return false;
-    }
-    return true;
+    return !overwrites(op);
   }
 
   void add(linalg::GenericOp op) {
-    members.push_back(op);
-    for (Value input : op.getDpsInputs())
-      read.insert(rootBuffer(input));
-    for (Value output : op.getDpsInits()) {
-      written.insert(rootBuffer(output));
+    addMember(op);
+    for (Value output : op.getDpsInits())
       outputs.insert(output);
-    }
   }
 
   /// Replaces two or more members by one generic where the last one was.
   void merge() {
     if (members.size() >= 2)
       build();
-    members.clear();
-    read.clear();
-    written.clear();
+    clearMembers();
     outputs.clear();
   }
 
@@ -152,18 +179,20 @@ private:
       op.erase();
   }
 
-  SmallVector<linalg::GenericOp> members;
-  llvm::SmallDenseSet<Value> read, written, outputs;
+  llvm::SmallDenseSet<Value> outputs; // the members' output buffers
 };
 
-void mergeIn(Block &block) {
-  Group group;
+/// Merges the runs of candidates in `block` (and in the blocks nested in
+/// it) that a `GroupT` takes, with only ops that touch no memory between
+/// them.
+template <typename GroupT> void mergeRuns(Block &block) {
+  GroupT group;
   for (Operation &op : llvm::make_early_inc_range(block)) {
     for (Region &region : op.getRegions())
       for (Block &nested : region)
-        mergeIn(nested);
+        mergeRuns<GroupT>(nested);
     auto generic = dyn_cast<linalg::GenericOp>(op);
-    if (generic && isElementwise(generic)) {
+    if (generic && GroupT::candidate(generic)) {
       if (!group.accepts(generic))
         group.merge();
       group.add(generic);
@@ -181,7 +210,133 @@ struct MergeElementwisePass
     : public kiln::impl::MergeElementwisePassBase<MergeElementwisePass> {
   void runOnOperation() override {
     for (Block &block : getOperation().getBody())
-      mergeIn(block);
+      mergeRuns<Group>(block);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Independent generics
+//===----------------------------------------------------------------------===//
+
+/// Elementwise generics that touch no buffer another one writes, run as one
+/// parallel loop over their spaces laid end to end.
+class IndependentGroup : Members {
+public:
+  /// Whether `op` may join: it updates no buffer in place, reads nothing
+  /// the members write and writes nothing they read or write.
+  static bool candidate(linalg::GenericOp op) {
+    if (!isElementwise(op))
+      return false;
+    for (Value output : op.getDpsInits())
+      for (Value input : op.getDpsInputs())
+        if (rootBuffer(input) == rootBuffer(output))
+          return false;
+    return true;
+  }
+  bool accepts(linalg::GenericOp op) const {
+    for (Value input : op.getDpsInputs())
+      if (written.contains(rootBuffer(input)))
+        return false;
+    return !overwrites(op);
+  }
+
+  void add(linalg::GenericOp op) { addMember(op); }
+
+  /// Replaces two or more members by one loop where the last one was.
+  void merge() {
+    if (members.size() >= 2)
+      build();
+    clearMembers();
+  }
+
+private:
+  void build() {
+    linalg::GenericOp last = members.back();
+    Location loc = last.getLoc();
+    OpBuilder b(last);
+    auto index = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    SmallVector<int64_t> starts;
+    int64_t total = 0;
+    for (linalg::GenericOp op : members) {
+      starts.push_back(total);
+      int64_t size = 1;
+      for (int64_t extent : op.getStaticLoopRanges())
+        size *= extent;
+      total += size;
+    }
+    auto loop =
+        scf::ParallelOp::create(b, loc, ValueRange{index(0)},
+                                ValueRange{index(total)}, ValueRange{index(1)});
+    b.setInsertionPointToStart(loop.getBody());
+    Value i = loop.getInductionVars()[0];
+    // Member k where i < starts[k + 1]; the last one otherwise.
+    for (size_t k = 0; k < members.size(); ++k) {
+      Value element = arith::SubIOp::create(b, loc, i, index(starts[k]));
+      if (k + 1 == members.size()) {
+        emitMember(b, members[k], element);
+        break;
+      }
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
+                                           index(starts[k + 1]));
+      auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/true);
+      b.setInsertionPointToStart(branch.thenBlock());
+      emitMember(b, members[k], element);
+      b.setInsertionPointToStart(branch.elseBlock());
+    }
+    for (linalg::GenericOp op : members)
+      op.erase();
+  }
+
+  /// `op`'s iteration at `element` of its space (innermost dimension
+  /// fastest): its inputs loaded, its body, its outputs stored.
+  static void emitMember(OpBuilder &b, linalg::GenericOp op, Value element) {
+    Location loc = op.getLoc();
+    SmallVector<int64_t> extents = op.getStaticLoopRanges();
+    SmallVector<Value> dims(extents.size());
+    Value rest = element;
+    for (int64_t d = static_cast<int64_t>(extents.size()) - 1; d >= 0; --d) {
+      Value extent = arith::ConstantIndexOp::create(b, loc, extents[d]);
+      dims[d] = d == 0 ? rest : arith::RemUIOp::create(b, loc, rest, extent);
+      if (d > 0)
+        rest = arith::DivUIOp::create(b, loc, rest, extent);
+    }
+    auto at = [&](AffineMap map) {
+      SmallVector<Value> indices;
+      for (unsigned r = 0; r < map.getNumResults(); ++r)
+        indices.push_back(
+            affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), dims));
+      return indices;
+    };
+    Block *body = op.getBlock();
+    IRMapping mapping;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value value = input->get();
+      if (isa<MemRefType>(value.getType()))
+        value = memref::LoadOp::create(b, loc, value,
+                                       at(op.getMatchingIndexingMap(input)));
+      mapping.map(body->getArgument(input->getOperandNumber()), value);
+    }
+    for (Operation &nested : body->without_terminator()) {
+      if (auto dim = dyn_cast<linalg::IndexOp>(nested)) {
+        mapping.map(dim.getResult(), dims[dim.getDim()]);
+        continue;
+      }
+      b.clone(nested, mapping);
+    }
+    for (auto [init, value] : llvm::zip_equal(
+             op.getDpsInitsMutable(), body->getTerminator()->getOperands()))
+      memref::StoreOp::create(b, loc, mapping.lookupOrDefault(value),
+                              init.get(), at(op.getMatchingIndexingMap(&init)));
+  }
+};
+
+struct MergeIndependentPass
+    : public kiln::impl::MergeIndependentPassBase<MergeIndependentPass> {
+  void runOnOperation() override {
+    for (Block &block : getOperation().getBody())
+      mergeRuns<IndependentGroup>(block);
   }
 };
 
