@@ -636,10 +636,10 @@ def MergeIndependentPass
     writes a buffer another one writes, nor updates a buffer in place (a
     product's epilogue stays a candidate for kiln-cuda-map-to-gpu), run as
     one `scf.parallel` over their spaces laid end to end, where the last of
-    them was. Iteration i runs the member whose range holds it, at the
-    element i minus the range's start names (innermost dimension fastest):
-    the same loads, body and stores as the member's own loop, so the
-    numbers do not change. Buffers are compared by the value they are
+    them was. Iteration i runs the member whose range holds it (one
+    branch per member, side by side), at the element i minus the range's
+    start names (innermost dimension fastest): the same loads, body and
+    stores as the member's own loop, so the numbers do not change. Buffers are compared by the value they are
     views of, as in kiln-cuda-merge-elementwise (contract 2).
 
     ```mlir
@@ -649,8 +649,9 @@ def MergeIndependentPass
     linalg.generic ... outs(%b2 : memref<10xf32>) { ... }
     // after: one
     scf.parallel (%i) = (%c0) to (%c100490) step (%c1) {
-      scf.if %i < 100352 { <w1's update at (i / 128, i % 128)> } else {
-        scf.if %i < 100480 { <b1's at i - 100352> } else { <b2's> } }
+      scf.if %i - 0 < 100352 { <w1's update at (i / 128, i % 128)> }
+      scf.if %i - 100352 < 128 { <b1's at i - 100352> }
+      scf.if %i - 100480 < 10 { <b2's at i - 100480> }
     }
     ```
   }];

@@ -257,33 +257,30 @@ private:
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    SmallVector<int64_t> starts;
+    SmallVector<int64_t> starts, sizes;
     int64_t total = 0;
     for (linalg::GenericOp op : members) {
       starts.push_back(total);
-      int64_t size = 1;
+      sizes.push_back(1);
       for (int64_t extent : op.getStaticLoopRanges())
-        size *= extent;
-      total += size;
+        sizes.back() *= extent;
+      total += sizes.back();
     }
     auto loop =
         scf::ParallelOp::create(b, loc, ValueRange{index(0)},
                                 ValueRange{index(total)}, ValueRange{index(1)});
     b.setInsertionPointToStart(loop.getBody());
     Value i = loop.getInductionVars()[0];
-    // Member k where i < starts[k + 1]; the last one otherwise.
-    for (size_t k = 0; k < members.size(); ++k) {
+    // Member k where i - starts[k] (unsigned: below the start it wraps
+    // around) is less than its size: one branch each, side by side.
+    for (auto [k, op] : llvm::enumerate(members)) {
+      OpBuilder::InsertionGuard guard(b);
       Value element = arith::SubIOp::create(b, loc, i, index(starts[k]));
-      if (k + 1 == members.size()) {
-        emitMember(b, members[k], element);
-        break;
-      }
-      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
-                                           index(starts[k + 1]));
-      auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/true);
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           element, index(sizes[k]));
+      auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
       b.setInsertionPointToStart(branch.thenBlock());
-      emitMember(b, members[k], element);
-      b.setInsertionPointToStart(branch.elseBlock());
+      emitMember(b, op, element);
     }
     for (linalg::GenericOp op : members)
       op.erase();

@@ -2,31 +2,36 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-merge-independent),kiln-cuda-map-to-gpu,canonicalize)" | FileCheck %s --check-prefix=MAPPED
 
 // Three parameters' SGD updates (a 4 x 3 kernel, a bias of 3, a bias of
-// 1): one loop over their 12 + 3 + 1 elements end to end.
-// Iteration i runs the first member below 12, at (i / 3, i % 3), the
-// second below 15, at i - 12, the third at i - 15; each loads its inputs,
-// runs its body and stores its output.
+// 1): one loop over their 12 + 3 + 1 elements end to end. Iteration i runs
+// the first member where i < 12, at (i / 3, i % 3), the second where
+// i - 12 < 3 (unsigned), at i - 12, the third where i - 15 < 1; each loads
+// its inputs, runs its body and stores its output.
 // CHECK-LABEL: func.func @updates
 // CHECK-SAME:      (%[[W:.+]]: memref<4x3xf32>, %[[GW:.+]]: memref<4x3xf32>, %[[B:.+]]: memref<3xf32>, %[[GB:.+]]: memref<3xf32>, %[[S:.+]]: memref<1xf32>, %[[GS:.+]]: memref<1xf32>, %[[W1:.+]]: memref<4x3xf32>, %[[B1:.+]]: memref<3xf32>, %[[S1:.+]]: memref<1xf32>)
 // CHECK-NOT:     linalg.generic
 // CHECK:         scf.parallel (%[[I:.+]]) = (%c0) to (%c16) step (%c1) {
-// CHECK:           %[[IN0:.+]] = arith.cmpi ult, %[[I]], %c12
+// CHECK:           %[[E0:.+]] = arith.subi %[[I]], %c0
+// CHECK:           %[[IN0:.+]] = arith.cmpi ult, %[[E0]], %c12
 // CHECK:           scf.if %[[IN0]] {
-// CHECK:             %[[ROW:.+]] = arith.divui %{{.+}}, %c3
+// CHECK:             arith.divui %[[E0]], %c3
 // CHECK:             memref.load %[[W]]
 // CHECK:             memref.load %[[GW]]
 // CHECK:             arith.subf
 // CHECK:             memref.store %{{.+}}, %[[W1]]
-// CHECK:           } else {
-// CHECK:             %[[AT:.+]] = arith.subi %[[I]], %c12
-// CHECK:             %[[IN1:.+]] = arith.cmpi ult, %[[I]], %c15
-// CHECK:             scf.if %[[IN1]] {
-// CHECK:               memref.load %[[B]]
-// CHECK:               memref.store %{{.+}}, %[[B1]]
-// CHECK:             } else {
-// CHECK:               memref.load %[[S]]
-// CHECK:               memref.load %[[GS]]
-// CHECK:               memref.store %{{.+}}, %[[S1]]
+// CHECK:           }
+// CHECK:           %[[E1:.+]] = arith.subi %[[I]], %c12
+// CHECK:           %[[IN1:.+]] = arith.cmpi ult, %[[E1]], %c3
+// CHECK:           scf.if %[[IN1]] {
+// CHECK:             memref.load %[[B]]
+// CHECK:             memref.store %{{.+}}, %[[B1]]
+// CHECK:           }
+// CHECK:           %[[E2:.+]] = arith.subi %[[I]], %c15
+// CHECK:           %[[IN2:.+]] = arith.cmpi ult, %[[E2]], %c1
+// CHECK:           scf.if %[[IN2]] {
+// CHECK:             memref.load %[[S]]
+// CHECK:             memref.load %[[GS]]
+// CHECK:             memref.store %{{.+}}, %[[S1]]
+// CHECK:           }
 // CHECK-NOT:     linalg.generic
 // CHECK:         return
 
