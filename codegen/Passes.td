@@ -639,8 +639,13 @@ def MergeIndependentPass
     them was. Iteration i runs the member whose range holds it (one
     branch per member, side by side), at the element i minus the range's
     start names (innermost dimension fastest): the same loads, body and
-    stores as the member's own loop, so the numbers do not change. Buffers are compared by the value they are
-    views of, as in kiln-cuda-merge-elementwise (contract 2).
+    stores as the member's own loop, so the numbers do not change. Buffers
+    are compared by the value they are views of, as in
+    kiln-cuda-merge-elementwise (contract 2). Each operand becomes a kernel
+    parameter (a buffer's memref descriptor: two pointers, the offset, a
+    size and a stride per dimension, 8 bytes each), and a kernel has 4 KiB
+    of parameters before PTX ISA 8.1: a group takes members while their
+    operands fit in `max-param-bytes`.
 
     ```mlir
     // before: three launches (Adam's updates of three parameters)
@@ -655,6 +660,11 @@ def MergeIndependentPass
     }
     ```
   }];
+  let options = [
+    Option<"maxParamBytes", "max-param-bytes", "int64_t", "4096",
+           "The most bytes of kernel parameters a merged loop's operands "
+           "may take">,
+  ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];

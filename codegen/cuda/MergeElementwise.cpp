@@ -185,12 +185,12 @@ private:
 /// Merges the runs of candidates in `block` (and in the blocks nested in
 /// it) that a `GroupT` takes, with only ops that touch no memory between
 /// them.
-template <typename GroupT> void mergeRuns(Block &block) {
-  GroupT group;
+template <typename GroupT> void mergeRuns(Block &block, const GroupT &empty) {
+  GroupT group = empty;
   for (Operation &op : llvm::make_early_inc_range(block)) {
     for (Region &region : op.getRegions())
       for (Block &nested : region)
-        mergeRuns<GroupT>(nested);
+        mergeRuns(nested, empty);
     auto generic = dyn_cast<linalg::GenericOp>(op);
     if (generic && GroupT::candidate(generic)) {
       if (!group.accepts(generic))
@@ -210,7 +210,7 @@ struct MergeElementwisePass
     : public kiln::impl::MergeElementwisePassBase<MergeElementwisePass> {
   void runOnOperation() override {
     for (Block &block : getOperation().getBody())
-      mergeRuns<Group>(block);
+      mergeRuns(block, Group());
   }
 };
 
@@ -219,9 +219,13 @@ struct MergeElementwisePass
 //===----------------------------------------------------------------------===//
 
 /// Elementwise generics that touch no buffer another one writes, run as one
-/// parallel loop over their spaces laid end to end.
+/// parallel loop over their spaces laid end to end, whose operands fit in
+/// `maxParamBytes` of kernel parameters.
 class IndependentGroup : Members {
 public:
+  explicit IndependentGroup(int64_t maxParamBytes)
+      : maxParamBytes(maxParamBytes) {}
+
   /// Whether `op` may join: it updates no buffer in place, reads nothing
   /// the members write and writes nothing they read or write.
   static bool candidate(linalg::GenericOp op) {
@@ -237,16 +241,23 @@ public:
     for (Value input : op.getDpsInputs())
       if (written.contains(rootBuffer(input)))
         return false;
-    return !overwrites(op);
+    return !overwrites(op) && paramBytes + newParamBytes(op) <= maxParamBytes;
   }
 
-  void add(linalg::GenericOp op) { addMember(op); }
+  void add(linalg::GenericOp op) {
+    paramBytes += newParamBytes(op);
+    for (Value operand : op->getOperands())
+      operands.insert(operand);
+    addMember(op);
+  }
 
   /// Replaces two or more members by one loop where the last one was.
   void merge() {
     if (members.size() >= 2)
       build();
     clearMembers();
+    operands.clear();
+    paramBytes = 0;
   }
 
 private:
@@ -284,6 +295,21 @@ private:
     }
     for (linalg::GenericOp op : members)
       op.erase();
+  }
+
+  /// The kernel parameters `op`'s operands add to the members': a memref
+  /// descriptor (two pointers, the offset, a size and a stride per
+  /// dimension) per buffer, 8 bytes per scalar.
+  int64_t newParamBytes(linalg::GenericOp op) const {
+    llvm::SmallDenseSet<Value> added;
+    int64_t bytes = 0;
+    for (Value operand : op->getOperands()) {
+      if (operands.contains(operand) || !added.insert(operand).second)
+        continue;
+      auto type = dyn_cast<MemRefType>(operand.getType());
+      bytes += 8 * (type ? 3 + 2 * type.getRank() : 1);
+    }
+    return bytes;
   }
 
   /// `op`'s iteration at `element` of its space (innermost dimension
@@ -327,13 +353,18 @@ private:
       memref::StoreOp::create(b, loc, mapping.lookupOrDefault(value),
                               init.get(), at(op.getMatchingIndexingMap(&init)));
   }
+
+  int64_t maxParamBytes;
+  int64_t paramBytes = 0;              // of the members' operands
+  llvm::SmallDenseSet<Value> operands; // the members' operands
 };
 
 struct MergeIndependentPass
     : public kiln::impl::MergeIndependentPassBase<MergeIndependentPass> {
+  using MergeIndependentPassBase::MergeIndependentPassBase;
   void runOnOperation() override {
     for (Block &block : getOperation().getBody())
-      mergeRuns<IndependentGroup>(block);
+      mergeRuns(block, IndependentGroup(maxParamBytes));
   }
 };
 

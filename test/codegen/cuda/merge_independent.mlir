@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-merge-independent))" | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-merge-independent),kiln-cuda-map-to-gpu,canonicalize)" | FileCheck %s --check-prefix=MAPPED
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-merge-independent{max-param-bytes=200}))" | FileCheck %s --check-prefix=BUDGET
 
 // Three parameters' SGD updates (a 4 x 3 kernel, a bias of 3, a bias of
 // 1): one loop over their 12 + 3 + 1 elements end to end. Iteration i runs
@@ -155,6 +156,51 @@ func.func @write_after_write(%x: memref<8xf32>, %t: memref<8xf32>, %c: memref<2x
       ins(%y : memref<3xf32>) outs(%z : memref<3xf32>) {
   ^bb0(%a: f32, %o: f32):
     %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  }
+  return
+}
+
+// -----
+
+// A merged loop's operands are its kernel's parameters: a rank-1 buffer's
+// memref descriptor takes 40 bytes (two pointers, the offset, a size and a
+// stride), so each of these members adds 80, and with 200 bytes (4096 by
+// default: a kernel has 4 KiB of parameters before PTX ISA 8.1) the third
+// starts a loop of its own with the fourth.
+// BUDGET-LABEL: func.func @budget
+// BUDGET:         scf.parallel (%{{.+}}) = (%c0) to (%c7) step (%c1)
+// BUDGET:         scf.parallel (%{{.+}}) = (%c0{{.*}}) to (%c11) step (%c1{{.*}})
+// BUDGET-NOT:     scf.parallel
+// BUDGET:         return
+// CHECK-LABEL: func.func @budget
+// CHECK:         scf.parallel (%{{.+}}) = (%c0) to (%c18) step (%c1)
+// CHECK-NOT:     scf.parallel
+#id = affine_map<(d0) -> (d0)>
+func.func @budget(%a: memref<3xf32>, %b: memref<4xf32>, %c: memref<5xf32>, %d: memref<6xf32>,
+                  %a1: memref<3xf32>, %b1: memref<4xf32>, %c1: memref<5xf32>, %d1: memref<6xf32>) {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%a : memref<3xf32>) outs(%a1 : memref<3xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%b : memref<4xf32>) outs(%b1 : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%c : memref<5xf32>) outs(%c1 : memref<5xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%d : memref<6xf32>) outs(%d1 : memref<6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
     linalg.yield %n : f32
   }
   return
