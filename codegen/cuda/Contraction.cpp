@@ -4,6 +4,7 @@
 
 #include "codegen/cuda/Contraction.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -164,6 +165,28 @@ mlir::kiln::matchContraction(const SumReduction &sum) {
 std::optional<Contraction> mlir::kiln::matchContraction(linalg::LinalgOp op) {
   std::optional<SumReduction> sum = matchSumReduction(op);
   return sum ? matchContraction(*sum) : std::nullopt;
+}
+
+SmallVector<Value> mlir::kiln::applyMap(OpBuilder &b, AffineMap map,
+                                        ArrayRef<Value> dims) {
+  SmallVector<Value> indices;
+  for (unsigned i = 0; i < map.getNumResults(); ++i)
+    indices.push_back(affine::AffineApplyOp::create(b, b.getUnknownLoc(),
+                                                    map.getSubMap({i}), dims));
+  return indices;
+}
+
+void mlir::kiln::mapInputsAt(OpBuilder &b, linalg::LinalgOp op,
+                             ArrayRef<Value> dims, IRMapping &mapping) {
+  Block *body = op.getBlock();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value value = input->get();
+    if (isa<MemRefType>(value.getType()))
+      value = memref::LoadOp::create(
+          b, op.getLoc(), value,
+          applyMap(b, op.getMatchingIndexingMap(input), dims));
+    mapping.map(body->getArgument(input->getOperandNumber()), value);
+  }
 }
 
 SmallVector<Value>

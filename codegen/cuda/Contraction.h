@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SmallBitVector.h"
 
 #include <optional>
@@ -84,6 +85,14 @@ bool touchesMemory(Operation *op);
 /// allocation or an argument. Before workspace allocation, distinct roots
 /// are distinct memory.
 Value rootBuffer(Value value);
+
+/// The indices `map` gives at loop indices `dims` (one affine.apply each).
+SmallVector<Value> applyMap(OpBuilder &b, AffineMap map, ArrayRef<Value> dims);
+
+/// Maps each input argument of `op`'s body to the input's element at loop
+/// indices `dims`: a buffer's loaded, a scalar operand as it is.
+void mapInputsAt(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims,
+                 IRMapping &mapping);
 
 /// The indices into `expanded` of the element at `collapsed` of a reshape
 /// that merges each of `groups` (dimensions of `expanded`) into one: each

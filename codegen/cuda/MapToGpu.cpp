@@ -613,25 +613,30 @@ private:
     };
     auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
       auto [rowBase, colBase] = tileOrigin(b, block);
-      SmallVector<Value> as, bs;
-      for (int64_t r = 0; r < kStaged; ++r) {
-        if (r % (aByFour ? 4 : 1) == 0) {
-          auto [aRow, aK] = stagedA(b, thread, r);
-          llvm::append_range(
-              as,
-              loadGuarded(b, product.lhs, product.m,
-                          arith::AddIOp::create(b, loc, rowBase, aRow), sizeM,
-                          arith::AddIOp::create(b, loc, k0, aK), aByFour));
-        }
-        if (r % (bByFour ? 4 : 1) == 0) {
-          auto [bK, bCol] = stagedB(b, thread, r);
-          llvm::append_range(
-              bs,
-              loadGuarded(b, product.rhs, product.n,
-                          arith::AddIOp::create(b, loc, colBase, bCol), sizeN,
-                          arith::AddIOp::create(b, loc, k0, bK), bByFour));
-        }
-      }
+      // One factor's slots in order, slot r at (`base` + outer, k0 + k) of
+      // its (outer, k) = `slot(r)`; by fours, one load per four slots.
+      auto fetchFactor =
+          [&](const Factor &factor, unsigned outer, Value base, Value size,
+              bool fours, function_ref<std::pair<Value, Value>(int64_t)> slot) {
+            SmallVector<Value> values;
+            for (int64_t r = 0; r < kStaged; r += fours ? 4 : 1) {
+              auto [at, k] = slot(r);
+              llvm::append_range(
+                  values,
+                  loadGuarded(b, factor, outer,
+                              arith::AddIOp::create(b, loc, base, at), size,
+                              arith::AddIOp::create(b, loc, k0, k), fours));
+            }
+            return values;
+          };
+      SmallVector<Value> as =
+          fetchFactor(product.lhs, product.m, rowBase, sizeM, aByFour,
+                      [&](int64_t r) { return stagedA(b, thread, r); });
+      SmallVector<Value> bs = fetchFactor(
+          product.rhs, product.n, colBase, sizeN, bByFour, [&](int64_t r) {
+            auto [k, col] = stagedB(b, thread, r);
+            return std::make_pair(col, k);
+          });
       SmallVector<Value> values;
       for (int64_t r = 0; r < kStaged; ++r)
         values.append({as[r], bs[r]});
@@ -1128,16 +1133,6 @@ private:
     return d && d.getPosition() == dim;
   }
 
-  /// The indices `map` gives at loop indices `dims`.
-  static SmallVector<Value> applyMap(OpBuilder &b, AffineMap map,
-                                     ArrayRef<Value> dims) {
-    SmallVector<Value> indices;
-    for (unsigned i = 0; i < map.getNumResults(); ++i)
-      indices.push_back(affine::AffineApplyOp::create(
-          b, b.getUnknownLoc(), map.getSubMap({i}), dims));
-    return indices;
-  }
-
   /// `factor` of `op` at loop indices `dims` (those it depends on): its
   /// input's element, or its computation cloned.
   static Value evaluateFactor(OpBuilder &b, linalg::LinalgOp op,
@@ -1251,14 +1246,7 @@ private:
     linalg::LinalgOp op = sum.op;
     Block *body = op.getBlock();
     IRMapping mapping;
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      Value value = input->get();
-      if (isa<MemRefType>(value.getType()))
-        value = memref::LoadOp::create(
-            b, op.getLoc(), value,
-            applyMap(b, op.getMatchingIndexingMap(input), dims));
-      mapping.map(body->getArgument(input->getOperandNumber()), value);
-    }
+    mapInputsAt(b, op, dims, mapping);
     for (Operation &nested : body->without_terminator()) {
       if (&nested == sum.add.getOperation())
         break;

@@ -12,7 +12,6 @@
 #include "codegen/Passes.h"
 #include "codegen/cuda/Contraction.h"
 
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -325,22 +324,9 @@ private:
       if (d > 0)
         rest = arith::DivUIOp::create(b, loc, rest, extent);
     }
-    auto at = [&](AffineMap map) {
-      SmallVector<Value> indices;
-      for (unsigned r = 0; r < map.getNumResults(); ++r)
-        indices.push_back(
-            affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), dims));
-      return indices;
-    };
     Block *body = op.getBlock();
     IRMapping mapping;
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      Value value = input->get();
-      if (isa<MemRefType>(value.getType()))
-        value = memref::LoadOp::create(b, loc, value,
-                                       at(op.getMatchingIndexingMap(input)));
-      mapping.map(body->getArgument(input->getOperandNumber()), value);
-    }
+    mapInputsAt(b, op, dims, mapping);
     for (Operation &nested : body->without_terminator()) {
       if (auto dim = dyn_cast<linalg::IndexOp>(nested)) {
         mapping.map(dim.getResult(), dims[dim.getDim()]);
@@ -350,8 +336,9 @@ private:
     }
     for (auto [init, value] : llvm::zip_equal(
              op.getDpsInitsMutable(), body->getTerminator()->getOperands()))
-      memref::StoreOp::create(b, loc, mapping.lookupOrDefault(value),
-                              init.get(), at(op.getMatchingIndexingMap(&init)));
+      memref::StoreOp::create(
+          b, loc, mapping.lookupOrDefault(value), init.get(),
+          applyMap(b, op.getMatchingIndexingMap(&init), dims));
   }
 
   int64_t maxParamBytes;
