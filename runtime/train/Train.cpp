@@ -132,6 +132,8 @@ private:
     std::vector<HostBuffer> inputs, targets, predictions;
     HostBuffer loss;
     std::vector<void *> inputPointers, targetPointers, predictionPointers;
+    // Inputs then targets: what prefetch copies in.
+    std::vector<const void *> copiedIn;
     // The device holds a copy of this set's inputs and targets, made
     // after the host last wrote them: the next step reads that copy.
     bool prefetched = false;
@@ -153,6 +155,8 @@ private:
   std::vector<void *> buffers;
   std::vector<Metric> metrics; // output-major
   std::vector<int64_t> rowSizes;
+  // Bytes per sample of each of a set's `copiedIn`, and of a batch's.
+  std::vector<size_t> copiedSampleBytes, copiedBytes;
   double lossTotal = 0, lossCount = 0;
 };
 
@@ -209,7 +213,15 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
       set.targetPointers.push_back(buffer.data());
     for (HostBuffer &buffer : set.predictions)
       set.predictionPointers.push_back(buffer.data());
+    set.copiedIn.assign(set.inputPointers.begin(), set.inputPointers.end());
+    set.copiedIn.insert(set.copiedIn.end(), set.targetPointers.begin(),
+                        set.targetPointers.end());
   }
+  for (int64_t i = 0; i < desc->num_inputs; ++i)
+    copiedSampleBytes.push_back(sampleBytes(desc->inputs[i]));
+  for (int64_t i = 0; i < train->num_targets; ++i)
+    copiedSampleBytes.push_back(sampleBytes(train->targets[i]));
+  copiedBytes.resize(copiedSampleBytes.size());
   if (!ok)
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                        "out of memory allocating batches of %" PRId64,
@@ -255,18 +267,10 @@ kiln_status_t Stepper::load(const BatchStream &stream, const StreamBatch &batch,
     return nullptr;
   // The step in flight reads the other set; this one goes to the device
   // meanwhile.
-  std::vector<const void *> hosts;
-  std::vector<size_t> bytes;
-  auto add = [&](const HostBuffer &buffer, const kiln_tensor_desc_t &tensor) {
-    hosts.push_back(buffer.data());
-    bytes.push_back(sampleBytes(tensor) * static_cast<size_t>(batch.size));
-  };
-  for (size_t i = 0; i < numInputs; ++i)
-    add(set.inputs[i], desc->inputs[i]);
-  for (size_t i = 0; i < static_cast<size_t>(train->num_targets); ++i)
-    add(set.targets[i], train->targets[i]);
-  KILN_RETURN_IF_ERROR(
-      model->device->prefetch(hosts.data(), bytes.data(), hosts.size()));
+  for (size_t i = 0; i < copiedBytes.size(); ++i)
+    copiedBytes[i] = copiedSampleBytes[i] * static_cast<size_t>(batch.size);
+  KILN_RETURN_IF_ERROR(model->device->prefetch(
+      set.copiedIn.data(), copiedBytes.data(), set.copiedIn.size()));
   set.prefetched = true;
   return nullptr;
 }
