@@ -193,6 +193,12 @@ private:
         if (!touchesMemory(&op))
           continue;
         if (containsKernels(&op)) {
+          auto loop = dyn_cast<scf::ForOp>(op);
+          if (loop && readsDeviceValues(loop)) {
+            if (failed(mapBlockLoop(loop)))
+              return failure();
+            continue;
+          }
           // A host loop or branch around kernels: map its body.
           if (!isa<scf::ForOp, scf::IfOp>(op))
             return op.emitError("cannot map an op with parallel loops nested "
@@ -428,7 +434,10 @@ private:
                   kRegs = matmulTile / 16;
     linalg::LinalgOp op = product.sum.op;
     Location loc = op.getLoc();
-    OpBuilder b(op);
+    // At the epilogue, which may read views made after the product (a GRU
+    // adds its recurrent bias, a subview, after the recurrent product);
+    // only ops that touch no memory lie between the two (epilogueOf).
+    OpBuilder b(epilogue ? epilogue.getOperation() : op.getOperation());
     Type f32 = b.getF32Type();
     SmallVector<Range> ranges = op.createLoopRanges(b, loc);
     auto size = [&](unsigned d) {
@@ -1267,17 +1276,8 @@ private:
     Location loc = loop.getLoc();
     OpBuilder b(loop);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    SmallVector<Value> extents;
-    Value total = one;
-    for (auto [lb, ub, step] : llvm::zip(
-             loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
-      // ceil((ub - lb) / step) iterations.
-      // Folded as built: static extents stay constants in the kernel.
-      Value span = b.createOrFold<arith::SubIOp>(loc, ub, lb);
-      Value extent = b.createOrFold<arith::CeilDivUIOp>(loc, span, step);
-      extents.push_back(extent);
-      total = b.createOrFold<arith::MulIOp>(loc, total, extent);
-    }
+    // Folded as built: static extents stay constants in the kernel.
+    auto [extents, total] = extentsOf(b, loop);
     // A small static space needs fewer threads than a full block.
     int64_t threads = blockSize;
     if (std::optional<int64_t> known = getConstantIntValue(total))
@@ -1305,10 +1305,37 @@ private:
     auto inside = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
     gpu::TerminatorOp::create(b, loc);
 
-    // Delinearize, innermost dimension fastest.
     b.setInsertionPointToStart(inside.thenBlock());
+    cloneIteration(b, loop, extents, id);
+    loop.erase();
+    launches.push_back({launch, "loop"});
+    return success();
+  }
+
+  /// The extents of `loop`'s dimensions (iterations of each), folded as
+  /// built, and their product.
+  static std::pair<SmallVector<Value>, Value> extentsOf(OpBuilder &b,
+                                                        scf::ParallelOp loop) {
+    Location loc = loop.getLoc();
+    SmallVector<Value> extents;
+    Value total = arith::ConstantIndexOp::create(b, loc, 1);
+    for (auto [lb, ub, step] : llvm::zip(
+             loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+      Value span = b.createOrFold<arith::SubIOp>(loc, ub, lb);
+      Value extent = b.createOrFold<arith::CeilDivUIOp>(loc, span, step);
+      extents.push_back(extent);
+      total = b.createOrFold<arith::MulIOp>(loc, total, extent);
+    }
+    return {extents, total};
+  }
+
+  /// Clones the body of `loop` at the iteration whose linear index (the
+  /// innermost dimension fastest) is `linear`.
+  static void cloneIteration(OpBuilder &b, scf::ParallelOp loop,
+                             ArrayRef<Value> extents, Value linear) {
+    Location loc = loop.getLoc();
     IRMapping mapping;
-    Value rest = id;
+    Value rest = linear;
     for (int64_t d = extents.size() - 1; d >= 0; --d) {
       Value index =
           d == 0 ? rest : arith::RemUIOp::create(b, loc, rest, extents[d]);
@@ -1321,8 +1348,123 @@ private:
     }
     for (Operation &op : loop.getBody()->without_terminator())
       b.clone(op, mapping);
-    loop.erase();
-    launches.push_back({launch, "loop"});
+  }
+
+  /// Whether `loop` itself (outside its parallel loops) reads memory and
+  /// goes on with the values: an embedding's gradient adds the gradient's
+  /// row i to the row ids[i] of the table, ids read from a buffer. The
+  /// host cannot read device memory, so mapBlockLoop runs such a loop on
+  /// the GPU.
+  static bool readsDeviceValues(scf::ForOp loop) {
+    return loop.getRegion()
+        .walk<WalkOrder::PreOrder>([](Operation *op) {
+          if (isa<scf::ParallelOp, gpu::LaunchOp>(op))
+            return WalkResult::skip();
+          if (op->getNumRegions() == 0 && !op->use_empty() && touchesMemory(op))
+            return WalkResult::interrupt();
+          return WalkResult::advance();
+        })
+        .wasInterrupted();
+  }
+
+  /// `loop` (readsDeviceValues) runs on the GPU as one block: every
+  /// thread runs the loop itself, reading the same values, and thread t
+  /// takes iterations t, t + T, ... of each parallel loop in it, with a
+  /// barrier after each, so that every iteration of the loop sees what
+  /// the ones before it wrote, as on the CPU. Each element is computed by
+  /// one thread in the loop's order: the sums come out as the CPU's.
+  /// Stores outside the parallel loops are thread 0's, then a barrier.
+  /// With host loops, each barrier-to-barrier phase is a loop over the
+  /// threads instead (DESIGN.md contract 4).
+  LogicalResult mapBlockLoop(scf::ForOp loop) {
+    WalkResult nested = loop.getRegion().walk([](Operation *op) {
+      if (isa<gpu::LaunchOp>(op))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (nested.wasInterrupted())
+      return loop.emitError("cannot map a loop that reads indices from "
+                            "memory and holds matrix products or long sums "
+                            "to the GPU");
+    SmallVector<scf::ParallelOp> parallels;
+    SmallVector<Operation *> writes;
+    loop.getRegion().walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (auto parallel = dyn_cast<scf::ParallelOp>(op)) {
+        parallels.push_back(parallel);
+        return WalkResult::skip();
+      }
+      if (op->getNumRegions() == 0 && touchesMemory(op) && op->use_empty())
+        writes.push_back(op);
+      return WalkResult::advance();
+    });
+    for (scf::ParallelOp parallel : parallels)
+      if (parallel.getNumResults() != 0)
+        return parallel.emitError("cannot map a parallel loop with "
+                                  "reductions to the GPU");
+    // Threads for the widest static parallel loop, or a full block.
+    int64_t threads = 32;
+    for (scf::ParallelOp parallel : parallels) {
+      int64_t total = 1;
+      for (auto [lb, ub, step] :
+           llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(),
+                     parallel.getStep())) {
+        std::optional<int64_t> l = getConstantIntValue(lb),
+                               u = getConstantIntValue(ub),
+                               s = getConstantIntValue(step);
+        total = l && u && s ? total * llvm::divideCeil(*u - *l, *s) : blockSize;
+        if (total >= blockSize)
+          break;
+      }
+      threads = std::max(threads, (total + 31) / 32 * 32);
+    }
+    threads = std::min(threads, blockSize);
+
+    Location loc = loop.getLoc();
+    OpBuilder b(loop);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value count = arith::ConstantIndexOp::create(b, loc, threads);
+    // The thread's share of each parallel loop; on the host, each thread's
+    // share in turn.
+    auto share = [&](OpBuilder &b, scf::ParallelOp parallel, Value thread) {
+      auto [extents, total] = extentsOf(b, parallel);
+      auto elements = scf::ForOp::create(b, loc, thread, total, count);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(elements.getBody());
+      cloneIteration(b, parallel, extents, elements.getInductionVar());
+    };
+    if (!kernelTable) {
+      for (scf::ParallelOp parallel : parallels) {
+        b.setInsertionPoint(parallel);
+        auto each = scf::ForOp::create(b, loc, zero, count, one);
+        b.setInsertionPointToStart(each.getBody());
+        share(b, parallel, each.getInductionVar());
+        parallel.erase();
+      }
+      return success();
+    }
+    auto launch = gpu::LaunchOp::create(b, loc, one, one, one, count, one, one);
+    Block &body = launch.getBody().front();
+    b.setInsertionPointToStart(&body);
+    gpu::TerminatorOp::create(b, loc);
+    loop->moveBefore(&body.back());
+    Value thread = launch.getThreadIds().x;
+    for (scf::ParallelOp parallel : parallels) {
+      b.setInsertionPoint(parallel);
+      share(b, parallel, thread);
+      gpu::BarrierOp::create(b, loc);
+      parallel.erase();
+    }
+    for (Operation *write : writes) {
+      b.setInsertionPoint(write);
+      Value first =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, thread, zero);
+      auto branch = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+      write->moveBefore(branch.thenBlock()->getTerminator());
+      b.setInsertionPointAfter(branch);
+      gpu::BarrierOp::create(b, loc);
+    }
+    launches.push_back({launch, "block_loop"});
     return success();
   }
 

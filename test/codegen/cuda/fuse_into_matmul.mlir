@@ -302,6 +302,40 @@ func.func @dense_epilogue(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %bias: memre
 
 // -----
 
+// The epilogue's bias is a view made after the product (a GRU's recurrent
+// bias, the second row of its bias): the mapped product is placed at the
+// epilogue, after that view, and reads the row through it.
+// MAPPED-LABEL: func.func @epilogue_reads_later_view
+// MAPPED:         %[[ROW:.+]] = memref.subview %{{.+}}[1, 0] [1, 4] [1, 1]
+// MAPPED:         %[[BIAS:.+]] = memref.collapse_shape %[[ROW]]
+// MAPPED:         gpu.launch_func @kiln_kernels::@epilogue_reads_later_view_matmul {{.*}} %[[BIAS]] : memref<4xf32, strided<[1], offset: 4>>
+// MAPPED:       gpu.func @epilogue_reads_later_view_matmul(
+// MAPPED:         memref.load %{{.+}} : memref<4xf32, strided<[1], offset: 4>>
+// MAPPED:         arith.addf
+#rowmap2 = affine_map<(d0, d1) -> (d0, d1)>
+#chan2 = affine_map<(d0, d1) -> (d1)>
+func.func @epilogue_reads_later_view(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %biases: memref<2x4xf32>, %y: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x8xf32>
+  %c = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x4xf32>)
+  linalg.matmul ins(%x, %w : memref<?x8xf32>, memref<8x4xf32>) outs(%c : memref<?x4xf32>)
+  %row = memref.subview %biases[1, 0] [1, 4] [1, 1] : memref<2x4xf32> to memref<1x4xf32, strided<[4, 1], offset: 4>>
+  %bias = memref.collapse_shape %row [[0, 1]] : memref<1x4xf32, strided<[4, 1], offset: 4>> into memref<4xf32, strided<[1], offset: 4>>
+  %d = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.generic {indexing_maps = [#rowmap2, #chan2, #rowmap2], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias : memref<?x4xf32>, memref<4xf32, strided<[1], offset: 4>>) outs(%d : memref<?x4xf32>) {
+  ^bb0(%s: f32, %b: f32, %o: f32):
+    %t = arith.addf %s, %b : f32
+    linalg.yield %t : f32
+  }
+  linalg.copy ins(%d : memref<?x4xf32>) outs(%y : memref<?x4xf32>)
+  return
+}
+
+// -----
+
 // A convolution's epilogue sees the rows as batch x 2 x 2 positions
 // (expand_shape): the product stores tanh(sum + bias[channel]) at the
 // element's split indices; the other kernel left is the copy.

@@ -379,3 +379,61 @@ func.func @not_by_fours(%a: memref<?x32xf32, strided<[32, 1], offset: 2>>, %b: m
   linalg.matmul ins(%a2, %b2 : memref<?x30xf32>, memref<30x24xf32>) outs(%c : memref<?x24xf32>)
   return
 }
+
+// -----
+
+// A loop that reads indices from memory (an embedding's gradient: row i
+// of the gradient is added to row ids[i] of the table) cannot stay on the
+// host, which cannot read device memory: it runs as one block. Every
+// thread runs the loop and reads ids[i]; thread t takes elements t, t + 32,
+// ... of the row, then a barrier, so that a repeated id sees the row as
+// the iterations before it left it. The store of the count (outside the
+// parallel loops) is thread 0's, then a barrier. On the host, each phase
+// is a loop over the 32 threads.
+// CHECK-LABEL: func.func @scatter_rows
+// CHECK:         gpu.launch_func @kiln_kernels::@scatter_rows_block_loop blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1)
+// CHECK-NOT:     gpu.launch_func
+// CHECK:       gpu.func @scatter_rows_block_loop(
+// CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
+// CHECK:           %[[ID:.+]] = memref.load %{{.+}}[%[[I]]] : memref<?xi32>
+// CHECK:           scf.for %[[J:.+]] = %[[T]] to %c6 step %c32 {
+// CHECK:             memref.load %{{.+}}[%[[J]]] : memref<6xf32, strided<[1], offset: ?>>
+// CHECK:             arith.addf
+// CHECK:             memref.store
+// CHECK:           }
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0 : index
+// CHECK-NEXT:      scf.if %[[FIRST]] {
+// CHECK-NEXT:        memref.store %{{.+}}, %{{.+}}[] : memref<index>
+// CHECK-NEXT:      }
+// CHECK-NEXT:      gpu.barrier
+// CHECK:         }
+// CHECK-NEXT:    gpu.return
+// HOST-LABEL: func.func @scatter_rows
+// HOST-NOT:     gpu.
+// HOST:         scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
+// HOST:           memref.load %{{.+}}[%[[I]]] : memref<?xi32>
+// HOST:           scf.for %[[T:.+]] = %c0 to %c32 step %c1 {
+// HOST-NEXT:        scf.for %[[J:.+]] = %[[T]] to %c6 step %c32 {
+// HOST:           memref.store %{{.+}}, %{{.+}}[] : memref<index>
+#row = affine_map<(d0) -> (d0)>
+func.func @scatter_rows(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: memref<20x6xf32>, %count: memref<index>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %ids, %c0 : memref<?xi32>
+  scf.for %i = %c0 to %n step %c1 {
+    %id = memref.load %ids[%i] : memref<?xi32>
+    %r = arith.index_cast %id : i32 to index
+    %g = memref.subview %grad[%i, 0] [1, 6] [1, 1] : memref<?x6xf32> to memref<6xf32, strided<[1], offset: ?>>
+    %t = memref.subview %table[%r, 0] [1, 6] [1, 1] : memref<20x6xf32> to memref<6xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [#row, #row], iterator_types = ["parallel"]}
+        ins(%g : memref<6xf32, strided<[1], offset: ?>>) outs(%t : memref<6xf32, strided<[1], offset: ?>>) {
+    ^bb0(%in: f32, %out: f32):
+      %s = arith.addf %out, %in : f32
+      linalg.yield %s : f32
+    }
+    memref.store %i, %count[] : memref<index>
+  }
+  return
+}

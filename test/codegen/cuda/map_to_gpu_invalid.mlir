@@ -50,3 +50,23 @@ func.func @zero_init_not_a_product(%x: memref<8xf32>, %y: memref<8xf32>) {
   }
   return
 }
+
+// -----
+
+func.func @indexed_loop_with_product(%ids: memref<?xi32>, %a: memref<4x8xf32>, %b: memref<8x4xf32>, %c: memref<4x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f32
+  %n = memref.dim %ids, %c0 : memref<?xi32>
+  // A loop that reads indices from memory runs as one block, which cannot
+  // hold the product's own kernel.
+  // expected-error @+1 {{cannot map a loop that reads indices from memory and holds matrix products or long sums to the GPU}}
+  scf.for %i = %c0 to %n step %c1 {
+    %id = memref.load %ids[%i] : memref<?xi32>
+    %r = arith.index_cast %id : i32 to index
+    %row = memref.subview %c[%r, 0] [1, 4] [1, 1] : memref<4x4xf32> to memref<1x4xf32, strided<[4, 1], offset: ?>>
+    linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x4xf32>) outs(%c : memref<4x4xf32>)
+    linalg.fill ins(%one : f32) outs(%row : memref<1x4xf32, strided<[4, 1], offset: ?>>)
+  }
+  return
+}
