@@ -6,6 +6,7 @@
 #include "codegen/Passes.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -18,12 +19,15 @@ using namespace mlir::kiln;
 ModelJit::~ModelJit() = default;
 
 llvm::Expected<std::unique_ptr<ModelJit>>
-ModelJit::compile(ImportedModel &model, const CpuTarget &target) {
+ModelJit::compile(ImportedModel &model, const CpuTarget &target,
+                  bool gpuMappingOnHost) {
   MLIRContext *ctx = model.module->getContext();
   ModelSignature signature = getModelSignature(model);
   PassManager linalg(ctx);
   linalg.enableVerifier(false);
   buildImportCleanupPipeline(linalg);
+  if (gpuMappingOnHost) // the GPU's linalg, as `kiln compile` makes it
+    linalg.addNestedPass<func::FuncOp>(createTransposedConvolutionPass());
   buildLinalgPipeline(linalg);
   if (failed(linalg.run(*model.module)) || failed(verify(*model.module)))
     return llvm::createStringError("lowering to linalg failed");
@@ -32,7 +36,14 @@ ModelJit::compile(ImportedModel &model, const CpuTarget &target) {
   lowering.enableVerifier(false);
   CpuLoweringOptions options;
   setLoweringOptions(target, options);
-  buildCpuLoweringPipeline(lowering, options);
+  if (gpuMappingOnHost) {
+    CudaLoweringOptions mapping;
+    mapping.hostLoops = true;
+    buildCudaMappingPipeline(lowering, mapping);
+    buildCpuLoopsPipeline(lowering, options);
+  } else {
+    buildCpuLoweringPipeline(lowering, options);
+  }
   if (failed(lowering.run(*model.module)) || failed(verify(*model.module)))
     return llvm::createStringError("lowering to the LLVM dialect failed");
 

@@ -33,9 +33,12 @@ public:
   /// Lowers `model` (inference entry points only) for `target` and links
   /// it. The module is consumed by the lowering. Diagnostics of a failing
   /// pass are emitted on the model's context; the error says which stage
-  /// failed.
+  /// failed. With `gpuMappingOnHost`, the code is the GPU's kernels run by
+  /// host loops over their blocks and threads (`--target cuda-on-cpu`,
+  /// DESIGN.md contract 4).
   static llvm::Expected<std::unique_ptr<ModelJit>>
-  compile(ImportedModel &model, const CpuTarget &target);
+  compile(ImportedModel &model, const CpuTarget &target,
+          bool gpuMappingOnHost = false);
   ~ModelJit();
 
   /// The model's descriptor, owned by the JIT (it lives as long as this).

@@ -146,6 +146,21 @@ mlir::kiln::matchContraction(const SumReduction &sum) {
   if (body->getOperations().size() != computing.size() + 3)
     return std::nullopt;
   unsigned k = sum.reductionDims.front();
+  // A computed factor need not read the index of a dimension of one step,
+  // which canonicalization folds to 0 (a transposed convolution of one
+  // input channel: k; a resize to one row: m). It reads along k all the
+  // same, and along a unit m or n that the other factor does not.
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (auto [factor, other] : {std::pair(&*x, &*y), std::pair(&*y, &*x)}) {
+    if (!factor->computed)
+      continue;
+    if (ranges[k] == 1)
+      factor->dims.set(k);
+    for (unsigned d = 0; d < 3 && factor->dims.count() < 2; ++d)
+      if (d != k && ranges[d] == 1 && !factor->dims.test(d) &&
+          !other->dims.test(d))
+        factor->dims.set(d);
+  }
   if (!x->dims.test(k) || !y->dims.test(k) || x->dims.count() != 2 ||
       y->dims.count() != 2 || (x->dims & y->dims).count() != 1)
     return std::nullopt;

@@ -8,7 +8,8 @@
 // ops kiln imports: imports it (the data set's inputs given as known
 // values, so that shape operands fold), compiles it in memory (ModelJit:
 // the pipelines and ABI of `kiln compile`, linked by the ORC JIT), runs
-// `predict` through the runtime, and compares every output with ONNX's
+// `predict` through the runtime (`--target cuda-on-cpu`: the GPU mapping
+// run by host loops), and compares every output with ONNX's
 // tolerances (|got - want| <= atol + rtol * |want|, rtol 1e-3, atol 1e-7).
 //
 // Each test runs in a forked child, so that a crash or a hang (a per-test
@@ -75,6 +76,11 @@ static cl::opt<unsigned> timeLimit("timeout",
                                    cl::init(60), cl::cat(runnerOptions));
 static cl::opt<bool> perOp("per-op", cl::desc("Print the counts per op"),
                            cl::cat(runnerOptions));
+static cl::opt<std::string> codeTarget(
+    "target",
+    cl::desc("cpu (default), or cuda-on-cpu: the GPU's kernels run by host "
+             "loops over their blocks and threads (DESIGN.md contract 4)"),
+    cl::value_desc("cpu|cuda-on-cpu"), cl::init("cpu"), cl::cat(runnerOptions));
 static cl::opt<bool> noFork(
     "no-fork",
     cl::desc("Run the tests in this process, one after another (debugging: "
@@ -141,7 +147,7 @@ static std::string runDataSet(MLIRContext &ctx, const CpuTarget &target,
   if (failed(model))
     return "import: " + diagnostics;
   llvm::Expected<std::unique_ptr<ModelJit>> jit =
-      ModelJit::compile(*model, target);
+      ModelJit::compile(*model, target, codeTarget == "cuda-on-cpu");
   if (!jit)
     return "compile: " + llvm::toString(jit.takeError()) + " " + diagnostics;
   const kiln_model_desc_t *desc = (*jit)->descriptor();
@@ -255,6 +261,11 @@ int main(int argc, char **argv) {
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ctx.disableMultithreading();
+  if (codeTarget != "cpu" && codeTarget != "cuda-on-cpu") {
+    llvm::errs() << "kiln-onnx-conformance: unknown --target '" << codeTarget
+                 << "' (expected cpu or cuda-on-cpu)\n";
+    return 2;
+  }
   llvm::Expected<std::unique_ptr<CpuTarget>> target = createCpuTarget("");
   if (!target) {
     llvm::errs() << llvm::toString(target.takeError()) << "\n";

@@ -437,3 +437,57 @@ func.func @scatter_rows(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: mem
   }
   return
 }
+
+// -----
+
+// A product whose computed factor does not read the index of a dimension
+// of one step (canonicalization folds it to 0): a transposed convolution
+// of one input channel (k = 1), B gathered from the weights along n only.
+// It is still a product: one tiled kernel.
+// CHECK-LABEL: func.func @unit_k_computed
+// CHECK:         gpu.launch_func @kiln_kernels::@unit_k_computed_matmul
+// CHECK-NOT:     gpu.launch_func
+#ak = affine_map<(d0, d1, d2) -> (d0, d2)>
+#cmn = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @unit_k_computed(%a: memref<9x1xf32>, %w: memref<1x2x3x3xf32>, %c: memref<9x18xf32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  linalg.generic {indexing_maps = [#ak, #cmn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a : memref<9x1xf32>) outs(%c : memref<9x18xf32>) attrs = {kiln.zero_init} {
+  ^bb0(%in: f32, %out: f32):
+    %n = linalg.index 1 : index
+    %o = arith.remui %n, %c2 : index
+    %r = arith.divui %n, %c2 : index
+    %x = arith.remui %r, %c3 : index
+    %y = arith.divui %r, %c3 : index
+    %v = memref.load %w[%c0, %o, %y, %x] : memref<1x2x3x3xf32>
+    %p = arith.mulf %in, %v : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// The same with m of one step unread (a resize to one row): A computed
+// along k only, B a buffer along k and n.
+// CHECK-LABEL: func.func @unit_m_computed
+// CHECK:         gpu.launch_func @kiln_kernels::@unit_m_computed_matmul
+// CHECK-NOT:     gpu.launch_func
+#bkn = affine_map<(d0, d1, d2) -> (d2, d1)>
+#cmn2 = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @unit_m_computed(%x: memref<1x4x1xf32>, %b: memref<4x2xf32>, %c: memref<1x2xf32>) {
+  %c0 = arith.constant 0 : index
+  linalg.generic {indexing_maps = [#bkn, #cmn2], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%b : memref<4x2xf32>) outs(%c : memref<1x2xf32>) attrs = {kiln.zero_init} {
+  ^bb0(%in: f32, %out: f32):
+    %k = linalg.index 2 : index
+    %v = memref.load %x[%c0, %k, %c0] : memref<1x4x1xf32>
+    %p = arith.mulf %v, %in : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
