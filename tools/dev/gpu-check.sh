@@ -39,6 +39,11 @@
 #     outputs on the GPU, and the Dense and CNN models train along
 #     TensorFlow.js's own trajectories, with the CPU tests' tolerances
 #     (conformance_tfjs, batch_norm, train_conformance);
+#   - every Keras 3 fixture (test/e2e/Inputs/keras3-*: recurrent cells,
+#     embeddings, convolutions and pooling, merges, normalization) predicts
+#     Keras's outputs and trains along Keras's trajectories on the GPU, with
+#     the CPU tests' tolerances (keras3_sweep.py, as cuda_on_cpu_keras3
+#     runs it on the CPU);
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
 #     and compiled, in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
@@ -118,6 +123,15 @@ EOF2
       --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/tfjs.$m.train"
   done
   gzip -1 "$GPU_DIR"/bin/tfjs.*
+  # Every Keras 3 fixture, its binaries in one solid archive: they share
+  # the runtime, which xz then stores once (60 MB in, about 3 MB out).
+  local k3=$GPU_DIR/keras3
+  mkdir -p "$k3"
+  cp -r test/e2e/Inputs/keras3-* test/e2e/Inputs/keras3_sweep.py "$k3/"
+  /usr/bin/python3 "$k3/keras3_sweep.py" compile "$kiln" "$k3/bin" \
+    --target cuda --gpu-arch "${GPU_ARCH:-sm_80,sm_90}"
+  tar cf - -C "$k3" bin | xz -9 > "$k3/bin.tar.xz"
+  rm -r "$k3/bin"
   rm "$GPU_DIR/dense/x_many.npy"
   gzip -1 "$GPU_DIR"/bin/gemm.*
   cp "$(ldconfig -p | awk '/libomp\.so\.5 /{print $NF; exit}')" "$GPU_DIR/lib/"
@@ -182,6 +196,17 @@ EOF
         --pred-ref "$dir/pred_after.npy" --atol $tol || failed=1
   done
   return $failed
+}
+
+# The Keras 3 fixtures on the GPU against Keras's own numbers.
+keras3_fixtures() {
+  local work=$1 k3=$GPU_DIR/keras3
+  [ -e "$k3/bin.tar.xz" ] || return 0
+  echo "== keras3 fixtures"
+  python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
+    "$k3/bin.tar.xz" "$work/keras3"
+  python3 "$k3/keras3_sweep.py" --fixtures "$k3" check "$work/keras3/bin" \
+    "$work/keras3/out" --device gpu
 }
 
 run() {
@@ -259,6 +284,8 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl"
     done
   done
   tfjs_conformance "$work" || failed=1
+  keras3_fixtures "$work" | tee "$out/keras3.txt"
+  [ "${PIPESTATUS[0]}" = 0 ] || failed=1
   # GEMM N^3 on the GPU per tile shape: the kernel's own time
   # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
   # the CNN's train step at batch 1024; then the PyTorch references
