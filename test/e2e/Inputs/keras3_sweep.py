@@ -2,7 +2,8 @@
 one compile target, checked against Keras's own numbers.
 
   keras3_sweep.py compile KILN OUT [KILN-ARGS...]
-      compiles each fixture to OUT/DIR.NAME (e.g. --target cuda-on-cpu)
+      compiles each fixture to OUT/DIR.NAME (e.g. --target cuda-on-cpu;
+      with --emit ptx, OUT/DIR.NAME[.sm_NN].ptx)
   keras3_sweep.py check BIN WORK [--device D] [--fixtures DIR]
       runs each binary of BIN: predict on the fixture's inputs against
       Keras's predictions (1e-5 absolute), and where Keras stored a
@@ -56,8 +57,11 @@ def fixtures(root):
 def compile_all(args):
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    # With --emit ptx: OUT/DIR.NAME.ptx, or OUT/DIR.NAME.sm_NN.ptx per
+    # architecture.
+    suffix = ".ptx" if "ptx" in args.rest else ""
     for name, model, *_ in fixtures(pathlib.Path(args.fixtures)):
-        binary = out / name.replace("/", ".")
+        binary = out / (name.replace("/", ".") + suffix)
         subprocess.run([args.kiln, "compile", str(model), *args.rest, "-o",
                         str(binary)], check=True, stderr=subprocess.DEVNULL)
 
