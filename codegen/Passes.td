@@ -474,8 +474,8 @@ def ScalarOperandsPass
 }
 
 def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
-  let summary = "Give matrix products with few output tiles and a long "
-                "reduction a buffer of partial sums";
+  let summary = "Give matrix products with few output tiles, and sums with "
+                "few outputs, a long reduction a buffer of partial sums";
   let description = [{
     A weight gradient is a matrix product whose output is small (the
     weight) and whose reduction is long (the batch, times the image
@@ -498,6 +498,13 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
     the partials to the output in order (a single chunk adds its sums to
     the output directly, with no second kernel): results depend on the
     batch size only, not on scheduling or the GPU.
+
+    A sum that kiln-cuda-map-to-gpu shares among blocks of threads (a bias
+    gradient: 16 channels, the batch times the image positions long) is
+    split the same way: its groups of outputs (one block's lanes) are the
+    tiles, S = min(`max-splits`, ceil(`target-blocks` / groups)), and a
+    static reduction gives every chunk at least 32 terms per thread; the
+    partial sums are `memref<S x outputs x f32>`.
 
     ```mlir
     // after
@@ -737,10 +744,15 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
     2. a sum into at most 2^14 outputs over a long (dynamic, or over 512)
        reduction of one or more dimensions (`out += term`: weight and bias
        gradients, a loss): blocks of 256 threads share it, 32 outputs a
-       block split 8 ways when there are 1024 outputs or more, else one
-       output a block split 256 ways; partial sums in order, then a tree in
-       workgroup memory between barriers: a fixed order, whatever the
-       scheduling;
+       block split 8 ways when there are 1024 outputs or more; fewer
+       outputs that are neighbours in memory (a bias gradient's channels)
+       side by side in one block (as many lanes as outputs, a power of two),
+       so that a warp's loads coalesce; else one output a block split 256
+       ways; partial sums in order, then a tree in workgroup memory between
+       barriers: a fixed order, whatever the scheduling. A sum marked by
+       kiln-cuda-split-k runs a block per group of outputs and chunk of its
+       reduction, each storing its totals into the partial-sum buffer, then
+       one thread per output adds them in order;
     3. anything else: lowered to parallel loops, parallel dimensions
        outermost (a generic that reduces an outer dimension is interchanged
        first), and each top-level `scf.parallel` a `gpu.launch` of one

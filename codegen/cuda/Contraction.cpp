@@ -56,6 +56,40 @@ bool mlir::kiln::worthBlockReduction(const SumReduction &reduction) {
          (ShapedType::isDynamic(length) || length > 512);
 }
 
+int64_t mlir::kiln::reductionOutputs(const SumReduction &reduction) {
+  int64_t outputs = 1;
+  linalg::LinalgOp op = reduction.op;
+  for (auto [d, extent] : llvm::enumerate(op.getStaticLoopRanges()))
+    if (!reduction.isReduction(d) && !ShapedType::isDynamic(extent))
+      outputs *= extent;
+  return outputs;
+}
+
+int64_t mlir::kiln::reductionLanes(const SumReduction &reduction) {
+  int64_t outputs = reductionOutputs(reduction);
+  if (outputs >= 1024)
+    return 32;
+  linalg::LinalgOp op = reduction.op;
+  std::optional<unsigned> inner;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d)
+    if (!reduction.isReduction(d))
+      inner = d;
+  if (!inner || outputs == 1)
+    return 1;
+  bool neighbours =
+      llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+        ArrayRef<AffineExpr> indices =
+            op.getMatchingIndexingMap(input).getResults();
+        if (indices.empty())
+          return false;
+        auto last = dyn_cast<AffineDimExpr>(indices.back());
+        return last && last.getPosition() == *inner;
+      });
+  return neighbours
+             ? std::min<int64_t>(32, llvm::PowerOf2Ceil(uint64_t(outputs)))
+             : 1;
+}
+
 namespace {
 
 /// `value`, an operand of `op`'s multiplication, as a factor: the element

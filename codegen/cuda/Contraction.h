@@ -51,6 +51,18 @@ std::optional<SumReduction> matchSumReduction(linalg::LinalgOp op);
 /// shares the reduction.
 bool worthBlockReduction(const SumReduction &reduction);
 
+/// The outputs of `reduction`: the product of its static parallel extents.
+int64_t reductionOutputs(const SumReduction &reduction);
+
+/// The outputs a block of 256 threads of `reduction` takes side by side
+/// (its lanes; the block's other threads split each output's terms): 32
+/// with 1024 outputs or more. Fewer outputs take as many lanes as there are
+/// outputs (a power of two, at most 32) when neighbouring outputs are
+/// neighbours in memory (an input's innermost index is the innermost
+/// output dimension: a bias gradient's channels), so that a warp's loads
+/// coalesce; else one lane, 256 threads per output.
+int64_t reductionLanes(const SumReduction &reduction);
+
 /// One factor of a matrix product: an input's element, or a value of the
 /// body computed from loop indices, constants and loads of buffers from
 /// outside the op (`computed`, with `slice` the body's ops it needs, in

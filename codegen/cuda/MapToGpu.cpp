@@ -50,6 +50,11 @@ constexpr int64_t kMinChunk = 256;
 // its loads by four stay 16-byte aligned (mapTiledMatmul).
 static_assert(kMinChunk % 32 == 0, "a chunk must be whole staging steps");
 
+/// The fewest terms each thread of a split sum's block adds
+/// (mapBlockReduction): a chunk of the reduction is at least this many
+/// times the threads that share an output.
+constexpr int64_t kMinTermsPerThread = 32;
+
 /// The shared memory a block has without opting in to more.
 constexpr int64_t kSharedBytes = 48 * 1024;
 
@@ -134,12 +139,22 @@ public:
         continue;
       bool zeroInit = op->hasAttr(kZeroInitAttrName);
       if (op->hasAttr(kSplitKAttrName)) {
-        // kiln-cuda-split-k's product: its last input is the partial sums.
-        std::optional<Contraction> product = matchContraction(op);
-        if (!product)
-          return op.emitError("kiln.split_k marks no matrix product with a "
-                              "partial-sum buffer");
-        mapTiledMatmul(*product, op.getDpsInputs().back());
+        // kiln-cuda-split-k's product or sum: its last input is the partial
+        // sums (S x M x N, or S x outputs).
+        Value partials =
+            op.getDpsInputs().empty() ? Value() : op.getDpsInputs().back();
+        std::optional<SumReduction> sum = matchSumReduction(op);
+        if (std::optional<Contraction> product = matchContraction(op)) {
+          mapTiledMatmul(*product, partials);
+          continue;
+        }
+        auto type = dyn_cast_or_null<MemRefType>(partials ? partials.getType()
+                                                          : Type());
+        if (!sum || !worthBlockReduction(*sum) || !type ||
+            type.getRank() != 2 || type.getDimSize(1) != reductionOutputs(*sum))
+          return op.emitError("kiln.split_k marks no matrix product or sum "
+                              "with a partial-sum buffer");
+        mapBlockReduction(*sum, partials);
         continue;
       }
       std::optional<SumReduction> sum = matchSumReduction(op);
@@ -226,7 +241,14 @@ private:
   /// fewer elements take one each with 256 splits, so that the GPU still
   /// has work. On the host (host-loops), each phase between two barriers
   /// is a loop over the threads, with the same order.
-  void mapBlockReduction(SumReduction sum) {
+  ///
+  /// With `partials` (memref<S x outputs>, kiln-cuda-split-k), block b
+  /// sums the (b / groups)-th chunk of the reduction (of at most S, each at
+  /// least kMinTermsPerThread terms per thread) for its group b % groups of
+  /// outputs and stores its totals there; a second kernel, one thread per
+  /// output, then adds the chunks' totals in order. One chunk (a short
+  /// reduction) adds its totals to the outputs directly.
+  void mapBlockReduction(SumReduction sum, Value partials = nullptr) {
     linalg::LinalgOp op = sum.op;
     Location loc = op.getLoc();
     OpBuilder b(op);
@@ -239,18 +261,28 @@ private:
     Value threads = index(b, kBlockThreads);
     SmallVector<Value> sizes;
     Value elements = one, length = one;
-    int64_t staticElements = 1;
     for (auto [d, range] : llvm::enumerate(ranges)) {
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
       Value &product = sum.isReduction(d) ? length : elements;
       product = b.createOrFold<arith::MulIOp>(loc, product, sizes.back());
-      if (!sum.isReduction(d))
-        staticElements *= getConstantIntValue(sizes.back()).value_or(1);
     }
-    int64_t lanes = staticElements >= 1024 ? 32 : 1;
+    int64_t lanes = reductionLanes(sum);
     int64_t splits = kBlockThreads / lanes;
-    Value blocks =
+    Value groups =
         b.createOrFold<arith::CeilDivUIOp>(loc, elements, index(b, lanes));
+    // Split: `active` (1 to S) chunks of `chunk` terms each. Both depend on
+    // the reduction's length alone: the same batch sums in the same order
+    // on any GPU. A reduction of nothing (a batch of 0) is one empty chunk.
+    Value blocks = groups, chunk = length, active = one;
+    if (partials) {
+      int64_t most = cast<MemRefType>(partials.getType()).getDimSize(0);
+      chunk = b.createOrFold<arith::MaxUIOp>(
+          loc, b.createOrFold<arith::CeilDivUIOp>(loc, length, index(b, most)),
+          index(b, kMinTermsPerThread * splits));
+      active = b.createOrFold<arith::MaxUIOp>(
+          loc, b.createOrFold<arith::CeilDivUIOp>(loc, length, chunk), one);
+      blocks = b.createOrFold<arith::MulIOp>(loc, groups, active);
+    }
 
     // Sets the parallel (or reduction) loop indices in `dims` from their
     // linear index `linear`, the innermost fastest.
@@ -272,22 +304,33 @@ private:
     // Thread `thread` of block `block`: its element (clamped inside the
     // output: a thread past the end computes the last one's terms and
     // stores nothing), whether it is real, its lane and split.
+    // Its chunk of the reduction too: [begin, end), and the chunk's number.
     struct Role {
       SmallVector<Value> dims;
-      Value valid, lane, split;
+      Value valid, lane, split, element, chunk, begin, end;
     };
     auto roleOf = [&](OpBuilder &b, Value block, Value thread) {
       Role role;
       role.lane = arith::RemUIOp::create(b, loc, thread, index(b, lanes));
       role.split = arith::DivUIOp::create(b, loc, thread, index(b, lanes));
-      Value element = arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, block, index(b, lanes)),
+      Value group = block;
+      role.begin = zero;
+      role.end = length;
+      if (partials) {
+        group = arith::RemUIOp::create(b, loc, block, groups);
+        role.chunk = arith::DivUIOp::create(b, loc, block, groups);
+        role.begin = arith::MulIOp::create(b, loc, role.chunk, chunk);
+        role.end = arith::MinUIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, role.begin, chunk), length);
+      }
+      role.element = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, group, index(b, lanes)),
           role.lane);
       role.valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                         element, elements);
+                                         role.element, elements);
       Value last = arith::SubIOp::create(b, loc, elements, one);
       role.dims.assign(ranges.size(), zero);
-      delinearize(b, arith::MinUIOp::create(b, loc, element, last),
+      delinearize(b, arith::MinUIOp::create(b, loc, role.element, last),
                   /*reduction=*/false, role.dims);
       return role;
     };
@@ -298,8 +341,9 @@ private:
     };
     auto partial = [&](OpBuilder &b, const Role &role, Value scratch) {
       Value init = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
-      auto loop = scf::ForOp::create(b, loc, role.split, length,
-                                     index(b, splits), init);
+      auto loop = scf::ForOp::create(
+          b, loc, arith::AddIOp::create(b, loc, role.begin, role.split),
+          role.end, index(b, splits), init);
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
@@ -326,10 +370,24 @@ private:
     };
     auto finish = [&](OpBuilder &b, const Role &role, Value scratch) {
       Value total = memref::LoadOp::create(b, loc, scratch, role.lane);
-      OpOperand *init = op.getDpsInitOperand(0);
-      SmallVector<Value> at =
-          applyMap(b, op.getMatchingIndexingMap(init), role.dims);
-      storeSum(b, op, total, at);
+      auto direct = [&](OpBuilder &b) {
+        OpOperand *init = op.getDpsInitOperand(0);
+        SmallVector<Value> at =
+            applyMap(b, op.getMatchingIndexingMap(init), role.dims);
+        storeSum(b, op, total, at);
+      };
+      if (!partials)
+        return direct(b);
+      auto several = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, active, one),
+          /*withElse=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(several.thenBlock());
+      memref::StoreOp::create(b, loc, total, partials,
+                              ValueRange{role.chunk, role.element});
+      b.setInsertionPointToStart(several.elseBlock());
+      direct(b);
     };
     // Runs `body` where `condition` holds.
     auto when = [&](OpBuilder &b, Value condition,
@@ -374,6 +432,7 @@ private:
         when(b, isFinal(b, role),
              [&](OpBuilder &b) { finish(b, role, scratch); });
       });
+      addChunks(sum, partials, active);
       op->erase();
       return;
     }
@@ -399,8 +458,69 @@ private:
     }
     when(b, isFinal(b, role), [&](OpBuilder &b) { finish(b, role, scratch); });
     gpu::TerminatorOp::create(b, loc);
+    addChunks(sum, partials, active);
     op->erase();
     launches.push_back({launch, "sum"});
+  }
+
+  /// After a split sum (mapBlockReduction), when more than one chunk ran:
+  /// its output += the `active` chunks' totals in `partials` (memref<S x
+  /// outputs>), in order, as a generic over the output dimensions and the
+  /// chunks (mapped later: one thread per output).
+  static void addChunks(const SumReduction &sum, Value partials, Value active) {
+    if (!partials)
+      return;
+    linalg::LinalgOp op = sum.op;
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    MLIRContext *ctx = b.getContext();
+    auto several = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, active,
+                              arith::ConstantIndexOp::create(b, loc, 1)),
+        /*withElse=*/false);
+    b.setInsertionPointToStart(several.thenBlock());
+    // The output dimensions in order, then the chunk; an output's column
+    // in the partials is its linear index, the innermost fastest.
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<AffineExpr> dims(ranges.size(), getAffineConstantExpr(0, ctx));
+    unsigned outputs = 0;
+    for (unsigned d = 0; d < ranges.size(); ++d)
+      if (!sum.isReduction(d))
+        dims[d] = getAffineDimExpr(outputs++, ctx);
+    AffineExpr column = getAffineConstantExpr(0, ctx);
+    int64_t stride = 1;
+    for (int64_t d = ranges.size() - 1; d >= 0; --d) {
+      if (sum.isReduction(d))
+        continue;
+      column = column + dims[d] * stride;
+      stride *= ranges[d];
+    }
+    // A scalar output (a loss): the partials' one column is a parallel
+    // dimension of one step, so that the addition still is a kernel
+    // launched where several chunks ran, not one launched always.
+    if (outputs == 0)
+      column = getAffineDimExpr(outputs++, ctx);
+    AffineMap input = AffineMap::get(
+        outputs + 1, 0, {getAffineDimExpr(outputs, ctx), column}, ctx);
+    AffineMap output = op.getMatchingIndexingMap(op.getDpsInitOperand(0))
+                           .replaceDimsAndSymbols(dims, {}, outputs + 1, 0);
+    auto type = cast<MemRefType>(partials.getType());
+    Value used = memref::SubViewOp::create(
+        b, loc, partials,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{active, b.getIndexAttr(type.getDimSize(1))},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    SmallVector<utils::IteratorType> iterators(outputs,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    linalg::GenericOp::create(
+        b, loc, ValueRange{used}, ValueRange{op.getDpsInitOperand(0)->get()},
+        ArrayRef<AffineMap>{input, output}, iterators,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          linalg::YieldOp::create(
+              b, loc, Value(arith::AddFOp::create(b, loc, args[1], args[0])));
+        });
   }
 
   /// A kTile x kTile tile of C (matmul-tile, 64) per block of 16 x 16
@@ -1644,8 +1764,11 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
     func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
       std::optional<Contraction> product = matchContraction(op);
-      if (!product)
+      if (!product) {
+        if (std::optional<SumReduction> sum = matchSumReduction(op))
+          splitSum(func, *sum);
         continue;
+      }
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       int64_t m = ranges[product->m], n = ranges[product->n],
               k = ranges[product->k];
@@ -1660,29 +1783,63 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
           std::min<int64_t>(maxSplits, llvm::divideCeil(targetBlocks, tiles));
       if (!ShapedType::isDynamic(k))
         splits = std::min(splits, k / (kMinSplitLength / 4));
-      if (splits < 2)
-        continue;
-      MLIRContext *ctx = op.getContext();
-      Location loc = op.getLoc();
-      IRRewriter rewriter(ctx);
-      rewriter.setInsertionPoint(op);
-      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-      if (!generic) {
-        FailureOr<linalg::GenericOp> generalized =
-            linalg::generalizeNamedOp(rewriter, op);
-        if (failed(generalized))
-          continue;
-        generic = *generalized; // `op` is erased
-      }
-      rewriter.setInsertionPointToStart(&func.getBody().front());
-      auto buffer = memref::AllocOp::create(
-          rewriter, loc,
-          MemRefType::get({splits, m, n}, rewriter.getF32Type()));
-      AffineExpr origin = getAffineConstantExpr(0, ctx);
-      auto [split, partials] = appendGenericInput(
-          generic, buffer, AffineMap::get(3, 0, {origin, origin, origin}, ctx));
-      split->setAttr(kSplitKAttrName, rewriter.getUnitAttr());
+      if (splits >= 2)
+        attachPartials(func, op, {splits, m, n});
     }
+  }
+
+  /// Gives `op` (generalized) a buffer of partial sums of shape `shape`,
+  /// allocated at the function's start, as its last input (read through a
+  /// constant map by no one), and marks it kiln.split_k.
+  static void attachPartials(func::FuncOp func, linalg::LinalgOp op,
+                             ArrayRef<int64_t> shape) {
+    MLIRContext *ctx = op.getContext();
+    IRRewriter rewriter(ctx);
+    rewriter.setInsertionPoint(op);
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic) {
+      FailureOr<linalg::GenericOp> generalized =
+          linalg::generalizeNamedOp(rewriter, op);
+      if (failed(generalized))
+        return;
+      generic = *generalized; // `op` is erased
+    }
+    rewriter.setInsertionPointToStart(&func.getBody().front());
+    auto buffer =
+        memref::AllocOp::create(rewriter, generic.getLoc(),
+                                MemRefType::get(shape, rewriter.getF32Type()));
+    SmallVector<AffineExpr> origin(shape.size(), getAffineConstantExpr(0, ctx));
+    auto [split, partials] = appendGenericInput(
+        generic, buffer, AffineMap::get(generic.getNumLoops(), 0, origin, ctx));
+    split->setAttr(kSplitKAttrName, rewriter.getUnitAttr());
+  }
+
+  /// A sum that kiln-cuda-map-to-gpu shares among blocks of threads (a
+  /// bias gradient: a few outputs, the batch times the image positions
+  /// long): partial sums for S = min(max-splits, ceil(target-blocks /
+  /// groups)) chunks of its reduction, where a group is the outputs one
+  /// block takes (reductionLanes), and a static reduction gives each chunk
+  /// at least kMinTermsPerThread terms per thread.
+  void splitSum(func::FuncOp func, const SumReduction &sum) {
+    linalg::LinalgOp op = sum.op;
+    if (!worthBlockReduction(sum))
+      return;
+    int64_t outputs = reductionOutputs(sum);
+    int64_t lanes = reductionLanes(sum);
+    int64_t groups = llvm::divideCeil(outputs, lanes);
+    int64_t splits =
+        std::min<int64_t>(maxSplits, llvm::divideCeil(targetBlocks, groups));
+    int64_t length = 1;
+    for (auto [d, extent] : llvm::enumerate(op.getStaticLoopRanges()))
+      if (sum.isReduction(d))
+        length = ShapedType::isDynamic(extent) || ShapedType::isDynamic(length)
+                     ? ShapedType::kDynamic
+                     : length * extent;
+    if (!ShapedType::isDynamic(length))
+      splits = std::min(
+          splits, length / (kMinTermsPerThread * (kBlockThreads / lanes)));
+    if (splits >= 2)
+      attachPartials(func, op, {splits, outputs});
   }
 
   /// The shortest static reduction worth splitting; each split of one

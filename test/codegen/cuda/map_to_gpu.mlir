@@ -128,41 +128,47 @@ func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf3
 
 // -----
 
-// A long sum into few elements (a bias gradient summing the batch) gets a
-// block of 256 threads per element: strided partial sums in order, then a
-// tree in shared memory between barriers, then thread 0 adds the total.
+// A long sum into few elements (a bias gradient summing the batch) gets
+// blocks of 256 threads: its 16 outputs side by side (lanes, t % 16: the
+// outputs are neighbours in memory, so a warp's loads coalesce), each
+// output's rows split 16 ways (t / 16): strided partial sums in order,
+// then a tree in shared memory between barriers, then split 0 adds the
+// total.
 // CHECK-LABEL: func.func @bias_grad
-// CHECK:         gpu.launch_func @kiln_kernels::@bias_grad_sum blocks in (%c16, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK:         gpu.launch_func @kiln_kernels::@bias_grad_sum blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)
 // CHECK:       gpu.func @bias_grad_sum({{.*}}) workgroup(%[[SHARED:.+]] : memref<256xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK:         %[[B:.+]] = gpu.block_id x
 // CHECK:         %[[T:.+]] = gpu.thread_id x
-// CHECK:         %[[REAL:.+]] = arith.cmpi ult, %[[B]], %c16
-// CHECK:         %[[ROW:.+]] = arith.minui %[[B]], %c15
-// CHECK:         %[[PART:.+]] = scf.for %[[I:.+]] = %[[T]] to %{{.+}} step %c256 iter_args(%[[ACC:.+]] = %cst) -> (f32) {
+// CHECK:         %[[LANE:.+]] = arith.remui %[[T]], %c16
+// CHECK:         %[[SPLIT:.+]] = arith.divui %[[T]], %c16
+// CHECK:         %[[FIRSTLANE:.+]] = arith.muli %[[B]], %c16
+// CHECK:         %[[ELEMENT:.+]] = arith.addi %[[FIRSTLANE]], %[[LANE]]
+// CHECK:         %[[REAL:.+]] = arith.cmpi ult, %[[ELEMENT]], %c16
+// CHECK:         %[[ROW:.+]] = arith.minui %[[ELEMENT]], %c15
+// CHECK:         %[[PART:.+]] = scf.for %[[I:.+]] = %[[SPLIT]] to %{{.+}} step %c16 iter_args(%[[ACC:.+]] = %cst) -> (f32) {
 // CHECK:           %[[V:.+]] = memref.load %{{.+}}[%[[I]], %[[ROW]]] : memref<?x16xf32>
 // CHECK:           %[[NEXT:.+]] = arith.addf %[[ACC]], %[[V]] : f32
 // CHECK:           scf.yield %[[NEXT]]
-// CHECK:         memref.store %[[PART]], %[[SHARED]][%[[T]]]
+// CHECK:         memref.store %[[PART]], %[[SHARED]][%{{.+}}]
 // CHECK:         gpu.barrier
-// CHECK:         arith.cmpi ult, %[[T]], %c128
-// CHECK-COUNT-8: gpu.barrier
-// CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0
+// CHECK:         arith.cmpi ult, %[[SPLIT]], %c8
+// CHECK-COUNT-4: gpu.barrier
+// CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[SPLIT]], %c0
 // CHECK:         %[[STORE:.+]] = arith.andi %[[FIRST]], %[[REAL]]
 // CHECK:         scf.if %[[STORE]] {
-// CHECK:           %[[TOTAL:.+]] = memref.load %[[SHARED]][%c0]
+// CHECK:           %[[TOTAL:.+]] = memref.load %[[SHARED]][%[[LANE]]]
 // CHECK:           %[[OLD:.+]] = memref.load %{{.+}}[%[[ROW]]] : memref<16xf32>
 // CHECK:           %[[NEW:.+]] = arith.addf %[[OLD]], %[[TOTAL]]
 // CHECK:           memref.store %[[NEW]], %{{.+}}[%[[ROW]]] : memref<16xf32>
 // HOST-LABEL:  func.func @bias_grad
 // HOST:          %[[SCRATCH:.+]] = memref.alloca() : memref<256xf32>
-// HOST:          scf.for %[[ROW:.+]] = %c0 to %c16 step %c1 {
-// HOST:            scf.for %[[T:.+]] = %c0 to %c256 step %c1 {
-// HOST:              scf.for %{{.+}} = %[[T]] to %{{.+}} step %c256 iter_args
-// HOST:              memref.store %{{.+}}, %[[SCRATCH]][%[[T]]]
-// HOST:            scf.for %[[T2:.+]] = %c0 to %c256 step %c1 {
-// HOST:              arith.cmpi ult, %[[T2]], %c128
-// HOST:            scf.for %[[T3:.+]] = %c0 to %c256 step %c1 {
-// HOST:              arith.cmpi ult, %[[T3]], %c64
+// HOST:          scf.for %[[T:.+]] = %c0 to %c256 step %c1 {
+// HOST:            scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c16 iter_args
+// HOST:            memref.store %{{.+}}, %[[SCRATCH]][%{{.+}}]
+// HOST:          scf.for %[[T2:.+]] = %c0 to %c256 step %c1 {
+// HOST:            arith.cmpi ult, %{{.+}}, %c8
+// HOST:          scf.for %[[T3:.+]] = %c0 to %c256 step %c1 {
+// HOST:            arith.cmpi ult, %{{.+}}, %c4
 // HOST-NOT:      gpu.
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
@@ -229,13 +235,15 @@ func.func @time_loop(%h: memref<64xf32>) {
 // -----
 
 // Several reduction dimensions (a convolution's bias gradient sums batch,
-// rows and columns) are one linear reduction index per block.
+// rows and columns) are one linear reduction index per block; its 8
+// channels are a block's lanes, each split 32 ways.
 // CHECK-LABEL: func.func @conv_bias_grad
-// CHECK:         gpu.launch_func @kiln_kernels::@conv_bias_grad_sum blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK:         gpu.launch_func @kiln_kernels::@conv_bias_grad_sum blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)
 // CHECK:       gpu.func @conv_bias_grad_sum
-// CHECK:         %[[B:.+]] = gpu.block_id x
-// CHECK:         %[[C:.+]] = arith.minui %[[B]], %c7
-// CHECK:         scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step %c256 iter_args(
+// CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         %[[LANE:.+]] = arith.remui %[[T]], %c8
+// CHECK:         %[[C:.+]] = arith.minui %{{.+}}, %c7
+// CHECK:         scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step %c32 iter_args(
 // CHECK:           %[[W:.+]] = arith.remui %[[R]], %c5
 // CHECK:           %[[HN:.+]] = arith.divui %[[R]], %c5
 // CHECK:           %[[H:.+]] = arith.remui %[[HN]], %c6
@@ -249,6 +257,31 @@ func.func @conv_bias_grad(%dy: memref<?x6x5x8xf32>, %db: memref<8xf32>) {
   ^bb0(%in: f32, %acc: f32):
     %s = arith.addf %in, %acc : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Outputs that are not neighbours in memory (sums along rows: the input's
+// innermost index is the reduction) take a block each, its 256 threads
+// reading neighbouring terms.
+// CHECK-LABEL: func.func @row_sums
+// CHECK:         gpu.launch_func @kiln_kernels::@row_sums_sum blocks in (%c16, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK:       gpu.func @row_sums_sum
+// CHECK:         %[[B:.+]] = gpu.block_id x
+// CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         %[[ROW:.+]] = arith.minui %[[B]], %c15
+// CHECK:         scf.for %[[I:.+]] = %[[T]] to %{{.+}} step %c256 iter_args(
+// CHECK:           memref.load %{{.+}}[%[[ROW]], %[[I]]] : memref<16x?xf32>
+#rows2 = affine_map<(d0, d1) -> (d0, d1)>
+#rows = affine_map<(d0, d1) -> (d0)>
+func.func @row_sums(%x: memref<16x?xf32>, %s: memref<16xf32>) {
+  linalg.generic {indexing_maps = [#rows2, #rows], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<16x?xf32>) outs(%s : memref<16xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.addf %in, %acc : f32
+    linalg.yield %t : f32
   }
   return
 }

@@ -81,3 +81,120 @@ func.func @not_split(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x3
   linalg.matmul ins(%x, %y : memref<1024x?xf32>, memref<?x1024xf32>) outs(%z : memref<1024x1024xf32>)
   return
 }
+
+// -----
+
+// A long sum into few outputs (a convolution's bias gradient: 16 channels,
+// the batch times 24 x 24 positions long): its 16 outputs are one block's
+// lanes, one group; 256 target blocks: 64 chunks (max-splits) of partial
+// sums, one row of 16 per chunk.
+// CHECK-LABEL: func.func @bias_grad_split
+// CHECK:         %[[P:.+]] = memref.alloc() : memref<64x16xf32>
+// CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #[[ORIGIN:.+]], #{{.+}}], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+// CHECK-SAME:      ins(%{{.+}}, %[[P]] : memref<?x24x24x16xf32>, memref<64x16xf32>)
+// CHECK-SAME:      attrs = {kiln.split_k}
+
+// Mapped: chunks of length / 64, at least 32 terms for each of the 16
+// threads that share an output (512); a block per chunk (at least one: a
+// batch of 0), which stores its 16 totals in the chunk's row of partials
+// when there are several chunks; then one thread per output adds the
+// active chunks' totals in order.
+// MAPPED-LABEL: func.func @bias_grad_split
+// MAPPED:         %[[N:.+]] = memref.dim %{{.+}}, %c0 : memref<?x24x24x16xf32>
+// MAPPED:         %[[LENGTH:.+]] = arith.muli %[[N]], %c576
+// MAPPED:         %[[PER:.+]] = arith.ceildivui %[[LENGTH]], %c64
+// MAPPED:         %[[CHUNK:.+]] = arith.maxui %[[PER]], %c512
+// MAPPED:         %[[CHUNKS:.+]] = arith.ceildivui %[[LENGTH]], %[[CHUNK]]
+// MAPPED:         %[[ACTIVE:.+]] = arith.maxui %[[CHUNKS]], %c1
+// MAPPED:         gpu.launch_func @kiln_kernels::@bias_grad_split_sum blocks in (%[[ACTIVE]], %c1, %c1) threads in (%c256, %c1, %c1)
+// MAPPED:         %[[SEVERAL:.+]] = arith.cmpi ugt, %[[ACTIVE]], %c1
+// MAPPED:         scf.if %[[SEVERAL]] {
+// MAPPED:           %[[USED:.+]] = memref.subview %{{.+}}[0, 0] [%[[ACTIVE]], 16] [1, 1]
+// MAPPED:           gpu.launch_func @kiln_kernels::@bias_grad_split_loop blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1) args(%[[USED]]
+// MAPPED:       gpu.func @bias_grad_split_sum(
+// MAPPED:         %[[B:.+]] = gpu.block_id x
+// MAPPED:         %[[T:.+]] = gpu.thread_id x
+// MAPPED:         %[[LANE:.+]] = arith.remui %[[T]], %c16
+// MAPPED:         %[[SPLIT:.+]] = arith.divui %[[T]], %c16
+// MAPPED:         %[[BEGIN:.+]] = arith.muli %[[B]], %{{.+}}
+// MAPPED:         %[[FROM:.+]] = arith.addi %[[BEGIN]], %[[SPLIT]]
+// MAPPED:         scf.for %{{.+}} = %[[FROM]] to %{{.+}} step %c16 iter_args(
+// MAPPED:         %[[TOPARTIALS:.+]] = arith.cmpi ugt, %{{.+}}, %c1
+// MAPPED:         scf.if %[[TOPARTIALS]] {
+// MAPPED:           memref.store %{{.+}}, %{{.+}}[%[[B]], %[[LANE]]] : memref<64x16xf32>
+// MAPPED:         } else {
+// MAPPED:           %[[OLD:.+]] = memref.load %{{.+}} : memref<16xf32>
+// MAPPED:           %[[NEW:.+]] = arith.addf %[[OLD]], %{{.+}}
+// MAPPED:           memref.store %[[NEW]], %{{.+}} : memref<16xf32>
+// MAPPED:       gpu.func @bias_grad_split_loop(
+// MAPPED:         scf.for %[[S:.+]] = %c0 to %{{.+}} step %c1
+// MAPPED:           memref.load %{{.+}}[%[[S]], %{{.+}}] : memref<?x16xf32, strided<[16, 1]>>
+// MAPPED:           arith.addf
+// MAPPED:         memref.store %{{.+}} : memref<16xf32>
+#in4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func @bias_grad_split(%dy: memref<?x24x24x16xf32>, %db: memref<16xf32>) {
+  linalg.generic {indexing_maps = [#in4, #ch], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+      ins(%dy : memref<?x24x24x16xf32>) outs(%db : memref<16xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Sums not split: a static reduction too short for two chunks of 512
+// terms (4 x 8 x 8 = 256), and outputs that fill blocks already (2^14
+// outputs: worthBlockReduction's limit, 512 groups of 32).
+// CHECK-LABEL: func.func @sums_not_split
+// CHECK-NOT:     memref.alloc
+// CHECK-NOT:     kiln.split_k
+#short = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#shortch = affine_map<(d0, d1, d2, d3) -> (d3)>
+#wide = affine_map<(d0, d1) -> (d0, d1)>
+#widecol = affine_map<(d0, d1) -> (d1)>
+func.func @sums_not_split(%dy: memref<4x8x8x16xf32>, %db: memref<16xf32>, %g: memref<?x16384xf32>, %s: memref<16384xf32>) {
+  linalg.generic {indexing_maps = [#short, #shortch], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+      ins(%dy : memref<4x8x8x16xf32>) outs(%db : memref<16xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.addf %in, %acc : f32
+    linalg.yield %t : f32
+  }
+  linalg.generic {indexing_maps = [#wide, #widecol], iterator_types = ["reduction", "parallel"]}
+      ins(%g : memref<?x16384xf32>) outs(%s : memref<16384xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.addf %in, %acc : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+// A loss: one output, the batch long. Its chunks' totals are one column of
+// partials, added by a kernel of one thread launched only where several
+// chunks ran.
+// CHECK-LABEL: func.func @loss_split
+// CHECK:         memref.alloc() : memref<64x1xf32>
+// CHECK:         attrs = {kiln.split_k}
+// MAPPED-LABEL: func.func @loss_split
+// MAPPED:         %[[CHUNK:.+]] = arith.maxui %{{.+}}, %c8192
+// MAPPED:         gpu.launch_func @kiln_kernels::@loss_split_sum
+// MAPPED:         %[[SEVERAL:.+]] = arith.cmpi ugt, %{{.+}}, %c1
+// MAPPED-NEXT:    scf.if %[[SEVERAL]] {
+// MAPPED:           gpu.launch_func @kiln_kernels::@loss_split_loop blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1)
+// MAPPED:         }
+// MAPPED-NEXT:    return
+#all = affine_map<(d0) -> (d0)>
+#none = affine_map<(d0) -> ()>
+func.func @loss_split(%terms: memref<?xf32>, %loss: memref<f32>) {
+  linalg.generic {indexing_maps = [#all, #none], iterator_types = ["reduction"]}
+      ins(%terms : memref<?xf32>) outs(%loss : memref<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.addf %in, %acc : f32
+    linalg.yield %t : f32
+  }
+  return
+}
