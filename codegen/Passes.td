@@ -559,7 +559,8 @@ def FuseIntoMatmulPass
       adding them to the output (a split product: its single chunk stores,
       or the partials' sum starts from partial 0). One kernel and one pass
       over the output fewer per dense or convolution layer and weight
-      gradient.
+      gradient. The same for a sum that kiln-cuda-map-to-gpu shares among
+      blocks of threads (a bias gradient, a loss): one kernel fewer each.
     - Epilogues in place. A parallel generic that is the only reader of a
       product's fresh output (directly or through one expand_shape, read
       element for element) and writes a fresh buffer of the same type

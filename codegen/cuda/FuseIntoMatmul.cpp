@@ -70,9 +70,11 @@ bool touchedBetween(Operation *first, Operation *last, ArrayRef<Value> roots,
 // Zero fills
 //===----------------------------------------------------------------------===//
 
-/// The matrix product that `fill` (of +0.0) initializes: the first op
-/// after it that touches the buffer, if that is a product accumulating
-/// into exactly the filled value.
+/// The matrix product or shared sum that `fill` (of +0.0) initializes: the
+/// first op after it that touches the buffer, if that is a product, or a
+/// sum that kiln-cuda-map-to-gpu shares among threads (worthBlockReduction:
+/// a bias gradient, a loss), accumulating into exactly the filled value.
+/// Both mappings store their sums where the output starts from zeros.
 linalg::LinalgOp productAfter(linalg::FillOp fill) {
   if (!matchPattern(fill.value(), m_PosZeroFloat()) ||
       !fill.hasPureBufferSemantics())
@@ -84,7 +86,10 @@ linalg::LinalgOp productAfter(linalg::FillOp fill) {
       continue;
     auto product = dyn_cast<linalg::LinalgOp>(op);
     if (!product || product.getNumDpsInits() != 1 ||
-        product.getDpsInits()[0] != filled || !matchContraction(product))
+        product.getDpsInits()[0] != filled)
+      return nullptr;
+    std::optional<SumReduction> sum = matchSumReduction(product);
+    if (!matchContraction(product) && !(sum && worthBlockReduction(*sum)))
       return nullptr;
     return product;
   }

@@ -160,10 +160,12 @@ public:
       std::optional<SumReduction> sum = matchSumReduction(op);
       std::optional<Contraction> product =
           sum ? matchContraction(*sum) : std::nullopt;
-      // kiln-cuda-fuse-into-matmul's products no longer read their output:
-      // only the two mappings below store the sums instead.
-      if (zeroInit && !product)
-        return op.emitError("kiln.zero_init marks no matrix product");
+      // kiln-cuda-fuse-into-matmul's products and shared sums no longer
+      // read their output: only the two mappings below store the sums
+      // instead.
+      if (zeroInit && !product && !(sum && worthBlockReduction(*sum)))
+        return op.emitError("kiln.zero_init marks no matrix product or "
+                            "shared sum");
       if (sum && worthBlockReduction(*sum)) {
         mapBlockReduction(*sum);
         continue;
@@ -514,12 +516,23 @@ private:
     SmallVector<utils::IteratorType> iterators(outputs,
                                                utils::IteratorType::parallel);
     iterators.push_back(utils::IteratorType::reduction);
+    bool zeroInit = op->hasAttr(kZeroInitAttrName);
     linalg::GenericOp::create(
         b, loc, ValueRange{used}, ValueRange{op.getDpsInitOperand(0)->get()},
         ArrayRef<AffineMap>{input, output}, iterators,
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          linalg::YieldOp::create(
-              b, loc, Value(arith::AddFOp::create(b, loc, args[1], args[0])));
+          Value sum = arith::AddFOp::create(b, loc, args[1], args[0]);
+          // An output that starts from zeros (kiln.zero_init) takes chunk
+          // 0's total itself.
+          if (zeroInit)
+            sum = arith::SelectOp::create(
+                b, loc,
+                arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::eq,
+                    linalg::IndexOp::create(b, loc, outputs),
+                    arith::ConstantIndexOp::create(b, loc, 0)),
+                args[0], sum);
+          linalg::YieldOp::create(b, loc, sum);
         });
   }
 

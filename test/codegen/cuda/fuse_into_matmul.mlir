@@ -414,3 +414,44 @@ func.func @split_zero(%x: memref<8x?xf32>, %g: memref<?x8xf32>, %p: memref<2x8x8
   }
   return
 }
+
+// -----
+
+// A zero fill before a sum that blocks of threads share (a bias gradient:
+// 16 outputs, the batch long) goes too: the sum stores its totals. A sum
+// with batch-sized outputs (row sums, one thread each, adding to what is
+// there) keeps its fill.
+// CHECK-LABEL: func.func @sum_fills
+// CHECK-SAME:      (%[[DY:.+]]: memref<?x16xf32>, %[[DB:.+]]: memref<16xf32>, %[[X:.+]]: memref<?x10xf32>, %[[S:.+]]: memref<?xf32>)
+// CHECK-NOT:     linalg.fill ins(%{{.+}} : f32) outs(%[[DB]]
+// CHECK:         linalg.generic {{.*}} ins(%[[DY]] : memref<?x16xf32>) outs(%[[DB]] : memref<16xf32>) attrs = {kiln.zero_init}
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%[[S]] : memref<?xf32>)
+// CHECK:         linalg.generic
+// CHECK-NOT:       kiln.zero_init
+// CHECK-SAME:      outs(%[[S]] : memref<?xf32>)
+// MAPPED-LABEL: func.func @sum_fills
+// MAPPED:       gpu.func @sum_fills_sum(
+// MAPPED:         scf.if
+// MAPPED-NOT:       memref.load %{{.+}} : memref<16xf32>
+// MAPPED:           memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<16xf32>
+#dyrow = affine_map<(d0, d1) -> (d0, d1)>
+#dycol = affine_map<(d0, d1) -> (d1)>
+#xrow = affine_map<(d0, d1) -> (d0)>
+func.func @sum_fills(%dy: memref<?x16xf32>, %db: memref<16xf32>, %x: memref<?x10xf32>, %s: memref<?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%db : memref<16xf32>)
+  linalg.generic {indexing_maps = [#dyrow, #dycol], iterator_types = ["reduction", "parallel"]}
+      ins(%dy : memref<?x16xf32>) outs(%db : memref<16xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.addf %in, %acc : f32
+    linalg.yield %t : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%s : memref<?xf32>)
+  linalg.generic {indexing_maps = [#dyrow, #xrow], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x10xf32>) outs(%s : memref<?xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.addf %in, %acc : f32
+    linalg.yield %t : f32
+  }
+  return
+}

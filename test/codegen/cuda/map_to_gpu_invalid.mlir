@@ -39,9 +39,9 @@ func.func @parallel_reduction(%x: memref<8xf32>, %out: memref<f32>) {
 // -----
 
 // kiln.zero_init (kiln-cuda-fuse-into-matmul) says the op stores its sums
-// instead of adding them: only the product mappings do that.
+// instead of adding them: only the product and shared-sum mappings do that.
 func.func @zero_init_not_a_product(%x: memref<8xf32>, %y: memref<8xf32>) {
-  // expected-error @+1 {{kiln.zero_init marks no matrix product}}
+  // expected-error @+1 {{kiln.zero_init marks no matrix product or shared sum}}
   linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
       ins(%x : memref<8xf32>) outs(%y : memref<8xf32>) attrs = {kiln.zero_init} {
   ^bb0(%in: f32, %out: f32):
