@@ -30,11 +30,11 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// An elementwise generic on buffers: parallel loops of static extents,
-/// outputs written element for element (identity maps), a body without
-/// effects.
+/// An elementwise generic on buffers: parallel loops of static extents
+/// (none: a scalar's, such as a loss's mean or a gradient's seed), outputs
+/// written element for element (identity maps), a body without effects.
 bool isElementwise(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0 ||
+  if (!op.hasPureBufferSemantics() ||
       op.getNumLoops() != op.getNumParallelLoops() ||
       op->getNumResults() != 0 ||
       llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))

@@ -106,3 +106,37 @@ func.func @hazards(%x: memref<9xf32>, %y: memref<8xf32>, %z: memref<4xf32>, %w: 
   }
   return
 }
+
+// -----
+
+// Scalars are elementwise too (a space of no dimensions): a loss's mean
+// and the gradient's seed after it are one generic, one kernel of one
+// thread.
+// CHECK-LABEL: func.func @scalars
+// CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}], iterator_types = []}
+// CHECK-SAME:      ins(%{{.+}} : memref<f32>) outs(%{{.+}}, %{{.+}} : memref<f32>, memref<f32>)
+// CHECK:           arith.divf
+// CHECK:           arith.negf
+// CHECK:           linalg.yield %{{.+}}, %{{.+}} : f32, f32
+// CHECK-NOT:     linalg.generic
+// MAPPED-LABEL: func.func @scalars
+// MAPPED:         gpu.launch_func @kiln_kernels::@scalars_serial blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+// MAPPED-NOT:     gpu.launch_func
+#scalar = affine_map<() -> ()>
+func.func @scalars(%sum: memref<f32>, %loss: memref<f32>, %seed: memref<f32>) {
+  %n = arith.constant 100.0 : f32
+  %minus = arith.constant -1.0 : f32
+  linalg.generic {indexing_maps = [#scalar, #scalar], iterator_types = []}
+      ins(%sum : memref<f32>) outs(%loss : memref<f32>) {
+  ^bb0(%s: f32, %o: f32):
+    %m = arith.divf %s, %n : f32
+    %l = arith.negf %m : f32
+    linalg.yield %l : f32
+  }
+  linalg.generic {indexing_maps = [#scalar], iterator_types = []}
+      outs(%seed : memref<f32>) {
+  ^bb0(%o: f32):
+    linalg.yield %minus : f32
+  }
+  return
+}
