@@ -606,7 +606,8 @@ def MergeElementwisePass
     the parameter from both): one kernel each, reading the gradient and
     the moments from memory again. Generics in one block, with only
     allocations and index arithmetic between them, whose loops are all
-    parallel with the same static extents, whose outputs are written
+    parallel with the same static extents (or who have none: scalars, such
+    as a loss's mean and a gradient's seed), whose outputs are written
     element for element (identity maps) and whose bodies have no effects,
     merge into one generic where the last of them was, with every output
     (`linalg.generic` with several `outs`), provided each reads what an
