@@ -133,6 +133,13 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
 void buildCudaMappingPipeline(OpPassManager &pm,
                               const CudaLoweringOptions &options);
 
+/// The GPU mapping compiled for the CPU (`--target cuda-on-cpu`, DESIGN.md
+/// contract 4): buildCudaMappingPipeline with `mapping`'s host-loops set,
+/// then buildCpuLoopsPipeline.
+void buildGpuMappingOnHostPipeline(OpPassManager &pm,
+                                   CudaLoweringOptions &mapping,
+                                   const CpuLoweringOptions &cpu);
+
 /// The mapped GPU IR -> NVVM -> PTX embedded as a gpu.binary (one object
 /// per architecture of `chip`, in its order), and host code launching it
 /// through the mgpu* ABI in the LLVM dialect

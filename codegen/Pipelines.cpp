@@ -160,6 +160,14 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+void mlir::kiln::buildGpuMappingOnHostPipeline(OpPassManager &pm,
+                                               CudaLoweringOptions &mapping,
+                                               const CpuLoweringOptions &cpu) {
+  mapping.hostLoops = true;
+  buildCudaMappingPipeline(pm, mapping);
+  buildCpuLoopsPipeline(pm, cpu);
+}
+
 std::string mlir::kiln::ptxFeaturesFor(llvm::StringRef chip) {
   // The first PTX ISA version of each architecture (PTX ISA, "Release
   // Notes"); later drivers JIT older PTX for newer GPUs.

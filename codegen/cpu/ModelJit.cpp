@@ -38,9 +38,7 @@ ModelJit::compile(ImportedModel &model, const CpuTarget &target,
   setLoweringOptions(target, options);
   if (gpuMappingOnHost) {
     CudaLoweringOptions mapping;
-    mapping.hostLoops = true;
-    buildCudaMappingPipeline(lowering, mapping);
-    buildCpuLoopsPipeline(lowering, options);
+    buildGpuMappingOnHostPipeline(lowering, mapping, options);
   } else {
     buildCpuLoweringPipeline(lowering, options);
   }

@@ -56,6 +56,13 @@ bool mlir::kiln::worthBlockReduction(const SumReduction &reduction) {
          (ShapedType::isDynamic(length) || length > 512);
 }
 
+std::optional<SumReduction> mlir::kiln::matchSharedSum(linalg::LinalgOp op) {
+  std::optional<SumReduction> sum = matchSumReduction(op);
+  if (!sum || !worthBlockReduction(*sum))
+    return std::nullopt;
+  return sum;
+}
+
 int64_t mlir::kiln::reductionOutputs(const SumReduction &reduction) {
   int64_t outputs = 1;
   linalg::LinalgOp op = reduction.op;

@@ -51,6 +51,9 @@ std::optional<SumReduction> matchSumReduction(linalg::LinalgOp op);
 /// shares the reduction.
 bool worthBlockReduction(const SumReduction &reduction);
 
+/// `op` as a sum that blocks of threads share (worthBlockReduction).
+std::optional<SumReduction> matchSharedSum(linalg::LinalgOp op);
+
 /// The outputs of `reduction`: the product of its static parallel extents.
 int64_t reductionOutputs(const SumReduction &reduction);
 

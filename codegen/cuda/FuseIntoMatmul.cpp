@@ -88,8 +88,7 @@ linalg::LinalgOp productAfter(linalg::FillOp fill) {
     if (!product || product.getNumDpsInits() != 1 ||
         product.getDpsInits()[0] != filled)
       return nullptr;
-    std::optional<SumReduction> sum = matchSumReduction(product);
-    if (!matchContraction(product) && !(sum && worthBlockReduction(*sum)))
+    if (!matchContraction(product) && !matchSharedSum(product))
       return nullptr;
     return product;
   }

@@ -143,15 +143,15 @@ public:
         // sums (S x M x N, or S x outputs).
         Value partials =
             op.getDpsInputs().empty() ? Value() : op.getDpsInputs().back();
-        std::optional<SumReduction> sum = matchSumReduction(op);
         if (std::optional<Contraction> product = matchContraction(op)) {
           mapTiledMatmul(*product, partials);
           continue;
         }
+        std::optional<SumReduction> sum = matchSharedSum(op);
         auto type = dyn_cast_or_null<MemRefType>(partials ? partials.getType()
                                                           : Type());
-        if (!sum || !worthBlockReduction(*sum) || !type ||
-            type.getRank() != 2 || type.getDimSize(1) != reductionOutputs(*sum))
+        if (!sum || !type || type.getRank() != 2 ||
+            type.getDimSize(1) != reductionOutputs(*sum))
           return op.emitError("kiln.split_k marks no matrix product or sum "
                               "with a partial-sum buffer");
         mapBlockReduction(*sum, partials);
@@ -163,10 +163,11 @@ public:
       // kiln-cuda-fuse-into-matmul's products and shared sums no longer
       // read their output: only the two mappings below store the sums
       // instead.
-      if (zeroInit && !product && !(sum && worthBlockReduction(*sum)))
+      bool shared = sum && worthBlockReduction(*sum);
+      if (zeroInit && !product && !shared)
         return op.emitError("kiln.zero_init marks no matrix product or "
                             "shared sum");
-      if (sum && worthBlockReduction(*sum)) {
+      if (shared) {
         mapBlockReduction(*sum);
         continue;
       }
@@ -465,14 +466,47 @@ private:
     launches.push_back({launch, "sum"});
   }
 
-  /// After a split sum (mapBlockReduction), when more than one chunk ran:
-  /// its output += the `active` chunks' totals in `partials` (memref<S x
-  /// outputs>), in order, as a generic over the output dimensions and the
-  /// chunks (mapped later: one thread per output).
+  /// After a split sum (mapBlockReduction): its output's column in the
+  /// partials (memref<S x outputs>) is its linear index over the output
+  /// dimensions, the innermost fastest.
   static void addChunks(const SumReduction &sum, Value partials, Value active) {
     if (!partials)
       return;
     linalg::LinalgOp op = sum.op;
+    MLIRContext *ctx = op.getContext();
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<AffineExpr> outputAt(ranges.size(),
+                                     getAffineConstantExpr(0, ctx));
+    unsigned outputs = 0;
+    for (unsigned d = 0; d < ranges.size(); ++d)
+      if (!sum.isReduction(d))
+        outputAt[d] = getAffineDimExpr(outputs++, ctx);
+    AffineExpr column = getAffineConstantExpr(0, ctx);
+    int64_t stride = 1;
+    for (int64_t d = ranges.size() - 1; d >= 0; --d) {
+      if (sum.isReduction(d))
+        continue;
+      column = column + outputAt[d] * stride;
+      stride *= ranges[d];
+    }
+    // A scalar output (a loss): the partials' one column is a parallel
+    // dimension of one step, so that the addition still is a kernel
+    // launched where several chunks ran, not one launched always.
+    if (outputs == 0)
+      column = getAffineDimExpr(outputs++, ctx);
+    addPartialSums(op, partials, active, outputs, outputAt, column);
+  }
+
+  /// Where more than one chunk of a split product or sum ran (`active` >
+  /// 1): `op`'s output += the active chunks' sums in `partials` (the chunk
+  /// first), in chunk order, as a generic over `dims` output dimensions
+  /// and the chunk (mapped later: one thread per output). `outputAt` gives
+  /// each of `op`'s loop dimensions in those (its reduction: unused), and
+  /// `at` the partials' indices after the chunk. An output that starts
+  /// from zeros (kiln.zero_init) takes chunk 0's sum itself.
+  static void addPartialSums(linalg::LinalgOp op, Value partials, Value active,
+                             unsigned dims, ArrayRef<AffineExpr> outputAt,
+                             ArrayRef<AffineExpr> at) {
     Location loc = op.getLoc();
     OpBuilder b(op);
     MLIRContext *ctx = b.getContext();
@@ -482,54 +516,36 @@ private:
                               arith::ConstantIndexOp::create(b, loc, 1)),
         /*withElse=*/false);
     b.setInsertionPointToStart(several.thenBlock());
-    // The output dimensions in order, then the chunk; an output's column
-    // in the partials is its linear index, the innermost fastest.
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    SmallVector<AffineExpr> dims(ranges.size(), getAffineConstantExpr(0, ctx));
-    unsigned outputs = 0;
-    for (unsigned d = 0; d < ranges.size(); ++d)
-      if (!sum.isReduction(d))
-        dims[d] = getAffineDimExpr(outputs++, ctx);
-    AffineExpr column = getAffineConstantExpr(0, ctx);
-    int64_t stride = 1;
-    for (int64_t d = ranges.size() - 1; d >= 0; --d) {
-      if (sum.isReduction(d))
-        continue;
-      column = column + dims[d] * stride;
-      stride *= ranges[d];
-    }
-    // A scalar output (a loss): the partials' one column is a parallel
-    // dimension of one step, so that the addition still is a kernel
-    // launched where several chunks ran, not one launched always.
-    if (outputs == 0)
-      column = getAffineDimExpr(outputs++, ctx);
-    AffineMap input = AffineMap::get(
-        outputs + 1, 0, {getAffineDimExpr(outputs, ctx), column}, ctx);
-    AffineMap output = op.getMatchingIndexingMap(op.getDpsInitOperand(0))
-                           .replaceDimsAndSymbols(dims, {}, outputs + 1, 0);
+    SmallVector<AffineExpr> indices{getAffineDimExpr(dims, ctx)};
+    llvm::append_range(indices, at);
+    AffineMap input = AffineMap::get(dims + 1, 0, indices, ctx);
+    OpOperand *init = op.getDpsInitOperand(0);
+    AffineMap output = op.getMatchingIndexingMap(init).replaceDimsAndSymbols(
+        outputAt, {}, dims + 1, 0);
+    // The active chunks' sums only.
     auto type = cast<MemRefType>(partials.getType());
-    Value used = memref::SubViewOp::create(
-        b, loc, partials,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{active, b.getIndexAttr(type.getDimSize(1))},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    SmallVector<utils::IteratorType> iterators(outputs,
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+    SmallVector<OpFoldResult> sizes{active};
+    for (int64_t size : type.getShape().drop_front())
+      sizes.push_back(b.getIndexAttr(size));
+    Value used =
+        memref::SubViewOp::create(b, loc, partials, offsets, sizes, strides);
+    SmallVector<utils::IteratorType> iterators(dims,
                                                utils::IteratorType::parallel);
     iterators.push_back(utils::IteratorType::reduction);
     bool zeroInit = op->hasAttr(kZeroInitAttrName);
     linalg::GenericOp::create(
-        b, loc, ValueRange{used}, ValueRange{op.getDpsInitOperand(0)->get()},
+        b, loc, ValueRange{used}, ValueRange{init->get()},
         ArrayRef<AffineMap>{input, output}, iterators,
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value sum = arith::AddFOp::create(b, loc, args[1], args[0]);
-          // An output that starts from zeros (kiln.zero_init) takes chunk
-          // 0's total itself.
           if (zeroInit)
             sum = arith::SelectOp::create(
                 b, loc,
                 arith::CmpIOp::create(
                     b, loc, arith::CmpIPredicate::eq,
-                    linalg::IndexOp::create(b, loc, outputs),
+                    linalg::IndexOp::create(b, loc, dims),
                     arith::ConstantIndexOp::create(b, loc, 0)),
                 args[0], sum);
           linalg::YieldOp::create(b, loc, sum);
@@ -971,54 +987,12 @@ private:
     auto addPartials = [&] {
       if (!partials)
         return;
-      OpBuilder b(op);
-      auto several = scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, active, one),
-          /*withElse=*/false);
-      b.setInsertionPointToStart(several.thenBlock());
       MLIRContext *ctx = b.getContext();
-      OpOperand *init = op.getDpsInitOperand(0);
-      SmallVector<AffineExpr> dims(3);
-      dims[product.m] = getAffineDimExpr(0, ctx);
-      dims[product.n] = getAffineDimExpr(1, ctx);
-      dims[product.k] = getAffineDimExpr(2, ctx);
-      AffineMap output =
-          op.getMatchingIndexingMap(init).replaceDimsAndSymbols(dims, {}, 3, 0);
-      AffineMap input =
-          AffineMap::get(3, 0,
-                         {getAffineDimExpr(2, ctx), getAffineDimExpr(0, ctx),
-                          getAffineDimExpr(1, ctx)},
-                         ctx);
-      // The active splits' partials only.
-      auto type = cast<MemRefType>(partials.getType());
-      Value used = memref::SubViewOp::create(
-          b, loc, partials,
-          ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0),
-                                 b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{active, b.getIndexAttr(type.getDimSize(1)),
-                                 b.getIndexAttr(type.getDimSize(2))},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
-                                 b.getIndexAttr(1)});
-      linalg::GenericOp::create(
-          b, loc, ValueRange{used}, ValueRange{init->get()},
-          ArrayRef<AffineMap>{input, output},
-          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                        utils::IteratorType::parallel,
-                                        utils::IteratorType::reduction},
-          [&](OpBuilder &b, Location loc, ValueRange args) {
-            Value sum = arith::AddFOp::create(b, loc, args[1], args[0]);
-            // An output that starts from zeros (kiln.zero_init) takes
-            // partial 0 itself.
-            if (op->hasAttr(kZeroInitAttrName))
-              sum = arith::SelectOp::create(
-                  b, loc,
-                  arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                        linalg::IndexOp::create(b, loc, 2),
-                                        index(b, 0)),
-                  args[0], sum);
-            linalg::YieldOp::create(b, loc, sum);
-          });
+      SmallVector<AffineExpr> outputAt(3, getAffineConstantExpr(0, ctx));
+      outputAt[product.m] = getAffineDimExpr(0, ctx);
+      outputAt[product.n] = getAffineDimExpr(1, ctx);
+      addPartialSums(op, partials, active, 2, outputAt,
+                     {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)});
     };
     Value zeroF = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
     SmallVector<Value> zeros(kRegs * kRegs, zeroF);
@@ -1411,10 +1385,7 @@ private:
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     // Folded as built: static extents stay constants in the kernel.
     auto [extents, total] = extentsOf(b, loop);
-    // A small static space needs fewer threads than a full block.
-    int64_t threads = blockSize;
-    if (std::optional<int64_t> known = getConstantIntValue(total))
-      threads = std::clamp<int64_t>((*known + 31) / 32 * 32, 32, blockSize);
+    int64_t threads = threadsFor(getConstantIntValue(total));
     Value block = arith::ConstantIndexOp::create(b, loc, threads);
     Value grid = b.createOrFold<arith::CeilDivUIOp>(loc, total, block);
 
@@ -1443,6 +1414,29 @@ private:
     loop.erase();
     launches.push_back({launch, "loop"});
     return success();
+  }
+
+  /// The threads of a block for a space of `iterations`: a small static
+  /// space needs fewer than a full block.
+  int64_t threadsFor(std::optional<int64_t> iterations) const {
+    if (!iterations)
+      return blockSize;
+    return std::clamp<int64_t>((*iterations + 31) / 32 * 32, 32, blockSize);
+  }
+
+  /// The iterations of `loop`, where its bounds and steps are constants.
+  static std::optional<int64_t> staticIterations(scf::ParallelOp loop) {
+    int64_t total = 1;
+    for (auto [lb, ub, step] : llvm::zip(
+             loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+      std::optional<int64_t> l = getConstantIntValue(lb),
+                             u = getConstantIntValue(ub),
+                             s = getConstantIntValue(step);
+      if (!l || !u || !s)
+        return std::nullopt;
+      total *= llvm::divideCeil(*u - *l, *s);
+    }
+    return total;
   }
 
   /// The extents of `loop`'s dimensions (iterations of each), folded as
@@ -1534,23 +1528,10 @@ private:
       if (parallel.getNumResults() != 0)
         return parallel.emitError("cannot map a parallel loop with "
                                   "reductions to the GPU");
-    // Threads for the widest static parallel loop, or a full block.
+    // Threads for the widest parallel loop.
     int64_t threads = 32;
-    for (scf::ParallelOp parallel : parallels) {
-      int64_t total = 1;
-      for (auto [lb, ub, step] :
-           llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(),
-                     parallel.getStep())) {
-        std::optional<int64_t> l = getConstantIntValue(lb),
-                               u = getConstantIntValue(ub),
-                               s = getConstantIntValue(step);
-        total = l && u && s ? total * llvm::divideCeil(*u - *l, *s) : blockSize;
-        if (total >= blockSize)
-          break;
-      }
-      threads = std::max(threads, (total + 31) / 32 * 32);
-    }
-    threads = std::min(threads, blockSize);
+    for (scf::ParallelOp parallel : parallels)
+      threads = std::max(threads, threadsFor(staticIterations(parallel)));
 
     Location loc = loop.getLoc();
     OpBuilder b(loop);
@@ -1778,7 +1759,7 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
     for (linalg::LinalgOp op : ops) {
       std::optional<Contraction> product = matchContraction(op);
       if (!product) {
-        if (std::optional<SumReduction> sum = matchSumReduction(op))
+        if (std::optional<SumReduction> sum = matchSharedSum(op))
           splitSum(func, *sum);
         continue;
       }
@@ -1835,8 +1816,6 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
   /// at least kMinTermsPerThread terms per thread.
   void splitSum(func::FuncOp func, const SumReduction &sum) {
     linalg::LinalgOp op = sum.op;
-    if (!worthBlockReduction(sum))
-      return;
     int64_t outputs = reductionOutputs(sum);
     int64_t lanes = reductionLanes(sum);
     int64_t groups = llvm::divideCeil(outputs, lanes);

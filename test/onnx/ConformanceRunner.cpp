@@ -76,11 +76,14 @@ static cl::opt<unsigned> timeLimit("timeout",
                                    cl::init(60), cl::cat(runnerOptions));
 static cl::opt<bool> perOp("per-op", cl::desc("Print the counts per op"),
                            cl::cat(runnerOptions));
-static cl::opt<std::string> codeTarget(
-    "target",
-    cl::desc("cpu (default), or cuda-on-cpu: the GPU's kernels run by host "
-             "loops over their blocks and threads (DESIGN.md contract 4)"),
-    cl::value_desc("cpu|cuda-on-cpu"), cl::init("cpu"), cl::cat(runnerOptions));
+enum class CodeTarget { Cpu, CudaOnCpu };
+static cl::opt<CodeTarget> codeTarget(
+    "target", cl::desc("The code the tests run"),
+    cl::values(clEnumValN(CodeTarget::Cpu, "cpu", "the CPU's (default)"),
+               clEnumValN(CodeTarget::CudaOnCpu, "cuda-on-cpu",
+                          "the GPU's kernels run by host loops over their "
+                          "blocks and threads (DESIGN.md contract 4)")),
+    cl::init(CodeTarget::Cpu), cl::cat(runnerOptions));
 static cl::opt<bool> noFork(
     "no-fork",
     cl::desc("Run the tests in this process, one after another (debugging: "
@@ -147,7 +150,7 @@ static std::string runDataSet(MLIRContext &ctx, const CpuTarget &target,
   if (failed(model))
     return "import: " + diagnostics;
   llvm::Expected<std::unique_ptr<ModelJit>> jit =
-      ModelJit::compile(*model, target, codeTarget == "cuda-on-cpu");
+      ModelJit::compile(*model, target, codeTarget == CodeTarget::CudaOnCpu);
   if (!jit)
     return "compile: " + llvm::toString(jit.takeError()) + " " + diagnostics;
   const kiln_model_desc_t *desc = (*jit)->descriptor();
@@ -261,11 +264,6 @@ int main(int argc, char **argv) {
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ctx.disableMultithreading();
-  if (codeTarget != "cpu" && codeTarget != "cuda-on-cpu") {
-    llvm::errs() << "kiln-onnx-conformance: unknown --target '" << codeTarget
-                 << "' (expected cpu or cuda-on-cpu)\n";
-    return 2;
-  }
   llvm::Expected<std::unique_ptr<CpuTarget>> target = createCpuTarget("");
   if (!target) {
     llvm::errs() << llvm::toString(target.takeError()) << "\n";

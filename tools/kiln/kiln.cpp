@@ -696,12 +696,10 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   setLoweringOptions(**target, options);
   if (targets->cudaOnCpu) {
     CudaLoweringOptions mapping;
-    mapping.hostLoops = true;
     mapping.matmulTile = gpuMatmulTile;
     mapping.matmulKStep = gpuMatmulKStep;
     mapping.precision = gpuPrecision;
-    buildCudaMappingPipeline(lowering, mapping);
-    buildCpuLoopsPipeline(lowering, options);
+    buildGpuMappingOnHostPipeline(lowering, mapping, options);
   } else {
     buildCpuLoweringPipeline(lowering, options);
   }
