@@ -70,3 +70,22 @@ func.func @indexed_loop_with_product(%ids: memref<?xi32>, %a: memref<4x8xf32>, %
   }
   return
 }
+
+// -----
+
+// kiln.split_k (kiln-cuda-split-k) marks a product or a shared sum whose
+// last input is its partial sums: here the sum's partials have 8 columns
+// for its 16 outputs.
+#dyrows = affine_map<(d0, d1) -> (d0, d1)>
+#dycols = affine_map<(d0, d1) -> (d1)>
+#origin = affine_map<(d0, d1) -> (0, 0)>
+func.func @split_sum_wrong_partials(%dy: memref<?x16xf32>, %p: memref<4x8xf32>, %db: memref<16xf32>) {
+  // expected-error @+1 {{kiln.split_k marks no matrix product or sum with a partial-sum buffer}}
+  linalg.generic {indexing_maps = [#dyrows, #origin, #dycols], iterator_types = ["reduction", "parallel"]}
+      ins(%dy, %p : memref<?x16xf32>, memref<4x8xf32>) outs(%db : memref<16xf32>) attrs = {kiln.split_k} {
+  ^bb0(%in: f32, %unused: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
