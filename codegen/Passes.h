@@ -125,6 +125,12 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
       llvm::cl::desc("run the mapped kernels as host loops over blocks and "
                      "threads (contract 4: the GPU mapping on the CPU)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> reverseHostOrder{
+      *this, "reverse-host-order",
+      llvm::cl::desc("with host-loops, run the blocks and the threads of "
+                     "each phase last first: a race between threads changes "
+                     "the numbers"),
+      llvm::cl::init(false)};
 };
 
 /// Linalg on tensors -> buffers (as for the CPU) -> every loop nest a GPU

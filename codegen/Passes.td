@@ -774,7 +774,12 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
     workgroup memory and register tiles in stack scratch: the same kernels
     with the same arithmetic in the same order run on the CPU (DESIGN.md
     contract 4; `kiln compile --target cuda-on-cpu`), which checks the
-    mapping's numbers without a GPU.
+    mapping's numbers without a GPU. With `reverse-host-order` too, those
+    loops run the last block and thread first: the threads of one phase
+    must not share memory (a race on the GPU), and where they do, the two
+    orders compute different numbers (`kiln compile --gpu-host-order
+    reverse`, compared bit for bit with the forward order by
+    test/e2e/cuda_on_cpu.test and cuda_on_cpu_keras3.test).
 
     ```mlir
     // before
@@ -791,6 +796,10 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            "Threads per block">,
     Option<"hostLoops", "host-loops", "bool", /*default=*/"false",
            "Run each launch's blocks and threads as host loops (contract 4)">,
+    Option<"reverseHostOrder", "reverse-host-order", "bool",
+           /*default=*/"false",
+           "With host-loops, run the blocks and the threads of each phase "
+           "last first (a race check)">,
     Option<"matmulTile", "matmul-tile", "int64_t", /*default=*/"64",
            "Rows and columns of C per block of a matrix product: 32, 64 or "
            "128 (a register tile of (tile / 16)^2 per thread)">,

@@ -152,6 +152,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   MapToGpuPassOptions map;
   map.blockSize = options.blockSize;
   map.hostLoops = options.hostLoops;
+  map.reverseHostOrder = options.reverseHostOrder;
   map.matmulTile = options.matmulTile;
   map.matmulKStep = options.matmulKStep;
   map.precision = options.precision;

@@ -118,12 +118,15 @@ public:
   /// Outlines kernels into `kernels`, or with `kernels` null runs each
   /// launch's blocks and threads as host loops.
   /// `mma`: the tiled products multiply with the tensor cores.
+  /// `reverseHostOrder`: the host loops run the last block and thread
+  /// first.
   GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize, int64_t matmulTile,
-            int64_t matmulKStep, std::optional<WarpMma> mma)
+            int64_t matmulKStep, std::optional<WarpMma> mma,
+            bool reverseHostOrder)
       : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
                             : std::nullopt),
         blockSize(blockSize), matmulTile(matmulTile), matmulKStep(matmulKStep),
-        mma(mma) {}
+        mma(mma), reverseHostOrder(reverseHostOrder) {}
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
@@ -198,6 +201,24 @@ public:
   }
 
 private:
+  /// A host loop over the blocks or threads [0, `count`) at `b`'s
+  /// insertion point, which moves into its body; returns the block or
+  /// thread each iteration runs: the induction variable, or with
+  /// `reverseHostOrder` count - 1 - it. Threads that share nothing between
+  /// two barriers compute the same numbers in either order; threads that
+  /// race do not, which is what the reverse order is for.
+  Value hostLoop(OpBuilder &b, Location loc, Value count) {
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value last =
+        reverseHostOrder ? arith::SubIOp::create(b, loc, count, one) : Value();
+    auto loop = scf::ForOp::create(b, loc, zero, count, one);
+    b.setInsertionPointToStart(loop.getBody());
+    if (!reverseHostOrder)
+      return loop.getInductionVar();
+    return arith::SubIOp::create(b, loc, last, loop.getInductionVar());
+  }
+
   LogicalResult mapRegion(Region &region) {
     for (Block &block : region)
       for (Operation &op : llvm::make_early_inc_range(block)) {
@@ -416,14 +437,11 @@ private:
       // Host loops: each phase a loop over the threads.
       Value scratch = memref::AllocaOp::create(
           b, loc, MemRefType::get({kBlockThreads}, f32));
-      auto blockLoop = scf::ForOp::create(b, loc, zero, blocks, one);
-      b.setInsertionPointToStart(blockLoop.getBody());
-      Value block = blockLoop.getInductionVar();
+      Value block = hostLoop(b, loc, blocks);
       auto phase = [&](function_ref<void(OpBuilder &, const Role &)> body) {
-        auto loop = scf::ForOp::create(b, loc, zero, threads, one);
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        body(b, roleOf(b, block, loop.getInductionVar()));
+        Value thread = hostLoop(b, loc, threads);
+        body(b, roleOf(b, block, thread));
       };
       phase([&](OpBuilder &b, const Role &role) { partial(b, role, scratch); });
       for (int64_t s = splits / 2; s > 0; s /= 2)
@@ -1044,15 +1062,12 @@ private:
             b, loc,
             MemRefType::get({kBlockThreads, mmaSteps * mmaTiles * 2}, i32));
       }
-      auto blockLoop = scf::ForOp::create(b, loc, zero, blocks, one);
-      b.setInsertionPointToStart(blockLoop.getBody());
-      Value block = blockLoop.getInductionVar();
+      Value block = hostLoop(b, loc, blocks);
       auto eachThread = [&](OpBuilder &b,
                             function_ref<void(OpBuilder &, Value)> body) {
-        auto loop = scf::ForOp::create(b, loc, zero, threads, one);
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        body(b, loop.getInductionVar());
+        Value thread = hostLoop(b, loc, threads);
+        body(b, thread);
       };
       // `body` for each thread, where `condition` holds.
       auto eachThreadIf = [&](OpBuilder &b, Value condition,
@@ -1550,9 +1565,7 @@ private:
     if (!kernelTable) {
       for (scf::ParallelOp parallel : parallels) {
         b.setInsertionPoint(parallel);
-        auto each = scf::ForOp::create(b, loc, zero, count, one);
-        b.setInsertionPointToStart(each.getBody());
-        share(b, parallel, each.getInductionVar());
+        share(b, parallel, hostLoop(b, loc, count));
         parallel.erase();
       }
       return success();
@@ -1599,20 +1612,18 @@ private:
     return success();
   }
 
-  /// Replaces `launch` by host loops over its blocks and threads, in order
-  /// (DESIGN.md contract 4): the threads of a launch are independent (no
-  /// barriers, no shared memory), so any order computes what the GPU does.
+  /// Replaces `launch` by host loops over its blocks and threads (DESIGN.md
+  /// contract 4): the threads of a launch are independent (no barriers, no
+  /// shared memory), so any order computes what the GPU does, and
+  /// reverseHostOrder checks that they are.
   void runOnHost(gpu::LaunchOp launch) {
     Location loc = launch.getLoc();
     OpBuilder b(launch);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
     gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
     gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
-    auto blocks = scf::ForOp::create(b, loc, zero, grid.x, one);
-    b.setInsertionPointToStart(blocks.getBody());
-    auto threads = scf::ForOp::create(b, loc, zero, block.x, one);
-    b.setInsertionPointToStart(threads.getBody());
+    Value blockId = hostLoop(b, loc, grid.x);
+    Value threadId = hostLoop(b, loc, block.x);
     // This pass's launches are one-dimensional: y and z are 0 of 1.
     IRMapping mapping;
     auto bind = [&](gpu::KernelDim3 ids, Value x) {
@@ -1620,8 +1631,8 @@ private:
       mapping.map(ids.y, zero);
       mapping.map(ids.z, zero);
     };
-    bind(launch.getBlockIds(), blocks.getInductionVar());
-    bind(launch.getThreadIds(), threads.getInductionVar());
+    bind(launch.getBlockIds(), blockId);
+    bind(launch.getThreadIds(), threadId);
     for (auto [arg, value] : llvm::zip(
              SmallVector<Value>{launch.getGridSize().x, launch.getGridSize().y,
                                 launch.getGridSize().z, launch.getBlockSize().x,
@@ -1675,6 +1686,7 @@ private:
   int64_t blockSize;
   int64_t matmulTile, matmulKStep; // mapTiledMatmul
   std::optional<WarpMma> mma;      // mapTiledMatmul, --gpu-precision
+  bool reverseHostOrder;
   std::string funcName;
   /// Each launch of the function and the kind of kernel it is (the
   /// kernel's name: <entry>_<kind>[_N], e.g. train_step_matmul_3).
@@ -1736,7 +1748,13 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
           << kSharedBytes << " a block has";
       return signalPassFailure();
     }
-    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep, mma);
+    if (reverseHostOrder && !hostLoops) {
+      module.emitError("reverse-host-order orders host loops: it needs "
+                       "host-loops");
+      return signalPassFailure();
+    }
+    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep, mma,
+                     reverseHostOrder);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();

@@ -213,6 +213,24 @@ static cl::opt<std::string> gpuConvInputGradient(
              "product and col2im (fold, the CPU's form); for measuring"),
     cl::value_desc("convolution|fold"), cl::init("convolution"), cl::Hidden,
     cl::sub(compileCmd), cl::cat(kilnCategory));
+namespace {
+enum class HostOrder { Forward, Reverse };
+} // namespace
+static cl::opt<HostOrder> gpuHostOrder(
+    "gpu-host-order",
+    cl::desc("With --target cuda-on-cpu: the order the host loops run each "
+             "kernel's blocks and threads in. The threads between two "
+             "barriers must share no memory, and then both orders compute "
+             "the same bits; a race between them shows as a difference "
+             "(test/e2e/cuda_on_cpu.test, cuda_on_cpu_keras3.test)"),
+    cl::values(clEnumValN(HostOrder::Forward, "forward",
+                          "first block first "
+                          "(default)"),
+               clEnumValN(HostOrder::Reverse, "reverse",
+                          "last block and "
+                          "thread first")),
+    cl::init(HostOrder::Forward), cl::Hidden, cl::sub(compileCmd),
+    cl::cat(kilnCategory));
 static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
@@ -453,6 +471,10 @@ static FailureOr<Targets> parseTarget() {
   if (gpuConvInputGradient.getNumOccurrences() && !cuda && !targets.cudaOnCpu)
     return fail("--gpu-conv-input-gradient needs --target cuda or "
                 "cuda-on-cpu: the CPU always folds"),
+           failure();
+  if (gpuHostOrder.getNumOccurrences() && !targets.cudaOnCpu)
+    return fail("--gpu-host-order needs --target cuda-on-cpu: only there do "
+                "host loops run the kernels"),
            failure();
   std::optional<GpuPrecision> precision = parseGpuPrecision(gpuPrecision);
   if (!precision)
@@ -699,6 +721,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     mapping.matmulTile = gpuMatmulTile;
     mapping.matmulKStep = gpuMatmulKStep;
     mapping.precision = gpuPrecision;
+    mapping.reverseHostOrder = gpuHostOrder == HostOrder::Reverse;
     buildGpuMappingOnHostPipeline(lowering, mapping, options);
   } else {
     buildCpuLoweringPipeline(lowering, options);

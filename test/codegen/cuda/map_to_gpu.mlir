@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu --canonicalize | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true" --canonicalize | FileCheck %s --check-prefix=HOST
+// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true reverse-host-order=true" --canonicalize | FileCheck %s --check-prefix=REVERSE
 
 // An elementwise op: one thread per element of the linearized (batch, 16)
 // space, 256 threads a block, the innermost dimension fastest; an empty
@@ -36,6 +37,17 @@
 // HOST:                %[[ID:.+]] = arith.addi %[[BASE]], %[[T]]
 // HOST:                arith.remui %[[ID]], %c16
 // HOST-NOT:      gpu.
+// The race check (reverse-host-order): the same loops, last block and
+// thread first.
+// REVERSE-LABEL: func.func @bias_relu
+// REVERSE:         %[[BLOCKS:.+]] = arith.ceildivui
+// REVERSE:         %[[LASTB:.+]] = arith.subi %[[BLOCKS]], %c1
+// REVERSE:         scf.for %[[I:.+]] = %c0 to %[[BLOCKS]] step %c1 {
+// REVERSE:           %[[B:.+]] = arith.subi %[[LASTB]], %[[I]]
+// REVERSE:           scf.for %[[J:.+]] = %c0 to %c256 step %c1 {
+// REVERSE:             %[[T:.+]] = arith.subi %c255, %[[J]]
+// REVERSE:             %[[BASE:.+]] = arith.muli %[[B]], %c256
+// REVERSE:             arith.addi %[[BASE]], %[[T]]
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>
 func.func @bias_relu(%x: memref<?x16xf32>, %b: memref<16xf32>, %y: memref<?x16xf32>) {

@@ -4,13 +4,17 @@ one compile target, checked against Keras's own numbers.
   keras3_sweep.py compile KILN OUT [KILN-ARGS...]
       compiles each fixture to OUT/DIR.NAME (e.g. --target cuda-on-cpu;
       with --emit ptx, OUT/DIR.NAME[.sm_NN].ptx)
-  keras3_sweep.py check BIN WORK [--device D] [--fixtures DIR]
+  keras3_sweep.py check BIN WORK [--device D] [--fixtures DIR] [--same-as W]
       runs each binary of BIN: predict on the fixture's inputs against
       Keras's predictions (1e-5 absolute), and where Keras stored a
       training trajectory, 3 epochs of batch 4 without shuffling against
       its losses (1e-5 relative) and predictions after training (1e-5
       absolute): the tolerances of the keras3_*.test files that check the
-      CPU. Prints one line per check and exits 1 if any failed.
+      CPU. With --same-as, each fixture's outputs (predictions, losses,
+      trained weights) must also equal, bit for bit, those of an earlier
+      check that wrote W: the same mapping run in another order
+      (--gpu-host-order reverse), where only a race between threads can
+      change a bit. Prints one line per check and exits 1 if any failed.
 
 The e2e tests run it with --target cuda-on-cpu (the GPU mapping on the
 CPU); tools/dev/gpu-check.sh with --target cuda on a GPU. The fixtures
@@ -85,6 +89,26 @@ def check_all(args):
         print(f"{name} {what}: max error {err:.3g} <= {tol:g}: "
               f"{'OK' if good else 'FAILED'}")
 
+    def same_bits(name, tag):
+        """The files of `tag` that differ from their twins in --same-as."""
+        twin = pathlib.Path(args.same_as) / tag.name
+        written = sorted(tag.parent.glob(tag.name + ".*"))
+        differ = [f.name for f in written if f.suffix != ".json" and
+                  f.read_bytes() != (twin.parent / f.name).read_bytes()]
+        # The history also holds times: only its losses and metrics count.
+        for f in written:
+            if f.suffix == ".json":
+                mine, theirs = (json.load(open(x)) for x in
+                                (f, twin.parent / f.name))
+                if any(mine[k] != theirs.get(k) for k in mine
+                       if "time" not in k):
+                    differ.append(f.name)
+        nonlocal ok
+        ok &= not differ and bool(written)
+        print(f"{name} bits: {len(written)} files "
+              + ("FAILED: " + ", ".join(differ) if differ else
+                 "OK" if written else "FAILED: none written"))
+
     for (name, _, inputs, labels, pred, losses,
          after) in fixtures(pathlib.Path(args.fixtures)):
         binary = str(bins / name.replace("/", "."))
@@ -102,7 +126,8 @@ def check_all(args):
             if losses is not None:
                 data = ",".join(str(p) for p in [*inputs, labels])
                 run([binary, "train", *device, "--data", data, "--epochs",
-                     "3", "--batch-size", "4", "--no-shuffle", "--verbose",
+                     "3", "--batch-size", "4", "--no-shuffle", "--seed", "1",
+                     "--verbose",
                      "0", "--history", f"{tag}.json", "--save-weights",
                      f"{tag}.kw"])
                 run([binary, "predict", *device, "--weights", f"{tag}.kw",
@@ -118,6 +143,8 @@ def check_all(args):
                 report(name, "trained",
                        float(np.max(np.abs(got - want)))
                        if got.shape == want.shape else float("inf"), 1e-5)
+            if args.same_as:
+                same_bits(name, tag)
         except RuntimeError as e:
             ok = False
             print(f"{name}: FAILED: {e}")
@@ -137,6 +164,7 @@ def main():
     k.add_argument("bin")
     k.add_argument("work")
     k.add_argument("--device")
+    k.add_argument("--same-as")
     args = parser.parse_args()
     if args.command == "compile":
         compile_all(args)
