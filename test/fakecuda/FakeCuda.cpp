@@ -28,6 +28,15 @@
 //                        flight; events; and the launches that were not
 //                        ordered after another stream's earlier copies
 //
+// Launches are checked as the driver and the GPU would: the kernel must be
+// an `.entry` of the loaded PTX (else CUDA_ERROR_NOT_FOUND from
+// cuModuleGetFunction), the grid and block within CUDA's limits and the
+// block within the entry's `.maxntid`, the dynamic shared memory within a
+// block's 48 KiB (else CUDA_ERROR_INVALID_VALUE), and every pointer
+// argument (`.param .u64 .ptr`) inside a live cuMemAlloc allocation: a
+// host pointer or a freed buffer would fault on a GPU, and fails the
+// launch here with CUDA_ERROR_ILLEGAL_ADDRESS.
+//
 // Streams are modelled for ordering only (work still happens at once): a
 // stream's operations are numbered, an event recorded on a stream holds
 // its number then, and a stream waiting on the event is ordered after
@@ -40,9 +49,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +62,39 @@ constexpr CUresult kSuccess = 0;
 constexpr CUresult kOutOfMemory = 2;
 constexpr CUresult kInvalidValue = 1;
 constexpr CUresult kLaunchFailed = 719;
+constexpr CUresult kNotFound = 500;
+constexpr CUresult kIllegalAddress = 700;
+
+/// A kernel of a loaded PTX, as its `.entry` declares it.
+struct Function {
+  std::string name;
+  long maxThreads = 0;             // .maxntid x * y * z; 0: none declared
+  std::vector<bool> pointerParams; // per parameter: a .ptr
+};
+
+/// The `.entry name(...)` of `ptx`, or false.
+bool parseEntry(const std::string &ptx, Function &function) {
+  size_t at = ptx.find(".entry " + function.name + "(");
+  if (at == std::string::npos)
+    return false;
+  size_t open = at + 8 + function.name.size();
+  size_t close = ptx.find(')', open);
+  if (close == std::string::npos)
+    return false;
+  for (size_t param = ptx.find(".param", open); param < close;
+       param = ptx.find(".param", param + 1)) {
+    size_t end = std::min(ptx.find(',', param), close);
+    function.pointerParams.push_back(
+        ptx.substr(param, end - param).find(".ptr") != std::string::npos);
+  }
+  size_t body = ptx.find('{', close);
+  size_t bounds = ptx.find(".maxntid", close);
+  long x = 1, y = 1, z = 1;
+  if (bounds < body && std::sscanf(ptx.c_str() + bounds,
+                                   ".maxntid %ld, %ld, %ld", &x, &y, &z) >= 1)
+    function.maxThreads = x * y * z;
+  return true;
+}
 
 struct State {
   std::mutex mutex;
@@ -62,12 +104,15 @@ struct State {
   long failCalls = 0;               // the calls of `failing` so far
   std::vector<std::string> modules; // the .target of each PTX loaded
   std::map<size_t, long> htod, dtoh;
-  std::set<void *> allocations;
+  std::map<const char *, size_t> allocations; // device memory: start, bytes
+  std::deque<std::string> ptx;                // per module loaded
+  std::deque<Function> functions;
   // Page-locked host memory (start -> bytes), and the copies from and to
   // it among all.
   std::map<const char *, size_t> pinned;
   long pinnedAllocations = 0;
   long htodPinned = 0, htodAll = 0, dtohPinned = 0, dtohAll = 0;
+  long refused = 0; // launches checkLaunch failed
   long launches = 0, streams = 0, streamsCreated = 0, contexts = 0;
   // CUDA graphs: launches while capturing are recorded, not run; a graph
   // launch counts its launches.
@@ -113,6 +158,7 @@ struct State {
     for (const std::string &module : modules)
       std::fprintf(log, "module %s\n", module.c_str());
     std::fprintf(log, "launches %ld\n", launches);
+    std::fprintf(log, "launches refused %ld\n", refused);
     for (const auto &[bytes, count] : htod)
       std::fprintf(log, "htod %zu x%ld\n", bytes, count);
     for (const auto &[bytes, count] : dtoh)
@@ -148,14 +194,20 @@ struct State {
     std::fclose(log);
   }
 
-  /// Whether [host, host + bytes) lies in page-locked memory.
-  bool isPinned(const void *host, size_t bytes) const {
-    const char *start = static_cast<const char *>(host);
-    auto next = pinned.upper_bound(start);
-    if (next == pinned.begin())
+  /// Whether [start, start + bytes) lies in one block of `blocks`.
+  static bool within(const std::map<const char *, size_t> &blocks,
+                     const void *start, size_t bytes) {
+    const char *first = static_cast<const char *>(start);
+    auto next = blocks.upper_bound(first);
+    if (next == blocks.begin())
       return false;
     --next;
-    return start + bytes <= next->first + next->second;
+    return first + bytes <= next->first + next->second;
+  }
+
+  /// Whether [host, host + bytes) lies in page-locked memory.
+  bool isPinned(const void *host, size_t bytes) const {
+    return within(pinned, host, bytes);
   }
 
   /// Whether stream `by`'s next operation is ordered after operation
@@ -219,18 +271,23 @@ CUresult cuDriverGetVersion(int *version) {
 }
 
 CUresult cuGetErrorName(CUresult result, const char **name) {
-  *name = result == kOutOfMemory    ? "CUDA_ERROR_OUT_OF_MEMORY"
-          : result == kLaunchFailed ? "CUDA_ERROR_LAUNCH_FAILED"
-          : result == kInvalidValue ? "CUDA_ERROR_INVALID_VALUE"
-                                    : "CUDA_ERROR_UNKNOWN";
+  *name = result == kOutOfMemory      ? "CUDA_ERROR_OUT_OF_MEMORY"
+          : result == kLaunchFailed   ? "CUDA_ERROR_LAUNCH_FAILED"
+          : result == kInvalidValue   ? "CUDA_ERROR_INVALID_VALUE"
+          : result == kNotFound       ? "CUDA_ERROR_NOT_FOUND"
+          : result == kIllegalAddress ? "CUDA_ERROR_ILLEGAL_ADDRESS"
+                                      : "CUDA_ERROR_UNKNOWN";
   return kSuccess;
 }
 
 CUresult cuGetErrorString(CUresult result, const char **text) {
-  *text = result == kOutOfMemory    ? "out of memory"
-          : result == kLaunchFailed ? "unspecified launch failure"
-          : result == kInvalidValue ? "invalid argument"
-                                    : "unknown error";
+  *text = result == kOutOfMemory      ? "out of memory"
+          : result == kLaunchFailed   ? "unspecified launch failure"
+          : result == kInvalidValue   ? "invalid argument"
+          : result == kNotFound       ? "named symbol not found"
+          : result == kIllegalAddress ? "an illegal memory access was "
+                                        "encountered"
+                                      : "unknown error";
   return kSuccess;
 }
 
@@ -293,22 +350,51 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned, int *,
     arch.assign(target, std::strcspn(target, " ,\n"));
   }
   state().modules.push_back(arch);
-  static int handle;
-  *module = &handle;
+  state().ptx.emplace_back(ptx);
+  *module = &state().ptx.back();
   return kSuccess;
 }
 
-CUresult cuModuleGetFunction(void **function, void *, const char *) {
+CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   FAKE_CALL("cuModuleGetFunction");
-  static int handle;
-  *function = &handle;
+  Function found{name, 0, {}};
+  if (!parseEntry(*static_cast<std::string *>(module), found))
+    return kNotFound;
+  state().functions.push_back(std::move(found));
+  *function = &state().functions.back();
   return kSuccess;
 }
 
-CUresult cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned,
-                        unsigned, unsigned, unsigned, void *stream, void **,
-                        void **) {
+/// What the driver (the configuration) and the GPU (the pointers) would
+/// say of this launch.
+CUresult checkLaunch(const Function &f, unsigned gx, unsigned gy, unsigned gz,
+                     unsigned bx, unsigned by, unsigned bz, unsigned shared,
+                     void **params) {
+  long threads = long(bx) * by * bz;
+  if (!gx || !gy || !gz || !bx || !by || !bz || gx > 0x7fffffffu ||
+      gy > 65535 || gz > 65535 || bx > 1024 || by > 1024 || bz > 64 ||
+      threads > 1024 || (f.maxThreads && threads > f.maxThreads) ||
+      shared > 48 * 1024 || (!params && !f.pointerParams.empty()))
+    return kInvalidValue;
+  for (size_t i = 0; i < f.pointerParams.size(); ++i) {
+    if (!f.pointerParams[i])
+      continue;
+    const void *pointer = *static_cast<void *const *>(params[i]);
+    if (pointer && !State::within(state().allocations, pointer, 0))
+      return kIllegalAddress;
+  }
+  return kSuccess;
+}
+
+CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
+                        unsigned bx, unsigned by, unsigned bz, unsigned shared,
+                        void *stream, void **params, void **) {
   FAKE_CALL("cuLaunchKernel");
+  if (CUresult refused = checkLaunch(*static_cast<Function *>(function), gx, gy,
+                                     gz, bx, by, bz, shared, params)) {
+    ++state().refused;
+    return refused;
+  }
   ++(state().capturing ? state().captured : state().launches);
   if (!state().capturing)
     state().launched(stream);
@@ -436,7 +522,7 @@ CUresult cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
   void *memory = std::calloc(1, bytes);
   if (!memory)
     return kOutOfMemory;
-  state().allocations.insert(memory);
+  state().allocations[static_cast<const char *>(memory)] = bytes;
   *pointer = reinterpret_cast<unsigned long long>(memory);
   return kSuccess;
 }
@@ -444,7 +530,7 @@ CUresult cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
 CUresult cuMemFree_v2(unsigned long long pointer) {
   std::lock_guard<std::mutex> lock(state().mutex);
   void *memory = reinterpret_cast<void *>(pointer);
-  if (!state().allocations.erase(memory))
+  if (!state().allocations.erase(static_cast<const char *>(memory)))
     return kInvalidValue;
   std::free(memory);
   return kSuccess;
