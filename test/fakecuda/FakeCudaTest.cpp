@@ -1,4 +1,5 @@
-//===- FakeCudaTest.cpp - The fake driver refuses what a GPU would -*- C++ -*-===//
+//===- FakeCudaTest.cpp - The fake driver refuses what a GPU would -*- C++
+//-*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // The lit tests of the GPU runtime trust libkiln-fake-cuda.so to refuse a
@@ -68,10 +69,10 @@ protected:
   int launch(void *allocated, void *aligned, unsigned blocks = 1,
              unsigned threads = 64, unsigned shared = 0) {
     unsigned long long count = 64, offset = 0, size = 64, stride = 1;
-    std::vector<void *> params = {&count, &allocated, &aligned,
-                                  &offset, &size, &stride};
-    return cuLaunchKernel(kernel, blocks, 1, 1, threads, 1, 1, shared,
-                          nullptr, params.data(), nullptr);
+    std::vector<void *> params = {&count,  &allocated, &aligned,
+                                  &offset, &size,      &stride};
+    return cuLaunchKernel(kernel, blocks, 1, 1, threads, 1, 1, shared, nullptr,
+                          params.data(), nullptr);
   }
 
   void *kernel = nullptr, *unbounded = nullptr, *missing = nullptr;
@@ -120,8 +121,8 @@ TEST_F(FakeCudaLaunch, ConfigurationsADriverRefuses) {
   EXPECT_EQ(cuLaunchKernel(unbounded, 1, 1, 1, 1056, 1, 1, 0, nullptr, params,
                            nullptr),
             kInvalidValue);
-  EXPECT_EQ(cuLaunchKernel(unbounded, 1, 70000, 1, 32, 1, 1, 0, nullptr,
-                           params, nullptr),
+  EXPECT_EQ(cuLaunchKernel(unbounded, 1, 70000, 1, 32, 1, 1, 0, nullptr, params,
+                           nullptr),
             kInvalidValue);
 }
 
