@@ -35,7 +35,9 @@
 // block's 48 KiB (else CUDA_ERROR_INVALID_VALUE), and every pointer
 // argument (`.param .u64 .ptr`) inside a live cuMemAlloc allocation: a
 // host pointer or a freed buffer would fault on a GPU, and fails the
-// launch here with CUDA_ERROR_ILLEGAL_ADDRESS.
+// launch here with CUDA_ERROR_ILLEGAL_ADDRESS; and each memref's aligned
+// pointer 16-byte aligned, as the kernels' 16-byte loads assume (else
+// CUDA_ERROR_MISALIGNED_ADDRESS).
 //
 // Streams are modelled for ordering only (work still happens at once): a
 // stream's operations are numbered, an event recorded on a stream holds
@@ -64,6 +66,7 @@ constexpr CUresult kInvalidValue = 1;
 constexpr CUresult kLaunchFailed = 719;
 constexpr CUresult kNotFound = 500;
 constexpr CUresult kIllegalAddress = 700;
+constexpr CUresult kMisaligned = 716;
 
 /// A kernel of a loaded PTX, as its `.entry` declares it.
 struct Function {
@@ -276,6 +279,7 @@ CUresult cuGetErrorName(CUresult result, const char **name) {
           : result == kInvalidValue   ? "CUDA_ERROR_INVALID_VALUE"
           : result == kNotFound       ? "CUDA_ERROR_NOT_FOUND"
           : result == kIllegalAddress ? "CUDA_ERROR_ILLEGAL_ADDRESS"
+          : result == kMisaligned     ? "CUDA_ERROR_MISALIGNED_ADDRESS"
                                       : "CUDA_ERROR_UNKNOWN";
   return kSuccess;
 }
@@ -287,6 +291,7 @@ CUresult cuGetErrorString(CUresult result, const char **text) {
           : result == kNotFound       ? "named symbol not found"
           : result == kIllegalAddress ? "an illegal memory access was "
                                         "encountered"
+          : result == kMisaligned     ? "misaligned address"
                                       : "unknown error";
   return kSuccess;
 }
@@ -376,12 +381,22 @@ CUresult checkLaunch(const Function &f, unsigned gx, unsigned gy, unsigned gz,
       threads > 1024 || (f.maxThreads && threads > f.maxThreads) ||
       shared > 48 * 1024 || (!params && !f.pointerParams.empty()))
     return kInvalidValue;
+  // A memref is passed as its allocated and aligned pointers (then its
+  // offset, sizes and strides): the second of each pair is where the
+  // kernel's 16-byte loads start counting (codegen/cuda/MapToGpu.cpp,
+  // byFour).
+  bool afterAllocated = false;
   for (size_t i = 0; i < f.pointerParams.size(); ++i) {
-    if (!f.pointerParams[i])
+    if (!f.pointerParams[i]) {
+      afterAllocated = false;
       continue;
+    }
     const void *pointer = *static_cast<void *const *>(params[i]);
     if (pointer && !State::within(state().allocations, pointer, 0))
       return kIllegalAddress;
+    if (afterAllocated && reinterpret_cast<uintptr_t>(pointer) % 16)
+      return kMisaligned;
+    afterAllocated = !afterAllocated;
   }
   return kSuccess;
 }

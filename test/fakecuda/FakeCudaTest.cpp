@@ -5,8 +5,9 @@
 // The lit tests of the GPU runtime trust libkiln-fake-cuda.so to refuse a
 // launch that a real driver or GPU would refuse: a kernel the PTX does not
 // declare, a block over 1024 threads or over the kernel's .maxntid, an
-// empty grid, and a pointer argument outside device memory (a host buffer
-// handed to a kernel, a freed buffer). These tests hold it to that.
+// empty grid, a pointer argument outside device memory (a host buffer
+// handed to a kernel, a freed buffer), and a memref whose aligned pointer
+// is not 16-byte aligned. These tests hold it to that.
 //===----------------------------------------------------------------------===//
 
 #include <gtest/gtest.h>
@@ -25,7 +26,8 @@ int cuMemFree_v2(unsigned long long);
 
 namespace {
 
-constexpr int kInvalidValue = 1, kNotFound = 500, kIllegalAddress = 700;
+constexpr int kInvalidValue = 1, kNotFound = 500, kIllegalAddress = 700,
+              kMisaligned = 716;
 
 // What LLVM's NVPTX backend writes for a kernel of an index and a memref
 // (allocated and aligned pointers, offset, size, stride).
@@ -82,8 +84,9 @@ protected:
 TEST_F(FakeCudaLaunch, DeviceBuffersLaunch) {
   void *start = reinterpret_cast<void *>(device);
   EXPECT_EQ(launch(start, start), 0);
-  // A view inside the buffer, and one just past its end (an empty view).
-  EXPECT_EQ(launch(start, static_cast<float *>(start) + 17), 0);
+  // A view inside the buffer (the workspace's are 64-byte aligned), and
+  // one just past its end (an empty view).
+  EXPECT_EQ(launch(start, static_cast<float *>(start) + 16), 0);
   EXPECT_EQ(launch(start, static_cast<float *>(start) + 64), 0);
 }
 
@@ -93,6 +96,15 @@ TEST_F(FakeCudaLaunch, HostPointersFault) {
   EXPECT_EQ(launch(host.data(), host.data()), kIllegalAddress);
   EXPECT_EQ(launch(start, host.data()), kIllegalAddress);
   EXPECT_EQ(launch(start, static_cast<float *>(start) + 65), kIllegalAddress);
+}
+
+TEST_F(FakeCudaLaunch, AlignedPointersStartAt16Bytes) {
+  // The allocated pointer may be anything in the buffer; the aligned one,
+  // where the kernel's 16-byte loads count from, may not.
+  char *start = reinterpret_cast<char *>(device);
+  EXPECT_EQ(launch(start + 4, start + 16), 0);
+  EXPECT_EQ(launch(start, start + 4), kMisaligned);
+  EXPECT_EQ(launch(start, start + 8), kMisaligned);
 }
 
 TEST_F(FakeCudaLaunch, FreedBuffersFault) {
