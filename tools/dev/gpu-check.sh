@@ -47,7 +47,10 @@
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
 #     and compiled, in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
-# It exits non-zero when a check fails, after running all of them.
+# It exits non-zero when a check fails, after running all of them: in
+# `run`, every command that can fail sets `failed` instead of stopping
+# (set -e would end the run at its first failure, and with it a device
+# session's measurements).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -218,7 +221,7 @@ run() {
   local failed=0
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv \
     > "$out/nvidia-smi.txt" 2>&1 || true
-  "$GPU_DIR/bin/mlp" devices | tee "$out/devices.txt"
+  "$GPU_DIR/bin/mlp" devices | tee "$out/devices.txt" || failed=1
   : > "$out/bench.jsonl"
   for m in "${MODELS[@]}"; do
     local bin=$GPU_DIR/bin/$m x=$data/x.npy
@@ -226,22 +229,22 @@ run() {
     echo "== $m"
     for d in cpu gpu; do
       "$bin" predict --device $d --input "$x" \
-        --output "$work/$m.$d.npy" --batch-size 128
+        --output "$work/$m.$d.npy" --batch-size 128 || failed=1
       "$bin" train --device $d --data "$x,$data/y.npy" --epochs 2 \
         --batch-size 100 --no-shuffle --seed 1 --verbose 2 \
         --history "$work/$m.$d.history.json" \
-        --save-weights "$work/$m.$d.weights"
+        --save-weights "$work/$m.$d.weights" || failed=1
       # Trained on $d, predicted on the CPU.
       "$bin" predict --device cpu --weights "$work/$m.$d.weights" \
-        --input "$x" --output "$work/$m.$d.trained.npy"
+        --input "$x" --output "$work/$m.$d.trained.npy" || failed=1
     done
     # The same on the GPU with CUDA graphs (KILN_GPU_GRAPHS=1, off by
     # default until this passes).
     KILN_GPU_GRAPHS=1 "$bin" predict --device gpu --input "$x" \
-      --output "$work/$m.graphs.npy" --batch-size 128
+      --output "$work/$m.graphs.npy" --batch-size 128 || failed=1
     KILN_GPU_GRAPHS=1 "$bin" train --device gpu --data "$x,$data/y.npy" \
       --epochs 2 --batch-size 100 --no-shuffle --seed 1 --verbose 0 \
-      --history "$work/$m.graphs.history.json"
+      --history "$work/$m.graphs.history.json" || failed=1
     python3 - "$work" "$m" <<'EOF' || failed=1
 import json, sys
 import numpy as np
@@ -279,13 +282,12 @@ EOF
           "$bin" bench --device ${d%-graphs} --entry "$1" --batch-size "$2" \
           --seconds 1 --json | python3 -c "import json,sys; \
 r=json.load(sys.stdin); r.update(model='$m', device='$d'); \
-print(json.dumps(r))" | tee -a "$out/bench.jsonl"
+print(json.dumps(r))" | tee -a "$out/bench.jsonl" || failed=1
       done
     done
   done
   tfjs_conformance "$work" || failed=1
-  keras3_fixtures "$work" | tee "$out/keras3.txt"
-  [ "${PIPESTATUS[0]}" = 0 ] || failed=1
+  keras3_fixtures "$work" | tee "$out/keras3.txt" || failed=1
   # GEMM N^3 on the GPU per tile shape: the kernel's own time
   # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
   # the CNN's train step at batch 1024; then the PyTorch references
@@ -296,7 +298,7 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl"
     local gemm=${packed%.gz}
     KILN_GPU_PROFILE=1 "$gemm" bench --device gpu --batch-size "$GEMM_N" \
       --seconds 2 --json 2> "$work/profile.txt" > /dev/null || failed=1
-    python3 - "$work/profile.txt" "${gemm##*/gemm.}" "$GEMM_N" <<'EOF' | tee -a "$out/bench.jsonl"
+    python3 - "$work/profile.txt" "${gemm##*/gemm.}" "$GEMM_N" <<'EOF' | tee -a "$out/bench.jsonl" || failed=1
 import json, re, sys
 for line in open(sys.argv[1]):
     m = re.search(r"([0-9.]+) us/call\s+predict_matmul", line)
@@ -334,7 +336,7 @@ EOF
     [ -x "$GPU_DIR/bin/$cnn" ] || continue
     echo "== $cnn train_step"
     "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step --batch-size 1024 \
-      --seconds 2 --json | tee -a "$out/bench.jsonl"
+      --seconds 2 --json | tee -a "$out/bench.jsonl" || failed=1
   done
   if [ -z "${GPU_CHECK_NO_TORCH:-}" ]; then
     timeout 240 python3 "$ROOT/tools/dev/gpu_torch_reference.py" \
