@@ -473,6 +473,34 @@ def ScalarOperandsPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def CheckBarriersPass
+    : Pass<"kiln-cuda-check-barriers", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Check that every thread of a block reaches each barrier";
+  let description = [{
+    A `gpu.barrier` (`bar.sync`) waits for every thread of the block: a
+    barrier that some threads skip hangs the block on a GPU, while the host
+    loops of `--target cuda-on-cpu` (each phase between barriers a loop
+    over the threads) run on. This pass checks each kernel of the module
+    kiln-cuda-map-to-gpu outlined: every `scf.if` around a barrier branches
+    on, and every `scf.for` around one counts with, values that are the same
+    in all threads of a block: kernel arguments, block ids and sizes,
+    constants, and what is computed from them, including loads of global
+    and shared memory at such places. The thread id, whatever a thread
+    reads from its own `memref.alloca` memory, and results chosen by
+    control flow that depends on them differ. Any other region op around a
+    barrier is refused too, as not proven. A failure is a mapping bug,
+    reported at the barrier with a note at the control flow.
+
+    ```mlir
+    %t = gpu.thread_id x
+    %first = arith.cmpi eq, %t, %c0 : index
+    scf.if %first {
+      gpu.barrier   // error: not every thread of the block reaches it
+    }
+    ```
+  }];
+}
+
 def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
   let summary = "Give matrix products with few output tiles, and sums with "
                 "few outputs, a long reduction a buffer of partial sums";

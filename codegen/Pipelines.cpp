@@ -159,6 +159,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   pm.addPass(createMapToGpuPass(map));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCheckBarriersPass());
 }
 
 void mlir::kiln::buildGpuMappingOnHostPipeline(OpPassManager &pm,
