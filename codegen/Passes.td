@@ -489,7 +489,10 @@ def CheckBarriersPass
     reads from its own `memref.alloca` memory, and results chosen by
     control flow that depends on them differ. Any other region op around a
     barrier is refused too, as not proven. A failure is a mapping bug,
-    reported at the barrier with a note at the control flow.
+    reported at the barrier with a note at the control flow. The tensor
+    cores' `nvvm.mma.sync` (`--gpu-precision tf32|bf16`), which all 32
+    threads of a warp execute together, is held to the same rule (kiln's
+    stand in block-wide control flow, which is stricter than a warp's).
 
     ```mlir
     %t = gpu.thread_id x

@@ -7,12 +7,15 @@
 // cuda-on-cpu` cannot show that (each phase is a loop over the threads
 // there), so this pass checks the mapped kernels: no `scf.if` around a
 // barrier may branch on, and no `scf.for` around one may count with, a
-// value that differs between the threads of a block. See Passes.td.
+// value that differs between the threads of a block. The tensor cores'
+// `nvvm.mma.sync`, which the 32 threads of a warp execute together, are
+// held to the same rule. See Passes.td.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -69,8 +72,7 @@ private:
           return branchesOnThread(loop);
         unsigned i = arg.getArgNumber() - 1;
         auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
-        return branchesOnThread(loop) ||
-               isDivergent(loop.getInitArgs()[i]) ||
+        return branchesOnThread(loop) || isDivergent(loop.getInitArgs()[i]) ||
                isDivergent(yield.getOperand(i));
       }
       return true;
@@ -103,18 +105,24 @@ struct CheckBarriersPass
     bool failed = false;
     getOperation().walk([&](gpu::GPUFuncOp kernel) {
       ThreadDivergence divergence;
-      kernel.walk([&](gpu::BarrierOp barrier) {
-        for (Operation *op = barrier->getParentOp(); op != kernel;
+      kernel.walk([&](Operation *sync) {
+        StringRef what;
+        if (isa<gpu::BarrierOp>(sync))
+          what = "not every thread of the block reaches this barrier: the "
+                 "ones that do would wait for the others forever";
+        else if (isa<NVVM::MmaOp>(sync))
+          what = "not every thread of the block reaches this warp-wide "
+                 "mma.sync, which all 32 threads of a warp must execute "
+                 "together";
+        else
+          return;
+        for (Operation *op = sync->getParentOp(); op != kernel;
              op = op->getParentOp()) {
           if (!divergence.branchesOnThread(op))
             continue;
-          InFlightDiagnostic diag =
-              barrier.emitError("not every thread of the block reaches this "
-                                "barrier: the ones that do would wait for "
-                                "the others forever");
+          InFlightDiagnostic diag = sync->emitError(what);
           diag.attachNote(op->getLoc())
-              << "'" << op->getName()
-              << "' here depends on the thread";
+              << "'" << op->getName() << "' here depends on the thread";
           failed = true;
           break;
         }

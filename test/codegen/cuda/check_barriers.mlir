@@ -1,9 +1,11 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(gpu.module(kiln-cuda-check-barriers))' --verify-diagnostics
 // Every kernel kiln-cuda-map-to-gpu makes passes (the kiln-cuda-check-barriers
 // pass runs in buildCudaMappingPipeline, after the mapping): the CNN's and
-// the embedding's, with their tiled products, shared sums and block loop.
+// the embedding's, with their tiled products, shared sums and block loop,
+// and the CNN's tensor-core products.
 // RUN: kiln compile %S/../../../examples/fashion_mnist_cnn.json --target cuda --emit mlir --stage gpu -o /dev/null
 // RUN: kiln compile %S/../../e2e/Inputs/keras3-embedding/emb.keras --target cuda --emit mlir --stage gpu -o /dev/null
+// RUN: kiln compile %S/../../../examples/fashion_mnist_cnn.json --target cuda --gpu-precision bf16 --emit mlir --stage gpu -o /dev/null
 
 // Uniform control flow: a loop over steps counted from the arguments, a
 // branch on the block id and on a value read from global memory at the
@@ -134,6 +136,25 @@ gpu.module @kernels {
     scf.for %j = %c0 to %r step %c1 {
       // expected-error @+1 {{not every thread of the block reaches this barrier}}
       gpu.barrier
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// The tensor cores' mma.sync, which the 32 threads of a warp execute
+// together, under a branch on the thread.
+gpu.module @kernels {
+  gpu.func @mma_in_some_threads(%a: i32, %b: i32) kernel {
+    %c16 = arith.constant 16 : index
+    %zero = arith.constant 0.0 : f32
+    %t = gpu.thread_id x
+    %few = arith.cmpi ult, %t, %c16 : index
+    // expected-note @+1 {{'scf.if' here depends on the thread}}
+    scf.if %few {
+      // expected-error @+1 {{not every thread of the block reaches this warp-wide mma.sync, which all 32 threads of a warp must execute together}}
+      %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%zero, %zero, %zero, %zero] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
     }
     gpu.return
   }
