@@ -165,14 +165,15 @@ private:
 
   int runServe();
 
-  /// Puts a created model on --device, or by default on the first GPU when
-  /// the model carries GPU code and one is present; says which on stderr
+  /// Puts a created model on --device, or by default on the first GPU its
+  /// PTX runs on when the model carries GPU code; says which on stderr
   /// when the model has GPU code. -1 to go on, else an exit code.
   int placeModel(kiln_model_t *model) const;
 
-  /// The device --device names, else the default for this model ("gpu:0"
-  /// when it carries GPU code and a GPU is present, "cpu" when it carries
-  /// GPU code but none is); "" when there is nothing to choose.
+  /// The device --device names, else the default for this model ("gpu:N",
+  /// the first GPU its PTX runs on, when it carries GPU code; "cpu" when
+  /// it carries GPU code and there is no GPU); "" when there is nothing to
+  /// choose or no GPU runs it (then a line on stderr says why).
   std::string chooseDevice() const;
 
   const kiln_model_desc_t *desc;

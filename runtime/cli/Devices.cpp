@@ -8,6 +8,7 @@
 #include "cli/Cli.h"
 #include "gpu/Launch.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <thread>
 
@@ -33,14 +34,35 @@ int Cli::runDevices() {
 std::string Cli::chooseDevice() const {
   if (!device.empty() || !desc->cuda)
     return device; // CPU code only: nothing to choose or say
+  kiln_device_info_t gpus[gpu::kMaxDevices];
   int32_t count = 0;
-  kiln_status_t status = kiln_gpu_devices(nullptr, 0, &count);
+  kiln_status_t status = kiln_gpu_devices(gpus, gpu::kMaxDevices, &count);
   if (status) {
     std::fprintf(stderr, "device: cpu (%s)\n", kiln_status_message(status));
     kiln_status_free(status);
     return "";
   }
-  return count > 0 ? "gpu:0" : "cpu";
+  if (count == 0)
+    return "cpu";
+  // The first GPU this binary's PTX runs on, as TensorFlow skips GPUs
+  // older than it supports.
+  count = std::min<int32_t>(count, gpu::kMaxDevices);
+  for (int32_t i = 0; i < count; ++i)
+    if (gpu::runsOn(desc->cuda, gpus[i].compute_major, gpus[i].compute_minor))
+      return "gpu:" + std::to_string(i);
+  std::string which;
+  for (int32_t i = 0; i < count; ++i)
+    which += std::string(i ? "; " : "") + "gpu:" + std::to_string(i) + " " +
+             gpus[i].name + " has compute capability " +
+             std::to_string(gpus[i].compute_major) + "." +
+             std::to_string(gpus[i].compute_minor);
+  std::fprintf(stderr,
+               "device: cpu (%s, and model '%s' carries PTX for %s only: "
+               "kiln compile --gpu-arch sm_%d%d,...)\n",
+               which.c_str(), desc->name ? desc->name : "",
+               gpu::ptxArchitectures(desc->cuda).c_str(), gpus[0].compute_major,
+               gpus[0].compute_minor);
+  return "";
 }
 
 int Cli::placeModel(kiln_model_t *model) const {
@@ -50,8 +72,8 @@ int Cli::placeModel(kiln_model_t *model) const {
   if (kiln_status_t status = kiln_model_set_device(model, chosen.c_str())) {
     if (!device.empty())
       return runtimeError(status); // asked for: an error, never a fallback
-    // The default GPU cannot run this binary (its PTX is for newer GPUs):
-    // the CPU, saying why, as without a driver.
+    // The GPU chosen cannot run the model after all (no context, no
+    // memory): the CPU, saying why, as without a driver.
     std::fprintf(stderr, "device: cpu (%s)\n", kiln_status_message(status));
     kiln_status_free(status);
     return -1;

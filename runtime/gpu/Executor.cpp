@@ -705,6 +705,11 @@ std::string kiln::gpu::describePrecision(const kiln_gpu_desc_t *gpu) {
   return std::string(precision) + " matrix products on tensor cores";
 }
 
+bool kiln::gpu::runsOn(const kiln_gpu_desc_t *gpu, int major, int minor) {
+  const char *ptx = nullptr;
+  return choosePtx(gpu, major, minor, &ptx);
+}
+
 void kiln::gpu::printDevices(FILE *stream) {
   kiln_device_info_t gpus[16];
   int32_t count = 0;

@@ -56,6 +56,11 @@ bool profiling();
 /// line saying why there are none.
 void printDevices(FILE *stream);
 
+/// Whether `gpu` carries PTX that a GPU of compute capability
+/// `major`.`minor` runs (one for an architecture not newer than it; an
+/// "a" architecture only on its own).
+bool runsOn(const kiln_gpu_desc_t *gpu, int major, int minor);
+
 /// "sm_80, sm_90": the architectures `gpu` carries PTX for.
 std::string ptxArchitectures(const kiln_gpu_desc_t *gpu);
 

@@ -11,13 +11,15 @@
 // meaningless (zeros); the GPU's numbers are tools/dev/gpu-check.sh's.
 //
 // Environment:
-//   KILN_FAKE_CUDA_CC    compute capability of its one GPU ("9.0"; 8.0)
+//   KILN_FAKE_CUDA_CC    compute capability of its GPU ("9.0"; 8.0), or of
+//                        each of its GPUs ("7.5,9.0": gpu:0 and gpu:1)
 //   KILN_FAKE_CUDA_FAIL  a driver call that fails ("cuMemAlloc_v2":
 //                        CUDA_ERROR_OUT_OF_MEMORY; any other name:
 //                        CUDA_ERROR_LAUNCH_FAILED), every time, or with
 //                        "NAME@N" only its N-th call (from 1)
 //   KILN_FAKE_CUDA_LOG   a file that receives, at exit, what happened:
-//                        "module sm_90" per PTX loaded, then counters
+//                        "module sm_90" per PTX loaded, "context on gpu:N"
+//                        per primary context retained, then counters
 //                        (kernel launches, direct or in a CUDA graph, and
 //                        graphs), "htod BYTES xCOUNT" / "dtoh BYTES
 //                        xCOUNT" per copy size, what is left, and how
@@ -101,7 +103,8 @@ bool parseEntry(const std::string &ptx, Function &function) {
 
 struct State {
   std::mutex mutex;
-  int major = 8, minor = 0;
+  std::vector<std::pair<int, int>> gpus{{8, 0}}; // compute capabilities
+  std::vector<int> contextDevices;               // per context retained
   std::string failing;
   long failAt = 0;                  // 0: every call of `failing`
   long failCalls = 0;               // the calls of `failing` so far
@@ -139,8 +142,16 @@ struct State {
   long eventsCreated = 0, waits = 0, unrecordedWaits = 0, unordered = 0;
 
   State() {
-    if (const char *cc = std::getenv("KILN_FAKE_CUDA_CC"))
-      std::sscanf(cc, "%d.%d", &major, &minor);
+    if (const char *cc = std::getenv("KILN_FAKE_CUDA_CC")) {
+      gpus.clear();
+      for (const char *at = cc; *at;) {
+        int major = 0, minor = 0;
+        if (std::sscanf(at, "%d.%d", &major, &minor) == 2)
+          gpus.emplace_back(major, minor);
+        at += std::strcspn(at, ",");
+        at += *at == ',';
+      }
+    }
     if (const char *fail = std::getenv("KILN_FAKE_CUDA_FAIL")) {
       failing = fail;
       size_t at = failing.find('@');
@@ -160,6 +171,8 @@ struct State {
       return;
     for (const std::string &module : modules)
       std::fprintf(log, "module %s\n", module.c_str());
+    for (int device : contextDevices)
+      std::fprintf(log, "context on gpu:%d\n", device);
     std::fprintf(log, "launches %ld\n", launches);
     std::fprintf(log, "launches refused %ld\n", refused);
     for (const auto &[bytes, count] : htod)
@@ -297,14 +310,14 @@ CUresult cuGetErrorString(CUresult result, const char **text) {
 }
 
 CUresult cuDeviceGetCount(int *count) {
-  *count = 1;
+  *count = static_cast<int>(state().gpus.size());
   return kSuccess;
 }
 
 CUresult cuDeviceGet(int *device, int index) {
-  if (index != 0)
+  if (index < 0 || index >= static_cast<int>(state().gpus.size()))
     return kInvalidValue;
-  *device = 0;
+  *device = index;
   return kSuccess;
 }
 
@@ -313,16 +326,18 @@ CUresult cuDeviceGetName(char *name, int length, int) {
   return kSuccess;
 }
 
-CUresult cuDeviceGetAttribute(int *value, int attribute, int) {
+CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+  if (device < 0 || device >= static_cast<int>(state().gpus.size()))
+    return kInvalidValue;
   switch (attribute) {
   case 16: // multiprocessors
     *value = 4;
     return kSuccess;
   case 75:
-    *value = state().major;
+    *value = state().gpus[device].first;
     return kSuccess;
   case 76:
-    *value = state().minor;
+    *value = state().gpus[device].second;
     return kSuccess;
   default:
     return kInvalidValue;
@@ -334,10 +349,13 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, int) {
   return kSuccess;
 }
 
-CUresult cuDevicePrimaryCtxRetain(void **context, int) {
+CUresult cuDevicePrimaryCtxRetain(void **context, int device) {
   FAKE_CALL("cuDevicePrimaryCtxRetain");
-  static int primary;
-  *context = &primary;
+  if (device < 0 || device >= static_cast<int>(state().gpus.size()))
+    return kInvalidValue;
+  static int primary[16];
+  *context = &primary[device % 16];
+  state().contextDevices.push_back(device);
   ++state().contexts;
   return kSuccess;
 }
@@ -405,6 +423,12 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz, unsigned shared,
                         void *stream, void **params, void **) {
   FAKE_CALL("cuLaunchKernel");
+  if (const char *trace = std::getenv("KILN_FAKE_CUDA_TRACE")) {
+    FILE *f = std::fopen(trace, "a");
+    std::fprintf(f, "%s %u %u\n",
+                 static_cast<Function *>(function)->name.c_str(), gx, bx);
+    std::fclose(f);
+  }
   if (CUresult refused = checkLaunch(*static_cast<Function *>(function), gx, gy,
                                      gz, bx, by, bz, shared, params)) {
     ++state().refused;
