@@ -44,6 +44,8 @@
 #     Keras's outputs and trains along Keras's trajectories on the GPU, with
 #     the CPU tests' tolerances (keras3_sweep.py, as cuda_on_cpu_keras3
 #     runs it on the CPU);
+#   - the CNN's train step kernel by kernel (KILN_GPU_PROFILE) at batch
+#     100 and 1024, in $OUT/cnn.profile.BATCH.txt;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
 #     and compiled, in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
@@ -338,6 +340,16 @@ EOF
     "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step --batch-size 1024 \
       --seconds 2 --json | tee -a "$out/bench.jsonl" || failed=1
   done
+  # Where the CNN's train step spends its time, kernel by kernel
+  # (KILN_GPU_PROFILE: each launch synchronized and timed), at batch 100
+  # and 1024: what the next session without a GPU works from.
+  if [ -x "$GPU_DIR/bin/cnn" ]; then
+    for b in 100 1024; do
+      KILN_GPU_PROFILE=1 "$GPU_DIR/bin/cnn" bench --device gpu \
+        --entry train_step --batch-size $b --seconds 1 --json > /dev/null \
+        2> "$out/cnn.profile.$b.txt" || failed=1
+    done
+  fi
   if [ -z "${GPU_CHECK_NO_TORCH:-}" ]; then
     timeout 240 python3 "$ROOT/tools/dev/gpu_torch_reference.py" \
       | tee "$out/torch.jsonl" || true

@@ -5,7 +5,8 @@ Prints JSON lines: fp32 GEMM (cuBLAS through torch.matmul, TF32 off) at
 baselines of kiln's --gpu-precision), and the Fashion-MNIST CNN of
 examples/fashion_mnist_cnn.json (Conv 16, pool, Conv 32, pool, Dense 64,
 Dense 10; Adam 1e-3, sparse cross-entropy) train steps per second at batch
-100 and 1024, eager and torch.compile.
+100 and 1024, eager and torch.compile, with eager's 15 longest kernels
+per step (torch.profiler).
 """
 import json
 import sys
@@ -53,6 +54,30 @@ def cnn():
         torch.nn.Linear(64, 10)).to(dev)
 
 
+def profile(step, batch, steps=10):
+    """The GPU kernels of eager PyTorch's step, the 15 longest, in us per
+    step: what kiln's KILN_GPU_PROFILE of the same step is compared with."""
+    try:
+        from torch.profiler import ProfilerActivity
+        with torch.profiler.profile(activities=[ProfilerActivity.CUDA]) as p:
+            for _ in range(steps):
+                step()
+            torch.cuda.synchronize()
+        rows = []
+        for e in p.key_averages():
+            us = getattr(e, "self_device_time_total",
+                         getattr(e, "self_cuda_time_total", 0))
+            if us > 0:
+                rows.append({"kernel": e.key[:120], "calls": e.count // steps,
+                             "us_per_step": us / steps})
+        rows.sort(key=lambda r: -r["us_per_step"])
+        print(json.dumps({"what": "torch_cnn_profile", "batch": batch,
+                          "kernels": rows[:15]}), flush=True)
+    except Exception as e:  # noqa: BLE001
+        print(json.dumps({"what": "torch_cnn_profile", "batch": batch,
+                          "error": str(e)}), flush=True)
+
+
 for mode in ("eager", "compile"):
     for batch in (100, 1024):
         model = cnn()
@@ -78,4 +103,6 @@ for mode in ("eager", "compile"):
         print(json.dumps({"what": "torch_cnn_train_step", "mode": mode,
                           "batch": batch, "steps_per_second": 1 / t,
                           "samples_per_second": batch / t}), flush=True)
+        if mode == "eager":
+            profile(step, batch)
 sys.exit(0)
