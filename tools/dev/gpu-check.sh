@@ -38,7 +38,9 @@
 #     functional, BatchNorm + Dropout) predict TensorFlow.js's stored
 #     outputs on the GPU, and the Dense and CNN models train along
 #     TensorFlow.js's own trajectories, with the CPU tests' tolerances
-#     (conformance_tfjs, batch_norm, train_conformance);
+#     (conformance_tfjs, batch_norm, train_conformance), and the Dense
+#     model trains with SGD (momentum, Nesterov), Adam, RMSprop and
+#     Adagrad along a NumPy trainer's losses (optimizers.test);
 #   - every Keras 3 fixture (test/e2e/Inputs/keras3-*: recurrent cells,
 #     embeddings, convolutions and pooling, merges, normalization) predicts
 #     Keras's outputs and trains along Keras's trajectories on the GPU, with
@@ -61,6 +63,15 @@ MODELS=(${GPU_CHECK_MODELS:-mlp cnn rnn lstm})
 TFJS_MODELS="a_sequential_dense b_mnist_cnn c_simple_rnn d_stacked_rnn_cells
   e_functional_concat f_dense_bn_dropout"
 TFJS_TRAINED="a_sequential_dense b_mnist_cnn"
+# The optimizers of optimizers.test (name|kiln --optimizer|numpy_trainer.py
+# arguments), trained on TensorFlow.js's Dense model.
+OPTIMIZERS=(
+  "momentum|sgd:learning_rate=0.5,momentum=0.9|sgd learning_rate=0.5 momentum=0.9"
+  "nesterov|sgd:learning_rate=0.5,momentum=0.9,nesterov=true|sgd learning_rate=0.5 momentum=0.9 nesterov=1"
+  "adam|adam:learning_rate=0.05|adam learning_rate=0.05"
+  "rmsprop|rmsprop:learning_rate=0.05|rmsprop learning_rate=0.05"
+  "adagrad|adagrad:learning_rate=0.5|adagrad learning_rate=0.5"
+)
 GEMM_N=${GPU_CHECK_GEMM_N:-4096}
 
 prepare() {
@@ -126,6 +137,14 @@ EOF2
   for m in $TFJS_TRAINED; do
     "$kiln" compile "$tfjs/$m/train/model.json" --target cuda \
       --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/tfjs.$m.train"
+  done
+  # The optimizers of optimizers.test, on TensorFlow.js's Dense model.
+  local o name flag args
+  for o in "${OPTIMIZERS[@]}"; do
+    IFS='|' read -r name flag args <<< "$o"
+    "$kiln" compile "$tfjs/a_sequential_dense/train/model.json" --target cuda \
+      --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --optimizer "$flag" \
+      -o "$GPU_DIR/bin/tfjs.opt.$name"
   done
   gzip -1 "$GPU_DIR"/bin/tfjs.*
   # Every Keras 3 fixture, its binaries in one solid archive: they share
@@ -199,6 +218,18 @@ EOF
         --history "$work/tfjs.$m.history.json" --losses "$dir/losses.json" \
         --rtol $tol --pred "$work/tfjs.$m.pred.npy" \
         --pred-ref "$dir/pred_after.npy" --atol $tol || failed=1
+  done
+  # 10 epochs along a NumPy trainer's losses (Keras's update rules).
+  local o name flag args dir=$tfjs/a_sequential_dense/train
+  for o in "${OPTIMIZERS[@]}"; do
+    IFS='|' read -r name flag args <<< "$o"
+    [ -x "$GPU_DIR/bin/tfjs.opt.$name" ] || continue
+    echo "optimizer $name on gpu:"
+    "$GPU_DIR/bin/tfjs.opt.$name" train --device gpu \
+      --data "$dir/x.npy,$dir/y.npy" --epochs 10 --batch-size 8 \
+      --no-shuffle --verbose 0 --history "$work/opt.$name.json" &&
+      python3 "$ROOT/test/e2e/Inputs/numpy_trainer.py" "$dir" \
+        "$work/opt.$name.json" $args || failed=1
   done
   return $failed
 }
