@@ -57,6 +57,10 @@ static void buildBufferPipeline(OpPassManager &pm,
   outParams.hoistDynamicAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // Bufferization leaves identical views side by side, and copies of a
+  // view onto its twin (an updated row written back where it was read):
+  // one view each, and the copy goes.
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   if (cuda) {
     pm.addNestedPass<func::FuncOp>(createScalarOperandsPass());

@@ -55,6 +55,10 @@ static_assert(kMinChunk % 32 == 0, "a chunk must be whole staging steps");
 /// times the threads that share an output.
 constexpr int64_t kMinTermsPerThread = 32;
 
+/// The most blocks a block loop's rows split among (mapBlockLoop): each
+/// reads all of the loop's ids, so more would mostly read.
+constexpr int64_t kRowBlocks = 256;
+
 /// The shared memory a block has without opting in to more.
 constexpr int64_t kSharedBytes = 48 * 1024;
 
@@ -1509,6 +1513,98 @@ private:
         .wasInterrupted();
   }
 
+  /// A block loop's iterations, split among blocks by the row they touch:
+  /// every load and store in the loop of a buffer the loop writes is at
+  /// the same `row` (its first index, directly or through a one-row
+  /// subview: an embedding's gradient adds to row ids[i] of the table), so
+  /// iterations at different rows touch different elements, and the block
+  /// that owns a row can run that row's iterations alone, in order.
+  struct RowPartition {
+    Value row;  // computed in the loop's body, before the accesses
+    Value rows; // the first written buffer's first dimension
+  };
+
+  /// The buffer `value` views, up to the workspace: each memref.view of
+  /// it is a buffer of its own (WorkspaceAllocation gives the buffers that
+  /// are live together, as those a loop touches are, disjoint ranges).
+  static Value bufferOf(Value value) {
+    while (auto view = value.getDefiningOp<ViewLikeOpInterface>()) {
+      if (isa<memref::ViewOp>(view))
+        break;
+      value = view.getViewSource();
+    }
+    return value;
+  }
+
+  /// `loop`'s RowPartition, if its accesses prove one (see RowPartition).
+  static std::optional<RowPartition> partitionByRow(scf::ForOp loop) {
+    if (loop.getNumResults() != 0)
+      return std::nullopt;
+    struct Access {
+      Value memref;
+      Value first; // the first index, if any
+    };
+    SmallVector<Access> accesses;
+    llvm::SmallPtrSet<Value, 4> written;
+    WalkResult walked = loop.getBody()->walk([&](Operation *op) {
+      if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        accesses.push_back({load.getMemRef(), load.getIndices().empty()
+                                                  ? Value()
+                                                  : load.getIndices()[0]});
+        return WalkResult::advance();
+      }
+      if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        accesses.push_back({store.getMemRef(), store.getIndices().empty()
+                                                   ? Value()
+                                                   : store.getIndices()[0]});
+        written.insert(bufferOf(store.getMemRef()));
+        return WalkResult::advance();
+      }
+      // Anything else that reads or writes memory: not proven.
+      if (op->getNumRegions() == 0 && touchesMemory(op))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (walked.wasInterrupted() || written.empty())
+      return std::nullopt;
+    Value row;
+    for (const Access &access : accesses) {
+      Value buffer = bufferOf(access.memref);
+      if (!written.contains(buffer))
+        continue; // read only in the loop: any block may read it
+      Value at;
+      if (access.memref == buffer) {
+        at = access.first;
+      } else if (auto view = access.memref.getDefiningOp<memref::SubViewOp>();
+                 view && view.getSource() == buffer &&
+                 view.getStaticSizes()[0] == 1) {
+        at = dyn_cast<Value>(view.getMixedOffsets()[0]);
+      }
+      if (!at || (row && at != row))
+        return std::nullopt;
+      row = at;
+    }
+    // Computed once per iteration, in the loop's own body, so that each
+    // block can test it before the accesses.
+    if (row != loop.getInductionVar() &&
+        (!row.getDefiningOp() ||
+         row.getDefiningOp()->getBlock() != loop.getBody()))
+      return std::nullopt;
+    Value first = bufferOf(llvm::find_if(accesses, [&](const Access &a) {
+                             return written.contains(bufferOf(a.memref));
+                           })->memref);
+    auto type = dyn_cast<MemRefType>(first.getType());
+    if (!type || type.getRank() == 0 ||
+        (first.getDefiningOp() && loop->isAncestor(first.getDefiningOp())))
+      return std::nullopt;
+    OpBuilder b(loop);
+    Value rows = type.isDynamicDim(0)
+                     ? Value(memref::DimOp::create(b, loop.getLoc(), first, 0))
+                     : Value(arith::ConstantIndexOp::create(
+                           b, loop.getLoc(), type.getDimSize(0)));
+    return RowPartition{row, rows};
+  }
+
   /// `loop` (readsDeviceValues) runs on the GPU as one block: every
   /// thread runs the loop itself, reading the same values, and thread t
   /// takes iterations t, t + T, ... of each parallel loop in it, with a
@@ -1516,8 +1612,12 @@ private:
   /// the ones before it wrote, as on the CPU. Each element is computed by
   /// one thread in the loop's order: the sums come out as the CPU's.
   /// Stores outside the parallel loops are thread 0's, then a barrier.
-  /// With host loops, each barrier-to-barrier phase is a loop over the
-  /// threads instead (DESIGN.md contract 4).
+  /// When the loop's accesses split by row (partitionByRow), it runs as up
+  /// to kRowBlocks such blocks instead, each taking the iterations of its
+  /// range of rows, in order: every block reads every id, and works on
+  /// its own. With host loops, each barrier-to-barrier phase is a loop over
+  /// the threads instead, in a host loop over the blocks (DESIGN.md
+  /// contract 4).
   LogicalResult mapBlockLoop(scf::ForOp loop) {
     WalkResult nested = loop.getRegion().walk([](Operation *op) {
       if (isa<gpu::LaunchOp>(op))
@@ -1548,11 +1648,22 @@ private:
     for (scf::ParallelOp parallel : parallels)
       threads = std::max(threads, threadsFor(staticIterations(parallel)));
 
+    std::optional<RowPartition> partition = partitionByRow(loop);
     Location loc = loop.getLoc();
     OpBuilder b(loop);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     Value count = arith::ConstantIndexOp::create(b, loc, threads);
+    // Blocks, and the rows each owns: the last block takes what is left.
+    Value blocks = one, rowsPerBlock;
+    if (partition) {
+      blocks = arith::MinUIOp::create(
+          b, loc, partition->rows,
+          arith::ConstantIndexOp::create(b, loc, kRowBlocks));
+      blocks = arith::MaxUIOp::create(b, loc, blocks, one); // no rows
+      rowsPerBlock =
+          arith::CeilDivUIOp::create(b, loc, partition->rows, blocks);
+    }
     // The thread's share of each parallel loop; on the host, each thread's
     // share in turn.
     auto share = [&](OpBuilder &b, scf::ParallelOp parallel, Value thread) {
@@ -1562,28 +1673,72 @@ private:
       b.setInsertionPointToStart(elements.getBody());
       cloneIteration(b, parallel, extents, elements.getInductionVar());
     };
+    // Whether block `block` owns this iteration's row (true unpartitioned),
+    // computed right after the row; `b` is left where it was.
+    auto owns = [&](OpBuilder &b, Value block) -> Value {
+      if (!partition)
+        return Value();
+      OpBuilder::InsertionGuard guard(b);
+      if (Operation *def = partition->row.getDefiningOp())
+        b.setInsertionPointAfter(def);
+      else
+        b.setInsertionPointToStart(loop.getBody());
+      Value owner = arith::MinUIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, partition->row, rowsPerBlock),
+          arith::SubIOp::create(b, loc, blocks, one));
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, owner,
+                                   block);
+    };
+    // Moves `b` into a branch on `mine` (a block-wide value: its barriers
+    // stay convergent) at `b`'s insertion point, unless `mine` is null.
+    auto enter = [&](OpBuilder &b, Value mine) {
+      if (!mine)
+        return;
+      auto branch = scf::IfOp::create(b, loc, mine, /*withElse=*/false);
+      b.setInsertionPoint(branch.thenBlock()->getTerminator());
+    };
     if (!kernelTable) {
+      // The loop, once per block.
+      Value block = zero;
+      if (partition) {
+        b.setInsertionPoint(loop);
+        block = hostLoop(b, loc, blocks);
+        loop->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
+      }
+      Value mine = owns(b, block);
       for (scf::ParallelOp parallel : parallels) {
         b.setInsertionPoint(parallel);
+        enter(b, mine);
         share(b, parallel, hostLoop(b, loc, count));
         parallel.erase();
       }
+      for (Operation *write : writes) {
+        if (!mine)
+          break;
+        b.setInsertionPoint(write);
+        enter(b, mine);
+        write->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
+      }
       return success();
     }
-    auto launch = gpu::LaunchOp::create(b, loc, one, one, one, count, one, one);
+    auto launch =
+        gpu::LaunchOp::create(b, loc, blocks, one, one, count, one, one);
     Block &body = launch.getBody().front();
     b.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(b, loc);
     loop->moveBefore(&body.back());
     Value thread = launch.getThreadIds().x;
+    Value mine = owns(b, launch.getBlockIds().x);
     for (scf::ParallelOp parallel : parallels) {
       b.setInsertionPoint(parallel);
+      enter(b, mine);
       share(b, parallel, thread);
       gpu::BarrierOp::create(b, loc);
       parallel.erase();
     }
     for (Operation *write : writes) {
       b.setInsertionPoint(write);
+      enter(b, mine);
       Value first =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, thread, zero);
       auto branch = scf::IfOp::create(b, loc, first, /*withElse=*/false);

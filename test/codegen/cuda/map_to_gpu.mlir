@@ -485,6 +485,87 @@ func.func @scatter_rows(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: mem
 
 // -----
 
+// The same loop without the count: every access to the table (the buffer
+// the loop writes) is at row ids[i], so iterations at different rows touch
+// different elements. The rows split among blocks (here 20 rows, 20
+// blocks of one row), and each block runs the iterations of its rows, in
+// order, skipping the others: every thread reads every id, and the
+// branch, on a value all threads of a block share, keeps the barrier
+// convergent. On the host, the loop runs once per block.
+// CHECK-LABEL: func.func @scatter_rows_by_block
+// CHECK:         gpu.launch_func @kiln_kernels::@scatter_rows_by_block_block_loop blocks in (%c20, %c1, %c1) threads in (%c32, %c1, %c1)
+// CHECK:       gpu.func @scatter_rows_by_block_block_loop(
+// CHECK:         %[[B:.+]] = gpu.block_id x
+// CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
+// CHECK:           %[[ID:.+]] = memref.load %{{.+}}[%[[I]]] : memref<?xi32>
+// CHECK:           %[[ROW:.+]] = arith.index_cast %[[ID]]
+// CHECK:           %[[OWNER:.+]] = arith.minui %{{.+}}, %{{.+}} : index
+// CHECK:           %[[MINE:.+]] = arith.cmpi eq, %[[OWNER]], %[[B]] : index
+// CHECK:           scf.if %[[MINE]] {
+// CHECK:             scf.for %[[J:.+]] = %[[T]] to %c6 step %c32 {
+// CHECK:               memref.store
+// CHECK:             }
+// CHECK-NEXT:        gpu.barrier
+// CHECK-NEXT:      }
+// HOST-LABEL: func.func @scatter_rows_by_block
+// HOST-NOT:     gpu.
+// HOST:         scf.for %[[B:.+]] = %c0 to %c20 step %c1 {
+// HOST:           scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
+// HOST:             %[[ID:.+]] = memref.load %{{.+}}[%[[I]]] : memref<?xi32>
+// HOST:             %[[ROW:.+]] = arith.index_cast %[[ID]]
+// HOST:             %[[OWNER:.+]] = arith.minui %[[ROW]], %c19 : index
+// HOST:             %[[MINE:.+]] = arith.cmpi eq, %[[OWNER]], %[[B]] : index
+// HOST:             scf.if %[[MINE]] {
+// HOST:               scf.for %[[T:.+]] = %c0 to %c32 step %c1 {
+#row1 = affine_map<(d0) -> (d0)>
+func.func @scatter_rows_by_block(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: memref<20x6xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %ids, %c0 : memref<?xi32>
+  scf.for %i = %c0 to %n step %c1 {
+    %id = memref.load %ids[%i] : memref<?xi32>
+    %r = arith.index_cast %id : i32 to index
+    %g = memref.subview %grad[%i, 0] [1, 6] [1, 1] : memref<?x6xf32> to memref<6xf32, strided<[1], offset: ?>>
+    %t = memref.subview %table[%r, 0] [1, 6] [1, 1] : memref<20x6xf32> to memref<6xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [#row1, #row1], iterator_types = ["parallel"]}
+        ins(%g : memref<6xf32, strided<[1], offset: ?>>) outs(%t : memref<6xf32, strided<[1], offset: ?>>) {
+    ^bb0(%in: f32, %out: f32):
+      %s = arith.addf %out, %in : f32
+      linalg.yield %s : f32
+    }
+  }
+  return
+}
+
+// -----
+
+// A loop that also reads the table at another row (i) than the one it
+// writes (ids[i]) does not split: one block, as above.
+// CHECK-LABEL: func.func @scatter_rows_reading_others
+// CHECK:         gpu.launch_func @kiln_kernels::@scatter_rows_reading_others_block_loop blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1)
+#row2 = affine_map<(d0) -> (d0)>
+func.func @scatter_rows_reading_others(%ids: memref<?xi32>, %table: memref<20x6xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %ids, %c0 : memref<?xi32>
+  scf.for %i = %c0 to %n step %c1 {
+    %id = memref.load %ids[%i] : memref<?xi32>
+    %r = arith.index_cast %id : i32 to index
+    %g = memref.subview %table[%i, 0] [1, 6] [1, 1] : memref<20x6xf32> to memref<6xf32, strided<[1], offset: ?>>
+    %t = memref.subview %table[%r, 0] [1, 6] [1, 1] : memref<20x6xf32> to memref<6xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [#row2, #row2], iterator_types = ["parallel"]}
+        ins(%g : memref<6xf32, strided<[1], offset: ?>>) outs(%t : memref<6xf32, strided<[1], offset: ?>>) {
+    ^bb0(%in: f32, %out: f32):
+      %s = arith.addf %out, %in : f32
+      linalg.yield %s : f32
+    }
+  }
+  return
+}
+
+// -----
+
 // A product whose computed factor does not read the index of a dimension
 // of one step (canonicalization folds it to 0): a transposed convolution
 // of one input channel (k = 1), B gathered from the weights along n only.
