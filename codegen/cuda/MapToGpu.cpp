@@ -1522,6 +1522,7 @@ private:
   struct RowPartition {
     Value row;  // computed in the loop's body, before the accesses
     Value rows; // the first written buffer's first dimension
+    llvm::SmallPtrSet<Value, 4> written; // bufferOf each buffer written
   };
 
   /// The buffer `value` views, up to the workspace: each memref.view of
@@ -1602,7 +1603,115 @@ private:
                      ? Value(memref::DimOp::create(b, loop.getLoc(), first, 0))
                      : Value(arith::ConstantIndexOp::create(
                            b, loop.getLoc(), type.getDimSize(0)));
-    return RowPartition{row, rows};
+    return RowPartition{row, rows, std::move(written)};
+  }
+
+  /// The ops of `loop`'s body that compute `partition.row`, in order, when
+  /// they are pure or read buffers the loop does not write, from the
+  /// loop's index and values from outside: then the row of any iteration
+  /// can be computed ahead of it (stageRows).
+  static std::optional<SmallVector<Operation *>>
+  rowSlice(scf::ForOp loop, const RowPartition &partition) {
+    SmallVector<Operation *> slice;
+    llvm::SmallPtrSet<Operation *, 8> seen;
+    SmallVector<Value> worklist{partition.row};
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      if (value == loop.getInductionVar())
+        continue;
+      Operation *def = value.getDefiningOp();
+      if (!def) {
+        if (loop->isAncestor(value.getParentBlock()->getParentOp()))
+          return std::nullopt; // a nested block's argument
+        continue;              // from outside the loop
+      }
+      if (!loop->isAncestor(def) || !seen.insert(def).second)
+        continue;
+      if (def->getBlock() != loop.getBody() || def->getNumRegions() != 0)
+        return std::nullopt;
+      auto load = dyn_cast<memref::LoadOp>(def);
+      if (load ? partition.written.contains(bufferOf(load.getMemRef()))
+               : !isPure(def))
+        return std::nullopt;
+      slice.push_back(def);
+      llvm::append_range(worklist, def->getOperands());
+    }
+    llvm::sort(slice, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
+    return slice;
+  }
+
+  /// Rewrites a partitioned block loop to read its rows `chunk` iterations
+  /// at a time: each thread t computes the row of iteration c + t into
+  /// `rowsOf` (workgroup memory on the GPU), the block waits, and the loop
+  /// runs iterations c .. c + chunk - 1 reading their rows from there; a
+  /// barrier before the next chunk. Every block reads every row, and one
+  /// coalesced load of `chunk` ids then replaces `chunk` round trips to
+  /// global memory, one after another. `thread` gives the thread of each
+  /// builder position (on the host, a loop over the threads it opens).
+  /// Returns the loop over the chunks, which now holds `loop`, and
+  /// updates partition.row.
+  scf::ForOp stageRows(OpBuilder &b, scf::ForOp loop, RowPartition &partition,
+                       ArrayRef<Operation *> slice, Value chunk, Value rowsOf,
+                       function_ref<Value(OpBuilder &)> thread) {
+    Location loc = loop.getLoc();
+    b.setInsertionPoint(loop);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value lb = loop.getLowerBound(), step = loop.getStep();
+    Value span = arith::SubIOp::create(b, loc, loop.getUpperBound(), lb);
+    Value iterations = arith::SelectOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                              loop.getUpperBound(), lb),
+        arith::CeilDivUIOp::create(b, loc, span, step), zero);
+    auto chunks = scf::ForOp::create(b, loc, zero, iterations, chunk);
+    b.setInsertionPointToStart(chunks.getBody());
+    Value first = chunks.getInductionVar();
+    // The index of iteration `k` of the loop.
+    auto indexOf = [&](OpBuilder &b, Value k) -> Value {
+      return arith::AddIOp::create(b, loc, lb,
+                                   arith::MulIOp::create(b, loc, k, step));
+    };
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Value t = thread(b);
+      Value k = arith::AddIOp::create(b, loc, first, t);
+      auto inside = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k,
+                                iterations),
+          /*withElse=*/false);
+      b.setInsertionPoint(inside.thenBlock()->getTerminator());
+      IRMapping mapping;
+      mapping.map(loop.getInductionVar(), indexOf(b, k));
+      for (Operation *op : slice)
+        b.clone(*op, mapping);
+      memref::StoreOp::create(b, loc, mapping.lookup(partition.row), rowsOf, t);
+    }
+    if (kernelTable)
+      gpu::BarrierOp::create(b, loc);
+    Value count = arith::MinUIOp::create(
+        b, loc, chunk, arith::SubIOp::create(b, loc, iterations, first));
+    loop->moveBefore(chunks.getBody()->getTerminator());
+    loop.getLowerBoundMutable().assign(zero);
+    loop.getUpperBoundMutable().assign(count);
+    loop.getStepMutable().assign(one);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    auto at = arith::AddIOp::create(b, loc, first, k);
+    Value index = indexOf(b, at);
+    k.replaceUsesWithIf(index,
+                        [&](OpOperand &use) { return use.getOwner() != at; });
+    Value row = memref::LoadOp::create(b, loc, rowsOf, k);
+    partition.row.replaceAllUsesWith(row);
+    partition.row = row;
+    if (kernelTable) {
+      b.setInsertionPointAfter(loop);
+      gpu::BarrierOp::create(b, loc);
+    }
+    return chunks;
   }
 
   /// `loop` (readsDeviceValues) runs on the GPU as one block: every
@@ -1615,7 +1724,9 @@ private:
   /// When the loop's accesses split by row (partitionByRow), it runs as up
   /// to kRowBlocks such blocks instead, each taking the iterations of its
   /// range of rows, in order: every block reads every id, and works on
-  /// its own. With host loops, each barrier-to-barrier phase is a loop over
+  /// its own; and when the rows can be computed ahead (rowSlice), the
+  /// block reads them a block's worth at a time (stageRows). With host
+  /// loops, each barrier-to-barrier phase is a loop over
   /// the threads instead, in a host loop over the blocks (DESIGN.md
   /// contract 4).
   LogicalResult mapBlockLoop(scf::ForOp loop) {
@@ -1649,6 +1760,8 @@ private:
       threads = std::max(threads, threadsFor(staticIterations(parallel)));
 
     std::optional<RowPartition> partition = partitionByRow(loop);
+    std::optional<SmallVector<Operation *>> slice =
+        partition ? rowSlice(loop, *partition) : std::nullopt;
     Location loc = loop.getLoc();
     OpBuilder b(loop);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -1697,13 +1810,23 @@ private:
       auto branch = scf::IfOp::create(b, loc, mine, /*withElse=*/false);
       b.setInsertionPoint(branch.thenBlock()->getTerminator());
     };
+    auto rowsType = [&](Attribute memorySpace) {
+      return MemRefType::get({threads}, b.getIndexType(),
+                             MemRefLayoutAttrInterface(), memorySpace);
+    };
     if (!kernelTable) {
+      Operation *top = loop;
+      if (slice) {
+        Value rowsOf = memref::AllocaOp::create(b, loc, rowsType(Attribute()));
+        top = stageRows(b, loop, *partition, *slice, count, rowsOf,
+                        [&](OpBuilder &b) { return hostLoop(b, loc, count); });
+      }
       // The loop, once per block.
       Value block = zero;
       if (partition) {
-        b.setInsertionPoint(loop);
+        b.setInsertionPoint(top);
         block = hostLoop(b, loc, blocks);
-        loop->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
+        top->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
       }
       Value mine = owns(b, block);
       for (scf::ParallelOp parallel : parallels) {
@@ -1721,13 +1844,23 @@ private:
       }
       return success();
     }
-    auto launch =
-        gpu::LaunchOp::create(b, loc, blocks, one, one, count, one, one);
+    SmallVector<Type> workgroup;
+    if (slice)
+      workgroup.push_back(rowsType(gpu::AddressSpaceAttr::get(
+          b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace())));
+    auto launch = gpu::LaunchOp::create(
+        b, loc, blocks, one, one, count, one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, workgroup);
     Block &body = launch.getBody().front();
     b.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(b, loc);
     loop->moveBefore(&body.back());
     Value thread = launch.getThreadIds().x;
+    if (slice)
+      stageRows(b, loop, *partition, *slice, count,
+                launch.getWorkgroupAttributions().front(),
+                [&](OpBuilder &) { return thread; });
     Value mine = owns(b, launch.getBlockIds().x);
     for (scf::ParallelOp parallel : parallels) {
       b.setInsertionPoint(parallel);

@@ -489,35 +489,57 @@ func.func @scatter_rows(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: mem
 // the loop writes) is at row ids[i], so iterations at different rows touch
 // different elements. The rows split among blocks (here 20 rows, 20
 // blocks of one row), and each block runs the iterations of its rows, in
-// order, skipping the others: every thread reads every id, and the
-// branch, on a value all threads of a block share, keeps the barrier
-// convergent. On the host, the loop runs once per block.
+// order, skipping the others. The rows are read a block's worth at a
+// time: thread t computes the row of iteration c + t into workgroup memory
+// (one coalesced load of 32 ids), a barrier, then the block runs
+// iterations c .. c + 31 reading their rows from there, and a barrier
+// before the next 32. The branch on the row is on a value all threads of
+// a block share, which keeps its barrier convergent. On the host, the
+// loop runs once per block, each phase a loop over the threads.
 // CHECK-LABEL: func.func @scatter_rows_by_block
 // CHECK:         gpu.launch_func @kiln_kernels::@scatter_rows_by_block_block_loop blocks in (%c20, %c1, %c1) threads in (%c32, %c1, %c1)
 // CHECK:       gpu.func @scatter_rows_by_block_block_loop(
+// CHECK-SAME:      workgroup(%[[ROWS:.+]] : memref<32xindex, #gpu.address_space<workgroup>>)
 // CHECK:         %[[B:.+]] = gpu.block_id x
 // CHECK:         %[[T:.+]] = gpu.thread_id x
-// CHECK:         scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
-// CHECK:           %[[ID:.+]] = memref.load %{{.+}}[%[[I]]] : memref<?xi32>
-// CHECK:           %[[ROW:.+]] = arith.index_cast %[[ID]]
-// CHECK:           %[[OWNER:.+]] = arith.minui %{{.+}}, %{{.+}} : index
-// CHECK:           %[[MINE:.+]] = arith.cmpi eq, %[[OWNER]], %[[B]] : index
-// CHECK:           scf.if %[[MINE]] {
-// CHECK:             scf.for %[[J:.+]] = %[[T]] to %c6 step %c32 {
-// CHECK:               memref.store
-// CHECK:             }
-// CHECK-NEXT:        gpu.barrier
+// CHECK:         scf.for %[[C:.+]] = %c0 to %[[N:.+]] step %c32 {
+// CHECK:           %[[K:.+]] = arith.addi %[[C]], %[[T]] : index
+// CHECK:           %[[IN:.+]] = arith.cmpi ult, %[[K]], %[[N]] : index
+// CHECK:           scf.if %[[IN]] {
+// CHECK:             %[[ID:.+]] = memref.load %{{.+}}[%[[K]]] : memref<?xi32>
+// CHECK:             %[[R:.+]] = arith.index_cast %[[ID]] : i32 to index
+// CHECK:             memref.store %[[R]], %[[ROWS]][%[[T]]]
+// CHECK:           }
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           scf.for %[[J:.+]] = %c0 to %{{.+}} step %c1 {
+// CHECK-NOT:         memref.load %{{.+}} : memref<?xi32>
+// CHECK:             %[[ROW:.+]] = memref.load %[[ROWS]][%[[J]]]
+// CHECK:             %[[OWNER:.+]] = arith.minui %{{.+}}, %{{.+}} : index
+// CHECK:             %[[MINE:.+]] = arith.cmpi eq, %[[OWNER]], %[[B]] : index
+// CHECK:             memref.subview %{{.+}}[%[[ROW]], 0] [1, 6] [1, 1]
+// CHECK:             scf.if %[[MINE]] {
+// CHECK:               scf.for %{{.+}} = %[[T]] to %c6 step %c32 {
+// CHECK:                 memref.store
+// CHECK:               }
+// CHECK-NEXT:          gpu.barrier
+// CHECK-NEXT:        }
 // CHECK-NEXT:      }
+// CHECK-NEXT:      gpu.barrier
+// CHECK-NEXT:    }
 // HOST-LABEL: func.func @scatter_rows_by_block
 // HOST-NOT:     gpu.
+// HOST:         %[[ROWS:.+]] = memref.alloca() : memref<32xindex>
 // HOST:         scf.for %[[B:.+]] = %c0 to %c20 step %c1 {
-// HOST:           scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
-// HOST:             %[[ID:.+]] = memref.load %{{.+}}[%[[I]]] : memref<?xi32>
-// HOST:             %[[ROW:.+]] = arith.index_cast %[[ID]]
-// HOST:             %[[OWNER:.+]] = arith.minui %[[ROW]], %c19 : index
-// HOST:             %[[MINE:.+]] = arith.cmpi eq, %[[OWNER]], %[[B]] : index
-// HOST:             scf.if %[[MINE]] {
-// HOST:               scf.for %[[T:.+]] = %c0 to %c32 step %c1 {
+// HOST:           scf.for %[[C:.+]] = %c0 to %{{.+}} step %c32 {
+// HOST:             scf.for %[[T:.+]] = %c0 to %c32 step %c1 {
+// HOST:               memref.load %{{.+}} : memref<?xi32>
+// HOST:               memref.store %{{.+}}, %[[ROWS]][%[[T]]]
+// HOST:             scf.for %[[J:.+]] = %c0 to %{{.+}} step %c1 {
+// HOST:               %[[ROW:.+]] = memref.load %[[ROWS]][%[[J]]]
+// HOST:               %[[OWNER:.+]] = arith.minui %[[ROW]], %c19 : index
+// HOST:               %[[MINE:.+]] = arith.cmpi eq, %[[OWNER]], %[[B]] : index
+// HOST:               scf.if %[[MINE]] {
+// HOST:                 scf.for %{{.+}} = %c0 to %c32 step %c1 {
 #row1 = affine_map<(d0) -> (d0)>
 func.func @scatter_rows_by_block(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: memref<20x6xf32>) {
   %c0 = arith.constant 0 : index
