@@ -795,10 +795,21 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
 
     Any other top-level op that touches memory becomes a kernel of one
     thread; a host `scf.for` or `scf.if` around kernels (a recurrent
-    layer's time loop) stays on the host, its body mapped the same way.
+    layer's time loop) stays on the host, its body mapped the same way. A
+    host `scf.for` that itself reads memory and goes on with the values
+    (an embedding's gradient: row i of the gradient added to row ids[i] of
+    the table) cannot stay on the host: it runs as a block loop, every
+    thread running the loop and thread t taking elements t, t + T, ... of
+    each parallel loop in it, a barrier after each. When every access to
+    the buffers it writes is at one row (the first index, directly or
+    through a one-row subview), the rows split among up to 256 blocks,
+    each running the iterations of its rows in order; and when the row is
+    computed from the loop's index and buffers the loop does not write,
+    the block computes the rows of a chunk of iterations (one per thread)
+    into workgroup memory before running them.
     Every launch is outlined into one `gpu.module @kiln_kernels` (one PTX
     module per architecture) with the constants and globals it reads; the
-    kernels are named `<entry>_<matmul|sum|loop|serial>[_N]`.
+    kernels are named `<entry>_<matmul|sum|loop|block_loop|serial>[_N]`.
 
     With `host-loops`, each launch becomes host loops over its blocks and
     threads instead, one loop over the threads per phase between barriers,
