@@ -58,6 +58,9 @@ constexpr int64_t kMinTermsPerThread = 32;
 /// The most blocks a block loop's rows split among (mapBlockLoop): each
 /// reads all of the loop's ids, so more would mostly read.
 constexpr int64_t kRowBlocks = 256;
+/// The rows of a block loop's iterations a block computes ahead, into
+/// workgroup memory (8 KiB of indices; stageRows).
+constexpr int64_t kStagedRows = 1024;
 
 /// The shared memory a block has without opting in to more.
 constexpr int64_t kSharedBytes = 48 * 1024;
@@ -1643,18 +1646,20 @@ private:
   }
 
   /// Rewrites a partitioned block loop to read its rows `chunk` iterations
-  /// at a time: each thread t computes the row of iteration c + t into
-  /// `rowsOf` (workgroup memory on the GPU), the block waits, and the loop
-  /// runs iterations c .. c + chunk - 1 reading their rows from there; a
-  /// barrier before the next chunk. Every block reads every row, and one
-  /// coalesced load of `chunk` ids then replaces `chunk` round trips to
-  /// global memory, one after another. `thread` gives the thread of each
-  /// builder position (on the host, a loop over the threads it opens).
+  /// at a time: thread t of `threads` computes the rows of iterations
+  /// c + t, c + t + threads, ... into `rowsOf` (workgroup memory on the
+  /// GPU), the block waits, and the loop runs iterations c .. c + chunk - 1
+  /// reading their rows from there; a barrier before the next chunk. Every
+  /// block reads every row, and coalesced loads of `chunk` ids then replace
+  /// `chunk` round trips to global memory, one after another, and two
+  /// barriers a chunk the two an id there would be. `thread` gives the
+  /// thread of each builder position (on the host, a loop over the threads
+  /// it opens).
   /// Returns the loop over the chunks, which now holds `loop`, and
   /// updates partition.row.
   scf::ForOp stageRows(OpBuilder &b, scf::ForOp loop, RowPartition &partition,
-                       ArrayRef<Operation *> slice, Value chunk, Value rowsOf,
-                       function_ref<Value(OpBuilder &)> thread) {
+                       ArrayRef<Operation *> slice, Value threads, Value chunk,
+                       Value rowsOf, function_ref<Value(OpBuilder &)> thread) {
     Location loc = loop.getLoc();
     b.setInsertionPoint(loop);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -1676,8 +1681,10 @@ private:
     };
     {
       OpBuilder::InsertionGuard guard(b);
-      Value t = thread(b);
-      Value k = arith::AddIOp::create(b, loc, first, t);
+      auto slots = scf::ForOp::create(b, loc, thread(b), chunk, threads);
+      b.setInsertionPointToStart(slots.getBody());
+      Value slot = slots.getInductionVar();
+      Value k = arith::AddIOp::create(b, loc, first, slot);
       auto inside = scf::IfOp::create(
           b, loc,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k,
@@ -1688,7 +1695,8 @@ private:
       mapping.map(loop.getInductionVar(), indexOf(b, k));
       for (Operation *op : slice)
         b.clone(*op, mapping);
-      memref::StoreOp::create(b, loc, mapping.lookup(partition.row), rowsOf, t);
+      memref::StoreOp::create(b, loc, mapping.lookup(partition.row), rowsOf,
+                              slot);
     }
     if (kernelTable)
       gpu::BarrierOp::create(b, loc);
@@ -1810,15 +1818,18 @@ private:
       auto branch = scf::IfOp::create(b, loc, mine, /*withElse=*/false);
       b.setInsertionPoint(branch.thenBlock()->getTerminator());
     };
+    // Rows read ahead: kStagedRows, in whole rounds of the threads.
+    int64_t staged = std::max(threads, kStagedRows / threads * threads);
+    Value chunk = arith::ConstantIndexOp::create(b, loc, staged);
     auto rowsType = [&](Attribute memorySpace) {
-      return MemRefType::get({threads}, b.getIndexType(),
+      return MemRefType::get({staged}, b.getIndexType(),
                              MemRefLayoutAttrInterface(), memorySpace);
     };
     if (!kernelTable) {
       Operation *top = loop;
       if (slice) {
         Value rowsOf = memref::AllocaOp::create(b, loc, rowsType(Attribute()));
-        top = stageRows(b, loop, *partition, *slice, count, rowsOf,
+        top = stageRows(b, loop, *partition, *slice, count, chunk, rowsOf,
                         [&](OpBuilder &b) { return hostLoop(b, loc, count); });
       }
       // The loop, once per block.
@@ -1858,7 +1869,7 @@ private:
     loop->moveBefore(&body.back());
     Value thread = launch.getThreadIds().x;
     if (slice)
-      stageRows(b, loop, *partition, *slice, count,
+      stageRows(b, loop, *partition, *slice, count, chunk,
                 launch.getWorkgroupAttributions().front(),
                 [&](OpBuilder &) { return thread; });
     Value mine = owns(b, launch.getBlockIds().x);

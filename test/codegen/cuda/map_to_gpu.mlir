@@ -489,26 +489,28 @@ func.func @scatter_rows(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: mem
 // the loop writes) is at row ids[i], so iterations at different rows touch
 // different elements. The rows split among blocks (here 20 rows, 20
 // blocks of one row), and each block runs the iterations of its rows, in
-// order, skipping the others. The rows are read a block's worth at a
-// time: thread t computes the row of iteration c + t into workgroup memory
-// (one coalesced load of 32 ids), a barrier, then the block runs
-// iterations c .. c + 31 reading their rows from there, and a barrier
-// before the next 32. The branch on the row is on a value all threads of
+// order, skipping the others. The rows are read 1024 at a time: thread t
+// computes the rows of iterations c + t, c + t + 32, ... into workgroup
+// memory (coalesced loads of the ids), a barrier, then the block runs
+// iterations c .. c + 1023 reading their rows from there, and a barrier
+// before the next 1024. The branch on the row is on a value all threads of
 // a block share, which keeps its barrier convergent. On the host, the
 // loop runs once per block, each phase a loop over the threads.
 // CHECK-LABEL: func.func @scatter_rows_by_block
 // CHECK:         gpu.launch_func @kiln_kernels::@scatter_rows_by_block_block_loop blocks in (%c20, %c1, %c1) threads in (%c32, %c1, %c1)
 // CHECK:       gpu.func @scatter_rows_by_block_block_loop(
-// CHECK-SAME:      workgroup(%[[ROWS:.+]] : memref<32xindex, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      workgroup(%[[ROWS:.+]] : memref<1024xindex, #gpu.address_space<workgroup>>)
 // CHECK:         %[[B:.+]] = gpu.block_id x
 // CHECK:         %[[T:.+]] = gpu.thread_id x
-// CHECK:         scf.for %[[C:.+]] = %c0 to %[[N:.+]] step %c32 {
-// CHECK:           %[[K:.+]] = arith.addi %[[C]], %[[T]] : index
-// CHECK:           %[[IN:.+]] = arith.cmpi ult, %[[K]], %[[N]] : index
-// CHECK:           scf.if %[[IN]] {
-// CHECK:             %[[ID:.+]] = memref.load %{{.+}}[%[[K]]] : memref<?xi32>
-// CHECK:             %[[R:.+]] = arith.index_cast %[[ID]] : i32 to index
-// CHECK:             memref.store %[[R]], %[[ROWS]][%[[T]]]
+// CHECK:         scf.for %[[C:.+]] = %c0 to %[[N:.+]] step %c1024 {
+// CHECK:           scf.for %[[S:.+]] = %[[T]] to %c1024 step %c32 {
+// CHECK:             %[[K:.+]] = arith.addi %[[C]], %[[S]] : index
+// CHECK:             %[[IN:.+]] = arith.cmpi ult, %[[K]], %[[N]] : index
+// CHECK:             scf.if %[[IN]] {
+// CHECK:               %[[ID:.+]] = memref.load %{{.+}}[%[[K]]] : memref<?xi32>
+// CHECK:               %[[R:.+]] = arith.index_cast %[[ID]] : i32 to index
+// CHECK:               memref.store %[[R]], %[[ROWS]][%[[S]]]
+// CHECK:             }
 // CHECK:           }
 // CHECK-NEXT:      gpu.barrier
 // CHECK:           scf.for %[[J:.+]] = %c0 to %{{.+}} step %c1 {
@@ -528,12 +530,13 @@ func.func @scatter_rows(%ids: memref<?xi32>, %grad: memref<?x6xf32>, %table: mem
 // CHECK-NEXT:    }
 // HOST-LABEL: func.func @scatter_rows_by_block
 // HOST-NOT:     gpu.
-// HOST:         %[[ROWS:.+]] = memref.alloca() : memref<32xindex>
+// HOST:         %[[ROWS:.+]] = memref.alloca() : memref<1024xindex>
 // HOST:         scf.for %[[B:.+]] = %c0 to %c20 step %c1 {
-// HOST:           scf.for %[[C:.+]] = %c0 to %{{.+}} step %c32 {
+// HOST:           scf.for %[[C:.+]] = %c0 to %{{.+}} step %c1024 {
 // HOST:             scf.for %[[T:.+]] = %c0 to %c32 step %c1 {
-// HOST:               memref.load %{{.+}} : memref<?xi32>
-// HOST:               memref.store %{{.+}}, %[[ROWS]][%[[T]]]
+// HOST:               scf.for %[[S:.+]] = %[[T]] to %c1024 step %c32 {
+// HOST:                 memref.load %{{.+}} : memref<?xi32>
+// HOST:                 memref.store %{{.+}}, %[[ROWS]][%[[S]]]
 // HOST:             scf.for %[[J:.+]] = %c0 to %{{.+}} step %c1 {
 // HOST:               %[[ROW:.+]] = memref.load %[[ROWS]][%[[J]]]
 // HOST:               %[[OWNER:.+]] = arith.minui %[[ROW]], %c19 : index
