@@ -29,6 +29,9 @@
 //                        issued while another stream's kernels were in
 //                        flight; events; and the launches that were not
 //                        ordered after another stream's earlier copies
+//   KILN_FAKE_CUDA_TRACE a file each launch appends "KERNEL BLOCKS THREADS"
+//                        to, as it is asked for (the launch shapes of a
+//                        step at a given batch size, without a GPU)
 //
 // Launches are checked as the driver and the GPU would: the kernel must be
 // an `.entry` of the loaded PTX (else CUDA_ERROR_NOT_FOUND from
@@ -424,10 +427,11 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
                         void *stream, void **params, void **) {
   FAKE_CALL("cuLaunchKernel");
   if (const char *trace = std::getenv("KILN_FAKE_CUDA_TRACE")) {
-    FILE *f = std::fopen(trace, "a");
-    std::fprintf(f, "%s %u %u\n",
-                 static_cast<Function *>(function)->name.c_str(), gx, bx);
-    std::fclose(f);
+    if (FILE *file = std::fopen(trace, "a")) {
+      std::fprintf(file, "%s %u %u\n",
+                   static_cast<Function *>(function)->name.c_str(), gx, bx);
+      std::fclose(file);
+    }
   }
   if (CUresult refused = checkLaunch(*static_cast<Function *>(function), gx, gy,
                                      gz, bx, by, bz, shared, params)) {
