@@ -41,6 +41,9 @@
 #     (conformance_tfjs, batch_norm, train_conformance), and the Dense
 #     model trains with SGD (momentum, Nesterov), Adam, RMSprop and
 #     Adagrad along a NumPy trainer's losses (optimizers.test);
+#   - PyTorch's ONNX exports (MLP, CNN, residual block with BatchNorm,
+#     int64 embedding, view flatten) predict PyTorch's outputs on the GPU
+#     (onnx_pytorch.test's 1e-5), in $OUT/onnx.txt;
 #   - every Keras 3 fixture (test/e2e/Inputs/keras3-*: recurrent cells,
 #     embeddings, convolutions and pooling, merges, normalization) predicts
 #     Keras's outputs and trains along Keras's trajectories on the GPU, with
@@ -63,6 +66,7 @@ MODELS=(${GPU_CHECK_MODELS:-mlp cnn rnn lstm})
 TFJS_MODELS="a_sequential_dense b_mnist_cnn c_simple_rnn d_stacked_rnn_cells
   e_functional_concat f_dense_bn_dropout"
 TFJS_TRAINED="a_sequential_dense b_mnist_cnn"
+ONNX_MODELS="mlp cnn resnet embed view"
 # The optimizers of optimizers.test (name|kiln --optimizer|numpy_trainer.py
 # arguments), trained on TensorFlow.js's Dense model.
 OPTIMIZERS=(
@@ -147,6 +151,15 @@ EOF2
       -o "$GPU_DIR/bin/tfjs.opt.$name"
   done
   gzip -1 "$GPU_DIR"/bin/tfjs.*
+  # PyTorch's ONNX exports (make_torch_onnx.py, onnx_pytorch.test), with
+  # PyTorch's outputs for their inputs.
+  mkdir -p "$GPU_DIR/onnx"
+  /usr/bin/python3 test/e2e/Inputs/make_torch_onnx.py "$GPU_DIR/onnx" 2> /dev/null
+  for m in $ONNX_MODELS; do
+    "$kiln" compile "$GPU_DIR/onnx/$m.onnx" --target cuda \
+      --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/onnx.$m"
+  done
+  gzip -1 "$GPU_DIR"/bin/onnx.*
   # Every Keras 3 fixture, its binaries in one solid archive: they share
   # the runtime, which xz then stores once (60 MB in, about 3 MB out).
   local k3=$GPU_DIR/keras3
@@ -230,6 +243,25 @@ EOF
       --no-shuffle --verbose 0 --history "$work/opt.$name.json" &&
       python3 "$ROOT/test/e2e/Inputs/numpy_trainer.py" "$dir" \
         "$work/opt.$name.json" $args || failed=1
+  done
+  return $failed
+}
+
+# PyTorch's ONNX exports on the GPU against PyTorch's own outputs, with
+# onnx_pytorch.test's tolerance (1e-5).
+onnx_models() {
+  local work=$1 m packed failed=0
+  echo "== onnx (PyTorch exports)"
+  for packed in "$GPU_DIR"/bin/onnx.*.gz; do
+    [ -e "$packed" ] && gunzip -f "$packed"
+  done
+  for m in $ONNX_MODELS; do
+    [ -x "$GPU_DIR/bin/onnx.$m" ] || continue
+    "$GPU_DIR/bin/onnx.$m" predict --device gpu \
+      --input "$GPU_DIR/onnx/${m}_x.npy" --output "$work/onnx.$m.npy" &&
+      echo "onnx $m predict on gpu: $(python3 \
+        "$ROOT/test/e2e/Inputs/compare_npy.py" "$work/onnx.$m.npy" \
+        "$GPU_DIR/onnx/${m}_y.npy")" || failed=1
   done
   return $failed
 }
@@ -320,6 +352,8 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl" || failed=1
     done
   done
   tfjs_conformance "$work" || failed=1
+  onnx_models "$work" | tee "$out/onnx.txt" || failed=1
+  grep -q FAILED "$out/onnx.txt" && failed=1
   keras3_fixtures "$work" | tee "$out/keras3.txt" || failed=1
   # GEMM N^3 on the GPU per tile shape: the kernel's own time
   # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
