@@ -273,6 +273,15 @@ Value mlir::kiln::rootBuffer(Value value) {
   return value;
 }
 
+Value mlir::kiln::bufferOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>()) {
+    if (isa<memref::ViewOp>(view))
+      break;
+    value = view.getViewSource();
+  }
+  return value;
+}
+
 /// Whether `op` or an op nested in it reads or writes memory.
 bool mlir::kiln::touchesMemory(Operation *op) {
   WalkResult result = op->walk([](Operation *nested) {

@@ -101,6 +101,12 @@ bool touchesMemory(Operation *op);
 /// are distinct memory.
 Value rootBuffer(Value value);
 
+/// The buffer `value` views after workspace allocation: rootBuffer, but
+/// each memref.view of the workspace is a buffer of its own
+/// (WorkspaceAllocation gives buffers that are live together, as those
+/// one loop touches are, disjoint ranges).
+Value bufferOf(Value value);
+
 /// The indices `map` gives at loop indices `dims` (one affine.apply each).
 SmallVector<Value> applyMap(OpBuilder &b, AffineMap map, ArrayRef<Value> dims);
 

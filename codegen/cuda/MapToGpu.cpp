@@ -1523,45 +1523,34 @@ private:
   /// iterations at different rows touch different elements, and the block
   /// that owns a row can run that row's iterations alone, in order.
   struct RowPartition {
-    Value row;  // computed in the loop's body, before the accesses
-    Value rows; // the first written buffer's first dimension
+    Value row;   // computed in the loop's body, before the accesses
+    Value table; // a buffer written, defined outside the loop: its first
+                 // dimension counts the rows
     llvm::SmallPtrSet<Value, 4> written; // bufferOf each buffer written
   };
-
-  /// The buffer `value` views, up to the workspace: each memref.view of
-  /// it is a buffer of its own (WorkspaceAllocation gives the buffers that
-  /// are live together, as those a loop touches are, disjoint ranges).
-  static Value bufferOf(Value value) {
-    while (auto view = value.getDefiningOp<ViewLikeOpInterface>()) {
-      if (isa<memref::ViewOp>(view))
-        break;
-      value = view.getViewSource();
-    }
-    return value;
-  }
 
   /// `loop`'s RowPartition, if its accesses prove one (see RowPartition).
   static std::optional<RowPartition> partitionByRow(scf::ForOp loop) {
     if (loop.getNumResults() != 0)
       return std::nullopt;
     struct Access {
-      Value memref;
-      Value first; // the first index, if any
+      Value memref, buffer; // the view accessed, and bufferOf it
+      Value first;          // the first index, if any
     };
     SmallVector<Access> accesses;
     llvm::SmallPtrSet<Value, 4> written;
+    auto record = [&](Value memref, ValueRange indices) {
+      accesses.push_back({memref, bufferOf(memref),
+                          indices.empty() ? Value() : indices.front()});
+    };
     WalkResult walked = loop.getBody()->walk([&](Operation *op) {
       if (auto load = dyn_cast<memref::LoadOp>(op)) {
-        accesses.push_back({load.getMemRef(), load.getIndices().empty()
-                                                  ? Value()
-                                                  : load.getIndices()[0]});
+        record(load.getMemRef(), load.getIndices());
         return WalkResult::advance();
       }
       if (auto store = dyn_cast<memref::StoreOp>(op)) {
-        accesses.push_back({store.getMemRef(), store.getIndices().empty()
-                                                   ? Value()
-                                                   : store.getIndices()[0]});
-        written.insert(bufferOf(store.getMemRef()));
+        record(store.getMemRef(), store.getIndices());
+        written.insert(accesses.back().buffer);
         return WalkResult::advance();
       }
       // Anything else that reads or writes memory: not proven.
@@ -1571,22 +1560,22 @@ private:
     });
     if (walked.wasInterrupted() || written.empty())
       return std::nullopt;
-    Value row;
+    Value row, table;
     for (const Access &access : accesses) {
-      Value buffer = bufferOf(access.memref);
-      if (!written.contains(buffer))
+      if (!written.contains(access.buffer))
         continue; // read only in the loop: any block may read it
       Value at;
-      if (access.memref == buffer) {
+      if (access.memref == access.buffer) {
         at = access.first;
       } else if (auto view = access.memref.getDefiningOp<memref::SubViewOp>();
-                 view && view.getSource() == buffer &&
+                 view && view.getSource() == access.buffer &&
                  view.getStaticSizes()[0] == 1) {
         at = dyn_cast<Value>(view.getMixedOffsets()[0]);
       }
       if (!at || (row && at != row))
         return std::nullopt;
       row = at;
+      table = access.buffer;
     }
     // Computed once per iteration, in the loop's own body, so that each
     // block can test it before the accesses.
@@ -1594,19 +1583,11 @@ private:
         (!row.getDefiningOp() ||
          row.getDefiningOp()->getBlock() != loop.getBody()))
       return std::nullopt;
-    Value first = bufferOf(llvm::find_if(accesses, [&](const Access &a) {
-                             return written.contains(bufferOf(a.memref));
-                           })->memref);
-    auto type = dyn_cast<MemRefType>(first.getType());
+    auto type = dyn_cast<MemRefType>(table.getType());
     if (!type || type.getRank() == 0 ||
-        (first.getDefiningOp() && loop->isAncestor(first.getDefiningOp())))
+        (table.getDefiningOp() && loop->isAncestor(table.getDefiningOp())))
       return std::nullopt;
-    OpBuilder b(loop);
-    Value rows = type.isDynamicDim(0)
-                     ? Value(memref::DimOp::create(b, loop.getLoc(), first, 0))
-                     : Value(arith::ConstantIndexOp::create(
-                           b, loop.getLoc(), type.getDimSize(0)));
-    return RowPartition{row, rows, std::move(written)};
+    return RowPartition{row, table, std::move(written)};
   }
 
   /// The ops of `loop`'s body that compute `partition.row`, in order, when
@@ -1776,14 +1757,14 @@ private:
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     Value count = arith::ConstantIndexOp::create(b, loc, threads);
     // Blocks, and the rows each owns: the last block takes what is left.
-    Value blocks = one, rowsPerBlock;
+    Value blocks = one, rowsPerBlock, lastBlock;
     if (partition) {
+      Value rows = b.createOrFold<memref::DimOp>(loc, partition->table, 0);
       blocks = arith::MinUIOp::create(
-          b, loc, partition->rows,
-          arith::ConstantIndexOp::create(b, loc, kRowBlocks));
+          b, loc, rows, arith::ConstantIndexOp::create(b, loc, kRowBlocks));
       blocks = arith::MaxUIOp::create(b, loc, blocks, one); // no rows
-      rowsPerBlock =
-          arith::CeilDivUIOp::create(b, loc, partition->rows, blocks);
+      rowsPerBlock = arith::CeilDivUIOp::create(b, loc, rows, blocks);
+      lastBlock = arith::SubIOp::create(b, loc, blocks, one);
     }
     // The thread's share of each parallel loop; on the host, each thread's
     // share in turn.
@@ -1806,7 +1787,7 @@ private:
         b.setInsertionPointToStart(loop.getBody());
       Value owner = arith::MinUIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, partition->row, rowsPerBlock),
-          arith::SubIOp::create(b, loc, blocks, one));
+          lastBlock);
       return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, owner,
                                    block);
     };

@@ -224,11 +224,9 @@ static cl::opt<HostOrder> gpuHostOrder(
              "the same bits; a race between them shows as a difference "
              "(test/e2e/cuda_on_cpu.test, cuda_on_cpu_keras3.test)"),
     cl::values(clEnumValN(HostOrder::Forward, "forward",
-                          "first block first "
-                          "(default)"),
+                          "first block first (default)"),
                clEnumValN(HostOrder::Reverse, "reverse",
-                          "last block and "
-                          "thread first")),
+                          "last block and thread first")),
     cl::init(HostOrder::Forward), cl::Hidden, cl::sub(compileCmd),
     cl::cat(kilnCategory));
 static cl::opt<bool> timing(
