@@ -710,6 +710,82 @@ def MergeIndependentPass
                            "::mlir::arith::ArithDialect"];
 }
 
+def FuseRowsPass : Pass<"kiln-cuda-fuse-rows", "::mlir::func::FuncOp"> {
+  let summary = "Neighbouring ops over the same rows become one parallel "
+                "loop whose threads run them row by row";
+  let description = [{
+    Run on buffers after kiln-cuda-merge-independent, for the GPU, where
+    each linalg op becomes a kernel launch and each buffer it writes a
+    round trip through memory. A loss is a dozen small ops over the batch
+    (the row maxima of the logits, their exponentials, the row sums, the
+    log-probabilities, the one-hot labels, ...), each a launch, and a max
+    pooling's gradient is a zero fill, a sum over the window and the
+    activation's derivative, each a pass over a large buffer. Such ops
+    run as one `scf.parallel` over their rows (their leading parallel
+    dimensions, the common prefix of their outputs' indices), thread r
+    running each member's iteration space at row r in turn, the member's
+    other loops serial and in order: each output element is computed with
+    the same arithmetic in the same order as by the member alone.
+
+    Members are `linalg.fill`s and `linalg.generic`s that
+    kiln-cuda-map-to-gpu would map one thread per element (neither matrix
+    products nor shared sums, nor a product's in-place epilogue), whose
+    bodies only compute and load, and whose loops outside the rows are
+    static. A run of them in one block, with only ops that touch no memory
+    between them, joins while
+    - every access to a buffer some member writes (an operand, or a load
+      in a body) indexes it by the rows first, so that thread r touches
+      only row r of it: the members' rows are the first `depth` indices of
+      each such access, and the views of one buffer that they use agree
+      on the strides of those dimensions (a reshape that keeps the rows);
+    - the rows have the same size in every member where it is static (a
+      pooling's input and output rows do not fuse: threads would idle);
+    - no member has more than `max-row-elements` elements per row outside
+      its reductions (a thread runs them one after the other);
+    - the operands fit in `max-param-bytes` of kernel parameters.
+    Members over rows sized at run time by different values (a logits
+    buffer and a labels buffer, both the batch) run under a bound check,
+    the loop covering the largest.
+
+    Each thread's values then stay in registers: an element a member's
+    loop loads and stores at every step (a row's sum) is carried by the
+    loop, an element one member stores and the next loads is passed on,
+    a store that a later store overwrites goes, and a buffer no longer
+    read at all (the row maxima) goes with its stores.
+
+    ```mlir
+    // before: three launches, and the sums through memory
+    linalg.fill ins(%zero : f32) outs(%sum : memref<?xf32>)
+    linalg.generic {iterator_types = ["parallel", "reduction"]}
+        ins(%e : memref<?x10xf32>) outs(%sum : memref<?xf32>) { addf }
+    linalg.generic {iterator_types = ["parallel", "parallel"]}
+        ins(%e, %sum : ...) outs(%p : memref<?x10xf32>) { divf }
+    // after: one; the sum in a register
+    scf.parallel (%r) = (%c0) to (%n) step (%c1) {
+      %s = scf.for %j = %c0 to %c10 step %c1 iter_args(%acc = %zero) {
+        ... memref.load %e[%r, %j] ... arith.addf ...
+      }
+      scf.for %j = %c0 to %c10 step %c1 {
+        ... memref.load %e[%r, %j] ... arith.divf %x, %s ...
+        memref.store %q, %p[%r, %j]
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxRowElements", "max-row-elements", "int64_t", "32",
+           "The most elements a member computes per row, one after the "
+           "other, outside its reductions">,
+    Option<"maxParamBytes", "max-param-bytes", "int64_t", "4096",
+           "The most bytes of kernel parameters the loop's operands may "
+           "take">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def DefineLibdevicePass : Pass<"kiln-cuda-define-libdevice"> {
   let summary = "Give the libdevice functions GPU kernels call bodies of "
                 "NVPTX intrinsics";

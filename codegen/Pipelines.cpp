@@ -38,9 +38,11 @@ void mlir::kiln::buildLinalgPipeline(OpPassManager &pm) {
 /// With `cuda` (a GPU; NULL for the CPU), scalars that generics read from
 /// buffers become their operands, matrix products with few output tiles
 /// get partial sums (split-K) in the workspace, gathers (im2col) and zero
-/// fills fold into the products that read them, and neighbouring
+/// fills fold into the products that read them, neighbouring
 /// elementwise ops merge (one kernel per optimizer update; independent
-/// ones, such as the updates of all parameters, into one parallel loop).
+/// ones, such as the updates of all parameters, into one parallel loop),
+/// and neighbouring ops over the same rows (a loss's, a pooling's
+/// gradient) run as one loop over the rows.
 static void buildBufferPipeline(OpPassManager &pm,
                                 const mlir::kiln::CudaLoweringOptions *cuda) {
   using namespace mlir::kiln;
@@ -70,6 +72,7 @@ static void buildBufferPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
     pm.addNestedPass<func::FuncOp>(createMergeElementwisePass());
     pm.addNestedPass<func::FuncOp>(createMergeIndependentPass());
+    pm.addNestedPass<func::FuncOp>(createFuseRowsPass());
   }
   // Contract 2: scratch buffers live in the caller's workspace.
   pm.addPass(createWorkspaceAllocationPass());

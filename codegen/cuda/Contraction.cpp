@@ -226,9 +226,16 @@ std::optional<Contraction> mlir::kiln::matchContraction(linalg::LinalgOp op) {
 SmallVector<Value> mlir::kiln::applyMap(OpBuilder &b, AffineMap map,
                                         ArrayRef<Value> dims) {
   SmallVector<Value> indices;
-  for (unsigned i = 0; i < map.getNumResults(); ++i)
+  for (unsigned i = 0; i < map.getNumResults(); ++i) {
+    // A loop index as it is: accesses at the same indices then use the
+    // same values (ScalarReplacement.h compares them).
+    if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(i))) {
+      indices.push_back(dims[dim.getPosition()]);
+      continue;
+    }
     indices.push_back(affine::AffineApplyOp::create(b, b.getUnknownLoc(),
                                                     map.getSubMap({i}), dims));
+  }
   return indices;
 }
 
@@ -243,6 +250,34 @@ void mlir::kiln::mapInputsAt(OpBuilder &b, linalg::LinalgOp op,
           applyMap(b, op.getMatchingIndexingMap(input), dims));
     mapping.map(body->getArgument(input->getOperandNumber()), value);
   }
+}
+
+void mlir::kiln::emitIterationAt(OpBuilder &b, linalg::LinalgOp op,
+                                 ArrayRef<Value> dims) {
+  Location loc = op.getLoc();
+  Block *body = op.getBlock();
+  IRMapping mapping;
+  mapInputsAt(b, op, dims, mapping);
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    BlockArgument element = body->getArgument(init.getOperandNumber());
+    if (!element.use_empty())
+      mapping.map(element,
+                  memref::LoadOp::create(
+                      b, loc, init.get(),
+                      applyMap(b, op.getMatchingIndexingMap(&init), dims)));
+  }
+  for (Operation &nested : body->without_terminator()) {
+    if (auto dim = dyn_cast<linalg::IndexOp>(nested)) {
+      mapping.map(dim.getResult(), dims[dim.getDim()]);
+      continue;
+    }
+    b.clone(nested, mapping);
+  }
+  for (auto [init, value] : llvm::zip_equal(
+           op.getDpsInitsMutable(), body->getTerminator()->getOperands()))
+    memref::StoreOp::create(
+        b, loc, mapping.lookupOrDefault(value), init.get(),
+        applyMap(b, op.getMatchingIndexingMap(&init), dims));
 }
 
 SmallVector<Value>

@@ -115,6 +115,10 @@ SmallVector<Value> applyMap(OpBuilder &b, AffineMap map, ArrayRef<Value> dims);
 void mapInputsAt(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims,
                  IRMapping &mapping);
 
+/// `op`'s iteration at loop indices `dims`: its inputs loaded (and the
+/// outputs its body reads), its body, each output's value stored.
+void emitIterationAt(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims);
+
 /// The indices into `expanded` of the element at `collapsed` of a reshape
 /// that merges each of `groups` (dimensions of `expanded`) into one: each
 /// index splits by division by its group's inner sizes, which must be

@@ -10,6 +10,7 @@
 #include "codegen/Passes.h"
 #include "codegen/cuda/Contraction.h"
 #include "codegen/cuda/GenericInputs.h"
+#include "codegen/cuda/ScalarReplacement.h"
 #include "codegen/cuda/TensorCore.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -193,6 +194,14 @@ public:
     }
     if (failed(linalgToParallelLoops(func)))
       return failure();
+    // Each thread's accumulators in registers, and what it stores and
+    // loads back passed on (ScalarReplacement.h).
+    func.walk([](scf::ParallelOp loop) {
+      if (loop->getParentOfType<scf::ParallelOp>() ||
+          loop->getParentOfType<gpu::LaunchOp>())
+        return;
+      keepInRegisters(loop);
+    });
     if (failed(mapRegion(func.getBody())))
       return failure();
     for (auto [launch, kind] : launches) {

@@ -11,6 +11,7 @@
 
 #include "codegen/Passes.h"
 #include "codegen/cuda/Contraction.h"
+#include "codegen/cuda/MergeRuns.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -83,6 +84,7 @@ protected:
 /// earlier one read or wrote.
 class Group : Members {
 public:
+  using Op = linalg::GenericOp;
   static bool candidate(linalg::GenericOp op) { return isElementwise(op); }
   bool accepts(linalg::GenericOp op) const {
     if (members.empty())
@@ -181,30 +183,6 @@ private:
   llvm::SmallDenseSet<Value> outputs; // the members' output buffers
 };
 
-/// Merges the runs of candidates in `block` (and in the blocks nested in
-/// it) that a `GroupT` takes, with only ops that touch no memory between
-/// them.
-template <typename GroupT> void mergeRuns(Block &block, const GroupT &empty) {
-  GroupT group = empty;
-  for (Operation &op : llvm::make_early_inc_range(block)) {
-    for (Region &region : op.getRegions())
-      for (Block &nested : region)
-        mergeRuns(nested, empty);
-    auto generic = dyn_cast<linalg::GenericOp>(op);
-    if (generic && GroupT::candidate(generic)) {
-      if (!group.accepts(generic))
-        group.merge();
-      group.add(generic);
-      continue;
-    }
-    // Index arithmetic and views between members stay where they are:
-    // the merged op, where the last member was, sees them all.
-    if (touchesMemory(&op))
-      group.merge();
-  }
-  group.merge();
-}
-
 struct MergeElementwisePass
     : public kiln::impl::MergeElementwisePassBase<MergeElementwisePass> {
   void runOnOperation() override {
@@ -222,6 +200,7 @@ struct MergeElementwisePass
 /// `maxParamBytes` of kernel parameters.
 class IndependentGroup : Members {
 public:
+  using Op = linalg::GenericOp;
   explicit IndependentGroup(int64_t maxParamBytes)
       : maxParamBytes(maxParamBytes) {}
 
@@ -312,7 +291,7 @@ private:
   }
 
   /// `op`'s iteration at `element` of its space (innermost dimension
-  /// fastest): its inputs loaded, its body, its outputs stored.
+  /// fastest).
   static void emitMember(OpBuilder &b, linalg::GenericOp op, Value element) {
     Location loc = op.getLoc();
     SmallVector<int64_t> extents = op.getStaticLoopRanges();
@@ -324,21 +303,7 @@ private:
       if (d > 0)
         rest = arith::DivUIOp::create(b, loc, rest, extent);
     }
-    Block *body = op.getBlock();
-    IRMapping mapping;
-    mapInputsAt(b, op, dims, mapping);
-    for (Operation &nested : body->without_terminator()) {
-      if (auto dim = dyn_cast<linalg::IndexOp>(nested)) {
-        mapping.map(dim.getResult(), dims[dim.getDim()]);
-        continue;
-      }
-      b.clone(nested, mapping);
-    }
-    for (auto [init, value] : llvm::zip_equal(
-             op.getDpsInitsMutable(), body->getTerminator()->getOperands()))
-      memref::StoreOp::create(
-          b, loc, mapping.lookupOrDefault(value), init.get(),
-          applyMap(b, op.getMatchingIndexingMap(&init), dims));
+    emitIterationAt(b, op, dims);
   }
 
   int64_t maxParamBytes;

@@ -392,12 +392,13 @@ func.func @conv_epilogue(%a: memref<?x5xf32>, %w: memref<5x3xf32>, %bias: memref
 // MAPPED:         } else {
 // MAPPED-NEXT:      memref.store %{{.+}} : memref<8x8xf32>
 // MAPPED:       gpu.func @split_zero_loop(
-// MAPPED:         scf.for %[[S:.+]] = %c0 to %{{.+}} step %c1
+// MAPPED:         %[[TOTAL:.+]] = scf.for %[[S:.+]] = %c0 to %{{.+}} step %c1 iter_args(
 // MAPPED:           %[[P:.+]] = memref.load %{{.+}} : memref<?x8x8xf32, strided<[64, 8, 1]>>
 // MAPPED:           %[[SUM:.+]] = arith.addf %{{.+}}, %[[P]]
 // MAPPED:           %[[FIRST:.+]] = arith.cmpi eq, %[[S]], %c0
 // MAPPED:           %[[NEW:.+]] = arith.select %[[FIRST]], %[[P]], %[[SUM]]
-// MAPPED:           memref.store %[[NEW]]
+// MAPPED:           scf.yield %[[NEW]]
+// MAPPED:         memref.store %[[TOTAL]]
 #lhs = affine_map<(m, n, k) -> (m, k)>
 #rhs = affine_map<(m, n, k) -> (k, n)>
 #origin = affine_map<(m, n, k) -> (0, 0, 0)>

@@ -300,6 +300,102 @@ func.func @row_sums(%x: memref<16x?xf32>, %s: memref<16xf32>) {
 
 // -----
 
+// A short reduction per element (a row's maximum over 10 classes): one
+// thread per row, the maximum carried in a register by the thread's loop
+// (loaded before it, stored after it), not loaded and stored at every step
+// (ScalarReplacement.h).
+// CHECK-LABEL: func.func @row_max
+// CHECK:         gpu.launch_func @kiln_kernels::@row_max_loop
+// CHECK:       gpu.func @row_max_loop
+// CHECK:         %[[INIT:.+]] = memref.load %[[M:.+]][%[[R:.+]]] : memref<?xf32>
+// CHECK:         %[[MAX:.+]] = scf.for %{{.+}} = %c0 to %c10 step %c1 iter_args(%[[ACC:.+]] = %[[INIT]]) -> (f32) {
+// CHECK-NOT:       memref.store
+// CHECK:           memref.load %{{.+}}[%[[R]], %{{.+}}] : memref<?x10xf32>
+// CHECK-NOT:       memref.load
+// CHECK:           arith.maximumf
+// CHECK:         memref.store %[[MAX]], %[[M]][%[[R]]]
+// HOST-LABEL: func.func @row_max
+// HOST:         scf.for %{{.+}} = %c0 to %c10 step %c1 iter_args(
+#rows2 = affine_map<(d0, d1) -> (d0, d1)>
+#rows = affine_map<(d0, d1) -> (d0)>
+func.func @row_max(%x: memref<?x10xf32>, %m: memref<?xf32>) {
+  linalg.generic {indexing_maps = [#rows2, #rows], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x10xf32>) outs(%m : memref<?xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.maximumf %in, %acc : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+// A body that also reads another element of the output (its first): the
+// loop's element is not the only one of that buffer it touches, so it
+// stays in memory, loaded and stored at every step.
+// CHECK-LABEL: func.func @row_max_reads_first
+// CHECK:       gpu.func @row_max_reads_first_loop
+// CHECK:         scf.for %{{.+}} = %c0 to %c10 step %c1 {
+// CHECK:           memref.load %{{.+}} : memref<?xf32>
+// CHECK:           memref.store %{{.+}} : memref<?xf32>
+// CHECK:         }
+#rows2 = affine_map<(d0, d1) -> (d0, d1)>
+#rows = affine_map<(d0, d1) -> (d0)>
+func.func @row_max_reads_first(%x: memref<?x10xf32>, %m: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  linalg.generic {indexing_maps = [#rows2, #rows], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x10xf32>) outs(%m : memref<?xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %first = memref.load %m[%c0] : memref<?xf32>
+    %t = arith.maximumf %in, %acc : f32
+    %u = arith.maximumf %t, %first : f32
+    linalg.yield %u : f32
+  }
+  return
+}
+
+// -----
+
+// Within a thread: a load of what the thread stored just before, through
+// the same view at the same indices, takes the stored value; the first of
+// two stores to one element with no read between goes. A store through
+// another view of the buffer (here to the same element: a[i] is view[i -
+// 4]) may write the element: the load after it stays.
+// CHECK-LABEL: func.func @forwarding
+// CHECK:       gpu.func @forwarding_loop
+// CHECK-SAME:      (%[[X:.+]]: memref<8xf32>, %[[A:.+]]: memref<8xf32>, %[[VIEW:.+]]: memref<4xf32, strided<[1], offset: 4>>, %[[OUT:.+]]: memref<8xf32>)
+// CHECK:         %[[V:.+]] = memref.load %[[X]][%[[I:.+]]]
+// CHECK-NOT:     memref.store %[[V]], %[[A]]
+// CHECK:         %[[W:.+]] = arith.mulf %[[V]], %[[V]]
+// CHECK:         memref.store %[[W]], %[[A]][%[[I]]]
+// CHECK:         memref.store %[[V]], %[[VIEW]]
+// CHECK:         %[[AGAIN:.+]] = memref.load %[[A]][%[[I]]]
+// CHECK:         %[[SUM:.+]] = arith.addf %[[W]], %[[AGAIN]]
+// CHECK:         memref.store %[[SUM]], %[[OUT]][%[[I]]]
+func.func @forwarding(%a: memref<8xf32>, %x: memref<8xf32>, %out: memref<8xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %view = memref.subview %a[4] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: 4>>
+  scf.parallel (%i) = (%c4) to (%c8) step (%c1) {
+    %v = memref.load %x[%i] : memref<8xf32>
+    memref.store %v, %a[%i] : memref<8xf32>
+    %back = memref.load %a[%i] : memref<8xf32>
+    %w = arith.mulf %back, %back : f32
+    memref.store %w, %a[%i] : memref<8xf32>
+    %again0 = memref.load %a[%i] : memref<8xf32>
+    %j = arith.subi %i, %c4 : index
+    memref.store %v, %view[%j] : memref<4xf32, strided<[1], offset: 4>>
+    %again = memref.load %a[%i] : memref<8xf32>
+    %sum = arith.addf %again0, %again : f32
+    memref.store %sum, %out[%i] : memref<8xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
 // 1024 elements or more (a weight gradient): 32 elements a block, each
 // summed 8 ways; a warp's lanes read neighbouring columns.
 // CHECK-LABEL: func.func @weight_grad

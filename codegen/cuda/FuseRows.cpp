@@ -1,0 +1,402 @@
+//===- FuseRows.cpp - Ops over the same rows as one kernel ------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `--kiln-cuda-fuse-rows`: neighbouring linalg ops on buffers whose every
+// access to what they write is at the row of their leading parallel
+// dimensions become one parallel loop over the rows, each thread running
+// the ops for its row in turn; the values that pass from op to op within a
+// row then stay in registers (ScalarReplacement.h). See Passes.td.
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "codegen/cuda/Contraction.h"
+#include "codegen/cuda/MergeRuns.h"
+#include "codegen/cuda/ScalarReplacement.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_FUSEROWSPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The loops of `op` that index its first output's leading dimensions, as
+/// long as they are parallel: the rows a thread could own.
+SmallVector<unsigned> rowLoopsOf(linalg::LinalgOp op) {
+  SmallVector<unsigned> rows;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  AffineMap map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  for (AffineExpr result : map.getResults()) {
+    auto dim = dyn_cast<AffineDimExpr>(result);
+    if (!dim || iterators[dim.getPosition()] != utils::IteratorType::parallel ||
+        llvm::is_contained(rows, dim.getPosition()))
+      break;
+    rows.push_back(dim.getPosition());
+  }
+  return rows;
+}
+
+/// An access of a member to a buffer: the view it goes through, the
+/// buffer, and how many of its leading indices are the member's rows in
+/// order (none for a load in the body: any element).
+struct Access {
+  Value view;
+  Value buffer;
+  unsigned depth;
+};
+
+/// A candidate, with what a group needs to know of it.
+struct Member {
+  mutable linalg::LinalgOp op; // its accessors are not const
+  SmallVector<unsigned> rows;
+  SmallVector<int64_t> extents; // of its loops, static or dynamic
+  SmallVector<Access> accesses;
+};
+
+Member describe(linalg::LinalgOp op) {
+  Member member{op, rowLoopsOf(op), op.getStaticLoopRanges(), {}};
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    unsigned depth = 0;
+    while (depth < member.rows.size() && depth < map.getNumResults() &&
+           map.getResult(depth) ==
+               getAffineDimExpr(member.rows[depth], op.getContext()))
+      ++depth;
+    member.accesses.push_back(
+        {operand.get(), rootBuffer(operand.get()), depth});
+  }
+  op.getBlock()->walk([&](memref::LoadOp load) {
+    member.accesses.push_back(
+        {load.getMemRef(), rootBuffer(load.getMemRef()), 0});
+  });
+  return member;
+}
+
+/// Whether `op` updates the output of the matrix product right before it:
+/// kiln-cuda-map-to-gpu applies it as the product's epilogue.
+bool followsProductInPlace(linalg::LinalgOp op) {
+  Operation *previous = op->getPrevNode();
+  while (previous && !touchesMemory(previous))
+    previous = previous->getPrevNode();
+  auto product = dyn_cast_or_null<linalg::LinalgOp>(previous);
+  if (!product || product.getNumDpsInits() != 1 || !matchContraction(product))
+    return false;
+  Value sums = rootBuffer(product.getDpsInits()[0]);
+  return llvm::any_of(op.getDpsInits(),
+                      [&](Value output) { return rootBuffer(output) == sums; });
+}
+
+/// Whether two loop extents are the same: equal constants or values, or
+/// the same dimension of the same buffer (createLoopRanges makes a
+/// memref.dim each time it is asked).
+bool sameExtent(OpFoldResult a, OpFoldResult b) {
+  if (isEqualConstantIntOrValue(a, b))
+    return true;
+  auto dimOf = [](OpFoldResult extent) -> std::pair<Value, int64_t> {
+    auto value = dyn_cast<Value>(extent);
+    auto dim = value ? value.getDefiningOp<memref::DimOp>() : nullptr;
+    std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
+    return index ? std::make_pair(dim.getSource(), *index)
+                 : std::make_pair(Value(), int64_t(-1));
+  };
+  auto [source, index] = dimOf(a);
+  return source && std::make_pair(source, index) == dimOf(b);
+}
+
+/// How many leading dimensions the views of one buffer agree on (strides
+/// and offset), so that row r of one is row r of the others.
+size_t agreeingDims(ArrayRef<Value> views) {
+  if (llvm::all_equal(views))
+    return std::numeric_limits<size_t>::max();
+  SmallVector<SmallVector<int64_t>> strides;
+  std::optional<int64_t> commonOffset;
+  for (Value view : views) {
+    int64_t offset;
+    SmallVector<int64_t> own;
+    if (failed(cast<MemRefType>(view.getType()).getStridesAndOffset(own,
+                                                                    offset)) ||
+        ShapedType::isDynamic(offset) || (commonOffset && offset != *commonOffset))
+      return 0;
+    commonOffset = offset;
+    strides.push_back(own);
+  }
+  size_t agreed = 0;
+  for (;; ++agreed)
+    for (ArrayRef<int64_t> own : strides)
+      if (agreed >= own.size() || ShapedType::isDynamic(own[agreed]) ||
+          own[agreed] != strides.front()[agreed])
+        return agreed;
+}
+
+/// A run of candidates that one parallel loop over their rows runs.
+class RowGroup {
+public:
+  using Op = linalg::LinalgOp;
+
+  RowGroup(int64_t maxRowElements, int64_t maxParamBytes)
+      : maxRowElements(maxRowElements), maxParamBytes(maxParamBytes) {}
+
+  /// Fills and generics that kiln-cuda-map-to-gpu would run one thread per
+  /// output element, whose bodies compute and load.
+  static bool candidate(linalg::LinalgOp op) {
+    if (!isa<linalg::GenericOp, linalg::FillOp>(op) ||
+        !op.hasPureBufferSemantics() || op->getNumResults() != 0 ||
+        op.getNumDpsInits() == 0 || op->hasAttr(kSplitKAttrName) ||
+        op->hasAttr(kZeroInitAttrName) || rowLoopsOf(op).empty())
+      return false;
+    if (std::optional<SumReduction> sum = matchSumReduction(op))
+      if (worthBlockReduction(*sum) || matchContraction(*sum))
+        return false;
+    for (Operation &nested : op.getBlock()->without_terminator())
+      if (nested.getNumRegions() != 0 ||
+          !(isPure(&nested) || isa<memref::LoadOp>(nested)))
+        return false;
+    return !followsProductInPlace(op);
+  }
+
+  bool accepts(linalg::LinalgOp op) const {
+    SmallVector<Member> joined(members);
+    joined.push_back(describe(op));
+    return depthOf(joined) > 0 && paramBytes(joined) <= maxParamBytes;
+  }
+
+  void add(linalg::LinalgOp op) { members.push_back(describe(op)); }
+
+  /// Replaces two or more members by one loop where the last one was.
+  void merge() {
+    if (members.size() >= 2 && depthOf(members) > 0)
+      build();
+    members.clear();
+  }
+
+private:
+  /// The rows `members` share: the most leading dimensions at which every
+  /// access to a buffer one of them writes is indexed by its rows, through
+  /// views that agree on them, of the same size in each member where it
+  /// is static, leaving each member at most maxRowElements
+  /// elements outside the rows and its reductions, and only static loops
+  /// to run serially. 0: they cannot run as one.
+  size_t depthOf(ArrayRef<Member> members) const {
+    size_t depth = std::numeric_limits<size_t>::max();
+    llvm::SmallDenseSet<Value> written;
+    for (const Member &member : members) {
+      depth = std::min(depth, member.rows.size());
+      for (Value output : member.op.getDpsInits())
+        written.insert(rootBuffer(output));
+    }
+    llvm::MapVector<Value, SmallVector<Value>> views;
+    for (const Member &member : members)
+      for (const Access &access : member.accesses)
+        if (written.contains(access.buffer)) {
+          depth = std::min<size_t>(depth, access.depth);
+          views[access.buffer].push_back(access.view);
+        }
+    for (auto &[buffer, seen] : views)
+      depth = std::min(depth, agreeingDims(seen));
+    // Rows of different static sizes would leave threads idle (a pooling's
+    // input and output): only the batch, sized at run time, may differ.
+    for (size_t d = 0; d < depth; ++d) {
+      std::optional<int64_t> size;
+      for (const Member &member : members) {
+        int64_t extent = member.extents[member.rows[d]];
+        if (ShapedType::isDynamic(extent))
+          continue;
+        if (size && *size != extent) {
+          depth = d;
+          break;
+        }
+        size = extent;
+      }
+    }
+    if (depth == 0)
+      return 0;
+    for (const Member &member : members) {
+      SmallVector<utils::IteratorType> iterators =
+          member.op.getIteratorTypesArray();
+      int64_t elements = 1;
+      for (auto [d, extent] : llvm::enumerate(member.extents)) {
+        if (llvm::is_contained(ArrayRef(member.rows).take_front(depth), d))
+          continue;
+        if (ShapedType::isDynamic(extent))
+          return 0;
+        if (iterators[d] == utils::IteratorType::parallel)
+          elements *= extent;
+      }
+      if (elements > maxRowElements)
+        return 0;
+    }
+    return depth;
+  }
+
+  /// The kernel parameters of `members`' operands and of the values their
+  /// bodies use from outside (a memref descriptor: two pointers, the
+  /// offset, a size and a stride per dimension; 8 bytes a scalar).
+  static int64_t paramBytes(ArrayRef<Member> members) {
+    llvm::SmallDenseSet<Value> seen;
+    int64_t bytes = 0;
+    auto add = [&](Value value) {
+      if (matchPattern(value, m_Constant()) || !seen.insert(value).second)
+        return;
+      auto type = dyn_cast<MemRefType>(value.getType());
+      bytes += 8 * (type ? 3 + 2 * type.getRank() : 1);
+    };
+    for (const Member &member : members) {
+      for (Value operand : member.op->getOperands())
+        add(operand);
+      Block *body = member.op.getBlock();
+      body->walk([&](Operation *nested) {
+        for (Value operand : nested->getOperands())
+          if (operand.getParentBlock() != body)
+            add(operand);
+      });
+    }
+    return bytes;
+  }
+
+  void build() {
+    size_t depth = depthOf(members);
+    linalg::LinalgOp last = members.back().op;
+    Location loc = last.getLoc();
+    OpBuilder b(last);
+    auto index = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    // Each member's extents along the rows, and the loop's: the largest.
+    SmallVector<SmallVector<OpFoldResult>> extents;
+    for (const Member &member : members) {
+      SmallVector<Range> ranges = member.op.createLoopRanges(b, loc);
+      extents.emplace_back();
+      for (unsigned d : ArrayRef(member.rows).take_front(depth))
+        extents.back().push_back(ranges[d].size);
+    }
+    SmallVector<OpFoldResult> bounds = extents.front();
+    for (ArrayRef<OpFoldResult> own : ArrayRef(extents).drop_front())
+      for (auto [bound, extent] : llvm::zip_equal(bounds, own))
+        if (!sameExtent(bound, extent))
+          bound = b.createOrFold<arith::MaxUIOp>(
+              loc, getValueOrCreateConstantIndexOp(b, loc, bound),
+              getValueOrCreateConstantIndexOp(b, loc, extent));
+    SmallVector<Value> lower(depth, index(0)), step(depth, index(1));
+    auto loop = scf::ParallelOp::create(
+        b, loc, lower, getValueOrCreateConstantIndexOp(b, loc, bounds), step);
+    SmallVector<Value> rows(loop.getInductionVars());
+
+    // The members in order; a run of them with the same extents under one
+    // bound check where they fall short of the loop's.
+    std::optional<ArrayRef<OpFoldResult>> checked;
+    for (auto [member, own] : llvm::zip_equal(members, extents)) {
+      if (!checked || !llvm::equal(*checked, own, sameExtent)) {
+        b.setInsertionPoint(loop.getBody()->getTerminator());
+        Value inside;
+        for (auto [row, bound, extent] : llvm::zip_equal(rows, bounds, own)) {
+          if (sameExtent(bound, extent))
+            continue;
+          Value in = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, row,
+              getValueOrCreateConstantIndexOp(b, loc, extent));
+          inside = inside ? arith::AndIOp::create(b, loc, inside, in) : in;
+        }
+        if (inside) {
+          auto branch = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+          b.setInsertionPoint(branch.thenBlock()->getTerminator());
+        }
+        checked = own;
+      }
+      SmallVector<Value> dims(member.op.getNumLoops());
+      for (auto [d, row] :
+           llvm::zip_equal(ArrayRef(member.rows).take_front(depth), rows))
+        dims[d] = row;
+      emitLoops(b, member, dims);
+    }
+
+    llvm::SetVector<Value> written;
+    for (const Member &member : members) {
+      for (Value output : member.op.getDpsInits())
+        written.insert(rootBuffer(output));
+      member.op->erase();
+    }
+    keepInRegisters(loop);
+    for (Value buffer : written)
+      eraseUnreadStores(buffer, loop);
+  }
+
+  /// `member`'s loops outside the rows (those without an index in `dims`),
+  /// in order, each serial, around its iteration.
+  static void emitLoops(OpBuilder &b, const Member &member,
+                        SmallVector<Value> &dims) {
+    auto serial = llvm::find(dims, Value());
+    if (serial == dims.end()) {
+      emitIterationAt(b, member.op, dims);
+      return;
+    }
+    Location loc = member.op.getLoc();
+    int64_t extent = member.extents[serial - dims.begin()];
+    auto loop = scf::ForOp::create(
+        b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+        arith::ConstantIndexOp::create(b, loc, extent),
+        arith::ConstantIndexOp::create(b, loc, 1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    *serial = loop.getInductionVar();
+    emitLoops(b, member, dims);
+  }
+
+  /// Erases the stores of `loop` into `buffer`, an allocation, when
+  /// nothing reads it any more (its values were all passed on in
+  /// registers): no load, no other op but views and sizes.
+  static void eraseUnreadStores(Value buffer, scf::ParallelOp loop) {
+    if (!buffer.getDefiningOp<memref::AllocOp>())
+      return;
+    SmallVector<Operation *> stores;
+    SmallVector<Value> worklist{buffer};
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      for (Operation *user : value.getUsers()) {
+        if (auto view = dyn_cast<ViewLikeOpInterface>(user);
+            view && view.getViewSource() == value) {
+          worklist.append(user->result_begin(), user->result_end());
+          continue;
+        }
+        auto store = dyn_cast<memref::StoreOp>(user);
+        if (store && store.getMemRef() == value &&
+            loop->isProperAncestor(store)) {
+          stores.push_back(store);
+          continue;
+        }
+        if (!isa<memref::DimOp>(user))
+          return;
+      }
+    }
+    for (Operation *store : stores)
+      store->erase();
+  }
+
+  int64_t maxRowElements, maxParamBytes;
+  SmallVector<Member> members;
+};
+
+struct FuseRowsPass : public kiln::impl::FuseRowsPassBase<FuseRowsPass> {
+  using FuseRowsPassBase::FuseRowsPassBase;
+  void runOnOperation() override {
+    for (Block &block : getOperation().getBody())
+      mergeRuns(block, RowGroup(maxRowElements, maxParamBytes));
+  }
+};
+
+} // namespace
