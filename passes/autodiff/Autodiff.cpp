@@ -49,7 +49,7 @@ private:
       return;
     g = m.sumToShape(g, cast<RankedTensorType>(value.getType()));
     Value &acc = adjoint[value];
-    acc = acc ? m.add(acc, g) : g;
+    acc = acc ? m.accumulate(acc, g) : g;
   }
   LogicalResult reverseLoop(scf::ForOp loop, DenseMap<Value, Value> &adjoint);
 

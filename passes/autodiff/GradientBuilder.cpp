@@ -94,3 +94,90 @@ Value GradientBuilder::zerosLike(Value like) {
                                b.getFloatAttr(type.getElementType(), 0.0)));
   return broadcast(scalar(like, 0.0), like);
 }
+
+namespace {
+
+/// Whether `value` is all zeros: zerosLike's (a zero constant, or a zero
+/// scalar broadcast), a kiln.zeros, or a slice of one.
+bool isZeros(Value value) {
+  while (auto slice = value.getDefiningOp<SliceOp>())
+    value = slice.getInput();
+  if (auto broadcast = value.getDefiningOp<BroadcastOp>())
+    value = broadcast.getInput();
+  if (value.getDefiningOp<ZerosOp>())
+    return true;
+  auto constant = value.getDefiningOp<ConstantOp>();
+  auto dense =
+      constant ? dyn_cast<DenseFPElementsAttr>(constant.getValue()) : nullptr;
+  return dense && dense.isSplat() && dense.getSplatValue<APFloat>().isZero();
+}
+
+/// A range [start, start + size) of a concatenation's axis, and the input
+/// that fills it.
+struct Part {
+  int64_t start, size;
+  Value value;
+  bool zeros;
+};
+
+} // namespace
+
+Value GradientBuilder::accumulate(Value acc, Value g) {
+  auto lhs = acc.getDefiningOp<ConcatOp>();
+  auto rhs = g.getDefiningOp<ConcatOp>();
+  if (!lhs || !rhs || acc.getType() != g.getType())
+    return add(acc, g);
+  int64_t rank = typeOf(acc).getRank();
+  auto axisOf = [&](ConcatOp concat) {
+    int64_t axis = static_cast<int64_t>(concat.getAxis());
+    return axis < 0 ? axis + rank : axis;
+  };
+  int64_t axis = axisOf(lhs);
+  if (axisOf(rhs) != axis)
+    return add(acc, g);
+  auto partsOf = [&](ConcatOp concat) {
+    SmallVector<Part> parts;
+    int64_t start = 0;
+    for (Value input : concat.getInputs()) {
+      int64_t size = typeOf(input).getDimSize(axis);
+      parts.push_back({start, size, input, isZeros(input)});
+      start += size;
+    }
+    return parts;
+  };
+  SmallVector<Part> left = partsOf(lhs), right = partsOf(rhs);
+  auto anyZeros = [](ArrayRef<Part> parts) {
+    return llvm::any_of(parts, [](const Part &part) { return part.zeros; });
+  };
+  if (!anyZeros(left) && !anyZeros(right))
+    return add(acc, g);
+
+  // Ranges between the starts of either side's parts: each lies in one
+  // part of each side.
+  SmallVector<int64_t> cuts;
+  for (const Part &part : llvm::concat<const Part>(left, right))
+    cuts.push_back(part.start);
+  cuts.push_back(typeOf(acc).getDimSize(axis));
+  llvm::sort(cuts);
+  cuts.erase(llvm::unique(cuts), cuts.end());
+  auto piece = [&](ArrayRef<Part> parts, int64_t from,
+                   int64_t to) -> std::pair<Value, bool> {
+    const Part &part = *llvm::find_if(parts, [&](const Part &part) {
+      return part.start <= from && from < part.start + part.size;
+    });
+    if (from == part.start && to == part.start + part.size)
+      return {part.value, part.zeros};
+    Value slice =
+        SliceOp::create(b, loc, part.value, axis, from - part.start, to - from);
+    return {slice, part.zeros};
+  };
+  SmallVector<Value> ranges;
+  for (auto [from, to] : llvm::zip(cuts, ArrayRef(cuts).drop_front())) {
+    auto [x, xZeros] = piece(left, from, to);
+    auto [y, yZeros] = piece(right, from, to);
+    ranges.push_back(xZeros ? y : yZeros ? x : add(x, y));
+  }
+  if (ranges.size() == 1)
+    return ranges.front();
+  return ConcatOp::create(b, loc, ranges, axis);
+}

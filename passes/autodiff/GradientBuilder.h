@@ -53,6 +53,13 @@ public:
   Value sumToShape(Value grad, RankedTensorType type);
   /// Zeros shaped like `like`.
   Value zerosLike(Value like);
+  /// The sum of two gradients of one value, `acc + g`. When both are
+  /// concatenations along one axis with zeros among their parts (the
+  /// gradients of slices of the value: an LSTM's four gates), the sum is
+  /// taken range by range, a zero part adding nothing: the gradient of a
+  /// value split into slices is the concatenation of theirs, not a sum of
+  /// zero-padded copies.
+  Value accumulate(Value acc, Value g);
 
 private:
   template <typename OpTy> Value binary(Value lhs, Value rhs);

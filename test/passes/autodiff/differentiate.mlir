@@ -317,3 +317,24 @@ func.func @vjp_conv(%x: tensor<2x5x6x2xf32> {kiln.param = "x"}, %w: tensor<3x3x2
   %1 = kiln.reduce_sum %0 {axes = array<i64: 0, 1, 2, 3>} : tensor<2x5x6x4xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
+
+// -----
+
+// A value split into slices (an LSTM's gates; here two, with a gap): its
+// gradient is the concatenation of the slices' gradients, zeros where no
+// slice reads, not a sum of zero-padded copies.
+// CHECK-LABEL: func.func @split_grad
+// CHECK-NOT:     kiln.add {{.*}} -> tensor<?x6xf32>
+// CHECK:         %[[GZ:.+]] = kiln.concat %{{.+}}, %{{.+}}, %{{.+}} {axis = 1 : i64} : (tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x6xf32>
+// CHECK-NOT:     kiln.add {{.*}} -> tensor<?x6xf32>
+// CHECK:         kiln.matmul %{{.+}}, %[[GZ]] : tensor<6x?xf32>, tensor<?x6xf32> -> tensor<6x6xf32>
+func.func @split(%x: tensor<?x6xf32>, %w: tensor<6x6xf32> {kiln.param = "w"}) -> tensor<f32> attributes {kiln.differentiate} {
+  %z = kiln.matmul %x, %w : tensor<?x6xf32>, tensor<6x6xf32> -> tensor<?x6xf32>
+  %a = kiln.slice %z {axis = 1 : i64, start = 0 : i64, size = 2 : i64} : tensor<?x6xf32> -> tensor<?x2xf32>
+  %b = kiln.slice %z {axis = 1 : i64, start = 4 : i64, size = 2 : i64} : tensor<?x6xf32> -> tensor<?x2xf32>
+  %sa = kiln.sigmoid %a : tensor<?x2xf32>
+  %tb = kiln.tanh %b : tensor<?x2xf32>
+  %p = kiln.mul %sa, %tb : tensor<?x2xf32>, tensor<?x2xf32> -> tensor<?x2xf32>
+  %r = kiln.reduce_sum %p {axes = array<i64: 0, 1>} : tensor<?x2xf32> -> tensor<f32>
+  return %r : tensor<f32>
+}
