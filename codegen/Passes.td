@@ -727,7 +727,9 @@ def FuseRowsPass : Pass<"kiln-cuda-fuse-rows", "::mlir::func::FuncOp"> {
     other loops serial and in order: each output element is computed with
     the same arithmetic in the same order as by the member alone.
 
-    Members are `linalg.fill`s and `linalg.generic`s that
+    Members are `linalg.fill`s, `linalg.copy`s (kiln-inline-copies runs
+    first: a recurrent layer's carried and saved states) and
+    `linalg.generic`s that
     kiln-cuda-map-to-gpu would map one thread per element (neither matrix
     products nor shared sums, nor a product's in-place epilogue), whose
     bodies only compute and load, and whose loops outside the rows are

@@ -72,6 +72,9 @@ static void buildBufferPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
     pm.addNestedPass<func::FuncOp>(createMergeElementwisePass());
     pm.addNestedPass<func::FuncOp>(createMergeIndependentPass());
+    // Copies (a recurrent layer's states carried and saved) as linalg ops
+    // that fuse over rows with their neighbours.
+    pm.addNestedPass<func::FuncOp>(createInlineCopiesPass());
     pm.addNestedPass<func::FuncOp>(createFuseRowsPass());
   }
   // Contract 2: scratch buffers live in the caller's workspace.

@@ -129,9 +129,10 @@ size_t agreeingDims(ArrayRef<Value> views) {
   for (Value view : views) {
     int64_t offset;
     SmallVector<int64_t> own;
-    if (failed(cast<MemRefType>(view.getType()).getStridesAndOffset(own,
-                                                                    offset)) ||
-        ShapedType::isDynamic(offset) || (commonOffset && offset != *commonOffset))
+    if (failed(cast<MemRefType>(view.getType())
+                   .getStridesAndOffset(own, offset)) ||
+        ShapedType::isDynamic(offset) ||
+        (commonOffset && offset != *commonOffset))
       return 0;
     commonOffset = offset;
     strides.push_back(own);
@@ -152,10 +153,10 @@ public:
   RowGroup(int64_t maxRowElements, int64_t maxParamBytes)
       : maxRowElements(maxRowElements), maxParamBytes(maxParamBytes) {}
 
-  /// Fills and generics that kiln-cuda-map-to-gpu would run one thread per
-  /// output element, whose bodies compute and load.
+  /// Fills, copies and generics that kiln-cuda-map-to-gpu would run one
+  /// thread per output element, whose bodies compute and load.
   static bool candidate(linalg::LinalgOp op) {
-    if (!isa<linalg::GenericOp, linalg::FillOp>(op) ||
+    if (!isa<linalg::GenericOp, linalg::FillOp, linalg::CopyOp>(op) ||
         !op.hasPureBufferSemantics() || op->getNumResults() != 0 ||
         op.getNumDpsInits() == 0 || op->hasAttr(kSplitKAttrName) ||
         op->hasAttr(kZeroInitAttrName) || rowLoopsOf(op).empty())
@@ -347,10 +348,10 @@ private:
     }
     Location loc = member.op.getLoc();
     int64_t extent = member.extents[serial - dims.begin()];
-    auto loop = scf::ForOp::create(
-        b, loc, arith::ConstantIndexOp::create(b, loc, 0),
-        arith::ConstantIndexOp::create(b, loc, extent),
-        arith::ConstantIndexOp::create(b, loc, 1));
+    auto loop =
+        scf::ForOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+                           arith::ConstantIndexOp::create(b, loc, extent),
+                           arith::ConstantIndexOp::create(b, loc, 1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(loop.getBody()->getTerminator());
     *serial = loop.getInductionVar();

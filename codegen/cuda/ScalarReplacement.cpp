@@ -10,8 +10,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
@@ -57,11 +57,6 @@ Effects effectsOf(Operation *op) {
 bool sameElement(memref::StoreOp store, memref::LoadOp load) {
   return store.getMemRef() == load.getMemRef() &&
          llvm::equal(store.getIndices(), load.getIndices());
-}
-
-bool sameElement(memref::StoreOp a, memref::StoreOp b) {
-  return a.getMemRef() == b.getMemRef() &&
-         llvm::equal(a.getIndices(), b.getIndices());
 }
 
 /// Whether `loop` runs its body at least once.
@@ -136,9 +131,8 @@ void promoteIn(scf::ForOp loop) {
   rewriter.setInsertionPoint(loop);
   SmallVector<Value> inits;
   for (auto [load, store] : carried)
-    inits.push_back(memref::LoadOp::create(rewriter, load.getLoc(),
-                                           load.getMemRef(),
-                                           load.getIndices()));
+    inits.push_back(memref::LoadOp::create(
+        rewriter, load.getLoc(), load.getMemRef(), load.getIndices()));
   FailureOr<LoopLikeOpInterface> replaced = loop.replaceWithAdditionalYields(
       rewriter, inits, /*replaceInitOperandUsesInLoop=*/false,
       [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
@@ -156,15 +150,16 @@ void promoteIn(scf::ForOp loop) {
   for (auto [access, value, result] :
        llvm::zip_equal(carried, values, results)) {
     auto [load, store] = access;
-    memref::StoreOp::create(rewriter, store.getLoc(), result,
-                            store.getMemRef(), store.getIndices());
+    memref::StoreOp::create(rewriter, store.getLoc(), result, store.getMemRef(),
+                            store.getIndices());
     rewriter.replaceOp(load, value);
     rewriter.eraseOp(store);
   }
 }
 
-/// The stores of a block walk whose values later loads of the same element
-/// take, and that a later store of the same element may remove.
+/// The elements a block walk knows the values of (stored or loaded
+/// earlier), which later loads of the same element take, and the stores a
+/// later store of the same element may remove.
 class Forwarder {
 public:
   void run(Block &block) {
@@ -178,62 +173,75 @@ public:
         continue;
       }
       if (auto branch = dyn_cast<scf::IfOp>(op)) {
-        // The branches see the stores before them; they may not run, so
-        // they cannot remove those stores.
+        // The branches see the values before them; they may not run, so
+        // they cannot remove the stores before them.
         for (Region &region : branch->getRegions())
           for (Block &nested : region) {
             Forwarder inner = *this;
-            for (Stored &entry : inner.stored)
+            for (Known &entry : inner.known)
               entry.read = true;
             inner.run(nested);
           }
       }
       Effects effects = effectsOf(&op);
       if (effects.unknown) {
-        stored.clear();
+        known.clear();
         continue;
       }
-      for (Stored &entry : stored)
+      for (Known &entry : known)
         entry.read |= effects.read.contains(entry.buffer);
-      llvm::erase_if(stored, [&](const Stored &entry) {
+      llvm::erase_if(known, [&](const Known &entry) {
         return effects.written.contains(entry.buffer);
       });
     }
   }
 
 private:
-  struct Stored {
-    memref::StoreOp store;
+  /// An element's value: stored by `store`, or loaded.
+  struct Known {
+    Value memref;
+    SmallVector<Value> indices;
+    Value value;
     Value buffer;
-    bool read = false; // since the store
+    memref::StoreOp store; // null: loaded
+    bool read = false;     // since the store
   };
 
+  template <typename AccessOp> Known *find(AccessOp access) {
+    for (Known &entry : known)
+      if (entry.memref == access.getMemRef() &&
+          llvm::equal(entry.indices, access.getIndices()))
+        return &entry;
+    return nullptr;
+  }
+
   void visit(memref::LoadOp load) {
-    for (Stored &entry : stored)
-      if (sameElement(entry.store, load)) {
-        load.replaceAllUsesWith(entry.store.getValueToStore());
-        load.erase();
-        return;
-      }
+    if (Known *entry = find(load)) {
+      load.replaceAllUsesWith(entry->value);
+      load.erase();
+      return;
+    }
     Value buffer = bufferOf(load.getMemRef());
-    for (Stored &entry : stored)
+    for (Known &entry : known)
       entry.read |= entry.buffer == buffer;
+    known.push_back({load.getMemRef(), load.getIndices(), load.getResult(),
+                     buffer, nullptr});
   }
 
   void visit(memref::StoreOp store) {
     Value buffer = bufferOf(store.getMemRef());
-    SmallVector<memref::StoreOp> overwritten;
-    for (Stored &entry : stored)
-      if (!entry.read && sameElement(entry.store, store))
-        overwritten.push_back(entry.store);
-    llvm::erase_if(stored,
-                   [&](const Stored &entry) { return entry.buffer == buffer; });
-    for (memref::StoreOp dead : overwritten)
-      dead.erase();
-    stored.push_back({store, buffer});
+    memref::StoreOp overwritten;
+    if (Known *entry = find(store); entry && entry->store && !entry->read)
+      overwritten = entry->store;
+    llvm::erase_if(known,
+                   [&](const Known &entry) { return entry.buffer == buffer; });
+    if (overwritten)
+      overwritten.erase();
+    known.push_back({store.getMemRef(), store.getIndices(),
+                     store.getValueToStore(), buffer, store});
   }
 
-  SmallVector<Stored> stored;
+  SmallVector<Known> known;
 };
 
 } // namespace

@@ -39,10 +39,10 @@ void keepInRegisters(Operation *loop);
 void promoteLoopInvariantAccesses(Operation *root);
 
 /// In `block`'s ops in order, and in the blocks of the scf.if ops among
-/// them: a load of an element stored earlier, through the same view at the
-/// same indices, with nothing in between that may write its buffer, takes
-/// the stored value; a store of an element that a later store overwrites,
-/// with nothing in between that may read its buffer, goes.
+/// them: a load of an element stored or loaded earlier, through the same
+/// view at the same indices, with nothing in between that may write its
+/// buffer, takes that value; a store of an element that a later store
+/// overwrites, with nothing in between that may read its buffer, goes.
 void forwardStores(Block &block);
 
 } // namespace kiln

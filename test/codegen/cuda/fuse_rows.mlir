@@ -321,3 +321,33 @@ func.func @after_product(%a: memref<?x8xf32>, %w: memref<8x4xf32>, %bias: memref
   }
   return
 }
+
+// -----
+
+// A recurrent layer's state saved in its stack (a copy, as
+// kiln-inline-copies leaves it) and its next value: one loop over the
+// state's elements, each thread loading its element of h once.
+// CHECK-LABEL: func.func @saved_state
+// CHECK-SAME:      (%[[H:.+]]: memref<?x8xf32>, %[[STACK:.+]]: memref<4x?x8xf32>, %{{.+}}: index, %[[NEXT:.+]]: memref<?x8xf32>)
+// CHECK-NOT:     linalg.
+// CHECK:         %[[SLOT:.+]] = memref.subview %[[STACK]]
+// CHECK:         scf.parallel (%[[R:.+]], %[[C:.+]]) = (%c0, %c0) to (%{{.+}}, %c8) step (%c1, %c1) {
+// CHECK:           %[[V:.+]] = memref.load %[[H]][%[[R]], %[[C]]]
+// CHECK:           memref.store %[[V]], %[[SLOT]][%[[R]], %[[C]]]
+// CHECK:           %[[T:.+]] = math.tanh %[[V]]
+// CHECK:           memref.store %[[T]], %[[NEXT]][%[[R]], %[[C]]]
+// CHECK-NOT:     linalg.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @saved_state(%h: memref<?x8xf32>, %stack: memref<4x?x8xf32>, %t: index, %next: memref<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %h, %c0 : memref<?x8xf32>
+  %slot = memref.subview %stack[%t, 0, 0] [1, %n, 8] [1, 1, 1] : memref<4x?x8xf32> to memref<?x8xf32, strided<[8, 1], offset: ?>>
+  linalg.copy ins(%h : memref<?x8xf32>) outs(%slot : memref<?x8xf32, strided<[8, 1], offset: ?>>)
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%h : memref<?x8xf32>) outs(%next : memref<?x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = math.tanh %in : f32
+    linalg.yield %v : f32
+  }
+  return
+}
