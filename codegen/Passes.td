@@ -738,8 +738,12 @@ def FuseRowsPass : Pass<"kiln-cuda-fuse-rows", "::mlir::func::FuncOp"> {
     - every access to a buffer some member writes (an operand, or a load
       in a body) indexes it by the rows first, so that thread r touches
       only row r of it: the members' rows are the first `depth` indices of
-      each such access, and the views of one buffer that they use agree
-      on the strides of those dimensions (a reshape that keeps the rows);
+      each such access, and through the views of one buffer that they use
+      no two rows reach one element (the views have static offsets and
+      the same strides along the rows, and the rows' elements, searched
+      difference by difference, do not meet: an LSTM's four gate columns
+      of one buffer split into rows and columns, a reshape that merges
+      the rows does not split at all);
     - the rows have the same size in every member where it is static (a
       pooling's input and output rows do not fuse: threads would idle);
     - no member has more than `max-row-elements` elements per row outside

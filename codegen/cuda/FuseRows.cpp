@@ -23,6 +23,9 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <functional>
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_FUSEROWSPASS
@@ -119,30 +122,99 @@ bool sameExtent(OpFoldResult a, OpFoldResult b) {
   return source && std::make_pair(source, index) == dimOf(b);
 }
 
-/// How many leading dimensions the views of one buffer agree on (strides
-/// and offset), so that row r of one is row r of the others.
-size_t agreeingDims(ArrayRef<Value> views) {
-  if (llvm::all_equal(views))
-    return std::numeric_limits<size_t>::max();
-  SmallVector<SmallVector<int64_t>> strides;
-  std::optional<int64_t> commonOffset;
-  for (Value view : views) {
-    int64_t offset;
-    SmallVector<int64_t> own;
-    if (failed(cast<MemRefType>(view.getType())
-                   .getStridesAndOffset(own, offset)) ||
-        ShapedType::isDynamic(offset) ||
-        (commonOffset && offset != *commonOffset))
-      return 0;
-    commonOffset = offset;
-    strides.push_back(own);
+/// A view as the rows see it: its strides along the rows (the first
+/// `depth` dimensions), its offset, and the span of the rest (the
+/// elements from the first of a row to the last).
+struct RowLayout {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  int64_t span = 0;
+};
+
+std::optional<RowLayout> rowLayoutOf(Value view, size_t depth) {
+  auto type = cast<MemRefType>(view.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (static_cast<int64_t>(depth) > type.getRank() ||
+      failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset))
+    return std::nullopt;
+  RowLayout layout{{}, offset};
+  for (auto [d, stride] : llvm::enumerate(strides)) {
+    if (ShapedType::isDynamic(stride) || stride < 0)
+      return std::nullopt;
+    if (d < depth) {
+      layout.strides.push_back(stride);
+      continue;
+    }
+    if (type.isDynamicDim(d))
+      return std::nullopt;
+    layout.span += stride * std::max<int64_t>(type.getDimSize(d) - 1, 0);
   }
-  size_t agreed = 0;
-  for (;; ++agreed)
-    for (ArrayRef<int64_t> own : strides)
-      if (agreed >= own.size() || ShapedType::isDynamic(own[agreed]) ||
-          own[agreed] != strides.front()[agreed])
-        return agreed;
+  return layout;
+}
+
+/// Whether two different rows t and u (|t_j - u_j| < extents[j], the first
+/// extent possibly unknown) may meet: strides . (t - u) in [lo, hi]. The
+/// differences are searched dimension by dimension, outermost first,
+/// keeping those from which the interval is still in reach; a search too
+/// long to finish says they may.
+bool rowsMayMeet(ArrayRef<int64_t> strides, ArrayRef<int64_t> extents,
+                 int64_t lo, int64_t hi) {
+  size_t rank = strides.size();
+  // reach[j]: the most the dimensions from j on add (all but the first
+  // have static extents).
+  SmallVector<int64_t> reach(rank + 1, 0);
+  for (size_t j = rank; j-- > 1;) {
+    if (ShapedType::isDynamic(extents[j]))
+      return true;
+    reach[j] = reach[j + 1] + strides[j] * (extents[j] - 1);
+  }
+  int64_t budget = 1 << 16;
+  std::function<bool(size_t, int64_t, bool)> search = [&](size_t j, int64_t sum,
+                                                          bool moved) -> bool {
+    if (--budget < 0)
+      return true;
+    if (j == rank)
+      return moved && lo <= sum && sum <= hi;
+    int64_t stride = strides[j], rest = reach[j + 1];
+    if (stride == 0)
+      return true; // rows along it share their elements
+    int64_t from = llvm::divideCeilSigned(lo - sum - rest, stride);
+    int64_t to = llvm::divideFloorSigned(hi - sum + rest, stride);
+    if (!ShapedType::isDynamic(extents[j])) {
+      from = std::max(from, 1 - extents[j]);
+      to = std::min(to, extents[j] - 1);
+    }
+    for (int64_t step = from; step <= to; ++step)
+      if (search(j + 1, sum + stride * step, moved || step != 0))
+        return true;
+    return false;
+  };
+  return search(0, 0, false);
+}
+
+/// Whether thread r, touching row r of each of `views` (one buffer's),
+/// touches no element another thread does: the views have static strides
+/// and offsets, the same strides along the rows, and no two different
+/// rows of theirs (within `extents`) reach one element (an LSTM's four
+/// gates, column slices of one buffer, are disjoint).
+bool rowsDisjoint(ArrayRef<Value> views, ArrayRef<int64_t> extents) {
+  SmallVector<RowLayout> layouts;
+  for (Value view : llvm::SetVector<Value>(llvm::from_range, views)) {
+    std::optional<RowLayout> layout = rowLayoutOf(view, extents.size());
+    if (!layout ||
+        (!layouts.empty() && layout->strides != layouts.front().strides))
+      return false;
+    layouts.push_back(*layout);
+  }
+  for (const RowLayout &a : layouts)
+    for (const RowLayout &b : layouts) {
+      int64_t apart = b.offset - a.offset;
+      if (rowsMayMeet(a.strides, extents, apart - a.span, apart + b.span))
+        return false;
+    }
+  return true;
 }
 
 /// A run of candidates that one parallel loop over their rows runs.
@@ -208,22 +280,33 @@ private:
           depth = std::min<size_t>(depth, access.depth);
           views[access.buffer].push_back(access.view);
         }
-    for (auto &[buffer, seen] : views)
-      depth = std::min(depth, agreeingDims(seen));
     // Rows of different static sizes would leave threads idle (a pooling's
     // input and output): only the batch, sized at run time, may differ.
+    SmallVector<int64_t> extents;
     for (size_t d = 0; d < depth; ++d) {
       std::optional<int64_t> size;
+      bool dynamic = false;
       for (const Member &member : members) {
         int64_t extent = member.extents[member.rows[d]];
-        if (ShapedType::isDynamic(extent))
-          continue;
-        if (size && *size != extent) {
+        dynamic |= ShapedType::isDynamic(extent);
+        if (!ShapedType::isDynamic(extent) && size && *size != extent) {
           depth = d;
           break;
         }
-        size = extent;
+        if (!ShapedType::isDynamic(extent))
+          size = extent;
       }
+      if (d < depth)
+        extents.push_back(dynamic || !size ? ShapedType::kDynamic : *size);
+    }
+    // Each written buffer's views split into rows, thread r touching row r
+    // of each and nothing another thread touches.
+    for (auto &[buffer, seen] : views) {
+      if (llvm::all_equal(seen))
+        continue;
+      while (depth > 0 &&
+             !rowsDisjoint(seen, ArrayRef(extents).take_front(depth)))
+        --depth;
     }
     if (depth == 0)
       return 0;

@@ -351,3 +351,62 @@ func.func @saved_state(%h: memref<?x8xf32>, %stack: memref<4x?x8xf32>, %t: index
   }
   return
 }
+
+// -----
+
+// An LSTM's gate gradients, each computed into its own buffer, then
+// concatenated: copied into the four column slices of one buffer. The
+// slices are views of one buffer at different offsets, but no two threads
+// (rows and columns) reach one element: one thread per element runs all
+// of it.
+// CHECK-LABEL: func.func @gates
+// CHECK-NOT:     linalg.
+// CHECK:         scf.parallel (%[[R:.+]], %[[C:.+]]) = (%c0, %c0) to (%{{.+}}, %c4) step (%c1, %c1) {
+// CHECK-NOT:       scf.for
+// CHECK-COUNT-2:   memref.store %{{.+}}, %{{.+}}[%[[R]], %[[C]]] : memref<?x4xf32, strided<[16, 1]
+// CHECK:           scf.reduce
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @gates(%x: memref<?x4xf32>, %y: memref<?x4xf32>, %z: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %gi = memref.alloc(%n) : memref<?x4xf32>
+  %gf = memref.alloc(%n) : memref<?x4xf32>
+  linalg.generic {indexing_maps = [#id2, #id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %y : memref<?x4xf32>, memref<?x4xf32>) outs(%gi, %gf : memref<?x4xf32>, memref<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o1: f32, %o2: f32):
+    %p = arith.mulf %a, %b : f32
+    %q = arith.subf %a, %b : f32
+    linalg.yield %p, %q : f32, f32
+  }
+  %i = memref.subview %z[0, 0] [%n, 4] [1, 1] : memref<?x16xf32> to memref<?x4xf32, strided<[16, 1]>>
+  linalg.copy ins(%gi : memref<?x4xf32>) outs(%i : memref<?x4xf32, strided<[16, 1]>>)
+  %f = memref.subview %z[0, 4] [%n, 4] [1, 1] : memref<?x16xf32> to memref<?x4xf32, strided<[16, 1], offset: 4>>
+  linalg.copy ins(%gf : memref<?x4xf32>) outs(%f : memref<?x4xf32, strided<[16, 1], offset: 4>>)
+  return
+}
+
+// -----
+
+// Column slices that overlap ([0, 3) and [2, 5) of each row): threads of
+// one row and different columns would write one element. They run one
+// thread per row, each row's columns in order.
+// CHECK-LABEL: func.func @overlapping_columns
+// CHECK-NOT:     linalg.
+// CHECK:         scf.parallel (%[[R:.+]]) = (%c0) to (%{{.+}}) step (%c1) {
+// CHECK:           scf.for %{{.+}} = %c0 to %c3 step %c1 {
+// CHECK:           scf.for %{{.+}} = %c0 to %c3 step %c1 {
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @overlapping_columns(%x: memref<?x3xf32>, %z: memref<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x3xf32>
+  %left = memref.subview %z[0, 0] [%n, 3] [1, 1] : memref<?x8xf32> to memref<?x3xf32, strided<[8, 1]>>
+  linalg.copy ins(%x : memref<?x3xf32>) outs(%left : memref<?x3xf32, strided<[8, 1]>>)
+  %right = memref.subview %z[0, 2] [%n, 3] [1, 1] : memref<?x8xf32> to memref<?x3xf32, strided<[8, 1], offset: 2>>
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<?x3xf32>) outs(%right : memref<?x3xf32, strided<[8, 1], offset: 2>>) {
+  ^bb0(%a: f32, %o: f32):
+    %v = arith.negf %a : f32
+    linalg.yield %v : f32
+  }
+  return
+}
