@@ -253,8 +253,9 @@ public:
 
   /// Replaces two or more members by one loop where the last one was.
   void merge() {
-    if (members.size() >= 2 && depthOf(members) > 0)
-      build();
+    if (members.size() >= 2)
+      if (size_t depth = depthOf(members))
+        build(depth);
     members.clear();
   }
 
@@ -329,16 +330,13 @@ private:
   }
 
   /// The kernel parameters of `members`' operands and of the values their
-  /// bodies use from outside (a memref descriptor: two pointers, the
-  /// offset, a size and a stride per dimension; 8 bytes a scalar).
+  /// bodies use from outside (constants are not: the kernel has its own).
   static int64_t paramBytes(ArrayRef<Member> members) {
     llvm::SmallDenseSet<Value> seen;
     int64_t bytes = 0;
     auto add = [&](Value value) {
-      if (matchPattern(value, m_Constant()) || !seen.insert(value).second)
-        return;
-      auto type = dyn_cast<MemRefType>(value.getType());
-      bytes += 8 * (type ? 3 + 2 * type.getRank() : 1);
+      if (!matchPattern(value, m_Constant()) && seen.insert(value).second)
+        bytes += kernelParamBytes(value);
     };
     for (const Member &member : members) {
       for (Value operand : member.op->getOperands())
@@ -353,8 +351,8 @@ private:
     return bytes;
   }
 
-  void build() {
-    size_t depth = depthOf(members);
+  /// One loop over the members' first `depth` rows (depthOf).
+  void build(size_t depth) {
     linalg::LinalgOp last = members.back().op;
     Location loc = last.getLoc();
     OpBuilder b(last);

@@ -282,10 +282,8 @@ private:
     llvm::SmallDenseSet<Value> added;
     int64_t bytes = 0;
     for (Value operand : op->getOperands()) {
-      if (operands.contains(operand) || !added.insert(operand).second)
-        continue;
-      auto type = dyn_cast<MemRefType>(operand.getType());
-      bytes += 8 * (type ? 3 + 2 * type.getRank() : 1);
+      if (!operands.contains(operand) && added.insert(operand).second)
+        bytes += kernelParamBytes(operand);
     }
     return bytes;
   }

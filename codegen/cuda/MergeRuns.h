@@ -16,6 +16,14 @@
 
 namespace mlir::kiln {
 
+/// The bytes of kernel parameters `value` takes when a merged kernel reads
+/// it: a memref descriptor (two pointers, the offset, a size and a stride
+/// per dimension), or 8 bytes for a scalar.
+inline int64_t kernelParamBytes(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return 8 * (type ? 3 + 2 * type.getRank() : 1);
+}
+
 /// Merges the runs of candidates in `block` (and in the blocks nested in
 /// it) that a `GroupT` takes. `GroupT` has a type `Op` of its members, a
 /// static `candidate(Op)`, `accepts(Op)` (whether the members so far take

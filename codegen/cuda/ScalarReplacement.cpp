@@ -246,15 +246,6 @@ private:
 
 } // namespace
 
-void mlir::kiln::promoteLoopInvariantAccesses(Operation *root) {
-  SmallVector<scf::ForOp> loops;
-  root->walk([&](scf::ForOp loop) { loops.push_back(loop); }); // inner first
-  for (scf::ForOp loop : loops)
-    promoteIn(loop);
-}
-
-void mlir::kiln::forwardStores(Block &block) { Forwarder().run(block); }
-
 void mlir::kiln::keepInRegisters(Operation *loop) {
   IRRewriter rewriter(loop->getContext());
   DominanceInfo dominance(loop);
@@ -262,8 +253,12 @@ void mlir::kiln::keepInRegisters(Operation *loop) {
   // Index arithmetic out of the loops first: loads at indices the loop
   // does not change can then follow it.
   loop->walk([](LoopLikeOpInterface nested) { moveLoopInvariantCode(nested); });
-  promoteLoopInvariantAccesses(loop);
+  SmallVector<scf::ForOp> loops;
+  loop->walk(
+      [&](scf::ForOp nested) { loops.push_back(nested); }); // inner first
+  for (scf::ForOp nested : loops)
+    promoteIn(nested);
   for (Region &region : loop->getRegions())
     for (Block &block : region)
-      forwardStores(block);
+      Forwarder().run(block);
 }

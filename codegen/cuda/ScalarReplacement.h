@@ -17,33 +17,28 @@
 #define KILN_CODEGEN_CUDA_SCALARREPLACEMENT_H
 
 namespace mlir {
-class Block;
 class Operation;
 
 namespace kiln {
 
 /// One thread's code, the body of `loop` (a parallel loop), with its
-/// elements in registers: common subexpressions eliminated (so that
-/// accesses at the same indices use the same values), loop-invariant
-/// arithmetic hoisted, then promoteLoopInvariantAccesses and
-/// forwardStores.
+/// elements in registers, in this order:
+///  - common subexpressions eliminated (accesses at the same indices then
+///    use the same values), loop-invariant arithmetic hoisted;
+///  - in every scf.for nested in it, innermost first: an element the loop
+///    body loads once and stores once, at indices that do not change in
+///    the loop, where nothing else in the loop touches its buffer, becomes
+///    a value the loop carries (loaded before the loop, stored after it: a
+///    reduction's accumulator); an element the body loads at indices that
+///    do not change, from a buffer nothing in the loop writes, is loaded
+///    once before the loop when the loop runs at least once;
+///  - in the body's ops in order, and in the blocks of the scf.if ops
+///    among them: a load of an element stored or loaded earlier, through
+///    the same view at the same indices, with nothing in between that may
+///    write its buffer, takes that value; a store of an element that a
+///    later store overwrites, with nothing in between that may read its
+///    buffer, goes.
 void keepInRegisters(Operation *loop);
-
-/// In every scf.for nested in `root`, innermost first: an element the loop
-/// body loads once and stores once, at indices that do not change in the
-/// loop, where nothing else in the loop touches its buffer, becomes a value
-/// the loop carries (loaded before the loop, stored after it: a
-/// reduction's accumulator). An element the body loads at indices that do
-/// not change, from a buffer nothing in the loop writes, is loaded once
-/// before the loop when the loop runs at least once.
-void promoteLoopInvariantAccesses(Operation *root);
-
-/// In `block`'s ops in order, and in the blocks of the scf.if ops among
-/// them: a load of an element stored or loaded earlier, through the same
-/// view at the same indices, with nothing in between that may write its
-/// buffer, takes that value; a store of an element that a later store
-/// overwrites, with nothing in between that may read its buffer, goes.
-void forwardStores(Block &block);
 
 } // namespace kiln
 } // namespace mlir

@@ -129,8 +129,7 @@ Value GradientBuilder::accumulate(Value acc, Value g) {
     return add(acc, g);
   int64_t rank = typeOf(acc).getRank();
   auto axisOf = [&](ConcatOp concat) {
-    int64_t axis = static_cast<int64_t>(concat.getAxis());
-    return axis < 0 ? axis + rank : axis;
+    return normalizedAxis(concat.getAxis(), rank);
   };
   int64_t axis = axisOf(lhs);
   if (axisOf(rhs) != axis)

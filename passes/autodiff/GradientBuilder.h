@@ -17,6 +17,13 @@
 
 namespace mlir::kiln {
 
+/// An I64Attr axis (ODS hands it out as uint64_t) of a rank-`rank` tensor
+/// counted from the front (a negative one counts from the back).
+inline int64_t normalizedAxis(uint64_t attr, int64_t rank) {
+  int64_t axis = static_cast<int64_t>(attr);
+  return axis < 0 ? axis + rank : axis;
+}
+
 class GradientBuilder {
 public:
   GradientBuilder(OpBuilder &builder, Location loc) : b(builder), loc(loc) {}

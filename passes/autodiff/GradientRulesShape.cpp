@@ -34,12 +34,6 @@ static void rule(BroadcastOp, GradientBuilder &, Value g, Grads &d) {
   d.append({g, Value()});
 }
 
-/// An I64Attr axis (ODS hands it out as uint64_t) counted from the front.
-static int64_t normalizedAxis(uint64_t attr, int64_t rank) {
-  int64_t axis = static_cast<int64_t>(attr);
-  return axis < 0 ? axis + rank : axis;
-}
-
 // concat: each input's slice of the gradient.
 static void rule(ConcatOp op, GradientBuilder &m, Value g, Grads &d) {
   int64_t rank = op.getType().getRank();
