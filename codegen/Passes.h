@@ -115,6 +115,11 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
       llvm::cl::desc("steps of k a matrix product stages per round (8, 16 "
                      "or 32)"),
       llvm::cl::init(16)};
+  PassOptions::Option<bool> narrowTiles{
+      *this, "narrow-tiles",
+      llvm::cl::desc("products with few columns of C take narrower tiles of "
+                     "the same area (fp32)"),
+      llvm::cl::init(true)};
   PassOptions::Option<std::string> precision{
       *this, "precision",
       llvm::cl::desc("multiplicands of the tiled matrix products: fp32, tf32 "

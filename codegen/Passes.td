@@ -515,7 +515,8 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
     whole batch. This pass, run before workspace allocation, picks a number
     of splits S of the reduction for each matrix product (the shape
     kiln-cuda-map-to-gpu tiles) with static output dimensions M x N whose
-    ceil(M / tile) * ceil(N / tile) tiles are fewer than `target-blocks`
+    ceil(M / rows) * ceil(N / cols) tiles (the tile shape map-to-gpu
+    picks, matmulTileShape) are fewer than `target-blocks`
     and whose reduction is dynamic or at least 2048 long: S = min(
     `max-splits`, ceil(target-blocks / tiles)), at least 2. It allocates
     the partial sums, `memref<S x M x N x f32>`, at the function's start
@@ -549,7 +550,14 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"matmulTile", "matmul-tile", "int64_t", /*default=*/"64",
-           "Rows and columns of an output tile (kiln-cuda-map-to-gpu)">,
+           "Rows and columns of a square output tile "
+           "(kiln-cuda-map-to-gpu's option)">,
+    Option<"matmulKStep", "matmul-k-step", "int64_t", /*default=*/"16",
+           "Steps of k a product stages per round (kiln-cuda-map-to-gpu's "
+           "option)">,
+    Option<"narrowTiles", "narrow-tiles", "bool", /*default=*/"true",
+           "Products of few columns take narrower tiles of the same area "
+           "(kiln-cuda-map-to-gpu's option; off with tensor cores)">,
     Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"256",
            "Blocks a product should have at least (two per multiprocessor "
            "of a large GPU)">,
@@ -830,7 +838,10 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
 
     1. a matrix product in any layout (`C += A(m,k) * B(k,n)`, three loops,
        the payload a multiply-add): `matmul-tile` squared tiles of C (64 x
-       64) per block of 256 threads (16 x 16), A and B staged through
+       64), or with `narrow-tiles` for a product of few columns a tile of
+       the same area and fewer columns (256 x 16 for a convolution's 16
+       channels, 128 x 32 for 32) when that computes fewer elements outside
+       C, per block of 256 threads (16 x 16), A and B staged through
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
        outside the matrices), double-buffered (the next step's elements
        wait in registers while the block multiplies the current one, then
@@ -841,7 +852,7 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        four neighbours at a time, one 16-byte load on the GPU, where the
        size along that dimension and the buffer's offset and other
        strides are static multiples of 4),
-       a register tile of (`matmul-tile` / 16) squared outputs per thread,
+       a register tile of (rows / 16) x (columns / 16) outputs per thread,
        one fused multiply-add per product. A
        product marked by kiln-cuda-split-k runs a block per tile and chunk
        of k (at most S chunks), each summing its chunk into the partial-sum
@@ -929,6 +940,10 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            "128 (a register tile of (tile / 16)^2 per thread)">,
     Option<"matmulKStep", "matmul-k-step", "int64_t", /*default=*/"16",
            "Steps of k a matrix product stages per round: 8, 16 or 32">,
+    Option<"narrowTiles", "narrow-tiles", "bool", /*default=*/"true",
+           "A product with few columns of C takes a narrower tile of the "
+           "same area, (tile 2^j) x (tile / 2^j) down to 16 columns, where "
+           "that computes fewer elements outside C (fp32 only)">,
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "Multiplicands of the tiled matrix products: fp32 (fused "
            "multiply-adds), tf32 or bf16 (tensor-core mma.sync, sm_80 and "

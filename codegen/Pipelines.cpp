@@ -68,6 +68,10 @@ static void buildBufferPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createScalarOperandsPass());
     SplitKPassOptions splitK;
     splitK.matmulTile = cuda->matmulTile;
+    splitK.matmulKStep = cuda->matmulKStep;
+    // Tensor cores take square tiles (kiln-cuda-map-to-gpu).
+    splitK.narrowTiles =
+        cuda->narrowTiles && cuda->precision.getValue() == "fp32";
     pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
     pm.addNestedPass<func::FuncOp>(createMergeElementwisePass());
@@ -165,6 +169,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   map.reverseHostOrder = options.reverseHostOrder;
   map.matmulTile = options.matmulTile;
   map.matmulKStep = options.matmulKStep;
+  map.narrowTiles = options.narrowTiles;
   map.precision = options.precision;
   pm.addPass(createMapToGpuPass(map));
   pm.addPass(createCanonicalizerPass());

@@ -302,6 +302,39 @@ mlir::kiln::splitIndices(OpBuilder &b, Location loc, MemRefType expanded,
   return split;
 }
 
+int64_t mlir::kiln::matmulSharedBytes(TileShape shape, int64_t kStep,
+                                      int64_t padding) {
+  return 2 * kStep * (shape.rows + shape.cols + 2 * padding) * 4;
+}
+
+TileShape mlir::kiln::matmulTileShape(int64_t tile, int64_t kStep, bool narrow,
+                                      int64_t m, int64_t n) {
+  const TileShape square{tile, tile};
+  if (!narrow || ShapedType::isDynamic(n))
+    return square;
+  // Elements of C a shape computes: rows (m padded; 1 per row when m is
+  // dynamic, where all shapes pad about alike) times n padded.
+  auto computed = [&](TileShape shape) {
+    int64_t rows = ShapedType::isDynamic(m)
+                       ? 1
+                       : llvm::divideCeil(m, shape.rows) * shape.rows;
+    return rows * (llvm::divideCeil(n, shape.cols) * shape.cols);
+  };
+  constexpr int64_t kThreads = 256, kSharedBytes = 48 * 1024;
+  TileShape best = square;
+  for (TileShape shape{2 * tile, tile / 2}; shape.cols >= 16;
+       shape = {2 * shape.rows, shape.cols / 2}) {
+    if (shape.cols * kStep % kThreads ||
+        matmulSharedBytes(shape, kStep, 0) > kSharedBytes)
+      break;
+    if (computed(shape) < computed(best))
+      best = shape;
+  }
+  // A narrower tile loads more of A and B per multiply-add: worth it only
+  // where it halves the wasted work at least.
+  return 2 * computed(best) <= computed(square) ? best : square;
+}
+
 Value mlir::kiln::rootBuffer(Value value) {
   while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
     value = view.getViewSource();

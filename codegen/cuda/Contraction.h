@@ -92,6 +92,33 @@ std::optional<Contraction> matchContraction(const SumReduction &sum);
 /// Both matchers at once: `op` as a matrix product.
 std::optional<Contraction> matchContraction(linalg::LinalgOp op);
 
+/// The rows and columns of C one block of a tiled matrix product computes
+/// (kiln-cuda-map-to-gpu; 16 x 16 threads, a register tile of rows / 16 by
+/// cols / 16 each).
+struct TileShape {
+  int64_t rows, cols;
+};
+
+/// The tile of a product with `m` rows and `n` columns of C (either may be
+/// ShapedType::kDynamic) for `matmul-tile` `tile` staged `kStep` steps of
+/// k at a time. Square (tile x tile) unless `narrow`: then, of the shapes
+/// with the same area and register tile, (tile 2^j) x (tile / 2^j) with
+/// at least 16 columns whose staging gives each thread whole elements and
+/// whose two staged steps fit a block's shared memory, the one that
+/// computes the fewest elements of C and its padding (a dynamic m counts
+/// as long, so only the columns' padding counts), the squarest of equals,
+/// if that is at most half of what the square tile computes (a narrow
+/// tile loads more of A and B per multiply-add): a convolution's 16 or 32
+/// output channels take 256 x 16 or 128 x 32 tiles instead of wasting
+/// three quarters or half of a 64 x 64 one.
+/// kiln-cuda-split-k counts tiles with the same function.
+TileShape matmulTileShape(int64_t tile, int64_t kStep, bool narrow, int64_t m,
+                          int64_t n);
+
+/// The shared memory the double-buffered tiles of `shape` take: two
+/// staged steps of k of A and of B, each row `padding` floats longer.
+int64_t matmulSharedBytes(TileShape shape, int64_t kStep, int64_t padding);
+
 /// Whether `op` or an op nested in it reads or writes memory (an
 /// allocation does neither; an op that does not say does).
 bool touchesMemory(Operation *op);

@@ -125,16 +125,18 @@ class GpuMapper {
 public:
   /// Outlines kernels into `kernels`, or with `kernels` null runs each
   /// launch's blocks and threads as host loops.
-  /// `mma`: the tiled products multiply with the tensor cores.
+  /// `narrowTiles`: the tiled products of few columns take narrower
+  /// tiles (matmulTileShape). `mma`: they multiply with the tensor cores.
   /// `reverseHostOrder`: the host loops run the last block and thread
   /// first.
   GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize, int64_t matmulTile,
-            int64_t matmulKStep, std::optional<WarpMma> mma,
+            int64_t matmulKStep, bool narrowTiles, std::optional<WarpMma> mma,
             bool reverseHostOrder)
       : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
                             : std::nullopt),
         blockSize(blockSize), matmulTile(matmulTile), matmulKStep(matmulKStep),
-        mma(mma), reverseHostOrder(reverseHostOrder) {}
+        narrowTiles(narrowTiles), mma(mma), reverseHostOrder(reverseHostOrder) {
+  }
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
@@ -586,19 +588,23 @@ private:
         });
   }
 
-  /// A kTile x kTile tile of C (matmul-tile, 64) per block of 16 x 16
-  /// threads, each thread a kRegs x kRegs register tile (kRegs = kTile /
-  /// 16); A and B pass through shared memory kStep (matmul-k-step, 16)
-  /// steps of k at a time (zero outside the matrices), so each element of A
-  /// and B is read from global memory once per tile row or column instead
-  /// of once per product. Thread t's outputs are rows kRegs (t / 16) + i
-  /// and columns kRegs (t % 16) + j of the tile; each sums its products in
-  /// k order (fused multiply-adds) and then adds the sum to C. On the host
+  /// A kRows x kCols tile of C (matmulTileShape: matmul-tile squared, 64
+  /// x 64, or as narrow as the product's columns need, down to 256 x 16)
+  /// per block of 16 x 16 threads, each thread a kRegsM x kRegsN register
+  /// tile (kRows / 16 by kCols / 16); A and B pass through shared memory
+  /// kStep (matmul-k-step, 16) steps of k at a time (zero outside the
+  /// matrices), so each element of A and B is read from global memory once
+  /// per tile row or column instead of once per product. Thread t's
+  /// outputs are rows kRegsM (t / 16) + i and columns kRegsN (t % 16) + j
+  /// of the tile; each sums its products in k order (fused multiply-adds)
+  /// and then adds the sum to C: the same sums in the same order whatever
+  /// the shape. On the host
   /// (host-loops) each phase between two barriers is a loop over the
   /// threads and the register tiles live in scratch memory, with the same
   /// order.
   ///
-  /// With tensor cores (`mma`, --gpu-precision tf32|bf16), A and B are
+  /// With tensor cores (`mma`, --gpu-precision tf32|bf16; square tiles
+  /// only, kTile = kRows = kCols), A and B are
   /// rounded to the multiplicand type as they are staged, and the block's
   /// 8 warps (2 x 4) each multiply a (kTile / 2) x (kTile / 4) part of the
   /// tile with mma.sync, 16 x 8 outputs at a time; a thread's sums are the
@@ -613,9 +619,16 @@ private:
   /// one thread per element of C, then adds the S partial sums in order.
   void mapTiledMatmul(Contraction product, Value partials = nullptr,
                       linalg::GenericOp epilogue = nullptr) {
-    const int64_t kTile = matmulTile, kStep = matmulKStep,
-                  kRegs = matmulTile / 16;
     linalg::LinalgOp op = product.sum.op;
+    SmallVector<int64_t> staticSizes = op.getStaticLoopRanges();
+    const TileShape shape =
+        matmulTileShape(matmulTile, matmulKStep, narrowTiles && !mma,
+                        staticSizes[product.m], staticSizes[product.n]);
+    const int64_t kRows = shape.rows, kCols = shape.cols, kTile = matmulTile,
+                  kStep = matmulKStep, kRegsM = kRows / 16, kRegsN = kCols / 16,
+                  kSums = kRegsM * kRegsN;
+    assert((!mma || (kRows == kTile && kCols == kTile)) &&
+           "tensor cores take square tiles");
     Location loc = op.getLoc();
     // At the epilogue, which may read views made after the product (a GRU
     // adds its recurrent bias, a subview, after the recurrent product);
@@ -632,9 +645,9 @@ private:
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     Value zero = index(b, 0), one = index(b, 1);
-    Value tile = index(b, kTile);
-    Value tilesN = b.createOrFold<arith::CeilDivUIOp>(loc, sizeN, tile);
-    Value tilesM = b.createOrFold<arith::CeilDivUIOp>(loc, sizeM, tile);
+    Value tileRows = index(b, kRows), tileCols = index(b, kCols);
+    Value tilesN = b.createOrFold<arith::CeilDivUIOp>(loc, sizeN, tileCols);
+    Value tilesM = b.createOrFold<arith::CeilDivUIOp>(loc, sizeM, tileRows);
     Value tiles = b.createOrFold<arith::MulIOp>(loc, tilesM, tilesN);
     Value threads = index(b, kBlockThreads);
     // Split-K: `active` (at most S) blocks per tile, each over `chunk`
@@ -719,10 +732,13 @@ private:
       return values;
     };
     // Staging: thread `thread` of block `block` loads its
-    // kTile * kStep / 256 elements of A and of B at step `k0` (fetch: A's
-    // and B's in turns), and puts them into the tiles ([2 kStep][width],
-    // k-major) at row `base` + their k (rounded, with tensor cores).
-    const int64_t kStaged = kTile * kStep / kBlockThreads;
+    // kRows * kStep / 256 elements of A and kCols * kStep / 256 of B at
+    // step `k0` (fetch: A's, then B's), and puts them into the tiles
+    // ([2 kStep][width], k-major) at row `base` + their k (rounded, with
+    // tensor cores).
+    const int64_t kStagedA = kRows * kStep / kBlockThreads,
+                  kStagedB = kCols * kStep / kBlockThreads,
+                  kStaged = kStagedA + kStagedB;
     // The element the thread stages in round r, as (e / by, e % by) of its
     // index e in the tile; by fours, slots 4q .. 4q + 3 are vector q's
     // four elements, and vectors go to threads as elements do.
@@ -757,8 +773,9 @@ private:
     // starts at a multiple of 4 along the dimension (tiles and staged
     // steps are), and the device's buffers start 16-byte aligned
     // (cuMemAlloc gives 256; workspace offsets are multiples of 64).
-    auto byFour = [&](const Factor &factor, unsigned along, Value size) {
-      if (kStaged % 4 != 0 || !runsAlong(op, factor, along))
+    auto byFour = [&](const Factor &factor, int64_t slots, unsigned along,
+                      Value size) {
+      if (slots % 4 != 0 || !runsAlong(op, factor, along))
         return false;
       auto type = cast<MemRefType>(factor.operand->get().getType());
       SmallVector<int64_t> strides;
@@ -778,20 +795,22 @@ private:
       std::optional<int64_t> length = getConstantIntValue(size);
       return length && *length % 4 == 0;
     };
-    bool aByFour = byFour(product.lhs, aAlongM ? product.m : product.k,
-                          aAlongM ? sizeM : sizeK);
-    bool bByFour = byFour(product.rhs, bAlongK ? product.k : product.n,
-                          bAlongK ? sizeK : sizeN);
+    bool aByFour =
+        byFour(product.lhs, kStagedA, aAlongM ? product.m : product.k,
+               aAlongM ? sizeM : sizeK);
+    bool bByFour =
+        byFour(product.rhs, kStagedB, bAlongK ? product.k : product.n,
+               bAlongK ? sizeK : sizeN);
     // (row, k) of A and (k, column) of B.
     auto stagedA = [&](OpBuilder &b, Value thread, int64_t r) {
       if (!aAlongM)
         return staged(b, thread, r, kStep, aByFour);
-      auto [k, row] = staged(b, thread, r, kTile, aByFour);
+      auto [k, row] = staged(b, thread, r, kRows, aByFour);
       return std::make_pair(row, k);
     };
     auto stagedB = [&](OpBuilder &b, Value thread, int64_t r) {
       if (!bAlongK)
-        return staged(b, thread, r, kTile, bByFour);
+        return staged(b, thread, r, kCols, bByFour);
       auto [col, k] = staged(b, thread, r, kStep, bByFour);
       return std::make_pair(k, col);
     };
@@ -799,19 +818,21 @@ private:
     auto tileOrigin = [&](OpBuilder &b, Value block) {
       return std::make_pair(
           Value(arith::MulIOp::create(
-              b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tile)),
+              b, loc, arith::DivUIOp::create(b, loc, block, tilesN), tileRows)),
           Value(arith::MulIOp::create(
-              b, loc, arith::RemUIOp::create(b, loc, block, tilesN), tile)));
+              b, loc, arith::RemUIOp::create(b, loc, block, tilesN),
+              tileCols)));
     };
     auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
       auto [rowBase, colBase] = tileOrigin(b, block);
       // One factor's slots in order, slot r at (`base` + outer, k0 + k) of
       // its (outer, k) = `slot(r)`; by fours, one load per four slots.
       auto fetchFactor =
-          [&](const Factor &factor, unsigned outer, Value base, Value size,
-              bool fours, function_ref<std::pair<Value, Value>(int64_t)> slot) {
+          [&](const Factor &factor, int64_t slots, unsigned outer, Value base,
+              Value size, bool fours,
+              function_ref<std::pair<Value, Value>(int64_t)> slot) {
             SmallVector<Value> values;
-            for (int64_t r = 0; r < kStaged; r += fours ? 4 : 1) {
+            for (int64_t r = 0; r < slots; r += fours ? 4 : 1) {
               auto [at, k] = slot(r);
               llvm::append_range(
                   values,
@@ -821,34 +842,32 @@ private:
             }
             return values;
           };
-      SmallVector<Value> as =
-          fetchFactor(product.lhs, product.m, rowBase, sizeM, aByFour,
+      SmallVector<Value> values =
+          fetchFactor(product.lhs, kStagedA, product.m, rowBase, sizeM, aByFour,
                       [&](int64_t r) { return stagedA(b, thread, r); });
-      SmallVector<Value> bs = fetchFactor(
-          product.rhs, product.n, colBase, sizeN, bByFour, [&](int64_t r) {
-            auto [k, col] = stagedB(b, thread, r);
-            return std::make_pair(col, k);
-          });
-      SmallVector<Value> values;
-      for (int64_t r = 0; r < kStaged; ++r)
-        values.append({as[r], bs[r]});
+      llvm::append_range(values,
+                         fetchFactor(product.rhs, kStagedB, product.n, colBase,
+                                     sizeN, bByFour, [&](int64_t r) {
+                                       auto [k, col] = stagedB(b, thread, r);
+                                       return std::make_pair(col, k);
+                                     }));
       return values;
     };
     auto put = [&](OpBuilder &b, Value thread, ArrayRef<Value> values,
                    Value tileA, Value tileB, Value base) {
-      for (int64_t r = 0; r < kStaged; ++r) {
-        Value a = values[2 * r], v = values[2 * r + 1];
-        if (mma) {
-          a = mma->round(b, loc, a);
-          v = mma->round(b, loc, v);
-        }
+      auto rounded = [&](Value value) {
+        return mma ? mma->round(b, loc, value) : value;
+      };
+      for (int64_t r = 0; r < kStagedA; ++r) {
         auto [aRow, aK] = stagedA(b, thread, r);
         memref::StoreOp::create(
-            b, loc, a, tileA,
+            b, loc, rounded(values[r]), tileA,
             ValueRange{arith::AddIOp::create(b, loc, base, aK), aRow});
+      }
+      for (int64_t r = 0; r < kStagedB; ++r) {
         auto [bK, bCol] = stagedB(b, thread, r);
         memref::StoreOp::create(
-            b, loc, v, tileB,
+            b, loc, rounded(values[kStagedA + r]), tileB,
             ValueRange{arith::AddIOp::create(b, loc, base, bK), bCol});
       }
     };
@@ -858,30 +877,30 @@ private:
                         Value base, SmallVector<Value> acc) {
       Value ty = arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, thread, index(b, 16)),
-          index(b, kRegs));
+          index(b, kRegsM));
       Value tx = arith::MulIOp::create(
           b, loc, arith::RemUIOp::create(b, loc, thread, index(b, 16)),
-          index(b, kRegs));
+          index(b, kRegsN));
       // Unrolled: the shared loads' addresses become constant offsets of
       // one register, as the tensor-core path's are.
       for (int64_t step = 0; step < kStep; ++step) {
         Value kk = arith::AddIOp::create(b, loc, base, index(b, step));
         SmallVector<Value> as, bs;
-        for (int64_t i = 0; i < kRegs; ++i) {
+        for (int64_t i = 0; i < kRegsM; ++i)
           as.push_back(memref::LoadOp::create(
               b, loc, tileA,
               ValueRange{kk, arith::AddIOp::create(b, loc, ty, index(b, i))}));
+        for (int64_t j = 0; j < kRegsN; ++j)
           bs.push_back(memref::LoadOp::create(
               b, loc, tileB,
-              ValueRange{kk, arith::AddIOp::create(b, loc, tx, index(b, i))}));
-        }
+              ValueRange{kk, arith::AddIOp::create(b, loc, tx, index(b, j))}));
         // One fused multiply-add each: a separate multiply and add would be
         // two instructions (NVPTX keeps them apart, as `mul.rn` and
         // `add.rn`, without a contract flag), half the GPU's peak.
-        for (int64_t i = 0; i < kRegs; ++i)
-          for (int64_t j = 0; j < kRegs; ++j)
-            acc[i * kRegs + j] =
-                math::FmaOp::create(b, loc, as[i], bs[j], acc[i * kRegs + j]);
+        for (int64_t i = 0; i < kRegsM; ++i)
+          for (int64_t j = 0; j < kRegsN; ++j)
+            acc[i * kRegsN + j] =
+                math::FmaOp::create(b, loc, as[i], bs[j], acc[i * kRegsN + j]);
       }
       return acc;
     };
@@ -948,7 +967,7 @@ private:
       return acc;
     };
     // Where sum `r` of thread `thread` sits in the block's tile (row,
-    // column): register tile row r / kRegs and column r % kRegs, or with
+    // column): register tile row r / kRegsN and column r % kRegsN, or with
     // tensor cores the mma's sum r % 4 of row and column block r / 4.
     auto offsetOf = [&](OpBuilder &b, Value thread,
                         int64_t r) -> std::pair<Value, Value> {
@@ -966,11 +985,11 @@ private:
       Value ty = arith::DivUIOp::create(b, loc, thread, index(b, 16));
       Value tx = arith::RemUIOp::create(b, loc, thread, index(b, 16));
       return {arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, ty, index(b, kRegs)),
-                  index(b, r / kRegs)),
+                  b, loc, arith::MulIOp::create(b, loc, ty, index(b, kRegsM)),
+                  index(b, r / kRegsN)),
               arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, tx, index(b, kRegs)),
-                  index(b, r % kRegs))};
+                  b, loc, arith::MulIOp::create(b, loc, tx, index(b, kRegsN)),
+                  index(b, r % kRegsN))};
     };
     // Thread `thread`'s sums added to C, or stored as the block's split's
     // partial sums, inside the matrix.
@@ -986,7 +1005,7 @@ private:
                                            active, one)
                          .getResult()
                    : Value();
-      for (int64_t r = 0; r < kRegs * kRegs; ++r) {
+      for (int64_t r = 0; r < kSums; ++r) {
         auto [rowOffset, colOffset] = offsetOf(b, thread, r);
         Value row = arith::AddIOp::create(b, loc, rowBase, rowOffset);
         Value col = arith::AddIOp::create(b, loc, colBase, colOffset);
@@ -1029,7 +1048,7 @@ private:
                      {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)});
     };
     Value zeroF = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
-    SmallVector<Value> zeros(kRegs * kRegs, zeroF);
+    SmallVector<Value> zeros(kSums, zeroF);
     Value step = index(b, kStep);
     // Nothing to do for an empty product (a batch of 0).
     Value any =
@@ -1044,7 +1063,8 @@ private:
     // one, its threads hold the next step's elements in registers, loaded
     // from global memory, and put them into the other after the products:
     // one barrier a step, and the loads' latency behind the arithmetic.
-    int64_t tileWidth = tileWidthFor(kTile, mma);
+    int64_t padding = tileWidthFor(kTile, mma) - kTile;
+    int64_t widthA = kRows + padding, widthB = kCols + padding;
     // The staged step's first row `base` and the other one's.
     auto otherBase = [&](OpBuilder &b, Value base) -> Value {
       return arith::SubIOp::create(b, loc, index(b, kStep), base);
@@ -1056,14 +1076,15 @@ private:
                                             next, kEnd)));
     };
     if (!kernelTable) {
-      auto tileType = MemRefType::get({2 * kStep, tileWidth}, f32);
-      Value tileA = memref::AllocaOp::create(b, loc, tileType);
-      Value tileB = memref::AllocaOp::create(b, loc, tileType);
+      Value tileA = memref::AllocaOp::create(
+          b, loc, MemRefType::get({2 * kStep, widthA}, f32));
+      Value tileB = memref::AllocaOp::create(
+          b, loc, MemRefType::get({2 * kStep, widthB}, f32));
       Value accs = memref::AllocaOp::create(
-          b, loc, MemRefType::get({kBlockThreads, kRegs * kRegs}, f32));
+          b, loc, MemRefType::get({kBlockThreads, kSums}, f32));
       // Each thread's registers of the next step.
       Value prefetched = memref::AllocaOp::create(
-          b, loc, MemRefType::get({kBlockThreads, 2 * kStaged}, f32));
+          b, loc, MemRefType::get({kBlockThreads, kStaged}, f32));
       // Tensor cores: each lane's fragments of one staged step, register r
       // of row block i (column block j) of mma step s at
       // (s * mmaTiles + i) * 4 + r (* 2 + r for B).
@@ -1095,13 +1116,13 @@ private:
       };
       auto accsOf = [&](OpBuilder &b, Value thread) {
         SmallVector<Value> acc;
-        for (int64_t r = 0; r < kRegs * kRegs; ++r)
+        for (int64_t r = 0; r < kSums; ++r)
           acc.push_back(memref::LoadOp::create(
               b, loc, accs, ValueRange{thread, index(b, r)}));
         return acc;
       };
       eachThread(b, [&](OpBuilder &b, Value thread) {
-        for (int64_t r = 0; r < kRegs * kRegs; ++r)
+        for (int64_t r = 0; r < kSums; ++r)
           memref::StoreOp::create(b, loc, zeroF, accs,
                                   ValueRange{thread, index(b, r)});
       });
@@ -1176,13 +1197,13 @@ private:
                       sums.begin());
                 }
           }
-          for (int64_t r = 0; r < kRegs * kRegs; ++r)
+          for (int64_t r = 0; r < kSums; ++r)
             memref::StoreOp::create(b, loc, acc[r], accs,
                                     ValueRange{thread, index(b, r)});
         });
         eachThreadIf(b, hasNext, [&](OpBuilder &b, Value thread) {
           SmallVector<Value> values;
-          for (int64_t i = 0; i < 2 * kStaged; ++i)
+          for (int64_t i = 0; i < kStaged; ++i)
             values.push_back(memref::LoadOp::create(
                 b, loc, prefetched, ValueRange{thread, index(b, i)}));
           put(b, thread, values, tileA, tileB, otherBase(b, base));
@@ -1200,12 +1221,15 @@ private:
 
     Attribute shared = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto tileType = MemRefType::get({2 * kStep, tileWidth}, f32,
-                                    MemRefLayoutAttrInterface(), shared);
+    auto tileType = [&](int64_t width) {
+      return MemRefType::get({2 * kStep, width}, f32,
+                             MemRefLayoutAttrInterface(), shared);
+    };
     auto launch = gpu::LaunchOp::create(
         b, loc, blocks, one, one, threads, one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, TypeRange{tileType, tileType});
+        /*asyncDependencies=*/{},
+        TypeRange{tileType(widthA), tileType(widthB)});
     Block &body = launch.getBody().front();
     b.setInsertionPointToStart(&body);
     Value tileA = launch.getWorkgroupAttributions()[0];
@@ -1225,15 +1249,15 @@ private:
       SmallVector<Value> iterArgs(kLoop.getRegionIterArgs());
       Value base = iterArgs.pop_back_val();
       auto [next, hasNext] = hasNextStep(b, kLoop.getInductionVar(), kEnd);
-      auto prefetch = scf::IfOp::create(
-          b, loc, SmallVector<Type>(2 * kStaged, f32), hasNext,
-          /*withElse=*/true);
+      auto prefetch =
+          scf::IfOp::create(b, loc, SmallVector<Type>(kStaged, f32), hasNext,
+                            /*withElse=*/true);
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(prefetch.thenBlock());
         scf::YieldOp::create(b, loc, fetch(b, tileBlock, thread, next));
         b.setInsertionPointToStart(prefetch.elseBlock());
-        scf::YieldOp::create(b, loc, SmallVector<Value>(2 * kStaged, zeroF));
+        scf::YieldOp::create(b, loc, SmallVector<Value>(kStaged, zeroF));
       }
       SmallVector<Value> acc =
           mma ? multiplyMma(b, thread, tileA, tileB, base, iterArgs)
@@ -1974,6 +1998,7 @@ private:
   std::optional<SymbolTable> kernelTable;
   int64_t blockSize;
   int64_t matmulTile, matmulKStep; // mapTiledMatmul
+  bool narrowTiles;                // mapTiledMatmul
   std::optional<WarpMma> mma;      // mapTiledMatmul, --gpu-precision
   bool reverseHostOrder;
   std::string funcName;
@@ -2025,9 +2050,11 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
     }
-    // A and B, two staged steps each.
+    // A and B, two staged steps each, in the square tile (the narrow ones
+    // that do not fit are never chosen).
     int64_t sharedBytes =
-        2 * 2 * matmulKStep * tileWidthFor(matmulTile, mma) * 4;
+        matmulSharedBytes({matmulTile, matmulTile}, matmulKStep,
+                          tileWidthFor(matmulTile, mma) - matmulTile);
     if (sharedBytes > kSharedBytes) {
       module.emitError("matmul-tile ")
           << static_cast<int64_t>(matmulTile) << " with matmul-k-step "
@@ -2042,8 +2069,8 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
                        "host-loops");
       return signalPassFailure();
     }
-    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep, mma,
-                     reverseHostOrder);
+    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep, narrowTiles,
+                     mma, reverseHostOrder);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();
@@ -2055,10 +2082,12 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (!llvm::is_contained({32, 64, 128}, matmulTile) || targetBlocks < 1 ||
+    if (!llvm::is_contained({32, 64, 128}, matmulTile) ||
+        !llvm::is_contained({8, 16, 32}, matmulKStep) || targetBlocks < 1 ||
         maxSplits < 2) {
-      func.emitError("matmul-tile must be 32, 64 or 128, target-blocks "
-                     "positive and max-splits at least 2");
+      func.emitError("matmul-tile must be 32, 64 or 128, matmul-k-step 8, "
+                     "16 or 32, target-blocks positive and max-splits at "
+                     "least 2");
       return signalPassFailure();
     }
     SmallVector<linalg::LinalgOp> ops;
@@ -2078,8 +2107,10 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
       if (ShapedType::isDynamic(m) || ShapedType::isDynamic(n) ||
           (!ShapedType::isDynamic(k) && k < kMinSplitLength))
         continue;
+      TileShape shape =
+          matmulTileShape(matmulTile, matmulKStep, narrowTiles, m, n);
       int64_t tiles =
-          llvm::divideCeil(m, matmulTile) * llvm::divideCeil(n, matmulTile);
+          llvm::divideCeil(m, shape.rows) * llvm::divideCeil(n, shape.cols);
       int64_t splits =
           std::min<int64_t>(maxSplits, llvm::divideCeil(targetBlocks, tiles));
       if (!ShapedType::isDynamic(k))

@@ -27,7 +27,9 @@
 #     GPU_CHECK_GEMM_N changes it)
 #     (a Dense model; the kernel's time per --gpu-matmul-tile shape) and
 #     the CNN's train step at batch 1024 on the GPU (and with
-#     --gpu-conv-input-gradient fold: the input gradient as col2im);
+#     --gpu-conv-input-gradient fold: the input gradient as col2im; and
+#     with --gpu-matmul-narrow-tiles=false: 64 x 64 tiles for its 16- and
+#     32-channel products);
 #   - --gpu-precision tf32 and bf16 (tensor-core mma.sync): a Dense model's
 #     predictions against a NumPy reference that rounds the factors
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
@@ -133,6 +135,11 @@ EOF2
   "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
     --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-conv-input-gradient fold \
     -o "$GPU_DIR/bin/cnn.fold"
+  # The CNN with every product in square tiles (64 x 64), as before narrow
+  # tiles (256 x 16, 128 x 32) for its 16- and 32-channel products.
+  "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
+    --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-matmul-narrow-tiles=false \
+    -o "$GPU_DIR/bin/cnn.square"
   # TensorFlow.js's reference models, for predict and for training.
   local tfjs=test/e2e/Inputs/conformance/keras-tfjs m
   for m in $TFJS_MODELS; do
@@ -398,9 +405,10 @@ print(f"cnn {sys.argv[3]} losses vs cpu fp32: {err:.3g} {'ok' if err <= 3e-3 els
 sys.exit(0 if err <= 3e-3 else 1)
 EOF
   done
-  # The CNN's train step, with the input gradient as a convolution (cnn)
-  # and as a product and col2im (cnn.fold).
-  for cnn in cnn cnn.fold; do
+  # The CNN's train step, with the input gradient as a convolution (cnn),
+  # as a product and col2im (cnn.fold), and in square tiles only
+  # (cnn.square).
+  for cnn in cnn cnn.fold cnn.square; do
     [ -x "$GPU_DIR/bin/$cnn" ] || continue
     echo "== $cnn train_step"
     "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step --batch-size 1024 \

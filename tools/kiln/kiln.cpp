@@ -195,6 +195,12 @@ static cl::opt<int64_t> gpuMatmulKStep(
     cl::desc("With --target cuda or cuda-on-cpu: steps of k the tiled "
              "matrix products stage per round (8, 16 or 32)"),
     cl::init(16), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> gpuMatmulNarrowTiles(
+    "gpu-matmul-narrow-tiles",
+    cl::desc("With --target cuda or cuda-on-cpu: a product with few columns "
+             "of C (a convolution's 16 or 32 channels) takes a narrower tile "
+             "of the same area, 256 x 16 or 128 x 32 (fp32; default on)"),
+    cl::init(true), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> gpuPrecision(
     "gpu-precision",
     cl::desc("With --target cuda or cuda-on-cpu: the multiplicands of the "
@@ -681,6 +687,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     cudaOptions.chip = llvm::join(targets->gpuArchs, ",");
     cudaOptions.matmulTile = gpuMatmulTile;
     cudaOptions.matmulKStep = gpuMatmulKStep;
+    cudaOptions.narrowTiles = gpuMatmulNarrowTiles;
     cudaOptions.precision = gpuPrecision;
     PassManager mapping(&ctx);
     mapping.enableVerifier(false);
@@ -718,6 +725,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     CudaLoweringOptions mapping;
     mapping.matmulTile = gpuMatmulTile;
     mapping.matmulKStep = gpuMatmulKStep;
+    mapping.narrowTiles = gpuMatmulNarrowTiles;
     mapping.precision = gpuPrecision;
     mapping.reverseHostOrder = gpuHostOrder == HostOrder::Reverse;
     buildGpuMappingOnHostPipeline(lowering, mapping, options);

@@ -46,12 +46,13 @@
 
 // Mapped: the product's tile staging (one step of k: 9 taps) evaluates
 // the patch element (a load of the image, behind the bounds and padding
-// tests), and its sums are stored, not added to the output.
+// tests) into A's tile (256 x 16 tiles for the 4 columns), and its sums
+// are stored, not added to the output.
 // MAPPED-LABEL: func.func @conv
 // MAPPED:       gpu.func @conv_matmul(
 // MAPPED:           memref.load %{{.+}} : memref<?x6x6x1xf32>
 // MAPPED:           arith.select
-// MAPPED:           memref.store %{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>
+// MAPPED:           memref.store %{{.+}} : memref<32x256xf32, #gpu.address_space<workgroup>>
 // MAPPED:         math.fma
 // MAPPED-NOT:     memref.load %{{.+}} : memref<?x4xf32>
 // MAPPED:         memref.store %{{.+}} : memref<?x4xf32>

@@ -101,7 +101,7 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // CHECK:           %[[MORE:.+]] = arith.cmpi ult, %[[NEXT]], %c32 : index
 // CHECK:           %[[LOADED:.+]]:8 = scf.if %[[MORE]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK:             vector.load %{{.+}} {alignment = 16 : i64} : memref<?x32xf32>, vector<4xf32>
-// CHECK:             vector.load %{{.+}} {alignment = 16 : i64} : memref<32x24xf32>, vector<4xf32>
+// CHECK:             vector.load %{{.+}} {alignment = 16 : i64} : memref<32x48xf32>, vector<4xf32>
 // CHECK:           } else {
 // CHECK:           memref.load %[[A]][%[[BASE]],
 // CHECK:           memref.load %[[B]][%[[BASE]],
@@ -120,9 +120,9 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // CHECK:           gpu.barrier
 // CHECK-NOT:       gpu.barrier
 // CHECK:           scf.yield {{.*}}, %[[OTHER]] : {{.*}}, index
-// CHECK:         memref.load %{{.+}} : memref<?x24xf32>
+// CHECK:         memref.load %{{.+}} : memref<?x48xf32>
 // CHECK:         arith.addf
-// CHECK:         memref.store %{{.+}} : memref<?x24xf32>
+// CHECK:         memref.store %{{.+}} : memref<?x48xf32>
 // HOST-LABEL:  func.func @tiled
 // HOST-DAG:      memref.alloca() : memref<32x64xf32>
 // HOST-DAG:      memref.alloca() : memref<256x16xf32>
@@ -133,8 +133,8 @@ func.func @small_space(%x: memref<4x5xf32>) {
 // HOST-NOT:      alignment
 // HOST:          vector.load %{{.+}} : memref<?x32xf32>, vector<4xf32>
 // HOST-NOT:      alignment
-func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x24xf32>, %c: memref<?x24xf32>) {
-  linalg.matmul ins(%a, %b : memref<?x32xf32>, memref<32x24xf32>) outs(%c : memref<?x24xf32>)
+func.func @tiled(%a: memref<?x32xf32>, %b: memref<32x48xf32>, %c: memref<?x48xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x32xf32>, memref<32x48xf32>) outs(%c : memref<?x48xf32>)
   return
 }
 
@@ -500,24 +500,24 @@ func.func @transposed_by_fours(%a: memref<256x128xf32>, %b: memref<96x256xf32>, 
 
 // Not by fours: a buffer whose offset (2) is not a multiple of 4 (its
 // vectors would not be 16-byte aligned), or a product whose k (30) is not
-// (a vector could straddle the end). B, read along n (24), still is.
+// (a vector could straddle the end). B, read along n (48), still is.
 // CHECK-LABEL: func.func @not_by_fours
 // CHECK:       gpu.func @not_by_fours_matmul(
 // CHECK-NOT:     vector.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
 // CHECK:         memref.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
 // CHECK-NOT:     vector.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
-// CHECK:         vector.load %{{.+}} {alignment = 16 : i64} : memref<32x24xf32>, vector<4xf32>
+// CHECK:         vector.load %{{.+}} {alignment = 16 : i64} : memref<32x48xf32>, vector<4xf32>
 // CHECK-NOT:     vector.load %{{.+}} : memref<?x32xf32, strided<[32, 1], offset: 2>>
 // CHECK:       gpu.func @not_by_fours_matmul_0(
 // CHECK-NOT:     vector.load %{{.+}} : memref<?x30xf32>
 // CHECK:         memref.load %{{.+}} : memref<?x30xf32>
 // CHECK-NOT:     vector.load %{{.+}} : memref<?x30xf32>
-// CHECK:         vector.load %{{.+}} {alignment = 16 : i64} : memref<30x24xf32>, vector<4xf32>
+// CHECK:         vector.load %{{.+}} {alignment = 16 : i64} : memref<30x48xf32>, vector<4xf32>
 // CHECK-NOT:     vector.load %{{.+}} : memref<?x30xf32>
 // CHECK:       }
-func.func @not_by_fours(%a: memref<?x32xf32, strided<[32, 1], offset: 2>>, %b: memref<32x24xf32>, %c: memref<?x24xf32>, %a2: memref<?x30xf32>, %b2: memref<30x24xf32>) {
-  linalg.matmul ins(%a, %b : memref<?x32xf32, strided<[32, 1], offset: 2>>, memref<32x24xf32>) outs(%c : memref<?x24xf32>)
-  linalg.matmul ins(%a2, %b2 : memref<?x30xf32>, memref<30x24xf32>) outs(%c : memref<?x24xf32>)
+func.func @not_by_fours(%a: memref<?x32xf32, strided<[32, 1], offset: 2>>, %b: memref<32x48xf32>, %c: memref<?x48xf32>, %a2: memref<?x30xf32>, %b2: memref<30x48xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x32xf32, strided<[32, 1], offset: 2>>, memref<32x48xf32>) outs(%c : memref<?x48xf32>)
+  linalg.matmul ins(%a2, %b2 : memref<?x30xf32>, memref<30x48xf32>) outs(%c : memref<?x48xf32>)
   return
 }
 

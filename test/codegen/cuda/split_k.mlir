@@ -1,7 +1,8 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k))" | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k),kiln-cuda-map-to-gpu,canonicalize)" | FileCheck %s --check-prefix=MAPPED
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{narrow-tiles=false}))" | FileCheck %s --check-prefix=SQUARE
 // RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{max-splits=1}))" 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: error: matmul-tile must be 32, 64 or 128, target-blocks positive and max-splits at least 2
+// BAD: error: matmul-tile must be 32, 64 or 128, matmul-k-step 8, 16 or 32, target-blocks positive and max-splits at least 2
 
 // A weight gradient: 288 x 64 outputs (5 x 1 tiles of 64) summed over a
 // batch-sized k. 256 target blocks / 5 tiles: 52 splits of k, their
@@ -196,5 +197,19 @@ func.func @loss_split(%terms: memref<?xf32>, %loss: memref<f32>) {
     %t = arith.addf %in, %acc : f32
     linalg.yield %t : f32
   }
+  return
+}
+
+// -----
+
+// Tiles are counted in the shape kiln-cuda-map-to-gpu gives the product: a
+// 1024 x 16 weight gradient is 4 tiles of 256 x 16 (64 splits), not 16
+// tiles of 64 x 64 (16 splits); with narrow-tiles=false, the latter.
+// CHECK-LABEL: func.func @narrow_weight_grad
+// CHECK:         memref.alloc() : memref<64x1024x16xf32>
+// SQUARE-LABEL: func.func @narrow_weight_grad
+// SQUARE:         memref.alloc() : memref<16x1024x16xf32>
+func.func @narrow_weight_grad(%x: memref<1024x?xf32>, %g: memref<?x16xf32>, %w: memref<1024x16xf32>) {
+  linalg.matmul ins(%x, %g : memref<1024x?xf32>, memref<?x16xf32>) outs(%w : memref<1024x16xf32>)
   return
 }
