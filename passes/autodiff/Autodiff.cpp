@@ -302,7 +302,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     for (auto [n, c] : llvm::enumerate(captured)) {
       Value acc = args[carried.size() + n];
       Value g = local.lookup(c);
-      next.push_back(g ? m.add(acc, g) : acc);
+      next.push_back(g ? m.accumulate(acc, g) : acc);
     }
     scf::YieldOp::create(builder, bodyLoc, next);
   }

@@ -123,6 +123,25 @@ struct Part {
 } // namespace
 
 Value GradientBuilder::accumulate(Value acc, Value g) {
+  // A step scattered into zeros (sequence_step's VJP) adds into that step of
+  // the other side alone: a recurrent loop's input sequence gathers one
+  // step's gradient an iteration, not a pass over the whole sequence.
+  auto intoStep = [&](Value scattered, Value other,
+                      bool scatteredFirst) -> Value {
+    auto insert = scattered.getDefiningOp<SequenceInsertOp>();
+    if (!insert || !isZeros(insert.getSequence()) ||
+        scattered.getType() != other.getType())
+      return {};
+    Value step = SequenceStepOp::create(b, loc, other, insert.getStep());
+    Value sum = scatteredFirst ? add(insert.getValue(), step)
+                               : add(step, insert.getValue());
+    return SequenceInsertOp::create(b, loc, sum, other, insert.getStep());
+  };
+  if (Value sum = intoStep(g, acc, /*scatteredFirst=*/false))
+    return sum;
+  if (Value sum = intoStep(acc, g, /*scatteredFirst=*/true))
+    return sum;
+
   auto lhs = acc.getDefiningOp<ConcatOp>();
   auto rhs = g.getDefiningOp<ConcatOp>();
   if (!lhs || !rhs || acc.getType() != g.getType())

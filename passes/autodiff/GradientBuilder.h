@@ -65,7 +65,9 @@ public:
   /// gradients of slices of the value: an LSTM's four gates), the sum is
   /// taken range by range, a zero part adding nothing: the gradient of a
   /// value split into slices is the concatenation of theirs, not a sum of
-  /// zero-padded copies.
+  /// zero-padded copies. When either is a step scattered into zeros (a
+  /// sequence_step's gradient), it is added into that step of the other:
+  /// sequence_insert(sequence_step(other, t) + step, other, t).
   Value accumulate(Value acc, Value g);
 
 private:

@@ -65,3 +65,34 @@ func.func @sequence(%h0: tensor<?x4xf32>, %s0: tensor<?x3x4xf32>, %w: tensor<4x4
 // CHECK: scf.for
 // CHECK: tensor.extract_slice %[[FWD]]#2
 // CHECK: kiln.sequence_insert %{{.+}} into %[[FWD]]#1
+
+// A loop that reads one step of a captured sequence an iteration (a
+// recurrent layer's hoisted input projection): the reverse loop adds each
+// step's gradient into that step of the sequence's adjoint, a step-sized
+// add and an in-place insert, not a whole-sequence add of the step
+// scattered into zeros (T passes over the sequence).
+func.func @read_steps(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %xt = kiln.sequence_step %x[%i] : tensor<?x3x4xf32> -> tensor<?x4xf32>
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %a = kiln.add %xt, %m : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %a : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @read_steps_grad
+// CHECK: scf.for
+// CHECK: %[[REV:.+]]:3 = scf.for %[[J:.+]] = %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GX:.+]] = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?x4xf32>, tensor<?x3x4xf32>, tensor<4x4xf32>)
+// CHECK-NOT: kiln.add {{.+}} -> tensor<?x3x4xf32>
+// CHECK: %[[OLD:.+]] = kiln.sequence_step %[[GX]][%[[T:.+]]] : tensor<?x3x4xf32> -> tensor<?x4xf32>
+// CHECK: %[[SUM:.+]] = kiln.add %[[OLD]], %{{.+}} : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+// CHECK: %[[NEW:.+]] = kiln.sequence_insert %[[SUM]] into %[[GX]][%[[T]]] : tensor<?x4xf32> into tensor<?x3x4xf32>
+// CHECK-NOT: kiln.add {{.+}} -> tensor<?x3x4xf32>
+// CHECK: scf.yield %{{.+}}, %[[NEW]], %{{.+}}
+// CHECK: return %{{.+}}, %{{.+}}, %[[REV]]#1, %[[REV]]#2

@@ -5,6 +5,7 @@
 // RUN: kiln gradcheck %s --func rnn_sequences | FileCheck %s
 // RUN: kiln gradcheck %s --func rnn_backwards_last | FileCheck %s
 // RUN: kiln gradcheck %s --func step_and_insert | FileCheck %s
+// RUN: kiln gradcheck %s --func two_steps | FileCheck %s
 
 // CHECK: gradcheck: loss =
 // CHECK: checked
@@ -64,5 +65,32 @@ func.func @step_and_insert(%s: tensor<?x3x2x2xf32>, %v: tensor<?x2x2xf32>, %r: t
   %i = kiln.sequence_insert %b into %s[%c2] : tensor<?x2x2xf32> into tensor<?x3x2x2xf32>
   %m = kiln.mul %i, %r : tensor<?x3x2x2xf32>, tensor<?x3x2x2xf32> -> tensor<?x3x2x2xf32>
   %l = kiln.reduce_sum %m {axes = array<i64: 0, 1, 2, 3>} : tensor<?x3x2x2xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Two steps of one sequence read in each iteration, forwards and backwards
+// (a bidirectional layer's two directions): their gradients add into the
+// sequence's adjoint step by step, the middle iteration's twice into one
+// step (t = 2 reads step 2 as both).
+func.func @two_steps(%x: tensor<?x5x3xf32>, %u: tensor<3x3xf32>, %r: tensor<?x3xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c5 = arith.constant 5 : index
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %x0 = kiln.sequence_step %x[%c0] : tensor<?x5x3xf32> -> tensor<?x3xf32>
+  %h0 = kiln.broadcast %zero, %x0 : tensor<f32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  %hT = scf.for %t = %c0 to %c5 step %c1 iter_args(%h = %h0) -> (tensor<?x3xf32>) {
+    %back = arith.subi %c4, %t : index
+    %xf = kiln.sequence_step %x[%t] : tensor<?x5x3xf32> -> tensor<?x3xf32>
+    %xb = kiln.sequence_step %x[%back] : tensor<?x5x3xf32> -> tensor<?x3xf32>
+    %xx = kiln.mul %xf, %xb : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+    %hu = kiln.matmul %h, %u : tensor<?x3xf32>, tensor<3x3xf32> -> tensor<?x3xf32>
+    %a = kiln.add %xx, %hu : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+    %hn = kiln.tanh %a : tensor<?x3xf32>
+    scf.yield %hn : tensor<?x3xf32>
+  }
+  %m = kiln.mul %hT, %r : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  %l = kiln.reduce_sum %m {axes = array<i64: 0, 1>} : tensor<?x3xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
