@@ -52,8 +52,8 @@
 #     the CPU tests' tolerances (keras3_sweep.py, as cuda_on_cpu_keras3
 #     runs it on the CPU);
 #   - the CNN's train step kernel by kernel (KILN_GPU_PROFILE) at batch
-#     100 and 1024, in $OUT/cnn.profile.BATCH.txt, and the LSTM's at
-#     batch 100, in $OUT/lstm.profile.100.txt;
+#     100 and 1024, in $OUT/cnn.profile.BATCH.txt, and the LSTM's and
+#     the SimpleRNN's at batch 100, in $OUT/{lstm,rnn}.profile.100.txt;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
 #     and compiled, in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
@@ -424,13 +424,15 @@ EOF
         2> "$out/cnn.profile.$b.txt" || failed=1
     done
   fi
-  # The LSTM's train step the same way at batch 100: 28 time steps each
-  # way, launch-bound (15 kernels a time step, kiln-cuda-fuse-rows).
-  if [ -x "$GPU_DIR/bin/lstm" ]; then
-    KILN_GPU_PROFILE=1 "$GPU_DIR/bin/lstm" bench --device gpu \
+  # The recurrent models' train steps the same way at batch 100: 28 time
+  # steps each way, launch-bound (the LSTM 12 kernels a time step, the
+  # SimpleRNN's two layers 3 forward and 5 or 6 backward).
+  for m in lstm rnn; do
+    [ -x "$GPU_DIR/bin/$m" ] || continue
+    KILN_GPU_PROFILE=1 "$GPU_DIR/bin/$m" bench --device gpu \
       --entry train_step --batch-size 100 --seconds 1 --json > /dev/null \
-      2> "$out/lstm.profile.100.txt" || failed=1
-  fi
+      2> "$out/$m.profile.100.txt" || failed=1
+  done
   if [ -z "${GPU_CHECK_NO_TORCH:-}" ]; then
     timeout 240 python3 "$ROOT/tools/dev/gpu_torch_reference.py" \
       | tee "$out/torch.jsonl" || true
