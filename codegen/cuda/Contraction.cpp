@@ -320,18 +320,17 @@ TileShape mlir::kiln::matmulTileShape(int64_t tile, int64_t kStep, bool narrow,
                        : llvm::divideCeil(m, shape.rows) * shape.rows;
     return rows * (llvm::divideCeil(n, shape.cols) * shape.cols);
   };
-  constexpr int64_t kThreads = 256, kSharedBytes = 48 * 1024;
   TileShape best = square;
   for (TileShape shape{2 * tile, tile / 2}; shape.cols >= 16;
        shape = {2 * shape.rows, shape.cols / 2}) {
-    if (shape.cols * kStep % kThreads ||
-        matmulSharedBytes(shape, kStep, 0) > kSharedBytes)
+    if (shape.cols * kStep % kBlockThreads ||
+        matmulSharedBytes(shape, kStep, 0) > kBlockSharedBytes)
       break;
     if (computed(shape) < computed(best))
       best = shape;
   }
   // A narrower tile loads more of A and B per multiply-add: worth it only
-  // where it halves the wasted work at least.
+  // where it computes at most half as many elements.
   return 2 * computed(best) <= computed(square) ? best : square;
 }
 

@@ -92,6 +92,12 @@ std::optional<Contraction> matchContraction(const SumReduction &sum);
 /// Both matchers at once: `op` as a matrix product.
 std::optional<Contraction> matchContraction(linalg::LinalgOp op);
 
+/// Threads of a kiln-cuda-map-to-gpu block (a tiled product's 16 x 16, a
+/// shared reduction's).
+constexpr int64_t kBlockThreads = 256;
+/// The shared memory a block has without opting in to more.
+constexpr int64_t kBlockSharedBytes = 48 * 1024;
+
 /// The rows and columns of C one block of a tiled matrix product computes
 /// (kiln-cuda-map-to-gpu; 16 x 16 threads, a register tile of rows / 16 by
 /// cols / 16 each).

@@ -43,8 +43,6 @@ using namespace mlir::kiln;
 namespace {
 
 constexpr llvm::StringLiteral kKernelModuleName = "kiln_kernels";
-/// Threads of a block that shares a reduction.
-constexpr int64_t kBlockThreads = 256;
 /// The fewest steps of k one split of a split matrix product sums.
 constexpr int64_t kMinChunk = 256;
 // A split's chunk of k starts at a multiple of the staging step, so that
@@ -62,9 +60,6 @@ constexpr int64_t kRowBlocks = 256;
 /// The rows of a block loop's iterations a block computes ahead, into
 /// workgroup memory (8 KiB of indices; stageRows).
 constexpr int64_t kStagedRows = 1024;
-
-/// The shared memory a block has without opting in to more.
-constexpr int64_t kSharedBytes = 48 * 1024;
 
 /// The row length of a tiled product's shared tiles: `tile` floats, and
 /// with tensor cores a padding that spreads a fragment's loads over the
@@ -2055,13 +2050,13 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
     int64_t sharedBytes =
         matmulSharedBytes({matmulTile, matmulTile}, matmulKStep,
                           tileWidthFor(matmulTile, mma) - matmulTile);
-    if (sharedBytes > kSharedBytes) {
+    if (sharedBytes > kBlockSharedBytes) {
       module.emitError("matmul-tile ")
           << static_cast<int64_t>(matmulTile) << " with matmul-k-step "
           << static_cast<int64_t>(matmulKStep) << " needs " << sharedBytes
           << " bytes of shared memory for its double-buffered tiles, over "
              "the "
-          << kSharedBytes << " a block has";
+          << kBlockSharedBytes << " a block has";
       return signalPassFailure();
     }
     if (reverseHostOrder && !hostLoops) {

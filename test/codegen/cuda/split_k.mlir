@@ -3,6 +3,7 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{narrow-tiles=false}))" | FileCheck %s --check-prefix=SQUARE
 // RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{max-splits=1}))" 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: error: matmul-tile must be 32, 64 or 128, matmul-k-step 8, 16 or 32, target-blocks positive and max-splits at least 2
+// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{matmul-k-step=12}))" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A weight gradient: 288 x 64 outputs (5 x 1 tiles of 64) summed over a
 // batch-sized k. 256 target blocks / 5 tiles: 52 splits of k, their
