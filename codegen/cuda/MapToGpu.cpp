@@ -590,13 +590,13 @@ private:
   /// kStep (matmul-k-step, 16) steps of k at a time (zero outside the
   /// matrices), so each element of A and B is read from global memory once
   /// per tile row or column instead of once per product. Thread t's
-  /// outputs are rows kRegsM (t / 16) + i and columns kRegsN (t % 16) + j
-  /// of the tile; each sums its products in k order (fused multiply-adds)
-  /// and then adds the sum to C: the same sums in the same order whatever
-  /// the shape. On the host
-  /// (host-loops) each phase between two barriers is a loop over the
-  /// threads and the register tiles live in scratch memory, with the same
-  /// order.
+  /// outputs are rows kRegsM (t / 16) + i and columns g (t % 16) +
+  /// 16 g (j / g) + j % g of the tile, g = min(kRegsN, 4) (the columns in
+  /// groups of four neighbours, threadCol); each sums its products in k order
+  /// (fused multiply-adds) and then adds the sum to C: the same sums in the
+  /// same order whatever the shape. On the host (host-loops) each phase between
+  /// two barriers is a loop over the threads and the register tiles live in
+  /// scratch memory, with the same order.
   ///
   /// With tensor cores (`mma`, --gpu-precision tf32|bf16; square tiles
   /// only, kTile = kRows = kCols), A and B are
@@ -868,14 +868,32 @@ private:
     };
     // The products of the kStep steps staged at row `base` of the tiles
     // added to `acc`, thread `thread`'s register tile.
-    auto multiply = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
-                        Value base, SmallVector<Value> acc) {
-      Value ty = arith::MulIOp::create(
+    // Thread `thread`'s first row of the tile, and the tile column of its
+    // register tile's column j. The kRegsM rows are neighbours; the kRegsN
+    // columns come in groups of at most four neighbours, group q at
+    // 16 * kGroupN * q: with eight columns a thread (a 128-wide tile),
+    // neighbouring threads' shared-memory loads of B and their stores to
+    // C then fall on neighbouring 16-byte groups (no bank conflict, fewer
+    // sectors) instead of every other one.
+    const int64_t kGroupN = std::min<int64_t>(kRegsN, 4);
+    auto threadRow = [&](OpBuilder &b, Value thread) -> Value {
+      return arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, thread, index(b, 16)),
           index(b, kRegsM));
+    };
+    auto threadCol = [&](OpBuilder &b, Value thread, int64_t j) -> Value {
       Value tx = arith::MulIOp::create(
           b, loc, arith::RemUIOp::create(b, loc, thread, index(b, 16)),
-          index(b, kRegsN));
+          index(b, kGroupN));
+      return arith::AddIOp::create(
+          b, loc, tx, index(b, j / kGroupN * 16 * kGroupN + j % kGroupN));
+    };
+    auto multiply = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
+                        Value base, SmallVector<Value> acc) {
+      Value ty = threadRow(b, thread);
+      SmallVector<Value> cols;
+      for (int64_t j = 0; j < kRegsN; ++j)
+        cols.push_back(threadCol(b, thread, j));
       // Unrolled: the shared loads' addresses become constant offsets of
       // one register, as the tensor-core path's are.
       for (int64_t step = 0; step < kStep; ++step) {
@@ -886,9 +904,8 @@ private:
               b, loc, tileA,
               ValueRange{kk, arith::AddIOp::create(b, loc, ty, index(b, i))}));
         for (int64_t j = 0; j < kRegsN; ++j)
-          bs.push_back(memref::LoadOp::create(
-              b, loc, tileB,
-              ValueRange{kk, arith::AddIOp::create(b, loc, tx, index(b, j))}));
+          bs.push_back(
+              memref::LoadOp::create(b, loc, tileB, ValueRange{kk, cols[j]}));
         // One fused multiply-add each: a separate multiply and add would be
         // two instructions (NVPTX keeps them apart, as `mul.rn` and
         // `add.rn`, without a contract flag), half the GPU's peak.
@@ -962,7 +979,8 @@ private:
       return acc;
     };
     // Where sum `r` of thread `thread` sits in the block's tile (row,
-    // column): register tile row r / kRegsN and column r % kRegsN, or with
+    // column): register tile row r / kRegsN and column r % kRegsN
+    // (threadRow, threadCol), or with
     // tensor cores the mma's sum r % 4 of row and column block r / 4.
     auto offsetOf = [&](OpBuilder &b, Value thread,
                         int64_t r) -> std::pair<Value, Value> {
@@ -977,14 +995,9 @@ private:
                     b, loc, part.col0,
                     arith::AddIOp::create(b, loc, col, index(b, 8 * j)))};
       }
-      Value ty = arith::DivUIOp::create(b, loc, thread, index(b, 16));
-      Value tx = arith::RemUIOp::create(b, loc, thread, index(b, 16));
-      return {arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, ty, index(b, kRegsM)),
-                  index(b, r / kRegsN)),
-              arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, tx, index(b, kRegsN)),
-                  index(b, r % kRegsN))};
+      return {arith::AddIOp::create(b, loc, threadRow(b, thread),
+                                    index(b, r / kRegsN)),
+              threadCol(b, thread, r % kRegsN)};
     };
     // Thread `thread`'s sums added to C, or stored as the block's split's
     // partial sums, inside the matrix.

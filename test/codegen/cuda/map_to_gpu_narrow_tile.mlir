@@ -22,8 +22,8 @@
 // CHECK:           gpu.barrier
 // Thread t's sums: rows 16 (t / 16) + i of column t % 16.
 // CHECK:         %[[TY:.+]] = arith.divui %thread_id_x, %c16 : index
-// CHECK:         %[[TX:.+]] = arith.remui %thread_id_x, %c16 : index
 // CHECK:         %[[ROW0:.+]] = arith.muli %[[TY]], %c16 : index
+// CHECK:         %[[TX:.+]] = arith.remui %thread_id_x, %c16 : index
 // CHECK:         %[[ROW:.+]] = arith.addi %{{.+}}, %[[ROW0]] : index
 // CHECK:         memref.load %{{.+}}[%[[ROW]], %[[TX]]] : memref<?x16xf32>
 // SQUARE-LABEL:  func.func @sixteen_channels
