@@ -7,7 +7,10 @@
 //  - every tensor an scf.for yields must live in its iteration argument's
 //    buffer. Recurrent bodies compute the next state into a new tensor; the
 //    yield then writes it into the carried buffer
-//    (bufferization.materialize_in_destination), one copy per iteration;
+//    (bufferization.materialize_in_destination), one copy per iteration,
+//    unless the op that computes it can write it there itself: when every
+//    read of the state comes before that op, its fresh destination becomes
+//    the state (computeInState) and the copy folds away;
 //  - every destination is its user's own: CSE merges the identical
 //    `tensor.empty` (and zero `linalg.fill`) inits of all layers into one
 //    value, and the analysis compares each in-place write into a value with
@@ -60,6 +63,50 @@ static bool isFreshInit(Operation *op) {
   auto fill = dyn_cast<linalg::FillOp>(op);
   return fill && fill.hasPureTensorSemantics() &&
          fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
+}
+
+/// Points the op that computes `next`, a loop's next state, at the
+/// state's buffer: its fresh destination becomes `state` (a
+/// `tensor.empty` it does not read), or a fill of `state` made right
+/// before it (a `linalg.fill` of one), when every read of `state` comes
+/// before the op. One-shot bufferization
+/// then computes the next state where the one it replaces was, and the
+/// copy at the yield goes: a recurrent layer's backward time step
+/// (dh = dh_next' W^T into dh_next's buffer) and its forward one.
+static void computeInState(Value next, Value state) {
+  auto op = next.getDefiningOp<linalg::LinalgOp>();
+  if (!op || !op.hasPureTensorSemantics() ||
+      op->getBlock() != state.getParentBlock())
+    return;
+  OpOperand *init =
+      op.getDpsInitOperand(cast<OpResult>(next).getResultNumber());
+  if (init->get().getType() != state.getType())
+    return;
+  for (Operation *user : state.getUsers()) {
+    Operation *inBlock = op->getBlock()->findAncestorOpInBlock(*user);
+    if (!inBlock || !inBlock->isBeforeInBlock(op))
+      return;
+  }
+  Operation *def = init->get().getDefiningOp();
+  if (isa_and_nonnull<tensor::EmptyOp>(def)) {
+    if (op.payloadUsesValueFromOperand(init))
+      return;
+    init->set(state);
+    if (def->use_empty())
+      def->erase();
+  } else if (auto fill = dyn_cast_or_null<linalg::FillOp>(def);
+             fill && isFreshInit(fill)) {
+    // Its own fill of the state, right before it.
+    OpBuilder b(op);
+    init->set(linalg::FillOp::create(b, fill.getLoc(), fill.value(), state)
+                  .getResult(0));
+    if (fill->use_empty()) {
+      Operation *empty = fill.getOutputs()[0].getDefiningOp();
+      fill->erase();
+      if (empty->use_empty())
+        empty->erase();
+    }
+  }
 }
 
 /// Gives every use but the first of the fresh init `op` its own clone
@@ -145,6 +192,7 @@ struct PrepareBufferizationPass
         Value next = operand.get();
         if (!isa<RankedTensorType>(next.getType()) || writesInto(next, state))
           continue;
+        computeInState(next, state);
         auto materialize = bufferization::MaterializeInDestinationOp::create(
             b, yield.getLoc(), next, state);
         operand.set(materialize.getResult());
@@ -158,7 +206,7 @@ struct PrepareBufferizationPass
     // Fills first: their clones bring their own empty tensors.
     SmallVector<Operation *> shared;
     func.walk([&](Operation *op) {
-      if (isFreshInit(op) && !op->getResult(0).hasOneUse())
+      if (isFreshInit(op) && !op->getResult(0).hasOneUse() && !op->use_empty())
         shared.push_back(op);
     });
     std::stable_partition(shared.begin(), shared.end(), [](Operation *op) {

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::kiln {
@@ -98,11 +99,14 @@ LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
 
 /// Reverses `scf.for %i = lb to ub step s iter_args(%a = init) { body }`:
 ///  1. the forward loop is rebuilt to also record every iteration's
-///     differentiable iter_args in stacks (tensor<N x T>, N the trip count);
+///     differentiable iter_args in stacks (tensor<N+1 x T>, N the trip
+///     count, slot N the final values);
 ///  2. a reverse loop runs k = N-1 .. 0: it reloads a_k from the stacks,
 ///     recomputes the body on it, and walks the body backwards from the
 ///     adjoints of its yields, carrying the adjoints of the iter_args and
-///     summing those of the values the body captures from above;
+///     summing those of the values the body captures from above; the
+///     VJPs read the values the body yields from the stacks too (slot
+///     k + 1), so what only computed those is not recomputed;
 ///  3. the adjoints of the inits and of the captured values join `adjoint`.
 /// Memory is one saved state per iteration (the carried values only); the
 /// body's other intermediates are recomputed, as checkpointing at iteration
@@ -177,7 +181,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     auto type = cast<RankedTensorType>(init.getType());
     SmallVector<int64_t> shape{ShapedType::kDynamic};
     shape.append(type.getShape().begin(), type.getShape().end());
-    SmallVector<Value> sizes{count};
+    SmallVector<Value> sizes{arith::AddIOp::create(builder, loc, count, c1)};
     for (int64_t d = 0; d < type.getRank(); ++d)
       if (type.isDynamicDim(d))
         sizes.push_back(tensor::DimOp::create(builder, loc, init, d));
@@ -231,8 +235,18 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       });
   for (auto [old, now] : llvm::zip(loop.getResults(), recording.getResults()))
     old.replaceAllUsesWith(now);
-  ValueRange savedStacks =
-      recording.getResults().drop_front(loop.getNumRegionIterArgs());
+  // Slot N of each stack: the final value, so that slot k + 1 is what
+  // iteration k yields.
+  SmallVector<Value> savedStacks;
+  for (auto [n, t] : llvm::enumerate(saved)) {
+    Value final = recording.getResult(t);
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    slot(builder, count, final, offsets, sizes, strides);
+    savedStacks.push_back(tensor::InsertSliceOp::create(
+        builder, loc, final,
+        recording.getResult(loop.getNumRegionIterArgs() + n), offsets, sizes,
+        strides));
+  }
 
   // 2. The reverse loop, after the forward one (at the walk's position).
   builder.restoreInsertionPoint(walkPoint);
@@ -262,6 +276,19 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
         b, bodyLoc, lb, arith::MulIOp::create(b, bodyLoc, k, step));
     IRMapping mapping;
     mapping.map(loop.getInductionVar(), iv);
+    // Slot `at` of carried[n]'s stack.
+    auto savedAt = [&](unsigned n, Value at) -> Value {
+      Value like = loop.getInitArgs()[carried[n]];
+      auto type = cast<RankedTensorType>(like.getType());
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      slot(b, at, like, offsets, sizes, strides);
+      return tensor::ExtractSliceOp::create(
+          b, bodyLoc, type, savedStacks[stackOf[n]], offsets, sizes, strides);
+    };
+    // What iteration k yields for each saved carried value: the state the
+    // forward loop saved at k + 1.
+    SmallVector<Value> yieldedSaved(carried.size());
+    Value kNext = arith::AddIOp::create(b, bodyLoc, k, c1);
     for (auto [n, t] : llvm::enumerate(carried)) {
       // Unsaved (written only): any value of its type stands in, its
       // elements are never read; the forward loop's result is at hand.
@@ -269,15 +296,8 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
         mapping.map(loop.getRegionIterArgs()[t], recording.getResult(t));
         continue;
       }
-      Value like = loop.getInitArgs()[t];
-      auto type = cast<RankedTensorType>(like.getType());
-      SmallVector<OpFoldResult> offsets, sizes, strides;
-      slot(b, k, like, offsets, sizes, strides);
-      mapping.map(loop.getRegionIterArgs()[t],
-                  tensor::ExtractSliceOp::create(b, bodyLoc, type,
-                                                 savedStacks[stackOf[n]],
-                                                 offsets, sizes, strides)
-                      .getResult());
+      mapping.map(loop.getRegionIterArgs()[t], savedAt(n, k));
+      yieldedSaved[n] = savedAt(n, kNext);
     }
     // Recompute the body on the saved state.
     SmallVector<Operation *> ops;
@@ -293,6 +313,19 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     }
     if (failed(run(ops, local)))
       return failure();
+    // The VJPs read the yielded values (tanh's, 1 - y^2) from the stacks
+    // instead of their recomputation, whose ops then go unless something
+    // else needs them: a SimpleRNN's backward step no longer multiplies
+    // the state by the recurrent kernel again.
+    for (auto [n, t] : llvm::enumerate(carried)) {
+      Value yielded = mapping.lookupOrDefault(yield->getOperand(t));
+      Operation *def = yielded.getDefiningOp();
+      if (yieldedSaved[n] && def && def->getBlock() == reverseBody)
+        yielded.replaceAllUsesWith(yieldedSaved[n]);
+    }
+    for (Operation *op : llvm::reverse(ops))
+      if (isOpTriviallyDead(op))
+        op->erase();
     SmallVector<Value> next;
     for (auto [n, t] : llvm::enumerate(carried)) {
       Value state = mapping.lookup(loop.getRegionIterArgs()[t]);

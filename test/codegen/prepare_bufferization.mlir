@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s --kiln-prepare-bufferization | FileCheck %s
 // RUN: kiln-opt %s --kiln-prepare-bufferization --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" | FileCheck %s --check-prefix=BUF
+// RUN: kiln-opt %s --kiln-prepare-bufferization --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --canonicalize | FileCheck %s --check-prefix=INPLACE
 
 // Entry arguments are the caller's parameters and inputs: read-only, so an
 // elementwise op on an input is never computed in the input's buffer.
@@ -10,6 +11,7 @@
 // BUF: memref.copy %arg0, %[[OUT]]
 // BUF: linalg.generic {{.*}} outs(%[[OUT]] : memref<4xf32>)
 #id = affine_map<(d0) -> (d0)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
 func.func @relu_in_place(%x: tensor<4xf32>) -> tensor<4xf32> {
   %zero = arith.constant 0.0 : f32
   %r = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel"]}
@@ -51,6 +53,113 @@ func.func @carried(%h0: tensor<4xf32>) -> tensor<4xf32> {
     scf.yield %t : tensor<4xf32>
   }
   return %r : tensor<4xf32>
+}
+
+// When every read of the state comes before the op that computes the next
+// one, that op computes it in the state's buffer: a recurrent layer's
+// backward step (the carried gradient times the recurrent weights, into a
+// fill of the carried tensor) and its forward step (the activation of a
+// product of the state, into the carried tensor itself). Bufferized, the
+// yield's copy is of the state's buffer onto itself, and no copy is left
+// in the loop once canonicalized.
+// CHECK-LABEL: func.func @carried_product
+// CHECK: scf.for {{.*}} iter_args(%[[H:.+]] = %arg0)
+// CHECK: %[[G:.+]] = linalg.generic {{.*}} ins(%[[H]] : tensor<2x4xf32>)
+// CHECK: %[[F:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[H]] : tensor<2x4xf32>)
+// CHECK: %[[N:.+]] = linalg.matmul ins(%[[G]], %arg1 : tensor<2x4xf32>, tensor<4x4xf32>) outs(%[[F]] : tensor<2x4xf32>)
+// CHECK: bufferization.materialize_in_destination %[[N]] in %[[H]]
+// INPLACE-LABEL: func.func @carried_product
+// INPLACE: %[[S:.+]] = memref.alloc
+// INPLACE: memref.copy %arg0, %[[S]]
+// INPLACE: scf.for
+// INPLACE-NOT: memref.copy
+// INPLACE: linalg.fill ins(%{{.+}} : f32) outs(%[[S]] : memref<2x4xf32>)
+// INPLACE: linalg.matmul ins(%{{.+}}, %{{.+}} : memref<2x4xf32>, memref<4x4xf32>) outs(%[[S]] : memref<2x4xf32>)
+// INPLACE-NOT: memref.copy
+// INPLACE: return %[[S]]
+func.func @carried_product(%h0: tensor<2x4xf32>, %w: tensor<4x4xf32>) -> tensor<2x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %zero = arith.constant 0.0 : f32
+  %e1 = tensor.empty() : tensor<2x4xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e1 : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<2x4xf32>) {
+    %e = tensor.empty() : tensor<2x4xf32>
+    %g = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%h : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %y = math.tanh %v : f32
+      linalg.yield %y : f32
+    } -> tensor<2x4xf32>
+    %n = linalg.matmul ins(%g, %w : tensor<2x4xf32>, tensor<4x4xf32>) outs(%fill : tensor<2x4xf32>) -> tensor<2x4xf32>
+    scf.yield %n : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func.func @carried_activation
+// CHECK: scf.for {{.*}} iter_args(%[[H:.+]] = %arg0)
+// CHECK: %[[P:.+]] = linalg.matmul ins(%[[H]], %arg1
+// CHECK: %[[N:.+]] = linalg.generic {{.*}} ins(%[[P]] : tensor<2x4xf32>) outs(%[[H]] : tensor<2x4xf32>)
+// CHECK: bufferization.materialize_in_destination %[[N]] in %[[H]]
+// INPLACE-LABEL: func.func @carried_activation
+// INPLACE: %[[S:.+]] = memref.alloc
+// INPLACE: memref.copy %arg0, %[[S]]
+// INPLACE: scf.for
+// INPLACE-NOT: memref.copy
+// INPLACE: linalg.generic {{.*}} outs(%[[S]] : memref<2x4xf32>)
+// INPLACE-NOT: memref.copy
+// INPLACE: return %[[S]]
+func.func @carried_activation(%h0: tensor<2x4xf32>, %w: tensor<4x4xf32>) -> tensor<2x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %zero = arith.constant 0.0 : f32
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<2x4xf32>) {
+    %e0 = tensor.empty() : tensor<2x4xf32>
+    %f = linalg.fill ins(%zero : f32) outs(%e0 : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %p = linalg.matmul ins(%h, %w : tensor<2x4xf32>, tensor<4x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %e = tensor.empty() : tensor<2x4xf32>
+    %n = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%p : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %y = math.tanh %v : f32
+      linalg.yield %y : f32
+    } -> tensor<2x4xf32>
+    scf.yield %n : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
+
+// The state read after the op (saved, here copied into a second state)
+// keeps its buffer: the next state gets its own, and the yield copies it
+// back.
+// CHECK-LABEL: func.func @carried_read_later
+// CHECK: scf.for {{.*}} iter_args(%[[H:.+]] = %arg0, %[[K:.+]] = %arg0)
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<2x4xf32>
+// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[E]] : tensor<2x4xf32>)
+// CHECK: materialize_in_destination %{{.+}} in %[[H]]
+// INPLACE-LABEL: func.func @carried_read_later
+// INPLACE: %[[S:.+]] = memref.alloc
+// INPLACE: scf.for
+// INPLACE: %[[P:.+]] = memref.alloc
+// INPLACE: linalg.matmul ins(%[[S]], %{{.+}} : memref<2x4xf32>, memref<4x4xf32>) outs(%[[P]] : memref<2x4xf32>)
+// INPLACE: memref.copy %[[P]], %[[S]]
+func.func @carried_read_later(%h0: tensor<2x4xf32>, %w: tensor<4x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %zero = arith.constant 0.0 : f32
+  %r:2 = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0, %k = %h0) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+    %e0 = tensor.empty() : tensor<2x4xf32>
+    %f = linalg.fill ins(%zero : f32) outs(%e0 : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %p = linalg.matmul ins(%h, %w : tensor<2x4xf32>, tensor<4x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %e = tensor.empty() : tensor<2x4xf32>
+    %kept = linalg.copy ins(%h : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+    scf.yield %p, %kept : tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %r#0, %r#1 : tensor<2x4xf32>, tensor<2x4xf32>
 }
 
 // A 0-d input (the learning rate every parameter's update reads) is read

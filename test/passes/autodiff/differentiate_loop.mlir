@@ -1,10 +1,13 @@
 // RUN: kiln-opt %s --kiln-differentiate | FileCheck %s
 
 // Reverse mode through scf.for: the forward loop is rebuilt to save each
-// iteration's carried state in a stack (tensor<N x ...>, N the trip count);
-// a reverse loop runs the iterations backwards, reloads the saved state,
-// recomputes the body and walks it backwards, carrying the state's adjoint
-// and summing the adjoints of the captured w.
+// iteration's carried state in a stack (tensor<N+1 x ...>, N the trip
+// count, the final state in slot N); a reverse loop runs the iterations
+// backwards, reloads the saved state, recomputes the body and walks it
+// backwards, carrying the state's adjoint and summing the adjoints of the
+// captured w. The value an iteration yields is the next slot: tanh's VJP
+// (1 - y^2) reads it there, and the product and tanh that computed it are
+// not recomputed.
 
 func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
   %c0 = arith.constant 0 : index
@@ -22,16 +25,26 @@ func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attrib
 // CHECK-LABEL: func.func @loop_grad
 // CHECK-SAME: -> (tensor<f32>, tensor<?x4xf32>, tensor<4x4xf32>)
 // CHECK: %[[N:.+]] = arith.maxsi
-// CHECK: %[[EMPTY:.+]] = tensor.empty(%[[N]], %{{.+}}) : tensor<?x?x4xf32>
+// CHECK: %[[SLOTS:.+]] = arith.addi %[[N]], %{{.+}} : index
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%[[SLOTS]], %{{.+}}) : tensor<?x?x4xf32>
 // The recording forward loop: state and stack.
 // CHECK: %[[FWD:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[H:.+]] = %arg0, %[[STACK:.+]] = %[[EMPTY]])
 // CHECK: tensor.insert_slice %[[H]] into %[[STACK]]
 // CHECK: kiln.matmul %[[H]], %arg1
 // CHECK: scf.yield
+// CHECK: %[[ALL:.+]] = tensor.insert_slice %[[FWD]]#0 into %[[FWD]]#1[%[[N]], 0, 0]
 // The reverse loop: the state's adjoint and w's.
-// CHECK: %[[REV:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %[[N]] step %{{.+}} iter_args(%[[G:.+]] = %{{.+}}, %[[GW:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>)
-// CHECK: %[[SAVED:.+]] = tensor.extract_slice %[[FWD]]#1
-// CHECK: kiln.matmul %[[SAVED]], %arg1
+// CHECK: %[[REV:.+]]:2 = scf.for %[[J:.+]] = %{{.+}} to %[[N]] step %{{.+}} iter_args(%[[G:.+]] = %{{.+}}, %[[GW:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>)
+// CHECK: %[[K:.+]] = arith.subi %{{.+}}, %[[J]] : index
+// CHECK: %[[KNEXT:.+]] = arith.addi %[[K]], %{{.+}} : index
+// CHECK: %[[SAVED:.+]] = tensor.extract_slice %[[ALL]][%[[K]], 0, 0]
+// CHECK: %[[Y:.+]] = tensor.extract_slice %[[ALL]][%[[KNEXT]], 0, 0]
+// CHECK-NOT: kiln.tanh
+// CHECK-NOT: kiln.matmul %[[SAVED]], %arg1
+// CHECK: kiln.mul %[[Y]], %[[Y]]
+// CHECK-NOT: kiln.tanh
+// CHECK-NOT: kiln.matmul %[[SAVED]], %arg1
+// CHECK: kiln.transpose %[[SAVED]]
 // CHECK: kiln.add %[[GW]]
 // CHECK: scf.yield
 // CHECK: return %{{.+}}, %[[REV]]#0, %[[REV]]#1
@@ -39,7 +52,8 @@ func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attrib
 // A return_sequences loop: the output sequence is only written
 // (sequence_insert into it, yielded straight back), so only the state gets a
 // stack; the reverse loop stands the forward result in for the sequence
-// (its elements are never read: T^2 of saved copies avoided).
+// (its elements are never read: T^2 of saved copies avoided; the step the
+// body inserts is the next saved state, so nothing is recomputed here).
 func.func @sequence(%h0: tensor<?x4xf32>, %s0: tensor<?x3x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -62,9 +76,12 @@ func.func @sequence(%h0: tensor<?x4xf32>, %s0: tensor<?x3x4xf32>, %w: tensor<4x4
 // CHECK-NOT: tensor.insert_slice %[[S]]
 // CHECK: kiln.sequence_insert %{{.+}} into %[[S]]
 // CHECK: scf.yield
+// CHECK: %[[ALL:.+]] = tensor.insert_slice %[[FWD]]#0 into %[[FWD]]#2
 // CHECK: scf.for
-// CHECK: tensor.extract_slice %[[FWD]]#2
-// CHECK: kiln.sequence_insert %{{.+}} into %[[FWD]]#1
+// CHECK: tensor.extract_slice %[[ALL]]
+// CHECK-NOT: kiln.tanh
+// CHECK-NOT: kiln.sequence_insert %{{.+}} into %[[FWD]]#1
+// CHECK: scf.yield
 
 // A loop that reads one step of a captured sequence an iteration (a
 // recurrent layer's hoisted input projection): the reverse loop adds each
