@@ -761,6 +761,18 @@ def FuseRowsPass : Pass<"kiln-cuda-fuse-rows", "::mlir::func::FuncOp"> {
     buffer and a labels buffer, both the batch) run under a bound check,
     the loop covering the largest.
 
+    Independent ops move so that such runs become neighbours. When an op
+    breaks a run, later ops (within 16 memory-touching ops) that the run
+    takes move up before it if no op they pass writes a buffer they touch
+    or touches one they write (buffers are allocations and arguments,
+    distinct before workspace allocation): an LSTM's gate gradients added
+    into its input's gradient and copied elsewhere, with its bias update
+    between them. When a memory-touching op breaks a run and the next one
+    would join it, the run moves down past that op if they do not
+    conflict and the op is not a product followed by its in-place
+    epilogue: a recurrent layer's state saved before the step's product
+    joins the activation after it.
+
     Each thread's values then stay in registers: an element a member's
     loop loads and stores at every step (a row's sum) is carried by the
     loop, an element one member stores and the next loads is passed on,

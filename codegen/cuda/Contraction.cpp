@@ -349,6 +349,31 @@ Value mlir::kiln::bufferOf(Value value) {
   return value;
 }
 
+bool mlir::kiln::collectBuffers(Operation *op,
+                                llvm::SmallDenseSet<Value> &reads,
+                                llvm::SmallDenseSet<Value> &writes) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    auto interface = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!interface)
+      return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    interface.getEffects(effects);
+    for (const MemoryEffects::EffectInstance &effect : effects) {
+      bool read = isa<MemoryEffects::Read>(effect.getEffect());
+      if (!read && !isa<MemoryEffects::Write>(effect.getEffect()))
+        continue;
+      Value value = effect.getValue();
+      if (!value || !isa<MemRefType>(value.getType()))
+        return WalkResult::interrupt();
+      (read ? reads : writes).insert(rootBuffer(value));
+    }
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
+}
+
 /// Whether `op` or an op nested in it reads or writes memory.
 bool mlir::kiln::touchesMemory(Operation *op) {
   WalkResult result = op->walk([](Operation *nested) {

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallBitVector.h"
 
 #include <optional>
@@ -133,6 +134,12 @@ bool touchesMemory(Operation *op);
 /// allocation or an argument. Before workspace allocation, distinct roots
 /// are distinct memory.
 Value rootBuffer(Value value);
+
+/// Adds the buffers (rootBuffer) that `op` and the ops nested in it read
+/// and write to `reads` and `writes`; false when an effect names no
+/// buffer or an op does not say what it touches.
+bool collectBuffers(Operation *op, llvm::SmallDenseSet<Value> &reads,
+                    llvm::SmallDenseSet<Value> &writes);
 
 /// The buffer `value` views after workspace allocation: rootBuffer, but
 /// each memref.view of the workspace is a buffer of its own

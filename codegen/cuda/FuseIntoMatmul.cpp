@@ -34,25 +34,10 @@ namespace {
 /// Whether `op` (or an op nested in it) may read (`reads`) or write
 /// buffer `root`; an op that does not say what it touches may.
 bool mayTouch(Operation *op, Value root, bool reads) {
-  WalkResult result = op->walk([&](Operation *nested) {
-    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-    if (!effects)
-      return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
-                 ? WalkResult::advance()
-                 : WalkResult::interrupt();
-    SmallVector<MemoryEffects::EffectInstance> list;
-    effects.getEffects(list);
-    for (MemoryEffects::EffectInstance &effect : list) {
-      if (!isa<MemoryEffects::Write>(effect.getEffect()) &&
-          !(reads && isa<MemoryEffects::Read>(effect.getEffect())))
-        continue;
-      Value value = effect.getValue();
-      if (!value || rootBuffer(value) == root)
-        return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return result.wasInterrupted();
+  llvm::SmallDenseSet<Value> read, written;
+  if (!collectBuffers(op, read, written))
+    return true;
+  return written.contains(root) || (reads && read.contains(root));
 }
 
 /// Whether an op strictly between `first` and `last` (one block) may write

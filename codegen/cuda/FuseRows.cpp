@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <functional>
@@ -251,6 +252,14 @@ public:
 
   void add(linalg::LinalgOp op) { members.push_back(describe(op)); }
 
+  bool empty() const { return members.empty(); }
+
+  /// The members in order.
+  SmallVector<Operation *> ops() const {
+    return llvm::map_to_vector(
+        members, [](const Member &member) { return member.op.getOperation(); });
+  }
+
   /// Replaces two or more members by one loop where the last one was.
   void merge() {
     if (members.size() >= 2)
@@ -473,11 +482,160 @@ private:
   SmallVector<Member> members;
 };
 
+/// What some ops read and write, to tell whether others may move past them.
+struct Footprint {
+  llvm::SmallDenseSet<Value> reads, writes;
+  bool known = true;
+
+  void add(Operation *op) { known &= collectBuffers(op, reads, writes); }
+
+  /// Whether `op` and these ops may run in either order: neither writes a
+  /// buffer the other reads or writes.
+  bool independentOf(Operation *op) const {
+    Footprint other;
+    other.add(op);
+    if (!known || !other.known)
+      return false;
+    auto meets = [](const llvm::SmallDenseSet<Value> &a,
+                    const llvm::SmallDenseSet<Value> &b) {
+      return llvm::any_of(a, [&](Value v) { return b.contains(v); });
+    };
+    return !meets(writes, other.reads) && !meets(writes, other.writes) &&
+           !meets(reads, other.writes);
+  }
+};
+
+/// Moves `op` before `point` with the ops that define its operands (and
+/// the values its regions use) between the two, when those touch no
+/// memory; false (and nothing moved) otherwise.
+bool hoistBefore(Operation *op, Operation *point) {
+  SmallVector<Operation *> defs;
+  std::function<bool(Operation *)> visit = [&](Operation *user) {
+    llvm::SetVector<Value> used(llvm::from_range, user->getOperands());
+    for (Region &region : user->getRegions())
+      getUsedValuesDefinedAbove(region, used);
+    for (Value value : used) {
+      Operation *def = value.getDefiningOp();
+      if (!def || def->getBlock() != point->getBlock() ||
+          def->isBeforeInBlock(point) || llvm::is_contained(defs, def))
+        continue;
+      if (def->getNumRegions() != 0 || touchesMemory(def) || !visit(def))
+        return false;
+      defs.push_back(def);
+    }
+    return true;
+  };
+  if (!visit(op))
+    return false;
+  // Definitions first, in their order.
+  llvm::sort(defs,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  for (Operation *def : defs)
+    def->moveBefore(point);
+  op->moveBefore(point);
+  return true;
+}
+
+/// Whether the members of `group` may move after `op`: it touches no
+/// buffer they write and writes none they read, and it is not a matrix
+/// product whose in-place epilogue follows it (the members would come
+/// between the two).
+bool maySinkPast(const RowGroup &group, Operation *op) {
+  if (op->hasTrait<OpTrait::IsTerminator>())
+    return false;
+  Footprint members;
+  for (Operation *member : group.ops())
+    members.add(member);
+  if (!members.independentOf(op))
+    return false;
+  Operation *next = op->getNextNode();
+  while (next && !touchesMemory(next))
+    next = next->getNextNode();
+  auto after = dyn_cast_or_null<linalg::LinalgOp>(next);
+  return !after || !followsProductInPlace(after);
+}
+
+/// The ops a group at `blocked` (an op it cannot take) could still take,
+/// moved up before `blocked`: later candidates it accepts whose way up
+/// crosses only ops they are independent of, within `window`
+/// memory-touching ops.
+void pullForward(RowGroup &group, Operation *blocked, int window = 16) {
+  Footprint crossed;
+  for (Operation *op = blocked; op && window > 0;) {
+    Operation *next = op->getNextNode();
+    if (!touchesMemory(op)) {
+      op = next;
+      continue;
+    }
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (op != blocked && linalgOp && RowGroup::candidate(linalgOp) &&
+        group.accepts(linalgOp) && crossed.independentOf(op) &&
+        hoistBefore(op, blocked)) {
+      group.add(linalgOp);
+      op = next;
+      continue;
+    }
+    crossed.add(op);
+    if (!crossed.known || op->hasTrait<OpTrait::IsTerminator>())
+      return;
+    --window;
+    op = next;
+  }
+}
+
+/// mergeRuns (MergeRuns.h) that also reorders independent ops so that ops
+/// over the same rows become neighbours: when an op breaks a run, later
+/// ops the run takes move up before it if nothing between conflicts with
+/// them (an LSTM's gate gradient added into its input's gradient and
+/// copied for the recurrent kernel's gradient, with a bias update between
+/// them); and a run moves down past a memory-touching op that it does not
+/// conflict with when the next op joins it (a recurrent layer's saved
+/// state, copied before the step's product, and its activation after).
+void fuseRuns(Block &block, const RowGroup &empty) {
+  RowGroup group = empty;
+  for (Operation *op = block.empty() ? nullptr : &block.front(); op;) {
+    for (Region &region : op->getRegions())
+      for (Block &nested : region)
+        fuseRuns(nested, empty);
+    auto member = dyn_cast<linalg::LinalgOp>(op);
+    if (member && RowGroup::candidate(member)) {
+      if (!group.accepts(member)) {
+        pullForward(group, op);
+        group.merge();
+      }
+      group.add(member);
+      op = op->getNextNode();
+      continue;
+    }
+    if (touchesMemory(op) && !group.empty()) {
+      pullForward(group, op);
+      // The run past `op`, when the next memory-touching op would join it.
+      Operation *next = op->getNextNode();
+      while (next && !touchesMemory(next))
+        next = next->getNextNode();
+      auto joining = dyn_cast_or_null<linalg::LinalgOp>(next);
+      if (joining && RowGroup::candidate(joining) && group.accepts(joining) &&
+          maySinkPast(group, op)) {
+        Operation *after = op;
+        for (Operation *moved : group.ops()) {
+          moved->moveAfter(after);
+          after = moved;
+        }
+        op = after->getNextNode();
+        continue;
+      }
+      group.merge();
+    }
+    op = op->getNextNode();
+  }
+  group.merge();
+}
+
 struct FuseRowsPass : public kiln::impl::FuseRowsPassBase<FuseRowsPass> {
   using FuseRowsPassBase::FuseRowsPassBase;
   void runOnOperation() override {
     for (Block &block : getOperation().getBody())
-      mergeRuns(block, RowGroup(maxRowElements, maxParamBytes));
+      fuseRuns(block, RowGroup(maxRowElements, maxParamBytes));
   }
 };
 

@@ -410,3 +410,103 @@ func.func @overlapping_columns(%x: memref<?x3xf32>, %z: memref<?x8xf32>) {
   }
   return
 }
+
+// -----
+
+// A recurrent layer's forward step: the state saved (a copy), the step's
+// product with the recurrent kernel, and the activation into the state.
+// The copy and the product only read the state, so the copy moves past
+// the product and joins the activation: two kernels instead of three.
+// MAPPED-LABEL: func.func @sink_past_product
+// MAPPED:         gpu.launch_func @kiln_kernels::@sink_past_product_matmul
+// MAPPED:         gpu.launch_func @kiln_kernels::@sink_past_product_loop
+// MAPPED-NOT:     gpu.launch_func
+// MAPPED:         return
+// CHECK-LABEL: func.func @sink_past_product
+// CHECK:         linalg.matmul
+// CHECK:         scf.parallel
+// CHECK:           memref.store %{{.+}}, %arg2
+// CHECK:           memref.store %{{.+}}, %arg0
+// CHECK-NOT:     linalg.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @sink_past_product(%h: memref<?x8xf32>, %u: memref<8x8xf32>, %saved: memref<?x8xf32>, %x: memref<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %h, %c0 : memref<?x8xf32>
+  %p = memref.alloc(%n) : memref<?x8xf32>
+  linalg.copy ins(%h : memref<?x8xf32>) outs(%saved : memref<?x8xf32>)
+  linalg.matmul ins(%h, %u : memref<?x8xf32>, memref<8x8xf32>) outs(%p : memref<?x8xf32>)
+  linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %x : memref<?x8xf32>, memref<?x8xf32>) outs(%h : memref<?x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    %t = math.tanh %s : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+// The copy reads what the product writes: it stays before it, three
+// kernels.
+// MAPPED-LABEL: func.func @no_sink_past_writer
+// MAPPED:         gpu.launch_func @kiln_kernels::@no_sink_past_writer_loop
+// MAPPED:         gpu.launch_func @kiln_kernels::@no_sink_past_writer_matmul
+// MAPPED:         gpu.launch_func @kiln_kernels::@no_sink_past_writer_loop_0
+// MAPPED-NOT:     gpu.launch_func
+// CHECK-LABEL: func.func @no_sink_past_writer
+// CHECK:         linalg.copy
+// CHECK:         linalg.matmul
+// CHECK:         linalg.generic
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @no_sink_past_writer(%h: memref<?x8xf32>, %u: memref<8x8xf32>, %saved: memref<?x8xf32>, %p: memref<?x8xf32>) {
+  linalg.copy ins(%p : memref<?x8xf32>) outs(%saved : memref<?x8xf32>)
+  linalg.matmul ins(%h, %u : memref<?x8xf32>, memref<8x8xf32>) outs(%p : memref<?x8xf32>)
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%p : memref<?x8xf32>) outs(%h : memref<?x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %t = math.tanh %a : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+// An LSTM's backward step: a step's gate gradients added into its input's
+// gradient (rows of 64) and copied for the recurrent kernel's gradient,
+// with the bias gradient's update (64 elements, other rows) and its copy
+// between and after. Independent, so the two row ops run as one kernel and
+// the two bias ops as another: two kernels instead of four.
+// MAPPED-LABEL: func.func @pull_forward
+// MAPPED:         gpu.launch_func @kiln_kernels::@pull_forward_loop
+// MAPPED:         gpu.launch_func @kiln_kernels::@pull_forward_loop_0
+// MAPPED-NOT:     gpu.launch_func
+// MAPPED:         return
+// CHECK-LABEL: func.func @pull_forward
+// CHECK:         scf.parallel
+// CHECK:           memref.store %{{.+}}, %arg1
+// CHECK:           memref.store %{{.+}}, %arg2
+// CHECK:         scf.parallel
+// CHECK:           memref.store %{{.+}}, %arg5
+// CHECK:           memref.store %{{.+}}, %arg3
+// CHECK-NOT:     linalg.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#id1 = affine_map<(d0) -> (d0)>
+func.func @pull_forward(%dz: memref<?x64xf32>, %seq: memref<?x64xf32>, %ys: memref<?x64xf32>, %acc: memref<64xf32>, %db: memref<64xf32>, %next: memref<64xf32>) {
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%dz : memref<?x64xf32>) outs(%seq : memref<?x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%acc, %db : memref<64xf32>, memref<64xf32>) outs(%next : memref<64xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  }
+  linalg.copy ins(%dz : memref<?x64xf32>) outs(%ys : memref<?x64xf32>)
+  linalg.copy ins(%next : memref<64xf32>) outs(%acc : memref<64xf32>)
+  return
+}
