@@ -391,3 +391,10 @@ bool mlir::kiln::touchesMemory(Operation *op) {
   });
   return result.wasInterrupted();
 }
+
+Operation *mlir::kiln::nextTouchingMemory(Operation *op) {
+  Operation *next = op->getNextNode();
+  while (next && !touchesMemory(next))
+    next = next->getNextNode();
+  return next;
+}

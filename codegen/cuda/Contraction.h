@@ -130,6 +130,9 @@ int64_t matmulSharedBytes(TileShape shape, int64_t kStep, int64_t padding);
 /// allocation does neither; an op that does not say does).
 bool touchesMemory(Operation *op);
 
+/// The first op after `op` in its block that touches memory, or null.
+Operation *nextTouchingMemory(Operation *op);
+
 /// The buffer `value` is a view of (through any view-like op): an
 /// allocation or an argument. Before workspace allocation, distinct roots
 /// are distinct memory.

@@ -548,19 +548,20 @@ bool maySinkPast(const RowGroup &group, Operation *op) {
     members.add(member);
   if (!members.independentOf(op))
     return false;
-  Operation *next = op->getNextNode();
-  while (next && !touchesMemory(next))
-    next = next->getNextNode();
-  auto after = dyn_cast_or_null<linalg::LinalgOp>(next);
+  auto after = dyn_cast_or_null<linalg::LinalgOp>(nextTouchingMemory(op));
   return !after || !followsProductInPlace(after);
 }
 
+/// How many memory-touching ops pullForward looks past.
+constexpr int kPullWindow = 16;
+
 /// The ops a group at `blocked` (an op it cannot take) could still take,
 /// moved up before `blocked`: later candidates it accepts whose way up
-/// crosses only ops they are independent of, within `window`
+/// crosses only ops they are independent of, within kPullWindow
 /// memory-touching ops.
-void pullForward(RowGroup &group, Operation *blocked, int window = 16) {
+void pullForward(RowGroup &group, Operation *blocked) {
   Footprint crossed;
+  int window = kPullWindow;
   for (Operation *op = blocked; op && window > 0;) {
     Operation *next = op->getNextNode();
     if (!touchesMemory(op)) {
@@ -610,10 +611,7 @@ void fuseRuns(Block &block, const RowGroup &empty) {
     if (touchesMemory(op) && !group.empty()) {
       pullForward(group, op);
       // The run past `op`, when the next memory-touching op would join it.
-      Operation *next = op->getNextNode();
-      while (next && !touchesMemory(next))
-        next = next->getNextNode();
-      auto joining = dyn_cast_or_null<linalg::LinalgOp>(next);
+      auto joining = dyn_cast_or_null<linalg::LinalgOp>(nextTouchingMemory(op));
       if (joining && RowGroup::candidate(joining) && group.accepts(joining) &&
           maySinkPast(group, op)) {
         Operation *after = op;

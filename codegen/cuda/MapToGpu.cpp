@@ -1338,10 +1338,7 @@ private:
   /// convolution's rows as batch x positions) with static inner sizes.
   static linalg::GenericOp epilogueOf(const Contraction &product) {
     linalg::LinalgOp op = product.sum.op;
-    Operation *next = op->getNextNode();
-    while (next && !touchesMemory(next))
-      next = next->getNextNode();
-    auto epilogue = dyn_cast_or_null<linalg::GenericOp>(next);
+    auto epilogue = dyn_cast_or_null<linalg::GenericOp>(nextTouchingMemory(op));
     if (op->hasAttr(kSplitKAttrName) || !epilogue ||
         epilogue.getNumDpsInits() != 1 ||
         epilogue.getNumLoops() != epilogue.getNumParallelLoops() ||

@@ -2,11 +2,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The CUDA passes that merge neighbouring linalg ops on buffers into one
-// kernel (kiln-cuda-merge-elementwise, kiln-cuda-merge-independent,
-// kiln-cuda-fuse-rows) walk a block the same way: a run of the ops a group
-// takes, with only ops that touch no memory between them (index
-// arithmetic, views and allocations, which stay where they are: the merged
-// op, where the last member was, sees them all), becomes one.
+// kernel (kiln-cuda-merge-elementwise, kiln-cuda-merge-independent) walk a
+// block the same way: a run of the ops a group takes, with only ops that
+// touch no memory between them (index arithmetic, views and allocations,
+// which stay where they are: the merged op, where the last member was,
+// sees them all), becomes one. kiln-cuda-fuse-rows walks it likewise but
+// also moves independent ops to make runs (FuseRows.cpp, fuseRuns).
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_CODEGEN_CUDA_MERGERUNS_H
