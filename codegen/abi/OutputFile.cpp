@@ -61,14 +61,33 @@ mlir::kiln::createOwnedTemporary(llvm::StringRef dir, llvm::StringRef stem,
   llvm::sys::path::append(
       model, stem + "-" + llvm::Twine(llvm::sys::Process::getProcessId()) +
                  "-%%%%%%%%" + suffix);
-  int fd = -1;
-  llvm::SmallString<256> temporary;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(model, fd, temporary))
-    return llvm::createStringError(llvm::Twine("cannot write '") + forPath +
-                                   "': " + ec.message());
-  llvm::sys::Process::SafelyCloseFileDescriptor(fd);
-  return temporary.str().str();
+  // Registered for removal before it exists: a termination signal (whose
+  // handler runs on the main thread, where kiln writes its files) never
+  // finds it created and unregistered. A name taken meanwhile is retried.
+  std::error_code ec;
+  for (int attempt = 0; attempt < 128; ++attempt) {
+    llvm::SmallString<256> temporary;
+    llvm::sys::fs::createUniquePath(model, temporary, /*MakeAbsolute=*/false);
+    llvm::sys::RemoveFileOnSignal(temporary);
+    llvm::Expected<llvm::sys::fs::file_t> file =
+        llvm::sys::fs::openNativeFileForWrite(
+            temporary, llvm::sys::fs::CD_CreateNew, llvm::sys::fs::OF_None);
+    if (file) {
+      llvm::sys::fs::closeFile(*file);
+      return temporary.str().str();
+    }
+    ec = llvm::errorToErrorCode(file.takeError());
+    llvm::sys::DontRemoveFileOnSignal(temporary);
+    if (ec != std::errc::file_exists)
+      break;
+  }
+  return llvm::createStringError(llvm::Twine("cannot write '") + forPath +
+                                 "': " + ec.message());
+}
+
+void mlir::kiln::removeTemporary(llvm::StringRef path) {
+  llvm::sys::fs::remove(path);
+  llvm::sys::DontRemoveFileOnSignal(path);
 }
 
 llvm::Expected<std::string>
@@ -101,8 +120,6 @@ llvm::Error mlir::kiln::writeOutputFile(
     if (!temporary)
       return temporary.takeError();
     written = *temporary;
-    // Ctrl-C or a termination signal while writing removes the temporary.
-    llvm::sys::RemoveFileOnSignal(written);
   }
   auto release = llvm::make_scope_exit([&] {
     if (written != target)

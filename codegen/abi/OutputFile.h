@@ -32,19 +32,41 @@ llvm::Error writeOutputFile(
 /// such an output is written in place, never replaced by a rename.
 bool isSpecialFile(llvm::StringRef path);
 
-/// A unique temporary `<dir>/<stem>-<pid>-<random><suffix>`, created empty,
-/// after removing those of `stem` whose process is gone (killed runs).
-/// Errors name `forPath`, the user's file it is for.
+/// A unique temporary `<dir>/<stem>-<pid>-<random><suffix>`, created empty
+/// and registered with llvm::sys::RemoveFileOnSignal before it exists (so no
+/// signal leaves it behind), after removing those of `stem` whose process is
+/// gone (killed runs). A caller that renames it away calls
+/// llvm::sys::DontRemoveFileOnSignal; one that is done with it calls
+/// removeTemporary. Errors name `forPath`, the user's file it is for.
+/// Temporaries are created and written by the main thread only: Linux runs a
+/// termination signal's handler there, between two of its steps, whereas a
+/// worker's open or rename could race the handler's removals.
 llvm::Expected<std::string> createOwnedTemporary(llvm::StringRef dir,
                                                  llvm::StringRef stem,
                                                  llvm::StringRef suffix,
                                                  llvm::StringRef forPath);
 
 /// A unique temporary path beside `path` (same directory, so that a rename
-/// is atomic), created empty; `suffix` ends its name. Temporaries of `path`
+/// is atomic), created empty and registered for removal on a signal like
+/// createOwnedTemporary's; `suffix` ends its name. Temporaries of `path`
 /// that a killed run left behind are removed first.
 llvm::Expected<std::string> createTemporaryBeside(llvm::StringRef path,
                                                   llvm::StringRef suffix);
+
+/// Removes a temporary of createOwnedTemporary and its registration.
+void removeTemporary(llvm::StringRef path);
+
+/// removeTemporary when it goes out of scope.
+class TemporaryRemover {
+public:
+  explicit TemporaryRemover(std::string path) : path(std::move(path)) {}
+  TemporaryRemover(const TemporaryRemover &) = delete;
+  TemporaryRemover &operator=(const TemporaryRemover &) = delete;
+  ~TemporaryRemover() { removeTemporary(path); }
+
+private:
+  std::string path;
+};
 
 /// Where writing `path` lands: its symlink target, or `path` itself.
 std::string resolveOutputPath(llvm::StringRef path);

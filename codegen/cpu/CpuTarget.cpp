@@ -177,20 +177,25 @@ void mlir::kiln::optimizeModule(llvm::Module &module, const CpuTarget &target) {
 
 llvm::Error mlir::kiln::emitMachineCode(llvm::Module &module,
                                         const CpuTarget &target, bool assembly,
+                                        llvm::raw_pwrite_stream &os) {
+  llvm::legacy::PassManager pm;
+  if (target.machine->addPassesToEmitFile(
+          pm, os, nullptr,
+          assembly ? llvm::CodeGenFileType::AssemblyFile
+                   : llvm::CodeGenFileType::ObjectFile))
+    return targetError("the target cannot emit this file type");
+  pm.run(module);
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::kiln::emitMachineCode(llvm::Module &module,
+                                        const CpuTarget &target, bool assembly,
                                         llvm::StringRef path) {
   // Atomic: an interrupted compile leaves the old file or none.
-  return writeOutputFile(
-      path, /*binary=*/!assembly,
-      [&](llvm::raw_pwrite_stream &os) -> llvm::Error {
-        llvm::legacy::PassManager pm;
-        if (target.machine->addPassesToEmitFile(
-                pm, os, nullptr,
-                assembly ? llvm::CodeGenFileType::AssemblyFile
-                         : llvm::CodeGenFileType::ObjectFile))
-          return targetError("the target cannot emit this file type");
-        pm.run(module);
-        return llvm::Error::success();
-      });
+  return writeOutputFile(path, /*binary=*/!assembly,
+                         [&](llvm::raw_pwrite_stream &os) {
+                           return emitMachineCode(module, target, assembly, os);
+                         });
 }
 
 llvm::Expected<std::vector<std::string>>
@@ -214,26 +219,24 @@ mlir::kiln::compileObjects(std::unique_ptr<llvm::Module> module,
         },
         /*PreserveLocals=*/false);
   }
+  // The workers compile to memory; only this thread writes files, so that a
+  // termination signal's handler never races a worker's open or rename
+  // (createOwnedTemporary).
   size_t n = parts.empty() ? 1 : parts.size();
-  std::vector<std::string> paths(n);
+  std::vector<llvm::SmallString<0>> objects(n);
   std::vector<std::string> errors(n);
   auto compile = [&](size_t i) {
     auto fail = [&](llvm::Error error) {
       errors[i] = llvm::toString(std::move(error));
     };
-    llvm::Expected<std::string> path =
-        createOwnedTemporary(dir, "kiln-model", ".o", forPath);
-    if (!path)
-      return fail(path.takeError());
-    paths[i] = *path;
-    llvm::sys::RemoveFileOnSignal(paths[i]);
     llvm::Expected<std::unique_ptr<CpuTarget>> target = createCpuTarget(cpu);
     if (!target)
       return fail(target.takeError());
+    llvm::raw_svector_ostream os(objects[i]);
     if (parts.empty()) {
       optimizeModule(*module, **target);
-      if (llvm::Error error =
-              emitMachineCode(*module, **target, /*assembly=*/false, *path))
+      if (llvm::Error error = emitMachineCode(*module, **target,
+                                              /*assembly=*/false, os))
         fail(std::move(error));
       return;
     }
@@ -246,7 +249,7 @@ mlir::kiln::compileObjects(std::unique_ptr<llvm::Module> module,
       return fail(part.takeError());
     optimizeModule(**part, **target);
     if (llvm::Error error =
-            emitMachineCode(**part, **target, /*assembly=*/false, *path))
+            emitMachineCode(**part, **target, /*assembly=*/false, os))
       fail(std::move(error));
   };
   std::vector<std::thread> workers;
@@ -255,13 +258,34 @@ mlir::kiln::compileObjects(std::unique_ptr<llvm::Module> module,
   compile(0);
   for (std::thread &worker : workers)
     worker.join();
-  for (size_t i = 0; i < n; ++i) {
-    if (errors[i].empty())
-      continue;
+  for (const std::string &error : errors)
+    if (!error.empty())
+      return targetError(error);
+  std::vector<std::string> paths;
+  auto removeAll = [&] {
     for (const std::string &path : paths)
-      if (!path.empty())
-        llvm::sys::fs::remove(path);
-    return targetError(errors[i]);
+      removeTemporary(path);
+  };
+  for (const llvm::SmallString<0> &object : objects) {
+    llvm::Expected<std::string> path =
+        createOwnedTemporary(dir, "kiln-model", ".o", forPath);
+    if (!path) {
+      removeAll();
+      return path.takeError();
+    }
+    paths.push_back(*path);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(*path, ec, llvm::sys::fs::OF_None);
+    if (!ec) {
+      os << object;
+      os.close();
+      ec = os.error();
+      os.clear_error();
+    }
+    if (ec) {
+      removeAll();
+      return targetError("cannot write '" + *path + "': " + ec.message());
+    }
   }
   return paths;
 }
@@ -455,7 +479,7 @@ llvm::Error mlir::kiln::linkSharedLibrary(llvm::ArrayRef<std::string> objects,
       createOwnedTemporary(tempDir, "kiln-exports", ".map", outputPath);
   if (!script)
     return script.takeError();
-  llvm::FileRemover removeScript(*script);
+  TemporaryRemover removeScript(*script);
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(*script, ec);
@@ -558,7 +582,6 @@ static llvm::Error linkImage(llvm::ArrayRef<std::string> objects,
   if (!temporary)
     return temporary.takeError();
   std::string tmp = *temporary;
-  llvm::sys::RemoveFileOnSignal(tmp);
   llvm::scope_exit release([&] { llvm::sys::DontRemoveFileOnSignal(tmp); });
   llvm::SmallVector<llvm::StringRef> args = {*driver};
   args.append(extraArgs.begin(), extraArgs.end());
@@ -585,7 +608,7 @@ static llvm::Error linkImage(llvm::ArrayRef<std::string> objects,
       createOwnedTemporary(tempDir, "kiln-link", ".log", outputPath);
   if (!log)
     return log.takeError();
-  llvm::FileRemover removeLog(*log);
+  TemporaryRemover removeLog(*log);
   std::string message;
   int rc = runLinker(args, *log, message);
   if (linkInterrupted) {

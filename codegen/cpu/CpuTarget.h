@@ -59,13 +59,19 @@ void optimizeModule(llvm::Module &module, const CpuTarget &target);
 /// threads: llvm::SplitModule cuts it into balanced parts by function
 /// (locals become hidden globals), and each part is optimized and compiled
 /// in its own LLVMContext and TargetMachine for `cpu`. The objects are
-/// temporaries in `dir` named after `forPath`, removed on a signal; the
-/// caller removes them. One part (and `threads` <= 1) compiles in place.
+/// temporaries in `dir` named after `forPath` (createOwnedTemporary: removed
+/// on a signal), written by the calling thread once every part is compiled;
+/// the caller removes them (removeTemporary). One part (and `threads` <= 1)
+/// compiles in place.
 llvm::Expected<std::vector<std::string>>
 compileObjects(std::unique_ptr<llvm::Module> module, llvm::StringRef cpu,
                unsigned threads, llvm::StringRef dir, llvm::StringRef forPath);
 
-/// Writes `module` as an object file or assembly to `path`.
+/// Writes `module` as an object file or assembly to `os`.
+llvm::Error emitMachineCode(llvm::Module &module, const CpuTarget &target,
+                            bool assembly, llvm::raw_pwrite_stream &os);
+
+/// Writes `module` as an object file or assembly to `path`, atomically.
 llvm::Error emitMachineCode(llvm::Module &module, const CpuTarget &target,
                             bool assembly, llvm::StringRef path);
 

@@ -606,9 +606,9 @@ static int compileAndLink(std::unique_ptr<llvm::Module> module,
   if (!objects)
     return fail(llvm::toString(objects.takeError()));
   codegenTime.stop();
-  std::vector<std::unique_ptr<llvm::FileRemover>> removers;
+  std::vector<std::unique_ptr<TemporaryRemover>> removers;
   for (const std::string &object : *objects)
-    removers.push_back(std::make_unique<llvm::FileRemover>(object));
+    removers.push_back(std::make_unique<TemporaryRemover>(object));
   TimingScope linkTime = root.nest("link");
   if (library)
     return writeLibrary(*objects, out, *library, *desc);
