@@ -49,7 +49,16 @@ def FuseElementwisePass : Pass<"kiln-fuse-elementwise", "::mlir::ModuleOp"> {
     reshape propagation: that pass also rewrites a `linalg.matmul` fed by a
     `tensor.collapse_shape` into a higher-rank contraction generic, which
     the CPU pipeline's matmul micro kernel never sees (a convolution's
-    im2col rows, a Dense on a sequence).
+    im2col rows, a Dense on a sequence). A scalar computed from scalars
+    (a generic without loops on 0-d inputs: Adam's step size from its
+    step count) fuses into every consumer: a few flops each, hoisted out of
+    a CPU loop, and no one-thread kernel on a GPU.
+
+    Two folds come first: a generic without inputs that yields a value from
+    outside its body becomes a `linalg.fill` (which folds into consumers
+    and through reshapes), and a sum over a splat becomes `init + s * R`,
+    R the product of the reduced extents, so that the count of a mean's
+    gradient (a sum of ones) is the batch size, not a reduction.
 
     ```mlir
     // before

@@ -12,8 +12,11 @@
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kiln {
@@ -74,18 +77,133 @@ struct AccumulateIntoMatmul : public OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// The value every element of `v` holds, when it is a splat: a
+/// `linalg.fill`, or a generic without inputs that yields a value from
+/// outside its body. Null otherwise.
+static Value splatValue(Value v) {
+  if (auto fill = v.getDefiningOp<linalg::FillOp>())
+    return fill.getInputs()[0];
+  auto generic = v.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 0 ||
+      generic->getNumResults() != 1)
+    return {};
+  Block &body = generic.getRegion().front();
+  if (&body.front() != body.getTerminator())
+    return {};
+  Value yielded = body.getTerminator()->getOperand(0);
+  return yielded.getParentRegion() == &generic.getRegion() ? Value() : yielded;
+}
+
+/// A generic without inputs that yields one value from outside its body
+/// (a constant tensor the lowering wrote as a loop) -> `linalg.fill`: the
+/// fill folds into its consumers (FoldFillWithGenericOp) and through
+/// reshapes.
+struct GenericSplatToFill : public OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1)
+      return failure();
+    Value value = splatValue(op->getResult(0));
+    if (!value)
+      return failure();
+    rewriter.replaceOpWithNewOp<linalg::FillOp>(op, value, op.getDpsInits()[0]);
+    return success();
+  }
+};
+
+/// A sum over a splat `s` -> `init + s * R`, R the product of the reduced
+/// extents: the count of a mean's gradient (a reduce_sum of ones) is the
+/// batch size, not a reduction over a tensor of ones written for it.
+struct SumOfSplat : public OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 1 ||
+        op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
+        !op.getIndexingMapsArray().back().isProjectedPermutation())
+      return failure();
+    Block &body = op.getRegion().front();
+    auto add = dyn_cast<arith::AddFOp>(body.front());
+    if (!add || add->getNextNode() != body.getTerminator() ||
+        body.getTerminator()->getOperand(0) != add.getResult() ||
+        !llvm::is_contained(ValueRange{add.getLhs(), add.getRhs()},
+                            body.getArgument(0)) ||
+        !llvm::is_contained(ValueRange{add.getLhs(), add.getRhs()},
+                            body.getArgument(1)))
+      return failure();
+    Value splat = splatValue(op.getDpsInputs()[0]);
+    if (!splat)
+      return failure();
+    Location loc = op.getLoc();
+    // R: the reduced loops' extents, as the element type.
+    SmallVector<Range, 4> ranges = cast<linalg::LinalgOp>(op.getOperation())
+                                       .createLoopRanges(rewriter, loc);
+    Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    for (auto [range, iterator] : llvm::zip(ranges, op.getIteratorTypesArray()))
+      if (iterator == utils::IteratorType::reduction)
+        count = arith::MulIOp::create(
+            rewriter, loc, count,
+            getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
+    Type element = splat.getType();
+    Value total = arith::MulFOp::create(
+        rewriter, loc, splat,
+        arith::UIToFPOp::create(
+            rewriter, loc, element,
+            arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                         count)));
+    Value init = op.getDpsInits()[0];
+    if (Value start = splatValue(init)) {
+      if (!matchPattern(start, m_AnyZeroFloat()))
+        total = arith::AddFOp::create(rewriter, loc, start, total);
+      rewriter.replaceOpWithNewOp<linalg::FillOp>(op, total, init);
+      return success();
+    }
+    auto type = cast<RankedTensorType>(init.getType());
+    AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
+    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+        op, type, ValueRange{}, ValueRange{init}, ArrayRef<AffineMap>{identity},
+        SmallVector<utils::IteratorType>(type.getRank(),
+                                         utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(
+              b, l, arith::AddFOp::create(b, l, args[0], total).getResult());
+        });
+    return success();
+  }
+};
+
 struct FuseElementwisePass
     : public kiln::impl::FuseElementwisePassBase<FuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     // Fuse a producer only into its single user: fusing into several would
-    // recompute it in each.
-    linalg::ControlFusionFn singleUse = [](OpOperand *fused) {
-      Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse();
+    // recompute it in each. A scalar computation on scalars (no loops, 0-d
+    // inputs: an optimizer's step size from its step count) fuses into all
+    // of them: each recomputes a few flops, loop-invariant (hoisted from a
+    // CPU loop), where it would otherwise be a kernel of one thread on a
+    // GPU and a round trip through memory.
+    linalg::ControlFusionFn control = [](OpOperand *fused) {
+      auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
+      if (!producer)
+        return false;
+      if (producer->hasOneUse())
+        return true;
+      auto isScalar = [](Value v) {
+        auto type = dyn_cast<RankedTensorType>(v.getType());
+        return type && type.getRank() == 0;
+      };
+      return producer.getNumLoops() == 0 &&
+             llvm::all_of(producer.getDpsInputs(), isScalar);
     };
     patterns.add<AccumulateIntoMatmul>(&getContext());
-    linalg::populateElementwiseOpsFusionPatterns(patterns, singleUse);
+    patterns.add<GenericSplatToFill, SumOfSplat>(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::FillOp::getCanonicalizationPatterns(patterns, &getContext());
+    tensor::DimOp::getCanonicalizationPatterns(patterns, &getContext());
+    tensor::EmptyOp::getCanonicalizationPatterns(patterns, &getContext());
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
