@@ -329,35 +329,60 @@ struct FoldPatchesLowering : public OpConversionPattern<FoldPatchesOp> {
   }
 };
 
-// max_pool(x) -> generic over (n, o..., k..., c), reducing the taps with
-// maximumf; padding reads -inf.
+/// The generic over (n, o..., k..., c) that reduces each window of `input`
+/// to (its maximum, with maximumf, padding reading -inf; the flat index of
+/// its first maximal tap, as i32). max_pool takes the first result and
+/// max_pool_grad the second: built from the same values alike, the two are
+/// one op after CSE, so a training step finds the window maxima once and
+/// its backward does not read the pooled input again. Without a gradient
+/// (predict) the unused taps are erased with their compares.
+static linalg::GenericOp buildWindowMax(OpBuilder &builder, Location loc,
+                                        const WindowGeometry &g, Value input,
+                                        ArrayRef<int64_t> pooled) {
+  WindowNest nest(builder, loc, g);
+  ArrayRef<int64_t> spatial = spatialOf(input.getType());
+  Type element = cast<RankedTensorType>(input.getType()).getElementType();
+  Value lowest = floatConst(builder, loc, element, -INFINITY);
+  Value maxInit = nest.filled(pooled, lowest, input);
+  Value tapInit = nest.filled(
+      pooled, arith::ConstantIntOp::create(builder, loc, 0, 32), input);
+  return linalg::GenericOp::create(
+      builder, loc, TypeRange{maxInit.getType(), tapInit.getType()},
+      nest.windowOperand(element), ValueRange{maxInit, tapInit},
+      ArrayRef<AffineMap>{nest.tapsMap(), nest.outerMap(), nest.outerMap()},
+      nest.iterators(/*reduceTaps=*/true),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        WindowNest at(b, l, g);
+        auto [idx, valid] = at.inputIndex(spatial);
+        Value v = tensor::ExtractOp::create(b, l, input, idx);
+        v = arith::SelectOp::create(b, l, valid, v, lowest);
+        Value greater =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]);
+        linalg::YieldOp::create(
+            b, l,
+            ValueRange{
+                arith::MaximumFOp::create(b, l, args[1], v),
+                arith::SelectOp::create(b, l, greater, at.flatTap(), args[2])});
+      });
+}
+
+// max_pool(x) -> the window maxima of buildWindowMax.
 struct MaxPoolLowering : public OpConversionPattern<MaxPoolOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(MaxPoolOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    WindowGeometry g = op.getGeometry();
-    WindowNest nest(rewriter, loc, g);
-    Value input = adaptor.getInput();
-    ArrayRef<int64_t> spatial = spatialOf(input.getType());
-    Type element = op.getType().getElementType();
-    Value lowest = floatConst(rewriter, loc, element, -INFINITY);
-    Value init = nest.filled(op.getType().getShape(), lowest, input);
-    rewriter.replaceOp(
-        op, nest.reduceTaps(init, element, [&](WindowNest &at, Value acc) {
-          auto [b, l] = at.position();
-          auto [idx, valid] = at.inputIndex(spatial);
-          Value v = tensor::ExtractOp::create(b, l, input, idx);
-          v = arith::SelectOp::create(b, l, valid, v, lowest);
-          return arith::MaximumFOp::create(b, l, acc, v);
-        }));
+    rewriter.replaceOp(op, buildWindowMax(rewriter, op.getLoc(),
+                                          op.getGeometry(), adaptor.getInput(),
+                                          op.getType().getShape())
+                               .getResult(0));
     return success();
   }
 };
 
-// max_pool_grad(x, g) -> (1) each window's first maximal tap, (2) for each
-// x element, the sum of g over the windows whose maximal tap reads it.
+// max_pool_grad(x, g) -> (1) each window's first maximal tap
+// (buildWindowMax), (2) for each x element, the sum of g over the windows
+// whose maximal tap reads it.
 struct MaxPoolGradLowering : public OpConversionPattern<MaxPoolGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -367,33 +392,10 @@ struct MaxPoolGradLowering : public OpConversionPattern<MaxPoolGradOp> {
     WindowGeometry g = op.getGeometry();
     WindowNest nest(rewriter, loc, g);
     Value input = adaptor.getInput(), grad = adaptor.getGrad();
-    ArrayRef<int64_t> spatial = spatialOf(input.getType());
     auto gradType = cast<RankedTensorType>(grad.getType());
     Type element = gradType.getElementType();
-    Value lowest = floatConst(rewriter, loc, element, -INFINITY);
-    Value maxInit = nest.filled(gradType.getShape(), lowest, grad);
-    Value tapInit =
-        nest.filled(gradType.getShape(),
-                    arith::ConstantIntOp::create(rewriter, loc, 0, 32), grad);
-    auto argmax = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{maxInit.getType(), tapInit.getType()},
-        nest.windowOperand(element), ValueRange{maxInit, tapInit},
-        ArrayRef<AffineMap>{nest.tapsMap(), nest.outerMap(), nest.outerMap()},
-        nest.iterators(/*reduceTaps=*/true),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          WindowNest at(b, l, g);
-          auto [idx, valid] = at.inputIndex(spatial);
-          Value v = tensor::ExtractOp::create(b, l, input, idx);
-          v = arith::SelectOp::create(b, l, valid, v, lowest);
-          Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
-                                                v, args[1]);
-          linalg::YieldOp::create(
-              b, l,
-              ValueRange{arith::SelectOp::create(b, l, greater, v, args[1]),
-                         arith::SelectOp::create(b, l, greater, at.flatTap(),
-                                                 args[2])});
-        });
-    Value taps = argmax.getResult(1);
+    Value taps = buildWindowMax(rewriter, loc, g, input, gradType.getShape())
+                     .getResult(1);
 
     Value zero = floatConst(rewriter, loc, element, 0.0);
     Value init = nest.filled(op.getType().getShape(), zero, input);

@@ -1,4 +1,6 @@
 // RUN: kiln-opt %s --kiln-lower-to-linalg | FileCheck %s
+// RUN: kiln-opt %s --kiln-lower-to-linalg --canonicalize --cse | FileCheck %s --check-prefix=CSE
+// RUN: kiln-opt %s --kiln-lower-to-linalg --canonicalize --cse --kiln-fuse-elementwise --canonicalize | FileCheck %s --check-prefix=FUSED
 
 // A convolution is im2col then the contraction: a parallel generic over
 // (n, oh, ow, kh, kw, c) reading the input at clamped indices (0 in the
@@ -27,16 +29,19 @@ func.func @conv_pointwise(%x: tensor<?x3x3x4xf32>, %w: tensor<1x1x4x2xf32>) -> t
 }
 
 // max_pool: the taps reduce (their bounds from a window-shaped operand),
-// the channels innermost; padding reads -inf.
+// the channels innermost; padding reads -inf. The window's first maximal
+// tap is a second result (max_pool_grad's, below), unused here.
 // CHECK-LABEL: func.func @max_pool
 // CHECK:         %[[LOW:.+]] = arith.constant 0xFF800000 : f32
 // CHECK:         %[[INIT:.+]] = linalg.fill ins(%[[LOW]] : f32)
+// CHECK:         %[[TAPS:.+]] = linalg.fill ins(%{{.+}} : i32)
 // CHECK:         %[[WIN:.+]] = tensor.empty() : tensor<3x3xf32>
-// CHECK:         linalg.generic
+// CHECK:         %[[MAX:.+]]:2 = linalg.generic
 // CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]
-// CHECK-SAME:      ins(%[[WIN]] : tensor<3x3xf32>) outs(%[[INIT]] : tensor<?x4x4x2xf32>)
+// CHECK-SAME:      ins(%[[WIN]] : tensor<3x3xf32>) outs(%[[INIT]], %[[TAPS]] : tensor<?x4x4x2xf32>, tensor<?x4x4x2xi32>)
 // CHECK:           arith.select %{{.+}}, %{{.+}}, %[[LOW]] : f32
 // CHECK:           arith.maximumf
+// CHECK:         return %[[MAX]]#0
 func.func @max_pool(%x: tensor<?x8x8x2xf32>) -> tensor<?x4x4x2xf32> {
   %y = kiln.max_pool %x {window = array<i64: 3, 3>, strides = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 1, 1>} : tensor<?x8x8x2xf32> -> tensor<?x4x4x2xf32>
   return %y : tensor<?x4x4x2xf32>
@@ -59,6 +64,33 @@ func.func @max_pool_grad(%x: tensor<?x8x8x2xf32>, %g: tensor<?x4x4x2xf32>) -> te
   %y = kiln.max_pool_grad %x, %g {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32>, tensor<?x4x4x2xf32> -> tensor<?x8x8x2xf32>
   return %y : tensor<?x8x8x2xf32>
 }
+
+// A training step pools and takes the pooling's gradient of the same
+// input: after CSE, one generic finds the window maxima (returned) and
+// their taps (read by the gradient's gather); the input is reduced once.
+// CSE-LABEL: func.func @max_pool_and_grad
+// CSE:         %[[MAX:.+]]:2 = linalg.generic
+// CSE:           arith.cmpf ogt
+// CSE:           arith.maximumf
+// CSE:         } -> (tensor<?x4x4x2xf32>, tensor<?x4x4x2xi32>)
+// CSE-NOT:     arith.maximumf
+// CSE:         linalg.generic
+// CSE:           tensor.extract %[[MAX]]#1
+// CSE:         return %[[MAX]]#0, %{{.+}} :
+func.func @max_pool_and_grad(%x: tensor<?x8x8x2xf32>, %g: tensor<?x4x4x2xf32>) -> (tensor<?x4x4x2xf32>, tensor<?x8x8x2xf32>) {
+  %y = kiln.max_pool %x {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32> -> tensor<?x4x4x2xf32>
+  %d = kiln.max_pool_grad %x, %g {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, pad_low = array<i64: 0, 0>, pad_high = array<i64: 0, 0>} : tensor<?x8x8x2xf32>, tensor<?x4x4x2xf32> -> tensor<?x8x8x2xf32>
+  return %y, %d : tensor<?x4x4x2xf32>, tensor<?x8x8x2xf32>
+}
+
+// Pooling alone, fused: the unused taps go with their compares.
+// FUSED-LABEL: func.func @max_pool(
+// FUSED:         linalg.generic
+// FUSED-SAME:      outs(%{{.+}} : tensor<?x4x4x2xf32>)
+// FUSED-NOT:       arith.cmpf
+// FUSED:           arith.maximumf
+// FUSED-NOT:       arith.cmpf
+// FUSED:         return
 
 // fold_patches gathers each input element's patch entries.
 // CHECK-LABEL: func.func @fold_patches
