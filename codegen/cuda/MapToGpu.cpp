@@ -162,7 +162,7 @@ public:
             type.getDimSize(1) != reductionOutputs(*sum))
           return op.emitError("kiln.split_k marks no matrix product or sum "
                               "with a partial-sum buffer");
-        mapBlockReduction(*sum, partials);
+        mapBlockReduction(*sum, partials, takeScalarEpilogue(op, fused));
         continue;
       }
       std::optional<SumReduction> sum = matchSumReduction(op);
@@ -176,7 +176,8 @@ public:
         return op.emitError("kiln.zero_init marks no matrix product or "
                             "shared sum");
       if (shared) {
-        mapBlockReduction(*sum);
+        mapBlockReduction(*sum, /*partials=*/nullptr,
+                          takeScalarEpilogue(op, fused));
         continue;
       }
       if (product) {
@@ -285,7 +286,12 @@ private:
   /// outputs and stores its totals there; a second kernel, one thread per
   /// output, then adds the chunks' totals in order. One chunk (a short
   /// reduction) adds its totals to the outputs directly.
-  void mapBlockReduction(SumReduction sum, Value partials = nullptr) {
+  ///
+  /// With `epilogue` (takeScalarEpilogue), the thread that stores the total
+  /// then runs it; after several chunks, it runs on one thread after their
+  /// addition.
+  void mapBlockReduction(SumReduction sum, Value partials = nullptr,
+                         linalg::GenericOp epilogue = nullptr) {
     linalg::LinalgOp op = sum.op;
     Location loc = op.getLoc();
     OpBuilder b(op);
@@ -412,6 +418,8 @@ private:
         SmallVector<Value> at =
             applyMap(b, op.getMatchingIndexingMap(init), role.dims);
         storeSum(b, op, total, at);
+        if (epilogue)
+          b.clone(*epilogue);
       };
       if (!partials)
         return direct(b);
@@ -467,6 +475,7 @@ private:
              [&](OpBuilder &b) { finish(b, role, scratch); });
       });
       addChunks(sum, partials, active);
+      finishEpilogue(op, epilogue, partials, active);
       op->erase();
       return;
     }
@@ -493,8 +502,52 @@ private:
     when(b, isFinal(b, role), [&](OpBuilder &b) { finish(b, role, scratch); });
     gpu::TerminatorOp::create(b, loc);
     addChunks(sum, partials, active);
+    finishEpilogue(op, epilogue, partials, active);
     op->erase();
     launches.push_back({launch, "sum"});
+  }
+
+  /// The op that finishes a sum to one scalar on that scalar alone: a
+  /// generic without loops that is the next op after `op` to touch memory
+  /// and reads its output (a loss's mean from its sum, a metric's update).
+  /// Run by the thread that stores the sum (mapBlockReduction), it needs no
+  /// kernel of its own. `op` moves down to it (only ops that touch no
+  /// memory lie between, so the order of effects is kept) and it joins
+  /// `fused`, the ops mapped already.
+  static linalg::GenericOp
+  takeScalarEpilogue(linalg::LinalgOp op,
+                     llvm::SmallPtrSetImpl<Operation *> &fused) {
+    if (op.getNumParallelLoops() != 0 || op.getNumDpsInits() != 1)
+      return nullptr;
+    auto epilogue = dyn_cast_or_null<linalg::GenericOp>(nextTouchingMemory(op));
+    if (!epilogue || epilogue.getNumLoops() != 0 ||
+        !epilogue.hasPureBufferSemantics() ||
+        !llvm::is_contained(epilogue.getDpsInputs(), op.getDpsInits()[0]))
+      return nullptr;
+    op->moveBefore(epilogue);
+    fused.insert(epilogue);
+    return epilogue;
+  }
+
+  /// After a sum mapped with `epilogue`: where several chunks were added
+  /// (`active` > 1), the epilogue runs on one thread after the addition;
+  /// then the original goes.
+  void finishEpilogue(Operation *op, linalg::GenericOp epilogue, Value partials,
+                      Value active) {
+    if (!epilogue)
+      return;
+    if (partials) {
+      OpBuilder b(op);
+      Location loc = op->getLoc();
+      auto several = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, active,
+                                arith::ConstantIndexOp::create(b, loc, 1)),
+          /*withElse=*/false);
+      b.setInsertionPointToStart(several.thenBlock());
+      (void)mapSingleThread(b.clone(*epilogue));
+    }
+    epilogue->erase();
   }
 
   /// After a split sum (mapBlockReduction): its output's column in the

@@ -203,6 +203,53 @@ func.func @loss_split(%terms: memref<?xf32>, %loss: memref<f32>) {
 
 // -----
 
+// A loss's mean: the thread that stores the sum of one chunk (the batch up
+// to 8192) also runs the scalar op after it, no kernel of its own; after
+// several chunks, it runs on one thread after their addition.
+// MAPPED-LABEL: func.func @loss_mean
+// MAPPED:         gpu.launch_func @kiln_kernels::@loss_mean_sum
+// MAPPED:         %[[SEVERAL:.+]] = arith.cmpi ugt, %{{.+}}, %c1
+// MAPPED-NEXT:    scf.if %[[SEVERAL]] {
+// MAPPED:           gpu.launch_func @kiln_kernels::@loss_mean_loop blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1)
+// MAPPED:         }
+// MAPPED-NEXT:    %[[AGAIN:.+]] = arith.cmpi ugt, %{{.+}}, %c1
+// MAPPED-NEXT:    scf.if %[[AGAIN]] {
+// MAPPED-NEXT:      gpu.launch_func @kiln_kernels::@loss_mean_serial blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+// MAPPED-NEXT:    }
+// MAPPED-NEXT:    return
+// MAPPED:       gpu.func @loss_mean_serial
+// MAPPED:         arith.divf
+// MAPPED:         arith.negf
+// MAPPED:       gpu.func @loss_mean_sum
+// MAPPED:         gpu.barrier
+// MAPPED:         scf.if
+// MAPPED:           memref.store %{{.+}}, %{{.+}}[] : memref<f32>
+// MAPPED-NEXT:      %[[SUM:.+]] = memref.load %{{.+}}[] : memref<f32>
+// MAPPED-NEXT:      %[[MEAN:.+]] = arith.divf %[[SUM]], %{{.+}} : f32
+// MAPPED-NEXT:      %[[NEG:.+]] = arith.negf %[[MEAN]] : f32
+// MAPPED-NEXT:      memref.store %[[NEG]], %{{.+}}[] : memref<f32>
+#all = affine_map<(d0) -> (d0)>
+#none = affine_map<(d0) -> ()>
+#scalar = affine_map<() -> ()>
+func.func @loss_mean(%terms: memref<?xf32>, %sum: memref<f32>, %n: f32, %loss: memref<f32>) {
+  linalg.generic {indexing_maps = [#all, #none], iterator_types = ["reduction"]}
+      ins(%terms : memref<?xf32>) outs(%sum : memref<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %t = arith.addf %in, %acc : f32
+    linalg.yield %t : f32
+  }
+  linalg.generic {indexing_maps = [#scalar, #scalar], iterator_types = []}
+      ins(%sum : memref<f32>) outs(%loss : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.divf %in, %n : f32
+    %l = arith.negf %m : f32
+    linalg.yield %l : f32
+  }
+  return
+}
+
+// -----
+
 // Tiles are counted in the shape kiln-cuda-map-to-gpu gives the product: a
 // 1024 x 16 weight gradient is 4 tiles of 256 x 16 (64 splits), not 16
 // tiles of 64 x 64 (16 splits); with narrow-tiles=false, the latter.
