@@ -899,7 +899,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        barriers: a fixed order, whatever the scheduling. A sum marked by
        kiln-cuda-split-k runs a block per group of outputs and chunk of its
        reduction, each storing its totals into the partial-sum buffer, then
-       one thread per output adds them in order;
+       one thread per output adds them in order. A sum to one scalar
+       whose next op touching memory is a generic without loops reading
+       it (a loss's mean from its sum) takes that op along: the thread
+       that stores the sum runs it (after several chunks, a kernel of one
+       thread does, after their addition);
     3. anything else: lowered to parallel loops, parallel dimensions
        outermost (a generic that reduces an outer dimension is interchanged
        first), and each top-level `scf.parallel` a `gpu.launch` of one
