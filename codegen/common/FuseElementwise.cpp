@@ -154,6 +154,19 @@ struct SumOfSplat : public OpRewritePattern<linalg::GenericOp> {
             rewriter, loc, element,
             arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
                                          count)));
+    // An empty sum is 0 where s * 0 is not (s infinite or NaN): unless s is
+    // a finite constant, R = 0 selects 0.
+    APFloat constant(0.0f);
+    if (!matchPattern(splat, m_ConstantFloat(&constant)) ||
+        !constant.isFinite())
+      total = arith::SelectOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::eq, count,
+              arith::ConstantIndexOp::create(rewriter, loc, 0)),
+          arith::ConstantOp::create(rewriter, loc,
+                                    rewriter.getZeroAttr(element)),
+          total);
     Value init = op.getDpsInits()[0];
     if (Value start = splatValue(init)) {
       if (!matchPattern(start, m_AnyZeroFloat()))

@@ -144,6 +144,36 @@ func.func @mean_count(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
   return %r : tensor<?x10xf32>
 }
 
+// A splat not known to be finite (a function's argument): an empty sum
+// (a batch of 0) is 0, not s * 0.
+// CHECK-LABEL: func.func @sum_of_unknown
+// CHECK-SAME:    (%[[S:.+]]: f32, %[[Y:.+]]: tensor<?xf32>)
+// CHECK-DAG:     %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG:     %[[C0:.+]] = arith.constant 0 : index
+// CHECK:         %[[N:.+]] = tensor.dim %[[Y]], %[[C0]]
+// CHECK:         %[[T:.+]] = arith.mulf %[[S]], %{{.+}} : f32
+// CHECK:         %[[EMPTY:.+]] = arith.cmpi eq, %[[N]], %[[C0]] : index
+// CHECK:         %[[R:.+]] = arith.select %[[EMPTY]], %[[ZERO]], %[[T]] : f32
+// CHECK:         linalg.fill ins(%[[R]] : f32)
+#v1s = affine_map<(d0) -> (d0)>
+#v0s = affine_map<(d0) -> ()>
+func.func @sum_of_unknown(%s: f32, %y: tensor<?xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = tensor.dim %y, %c0 : tensor<?xf32>
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %splat = linalg.fill ins(%s : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %o = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%zero : f32) outs(%o : tensor<f32>) -> tensor<f32>
+  %sum = linalg.generic {indexing_maps = [#v1s, #v0s], iterator_types = ["reduction"]}
+      ins(%splat : tensor<?xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %v = arith.addf %a, %acc : f32
+    linalg.yield %v : f32
+  } -> tensor<f32>
+  return %sum : tensor<f32>
+}
+
 // A sum of a splat into a tensor that is not one: `acc + 7 * 2`, elementwise.
 // A sum of anything else, and a product of a splat, stay reductions.
 // CHECK-LABEL: func.func @sum_of_splat_into
