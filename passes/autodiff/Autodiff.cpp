@@ -100,7 +100,9 @@ LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
 /// Reverses `scf.for %i = lb to ub step s iter_args(%a = init) { body }`:
 ///  1. the forward loop is rebuilt to also record every iteration's
 ///     differentiable iter_args in stacks (tensor<N+1 x T>, N the trip
-///     count, slot N the final values);
+///     count): the inits in slot 0, and what iteration k yields in slot
+///     k + 1, inserted after the op that computes it (so that one kernel
+///     can store both), slot N the final values;
 ///  2. a reverse loop runs k = N-1 .. 0: it reloads a_k from the stacks,
 ///     recomputes the body on it, and walks the body backwards from the
 ///     adjoints of its yields, carrying the adjoints of the iter_args and
@@ -205,8 +207,17 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
               : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
     }
   };
+  // Slot 0 of each stack: the initial value; iteration k then saves what
+  // it yields in slot k + 1, beside the op that computes it (a kernel
+  // that can also store the copy), so that slot N is the final value.
   SmallVector<Value> inits(loop.getInitArgs());
-  inits.append(stacks);
+  for (auto [n, t] : llvm::enumerate(saved)) {
+    Value init = loop.getInitArgs()[t];
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    slot(builder, c0, init, offsets, sizes, strides);
+    inits.push_back(tensor::InsertSliceOp::create(builder, loc, init, stacks[n],
+                                                  offsets, sizes, strides));
+  }
   auto recording = scf::ForOp::create(
       builder, loc, lb, ub, step, inits,
       [&](OpBuilder &b, Location bodyLoc, Value iv, ValueRange args) {
@@ -214,39 +225,31 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
         mapping.map(loop.getInductionVar(), iv);
         mapping.map(loop.getRegionIterArgs(),
                     args.take_front(loop.getNumRegionIterArgs()));
-        Value k = arith::DivSIOp::create(
-            b, bodyLoc, arith::SubIOp::create(b, bodyLoc, iv, lb), step);
-        SmallVector<Value> newStacks;
-        for (auto [n, t] : llvm::enumerate(saved)) {
-          Value value = args[t];
-          SmallVector<OpFoldResult> offsets, sizes, strides;
-          slot(b, k, value, offsets, sizes, strides);
-          newStacks.push_back(tensor::InsertSliceOp::create(
-              b, bodyLoc, value, args[loop.getNumRegionIterArgs() + n], offsets,
-              sizes, strides));
-        }
         for (Operation &op : loop.getBody()->without_terminator())
           b.clone(op, mapping);
         SmallVector<Value> yields;
         for (Value v : loop.getBody()->getTerminator()->getOperands())
           yields.push_back(mapping.lookupOrDefault(v));
-        yields.append(newStacks);
+        Value kNext = arith::AddIOp::create(
+            b, bodyLoc,
+            arith::DivSIOp::create(
+                b, bodyLoc, arith::SubIOp::create(b, bodyLoc, iv, lb), step),
+            c1);
+        for (auto [n, t] : llvm::enumerate(saved)) {
+          Value value = yields[t];
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          slot(b, kNext, value, offsets, sizes, strides);
+          yields.push_back(tensor::InsertSliceOp::create(
+              b, bodyLoc, value, args[loop.getNumRegionIterArgs() + n], offsets,
+              sizes, strides));
+        }
         scf::YieldOp::create(b, bodyLoc, yields);
       });
   for (auto [old, now] : llvm::zip(loop.getResults(), recording.getResults()))
     old.replaceAllUsesWith(now);
-  // Slot N of each stack: the final value, so that slot k + 1 is what
-  // iteration k yields.
   SmallVector<Value> savedStacks;
-  for (auto [n, t] : llvm::enumerate(saved)) {
-    Value final = recording.getResult(t);
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    slot(builder, count, final, offsets, sizes, strides);
-    savedStacks.push_back(tensor::InsertSliceOp::create(
-        builder, loc, final,
-        recording.getResult(loop.getNumRegionIterArgs() + n), offsets, sizes,
-        strides));
-  }
+  for (unsigned n = 0; n < saved.size(); ++n)
+    savedStacks.push_back(recording.getResult(loop.getNumRegionIterArgs() + n));
 
   // 2. The reverse loop, after the forward one (at the walk's position).
   builder.restoreInsertionPoint(walkPoint);

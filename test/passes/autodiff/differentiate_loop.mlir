@@ -2,7 +2,10 @@
 
 // Reverse mode through scf.for: the forward loop is rebuilt to save each
 // iteration's carried state in a stack (tensor<N+1 x ...>, N the trip
-// count, the final state in slot N); a reverse loop runs the iterations
+// count): the initial state in slot 0 before the loop, and what iteration
+// k yields in slot k + 1 at its end, after the op that computes it (on a
+// GPU, one kernel stores both), so the final state is in slot N; a
+// reverse loop runs the iterations
 // backwards, reloads the saved state, recomputes the body and walks it
 // backwards, carrying the state's adjoint and summing the adjoints of the
 // captured w. The value an iteration yields is the next slot: tanh's VJP
@@ -28,17 +31,20 @@ func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attrib
 // CHECK: %[[SLOTS:.+]] = arith.addi %[[N]], %{{.+}} : index
 // CHECK: %[[EMPTY:.+]] = tensor.empty(%[[SLOTS]], %{{.+}}) : tensor<?x?x4xf32>
 // The recording forward loop: state and stack.
-// CHECK: %[[FWD:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[H:.+]] = %arg0, %[[STACK:.+]] = %[[EMPTY]])
-// CHECK: tensor.insert_slice %[[H]] into %[[STACK]]
+// CHECK: %[[FIRST:.+]] = tensor.insert_slice %arg0 into %[[EMPTY]][%{{.+}}, 0, 0]
+// CHECK: %[[FWD:.+]]:2 = scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[H:.+]] = %arg0, %[[STACK:.+]] = %[[FIRST]])
 // CHECK: kiln.matmul %[[H]], %arg1
-// CHECK: scf.yield
-// CHECK: %[[ALL:.+]] = tensor.insert_slice %[[FWD]]#0 into %[[FWD]]#1[%[[N]], 0, 0]
+// CHECK: %[[NEXT:.+]] = kiln.tanh
+// CHECK: %[[AT:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: %[[SAVE:.+]] = tensor.insert_slice %[[NEXT]] into %[[STACK]][%[[AT]], 0, 0]
+// CHECK: scf.yield %[[NEXT]], %[[SAVE]]
+// CHECK-NOT: tensor.insert_slice
 // The reverse loop: the state's adjoint and w's.
 // CHECK: %[[REV:.+]]:2 = scf.for %[[J:.+]] = %{{.+}} to %[[N]] step %{{.+}} iter_args(%[[G:.+]] = %{{.+}}, %[[GW:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>)
 // CHECK: %[[K:.+]] = arith.subi %{{.+}}, %[[J]] : index
 // CHECK: %[[KNEXT:.+]] = arith.addi %[[K]], %{{.+}} : index
-// CHECK: %[[SAVED:.+]] = tensor.extract_slice %[[ALL]][%[[K]], 0, 0]
-// CHECK: %[[Y:.+]] = tensor.extract_slice %[[ALL]][%[[KNEXT]], 0, 0]
+// CHECK: %[[SAVED:.+]] = tensor.extract_slice %[[FWD]]#1[%[[K]], 0, 0]
+// CHECK: %[[Y:.+]] = tensor.extract_slice %[[FWD]]#1[%[[KNEXT]], 0, 0]
 // CHECK-NOT: kiln.tanh
 // CHECK-NOT: kiln.matmul %[[SAVED]], %arg1
 // CHECK: kiln.mul %[[Y]], %[[Y]]
@@ -71,14 +77,15 @@ func.func @sequence(%h0: tensor<?x4xf32>, %s0: tensor<?x3x4xf32>, %w: tensor<4x4
 // CHECK-LABEL: func.func @sequence_grad
 // CHECK: %[[EMPTY:.+]] = tensor.empty(%{{.+}}, %{{.+}}) : tensor<?x?x4xf32>
 // CHECK-NOT: tensor<?x?x3x4xf32>
-// CHECK: %[[FWD:.+]]:3 = scf.for %{{.+}} iter_args(%[[H:.+]] = %arg0, %[[S:.+]] = %arg1, %[[STACK:.+]] = %[[EMPTY]])
-// CHECK: tensor.insert_slice %[[H]] into %[[STACK]]
+// CHECK: %[[FIRST:.+]] = tensor.insert_slice %arg0 into %[[EMPTY]]
+// CHECK: %[[FWD:.+]]:3 = scf.for %{{.+}} iter_args(%[[H:.+]] = %arg0, %[[S:.+]] = %arg1, %[[STACK:.+]] = %[[FIRST]])
+// CHECK: %[[NEXT:.+]] = kiln.tanh
 // CHECK-NOT: tensor.insert_slice %[[S]]
 // CHECK: kiln.sequence_insert %{{.+}} into %[[S]]
+// CHECK: tensor.insert_slice %[[NEXT]] into %[[STACK]]
 // CHECK: scf.yield
-// CHECK: %[[ALL:.+]] = tensor.insert_slice %[[FWD]]#0 into %[[FWD]]#2
 // CHECK: scf.for
-// CHECK: tensor.extract_slice %[[ALL]]
+// CHECK: tensor.extract_slice %[[FWD]]#2
 // CHECK-NOT: kiln.tanh
 // CHECK-NOT: kiln.sequence_insert %{{.+}} into %[[FWD]]#1
 // CHECK: scf.yield
