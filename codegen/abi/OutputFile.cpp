@@ -82,6 +82,8 @@ mlir::kiln::createOwnedTemporary(llvm::StringRef dir, llvm::StringRef stem,
       break;
   }
   return llvm::createStringError(llvm::Twine("cannot write '") + forPath +
+                                 "': cannot create a temporary in '" +
+                                 (dir.empty() ? "." : dir) +
                                  "': " + ec.message());
 }
 

@@ -27,6 +27,18 @@ namespace mlir::kiln {
 using namespace mlir;
 using namespace mlir::kiln;
 
+/// True when `body` is `yield addf(arg0, arg1)` (either order): the sum of
+/// a generic's first two operands, nothing else.
+static bool isSumOfFirstTwoArgs(Block &body) {
+  auto add = dyn_cast<arith::AddFOp>(body.front());
+  if (!add || add->getNextNode() != body.getTerminator() ||
+      body.getTerminator()->getOperand(0) != add.getResult())
+    return false;
+  ValueRange operands{add.getLhs(), add.getRhs()};
+  return llvm::is_contained(operands, body.getArgument(0)) &&
+         llvm::is_contained(operands, body.getArgument(1));
+}
+
 namespace {
 
 /// `add(acc, matmul(A, B) outs(fill 0))` -> `matmul(A, B) outs(acc)` when the
@@ -46,15 +58,7 @@ struct AccumulateIntoMatmul : public OpRewritePattern<linalg::GenericOp> {
         !llvm::all_of(op.getIndexingMapsArray(),
                       [](AffineMap map) { return map.isIdentity(); }))
       return failure();
-    Block &body = op.getRegion().front();
-    auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
-    if (!add || &body.front() != add.getOperation() ||
-        add->getNextNode() != yield.getOperation() ||
-        !llvm::is_contained(ValueRange{add.getLhs(), add.getRhs()},
-                            body.getArgument(0)) ||
-        !llvm::is_contained(ValueRange{add.getLhs(), add.getRhs()},
-                            body.getArgument(1)))
+    if (!isSumOfFirstTwoArgs(op.getRegion().front()))
       return failure();
     for (unsigned i = 0; i < 2; ++i) {
       Value product = op.getDpsInputs()[i], acc = op.getDpsInputs()[1 - i];
@@ -125,14 +129,7 @@ struct SumOfSplat : public OpRewritePattern<linalg::GenericOp> {
         op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
         !op.getIndexingMapsArray().back().isProjectedPermutation())
       return failure();
-    Block &body = op.getRegion().front();
-    auto add = dyn_cast<arith::AddFOp>(body.front());
-    if (!add || add->getNextNode() != body.getTerminator() ||
-        body.getTerminator()->getOperand(0) != add.getResult() ||
-        !llvm::is_contained(ValueRange{add.getLhs(), add.getRhs()},
-                            body.getArgument(0)) ||
-        !llvm::is_contained(ValueRange{add.getLhs(), add.getRhs()},
-                            body.getArgument(1)))
+    if (!isSumOfFirstTwoArgs(op.getRegion().front()))
       return failure();
     Value splat = splatValue(op.getDpsInputs()[0]);
     if (!splat)

@@ -247,9 +247,6 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       });
   for (auto [old, now] : llvm::zip(loop.getResults(), recording.getResults()))
     old.replaceAllUsesWith(now);
-  SmallVector<Value> savedStacks;
-  for (unsigned n = 0; n < saved.size(); ++n)
-    savedStacks.push_back(recording.getResult(loop.getNumRegionIterArgs() + n));
 
   // 2. The reverse loop, after the forward one (at the walk's position).
   builder.restoreInsertionPoint(walkPoint);
@@ -286,7 +283,9 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       SmallVector<OpFoldResult> offsets, sizes, strides;
       slot(b, at, like, offsets, sizes, strides);
       return tensor::ExtractSliceOp::create(
-          b, bodyLoc, type, savedStacks[stackOf[n]], offsets, sizes, strides);
+          b, bodyLoc, type,
+          recording.getResult(loop.getNumRegionIterArgs() + stackOf[n]),
+          offsets, sizes, strides);
     };
     // What iteration k yields for each saved carried value: the state the
     // forward loop saved at k + 1.
