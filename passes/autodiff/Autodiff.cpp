@@ -12,6 +12,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -31,6 +32,120 @@ static bool isDifferentiable(Value v) {
 }
 
 namespace {
+
+/// An iteration's gradient `X^T D` of a value a loop captures, where X is
+/// the slot k (or k + 1) of a stack the recording loop filled: a recurrent
+/// kernel's gradient, the saved state times the pre-activation's adjoint.
+struct StepProduct {
+  /// The recorded stack that X is a slot of.
+  Value stack;
+  /// X is slot k + 1 (what iteration k yields), else slot k.
+  bool next;
+  /// D, rank 2 with a static row length.
+  Value d;
+};
+
+/// Matches `g = matmul(transpose(slot(stack, k or k + 1)), D)` built in
+/// `body` (the reverse loop's), `stacks` the recording loop's stacks.
+std::optional<StepProduct> matchStepProduct(Value g, Block *body,
+                                            ValueRange stacks, Value k,
+                                            Value kNext) {
+  auto product = g ? g.getDefiningOp<MatMulOp>() : MatMulOp();
+  if (!product || product->getBlock() != body)
+    return std::nullopt;
+  auto transpose = product.getLhs().getDefiningOp<TransposeOp>();
+  if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
+    return std::nullopt;
+  auto slot = transpose.getInput().getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slot || !llvm::is_contained(stacks, slot.getSource()) ||
+      slot.getSourceType().getRank() != 3)
+    return std::nullopt;
+  auto at = dyn_cast<Value>(slot.getMixedOffsets().front());
+  if (!at || (at != k && at != kNext))
+    return std::nullopt;
+  auto dType = cast<RankedTensorType>(product.getRhs().getType());
+  if (dType.getRank() != 2 || dType.isDynamicDim(1))
+    return std::nullopt;
+  return StepProduct{slot.getSource(), at == kNext, product.getRhs()};
+}
+
+/// Matches a sum of D's rows, `reduce_sum(D, axes [0])`, reshaped or not (a
+/// bias's gradient): returns D.
+Value matchRowSum(Value g, Block *body) {
+  if (!g)
+    return {};
+  if (auto reshape = g.getDefiningOp<ReshapeOp>())
+    g = reshape.getInput();
+  auto sum = g.getDefiningOp<ReduceSumOp>();
+  if (!sum || sum->getBlock() != body ||
+      sum.getAxes() != ArrayRef<int64_t>{0} ||
+      cast<RankedTensorType>(sum.getInput().getType()).getRank() != 2)
+    return {};
+  return sum.getInput();
+}
+
+/// Offsets, sizes and strides of slot `k` of a stack (tensor<S x T>) of
+/// values like `like` (tensor<T>).
+void slotOf(OpBuilder &b, Location loc, Value k, Value like,
+            SmallVector<OpFoldResult> &offsets,
+            SmallVector<OpFoldResult> &sizes,
+            SmallVector<OpFoldResult> &strides) {
+  auto type = cast<RankedTensorType>(like.getType());
+  offsets.assign({k});
+  sizes.assign({b.getIndexAttr(1)});
+  strides.assign(type.getRank() + 1, b.getIndexAttr(1));
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(
+        type.isDynamicDim(d)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, like, d).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+  }
+}
+
+/// Erases the op of `block` defining `value` if it is dead, and then what
+/// it used in `block` that died with it.
+void eraseDeadChain(Value value, Block *block) {
+  llvm::SetVector<Operation *> worklist;
+  if (Operation *def = value.getDefiningOp(); def && def->getBlock() == block)
+    worklist.insert(def);
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    if (!isOpTriviallyDead(op))
+      continue;
+    SmallVector<Operation *> defs;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp();
+          def && def->getBlock() == block)
+        defs.push_back(def);
+    op->erase();
+    worklist.insert(defs.begin(), defs.end());
+  }
+}
+
+/// How the adjoint of a value a loop captures leaves its reverse loop.
+struct HoistedGradient {
+  enum Kind {
+    /// Accumulated by the reverse loop.
+    None,
+    /// X^T D (StepProduct), summed after the loop.
+    Product,
+    /// The sum of the rows of a Product's D.
+    RowSum
+  } kind = None;
+  /// D's stack among those the reverse loop fills.
+  unsigned dSlot = 0;
+  /// Product: the recorded stack X comes from, and whether X is slot k + 1.
+  Value stack;
+  bool next = false;
+};
+
+/// A value the reverse loop stacks (slot k of iteration k), and a recorded
+/// stack whose dimension 1 is the value's dimension 0.
+struct StackedValue {
+  Value value;
+  Value rowsLike;
+};
 
 /// Propagates adjoints backwards over a list of ops. Ops with
 /// GradientOpInterface contribute their VJPs; `scf.for` loops are reversed
@@ -53,6 +168,9 @@ private:
     acc = acc ? m.accumulate(acc, g) : g;
   }
   LogicalResult reverseLoop(scf::ForOp loop, DenseMap<Value, Value> &adjoint);
+  scf::ForOp stackStepValues(scf::ForOp reverse, Value k, Value count,
+                             ArrayRef<StackedValue> values);
+  Value rowsOf(Value stack, Value first, Value count);
 
   OpBuilder &builder;
   GradientBuilder m;
@@ -113,6 +231,14 @@ LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
 /// Memory is one saved state per iteration (the carried values only); the
 /// body's other intermediates are recomputed, as checkpointing at iteration
 /// granularity does.
+/// A captured value whose gradient an iteration computes as `X_k^T D_k`, X_k
+/// a saved state (a recurrent kernel's: the state times the adjoint of the
+/// pre-activation), is not summed in the reverse loop: the loop stacks D_k
+/// (slot k of a tensor<N x ...>) and one product after it sums over every
+/// iteration's rows at once, `X^T D` with X the states' stack and D the
+/// D_k's, each seen as (N * rows, columns); a sum of D_k's rows (a bias the
+/// iteration adds) becomes one sum over D's rows. One large product instead
+/// of N small ones and N accumulations of the kernel's size.
 LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
                                          DenseMap<Value, Value> &adjoint) {
   Location loc = loop.getLoc();
@@ -190,23 +316,6 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     stacks.push_back(tensor::EmptyOp::create(builder, loc, shape,
                                              type.getElementType(), sizes));
   }
-  /// Offsets/sizes/strides of slot `k` of `stack` holding `like`'s value.
-  auto slot = [&](OpBuilder &b, Value k, Value like,
-                  SmallVector<OpFoldResult> &offsets,
-                  SmallVector<OpFoldResult> &sizes,
-                  SmallVector<OpFoldResult> &strides) {
-    auto type = cast<RankedTensorType>(like.getType());
-    offsets.assign({k});
-    sizes.assign({b.getIndexAttr(1)});
-    strides.assign(type.getRank() + 1, b.getIndexAttr(1));
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      offsets.push_back(b.getIndexAttr(0));
-      sizes.push_back(
-          type.isDynamicDim(d)
-              ? OpFoldResult(tensor::DimOp::create(b, loc, like, d).getResult())
-              : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
-    }
-  };
   // Slot 0 of each stack: the initial value; iteration k then saves what
   // it yields in slot k + 1, beside the op that computes it (a kernel
   // that can also store the copy), so that slot N is the final value.
@@ -214,7 +323,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   for (auto [n, t] : llvm::enumerate(saved)) {
     Value init = loop.getInitArgs()[t];
     SmallVector<OpFoldResult> offsets, sizes, strides;
-    slot(builder, c0, init, offsets, sizes, strides);
+    slotOf(builder, loc, c0, init, offsets, sizes, strides);
     inits.push_back(tensor::InsertSliceOp::create(builder, loc, init, stacks[n],
                                                   offsets, sizes, strides));
   }
@@ -238,7 +347,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
         for (auto [n, t] : llvm::enumerate(saved)) {
           Value value = yields[t];
           SmallVector<OpFoldResult> offsets, sizes, strides;
-          slot(b, kNext, value, offsets, sizes, strides);
+          slotOf(b, bodyLoc, kNext, value, offsets, sizes, strides);
           yields.push_back(tensor::InsertSliceOp::create(
               b, bodyLoc, value, args[loop.getNumRegionIterArgs() + n], offsets,
               sizes, strides));
@@ -259,6 +368,11 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   // The body is filled after the loop exists: walking nested loops needs
   // their parents in place.
   auto reverse = scf::ForOp::create(builder, loc, c0, count, c1, reverseInits);
+  SmallVector<HoistedGradient> hoisted(captured.size());
+  DenseMap<Value, unsigned> dSlot;
+  SmallVector<StackedValue> stackedD;
+  SmallVector<Value> hoistedGradients;
+  Value stepIndex;
   {
     Block *reverseBody = reverse.getBody();
     if (!reverseBody->empty() && reverseBody->mightHaveTerminator())
@@ -281,7 +395,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       Value like = loop.getInitArgs()[carried[n]];
       auto type = cast<RankedTensorType>(like.getType());
       SmallVector<OpFoldResult> offsets, sizes, strides;
-      slot(b, at, like, offsets, sizes, strides);
+      slotOf(b, bodyLoc, at, like, offsets, sizes, strides);
       return tensor::ExtractSliceOp::create(
           b, bodyLoc, type,
           recording.getResult(loop.getNumRegionIterArgs() + stackOf[n]),
@@ -334,21 +448,132 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       Value g = local.lookup(state);
       next.push_back(g ? g : m.zerosLike(state));
     }
+    // The captured values' gradients summed after the loop (products of
+    // saved states, and sums of the rows of a product's D), whose
+    // accumulators pass through unchanged.
+    ValueRange recorded =
+        recording.getResults().drop_front(loop.getNumRegionIterArgs());
+    for (auto [n, c] : llvm::enumerate(captured)) {
+      Value g = local.lookup(c);
+      std::optional<StepProduct> p =
+          matchStepProduct(g, reverseBody, recorded, k, kNext);
+      if (!p)
+        continue;
+      auto [it, fresh] = dSlot.try_emplace(p->d, stackedD.size());
+      if (fresh)
+        stackedD.push_back({p->d, p->stack});
+      hoisted[n] = {HoistedGradient::Product, it->second, p->stack, p->next};
+    }
+    for (auto [n, c] : llvm::enumerate(captured)) {
+      Value g = local.lookup(c);
+      Value d = hoisted[n].kind == HoistedGradient::None
+                    ? matchRowSum(g, reverseBody)
+                    : Value();
+      if (d && dSlot.count(d))
+        hoisted[n] = {HoistedGradient::RowSum, dSlot.at(d)};
+    }
     for (auto [n, c] : llvm::enumerate(captured)) {
       Value acc = args[carried.size() + n];
       Value g = local.lookup(c);
+      if (hoisted[n].kind != HoistedGradient::None) {
+        hoistedGradients.push_back(g);
+        g = Value();
+      }
       next.push_back(g ? m.accumulate(acc, g) : acc);
     }
     scf::YieldOp::create(builder, bodyLoc, next);
+    stepIndex = k;
   }
+  if (!stackedD.empty())
+    reverse = stackStepValues(reverse, stepIndex, count, stackedD);
+  // What the loop no longer sums (once D is stacked: it may have been their
+  // only user).
+  for (Value g : hoistedGradients)
+    eraseDeadChain(g, reverse.getBody());
 
   // 3. The inits' and captured values' adjoints.
   for (auto [n, t] : llvm::enumerate(carried))
     accumulate(adjoint, loop.getInitArgs()[t], reverse.getResult(n));
-  for (auto [n, c] : llvm::enumerate(captured))
-    accumulate(adjoint, c, reverse.getResult(carried.size() + n));
+  SmallVector<Value> dRowsOf(stackedD.size());
+  for (auto [n, c] : llvm::enumerate(captured)) {
+    const HoistedGradient &h = hoisted[n];
+    if (h.kind == HoistedGradient::None) {
+      accumulate(adjoint, c, reverse.getResult(carried.size() + n));
+      continue;
+    }
+    // Summed over every iteration's rows: D as the reverse loop stacked it.
+    Value &dRows = dRowsOf[h.dSlot];
+    if (!dRows)
+      dRows = rowsOf(reverse.getResults().take_back(stackedD.size())[h.dSlot],
+                     {}, {});
+    auto type = cast<RankedTensorType>(c.getType());
+    if (h.kind == HoistedGradient::RowSum) {
+      accumulate(adjoint, c,
+                 m.reshape(m.reduceSum(dRows, {0}, /*keepDims=*/true), type));
+      continue;
+    }
+    Value xRows = rowsOf(h.stack, h.next ? c1 : c0, count);
+    accumulate(adjoint, c, m.matmul(m.transpose(xRows, {1, 0}), dRows));
+  }
   loop.erase();
   return success();
+}
+
+/// Grows `reverse` by one stack (tensor<N x ...>, N its trip count) per
+/// value of `values`, which the iteration with index `k` stores at slot k.
+scf::ForOp ReverseWalker::stackStepValues(scf::ForOp reverse, Value k,
+                                          Value count,
+                                          ArrayRef<StackedValue> values) {
+  Location loc = reverse.getLoc();
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(reverse);
+  SmallVector<Value> empties;
+  for (const StackedValue &v : values) {
+    auto type = cast<RankedTensorType>(v.value.getType());
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    shape.append(type.getShape().begin(), type.getShape().end());
+    SmallVector<Value> sizes{count};
+    if (type.isDynamicDim(0))
+      sizes.push_back(tensor::DimOp::create(builder, loc, v.rowsLike, 1));
+    empties.push_back(tensor::EmptyOp::create(builder, loc, shape,
+                                              type.getElementType(), sizes));
+  }
+  IRRewriter rewriter(builder);
+  FailureOr<LoopLikeOpInterface> grown = reverse.replaceWithAdditionalYields(
+      rewriter, empties, /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &b, Location bodyLoc, ArrayRef<BlockArgument> stacks) {
+        SmallVector<Value> filled;
+        for (auto [v, stack] : llvm::zip(values, stacks)) {
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          slotOf(b, bodyLoc, k, v.value, offsets, sizes, strides);
+          filled.push_back(tensor::InsertSliceOp::create(
+              b, bodyLoc, v.value, stack, offsets, sizes, strides));
+        }
+        return filled;
+      });
+  assert(succeeded(grown) && "scf.for takes more iter_args");
+  return cast<scf::ForOp>(grown->getOperation());
+}
+
+/// The rows of slots [first, first + count) of `stack` (tensor<S x R x C>)
+/// as one (count * R) x C matrix; without `first`, every slot's.
+Value ReverseWalker::rowsOf(Value stack, Value first, Value count) {
+  Location loc = m.location();
+  Value rows = tensor::CollapseShapeOp::create(
+      builder, loc, stack, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  if (!first)
+    return rows;
+  Value perSlot = builder.createOrFold<tensor::DimOp>(loc, stack, 1);
+  auto type = cast<RankedTensorType>(rows.getType());
+  SmallVector<OpFoldResult> offsets{
+      builder.createOrFold<arith::MulIOp>(loc, first, perSlot),
+      builder.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{
+      builder.createOrFold<arith::MulIOp>(loc, count, perSlot),
+      builder.getIndexAttr(type.getDimSize(1))};
+  SmallVector<OpFoldResult> strides(2, builder.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(builder, loc, rows, offsets, sizes,
+                                        strides);
 }
 
 FailureOr<func::FuncOp>

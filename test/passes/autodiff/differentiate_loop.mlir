@@ -7,10 +7,10 @@
 // GPU, one kernel stores both), so the final state is in slot N; a
 // reverse loop runs the iterations
 // backwards, reloads the saved state, recomputes the body and walks it
-// backwards, carrying the state's adjoint and summing the adjoints of the
-// captured w. The value an iteration yields is the next slot: tanh's VJP
-// (1 - y^2) reads it there, and the product and tanh that computed it are
-// not recomputed.
+// backwards, carrying the state's adjoint; w's adjoint, the states times
+// the adjoints of their products with w, is one product after it. The
+// value an iteration yields is the next slot: tanh's VJP (1 - y^2) reads it
+// there, and the product and tanh that computed it are not recomputed.
 
 func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
   %c0 = arith.constant 0 : index
@@ -39,21 +39,68 @@ func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attrib
 // CHECK: %[[SAVE:.+]] = tensor.insert_slice %[[NEXT]] into %[[STACK]][%[[AT]], 0, 0]
 // CHECK: scf.yield %[[NEXT]], %[[SAVE]]
 // CHECK-NOT: tensor.insert_slice
-// The reverse loop: the state's adjoint and w's.
-// CHECK: %[[REV:.+]]:2 = scf.for %[[J:.+]] = %{{.+}} to %[[N]] step %{{.+}} iter_args(%[[G:.+]] = %{{.+}}, %[[GW:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>)
+// The reverse loop: the state's adjoint, w's (passed through), and the
+// stack of the adjoints D_k of the product h_k w, slot k each iteration.
+// CHECK: %[[DEMPTY:.+]] = tensor.empty(%[[N]], %{{.+}}) : tensor<?x?x4xf32>
+// CHECK: %[[REV:.+]]:3 = scf.for %[[J:.+]] = %{{.+}} to %[[N]] step %{{.+}} iter_args(%[[G:.+]] = %{{.+}}, %[[GW:.+]] = %{{.+}}, %[[DS:.+]] = %[[DEMPTY]]) -> (tensor<?x4xf32>, tensor<4x4xf32>, tensor<?x?x4xf32>)
 // CHECK: %[[K:.+]] = arith.subi %{{.+}}, %[[J]] : index
 // CHECK: %[[KNEXT:.+]] = arith.addi %[[K]], %{{.+}} : index
-// CHECK: %[[SAVED:.+]] = tensor.extract_slice %[[FWD]]#1[%[[K]], 0, 0]
+// CHECK-NOT: tensor.extract_slice %[[FWD]]#1[%[[K]], 0, 0]
 // CHECK: %[[Y:.+]] = tensor.extract_slice %[[FWD]]#1[%[[KNEXT]], 0, 0]
 // CHECK-NOT: kiln.tanh
-// CHECK-NOT: kiln.matmul %[[SAVED]], %arg1
 // CHECK: kiln.mul %[[Y]], %[[Y]]
-// CHECK-NOT: kiln.tanh
-// CHECK-NOT: kiln.matmul %[[SAVED]], %arg1
-// CHECK: kiln.transpose %[[SAVED]]
-// CHECK: kiln.add %[[GW]]
-// CHECK: scf.yield
-// CHECK: return %{{.+}}, %[[REV]]#0, %[[REV]]#1
+// CHECK: %[[D:.+]] = kiln.mul %[[G]], %{{.+}}
+// CHECK-NOT: kiln.add
+// CHECK: %[[DNEXT:.+]] = tensor.insert_slice %[[D]] into %[[DS]][%[[K]], 0, 0]
+// CHECK: scf.yield %{{.+}}, %[[GW]], %[[DNEXT]]
+// After it, w's gradient is one product over the N * batch rows: the states
+// saved in slots 0 .. N - 1 by the stacked D's.
+// CHECK: %[[DROWS:.+]] = tensor.collapse_shape %[[REV]]#2 {{\[\[}}0, 1], [2]] : tensor<?x?x4xf32> into tensor<?x4xf32>
+// CHECK: %[[SROWS:.+]] = tensor.collapse_shape %[[FWD]]#1 {{\[\[}}0, 1], [2]] : tensor<?x?x4xf32> into tensor<?x4xf32>
+// CHECK: %[[BATCH:.+]] = tensor.dim %[[FWD]]#1, %{{.+}} : tensor<?x?x4xf32>
+// CHECK: %[[ROWS:.+]] = arith.muli %[[N]], %[[BATCH]] : index
+// CHECK: %[[X:.+]] = tensor.extract_slice %[[SROWS]][%{{.+}}, 0] [%[[ROWS]], 4] [1, 1]
+// CHECK: %[[XT:.+]] = kiln.transpose %[[X]] {permutation = array<i64: 1, 0>} : tensor<?x4xf32> -> tensor<4x?xf32>
+// CHECK: %[[GWALL:.+]] = kiln.matmul %[[XT]], %[[DROWS]] : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
+// CHECK: return %{{.+}}, %[[REV]]#0, %[[GWALL]]
+
+// A bias the iteration adds: its gradient, a sum of D_k's rows, is one sum
+// over the stacked D's rows after the loop. The state masked before its
+// product (recurrent dropout) is not a saved state: that kernel's gradient
+// stays summed by the reverse loop.
+func.func @bias_and_mask(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<4xf32>, %u: tensor<4x4xf32>, %mask: tensor<?x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %hm = kiln.mul %h, %mask : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %n = kiln.matmul %hm, %u : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %s = kiln.add %m, %n : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %a = kiln.add %s, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %a : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @bias_and_mask_grad
+// CHECK: %[[FWD:.+]]:2 = scf.for
+// CHECK: %[[REV:.+]]:6 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GW:.+]] = %{{.+}}, %[[GMASK:.+]] = %{{.+}}, %[[GU:.+]] = %{{.+}}, %[[GB:.+]] = %{{.+}}, %[[DS:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>, tensor<?x4xf32>, tensor<4x4xf32>, tensor<4xf32>, tensor<?x?x4xf32>)
+// CHECK-NOT: kiln.reduce_sum
+// CHECK: %[[HM:.+]] = kiln.mul %{{.+}}, %arg4
+// CHECK: %[[HMT:.+]] = kiln.transpose %[[HM]] {permutation = array<i64: 1, 0>}
+// CHECK: %[[PU:.+]] = kiln.matmul %[[HMT]], %[[D:.+]] :
+// CHECK: %[[SUMU:.+]] = kiln.add %[[GU]], %[[PU]]
+// CHECK-NOT: kiln.reduce_sum
+// CHECK: %[[DNEXT:.+]] = tensor.insert_slice %[[D]] into %[[DS]]
+// CHECK: scf.yield %{{.+}}, %[[GW]], %{{.+}}, %[[SUMU]], %[[GB]], %[[DNEXT]]
+// CHECK: %[[DROWS:.+]] = tensor.collapse_shape %[[REV]]#5
+// CHECK: %[[GWALL:.+]] = kiln.matmul %{{.+}}, %[[DROWS]] : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
+// CHECK: %[[ROWSUM:.+]] = kiln.reduce_sum %[[DROWS]] {axes = array<i64: 0>, keep_dims = true} : tensor<?x4xf32> -> tensor<1x4xf32>
+// CHECK: %[[GBALL:.+]] = kiln.reshape %[[ROWSUM]] : tensor<1x4xf32> -> tensor<4xf32>
+// CHECK: return %{{.+}}, %[[REV]]#0, %[[GWALL]], %[[GBALL]], %[[REV]]#3, %[[REV]]#2
 
 // A return_sequences loop: the output sequence is only written
 // (sequence_insert into it, yielded straight back), so only the state gets a
@@ -112,11 +159,12 @@ func.func @read_steps(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %w: tensor<4x
 
 // CHECK-LABEL: func.func @read_steps_grad
 // CHECK: scf.for
-// CHECK: %[[REV:.+]]:3 = scf.for %[[J:.+]] = %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GX:.+]] = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?x4xf32>, tensor<?x3x4xf32>, tensor<4x4xf32>)
+// CHECK: %[[REV:.+]]:4 = scf.for %[[J:.+]] = %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GX:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?x4xf32>, tensor<?x3x4xf32>, tensor<4x4xf32>, tensor<?x?x4xf32>)
 // CHECK-NOT: kiln.add {{.+}} -> tensor<?x3x4xf32>
 // CHECK: %[[OLD:.+]] = kiln.sequence_step %[[GX]][%[[T:.+]]] : tensor<?x3x4xf32> -> tensor<?x4xf32>
 // CHECK: %[[SUM:.+]] = kiln.add %[[OLD]], %{{.+}} : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
 // CHECK: %[[NEW:.+]] = kiln.sequence_insert %[[SUM]] into %[[GX]][%[[T]]] : tensor<?x4xf32> into tensor<?x3x4xf32>
 // CHECK-NOT: kiln.add {{.+}} -> tensor<?x3x4xf32>
-// CHECK: scf.yield %{{.+}}, %[[NEW]], %{{.+}}
-// CHECK: return %{{.+}}, %{{.+}}, %[[REV]]#1, %[[REV]]#2
+// CHECK: scf.yield %{{.+}}, %[[NEW]], %{{.+}}, %{{.+}}
+// CHECK: %[[GW:.+]] = kiln.matmul %{{.+}} : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
+// CHECK: return %{{.+}}, %{{.+}}, %[[REV]]#1, %[[GW]]

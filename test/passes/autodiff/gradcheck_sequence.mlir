@@ -6,6 +6,7 @@
 // RUN: kiln gradcheck %s --func rnn_backwards_last | FileCheck %s
 // RUN: kiln gradcheck %s --func step_and_insert | FileCheck %s
 // RUN: kiln gradcheck %s --func two_steps | FileCheck %s
+// RUN: kiln gradcheck %s --func two_cells | FileCheck %s
 
 // CHECK: gradcheck: loss =
 // CHECK: checked
@@ -92,5 +93,31 @@ func.func @two_steps(%x: tensor<?x5x3xf32>, %u: tensor<3x3xf32>, %r: tensor<?x3x
   }
   %m = kiln.mul %hT, %r : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
   %l = kiln.reduce_sum %m {axes = array<i64: 0, 1>} : tensor<?x3xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Two cells stacked in one loop, the second reading the first's new state
+// and adding a bias: the reverse loop stacks each iteration's adjoint of
+// the second cell's pre-activation, and one product after it gives the
+// gradient of both of its kernels (v from the first cell's states saved at
+// slot k + 1, u from its own at slot k), one sum over its rows the bias's.
+func.func @two_cells(%h0: tensor<?x4xf32>, %g0: tensor<?x3xf32>, %w: tensor<4x4xf32>, %v: tensor<4x3xf32>, %u: tensor<3x3xf32>, %b: tensor<3xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r:2 = scf.for %t = %c0 to %c3 step %c1 iter_args(%h = %h0, %g = %g0) -> (tensor<?x4xf32>, tensor<?x3xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %hn = kiln.tanh %m : tensor<?x4xf32>
+    %p = kiln.matmul %hn, %v : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+    %q = kiln.matmul %g, %u : tensor<?x3xf32>, tensor<3x3xf32> -> tensor<?x3xf32>
+    %s = kiln.add %p, %q : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+    %sb = kiln.add %s, %b : tensor<?x3xf32>, tensor<3xf32> -> tensor<?x3xf32>
+    %gn = kiln.sigmoid %sb : tensor<?x3xf32>
+    scf.yield %hn, %gn : tensor<?x4xf32>, tensor<?x3xf32>
+  }
+  %gg = kiln.mul %r#1, %r#1 : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  %l1 = kiln.reduce_sum %gg {axes = array<i64: 0, 1>} : tensor<?x3xf32> -> tensor<f32>
+  %l2 = kiln.reduce_sum %r#0 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  %l = kiln.add %l1, %l2 : tensor<f32>, tensor<f32> -> tensor<f32>
   return %l : tensor<f32>
 }
