@@ -80,7 +80,12 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
            "Optimizer (Keras defaults)">,
   ];
-  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+  // The gradients of loops (kiln-differentiate's reverseLoop) build arith,
+  // scf and tensor ops.
+  let dependentDialects = ["::mlir::kiln::KilnDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def SpecializeModePass : Pass<"kiln-specialize-mode", "::mlir::func::FuncOp"> {
