@@ -2101,6 +2101,18 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.isExternal())
         funcs.push_back(func);
+    // The mapping reads and writes buffers: linalg on tensors (a module
+    // not yet bufferized, as --stage linalg prints) is refused, not mapped.
+    WalkResult onTensors = module.walk([](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics())
+        return WalkResult::advance();
+      op->emitOpError("works on tensors: kiln-cuda-map-to-gpu maps "
+                      "bufferized linalg (memrefs), as "
+                      "kiln-lower-cuda-pipeline runs it");
+      return WalkResult::interrupt();
+    });
+    if (onTensors.wasInterrupted())
+      return signalPassFailure();
     gpu::GPUModuleOp kernels;
     if (!hostLoops) {
       module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),

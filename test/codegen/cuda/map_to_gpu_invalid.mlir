@@ -91,3 +91,17 @@ func.func @split_sum_wrong_partials(%dy: memref<?x16xf32>, %p: memref<4x8xf32>, 
   }
   return
 }
+
+// -----
+
+// linalg on tensors (a module not bufferized yet) is refused, not mapped.
+func.func @on_tensors(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %e = tensor.empty() : tensor<8xf32>
+  // expected-error @+1 {{works on tensors: kiln-cuda-map-to-gpu maps bufferized linalg (memrefs)}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}
