@@ -69,19 +69,53 @@ std::optional<StepProduct> matchStepProduct(Value g, Block *body,
   return StepProduct{slot.getSource(), at == kNext, product.getRhs()};
 }
 
-/// Matches a sum of D's rows, `reduce_sum(D, axes [0])`, reshaped or not (a
-/// bias's gradient): returns D.
-Value matchRowSum(Value g, Block *body) {
+/// A bias's gradient in an iteration: the sum of D's rows, reshaped to
+/// `type` (or not, or several times), and maybe placed among zeros of static shapes by a
+/// concatenation (the gradient of a slice of the bias: a GRU's recurrent
+/// bias is row 1 of its bias).
+struct SummedRows {
+  Value d;
+  RankedTensorType type;
+  /// The concatenation: its axis, the types of its parts, and which part
+  /// is the sum (the others are zeros).
+  std::optional<int64_t> axis;
+  SmallVector<RankedTensorType> parts;
+  unsigned position = 0;
+};
+
+/// Matches SummedRows `g` built in `body`.
+std::optional<SummedRows> matchRowSum(Value g, Block *body) {
   if (!g)
-    return {};
-  if (auto reshape = g.getDefiningOp<ReshapeOp>())
+    return std::nullopt;
+  SummedRows sum;
+  if (auto concat = g.getDefiningOp<ConcatOp>();
+      concat && concat->getBlock() == body) {
+    std::optional<unsigned> position;
+    for (auto [i, part] : llvm::enumerate(concat.getInputs())) {
+      auto type = cast<RankedTensorType>(part.getType());
+      sum.parts.push_back(type);
+      if (isZeros(part) && type.hasStaticShape())
+        continue;
+      if (position)
+        return std::nullopt;
+      position = i;
+    }
+    if (!position)
+      return std::nullopt;
+    sum.axis = concat.getAxis();
+    sum.position = *position;
+    g = concat.getInputs()[*position];
+  }
+  sum.type = cast<RankedTensorType>(g.getType());
+  while (auto reshape = g.getDefiningOp<ReshapeOp>())
     g = reshape.getInput();
-  auto sum = g.getDefiningOp<ReduceSumOp>();
-  if (!sum || sum->getBlock() != body ||
-      sum.getAxes() != ArrayRef<int64_t>{0} ||
-      cast<RankedTensorType>(sum.getInput().getType()).getRank() != 2)
-    return {};
-  return sum.getInput();
+  auto rows = g.getDefiningOp<ReduceSumOp>();
+  if (!rows || rows->getBlock() != body ||
+      rows.getAxes() != ArrayRef<int64_t>{0} ||
+      cast<RankedTensorType>(rows.getInput().getType()).getRank() != 2)
+    return std::nullopt;
+  sum.d = rows.getInput();
+  return sum;
 }
 
 /// Offsets, sizes and strides of slot `k` of a stack (tensor<S x T>) of
@@ -138,6 +172,8 @@ struct HoistedGradient {
   /// Product: the recorded stack X comes from, and whether X is slot k + 1.
   Value stack;
   bool next = false;
+  /// RowSum: how the sum is shaped and placed.
+  std::optional<SummedRows> rowSum;
 };
 
 /// A value the reverse loop stacks (slot k of iteration k), and a recorded
@@ -465,12 +501,15 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       hoisted[n] = {HoistedGradient::Product, it->second, p->stack, p->next};
     }
     for (auto [n, c] : llvm::enumerate(captured)) {
-      Value g = local.lookup(c);
-      Value d = hoisted[n].kind == HoistedGradient::None
-                    ? matchRowSum(g, reverseBody)
-                    : Value();
-      if (d && dSlot.count(d))
-        hoisted[n] = {HoistedGradient::RowSum, dSlot.at(d)};
+      if (hoisted[n].kind != HoistedGradient::None)
+        continue;
+      std::optional<SummedRows> sum = matchRowSum(local.lookup(c), reverseBody);
+      if (sum && dSlot.count(sum->d))
+        hoisted[n] = {HoistedGradient::RowSum,
+                      dSlot.at(sum->d),
+                      {},
+                      false,
+                      std::move(sum)};
     }
     for (auto [n, c] : llvm::enumerate(captured)) {
       Value acc = args[carried.size() + n];
@@ -506,10 +545,16 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     if (!dRows)
       dRows = rowsOf(reverse.getResults().take_back(stackedD.size())[h.dSlot],
                      {}, {});
-    auto type = cast<RankedTensorType>(c.getType());
     if (h.kind == HoistedGradient::RowSum) {
-      accumulate(adjoint, c,
-                 m.reshape(m.reduceSum(dRows, {0}, /*keepDims=*/true), type));
+      const SummedRows &sum = *h.rowSum;
+      Value g = m.reshape(m.reduceSum(dRows, {0}, /*keepDims=*/true), sum.type);
+      if (sum.axis) {
+        SmallVector<Value> parts;
+        for (auto [i, type] : llvm::enumerate(sum.parts))
+          parts.push_back(i == sum.position ? g : m.zeros(type));
+        g = ConcatOp::create(builder, loc, parts, *sum.axis);
+      }
+      accumulate(adjoint, c, g);
       continue;
     }
     Value xRows = rowsOf(h.stack, h.next ? c1 : c0, count);

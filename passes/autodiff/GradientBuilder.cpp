@@ -88,18 +88,18 @@ Value GradientBuilder::sumToShape(Value grad, RankedTensorType type) {
 Value GradientBuilder::zerosLike(Value like) {
   RankedTensorType type = typeOf(like);
   if (type.hasStaticShape())
-    return ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(type,
-                               b.getFloatAttr(type.getElementType(), 0.0)));
+    return zeros(type);
   return broadcast(scalar(like, 0.0), like);
 }
 
-namespace {
+Value GradientBuilder::zeros(RankedTensorType type) {
+  assert(type.hasStaticShape() && "zeros of a static shape");
+  return ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0.0)));
+}
 
-/// Whether `value` is all zeros: zerosLike's (a zero constant, or a zero
-/// scalar broadcast), a kiln.zeros, or a slice of one.
-bool isZeros(Value value) {
+bool mlir::kiln::isZeros(Value value) {
   while (auto slice = value.getDefiningOp<SliceOp>())
     value = slice.getInput();
   if (auto broadcast = value.getDefiningOp<BroadcastOp>())
@@ -111,6 +111,8 @@ bool isZeros(Value value) {
       constant ? dyn_cast<DenseFPElementsAttr>(constant.getValue()) : nullptr;
   return dense && dense.isSplat() && dense.getSplatValue<APFloat>().isZero();
 }
+
+namespace {
 
 /// A range [start, start + size) of a concatenation's axis, and the input
 /// that fills it.

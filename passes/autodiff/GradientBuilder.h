@@ -24,6 +24,10 @@ inline int64_t normalizedAxis(uint64_t attr, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+/// Whether `value` is all zeros: zerosLike's (a zero constant, or a zero
+/// scalar broadcast), a kiln.zeros, or a slice of one.
+bool isZeros(Value value);
+
 class GradientBuilder {
 public:
   GradientBuilder(OpBuilder &builder, Location loc) : b(builder), loc(loc) {}
@@ -60,6 +64,8 @@ public:
   Value sumToShape(Value grad, RankedTensorType type);
   /// Zeros shaped like `like`.
   Value zerosLike(Value like);
+  /// Zeros of a static shape.
+  Value zeros(RankedTensorType type);
   /// The sum of two gradients of one value, `acc + g`. When both are
   /// concatenations along one axis with zeros among their parts (the
   /// gradients of slices of the value: an LSTM's four gates), the sum is

@@ -168,3 +168,33 @@ func.func @read_steps(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %w: tensor<4x
 // CHECK: scf.yield %{{.+}}, %[[NEW]], %{{.+}}, %{{.+}}
 // CHECK: %[[GW:.+]] = kiln.matmul %{{.+}} : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
 // CHECK: return %{{.+}}, %{{.+}}, %[[REV]]#1, %[[GW]]
+
+// A row of a bias (a GRU's recurrent bias is row 1 of its (2, 3 units)
+// bias): its gradient, the rows' sum of D_k placed among zeros, is one sum
+// after the loop placed the same way.
+func.func @bias_row(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<2x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %row = kiln.slice %b {axis = 0 : i64, start = 1 : i64, size = 1 : i64} : tensor<2x4xf32> -> tensor<1x4xf32>
+    %bias = kiln.reshape %row : tensor<1x4xf32> -> tensor<4xf32>
+    %a = kiln.add %m, %bias : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %a : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @bias_row_grad
+// CHECK: %[[REV:.+]]:4 = scf.for
+// CHECK-NOT: kiln.reduce_sum
+// CHECK-NOT: kiln.concat
+// CHECK: scf.yield
+// CHECK: %[[DROWS:.+]] = tensor.collapse_shape %[[REV]]#3
+// CHECK: %[[SUM:.+]] = kiln.reduce_sum %[[DROWS]] {axes = array<i64: 0>, keep_dims = true} : tensor<?x4xf32> -> tensor<1x4xf32>
+// CHECK: %[[ZERO:.+]] = kiln.constant dense<0.000000e+00> : tensor<1x4xf32>
+// CHECK: %[[GB:.+]] = kiln.concat %[[ZERO]], %[[SUM]] {axis = 0 : i64}
+// CHECK: return %{{.+}}, %{{.+}}, %{{.+}}, %[[GB]]

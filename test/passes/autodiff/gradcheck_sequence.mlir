@@ -7,6 +7,7 @@
 // RUN: kiln gradcheck %s --func step_and_insert | FileCheck %s
 // RUN: kiln gradcheck %s --func two_steps | FileCheck %s
 // RUN: kiln gradcheck %s --func two_cells | FileCheck %s
+// RUN: kiln gradcheck %s --func bias_row | FileCheck %s
 
 // CHECK: gradcheck: loss =
 // CHECK: checked
@@ -119,5 +120,23 @@ func.func @two_cells(%h0: tensor<?x4xf32>, %g0: tensor<?x3xf32>, %w: tensor<4x4x
   %l1 = kiln.reduce_sum %gg {axes = array<i64: 0, 1>} : tensor<?x3xf32> -> tensor<f32>
   %l2 = kiln.reduce_sum %r#0 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
   %l = kiln.add %l1, %l2 : tensor<f32>, tensor<f32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// A row of a bias added in each iteration (a GRU's recurrent bias): its
+// gradient is summed after the loop and placed in its row.
+func.func @bias_row(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<2x4xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %row = kiln.slice %b {axis = 0 : i64, start = 1 : i64, size = 1 : i64} : tensor<2x4xf32> -> tensor<1x4xf32>
+    %bias = kiln.reshape %row : tensor<1x4xf32> -> tensor<4xf32>
+    %a = kiln.add %m, %bias : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %a : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
