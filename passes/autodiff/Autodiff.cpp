@@ -70,9 +70,9 @@ std::optional<StepProduct> matchStepProduct(Value g, Block *body,
 }
 
 /// A bias's gradient in an iteration: the sum of D's rows, reshaped to
-/// `type` (or not, or several times), and maybe placed among zeros of static shapes by a
-/// concatenation (the gradient of a slice of the bias: a GRU's recurrent
-/// bias is row 1 of its bias).
+/// `type` (or not, or several times), and maybe placed among zeros of static
+/// shapes by a concatenation (the gradient of a slice of the bias: a GRU's
+/// recurrent bias is row 1 of its bias).
 struct SummedRows {
   Value d;
   RankedTensorType type;
@@ -157,6 +157,52 @@ void eraseDeadChain(Value value, Block *block) {
   }
 }
 
+/// A value defined outside `loop` and its dimension that equal dimension
+/// `d` of `v`, a value of the loop's body, followed back through the ops a
+/// recurrent cell is made of (elementwise ops, products, steps of a
+/// sequence, the carried values' inits); nothing when it cannot tell.
+std::optional<std::pair<Value, int64_t>> outerDim(scf::ForOp loop, Value v,
+                                                  int64_t d) {
+  while (true) {
+    if (!loop->isAncestor(v.getParentRegion()->getParentOp()))
+      return std::make_pair(v, d);
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (arg.getOwner() != loop.getBody() || arg.getArgNumber() == 0)
+        return std::nullopt;
+      v = loop.getInitArgs()[arg.getArgNumber() - 1];
+      continue;
+    }
+    Operation *op = v.getDefiningOp();
+    auto type = cast<RankedTensorType>(v.getType());
+    if (auto product = dyn_cast<MatMulOp>(op)) {
+      if (d == type.getRank() - 1)
+        return std::nullopt;
+      v = product.getLhs();
+      continue;
+    }
+    if (auto stepOf = dyn_cast<SequenceStepOp>(op)) {
+      v = stepOf.getInput();
+      d = d == 0 ? 0 : d + 1;
+      continue;
+    }
+    if (!isa<AddOp, SubOp, MulOp, DivOp, MaximumOp, MinimumOp>(op) &&
+        !op->hasTrait<OpTrait::Elementwise>())
+      return std::nullopt;
+    Value same;
+    for (Value operand : op->getOperands()) {
+      auto operandType = dyn_cast<RankedTensorType>(operand.getType());
+      if (operandType && operandType.getRank() == type.getRank() &&
+          operandType.isDynamicDim(d)) {
+        same = operand;
+        break;
+      }
+    }
+    if (!same)
+      return std::nullopt;
+    v = same;
+  }
+}
+
 /// How the adjoint of a value a loop captures leaves its reverse loop.
 struct HoistedGradient {
   enum Kind {
@@ -206,6 +252,8 @@ private:
   LogicalResult reverseLoop(scf::ForOp loop, DenseMap<Value, Value> &adjoint);
   scf::ForOp stackStepValues(scf::ForOp reverse, Value k, Value count,
                              ArrayRef<StackedValue> values);
+  void saveProducts(scf::ForOp loop, scf::ForOp &recording, IRMapping &recorded,
+                    ArrayRef<Operation *> alive, Value k, Value count);
   Value rowsOf(Value stack, Value first, Value count);
 
   OpBuilder &builder;
@@ -264,9 +312,11 @@ LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
 ///     VJPs read the values the body yields from the stacks too (slot
 ///     k + 1), so what only computed those is not recomputed;
 ///  3. the adjoints of the inits and of the captured values join `adjoint`.
-/// Memory is one saved state per iteration (the carried values only); the
-/// body's other intermediates are recomputed, as checkpointing at iteration
-/// granularity does.
+/// Memory is one saved state per iteration (the carried values only), plus
+/// the matrix products the VJPs read (an LSTM's gates read their
+/// pre-activation, h w + x + b: saveProducts); the body's other
+/// intermediates, elementwise, are recomputed, as checkpointing at
+/// iteration granularity does.
 /// A captured value whose gradient an iteration computes as `X_k^T D_k`, X_k
 /// a saved state (a recurrent kernel's: the state times the adjoint of the
 /// pre-activation), is not summed in the reverse loop: the loop stacks D_k
@@ -363,10 +413,12 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     inits.push_back(tensor::InsertSliceOp::create(builder, loc, init, stacks[n],
                                                   offsets, sizes, strides));
   }
+  // The recording loop's copies of the body's values (saveProducts).
+  IRMapping recorded;
   auto recording = scf::ForOp::create(
       builder, loc, lb, ub, step, inits,
       [&](OpBuilder &b, Location bodyLoc, Value iv, ValueRange args) {
-        IRMapping mapping;
+        IRMapping &mapping = recorded;
         mapping.map(loop.getInductionVar(), iv);
         mapping.map(loop.getRegionIterArgs(),
                     args.take_front(loop.getNumRegionIterArgs()));
@@ -475,9 +527,14 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       if (yieldedSaved[n] && def && def->getBlock() == reverseBody)
         yielded.replaceAllUsesWith(yieldedSaved[n]);
     }
-    for (Operation *op : llvm::reverse(ops))
-      if (isOpTriviallyDead(op))
-        op->erase();
+    SmallVector<Operation *> alive(ops.size());
+    for (int64_t i = static_cast<int64_t>(ops.size()) - 1; i >= 0; --i) {
+      if (isOpTriviallyDead(ops[i]))
+        ops[i]->erase();
+      else
+        alive[i] = ops[i];
+    }
+    saveProducts(loop, recording, recorded, alive, k, count);
     SmallVector<Value> next;
     for (auto [n, t] : llvm::enumerate(carried)) {
       Value state = mapping.lookup(loop.getRegionIterArgs()[t]);
@@ -487,12 +544,12 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
     // The captured values' gradients summed after the loop (products of
     // saved states, and sums of the rows of a product's D), whose
     // accumulators pass through unchanged.
-    ValueRange recorded =
+    ValueRange recordedStacks =
         recording.getResults().drop_front(loop.getNumRegionIterArgs());
     for (auto [n, c] : llvm::enumerate(captured)) {
       Value g = local.lookup(c);
       std::optional<StepProduct> p =
-          matchStepProduct(g, reverseBody, recorded, k, kNext);
+          matchStepProduct(g, reverseBody, recordedStacks, k, kNext);
       if (!p)
         continue;
       auto [it, fresh] = dSlot.try_emplace(p->d, stackedD.size());
@@ -562,6 +619,119 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   }
   loop.erase();
   return success();
+}
+
+/// The products of the reverse body that survive its clean-up (the VJPs
+/// read what they feed: an LSTM's gates) are not recomputed: the recording
+/// loop also saves each one, followed down the chain of single-use
+/// elementwise ops it starts (the gates' pre-activation, input and bias
+/// added), in slot k of a stack, and the reverse body reads the slot
+/// instead; what only recomputed it goes. `alive[i]`: the reverse body's
+/// copy of the loop body's op i, or null once erased. Values whose row
+/// count outerDim cannot tell stay recomputed.
+void ReverseWalker::saveProducts(scf::ForOp loop, scf::ForOp &recording,
+                                 IRMapping &recorded,
+                                 ArrayRef<Operation *> alive, Value k,
+                                 Value count) {
+  DenseMap<Operation *, unsigned> index;
+  for (auto [i, op] : llvm::enumerate(loop.getBody()->without_terminator()))
+    index[&op] = i;
+  SmallVector<unsigned> saved;
+  for (auto [i, op] : llvm::enumerate(loop.getBody()->without_terminator())) {
+    if (!isa<MatMulOp>(op) || !alive[i])
+      continue;
+    Operation *end = &op;
+    while (end->getResult(0).hasOneUse()) {
+      Operation *user = *end->getResult(0).getUsers().begin();
+      if (user->getBlock() != loop.getBody() || !alive[index.at(user)] ||
+          user->getNumResults() != 1 ||
+          user->getResult(0).getType() != end->getResult(0).getType() ||
+          !(isa<AddOp, SubOp, MulOp, DivOp>(user) ||
+            user->hasTrait<OpTrait::Elementwise>()))
+        break;
+      end = user;
+    }
+    unsigned at = index.at(end);
+    if (!llvm::is_contained(saved, at))
+      saved.push_back(at);
+  }
+  // In body order: replacing a copy erases what only computed it, all of
+  // it before the copy, so no later copy goes.
+  llvm::sort(saved);
+  // The stacks, each of known size.
+  SmallVector<Value> values, empties;
+  Location loc = loop.getLoc();
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(recording);
+  for (unsigned at : saved) {
+    Value value = alive[at]->getResult(0);
+    auto type = cast<RankedTensorType>(value.getType());
+    SmallVector<Value> sizes{count};
+    bool known = true;
+    for (int64_t d = 0; d < type.getRank() && known; ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      Value original = std::next(loop.getBody()->begin(), at)->getResult(0);
+      std::optional<std::pair<Value, int64_t>> dim =
+          outerDim(loop, original, d);
+      known = dim.has_value();
+      if (known)
+        sizes.push_back(
+            tensor::DimOp::create(builder, loc, dim->first, dim->second));
+    }
+    if (!known)
+      continue;
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    shape.append(type.getShape().begin(), type.getShape().end());
+    values.push_back(std::next(loop.getBody()->begin(), at)->getResult(0));
+    empties.push_back(tensor::EmptyOp::create(builder, loc, shape,
+                                              type.getElementType(), sizes));
+  }
+  if (values.empty())
+    return;
+  IRRewriter rewriter(builder);
+  FailureOr<LoopLikeOpInterface> grown = recording.replaceWithAdditionalYields(
+      rewriter, empties, /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &b, Location bodyLoc, ArrayRef<BlockArgument> stacks) {
+        Value iteration = arith::DivSIOp::create(
+            b, bodyLoc,
+            arith::SubIOp::create(b, bodyLoc, recording.getInductionVar(),
+                                  recording.getLowerBound()),
+            recording.getStep());
+        SmallVector<Value> filled;
+        for (auto [v, stack] : llvm::zip(values, stacks)) {
+          Value value = recorded.lookup(v);
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          slotOf(b, bodyLoc, iteration, value, offsets, sizes, strides);
+          filled.push_back(tensor::InsertSliceOp::create(
+              b, bodyLoc, value, stack, offsets, sizes, strides));
+        }
+        return filled;
+      });
+  assert(succeeded(grown) && "scf.for takes more iter_args");
+  recording = cast<scf::ForOp>(grown->getOperation());
+  // The reverse body reads slot k instead of recomputing.
+  ValueRange stacks = recording.getResults().take_back(values.size());
+  for (auto [v, stack] : llvm::zip(values, stacks)) {
+    unsigned at = index.at(v.getDefiningOp());
+    Operation *copy = alive[at];
+    builder.setInsertionPoint(copy);
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<OpFoldResult> offsets{k}, sizes{builder.getIndexAttr(1)},
+        strides(type.getRank() + 1, builder.getIndexAttr(1));
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      offsets.push_back(builder.getIndexAttr(0));
+      sizes.push_back(
+          type.isDynamicDim(d)
+              ? OpFoldResult(tensor::DimOp::create(builder, loc, stack, d + 1)
+                                 .getResult())
+              : OpFoldResult(builder.getIndexAttr(type.getDimSize(d))));
+    }
+    Value slot = tensor::ExtractSliceOp::create(builder, loc, type, stack,
+                                                offsets, sizes, strides);
+    copy->getResult(0).replaceAllUsesWith(slot);
+    eraseDeadChain(copy->getResult(0), copy->getBlock());
+  }
 }
 
 /// Grows `reverse` by one stack (tensor<N x ...>, N its trip count) per

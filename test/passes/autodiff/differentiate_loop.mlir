@@ -198,3 +198,44 @@ func.func @bias_row(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<2x4xf3
 // CHECK: %[[ZERO:.+]] = kiln.constant dense<0.000000e+00> : tensor<1x4xf32>
 // CHECK: %[[GB:.+]] = kiln.concat %[[ZERO]], %[[SUM]] {axis = 0 : i64}
 // CHECK: return %{{.+}}, %{{.+}}, %{{.+}}, %[[GB]]
+
+// Gates (an LSTM's): the VJPs of sigmoid and tanh read their inputs, slices
+// of the pre-activation z = x_t + h w + b, so the reverse loop would
+// recompute the product h w each step. The recording loop saves z (the
+// product followed down its single-use adds) in slot k of a stack of its
+// own, whose row count is the input sequence's batch, and the reverse loop
+// reads it there: no product of a saved state by w in it.
+func.func @gates(%h0: tensor<?x4xf32>, %x: tensor<?x3x8xf32>, %w: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %xt = kiln.sequence_step %x[%i] : tensor<?x3x8xf32> -> tensor<?x8xf32>
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x8xf32> -> tensor<?x8xf32>
+    %s = kiln.add %xt, %m : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+    %z = kiln.add %s, %b : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+    %z0 = kiln.slice %z {axis = 1 : i64, start = 0 : i64, size = 4 : i64} : tensor<?x8xf32> -> tensor<?x4xf32>
+    %z1 = kiln.slice %z {axis = 1 : i64, start = 4 : i64, size = 4 : i64} : tensor<?x8xf32> -> tensor<?x4xf32>
+    %gate = kiln.sigmoid %z0 : tensor<?x4xf32>
+    %cand = kiln.tanh %z1 : tensor<?x4xf32>
+    %hn = kiln.mul %gate, %cand : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    scf.yield %hn : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @gates_grad
+// CHECK: %[[BATCH:.+]] = tensor.dim %arg1, %{{.+}} : tensor<?x3x8xf32>
+// CHECK: %[[ZEMPTY:.+]] = tensor.empty(%{{.+}}, %[[BATCH]]) : tensor<?x?x8xf32>
+// CHECK: %[[FWD:.+]]:3 = scf.for %{{.+}} iter_args(%{{.+}} = %arg0, %{{.+}} = %{{.+}}, %[[ZS:.+]] = %[[ZEMPTY]])
+// CHECK: %[[Z:.+]] = kiln.add %{{.+}}, %arg3
+// CHECK: tensor.insert_slice %[[Z]] into %[[ZS]][%{{.+}}, 0, 0]
+// CHECK: %[[REV:.+]]:{{[0-9]+}} = scf.for %[[J:[^ ]+]] =
+// CHECK: %[[K:.+]] = arith.subi %{{.+}}, %[[J]] : index
+// CHECK-NOT: kiln.matmul %{{.+}}, %arg2 :
+// CHECK: %[[ZK:.+]] = tensor.extract_slice %[[FWD]]#2[%[[K]], 0, 0]
+// CHECK-NOT: kiln.matmul %{{.+}}, %arg2 :
+// CHECK: kiln.slice %[[ZK]]
+// CHECK-NOT: kiln.matmul %{{.+}}, %arg2 :
+// CHECK: scf.yield

@@ -8,6 +8,7 @@
 // RUN: kiln gradcheck %s --func two_steps | FileCheck %s
 // RUN: kiln gradcheck %s --func two_cells | FileCheck %s
 // RUN: kiln gradcheck %s --func bias_row | FileCheck %s
+// RUN: kiln gradcheck %s --func gates | FileCheck %s
 
 // CHECK: gradcheck: loss =
 // CHECK: checked
@@ -136,6 +137,28 @@ func.func @bias_row(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<2x4xf3
     %a = kiln.add %m, %bias : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
     %t = kiln.tanh %a : tensor<?x4xf32>
     scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Gates whose VJPs read the pre-activation: the reverse loop reads it from
+// the stack the recording loop saved it in instead of recomputing h w.
+func.func @gates(%h0: tensor<?x4xf32>, %x: tensor<?x3x8xf32>, %w: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %xt = kiln.sequence_step %x[%i] : tensor<?x3x8xf32> -> tensor<?x8xf32>
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x8xf32> -> tensor<?x8xf32>
+    %s = kiln.add %xt, %m : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+    %z = kiln.add %s, %b : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+    %z0 = kiln.slice %z {axis = 1 : i64, start = 0 : i64, size = 4 : i64} : tensor<?x8xf32> -> tensor<?x4xf32>
+    %z1 = kiln.slice %z {axis = 1 : i64, start = 4 : i64, size = 4 : i64} : tensor<?x8xf32> -> tensor<?x4xf32>
+    %gate = kiln.sigmoid %z0 : tensor<?x4xf32>
+    %cand = kiln.tanh %z1 : tensor<?x4xf32>
+    %hn = kiln.mul %gate, %cand : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    scf.yield %hn : tensor<?x4xf32>
   }
   %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
   return %l : tensor<f32>
