@@ -109,6 +109,55 @@ static void computeInState(Value next, Value state) {
   }
 }
 
+/// Whether `value` is available before `op`: defined outside its block or
+/// before it in the block.
+static bool availableBefore(Value value, Operation *op) {
+  Operation *def = value.getDefiningOp();
+  Block *block = def ? def->getBlock() : cast<BlockArgument>(value).getOwner();
+  if (block != op->getBlock())
+    return block->getParent()->isAncestor(op->getParentRegion());
+  return !def || def->isBeforeInBlock(op);
+}
+
+/// Points the op that computes what `insert` writes into a slice of a
+/// loop-carried tensor (a stack of saved states, products or gradients)
+/// at that slice: its fresh destination becomes the slice of the insert's
+/// destination (or a fill of it), so that one-shot bufferization computes
+/// it there and the insert's copy folds away. The analysis still copies
+/// wherever writing early would change what something reads.
+static void computeInSlice(tensor::InsertSliceOp insert) {
+  auto op = insert.getSource().getDefiningOp<linalg::LinalgOp>();
+  if (!op || !op.hasPureTensorSemantics() ||
+      op->getBlock() != insert->getBlock() ||
+      !isa<BlockArgument>(insert.getDest()))
+    return;
+  OpOperand *init = op.getDpsInitOperand(
+      cast<OpResult>(insert.getSource()).getResultNumber());
+  Operation *def = init->get().getDefiningOp();
+  if (!def || !isFreshInit(def) || !def->getResult(0).hasOneUse() ||
+      (isa<tensor::EmptyOp>(def) && op.payloadUsesValueFromOperand(init)))
+    return;
+  for (Value index : insert->getOperands().drop_front(2))
+    if (!availableBefore(index, op))
+      return;
+  OpBuilder b(op);
+  Value slice = tensor::ExtractSliceOp::create(
+      b, insert.getLoc(), insert.getSourceType(), insert.getDest(),
+      insert.getMixedOffsets(), insert.getMixedSizes(),
+      insert.getMixedStrides());
+  if (auto fill = dyn_cast<linalg::FillOp>(def)) {
+    init->set(linalg::FillOp::create(b, fill.getLoc(), fill.value(), slice)
+                  .getResult(0));
+    Operation *empty = fill.getOutputs()[0].getDefiningOp();
+    fill->erase();
+    if (empty->use_empty())
+      empty->erase();
+    return;
+  }
+  init->set(slice);
+  def->erase();
+}
+
 /// Gives every use but the first of the fresh init `op` its own clone
 /// (of the fill and of its empty tensor), right before the user.
 static void unshareInit(Operation *op) {
@@ -198,6 +247,10 @@ struct PrepareBufferizationPass
         operand.set(materialize.getResult());
       }
     });
+    SmallVector<tensor::InsertSliceOp> inserts;
+    func.walk([&](tensor::InsertSliceOp insert) { inserts.push_back(insert); });
+    for (tensor::InsertSliceOp insert : inserts)
+      computeInSlice(insert);
     DenseMap<Value, Value> scalars;
     func.walk([&](linalg::GenericOp op) {
       if (op.hasPureTensorSemantics())

@@ -337,6 +337,38 @@ void eraseGathered(linalg::GenericOp gather) {
 // Epilogues
 //===----------------------------------------------------------------------===//
 
+/// The other way round, for an epilogue that writes a view of a buffer
+/// the product does not touch (a slot of a stack of saved values, as a
+/// recurrent layer's gates' pre-activation): the product sums into that
+/// view instead of its fresh buffer `read`, and the epilogue updates the
+/// view in place. Nothing between them may touch the view's buffer; its
+/// subview moves before the product when its operands allow.
+bool sumIntoOutput(linalg::LinalgOp product, linalg::GenericOp epilogue,
+                   Value read, DominanceInfo &dominance) {
+  Value sums = product.getDpsInits()[0];
+  Value target = epilogue.getDpsInits()[0];
+  auto targetType = dyn_cast<MemRefType>(target.getType());
+  if (read != sums || !targetType ||
+      targetType.getShape() != cast<MemRefType>(sums.getType()).getShape())
+    return false;
+  Value root = bufferOf(target);
+  if (!root || mayTouch(product, root, /*reads=*/true) ||
+      touchedBetween(product, epilogue, {root}, /*reads=*/true))
+    return false;
+  if (!dominance.properlyDominates(target, product)) {
+    auto view = target.getDefiningOp<memref::SubViewOp>();
+    if (!view || view->getBlock() != product->getBlock() ||
+        llvm::any_of(view->getOperands(), [&](Value operand) {
+          return !dominance.properlyDominates(operand, product);
+        }))
+      return false;
+    view->moveBefore(product);
+  }
+  sums.replaceAllUsesWith(target);
+  sums.getDefiningOp()->erase();
+  return true;
+}
+
 /// An elementwise epilogue of a product: a parallel generic `epilogue`
 /// that is the only reader of the product's output `sums` (a fresh
 /// buffer, maybe through one expand_shape: `read`) and writes a fresh
@@ -373,9 +405,7 @@ bool updateInPlace(linalg::LinalgOp product, DominanceInfo &dominance) {
       !epilogue.getBlock()->getArguments().back().use_empty())
     return false;
   OpOperand *output = epilogue.getDpsInitOperand(0);
-  auto fresh = output->get().getDefiningOp<memref::AllocOp>();
-  if (!fresh || fresh.getType() != read.getType() ||
-      !epilogue.getMatchingIndexingMap(output).isIdentity())
+  if (!epilogue.getMatchingIndexingMap(output).isIdentity())
     return false;
   // The sums are read once, element for element.
   OpOperand *input = nullptr;
@@ -387,6 +417,11 @@ bool updateInPlace(linalg::LinalgOp product, DominanceInfo &dominance) {
     input = operand;
   }
   if (!input)
+    return false;
+  auto fresh = output->get().getDefiningOp<memref::AllocOp>();
+  if (!fresh)
+    return sumIntoOutput(product, epilogue, read, dominance);
+  if (fresh.getType() != read.getType())
     return false;
   // The output's other uses come after the sums' view.
   for (Operation *user : fresh->getUsers())

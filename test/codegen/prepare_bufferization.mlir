@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s --kiln-prepare-bufferization | FileCheck %s
 // RUN: kiln-opt %s --kiln-prepare-bufferization --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" | FileCheck %s --check-prefix=BUF
 // RUN: kiln-opt %s --kiln-prepare-bufferization --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --canonicalize | FileCheck %s --check-prefix=INPLACE
+// RUN: kiln-opt %s --kiln-prepare-bufferization --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --cse --canonicalize | FileCheck %s --check-prefix=SLOT
 
 // Entry arguments are the caller's parameters and inputs: read-only, so an
 // elementwise op on an input is never computed in the input's buffer.
@@ -197,4 +198,40 @@ func.func @scalar_input(%g: tensor<4xf32>, %lr: tensor<f32>, %h: tensor<4xf32>)
     linalg.yield %m : f32
   } -> tensor<4xf32>
   return %a, %b : tensor<4xf32>, tensor<4xf32>
+}
+
+// A value a loop saves in a slot of a stack it carries (the gates'
+// pre-activation of a recurrent layer, kept for the backward pass): the
+// op that computes it writes the slot (its fresh destination becomes the
+// slot's extract_slice), so bufferized, it computes there and the insert
+// is a copy of the slot onto itself, which CSE and canonicalization
+// remove (as the pipeline runs them after bufferization).
+// CHECK-LABEL: func.func @saved_in_slot
+// CHECK: scf.for %[[I:.+]] = {{.*}} iter_args(%[[S:.+]] = %arg1)
+// CHECK: %[[PLACE:.+]] = tensor.extract_slice %[[S]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1] : tensor<3x2x4xf32> to tensor<2x4xf32>
+// CHECK: %[[Z:.+]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x4xf32>) outs(%[[PLACE]] : tensor<2x4xf32>)
+// CHECK: tensor.insert_slice %[[Z]] into %[[S]][%[[I]], 0, 0]
+// SLOT-LABEL: func.func @saved_in_slot
+// SLOT: scf.for
+// SLOT-NOT: memref.copy
+// SLOT: %[[VIEW:.+]] = memref.subview
+// SLOT: linalg.generic {{.*}} outs(%[[VIEW]] :
+// SLOT-NOT: memref.copy
+// SLOT: return
+func.func @saved_in_slot(%x: tensor<2x4xf32>, %stack0: tensor<3x2x4xf32>) -> tensor<3x2x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%s = %stack0) -> (tensor<3x2x4xf32>) {
+    %e = tensor.empty() : tensor<2x4xf32>
+    %z = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%x : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %y = math.tanh %v : f32
+      linalg.yield %y : f32
+    } -> tensor<2x4xf32>
+    %n = tensor.insert_slice %z into %s[%i, 0, 0] [1, 2, 4] [1, 1, 1] : tensor<2x4xf32> into tensor<3x2x4xf32>
+    scf.yield %n : tensor<3x2x4xf32>
+  }
+  return %r : tensor<3x2x4xf32>
 }

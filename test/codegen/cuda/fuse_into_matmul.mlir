@@ -337,6 +337,45 @@ func.func @epilogue_reads_later_view(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %
 
 // -----
 
+// The epilogue writes a slot of a stack the product does not read (an
+// LSTM step's gates' pre-activation, saved for the backward pass): the
+// product sums into that slot instead of its fresh buffer (the slot's view
+// moves before it), and the epilogue adds the input and bias there in
+// place, which the mapped product applies as it stores: one kernel, no
+// copy into the stack.
+// CHECK-LABEL: func.func @epilogue_into_slot
+// CHECK-SAME:      (%[[X:.+]]: memref<?x8xf32>, %[[W:.+]]: memref<8x4xf32>, %[[IN:.+]]: memref<?x4xf32>, %[[BIAS:.+]]: memref<4xf32>, %[[STACK:.+]]: memref<3x?x4xf32>, %[[K:.+]]: index)
+// CHECK-NOT:     memref.alloc
+// CHECK:         %[[SLOT:.+]] = memref.subview %[[STACK]][%[[K]], 0, 0]
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[X]], %[[W]] : memref<?x8xf32>, memref<8x4xf32>) outs(%[[SLOT]] : memref<?x4xf32, strided<[4, 1], offset: ?>>)
+// CHECK:         linalg.generic {{.*}} ins(%[[IN]], %[[SLOT]], %[[BIAS]] : {{.*}}) outs(%[[SLOT]] : memref<?x4xf32, strided<[4, 1], offset: ?>>)
+// CHECK-NOT:     memref.alloc
+// MAPPED-LABEL: func.func @epilogue_into_slot
+// MAPPED:         gpu.launch_func @kiln_kernels::@epilogue_into_slot_matmul
+// MAPPED-NOT:     gpu.launch_func
+// MAPPED:         return
+#rowmap4 = affine_map<(d0, d1) -> (d0, d1)>
+#chan4 = affine_map<(d0, d1) -> (d1)>
+func.func @epilogue_into_slot(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %in: memref<?x4xf32>, %bias: memref<4xf32>, %stack: memref<3x?x4xf32>, %k: index) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x8xf32>
+  %c = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x4xf32>)
+  linalg.matmul ins(%x, %w : memref<?x8xf32>, memref<8x4xf32>) outs(%c : memref<?x4xf32>)
+  %slot = memref.subview %stack[%k, 0, 0] [1, %batch, 4] [1, 1, 1] : memref<3x?x4xf32> to memref<?x4xf32, strided<[4, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#rowmap4, #rowmap4, #chan4, #rowmap4], iterator_types = ["parallel", "parallel"]}
+      ins(%in, %c, %bias : memref<?x4xf32>, memref<?x4xf32>, memref<4xf32>) outs(%slot : memref<?x4xf32, strided<[4, 1], offset: ?>>) {
+  ^bb0(%i: f32, %s: f32, %b: f32, %o: f32):
+    %t = arith.addf %i, %s : f32
+    %u = arith.addf %t, %b : f32
+    linalg.yield %u : f32
+  }
+  return
+}
+
+// -----
+
 // A convolution's epilogue sees the rows as batch x 2 x 2 positions
 // (expand_shape): the product stores tanh(sum + bias[channel]) at the
 // element's split indices; the other kernel left is the copy.
