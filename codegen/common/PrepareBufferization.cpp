@@ -127,9 +127,10 @@ static bool availableBefore(Value value, Operation *op) {
 /// wherever writing early would change what something reads.
 static void computeInSlice(tensor::InsertSliceOp insert) {
   auto op = insert.getSource().getDefiningOp<linalg::LinalgOp>();
+  auto carried = dyn_cast<BlockArgument>(insert.getDest());
   if (!op || !op.hasPureTensorSemantics() ||
-      op->getBlock() != insert->getBlock() ||
-      !isa<BlockArgument>(insert.getDest()))
+      op->getBlock() != insert->getBlock() || !carried ||
+      !isa<scf::ForOp>(carried.getOwner()->getParentOp()))
     return;
   OpOperand *init = op.getDpsInitOperand(
       cast<OpResult>(insert.getSource()).getResultNumber());
