@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::kiln {
@@ -109,23 +110,14 @@ static void computeInState(Value next, Value state) {
   }
 }
 
-/// Whether `value` is available before `op`: defined outside its block or
-/// before it in the block.
-static bool availableBefore(Value value, Operation *op) {
-  Operation *def = value.getDefiningOp();
-  Block *block = def ? def->getBlock() : cast<BlockArgument>(value).getOwner();
-  if (block != op->getBlock())
-    return block->getParent()->isAncestor(op->getParentRegion());
-  return !def || def->isBeforeInBlock(op);
-}
-
 /// Points the op that computes what `insert` writes into a slice of a
 /// loop-carried tensor (a stack of saved states, products or gradients)
 /// at that slice: its fresh destination becomes the slice of the insert's
 /// destination (or a fill of it), so that one-shot bufferization computes
 /// it there and the insert's copy folds away. The analysis still copies
 /// wherever writing early would change what something reads.
-static void computeInSlice(tensor::InsertSliceOp insert) {
+static void computeInSlice(tensor::InsertSliceOp insert,
+                           DominanceInfo &dominance) {
   auto op = insert.getSource().getDefiningOp<linalg::LinalgOp>();
   auto carried = dyn_cast<BlockArgument>(insert.getDest());
   if (!op || !op.hasPureTensorSemantics() ||
@@ -139,7 +131,7 @@ static void computeInSlice(tensor::InsertSliceOp insert) {
       (isa<tensor::EmptyOp>(def) && op.payloadUsesValueFromOperand(init)))
     return;
   for (Value index : insert->getOperands().drop_front(2))
-    if (!availableBefore(index, op))
+    if (!dominance.properlyDominates(index, op))
       return;
   OpBuilder b(op);
   Value slice = tensor::ExtractSliceOp::create(
@@ -250,8 +242,9 @@ struct PrepareBufferizationPass
     });
     SmallVector<tensor::InsertSliceOp> inserts;
     func.walk([&](tensor::InsertSliceOp insert) { inserts.push_back(insert); });
+    DominanceInfo dominance(func);
     for (tensor::InsertSliceOp insert : inserts)
-      computeInSlice(insert);
+      computeInSlice(insert, dominance);
     DenseMap<Value, Value> scalars;
     func.walk([&](linalg::GenericOp op) {
       if (op.hasPureTensorSemantics())

@@ -119,11 +119,12 @@ std::optional<SummedRows> matchRowSum(Value g, Block *body) {
 }
 
 /// Offsets, sizes and strides of slot `k` of a stack (tensor<S x T>) of
-/// values like `like` (tensor<T>).
+/// values like `like` (tensor<T>). The dynamic sizes are `like`'s, or, given
+/// `stack`, the stack's (available where `like` is not yet).
 void slotOf(OpBuilder &b, Location loc, Value k, Value like,
             SmallVector<OpFoldResult> &offsets,
             SmallVector<OpFoldResult> &sizes,
-            SmallVector<OpFoldResult> &strides) {
+            SmallVector<OpFoldResult> &strides, Value stack = {}) {
   auto type = cast<RankedTensorType>(like.getType());
   offsets.assign({k});
   sizes.assign({b.getIndexAttr(1)});
@@ -132,9 +133,46 @@ void slotOf(OpBuilder &b, Location loc, Value k, Value like,
     offsets.push_back(b.getIndexAttr(0));
     sizes.push_back(
         type.isDynamicDim(d)
-            ? OpFoldResult(tensor::DimOp::create(b, loc, like, d).getResult())
+            ? OpFoldResult(tensor::DimOp::create(b, loc, stack ? stack : like,
+                                                 stack ? d + 1 : d)
+                               .getResult())
             : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
   }
+}
+
+/// An empty stack of `slots` values of `type` (tensor<slots x type>);
+/// `sizes`: the dynamic sizes of `type`, in order.
+Value emptyStack(OpBuilder &b, Location loc, Value slots, RankedTensorType type,
+                 ValueRange sizes) {
+  SmallVector<int64_t> shape{ShapedType::kDynamic};
+  shape.append(type.getShape().begin(), type.getShape().end());
+  SmallVector<Value> all{slots};
+  all.append(sizes.begin(), sizes.end());
+  return tensor::EmptyOp::create(b, loc, shape, type.getElementType(), all);
+}
+
+/// Grows `loop` by one iteration argument per stack of `empties`: each
+/// iteration inserts `values[i]` (values of its body) into slot
+/// `slotIndex(...)` of stack i, an index it computes in the body.
+scf::ForOp appendStacks(OpBuilder &builder, scf::ForOp loop, ValueRange empties,
+                        ArrayRef<Value> values,
+                        function_ref<Value(OpBuilder &, Location)> slotIndex) {
+  IRRewriter rewriter(builder);
+  FailureOr<LoopLikeOpInterface> grown = loop.replaceWithAdditionalYields(
+      rewriter, empties, /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &b, Location bodyLoc, ArrayRef<BlockArgument> stacks) {
+        Value at = slotIndex(b, bodyLoc);
+        SmallVector<Value> filled;
+        for (auto [value, stack] : llvm::zip(values, stacks)) {
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          slotOf(b, bodyLoc, at, value, offsets, sizes, strides);
+          filled.push_back(tensor::InsertSliceOp::create(
+              b, bodyLoc, value, stack, offsets, sizes, strides));
+        }
+        return filled;
+      });
+  assert(succeeded(grown) && "scf.for takes more iter_args");
+  return cast<scf::ForOp>(grown->getOperation());
 }
 
 /// Erases the op of `block` defining `value` if it is dead, and then what
@@ -215,9 +253,8 @@ struct HoistedGradient {
   } kind = None;
   /// D's stack among those the reverse loop fills.
   unsigned dSlot = 0;
-  /// Product: the recorded stack X comes from, and whether X is slot k + 1.
-  Value stack;
-  bool next = false;
+  /// Product: where X comes from.
+  StepProduct product;
   /// RowSum: how the sum is shaped and placed.
   std::optional<SummedRows> rowSum;
 };
@@ -393,14 +430,13 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   for (unsigned t : saved) {
     Value init = loop.getInitArgs()[t];
     auto type = cast<RankedTensorType>(init.getType());
-    SmallVector<int64_t> shape{ShapedType::kDynamic};
-    shape.append(type.getShape().begin(), type.getShape().end());
-    SmallVector<Value> sizes{arith::AddIOp::create(builder, loc, count, c1)};
+    SmallVector<Value> sizes;
     for (int64_t d = 0; d < type.getRank(); ++d)
       if (type.isDynamicDim(d))
         sizes.push_back(tensor::DimOp::create(builder, loc, init, d));
-    stacks.push_back(tensor::EmptyOp::create(builder, loc, shape,
-                                             type.getElementType(), sizes));
+    stacks.push_back(emptyStack(builder, loc,
+                                arith::AddIOp::create(builder, loc, count, c1),
+                                type, sizes));
   }
   // Slot 0 of each stack: the initial value; iteration k then saves what
   // it yields in slot k + 1, beside the op that computes it (a kernel
@@ -555,18 +591,15 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       auto [it, fresh] = dSlot.try_emplace(p->d, stackedD.size());
       if (fresh)
         stackedD.push_back({p->d, p->stack});
-      hoisted[n] = {HoistedGradient::Product, it->second, p->stack, p->next};
+      hoisted[n] = {HoistedGradient::Product, it->second, *p, std::nullopt};
     }
     for (auto [n, c] : llvm::enumerate(captured)) {
       if (hoisted[n].kind != HoistedGradient::None)
         continue;
       std::optional<SummedRows> sum = matchRowSum(local.lookup(c), reverseBody);
       if (sum && dSlot.count(sum->d))
-        hoisted[n] = {HoistedGradient::RowSum,
-                      dSlot.at(sum->d),
-                      {},
-                      false,
-                      std::move(sum)};
+        hoisted[n] = {
+            HoistedGradient::RowSum, dSlot.at(sum->d), {}, std::move(sum)};
     }
     for (auto [n, c] : llvm::enumerate(captured)) {
       Value acc = args[carried.size() + n];
@@ -614,7 +647,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       accumulate(adjoint, c, g);
       continue;
     }
-    Value xRows = rowsOf(h.stack, h.next ? c1 : c0, count);
+    Value xRows = rowsOf(h.product.stack, h.product.next ? c1 : c0, count);
     accumulate(adjoint, c, m.matmul(m.transpose(xRows, {1, 0}), dRows));
   }
   loop.erase();
@@ -659,78 +692,55 @@ void ReverseWalker::saveProducts(scf::ForOp loop, scf::ForOp &recording,
   // it before the copy, so no later copy goes.
   llvm::sort(saved);
   // The stacks, each of known size.
-  SmallVector<Value> values, empties;
+  SmallVector<Operation *> originals, copies;
+  SmallVector<Value> empties;
   Location loc = loop.getLoc();
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPoint(recording);
   for (unsigned at : saved) {
-    Value value = alive[at]->getResult(0);
-    auto type = cast<RankedTensorType>(value.getType());
-    SmallVector<Value> sizes{count};
-    bool known = true;
-    for (int64_t d = 0; d < type.getRank() && known; ++d) {
+    Operation *original = &*std::next(loop.getBody()->begin(), at);
+    auto type = cast<RankedTensorType>(original->getResult(0).getType());
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
       if (!type.isDynamicDim(d))
         continue;
-      Value original = std::next(loop.getBody()->begin(), at)->getResult(0);
       std::optional<std::pair<Value, int64_t>> dim =
-          outerDim(loop, original, d);
-      known = dim.has_value();
-      if (known)
-        sizes.push_back(
-            tensor::DimOp::create(builder, loc, dim->first, dim->second));
-    }
-    if (!known)
-      continue;
-    SmallVector<int64_t> shape{ShapedType::kDynamic};
-    shape.append(type.getShape().begin(), type.getShape().end());
-    values.push_back(std::next(loop.getBody()->begin(), at)->getResult(0));
-    empties.push_back(tensor::EmptyOp::create(builder, loc, shape,
-                                              type.getElementType(), sizes));
-  }
-  if (values.empty())
-    return;
-  IRRewriter rewriter(builder);
-  FailureOr<LoopLikeOpInterface> grown = recording.replaceWithAdditionalYields(
-      rewriter, empties, /*replaceInitOperandUsesInLoop=*/false,
-      [&](OpBuilder &b, Location bodyLoc, ArrayRef<BlockArgument> stacks) {
-        Value iteration = arith::DivSIOp::create(
-            b, bodyLoc,
-            arith::SubIOp::create(b, bodyLoc, recording.getInductionVar(),
-                                  recording.getLowerBound()),
-            recording.getStep());
-        SmallVector<Value> filled;
-        for (auto [v, stack] : llvm::zip(values, stacks)) {
-          Value value = recorded.lookup(v);
-          SmallVector<OpFoldResult> offsets, sizes, strides;
-          slotOf(b, bodyLoc, iteration, value, offsets, sizes, strides);
-          filled.push_back(tensor::InsertSliceOp::create(
-              b, bodyLoc, value, stack, offsets, sizes, strides));
-        }
-        return filled;
-      });
-  assert(succeeded(grown) && "scf.for takes more iter_args");
-  recording = cast<scf::ForOp>(grown->getOperation());
-  // The reverse body reads slot k instead of recomputing.
-  ValueRange stacks = recording.getResults().take_back(values.size());
-  for (auto [v, stack] : llvm::zip(values, stacks)) {
-    unsigned at = index.at(v.getDefiningOp());
-    Operation *copy = alive[at];
-    builder.setInsertionPoint(copy);
-    auto type = cast<RankedTensorType>(v.getType());
-    SmallVector<OpFoldResult> offsets{k}, sizes{builder.getIndexAttr(1)},
-        strides(type.getRank() + 1, builder.getIndexAttr(1));
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      offsets.push_back(builder.getIndexAttr(0));
+          outerDim(loop, original->getResult(0), d);
+      if (!dim)
+        break;
       sizes.push_back(
-          type.isDynamicDim(d)
-              ? OpFoldResult(tensor::DimOp::create(builder, loc, stack, d + 1)
-                                 .getResult())
-              : OpFoldResult(builder.getIndexAttr(type.getDimSize(d))));
+          tensor::DimOp::create(builder, loc, dim->first, dim->second));
     }
-    Value slot = tensor::ExtractSliceOp::create(builder, loc, type, stack,
-                                                offsets, sizes, strides);
-    copy->getResult(0).replaceAllUsesWith(slot);
-    eraseDeadChain(copy->getResult(0), copy->getBlock());
+    if (sizes.size() != static_cast<size_t>(type.getNumDynamicDims()))
+      continue;
+    originals.push_back(original);
+    copies.push_back(alive[at]);
+    empties.push_back(emptyStack(builder, loc, count, type, sizes));
+  }
+  if (originals.empty())
+    return;
+  SmallVector<Value> recordedValues;
+  for (Operation *original : originals)
+    recordedValues.push_back(recorded.lookup(original->getResult(0)));
+  Value iv = recording.getInductionVar(), lb = recording.getLowerBound(),
+        step = recording.getStep();
+  recording = appendStacks(
+      builder, recording, empties, recordedValues,
+      [&](OpBuilder &b, Location bodyLoc) -> Value {
+        return arith::DivSIOp::create(
+            b, bodyLoc, arith::SubIOp::create(b, bodyLoc, iv, lb), step);
+      });
+  // The reverse body reads slot k instead of recomputing.
+  ValueRange stacks = recording.getResults().take_back(originals.size());
+  for (auto [copy, stack] : llvm::zip(copies, stacks)) {
+    builder.setInsertionPoint(copy);
+    Value value = copy->getResult(0);
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    slotOf(builder, loc, k, value, offsets, sizes, strides, stack);
+    value.replaceAllUsesWith(tensor::ExtractSliceOp::create(
+        builder, loc, cast<RankedTensorType>(value.getType()), stack, offsets,
+        sizes, strides));
+    eraseDeadChain(value, copy->getBlock());
   }
 }
 
@@ -742,32 +752,17 @@ scf::ForOp ReverseWalker::stackStepValues(scf::ForOp reverse, Value k,
   Location loc = reverse.getLoc();
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPoint(reverse);
-  SmallVector<Value> empties;
+  SmallVector<Value> empties, stacked;
   for (const StackedValue &v : values) {
     auto type = cast<RankedTensorType>(v.value.getType());
-    SmallVector<int64_t> shape{ShapedType::kDynamic};
-    shape.append(type.getShape().begin(), type.getShape().end());
-    SmallVector<Value> sizes{count};
+    SmallVector<Value> sizes;
     if (type.isDynamicDim(0))
       sizes.push_back(tensor::DimOp::create(builder, loc, v.rowsLike, 1));
-    empties.push_back(tensor::EmptyOp::create(builder, loc, shape,
-                                              type.getElementType(), sizes));
+    empties.push_back(emptyStack(builder, loc, count, type, sizes));
+    stacked.push_back(v.value);
   }
-  IRRewriter rewriter(builder);
-  FailureOr<LoopLikeOpInterface> grown = reverse.replaceWithAdditionalYields(
-      rewriter, empties, /*replaceInitOperandUsesInLoop=*/false,
-      [&](OpBuilder &b, Location bodyLoc, ArrayRef<BlockArgument> stacks) {
-        SmallVector<Value> filled;
-        for (auto [v, stack] : llvm::zip(values, stacks)) {
-          SmallVector<OpFoldResult> offsets, sizes, strides;
-          slotOf(b, bodyLoc, k, v.value, offsets, sizes, strides);
-          filled.push_back(tensor::InsertSliceOp::create(
-              b, bodyLoc, v.value, stack, offsets, sizes, strides));
-        }
-        return filled;
-      });
-  assert(succeeded(grown) && "scf.for takes more iter_args");
-  return cast<scf::ForOp>(grown->getOperation());
+  return appendStacks(builder, reverse, empties, stacked,
+                      [&](OpBuilder &, Location) { return k; });
 }
 
 /// The rows of slots [first, first + count) of `stack` (tensor<S x R x C>)

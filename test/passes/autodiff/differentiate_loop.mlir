@@ -239,3 +239,31 @@ func.func @gates(%h0: tensor<?x4xf32>, %x: tensor<?x3x8xf32>, %w: tensor<4x8xf32
 // CHECK: kiln.slice %[[ZK]]
 // CHECK-NOT: kiln.matmul %{{.+}}, %arg2 :
 // CHECK: scf.yield
+
+// The same gates after a softmax of the state, an op outerDim does not
+// follow: the pre-activation's batch cannot be told from outside the loop,
+// so nothing else is stacked and the reverse loop recomputes the product.
+func.func @gates_unsized(%h0: tensor<?x4xf32>, %x: tensor<?x3x8xf32>, %w: tensor<4x8xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %s = kiln.softmax %h {axis = -1 : i64} : tensor<?x4xf32>
+    %m = kiln.matmul %s, %w : tensor<?x4xf32>, tensor<4x8xf32> -> tensor<?x8xf32>
+    %z0 = kiln.slice %m {axis = 1 : i64, start = 0 : i64, size = 4 : i64} : tensor<?x8xf32> -> tensor<?x4xf32>
+    %z1 = kiln.slice %m {axis = 1 : i64, start = 4 : i64, size = 4 : i64} : tensor<?x8xf32> -> tensor<?x4xf32>
+    %gate = kiln.sigmoid %z0 : tensor<?x4xf32>
+    %cand = kiln.tanh %z1 : tensor<?x4xf32>
+    %hn = kiln.mul %gate, %cand : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    scf.yield %hn : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @gates_unsized_grad
+// CHECK: %[[FWD:.+]]:2 = scf.for
+// CHECK: scf.for
+// CHECK: kiln.softmax
+// CHECK: kiln.matmul %{{.+}}, %arg2 : tensor<?x4xf32>, tensor<4x8xf32> -> tensor<?x8xf32>
+// CHECK: scf.yield
