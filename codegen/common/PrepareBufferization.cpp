@@ -110,19 +110,61 @@ static void computeInState(Value next, Value state) {
   }
 }
 
+/// The slot of the stack `insert` writes into, extracted as early as its
+/// offsets allow (so that the ops computing what fills it can be pointed at
+/// it too); nothing when they are not defined before `user`.
+static Value slotFor(tensor::InsertSliceOp insert, Operation *user,
+                     DominanceInfo &dominance) {
+  Block *block = insert->getBlock();
+  OpBuilder b(block, block->begin());
+  for (Value index : insert->getOperands().drop_front(2)) {
+    if (!dominance.properlyDominates(index, user))
+      return {};
+    Operation *def = index.getDefiningOp();
+    if (def && def->getBlock() == block &&
+        b.getInsertionPoint() != block->end() &&
+        !def->isBeforeInBlock(&*b.getInsertionPoint()))
+      b.setInsertionPointAfter(def);
+  }
+  return tensor::ExtractSliceOp::create(
+      b, insert.getLoc(), insert.getSourceType(), insert.getDest(),
+      insert.getMixedOffsets(), insert.getMixedSizes(),
+      insert.getMixedStrides());
+}
+
 /// Points the op that computes what `insert` writes into a slice of a
 /// loop-carried tensor (a stack of saved states, products or gradients)
 /// at that slice: its fresh destination becomes the slice of the insert's
 /// destination (or a fill of it), so that one-shot bufferization computes
-/// it there and the insert's copy folds away. The analysis still copies
+/// it there and the insert's copy folds away. A value assembled from parts
+/// (insert_slices into a `tensor.empty`: the concatenation of an LSTM's
+/// gates' gradients) is assembled in the slice. The analysis still copies
 /// wherever writing early would change what something reads.
 static void computeInSlice(tensor::InsertSliceOp insert,
                            DominanceInfo &dominance) {
-  auto op = insert.getSource().getDefiningOp<linalg::LinalgOp>();
   auto carried = dyn_cast<BlockArgument>(insert.getDest());
+  if (!carried || !isa<scf::ForOp>(carried.getOwner()->getParentOp()))
+    return;
+  // Parts inserted into an empty tensor: the slice becomes that tensor.
+  if (auto part = insert.getSource().getDefiningOp<tensor::InsertSliceOp>()) {
+    while (auto inner = part.getDest().getDefiningOp<tensor::InsertSliceOp>()) {
+      if (!inner->hasOneUse())
+        return;
+      part = inner;
+    }
+    auto empty = part.getDest().getDefiningOp<tensor::EmptyOp>();
+    if (!empty || !empty->hasOneUse() ||
+        empty->getBlock() != insert->getBlock())
+      return;
+    if (Value slice = slotFor(insert, part, dominance)) {
+      part.getDestMutable().set(slice);
+      empty->erase();
+    }
+    return;
+  }
+  auto op = insert.getSource().getDefiningOp<linalg::LinalgOp>();
   if (!op || !op.hasPureTensorSemantics() ||
-      op->getBlock() != insert->getBlock() || !carried ||
-      !isa<scf::ForOp>(carried.getOwner()->getParentOp()))
+      op->getBlock() != insert->getBlock())
     return;
   OpOperand *init = op.getDpsInitOperand(
       cast<OpResult>(insert.getSource()).getResultNumber());
@@ -130,15 +172,11 @@ static void computeInSlice(tensor::InsertSliceOp insert,
   if (!def || !isFreshInit(def) || !def->getResult(0).hasOneUse() ||
       (isa<tensor::EmptyOp>(def) && op.payloadUsesValueFromOperand(init)))
     return;
-  for (Value index : insert->getOperands().drop_front(2))
-    if (!dominance.properlyDominates(index, op))
-      return;
-  OpBuilder b(op);
-  Value slice = tensor::ExtractSliceOp::create(
-      b, insert.getLoc(), insert.getSourceType(), insert.getDest(),
-      insert.getMixedOffsets(), insert.getMixedSizes(),
-      insert.getMixedStrides());
+  Value slice = slotFor(insert, op, dominance);
+  if (!slice)
+    return;
   if (auto fill = dyn_cast<linalg::FillOp>(def)) {
+    OpBuilder b(op);
     init->set(linalg::FillOp::create(b, fill.getLoc(), fill.value(), slice)
                   .getResult(0));
     Operation *empty = fill.getOutputs()[0].getDefiningOp();

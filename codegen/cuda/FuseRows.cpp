@@ -123,11 +123,41 @@ bool sameExtent(OpFoldResult a, OpFoldResult b) {
   return source && std::make_pair(source, index) == dimOf(b);
 }
 
+/// Where `view` starts: a static number of elements after the start of
+/// `base`, the first view up its chain of subviews at static offsets whose
+/// own offset is dynamic (a slot of a stack: the gates of the slot), or
+/// null when the offset itself is static.
+std::pair<Value, int64_t> startOf(Value view) {
+  int64_t after = 0;
+  while (true) {
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (succeeded(cast<MemRefType>(view.getType())
+                      .getStridesAndOffset(strides, offset)) &&
+        !ShapedType::isDynamic(offset))
+      return {Value(), after + offset};
+    auto subview = view.getDefiningOp<memref::SubViewOp>();
+    if (!subview ||
+        failed(subview.getSourceType().getStridesAndOffset(strides, offset)))
+      return {view, after};
+    int64_t step = 0;
+    for (auto [at, stride] : llvm::zip(subview.getStaticOffsets(), strides)) {
+      if (ShapedType::isDynamic(at) || ShapedType::isDynamic(stride))
+        return {view, after};
+      step += at * stride;
+    }
+    after += step;
+    view = subview.getSource();
+  }
+}
+
 /// A view as the rows see it: its strides along the rows (the first
-/// `depth` dimensions), its offset, and the span of the rest (the
-/// elements from the first of a row to the last).
+/// `depth` dimensions), where it starts (`offset` elements after the start
+/// of `base`, startOf), and the span of the rest (the elements from the
+/// first of a row to the last).
 struct RowLayout {
   SmallVector<int64_t> strides;
+  Value base;
   int64_t offset;
   int64_t span = 0;
 };
@@ -137,10 +167,10 @@ std::optional<RowLayout> rowLayoutOf(Value view, size_t depth) {
   SmallVector<int64_t> strides;
   int64_t offset;
   if (static_cast<int64_t>(depth) > type.getRank() ||
-      failed(type.getStridesAndOffset(strides, offset)) ||
-      ShapedType::isDynamic(offset))
+      failed(type.getStridesAndOffset(strides, offset)))
     return std::nullopt;
-  RowLayout layout{{}, offset};
+  auto [base, start] = startOf(view);
+  RowLayout layout{{}, base, start};
   for (auto [d, stride] : llvm::enumerate(strides)) {
     if (ShapedType::isDynamic(stride) || stride < 0)
       return std::nullopt;
@@ -197,7 +227,8 @@ bool rowsMayMeet(ArrayRef<int64_t> strides, ArrayRef<int64_t> extents,
 
 /// Whether thread r, touching row r of each of `views` (one buffer's),
 /// touches no element another thread does: the views have static strides
-/// and offsets, the same strides along the rows, and no two different
+/// and offsets (or offsets a static distance apart: startOf), the same
+/// strides along the rows, and no two different
 /// rows of theirs (within `extents`) reach one element (an LSTM's four
 /// gates, column slices of one buffer, are disjoint).
 bool rowsDisjoint(ArrayRef<Value> views, ArrayRef<int64_t> extents) {
@@ -205,7 +236,8 @@ bool rowsDisjoint(ArrayRef<Value> views, ArrayRef<int64_t> extents) {
   for (Value view : llvm::SetVector<Value>(llvm::from_range, views)) {
     std::optional<RowLayout> layout = rowLayoutOf(view, extents.size());
     if (!layout ||
-        (!layouts.empty() && layout->strides != layouts.front().strides))
+        (!layouts.empty() && (layout->strides != layouts.front().strides ||
+                              layout->base != layouts.front().base)))
       return false;
     layouts.push_back(*layout);
   }

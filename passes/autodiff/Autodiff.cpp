@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
@@ -116,6 +117,35 @@ std::optional<SummedRows> matchRowSum(Value g, Block *body) {
     return std::nullopt;
   sum.d = rows.getInput();
   return sum;
+}
+
+/// The value an iteration reads of a captured sequence at its own step,
+/// scattered back by sequence_step's VJP: `g = sequence_insert(v, zeros,
+/// iv)` built in `body`, `iv` the iteration's step. Only v's dimension 0
+/// (the batch) may be dynamic.
+Value matchStepGradient(Value g, Block *body, Value iv) {
+  auto insert = g ? g.getDefiningOp<SequenceInsertOp>() : SequenceInsertOp();
+  if (!insert || insert->getBlock() != body || insert.getStep() != iv ||
+      !isZeros(insert.getSequence()))
+    return {};
+  auto type = cast<RankedTensorType>(insert.getValue().getType());
+  if (type.getRank() == 0 ||
+      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
+    return {};
+  return insert.getValue();
+}
+
+/// True if `loop` runs %i = 0, 1, ..., T - 1 over the T steps of
+/// `sequence` (tensor<B x T x ...>), so that iteration k is step k.
+bool stepsThrough(scf::ForOp loop, Value sequence) {
+  auto type = cast<RankedTensorType>(sequence.getType());
+  if (type.getRank() < 2 || getConstantIntValue(loop.getLowerBound()) != 0 ||
+      getConstantIntValue(loop.getStep()) != 1)
+    return false;
+  if (auto dim = loop.getUpperBound().getDefiningOp<tensor::DimOp>())
+    return dim.getSource() == sequence && dim.getConstantIndex() == 1;
+  return !type.isDynamicDim(1) &&
+         getConstantIntValue(loop.getUpperBound()) == type.getDimSize(1);
 }
 
 /// Offsets, sizes and strides of slot `k` of a stack (tensor<S x T>) of
@@ -249,7 +279,10 @@ struct HoistedGradient {
     /// X^T D (StepProduct), summed after the loop.
     Product,
     /// The sum of the rows of a Product's D.
-    RowSum
+    RowSum,
+    /// A sequence's: the stacked steps' gradients (matchStepGradient), D,
+    /// with their stack's dimensions 0 and 1 swapped.
+    Steps
   } kind = None;
   /// D's stack among those the reverse loop fills.
   unsigned dSlot = 0;
@@ -259,11 +292,13 @@ struct HoistedGradient {
   std::optional<SummedRows> rowSum;
 };
 
-/// A value the reverse loop stacks (slot k of iteration k), and a recorded
-/// stack whose dimension 1 is the value's dimension 0.
+/// A value the reverse loop stacks (slot k of iteration k), and a value
+/// defined before the loop whose dimension `rowsDim` is the value's
+/// dimension 0 (the value's only dynamic one).
 struct StackedValue {
   Value value;
   Value rowsLike;
+  int64_t rowsDim;
 };
 
 /// Propagates adjoints backwards over a list of ops. Ops with
@@ -361,7 +396,12 @@ LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
 /// iteration's rows at once, `X^T D` with X the states' stack and D the
 /// D_k's, each seen as (N * rows, columns); a sum of D_k's rows (a bias the
 /// iteration adds) becomes one sum over D's rows. One large product instead
-/// of N small ones and N accumulations of the kernel's size.
+/// of N small ones and N accumulations of the kernel's size. Likewise a
+/// sequence that iteration k reads step k of (a recurrent layer's input
+/// projection): its gradient is the stack of the steps' gradients with
+/// time and batch swapped, not a sequence of zeros the loop adds each step
+/// into (a fill and N step-sized adds); the stack is D's when the step's
+/// gradient is D_k.
 LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
                                          DenseMap<Value, Value> &adjoint) {
   Location loc = loop.getLoc();
@@ -590,8 +630,21 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
         continue;
       auto [it, fresh] = dSlot.try_emplace(p->d, stackedD.size());
       if (fresh)
-        stackedD.push_back({p->d, p->stack});
+        stackedD.push_back({p->d, p->stack, 1});
       hoisted[n] = {HoistedGradient::Product, it->second, *p, std::nullopt};
+    }
+    // A sequence read a step an iteration: its gradient is the steps'
+    // gradients stacked, not a sum into a sequence of zeros.
+    for (auto [n, c] : llvm::enumerate(captured)) {
+      if (hoisted[n].kind != HoistedGradient::None || !stepsThrough(loop, c))
+        continue;
+      Value d = matchStepGradient(local.lookup(c), reverseBody, iv);
+      if (!d)
+        continue;
+      auto [it, fresh] = dSlot.try_emplace(d, stackedD.size());
+      if (fresh)
+        stackedD.push_back({d, c, 0});
+      hoisted[n] = {HoistedGradient::Steps, it->second, {}, std::nullopt};
     }
     for (auto [n, c] : llvm::enumerate(captured)) {
       if (hoisted[n].kind != HoistedGradient::None)
@@ -630,11 +683,22 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       accumulate(adjoint, c, reverse.getResult(carried.size() + n));
       continue;
     }
+    Value stacked = reverse.getResults().take_back(stackedD.size())[h.dSlot];
+    if (h.kind == HoistedGradient::Steps) {
+      // Slot k is step k: (T, B, ...) to the sequence's (B, T, ...).
+      SmallVector<int64_t> permutation{1, 0};
+      for (int64_t d = 2; d < cast<RankedTensorType>(c.getType()).getRank();
+           ++d)
+        permutation.push_back(d);
+      accumulate(adjoint, c,
+                 tensor::CastOp::create(builder, loc, c.getType(),
+                                        m.transpose(stacked, permutation)));
+      continue;
+    }
     // Summed over every iteration's rows: D as the reverse loop stacked it.
     Value &dRows = dRowsOf[h.dSlot];
     if (!dRows)
-      dRows = rowsOf(reverse.getResults().take_back(stackedD.size())[h.dSlot],
-                     {}, {});
+      dRows = rowsOf(stacked, {}, {});
     if (h.kind == HoistedGradient::RowSum) {
       const SummedRows &sum = *h.rowSum;
       Value g = m.reshape(m.reduceSum(dRows, {0}, /*keepDims=*/true), sum.type);
@@ -757,7 +821,8 @@ scf::ForOp ReverseWalker::stackStepValues(scf::ForOp reverse, Value k,
     auto type = cast<RankedTensorType>(v.value.getType());
     SmallVector<Value> sizes;
     if (type.isDynamicDim(0))
-      sizes.push_back(tensor::DimOp::create(builder, loc, v.rowsLike, 1));
+      sizes.push_back(
+          tensor::DimOp::create(builder, loc, v.rowsLike, v.rowsDim));
     empties.push_back(emptyStack(builder, loc, count, type, sizes));
     stacked.push_back(v.value);
   }

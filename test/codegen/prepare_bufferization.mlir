@@ -235,3 +235,59 @@ func.func @saved_in_slot(%x: tensor<2x4xf32>, %stack0: tensor<3x2x4xf32>) -> ten
   }
   return %r : tensor<3x2x4xf32>
 }
+
+// A value assembled from parts (insert_slices into a tensor.empty: the
+// concatenation of an LSTM's gate gradients) that a loop saves in a slot of
+// a stack it carries: the parts are assembled in the slot, extracted where
+// its offset is defined (before the ops computing the parts, so that
+// those can be pointed at it too), and the product that reads the value
+// reads it there. Bufferized, the parts are copied into the slot (which
+// kiln-cuda-fuse-rows folds into the kernel computing them) and the whole
+// value is not copied.
+// CHECK-LABEL: func.func @assembled_in_slot
+// CHECK: scf.for %[[I:.+]] = {{.*}} iter_args(%[[S:[^ ]+]] = %arg1
+// CHECK-NEXT: %[[PLACE:.+]] = tensor.extract_slice %[[S]][%[[I]], 0, 0] [1, 2, 8] [1, 1, 1] : tensor<3x2x8xf32> to tensor<2x8xf32>
+// CHECK-NOT: tensor.empty() : tensor<2x8xf32>
+// CHECK: %[[LO:.+]] = tensor.insert_slice %{{.+}} into %[[PLACE]][0, 0] [2, 4] [1, 1]
+// CHECK: %[[D:.+]] = tensor.insert_slice %{{.+}} into %[[LO]][0, 4] [2, 4] [1, 1]
+// CHECK: tensor.insert_slice %[[D]] into %[[S]][%[[I]], 0, 0]
+// SLOT-LABEL: func.func @assembled_in_slot
+// SLOT: scf.for
+// SLOT-NEXT: %[[VIEW:.+]] = memref.subview %{{.+}}[%{{.+}}, 0, 0] [1, 2, 8] [1, 1, 1]
+// SLOT-NOT: memref.copy %{{.+}} : memref<2x8xf32
+// SLOT: memref.copy %{{.+}}, %{{.+}} : memref<2x4xf32> to memref<2x4xf32, strided<[8, 1], offset: ?>>
+// SLOT: memref.copy %{{.+}}, %{{.+}} : memref<2x4xf32> to memref<2x4xf32, strided<[8, 1], offset: ?>>
+// SLOT: linalg.matmul ins(%[[VIEW]], %{{.+}} : memref<2x8xf32, strided<[8, 1], offset: ?>>, memref<8x4xf32>)
+// SLOT-NOT: memref.copy
+// SLOT: return
+func.func @assembled_in_slot(%x: tensor<2x4xf32>, %stack0: tensor<3x2x8xf32>, %w: tensor<8x4xf32>) -> (tensor<3x2x8xf32>, tensor<2x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %cst = arith.constant 0.0 : f32
+  %h0 = tensor.empty() : tensor<2x4xf32>
+  %r:2 = scf.for %i = %c0 to %c3 step %c1 iter_args(%s = %stack0, %h = %h0) -> (tensor<3x2x8xf32>, tensor<2x4xf32>) {
+    %e0 = tensor.empty() : tensor<2x4xf32>
+    %a = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%x : tensor<2x4xf32>) outs(%e0 : tensor<2x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %y = math.tanh %v : f32
+      linalg.yield %y : f32
+    } -> tensor<2x4xf32>
+    %e1 = tensor.empty() : tensor<2x4xf32>
+    %b = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%x : tensor<2x4xf32>) outs(%e1 : tensor<2x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %y = arith.negf %v : f32
+      linalg.yield %y : f32
+    } -> tensor<2x4xf32>
+    %e = tensor.empty() : tensor<2x8xf32>
+    %lo = tensor.insert_slice %a into %e[0, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<2x8xf32>
+    %d = tensor.insert_slice %b into %lo[0, 4] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<2x8xf32>
+    %f = linalg.fill ins(%cst : f32) outs(%h : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %p = linalg.matmul ins(%d, %w : tensor<2x8xf32>, tensor<8x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %n = tensor.insert_slice %d into %s[%i, 0, 0] [1, 2, 8] [1, 1, 1] : tensor<2x8xf32> into tensor<3x2x8xf32>
+    scf.yield %n, %p : tensor<3x2x8xf32>, tensor<2x4xf32>
+  }
+  return %r#0, %r#1 : tensor<3x2x8xf32>, tensor<2x4xf32>
+}

@@ -387,6 +387,59 @@ func.func @gates(%x: memref<?x4xf32>, %y: memref<?x4xf32>, %z: memref<?x16xf32>)
 
 // -----
 
+// The same gate gradients copied into slot %t of a stack (an LSTM's
+// reverse time loop stacks them for the kernels' gradients after it): the
+// slot's offset is known at run time only, but the column slices are at
+// static distances from it, so they are still disjoint.
+// CHECK-LABEL: func.func @gates_in_slot
+// CHECK-NOT:     linalg.
+// CHECK:         scf.parallel (%[[R:.+]], %[[C:.+]]) = (%c0, %c0) to (%{{.+}}, %c4) step (%c1, %c1) {
+// CHECK-NOT:       scf.for
+// CHECK-COUNT-2:   memref.store %{{.+}}, %{{.+}}[%[[R]], %[[C]]] : memref<?x4xf32, strided<[16, 1], offset: ?>>
+// CHECK:           scf.reduce
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @gates_in_slot(%x: memref<?x4xf32>, %y: memref<?x4xf32>, %stack: memref<3x?x16xf32>, %t: index) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %gi = memref.alloc(%n) : memref<?x4xf32>
+  %gf = memref.alloc(%n) : memref<?x4xf32>
+  linalg.generic {indexing_maps = [#id2, #id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %y : memref<?x4xf32>, memref<?x4xf32>) outs(%gi, %gf : memref<?x4xf32>, memref<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o1: f32, %o2: f32):
+    %p = arith.mulf %a, %b : f32
+    %q = arith.subf %a, %b : f32
+    linalg.yield %p, %q : f32, f32
+  }
+  %slot = memref.subview %stack[%t, 0, 0] [1, %n, 16] [1, 1, 1] : memref<3x?x16xf32> to memref<?x16xf32, strided<[16, 1], offset: ?>>
+  %i = memref.subview %slot[0, 0] [%n, 4] [1, 1] : memref<?x16xf32, strided<[16, 1], offset: ?>> to memref<?x4xf32, strided<[16, 1], offset: ?>>
+  linalg.copy ins(%gi : memref<?x4xf32>) outs(%i : memref<?x4xf32, strided<[16, 1], offset: ?>>)
+  %f = memref.subview %slot[0, 4] [%n, 4] [1, 1] : memref<?x16xf32, strided<[16, 1], offset: ?>> to memref<?x4xf32, strided<[16, 1], offset: ?>>
+  linalg.copy ins(%gf : memref<?x4xf32>) outs(%f : memref<?x4xf32, strided<[16, 1], offset: ?>>)
+  return
+}
+
+// -----
+
+// Column slices of two slots (%t and %u, unknown): how far apart they are
+// is not known, so neither is which rows of theirs meet. They stay apart.
+// CHECK-LABEL: func.func @gates_in_two_slots
+// CHECK-NOT:     scf.parallel
+// CHECK:         linalg.copy
+// CHECK:         linalg.copy
+func.func @gates_in_two_slots(%x: memref<?x4xf32>, %stack: memref<3x?x16xf32>, %t: index, %u: index) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %first = memref.subview %stack[%t, 0, 0] [1, %n, 16] [1, 1, 1] : memref<3x?x16xf32> to memref<?x16xf32, strided<[16, 1], offset: ?>>
+  %i = memref.subview %first[0, 0] [%n, 4] [1, 1] : memref<?x16xf32, strided<[16, 1], offset: ?>> to memref<?x4xf32, strided<[16, 1], offset: ?>>
+  linalg.copy ins(%x : memref<?x4xf32>) outs(%i : memref<?x4xf32, strided<[16, 1], offset: ?>>)
+  %second = memref.subview %stack[%u, 0, 0] [1, %n, 16] [1, 1, 1] : memref<3x?x16xf32> to memref<?x16xf32, strided<[16, 1], offset: ?>>
+  %f = memref.subview %second[0, 4] [%n, 4] [1, 1] : memref<?x16xf32, strided<[16, 1], offset: ?>> to memref<?x4xf32, strided<[16, 1], offset: ?>>
+  linalg.copy ins(%x : memref<?x4xf32>) outs(%f : memref<?x4xf32, strided<[16, 1], offset: ?>>)
+  return
+}
+
+// -----
+
 // Column slices that overlap ([0, 3) and [2, 5) of each row): threads of
 // one row and different columns would write one element. They run one
 // thread per row, each row's columns in order.

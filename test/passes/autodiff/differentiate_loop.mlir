@@ -138,10 +138,11 @@ func.func @sequence(%h0: tensor<?x4xf32>, %s0: tensor<?x3x4xf32>, %w: tensor<4x4
 // CHECK: scf.yield
 
 // A loop that reads one step of a captured sequence an iteration (a
-// recurrent layer's hoisted input projection): the reverse loop adds each
-// step's gradient into that step of the sequence's adjoint, a step-sized
-// add and an in-place insert, not a whole-sequence add of the step
-// scattered into zeros (T passes over the sequence).
+// recurrent layer's hoisted input projection), step k in iteration k: the
+// reverse loop stacks each step's gradient (here D_k, the stack the
+// recurrent kernel's gradient reads too) and the sequence's adjoint is the
+// stack with time and batch swapped, not a sequence of zeros that each
+// iteration adds its step into.
 func.func @read_steps(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -159,15 +160,48 @@ func.func @read_steps(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %w: tensor<4x
 
 // CHECK-LABEL: func.func @read_steps_grad
 // CHECK: scf.for
-// CHECK: %[[REV:.+]]:4 = scf.for %[[J:.+]] = %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GX:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?x4xf32>, tensor<?x3x4xf32>, tensor<4x4xf32>, tensor<?x?x4xf32>)
-// CHECK-NOT: kiln.add {{.+}} -> tensor<?x3x4xf32>
+// CHECK: %[[REV:.+]]:4 = scf.for %{{.+}} iter_args(%[[GH:.+]] = %{{.+}}, %[[GX:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %[[DS:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<?x3x4xf32>, tensor<4x4xf32>, tensor<?x?x4xf32>)
+// CHECK-NOT: kiln.sequence_insert
+// CHECK-NOT: kiln.add
+// CHECK: %[[D:.+]] = kiln.mul %[[GH]], %{{.+}} : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+// CHECK-NOT: kiln.sequence_insert
+// CHECK: %[[DS1:.+]] = tensor.insert_slice %[[D]] into %[[DS]]
+// CHECK: scf.yield %{{.+}}, %[[GX]], %{{.+}}, %[[DS1]]
+// CHECK: %[[T:.+]] = kiln.transpose %[[REV]]#3 {permutation = array<i64: 1, 0, 2>} : tensor<?x?x4xf32> -> tensor<?x?x4xf32>
+// CHECK: %[[SEQ:.+]] = tensor.cast %[[T]] : tensor<?x?x4xf32> to tensor<?x3x4xf32>
+// CHECK: %[[DROWS:.+]] = tensor.collapse_shape %[[REV]]#3
+// CHECK: %[[GW:.+]] = kiln.matmul %{{.+}}, %[[DROWS]] : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
+// CHECK: return %{{.+}}, %{{.+}}, %[[SEQ]], %[[GW]]
+
+// The same loop reading the steps from the end (go_backwards): iteration k
+// reads step 2 - k, so the steps' gradients are still added into the
+// sequence's adjoint in the loop.
+func.func @read_steps_backwards(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %s = arith.subi %c2, %i : index
+    %xt = kiln.sequence_step %x[%s] : tensor<?x3x4xf32> -> tensor<?x4xf32>
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %a = kiln.add %xt, %m : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %a : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @read_steps_backwards_grad
+// CHECK: %[[REV:.+]]:4 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GX:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}})
 // CHECK: %[[OLD:.+]] = kiln.sequence_step %[[GX]][%[[T:.+]]] : tensor<?x3x4xf32> -> tensor<?x4xf32>
 // CHECK: %[[SUM:.+]] = kiln.add %[[OLD]], %{{.+}} : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
 // CHECK: %[[NEW:.+]] = kiln.sequence_insert %[[SUM]] into %[[GX]][%[[T]]] : tensor<?x4xf32> into tensor<?x3x4xf32>
 // CHECK-NOT: kiln.add {{.+}} -> tensor<?x3x4xf32>
 // CHECK: scf.yield %{{.+}}, %[[NEW]], %{{.+}}, %{{.+}}
-// CHECK: %[[GW:.+]] = kiln.matmul %{{.+}} : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
-// CHECK: return %{{.+}}, %{{.+}}, %[[REV]]#1, %[[GW]]
+// CHECK-NOT: kiln.transpose %[[REV]]#3 {permutation = array<i64: 1, 0, 2>}
+// CHECK: return %{{.+}}, %{{.+}}, %[[REV]]#1, %{{.+}}
 
 // A row of a bias (a GRU's recurrent bias is row 1 of its (2, 3 units)
 // bias): its gradient, the rows' sum of D_k placed among zeros, is one sum
