@@ -66,6 +66,23 @@ static bool isFreshInit(Operation *op) {
          fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
 }
 
+/// Whether `start`, the init of `op`, can be computed in the buffer of the
+/// state `op` computes, right before `op`: an elementwise generic (every
+/// map the identity: element i of its result reads element i of each
+/// input, the state included) into a fresh `tensor.empty`, whose result
+/// only `op` reads.
+static bool startsInState(linalg::GenericOp start, linalg::LinalgOp op) {
+  if (!start.hasPureTensorSemantics() || start->getBlock() != op->getBlock() ||
+      start.getNumDpsInits() != 1 || !start->getResult(0).hasOneUse() ||
+      start.getNumParallelLoops() != start.getNumLoops() ||
+      !llvm::all_of(start.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return false;
+  OpOperand *init = start.getDpsInitOperand(0);
+  auto empty = init->get().getDefiningOp<tensor::EmptyOp>();
+  return empty && !start.payloadUsesValueFromOperand(init);
+}
+
 /// Points the op that computes `next`, a loop's next state, at the
 /// state's buffer: its fresh destination becomes `state` (a
 /// `tensor.empty` it does not read), or a fill of `state` made right
@@ -73,7 +90,10 @@ static bool isFreshInit(Operation *op) {
 /// before the op. One-shot bufferization
 /// then computes the next state where the one it replaces was, and the
 /// copy at the yield goes: a recurrent layer's backward time step
-/// (dh = dh_next' W^T into dh_next's buffer) and its forward one.
+/// (dh = dh_next' W^T into dh_next's buffer) and its forward one. An op
+/// that adds to an elementwise function of the state (startsInState) has
+/// that function computed in the state's buffer, once every other read of
+/// the state is done.
 static void computeInState(Value next, Value state) {
   auto op = next.getDefiningOp<linalg::LinalgOp>();
   if (!op || !op.hasPureTensorSemantics() ||
@@ -95,6 +115,15 @@ static void computeInState(Value next, Value state) {
     init->set(state);
     if (def->use_empty())
       def->erase();
+  } else if (auto start = dyn_cast_or_null<linalg::GenericOp>(def);
+             start && startsInState(start, op)) {
+    // What the op adds to (a GRU's backward step: dh z + D U^T), computed
+    // elementwise, right before the op, in the state it may read.
+    start->moveBefore(op);
+    Operation *empty = start.getDpsInitOperand(0)->get().getDefiningOp();
+    start.getDpsInitOperand(0)->set(state);
+    if (empty->use_empty())
+      empty->erase();
   } else if (auto fill = dyn_cast_or_null<linalg::FillOp>(def);
              fill && isFreshInit(fill)) {
     // Its own fill of the state, right before it.
