@@ -462,9 +462,12 @@ def ScalarOperandsPass
     load from a device buffer. This pass adds the loaded buffer as an input
     of each generic that reads the value, through a constant indexing map,
     and replaces the captured value with the new block argument; the load
-    is then dead. It runs before workspace allocation, which sees the new
-    uses and keeps the buffer alive until the last reader. Loads at
-    non-constant indices are left alone.
+    is then dead. Host arithmetic between such loads and a value the body
+    reads (a dropout mask's key, mixed from the seed) is cloned into the
+    body first, so that its loads become operands too. It runs before
+    workspace allocation, which sees the new uses and keeps the buffer
+    alive until the last reader. Loads at non-constant indices are left
+    alone.
 
     ```mlir
     // before

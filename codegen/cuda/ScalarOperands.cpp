@@ -4,9 +4,11 @@
 // `--kiln-cuda-scalar-operands`: a scalar that a linalg.generic's body reads
 // from a buffer loaded outside it (the learning rate, a loss's element
 // count, a reduced maximum) becomes an operand of the generic read through
-// a constant indexing map. On a GPU the host cannot load from device
-// buffers; as an operand, the value is read inside the kernel, and the
-// workspace allocator sees the use and keeps the buffer alive until then.
+// a constant indexing map, and so does one it reads through host
+// arithmetic (a dropout mask's key, from the seed), which moves into it. On
+// a GPU the host cannot load from device buffers; as an operand, the value
+// is read inside the kernel, and the workspace allocator sees the use and
+// keeps the buffer alive until then.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -15,6 +17,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_SCALAROPERANDSPASS
@@ -77,9 +82,68 @@ void addScalarOperand(linalg::GenericOp generic, memref::LoadOp load,
   });
 }
 
+/// Whether `op` computes scalars from scalars and nothing else.
+bool isScalarArithmetic(Operation *op) {
+  auto scalar = [](Type type) { return !isa<ShapedType>(type); };
+  return isPure(op) && op->getNumRegions() == 0 &&
+         llvm::all_of(op->getOperandTypes(), scalar) &&
+         llvm::all_of(op->getResultTypes(), scalar);
+}
+
+/// Clones into `generic`'s body the host arithmetic (in its block) that
+/// computes a value the body reads from loaded scalars: a dropout mask's
+/// key, mixed from the seed. The loads are then read in the body, and
+/// become operands like any other; the host computes nothing it would
+/// have to read from the device for.
+void sinkLoadedArithmetic(linalg::GenericOp generic) {
+  Block *block = generic->getBlock();
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(generic.getRegion(), captured);
+  llvm::SetVector<Operation *> slice;
+  bool readsLoad = false;
+  SmallVector<Value> worklist(captured.begin(), captured.end());
+  while (!worklist.empty()) {
+    Operation *def = worklist.pop_back_val().getDefiningOp();
+    if (!def || def->getBlock() != block)
+      continue;
+    if (isa<memref::LoadOp>(def)) {
+      readsLoad = true;
+      continue;
+    }
+    if (!isScalarArithmetic(def) || !slice.insert(def))
+      continue;
+    llvm::append_range(worklist, def->getOperands());
+  }
+  if (!readsLoad)
+    return;
+  SmallVector<Operation *> ops(slice.begin(), slice.end());
+  llvm::sort(ops,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  Block &body = generic.getRegion().front();
+  OpBuilder b(&body, body.begin());
+  IRMapping mapping;
+  for (Operation *op : ops)
+    b.clone(*op, mapping);
+  for (Operation *op : ops)
+    for (Value result : op->getResults())
+      result.replaceUsesWithIf(mapping.lookup(result), [&](OpOperand &use) {
+        return generic->isProperAncestor(use.getOwner());
+      });
+  for (Operation *op : llvm::reverse(ops))
+    if (isOpTriviallyDead(op))
+      op->erase();
+}
+
 struct ScalarOperandsPass
     : public kiln::impl::ScalarOperandsPassBase<ScalarOperandsPass> {
   void runOnOperation() override {
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp generic) {
+      if (!generic->getParentOfType<linalg::LinalgOp>())
+        generics.push_back(generic);
+    });
+    for (linalg::GenericOp generic : generics)
+      sinkLoadedArithmetic(generic);
     SmallVector<memref::LoadOp> loads;
     getOperation().walk([&](memref::LoadOp load) {
       if (!load->getParentOfType<linalg::LinalgOp>())

@@ -45,3 +45,42 @@ func.func @element(%x: memref<4xf32>, %s: memref<2xf32>, %y: memref<4xf32>) -> f
   }
   return %v : f32
 }
+
+// -----
+
+// A dropout mask's key, mixed on the host from the seed's two words (host
+// arithmetic on loads): the arithmetic moves into the generic that reads
+// the key, and the seed becomes its operand, read at its two constant
+// indices; the host loads nothing.
+// CHECK-DAG:   #[[WORD0:.+]] = affine_map<(d0) -> (0)>
+// CHECK-DAG:   #[[WORD1:.+]] = affine_map<(d0) -> (1)>
+// CHECK-LABEL: func.func @mask_key
+// CHECK-SAME:    (%[[SEED:.+]]: memref<2xi64>, %{{.+}}: memref<4xf32>)
+// CHECK-NOT:     memref.load
+// CHECK-NOT:     arith.xori
+// CHECK:         linalg.generic {indexing_maps = [#[[WORD1]], #[[WORD0]], #{{.+}}]
+// CHECK-SAME:      ins(%[[SEED]], %[[SEED]] : memref<2xi64>, memref<2xi64>)
+// CHECK:         ^bb0(%[[HI:.+]]: i64, %[[LO:.+]]: i64, %{{.+}}: f32):
+// CHECK:           %[[MIXED:.+]] = arith.xori %[[HI]], %{{.+}} : i64
+// CHECK:           arith.xori %[[LO]], %[[MIXED]] : i64
+// CHECK:           linalg.index 0
+#id3 = affine_map<(d0) -> (d0)>
+func.func @mask_key(%seed: memref<2xi64>, %u: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %salt = arith.constant 7611446593138695769 : i64
+  %hi = memref.load %seed[%c1] : memref<2xi64>
+  %mixed = arith.xori %hi, %salt : i64
+  %lo = memref.load %seed[%c0] : memref<2xi64>
+  %key = arith.xori %lo, %mixed : i64
+  linalg.generic {indexing_maps = [#id3], iterator_types = ["parallel"]}
+      outs(%u : memref<4xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = arith.index_cast %i : index to i64
+    %state = arith.addi %key, %j : i64
+    %bits = arith.uitofp %state : i64 to f32
+    linalg.yield %bits : f32
+  }
+  return
+}
