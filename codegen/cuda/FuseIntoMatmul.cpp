@@ -423,11 +423,18 @@ bool updateInPlace(linalg::LinalgOp product, DominanceInfo &dominance) {
     return sumIntoOutput(product, epilogue, read, dominance);
   if (fresh.getType() != read.getType())
     return false;
-  // The output's other uses come after the sums' view.
-  for (Operation *user : fresh->getUsers())
-    if (user != epilogue.getOperation() &&
-        !dominance.properlyDominates(read, user))
+  // The output's other uses read what the epilogue wrote: they come after
+  // it (sizes read from it, only after the sums' view). A write before it
+  // (another product whose epilogue this is too, already made to sum into
+  // the output) would land in the sums.
+  for (Operation *user : fresh->getUsers()) {
+    if (user == epilogue.getOperation())
+      continue;
+    if (isa<memref::DimOp>(user)
+            ? !dominance.properlyDominates(read, user)
+            : !dominance.properlyDominates(epilogue.getOperation(), user))
       return false;
+  }
   fresh.replaceAllUsesWith(read);
   fresh.erase();
   return true;

@@ -303,6 +303,45 @@ func.func @dense_epilogue(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %bias: memre
 
 // -----
 
+// One epilogue adds two products (a GRU's backward step: the gates'
+// gradients times two recurrent kernels' slices): it updates the first
+// product's sums in place; the second keeps its own buffer, which the
+// epilogue reads. Making it sum into the first's buffer as well (that
+// buffer is an allocation of the epilogue's type, and the fresh output
+// is now it) would have the second product overwrite the first's sums.
+// CHECK-LABEL: func.func @two_products
+// CHECK-SAME:      (%[[X:.+]]: memref<?x8xf32>, %[[W:.+]]: memref<8x4xf32>, %[[V:.+]]: memref<8x4xf32>, %[[Y:.+]]: memref<?x4xf32>)
+// CHECK:         %[[C:.+]] = memref.alloc(%{{.+}}) : memref<?x4xf32>
+// CHECK:         %[[D:.+]] = memref.alloc(%{{.+}}) : memref<?x4xf32>
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[X]], %[[W]] : {{.*}}) outs(%[[C]] : memref<?x4xf32>)
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[X]], %[[V]] : {{.*}}) outs(%[[D]] : memref<?x4xf32>)
+// CHECK-NOT:     memref.alloc
+// CHECK:         linalg.generic {{.*}} ins(%[[C]], %[[D]] : memref<?x4xf32>, memref<?x4xf32>) outs(%[[C]] : memref<?x4xf32>)
+// CHECK:         linalg.copy ins(%[[C]] : memref<?x4xf32>) outs(%[[Y]] : memref<?x4xf32>)
+#rowmap1 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @two_products(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %v: memref<8x4xf32>, %y: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x8xf32>
+  %c = memref.alloc(%batch) : memref<?x4xf32>
+  %d = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x4xf32>)
+  linalg.matmul ins(%x, %w : memref<?x8xf32>, memref<8x4xf32>) outs(%c : memref<?x4xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<?x4xf32>)
+  linalg.matmul ins(%x, %v : memref<?x8xf32>, memref<8x4xf32>) outs(%d : memref<?x4xf32>)
+  %e = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.generic {indexing_maps = [#rowmap1, #rowmap1, #rowmap1], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %d : memref<?x4xf32>, memref<?x4xf32>) outs(%e : memref<?x4xf32>) {
+  ^bb0(%s: f32, %t: f32, %o: f32):
+    %r = arith.addf %s, %t : f32
+    linalg.yield %r : f32
+  }
+  linalg.copy ins(%e : memref<?x4xf32>) outs(%y : memref<?x4xf32>)
+  return
+}
+
+// -----
+
 // The epilogue's bias is a view made after the product (a GRU's recurrent
 // bias, the second row of its bias): the mapped product is placed at the
 // epilogue, after that view, and reads the row through it.
