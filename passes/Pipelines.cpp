@@ -18,6 +18,10 @@ using namespace mlir;
 
 void mlir::kiln::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createSpecializeModePass());
+  // CSE first: canonicalization patterns match one value used alike (a
+  // recurrent cell's gates, each the state, made anew per gate, times its
+  // slice of the kernel: one product by the kernel).
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

@@ -12,10 +12,13 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::kiln {
@@ -37,6 +40,10 @@ namespace {
 /// An iteration's gradient `X^T D` of a value a loop captures, where X is
 /// the slot k (or k + 1) of a stack the recording loop filled: a recurrent
 /// kernel's gradient, the saved state times the pre-activation's adjoint.
+/// Or, column block by column block, `(X * M_b)^T D_b` side by side, D_b
+/// consecutive columns of D and M_b a mask from outside the loop: a
+/// recurrent kernel in Keras's implementation 1 with recurrent dropout,
+/// each gate its mask and its columns.
 struct StepProduct {
   /// The recorded stack that X is a slot of.
   Value stack;
@@ -44,30 +51,120 @@ struct StepProduct {
   bool next;
   /// D, rank 2 with a static row length.
   Value d;
+  struct Columns {
+    /// A value from outside the loop that X is the slot times (elementwise,
+    /// of its type): a recurrent dropout mask, drawn once per sequence.
+    Value mask;
+    int64_t start, size;
+  };
+  /// One block of all of D's columns, or D's blocks in order.
+  SmallVector<Columns> blocks;
 };
 
-/// Matches `g = matmul(transpose(slot(stack, k or k + 1)), D)` built in
-/// `body` (the reverse loop's), `stacks` the recording loop's stacks.
-std::optional<StepProduct> matchStepProduct(Value g, Block *body,
-                                            ValueRange stacks, Value k,
-                                            Value kNext) {
-  auto product = g ? g.getDefiningOp<MatMulOp>() : MatMulOp();
-  if (!product || product->getBlock() != body)
-    return std::nullopt;
-  auto transpose = product.getLhs().getDefiningOp<TransposeOp>();
-  if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
-    return std::nullopt;
-  auto slot = transpose.getInput().getDefiningOp<tensor::ExtractSliceOp>();
+/// `x` as slot(stack, k or k + 1) of one of `stacks`, or that times a value
+/// from outside the loop whose body is `body`: the slot, and the mask (or
+/// null).
+std::optional<std::pair<tensor::ExtractSliceOp, Value>>
+matchMaskedSlot(Value x, Block *body, ValueRange stacks) {
+  Value mask;
+  if (auto masked = x.getDefiningOp<MulOp>();
+      masked && masked->getBlock() == body &&
+      masked.getLhs().getType() == masked.getRhs().getType() &&
+      masked.getLhs().getType() == x.getType()) {
+    for (auto [slot, other] : {std::pair(masked.getLhs(), masked.getRhs()),
+                               std::pair(masked.getRhs(), masked.getLhs())}) {
+      Operation *def = other.getDefiningOp();
+      bool outside = def ? !body->getParentOp()->isAncestor(def)
+                         : !body->getParentOp()->isAncestor(
+                               other.getParentBlock()->getParentOp());
+      if (outside && slot.getDefiningOp<tensor::ExtractSliceOp>()) {
+        x = slot;
+        mask = other;
+        break;
+      }
+    }
+  }
+  auto slot = x.getDefiningOp<tensor::ExtractSliceOp>();
   if (!slot || !llvm::is_contained(stacks, slot.getSource()) ||
       slot.getSourceType().getRank() != 3)
     return std::nullopt;
-  auto at = dyn_cast<Value>(slot.getMixedOffsets().front());
-  if (!at || (at != k && at != kNext))
+  return std::pair(slot, mask);
+}
+
+/// Whether `axis` of a rank-2 value is its last one.
+bool isColumnAxis(uint64_t axis) {
+  return static_cast<int64_t>(axis) == 1 || static_cast<int64_t>(axis) == -1;
+}
+
+/// Matches `g = matmul(transpose(X), D)` built in `body` (the reverse
+/// loop's), X = slot(stack, k or k + 1) of one of `stacks` (the recording
+/// loop's), or that times a value from outside the loop; or the
+/// concatenation along columns of such products of one slot, each by a
+/// block of D's columns (consecutive slices of one D that they cover, else
+/// D is made here, their concatenation).
+std::optional<StepProduct> matchStepProduct(Value g, Block *body,
+                                            ValueRange stacks, Value k,
+                                            Value kNext) {
+  if (!g)
     return std::nullopt;
-  auto dType = cast<RankedTensorType>(product.getRhs().getType());
-  if (dType.getRank() != 2 || dType.isDynamicDim(1))
-    return std::nullopt;
-  return StepProduct{slot.getSource(), at == kNext, product.getRhs()};
+  SmallVector<Value> parts{g};
+  if (auto concat = g.getDefiningOp<ConcatOp>();
+      concat && concat->getBlock() == body && concat.getType().getRank() == 2 &&
+      isColumnAxis(concat.getAxis()))
+    parts.assign(concat.getInputs().begin(), concat.getInputs().end());
+  StepProduct result;
+  SmallVector<Value> blocks;
+  int64_t columns = 0;
+  for (Value part : parts) {
+    auto product = part.getDefiningOp<MatMulOp>();
+    if (!product || product->getBlock() != body)
+      return std::nullopt;
+    auto transpose = product.getLhs().getDefiningOp<TransposeOp>();
+    if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
+      return std::nullopt;
+    std::optional<std::pair<tensor::ExtractSliceOp, Value>> x =
+        matchMaskedSlot(transpose.getInput(), body, stacks);
+    if (!x)
+      return std::nullopt;
+    auto [slot, mask] = *x;
+    auto at = dyn_cast<Value>(slot.getMixedOffsets().front());
+    if (!at || (at != k && at != kNext))
+      return std::nullopt;
+    if (blocks.empty()) {
+      result.stack = slot.getSource();
+      result.next = at == kNext;
+    } else if (slot.getSource() != result.stack ||
+               result.next != (at == kNext)) {
+      return std::nullopt;
+    }
+    auto dType = cast<RankedTensorType>(product.getRhs().getType());
+    if (dType.getRank() != 2 || dType.isDynamicDim(1))
+      return std::nullopt;
+    result.blocks.push_back({mask, columns, dType.getDimSize(1)});
+    columns += dType.getDimSize(1);
+    blocks.push_back(product.getRhs());
+  }
+  if (blocks.size() == 1) {
+    result.d = blocks.front();
+    return result;
+  }
+  // D: what the blocks are consecutive slices of, or their concatenation.
+  for (auto [block, value] : llvm::zip(result.blocks, blocks)) {
+    auto slice = value.getDefiningOp<SliceOp>();
+    if (!slice || !isColumnAxis(slice.getAxis()) ||
+        static_cast<int64_t>(slice.getStart()) != block.start ||
+        (result.d && slice.getInput() != result.d)) {
+      result.d = {};
+      break;
+    }
+    result.d = slice.getInput();
+  }
+  if (!result.d ||
+      cast<RankedTensorType>(result.d.getType()).getDimSize(1) != columns) {
+    OpBuilder b(g.getDefiningOp());
+    result.d = ConcatOp::create(b, g.getLoc(), blocks, 1);
+  }
+  return result;
 }
 
 /// A bias's gradient in an iteration: the sum of D's rows, reshaped to
@@ -301,13 +398,46 @@ struct StackedValue {
   int64_t rowsDim;
 };
 
+/// Whether each value of `body` depends on one of `roots` (the arguments
+/// differentiated with respect to): activity analysis. Only active values
+/// carry gradients anyone reads; a value computed from the data and
+/// constants alone (a dropout mask, drawn outside a recurrent loop) does
+/// not, and a loop need not sum its gradient. Ops are visited in order, so
+/// a loop is active (its iteration arguments and results) when an init or
+/// a value its body uses from above is.
+DenseMap<Value, bool> activeValues(Block &body, ArrayRef<Value> roots) {
+  DenseMap<Value, bool> active;
+  for (Value arg : body.getArguments())
+    active[arg] = llvm::is_contained(roots, arg);
+  body.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    bool in = llvm::any_of(op->getOperands(),
+                           [&](Value v) { return active.lookup(v); });
+    if (!in && op->getNumRegions() != 0) {
+      llvm::SetVector<Value> used;
+      for (Region &region : op->getRegions())
+        getUsedValuesDefinedAbove(region, used);
+      in = llvm::any_of(used, [&](Value v) { return active.lookup(v); });
+    }
+    for (Value result : op->getResults())
+      active[result] = in;
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (Value arg : block.getArguments())
+          active[arg] = in;
+  });
+  return active;
+}
+
 /// Propagates adjoints backwards over a list of ops. Ops with
 /// GradientOpInterface contribute their VJPs; `scf.for` loops are reversed
 /// with their intermediates saved (see reverseLoop).
 class ReverseWalker {
 public:
-  ReverseWalker(OpBuilder &builder, Location loc)
-      : builder(builder), m(builder, loc) {}
+  /// `active`: activeValues of the function walked; a value it does not
+  /// know (one the walk made) counts as active.
+  ReverseWalker(OpBuilder &builder, Location loc,
+                const DenseMap<Value, bool> &active)
+      : builder(builder), m(builder, loc), active(active) {}
 
   /// Walks `ops` (in forward order) backwards, emitting VJPs at the
   /// builder's insertion point and accumulating into `adjoint`.
@@ -328,8 +458,14 @@ private:
                     ArrayRef<Operation *> alive, Value k, Value count);
   Value rowsOf(Value stack, Value first, Value count);
 
+  bool isActive(Value v) const {
+    auto it = active.find(v);
+    return it == active.end() || it->second;
+  }
+
   OpBuilder &builder;
   GradientBuilder m;
+  const DenseMap<Value, bool> &active;
 };
 
 } // namespace
@@ -391,12 +527,13 @@ LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
 /// iteration granularity does.
 /// A captured value whose gradient an iteration computes as `X_k^T D_k`, X_k
 /// a saved state (a recurrent kernel's: the state times the adjoint of the
-/// pre-activation), is not summed in the reverse loop: the loop stacks D_k
+/// pre-activation), or one times a mask from outside the loop (recurrent
+/// dropout), is not summed in the reverse loop: the loop stacks D_k
 /// (slot k of a tensor<N x ...>) and one product after it sums over every
-/// iteration's rows at once, `X^T D` with X the states' stack and D the
-/// D_k's, each seen as (N * rows, columns); a sum of D_k's rows (a bias the
-/// iteration adds) becomes one sum over D's rows. One large product instead
-/// of N small ones and N accumulations of the kernel's size. Likewise a
+/// iteration's rows at once, `X^T D` with X the states' stack (times the mask)
+/// and D the D_k's, each seen as (N * rows, columns); a sum of D_k's rows (a
+/// bias the iteration adds) becomes one sum over D's rows. One large product
+/// instead of N small ones and N accumulations of the kernel's size. Likewise a
 /// sequence that iteration k reads step k of (a recurrent layer's input
 /// projection): its gradient is the stack of the steps' gradients with
 /// time and batch swapped, not a sequence of zeros the loop adds each step
@@ -424,9 +561,10 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   }
   llvm::SetVector<Value> capturedSet;
   getUsedValuesDefinedAbove(loop.getRegion(), capturedSet);
+  // The captured values whose gradients are read: not a dropout mask.
   SmallVector<Value> captured;
   for (Value v : capturedSet)
-    if (isDifferentiable(v))
+    if (isDifferentiable(v) && isActive(v))
       captured.push_back(v);
 
   // 1. The forward loop, recording each iteration's carried values.
@@ -535,7 +673,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   SmallVector<HoistedGradient> hoisted(captured.size());
   DenseMap<Value, unsigned> dSlot;
   SmallVector<StackedValue> stackedD;
-  SmallVector<Value> hoistedGradients;
+  bool hoistedAny = false;
   Value stepIndex;
   {
     Block *reverseBody = reverse.getBody();
@@ -658,7 +796,7 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       Value acc = args[carried.size() + n];
       Value g = local.lookup(c);
       if (hoisted[n].kind != HoistedGradient::None) {
-        hoistedGradients.push_back(g);
+        hoistedAny = true;
         g = Value();
       }
       next.push_back(g ? m.accumulate(acc, g) : acc);
@@ -668,10 +806,13 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
   }
   if (!stackedD.empty())
     reverse = stackStepValues(reverse, stepIndex, count, stackedD);
-  // What the loop no longer sums (once D is stacked: it may have been their
-  // only user).
-  for (Value g : hoistedGradients)
-    eraseDeadChain(g, reverse.getBody());
+  // What the loop no longer sums, and what only that read (once D is
+  // stacked: it may have been their only user).
+  if (hoistedAny)
+    for (Operation &op :
+         llvm::make_early_inc_range(llvm::reverse(*reverse.getBody())))
+      if (isOpTriviallyDead(&op))
+        op.erase();
 
   // 3. The inits' and captured values' adjoints.
   for (auto [n, t] : llvm::enumerate(carried))
@@ -711,8 +852,43 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       accumulate(adjoint, c, g);
       continue;
     }
-    Value xRows = rowsOf(h.product.stack, h.product.next ? c1 : c0, count);
-    accumulate(adjoint, c, m.matmul(m.transpose(xRows, {1, 0}), dRows));
+    Value first = h.product.next ? c1 : c0;
+    Value xRows; // the slots as rows, unmasked: one view for every block
+    SmallVector<Value> columns;
+    for (const StepProduct::Columns &block : h.product.blocks) {
+      Value rows;
+      if (block.mask) {
+        // Every slot times the mask, as rows.
+        Value stack = h.product.stack;
+        auto type = cast<RankedTensorType>(stack.getType());
+        SmallVector<OpFoldResult> offsets{first, builder.getIndexAttr(0),
+                                          builder.getIndexAttr(0)};
+        SmallVector<OpFoldResult> sizes{
+            count, builder.createOrFold<tensor::DimOp>(loc, stack, 1),
+            type.isDynamicDim(2)
+                ? builder.createOrFold<tensor::DimOp>(loc, stack, 2)
+                : OpFoldResult(builder.getIndexAttr(type.getDimSize(2)))};
+        SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
+        Value slots = tensor::ExtractSliceOp::create(builder, loc, stack,
+                                                     offsets, sizes, strides);
+        rows = rowsOf(m.mul(slots, block.mask), {}, {});
+      } else {
+        if (!xRows)
+          xRows = rowsOf(h.product.stack, first, count);
+        rows = xRows;
+      }
+      // D's rows, or this block's columns of them.
+      Value d =
+          h.product.blocks.size() == 1
+              ? dRows
+              : SliceOp::create(builder, loc, dRows, 1, block.start, block.size)
+                    .getResult();
+      columns.push_back(m.matmul(m.transpose(rows, {1, 0}), d));
+    }
+    accumulate(adjoint, c,
+               columns.size() == 1
+                   ? columns.front()
+                   : ConcatOp::create(builder, loc, columns, 1).getResult());
   }
   loop.erase();
   return success();
@@ -851,6 +1027,23 @@ Value ReverseWalker::rowsOf(Value stack, Value first, Value count) {
                                         strides);
 }
 
+/// What the reverse pass should see once, not many times: identical ops
+/// merged (a recurrent dropout mask that each gate draws alike, Keras's
+/// implementation 1, is one mask), and a cell's gates' products by slices
+/// of one kernel one product by the kernel (kiln.concat's canonicalization):
+/// the reverse pass then saves the masked state once and computes the
+/// kernel's gradient as one product, as for a cell without dropout.
+static void simplifyForward(func::FuncOp func) {
+  IRRewriter rewriter(func.getContext());
+  DominanceInfo dominance(func);
+  eliminateCommonSubExpressions(rewriter, dominance, func);
+  RewritePatternSet patterns(func.getContext());
+  ConcatOp::getCanonicalizationPatterns(patterns, func.getContext());
+  GreedyRewriteConfig config;
+  config.enableFolding(false).enableConstantCSE(false);
+  (void)applyPatternsGreedily(func, std::move(patterns), config);
+}
+
 FailureOr<func::FuncOp>
 mlir::kiln::buildGradientFunction(func::FuncOp forward, ArrayRef<unsigned> wrt,
                                   StringRef gradName) {
@@ -879,6 +1072,7 @@ mlir::kiln::buildGradientFunction(func::FuncOp forward, ArrayRef<unsigned> wrt,
     grad.setAllArgAttrs(argAttrs);
   IRMapping mapping;
   forward.getBody().cloneInto(&grad.getBody(), mapping);
+  simplifyForward(grad);
   Block &body = grad.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   Value loss = ret.getOperand(0);
@@ -891,7 +1085,11 @@ mlir::kiln::buildGradientFunction(func::FuncOp forward, ArrayRef<unsigned> wrt,
   SmallVector<Operation *> ops;
   for (Operation &op : body.without_terminator())
     ops.push_back(&op);
-  ReverseWalker walker(builder, forward.getLoc());
+  SmallVector<Value> roots;
+  for (unsigned i : wrt)
+    roots.push_back(body.getArgument(i));
+  DenseMap<Value, bool> active = activeValues(body, roots);
+  ReverseWalker walker(builder, forward.getLoc(), active);
   if (failed(walker.run(ops, adjoint)))
     return failure();
 

@@ -1164,6 +1164,83 @@ LogicalResult ConcatOp::verify() {
   return verifyResultShape(*this, getType().getShape(), *shape);
 }
 
+namespace {
+/// concat(matmul(a, slice(w, s0, n0)), matmul(a, slice(w, s0 + n0, n1)),
+/// ...) along the last axis -> matmul(a, slice(w, s0, n0 + n1 + ...)), or
+/// matmul(a, w) when the slices cover w: a product of one input by column
+/// ranges of one kernel, side by side, is the product by those columns (a
+/// recurrent cell's gates, each its slice of the kernel: Keras's
+/// implementation 1). Each run of two or more such parts merges; a product
+/// something else reads stays.
+struct MergeColumnProducts : public OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  /// The product `part` is, when only the concatenation reads it: its lhs,
+  /// and the column slice of a matrix its rhs is.
+  static std::pair<MatMulOp, SliceOp> columnProduct(Value part) {
+    auto product = part.getDefiningOp<MatMulOp>();
+    if (!product || !product->hasOneUse())
+      return {};
+    auto slice = product.getRhs().getDefiningOp<SliceOp>();
+    if (!slice || slice.getInput().getType().getRank() != 2)
+      return {};
+    auto axis = static_cast<int64_t>(slice.getAxis());
+    if (axis != 1 && axis != -1)
+      return {};
+    return {product, slice};
+  }
+
+  LogicalResult matchAndRewrite(ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t rank = op.getType().getRank();
+    auto axis = static_cast<int64_t>(op.getAxis());
+    if (axis != rank - 1 && axis != -1)
+      return rewriter.notifyMatchFailure(op, "not along the last axis");
+    SmallVector<Value> parts;
+    bool merged = false;
+    ValueRange inputs = op.getInputs();
+    for (size_t i = 0; i < inputs.size();) {
+      auto [first, firstSlice] = columnProduct(inputs[i]);
+      size_t end = i + 1;
+      int64_t columns = first ? firstSlice.getSize() : 0;
+      for (; first && end < inputs.size(); ++end) {
+        auto [next, nextSlice] = columnProduct(inputs[end]);
+        if (!next || next.getLhs() != first.getLhs() ||
+            nextSlice.getInput() != firstSlice.getInput() ||
+            nextSlice.getStart() != firstSlice.getStart() + columns)
+          break;
+        columns += nextSlice.getSize();
+      }
+      if (end - i < 2) {
+        parts.push_back(inputs[i++]);
+        continue;
+      }
+      Value kernel = firstSlice.getInput();
+      if (firstSlice.getStart() != 0 ||
+          columns != cast<RankedTensorType>(kernel.getType()).getDimSize(1))
+        kernel = SliceOp::create(rewriter, firstSlice.getLoc(), kernel, 1,
+                                 firstSlice.getStart(), columns);
+      parts.push_back(
+          MatMulOp::create(rewriter, op.getLoc(), first.getLhs(), kernel));
+      merged = true;
+      i = end;
+    }
+    if (!merged)
+      return rewriter.notifyMatchFailure(op, "no products of adjacent columns");
+    if (parts.size() == 1)
+      rewriter.replaceOp(op, parts.front());
+    else
+      rewriter.replaceOpWithNewOp<ConcatOp>(op, parts, op.getAxis());
+    return success();
+  }
+};
+} // namespace
+
+void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                           MLIRContext *context) {
+  results.add<MergeColumnProducts>(context);
+}
+
 static FailureOr<SmallVector<int64_t>> sliceShape(ArrayRef<int64_t> in,
                                                   int64_t axis, int64_t start,
                                                   int64_t size,

@@ -729,6 +729,7 @@ def Kiln_ConcatOp : Kiln_Op<"concat", [Pure, InferTypeOpAdaptorWithIsCompatible]
   let assemblyFormat =
       "$inputs attr-dict `:` functional-type($inputs, results)";
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Kiln_SliceOp : Kiln_Op<"slice", [Pure, InferTypeOpAdaptorWithIsCompatible]> {

@@ -66,8 +66,10 @@ func.func @loop(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>) -> tensor<f32> attrib
 
 // A bias the iteration adds: its gradient, a sum of D_k's rows, is one sum
 // over the stacked D's rows after the loop. The state masked before its
-// product (recurrent dropout) is not a saved state: that kernel's gradient
-// stays summed by the reverse loop.
+// product (recurrent dropout, a mask from outside the loop): that kernel's
+// gradient is one product after the loop too, of the states' stack times
+// the mask (broadcast over the slots) by the stacked D. The mask is an
+// argument differentiated here, so the loop sums its gradient.
 func.func @bias_and_mask(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<4xf32>, %u: tensor<4x4xf32>, %mask: tensor<?x4xf32>) -> tensor<f32> attributes {kiln.differentiate} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -89,18 +91,19 @@ func.func @bias_and_mask(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %b: tensor<4
 // CHECK: %[[FWD:.+]]:2 = scf.for
 // CHECK: %[[REV:.+]]:6 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GW:.+]] = %{{.+}}, %[[GMASK:.+]] = %{{.+}}, %[[GU:.+]] = %{{.+}}, %[[GB:.+]] = %{{.+}}, %[[DS:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>, tensor<?x4xf32>, tensor<4x4xf32>, tensor<4xf32>, tensor<?x?x4xf32>)
 // CHECK-NOT: kiln.reduce_sum
-// CHECK: %[[HM:.+]] = kiln.mul %{{.+}}, %arg4
-// CHECK: %[[HMT:.+]] = kiln.transpose %[[HM]] {permutation = array<i64: 1, 0>}
-// CHECK: %[[PU:.+]] = kiln.matmul %[[HMT]], %[[D:.+]] :
-// CHECK: %[[SUMU:.+]] = kiln.add %[[GU]], %[[PU]]
-// CHECK-NOT: kiln.reduce_sum
-// CHECK: %[[DNEXT:.+]] = tensor.insert_slice %[[D]] into %[[DS]]
-// CHECK: scf.yield %{{.+}}, %[[GW]], %{{.+}}, %[[SUMU]], %[[GB]], %[[DNEXT]]
+// CHECK-NOT: kiln.matmul {{.+}} -> tensor<4x4xf32>
+// CHECK: %[[DNEXT:.+]] = tensor.insert_slice %{{.+}} into %[[DS]]
+// CHECK: scf.yield %{{.+}}, %[[GW]], %{{.+}}, %[[GU]], %[[GB]], %[[DNEXT]]
 // CHECK: %[[DROWS:.+]] = tensor.collapse_shape %[[REV]]#5
 // CHECK: %[[GWALL:.+]] = kiln.matmul %{{.+}}, %[[DROWS]] : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
+// CHECK: %[[SLOTS:.+]] = tensor.extract_slice %[[FWD]]#1[%{{.+}}, 0, 0] [%{{.+}}, %{{.+}}, 4] [1, 1, 1] : tensor<?x?x4xf32> to tensor<?x?x4xf32>
+// CHECK: %[[MASKED:.+]] = kiln.mul %[[SLOTS]], %arg4 : tensor<?x?x4xf32>, tensor<?x4xf32> -> tensor<?x?x4xf32>
+// CHECK: %[[XROWS:.+]] = tensor.collapse_shape %[[MASKED]]
+// CHECK: %[[XT:.+]] = kiln.transpose %[[XROWS]]
+// CHECK: %[[GUALL:.+]] = kiln.matmul %[[XT]], %[[DROWS]] : tensor<4x?xf32>, tensor<?x4xf32> -> tensor<4x4xf32>
 // CHECK: %[[ROWSUM:.+]] = kiln.reduce_sum %[[DROWS]] {axes = array<i64: 0>, keep_dims = true} : tensor<?x4xf32> -> tensor<1x4xf32>
 // CHECK: %[[GBALL:.+]] = kiln.reshape %[[ROWSUM]] : tensor<1x4xf32> -> tensor<4xf32>
-// CHECK: return %{{.+}}, %[[REV]]#0, %[[GWALL]], %[[GBALL]], %[[REV]]#3, %[[REV]]#2
+// CHECK: return %{{.+}}, %[[REV]]#0, %[[GWALL]], %[[GBALL]], %[[GUALL]], %[[REV]]#2
 
 // A return_sequences loop: the output sequence is only written
 // (sequence_insert into it, yielded straight back), so only the state gets a
@@ -301,3 +304,79 @@ func.func @gates_unsized(%h0: tensor<?x4xf32>, %x: tensor<?x3x8xf32>, %w: tensor
 // CHECK: kiln.softmax
 // CHECK: kiln.matmul %{{.+}}, %arg2 : tensor<?x4xf32>, tensor<4x8xf32> -> tensor<?x8xf32>
 // CHECK: scf.yield
+
+// Activity: a recurrent dropout mask (drawn from the data outside the loop:
+// here an argument that is not a parameter) multiplies the state each
+// iteration. Its gradient is read by nobody, so the reverse loop does not
+// sum it: it carries the state's adjoint, the kernel's (passed through:
+// summed after the loop) and the stack of D_k, not the mask's.
+func.func @masked(%h0: tensor<?x4xf32>, %mask: tensor<?x4xf32>, %w: tensor<4x4xf32> {kiln.param = "w"}) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %hm = kiln.mul %h, %mask : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %m = kiln.matmul %hm, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %m : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @masked_grad
+// CHECK: scf.for
+// CHECK: %[[REV:.+]]:3 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>, tensor<?x?x4xf32>)
+// CHECK: scf.yield
+// CHECK: return %{{.+}}, %{{.+}} : tensor<f32>, tensor<4x4xf32>
+
+// Keras's implementation 1 (an LSTM or GRU with recurrent dropout): each
+// gate multiplies the state by its own mask and by its own slice of the
+// kernel. The kernel's gradient in an iteration is the gates' products side
+// by side, (X * M_gate)^T D_gate, D_gate the gate's columns of D (here made
+// as their concatenation): after the loop, one product a gate, of the
+// states' stack times its mask by its columns of the stacked D; nothing of
+// the kernel's size is summed in the loop.
+func.func @gate_products(%h0: tensor<?x4xf32>, %m0: tensor<?x4xf32>, %m1: tensor<?x4xf32>, %w: tensor<4x4xf32> {kiln.param = "w"}) -> tensor<f32> attributes {kiln.differentiate} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %h0m = kiln.mul %h, %m0 : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %w0 = kiln.slice %w {axis = 1 : i64, start = 0 : i64, size = 1 : i64} : tensor<4x4xf32> -> tensor<4x1xf32>
+    %a0 = kiln.matmul %h0m, %w0 : tensor<?x4xf32>, tensor<4x1xf32> -> tensor<?x1xf32>
+    %h1m = kiln.mul %m1, %h : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %w1 = kiln.slice %w {axis = 1 : i64, start = 1 : i64, size = 3 : i64} : tensor<4x4xf32> -> tensor<4x3xf32>
+    %a1 = kiln.matmul %h1m, %w1 : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+    %g0 = kiln.sigmoid %a0 : tensor<?x1xf32>
+    %g1 = kiln.tanh %a1 : tensor<?x3xf32>
+    %t = kiln.concat %g0, %g1 {axis = 1 : i64} : (tensor<?x1xf32>, tensor<?x3xf32>) -> tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @gate_products_grad
+// CHECK: %[[FWD:.+]]:4 = scf.for
+// CHECK: %[[REV:.+]]:3 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[GW:.+]] = %{{.+}}, %[[DS:.+]] = %{{.+}}) -> (tensor<?x4xf32>, tensor<4x4xf32>, tensor<?x?x4xf32>)
+// CHECK-NOT: kiln.matmul {{.+}} -> tensor<4x1xf32>
+// CHECK-NOT: kiln.matmul {{.+}} -> tensor<4x3xf32>
+// CHECK: %[[D:.+]] = kiln.concat %{{.+}}, %{{.+}} {axis = 1 : i64} : (tensor<?x1xf32>, tensor<?x3xf32>) -> tensor<?x4xf32>
+// CHECK: tensor.insert_slice %[[D]] into %[[DS]]
+// CHECK: scf.yield %{{.+}}, %[[GW]], %{{.+}}
+// CHECK: %[[DROWS:.+]] = tensor.collapse_shape %[[REV]]#2
+// CHECK: %[[SLOTS0:.+]] = tensor.extract_slice %[[FWD]]#1
+// CHECK: %[[MASKED0:.+]] = kiln.mul %[[SLOTS0]], %arg1 : tensor<?x?x4xf32>, tensor<?x4xf32> -> tensor<?x?x4xf32>
+// CHECK: %[[X0:.+]] = tensor.collapse_shape %[[MASKED0]]
+// CHECK: %[[D0:.+]] = kiln.slice %[[DROWS]] {axis = 1 : i64, size = 1 : i64, start = 0 : i64} : tensor<?x4xf32> -> tensor<?x1xf32>
+// CHECK: %[[X0T:.+]] = kiln.transpose %[[X0]]
+// CHECK: %[[G0:.+]] = kiln.matmul %[[X0T]], %[[D0]] : tensor<4x?xf32>, tensor<?x1xf32> -> tensor<4x1xf32>
+// CHECK: %[[SLOTS1:.+]] = tensor.extract_slice %[[FWD]]#1
+// CHECK: %[[MASKED1:.+]] = kiln.mul %[[SLOTS1]], %arg2 : tensor<?x?x4xf32>, tensor<?x4xf32> -> tensor<?x?x4xf32>
+// CHECK: %[[X1:.+]] = tensor.collapse_shape %[[MASKED1]]
+// CHECK: %[[D1:.+]] = kiln.slice %[[DROWS]] {axis = 1 : i64, size = 3 : i64, start = 1 : i64} : tensor<?x4xf32> -> tensor<?x3xf32>
+// CHECK: %[[X1T:.+]] = kiln.transpose %[[X1]]
+// CHECK: %[[G1:.+]] = kiln.matmul %[[X1T]], %[[D1]] : tensor<4x?xf32>, tensor<?x3xf32> -> tensor<4x3xf32>
+// CHECK: %[[GWALL:.+]] = kiln.concat %[[G0]], %[[G1]] {axis = 1 : i64} : (tensor<4x1xf32>, tensor<4x3xf32>) -> tensor<4x4xf32>
+// CHECK: return %{{.+}}, %[[GWALL]] : tensor<f32>, tensor<4x4xf32>

@@ -1,7 +1,7 @@
 // Finite-difference gradient check (float64) of the sequence ops inside the
 // loops recurrent layers build: a SimpleRNN over 4 steps with the input
 // projection hoisted, returning the whole sequence (sequence_insert) or the
-// last state, read backwards (go_backwards).
+// last state, read backwards (go_backwards); gates; a masked state, whole or gate by gate.
 // RUN: kiln gradcheck %s --func rnn_sequences | FileCheck %s
 // RUN: kiln gradcheck %s --func rnn_backwards_last | FileCheck %s
 // RUN: kiln gradcheck %s --func step_and_insert | FileCheck %s
@@ -9,6 +9,8 @@
 // RUN: kiln gradcheck %s --func two_cells | FileCheck %s
 // RUN: kiln gradcheck %s --func bias_row | FileCheck %s
 // RUN: kiln gradcheck %s --func gates | FileCheck %s
+// RUN: kiln gradcheck %s --func masked_state | FileCheck %s
+// RUN: kiln gradcheck %s --func masked_gates | FileCheck %s
 
 // CHECK: gradcheck: loss =
 // CHECK: checked
@@ -158,6 +160,54 @@ func.func @gates(%h0: tensor<?x4xf32>, %x: tensor<?x3x8xf32>, %w: tensor<4x8xf32
     %gate = kiln.sigmoid %z0 : tensor<?x4xf32>
     %cand = kiln.tanh %z1 : tensor<?x4xf32>
     %hn = kiln.mul %gate, %cand : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    scf.yield %hn : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Recurrent dropout: the state times a mask from outside the loop before
+// the recurrent product, whose kernel's gradient is one product after the
+// loop (the states' stack times the mask); the mask's own gradient, and a
+// second, masked product of the same state.
+func.func @masked_state(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %u: tensor<4x4xf32>, %v: tensor<4x4xf32>, %mask: tensor<?x4xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %xt = kiln.sequence_step %x[%i] : tensor<?x3x4xf32> -> tensor<?x4xf32>
+    %hm = kiln.mul %mask, %h : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %m = kiln.matmul %hm, %u : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %n = kiln.matmul %hm, %v : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %s = kiln.add %xt, %m : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %s : tensor<?x4xf32>
+    %g = kiln.sigmoid %n : tensor<?x4xf32>
+    %hn = kiln.mul %t, %g : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    scf.yield %hn : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Keras's implementation 1: each gate multiplies the state by its own
+// mask and by its slice of one kernel (whose gradient is one product a gate
+// after the loop, of the masked states by that gate's columns of D).
+func.func @masked_gates(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %u: tensor<4x8xf32>, %m0: tensor<?x4xf32>, %m1: tensor<?x4xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %xt = kiln.sequence_step %x[%i] : tensor<?x3x4xf32> -> tensor<?x4xf32>
+    %h0m = kiln.mul %h, %m0 : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %u0 = kiln.slice %u {axis = 1 : i64, start = 0 : i64, size = 4 : i64} : tensor<4x8xf32> -> tensor<4x4xf32>
+    %m = kiln.matmul %h0m, %u0 : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %h1m = kiln.mul %h, %m1 : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %u1 = kiln.slice %u {axis = 1 : i64, start = 4 : i64, size = 4 : i64} : tensor<4x8xf32> -> tensor<4x4xf32>
+    %n = kiln.matmul %h1m, %u1 : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %s = kiln.add %xt, %m : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %s : tensor<?x4xf32>
+    %g = kiln.sigmoid %n : tensor<?x4xf32>
+    %hn = kiln.mul %t, %g : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
     scf.yield %hn : tensor<?x4xf32>
   }
   %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
