@@ -341,8 +341,9 @@ void eraseGathered(linalg::GenericOp gather) {
 /// the product does not touch (a slot of a stack of saved values, as a
 /// recurrent layer's gates' pre-activation): the product sums into that
 /// view instead of its fresh buffer `read`, and the epilogue updates the
-/// view in place. Nothing between them may touch the view's buffer; its
-/// subview moves before the product when its operands allow.
+/// view in place. Nothing between them may touch the view's buffer, nor
+/// the epilogue read it; its subview moves before the product when its
+/// operands allow.
 bool sumIntoOutput(linalg::LinalgOp product, linalg::GenericOp epilogue,
                    Value read, DominanceInfo &dominance) {
   Value sums = product.getDpsInits()[0];
@@ -354,6 +355,13 @@ bool sumIntoOutput(linalg::LinalgOp product, linalg::GenericOp epilogue,
   Value root = bufferOf(target);
   if (!root || mayTouch(product, root, /*reads=*/true) ||
       touchedBetween(product, epilogue, {root}, /*reads=*/true))
+    return false;
+  // Nor may the epilogue read that buffer: the sums would replace what it
+  // reads there (the value a sum adds to; another product's sums, moved
+  // there already).
+  llvm::SmallDenseSet<Value> reads, writes;
+  if (!collectBuffers(epilogue, reads, writes) ||
+      reads.contains(rootBuffer(target)))
     return false;
   if (!dominance.properlyDominates(target, product)) {
     auto view = target.getDefiningOp<memref::SubViewOp>();

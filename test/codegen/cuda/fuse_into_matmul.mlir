@@ -415,6 +415,67 @@ func.func @epilogue_into_slot(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %in: mem
 
 // -----
 
+// Two products' epilogue writes a slot: the first product sums into the
+// slot; the second keeps its own buffer, since the epilogue now reads the
+// slot (summing there too, it would replace the first's sums).
+// CHECK-LABEL: func.func @two_products_into_slot
+// CHECK-SAME:      (%[[X:.+]]: memref<?x8xf32>, %[[W:.+]]: memref<8x4xf32>, %[[V:.+]]: memref<8x4xf32>, %[[STACK:.+]]: memref<3x?x4xf32>, %[[K:.+]]: index)
+// CHECK:         %[[D:.+]] = memref.alloc(%{{.+}}) : memref<?x4xf32>
+// CHECK:         %[[SLOT:.+]] = memref.subview %[[STACK]][%[[K]], 0, 0]
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[X]], %[[W]] : {{.*}}) outs(%[[SLOT]] : {{.*}})
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%[[X]], %[[V]] : {{.*}}) outs(%[[D]] : memref<?x4xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[SLOT]], %[[D]] : {{.*}}) outs(%[[SLOT]] : {{.*}})
+#rowmap5 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @two_products_into_slot(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %v: memref<8x4xf32>, %stack: memref<3x?x4xf32>, %k: index) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x8xf32>
+  %c = memref.alloc(%batch) : memref<?x4xf32>
+  %d = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x4xf32>)
+  linalg.matmul ins(%x, %w : memref<?x8xf32>, memref<8x4xf32>) outs(%c : memref<?x4xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<?x4xf32>)
+  linalg.matmul ins(%x, %v : memref<?x8xf32>, memref<8x4xf32>) outs(%d : memref<?x4xf32>)
+  %slot = memref.subview %stack[%k, 0, 0] [1, %batch, 4] [1, 1, 1] : memref<3x?x4xf32> to memref<?x4xf32, strided<[4, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#rowmap5, #rowmap5, #rowmap5], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %d : memref<?x4xf32>, memref<?x4xf32>) outs(%slot : memref<?x4xf32, strided<[4, 1], offset: ?>>) {
+  ^bb0(%s: f32, %t: f32, %o: f32):
+    %r = arith.addf %s, %t : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// An epilogue that adds the sums to what its slot holds (an accumulation):
+// the product keeps its own buffer, or its sums would replace the value
+// they are added to.
+// CHECK-LABEL: func.func @accumulate_into_slot
+// CHECK:         %[[C:.+]] = memref.alloc(%{{.+}}) : memref<?x4xf32>
+// CHECK:         linalg.matmul {kiln.zero_init} ins(%{{.+}}, %{{.+}} : {{.*}}) outs(%[[C]] : memref<?x4xf32>)
+// CHECK:         %[[SLOT:.+]] = memref.subview
+// CHECK:         linalg.generic {{.*}} ins(%[[C]], %[[SLOT]] : {{.*}}) outs(%[[SLOT]] : {{.*}})
+#rowmap6 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @accumulate_into_slot(%x: memref<?x8xf32>, %w: memref<8x4xf32>, %stack: memref<3x?x4xf32>, %k: index) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %x, %c0 : memref<?x8xf32>
+  %c = memref.alloc(%batch) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x4xf32>)
+  linalg.matmul ins(%x, %w : memref<?x8xf32>, memref<8x4xf32>) outs(%c : memref<?x4xf32>)
+  %slot = memref.subview %stack[%k, 0, 0] [1, %batch, 4] [1, 1, 1] : memref<3x?x4xf32> to memref<?x4xf32, strided<[4, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#rowmap6, #rowmap6, #rowmap6], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %slot : memref<?x4xf32>, memref<?x4xf32, strided<[4, 1], offset: ?>>) outs(%slot : memref<?x4xf32, strided<[4, 1], offset: ?>>) {
+  ^bb0(%s: f32, %t: f32, %o: f32):
+    %r = arith.addf %s, %t : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
 // A convolution's epilogue sees the rows as batch x 2 x 2 positions
 // (expand_shape): the product stores tanh(sum + bias[channel]) at the
 // element's split indices; the other kernel left is the copy.
