@@ -123,13 +123,18 @@ private:
     OpBuilder b(last);
     SmallVector<Value> inputs, inits;
     SmallVector<AffineMap> inputMaps, initMaps;
-    for (linalg::GenericOp op : members)
+    // An input an earlier member wrote is that member's yielded value; any
+    // other (a member's own output, read before it writes it in place: an
+    // update such as w -= g) is read from its buffer.
+    llvm::SmallDenseSet<Value> earlier;
+    for (linalg::GenericOp op : members) {
       for (OpOperand *input : op.getDpsInputOperands())
-        if (!outputs.contains(input->get()) ||
-            !written.contains(rootBuffer(input->get()))) {
+        if (!earlier.contains(input->get())) {
           inputs.push_back(input->get());
           inputMaps.push_back(op.getMatchingIndexingMap(input));
         }
+      earlier.insert(op.getDpsInits().begin(), op.getDpsInits().end());
+    }
     for (linalg::GenericOp op : members)
       for (OpOperand &init : op.getDpsInitsMutable()) {
         inits.push_back(init.get());
@@ -157,10 +162,8 @@ private:
       IRMapping mapping;
       for (OpOperand *input : op.getDpsInputOperands()) {
         auto found = yielded.find(input->get());
-        Value value =
-            found != yielded.end() && written.contains(rootBuffer(input->get()))
-                ? found->second
-                : body->getArgument(nextInput++);
+        Value value = found != yielded.end() ? found->second
+                                             : body->getArgument(nextInput++);
         mapping.map(own->getArgument(input->getOperandNumber()), value);
       }
       for (OpOperand &init : op.getDpsInitsMutable())

@@ -140,3 +140,37 @@ func.func @scalars(%sum: memref<f32>, %loss: memref<f32>, %seed: memref<f32>) {
   }
   return
 }
+
+// -----
+
+// The first member updates a buffer in place (w -= g): it reads w from the
+// buffer, as a merged input, and the second reads g and writes h. Before,
+// the first's read of its own output counted as a value an earlier member
+// yields: the merged op lost the input w, and every later input read the
+// argument meant for the one before it (w = g - g, h = h * h).
+// CHECK-LABEL: func.func @in_place_first
+// CHECK-SAME:      (%[[W:.+]]: memref<8xf32>, %[[G:.+]]: memref<8xf32>, %[[H:.+]]: memref<8xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[W]], %[[G]], %[[G]] : memref<8xf32>, memref<8xf32>, memref<8xf32>) outs(%[[W]], %[[H]] : memref<8xf32>, memref<8xf32>)
+// CHECK-NEXT:    ^bb0(%[[A:.+]]: f32, %[[B:.+]]: f32, %[[C:.+]]: f32, %{{.+}}: f32, %{{.+}}: f32):
+// CHECK-NEXT:      %[[D:.+]] = arith.subf %[[A]], %[[B]] : f32
+// CHECK-NEXT:      %[[S:.+]] = arith.mulf %[[C]], %[[C]] : f32
+// CHECK-NEXT:      linalg.yield %[[D]], %[[S]] : f32, f32
+// MAPPED-LABEL: func.func @in_place_first
+// MAPPED:         gpu.launch_func @kiln_kernels::@in_place_first_loop
+// MAPPED-NOT:     gpu.launch_func
+#id9 = affine_map<(d0) -> (d0)>
+func.func @in_place_first(%w: memref<8xf32>, %g: memref<8xf32>, %h: memref<8xf32>) {
+  linalg.generic {indexing_maps = [#id9, #id9, #id9], iterator_types = ["parallel"]}
+      ins(%w, %g : memref<8xf32>, memref<8xf32>) outs(%w : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %a, %b : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#id9, #id9], iterator_types = ["parallel"]}
+      ins(%g : memref<8xf32>) outs(%h : memref<8xf32>) {
+  ^bb0(%b: f32, %o: f32):
+    %r = arith.mulf %b, %b : f32
+    linalg.yield %r : f32
+  }
+  return
+}
