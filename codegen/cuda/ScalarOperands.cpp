@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cuda/Contraction.h"
 #include "codegen/cuda/GenericInputs.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -80,6 +81,21 @@ void addScalarOperand(linalg::GenericOp generic, memref::LoadOp load,
   load.getResult().replaceUsesWithIf(element, [&](OpOperand &use) {
     return replacement->isProperAncestor(use.getOwner());
   });
+}
+
+/// Whether `generic` would read another value than `load` did, reading the
+/// buffer itself: an op from the load to the generic (the generic
+/// included) may write it.
+bool writtenBefore(memref::LoadOp load, linalg::GenericOp generic) {
+  Value buffer = rootBuffer(load.getMemRef());
+  for (Operation *op = load->getNextNode(); op; op = op->getNextNode()) {
+    llvm::SmallDenseSet<Value> reads, writes;
+    if (!collectBuffers(op, reads, writes) || writes.contains(buffer))
+      return true;
+    if (op == generic.getOperation())
+      return false;
+  }
+  return true;
 }
 
 /// Whether `op` computes scalars from scalars and nothing else.
@@ -159,8 +175,11 @@ struct ScalarOperandsPass
         if (auto generic = user->getParentOfType<linalg::GenericOp>();
             generic && generic->getBlock() == load->getBlock())
           readers.insert(generic);
+      // Not where the buffer changes in between: the generic keeps the
+      // value loaded, and kiln-cuda-map-to-gpu says the host reads it.
       for (linalg::GenericOp generic : readers)
-        addScalarOperand(generic, load, *indices);
+        if (!writtenBefore(load, generic))
+          addScalarOperand(generic, load, *indices);
       if (load.use_empty())
         load.erase();
     }

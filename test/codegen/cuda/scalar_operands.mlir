@@ -84,3 +84,27 @@ func.func @mask_key(%seed: memref<2xi64>, %u: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// The buffer changes between the load and the generic (a fill of it): read
+// in the generic, it would give the new value, so the load stays on the
+// host (kiln-cuda-map-to-gpu then refuses to run a host read of it).
+// CHECK-LABEL: func.func @written_between
+// CHECK:         %[[V:.+]] = memref.load %{{.+}}[] : memref<f32>
+// CHECK:         linalg.fill
+// CHECK:         linalg.generic {{.*}} ins(%{{.+}} : memref<8xf32>) outs(%{{.+}} : memref<8xf32>)
+// CHECK:           arith.mulf %{{.+}}, %[[V]] : f32
+#idw = affine_map<(d0) -> (d0)>
+func.func @written_between(%x: memref<8xf32>, %buf: memref<f32>, %y: memref<8xf32>) {
+  %v = memref.load %buf[] : memref<f32>
+  %c = arith.constant 2.0 : f32
+  linalg.fill ins(%c : f32) outs(%buf : memref<f32>)
+  linalg.generic {indexing_maps = [#idw, #idw], iterator_types = ["parallel"]}
+      ins(%x : memref<8xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
