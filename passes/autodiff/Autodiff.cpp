@@ -456,6 +456,7 @@ private:
                              ArrayRef<StackedValue> values);
   void saveProducts(scf::ForOp loop, scf::ForOp &recording, IRMapping &recorded,
                     ArrayRef<Operation *> alive, Value k, Value count);
+  Value slotsOf(Value stack, Value first, Value count);
   Value rowsOf(Value stack, Value first, Value count);
 
   bool isActive(Value v) const {
@@ -853,24 +854,15 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       continue;
     }
     Value first = h.product.next ? c1 : c0;
-    Value xRows; // the slots as rows, unmasked: one view for every block
+    // The slots as rows, unmasked, and as slots (for a mask to multiply):
+    // one view each for every block.
+    Value xRows, slots;
     SmallVector<Value> columns;
     for (const StepProduct::Columns &block : h.product.blocks) {
       Value rows;
       if (block.mask) {
-        // Every slot times the mask, as rows.
-        Value stack = h.product.stack;
-        auto type = cast<RankedTensorType>(stack.getType());
-        SmallVector<OpFoldResult> offsets{first, builder.getIndexAttr(0),
-                                          builder.getIndexAttr(0)};
-        SmallVector<OpFoldResult> sizes{
-            count, builder.createOrFold<tensor::DimOp>(loc, stack, 1),
-            type.isDynamicDim(2)
-                ? builder.createOrFold<tensor::DimOp>(loc, stack, 2)
-                : OpFoldResult(builder.getIndexAttr(type.getDimSize(2)))};
-        SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
-        Value slots = tensor::ExtractSliceOp::create(builder, loc, stack,
-                                                     offsets, sizes, strides);
+        if (!slots)
+          slots = slotsOf(h.product.stack, first, count);
         rows = rowsOf(m.mul(slots, block.mask), {}, {});
       } else {
         if (!xRows)
@@ -1004,6 +996,22 @@ scf::ForOp ReverseWalker::stackStepValues(scf::ForOp reverse, Value k,
   }
   return appendStacks(builder, reverse, empties, stacked,
                       [&](OpBuilder &, Location) { return k; });
+}
+
+/// Slots [first, first + count) of `stack` (tensor<S x R x C>).
+Value ReverseWalker::slotsOf(Value stack, Value first, Value count) {
+  Location loc = m.location();
+  auto type = cast<RankedTensorType>(stack.getType());
+  SmallVector<OpFoldResult> offsets{first, builder.getIndexAttr(0),
+                                    builder.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{
+      count, builder.createOrFold<tensor::DimOp>(loc, stack, 1),
+      type.isDynamicDim(2)
+          ? builder.createOrFold<tensor::DimOp>(loc, stack, 2)
+          : OpFoldResult(builder.getIndexAttr(type.getDimSize(2)))};
+  SmallVector<OpFoldResult> strides(3, builder.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(builder, loc, stack, offsets, sizes,
+                                        strides);
 }
 
 /// The rows of slots [first, first + count) of `stack` (tensor<S x R x C>)
