@@ -152,12 +152,6 @@ struct BroadcastLowering : public OpConversionPattern<BroadcastOp> {
   }
 };
 
-/// An I64Attr axis (ODS hands it out as uint64_t) counted from the front.
-static int64_t normalizedAxis(uint64_t attr, int64_t rank) {
-  int64_t axis = static_cast<int64_t>(attr);
-  return axis < 0 ? axis + rank : axis;
-}
-
 // concat(a, b, ...) -> insert_slice of each into an empty result
 struct ConcatLowering : public OpConversionPattern<ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -166,7 +160,7 @@ struct ConcatLowering : public OpConversionPattern<ConcatOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
-    int64_t axis = normalizedAxis(op.getAxis(), type.getRank());
+    int64_t axis = op.getNormalizedAxis();
     Value result = buildEmpty(rewriter, loc, type, adaptor.getInputs());
     int64_t start = 0;
     for (Value input : adaptor.getInputs()) {
@@ -189,8 +183,7 @@ struct SliceLowering : public OpConversionPattern<SliceOp> {
   LogicalResult
   matchAndRewrite(SliceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    int64_t rank = op.getType().getRank();
-    int64_t axis = normalizedAxis(op.getAxis(), rank);
+    int64_t axis = op.getNormalizedAxis();
     AxisSlice slice(rewriter, op.getLoc(), adaptor.getInput(), axis,
                     rewriter.getIndexAttr(op.getStart()), op.getSize());
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(

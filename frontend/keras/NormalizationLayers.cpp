@@ -240,7 +240,7 @@ static FailureOr<Value> importNormalization(LayerBuilder &layer,
         list && list->size() == 1)
       axis = (*list)[0].getAsInteger();
   }
-  if (!axis || *axis != -1 && *axis != rank - 1) {
+  if (!axis || (*axis != -1 && *axis != rank - 1)) {
     layer.emitError() << "only 'axis' -1 (the last axis) is supported";
     return failure();
   }

@@ -101,7 +101,7 @@ using HostFn1 = double (*)(double);
 template <typename OpTy, HostFn1 Host = nullptr>
 static FailureOr<NodeOutputs> importUnary(NodeBuilder &node) {
   if (const HostTensor *t = node.known(0);
-      Host && t && isIntegral(t->type) && !t->hasDynamicBatch()) {
+      Host != nullptr && t && isIntegral(t->type) && !t->hasDynamicBatch()) {
     HostTensor out = *t;
     for (double &v : out.values)
       v = Host(v);

@@ -91,11 +91,6 @@ matchMaskedSlot(Value x, Block *body, ValueRange stacks) {
   return std::pair(slot, mask);
 }
 
-/// Whether `axis` of a rank-2 value is its last one.
-bool isColumnAxis(uint64_t axis) {
-  return static_cast<int64_t>(axis) == 1 || static_cast<int64_t>(axis) == -1;
-}
-
 /// Matches `g = matmul(transpose(X), D)` built in `body` (the reverse
 /// loop's), X = slot(stack, k or k + 1) of one of `stacks` (the recording
 /// loop's), or that times a value from outside the loop; or the
@@ -110,7 +105,7 @@ std::optional<StepProduct> matchStepProduct(Value g, Block *body,
   SmallVector<Value> parts{g};
   if (auto concat = g.getDefiningOp<ConcatOp>();
       concat && concat->getBlock() == body && concat.getType().getRank() == 2 &&
-      isColumnAxis(concat.getAxis()))
+      concat.getNormalizedAxis() == 1)
     parts.assign(concat.getInputs().begin(), concat.getInputs().end());
   StepProduct result;
   SmallVector<Value> blocks;
@@ -151,7 +146,7 @@ std::optional<StepProduct> matchStepProduct(Value g, Block *body,
   // D: what the blocks are consecutive slices of, or their concatenation.
   for (auto [block, value] : llvm::zip(result.blocks, blocks)) {
     auto slice = value.getDefiningOp<SliceOp>();
-    if (!slice || !isColumnAxis(slice.getAxis()) ||
+    if (!slice || slice.getNormalizedAxis() != 1 ||
         static_cast<int64_t>(slice.getStart()) != block.start ||
         (result.d && slice.getInput() != result.d)) {
       result.d = {};

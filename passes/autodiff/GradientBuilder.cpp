@@ -148,12 +148,8 @@ Value GradientBuilder::accumulate(Value acc, Value g) {
   auto rhs = g.getDefiningOp<ConcatOp>();
   if (!lhs || !rhs || acc.getType() != g.getType())
     return add(acc, g);
-  int64_t rank = typeOf(acc).getRank();
-  auto axisOf = [&](ConcatOp concat) {
-    return normalizedAxis(concat.getAxis(), rank);
-  };
-  int64_t axis = axisOf(lhs);
-  if (axisOf(rhs) != axis)
+  int64_t axis = lhs.getNormalizedAxis();
+  if (rhs.getNormalizedAxis() != axis)
     return add(acc, g);
   auto partsOf = [&](ConcatOp concat) {
     SmallVector<Part> parts;

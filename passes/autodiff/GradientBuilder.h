@@ -17,13 +17,6 @@
 
 namespace mlir::kiln {
 
-/// An I64Attr axis (ODS hands it out as uint64_t) of a rank-`rank` tensor
-/// counted from the front (a negative one counts from the back).
-inline int64_t normalizedAxis(uint64_t attr, int64_t rank) {
-  int64_t axis = static_cast<int64_t>(attr);
-  return axis < 0 ? axis + rank : axis;
-}
-
 /// Whether `value` is all zeros: zerosLike's (a zero constant, or a zero
 /// scalar broadcast), a kiln.zeros, or a slice of one.
 bool isZeros(Value value);

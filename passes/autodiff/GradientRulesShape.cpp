@@ -36,8 +36,7 @@ static void rule(BroadcastOp, GradientBuilder &, Value g, Grads &d) {
 
 // concat: each input's slice of the gradient.
 static void rule(ConcatOp op, GradientBuilder &m, Value g, Grads &d) {
-  int64_t rank = op.getType().getRank();
-  int64_t axis = normalizedAxis(op.getAxis(), rank);
+  int64_t axis = op.getNormalizedAxis();
   int64_t start = 0;
   for (Value input : op.getInputs()) {
     int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
@@ -48,8 +47,7 @@ static void rule(ConcatOp op, GradientBuilder &m, Value g, Grads &d) {
 }
 // slice: the gradient in its range, zeros around it.
 static void rule(SliceOp op, GradientBuilder &m, Value g, Grads &d) {
-  auto type = cast<RankedTensorType>(op.getInput().getType());
-  int64_t axis = normalizedAxis(op.getAxis(), type.getRank());
+  int64_t axis = op.getNormalizedAxis();
   SmallVector<Value> parts;
   auto zeros = [&](int64_t size) {
     return Value(SliceOp::create(m.builder(), m.location(),
@@ -60,7 +58,7 @@ static void rule(SliceOp op, GradientBuilder &m, Value g, Grads &d) {
   if (start > 0)
     parts.push_back(zeros(start));
   parts.push_back(g);
-  int64_t after = type.getDimSize(axis) - start - size;
+  int64_t after = op.getInput().getType().getDimSize(axis) - start - size;
   if (after > 0)
     parts.push_back(zeros(after));
   d.push_back(parts.size() == 1

@@ -1050,9 +1050,9 @@ LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
   auto updates = rankedType(adaptor.getUpdates());
   if (!updates || updates->getRank() < 1)
     return failure();
-  types.push_back(
-      RankedTensorType::get({adaptor.getNumRows(), updates->getShape().back()},
-                            updates->getElementType()));
+  types.push_back(RankedTensorType::get(
+      {static_cast<int64_t>(adaptor.getNumRows()), updates->getShape().back()},
+      updates->getElementType()));
   return success();
 }
 
@@ -1077,8 +1077,9 @@ LogicalResult ScatterAddOp::verify() {
            << formatShape(updates) << " need a static row dimension";
   if (getType().getElementType() != getUpdates().getType().getElementType())
     return emitOpError("result element type differs from the updates'");
-  return verifyResultShape(*this, getType().getShape(),
-                           {getNumRows(), updates.back()});
+  return verifyResultShape(
+      *this, getType().getShape(),
+      {static_cast<int64_t>(getNumRows()), updates.back()});
 }
 
 //===----------------------------------------------------------------------===//
@@ -1153,6 +1154,17 @@ bool ConcatOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
   return deferToVerifier(l, r);
 }
 
+/// An I64Attr axis (ODS hands it out as uint64_t) of a rank-`rank` tensor
+/// counted from the front (a negative one counts from the back).
+static int64_t fromFront(uint64_t attr, int64_t rank) {
+  auto axis = static_cast<int64_t>(attr);
+  return axis < 0 ? axis + rank : axis;
+}
+
+int64_t ConcatOp::getNormalizedAxis() {
+  return fromFront(getAxis(), getType().getRank());
+}
+
 LogicalResult ConcatOp::verify() {
   SmallVector<ArrayRef<int64_t>> shapes;
   for (Value v : getInputs())
@@ -1182,19 +1194,15 @@ struct MergeColumnProducts : public OpRewritePattern<ConcatOp> {
     if (!product || !product->hasOneUse())
       return {};
     auto slice = product.getRhs().getDefiningOp<SliceOp>();
-    if (!slice || slice.getInput().getType().getRank() != 2)
-      return {};
-    auto axis = static_cast<int64_t>(slice.getAxis());
-    if (axis != 1 && axis != -1)
+    if (!slice || slice.getType().getRank() != 2 ||
+        slice.getNormalizedAxis() != 1)
       return {};
     return {product, slice};
   }
 
   LogicalResult matchAndRewrite(ConcatOp op,
                                 PatternRewriter &rewriter) const override {
-    int64_t rank = op.getType().getRank();
-    auto axis = static_cast<int64_t>(op.getAxis());
-    if (axis != rank - 1 && axis != -1)
+    if (op.getNormalizedAxis() != op.getType().getRank() - 1)
       return rewriter.notifyMatchFailure(op, "not along the last axis");
     SmallVector<Value> parts;
     bool merged = false;
@@ -1280,6 +1288,10 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
 
 bool SliceOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
   return deferToVerifier(l, r);
+}
+
+int64_t SliceOp::getNormalizedAxis() {
+  return fromFront(getAxis(), getType().getRank());
 }
 
 LogicalResult SliceOp::verify() {

@@ -730,6 +730,10 @@ def Kiln_ConcatOp : Kiln_Op<"concat", [Pure, InferTypeOpAdaptorWithIsCompatible]
       "$inputs attr-dict `:` functional-type($inputs, results)";
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// `axis` counted from the front, in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
 }
 
 def Kiln_SliceOp : Kiln_Op<"slice", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
@@ -748,6 +752,10 @@ def Kiln_SliceOp : Kiln_Op<"slice", [Pure, InferTypeOpAdaptorWithIsCompatible]> 
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `axis` counted from the front, in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
 }
 
 def Kiln_ZerosOp : Kiln_Op<"zeros", [Pure]> {
