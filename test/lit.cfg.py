@@ -72,6 +72,25 @@ ptxas = os.environ.get("KILN_PTXAS", "/usr/local/cuda/bin/ptxas")
 if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+# Execution tests of the GPU mapping on the host (DESIGN.md contract 4):
+# kiln-opt's host loops (with a main that prints through the runner's
+# printMemrefF32), lowered by upstream passes and run by mlir-runner.
+llvm_lib = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+runner_libs = [os.path.join(llvm_lib, name) for name in
+               ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")]
+if os.access(os.path.join(config.llvm_tools_dir, "mlir-runner"), os.X_OK) and \
+        all(os.path.isfile(lib) for lib in runner_libs):
+    config.available_features.add("mlir-runner")
+    config.substitutions.append(
+        ("%run_on_host",
+         "mlir-opt --convert-linalg-to-loops --lower-affine --convert-scf-to-cf"
+         " --convert-vector-to-llvm --expand-strided-metadata --lower-affine"
+         " --finalize-memref-to-llvm"
+         " --convert-math-to-llvm --convert-arith-to-llvm --convert-cf-to-llvm"
+         " --convert-func-to-llvm --convert-ub-to-llvm --reconcile-unrealized-casts"
+         " | mlir-runner -e main --entry-point-result=void --shared-libs="
+         + ",".join(runner_libs)))
+
 # No test may use a real CUDA driver unless it asks: the driver kiln loads
 # is KILN_CUDA_DRIVER when set. %fake_cuda is a driver without a GPU
 # (test/fakecuda) for the runtime's tests around kernels.

@@ -28,10 +28,18 @@ std::optional<SumReduction> mlir::kiln::matchSumReduction(linalg::LinalgOp op) {
   Value term = add.getLhs() == out ? add.getRhs() : add.getLhs();
   if (term == out || (add.getLhs() != out && add.getRhs() != out))
     return std::nullopt;
+  // Each output element is one sum over the reduction dimensions: the
+  // output is indexed by parallel dimensions only (else each step of the
+  // "reduction" updates an element of its own).
+  AffineMap output = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   SmallVector<unsigned> dims;
-  for (auto [d, kind] : llvm::enumerate(op.getIteratorTypesArray()))
-    if (kind == utils::IteratorType::reduction)
-      dims.push_back(d);
+  for (auto [d, kind] : llvm::enumerate(op.getIteratorTypesArray())) {
+    if (kind != utils::IteratorType::reduction)
+      continue;
+    if (output.isFunctionOfDim(d))
+      return std::nullopt;
+    dims.push_back(d);
+  }
   return SumReduction{op, dims, add, term};
 }
 
@@ -351,7 +359,8 @@ Value mlir::kiln::bufferOf(Value value) {
 
 bool mlir::kiln::collectBuffers(Operation *op,
                                 llvm::SmallDenseSet<Value> &reads,
-                                llvm::SmallDenseSet<Value> &writes) {
+                                llvm::SmallDenseSet<Value> &writes,
+                                Value (*buffer)(Value)) {
   WalkResult result = op->walk([&](Operation *nested) {
     auto interface = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!interface)
@@ -367,7 +376,7 @@ bool mlir::kiln::collectBuffers(Operation *op,
       Value value = effect.getValue();
       if (!value || !isa<MemRefType>(value.getType()))
         return WalkResult::interrupt();
-      (read ? reads : writes).insert(rootBuffer(value));
+      (read ? reads : writes).insert(buffer(value));
     }
     return WalkResult::advance();
   });

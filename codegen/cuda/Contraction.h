@@ -138,11 +138,13 @@ Operation *nextTouchingMemory(Operation *op);
 /// are distinct memory.
 Value rootBuffer(Value value);
 
-/// Adds the buffers (rootBuffer) that `op` and the ops nested in it read
-/// and write to `reads` and `writes`; false when an effect names no
-/// buffer or an op does not say what it touches.
+/// Adds the buffers (`buffer` of each value: rootBuffer, or bufferOf
+/// after workspace allocation) that `op` and the ops nested in it read and
+/// write to `reads` and `writes`; false when an effect names no buffer or
+/// an op does not say what it touches.
 bool collectBuffers(Operation *op, llvm::SmallDenseSet<Value> &reads,
-                    llvm::SmallDenseSet<Value> &writes);
+                    llvm::SmallDenseSet<Value> &writes,
+                    Value (*buffer)(Value) = rootBuffer);
 
 /// The buffer `value` views after workspace allocation: rootBuffer, but
 /// each memref.view of the workspace is a buffer of its own

@@ -715,7 +715,11 @@ private:
                                             loc, perSplit, index(b, kStep)),
                                         index(b, kStep)),
           index(b, kMinChunk));
-      active = b.createOrFold<arith::CeilDivUIOp>(loc, sizeK, chunk);
+      // At least one: with k = 0 (a batch of 0) the product still writes
+      // its output, zeros when it replaced the output's fill.
+      active = b.createOrFold<arith::MaxUIOp>(
+          loc, b.createOrFold<arith::CeilDivUIOp>(loc, sizeK, chunk),
+          index(b, 1));
       blocks = b.createOrFold<arith::MulIOp>(loc, tiles, active);
     }
     // Block `block`'s tile, and the range of k it sums.
@@ -1412,18 +1416,16 @@ private:
     } else if (updated != sums) {
       return nullptr;
     }
-    auto base = [](Value v) {
-      while (isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp>(
-          v.getDefiningOp()))
-        v = v.getDefiningOp()->getOperand(0);
-      return v;
-    };
+    // The epilogue reads the sums once, as the element it updates: its
+    // other inputs are loaded before the sums are stored (storeSum), so none
+    // may view the sums' buffer in any way.
     int reads = 0;
     for (OpOperand *input : epilogue.getDpsInputOperands()) {
       if (input->get() == updated &&
           epilogue.getMatchingIndexingMap(input).isIdentity())
         ++reads;
-      else if (base(input->get()) == base(sums))
+      else if (isa<MemRefType>(input->get().getType()) &&
+               bufferOf(input->get()) == bufferOf(sums))
         return nullptr;
     }
     return reads == 1 ? epilogue : nullptr;
@@ -1684,9 +1686,12 @@ private:
   /// The ops of `loop`'s body that compute `partition.row`, in order, when
   /// they are pure or read buffers the loop does not write, from the
   /// loop's index and values from outside: then the row of any iteration
-  /// can be computed ahead of it (stageRows).
+  /// can be computed ahead of it (stageRows). None when the row is the
+  /// loop's index itself: nothing to read ahead.
   static std::optional<SmallVector<Operation *>>
   rowSlice(scf::ForOp loop, const RowPartition &partition) {
+    if (partition.row == loop.getInductionVar())
+      return std::nullopt;
     SmallVector<Operation *> slice;
     llvm::SmallPtrSet<Operation *, 8> seen;
     SmallVector<Value> worklist{partition.row};
@@ -1798,7 +1803,8 @@ private:
   /// thread runs the loop itself, reading the same values, and thread t
   /// takes iterations t, t + T, ... of each parallel loop in it, with a
   /// barrier after each, so that every iteration of the loop sees what
-  /// the ones before it wrote, as on the CPU. Each element is computed by
+  /// the ones before it wrote, as on the CPU (and one before each that
+  /// writes a buffer the loop's own loads read). Each element is computed by
   /// one thread in the loop's order: the sums come out as the CPU's.
   /// Stores outside the parallel loops are thread 0's, then a barrier.
   /// When the loop's accesses split by row (partitionByRow), it runs as up
@@ -1945,9 +1951,35 @@ private:
                 launch.getWorkgroupAttributions().front(),
                 [&](OpBuilder &) { return thread; });
     Value mine = owns(b, launch.getBlockIds().x);
+    // Every thread runs the loop's own loads (those outside its parallel
+    // loops), each when it gets there: a write to a buffer they read waits
+    // at a barrier until all threads have read it, else a thread running
+    // behind would load the new value.
+    llvm::SmallDenseSet<Value> loaded;
+    bool loadsUnknown = false;
+    loop.getRegion().walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (isa<scf::ParallelOp>(op))
+        return WalkResult::skip();
+      if (op->getNumRegions() == 0 && !op->use_empty() && touchesMemory(op)) {
+        if (auto load = dyn_cast<memref::LoadOp>(op))
+          loaded.insert(bufferOf(load.getMemRef()));
+        else
+          loadsUnknown = true;
+      }
+      return WalkResult::advance();
+    });
+    auto waitForLoads = [&](OpBuilder &b, Operation *write) {
+      llvm::SmallDenseSet<Value> reads, written;
+      bool known = collectBuffers(write, reads, written, bufferOf);
+      if (loadsUnknown || (!known && !loaded.empty()) ||
+          llvm::any_of(written,
+                       [&](Value buffer) { return loaded.contains(buffer); }))
+        gpu::BarrierOp::create(b, loc);
+    };
     for (scf::ParallelOp parallel : parallels) {
       b.setInsertionPoint(parallel);
       enter(b, mine);
+      waitForLoads(b, parallel);
       share(b, parallel, thread);
       gpu::BarrierOp::create(b, loc);
       parallel.erase();
@@ -1955,6 +1987,7 @@ private:
     for (Operation *write : writes) {
       b.setInsertionPoint(write);
       enter(b, mine);
+      waitForLoads(b, write);
       Value first =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, thread, zero);
       auto branch = scf::IfOp::create(b, loc, first, /*withElse=*/false);

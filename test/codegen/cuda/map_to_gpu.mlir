@@ -538,6 +538,7 @@ func.func @not_by_fours(%a: memref<?x32xf32, strided<[32, 1], offset: 2>>, %b: m
 // CHECK:         %[[T:.+]] = gpu.thread_id x
 // CHECK:         scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
 // CHECK:           %[[ID:.+]] = memref.load %{{.+}}[%[[I]]] : memref<?xi32>
+// CHECK-NOT:       gpu.barrier
 // CHECK:           scf.for %[[J:.+]] = %[[T]] to %c6 step %c32 {
 // CHECK:             memref.load %{{.+}}[%[[J]]] : memref<6xf32, strided<[1], offset: ?>>
 // CHECK:             arith.addf
@@ -680,6 +681,52 @@ func.func @scatter_rows_reading_others(%ids: memref<?xi32>, %table: memref<20x6x
     ^bb0(%in: f32, %out: f32):
       %s = arith.addf %out, %in : f32
       linalg.yield %s : f32
+    }
+  }
+  return
+}
+
+// -----
+
+// Every thread runs the loop's own loads, each when it gets there: a write
+// to what they read (thread 0's store of the state, a parallel loop's
+// update of the row a value was read from) first waits at a barrier for
+// all of them, else a thread running behind would load the new value.
+// CHECK-LABEL: gpu.func @state_read_then_updated_block_loop(
+// CHECK:         %[[T:.+]] = gpu.thread_id x
+// CHECK:         scf.for
+// CHECK:           %[[V:.+]] = memref.load %{{.+}}[] : memref<f32>
+// CHECK:           %[[W:.+]] = arith.addf %[[V]]
+// CHECK-NEXT:      gpu.barrier
+// CHECK-NEXT:      %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0 : index
+// CHECK-NEXT:      scf.if %[[FIRST]] {
+// CHECK-NEXT:        memref.store %[[W]], %{{.+}}[] : memref<f32>
+// CHECK-NEXT:      }
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           %[[FIRSTS:.+]] = memref.load %{{.+}} : memref<4x64xf32>
+// CHECK-NEXT:      memref.subview
+// CHECK-NEXT:      gpu.barrier
+// CHECK-NEXT:      scf.for %{{.+}} = %[[T]] to %c64 step %c64 {
+// CHECK:             arith.divf %{{.+}}, %[[FIRSTS]]
+// CHECK:           }
+// CHECK-NEXT:      gpu.barrier
+#row3 = affine_map<(d0) -> (d0)>
+func.func @state_read_then_updated(%state: memref<f32>, %x: memref<4x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %one = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c4 step %c1 {
+    %v = memref.load %state[] : memref<f32>
+    %w = arith.addf %v, %one : f32
+    memref.store %w, %state[] : memref<f32>
+    %first = memref.load %x[%i, %c0] : memref<4x64xf32>
+    %r = memref.subview %x[%i, 0] [1, 64] [1, 1] : memref<4x64xf32> to memref<64xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [#row3], iterator_types = ["parallel"]}
+        outs(%r : memref<64xf32, strided<[1], offset: ?>>) {
+    ^bb0(%o: f32):
+      %q = arith.divf %o, %first : f32
+      linalg.yield %q : f32
     }
   }
   return

@@ -22,14 +22,16 @@
 // blocks per tile as chunks (at most 52), block b on tile b % 5 over the
 // (b / 5)-th chunk, its sums stored as partials; then one thread per
 // output adds the active partials in order. With one chunk, the block adds
-// its sums to the output and the second kernel does not run.
+// its sums to the output and the second kernel does not run; with k = 0
+// (a batch of 0) one block per tile still runs its empty chunk.
 // MAPPED-LABEL: func.func @weight_grad
 // MAPPED:         %[[K:.+]] = memref.dim %{{.+}}, %c1 : memref<288x?xf32>
 // MAPPED:         %[[PER:.+]] = arith.ceildivui %[[K]], %c52
 // MAPPED:         %[[STEPS:.+]] = arith.ceildivui %[[PER]], %c16
 // MAPPED:         %[[ROUNDED:.+]] = arith.muli %[[STEPS]], %c16
 // MAPPED:         %[[CHUNK:.+]] = arith.maxui %[[ROUNDED]], %c256
-// MAPPED:         %[[ACTIVE:.+]] = arith.ceildivui %[[K]], %[[CHUNK]]
+// MAPPED:         %[[CHUNKS:.+]] = arith.ceildivui %[[K]], %[[CHUNK]]
+// MAPPED:         %[[ACTIVE:.+]] = arith.maxui %[[CHUNKS]], %c1
 // MAPPED:         %[[BLOCKS:.+]] = arith.muli %[[ACTIVE]], %c5
 // MAPPED:         gpu.launch_func @kiln_kernels::@weight_grad_matmul blocks in (%[[BLOCKS]], %c1, %c1) threads in (%c256, %c1, %c1)
 // MAPPED:         %[[SEVERAL:.+]] = arith.cmpi ugt, %[[ACTIVE]], %c1
