@@ -20,6 +20,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <map>
@@ -155,6 +158,44 @@ struct WorkspaceAllocationPass
     module->setAttr(kWorkspaceAttrName, b.getDictionaryAttr(sizes));
   }
 
+  /// Fails, naming the reason, when `alloc` may hold two buffers at once:
+  /// in a parallel loop (one per iteration), or carried by a loop to its
+  /// next iteration (directly, through views or through an scf.if), where
+  /// the next one is allocated while the iteration reads it.
+  static LogicalResult verifyOneAtATime(memref::AllocOp alloc) {
+    if (alloc->getParentOfType<scf::ParallelOp>() ||
+        alloc->getParentOfType<scf::ForallOp>())
+      return alloc.emitError("cannot place an allocation inside a parallel "
+                             "loop in the workspace: its iterations would "
+                             "share one buffer");
+    SmallVector<Value> worklist{alloc.getResult()};
+    llvm::SmallPtrSet<Value, 8> seen;
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      if (!seen.insert(value).second)
+        continue;
+      for (OpOperand &use : value.getUses()) {
+        Operation *user = use.getOwner();
+        if (auto view = dyn_cast<ViewLikeOpInterface>(user)) {
+          if (view.getViewSource() == value)
+            worklist.push_back(view->getResult(0));
+          continue;
+        }
+        if (!user->hasTrait<OpTrait::IsTerminator>() ||
+            !isa<RegionBranchTerminatorOpInterface>(user))
+          continue;
+        Operation *parent = user->getParentOp();
+        if (isa<LoopLikeOpInterface>(parent))
+          return alloc.emitError("cannot place an allocation that a loop "
+                                 "carries to its next iteration in the "
+                                 "workspace: the next one would overwrite it");
+        if (isa<scf::IfOp, scf::IndexSwitchOp, scf::ExecuteRegionOp>(parent))
+          worklist.push_back(parent->getResult(use.getOperandNumber()));
+      }
+    }
+    return success();
+  }
+
   /// Gives `func` a trailing workspace argument and turns its allocations
   /// into views of it; returns (fixed bytes, bytes per sample).
   FailureOr<std::pair<int64_t, int64_t>> rewrite(func::FuncOp func) {
@@ -181,6 +222,11 @@ struct WorkspaceAllocationPass
     });
     if (!ok)
       return failure();
+    // One range per allocation op: an op that runs again while what it
+    // allocated last time is still in use cannot have one.
+    for (memref::AllocOp alloc : allocs)
+      if (failed(verifyOneAtATime(alloc)))
+        return failure();
 
     // Offsets are computed at the top of the function, each in closed
     // form: constant bytes plus, per rounding class k, a constant times the

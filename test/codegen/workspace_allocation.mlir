@@ -67,6 +67,66 @@ func.func @unknown_size(%n: index) {
 
 // -----
 
+// An allocation is one range of the workspace: one that a loop carries to
+// its next iteration (here through a view and an scf.if) would be
+// overwritten by the next iteration's while that iteration reads it.
+func.func @carried(%x: memref<4xf32>, %flag: i1) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%s = %x) -> (memref<4xf32>) {
+    // expected-error@+1 {{cannot place an allocation that a loop carries to its next iteration in the workspace: the next one would overwrite it}}
+    %a = memref.alloc() : memref<2x2xf32>
+    %v = memref.collapse_shape %a [[0, 1]] : memref<2x2xf32> into memref<4xf32>
+    %next = scf.if %flag -> (memref<4xf32>) {
+      scf.yield %v : memref<4xf32>
+    } else {
+      scf.yield %s : memref<4xf32>
+    }
+    memref.copy %s, %next : memref<4xf32> to memref<4xf32>
+    scf.yield %next : memref<4xf32>
+  }
+  return
+}
+
+// -----
+
+// A buffer that lives within its iteration is one range, reused by each.
+// CHECK-LABEL: func.func @scratch_per_iteration
+// CHECK:         scf.for
+// CHECK:           memref.view
+func.func @scratch_per_iteration(%x: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  scf.for %i = %c0 to %c3 step %c1 {
+    %a = memref.alloc() : memref<4xf32>
+    memref.copy %x, %a : memref<4xf32> to memref<4xf32>
+    memref.copy %a, %x : memref<4xf32> to memref<4xf32>
+  }
+  return
+}
+
+// -----
+
+// Nor can the iterations of a parallel loop share one.
+func.func @per_iteration_of_parallel(%x: memref<8x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    // expected-error@+1 {{cannot place an allocation inside a parallel loop in the workspace: its iterations would share one buffer}}
+    %t = memref.alloc() : memref<4xf32>
+    %row = memref.subview %x[%i, 0] [1, 4] [1, 1] : memref<8x4xf32> to memref<4xf32, strided<[1], offset: ?>>
+    memref.copy %row, %t : memref<4xf32, strided<[1], offset: ?>> to memref<4xf32>
+    memref.copy %t, %row : memref<4xf32> to memref<4xf32, strided<[1], offset: ?>>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
 // Booleans take a byte each: a batch of 3 x i1 rows is 3 bytes per sample
 // (rounded so that every view stays 64-byte aligned).
 // CHECK: module attributes {kiln.workspace = {booleans = array<i64: 189, 3>}}
