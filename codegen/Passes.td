@@ -451,6 +451,32 @@ def TransposedConvolutionPass
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
+def VerifyBuffersPass
+    : Pass<"kiln-cuda-verify-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Check that every memref views one allocation or argument";
+  let description = [{
+    The CUDA buffer passes that follow (kiln-cuda-scalar-operands,
+    -split-k, -fuse-into-matmul, -merge-elementwise, -merge-independent,
+    -fuse-rows, and kiln-cuda-map-to-gpu's scalar replacement) decide what
+    may be merged, fused, reordered or kept in registers by comparing the
+    buffers accesses view: the allocation, global or function argument a
+    memref is a view of, through view-like ops. Two different ones are
+    different memory. A memref that is none of these, carried by a loop
+    (`iter_args`), passed between blocks or chosen by an `scf.if` or
+    `arith.select`, may be either of two buffers, and counted as a third it
+    would let those passes reorder accesses that conflict. Bufferization
+    and canonicalization leave none in kiln's pipeline; this pass makes
+    the premise an error instead of a silent wrong answer.
+
+    ```mlir
+    %r = scf.for %i = %c0 to %n step %c1 iter_args(%s = %a) -> memref<4xf32> {
+      // error: cannot tell which buffer block argument #1 views
+      ...
+    }
+    ```
+  }];
+}
+
 def ScalarOperandsPass
     : Pass<"kiln-cuda-scalar-operands", "::mlir::func::FuncOp"> {
   let summary = "Scalars a linalg.generic reads from host loads become its "

@@ -65,6 +65,7 @@ static void buildBufferPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   if (cuda) {
+    pm.addNestedPass<func::FuncOp>(createVerifyBuffersPass());
     pm.addNestedPass<func::FuncOp>(createScalarOperandsPass());
     SplitKPassOptions splitK;
     splitK.matmulTile = cuda->matmulTile;
