@@ -30,24 +30,45 @@ using namespace mlir::kiln;
 namespace {
 
 /// Which values of a kernel can differ between the threads of a block:
-/// those computed from the thread id, or read from a thread's own memory
-/// (memref.alloca: registers and local scratch), or chosen by control flow
-/// that does. Kernel arguments, block ids and sizes, constants, and
-/// loads of shared or global memory at the same place are the same in
-/// every thread.
+/// those computed from the thread id (or a lane, subgroup or global id),
+/// or read from a thread's own memory (memref.alloca: registers and local
+/// scratch), or returned by an atomic (each thread gets its own old
+/// value), or chosen by control flow that does. Kernel arguments, block
+/// ids and sizes, constants, and loads of shared or global memory at the
+/// same place are the same in every thread.
+///
+/// A forward fixpoint from those sources, through the ops that use them:
+/// a loop-carried value is divergent as soon as its init or what the body
+/// yields is, however the uses are visited.
 class ThreadDivergence {
 public:
-  bool isDivergent(Value value) {
-    auto [it, inserted] = known.try_emplace(value, false);
-    if (!inserted)
-      return it->second; // a loop-carried value in progress: not yet
-    bool divergent = compute(value);
-    known[value] = divergent;
-    return divergent;
+  explicit ThreadDivergence(gpu::GPUFuncOp kernel) {
+    kernel.walk([&](Operation *op) {
+      if (isa<gpu::ThreadIdOp, gpu::LaneIdOp, gpu::GlobalIdOp,
+              gpu::SubgroupIdOp, gpu::ShuffleOp, NVVM::ThreadIdXOp,
+              NVVM::ThreadIdYOp, NVVM::ThreadIdZOp, NVVM::LaneIdOp,
+              memref::AllocaOp>(op) ||
+          (op->getNumRegions() == 0 && op->getNumResults() != 0 &&
+           writesMemory(op)) ||
+          (op->getNumRegions() != 0 && !isa<scf::IfOp, scf::ForOp>(op)))
+        markAll(op->getResults());
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          if (!isa<gpu::GPUFuncOp, scf::ForOp, scf::IfOp>(op) ||
+              !block.isEntryBlock())
+            markAll(block.getArguments()); // not proven
+    });
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      for (OpOperand &use : value.getUses())
+        propagate(use);
+    }
   }
 
+  bool isDivergent(Value value) const { return divergent.contains(value); }
+
   /// Whether `op` takes a different path in different threads.
-  bool branchesOnThread(Operation *op) {
+  bool branchesOnThread(Operation *op) const {
     if (auto branch = dyn_cast<scf::IfOp>(op))
       return isDivergent(branch.getCondition());
     if (auto loop = dyn_cast<scf::ForOp>(op))
@@ -58,45 +79,55 @@ public:
   }
 
 private:
-  bool anyDivergent(ValueRange values) {
-    return llvm::any_of(values, [&](Value v) { return isDivergent(v); });
+  static bool writesMemory(Operation *op) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    return !effects || effects.hasEffect<MemoryEffects::Write>();
   }
 
-  bool compute(Value value) {
-    if (auto arg = dyn_cast<BlockArgument>(value)) {
-      Operation *owner = arg.getOwner()->getParentOp();
-      if (isa<gpu::GPUFuncOp>(owner))
-        return false; // an argument or workgroup buffer
-      if (auto loop = dyn_cast<scf::ForOp>(owner)) {
-        if (arg == loop.getInductionVar())
-          return branchesOnThread(loop);
-        unsigned i = arg.getArgNumber() - 1;
-        auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
-        return branchesOnThread(loop) || isDivergent(loop.getInitArgs()[i]) ||
-               isDivergent(yield.getOperand(i));
+  void mark(Value value) {
+    if (divergent.insert(value).second)
+      worklist.push_back(value);
+  }
+  void markAll(ValueRange values) {
+    for (Value value : values)
+      mark(value);
+  }
+
+  /// What a divergent operand makes divergent.
+  void propagate(OpOperand &use) {
+    Operation *user = use.getOwner();
+    unsigned i = use.getOperandNumber();
+    if (isa<scf::YieldOp>(user)) {
+      Operation *parent = user->getParentOp();
+      if (isa<scf::IfOp>(parent)) {
+        mark(parent->getResult(i));
+      } else if (auto loop = dyn_cast<scf::ForOp>(parent)) {
+        mark(loop.getRegionIterArgs()[i]);
+        mark(loop->getResult(i));
       }
-      return true;
+      return;
     }
-    Operation *def = value.getDefiningOp();
-    if (isa<gpu::ThreadIdOp, gpu::LaneIdOp, memref::AllocaOp>(def))
-      return true;
-    if (auto branch = dyn_cast<scf::IfOp>(def)) {
-      unsigned i = cast<OpResult>(value).getResultNumber();
-      return branchesOnThread(branch) ||
-             isDivergent(branch.thenYield().getOperand(i)) ||
-             isDivergent(branch.elseYield().getOperand(i));
+    if (auto branch = dyn_cast<scf::IfOp>(user)) {
+      markAll(branch.getResults()); // the condition
+      return;
     }
-    if (auto loop = dyn_cast<scf::ForOp>(def)) {
-      unsigned i = cast<OpResult>(value).getResultNumber();
-      return branchesOnThread(loop) || isDivergent(loop.getInitArgs()[i]) ||
-             isDivergent(loop.getBody()->getTerminator()->getOperand(i));
+    if (auto loop = dyn_cast<scf::ForOp>(user)) {
+      if (i < loop.getNumControlOperands()) {
+        mark(loop.getInductionVar());
+        markAll(loop.getRegionIterArgs());
+        markAll(loop.getResults());
+        return;
+      }
+      unsigned carried = i - loop.getNumControlOperands();
+      mark(loop.getRegionIterArgs()[carried]);
+      mark(loop->getResult(carried));
+      return;
     }
-    if (def->getNumRegions() != 0)
-      return true; // not proven
-    return anyDivergent(def->getOperands());
+    markAll(user->getResults());
   }
 
-  DenseMap<Value, bool> known;
+  llvm::DenseSet<Value> divergent;
+  SmallVector<Value> worklist;
 };
 
 struct CheckBarriersPass
@@ -104,7 +135,7 @@ struct CheckBarriersPass
   void runOnOperation() override {
     bool failed = false;
     getOperation().walk([&](gpu::GPUFuncOp kernel) {
-      ThreadDivergence divergence;
+      ThreadDivergence divergence(kernel);
       kernel.walk([&](Operation *sync) {
         StringRef what;
         if (isa<gpu::BarrierOp>(sync))

@@ -49,24 +49,26 @@ Value rsqrt(OpBuilder &b, Location loc, ValueRange args) {
                               LLVM::SqrtOp::create(b, loc, args[0]));
 }
 
-/// The body of libdevice function `name` (f32 "...f" or f64), if known.
-Body bodyOf(StringRef name) {
+/// The body of libdevice function `name` (f32 "...f" or f64) and the
+/// number of arguments it takes, if known. Not fmod: NVPTX expands frem as
+/// x - trunc(x / y) * y, which is not fmod's exact remainder
+/// (fmod(1e8, 3) = 1, that gives -2).
+std::pair<Body, size_t> bodyOf(StringRef name) {
   name.consume_back("f");
-  return llvm::StringSwitch<Body>(name)
-      .Case("__nv_fma", fma)
-      .Case("__nv_floor", unary<LLVM::FFloorOp>)
-      .Case("__nv_ceil", unary<LLVM::FCeilOp>)
-      .Case("__nv_trunc", unary<LLVM::FTruncOp>)
-      .Case("__nv_rint", unary<LLVM::RoundEvenOp>)
-      .Case("__nv_round", unary<LLVM::RoundOp>)
-      .Case("__nv_fabs", unary<LLVM::FAbsOp>)
-      .Case("__nv_sqrt", unary<LLVM::SqrtOp>)
-      .Case("__nv_rsqrt", rsqrt)
-      .Case("__nv_copysign", binary<LLVM::CopySignOp>)
-      .Case("__nv_fmod", binary<LLVM::FRemOp>)
-      .Case("__nv_fmin", binary<LLVM::MinNumOp>)
-      .Case("__nv_fmax", binary<LLVM::MaxNumOp>)
-      .Default(nullptr);
+  return llvm::StringSwitch<std::pair<Body, size_t>>(name)
+      .Case("__nv_fma", {fma, 3})
+      .Case("__nv_floor", {unary<LLVM::FFloorOp>, 1})
+      .Case("__nv_ceil", {unary<LLVM::FCeilOp>, 1})
+      .Case("__nv_trunc", {unary<LLVM::FTruncOp>, 1})
+      .Case("__nv_rint", {unary<LLVM::RoundEvenOp>, 1})
+      .Case("__nv_round", {unary<LLVM::RoundOp>, 1})
+      .Case("__nv_fabs", {unary<LLVM::FAbsOp>, 1})
+      .Case("__nv_sqrt", {unary<LLVM::SqrtOp>, 1})
+      .Case("__nv_rsqrt", {rsqrt, 1})
+      .Case("__nv_copysign", {binary<LLVM::CopySignOp>, 2})
+      .Case("__nv_fmin", {binary<LLVM::MinNumOp>, 2})
+      .Case("__nv_fmax", {binary<LLVM::MaxNumOp>, 2})
+      .Default({nullptr, 0});
 }
 
 struct DefineLibdevicePass
@@ -75,10 +77,11 @@ struct DefineLibdevicePass
     getOperation()->walk([](LLVM::LLVMFuncOp func) {
       if (!func.isExternal() || !func.getName().starts_with("__nv_"))
         return;
-      Body body = bodyOf(func.getName());
+      auto [body, arity] = bodyOf(func.getName());
       LLVM::LLVMFunctionType type = func.getFunctionType();
       Type result = type.getReturnType();
-      if (!body || type.isVarArg() || !isa<FloatType>(result) ||
+      if (!body || type.isVarArg() || type.getNumParams() != arity ||
+          !isa<FloatType>(result) ||
           !llvm::all_of(type.getParams(),
                         [&](Type param) { return param == result; }))
         return;

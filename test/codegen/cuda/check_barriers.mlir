@@ -159,3 +159,74 @@ gpu.module @kernels {
     gpu.return
   }
 }
+
+// -----
+
+// A loop-carried value that becomes the thread's on the second round (u +
+// t yielded): both barriers are reached by some threads only, whichever
+// is checked first.
+gpu.module @kernels {
+  gpu.func @carried_in_two_rounds(%n: index) kernel {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %t = gpu.thread_id x
+    %r = scf.for %i = %c0 to %n step %c1 iter_args(%u = %c0) -> (index) {
+      %a = arith.addi %u, %t : index
+      %ca = arith.cmpi eq, %a, %c0 : index
+      // expected-note @+1 {{'scf.if' here depends on the thread}}
+      scf.if %ca {
+        // expected-error @+1 {{not every thread of the block reaches this barrier}}
+        gpu.barrier
+      }
+      %cu = arith.cmpi eq, %u, %c0 : index
+      // expected-note @+1 {{'scf.if' here depends on the thread}}
+      scf.if %cu {
+        // expected-error @+1 {{not every thread of the block reaches this barrier}}
+        gpu.barrier
+      }
+      scf.yield %a : index
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Other values of each thread's own: its global id, its warp, NVVM's
+// thread id register, an atomic's old value.
+gpu.module @kernels {
+  gpu.func @other_sources(%n: index, %count: memref<1xi32>) kernel {
+    %c0 = arith.constant 0 : index
+    %one = arith.constant 1 : i32
+    %zero = arith.constant 0 : i32
+    %g = gpu.global_id x
+    %in = arith.cmpi ult, %g, %n : index
+    // expected-note @+1 {{'scf.if' here depends on the thread}}
+    scf.if %in {
+      // expected-error @+1 {{not every thread of the block reaches this barrier}}
+      gpu.barrier
+    }
+    %old = memref.atomic_rmw addi %one, %count[%c0] : (i32, memref<1xi32>) -> i32
+    %first = arith.cmpi eq, %old, %zero : i32
+    // expected-note @+1 {{'scf.if' here depends on the thread}}
+    scf.if %first {
+      // expected-error @+1 {{not every thread of the block reaches this barrier}}
+      gpu.barrier
+    }
+    %w = gpu.subgroup_id : index
+    %w0 = arith.cmpi eq, %w, %c0 : index
+    // expected-note @+1 {{'scf.if' here depends on the thread}}
+    scf.if %w0 {
+      // expected-error @+1 {{not every thread of the block reaches this barrier}}
+      gpu.barrier
+    }
+    %tid = nvvm.read.ptx.sreg.tid.x : i32
+    %t0 = arith.cmpi eq, %tid, %zero : i32
+    // expected-note @+1 {{'scf.if' here depends on the thread}}
+    scf.if %t0 {
+      // expected-error @+1 {{not every thread of the block reaches this barrier}}
+      gpu.barrier
+    }
+    gpu.return
+  }
+}

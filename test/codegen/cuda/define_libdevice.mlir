@@ -2,8 +2,9 @@
 
 // The libdevice functions upstream's NVVM conversion calls get bodies of
 // the NVPTX intrinsics (internal: inlined, nothing called); one kiln does
-// not know, or of an unexpected type, stays a declaration for the driver's
-// PTX check to name.
+// not know, or of an unexpected type or number of arguments, stays a
+// declaration for the driver's PTX check to name. fmod is not known: NVPTX
+// expands frem as x - trunc(x / y) * y, not fmod's exact remainder.
 // CHECK-LABEL: gpu.module @kernels
 // CHECK:       llvm.func internal @__nv_floorf(%[[X:.+]]: f32) -> f32 {
 // CHECK-NEXT:    %[[R:.+]] = llvm.intr.floor(%[[X]]) : (f32) -> f32
@@ -18,6 +19,9 @@
 // CHECK:         llvm.fdiv %[[ONE]], %[[S]]
 // CHECK:       llvm.func @__nv_expf(f32) -> f32
 // CHECK:       llvm.func @__nv_fabsf(i32) -> i32
+// CHECK:       llvm.func @__nv_copysignf(f32) -> f32
+// CHECK:       llvm.func @__nv_floor(f64, f64) -> f64
+// CHECK:       llvm.func @__nv_fmodf(f32, f32) -> f32
 gpu.module @kernels {
   llvm.func @__nv_floorf(f32) -> f32
   llvm.func @__nv_fmaf(f32, f32, f32) -> f32
@@ -25,4 +29,7 @@ gpu.module @kernels {
   llvm.func @__nv_rsqrtf(f32) -> f32
   llvm.func @__nv_expf(f32) -> f32
   llvm.func @__nv_fabsf(i32) -> i32
+  llvm.func @__nv_copysignf(f32) -> f32
+  llvm.func @__nv_floor(f64, f64) -> f64
+  llvm.func @__nv_fmodf(f32, f32) -> f32
 }
