@@ -318,6 +318,16 @@ public:
 
   void freeHost(void *memory) override {
     std::lock_guard<std::mutex> lock(mutex);
+    // Copies from it may still be queued: a prefetch that no call waited
+    // for (training stopped, or failed, after it), or the copies of a call
+    // that failed after queueing them. They end first; its device copy
+    // goes with it.
+    if (api->cuCtxSetCurrent(context) == cuda::CUDA_SUCCESS) {
+      if (copyStream)
+        api->cuStreamSynchronize(copyStream);
+      api->cuStreamSynchronize(stream);
+    }
+    staged.erase(memory);
     api->cuMemFreeHost(memory);
   }
 

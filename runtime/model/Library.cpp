@@ -143,6 +143,7 @@ kiln_status_t fit(kiln_lib_t *lib, int64_t n, const void *const *inputs,
   if (seed < 0)
     seed = model->seed >= 0 ? model->seed : randomSeed();
   model->seed = seed;
+  const int64_t firstEpoch = model->epoch;
   for (int64_t e = 0; e < epochs; ++e) {
     passOrder(order.data(), n, /*shuffle=*/true, uint64_t(seed), model->epoch);
     double total = 0;
@@ -167,7 +168,12 @@ kiln_status_t fit(kiln_lib_t *lib, int64_t n, const void *const *inputs,
     if (epochLosses)
       epochLosses[e] = static_cast<float>(total / static_cast<double>(n));
   }
-  return state->sync();
+  // A device that cannot return the parameters keeps this fit's steps:
+  // the model stays as it was before it (TrainState::sync), epochs too.
+  kiln_status_t status = state->sync();
+  if (status)
+    model->epoch = firstEpoch;
+  return status;
 }
 
 /// Runs `body` on a created handle's model and records its failure.

@@ -21,6 +21,7 @@ kiln_status_t TrainState::init() {
   const kiln_model_desc_t *desc = model->desc;
   const kiln_train_desc_t *train = desc->training;
   KILN_RETURN_IF_ERROR(checkCanTrain(desc));
+  syncedIterations = model->iterations;
   slots.assign(model->slotPointers, model->slotPointers + train->num_slots);
   std::vector<void *> alt(current.size());
   nextSlots.resize(slots.size());
@@ -114,31 +115,45 @@ kiln_status_t TrainState::finish() {
 
 kiln_status_t TrainState::sync() {
   kiln_status_t status = finish();
+  // Whether the host buffers of the current set hold its values: on a
+  // device, only once they came back.
+  bool returned = true;
   if (model->device) {
     std::vector<void *> latest(current.begin(), current.end());
     latest.insert(latest.end(), slots.begin(), slots.end());
-    kiln_status_t returned = model->device->endResident(latest);
+    kiln_status_t copied = model->device->endResident(latest);
+    returned = copied == nullptr;
     if (status)
-      kiln_status_free(returned);
+      kiln_status_free(copied);
     else
-      status = returned;
+      status = copied;
     paramsWritten(model);
   }
-  if (!usingAlt)
-    return status;
-  const kiln_model_desc_t *desc = model->desc;
-  for (size_t k = 0; k < trained.size(); ++k) {
-    size_t i = static_cast<size_t>(trained[k]);
-    if (size_t bytes = tensorByteSize(desc->params[i]))
-      std::memcpy(model->paramPointers[i], current[i], bytes);
-    std::swap(current[i], next[k]);
+  if (!returned) {
+    // The device kept the steps since the last sync: the model's own
+    // buffers still hold the values from then (the other set's host
+    // memory never held any), and so does its iteration count.
+    model->iterations = syncedIterations;
+  } else if (usingAlt) {
+    const kiln_model_desc_t *desc = model->desc;
+    for (size_t k = 0; k < trained.size(); ++k) {
+      size_t i = static_cast<size_t>(trained[k]);
+      if (size_t bytes = tensorByteSize(desc->params[i]))
+        std::memcpy(model->paramPointers[i], current[i], bytes);
+    }
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (size_t bytes = tensorByteSize(desc->training->slots[i]))
+        std::memcpy(model->slotPointers[i], slots[i], bytes);
   }
-  for (size_t i = 0; i < slots.size(); ++i)
-    if (size_t bytes = tensorByteSize(desc->training->slots[i]))
-      std::memcpy(model->slotPointers[i], slots[i], bytes);
-  slots.swap(nextSlots);
-  usingAlt = false;
-  paramsWritten(model);
+  if (usingAlt) {
+    for (size_t k = 0; k < trained.size(); ++k)
+      std::swap(current[static_cast<size_t>(trained[k])], next[k]);
+    slots.swap(nextSlots);
+    usingAlt = false;
+    paramsWritten(model);
+  }
+  if (returned)
+    syncedIterations = model->iterations;
   return status;
 }
 

@@ -77,6 +77,9 @@ private:
   std::vector<void *> current, slots, next, nextSlots;
   bool usingAlt = false;
   bool submitted = false; // a step is queued on the device
+  // The model's iteration count when its own buffers last held the
+  // current values (init, or the last sync that got them back).
+  int64_t syncedIterations = 0;
   // Learning rate, iteration, rng (2 x int64): ordinary memory (a
   // library's TrainState outlives a device switch; three small copies in).
   Buffer scalars;

@@ -47,9 +47,12 @@
 // Streams are modelled for ordering only (work still happens at once): a
 // stream's operations are numbered, an event recorded on a stream holds
 // its number then, and a stream waiting on the event is ordered after
-// those operations, as is every stream after cuStreamSynchronize. A launch
-// not ordered after a copy that another stream made earlier is counted:
-// on a GPU it could read the data before the copy lands.
+// those operations, as is every stream after cuStreamSynchronize (and,
+// through it, what the stream waited for). A launch not ordered after a
+// copy that another stream made earlier is counted: on a GPU it could read
+// the data before the copy lands. So is page-locked memory freed while a
+// copy from or to it is not known to have ended (no synchronize after
+// it): on a GPU the copy could still be reading or writing it.
 //===----------------------------------------------------------------------===//
 
 #include <algorithm>
@@ -120,6 +123,10 @@ struct State {
   // it among all.
   std::map<const char *, size_t> pinned;
   long pinnedAllocations = 0;
+  // Per page-locked block, the copies from or to it: (stream, operation).
+  std::map<const char *, std::vector<std::pair<const void *, long>>>
+      pinnedCopies;
+  long pinnedFreedInUse = 0;
   long htodPinned = 0, htodAll = 0, dtohPinned = 0, dtohAll = 0;
   long refused = 0; // launches checkLaunch failed
   long launches = 0, streams = 0, streamsCreated = 0, contexts = 0;
@@ -191,6 +198,8 @@ struct State {
     std::fprintf(log, "device allocations live %zu\n", allocations.size());
     std::fprintf(log, "page-locked allocations %ld, live %zu\n",
                  pinnedAllocations, pinned.size());
+    std::fprintf(log, "page-locked memory freed before its copies ended %ld\n",
+                 pinnedFreedInUse);
     std::fprintf(log, "htod from page-locked memory %ld of %ld\n", htodPinned,
                  htodAll);
     std::fprintf(log, "dtoh to page-locked memory %ld of %ld\n", dtohPinned,
@@ -227,6 +236,16 @@ struct State {
   /// Whether [host, host + bytes) lies in page-locked memory.
   bool isPinned(const void *host, size_t bytes) const {
     return within(pinned, host, bytes);
+  }
+
+  /// Counts an asynchronous copy from or to host memory on `handle`,
+  /// which it numbers (its last operation); remembered when page-locked.
+  void copiedHost(const void *handle, const void *host, size_t bytes) {
+    long op = streamInfo[handle].ops;
+    if (!isPinned(host, bytes))
+      return;
+    auto block = std::prev(pinned.upper_bound(static_cast<const char *>(host)));
+    pinnedCopies[block->first].emplace_back(handle, op);
   }
 
   /// Whether stream `by`'s next operation is ordered after operation
@@ -501,6 +520,11 @@ CUresult cuStreamSynchronize(void *stream) {
   FAKE_CALL("cuStreamSynchronize");
   auto &info = state().streamInfo[stream];
   info.synchronized = info.ops;
+  // What it waited for (events of other streams) has ended too.
+  for (const auto &[other, ops] : info.after)
+    if (auto found = state().streamInfo.find(other);
+        found != state().streamInfo.end())
+      found->second.synchronized = std::max(found->second.synchronized, ops);
   return kSuccess;
 }
 
@@ -584,6 +608,7 @@ CUresult cuMemcpyHtoDAsync_v2(unsigned long long device, const void *host,
   FAKE_CALL("cuMemcpyHtoDAsync_v2");
   std::memcpy(reinterpret_cast<void *>(device), host, bytes);
   state().copiedIn(stream);
+  state().copiedHost(stream, host, bytes);
   ++state().htod[bytes];
   ++state().htodAll;
   state().htodPinned += state().isPinned(host, bytes);
@@ -594,6 +619,7 @@ CUresult cuMemcpyDtoHAsync_v2(void *host, unsigned long long device,
                               size_t bytes, void *stream) {
   FAKE_CALL("cuMemcpyDtoHAsync_v2");
   ++state().streamInfo[stream].ops;
+  state().copiedHost(stream, host, bytes);
   std::memcpy(host, reinterpret_cast<const void *>(device), bytes);
   ++state().dtoh[bytes];
   ++state().dtohAll;
@@ -616,6 +642,17 @@ CUresult cuMemFreeHost(void *pointer) {
   std::lock_guard<std::mutex> lock(state().mutex);
   if (!state().pinned.erase(static_cast<const char *>(pointer)))
     return kInvalidValue;
+  auto copies = state().pinnedCopies.find(static_cast<const char *>(pointer));
+  if (copies != state().pinnedCopies.end()) {
+    for (const auto &[stream, op] : copies->second) {
+      auto info = state().streamInfo.find(stream);
+      if (info != state().streamInfo.end() && info->second.synchronized < op) {
+        ++state().pinnedFreedInUse;
+        break;
+      }
+    }
+    state().pinnedCopies.erase(copies);
+  }
   std::free(pointer);
   return kSuccess;
 }
