@@ -374,7 +374,9 @@ private:
       size_t bytes = spec.bytes(batch);
       bool copyIn = !spec.written && bytes;
       DeviceBuffer *target = &entry.buffers[i];
-      if (resident && spec.state) {
+      // Mirrors are keyed by host buffer: an empty tensor may share its
+      // address with the next one, and has nothing to keep.
+      if (resident && spec.state && bytes) {
         auto [found, added] = mirrors.try_emplace(buffers[i]);
         Mirror &mirror = found->second;
         target = &mirror.buffer;
