@@ -109,11 +109,12 @@ const Loaded &load() {
     if (!resolve(lib, loaded.api, loaded.why, sizeof(loaded.why)))
       return;
     if (CUresult result = loaded.api.cuInit(0); result != CUDA_SUCCESS) {
-      const char *name = nullptr;
+      const char *name = nullptr, *text = nullptr;
       loaded.api.cuGetErrorName(result, &name);
+      loaded.api.cuGetErrorString(result, &text);
       std::snprintf(loaded.why, sizeof(loaded.why),
-                    "cuInit failed: %s (is a GPU present?)",
-                    name ? name : "unknown CUDA error");
+                    "cuInit failed: %s (%s); is a GPU present?",
+                    name ? name : "unknown CUDA error", text ? text : "");
       return;
     }
     loaded.ok = true;
