@@ -1825,15 +1825,23 @@ private:
       return loop.emitError("cannot map a loop that reads indices from "
                             "memory and holds matrix products or long sums "
                             "to the GPU");
+    // The parallel loops, and the loop's own accesses (outside them):
+    // writes (results unused), and the buffers read by every thread.
     SmallVector<scf::ParallelOp> parallels;
     SmallVector<Operation *> writes;
+    llvm::SmallDenseSet<Value> loaded, loadedWritten;
+    bool loadsUnknown = false;
     loop.getRegion().walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (auto parallel = dyn_cast<scf::ParallelOp>(op)) {
         parallels.push_back(parallel);
         return WalkResult::skip();
       }
-      if (op->getNumRegions() == 0 && touchesMemory(op) && op->use_empty())
+      if (op->getNumRegions() != 0 || !touchesMemory(op))
+        return WalkResult::advance();
+      if (op->use_empty())
         writes.push_back(op);
+      else if (!collectBuffers(op, loaded, loadedWritten, bufferOf))
+        loadsUnknown = true;
       return WalkResult::advance();
     });
     for (scf::ParallelOp parallel : parallels)
@@ -1951,23 +1959,10 @@ private:
                 launch.getWorkgroupAttributions().front(),
                 [&](OpBuilder &) { return thread; });
     Value mine = owns(b, launch.getBlockIds().x);
-    // Every thread runs the loop's own loads (those outside its parallel
-    // loops), each when it gets there: a write to a buffer they read waits
-    // at a barrier until all threads have read it, else a thread running
-    // behind would load the new value.
-    llvm::SmallDenseSet<Value> loaded;
-    bool loadsUnknown = false;
-    loop.getRegion().walk<WalkOrder::PreOrder>([&](Operation *op) {
-      if (isa<scf::ParallelOp>(op))
-        return WalkResult::skip();
-      if (op->getNumRegions() == 0 && !op->use_empty() && touchesMemory(op)) {
-        if (auto load = dyn_cast<memref::LoadOp>(op))
-          loaded.insert(bufferOf(load.getMemRef()));
-        else
-          loadsUnknown = true;
-      }
-      return WalkResult::advance();
-    });
+    // Every thread runs the loop's own loads (`loaded`), each when it gets
+    // there: a write to a buffer they read waits at a barrier until all
+    // threads have read it, else a thread running behind would load the
+    // new value.
     auto waitForLoads = [&](OpBuilder &b, Operation *write) {
       llvm::SmallDenseSet<Value> reads, written;
       bool known = collectBuffers(write, reads, written, bufferOf);

@@ -222,15 +222,20 @@ struct State {
     std::fclose(log);
   }
 
-  /// Whether [start, start + bytes) lies in one block of `blocks`.
-  static bool within(const std::map<const char *, size_t> &blocks,
-                     const void *start, size_t bytes) {
+  /// The start of the block of `blocks` that [start, start + bytes) lies
+  /// in, or null.
+  static const char *blockOf(const std::map<const char *, size_t> &blocks,
+                             const void *start, size_t bytes) {
     const char *first = static_cast<const char *>(start);
     auto next = blocks.upper_bound(first);
     if (next == blocks.begin())
-      return false;
+      return nullptr;
     --next;
-    return first + bytes <= next->first + next->second;
+    return first + bytes <= next->first + next->second ? next->first : nullptr;
+  }
+  static bool within(const std::map<const char *, size_t> &blocks,
+                     const void *start, size_t bytes) {
+    return blockOf(blocks, start, bytes) != nullptr;
   }
 
   /// Whether [host, host + bytes) lies in page-locked memory.
@@ -241,11 +246,8 @@ struct State {
   /// Counts an asynchronous copy from or to host memory on `handle`,
   /// which it numbers (its last operation); remembered when page-locked.
   void copiedHost(const void *handle, const void *host, size_t bytes) {
-    long op = streamInfo[handle].ops;
-    if (!isPinned(host, bytes))
-      return;
-    auto block = std::prev(pinned.upper_bound(static_cast<const char *>(host)));
-    pinnedCopies[block->first].emplace_back(handle, op);
+    if (const char *block = blockOf(pinned, host, bytes))
+      pinnedCopies[block].emplace_back(handle, streamInfo[handle].ops);
   }
 
   /// Whether stream `by`'s next operation is ordered after operation

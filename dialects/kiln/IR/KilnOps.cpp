@@ -1086,6 +1086,13 @@ LogicalResult ScatterAddOp::verify() {
 // ConcatOp, SliceOp
 //===----------------------------------------------------------------------===//
 
+/// An I64Attr axis (ODS hands it out as uint64_t) of a rank-`rank` tensor
+/// counted from the front (a negative one counts from the back).
+static int64_t fromFront(uint64_t attr, int64_t rank) {
+  auto axis = static_cast<int64_t>(attr);
+  return axis < 0 ? axis + rank : axis;
+}
+
 /// The shape of concatenating `shapes` along `axis`.
 static FailureOr<SmallVector<int64_t>>
 concatShape(ArrayRef<ArrayRef<int64_t>> shapes, int64_t axis,
@@ -1100,8 +1107,7 @@ concatShape(ArrayRef<ArrayRef<int64_t>> shapes, int64_t axis,
     os << "axis " << axis << " is out of range for rank " << rank;
     return failure();
   }
-  if (axis < 0)
-    axis += rank;
+  axis = fromFront(axis, rank);
   SmallVector<int64_t> result(shapes.front());
   result[axis] = 0;
   for (ArrayRef<int64_t> shape : shapes) {
@@ -1152,13 +1158,6 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
 
 bool ConcatOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
   return deferToVerifier(l, r);
-}
-
-/// An I64Attr axis (ODS hands it out as uint64_t) of a rank-`rank` tensor
-/// counted from the front (a negative one counts from the back).
-static int64_t fromFront(uint64_t attr, int64_t rank) {
-  auto axis = static_cast<int64_t>(attr);
-  return axis < 0 ? axis + rank : axis;
 }
 
 int64_t ConcatOp::getNormalizedAxis() {
@@ -1259,8 +1258,7 @@ static FailureOr<SmallVector<int64_t>> sliceShape(ArrayRef<int64_t> in,
     os << "axis " << axis << " is out of range for rank " << rank;
     return failure();
   }
-  if (axis < 0)
-    axis += rank;
+  axis = fromFront(axis, rank);
   if (ShapedType::isDynamic(in[axis]) || start < 0 || size < 0 ||
       start + size > in[axis]) {
     os << "range [" << start << ", " << start + size << ") is not within axis "
@@ -1544,14 +1542,9 @@ struct BatchNormBuilder {
   BatchNormBuilder(RewriterBase &rewriter, BatchNormOp op)
       : b(rewriter), op(op), loc(op.getLoc()), type(op.getType()) {
     int64_t rank = type.getRank();
-    axis = static_cast<int64_t>(op.getAxis()); // I64Attr reads as uint64_t
-    if (axis < 0)
-      axis += rank;
-    if (std::optional<uint64_t> step = op.getStepAxis()) {
-      stepAxis = static_cast<int64_t>(*step);
-      if (*stepAxis < 0)
-        *stepAxis += rank;
-    }
+    axis = fromFront(op.getAxis(), rank);
+    if (std::optional<uint64_t> step = op.getStepAxis())
+      stepAxis = fromFront(*step, rank);
   }
 
   Value scalar(double v) {
