@@ -500,7 +500,9 @@ KILN_API_EXPORT void kiln_batches_release(kiln_batches_t *batches);
 /* Receives the logs at the end of every epoch: `epoch` is 1-based (as Keras
  * prints it), `names[i]`/`values[i]` are "loss", the metrics, then "val_loss"
  * and the validation metrics when there is validation data, then
- * "learning_rate" with `reduce_lr_on_plateau` (as Keras 3 logs it). */
+ * "learning_rate" with `reduce_lr_on_plateau` (as Keras 3 logs it). It
+ * must return normally: the runtime has no unwind tables, so a C++
+ * exception or a longjmp out of it ends the process or leaks the fit. */
 typedef void (*kiln_epoch_end_fn)(void *user_data, int64_t epoch,
                                   int64_t num_logs, const char *const *names,
                                   const double *values);
