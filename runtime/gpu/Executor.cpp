@@ -759,7 +759,13 @@ kiln_status_t kiln_gpu_devices(kiln_device_info_t *devices, int32_t capacity,
   int total = 0, version = 0;
   KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuDeviceGetCount",
                                         api->cuDeviceGetCount(&total)));
-  api->cuDriverGetVersion(&version);
+  KILN_RETURN_IF_ERROR(cuda::callStatus(*api, "cuDriverGetVersion",
+                                        api->cuDriverGetVersion(&version)));
+  // Every query is checked: a failed one would list zeros as facts.
+  auto attribute = [&](int *value, int which, cuda::CUdevice device) {
+    return cuda::callStatus(*api, "cuDeviceGetAttribute",
+                            api->cuDeviceGetAttribute(value, which, device));
+  };
   for (int i = 0; i < total && i < capacity; ++i) {
     kiln_device_info_t &info = devices[i];
     std::memset(&info, 0, sizeof(info));
@@ -767,17 +773,20 @@ kiln_status_t kiln_gpu_devices(kiln_device_info_t *devices, int32_t capacity,
     size_t memory = 0;
     KILN_RETURN_IF_ERROR(
         cuda::callStatus(*api, "cuDeviceGet", api->cuDeviceGet(&device, i)));
-    api->cuDeviceGetName(info.name, sizeof(info.name) - 1, device);
-    api->cuDeviceGetAttribute(
-        &info.compute_major, cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-        device);
-    api->cuDeviceGetAttribute(
-        &info.compute_minor, cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-        device);
-    api->cuDeviceGetAttribute(&info.multiprocessors,
-                              cuda::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
-                              device);
-    api->cuDeviceTotalMem(&memory, device);
+    KILN_RETURN_IF_ERROR(cuda::callStatus(
+        *api, "cuDeviceGetName",
+        api->cuDeviceGetName(info.name, sizeof(info.name) - 1, device)));
+    KILN_RETURN_IF_ERROR(
+        attribute(&info.compute_major,
+                  cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
+    KILN_RETURN_IF_ERROR(
+        attribute(&info.compute_minor,
+                  cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
+    KILN_RETURN_IF_ERROR(
+        attribute(&info.multiprocessors,
+                  cuda::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device));
+    KILN_RETURN_IF_ERROR(cuda::callStatus(
+        *api, "cuDeviceTotalMem", api->cuDeviceTotalMem(&memory, device)));
     info.index = i;
     info.memory_bytes = static_cast<int64_t>(memory);
     info.driver_version = version;
@@ -829,7 +838,9 @@ kiln_status_t kiln_model_set_device(kiln_model_t *model, const char *spec) {
   KILN_RETURN_IF_ERROR(
       cuda::callStatus(*api, "cuDeviceGet", api->cuDeviceGet(&device, index)));
   char name[256] = {};
-  api->cuDeviceGetName(name, sizeof(name) - 1, device);
+  KILN_RETURN_IF_ERROR(
+      cuda::callStatus(*api, "cuDeviceGetName",
+                       api->cuDeviceGetName(name, sizeof(name) - 1, device)));
   std::string label = "gpu:" + std::to_string(index) + " (" + name + ")";
   // The PTX for this GPU's architecture, before anything is allocated.
   int major = 0, minor = 0;

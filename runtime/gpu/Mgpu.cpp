@@ -8,7 +8,9 @@
 //    records the embedded PTX, so binaries start on machines without a GPU.
 //    The driver JIT-compiles it on the first launch on each device.
 //  - Errors do not abort: the first one is recorded in the thread's
-//    LaunchState and later launches of the entry are skipped.
+//    LaunchState and later launches of the entry are skipped. Only a call
+//    outside an executor's entry, which has nowhere to report to, stops
+//    the process with a message (rather than launch nothing).
 //  - Streams are the executor's: one per device, in order, so the
 //    per-launch create/synchronize/destroy that the lowering emits are
 //    free, and the executor synchronizes once per entry.
@@ -94,6 +96,23 @@ struct Profile {
   }
 };
 
+/// The state of the entry running on this thread. A GPU entry called
+/// other than through the executor (a caller of kiln_gpu_desc_t's
+/// functions) would launch nothing and leave its outputs as they were: it
+/// stops the process instead, saying why.
+LaunchState &requireCurrent(const char *call) {
+  if (!current) {
+    std::fprintf(stderr,
+                 "kiln: %s: a GPU entry (kiln_gpu_desc_t) was called outside "
+                 "the kiln runtime; run it through kiln_model_predict, "
+                 "kiln_model_fit or kiln_model_evaluate after "
+                 "kiln_model_set_device\n",
+                 call);
+    std::abort();
+  }
+  return *current;
+}
+
 void fail(LaunchState &state, kiln_status_t status) {
   if (!state.error)
     state.error = status;
@@ -126,8 +145,8 @@ __attribute__((visibility("default"))) void mgpuModuleUnload(void *) {
 
 __attribute__((visibility("default"))) void *
 mgpuModuleGetFunction(void *moduleHandle, const char *name) {
-  LaunchState *state = current;
-  if (!state || state->error)
+  LaunchState *state = &requireCurrent("mgpuModuleGetFunction");
+  if (state->error)
     return nullptr;
   if (state->device < 0 || state->device >= kMaxDevices) {
     fail(*state, KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
@@ -173,7 +192,7 @@ mgpuModuleGetFunction(void *moduleHandle, const char *name) {
 }
 
 __attribute__((visibility("default"))) void *mgpuStreamCreate() {
-  return current ? current->stream : nullptr;
+  return requireCurrent("mgpuStreamCreate").stream;
 }
 
 __attribute__((visibility("default"))) void mgpuStreamSynchronize(void *) {}
@@ -185,8 +204,8 @@ mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                  intptr_t blockX, intptr_t blockY, intptr_t blockZ,
                  int32_t sharedBytes, void *stream, void **params, void **extra,
                  size_t /*paramsCount*/) {
-  LaunchState *state = current;
-  if (!state || state->error || !function)
+  LaunchState *state = &requireCurrent("mgpuLaunchKernel");
+  if (state->error || !function)
     return;
   const cuda::Driver &api = *state->api;
   if (gridX > 0x7fffffff || gridY > 0xffff || gridZ > 0xffff) {

@@ -351,6 +351,7 @@ CUresult cuDeviceGetName(char *name, int length, int) {
 }
 
 CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+  FAKE_CALL("cuDeviceGetAttribute");
   if (device < 0 || device >= static_cast<int>(state().gpus.size()))
     return kInvalidValue;
   switch (attribute) {

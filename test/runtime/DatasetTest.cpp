@@ -33,8 +33,9 @@ struct OpenResult {
 OpenResult open(const kiln_model_desc_t &desc, const std::string &spec) {
   kiln_dataset_t *dataset = nullptr;
   StatusPtr status(kiln_dataset_open(&desc, spec.c_str(), &dataset));
-  if (status)
+  if (status) {
     EXPECT_EQ(dataset, nullptr);
+  }
   return {DatasetPtr(dataset), kiln_status_code(status.get()),
           kiln_status_message(status.get())};
 }

@@ -197,8 +197,9 @@ TEST(EventsTest, WriterOutputReadsBack) {
   for (int b = 0; b < 30; ++b) {
     EXPECT_NEAR(rows[b][0], -1 + 0.1 * b, 1e-12) << b;
     EXPECT_NEAR(rows[b][1], -1 + 0.1 * (b + 1), 1e-12) << b;
-    if (b)
+    if (b) {
       EXPECT_EQ(rows[b][0], rows[b - 1][1]) << b;
+    }
     total += rows[b][2];
   }
   EXPECT_EQ(total, 5);

@@ -94,10 +94,11 @@ TEST_P(NpyRoundTripTest, WriteThenRead) {
   EXPECT_EQ(dimsOf(back.get()), param.dims);
   ASSERT_EQ(kiln_array_byte_size(back.get()),
             kiln_array_byte_size(array.get()));
-  if (kiln_array_byte_size(array.get()))
+  if (kiln_array_byte_size(array.get())) {
     EXPECT_EQ(std::memcmp(kiln_array_data(back.get()), bytes,
                           kiln_array_byte_size(array.get())),
               0);
+  }
   EXPECT_EQ(dir.list(), std::vector<std::string>{"a.npy"});
 }
 
