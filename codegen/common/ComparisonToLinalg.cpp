@@ -132,10 +132,7 @@ struct ArgReduceLowering : public OpConversionPattern<OpTy> {
     Location loc = op.getLoc();
     Value input = adaptor.getInput();
     auto inType = cast<RankedTensorType>(input.getType());
-    int64_t rank = inType.getRank();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += rank;
+    int64_t rank = inType.getRank(), axis = op.getNormalizedAxis();
 
     Reduction reduction(rewriter, loc, input, ArrayRef<int64_t>{axis});
     Type elementType = inType.getElementType();

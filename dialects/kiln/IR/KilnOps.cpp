@@ -1503,7 +1503,7 @@ LogicalResult BatchNormOp::verify() {
   int64_t rank = type.getRank(), axis = static_cast<int64_t>(getAxis());
   if (rank == 0 || axis < -rank || axis >= rank)
     return emitOpError("axis ") << axis << " is out of range for rank " << rank;
-  int64_t channels = type.getDimSize(axis < 0 ? axis + rank : axis);
+  int64_t channels = type.getDimSize(fromFront(getAxis(), rank));
   if (ShapedType::isDynamic(channels))
     return emitOpError("the channel axis must be static");
   for (Value v : {getGamma(), getBeta(), getMovingMean(), getMovingVariance()})
@@ -1777,9 +1777,8 @@ template <typename OpTy> static LogicalResult verifyArgReduce(OpTy op) {
                               op.getKeepDims(), reason);
   if (failed(expected))
     return op.emitOpError(reason);
-  int64_t rank = op.getInput().getType().getRank();
   if (ShapedType::isDynamic(
-          op.getInput().getType().getDimSize(axis < 0 ? axis + rank : axis)))
+          op.getInput().getType().getDimSize(op.getNormalizedAxis())))
     return op.emitOpError("reduces a dynamic axis");
   return verifyResultShape(op, op.getType().getShape(), *expected);
 }
@@ -1793,6 +1792,9 @@ template <typename OpTy> static LogicalResult verifyArgReduce(OpTy op) {
   }                                                                            \
   bool Op::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                 \
     return deferToVerifier(l, r);                                              \
+  }                                                                            \
+  int64_t Op::getNormalizedAxis() {                                            \
+    return fromFront(getAxis(), getInput().getType().getRank());               \
   }
 KILN_ARG_REDUCE(ArgMaxOp, "argmax")
 KILN_ARG_REDUCE(ArgMinOp, "argmin")

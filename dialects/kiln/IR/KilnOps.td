@@ -640,6 +640,10 @@ class Kiln_ArgReduceOp<string mnemonic, string what>
   let results = (outs RankedTensorOf<[I64]>:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `axis` counted from the front, in [0, rank of the input).
+    int64_t getNormalizedAxis();
+  }];
 }
 
 def Kiln_ArgMaxOp : Kiln_ArgReduceOp<"argmax", "maximum">;
