@@ -76,6 +76,19 @@ FailureOr<ImportedModel> mlir::kiln::importModel(MLIRContext *context,
   keras::ModelSource source;
   LogicalResult loaded = failure();
   ModelFormat format = detectModelFormat(path);
+  // ONNX-only options; a Keras model says the same in its own config.
+  if (format != ModelFormat::Onnx && format != ModelFormat::Unknown) {
+    if (!options.frozen.empty()) {
+      emitError(fileLoc) << "--freeze applies to ONNX models; a Keras "
+                            "layer's trainable: false freezes its weights";
+      return failure();
+    }
+    if (!options.inputShapes.empty()) {
+      emitError(fileLoc) << "--input-shape applies to ONNX models; a Keras "
+                            "model's input shapes are in its config";
+      return failure();
+    }
+  }
   switch (format) {
   case ModelFormat::KerasJson:
     loaded = keras::loadJsonModel(path, fileLoc, source);

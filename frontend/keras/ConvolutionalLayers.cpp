@@ -22,6 +22,8 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::keras;
@@ -288,8 +290,10 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
 // input position's row x @ W^T (the kernel (K..., F, C) as a (C, taps * F)
 // matrix) holds the window of output contributions; they are summed into
 // the output with `kiln.fold_patches`, the output size being (S - 1) *
-// stride + dilation * (K - 1) + 1 ('valid') or S * stride ('same', padded
-// as the forward convolution of that size would be).
+// stride + max(dilation * (K - 1) + 1, stride) ('valid': Keras's
+// deconv_output_length; a window narrower than the stride leaves trailing
+// positions that only the bias reaches) or S * stride ('same', padded as
+// the forward convolution of that size would be).
 template <int64_t Rank>
 static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
                                             ArrayRef<Value> inputs) {
@@ -314,7 +318,8 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
   for (int64_t i = 0; i < Rank; ++i) {
     int64_t span = g.dilations[i] * (g.window[i] - 1) + 1;
     out.push_back(padding == "same" ? in[i] * g.strides[i]
-                                    : (in[i] - 1) * g.strides[i] + span);
+                                    : (in[i] - 1) * g.strides[i] +
+                                          std::max(span, g.strides[i]));
   }
   FailureOr<SmallVector<int64_t>> positions =
       applyPadding(layer, g, out, /*allowCausal=*/false);

@@ -473,11 +473,26 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
       }
       for (const json::Value &node : *nodes) {
         if (const json::Array *refs = node.getAsArray()) { // Keras 2
+          static const json::Object noKwargs;
           for (const json::Value &r : *refs) {
             auto ref = parseRef(r);
             if (!ref) {
               emitLayerError(spec.name, spec.className)
                   << "malformed inbound node";
+              return failure();
+            }
+            // [layer, node, tensor, kwargs]: the call's other arguments
+            // (`training=True` runs a layer in training mode in predict).
+            const json::Array &parts = *r.getAsArray();
+            const json::Object *kwargs =
+                parts.size() > 3 ? parts[3].getAsObject() : nullptr;
+            for (const auto &[key, value] : kwargs ? *kwargs : noKwargs) {
+              if (value.kind() == json::Value::Null)
+                continue;
+              emitLayerError(spec.name, spec.className)
+                  << "call argument '" << key.str()
+                  << "' is not supported: kiln does not ignore a setting "
+                     "that changes the model";
               return failure();
             }
             spec.inbound.push_back(*ref);
@@ -583,17 +598,11 @@ KerasModelImporter::checkConfigKeys(StringRef name, StringRef className,
   static constexpr StringLiteral common[] = {
       "name",        "trainable",   "dtype",     "batch_input_shape",
       "batch_shape", "input_shape", "input_dim", "batch_size"};
+  if (std::optional<std::string> dtype = unsupportedDtype(config)) {
+    emitLayerError(name, className) << *dtype;
+    return failure();
+  }
   for (const auto &[key, value] : config) {
-    if (key == "dtype" && !isOff(value)) {
-      std::optional<StringRef> dtype = dtypeName(value);
-      if (dtype != StringRef("float32")) {
-        emitLayerError(name, className)
-            << "dtype " << (dtype ? "'" + dtype->str() + "'" : "policy")
-            << " is not supported: kiln computes in float32";
-        return failure();
-      }
-      continue;
-    }
     if (llvm::is_contained(common, key.str()) ||
         llvm::is_contained(known, key.str()) || isOff(value))
       continue;
@@ -878,6 +887,18 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
 }
 
 } // namespace
+
+std::optional<std::string>
+mlir::kiln::keras::unsupportedDtype(const json::Object &config) {
+  const json::Value *value = config.get("dtype");
+  if (!value || isOff(*value))
+    return std::nullopt;
+  std::optional<StringRef> dtype = dtypeName(*value);
+  if (dtype == StringRef("float32"))
+    return std::nullopt;
+  return "dtype " + (dtype ? "'" + dtype->str() + "'" : std::string("policy")) +
+         " is not supported: kiln computes in float32";
+}
 
 FailureOr<ImportedModel>
 mlir::kiln::keras::importKerasModel(MLIRContext *context, StringRef path,

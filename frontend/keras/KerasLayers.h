@@ -166,6 +166,11 @@ void registerActivationLayers(LayerRegistry &registry);
 /// (ReshapingLayers.cpp).
 void registerReshapingLayers(LayerRegistry &registry);
 
+/// Why a layer's (or a sublayer's, a cell's) `dtype` config is refused:
+/// anything but float32 (a mixed or reduced-precision policy computes
+/// differently); nullopt when absent or float32.
+std::optional<std::string> unsupportedDtype(const llvm::json::Object &config);
+
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
                              int64_t minRank);

@@ -59,6 +59,9 @@ struct Cell {
   std::string name;
   std::string scope;
   CellKind kind;
+  /// Inside a container with `trainable: false` (StackedRNNCells): its
+  /// weights are frozen whatever its own config says.
+  bool frozen = false;
 };
 
 /// The keys every cell reads (besides name/trainable/dtype).
@@ -232,13 +235,20 @@ FailureOr<BuiltCell> buildCell(LayerBuilder &layer, const Cell &cell,
     c.numMasks = c.gates();
   int64_t width = c.gates() * *units;
   layer.setWeightScope(cell.scope, config);
-  FailureOr<Value> kernel = layer.addParam(
-      "kernel", {inFeatures, width}, "kernel_initializer", "glorot_uniform");
+  // Keras trains a weight only if every layer above it is trainable: the
+  // layer (LayerBuilder::isTrainable), and here the cell, or the layer
+  // Bidirectional wraps, and a StackedRNNCells.
+  auto role = cell.frozen || !config.getBoolean("trainable").value_or(true)
+                  ? LayerBuilder::ParamRole::Fixed
+                  : LayerBuilder::ParamRole::Weight;
+  FailureOr<Value> kernel =
+      layer.addParam("kernel", {inFeatures, width}, "kernel_initializer",
+                     "glorot_uniform", role);
   if (failed(kernel))
     return failure();
   FailureOr<Value> recurrent =
       layer.addParam("recurrent_kernel", {*units, width},
-                     "recurrent_initializer", "orthogonal");
+                     "recurrent_initializer", "orthogonal", role);
   if (failed(recurrent))
     return failure();
   c.kernel = *kernel;
@@ -253,8 +263,8 @@ FailureOr<BuiltCell> buildCell(LayerBuilder &layer, const Cell &cell,
                       config.getBoolean("unit_forget_bias").value_or(true);
     int64_t u = *units;
     FailureOr<Value> bias = layer.addParam(
-        "bias", shape, "bias_initializer", "zeros",
-        LayerBuilder::ParamRole::Weight, [&](std::vector<float> &values) {
+        "bias", shape, "bias_initializer", "zeros", role,
+        [&](std::vector<float> &values) {
           if (forgetOnes)
             std::fill(values.begin() + u, values.begin() + 2 * u, 1.0f);
         });
@@ -564,6 +574,10 @@ ArrayRef<StringLiteral> layerKeys(CellKind kind);
 /// layers Bidirectional wraps).
 LogicalResult checkCell(LayerBuilder &layer, const Cell &cell,
                         bool loopKeys = false) {
+  if (std::optional<std::string> dtype = unsupportedDtype(*cell.config)) {
+    layer.emitError() << "cell '" << cell.name << "': " << *dtype;
+    return failure();
+  }
   for (const auto &[key, value] : *cell.config) {
     StringRef k = key;
     if (k == "name" || k == "trainable" || k == "dtype" ||
@@ -613,6 +627,29 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
     return failure();
   }
   std::vector<std::string> scopes = rnnScopes(layer.config);
+  // A StackedRNNCells container: its own keys (its cells are checked
+  // below); `trainable: false` freezes every cell.
+  bool stackFrozen = false;
+  if (const llvm::json::Object *cell = layer.config.getObject("cell");
+      cell && cell->getString("class_name") == "StackedRNNCells") {
+    static const llvm::json::Object none;
+    const llvm::json::Object *found = cell->getObject("config");
+    const llvm::json::Object &stacked = found ? *found : none;
+    if (std::optional<std::string> dtype = unsupportedDtype(stacked)) {
+      layer.emitError() << "StackedRNNCells: " << *dtype;
+      return failure();
+    }
+    for (const auto &[key, value] : stacked) {
+      StringRef k = key;
+      if (k == "cells" || k == "name" || k == "trainable" || k == "dtype" ||
+          isUnset(&value))
+        continue;
+      layer.emitError() << "StackedRNNCells: config '" << k
+                        << "' is not supported";
+      return failure();
+    }
+    stackFrozen = !stacked.getBoolean("trainable").value_or(true);
+  }
   SmallVector<Cell> cells;
   for (auto [object, scope] : llvm::zip(objects, scopes)) {
     std::optional<StringRef> cls = object->getString("class_name");
@@ -626,7 +663,7 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
                         << "' (SimpleRNNCell, LSTMCell and GRUCell are)";
       return failure();
     }
-    Cell cell{config, name, scope, *kind};
+    Cell cell{config, name, scope, *kind, stackFrozen};
     if (failed(checkCell(layer, cell)))
       return failure();
     cells.push_back(cell);

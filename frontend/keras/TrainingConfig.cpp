@@ -134,6 +134,23 @@ static void parseLoss(const json::Value *loss, TrainingConfig &result) {
   }
 }
 
+/// Whether a metric object's setting is Keras's default, which the
+/// runtime's metrics compute (runtime/train/Metrics.cpp).
+static bool isDefaultMetricSetting(StringRef key, const json::Value &value) {
+  if (value.kind() == json::Value::Null)
+    return true;
+  std::optional<double> number = value.getAsNumber();
+  if (key == "threshold")
+    return number == 0.5;
+  if (key == "from_logits")
+    return value.getAsBoolean() == std::optional<bool>(false);
+  if (key == "label_smoothing")
+    return number == 0.0;
+  if (key == "axis")
+    return number == -1.0;
+  return false;
+}
+
 /// Appends the metric names in `value`: strings, class or function objects
 /// (a MeanMetricWrapper's config names its function), and lists of them,
 /// nested per output.
@@ -163,6 +180,16 @@ static void parseMetrics(const json::Value &value, TrainingConfig &result) {
   if (config)
     if (std::optional<StringRef> inner = config->getString("name"))
       name = inner->str();
+  // The runtime computes each metric kind with Keras's defaults: another
+  // threshold, logits or smoothing would be reported as something else.
+  static const json::Object noSettings;
+  for (const auto &[key, value] : config ? *config : noSettings) {
+    if (key == "name" || key == "dtype" || isDefaultMetricSetting(key, value))
+      continue;
+    result.metricIssues.push_back("metric '" + name + "' (its setting '" +
+                                  key.str() + "')");
+    return;
+  }
   result.metrics.push_back(name);
 }
 

@@ -70,6 +70,16 @@ mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
     }
     it->second = entry.getValue();
   }
+  for (const auto &entry : h) {
+    StringRef key = entry.getKey();
+    double v = entry.getValue();
+    bool flag = key == "nesterov" || key == "amsgrad" || key == "centered";
+    if (flag ? v != 0 && v != 1 : !std::isfinite(v)) {
+      error = spec.name + " " + key.str() +
+              (flag ? " must be true or false" : " must be a finite number");
+      return fail();
+    }
+  }
   if (!(h["learning_rate"] > 0)) {
     error = "learning_rate must be positive";
     return fail();

@@ -32,8 +32,8 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     config.lossIssue.clear();
   }
   if (flags.optimizer) {
-    if (!StringRef(*flags.optimizer).equals_insensitive(config.optimizer))
-      config.optimizerHyper.clear();
+    // Keras's defaults and the flag's settings, never the file's.
+    config.optimizerHyper.clear();
     config.optimizer = *flags.optimizer;
     config.optimizerIssue.clear();
   }
@@ -43,8 +43,13 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     config.metrics = *flags.metrics;
     config.metricIssues.clear();
   }
-  if (config.loss.empty() && config.lossIssue.empty())
+  if (config.loss.empty() && config.lossIssue.empty()) {
+    if (flags.optimizer || flags.metrics)
+      return emitError(loc) << (flags.optimizer ? "--optimizer" : "--metrics")
+                            << " needs a loss: the model file names none "
+                               "(add --loss NAME)";
     return success(); // inference only
+  }
   if (config.optimizer.empty() && config.optimizerIssue.empty())
     config.optimizer = "rmsprop"; // Keras's compile() default
 
@@ -57,6 +62,10 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
       return emitError(loc) << "--loss: unknown loss '" << config.loss << "'";
     lossIssue = "unknown loss '" + config.loss + "'";
   }
+  if (flags.loss && flags.fromLogits && !loss.name.empty() &&
+      !StringRef(loss.name).ends_with("crossentropy"))
+    return emitError(loc) << "--loss: " << loss.name
+                          << " has no from_logits (a crossentropy has)";
   // Keras configs carry settings kiln's spec does not model (e.g. "name",
   // "ema_momentum"); those are dropped, while unknown flags are errors.
   std::string optimizerIssue = config.optimizerIssue;

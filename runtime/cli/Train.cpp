@@ -340,6 +340,9 @@ int Cli::runTrain() {
   if ((fit.log_every || fit.histogram_freq) && !fit.logdir)
     return usageError("train: --log-every and --histogram-freq need "
                       "--logdir DIR");
+  if (fit.shuffle_buffer && !fit.shuffle)
+    return usageError("train: --shuffle-buffer needs shuffling (drop "
+                      "--no-shuffle)");
   if (int code = checkFeatureCounts(features, labels); code >= 0)
     return code;
 

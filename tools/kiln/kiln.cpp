@@ -426,6 +426,8 @@ static FailureOr<TrainingFlags> parseTrainingFlags() {
       if (entry.getKey() != "from_logits")
         return fail("--loss: unknown setting '" + entry.getKey() + "'"),
                failure();
+      if (entry.getValue() != 0 && entry.getValue() != 1)
+        return fail("--loss: from_logits must be true or false"), failure();
       flags.fromLogits = entry.getValue() != 0;
     }
     flags.loss = parsed->name;

@@ -31,6 +31,17 @@ CASES = {
         "name": "r", "cell": cell("MinimalRNNCell")}}),
     "cell_key": model([5, 2], {"class_name": "RNN", "config": {
         "name": "r", "cell": cell("SimpleRNNCell", implementation=2)}}),
+    "cell_dtype": model([5, 2], {"class_name": "RNN", "config": {
+        "name": "r", "cell": cell("LSTMCell", dtype={
+            "module": "keras", "class_name": "DTypePolicy",
+            "config": {"name": "mixed_bfloat16"}})}}),
+    "wrapped_dtype": model([5, 2], {"class_name": "Bidirectional", "config": {
+        "name": "bi", "layer": {"class_name": "LSTM", "config": {
+            "name": "l", "units": 2, "dtype": "float16"}}}}),
+    "stacked_key": model([5, 2], {"class_name": "RNN", "config": {
+        "name": "r", "cell": {"class_name": "StackedRNNCells", "config": {
+            "name": "s", "cells": [cell("GRUCell")], "reverse_state_order":
+            True}}}}),
     "bidirectional": model([5, 2], {"class_name": "Bidirectional", "config": {
         "name": "bi", "layer": {"class_name": "Dense",
                                 "config": {"name": "d", "units": 2}}}}),

@@ -1,0 +1,65 @@
+"""Writes the Keras JSON models of error_settings.test into DIR: settings
+kiln once accepted and ignored."""
+import json
+import sys
+
+
+def sequential(shape, *layers, compile_config=None):
+    m = {"class_name": "Sequential", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None] + shape,
+                                                "name": "in"}},
+        *layers]}, "keras_version": "3.5.0", "backend": "tensorflow"}
+    if compile_config:
+        m["compile_config"] = compile_config
+    return m
+
+
+def dense(units, **extra):
+    config = {"name": "d", "units": units}
+    config.update(extra)
+    return {"class_name": "Dense", "config": config}
+
+
+def metric(cls, **config):
+    return {"module": "keras.metrics", "class_name": cls,
+            "config": {"name": config.pop("name"), "dtype": "float32",
+                       **config}, "registered_name": None}
+
+
+def training(*metrics):
+    return {"optimizer": "sgd", "loss": "binary_crossentropy",
+            "metrics": list(metrics)}
+
+
+CASES = {
+    # A softmax over two axes at once.
+    "softmax_axes": sequential([3, 4], {"class_name": "Softmax", "config": {
+        "name": "s", "axis": [1, 2]}}),
+    # Keras 2's call arguments beside an inbound tensor: training=True runs
+    # BatchNormalization on the batch's statistics in predict.
+    "keras2_training": {"class_name": "Functional", "config": {
+        "name": "f", "layers": [
+            {"class_name": "InputLayer", "name": "x",
+             "config": {"batch_input_shape": [None, 4], "name": "x"},
+             "inbound_nodes": []},
+            {"class_name": "BatchNormalization", "name": "bn",
+             "config": {"name": "bn"},
+             "inbound_nodes": [[["x", 0, 0, {"training": True}]]]}],
+        "input_layers": [["x", 0, 0]], "output_layers": [["bn", 0, 0]]},
+        "keras_version": "2.15.0", "backend": "tensorflow"},
+    # Metrics whose settings the runtime's metrics do not compute: each is
+    # left out (a warning), not reported as the default one.
+    "metrics": sequential([4], dense(1, activation="sigmoid"),
+                          compile_config=training(
+                              metric("BinaryAccuracy", name="binary_accuracy",
+                                     threshold=0.7),
+                              metric("BinaryCrossentropy",
+                                     name="binary_crossentropy",
+                                     from_logits=True, label_smoothing=0.0),
+                              metric("BinaryAccuracy", name="binary_accuracy",
+                                     threshold=0.5))),
+}
+
+for name, m in CASES.items():
+    with open(f"{sys.argv[1]}/{name}.json", "w") as f:
+        json.dump(m, f)
