@@ -395,54 +395,110 @@ static double hostDiv(double x, double y) { return y == 0 ? 0 : x / y; }
 static double hostMax(double x, double y) { return std::max(x, y); }
 static double hostMin(double x, double y) { return std::min(x, y); }
 
-// Pow(x, y). With a known scalar exponent of small integer or half-integer
-// value, products and sqrt (exact for negative x with integer y); otherwise
-// exp(y * log(x)), which (like C's pow) is NaN for negative x.
+// Pow(x, y) with C's pow semantics, where exp(y * log(x)) alone would be
+// NaN: a negative base with an integer exponent takes the sign of (-1)^y
+// (pow(-1.5, 3) = -3.375), with another exponent it is NaN (but -inf's
+// powers are +-inf or 0); y = 0 gives 1 for any x (0^0, inf^0, NaN^0), 1^y
+// is 1, 0^y is 0 for y > 0 and inf for y < 0. A known scalar exponent of
+// integer value multiplies out (square-and-multiply, exact signs), 0.5 is
+// sqrt (as ONNX Runtime's); any other exponent takes the general form.
+static Value powOfInteger(NodeBuilder &node, Value x, int64_t e) {
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  if (e == 0)
+    return BroadcastOp::create(b, loc, node.typeOf(x), node.scalar(1.0), x);
+  Value result, power = x;
+  for (int64_t bits = std::abs(e); bits; bits >>= 1) {
+    if (bits & 1)
+      result = result ? Value(MulOp::create(b, loc, result, power)) : power;
+    if (bits > 1)
+      power = MulOp::create(b, loc, power, power);
+  }
+  if (e < 0)
+    result = DivOp::create(b, loc, node.scalar(1.0), result);
+  return result;
+}
+
+/// pow(x, y) elementwise for float tensors that broadcast, C's way.
+static Value powGeneral(NodeBuilder &node, Value x, Value y) {
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  auto f32 = [&](Value v) {
+    return Value(CastOp::create(
+        b, loc, node.typeOf(v).clone(b.getF32Type()),
+        CastOp::create(b, loc, node.typeOf(v).clone(b.getI32Type()), v)));
+  };
+  // |x|^y.
+  Value ax = AbsOp::create(b, loc, x);
+  Value mag = ExpOp::create(
+      b, loc, MulOp::create(b, loc, y, LogOp::create(b, loc, ax)));
+  // y is an integer when it survives a round trip through int32; beyond
+  // 2^24 every float32 is an even integer, so the clip keeps it exact.
+  Value yc = ClipOp::create(b, loc, y, b.getF64FloatAttr(-16777216.0),
+                            b.getF64FloatAttr(16777216.0));
+  Value isInt = EqualOp::create(b, loc, f32(yc), yc);
+  Value half = MulOp::create(b, loc, yc, node.scalar(0.5));
+  Value isOdd = LogicalAndOp::create(
+      b, loc, isInt,
+      LogicalNotOp::create(b, loc, EqualOp::create(b, loc, f32(half), half)));
+  Value one = node.scalar(1.0);
+  Value negative = LessOp::create(b, loc, x, node.scalar(0.0));
+  // 1 where |x| = 1 (1^NaN, (-1)^inf), where exp(y * 0) may be NaN.
+  mag = SelectOp::create(b, loc, EqualOp::create(b, loc, ax, one), one, mag);
+  Value r =
+      SelectOp::create(b, loc, LogicalAndOp::create(b, loc, negative, isOdd),
+                       NegOp::create(b, loc, mag), mag);
+  Value finiteNegative = LogicalAndOp::create(
+      b, loc, negative, GreaterOp::create(b, loc, x, node.scalar(-INFINITY)));
+  r = SelectOp::create(
+      b, loc,
+      LogicalAndOp::create(b, loc, finiteNegative,
+                           LogicalNotOp::create(b, loc, isInt)),
+      node.scalar(NAN), r);
+  return SelectOp::create(b, loc, EqualOp::create(b, loc, y, node.scalar(0.0)),
+                          one, r);
+}
+
 static FailureOr<NodeOutputs> importPow(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
   OpBuilder &b = node.builder;
   const HostTensor *y = node.known(1);
-  if (y && y->values.size() == 1) {
+  if (y && y->values.size() == 1 && !y->hasDynamicBatch()) {
     double e = y->values[0];
+    std::optional<Value> result;
     if (e == 0.5)
-      return single(Value(SqrtOp::create(b, node.loc, *x)));
-    if (e == std::trunc(e) && std::abs(e) <= 8) {
-      int64_t n = static_cast<int64_t>(std::abs(e));
-      // x^0 = x * 0 + 1 keeps x's shape.
-      Value result =
-          n ? Value() : Value(MulOp::create(b, node.loc, *x, node.scalar(0.0)));
-      Value power = *x;
-      // Square-and-multiply over the exponent's bits.
-      for (int64_t bits = n; bits; bits >>= 1) {
-        if (bits & 1)
-          result =
-              result ? Value(MulOp::create(b, node.loc, result, power)) : power;
-        if (bits > 1)
-          power = MulOp::create(b, node.loc, power, power);
-      }
-      if (n == 0)
-        result = AddOp::create(b, node.loc, result, node.scalar(1.0));
-      if (e < 0)
-        result = DivOp::create(b, node.loc, node.scalar(1.0), result);
+      result = SqrtOp::create(b, node.loc, *x);
+    else if (e == std::trunc(e) && std::abs(e) < 2147483648.0)
+      result = powOfInteger(node, *x, static_cast<int64_t>(e));
+    if (result) {
       // A one-element exponent of higher rank adds leading 1s to the
       // result's shape (NumPy broadcasting); a reshape, no arithmetic.
       ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
       if (y->shape.size() > xShape.size()) {
         SmallVector<int64_t> shape(y->shape.size() - xShape.size(), 1);
         shape.append(xShape.begin(), xShape.end());
-        result = node.reshape(result, shape);
+        *result = node.reshape(*result, shape);
       }
-      return single(result);
+      return single(*result);
     }
   }
-  FailureOr<Value> exponent = node.input(1);
+  // An integer exponent (ONNX allows int32/int64) computes as float32.
+  FailureOr<Value> exponent = node.anyInput(1);
   if (failed(exponent))
     return failure();
-  Value log = LogOp::create(b, node.loc, *x);
-  return single(Value(
-      ExpOp::create(b, node.loc, MulOp::create(b, node.loc, *exponent, log))));
+  RankedTensorType type = node.typeOf(*exponent);
+  if (type.getElementType().isInteger(1)) {
+    node.emitError() << "the exponent is bool";
+    return failure();
+  }
+  if (!type.getElementType().isF32())
+    exponent = Value(
+        CastOp::create(b, node.loc, type.clone(b.getF32Type()), *exponent));
+  if (failed(checkBroadcast(node, *x, *exponent)))
+    return failure();
+  return single(powGeneral(node, *x, *exponent));
 }
 
 /// Min, Max, Sum, Mean: a fold of the binary op over all operands.
@@ -644,7 +700,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Sub", 7, 17, importBinary<SubOp, hostSub>);
   add("Mul", 7, 17, importBinary<MulOp, hostMul>);
   add("Div", 7, 17, importBinary<DivOp, hostDiv>);
-  add("Pow", 7, 17, importPow);
+  r["Pow"].push_back(OpKind{7, 17, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
   // includes.
   add("Max", 6, 17, importVariadic<MaximumOp, hostMax>);

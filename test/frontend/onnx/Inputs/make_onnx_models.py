@@ -264,3 +264,16 @@ save("reduce_prod", [helper.make_node("Mul", ["x", "s"], ["xs"]),
                      helper.make_node("ReduceProd", ["xs"], ["y"], axes=[2],
                                       keepdims=0)],
      [value("x", ["N", 3, 4])], [value("y", ["N", 3])], [init("s", (4,))])
+
+# Folds of known operands at the edges of their ops: float division by zero
+# (IEEE), casts that wrap, Slice with a negative step from before -dim,
+# Pow with a constant integer exponent (int64 10, 0).
+def const(name, array):
+    return numpy_helper.from_array(np.array(array), name)
+
+
+save("pow_const", [helper.make_node("Pow", ["x", "ten"], ["p"]),
+                   helper.make_node("Pow", ["p", "zero"], ["y"])],
+     [value("x", ["N", 3])], [value("y", ["N", 3])],
+     [const("ten", np.array(10, np.int64)),
+      const("zero", np.array(0, np.float32))])

@@ -1,0 +1,85 @@
+"""make_onnx_numerics.py OUT: ONNX models of one node each (or a node on
+known operands that the importer folds, then added to a run-time input) at
+the edges of their ops' semantics, each case with what it checks. Writes
+OUT/NAME.onnx, OUT/NAME_x.npy (and NAME_e.npy for a second input) and
+OUT/NAME_ref.npy, ONNX Runtime's output. Run with the tests' virtual
+environment's Python (onnx, onnxruntime)."""
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+inf, nan = np.inf, np.nan
+DTYPES = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64}
+
+
+def f32(*v):
+    return np.array(v, dtype=np.float32)
+
+
+def i64(*v):
+    return np.array(v, dtype=np.int64)
+
+
+def case(name, nodes, inputs, inits=None, opset=13, batch="N"):
+    """Saves the model of `nodes` (inputs: name -> array, the first
+    dimension `batch`, symbolic, unless None; inits: name -> array) and ONNX
+    Runtime's output."""
+    def first(shape):
+        return [batch or shape[0]] + list(shape[1:])
+
+    ins = [helper.make_tensor_value_info(k, DTYPES[v.dtype.type],
+                                         first(v.shape))
+           for k, v in inputs.items()]
+    path = os.path.join(out, name + ".onnx")
+
+    def save(outs):
+        graph = helper.make_graph(
+            nodes, name, ins, outs,
+            initializer=[numpy_helper.from_array(v, k)
+                         for k, v in (inits or {}).items()])
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", opset)])
+        model.ir_version = 8
+        onnx.save(model, path)
+
+    # ONNX Runtime's output gives the output's shape (the first dimension
+    # symbolic) for the model kiln reads.
+    save([helper.make_empty_tensor_value_info(nodes[-1].output[0])])
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    (ref,) = session.run(None, dict(inputs))
+    save([helper.make_tensor_value_info(nodes[-1].output[0],
+                                        TensorProto.FLOAT,
+                                        first(ref.shape))])
+    np.save(os.path.join(out, name + "_ref.npy"), ref)
+    for k, v in inputs.items():
+        np.save(os.path.join(out, f"{name}_{k}.npy"), v)
+
+
+N = helper.make_node
+
+# Pow at run time: signs of negative bases with integer exponents, NaN with
+# others, y = 0 gives 1 for any x, 0^y, 1^y, infinities.
+px = f32(-2, -1.5, 0, 0, 0, 2, inf, -inf, -inf, 1, -1, 3, -2, nan, 4, -1, -8,
+         0.5, -inf, 1, 5)
+pe = f32(2, 3, 0, -1, 2, 0.5, 0, 3, 0.5, nan, 2.5, 10, -3, 0, -0.5, inf, 1e9,
+         -2, -2, inf, 20)
+case("pow_rt", [N("Pow", ["x", "e"], ["y"])],
+     {"x": px.reshape(-1, 1), "e": pe.reshape(-1, 1)})
+# An int64 exponent computed at run time.
+case("pow_rt_i64", [N("Pow", ["x", "e"], ["y"])],
+     {"x": f32(-2, -1.5, 0, 3, 2).reshape(-1, 1),
+      "e": i64(2, 3, 0, 10, -2).reshape(-1, 1)})
+# Known exponents: integers multiply out (any size, int64 too), 0 is 1 even
+# for inf and NaN, 1.5 is NaN for negative bases.
+base = f32(-2, -1.5, 1.1, 0.5, 0, inf, -inf, nan).reshape(-1, 1)
+for name, e in [("9", np.float32(9)), ("10_i64", np.int64(10)),
+                ("0", np.float32(0)), ("m3", np.float32(-3)),
+                ("1p5", np.float32(1.5)), ("vec", f32(2, 3, 0, -1, 1.5, 9))]:
+    case("pow_known_" + name, [N("Pow", ["x", "e"], ["y"])], {"x": base},
+         {"e": e})
