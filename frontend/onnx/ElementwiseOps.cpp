@@ -325,6 +325,15 @@ static FailureOr<NodeOutputs> importShrink(NodeBuilder &node) {
 /// The host form of a binary op, for known operands.
 using HostFn = double (*)(double, double);
 
+static double hostAdd(double x, double y) { return x + y; }
+static double hostSub(double x, double y) { return x - y; }
+static double hostMul(double x, double y) { return x * y; }
+// Floats divide as IEEE (x / 0 is +-inf, 0 / 0 NaN); integer division
+// truncates, and by zero is refused before folding.
+static double hostDiv(double x, double y) { return x / y; }
+static double hostMax(double x, double y) { return std::max(x, y); }
+static double hostMin(double x, double y) { return std::min(x, y); }
+
 /// Opset 6's binary ops: with `broadcast` = 1, B's shape is a contiguous
 /// run of A's starting at `axis` (by default aligned at the end); given
 /// ones after it, that is NumPy's broadcasting.
@@ -366,6 +375,11 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
       return failure();
     }
     OnnxType type = a->type;
+    if (Host == hostDiv && isIntegral(type) && a->numElements() > 0 &&
+        llvm::is_contained(b->values, 0.0)) {
+      node.emitError() << "divides " << typeName(type) << " values by zero";
+      return failure();
+    }
     FailureOr<HostTensor> folded =
         foldBroadcast(node, *a, *b, type, [type](double x, double y) {
           return roundTo(type, Host(x, y));
@@ -387,13 +401,6 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
     return failure();
   return single(Value(OpTy::create(node.builder, node.loc, *lhs, *rhs)));
 }
-
-static double hostAdd(double x, double y) { return x + y; }
-static double hostSub(double x, double y) { return x - y; }
-static double hostMul(double x, double y) { return x * y; }
-static double hostDiv(double x, double y) { return y == 0 ? 0 : x / y; }
-static double hostMax(double x, double y) { return std::max(x, y); }
-static double hostMin(double x, double y) { return std::min(x, y); }
 
 // Pow(x, y) with C's pow semantics, where exp(y * log(x)) alone would be
 // NaN: a negative base with an integer exponent takes the sign of (-1)^y

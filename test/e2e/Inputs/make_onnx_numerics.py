@@ -83,3 +83,10 @@ for name, e in [("9", np.float32(9)), ("10_i64", np.int64(10)),
                 ("1p5", np.float32(1.5)), ("vec", f32(2, 3, 0, -1, 1.5, 9))]:
     case("pow_known_" + name, [N("Pow", ["x", "e"], ["y"])], {"x": base},
          {"e": e})
+
+# Div of known floats by zero, folded: IEEE (inf, -inf, NaN), then added to a
+# run-time input.
+case("div_fold_zero",
+     [N("Div", ["a", "b"], ["c"]), N("Add", ["x", "c"], ["y"])],
+     {"x": f32(1, 1, 1, 1).reshape(1, 4)},
+     {"a": f32(1, -1, 0, 3), "b": f32(0, 0, 0, 2)})

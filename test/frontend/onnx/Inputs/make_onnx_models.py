@@ -179,6 +179,12 @@ save("resize_scales", [
 save("reduce_max_batch", [
     helper.make_node("ReduceMax", ["x"], ["y"], name="max", axes=[0])],
      [value("x", ["N", 3])], [value("y", [1, 3])])
+save("int_div_zero", [
+    helper.make_node("Shape", ["x"], ["s"]),
+    helper.make_node("Div", ["s", "d"], ["q"], name="div"),
+    helper.make_node("Reshape", ["x", "q"], ["y"])],
+     [value("x", [2, 4])], [value("y", [2, 4])],
+     [numpy_helper.from_array(np.array([1, 0], np.int64), "d")])
 with open(os.path.join(out, "cnn.onnx"), "rb") as f:
     data = f.read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:
@@ -272,6 +278,11 @@ def const(name, array):
     return numpy_helper.from_array(np.array(array), name)
 
 
+save("fold_div", [helper.make_node("Div", ["a", "b"], ["c"]),
+                  helper.make_node("Add", ["x", "c"], ["y"])],
+     [value("x", ["N", 4])], [value("y", ["N", 4])],
+     [const("a", np.array([1, -1, 0, 3], np.float32)),
+      const("b", np.array([0, 0, 0, 2], np.float32))])
 save("pow_const", [helper.make_node("Pow", ["x", "ten"], ["p"]),
                    helper.make_node("Pow", ["p", "zero"], ["y"])],
      [value("x", ["N", 3])], [value("y", ["N", 3])],
