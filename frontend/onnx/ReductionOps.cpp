@@ -155,13 +155,36 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
   }
   OpBuilder &b = node.builder;
   Location loc = node.loc;
-  if (Kind == Reduction::Max || Kind == Reduction::Min) {
+  if (Kind == Reduction::Max || Kind == Reduction::Min ||
+      Kind == Reduction::LogSumExp) {
     ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
     if (!axes.empty() && !shape.empty() && ShapedType::isDynamic(shape[0]) &&
         axes.front() == 0) {
       node.emitError() << "reduces over the dynamic batch dimension";
       return failure();
     }
+  }
+  if (Kind == Reduction::LogSumExp && !axes.empty()) {
+    // m + log(sum(exp(x - m))) with m the maximum, so that exp cannot
+    // overflow ([1000, 0]: 1000, not inf); an infinite m (all -inf: -inf;
+    // a +inf: inf) shifts by 0 instead, as ONNX Runtime does.
+    Value m = reduceMax(node, *x, axes, /*keepDims=*/true);
+    Value finite =
+        LessOp::create(b, loc, AbsOp::create(b, loc, m), node.scalar(INFINITY));
+    m = SelectOp::create(b, loc, finite, m, node.scalar(0.0));
+    Value e = ExpOp::create(b, loc, SubOp::create(b, loc, *x, m));
+    Value y = LogOp::create(
+        b, loc, ReduceSumOp::create(b, loc, e, axes, /*keepDims=*/true));
+    y = AddOp::create(b, loc, y, m);
+    if (*keepDims)
+      return single(y);
+    SmallVector<int64_t> outShape;
+    for (auto [d, size] : llvm::enumerate(node.typeOf(y).getShape()))
+      if (!llvm::is_contained(axes, int64_t(d)))
+        outShape.push_back(size);
+    return single(node.reshape(y, outShape));
+  }
+  if (Kind == Reduction::Max || Kind == Reduction::Min) {
     if (axes.empty())
       return single(*x);
     if (Kind == Reduction::Max)

@@ -90,3 +90,11 @@ case("div_fold_zero",
      [N("Div", ["a", "b"], ["c"]), N("Add", ["x", "c"], ["y"])],
      {"x": f32(1, 1, 1, 1).reshape(1, 4)},
      {"a": f32(1, -1, 0, 3), "b": f32(0, 0, 0, 2)})
+
+# ReduceLogSumExp of large values, of -inf rows and of a +inf.
+case("rlse", [N("ReduceLogSumExp", ["x"], ["y"], axes=[1], keepdims=0)],
+     {"x": f32([1000, 0], [-inf, -inf], [-inf, 3], [inf, 1], [-1000, -1001],
+               [88, 89])})
+case("rlse_keep", [N("ReduceLogSumExp", ["x"], ["y"], axes=[1, 2])],
+     {"x": np.array([[[500, 1], [2, 499]], [[-3, -inf], [-inf, -inf]]],
+                    dtype=np.float32)})
