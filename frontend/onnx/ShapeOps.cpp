@@ -954,6 +954,74 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
 // Cast, Constant, ConstantOfShape, Shape, Dropout
 //===----------------------------------------------------------------------===//
 
+/// The width in bits and signedness of the integer type `type`; 0 bits for
+/// the other types.
+static std::pair<unsigned, bool> integerWidth(OnnxType type) {
+  switch (type) {
+  case OnnxType::Int8:
+    return {8, true};
+  case OnnxType::Uint8:
+    return {8, false};
+  case OnnxType::Int16:
+    return {16, true};
+  case OnnxType::Uint16:
+    return {16, false};
+  case OnnxType::Int32:
+    return {32, true};
+  case OnnxType::Uint32:
+    return {32, false};
+  case OnnxType::Int64:
+    return {64, true};
+  case OnnxType::Uint64:
+    return {64, false};
+  default:
+    return {0, false};
+  }
+}
+
+/// The integer `v` narrowed to `bits` bits by two's-complement wrapping,
+/// as the run-time cast narrows integers.
+static double wrapInteger(double v, unsigned bits, bool isSigned) {
+  // A uint64 above INT64_MAX.
+  if (v >= 0x1p63) {
+    if (bits == 64 && !isSigned)
+      return v;
+    v -= 0x1p64;
+  }
+  auto u = static_cast<uint64_t>(static_cast<int64_t>(v));
+  if (bits < 64)
+    u &= (uint64_t(1) << bits) - 1;
+  if (!isSigned)
+    return static_cast<double>(u);
+  if (bits < 64 && (u >> (bits - 1)) & 1)
+    u -= uint64_t(1) << bits;
+  return static_cast<double>(static_cast<int64_t>(u));
+}
+
+/// A known value of type `from` cast to the integer type `to`, as kiln's
+/// run-time cast and ONNX Runtime compute it: integers wrap; floats
+/// truncate toward zero (NaN is 0) and, out of range, int32 and int64
+/// saturate as kiln.cast does, while the types kiln only folds (8/16-bit,
+/// unsigned) wrap through int64 as ONNX Runtime gives on x86-64 ([-1, 300]
+/// to uint8: [255, 44]).
+static double castToInteger(double v, OnnxType from, OnnxType to) {
+  auto [bits, isSigned] = integerWidth(to);
+  if (v == kDynamicBatchValue)
+    return v;
+  if (!isIntegral(from)) {
+    if (std::isnan(v))
+      return 0;
+    v = std::trunc(v);
+    if (to == OnnxType::Int32)
+      return std::clamp(v, -0x1p31, 0x1p31 - 1);
+    if (to == OnnxType::Int64) // 2^63 reads as INT64_MAX (HostTensor)
+      return std::clamp(v, -0x1p63, 0x1p63);
+    // The largest double below 2^63 is 2^63 - 1024.
+    v = std::clamp(v, -0x1p63, 0x1p63 - 1024);
+  }
+  return wrapInteger(v, bits, isSigned);
+}
+
 static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
   FailureOr<int64_t> to = node.getInt("to", 0);
   if (failed(to))
@@ -967,8 +1035,8 @@ static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
         v = static_cast<float>(v);
       else if (type == OnnxType::Bool)
         v = v != 0;
-      else if (isIntegral(type))
-        v = std::trunc(v);
+      else if (integerWidth(type).first)
+        v = castToInteger(v, t->type, type);
       else if (type != OnnxType::Double) {
         node.emitError() << "cannot cast to " << typeName(type);
         return failure();

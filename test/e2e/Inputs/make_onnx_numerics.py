@@ -98,3 +98,18 @@ case("rlse", [N("ReduceLogSumExp", ["x"], ["y"], axes=[1], keepdims=0)],
 case("rlse_keep", [N("ReduceLogSumExp", ["x"], ["y"], axes=[1, 2])],
      {"x": np.array([[[500, 1], [2, 499]], [[-3, -inf], [-inf, -inf]]],
                     dtype=np.float32)})
+
+# Casts of known tensors: float to uint8 wraps like ONNX Runtime, int64 to
+# int32 wraps like the run-time cast; back to float and added.
+case("cast_fold",
+     [N("Cast", ["a"], ["au8"], to=TensorProto.UINT8),
+      N("Cast", ["au8"], ["af"], to=TensorProto.FLOAT),
+      N("Cast", ["b"], ["bi32"], to=TensorProto.INT32),
+      N("Cast", ["bi32"], ["bf"], to=TensorProto.FLOAT),
+      N("Cast", ["c"], ["ci8"], to=TensorProto.INT8),
+      N("Cast", ["ci8"], ["cf"], to=TensorProto.FLOAT),
+      N("Concat", ["af", "bf", "cf"], ["all"], axis=0),
+      N("Add", ["x", "all"], ["y"])],
+     {"x": np.zeros((1, 8), np.float32)},
+     {"a": f32(-1, 300, 2.5), "b": i64(2**31 + 5, -(2**33) - 7, 70000),
+      "c": i64(200, -129)})

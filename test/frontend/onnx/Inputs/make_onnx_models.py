@@ -286,6 +286,16 @@ save("fold_div", [helper.make_node("Div", ["a", "b"], ["c"]),
      [value("x", ["N", 4])], [value("y", ["N", 4])],
      [const("a", np.array([1, -1, 0, 3], np.float32)),
       const("b", np.array([0, 0, 0, 2], np.float32))])
+save("fold_cast", [
+    helper.make_node("Cast", ["a"], ["au8"], to=TensorProto.UINT8),
+    helper.make_node("Cast", ["au8"], ["af"], to=TensorProto.FLOAT),
+    helper.make_node("Cast", ["b"], ["bi32"], to=TensorProto.INT32),
+    helper.make_node("Cast", ["bi32"], ["bf"], to=TensorProto.FLOAT),
+    helper.make_node("Concat", ["af", "bf"], ["c"], axis=0),
+    helper.make_node("Add", ["x", "c"], ["y"])],
+     [value("x", ["N", 5])], [value("y", ["N", 5])],
+     [const("a", np.array([-1, 300, 2.5], np.float32)),
+      const("b", np.array([2**31 + 5, -(2**33) - 7], np.int64))])
 save("pow_const", [helper.make_node("Pow", ["x", "ten"], ["p"]),
                    helper.make_node("Pow", ["p", "zero"], ["y"])],
      [value("x", ["N", 3])], [value("y", ["N", 3])],
