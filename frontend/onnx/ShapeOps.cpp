@@ -699,10 +699,14 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
       node.emitError() << "a step is 0";
       return failure();
     }
+    // ONNX's clamping: a negative index counts from the end, then starts
+    // clamp to [0, dim] and ends to [0, dim] with a positive step; with a
+    // negative one starts to [0, dim - 1] and ends to [-1, dim - 1] (-1:
+    // through element 0).
     auto clampIndex = [&](int64_t v, int64_t lo, int64_t hi) {
       if (v < 0)
         v = v < -dim ? -1 : v + dim;
-      return std::clamp(v, lo, hi);
+      return std::clamp(v, lo, std::max(lo, hi));
     };
     int64_t b, e;
     if (st > 0) {
@@ -710,9 +714,9 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
       e = clampIndex((*ends)[i], 0, dim);
       count[*axis] = e > b ? (e - b + st - 1) / st : 0;
     } else {
-      b = clampIndex((*starts)[i], -1, dim - 1);
+      b = clampIndex((*starts)[i], 0, dim - 1);
       e = clampIndex((*ends)[i], -1, dim - 1);
-      count[*axis] = b > e ? (b - e - st - 1) / -st : 0;
+      count[*axis] = b > e && dim > 0 ? (b - e - st - 1) / -st : 0;
     }
     start[*axis] = b;
     step[*axis] = st;

@@ -113,3 +113,17 @@ case("cast_fold",
      {"x": np.zeros((1, 8), np.float32)},
      {"a": f32(-1, 300, 2.5), "b": i64(2**31 + 5, -(2**33) - 7, 70000),
       "c": i64(200, -129)})
+
+# Slice with a negative step and a start before -dim: the start clamps to 0
+# (one element), on a known tensor folded and on a run-time one (of static
+# shape: kiln refuses a negative step on a batched tensor).
+sl = {"st": i64(-10), "en": i64(-100), "ax": i64(0), "sp": i64(-1)}
+case("slice_fold_negstep",
+     [N("Slice", ["t", "st", "en", "ax", "sp"], ["s"]),
+      N("Add", ["x", "s"], ["y"])],
+     {"x": f32(0, 10, 20).reshape(3, 1)}, dict(t=f32(1, 2, 3, 4, 5), **sl))
+case("slice_rt_negstep",
+     [N("Slice", ["x", "st", "en", "ax", "sp"], ["y"])],
+     {"x": np.arange(24, dtype=np.float32).reshape(2, 3, 4)},
+     {"st": i64(-7, 5), "en": i64(-100, -100), "ax": i64(2, 1),
+      "sp": i64(-1, -2)}, batch=None)

@@ -296,6 +296,17 @@ save("fold_cast", [
      [value("x", ["N", 5])], [value("y", ["N", 5])],
      [const("a", np.array([-1, 300, 2.5], np.float32)),
       const("b", np.array([2**31 + 5, -(2**33) - 7], np.int64))])
+save("fold_slice", [
+    helper.make_node("Shape", ["x"], ["s"]),
+    helper.make_node("Slice", ["s", "st", "en", "ax", "sp"], ["s1"]),
+    helper.make_node("Concat", ["s1", "m1"], ["s2"], axis=0),
+    helper.make_node("Reshape", ["x", "s2"], ["y"])],
+     [value("x", [2, 3, 4, 5])], [value("y", [2, 60])],
+     [const("st", np.array([-10], np.int64)),
+      const("en", np.array([-100], np.int64)),
+      const("ax", np.array([0], np.int64)),
+      const("sp", np.array([-1], np.int64)),
+      const("m1", np.array([-1], np.int64))])
 save("pow_const", [helper.make_node("Pow", ["x", "ten"], ["p"]),
                    helper.make_node("Pow", ["p", "zero"], ["y"])],
      [value("x", ["N", 3])], [value("y", ["N", 3])],
