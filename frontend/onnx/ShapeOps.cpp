@@ -304,6 +304,21 @@ static NodeOutputs reshapeHeld(NodeBuilder &node, Value held,
   return NodeOutputs{node.permuted(y, newLayout)};
 }
 
+/// Squeeze without axes drops the dimensions of size 1, which a dynamic
+/// one (the batch) may be at run time: refused, the axes must say.
+static LogicalResult checkStaticForSqueeze(NodeBuilder &node,
+                                           ArrayRef<int64_t> shape) {
+  auto dynamic = llvm::find_if(shape, ShapedType::isDynamic);
+  if (dynamic == shape.end())
+    return success();
+  node.emitError() << "squeezes without axes an input of shape "
+                   << formatKerasShape(shape) << ", whose dimension "
+                   << dynamic - shape.begin()
+                   << " is only known at run time (it may be 1): give the "
+                      "axes";
+  return failure();
+}
+
 static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
   if (node.heldTransposed(0)) {
     FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
@@ -315,6 +330,8 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
       return failure();
     ArrayRef<int64_t> shape = info->first;
     int64_t rank = shape.size();
+    if (!*axes && failed(checkStaticForSqueeze(node, shape)))
+      return failure();
     SmallVector<bool> drop(rank, false);
     for (int64_t t = 0; t < rank; ++t)
       drop[t] = !*axes && shape[t] == 1;
@@ -354,6 +371,8 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
       drop[*axis] = true;
     }
   } else {
+    if (failed(checkStaticForSqueeze(node, x->shape)))
+      return failure();
     for (int64_t i = 0; i < rank; ++i)
       drop[i] = x->shape[i] == 1;
   }

@@ -179,6 +179,9 @@ save("resize_scales", [
 save("reduce_max_batch", [
     helper.make_node("ReduceMax", ["x"], ["y"], name="max", axes=[0])],
      [value("x", ["N", 3])], [value("y", [1, 3])])
+save("squeeze_batch", [helper.make_node("Squeeze", ["x"], ["y"],
+                                        name="squeeze")],
+     [value("x", ["N", 3, 1])], [value("y", [3])])
 save("rlse_batch", [
     helper.make_node("ReduceLogSumExp", ["x"], ["y"], name="lse", axes=[0])],
      [value("x", ["N", 3])], [value("y", [1, 3])])
