@@ -267,16 +267,17 @@ static FailureOr<NodeOutputs> importHardSwish(NodeBuilder &node) {
   return single(Value(MulOp::create(b, node.loc, *x, y)));
 }
 
-// ThresholdedRelu(alpha = 1): x where x > alpha, else 0.
+// ThresholdedRelu(alpha = 1): x where x > alpha, else 0 (a select, so that
+// inf stays inf where x * step(x - alpha) would be NaN).
 static FailureOr<NodeOutputs> importThresholdedRelu(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<float> alpha = node.getFloat("alpha", 1.0f);
   if (failed(x) || failed(alpha))
     return failure();
   OpBuilder &b = node.builder;
-  Value above = StepOp::create(
-      b, node.loc, SubOp::create(b, node.loc, *x, node.scalar(*alpha)));
-  return single(Value(MulOp::create(b, node.loc, *x, above)));
+  Value above = GreaterOp::create(b, node.loc, *x, node.scalar(*alpha));
+  return single(
+      Value(SelectOp::create(b, node.loc, above, *x, node.scalar(0.0))));
 }
 
 // Celu(alpha = 1): max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), which
@@ -297,7 +298,7 @@ static FailureOr<NodeOutputs> importCelu(NodeBuilder &node) {
 }
 
 // Shrink(lambd = 0.5, bias = 0): x - bias where x > lambd, x + bias where
-// x < -lambd, else 0.
+// x < -lambd, else 0; selects, so that +-inf stay +-inf.
 static FailureOr<NodeOutputs> importShrink(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<float> lambd = node.getFloat("lambd", 0.5f);
@@ -306,16 +307,13 @@ static FailureOr<NodeOutputs> importShrink(NodeBuilder &node) {
     return failure();
   OpBuilder &b = node.builder;
   Location loc = node.loc;
-  Value above =
-      StepOp::create(b, loc, SubOp::create(b, loc, *x, node.scalar(*lambd)));
-  Value below = StepOp::create(
-      b, loc,
-      SubOp::create(b, loc, NegOp::create(b, loc, *x), node.scalar(*lambd)));
-  Value hi = MulOp::create(
-      b, loc, SubOp::create(b, loc, *x, node.scalar(*bias)), above);
-  Value lo = MulOp::create(
-      b, loc, AddOp::create(b, loc, *x, node.scalar(*bias)), below);
-  return single(Value(AddOp::create(b, loc, hi, lo)));
+  Value below = LessOp::create(b, loc, *x, node.scalar(-*lambd));
+  Value y = SelectOp::create(b, loc, below,
+                             AddOp::create(b, loc, *x, node.scalar(*bias)),
+                             node.scalar(0.0));
+  Value above = GreaterOp::create(b, loc, *x, node.scalar(*lambd));
+  return single(Value(SelectOp::create(
+      b, loc, above, SubOp::create(b, loc, *x, node.scalar(*bias)), y)));
 }
 
 //===----------------------------------------------------------------------===//

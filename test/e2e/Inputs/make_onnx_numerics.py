@@ -127,3 +127,9 @@ case("slice_rt_negstep",
      {"x": np.arange(24, dtype=np.float32).reshape(2, 3, 4)},
      {"st": i64(-7, 5), "en": i64(-100, -100), "ax": i64(2, 1),
       "sp": i64(-1, -2)}, batch=None)
+
+# Infinities through ThresholdedRelu and Shrink stay infinities.
+edge = f32(-inf, inf, -1, 0.5, 1, 1.5, -0.7, 0.6).reshape(1, -1)
+case("thresholded_relu", [N("ThresholdedRelu", ["x"], ["y"], alpha=1.0)],
+     {"x": edge})
+case("shrink", [N("Shrink", ["x"], ["y"], lambd=0.5, bias=0.1)], {"x": edge})
