@@ -16,6 +16,8 @@
 
 #include "onnx/onnx_pb.h"
 
+#include "llvm/Support/Format.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -232,6 +234,13 @@ static FailureOr<NodeOutputs> importClip(NodeBuilder &node) {
     FailureOr<float> max = node.getFloat("max", INFINITY);
     if (failed(min) || failed(max))
       return failure();
+    if (*min > *max) {
+      std::string message;
+      llvm::raw_string_ostream(message)
+          << llvm::format("min %g is greater than max %g", *min, *max);
+      node.emitError() << message;
+      return failure();
+    }
     lo = *min;
     hi = *max;
   } else {
@@ -250,6 +259,13 @@ static FailureOr<NodeOutputs> importClip(NodeBuilder &node) {
     }
   }
   OpBuilder &b = node.builder;
+  // min > max (operands, opset 11 on; ONNX Runtime refuses the attributes
+  // of opset 6 so): ONNX Runtime's min(max(x, min), max), which is max
+  // everywhere; kiln.clip holds min <= max.
+  if (lo > hi) {
+    Value y = MaximumOp::create(b, node.loc, *x, node.scalar(lo));
+    return single(Value(MinimumOp::create(b, node.loc, y, node.scalar(hi))));
+  }
   return single(Value(ClipOp::create(b, node.loc, *x, b.getF64FloatAttr(lo),
                                      b.getF64FloatAttr(hi))));
 }

@@ -133,3 +133,9 @@ edge = f32(-inf, inf, -1, 0.5, 1, 1.5, -0.7, 0.6).reshape(1, -1)
 case("thresholded_relu", [N("ThresholdedRelu", ["x"], ["y"], alpha=1.0)],
      {"x": edge})
 case("shrink", [N("Shrink", ["x"], ["y"], lambd=0.5, bias=0.1)], {"x": edge})
+
+# Clip with min > max (operands, opset 11): max everywhere. (ONNX Runtime
+# refuses opset 6's attributes in that order, and so does kiln.)
+case("clip11_inverted", [N("Clip", ["x", "lo", "hi"], ["y"])],
+     {"x": f32(-1, 0.4, 2, -inf).reshape(1, -1)},
+     {"lo": np.float32(0.5), "hi": np.float32(0.1)})

@@ -182,6 +182,9 @@ save("reduce_max_batch", [
 save("squeeze_batch", [helper.make_node("Squeeze", ["x"], ["y"],
                                         name="squeeze")],
      [value("x", ["N", 3, 1])], [value("y", [3])])
+save("clip6_inverted", [helper.make_node("Clip", ["x"], ["y"], name="clip",
+                                         min=0.5, max=0.25)],
+     [value("x", [2, 3])], [value("y", [2, 3])], opset=6)
 save("rlse_batch", [
     helper.make_node("ReduceLogSumExp", ["x"], ["y"], name="lse", axes=[0])],
      [value("x", ["N", 3])], [value("y", [1, 3])])
