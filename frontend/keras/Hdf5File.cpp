@@ -201,7 +201,10 @@ llvm::Expected<Hdf5Floats> Hdf5File::readFloats(llvm::StringRef path) const {
   Handle type(H5Dget_type(dataset), H5Tclose);
   H5T_class_t cls = H5Tget_class(type);
   if (cls != H5T_FLOAT && cls != H5T_INTEGER)
-    return llvm::createStringError("dataset '" + p + "' is not numeric");
+    return llvm::createStringError(
+        "dataset '" + p +
+        "' holds neither floats nor integers (Keras writes bfloat16 "
+        "weights so; kiln computes in float32)");
   Handle space(H5Dget_space(dataset), H5Sclose);
   int rank = H5Sget_simple_extent_ndims(space);
   if (rank < 0 || rank > 32)

@@ -38,9 +38,14 @@ int Cli::run() {
     printUsage(stderr);
     return kExitUsage;
   }
-  // --threads N, for every command: the team of the compiled code's
-  // parallel loops (kiln_set_num_threads); serve's are its I/O threads.
-  for (size_t i = 1; args[0] != "serve" && i < args.size(); ++i) {
+  // --threads and --device belong to the commands that run the model;
+  // summary, info and devices refuse them as unexpected arguments.
+  bool runsModel = args[0] == "predict" || args[0] == "train" ||
+                   args[0] == "evaluate" || args[0] == "bench" ||
+                   args[0] == "serve";
+  // --threads N: the team of the compiled code's parallel loops
+  // (kiln_set_num_threads); serve's are its I/O threads.
+  for (size_t i = 1; runsModel && args[0] != "serve" && i < args.size(); ++i) {
     if (args[i] != "--threads")
       continue;
     if (i + 1 == args.size())
@@ -54,8 +59,8 @@ int Cli::run() {
     args.erase(args.begin() + i, args.begin() + i + 2);
     break;
   }
-  // --device cpu|gpu|gpu:N, for every command that runs the model.
-  for (size_t i = 1; i < args.size(); ++i) {
+  // --device cpu|gpu|gpu:N.
+  for (size_t i = 1; runsModel && i < args.size(); ++i) {
     if (args[i] != "--device")
       continue;
     if (i + 1 == args.size())

@@ -92,6 +92,16 @@ int Cli::runServe() {
     if (code >= 0)
       return code;
   }
+  // Settings of a mode not on: they would do nothing.
+  for (const Option &option : options) {
+    const std::string &flag = option.flag;
+    if (!serve.batching &&
+        (flag == "--max_batch_size" || flag == "--batch_timeout_micros" ||
+         flag == "--max_enqueued_batches"))
+      return usageError("serve: " + flag + " needs --enable_batching");
+    if (serve.basePath.empty() && flag == "--file_system_poll_wait_seconds")
+      return usageError("serve: " + flag + " needs --model_base_path");
+  }
   if (enqueued > 0)
     serve.maxQueuedRows = enqueued * serve.maxBatchSize;
   std::string chosen = chooseDevice();

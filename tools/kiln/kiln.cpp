@@ -53,8 +53,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <csignal>
-
 #include <thread>
 
 using namespace mlir;
@@ -470,6 +470,21 @@ static FailureOr<Targets> parseTarget() {
                   "' (expected cpu, cuda, cpu,cuda or cuda-on-cpu)"),
              failure();
   }
+  // Options of one target or output: given elsewhere they would do nothing.
+  if (stage.getNumOccurrences() && emit != Emit::Mlir)
+    return fail("--stage needs --emit mlir"), failure();
+  if (gpuArch.getNumOccurrences() && !cuda)
+    return fail("--gpu-arch needs --target cuda: it picks the PTX the "
+                "binary carries"),
+           failure();
+  if ((gpuMatmulTile.getNumOccurrences() ||
+       gpuMatmulKStep.getNumOccurrences() ||
+       gpuMatmulNarrowTiles.getNumOccurrences()) &&
+      !cuda && !targets.cudaOnCpu)
+    return fail("--gpu-matmul-tile, --gpu-matmul-k-step and "
+                "--gpu-matmul-narrow-tiles need --target cuda or "
+                "cuda-on-cpu"),
+           failure();
   if (gpuConvInputGradient != "convolution" && gpuConvInputGradient != "fold")
     return fail("--gpu-conv-input-gradient: unknown form '" +
                 gpuConvInputGradient + "' (expected convolution or fold)"),
@@ -909,6 +924,11 @@ static int runGradCheckCommand(MLIRContext &ctx) {
       !(options.inputMin < options.inputMax))
     return fail("--batch and --max-checks must be positive and --input-min "
                 "below --input-max");
+  if (!(options.tolerance > 0) || !std::isfinite(options.tolerance))
+    return fail("--tolerance must be a positive number");
+  if (!checkFunc.empty() && !llvm::StringRef(modelPath).ends_with(".mlir"))
+    return fail("--func applies to an .mlir input; a model's check covers "
+                "its loss");
   // Finite differences in float64 over a batch: a few samples tell as much
   // as many; a huge batch would only exhaust memory.
   if (options.batch > 4096)
@@ -936,12 +956,11 @@ static int runGradCheckCommand(MLIRContext &ctx) {
   std::string lossName = model->training ? model->training->loss : "";
   bool fromLogits = model->training && model->training->fromLogits;
   if (!lossFlag.empty()) {
-    llvm::Expected<keras::NameWithSettings> parsed =
-        keras::parseNameWithSettings(lossFlag);
-    if (!parsed)
-      return fail("--loss: " + llvm::toString(parsed.takeError()));
-    lossName = parsed->name;
-    fromLogits = parsed->settings.lookup("from_logits") != 0;
+    FailureOr<TrainingFlags> flags = parseTrainingFlags();
+    if (failed(flags))
+      return 1;
+    lossName = *flags->loss;
+    fromLogits = flags->fromLogits;
   }
   func::FuncOp loss;
   if (lossName.empty()) {
@@ -1016,7 +1035,26 @@ int main(int argc, char **argv) {
       "(from its file or\n--loss) also trains: ./model train, ./model "
       "evaluate.\n");
   if (dataCmd) {
-    if (dataAction == "inspect")
+    // Each action's own flags; the other's would do nothing.
+    bool inspect = dataAction == "inspect";
+    const char *other =
+        inspect                         ? (outputPath.getNumOccurrences()        ? "-o"
+                                           : dataCompression.getNumOccurrences() ? "--compression"
+                                                                                 : nullptr)
+        : dataLimit.getNumOccurrences() ? "--limit"
+        : dataJson.getNumOccurrences()  ? "--json"
+        : dataSkipCorrupt.getNumOccurrences() ? "--skip-corrupt"
+                                              : nullptr;
+    if (other && (inspect || dataAction == "convert")) {
+      llvm::errs() << "kiln: error: " << other << " does not apply to data "
+                   << dataAction.getValue() << "\n";
+      return 2;
+    }
+    if (dataLimit.getNumOccurrences() && dataLimit < 0) {
+      llvm::errs() << "kiln: error: --limit must not be negative\n";
+      return 2;
+    }
+    if (inspect)
       return inspectTFRecord(dataPath, dataLimit, dataJson, dataSkipCorrupt);
     if (dataAction == "convert") {
       if (outputPath.empty()) {
