@@ -156,21 +156,10 @@ FailureOr<Value> importSoftmax(LayerBuilder &layer, ArrayRef<Value> inputs) {
   if (failed(x))
     return failure();
   int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
-  // One integer, or a list of one (Keras accepts a tuple of axes).
-  int64_t axis = -1;
-  if (const llvm::json::Value *value = layer.config.get("axis");
-      value && value->kind() != llvm::json::Value::Null) {
-    const llvm::json::Array *list = value->getAsArray();
-    std::optional<int64_t> single =
-        list ? (list->size() == 1 ? (*list)[0].getAsInteger() : std::nullopt)
-             : value->getAsInteger();
-    if (!single) {
-      layer.emitError() << "'axis' must be one integer axis (a softmax over "
-                           "several axes is not supported)";
-      return failure();
-    }
-    axis = *single;
-  }
+  FailureOr<int64_t> softmaxAxis = singleAxis(layer, -1, "a softmax");
+  if (failed(softmaxAxis))
+    return failure();
+  int64_t axis = *softmaxAxis;
   if (axis < -rank || axis >= rank) {
     layer.emitError() << "'axis' " << axis << " is out of range for rank "
                       << rank << " (one integer axis is supported)";

@@ -93,6 +93,24 @@ FailureOr<StringRef> mlir::kiln::keras::activationName(LayerBuilder &layer) {
   return failure();
 }
 
+FailureOr<int64_t> mlir::kiln::keras::singleAxis(LayerBuilder &layer,
+                                                 int64_t fallback,
+                                                 StringRef what) {
+  const llvm::json::Value *value = layer.config.get("axis");
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return fallback;
+  const llvm::json::Array *list = value->getAsArray();
+  std::optional<int64_t> single =
+      list ? (list->size() == 1 ? (*list)[0].getAsInteger() : std::nullopt)
+           : value->getAsInteger();
+  if (!single) {
+    layer.emitError() << "'axis' must be one integer (" << what
+                      << " over several axes is not supported)";
+    return failure();
+  }
+  return *single;
+}
+
 FailureOr<Value> mlir::kiln::keras::singleInput(LayerBuilder &layer,
                                                 ArrayRef<Value> inputs,
                                                 int64_t minRank) {

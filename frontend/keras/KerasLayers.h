@@ -171,6 +171,12 @@ void registerReshapingLayers(LayerRegistry &registry);
 /// differently); nullopt when absent or float32.
 std::optional<std::string> unsupportedDtype(const llvm::json::Object &config);
 
+/// The layer's `axis` config: one integer, or a list of one (Keras 2 and
+/// tuples write that); `fallback` when absent or null. An error for
+/// anything else, saying that `what` over several axes is not supported.
+FailureOr<int64_t> singleAxis(LayerBuilder &layer, int64_t fallback,
+                              StringRef what);
+
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
                              int64_t minRank);

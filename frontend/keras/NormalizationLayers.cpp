@@ -59,20 +59,10 @@ static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
   Value x = *input;
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
-  // `axis`: an integer, or (Keras 2) a list of one.
-  int64_t axis = -1;
-  if (const llvm::json::Value *value = layer.config.get("axis")) {
-    const llvm::json::Array *list = value->getAsArray();
-    std::optional<int64_t> single =
-        list ? (list->size() == 1 ? (*list)[0].getAsInteger() : std::nullopt)
-             : value->getAsInteger();
-    if (!single) {
-      layer.emitError() << "'axis' must be one integer (normalizing over "
-                           "several axes is not supported)";
-      return failure();
-    }
-    axis = *single;
-  }
+  FailureOr<int64_t> channelAxis = singleAxis(layer, -1, "normalizing");
+  if (failed(channelAxis))
+    return failure();
+  int64_t axis = *channelAxis;
   if (rank < 2 || axis < -rank || axis >= rank || axis == 0 || axis == -rank) {
     layer.emitError() << "'axis' " << axis << " is not a channel axis of "
                       << formatKerasShape(type.getShape());
