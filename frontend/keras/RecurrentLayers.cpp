@@ -668,8 +668,43 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
       return failure();
     cells.push_back(cell);
   }
-  return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
-                        inputs.drop_front());
+  // TensorFlow.js writes a stack as the RNN's `cells` list, and orders its
+  // states last cell first ([h2, c2, h1, c1]: its StackedRNNCells'
+  // stateSize), in `initial_state` and in what `return_state` returns;
+  // kiln's loop takes and gives them first cell first.
+  ArrayRef<Value> states = inputs.drop_front();
+  if (!layer.config.getArray("cells") || cells.size() < 2)
+    return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
+                          states);
+  SmallVector<size_t> counts;
+  size_t total = 0;
+  for (const Cell &cell : cells)
+    total += counts.emplace_back(cell.kind == CellKind::Lstm ? 2 : 1);
+  if (!states.empty() && states.size() != total) // its error says why
+    return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
+                          states);
+  // Reverses the order of the cells' groups in `list` (states of the cells
+  // in `order`), keeping each group's own order.
+  auto reverseGroups = [&](ArrayRef<Value> list, ArrayRef<size_t> order) {
+    SmallVector<Value> result;
+    size_t end = list.size();
+    for (size_t count : order) {
+      result.append(list.begin() + (end - count), list.begin() + end);
+      end -= count;
+    }
+    return result;
+  };
+  SmallVector<size_t> reversedCounts(counts.rbegin(), counts.rend());
+  SmallVector<Value> forwardStates =
+      states.empty() ? SmallVector<Value>() : reverseGroups(states, counts);
+  FailureOr<LayerOutputs> outputs = buildRecurrent(
+      layer, *x, cells, LoopFlags::of(layer.config), forwardStates);
+  if (failed(outputs) || outputs->size() != 1 + total)
+    return outputs;
+  LayerOutputs reordered{outputs->front()};
+  reordered.append(
+      reverseGroups(ArrayRef<Value>(*outputs).drop_front(), reversedCounts));
+  return reordered;
 }
 
 /// The cell kind of a recurrent layer class Bidirectional may wrap.
