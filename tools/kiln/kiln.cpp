@@ -969,6 +969,9 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     LossSpec spec{canonicalLossName(lossName), fromLogits};
     if (spec.name.empty())
       return fail("unknown loss '" + lossName + "'");
+    if (fromLogits && !llvm::StringRef(spec.name).ends_with("crossentropy"))
+      return fail("--loss: " + spec.name +
+                  " has no from_logits (a crossentropy has)");
     llvm::Expected<OptimizerSpec> sgd = makeOptimizerSpec("sgd", {});
     if (!sgd)
       return fail(llvm::toString(sgd.takeError()));
