@@ -21,6 +21,7 @@
 #include "llvm/ADT/StringSet.h"
 
 #include <string>
+#include <utility>
 
 namespace mlir::kiln {
 
@@ -58,6 +59,9 @@ StringRef typeName(OnnxType type);
 /// True for the integer and bool types, whose values a HostTensor holds
 /// exactly.
 bool isIntegral(OnnxType type);
+/// The width in bits and the signedness of an integer type (not bool); 0
+/// bits for the other types.
+std::pair<unsigned, bool> integerWidth(OnnxType type);
 
 /// A tensor known at compile time. Values are held as doubles: exact for
 /// float32 and for integers up to 2^53 (shapes, axes, indices; INT64_MAX

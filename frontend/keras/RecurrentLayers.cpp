@@ -52,6 +52,9 @@ namespace {
 ///             h = z * h + (1 - z) * hh, z = rec(xz + rz)
 enum class CellKind { SimpleRnn, Lstm, Gru };
 
+/// Number of carried states (LSTM: h and c).
+int64_t statesOf(CellKind kind) { return kind == CellKind::Lstm ? 2 : 1; }
+
 /// One cell of a recurrent layer: its config (the layer's own for
 /// SimpleRNN) and its Keras 3 weight scope.
 struct Cell {
@@ -177,8 +180,7 @@ struct BuiltCell {
   int64_t gates() const {
     return kind == CellKind::Lstm ? 4 : kind == CellKind::Gru ? 3 : 1;
   }
-  /// Number of carried states (LSTM: h and c).
-  int64_t states() const { return kind == CellKind::Lstm ? 2 : 1; }
+  int64_t states() const { return statesOf(kind); }
 };
 
 /// A string config value (an activation), `fallback` when absent or null.
@@ -679,7 +681,7 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
   SmallVector<size_t> counts;
   size_t total = 0;
   for (const Cell &cell : cells)
-    total += counts.emplace_back(cell.kind == CellKind::Lstm ? 2 : 1);
+    total += counts.emplace_back(statesOf(cell.kind));
   if (!states.empty() && states.size() != total) // its error says why
     return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
                           states);

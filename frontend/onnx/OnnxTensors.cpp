@@ -149,6 +149,14 @@ static int64_t elementBytes(OnnxType type) {
   }
 }
 
+std::pair<unsigned, bool> mlir::kiln::integerWidth(OnnxType type) {
+  if (!isIntegral(type) || type == OnnxType::Bool)
+    return {0, false};
+  bool isSigned = type == OnnxType::Int8 || type == OnnxType::Int16 ||
+                  type == OnnxType::Int32 || type == OnnxType::Int64;
+  return {static_cast<unsigned>(8 * elementBytes(type)), isSigned};
+}
+
 /// One little-endian element of `type` at `p`, as a double.
 static double decode(OnnxType type, const char *p) {
   using namespace llvm::support;

@@ -40,6 +40,17 @@ enum class Reduction {
 /// reduction: it is a chain of products of slices).
 constexpr int64_t kMaxProdFactors = 256;
 
+/// `y`, a reduction's result with its reduced `axes` kept as 1s, without
+/// them.
+static Value dropReducedAxes(NodeBuilder &node, Value y,
+                             ArrayRef<int64_t> axes) {
+  SmallVector<int64_t> outShape;
+  for (auto [d, size] : llvm::enumerate(node.typeOf(y).getShape()))
+    if (!llvm::is_contained(axes, int64_t(d)))
+      outShape.push_back(size);
+  return node.reshape(y, outShape);
+}
+
 /// The product of `x` over `axes` (static ones): per axis, the product of
 /// its slices, kept as a dimension of 1; then dropped unless `keepDims`.
 static FailureOr<Value> reduceProd(NodeBuilder &node, Value x,
@@ -66,13 +77,7 @@ static FailureOr<Value> reduceProd(NodeBuilder &node, Value x,
                               node.sliceAxis(y, a, i, 1));
     y = product;
   }
-  if (keepDims)
-    return y;
-  SmallVector<int64_t> outShape;
-  for (auto [d, size] : llvm::enumerate(shape))
-    if (!llvm::is_contained(axes, int64_t(d)))
-      outShape.push_back(size);
-  return node.reshape(y, outShape);
+  return keepDims ? y : dropReducedAxes(node, y, axes);
 }
 
 /// The maximum of `x` over `axes` (sorted, distinct, the dynamic batch not
@@ -176,13 +181,7 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
     Value y = LogOp::create(
         b, loc, ReduceSumOp::create(b, loc, e, axes, /*keepDims=*/true));
     y = AddOp::create(b, loc, y, m);
-    if (*keepDims)
-      return single(y);
-    SmallVector<int64_t> outShape;
-    for (auto [d, size] : llvm::enumerate(node.typeOf(y).getShape()))
-      if (!llvm::is_contained(axes, int64_t(d)))
-        outShape.push_back(size);
-    return single(node.reshape(y, outShape));
+    return single(*keepDims ? y : dropReducedAxes(node, y, axes));
   }
   if (Kind == Reduction::Max || Kind == Reduction::Min) {
     if (axes.empty())

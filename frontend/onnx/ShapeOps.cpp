@@ -977,31 +977,6 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
 // Cast, Constant, ConstantOfShape, Shape, Dropout
 //===----------------------------------------------------------------------===//
 
-/// The width in bits and signedness of the integer type `type`; 0 bits for
-/// the other types.
-static std::pair<unsigned, bool> integerWidth(OnnxType type) {
-  switch (type) {
-  case OnnxType::Int8:
-    return {8, true};
-  case OnnxType::Uint8:
-    return {8, false};
-  case OnnxType::Int16:
-    return {16, true};
-  case OnnxType::Uint16:
-    return {16, false};
-  case OnnxType::Int32:
-    return {32, true};
-  case OnnxType::Uint32:
-    return {32, false};
-  case OnnxType::Int64:
-    return {64, true};
-  case OnnxType::Uint64:
-    return {64, false};
-  default:
-    return {0, false};
-  }
-}
-
 /// The integer `v` narrowed to `bits` bits by two's-complement wrapping,
 /// as the run-time cast narrows integers.
 static double wrapInteger(double v, unsigned bits, bool isSigned) {

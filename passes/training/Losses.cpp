@@ -43,6 +43,13 @@ bool mlir::kiln::isSparseLoss(const LossSpec &loss) {
   return loss.name == "sparse_categorical_crossentropy";
 }
 
+llvm::Error mlir::kiln::checkFromLogits(const LossSpec &loss) {
+  if (!loss.fromLogits || llvm::StringRef(loss.name).ends_with("crossentropy"))
+    return llvm::Error::success();
+  return llvm::createStringError(loss.name +
+                                 " has no from_logits (a crossentropy has)");
+}
+
 static RankedTensorType typeOf(Value v) {
   return cast<RankedTensorType>(v.getType());
 }

@@ -43,6 +43,9 @@ std::string canonicalLossName(llvm::StringRef name);
 
 /// True when the loss takes class indices (one value per sample).
 bool isSparseLoss(const LossSpec &loss);
+/// An error unless `loss` may take logits: from_logits is a crossentropy's
+/// setting only ("mean_squared_error has no from_logits ...").
+llvm::Error checkFromLogits(const LossSpec &loss);
 
 /// Builds the scalar loss of `prediction` against `target` at the builder's
 /// insertion point.

@@ -62,10 +62,9 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
       return emitError(loc) << "--loss: unknown loss '" << config.loss << "'";
     lossIssue = "unknown loss '" + config.loss + "'";
   }
-  if (flags.loss && flags.fromLogits && !loss.name.empty() &&
-      !StringRef(loss.name).ends_with("crossentropy"))
-    return emitError(loc) << "--loss: " << loss.name
-                          << " has no from_logits (a crossentropy has)";
+  if (flags.loss && !loss.name.empty())
+    if (llvm::Error error = checkFromLogits(loss))
+      return emitError(loc) << "--loss: " << llvm::toString(std::move(error));
   // Keras configs carry settings kiln's spec does not model (e.g. "name",
   // "ema_momentum"); those are dropped, while unknown flags are errors.
   std::string optimizerIssue = config.optimizerIssue;

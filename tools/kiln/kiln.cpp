@@ -969,9 +969,8 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     LossSpec spec{canonicalLossName(lossName), fromLogits};
     if (spec.name.empty())
       return fail("unknown loss '" + lossName + "'");
-    if (fromLogits && !llvm::StringRef(spec.name).ends_with("crossentropy"))
-      return fail("--loss: " + spec.name +
-                  " has no from_logits (a crossentropy has)");
+    if (llvm::Error error = checkFromLogits(spec))
+      return fail("--loss: " + llvm::toString(std::move(error)));
     llvm::Expected<OptimizerSpec> sgd = makeOptimizerSpec("sgd", {});
     if (!sgd)
       return fail(llvm::toString(sgd.takeError()));
@@ -1040,16 +1039,22 @@ int main(int argc, char **argv) {
   if (dataCmd) {
     // Each action's own flags; the other's would do nothing.
     bool inspect = dataAction == "inspect";
-    const char *other =
-        inspect                         ? (outputPath.getNumOccurrences()        ? "-o"
-                                           : dataCompression.getNumOccurrences() ? "--compression"
-                                                                                 : nullptr)
-        : dataLimit.getNumOccurrences() ? "--limit"
-        : dataJson.getNumOccurrences()  ? "--json"
-        : dataSkipCorrupt.getNumOccurrences() ? "--skip-corrupt"
-                                              : nullptr;
-    if (other && (inspect || dataAction == "convert")) {
-      llvm::errs() << "kiln: error: " << other << " does not apply to data "
+    struct ActionFlag {
+      const char *name;
+      bool given;
+      bool forInspect;
+    };
+    const ActionFlag flags[] = {
+        {"-o", outputPath.getNumOccurrences() > 0, false},
+        {"--compression", dataCompression.getNumOccurrences() > 0, false},
+        {"--limit", dataLimit.getNumOccurrences() > 0, true},
+        {"--json", dataJson.getNumOccurrences() > 0, true},
+        {"--skip-corrupt", dataSkipCorrupt.getNumOccurrences() > 0, true}};
+    for (const ActionFlag &flag : flags) {
+      if (!flag.given || flag.forInspect == inspect ||
+          (!inspect && dataAction != "convert"))
+        continue;
+      llvm::errs() << "kiln: error: " << flag.name << " does not apply to data "
                    << dataAction.getValue() << "\n";
       return 2;
     }
