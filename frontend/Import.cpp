@@ -56,9 +56,9 @@ ModelFormat mlir::kiln::detectModelFormat(StringRef path) {
   return ModelFormat::Unknown;
 }
 
-FailureOr<ImportedModel> mlir::kiln::importModel(MLIRContext *context,
-                                                 StringRef path,
-                                                 const ImportOptions &options) {
+static FailureOr<ImportedModel> importAnyModel(MLIRContext *context,
+                                               StringRef path,
+                                               const ImportOptions &options) {
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
   if (!llvm::sys::fs::exists(path)) {
     emitError(fileLoc) << "no such file";
@@ -137,4 +137,20 @@ FailureOr<ImportedModel> mlir::kiln::importModel(MLIRContext *context,
       return failure();
   }
   return keras::importKerasModel(context, path, std::move(source), options);
+}
+
+FailureOr<ImportedModel> mlir::kiln::importModel(MLIRContext *context,
+                                                 StringRef path,
+                                                 const ImportOptions &options) {
+  FailureOr<ImportedModel> model = importAnyModel(context, path, options);
+  if (failed(model) || !options.seedGiven ||
+      llvm::any_of(model->params,
+                   [](const ParamData &p) { return p.initialized; }))
+    return model;
+  emitError(FileLineColLoc::get(context, path, 0, 0))
+      << "--seed seeds the initializers of parameters no file gives, and "
+         "every parameter of this model comes from "
+      << (options.weightsPath.empty() ? "the model file"
+                                      : "'" + options.weightsPath + "'");
+  return failure();
 }

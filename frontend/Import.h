@@ -97,6 +97,9 @@ struct ImportOptions {
   std::string weightsPath;
   /// Seed of the initializers of a model without weights.
   uint64_t seed = 0;
+  /// The seed was asked for (`--seed`): a model whose every parameter comes
+  /// from a file is then an error, not a flag that does nothing.
+  bool seedGiven = false;
   /// Shapes of model inputs, fixing the dimensions a file leaves symbolic
   /// (`--input-shape name=1x3x224x224`).
   llvm::StringMap<SmallVector<int64_t>> inputShapes;

@@ -44,6 +44,112 @@ static Value scalar(LayerBuilder &layer, float value) {
                             DenseElementsAttr::get(type, value));
 }
 
+/// clip(x, lo, hi).
+static Value clip(LayerBuilder &layer, Value x, double lo, double hi) {
+  OpBuilder &b = layer.builder;
+  return ClipOp::create(b, layer.loc, x, b.getF64FloatAttr(lo),
+                        b.getF64FloatAttr(hi));
+}
+
+/// a * x + c.
+static Value affine(LayerBuilder &layer, Value x, float a, float c) {
+  OpBuilder &b = layer.builder;
+  Value ax = a == 1.0f ? x : MulOp::create(b, layer.loc, x, scalar(layer, a));
+  return AddOp::create(b, layer.loc, ax, scalar(layer, c));
+}
+
+/// Keras 3's activations beyond the classic ones (keras.activations, with
+/// their default arguments), TensorFlow.js's `gelu_new`, and
+/// `hard_sigmoid`, which Keras 3 redefined: a null Value for a name that is
+/// none of them, failure after an error.
+static FailureOr<Value> buildPiecewiseActivation(LayerBuilder &layer,
+                                                 StringRef name, Value x) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  auto sub = [&](Value l, Value r) { return SubOp::create(b, loc, l, r); };
+  auto mul = [&](Value l, Value r) { return MulOp::create(b, loc, l, r); };
+  // Keras 3: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1).
+  auto hardSigmoid3 = [&] {
+    return clip(layer, affine(layer, x, 1.0f / 6, 0.5f), 0, 1);
+  };
+  if (name == "hard_sigmoid") {
+    switch (layer.flavor) {
+    case KerasFlavor::Keras3:
+      return hardSigmoid3();
+    case KerasFlavor::Keras2:
+    case KerasFlavor::TfJs:
+      // Keras 2 and TensorFlow.js: clip(0.2 x + 0.5, 0, 1).
+      return clip(layer, affine(layer, x, 0.2f, 0.5f), 0, 1);
+    case KerasFlavor::Unknown:
+      break;
+    }
+    layer.emitError() << "activation 'hard_sigmoid' is clip(0.2x + 0.5, 0, 1) "
+                         "in Keras 2 and TensorFlow.js but relu6(x + 3) / 6 in "
+                         "Keras 3, and the file does not say which Keras "
+                         "wrote it (no 'keras_version')";
+    return failure();
+  }
+  if (name == "relu6")
+    return clip(layer, x, 0, 6);
+  if (name == "mish") // x * tanh(softplus(x))
+    return mul(x, TanhOp::create(b, loc, SoftplusOp::create(b, loc, x)))
+        .getResult();
+  if (name == "gelu_new" && layer.flavor == KerasFlavor::TfJs) {
+    // TensorFlow.js: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+    Value cube = mul(mul(x, x), x);
+    Value inner = AddOp::create(b, loc, x, mul(cube, scalar(layer, 0.044715f)));
+    Value t =
+        TanhOp::create(b, loc, mul(inner, scalar(layer, 0.7978845608028654f)));
+    return mul(mul(x, scalar(layer, 0.5f)), affine(layer, t, 1.0f, 1.0f))
+        .getResult();
+  }
+  // The rest are Keras 3's (and tf.nn's, where a Keras 2 model names them);
+  // TensorFlow.js has none of them.
+  if (layer.flavor == KerasFlavor::TfJs)
+    return Value();
+  if (name == "hard_silu" || name == "hard_swish")
+    return mul(x, hardSigmoid3()).getResult();
+  if (name == "leaky_relu") { // negative_slope = 0.2
+    Value neg = ReluOp::create(b, loc, NegOp::create(b, loc, x));
+    return sub(ReluOp::create(b, loc, x), mul(neg, scalar(layer, 0.2f)))
+        .getResult();
+  }
+  if (name == "celu") // alpha = 1: the ELU
+    return EluOp::create(b, loc, x, b.getF32FloatAttr(1.0f)).getResult();
+  if (name == "hard_tanh")
+    return clip(layer, x, -1, 1);
+  if (name == "tanh_shrink")
+    return sub(x, TanhOp::create(b, loc, x)).getResult();
+  if (name == "log_sigmoid") // -softplus(-x)
+    return NegOp::create(b, loc,
+                         SoftplusOp::create(b, loc, NegOp::create(b, loc, x)))
+        .getResult();
+  if (name == "log_softmax")
+    return LogSoftmaxOp::create(b, loc, x, b.getI64IntegerAttr(-1)).getResult();
+  if (name == "soft_shrink") // threshold = 0.5: x - clip(x, -0.5, 0.5)
+    return sub(x, clip(layer, x, -0.5, 0.5)).getResult();
+  if (name == "hard_shrink") // threshold = 0.5: |x| > 0.5 ? x : 0
+    return mul(x, StepOp::create(
+                      b, loc,
+                      affine(layer, AbsOp::create(b, loc, x), 1.0f, -0.5f)))
+        .getResult();
+  if (name == "sparse_sigmoid") // clip((x + 1) / 2, 0, 1)
+    return clip(layer, affine(layer, x, 0.5f, 0.5f), 0, 1);
+  if (name == "sparse_plus") {
+    // 0 below -1, (x + 1)^2 / 4 between, x above 1: the middle piece on
+    // clip(x, -1, 1) plus relu(x - 1).
+    Value c1 = affine(layer, clip(layer, x, -1, 1), 1.0f, 1.0f);
+    Value middle = mul(mul(c1, c1), scalar(layer, 0.25f));
+    Value above = ReluOp::create(b, loc, affine(layer, x, 1.0f, -1.0f));
+    return AddOp::create(b, loc, middle, above).getResult();
+  }
+  if (name == "squareplus") { // b = 4: (x + sqrt(x^2 + 4)) / 2
+    Value root = SqrtOp::create(b, loc, affine(layer, mul(x, x), 1.0f, 4.0f));
+    return mul(AddOp::create(b, loc, x, root), scalar(layer, 0.5f)).getResult();
+  }
+  return Value();
+}
+
 FailureOr<Value> mlir::kiln::keras::buildActivation(LayerBuilder &layer,
                                                     StringRef name, Value x) {
   OpBuilder &b = layer.builder;
@@ -79,6 +185,9 @@ FailureOr<Value> mlir::kiln::keras::buildActivation(LayerBuilder &layer,
     Value s = SigmoidOp::create(b, loc, x);
     return MulOp::create(b, loc, x, s).getResult();
   }
+  FailureOr<Value> y = buildPiecewiseActivation(layer, name, x);
+  if (failed(y) || *y)
+    return y;
   layer.emitError() << "unknown activation '" << name << "'";
   return failure();
 }

@@ -106,14 +106,28 @@ LogicalResult mlir::kiln::keras::loadKerasArchive(StringRef path,
   }
   llvm::Expected<std::vector<char>> config =
       readZipMember(archive, "config.json");
-  std::optional<llvm::Expected<std::vector<char>>> weights;
+  std::optional<llvm::Expected<std::vector<char>>> weights, metadata;
   if (config && zip_name_locate(archive, "model.weights.h5", 0) >= 0)
     weights.emplace(readZipMember(archive, "model.weights.h5"));
+  if (config && zip_name_locate(archive, "metadata.json", 0) >= 0)
+    metadata.emplace(readZipMember(archive, "metadata.json"));
   zip_close(archive);
   if (!config)
     return emitErrorAt(fileLoc, config.takeError());
   if (weights && !*weights)
     return emitErrorAt(fileLoc, weights->takeError());
+  if (metadata && !*metadata)
+    return emitErrorAt(fileLoc, metadata->takeError());
+  if (metadata) {
+    FailureOr<json::Value> parsed =
+        parseModelJson(StringRef((*metadata)->data(), (*metadata)->size()),
+                       "metadata.json", fileLoc);
+    if (failed(parsed))
+      return failure();
+    if (const json::Object *object = parsed->getAsObject())
+      if (std::optional<StringRef> version = object->getString("keras_version"))
+        source.flavor = flavorOfKerasVersion(*version);
+  }
   FailureOr<json::Value> topology = parseModelJson(
       StringRef(config->data(), config->size()), "config.json", fileLoc);
   if (failed(topology))
@@ -165,6 +179,14 @@ LogicalResult mlir::kiln::keras::loadLegacyH5Model(StringRef path,
   if (failed(topology))
     return failure();
   source.topology = std::move(*topology);
+  if (file->hasAttribute("/", "keras_version")) {
+    llvm::Expected<std::vector<std::string>> version =
+        file->readStrings("/", "keras_version");
+    if (!version)
+      llvm::consumeError(version.takeError()); // the flavor stays unknown
+    else if (version->size() == 1)
+      source.flavor = flavorOfKerasVersion(version->front());
+  }
   if (file->hasAttribute("/", "training_config")) {
     // An unreadable training_config is ignored: the model still compiles
     // for inference.
@@ -208,9 +230,16 @@ LogicalResult mlir::kiln::keras::loadJsonModel(StringRef path, Location fileLoc,
   if (!topology) { // Keras JSON
     if (json::Value *compile = object->get("compile_config"))
       source.training = *compile;
+    // Keras 2's to_json records its version; Keras 3's does not, but only
+    // it writes the serialization's "module" and "registered_name".
+    if (std::optional<StringRef> version = object->getString("keras_version"))
+      source.flavor = flavorOfKerasVersion(*version);
+    else if (object->get("module") || object->get("registered_name"))
+      source.flavor = KerasFlavor::Keras3;
     source.topology = std::move(*root);
     return success();
   }
+  source.flavor = KerasFlavor::TfJs; // tfjs's activations, whoever wrote it
   if (json::Value *training = object->get("trainingConfig"))
     source.training = *training;
   // TensorFlow.js layers model: the topology may be wrapped in model_config.

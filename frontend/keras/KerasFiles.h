@@ -15,6 +15,7 @@
 #ifndef KILN_FRONTEND_KERAS_KERASFILES_H
 #define KILN_FRONTEND_KERAS_KERASFILES_H
 
+#include "frontend/keras/KerasFlavor.h"
 #include "frontend/keras/KerasWeights.h"
 
 #include "mlir/IR/Location.h"
@@ -30,6 +31,10 @@ struct ModelSource {
   llvm::json::Value topology = nullptr; ///< {"class_name": ..., "config": ...}
   llvm::json::Value training = nullptr; ///< compile/training configuration
   std::unique_ptr<WeightSource> weights;
+  /// Which Keras wrote it: the `keras_version` the container records (a
+  /// `.keras` archive's metadata.json, a legacy `.h5`'s attribute, Keras 2's
+  /// to_json), the format otherwise (Keras 3's to_json, TensorFlow.js).
+  KerasFlavor flavor = KerasFlavor::Unknown;
 };
 
 /// Keras JSON (`model.to_json()`) or a tfjs `model.json` (+ its shards).

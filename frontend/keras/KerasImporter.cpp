@@ -282,6 +282,7 @@ FailureOr<Value> LayerBuilderImpl::addParam(
       return failure();
     }
     data.values = std::move(*values);
+    data.initialized = true;
     if (adjust)
       adjust(data.values);
   }
@@ -379,6 +380,7 @@ LayerBuilderImpl::importSublayer(StringRef keras3Scope,
   setWeightScope(keras3Scope, *innerConfig);
   WrappedLayerBuilder inner(*this, importer, label, *innerConfig, keras3Scope);
   inner.foldedSteps = foldedSteps;
+  inner.flavor = flavor;
   return kind->second.handler(inner, inputs);
 }
 
@@ -655,6 +657,7 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   }
   Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(weights));
+  layer.flavor = source.flavor;
   FailureOr<LayerOutputs> result = handler->second.handler(layer, inputs);
   if (failed(result) || failed(layer.finish()))
     return failure();

@@ -13,6 +13,8 @@
 #ifndef KILN_FRONTEND_KERAS_KERASLAYERS_H
 #define KILN_FRONTEND_KERAS_KERASLAYERS_H
 
+#include "frontend/keras/KerasFlavor.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
@@ -91,6 +93,10 @@ public:
   /// statistics) or shares draws across it (a Dropout noise_shape of 1 on
   /// the batch) must act per step.
   int64_t foldedSteps = 0;
+
+  /// Which Keras wrote the file, for the names whose meaning differs
+  /// between versions (KerasFlavor.h).
+  KerasFlavor flavor = KerasFlavor::Unknown;
 
   /// Typed config accessors: nullopt when the key is absent or null.
   std::optional<int64_t> getInteger(StringRef key) const {

@@ -113,7 +113,8 @@ static cl::opt<std::string> weightsPath(
 static cl::opt<uint64_t>
     seed("seed",
          cl::desc("Seed of the initializers of a JSON model given without "
-                  "weights (a .keras or .h5 model carries its own)"),
+                  "weights (a .keras or .h5 model carries its own; an error "
+                  "where no parameter is initialized)"),
          cl::init(0), cl::value_desc("N"), cl::sub(compileCmd),
          cl::sub(summaryCmd), cl::sub(gradcheckCmd), cl::sub(importCmd),
          cl::sub(runCmd), cl::cat(kilnCategory));
@@ -884,6 +885,8 @@ static FailureOr<ImportOptions> importOptions() {
   ImportOptions options;
   options.weightsPath = weightsPath;
   options.seed = seed;
+  // kiln gradcheck's seed also draws its inputs.
+  options.seedGiven = seed.getNumOccurrences() && !gradcheckCmd;
   for (llvm::StringRef spec : inputShapes) {
     auto [name, dims] = spec.split('=');
     SmallVector<int64_t> shape;

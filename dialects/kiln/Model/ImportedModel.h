@@ -53,6 +53,8 @@ struct ParamData {
   /// (an ONNX kernel stored as the kiln op reads it): `shape[i]` is the
   /// file's dimension `filePermutation[i]`. Writing the file back undoes it.
   llvm::SmallVector<int64_t> filePermutation;
+  /// Drawn from its initializer (seeded by `--seed`), not read from a file.
+  bool initialized = false;
 };
 
 /// One row of the Keras `model.summary()` table.
