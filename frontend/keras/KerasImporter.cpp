@@ -879,7 +879,7 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
     return failure();
   if (const json::Object *training = source.training.getAsObject()) {
     TrainingConfig config;
-    parseTrainingConfig(*training, config);
+    parseTrainingConfig(*training, source.flavor, config);
     model.training = std::move(config);
   } else if (source.training.kind() != json::Value::Null) {
     TrainingConfig config;

@@ -19,6 +19,8 @@ static std::string snakeHyperName(StringRef name) {
     return "beta_2";
   if (name == "useNesterov")
     return "nesterov";
+  if (name == "lr") // Keras 2.2 and before
+    return "learning_rate";
   std::string out;
   for (char c : name) {
     if (llvm::isUpper(c)) {
@@ -27,6 +29,18 @@ static std::string snakeHyperName(StringRef name) {
     } else {
       out.push_back(c);
     }
+  }
+  return out;
+}
+
+/// A Keras class name's snake_case function ("SparseCategoricalAccuracy" ->
+/// "sparse_categorical_accuracy").
+static std::string snakeCaseClass(StringRef className) {
+  std::string out;
+  for (char c : className) {
+    if (llvm::isUpper(c) && !out.empty())
+      out.push_back('_');
+    out.push_back(llvm::toLower(c));
   }
   return out;
 }
@@ -86,7 +100,8 @@ static llvm::Error checkUnsupported(StringRef key, const json::Value &value) {
       active)
     return llvm::createStringError("optimizer setting '" + key +
                                    "' is not supported");
-  if ((key == "learning_rate" || key == "learningRate") && !number)
+  if ((key == "learning_rate" || key == "learningRate" || key == "lr") &&
+      !number)
     return llvm::createStringError(
         llvm::Twine("learning-rate schedules are not supported "
                     "(learning_rate must be a number)"));
@@ -158,15 +173,19 @@ static void parseMetrics(const json::Value &value, TrainingConfig &result) {
   if (value.kind() == json::Value::Null)
     return;
   if (const json::Array *list = value.getAsArray()) {
-    for (const json::Value &item : *list)
+    for (const json::Value &item : *list) {
+      result.metricsPerOutput |= item.getAsArray() != nullptr;
       parseMetrics(item, result);
+    }
     return;
   }
   if (const json::Object *object = value.getAsObject();
       object && !object->get("class_name")) {
     // {"output_name": metrics} per output, or tfjs's empty {}.
-    for (const auto &entry : *object)
+    for (const auto &entry : *object) {
+      result.metricsPerOutput = true;
       parseMetrics(entry.second, result);
+    }
     return;
   }
   std::string name;
@@ -175,11 +194,20 @@ static void parseMetrics(const json::Value &value, TrainingConfig &result) {
     result.metricIssues.push_back("a metric that is not a name or object");
     return;
   }
-  // A metric object's config names its function ("SparseCategoricalAccuracy"
-  // -> "sparse_categorical_accuracy"), as for a MeanMetricWrapper.
-  if (config)
+  // A metric object is logged under its config's name and computes its
+  // class's function: BinaryAccuracy(name="accuracy") is a binary accuracy
+  // whatever the output's shape; a MeanMetricWrapper names its function.
+  std::string function = name;
+  if (config) {
     if (std::optional<StringRef> inner = config->getString("name"))
       name = inner->str();
+    if (function == "MeanMetricWrapper")
+      function = config->getString("fn").value_or(name).str();
+    else if (function == "Accuracy") // elementwise equality, not argmax
+      function = "equality accuracy";
+    else
+      function = snakeCaseClass(function);
+  }
   // The runtime computes each metric kind with Keras's defaults: another
   // threshold, logits or smoothing would be reported as something else.
   static const json::Object noSettings;
@@ -190,10 +218,11 @@ static void parseMetrics(const json::Value &value, TrainingConfig &result) {
                                   key.str() + "')");
     return;
   }
-  result.metrics.push_back(name);
+  result.metrics.push_back({name, function});
 }
 
 void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
+                                            KerasFlavor flavor,
                                             TrainingConfig &result) {
   parseLoss(config.get("loss"), result);
 
@@ -209,8 +238,17 @@ void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
     result.optimizer.clear();
     result.optimizerIssue = "the optimizer is not a name or class object";
   }
+  // TensorFlow.js's RMSProp calls its discount factor `decay` (Keras's
+  // rho); Keras's `decay` is a learning-rate decay.
+  bool decayIsRho = flavor == KerasFlavor::TfJs &&
+                    StringRef(result.optimizer).equals_insensitive("rmsprop");
   if (optimizerConfig) {
     for (const auto &[key, value] : *optimizerConfig) {
+      if (decayIsRho && key == "decay") {
+        if (std::optional<double> rho = numeric(value))
+          result.optimizerHyper["rho"] = *rho;
+        continue;
+      }
       if (llvm::Error error = checkUnsupported(key, value)) {
         result.optimizerIssue = llvm::toString(std::move(error));
         break;

@@ -15,6 +15,7 @@
 #define KILN_FRONTEND_KERAS_TRAININGCONFIG_H
 
 #include "dialects/kiln/Model/ImportedModel.h"
+#include "frontend/keras/KerasFlavor.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -23,8 +24,10 @@ namespace mlir::kiln::keras {
 
 /// Reads a training configuration object into `result`. What kiln cannot
 /// map is recorded per part (`lossIssue`, `optimizerIssue`, `metricIssues`)
-/// instead of failing: such a model still compiles for inference.
-void parseTrainingConfig(const llvm::json::Object &config,
+/// instead of failing: such a model still compiles for inference. `flavor`
+/// is the Keras that wrote it (TensorFlow.js names some settings its own
+/// way).
+void parseTrainingConfig(const llvm::json::Object &config, KerasFlavor flavor,
                          TrainingConfig &result);
 
 /// A name with numeric settings, as `--optimizer` / `--loss` spell them.

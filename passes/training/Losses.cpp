@@ -62,6 +62,15 @@ static Value meanAll(GradientBuilder &m, OpBuilder &b, Location loc, Value v) {
   return ReduceMeanOp::create(b, loc, v, axes, false);
 }
 
+Value mlir::kiln::activationLogits(Value prediction, int64_t lastAxis) {
+  if (auto sigmoid = prediction.getDefiningOp<SigmoidOp>())
+    return sigmoid.getInput();
+  if (auto softmax = prediction.getDefiningOp<SoftmaxOp>();
+      softmax && softmax.getNormalizedAxis() == lastAxis)
+    return softmax.getInput();
+  return Value();
+}
+
 Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
                             Value prediction, Value target) {
   OpBuilder &b = m.builder();
@@ -76,9 +85,8 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
   if (loss.name == "binary_crossentropy") {
     Value z = prediction;
     bool fromLogits = loss.fromLogits;
-    if (auto sigmoid = prediction.getDefiningOp<SigmoidOp>();
-        sigmoid && !fromLogits) {
-      z = sigmoid.getInput();
+    if (Value logits = activationLogits(prediction, last)) {
+      z = logits;
       fromLogits = true;
     }
     if (fromLogits) {
@@ -106,9 +114,8 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
   bool sparse = isSparseLoss(loss);
   Value logits = prediction;
   bool fromLogits = loss.fromLogits;
-  if (auto softmax = prediction.getDefiningOp<SoftmaxOp>();
-      softmax && !fromLogits && softmax.getNormalizedAxis() == last) {
-    logits = softmax.getInput();
+  if (Value input = activationLogits(prediction, last)) {
+    logits = input;
     fromLogits = true;
   }
   Value logProbs;

@@ -47,8 +47,15 @@ bool isSparseLoss(const LossSpec &loss);
 /// setting only ("mean_squared_error has no from_logits ...").
 llvm::Error checkFromLogits(const LossSpec &loss);
 
+/// The logits behind a sigmoid or softmax (over `lastAxis`) output, else a
+/// null Value. Keras on TensorFlow computes every crossentropy from these
+/// when the output has them, whatever the loss's from_logits says (and
+/// warns when it says true): a binary crossentropy on a softmax's logits
+/// included.
+Value activationLogits(Value prediction, int64_t lastAxis);
+
 /// Builds the scalar loss of `prediction` against `target` at the builder's
-/// insertion point.
+/// insertion point: crossentropies from the output's activationLogits.
 Value buildLoss(GradientBuilder &m, const LossSpec &loss, Value prediction,
                 Value target);
 

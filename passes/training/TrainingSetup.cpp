@@ -40,7 +40,10 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   for (const auto &entry : flags.optimizerHyper)
     config.optimizerHyper[entry.getKey()] = entry.getValue();
   if (flags.metrics) {
-    config.metrics = *flags.metrics;
+    config.metrics.clear();
+    for (const std::string &metric : *flags.metrics)
+      config.metrics.push_back({metric, metric});
+    config.metricsPerOutput = false;
     config.metricIssues.clear();
   }
   if (config.loss.empty() && config.lossIssue.empty()) {
@@ -65,8 +68,10 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   if (flags.loss && !loss.name.empty())
     if (llvm::Error error = checkFromLogits(loss))
       return emitError(loc) << "--loss: " << llvm::toString(std::move(error));
-  // Keras configs carry settings kiln's spec does not model (e.g. "name",
-  // "ema_momentum"); those are dropped, while unknown flags are errors.
+  // Keras configs carry settings that change nothing while their switches
+  // are off (TrainingConfig.cpp refuses those that are on) or nothing at
+  // all; any other setting kiln's optimizer lacks is an issue, never
+  // dropped. Unknown flags are errors.
   std::string optimizerIssue = config.optimizerIssue;
   std::optional<OptimizerSpec> optimizer;
   if (optimizerIssue.empty()) {
@@ -74,12 +79,23 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     // (an unknown one is the flag's error).
     llvm::Expected<OptimizerSpec> spec =
         makeOptimizerSpec(config.optimizer, {});
+    static constexpr llvm::StringLiteral kInert[] = {
+        "ema_momentum",      "ema_overwrite_frequency",
+        "jit_compile",       "is_legacy_optimizer",
+        "weight_decay",      "clipnorm",
+        "clipvalue",         "global_clipnorm",
+        "use_ema",           "decay",
+        "loss_scale_factor", "gradient_accumulation_steps"};
     if (spec) {
       llvm::StringMap<double> overrides;
-      for (const auto &entry : config.optimizerHyper)
-        if (spec->hyper.count(entry.getKey()) ||
-            flags.optimizerHyper.count(entry.getKey()))
-          overrides[entry.getKey()] = entry.getValue();
+      for (const auto &entry : config.optimizerHyper) {
+        StringRef key = entry.getKey();
+        if (spec->hyper.count(key) || flags.optimizerHyper.count(key))
+          overrides[key] = entry.getValue();
+        else if (!llvm::is_contained(kInert, key) && optimizerIssue.empty())
+          optimizerIssue = "optimizer setting '" + key.str() +
+                           "' is not one of " + config.optimizer + "'s";
+      }
       spec = makeOptimizerSpec(config.optimizer, overrides);
     }
     if (spec) {
@@ -105,18 +121,56 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
                                                   .getIntOrFloatBitWidth()))
              << "; a loss needs float outputs (drop --loss to compile "
                 "predict only)";
+  // Keras warns about this too; the loss reads the activation's input.
+  if (lossIssue.empty() && loss.fromLogits)
+    for (auto [value, output] :
+         llvm::zip(predict.getBody().back().getTerminator()->getOperands(),
+                   signature.outputs))
+      if (activationLogits(
+              value, cast<RankedTensorType>(value.getType()).getRank() - 1))
+        emitWarning(loc) << "training configuration: from_logits=True, but "
+                            "output '"
+                         << output.name
+                         << "' is a sigmoid or softmax; the loss takes the "
+                            "activation's input as its logits, as Keras on "
+                            "TensorFlow does";
   auto firstOutput = cast<RankedTensorType>(predict.getResultTypes()[0]);
   SmallVector<std::pair<std::string, std::string>> metrics;
   SmallVector<std::string> metricIssues(config.metricIssues.begin(),
                                         config.metricIssues.end());
-  for (const std::string &metric : config.metrics) {
-    std::string kind = resolveMetricKind(metric, loss, firstOutput);
-    if (!kind.empty())
-      metrics.push_back({metric, kind});
-    else if (flags.metrics)
-      return emitError(loc) << "--metrics: unknown metric '" << metric << "'";
-    else
-      metricIssues.push_back("unknown metric '" + metric + "'");
+  // The runtime computes every metric on every output: metrics meant for
+  // one output, or that mean another function on another output's shape,
+  // would be reported for something else.
+  if (config.metricsPerOutput && signature.outputs.size() > 1) {
+    metricIssues.push_back("metrics given per output (kiln reports each "
+                           "metric over all outputs)");
+    config.metrics.clear();
+  }
+  for (const TrainingConfig::Metric &metric : config.metrics) {
+    std::string kind = resolveMetricKind(metric.function, loss, firstOutput);
+    if (kind.empty()) {
+      if (flags.metrics)
+        return emitError(loc)
+               << "--metrics: unknown metric '" << metric.name << "'";
+      metricIssues.push_back("unknown metric '" + metric.name + "'");
+      continue;
+    }
+    bool sameEverywhere =
+        llvm::all_of(predict.getResultTypes().drop_front(), [&](Type type) {
+          return resolveMetricKind(metric.function, loss,
+                                   cast<RankedTensorType>(type)) == kind;
+        });
+    if (sameEverywhere) {
+      metrics.push_back({metric.name, kind});
+      continue;
+    }
+    if (flags.metrics)
+      return emitError(loc) << "--metrics: '" << metric.name
+                            << "' is another metric on another output's "
+                               "shape (kiln reports each metric over all "
+                               "outputs)";
+    metricIssues.push_back("metric '" + metric.name +
+                           "' (another metric on another output's shape)");
   }
   for (const std::string &issue : metricIssues)
     emitWarning(loc) << "training configuration: " << issue
@@ -140,6 +194,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   if (!optimizerIssue.empty()) {
     refuse(optimizerIssue, "--optimizer", "predict and evaluate",
            "train needs");
+    optimizer.reset();
   } else if (!layerIssue.empty()) {
     signature.trainUnavailable =
         layerIssue + "; predict and evaluate (inference mode) are exact";

@@ -75,7 +75,17 @@ struct TrainingConfig {
   bool fromLogits = false;
   std::string optimizer;                  ///< e.g. "Adam"
   llvm::StringMap<double> optimizerHyper; ///< snake_case, e.g. learning_rate
-  std::vector<std::string> metrics;       ///< as the user named them
+  /// A metric: the name it is logged under and the function that
+  /// computes it ("accuracy" resolves by the loss and output shape; a
+  /// metric object's is its class: BinaryAccuracy(name="acc") is
+  /// {"acc", "binary_accuracy"}).
+  struct Metric {
+    std::string name;
+    std::string function;
+  };
+  std::vector<Metric> metrics;
+  /// The file gives metrics per output ({"out": [...]} or a list of lists).
+  bool metricsPerOutput = false;
   /// What the file says that kiln cannot map, per part ("" = understood).
   /// A model with issues compiles for inference; `train` (and, for the loss,
   /// `evaluate`) refuse with the issue unless flags supply that part.
