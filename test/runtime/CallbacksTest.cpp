@@ -725,6 +725,12 @@ TEST(HistoryTest, ResumeContinuesTheHistory) {
                                "\"val_loss\": [null, null, null, 0.0625, "
                                "0.03125]}\n");
   EXPECT_NE(fifth.err.find("epoch(s) 1..3"), std::string::npos) << fifth.err;
+
+  // Without a history file, nothing is null and nothing is warned of.
+  FitRun sixth(again);
+  sixth.options.resume_path = plain.c_str();
+  KILN_ASSERT_OK(sixth.fit(5));
+  EXPECT_EQ(sixth.err, "");
 }
 
 TEST(HistoryTest, ExplicitInitialEpochZeroWinsOverTheCheckpoint) {

@@ -282,7 +282,9 @@ void History::append(std::vector<std::string> &names,
 
 kiln_status_t History::onEpochEnd(FitContext &context, int64_t epoch,
                                   LogValues &logs) {
-  if (!checked && epochCount() < firstEpoch(context))
+  // Only a history file shows the gap (without --history there is none).
+  if (!checked && context.options->history_path &&
+      epochCount() < firstEpoch(context))
     warn(std::string("the history of epoch(s) ") +
          std::to_string(epochCount() + 1) + ".." +
          std::to_string(firstEpoch(context)) +
