@@ -13,7 +13,9 @@
 #include "base/Status.h"
 
 #include <cerrno>
+#include <cfloat>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -31,6 +33,69 @@ std::string formatDims(const std::vector<int64_t> &dims) {
   return text + (dims.size() == 1 ? ",)" : ")");
 }
 
+const char *const kTypeClasses[] = {
+    "integer",  "floating point",  "time",     "string",
+    "bitfield", "opaque",          "compound", "reference",
+    "enum",     "variable-length", "array"};
+
+/// Bytes 8-19 of an IEEE half, single or double datatype message (IV.A.2.d):
+/// bit offset, precision, exponent location and size, mantissa location and
+/// size, exponent bias; as h5py writes them.
+bool isIeeeLayout(const char layout[12], uint32_t size) {
+  static const unsigned char kHalf[12] = {0, 0, 16, 0, 10, 5, 0, 10, 15},
+                             kSingle[12] = {0, 0, 32, 0, 23, 8, 0, 23, 127},
+                             kDouble[12] = {0,  0, 64, 0,    52,
+                                            11, 0, 52, 0xff, 3};
+  const unsigned char *want = size == 2   ? kHalf
+                              : size == 4 ? kSingle
+                              : size == 8 ? kDouble
+                                          : nullptr;
+  return want && std::memcmp(layout, want, 12) == 0;
+}
+
+/// The `size`-byte element at `p`, in the given byte order.
+uint64_t loadElement(const char *p, unsigned size, bool bigEndian) {
+  uint64_t value = 0;
+  for (unsigned i = 0; i < size; ++i)
+    value |= uint64_t(static_cast<uint8_t>(p[bigEndian ? size - 1 - i : i]))
+             << (8 * i);
+  return value;
+}
+
+float halfToFloat(uint16_t half) {
+  int exponent = (half >> 10) & 0x1f;
+  float magnitude = exponent == 0    ? std::ldexp(float(half & 0x3ff), -24)
+                    : exponent == 31 ? ((half & 0x3ff) ? NAN : INFINITY)
+                                     : std::ldexp(float((half & 0x3ff) | 0x400),
+                                                  exponent - 25);
+  return (half & 0x8000) ? -magnitude : magnitude;
+}
+
+/// Element `bits` of an integer or IEEE float type as float32, rounded to
+/// nearest as libhdf5's H5Dread(..., H5T_NATIVE_FLOAT, ...) converts it.
+float toFloat(uint64_t bits, int typeClass, unsigned size, bool isSigned) {
+  if (typeClass == 0) {
+    if (!isSigned)
+      return static_cast<float>(bits);
+    if (size < 8 && (bits >> (8 * size - 1)) & 1)
+      bits |= ~uint64_t(0) << (8 * size); // sign-extend
+    return static_cast<float>(static_cast<int64_t>(bits));
+  }
+  if (size == 2)
+    return halfToFloat(static_cast<uint16_t>(bits));
+  if (size == 4) {
+    uint32_t word = static_cast<uint32_t>(bits);
+    float value;
+    std::memcpy(&value, &word, 4);
+    return value;
+  }
+  double value;
+  std::memcpy(&value, &bits, 8);
+  if (std::isfinite(value) && std::fabs(value) > FLT_MAX)
+    return value > 0 ? INFINITY : -INFINITY;
+  return static_cast<float>(value);
+}
+
 } // namespace
 
 struct Hdf5File::Object {
@@ -38,9 +103,11 @@ struct Hdf5File::Object {
   uint64_t btree = 0, heap = 0;
   bool hasSpace = false, hasType = false, hasLayout = false;
   std::vector<int64_t> dims;
-  int typeClass = -1;
-  uint32_t typeSize = 0;
-  bool bigEndian = false;
+  int typeClass = -1;    // 0: integer, 1: floating point
+  uint32_t typeSize = 0; // bytes
+  uint32_t typeBits = 0; // class bit field: byte order, sign, ...
+  uint32_t bitOffset = 0, precision = 0; // integers
+  char floatLayout[12] = {};             // floats: offset, precision, ...
   int layoutClass = -1;
   int layoutVersion = 0;
   uint64_t dataAddress = 0, dataSize = 0; // contiguous: file address
@@ -169,8 +236,15 @@ kiln_status_t Hdf5File::readObject(uint64_t address, Object &object) {
           return damaged("short datatype message");
         object.hasType = true;
         object.typeClass = static_cast<uint8_t>(bytes[d]) & 0x0f;
-        object.bigEndian = (static_cast<uint8_t>(bytes[d + 1]) & 1) != 0;
+        object.typeBits = static_cast<uint32_t>(readUnsigned(d + 1, 3));
         object.typeSize = static_cast<uint32_t>(readUnsigned(d + 4, 4));
+        // Fixed-point and floating-point properties (IV.A.2.d).
+        if (need(20) && object.typeClass == 1)
+          std::memcpy(object.floatLayout, bytes.data() + d + 8, 12);
+        else if (need(12) && object.typeClass == 0) {
+          object.bitOffset = static_cast<uint32_t>(readUnsigned(d + 8, 2));
+          object.precision = static_cast<uint32_t>(readUnsigned(d + 10, 2));
+        }
         break;
       case 0x0008: // data layout
         if (!need(2))
@@ -220,7 +294,8 @@ kiln_status_t Hdf5File::readObject(uint64_t address, Object &object) {
 
 kiln_status_t Hdf5File::scanTree(uint64_t node, uint64_t heapData,
                                  uint64_t heapSize, const std::string &child,
-                                 uint64_t &address, int depth) {
+                                 uint64_t &address,
+                                 std::vector<std::string> *names, int depth) {
   if (depth > 64)
     return damaged("group B-tree too deep");
   uint64_t header = 8 + 2 * uint64_t(offsetSize);
@@ -239,8 +314,8 @@ kiln_status_t Hdf5File::scanTree(uint64_t node, uint64_t heapData,
     uint64_t childAt =
         base + readUnsigned(node + header + lengthSize + i * step, offsetSize);
     if (level > 0) {
-      KILN_RETURN_IF_ERROR(
-          scanTree(childAt, heapData, heapSize, child, address, depth + 1));
+      KILN_RETURN_IF_ERROR(scanTree(childAt, heapData, heapSize, child, address,
+                                    names, depth + 1));
       if (address)
         return nullptr;
       continue;
@@ -262,7 +337,12 @@ kiln_status_t Hdf5File::scanTree(uint64_t node, uint64_t heapData,
       const void *end = std::memchr(start, '\0', heapSize - nameAt);
       if (!end)
         return damaged("an unterminated link name");
-      if (std::string(start, static_cast<const char *>(end)) == child) {
+      std::string link(start, static_cast<const char *>(end));
+      if (names) {
+        if (++visits > kMaxVisits)
+          return damaged("group too large");
+        names->push_back(std::move(link));
+      } else if (link == child) {
         address = readUnsigned(entry + offsetSize, offsetSize);
         return nullptr;
       }
@@ -272,7 +352,8 @@ kiln_status_t Hdf5File::scanTree(uint64_t node, uint64_t heapData,
 }
 
 kiln_status_t Hdf5File::findChild(const Object &group, const std::string &child,
-                                  uint64_t &address) {
+                                  uint64_t &address,
+                                  std::vector<std::string> *names) {
   uint64_t heap = base + group.heap;
   uint64_t heapHeader = 8 + 2 * uint64_t(lengthSize) + offsetSize;
   if (!fits(heap, heapHeader) || std::memcmp(bytes.data() + heap, "HEAP", 4))
@@ -284,13 +365,12 @@ kiln_status_t Hdf5File::findChild(const Object &group, const std::string &child,
     return damaged("local heap outside the file");
   address = 0;
   visits = 0;
-  return scanTree(base + group.btree, heapData, heapSize, child, address, 0);
+  return scanTree(base + group.btree, heapData, heapSize, child, address, names,
+                  0);
 }
 
-kiln_status_t Hdf5File::readFloat32(const std::string &path,
-                                    const std::vector<int64_t> &dims,
-                                    float *out) {
-  uint64_t address = rootHeader;
+kiln_status_t Hdf5File::findObject(const std::string &path, uint64_t &address) {
+  address = rootHeader;
   size_t start = 0;
   std::string walked;
   while (start <= path.size()) {
@@ -308,18 +388,58 @@ kiln_status_t Hdf5File::readFloat32(const std::string &path,
     KILN_RETURN_IF_ERROR(findChild(group, part, address));
     walked += (walked.empty() ? "" : "/") + part;
     if (!address)
-      return KILN_STATUS(KILN_STATUS_NOT_FOUND, "%s: no dataset '%s' (no '%s')",
+      return KILN_STATUS(KILN_STATUS_NOT_FOUND, "%s: no '%s' (no '%s')",
                          name.c_str(), path.c_str(), walked.c_str());
   }
+  return nullptr;
+}
+
+kiln_status_t Hdf5File::listMembers(const std::string &path,
+                                    std::vector<std::string> &names) {
+  uint64_t address;
+  KILN_RETURN_IF_ERROR(findObject(path, address));
+  Object group;
+  KILN_RETURN_IF_ERROR(readObject(address, group));
+  if (!group.group)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "%s: '%s' is not a group",
+                       name.c_str(), path.c_str());
+  names.clear();
+  uint64_t unused;
+  return findChild(group, "", unused, &names);
+}
+
+kiln_status_t Hdf5File::readFloat32(const std::string &path,
+                                    const std::vector<int64_t> &dims,
+                                    float *out) {
+  uint64_t address;
+  KILN_RETURN_IF_ERROR(findObject(path, address));
   Object data;
   KILN_RETURN_IF_ERROR(readObject(address, data));
   if (data.group || !data.hasSpace || !data.hasType || !data.hasLayout)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "%s: '%s' is not a dataset", name.c_str(), path.c_str());
-  if (data.typeClass != 1 || data.typeSize != 4 || data.bigEndian)
+  // Integers of 1-8 bytes and IEEE floats, either byte order, are converted
+  // to float32 as libhdf5 does (Keras 3 stores an adapted Normalization's
+  // `count` as an int64 scalar).
+  bool bigEndian = (data.typeBits & 1) != 0;
+  bool isSigned = (data.typeBits & 8) != 0;
+  bool integer = data.typeClass == 0 && data.typeSize >= 1 &&
+                 data.typeSize <= 8 && data.bitOffset == 0 &&
+                 data.precision == 8 * data.typeSize;
+  // Floats: mantissa normalization "implied msb" (bits 4-5), no VAX order
+  // (bit 6), the sign in the top bit (bits 8-15).
+  bool ieee = data.typeClass == 1 && (data.typeBits & 0x70) == 0x20 &&
+              ((data.typeBits >> 8) & 0xff) == 8 * data.typeSize - 1 &&
+              isIeeeLayout(data.floatLayout, data.typeSize);
+  if (!integer && !ieee) {
+    const char *kind = data.typeClass >= 0 && data.typeClass <= 10
+                           ? kTypeClasses[data.typeClass]
+                           : "unknown";
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
-                       "%s: dataset '%s' is not little-endian float32",
-                       name.c_str(), path.c_str());
+                       "%s: dataset '%s' has a %u-byte %s type; only 1-8 byte "
+                       "integers and IEEE float16/32/64 are read as float32",
+                       name.c_str(), path.c_str(), data.typeSize, kind);
+  }
   if (data.dims != dims)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "%s: dataset '%s' has shape %s, the model's parameter "
@@ -334,16 +454,23 @@ kiln_status_t Hdf5File::readFloat32(const std::string &path,
   uint64_t elements = 1;
   for (int64_t d : dims)
     elements *= static_cast<uint64_t>(d);
-  uint64_t size = elements * sizeof(float);
   if (data.layoutClass == 1 &&
       data.dataAddress == ~uint64_t(0) >> (64 - 8 * offsetSize)) {
-    std::memset(out, 0, size); // never written: the fill value
+    std::memset(out, 0, elements * sizeof(float)); // never written: the fill
     return nullptr;
   }
+  uint64_t size = elements * data.typeSize;
   uint64_t at =
       data.layoutClass == 0 ? data.compactOffset : base + data.dataAddress;
   if (data.dataSize < size || !fits(at, size))
     return damaged("dataset storage outside the file");
-  std::memcpy(out, bytes.data() + at, size);
+  if (ieee && data.typeSize == 4 && !bigEndian) {
+    std::memcpy(out, bytes.data() + at, size);
+    return nullptr;
+  }
+  for (uint64_t i = 0; i < elements; ++i)
+    out[i] = toFloat(loadElement(bytes.data() + at + i * data.typeSize,
+                                 data.typeSize, bigEndian),
+                     data.typeClass, data.typeSize, isSigned);
   return nullptr;
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cfloat>
 #include <charconv>
 #include <cinttypes>
 #include <cmath>
@@ -70,6 +71,15 @@ kiln_status_t appendScalar(const Json &value, int32_t dtype,
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "%s: expected a number (DT_FLOAT), got %s",
                          where.c_str(), jsonKind(value));
+    // A finite number past float32's range would become inf (TF Serving:
+    // "Cannot convert JSON value ... to float without loss of precision");
+    // NaN and Infinity, written as such, stay what they say.
+    if (double x = value.get<double>();
+        std::isfinite(x) && std::fabs(x) > FLT_MAX)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s: %g is outside DT_FLOAT's range (at most %g in "
+                         "magnitude)",
+                         where.c_str(), x, double(FLT_MAX));
     put(value.get<float>());
     return nullptr;
   case KILN_DTYPE_I32:

@@ -336,9 +336,11 @@ kiln_status_t Server::start() {
   if (ec)
     return failed("listen:");
   int port = acceptor.local_endpoint().port();
+  // Null only if the poller found the first version's folder deleted.
+  std::shared_ptr<const Servable> first = versions.latest();
   std::printf("kiln serve: model '%s' version %" PRId64
               " at http://%s:%d/v1/models/%s (%d thread%s%s; Ctrl-C stops)\n",
-              options.modelName.c_str(), versions.latest()->version,
+              options.modelName.c_str(), first ? first->version : 0,
               options.host.c_str(), port, options.modelName.c_str(),
               options.threads, options.threads == 1 ? "" : "s",
               batcher ? ", batching" : "");
@@ -413,7 +415,7 @@ Server::handle(const http::request<http::string_body> &request,
                           ? "Latest(" + route.model + ")"
                           : "Specific(" + route.model + ", " +
                                 std::to_string(route.version) + ")";
-  if (route.model != options.modelName ||
+  if (route.model != options.modelName || !servable ||
       (route.version >= 0 && route.version != servable->version))
     return errorReply(404, "Servable not found for request: " + which);
   switch (route.kind) {

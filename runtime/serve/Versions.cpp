@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <dirent.h>
+#include <map>
 #include <sys/stat.h>
 #include <utility>
 #include <vector>
@@ -88,7 +89,9 @@ bool endsWith(const std::string &text, const char *suffix) {
 }
 
 /// Loads a Keras 3 weights file into `model`'s parameters, each from the
-/// dataset the descriptor names.
+/// dataset the descriptor names. Like Keras's load_weights, a `vars` group
+/// with more (or fewer) variables than the model's layer has is refused:
+/// the file is another model's.
 kiln_status_t loadKeras3Weights(kiln_model_t *model, const std::string &path) {
   const kiln_model_desc_t *desc = kiln_model_descriptor_of(model);
   if (!desc->keras3_paths)
@@ -98,6 +101,21 @@ kiln_status_t loadKeras3Weights(kiln_model_t *model, const std::string &path) {
                        path.c_str(), desc->name ? desc->name : "");
   std::unique_ptr<Hdf5File> file;
   KILN_RETURN_IF_ERROR(Hdf5File::open(path, file));
+  std::map<std::string, size_t> perGroup; // "layers/dense/vars" -> 2
+  for (int64_t i = 0; i < desc->num_params; ++i)
+    if (const char *dataset = desc->keras3_paths[i]) {
+      const char *slash = std::strrchr(dataset, '/');
+      ++perGroup[std::string(dataset, slash ? slash - dataset : 0)];
+    }
+  for (const auto &[group, count] : perGroup) {
+    std::vector<std::string> members;
+    KILN_RETURN_IF_ERROR(file->listMembers(group, members));
+    if (members.size() != count)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s: '%s' holds %zu variables, the model's layer "
+                         "has %zu",
+                         path.c_str(), group.c_str(), members.size(), count);
+  }
   for (int64_t i = 0; i < desc->num_params; ++i) {
     const char *dataset = desc->keras3_paths[i];
     if (!dataset)
@@ -149,10 +167,16 @@ kiln_status_t VersionManager::poll(bool initial) {
   }
   std::vector<int64_t> versions;
   KILN_RETURN_IF_ERROR(listVersions(basePath, versions));
-  int64_t current = latest() ? latest()->version : -1;
+  std::shared_ptr<const Servable> current = latest();
+  // TF Serving's latest policy serves the highest version on disk: when the
+  // served version's folder is gone, the highest remaining one that loads
+  // replaces it, a lower one included.
+  bool gone = current && std::find(versions.begin(), versions.end(),
+                                   current->version) == versions.end();
+  int64_t floor = current && !gone ? current->version : -1;
   std::string failures;
   for (int64_t version : versions) {
-    if (version <= current)
+    if (version <= floor)
       break;
     std::shared_ptr<const Servable> next;
     std::string folder = basePath + "/" + std::to_string(version);
@@ -167,7 +191,21 @@ kiln_status_t VersionManager::poll(bool initial) {
       served = std::move(next);
       lastFailure.clear();
     }
-    log("serving version " + std::to_string(version) + " (" + folder + ")");
+    log((gone ? "version " + std::to_string(current->version) +
+                    " is gone from disk; "
+              : std::string()) +
+        "serving version " + std::to_string(version) + " (" + folder + ")");
+    return nullptr;
+  }
+  if (gone) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      served.reset();
+    }
+    log("version " + std::to_string(current->version) +
+        " is gone from disk; no version to serve" +
+        (failures.empty() ? "" : " (" + failures + ")"));
+    lastFailure = failures;
     return nullptr;
   }
   if (initial && !latest())

@@ -12,8 +12,10 @@
 // loaded into a fresh session, so a request keeps the version it started
 // with (it holds a shared_ptr) and none fails during the swap. A version
 // that does not load (a file still being copied, a file of another model)
-// is reported and retried at the next poll. Without a base path the
-// compiled weights are version 1.
+// is reported and retried at the next poll. When the served version's
+// folder is deleted, the highest remaining version that loads is served
+// instead, or none (requests get 404) until one appears. Without a base
+// path the compiled weights are version 1.
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_SERVE_VERSIONS_H
 #define KILN_RUNTIME_SERVE_VERSIONS_H
@@ -58,12 +60,13 @@ public:
   kiln_status_t start();
   void stop();
 
-  /// The served version.
+  /// The served version; null once its folder is gone and no other loads.
   std::shared_ptr<const Servable> latest() const;
 
 private:
-  /// Loads the highest version above the served one, if any; an error
-  /// only when `initial` and nothing is served.
+  /// Loads the highest version above the served one, if any, or the highest
+  /// of all when the served one's folder is gone (else serves none); an
+  /// error only when `initial` and nothing is served.
   kiln_status_t poll(bool initial);
   kiln_status_t load(int64_t version, const std::string &folder,
                      std::shared_ptr<const Servable> &out);

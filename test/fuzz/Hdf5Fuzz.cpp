@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Parses arbitrary bytes as a Keras 3 .weights.h5 file (formats/Hdf5.h, what
-// ./model serve reads version folders with) and reads the datasets the seed
-// (a file Keras wrote: seeds/hdf5/) holds, with their shapes. Failing is
+// ./model serve reads version folders with) and reads the datasets the seeds
+// (files Keras wrote: seeds/hdf5/) hold, with their shapes, float32 and
+// int64 (optimizer/vars/0, an adapted Normalization's count). Failing is
 // fine; crashing, reading out of bounds, hanging or leaking is not.
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                      {"layers/dense_2/vars/0", {34, 3}},
                                      {"optimizer/vars/0", {}},
                                      {"vars/0", {1}},
+                                     {"layers/normalization/vars/2", {}},
                                      {"layers/subtract/vars", {}}};
   kiln::Hdf5File file("fuzz.weights.h5",
                       std::string(reinterpret_cast<const char *>(data), size));

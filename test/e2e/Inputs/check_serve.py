@@ -23,6 +23,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -170,6 +171,9 @@ def basic():
          'Serving signature name: "other" not found'),
         ('[1, 2]', 400, "must be a JSON object"),
         ('{"inputs": {"image": []}}', 400, "no input named 'image'"),
+        (json.dumps({"instances": [[[-1e39] * 28] * 28]}), 400,
+         "instances[0][0][0]: -1e+39 is outside DT_FLOAT's range (at most "
+         "3.40282e+38 in magnitude)"),
     ]
     for body, code, fragment in bad:
         expect(post(server.url + ":predict", body), code, fragment)
@@ -316,12 +320,35 @@ def versions():
     assert seen[1] > 0 and seen[2] > 0, seen
     # Version 1 is no longer served.
     expect(requests.get(server.url + "/versions/1"), 404, "Specific(")
+
+    # TF Serving's latest policy serves the highest version on disk: 2/
+    # deleted, version 1 is served again; 1/ deleted too, none (404).
+    def wait_for(code, version=None):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r = requests.get(server.url)
+            if r.status_code == code and (version is None or r.json()[
+                    "model_version_status"][0]["version"] == version):
+                return r
+            time.sleep(0.1)
+        raise AssertionError((code, version, r.status_code, r.text))
+
+    shutil.rmtree(os.path.join(base, "2"))
+    wait_for(200, "1")
+    got = expect(post(server.url + ":predict", body), 200)["predictions"]
+    assert np.array_equal(np.array(got, np.float32), want[1])
+    shutil.rmtree(os.path.join(base, "1"))
+    wait_for(404)
+    expect(post(server.url + ":predict", body), 404,
+           "Servable not found for request: Latest(")
     text = server.stop()
     assert "serving version 2" in text, text
     assert "no weights file" in text, text
+    assert "version 2 is gone from disk; serving version 1" in text, text
+    assert "version 1 is gone from disk; no version to serve" in text, text
     print("versions: %d requests answered by version 1, then %d by version "
-          "2, none failed; the empty folder 2/ was retried"
-          % (seen[1], seen[2]))
+          "2, none failed; the empty folder 2/ was retried; 2/ deleted: "
+          "version 1 again; 1/ deleted: none" % (seen[1], seen[2]))
 
 
 def batching():
