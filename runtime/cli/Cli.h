@@ -80,8 +80,9 @@ std::string checkOutput(const char *flag, const std::string &output,
                         const std::vector<std::string> &outputs);
 
 /// One run of the command line over `desc`.
-/// True when `spec` is one TFRecord file (its first record reads, or it is
-/// empty), whatever its name: the data that feature specs describe.
+/// True when `spec` is one TFRecord file (its first record's header is
+/// TFRecord framing, even when its data is corrupt, or it is empty),
+/// whatever its name: the data that feature specs describe.
 bool isTFRecordData(const std::string &spec);
 
 class Cli {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "base/File.h"
 #include "cli/Cli.h"
+#include "formats/TFRecord.h"
 
 #include <cerrno>
 #include <cinttypes>
@@ -151,19 +152,22 @@ int Cli::requireTraining(bool train) const {
 bool isTFRecordData(const std::string &spec) {
   if (spec.find(',') != std::string::npos)
     return false;
-  kiln_tfrecord_reader_t *reader = nullptr;
-  if (kiln_status_t status =
-          kiln_tfrecord_reader_open(spec.c_str(), nullptr, &reader)) {
+  // Decided by the framing of the first record (its length CRC), so that a
+  // corrupt first record still reads as TFRecord: its error, or with
+  // --skip-corrupt its skip, comes from the TFRecord reader.
+  kiln::TFRecordReader reader;
+  kiln_tfrecord_options_t options;
+  kiln_tfrecord_options_initialize(&options);
+  if (kiln_status_t status = reader.open(spec.c_str(), options)) {
     kiln_status_free(status);
     return false;
   }
   const uint8_t *data = nullptr;
   size_t size = 0;
-  kiln_status_t status = kiln_tfrecord_reader_next(reader, &data, &size);
-  bool tfrecord =
-      !status || kiln_status_code(status) == KILN_STATUS_OUT_OF_RANGE;
+  bool end = false;
+  kiln_status_t status = reader.next(data, size, end);
+  bool tfrecord = !status || reader.framed();
   kiln_status_free(status);
-  kiln_tfrecord_reader_release(reader);
   return tfrecord;
 }
 

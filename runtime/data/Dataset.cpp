@@ -16,10 +16,13 @@
 //     one leading one (channels-first: (28, 28) feeds an ONNX (1, 28, 28)),
 //     never
 //     reshaped otherwise ((14, 56) does not feed (28, 28) nor (784,): the
-//     model reshapes with a Flatten/Reshape layer, as in Keras); IDX bytes
-//     are scaled to [0, 1] (Keras's `x / 255.0`);
-//   - a target is reshaped to the target's sample shape when the element
-//     counts match (labels (N,) feed (None, 1) and vice versa);
+//     model reshapes with a Flatten/Reshape layer, as in Keras);
+//   - a target has the model target's sample shape up to dimensions of 1,
+//     and is reshaped to it (labels (N,) feed (None, 1) and vice versa;
+//     (N, 3, 2) does not feed (None, 2, 3));
+//   - IDX bytes of inputs and of image targets (rank >= 2, an autoencoder's)
+//     are scaled to [0, 1] (Keras's `x / 255.0`); rank-1 IDX files are
+//     labels, class indices as stored (.npy/.npz uint8 is never scaled);
 //   - with a sparse loss or metric, every label is an integer in
 //     [0, num_classes), num_classes being the output's last dimension.
 // Numeric and bool dtypes convert to float32 (class indices become floats);
@@ -341,9 +344,23 @@ bool kiln::inputShapeFits(int32_t rank, const int64_t *dims,
          std::equal(shorter.begin(), shorter.end(), longer.begin() + 1);
 }
 
+const char *const kiln::kTargetShapeRule =
+    " (a target's sample shape must match, up to dimensions of 1)";
+
+bool kiln::targetShapeFits(int32_t rank, const int64_t *dims,
+                           const kiln_tensor_desc_t &tensor) {
+  auto squeezed = [](int32_t rank, const int64_t *dims) {
+    std::vector<int64_t> kept;
+    for (int32_t d = 1; d < rank; ++d)
+      if (dims[d] != 1)
+        kept.push_back(dims[d]);
+    return kept;
+  };
+  return squeezed(rank, dims) == squeezed(tensor.rank, tensor.dims);
+}
+
 namespace {
 
-/// Converts `source` to a float32 (N, sample shape of `tensor`) array.
 /// Checks that `source` holds integer ids for `tensor`, an int32/int64
 /// input: exactly convertible to its dtype and within float32's exact
 /// integers (the batches' element type).
@@ -389,23 +406,19 @@ kiln_status_t checkBools(const Source &source,
   return nullptr;
 }
 
+/// Converts `source` to a float32 (N, sample shape of `tensor`) array: an
+/// input by inputShapeFits, a target by targetShapeFits (reshaped). IDX
+/// bytes of inputs and of image targets (rank >= 2; rank-1 IDX files are
+/// labels) are scaled to [0, 1].
 kiln_status_t convertSource(const Source &source,
-                            const kiln_tensor_desc_t &tensor, const char *role,
-                            bool reshape, kiln_array_t **outArray) {
+                            const kiln_tensor_desc_t &tensor, bool isInput,
+                            kiln_array_t **outArray) {
   const kiln_array_t *array = source.array;
   const char *name = source.name.c_str();
   int64_t samples = array->dims[0];
-  int64_t perSample = sampleElements(tensor);
-  int64_t have = samples ? array->numElements / samples : 0;
-  if (samples == 0) {
-    int64_t count = 0;
-    size_t bytes = 0;
-    computeArraySize(array->dtype, array->rank - 1, array->dims + 1, count,
-                     bytes);
-    have = count;
-  }
-  bool shapeOk = inputShapeFits(array->rank, array->dims, tensor);
-  if (!shapeOk && !(reshape && have == perSample)) {
+  bool shapeOk = isInput ? inputShapeFits(array->rank, array->dims, tensor)
+                         : targetShapeFits(array->rank, array->dims, tensor);
+  if (!shapeOk) {
     int64_t dims[KILN_MAX_RANK];
     dims[0] = -1;
     for (int32_t d = 1; d < array->rank; ++d)
@@ -413,9 +426,9 @@ kiln_status_t convertSource(const Source &source,
     return KILN_STATUS(
         KILN_STATUS_INVALID_ARGUMENT,
         "%s: samples of shape %s do not fit %s '%s' of shape %s%s", name,
-        formatShape(array->rank, dims).c_str(), role, tensor.name,
-        formatShape(tensor.rank, tensor.dims).c_str(),
-        reshape ? " (element counts differ)" : kInputShapeRule);
+        formatShape(array->rank, dims).c_str(), isInput ? "input" : "target",
+        tensor.name, formatShape(tensor.rank, tensor.dims).c_str(),
+        isInput ? kInputShapeRule : kTargetShapeRule);
   }
   int64_t dims[KILN_MAX_RANK];
   dims[0] = samples;
@@ -432,8 +445,8 @@ kiln_status_t convertSource(const Source &source,
   KILN_RETURN_IF_ERROR(
       createArray(KILN_DTYPE_F32, tensor.rank, dims, /*zero=*/false, &result));
   auto *out = static_cast<float *>(result->data);
-  if (source.idx && array->dtype == KILN_DTYPE_U8 && role[0] == 'i' &&
-      tensor.dtype == KILN_DTYPE_F32) {
+  if (source.idx && array->dtype == KILN_DTYPE_U8 &&
+      (isInput || array->rank >= 2) && tensor.dtype == KILN_DTYPE_F32) {
     const auto *in = static_cast<const uint8_t *>(array->data);
     for (int64_t i = 0; i < array->numElements; ++i)
       out[i] = static_cast<float>(in[i]) / 255.0f;
@@ -514,9 +527,7 @@ kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
     const kiln_tensor_desc_t &tensor =
         isInput ? desc->inputs[i] : train->targets[t];
     kiln_array_t *array = nullptr;
-    kiln_status_t status =
-        convertSource(sources[i], tensor, isInput ? "input" : "target",
-                      /*reshape=*/!isInput, &array);
+    kiln_status_t status = convertSource(sources[i], tensor, isInput, &array);
     if (!status) {
       (isInput ? dataset->inputs : dataset->targets).push_back(array);
       if (!isInput && sparse)
@@ -641,9 +652,24 @@ kiln_status_t kiln_data_read(const char *spec, kiln_array_t **out_x,
   SourceList list;
   KILN_RETURN_IF_ERROR(
       readSpecFiles(spec, "data", paths, {"x", "y"}, /*npzRequired=*/1, list));
-  // IDX label files (rank 1, integers) become int64 class indices.
+  // IDX bytes of x and of images become float32 in [0, 1], as
+  // kiln_dataset_open scales them; IDX label files (rank 1, integers) become
+  // int64 class indices.
   for (Source &source : list.sources) {
     kiln_array_t *array = source.array;
+    if (source.idx && array->dtype == KILN_DTYPE_U8 &&
+        (&source == &list.sources[0] || array->rank >= 2)) {
+      kiln_array_t *scaled = nullptr;
+      KILN_RETURN_IF_ERROR(createArray(KILN_DTYPE_F32, array->rank, array->dims,
+                                       /*zero=*/false, &scaled));
+      const auto *in = static_cast<const uint8_t *>(array->data);
+      auto *out = static_cast<float *>(scaled->data);
+      for (int64_t i = 0; i < array->numElements; ++i)
+        out[i] = static_cast<float>(in[i]) / 255.0f;
+      kiln_array_release(array);
+      source.array = scaled;
+      continue;
+    }
     bool integer =
         array->dtype == KILN_DTYPE_U8 || array->dtype == KILN_DTYPE_I32;
     if (!source.idx || array->rank != 1 || !integer)

@@ -66,7 +66,7 @@ namespace kiln {
 struct DatasetSource {
   std::string name;              // file, or "file.npz:x"
   kiln_array_t *array = nullptr; // owned
-  bool idx = false;              // IDX bytes: scale to [0, 1], reshape
+  bool idx = false;              // IDX file: bytes of images scale to [0, 1]
 };
 
 /// Checks that `desc` is a training model with dynamic batch dimensions and
@@ -95,6 +95,15 @@ bool inputShapeFits(int32_t rank, const int64_t *dims,
                     const kiln_tensor_desc_t &tensor);
 /// What an error about that rule adds after the two shapes.
 extern const char *const kInputShapeRule;
+
+/// The shape rule for a target's samples: the sample dims equal the
+/// target's once every dimension of 1 is dropped on both sides ((N,) feeds
+/// (None, 1) and (N, 1) feeds (None,); (N, 3, 2) does not feed (None, 2, 3),
+/// as in Keras). Such samples are reshaped to the target's shape.
+bool targetShapeFits(int32_t rank, const int64_t *dims,
+                     const kiln_tensor_desc_t &tensor);
+/// What an error about that rule adds after the two shapes.
+extern const char *const kTargetShapeRule;
 
 /// The class count of `output` (its last dimension) that sparse labels of
 /// it index; INVALID_ARGUMENT when it has no class dimension.

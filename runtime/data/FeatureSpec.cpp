@@ -123,6 +123,10 @@ kiln_status_t kiln::parseFeatureSpec(const char *text, FeatureSpec &spec) {
     if (values.size() != 1 && static_cast<int64_t>(values.size()) != spec.count)
       return specError(spec.text, "the default needs one value or one per "
                                   "element");
+    for (double value : values)
+      if (spec.isInt && value != std::trunc(value))
+        return specError(spec.text, "the default of an int64 feature must be "
+                                    "integers");
     for (int64_t i = 0; i < spec.count; ++i)
       spec.defaults.push_back(
           static_cast<float>(values[values.size() == 1 ? 0 : size_t(i)]));
@@ -234,6 +238,35 @@ kiln_status_t gatherFeature(const char *path, int64_t index,
 }
 
 } // namespace
+
+kiln_status_t kiln::checkFeatureDefaults(const char *path,
+                                         const FeatureSpec &spec,
+                                         const char *tensor) {
+  // Integral for int64 specs (parseFeatureSpec checked that).
+  for (float value : spec.defaults) {
+    double v = static_cast<double>(value);
+    if (spec.bools && value != 0 && value != 1)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s: feature '%s': default %g is not 0 or 1, but "
+                         "input '%s' takes bool",
+                         path, spec.name.c_str(), v, tensor);
+    if (spec.ids && std::fabs(v) > static_cast<double>(kMaxExactId))
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s: feature '%s': default id %.0f is beyond %" PRId64
+                         ", the largest id kiln's batches carry (input '%s')",
+                         path, spec.name.c_str(), v, kMaxExactId, tensor);
+  }
+  float label;
+  if (!spec.defaults.empty() &&
+      !labelsInRange(spec, spec.defaults.data(), &label))
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "%s: feature '%s': default label %g is not a class "
+                       "index in [0, %" PRId64 ") (output '%s' has %" PRId64
+                       " classes)",
+                       path, spec.name.c_str(), static_cast<double>(label),
+                       spec.numClasses, spec.output.c_str(), spec.numClasses);
+  return nullptr;
+}
 
 //===----------------------------------------------------------------------===//
 // SampleDecoder

@@ -54,8 +54,16 @@ struct FeatureSpec {
   std::string output; // the output of a sparse label
 };
 
-/// Parses `text` (see above) into `spec`.
+/// Parses `text` (see above) into `spec`; an int64 spec's default must be
+/// integers.
 kiln_status_t parseFeatureSpec(const char *text, FeatureSpec &spec);
+
+/// Checks the defaults (varlen: the pad values) of `spec` of the file
+/// `path`, feeding the model input or target `tensor`, once its roles are
+/// set, as record values are checked: ids within kMaxExactId, bools 0 or 1,
+/// sparse labels class indices.
+kiln_status_t checkFeatureDefaults(const char *path, const FeatureSpec &spec,
+                                   const char *tensor);
 
 /// Decodes records into samples for fixed specs. Not thread-safe (it keeps
 /// scratch space); one per reading thread.

@@ -36,9 +36,8 @@ using namespace kiln;
 
 namespace {
 
-/// Checks that samples of `spec` fit `tensor` (an input by the shape rule
-/// of every format, inputShapeFits; a target when the element counts
-/// match), as Dataset.cpp checks arrays.
+/// Checks that samples of `spec` fit `tensor` (an input by inputShapeFits,
+/// a target by targetShapeFits), as Dataset.cpp checks arrays.
 kiln_status_t checkSpecFits(const char *path, const FeatureSpec &spec,
                             const kiln_tensor_desc_t &tensor, bool isInput) {
   int32_t rank = static_cast<int32_t>(spec.shape.size()) + 1;
@@ -46,10 +45,8 @@ kiln_status_t checkSpecFits(const char *path, const FeatureSpec &spec,
   dims[0] = -1;
   for (int32_t d = 1; d < rank; ++d)
     dims[d] = spec.shape[size_t(d - 1)];
-  bool fits = isInput ? inputShapeFits(rank, dims, tensor)
-                      : rank == tensor.rank &&
-                            std::equal(dims + 1, dims + rank, tensor.dims + 1);
-  if (fits || (!isInput && spec.count == sampleElements(tensor)))
+  if (isInput ? inputShapeFits(rank, dims, tensor)
+              : targetShapeFits(rank, dims, tensor))
     return nullptr;
   return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                      "%s: feature '%s': samples of shape %s do not fit %s "
@@ -57,7 +54,7 @@ kiln_status_t checkSpecFits(const char *path, const FeatureSpec &spec,
                      path, spec.name.c_str(), formatShape(rank, dims).c_str(),
                      isInput ? "input" : "target", tensor.name,
                      formatShape(tensor.rank, tensor.dims).c_str(),
-                     isInput ? kInputShapeRule : " (element counts differ)");
+                     isInput ? kInputShapeRule : kTargetShapeRule);
 }
 
 } // namespace
@@ -283,13 +280,6 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
                                                             : "int64 ids");
       specs[i].ids = !bools;
       specs[i].bools = bools;
-      for (float value : specs[i].defaults)
-        if (bools && value != 0 && value != 1)
-          return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                             "%s: feature '%s': default %g is not 0 or 1, "
-                             "but input '%s' takes bool",
-                             path, specs[i].name.c_str(),
-                             static_cast<double>(value), tensor.name);
     }
     if (!isInput && sparse) {
       const kiln_tensor_desc_t &output = desc->outputs[t];
@@ -298,6 +288,7 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
       specs[i].numClasses = numClasses;
       specs[i].output = output.name;
     }
+    KILN_RETURN_IF_ERROR(checkFeatureDefaults(path, specs[i], tensor.name));
     source->sampleFloats += specs[i].count;
   }
 

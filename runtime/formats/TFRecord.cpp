@@ -361,6 +361,7 @@ kiln_status_t TFRecordReader::next(const uint8_t *&data, size_t &size,
     }
     if (!validHeader(header))
       return corrupt("corrupt record length (CRC mismatch)", false, end, skip);
+    sawHeader = true;
     uint64_t length = loadLE64(header);
     if (length > SIZE_MAX - 2 * kTFRecordFooterSize - kTFRecordHeaderSize)
       return corrupt("record length too large", false, end, skip);

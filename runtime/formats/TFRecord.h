@@ -69,6 +69,9 @@ public:
                          uint64_t undecodableBytes = 0) const;
   /// The resolved compression (AUTO resolved on open).
   int32_t compression() const { return mode; }
+  /// True once `next` has read a record header whose length CRC holds: the
+  /// file is TFRecord-framed, even when that record's data is corrupt.
+  bool framed() const { return sawHeader; }
 
 private:
   /// Reads up to `size` bytes; fewer only at the end of the stream.
@@ -95,6 +98,7 @@ private:
   bool skipCorrupt = false;
   bool failed = false;
   bool finished = false;
+  bool sawHeader = false; // see `framed`
   // Compressed input.
   z_stream stream = {};
   bool streamInit = false;

@@ -2,9 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // kiln_data_read on the fixtures of DatasetTest.cpp (see its header for how
-// they were written): IDX images stay uint8 (5, 2, 3) and labels become
-// int64 (5,), raw and gzipped; .npz and .npy arrays come back as stored; a
-// single file gives no y; and the errors.
+// they were written): IDX images become float32 (5, 2, 3) scaled to [0, 1]
+// and labels int64 (5,), raw and gzipped; .npz and .npy arrays come back as
+// stored; a single file gives no y; and the errors.
 //
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
@@ -42,12 +42,14 @@ TEST(DataReadTest, Idx) {
         read(inputPath(std::string("images-idx3-ubyte") + suffix) + "," +
              inputPath(std::string("labels-idx1-ubyte") + suffix));
     ASSERT_EQ(result.code, KILN_STATUS_OK) << result.message;
-    EXPECT_EQ(kiln_array_dtype(result.x.get()), KILN_DTYPE_U8);
+    // Scaled as kiln_dataset_open scales them: numpy's
+    // np.arange(30, dtype=np.uint8) * 8 / np.float32(255).
+    EXPECT_EQ(kiln_array_dtype(result.x.get()), KILN_DTYPE_F32);
     EXPECT_EQ(dims(result.x), (std::vector<int64_t>{5, 2, 3}));
     const auto *pixels =
-        static_cast<const uint8_t *>(kiln_array_data(result.x.get()));
+        static_cast<const float *>(kiln_array_data(result.x.get()));
     for (int i = 0; i < 30; ++i)
-      EXPECT_EQ(pixels[i], i * 8);
+      EXPECT_EQ(pixels[i], static_cast<float>(i * 8) / 255.0f);
     EXPECT_EQ(kiln_array_dtype(result.y.get()), KILN_DTYPE_I64);
     EXPECT_EQ(dims(result.y), (std::vector<int64_t>{5}));
     const auto *labels =
@@ -55,10 +57,16 @@ TEST(DataReadTest, Idx) {
     EXPECT_EQ(std::vector<int64_t>(labels, labels + 5),
               (std::vector<int64_t>{3, 1, 4, 1, 5}));
   }
-  // Images alone.
+  // Images alone; images as y (an autoencoder's targets) are scaled too.
   ReadResult images = read(inputPath("images-idx3-ubyte"));
   ASSERT_EQ(images.code, KILN_STATUS_OK) << images.message;
   EXPECT_EQ(images.y, nullptr);
+  ReadResult pair = read(inputPath("images-idx3-ubyte") + "," +
+                         inputPath("images-idx3-ubyte"));
+  ASSERT_EQ(pair.code, KILN_STATUS_OK) << pair.message;
+  EXPECT_EQ(kiln_array_dtype(pair.y.get()), KILN_DTYPE_F32);
+  EXPECT_EQ(static_cast<const float *>(kiln_array_data(pair.y.get()))[29],
+            232.0f / 255.0f);
 }
 
 TEST(DataReadTest, NpzAndNpy) {

@@ -4,7 +4,8 @@
 // Reads every source kind into the fake models of TrainUtil.h: .npy pairs
 // with dtype conversion and target reshaping, numpy-written .npz archives
 // (np.savez: stored, np.savez_compressed: deflated), MNIST-style IDX files
-// raw and gzipped with scaling and reshaping. Checks the errors: sample
+// raw and gzipped with scaling (inputs, image targets) and target
+// reshaping. Checks the errors: sample
 // counts, label range, dtypes, shapes, missing files, and every truncation
 // of the IDX and .npz fixtures.
 //
@@ -162,13 +163,32 @@ TEST(DatasetTest, NpyPairConvertsAndReshapes) {
                 "format, up to a trailing or leading dimension of 1; reshape "
                 "the data, "
                 "or the model with a Flatten/Reshape layer)");
-  // Targets reshape only when the element counts match.
+  // A target's sample shape must match up to dimensions of 1.
   writeArray(dir.file("y2.npy"), KILN_DTYPE_F32, {3, 2}, {1, 2, 3, 4, 5, 6});
   result = open(fake.desc, dir.file("x.npy") + "," + dir.file("y2.npy"));
   EXPECT_EQ(result.message, dir.file("y2.npy") +
                                 ": samples of shape (None, 2) do not fit "
-                                "target 'y_true' of shape (None, 1) (element "
-                                "counts differ)");
+                                "target 'y_true' of shape (None, 1) (a "
+                                "target's sample shape must match, up to "
+                                "dimensions of 1)");
+  // (N, 1, 1) feeds (None, 1); (N, 3, 2) does not feed (None, 2, 3) though
+  // the element counts agree (Keras refuses it too).
+  writeArray(dir.file("y11.npy"), KILN_DTYPE_F32, {3, 1, 1}, {7, 8, 9});
+  result = open(fake.desc, dir.file("x.npy") + "," + dir.file("y11.npy"));
+  EXPECT_EQ(result.code, KILN_STATUS_OK) << result.message;
+  ClassifierFake swapped(/*sparse=*/false);
+  int64_t targetDims[3] = {-1, 2, 3};
+  swapped.outputs[0].rank = swapped.targets[0].rank = 3;
+  swapped.outputs[0].dims = swapped.targets[0].dims = targetDims;
+  writeArray(dir.file("x6.npy"), KILN_DTYPE_F32, {1, 3}, {1, 2, 3});
+  writeArray(dir.file("y32.npy"), KILN_DTYPE_F32, {1, 3, 2},
+             {1, 2, 3, 4, 5, 6});
+  result = open(swapped.desc, dir.file("x6.npy") + "," + dir.file("y32.npy"));
+  EXPECT_EQ(result.message, dir.file("y32.npy") +
+                                ": samples of shape (None, 3, 2) do not fit "
+                                "target 'labels' of shape (None, 2, 3) (a "
+                                "target's sample shape must match, up to "
+                                "dimensions of 1)");
 }
 
 TEST(DatasetTest, NpyErrors) {
@@ -352,6 +372,21 @@ TEST(DatasetTest, IdxRawAndGzip) {
                     "reshape the data, or the model with a Flatten/Reshape "
                     "layer)");
     }
+    // IDX images as targets (an autoencoder's) are scaled like inputs:
+    // numpy's np.arange(30, dtype=np.uint8) * 8 / np.float32(255).
+    ClassifierFake autoencoder(/*sparse=*/false);
+    int64_t imageDims[3] = {-1, 2, 3};
+    autoencoder.inputs[0].rank = autoencoder.outputs[0].rank =
+        autoencoder.targets[0].rank = 3;
+    autoencoder.inputs[0].dims = autoencoder.outputs[0].dims =
+        autoencoder.targets[0].dims = imageDims;
+    std::string images = inputPath(std::string("images-idx3-ubyte") + suffix);
+    result = open(autoencoder.desc, images + "," + images);
+    ASSERT_EQ(result.code, KILN_STATUS_OK) << result.message;
+    readBack(autoencoder, result.dataset.get(), 6, 6);
+    ASSERT_EQ(seenT().size(), 30u);
+    for (int i = 0; i < 30; ++i)
+      EXPECT_EQ(seenT()[i], static_cast<float>(i * 8) / 255.0f);
     SparseModel five({-1, 2, 3}, 5);
     result = open(five.fake.desc, spec);
     EXPECT_EQ(result.message,

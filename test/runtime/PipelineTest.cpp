@@ -686,12 +686,14 @@ TEST(PipelineVarLenTest, PadsToTheShape) {
     records.push_back(varLenRecord(i));
   std::string path = dir.file("varlen.tfrecord");
   writeRecords(path, records);
+  // An int64 feature's pad is an integer (as its values are).
   for (float pad : {0.0f, -1.5f}) {
     SCOPED_TRACE(::testing::Message() << "pad " << pad);
     std::string x = "v:varlen(float32)[2]", y = "w:varlen(int64)[1,1]";
+    float intPad = pad != 0 ? -2.0f : 0.0f;
     if (pad != 0) {
       x += "=-1.5";
-      y += "=-1.5";
+      y += "=-2";
     }
     DatasetPtr dataset;
     KILN_ASSERT_OK(
@@ -707,7 +709,7 @@ TEST(PipelineVarLenTest, PadsToTheShape) {
         EXPECT_EQ(batches[0].x[size_t(2 * i + k)],
                   k < count ? 10.0f * float(i) + float(k + 1) : pad)
             << "record " << i << " value " << k;
-      EXPECT_EQ(batches[0].y[size_t(i)], i % 5 == 4 ? pad : float(i))
+      EXPECT_EQ(batches[0].y[size_t(i)], i % 5 == 4 ? intPad : float(i))
           << "record " << i;
     }
   }

@@ -11,7 +11,7 @@
 // visits every sample once per pass, the source's memory stays bounded by
 // buffer + prefetched batches, and a record corrupted after opening stops
 // training with an error naming it. A bool input (the masked fake) takes
-// int64 features of 0s and 1s only.
+// int64 features of 0s and 1s only; defaults are checked like values.
 //
 //===----------------------------------------------------------------------===//
 #include "TrainUtil.h"
@@ -191,6 +191,63 @@ TEST(TFRecordDatasetTest, Int64AndDefaults) {
   EXPECT_EQ(column(dataset.get(), 1), (std::vector<float>{0, 1, 2, 3}));
 }
 
+TEST(TFRecordDatasetTest, DefaultsCheckedLikeValues) {
+  ScratchDir dir;
+  std::string path = dir.file("data.tfrecord");
+  writeLinear(path, 4);
+  DatasetPtr dataset;
+  // A sparse label's default (or pad value) is a class index, as a label
+  // value is: "lab" is missing from every record.
+  ClassifierFake classifier(/*sparse=*/true);
+  EXPECT_EQ(failure(openTFRecord(classifier.desc, path, "m:float32[3]=0",
+                                 "lab:int64=3", dataset)),
+            path + ": feature 'lab': default label 3 is not a class index in "
+                   "[0, 3) (output 'probs' has 3 classes)");
+  EXPECT_EQ(failure(openTFRecord(classifier.desc, path, "m:float32[3]=0",
+                                 "lab:varlen(int64)[1]=-1", dataset)),
+            path + ": feature 'lab': default label -1 is not a class index in "
+                   "[0, 3) (output 'probs' has 3 classes)");
+  KILN_ASSERT_OK(openTFRecord(classifier.desc, path, "m:float32[3]=0",
+                              "lab:int64=2", dataset));
+  // An int64 spec's default is integers; an id default within float32's
+  // exact integers, as an id value is.
+  LinearFake fake;
+  EXPECT_EQ(failure(openTFRecord(fake.desc, path, "x:float32[2]",
+                                 "lab:int64=0.5", dataset)),
+            "feature spec 'lab:int64=0.5': the default of an int64 feature "
+            "must be integers (expected "
+            "'name:float32|int64[d0,d1,...][=default]' or "
+            "'name:varlen(float32|int64)[d0,...][=pad]')");
+  fake.inputs[0].dtype = KILN_DTYPE_I64;
+  EXPECT_EQ(failure(openTFRecord(fake.desc, path, "m:int64[2]=16777218",
+                                 "y:float32", dataset)),
+            path + ": feature 'm': default id 16777218 is beyond 16777216, "
+                   "the largest id kiln's batches carry (input 'x')");
+  KILN_ASSERT_OK(openTFRecord(fake.desc, path, "m:int64[2]=-16777216",
+                              "y:float32", dataset));
+}
+
+TEST(TFRecordDatasetTest, TargetShapes) {
+  ScratchDir dir;
+  std::string path = dir.file("data.tfrecord");
+  writeLinear(path, 4);
+  DatasetPtr dataset;
+  // A target's shape matches up to dimensions of 1 ((1, 1) feeds (None, 1));
+  // (3, 2) does not feed (None, 2, 3), whatever the element counts.
+  LinearFake fake;
+  KILN_ASSERT_OK(
+      openTFRecord(fake.desc, path, "x:float32[2]", "y:float32[1,1]", dataset));
+  ClassifierFake swapped(/*sparse=*/false);
+  int64_t targetDims[3] = {-1, 2, 3};
+  swapped.outputs[0].rank = swapped.targets[0].rank = 3;
+  swapped.outputs[0].dims = swapped.targets[0].dims = targetDims;
+  EXPECT_EQ(failure(openTFRecord(swapped.desc, path, "m:float32[3]=0",
+                                 "t:float32[3,2]=0", dataset)),
+            path + ": feature 't': samples of shape (None, 3, 2) do not fit "
+                   "target 'labels' of shape (None, 2, 3) (a target's sample "
+                   "shape must match, up to dimensions of 1)");
+}
+
 TEST(TFRecordDatasetTest, Errors) {
   LinearFake fake;
   ScratchDir dir;
@@ -359,8 +416,10 @@ TEST(TFRecordDatasetTest, BoolInputs) {
             path + ": feature 'm' is float32, but input 'mask' takes bool "
                    "values 0 and 1 (give it as int64)");
   EXPECT_EQ(failure(openMasked(fake.desc, path, "m:int64[2]=0.5", dataset)),
-            path + ": feature 'm': default 0.5 is not 0 or 1, but input "
-                   "'mask' takes bool");
+            "feature spec 'm:int64[2]=0.5': the default of an int64 feature "
+            "must be integers (expected "
+            "'name:float32|int64[d0,d1,...][=default]' or "
+            "'name:varlen(float32|int64)[d0,...][=pad]')");
   EXPECT_EQ(
       failure(openMasked(fake.desc, path, "m:varlen(int64)[2]=2", dataset)),
       path + ": feature 'm': default 2 is not 0 or 1, but input 'mask' takes "

@@ -126,8 +126,9 @@ struct ArrayRef {
 };
 } // namespace
 
-/// Sample `index` of `array` as floats (uint8 scaled by 1/255).
-static void sampleFloats(kiln_array_t *array, int64_t index, bool scaleBytes,
+/// Sample `index` of `array` as floats (uint8 as stored: kiln_data_read
+/// has scaled IDX images already).
+static void sampleFloats(kiln_array_t *array, int64_t index,
                          std::vector<float> &out) {
   int64_t count = kiln_array_num_elements(array) /
                   std::max<int64_t>(kiln_array_dims(array)[0], 1);
@@ -163,7 +164,7 @@ static void sampleFloats(kiln_array_t *array, int64_t index, bool scaleBytes,
       break;
     }
     default: // KILN_DTYPE_U8
-      out[i] = scaleBytes ? float(*e) / 255.0f : float(*e);
+      out[i] = float(*e);
     }
   }
 }
@@ -172,6 +173,16 @@ int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
                                   llvm::StringRef compression) {
   kiln_tfrecord_options_t options;
   kiln_tfrecord_options_initialize(&options);
+  // By default a .gz name is written gzipped; never uncompressed.
+  bool gzName = output.ends_with(".gz");
+  if (compression.empty())
+    compression = gzName ? "gzip" : "none";
+  if (compression == "none" && gzName) {
+    llvm::errs() << "kiln: error: " << output
+                 << ": a .gz name for an uncompressed file (--compression "
+                    "none); use --compression gzip or another name\n";
+    return 2;
+  }
   if (compression == "gzip")
     options.compression = KILN_TFRECORD_GZIP;
   else if (compression == "zlib")
@@ -201,7 +212,7 @@ int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
   bool intLabels = y.array && kiln_array_num_elements(y.array) == samples;
   std::vector<float> image, label;
   for (int64_t i = 0; intLabels && i < samples; ++i) {
-    sampleFloats(y.array, i, /*scaleBytes=*/false, label);
+    sampleFloats(y.array, i, label);
     intLabels = label[0] == float(int64_t(label[0]));
   }
 
@@ -210,18 +221,17 @@ int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
           kiln_tfrecord_writer_open(out.c_str(), &options, &writer))
     return reportStatus(status);
   llvm::scope_exit closeWriter([&] { kiln_tfrecord_writer_release(writer); });
-  bool scaleBytes = kiln_array_dtype(x.array) == KILN_DTYPE_U8;
   for (int64_t i = 0; i < samples; ++i) {
     kiln_example_t *example = nullptr;
     uint8_t *bytes = nullptr;
     size_t size = 0;
-    sampleFloats(x.array, i, scaleBytes, image);
+    sampleFloats(x.array, i, image);
     kiln_status_t status = kiln_example_create(&example);
     if (!status)
       status =
           kiln_example_set_float(example, "image", image.data(), image.size());
     if (!status && y.array) {
-      sampleFloats(y.array, i, /*scaleBytes=*/false, label);
+      sampleFloats(y.array, i, label);
       if (intLabels) {
         int64_t value = int64_t(label[0]);
         status = kiln_example_set_int64(example, "label", &value, 1);

@@ -21,10 +21,13 @@ int inspectTFRecord(llvm::StringRef path, int64_t limit, bool json,
 
 /// Writes the samples of a data SPEC (as for training: `x.npy,y.npy`,
 /// `data.npz`, `images.gz,labels.gz`) to a TFRecord file of Examples, one per
-/// sample: `image` (the sample's values as a float list, flattened; uint8
-/// pixels scaled to [0, 1]) and `label` (int64 when the labels are integral
-/// class indices, else a float list). `compression` is "none", "gzip" or
-/// "zlib". The output appears atomically. Returns the exit code.
+/// sample: `image` (the sample's values as a float list, flattened; IDX
+/// bytes scaled to [0, 1] as training scales them, .npy/.npz values as
+/// stored) and `label` (int64 when the labels are integral class indices,
+/// else a float list, IDX images scaled too). `compression` is "none",
+/// "gzip" or "zlib", or empty: gzip for an `output` ending in .gz, else
+/// none (an uncompressed .gz is refused). The output appears atomically.
+/// Returns the exit code.
 int convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
                       llvm::StringRef compression);
 

@@ -280,8 +280,9 @@ static cl::opt<int64_t> dataLimit("limit",
                                   cl::sub(dataCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     dataCompression("compression",
-                    cl::desc("convert: none (default), gzip or zlib"),
-                    cl::init("none"), cl::value_desc("KIND"), cl::sub(dataCmd),
+                    cl::desc("convert: none, gzip or zlib (default: gzip "
+                             "for an OUT ending in .gz, else none)"),
+                    cl::init(""), cl::value_desc("KIND"), cl::sub(dataCmd),
                     cl::cat(kilnCategory));
 static cl::opt<bool>
     dataJson("json", cl::desc("inspect: one JSON object per record per line"),

@@ -385,16 +385,17 @@ typedef struct kiln_dataset_t kiln_dataset_t;
  *                       `x0`, `x1`, ... and `y0`, `y1`, ... (stored or
  *                       deflated members);
  *   "images-idx3-ubyte[.gz],labels-idx1-ubyte[.gz]"
- *                       MNIST-style IDX files; uint8 inputs are scaled to
- *                       [0, 1] and reshaped to the input's sample shape.
+ *                       MNIST-style IDX files; uint8 inputs and uint8
+ *                       image targets (rank >= 2) are scaled to [0, 1];
+ *                       rank-1 IDX files (labels) are not.
  * Any file may also be gzip-compressed. Numeric and bool arrays are
  * converted to float32 (an input of int32/int64 ids takes integers only, a
- * bool input 0 and 1 only); targets are reshaped when their per-sample
- * element count matches. For sparse losses/metrics every label must be an
- * integer in [0, num_classes). Errors name the file: NOT_FOUND, DATA_LOSS
- * (corrupt or truncated), UNIMPLEMENTED (dtype; a model whose outputs are
- * not all float32), INVALID_ARGUMENT (shape, sample count, label range, no
- * samples). */
+ * bool input 0 and 1 only); targets are reshaped to the target's shape when
+ * their sample shape matches it up to dimensions of 1. For sparse
+ * losses/metrics every label must be an integer in [0, num_classes). Errors
+ * name the file: NOT_FOUND, DATA_LOSS (corrupt or truncated), UNIMPLEMENTED
+ * (dtype; a model whose outputs are not all float32), INVALID_ARGUMENT (shape,
+ * sample count, label range, no samples). */
 KILN_API_EXPORT kiln_status_t kiln_dataset_open(const kiln_model_desc_t *desc,
                                                 const char *spec,
                                                 kiln_dataset_t **out_dataset);
@@ -407,9 +408,11 @@ KILN_API_EXPORT kiln_status_t kiln_dataset_create(
 /* Reads the arrays of a data SPEC without a model: "x.npy" or "x.npy,y.npy",
  * "data.npz" (arrays `x` and, when present, `y`), or IDX files
  * "images-idx3-ubyte,labels-idx1-ubyte" (each may be gzipped; a single file
- * gives only x). .npy/.npz arrays come back as stored; IDX data as stored
- * (images uint8 (N, rows, cols)) except rank-1 integer IDX files (labels),
- * which become int64 (N,). `*out_y` is NULL when the SPEC has no second
+ * gives only x). .npy/.npz arrays come back as stored; IDX data as
+ * `kiln_dataset_open` reads it: uint8 x and uint8 images (rank >= 2, e.g.
+ * (N, rows, cols)) become float32 scaled to [0, 1], other rank-1 integer
+ * IDX files (labels) int64 (N,), the rest as stored. `*out_y` is NULL when
+ * the SPEC has no second
  * array. No sample counts or dtypes are checked. Errors as
  * `kiln_dataset_open`'s. */
 KILN_API_EXPORT kiln_status_t kiln_data_read(const char *spec,
