@@ -53,25 +53,33 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %b: tensor<3xf32> {ki
 // RMS-LABEL: func.func @train_step
 // RMS-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<4x3xf32>, tensor<3xf32>, tensor<4x3xf32>, tensor<3xf32>)
 
-// Binary cross-entropy from probabilities that do not come from a sigmoid:
-// Keras's epsilon clipping. Adagrad: one accumulator per parameter.
+// Binary cross-entropy on a softmax output: Keras on TensorFlow takes the
+// softmax's input as the logits, max(z, 0) - z t + log(1 + exp(-|z|)), no
+// clipping. Adagrad: one accumulator per parameter.
 // ADAGRAD-LABEL: func.func @eval_step
-// ADAGRAD:         kiln.clip %{{.+}} {max = 0.99999990000000005 : f64, min = 9.9999999999999995E-8 : f64}
-// ADAGRAD:         kiln.log
+// ADAGRAD:         %[[Z:.+]] = kiln.add
+// ADAGRAD-NOT:     kiln.clip
+// ADAGRAD:         kiln.relu %[[Z]]
+// ADAGRAD:         kiln.softplus
 // ADAGRAD-LABEL: func.func @train_step
 // ADAGRAD-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<4x3xf32>, tensor<3xf32>, tensor<4x3xf32>, tensor<3xf32>)
 
 // -----
 
-// Categorical cross-entropy from probabilities (no softmax): normalize, clip,
-// log.
+// Categorical cross-entropy from probabilities that no sigmoid or softmax
+// gives (a sigmoid's or softmax's input would be taken as the logits, as
+// Keras on TensorFlow does): normalize, clip, log.
 // RMS-LABEL: func.func @eval_step
 // RMS:         %[[SUM:.+]] = kiln.reduce_sum %{{.+}} {axes = array<i64: 1>, keep_dims = true}
 // RMS:         %[[NORM:.+]] = kiln.div %{{.+}}, %[[SUM]]
 // RMS:         kiln.clip %[[NORM]]
 // RMS:         kiln.log
+// Binary cross-entropy from such probabilities: Keras's epsilon clipping.
+// ADAGRAD-LABEL: func.func @eval_step
+// ADAGRAD:         kiln.clip %{{.+}} {max = 0.99999990000000005 : f64, min = 9.9999999999999995E-8 : f64}
+// ADAGRAD:         kiln.log
 func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) -> tensor<?x3xf32> {
   %0 = kiln.matmul %x, %w : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
-  %1 = kiln.sigmoid %0 : tensor<?x3xf32>
+  %1 = kiln.relu %0 : tensor<?x3xf32>
   return %1 : tensor<?x3xf32>
 }
