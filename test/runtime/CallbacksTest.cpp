@@ -316,8 +316,11 @@ TEST(EarlyStoppingTest, AutoModeNeedsAKnownLog) {
   StatusPtr status(run.fit(2));
   ASSERT_NE(status, nullptr);
   EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  // Not a log of this model at all (Keras's wording, "isn't able to
+  // determine whether that metric should be maximized", would mislead).
   EXPECT_NE(std::string(kiln_status_message(status.get()))
-                .find("EarlyStopping callback received monitor=val_f1"),
+                .find("EarlyStopping callback received monitor=val_f1, but "
+                      "this model logs no 'f1' (it logs loss"),
             std::string::npos);
   es.mode = KILN_MONITOR_MIN; // then a missing log only warns
   KILN_ASSERT_OK(run.fit(2));

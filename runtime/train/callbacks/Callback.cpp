@@ -230,6 +230,19 @@ kiln_status_t Monitor::resolve(const kiln_model_t *model, const char *who) {
                 kind == MetricKind::CategoricalAccuracy ||
                 kind == MetricKind::BinaryAccuracy;
     }
+    bool logged = std::find(model->logNames.begin(), model->logNames.end(),
+                            metric) != model->logNames.end();
+    if (!known && !logged) {
+      std::string names;
+      for (const std::string &name : model->logNames)
+        names += (names.empty() ? "" : ", ") + name;
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "%s callback received monitor=%s, but this model "
+                         "logs no '%s' (it logs %s, and val_ of each with "
+                         "validation data; a metric of the model file that "
+                         "kiln does not compute was left out when compiling)",
+                         who, monitored.c_str(), metric.c_str(), names.c_str());
+    }
     if (!known)
       return KILN_STATUS(
           KILN_STATUS_INVALID_ARGUMENT,
