@@ -39,21 +39,6 @@ inline KerasFlavor flavorOfKerasVersion(llvm::StringRef version) {
   return KerasFlavor::Unknown;
 }
 
-/// "Keras 2", "Keras 3", "TensorFlow.js", or "an unknown Keras version".
-inline llvm::StringRef describe(KerasFlavor flavor) {
-  switch (flavor) {
-  case KerasFlavor::Keras2:
-    return "Keras 2";
-  case KerasFlavor::Keras3:
-    return "Keras 3";
-  case KerasFlavor::TfJs:
-    return "TensorFlow.js";
-  case KerasFlavor::Unknown:
-    break;
-  }
-  return "an unknown Keras version";
-}
-
 } // namespace mlir::kiln::keras
 
 #endif // KILN_FRONTEND_KERAS_KERASFLAVOR_H

@@ -11,6 +11,19 @@ using namespace mlir::kiln::keras;
 namespace json = llvm::json;
 using llvm::StringRef;
 
+/// camelCase or a class name in snake_case ("learningRate" ->
+/// "learning_rate", "SparseCategoricalAccuracy" ->
+/// "sparse_categorical_accuracy").
+static std::string snakeCase(StringRef name) {
+  std::string out;
+  for (char c : name) {
+    if (llvm::isUpper(c) && !out.empty())
+      out.push_back('_');
+    out.push_back(llvm::toLower(c));
+  }
+  return out;
+}
+
 /// tfjs camelCase hyperparameter names to Keras's snake_case.
 static std::string snakeHyperName(StringRef name) {
   if (name == "beta1")
@@ -21,28 +34,7 @@ static std::string snakeHyperName(StringRef name) {
     return "nesterov";
   if (name == "lr") // Keras 2.2 and before
     return "learning_rate";
-  std::string out;
-  for (char c : name) {
-    if (llvm::isUpper(c)) {
-      out.push_back('_');
-      out.push_back(llvm::toLower(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-/// A Keras class name's snake_case function ("SparseCategoricalAccuracy" ->
-/// "sparse_categorical_accuracy").
-static std::string snakeCaseClass(StringRef className) {
-  std::string out;
-  for (char c : className) {
-    if (llvm::isUpper(c) && !out.empty())
-      out.push_back('_');
-    out.push_back(llvm::toLower(c));
-  }
-  return out;
+  return snakeCase(name);
 }
 
 /// A JSON number or boolean as a double.
@@ -206,7 +198,7 @@ static void parseMetrics(const json::Value &value, TrainingConfig &result) {
     else if (function == "Accuracy") // elementwise equality, not argmax
       function = "equality accuracy";
     else
-      function = snakeCaseClass(function);
+      function = snakeCase(function);
   }
   // The runtime computes each metric kind with Keras's defaults: another
   // threshold, logits or smoothing would be reported as something else.
