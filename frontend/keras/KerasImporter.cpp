@@ -127,10 +127,10 @@ class LayerBuilderImpl : public LayerBuilder {
 public:
   LayerBuilderImpl(KerasModelImporter &importer, OpBuilder &builder,
                    Location loc, const LayerSpec &spec,
-                   std::optional<std::vector<WeightArray>> fileWeights)
+                   std::vector<std::string> weightScopes)
       : LayerBuilder(builder, loc, spec.name, spec.className, *spec.config),
         importer(importer), layerPath(spec.keras3Path),
-        scopePath(spec.keras3Path), fileWeights(std::move(fileWeights)) {}
+        scopePath(spec.keras3Path), weightScopes(std::move(weightScopes)) {}
 
   InFlightDiagnostic emitError() override;
   FailureOr<Value> addParam(StringRef weightName, ArrayRef<int64_t> shape,
@@ -150,7 +150,7 @@ public:
                                          const llvm::json::Object &layerObject,
                                          ArrayRef<Value> inputs,
                                          int64_t foldedSteps) override;
-  /// Checks that every weight in the file was used.
+  /// Checks that every weight the file has for this layer was used.
   LogicalResult finish();
 
   int64_t numParams = 0;
@@ -161,6 +161,11 @@ private:
   /// The layer's Keras 3 group, and the current weight scope's.
   std::string layerPath, scopePath;
   const llvm::json::Object *scopeConfig_ = nullptr;
+  /// Sublayer groups whose weights follow the layer's own (Keras 3).
+  std::vector<std::string> weightScopes;
+  /// The file's weights for this layer, read when it creates its first
+  /// weight (so layers are asked in order, and only those with weights).
+  bool weightsRead = false;
   std::optional<std::vector<WeightArray>> fileWeights;
   size_t nextWeight = 0;
   size_t numWeights = 0;
@@ -251,8 +256,19 @@ FailureOr<Value> LayerBuilderImpl::addParam(
   // state is never trainable and only updated while its layer trains.
   data.trainable = role == ParamRole::Weight && isTrainable();
   data.state = role == ParamRole::State && isTrainable();
-  if (importer.source.weights) {
-    StringRef file = importer.source.weights->fileName();
+  if (WeightSource *source = importer.source.weights.get()) {
+    StringRef file = source->fileName();
+    if (!weightsRead) {
+      weightsRead = true;
+      llvm::Expected<std::optional<std::vector<WeightArray>>> read =
+          source->layerWeights({name, layerPath, weightScopes});
+      if (!read) {
+        emitError() << "reading '" << file
+                    << "': " << llvm::toString(read.takeError());
+        return failure();
+      }
+      fileWeights = std::move(*read);
+    }
     if (!fileWeights) {
       emitError() << "no weights for this layer in '" << file << "'";
       return failure();
@@ -385,6 +401,16 @@ LayerBuilderImpl::importSublayer(StringRef keras3Scope,
 }
 
 LogicalResult LayerBuilderImpl::finish() {
+  WeightSource *source = importer.source.weights.get();
+  if (source && !weightsRead) {
+    if (llvm::Error error =
+            source->checkNoWeights({name, layerPath, weightScopes})) {
+      emitError() << "reading '" << source->fileName()
+                  << "': " << llvm::toString(std::move(error));
+      return failure();
+    }
+    return success();
+  }
   if (fileWeights && nextWeight != fileWeights->size()) {
     emitError() << "'" << importer.source.weights->fileName() << "' has "
                 << fileWeights->size() << " weights for this layer, the layer "
@@ -643,20 +669,8 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   std::vector<std::string> scopes;
   if (handler->second.weightScopes)
     scopes = handler->second.weightScopes(*spec.config);
-  std::optional<std::vector<WeightArray>> weights;
-  if (source.weights) {
-    llvm::Expected<std::optional<std::vector<WeightArray>>> read =
-        source.weights->layerWeights({spec.name, spec.keras3Path, scopes});
-    if (!read) {
-      emitLayerError(spec.name, spec.className)
-          << "reading '" << source.weights->fileName()
-          << "': " << llvm::toString(read.takeError());
-      return failure();
-    }
-    weights = std::move(*read);
-  }
   Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
-  LayerBuilderImpl layer(*this, builder, loc, spec, std::move(weights));
+  LayerBuilderImpl layer(*this, builder, loc, spec, std::move(scopes));
   layer.flavor = source.flavor;
   FailureOr<LayerOutputs> result = handler->second.handler(layer, inputs);
   if (failed(result) || failed(layer.finish()))
@@ -867,6 +881,17 @@ FailureOr<ImportedModel> KerasModelImporter::run() {
   if (failed(sequential ? importSequential(*config)
                         : importFunctional(*config)))
     return failure();
+  if (source.weights) {
+    std::vector<std::string> warnings;
+    if (llvm::Error error = source.weights->finish(warnings)) {
+      emitError(fileLoc) << "'" << source.weights->fileName()
+                         << "': " << llvm::toString(std::move(error));
+      return failure();
+    }
+    for (const std::string &warning : warnings)
+      emitWarning(fileLoc) << "'" << source.weights->fileName()
+                           << "': " << warning;
+  }
 
   SmallVector<Value> results;
   SmallVector<std::string> outputNames;

@@ -6,6 +6,7 @@
 #include "frontend/keras/Hdf5File.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -26,89 +27,182 @@ std::string mlir::kiln::keras::toSnakeCase(StringRef className) {
   return StringRef(name).lower();
 }
 
+/// The datasets at `paths` of `file`, as weight arrays named after them.
+static llvm::Expected<std::vector<WeightArray>>
+readArrays(const Hdf5File &file, llvm::ArrayRef<std::string> paths,
+           StringRef prefix = "") {
+  std::vector<WeightArray> result;
+  for (const std::string &path : paths) {
+    llvm::Expected<Hdf5Floats> floats = file.readFloats(prefix.str() + path);
+    if (!floats)
+      return floats.takeError();
+    WeightArray array;
+    array.name = path;
+    array.shape = std::move(floats->shape);
+    array.values = std::move(floats->values);
+    result.push_back(std::move(array));
+  }
+  return result;
+}
+
+llvm::Error WeightSource::checkNoWeights(const LayerKey &layer) {
+  llvm::Expected<std::optional<std::vector<WeightArray>>> weights =
+      layerWeights(layer);
+  if (!weights)
+    return weights.takeError();
+  if (*weights && !(*weights)->empty())
+    return llvm::createStringError("the file has " +
+                                   std::to_string((*weights)->size()) +
+                                   " weights for this layer, which has none");
+  return llvm::Error::success();
+}
+
 namespace {
 
 //===----------------------------------------------------------------------===//
 // HDF5 layouts
 //===----------------------------------------------------------------------===//
 
-class Hdf5WeightSource : public WeightSource {
+/// Keras 2 `save_weights` (and a legacy full-model file's `model_weights`):
+/// `layer_names` lists the layers, each group's `weight_names` its weights.
+/// Keras (2 and 3 alike, `load_weights_from_hdf5_group`) pairs the file's
+/// layers that have weights with the model's in order, whatever their
+/// names, so this source does too.
+class Keras2Hdf5Source : public WeightSource {
 public:
-  enum class Layout { Keras2, Keras3 };
-
-  Hdf5WeightSource(std::unique_ptr<Hdf5File> file, std::string name,
-                   Layout layout, std::string root)
-      : file(std::move(file)), name(std::move(name)), layout(layout),
-        root(std::move(root)) {}
-
-  /// Detects the layout of `file`; fails if it is not a Keras weights file.
   static llvm::Expected<std::unique_ptr<WeightSource>>
-  create(std::unique_ptr<Hdf5File> file, StringRef name) {
-    if (file->hasAttribute("/", "layer_names"))
-      return std::make_unique<Hdf5WeightSource>(std::move(file), name.str(),
-                                                Layout::Keras2, "");
-    if (file->hasAttribute("/model_weights", "layer_names"))
-      return std::make_unique<Hdf5WeightSource>(
-          std::move(file), name.str(), Layout::Keras2, "/model_weights");
-    if (file->hasGroup("/layers"))
-      return std::make_unique<Hdf5WeightSource>(std::move(file), name.str(),
-                                                Layout::Keras3, "");
-    return llvm::createStringError(
-        llvm::Twine("not a Keras weights file (no 'layer_names' attribute and "
-                    "no 'layers' group)"));
+  create(std::unique_ptr<Hdf5File> file, StringRef name, StringRef root) {
+    auto source = std::make_unique<Keras2Hdf5Source>();
+    llvm::Expected<std::vector<std::string>> layerNames =
+        file->readStrings(root.empty() ? "/" : root, "layer_names");
+    if (!layerNames)
+      return layerNames.takeError();
+    for (std::string &layer : *layerNames) {
+      std::string group = root.str() + "/" + layer;
+      if (!file->hasGroup(group))
+        return llvm::createStringError("'layer_names' lists '" + layer +
+                                       "', which has no group in the file");
+      std::vector<std::string> weights;
+      if (file->hasAttribute(group, "weight_names")) {
+        llvm::Expected<std::vector<std::string>> names =
+            file->readStrings(group, "weight_names");
+        if (!names)
+          return names.takeError();
+        weights = std::move(*names);
+      }
+      // Keras skips the layers without weights (Flatten, Dropout, ...).
+      if (!weights.empty())
+        source->layers.push_back({std::move(layer), group, std::move(weights)});
+    }
+    source->file = std::move(file);
+    source->name = name.str();
+    return source;
   }
 
   llvm::Expected<std::optional<std::vector<WeightArray>>>
   layerWeights(const LayerKey &layer) override {
+    if (next >= layers.size())
+      return llvm::createStringError(
+          "the file has weights for " + countLayers(layers.size()) +
+          " and this is the model's layer " + std::to_string(next + 1) +
+          " with weights (Keras pairs a Keras 2 weights file's layers with "
+          "the model's in order)");
+    const FileLayer &fileLayer = layers[next++];
+    paired.push_back({layer.name.str(), fileLayer.name});
+    llvm::Expected<std::vector<WeightArray>> arrays =
+        readArrays(*file, fileLayer.weights, fileLayer.group + "/");
+    if (!arrays)
+      return arrays.takeError();
+    return std::optional<std::vector<WeightArray>>(std::move(*arrays));
+  }
+
+  /// A layer without weights takes no file layer: Keras skips both.
+  llvm::Error checkNoWeights(const LayerKey &) override {
+    return llvm::Error::success();
+  }
+
+  llvm::Error finish(std::vector<std::string> &warnings) override {
+    if (next < layers.size())
+      return llvm::createStringError(
+          "the file has weights for " + countLayers(layers.size()) +
+          ", the model for " + countLayers(next) +
+          " (Keras pairs them in order); the file's layer '" +
+          layers[next].name + "' is left over");
+    // Legal, and what Keras does, but a file whose layer names are the
+    // model's in another order was most likely meant to pair by name.
+    llvm::StringSet<> modelNames;
+    for (const auto &[model, stored] : paired)
+      modelNames.insert(model);
+    std::string crossed;
+    for (const auto &[model, stored] : paired)
+      if (model != stored && modelNames.contains(stored))
+        crossed += (crossed.empty() ? "" : ", ") + std::string("'") + model +
+                   "' takes '" + stored + "''s";
+    if (!crossed.empty())
+      warnings.push_back(
+          "the file names the model's layers in another order; its weights "
+          "are paired with the layers in order, as Keras does, not by name: " +
+          crossed);
+    return llvm::Error::success();
+  }
+
+  StringRef fileName() const override { return name; }
+
+private:
+  static std::string countLayers(size_t n) {
+    return std::to_string(n) + (n == 1 ? " layer" : " layers");
+  }
+
+  struct FileLayer {
+    std::string name, group;
+    std::vector<std::string> weights;
+  };
+  std::unique_ptr<Hdf5File> file;
+  std::string name;
+  /// The file's layers that have weights, in the file's order.
+  std::vector<FileLayer> layers;
+  size_t next = 0;
+  /// (model layer, file layer) in pairing order.
+  std::vector<std::pair<std::string, std::string>> paired;
+};
+
+/// Keras 3 `.weights.h5`: `layers/<path>/vars/<i>`, found by the layer's
+/// path as Keras 3 does.
+class Keras3Hdf5Source : public WeightSource {
+public:
+  Keras3Hdf5Source(std::unique_ptr<Hdf5File> file, StringRef name)
+      : file(std::move(file)), name(name.str()) {}
+
+  llvm::Expected<std::optional<std::vector<WeightArray>>>
+  layerWeights(const LayerKey &layer) override {
+    // The layer's own variables, then each sublayer scope's.
+    std::vector<std::string> groups{"/" + layer.keras3Path.str() + "/vars"};
+    for (const std::string &scope : layer.keras3Scopes)
+      groups.push_back("/" + layer.keras3Path.str() + "/" + scope + "/vars");
     std::vector<std::string> names;
-    std::string group;
-    if (layout == Layout::Keras2) {
-      group = root + "/" + layer.name.str();
-      if (!file->hasGroup(group))
-        return std::nullopt;
-      llvm::Expected<std::vector<std::string>> weightNames =
-          file->readStrings(group, "weight_names");
-      if (!weightNames)
-        return weightNames.takeError();
-      names = std::move(*weightNames);
-    } else {
-      // The layer's own variables, then each sublayer scope's.
-      std::vector<std::string> groups{"/" + layer.keras3Path.str() + "/vars"};
-      for (const std::string &scope : layer.keras3Scopes)
-        groups.push_back("/" + layer.keras3Path.str() + "/" + scope + "/vars");
-      bool any = false;
-      for (const std::string &g : groups) {
-        if (!file->hasGroup(g))
-          continue;
-        any = true;
-        std::vector<std::string> vars = file->listGroup(g);
-        // Variables are named 0, 1, ...: order them numerically.
-        for (const std::string &n : vars)
-          if (n.empty() || !llvm::all_of(n, llvm::isDigit))
-            return llvm::createStringError("unexpected member '" + n +
-                                           "' in '" + g + "'");
-        llvm::sort(vars, [](const std::string &a, const std::string &b) {
-          return std::stoll(a) < std::stoll(b);
-        });
-        for (const std::string &n : vars)
-          names.push_back(g + "/" + n);
-      }
-      if (!any)
-        return std::nullopt;
+    bool any = false;
+    for (const std::string &g : groups) {
+      if (!file->hasGroup(g))
+        continue;
+      any = true;
+      std::vector<std::string> vars = file->listGroup(g);
+      // Variables are named 0, 1, ...: order them numerically.
+      for (const std::string &n : vars)
+        if (n.empty() || !llvm::all_of(n, llvm::isDigit))
+          return llvm::createStringError("unexpected member '" + n + "' in '" +
+                                         g + "'");
+      llvm::sort(vars, [](const std::string &a, const std::string &b) {
+        return std::stoll(a) < std::stoll(b);
+      });
+      for (const std::string &n : vars)
+        names.push_back(g + "/" + n);
     }
-    std::vector<WeightArray> result;
-    for (const std::string &n : names) {
-      llvm::Expected<Hdf5Floats> floats =
-          file->readFloats(layout == Layout::Keras2 ? group + "/" + n : n);
-      if (!floats)
-        return floats.takeError();
-      WeightArray array;
-      array.name = n;
-      array.shape = std::move(floats->shape);
-      array.values = std::move(floats->values);
-      result.push_back(std::move(array));
-    }
-    return result;
+    if (!any)
+      return std::nullopt;
+    llvm::Expected<std::vector<WeightArray>> arrays = readArrays(*file, names);
+    if (!arrays)
+      return arrays.takeError();
+    return std::optional<std::vector<WeightArray>>(std::move(*arrays));
   }
 
   StringRef fileName() const override { return name; }
@@ -116,8 +210,6 @@ public:
 private:
   std::unique_ptr<Hdf5File> file;
   std::string name;
-  Layout layout;
-  std::string root;
 };
 
 //===----------------------------------------------------------------------===//
@@ -160,12 +252,26 @@ private:
 
 } // namespace
 
+/// Detects the layout of `file`; fails if it is not a Keras weights file.
+static llvm::Expected<std::unique_ptr<WeightSource>>
+openHdf5Source(std::unique_ptr<Hdf5File> file, StringRef name) {
+  if (file->hasAttribute("/", "layer_names"))
+    return Keras2Hdf5Source::create(std::move(file), name, "");
+  if (file->hasAttribute("/model_weights", "layer_names"))
+    return Keras2Hdf5Source::create(std::move(file), name, "/model_weights");
+  if (file->hasGroup("/layers"))
+    return std::make_unique<Keras3Hdf5Source>(std::move(file), name);
+  return llvm::createStringError(
+      llvm::Twine("not a Keras weights file (no 'layer_names' attribute and "
+                  "no 'layers' group)"));
+}
+
 llvm::Expected<std::unique_ptr<WeightSource>>
 mlir::kiln::keras::openHdf5Weights(StringRef path) {
   llvm::Expected<std::unique_ptr<Hdf5File>> file = Hdf5File::open(path);
   if (!file)
     return file.takeError();
-  return Hdf5WeightSource::create(std::move(*file), path);
+  return openHdf5Source(std::move(*file), path);
 }
 
 llvm::Expected<std::unique_ptr<WeightSource>>
@@ -174,7 +280,7 @@ mlir::kiln::keras::openHdf5WeightsImage(std::vector<char> bytes,
   llvm::Expected<std::unique_ptr<Hdf5File>> file = Hdf5File::openImage(bytes);
   if (!file)
     return file.takeError();
-  return Hdf5WeightSource::create(std::move(*file), displayName);
+  return openHdf5Source(std::move(*file), displayName);
 }
 
 llvm::Expected<std::unique_ptr<WeightSource>>

@@ -38,6 +38,10 @@ struct LayerKey {
   llvm::ArrayRef<std::string> keras3Scopes = {};
 };
 
+/// The importer asks for a layer's weights when the layer creates its first
+/// weight, so layers are asked in the model's layer order (Keras's
+/// `model.layers`) and only those that have weights. That is the order in
+/// which Keras pairs a Keras 2 HDF5 file's layers with the model's.
 class WeightSource {
 public:
   virtual ~WeightSource() = default;
@@ -45,6 +49,13 @@ public:
   /// entry for the layer. Fails when the file is unreadable or corrupt.
   virtual llvm::Expected<std::optional<std::vector<WeightArray>>>
   layerWeights(const LayerKey &layer) = 0;
+  /// Fails if the file has weights for `layer`, which created none.
+  virtual llvm::Error checkNoWeights(const LayerKey &layer);
+  /// Once every layer was imported: fails if the file holds weights that no
+  /// layer took. `warnings` receives what is legal but likely a mistake.
+  virtual llvm::Error finish(std::vector<std::string> &warnings) {
+    return llvm::Error::success();
+  }
   /// The file the weights come from, for diagnostics.
   virtual llvm::StringRef fileName() const = 0;
 };
