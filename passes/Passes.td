@@ -57,10 +57,11 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
   let description = [{
     From `@predict(params..., inputs...) -> outputs` (parameters are the
     leading arguments tagged `kiln.param`) builds
-    `@eval_step(params, inputs, targets) -> (loss, outputs...)` and
-    `@train_step(params, slots, inputs, targets, lr, iteration) -> (loss,
-    outputs..., new_params..., new_slots...)`: forward, Keras loss,
-    gradients, and the optimizer's update, in the buffer order of
+    `@eval_step(params, inputs, targets) -> (loss, outputs..., metrics...)`
+    and `@train_step(params, slots, inputs, targets, lr, iteration) ->
+    (loss, outputs..., metrics..., new_params..., new_slots...)`: forward,
+    Keras loss, metrics (batch means, one per output and metric), gradients,
+    and the optimizer's update, in the buffer order of
     runtime/include/kiln/model.h.
 
     ```mlir
@@ -79,6 +80,8 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
            "The outputs are logits">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
            "Optimizer (Keras defaults)">,
+    ListOption<"metrics", "metrics", "std::string",
+               "Metric kinds (binary_accuracy, mae, ...) the steps return">,
   ];
   // The gradients of loops (kiln-differentiate's reverseLoop) build arith,
   // scf and tensor ops.

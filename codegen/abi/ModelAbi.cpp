@@ -318,8 +318,10 @@ static EntryBuffers entryBuffers(const ImportedModel &model,
     lists.train.append(group->begin(), group->end());
   lists.train.append(2, {});  // learning rate, iteration
   lists.train.push_back({2}); // rng: seed, step
-  lists.train.push_back({});  // loss
+  size_t metricValues = outputDims.size() * t.metrics.size();
+  lists.train.push_back({}); // loss
   lists.train.append(outputDims.begin(), outputDims.end());
+  lists.train.append(metricValues, {});
   for (auto [param, dims] : llvm::zip(model.params, paramDims))
     if (param.trainable || param.state)
       lists.train.push_back(dims);
@@ -329,6 +331,7 @@ static EntryBuffers entryBuffers(const ImportedModel &model,
   lists.eval.append(targetDims.begin(), targetDims.end());
   lists.eval.push_back({}); // loss
   lists.eval.append(outputDims.begin(), outputDims.end());
+  lists.eval.append(metricValues, {});
   return lists;
 }
 

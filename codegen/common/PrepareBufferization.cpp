@@ -1,7 +1,7 @@
 //===- PrepareBufferization.cpp - What bufferization needs ------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Four facts one-shot bufferization must be told:
+// Five facts one-shot bufferization must be told:
 //  - entry arguments are the caller's parameters and inputs: read-only
 //    (`bufferization.writable = false`), never updated in place;
 //  - every tensor an scf.for yields must live in its iteration argument's
@@ -20,7 +20,11 @@
 //    tensor read by N ops costs N^2: the learning rate (a 0-d tensor) that
 //    every parameter's update reads made a 3000-layer training step take
 //    15 s. A 0-d input of a linalg.generic is read once as a scalar
-//    (`tensor.extract`) and the generics use that scalar.
+//    (`tensor.extract`) and the generics use that scalar;
+//  - every result is a buffer of its own: the out-params that follow
+//    bufferization take one allocation each. A value returned twice (a
+//    training step's metric that is its loss) is copied for each further
+//    place.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -275,6 +279,22 @@ static void scalarizeZeroDimInputs(linalg::GenericOp op,
   op.setIndexingMapsAttr(ArrayAttr::get(op.getContext(), maps));
 }
 
+/// Gives each repeated tensor operand of `ret` a copy of its own.
+static void copyRepeatedResults(func::ReturnOp ret) {
+  llvm::SmallPtrSet<Value, 8> seen;
+  OpBuilder b(ret);
+  for (OpOperand &operand : ret->getOpOperands()) {
+    Value value = operand.get();
+    if (!isa<RankedTensorType>(value.getType()) || seen.insert(value).second)
+      continue;
+    Location loc = value.getLoc();
+    auto type = cast<RankedTensorType>(value.getType());
+    Value empty = tensor::EmptyOp::create(
+        b, loc, tensor::getMixedSizes(b, loc, value), type.getElementType());
+    operand.set(linalg::CopyOp::create(b, loc, value, empty).getResult(0));
+  }
+}
+
 namespace {
 struct PrepareBufferizationPass
     : public kiln::impl::PrepareBufferizationPassBase<
@@ -293,6 +313,7 @@ struct PrepareBufferizationPass
       attrs = list.getDictionary(func.getContext());
     }
     func.setAllArgAttrs(argAttrs);
+    func.walk(copyRepeatedResults);
     func.walk([](scf::ForOp loop) {
       auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
       OpBuilder b(yield);

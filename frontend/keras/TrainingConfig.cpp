@@ -142,7 +142,7 @@ static void parseLoss(const json::Value *loss, TrainingConfig &result) {
 }
 
 /// Whether a metric object's setting is Keras's default, which the
-/// runtime's metrics compute (runtime/train/Metrics.cpp).
+/// compiled steps compute (passes/training, buildMetric).
 static bool isDefaultMetricSetting(StringRef key, const json::Value &value) {
   if (value.kind() == json::Value::Null)
     return true;

@@ -6,6 +6,11 @@
 // From probabilities, Keras clips to [eps, 1 - eps] with eps = 1e-7; when the
 // probabilities come straight from a softmax (sigmoid) op, Keras uses that
 // op's logits instead, which is also the numerically stable fused form.
+//
+// Metrics (buildMetric) are Keras 3's metric functions averaged over the
+// batch; the crossentropies are the losses' formulas with from_logits=False,
+// so they too read a softmax's (sigmoid's) logits, as Keras on TensorFlow
+// does.
 //===----------------------------------------------------------------------===//
 
 #include "passes/training/Training.h"
@@ -170,11 +175,69 @@ std::string mlir::kiln::resolveMetricKind(llvm::StringRef name,
   if (name == "mae" || name == "mean_absolute_error" ||
       name == "MeanAbsoluteError")
     return "mae";
-  for (llvm::StringRef kind :
-       {"sparse_categorical_accuracy", "categorical_accuracy",
-        "binary_accuracy", "sparse_categorical_crossentropy",
-        "categorical_crossentropy", "binary_crossentropy"})
-    if (name == kind)
-      return kind.str();
+  if (isMetricKind(name))
+    return name.str();
   return "";
+}
+
+std::string mlir::kiln::metricTargetMismatch(llvm::StringRef kind,
+                                             const LossSpec &loss) {
+  bool sparseMetric = kind.starts_with("sparse_");
+  if (sparseMetric == isSparseLoss(loss))
+    return "";
+  auto targets = [](bool sparse) {
+    return sparse ? "class indices" : "targets shaped like the outputs";
+  };
+  return std::string("takes ") + targets(sparseMetric) + ", but loss '" +
+         loss.name + "' takes " + targets(!sparseMetric);
+}
+
+bool mlir::kiln::isMetricKind(llvm::StringRef kind) {
+  return llvm::is_contained({"sparse_categorical_accuracy",
+                             "categorical_accuracy", "binary_accuracy", "mse",
+                             "mae", "sparse_categorical_crossentropy",
+                             "categorical_crossentropy", "binary_crossentropy"},
+                            kind);
+}
+
+Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
+                              Value prediction, Value target) {
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  if (StringRef(kind).ends_with("crossentropy"))
+    return buildLoss(m, LossSpec{kind.str(), /*fromLogits=*/false}, prediction,
+                     target);
+  if (kind == "mse")
+    return buildLoss(m, LossSpec{"mean_squared_error", false}, prediction,
+                     target);
+  if (kind == "mae")
+    return meanAll(m, b, loc, AbsOp::create(b, loc, m.sub(prediction, target)));
+  // Accuracies: the mean of 0/1 matches, compared in float as Keras does
+  // (argmax as a float index; a label need not be a whole number).
+  RankedTensorType type = typeOf(prediction);
+  int64_t last = type.getRank() - 1;
+  auto asFloat = [&](Value v, RankedTensorType like) -> Value {
+    return CastOp::create(b, loc, like.clone(type.getElementType()), v);
+  };
+  auto argmax = [&](Value v) -> Value {
+    Value index = ArgMaxOp::create(b, loc, v, b.getI64IntegerAttr(last),
+                                   b.getBoolAttr(false), b.getBoolAttr(false));
+    return asFloat(index, cast<RankedTensorType>(index.getType()));
+  };
+  Value matches;
+  if (kind == "sparse_categorical_accuracy")
+    matches = EqualOp::create(b, loc, argmax(prediction), target);
+  else if (kind == "categorical_accuracy")
+    matches = EqualOp::create(b, loc, argmax(prediction), argmax(target));
+  else if (kind == "binary_accuracy")
+    matches =
+        EqualOp::create(b, loc,
+                        asFloat(GreaterOp::create(b, loc, prediction,
+                                                  m.scalar(prediction, 0.5)),
+                                type),
+                        target);
+  else
+    return Value();
+  return meanAll(m, b, loc,
+                 asFloat(matches, cast<RankedTensorType>(matches.getType())));
 }

@@ -80,8 +80,10 @@ mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
       return fail();
     }
   }
-  if (!(h["learning_rate"] > 0)) {
-    error = "learning_rate must be positive";
+  // Keras takes 0 (nothing moves); kiln refuses a negative rate, which
+  // would climb the loss.
+  if (!(h["learning_rate"] >= 0)) {
+    error = "learning_rate must not be negative";
     return fail();
   }
   // Keras's own constraints (SGD checks momentum; the others' ranges are

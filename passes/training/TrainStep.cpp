@@ -2,9 +2,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Builds, from @predict(params, inputs) -> outputs:
-//   @eval_step(params, inputs, targets) -> (loss, outputs...)
+//   @eval_step(params, inputs, targets) -> (loss, outputs..., metrics...)
 //   @train_step(params, slots, inputs, targets, lr, iteration, rng)
-//       -> (loss, outputs..., new trainable params..., new_slots...)
+//       -> (loss, outputs..., metrics..., new trainable params...,
+//           new_slots...)
+// The metrics are batch means, one per (output, metric), output-major:
+// computed where the predictions are, so only scalars leave the step.
 // @eval_step runs the model in inference mode; @train_step's forward pass
 // runs it in training mode (mode-dependent ops take their training form,
 // keyed by `rng`). The gradient comes from differentiating that forward pass
@@ -49,12 +52,14 @@ static SmallVector<Value> cloneBody(func::FuncOp from, Block *to,
 }
 
 /// Fills `body` with @predict's forward pass on `inputs` followed by the
-/// loss against `targets`, and returns it: (loss, outputs...). The loss
-/// includes the weight regularizers' penalties of the trainable parameters
-/// (Keras adds `model.losses` in training and evaluation alike).
+/// loss and the metrics against `targets`, and returns them: (loss,
+/// outputs..., metrics...). The loss includes the weight regularizers'
+/// penalties of the trainable parameters (Keras adds `model.losses` in
+/// training and evaluation alike); the metrics do not.
 static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
                                         ValueRange inputs, ValueRange targets,
-                                        const LossSpec &loss) {
+                                        const LossSpec &loss,
+                                        ArrayRef<std::string> metrics) {
   SmallVector<Value> outputs = cloneBody(predict, body, inputs);
   OpBuilder b = OpBuilder::atBlockEnd(body);
   GradientBuilder m(b, predict.getLoc());
@@ -70,6 +75,9 @@ static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
         total = m.add(total, penalty);
   SmallVector<Value> results{total};
   results.append(outputs);
+  for (auto [output, target] : llvm::zip(outputs, targets))
+    for (const std::string &metric : metrics)
+      results.push_back(buildMetric(m, metric, output, target));
   func::ReturnOp::create(b, predict.getLoc(), results);
   return results;
 }
@@ -86,10 +94,9 @@ static func::FuncOp createFunction(func::FuncOp anchor, StringRef name,
   return func;
 }
 
-LogicalResult
-mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
-                                   const LossSpec &loss,
-                                   const OptimizerSpec *optimizer) {
+LogicalResult mlir::kiln::buildTrainingFunctions(
+    func::FuncOp predict, unsigned numParams, const LossSpec &loss,
+    const OptimizerSpec *optimizer, ArrayRef<std::string> metrics) {
   FunctionType predictType = predict.getFunctionType();
   Location loc = predict.getLoc();
   if (predictType.getNumResults() == 0)
@@ -113,21 +120,31 @@ mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
   Type elementType =
       cast<RankedTensorType>(predictType.getResult(0)).getElementType();
   auto scalarType = RankedTensorType::get({}, elementType);
+  // A sparse metric takes class indices, the others targets shaped like the
+  // outputs: the loss decides which targets the steps take.
+  for (const std::string &metric : metrics) {
+    if (!isMetricKind(metric))
+      return predict.emitOpError("unknown metric '") << metric << "'";
+    if (std::string issue = metricTargetMismatch(metric, loss); !issue.empty())
+      return predict.emitOpError("metric '") << metric << "' " << issue;
+  }
 
-  // @eval_step(params, inputs, targets) -> (loss, outputs...)
+  // @eval_step(params, inputs, targets) -> (loss, outputs..., metrics...)
   SmallVector<Type> evalInputs(predictType.getInputs());
   evalInputs.append(targetTypes);
   SmallVector<Type> evalResults{scalarType};
   evalResults.append(predictType.getResults().begin(),
                      predictType.getResults().end());
+  evalResults.append(predictType.getNumResults() * metrics.size(), scalarType);
   func::FuncOp eval =
       createFunction(predict, kEvalStepName, evalInputs, evalResults);
   Block *evalBody = &eval.getBody().front();
   SmallVector<Value> evalReturn = buildLossBody(
       predict, evalBody,
       evalBody->getArguments().take_front(predictType.getNumInputs()),
-      evalBody->getArguments().take_back(targetTypes.size()), loss);
-  ValueRange outputs = ValueRange(evalReturn).drop_front();
+      evalBody->getArguments().take_back(targetTypes.size()), loss, metrics);
+  ValueRange outputs =
+      ValueRange(evalReturn).slice(1, predictType.getNumResults());
   OpBuilder b = OpBuilder::atBlockEnd(evalBody);
   GradientBuilder m(b, loc);
   for (unsigned i = 0; i < numParams; ++i)
@@ -163,7 +180,7 @@ mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
       predict, forwardBody,
       forwardBody->getArguments().take_front(predictType.getNumInputs()),
       forwardBody->getArguments().drop_back().take_back(targetTypes.size()),
-      loss);
+      loss, metrics);
   SmallVector<std::pair<Value, Value>> stateUpdates;
   if (failed(specializeMode(forward, &stateUpdates)))
     return failure();
@@ -205,7 +222,8 @@ mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
     return failure();
 
   // @train_step(params, slots, inputs, targets, lr, iteration, rng)
-  //     -> (loss, outputs..., new trainable and state params..., new slots...)
+  //     -> (loss, outputs..., metrics..., new trainable and state params...,
+  //         new slots...)
   std::vector<std::string> slotNames = optimizerSlotNames(*optimizer);
   ArrayRef<Type> paramTypes = predictType.getInputs().take_front(numParams);
   SmallVector<Type> trainedTypes, updatedTypes;
@@ -243,7 +261,7 @@ mlir::kiln::buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
   (*grad).erase();
 
   b.setInsertionPointToEnd(trainBody);
-  // gradResults: loss, outputs..., new state..., gradients...
+  // gradResults: loss, outputs..., metrics..., new state..., gradients...
   ValueRange grads = ValueRange(gradResults).take_back(wrt.size());
   ValueRange newState = ValueRange(gradResults)
                             .drop_back(wrt.size())
@@ -290,6 +308,7 @@ struct BuildTrainStepPass
       return signalPassFailure();
     }
     LossSpec lossSpec{canonicalLossName(loss), fromLogits};
+    std::vector<std::string> metricKinds(metrics.begin(), metrics.end());
     if (lossSpec.name.empty()) {
       predict.emitError("unknown loss '") << loss << "'";
       return signalPassFailure();
@@ -303,7 +322,8 @@ struct BuildTrainStepPass
     while (numParams < predict.getNumArguments() &&
            predict.getArgAttr(numParams, kParamAttrName))
       ++numParams;
-    if (failed(buildTrainingFunctions(predict, numParams, lossSpec, &*spec)))
+    if (failed(buildTrainingFunctions(predict, numParams, lossSpec, &*spec,
+                                      metricKinds)))
       signalPassFailure();
   }
 };

@@ -59,12 +59,28 @@ Value activationLogits(Value prediction, int64_t lastAxis);
 Value buildLoss(GradientBuilder &m, const LossSpec &loss, Value prediction,
                 Value target);
 
+/// Builds Keras's metric `kind` (a resolveMetricKind result) of `prediction`
+/// against `target`, averaged over the batch: a scalar. Crossentropies read
+/// the output's activationLogits as the losses do. A null Value for an
+/// unknown kind.
+Value buildMetric(GradientBuilder &m, llvm::StringRef kind, Value prediction,
+                  Value target);
+
 /// Resolves a metric as Keras's compile does: "accuracy"/"acc" and
 /// "crossentropy"/"ce" pick the binary, sparse or categorical variant from
 /// the loss and the output's shape; "mse"/"mae" and the full function names
 /// map to themselves. Returns "" for an unknown metric.
 std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
                               RankedTensorType output);
+/// True for the metric kinds resolveMetricKind returns (and buildMetric
+/// builds): "sparse_categorical_accuracy", "categorical_accuracy",
+/// "binary_accuracy", "mse", "mae" and the three crossentropies.
+bool isMetricKind(llvm::StringRef kind);
+
+/// Why metric `kind` cannot take the targets `loss` gives the steps (class
+/// indices for a sparse loss, else targets shaped like the outputs), as
+/// "takes ..., but loss '...' takes ..."; "" when it can.
+std::string metricTargetMismatch(llvm::StringRef kind, const LossSpec &loss);
 
 /// An optimizer: canonical name ("sgd", "adam", "rmsprop", "adagrad") and its
 /// hyperparameters, Keras's defaults filled in.
@@ -122,12 +138,15 @@ LogicalResult specializeMode(
     SmallVectorImpl<std::pair<Value, Value>> *stateUpdates = nullptr);
 
 /// Adds @eval_step and, given an `optimizer`, @train_step built from
-/// `predict` (its first `numParams` arguments are the parameters). Fails
-/// with an error on `predict` when the loss does not fit the outputs or a
-/// layer has no training form (see getTrainingUnsupportedReason).
+/// `predict` (its first `numParams` arguments are the parameters). Both also
+/// return each of `metrics` (buildMetric kinds) on each output, output-major,
+/// after the outputs. Fails with an error on `predict` when the loss or a
+/// metric does not fit the outputs or a layer has no training form (see
+/// getTrainingUnsupportedReason).
 LogicalResult buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
                                      const LossSpec &loss,
-                                     const OptimizerSpec *optimizer);
+                                     const OptimizerSpec *optimizer,
+                                     ArrayRef<std::string> metrics = {});
 
 } // namespace mlir::kiln
 

@@ -138,9 +138,9 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   SmallVector<std::pair<std::string, std::string>> metrics;
   SmallVector<std::string> metricIssues(config.metricIssues.begin(),
                                         config.metricIssues.end());
-  // The runtime computes every metric on every output: metrics meant for
-  // one output, or that mean another function on another output's shape,
-  // would be reported for something else.
+  // The steps compute every metric on every output: metrics meant for one
+  // output, or that mean another function on another output's shape, would
+  // be reported for something else.
   if (config.metricsPerOutput && signature.outputs.size() > 1) {
     metricIssues.push_back("metrics given per output (kiln reports each "
                            "metric over all outputs)");
@@ -160,6 +160,16 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
           return resolveMetricKind(metric.function, loss,
                                    cast<RankedTensorType>(type)) == kind;
         });
+    // The loss decides the targets: class indices or shaped like outputs.
+    if (std::string mismatch = metricTargetMismatch(kind, loss);
+        !mismatch.empty()) {
+      std::string issue =
+          "metric '" + metric.name + "' (" + kind + ") " + mismatch;
+      if (flags.metrics)
+        return emitError(loc) << "--metrics: " << issue;
+      metricIssues.push_back(issue);
+      continue;
+    }
     if (sameEverywhere) {
       metrics.push_back({metric.name, kind});
       continue;
@@ -211,9 +221,13 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
       training.hyper.push_back({entry.getKey().str(), entry.getValue()});
     llvm::sort(training.hyper);
   }
+  std::vector<std::string> metricKinds;
+  for (const auto &metric : metrics)
+    metricKinds.push_back(metric.second);
   training.metrics = std::move(metrics);
   if (failed(buildTrainingFunctions(predict, model.params.size(), loss,
-                                    optimizer ? &*optimizer : nullptr)))
+                                    optimizer ? &*optimizer : nullptr,
+                                    metricKinds)))
     return failure();
   auto eval = cast<func::FuncOp>(
       SymbolTable::lookupSymbolIn(*model.module, kEvalStepName));

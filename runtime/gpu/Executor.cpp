@@ -76,6 +76,10 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
   };
   tensors(desc->num_params, desc->params, false, /*state=*/true);
   const kiln_train_desc_t *train = desc->training;
+  auto metricValues = [&] {
+    for (int64_t i = 0; i < desc->num_outputs * train->num_metrics; ++i)
+      scalar(sizeof(float), true);
+  };
   switch (kind) {
   case EntryKind::Predict:
     tensors(desc->num_inputs, desc->inputs, false);
@@ -90,6 +94,7 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
     scalar(2 * sizeof(int64_t), false); // rng
     scalar(sizeof(float), true);        // loss
     tensors(desc->num_outputs, desc->outputs, true);
+    metricValues();
     for (int64_t i = 0; i < desc->num_params; ++i)
       if (isUpdatedByStep(desc, i))
         addTensor(specs, desc->params[i], true, /*state=*/true);
@@ -100,6 +105,7 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
     tensors(train->num_targets, train->targets, false);
     scalar(sizeof(float), true); // loss
     tensors(desc->num_outputs, desc->outputs, true);
+    metricValues();
     break;
   }
   return specs;
@@ -436,13 +442,14 @@ private:
       ScopedLaunch scope(state);
       fn(batch, entry.pointers.data(), entry.workspace.get());
     }
-    // What the entry wrote comes back (resident parameters and slots stay);
-    // one synchronization, at finishLocked, reports both the copies' and
-    // the kernels' failures.
+    // What the entry wrote comes back (resident parameters and slots stay,
+    // and so does an output the caller gave no host buffer: fit's
+    // predictions, whose metrics the step computed); one synchronization,
+    // at finishLocked, reports both the copies' and the kernels' failures.
     for (size_t i = 0; i < entry.specs.size() && !state.error; ++i) {
       const BufferSpec &spec = entry.specs[i];
       size_t bytes = spec.bytes(batch);
-      if (!spec.written || !bytes || (resident && spec.state))
+      if (!spec.written || !bytes || (resident && spec.state) || !buffers[i])
         continue;
       state.error = cuda::callStatus(
           *api, "cuMemcpyDtoHAsync",

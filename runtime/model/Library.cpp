@@ -98,6 +98,33 @@ kiln_status_t allocateRows(int64_t count, const kiln_tensor_desc_t *tensors,
   return nullptr;
 }
 
+/// The step outputs a library call does not return: the predictions of
+/// `rows` samples and the metric values. A device keeps them (NULL buffers:
+/// nothing comes back); on the host the step needs somewhere to write them.
+kiln_status_t unreadOutputs(const kiln_model_t *model, int64_t rows,
+                            std::vector<Buffer> &storage,
+                            std::vector<void *> &predictions,
+                            std::vector<void *> &metricValues) {
+  const kiln_model_desc_t *desc = model->desc;
+  size_t metrics =
+      static_cast<size_t>(desc->num_outputs * desc->training->num_metrics);
+  if (model->device) {
+    predictions.assign(static_cast<size_t>(desc->num_outputs), nullptr);
+    metricValues.assign(metrics, nullptr);
+    return nullptr;
+  }
+  KILN_RETURN_IF_ERROR(allocateRows(desc->num_outputs, desc->outputs, rows,
+                                    storage, predictions));
+  for (size_t i = 0; i < metrics; ++i) {
+    storage.emplace_back();
+    if (!storage.back().allocate(sizeof(float)))
+      return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
+                         "out of memory allocating metric values");
+    metricValues.push_back(storage.back().data());
+  }
+  return nullptr;
+}
+
 /// Copies samples `order[0..rows)` of each tensor's full array into its
 /// batch buffer.
 void gather(int64_t count, const kiln_tensor_desc_t *tensors,
@@ -132,13 +159,13 @@ kiln_status_t fit(kiln_lib_t *lib, int64_t n, const void *const *inputs,
     batchSize = 32; // Keras's default
   int64_t rows = batchSize < n ? batchSize : n;
   std::vector<Buffer> storage[3];
-  std::vector<void *> batchInputs, batchTargets, predictions;
+  std::vector<void *> batchInputs, batchTargets, predictions, metricValues;
   KILN_RETURN_IF_ERROR(allocateRows(desc->num_inputs, desc->inputs, rows,
                                     storage[0], batchInputs));
   KILN_RETURN_IF_ERROR(allocateRows(train->num_targets, train->targets, rows,
                                     storage[1], batchTargets));
-  KILN_RETURN_IF_ERROR(allocateRows(desc->num_outputs, desc->outputs, rows,
-                                    storage[2], predictions));
+  KILN_RETURN_IF_ERROR(
+      unreadOutputs(model, rows, storage[2], predictions, metricValues));
   std::vector<int64_t> order(static_cast<size_t>(n));
   if (seed < 0)
     seed = model->seed >= 0 ? model->seed : randomSeed();
@@ -155,9 +182,9 @@ kiln_status_t fit(kiln_lib_t *lib, int64_t n, const void *const *inputs,
              reinterpret_cast<const void *const *>(targets), batchTargets,
              order.data() + start, batch);
       float loss = 0;
-      kiln_status_t status =
-          state->step(batch, batchInputs.data(), batchTargets.data(),
-                      predictions.data(), rate, seed, &loss);
+      kiln_status_t status = state->step(
+          batch, batchInputs.data(), batchTargets.data(), predictions.data(),
+          metricValues.data(), rate, seed, &loss);
       if (status) {
         kiln_status_free(state->sync()); // the step's error says why
         return status;
@@ -237,15 +264,15 @@ int32_t kiln_lib_train_step(kiln_lib_t *lib, int64_t batch,
     float rate = 0;
     KILN_RETURN_IF_ERROR(learningRate(desc, rate));
     std::vector<Buffer> storage;
-    std::vector<void *> predictions;
-    KILN_RETURN_IF_ERROR(allocateRows(desc->num_outputs, desc->outputs, batch,
-                                      storage, predictions));
+    std::vector<void *> predictions, metricValues;
+    KILN_RETURN_IF_ERROR(
+        unreadOutputs(lib->model, batch, storage, predictions, metricValues));
     float scalar = 0;
     int64_t seed = lib->model->seed >= 0 ? lib->model->seed : 0;
     kiln_status_t status = state->step(
         batch, const_cast<void *const *>(inputs),
         reinterpret_cast<void *const *>(const_cast<float *const *>(targets)),
-        predictions.data(), rate, seed, &scalar);
+        predictions.data(), metricValues.data(), rate, seed, &scalar);
     kiln_status_t synced = state->sync();
     if (loss)
       *loss = scalar;

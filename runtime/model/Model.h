@@ -42,7 +42,8 @@ public:
                             int64_t batch, void *const *buffers,
                             uint64_t paramsVersion) = 0;
   /// Starts `kind` as run does and returns once it is queued: its outputs
-  /// reach `buffers`, and its status is known, at finish(), which the
+  /// reach `buffers` (an output whose buffer is NULL stays on the device),
+  /// and its status is known, at finish(), which the
   /// caller calls before touching `buffers` again (the fit loop loads the
   /// next batch meanwhile). Any other call finishes it first. With
   /// `prefetched`, the buffers given to the last prefetch() are read from

@@ -41,16 +41,17 @@ kiln_status_t TrainState::init() {
 
 kiln_status_t TrainState::step(int64_t batch, void *const *inputs,
                                void *const *targets, void *const *predictions,
-                               float learningRate, int64_t seed, float *loss) {
-  KILN_RETURN_IF_ERROR(
-      submit(batch, inputs, targets, predictions, learningRate, seed, loss));
+                               void *const *metricValues, float learningRate,
+                               int64_t seed, float *loss) {
+  KILN_RETURN_IF_ERROR(submit(batch, inputs, targets, predictions, metricValues,
+                              learningRate, seed, loss));
   return finish();
 }
 
 kiln_status_t TrainState::submit(int64_t batch, void *const *inputs,
                                  void *const *targets, void *const *predictions,
-                                 float learningRate, int64_t seed, float *loss,
-                                 bool prefetched) {
+                                 void *const *metricValues, float learningRate,
+                                 int64_t seed, float *loss, bool prefetched) {
   KILN_RETURN_IF_ERROR(finish());
   const kiln_model_desc_t *desc = model->desc;
   const kiln_train_desc_t *train = desc->training;
@@ -70,6 +71,8 @@ kiln_status_t TrainState::submit(int64_t batch, void *const *inputs,
   buffers.push_back(rng);
   buffers.push_back(loss);
   buffers.insert(buffers.end(), predictions, predictions + desc->num_outputs);
+  buffers.insert(buffers.end(), metricValues,
+                 metricValues + desc->num_outputs * train->num_metrics);
   buffers.insert(buffers.end(), next.begin(), next.end());
   buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
   // On a GPU the parameters and slots stay there until sync, and the step

@@ -35,23 +35,26 @@ public:
 
   /// Runs `train_step` on `batch` samples: `inputs`, `targets` and
   /// `predictions` hold one buffer per model input, target and output, in
-  /// descriptor order; `*loss` receives the batch loss. The step's
+  /// descriptor order, `metricValues` one f32 scalar per output and metric
+  /// (output-major); `*loss` receives the batch loss. The step's
   /// randomness is keyed by (`seed`, the model's iteration count), which
   /// it then increments.
   kiln_status_t step(int64_t batch, void *const *inputs, void *const *targets,
-                     void *const *predictions, float learningRate, int64_t seed,
-                     float *loss);
+                     void *const *predictions, void *const *metricValues,
+                     float learningRate, int64_t seed, float *loss);
 
   /// `step` in two halves: submit queues the step on the model's device
   /// (on the host, runs it), finish waits for it. In between, the
-  /// step's buffers (inputs, targets, predictions, loss) must stay as
-  /// they are, and the caller may prepare the next batch elsewhere. A step
-  /// that fails at finish leaves the parameters as they were.
+  /// step's buffers (inputs, targets, predictions, metric values, loss)
+  /// must stay as they are, and the caller may prepare the next batch
+  /// elsewhere. A step that fails at finish leaves the parameters as they
+  /// were.
   /// `prefetched`: the device copied `inputs` and `targets` in ahead
   /// (DeviceExecutor::prefetch), and the step reads those copies.
   kiln_status_t submit(int64_t batch, void *const *inputs, void *const *targets,
-                       void *const *predictions, float learningRate,
-                       int64_t seed, float *loss, bool prefetched = false);
+                       void *const *predictions, void *const *metricValues,
+                       float learningRate, int64_t seed, float *loss,
+                       bool prefetched = false);
   [[nodiscard]] kiln_status_t finish();
 
   /// The current parameters, in descriptor order.

@@ -1,11 +1,12 @@
-//===- Metrics.h - Keras metrics computed by the runtime --------*- C++ -*-===//
+//===- Metrics.h - Keras metrics over an epoch ------------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Compiled train/eval steps return only the loss and the predictions; the
-// metrics the model was compiled with are computed here from predictions
-// and targets, as Keras's MeanMetricWrapper does: a per-row value (a row is
-// one vector along the output's last axis), averaged over every row seen in
-// the epoch, i.e. a sample-weighted mean across batches.
+// The compiled train/eval steps compute the metrics the model was compiled
+// with (passes/training, buildMetric): each returns every metric of every
+// output as the mean of the batch's values (one per row, a row being one
+// vector along the output's last axis). The runtime averages those over
+// the epoch weighted by the rows, as Keras's MeanMetricWrapper does: a
+// sample-weighted mean across batches.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_TRAIN_METRICS_H
@@ -14,9 +15,6 @@
 #include "kiln/runtime.h"
 
 namespace kiln {
-
-/// Keras's `backend.epsilon()`, the clipping bound of crossentropies.
-constexpr float kEpsilon = 1e-7f;
 
 enum class MetricKind {
   SparseCategoricalAccuracy,
@@ -39,11 +37,11 @@ bool isSparseMetric(MetricKind kind);
 /// A running mean of one metric over one output.
 class Metric {
 public:
-  Metric(MetricKind kind, int64_t rowSize) : kind(kind), rowSize(rowSize) {}
-
-  /// Adds `rows` rows: `predictions` holds rows x `rowSize` floats,
-  /// `targets` rows labels (sparse kinds) or rows x `rowSize` floats.
-  void update(const float *predictions, const float *targets, int64_t rows);
+  /// Adds a batch whose `rows` values have the mean `batchMean`.
+  void update(double batchMean, int64_t rows) {
+    total += batchMean * static_cast<double>(rows);
+    count += static_cast<double>(rows);
+  }
   /// The mean so far (0 before any update).
   double result() const { return count ? total / count : 0.0; }
   void reset() {
@@ -52,10 +50,6 @@ public:
   }
 
 private:
-  double rowValue(const float *prediction, const float *target) const;
-
-  MetricKind kind;
-  int64_t rowSize;
   double total = 0;
   double count = 0;
 };

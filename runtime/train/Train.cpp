@@ -32,11 +32,11 @@
 //     ReduceLROnPlateau) and the 1-based iteration count, then swaps the
 //     new parameters/slots in (double buffering, no copy per step).
 //   - The epoch loss is the batch-size-weighted mean of the batch losses
-//     (Keras's Mean metric); metrics are computed from the predictions
-//     (Metrics.cpp). Validation runs `eval_step` after each epoch and adds
-//     "val_" logs. The progress bar, history, checkpoints, TensorBoard logs
-//     and the other Keras callbacks live in train/callbacks/, one file
-//     each.
+//     (Keras's Mean metric); the steps return each metric's batch mean,
+//     averaged the same way (weighted by rows, Metrics.h). Validation runs
+//     `eval_step` after each epoch and adds "val_" logs. The progress bar,
+//     history, checkpoints, TensorBoard logs and the other Keras callbacks live
+//     in train/callbacks/, one file each.
 //
 // `kiln_model_evaluate` runs `eval_step` over consecutive batches the same
 // way and reports the same logs.
@@ -131,7 +131,10 @@ private:
   struct BatchSet {
     std::vector<HostBuffer> inputs, targets, predictions;
     HostBuffer loss;
-    std::vector<void *> inputPointers, targetPointers, predictionPointers;
+    // One f32 scalar per output and metric, output-major.
+    std::vector<HostBuffer> metricValues;
+    std::vector<void *> inputPointers, targetPointers, predictionPointers,
+        metricPointers;
     // Inputs then targets: what prefetch copies in.
     std::vector<const void *> copiedIn;
     // The device holds a copy of this set's inputs and targets, made
@@ -183,7 +186,7 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                            "'%s'",
                            metric.name, metric.kind, train->targets[o].name,
                            output.name);
-      metrics.emplace_back(kind, rowSize);
+      metrics.emplace_back();
     }
     rowSizes.push_back(rowSize);
   }
@@ -201,18 +204,26 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
     set.inputs.resize(static_cast<size_t>(desc->num_inputs));
     set.targets.resize(static_cast<size_t>(train->num_targets));
     set.predictions.resize(static_cast<size_t>(desc->num_outputs));
+    set.metricValues.resize(metrics.size());
     ok = ok && set.loss.allocate(device, sizeof(float));
+    for (HostBuffer &buffer : set.metricValues)
+      ok = ok && buffer.allocate(device, sizeof(float));
     for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
       ok = allocateBatch(desc->inputs[i], set.inputs[i]);
+    // The steps compute the metrics: nothing reads the predictions, so a
+    // device keeps them (a null host buffer) and only the loss and the
+    // metric values come back each step.
     for (int64_t i = 0; ok && i < train->num_targets; ++i)
       ok = allocateBatch(train->targets[i], set.targets[i]) &&
-           allocateBatch(desc->outputs[i], set.predictions[i]);
+           (pipelined() || allocateBatch(desc->outputs[i], set.predictions[i]));
     for (HostBuffer &buffer : set.inputs)
       set.inputPointers.push_back(buffer.data());
     for (HostBuffer &buffer : set.targets)
       set.targetPointers.push_back(buffer.data());
     for (HostBuffer &buffer : set.predictions)
       set.predictionPointers.push_back(buffer.data());
+    for (HostBuffer &buffer : set.metricValues)
+      set.metricPointers.push_back(buffer.data());
     set.copiedIn.assign(set.inputPointers.begin(), set.inputPointers.end());
     set.copiedIn.insert(set.copiedIn.end(), set.targetPointers.begin(),
                         set.targetPointers.end());
@@ -279,8 +290,8 @@ kiln_status_t Stepper::submitTrainStep(int64_t batch, float learningRate) {
   BatchSet &set = active();
   return state.submit(batch, set.inputPointers.data(),
                       set.targetPointers.data(), set.predictionPointers.data(),
-                      learningRate, seed, set.lossValue(),
-                      std::exchange(set.prefetched, false));
+                      set.metricPointers.data(), learningRate, seed,
+                      set.lossValue(), std::exchange(set.prefetched, false));
 }
 
 void Stepper::fillSynthetic(int64_t batch, Random &random) {
@@ -319,6 +330,8 @@ kiln_status_t Stepper::submitEvalStep(int64_t batch) {
   buffers.push_back(set.lossValue());
   buffers.insert(buffers.end(), set.predictionPointers.begin(),
                  set.predictionPointers.end());
+  buffers.insert(buffers.end(), set.metricPointers.begin(),
+                 set.metricPointers.end());
   if (!model->device)
     return runEntry(model, EntryKind::EvalStep, batch, buffers.data(),
                     evalWorkspace);
@@ -341,8 +354,7 @@ void Stepper::accumulate(int64_t batch) {
   for (int64_t o = 0; o < desc->num_outputs; ++o) {
     int64_t rows = batch * sampleElements(desc->outputs[o]) / rowSizes[o];
     for (int64_t k = 0; k < train->num_metrics; ++k, ++m)
-      metrics[m].update(set.predictions[o].floats(), set.targets[o].floats(),
-                        rows);
+      metrics[m].update(*set.metricValues[m].floats(), rows);
   }
   if (loadedAhead)
     current = 1 - current;

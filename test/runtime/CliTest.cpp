@@ -341,9 +341,7 @@ TEST(CliTest, TrainEvaluatePredictEndToEnd) {
     }
     // Batches of 32: one batch of 10.
     loss = linearStep(frozen, x.data(), t.data(), 10, -1, 1, pred.data());
-    for (int i = 0; i < 10; ++i)
-      mae += std::fabs(double(pred[i]) - t[i]);
-    mae /= 10;
+    mae = linearMae(pred.data(), t.data(), 10);
   }
   result = runCli(fake.desc, {"evaluate", "--data", spec, "--weights",
                               dir.file("w.kw"), "--verbose", "0"});

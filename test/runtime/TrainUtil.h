@@ -8,7 +8,9 @@
 //     changes the numbers); it records every step's sample ids (x[:, 0] * 8),
 //     learning rate and iteration.
 //   - ClassifierFake: predictions = x * scale over 3 classes, constant loss
-//     1.5, no update; used to check the runtime's metrics and label checks.
+//     1.5, no update; metric k's batch value is (k + 1) * the batch's first
+//     input: used to check how the runtime averages metrics, and its label
+//     checks.
 //   - MaskedFake: y = sum(mask ? x * w : 0) over 2 features with a bool
 //     input `mask`, MSE loss, plain SGD; it records the mask bytes every
 //     step receives (the runtime converts the float batches to bytes).
@@ -20,6 +22,7 @@
 #define KILN_TEST_RUNTIME_TRAINUTIL_H
 
 #include "TestUtil.h"
+#include "base/Descriptor.h"
 #include "base/Status.h"
 #include "model/Model.h"
 
@@ -81,9 +84,18 @@ inline float linearStep(LinearState &state, const float *x, const float *t,
   return loss;
 }
 
+/// The batch mean of |pred - t| in float, as a compiled step returns its
+/// "mae" metric.
+inline float linearMae(const float *pred, const float *t, int64_t batch) {
+  float total = 0;
+  for (int64_t n = 0; n < batch; ++n)
+    total += std::fabs(pred[n] - t[n]);
+  return total / static_cast<float>(batch);
+}
+
 extern "C" inline int32_t linearTrainStep(int64_t batch, void *const *buffers,
                                           void *) {
-  // params w, b; slots vw, vb; x; t; lr; iteration; rng; loss; pred;
+  // params w, b; slots vw, vb; x; t; lr; iteration; rng; loss; pred; mae;
   // new w, b; new vw, vb.
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
   LinearState state = {
@@ -94,21 +106,23 @@ extern "C" inline int32_t linearTrainStep(int64_t batch, void *const *buffers,
     call.ids.push_back(static_cast<int64_t>(x[2 * n] * 8));
   linearCalls().push_back(call);
   f(9)[0] = linearStep(state, x, f(5), batch, f(6)[0], f(7)[0], f(10));
-  f(11)[0] = state.w[0];
-  f(11)[1] = state.w[1];
-  f(12)[0] = state.b;
-  f(13)[0] = state.vw[0];
-  f(13)[1] = state.vw[1];
-  f(14)[0] = state.vb;
+  f(11)[0] = linearMae(f(10), f(5), batch);
+  f(12)[0] = state.w[0];
+  f(12)[1] = state.w[1];
+  f(13)[0] = state.b;
+  f(14)[0] = state.vw[0];
+  f(14)[1] = state.vw[1];
+  f(15)[0] = state.vb;
   return 0;
 }
 
 extern "C" inline int32_t linearEvalStep(int64_t batch, void *const *buffers,
                                          void *) {
-  // params w, b; x; t; loss; pred.
+  // params w, b; x; t; loss; pred; mae.
   auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
   LinearState state = {{f(0)[0], f(0)[1]}, f(1)[0], {0, 0}, 0};
   f(4)[0] = linearStep(state, f(2), f(3), batch, -1, 1, f(5));
+  f(6)[0] = linearMae(f(5), f(3), batch);
   return 0;
 }
 
@@ -246,8 +260,8 @@ referenceEpoch(LinearState &state,
     float loss = linearStep(state, x.data(), t.data(), batch, lr,
                             static_cast<float>(iteration), pred.data());
     lossTotal += static_cast<double>(loss) * static_cast<double>(batch);
-    for (size_t n = 0; n < ids.size(); ++n)
-      maeTotal += std::fabs(double(pred[n]) - t[n]);
+    maeTotal += static_cast<double>(linearMae(pred.data(), t.data(), batch)) *
+                static_cast<double>(batch);
     count += static_cast<double>(batch);
   }
   return {lossTotal / count, maeTotal / count};
@@ -301,24 +315,36 @@ inline kiln_fit_options_t quietOptions(std::vector<EpochLog> *logs = nullptr) {
 // Classifier: predictions = x * scale
 //===----------------------------------------------------------------------===//
 
+/// The number of metrics of the ClassifierFake in use.
+inline int64_t &classifierMetrics() {
+  static int64_t count = 0;
+  return count;
+}
+
 extern "C" inline int32_t classifierEvalStep(int64_t batch,
                                              void *const *buffers, void *) {
-  // params scale; x; t; loss; pred.
-  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  // params scale; x; t; loss; pred; metrics...
+  auto f = [&](int64_t i) { return static_cast<float *>(buffers[i]); };
   for (int64_t i = 0; i < batch * 3; ++i)
     f(4)[i] = f(1)[i] * f(0)[0];
   f(3)[0] = 1.5f;
+  for (int64_t k = 0; k < classifierMetrics(); ++k)
+    f(5 + k)[0] = static_cast<float>(k + 1) * f(1)[0];
   return 0;
 }
 
 extern "C" inline int32_t classifierTrainStep(int64_t batch,
                                               void *const *buffers, void *) {
-  // params scale; x; t; lr; iteration; rng; loss; pred; new scale.
-  auto f = [&](int i) { return static_cast<float *>(buffers[i]); };
+  // params scale; x; t; lr; iteration; rng; loss; pred; metrics...;
+  // new scale.
+  auto f = [&](int64_t i) { return static_cast<float *>(buffers[i]); };
   for (int64_t i = 0; i < batch * 3; ++i)
     f(7)[i] = f(1)[i] * f(0)[0];
   f(6)[0] = 1.5f;
-  f(8)[0] = f(0)[0];
+  int64_t metrics = classifierMetrics();
+  for (int64_t k = 0; k < metrics; ++k)
+    f(8 + k)[0] = static_cast<float>(k + 1) * f(1)[0];
+  f(8 + metrics)[0] = f(0)[0];
   return 0;
 }
 
@@ -355,6 +381,7 @@ struct ClassifierFake {
     desc.weights_size = 4;
     desc.weights = storage;
     desc.training = &train;
+    classifierMetrics() = 0;
   }
   ClassifierFake(const ClassifierFake &) = delete;
   ClassifierFake &operator=(const ClassifierFake &) = delete;
@@ -363,6 +390,7 @@ struct ClassifierFake {
     metrics = std::move(list);
     train.num_metrics = static_cast<int64_t>(metrics.size());
     train.metrics = metrics.data();
+    classifierMetrics() = train.num_metrics;
   }
 
   int64_t ioDims[2] = {-1, 3};
@@ -586,8 +614,27 @@ public:
                                                       : train->eval_workspace,
                                                  queuedBatch)) +
         1);
+    // Outputs the host gave no buffer for stay on a device: the step
+    // writes them into memory of the device's own.
+    size_t firstOutput = reads + (step ? 3 : 0) + 1;
+    size_t count = firstOutput + static_cast<size_t>(queuedDesc->num_outputs *
+                                                     (1 + train->num_metrics));
+    if (step) {
+      count += static_cast<size_t>(train->num_slots);
+      for (int64_t i = 0; i < queuedDesc->num_params; ++i)
+        count += kiln::isUpdatedByStep(queuedDesc, i);
+    }
+    std::vector<void *> pointers(queuedBuffers, queuedBuffers + count);
+    std::vector<kiln::Buffer> kept(
+        static_cast<size_t>(queuedDesc->num_outputs));
+    for (size_t k = 0; k < kept.size(); ++k)
+      if (!pointers[firstOutput + k]) {
+        kept[k].allocate(kiln::sampleBytes(queuedDesc->outputs[k]) *
+                         static_cast<size_t>(queuedBatch));
+        pointers[firstOutput + k] = kept[k].data();
+      }
     int32_t code = (step ? train->train_step : train->eval_step)(
-        queuedBatch, queuedBuffers, workspace.data());
+        queuedBatch, pointers.data(), workspace.data());
     return code ? KILN_STATUS(KILN_STATUS_INTERNAL, "step failed") : nullptr;
   }
   void *allocateHost(size_t bytes) override {

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 7
+#define KILN_MODEL_ABI_VERSION 8
 
 /* Element types. Explicit values; append-only.
  * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
@@ -111,8 +111,10 @@ typedef struct kiln_hyper_desc_t {
  * ("accuracy"), `kind` the resolved Keras function
  * ("sparse_categorical_accuracy", "categorical_accuracy",
  * "binary_accuracy", "mse", "mae", "sparse_categorical_crossentropy",
- * "categorical_crossentropy", "binary_crossentropy"). Metrics are computed
- * by the runtime from each step's predictions and targets. */
+ * "categorical_crossentropy", "binary_crossentropy"). The steps compute
+ * the metrics: each returns every metric on every output as a batch mean
+ * (Keras's metric function averaged over the batch's values), and the
+ * runtime averages those over the epoch, weighted by the values' count. */
 typedef struct kiln_metric_desc_t {
   const char *name;
   const char *kind;
@@ -127,11 +129,13 @@ typedef struct kiln_metric_desc_t {
  *   run's seed and the 0-based global step, the key of the counter-based
  *   random numbers of training-mode layers such as Dropout),
  *   then outputs: loss (f32 scalar), predictions[num_outputs],
+ *   metric_values[num_outputs * num_metrics] (f32 scalars, output-major:
+ *   every metric of the first output, then of the second...),
  *   new_params (one per parameter that is trainable (no
  *   KILN_TENSOR_NON_TRAINABLE) or KILN_TENSOR_STATE, in parameter order),
  * new_slots[num_slots]. Slots belong to the trainable parameters only,
  * parameter-major. `eval_step` buffers: params, inputs, targets, then loss,
- * predictions. The loss is Keras's "sum_over_batch_size" mean over the `batch`
+ * predictions, metric_values. The loss is Keras's "sum_over_batch_size" mean over the `batch`
  * samples. Targets and predictions are float32 (fit and evaluate refuse a
  * model with an output of another dtype); sparse labels are class indices
  * stored as floats. */

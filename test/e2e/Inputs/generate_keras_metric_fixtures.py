@@ -1,0 +1,92 @@
+"""Writes test/e2e/Inputs/keras-metrics/: every metric kind kiln compiles,
+with what Keras 3 itself reports for it, in evaluate and in fit.
+
+  sparse       Dense(4, softmax) with large weights, so that some rows
+               saturate: sparse_categorical_crossentropy and the metrics
+               "accuracy" and "sparse_categorical_crossentropy" (Keras on
+               TensorFlow computes the crossentropy metric from the
+               softmax's logits, like the loss: far above -log(1e-7) on a
+               saturated wrong row)
+  categorical  the same with one-hot targets: categorical_crossentropy,
+               "accuracy" and "categorical_crossentropy"
+  binary       Dense(3, sigmoid) over a (None, 2, 5) input, so the metrics
+               average over (sample, step) rows: binary_crossentropy with
+               "accuracy", "binary_crossentropy", "mse" and "mae"
+
+NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
+evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
+Keras's history.history after fit (2 epochs, batch 5, no shuffling, SGD 0.1).
+
+Run with real Keras 3 on TensorFlow (not needed by the tests):
+    /opt/kiln-venv/bin/python test/e2e/Inputs/generate_keras_metric_fixtures.py
+"""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+from keras_fixtures import randomize  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "keras-metrics")
+
+
+def write(name, model, loss, metrics, x, y):
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss,
+                  metrics=metrics)
+    model.save(os.path.join(OUT, name + ".keras"))
+    np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
+    np.save(os.path.join(OUT, name + ".y.npy"), y.astype(np.float32))
+    evaluated = model.evaluate(x, y, batch_size=5, verbose=0,
+                               return_dict=True)
+    with open(os.path.join(OUT, name + ".evaluate.json"), "w") as f:
+        json.dump({k: float(v) for k, v in evaluated.items()}, f)
+    history = model.fit(x, y, batch_size=5, epochs=2, shuffle=False,
+                        verbose=0)
+    with open(os.path.join(OUT, name + ".history.json"), "w") as f:
+        json.dump({k: [float(v) for v in vs]
+                   for k, vs in history.history.items()}, f)
+    print(name, evaluated)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, (12, 6)).astype(np.float32)
+    labels = rng.integers(0, 4, 12)
+
+    def classifier(name):
+        inp = keras.Input((6,), name="x")
+        model = keras.Model(inp, layers.Dense(4, activation="softmax",
+                                              name="probs")(inp), name=name)
+        randomize(model, rng, 1.0)
+        # Large logits: several rows' softmax rounds to exactly 0 and 1.
+        kernel, bias = model.get_weights()
+        model.set_weights([kernel * 40, bias])
+        return model
+
+    write("sparse", classifier("sparse"), "sparse_categorical_crossentropy",
+          ["accuracy", "sparse_categorical_crossentropy"], x, labels)
+    write("categorical", classifier("categorical"),
+          "categorical_crossentropy",
+          ["accuracy", "categorical_crossentropy"], x, np.eye(4)[labels])
+
+    inp = keras.Input((2, 5), name="x")
+    model = keras.Model(inp, layers.Dense(3, activation="sigmoid",
+                                          name="probs")(inp), name="binary")
+    randomize(model, rng, 1.0)
+    kernel, bias = model.get_weights()
+    model.set_weights([kernel * 20, bias])
+    xb = rng.uniform(-1, 1, (12, 2, 5)).astype(np.float32)
+    yb = rng.integers(0, 2, (12, 2, 3)).astype(np.float32)
+    write("binary", model, "binary_crossentropy",
+          ["accuracy", "binary_crossentropy", "mse", "mae"], xb, yb)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+// RUN: kiln-opt %s --kiln-build-train-step="loss=sparse_categorical_crossentropy optimizer=sgd metrics=sparse_categorical_accuracy,sparse_categorical_crossentropy" | FileCheck %s --check-prefix=SPARSE
+// RUN: kiln-opt %s --kiln-build-train-step="loss=binary_crossentropy optimizer=sgd metrics=binary_accuracy,mae,categorical_accuracy" | FileCheck %s --check-prefix=DENSE
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=sparse_categorical_accuracy" 2>&1 | FileCheck %s --check-prefix=MISMATCH
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=auc" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+
+// The steps return each metric's batch mean after the outputs (model.h:
+// loss, predictions, metric values, then the updates).
+
+func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %0 = kiln.matmul %x, %w : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+  %1 = kiln.softmax %0 : tensor<?x3xf32>
+  return %1 : tensor<?x3xf32>
+}
+
+// Sparse accuracy: argmax of the probabilities as a float index, compared
+// with the label. The crossentropy metric reads the softmax's logits, as the
+// loss does: no clipping anywhere.
+// SPARSE-LABEL: func.func @eval_step
+// SPARSE-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<f32>, tensor<f32>)
+// SPARSE:         %[[LOGITS:.+]] = kiln.matmul
+// SPARSE:         %[[PROBS:.+]] = kiln.softmax %[[LOGITS]]
+// SPARSE:         kiln.log_softmax %[[LOGITS]] {axis = 1 : i64}
+// SPARSE:         %[[INDEX:.+]] = kiln.argmax %[[PROBS]] {axis = 1 : i64} : tensor<?x3xf32> -> tensor<?xi64>
+// SPARSE:         %[[FLOAT:.+]] = kiln.cast %[[INDEX]] : tensor<?xi64> -> tensor<?xf32>
+// SPARSE:         %[[MATCH:.+]] = kiln.equal %[[FLOAT]], %{{.+}} : tensor<?xf32>, tensor<?xf32> -> tensor<?xi1>
+// SPARSE:         %[[ONES:.+]] = kiln.cast %[[MATCH]] : tensor<?xi1> -> tensor<?xf32>
+// SPARSE:         %[[ACC:.+]] = kiln.reduce_mean %[[ONES]] {axes = array<i64: 0>}
+// SPARSE:         kiln.log_softmax %[[LOGITS]] {axis = 1 : i64}
+// SPARSE-NOT:     kiln.clip
+// SPARSE:         return %{{.+}}, %[[PROBS]], %[[ACC]], %{{.+}} : tensor<f32>, tensor<?x3xf32>, tensor<f32>, tensor<f32>
+// SPARSE-LABEL: func.func @train_step
+// SPARSE-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<f32>, tensor<f32>, tensor<4x3xf32>)
+
+// Binary accuracy thresholds at 0.5; mae is the mean absolute difference;
+// categorical accuracy compares two argmaxes.
+// DENSE-LABEL: func.func @eval_step
+// DENSE-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<f32>, tensor<f32>, tensor<f32>)
+// DENSE:         %[[HALF:.+]] = kiln.constant dense<5.000000e-01> : tensor<f32>
+// DENSE:         %[[ABOVE:.+]] = kiln.greater %{{.+}}, %[[HALF]] : tensor<?x3xf32>, tensor<f32> -> tensor<?x3xi1>
+// DENSE:         kiln.cast %[[ABOVE]] : tensor<?x3xi1> -> tensor<?x3xf32>
+// DENSE:         kiln.reduce_mean %{{.+}} {axes = array<i64: 0, 1>}
+// DENSE:         kiln.abs
+// DENSE:         kiln.reduce_mean %{{.+}} {axes = array<i64: 0, 1>}
+// DENSE-COUNT-2: kiln.argmax
+// DENSE:         kiln.reduce_mean %{{.+}} {axes = array<i64: 0>}
+
+// MISMATCH: error: 'func.func' op metric 'sparse_categorical_accuracy' takes class indices, but loss 'mean_squared_error' takes targets shaped like the outputs
+// UNKNOWN: error: 'func.func' op unknown metric 'auc'
