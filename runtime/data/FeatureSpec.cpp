@@ -188,8 +188,11 @@ kiln_status_t gatherFeature(const char *path, int64_t index,
     std::copy(spec.defaults.begin(), spec.defaults.end(), out);
     return nullptr;
   }
+  // An empty list of another kind is refused too, as tf.io.parse_example
+  // does ("Data types don't match"); only a Feature with no list is empty
+  // of every kind.
   int32_t want = spec.isInt ? KILN_FEATURE_INT64 : KILN_FEATURE_FLOAT;
-  if (found->kind != want && found->size() != 0)
+  if (found->kind != want && found->kind != KILN_FEATURE_NONE)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "%s: record %" PRId64
                        ": feature '%s' holds %s values, not %s as in '%s'",

@@ -1192,6 +1192,14 @@ TEST(PipelineDecoderTest, VarLenFeatures) {
   message = expectError(specs, example({entry("w", floatFeature({1}))}));
   EXPECT_TRUE(contains(message, "'w' holds float32 values, not int64"))
       << message;
+  // An empty list of the wrong kind too, as tf.io.parse_example refuses it
+  // ("Data types don't match"); only a Feature with no list is padding.
+  message = expectError(specs, example({entry("v", bytesFeature({}))}));
+  EXPECT_TRUE(contains(message, "'v' holds bytes values, not float32"))
+      << message;
+  message = expectError(specs, example({entry("w", floatFeature({}))}));
+  EXPECT_TRUE(contains(message, "'w' holds float32 values, not int64"))
+      << message;
 }
 
 TEST(PipelineDecoderTest, SpecsSharingAFeature) {
