@@ -49,8 +49,8 @@ inline std::vector<float> randomInput(int64_t count) {
 }
 
 /// The buffers of the linked model's compiled training step at `batch`
-/// (parameters, slots, inputs, labels, hyper-parameters, outputs and the
-/// scratch the updates go to), in kiln/model.h's order. Writing the updates
+/// (parameters, slots, inputs, labels, hyper-parameters, outputs, metric
+/// values and the scratch the updates go to), in kiln/model.h's order. Writing the updates
 /// to scratch keeps every iteration's work identical.
 class TrainStep {
 public:
@@ -79,6 +79,9 @@ public:
     buffers.push_back(rng);
     buffers.push_back(&loss);
     buffers.push_back(predictions.data());
+    metricValues.resize(size_t(desc.num_outputs * train->num_metrics));
+    for (float &value : metricValues)
+      buffers.push_back(&value);
     for (int64_t i = 0; i < desc.num_params; ++i)
       if (!(desc.params[i].flags & KILN_TENSOR_NON_TRAINABLE))
         scratch.emplace_back(elements(desc.params[i]));
@@ -102,7 +105,7 @@ public:
 private:
   const kiln_train_desc_t *train;
   int64_t batch;
-  std::vector<float> x, labels, predictions;
+  std::vector<float> x, labels, predictions, metricValues;
   float learningRate = 0.001f, iteration = 1.0f, loss = 0.0f;
   int64_t rng[2] = {0, 0};
   std::vector<std::vector<float>> scratch;
