@@ -57,12 +57,13 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
   let description = [{
     From `@predict(params..., inputs...) -> outputs` (parameters are the
     leading arguments tagged `kiln.param`) builds
-    `@eval_step(params, inputs, targets) -> (loss, outputs..., metrics...)`
+    `@eval_step(params, inputs, targets) -> (loss, outputs..., logs...)`
     and `@train_step(params, slots, inputs, targets, lr, iteration) ->
-    (loss, outputs..., metrics..., new_params..., new_slots...)`: forward,
-    Keras loss, metrics (batch means, one per output and metric), gradients,
-    and the optimizer's update, in the buffer order of
-    runtime/include/kiln/model.h.
+    (loss, outputs..., logs..., new_params..., new_slots...)`: forward,
+    Keras loss (summed over the outputs, each times its weight), logs
+    (batch means: per output, with `output-losses` its unweighted loss, then
+    each metric), gradients, and the optimizer's update, in the buffer order
+    of runtime/include/kiln/model.h.
 
     ```mlir
     // before
@@ -75,7 +76,13 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"loss", "loss", "std::string", /*default=*/"\"mean_squared_error\"",
-           "Keras loss name">,
+           "Keras loss name, of every output">,
+    ListOption<"losses", "losses", "std::string",
+               "One Keras loss name per output (instead of `loss`)">,
+    ListOption<"lossWeights", "loss-weights", "double",
+               "One weight per output of its loss in the total (default 1)">,
+    Option<"outputLosses", "output-losses", "bool", /*default=*/"false",
+           "Log each output's unweighted loss before its metrics">,
     Option<"fromLogits", "from-logits", "bool", /*default=*/"false",
            "The outputs are logits">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",

@@ -62,10 +62,13 @@ HostDescriptor::HostDescriptor(const ImportedModel &model,
   const TrainingSignature &t = *signature->training;
   for (const auto &[name, value] : t.hyper)
     hyper.push_back({name.c_str(), value});
-  for (const auto &[name, kind] : t.metrics)
-    metrics.push_back({name.c_str(), kind.c_str()});
-  for (const TensorSignature &target : t.targets)
+  for (const TrainingSignature::Log &log : t.logs)
+    metrics.push_back({log.name.c_str(), log.kind.c_str(), log.output});
+  for (auto [target, classIndices] :
+       llvm::zip(t.targets, t.classIndexTargets)) {
     targets.push_back(tensorOf(target));
+    targets.back().flags = classIndices ? KILN_TENSOR_CLASS_INDICES : 0;
+  }
   for (const TensorSignature &slot : t.slots)
     slots.push_back(tensorOf(slot));
   training.loss = t.loss.c_str();

@@ -318,7 +318,7 @@ static EntryBuffers entryBuffers(const ImportedModel &model,
     lists.train.append(group->begin(), group->end());
   lists.train.append(2, {});  // learning rate, iteration
   lists.train.push_back({2}); // rng: seed, step
-  size_t metricValues = outputDims.size() * t.metrics.size();
+  size_t metricValues = t.logs.size();
   lists.train.push_back({}); // loss
   lists.train.append(outputDims.begin(), outputDims.end());
   lists.train.append(metricValues, {});
@@ -450,7 +450,6 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
     if (!evalEntry)
       return evalEntry.takeError();
 
-    auto pairTy = llvm::StructType::get(ctx, {e.ptrTy, e.ptrTy});
     auto hyperTy =
         llvm::StructType::get(ctx, {e.ptrTy, llvm::Type::getDoubleTy(ctx)});
     llvm::SmallVector<llvm::Constant *> hyper, metrics, targets, slots;
@@ -458,11 +457,16 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
       hyper.push_back(llvm::ConstantStruct::get(
           hyperTy, {e.string(name), llvm::ConstantFP::get(
                                         llvm::Type::getDoubleTy(ctx), value)}));
-    for (const auto &[name, kind] : t.metrics)
-      metrics.push_back(
-          llvm::ConstantStruct::get(pairTy, {e.string(name), e.string(kind)}));
-    for (const TensorSignature &target : t.targets)
-      targets.push_back(e.tensor(target.name, target.dims, 0));
+    // kiln_metric_desc_t {name, kind, output}
+    auto metricTy = llvm::StructType::get(ctx, {e.ptrTy, e.ptrTy, e.i64Ty});
+    for (const TrainingSignature::Log &log : t.logs)
+      metrics.push_back(llvm::ConstantStruct::get(
+          metricTy,
+          {e.string(log.name), e.string(log.kind), e.i64(log.output)}));
+    for (auto [target, classIndices] :
+         llvm::zip(t.targets, t.classIndexTargets))
+      targets.push_back(e.tensor(target.name, target.dims, 0,
+                                 classIndices ? KILN_TENSOR_CLASS_INDICES : 0));
     for (const TensorSignature &slot : t.slots)
       slots.push_back(e.tensor(slot.name, slot.dims, 0));
     // kiln_train_desc_t, field by field.
@@ -473,7 +477,7 @@ llvm::Error mlir::kiln::emitModelAbi(llvm::Module &module,
         e.i64(hyper.size()),
         e.array(hyperTy, hyper, "kiln_hyper"),
         e.i64(metrics.size()),
-        e.array(pairTy, metrics, "kiln_metrics"),
+        e.array(metricTy, metrics, "kiln_metrics"),
         e.i64(targets.size()),
         e.tensors(targets, "kiln_targets"),
         e.i64(slots.size()),

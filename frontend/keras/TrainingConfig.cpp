@@ -100,27 +100,19 @@ static llvm::Error checkUnsupported(StringRef key, const json::Value &value) {
   return llvm::Error::success();
 }
 
-/// Reads the loss: a name, a function, or a class object whose config kiln
+/// Reads one loss: a name, a function, or a class object whose config kiln
 /// models (from_logits) or can check is the default (reduction, label
-/// smoothing, axis). Sets `result.lossIssue` for anything else.
-static void parseLoss(const json::Value *loss, TrainingConfig &result) {
+/// smoothing, axis). Returns the issue, or "".
+static std::string parseOneLoss(const json::Value &value,
+                                TrainingConfig::Loss &loss) {
   const json::Object *config = nullptr;
-  if (!loss || loss->kind() == json::Value::Null) {
-    result.lossIssue = "it names no loss";
-    return;
-  }
-  if (loss->getAsArray() ||
-      (loss->getAsObject() && !loss->getAsObject()->get("class_name"))) {
-    result.lossIssue = "a loss per output is not supported";
-    return;
-  }
-  if (!readNamed(*loss, result.loss, config)) {
-    result.lossIssue = "the loss is not a name, function or class object";
-    return;
-  }
+  if (value.kind() == json::Value::Null)
+    return "an output without a loss (kiln trains every output)";
+  if (!readNamed(value, loss.name, config))
+    return "the loss is not a name, function or class object";
   if (!config)
-    return;
-  result.fromLogits = config->getBoolean("from_logits").value_or(false);
+    return "";
+  loss.fromLogits = config->getBoolean("from_logits").value_or(false);
   for (const auto &[key, value] : *config) {
     std::optional<double> number = numeric(value);
     std::optional<StringRef> text = value.getAsString();
@@ -134,11 +126,85 @@ static void parseLoss(const json::Value *loss, TrainingConfig &result) {
       isDefault = !number || *number == -1.0;
     else if (key == "ignore_class")
       isDefault = value.kind() == json::Value::Null;
-    if (!isDefault) {
-      result.lossIssue = "loss setting '" + key.str() + "' is not supported";
+    if (!isDefault)
+      return "loss setting '" + key.str() + "' is not supported";
+  }
+  return "";
+}
+
+/// Whether `value` is a list, or an object that is not a class object: a
+/// part given per output ({"output_name": ...} or [one per output]).
+static bool isPerOutput(const json::Value &value) {
+  if (value.getAsArray())
+    return true;
+  const json::Object *object = value.getAsObject();
+  return object && !object->get("class_name");
+}
+
+/// Calls `each(key, item)` for every entry of a per-output `value`: by
+/// position for a list, by output name for an object.
+template <typename Fn>
+static void forEachOutput(const json::Value &value, Fn each) {
+  if (const json::Array *list = value.getAsArray()) {
+    for (auto [i, item] : llvm::enumerate(*list))
+      each(TrainingConfig::OutputKey{"", int(i), int(list->size())}, item);
+    return;
+  }
+  for (const auto &[name, item] : *value.getAsObject())
+    each(TrainingConfig::OutputKey{name.str()}, item);
+}
+
+/// Reads the loss: one for every output, or one per output (a list in
+/// output order or an object keyed by output name). Sets `result.lossIssue`
+/// for anything kiln cannot map.
+static void parseLoss(const json::Value *loss, TrainingConfig &result) {
+  if (!loss || loss->kind() == json::Value::Null) {
+    result.lossIssue = "it names no loss";
+    return;
+  }
+  if (!isPerOutput(*loss)) {
+    result.losses.emplace_back();
+    result.lossIssue = parseOneLoss(*loss, result.losses.back());
+    return;
+  }
+  forEachOutput(*loss, [&](const TrainingConfig::OutputKey &key,
+                           const json::Value &item) {
+    if (!result.lossIssue.empty())
+      return;
+    if (isPerOutput(item)) {
+      result.lossIssue = "a nested loss structure is not supported";
       return;
     }
+    result.losses.push_back({"", false, key});
+    result.lossIssue = parseOneLoss(item, result.losses.back());
+    if (!result.lossIssue.empty() && !key.name.empty())
+      result.lossIssue = "output '" + key.name + "': " + result.lossIssue;
+  });
+  if (result.losses.empty() && result.lossIssue.empty())
+    result.lossIssue = "it names no loss";
+}
+
+/// Reads `loss_weights`: a number for every output, or one per output.
+static void parseLossWeights(const json::Value *weights,
+                             TrainingConfig &result) {
+  if (!weights || weights->kind() == json::Value::Null ||
+      !result.lossIssue.empty())
+    return;
+  if (std::optional<double> number = numeric(*weights)) {
+    result.lossWeights.push_back({TrainingConfig::OutputKey{}, *number});
+    return;
   }
+  if (!isPerOutput(*weights)) {
+    result.lossIssue = "loss_weights is not a number, list or object";
+    return;
+  }
+  forEachOutput(*weights, [&](const TrainingConfig::OutputKey &key,
+                              const json::Value &item) {
+    std::optional<double> number = numeric(item);
+    if (!number && result.lossIssue.empty())
+      result.lossIssue = "a loss weight that is not a number";
+    result.lossWeights.push_back({key, number.value_or(1.0)});
+  });
 }
 
 /// Whether a metric object's setting is Keras's default, which the
@@ -158,26 +224,33 @@ static bool isDefaultMetricSetting(StringRef key, const json::Value &value) {
   return false;
 }
 
-/// Appends the metric names in `value`: strings, class or function objects
-/// (a MeanMetricWrapper's config names its function), and lists of them,
-/// nested per output.
-static void parseMetrics(const json::Value &value, TrainingConfig &result) {
+/// Appends the metrics in `value` for the outputs `output` says: strings,
+/// class or function objects (a MeanMetricWrapper's config names its
+/// function), and lists of them, or per output a list of lists or an object
+/// keyed by output name. A flat list is one metric per output in Keras 3
+/// (`flatList`), every metric on every output in Keras 2 and tfjs.
+static void parseMetrics(const json::Value &value, KerasFlavor flavor,
+                         const TrainingConfig::OutputKey &output,
+                         TrainingConfig &result) {
   if (value.kind() == json::Value::Null)
     return;
   if (const json::Array *list = value.getAsArray()) {
-    for (const json::Value &item : *list) {
-      result.metricsPerOutput |= item.getAsArray() != nullptr;
-      parseMetrics(item, result);
+    bool nested = llvm::any_of(
+        *list, [](const json::Value &item) { return isPerOutput(item); });
+    for (auto [i, item] : llvm::enumerate(*list)) {
+      TrainingConfig::OutputKey key = output;
+      if (output.everyOutput() && (nested || flavor == KerasFlavor::Keras3 ||
+                                   flavor == KerasFlavor::Unknown))
+        key = {"", int(i), int(list->size()), !nested};
+      parseMetrics(item, flavor, key, result);
     }
     return;
   }
   if (const json::Object *object = value.getAsObject();
       object && !object->get("class_name")) {
     // {"output_name": metrics} per output, or tfjs's empty {}.
-    for (const auto &entry : *object) {
-      result.metricsPerOutput = true;
-      parseMetrics(entry.second, result);
-    }
+    for (const auto &[name, item] : *object)
+      parseMetrics(item, flavor, TrainingConfig::OutputKey{name.str()}, result);
     return;
   }
   std::string name;
@@ -210,13 +283,14 @@ static void parseMetrics(const json::Value &value, TrainingConfig &result) {
                                   key.str() + "')");
     return;
   }
-  result.metrics.push_back({name, function});
+  result.metrics.push_back({name, function, output});
 }
 
 void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
                                             KerasFlavor flavor,
                                             TrainingConfig &result) {
   parseLoss(config.get("loss"), result);
+  parseLossWeights(config.get("loss_weights"), result);
 
   // The optimizer: Keras 3 "optimizer", Keras 2/tfjs "optimizer_config".
   const json::Value *optimizer = config.get("optimizer");
@@ -250,14 +324,10 @@ void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
     }
   }
 
+  // Without sample weights, weighted metrics are the metrics.
   for (StringRef key : {"metrics", "weighted_metrics"})
     if (const json::Value *metrics = config.get(key))
-      parseMetrics(*metrics, result);
-  if (const json::Value *weights = config.get("loss_weights");
-      weights && weights->kind() != json::Value::Null &&
-      !(numeric(*weights) && *numeric(*weights) == 1.0) &&
-      result.lossIssue.empty())
-    result.lossIssue = "loss_weights are not supported";
+      parseMetrics(*metrics, flavor, TrainingConfig::OutputKey{}, result);
 }
 
 llvm::Expected<NameWithSettings>

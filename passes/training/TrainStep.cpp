@@ -2,12 +2,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Builds, from @predict(params, inputs) -> outputs:
-//   @eval_step(params, inputs, targets) -> (loss, outputs..., metrics...)
+//   @eval_step(params, inputs, targets) -> (loss, outputs..., logs...)
 //   @train_step(params, slots, inputs, targets, lr, iteration, rng)
-//       -> (loss, outputs..., metrics..., new trainable params...,
+//       -> (loss, outputs..., logs..., new trainable params...,
 //           new_slots...)
-// The metrics are batch means, one per (output, metric), output-major:
-// computed where the predictions are, so only scalars leave the step.
+// The loss is the sum of the outputs' losses, each times its weight, and
+// the weight penalties. The logs are batch means (an output's unweighted
+// loss, or a metric on one output) computed where the predictions are, so
+// only scalars leave the step.
 // @eval_step runs the model in inference mode; @train_step's forward pass
 // runs it in training mode (mode-dependent ops take their training form,
 // keyed by `rng`). The gradient comes from differentiating that forward pass
@@ -52,20 +54,24 @@ static SmallVector<Value> cloneBody(func::FuncOp from, Block *to,
 }
 
 /// Fills `body` with @predict's forward pass on `inputs` followed by the
-/// loss and the metrics against `targets`, and returns them: (loss,
-/// outputs..., metrics...). The loss includes the weight regularizers'
+/// loss and the logs against `targets`, and returns them: (loss,
+/// outputs..., logs...). The loss includes the weight regularizers'
 /// penalties of the trainable parameters (Keras adds `model.losses` in
-/// training and evaluation alike); the metrics do not.
+/// training and evaluation alike); the logs do not.
 static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
                                         ValueRange inputs, ValueRange targets,
-                                        const LossSpec &loss,
-                                        ArrayRef<std::string> metrics) {
+                                        ArrayRef<OutputLoss> losses,
+                                        ArrayRef<StepLog> logs) {
   SmallVector<Value> outputs = cloneBody(predict, body, inputs);
   OpBuilder b = OpBuilder::atBlockEnd(body);
   GradientBuilder m(b, predict.getLoc());
   Value total;
-  for (auto [output, target] : llvm::zip(outputs, targets)) {
-    Value l = buildLoss(m, loss, output, target);
+  SmallVector<Value> outputLosses;
+  for (auto [output, target, loss] : llvm::zip(outputs, targets, losses)) {
+    Value l = buildLoss(m, loss.loss, output, target);
+    outputLosses.push_back(l);
+    if (loss.weight != 1.0)
+      l = m.mul(l, m.scalar(l, loss.weight));
     total = total ? m.add(total, l) : l;
   }
   for (auto [i, input] : llvm::enumerate(inputs))
@@ -75,9 +81,11 @@ static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
         total = m.add(total, penalty);
   SmallVector<Value> results{total};
   results.append(outputs);
-  for (auto [output, target] : llvm::zip(outputs, targets))
-    for (const std::string &metric : metrics)
-      results.push_back(buildMetric(m, metric, output, target));
+  for (const StepLog &log : logs)
+    results.push_back(log.kind == "loss"
+                          ? outputLosses[log.output]
+                          : buildMetric(m, log.kind, outputs[log.output],
+                                        targets[log.output]));
   func::ReturnOp::create(b, predict.getLoc(), results);
   return results;
 }
@@ -94,17 +102,24 @@ static func::FuncOp createFunction(func::FuncOp anchor, StringRef name,
   return func;
 }
 
-LogicalResult mlir::kiln::buildTrainingFunctions(
-    func::FuncOp predict, unsigned numParams, const LossSpec &loss,
-    const OptimizerSpec *optimizer, ArrayRef<std::string> metrics) {
+LogicalResult mlir::kiln::buildTrainingFunctions(func::FuncOp predict,
+                                                 unsigned numParams,
+                                                 ArrayRef<OutputLoss> losses,
+                                                 const OptimizerSpec *optimizer,
+                                                 ArrayRef<StepLog> logs) {
   FunctionType predictType = predict.getFunctionType();
   Location loc = predict.getLoc();
   if (predictType.getNumResults() == 0)
     return predict.emitOpError("has no outputs to train");
+  if (losses.size() != predictType.getNumResults())
+    return predict.emitOpError("has ")
+           << predictType.getNumResults() << " outputs but " << losses.size()
+           << " losses";
 
   // Targets: one per output; sparse losses take class indices.
   SmallVector<Type> targetTypes;
-  for (Type t : predictType.getResults()) {
+  for (auto [t, outputLoss] : llvm::zip(predictType.getResults(), losses)) {
+    const LossSpec &loss = outputLoss.loss;
     auto type = cast<RankedTensorType>(t);
     if (!isSparseLoss(loss)) {
       targetTypes.push_back(type);
@@ -121,28 +136,35 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
       cast<RankedTensorType>(predictType.getResult(0)).getElementType();
   auto scalarType = RankedTensorType::get({}, elementType);
   // A sparse metric takes class indices, the others targets shaped like the
-  // outputs: the loss decides which targets the steps take.
-  for (const std::string &metric : metrics) {
-    if (!isMetricKind(metric))
-      return predict.emitOpError("unknown metric '") << metric << "'";
-    if (std::string issue = metricTargetMismatch(metric, loss); !issue.empty())
-      return predict.emitOpError("metric '") << metric << "' " << issue;
+  // outputs: the output's loss decides which targets the steps take.
+  for (const StepLog &log : logs) {
+    if (log.output >= losses.size())
+      return predict.emitOpError("a log of output ")
+             << log.output << ", which does not exist";
+    if (log.kind == "loss")
+      continue;
+    if (!isMetricKind(log.kind))
+      return predict.emitOpError("unknown metric '") << log.kind << "'";
+    if (std::string issue =
+            metricTargetMismatch(log.kind, losses[log.output].loss);
+        !issue.empty())
+      return predict.emitOpError("metric '") << log.kind << "' " << issue;
   }
 
-  // @eval_step(params, inputs, targets) -> (loss, outputs..., metrics...)
+  // @eval_step(params, inputs, targets) -> (loss, outputs..., logs...)
   SmallVector<Type> evalInputs(predictType.getInputs());
   evalInputs.append(targetTypes);
   SmallVector<Type> evalResults{scalarType};
   evalResults.append(predictType.getResults().begin(),
                      predictType.getResults().end());
-  evalResults.append(predictType.getNumResults() * metrics.size(), scalarType);
+  evalResults.append(logs.size(), scalarType);
   func::FuncOp eval =
       createFunction(predict, kEvalStepName, evalInputs, evalResults);
   Block *evalBody = &eval.getBody().front();
   SmallVector<Value> evalReturn = buildLossBody(
       predict, evalBody,
       evalBody->getArguments().take_front(predictType.getNumInputs()),
-      evalBody->getArguments().take_back(targetTypes.size()), loss, metrics);
+      evalBody->getArguments().take_back(targetTypes.size()), losses, logs);
   ValueRange outputs =
       ValueRange(evalReturn).slice(1, predictType.getNumResults());
   OpBuilder b = OpBuilder::atBlockEnd(evalBody);
@@ -150,8 +172,8 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   for (unsigned i = 0; i < numParams; ++i)
     eval.setArgAttrs(i, predict.getArgAttrDict(i));
   // Sparse targets are class indices: record how many classes there are.
-  if (isSparseLoss(loss))
-    for (auto [i, output] : llvm::enumerate(outputs))
+  for (auto [i, output] : llvm::enumerate(outputs))
+    if (isSparseLoss(losses[i].loss))
       eval.setArgAttr(
           predictType.getNumInputs() + i, kNumClassesAttrName,
           b.getI64IntegerAttr(
@@ -180,7 +202,7 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
       predict, forwardBody,
       forwardBody->getArguments().take_front(predictType.getNumInputs()),
       forwardBody->getArguments().drop_back().take_back(targetTypes.size()),
-      loss, metrics);
+      losses, logs);
   SmallVector<std::pair<Value, Value>> stateUpdates;
   if (failed(specializeMode(forward, &stateUpdates)))
     return failure();
@@ -222,7 +244,7 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
     return failure();
 
   // @train_step(params, slots, inputs, targets, lr, iteration, rng)
-  //     -> (loss, outputs..., metrics..., new trainable and state params...,
+  //     -> (loss, outputs..., logs..., new trainable and state params...,
   //         new slots...)
   std::vector<std::string> slotNames = optimizerSlotNames(*optimizer);
   ArrayRef<Type> paramTypes = predictType.getInputs().take_front(numParams);
@@ -261,7 +283,7 @@ LogicalResult mlir::kiln::buildTrainingFunctions(
   (*grad).erase();
 
   b.setInsertionPointToEnd(trainBody);
-  // gradResults: loss, outputs..., metrics..., new state..., gradients...
+  // gradResults: loss, outputs..., logs..., new state..., gradients...
   ValueRange grads = ValueRange(gradResults).take_back(wrt.size());
   ValueRange newState = ValueRange(gradResults)
                             .drop_back(wrt.size())
@@ -307,11 +329,24 @@ struct BuildTrainStepPass
       getOperation().emitError("kiln-build-train-step: no @predict");
       return signalPassFailure();
     }
-    LossSpec lossSpec{canonicalLossName(loss), fromLogits};
-    std::vector<std::string> metricKinds(metrics.begin(), metrics.end());
-    if (lossSpec.name.empty()) {
-      predict.emitError("unknown loss '") << loss << "'";
+    unsigned numOutputs = predict.getNumResults();
+    if ((!losses.empty() && losses.size() != numOutputs) ||
+        (!lossWeights.empty() && lossWeights.size() != numOutputs)) {
+      predict.emitError("kiln-build-train-step: losses and loss-weights "
+                        "need one entry per output (")
+          << numOutputs << ")";
       return signalPassFailure();
+    }
+    SmallVector<OutputLoss> perOutput;
+    for (unsigned o = 0; o < numOutputs; ++o) {
+      StringRef name = losses.empty() ? StringRef(loss) : StringRef(losses[o]);
+      LossSpec lossSpec{canonicalLossName(name), fromLogits};
+      if (lossSpec.name.empty()) {
+        predict.emitError("unknown loss '") << name << "'";
+        return signalPassFailure();
+      }
+      perOutput.push_back(
+          {lossSpec, lossWeights.empty() ? 1.0 : lossWeights[o]});
     }
     llvm::Expected<OptimizerSpec> spec = makeOptimizerSpec(optimizer, {});
     if (!spec) {
@@ -322,8 +357,16 @@ struct BuildTrainStepPass
     while (numParams < predict.getNumArguments() &&
            predict.getArgAttr(numParams, kParamAttrName))
       ++numParams;
-    if (failed(buildTrainingFunctions(predict, numParams, lossSpec, &*spec,
-                                      metricKinds)))
+    // Every output reports every metric, output-major.
+    SmallVector<StepLog> logs;
+    for (unsigned o = 0; o < numOutputs; ++o) {
+      if (outputLosses)
+        logs.push_back({o, "loss"});
+      for (const std::string &metric : metrics)
+        logs.push_back({o, metric});
+    }
+    if (failed(buildTrainingFunctions(predict, numParams, perOutput, &*spec,
+                                      logs)))
       signalPassFailure();
   }
 };

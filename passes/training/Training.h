@@ -137,16 +137,30 @@ LogicalResult specializeMode(
     func::FuncOp func,
     SmallVectorImpl<std::pair<Value, Value>> *stateUpdates = nullptr);
 
+/// An output's loss and its weight in the total (Keras `loss_weights`).
+struct OutputLoss {
+  LossSpec loss;
+  double weight = 1.0;
+};
+
+/// A value the steps report besides the total loss: metric `kind` (a
+/// resolveMetricKind result) or, for kind "loss", the output's unweighted
+/// loss, on output `output`. Each is a batch mean.
+struct StepLog {
+  unsigned output;
+  std::string kind;
+};
+
 /// Adds @eval_step and, given an `optimizer`, @train_step built from
-/// `predict` (its first `numParams` arguments are the parameters). Both also
-/// return each of `metrics` (buildMetric kinds) on each output, output-major,
-/// after the outputs. Fails with an error on `predict` when the loss or a
-/// metric does not fit the outputs or a layer has no training form (see
+/// `predict` (its first `numParams` arguments are the parameters), with
+/// `losses` one per output. Both also return `logs`, in order, after the
+/// outputs. Fails with an error on `predict` when a loss or a metric does
+/// not fit its output or a layer has no training form (see
 /// getTrainingUnsupportedReason).
 LogicalResult buildTrainingFunctions(func::FuncOp predict, unsigned numParams,
-                                     const LossSpec &loss,
+                                     ArrayRef<OutputLoss> losses,
                                      const OptimizerSpec *optimizer,
-                                     ArrayRef<std::string> metrics = {});
+                                     ArrayRef<StepLog> logs = {});
 
 } // namespace mlir::kiln
 

@@ -10,6 +10,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <cstdio>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -20,6 +22,105 @@ static SmallVector<int64_t> descriptorDims(Type type) {
   return result;
 }
 
+/// The outputs `key` names, in `indices`; the issue ("given for 'c', which
+/// is not an output; ..."), or "" when it names some.
+static std::string outputsOf(const TrainingConfig::OutputKey &key,
+                             ArrayRef<TensorSignature> outputs,
+                             SmallVectorImpl<unsigned> &indices) {
+  if (key.everyOutput() ||
+      (key.flatList && outputs.size() == 1 && key.listSize != 1)) {
+    for (unsigned o = 0; o < outputs.size(); ++o)
+      indices.push_back(o);
+    return "";
+  }
+  if (!key.name.empty()) {
+    const auto *it = llvm::find_if(
+        outputs, [&](const TensorSignature &t) { return t.name == key.name; });
+    if (it == outputs.end()) {
+      std::string names;
+      for (const TensorSignature &t : outputs)
+        names += (names.empty() ? "'" : ", '") + t.name + "'";
+      return "given for '" + key.name +
+             "', which is not an output; the outputs are " + names;
+    }
+    indices.push_back(unsigned(it - outputs.begin()));
+    return "";
+  }
+  if (size_t(key.listSize) != outputs.size())
+    return "given as a list of " + std::to_string(key.listSize) + " for " +
+           std::to_string(outputs.size()) + " output" +
+           (outputs.size() == 1 ? "" : "s");
+  indices.push_back(unsigned(key.position));
+  return "";
+}
+
+std::string
+mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
+                                ArrayRef<TensorSignature> outputs,
+                                MutableArrayRef<OutputLoss> losses) {
+  SmallVector<bool> given(outputs.size(), false);
+  for (const TrainingConfig::Loss &loss : config.losses) {
+    SmallVector<unsigned> indices;
+    if (std::string issue = outputsOf(loss.output, outputs, indices);
+        !issue.empty())
+      return "a loss " + issue;
+    LossSpec spec{canonicalLossName(loss.name), loss.fromLogits};
+    if (spec.name.empty())
+      return "unknown loss '" + loss.name + "'";
+    for (unsigned o : indices) {
+      if (given[o])
+        return "two losses for output '" + outputs[o].name + "'";
+      given[o] = true;
+      losses[o].loss = spec;
+    }
+  }
+  for (auto [o, output] : llvm::enumerate(outputs))
+    if (!given[o])
+      return "output '" + output.name +
+             "' has no loss (kiln trains every output)";
+  if (config.lossWeights.empty())
+    return "";
+  given.assign(outputs.size(), false);
+  for (const auto &[key, weight] : config.lossWeights) {
+    SmallVector<unsigned> indices;
+    if (std::string issue = outputsOf(key, outputs, indices); !issue.empty())
+      return "loss_weights " + issue;
+    for (unsigned o : indices) {
+      given[o] = true;
+      losses[o].weight = weight;
+    }
+  }
+  for (auto [o, output] : llvm::enumerate(outputs))
+    if (!given[o])
+      return "loss_weights gives no weight for output '" + output.name + "'";
+  return "";
+}
+
+std::string
+mlir::kiln::describeOutputLosses(ArrayRef<OutputLoss> losses,
+                                 ArrayRef<TensorSignature> outputs) {
+  const OutputLoss &first = losses.front();
+  if (llvm::all_of(losses, [&](const OutputLoss &l) {
+        return l.loss.name == first.loss.name &&
+               l.loss.fromLogits == first.loss.fromLogits && l.weight == 1.0;
+      }))
+    return first.loss.name;
+  std::string text;
+  for (auto [loss, output] : llvm::zip(losses, outputs)) {
+    if (!text.empty())
+      text += ", ";
+    text += output.name + ": " + loss.loss.name;
+    if (loss.loss.fromLogits)
+      text += " (from logits)";
+    if (loss.weight != 1.0) {
+      char weight[32];
+      std::snprintf(weight, sizeof(weight), " x%g", loss.weight);
+      text += weight;
+    }
+  }
+  return text;
+}
+
 LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
                                         const TrainingFlags &flags,
                                         ModelSignature &signature) {
@@ -27,8 +128,9 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   TrainingConfig config = model.training.value_or(TrainingConfig());
   // Flags override the file, part by part; an overridden part's issue goes.
   if (flags.loss) {
-    config.loss = *flags.loss;
-    config.fromLogits = flags.fromLogits;
+    // The flag is the whole loss: every output's, unweighted.
+    config.losses = {{*flags.loss, flags.fromLogits}};
+    config.lossWeights.clear();
     config.lossIssue.clear();
   }
   if (flags.optimizer) {
@@ -43,10 +145,9 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     config.metrics.clear();
     for (const std::string &metric : *flags.metrics)
       config.metrics.push_back({metric, metric});
-    config.metricsPerOutput = false;
     config.metricIssues.clear();
   }
-  if (config.loss.empty() && config.lossIssue.empty()) {
+  if (config.losses.empty() && config.lossIssue.empty()) {
     if (flags.optimizer || flags.metrics)
       return emitError(loc) << (flags.optimizer ? "--optimizer" : "--metrics")
                             << " needs a loss: the model file names none "
@@ -58,15 +159,17 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
 
   // What the file says that kiln cannot map: one warning, and a refusal
   // the compiled model repeats when asked to train.
+  auto predict = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
+  ArrayRef<TensorSignature> outputs = signature.outputs;
   std::string lossIssue = config.lossIssue;
-  LossSpec loss{canonicalLossName(config.loss), config.fromLogits};
-  if (lossIssue.empty() && loss.name.empty()) {
-    if (flags.loss)
-      return emitError(loc) << "--loss: unknown loss '" << config.loss << "'";
-    lossIssue = "unknown loss '" + config.loss + "'";
-  }
-  if (flags.loss && !loss.name.empty())
-    if (llvm::Error error = checkFromLogits(loss))
+  SmallVector<OutputLoss> losses(outputs.size());
+  if (lossIssue.empty())
+    lossIssue = resolveOutputLosses(config, outputs, losses);
+  if (flags.loss && !lossIssue.empty())
+    return emitError(loc) << "--loss: " << lossIssue;
+  if (flags.loss)
+    if (llvm::Error error = checkFromLogits(losses.front().loss))
       return emitError(loc) << "--loss: " << llvm::toString(std::move(error));
   // Keras configs carry settings that change nothing while their switches
   // are off (TrainingConfig.cpp refuses those that are on) or nothing at
@@ -108,8 +211,6 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     }
   }
 
-  auto predict = cast<func::FuncOp>(
-      SymbolTable::lookupSymbolIn(*model.module, kPredictFuncName));
   for (auto [type, output] :
        llvm::zip(predict.getResultTypes(), signature.outputs))
     if (!isa<FloatType>(cast<RankedTensorType>(type).getElementType()))
@@ -122,11 +223,12 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
              << "; a loss needs float outputs (drop --loss to compile "
                 "predict only)";
   // Keras warns about this too; the loss reads the activation's input.
-  if (lossIssue.empty() && loss.fromLogits)
-    for (auto [value, output] :
+  if (lossIssue.empty())
+    for (auto [value, output, loss] :
          llvm::zip(predict.getBody().back().getTerminator()->getOperands(),
-                   signature.outputs))
-      if (activationLogits(
+                   outputs, losses))
+      if (loss.loss.fromLogits &&
+          activationLogits(
               value, cast<RankedTensorType>(value.getType()).getRank() - 1))
         emitWarning(loc) << "training configuration: from_logits=True, but "
                             "output '"
@@ -134,57 +236,56 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
                          << "' is a sigmoid or softmax; the loss takes the "
                             "activation's input as its logits, as Keras on "
                             "TensorFlow does";
-  auto firstOutput = cast<RankedTensorType>(predict.getResultTypes()[0]);
-  SmallVector<std::pair<std::string, std::string>> metrics;
+
+  // What the steps report besides the loss: with several outputs, each
+  // output's unweighted loss ("<output>_loss", as Keras logs it), and each
+  // metric on the outputs it was given for, resolved against that output's
+  // loss and shape.
   SmallVector<std::string> metricIssues(config.metricIssues.begin(),
                                         config.metricIssues.end());
-  // The steps compute every metric on every output: metrics meant for one
-  // output, or that mean another function on another output's shape, would
-  // be reported for something else.
-  if (config.metricsPerOutput && signature.outputs.size() > 1) {
-    metricIssues.push_back("metrics given per output (kiln reports each "
-                           "metric over all outputs)");
-    config.metrics.clear();
-  }
+  SmallVector<SmallVector<std::pair<std::string, std::string>>> perOutput(
+      outputs.size());
   for (const TrainingConfig::Metric &metric : config.metrics) {
-    std::string kind = resolveMetricKind(metric.function, loss, firstOutput);
-    if (kind.empty()) {
-      if (flags.metrics)
-        return emitError(loc)
-               << "--metrics: unknown metric '" << metric.name << "'";
-      metricIssues.push_back("unknown metric '" + metric.name + "'");
+    if (!lossIssue.empty())
+      break; // predict only: nothing reports them
+    SmallVector<unsigned> indices;
+    if (std::string issue = outputsOf(metric.output, outputs, indices);
+        !issue.empty()) {
+      metricIssues.push_back("metric '" + metric.name + "' (" + issue + ")");
       continue;
     }
-    bool sameEverywhere =
-        llvm::all_of(predict.getResultTypes().drop_front(), [&](Type type) {
-          return resolveMetricKind(metric.function, loss,
-                                   cast<RankedTensorType>(type)) == kind;
-        });
-    // The loss decides the targets: class indices or shaped like outputs.
-    if (std::string mismatch = metricTargetMismatch(kind, loss);
-        !mismatch.empty()) {
-      std::string issue =
-          "metric '" + metric.name + "' (" + kind + ") " + mismatch;
+    for (unsigned o : indices) {
+      auto type = cast<RankedTensorType>(predict.getResultTypes()[o]);
+      std::string kind =
+          resolveMetricKind(metric.function, losses[o].loss, type);
+      std::string issue;
+      if (kind.empty())
+        issue = "unknown metric '" + metric.name + "'";
+      else if (std::string mismatch =
+                   metricTargetMismatch(kind, losses[o].loss);
+               !mismatch.empty())
+        issue = "metric '" + metric.name + "' (" + kind + ") " + mismatch;
+      if (issue.empty()) {
+        perOutput[o].push_back({metric.name, kind});
+        continue;
+      }
       if (flags.metrics)
         return emitError(loc) << "--metrics: " << issue;
-      metricIssues.push_back(issue);
-      continue;
+      if (!llvm::is_contained(metricIssues, issue))
+        metricIssues.push_back(issue);
     }
-    if (sameEverywhere) {
-      metrics.push_back({metric.name, kind});
-      continue;
-    }
-    if (flags.metrics)
-      return emitError(loc) << "--metrics: '" << metric.name
-                            << "' is another metric on another output's "
-                               "shape (kiln reports each metric over all "
-                               "outputs)";
-    metricIssues.push_back("metric '" + metric.name +
-                           "' (another metric on another output's shape)");
   }
   for (const std::string &issue : metricIssues)
     emitWarning(loc) << "training configuration: " << issue
                      << " is not reported";
+  SmallVector<TrainingSignature::Log> logs;
+  for (auto [o, output] : llvm::enumerate(outputs)) {
+    if (outputs.size() > 1)
+      logs.push_back({output.name + "_loss", "loss", unsigned(o)});
+    for (auto &[name, kind] : perOutput[o])
+      logs.push_back({outputs.size() > 1 ? output.name + "_" + name : name,
+                      kind, unsigned(o)});
+  }
 
   // One warning now, and the refusal the compiled model repeats.
   auto refuse = [&](const std::string &issue, StringRef flags,
@@ -212,8 +313,10 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   }
 
   TrainingSignature training;
-  training.loss = loss.name;
-  training.fromLogits = loss.fromLogits;
+  training.loss = describeOutputLosses(losses, outputs);
+  // Per output, the description says which losses are from logits.
+  training.fromLogits = training.loss == losses.front().loss.name &&
+                        losses.front().loss.fromLogits;
   training.hasTrainStep = optimizer.has_value();
   if (optimizer) {
     training.optimizer = optimizer->name;
@@ -221,21 +324,23 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
       training.hyper.push_back({entry.getKey().str(), entry.getValue()});
     llvm::sort(training.hyper);
   }
-  std::vector<std::string> metricKinds;
-  for (const auto &metric : metrics)
-    metricKinds.push_back(metric.second);
-  training.metrics = std::move(metrics);
-  if (failed(buildTrainingFunctions(predict, model.params.size(), loss,
+  SmallVector<StepLog> stepLogs;
+  for (const TrainingSignature::Log &log : logs)
+    stepLogs.push_back({log.output, log.kind});
+  training.logs = std::move(logs);
+  if (failed(buildTrainingFunctions(predict, model.params.size(), losses,
                                     optimizer ? &*optimizer : nullptr,
-                                    metricKinds)))
+                                    stepLogs)))
     return failure();
   auto eval = cast<func::FuncOp>(
       SymbolTable::lookupSymbolIn(*model.module, kEvalStepName));
   unsigned firstTarget = predict.getNumArguments();
-  for (auto [i, output] : llvm::enumerate(signature.outputs))
+  for (auto [i, output] : llvm::enumerate(outputs)) {
     training.targets.push_back(
         {output.name,
          descriptorDims(eval.getArgumentTypes()[firstTarget + i])});
+    training.classIndexTargets.push_back(isSparseLoss(losses[i].loss));
+  }
   if (optimizer)
     for (const ParamData &param : model.params)
       if (param.trainable)

@@ -14,6 +14,7 @@
 #define KILN_PASSES_TRAINING_TRAININGSETUP_H
 
 #include "dialects/kiln/Model/ImportedModel.h"
+#include "passes/training/Training.h"
 
 #include <optional>
 
@@ -36,6 +37,18 @@ struct TrainingFlags {
 /// flags are errors (emitted on the model's location).
 LogicalResult setUpTraining(ImportedModel &model, const TrainingFlags &flags,
                             ModelSignature &signature);
+
+/// Resolves `config`'s losses and loss weights to one per output of
+/// `outputs`, in `losses` (sized like `outputs`): the issue ("output 'b'
+/// has no loss ..."), or "" when they resolve.
+std::string resolveOutputLosses(const TrainingConfig &config,
+                                ArrayRef<TensorSignature> outputs,
+                                MutableArrayRef<OutputLoss> losses);
+
+/// `losses` as a line: the name when every output has the same unweighted
+/// loss, else "out: name [(from logits)] [xW], ...".
+std::string describeOutputLosses(ArrayRef<OutputLoss> losses,
+                                 ArrayRef<TensorSignature> outputs);
 
 } // namespace mlir::kiln
 

@@ -119,11 +119,18 @@ kiln_status_t checkTraining(const kiln_model_desc_t *desc) {
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "descriptor: hyperparameter %" PRId64 " has no name",
                          i);
-  for (int64_t i = 0; i < train->num_metrics; ++i)
-    if (!train->metrics[i].name || !train->metrics[i].kind)
+  for (int64_t i = 0; i < train->num_metrics; ++i) {
+    const kiln_metric_desc_t &metric = train->metrics[i];
+    if (!metric.name || !metric.kind)
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "descriptor: metric %" PRId64 " has no name or kind",
                          i);
+    if (metric.output < 0 || metric.output >= desc->num_outputs)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "descriptor: metric '%s' is of output %" PRId64
+                         ", which does not exist",
+                         metric.name, metric.output);
+  }
   if (train->num_targets != desc->num_outputs)
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                        "descriptor: %" PRId64 " targets for %" PRId64

@@ -1,7 +1,8 @@
 //===- Info.cpp - ./model info ----------------------------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// `./model info`: the checked descriptor's inputs, outputs and parameters.
+// `./model info`: the checked descriptor's inputs, outputs and parameters,
+// and what training computes: the loss, the optimizer and the logs.
 //
 //===----------------------------------------------------------------------===//
 #include "base/Array.h"
@@ -32,6 +33,19 @@ int Cli::runInfo() {
     printTensor("output", i, desc->outputs[i]);
   for (int64_t i = 0; i < desc->num_params; ++i)
     printTensor("param", i, desc->params[i]);
+  if (const kiln_train_desc_t *train = desc->training) {
+    std::printf("loss: %s%s\n", train->loss,
+                train->from_logits ? " (from logits)" : "");
+    if (train->train_step)
+      std::printf("optimizer: %s\n", train->optimizer);
+    for (int64_t i = 0; i < train->num_metrics; ++i) {
+      const kiln_metric_desc_t &log = train->metrics[i];
+      std::printf("log %" PRId64 ": %s (%s of output '%s')\n", i + 1, log.name,
+                  log.kind, desc->outputs[log.output].name);
+    }
+  }
+  if (desc->train_unavailable)
+    std::printf("no training: %s\n", desc->train_unavailable);
   return kExitOk;
 }
 

@@ -23,7 +23,7 @@
 //   - IDX bytes of inputs and of image targets (rank >= 2, an autoencoder's)
 //     are scaled to [0, 1] (Keras's `x / 255.0`); rank-1 IDX files are
 //     labels, class indices as stored (.npy/.npz uint8 is never scaled);
-//   - with a sparse loss or metric, every label is an integer in
+//   - where the output's loss is sparse, every label is an integer in
 //     [0, num_classes), num_classes being the output's last dimension.
 // Numeric and bool dtypes convert to float32 (class indices become floats);
 // an input of int32/int64 ids takes integers only, a bool input 0 and 1
@@ -304,16 +304,8 @@ kiln_status_t kiln::sparseClassCount(const kiln_tensor_desc_t &output,
   return nullptr;
 }
 
-bool kiln::isSparseTraining(const kiln_train_desc_t *train) {
-  if (train->loss) {
-    for (const char *p = train->loss; *p; ++p)
-      if (strncasecmp(p, "sparse", 6) == 0)
-        return true;
-  }
-  for (int64_t i = 0; i < train->num_metrics; ++i)
-    if (std::strncmp(train->metrics[i].kind, "sparse_", 7) == 0)
-      return true;
-  return false;
+bool kiln::takesClassIndices(const kiln_tensor_desc_t &target) {
+  return (target.flags & KILN_TENSOR_CLASS_INDICES) != 0;
 }
 
 namespace {} // namespace
@@ -520,7 +512,6 @@ kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
     return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY, "out of memory");
   dataset->numSamples = numSamples;
   dataset->name = spec;
-  bool sparse = isSparseTraining(train);
   for (size_t i = 0; i < sources.size(); ++i) {
     bool isInput = static_cast<int64_t>(i) < desc->num_inputs;
     size_t t = i - static_cast<size_t>(desc->num_inputs);
@@ -530,7 +521,7 @@ kiln_status_t kiln::buildDataset(const kiln_model_desc_t *desc,
     kiln_status_t status = convertSource(sources[i], tensor, isInput, &array);
     if (!status) {
       (isInput ? dataset->inputs : dataset->targets).push_back(array);
-      if (!isInput && sparse)
+      if (!isInput && takesClassIndices(tensor))
         status = checkLabels(sources[i].name.c_str(), array, desc->outputs[t]);
     }
     if (status) {

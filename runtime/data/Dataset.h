@@ -83,8 +83,9 @@ kiln_status_t buildDataset(const kiln_model_desc_t *desc, const char *spec,
 kiln_status_t checkDatasetFits(const kiln_model_desc_t *desc,
                                const kiln_dataset_t *dataset);
 
-/// True when the model's loss or a metric takes sparse class indices.
-bool isSparseTraining(const kiln_train_desc_t *train);
+/// True when training `target` holds class indices (its output's loss is
+/// sparse).
+bool takesClassIndices(const kiln_tensor_desc_t &target);
 
 /// The one shape rule for an input's samples, in every data format: the
 /// sample dims (`dims[1..rank)`; dims[0] is the batch) equal the input's,

@@ -261,7 +261,6 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
         i < size_t(num_features) ? features[i]
                                  : labels[i - size_t(num_features)],
         specs[i]));
-  bool sparse = isSparseTraining(desc->training);
   for (size_t i = 0; i < specs.size(); ++i) {
     bool isInput = static_cast<int64_t>(i) < num_features;
     size_t t = i - static_cast<size_t>(num_features);
@@ -281,7 +280,7 @@ extern "C" kiln_status_t kiln_dataset_open_tfrecord_with_options(
       specs[i].ids = !bools;
       specs[i].bools = bools;
     }
-    if (!isInput && sparse) {
+    if (!isInput && takesClassIndices(tensor)) {
       const kiln_tensor_desc_t &output = desc->outputs[t];
       int64_t numClasses = 0;
       KILN_RETURN_IF_ERROR(sparseClassCount(output, numClasses));

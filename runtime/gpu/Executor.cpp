@@ -77,7 +77,7 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
   tensors(desc->num_params, desc->params, false, /*state=*/true);
   const kiln_train_desc_t *train = desc->training;
   auto metricValues = [&] {
-    for (int64_t i = 0; i < desc->num_outputs * train->num_metrics; ++i)
+    for (int64_t i = 0; i < train->num_metrics; ++i)
       scalar(sizeof(float), true);
   };
   switch (kind) {

@@ -106,8 +106,7 @@ kiln_status_t unreadOutputs(const kiln_model_t *model, int64_t rows,
                             std::vector<void *> &predictions,
                             std::vector<void *> &metricValues) {
   const kiln_model_desc_t *desc = model->desc;
-  size_t metrics =
-      static_cast<size_t>(desc->num_outputs * desc->training->num_metrics);
+  size_t metrics = static_cast<size_t>(desc->training->num_metrics);
   if (model->device) {
     predictions.assign(static_cast<size_t>(desc->num_outputs), nullptr);
     metricValues.assign(metrics, nullptr);

@@ -46,17 +46,14 @@ void destroyModel(kiln_model_t *model) {
   delete model;
 }
 
-/// Fills `model->logNames`: "loss", then each metric (per output when the
-/// model has several, Keras's "<output>_<metric>").
+/// Fills `model->logNames`: "loss", then each value the steps report, in
+/// their order (the descriptor names them as Keras does: "<output>_loss",
+/// "<output>_<metric>" when the model has several outputs).
 void nameLogs(kiln_model_t *model) {
-  const kiln_model_desc_t *desc = model->desc;
+  const kiln_train_desc_t *train = model->desc->training;
   model->logNames.emplace_back("loss");
-  for (int64_t o = 0; o < desc->num_outputs; ++o)
-    for (int64_t m = 0; m < desc->training->num_metrics; ++m)
-      model->logNames.push_back(
-          desc->num_outputs == 1 ? std::string(desc->training->metrics[m].name)
-                                 : std::string(desc->outputs[o].name) + "_" +
-                                       desc->training->metrics[m].name);
+  for (int64_t m = 0; m < train->num_metrics; ++m)
+    model->logNames.emplace_back(train->metrics[m].name);
 }
 
 /// Calls the entry point with parameters, `inputs` and `outputs`.

@@ -72,7 +72,7 @@ kiln_status_t TrainState::submit(int64_t batch, void *const *inputs,
   buffers.push_back(loss);
   buffers.insert(buffers.end(), predictions, predictions + desc->num_outputs);
   buffers.insert(buffers.end(), metricValues,
-                 metricValues + desc->num_outputs * train->num_metrics);
+                 metricValues + train->num_metrics);
   buffers.insert(buffers.end(), next.begin(), next.end());
   buffers.insert(buffers.end(), nextSlots.begin(), nextSlots.end());
   // On a GPU the parameters and slots stay there until sync, and the step

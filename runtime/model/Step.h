@@ -35,8 +35,8 @@ public:
 
   /// Runs `train_step` on `batch` samples: `inputs`, `targets` and
   /// `predictions` hold one buffer per model input, target and output, in
-  /// descriptor order, `metricValues` one f32 scalar per output and metric
-  /// (output-major); `*loss` receives the batch loss. The step's
+  /// descriptor order, `metricValues` one f32 scalar per entry of the
+  /// descriptor's metrics; `*loss` receives the batch loss. The step's
   /// randomness is keyed by (`seed`, the model's iteration count), which
   /// it then increments.
   kiln_status_t step(int64_t batch, void *const *inputs, void *const *targets,

@@ -164,31 +164,35 @@ private:
 };
 
 kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
-  // Metrics per output, and that targets fit the predictions.
+  // Rows per output (a metric's values per sample), and that targets fit
+  // the predictions of each metric's output.
   for (int64_t o = 0; o < desc->num_outputs; ++o) {
     const kiln_tensor_desc_t &output = desc->outputs[o];
+    rowSizes.push_back(output.rank >= 2 ? output.dims[output.rank - 1] : 1);
+  }
+  for (int64_t m = 0; m < train->num_metrics; ++m) {
+    const kiln_metric_desc_t &metric = train->metrics[m];
+    metrics.emplace_back();
+    if (std::strcmp(metric.kind, "loss") == 0)
+      continue; // an output's loss: its target fits, as the total's does
+    MetricKind kind;
+    if (!parseMetricKind(metric.kind, kind))
+      return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
+                         "metric '%s' of kind '%s' is not supported",
+                         metric.name, metric.kind);
+    const kiln_tensor_desc_t &output = desc->outputs[metric.output];
     int64_t perSample = sampleElements(output);
-    int64_t rowSize = output.rank >= 2 ? output.dims[output.rank - 1] : 1;
-    int64_t targetPerSample = sampleElements(train->targets[o]);
-    for (int64_t m = 0; m < train->num_metrics; ++m) {
-      MetricKind kind;
-      const kiln_metric_desc_t &metric = train->metrics[m];
-      if (!parseMetricKind(metric.kind, kind))
-        return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
-                           "metric '%s' of kind '%s' is not supported",
-                           metric.name, metric.kind);
-      bool fits = rowSize > 0 &&
-                  (isSparseMetric(kind) ? targetPerSample * rowSize == perSample
-                                        : targetPerSample == perSample);
-      if (!fits)
-        return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                           "metric '%s' (%s): target '%s' does not fit output "
-                           "'%s'",
-                           metric.name, metric.kind, train->targets[o].name,
-                           output.name);
-      metrics.emplace_back();
-    }
-    rowSizes.push_back(rowSize);
+    int64_t rowSize = rowSizes[static_cast<size_t>(metric.output)];
+    int64_t targetPerSample = sampleElements(train->targets[metric.output]);
+    bool fits = rowSize > 0 &&
+                (isSparseMetric(kind) ? targetPerSample * rowSize == perSample
+                                      : targetPerSample == perSample);
+    if (!fits)
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "metric '%s' (%s): target '%s' does not fit output "
+                         "'%s'",
+                         metric.name, metric.kind,
+                         train->targets[metric.output].name, output.name);
   }
 
   DeviceExecutor *device = model->device.get();
@@ -304,8 +308,8 @@ void Stepper::fillSynthetic(int64_t batch, Random &random) {
     if (desc->inputs[i].dtype == KILN_DTYPE_F32)
       for (int64_t k = 0; k < batch * sampleElements(desc->inputs[i]); ++k)
         set.inputs[static_cast<size_t>(i)].floats()[k] = uniform();
-  bool sparse = std::strstr(train->loss, "sparse") != nullptr;
   for (int64_t o = 0; o < train->num_targets; ++o) {
+    bool sparse = train->targets[o].flags & KILN_TENSOR_CLASS_INDICES;
     float *to = set.targets[static_cast<size_t>(o)].floats();
     uint64_t classes = static_cast<uint64_t>(rowSizes[static_cast<size_t>(o)]);
     for (int64_t k = 0; k < batch * sampleElements(train->targets[o]); ++k)
@@ -350,11 +354,17 @@ void Stepper::accumulate(int64_t batch) {
   lossTotal +=
       static_cast<double>(*set.lossValue()) * static_cast<double>(batch);
   lossCount += static_cast<double>(batch);
-  size_t m = 0;
-  for (int64_t o = 0; o < desc->num_outputs; ++o) {
-    int64_t rows = batch * sampleElements(desc->outputs[o]) / rowSizes[o];
-    for (int64_t k = 0; k < train->num_metrics; ++k, ++m)
-      metrics[m].update(*set.metricValues[m].floats(), rows);
+  // Keras weighs a metric's batch mean by its values (rows). An output's
+  // loss is the mean of its batch means: Keras's tracker weighs it by the
+  // batch's static size, which a traced TensorFlow step does not know
+  // (None: no weight), so a short last batch counts as much as the others.
+  for (size_t m = 0; m < metrics.size(); ++m) {
+    const kiln_metric_desc_t &metric = train->metrics[m];
+    int64_t rows = std::strcmp(metric.kind, "loss") == 0
+                       ? 1
+                       : batch * sampleElements(desc->outputs[metric.output]) /
+                             rowSizes[static_cast<size_t>(metric.output)];
+    metrics[m].update(*set.metricValues[m].floats(), rows);
   }
   if (loadedAhead)
     current = 1 - current;

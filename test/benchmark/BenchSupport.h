@@ -50,8 +50,8 @@ inline std::vector<float> randomInput(int64_t count) {
 
 /// The buffers of the linked model's compiled training step at `batch`
 /// (parameters, slots, inputs, labels, hyper-parameters, outputs, metric
-/// values and the scratch the updates go to), in kiln/model.h's order. Writing the updates
-/// to scratch keeps every iteration's work identical.
+/// values and the scratch the updates go to), in kiln/model.h's order. Writing
+/// the updates to scratch keeps every iteration's work identical.
 class TrainStep {
 public:
   TrainStep(kiln_model_t *model, int64_t batch, int64_t inputElements,
@@ -79,7 +79,7 @@ public:
     buffers.push_back(rng);
     buffers.push_back(&loss);
     buffers.push_back(predictions.data());
-    metricValues.resize(size_t(desc.num_outputs * train->num_metrics));
+    metricValues.resize(size_t(train->num_metrics));
     for (float &value : metricValues)
       buffers.push_back(&value);
     for (int64_t i = 0; i < desc.num_params; ++i)

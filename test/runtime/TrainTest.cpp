@@ -851,8 +851,12 @@ TEST(MetricsTest, SparseKindNeedsIndexTargets) {
 }
 
 TEST(MetricsTest, MultiOutputLogNames) {
+  // The logs are the descriptor's, in its order: each output's loss and
+  // the metrics given for it (here none for "probs").
   ClassifierFake fake(/*sparse=*/false);
-  fake.setMetrics({{"acc", "categorical_accuracy"}});
+  fake.setMetrics({{"probs_loss", "loss", 0},
+                   {"aux_loss", "loss", 1},
+                   {"aux_acc", "categorical_accuracy", 1}});
   kiln_tensor_desc_t outputs[2] = {fake.outputs[0], fake.outputs[0]};
   outputs[1].name = "aux";
   kiln_tensor_desc_t targets[2] = {fake.targets[0], fake.targets[0]};
@@ -861,9 +865,19 @@ TEST(MetricsTest, MultiOutputLogNames) {
   fake.train.num_targets = 2;
   fake.train.targets = targets;
   ModelPtr model = createModel(fake.desc);
-  ASSERT_EQ(kiln_model_num_logs(model.get()), 3);
-  EXPECT_STREQ(kiln_model_log_name(model.get(), 1), "probs_acc");
-  EXPECT_STREQ(kiln_model_log_name(model.get(), 2), "aux_acc");
+  ASSERT_EQ(kiln_model_num_logs(model.get()), 4);
+  EXPECT_STREQ(kiln_model_log_name(model.get(), 1), "probs_loss");
+  EXPECT_STREQ(kiln_model_log_name(model.get(), 2), "aux_loss");
+  EXPECT_STREQ(kiln_model_log_name(model.get(), 3), "aux_acc");
+
+  // A metric of an output the model does not have is a bad descriptor.
+  fake.metrics[2].output = 2;
+  kiln_model_t *bad = nullptr;
+  StatusPtr status(kiln_model_create(&fake.desc, &bad));
+  EXPECT_EQ(bad, nullptr);
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "descriptor: metric 'aux_acc' is of output 2, which does not "
+               "exist");
 }
 
 } // namespace

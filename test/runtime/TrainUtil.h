@@ -356,8 +356,10 @@ struct ClassifierFake {
     inputs[0] = {"x", KILN_DTYPE_F32, 2, ioDims, 0};
     outputs[0] = {"probs", KILN_DTYPE_F32, 2, ioDims, 0};
     targets[0] =
-        sparse ? kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 1, ioDims, 0}
-               : kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 2, ioDims, 0};
+        sparse
+            ? kiln_tensor_desc_t{"labels", KILN_DTYPE_F32,           1, ioDims,
+                                 0,        KILN_TENSOR_CLASS_INDICES}
+            : kiln_tensor_desc_t{"labels", KILN_DTYPE_F32, 2, ioDims, 0};
     params[0] = {"scale", KILN_DTYPE_F32, 1, scaleDims, 0};
     hyper[0] = {"learning_rate", 0.01};
     train.loss =

@@ -299,7 +299,9 @@ static cl::opt<std::string>
              cl::desc("Loss for train/evaluate, overriding the model file's "
                       "(mean_squared_error, sparse_categorical_crossentropy, "
                       "categorical_crossentropy, binary_crossentropy; "
-                      "e.g. sparse_categorical_crossentropy:from_logits=true)"),
+                      "e.g. sparse_categorical_crossentropy:from_logits=true)"
+                      "; with several outputs, every output's, with weight 1 "
+                      "(the file's loss_weights are dropped)"),
              cl::value_desc("NAME[:from_logits=B]"), cl::sub(compileCmd),
              cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> optimizerFlag(
@@ -310,7 +312,10 @@ static cl::opt<std::string> optimizerFlag(
     cl::value_desc("NAME[:KEY=VALUE,...]"), cl::sub(compileCmd),
     cl::cat(kilnCategory));
 static cl::list<std::string>
-    metricsFlag("metrics", cl::desc("Metrics to report (e.g. accuracy,mae)"),
+    metricsFlag("metrics",
+                cl::desc("Metrics to report (e.g. accuracy,mae), overriding "
+                         "the model file's; with several outputs, on every "
+                         "output"),
                 cl::CommaSeparated, cl::value_desc("NAME,..."),
                 cl::sub(compileCmd), cl::cat(kilnCategory));
 
@@ -957,36 +962,47 @@ static int runGradCheckCommand(MLIRContext &ctx) {
   // With a loss (from the model file or --loss) the check covers the
   // training loss, @eval_step; without one, a random projection of the
   // outputs.
-  std::string lossName = model->training ? model->training->loss : "";
-  bool fromLogits = model->training && model->training->fromLogits;
+  // The file's losses (per output, weighted) or --loss on every output.
+  TrainingConfig config;
+  std::string where = "the model file's loss";
   if (!lossFlag.empty()) {
     FailureOr<TrainingFlags> flags = parseTrainingFlags();
     if (failed(flags))
       return 1;
-    lossName = *flags->loss;
-    fromLogits = flags->fromLogits;
+    config.losses = {{*flags->loss, flags->fromLogits}};
+    where = "--loss";
+  } else if (model->training) {
+    if (!model->training->lossIssue.empty())
+      return fail(where + ": " + model->training->lossIssue + " (pass --loss)");
+    config = *model->training;
   }
   func::FuncOp loss;
-  if (lossName.empty()) {
+  if (config.losses.empty()) {
     loss = buildProjectionLoss(*model);
   } else {
-    LossSpec spec{canonicalLossName(lossName), fromLogits};
-    if (spec.name.empty())
-      return fail("unknown loss '" + lossName + "'");
-    if (llvm::Error error = checkFromLogits(spec))
-      return fail("--loss: " + llvm::toString(std::move(error)));
+    ModelSignature signature = getModelSignature(*model);
+    SmallVector<OutputLoss> losses(signature.outputs.size());
+    if (std::string issue =
+            resolveOutputLosses(config, signature.outputs, losses);
+        !issue.empty())
+      return fail(where + ": " + issue);
+    for (const OutputLoss &output : losses)
+      if (llvm::Error error = checkFromLogits(output.loss))
+        return fail(where + ": " + llvm::toString(std::move(error)));
     llvm::Expected<OptimizerSpec> sgd = makeOptimizerSpec("sgd", {});
     if (!sgd)
       return fail(llvm::toString(sgd.takeError()));
     auto predict = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kPredictFuncName));
-    if (failed(
-            buildTrainingFunctions(predict, model->params.size(), spec, &*sgd)))
+    if (failed(buildTrainingFunctions(predict, model->params.size(), losses,
+                                      &*sgd)))
       return 1;
     loss = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kEvalStepName));
-    llvm::outs() << "gradcheck: training loss " << spec.name
-                 << (spec.fromLogits ? " (from logits)" : "") << "\n";
+    std::string text = describeOutputLosses(losses, signature.outputs);
+    if (text == losses.front().loss.name && losses.front().loss.fromLogits)
+      text += " (from logits)";
+    llvm::outs() << "gradcheck: training loss " << text << "\n";
   }
   SmallVector<std::pair<unsigned, const ParamData *>> values;
   for (auto [i, param] : llvm::enumerate(model->params))

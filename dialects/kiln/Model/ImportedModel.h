@@ -70,22 +70,44 @@ struct LayerRow {
 
 /// The training configuration stored with a model (Keras `compile_config`,
 /// tfjs `trainingConfig`, legacy `training_config`), as written there.
+/// A part may be given per output: by position (a list, in output order)
+/// or by output name (a dict); passes/training resolves them against the
+/// model's outputs.
 struct TrainingConfig {
-  std::string loss; ///< e.g. "sparse_categorical_crossentropy"
-  bool fromLogits = false;
+  /// Where a per-output part applies: every output (position -1, no
+  /// name), the output named `name`, or the one at `position` of a list of
+  /// `listSize` entries.
+  struct OutputKey {
+    std::string name;
+    int position = -1;
+    int listSize = 0;
+    /// Keras 3 reads a flat metrics list of a multi-output model as one
+    /// metric per output (Keras 2 and tfjs as every metric on every
+    /// output); on a single output it is that output's list either way.
+    bool flatList = false;
+    bool everyOutput() const { return name.empty() && position < 0; }
+  };
+  struct Loss {
+    std::string name; ///< e.g. "sparse_categorical_crossentropy"
+    bool fromLogits = false;
+    OutputKey output;
+  };
+  /// One loss for every output, or one per output.
+  std::vector<Loss> losses;
+  /// Keras `loss_weights`: one per output (empty: all 1).
+  std::vector<std::pair<OutputKey, double>> lossWeights;
   std::string optimizer;                  ///< e.g. "Adam"
   llvm::StringMap<double> optimizerHyper; ///< snake_case, e.g. learning_rate
   /// A metric: the name it is logged under and the function that
   /// computes it ("accuracy" resolves by the loss and output shape; a
   /// metric object's is its class: BinaryAccuracy(name="acc") is
-  /// {"acc", "binary_accuracy"}).
+  /// {"acc", "binary_accuracy"}), and the outputs it measures.
   struct Metric {
     std::string name;
     std::string function;
+    OutputKey output;
   };
   std::vector<Metric> metrics;
-  /// The file gives metrics per output ({"out": [...]} or a list of lists).
-  bool metricsPerOutput = false;
   /// What the file says that kiln cannot map, per part ("" = understood).
   /// A model with issues compiles for inference; `train` (and, for the loss,
   /// `evaluate`) refuse with the issue unless flags supply that part.
@@ -116,13 +138,22 @@ struct TensorSignature {
 };
 /// What the training descriptor (kiln_train_desc_t) records.
 struct TrainingSignature {
+  /// The loss as the descriptor shows it: one name, or one per output
+  /// ("a: sparse_categorical_crossentropy, b: mean_squared_error x2").
   std::string loss;
   bool fromLogits = false;
   std::string optimizer;
   llvm::SmallVector<std::pair<std::string, double>> hyper;
-  /// (name the user gave, resolved Keras function)
-  llvm::SmallVector<std::pair<std::string, std::string>> metrics;
+  /// A value the steps report besides the loss, in their result order.
+  struct Log {
+    std::string name; ///< the history key ("accuracy", "a_accuracy")
+    std::string kind; ///< a resolved Keras metric function, or "loss"
+    unsigned output;  ///< the output it measures
+  };
+  llvm::SmallVector<Log> logs;
   llvm::SmallVector<TensorSignature> targets;
+  /// Per target: it holds class indices (a sparse loss or metric).
+  llvm::SmallVector<bool> classIndexTargets;
   /// Optimizer state of the trainable parameters, parameter-major.
   llvm::SmallVector<TensorSignature> slots;
   /// False when @train_step was not built (`trainUnavailable` says why);

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define KILN_MODEL_ABI_VERSION 8
+#define KILN_MODEL_ABI_VERSION 9
 
 /* Element types. Explicit values; append-only.
  * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
@@ -53,13 +53,16 @@ enum {
    * moving mean and variance): it gets a new value each step but no
    * optimizer slots. Always set together with KILN_TENSOR_NON_TRAINABLE. */
   KILN_TENSOR_STATE = 2,
+  /* A training target that holds class indices (stored as floats): its
+   * output's loss is sparse_categorical_crossentropy. Targets only. */
+  KILN_TENSOR_CLASS_INDICES = 4,
 };
 
 /* One tensor: a model input or output, or a parameter.
  * `dims[0] == -1` marks the dynamic batch dimension (inputs/outputs only).
  * For parameters, `offset` is the byte offset of its row-major float data in
  * `kiln_model_desc_t::weights`; it is 0 and unused for inputs/outputs.
- * `flags` is KILN_TENSOR_* for parameters, 0 otherwise. */
+ * `flags` is KILN_TENSOR_* for parameters and targets, 0 otherwise. */
 typedef struct kiln_tensor_desc_t {
   const char *name;
   int32_t dtype;
@@ -107,17 +110,21 @@ typedef struct kiln_hyper_desc_t {
   double value;
 } kiln_hyper_desc_t;
 
-/* A metric: `name` is the history/progress-bar key the user asked for
- * ("accuracy"), `kind` the resolved Keras function
+/* A value the steps report besides the loss, on one output: a metric or,
+ * for kind "loss", the output's unweighted loss (a model with several
+ * outputs reports each, as Keras logs "<output>_loss"). `name` is the
+ * history/progress-bar key ("accuracy"; "<output>_accuracy" when the model
+ * has several outputs), `kind` the resolved Keras function
  * ("sparse_categorical_accuracy", "categorical_accuracy",
  * "binary_accuracy", "mse", "mae", "sparse_categorical_crossentropy",
- * "categorical_crossentropy", "binary_crossentropy"). The steps compute
- * the metrics: each returns every metric on every output as a batch mean
- * (Keras's metric function averaged over the batch's values), and the
- * runtime averages those over the epoch, weighted by the values' count. */
+ * "categorical_crossentropy", "binary_crossentropy") or "loss". Each step
+ * returns every one as a batch mean (over the batch's values), and the
+ * runtime averages those over the epoch, weighted by the values' count (an
+ * output's loss: every batch alike, as Keras on TensorFlow logs it). */
 typedef struct kiln_metric_desc_t {
   const char *name;
   const char *kind;
+  int64_t output; /* index into kiln_model_desc_t::outputs */
 } kiln_metric_desc_t;
 
 /* Everything `./model train` / `evaluate` need beyond predict.
@@ -129,19 +136,22 @@ typedef struct kiln_metric_desc_t {
  *   run's seed and the 0-based global step, the key of the counter-based
  *   random numbers of training-mode layers such as Dropout),
  *   then outputs: loss (f32 scalar), predictions[num_outputs],
- *   metric_values[num_outputs * num_metrics] (f32 scalars, output-major:
- *   every metric of the first output, then of the second...),
+ *   metric_values[num_metrics] (f32 scalars, in `metrics` order),
  *   new_params (one per parameter that is trainable (no
  *   KILN_TENSOR_NON_TRAINABLE) or KILN_TENSOR_STATE, in parameter order),
  * new_slots[num_slots]. Slots belong to the trainable parameters only,
  * parameter-major. `eval_step` buffers: params, inputs, targets, then loss,
- * predictions, metric_values. The loss is Keras's "sum_over_batch_size" mean over the `batch`
- * samples. Targets and predictions are float32 (fit and evaluate refuse a
- * model with an output of another dtype); sparse labels are class indices
- * stored as floats. */
+ * predictions, metric_values. The loss is the sum over the outputs of each
+ * output's loss (Keras's "sum_over_batch_size" mean over the `batch`
+ * samples) times its weight, plus the weight regularizers' penalties. Targets
+ * and predictions are float32 (fit and evaluate refuse a model with an output
+ * of another dtype); sparse labels are class indices stored as floats. */
 typedef struct kiln_train_desc_t {
-  const char *loss;      /* Keras loss name, e.g. "mean_squared_error" */
-  int64_t from_logits;   /* 0 or 1 */
+  /* Keras loss name, e.g. "mean_squared_error", or one per output
+   * ("a: sparse_categorical_crossentropy, b: mean_squared_error x2"); the
+   * targets' KILN_TENSOR_CLASS_INDICES flags say which take class indices */
+  const char *loss;
+  int64_t from_logits;   /* 0 or 1 (1: every output's loss is from logits) */
   const char *optimizer; /* "sgd", "adam", "rmsprop" or "adagrad" */
   int64_t num_hyper;
   const kiln_hyper_desc_t *hyper;

@@ -391,8 +391,9 @@ typedef struct kiln_dataset_t kiln_dataset_t;
  * Any file may also be gzip-compressed. Numeric and bool arrays are
  * converted to float32 (an input of int32/int64 ids takes integers only, a
  * bool input 0 and 1 only); targets are reshaped to the target's shape when
- * their sample shape matches it up to dimensions of 1. For sparse
- * losses/metrics every label must be an integer in [0, num_classes). Errors
+ * their sample shape matches it up to dimensions of 1. A target whose
+ * output's loss is sparse (KILN_TENSOR_CLASS_INDICES) takes labels that are
+ * integers in [0, num_classes). Errors
  * name the file: NOT_FOUND, DATA_LOSS (corrupt or truncated), UNIMPLEMENTED
  * (dtype; a model whose outputs are not all float32), INVALID_ARGUMENT (shape,
  * sample count, label range, no samples). */
@@ -501,8 +502,9 @@ KILN_API_EXPORT void kiln_batches_release(kiln_batches_t *batches);
  *===----------------------------------------------------------------------===*/
 
 /* Receives the logs at the end of every epoch: `epoch` is 1-based (as Keras
- * prints it), `names[i]`/`values[i]` are "loss", the metrics, then "val_loss"
- * and the validation metrics when there is validation data, then
+ * prints it), `names[i]`/`values[i]` are "loss", the other logs (with
+ * several outputs each output's loss, "<output>_loss"; the metrics), then
+ * "val_loss" and the validation logs when there is validation data, then
  * "learning_rate" with `reduce_lr_on_plateau` (as Keras 3 logs it). It
  * must return normally: the runtime has no unwind tables, so a C++
  * exception or a longjmp out of it ends the process or leaks the fit. */
@@ -673,11 +675,13 @@ KILN_API_EXPORT void
 kiln_evaluate_options_initialize(kiln_evaluate_options_t *options);
 
 /* The number of logs `fit`/`evaluate` report per dataset: the loss plus one
- * per metric and output. */
+ * per entry of the training descriptor's `metrics` (with several outputs,
+ * each output's loss and the metrics given for it). */
 KILN_API_EXPORT int64_t kiln_model_num_logs(const kiln_model_t *model);
 
-/* The name of log `index`: "loss", then the metric names ("accuracy"; with
- * several outputs "<output>_accuracy"). Borrowed; NULL when out of range. */
+/* The name of log `index`: "loss", then the descriptor's names ("accuracy";
+ * with several outputs "<output>_loss", "<output>_accuracy"). Borrowed; NULL
+ * when out of range. */
 KILN_API_EXPORT const char *kiln_model_log_name(const kiln_model_t *model,
                                                 int64_t index);
 

@@ -220,10 +220,10 @@ kiln_status_t Monitor::resolve(const kiln_model_t *model, const char *who) {
          train && train->num_metrics > 0 && k < model->logNames.size(); ++k) {
       if (model->logNames[k] != metric)
         continue;
-      const kiln_metric_desc_t &desc =
-          train->metrics[(k - 1) % static_cast<size_t>(train->num_metrics)];
+      const kiln_metric_desc_t &desc = train->metrics[k - 1];
       MetricKind kind;
-      if (!parseMetricKind(desc.kind, kind))
+      known = std::strcmp(desc.kind, "loss") == 0; // an output's loss
+      if (known || !parseMetricKind(desc.kind, kind))
         continue;
       known = true;
       greater = kind == MetricKind::SparseCategoricalAccuracy ||
