@@ -131,7 +131,7 @@ private:
   struct BatchSet {
     std::vector<HostBuffer> inputs, targets, predictions;
     HostBuffer loss;
-    // One f32 scalar per output and metric, output-major.
+    // One f32 scalar per descriptor metric entry, in its order.
     std::vector<HostBuffer> metricValues;
     std::vector<void *> inputPointers, targetPointers, predictionPointers,
         metricPointers;
@@ -156,7 +156,7 @@ private:
   // than the fit, during which the device that gave them cannot change.
   TrainState state;
   std::vector<void *> buffers;
-  std::vector<Metric> metrics; // output-major
+  std::vector<Metric> metrics; // one per descriptor metric entry
   std::vector<int64_t> rowSizes;
   // Bytes per sample of each of a set's `copiedIn`, and of a batch's.
   std::vector<size_t> copiedSampleBytes, copiedBytes;
