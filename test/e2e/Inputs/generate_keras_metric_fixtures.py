@@ -20,7 +20,6 @@ Keras's history.history after fit (2 epochs, batch 5, no shuffling, SGD 0.1).
 Run with real Keras 3 on TensorFlow (not needed by the tests):
     /opt/kiln-venv/bin/python test/e2e/Inputs/generate_keras_metric_fixtures.py
 """
-import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -30,7 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from keras_fixtures import randomize  # noqa: E402
+from keras_fixtures import randomize, save_evaluate_and_fit  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "keras-metrics")
@@ -42,16 +41,7 @@ def write(name, model, loss, metrics, x, y):
     model.save(os.path.join(OUT, name + ".keras"))
     np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
     np.save(os.path.join(OUT, name + ".y.npy"), y.astype(np.float32))
-    evaluated = model.evaluate(x, y, batch_size=5, verbose=0,
-                               return_dict=True)
-    with open(os.path.join(OUT, name + ".evaluate.json"), "w") as f:
-        json.dump({k: float(v) for k, v in evaluated.items()}, f)
-    history = model.fit(x, y, batch_size=5, epochs=2, shuffle=False,
-                        verbose=0)
-    with open(os.path.join(OUT, name + ".history.json"), "w") as f:
-        json.dump({k: [float(v) for v in vs]
-                   for k, vs in history.history.items()}, f)
-    print(name, evaluated)
+    print(name, save_evaluate_and_fit(OUT, name, model, x, y, epochs=2))
 
 
 def main():

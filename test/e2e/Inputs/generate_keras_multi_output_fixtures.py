@@ -44,7 +44,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from keras_fixtures import randomize  # noqa: E402
+from keras_fixtures import randomize, save_evaluate_and_fit  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "keras-multi-output")
@@ -66,16 +66,8 @@ def write(name, model, x, ya, yb, file_name=None, **compile_args):
     for suffix, array in (("x", x), ("a", ya), ("b", yb)):
         np.save(os.path.join(OUT, f"{name}.{suffix}.npy"),
                 array.astype(np.float32))
-    evaluated = model.evaluate(x, [ya, yb], batch_size=5, verbose=0,
-                               return_dict=True)
-    with open(os.path.join(OUT, name + ".evaluate.json"), "w") as f:
-        json.dump({k: float(v) for k, v in evaluated.items()}, f)
-    history = model.fit(x, [ya, yb], batch_size=5, epochs=3, shuffle=False,
-                        verbose=0)
-    with open(os.path.join(OUT, name + ".history.json"), "w") as f:
-        json.dump({k: [float(v) for v in vs]
-                   for k, vs in history.history.items()}, f)
-    print(name, evaluated)
+    print(name, save_evaluate_and_fit(OUT, name, model, x, [ya, yb],
+                                      epochs=3))
 
 
 def main():

@@ -49,3 +49,19 @@ def save_trained(out, model, xs, y, keras_name, path, x_names=("x",),
         json.dump(history.history["loss"], f)
     np.save(os.path.join(out, path("pred_after") + ".npy"),
             model.predict(inputs, verbose=0).astype(np.float32))
+
+
+def save_evaluate_and_fit(out, name, model, x, y, epochs):
+    """Keras's evaluate (batch 5, return_dict) of the compiled `model` as
+    NAME.evaluate.json, then its history.history after fit (`epochs`, batch
+    5, no shuffling) as NAME.history.json. Returns the evaluate dict."""
+    evaluated = model.evaluate(x, y, batch_size=5, verbose=0,
+                               return_dict=True)
+    with open(os.path.join(out, name + ".evaluate.json"), "w") as f:
+        json.dump({k: float(v) for k, v in evaluated.items()}, f)
+    history = model.fit(x, y, batch_size=5, epochs=epochs, shuffle=False,
+                        verbose=0)
+    with open(os.path.join(out, name + ".history.json"), "w") as f:
+        json.dump({k: [float(v) for v in vs]
+                   for k, vs in history.history.items()}, f)
+    return evaluated
