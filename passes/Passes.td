@@ -85,6 +85,8 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
            "Log each output's unweighted loss before its metrics">,
     Option<"fromLogits", "from-logits", "bool", /*default=*/"false",
            "The outputs are logits">,
+    Option<"delta", "delta", "double", /*default=*/"1.0",
+           "Huber's delta">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
            "Optimizer (Keras defaults)">,
     ListOption<"metrics", "metrics", "std::string",

@@ -101,15 +101,21 @@ static llvm::Error checkUnsupported(StringRef key, const json::Value &value) {
 }
 
 /// Reads one loss: a name, a function, or a class object whose config kiln
-/// models (from_logits) or can check is the default (reduction, label
-/// smoothing, axis). Returns the issue, or "".
-static std::string parseOneLoss(const json::Value &value,
+/// models (from_logits, Huber's delta) or can check is the default
+/// (reduction, label smoothing, axis). Returns the issue, or "".
+static std::string parseOneLoss(const json::Value &value, KerasFlavor flavor,
                                 TrainingConfig::Loss &loss) {
   const json::Object *config = nullptr;
   if (value.kind() == json::Value::Null)
     return "an output without a loss (kiln trains every output)";
   if (!readNamed(value, loss.name, config))
     return "the loss is not a name, function or class object";
+  // tfjs's hinge losses take the labels as they are; Keras's (which kiln
+  // computes) map labels that are all 0 or 1 to -1 and 1.
+  if (flavor == KerasFlavor::TfJs &&
+      (loss.name == "hinge" || loss.name == "squaredHinge"))
+    return "TensorFlow.js's " + loss.name +
+           " is not Keras's (it does not map 0/1 labels to -1/1)";
   if (!config)
     return "";
   loss.fromLogits = config->getBoolean("from_logits").value_or(false);
@@ -117,7 +123,9 @@ static std::string parseOneLoss(const json::Value &value,
     std::optional<double> number = numeric(value);
     std::optional<StringRef> text = value.getAsString();
     bool isDefault = true;
-    if (key == "reduction")
+    if (key == "delta" && number)
+      loss.delta = *number; // Huber's; checked with the loss
+    else if (key == "reduction")
       isDefault = value.kind() == json::Value::Null ||
                   (text && (*text == "sum_over_batch_size" || *text == "auto"));
     else if (key == "label_smoothing")
@@ -157,14 +165,15 @@ static void forEachOutput(const json::Value &value, Fn each) {
 /// Reads the loss: one for every output, or one per output (a list in
 /// output order or an object keyed by output name). Sets `result.lossIssue`
 /// for anything kiln cannot map.
-static void parseLoss(const json::Value *loss, TrainingConfig &result) {
+static void parseLoss(const json::Value *loss, KerasFlavor flavor,
+                      TrainingConfig &result) {
   if (!loss || loss->kind() == json::Value::Null) {
     result.lossIssue = "it names no loss";
     return;
   }
   if (!isPerOutput(*loss)) {
     result.losses.emplace_back();
-    result.lossIssue = parseOneLoss(*loss, result.losses.back());
+    result.lossIssue = parseOneLoss(*loss, flavor, result.losses.back());
     return;
   }
   forEachOutput(*loss, [&](const TrainingConfig::OutputKey &key,
@@ -176,7 +185,7 @@ static void parseLoss(const json::Value *loss, TrainingConfig &result) {
       return;
     }
     result.losses.push_back({"", false, key});
-    result.lossIssue = parseOneLoss(item, result.losses.back());
+    result.lossIssue = parseOneLoss(item, flavor, result.losses.back());
     if (!result.lossIssue.empty() && !key.name.empty())
       result.lossIssue = "output '" + key.name + "': " + result.lossIssue;
   });
@@ -289,7 +298,7 @@ static void parseMetrics(const json::Value &value, KerasFlavor flavor,
 void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
                                             KerasFlavor flavor,
                                             TrainingConfig &result) {
-  parseLoss(config.get("loss"), result);
+  parseLoss(config.get("loss"), flavor, result);
   parseLossWeights(config.get("loss_weights"), result);
 
   // The optimizer: Keras 3 "optimizer", Keras 2/tfjs "optimizer_config".

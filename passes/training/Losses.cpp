@@ -17,25 +17,54 @@
 
 #include "passes/autodiff/GradientBuilder.h"
 
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
 /// Keras's backend epsilon.
 static constexpr double kEpsilon = 1e-7;
 
+/// Keras's losses by their function name, with the names Keras 2/3 and
+/// TensorFlow.js also give them (short names, class names, tfjs camelCase
+/// where tfjs computes the same formula; "" pads).
+static const struct {
+  const char *canonical;
+  const char *aliases[5];
+} kLosses[] = {
+    {"mean_squared_error",
+     {"mse", "MSE", "MeanSquaredError", "meanSquaredError", ""}},
+    {"sparse_categorical_crossentropy",
+     {"SparseCategoricalCrossentropy", "sparseCategoricalCrossentropy", "", "",
+      ""}},
+    {"categorical_crossentropy",
+     {"CategoricalCrossentropy", "categoricalCrossentropy", "", "", ""}},
+    {"binary_crossentropy",
+     {"BinaryCrossentropy", "binaryCrossentropy", "", "", ""}},
+    {"mean_absolute_error",
+     {"mae", "MAE", "MeanAbsoluteError", "meanAbsoluteError", ""}},
+    {"mean_absolute_percentage_error",
+     {"mape", "MAPE", "MeanAbsolutePercentageError",
+      "meanAbsolutePercentageError", ""}},
+    {"mean_squared_logarithmic_error",
+     {"msle", "MSLE", "MeanSquaredLogarithmicError",
+      "meanSquaredLogarithmicError", ""}},
+    {"huber", {"Huber", "huber_loss", "", "", ""}},
+    {"log_cosh", {"logcosh", "LogCosh", "", "", ""}},
+    // tfjs's kullbackLeiblerDivergence weighs by the unclipped targets.
+    {"kl_divergence",
+     {"kld", "KLD", "KLDivergence", "kullback_leibler_divergence", ""}},
+    {"poisson", {"Poisson", "", "", "", ""}},
+    // tfjs's hinge and squaredHinge do not map 0/1 labels to -1/1
+    // (TrainingConfig.cpp refuses them).
+    {"hinge", {"Hinge", "", "", "", ""}},
+    {"squared_hinge", {"SquaredHinge", "", "", "", ""}},
+    {"cosine_similarity", {"CosineSimilarity", "", "", "", ""}},
+};
+
 std::string mlir::kiln::canonicalLossName(llvm::StringRef name) {
-  // Keras function names, Keras class names, tfjs names.
-  static const struct {
-    const char *canonical;
-    const char *aliases[3];
-  } kLosses[] = {
-      {"mean_squared_error", {"mse", "MeanSquaredError", "meanSquaredError"}},
-      {"sparse_categorical_crossentropy",
-       {"SparseCategoricalCrossentropy", "sparseCategoricalCrossentropy", ""}},
-      {"categorical_crossentropy",
-       {"CategoricalCrossentropy", "categoricalCrossentropy", ""}},
-      {"binary_crossentropy", {"BinaryCrossentropy", "binaryCrossentropy", ""}},
-  };
   if (name.empty())
     return "";
   for (const auto &loss : kLosses)
@@ -44,15 +73,26 @@ std::string mlir::kiln::canonicalLossName(llvm::StringRef name) {
   return "";
 }
 
+std::string mlir::kiln::lossNames() {
+  std::string names;
+  for (const auto &loss : kLosses)
+    names += (names.empty() ? "" : ", ") + std::string(loss.canonical);
+  return names;
+}
+
 bool mlir::kiln::isSparseLoss(const LossSpec &loss) {
   return loss.name == "sparse_categorical_crossentropy";
 }
 
-llvm::Error mlir::kiln::checkFromLogits(const LossSpec &loss) {
-  if (!loss.fromLogits || llvm::StringRef(loss.name).ends_with("crossentropy"))
-    return llvm::Error::success();
-  return llvm::createStringError(loss.name +
-                                 " has no from_logits (a crossentropy has)");
+llvm::Error mlir::kiln::checkLossSettings(const LossSpec &loss) {
+  if (loss.fromLogits && !llvm::StringRef(loss.name).ends_with("crossentropy"))
+    return llvm::createStringError(loss.name +
+                                   " has no from_logits (a crossentropy has)");
+  if (loss.delta != 1.0 && loss.name != "huber")
+    return llvm::createStringError(loss.name + " has no delta (huber has)");
+  if (!std::isfinite(loss.delta) || loss.delta <= 0)
+    return llvm::createStringError("huber's delta must be a positive number");
+  return llvm::Error::success();
 }
 
 static RankedTensorType typeOf(Value v) {
@@ -65,6 +105,108 @@ static Value meanAll(GradientBuilder &m, OpBuilder &b, Location loc, Value v) {
   for (int64_t i = 0; i < typeOf(v).getRank(); ++i)
     axes.push_back(i);
   return ReduceMeanOp::create(b, loc, v, axes, false);
+}
+
+/// Keras's convert_binary_labels_to_hinge: when every label of the batch is
+/// 0 or 1, 2t - 1; else the labels as they are.
+static Value hingeLabels(GradientBuilder &m, Value t) {
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  RankedTensorType type = typeOf(t);
+  Value binary =
+      LogicalOrOp::create(b, loc, EqualOp::create(b, loc, t, m.scalar(t, 0)),
+                          EqualOp::create(b, loc, t, m.scalar(t, 1)));
+  Value other =
+      CastOp::create(b, loc, type, LogicalNotOp::create(b, loc, binary));
+  // all(binary) as 1.0 or 0.0: no label is another number.
+  Value allBinary = CastOp::create(
+      b, loc, RankedTensorType::get({}, type.getElementType()),
+      EqualOp::create(b, loc, meanAll(m, b, loc, other), m.scalar(t, 0)));
+  return m.add(t, m.mul(allBinary, m.sub(t, m.scalar(t, 1))));
+}
+
+/// Keras's normalize(x, axis=-1) (order 2): x * min(rsqrt(sum(x^2)), 1/eps).
+static Value l2Normalize(GradientBuilder &m, Value x, int64_t last) {
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  Value squares = m.reduceSum(m.mul(x, x), {last}, /*keepDims=*/true);
+  Value inverse = m.div(m.scalar(squares, 1), SqrtOp::create(b, loc, squares));
+  return m.mul(
+      x, MinimumOp::create(b, loc, inverse, m.scalar(inverse, 1 / kEpsilon)));
+}
+
+/// The losses (and metrics) that compare `p` with a target `t` of its
+/// shape value by value and reduce over the last axis, as Keras 3 writes
+/// them, averaged over the batch's rows; null for another name. The
+/// cosine similarity is the loss's (negative) unless `metric`.
+static Value buildElementwise(GradientBuilder &m, StringRef name, double delta,
+                              Value p, Value t, bool metric) {
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  int64_t last = typeOf(p).getRank() - 1;
+  auto mean = [&](Value v) { return meanAll(m, b, loc, v); };
+  auto abs = [&](Value v) -> Value { return AbsOp::create(b, loc, v); };
+  auto log = [&](Value v) -> Value { return LogOp::create(b, loc, v); };
+  auto eps = [&] { return m.scalar(p, kEpsilon); };
+  auto one = [&] { return m.scalar(p, 1); };
+  if (name == "mean_squared_error") {
+    Value diff = m.sub(p, t);
+    return mean(m.mul(diff, diff));
+  }
+  if (name == "mean_absolute_error")
+    return mean(abs(m.sub(p, t)));
+  if (name == "mean_absolute_percentage_error") {
+    Value scale = MaximumOp::create(b, loc, abs(t), eps());
+    Value percent = mean(abs(m.div(m.sub(t, p), scale)));
+    return m.mul(percent, m.scalar(percent, 100));
+  }
+  if (name == "mean_squared_logarithmic_error") {
+    auto logOnePlus = [&](Value v) {
+      return log(m.add(MaximumOp::create(b, loc, v, eps()), one()));
+    };
+    Value diff = m.sub(logOnePlus(p), logOnePlus(t));
+    return mean(m.mul(diff, diff));
+  }
+  if (name == "huber") {
+    Value error = m.sub(p, t);
+    Value absError = abs(error);
+    Value half = m.scalar(p, 0.5);
+    Value quadratic = m.mul(half, m.mul(error, error));
+    Value linear = m.sub(m.mul(m.scalar(p, delta), absError),
+                         m.scalar(p, 0.5 * delta * delta));
+    Value small =
+        LessEqualOp::create(b, loc, absError, m.scalar(absError, delta));
+    return mean(SelectOp::create(b, loc, small, quadratic, linear));
+  }
+  if (name == "log_cosh") {
+    // x + softplus(-2x) - log(2)
+    Value x = m.sub(p, t);
+    Value tail = SoftplusOp::create(b, loc, m.mul(x, m.scalar(x, -2)));
+    return mean(m.sub(m.add(x, tail), m.scalar(x, std::log(2.0))));
+  }
+  if (name == "kl_divergence") {
+    auto clip = [&](Value v) -> Value {
+      return ClipOp::create(b, loc, v, b.getF64FloatAttr(kEpsilon),
+                            b.getF64FloatAttr(1));
+    };
+    Value tc = clip(t);
+    Value terms = m.mul(tc, log(m.div(tc, clip(p))));
+    return mean(m.reduceSum(terms, {last}, /*keepDims=*/false));
+  }
+  if (name == "poisson")
+    return mean(m.sub(p, m.mul(t, log(m.add(p, eps())))));
+  if (name == "hinge" || name == "squared_hinge") {
+    Value margin =
+        ReluOp::create(b, loc, m.sub(one(), m.mul(hingeLabels(m, t), p)));
+    return mean(name == "hinge" ? margin : m.mul(margin, margin));
+  }
+  if (name == "cosine_similarity") {
+    Value cosine = m.reduceSum(
+        m.mul(l2Normalize(m, t, last), l2Normalize(m, p, last)), {last},
+        /*keepDims=*/false);
+    return mean(metric ? cosine : m.neg(cosine));
+  }
+  return Value();
 }
 
 Value mlir::kiln::activationLogits(Value prediction, int64_t lastAxis) {
@@ -82,10 +224,9 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
   Location loc = m.location();
   int64_t last = typeOf(prediction).getRank() - 1;
 
-  if (loss.name == "mean_squared_error") {
-    Value diff = m.sub(prediction, target);
-    return meanAll(m, b, loc, m.mul(diff, diff));
-  }
+  if (Value value = buildElementwise(m, loss.name, loss.delta, prediction,
+                                     target, /*metric=*/false))
+    return value;
 
   if (loss.name == "binary_crossentropy") {
     Value z = prediction;
@@ -169,15 +310,41 @@ std::string mlir::kiln::resolveMetricKind(llvm::StringRef name,
     return variant("accuracy");
   if (name == "crossentropy" || name == "ce")
     return variant("crossentropy");
-  if (name == "mse" || name == "mean_squared_error" ||
-      name == "MeanSquaredError")
-    return "mse";
-  if (name == "mae" || name == "mean_absolute_error" ||
-      name == "MeanAbsoluteError")
-    return "mae";
+  // The metrics that are a loss's function (Keras's MeanMetricWrapper of
+  // it): by the loss's names, logged as the kind.
+  static const struct {
+    const char *kind;
+    const char *loss;
+  } kLossMetrics[] = {
+      {"mse", "mean_squared_error"},
+      {"mae", "mean_absolute_error"},
+      {"mape", "mean_absolute_percentage_error"},
+      {"msle", "mean_squared_logarithmic_error"},
+      {"kl_divergence", "kl_divergence"},
+      {"poisson", "poisson"},
+      {"hinge", "hinge"},
+      {"squared_hinge", "squared_hinge"},
+      {"cosine_similarity", "cosine_similarity"},
+  };
+  std::string function = canonicalLossName(name);
+  for (const auto &metric : kLossMetrics)
+    if (name == metric.kind || function == metric.loss)
+      return metric.kind;
   if (isMetricKind(name))
     return name.str();
   return "";
+}
+
+StringRef mlir::kiln::metricFunction(StringRef kind) {
+  return llvm::StringSwitch<StringRef>(kind)
+      .Case("mse", "mean_squared_error")
+      .Case("mae", "mean_absolute_error")
+      .Case("mape", "mean_absolute_percentage_error")
+      .Case("msle", "mean_squared_logarithmic_error")
+      .Cases({"kl_divergence", "poisson", "hinge", "squared_hinge",
+              "cosine_similarity"},
+             kind)
+      .Default("");
 }
 
 std::string mlir::kiln::metricTargetMismatch(llvm::StringRef kind,
@@ -194,10 +361,11 @@ std::string mlir::kiln::metricTargetMismatch(llvm::StringRef kind,
 
 bool mlir::kiln::isMetricKind(llvm::StringRef kind) {
   return llvm::is_contained({"sparse_categorical_accuracy",
-                             "categorical_accuracy", "binary_accuracy", "mse",
-                             "mae", "sparse_categorical_crossentropy",
+                             "categorical_accuracy", "binary_accuracy",
+                             "sparse_categorical_crossentropy",
                              "categorical_crossentropy", "binary_crossentropy"},
-                            kind);
+                            kind) ||
+         !metricFunction(kind).empty();
 }
 
 Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
@@ -207,11 +375,9 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
   if (StringRef(kind).ends_with("crossentropy"))
     return buildLoss(m, LossSpec{kind.str(), /*fromLogits=*/false}, prediction,
                      target);
-  if (kind == "mse")
-    return buildLoss(m, LossSpec{"mean_squared_error", false}, prediction,
-                     target);
-  if (kind == "mae")
-    return meanAll(m, b, loc, AbsOp::create(b, loc, m.sub(prediction, target)));
+  if (StringRef function = metricFunction(kind); !function.empty())
+    return buildElementwise(m, function, /*delta=*/1.0, prediction, target,
+                            /*metric=*/true);
   // Accuracies: the mean of 0/1 matches, compared in float as Keras does
   // (argmax as a float index; a label need not be a whole number).
   RankedTensorType type = typeOf(prediction);

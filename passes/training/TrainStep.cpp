@@ -340,9 +340,13 @@ struct BuildTrainStepPass
     SmallVector<OutputLoss> perOutput;
     for (unsigned o = 0; o < numOutputs; ++o) {
       StringRef name = losses.empty() ? StringRef(loss) : StringRef(losses[o]);
-      LossSpec lossSpec{canonicalLossName(name), fromLogits};
+      LossSpec lossSpec{canonicalLossName(name), fromLogits, delta};
       if (lossSpec.name.empty()) {
         predict.emitError("unknown loss '") << name << "'";
+        return signalPassFailure();
+      }
+      if (llvm::Error error = checkLossSettings(lossSpec)) {
+        predict.emitError(llvm::toString(std::move(error)));
         return signalPassFailure();
       }
       perOutput.push_back(

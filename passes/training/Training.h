@@ -35,17 +35,23 @@ class GradientBuilder;
 struct LossSpec {
   std::string name;
   bool fromLogits = false;
+  /// Huber's delta: where the loss turns from quadratic to linear.
+  double delta = 1.0;
 };
 
 /// Canonicalizes a Keras/tfjs loss name ("mse", "MeanSquaredError",
 /// "meanSquaredError", ...); returns "" for an unknown loss.
 std::string canonicalLossName(llvm::StringRef name);
+/// The canonical loss names, for messages and --help ("mean_squared_error,
+/// ...").
+std::string lossNames();
 
 /// True when the loss takes class indices (one value per sample).
 bool isSparseLoss(const LossSpec &loss);
-/// An error unless `loss` may take logits: from_logits is a crossentropy's
-/// setting only ("mean_squared_error has no from_logits ...").
-llvm::Error checkFromLogits(const LossSpec &loss);
+/// An error unless `loss`'s settings are its own: from_logits is a
+/// crossentropy's ("mean_squared_error has no from_logits ..."), delta
+/// Huber's (and positive).
+llvm::Error checkLossSettings(const LossSpec &loss);
 
 /// The logits behind a sigmoid or softmax (over `lastAxis`) output, else a
 /// null Value. Keras on TensorFlow computes every crossentropy from these
@@ -68,14 +74,20 @@ Value buildMetric(GradientBuilder &m, llvm::StringRef kind, Value prediction,
 
 /// Resolves a metric as Keras's compile does: "accuracy"/"acc" and
 /// "crossentropy"/"ce" pick the binary, sparse or categorical variant from
-/// the loss and the output's shape; "mse"/"mae" and the full function names
-/// map to themselves. Returns "" for an unknown metric.
+/// the loss and the output's shape; Keras's short names and class names
+/// ("mse", "MeanAbsolutePercentageError", "kld") map to a kind, the kinds
+/// to themselves. Returns "" for an unknown metric.
 std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
                               RankedTensorType output);
 /// True for the metric kinds resolveMetricKind returns (and buildMetric
 /// builds): "sparse_categorical_accuracy", "categorical_accuracy",
-/// "binary_accuracy", "mse", "mae" and the three crossentropies.
+/// "binary_accuracy", the three crossentropies, "mse", "mae", "mape",
+/// "msle", "kl_divergence", "poisson", "hinge", "squared_hinge" and
+/// "cosine_similarity".
 bool isMetricKind(llvm::StringRef kind);
+/// The loss function a metric kind averages ("mae": mean_absolute_error),
+/// or "" for the accuracies and crossentropies.
+llvm::StringRef metricFunction(llvm::StringRef kind);
 
 /// Why metric `kind` cannot take the targets `loss` gives the steps (class
 /// indices for a sparse loss, else targets shaped like the outputs), as

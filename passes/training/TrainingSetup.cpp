@@ -64,9 +64,12 @@ mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
     if (std::string issue = outputsOf(loss.output, outputs, indices);
         !issue.empty())
       return "a loss " + issue;
-    LossSpec spec{canonicalLossName(loss.name), loss.fromLogits};
+    LossSpec spec{canonicalLossName(loss.name), loss.fromLogits, loss.delta};
     if (spec.name.empty())
-      return "unknown loss '" + loss.name + "'";
+      return "unknown loss '" + loss.name + "' (kiln's losses: " + lossNames() +
+             ")";
+    if (llvm::Error error = checkLossSettings(spec))
+      return llvm::toString(std::move(error));
     for (unsigned o : indices) {
       if (given[o])
         return "two losses for output '" + outputs[o].name + "'";
@@ -99,24 +102,34 @@ mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
 std::string
 mlir::kiln::describeOutputLosses(ArrayRef<OutputLoss> losses,
                                  ArrayRef<TensorSignature> outputs) {
+  auto number = [](const char *format, double value) {
+    char text[48];
+    std::snprintf(text, sizeof(text), format, value);
+    return std::string(text);
+  };
+  // The name and the settings that are not the default.
+  auto describe = [&](const LossSpec &loss, bool withLogits) {
+    std::string text = loss.name;
+    if (withLogits && loss.fromLogits)
+      text += " (from logits)";
+    if (loss.delta != 1.0)
+      text += number(" (delta %g)", loss.delta);
+    return text;
+  };
   const OutputLoss &first = losses.front();
   if (llvm::all_of(losses, [&](const OutputLoss &l) {
         return l.loss.name == first.loss.name &&
-               l.loss.fromLogits == first.loss.fromLogits && l.weight == 1.0;
+               l.loss.fromLogits == first.loss.fromLogits &&
+               l.loss.delta == first.loss.delta && l.weight == 1.0;
       }))
-    return first.loss.name;
+    return describe(first.loss, /*withLogits=*/false);
   std::string text;
   for (auto [loss, output] : llvm::zip(losses, outputs)) {
     if (!text.empty())
       text += ", ";
-    text += output.name + ": " + loss.loss.name;
-    if (loss.loss.fromLogits)
-      text += " (from logits)";
-    if (loss.weight != 1.0) {
-      char weight[32];
-      std::snprintf(weight, sizeof(weight), " x%g", loss.weight);
-      text += weight;
-    }
+    text += output.name + ": " + describe(loss.loss, /*withLogits=*/true);
+    if (loss.weight != 1.0)
+      text += number(" x%g", loss.weight);
   }
   return text;
 }
@@ -129,7 +142,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   // Flags override the file, part by part; an overridden part's issue goes.
   if (flags.loss) {
     // The flag is the whole loss: every output's, unweighted.
-    config.losses = {{*flags.loss, flags.fromLogits}};
+    config.losses = {{*flags.loss, flags.fromLogits, {}, flags.lossDelta}};
     config.lossWeights.clear();
     config.lossIssue.clear();
   }
@@ -168,9 +181,6 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     lossIssue = resolveOutputLosses(config, outputs, losses);
   if (flags.loss && !lossIssue.empty())
     return emitError(loc) << "--loss: " << lossIssue;
-  if (flags.loss)
-    if (llvm::Error error = checkFromLogits(losses.front().loss))
-      return emitError(loc) << "--loss: " << llvm::toString(std::move(error));
   // Keras configs carry settings that change nothing while their switches
   // are off (TrainingConfig.cpp refuses those that are on) or nothing at
   // all; any other setting kiln's optimizer lacks is an issue, never
@@ -315,7 +325,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   TrainingSignature training;
   training.loss = describeOutputLosses(losses, outputs);
   // Per output, the description says which losses are from logits.
-  training.fromLogits = training.loss == losses.front().loss.name &&
+  training.fromLogits = training.loss.find(": ") == std::string::npos &&
                         losses.front().loss.fromLogits;
   training.hasTrainStep = optimizer.has_value();
   if (optimizer) {

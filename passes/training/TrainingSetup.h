@@ -25,6 +25,7 @@ namespace mlir::kiln {
 struct TrainingFlags {
   std::optional<std::string> loss;
   bool fromLogits = false;
+  double lossDelta = 1.0; ///< --loss huber:delta=D
   std::optional<std::string> optimizer;
   llvm::StringMap<double> optimizerHyper;
   std::optional<std::vector<std::string>> metrics;
@@ -45,8 +46,8 @@ std::string resolveOutputLosses(const TrainingConfig &config,
                                 ArrayRef<TensorSignature> outputs,
                                 MutableArrayRef<OutputLoss> losses);
 
-/// `losses` as a line: the name when every output has the same unweighted
-/// loss, else "out: name [(from logits)] [xW], ...".
+/// `losses` as a line: the name [(delta D)] when every output has the same
+/// unweighted loss, else "out: name [(from logits)] [(delta D)] [xW], ...".
 std::string describeOutputLosses(ArrayRef<OutputLoss> losses,
                                  ArrayRef<TensorSignature> outputs);
 

@@ -28,6 +28,13 @@ bool kiln::parseMetricKind(const char *name, MetricKind &kind) {
        MetricKind::SparseCategoricalCrossentropy},
       {"categorical_crossentropy", MetricKind::CategoricalCrossentropy},
       {"binary_crossentropy", MetricKind::BinaryCrossentropy},
+      {"mape", MetricKind::MeanAbsolutePercentageError},
+      {"msle", MetricKind::MeanSquaredLogarithmicError},
+      {"kl_divergence", MetricKind::KLDivergence},
+      {"poisson", MetricKind::Poisson},
+      {"hinge", MetricKind::Hinge},
+      {"squared_hinge", MetricKind::SquaredHinge},
+      {"cosine_similarity", MetricKind::CosineSimilarity},
   };
   for (const Entry &entry : entries) {
     if (std::strcmp(entry.name, name) == 0) {
@@ -41,4 +48,11 @@ bool kiln::parseMetricKind(const char *name, MetricKind &kind) {
 bool kiln::isSparseMetric(MetricKind kind) {
   return kind == MetricKind::SparseCategoricalAccuracy ||
          kind == MetricKind::SparseCategoricalCrossentropy;
+}
+
+bool kiln::metricImprovesUp(MetricKind kind) {
+  return kind == MetricKind::SparseCategoricalAccuracy ||
+         kind == MetricKind::CategoricalAccuracy ||
+         kind == MetricKind::BinaryAccuracy ||
+         kind == MetricKind::CosineSimilarity;
 }

@@ -2,11 +2,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The compiled train/eval steps compute the metrics the model was compiled
-// with (passes/training, buildMetric): each returns every metric of every
-// output as the mean of the batch's values (one per row, a row being one
-// vector along the output's last axis). The runtime averages those over
-// the epoch weighted by the rows, as Keras's MeanMetricWrapper does: a
-// sample-weighted mean across batches.
+// with (passes/training, buildMetric): each returns each metric, on the
+// output it was given for, as the mean of the batch's values (one per row,
+// a row being one vector along the output's last axis). The runtime
+// averages those over the epoch weighted by the rows, as Keras's
+// MeanMetricWrapper does: a sample-weighted mean across batches.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_TRAIN_METRICS_H
@@ -25,6 +25,13 @@ enum class MetricKind {
   SparseCategoricalCrossentropy,
   CategoricalCrossentropy,
   BinaryCrossentropy,
+  MeanAbsolutePercentageError,
+  MeanSquaredLogarithmicError,
+  KLDivergence,
+  Poisson,
+  Hinge,
+  SquaredHinge,
+  CosineSimilarity,
 };
 
 /// Resolves a metric kind name of `kiln_metric_desc_t` (also the long
@@ -33,6 +40,10 @@ bool parseMetricKind(const char *name, MetricKind &kind);
 
 /// True for kinds whose targets are class indices, one per row.
 bool isSparseMetric(MetricKind kind);
+
+/// True for kinds that improve upward (Keras's direction "up"): the
+/// accuracies and the cosine similarity.
+bool metricImprovesUp(MetricKind kind);
 
 /// A running mean of one metric over one output.
 class Metric {

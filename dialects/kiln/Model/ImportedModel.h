@@ -91,6 +91,7 @@ struct TrainingConfig {
     std::string name; ///< e.g. "sparse_categorical_crossentropy"
     bool fromLogits = false;
     OutputKey output;
+    double delta = 1.0; ///< Huber's
   };
   /// One loss for every output, or one per output.
   std::vector<Loss> losses;

@@ -515,9 +515,10 @@ typedef void (*kiln_epoch_end_fn)(void *user_data, int64_t epoch,
 /* Which way a monitored log improves (Keras's `mode`). Explicit values;
  * append-only. */
 typedef enum kiln_monitor_mode_t {
-  /* "loss"/"val_loss" and error metrics (mse, mae, crossentropies)
-   * decrease, accuracies increase; any other log is an error in auto mode
-   * (Keras 3's MonitorCallback). */
+  /* "loss"/"val_loss", each output's loss and error metrics (mse, mae,
+   * crossentropies, hinge, ...) decrease, accuracies and the cosine
+   * similarity increase; any other log is an error in auto mode (Keras 3's
+   * MonitorCallback). */
   KILN_MONITOR_AUTO = 0,
   KILN_MONITOR_MIN = 1,
   KILN_MONITOR_MAX = 2,

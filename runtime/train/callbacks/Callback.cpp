@@ -226,9 +226,7 @@ kiln_status_t Monitor::resolve(const kiln_model_t *model, const char *who) {
       if (known || !parseMetricKind(desc.kind, kind))
         continue;
       known = true;
-      greater = kind == MetricKind::SparseCategoricalAccuracy ||
-                kind == MetricKind::CategoricalAccuracy ||
-                kind == MetricKind::BinaryAccuracy;
+      greater = metricImprovesUp(kind);
     }
     bool logged = std::find(model->logNames.begin(), model->logNames.end(),
                             metric) != model->logNames.end();

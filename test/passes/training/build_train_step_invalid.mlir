@@ -1,5 +1,5 @@
 // RUN: kiln-opt %s --split-input-file --kiln-build-train-step="loss=sparse_categorical_crossentropy" --verify-diagnostics
-// RUN: not kiln-opt %s --kiln-build-train-step="loss=hinge" 2>&1 | FileCheck %s --check-prefix=LOSS
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=categorical_hinge" 2>&1 | FileCheck %s --check-prefix=LOSS
 // RUN: not kiln-opt %s --kiln-build-train-step="optimizer=lion" 2>&1 | FileCheck %s --check-prefix=OPT
 
 // What the train-step builder refuses.
@@ -12,5 +12,5 @@ func.func @predict(%w: tensor<4xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) ->
   return %1 : tensor<?xf32>
 }
 
-// LOSS: error: unknown loss 'hinge'
+// LOSS: error: unknown loss 'categorical_hinge'
 // OPT: error: unknown optimizer 'lion' (expected sgd, adam, rmsprop or adagrad)

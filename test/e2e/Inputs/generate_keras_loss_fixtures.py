@@ -1,0 +1,100 @@
+"""Writes test/e2e/Inputs/keras-losses/: a model for each Keras loss beyond
+the crossentropies and mean_squared_error, compiled with the metrics that
+are loss functions too, and what Keras 3 itself reports for them in evaluate
+and in fit.
+
+  mae       Dense(8, relu) -> Dense(3): "mae", metrics "mape", "msle" and
+            MeanAbsolutePercentageError() (a metric object, its own name)
+  mape      the same regression with MeanAbsolutePercentageError() as the
+            loss (targets away from 0) and metric "mae"
+  msle      Dense(3, softplus), "msle" on positive targets
+  huber     Huber(): errors on both sides of delta 1
+  huber_half  the same model and data with Huber(delta=0.5); Keras 3.15's
+            Huber.get_config does not save delta (its own load_model trains
+            with 1.0), so the test compiles it with --loss huber:delta=0.5
+  log_cosh  "log_cosh"
+  poisson   Dense(3, softplus), "poisson" on counts; metric "poisson"
+  kld       Dense(4, softmax), KLDivergence() against distributions; metrics
+            "kl_divergence" and "cosine_similarity" (the metric is +cos)
+  hinge     Dense(3, tanh), "hinge" on 0/1 labels (Keras maps them to
+            -1/1); metrics "hinge" and "squared_hinge"
+  sq_hinge  the same with "squared_hinge" on -1/1 labels (kept as they are)
+  cosine    Dense(3), "cosine_similarity" (the loss is -cos); metric
+            CosineSimilarity()
+
+NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
+evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
+Keras's history.history after fit (3 epochs, batch 5, no shuffling, SGD
+0.05).
+
+Run with real Keras 3 on TensorFlow (not needed by the tests):
+    /opt/kiln-venv/bin/python test/e2e/Inputs/generate_keras_loss_fixtures.py
+"""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+from keras_fixtures import randomize, save_evaluate_and_fit  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras-losses")
+
+
+def dense(rng, name, units, activation=None, hidden=True):
+    x = keras.Input((5,), name="x")
+    h = layers.Dense(8, activation="relu", name="h")(x) if hidden else x
+    y = layers.Dense(units, activation=activation, name="y")(h)
+    model = keras.Model(x, y, name=name)
+    randomize(model, rng, 0.7)
+    return model
+
+
+def write(name, model, x, y, loss, metrics=()):
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=loss,
+                  metrics=list(metrics))
+    model.save(os.path.join(OUT, name + ".keras"))
+    np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
+    np.save(os.path.join(OUT, name + ".y.npy"), y.astype(np.float32))
+    print(name, save_evaluate_and_fit(OUT, name, model, x, y, epochs=3))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(17)
+    x = rng.uniform(-1, 1, (12, 5)).astype(np.float32)
+    regression = rng.normal(size=(12, 3))
+    away = np.sign(regression) * (0.5 + np.abs(regression))
+
+    write("mae", dense(rng, "mae", 3), x, regression, "mae",
+          ["mape", "msle", keras.metrics.MeanAbsolutePercentageError()])
+    write("mape", dense(rng, "mape", 3), x, away,
+          keras.losses.MeanAbsolutePercentageError(), ["mae"])
+    write("msle", dense(rng, "msle", 3, "softplus"), x,
+          rng.uniform(0, 3, (12, 3)), "msle")
+    huber = dense(rng, "huber", 3)
+    weights = huber.get_weights()
+    write("huber", huber, x, 2 * regression, keras.losses.Huber())
+    huber.set_weights(weights)
+    write("huber_half", huber, x, 2 * regression,
+          keras.losses.Huber(delta=0.5))
+    write("log_cosh", dense(rng, "log_cosh", 3), x, 2 * regression,
+          "log_cosh")
+    write("poisson", dense(rng, "poisson", 3, "softplus"), x,
+          rng.poisson(1.5, (12, 3)), "poisson", ["poisson"])
+    write("kld", dense(rng, "kld", 4, "softmax"), x,
+          rng.dirichlet(np.ones(4), 12), keras.losses.KLDivergence(),
+          ["kl_divergence", "cosine_similarity"])
+    write("hinge", dense(rng, "hinge", 3, "tanh"), x,
+          rng.integers(0, 2, (12, 3)), "hinge", ["hinge", "squared_hinge"])
+    write("sq_hinge", dense(rng, "sq_hinge", 3, "tanh"), x,
+          2 * rng.integers(0, 2, (12, 3)) - 1, "squared_hinge")
+    write("cosine", dense(rng, "cosine", 3), x, regression,
+          "cosine_similarity", [keras.metrics.CosineSimilarity()])
+
+
+if __name__ == "__main__":
+    main()
