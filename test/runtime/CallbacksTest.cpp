@@ -326,6 +326,27 @@ TEST(EarlyStoppingTest, AutoModeNeedsAKnownLog) {
   KILN_ASSERT_OK(run.fit(2));
 }
 
+TEST(MonitorTest, AutoModeDirections) {
+  // Auto mode follows the descriptor's kind of each log: an output's loss
+  // and the error metrics go down, accuracies and the cosine similarity up.
+  ClassifierFake fake(/*sparse=*/false);
+  fake.setMetrics({{"probs_loss", "loss", 0},
+                   {"acc", "categorical_accuracy", 0},
+                   {"cos", "cosine_similarity", 0},
+                   {"hinge", "hinge", 0}});
+  ModelPtr model = createModel(fake.desc);
+  for (auto [name, up] :
+       {std::pair<const char *, bool>{"val_probs_loss", false},
+        {"acc", true},
+        {"val_cos", true},
+        {"hinge", false}}) {
+    kiln::Monitor monitor(name, KILN_MONITOR_AUTO, 0);
+    KILN_ASSERT_OK(monitor.resolve(model.get(), "EarlyStopping"));
+    EXPECT_EQ(monitor.isImprovement(2.0, true, 1.0), up) << name;
+    EXPECT_EQ(monitor.isImprovement(0.5, true, 1.0), !up) << name;
+  }
+}
+
 TEST(ReduceLROnPlateauTest, Defaults) {
   kiln_reduce_lr_on_plateau_options_t options;
   kiln_reduce_lr_on_plateau_options_initialize(&options);
