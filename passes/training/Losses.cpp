@@ -341,6 +341,9 @@ StringRef mlir::kiln::metricFunction(StringRef kind) {
       .Case("mae", "mean_absolute_error")
       .Case("mape", "mean_absolute_percentage_error")
       .Case("msle", "mean_squared_logarithmic_error")
+      // The step's value is the batch's mean squared error; the runtime
+      // takes the root of the epoch's mean (Keras's RootMeanSquaredError).
+      .Case("root_mean_squared_error", "mean_squared_error")
       .Cases({"kl_divergence", "poisson", "hinge", "squared_hinge",
               "cosine_similarity"},
              kind)

@@ -14,6 +14,8 @@
 
 #include "kiln/runtime.h"
 
+#include <cmath>
+
 namespace kiln {
 
 enum class MetricKind {
@@ -32,6 +34,9 @@ enum class MetricKind {
   Hinge,
   SquaredHinge,
   CosineSimilarity,
+  /// The steps return the batch's mean squared error; the result is the
+  /// root of the epoch's mean (Keras's RootMeanSquaredError).
+  RootMeanSquaredError,
 };
 
 /// Resolves a metric kind name of `kiln_metric_desc_t` (also the long
@@ -45,22 +50,28 @@ bool isSparseMetric(MetricKind kind);
 /// accuracies and the cosine similarity.
 bool metricImprovesUp(MetricKind kind);
 
-/// A running mean of one metric over one output.
+/// A running mean of one metric over one output (its root, for
+/// RootMeanSquaredError).
 class Metric {
 public:
+  explicit Metric(bool rootOfMean = false) : rootOfMean(rootOfMean) {}
   /// Adds a batch whose `rows` values have the mean `batchMean`.
   void update(double batchMean, int64_t rows) {
     total += batchMean * static_cast<double>(rows);
     count += static_cast<double>(rows);
   }
-  /// The mean so far (0 before any update).
-  double result() const { return count ? total / count : 0.0; }
+  /// The mean so far, or its root (0 before any update).
+  double result() const {
+    double mean = count ? total / count : 0.0;
+    return rootOfMean ? std::sqrt(mean) : mean;
+  }
   void reset() {
     total = 0;
     count = 0;
   }
 
 private:
+  bool rootOfMean;
   double total = 0;
   double count = 0;
 };

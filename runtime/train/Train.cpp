@@ -172,14 +172,16 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
   }
   for (int64_t m = 0; m < train->num_metrics; ++m) {
     const kiln_metric_desc_t &metric = train->metrics[m];
-    metrics.emplace_back();
-    if (std::strcmp(metric.kind, "loss") == 0)
-      continue; // an output's loss: its target fits, as the total's does
+    if (std::strcmp(metric.kind, "loss") == 0) {
+      metrics.emplace_back(); // an output's loss: its target fits
+      continue;
+    }
     MetricKind kind;
     if (!parseMetricKind(metric.kind, kind))
       return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                          "metric '%s' of kind '%s' is not supported",
                          metric.name, metric.kind);
+    metrics.emplace_back(kind == MetricKind::RootMeanSquaredError);
     const kiln_tensor_desc_t &output = desc->outputs[metric.output];
     int64_t perSample = sampleElements(output);
     int64_t rowSize = rowSizes[static_cast<size_t>(metric.output)];

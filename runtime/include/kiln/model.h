@@ -116,11 +116,15 @@ typedef struct kiln_hyper_desc_t {
  * history/progress-bar key ("accuracy"; "<output>_accuracy" when the model
  * has several outputs), `kind` the resolved Keras function
  * ("sparse_categorical_accuracy", "categorical_accuracy",
- * "binary_accuracy", "mse", "mae", "sparse_categorical_crossentropy",
- * "categorical_crossentropy", "binary_crossentropy") or "loss". Each step
- * returns every one as a batch mean (over the batch's values), and the
- * runtime averages those over the epoch, weighted by the values' count (an
- * output's loss: every batch alike, as Keras on TensorFlow logs it). */
+ * "binary_accuracy", "sparse_categorical_crossentropy",
+ * "categorical_crossentropy", "binary_crossentropy", "mse", "mae", "mape",
+ * "msle", "kl_divergence", "poisson", "hinge", "squared_hinge",
+ * "cosine_similarity", "root_mean_squared_error") or "loss". Each step
+ * returns every one as a batch mean (over the batch's values; for
+ * root_mean_squared_error the mean squared error), and the runtime averages
+ * those over the epoch, weighted by the values' count (an output's loss:
+ * every batch alike, as Keras on TensorFlow logs it), then takes the root
+ * for root_mean_squared_error. */
 typedef struct kiln_metric_desc_t {
   const char *name;
   const char *kind;

@@ -3,8 +3,10 @@ the crossentropies and mean_squared_error, compiled with the metrics that
 are loss functions too, and what Keras 3 itself reports for them in evaluate
 and in fit.
 
-  mae       Dense(8, relu) -> Dense(3): "mae", metrics "mape", "msle" and
+  mae       Dense(8, relu) -> Dense(3): "mae", metrics "mape", "msle",
             MeanAbsolutePercentageError() (a metric object, its own name)
+            and RootMeanSquaredError() (the root of the epoch's mean, not
+            a mean of batch roots)
   mape      the same regression with MeanAbsolutePercentageError() as the
             loss (targets away from 0) and metric "mae"
   msle      Dense(3, softplus), "msle" on positive targets
@@ -70,7 +72,8 @@ def main():
     away = np.sign(regression) * (0.5 + np.abs(regression))
 
     write("mae", dense(rng, "mae", 3), x, regression, "mae",
-          ["mape", "msle", keras.metrics.MeanAbsolutePercentageError()])
+          ["mape", "msle", keras.metrics.MeanAbsolutePercentageError(),
+           keras.metrics.RootMeanSquaredError()])
     write("mape", dense(rng, "mape", 3), x, away,
           keras.losses.MeanAbsolutePercentageError(), ["mae"])
     write("msle", dense(rng, "msle", 3, "softplus"), x,
