@@ -41,7 +41,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from keras_fixtures import randomize, save_evaluate_and_fit  # noqa: E402
+from keras_fixtures import (  # noqa: E402
+    randomize, save_evaluate_and_fit, save_model_and_data)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras-losses")
 
@@ -58,9 +59,7 @@ def dense(rng, name, units, activation=None, hidden=True):
 def write(name, model, x, y, loss, metrics=()):
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss=loss,
                   metrics=list(metrics))
-    model.save(os.path.join(OUT, name + ".keras"))
-    np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
-    np.save(os.path.join(OUT, name + ".y.npy"), y.astype(np.float32))
+    save_model_and_data(OUT, name, model, x, y)
     print(name, save_evaluate_and_fit(OUT, name, model, x, y, epochs=3))
 
 

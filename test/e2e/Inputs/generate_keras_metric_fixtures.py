@@ -29,7 +29,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from keras_fixtures import randomize, save_evaluate_and_fit  # noqa: E402
+from keras_fixtures import (  # noqa: E402
+    randomize, save_evaluate_and_fit, save_model_and_data)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "keras-metrics")
@@ -38,9 +39,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 def write(name, model, loss, metrics, x, y):
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss,
                   metrics=metrics)
-    model.save(os.path.join(OUT, name + ".keras"))
-    np.save(os.path.join(OUT, name + ".x.npy"), x.astype(np.float32))
-    np.save(os.path.join(OUT, name + ".y.npy"), y.astype(np.float32))
+    save_model_and_data(OUT, name, model, x, y)
     print(name, save_evaluate_and_fit(OUT, name, model, x, y, epochs=2))
 
 

@@ -65,3 +65,11 @@ def save_evaluate_and_fit(out, name, model, x, y, epochs):
         json.dump({k: [float(v) for v in vs]
                    for k, vs in history.history.items()}, f)
     return evaluated
+
+
+def save_model_and_data(out, name, model, x, y):
+    """NAME.keras (the compiled, untrained model), NAME.x.npy and
+    NAME.y.npy (float32)."""
+    model.save(os.path.join(out, name + ".keras"))
+    np.save(os.path.join(out, name + ".x.npy"), x.astype(np.float32))
+    np.save(os.path.join(out, name + ".y.npy"), y.astype(np.float32))
