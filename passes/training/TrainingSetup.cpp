@@ -255,9 +255,12 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
                                         config.metricIssues.end());
   SmallVector<SmallVector<std::pair<std::string, std::string>>> perOutput(
       outputs.size());
-  for (const TrainingConfig::Metric &metric : config.metrics) {
-    if (!lossIssue.empty())
-      break; // predict only: nothing reports them
+  // With a loss issue the model compiles for predict only: nothing reports
+  // the metrics.
+  ArrayRef<TrainingConfig::Metric> givenMetrics;
+  if (lossIssue.empty())
+    givenMetrics = config.metrics;
+  for (const TrainingConfig::Metric &metric : givenMetrics) {
     SmallVector<unsigned> indices;
     if (std::string issue = outputsOf(metric.output, outputs, indices);
         !issue.empty()) {

@@ -157,6 +157,9 @@ private:
   TrainState state;
   std::vector<void *> buffers;
   std::vector<Metric> metrics; // one per descriptor metric entry
+  // Per metric entry, its values (rows) per sample; 0 for an output's loss,
+  // which counts once per batch.
+  std::vector<int64_t> metricRowsPerSample;
   std::vector<int64_t> rowSizes;
   // Bytes per sample of each of a set's `copiedIn`, and of a batch's.
   std::vector<size_t> copiedSampleBytes, copiedBytes;
@@ -174,6 +177,7 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
     const kiln_metric_desc_t &metric = train->metrics[m];
     if (std::strcmp(metric.kind, "loss") == 0) {
       metrics.emplace_back(); // an output's loss: its target fits
+      metricRowsPerSample.push_back(0);
       continue;
     }
     MetricKind kind;
@@ -195,6 +199,7 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
                          "'%s'",
                          metric.name, metric.kind,
                          train->targets[metric.output].name, output.name);
+    metricRowsPerSample.push_back(perSample / rowSize);
   }
 
   DeviceExecutor *device = model->device.get();
@@ -361,12 +366,9 @@ void Stepper::accumulate(int64_t batch) {
   // batch's static size, which a traced TensorFlow step does not know
   // (None: no weight), so a short last batch counts as much as the others.
   for (size_t m = 0; m < metrics.size(); ++m) {
-    const kiln_metric_desc_t &metric = train->metrics[m];
-    int64_t rows = std::strcmp(metric.kind, "loss") == 0
-                       ? 1
-                       : batch * sampleElements(desc->outputs[metric.output]) /
-                             rowSizes[static_cast<size_t>(metric.output)];
-    metrics[m].update(*set.metricValues[m].floats(), rows);
+    int64_t perSample = metricRowsPerSample[m];
+    metrics[m].update(*set.metricValues[m].floats(),
+                      perSample ? batch * perSample : 1);
   }
   if (loadedAhead)
     current = 1 - current;
