@@ -45,18 +45,27 @@
 #     Adagrad along a NumPy trainer's losses (optimizers.test);
 #   - PyTorch's ONNX exports (MLP, CNN, residual block with BatchNorm,
 #     int64 embedding, view flatten) predict PyTorch's outputs on the GPU
-#     (onnx_pytorch.test's 1e-5), in $OUT/onnx.txt;
+#     (onnx_pytorch.test's 1e-5);
+#   - the Keras training fixtures of keras_metrics, keras_losses and
+#     keras_multi_output.test (every metric kind, loss and multi-output
+#     configuration) evaluate and fit along Keras 3's numbers on the GPU
+#     (1e-5 relative);
 #   - every Keras 3 fixture (test/e2e/Inputs/keras3-*: recurrent cells,
 #     embeddings, convolutions and pooling, merges, normalization) predicts
 #     Keras's outputs and trains along Keras's trajectories on the GPU, with
 #     the CPU tests' tolerances (keras3_sweep.py, as cuda_on_cpu_keras3
 #     runs it on the CPU);
 #   - the CNN's train step kernel by kernel (KILN_GPU_PROFILE) at batch
-#     100 and 1024, in $OUT/cnn.profile.BATCH.txt, and the LSTM's and
-#     the SimpleRNN's at batch 100, in $OUT/{lstm,rnn}.profile.100.txt;
+#     100 and 1024, and the LSTM's and the SimpleRNN's at batch 100, in
+#     $OUT/profiles.txt;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
 #     and compiled, in $OUT/torch.jsonl (GPU_CHECK_NO_TORCH=1 skips them).
+# Every numeric check's line is in $OUT/checks.txt, the GPU and driver in
+# $OUT/devices.txt. Each section's start is printed with the seconds since
+# `run` began. Run it as
+#   bash tools/dev/gpu-check.sh run 2>&1 | tee $OUT/log.txt
+# (the device tool brings back at most 8 files; `run` writes 5).
 # It exits non-zero when a check fails, after running all of them: in
 # `run`, every command that can fail sets `failed` instead of stopping
 # (set -e would end the run at its first failure, and with it a device
@@ -64,12 +73,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-GPU_DIR=$ROOT/.gpu
+# GPU_CHECK_DIR: another folder, for a dry run on a copy (run gunzips in
+# place).
+GPU_DIR=${GPU_CHECK_DIR:-$ROOT/.gpu}
 MODELS=(${GPU_CHECK_MODELS:-mlp cnn rnn lstm})
 TFJS_MODELS="a_sequential_dense b_mnist_cnn c_simple_rnn d_stacked_rnn_cells
   e_functional_concat f_dense_bn_dropout"
 TFJS_TRAINED="a_sequential_dense b_mnist_cnn"
 ONNX_MODELS="mlp cnn resnet embed view"
+# The Keras training fixtures (test/e2e/Inputs/DIR/NAME:EPOCHS) of
+# keras_metrics, keras_losses and keras_multi_output.test.
+KERAS_TRAINING="keras-metrics/sparse:2 keras-metrics/categorical:2
+  keras-metrics/binary:2 keras-losses/mae:3 keras-losses/mape:3
+  keras-losses/msle:3 keras-losses/huber:3 keras-losses/log_cosh:3
+  keras-losses/poisson:3 keras-losses/kld:3 keras-losses/hinge:3
+  keras-losses/sq_hinge:3 keras-losses/cosine:3 keras-multi-output/dict:3
+  keras-multi-output/list:3 keras-multi-output/flat:3
+  keras-multi-output/keras2:3"
 # The optimizers of optimizers.test (name|kiln --optimizer|numpy_trainer.py
 # arguments), trained on TensorFlow.js's Dense model.
 OPTIMIZERS=(
@@ -168,6 +188,18 @@ EOF2
       --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/onnx.$m"
   done
   gzip -1 "$GPU_DIR"/bin/onnx.*
+  # The Keras training fixtures, in one solid archive as below.
+  local kt=$GPU_DIR/ktrain f src
+  mkdir -p "$kt/bin"
+  for f in $KERAS_TRAINING; do
+    f=${f%%:*}
+    src=test/e2e/Inputs/$f.keras
+    [ -e "$src" ] || src=test/e2e/Inputs/$f.h5
+    "$kiln" compile "$src" --target cuda --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" \
+      -o "$kt/bin/${f/\//.}"
+  done
+  tar cf - -C "$kt" bin | xz -9 > "$kt/bin.tar.xz"
+  rm -r "$kt/bin"
   # Every Keras 3 fixture, its binaries in one solid archive: they share
   # the runtime, which xz then stores once (60 MB in, about 3 MB out).
   local k3=$GPU_DIR/keras3
@@ -190,9 +222,13 @@ with gzip.open(base + "train-images-idx3-ubyte.gz") as f:
 with gzip.open(base + "train-labels-idx1-ubyte.gz") as f:
     y = np.frombuffer(f.read(), np.uint8, offset=8)
 np.save(out + "/x.npy", (x[:1000] / 255.0).astype(np.float32))
-np.save(out + "/x_cnn.npy", (x[:1000, :, :, None] / 255.0).astype(np.float32))
 np.save(out + "/y.npy", y[:1000].astype(np.float32))
 EOF
+  # The binaries in one solid archive: they share the runtime, and the two
+  # precisions of the Dense model share its weights, which xz then stores
+  # once (the carry limit is 64 MiB, the repository's files included).
+  tar cf - -C "$GPU_DIR" bin | xz -9 -T2 > "$GPU_DIR/bin.tar.xz"
+  rm -r "$GPU_DIR/bin"
   du -sh "$GPU_DIR"
 }
 
@@ -204,7 +240,6 @@ EOF
 tfjs_conformance() {
   local work=$1 tfjs=$ROOT/test/e2e/Inputs/conformance/keras-tfjs m
   local failed=0 packed
-  echo "== keras-tfjs conformance"
   for packed in "$GPU_DIR"/bin/tfjs.*.gz; do
     [ -e "$packed" ] && gunzip -f "$packed"
   done
@@ -259,7 +294,6 @@ EOF
 # onnx_pytorch.test's tolerance (1e-5).
 onnx_models() {
   local work=$1 m packed failed=0
-  echo "== onnx (PyTorch exports)"
   for packed in "$GPU_DIR"/bin/onnx.*.gz; do
     [ -e "$packed" ] && gunzip -f "$packed"
   done
@@ -278,28 +312,63 @@ onnx_models() {
 keras3_fixtures() {
   local work=$1 k3=$GPU_DIR/keras3
   [ -e "$k3/bin.tar.xz" ] || return 0
-  echo "== keras3 fixtures"
   python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
     "$k3/bin.tar.xz" "$work/keras3"
   python3 "$k3/keras3_sweep.py" --fixtures "$k3" check "$work/keras3/bin" \
     "$work/keras3/out" --device gpu
 }
 
-run() {
-  local out=${OUT:-$GPU_DIR/out}
-  mkdir -p "$out"
-  export LD_LIBRARY_PATH=$GPU_DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  local data=$GPU_DIR/data work
-  work=$(mktemp -d)
+# The Keras training fixtures of keras_metrics, keras_losses and
+# keras_multi_output.test on the GPU: evaluate over uneven batches (5, 5,
+# 2) and fit's history against Keras 3's, with those tests' tolerance
+# (1e-5 relative): every metric kind, loss and multi-output configuration.
+keras_training() {
+  local work=$1 kt=$GPU_DIR/ktrain inputs=$ROOT/test/e2e/Inputs f
   local failed=0
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv \
-    > "$out/nvidia-smi.txt" 2>&1 || true
-  "$GPU_DIR/bin/mlp" devices | tee "$out/devices.txt" || failed=1
-  : > "$out/bench.jsonl"
+  [ -e "$kt/bin.tar.xz" ] || return 0
+  python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
+    "$kt/bin.tar.xz" "$work/ktrain"
+  for f in $KERAS_TRAINING; do
+    local name=${f%%:*} epochs=${f##*:}
+    local d=$inputs/$name bin=$work/ktrain/bin/${name/\//.}
+    local data=$d.x.npy,$d.y.npy
+    [ -e "$d.y.npy" ] || data=$d.x.npy,$d.a.npy,$d.b.npy
+    echo "$name on gpu:"
+    # evaluate and fit each, whether or not the other passed.
+    if "$bin" evaluate --device gpu --data "$data" --batch-size 5 \
+      --verbose 0 > "$work/ktrain/evaluate.txt"; then
+      python3 "$inputs/check_training.py" --evaluate "$work/ktrain/evaluate.txt" \
+        --evaluate-ref "$d.evaluate.json" --rtol 1e-5 || failed=1
+    else
+      failed=1
+    fi
+    if "$bin" train --device gpu --data "$data" --epochs "$epochs" \
+      --batch-size 5 --no-shuffle --verbose 0 \
+      --history "$work/ktrain/history.json"; then
+      python3 "$inputs/check_training.py" --history "$work/ktrain/history.json" \
+        --history-ref "$d.history.json" --rtol 1e-5 || failed=1
+    else
+      failed=1
+    fi
+  done
+  return $failed
+}
+
+# A section's start, with the seconds since `run` began: where a device
+# call's time went, and how far a run cut off at its limit got.
+section() {
+  echo "== [${SECONDS}s] $*"
+}
+
+# The example models: GPU against CPU in predict and 2 epochs of training,
+# weights trained on the GPU predicted on the CPU, CUDA graphs bit for bit,
+# and ./model bench on each device.
+example_models() {
+  local work=$1 out=$2 data=$GPU_DIR/data m failed=0
   for m in "${MODELS[@]}"; do
     local bin=$GPU_DIR/bin/$m x=$data/x.npy
     [ "$m" = cnn ] && x=$data/x_cnn.npy
-    echo "== $m"
+    section "$m"
     for d in cpu gpu; do
       "$bin" predict --device $d --input "$x" \
         --output "$work/$m.$d.npy" --batch-size 128 || failed=1
@@ -318,7 +387,7 @@ run() {
     KILN_GPU_GRAPHS=1 "$bin" train --device gpu --data "$x,$data/y.npy" \
       --epochs 2 --batch-size 100 --no-shuffle --seed 1 --verbose 0 \
       --history "$work/$m.graphs.history.json" || failed=1
-    python3 - "$work" "$m" <<'EOF' || failed=1
+    python3 - "$work" "$m" <<'EOF' | tee -a "$out/checks.txt" || failed=1
 import json, sys
 import numpy as np
 work, m = sys.argv[1], sys.argv[2]
@@ -359,14 +428,17 @@ print(json.dumps(r))" | tee -a "$out/bench.jsonl" || failed=1
       done
     done
   done
-  tfjs_conformance "$work" || failed=1
-  onnx_models "$work" | tee "$out/onnx.txt" || failed=1
-  grep -q FAILED "$out/onnx.txt" && failed=1
-  keras3_fixtures "$work" | tee "$out/keras3.txt" || failed=1
-  # GEMM N^3 on the GPU per tile shape: the kernel's own time
-  # (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
-  # the CNN's train step at batch 1024; then the PyTorch references
-  # (cuBLAS, eager and torch.compile) on the same GPU.
+  return $failed
+}
+
+# GEMM N^3 on the GPU per tile shape and precision: the kernel's own time
+# (KILN_GPU_PROFILE), without the host<->device copies of ./model bench;
+# then the CNN's train step at batch 1024, with the input gradient as a
+# convolution (cnn), as a product and col2im (cnn.fold), and in square
+# tiles only (cnn.square).
+gpu_benchmarks() {
+  local work=$1 out=$2 packed cnn failed=0
+  section "gemm ${GEMM_N}^3 per tile shape and precision"
   for packed in "$GPU_DIR"/bin/gemm.*.gz; do
     [ -e "$packed" ] || continue
     gunzip -f "$packed"
@@ -385,19 +457,32 @@ for line in open(sys.argv[1]):
                           "tflops": 2 * n**3 / (us * 1e-6) / 1e12}))
 EOF
   done
-  # --gpu-precision on the GPU: numbers against the rounding reference
-  # and the CPU's training.
+  for cnn in cnn cnn.fold cnn.square; do
+    [ -x "$GPU_DIR/bin/$cnn" ] || continue
+    section "$cnn train_step at batch 1024"
+    "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step --batch-size 1024 \
+      --seconds 2 --json | python3 -c "import json,sys; \
+r=json.load(sys.stdin); r.update(model='$cnn', device='gpu'); \
+print(json.dumps(r))" | tee -a "$out/bench.jsonl" || failed=1
+  done
+  return $failed
+}
+
+# --gpu-precision on the GPU: numbers against the rounding reference and
+# the CPU's training (example_models wrote cnn.cpu.history.json).
+precision_checks() {
+  local work=$1 out=$2 data=$GPU_DIR/data p failed=0
   for p in tf32 bf16; do
     [ -x "$GPU_DIR/bin/dense.$p" ] || continue
-    echo "== $p"
+    section "$p"
     "$GPU_DIR/bin/dense.$p" predict --device gpu --input "$GPU_DIR/dense/x.npy" \
       --output "$work/dense.$p.npy" || failed=1
     python3 "$GPU_DIR/large_dense_reference.py" rounded "$GPU_DIR/dense" \
-      "$work/dense.$p.npy" "$p" | tee -a "$out/precision.txt" || failed=1
+      "$work/dense.$p.npy" "$p" | tee -a "$out/checks.txt" || failed=1
     "$GPU_DIR/bin/cnn.$p" train --device gpu --data "$data/x_cnn.npy,$data/y.npy" \
       --epochs 2 --batch-size 100 --no-shuffle --seed 1 --verbose 0 \
       --history "$work/cnn.$p.history.json" || failed=1
-    python3 - "$work/cnn.$p.history.json" "$work/cnn.cpu.history.json" "$p" <<'EOF' | tee -a "$out/precision.txt" || failed=1
+    python3 - "$work/cnn.$p.history.json" "$work/cnn.cpu.history.json" "$p" <<'EOF' | tee -a "$out/checks.txt" || failed=1
 import json, sys
 got, want = (json.load(open(f))["loss"] for f in sys.argv[1:3])
 err = max(abs(a - b) / abs(b) for a, b in zip(got, want))
@@ -405,38 +490,77 @@ print(f"cnn {sys.argv[3]} losses vs cpu fp32: {err:.3g} {'ok' if err <= 3e-3 els
 sys.exit(0 if err <= 3e-3 else 1)
 EOF
   done
-  # The CNN's train step, with the input gradient as a convolution (cnn),
-  # as a product and col2im (cnn.fold), and in square tiles only
-  # (cnn.square).
-  for cnn in cnn cnn.fold cnn.square; do
-    [ -x "$GPU_DIR/bin/$cnn" ] || continue
-    echo "== $cnn train_step"
-    "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step --batch-size 1024 \
-      --seconds 2 --json | tee -a "$out/bench.jsonl" || failed=1
-  done
-  # Where the CNN's train step spends its time, kernel by kernel
-  # (KILN_GPU_PROFILE: each launch synchronized and timed), at batch 100
-  # and 1024: what the next session without a GPU works from.
-  if [ -x "$GPU_DIR/bin/cnn" ]; then
-    for b in 100 1024; do
-      KILN_GPU_PROFILE=1 "$GPU_DIR/bin/cnn" bench --device gpu \
-        --entry train_step --batch-size $b --seconds 1 --json > /dev/null \
-        2> "$out/cnn.profile.$b.txt" || failed=1
-    done
-  fi
-  # The recurrent models' train steps the same way at batch 100: 28 time
-  # steps each way, launch-bound (the LSTM 12 kernels a time step, the
-  # SimpleRNN's two layers 3 forward and 5 or 6 backward).
-  for m in lstm rnn; do
+  return $failed
+}
+
+# Where the train steps spend their time, kernel by kernel
+# (KILN_GPU_PROFILE: each launch synchronized and timed), in one file: the
+# CNN at batch 100 and 1024, and the recurrent models at batch 100 (28 time
+# steps each way, launch-bound: the LSTM 12 kernels a time step, the
+# SimpleRNN's two layers 3 forward and 5 or 6 backward). What the next
+# session without a GPU works from.
+profiles() {
+  local out=$1 spec failed=0
+  section "profiles"
+  for spec in cnn:100 cnn:1024 lstm:100 rnn:100; do
+    local m=${spec%%:*} b=${spec##*:}
     [ -x "$GPU_DIR/bin/$m" ] || continue
+    echo "### $m train_step, batch $b" >> "$out/profiles.txt"
     KILN_GPU_PROFILE=1 "$GPU_DIR/bin/$m" bench --device gpu \
-      --entry train_step --batch-size 100 --seconds 1 --json > /dev/null \
-      2> "$out/$m.profile.100.txt" || failed=1
+      --entry train_step --batch-size "$b" --seconds 1 --json > /dev/null \
+      2>> "$out/profiles.txt" || failed=1
   done
+  return $failed
+}
+
+# What comes back from a device call is at most 8 files, so `run` writes
+# six to $OUT: devices.txt, bench.jsonl, checks.txt (every numeric check's
+# line), profiles.txt, torch.jsonl, and the caller's log (tee).
+# The figures come first (the example models, the GEMM and the CNN against
+# PyTorch), then the conformance sweeps: a run cut off at the device
+# call's limit still has what it measured.
+run() {
+  local out=${OUT:-$GPU_DIR/out}
+  mkdir -p "$out"
+  export LD_LIBRARY_PATH=$GPU_DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  local work
+  work=$(mktemp -d)
+  local failed=0
+  section "unpacking"
+  python3 - "$GPU_DIR" <<'EOF'
+import sys, tarfile
+import numpy as np
+d = sys.argv[1]
+tarfile.open(d + "/bin.tar.xz").extractall(d)
+# The CNN's images: x.npy with a channel axis.
+np.save(d + "/data/x_cnn.npy", np.load(d + "/data/x.npy")[..., None])
+EOF
+  : > "$out/bench.jsonl"
+  : > "$out/checks.txt"
+  : > "$out/profiles.txt"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm \
+    --format=csv > "$out/devices.txt" 2>&1 || true
+  "$GPU_DIR/bin/mlp" devices | tee -a "$out/devices.txt" || failed=1
+  example_models "$work" "$out" || failed=1
+  gpu_benchmarks "$work" "$out" || failed=1
   if [ -z "${GPU_CHECK_NO_TORCH:-}" ]; then
-    timeout 240 python3 "$ROOT/tools/dev/gpu_torch_reference.py" \
+    section "PyTorch references"
+    timeout 200 python3 "$ROOT/tools/dev/gpu_torch_reference.py" \
       | tee "$out/torch.jsonl" || true
   fi
+  precision_checks "$work" "$out" || failed=1
+  section "keras-tfjs conformance"
+  tfjs_conformance "$work" | tee -a "$out/checks.txt" || failed=1
+  section "onnx (PyTorch exports)"
+  onnx_models "$work" > "$work/onnx.txt" || failed=1
+  tee -a "$out/checks.txt" < "$work/onnx.txt"
+  grep -q FAILED "$work/onnx.txt" && failed=1
+  section "keras training fixtures (evaluate and fit)"
+  keras_training "$work" | tee -a "$out/checks.txt" || failed=1
+  section "keras3 fixtures"
+  keras3_fixtures "$work" | tee -a "$out/checks.txt" || failed=1
+  profiles "$out" || failed=1
+  section "done ($([ $failed = 0 ] && echo 'every check passed' || echo 'a check FAILED'))"
   rm -rf "$work"
   return $failed
 }
