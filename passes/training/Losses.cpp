@@ -62,6 +62,7 @@ static const struct {
     {"hinge", {"Hinge", "", "", "", ""}},
     {"squared_hinge", {"SquaredHinge", "", "", "", ""}},
     {"cosine_similarity", {"CosineSimilarity", "", "", "", ""}},
+    {"categorical_hinge", {"CategoricalHinge", "categoricalHinge", "", "", ""}},
 };
 
 std::string mlir::kiln::canonicalLossName(llvm::StringRef name) {
@@ -200,6 +201,26 @@ static Value buildElementwise(GradientBuilder &m, StringRef name, double delta,
         ReluOp::create(b, loc, m.sub(one(), m.mul(hingeLabels(m, t), p)));
     return mean(name == "hinge" ? margin : m.mul(margin, margin));
   }
+  if (name == "categorical_hinge") {
+    // max(0, 1 + max((1 - t) p) - sum(t p)) per row. The row's maximum is
+    // read through a one-hot of its argmax, which carries no gradient: the
+    // gradient goes to the first largest element, where TensorFlow's
+    // reduce_max splits it among ties (equal non-target predictions).
+    Value positive = m.reduceSum(m.mul(t, p), {last}, /*keepDims=*/false);
+    Value others = m.mul(m.sub(one(), t), p);
+    RankedTensorType type = typeOf(p);
+    Value index = ArgMaxOp::create(b, loc, others, b.getI64IntegerAttr(last),
+                                   b.getBoolAttr(false), b.getBoolAttr(false));
+    auto indexType = cast<RankedTensorType>(index.getType());
+    Value largest = OneHotOp::create(
+        b, loc, type,
+        CastOp::create(b, loc, indexType.clone(type.getElementType()), index),
+        type.getDimSize(last));
+    Value negative =
+        m.reduceSum(m.mul(largest, others), {last}, /*keepDims=*/false);
+    return mean(
+        ReluOp::create(b, loc, m.add(m.sub(negative, positive), one())));
+  }
   if (name == "cosine_similarity") {
     Value cosine = m.reduceSum(
         m.mul(l2Normalize(m, t, last), l2Normalize(m, p, last)), {last},
@@ -325,6 +346,7 @@ std::string mlir::kiln::resolveMetricKind(llvm::StringRef name,
       {"hinge", "hinge"},
       {"squared_hinge", "squared_hinge"},
       {"cosine_similarity", "cosine_similarity"},
+      {"categorical_hinge", "categorical_hinge"},
   };
   std::string function = canonicalLossName(name);
   for (const auto &metric : kLossMetrics)
@@ -345,7 +367,7 @@ StringRef mlir::kiln::metricFunction(StringRef kind) {
       // takes the root of the epoch's mean (Keras's RootMeanSquaredError).
       .Case("root_mean_squared_error", "mean_squared_error")
       .Cases({"kl_divergence", "poisson", "hinge", "squared_hinge",
-              "cosine_similarity"},
+              "cosine_similarity", "categorical_hinge"},
              kind)
       .Default("");
 }

@@ -83,7 +83,7 @@ std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
 /// builds): "sparse_categorical_accuracy", "categorical_accuracy",
 /// "binary_accuracy", the three crossentropies, "mse", "mae", "mape",
 /// "msle", "kl_divergence", "poisson", "hinge", "squared_hinge",
-/// "cosine_similarity" and "root_mean_squared_error" (whose steps return the
+/// "categorical_hinge", "cosine_similarity" and "root_mean_squared_error" (whose steps return the
 /// mean squared error: the runtime takes the root over the epoch).
 bool isMetricKind(llvm::StringRef kind);
 /// The loss function a metric kind averages ("mae": mean_absolute_error),

@@ -35,6 +35,7 @@ bool kiln::parseMetricKind(const char *name, MetricKind &kind) {
       {"hinge", MetricKind::Hinge},
       {"squared_hinge", MetricKind::SquaredHinge},
       {"cosine_similarity", MetricKind::CosineSimilarity},
+      {"categorical_hinge", MetricKind::CategoricalHinge},
       {"root_mean_squared_error", MetricKind::RootMeanSquaredError},
   };
   for (const Entry &entry : entries) {

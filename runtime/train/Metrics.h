@@ -34,6 +34,7 @@ enum class MetricKind {
   Hinge,
   SquaredHinge,
   CosineSimilarity,
+  CategoricalHinge,
   /// The steps return the batch's mean squared error; the result is the
   /// root of the epoch's mean (Keras's RootMeanSquaredError).
   RootMeanSquaredError,

@@ -87,7 +87,8 @@ KERAS_TRAINING="keras-metrics/sparse:2 keras-metrics/categorical:2
   keras-metrics/binary:2 keras-losses/mae:3 keras-losses/mape:3
   keras-losses/msle:3 keras-losses/huber:3 keras-losses/log_cosh:3
   keras-losses/poisson:3 keras-losses/kld:3 keras-losses/hinge:3
-  keras-losses/sq_hinge:3 keras-losses/cosine:3 keras-multi-output/dict:3
+  keras-losses/sq_hinge:3 keras-losses/cosine:3 keras-losses/cat_hinge:3
+  keras-multi-output/dict:3
   keras-multi-output/list:3 keras-multi-output/flat:3
   keras-multi-output/keras2:3"
 # The optimizers of optimizers.test (name|kiln --optimizer|numpy_trainer.py

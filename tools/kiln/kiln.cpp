@@ -303,7 +303,8 @@ static cl::opt<std::string>
                       "mean_absolute_error, mean_absolute_percentage_error, "
                       "mean_squared_logarithmic_error, huber, log_cosh, "
                       "kl_divergence, poisson, hinge, squared_hinge, "
-                      "cosine_similarity, or a short name: mse, mae, ...; "
+                      "cosine_similarity, categorical_hinge, or a short "
+                      "name: mse, mae, ...; "
                       "e.g. sparse_categorical_crossentropy:from_logits=true, "
                       "huber:delta=2); with several outputs, every output's, "
                       "with weight 1 (the file's loss_weights are dropped)"),

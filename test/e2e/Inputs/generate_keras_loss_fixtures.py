@@ -23,6 +23,8 @@ and in fit.
   sq_hinge  the same with "squared_hinge" on -1/1 labels (kept as they are)
   cosine    Dense(3), "cosine_similarity" (the loss is -cos); metric
             CosineSimilarity()
+  cat_hinge Dense(4), "categorical_hinge" on one-hot labels; metrics
+            "categorical_hinge" and CategoricalHinge()
 
 NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
 evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
@@ -96,6 +98,9 @@ def main():
           2 * rng.integers(0, 2, (12, 3)) - 1, "squared_hinge")
     write("cosine", dense(rng, "cosine", 3), x, regression,
           "cosine_similarity", [keras.metrics.CosineSimilarity()])
+    write("cat_hinge", dense(rng, "cat_hinge", 4), x,
+          np.eye(4)[rng.integers(0, 4, 12)], "categorical_hinge",
+          ["categorical_hinge", keras.metrics.CategoricalHinge(name="ch")])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // RUN: kiln-opt %s --kiln-build-train-step="loss=hinge" | FileCheck %s --check-prefix=HINGE
 // RUN: kiln-opt %s --kiln-build-train-step="loss=cosine_similarity metrics=cosine_similarity" | FileCheck %s --check-prefix=COSINE
 // RUN: kiln-opt %s --kiln-build-train-step="loss=kld" | FileCheck %s --check-prefix=KLD
+// RUN: kiln-opt %s --kiln-build-train-step="loss=categorical_hinge" | FileCheck %s --check-prefix=CATHINGE
 // RUN: not kiln-opt %s --kiln-build-train-step="loss=mae delta=2" 2>&1 | FileCheck %s --check-prefix=NODELTA
 
 // Keras 3's elementwise losses, reduced over the last axis and averaged
@@ -58,5 +59,28 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) 
 // KLD:         kiln.log
 // KLD:         %[[SUM:.+]] = kiln.reduce_sum %{{.+}} {axes = array<i64: 1>}
 // KLD:         kiln.reduce_mean %[[SUM]] {axes = array<i64: 0>}
+
+// Categorical hinge: relu(1 + max((1 - t) p) - sum(t p)) per row, the
+// maximum read through a one-hot of the row's argmax (no gradient flows
+// into the index).
+// CATHINGE-LABEL: func.func @eval_step
+// CATHINGE:         %[[TP:.+]] = kiln.mul %arg2, %[[P:.+]] : tensor<?x3xf32>
+// CATHINGE:         %[[POS:.+]] = kiln.reduce_sum %[[TP]] {axes = array<i64: 1>}
+// CATHINGE:         %[[NOT:.+]] = kiln.sub %{{.+}}, %arg2 : tensor<f32>, tensor<?x3xf32>
+// CATHINGE:         %[[OTHERS:.+]] = kiln.mul %[[NOT]], %[[P]]
+// CATHINGE:         %[[ARG:.+]] = kiln.argmax %[[OTHERS]] {axis = 1 : i64}
+// CATHINGE:         %[[IDX:.+]] = kiln.cast %[[ARG]] : tensor<?xi64> -> tensor<?xf32>
+// CATHINGE:         %[[HOT:.+]] = kiln.one_hot %[[IDX]] {depth = 3 : i64}
+// CATHINGE:         %[[PICKED:.+]] = kiln.mul %[[HOT]], %[[OTHERS]]
+// CATHINGE:         %[[NEG:.+]] = kiln.reduce_sum %[[PICKED]] {axes = array<i64: 1>}
+// CATHINGE:         %[[DIFF:.+]] = kiln.sub %[[NEG]], %[[POS]]
+// CATHINGE:         %[[MARGIN:.+]] = kiln.add %[[DIFF]], %{{.+}}
+// CATHINGE:         %[[RELU:.+]] = kiln.relu %[[MARGIN]]
+// CATHINGE:         kiln.reduce_mean %[[RELU]] {axes = array<i64: 0>}
+// The training step's gradient reaches the predictions through both sums.
+// CATHINGE-LABEL: func.func @train_step
+// CATHINGE:         kiln.argmax
+// CATHINGE:         kiln.one_hot
+// CATHINGE:         kiln.matmul
 
 // NODELTA: error: mean_absolute_error has no delta (huber has)
