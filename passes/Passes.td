@@ -78,7 +78,8 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
     Option<"loss", "loss", "std::string", /*default=*/"\"mean_squared_error\"",
            "Keras loss name, of every output">,
     ListOption<"losses", "losses", "std::string",
-               "One Keras loss name per output (instead of `loss`)">,
+               "One Keras loss name per output (instead of `loss`); none: "
+               "the output has no loss">,
     ListOption<"lossWeights", "loss-weights", "double",
                "One weight per output of its loss in the total (default 1)">,
     Option<"outputLosses", "output-losses", "bool", /*default=*/"false",

@@ -102,12 +102,17 @@ static llvm::Error checkUnsupported(StringRef key, const json::Value &value) {
 
 /// Reads one loss: a name, a function, or a class object whose config kiln
 /// models (from_logits, Huber's delta) or can check is the default
-/// (reduction, label smoothing, axis). Returns the issue, or "".
+/// (reduction, label smoothing, axis); or null, an output's None: no loss
+/// (Keras 2 and 3 skip it; TensorFlow.js cannot train such a model).
+/// Returns the issue, or "".
 static std::string parseOneLoss(const json::Value &value, KerasFlavor flavor,
                                 TrainingConfig::Loss &loss) {
   const json::Object *config = nullptr;
   if (value.kind() == json::Value::Null)
-    return "an output without a loss (kiln trains every output)";
+    return flavor == KerasFlavor::TfJs
+               ? "an output without a loss (TensorFlow.js trains every "
+                 "output)"
+               : "";
   if (!readNamed(value, loss.name, config))
     return "the loss is not a name, function or class object";
   // tfjs's hinge losses take the labels as they are; Keras's (which kiln

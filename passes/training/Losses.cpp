@@ -377,11 +377,28 @@ std::string mlir::kiln::metricTargetMismatch(llvm::StringRef kind,
   bool sparseMetric = kind.starts_with("sparse_");
   if (sparseMetric == isSparseLoss(loss))
     return "";
+  if (loss.name.empty())
+    return "takes class indices, but an output without a loss takes targets "
+           "shaped like the output";
   auto targets = [](bool sparse) {
     return sparse ? "class indices" : "targets shaped like the outputs";
   };
   return std::string("takes ") + targets(sparseMetric) + ", but loss '" +
          loss.name + "' takes " + targets(!sparseMetric);
+}
+
+std::string mlir::kiln::classAxisIssue(llvm::StringRef kind,
+                                       RankedTensorType output) {
+  if (!llvm::is_contained({"sparse_categorical_crossentropy",
+                           "categorical_hinge", "sparse_categorical_accuracy",
+                           "categorical_accuracy"},
+                          kind) ||
+      (output.getRank() >= 2 && !output.isDynamicDim(output.getRank() - 1)))
+    return "";
+  std::string type;
+  llvm::raw_string_ostream os(type);
+  os << output;
+  return "needs outputs of shape (batch, ..., classes), got '" + type + "'";
 }
 
 bool mlir::kiln::isMetricKind(llvm::StringRef kind) {

@@ -68,6 +68,10 @@ static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
   Value total;
   SmallVector<Value> outputLosses;
   for (auto [output, target, loss] : llvm::zip(outputs, targets, losses)) {
+    if (!loss.hasLoss()) { // its target only feeds its metrics
+      outputLosses.push_back(Value());
+      continue;
+    }
     Value l = buildLoss(m, loss.loss, output, target);
     outputLosses.push_back(l);
     if (loss.weight != 1.0)
@@ -115,20 +119,20 @@ LogicalResult mlir::kiln::buildTrainingFunctions(func::FuncOp predict,
     return predict.emitOpError("has ")
            << predictType.getNumResults() << " outputs but " << losses.size()
            << " losses";
+  if (llvm::none_of(losses, [](const OutputLoss &l) { return l.hasLoss(); }))
+    return predict.emitOpError("has no output with a loss");
 
   // Targets: one per output; sparse losses take class indices.
   SmallVector<Type> targetTypes;
   for (auto [t, outputLoss] : llvm::zip(predictType.getResults(), losses)) {
     const LossSpec &loss = outputLoss.loss;
     auto type = cast<RankedTensorType>(t);
+    if (std::string issue = classAxisIssue(loss.name, type); !issue.empty())
+      return predict.emitOpError("loss '") << loss.name << "' " << issue;
     if (!isSparseLoss(loss)) {
       targetTypes.push_back(type);
       continue;
     }
-    if (type.getRank() < 2 || type.isDynamicDim(type.getRank() - 1))
-      return predict.emitOpError("loss '")
-             << loss.name << "' needs outputs of shape (batch, ..., classes), "
-             << "got " << type;
     targetTypes.push_back(RankedTensorType::get(type.getShape().drop_back(),
                                                 type.getElementType()));
   }
@@ -141,10 +145,19 @@ LogicalResult mlir::kiln::buildTrainingFunctions(func::FuncOp predict,
     if (log.output >= losses.size())
       return predict.emitOpError("a log of output ")
              << log.output << ", which does not exist";
-    if (log.kind == "loss")
+    if (log.kind == "loss") {
+      if (!losses[log.output].hasLoss())
+        return predict.emitOpError("a loss log of output ")
+               << log.output << ", which has no loss";
       continue;
+    }
     if (!isMetricKind(log.kind))
       return predict.emitOpError("unknown metric '") << log.kind << "'";
+    if (std::string issue = classAxisIssue(
+            log.kind,
+            cast<RankedTensorType>(predictType.getResult(log.output)));
+        !issue.empty())
+      return predict.emitOpError("metric '") << log.kind << "' " << issue;
     if (std::string issue =
             metricTargetMismatch(log.kind, losses[log.output].loss);
         !issue.empty())
@@ -340,6 +353,10 @@ struct BuildTrainStepPass
     SmallVector<OutputLoss> perOutput;
     for (unsigned o = 0; o < numOutputs; ++o) {
       StringRef name = losses.empty() ? StringRef(loss) : StringRef(losses[o]);
+      if (name == "none") { // an output without a loss
+        perOutput.push_back({});
+        continue;
+      }
       LossSpec lossSpec{canonicalLossName(name), fromLogits, delta};
       if (lossSpec.name.empty()) {
         predict.emitError("unknown loss '") << name << "'";
@@ -364,7 +381,7 @@ struct BuildTrainStepPass
     // Every output reports every metric, output-major.
     SmallVector<StepLog> logs;
     for (unsigned o = 0; o < numOutputs; ++o) {
-      if (outputLosses)
+      if (outputLosses && perOutput[o].hasLoss())
         logs.push_back({o, "loss"});
       for (const std::string &metric : metrics)
         logs.push_back({o, metric});

@@ -83,8 +83,9 @@ std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
 /// builds): "sparse_categorical_accuracy", "categorical_accuracy",
 /// "binary_accuracy", the three crossentropies, "mse", "mae", "mape",
 /// "msle", "kl_divergence", "poisson", "hinge", "squared_hinge",
-/// "categorical_hinge", "cosine_similarity" and "root_mean_squared_error" (whose steps return the
-/// mean squared error: the runtime takes the root over the epoch).
+/// "categorical_hinge", "cosine_similarity" and "root_mean_squared_error"
+/// (whose steps return the mean squared error: the runtime takes the root over
+/// the epoch).
 bool isMetricKind(llvm::StringRef kind);
 /// The loss function a metric kind averages ("mae": mean_absolute_error),
 /// or "" for the accuracies and crossentropies.
@@ -94,6 +95,12 @@ llvm::StringRef metricFunction(llvm::StringRef kind);
 /// indices for a sparse loss, else targets shaped like the outputs), as
 /// "takes ..., but loss '...' takes ..."; "" when it can.
 std::string metricTargetMismatch(llvm::StringRef kind, const LossSpec &loss);
+
+/// Why loss or metric `kind` cannot take `output`: the ones that index or
+/// take the argmax of the last axis (sparse_categorical_crossentropy,
+/// categorical_hinge, the categorical accuracies) need outputs of shape
+/// (batch, ..., classes) with a static class axis. "" when it can.
+std::string classAxisIssue(llvm::StringRef kind, RankedTensorType output);
 
 /// An optimizer: canonical name ("sgd", "adam", "rmsprop", "adagrad") and its
 /// hyperparameters, Keras's defaults filled in.
@@ -152,8 +159,9 @@ LogicalResult specializeMode(
 
 /// An output's loss and its weight in the total (Keras `loss_weights`).
 struct OutputLoss {
-  LossSpec loss;
+  LossSpec loss; ///< an empty name: the output has no loss (Keras's None)
   double weight = 1.0;
+  bool hasLoss() const { return !loss.name.empty(); }
 };
 
 /// A value the steps report besides the total loss: metric `kind` (a

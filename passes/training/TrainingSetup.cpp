@@ -64,12 +64,16 @@ mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
     if (std::string issue = outputsOf(loss.output, outputs, indices);
         !issue.empty())
       return "a loss " + issue;
-    LossSpec spec{canonicalLossName(loss.name), loss.fromLogits, loss.delta};
-    if (spec.name.empty())
-      return "unknown loss '" + loss.name + "' (kiln's losses: " + lossNames() +
-             ")";
-    if (llvm::Error error = checkLossSettings(spec))
-      return llvm::toString(std::move(error));
+    // None: the output has no loss (an empty LossSpec).
+    LossSpec spec;
+    if (!loss.name.empty()) {
+      spec = {canonicalLossName(loss.name), loss.fromLogits, loss.delta};
+      if (spec.name.empty())
+        return "unknown loss '" + loss.name +
+               "' (kiln's losses: " + lossNames() + ")";
+      if (llvm::Error error = checkLossSettings(spec))
+        return llvm::toString(std::move(error));
+    }
     for (unsigned o : indices) {
       if (given[o])
         return "two losses for output '" + outputs[o].name + "'";
@@ -77,10 +81,15 @@ mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
       losses[o].loss = spec;
     }
   }
+  // Keras 3 takes a loss dict without an output's key only for a model
+  // whose outputs are a dict, which kiln's importers do not tell apart.
   for (auto [o, output] : llvm::enumerate(outputs))
     if (!given[o])
       return "output '" + output.name +
-             "' has no loss (kiln trains every output)";
+             "' is not given a loss (give it null for an output without "
+             "one)";
+  if (llvm::none_of(losses, [](const OutputLoss &l) { return l.hasLoss(); }))
+    return "no output has a loss";
   if (config.lossWeights.empty())
     return "";
   given.assign(outputs.size(), false);
@@ -93,8 +102,9 @@ mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
       losses[o].weight = weight;
     }
   }
+  // An output without a loss needs no weight (Keras ignores one).
   for (auto [o, output] : llvm::enumerate(outputs))
-    if (!given[o])
+    if (!given[o] && losses[o].hasLoss())
       return "loss_weights gives no weight for output '" + output.name + "'";
   return "";
 }
@@ -109,6 +119,8 @@ mlir::kiln::describeOutputLosses(ArrayRef<OutputLoss> losses,
   };
   // The name and the settings that are not the default.
   auto describe = [&](const LossSpec &loss, bool withLogits) {
+    if (loss.name.empty())
+      return std::string("no loss");
     std::string text = loss.name;
     if (withLogits && loss.fromLogits)
       text += " (from logits)";
@@ -128,7 +140,7 @@ mlir::kiln::describeOutputLosses(ArrayRef<OutputLoss> losses,
     if (!text.empty())
       text += ", ";
     text += output.name + ": " + describe(loss.loss, /*withLogits=*/true);
-    if (loss.weight != 1.0)
+    if (loss.weight != 1.0 && loss.hasLoss())
       text += number(" x%g", loss.weight);
   }
   return text;
@@ -179,6 +191,13 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   SmallVector<OutputLoss> losses(outputs.size());
   if (lossIssue.empty())
     lossIssue = resolveOutputLosses(config, outputs, losses);
+  for (auto [o, loss] : llvm::enumerate(losses))
+    if (std::string issue =
+            classAxisIssue(loss.loss.name,
+                           cast<RankedTensorType>(predict.getResultTypes()[o]));
+        lossIssue.empty() && !issue.empty())
+      lossIssue = "loss '" + loss.loss.name + "' of output '" +
+                  outputs[o].name + "' " + issue;
   if (flags.loss && !lossIssue.empty())
     return emitError(loc) << "--loss: " << lossIssue;
   // Keras configs carry settings that change nothing while their switches
@@ -278,6 +297,8 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
                    metricTargetMismatch(kind, losses[o].loss);
                !mismatch.empty())
         issue = "metric '" + metric.name + "' (" + kind + ") " + mismatch;
+      else if (std::string axis = classAxisIssue(kind, type); !axis.empty())
+        issue = "metric '" + metric.name + "' (" + kind + ") " + axis;
       if (issue.empty()) {
         perOutput[o].push_back({metric.name, kind});
         continue;
@@ -291,9 +312,14 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   for (const std::string &issue : metricIssues)
     emitWarning(loc) << "training configuration: " << issue
                      << " is not reported";
+  // Keras logs "<output>_loss" for each output with a loss when two or more
+  // have one.
   SmallVector<TrainingSignature::Log> logs;
+  bool perOutputLoss = llvm::count_if(losses, [](const OutputLoss &l) {
+                         return l.hasLoss();
+                       }) > 1;
   for (auto [o, output] : llvm::enumerate(outputs)) {
-    if (outputs.size() > 1)
+    if (perOutputLoss && losses[o].hasLoss())
       logs.push_back({output.name + "_loss", "loss", unsigned(o)});
     for (auto &[name, kind] : perOutput[o])
       logs.push_back({outputs.size() > 1 ? output.name + "_" + name : name,

@@ -90,6 +90,7 @@ KERAS_TRAINING="keras-metrics/sparse:2 keras-metrics/categorical:2
   keras-losses/sq_hinge:3 keras-losses/cosine:3 keras-losses/cat_hinge:3
   keras-multi-output/dict:3
   keras-multi-output/list:3 keras-multi-output/flat:3
+  keras-multi-output/nolist:3 keras-multi-output/nodict:3
   keras-multi-output/keras2:3"
 # The optimizers of optimizers.test (name|kiln --optimizer|numpy_trainer.py
 # arguments), trained on TensorFlow.js's Dense model.

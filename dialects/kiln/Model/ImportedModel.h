@@ -88,7 +88,9 @@ struct TrainingConfig {
     bool everyOutput() const { return name.empty() && position < 0; }
   };
   struct Loss {
-    std::string name; ///< e.g. "sparse_categorical_crossentropy"
+    /// e.g. "sparse_categorical_crossentropy"; "" for an output given no
+    /// loss (Keras's None: its target only feeds its metrics).
+    std::string name;
     bool fromLogits = false;
     OutputKey output;
     double delta = 1.0; ///< Huber's

@@ -17,8 +17,15 @@ A shared Dense(8, relu) "h" feeds a = Dense(4, softmax) and b = Dense(2):
          2 applies to every output; the references are Keras 3's with
          metrics {"a": ["accuracy"], "b": ["accuracy"]} (a sparse, b a
          categorical accuracy)
+  nolist loss [None, mse] and metrics [["accuracy"], ["mae"]]: a has no
+         loss (Keras leaves its Dense untrained); its one-hot targets feed
+         only its categorical accuracy
+  nodict loss {"a": sparse_categorical_crossentropy, "b": None},
+         loss_weights {"a": 2.0, "b": 5.0} (b's is ignored) and metrics
+         {"b": ["mse"]}
 
-Keras logs each output's unweighted loss as "<output>_loss" and the total
+Keras logs each output's unweighted loss as "<output>_loss" (when two or more
+outputs have a loss) and the total
 "loss" as the weighted sum. Keras on TensorFlow averages "<output>_loss"
 over the batches alike (its tracker's weight, the batch's static size, is
 None in the traced step), the other logs by samples: with a short last
@@ -97,6 +104,12 @@ def main():
         config = json.loads(f.attrs["training_config"])
         config["metrics"] = ["accuracy"]
         f.attrs["training_config"] = json.dumps(config)
+
+    write("nolist", two_heads(rng, "nolist"), x, np.eye(4)[labels], yb,
+          loss=[None, "mse"], metrics=[["accuracy"], ["mae"]])
+    write("nodict", two_heads(rng, "nodict"), x, labels, yb,
+          loss={"a": "sparse_categorical_crossentropy", "b": None},
+          loss_weights={"a": 2.0, "b": 5.0}, metrics={"b": ["mse"]})
 
 
 if __name__ == "__main__":
