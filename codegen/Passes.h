@@ -120,6 +120,15 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
       llvm::cl::desc("products with few columns of C take narrower tiles of "
                      "the same area (fp32)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> splitKTargetBlocks{
+      *this, "split-k-target-blocks",
+      llvm::cl::desc("blocks a product with few output tiles and a long "
+                     "reduction should have (kiln-cuda-split-k)"),
+      llvm::cl::init(512)};
+  PassOptions::Option<int64_t> splitKMaxSplits{
+      *this, "split-k-max-splits",
+      llvm::cl::desc("the most splits of one reduction (kiln-cuda-split-k)"),
+      llvm::cl::init(256)};
   PassOptions::Option<std::string> precision{
       *this, "precision",
       llvm::cl::desc("multiplicands of the tiled matrix products: fp32, tf32 "

@@ -70,6 +70,8 @@ static void buildBufferPipeline(OpPassManager &pm,
     SplitKPassOptions splitK;
     splitK.matmulTile = cuda->matmulTile;
     splitK.matmulKStep = cuda->matmulKStep;
+    splitK.targetBlocks = cuda->splitKTargetBlocks;
+    splitK.maxSplits = cuda->splitKMaxSplits;
     // Tensor cores take square tiles (kiln-cuda-map-to-gpu).
     splitK.narrowTiles =
         cuda->narrowTiles && cuda->precision.getValue() == "fp32";

@@ -29,7 +29,8 @@
 #     the CNN's train step at batch 1024 on the GPU (and with
 #     --gpu-conv-input-gradient fold: the input gradient as col2im; and
 #     with --gpu-matmul-narrow-tiles=false: 64 x 64 tiles for its 16- and
-#     32-channel products);
+#     32-channel products; and with split-K as before 2026-12-04, at
+#     most 64 splits, also at batch 100);
 #   - --gpu-precision tf32 and bf16 (tensor-core mma.sync): a Dense model's
 #     predictions against a NumPy reference that rounds the factors
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
@@ -162,6 +163,12 @@ EOF2
   "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
     --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-matmul-narrow-tiles=false \
     -o "$GPU_DIR/bin/cnn.square"
+  # The CNN with split-K as it was until 2026-12-04 (256 target blocks, at
+  # most 64 splits): its weight gradients ran latency-bound on the H200,
+  # 64 blocks of one tile each, about 1 us per staged step of k.
+  "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
+    --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-split-k-target-blocks 256 \
+    --gpu-split-k-max-splits 64 -o "$GPU_DIR/bin/cnn.splits64"
   # TensorFlow.js's reference models, for predict and for training.
   local tfjs=test/e2e/Inputs/conformance/keras-tfjs m
   for m in $TFJS_MODELS; do
@@ -459,11 +466,14 @@ for line in open(sys.argv[1]):
                           "tflops": 2 * n**3 / (us * 1e-6) / 1e12}))
 EOF
   done
-  for cnn in cnn cnn.fold cnn.square; do
+  local spec
+  for spec in cnn:1024 cnn.fold:1024 cnn.square:1024 cnn.splits64:1024 \
+    cnn.splits64:100; do
+    cnn=${spec%%:*}
     [ -x "$GPU_DIR/bin/$cnn" ] || continue
-    section "$cnn train_step at batch 1024"
-    "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step --batch-size 1024 \
-      --seconds 2 --json | python3 -c "import json,sys; \
+    section "$cnn train_step at batch ${spec##*:}"
+    "$GPU_DIR/bin/$cnn" bench --device gpu --entry train_step \
+      --batch-size "${spec##*:}" --seconds 2 --json | python3 -c "import json,sys; \
 r=json.load(sys.stdin); r.update(model='$cnn', device='gpu'); \
 print(json.dumps(r))" | tee -a "$out/bench.jsonl" || failed=1
   done

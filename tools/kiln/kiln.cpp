@@ -202,6 +202,17 @@ static cl::opt<bool> gpuMatmulNarrowTiles(
              "of C (a convolution's 16 or 32 channels) takes a narrower tile "
              "of the same area, 256 x 16 or 128 x 32 (fp32; default on)"),
     cl::init(true), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> gpuSplitKTargetBlocks(
+    "gpu-split-k-target-blocks",
+    cl::desc("With --target cuda or cuda-on-cpu: blocks a product of few "
+             "output tiles and a long reduction (a weight gradient) is "
+             "split into at least, and a bias gradient's sum (default 512)"),
+    cl::init(512), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> gpuSplitKMaxSplits(
+    "gpu-split-k-max-splits",
+    cl::desc("With --target cuda or cuda-on-cpu: the most splits of one "
+             "such reduction (default 256)"),
+    cl::init(256), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> gpuPrecision(
     "gpu-precision",
     cl::desc("With --target cuda or cuda-on-cpu: the multiplicands of the "
@@ -496,11 +507,13 @@ static FailureOr<Targets> parseTarget() {
            failure();
   if ((gpuMatmulTile.getNumOccurrences() ||
        gpuMatmulKStep.getNumOccurrences() ||
-       gpuMatmulNarrowTiles.getNumOccurrences()) &&
+       gpuMatmulNarrowTiles.getNumOccurrences() ||
+       gpuSplitKTargetBlocks.getNumOccurrences() ||
+       gpuSplitKMaxSplits.getNumOccurrences()) &&
       !cuda && !targets.cudaOnCpu)
-    return fail("--gpu-matmul-tile, --gpu-matmul-k-step and "
-                "--gpu-matmul-narrow-tiles need --target cuda or "
-                "cuda-on-cpu"),
+    return fail("--gpu-matmul-tile, --gpu-matmul-k-step, "
+                "--gpu-matmul-narrow-tiles and --gpu-split-k-* need --target "
+                "cuda or cuda-on-cpu"),
            failure();
   if (gpuConvInputGradient != "convolution" && gpuConvInputGradient != "fold")
     return fail("--gpu-conv-input-gradient: unknown form '" +
@@ -722,6 +735,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     cudaOptions.matmulTile = gpuMatmulTile;
     cudaOptions.matmulKStep = gpuMatmulKStep;
     cudaOptions.narrowTiles = gpuMatmulNarrowTiles;
+    cudaOptions.splitKTargetBlocks = gpuSplitKTargetBlocks;
+    cudaOptions.splitKMaxSplits = gpuSplitKMaxSplits;
     cudaOptions.precision = gpuPrecision;
     PassManager mapping(&ctx);
     mapping.enableVerifier(false);
@@ -760,6 +775,8 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     mapping.matmulTile = gpuMatmulTile;
     mapping.matmulKStep = gpuMatmulKStep;
     mapping.narrowTiles = gpuMatmulNarrowTiles;
+    mapping.splitKTargetBlocks = gpuSplitKTargetBlocks;
+    mapping.splitKMaxSplits = gpuSplitKMaxSplits;
     mapping.precision = gpuPrecision;
     mapping.reverseHostOrder = gpuHostOrder == HostOrder::Reverse;
     buildGpuMappingOnHostPipeline(lowering, mapping, options);

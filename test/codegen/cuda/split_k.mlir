@@ -6,27 +6,27 @@
 // RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{matmul-k-step=12}))" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A weight gradient: 288 x 64 outputs (5 x 1 tiles of 64) summed over a
-// batch-sized k. 256 target blocks / 5 tiles: 52 splits of k, their
+// batch-sized k. 512 target blocks / 5 tiles: 103 splits of k, their
 // partial sums in a buffer that becomes the product's last input.
 // CHECK-LABEL: func.func @weight_grad
-// CHECK:         %[[P:.+]] = memref.alloc() : memref<52x288x64xf32>
+// CHECK:         %[[P:.+]] = memref.alloc() : memref<103x288x64xf32>
 // CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #[[ORIGIN:.+]], #{{.+}}], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME:      ins(%{{.+}}, %{{.+}}, %[[P]] : memref<288x?xf32>, memref<?x64xf32>, memref<52x288x64xf32>)
+// CHECK-SAME:      ins(%{{.+}}, %{{.+}}, %[[P]] : memref<288x?xf32>, memref<?x64xf32>, memref<103x288x64xf32>)
 // CHECK-SAME:      outs(%{{.+}} : memref<288x64xf32>)
 // CHECK-SAME:      attrs = {kiln.split_k}
 // CHECK:         ^bb0(%[[X:.+]]: f32, %[[Y:.+]]: f32, %{{.+}}: f32, %[[OUT:.+]]: f32):
 // CHECK:           %[[M:.+]] = arith.mulf %[[X]], %[[Y]]
 // CHECK:           arith.addf %[[OUT]], %[[M]]
 
-// Mapped: chunks of k / 52 rounded up to 16 steps, at least 256; as many
-// blocks per tile as chunks (at most 52), block b on tile b % 5 over the
+// Mapped: chunks of k / 103 rounded up to 16 steps, at least 256; as many
+// blocks per tile as chunks (at most 103), block b on tile b % 5 over the
 // (b / 5)-th chunk, its sums stored as partials; then one thread per
 // output adds the active partials in order. With one chunk, the block adds
 // its sums to the output and the second kernel does not run; with k = 0
 // (a batch of 0) one block per tile still runs its empty chunk.
 // MAPPED-LABEL: func.func @weight_grad
 // MAPPED:         %[[K:.+]] = memref.dim %{{.+}}, %c1 : memref<288x?xf32>
-// MAPPED:         %[[PER:.+]] = arith.ceildivui %[[K]], %c52
+// MAPPED:         %[[PER:.+]] = arith.ceildivui %[[K]], %c103
 // MAPPED:         %[[STEPS:.+]] = arith.ceildivui %[[PER]], %c16
 // MAPPED:         %[[ROUNDED:.+]] = arith.muli %[[STEPS]], %c16
 // MAPPED:         %[[CHUNK:.+]] = arith.maxui %[[ROUNDED]], %c256
@@ -46,7 +46,7 @@
 // MAPPED-COUNT-16:  math.fma
 // MAPPED:         %[[TOPARTIALS:.+]] = arith.cmpi ugt, %{{.+}}, %c1
 // MAPPED:         scf.if %[[TOPARTIALS]] {
-// MAPPED:           memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<52x288x64xf32>
+// MAPPED:           memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<103x288x64xf32>
 // MAPPED:         } else {
 // MAPPED:           %[[OLD:.+]] = memref.load %{{.+}} : memref<288x64xf32>
 // MAPPED:           %[[NEW:.+]] = arith.addf %[[OLD]], %{{.+}}
@@ -73,16 +73,16 @@ func.func @weight_grad(%x: memref<288x?xf32>, %g: memref<?x64xf32>, %w: memref<2
 // -----
 
 // Not split: batch-sized outputs (blocks enough), a short static k, and
-// outputs with 256 tiles already.
+// outputs with 512 tiles already.
 // CHECK-LABEL: func.func @not_split
 // CHECK-NOT:     memref.alloc
 // CHECK-NOT:     kiln.split_k
 func.func @not_split(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>,
                      %d: memref<64x1024xf32>, %e: memref<1024x32xf32>, %f: memref<64x32xf32>,
-                     %x: memref<1024x?xf32>, %y: memref<?x1024xf32>, %z: memref<1024x1024xf32>) {
+                     %x: memref<2048x?xf32>, %y: memref<?x1024xf32>, %z: memref<2048x1024xf32>) {
   linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>) outs(%c : memref<?x32xf32>)
   linalg.matmul ins(%d, %e : memref<64x1024xf32>, memref<1024x32xf32>) outs(%f : memref<64x32xf32>)
-  linalg.matmul ins(%x, %y : memref<1024x?xf32>, memref<?x1024xf32>) outs(%z : memref<1024x1024xf32>)
+  linalg.matmul ins(%x, %y : memref<2048x?xf32>, memref<?x1024xf32>) outs(%z : memref<2048x1024xf32>)
   return
 }
 
@@ -90,15 +90,15 @@ func.func @not_split(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x3
 
 // A long sum into few outputs (a convolution's bias gradient: 16 channels,
 // the batch times 24 x 24 positions long): its 16 outputs are one block's
-// lanes, one group; 256 target blocks: 64 chunks (max-splits) of partial
+// lanes, one group; 512 target blocks: 256 chunks (max-splits) of partial
 // sums, one row of 16 per chunk.
 // CHECK-LABEL: func.func @bias_grad_split
-// CHECK:         %[[P:.+]] = memref.alloc() : memref<64x16xf32>
+// CHECK:         %[[P:.+]] = memref.alloc() : memref<256x16xf32>
 // CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #[[ORIGIN:.+]], #{{.+}}], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
-// CHECK-SAME:      ins(%{{.+}}, %[[P]] : memref<?x24x24x16xf32>, memref<64x16xf32>)
+// CHECK-SAME:      ins(%{{.+}}, %[[P]] : memref<?x24x24x16xf32>, memref<256x16xf32>)
 // CHECK-SAME:      attrs = {kiln.split_k}
 
-// Mapped: chunks of length / 64, at least 32 terms for each of the 16
+// Mapped: chunks of length / 256, at least 32 terms for each of the 16
 // threads that share an output (512); a block per chunk (at least one: a
 // batch of 0), which stores its 16 totals in the chunk's row of partials
 // when there are several chunks; then one thread per output adds the
@@ -106,7 +106,7 @@ func.func @not_split(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x3
 // MAPPED-LABEL: func.func @bias_grad_split
 // MAPPED:         %[[N:.+]] = memref.dim %{{.+}}, %c0 : memref<?x24x24x16xf32>
 // MAPPED:         %[[LENGTH:.+]] = arith.muli %[[N]], %c576
-// MAPPED:         %[[PER:.+]] = arith.ceildivui %[[LENGTH]], %c64
+// MAPPED:         %[[PER:.+]] = arith.ceildivui %[[LENGTH]], %c256
 // MAPPED:         %[[CHUNK:.+]] = arith.maxui %[[PER]], %c512
 // MAPPED:         %[[CHUNKS:.+]] = arith.ceildivui %[[LENGTH]], %[[CHUNK]]
 // MAPPED:         %[[ACTIVE:.+]] = arith.maxui %[[CHUNKS]], %c1
@@ -125,7 +125,7 @@ func.func @not_split(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x3
 // MAPPED:         scf.for %{{.+}} = %[[FROM]] to %{{.+}} step %c16 iter_args(
 // MAPPED:         %[[TOPARTIALS:.+]] = arith.cmpi ugt, %{{.+}}, %c1
 // MAPPED:         scf.if %[[TOPARTIALS]] {
-// MAPPED:           memref.store %{{.+}}, %{{.+}}[%[[B]], %[[LANE]]] : memref<64x16xf32>
+// MAPPED:           memref.store %{{.+}}, %{{.+}}[%[[B]], %[[LANE]]] : memref<256x16xf32>
 // MAPPED:         } else {
 // MAPPED:           %[[OLD:.+]] = memref.load %{{.+}} : memref<16xf32>
 // MAPPED:           %[[NEW:.+]] = arith.addf %[[OLD]], %{{.+}}
@@ -181,7 +181,7 @@ func.func @sums_not_split(%dy: memref<4x8x8x16xf32>, %db: memref<16xf32>, %g: me
 // partials, added by a kernel of one thread launched only where several
 // chunks ran.
 // CHECK-LABEL: func.func @loss_split
-// CHECK:         memref.alloc() : memref<64x1xf32>
+// CHECK:         memref.alloc() : memref<256x1xf32>
 // CHECK:         attrs = {kiln.split_k}
 // MAPPED-LABEL: func.func @loss_split
 // MAPPED:         %[[CHUNK:.+]] = arith.maxui %{{.+}}, %c8192
@@ -253,12 +253,12 @@ func.func @loss_mean(%terms: memref<?xf32>, %sum: memref<f32>, %n: f32, %loss: m
 // -----
 
 // Tiles are counted in the shape kiln-cuda-map-to-gpu gives the product: a
-// 1024 x 16 weight gradient is 4 tiles of 256 x 16 (64 splits), not 16
-// tiles of 64 x 64 (16 splits); with narrow-tiles=false, the latter.
+// 1024 x 16 weight gradient is 4 tiles of 256 x 16 (128 splits), not 16
+// tiles of 64 x 64 (32 splits); with narrow-tiles=false, the latter.
 // CHECK-LABEL: func.func @narrow_weight_grad
-// CHECK:         memref.alloc() : memref<64x1024x16xf32>
+// CHECK:         memref.alloc() : memref<128x1024x16xf32>
 // SQUARE-LABEL: func.func @narrow_weight_grad
-// SQUARE:         memref.alloc() : memref<16x1024x16xf32>
+// SQUARE:         memref.alloc() : memref<32x1024x16xf32>
 func.func @narrow_weight_grad(%x: memref<1024x?xf32>, %g: memref<?x16xf32>, %w: memref<1024x16xf32>) {
   linalg.matmul ins(%x, %g : memref<1024x?xf32>, memref<?x16xf32>) outs(%w : memref<1024x16xf32>)
   return
