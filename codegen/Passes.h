@@ -115,6 +115,11 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
       llvm::cl::desc("steps of k a matrix product stages per round (8, 16 "
                      "or 32)"),
       llvm::cl::init(16)};
+  PassOptions::Option<int64_t> wideTileMinTiles{
+      *this, "wide-tile-min-tiles",
+      llvm::cl::desc("an fp32 product of at least 256 columns of C with this "
+                     "many 128 x 128 tiles takes them (0: none does)"),
+      llvm::cl::init(256)};
   PassOptions::Option<bool> narrowTiles{
       *this, "narrow-tiles",
       llvm::cl::desc("products with few columns of C take narrower tiles of "

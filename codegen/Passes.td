@@ -603,6 +603,11 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
     Option<"narrowTiles", "narrow-tiles", "bool", /*default=*/"true",
            "Products of few columns take narrower tiles of the same area "
            "(kiln-cuda-map-to-gpu's option; off with tensor cores)">,
+    Option<"wideTileMinTiles", "wide-tile-min-tiles", "int64_t",
+           /*default=*/"256",
+           "A product of at least 256 columns with this many 128 x 128 "
+           "tiles takes them, staged 8 steps of k at a time; 0: none does "
+           "(kiln-cuda-map-to-gpu's option; 0 with tensor cores)">,
     Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"512",
            "Blocks a product should have at least (about four per "
            "multiprocessor of an H100 or H200)">,
@@ -898,7 +903,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        64), or with `narrow-tiles` for a product of few columns a tile of
        the same area and fewer columns (256 x 16 for a convolution's 16
        channels, 128 x 32 for 32) when that computes fewer elements outside
-       C, per block of 256 threads (16 x 16), A and B staged through
+       C, or for a wide fp32 product (at least 256 static columns and
+       `wide-tile-min-tiles` tiles of 128 x 128: a large batch through a
+       wide Dense layer) 128 x 128 tiles staged 8 steps of k at a time,
+       chosen per launch from the batch when m is dynamic (two kernels,
+       the host launches one), per block of 256 threads (16 x 16), A and B staged through
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
        outside the matrices), double-buffered (the next step's elements
        wait in registers while the block multiplies the current one, then
@@ -1005,6 +1014,12 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            "A product with few columns of C takes a narrower tile of the "
            "same area, (tile 2^j) x (tile / 2^j) down to 16 columns, where "
            "that computes fewer elements outside C (fp32 only)">,
+    Option<"wideTileMinTiles", "wide-tile-min-tiles", "int64_t",
+           /*default=*/"256",
+           "An fp32 product of at least 256 static columns of C with at "
+           "least this many 128 x 128 tiles takes them, staged 8 steps of k "
+           "at a time, whatever matmul-tile and matmul-k-step say; with a "
+           "dynamic m the host picks per launch; 0: none does">,
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "Multiplicands of the tiled matrix products: fp32 (fused "
            "multiply-adds), tf32 or bf16 (tensor-core mma.sync, sm_80 and "

@@ -72,9 +72,10 @@ static void buildBufferPipeline(OpPassManager &pm,
     splitK.matmulKStep = cuda->matmulKStep;
     splitK.targetBlocks = cuda->splitKTargetBlocks;
     splitK.maxSplits = cuda->splitKMaxSplits;
-    // Tensor cores take square tiles (kiln-cuda-map-to-gpu).
-    splitK.narrowTiles =
-        cuda->narrowTiles && cuda->precision.getValue() == "fp32";
+    // Tensor cores take square tiles of matmul-tile (kiln-cuda-map-to-gpu).
+    bool fp32 = cuda->precision.getValue() == "fp32";
+    splitK.narrowTiles = cuda->narrowTiles && fp32;
+    splitK.wideTileMinTiles = fp32 ? cuda->wideTileMinTiles : 0;
     pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
     pm.addNestedPass<func::FuncOp>(createMergeElementwisePass());
@@ -173,6 +174,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   map.matmulTile = options.matmulTile;
   map.matmulKStep = options.matmulKStep;
   map.narrowTiles = options.narrowTiles;
+  map.wideTileMinTiles = options.wideTileMinTiles;
   map.precision = options.precision;
   pm.addPass(createMapToGpuPass(map));
   pm.addPass(createCanonicalizerPass());

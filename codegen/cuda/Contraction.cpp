@@ -342,6 +342,24 @@ TileShape mlir::kiln::matmulTileShape(int64_t tile, int64_t kStep, bool narrow,
   return 2 * computed(best) <= computed(square) ? best : square;
 }
 
+std::optional<MatmulTiling> mlir::kiln::matmulTiling(MatmulTiling base,
+                                                     int64_t minTiles,
+                                                     int64_t m, int64_t n) {
+  if (minTiles <= 0 || base == kWideTiling || ShapedType::isDynamic(n) ||
+      n < kWideTileMinColumns)
+    return base;
+  if (ShapedType::isDynamic(m))
+    return std::nullopt;
+  return m >= wideTileMinRows(minTiles, n) ? kWideTiling : base;
+}
+
+int64_t mlir::kiln::wideTileMinRows(int64_t minTiles, int64_t n) {
+  int64_t tilesN = llvm::divideCeil(n, kWideTiling.tile);
+  // ceil(m / tile) * tilesN >= minTiles  <=>  m > (ceil(minTiles / tilesN)
+  // - 1) * tile.
+  return (llvm::divideCeil(minTiles, tilesN) - 1) * kWideTiling.tile + 1;
+}
+
 Value mlir::kiln::rootBuffer(Value value) {
   while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
     value = view.getViewSource();

@@ -122,6 +122,39 @@ struct TileShape {
 TileShape matmulTileShape(int64_t tile, int64_t kStep, bool narrow, int64_t m,
                           int64_t n);
 
+/// The tiling of a product: `tile` x `tile` outputs a block (before
+/// matmulTileShape narrows it), staged `kStep` steps of k at a time.
+struct MatmulTiling {
+  int64_t tile, kStep;
+  bool operator==(const MatmulTiling &other) const {
+    return tile == other.tile && kStep == other.kStep;
+  }
+};
+
+/// The tiling of a wide fp32 product (kiln-cuda-map-to-gpu's and
+/// kiln-cuda-split-k's `wide-tile-min-tiles`): 128 x 128 outputs a block,
+/// a register tile of 8 x 8 per thread, staged 8 steps of k at a time.
+/// On an H200 (2026-12-04) a 4096^3 product ran at 44.3 TFLOP/s, 86% of
+/// cuBLAS, against 30.1 (59%) in 64 x 64 tiles staged 16 steps.
+constexpr MatmulTiling kWideTiling{128, 8};
+
+/// The fewest columns of C for which a product may take kWideTiling:
+/// narrower ones keep their (narrow) tiles.
+constexpr int64_t kWideTileMinColumns = 256;
+
+/// The tiling of a fp32 product with `m` rows (dynamic: decided per launch
+/// from the batch) and `n` columns of C, `base` unless `n` is static and
+/// at least kWideTileMinColumns, `minTiles` is positive, and the product
+/// has at least `minTiles` tiles of kWideTiling: then kWideTiling. With a
+/// dynamic `m` and `n` wide enough it returns std::nullopt: the choice
+/// waits for the launch (wideTileMinRows).
+std::optional<MatmulTiling> matmulTiling(MatmulTiling base, int64_t minTiles,
+                                         int64_t m, int64_t n);
+
+/// The fewest rows from which a product of `n` (static) columns has at
+/// least `minTiles` tiles of kWideTiling.
+int64_t wideTileMinRows(int64_t minTiles, int64_t n);
+
 /// The shared memory the double-buffered tiles of `shape` take: two
 /// staged steps of k of A and of B, each row `padding` floats longer.
 int64_t matmulSharedBytes(TileShape shape, int64_t kStep, int64_t padding);

@@ -120,18 +120,20 @@ class GpuMapper {
 public:
   /// Outlines kernels into `kernels`, or with `kernels` null runs each
   /// launch's blocks and threads as host loops.
-  /// `narrowTiles`: the tiled products of few columns take narrower
-  /// tiles (matmulTileShape). `mma`: they multiply with the tensor cores.
+  /// `wideTileMinTiles`: a wide product with that many tiles of
+  /// kWideTiling takes them (matmulTiling; 0: none does). `narrowTiles`:
+  /// the tiled products of few columns take narrower tiles
+  /// (matmulTileShape). `mma`: they multiply with the tensor cores.
   /// `reverseHostOrder`: the host loops run the last block and thread
   /// first.
   GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize, int64_t matmulTile,
-            int64_t matmulKStep, bool narrowTiles, std::optional<WarpMma> mma,
-            bool reverseHostOrder)
+            int64_t matmulKStep, int64_t wideTileMinTiles, bool narrowTiles,
+            std::optional<WarpMma> mma, bool reverseHostOrder)
       : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
                             : std::nullopt),
         blockSize(blockSize), matmulTile(matmulTile), matmulKStep(matmulKStep),
-        narrowTiles(narrowTiles), mma(mma), reverseHostOrder(reverseHostOrder) {
-  }
+        wideTileMinTiles(wideTileMinTiles), narrowTiles(narrowTiles), mma(mma),
+        reverseHostOrder(reverseHostOrder) {}
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
@@ -665,23 +667,62 @@ private:
   /// computes tile b % tiles over the (b / tiles)-th of S chunks of k (a
   /// multiple of kStep long) and stores its sums there; a second kernel,
   /// one thread per element of C, then adds the S partial sums in order.
+  ///
+  /// The tiling is matmul-tile and matmul-k-step's, or kWideTiling for a
+  /// wide fp32 product with wide-tile-min-tiles of them (matmulTiling):
+  /// with a dynamic m (the batch) the host picks one of the two kernels
+  /// per launch from m.
   void mapTiledMatmul(Contraction product, Value partials = nullptr,
                       linalg::GenericOp epilogue = nullptr) {
     linalg::LinalgOp op = product.sum.op;
-    SmallVector<int64_t> staticSizes = op.getStaticLoopRanges();
-    const TileShape shape =
-        matmulTileShape(matmulTile, matmulKStep, narrowTiles && !mma,
-                        staticSizes[product.m], staticSizes[product.n]);
-    const int64_t kRows = shape.rows, kCols = shape.cols, kTile = matmulTile,
-                  kStep = matmulKStep, kRegsM = kRows / 16, kRegsN = kCols / 16,
-                  kSums = kRegsM * kRegsN;
-    assert((!mma || (kRows == kTile && kCols == kTile)) &&
-           "tensor cores take square tiles");
     Location loc = op.getLoc();
     // At the epilogue, which may read views made after the product (a GRU
     // adds its recurrent bias, a subview, after the recurrent product);
     // only ops that touch no memory lie between the two (epilogueOf).
     OpBuilder b(epilogue ? epilogue.getOperation() : op.getOperation());
+    SmallVector<int64_t> staticSizes = op.getStaticLoopRanges();
+    const MatmulTiling base{matmulTile, matmulKStep};
+    std::optional<MatmulTiling> tiling =
+        mma ? base
+            : matmulTiling(base, wideTileMinTiles, staticSizes[product.m],
+                           staticSizes[product.n]);
+    if (tiling) {
+      emitTiledMatmul(b, product, *tiling, partials, epilogue);
+    } else {
+      // kiln-cuda-split-k's products have a static m.
+      assert(!partials && "a split product with a dynamic m");
+      Value sizeM = getValueOrCreateConstantIndexOp(
+          b, loc, op.createLoopRanges(b, loc)[product.m].size);
+      Value wide = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::uge, sizeM,
+          arith::ConstantIndexOp::create(
+              b, loc,
+              wideTileMinRows(wideTileMinTiles, staticSizes[product.n])));
+      auto choice = scf::IfOp::create(b, loc, wide, /*withElse=*/true);
+      OpBuilder then = OpBuilder::atBlockBegin(choice.thenBlock());
+      emitTiledMatmul(then, product, kWideTiling, partials, epilogue);
+      OpBuilder otherwise = OpBuilder::atBlockBegin(choice.elseBlock());
+      emitTiledMatmul(otherwise, product, base, partials, epilogue);
+    }
+    op->erase();
+    if (epilogue)
+      epilogue->erase();
+  }
+
+  /// mapTiledMatmul's kernel for `tiling`, at `b`.
+  void emitTiledMatmul(OpBuilder &b, Contraction product, MatmulTiling tiling,
+                       Value partials, linalg::GenericOp epilogue) {
+    linalg::LinalgOp op = product.sum.op;
+    SmallVector<int64_t> staticSizes = op.getStaticLoopRanges();
+    const TileShape shape =
+        matmulTileShape(tiling.tile, tiling.kStep, narrowTiles && !mma,
+                        staticSizes[product.m], staticSizes[product.n]);
+    const int64_t kRows = shape.rows, kCols = shape.cols, kTile = tiling.tile,
+                  kStep = tiling.kStep, kRegsM = kRows / 16,
+                  kRegsN = kCols / 16, kSums = kRegsM * kRegsN;
+    assert((!mma || (kRows == kTile && kCols == kTile)) &&
+           "tensor cores take square tiles");
+    Location loc = op.getLoc();
     Type f32 = b.getF32Type();
     SmallVector<Range> ranges = op.createLoopRanges(b, loc);
     auto size = [&](unsigned d) {
@@ -1278,9 +1319,6 @@ private:
         write(b, block, thread, accsOf(b, thread));
       });
       addPartials();
-      op->erase();
-      if (epilogue)
-        epilogue->erase();
       return;
     }
 
@@ -1344,9 +1382,6 @@ private:
     write(b, block, thread, sums);
     gpu::TerminatorOp::create(b, loc);
     addPartials();
-    op->erase();
-    if (epilogue)
-      epilogue->erase();
     launches.push_back({launch, "matmul"});
   }
 
@@ -2084,6 +2119,7 @@ private:
   std::optional<SymbolTable> kernelTable;
   int64_t blockSize;
   int64_t matmulTile, matmulKStep; // mapTiledMatmul
+  int64_t wideTileMinTiles;        // mapTiledMatmul
   bool narrowTiles;                // mapTiledMatmul
   std::optional<WarpMma> mma;      // mapTiledMatmul, --gpu-precision
   bool reverseHostOrder;
@@ -2103,9 +2139,10 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
       return signalPassFailure();
     }
     if (!llvm::is_contained({32, 64, 128}, matmulTile) ||
-        !llvm::is_contained({8, 16, 32}, matmulKStep)) {
-      module.emitError("matmul-tile must be 32, 64 or 128 and matmul-k-step "
-                       "8, 16 or 32");
+        !llvm::is_contained({8, 16, 32}, matmulKStep) ||
+        wideTileMinTiles < 0) {
+      module.emitError("matmul-tile must be 32, 64 or 128, matmul-k-step "
+                       "8, 16 or 32 and wide-tile-min-tiles at least 0");
       return signalPassFailure();
     }
     std::optional<GpuPrecision> parsed = parseGpuPrecision(precision);
@@ -2167,8 +2204,8 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
                        "host-loops");
       return signalPassFailure();
     }
-    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep, narrowTiles,
-                     mma, reverseHostOrder);
+    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep,
+                     wideTileMinTiles, narrowTiles, mma, reverseHostOrder);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();
@@ -2182,10 +2219,10 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
     func::FuncOp func = getOperation();
     if (!llvm::is_contained({32, 64, 128}, matmulTile) ||
         !llvm::is_contained({8, 16, 32}, matmulKStep) || targetBlocks < 1 ||
-        maxSplits < 2) {
+        maxSplits < 2 || wideTileMinTiles < 0) {
       func.emitError("matmul-tile must be 32, 64 or 128, matmul-k-step 8, "
-                     "16 or 32, target-blocks positive and max-splits at "
-                     "least 2");
+                     "16 or 32, target-blocks positive, max-splits at "
+                     "least 2 and wide-tile-min-tiles at least 0");
       return signalPassFailure();
     }
     SmallVector<linalg::LinalgOp> ops;
@@ -2205,8 +2242,10 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
       if (ShapedType::isDynamic(m) || ShapedType::isDynamic(n) ||
           (!ShapedType::isDynamic(k) && k < kMinSplitLength))
         continue;
+      MatmulTiling tiling =
+          *matmulTiling({matmulTile, matmulKStep}, wideTileMinTiles, m, n);
       TileShape shape =
-          matmulTileShape(matmulTile, matmulKStep, narrowTiles, m, n);
+          matmulTileShape(tiling.tile, tiling.kStep, narrowTiles, m, n);
       int64_t tiles =
           llvm::divideCeil(m, shape.rows) * llvm::divideCeil(n, shape.cols);
       int64_t splits =

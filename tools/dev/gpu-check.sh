@@ -25,7 +25,8 @@
 #     batch 1 and 128, train_step at batch 100), as JSON lines in
 #     $OUT/bench.jsonl, plus a 4096^3 GEMM (the size;
 #     GPU_CHECK_GEMM_N changes it)
-#     (a Dense model; the kernel's time per --gpu-matmul-tile shape) and
+#     (a Dense model; the kernel's time by default and per
+#     --gpu-matmul-tile shape) and
 #     the CNN's train step at batch 1024 on the GPU (and with
 #     --gpu-conv-input-gradient fold: the input gradient as col2im; and
 #     with --gpu-matmul-narrow-tiles=false: 64 x 64 tiles for its 16- and
@@ -134,7 +135,12 @@ m["config"]["layers"] = [layers[0], dense]
 m["config"]["name"] = "gemm"
 json.dump(m, open(sys.argv[2], "w"))
 EOF2
-  # The GEMM with each tile shape of the matrix products (TILE:K_STEP).
+  # The GEMM as kiln compiles it by default (gemm.default: wide tiles,
+  # 128 x 128 staged 8 steps, from 256 of them; the host picks per launch)
+  # and with each tile shape of the matrix products given (TILE:K_STEP:
+  # that tiling for every product).
+  "$kiln" compile "$GPU_DIR/gemm.json" --target cuda \
+    --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" -o "$GPU_DIR/bin/gemm.default"
   for shape in ${GPU_CHECK_GEMM_TILES:-64:16 128:8}; do
     "$kiln" compile "$GPU_DIR/gemm.json" --target cuda \
       --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" \

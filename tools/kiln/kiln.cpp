@@ -202,6 +202,15 @@ static cl::opt<bool> gpuMatmulNarrowTiles(
              "of C (a convolution's 16 or 32 channels) takes a narrower tile "
              "of the same area, 256 x 16 or 128 x 32 (fp32; default on)"),
     cl::init(true), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> gpuMatmulWideTiles(
+    "gpu-matmul-wide-tiles",
+    cl::desc("With --target cuda or cuda-on-cpu: an fp32 product of at "
+             "least 256 columns of C (a wide Dense layer) with at least "
+             "this many 128 x 128 tiles takes them, staged 8 steps of k "
+             "at a time; with a dynamic batch the host picks per launch. "
+             "0: none does (default 256; 0 when --gpu-matmul-tile or "
+             "--gpu-matmul-k-step is given)"),
+    cl::init(256), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<int64_t> gpuSplitKTargetBlocks(
     "gpu-split-k-target-blocks",
     cl::desc("With --target cuda or cuda-on-cpu: blocks a product of few "
@@ -508,12 +517,13 @@ static FailureOr<Targets> parseTarget() {
   if ((gpuMatmulTile.getNumOccurrences() ||
        gpuMatmulKStep.getNumOccurrences() ||
        gpuMatmulNarrowTiles.getNumOccurrences() ||
+       gpuMatmulWideTiles.getNumOccurrences() ||
        gpuSplitKTargetBlocks.getNumOccurrences() ||
        gpuSplitKMaxSplits.getNumOccurrences()) &&
       !cuda && !targets.cudaOnCpu)
     return fail("--gpu-matmul-tile, --gpu-matmul-k-step, "
-                "--gpu-matmul-narrow-tiles and --gpu-split-k-* need --target "
-                "cuda or cuda-on-cpu"),
+                "--gpu-matmul-narrow-tiles, --gpu-matmul-wide-tiles and "
+                "--gpu-split-k-* need --target cuda or cuda-on-cpu"),
            failure();
   if (gpuConvInputGradient != "convolution" && gpuConvInputGradient != "fold")
     return fail("--gpu-conv-input-gradient: unknown form '" +
@@ -571,6 +581,24 @@ static FailureOr<Targets> parseTarget() {
 
 /// `--emit ptx`: the one PTX to `out`, or one file per architecture with
 /// the architecture before the extension (model.sm_90.ptx), all or none.
+/// The GPU mapping's flags, for --target cuda and cuda-on-cpu alike.
+static void setGpuMappingOptions(CudaLoweringOptions &options) {
+  options.matmulTile = gpuMatmulTile;
+  options.matmulKStep = gpuMatmulKStep;
+  options.narrowTiles = gpuMatmulNarrowTiles;
+  // A tiling given is the tiling of every product, unless wide tiles are
+  // asked for too.
+  bool tilingGiven =
+      gpuMatmulTile.getNumOccurrences() || gpuMatmulKStep.getNumOccurrences();
+  options.wideTileMinTiles =
+      tilingGiven && !gpuMatmulWideTiles.getNumOccurrences()
+          ? 0
+          : static_cast<int64_t>(gpuMatmulWideTiles);
+  options.splitKTargetBlocks = gpuSplitKTargetBlocks;
+  options.splitKMaxSplits = gpuSplitKMaxSplits;
+  options.precision = gpuPrecision;
+}
+
 static int writePtx(llvm::StringRef out, llvm::ArrayRef<GpuPtx> objects) {
   if (objects.size() == 1)
     return writeOutput(out,
@@ -732,12 +760,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
     cudaModule = model.module->clone();
     CudaLoweringOptions cudaOptions;
     cudaOptions.chip = llvm::join(targets->gpuArchs, ",");
-    cudaOptions.matmulTile = gpuMatmulTile;
-    cudaOptions.matmulKStep = gpuMatmulKStep;
-    cudaOptions.narrowTiles = gpuMatmulNarrowTiles;
-    cudaOptions.splitKTargetBlocks = gpuSplitKTargetBlocks;
-    cudaOptions.splitKMaxSplits = gpuSplitKMaxSplits;
-    cudaOptions.precision = gpuPrecision;
+    setGpuMappingOptions(cudaOptions);
     PassManager mapping(&ctx);
     mapping.enableVerifier(false);
     TimingScope mappingTime = root.nest("cuda-mapping");
@@ -772,12 +795,7 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   setLoweringOptions(**target, options);
   if (targets->cudaOnCpu) {
     CudaLoweringOptions mapping;
-    mapping.matmulTile = gpuMatmulTile;
-    mapping.matmulKStep = gpuMatmulKStep;
-    mapping.narrowTiles = gpuMatmulNarrowTiles;
-    mapping.splitKTargetBlocks = gpuSplitKTargetBlocks;
-    mapping.splitKMaxSplits = gpuSplitKMaxSplits;
-    mapping.precision = gpuPrecision;
+    setGpuMappingOptions(mapping);
     mapping.reverseHostOrder = gpuHostOrder == HostOrder::Reverse;
     buildGpuMappingOnHostPipeline(lowering, mapping, options);
   } else {

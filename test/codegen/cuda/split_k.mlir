@@ -1,9 +1,12 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k))" | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k),kiln-cuda-map-to-gpu,canonicalize)" | FileCheck %s --check-prefix=MAPPED
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{narrow-tiles=false}))" | FileCheck %s --check-prefix=SQUARE
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=64}))" | FileCheck %s --check-prefix=WIDE
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=64}),kiln-cuda-map-to-gpu{wide-tile-min-tiles=64},canonicalize)" | FileCheck %s --check-prefix=WIDEMAPPED
 // RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{max-splits=1}))" 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: error: matmul-tile must be 32, 64 or 128, matmul-k-step 8, 16 or 32, target-blocks positive and max-splits at least 2
+// BAD: error: matmul-tile must be 32, 64 or 128, matmul-k-step 8, 16 or 32, target-blocks positive, max-splits at least 2 and wide-tile-min-tiles at least 0
 // RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{matmul-k-step=12}))" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=-1}))" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A weight gradient: 288 x 64 outputs (5 x 1 tiles of 64) summed over a
 // batch-sized k. 512 target blocks / 5 tiles: 103 splits of k, their
@@ -261,5 +264,32 @@ func.func @loss_mean(%terms: memref<?xf32>, %sum: memref<f32>, %n: f32, %loss: m
 // SQUARE:         memref.alloc() : memref<32x1024x16xf32>
 func.func @narrow_weight_grad(%x: memref<1024x?xf32>, %g: memref<?x16xf32>, %w: memref<1024x16xf32>) {
   linalg.matmul ins(%x, %g : memref<1024x?xf32>, memref<?x16xf32>) outs(%w : memref<1024x16xf32>)
+  return
+}
+
+// -----
+
+// A wide weight gradient, 1024 x 1024: 64 tiles of 128 x 128 (kWideTiling)
+// are under the 256 a wide tiling needs by default, so 256 tiles of 64 and
+// 2 splits; with wide-tile-min-tiles=64 the 64 wide tiles and 8 splits,
+// and kiln-cuda-map-to-gpu, given the same option, maps them so: 64 blocks
+// per chunk, staged 8 steps of k at a time.
+// CHECK-LABEL: func.func @wide_weight_grad
+// CHECK:         memref.alloc() : memref<2x1024x1024xf32>
+// WIDE-LABEL:  func.func @wide_weight_grad
+// WIDE:          memref.alloc() : memref<8x1024x1024xf32>
+// WIDEMAPPED-LABEL: func.func @wide_weight_grad
+// WIDEMAPPED:      %[[K:.+]] = memref.dim %{{.+}}, %c1 : memref<1024x?xf32>
+// WIDEMAPPED:      %[[PER:.+]] = arith.ceildivui %[[K]], %c8
+// WIDEMAPPED:      %[[STEPS:.+]] = arith.ceildivui %[[PER]], %c8
+// WIDEMAPPED:      %[[ROUNDED:.+]] = arith.muli %[[STEPS]], %c8
+// WIDEMAPPED:      %[[CHUNK:.+]] = arith.maxui %[[ROUNDED]], %c256
+// WIDEMAPPED:      %[[CHUNKS:.+]] = arith.ceildivui %[[K]], %[[CHUNK]]
+// WIDEMAPPED:      %[[ACTIVE:.+]] = arith.maxui %[[CHUNKS]], %c1
+// WIDEMAPPED:      %[[BLOCKS:.+]] = arith.muli %[[ACTIVE]], %c64
+// WIDEMAPPED:      gpu.launch_func @kiln_kernels::@wide_weight_grad_matmul blocks in (%[[BLOCKS]], %c1, %c1)
+// WIDEMAPPED:    gpu.func @wide_weight_grad_matmul({{.*}}) workgroup(%{{.+}} : memref<16x128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x128xf32, #gpu.address_space<workgroup>>)
+func.func @wide_weight_grad(%x: memref<1024x?xf32>, %g: memref<?x1024xf32>, %w: memref<1024x1024xf32>) {
+  linalg.matmul ins(%x, %g : memref<1024x?xf32>, memref<?x1024xf32>) outs(%w : memref<1024x1024xf32>)
   return
 }
