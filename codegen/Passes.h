@@ -120,6 +120,12 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
       llvm::cl::desc("an fp32 product of at least 256 columns of C with this "
                      "many 128 x 128 tiles takes them (0: none does)"),
       llvm::cl::init(256)};
+  PassOptions::Option<bool> smallTiles{
+      *this, "small-tiles",
+      llvm::cl::desc("an fp32 product with a small static output takes 32 x "
+                     "32 tiles where they compute at most a quarter of the "
+                     "elements"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> narrowTiles{
       *this, "narrow-tiles",
       llvm::cl::desc("products with few columns of C take narrower tiles of "

@@ -608,6 +608,11 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
            "A product of at least 256 columns with this many 128 x 128 "
            "tiles takes them, staged 8 steps of k at a time; 0: none does "
            "(kiln-cuda-map-to-gpu's option; 0 with tensor cores)">,
+    Option<"smallTiles", "small-tiles", "bool", /*default=*/"true",
+           "A product with a small static output takes 32 x 32 tiles staged "
+           "32 steps of k where they compute at most a quarter of the "
+           "elements (kiln-cuda-map-to-gpu's option; off with tensor "
+           "cores)">,
     Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"512",
            "Blocks a product should have at least (about four per "
            "multiprocessor of an H100 or H200)">,
@@ -907,7 +912,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        `wide-tile-min-tiles` tiles of 128 x 128: a large batch through a
        wide Dense layer) 128 x 128 tiles staged 8 steps of k at a time,
        chosen per launch from the batch when m is dynamic (two kernels,
-       the host launches one), per block of 256 threads (16 x 16), A and B staged through
+       the host launches one), or with `small-tiles` for a small static
+       output (a convolution's weight gradient) 32 x 32 tiles (or
+       narrower) staged 32 steps of k where they compute at most a quarter
+       of the elements, per block of 256 threads (16 x 16), A and B staged
+       through
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
        outside the matrices), double-buffered (the next step's elements
        wait in registers while the block multiplies the current one, then
@@ -1020,6 +1029,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            "least this many 128 x 128 tiles takes them, staged 8 steps of k "
            "at a time, whatever matmul-tile and matmul-k-step say; with a "
            "dynamic m the host picks per launch; 0: none does">,
+    Option<"smallTiles", "small-tiles", "bool", /*default=*/"true",
+           "An fp32 product with static m and n takes 32 x 32 tiles (or "
+           "narrower) staged 32 steps of k where they compute at most a "
+           "quarter of the elements that matmul-tile's compute (a "
+           "convolution's weight gradient, 9 x 16)">,
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "Multiplicands of the tiled matrix products: fp32 (fused "
            "multiply-adds), tf32 or bf16 (tensor-core mma.sync, sm_80 and "

@@ -76,6 +76,7 @@ static void buildBufferPipeline(OpPassManager &pm,
     bool fp32 = cuda->precision.getValue() == "fp32";
     splitK.narrowTiles = cuda->narrowTiles && fp32;
     splitK.wideTileMinTiles = fp32 ? cuda->wideTileMinTiles : 0;
+    splitK.smallTiles = cuda->smallTiles && fp32;
     pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());
     pm.addNestedPass<func::FuncOp>(createMergeElementwisePass());
@@ -175,6 +176,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   map.matmulKStep = options.matmulKStep;
   map.narrowTiles = options.narrowTiles;
   map.wideTileMinTiles = options.wideTileMinTiles;
+  map.smallTiles = options.smallTiles;
   map.precision = options.precision;
   pm.addPass(createMapToGpuPass(map));
   pm.addPass(createCanonicalizerPass());

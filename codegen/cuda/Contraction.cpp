@@ -342,15 +342,29 @@ TileShape mlir::kiln::matmulTileShape(int64_t tile, int64_t kStep, bool narrow,
   return 2 * computed(best) <= computed(square) ? best : square;
 }
 
-std::optional<MatmulTiling> mlir::kiln::matmulTiling(MatmulTiling base,
-                                                     int64_t minTiles,
+std::optional<MatmulTiling> mlir::kiln::matmulTiling(const TilingPolicy &policy,
                                                      int64_t m, int64_t n) {
-  if (minTiles <= 0 || base == kWideTiling || ShapedType::isDynamic(n) ||
-      n < kWideTileMinColumns)
-    return base;
-  if (ShapedType::isDynamic(m))
-    return std::nullopt;
-  return m >= wideTileMinRows(minTiles, n) ? kWideTiling : base;
+  const MatmulTiling base = policy.base;
+  if (policy.wideMinTiles > 0 && base != kWideTiling &&
+      !ShapedType::isDynamic(n) && n >= kWideTileMinColumns) {
+    if (ShapedType::isDynamic(m))
+      return std::nullopt;
+    if (m >= wideTileMinRows(policy.wideMinTiles, n))
+      return kWideTiling;
+  }
+  if (policy.small && base != kSmallTiling && !ShapedType::isDynamic(m) &&
+      !ShapedType::isDynamic(n)) {
+    // Elements of C and its padding that the tiles of `tiling` compute.
+    auto computed = [&](MatmulTiling tiling) {
+      TileShape shape =
+          matmulTileShape(tiling.tile, tiling.kStep, policy.narrow, m, n);
+      return llvm::divideCeil(m, shape.rows) * shape.rows *
+             (llvm::divideCeil(n, shape.cols) * shape.cols);
+    };
+    if (4 * computed(kSmallTiling) <= computed(base))
+      return kSmallTiling;
+  }
+  return base;
 }
 
 int64_t mlir::kiln::wideTileMinRows(int64_t minTiles, int64_t n) {

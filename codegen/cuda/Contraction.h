@@ -129,6 +129,7 @@ struct MatmulTiling {
   bool operator==(const MatmulTiling &other) const {
     return tile == other.tile && kStep == other.kStep;
   }
+  bool operator!=(const MatmulTiling &other) const { return !(*this == other); }
 };
 
 /// The tiling of a wide fp32 product (kiln-cuda-map-to-gpu's and
@@ -142,13 +143,33 @@ constexpr MatmulTiling kWideTiling{128, 8};
 /// narrower ones keep their (narrow) tiles.
 constexpr int64_t kWideTileMinColumns = 256;
 
-/// The tiling of a fp32 product with `m` rows (dynamic: decided per launch
-/// from the batch) and `n` columns of C, `base` unless `n` is static and
-/// at least kWideTileMinColumns, `minTiles` is positive, and the product
-/// has at least `minTiles` tiles of kWideTiling: then kWideTiling. With a
-/// dynamic `m` and `n` wide enough it returns std::nullopt: the choice
-/// waits for the launch (wideTileMinRows).
-std::optional<MatmulTiling> matmulTiling(MatmulTiling base, int64_t minTiles,
+/// The tiling of a product with a small static output (a convolution's
+/// weight gradient, 9 x 16 for 3 x 3 x 1 -> 16 channels) that a larger
+/// tile would mostly compute outside C: 32 x 32 outputs a block (or
+/// narrower, matmulTileShape), a register tile of 2 x 2 per thread,
+/// staged 32 steps of k at a time.
+constexpr MatmulTiling kSmallTiling{32, 32};
+
+/// How kiln-cuda-map-to-gpu and kiln-cuda-split-k tile the products of
+/// one compilation (their options).
+struct TilingPolicy {
+  MatmulTiling base;    // matmul-tile, matmul-k-step
+  bool narrow;          // narrow-tiles (matmulTileShape)
+  int64_t wideMinTiles; // wide-tile-min-tiles; 0: no wide tiles
+  bool small;           // small-tiles
+};
+
+/// The tiling of an fp32 product with `m` rows and `n` columns of C
+/// (either may be dynamic):
+/// - kWideTiling when `n` is static and at least kWideTileMinColumns,
+///   wideMinTiles is positive and the product has at least wideMinTiles
+///   tiles of it; with a dynamic `m` and `n` wide enough, std::nullopt:
+///   the choice waits for the launch (wideTileMinRows);
+/// - kSmallTiling when `small`, both are static and its tiles compute at
+///   most a quarter of the elements (C and its padding) that the base
+///   tiling's do;
+/// - else the base tiling.
+std::optional<MatmulTiling> matmulTiling(const TilingPolicy &policy,
                                          int64_t m, int64_t n);
 
 /// The fewest rows from which a product of `n` (static) columns has at

@@ -120,20 +120,22 @@ class GpuMapper {
 public:
   /// Outlines kernels into `kernels`, or with `kernels` null runs each
   /// launch's blocks and threads as host loops.
-  /// `wideTileMinTiles`: a wide product with that many tiles of
-  /// kWideTiling takes them (matmulTiling; 0: none does). `narrowTiles`:
-  /// the tiled products of few columns take narrower tiles
-  /// (matmulTileShape). `mma`: they multiply with the tensor cores.
+  /// `tiling`: how the tiled products are tiled (matmulTiling). `mma`:
+  /// they multiply with the tensor cores, in square tiles of its base.
   /// `reverseHostOrder`: the host loops run the last block and thread
   /// first.
-  GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize, int64_t matmulTile,
-            int64_t matmulKStep, int64_t wideTileMinTiles, bool narrowTiles,
-            std::optional<WarpMma> mma, bool reverseHostOrder)
+  GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize,
+            const TilingPolicy &tiling, std::optional<WarpMma> mma,
+            bool reverseHostOrder)
       : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
                             : std::nullopt),
-        blockSize(blockSize), matmulTile(matmulTile), matmulKStep(matmulKStep),
-        wideTileMinTiles(wideTileMinTiles), narrowTiles(narrowTiles), mma(mma),
-        reverseHostOrder(reverseHostOrder) {}
+        blockSize(blockSize), tiling(tiling), mma(mma),
+        reverseHostOrder(reverseHostOrder) {
+    // Tensor cores take square tiles of matmul-tile.
+    if (mma)
+      this->tiling = {tiling.base, /*narrow=*/false, /*wideMinTiles=*/0,
+                      /*small=*/false};
+  }
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
@@ -681,13 +683,10 @@ private:
     // only ops that touch no memory lie between the two (epilogueOf).
     OpBuilder b(epilogue ? epilogue.getOperation() : op.getOperation());
     SmallVector<int64_t> staticSizes = op.getStaticLoopRanges();
-    const MatmulTiling base{matmulTile, matmulKStep};
-    std::optional<MatmulTiling> tiling =
-        mma ? base
-            : matmulTiling(base, wideTileMinTiles, staticSizes[product.m],
-                           staticSizes[product.n]);
-    if (tiling) {
-      emitTiledMatmul(b, product, *tiling, partials, epilogue);
+    std::optional<MatmulTiling> chosen = matmulTiling(
+        tiling, staticSizes[product.m], staticSizes[product.n]);
+    if (chosen) {
+      emitTiledMatmul(b, product, *chosen, partials, epilogue);
     } else {
       // kiln-cuda-split-k's products have a static m.
       assert(!partials && "a split product with a dynamic m");
@@ -697,28 +696,28 @@ private:
           b, loc, arith::CmpIPredicate::uge, sizeM,
           arith::ConstantIndexOp::create(
               b, loc,
-              wideTileMinRows(wideTileMinTiles, staticSizes[product.n])));
+              wideTileMinRows(tiling.wideMinTiles, staticSizes[product.n])));
       auto choice = scf::IfOp::create(b, loc, wide, /*withElse=*/true);
       OpBuilder then = OpBuilder::atBlockBegin(choice.thenBlock());
       emitTiledMatmul(then, product, kWideTiling, partials, epilogue);
       OpBuilder otherwise = OpBuilder::atBlockBegin(choice.elseBlock());
-      emitTiledMatmul(otherwise, product, base, partials, epilogue);
+      emitTiledMatmul(otherwise, product, tiling.base, partials, epilogue);
     }
     op->erase();
     if (epilogue)
       epilogue->erase();
   }
 
-  /// mapTiledMatmul's kernel for `tiling`, at `b`.
-  void emitTiledMatmul(OpBuilder &b, Contraction product, MatmulTiling tiling,
+  /// mapTiledMatmul's kernel tiled `chosen`, at `b`.
+  void emitTiledMatmul(OpBuilder &b, Contraction product, MatmulTiling chosen,
                        Value partials, linalg::GenericOp epilogue) {
     linalg::LinalgOp op = product.sum.op;
     SmallVector<int64_t> staticSizes = op.getStaticLoopRanges();
     const TileShape shape =
-        matmulTileShape(tiling.tile, tiling.kStep, narrowTiles && !mma,
+        matmulTileShape(chosen.tile, chosen.kStep, tiling.narrow,
                         staticSizes[product.m], staticSizes[product.n]);
-    const int64_t kRows = shape.rows, kCols = shape.cols, kTile = tiling.tile,
-                  kStep = tiling.kStep, kRegsM = kRows / 16,
+    const int64_t kRows = shape.rows, kCols = shape.cols, kTile = chosen.tile,
+                  kStep = chosen.kStep, kRegsM = kRows / 16,
                   kRegsN = kCols / 16, kSums = kRegsM * kRegsN;
     assert((!mma || (kRows == kTile && kCols == kTile)) &&
            "tensor cores take square tiles");
@@ -2118,9 +2117,7 @@ private:
 
   std::optional<SymbolTable> kernelTable;
   int64_t blockSize;
-  int64_t matmulTile, matmulKStep; // mapTiledMatmul
-  int64_t wideTileMinTiles;        // mapTiledMatmul
-  bool narrowTiles;                // mapTiledMatmul
+  TilingPolicy tiling; // mapTiledMatmul
   std::optional<WarpMma> mma;      // mapTiledMatmul, --gpu-precision
   bool reverseHostOrder;
   std::string funcName;
@@ -2204,8 +2201,10 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
                        "host-loops");
       return signalPassFailure();
     }
-    GpuMapper mapper(kernels, blockSize, matmulTile, matmulKStep,
-                     wideTileMinTiles, narrowTiles, mma, reverseHostOrder);
+    GpuMapper mapper(
+        kernels, blockSize,
+        {{matmulTile, matmulKStep}, narrowTiles, wideTileMinTiles, smallTiles},
+        mma, reverseHostOrder);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();
@@ -2243,7 +2242,9 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
           (!ShapedType::isDynamic(k) && k < kMinSplitLength))
         continue;
       MatmulTiling tiling =
-          *matmulTiling({matmulTile, matmulKStep}, wideTileMinTiles, m, n);
+          *matmulTiling({{matmulTile, matmulKStep}, narrowTiles,
+                         wideTileMinTiles, smallTiles},
+                        m, n);
       TileShape shape =
           matmulTileShape(tiling.tile, tiling.kStep, narrowTiles, m, n);
       int64_t tiles =

@@ -30,8 +30,9 @@
 #     the CNN's train step at batch 1024 on the GPU (and with
 #     --gpu-conv-input-gradient fold: the input gradient as col2im; and
 #     with --gpu-matmul-narrow-tiles=false: 64 x 64 tiles for its 16- and
-#     32-channel products; and with split-K as before 2026-12-04, at
-#     most 64 splits, also at batch 100);
+#     32-channel products; without small tiles for its weight gradients
+#     (cnn.nosmall); and with split-K and tiles as before 2026-12-04, at
+#     most 64 splits (cnn.splits64); those two also at batch 100);
 #   - --gpu-precision tf32 and bf16 (tensor-core mma.sync): a Dense model's
 #     predictions against a NumPy reference that rounds the factors
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
@@ -169,12 +170,20 @@ EOF2
   "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
     --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-matmul-narrow-tiles=false \
     -o "$GPU_DIR/bin/cnn.square"
-  # The CNN with split-K as it was until 2026-12-04 (256 target blocks, at
-  # most 64 splits): its weight gradients ran latency-bound on the H200,
-  # 64 blocks of one tile each, about 1 us per staged step of k.
+  # The CNN with split-K and tiles as they were until 2026-12-04 (256
+  # target blocks, at most 64 splits, no small tiles): its weight
+  # gradients ran latency-bound on the H200, 64 blocks of one 64 x 64 tile
+  # each, about 1 us per staged step of k.
   "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
     --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-split-k-target-blocks 256 \
-    --gpu-split-k-max-splits 64 -o "$GPU_DIR/bin/cnn.splits64"
+    --gpu-split-k-max-splits 64 --gpu-matmul-small-tiles=false \
+    -o "$GPU_DIR/bin/cnn.splits64"
+  # The CNN with today's split-K but without small tiles: the first
+  # convolution's 9 x 16 weight gradient in 64 x 64 tiles staged 16 steps
+  # of k, not 32 x 32 ones staged 32.
+  "$kiln" compile examples/fashion_mnist_cnn.json --target cuda \
+    --gpu-arch "${GPU_ARCH:-sm_80,sm_90}" --gpu-matmul-small-tiles=false \
+    -o "$GPU_DIR/bin/cnn.nosmall"
   # TensorFlow.js's reference models, for predict and for training.
   local tfjs=test/e2e/Inputs/conformance/keras-tfjs m
   for m in $TFJS_MODELS; do
@@ -473,8 +482,8 @@ for line in open(sys.argv[1]):
 EOF
   done
   local spec
-  for spec in cnn:1024 cnn.fold:1024 cnn.square:1024 cnn.splits64:1024 \
-    cnn.splits64:100; do
+  for spec in cnn:1024 cnn.fold:1024 cnn.square:1024 cnn.nosmall:1024 \
+    cnn.splits64:1024 cnn.nosmall:100 cnn.splits64:100; do
     cnn=${spec%%:*}
     [ -x "$GPU_DIR/bin/$cnn" ] || continue
     section "$cnn train_step at batch ${spec##*:}"

@@ -211,6 +211,14 @@ static cl::opt<int64_t> gpuMatmulWideTiles(
              "0: none does (default 256; 0 when --gpu-matmul-tile or "
              "--gpu-matmul-k-step is given)"),
     cl::init(256), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> gpuMatmulSmallTiles(
+    "gpu-matmul-small-tiles",
+    cl::desc("With --target cuda or cuda-on-cpu: an fp32 product with a "
+             "small static output (a convolution's weight gradient, 9 x 16) "
+             "takes 32 x 32 tiles staged 32 steps of k where they compute at "
+             "most a quarter of the elements (default on; off when "
+             "--gpu-matmul-tile or --gpu-matmul-k-step is given)"),
+    cl::init(true), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<int64_t> gpuSplitKTargetBlocks(
     "gpu-split-k-target-blocks",
     cl::desc("With --target cuda or cuda-on-cpu: blocks a product of few "
@@ -518,12 +526,14 @@ static FailureOr<Targets> parseTarget() {
        gpuMatmulKStep.getNumOccurrences() ||
        gpuMatmulNarrowTiles.getNumOccurrences() ||
        gpuMatmulWideTiles.getNumOccurrences() ||
+       gpuMatmulSmallTiles.getNumOccurrences() ||
        gpuSplitKTargetBlocks.getNumOccurrences() ||
        gpuSplitKMaxSplits.getNumOccurrences()) &&
       !cuda && !targets.cudaOnCpu)
     return fail("--gpu-matmul-tile, --gpu-matmul-k-step, "
-                "--gpu-matmul-narrow-tiles, --gpu-matmul-wide-tiles and "
-                "--gpu-split-k-* need --target cuda or cuda-on-cpu"),
+                "--gpu-matmul-narrow-tiles, --gpu-matmul-wide-tiles, "
+                "--gpu-matmul-small-tiles and --gpu-split-k-* need --target "
+                "cuda or cuda-on-cpu"),
            failure();
   if (gpuConvInputGradient != "convolution" && gpuConvInputGradient != "fold")
     return fail("--gpu-conv-input-gradient: unknown form '" +
@@ -586,14 +596,16 @@ static void setGpuMappingOptions(CudaLoweringOptions &options) {
   options.matmulTile = gpuMatmulTile;
   options.matmulKStep = gpuMatmulKStep;
   options.narrowTiles = gpuMatmulNarrowTiles;
-  // A tiling given is the tiling of every product, unless wide tiles are
-  // asked for too.
+  // A tiling given is the tiling of every product, unless wide or small
+  // tiles are asked for too.
   bool tilingGiven =
       gpuMatmulTile.getNumOccurrences() || gpuMatmulKStep.getNumOccurrences();
   options.wideTileMinTiles =
       tilingGiven && !gpuMatmulWideTiles.getNumOccurrences()
           ? 0
           : static_cast<int64_t>(gpuMatmulWideTiles);
+  options.smallTiles = gpuMatmulSmallTiles &&
+                       (!tilingGiven || gpuMatmulSmallTiles.getNumOccurrences());
   options.splitKTargetBlocks = gpuSplitKTargetBlocks;
   options.splitKMaxSplits = gpuSplitKMaxSplits;
   options.precision = gpuPrecision;

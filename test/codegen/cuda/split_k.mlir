@@ -3,6 +3,7 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{narrow-tiles=false}))" | FileCheck %s --check-prefix=SQUARE
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=64}))" | FileCheck %s --check-prefix=WIDE
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=64}),kiln-cuda-map-to-gpu{wide-tile-min-tiles=64},canonicalize)" | FileCheck %s --check-prefix=WIDEMAPPED
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{small-tiles=false}),kiln-cuda-map-to-gpu{small-tiles=false},canonicalize)" | FileCheck %s --check-prefix=NOSMALL
 // RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{max-splits=1}))" 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: error: matmul-tile must be 32, 64 or 128, matmul-k-step 8, 16 or 32, target-blocks positive, max-splits at least 2 and wide-tile-min-tiles at least 0
 // RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{matmul-k-step=12}))" 2>&1 | FileCheck %s --check-prefix=BAD
@@ -291,5 +292,32 @@ func.func @narrow_weight_grad(%x: memref<1024x?xf32>, %g: memref<?x16xf32>, %w: 
 // WIDEMAPPED:    gpu.func @wide_weight_grad_matmul({{.*}}) workgroup(%{{.+}} : memref<16x128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x128xf32, #gpu.address_space<workgroup>>)
 func.func @wide_weight_grad(%x: memref<1024x?xf32>, %g: memref<?x1024xf32>, %w: memref<1024x1024xf32>) {
   linalg.matmul ins(%x, %g : memref<1024x?xf32>, memref<?x1024xf32>) outs(%w : memref<1024x1024xf32>)
+  return
+}
+
+// -----
+
+// A first convolution's weight gradient, 3 x 3 x 1 -> 16 channels: 9 x 16
+// outputs. A 64 x 64 tile would compute 4096 elements for its 144; a
+// 32 x 32 one (kSmallTiling) 1024, a quarter: it takes that, staged 32
+// steps of k at a time, one tile in 256 splits (max-splits) of k. With
+// small-tiles=false, the 64 x 64 tile staged 16 steps.
+// CHECK-LABEL: func.func @small_weight_grad
+// CHECK:         memref.alloc() : memref<256x9x16xf32>
+// MAPPED-LABEL: func.func @small_weight_grad
+// MAPPED:         %[[K:.+]] = memref.dim %{{.+}}, %c1 : memref<9x?xf32>
+// MAPPED:         %[[PER:.+]] = arith.ceildivui %[[K]], %c256
+// MAPPED:         %[[STEPS:.+]] = arith.ceildivui %[[PER]], %c32
+// MAPPED:         gpu.launch_func @kiln_kernels::@small_weight_grad_matmul blocks
+// MAPPED:       gpu.func @small_weight_grad_matmul({{.*}}) workgroup(%{{.+}} : memref<64x32xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<64x32xf32, #gpu.address_space<workgroup>>)
+// MAPPED:         scf.for %{{.+}} step %c32 iter_args(
+// MAPPED-COUNT-128: math.fma
+// MAPPED-NOT:       math.fma
+// MAPPED:           gpu.barrier
+// NOSMALL-LABEL: func.func @small_weight_grad
+// NOSMALL:       gpu.func @small_weight_grad_matmul({{.*}}) workgroup(%{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>)
+// NOSMALL:         scf.for %{{.+}} step %c16 iter_args(
+func.func @small_weight_grad(%x: memref<9x?xf32>, %g: memref<?x16xf32>, %w: memref<9x16xf32>) {
+  linalg.matmul ins(%x, %g : memref<9x?xf32>, memref<?x16xf32>) outs(%w : memref<9x16xf32>)
   return
 }
