@@ -927,7 +927,9 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        four neighbours at a time, one 16-byte load on the GPU, where the
        size along that dimension and the buffer's offset and other
        strides are static multiples of 4),
-       a register tile of (rows / 16) x (columns / 16) outputs per thread,
+       a square register tile of sqrt(rows x columns / 256) outputs a
+       side per thread (4 x 4 for 64 x 64 and 256 x 16 tiles alike, the
+       threads a (rows / side) x (columns / side) grid),
        one fused multiply-add per product. A
        product marked by kiln-cuda-split-k runs a block per tile and chunk
        of k (at most S chunks), each summing its chunk into the partial-sum

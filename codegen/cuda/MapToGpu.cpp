@@ -61,6 +61,16 @@ constexpr int64_t kRowBlocks = 256;
 /// workgroup memory (8 KiB of indices; stageRows).
 constexpr int64_t kStagedRows = 1024;
 
+/// The side of the square register tile each of a block's threads sums
+/// for a tile of `area` elements of C: sqrt(area / kBlockThreads).
+int64_t registerTileSide(int64_t area) {
+  int64_t side = 1;
+  while (side * side * kBlockThreads < area)
+    side *= 2;
+  assert(side * side * kBlockThreads == area && "a tile of 256 squares");
+  return side;
+}
+
 /// The row length of a tiled product's shared tiles: `tile` floats, and
 /// with tensor cores a padding that spreads a fragment's loads over the
 /// banks.
@@ -642,13 +652,15 @@ private:
 
   /// A kRows x kCols tile of C (matmulTileShape: matmul-tile squared, 64
   /// x 64, or as narrow as the product's columns need, down to 256 x 16)
-  /// per block of 16 x 16 threads, each thread a kRegsM x kRegsN register
-  /// tile (kRows / 16 by kCols / 16); A and B pass through shared memory
+  /// per block of 256 threads, each thread a square register tile of R x R
+  /// sums (R = sqrt(kRows kCols / 256): 2, 4 or 8), the threads a grid of
+  /// (kRows / R) x (kCols / R), T = kCols / R of them a row (16 for a
+  /// square tile, 4 for a 256 x 16 one); A and B pass through shared memory
   /// kStep (matmul-k-step, 16) steps of k at a time (zero outside the
   /// matrices), so each element of A and B is read from global memory once
   /// per tile row or column instead of once per product. Thread t's
-  /// outputs are rows kRegsM (t / 16) + i and columns g (t % 16) +
-  /// 16 g (j / g) + j % g of the tile, g = min(kRegsN, 4) (the columns in
+  /// outputs are rows R (t / T) + i and columns g (t % T) +
+  /// T g (j / g) + j % g of the tile, g = min(R, 4) (the columns in
   /// groups of four neighbours, threadCol); each sums its products in k order
   /// (fused multiply-adds) and then adds the sum to C: the same sums in the
   /// same order whatever the shape. On the host (host-loops) each phase between
@@ -717,8 +729,15 @@ private:
         matmulTileShape(chosen.tile, chosen.kStep, tiling.narrow,
                         staticSizes[product.m], staticSizes[product.n]);
     const int64_t kRows = shape.rows, kCols = shape.cols, kTile = chosen.tile,
-                  kStep = chosen.kStep, kRegsM = kRows / 16,
-                  kRegsN = kCols / 16, kSums = kRegsM * kRegsN;
+                  kStep = chosen.kStep,
+                  // A square register tile, whatever the tile's shape: a
+                  // narrow 256 x 16 tile takes 64 x 4 threads of 4 x 4
+                  // sums (8 shared loads per 16 multiply-adds, as the
+                  // square tile's), not 16 x 16 threads of 16 x 1 (17 per
+                  // 16, and a k-step's 272 values in registers).
+                  kRegs = registerTileSide(kRows * kCols),
+                  kThreadsN = kCols / kRegs, kRegsM = kRegs,
+                  kRegsN = kRegs, kSums = kRegsM * kRegsN;
     assert((!mma || (kRows == kTile && kCols == kTile)) &&
            "tensor cores take square tiles");
     Location loc = op.getLoc();
@@ -836,17 +855,27 @@ private:
     // four elements, and vectors go to threads as elements do.
     auto staged = [&](OpBuilder &b, Value thread, int64_t r, int64_t by,
                       bool fours) {
-      int64_t width = fours ? 4 : 1;
-      Value e = arith::AddIOp::create(b, loc, thread,
-                                      index(b, r / width * kBlockThreads));
-      Value line = index(b, by / width);
-      Value inner = arith::RemUIOp::create(b, loc, e, line);
+      int64_t width = fours ? 4 : 1, lineLength = by / width,
+              offset = r / width * kBlockThreads;
+      Value line = index(b, lineLength);
+      Value inner, outer;
+      if (kBlockThreads % lineLength == 0) {
+        // Whole lines a round: every round of the thread has the same
+        // inner index, one value its rounds share.
+        inner = arith::RemUIOp::create(b, loc, thread, line);
+        outer = arith::AddIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, thread, line),
+            index(b, offset / lineLength));
+      } else {
+        Value e = arith::AddIOp::create(b, loc, thread, index(b, offset));
+        inner = arith::RemUIOp::create(b, loc, e, line);
+        outer = arith::DivUIOp::create(b, loc, e, line);
+      }
       if (fours)
         inner = arith::AddIOp::create(
             b, loc, arith::MulIOp::create(b, loc, inner, index(b, 4)),
             index(b, r % 4));
-      return std::make_pair(Value(arith::DivUIOp::create(b, loc, e, line)),
-                            inner);
+      return std::make_pair(outer, inner);
     };
     // Consecutive threads take neighbours in memory, so that a warp's
     // loads coalesce: for A, consecutive k of one row, or, when A's
@@ -968,22 +997,24 @@ private:
     // Thread `thread`'s first row of the tile, and the tile column of its
     // register tile's column j. The kRegsM rows are neighbours; the kRegsN
     // columns come in groups of at most four neighbours, group q at
-    // 16 * kGroupN * q: with eight columns a thread (a 128-wide tile),
+    // kThreadsN * kGroupN * q: with eight columns a thread (a 128-wide
+    // tile),
     // neighbouring threads' shared-memory loads of B and their stores to
     // C then fall on neighbouring 16-byte groups (no bank conflict, fewer
     // sectors) instead of every other one.
     const int64_t kGroupN = std::min<int64_t>(kRegsN, 4);
     auto threadRow = [&](OpBuilder &b, Value thread) -> Value {
       return arith::MulIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, thread, index(b, 16)),
+          b, loc, arith::DivUIOp::create(b, loc, thread, index(b, kThreadsN)),
           index(b, kRegsM));
     };
     auto threadCol = [&](OpBuilder &b, Value thread, int64_t j) -> Value {
       Value tx = arith::MulIOp::create(
-          b, loc, arith::RemUIOp::create(b, loc, thread, index(b, 16)),
+          b, loc, arith::RemUIOp::create(b, loc, thread, index(b, kThreadsN)),
           index(b, kGroupN));
       return arith::AddIOp::create(
-          b, loc, tx, index(b, j / kGroupN * 16 * kGroupN + j % kGroupN));
+          b, loc, tx,
+          index(b, j / kGroupN * kThreadsN * kGroupN + j % kGroupN));
     };
     auto multiply = [&](OpBuilder &b, Value thread, Value tileA, Value tileB,
                         Value base, SmallVector<Value> acc) {

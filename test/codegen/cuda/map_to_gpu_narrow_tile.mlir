@@ -6,8 +6,11 @@
 // A product with 16 columns of C (a convolution's 16 output channels, its
 // rows the batch times the image positions) takes 256 x 16 tiles, the
 // square tile's area: a block computes no padding column instead of 48 of
-// 64. Each thread sums 16 rows of one column (16 x 1 registers); a staged
-// step is 16 elements of A per thread (by fours: along k) and 1 of B.
+// 64. Its threads are a 64 x 4 grid, each summing a square 4 x 4 register
+// tile, as in the square tile (16 x 1 would load 17 values from shared
+// memory per 16 multiply-adds, and keep a staged step's 272 in
+// registers); a staged step is 16 elements of A per thread (by fours:
+// along k) and 1 of B.
 // CHECK-LABEL: func.func @sixteen_channels
 // CHECK:         %[[ROWS:.+]] = arith.ceildivui %{{.+}}, %c256 : index
 // CHECK:         gpu.launch_func @kiln_kernels::@sixteen_channels_matmul blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1)
@@ -20,12 +23,15 @@
 // CHECK-COUNT-256: math.fma
 // CHECK-NOT:       math.fma
 // CHECK:           gpu.barrier
-// Thread t's sums: rows 16 (t / 16) + i of column t % 16.
-// CHECK:         %[[TY:.+]] = arith.divui %thread_id_x, %c16 : index
-// CHECK:         %[[ROW0:.+]] = arith.muli %[[TY]], %c16 : index
-// CHECK:         %[[TX:.+]] = arith.remui %thread_id_x, %c16 : index
+// Thread t's sums: rows 4 (t / 4) + i of columns 4 (t % 4) + j.
+// CHECK:         %[[TY:.+]] = arith.divui %thread_id_x, %c4 : index
+// CHECK:         %[[ROW0:.+]] = arith.muli %[[TY]], %c4 : index
+// CHECK:         %[[TX:.+]] = arith.remui %thread_id_x, %c4 : index
+// CHECK:         %[[COL0:.+]] = arith.muli %[[TX]], %c4 : index
 // CHECK:         %[[ROW:.+]] = arith.addi %{{.+}}, %[[ROW0]] : index
-// CHECK:         memref.load %{{.+}}[%[[ROW]], %[[TX]]] : memref<?x16xf32>
+// CHECK:         memref.load %{{.+}}[%[[ROW]], %[[COL0]]] : memref<?x16xf32>
+// CHECK:         %[[COL1:.+]] = arith.addi %{{.+}}, %c1 : index
+// CHECK:         memref.load %{{.+}}[%{{.+}}, %[[COL1]]] : memref<?x16xf32>
 // SQUARE-LABEL:  func.func @sixteen_channels
 // SQUARE:          arith.ceildivui %{{.+}}, %c64 : index
 // SQUARE:        gpu.func @sixteen_channels_matmul({{.*}}) workgroup(%{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>) kernel
@@ -47,7 +53,8 @@ func.func @sixteen_channels(%a: memref<?x144xf32>, %b: memref<144x16xf32>, %c: m
 
 // -----
 
-// 32 columns: 128 x 32 tiles, 8 x 2 sums per thread; 10 columns: 256 x 16.
+// 32 columns: 128 x 32 tiles (32 x 8 threads of 4 x 4 sums); 10 columns:
+// 256 x 16.
 // 48 columns would pad to 64 either way, and 200 to 208 instead of 256:
 // not half of what the square tile computes, so they stay 64 x 64.
 // CHECK-LABEL:   func.func @widths
