@@ -922,17 +922,24 @@ private:
     bool bByFour =
         byFour(product.rhs, kStagedB, bAlongK ? product.k : product.n,
                bAlongK ? sizeK : sizeN);
+    // A factor the body computes (an implicit GEMM's gather) is staged in
+    // the same layout as by fours, each thread four neighbours along the
+    // line, but loaded one element at a time: a thread's elements then lie
+    // in a quarter as many rows (of a 256 x 16 tile's A: 4, not 16), whose
+    // index arithmetic, the same every step, it keeps in registers.
+    bool aFours = aByFour || (!product.lhs.operand && kStagedA % 4 == 0);
+    bool bFours = bByFour || (!product.rhs.operand && kStagedB % 4 == 0);
     // (row, k) of A and (k, column) of B.
     auto stagedA = [&](OpBuilder &b, Value thread, int64_t r) {
       if (!aAlongM)
-        return staged(b, thread, r, kStep, aByFour);
-      auto [k, row] = staged(b, thread, r, kRows, aByFour);
+        return staged(b, thread, r, kStep, aFours);
+      auto [k, row] = staged(b, thread, r, kRows, aFours);
       return std::make_pair(row, k);
     };
     auto stagedB = [&](OpBuilder &b, Value thread, int64_t r) {
       if (!bAlongK)
-        return staged(b, thread, r, kCols, bByFour);
-      auto [col, k] = staged(b, thread, r, kStep, bByFour);
+        return staged(b, thread, r, kCols, bFours);
+      auto [col, k] = staged(b, thread, r, kStep, bFours);
       return std::make_pair(k, col);
     };
     // The first row and column of C that tile `block` covers.
