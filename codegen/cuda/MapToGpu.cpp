@@ -31,6 +31,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <algorithm>
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_MAPTOGPUPASS
 #define GEN_PASS_DEF_SPLITKPASS
@@ -1010,6 +1012,9 @@ private:
     // C then fall on neighbouring 16-byte groups (no bank conflict, fewer
     // sectors) instead of every other one.
     const int64_t kGroupN = std::min<int64_t>(kRegsN, 4);
+    std::optional<int64_t> staticK = getConstantIntValue(sizeK);
+    const int64_t kStepsMultiplied =
+        staticK ? std::clamp<int64_t>(*staticK, 1, kStep) : kStep;
     auto threadRow = [&](OpBuilder &b, Value thread) -> Value {
       return arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, thread, index(b, kThreadsN)),
@@ -1030,8 +1035,11 @@ private:
       for (int64_t j = 0; j < kRegsN; ++j)
         cols.push_back(threadCol(b, thread, j));
       // Unrolled: the shared loads' addresses become constant offsets of
-      // one register, as the tensor-core path's are.
-      for (int64_t step = 0; step < kStep; ++step) {
+      // one register, as the tensor-core path's are. A static k shorter
+      // than a staged step (a first convolution's 9 taps, a Dense input
+      // gradient's 10 classes) multiplies its own steps only, not the
+      // staged zeros after them.
+      for (int64_t step = 0; step < kStepsMultiplied; ++step) {
         Value kk = arith::AddIOp::create(b, loc, base, index(b, step));
         SmallVector<Value> as, bs;
         for (int64_t i = 0; i < kRegsM; ++i)

@@ -87,3 +87,19 @@ func.func @static_rows(%a: memref<144x64xf32>, %b: memref<64x32xf32>, %c: memref
   linalg.matmul ins(%a, %b : memref<144x64xf32>, memref<64x32xf32>) outs(%c : memref<144x32xf32>)
   return
 }
+
+// -----
+
+// A static k shorter than a staged step (a first convolution's 9 taps):
+// one step staged, zeros after k = 9, and only its 9 steps multiplied, 9 x
+// 16 fused multiply-adds a thread instead of 16 x 16.
+// CHECK-LABEL: func.func @nine_taps
+// CHECK:       gpu.func @nine_taps_matmul({{.*}}) workgroup(%{{.+}} : memref<32x256xf32, #gpu.address_space<workgroup>>
+// CHECK:         gpu.barrier
+// CHECK-COUNT-144: math.fma
+// CHECK-NOT:     math.fma
+// CHECK:         gpu.return
+func.func @nine_taps(%a: memref<?x9xf32>, %b: memref<9x16xf32>, %c: memref<?x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x9xf32>, memref<9x16xf32>) outs(%c : memref<?x16xf32>)
+  return
+}
