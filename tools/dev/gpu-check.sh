@@ -59,7 +59,8 @@
 #     the CPU tests' tolerances (keras3_sweep.py, as cuda_on_cpu_keras3
 #     runs it on the CPU);
 #   - the CNN's train step kernel by kernel (KILN_GPU_PROFILE) at batch
-#     100 and 1024, and the LSTM's and the SimpleRNN's at batch 100, in
+#     100 and 1024 (and cnn.nosmall's and cnn.splits64's at 1024), and the
+#     LSTM's and the SimpleRNN's at batch 100, in
 #     $OUT/profiles.txt;
 #   - the PyTorch references on the same GPU (gpu_torch_reference.py):
 #     cuBLAS GEMM (fp32, TF32, BF16) and the same CNN's train step, eager
@@ -529,7 +530,8 @@ EOF
 profiles() {
   local out=$1 spec failed=0
   section "profiles"
-  for spec in cnn:100 cnn:1024 lstm:100 rnn:100; do
+  for spec in cnn:100 cnn:1024 cnn.nosmall:1024 cnn.splits64:1024 lstm:100 \
+    rnn:100; do
     local m=${spec%%:*} b=${spec##*:}
     [ -x "$GPU_DIR/bin/$m" ] || continue
     echo "### $m train_step, batch $b" >> "$out/profiles.txt"
