@@ -9,6 +9,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -347,9 +349,11 @@ std::optional<MatmulTiling> mlir::kiln::matmulTiling(const TilingPolicy &policy,
   const MatmulTiling base = policy.base;
   if (policy.wideMinTiles > 0 && base != kWideTiling &&
       !ShapedType::isDynamic(n) && n >= kWideTileMinColumns) {
-    if (ShapedType::isDynamic(m))
+    int64_t minRows = wideTileMinRows(policy.wideMinTiles, n);
+    if (ShapedType::isDynamic(m) &&
+        minRows != std::numeric_limits<int64_t>::max())
       return std::nullopt;
-    if (m >= wideTileMinRows(policy.wideMinTiles, n))
+    if (!ShapedType::isDynamic(m) && m >= minRows)
       return kWideTiling;
   }
   if (policy.small && base != kSmallTiling && !ShapedType::isDynamic(m) &&
@@ -370,8 +374,12 @@ std::optional<MatmulTiling> mlir::kiln::matmulTiling(const TilingPolicy &policy,
 int64_t mlir::kiln::wideTileMinRows(int64_t minTiles, int64_t n) {
   int64_t tilesN = llvm::divideCeil(n, kWideTiling.tile);
   // ceil(m / tile) * tilesN >= minTiles  <=>  m > (ceil(minTiles / tilesN)
-  // - 1) * tile.
-  return (llvm::divideCeil(minTiles, tilesN) - 1) * kWideTiling.tile + 1;
+  // - 1) * tile; more rows than an index holds: never.
+  int64_t rowTiles = llvm::divideCeil(minTiles, tilesN);
+  if (rowTiles - 1 > (std::numeric_limits<int64_t>::max() - 1) /
+                         kWideTiling.tile)
+    return std::numeric_limits<int64_t>::max();
+  return (rowTiles - 1) * kWideTiling.tile + 1;
 }
 
 Value mlir::kiln::rootBuffer(Value value) {

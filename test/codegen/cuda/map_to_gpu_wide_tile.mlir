@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu --canonicalize | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="wide-tile-min-tiles=0" --canonicalize | FileCheck %s --check-prefix=OFF
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=tf32" --canonicalize | FileCheck %s --check-prefix=OFF
+// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="wide-tile-min-tiles=9223372036854775807" --canonicalize | FileCheck %s --check-prefix=OFF
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true wide-tile-min-tiles=1" --canonicalize | FileCheck %s --check-prefix=HOST
 
 // A wide product (512 columns of C, at least 256) whose rows are the batch:
@@ -26,8 +27,9 @@
 // CHECK:       gpu.func @batch_rows_matmul_0({{.*}}) workgroup(%{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK:         scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(
 // CHECK-COUNT-256:  math.fma
-// Without wide tiles (wide-tile-min-tiles=0), and with tensor cores (whose
-// tiles are matmul-tile's), one kernel.
+// Without wide tiles (wide-tile-min-tiles=0, or more tiles than any batch
+// makes), and with tensor cores (whose tiles are matmul-tile's), one
+// kernel.
 // OFF-LABEL:   func.func @batch_rows
 // OFF-NOT:       arith.cmpi uge
 // OFF:           gpu.launch_func @kiln_kernels::@batch_rows_matmul blocks
