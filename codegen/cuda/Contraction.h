@@ -100,8 +100,8 @@ constexpr int64_t kBlockThreads = 256;
 constexpr int64_t kBlockSharedBytes = 48 * 1024;
 
 /// The rows and columns of C one block of a tiled matrix product computes
-/// (kiln-cuda-map-to-gpu; 16 x 16 threads, a register tile of rows / 16 by
-/// cols / 16 each).
+/// (kiln-cuda-map-to-gpu; 256 threads, each a square register tile of
+/// sqrt(rows cols / 256) a side).
 struct TileShape {
   int64_t rows, cols;
 };
