@@ -915,7 +915,7 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        the host launches one), or with `small-tiles` for a small static
        output (a convolution's weight gradient) 32 x 32 tiles (or
        narrower) staged 32 steps of k where they compute at most a quarter
-       of the elements, per block of 256 threads (16 x 16), A and B staged
+       of the elements, per block of 256 threads, A and B staged
        through
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
        outside the matrices), double-buffered (the next step's elements

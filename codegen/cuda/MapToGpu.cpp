@@ -684,10 +684,11 @@ private:
   /// multiple of kStep long) and stores its sums there; a second kernel,
   /// one thread per element of C, then adds the S partial sums in order.
   ///
-  /// The tiling is matmul-tile and matmul-k-step's, or kWideTiling for a
-  /// wide fp32 product with wide-tile-min-tiles of them (matmulTiling):
-  /// with a dynamic m (the batch) the host picks one of the two kernels
-  /// per launch from m.
+  /// The tiling is matmul-tile and matmul-k-step's, kWideTiling for a
+  /// wide fp32 product with wide-tile-min-tiles of them, or kSmallTiling
+  /// for a small static output (matmulTiling); with a dynamic m (the
+  /// batch) and wide columns the host picks one of the two kernels per
+  /// launch from m.
   void mapTiledMatmul(Contraction product, Value partials = nullptr,
                       linalg::GenericOp epilogue = nullptr) {
     linalg::LinalgOp op = product.sum.op;

@@ -589,8 +589,6 @@ static FailureOr<Targets> parseTarget() {
   return targets;
 }
 
-/// `--emit ptx`: the one PTX to `out`, or one file per architecture with
-/// the architecture before the extension (model.sm_90.ptx), all or none.
 /// The GPU mapping's flags, for --target cuda and cuda-on-cpu alike.
 static void setGpuMappingOptions(CudaLoweringOptions &options) {
   options.matmulTile = gpuMatmulTile;
@@ -611,6 +609,8 @@ static void setGpuMappingOptions(CudaLoweringOptions &options) {
   options.precision = gpuPrecision;
 }
 
+/// `--emit ptx`: the one PTX to `out`, or one file per architecture with
+/// the architecture before the extension (model.sm_90.ptx), all or none.
 static int writePtx(llvm::StringRef out, llvm::ArrayRef<GpuPtx> objects) {
   if (objects.size() == 1)
     return writeOutput(out,
