@@ -606,8 +606,8 @@ def SplitKPass : Pass<"kiln-cuda-split-k", "::mlir::func::FuncOp"> {
     Option<"wideTileMinTiles", "wide-tile-min-tiles", "int64_t",
            /*default=*/"256",
            "A product of at least 256 columns with this many 128 x 128 "
-           "tiles takes them, staged 8 steps of k at a time; 0: none does "
-           "(kiln-cuda-map-to-gpu's option; 0 with tensor cores)">,
+           "tiles takes them; 0: none does (kiln-cuda-map-to-gpu's "
+           "option)">,
     Option<"smallTiles", "small-tiles", "bool", /*default=*/"true",
            "A product with a small static output takes 32 x 32 tiles staged "
            "32 steps of k where they compute at most a quarter of the "
@@ -908,14 +908,15 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
        64), or with `narrow-tiles` for a product of few columns a tile of
        the same area and fewer columns (256 x 16 for a convolution's 16
        channels, 128 x 32 for 32) when that computes fewer elements outside
-       C, or for a wide fp32 product (at least 256 static columns and
+       C, or for a wide product (at least 256 static columns and
        `wide-tile-min-tiles` tiles of 128 x 128: a large batch through a
-       wide Dense layer) 128 x 128 tiles staged 8 steps of k at a time,
+       wide Dense layer) 128 x 128 tiles staged 8 steps of k at a time
+       (16 in bf16),
        chosen per launch from the batch when m is dynamic (two kernels,
        the host launches one), or with `small-tiles` for a small static
        output (a convolution's weight gradient) 32 x 32 tiles (or
        narrower) staged 32 steps of k where they compute at most a quarter
-       of the elements, per block of 256 threads, A and B staged
+       of the elements (fp32), per block of 256 threads, A and B staged
        through
        workgroup memory `matmul-k-step` (16) steps of k at a time (zero
        outside the matrices), double-buffered (the next step's elements
@@ -1027,10 +1028,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            "that computes fewer elements outside C (fp32 only)">,
     Option<"wideTileMinTiles", "wide-tile-min-tiles", "int64_t",
            /*default=*/"256",
-           "An fp32 product of at least 256 static columns of C with at "
-           "least this many 128 x 128 tiles takes them, staged 8 steps of k "
-           "at a time, whatever matmul-tile and matmul-k-step say; with a "
-           "dynamic m the host picks per launch; 0: none does">,
+           "A product of at least 256 static columns of C with at least "
+           "this many 128 x 128 tiles takes them, staged 8 steps of k at a "
+           "time (16 with bf16), whatever matmul-tile and matmul-k-step "
+           "say; with a dynamic m the host picks per launch; 0: none "
+           "does">,
     Option<"smallTiles", "small-tiles", "bool", /*default=*/"true",
            "An fp32 product with static m and n takes 32 x 32 tiles (or "
            "narrower) staged 32 steps of k where they compute at most a "

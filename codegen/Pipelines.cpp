@@ -72,10 +72,11 @@ static void buildBufferPipeline(OpPassManager &pm,
     splitK.matmulKStep = cuda->matmulKStep;
     splitK.targetBlocks = cuda->splitKTargetBlocks;
     splitK.maxSplits = cuda->splitKMaxSplits;
-    // Tensor cores take square tiles of matmul-tile (kiln-cuda-map-to-gpu).
+    // Tensor cores take square tiles, matmul-tile's or the wide ones
+    // (kiln-cuda-map-to-gpu).
     bool fp32 = cuda->precision.getValue() == "fp32";
     splitK.narrowTiles = cuda->narrowTiles && fp32;
-    splitK.wideTileMinTiles = fp32 ? cuda->wideTileMinTiles : 0;
+    splitK.wideTileMinTiles = cuda->wideTileMinTiles;
     splitK.smallTiles = cuda->smallTiles && fp32;
     pm.addNestedPass<func::FuncOp>(createSplitKPass(splitK));
     pm.addNestedPass<func::FuncOp>(createFuseIntoMatmulPass());

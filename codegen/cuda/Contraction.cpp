@@ -347,14 +347,14 @@ TileShape mlir::kiln::matmulTileShape(int64_t tile, int64_t kStep, bool narrow,
 std::optional<MatmulTiling> mlir::kiln::matmulTiling(const TilingPolicy &policy,
                                                      int64_t m, int64_t n) {
   const MatmulTiling base = policy.base;
-  if (policy.wideMinTiles > 0 && base != kWideTiling &&
+  if (policy.wideMinTiles > 0 && base != policy.wide &&
       !ShapedType::isDynamic(n) && n >= kWideTileMinColumns) {
     int64_t minRows = wideTileMinRows(policy.wideMinTiles, n);
     if (ShapedType::isDynamic(m) &&
         minRows != std::numeric_limits<int64_t>::max())
       return std::nullopt;
     if (!ShapedType::isDynamic(m) && m >= minRows)
-      return kWideTiling;
+      return policy.wide;
   }
   if (policy.small && base != kSmallTiling && !ShapedType::isDynamic(m) &&
       !ShapedType::isDynamic(n)) {

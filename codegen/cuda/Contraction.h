@@ -132,11 +132,14 @@ struct MatmulTiling {
   bool operator!=(const MatmulTiling &other) const { return !(*this == other); }
 };
 
-/// The tiling of a wide fp32 product (kiln-cuda-map-to-gpu's and
+/// The tiling of a wide product (kiln-cuda-map-to-gpu's and
 /// kiln-cuda-split-k's `wide-tile-min-tiles`): 128 x 128 outputs a block,
 /// a register tile of 8 x 8 per thread, staged 8 steps of k at a time.
-/// On an H200 (2026-12-04) a 4096^3 product ran at 44.3 TFLOP/s, 86% of
-/// cuBLAS, against 30.1 (59%) in 64 x 64 tiles staged 16 steps.
+/// On an H200 (2026-12-04) a 4096^3 fp32 product ran at 44.3 TFLOP/s, 86%
+/// of cuBLAS, against 30.1 (59%) in 64 x 64 tiles staged 16 steps. With
+/// tensor cores a warp multiplies 64 x 32 of the tile where it multiplies
+/// 32 x 16 of a 64 x 64 one: half the shared-memory loads per mma.sync;
+/// BF16 stages 16 steps (its mma's).
 constexpr MatmulTiling kWideTiling{128, 8};
 
 /// The fewest columns of C for which a product may take kWideTiling:
@@ -157,11 +160,14 @@ struct TilingPolicy {
   bool narrow;          // narrow-tiles (matmulTileShape)
   int64_t wideMinTiles; // wide-tile-min-tiles; 0: no wide tiles
   bool small;           // small-tiles
+  /// The wide tiling: kWideTiling, staged more steps where the tensor
+  /// cores' mma takes more (128 x 128 tiles whatever it is).
+  MatmulTiling wide = kWideTiling;
 };
 
-/// The tiling of an fp32 product with `m` rows and `n` columns of C
-/// (either may be dynamic):
-/// - kWideTiling when `n` is static and at least kWideTileMinColumns,
+/// The tiling of a product with `m` rows and `n` columns of C (either may
+/// be dynamic):
+/// - the wide tiling when `n` is static and at least kWideTileMinColumns,
 ///   wideMinTiles is positive and the product has at least wideMinTiles
 ///   tiles of it; with a dynamic `m` and `n` wide enough, std::nullopt:
 ///   the choice waits for the launch (wideTileMinRows);

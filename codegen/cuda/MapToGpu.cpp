@@ -143,10 +143,15 @@ public:
                             : std::nullopt),
         blockSize(blockSize), tiling(tiling), mma(mma),
         reverseHostOrder(reverseHostOrder) {
-    // Tensor cores take square tiles of matmul-tile.
+    // Tensor cores take square tiles: matmul-tile's, or the wide ones,
+    // staged at least one mma's steps of k at a time.
     if (mma)
-      this->tiling = {tiling.base, /*narrow=*/false, /*wideMinTiles=*/0,
-                      /*small=*/false};
+      this->tiling = {tiling.base,
+                      /*narrow=*/false,
+                      tiling.wideMinTiles,
+                      /*small=*/false,
+                      {kWideTiling.tile,
+                       std::max(kWideTiling.kStep, mma->kSteps())}};
   }
 
   LogicalResult mapFunction(func::FuncOp func) {
@@ -684,11 +689,11 @@ private:
   /// multiple of kStep long) and stores its sums there; a second kernel,
   /// one thread per element of C, then adds the S partial sums in order.
   ///
-  /// The tiling is matmul-tile and matmul-k-step's, kWideTiling for a
-  /// wide fp32 product with wide-tile-min-tiles of them, or kSmallTiling
-  /// for a small static output (matmulTiling); with a dynamic m (the
-  /// batch) and wide columns the host picks one of the two kernels per
-  /// launch from m.
+  /// The tiling is matmul-tile and matmul-k-step's, the wide tiling
+  /// (kWideTiling; BF16 stages 16 steps) for a wide product with
+  /// wide-tile-min-tiles of them, or kSmallTiling for a small static fp32
+  /// output (matmulTiling); with a dynamic m (the batch) and wide columns
+  /// the host picks one of the two kernels per launch from m.
   void mapTiledMatmul(Contraction product, Value partials = nullptr,
                       linalg::GenericOp epilogue = nullptr) {
     linalg::LinalgOp op = product.sum.op;
@@ -714,7 +719,7 @@ private:
               wideTileMinRows(tiling.wideMinTiles, staticSizes[product.n])));
       auto choice = scf::IfOp::create(b, loc, wide, /*withElse=*/true);
       OpBuilder then = OpBuilder::atBlockBegin(choice.thenBlock());
-      emitTiledMatmul(then, product, kWideTiling, partials, epilogue);
+      emitTiledMatmul(then, product, tiling.wide, partials, epilogue);
       OpBuilder otherwise = OpBuilder::atBlockBegin(choice.elseBlock());
       emitTiledMatmul(otherwise, product, tiling.base, partials, epilogue);
     }

@@ -37,7 +37,8 @@
 #     predictions against a NumPy reference that rounds the factors
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
 #     training losses within 3e-3 of the CPU's, and the GEMM's
-#     kernel time in each precision;
+#     kernel time in each precision (by default: wide 128 x 128 tiles;
+#     and in 64 x 64 tiles, gemm.64x16.*);
 #   - TensorFlow.js's reference models (test/e2e/Inputs/conformance/
 #     keras-tfjs: Dense, CNN, SimpleRNN, stacked RNN cells, two-input
 #     functional, BatchNorm + Dropout) predict TensorFlow.js's stored
@@ -157,7 +158,11 @@ EOF2
   for p in tf32 bf16; do
     local flags=(--target cuda --gpu-arch "${GPU_ARCH:-sm_80,sm_90}"
       --gpu-precision "$p")
-    "$kiln" compile "$GPU_DIR/gemm.json" "${flags[@]}" -o "$GPU_DIR/bin/gemm.64x16.$p"
+    # By default (wide tiles: 128 x 128, a warp's 64 x 32) and in the
+    # 64 x 64 tiles that were the tensor cores' only ones until 2026-12-05.
+    "$kiln" compile "$GPU_DIR/gemm.json" "${flags[@]}" -o "$GPU_DIR/bin/gemm.default.$p"
+    "$kiln" compile "$GPU_DIR/gemm.json" "${flags[@]}" --gpu-matmul-tile 64 \
+      --gpu-matmul-k-step 16 -o "$GPU_DIR/bin/gemm.64x16.$p"
     "$kiln" compile "$GPU_DIR/dense/model.json" "${flags[@]}" -o "$GPU_DIR/bin/dense.$p"
     "$kiln" compile examples/fashion_mnist_cnn.json "${flags[@]}" -o "$GPU_DIR/bin/cnn.$p"
   done

@@ -204,12 +204,12 @@ static cl::opt<bool> gpuMatmulNarrowTiles(
     cl::init(true), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<int64_t> gpuMatmulWideTiles(
     "gpu-matmul-wide-tiles",
-    cl::desc("With --target cuda or cuda-on-cpu: an fp32 product of at "
-             "least 256 columns of C (a wide Dense layer) with at least "
-             "this many 128 x 128 tiles takes them, staged 8 steps of k "
-             "at a time; with a dynamic batch the host picks per launch. "
-             "0: none does (default 256; 0 when --gpu-matmul-tile or "
-             "--gpu-matmul-k-step is given)"),
+    cl::desc("With --target cuda or cuda-on-cpu: a product of at least "
+             "256 columns of C (a wide Dense layer) with at least this "
+             "many 128 x 128 tiles takes them, staged 8 steps of k at a "
+             "time (16 with --gpu-precision bf16); with a dynamic batch "
+             "the host picks per launch. 0: none does (default 256; 0 when "
+             "--gpu-matmul-tile or --gpu-matmul-k-step is given)"),
     cl::init(256), cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> gpuMatmulSmallTiles(
     "gpu-matmul-small-tiles",

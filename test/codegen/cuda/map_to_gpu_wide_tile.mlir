@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu --canonicalize | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="wide-tile-min-tiles=0" --canonicalize | FileCheck %s --check-prefix=OFF
-// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=tf32" --canonicalize | FileCheck %s --check-prefix=OFF
+// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=tf32" --canonicalize | FileCheck %s --check-prefix=TF32
+// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=bf16" --canonicalize | FileCheck %s --check-prefix=BF16
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="wide-tile-min-tiles=9223372036854775807" --canonicalize | FileCheck %s --check-prefix=OFF
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true wide-tile-min-tiles=1" --canonicalize | FileCheck %s --check-prefix=HOST
 
@@ -27,14 +28,42 @@
 // CHECK:       gpu.func @batch_rows_matmul_0({{.*}}) workgroup(%{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK:         scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(
 // CHECK-COUNT-256:  math.fma
+// With tensor cores, the same choice: a warp of the wide kernel multiplies
+// 64 x 32 of the tile (4 x 4 mma.sync a step of k), one of matmul-tile's
+// 32 x 16 (2 x 2). TF32's rows are padded by 8 floats, BF16's by 4, and
+// BF16 stages 16 steps of k, its mma's.
+// TF32-LABEL:  func.func @batch_rows
+// TF32:          %[[WIDE:.+]] = arith.cmpi uge, %{{.+}}, %c8065 : index
+// TF32:          scf.if %[[WIDE]] {
+// TF32:            gpu.launch_func @kiln_kernels::@batch_rows_matmul blocks
+// TF32:          } else {
+// TF32:            gpu.launch_func @kiln_kernels::@batch_rows_matmul_0 blocks
+// TF32:        gpu.func @batch_rows_matmul({{.*}}) workgroup(%{{.+}} : memref<16x136xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x136xf32, #gpu.address_space<workgroup>>) kernel
+// TF32:          scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args(
+// TF32-COUNT-16:   nvvm.mma.sync {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 8>
+// TF32-NOT:        nvvm.mma.sync
+// TF32:        gpu.func @batch_rows_matmul_0({{.*}}) workgroup(%{{.+}} : memref<32x72xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x72xf32, #gpu.address_space<workgroup>>) kernel
+// TF32:          scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(
+// TF32-COUNT-8:    nvvm.mma.sync
+// TF32-NOT:        nvvm.mma.sync
+// TF32:            gpu.return
+// BF16-LABEL:  func.func @batch_rows
+// BF16:          scf.if
+// BF16:        gpu.func @batch_rows_matmul({{.*}}) workgroup(%{{.+}} : memref<32x132xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x132xf32, #gpu.address_space<workgroup>>) kernel
+// BF16:          scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(
+// BF16-COUNT-16:   nvvm.mma.sync {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// BF16-NOT:        nvvm.mma.sync
+// BF16:        gpu.func @batch_rows_matmul_0({{.*}}) workgroup(%{{.+}} : memref<32x68xf32, #gpu.address_space<workgroup>>
+// BF16-COUNT-4:    nvvm.mma.sync
+// BF16-NOT:        nvvm.mma.sync
+// BF16:            gpu.return
 // Without wide tiles (wide-tile-min-tiles=0, or more tiles than any batch
-// makes), and with tensor cores (whose tiles are matmul-tile's), one
-// kernel.
+// makes), one kernel.
 // OFF-LABEL:   func.func @batch_rows
 // OFF-NOT:       arith.cmpi uge
 // OFF:           gpu.launch_func @kiln_kernels::@batch_rows_matmul blocks
 // OFF-NOT:       gpu.launch_func
-// OFF:         gpu.func @batch_rows_matmul({{.*}}) workgroup(%{{.+}} : memref<32x{{64|72}}xf32, #gpu.address_space<workgroup>>
+// OFF:         gpu.func @batch_rows_matmul({{.*}}) workgroup(%{{.+}} : memref<32x64xf32, #gpu.address_space<workgroup>>
 // OFF-NOT:     gpu.func @batch_rows_matmul_0
 // On the host: the choice around two host-loop nests, each with its tiles
 // and its threads' sums in scratch (8 x 8 and 4 x 4 a thread).
