@@ -128,6 +128,14 @@ bool containsKernels(Operation *op) {
       .wasInterrupted();
 }
 
+/// A loop index that is `base`, a multiple of 4, plus `lane` (0 to 3):
+/// an element of a computed factor staged by fours.
+struct QuadIndex {
+  unsigned dim;
+  Value base;
+  int64_t lane;
+};
+
 class GpuMapper {
 public:
   /// Outlines kernels into `kernels`, or with `kernels` null runs each
@@ -807,22 +815,27 @@ private:
     // The element of `factor` at (row, k) or (k, col), 0 outside; with
     // `four`, it and the next three along the factor's innermost
     // dimension, all inside or all outside (byFour below), in one load.
+    // With `quad` (a computed factor staged by fours), loop index
+    // quad->dim is quad->base (a multiple of 4) plus quad->lane.
     auto loadGuarded = [&](OpBuilder &b, const Factor &factor, unsigned outer,
                            Value outerIndex, Value outerSize, Value k,
-                           bool four) {
+                           bool four, std::optional<QuadIndex> quad) {
       Value inside = arith::AndIOp::create(
           b, loc,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, outerIndex,
                                 outerSize),
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k, sizeK));
       Type type = four ? Type(VectorType::get({4}, f32)) : f32;
+      SmallVector<Value> dims(3, zero);
+      dims[outer] = outerIndex;
+      dims[product.k] = k;
+      IRMapping hoisted;
+      if (!factor.operand)
+        hoistFactorIndices(b, factor, dims, quad, hoisted);
       auto branch = scf::IfOp::create(b, loc, TypeRange{type}, inside,
                                       /*withElse=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
-      SmallVector<Value> dims(3, zero);
-      dims[outer] = outerIndex;
-      dims[product.k] = k;
       if (four) {
         // 16-byte aligned on the GPU: a vector load there.
         llvm::MaybeAlign align;
@@ -835,7 +848,8 @@ private:
                 applyMap(b, op.getMatchingIndexingMap(factor.operand), dims),
                 /*nontemporal=*/false, align)));
       } else {
-        scf::YieldOp::create(b, loc, evaluateFactor(b, op, factor, dims));
+        scf::YieldOp::create(b, loc,
+                             evaluateFactor(b, op, factor, dims, hoisted));
       }
       b.setInsertionPointToStart(branch.elseBlock());
       scf::YieldOp::create(b, loc,
@@ -962,28 +976,43 @@ private:
     auto fetch = [&](OpBuilder &b, Value block, Value thread, Value k0) {
       auto [rowBase, colBase] = tileOrigin(b, block);
       // One factor's slots in order, slot r at (`base` + outer, k0 + k) of
-      // its (outer, k) = `slot(r)`; by fours, one load per four slots.
+      // its (outer, k) = `slot(r)`; by fours, one load per four slots. A
+      // computed factor in the by-fours layout (`quads`) has its four
+      // neighbours along k (A) or along n (B), slot r at lane r % 4 of
+      // slot r - r % 4's index.
       auto fetchFactor =
           [&](const Factor &factor, int64_t slots, unsigned outer, Value base,
-              Value size, bool fours,
+              Value size, bool fours, bool quads, bool quadsAlongK,
               function_ref<std::pair<Value, Value>(int64_t)> slot) {
+            auto indices = [&](int64_t r) {
+              auto [at, k] = slot(r);
+              return std::make_pair(
+                  Value(arith::AddIOp::create(b, loc, base, at)),
+                  Value(arith::AddIOp::create(b, loc, k0, k)));
+            };
             SmallVector<Value> values;
             for (int64_t r = 0; r < slots; r += fours ? 4 : 1) {
-              auto [at, k] = slot(r);
-              llvm::append_range(
-                  values,
-                  loadGuarded(b, factor, outer,
-                              arith::AddIOp::create(b, loc, base, at), size,
-                              arith::AddIOp::create(b, loc, k0, k), fours));
+              auto [outerIndex, kIndex] = indices(r);
+              std::optional<QuadIndex> quad;
+              if (quads && !factor.operand) {
+                auto [outerBase, kBase] = indices(r - r % 4);
+                quad = quadsAlongK ? QuadIndex{product.k, kBase, r % 4}
+                                   : QuadIndex{outer, outerBase, r % 4};
+              }
+              llvm::append_range(values,
+                                 loadGuarded(b, factor, outer, outerIndex, size,
+                                             kIndex, fours, quad));
             }
             return values;
           };
       SmallVector<Value> values =
           fetchFactor(product.lhs, kStagedA, product.m, rowBase, sizeM, aByFour,
+                      aFours, /*quadsAlongK=*/!aAlongM,
                       [&](int64_t r) { return stagedA(b, thread, r); });
       llvm::append_range(values,
                          fetchFactor(product.rhs, kStagedB, product.n, colBase,
-                                     sizeN, bByFour, [&](int64_t r) {
+                                     sizeN, bByFour, bFours,
+                                     /*quadsAlongK=*/bAlongK, [&](int64_t r) {
                                        auto [k, col] = stagedB(b, thread, r);
                                        return std::make_pair(col, k);
                                      }));
@@ -1455,19 +1484,81 @@ private:
     return d && d.getPosition() == dim;
   }
 
+  /// Clones at `b` the ops of computed `factor`'s slice that are pure
+  /// (no memory, safe to run where the factor is not needed) and read
+  /// only loop indices `dims` and what the slice does not compute: an
+  /// implicit GEMM's index arithmetic (a row's batch, y and x, a step's
+  /// tap and channel), outside the guard of each element, so that the
+  /// elements of one row or one step share it and a row's stays out of
+  /// the loop over k. `mapping` receives them (evaluateFactor's).
+  ///
+  /// With `quad`, loop index quad->dim is a multiple of 4 plus a lane
+  /// below 4, so that its quotient by a multiple of 4 is the base's and
+  /// its remainder the base's plus the lane: the four neighbours of a
+  /// thread (one channel each, of one tap) share their tap's arithmetic.
+  static void hoistFactorIndices(OpBuilder &b, const Factor &factor,
+                                 ArrayRef<Value> dims,
+                                 std::optional<QuadIndex> quad,
+                                 IRMapping &mapping) {
+    llvm::SmallPtrSet<Operation *, 16> slice(factor.slice.begin(),
+                                             factor.slice.end());
+    // `value` / `divisor` or `value` % `divisor` (`divisor` a positive
+    // multiple of 4), where `value` is quad->dim's index.
+    auto quadOperand = [&](Operation *nested) -> Value {
+      if (!quad || !isa<arith::DivUIOp, arith::RemUIOp>(nested))
+        return nullptr;
+      auto index = nested->getOperand(0).getDefiningOp<linalg::IndexOp>();
+      APInt divisor;
+      if (!index || index.getDim() != quad->dim || !slice.contains(index) ||
+          !matchPattern(nested->getOperand(1), m_ConstantInt(&divisor)) ||
+          divisor.isZero() || divisor.getZExtValue() % 4)
+        return nullptr;
+      return nested->getOperand(1);
+    };
+    for (Operation *nested : factor.slice) {
+      if (auto index = dyn_cast<linalg::IndexOp>(nested)) {
+        mapping.map(index.getResult(), dims[index.getDim()]);
+        continue;
+      }
+      if (Value divisor = quadOperand(nested)) {
+        Location loc = nested->getLoc();
+        divisor = mapping.lookupOrDefault(divisor);
+        Value result;
+        if (isa<arith::DivUIOp>(nested)) {
+          result = arith::DivUIOp::create(b, loc, quad->base, divisor);
+        } else {
+          result = arith::AddIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, quad->base, divisor),
+              arith::ConstantIndexOp::create(b, loc, quad->lane));
+        }
+        mapping.map(nested->getResult(0), result);
+        continue;
+      }
+      bool ready = llvm::all_of(nested->getOperands(), [&](Value v) {
+        Operation *def = v.getDefiningOp();
+        return !def || !slice.contains(def) || mapping.contains(v);
+      });
+      if (ready && nested->getNumRegions() == 0 && isPure(nested))
+        b.clone(*nested, mapping);
+    }
+  }
+
   /// `factor` of `op` at loop indices `dims` (those it depends on): its
-  /// input's element, or its computation cloned.
+  /// input's element, or its computation cloned (but for what `mapping`
+  /// has already: hoistFactorIndices).
   static Value evaluateFactor(OpBuilder &b, linalg::LinalgOp op,
-                              const Factor &factor, ArrayRef<Value> dims) {
+                              const Factor &factor, ArrayRef<Value> dims,
+                              IRMapping mapping = {}) {
     if (factor.operand)
       return memref::LoadOp::create(
           b, op.getLoc(), factor.operand->get(),
           applyMap(b, op.getMatchingIndexingMap(factor.operand), dims));
-    IRMapping mapping;
     for (Operation *nested : factor.slice) {
       if (auto index = dyn_cast<linalg::IndexOp>(nested))
         mapping.map(index.getResult(), dims[index.getDim()]);
-      else
+      else if (!llvm::all_of(nested->getResults(), [&](Value v) {
+                 return mapping.contains(v);
+               }))
         b.clone(*nested, mapping);
     }
     return mapping.lookup(factor.computed);

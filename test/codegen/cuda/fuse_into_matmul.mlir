@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-fuse-into-matmul))" | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-fuse-into-matmul),kiln-cuda-map-to-gpu,canonicalize)" | FileCheck %s --check-prefix=MAPPED
+// RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-fuse-into-matmul),kiln-cuda-map-to-gpu,canonicalize,cse)" | FileCheck %s --check-prefix=QUAD
 
 // A 3x3 convolution with "same" padding of a 6x6 image of one channel:
 // im2col's patches (batch x 6 x 6 x 3 x 3 x 1) are read by the product
@@ -595,4 +596,77 @@ func.func @sum_fills(%dy: memref<?x16xf32>, %db: memref<16xf32>, %x: memref<?x10
     linalg.yield %t : f32
   }
   return
+}
+
+// -----
+
+// A gather of 8 channels a tap (k = (ky * 3 + kx) * 8 + c): each thread
+// stages four neighbouring k of a row, k0 + 4 i + lane, which lie in one
+// tap. Their tap and channel come from the quad's base (c + lane, the
+// tap's quotient shared), the row's batch, y and x are computed once, and
+// the bounds and padding tests too: under each element's guard only its
+// load and the padding's select remain.
+// QUAD-LABEL: func.func @conv_channels
+// QUAD:       gpu.func @conv_channels_matmul(
+// QUAD:         %[[K:.+]] = arith.muli %{{.+}}, %c4 : index
+// QUAD:         %[[ROW:.+]] = arith.addi
+// QUAD:         arith.remui %[[ROW]], %c6 : index
+// QUAD:         %[[C:.+]] = arith.remui %[[K]], %c8 : index
+// QUAD:         %[[TAP:.+]] = arith.divui %[[K]], %c8 : index
+// QUAD:         arith.remui %[[TAP]], %c3 : index
+// QUAD:         arith.divui %[[TAP]], %c3 : index
+// QUAD:         scf.if
+// QUAD-NEXT:      memref.load %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[C]]] : memref<?x6x6x8xf32>
+// QUAD-NEXT:      arith.select %[[PAD:[^,]+]],
+// QUAD-NEXT:      scf.yield
+// QUAD:         %[[C1:.+]] = arith.addi %[[C]], %c1 : index
+// QUAD-NEXT:    scf.if
+// QUAD-NEXT:      memref.load %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[C1]]] : memref<?x6x6x8xf32>
+// QUAD-NEXT:      arith.select %[[PAD]],
+// QUAD:         %[[C3:.+]] = arith.addi %[[C]], %c3 : index
+// QUAD-NEXT:    scf.if
+// QUAD-NEXT:      memref.load %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[C3]]] : memref<?x6x6x8xf32>
+// QUAD-NEXT:      arith.select %[[PAD]],
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @conv_channels(%image: memref<?x6x6x8xf32>, %w: memref<72x16xf32>) -> memref<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %c6 = arith.constant 6 : index
+  %zero = arith.constant 0.0 : f32
+  %batch = memref.dim %image, %c0 : memref<?x6x6x8xf32>
+  %patches = memref.alloc(%batch) : memref<?x6x6x3x3x8xf32>
+  linalg.generic {indexing_maps = [#id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} outs(%patches : memref<?x6x6x3x3x8xf32>) {
+  ^bb0(%o: f32):
+    %n = linalg.index 0 : index
+    %y = linalg.index 1 : index
+    %x = linalg.index 2 : index
+    %ky = linalg.index 3 : index
+    %kx = linalg.index 4 : index
+    %c = linalg.index 5 : index
+    %y0 = arith.subi %y, %c1 : index
+    %iy = arith.addi %y0, %ky : index
+    %x0 = arith.subi %x, %c1 : index
+    %ix = arith.addi %x0, %kx : index
+    %ylo = arith.cmpi sge, %iy, %c0 : index
+    %yhi = arith.cmpi slt, %iy, %c6 : index
+    %xlo = arith.cmpi sge, %ix, %c0 : index
+    %xhi = arith.cmpi slt, %ix, %c6 : index
+    %in1 = arith.andi %ylo, %yhi : i1
+    %in2 = arith.andi %xlo, %xhi : i1
+    %in = arith.andi %in1, %in2 : i1
+    %cy0 = arith.maxsi %iy, %c0 : index
+    %cy = arith.minsi %cy0, %c5 : index
+    %cx0 = arith.maxsi %ix, %c0 : index
+    %cx = arith.minsi %cx0, %c5 : index
+    %v = memref.load %image[%n, %cy, %cx, %c] : memref<?x6x6x8xf32>
+    %e = arith.select %in, %v, %zero : f32
+    linalg.yield %e : f32
+  }
+  %a = memref.collapse_shape %patches [[0, 1, 2], [3, 4, 5]] : memref<?x6x6x3x3x8xf32> into memref<?x72xf32>
+  %rows = memref.dim %a, %c0 : memref<?x72xf32>
+  %out = memref.alloc(%rows) : memref<?x16xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<?x16xf32>)
+  linalg.matmul ins(%a, %w : memref<?x72xf32>, memref<72x16xf32>) outs(%out : memref<?x16xf32>)
+  return %out : memref<?x16xf32>
 }
