@@ -1021,7 +1021,8 @@ private:
     auto put = [&](OpBuilder &b, Value thread, ArrayRef<Value> values,
                    Value tileA, Value tileB, Value base) {
       auto rounded = [&](Value value) {
-        return mma ? mma->round(b, loc, value) : value;
+        return mma ? mma->round(b, loc, value, /*onGpu=*/kernelTable.has_value())
+                   : value;
       };
       for (int64_t r = 0; r < kStagedA; ++r) {
         auto [aRow, aK] = stagedA(b, thread, r);

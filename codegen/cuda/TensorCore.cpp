@@ -75,7 +75,18 @@ Value unpack(OpBuilder &b, Location loc, Value reg, int64_t half) {
 }
 } // namespace
 
-Value WarpMma::round(OpBuilder &b, Location loc, Value value) const {
+Value WarpMma::round(OpBuilder &b, Location loc, Value value,
+                     bool onGpu) const {
+  if (onGpu && precision == GpuPrecision::TF32)
+    return floatOf(b, loc,
+                   NVVM::ConvertFloatToTF32Op::create(
+                       b, loc, b.getI32Type(), value, NVVM::FPRoundingMode::RNA,
+                       NVVM::SaturationMode::NONE, /*relu=*/false));
+  if (onGpu)
+    // fptrunc: to nearest, ties to even.
+    return arith::ExtFOp::create(
+        b, loc, b.getF32Type(),
+        Value(arith::TruncFOp::create(b, loc, b.getBF16Type(), value)));
   Value bits = bitsOf(b, loc, value);
   Value rounded;
   if (precision == GpuPrecision::TF32) {

@@ -36,9 +36,12 @@ struct WarpMma {
 
   /// `value` rounded to the multiplicand type and widened back: TF32 keeps
   /// 10 mantissa bits (round to nearest, ties away: cvt.rna.tf32.f32), BF16
-  /// 7 (to nearest even). Infinities stay; a NaN stays a NaN. Integer
-  /// arithmetic on the bits, the same on the GPU and on the host.
-  Value round(OpBuilder &b, Location loc, Value value) const;
+  /// 7 (to nearest even). Infinities stay; a NaN stays a NaN. On the host
+  /// (emulation), integer arithmetic on the bits; in a kernel (`onGpu`),
+  /// the conversion instructions that round the same way (cvt.rna.tf32.f32;
+  /// cvt.rn.bf16.f32 and back), one or two instructions where the bits
+  /// take seven or eight.
+  Value round(OpBuilder &b, Location loc, Value value, bool onGpu) const;
 
   /// Lane `lane`'s registers of A, rows `row0` .. +15 and steps `k0` ..
   /// +kMma of `tile` (memref<K x M>, k-major, holding rounded values).

@@ -36,7 +36,8 @@
 #   - --gpu-precision tf32 and bf16 (tensor-core mma.sync): a Dense model's
 #     predictions against a NumPy reference that rounds the factors
 #     (test/e2e/Inputs/large_dense_reference.py rounded), the CNN's
-#     training losses within 3e-3 of the CPU's, and the GEMM's
+#     training losses within 3e-3 of the CPU's, infinities and NaNs
+#     through the conversion instructions (special_values.py), and the GEMM's
 #     kernel time in each precision (by default: wide 128 x 128 tiles;
 #     and in 64 x 64 tiles, gemm.64x16.*);
 #   - TensorFlow.js's reference models (test/e2e/Inputs/conformance/
@@ -152,9 +153,12 @@ EOF2
   done
   # Tensor cores: the GEMM, a Dense model with a reference that rounds,
   # and the CNN, in TF32 and BF16.
-  mkdir -p "$GPU_DIR/dense"
-  cp test/e2e/Inputs/large_dense_reference.py "$GPU_DIR/"
+  mkdir -p "$GPU_DIR/dense" "$GPU_DIR/special"
+  cp test/e2e/Inputs/large_dense_reference.py test/e2e/Inputs/special_values.py \
+    "$GPU_DIR/"
   /usr/bin/python3 "$GPU_DIR/large_dense_reference.py" make "$GPU_DIR/dense"
+  # Infinities and NaNs through the GPU's conversion instructions.
+  /usr/bin/python3 "$GPU_DIR/special_values.py" make "$GPU_DIR/special"
   for p in tf32 bf16; do
     local flags=(--target cuda --gpu-arch "${GPU_ARCH:-sm_80,sm_90}"
       --gpu-precision "$p")
@@ -164,6 +168,7 @@ EOF2
     "$kiln" compile "$GPU_DIR/gemm.json" "${flags[@]}" --gpu-matmul-tile 64 \
       --gpu-matmul-k-step 16 -o "$GPU_DIR/bin/gemm.64x16.$p"
     "$kiln" compile "$GPU_DIR/dense/model.json" "${flags[@]}" -o "$GPU_DIR/bin/dense.$p"
+    "$kiln" compile "$GPU_DIR/special/special.json" "${flags[@]}" -o "$GPU_DIR/bin/special.$p"
     "$kiln" compile examples/fashion_mnist_cnn.json "${flags[@]}" -o "$GPU_DIR/bin/cnn.$p"
   done
   # The CNN with its convolution's input gradient as the CPU computes it
@@ -512,6 +517,11 @@ precision_checks() {
       --output "$work/dense.$p.npy" || failed=1
     python3 "$GPU_DIR/large_dense_reference.py" rounded "$GPU_DIR/dense" \
       "$work/dense.$p.npy" "$p" | tee -a "$out/checks.txt" || failed=1
+    "$GPU_DIR/bin/special.$p" predict --device gpu \
+      --input "$GPU_DIR/special/special_x.npy" --output "$work/special.$p.npy" \
+      || failed=1
+    python3 "$GPU_DIR/special_values.py" check "$work/special.$p.npy" \
+      | sed "s/^/$p /" | tee -a "$out/checks.txt" || failed=1
     "$GPU_DIR/bin/cnn.$p" train --device gpu --data "$data/x_cnn.npy,$data/y.npy" \
       --epochs 2 --batch-size 100 --no-shuffle --seed 1 --verbose 0 \
       --history "$work/cnn.$p.history.json" || failed=1

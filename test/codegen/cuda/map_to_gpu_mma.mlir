@@ -3,22 +3,18 @@
 // RUN: kiln-opt %s --kiln-cuda-map-to-gpu="precision=tf32 host-loops=true" --canonicalize --cse | FileCheck %s --check-prefix=HOST
 
 // precision=tf32|bf16 (kiln compile --gpu-precision): the tiled product
-// rounds A and B as it stages them (for TF32, +0x1000, then the low 13 bits
-// cleared; a NaN made quiet instead), and each of the 8 warps multiplies
+// rounds A and B as it stages them (in a kernel with the conversion
+// instructions: cvt.rna.tf32.f32; on the host with integer arithmetic on
+// the bits, which rounds the same way: for TF32, +0x1000, then the low 13
+// bits cleared; a NaN made quiet instead), and each of the 8 warps multiplies
 // its 32 x 16 part of the 64 x 64 tile with mma.sync: 2 x 2 blocks of
 // 16 x 8, over 2 steps of 8 (TF32) or 1 step of 16 (BF16) per staged 16.
 // The tiles' rows are padded (72 and 68 floats) against bank conflicts;
 // each holds two staged steps (double buffering: 32 rows).
 // TF32-LABEL:  gpu.func @tiled_matmul
 // TF32-SAME:     workgroup(%[[A:.+]] : memref<32x72xf32, #gpu.address_space<workgroup>>, %[[B:.+]] : memref<32x72xf32, #gpu.address_space<workgroup>>)
-// TF32:          %[[BITS:.+]] = arith.bitcast %{{.+}} : f32 to i32
-// TF32:          %[[HALF:.+]] = arith.addi %[[BITS]], %c4096_i32 : i32
-// TF32:          %[[CUT:.+]] = arith.andi %[[HALF]], %c-8192_i32 : i32
-// TF32:          %[[MAG:.+]] = arith.andi %[[BITS]], %c2147483647_i32 : i32
-// TF32:          %[[NAN:.+]] = arith.cmpi ugt, %[[MAG]], %c2139095040_i32 : i32
-// TF32:          %[[QUIET:.+]] = arith.ori %[[BITS]], %c4194304_i32 : i32
-// TF32:          %[[PICK:.+]] = arith.select %[[NAN]], %[[QUIET]], %[[CUT]] : i32
-// TF32:          %[[ROUNDED:.+]] = arith.bitcast %[[PICK]] : i32 to f32
+// TF32:          %[[CVT:.+]] = nvvm.convert.float.to.tf32 %{{.+}} {rnd = #nvvm.fp_rnd_mode<rna>}
+// TF32:          %[[ROUNDED:.+]] = arith.bitcast %[[CVT]] : i32 to f32
 // TF32:          memref.store %[[ROUNDED]], %[[A]]
 // TF32:          gpu.barrier
 // TF32:          scf.for %{{.+}} iter_args({{.*}}, %[[BASE:.+]] = %c0) ->
@@ -43,14 +39,13 @@
 // TF32-NOT:      math.fma
 
 // With BF16, two elements a register, the lower k in the low half (rounded, so
-// its low 16 bits are zero); rounding to nearest even adds 0x7fff plus the
-// last kept bit.
+// its low 16 bits are zero); a kernel rounds to nearest even with a
+// truncation to bf16 (cvt.rn.bf16.f32) and back.
 // BF16-LABEL:  gpu.func @tiled_matmul
 // BF16-SAME:     workgroup(%[[A:.+]] : memref<32x68xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<32x68xf32, #gpu.address_space<workgroup>>)
-// BF16:          arith.shrui %{{.+}}, %c16_i32 : i32
-// BF16:          arith.andi %{{.+}}, %c1_i32 : i32
-// BF16:          arith.addi %{{.+}}, %c32767_i32 : i32
-// BF16:          arith.andi %{{.+}}, %c-65536_i32 : i32
+// BF16:          %[[HALF:.+]] = arith.truncf %{{.+}} : f32 to bf16
+// BF16:          %[[WIDE:.+]] = arith.extf %[[HALF]] : bf16 to f32
+// BF16:          memref.store %[[WIDE]], %[[A]]
 // BF16:          gpu.barrier
 // BF16:          %[[T2:.+]] = arith.muli %{{.+}}, %c2 : index
 // BF16:          %[[K:.+]] = arith.addi %{{.+}}, %[[T2]] : index
@@ -74,6 +69,16 @@
 // HOST-DAG:      memref.alloca() : memref<256x16xi32>
 // HOST-DAG:      memref.alloca() : memref<256x8xi32>
 // HOST-NOT:      gpu.
+// HOST-NOT:      nvvm.
+// HOST:          %[[BITS:.+]] = arith.bitcast %{{.+}} : f32 to i32
+// HOST:          %[[HALF:.+]] = arith.addi %[[BITS]], %c4096_i32 : i32
+// HOST:          %[[CUT:.+]] = arith.andi %[[HALF]], %c-8192_i32 : i32
+// HOST:          %[[MAG:.+]] = arith.andi %[[BITS]], %c2147483647_i32 : i32
+// HOST:          %[[NAN:.+]] = arith.cmpi ugt, %[[MAG]], %c2139095040_i32 : i32
+// HOST:          %[[QUIET:.+]] = arith.ori %[[BITS]], %c4194304_i32 : i32
+// HOST:          %[[PICK:.+]] = arith.select %[[NAN]], %[[QUIET]], %[[CUT]] : i32
+// HOST:          %[[ROUNDED:.+]] = arith.bitcast %[[PICK]] : i32 to f32
+// HOST:          memref.store %[[ROUNDED]], %{{.+}} : memref<32x72xf32>
 // HOST-NOT:      nvvm.
 // HOST-COUNT-256: math.fma
 // HOST-NOT:      math.fma
