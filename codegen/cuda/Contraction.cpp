@@ -344,6 +344,19 @@ TileShape mlir::kiln::matmulTileShape(int64_t tile, int64_t kStep, bool narrow,
   return 2 * computed(best) <= computed(square) ? best : square;
 }
 
+std::string mlir::kiln::tilingOptionsIssue(const TilingPolicy &policy) {
+  if (!llvm::is_contained({32, 64, 128}, policy.base.tile))
+    return "matmul-tile must be 32, 64 or 128, not " +
+           std::to_string(policy.base.tile);
+  if (!llvm::is_contained({8, 16, 32}, policy.base.kStep))
+    return "matmul-k-step must be 8, 16 or 32, not " +
+           std::to_string(policy.base.kStep);
+  if (policy.wideMinTiles < 0)
+    return "wide-tile-min-tiles must be at least 0, not " +
+           std::to_string(policy.wideMinTiles);
+  return "";
+}
+
 std::optional<MatmulTiling> mlir::kiln::matmulTiling(const TilingPolicy &policy,
                                                      int64_t m, int64_t n) {
   const MatmulTiling base = policy.base;

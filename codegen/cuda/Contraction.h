@@ -165,6 +165,11 @@ struct TilingPolicy {
   MatmulTiling wide = kWideTiling;
 };
 
+/// What is wrong with `policy`'s options (matmul-tile, matmul-k-step and
+/// wide-tile-min-tiles, of kiln-cuda-map-to-gpu and kiln-cuda-split-k
+/// alike), naming the option and its value; "" when nothing is.
+std::string tilingOptionsIssue(const TilingPolicy &policy);
+
 /// The tiling of a product with `m` rows and `n` columns of C (either may
 /// be dynamic):
 /// - the wide tiling when `n` is static and at least kWideTileMinColumns,

@@ -2279,11 +2279,10 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
       module.emitError("block-size must be a multiple of 32 in [32, 1024]");
       return signalPassFailure();
     }
-    if (!llvm::is_contained({32, 64, 128}, matmulTile) ||
-        !llvm::is_contained({8, 16, 32}, matmulKStep) ||
-        wideTileMinTiles < 0) {
-      module.emitError("matmul-tile must be 32, 64 or 128, matmul-k-step "
-                       "8, 16 or 32 and wide-tile-min-tiles at least 0");
+    const TilingPolicy tiling{
+        {matmulTile, matmulKStep}, narrowTiles, wideTileMinTiles, smallTiles};
+    if (std::string issue = tilingOptionsIssue(tiling); !issue.empty()) {
+      module.emitError(issue);
       return signalPassFailure();
     }
     std::optional<GpuPrecision> parsed = parseGpuPrecision(precision);
@@ -2345,10 +2344,7 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
                        "host-loops");
       return signalPassFailure();
     }
-    GpuMapper mapper(
-        kernels, blockSize,
-        {{matmulTile, matmulKStep}, narrowTiles, wideTileMinTiles, smallTiles},
-        mma, reverseHostOrder);
+    GpuMapper mapper(kernels, blockSize, tiling, mma, reverseHostOrder);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();
@@ -2360,12 +2356,16 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (!llvm::is_contained({32, 64, 128}, matmulTile) ||
-        !llvm::is_contained({8, 16, 32}, matmulKStep) || targetBlocks < 1 ||
-        maxSplits < 2 || wideTileMinTiles < 0) {
-      func.emitError("matmul-tile must be 32, 64 or 128, matmul-k-step 8, "
-                     "16 or 32, target-blocks positive, max-splits at "
-                     "least 2 and wide-tile-min-tiles at least 0");
+    const TilingPolicy tiling{
+        {matmulTile, matmulKStep}, narrowTiles, wideTileMinTiles, smallTiles};
+    std::string issue = tilingOptionsIssue(tiling);
+    if (issue.empty() && targetBlocks < 1)
+      issue = "target-blocks must be positive, not " +
+              std::to_string(targetBlocks);
+    if (issue.empty() && maxSplits < 2)
+      issue = "max-splits must be at least 2, not " + std::to_string(maxSplits);
+    if (!issue.empty()) {
+      func.emitError(issue);
       return signalPassFailure();
     }
     SmallVector<linalg::LinalgOp> ops;
@@ -2385,12 +2385,9 @@ struct SplitKPass : public kiln::impl::SplitKPassBase<SplitKPass> {
       if (ShapedType::isDynamic(m) || ShapedType::isDynamic(n) ||
           (!ShapedType::isDynamic(k) && k < kMinSplitLength))
         continue;
-      MatmulTiling tiling =
-          *matmulTiling({{matmulTile, matmulKStep}, narrowTiles,
-                         wideTileMinTiles, smallTiles},
-                        m, n);
+      MatmulTiling chosen = *matmulTiling(tiling, m, n);
       TileShape shape =
-          matmulTileShape(tiling.tile, tiling.kStep, narrowTiles, m, n);
+          matmulTileShape(chosen.tile, chosen.kStep, narrowTiles, m, n);
       int64_t tiles =
           llvm::divideCeil(m, shape.rows) * llvm::divideCeil(n, shape.cols);
       int64_t splits =

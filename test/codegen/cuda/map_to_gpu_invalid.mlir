@@ -2,9 +2,11 @@
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="block-size=100" 2>&1 | FileCheck %s --check-prefix=BLOCK
 // BLOCK: error: block-size must be a multiple of 32 in [32, 1024]
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="matmul-tile=96" 2>&1 | FileCheck %s --check-prefix=TILE
-// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="matmul-k-step=4" 2>&1 | FileCheck %s --check-prefix=TILE
-// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="wide-tile-min-tiles=-2" 2>&1 | FileCheck %s --check-prefix=TILE
-// TILE: error: matmul-tile must be 32, 64 or 128, matmul-k-step 8, 16 or 32 and wide-tile-min-tiles at least 0
+// TILE: error: matmul-tile must be 32, 64 or 128, not 96
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="matmul-k-step=4" 2>&1 | FileCheck %s --check-prefix=KSTEP
+// KSTEP: error: matmul-k-step must be 8, 16 or 32, not 4
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="wide-tile-min-tiles=-2" 2>&1 | FileCheck %s --check-prefix=WIDE
+// WIDE: error: wide-tile-min-tiles must be at least 0, not -2
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=fp16" 2>&1 | FileCheck %s --check-prefix=PRECISION
 // PRECISION: error: precision must be fp32, tf32 or bf16, not 'fp16'
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=bf16 matmul-k-step=8" 2>&1 | FileCheck %s --check-prefix=BF16STEP

@@ -4,10 +4,14 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=64}))" | FileCheck %s --check-prefix=WIDE
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=64}),kiln-cuda-map-to-gpu{wide-tile-min-tiles=64},canonicalize)" | FileCheck %s --check-prefix=WIDEMAPPED
 // RUN: kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{small-tiles=false}),kiln-cuda-map-to-gpu{small-tiles=false},canonicalize)" | FileCheck %s --check-prefix=NOSMALL
-// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{max-splits=1}))" 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: error: matmul-tile must be 32, 64 or 128, matmul-k-step 8, 16 or 32, target-blocks positive, max-splits at least 2 and wide-tile-min-tiles at least 0
-// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{matmul-k-step=12}))" 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=-1}))" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{max-splits=1}))" 2>&1 | FileCheck %s --check-prefix=BADSPLITS
+// BADSPLITS: error: max-splits must be at least 2, not 1
+// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{target-blocks=0}))" 2>&1 | FileCheck %s --check-prefix=BADBLOCKS
+// BADBLOCKS: error: target-blocks must be positive, not 0
+// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{matmul-k-step=12}))" 2>&1 | FileCheck %s --check-prefix=BADSTEP
+// BADSTEP: error: matmul-k-step must be 8, 16 or 32, not 12
+// RUN: not kiln-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kiln-cuda-split-k{wide-tile-min-tiles=-1}))" 2>&1 | FileCheck %s --check-prefix=BADWIDE
+// BADWIDE: error: wide-tile-min-tiles must be at least 0, not -1
 
 // A weight gradient: 288 x 64 outputs (5 x 1 tiles of 64) summed over a
 // batch-sized k. 512 target blocks / 5 tiles: 103 splits of k, their
