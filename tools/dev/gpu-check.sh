@@ -558,8 +558,10 @@ profiles() {
 }
 
 # What comes back from a device call is at most 8 files, so `run` writes
-# six to $OUT: devices.txt, bench.jsonl, checks.txt (every numeric check's
-# line), profiles.txt, torch.jsonl, and the caller's log (tee).
+# seven to $OUT: devices.txt, bench.jsonl, checks.txt (every numeric
+# check's line), profiles.txt, torch.jsonl, verdict.txt (the goals
+# as ratios, and keep-or-revert for each default not yet timed:
+# tools/dev/gpu_verdict.py), and the caller's log (tee).
 # The figures come first (the example models, the GEMM and the CNN against
 # PyTorch), then the conformance sweeps: a run cut off at the device
 # call's limit still has what it measured.
@@ -604,6 +606,9 @@ EOF
   section "keras3 fixtures"
   keras3_fixtures "$work" | tee -a "$out/checks.txt" || failed=1
   profiles "$out" || failed=1
+  section "the goals and the A/B choices"
+  python3 "$ROOT/tools/dev/gpu_verdict.py" "$out/bench.jsonl" \
+    "$out/torch.jsonl" | tee "$out/verdict.txt" || failed=1
   section "done ($([ $failed = 0 ] && echo 'every check passed' || echo 'a check FAILED'))"
   rm -rf "$work"
   return $failed
