@@ -235,6 +235,10 @@ static bool isDefaultMetricSetting(StringRef key, const json::Value &value) {
     return number == 0.0;
   if (key == "axis")
     return number == -1.0;
+  if (key == "k") // TopKCategoricalAccuracy's
+    return number == 5.0;
+  if (key == "from_sorted_ids")
+    return value.getAsBoolean() == std::optional<bool>(false);
   return false;
 }
 

@@ -20,6 +20,7 @@
 #include "llvm/ADT/StringSwitch.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -391,7 +392,8 @@ std::string mlir::kiln::classAxisIssue(llvm::StringRef kind,
                                        RankedTensorType output) {
   if (!llvm::is_contained({"sparse_categorical_crossentropy",
                            "categorical_hinge", "sparse_categorical_accuracy",
-                           "categorical_accuracy"},
+                           "categorical_accuracy", "top_k_categorical_accuracy",
+                           "sparse_top_k_categorical_accuracy"},
                           kind) ||
       (output.getRank() >= 2 && !output.isDynamicDim(output.getRank() - 1)))
     return "";
@@ -405,7 +407,9 @@ bool mlir::kiln::isMetricKind(llvm::StringRef kind) {
   return llvm::is_contained({"sparse_categorical_accuracy",
                              "categorical_accuracy", "binary_accuracy",
                              "sparse_categorical_crossentropy",
-                             "categorical_crossentropy", "binary_crossentropy"},
+                             "categorical_crossentropy", "binary_crossentropy",
+                             "top_k_categorical_accuracy",
+                             "sparse_top_k_categorical_accuracy"},
                             kind) ||
          !metricFunction(kind).empty();
 }
@@ -432,6 +436,34 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
                                    b.getBoolAttr(false), b.getBoolAttr(false));
     return asFloat(index, cast<RankedTensorType>(index.getType()));
   };
+  if (kind == "top_k_categorical_accuracy" ||
+      kind == "sparse_top_k_categorical_accuracy") {
+    // tf.math.in_top_k(target class, prediction, 5): the class is in the
+    // top 5 when fewer than 5 predictions of its row are above its own
+    // (ties with it count as in), and its prediction is finite.
+    int64_t classes = type.getDimSize(last);
+    Value index = kind.starts_with("sparse_") ? target : argmax(target);
+    SmallVector<int64_t> shape(typeOf(index).getShape());
+    shape.push_back(classes);
+    Value isTarget = OneHotOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), index,
+        classes);
+    Value targets = SelectOp::create(
+        b, loc, GreaterOp::create(b, loc, isTarget, m.scalar(isTarget, 0.5)),
+        prediction, m.zerosLike(prediction));
+    Value own = m.reduceSum(targets, {last}, /*keepDims=*/true);
+    Value above = m.reduceSum(
+        asFloat(GreaterOp::create(b, loc, prediction, own), type), {last},
+        /*keepDims=*/false);
+    Value finite = LessOp::create(
+        b, loc,
+        AbsOp::create(b, loc, m.reduceSum(targets, {last}, /*keepDims=*/false)),
+        m.scalar(above, std::numeric_limits<double>::infinity()));
+    Value inTop = LogicalAndOp::create(
+        b, loc, LessOp::create(b, loc, above, m.scalar(above, 5)), finite);
+    return meanAll(m, b, loc,
+                   asFloat(inTop, cast<RankedTensorType>(inTop.getType())));
+  }
   Value matches;
   if (kind == "sparse_categorical_accuracy")
     matches = EqualOp::create(b, loc, argmax(prediction), target);

@@ -83,9 +83,10 @@ std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
 /// builds): "sparse_categorical_accuracy", "categorical_accuracy",
 /// "binary_accuracy", the three crossentropies, "mse", "mae", "mape",
 /// "msle", "kl_divergence", "poisson", "hinge", "squared_hinge",
-/// "categorical_hinge", "cosine_similarity" and "root_mean_squared_error"
+/// "categorical_hinge", "cosine_similarity", "root_mean_squared_error"
 /// (whose steps return the mean squared error: the runtime takes the root over
-/// the epoch).
+/// the epoch), "top_k_categorical_accuracy" and
+/// "sparse_top_k_categorical_accuracy" (k = 5).
 bool isMetricKind(llvm::StringRef kind);
 /// The loss function a metric kind averages ("mae": mean_absolute_error),
 /// or "" for the accuracies and crossentropies.

@@ -37,6 +37,9 @@ bool kiln::parseMetricKind(const char *name, MetricKind &kind) {
       {"cosine_similarity", MetricKind::CosineSimilarity},
       {"categorical_hinge", MetricKind::CategoricalHinge},
       {"root_mean_squared_error", MetricKind::RootMeanSquaredError},
+      {"top_k_categorical_accuracy", MetricKind::TopKCategoricalAccuracy},
+      {"sparse_top_k_categorical_accuracy",
+       MetricKind::SparseTopKCategoricalAccuracy},
   };
   for (const Entry &entry : entries) {
     if (std::strcmp(entry.name, name) == 0) {
@@ -49,12 +52,15 @@ bool kiln::parseMetricKind(const char *name, MetricKind &kind) {
 
 bool kiln::isSparseMetric(MetricKind kind) {
   return kind == MetricKind::SparseCategoricalAccuracy ||
-         kind == MetricKind::SparseCategoricalCrossentropy;
+         kind == MetricKind::SparseCategoricalCrossentropy ||
+         kind == MetricKind::SparseTopKCategoricalAccuracy;
 }
 
 bool kiln::metricImprovesUp(MetricKind kind) {
   return kind == MetricKind::SparseCategoricalAccuracy ||
          kind == MetricKind::CategoricalAccuracy ||
          kind == MetricKind::BinaryAccuracy ||
-         kind == MetricKind::CosineSimilarity;
+         kind == MetricKind::CosineSimilarity ||
+         kind == MetricKind::TopKCategoricalAccuracy ||
+         kind == MetricKind::SparseTopKCategoricalAccuracy;
 }

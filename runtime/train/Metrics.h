@@ -38,6 +38,9 @@ enum class MetricKind {
   /// The steps return the batch's mean squared error; the result is the
   /// root of the epoch's mean (Keras's RootMeanSquaredError).
   RootMeanSquaredError,
+  /// Whether the target class is among the k = 5 highest predictions.
+  TopKCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy,
 };
 
 /// Resolves a metric kind name of `kiln_metric_desc_t` (also the long

@@ -119,7 +119,8 @@ typedef struct kiln_hyper_desc_t {
  * "binary_accuracy", "sparse_categorical_crossentropy",
  * "categorical_crossentropy", "binary_crossentropy", "mse", "mae", "mape",
  * "msle", "kl_divergence", "poisson", "hinge", "squared_hinge",
- * "categorical_hinge", "cosine_similarity", "root_mean_squared_error") or
+ * "categorical_hinge", "cosine_similarity", "root_mean_squared_error",
+ * "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy": k = 5) or
  * "loss". Each step
  * returns every one as a batch mean (over the batch's values; for
  * root_mean_squared_error the mean squared error), and the runtime averages

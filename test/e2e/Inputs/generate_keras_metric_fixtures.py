@@ -12,6 +12,13 @@ with what Keras 3 itself reports for it, in evaluate and in fit.
   binary       Dense(3, sigmoid) over a (None, 2, 5) input, so the metrics
                average over (sample, step) rows: binary_crossentropy with
                "accuracy", "binary_crossentropy", "mse" and "mae"
+  topk         Dense(10, softmax) with large weights (saturated rows: many
+               probabilities exactly 0, ties at the top-5 boundary, which
+               tf.math.in_top_k counts as in): categorical_crossentropy with
+               "top_k_categorical_accuracy" and TopKCategoricalAccuracy
+               (name "top5"), k = 5
+  sparsetopk   the same with class indices: "sparse_top_k_categorical_accuracy"
+               and SparseTopKCategoricalAccuracy (name "top5")
 
 NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
 evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
@@ -75,6 +82,28 @@ def main():
     yb = rng.integers(0, 2, (12, 2, 3)).astype(np.float32)
     write("binary", model, "binary_crossentropy",
           ["accuracy", "binary_crossentropy", "mse", "mae"], xb, yb)
+
+    # Top-5 of 10 classes (drawn after the others, which stay as they were).
+    def classifier10(name):
+        inp = keras.Input((6,), name="x")
+        model = keras.Model(inp, layers.Dense(10, activation="softmax",
+                                              name="probs")(inp), name=name)
+        randomize(model, rng, 1.0)
+        kernel, bias = model.get_weights()
+        model.set_weights([kernel * 100, bias])
+        return model
+
+    x10 = rng.uniform(-1, 1, (12, 6)).astype(np.float32)
+    labels10 = rng.integers(0, 10, 12)
+    write("topk", classifier10("topk"), "categorical_crossentropy",
+          ["top_k_categorical_accuracy",
+           keras.metrics.TopKCategoricalAccuracy(name="top5")], x10,
+          np.eye(10)[labels10])
+    write("sparsetopk", classifier10("sparsetopk"),
+          "sparse_categorical_crossentropy",
+          ["sparse_top_k_categorical_accuracy",
+           keras.metrics.SparseTopKCategoricalAccuracy(name="top5")], x10,
+          labels10)
 
 
 if __name__ == "__main__":

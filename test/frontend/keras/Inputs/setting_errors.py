@@ -58,6 +58,16 @@ CASES = {
                                      from_logits=True, label_smoothing=0.0),
                               metric("BinaryAccuracy", name="binary_accuracy",
                                      threshold=0.5))),
+    # Top-k accuracy for k = 5 only (Keras's default).
+    "topk_metrics": sequential([4], dense(6, activation="softmax"),
+                               compile_config={
+                                   "optimizer": "sgd",
+                                   "loss": "categorical_crossentropy",
+                                   "metrics": [
+                                       metric("TopKCategoricalAccuracy",
+                                              name="top3", k=3),
+                                       metric("TopKCategoricalAccuracy",
+                                              name="top5", k=5)]}),
 }
 
 for name, m in CASES.items():
