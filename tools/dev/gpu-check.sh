@@ -90,7 +90,8 @@ ONNX_MODELS="mlp cnn resnet embed view"
 # The Keras training fixtures (test/e2e/Inputs/DIR/NAME:EPOCHS) of
 # keras_metrics, keras_losses and keras_multi_output.test.
 KERAS_TRAINING="keras-metrics/sparse:2 keras-metrics/categorical:2
-  keras-metrics/binary:2 keras-losses/mae:3 keras-losses/mape:3
+  keras-metrics/binary:2 keras-metrics/topk:2 keras-metrics/sparsetopk:2
+  keras-losses/mae:3 keras-losses/mape:3
   keras-losses/msle:3 keras-losses/huber:3 keras-losses/log_cosh:3
   keras-losses/poisson:3 keras-losses/kld:3 keras-losses/hinge:3
   keras-losses/sq_hinge:3 keras-losses/cosine:3 keras-losses/cat_hinge:3
