@@ -318,10 +318,15 @@ static EntryBuffers entryBuffers(const ImportedModel &model,
     lists.train.append(group->begin(), group->end());
   lists.train.append(2, {});  // learning rate, iteration
   lists.train.push_back({2}); // rng: seed, step
-  size_t metricValues = t.logs.size();
+  // A scalar per log, or a pair (metricValueCount).
+  llvm::SmallVector<llvm::SmallVector<int64_t>> metricValues;
+  for (const TrainingSignature::Log &log : t.logs)
+    metricValues.push_back(log.values == 1
+                               ? llvm::SmallVector<int64_t>{}
+                               : llvm::SmallVector<int64_t>{log.values});
   lists.train.push_back({}); // loss
   lists.train.append(outputDims.begin(), outputDims.end());
-  lists.train.append(metricValues, {});
+  lists.train.append(metricValues.begin(), metricValues.end());
   for (auto [param, dims] : llvm::zip(model.params, paramDims))
     if (param.trainable || param.state)
       lists.train.push_back(dims);
@@ -331,7 +336,7 @@ static EntryBuffers entryBuffers(const ImportedModel &model,
   lists.eval.append(targetDims.begin(), targetDims.end());
   lists.eval.push_back({}); // loss
   lists.eval.append(outputDims.begin(), outputDims.end());
-  lists.eval.append(metricValues, {});
+  lists.eval.append(metricValues.begin(), metricValues.end());
   return lists;
 }
 

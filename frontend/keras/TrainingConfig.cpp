@@ -227,7 +227,7 @@ static bool isDefaultMetricSetting(StringRef key, const json::Value &value) {
   if (value.kind() == json::Value::Null)
     return true;
   std::optional<double> number = value.getAsNumber();
-  if (key == "threshold")
+  if (key == "threshold" || key == "thresholds") // Precision's and Recall's
     return number == 0.5;
   if (key == "from_logits")
     return value.getAsBoolean() == std::optional<bool>(false);
@@ -290,6 +290,16 @@ static void parseMetrics(const json::Value &value, KerasFlavor flavor,
       function = "equality accuracy";
     else
       function = snakeCase(function);
+  }
+  // TensorFlow.js's precision and recall are each batch's, averaged over
+  // the epoch; Keras's (which kiln computes) count over the whole epoch.
+  if (flavor == KerasFlavor::TfJs &&
+      (function == "precision" || function == "recall")) {
+    result.metricIssues.push_back(
+        "metric '" + name +
+        "' (TensorFlow.js averages each batch's; kiln counts over the "
+        "epoch, as Keras does)");
+    return;
   }
   // The runtime computes each metric kind with Keras's defaults: another
   // threshold, logits or smoothing would be reported as something else.

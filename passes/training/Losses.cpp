@@ -358,6 +358,10 @@ std::string mlir::kiln::resolveMetricKind(llvm::StringRef name,
   return "";
 }
 
+unsigned mlir::kiln::metricValueCount(StringRef kind) {
+  return kind == "precision" || kind == "recall" ? 2 : 1;
+}
+
 StringRef mlir::kiln::metricFunction(StringRef kind) {
   return llvm::StringSwitch<StringRef>(kind)
       .Case("mse", "mean_squared_error")
@@ -409,7 +413,8 @@ bool mlir::kiln::isMetricKind(llvm::StringRef kind) {
                              "sparse_categorical_crossentropy",
                              "categorical_crossentropy", "binary_crossentropy",
                              "top_k_categorical_accuracy",
-                             "sparse_top_k_categorical_accuracy"},
+                             "sparse_top_k_categorical_accuracy", "precision",
+                             "recall"},
                             kind) ||
          !metricFunction(kind).empty();
 }
@@ -463,6 +468,31 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
         b, loc, LessOp::create(b, loc, above, m.scalar(above, 5)), finite);
     return meanAll(m, b, loc,
                    asFloat(inTop, cast<RankedTensorType>(inTop.getType())));
+  }
+  if (kind == "precision" || kind == "recall") {
+    // Keras's Precision and Recall (thresholds 0.5): every element is a
+    // binary prediction, positive above the threshold, its target positive
+    // when it is not 0. The batch's true positives and the denominator's
+    // count (predicted positives, or actual ones), which the runtime sums
+    // over the epoch before it divides (0 for 0 / 0, divide_no_nan).
+    Value predicted =
+        asFloat(GreaterOp::create(b, loc, prediction, m.scalar(prediction, 0.5)),
+                type);
+    Value actual = asFloat(
+        LogicalNotOp::create(b, loc,
+                             EqualOp::create(b, loc, target,
+                                             m.scalar(target, 0.0))),
+        typeOf(target));
+    SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, last + 1));
+    Value truePositives =
+        m.reduceSum(m.mul(predicted, actual), all, /*keepDims=*/false);
+    Value counted =
+        m.reduceSum(kind == "precision" ? predicted : actual, all,
+                    /*keepDims=*/false);
+    auto pair = RankedTensorType::get({1}, type.getElementType());
+    return ConcatOp::create(b, loc, ValueRange{m.reshape(truePositives, pair),
+                                               m.reshape(counted, pair)},
+                            b.getI64IntegerAttr(0));
   }
   Value matches;
   if (kind == "sparse_categorical_accuracy")

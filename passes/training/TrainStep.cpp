@@ -170,7 +170,12 @@ LogicalResult mlir::kiln::buildTrainingFunctions(func::FuncOp predict,
   SmallVector<Type> evalResults{scalarType};
   evalResults.append(predictType.getResults().begin(),
                      predictType.getResults().end());
-  evalResults.append(logs.size(), scalarType);
+  for (const StepLog &log : logs)
+    evalResults.push_back(
+        metricValueCount(log.kind) == 1
+            ? Type(scalarType)
+            : RankedTensorType::get(
+                  {int64_t(metricValueCount(log.kind))}, elementType));
   func::FuncOp eval =
       createFunction(predict, kEvalStepName, evalInputs, evalResults);
   Block *evalBody = &eval.getBody().front();

@@ -66,7 +66,8 @@ Value buildLoss(GradientBuilder &m, const LossSpec &loss, Value prediction,
                 Value target);
 
 /// Builds Keras's metric `kind` (a resolveMetricKind result) of `prediction`
-/// against `target`, averaged over the batch: a scalar. Crossentropies read
+/// against `target`, averaged over the batch: a scalar (for precision and
+/// recall, a tensor<2xf32>: metricValueCount). Crossentropies read
 /// the output's activationLogits as the losses do. A null Value for an
 /// unknown kind.
 Value buildMetric(GradientBuilder &m, llvm::StringRef kind, Value prediction,
@@ -86,8 +87,14 @@ std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
 /// "categorical_hinge", "cosine_similarity", "root_mean_squared_error"
 /// (whose steps return the mean squared error: the runtime takes the root over
 /// the epoch), "top_k_categorical_accuracy" and
-/// "sparse_top_k_categorical_accuracy" (k = 5).
+/// "sparse_top_k_categorical_accuracy" (k = 5), "precision" and "recall"
+/// (threshold 0.5; metricValueCount).
 bool isMetricKind(llvm::StringRef kind);
+/// The f32 values the steps return for metric `kind`: 2 for "precision"
+/// and "recall" (the batch's true positives, then its predicted or actual
+/// positives; the runtime sums both over the epoch and divides, as Keras's
+/// Precision and Recall count), else 1 (a batch mean).
+unsigned metricValueCount(llvm::StringRef kind);
 /// The loss function a metric kind averages ("mae": mean_absolute_error),
 /// or "" for the accuracies and crossentropies.
 llvm::StringRef metricFunction(llvm::StringRef kind);

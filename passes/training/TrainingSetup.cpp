@@ -323,7 +323,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
       logs.push_back({output.name + "_loss", "loss", unsigned(o)});
     for (auto &[name, kind] : perOutput[o])
       logs.push_back({outputs.size() > 1 ? output.name + "_" + name : name,
-                      kind, unsigned(o)});
+                      kind, unsigned(o), metricValueCount(kind)});
   }
 
   // One warning now, and the refusal the compiled model repeats.

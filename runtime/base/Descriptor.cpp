@@ -12,6 +12,7 @@
 #include "base/Status.h"
 
 #include <cinttypes>
+#include <cstring>
 
 using namespace kiln;
 
@@ -200,4 +201,11 @@ int64_t kiln::sampleElements(const kiln_tensor_desc_t &tensor) {
   computeArraySize(tensor.dtype, tensor.rank - 1, tensor.dims + 1, count,
                    bytes);
   return count;
+}
+
+int64_t kiln::metricValueCount(const kiln_metric_desc_t &metric) {
+  return metric.kind && (std::strcmp(metric.kind, "precision") == 0 ||
+                         std::strcmp(metric.kind, "recall") == 0)
+             ? 2
+             : 1;
 }

@@ -49,6 +49,11 @@ int64_t sampleElements(const kiln_tensor_desc_t &tensor);
 /// bool).
 size_t sampleBytes(const kiln_tensor_desc_t &tensor);
 
+/// The f32 values a step returns for `metric` (model.h, metric_values): 2
+/// for "precision" and "recall" (a numerator and a denominator, summed over
+/// the epoch), else 1.
+int64_t metricValueCount(const kiln_metric_desc_t &metric);
+
 } // namespace kiln
 
 #endif // KILN_RUNTIME_BASE_DESCRIPTOR_H

@@ -78,7 +78,7 @@ std::vector<BufferSpec> layoutOf(const kiln_model_desc_t *desc,
   const kiln_train_desc_t *train = desc->training;
   auto metricValues = [&] {
     for (int64_t i = 0; i < train->num_metrics; ++i)
-      scalar(sizeof(float), true);
+      scalar(int64_t(sizeof(float)) * metricValueCount(train->metrics[i]), true);
   };
   switch (kind) {
   case EntryKind::Predict:

@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "model/Library.h"
+#include "base/Descriptor.h"
 #include "base/Random.h"
 #include "base/Status.h"
 #include "model/Step.h"
@@ -116,7 +117,9 @@ kiln_status_t unreadOutputs(const kiln_model_t *model, int64_t rows,
                                     storage, predictions));
   for (size_t i = 0; i < metrics; ++i) {
     storage.emplace_back();
-    if (!storage.back().allocate(sizeof(float)))
+    if (!storage.back().allocate(
+            sizeof(float) * static_cast<size_t>(
+                                metricValueCount(desc->training->metrics[i]))))
       return KILN_STATUS(KILN_STATUS_OUT_OF_MEMORY,
                          "out of memory allocating metric values");
     metricValues.push_back(storage.back().data());

@@ -40,6 +40,8 @@ bool kiln::parseMetricKind(const char *name, MetricKind &kind) {
       {"top_k_categorical_accuracy", MetricKind::TopKCategoricalAccuracy},
       {"sparse_top_k_categorical_accuracy",
        MetricKind::SparseTopKCategoricalAccuracy},
+      {"precision", MetricKind::Precision},
+      {"recall", MetricKind::Recall},
   };
   for (const Entry &entry : entries) {
     if (std::strcmp(entry.name, name) == 0) {
@@ -62,5 +64,6 @@ bool kiln::metricImprovesUp(MetricKind kind) {
          kind == MetricKind::BinaryAccuracy ||
          kind == MetricKind::CosineSimilarity ||
          kind == MetricKind::TopKCategoricalAccuracy ||
-         kind == MetricKind::SparseTopKCategoricalAccuracy;
+         kind == MetricKind::SparseTopKCategoricalAccuracy ||
+         kind == MetricKind::Precision || kind == MetricKind::Recall;
 }

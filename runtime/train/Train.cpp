@@ -42,6 +42,7 @@
 // way and reports the same logs.
 //
 //===----------------------------------------------------------------------===//
+#include "base/Descriptor.h"
 #include "base/File.h"
 #include "base/Memory.h"
 #include "base/Options.h"
@@ -185,7 +186,7 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
       return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                          "metric '%s' of kind '%s' is not supported",
                          metric.name, metric.kind);
-    metrics.emplace_back(kind == MetricKind::RootMeanSquaredError);
+    metrics.emplace_back(Metric::formOf(kind));
     const kiln_tensor_desc_t &output = desc->outputs[metric.output];
     int64_t perSample = sampleElements(output);
     int64_t rowSize = rowSizes[static_cast<size_t>(metric.output)];
@@ -217,8 +218,11 @@ kiln_status_t Stepper::init(int64_t maxBatch, bool training) {
     set.predictions.resize(static_cast<size_t>(desc->num_outputs));
     set.metricValues.resize(metrics.size());
     ok = ok && set.loss.allocate(device, sizeof(float));
-    for (HostBuffer &buffer : set.metricValues)
-      ok = ok && buffer.allocate(device, sizeof(float));
+    for (int64_t m = 0; m < train->num_metrics; ++m)
+      ok = ok && set.metricValues[static_cast<size_t>(m)].allocate(
+                     device, sizeof(float) * static_cast<size_t>(
+                                                 metricValueCount(
+                                                     train->metrics[m])));
     for (int64_t i = 0; ok && i < desc->num_inputs; ++i)
       ok = allocateBatch(desc->inputs[i], set.inputs[i]);
     // The steps compute the metrics: nothing reads the predictions, so a
@@ -367,7 +371,7 @@ void Stepper::accumulate(int64_t batch) {
   // (None: no weight), so a short last batch counts as much as the others.
   for (size_t m = 0; m < metrics.size(); ++m) {
     int64_t perSample = metricRowsPerSample[m];
-    metrics[m].update(*set.metricValues[m].floats(),
+    metrics[m].update(set.metricValues[m].floats(),
                       perSample ? batch * perSample : 1);
   }
   if (loadedAhead)

@@ -535,6 +535,28 @@ static FailureOr<Targets> parseTarget() {
                 "--gpu-matmul-small-tiles and --gpu-split-k-* need --target "
                 "cuda or cuda-on-cpu"),
            failure();
+  // The mapping's numbers, once here with the flags' names (the passes
+  // check their options too, for kiln-opt, and per function).
+  if (!llvm::is_contained({32, 64, 128}, int64_t(gpuMatmulTile)))
+    return fail("--gpu-matmul-tile must be 32, 64 or 128, not " +
+                std::to_string(gpuMatmulTile)),
+           failure();
+  if (!llvm::is_contained({8, 16, 32}, int64_t(gpuMatmulKStep)))
+    return fail("--gpu-matmul-k-step must be 8, 16 or 32, not " +
+                std::to_string(gpuMatmulKStep)),
+           failure();
+  if (gpuMatmulWideTiles < 0)
+    return fail("--gpu-matmul-wide-tiles must be at least 0, not " +
+                std::to_string(gpuMatmulWideTiles)),
+           failure();
+  if (gpuSplitKTargetBlocks < 1)
+    return fail("--gpu-split-k-target-blocks must be positive, not " +
+                std::to_string(gpuSplitKTargetBlocks)),
+           failure();
+  if (gpuSplitKMaxSplits < 2)
+    return fail("--gpu-split-k-max-splits must be at least 2, not " +
+                std::to_string(gpuSplitKMaxSplits)),
+           failure();
   if (gpuConvInputGradient != "convolution" && gpuConvInputGradient != "fold")
     return fail("--gpu-conv-input-gradient: unknown form '" +
                 gpuConvInputGradient + "' (expected convolution or fold)"),

@@ -152,6 +152,9 @@ struct TrainingSignature {
     std::string name; ///< the history key ("accuracy", "a_accuracy")
     std::string kind; ///< a resolved Keras metric function, or "loss"
     unsigned output;  ///< the output it measures
+    /// The f32 values a step returns for it (metricValueCount): a scalar,
+    /// or for a ratio over the epoch its numerator and denominator.
+    unsigned values = 1;
   };
   llvm::SmallVector<Log> logs;
   llvm::SmallVector<TensorSignature> targets;

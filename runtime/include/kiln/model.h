@@ -120,13 +120,17 @@ typedef struct kiln_hyper_desc_t {
  * "categorical_crossentropy", "binary_crossentropy", "mse", "mae", "mape",
  * "msle", "kl_divergence", "poisson", "hinge", "squared_hinge",
  * "categorical_hinge", "cosine_similarity", "root_mean_squared_error",
- * "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy": k = 5) or
+ * "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy": k = 5,
+ * "precision", "recall": threshold 0.5) or
  * "loss". Each step
  * returns every one as a batch mean (over the batch's values; for
  * root_mean_squared_error the mean squared error), and the runtime averages
  * those over the epoch, weighted by the values' count (an output's loss:
  * every batch alike, as Keras on TensorFlow logs it), then takes the root
- * for root_mean_squared_error. */
+ * for root_mean_squared_error. Precision and recall are two values instead
+ * (f32[2]): the batch's true positives and its predicted (precision) or
+ * actual (recall) positives, every element counted; the runtime sums each
+ * over the epoch and divides (0 when nothing was counted). */
 typedef struct kiln_metric_desc_t {
   const char *name;
   const char *kind;
@@ -142,7 +146,8 @@ typedef struct kiln_metric_desc_t {
  *   run's seed and the 0-based global step, the key of the counter-based
  *   random numbers of training-mode layers such as Dropout),
  *   then outputs: loss (f32 scalar), predictions[num_outputs],
- *   metric_values[num_metrics] (f32 scalars, in `metrics` order),
+ *   metric_values[num_metrics] (f32 scalars, or f32[2] for precision and
+ *   recall, in `metrics` order),
  *   new_params (one per parameter that is trainable (no
  *   KILN_TENSOR_NON_TRAINABLE) or KILN_TENSOR_STATE, in parameter order),
  * new_slots[num_slots]. Slots belong to the trainable parameters only,

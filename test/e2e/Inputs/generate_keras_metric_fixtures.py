@@ -19,6 +19,10 @@ with what Keras 3 itself reports for it, in evaluate and in fit.
                (name "top5"), k = 5
   sparsetopk   the same with class indices: "sparse_top_k_categorical_accuracy"
                and SparseTopKCategoricalAccuracy (name "top5")
+  precision    Dense(3, sigmoid), multi-label: binary_crossentropy with
+               "precision", "recall", Precision(thresholds=0.5, name="p")
+               and Recall(name="r"), counted over every element and over
+               the epoch (the mean of the batches' ratios would differ)
 
 NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
 evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
@@ -104,6 +108,29 @@ def main():
           ["sparse_top_k_categorical_accuracy",
            keras.metrics.SparseTopKCategoricalAccuracy(name="top5")], x10,
           labels10)
+
+    # Precision and recall over the epoch (drawn after the others too).
+    inp = keras.Input((5,), name="x")
+    model = keras.Model(inp, layers.Dense(3, activation="sigmoid",
+                                          name="probs")(inp),
+                        name="precision")
+    randomize(model, rng, 1.0)
+    kernel, bias = model.get_weights()
+    model.set_weights([kernel * 3, bias])
+    xp = rng.uniform(-1, 1, (12, 5)).astype(np.float32)
+    yp = rng.integers(0, 2, (12, 3)).astype(np.float32)
+    write("precision", model, "binary_crossentropy",
+          ["precision", "recall",
+           keras.metrics.Precision(thresholds=0.5, name="p"),
+           keras.metrics.Recall(name="r")], xp, yp)
+    # What the mean of the batches' ratios would say instead (5, 5, 2).
+    predicted = model.predict(xp, verbose=0) > 0.5
+    ratios = []
+    for lo, hi in ((0, 5), (5, 10), (10, 12)):
+        tp = (predicted[lo:hi] & (yp[lo:hi] != 0)).sum()
+        ratios.append(tp / max(predicted[lo:hi].sum(), 1))
+    print("precision after fit, per-batch mean:", np.mean(ratios),
+          "over the epoch:", (predicted & (yp != 0)).sum() / predicted.sum())
 
 
 if __name__ == "__main__":

@@ -58,6 +58,17 @@ CASES = {
                                      from_logits=True, label_smoothing=0.0),
                               metric("BinaryAccuracy", name="binary_accuracy",
                                      threshold=0.5))),
+    # Precision and recall at threshold 0.5 over every element only.
+    "ratio_metrics": sequential([4], dense(2, activation="sigmoid"),
+                                compile_config=training(
+                                    metric("Precision", name="p2",
+                                           thresholds=[0.3, 0.7]),
+                                    metric("Recall", name="r1", top_k=1),
+                                    metric("Recall", name="c0", class_id=0),
+                                    metric("Precision", name="p",
+                                           thresholds=0.5, top_k=None,
+                                           class_id=None),
+                                    "recall")),
     # Top-k accuracy for k = 5 only (Keras's default).
     "topk_metrics": sequential([4], dense(6, activation="softmax"),
                                compile_config={
@@ -73,3 +84,24 @@ CASES = {
 for name, m in CASES.items():
     with open(f"{sys.argv[1]}/{name}.json", "w") as f:
         json.dump(m, f)
+
+# TensorFlow.js's precision and recall average each batch's: left out.
+with open(f"{sys.argv[1]}/tfjs_precision.json", "w") as f:
+    json.dump({
+        "format": "layers-model",
+        "modelTopology": {
+            "class_name": "Sequential",
+            "config": {"name": "t", "layers": [
+                {"class_name": "Dense",
+                 "config": {"name": "d", "units": 1, "activation": "sigmoid",
+                            "use_bias": False, "batch_input_shape": [None, 2]}}]},
+            "keras_version": "tfjs-layers 4.22.0", "backend": "tensor_flow.js"},
+        "trainingConfig": {"loss": "binaryCrossentropy",
+                           "metrics": ["precision", "accuracy"],
+                           "optimizer_config": {
+                               "class_name": "SGD",
+                               "config": {"learningRate": 0.1}}},
+        "weightsManifest": [{"paths": ["tfjs_precision.bin"], "weights": [
+            {"name": "d/kernel", "shape": [2, 1], "dtype": "float32"}]}]}, f)
+with open(f"{sys.argv[1]}/tfjs_precision.bin", "wb") as f:
+    f.write(b"\0" * 8)
