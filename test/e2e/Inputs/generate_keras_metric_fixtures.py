@@ -60,14 +60,14 @@ def main():
     x = rng.uniform(-1, 1, (12, 6)).astype(np.float32)
     labels = rng.integers(0, 4, 12)
 
-    def classifier(name):
+    def classifier(name, classes=4, scale=40):
         inp = keras.Input((6,), name="x")
-        model = keras.Model(inp, layers.Dense(4, activation="softmax",
+        model = keras.Model(inp, layers.Dense(classes, activation="softmax",
                                               name="probs")(inp), name=name)
         randomize(model, rng, 1.0)
         # Large logits: several rows' softmax rounds to exactly 0 and 1.
         kernel, bias = model.get_weights()
-        model.set_weights([kernel * 40, bias])
+        model.set_weights([kernel * scale, bias])
         return model
 
     write("sparse", classifier("sparse"), "sparse_categorical_crossentropy",
@@ -88,22 +88,13 @@ def main():
           ["accuracy", "binary_crossentropy", "mse", "mae"], xb, yb)
 
     # Top-5 of 10 classes (drawn after the others, which stay as they were).
-    def classifier10(name):
-        inp = keras.Input((6,), name="x")
-        model = keras.Model(inp, layers.Dense(10, activation="softmax",
-                                              name="probs")(inp), name=name)
-        randomize(model, rng, 1.0)
-        kernel, bias = model.get_weights()
-        model.set_weights([kernel * 100, bias])
-        return model
-
     x10 = rng.uniform(-1, 1, (12, 6)).astype(np.float32)
     labels10 = rng.integers(0, 10, 12)
-    write("topk", classifier10("topk"), "categorical_crossentropy",
+    write("topk", classifier("topk", 10, 100), "categorical_crossentropy",
           ["top_k_categorical_accuracy",
            keras.metrics.TopKCategoricalAccuracy(name="top5")], x10,
           np.eye(10)[labels10])
-    write("sparsetopk", classifier10("sparsetopk"),
+    write("sparsetopk", classifier("sparsetopk", 10, 100),
           "sparse_categorical_crossentropy",
           ["sparse_top_k_categorical_accuracy",
            keras.metrics.SparseTopKCategoricalAccuracy(name="top5")], x10,
