@@ -7,7 +7,7 @@ and precision, the CNN train steps per variant and batch) and PyTorch's on
 the same GPU (torch.jsonl: cuBLAS per precision, the CNN eager and
 torch.compile), and prints each goal as a ratio with `met`/`NOT met`, and
 each A/B (today's default against the variant it replaced) with which one
-wins. A figure missing from either file is said to be missing.
+wins (within 3%: the same). A figure missing from either file is said to be missing.
 """
 import json
 import sys
@@ -69,8 +69,11 @@ def main():
         if new is None or old is None:
             print(f"A/B {what}: missing")
             return
-        print(f"A/B {what}: {new / old:.2f}x: "
-              f"{'keep' if new >= old else 'REVERT'} ({new:.4g} vs {old:.4g})")
+        # Within 3% is a run's noise, not a verdict.
+        ratio = new / old
+        verdict = ("keep" if ratio > 1.03 else
+                   "REVERT" if ratio < 0.97 else "the same within 3%")
+        print(f"A/B {what}: {ratio:.2f}x: {verdict} ({new:.4g} vs {old:.4g})")
 
     ab(f"wide tiles by default (gemm {n}^3, TFLOP/s)", gemm.get("default"),
        gemm.get("64x16"))
