@@ -237,8 +237,15 @@ static bool isDefaultMetricSetting(StringRef key, const json::Value &value) {
     return number == -1.0;
   if (key == "k") // TopKCategoricalAccuracy's
     return number == 5.0;
-  if (key == "from_sorted_ids")
+  if (key == "from_sorted_ids" || key == "multi_label") // AUC's
     return value.getAsBoolean() == std::optional<bool>(false);
+  // AUC's (num_thresholds, curve, summation_method).
+  if (key == "num_thresholds")
+    return number == 200.0;
+  if (key == "curve")
+    return value.getAsString() == std::optional<StringRef>("ROC");
+  if (key == "summation_method")
+    return value.getAsString() == std::optional<StringRef>("interpolation");
   return false;
 }
 
@@ -288,6 +295,8 @@ static void parseMetrics(const json::Value &value, KerasFlavor flavor,
       function = config->getString("fn").value_or(name).str();
     else if (function == "Accuracy") // elementwise equality, not argmax
       function = "equality accuracy";
+    else if (function == "AUC")
+      function = "auc";
     else
       function = snakeCase(function);
   }

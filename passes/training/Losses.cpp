@@ -27,6 +27,8 @@ using namespace mlir::kiln;
 
 /// Keras's backend epsilon.
 static constexpr double kEpsilon = 1e-7;
+/// Keras's AUC thresholds (num_thresholds).
+static constexpr unsigned kAucThresholds = 200;
 
 /// Keras's losses by their function name, with the names Keras 2/3 and
 /// TensorFlow.js also give them (short names, class names, tfjs camelCase
@@ -359,6 +361,8 @@ std::string mlir::kiln::resolveMetricKind(llvm::StringRef name,
 }
 
 unsigned mlir::kiln::metricValueCount(StringRef kind) {
+  if (kind == "auc")
+    return 2 * kAucThresholds;
   return kind == "precision" || kind == "recall" ? 2 : 1;
 }
 
@@ -414,7 +418,7 @@ bool mlir::kiln::isMetricKind(llvm::StringRef kind) {
                              "categorical_crossentropy", "binary_crossentropy",
                              "top_k_categorical_accuracy",
                              "sparse_top_k_categorical_accuracy", "precision",
-                             "recall"},
+                             "recall", "auc"},
                             kind) ||
          !metricFunction(kind).empty();
 }
@@ -492,6 +496,47 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
     auto pair = RankedTensorType::get({1}, type.getElementType());
     return ConcatOp::create(b, loc, ValueRange{m.reshape(truePositives, pair),
                                                m.reshape(counted, pair)},
+                            b.getI64IntegerAttr(0));
+  }
+  if (kind == "auc") {
+    // Keras's AUC (200 thresholds, ROC, interpolation), every element a
+    // binary prediction: threshold i counts the predictions clipped to
+    // [0, 1] with 199 p > i (Keras's bucket ceil(199 p) - 1 >= i, in the
+    // same float arithmetic), threshold 0 every prediction. The batch's
+    // true and false positives at each threshold; the runtime sums them
+    // over the epoch and integrates the ROC curve.
+    int64_t steps = kAucThresholds - 1;
+    Type element = type.getElementType();
+    Value scaled = m.mul(ClipOp::create(b, loc, prediction,
+                                        b.getF64FloatAttr(0.0),
+                                        b.getF64FloatAttr(1.0)),
+                         m.scalar(prediction, double(steps)));
+    SmallVector<int64_t> shape(type.getShape());
+    shape.push_back(1);
+    auto column = RankedTensorType::get(shape, element);
+    SmallVector<float> bounds{-1.0f};
+    for (int64_t i = 1; i < int64_t(kAucThresholds); ++i)
+      bounds.push_back(float(i));
+    auto boundsType =
+        RankedTensorType::get({int64_t(kAucThresholds)}, element);
+    Value thresholds = ConstantOp::create(
+        b, loc, DenseElementsAttr::get(boundsType, ArrayRef<float>(bounds)));
+    Value above = GreaterOp::create(b, loc, m.reshape(scaled, column),
+                                    thresholds);
+    above = asFloat(above, cast<RankedTensorType>(above.getType()));
+    Value actual = m.reshape(
+        asFloat(LogicalNotOp::create(
+                    b, loc,
+                    EqualOp::create(b, loc, target, m.scalar(target, 0.0))),
+                typeOf(target)),
+        column);
+    SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, last + 1));
+    Value truePositives =
+        m.reduceSum(m.mul(above, actual), axes, /*keepDims=*/false);
+    Value falsePositives = m.reduceSum(
+        m.mul(above, m.sub(m.scalar(actual, 1.0), actual)), axes,
+        /*keepDims=*/false);
+    return ConcatOp::create(b, loc, ValueRange{truePositives, falsePositives},
                             b.getI64IntegerAttr(0));
   }
   Value matches;

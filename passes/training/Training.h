@@ -88,12 +88,13 @@ std::string resolveMetricKind(llvm::StringRef name, const LossSpec &loss,
 /// (whose steps return the mean squared error: the runtime takes the root over
 /// the epoch), "top_k_categorical_accuracy" and
 /// "sparse_top_k_categorical_accuracy" (k = 5), "precision" and "recall"
-/// (threshold 0.5; metricValueCount).
+/// (threshold 0.5), "auc" (200 thresholds, ROC; metricValueCount).
 bool isMetricKind(llvm::StringRef kind);
 /// The f32 values the steps return for metric `kind`: 2 for "precision"
 /// and "recall" (the batch's true positives, then its predicted or actual
 /// positives; the runtime sums both over the epoch and divides, as Keras's
-/// Precision and Recall count), else 1 (a batch mean).
+/// Precision and Recall count), 400 for "auc" (true, then false positives
+/// at each of its 200 thresholds), else 1 (a batch mean).
 unsigned metricValueCount(llvm::StringRef kind);
 /// The loss function a metric kind averages ("mae": mean_absolute_error),
 /// or "" for the accuracies and crossentropies.

@@ -204,8 +204,12 @@ int64_t kiln::sampleElements(const kiln_tensor_desc_t &tensor) {
 }
 
 int64_t kiln::metricValueCount(const kiln_metric_desc_t &metric) {
-  return metric.kind && (std::strcmp(metric.kind, "precision") == 0 ||
-                         std::strcmp(metric.kind, "recall") == 0)
+  if (!metric.kind)
+    return 1;
+  if (std::strcmp(metric.kind, "auc") == 0)
+    return 2 * kAucThresholds;
+  return std::strcmp(metric.kind, "precision") == 0 ||
+                 std::strcmp(metric.kind, "recall") == 0
              ? 2
              : 1;
 }

@@ -49,9 +49,13 @@ int64_t sampleElements(const kiln_tensor_desc_t &tensor);
 /// bool).
 size_t sampleBytes(const kiln_tensor_desc_t &tensor);
 
+/// Keras's AUC thresholds (num_thresholds).
+constexpr int64_t kAucThresholds = 200;
+
 /// The f32 values a step returns for `metric` (model.h, metric_values): 2
 /// for "precision" and "recall" (a numerator and a denominator, summed over
-/// the epoch), else 1.
+/// the epoch), 2 * kAucThresholds for "auc" (true, then false positives at
+/// each threshold), else 1.
 int64_t metricValueCount(const kiln_metric_desc_t &metric);
 
 } // namespace kiln

@@ -42,6 +42,7 @@ bool kiln::parseMetricKind(const char *name, MetricKind &kind) {
        MetricKind::SparseTopKCategoricalAccuracy},
       {"precision", MetricKind::Precision},
       {"recall", MetricKind::Recall},
+      {"auc", MetricKind::Auc},
   };
   for (const Entry &entry : entries) {
     if (std::strcmp(entry.name, name) == 0) {
@@ -65,5 +66,6 @@ bool kiln::metricImprovesUp(MetricKind kind) {
          kind == MetricKind::CosineSimilarity ||
          kind == MetricKind::TopKCategoricalAccuracy ||
          kind == MetricKind::SparseTopKCategoricalAccuracy ||
-         kind == MetricKind::Precision || kind == MetricKind::Recall;
+         kind == MetricKind::Precision || kind == MetricKind::Recall ||
+         kind == MetricKind::Auc;
 }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 using namespace kiln;
 
@@ -53,6 +54,37 @@ TEST(MetricsTest, RatioOfNothingIsZero) {
   EXPECT_DOUBLE_EQ(metric.result(), 0.0);
 }
 
+/// The counts a step returns for AUC: two positives scored `positive`
+/// and two negatives scored `negative` (threshold i counts 199 p > i,
+/// threshold 0 everything).
+static std::vector<float> rocCounts(double positive, double negative) {
+  std::vector<float> counts(2 * kAucThresholds, 0.0f);
+  for (int64_t i = 0; i < kAucThresholds; ++i) {
+    counts[i] = (i == 0 || 199 * positive > i) ? 2.0f : 0.0f;
+    counts[kAucThresholds + i] = (i == 0 || 199 * negative > i) ? 2.0f : 0.0f;
+  }
+  return counts;
+}
+
+TEST(MetricsTest, RocAreaIntegratesTheEpochsCounts) {
+  Metric metric(Metric::formOf(MetricKind::Auc));
+  // Every positive above every negative: 1; the reverse: 0.
+  metric.update(rocCounts(0.9, 0.1).data(), 4);
+  EXPECT_NEAR(metric.result(), 1.0, 1e-12);
+  metric.reset();
+  metric.update(rocCounts(0.1, 0.9).data(), 4);
+  EXPECT_NEAR(metric.result(), 0.0, 1e-12);
+  // Two batches that each rank perfectly: the counts add up before the
+  // curve, whose area is the epoch's 12 of 16 ordered pairs, not the mean
+  // of the two batches' areas (1).
+  metric.reset();
+  metric.update(rocCounts(0.9, 0.5).data(), 4);
+  metric.update(rocCounts(0.3, 0.1).data(), 4);
+  EXPECT_NEAR(metric.result(), 0.75, 1e-12);
+  metric.reset();
+  EXPECT_DOUBLE_EQ(metric.result(), 0.0);
+}
+
 TEST(MetricsTest, RatiosTakeTwoValues) {
   for (const char *kind : {"precision", "recall"}) {
     kiln_metric_desc_t metric{"m", kind, 0};
@@ -62,6 +94,8 @@ TEST(MetricsTest, RatiosTakeTwoValues) {
     EXPECT_TRUE(metricImprovesUp(parsed));
     EXPECT_EQ(Metric::formOf(parsed), Metric::Form::Ratio);
   }
+  kiln_metric_desc_t auc{"auc", "auc", 0};
+  EXPECT_EQ(metricValueCount(auc), 2 * kAucThresholds);
   for (const char *kind : {"loss", "mse", "binary_accuracy",
                            "top_k_categorical_accuracy"}) {
     kiln_metric_desc_t metric{"m", kind, 0};

@@ -121,7 +121,7 @@ typedef struct kiln_hyper_desc_t {
  * "msle", "kl_divergence", "poisson", "hinge", "squared_hinge",
  * "categorical_hinge", "cosine_similarity", "root_mean_squared_error",
  * "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy": k = 5,
- * "precision", "recall": threshold 0.5) or
+ * "precision", "recall": threshold 0.5, "auc": 200 thresholds, ROC) or
  * "loss". Each step
  * returns every one as a batch mean (over the batch's values; for
  * root_mean_squared_error the mean squared error), and the runtime averages
@@ -130,7 +130,11 @@ typedef struct kiln_hyper_desc_t {
  * for root_mean_squared_error. Precision and recall are two values instead
  * (f32[2]): the batch's true positives and its predicted (precision) or
  * actual (recall) positives, every element counted; the runtime sums each
- * over the epoch and divides (0 when nothing was counted). */
+ * over the epoch and divides (0 when nothing was counted). AUC is 400
+ * values (f32[400]): the batch's true positives at each of 200 thresholds
+ * (threshold i: 199 * clip(p, 0, 1) > i; threshold 0: every element), then
+ * its false positives; the runtime sums them over the epoch and integrates
+ * the ROC curve by trapezoids, as Keras's AUC does. */
 typedef struct kiln_metric_desc_t {
   const char *name;
   const char *kind;
@@ -147,7 +151,7 @@ typedef struct kiln_metric_desc_t {
  *   random numbers of training-mode layers such as Dropout),
  *   then outputs: loss (f32 scalar), predictions[num_outputs],
  *   metric_values[num_metrics] (f32 scalars, or f32[2] for precision and
- *   recall, in `metrics` order),
+ *   recall, f32[400] for auc, in `metrics` order),
  *   new_params (one per parameter that is trainable (no
  *   KILN_TENSOR_NON_TRAINABLE) or KILN_TENSOR_STATE, in parameter order),
  * new_slots[num_slots]. Slots belong to the trainable parameters only,

@@ -23,6 +23,9 @@ with what Keras 3 itself reports for it, in evaluate and in fit.
                "precision", "recall", Precision(thresholds=0.5, name="p")
                and Recall(name="r"), counted over every element and over
                the epoch (the mean of the batches' ratios would differ)
+  auc          Dense(2, sigmoid), multi-label: binary_crossentropy with
+               "auc" and AUC(name="roc") (200 thresholds, ROC, interpolated;
+               every element, over the epoch)
 
 NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
 evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
@@ -122,6 +125,16 @@ def main():
         ratios.append(tp / max(predicted[lo:hi].sum(), 1))
     print("precision after fit, per-batch mean:", np.mean(ratios),
           "over the epoch:", (predicted & (yp != 0)).sum() / predicted.sum())
+
+    # The area under the ROC curve (drawn after the others too).
+    inp = keras.Input((4,), name="x")
+    model = keras.Model(inp, layers.Dense(2, activation="sigmoid",
+                                          name="probs")(inp), name="auc")
+    randomize(model, rng, 1.0)
+    xa = rng.uniform(-1, 1, (12, 4)).astype(np.float32)
+    ya = rng.integers(0, 2, (12, 2)).astype(np.float32)
+    write("auc", model, "binary_crossentropy",
+          ["auc", keras.metrics.AUC(name="roc")], xa, ya)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,15 @@ CASES = {
                                     metric("Precision", name="p",
                                            thresholds=0.5, top_k=None,
                                            class_id=None),
-                                    "recall")),
+                                    "recall",
+                                    metric("AUC", name="pr", curve="PR"),
+                                    metric("AUC", name="auc100",
+                                           num_thresholds=100),
+                                    metric("AUC", name="auc", curve="ROC",
+                                           num_thresholds=200,
+                                           summation_method="interpolation",
+                                           multi_label=False,
+                                           from_logits=False))),
     # Top-k accuracy for k = 5 only (Keras's default).
     "topk_metrics": sequential([4], dense(6, activation="softmax"),
                                compile_config={
