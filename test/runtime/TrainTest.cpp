@@ -576,13 +576,13 @@ TEST(TrainTest, Errors) {
   EXPECT_EQ(status, nullptr);
 
   // Unknown metric kinds are refused before any step.
-  fake.metrics[0] = {"auc", "auc"};
+  fake.metrics[0] = {"f1", "f1_score"};
   ModelPtr badMetric = createModel(fake.desc);
   linearCalls().clear();
   status.reset(kiln_model_fit(badMetric.get(), data.get(), &options, nullptr));
   EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
   EXPECT_STREQ(kiln_status_message(status.get()),
-               "metric 'auc' of kind 'auc' is not supported");
+               "metric 'f1' of kind 'f1_score' is not supported");
   EXPECT_TRUE(linearCalls().empty());
 
   // A predict-only model cannot train.

@@ -1,7 +1,8 @@
 // RUN: kiln-opt %s --kiln-build-train-step="loss=sparse_categorical_crossentropy optimizer=sgd metrics=sparse_categorical_accuracy,sparse_categorical_crossentropy" | FileCheck %s --check-prefix=SPARSE
 // RUN: kiln-opt %s --kiln-build-train-step="loss=binary_crossentropy optimizer=sgd metrics=binary_accuracy,mae,categorical_accuracy" | FileCheck %s --check-prefix=DENSE
+// RUN: kiln-opt %s --kiln-build-train-step="loss=binary_crossentropy optimizer=sgd metrics=precision,auc" | FileCheck %s --check-prefix=COUNTS
 // RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=sparse_categorical_accuracy" 2>&1 | FileCheck %s --check-prefix=MISMATCH
-// RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=auc" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=f1_score" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
 // The steps return each metric's batch mean after the outputs (model.h:
 // loss, predictions, metric values, then the updates).
@@ -44,5 +45,19 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) 
 // DENSE-COUNT-2: kiln.argmax
 // DENSE:         kiln.reduce_mean %{{.+}} {axes = array<i64: 0>}
 
+// Precision and AUC return counts, not means: the batch's true and
+// predicted positives (f32[2]), and true and false positives at each of
+// AUC's 200 thresholds (f32[400]): the prediction clipped to [0, 1] times
+// 199 against -1, 1, 2, ..., 199.
+// COUNTS-LABEL: func.func @eval_step
+// COUNTS-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<2xf32>, tensor<400xf32>)
+// COUNTS:         kiln.greater %{{.+}}, %{{.+}} : tensor<?x3xf32>, tensor<f32> -> tensor<?x3xi1>
+// COUNTS:         kiln.concat %{{.+}}, %{{.+}} {axis = 0 : i64} : (tensor<1xf32>, tensor<1xf32>) -> tensor<2xf32>
+// COUNTS:         kiln.clip %{{.+}} {max = 1.000000e+00 : f64, min = 0.000000e+00 : f64}
+// COUNTS:         kiln.greater %{{.+}}, %{{.+}} : tensor<?x3x1xf32>, tensor<200xf32> -> tensor<?x3x200xi1>
+// COUNTS:         kiln.concat %{{.+}}, %{{.+}} {axis = 0 : i64} : (tensor<200xf32>, tensor<200xf32>) -> tensor<400xf32>
+// COUNTS-LABEL: func.func @train_step
+// COUNTS-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<2xf32>, tensor<400xf32>, tensor<4x3xf32>)
+
 // MISMATCH: error: 'func.func' op metric 'sparse_categorical_accuracy' takes class indices, but loss 'mean_squared_error' takes targets shaped like the outputs
-// UNKNOWN: error: 'func.func' op unknown metric 'auc'
+// UNKNOWN: error: 'func.func' op unknown metric 'f1_score'
