@@ -17,6 +17,7 @@
 
 #include "passes/autodiff/GradientBuilder.h"
 
+#include "kiln/model.h"
 #include "llvm/ADT/StringSwitch.h"
 
 #include <cmath>
@@ -27,8 +28,8 @@ using namespace mlir::kiln;
 
 /// Keras's backend epsilon.
 static constexpr double kEpsilon = 1e-7;
-/// Keras's AUC thresholds (num_thresholds).
-static constexpr unsigned kAucThresholds = 200;
+/// Keras's AUC thresholds (num_thresholds), as the descriptor counts them.
+static constexpr unsigned kAucThresholds = KILN_AUC_THRESHOLDS;
 
 /// Keras's losses by their function name, with the names Keras 2/3 and
 /// TensorFlow.js also give them (short names, class names, tfjs camelCase
@@ -460,19 +461,33 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
     Value targets = SelectOp::create(
         b, loc, GreaterOp::create(b, loc, isTarget, m.scalar(isTarget, 0.5)),
         prediction, m.zerosLike(prediction));
-    Value own = m.reduceSum(targets, {last}, /*keepDims=*/true);
+    Value own = m.reduceSum(targets, {last}, /*keepDims=*/false);
+    SmallVector<int64_t> ownShape(typeOf(own).getShape());
+    ownShape.push_back(1);
     Value above = m.reduceSum(
-        asFloat(GreaterOp::create(b, loc, prediction, own), type), {last},
-        /*keepDims=*/false);
+        asFloat(GreaterOp::create(
+                    b, loc, prediction,
+                    m.reshape(own, RankedTensorType::get(
+                                       ownShape, type.getElementType()))),
+                type),
+        {last}, /*keepDims=*/false);
     Value finite = LessOp::create(
-        b, loc,
-        AbsOp::create(b, loc, m.reduceSum(targets, {last}, /*keepDims=*/false)),
+        b, loc, AbsOp::create(b, loc, own),
         m.scalar(above, std::numeric_limits<double>::infinity()));
     Value inTop = LogicalAndOp::create(
         b, loc, LessOp::create(b, loc, above, m.scalar(above, 5)), finite);
     return meanAll(m, b, loc,
                    asFloat(inTop, cast<RankedTensorType>(inTop.getType())));
   }
+  // Counting metrics: every element of the batch, its target positive when
+  // it is not 0 (Keras casts it to bool).
+  SmallVector<int64_t> allAxes = llvm::to_vector(llvm::seq<int64_t>(0, last + 1));
+  auto positiveTargets = [&] {
+    return asFloat(LogicalNotOp::create(
+                       b, loc,
+                       EqualOp::create(b, loc, target, m.scalar(target, 0.0))),
+                   typeOf(target));
+  };
   if (kind == "precision" || kind == "recall") {
     // Keras's Precision and Recall (thresholds 0.5): every element is a
     // binary prediction, positive above the threshold, its target positive
@@ -482,17 +497,11 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
     Value predicted =
         asFloat(GreaterOp::create(b, loc, prediction, m.scalar(prediction, 0.5)),
                 type);
-    Value actual = asFloat(
-        LogicalNotOp::create(b, loc,
-                             EqualOp::create(b, loc, target,
-                                             m.scalar(target, 0.0))),
-        typeOf(target));
-    SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, last + 1));
+    Value actual = positiveTargets();
     Value truePositives =
-        m.reduceSum(m.mul(predicted, actual), all, /*keepDims=*/false);
-    Value counted =
-        m.reduceSum(kind == "precision" ? predicted : actual, all,
-                    /*keepDims=*/false);
+        m.reduceSum(m.mul(predicted, actual), allAxes, /*keepDims=*/false);
+    Value counted = m.reduceSum(kind == "precision" ? predicted : actual,
+                                allAxes, /*keepDims=*/false);
     auto pair = RankedTensorType::get({1}, type.getElementType());
     return ConcatOp::create(b, loc, ValueRange{m.reshape(truePositives, pair),
                                                m.reshape(counted, pair)},
@@ -524,17 +533,11 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
     Value above = GreaterOp::create(b, loc, m.reshape(scaled, column),
                                     thresholds);
     above = asFloat(above, cast<RankedTensorType>(above.getType()));
-    Value actual = m.reshape(
-        asFloat(LogicalNotOp::create(
-                    b, loc,
-                    EqualOp::create(b, loc, target, m.scalar(target, 0.0))),
-                typeOf(target)),
-        column);
-    SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, last + 1));
+    Value actual = m.reshape(positiveTargets(), column);
     Value truePositives =
-        m.reduceSum(m.mul(above, actual), axes, /*keepDims=*/false);
+        m.reduceSum(m.mul(above, actual), allAxes, /*keepDims=*/false);
     Value falsePositives = m.reduceSum(
-        m.mul(above, m.sub(m.scalar(actual, 1.0), actual)), axes,
+        m.mul(above, m.sub(m.scalar(actual, 1.0), actual)), allAxes,
         /*keepDims=*/false);
     return ConcatOp::create(b, loc, ValueRange{truePositives, falsePositives},
                             b.getI64IntegerAttr(0));

@@ -50,7 +50,7 @@ int64_t sampleElements(const kiln_tensor_desc_t &tensor);
 size_t sampleBytes(const kiln_tensor_desc_t &tensor);
 
 /// Keras's AUC thresholds (num_thresholds).
-constexpr int64_t kAucThresholds = 200;
+constexpr int64_t kAucThresholds = KILN_AUC_THRESHOLDS;
 
 /// The f32 values a step returns for `metric` (model.h, metric_values): 2
 /// for "precision" and "recall" (a numerator and a denominator, summed over

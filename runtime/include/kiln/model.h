@@ -25,6 +25,10 @@ extern "C" {
 
 #define KILN_MODEL_ABI_VERSION 9
 
+/* The thresholds of metric kind "auc" (Keras's AUC num_thresholds): its
+ * steps return twice as many values (kiln_metric_desc_t). */
+#define KILN_AUC_THRESHOLDS 200
+
 /* Element types. Explicit values; append-only.
  * Compiled model inputs may be F32, I32, I64 or BOOL (an Embedding's integer
  * ids, a mask that ONNX Where reads); compiled model outputs may be F32, I32,
