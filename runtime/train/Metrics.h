@@ -8,7 +8,8 @@
 // averages those over the epoch weighted by the rows, as Keras's
 // MeanMetricWrapper does: a sample-weighted mean across batches. Precision
 // and recall are ratios of counts over the epoch, as Keras's: the steps
-// return the batch's two counts, the runtime sums and divides.
+// return the batch's two counts, the runtime sums and divides. AUC is
+// likewise the ROC curve of the epoch's counts at each threshold.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_TRAIN_METRICS_H
@@ -62,7 +63,7 @@ bool parseMetricKind(const char *name, MetricKind &kind);
 bool isSparseMetric(MetricKind kind);
 
 /// True for kinds that improve upward (Keras's direction "up"): the
-/// accuracies, the cosine similarity, precision and recall.
+/// accuracies, the cosine similarity, precision, recall and AUC.
 bool metricImprovesUp(MetricKind kind);
 
 /// A running mean of one metric over one output (its root, for
@@ -88,7 +89,7 @@ public:
   /// positives (the first threshold counts every prediction).
   void update(const float *values, int64_t rows) {
     if (form == Form::RocArea) {
-      positives.resize(2 * kRocThresholds);
+      positives.resize(2 * size_t(kAucThresholds));
       for (size_t i = 0; i < positives.size(); ++i)
         positives[i] += values[i];
       return;
@@ -115,8 +116,6 @@ public:
     positives.clear();
   }
 
-  static constexpr size_t kRocThresholds = size_t(kAucThresholds);
-
 private:
   /// Keras's AUC.result() for curve ROC, summation "interpolation": recall
   /// and false-positive rate at each threshold (0 where nothing was
@@ -124,14 +123,14 @@ private:
   double rocArea() const {
     if (positives.empty())
       return 0.0;
-    const double *tp = positives.data(), *fp = tp + kRocThresholds;
+    const double *tp = positives.data(), *fp = tp + kAucThresholds;
     // The first threshold counts every prediction: all the positives and
     // all the negatives.
     double allPositive = tp[0], allNegative = fp[0], area = 0;
     auto rate = [](double part, double whole) {
       return whole ? part / whole : 0.0;
     };
-    for (size_t i = 0; i + 1 < kRocThresholds; ++i)
+    for (int64_t i = 0; i + 1 < kAucThresholds; ++i)
       area += (rate(fp[i], allNegative) - rate(fp[i + 1], allNegative)) *
               (rate(tp[i], allPositive) + rate(tp[i + 1], allPositive)) / 2;
     return area;
