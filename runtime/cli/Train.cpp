@@ -129,6 +129,7 @@ int Cli::runTrain() {
                                {"--no-shuffle", false},
                                {"--seed", true},
                                {"--steps-per-epoch", true},
+                               {"--repeat", false},
                                {"--initial-epoch", true},
                                {"--learning-rate", true},
                                {"--history", true},
@@ -201,6 +202,8 @@ int Cli::runTrain() {
     } else if (flag == "--steps-per-epoch") {
       code = parseInteger(option, 1, big, "a positive integer", value);
       fit.steps_per_epoch = value;
+    } else if (flag == "--repeat") {
+      fit.repeat = 1;
     } else if (flag == "--initial-epoch") {
       code = parseInteger(option, 0, big, "a non-negative integer", value);
       fit.initial_epoch = value;
@@ -340,6 +343,9 @@ int Cli::runTrain() {
   if ((fit.log_every || fit.histogram_freq) && !fit.logdir)
     return usageError("train: --log-every and --histogram-freq need "
                       "--logdir DIR");
+  if (fit.repeat && !fit.steps_per_epoch)
+    return usageError("train: --repeat needs --steps-per-epoch K (an epoch "
+                      "over endlessly repeated data has no end)");
   if (fit.shuffle_buffer && !fit.shuffle)
     return usageError("train: --shuffle-buffer needs shuffling (drop "
                       "--no-shuffle)");

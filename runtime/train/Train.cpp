@@ -13,12 +13,15 @@
 //     identity without shuffling, else a Fisher-Yates shuffle seeded from
 //     (seed, p), or with a `shuffle_buffer` smaller than the data, tf.data's
 //     bounded shuffle buffer (Shuffle.h; 10000 samples by default for a
-//     streaming TFRecord dataset). Global batch g is batch
-//     g % P of pass g / P (P batches per pass), and epoch e (0-based) runs
-//     batches e*K .. e*K+K-1 (K steps per epoch). So a `steps_per_epoch`
-//     that does not divide the data simply continues into the next pass
-//     (Keras would stop with "ran out of data" when K exceeds the pass), and
-//     the batches of an epoch depend only on (seed, e): resuming from a
+//     streaming TFRecord dataset). Global batch g is batch g % P of pass
+//     g / P (P batches per pass). With K steps per epoch,
+//     epochs take the stream's batches in order, as Keras 3's fit does over
+//     arrays or a finite dataset: an epoch runs K batches but ends early
+//     when its pass runs out ("Your input ran out of data"), and the next
+//     epoch starts the next pass; so a pass holds ceil(P / K) epochs, the
+//     last one short. With `repeat` (tf.data's `dataset.repeat()`), epoch e
+//     runs batches e*K .. e*K+K-1, across passes. Either way the batches of
+//     an epoch depend only on (seed, e) (`epochSpan`): resuming from a
 //     checkpoint replays exactly what an uninterrupted run does.
 //   - Epochs are numbered initial_epoch+1 .. epochs, as Keras prints them.
 //     Resuming without an explicit initial_epoch (-1) starts after the
@@ -58,6 +61,7 @@
 #include "train/Synthetic.h"
 #include "train/callbacks/Callback.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -65,6 +69,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string>
 #include <fcntl.h>
 #include <unistd.h>
 #include <utility>
@@ -477,6 +482,23 @@ kiln_status_t checkVerbose(int32_t verbose) {
   return nullptr;
 }
 
+/// Where epoch `epoch` starts in the stream of batches (global batch
+/// `first`, pass after pass of `passBatches`) and how many steps it runs,
+/// for `steps` per epoch (header comment).
+struct EpochSpan {
+  int64_t first;
+  int64_t steps;
+};
+EpochSpan epochSpan(int64_t epoch, int64_t steps, int64_t passBatches,
+                    bool repeat) {
+  if (repeat)
+    return {epoch * steps, steps};
+  int64_t perPass = (passBatches + steps - 1) / steps;
+  int64_t begin = epoch % perPass * steps;
+  return {epoch / perPass * passBatches + begin,
+          std::min(steps, passBatches - begin)};
+}
+
 /// Keras 3's fit loop over `callbacks` (train/callbacks/Callback.h).
 kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
                   const kiln_fit_options_t &options, CallbackList &callbacks) {
@@ -556,6 +578,15 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
   context.callbacks = &callbacks;
   context.initialEpoch = initialEpoch;
   int64_t steps = context.steps;
+  bool repeat = options.repeat != 0;
+  if (!repeat && initialEpoch < options.epochs && passBatches % steps != 0)
+    warn(std::string("steps_per_epoch ") + std::to_string(steps) +
+         (steps > passBatches ? " exceeds" : " does not divide") +
+         " a pass over the data (" + std::to_string(passBatches) +
+         " batches): an epoch ends early when its pass runs out, as in "
+         "Keras's fit (\"Your input ran out of data\"); with repeat "
+         "(train --repeat) every epoch runs " +
+         std::to_string(steps) + " steps, across passes");
   KILN_RETURN_IF_ERROR(callbacks.trainBegin(context));
   callbacks.restore(context, resumedState);
 
@@ -568,20 +599,22 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
     plan.shuffleBuffer = shuffleBuffer;
     plan.prefetch = prefetch;
     plan.dropRemainder = dropRemainder;
-    plan.firstPass = initialEpoch * steps / passBatches;
-    plan.skipBatches = initialEpoch * steps % passBatches;
+    int64_t first = epochSpan(initialEpoch, steps, passBatches, repeat).first;
+    plan.firstPass = first / passBatches;
+    plan.skipBatches = first % passBatches;
     plan.endless = true;
     KILN_RETURN_IF_ERROR(stream.start(data, plan));
   }
   for (int64_t epoch = initialEpoch; epoch < options.epochs; ++epoch) {
     KILN_RETURN_IF_ERROR(callbacks.epochBegin(context, epoch));
     stepper.resetLogs();
+    EpochSpan span = epochSpan(epoch, steps, passBatches, repeat);
     auto batchOf = [&](int64_t step) {
-      int64_t start = ((epoch * steps + step) % passBatches) * batchSize;
+      int64_t start = ((span.first + step) % passBatches) * batchSize;
       return n - start < batchSize ? n - start : batchSize;
     };
     bool loaded = false; // the step's batch was loaded during the last one
-    for (int64_t step = 0; step < steps; ++step) {
+    for (int64_t step = 0; step < span.steps; ++step) {
       int64_t batch = batchOf(step);
       if (!loaded)
         KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batch, data));
@@ -589,7 +622,7 @@ kiln_status_t fit(kiln_model_t *model, const kiln_dataset_t *data,
           stepper.submitTrainStep(batch, context.learningRate));
       // While a device runs the step, the next batch of the epoch loads
       // into the other buffers.
-      loaded = stepper.pipelined() && step + 1 < steps;
+      loaded = stepper.pipelined() && step + 1 < span.steps;
       if (loaded)
         KILN_RETURN_IF_ERROR(loadNext(stream, stepper, batchOf(step + 1), data,
                                       /*ahead=*/true));

@@ -440,6 +440,9 @@ TEST(CliTest, TrainUsageAndRuntimeErrors) {
        "train: --batch-size needs a positive integer, got '0'"},
       {{"train", "--data", spec, "--steps-per-epoch", "-2"},
        "train: --steps-per-epoch needs a positive integer, got '-2'"},
+      {{"train", "--data", spec, "--repeat"},
+       "train: --repeat needs --steps-per-epoch K (an epoch over endlessly "
+       "repeated data has no end)"},
       {{"train", "--data", spec, "--learning-rate", "-1"},
        "train: --learning-rate needs a non-negative number, got '-1'"},
       {{"train", "--data", spec, "--shuffle=1"},
@@ -511,6 +514,7 @@ TEST(CliTest, TrainUsageAndRuntimeErrors) {
                            "--no-shuffle",
                            "--seed S",
                            "--steps-per-epoch K",
+                           "--repeat",
                            "--initial-epoch E",
                            "--learning-rate X",
                            "--history FILE",

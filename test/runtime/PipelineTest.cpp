@@ -572,15 +572,25 @@ TEST(PipelineFitTest, DropRemainderRunsFullBatches) {
   }
   EXPECT_EQ(kiln_model_param_data(model.get(), 1)[0], state.b);
 
-  // steps_per_epoch continues into the next pass, still in full batches.
+  // A steps_per_epoch beyond the pass ends each epoch with its pass (as
+  // Keras does); with repeat it continues into the next pass, still in
+  // full batches.
   model = createModel(fake.desc);
   linearCalls().clear();
   options.epochs = 2;
   options.steps_per_epoch = 3;
   KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  EXPECT_EQ(recordedBatches(),
+            (std::vector<std::vector<int64_t>>{iota(0, 4), iota(4, 8),
+                                               iota(0, 4), iota(4, 8)}));
+  model = createModel(fake.desc);
+  linearCalls().clear();
+  options.repeat = 1;
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
   EXPECT_EQ(recordedBatches(), (std::vector<std::vector<int64_t>>{
                                    iota(0, 4), iota(4, 8), iota(0, 4),
                                    iota(4, 8), iota(0, 4), iota(4, 8)}));
+  options.repeat = 0;
 
   // Shuffled: every step 4 distinct samples, the epoch's 8 distinct; the
   // logs are the reference loop's on the recorded batches.

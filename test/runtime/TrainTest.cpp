@@ -254,31 +254,77 @@ TEST(TrainTest, SeededShuffleIsDeterministicPermutation) {
   EXPECT_NE(recordedEpochs(4), epochs);
 }
 
-TEST(TrainTest, StepsPerEpochContinuesAcrossPasses) {
+/// Runs `options` from a fresh model and checks that its epochs saw the
+/// batches `expected` and logged what the reference loop computes on them.
+void expectEpochs(
+    const kiln_fit_options_t &options, std::vector<EpochLog> &logs,
+    const std::vector<std::vector<std::vector<int64_t>>> &expected) {
   LinearFake fake;
   ModelPtr model = createModel(fake.desc);
   DatasetPtr data = linearDataset(fake.desc, 10);
+  linearCalls().clear();
+  logs.clear();
+  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  std::vector<std::vector<std::vector<int64_t>>> epochs;
+  size_t call = 0;
+  for (const auto &epoch : expected) {
+    epochs.emplace_back();
+    for (size_t i = 0; i < epoch.size() && call < linearCalls().size(); ++i)
+      epochs.back().push_back(linearCalls()[call++].ids);
+  }
+  EXPECT_EQ(call, linearCalls().size());
+  EXPECT_EQ(epochs, expected);
+  LinearState state = LinearFake::initialState();
+  int64_t iteration = 0;
+  ASSERT_EQ(logs.size(), expected.size());
+  for (size_t e = 0; e < expected.size(); ++e) {
+    auto [loss, mae] = referenceEpoch(state, expected[e], 0.05f, iteration);
+    EXPECT_EQ(logs[e].values[0], loss) << "epoch " << e;
+    EXPECT_EQ(logs[e].values[1], mae) << "epoch " << e;
+  }
+}
+
+TEST(TrainTest, StepsPerEpochEndsWithThePassLikeKeras) {
+  // 10 samples in batches of 4: a pass is [0-3] [4-7] [8,9]. Keras 3's fit
+  // over arrays ends an epoch when its pass runs out and starts the next
+  // epoch on a new pass.
+  std::vector<EpochLog> logs;
+  kiln_fit_options_t options = quietOptions(&logs);
+  options.epochs = 4;
+  options.batch_size = 4;
+  options.shuffle = 0;
+  options.steps_per_epoch = 2;
+  auto pass = sequentialBatches(10, 4);
+  expectEpochs(options, logs,
+               {{pass[0], pass[1]}, {pass[2]}, {pass[0], pass[1]}, {pass[2]}});
+  // More steps than a pass: every epoch is one pass.
+  options.epochs = 2;
+  options.steps_per_epoch = 5;
+  expectEpochs(options, logs, {pass, pass});
+  // A divisor of the pass: whole epochs, as before.
+  options.epochs = 2;
+  options.steps_per_epoch = 3;
+  expectEpochs(options, logs, {pass, pass});
+}
+
+TEST(TrainTest, StepsPerEpochWithRepeatContinuesAcrossPasses) {
   std::vector<EpochLog> logs;
   kiln_fit_options_t options = quietOptions(&logs);
   options.epochs = 3;
   options.batch_size = 4;
   options.shuffle = 0;
   options.steps_per_epoch = 2;
-  KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &options, nullptr));
+  options.repeat = 1;
   // Batches of the endless pass stream: [0-3] [4-7] | [8,9] [0-3] | [4-7]
   // [8,9].
   auto pass = sequentialBatches(10, 4);
-  std::vector<std::vector<std::vector<int64_t>>> expected = {
-      {pass[0], pass[1]}, {pass[2], pass[0]}, {pass[1], pass[2]}};
-  EXPECT_EQ(recordedEpochs(2), expected);
-  LinearState state = LinearFake::initialState();
-  int64_t iteration = 0;
-  ASSERT_EQ(logs.size(), 3u);
-  for (size_t e = 0; e < 3; ++e) {
-    auto [loss, mae] = referenceEpoch(state, expected[e], 0.05f, iteration);
-    EXPECT_EQ(logs[e].values[0], loss);
-    EXPECT_EQ(logs[e].values[1], mae);
-  }
+  expectEpochs(options, logs,
+               {{pass[0], pass[1]}, {pass[2], pass[0]}, {pass[1], pass[2]}});
+  options.steps_per_epoch = 5;
+  options.epochs = 2;
+  expectEpochs(options, logs,
+               {{pass[0], pass[1], pass[2], pass[0], pass[1]},
+                {pass[2], pass[0], pass[1], pass[2], pass[0]}});
 }
 
 TEST(TrainTest, InitialEpochAndLearningRateOverride) {
@@ -371,6 +417,65 @@ TEST(TrainTest, ResumeContinuesLikeAnUninterruptedRun) {
   EXPECT_EQ(part2[0].values, full[2].values);
   EXPECT_EQ(part2[1].values, full[3].values);
   EXPECT_EQ(readBytes(dir.file("resumed.kw")), readBytes(dir.file("full.kw")));
+}
+
+TEST(TrainTest, ResumeMidPassReplaysShortEpochs) {
+  // Shuffled, 2 steps per epoch over passes of 3 batches: epochs of 2, 1,
+  // 2, 1, 2 steps. Resuming after epoch 4 (a pass boundary) and after
+  // epoch 3 (mid-pass) replays what the uninterrupted run did, bit for bit.
+  LinearFake fake;
+  ScratchDir dir;
+  DatasetPtr data = linearDataset(fake.desc, 10);
+  for (bool repeat : {false, true}) {
+    for (int64_t stop : {3, 4}) {
+      SCOPED_TRACE("repeat=" + std::to_string(repeat) +
+                   " stop=" + std::to_string(stop));
+      auto options = [&](std::vector<EpochLog> &logs, int64_t epochs) {
+        kiln_fit_options_t o = quietOptions(&logs);
+        o.epochs = epochs;
+        o.batch_size = 4;
+        o.seed = 77;
+        o.steps_per_epoch = 2;
+        o.repeat = repeat;
+        return o;
+      };
+      std::vector<EpochLog> full, part1, part2;
+      std::string fullWeights = dir.file("full.kw"),
+                  checkpoint = dir.file("ckpt.kw"),
+                  resumed = dir.file("resumed.kw");
+      linearCalls().clear();
+      {
+        ModelPtr model = createModel(fake.desc);
+        kiln_fit_options_t o = options(full, 5);
+        o.save_weights_path = fullWeights.c_str();
+        KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &o, nullptr));
+        EXPECT_EQ(kiln_model_iterations(model.get()), repeat ? 10 : 8);
+      }
+      std::vector<LinearCall> fullCalls = linearCalls();
+      linearCalls().clear();
+      {
+        ModelPtr model = createModel(fake.desc);
+        kiln_fit_options_t o = options(part1, stop);
+        o.checkpoint_path = checkpoint.c_str();
+        KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &o, nullptr));
+      }
+      {
+        ModelPtr model = createModel(fake.desc);
+        kiln_fit_options_t o = options(part2, 5);
+        o.resume_path = checkpoint.c_str();
+        o.save_weights_path = resumed.c_str();
+        KILN_ASSERT_OK(kiln_model_fit(model.get(), data.get(), &o, nullptr));
+      }
+      ASSERT_EQ(linearCalls().size(), fullCalls.size());
+      for (size_t i = 0; i < fullCalls.size(); ++i)
+        EXPECT_EQ(linearCalls()[i].ids, fullCalls[i].ids) << "step " << i;
+      ASSERT_EQ(full.size(), 5u);
+      ASSERT_EQ(part2.size(), size_t(5 - stop));
+      for (size_t e = 0; e < part2.size(); ++e)
+        EXPECT_EQ(part2[e].values, full[stop + e].values);
+      EXPECT_EQ(readBytes(resumed), readBytes(fullWeights));
+    }
+  }
 }
 
 TEST(TrainTest, ValidationHistoryAndCheckpointFiles) {

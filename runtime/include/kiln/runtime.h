@@ -580,7 +580,9 @@ typedef struct kiln_fit_options_t {
   int32_t shuffle;    /* reshuffle the samples every epoch (1) */
   int32_t verbose;    /* 0 silent, 1 progress bar, 2 one line/epoch (1) */
   int64_t seed;       /* shuffle seed; -1: random, or a resumed file's */
-  int64_t steps_per_epoch; /* 0: one pass over the data per epoch */
+  /* batches per epoch (at most; see `repeat`); 0: one pass over the data
+   * per epoch */
+  int64_t steps_per_epoch;
   /* epochs run as initial_epoch+1..epochs; -1: 0, or when resuming the
    * checkpoint's epoch (an explicit 0 restarts the epoch count) (-1) */
   int64_t initial_epoch;
@@ -646,6 +648,12 @@ typedef struct kiln_fit_options_t {
    * is NaN or infinite, printing "Batch <step>: Invalid loss, terminating
    * training" (0). */
   int32_t terminate_on_nan;
+  /* With `steps_per_epoch`: 0 as Keras's fit over arrays or a finite
+   * dataset: an epoch ends early when its pass over the data runs out
+   * (warned once), and the next epoch starts the next pass. Nonzero: the
+   * data repeats without end (tf.data's `dataset.repeat()`), so every
+   * epoch runs `steps_per_epoch` batches, across passes (0). */
+  int32_t repeat;
 } kiln_fit_options_t;
 
 /* Fills `options` with the defaults above and sets `struct_size`. */

@@ -11,6 +11,12 @@ once read as something else, with what Keras 3 itself computes for them.
                  input as the logits (and warns)
   bce_softmax    softmax output with binary_crossentropy: the same rule
   two_outputs    two outputs with metrics given per output
+  steps          Dense(1), mse, SGD(0.1) over 20 samples in batches of 4,
+                 fit with steps_per_epoch=3 (epochs of 3 and 2 steps: an
+                 epoch ends when its pass runs out) and 7 (every epoch one
+                 pass), 4 epochs each from the saved weights
+                 (steps.3.losses.json, steps.7.losses.json), and 3 over
+                 tf.data's batch(4).repeat() (steps.repeat.losses.json)
   tfjs_rmsprop/  a TensorFlow.js model whose RMSProp says "decay": 0.9,
                  tfjs's name for Keras's rho; the losses are Keras's
                  RMSprop(rho=0.9) from the same weights
@@ -31,6 +37,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import h5py  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -150,6 +157,24 @@ def main():
                    "convertedBy": None, "modelTopology": topology,
                    "trainingConfig": training,
                    "weightsManifest": manifest}, f, indent=1)
+
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.save(os.path.join(OUT, "steps.keras"))
+    x, y = rng.normal(size=(20, 4)), rng.normal(size=(20, 1))
+    save_data("steps", x, y)
+    initial = model.get_weights()
+    for steps in (3, 7):
+        model.set_weights(initial)
+        history = model.fit(x, y, batch_size=4, epochs=4, shuffle=False,
+                            steps_per_epoch=steps, verbose=0)
+        dump(f"steps.{steps}.losses.json", history.history["loss"])
+    # The same data repeated without end: every epoch runs 3 steps.
+    model.set_weights(initial)
+    data = tf.data.Dataset.from_tensor_slices(
+        (x.astype(np.float32), y.astype(np.float32))).batch(4).repeat()
+    history = model.fit(data, epochs=4, steps_per_epoch=3, verbose=0)
+    dump("steps.repeat.losses.json", history.history["loss"])
 
 
 if __name__ == "__main__":
