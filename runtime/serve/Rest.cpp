@@ -12,7 +12,11 @@
 #include <charconv>
 #include <cinttypes>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <optional>
 
 using namespace kiln;
 using namespace kiln::serve;
@@ -40,7 +44,89 @@ bool parseVersion(std::string_view text, int64_t &version) {
 // Requests
 //===----------------------------------------------------------------------===//
 
+//===----------------------------------------------------------------------===//
+// NaN and Infinity
+//===----------------------------------------------------------------------===//
+//
+// TF Serving parses with rapidjson's kParseNanAndInfFlag, so a request may
+// hold the bare tokens NaN, Inf and Infinity (signed), which JSON itself
+// lacks. Before parsing, `spellSpecials` rewrites each such token outside a
+// string as a string that starts with kSpecial (an escaped U+0001), which
+// `specialValue` reads back; a client's own string of that form is read the
+// same way, where a number is expected and would be refused anyway.
+
+constexpr char kSpecial = '\x01';
+
+bool isWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_';
+}
+
+/// `body` with its special-number tokens spelled as marked strings, or ""
+/// when it has none.
+std::string spellSpecials(std::string_view body) {
+  static constexpr std::string_view kTokens[] = {"-Infinity", "Infinity",
+                                                 "-Inf", "Inf", "NaN"};
+  std::string out;
+  bool inString = false;
+  size_t copied = 0;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"') {
+      inString = true;
+      continue;
+    }
+    if (c != '-' && c != 'I' && c != 'N')
+      continue;
+    if (i > 0 && isWordChar(body[i - 1]))
+      continue;
+    for (std::string_view token : kTokens) {
+      size_t end = i + token.size();
+      if (body.substr(i, token.size()) != token ||
+          (end < body.size() && isWordChar(body[end])))
+        continue;
+      out.append(body.substr(copied, i - copied));
+      out += "\"\\u0001";
+      out += token;
+      out += '"';
+      copied = end;
+      i = end - 1;
+      break;
+    }
+  }
+  if (copied == 0)
+    return {};
+  out.append(body.substr(copied));
+  return out;
+}
+
+/// The float a marked string (spellSpecials) stands for.
+std::optional<float> specialValue(const Json &value) {
+  if (!value.is_string())
+    return std::nullopt;
+  const std::string &text = value.get_ref<const std::string &>();
+  if (text.empty() || text[0] != kSpecial)
+    return std::nullopt;
+  std::string_view token = std::string_view(text).substr(1);
+  if (token == "NaN")
+    return std::numeric_limits<float>::quiet_NaN();
+  if (token == "Inf" || token == "Infinity")
+    return std::numeric_limits<float>::infinity();
+  if (token == "-Inf" || token == "-Infinity")
+    return -std::numeric_limits<float>::infinity();
+  return std::nullopt;
+}
+
 const char *jsonKind(const Json &value) {
+  if (specialValue(value))
+    return "a non-finite number";
   switch (value.type()) {
   case Json::value_t::null:
     return "null";
@@ -66,22 +152,40 @@ kiln_status_t appendScalar(const Json &value, int32_t dtype,
     out.insert(out.end(), bytes, bytes + sizeof(x));
   };
   switch (dtype) {
-  case KILN_DTYPE_F32:
+  case KILN_DTYPE_F32: {
+    if (std::optional<float> special = specialValue(value)) {
+      put(*special);
+      return nullptr;
+    }
     if (!value.is_number())
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "%s: expected a number (DT_FLOAT), got %s",
                          where.c_str(), jsonKind(value));
-    // A finite number past float32's range would become inf (TF Serving:
-    // "Cannot convert JSON value ... to float without loss of precision");
-    // NaN and Infinity, written as such, stay what they say.
-    if (double x = value.get<double>();
-        std::isfinite(x) && std::fabs(x) > FLT_MAX)
+    // What TF Serving refuses as "Cannot convert JSON value ... to float
+    // without loss of precision": an integer beyond float32's 24-bit
+    // significand, which would round, and a number past float32's range,
+    // which would become inf.
+    constexpr int64_t kMaxExact = (int64_t(1) << FLT_MANT_DIG) - 1;
+    if (value.is_number_unsigned() || value.is_number_integer()) {
+      bool exact = value.is_number_unsigned()
+                       ? value.get<uint64_t>() <= uint64_t(kMaxExact)
+                       : std::llabs(value.get<int64_t>()) <= kMaxExact;
+      if (!exact)
+        return KILN_STATUS(
+            KILN_STATUS_INVALID_ARGUMENT,
+            "%s: %s cannot be converted to DT_FLOAT without loss of "
+            "precision (integers up to %" PRId64 " in magnitude)",
+            where.c_str(), value.dump().c_str(), kMaxExact);
+    } else if (double x = value.get<double>();
+               std::isfinite(x) && std::fabs(x) > FLT_MAX) {
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "%s: %g is outside DT_FLOAT's range (at most %g in "
                          "magnitude)",
                          where.c_str(), x, double(FLT_MAX));
+    }
     put(value.get<float>());
     return nullptr;
+  }
   case KILN_DTYPE_I32:
   case KILN_DTYPE_I64: {
     bool is64 = dtype == KILN_DTYPE_I64;
@@ -286,7 +390,7 @@ kiln_status_t parseDocument(const kiln_model_desc_t *desc, const Json &doc,
                        jsonKind(doc));
   auto signature = doc.find("signature_name");
   if (signature != doc.end()) {
-    if (!signature->is_string())
+    if (!signature->is_string() || specialValue(*signature))
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "'signature_name' must be a string, got %s",
                          jsonKind(*signature));
@@ -329,8 +433,17 @@ void appendNumber(std::string &out, const uint8_t *at, int32_t dtype) {
       out += x < 0 ? "-Infinity" : "Infinity";
       return;
     }
-    auto end = std::to_chars(buffer, buffer + sizeof(buffer), x).ptr;
-    out.append(buffer, end);
+    // As TF Serving writes a float: printf's "%g" when it reads back as
+    // the same float, else "%.9g"; ".0" after a whole number that has
+    // neither a point nor an exponent, so clients read a float ("4.0").
+    int length = std::snprintf(buffer, sizeof(buffer), "%g", double(x));
+    if (std::strtof(buffer, nullptr) != x)
+      length = std::snprintf(buffer, sizeof(buffer), "%.*g",
+                             std::numeric_limits<float>::max_digits10,
+                             double(x));
+    out.append(buffer, size_t(length));
+    if (!std::strpbrk(buffer, ".e"))
+      out += ".0";
     return;
   }
   case KILN_DTYPE_I32: {
@@ -467,7 +580,9 @@ kiln_status_t kiln::serve::parsePredictRequest(const kiln_model_desc_t *desc,
                                                PredictRequest &request) {
   Json doc;
   try {
-    doc = Json::parse(body.begin(), body.end());
+    std::string spelled = spellSpecials(body);
+    doc = spelled.empty() ? Json::parse(body.begin(), body.end())
+                          : Json::parse(spelled);
   } catch (const Json::exception &error) {
     return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT, "JSON parse error: %s",
                        error.what());

@@ -12,10 +12,14 @@
 //     sample, or an object of named inputs per sample) and the columnar
 //     format `{"inputs": ...}` (the batch of the one input, or an object of
 //     named batches), with an optional "signature_name" (serving_default);
-//     values are checked against each input's dtype and shape;
-//   - replies: `{"predictions": [...]}` / `{"outputs": ...}`, floats in
-//     their shortest round-trip form, and `{"error": "..."}` with the HTTP
-//     status TF Serving gives the error's code.
+//     values are checked against each input's dtype and shape, as TF
+//     Serving checks them (no integer past 2^24 - 1 and no number past
+//     float32's range for DT_FLOAT), and NaN, Inf and Infinity (signed)
+//     are numbers, as in TF Serving's parser;
+//   - replies: `{"predictions": [...]}` / `{"outputs": ...}`, floats as TF
+//     Serving writes them ("%g" if it reads back exactly, else "%.9g";
+//     "4.0", not "4"; NaN, Infinity, -Infinity), and `{"error": "..."}`
+//     with the HTTP status TF Serving gives the error's code.
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_SERVE_REST_H
 #define KILN_RUNTIME_SERVE_REST_H

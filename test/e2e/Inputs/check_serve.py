@@ -23,6 +23,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -157,6 +158,49 @@ def basic():
     print("predict: rows, columns and /versions/1 equal ./model predict "
           "bit for bit")
 
+    # Floats as TF Serving writes them (json_tensor.cc's WriteDecimal):
+    # "%g" when it reads back as the same float32, else "%.9g", and ".0"
+    # after a whole number. Saturated rows give exact 0s and 1s.
+    special = images(2, 5) * 3e4
+    special[1, 0, :3] = [np.nan, np.inf, -np.inf]
+    body = json.dumps({"instances": special.tolist()})  # NaN, Infinity
+    assert "NaN" in body and "-Infinity" in body
+    response = post(server.url + ":predict", body)
+    assert response.status_code == 200, response.text
+    got = np.array(response.json()["predictions"], np.float32)
+    expected = exe_predict([special])
+    assert np.array_equal(got, expected, equal_nan=True), (got, expected)
+
+    def tf_serving_float(x):
+        if np.isnan(x):
+            return "NaN"
+        if np.isinf(x):
+            return "Infinity" if x > 0 else "-Infinity"
+        text = "%g" % x
+        if np.float32(float(text)) != x:
+            text = "%.9g" % x
+        return text if "." in text or "e" in text else text + ".0"
+
+    numbers = re.findall(r"-?Infinity|NaN|-?[0-9][0-9.e+-]*", response.text)
+    want = [tf_serving_float(x) for x in expected.ravel()]
+    assert numbers == want, (numbers, want)
+    whole = sum(1 for t in numbers if t.endswith(".0"))
+    assert whole > 0, numbers
+    # Integers that float32 cannot hold exactly are refused, as TF Serving
+    # refuses them; 2^24 - 1 is the last one it takes.
+    row = np.zeros((28, 28)).tolist()
+    row[0][0] = 16777215
+    expect(post(server.url + ":predict", json.dumps({"instances": [row]})),
+           200)
+    row[0][0] = -16777217
+    expect(post(server.url + ":predict", json.dumps({"instances": [row]})),
+           400, "instances[0][0][0]: -16777217 cannot be converted to "
+           "DT_FLOAT without loss of precision (integers up to 16777215 in "
+           "magnitude)")
+    print("numbers: NaN and Infinity in, %d values out as TF Serving writes "
+          "them (%d whole ones with .0); -16777217 refused" %
+          (len(numbers), whole))
+
     bad = [
         ("{bad json", 400, "JSON parse error"),
         ('{"instances": [[1, 2]]}', 400,
@@ -171,6 +215,9 @@ def basic():
          'Serving signature name: "other" not found'),
         ('[1, 2]', 400, "must be a JSON object"),
         ('{"inputs": {"image": []}}', 400, "no input named 'image'"),
+        ('{"instances": [[[NaNa] * 28] * 28]}', 400, "JSON parse error"),
+        ('{"signature_name": Infinity, "instances": [1]}', 400,
+         "'signature_name' must be a string, got a non-finite number"),
         (json.dumps({"instances": [[[-1e39] * 28] * 28]}), 400,
          "instances[0][0][0]: -1e+39 is outside DT_FLOAT's range (at most "
          "3.40282e+38 in magnitude)"),
