@@ -88,6 +88,8 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
            "The outputs are logits">,
     Option<"delta", "delta", "double", /*default=*/"1.0",
            "Huber's delta">,
+    Option<"labelSmoothing", "label-smoothing", "double", /*default=*/"0.0",
+           "The crossentropies' label_smoothing">,
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
            "Optimizer (Keras defaults)">,
     ListOption<"metrics", "metrics", "std::string",

@@ -101,8 +101,8 @@ static llvm::Error checkUnsupported(StringRef key, const json::Value &value) {
 }
 
 /// Reads one loss: a name, a function, or a class object whose config kiln
-/// models (from_logits, Huber's delta) or can check is the default
-/// (reduction, label smoothing, axis); or null, an output's None: no loss
+/// models (from_logits, Huber's delta, the crossentropies' label_smoothing)
+/// or can check is the default (reduction, axis); or null, an output's None: no loss
 /// (Keras 2 and 3 skip it; TensorFlow.js cannot train such a model).
 /// Returns the issue, or "".
 static std::string parseOneLoss(const json::Value &value, KerasFlavor flavor,
@@ -133,8 +133,8 @@ static std::string parseOneLoss(const json::Value &value, KerasFlavor flavor,
     else if (key == "reduction")
       isDefault = value.kind() == json::Value::Null ||
                   (text && (*text == "sum_over_batch_size" || *text == "auto"));
-    else if (key == "label_smoothing")
-      isDefault = !number || *number == 0.0;
+    else if (key == "label_smoothing" && number)
+      loss.labelSmoothing = *number; // checked with the loss
     else if (key == "axis")
       isDefault = !number || *number == -1.0;
     else if (key == "ignore_class")

@@ -97,6 +97,14 @@ llvm::Error mlir::kiln::checkLossSettings(const LossSpec &loss) {
     return llvm::createStringError(loss.name + " has no delta (huber has)");
   if (!std::isfinite(loss.delta) || loss.delta <= 0)
     return llvm::createStringError("huber's delta must be a positive number");
+  if (loss.labelSmoothing != 0.0 && loss.name != "categorical_crossentropy" &&
+      loss.name != "binary_crossentropy")
+    return llvm::createStringError(
+        loss.name + " has no label_smoothing (categorical_crossentropy and "
+                    "binary_crossentropy have)");
+  if (!(loss.labelSmoothing >= 0.0 && loss.labelSmoothing <= 1.0))
+    return llvm::createStringError(
+        "label_smoothing must be a number from 0 to 1");
   return llvm::Error::success();
 }
 
@@ -254,6 +262,9 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
     return value;
 
   if (loss.name == "binary_crossentropy") {
+    if (double s = loss.labelSmoothing; s != 0.0)
+      target = m.add(m.mul(target, m.scalar(target, 1 - s)),
+                     m.scalar(target, 0.5 * s));
     Value z = prediction;
     bool fromLogits = loss.fromLogits;
     if (Value logits = activationLogits(prediction, last)) {
@@ -316,6 +327,10 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
     t = OneHotOp::create(
         b, loc, RankedTensorType::get(shape, typeOf(target).getElementType()),
         target, depth);
+  }
+  if (double s = loss.labelSmoothing; s != 0.0) {
+    int64_t classes = typeOf(prediction).getDimSize(last);
+    t = m.add(m.mul(t, m.scalar(t, 1 - s)), m.scalar(t, s / double(classes)));
   }
   Value perSample = m.reduceSum(m.mul(t, logProbs), {last}, /*keepDims=*/false);
   return m.neg(meanAll(m, b, loc, perSample));
@@ -395,6 +410,16 @@ std::string mlir::kiln::metricTargetMismatch(llvm::StringRef kind,
   };
   return std::string("takes ") + targets(sparseMetric) + ", but loss '" +
          loss.name + "' takes " + targets(!sparseMetric);
+}
+
+std::string mlir::kiln::classAxisIssue(const LossSpec &loss,
+                                       RankedTensorType output) {
+  // Label smoothing spreads s over the classes: it needs their count.
+  bool smoothed =
+      loss.name == "categorical_crossentropy" && loss.labelSmoothing != 0.0;
+  return classAxisIssue(smoothed ? "sparse_categorical_crossentropy"
+                                 : llvm::StringRef(loss.name),
+                        output);
 }
 
 std::string mlir::kiln::classAxisIssue(llvm::StringRef kind,

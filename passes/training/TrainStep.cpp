@@ -127,7 +127,7 @@ LogicalResult mlir::kiln::buildTrainingFunctions(func::FuncOp predict,
   for (auto [t, outputLoss] : llvm::zip(predictType.getResults(), losses)) {
     const LossSpec &loss = outputLoss.loss;
     auto type = cast<RankedTensorType>(t);
-    if (std::string issue = classAxisIssue(loss.name, type); !issue.empty())
+    if (std::string issue = classAxisIssue(loss, type); !issue.empty())
       return predict.emitOpError("loss '") << loss.name << "' " << issue;
     if (!isSparseLoss(loss)) {
       targetTypes.push_back(type);
@@ -362,7 +362,8 @@ struct BuildTrainStepPass
         perOutput.push_back({});
         continue;
       }
-      LossSpec lossSpec{canonicalLossName(name), fromLogits, delta};
+      LossSpec lossSpec{canonicalLossName(name), fromLogits, delta,
+                        labelSmoothing};
       if (lossSpec.name.empty()) {
         predict.emitError("unknown loss '") << name << "'";
         return signalPassFailure();

@@ -37,6 +37,9 @@ struct LossSpec {
   bool fromLogits = false;
   /// Huber's delta: where the loss turns from quadratic to linear.
   double delta = 1.0;
+  /// Keras's label_smoothing of categorical_crossentropy (targets become
+  /// t (1 - s) + s / classes) and binary_crossentropy (t (1 - s) + s / 2).
+  double labelSmoothing = 0.0;
 };
 
 /// Canonicalizes a Keras/tfjs loss name ("mse", "MeanSquaredError",
@@ -50,7 +53,8 @@ std::string lossNames();
 bool isSparseLoss(const LossSpec &loss);
 /// An error unless `loss`'s settings are its own: from_logits is a
 /// crossentropy's ("mean_squared_error has no from_logits ..."), delta
-/// Huber's (and positive).
+/// Huber's (and positive), label_smoothing the categorical and binary
+/// crossentropies' (and in [0, 1]).
 llvm::Error checkLossSettings(const LossSpec &loss);
 
 /// The logits behind a sigmoid or softmax (over `lastAxis`) output, else a
@@ -110,6 +114,9 @@ std::string metricTargetMismatch(llvm::StringRef kind, const LossSpec &loss);
 /// categorical_hinge, the categorical accuracies) need outputs of shape
 /// (batch, ..., classes) with a static class axis. "" when it can.
 std::string classAxisIssue(llvm::StringRef kind, RankedTensorType output);
+/// The same for a loss, whose settings may need the class axis too
+/// (categorical_crossentropy's label_smoothing).
+std::string classAxisIssue(const LossSpec &loss, RankedTensorType output);
 
 /// An optimizer: canonical name ("sgd", "adam", "rmsprop", "adagrad") and its
 /// hyperparameters, Keras's defaults filled in.

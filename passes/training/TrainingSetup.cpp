@@ -67,7 +67,8 @@ mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
     // None: the output has no loss (an empty LossSpec).
     LossSpec spec;
     if (!loss.name.empty()) {
-      spec = {canonicalLossName(loss.name), loss.fromLogits, loss.delta};
+      spec = {canonicalLossName(loss.name), loss.fromLogits, loss.delta,
+              loss.labelSmoothing};
       if (spec.name.empty())
         return "unknown loss '" + loss.name +
                "' (kiln's losses: " + lossNames() + ")";
@@ -126,13 +127,17 @@ mlir::kiln::describeOutputLosses(ArrayRef<OutputLoss> losses,
       text += " (from logits)";
     if (loss.delta != 1.0)
       text += number(" (delta %g)", loss.delta);
+    if (loss.labelSmoothing != 0.0)
+      text += number(" (label_smoothing %g)", loss.labelSmoothing);
     return text;
   };
   const OutputLoss &first = losses.front();
   if (llvm::all_of(losses, [&](const OutputLoss &l) {
         return l.loss.name == first.loss.name &&
                l.loss.fromLogits == first.loss.fromLogits &&
-               l.loss.delta == first.loss.delta && l.weight == 1.0;
+               l.loss.delta == first.loss.delta &&
+               l.loss.labelSmoothing == first.loss.labelSmoothing &&
+               l.weight == 1.0;
       }))
     return describe(first.loss, /*withLogits=*/false);
   std::string text;
@@ -154,7 +159,8 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   // Flags override the file, part by part; an overridden part's issue goes.
   if (flags.loss) {
     // The flag is the whole loss: every output's, unweighted.
-    config.losses = {{*flags.loss, flags.fromLogits, {}, flags.lossDelta}};
+    config.losses = {{*flags.loss, flags.fromLogits, {}, flags.lossDelta,
+                      flags.labelSmoothing}};
     config.lossWeights.clear();
     config.lossIssue.clear();
   }
@@ -193,7 +199,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     lossIssue = resolveOutputLosses(config, outputs, losses);
   for (auto [o, loss] : llvm::enumerate(losses))
     if (std::string issue =
-            classAxisIssue(loss.loss.name,
+            classAxisIssue(loss.loss,
                            cast<RankedTensorType>(predict.getResultTypes()[o]));
         lossIssue.empty() && !issue.empty())
       lossIssue = "loss '" + loss.loss.name + "' of output '" +

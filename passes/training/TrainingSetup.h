@@ -26,6 +26,8 @@ struct TrainingFlags {
   std::optional<std::string> loss;
   bool fromLogits = false;
   double lossDelta = 1.0; ///< --loss huber:delta=D
+  /// --loss categorical_crossentropy:label_smoothing=S
+  double labelSmoothing = 0.0;
   std::optional<std::string> optimizer;
   llvm::StringMap<double> optimizerHyper;
   std::optional<std::vector<std::string>> metrics;

@@ -334,9 +334,11 @@ static cl::opt<std::string>
                       "cosine_similarity, categorical_hinge, or a short "
                       "name: mse, mae, ...; "
                       "e.g. sparse_categorical_crossentropy:from_logits=true, "
-                      "huber:delta=2); with several outputs, every output's, "
+                      "huber:delta=2, "
+                      "categorical_crossentropy:label_smoothing=0.1); with "
+                      "several outputs, every output's, "
                       "with weight 1 (the file's loss_weights are dropped)"),
-             cl::value_desc("NAME[:from_logits=B|:delta=D]"),
+             cl::value_desc("NAME[:from_logits=B|:delta=D|:label_smoothing=S]"),
              cl::sub(compileCmd), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> optimizerFlag(
     "optimizer",
@@ -466,6 +468,10 @@ static FailureOr<TrainingFlags> parseTrainingFlags() {
     for (const auto &entry : parsed->settings) {
       if (entry.getKey() == "delta") {
         flags.lossDelta = entry.getValue();
+        continue;
+      }
+      if (entry.getKey() == "label_smoothing") {
+        flags.labelSmoothing = entry.getValue();
         continue;
       }
       if (entry.getKey() != "from_logits")
@@ -1048,7 +1054,8 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     FailureOr<TrainingFlags> flags = parseTrainingFlags();
     if (failed(flags))
       return 1;
-    config.losses = {{*flags->loss, flags->fromLogits, {}, flags->lossDelta}};
+    config.losses = {{*flags->loss, flags->fromLogits, {}, flags->lossDelta,
+                      flags->labelSmoothing}};
     where = "--loss";
   } else if (model->training) {
     if (!model->training->lossIssue.empty())

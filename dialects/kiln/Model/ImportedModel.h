@@ -94,6 +94,8 @@ struct TrainingConfig {
     bool fromLogits = false;
     OutputKey output;
     double delta = 1.0; ///< Huber's
+    /// The crossentropies' label_smoothing (categorical and binary).
+    double labelSmoothing = 0.0;
   };
   /// One loss for every output, or one per output.
   std::vector<Loss> losses;

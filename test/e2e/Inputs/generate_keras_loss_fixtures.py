@@ -25,6 +25,15 @@ and in fit.
             CosineSimilarity()
   cat_hinge Dense(4), "categorical_hinge" on one-hot labels; metrics
             "categorical_hinge" and CategoricalHinge()
+  cce_smooth  Dense(4, softmax), CategoricalCrossentropy(label_smoothing=
+            0.1): the loss smooths the one-hot targets, the metric
+            "categorical_crossentropy" does not
+  cce_smooth_relu  Dense(4, relu), label_smoothing=0.3 (probabilities, not
+            logits: normalized and clipped)
+  bce_smooth  Dense(3, sigmoid), BinaryCrossentropy(label_smoothing=0.2);
+            metric "binary_crossentropy" (not smoothed)
+  bce_smooth_logits  Dense(3), BinaryCrossentropy(from_logits=True,
+            label_smoothing=0.25)
 
 NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
 evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
@@ -101,6 +110,20 @@ def main():
     write("cat_hinge", dense(rng, "cat_hinge", 4), x,
           np.eye(4)[rng.integers(0, 4, 12)], "categorical_hinge",
           ["categorical_hinge", keras.metrics.CategoricalHinge(name="ch")])
+    labels = np.eye(4)[rng.integers(0, 4, 12)]
+    write("cce_smooth", dense(rng, "cce_smooth", 4, "softmax"), x, labels,
+          keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+          ["categorical_crossentropy"])
+    write("cce_smooth_relu", dense(rng, "cce_smooth_relu", 4, "relu"), x,
+          labels, keras.losses.CategoricalCrossentropy(label_smoothing=0.3))
+    write("bce_smooth", dense(rng, "bce_smooth", 3, "sigmoid"), x,
+          rng.integers(0, 2, (12, 3)),
+          keras.losses.BinaryCrossentropy(label_smoothing=0.2),
+          ["binary_crossentropy"])
+    write("bce_smooth_logits", dense(rng, "bce_smooth_logits", 3), x,
+          rng.integers(0, 2, (12, 3)),
+          keras.losses.BinaryCrossentropy(from_logits=True,
+                                          label_smoothing=0.25))
 
 
 if __name__ == "__main__":

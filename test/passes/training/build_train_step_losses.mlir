@@ -4,6 +4,8 @@
 // RUN: kiln-opt %s --kiln-build-train-step="loss=kld" | FileCheck %s --check-prefix=KLD
 // RUN: kiln-opt %s --kiln-build-train-step="loss=categorical_hinge" | FileCheck %s --check-prefix=CATHINGE
 // RUN: not kiln-opt %s --kiln-build-train-step="loss=mae delta=2" 2>&1 | FileCheck %s --check-prefix=NODELTA
+// RUN: kiln-opt %s --kiln-build-train-step="loss=categorical_crossentropy label-smoothing=0.2" | FileCheck %s --check-prefix=SMOOTH
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=mae label-smoothing=0.2" 2>&1 | FileCheck %s --check-prefix=NOSMOOTH
 
 // Keras 3's elementwise losses, reduced over the last axis and averaged
 // over the batch (their values against Keras: e2e/keras_losses.test).
@@ -84,3 +86,16 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) 
 // CATHINGE:         kiln.matmul
 
 // NODELTA: error: mean_absolute_error has no delta (huber has)
+
+// label_smoothing 0.2 over 3 classes: the targets become t * 0.8 + 0.2 / 3
+// before they weigh the log-probabilities.
+// SMOOTH-LABEL: func.func @eval_step
+// SMOOTH:         %[[LOGP:.+]] = kiln.log
+// SMOOTH-DAG:     %[[SHARE:.+]] = kiln.constant dense<0.0666666701> : tensor<f32>
+// SMOOTH-DAG:     %[[KEEP:.+]] = kiln.constant dense<8.000000e-01> : tensor<f32>
+// SMOOTH:         %[[SCALED:.+]] = kiln.mul %arg2, %[[KEEP]]
+// SMOOTH:         %[[T:.+]] = kiln.add %[[SCALED]], %[[SHARE]]
+// SMOOTH:         kiln.mul %[[T]], %[[LOGP]]
+// SMOOTH-LABEL: func.func @train_step
+
+// NOSMOOTH: error: mean_absolute_error has no label_smoothing (categorical_crossentropy and binary_crossentropy have)
