@@ -101,8 +101,8 @@ static llvm::Error checkUnsupported(StringRef key, const json::Value &value) {
 }
 
 /// Reads one loss: a name, a function, or a class object whose config kiln
-/// models (from_logits, Huber's delta, the crossentropies' label_smoothing)
-/// or can check is the default (reduction, axis); or null, an output's None: no loss
+/// models (setLossSetting's settings) or can check is the default
+/// (reduction, axis, ignore_class); or null, an output's None: no loss
 /// (Keras 2 and 3 skip it; TensorFlow.js cannot train such a model).
 /// Returns the issue, or "".
 static std::string parseOneLoss(const json::Value &value, KerasFlavor flavor,
@@ -123,23 +123,24 @@ static std::string parseOneLoss(const json::Value &value, KerasFlavor flavor,
            " is not Keras's (it does not map 0/1 labels to -1/1)";
   if (!config)
     return "";
-  loss.fromLogits = config->getBoolean("from_logits").value_or(false);
   for (const auto &[key, value] : *config) {
     std::optional<double> number = numeric(value);
     std::optional<StringRef> text = value.getAsString();
-    bool isDefault = true;
-    if (key == "delta" && number)
-      loss.delta = *number; // Huber's; checked with the loss
+    bool supported;
+    // The loss's name, and the function a Keras 2 class wraps (its class).
+    if (key == "name" || key == "fn")
+      supported = true;
     else if (key == "reduction")
-      isDefault = value.kind() == json::Value::Null ||
+      supported = value.kind() == json::Value::Null ||
                   (text && (*text == "sum_over_batch_size" || *text == "auto"));
-    else if (key == "label_smoothing" && number)
-      loss.labelSmoothing = *number; // checked with the loss
     else if (key == "axis")
-      isDefault = !number || *number == -1.0;
+      supported = !number || *number == -1.0;
     else if (key == "ignore_class")
-      isDefault = value.kind() == json::Value::Null;
-    if (!isDefault)
+      supported = value.kind() == json::Value::Null;
+    else // what the loss computes with: checked with the loss
+      supported = number && !errorToBool(keras::setLossSetting(
+                                loss.settings, key, *number));
+    if (!supported)
       return "loss setting '" + key.str() + "' is not supported";
   }
   return "";
@@ -189,7 +190,7 @@ static void parseLoss(const json::Value *loss, KerasFlavor flavor,
       result.lossIssue = "a nested loss structure is not supported";
       return;
     }
-    result.losses.push_back({"", false, key});
+    result.losses.push_back({"", key});
     result.lossIssue = parseOneLoss(item, flavor, result.losses.back());
     if (!result.lossIssue.empty() && !key.name.empty())
       result.lossIssue = "output '" + key.name + "': " + result.lossIssue;
@@ -391,4 +392,31 @@ mlir::kiln::keras::parseNameWithSettings(StringRef text) {
     result.settings[key] = number;
   }
   return result;
+}
+
+llvm::Error mlir::kiln::keras::setLossSetting(LossSettings &settings,
+                                              StringRef key, double value) {
+  auto flag = [&](bool &field) -> llvm::Error {
+    if (value != 0 && value != 1)
+      return llvm::createStringError(key + " must be true or false");
+    field = value != 0;
+    return llvm::Error::success();
+  };
+  auto number = [&](double &field) {
+    field = value;
+    return llvm::Error::success();
+  };
+  if (key == "from_logits")
+    return flag(settings.fromLogits);
+  if (key == "apply_class_balancing")
+    return flag(settings.applyClassBalancing);
+  if (key == "delta")
+    return number(settings.delta);
+  if (key == "label_smoothing")
+    return number(settings.labelSmoothing);
+  if (key == "gamma")
+    return number(settings.gamma);
+  if (key == "alpha")
+    return number(settings.alpha);
+  return llvm::createStringError("unknown setting '" + key + "'");
 }

@@ -7,7 +7,7 @@
 // hyperparameters), in every form Keras serializes them: strings, class
 // objects and plain functions. Training features kiln does not implement
 // (weight decay, gradient clipping, EMA, learning-rate schedules, loss
-// settings other than from_logits) are recorded as issues that refuse
+// settings kiln does not compute) are recorded as issues that refuse
 // `train`, never silently different training.
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +39,14 @@ struct NameWithSettings {
 /// Parses `name[:key=value,...]` (the `--optimizer` / `--loss` flag syntax)
 /// into a name and numeric settings (`true`/`false` read as 1/0).
 llvm::Expected<NameWithSettings> parseNameWithSettings(llvm::StringRef text);
+
+/// Sets the loss setting Keras names `key` (from_logits, delta,
+/// label_smoothing, gamma, alpha, apply_class_balancing; a flag 1 or 0), as
+/// a loss config or `--loss NAME:key=value` gives it; an error for another
+/// key or a flag that is not 1 or 0. Whether the loss has the setting is
+/// the loss's check (passes/training, checkLossSettings).
+llvm::Error setLossSetting(LossSettings &settings, llvm::StringRef key,
+                           double value);
 
 } // namespace mlir::kiln::keras
 

@@ -47,6 +47,9 @@ static const struct {
      {"CategoricalCrossentropy", "categoricalCrossentropy", "", "", ""}},
     {"binary_crossentropy",
      {"BinaryCrossentropy", "binaryCrossentropy", "", "", ""}},
+    {"binary_focal_crossentropy", {"BinaryFocalCrossentropy", "", "", "", ""}},
+    {"categorical_focal_crossentropy",
+     {"CategoricalFocalCrossentropy", "", "", "", ""}},
     {"mean_absolute_error",
      {"mae", "MAE", "MeanAbsoluteError", "meanAbsoluteError", ""}},
     {"mean_absolute_percentage_error",
@@ -90,21 +93,35 @@ bool mlir::kiln::isSparseLoss(const LossSpec &loss) {
 }
 
 llvm::Error mlir::kiln::checkLossSettings(const LossSpec &loss) {
-  if (loss.fromLogits && !llvm::StringRef(loss.name).ends_with("crossentropy"))
-    return llvm::createStringError(loss.name +
-                                   " has no from_logits (a crossentropy has)");
-  if (loss.delta != 1.0 && loss.name != "huber")
-    return llvm::createStringError(loss.name + " has no delta (huber has)");
-  if (!std::isfinite(loss.delta) || loss.delta <= 0)
+  const LossSettings &s = loss.settings;
+  const LossSettings defaults;
+  StringRef name = loss.name;
+  bool focal = name.ends_with("focal_crossentropy");
+  auto refuse = [&](StringRef setting, StringRef owners) {
+    return llvm::createStringError(name + " has no " + setting + " (" +
+                                   owners + ")");
+  };
+  if (s.fromLogits && !name.ends_with("crossentropy"))
+    return refuse("from_logits", "a crossentropy has");
+  if (s.delta != defaults.delta && name != "huber")
+    return refuse("delta", "huber has");
+  if (!std::isfinite(s.delta) || s.delta <= 0)
     return llvm::createStringError("huber's delta must be a positive number");
-  if (loss.labelSmoothing != 0.0 && loss.name != "categorical_crossentropy" &&
-      loss.name != "binary_crossentropy")
-    return llvm::createStringError(
-        loss.name + " has no label_smoothing (categorical_crossentropy and "
-                    "binary_crossentropy have)");
-  if (!(loss.labelSmoothing >= 0.0 && loss.labelSmoothing <= 1.0))
+  if (s.labelSmoothing != 0.0 && name != "categorical_crossentropy" &&
+      name != "binary_crossentropy" && !focal)
+    return refuse("label_smoothing",
+                  "the categorical and binary crossentropies and their focal "
+                  "forms have");
+  if (!(s.labelSmoothing >= 0.0 && s.labelSmoothing <= 1.0))
     return llvm::createStringError(
         "label_smoothing must be a number from 0 to 1");
+  if (!focal && (s.gamma != defaults.gamma || s.alpha != defaults.alpha))
+    return refuse(s.gamma != defaults.gamma ? "gamma" : "alpha",
+                  "the focal crossentropies have");
+  if (s.applyClassBalancing && name != "binary_focal_crossentropy")
+    return refuse("apply_class_balancing", "binary_focal_crossentropy has");
+  if (!std::isfinite(s.gamma) || !std::isfinite(s.alpha))
+    return llvm::createStringError("gamma and alpha must be finite numbers");
   return llvm::Error::success();
 }
 
@@ -251,51 +268,139 @@ Value mlir::kiln::activationLogits(Value prediction, int64_t lastAxis) {
   return Value();
 }
 
+/// Keras's label_smoothing: t (1 - s) + s / classes (2 for the binary
+/// crossentropies: their targets are 0 or 1 each).
+static Value smoothLabels(GradientBuilder &m, Value t, double s,
+                          int64_t classes) {
+  if (s == 0.0)
+    return t;
+  return m.add(m.mul(t, m.scalar(t, 1 - s)), m.scalar(t, s / double(classes)));
+}
+
+/// x ** exponent for a constant exponent, as TensorFlow's pow: a whole
+/// exponent up to 8 in size as products (exact for x = 0 and defined for
+/// x < 0), another as exp(exponent * log(x)) (0 or inf at x = 0, NaN below).
+static Value power(GradientBuilder &m, Value x, double exponent) {
+  if (exponent == 0)
+    return m.scalar(x, 1);
+  if (exponent == std::trunc(exponent) && std::abs(exponent) <= 8) {
+    Value product = x;
+    for (int i = 1; i < int(std::abs(exponent)); ++i)
+      product = m.mul(product, x);
+    return exponent > 0 ? product : m.div(m.scalar(x, 1), product);
+  }
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  return m.exp(m.mul(m.scalar(x, exponent), LogOp::create(b, loc, x)));
+}
+
+/// Keras's binary crossentropy of each element (unreduced): from the
+/// logits behind a sigmoid output, or of `prediction` with from_logits,
+/// max(z, 0) - z t + log(1 + exp(-|z|)); else from the probabilities
+/// clipped to [eps, 1 - eps], -(t log p + (1 - t) log(1 - p)) as Keras 3's
+/// TensorFlow backend computes it.
+static Value binaryCrossentropyTerms(GradientBuilder &m, Value prediction,
+                                     Value target, bool fromLogits) {
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  Value z = prediction;
+  if (Value logits =
+          activationLogits(prediction, typeOf(prediction).getRank() - 1)) {
+    z = logits;
+    fromLogits = true;
+  }
+  if (fromLogits) {
+    Value relu = ReluOp::create(b, loc, z);
+    Value zt = m.mul(z, target);
+    Value negAbs = m.neg(AbsOp::create(b, loc, z));
+    Value tail = SoftplusOp::create(b, loc, negAbs);
+    return m.add(m.sub(relu, zt), tail);
+  }
+  Value p = ClipOp::create(b, loc, prediction, b.getF64FloatAttr(kEpsilon),
+                           b.getF64FloatAttr(1 - kEpsilon));
+  Value one = m.scalar(p, 1);
+  Value positive = m.mul(target, LogOp::create(b, loc, p));
+  Value negative =
+      m.mul(m.sub(one, target), LogOp::create(b, loc, m.sub(one, p)));
+  return m.neg(m.add(positive, negative));
+}
+
+/// Keras 3's binary_focal_crossentropy of each element: the binary
+/// crossentropy weighted by (1 - p_t)^gamma, p_t the probability given to
+/// the target, and with class balancing by alpha (1 - alpha) for the
+/// positive (negative) targets. From logits, the probabilities are their
+/// sigmoid, whose logits the crossentropy then reads.
+static Value binaryFocalTerms(GradientBuilder &m, const LossSettings &s,
+                              Value prediction, Value target) {
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  Value t = smoothLabels(m, target, s.labelSmoothing, 2);
+  Value p = s.fromLogits ? SigmoidOp::create(b, loc, prediction).getResult()
+                         : prediction;
+  Value bce = binaryCrossentropyTerms(m, p, t, /*fromLogits=*/false);
+  Value one = m.scalar(p, 1);
+  Value oneMinusT = m.sub(one, t);
+  Value pt = m.add(m.mul(t, p), m.mul(oneMinusT, m.sub(one, p)));
+  Value focal = m.mul(power(m, m.sub(one, pt), s.gamma), bce);
+  if (!s.applyClassBalancing)
+    return focal;
+  Value weight = m.add(m.mul(t, m.scalar(t, s.alpha)),
+                       m.mul(oneMinusT, m.scalar(t, 1 - s.alpha)));
+  return m.mul(weight, focal);
+}
+
+/// Keras 3's categorical_focal_crossentropy per sample: over the classes,
+/// the sum of alpha (1 - p)^gamma (-t log p), with p the predictions
+/// normalized to sum to 1 and clipped to [eps, 1 - eps] (from logits,
+/// their softmax). Keras reads no logits behind a softmax here.
+static Value categoricalFocalPerSample(GradientBuilder &m,
+                                       const LossSettings &s, Value prediction,
+                                       Value target) {
+  OpBuilder &b = m.builder();
+  Location loc = m.location();
+  int64_t last = typeOf(prediction).getRank() - 1;
+  Value t = smoothLabels(m, target, s.labelSmoothing,
+                         typeOf(prediction).getDimSize(last));
+  Value p = s.fromLogits ? SoftmaxOp::create(b, loc, prediction,
+                                             b.getI64IntegerAttr(last))
+                               .getResult()
+                         : prediction;
+  Value normalized = m.div(p, m.reduceSum(p, {last}, /*keepDims=*/true));
+  Value clipped = ClipOp::create(b, loc, normalized, b.getF64FloatAttr(kEpsilon),
+                                 b.getF64FloatAttr(1 - kEpsilon));
+  Value cce = m.mul(m.neg(t), LogOp::create(b, loc, clipped));
+  Value modulating = power(m, m.sub(m.scalar(clipped, 1), clipped), s.gamma);
+  Value weighting = m.mul(modulating, m.scalar(modulating, s.alpha));
+  return m.reduceSum(m.mul(weighting, cce), {last}, /*keepDims=*/false);
+}
+
 Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
                             Value prediction, Value target) {
   OpBuilder &b = m.builder();
   Location loc = m.location();
+  const LossSettings &s = loss.settings;
   int64_t last = typeOf(prediction).getRank() - 1;
 
-  if (Value value = buildElementwise(m, loss.name, loss.delta, prediction,
-                                     target, /*metric=*/false))
+  if (Value value = buildElementwise(m, loss.name, s.delta, prediction, target,
+                                     /*metric=*/false))
     return value;
 
-  if (loss.name == "binary_crossentropy") {
-    if (double s = loss.labelSmoothing; s != 0.0)
-      target = m.add(m.mul(target, m.scalar(target, 1 - s)),
-                     m.scalar(target, 0.5 * s));
-    Value z = prediction;
-    bool fromLogits = loss.fromLogits;
-    if (Value logits = activationLogits(prediction, last)) {
-      z = logits;
-      fromLogits = true;
-    }
-    if (fromLogits) {
-      // max(z, 0) - z * t + log(1 + exp(-|z|))
-      Value relu = ReluOp::create(b, loc, z);
-      Value zt = m.mul(z, target);
-      Value negAbs = m.neg(AbsOp::create(b, loc, z));
-      Value tail = SoftplusOp::create(b, loc, negAbs);
-      return meanAll(m, b, loc, m.add(m.sub(relu, zt), tail));
-    }
-    // -(t log(p + eps) + (1 - t) log(1 - p + eps)), p clipped to [eps, 1-eps]
-    Value p = ClipOp::create(b, loc, prediction, b.getF64FloatAttr(kEpsilon),
-                             b.getF64FloatAttr(1 - kEpsilon));
-    Value eps = m.scalar(p, kEpsilon), one = m.scalar(p, 1);
-    Value logP = LogOp::create(b, loc, m.add(p, eps));
-    Value oneMinusP = m.sub(one, p);
-    Value logQ = LogOp::create(b, loc, m.add(oneMinusP, eps));
-    Value oneMinusT = m.sub(one, target);
-    Value positive = m.mul(target, logP);
-    Value sum = m.add(positive, m.mul(oneMinusT, logQ));
-    return m.neg(meanAll(m, b, loc, sum));
-  }
+  if (loss.name == "binary_crossentropy")
+    return meanAll(
+        m, b, loc,
+        binaryCrossentropyTerms(
+            m, prediction, smoothLabels(m, target, s.labelSmoothing, 2),
+            s.fromLogits));
+  if (loss.name == "binary_focal_crossentropy")
+    return meanAll(m, b, loc, binaryFocalTerms(m, s, prediction, target));
+  if (loss.name == "categorical_focal_crossentropy")
+    return meanAll(m, b, loc,
+                   categoricalFocalPerSample(m, s, prediction, target));
 
   // The categorical cross-entropies: -sum(t * log_softmax(z)) per sample.
   bool sparse = isSparseLoss(loss);
   Value logits = prediction;
-  bool fromLogits = loss.fromLogits;
+  bool fromLogits = s.fromLogits;
   if (Value input = activationLogits(prediction, last)) {
     logits = input;
     fromLogits = true;
@@ -328,10 +433,7 @@ Value mlir::kiln::buildLoss(GradientBuilder &m, const LossSpec &loss,
         b, loc, RankedTensorType::get(shape, typeOf(target).getElementType()),
         target, depth);
   }
-  if (double s = loss.labelSmoothing; s != 0.0) {
-    int64_t classes = typeOf(prediction).getDimSize(last);
-    t = m.add(m.mul(t, m.scalar(t, 1 - s)), m.scalar(t, s / double(classes)));
-  }
+  t = smoothLabels(m, t, s.labelSmoothing, typeOf(prediction).getDimSize(last));
   Value perSample = m.reduceSum(m.mul(t, logProbs), {last}, /*keepDims=*/false);
   return m.neg(meanAll(m, b, loc, perSample));
 }
@@ -415,8 +517,9 @@ std::string mlir::kiln::metricTargetMismatch(llvm::StringRef kind,
 std::string mlir::kiln::classAxisIssue(const LossSpec &loss,
                                        RankedTensorType output) {
   // Label smoothing spreads s over the classes: it needs their count.
-  bool smoothed =
-      loss.name == "categorical_crossentropy" && loss.labelSmoothing != 0.0;
+  bool smoothed = (loss.name == "categorical_crossentropy" ||
+                   loss.name == "categorical_focal_crossentropy") &&
+                  loss.settings.labelSmoothing != 0.0;
   return classAxisIssue(smoothed ? "sparse_categorical_crossentropy"
                                  : llvm::StringRef(loss.name),
                         output);
@@ -454,8 +557,7 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
   OpBuilder &b = m.builder();
   Location loc = m.location();
   if (StringRef(kind).ends_with("crossentropy"))
-    return buildLoss(m, LossSpec{kind.str(), /*fromLogits=*/false}, prediction,
-                     target);
+    return buildLoss(m, LossSpec{kind.str(), {}}, prediction, target);
   if (StringRef function = metricFunction(kind); !function.empty())
     return buildElementwise(m, function, /*delta=*/1.0, prediction, target,
                             /*metric=*/true);

@@ -362,8 +362,9 @@ struct BuildTrainStepPass
         perOutput.push_back({});
         continue;
       }
-      LossSpec lossSpec{canonicalLossName(name), fromLogits, delta,
-                        labelSmoothing};
+      LossSpec lossSpec{canonicalLossName(name),
+                        {fromLogits, delta, labelSmoothing, gamma, alpha,
+                         applyClassBalancing}};
       if (lossSpec.name.empty()) {
         predict.emitError("unknown loss '") << name << "'";
         return signalPassFailure();

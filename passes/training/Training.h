@@ -17,6 +17,8 @@
 #ifndef KILN_PASSES_TRAINING_TRAINING_H
 #define KILN_PASSES_TRAINING_TRAINING_H
 
+#include "dialects/kiln/Model/ImportedModel.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
@@ -29,17 +31,11 @@ namespace mlir::kiln {
 
 class GradientBuilder;
 
-/// A loss, by canonical Keras name: "mean_squared_error",
-/// "sparse_categorical_crossentropy", "categorical_crossentropy" or
-/// "binary_crossentropy".
+/// A loss, by canonical Keras name ("mean_squared_error",
+/// "sparse_categorical_crossentropy", ...), with its settings.
 struct LossSpec {
   std::string name;
-  bool fromLogits = false;
-  /// Huber's delta: where the loss turns from quadratic to linear.
-  double delta = 1.0;
-  /// Keras's label_smoothing of categorical_crossentropy (targets become
-  /// t (1 - s) + s / classes) and binary_crossentropy (t (1 - s) + s / 2).
-  double labelSmoothing = 0.0;
+  LossSettings settings;
 };
 
 /// Canonicalizes a Keras/tfjs loss name ("mse", "MeanSquaredError",
@@ -54,7 +50,9 @@ bool isSparseLoss(const LossSpec &loss);
 /// An error unless `loss`'s settings are its own: from_logits is a
 /// crossentropy's ("mean_squared_error has no from_logits ..."), delta
 /// Huber's (and positive), label_smoothing the categorical and binary
-/// crossentropies' (and in [0, 1]).
+/// crossentropies' and their focal forms' (and in [0, 1]), gamma and alpha
+/// the focal crossentropies' (finite), apply_class_balancing
+/// binary_focal_crossentropy's.
 llvm::Error checkLossSettings(const LossSpec &loss);
 
 /// The logits behind a sigmoid or softmax (over `lastAxis`) output, else a

@@ -67,8 +67,7 @@ mlir::kiln::resolveOutputLosses(const TrainingConfig &config,
     // None: the output has no loss (an empty LossSpec).
     LossSpec spec;
     if (!loss.name.empty()) {
-      spec = {canonicalLossName(loss.name), loss.fromLogits, loss.delta,
-              loss.labelSmoothing};
+      spec = {canonicalLossName(loss.name), loss.settings};
       if (spec.name.empty())
         return "unknown loss '" + loss.name +
                "' (kiln's losses: " + lossNames() + ")";
@@ -122,22 +121,28 @@ mlir::kiln::describeOutputLosses(ArrayRef<OutputLoss> losses,
   auto describe = [&](const LossSpec &loss, bool withLogits) {
     if (loss.name.empty())
       return std::string("no loss");
+    const LossSettings &s = loss.settings, defaults;
     std::string text = loss.name;
-    if (withLogits && loss.fromLogits)
+    if (withLogits && s.fromLogits)
       text += " (from logits)";
-    if (loss.delta != 1.0)
-      text += number(" (delta %g)", loss.delta);
-    if (loss.labelSmoothing != 0.0)
-      text += number(" (label_smoothing %g)", loss.labelSmoothing);
+    if (s.delta != defaults.delta)
+      text += number(" (delta %g)", s.delta);
+    if (s.labelSmoothing != defaults.labelSmoothing)
+      text += number(" (label_smoothing %g)", s.labelSmoothing);
+    if (s.gamma != defaults.gamma)
+      text += number(" (gamma %g)", s.gamma);
+    // binary_focal_crossentropy weighs by alpha only with class balancing.
+    if (s.applyClassBalancing)
+      text += " (class balancing)";
+    if (s.alpha != defaults.alpha &&
+        (s.applyClassBalancing || loss.name != "binary_focal_crossentropy"))
+      text += number(" (alpha %g)", s.alpha);
     return text;
   };
   const OutputLoss &first = losses.front();
   if (llvm::all_of(losses, [&](const OutputLoss &l) {
         return l.loss.name == first.loss.name &&
-               l.loss.fromLogits == first.loss.fromLogits &&
-               l.loss.delta == first.loss.delta &&
-               l.loss.labelSmoothing == first.loss.labelSmoothing &&
-               l.weight == 1.0;
+               l.loss.settings == first.loss.settings && l.weight == 1.0;
       }))
     return describe(first.loss, /*withLogits=*/false);
   std::string text;
@@ -159,8 +164,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   // Flags override the file, part by part; an overridden part's issue goes.
   if (flags.loss) {
     // The flag is the whole loss: every output's, unweighted.
-    config.losses = {{*flags.loss, flags.fromLogits, {}, flags.lossDelta,
-                      flags.labelSmoothing}};
+    config.losses = {{*flags.loss, {}, flags.lossSettings}};
     config.lossWeights.clear();
     config.lossIssue.clear();
   }
@@ -262,15 +266,17 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
     for (auto [value, output, loss] :
          llvm::zip(predict.getBody().back().getTerminator()->getOperands(),
                    outputs, losses))
-      if (loss.loss.fromLogits &&
+      if (loss.loss.settings.fromLogits &&
           activationLogits(
               value, cast<RankedTensorType>(value.getType()).getRank() - 1))
-        emitWarning(loc) << "training configuration: from_logits=True, but "
-                            "output '"
-                         << output.name
-                         << "' is a sigmoid or softmax; the loss takes the "
-                            "activation's input as its logits, as Keras on "
-                            "TensorFlow does";
+        emitWarning(loc)
+            << "training configuration: from_logits=True, but output '"
+            << output.name << "' is a sigmoid or softmax; "
+            << (StringRef(loss.loss.name).ends_with("focal_crossentropy")
+                    ? "the focal loss applies its activation to it again, "
+                      "as Keras does"
+                    : "the loss takes the activation's input as its "
+                      "logits, as Keras on TensorFlow does");
 
   // What the steps report besides the loss: with several outputs, each
   // output's unweighted loss ("<output>_loss", as Keras logs it), and each
@@ -361,7 +367,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   training.loss = describeOutputLosses(losses, outputs);
   // Per output, the description says which losses are from logits.
   training.fromLogits = training.loss.find(": ") == std::string::npos &&
-                        losses.front().loss.fromLogits;
+                        losses.front().loss.settings.fromLogits;
   training.hasTrainStep = optimizer.has_value();
   if (optimizer) {
     training.optimizer = optimizer->name;

@@ -24,10 +24,8 @@ namespace mlir::kiln {
 /// model file's.
 struct TrainingFlags {
   std::optional<std::string> loss;
-  bool fromLogits = false;
-  double lossDelta = 1.0; ///< --loss huber:delta=D
-  /// --loss categorical_crossentropy:label_smoothing=S
-  double labelSmoothing = 0.0;
+  /// --loss NAME:from_logits=true,delta=D,... (keras::setLossSetting).
+  LossSettings lossSettings;
   std::optional<std::string> optimizer;
   llvm::StringMap<double> optimizerHyper;
   std::optional<std::vector<std::string>> metrics;

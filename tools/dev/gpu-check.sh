@@ -96,6 +96,11 @@ KERAS_TRAINING="keras-metrics/sparse:2 keras-metrics/categorical:2
   keras-losses/msle:3 keras-losses/huber:3 keras-losses/log_cosh:3
   keras-losses/poisson:3 keras-losses/kld:3 keras-losses/hinge:3
   keras-losses/sq_hinge:3 keras-losses/cosine:3 keras-losses/cat_hinge:3
+  keras-losses/cce_smooth:3 keras-losses/cce_smooth_relu:3
+  keras-losses/bce_smooth:3 keras-losses/bce_smooth_logits:3
+  keras-losses/bce_linear:3 keras-losses/bfocal:3
+  keras-losses/bfocal_balanced:3 keras-losses/bfocal_linear:3
+  keras-losses/cfocal:3 keras-losses/cfocal_logits:3
   keras-multi-output/dict:3
   keras-multi-output/list:3 keras-multi-output/flat:3
   keras-multi-output/nolist:3 keras-multi-output/nodict:3

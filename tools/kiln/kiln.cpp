@@ -328,17 +328,23 @@ static cl::opt<std::string>
                       "a Keras loss (mean_squared_error, "
                       "sparse_categorical_crossentropy, "
                       "categorical_crossentropy, binary_crossentropy, "
+                      "binary_focal_crossentropy, "
+                      "categorical_focal_crossentropy, "
                       "mean_absolute_error, mean_absolute_percentage_error, "
                       "mean_squared_logarithmic_error, huber, log_cosh, "
                       "kl_divergence, poisson, hinge, squared_hinge, "
                       "cosine_similarity, categorical_hinge, or a short "
-                      "name: mse, mae, ...; "
-                      "e.g. sparse_categorical_crossentropy:from_logits=true, "
+                      "name: mse, mae, ...) with the settings of Keras's "
+                      "loss class (from_logits, label_smoothing, huber's "
+                      "delta, the focal losses' gamma, alpha and "
+                      "apply_class_balancing), e.g. "
+                      "sparse_categorical_crossentropy:from_logits=true, "
                       "huber:delta=2, "
-                      "categorical_crossentropy:label_smoothing=0.1); with "
+                      "binary_focal_crossentropy:gamma=3,"
+                      "apply_class_balancing=true; with "
                       "several outputs, every output's, "
                       "with weight 1 (the file's loss_weights are dropped)"),
-             cl::value_desc("NAME[:from_logits=B|:delta=D|:label_smoothing=S]"),
+             cl::value_desc("NAME[:KEY=VALUE,...]"),
              cl::sub(compileCmd), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> optimizerFlag(
     "optimizer",
@@ -465,22 +471,10 @@ static FailureOr<TrainingFlags> parseTrainingFlags() {
         keras::parseNameWithSettings(lossFlag);
     if (!parsed)
       return fail("--loss: " + llvm::toString(parsed.takeError())), failure();
-    for (const auto &entry : parsed->settings) {
-      if (entry.getKey() == "delta") {
-        flags.lossDelta = entry.getValue();
-        continue;
-      }
-      if (entry.getKey() == "label_smoothing") {
-        flags.labelSmoothing = entry.getValue();
-        continue;
-      }
-      if (entry.getKey() != "from_logits")
-        return fail("--loss: unknown setting '" + entry.getKey() + "'"),
-               failure();
-      if (entry.getValue() != 0 && entry.getValue() != 1)
-        return fail("--loss: from_logits must be true or false"), failure();
-      flags.fromLogits = entry.getValue() != 0;
-    }
+    for (const auto &entry : parsed->settings)
+      if (llvm::Error error = keras::setLossSetting(
+              flags.lossSettings, entry.getKey(), entry.getValue()))
+        return fail("--loss: " + llvm::toString(std::move(error))), failure();
     flags.loss = parsed->name;
   }
   if (!optimizerFlag.empty()) {
@@ -1054,8 +1048,7 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     FailureOr<TrainingFlags> flags = parseTrainingFlags();
     if (failed(flags))
       return 1;
-    config.losses = {{*flags->loss, flags->fromLogits, {}, flags->lossDelta,
-                      flags->labelSmoothing}};
+    config.losses = {{*flags->loss, {}, flags->lossSettings}};
     where = "--loss";
   } else if (model->training) {
     if (!model->training->lossIssue.empty())
@@ -1083,7 +1076,8 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     loss = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kEvalStepName));
     std::string text = describeOutputLosses(losses, signature.outputs);
-    if (text.find(": ") == std::string::npos && losses.front().loss.fromLogits)
+    if (text.find(": ") == std::string::npos &&
+        losses.front().loss.settings.fromLogits)
       text += " (from logits)";
     llvm::outs() << "gradcheck: training loss " << text << "\n";
   }
@@ -1117,7 +1111,7 @@ int main(int argc, char **argv) {
       "[--emit exe|lib|shared|obj|asm|llvm|mlir|ptx]\n"
       "               [--stage import|linalg|llvm] [--target-cpu NAME] "
       "[--seed N]\n"
-      "               [--loss NAME[:from_logits=B]] "
+      "               [--loss NAME[:KEY=VALUE,...]] "
       "[--optimizer NAME[:KEY=VALUE,...]] [--metrics M,...]\n"
       "               [--input-shape NAME=DxD...] [--freeze NAME,...] "
       "[--list-ops]\n"

@@ -68,6 +68,27 @@ struct LayerRow {
   std::string keras3Path; ///< "layers/dense" ("" when Keras 3 stores none)
 };
 
+/// A loss's settings besides its name, as Keras's loss classes take them
+/// (a .keras file's loss config, `--loss NAME:key=value`). A setting a loss
+/// does not have stays at its default: passes/training's checkLossSettings
+/// refuses any other value rather than ignore it.
+struct LossSettings {
+  bool fromLogits = false;
+  double delta = 1.0; ///< huber's
+  /// The crossentropies' label_smoothing (categorical, binary and focal).
+  double labelSmoothing = 0.0;
+  /// The focal crossentropies': the modulating factor's exponent and the
+  /// class weight (binary_focal_crossentropy's only with class balancing).
+  double gamma = 2.0;
+  double alpha = 0.25;
+  bool applyClassBalancing = false; ///< binary_focal_crossentropy's
+  friend bool operator==(const LossSettings &a, const LossSettings &b) {
+    return a.fromLogits == b.fromLogits && a.delta == b.delta &&
+           a.labelSmoothing == b.labelSmoothing && a.gamma == b.gamma &&
+           a.alpha == b.alpha && a.applyClassBalancing == b.applyClassBalancing;
+  }
+};
+
 /// The training configuration stored with a model (Keras `compile_config`,
 /// tfjs `trainingConfig`, legacy `training_config`), as written there.
 /// A part may be given per output: by position (a list, in output order)
@@ -91,11 +112,8 @@ struct TrainingConfig {
     /// e.g. "sparse_categorical_crossentropy"; "" for an output given no
     /// loss (Keras's None: its target only feeds its metrics).
     std::string name;
-    bool fromLogits = false;
     OutputKey output;
-    double delta = 1.0; ///< Huber's
-    /// The crossentropies' label_smoothing (categorical and binary).
-    double labelSmoothing = 0.0;
+    LossSettings settings;
   };
   /// One loss for every output, or one per output.
   std::vector<Loss> losses;

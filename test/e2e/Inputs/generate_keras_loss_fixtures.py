@@ -34,6 +34,22 @@ and in fit.
             metric "binary_crossentropy" (not smoothed)
   bce_smooth_logits  Dense(3), BinaryCrossentropy(from_logits=True,
             label_smoothing=0.25)
+  bce_linear  Dense(3) (no activation), "binary_crossentropy": outputs
+            outside [0, 1] are clipped to [eps, 1 - eps], and Keras 3 takes
+            log(p), not log(p + eps) as Keras 2 did
+  bfocal    Dense(3, sigmoid), BinaryFocalCrossentropy(): (1 - p_t)^2 times
+            the crossentropy, which reads the sigmoid's logits
+  bfocal_balanced  Dense(3), BinaryFocalCrossentropy(from_logits=True,
+            apply_class_balancing=True, alpha=0.4, gamma=1.5,
+            label_smoothing=0.1): a gamma that is not whole
+  bfocal_linear  Dense(3) (no activation), BinaryFocalCrossentropy(gamma=3,
+            alpha=0.9): clipped probabilities, 1 - p_t below 0 and above
+            1, alpha unused without class balancing
+  cfocal    Dense(4, softmax), CategoricalFocalCrossentropy(): from the
+            normalized, clipped probabilities (no logits); metric
+            "categorical_crossentropy"
+  cfocal_logits  Dense(4), CategoricalFocalCrossentropy(from_logits=True,
+            alpha=0.5, gamma=2.5, label_smoothing=0.1)
 
 NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
 evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
@@ -124,6 +140,25 @@ def main():
           rng.integers(0, 2, (12, 3)),
           keras.losses.BinaryCrossentropy(from_logits=True,
                                           label_smoothing=0.25))
+    write("bce_linear", dense(rng, "bce_linear", 3), x,
+          rng.integers(0, 2, (12, 3)), "binary_crossentropy")
+    write("bfocal", dense(rng, "bfocal", 3, "sigmoid"), x,
+          rng.integers(0, 2, (12, 3)),
+          keras.losses.BinaryFocalCrossentropy(), ["binary_crossentropy"])
+    write("bfocal_balanced", dense(rng, "bfocal_balanced", 3), x,
+          rng.integers(0, 2, (12, 3)),
+          keras.losses.BinaryFocalCrossentropy(
+              from_logits=True, apply_class_balancing=True, alpha=0.4,
+              gamma=1.5, label_smoothing=0.1))
+    write("bfocal_linear", dense(rng, "bfocal_linear", 3), x,
+          rng.integers(0, 2, (12, 3)),
+          keras.losses.BinaryFocalCrossentropy(gamma=3, alpha=0.9))
+    write("cfocal", dense(rng, "cfocal", 4, "softmax"), x, labels,
+          keras.losses.CategoricalFocalCrossentropy(),
+          ["categorical_crossentropy"])
+    write("cfocal_logits", dense(rng, "cfocal_logits", 4), x, labels,
+          keras.losses.CategoricalFocalCrossentropy(
+              from_logits=True, alpha=0.5, gamma=2.5, label_smoothing=0.1))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@
 // RUN: not kiln-opt %s --kiln-build-train-step="loss=mae delta=2" 2>&1 | FileCheck %s --check-prefix=NODELTA
 // RUN: kiln-opt %s --kiln-build-train-step="loss=categorical_crossentropy label-smoothing=0.2" | FileCheck %s --check-prefix=SMOOTH
 // RUN: not kiln-opt %s --kiln-build-train-step="loss=mae label-smoothing=0.2" 2>&1 | FileCheck %s --check-prefix=NOSMOOTH
+// RUN: kiln-opt %s --kiln-build-train-step="loss=binary_focal_crossentropy gamma=1.5 alpha=0.4 apply-class-balancing=true" | FileCheck %s --check-prefix=BFOCAL
+// RUN: kiln-opt %s --kiln-build-train-step="loss=categorical_focal_crossentropy from-logits=true" | FileCheck %s --check-prefix=CFOCAL
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=binary_crossentropy gamma=3" 2>&1 | FileCheck %s --check-prefix=NOGAMMA
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=categorical_focal_crossentropy apply-class-balancing=true" 2>&1 | FileCheck %s --check-prefix=NOBALANCE
 
 // Keras 3's elementwise losses, reduced over the last axis and averaged
 // over the batch (their values against Keras: e2e/keras_losses.test).
@@ -98,4 +102,55 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) 
 // SMOOTH:         kiln.mul %[[T]], %[[LOGP]]
 // SMOOTH-LABEL: func.func @train_step
 
-// NOSMOOTH: error: mean_absolute_error has no label_smoothing (categorical_crossentropy and binary_crossentropy have)
+// NOSMOOTH: error: mean_absolute_error has no label_smoothing (the categorical and binary crossentropies and their focal forms have)
+
+// binary_focal_crossentropy from probabilities: the clipped crossentropy
+// (log p, not log(p + eps): Keras 3), times (1 - p_t)^1.5 with p_t from the
+// unclipped prediction, as exp(1.5 log(1 - p_t)); class balancing weighs
+// positive targets by alpha and negative ones by 1 - alpha.
+// BFOCAL-LABEL: func.func @eval_step
+// BFOCAL:         %[[P:.+]] = kiln.matmul
+// BFOCAL:         %[[CLIP:.+]] = kiln.clip %[[P]] {max = 0.99999990000000005 : f64, min = 9.9999999999999995E-8 : f64}
+// BFOCAL:         %[[LOGP:.+]] = kiln.log %[[CLIP]]
+// BFOCAL:         %[[POS:.+]] = kiln.mul %arg2, %[[LOGP]]
+// BFOCAL:         %[[BCE:.+]] = kiln.neg
+// BFOCAL:         %[[ONEMT:.+]] = kiln.sub %{{.+}}, %arg2
+// BFOCAL:         %[[ONEMP:.+]] = kiln.sub %{{.+}}, %[[P]]
+// BFOCAL:         %[[NEGPART:.+]] = kiln.mul %[[ONEMT]], %[[ONEMP]]
+// BFOCAL:         %[[POSPART:.+]] = kiln.mul %arg2, %[[P]]
+// BFOCAL:         %[[PT:.+]] = kiln.add %[[POSPART]], %[[NEGPART]]
+// BFOCAL:         %[[BASE:.+]] = kiln.sub %{{.+}}, %[[PT]]
+// BFOCAL:         %[[LOGB:.+]] = kiln.log %[[BASE]]
+// BFOCAL:         %[[GAMMA:.+]] = kiln.constant dense<1.500000e+00>
+// BFOCAL:         %[[SCALED:.+]] = kiln.mul %[[GAMMA]], %[[LOGB]]
+// BFOCAL:         %[[FACTOR:.+]] = kiln.exp %[[SCALED]]
+// BFOCAL:         %[[FOCAL:.+]] = kiln.mul %[[FACTOR]], %[[BCE]]
+// BFOCAL-DAG:     %[[NEGW:.+]] = kiln.constant dense<6.000000e-01>
+// BFOCAL-DAG:     %[[POSW:.+]] = kiln.constant dense<4.000000e-01>
+// BFOCAL:         %[[WEIGHT:.+]] = kiln.add
+// BFOCAL:         %[[WEIGHTED:.+]] = kiln.mul %[[WEIGHT]], %[[FOCAL]]
+// BFOCAL:         kiln.reduce_mean %[[WEIGHTED]] {axes = array<i64: 0, 1>}
+// BFOCAL-LABEL: func.func @train_step
+
+// categorical_focal_crossentropy from logits: their softmax, normalized and
+// clipped, no logits shortcut; (1 - p)^2 as a product, times alpha, times
+// -t log p, summed over the classes and averaged over the batch.
+// CFOCAL-LABEL: func.func @eval_step
+// CFOCAL:         %[[SOFT:.+]] = kiln.softmax %{{.+}} {axis = 1 : i64}
+// CFOCAL:         %[[SUM:.+]] = kiln.reduce_sum %[[SOFT]] {axes = array<i64: 1>, keep_dims = true}
+// CFOCAL:         %[[NORM:.+]] = kiln.div %[[SOFT]], %[[SUM]]
+// CFOCAL:         %[[CLIP:.+]] = kiln.clip %[[NORM]]
+// CFOCAL:         %[[LOGP:.+]] = kiln.log %[[CLIP]]
+// CFOCAL:         %[[NEGT:.+]] = kiln.neg %arg2
+// CFOCAL:         %[[CCE:.+]] = kiln.mul %[[NEGT]], %[[LOGP]]
+// CFOCAL:         %[[BASE:.+]] = kiln.sub %{{.+}}, %[[CLIP]]
+// CFOCAL:         %[[SQUARE:.+]] = kiln.mul %[[BASE]], %[[BASE]]
+// CFOCAL:         %[[ALPHA:.+]] = kiln.constant dense<2.500000e-01>
+// CFOCAL:         %[[WEIGHTING:.+]] = kiln.mul %[[SQUARE]], %[[ALPHA]]
+// CFOCAL:         %[[TERMS:.+]] = kiln.mul %[[WEIGHTING]], %[[CCE]]
+// CFOCAL:         %[[ROWS:.+]] = kiln.reduce_sum %[[TERMS]] {axes = array<i64: 1>}
+// CFOCAL:         kiln.reduce_mean %[[ROWS]] {axes = array<i64: 0>}
+// CFOCAL-LABEL: func.func @train_step
+
+// NOGAMMA: error: binary_crossentropy has no gamma (the focal crossentropies have)
+// NOBALANCE: error: categorical_focal_crossentropy has no apply_class_balancing (binary_focal_crossentropy has)
