@@ -9,6 +9,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -126,47 +127,62 @@ struct ArrayRef {
 };
 } // namespace
 
-/// Sample `index` of `array` as floats (uint8 as stored: kiln_data_read
-/// has scaled IDX images already).
-static void sampleFloats(kiln_array_t *array, int64_t index,
-                         std::vector<float> &out) {
+/// Sample `index` of `array` as `T`s (uint8 as stored: kiln_data_read has
+/// scaled IDX images already).
+template <typename T>
+static void sampleValues(kiln_array_t *array, int64_t index,
+                         std::vector<T> &out) {
   int64_t count = kiln_array_num_elements(array) /
                   std::max<int64_t>(kiln_array_dims(array)[0], 1);
   out.resize(count);
   const uint8_t *base = static_cast<const uint8_t *>(kiln_array_data(array));
   size_t elementSize = kiln_dtype_size(kiln_array_dtype(array));
   const uint8_t *p = base + index * count * elementSize;
+  auto read = [](const uint8_t *e, auto value) {
+    std::memcpy(&value, e, sizeof(value));
+    return T(value);
+  };
   for (int64_t i = 0; i < count; ++i) {
     const uint8_t *e = p + i * elementSize;
     switch (kiln_array_dtype(array)) {
-    case KILN_DTYPE_F32: {
-      float v;
-      std::memcpy(&v, e, 4);
-      out[i] = v;
+    case KILN_DTYPE_F32:
+      out[i] = read(e, float());
       break;
-    }
-    case KILN_DTYPE_F64: {
-      double v;
-      std::memcpy(&v, e, 8);
-      out[i] = float(v);
+    case KILN_DTYPE_F64:
+      out[i] = read(e, double());
       break;
-    }
-    case KILN_DTYPE_I32: {
-      int32_t v;
-      std::memcpy(&v, e, 4);
-      out[i] = float(v);
+    case KILN_DTYPE_I32:
+      out[i] = read(e, int32_t());
       break;
-    }
-    case KILN_DTYPE_I64: {
-      int64_t v;
-      std::memcpy(&v, e, 8);
-      out[i] = float(v);
+    case KILN_DTYPE_I64:
+      out[i] = read(e, int64_t());
       break;
-    }
     default: // KILN_DTYPE_U8
-      out[i] = float(*e);
+      out[i] = T(*e);
     }
   }
+}
+
+/// Whether `array` holds integers (ids, class indices): written as int64
+/// values, exactly.
+static bool isIntegral(kiln_array_t *array) {
+  int32_t dtype = kiln_array_dtype(array);
+  return dtype == KILN_DTYPE_I32 || dtype == KILN_DTYPE_I64;
+}
+
+/// Sets feature `name` of `example` to sample `index` of `array`: int64
+/// values when `asInt64`, else floats.
+static kiln_status_t setSample(kiln_example_t *example, const char *name,
+                               kiln_array_t *array, int64_t index,
+                               bool asInt64) {
+  if (asInt64) {
+    std::vector<int64_t> values;
+    sampleValues(array, index, values);
+    return kiln_example_set_int64(example, name, values.data(), values.size());
+  }
+  std::vector<float> values;
+  sampleValues(array, index, values);
+  return kiln_example_set_float(example, name, values.data(), values.size());
 }
 
 int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
@@ -208,12 +224,18 @@ int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
     return 1;
   }
   int64_t samples = kiln_array_dims(x.array)[0];
-  // Integral labels, one per sample, become int64 class indices.
-  bool intLabels = y.array && kiln_array_num_elements(y.array) == samples;
-  std::vector<float> image, label;
-  for (int64_t i = 0; intLabels && i < samples; ++i) {
-    sampleFloats(y.array, i, label);
-    intLabels = label[0] == float(int64_t(label[0]));
+  // Integer arrays (ids, classes) are written as int64, exactly; so are
+  // float labels, one per sample, that are all whole numbers (classes).
+  bool intImages = isIntegral(x.array);
+  bool intLabels = y.array && isIntegral(y.array);
+  if (y.array && !intLabels && kiln_array_num_elements(y.array) == samples) {
+    std::vector<double> label;
+    intLabels = true;
+    for (int64_t i = 0; intLabels && i < samples; ++i) {
+      sampleValues(y.array, i, label);
+      intLabels = std::abs(label[0]) < 0x1p62 &&
+                  label[0] == std::trunc(label[0]);
+    }
   }
 
   kiln_tfrecord_writer_t *writer = nullptr;
@@ -225,21 +247,11 @@ int mlir::kiln::convertToTFRecord(llvm::StringRef spec, llvm::StringRef output,
     kiln_example_t *example = nullptr;
     uint8_t *bytes = nullptr;
     size_t size = 0;
-    sampleFloats(x.array, i, image);
     kiln_status_t status = kiln_example_create(&example);
     if (!status)
-      status =
-          kiln_example_set_float(example, "image", image.data(), image.size());
-    if (!status && y.array) {
-      sampleFloats(y.array, i, label);
-      if (intLabels) {
-        int64_t value = int64_t(label[0]);
-        status = kiln_example_set_int64(example, "label", &value, 1);
-      } else {
-        status = kiln_example_set_float(example, "label", label.data(),
-                                        label.size());
-      }
-    }
+      status = setSample(example, "image", x.array, i, intImages);
+    if (!status && y.array)
+      status = setSample(example, "label", y.array, i, intLabels);
     if (!status)
       status = kiln_example_encode(example, /*packed=*/1, &bytes, &size);
     if (!status)

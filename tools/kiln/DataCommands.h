@@ -21,10 +21,11 @@ int inspectTFRecord(llvm::StringRef path, int64_t limit, bool json,
 
 /// Writes the samples of a data SPEC (as for training: `x.npy,y.npy`,
 /// `data.npz`, `images.gz,labels.gz`) to a TFRecord file of Examples, one per
-/// sample: `image` (the sample's values as a float list, flattened; IDX
-/// bytes scaled to [0, 1] as training scales them, .npy/.npz values as
-/// stored) and `label` (int64 when the labels are integral class indices,
-/// else a float list, IDX images scaled too). `compression` is "none",
+/// sample: `image` (the sample's values, flattened: int32/int64 arrays,
+/// such as an Embedding's ids, as int64 values, exactly; others as floats,
+/// IDX bytes scaled to [0, 1] as training scales them, .npy/.npz values as
+/// stored) and `label` (int64 for int32/int64 arrays and for float labels,
+/// one per sample, that are whole numbers: class indices; else floats). `compression` is "none",
 /// "gzip" or "zlib", or empty: gzip for an `output` ending in .gz, else
 /// none (an uncompressed .gz is refused). The output appears atomically.
 /// Returns the exit code.
