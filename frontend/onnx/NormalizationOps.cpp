@@ -158,6 +158,44 @@ static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
                      OnnxValue::ofValue(invStd)};
 }
 
+// MeanVarianceNormalization(X; axes = [0, 2, 3]), ONNX's function body:
+// (X - mean) / (sqrt(mean(X^2) - mean^2) + 1e-9) over `axes`: epsilon on
+// the deviation, which is taken from the moments (not the centered
+// values).
+static FailureOr<NodeOutputs> importMeanVarianceNorm(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> given = node.getInts("axes");
+  if (failed(x) || failed(given))
+    return failure();
+  int64_t rank = node.typeOf(*x).getRank();
+  SmallVector<int64_t> axes =
+      given->value_or(SmallVector<int64_t>{0, 2, 3});
+  for (int64_t &axis : axes) {
+    if (axis < -rank || axis >= rank) {
+      node.emitError() << "axis " << axis << " is out of range for rank "
+                       << rank;
+      return failure();
+    }
+    axis = axis < 0 ? axis + rank : axis;
+  }
+  llvm::sort(axes);
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
+    node.emitError() << "axes name an axis twice";
+    return failure();
+  }
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value mean = ReduceMeanOp::create(b, loc, *x, axes, /*keep_dims=*/true);
+  Value meanOfSquares = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, *x, *x), axes, /*keep_dims=*/true);
+  Value variance =
+      SubOp::create(b, loc, meanOfSquares, MulOp::create(b, loc, mean, mean));
+  Value deviation = AddOp::create(b, loc, SqrtOp::create(b, loc, variance),
+                                  node.scalar(1e-9));
+  return single(Value(
+      DivOp::create(b, loc, SubOp::create(b, loc, *x, mean), deviation)));
+}
+
 void mlir::kiln::onnx_import::registerNormalizationOps(OpRegistry &r) {
   static constexpr StringLiteral batchNorm7[] = {"epsilon", "momentum",
                                                  "spatial"};
@@ -174,4 +212,7 @@ void mlir::kiln::onnx_import::registerNormalizationOps(OpRegistry &r) {
   r["InstanceNormalization"].push_back(
       OpKind{6, 17, importInstanceNorm, epsilon});
   r["LayerNormalization"].push_back(OpKind{17, 17, importLayerNorm, layerNorm});
+  static constexpr StringLiteral axes[] = {"axes"};
+  r["MeanVarianceNormalization"].push_back(
+      OpKind{9, 17, importMeanVarianceNorm, axes});
 }

@@ -205,17 +205,18 @@ void registerElementwiseOps(OpRegistry &registry);
 /// Gemm, MatMul (LinearOps.cpp).
 void registerLinearOps(OpRegistry &registry);
 /// Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
-/// Gather, Expand, Tile, Cast, Constant, ConstantOfShape, Shape, Identity,
-/// Dropout (ShapeOps.cpp).
+/// Gather, Expand, Tile, Cast, CastLike, Constant, ConstantOfShape, Shape,
+/// Identity, Dropout, DepthToSpace, SpaceToDepth, OneHot (ShapeOps.cpp).
 void registerShapeOps(OpRegistry &registry);
-/// Softmax, LogSoftmax, the reductions (ReductionOps.cpp).
+/// Softmax, LogSoftmax, Hardmax, the reductions (ReductionOps.cpp).
 void registerReductionOps(OpRegistry &registry);
 /// Conv, ConvTranspose, MaxPool, AveragePool, the global poolings
 /// (ConvolutionOps.cpp).
 void registerConvolutionOps(OpRegistry &registry);
 /// Pad, Resize, Upsample (ResizeOps.cpp).
 void registerResizeOps(OpRegistry &registry);
-/// BatchNormalization, InstanceNormalization (NormalizationOps.cpp).
+/// BatchNormalization, InstanceNormalization, LayerNormalization,
+/// MeanVarianceNormalization (NormalizationOps.cpp).
 void registerNormalizationOps(OpRegistry &registry);
 /// RNN, LSTM, GRU (RecurrentOps.cpp).
 void registerRecurrentOps(OpRegistry &registry);

@@ -7,10 +7,11 @@
 // negated maximum of the negated input; ReduceProd a product of slices
 // (at most kMaxProdFactors of them). The axes are
 // an attribute, or (ReduceSum since 13) an operand known when compiling;
-// none means all axes, or none with noop_with_empty_axes. Softmax and
-// LogSoftmax before opset 13 flatten the input to 2-D at `axis` (the
-// "coerced" semantics) and normalize over the second dimension; from 13 on
-// they normalize along `axis` alone.
+// none means all axes, or none with noop_with_empty_axes. Softmax,
+// LogSoftmax and Hardmax (the one-hot of the argmax) before opset 13
+// flatten the input to 2-D at `axis` (the "coerced" semantics) and
+// normalize over the second dimension; from 13 on they normalize along
+// `axis` alone.
 //===----------------------------------------------------------------------===//
 
 #include "frontend/onnx/OnnxOps.h"
@@ -221,7 +222,44 @@ static FailureOr<int64_t> normalizedAxis(NodeBuilder &node, int64_t axis,
   return axis < 0 ? axis + rank : axis;
 }
 
+/// Builds an op over one axis of `x`: Softmax, LogSoftmax, Hardmax.
+using AxisOpBuilder = Value (*)(NodeBuilder &node, Value x, int64_t axis);
+
 template <typename OpTy>
+static Value buildAxisOp(NodeBuilder &node, Value x, int64_t axis) {
+  return OpTy::create(node.builder, node.loc, x,
+                      node.builder.getI64IntegerAttr(axis));
+}
+
+/// Hardmax along `axis` (static): 1 at the first largest element, 0
+/// elsewhere, as the one-hot of the argmax (moved to the last axis and
+/// back when it is another).
+static Value buildHardmax(NodeBuilder &node, Value x, int64_t axis) {
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  RankedTensorType type = node.typeOf(x);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> toLast, fromLast(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      toLast.push_back(d);
+  toLast.push_back(axis);
+  for (auto [i, d] : llvm::enumerate(toLast))
+    fromLast[d] = i;
+  bool moved = axis != rank - 1;
+  Value y = moved ? Value(TransposeOp::create(b, loc, x, toLast)) : x;
+  RankedTensorType yType = node.typeOf(y);
+  Value index = ArgMaxOp::create(b, loc, y, b.getI64IntegerAttr(rank - 1),
+                                 b.getBoolAttr(false), b.getBoolAttr(false));
+  auto indexType = cast<RankedTensorType>(index.getType());
+  Value hard = OneHotOp::create(
+      b, loc, yType,
+      CastOp::create(b, loc, indexType.clone(b.getF32Type()), index),
+      yType.getDimSize(rank - 1));
+  return moved ? Value(TransposeOp::create(b, loc, hard, fromLast)) : hard;
+}
+
+template <AxisOpBuilder build>
 static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<int64_t> attr = node.getInt("axis", node.opset < 13 ? 1 : -1);
@@ -234,11 +272,14 @@ static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
     return failure();
   int64_t axis = *normalized;
   OpBuilder &b = node.builder;
-  if (node.opset >= 13 || axis == rank - 1)
-    return single(
-        Value(OpTy::create(b, node.loc, *x, b.getI64IntegerAttr(axis))));
-  // Opsets < 13: over the input flattened to (before axis, from axis on).
   ArrayRef<int64_t> shape = type.getShape();
+  if (build == buildHardmax && ShapedType::isDynamic(shape[axis])) {
+    node.emitError() << "axis " << axis << " is the dynamic batch dimension";
+    return failure();
+  }
+  if (node.opset >= 13 || axis == rank - 1)
+    return single(build(node, *x, axis));
+  // Opsets < 13: over the input flattened to (before axis, from axis on).
   if (axis == 0 && ShapedType::isDynamic(shape[0])) {
     node.emitError() << "axis 0 normalizes across the dynamic batch";
     return failure();
@@ -252,7 +293,7 @@ static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
                 : outer * shape[d];
   auto flat = RankedTensorType::get({outer, inner}, type.getElementType());
   Value y = ReshapeOp::create(b, node.loc, flat, *x);
-  y = OpTy::create(b, node.loc, y, b.getI64IntegerAttr(1));
+  y = build(node, y, 1);
   return single(Value(ReshapeOp::create(b, node.loc, type, y)));
 }
 
@@ -305,10 +346,13 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   add("ReduceMax", importReduce<Reduction::Max, false>, nullptr, 18);
   add("ReduceMin", importReduce<Reduction::Min, false>, nullptr, 18);
   add("ReduceProd", importReduce<Reduction::Prod, false>, nullptr, 18);
-  r["Softmax"].push_back(OpKind{1, 12, importSoftmax<SoftmaxOp>, axis});
-  r["Softmax"].push_back(OpKind{13, 17, importSoftmax<SoftmaxOp>, axis});
-  r["LogSoftmax"].push_back(OpKind{1, 12, importSoftmax<LogSoftmaxOp>, axis});
-  r["LogSoftmax"].push_back(OpKind{13, 17, importSoftmax<LogSoftmaxOp>, axis});
+  auto addAxisOp = [&](StringRef op, OpHandler handler) {
+    r[op].push_back(OpKind{1, 12, handler, axis});
+    r[op].push_back(OpKind{13, 17, handler, axis});
+  };
+  addAxisOp("Softmax", importSoftmax<buildAxisOp<SoftmaxOp>>);
+  addAxisOp("LogSoftmax", importSoftmax<buildAxisOp<LogSoftmaxOp>>);
+  addAxisOp("Hardmax", importSoftmax<buildHardmax>);
   // Opset 11 allowed a negative axis, 12 added select_last_index.
   static constexpr StringLiteral argAttrs[] = {"axis", "keepdims"};
   static constexpr StringLiteral argLastAttrs[] = {"axis", "keepdims",

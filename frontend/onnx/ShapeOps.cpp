@@ -1020,11 +1020,8 @@ static double castToInteger(double v, OnnxType from, OnnxType to) {
   return wrapInteger(v, bits, isSigned);
 }
 
-static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
-  FailureOr<int64_t> to = node.getInt("to", 0);
-  if (failed(to))
-    return failure();
-  auto type = static_cast<OnnxType>(*to);
+/// Operand 0 cast to `type` (Cast's `to`, CastLike's operand 1's type).
+static FailureOr<NodeOutputs> castTo(NodeBuilder &node, OnnxType type) {
   if (const HostTensor *t = node.known(0)) {
     HostTensor out = *t;
     out.type = type;
@@ -1057,6 +1054,23 @@ static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
     return single(*x);
   return single(
       Value(CastOp::create(node.builder, node.loc, from.clone(target), *x)));
+}
+
+static FailureOr<NodeOutputs> importCast(NodeBuilder &node) {
+  FailureOr<int64_t> to = node.getInt("to", 0);
+  if (failed(to))
+    return failure();
+  return castTo(node, static_cast<OnnxType>(*to));
+}
+
+// CastLike(input, target_type): Cast to the element type of
+// target_type, whose values are not read.
+static FailureOr<NodeOutputs> importCastLike(NodeBuilder &node) {
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> like =
+      node.inputInfo(1);
+  if (failed(like))
+    return failure();
+  return castTo(node, like->second);
 }
 
 static FailureOr<NodeOutputs> importConstant(NodeBuilder &node) {
@@ -1349,6 +1363,166 @@ static FailureOr<NodeOutputs> importSize(NodeBuilder &node) {
   return known(std::move(t));
 }
 
+//===----------------------------------------------------------------------===//
+// DepthToSpace, SpaceToDepth, OneHot
+//===----------------------------------------------------------------------===//
+
+/// x (rank 6) transposed by `perm` between two reshapes: from `x`'s
+/// (N, C, H, W) to `split`, and after the transpose to `merged`.
+static Value rearrange(NodeBuilder &node, Value x, ArrayRef<int64_t> split,
+                       ArrayRef<int64_t> perm, ArrayRef<int64_t> merged) {
+  Value y = node.reshape(x, split);
+  y = TransposeOp::create(node.builder, node.loc, y, perm);
+  return node.reshape(y, merged);
+}
+
+/// The (N, C, H, W) input of DepthToSpace (`toSpace`: its channels a
+/// multiple of blocksize^2) or SpaceToDepth (H and W multiples of
+/// blocksize), and the blocksize.
+static FailureOr<std::pair<Value, int64_t>> blockOperand(NodeBuilder &node,
+                                                         bool toSpace) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<int64_t> block = node.getInt("blocksize", 0);
+  if (failed(x) || failed(block))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  if (shape.size() != 4 ||
+      llvm::any_of(shape.drop_front(), ShapedType::isDynamic)) {
+    node.emitError() << "expects an input (N, C, H, W) of known C, H and W";
+    return failure();
+  }
+  int64_t b = *block;
+  if (b < 1 || b > 4096) {
+    node.emitError() << "blocksize must be from 1 to 4096, got " << b;
+    return failure();
+  }
+  if (toSpace ? shape[1] % (b * b) != 0
+              : shape[2] % b != 0 || shape[3] % b != 0) {
+    node.emitError() << "blocksize " << b << " does not divide "
+                     << (toSpace ? "the channels (" + std::to_string(shape[1]) +
+                                       ") into blocksize^2 groups"
+                                 : "the height and width (" +
+                                       std::to_string(shape[2]) + ", " +
+                                       std::to_string(shape[3]) + ")");
+    return failure();
+  }
+  return std::pair{*x, b};
+}
+
+// DepthToSpace(x; blocksize, mode = DCR): channels of (N, C, H, W) moved
+// into b x b spatial blocks, giving (N, C / b^2, H b, W b); DCR takes the
+// block position as the channel's major index, CRD as its minor one.
+static FailureOr<NodeOutputs> importDepthToSpace(NodeBuilder &node) {
+  FailureOr<std::string> mode = node.getString("mode", "DCR");
+  if (failed(mode))
+    return failure();
+  if (*mode != "DCR" && *mode != "CRD") {
+    node.emitError() << "mode must be DCR or CRD, got '" << *mode << "'";
+    return failure();
+  }
+  FailureOr<std::pair<Value, int64_t>> x = blockOperand(node, true);
+  if (failed(x))
+    return failure();
+  auto [value, b] = *x;
+  ArrayRef<int64_t> shape = node.typeOf(value).getShape();
+  int64_t n = shape[0], c = shape[1] / (b * b), h = shape[2], w = shape[3];
+  if (*mode == "DCR")
+    return single(rearrange(node, value, {n, b, b, c, h, w},
+                            {0, 3, 4, 1, 5, 2}, {n, c, h * b, w * b}));
+  return single(rearrange(node, value, {n, c, b, b, h, w}, {0, 1, 4, 2, 5, 3},
+                          {n, c, h * b, w * b}));
+}
+
+// SpaceToDepth(x; blocksize): DepthToSpace's DCR inverse, (N, C, H, W) to
+// (N, C b^2, H / b, W / b).
+static FailureOr<NodeOutputs> importSpaceToDepth(NodeBuilder &node) {
+  FailureOr<std::pair<Value, int64_t>> x = blockOperand(node, false);
+  if (failed(x))
+    return failure();
+  auto [value, b] = *x;
+  ArrayRef<int64_t> shape = node.typeOf(value).getShape();
+  int64_t n = shape[0], c = shape[1], h = shape[2] / b, w = shape[3] / b;
+  return single(rearrange(node, value, {n, c, h, b, w, b}, {0, 3, 5, 1, 2, 4},
+                          {n, c * b * b, h, w}));
+}
+
+// OneHot(indices, depth, values; axis = -1): a new axis of size depth (a
+// known scalar) holding values[1] at each index and values[0] elsewhere.
+// An index in [-depth, 0) counts from the end (since opset 11); one out of
+// range gives values[0] throughout.
+static FailureOr<NodeOutputs> importOneHot(NodeBuilder &node) {
+  FailureOr<Value> indices = node.anyInput(0);
+  FailureOr<const HostTensor *> depthGiven = node.requireKnown(1, "depth");
+  FailureOr<const HostTensor *> values = node.requireKnown(2, "values");
+  FailureOr<int64_t> axisAttr = node.getInt("axis", -1);
+  if (failed(indices) || failed(depthGiven) || failed(values) ||
+      failed(axisAttr))
+    return failure();
+  if ((*depthGiven)->values.size() != 1 || (*values)->values.size() != 2 ||
+      (*depthGiven)->hasDynamicBatch()) {
+    node.emitError() << "depth must be one number and values two";
+    return failure();
+  }
+  double depthValue = (*depthGiven)->values[0];
+  if (!(depthValue >= 1 && depthValue <= double(1 << 24))) {
+    node.emitError() << "depth must be from 1 to 2^24, got " << depthValue;
+    return failure();
+  }
+  auto depth = int64_t(depthValue); // ONNX casts it to int64
+  RankedTensorType type = node.typeOf(*indices);
+  int64_t rank = type.getRank() + 1;
+  FailureOr<int64_t> axis = normalizeAxis(node, *axisAttr, rank);
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  RankedTensorType floatType = type.clone(b.getF32Type());
+  Value index = *indices;
+  if (type.getElementType() != b.getF32Type())
+    index = CastOp::create(b, loc, floatType, index);
+  // ONNX reads the indices as integers: a fraction is truncated.
+  if (!isa<IntegerType>(type.getElementType()))
+    index = CastOp::create(
+        b, loc, floatType,
+        CastOp::create(b, loc, type.clone(b.getI64Type()), index));
+  if (node.opset >= 11) { // earlier, a negative index is out of range
+    Value negative = LessOp::create(b, loc, index, node.scalar(0));
+    index = SelectOp::create(b, loc, negative,
+                             AddOp::create(b, loc, index, node.scalar(depth)),
+                             index);
+  }
+  SmallVector<int64_t> shape(type.getShape());
+  shape.push_back(depth);
+  auto resultType = RankedTensorType::get(shape, b.getF32Type());
+  Value hot = OneHotOp::create(b, loc, resultType, index, depth);
+  // on * hot + off * (1 - hot): exactly `on` and `off`.
+  Value on = MulOp::create(b, loc, hot, node.scalar((*values)->values[1]));
+  Value cold = SubOp::create(b, loc, node.scalar(1), hot);
+  Value y = AddOp::create(
+      b, loc, on, MulOp::create(b, loc, cold, node.scalar((*values)->values[0])));
+  if (*axis != rank - 1) {
+    SmallVector<int64_t> perm;
+    for (int64_t d = 0; d < rank - 1; ++d) {
+      if (d == *axis)
+        perm.push_back(rank - 1);
+      perm.push_back(d);
+    }
+    y = TransposeOp::create(b, loc, y, perm);
+  }
+  // The output has the values' element type.
+  OnnxType valueType = (*values)->type;
+  if (valueType == OnnxType::Float)
+    return single(y);
+  Type element = elementTypeOf(b.getContext(), valueType);
+  if (!element) {
+    node.emitError() << "values of type " << typeName(valueType)
+                     << "; kiln computes with float32, int32, int64 and bool";
+    return failure();
+  }
+  return single(
+      Value(CastOp::create(b, loc, node.typeOf(y).clone(element), y)));
+}
+
 void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   auto add = [&](StringRef op, int64_t since, int64_t last, OpHandler handler,
                  ArrayRef<StringLiteral> attrs = {}, uint32_t known = 0) {
@@ -1392,4 +1566,11 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("Range", 11, 17, importRange, {}, 0b111);
   add("EyeLike", 9, 17, importEyeLike, eyeLike);
   add("Size", 1, 17, importSize);
+  r["CastLike"].push_back(OpKind{15, 17, importCastLike, {}, 0, 0b11});
+  static constexpr StringLiteral blocksize[] = {"blocksize"};
+  static constexpr StringLiteral depthToSpace[] = {"blocksize", "mode"};
+  add("DepthToSpace", 1, 10, importDepthToSpace, blocksize);
+  add("DepthToSpace", 11, 17, importDepthToSpace, depthToSpace);
+  add("SpaceToDepth", 1, 17, importSpaceToDepth, blocksize);
+  r["OneHot"].push_back(OpKind{9, 17, importOneHot, axis, 0b110, 0b1});
 }

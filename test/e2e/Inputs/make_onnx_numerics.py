@@ -139,3 +139,37 @@ case("shrink", [N("Shrink", ["x"], ["y"], lambd=0.5, bias=0.1)], {"x": edge})
 case("clip11_inverted", [N("Clip", ["x", "lo", "hi"], ["y"])],
      {"x": f32(-1, 0.4, 2, -inf).reshape(1, -1)},
      {"lo": np.float32(0.5), "hi": np.float32(0.1)})
+
+# DepthToSpace (CRD: the block position is the channel's minor index) and
+# SpaceToDepth on a dynamic batch.
+rng = np.random.default_rng(5)
+case("depth_to_space_crd",
+     [N("DepthToSpace", ["x"], ["y"], blocksize=2, mode="CRD")],
+     {"x": np.arange(96, dtype=np.float32).reshape(2, 8, 2, 3)})
+case("space_to_depth", [N("SpaceToDepth", ["x"], ["y"], blocksize=2)],
+     {"x": np.arange(96, dtype=np.float32).reshape(2, 2, 4, 6)})
+
+# Hardmax: ties go to the first largest element; before opset 13 over the
+# input flattened at axis (rows of 8 here), from 13 along the axis alone.
+hx = np.array([[[1, 5, 5, 0], [2, 5, 1, 1]], [[0, 0, 0, 0], [-1, -1, -2, -3]],
+               [[3, 1, 4, 1], [5, 9, 2, 6]]], dtype=np.float32)
+case("hardmax11", [N("Hardmax", ["x"], ["y"], axis=1)], {"x": hx}, opset=11)
+case("hardmax13_axis1", [N("Hardmax", ["x"], ["y"], axis=1)], {"x": hx})
+
+# OneHot of int64 indices along axis 1: negative ones count from the end,
+# those out of [-depth, depth) give the off value throughout.
+case("onehot_negative", [N("OneHot", ["x", "depth", "values"], ["y"], axis=1)],
+     {"x": i64([-1, 5], [10, -6], [0, 2])},
+     {"depth": f32(5), "values": f32(-1.5, 2.25)}, opset=11)
+
+# MeanVarianceNormalization over its default axes (0, 2, 3), across the
+# batch: epsilon 1e-9 on the deviation, taken from the moments.
+case("mvn", [N("MeanVarianceNormalization", ["x"], ["y"])],
+     {"x": rng.normal(2, 3, (3, 2, 2, 2)).astype(np.float32)})
+
+# CastLike to an int64 initializer's type (truncation toward zero) and back
+# to the float input's.
+case("castlike",
+     [N("CastLike", ["x", "like"], ["i"]), N("CastLike", ["i", "x"], ["y"])],
+     {"x": f32(-2.7, 3.9, 1e10, -0.5).reshape(-1, 1)}, {"like": i64(0)},
+     opset=15)

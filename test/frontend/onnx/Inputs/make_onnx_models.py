@@ -194,6 +194,28 @@ save("int_div_zero", [
     helper.make_node("Reshape", ["x", "q"], ["y"])],
      [value("x", [2, 4])], [value("y", [2, 4])],
      [numpy_helper.from_array(np.array([1, 0], np.int64), "d")])
+save("d2s_indivisible", [helper.make_node("DepthToSpace", ["x"], ["y"],
+                                          name="d2s", blocksize=2)],
+     [value("x", ["N", 6, 2, 2])], [value("y", ["N", 1, 4, 4])], check=False)
+save("d2s_mode", [helper.make_node("DepthToSpace", ["x"], ["y"], name="d2s",
+                                   blocksize=2, mode="RCD")],
+     [value("x", ["N", 4, 2, 2])], [value("y", ["N", 1, 4, 4])], check=False)
+save("s2d_indivisible", [helper.make_node("SpaceToDepth", ["x"], ["y"],
+                                          name="s2d", blocksize=3)],
+     [value("x", ["N", 1, 4, 6])], [value("y", ["N", 9, 1, 2])], check=False)
+save("hardmax_batch", [helper.make_node("Hardmax", ["x"], ["y"], name="hm",
+                                        axis=0)],
+     [value("x", ["N", 3])], [value("y", ["N", 3])])
+save("onehot_depth", [helper.make_node("OneHot", ["x", "d", "v"], ["y"],
+                                       name="oh")],
+     [value("x", ["N", 2]), value("d", [1])], [value("y", ["N", 2, 4])],
+     [numpy_helper.from_array(np.array([0, 1], np.float32), "v")], opset=11)
+save("onehot_values", [helper.make_node("OneHot", ["x", "d", "v"], ["y"],
+                                        name="oh")],
+     [value("x", ["N", 2])], [value("y", ["N", 2, 4])],
+     [numpy_helper.from_array(np.array([4], np.float32), "d"),
+      numpy_helper.from_array(np.array([0, 1, 2], np.float32), "v")],
+     opset=11, check=False)
 with open(os.path.join(out, "cnn.onnx"), "rb") as f:
     data = f.read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:
