@@ -206,7 +206,8 @@ void registerElementwiseOps(OpRegistry &registry);
 void registerLinearOps(OpRegistry &registry);
 /// Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
 /// Gather, Expand, Tile, Cast, CastLike, Constant, ConstantOfShape, Shape,
-/// Identity, Dropout, DepthToSpace, SpaceToDepth, OneHot (ShapeOps.cpp).
+/// Identity, Dropout, DepthToSpace, SpaceToDepth, OneHot, GatherElements
+/// (ShapeOps.cpp).
 void registerShapeOps(OpRegistry &registry);
 /// Softmax, LogSoftmax, Hardmax, the reductions (ReductionOps.cpp).
 void registerReductionOps(OpRegistry &registry);

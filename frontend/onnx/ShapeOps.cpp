@@ -1363,6 +1363,104 @@ static FailureOr<NodeOutputs> importSize(NodeBuilder &node) {
   return known(std::move(t));
 }
 
+/// The most elements GatherElements' one-hot product may hold per sample.
+static constexpr int64_t kMaxGatherElementsProduct = int64_t(1) << 26;
+
+// GatherElements(data, indices; axis = 0): out[..., i, ...] =
+// data[..., indices[..., i, ...], ...] along `axis`, indices of data's rank
+// (no larger in the other axes; an index in [-s, 0) counts from the end).
+// Computed as a one-hot product with `axis` moved last: out = sum_k
+// one_hot(indices)[..., j, k] data[..., k], so the gradient reaches data.
+static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
+  FailureOr<Value> data = node.input(0);
+  FailureOr<int64_t> axisAttr = node.getInt("axis", 0);
+  if (failed(data) || failed(axisAttr))
+    return failure();
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value ids;
+  if (const HostTensor *known = node.known(1)) {
+    SmallVector<float> values(known->values.begin(), known->values.end());
+    ids = node.constant(known->shape, values);
+  } else {
+    FailureOr<Value> runtime = node.idsInput(1);
+    if (failed(runtime))
+      return failure();
+    ids = CastOp::create(b, loc, node.typeOf(*runtime).clone(b.getF32Type()),
+                         *runtime);
+  }
+  ArrayRef<int64_t> shape = node.typeOf(*data).getShape();
+  ArrayRef<int64_t> idShape = node.typeOf(ids).getShape();
+  int64_t rank = shape.size();
+  FailureOr<int64_t> axis = normalizeAxis(node, *axisAttr, rank);
+  if (failed(axis))
+    return failure();
+  if (int64_t(idShape.size()) != rank) {
+    node.emitError() << "indices " << formatKerasShape(idShape)
+                     << " must have the rank of the data "
+                     << formatKerasShape(shape);
+    return failure();
+  }
+  if (ShapedType::isDynamic(shape[*axis])) {
+    node.emitError() << "axis " << *axis << " is the dynamic batch dimension";
+    return failure();
+  }
+  // The data's slice that the indices' shape covers.
+  Value table = *data;
+  int64_t perSample = shape[*axis];
+  for (int64_t d = 0; d < rank; ++d) {
+    bool dynamic = ShapedType::isDynamic(shape[d]);
+    if (dynamic != ShapedType::isDynamic(idShape[d]) ||
+        (!dynamic && d != *axis && idShape[d] > shape[d])) {
+      node.emitError() << "indices " << formatKerasShape(idShape)
+                       << " do not fit in the data "
+                       << formatKerasShape(shape) << " outside axis " << *axis;
+      return failure();
+    }
+    if (!dynamic)
+      perSample *= idShape[d];
+    if (!dynamic && d != *axis)
+      table = node.sliceAxis(table, d, 0, idShape[d]);
+  }
+  if (perSample > kMaxGatherElementsProduct) {
+    node.emitError() << "gathers " << perSample
+                     << " one-hot products per sample; kiln computes at most "
+                     << kMaxGatherElementsProduct;
+    return failure();
+  }
+  // Move `axis` last in both.
+  SmallVector<int64_t> toLast, fromLast(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *axis)
+      toLast.push_back(d);
+  toLast.push_back(*axis);
+  for (auto [i, d] : llvm::enumerate(toLast))
+    fromLast[d] = i;
+  bool moved = *axis != rank - 1;
+  if (moved) {
+    table = TransposeOp::create(b, loc, table, toLast);
+    ids = TransposeOp::create(b, loc, ids, toLast);
+  }
+  int64_t depth = shape[*axis];
+  Value negative = LessOp::create(b, loc, ids, node.scalar(0));
+  ids = SelectOp::create(b, loc, negative,
+                         AddOp::create(b, loc, ids, node.scalar(depth)), ids);
+  // (..., J, K) one-hot rows times the data's (..., 1, K), summed over K.
+  SmallVector<int64_t> hotShape(node.typeOf(ids).getShape());
+  hotShape.push_back(depth);
+  Value hot = OneHotOp::create(
+      b, loc, RankedTensorType::get(hotShape, b.getF32Type()), ids, depth);
+  SmallVector<int64_t> rowShape(node.typeOf(table).getShape());
+  rowShape.insert(rowShape.end() - 1, 1);
+  Value rows = ReshapeOp::create(
+      b, loc, RankedTensorType::get(rowShape, b.getF32Type()), table);
+  Value y = ReduceSumOp::create(b, loc, MulOp::create(b, loc, hot, rows),
+                                ArrayRef<int64_t>{rank}, /*keep_dims=*/false);
+  if (moved)
+    y = TransposeOp::create(b, loc, y, fromLast);
+  return single(y);
+}
+
 //===----------------------------------------------------------------------===//
 // DepthToSpace, SpaceToDepth, OneHot
 //===----------------------------------------------------------------------===//
@@ -1573,4 +1671,6 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("DepthToSpace", 11, 17, importDepthToSpace, depthToSpace);
   add("SpaceToDepth", 1, 17, importSpaceToDepth, blocksize);
   r["OneHot"].push_back(OpKind{9, 17, importOneHot, axis, 0b110, 0b1});
+  r["GatherElements"].push_back(
+      OpKind{11, 17, importGatherElements, axis, 0, 0b10});
 }

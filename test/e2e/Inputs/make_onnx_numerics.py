@@ -173,3 +173,19 @@ case("castlike",
      [N("CastLike", ["x", "like"], ["i"]), N("CastLike", ["i", "x"], ["y"])],
      {"x": f32(-2.7, 3.9, 1e10, -0.5).reshape(-1, 1)}, {"like": i64(0)},
      opset=15)
+
+# GatherElements of run-time int64 indices (negative ones count from the
+# end) along axis 1 of a batch, and along the last axis with indices smaller
+# than the data in axis 1.
+gd = np.arange(24, dtype=np.float32).reshape(2, 3, 4) * 1.5 - 7
+case("gather_elements_axis1",
+     [N("GatherElements", ["x", "e"], ["y"], axis=1)],
+     {"x": gd, "e": i64([[0, -1, 2, 1], [2, 2, -3, 0]],
+                        [[1, 0, 0, -2], [-1, 1, 2, 0]])})
+case("gather_elements_last",
+     [N("GatherElements", ["x", "e"], ["y"], axis=-1)],
+     {"x": gd, "e": i64([[3, 0], [-1, 2]], [[1, 1], [0, -4]])})
+# ... and of known indices (an initializer), along axis 2.
+case("gather_elements_known",
+     [N("GatherElements", ["x", "idx"], ["y"], axis=2)], {"x": gd},
+     {"idx": i64([[[3, 0], [-1, 2], [1, 1]]] * 2)})

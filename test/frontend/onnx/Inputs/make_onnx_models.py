@@ -216,6 +216,11 @@ save("onehot_values", [helper.make_node("OneHot", ["x", "d", "v"], ["y"],
      [numpy_helper.from_array(np.array([4], np.float32), "d"),
       numpy_helper.from_array(np.array([0, 1, 2], np.float32), "v")],
      opset=11, check=False)
+save("gather_elements_fit", [
+    helper.make_node("GatherElements", ["x", "i"], ["y"], name="ge", axis=1)],
+     [value("x", ["N", 3, 2])], [value("y", ["N", 2, 4])],
+     [numpy_helper.from_array(np.zeros((1, 2, 4), np.int64), "i")],
+     check=False)
 with open(os.path.join(out, "cnn.onnx"), "rb") as f:
     data = f.read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:
