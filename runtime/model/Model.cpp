@@ -114,17 +114,35 @@ kiln_status_t checkInput(const kiln_tensor_desc_t &tensor,
   return nullptr;
 }
 
-/// Returns the model's tensor tables that `predict_arrays` cannot batch.
-kiln_status_t checkBatchable(const char *kind, int64_t count,
-                             const kiln_tensor_desc_t *tensors) {
-  for (int64_t i = 0; i < count; ++i)
-    if (tensors[i].rank == 0 || tensors[i].dims[0] != -1)
-      return KILN_STATUS(
-          KILN_STATUS_UNIMPLEMENTED,
-          "%s '%s' has shape %s without a dynamic batch dimension; use "
-          "kiln_model_predict",
-          kind, tensors[i].name,
-          formatShape(tensors[i].rank, tensors[i].dims).c_str());
+bool hasDynamicBatch(const kiln_tensor_desc_t &tensor) {
+  return tensor.rank > 0 && tensor.dims[0] == -1;
+}
+
+/// How `predict_arrays` runs the model: in batches when every input and
+/// output has a dynamic batch dimension, once on inputs of exactly their
+/// shapes when none has (an ONNX model exported for batch 1, say: its
+/// leading dimension need not be a batch, so it is never split); a model
+/// that mixes both is refused, naming the first static tensor.
+kiln_status_t checkBatching(const kiln_model_desc_t *desc, bool &isStatic) {
+  auto tensors = [&](auto &&visit) -> const kiln_tensor_desc_t * {
+    for (int64_t i = 0; i < desc->num_inputs; ++i)
+      if (visit(desc->inputs[i]))
+        return &desc->inputs[i];
+    for (int64_t i = 0; i < desc->num_outputs; ++i)
+      if (visit(desc->outputs[i]))
+        return &desc->outputs[i];
+    return nullptr;
+  };
+  isStatic = !tensors(hasDynamicBatch);
+  if (isStatic)
+    return nullptr;
+  if (const kiln_tensor_desc_t *fixed = tensors(
+          [](const kiln_tensor_desc_t &t) { return !hasDynamicBatch(t); }))
+    return KILN_STATUS(
+        KILN_STATUS_UNIMPLEMENTED,
+        "'%s' has shape %s without a dynamic batch dimension, while other "
+        "inputs or outputs have one; use kiln_model_predict",
+        fixed->name, formatShape(fixed->rank, fixed->dims).c_str());
   return nullptr;
 }
 
@@ -287,19 +305,26 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
   if (desc->num_inputs == 0)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "predict_arrays needs a model with inputs");
-  KILN_RETURN_IF_ERROR(checkBatchable("input", desc->num_inputs, desc->inputs));
-  KILN_RETURN_IF_ERROR(
-      checkBatchable("output", desc->num_outputs, desc->outputs));
+  bool isStatic = false;
+  KILN_RETURN_IF_ERROR(checkBatching(desc, isStatic));
   if (batch_size <= 0)
     batch_size = kDefaultBatchSize;
 
   int64_t numSamples = 0;
   for (int64_t i = 0; i < desc->num_inputs; ++i) {
     int64_t samples = 0;
-    KILN_RETURN_IF_ERROR(checkInput(desc->inputs[i], inputs[i], samples));
+    const kiln_tensor_desc_t &tensor = desc->inputs[i];
+    KILN_RETURN_IF_ERROR(checkInput(tensor, inputs[i], samples));
+    if (isStatic && tensor.rank > 0 && samples != tensor.dims[0])
+      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                         "input '%s': the model takes exactly shape %s (no "
+                         "dynamic batch dimension), got %s",
+                         tensor.name,
+                         formatShape(tensor.rank, tensor.dims).c_str(),
+                         formatShape(inputs[i]->rank, inputs[i]->dims).c_str());
     if (i == 0)
       numSamples = samples;
-    else if (samples != numSamples)
+    else if (!isStatic && samples != numSamples)
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "input '%s': expected %" PRId64
                          " samples like input '%s', got %" PRId64,
@@ -324,9 +349,10 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
   for (int64_t i = 0; i < numOutputs; ++i) {
     const kiln_tensor_desc_t &tensor = desc->outputs[i];
     int64_t dims[KILN_MAX_RANK];
-    dims[0] = numSamples;
-    for (int32_t d = 1; d < tensor.rank; ++d)
+    for (int32_t d = 0; d < tensor.rank; ++d)
       dims[d] = tensor.dims[d];
+    if (!isStatic)
+      dims[0] = numSamples;
     kiln_status_t status =
         createArray(tensor.dtype, tensor.rank, dims, true, &outputs[i]);
     if (status) {
@@ -335,6 +361,9 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
     }
   }
 
+  if (isStatic) // one run on the whole tensors, their leading dimension
+    numSamples = batch_size =
+        desc->inputs[0].rank > 0 ? desc->inputs[0].dims[0] : 1;
   int64_t batch = 0;
   for (int64_t start = 0; start < numSamples; start += batch) {
     batch = numSamples - start < batch_size ? numSamples - start : batch_size;

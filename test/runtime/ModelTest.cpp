@@ -237,7 +237,7 @@ TEST(ModelTest, PredictArraysTwoInputsMustAgreeOnSamples) {
                "input 'x2': expected 8 samples like input 'x', got 7");
 }
 
-TEST(ModelTest, PredictArraysNeedsADynamicBatch) {
+TEST(ModelTest, PredictArraysRefusesAMixedBatch) {
   FakeModel fake;
   int64_t fixed[2] = {8, 4};
   fake.inputs[0].dims = fixed;
@@ -249,8 +249,44 @@ TEST(ModelTest, PredictArraysNeedsADynamicBatch) {
   StatusPtr status(kiln_model_predict_arrays(model.get(), 0, inputs, outputs));
   EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
   EXPECT_STREQ(kiln_status_message(status.get()),
-               "input 'x' has shape (8, 4) without a dynamic batch "
-               "dimension; use kiln_model_predict");
+               "'x' has shape (8, 4) without a dynamic batch dimension, "
+               "while other inputs or outputs have one; use "
+               "kiln_model_predict");
+  EXPECT_EQ(outputs[0], nullptr);
+}
+
+// A model without a dynamic batch (an ONNX model exported for a fixed
+// batch) runs once on inputs of exactly its shapes, whatever batch size is
+// asked for: its leading dimension is never split.
+TEST(ModelTest, PredictArraysRunsAStaticModelOnce) {
+  FakeModel fake;
+  int64_t fixed[2] = {3, 4};
+  fake.inputs[0].dims = fixed;
+  fake.outputs[0].dims = fixed;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  ArrayPtr x = makeIota(3);
+  const kiln_array_t *inputs[1] = {x.get()};
+  kiln_array_t *outputs[1] = {nullptr};
+  KILN_ASSERT_OK(kiln_model_predict_arrays(model.get(), 2, inputs, outputs));
+  ArrayPtr y(outputs[0]);
+  EXPECT_EQ(fakeBatches(), std::vector<int64_t>{3});
+  ASSERT_EQ(kiln_array_rank(y.get()), 2);
+  EXPECT_EQ(kiln_array_dims(y.get())[0], 3);
+  EXPECT_EQ(kiln_array_dims(y.get())[1], 4);
+  auto *data = static_cast<float *>(kiln_array_data(y.get()));
+  for (int64_t i = 0; i < 12; ++i)
+    ASSERT_EQ(data[i], FakeModel::expected(static_cast<float>(i), i % 4));
+
+  ArrayPtr more = makeIota(5);
+  inputs[0] = more.get();
+  outputs[0] = nullptr;
+  StatusPtr status(kiln_model_predict_arrays(model.get(), 0, inputs, outputs));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "input 'x': the model takes exactly shape (3, 4) (no dynamic "
+               "batch dimension), got (5, 4)");
+  EXPECT_EQ(outputs[0], nullptr);
 }
 
 //===----------------------------------------------------------------------===//

@@ -233,7 +233,10 @@ KILN_API_EXPORT kiln_status_t kiln_model_predict(kiln_model_t *model,
  * means Keras's default, 32) and creates one (N, ...) array per output, in
  * that output's descriptor dtype (float32, int32, int64 or bool), in
  * `out_outputs`, an array of `num_outputs` pointers that is filled only on
- * success. */
+ * success. A model with no dynamic batch dimension at all (an ONNX model
+ * exported for batch 1) runs once on inputs of exactly their shapes, never
+ * split along their leading dimension; one that mixes static and dynamic
+ * leading dimensions is refused (KILN_STATUS_UNIMPLEMENTED). */
 KILN_API_EXPORT kiln_status_t kiln_model_predict_arrays(
     kiln_model_t *model, int64_t batch_size, const kiln_array_t *const *inputs,
     kiln_array_t **out_outputs);
