@@ -100,7 +100,9 @@ def BuildTrainStepPass : Pass<"kiln-build-train-step", "::mlir::ModuleOp"> {
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
            "Optimizer (Keras defaults)">,
     ListOption<"metrics", "metrics", "std::string",
-               "Metric kinds (binary_accuracy, mae, ...) the steps return">,
+               "Metric kinds the steps return (binary_accuracy, mae, ...; "
+               "settings as NAME:KEY=VALUE, e.g. binary_accuracy:threshold=0, "
+               "top_k_categorical_accuracy:k=3)">,
   ];
   // The gradients of loops (kiln-differentiate's reverseLoop) build arith,
   // scf and tensor ops.

@@ -222,22 +222,14 @@ static void parseLossWeights(const json::Value *weights,
   });
 }
 
-/// Whether a metric object's setting is Keras's default, which the
-/// compiled steps compute (passes/training, buildMetric).
+/// Whether a metric object's setting that the compiled steps do not take
+/// (passes/training, buildMetric) is Keras's default.
 static bool isDefaultMetricSetting(StringRef key, const json::Value &value) {
   if (value.kind() == json::Value::Null)
     return true;
   std::optional<double> number = value.getAsNumber();
-  if (key == "threshold" || key == "thresholds") // Precision's and Recall's
-    return number == 0.5;
-  if (key == "from_logits")
-    return value.getAsBoolean() == std::optional<bool>(false);
-  if (key == "label_smoothing")
-    return number == 0.0;
   if (key == "axis")
     return number == -1.0;
-  if (key == "k") // TopKCategoricalAccuracy's
-    return number == 5.0;
   if (key == "from_sorted_ids" || key == "multi_label") // AUC's
     return value.getAsBoolean() == std::optional<bool>(false);
   // AUC's (num_thresholds, curve, summation_method).
@@ -289,11 +281,21 @@ static void parseMetrics(const json::Value &value, KerasFlavor flavor,
   // class's function: BinaryAccuracy(name="accuracy") is a binary accuracy
   // whatever the output's shape; a MeanMetricWrapper names its function.
   std::string function = name;
+  bool wrapper = false;
   if (config) {
     if (std::optional<StringRef> inner = config->getString("name"))
       name = inner->str();
-    if (function == "MeanMetricWrapper")
-      function = config->getString("fn").value_or(name).str();
+    wrapper = function == "MeanMetricWrapper";
+    if (wrapper) {
+      // Its function: a name, or (Keras 3) a function object naming it.
+      const json::Value *fn = config->get("fn");
+      std::optional<StringRef> fnName;
+      if (fn)
+        fnName = fn->getAsString();
+      if (const json::Object *object = fn ? fn->getAsObject() : nullptr)
+        fnName = object->getString("config");
+      function = fnName.value_or(name).str();
+    }
     else if (function == "Accuracy") // elementwise equality, not argmax
       function = "equality accuracy";
     else if (function == "AUC")
@@ -311,17 +313,38 @@ static void parseMetrics(const json::Value &value, KerasFlavor flavor,
         "epoch, as Keras does)");
     return;
   }
-  // The runtime computes each metric kind with Keras's defaults: another
-  // threshold, logits or smoothing would be reported as something else.
+  // The settings the steps compute (setMetricSetting's: passes/training
+  // checks that the metric has them); any other must be Keras's default,
+  // or the metric would be reported as something else.
+  MetricSettings settings;
   static const json::Object noSettings;
   for (const auto &[key, value] : config ? *config : noSettings) {
-    if (key == "name" || key == "dtype" || isDefaultMetricSetting(key, value))
+    if (key == "name" || key == "dtype" || value.kind() == json::Value::Null ||
+        (wrapper && key == "fn"))
       continue;
-    result.metricIssues.push_back("metric '" + name + "' (its setting '" +
-                                  key.str() + "')");
-    return;
+    // Precision's and Recall's thresholds: a number or a list of one.
+    const json::Value *setting = &value;
+    if (const json::Array *list = value.getAsArray();
+        list && list->size() == 1 && key == "thresholds")
+      setting = &list->front();
+    std::optional<double> number = setting->getAsNumber();
+    if (std::optional<bool> flag = setting->getAsBoolean())
+      number = *flag ? 1.0 : 0.0;
+    bool settable = key == "threshold" || key == "thresholds" || key == "k" ||
+                    key == "from_logits" || key == "label_smoothing";
+    std::string issue;
+    if (settable && number) {
+      if (llvm::Error error = setMetricSetting(settings, key, *number))
+        issue = llvm::toString(std::move(error));
+    } else if (settable || !isDefaultMetricSetting(key, value)) {
+      issue = "its setting '" + key.str() + "'";
+    }
+    if (!issue.empty()) {
+      result.metricIssues.push_back("metric '" + name + "' (" + issue + ")");
+      return;
+    }
   }
-  result.metrics.push_back({name, function, output});
+  result.metrics.push_back({name, function, output, settings});
 }
 
 void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,

@@ -552,12 +552,89 @@ bool mlir::kiln::isMetricKind(llvm::StringRef kind) {
          !metricFunction(kind).empty();
 }
 
+llvm::Error mlir::kiln::checkMetricSettings(StringRef kind,
+                                            const MetricSettings &settings) {
+  const MetricSettings defaults;
+  auto refuse = [&](StringRef setting, StringRef owners) {
+    return llvm::createStringError(kind + " has no " + setting + " (" +
+                                   owners + ")");
+  };
+  bool counting = kind == "precision" || kind == "recall";
+  if (settings.threshold != defaults.threshold && kind != "binary_accuracy" &&
+      !counting)
+    return refuse("threshold",
+                  "binary_accuracy, precision and recall have one");
+  if (std::isnan(settings.threshold))
+    return llvm::createStringError("threshold must be a number");
+  if (counting && !(settings.threshold >= 0 && settings.threshold <= 1))
+    return llvm::createStringError(
+        kind + "'s thresholds must be in [0, 1], as Keras requires");
+  if (settings.k != defaults.k && !kind.ends_with("top_k_categorical_accuracy"))
+    return refuse("k", "the top-k categorical accuracies have");
+  if (settings.fromLogits && !kind.ends_with("crossentropy") && kind != "auc")
+    return refuse("from_logits", "the crossentropies and auc have");
+  if (settings.labelSmoothing != defaults.labelSmoothing &&
+      kind != "binary_crossentropy" && kind != "categorical_crossentropy")
+    return refuse("label_smoothing",
+                  "the binary and categorical crossentropies have");
+  if (!(settings.labelSmoothing >= 0 && settings.labelSmoothing <= 1))
+    return llvm::createStringError(
+        "label_smoothing must be a number from 0 to 1");
+  return llvm::Error::success();
+}
+
+llvm::Expected<SmallVector<std::pair<std::string, MetricSettings>>>
+mlir::kiln::parseMetricList(ArrayRef<std::string> items) {
+  SmallVector<std::pair<std::string, MetricSettings>> metrics;
+  for (StringRef item : items) {
+    item = item.trim();
+    StringRef setting;
+    if (item.contains('=') && !item.contains(':')) {
+      if (metrics.empty())
+        return llvm::createStringError("setting '" + item +
+                                       "' before any metric");
+      setting = item;
+    } else {
+      auto [name, rest] = item.split(':');
+      if (name.trim().empty())
+        return llvm::createStringError("missing metric name in '" + item +
+                                       "'");
+      metrics.push_back({name.trim().str(), {}});
+      setting = rest;
+    }
+    if (setting.trim().empty())
+      continue;
+    auto [key, value] = setting.split('=');
+    key = key.trim();
+    value = value.trim();
+    double number;
+    if (value == "true" || value == "True")
+      number = 1;
+    else if (value == "false" || value == "False")
+      number = 0;
+    else if (value.getAsDouble(number))
+      return llvm::createStringError("metric '" + metrics.back().first +
+                                     "': setting '" + key +
+                                     "' needs a number, got '" + value + "'");
+    if (llvm::Error error =
+            setMetricSetting(metrics.back().second, key, number))
+      return llvm::createStringError("metric '" + metrics.back().first +
+                                     "': " + llvm::toString(std::move(error)));
+  }
+  return metrics;
+}
+
 Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
+                              const MetricSettings &settings,
                               Value prediction, Value target) {
   OpBuilder &b = m.builder();
   Location loc = m.location();
-  if (StringRef(kind).ends_with("crossentropy"))
-    return buildLoss(m, LossSpec{kind.str(), {}}, prediction, target);
+  if (StringRef(kind).ends_with("crossentropy")) {
+    LossSpec loss{kind.str(), {}};
+    loss.settings.fromLogits = settings.fromLogits;
+    loss.settings.labelSmoothing = settings.labelSmoothing;
+    return buildLoss(m, loss, prediction, target);
+  }
   if (StringRef function = metricFunction(kind); !function.empty())
     return buildElementwise(m, function, /*delta=*/1.0, prediction, target,
                             /*metric=*/true);
@@ -575,8 +652,8 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
   };
   if (kind == "top_k_categorical_accuracy" ||
       kind == "sparse_top_k_categorical_accuracy") {
-    // tf.math.in_top_k(target class, prediction, 5): the class is in the
-    // top 5 when fewer than 5 predictions of its row are above its own
+    // tf.math.in_top_k(target class, prediction, k): the class is in the
+    // top k when fewer than k predictions of its row are above its own
     // (ties with it count as in), and its prediction is finite.
     int64_t classes = type.getDimSize(last);
     Value index = kind.starts_with("sparse_") ? target : argmax(target);
@@ -602,7 +679,9 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
         b, loc, AbsOp::create(b, loc, own),
         m.scalar(above, std::numeric_limits<double>::infinity()));
     Value inTop = LogicalAndOp::create(
-        b, loc, LessOp::create(b, loc, above, m.scalar(above, 5)), finite);
+        b, loc,
+        LessOp::create(b, loc, above, m.scalar(above, double(settings.k))),
+        finite);
     return meanAll(m, b, loc,
                    asFloat(inTop, cast<RankedTensorType>(inTop.getType())));
   }
@@ -616,14 +695,16 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
                    typeOf(target));
   };
   if (kind == "precision" || kind == "recall") {
-    // Keras's Precision and Recall (thresholds 0.5): every element is a
-    // binary prediction, positive above the threshold, its target positive
+    // Keras's Precision and Recall (one threshold, 0.5 unless set): every
+    // element is a binary prediction, positive above the threshold, its
+    // target positive
     // when it is not 0. The batch's true positives and the denominator's
     // count (predicted positives, or actual ones), which the runtime sums
     // over the epoch before it divides (0 for 0 / 0, divide_no_nan).
-    Value predicted =
-        asFloat(GreaterOp::create(b, loc, prediction, m.scalar(prediction, 0.5)),
-                type);
+    Value predicted = asFloat(
+        GreaterOp::create(b, loc, prediction,
+                          m.scalar(prediction, settings.threshold)),
+        type);
     Value actual = positiveTargets();
     Value truePositives =
         m.reduceSum(m.mul(predicted, actual), allAxes, /*keepDims=*/false);
@@ -640,7 +721,10 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
     // [0, 1] with 199 p > i (Keras's bucket ceil(199 p) - 1 >= i, in the
     // same float arithmetic), threshold 0 every prediction. The batch's
     // true and false positives at each threshold; the runtime sums them
-    // over the epoch and integrates the ROC curve.
+    // over the epoch and integrates the ROC curve. From logits, the
+    // predictions' sigmoid, as Keras's AUC(from_logits=True) takes.
+    if (settings.fromLogits)
+      prediction = m.sigmoid(prediction);
     int64_t steps = kAucThresholds - 1;
     Type element = type.getElementType();
     Value scaled = m.mul(ClipOp::create(b, loc, prediction,
@@ -675,12 +759,12 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
   else if (kind == "categorical_accuracy")
     matches = EqualOp::create(b, loc, argmax(prediction), argmax(target));
   else if (kind == "binary_accuracy")
-    matches =
-        EqualOp::create(b, loc,
-                        asFloat(GreaterOp::create(b, loc, prediction,
-                                                  m.scalar(prediction, 0.5)),
-                                type),
-                        target);
+    matches = EqualOp::create(
+        b, loc,
+        asFloat(GreaterOp::create(b, loc, prediction,
+                                  m.scalar(prediction, settings.threshold)),
+                type),
+        target);
   else
     return Value();
   return meanAll(m, b, loc,

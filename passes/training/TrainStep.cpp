@@ -88,7 +88,8 @@ static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
   for (const StepLog &log : logs)
     results.push_back(log.kind == "loss"
                           ? outputLosses[log.output]
-                          : buildMetric(m, log.kind, outputs[log.output],
+                          : buildMetric(m, log.kind, log.settings,
+                                        outputs[log.output],
                                         targets[log.output]));
   func::ReturnOp::create(b, predict.getLoc(), results);
   return results;
@@ -162,6 +163,9 @@ LogicalResult mlir::kiln::buildTrainingFunctions(func::FuncOp predict,
             metricTargetMismatch(log.kind, losses[log.output].loss);
         !issue.empty())
       return predict.emitOpError("metric '") << log.kind << "' " << issue;
+    if (llvm::Error error = checkMetricSettings(log.kind, log.settings))
+      return predict.emitOpError("metric: ")
+             << llvm::toString(std::move(error));
   }
 
   // @eval_step(params, inputs, targets) -> (loss, outputs..., logs...)
@@ -386,12 +390,18 @@ struct BuildTrainStepPass
            predict.getArgAttr(numParams, kParamAttrName))
       ++numParams;
     // Every output reports every metric, output-major.
+    auto parsedMetrics = parseMetricList(metrics);
+    if (!parsedMetrics) {
+      predict.emitError("metrics: ")
+          << llvm::toString(parsedMetrics.takeError());
+      return signalPassFailure();
+    }
     SmallVector<StepLog> logs;
     for (unsigned o = 0; o < numOutputs; ++o) {
       if (outputLosses && perOutput[o].hasLoss())
         logs.push_back({o, "loss"});
-      for (const std::string &metric : metrics)
-        logs.push_back({o, metric});
+      for (const auto &[metric, settings] : *parsedMetrics)
+        logs.push_back({o, metric, settings});
     }
     if (failed(buildTrainingFunctions(predict, numParams, perOutput, &*spec,
                                       logs)))

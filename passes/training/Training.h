@@ -72,8 +72,25 @@ Value buildLoss(GradientBuilder &m, const LossSpec &loss, Value prediction,
 /// recall, a tensor<2xf32>: metricValueCount). Crossentropies read
 /// the output's activationLogits as the losses do. A null Value for an
 /// unknown kind.
-Value buildMetric(GradientBuilder &m, llvm::StringRef kind, Value prediction,
+Value buildMetric(GradientBuilder &m, llvm::StringRef kind,
+                  const MetricSettings &settings, Value prediction,
                   Value target);
+
+/// An error unless `settings` are metric `kind`'s own: threshold is
+/// binary_accuracy's, precision's and recall's (theirs in [0, 1], as Keras
+/// checks), k the top-k accuracies', from_logits the crossentropies' and
+/// auc's, label_smoothing the binary and categorical crossentropies' (in
+/// [0, 1]).
+llvm::Error checkMetricSettings(llvm::StringRef kind,
+                                const MetricSettings &settings);
+
+/// Reads metrics as `--metrics` and the build-train-step pass's `metrics`
+/// option list them, split at commas: "NAME" or "NAME:KEY=VALUE", where an
+/// item "KEY=VALUE" (no metric name has '=') adds a setting to the metric
+/// before it: "precision:thresholds=0.3,top_k_categorical_accuracy:k=3".
+/// VALUE is a number, true or false (setMetricSetting's keys).
+llvm::Expected<llvm::SmallVector<std::pair<std::string, MetricSettings>>>
+parseMetricList(llvm::ArrayRef<std::string> items);
 
 /// Resolves a metric as Keras's compile does: "accuracy"/"acc" and
 /// "crossentropy"/"ce" pick the binary, sparse or categorical variant from
@@ -184,6 +201,7 @@ struct OutputLoss {
 struct StepLog {
   unsigned output;
   std::string kind;
+  MetricSettings settings = {};
 };
 
 /// Adds @eval_step and, given an `optimizer`, @train_step built from

@@ -177,9 +177,13 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   for (const auto &entry : flags.optimizerHyper)
     config.optimizerHyper[entry.getKey()] = entry.getValue();
   if (flags.metrics) {
+    auto parsed = parseMetricList(*flags.metrics);
+    if (!parsed)
+      return emitError(loc) << "--metrics: "
+                            << llvm::toString(parsed.takeError());
     config.metrics.clear();
-    for (const std::string &metric : *flags.metrics)
-      config.metrics.push_back({metric, metric});
+    for (auto &[metric, settings] : *parsed)
+      config.metrics.push_back({metric, metric, {}, settings});
     config.metricIssues.clear();
   }
   if (config.losses.empty() && config.lossIssue.empty()) {
@@ -284,8 +288,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   // loss and shape.
   SmallVector<std::string> metricIssues(config.metricIssues.begin(),
                                         config.metricIssues.end());
-  SmallVector<SmallVector<std::pair<std::string, std::string>>> perOutput(
-      outputs.size());
+  SmallVector<SmallVector<TrainingSignature::Log>> perOutput(outputs.size());
   // With a loss issue the model compiles for predict only: nothing reports
   // the metrics.
   ArrayRef<TrainingConfig::Metric> givenMetrics;
@@ -311,8 +314,12 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
         issue = "metric '" + metric.name + "' (" + kind + ") " + mismatch;
       else if (std::string axis = classAxisIssue(kind, type); !axis.empty())
         issue = "metric '" + metric.name + "' (" + kind + ") " + axis;
+      else if (llvm::Error error = checkMetricSettings(kind, metric.settings))
+        issue = "metric '" + metric.name + "' (" +
+                llvm::toString(std::move(error)) + ")";
       if (issue.empty()) {
-        perOutput[o].push_back({metric.name, kind});
+        perOutput[o].push_back({metric.name, kind, unsigned(o),
+                                metricValueCount(kind), metric.settings});
         continue;
       }
       if (flags.metrics)
@@ -333,9 +340,11 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   for (auto [o, output] : llvm::enumerate(outputs)) {
     if (perOutputLoss && losses[o].hasLoss())
       logs.push_back({output.name + "_loss", "loss", unsigned(o)});
-    for (auto &[name, kind] : perOutput[o])
-      logs.push_back({outputs.size() > 1 ? output.name + "_" + name : name,
-                      kind, unsigned(o), metricValueCount(kind)});
+    for (TrainingSignature::Log &log : perOutput[o]) {
+      if (outputs.size() > 1)
+        log.name = output.name + "_" + log.name;
+      logs.push_back(std::move(log));
+    }
   }
 
   // One warning now, and the refusal the compiled model repeats.
@@ -377,7 +386,7 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   }
   SmallVector<StepLog> stepLogs;
   for (const TrainingSignature::Log &log : logs)
-    stepLogs.push_back({log.output, log.kind});
+    stepLogs.push_back({log.output, log.kind, log.settings});
   training.logs = std::move(logs);
   if (failed(buildTrainingFunctions(predict, model.params.size(), losses,
                                     optimizer ? &*optimizer : nullptr,

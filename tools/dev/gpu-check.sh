@@ -91,7 +91,8 @@ ONNX_MODELS="mlp cnn resnet embed view"
 # keras_metrics, keras_losses and keras_multi_output.test.
 KERAS_TRAINING="keras-metrics/sparse:2 keras-metrics/categorical:2
   keras-metrics/binary:2 keras-metrics/topk:2 keras-metrics/sparsetopk:2
-  keras-metrics/precision:2 keras-metrics/auc:2
+  keras-metrics/precision:2 keras-metrics/auc:2 keras-metrics/logits:2
+  keras-metrics/topk3:2 keras-metrics/sparsetopk2:2
   keras-losses/mae:3 keras-losses/mape:3
   keras-losses/msle:3 keras-losses/huber:3 keras-losses/log_cosh:3
   keras-losses/poisson:3 keras-losses/kld:3 keras-losses/hinge:3

@@ -355,10 +355,14 @@ static cl::opt<std::string> optimizerFlag(
     cl::cat(kilnCategory));
 static cl::list<std::string>
     metricsFlag("metrics",
-                cl::desc("Metrics to report (e.g. accuracy,mae), overriding "
-                         "the model file's; with several outputs, on every "
-                         "output"),
-                cl::CommaSeparated, cl::value_desc("NAME,..."),
+                cl::desc("Metrics to report, overriding the model file's; "
+                         "with several outputs, on every output. Settings "
+                         "follow a colon, one per comma: e.g. "
+                         "accuracy,mae or binary_accuracy:threshold=0,"
+                         "top_k_categorical_accuracy:k=3 (threshold, k, "
+                         "from_logits, label_smoothing)"),
+                cl::CommaSeparated,
+                cl::value_desc("NAME[:KEY=VALUE][,KEY=VALUE...],..."),
                 cl::sub(compileCmd), cl::cat(kilnCategory));
 
 // gradcheck

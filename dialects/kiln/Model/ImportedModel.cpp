@@ -96,3 +96,32 @@ void mlir::kiln::finishPredictFunction(
   for (auto [i, name] : llvm::enumerate(outputNames))
     func.setResultAttr(i, kOutputAttrName, builder.getStringAttr(name));
 }
+
+llvm::Error mlir::kiln::setMetricSetting(MetricSettings &settings,
+                                         llvm::StringRef key, double value) {
+  auto flag = [&](bool &field) -> llvm::Error {
+    if (value != 0 && value != 1)
+      return llvm::createStringError(key + " must be true or false");
+    field = value != 0;
+    return llvm::Error::success();
+  };
+  if (key == "threshold" || key == "thresholds") {
+    settings.threshold = value;
+    return llvm::Error::success();
+  }
+  if (key == "k") {
+    if (!(value >= 1 && value <= double(INT32_MAX) && value == int64_t(value)))
+      return llvm::createStringError("k must be a positive whole number");
+    settings.k = int64_t(value);
+    return llvm::Error::success();
+  }
+  if (key == "from_logits")
+    return flag(settings.fromLogits);
+  if (key == "label_smoothing") {
+    settings.labelSmoothing = value;
+    return llvm::Error::success();
+  }
+  return llvm::createStringError(
+      "unknown metric setting '" + key +
+      "' (threshold, thresholds, k, from_logits, label_smoothing)");
+}

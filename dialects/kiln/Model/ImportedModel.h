@@ -25,6 +25,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
 
 #include <optional>
 #include <string>
@@ -89,6 +90,30 @@ struct LossSettings {
   }
 };
 
+/// A metric's settings besides its kind, as Keras's metric classes take
+/// them (a .keras file's metric config, `--metrics NAME:key=value`).
+/// passes/training's checkMetricSettings refuses a setting the metric does
+/// not have rather than ignore it.
+struct MetricSettings {
+  /// binary_accuracy's threshold; precision's and recall's thresholds (one).
+  double threshold = 0.5;
+  int64_t k = 5; ///< the top-k accuracies'
+  /// The crossentropies' and auc's: the predictions are logits.
+  bool fromLogits = false;
+  /// The binary and categorical crossentropies'.
+  double labelSmoothing = 0.0;
+  friend bool operator==(const MetricSettings &a, const MetricSettings &b) {
+    return a.threshold == b.threshold && a.k == b.k &&
+           a.fromLogits == b.fromLogits && a.labelSmoothing == b.labelSmoothing;
+  }
+};
+
+/// Sets metric setting `key` (Keras's name: threshold or thresholds, k,
+/// from_logits, label_smoothing) to `value`; an error for another key, a
+/// flag that is not 0 or 1, or a k that is not a positive whole number.
+llvm::Error setMetricSetting(MetricSettings &settings, llvm::StringRef key,
+                             double value);
+
 /// The training configuration stored with a model (Keras `compile_config`,
 /// tfjs `trainingConfig`, legacy `training_config`), as written there.
 /// A part may be given per output: by position (a list, in output order)
@@ -129,6 +154,7 @@ struct TrainingConfig {
     std::string name;
     std::string function;
     OutputKey output;
+    MetricSettings settings;
   };
   std::vector<Metric> metrics;
   /// What the file says that kiln cannot map, per part ("" = understood).
@@ -175,6 +201,7 @@ struct TrainingSignature {
     /// The f32 values a step returns for it (metricValueCount): a scalar,
     /// or for a ratio over the epoch its numerator and denominator.
     unsigned values = 1;
+    MetricSettings settings; ///< the compiled steps' alone
   };
   llvm::SmallVector<Log> logs;
   llvm::SmallVector<TensorSignature> targets;

@@ -26,6 +26,18 @@ with what Keras 3 itself reports for it, in evaluate and in fit.
   auc          Dense(2, sigmoid), multi-label: binary_crossentropy with
                "auc" and AUC(name="roc") (200 thresholds, ROC, interpolated;
                every element, over the epoch)
+  logits       metric settings on logits: Dense(3) (linear), multi-label,
+               BinaryCrossentropy(from_logits=True) with
+               BinaryAccuracy(threshold=0), BinaryCrossentropy(from_logits,
+               label_smoothing=0.1), Precision(thresholds=0),
+               Recall(thresholds=[0.3]) and AUC(from_logits=True)
+  topk3        Dense(10, softmax): categorical_crossentropy with
+               TopKCategoricalAccuracy(k=3), CategoricalCrossentropy(
+               label_smoothing=0.2) and BinaryAccuracy(threshold=0.3)
+  sparsetopk2  Dense(10) (linear): SparseCategoricalCrossentropy(
+               from_logits=True) with SparseTopKCategoricalAccuracy(k=2),
+               SparseCategoricalCrossentropy(from_logits=True) and
+               "accuracy"
 
 NAME.keras, NAME.x.npy and NAME.y.npy; NAME.evaluate.json is Keras's
 evaluate (batch 5: batches of 5, 5 and 2) before training, NAME.history.json
@@ -135,6 +147,43 @@ def main():
     ya = rng.integers(0, 2, (12, 2)).astype(np.float32)
     write("auc", model, "binary_crossentropy",
           ["auc", keras.metrics.AUC(name="roc")], xa, ya)
+
+    # Metric settings (drawn after the others too): thresholds, logits,
+    # label smoothing and k.
+    M = keras.metrics
+    inp = keras.Input((5,), name="x")
+    model = keras.Model(inp, layers.Dense(3, name="logits")(inp),
+                        name="logits")
+    randomize(model, rng, 1.0)
+    kernel, bias = model.get_weights()
+    model.set_weights([kernel * 3, bias])
+    xl = rng.uniform(-1, 1, (12, 5)).astype(np.float32)
+    yl = rng.integers(0, 2, (12, 3)).astype(np.float32)
+    write("logits", model, keras.losses.BinaryCrossentropy(from_logits=True),
+          [M.BinaryAccuracy(threshold=0.0, name="acc"),
+           M.BinaryCrossentropy(from_logits=True, label_smoothing=0.1,
+                                name="bce"),
+           M.Precision(thresholds=0.0, name="p"),
+           M.Recall(thresholds=[0.3], name="r"),
+           M.AUC(from_logits=True, name="auc")], xl, yl)
+
+    x10 = rng.uniform(-1, 1, (12, 6)).astype(np.float32)
+    labels10 = rng.integers(0, 10, 12)
+    write("topk3", classifier("topk3", 10, 3), "categorical_crossentropy",
+          [M.TopKCategoricalAccuracy(k=3, name="top3"),
+           M.CategoricalCrossentropy(label_smoothing=0.2, name="cce"),
+           M.BinaryAccuracy(threshold=0.3, name="bacc")], x10,
+          np.eye(10)[labels10])
+
+    inp = keras.Input((6,), name="x")
+    model = keras.Model(inp, layers.Dense(10, name="logits")(inp),
+                        name="sparsetopk2")
+    randomize(model, rng, 1.0)
+    write("sparsetopk2", model,
+          keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+          [M.SparseTopKCategoricalAccuracy(k=2, name="top2"),
+           M.SparseCategoricalCrossentropy(from_logits=True, name="sce"),
+           "accuracy"], x10, labels10)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 // RUN: kiln-opt %s --kiln-build-train-step="loss=binary_crossentropy optimizer=sgd metrics=precision,auc" | FileCheck %s --check-prefix=COUNTS
 // RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=sparse_categorical_accuracy" 2>&1 | FileCheck %s --check-prefix=MISMATCH
 // RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=f1_score" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: kiln-opt %s --kiln-build-train-step="loss=binary_crossentropy optimizer=sgd metrics=binary_accuracy:threshold=0.25,precision:thresholds=0.75,auc:from_logits=true,top_k_categorical_accuracy:k=2" | FileCheck %s --check-prefix=SETTINGS
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=mae:threshold=0.3" 2>&1 | FileCheck %s --check-prefix=NOTHRESHOLD
+// RUN: not kiln-opt %s --kiln-build-train-step="loss=mse metrics=k=2,mae" 2>&1 | FileCheck %s --check-prefix=ORPHAN
 
 // The steps return each metric's batch mean after the outputs (model.h:
 // loss, predictions, metric values, then the updates).
@@ -61,3 +64,24 @@ func.func @predict(%w: tensor<4x3xf32> {kiln.param = "w"}, %x: tensor<?x4xf32>) 
 
 // MISMATCH: error: 'func.func' op metric 'sparse_categorical_accuracy' takes class indices, but loss 'mean_squared_error' takes targets shaped like the outputs
 // UNKNOWN: error: 'func.func' op unknown metric 'f1_score'
+
+// Settings: binary accuracy and precision compare with their thresholds,
+// AUC counts the sigmoid of logits, top-k accuracy counts a class in when
+// fewer than k predictions are above its own.
+// SETTINGS-LABEL: func.func @eval_step
+// SETTINGS-SAME:    -> (tensor<f32>, tensor<?x3xf32>, tensor<f32>, tensor<2xf32>, tensor<400xf32>, tensor<f32>)
+// SETTINGS:         %[[PROBS:.+]] = kiln.softmax
+// SETTINGS:         %[[QUARTER:.+]] = kiln.constant dense<2.500000e-01> : tensor<f32>
+// SETTINGS:         kiln.greater %[[PROBS]], %[[QUARTER]]
+// SETTINGS:         %[[THREE4:.+]] = kiln.constant dense<7.500000e-01> : tensor<f32>
+// SETTINGS:         kiln.greater %[[PROBS]], %[[THREE4]]
+// SETTINGS:         %[[SIGMOID:.+]] = kiln.sigmoid %[[PROBS]]
+// SETTINGS:         kiln.clip %[[SIGMOID]]
+// SETTINGS:         kiln.one_hot
+// SETTINGS:         %[[K:.+]] = kiln.constant dense<2.000000e+00> : tensor<f32>
+// SETTINGS:         kiln.less %{{.+}}, %[[K]] : tensor<?xf32>, tensor<f32>
+// SETTINGS-NOT:     dense<5.000000e+00>
+// SETTINGS:         return
+
+// NOTHRESHOLD: error: 'func.func' op metric: mae has no threshold (binary_accuracy, precision and recall have one)
+// ORPHAN: error: metrics: setting 'k=2' before any metric

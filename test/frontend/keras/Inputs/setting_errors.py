@@ -47,17 +47,36 @@ CASES = {
              "inbound_nodes": [[["x", 0, 0, {"training": True}]]]}],
         "input_layers": [["x", 0, 0]], "output_layers": [["bn", 0, 0]]},
         "keras_version": "2.15.0", "backend": "tensorflow"},
-    # Metrics whose settings the runtime's metrics do not compute: each is
-    # left out (a warning), not reported as the default one.
+    # Metric settings the steps compute (a threshold, from_logits) and
+    # values Keras itself refuses or kiln cannot compute: each of those is
+    # left out (a warning), not reported with another setting.
     "metrics": sequential([4], dense(1, activation="sigmoid"),
                           compile_config=training(
-                              metric("BinaryAccuracy", name="binary_accuracy",
+                              metric("BinaryAccuracy", name="acc7",
                                      threshold=0.7),
                               metric("BinaryCrossentropy",
-                                     name="binary_crossentropy",
+                                     name="bce_logits",
                                      from_logits=True, label_smoothing=0.0),
                               metric("BinaryAccuracy", name="binary_accuracy",
-                                     threshold=0.5))),
+                                     threshold=0.5),
+                              metric("Precision", name="p15",
+                                     thresholds=1.5),
+                              metric("BinaryCrossentropy", name="bce2",
+                                     label_smoothing=2),
+                              metric("BinaryAccuracy", name="acc_high",
+                                     threshold="high"),
+                              # Keras 3 names a wrapper's function in an
+                              # object.
+                              metric("MeanMetricWrapper", name="acc2",
+                                     fn={"module": "builtins",
+                                         "class_name": "function",
+                                         "config": "binary_accuracy",
+                                         "registered_name": "function"},
+                                     threshold=0.2),
+                              metric("MeanMetricWrapper", name="mae_t",
+                                     fn="mean_absolute_error", threshold=0.3),
+                              metric("CategoricalCrossentropy", name="cce1",
+                                     axis=1))),
     # Precision and recall at threshold 0.5 over every element only.
     "ratio_metrics": sequential([4], dense(2, activation="sigmoid"),
                                 compile_config=training(
@@ -68,6 +87,8 @@ CASES = {
                                     metric("Precision", name="p",
                                            thresholds=0.5, top_k=None,
                                            class_id=None),
+                                    metric("Recall", name="r3",
+                                           thresholds=[0.3]),
                                     "recall",
                                     metric("AUC", name="pr", curve="PR"),
                                     metric("AUC", name="auc100",
@@ -77,7 +98,7 @@ CASES = {
                                            summation_method="interpolation",
                                            multi_label=False,
                                            from_logits=False))),
-    # Top-k accuracy for k = 5 only (Keras's default).
+    # Top-k accuracy for a whole k of 1 or more.
     "topk_metrics": sequential([4], dense(6, activation="softmax"),
                                compile_config={
                                    "optimizer": "sgd",
@@ -86,7 +107,11 @@ CASES = {
                                        metric("TopKCategoricalAccuracy",
                                               name="top3", k=3),
                                        metric("TopKCategoricalAccuracy",
-                                              name="top5", k=5)]}),
+                                              name="top5", k=5),
+                                       metric("TopKCategoricalAccuracy",
+                                              name="top0", k=0),
+                                       metric("TopKCategoricalAccuracy",
+                                              name="top2.5", k=2.5)]}),
 }
 
 for name, m in CASES.items():
