@@ -277,7 +277,8 @@ def ApproximateMathPass
     math functions (erf for GELU) keep their libm calls, unless
     `all-functions` is set: for GPU kernels, which have no libm (and kiln
     links no libdevice), every function MLIR approximates is (acos, asin,
-    atan, atan2, cbrt, cos, erf, erfc, exp2, log2, sin besides the five).
+    atan, atan2, cbrt, cos, erf, erfc, exp2, log2, sin besides the five),
+    and tan becomes sin / cos first.
   }];
   let options = [
     Option<"allFunctions", "all-functions", "bool", /*default=*/"false",

@@ -47,6 +47,9 @@ struct ApproximateMathPass
           name);
     };
     RewritePatternSet patterns(&getContext());
+    // MLIR has no polynomial for tan: sin / cos, each a polynomial.
+    if (all)
+      math::populateExpansionPatterns(patterns, {"tan"});
     populateMathPolynomialApproximationPatterns(patterns, approximated);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

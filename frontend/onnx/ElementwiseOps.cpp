@@ -674,6 +674,9 @@ static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
 
 static double hostNeg(double x) { return -x; }
 static double hostAbs(double x) { return std::abs(x); }
+static double hostFloor(double x) { return std::floor(x); }
+static double hostCeil(double x) { return std::ceil(x); }
+static double hostRound(double x) { return std::nearbyint(x); }
 
 void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   auto add = [&](StringRef op, int64_t since, int64_t last, OpHandler handler,
@@ -692,6 +695,21 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Softplus", 1, 17, importUnary<SoftplusOp>);
   add("Erf", 9, 17, importUnary<ErfOp>);
   add("Sign", 9, 17, importUnary<SignOp>);
+  add("Sin", 7, 17, importUnary<SinOp>);
+  add("Cos", 7, 17, importUnary<CosOp>);
+  add("Tan", 7, 17, importUnary<TanOp>);
+  add("Asin", 7, 17, importUnary<AsinOp>);
+  add("Acos", 7, 17, importUnary<AcosOp>);
+  add("Atan", 7, 17, importUnary<AtanOp>);
+  add("Sinh", 9, 17, importUnary<SinhOp>);
+  add("Cosh", 9, 17, importUnary<CoshOp>);
+  add("Asinh", 9, 17, importUnary<AsinhOp>);
+  add("Acosh", 9, 17, importUnary<AcoshOp>);
+  add("Atanh", 9, 17, importUnary<AtanhOp>);
+  // Whole numbers stay as they are (known integer shape arithmetic).
+  add("Floor", 6, 17, importUnary<FloorOp, hostFloor>);
+  add("Ceil", 6, 17, importUnary<CeilOp, hostCeil>);
+  add("Round", 11, 17, importUnary<RoundOp, hostRound>);
   add("Reciprocal", 6, 17, importReciprocal);
   add("Softsign", 1, 17, importSoftsign);
   r["Identity"].push_back(OpKind{1, 17, importIdentity, {}, 0, 0b1});

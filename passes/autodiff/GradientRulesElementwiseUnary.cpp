@@ -105,11 +105,85 @@ static void rule(SignOp, GradientBuilder &, Value, Grads &d) {
   d.push_back({});
 }
 
+
+template <typename OpTy> static Value apply(GradientBuilder &m, Value x) {
+  return OpTy::create(m.builder(), m.location(), x);
+}
+/// 1 / sqrt(s)
+static Value inverseRoot(GradientBuilder &m, Value s) {
+  return m.div(m.scalar(s, 1), apply<SqrtOp>(m, s));
+}
+// sin'(x) = cos(x)
+static void rule(SinOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.mul(g, apply<CosOp>(m, op.getInput())));
+}
+// cos'(x) = -sin(x)
+static void rule(CosOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.neg(m.mul(g, apply<SinOp>(m, op.getInput()))));
+}
+// tan'(x) = 1 + y^2
+static void rule(TanOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value y = op.getResult();
+  d.push_back(m.mul(g, m.add(m.scalar(y, 1), m.mul(y, y))));
+}
+// asin'(x) = 1 / sqrt(1 - x^2)
+static void rule(AsinOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  d.push_back(m.mul(g, inverseRoot(m, m.sub(m.scalar(x, 1), m.mul(x, x)))));
+}
+// acos'(x) = -1 / sqrt(1 - x^2)
+static void rule(AcosOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  d.push_back(
+      m.neg(m.mul(g, inverseRoot(m, m.sub(m.scalar(x, 1), m.mul(x, x))))));
+}
+// atan'(x) = 1 / (1 + x^2)
+static void rule(AtanOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  d.push_back(m.div(g, m.add(m.scalar(x, 1), m.mul(x, x))));
+}
+// sinh'(x) = cosh(x)
+static void rule(SinhOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.mul(g, apply<CoshOp>(m, op.getInput())));
+}
+// cosh'(x) = sinh(x)
+static void rule(CoshOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(m.mul(g, apply<SinhOp>(m, op.getInput())));
+}
+// asinh'(x) = 1 / sqrt(x^2 + 1)
+static void rule(AsinhOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  d.push_back(m.mul(g, inverseRoot(m, m.add(m.mul(x, x), m.scalar(x, 1)))));
+}
+// acosh'(x) = 1 / (sqrt(x - 1) sqrt(x + 1)) (no x^2 to overflow)
+static void rule(AcoshOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput(), one = m.scalar(x, 1);
+  d.push_back(m.mul(g, m.mul(inverseRoot(m, m.sub(x, one)),
+                             inverseRoot(m, m.add(x, one)))));
+}
+// atanh'(x) = 1 / (1 - x^2)
+static void rule(AtanhOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value x = op.getInput();
+  d.push_back(m.div(g, m.sub(m.scalar(x, 1), m.mul(x, x))));
+}
+// Rounding is flat almost everywhere: no gradient flows (TensorFlow's and
+// PyTorch's zeros).
+static void rule(FloorOp, GradientBuilder &, Value, Grads &d) {
+  d.push_back({});
+}
+static void rule(CeilOp, GradientBuilder &, Value, Grads &d) {
+  d.push_back({});
+}
+static void rule(RoundOp, GradientBuilder &, Value, Grads &d) {
+  d.push_back({});
+}
+
 } // namespace mlir::kiln
 
 void mlir::kiln::registerElementwiseUnaryGradientRules(
     DialectRegistry &registry) {
   addVjpRules<ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp, NegOp, AbsOp, SqrtOp,
-              SoftplusOp, ErfOp, GeluOp, EluOp, SeluOp, StepOp, SignOp>(
-      registry);
+              SoftplusOp, ErfOp, GeluOp, EluOp, SeluOp, StepOp, SignOp,
+              SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp,
+              AsinhOp, AcoshOp, AtanhOp, FloorOp, CeilOp, RoundOp>(registry);
 }

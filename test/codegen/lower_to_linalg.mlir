@@ -84,6 +84,31 @@ func.func @activations(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// The odd functions are taken of |x| and given x's sign; sinh from expm1
+// (no cancellation near 0), exp(x/2)^2/2 beyond 20; acosh NaN below 1;
+// round halves to even.
+// CHECK-LABEL: func.func @math_functions
+// CHECK:         %[[A:.+]] = math.absf %[[X:[^ ]+]]
+// CHECK:         %[[S:.+]] = math.sin %[[A]]
+// CHECK:         %[[SIGN:.+]] = math.copysign %{{.+}}, %[[X]]
+// CHECK:         arith.mulf %[[S]], %[[SIGN]]
+// CHECK:         math.expm1
+// CHECK:         arith.cmpf ogt
+// CHECK:         arith.select
+// CHECK:         math.log1p
+// CHECK:         arith.cmpf olt
+// CHECK:         arith.constant 0x7FC00000 : f32
+// CHECK:         math.roundeven
+func.func @math_functions(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.sin %x : tensor<4xf32>
+  %1 = kiln.sinh %0 : tensor<4xf32>
+  %2 = kiln.acosh %1 : tensor<4xf32>
+  %3 = kiln.round %2 : tensor<4xf32>
+  return %3 : tensor<4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @constant
 // CHECK:         arith.constant dense<2.000000e+00> : tensor<f32>
 // CHECK-NOT:     kiln.

@@ -99,6 +99,40 @@ func.func @structured_roundtrip(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %l: tens
   return
 }
 
+// The trigonometric, hyperbolic and rounding functions.
+// CHECK-LABEL: func.func @math_roundtrip
+// CHECK:         kiln.sin %{{.+}} : tensor<?x4xf32>
+// CHECK-NEXT:    kiln.cos
+// CHECK-NEXT:    kiln.tan
+// CHECK-NEXT:    kiln.asin
+// CHECK-NEXT:    kiln.acos
+// CHECK-NEXT:    kiln.atan
+// CHECK-NEXT:    kiln.sinh
+// CHECK-NEXT:    kiln.cosh
+// CHECK-NEXT:    kiln.asinh
+// CHECK-NEXT:    kiln.acosh
+// CHECK-NEXT:    kiln.atanh
+// CHECK-NEXT:    kiln.floor
+// CHECK-NEXT:    kiln.ceil
+// CHECK-NEXT:    kiln.round
+func.func @math_roundtrip(%x: tensor<?x4xf32>) {
+  %0 = kiln.sin %x : tensor<?x4xf32>
+  %1 = kiln.cos %0 : tensor<?x4xf32>
+  %2 = kiln.tan %1 : tensor<?x4xf32>
+  %3 = kiln.asin %2 : tensor<?x4xf32>
+  %4 = kiln.acos %3 : tensor<?x4xf32>
+  %5 = kiln.atan %4 : tensor<?x4xf32>
+  %6 = kiln.sinh %5 : tensor<?x4xf32>
+  %7 = kiln.cosh %6 : tensor<?x4xf32>
+  %8 = kiln.asinh %7 : tensor<?x4xf32>
+  %9 = kiln.acosh %8 : tensor<?x4xf32>
+  %10 = kiln.atanh %9 : tensor<?x4xf32>
+  %11 = kiln.floor %10 : tensor<?x4xf32>
+  %12 = kiln.ceil %11 : tensor<?x4xf32>
+  %13 = kiln.round %12 : tensor<?x4xf32>
+  return
+}
+
 // Window ops keep their geometry attributes.
 // CHECK-LABEL: func.func @window_roundtrip
 // CHECK:         kiln.conv %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, pad_high = array<i64: 2, 2>, pad_low = array<i64: 2, 2>, strides = array<i64: 1, 1>} : tensor<?x28x28x1xf32>, tensor<5x5x1x10xf32> -> tensor<?x28x28x10xf32>

@@ -153,6 +153,24 @@ def Kiln_ErfOp : Kiln_UnaryOp<"erf", "erf(x)">;
 def Kiln_StepOp : Kiln_UnaryOp<"step", "x > 0 ? 1 : 0 (Heaviside step; relu's derivative)">;
 def Kiln_SignOp : Kiln_UnaryOp<"sign", "x > 0 ? 1 : (x < 0 ? -1 : 0)">;
 def Kiln_GeluOp : Kiln_UnaryOp<"gelu", "x * (1 + erf(x / sqrt(2))) / 2">;
+// Trigonometric and hyperbolic functions and their inverses (ONNX's math
+// ops; the inverses are NaN outside their domains, like libm's).
+def Kiln_SinOp : Kiln_UnaryOp<"sin", "sin(x)">;
+def Kiln_CosOp : Kiln_UnaryOp<"cos", "cos(x)">;
+def Kiln_TanOp : Kiln_UnaryOp<"tan", "tan(x)">;
+def Kiln_AsinOp : Kiln_UnaryOp<"asin", "asin(x)">;
+def Kiln_AcosOp : Kiln_UnaryOp<"acos", "acos(x)">;
+def Kiln_AtanOp : Kiln_UnaryOp<"atan", "atan(x)">;
+def Kiln_SinhOp : Kiln_UnaryOp<"sinh", "sinh(x)">;
+def Kiln_CoshOp : Kiln_UnaryOp<"cosh", "cosh(x)">;
+def Kiln_AsinhOp : Kiln_UnaryOp<"asinh", "asinh(x)">;
+def Kiln_AcoshOp : Kiln_UnaryOp<"acosh", "acosh(x)">;
+def Kiln_AtanhOp : Kiln_UnaryOp<"atanh", "atanh(x)">;
+// Rounding to a whole number; flat almost everywhere, so no gradient flows.
+def Kiln_FloorOp : Kiln_UnaryOp<"floor", "floor(x)">;
+def Kiln_CeilOp : Kiln_UnaryOp<"ceil", "ceil(x)">;
+def Kiln_RoundOp : Kiln_UnaryOp<"round",
+    "x rounded to the nearest whole number, halves to even (ONNX's Round)">;
 def Kiln_SeluOp : Kiln_UnaryOp<"selu",
     "scale * (x > 0 ? x : alpha * (exp(x) - 1)), Keras's alpha and scale">;
 

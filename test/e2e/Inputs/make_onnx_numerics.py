@@ -192,3 +192,35 @@ case("gather_elements_known",
      [N("GatherElements", ["x", "idx"], ["y"], axis=2)], {"x": gd},
      {"idx": np.array([[[3, 0], [-1, 2], [1, 1]]] * 2, dtype=np.int64)},
      batch=None)
+
+# The trigonometric functions and their inverses at their domains' edges
+# (NaN outside them) and the hyperbolic ones where exp(x) or x^2 overflows
+# before the result does, with the rounding ops on halves (Round: to even),
+# each op on the same values, their outputs side by side. The trigonometric
+# ones stay within |x| <= 100: a GPU kernel's sin and cos are polynomials
+# after a single-precision range reduction.
+def side_by_side(name, ops, values, opset=13):
+    nodes = [N(op, ["x"], [op.lower()]) for op in ops]
+    nodes.append(N("Concat", [op.lower() for op in ops], ["y"], axis=1))
+    case(name, nodes, {"x": values.reshape(1, -1)}, opset=opset)
+
+
+side_by_side("trig", ["Sin", "Cos", "Tan", "Asin", "Acos", "Atan"],
+             f32(-100, -3.14159, -1.5, -1, -0.5, -1e-5, 0, 1e-5, 0.5, 0.999,
+                 1, 1.5, 3, 100, nan))
+side_by_side("atan_infinite", ["Atan"], f32(-inf, inf, 1e30, -1e30))
+side_by_side("hyperbolic_rounding",
+             ["Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil",
+              "Round"],
+             f32(-inf, -1e30, -90, -89, -2.5, -1.5, -1, -0.5, -1e-5, 0, 1e-8,
+                 0.5, 0.999, 1, 1.001, 1.5, 2.5, 2.7, 20.5, 89, 90, 1e30, inf,
+                 nan), opset=11)
+# ... and the odd ones near 0, scaled by 1e6 so that 1e-5 checks them to
+# 1e-6 of their values (exp(x) - exp(-x) would lose digits there).
+small_ops = ["Sin", "Tan", "Asin", "Atan", "Sinh", "Asinh", "Atanh"]
+case("odd_near_zero",
+     [N(op, ["x"], [op.lower()]) for op in small_ops] +
+     [N("Concat", [op.lower() for op in small_ops], ["c"], axis=1),
+      N("Mul", ["c", "scale"], ["y"])],
+     {"x": f32(1e-7, -3e-6, 1e-4, -2e-3, 3e-2).reshape(1, -1)},
+     {"scale": np.float32(1e6)})

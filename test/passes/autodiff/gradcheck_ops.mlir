@@ -15,6 +15,8 @@
 // RUN: kiln gradcheck %s --func sqrt --input-min 0.5 --input-max 2 | FileCheck %s
 // RUN: kiln gradcheck %s --func softplus --input-min -4 --input-max 4 | FileCheck %s
 // RUN: kiln gradcheck %s --func erf | FileCheck %s
+// RUN: kiln gradcheck %s --func trig_hyperbolic --input-min -0.9 --input-max 0.9 | FileCheck %s
+// RUN: kiln gradcheck %s --func acosh --input-min 1.2 --input-max 4 | FileCheck %s
 // RUN: kiln gradcheck %s --func gelu --input-min -3 --input-max 3 | FileCheck %s
 // RUN: kiln gradcheck %s --func elu --input-min -3 --input-max 3 | FileCheck %s
 // RUN: kiln gradcheck %s --func selu --input-min -3 --input-max 3 | FileCheck %s
@@ -129,6 +131,37 @@ func.func @softplus(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
 }
 func.func @erf(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
   %0 = kiln.erf %x : tensor<?x6xf32>
+  %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+// Each trigonometric and hyperbolic function inside (-1, 1), summed.
+func.func @trig_hyperbolic(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.sin %x : tensor<?x6xf32>
+  %1 = kiln.cos %x : tensor<?x6xf32>
+  %2 = kiln.tan %x : tensor<?x6xf32>
+  %3 = kiln.asin %x : tensor<?x6xf32>
+  %4 = kiln.acos %x : tensor<?x6xf32>
+  %5 = kiln.atan %x : tensor<?x6xf32>
+  %6 = kiln.sinh %x : tensor<?x6xf32>
+  %7 = kiln.cosh %x : tensor<?x6xf32>
+  %8 = kiln.asinh %x : tensor<?x6xf32>
+  %9 = kiln.atanh %x : tensor<?x6xf32>
+  %10 = kiln.add %0, %1 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %11 = kiln.add %10, %2 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %12 = kiln.add %11, %3 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %13 = kiln.add %12, %4 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %14 = kiln.add %13, %5 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %15 = kiln.mul %14, %6 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %16 = kiln.add %15, %7 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %17 = kiln.add %16, %8 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %18 = kiln.add %17, %9 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %19 = kiln.mul %18, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %20 = kiln.reduce_sum %19 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %20 : tensor<f32>
+}
+func.func @acosh(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.acosh %x : tensor<?x6xf32>
   %1 = kiln.mul %0, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
   %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
   return %2 : tensor<f32>
