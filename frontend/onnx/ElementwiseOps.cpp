@@ -19,6 +19,7 @@
 #include "llvm/Support/Format.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -632,6 +633,38 @@ static FailureOr<NodeOutputs> importNot(NodeBuilder &node) {
   return single(Value(LogicalNotOp::create(node.builder, node.loc, *x)));
 }
 
+// IsNaN(x): x != x, the one value unequal to itself.
+static FailureOr<NodeOutputs> importIsNaN(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder;
+  return single(Value(LogicalNotOp::create(
+      b, node.loc, EqualOp::create(b, node.loc, *x, *x))));
+}
+
+// IsInf(x, detect_negative = 1, detect_positive = 1): x equal to the
+// infinities it detects (neither: false everywhere).
+static FailureOr<NodeOutputs> importIsInf(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<int64_t> negative = node.getInt("detect_negative", 1);
+  FailureOr<int64_t> positive = node.getInt("detect_positive", 1);
+  if (failed(x) || failed(negative) || failed(positive))
+    return failure();
+  OpBuilder &b = node.builder;
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  Value found;
+  for (auto [detect, value] : {std::pair(*positive, inf), {*negative, -inf}}) {
+    if (!detect)
+      continue;
+    Value is = EqualOp::create(b, node.loc, *x, node.scalar(value));
+    found = found ? Value(LogicalOrOp::create(b, node.loc, found, is)) : is;
+  }
+  if (!found) // x < x: false, NaN included
+    found = LessOp::create(b, node.loc, *x, *x);
+  return single(found);
+}
+
 // Where(cond, x, y): a fold when all are known, kiln.select otherwise.
 static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
   if (auto known = allKnown(node, 3); !known.empty()) {
@@ -764,4 +797,8 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
       0b11);
   any("Not", 1, importNot, 0b1);
   any("Where", 9, importWhere, 0b111);
+  add("IsNaN", 9, 17, importIsNaN);
+  static constexpr StringLiteral detect[] = {"detect_negative",
+                                             "detect_positive"};
+  add("IsInf", 10, 17, importIsInf, detect);
 }

@@ -224,3 +224,14 @@ case("odd_near_zero",
       N("Mul", ["c", "scale"], ["y"])],
      {"x": f32(1e-7, -3e-6, 1e-4, -2e-3, 3e-2).reshape(1, -1)},
      {"scale": np.float32(1e6)})
+
+# IsInf detecting neither infinity is false everywhere; IsNaN or IsInf of
+# the negative infinity alone (as floats).
+special = f32(-inf, inf, nan, -1e38, 0, 3).reshape(1, -1)
+case("isinf_none",
+     [N("IsInf", ["x"], ["b"], detect_negative=0, detect_positive=0),
+      N("Cast", ["b"], ["y"], to=TensorProto.FLOAT)], {"x": special})
+case("isnan_or_neginf",
+     [N("IsNaN", ["x"], ["n"]), N("IsInf", ["x"], ["i"], detect_positive=0),
+      N("Or", ["n", "i"], ["b"]), N("Cast", ["b"], ["y"], to=TensorProto.FLOAT)],
+     {"x": special})
