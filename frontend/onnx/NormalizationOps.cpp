@@ -196,6 +196,63 @@ static FailureOr<NodeOutputs> importMeanVarianceNorm(NodeBuilder &node) {
       DivOp::create(b, loc, SubOp::create(b, loc, *x, mean), deviation)));
 }
 
+// LRN(X; size, alpha = 1e-4, beta = 0.75, bias = 1), across channels:
+// X / (bias + alpha / size * S)^beta, S[n, c, ...] the sum of X^2 over
+// channels c - floor((size - 1) / 2) to c + ceil((size - 1) / 2) inside
+// [0, C). S is X^2 with the channels last times a band of ones (C x C), so
+// its gradient is the band's transpose; the power is exp(beta log(.)).
+static FailureOr<NodeOutputs> importLrn(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<int64_t> size = node.getInt("size", 0);
+  FailureOr<float> alpha = node.getFloat("alpha", 1e-4f);
+  FailureOr<float> beta = node.getFloat("beta", 0.75f);
+  FailureOr<float> bias = node.getFloat("bias", 1.0f);
+  if (failed(x) || failed(size) || failed(alpha) || failed(beta) ||
+      failed(bias))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  int64_t rank = shape.size();
+  if (rank < 3 || ShapedType::isDynamic(shape[1])) {
+    node.emitError() << "takes (N, C, D1, ...) with known channels, not "
+                     << formatKerasShape(shape);
+    return failure();
+  }
+  if (*size < 1) {
+    node.emitError() << "size must be a positive integer";
+    return failure();
+  }
+  int64_t channels = shape[1];
+  int64_t before = (*size - 1) / 2, after = *size - 1 - before;
+  SmallVector<float> band(channels * channels, 0.0f);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = std::max<int64_t>(0, c - before);
+         i <= std::min(channels - 1, c + after); ++i)
+      band[i * channels + c] = 1.0f;
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  SmallVector<int64_t> toLast{0}, fromLast{0, rank - 1};
+  for (int64_t d = 2; d < rank; ++d) {
+    toLast.push_back(d);
+    fromLast.push_back(d - 1);
+  }
+  toLast.push_back(1);
+  Value squares = TransposeOp::create(b, loc, MulOp::create(b, loc, *x, *x),
+                                      toLast);
+  Value sums = TransposeOp::create(
+      b, loc,
+      MatMulOp::create(b, loc, squares,
+                       node.constant({channels, channels}, band)),
+      fromLast);
+  Value base = AddOp::create(
+      b, loc, node.scalar(*bias),
+      MulOp::create(b, loc, node.scalar(double(*alpha) / double(*size)),
+                    sums));
+  Value power = ExpOp::create(
+      b, loc,
+      MulOp::create(b, loc, node.scalar(*beta), LogOp::create(b, loc, base)));
+  return single(Value(DivOp::create(b, loc, *x, power)));
+}
+
 void mlir::kiln::onnx_import::registerNormalizationOps(OpRegistry &r) {
   static constexpr StringLiteral batchNorm7[] = {"epsilon", "momentum",
                                                  "spatial"};
@@ -215,4 +272,6 @@ void mlir::kiln::onnx_import::registerNormalizationOps(OpRegistry &r) {
   static constexpr StringLiteral axes[] = {"axes"};
   r["MeanVarianceNormalization"].push_back(
       OpKind{9, 17, importMeanVarianceNorm, axes});
+  static constexpr StringLiteral lrn[] = {"size", "alpha", "beta", "bias"};
+  r["LRN"].push_back(OpKind{1, 17, importLrn, lrn});
 }

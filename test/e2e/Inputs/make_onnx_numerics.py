@@ -235,3 +235,8 @@ case("isnan_or_neginf",
      [N("IsNaN", ["x"], ["n"]), N("IsInf", ["x"], ["i"], detect_positive=0),
       N("Or", ["n", "i"], ["b"]), N("Cast", ["b"], ["y"], to=TensorProto.FLOAT)],
      {"x": special})
+
+# LRN across 5 channels of a dynamic batch, each summing its neighbours
+# (channels past either end left out). ONNX Runtime takes odd sizes only.
+case("lrn", [N("LRN", ["x"], ["y"], size=3, alpha=0.5, beta=0.6, bias=2.0)],
+     {"x": rng.normal(0, 2, (2, 5, 3, 2)).astype(np.float32)})

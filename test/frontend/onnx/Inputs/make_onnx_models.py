@@ -221,6 +221,15 @@ save("gather_elements_fit", [
      [value("x", ["N", 3, 2])], [value("y", ["N", 2, 4])],
      [numpy_helper.from_array(np.zeros((1, 2, 4), np.int64), "i")],
      check=False)
+# LRN of size 0 (a missing size is the ONNX checker's error); LRN of an
+# even size over 3 channels (one channel before, two after: the band's rows
+# are 1 1 0, 1 1 1, 1 1 1); LRN without channels.
+save("lrn_size0", [helper.make_node("LRN", ["x"], ["y"], name="lrn", size=0)],
+     [value("x", ["N", 3, 2, 2])], [value("y", ["N", 3, 2, 2])], check=False)
+save("lrn_even", [helper.make_node("LRN", ["x"], ["y"], name="lrn", size=4)],
+     [value("x", ["N", 3, 2, 2])], [value("y", ["N", 3, 2, 2])])
+save("lrn_rank2", [helper.make_node("LRN", ["x"], ["y"], name="lrn", size=3)],
+     [value("x", ["N", 3])], [value("y", ["N", 3])], check=False)
 with open(os.path.join(out, "cnn.onnx"), "rb") as f:
     data = f.read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:
