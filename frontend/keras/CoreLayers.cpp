@@ -510,6 +510,79 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
       .getResult();
 }
 
+/// An image augmentation layer's (N, H, W, C) or (N, C, H, W) input, and
+/// its height and width axes.
+static FailureOr<std::pair<Value, std::array<int64_t, 2>>>
+imageInput(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  if (failed(x))
+    return failure();
+  StringRef format = layer.getString("data_format").value_or("channels_last");
+  if (format != "channels_last" && format != "channels_first") {
+    layer.emitError() << "'data_format' must be channels_last or "
+                         "channels_first, got '"
+                      << format << "'";
+    return failure();
+  }
+  ArrayRef<int64_t> shape = typeOf(*x).getShape();
+  if (shape.size() != 4) {
+    layer.emitError() << "expects a batch of images (rank 4), got "
+                      << formatKerasShape(shape);
+    return failure();
+  }
+  std::array<int64_t, 2> axes = format == "channels_last"
+                                    ? std::array<int64_t, 2>{1, 2}
+                                    : std::array<int64_t, 2>{2, 3};
+  return std::make_pair(*x, axes);
+}
+
+// RandomFlip(mode = "horizontal_and_vertical"): in training each image is
+// flipped with probability 1/2 (one draw shared by both axes, as Keras
+// draws it); the identity in predict and evaluate. `seed`: kiln's draws
+// come from its own generator (--seed), as dropout's do.
+static FailureOr<Value> importRandomFlip(LayerBuilder &layer,
+                                         ArrayRef<Value> inputs) {
+  auto image = imageInput(layer, inputs);
+  if (failed(image))
+    return failure();
+  auto [x, axes] = *image;
+  StringRef mode = layer.getString("mode").value_or("horizontal_and_vertical");
+  SmallVector<int64_t> flipped;
+  if (mode == "vertical" || mode == "horizontal_and_vertical")
+    flipped.push_back(axes[0]);
+  if (mode == "horizontal" || mode == "horizontal_and_vertical")
+    flipped.push_back(axes[1]);
+  if (flipped.empty()) {
+    layer.emitError() << "'mode' must be horizontal, vertical or "
+                         "horizontal_and_vertical, got '"
+                      << mode << "'";
+    return failure();
+  }
+  for (int64_t axis : flipped)
+    if (ShapedType::isDynamic(typeOf(x).getDimSize(axis))) {
+      layer.emitError() << "flips an axis of unknown size in "
+                        << formatKerasShape(typeOf(x).getShape());
+      return failure();
+    }
+  return RandomFlipOp::create(layer.builder, layer.loc, x,
+                              layer.builder.getDenseI64ArrayAttr(flipped))
+      .getResult();
+}
+
+// RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+// RandomBrightness: the identity in predict and evaluate (Keras's too);
+// their training forms are not built, so `train` is refused naming the
+// layer (kiln.augmentation).
+static FailureOr<Value> importAugmentation(LayerBuilder &layer,
+                                           ArrayRef<Value> inputs) {
+  auto image = imageInput(layer, inputs);
+  if (failed(image))
+    return failure();
+  return AugmentationOp::create(layer.builder, layer.loc, image->first,
+                                layer.builder.getStringAttr(layer.className))
+      .getResult();
+}
+
 // Embedding: table[ids] (kiln.gather), one (input_dim, output_dim) row per
 // index, the input's shape plus output_dim. Keras casts float ids to int32
 // (truncating) and wraps negative ones; kiln.gather does the same and clamps
@@ -589,4 +662,18 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
                                                          "data_format"};
   for (StringRef name : {"SpatialDropout1D", "SpatialDropout2D"})
     registry[name] = {singleOutput<importDropout>, spatialDropoutKeys};
+  // Image augmentation: their settings shape only the training-time
+  // transformations.
+  static constexpr StringLiteral flipKeys[] = {"mode", "seed", "data_format"};
+  registry["RandomFlip"] = {singleOutput<importRandomFlip>, flipKeys};
+  static constexpr StringLiteral geometricKeys[] = {
+      "factor",      "height_factor", "width_factor", "fill_mode",
+      "fill_value",  "interpolation", "seed",         "data_format",
+      "value_range"};
+  static constexpr StringLiteral colorKeys[] = {"factor", "value_range",
+                                                "seed", "data_format"};
+  for (StringRef name : {"RandomRotation", "RandomZoom", "RandomTranslation"})
+    registry[name] = {singleOutput<importAugmentation>, geometricKeys};
+  for (StringRef name : {"RandomContrast", "RandomBrightness"})
+    registry[name] = {singleOutput<importAugmentation>, colorKeys};
 }

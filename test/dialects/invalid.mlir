@@ -522,3 +522,19 @@ func.func @cast_shape(%x: tensor<4xf32>) {
   %y = kiln.cast %x : tensor<4xf32> -> tensor<2x2xi64>
   return
 }
+
+// -----
+
+func.func @random_flip_batch_axis(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{axis 0 is not a non-batch axis of rank 4}}
+  %y = kiln.random_flip %x {axes = array<i64: 0>} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @random_flip_twice(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{axis 2 is listed twice}}
+  %y = kiln.random_flip %x {axes = array<i64: 2, 2>} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}

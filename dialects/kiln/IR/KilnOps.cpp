@@ -9,6 +9,7 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -1492,6 +1493,94 @@ LogicalResult DropoutOp::specializeForTraining(
   rewriter.replaceOp(*this,
                      MulOp::create(rewriter, loc, x, scaled).getResult());
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RandomFlip, augmentation
+//===----------------------------------------------------------------------===//
+
+LogicalResult RandomFlipOp::verify() {
+  ArrayRef<int64_t> shape = getType().getShape();
+  llvm::SmallDenseSet<int64_t> seen;
+  for (int64_t axis : getAxes()) {
+    if (axis < 1 || axis >= int64_t(shape.size()))
+      return emitOpError("axis ")
+             << axis << " is not a non-batch axis of rank " << shape.size();
+    if (ShapedType::isDynamic(shape[axis]))
+      return emitOpError("axis ") << axis << " has no static size";
+    if (!seen.insert(axis).second)
+      return emitOpError("axis ") << axis << " is listed twice";
+  }
+  return success();
+}
+
+LogicalResult RandomFlipOp::specializeForInference(RewriterBase &rewriter) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+std::string RandomFlipOp::getTrainingUnsupportedReason() { return ""; }
+
+/// `x` reversed along `axis`: its slices of size 1, concatenated last first.
+static Value reverseAxis(RewriterBase &rewriter, Location loc, Value x,
+                         int64_t axis) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t size = type.getDimSize(axis);
+  if (size == 1)
+    return x;
+  SmallVector<Value> slices;
+  for (int64_t i = size - 1; i >= 0; --i)
+    slices.push_back(SliceOp::create(rewriter, loc, x, axis, i, 1));
+  return ConcatOp::create(rewriter, loc, slices, axis);
+}
+
+// Training: a sample is flipped when its draw u <= 1/2 (Keras's
+// less_equal(uniform, 0.5)); the flip is a constant to autodiff, the
+// reversal differentiates through its slices.
+LogicalResult RandomFlipOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
+  if (!rng)
+    return emitOpError("a training form needs the step's rng argument");
+  Location loc = getLoc();
+  Value x = getInput();
+  RankedTensorType type = getType();
+  SmallVector<int64_t> perSample(type.getRank(), 1);
+  perSample[0] = type.getDimSize(0);
+  Value like = ZerosOp::create(rewriter, loc, type.clone(perSample), x);
+  Value u = RandomUniformOp::create(
+      rewriter, loc, like.getType(), like, rng,
+      rewriter.getI64IntegerAttr(layerStream(loc)));
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  Value half = ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(
+          scalarType, rewriter.getFloatAttr(type.getElementType(), 0.5)));
+  Value flip = LessEqualOp::create(rewriter, loc, u, half);
+  Value flipped = x;
+  for (int64_t axis : getAxes())
+    flipped = reverseAxis(rewriter, loc, flipped, axis);
+  rewriter.replaceOp(
+      *this, SelectOp::create(rewriter, loc, flip, flipped, x).getResult());
+  return success();
+}
+
+LogicalResult AugmentationOp::specializeForInference(RewriterBase &rewriter) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+std::string AugmentationOp::getTrainingUnsupportedReason() {
+  return (getLayer() +
+          "'s training form (a random transformation of each image) is not "
+          "implemented")
+      .str();
+}
+
+LogicalResult AugmentationOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
+  return emitOpError(getTrainingUnsupportedReason());
 }
 
 //===----------------------------------------------------------------------===//

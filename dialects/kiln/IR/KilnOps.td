@@ -843,6 +843,47 @@ def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure, SameOperandsAndResultType,
   let hasVerifier = 1;
 }
 
+def Kiln_RandomFlipOp : Kiln_Op<"random_flip", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "Keras RandomFlip: each sample flipped at random in training";
+  let description = [{
+    In training, each sample (index of dimension 0) is reversed along every
+    axis of `axes` (static, not 0) with probability 1/2: one draw per
+    sample, shared by the axes, as Keras's RandomFlip draws it ("horizontal
+    and vertical" flips both or neither). In inference the op is the
+    identity. Like `kiln.dropout`, it never reaches lowering.
+
+    ```mlir
+    %y = kiln.random_flip %x {axes = array<i64: 2>} : tensor<?x32x32x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_AugmentationOp : Kiln_Op<"augmentation", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "A Keras image augmentation layer kiln runs in inference only";
+  let description = [{
+    Keras's RandomRotation, RandomZoom, RandomTranslation, RandomContrast and
+    RandomBrightness (`layer`): the identity in inference, which is all of
+    them outside `fit`. Their training forms (random transformations of the
+    images) are not built: a model holding one compiles for predict and
+    evaluate, and its training step is refused, naming the layer.
+
+    ```mlir
+    %y = kiln.augmentation %x {layer = "RandomRotation"} : tensor<?x32x32x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, StrAttr:$layer);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 def Kiln_RandomUniformOp : Kiln_Op<"random_uniform",
     [Pure, AllTypesMatch<["like", "result"]>]> {
   let summary = "Counter-based uniform random numbers in [0, 1), shaped like a tensor";

@@ -61,3 +61,51 @@ func.func @train_step(%x: tensor<?x?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x?x
   %y = kiln.dropout %x {rate = 2.500000e-01 : f64, noise_shape = array<i64: -9223372036854775808, -9223372036854775808, 1>} : tensor<?x?x8xf32>
   return %y : tensor<?x?x8xf32>
 }
+
+// -----
+
+// RandomFlip and the inference-only augmentation layers: the identity in
+// inference.
+// CHECK-LABEL: func.func @augment_predict
+// CHECK-NOT: kiln.random_flip
+// CHECK-NOT: kiln.augmentation
+// CHECK: return %arg0
+func.func @augment_predict(%x: tensor<?x2x3x1xf32>) -> tensor<?x2x3x1xf32> {
+  %f = kiln.random_flip %x {axes = array<i64: 1, 2>} : tensor<?x2x3x1xf32>
+  %y = kiln.augmentation %f {layer = "RandomRotation"} : tensor<?x2x3x1xf32>
+  return %y : tensor<?x2x3x1xf32>
+}
+
+// -----
+
+// Training: one draw per image, shaped (batch, 1, 1, 1); an image is
+// reversed along every axis (its slices concatenated last first) when its
+// draw is at most 1/2.
+// CHECK-LABEL: func.func @flip_train(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x2x3x1xf32>, %[[RNG:.+]]: tensor<2xi64>)
+// CHECK:         %[[Z:.+]] = kiln.zeros %[[X]] : tensor<?x2x3x1xf32> -> tensor<?x1x1x1xf32>
+// CHECK:         %[[U:.+]] = kiln.random_uniform %[[Z]], %[[RNG]]
+// CHECK:         %[[HALF:.+]] = kiln.constant dense<5.000000e-01> : tensor<f32>
+// CHECK:         %[[FLIP:.+]] = kiln.less_equal %[[U]], %[[HALF]]
+// CHECK:         %[[H1:.+]] = kiln.slice %[[X]] {axis = 1 : i64, size = 1 : i64, start = 1 : i64}
+// CHECK:         %[[H0:.+]] = kiln.slice %[[X]] {axis = 1 : i64, size = 1 : i64, start = 0 : i64}
+// CHECK:         %[[V:.+]] = kiln.concat %[[H1]], %[[H0]] {axis = 1 : i64}
+// CHECK:         %[[W2:.+]] = kiln.slice %[[V]] {axis = 2 : i64, size = 1 : i64, start = 2 : i64}
+// CHECK:         %[[W1:.+]] = kiln.slice %[[V]] {axis = 2 : i64, size = 1 : i64, start = 1 : i64}
+// CHECK:         %[[W0:.+]] = kiln.slice %[[V]] {axis = 2 : i64, size = 1 : i64, start = 0 : i64}
+// CHECK:         %[[R:.+]] = kiln.concat %[[W2]], %[[W1]], %[[W0]] {axis = 2 : i64}
+// CHECK:         %[[Y:.+]] = kiln.select %[[FLIP]], %[[R]], %[[X]]
+// CHECK:         return %[[Y]]
+func.func @flip_train(%x: tensor<?x2x3x1xf32>, %rng: tensor<2xi64>) -> tensor<?x2x3x1xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.random_flip %x {axes = array<i64: 1, 2>} : tensor<?x2x3x1xf32>
+  return %y : tensor<?x2x3x1xf32>
+}
+
+// -----
+
+// An augmentation layer without a training form refuses it, naming itself.
+func.func @augment_train(%x: tensor<?x2x3x1xf32>, %rng: tensor<2xi64>) -> tensor<?x2x3x1xf32> attributes {kiln.mode = "training"} {
+  // expected-error@+1 {{RandomZoom's training form (a random transformation of each image) is not implemented}}
+  %y = kiln.augmentation %x {layer = "RandomZoom"} : tensor<?x2x3x1xf32>
+  return %y : tensor<?x2x3x1xf32>
+}
