@@ -11,6 +11,8 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::keras;
@@ -510,6 +512,49 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
       .getResult();
 }
 
+// GaussianNoise(stddev), GaussianDropout(rate), AlphaDropout(rate): noise
+// in training only (kiln.gaussian_noise, kiln.alpha_dropout); `seed`:
+// kiln's generator and --seed, as dropout's.
+static FailureOr<Value> importNoise(LayerBuilder &layer,
+                                    ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = layer.builder;
+  bool isNoise = layer.className == "GaussianNoise";
+  StringRef key = isNoise ? "stddev" : "rate";
+  const llvm::json::Value *setting = layer.config.get(key);
+  std::optional<double> value =
+      setting ? setting->getAsNumber() : std::nullopt;
+  if (isNoise) {
+    if (!value || !(*value >= 0.0 && std::isfinite(*value))) {
+      layer.emitError() << "'stddev' must be a finite number >= 0";
+      return failure();
+    }
+    return GaussianNoiseOp::create(b, layer.loc, *x, b.getF64FloatAttr(*value),
+                                   b.getBoolAttr(false))
+        .getResult();
+  }
+  if (!value || !(*value >= 0.0 && *value < 1.0)) {
+    layer.emitError() << "'rate' must be a number in [0, 1)";
+    return failure();
+  }
+  if (layer.className == "GaussianDropout")
+    return GaussianNoiseOp::create(
+               b, layer.loc, *x,
+               b.getF64FloatAttr(std::sqrt(*value / (1.0 - *value))),
+               b.getBoolAttr(true))
+        .getResult();
+  if (const llvm::json::Value *noise = layer.config.get("noise_shape");
+      noise && noise->kind() != llvm::json::Value::Null) {
+    layer.emitError() << "'noise_shape' is not supported (one draw per "
+                         "element only)";
+    return failure();
+  }
+  return AlphaDropoutOp::create(b, layer.loc, *x, b.getF64FloatAttr(*value))
+      .getResult();
+}
+
 /// An image augmentation layer's (N, H, W, C) or (N, C, H, W) input, and
 /// its height and width axes.
 static FailureOr<std::pair<Value, std::array<int64_t, 2>>>
@@ -662,6 +707,14 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
                                                          "data_format"};
   for (StringRef name : {"SpatialDropout1D", "SpatialDropout2D"})
     registry[name] = {singleOutput<importDropout>, spatialDropoutKeys};
+  static constexpr StringLiteral gaussianNoiseKeys[] = {"stddev", "seed"};
+  static constexpr StringLiteral gaussianDropoutKeys[] = {"rate", "seed"};
+  static constexpr StringLiteral alphaDropoutKeys[] = {"rate", "noise_shape",
+                                                       "seed"};
+  registry["GaussianNoise"] = {singleOutput<importNoise>, gaussianNoiseKeys};
+  registry["GaussianDropout"] = {singleOutput<importNoise>,
+                                 gaussianDropoutKeys};
+  registry["AlphaDropout"] = {singleOutput<importNoise>, alphaDropoutKeys};
   // Image augmentation: their settings shape only the training-time
   // transformations.
   static constexpr StringLiteral flipKeys[] = {"mode", "seed", "data_format"};

@@ -538,3 +538,19 @@ func.func @random_flip_twice(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
   %y = kiln.random_flip %x {axes = array<i64: 2, 2>} : tensor<?x4x4x1xf32>
   return %y : tensor<?x4x4x1xf32>
 }
+
+// -----
+
+func.func @gaussian_noise_negative(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error@+1 {{stddev must be a finite number >= 0, got -1}}
+  %y = kiln.gaussian_noise %x {stddev = -1.000000e+00 : f64} : tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @alpha_dropout_rate(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error@+1 {{rate must be in [0, 1), got 1}}
+  %y = kiln.alpha_dropout %x {rate = 1.000000e+00 : f64} : tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}

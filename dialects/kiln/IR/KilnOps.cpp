@@ -1496,6 +1496,128 @@ LogicalResult DropoutOp::specializeForTraining(
 }
 
 //===----------------------------------------------------------------------===//
+// GaussianNoise, AlphaDropout
+//===----------------------------------------------------------------------===//
+
+/// A scalar constant of `type`'s element type.
+static Value scalarLike(RewriterBase &rewriter, Location loc,
+                        RankedTensorType type, double value) {
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  return ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(
+          scalarType, rewriter.getFloatAttr(type.getElementType(), value)));
+}
+
+LogicalResult GaussianNoiseOp::verify() {
+  double stddev = getStddev().convertToDouble();
+  if (!(stddev >= 0.0 && std::isfinite(stddev)))
+    return emitOpError("stddev must be a finite number >= 0, got ") << stddev;
+  return success();
+}
+
+LogicalResult GaussianNoiseOp::specializeForInference(
+    RewriterBase &rewriter) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+std::string GaussianNoiseOp::getTrainingUnsupportedReason() { return ""; }
+
+// Training: z = sqrt(-2 log(1 - u1)) cos(2 pi u2) per element (u1 < 1, so
+// the log is finite); the noise is a constant to autodiff.
+LogicalResult GaussianNoiseOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
+  double stddev = getStddev().convertToDouble();
+  Value x = getInput();
+  if (stddev == 0.0) {
+    rewriter.replaceOp(*this, x);
+    return success();
+  }
+  if (!rng)
+    return emitOpError("a training form needs the step's rng argument");
+  Location loc = getLoc();
+  RankedTensorType type = getType();
+  auto constant = [&](double value) {
+    return scalarLike(rewriter, loc, type, value);
+  };
+  int64_t stream = layerStream(loc);
+  Value u1 = RandomUniformOp::create(rewriter, loc, type, x, rng,
+                                     rewriter.getI64IntegerAttr(stream));
+  Value u2 = RandomUniformOp::create(
+      rewriter, loc, type, x, rng,
+      rewriter.getI64IntegerAttr(int64_t(uint64_t(stream) + 1)));
+  Value radius = SqrtOp::create(
+      rewriter, loc,
+      MulOp::create(rewriter, loc, constant(-2.0),
+                    LogOp::create(rewriter, loc,
+                                  SubOp::create(rewriter, loc, constant(1.0),
+                                                u1))));
+  Value z = MulOp::create(
+      rewriter, loc, radius,
+      CosOp::create(rewriter, loc,
+                    MulOp::create(rewriter, loc, constant(2 * M_PI), u2)));
+  Value noise = MulOp::create(rewriter, loc, z, constant(stddev));
+  Value y = getMultiplicative()
+                ? Value(MulOp::create(
+                      rewriter, loc, x,
+                      AddOp::create(rewriter, loc, noise, constant(1.0))))
+                : Value(AddOp::create(rewriter, loc, x, noise));
+  rewriter.replaceOp(*this, y);
+  return success();
+}
+
+LogicalResult AlphaDropoutOp::verify() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return emitOpError("rate must be in [0, 1), got ") << rate;
+  return success();
+}
+
+LogicalResult AlphaDropoutOp::specializeForInference(RewriterBase &rewriter) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+std::string AlphaDropoutOp::getTrainingUnsupportedReason() { return ""; }
+
+// Training: Keras's alpha dropout, the kept mask a constant to autodiff.
+LogicalResult AlphaDropoutOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
+  double rate = getRate().convertToDouble();
+  Value x = getInput();
+  if (rate == 0.0) {
+    rewriter.replaceOp(*this, x);
+    return success();
+  }
+  if (!rng)
+    return emitOpError("a training form needs the step's rng argument");
+  Location loc = getLoc();
+  RankedTensorType type = getType();
+  auto constant = [&](double value) {
+    return scalarLike(rewriter, loc, type, value);
+  };
+  constexpr double alpha = 1.6732632423543772848170429916717,
+                   scale = 1.0507009873554804934193349852946;
+  double alphaP = -alpha * scale;
+  double a = 1.0 / std::sqrt((1 - rate) * (1 + rate * alphaP * alphaP));
+  double b = -a * alphaP * rate;
+  Value u = RandomUniformOp::create(
+      rewriter, loc, type, x, rng, rewriter.getI64IntegerAttr(layerStream(loc)));
+  Value kept = GreaterEqualOp::create(rewriter, loc, u, constant(rate));
+  Value dropped = SelectOp::create(rewriter, loc, kept, x, constant(alphaP));
+  rewriter.replaceOp(*this,
+                     AddOp::create(rewriter, loc,
+                                   MulOp::create(rewriter, loc, dropped,
+                                                 constant(a)),
+                                   constant(b))
+                         .getResult());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // RandomFlip, augmentation
 //===----------------------------------------------------------------------===//
 

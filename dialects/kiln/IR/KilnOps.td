@@ -843,6 +843,52 @@ def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure, SameOperandsAndResultType,
   let hasVerifier = 1;
 }
 
+def Kiln_GaussianNoiseOp : Kiln_Op<"gaussian_noise", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "Keras GaussianNoise and GaussianDropout: normal noise in training";
+  let description = [{
+    In training, `x + stddev * z` (Keras's GaussianNoise) or, with
+    `multiplicative`, `x * (1 + stddev * z)` (GaussianDropout, stddev
+    `sqrt(rate / (1 - rate))`), one standard normal `z` per element drawn by
+    Box-Muller from two `kiln.random_uniform` draws u1, u2 (the layer's
+    stream and the next one): `z = sqrt(-2 log(1 - u1)) cos(2 pi u2)`. In
+    inference the op is the identity. Like `kiln.dropout`, it never reaches
+    lowering.
+
+    ```mlir
+    %y = kiln.gaussian_noise %x {stddev = 0.1 : f64} : tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, F64Attr:$stddev,
+                       DefaultValuedAttr<BoolAttr, "false">:$multiplicative);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_AlphaDropoutOp : Kiln_Op<"alpha_dropout", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "Keras AlphaDropout: SELU-preserving dropout in training";
+  let description = [{
+    In training each element is kept when its `kiln.random_uniform` draw is
+    at least `rate`, else set to SELU's negative saturation
+    `alpha' = -alpha * scale`, and the result is `a * x + b` with
+    `a = ((1 - rate) (1 + rate alpha'^2))^-1/2` and `b = -a alpha' rate`
+    (Keras's formula, which keeps SELU's mean and variance). In inference
+    the op is the identity.
+
+    ```mlir
+    %y = kiln.alpha_dropout %x {rate = 0.1 : f64} : tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, F64Attr:$rate);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def Kiln_RandomFlipOp : Kiln_Op<"random_flip", [Pure,
     SameOperandsAndResultType,
     DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {

@@ -109,3 +109,56 @@ func.func @augment_train(%x: tensor<?x2x3x1xf32>, %rng: tensor<2xi64>) -> tensor
   %y = kiln.augmentation %x {layer = "RandomZoom"} : tensor<?x2x3x1xf32>
   return %y : tensor<?x2x3x1xf32>
 }
+
+// -----
+
+// GaussianNoise and AlphaDropout: the identity in inference.
+// CHECK-LABEL: func.func @noise_predict
+// CHECK-NOT: kiln.gaussian_noise
+// CHECK-NOT: kiln.alpha_dropout
+// CHECK: return %arg0
+func.func @noise_predict(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %n = kiln.gaussian_noise %x {stddev = 3.000000e-01 : f64} : tensor<?x8xf32>
+  %y = kiln.alpha_dropout %n {rate = 1.000000e-01 : f64} : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// Training: GaussianDropout's x * (1 + stddev z), z by Box-Muller from the
+// layer's stream and the next one.
+// CHECK-LABEL: func.func @gaussian_dropout_train(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x8xf32>, %[[RNG:.+]]: tensor<2xi64>)
+// CHECK:         %[[U1:.+]] = kiln.random_uniform %[[X]], %[[RNG]] {stream = [[S:-?[0-9]+]] : i64}
+// CHECK:         %[[U2:.+]] = kiln.random_uniform %[[X]], %[[RNG]] {stream = {{-?[0-9]+}} : i64}
+// CHECK:         %[[ONE_U1:.+]] = kiln.sub %{{.+}}, %[[U1]]
+// CHECK:         kiln.log %[[ONE_U1]]
+// CHECK:         kiln.sqrt
+// CHECK:         kiln.cos
+// CHECK:         %[[SD:.+]] = kiln.constant dense<5.000000e-01> : tensor<f32>
+// CHECK:         %[[N:.+]] = kiln.mul %{{.+}}, %[[SD]]
+// CHECK:         %[[F:.+]] = kiln.add %[[N]], %{{.+}}
+// CHECK:         %[[Y:.+]] = kiln.mul %[[X]], %[[F]]
+// CHECK:         return %[[Y]]
+func.func @gaussian_dropout_train(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x8xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.gaussian_noise %x {stddev = 5.000000e-01 : f64, multiplicative = true} : tensor<?x8xf32> loc("noise")
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// Training: AlphaDropout keeps x where u >= rate, else alpha' = -1.7581,
+// then a x + b.
+// CHECK-LABEL: func.func @alpha_dropout_train(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x8xf32>, %[[RNG:.+]]: tensor<2xi64>)
+// CHECK:         %[[U:.+]] = kiln.random_uniform %[[X]], %[[RNG]]
+// CHECK:         %[[KEPT:.+]] = kiln.greater_equal %[[U]], %{{.+}}
+// CHECK:         %[[AP:.+]] = kiln.constant dense<-1.75809932> : tensor<f32>
+// CHECK:         %[[D:.+]] = kiln.select %[[KEPT]], %[[X]], %[[AP]]
+// CHECK:         %[[A:.+]] = kiln.mul %[[D]], %{{.+}}
+// CHECK:         %[[Y:.+]] = kiln.add %[[A]], %{{.+}}
+// CHECK:         return %[[Y]]
+func.func @alpha_dropout_train(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x8xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.alpha_dropout %x {rate = 1.000000e-01 : f64} : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

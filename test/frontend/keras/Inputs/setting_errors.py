@@ -32,6 +32,16 @@ def training(*metrics):
 
 
 CASES = {
+    # AlphaDropout sharing draws (noise_shape), GaussianNoise without a
+    # deviation, RandomFlip in an unknown mode.
+    "alpha_noise_shape": sequential([4], {"class_name": "AlphaDropout",
+                                          "config": {"name": "a", "rate": 0.1,
+                                                     "noise_shape": [1, 4]}}),
+    "noise_stddev": sequential([4], {"class_name": "GaussianNoise",
+                                     "config": {"name": "g"}}),
+    "flip_mode": sequential([4, 4, 1], {"class_name": "RandomFlip",
+                                        "config": {"name": "f",
+                                                   "mode": "diagonal"}}),
     # A softmax over two axes at once.
     "softmax_axes": sequential([3, 4], {"class_name": "Softmax", "config": {
         "name": "s", "axis": [1, 2]}}),
