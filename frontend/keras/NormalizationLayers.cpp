@@ -49,6 +49,49 @@ static LogicalResult addScaleAndCenter(LayerBuilder &layer,
   return success();
 }
 
+/// The config's `axis` (an integer or a list, `fallback` when absent) as
+/// sorted static non-batch axes of `type`, or an error naming the layer.
+static FailureOr<SmallVector<int64_t>>
+staticAxes(LayerBuilder &layer, RankedTensorType type, int64_t fallback) {
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes;
+  if (const llvm::json::Value *value = layer.config.get("axis");
+      value && value->kind() != llvm::json::Value::Null) {
+    if (std::optional<int64_t> single = value->getAsInteger())
+      axes.push_back(*single);
+    else if (const llvm::json::Array *list = value->getAsArray())
+      for (const llvm::json::Value &a : *list)
+        axes.push_back(a.getAsInteger().value_or(0));
+  } else {
+    axes.push_back(fallback);
+  }
+  for (int64_t &axis : axes) {
+    if (axis < -rank || axis >= rank || axis == 0 || axis == -rank ||
+        ShapedType::isDynamic(type.getDimSize(axis < 0 ? axis + rank : axis))) {
+      layer.emitError() << "'axis' must name static non-batch axes of "
+                        << formatKerasShape(type.getShape());
+      return failure();
+    }
+    axis = axis < 0 ? axis + rank : axis;
+  }
+  llvm::sort(axes);
+  if (axes.empty() ||
+      std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
+    layer.emitError() << "'axis' must name distinct axes";
+    return failure();
+  }
+  return axes;
+}
+
+/// A scalar constant of `type`'s element type.
+static Value scalarConstant(LayerBuilder &layer, RankedTensorType type,
+                            double value) {
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  return ConstantOp::create(
+      layer.builder, layer.loc,
+      DenseElementsAttr::get(scalarType, static_cast<float>(value)));
+}
+
 // BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True,
 // scale=True)
 static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
@@ -134,31 +177,10 @@ static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
   Value x = *input;
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
-  SmallVector<int64_t> axes;
-  if (const llvm::json::Value *value = layer.config.get("axis");
-      value && value->kind() != llvm::json::Value::Null) {
-    if (std::optional<int64_t> single = value->getAsInteger())
-      axes.push_back(*single);
-    else if (const llvm::json::Array *list = value->getAsArray())
-      for (const llvm::json::Value &a : *list)
-        axes.push_back(a.getAsInteger().value_or(0));
-  } else {
-    axes.push_back(-1);
-  }
-  for (int64_t &axis : axes) {
-    if (axis < -rank || axis >= rank || axis == 0 || axis == -rank ||
-        ShapedType::isDynamic(type.getDimSize(axis < 0 ? axis + rank : axis))) {
-      layer.emitError() << "'axis' must name static non-batch axes of "
-                        << formatKerasShape(type.getShape());
-      return failure();
-    }
-    axis = axis < 0 ? axis + rank : axis;
-  }
-  llvm::sort(axes);
-  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
-    layer.emitError() << "'axis' repeats an axis";
+  FailureOr<SmallVector<int64_t>> parsedAxes = staticAxes(layer, type, -1);
+  if (failed(parsedAxes))
     return failure();
-  }
+  SmallVector<int64_t> axes = std::move(*parsedAxes);
   if (layer.getBoolean("rms_scaling").value_or(false)) {
     layer.emitError() << "'rms_scaling' is not supported";
     return failure();
@@ -207,6 +229,106 @@ static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
     shift = AddOp::create(b, loc, shift, broadcastable(beta));
   return AddOp::create(b, loc, MulOp::create(b, loc, x, inv), shift)
       .getResult();
+}
+
+// UnitNormalization(axis=-1), Keras 3's ops.normalize(order=2, epsilon
+// 1e-12): x * min(rsqrt(sum of x^2 over axis), 1e12), so a zero vector
+// stays zero.
+static FailureOr<Value> importUnitNormalization(LayerBuilder &layer,
+                                                ArrayRef<Value> inputs) {
+  FailureOr<Value> input = singleInput(layer, inputs, 0);
+  if (failed(input))
+    return failure();
+  Value x = *input;
+  auto type = cast<RankedTensorType>(x.getType());
+  FailureOr<SmallVector<int64_t>> axes = staticAxes(layer, type, -1);
+  if (failed(axes))
+    return failure();
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  Value squares = ReduceSumOp::create(b, loc, MulOp::create(b, loc, x, x),
+                                      *axes, /*keep_dims=*/true);
+  Value inv = DivOp::create(b, loc, scalarConstant(layer, type, 1.0),
+                            SqrtOp::create(b, loc, squares));
+  inv = MinimumOp::create(b, loc, inv, scalarConstant(layer, type, 1e12));
+  return MulOp::create(b, loc, x, inv).getResult();
+}
+
+// GroupNormalization(groups=32, axis=-1, epsilon=1e-3, center=True,
+// scale=True), as Keras 3 computes it: the channels (`axis`) split into
+// `groups` of C / groups, each sample's mean and (biased) variance over
+// every axis but the batch and the group, inv = rsqrt(variance + epsilon)
+// * gamma, y = x * inv + (beta - mean * inv).
+static FailureOr<Value> importGroupNormalization(LayerBuilder &layer,
+                                                 ArrayRef<Value> inputs) {
+  FailureOr<Value> input = singleInput(layer, inputs, 0);
+  if (failed(input))
+    return failure();
+  Value x = *input;
+  auto type = cast<RankedTensorType>(x.getType());
+  const llvm::json::Value *axisValue = layer.config.get("axis");
+  if (axisValue && axisValue->getAsArray()) {
+    layer.emitError() << "'axis' must be one axis";
+    return failure();
+  }
+  FailureOr<SmallVector<int64_t>> axes = staticAxes(layer, type, -1);
+  if (failed(axes))
+    return failure();
+  int64_t axis = axes->front(), rank = type.getRank();
+  int64_t channels = type.getDimSize(axis);
+  std::optional<double> groups = number(layer, "groups", 32);
+  if (!groups || *groups < 1 || *groups != std::floor(*groups) ||
+      channels % int64_t(*groups) != 0) {
+    layer.emitError() << "'groups' must be a positive divisor of the "
+                      << channels << " channels";
+    return failure();
+  }
+  std::optional<double> epsilon = number(layer, "epsilon", 1e-3);
+  if (!epsilon || !(*epsilon > 0)) {
+    layer.emitError() << "'epsilon' must be positive";
+    return failure();
+  }
+  Value gamma, beta;
+  if (failed(addScaleAndCenter(layer, {channels}, gamma, beta)))
+    return failure();
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  int64_t g = int64_t(*groups);
+  // x with the channels split into (groups, channels / groups).
+  SmallVector<int64_t> grouped(type.getShape());
+  grouped[axis] = channels / g;
+  grouped.insert(grouped.begin() + axis, g);
+  auto groupedType = type.clone(grouped);
+  Value xg = ReshapeOp::create(b, loc, groupedType, x);
+  SmallVector<int64_t> reduced;
+  for (int64_t d = 1; d <= rank; ++d)
+    if (d != axis)
+      reduced.push_back(d);
+  Value mean = ReduceMeanOp::create(b, loc, xg, reduced, /*keep_dims=*/true);
+  Value centered = SubOp::create(b, loc, xg, mean);
+  Value variance = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, centered, centered), reduced,
+      /*keep_dims=*/true);
+  Value inv = DivOp::create(
+      b, loc, scalarConstant(layer, type, 1.0),
+      SqrtOp::create(b, loc,
+                     AddOp::create(b, loc, variance,
+                                   scalarConstant(layer, type, *epsilon))));
+  // gamma and beta as (groups, channels / groups) at the channels' place.
+  SmallVector<int64_t> paramShape(rank + 1, 1);
+  paramShape[axis] = g;
+  paramShape[axis + 1] = channels / g;
+  auto broadcastable = [&](Value p) -> Value {
+    return ReshapeOp::create(
+        b, loc, RankedTensorType::get(paramShape, type.getElementType()), p);
+  };
+  if (gamma)
+    inv = MulOp::create(b, loc, inv, broadcastable(gamma));
+  Value shift = NegOp::create(b, loc, MulOp::create(b, loc, mean, inv));
+  if (beta)
+    shift = AddOp::create(b, loc, shift, broadcastable(beta));
+  Value y = AddOp::create(b, loc, MulOp::create(b, loc, xg, inv), shift);
+  return ReshapeOp::create(b, loc, type, y).getResult();
 }
 
 // Normalization(axis=-1, mean=None, variance=None, invert=False), Keras 3's
@@ -329,6 +451,22 @@ void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
                                                     "gamma_constraint"};
   registry["LayerNormalization"] = {singleOutput<importLayerNormalization>,
                                     layerNormKeys};
+  static constexpr StringLiteral unitNormKeys[] = {"axis"};
+  registry["UnitNormalization"] = {singleOutput<importUnitNormalization>,
+                                   unitNormKeys};
+  static constexpr StringLiteral groupNormKeys[] = {"groups",
+                                                    "axis",
+                                                    "epsilon",
+                                                    "center",
+                                                    "scale",
+                                                    "beta_initializer",
+                                                    "gamma_initializer",
+                                                    "beta_regularizer",
+                                                    "gamma_regularizer",
+                                                    "beta_constraint",
+                                                    "gamma_constraint"};
+  registry["GroupNormalization"] = {singleOutput<importGroupNormalization>,
+                                    groupNormKeys};
   static constexpr StringLiteral normalizationKeys[] = {"axis", "mean",
                                                         "variance", "invert"};
   registry["Normalization"] = {singleOutput<importNormalization>,

@@ -42,6 +42,10 @@ CASES = {
     "flip_mode": sequential([4, 4, 1], {"class_name": "RandomFlip",
                                         "config": {"name": "f",
                                                    "mode": "diagonal"}}),
+    # GroupNormalization's groups must divide the channels.
+    "group_divisor": sequential([5, 8], {"class_name": "GroupNormalization",
+                                         "config": {"name": "gn",
+                                                    "groups": 3}}),
     # A softmax over two axes at once.
     "softmax_axes": sequential([3, 4], {"class_name": "Softmax", "config": {
         "name": "s", "axis": [1, 2]}}),
