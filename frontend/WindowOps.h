@@ -5,7 +5,8 @@
 // for, written once over its ops (channels-last, KilnOps.td) for the Keras
 // and ONNX importers alike: grouped and transposed convolution, the average
 // pooling whose divisor counts the input elements (or the padded ones) in
-// each window, constant padding and nearest-neighbour repetition.
+// each window, constant padding, nearest-neighbour repetition and the
+// linear maps of resizing (ONNX Resize, Keras Resizing).
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_FRONTEND_WINDOWOPS_H
@@ -14,6 +15,9 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 
 #include "mlir/IR/Builders.h"
+
+#include <string>
+#include <vector>
 
 namespace mlir::kiln {
 
@@ -72,6 +76,65 @@ Value buildConstantPad(OpBuilder &b, Location loc, Value x, int64_t axis,
 /// repeated dimension, broadcast to the factors, reshaped back.
 Value buildRepeat(OpBuilder &b, Location loc, Value x,
                   ArrayRef<int64_t> factors);
+
+/// How a resize maps output coordinates to input ones along an axis, and
+/// the weights there (ONNX Resize's attributes; Keras's Resizing is ONNX's
+/// half_pixel linear, or tf_half_pixel_for_nn nearest rounding down).
+struct Interpolation {
+  enum class Mode { Nearest, Linear, Cubic } mode = Mode::Nearest;
+  std::string transform = "half_pixel";
+  std::string nearest = "round_prefer_floor";
+  double cubicA = -0.75;
+  bool excludeOutside = false;
+  float extrapolation = 0;
+};
+
+/// One axis's map: per output position, the input positions it reads and
+/// their weights (none for a position outside the input, which
+/// tf_crop_and_resize extrapolates).
+struct AxisMap {
+  int64_t in = 0, out = 0;
+  std::vector<SmallVector<std::pair<int64_t, double>, 4>> rows;
+  std::vector<bool> outside;
+
+  /// Whether output position o is input position i alone.
+  bool reads(int64_t o, int64_t i) const {
+    return !outside[o] && rows[o].size() == 1 && rows[o][0].first == i &&
+           rows[o][0].second == 1.0;
+  }
+  bool isIdentity() const {
+    if (in != out)
+      return false;
+    for (int64_t o = 0; o < out; ++o)
+      if (!reads(o, o))
+        return false;
+    return true;
+  }
+  /// k when every input element is repeated k times, else 0.
+  int64_t repeatFactor() const {
+    if (out % in)
+      return 0;
+    int64_t k = out / in;
+    for (int64_t o = 0; o < out; ++o)
+      if (!reads(o, o / k))
+        return 0;
+    return k;
+  }
+};
+
+/// The map of one axis of `in` elements resized to `out` at `scale` (the
+/// given scale, or out / in for sizes), following ONNX's reference
+/// interpolation (onnx/backend/test/case/node/resize.py); `outputWidth`,
+/// `roiStart` and `roiEnd` serve align_corners and tf_crop_and_resize.
+AxisMap buildAxisMap(const Interpolation &ip, int64_t in, int64_t out,
+                     double scale, double outputWidth, double roiStart,
+                     double roiEnd);
+
+/// `x` with the matrix of `m` applied along `axis` (a static one): the
+/// axis moved last, `kiln.matmul` with the (in, out) transpose of the map,
+/// moved back.
+Value applyAxisMap(OpBuilder &b, Location loc, Value x, int64_t axis,
+                   const AxisMap &m);
 
 } // namespace mlir::kiln
 

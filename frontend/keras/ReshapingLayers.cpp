@@ -208,6 +208,85 @@ FailureOr<Value> importRepeatVector(LayerBuilder &layer,
   return BroadcastOp::create(b, layer.loc, outType, s, like).getResult();
 }
 
+/// The positive integer `height` or `width` of Resizing or CenterCrop.
+FailureOr<int64_t> targetSize(LayerBuilder &layer, StringRef key) {
+  const llvm::json::Value *v = layer.config.get(key);
+  std::optional<int64_t> n = v ? v->getAsInteger() : std::nullopt;
+  if (!n || *n < 1) {
+    layer.emitError() << "'" << key << "' must be a positive integer";
+    return failure();
+  }
+  return *n;
+}
+
+// Resizing(height, width, interpolation="bilinear"), as Keras 3 on
+// TensorFlow resizes (tf.image.resize, no antialiasing): bilinear is ONNX's
+// half_pixel linear map of each axis (edge-clamped), nearest reads
+// floor((o + 0.5) * in / out) (tf_half_pixel_for_nn); each axis a fixed
+// (in, out) matrix (applyAxisMap).
+FailureOr<Value> importResizing(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatial(layer, inputs, 2);
+  FailureOr<int64_t> height = targetSize(layer, "height");
+  FailureOr<int64_t> width = targetSize(layer, "width");
+  if (failed(x) || failed(height) || failed(width))
+    return failure();
+  for (StringRef key : {"crop_to_aspect_ratio", "pad_to_aspect_ratio",
+                        "antialias"})
+    if (layer.getBoolean(key).value_or(false)) {
+      layer.emitError() << "'" << key << "' is not supported";
+      return failure();
+    }
+  StringRef method = layer.getString("interpolation").value_or("bilinear");
+  Interpolation ip;
+  if (method == "bilinear") {
+    ip.mode = Interpolation::Mode::Linear;
+  } else if (method == "nearest") {
+    ip.transform = "tf_half_pixel_for_nn";
+    ip.nearest = "floor";
+  } else {
+    layer.emitError() << "interpolation '" << method
+                      << "' is not supported (bilinear, nearest)";
+    return failure();
+  }
+  Value y = *x;
+  for (auto [axis, out] : {std::pair<int64_t, int64_t>{1, *height},
+                           {2, *width}}) {
+    int64_t in = typeOf(y).getDimSize(axis);
+    if (in == out)
+      continue;
+    y = applyAxisMap(layer.builder, layer.loc, y, axis,
+                     buildAxisMap(ip, in, out, double(out) / double(in),
+                                  double(out), 0, 1));
+  }
+  return y;
+}
+
+// CenterCrop(height, width) of an image at least that large: the rows and
+// columns from (size - target) / 2 on.
+FailureOr<Value> importCenterCrop(LayerBuilder &layer,
+                                  ArrayRef<Value> inputs) {
+  FailureOr<Value> x = spatial(layer, inputs, 2);
+  FailureOr<int64_t> height = targetSize(layer, "height");
+  FailureOr<int64_t> width = targetSize(layer, "width");
+  if (failed(x) || failed(height) || failed(width))
+    return failure();
+  ArrayRef<int64_t> shape = typeOf(*x).getShape();
+  if (shape[1] < *height || shape[2] < *width) {
+    layer.emitError() << "crops " << formatKerasShape(shape) << " to "
+                      << *height << "x" << *width
+                      << ": a smaller image (which Keras resizes first) is "
+                         "not supported";
+    return failure();
+  }
+  Value y = *x;
+  for (auto [axis, size] : {std::pair<int64_t, int64_t>{1, *height},
+                            {2, *width}})
+    if (shape[axis] != size)
+      y = SliceOp::create(layer.builder, layer.loc, y, axis,
+                          (shape[axis] - size) / 2, size);
+  return y;
+}
+
 } // namespace
 
 void mlir::kiln::keras::registerReshapingLayers(LayerRegistry &registry) {
@@ -225,4 +304,13 @@ void mlir::kiln::keras::registerReshapingLayers(LayerRegistry &registry) {
   registry["UpSampling2D"] = {singleOutput<importUpSampling<2>>, upKeys};
   registry["Permute"] = {singleOutput<importPermute>, permuteKeys};
   registry["RepeatVector"] = {singleOutput<importRepeatVector>, repeatKeys};
+  // fill_mode and fill_value serve pad_to_aspect_ratio alone.
+  static constexpr StringLiteral resizingKeys[] = {
+      "height",    "width",      "interpolation",       "crop_to_aspect_ratio",
+      "fill_mode", "fill_value", "pad_to_aspect_ratio", "antialias",
+      "data_format"};
+  static constexpr StringLiteral centerCropKeys[] = {"height", "width",
+                                                     "data_format"};
+  registry["Resizing"] = {singleOutput<importResizing>, resizingKeys};
+  registry["CenterCrop"] = {singleOutput<importCenterCrop>, centerCropKeys};
 }

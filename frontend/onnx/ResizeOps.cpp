@@ -185,179 +185,6 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
 // Resize, Upsample
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-/// How output coordinates map to input ones, and the weights there.
-struct Interpolation {
-  enum class Mode { Nearest, Linear, Cubic } mode = Mode::Nearest;
-  std::string transform = "half_pixel";
-  std::string nearest = "round_prefer_floor";
-  double cubicA = -0.75;
-  bool excludeOutside = false;
-  float extrapolation = 0;
-};
-
-/// One axis's map: per output position, the input positions it reads and
-/// their weights (none for a position outside the input, which
-/// tf_crop_and_resize extrapolates).
-struct AxisMap {
-  int64_t in = 0, out = 0;
-  std::vector<SmallVector<std::pair<int64_t, double>, 4>> rows;
-  std::vector<bool> outside;
-
-  /// Whether output position o is input position i alone.
-  bool reads(int64_t o, int64_t i) const {
-    return !outside[o] && rows[o].size() == 1 && rows[o][0].first == i &&
-           rows[o][0].second == 1.0;
-  }
-  bool isIdentity() const {
-    if (in != out)
-      return false;
-    for (int64_t o = 0; o < out; ++o)
-      if (!reads(o, o))
-        return false;
-    return true;
-  }
-  /// k when every input element is repeated k times, else 0.
-  int64_t repeatFactor() const {
-    if (out % in)
-      return 0;
-    int64_t k = out / in;
-    for (int64_t o = 0; o < out; ++o)
-      if (!reads(o, o / k))
-        return 0;
-    return k;
-  }
-};
-
-} // namespace
-
-/// The map of one axis of `in` elements resized to `out` at `scale` (the
-/// given scale, or out / in for sizes), following ONNX's reference
-/// interpolation (onnx/backend/test/case/node/resize.py).
-static AxisMap axisMap(const Interpolation &ip, int64_t in, int64_t out,
-                       double scale, double outputWidth, double roiStart,
-                       double roiEnd) {
-  AxisMap m;
-  m.in = in;
-  m.out = out;
-  m.rows.resize(out);
-  m.outside.assign(out, false);
-  const std::string &t = ip.transform;
-  for (int64_t o = 0; o < out; ++o) {
-    double x = double(o), xo;
-    if (t == "align_corners")
-      xo = outputWidth == 1 ? 0 : x * double(in - 1) / (outputWidth - 1);
-    else if (t == "asymmetric")
-      xo = x / scale;
-    else if (t == "tf_half_pixel_for_nn")
-      xo = (x + 0.5) / scale;
-    else if (t == "pytorch_half_pixel")
-      xo = outputWidth == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
-    else if (t == "tf_crop_and_resize")
-      xo = (outputWidth == 1 ? (roiEnd - roiStart) * double(in - 1) / 2
-                             : x * (roiEnd - roiStart) * double(in - 1) /
-                                   (outputWidth - 1)) +
-           roiStart * double(in - 1);
-    else // half_pixel
-      xo = (x + 0.5) / scale - 0.5;
-    if (t == "tf_crop_and_resize" && (xo < 0 || xo > double(in - 1))) {
-      m.outside[o] = true;
-      continue;
-    }
-    // The neighbours start at `base`; an integral coordinate is the last
-    // of the lower pair (ratio 1), as the reference picks them.
-    double floorX = std::floor(xo);
-    int64_t base = int64_t(floorX);
-    double ratio = xo - floorX;
-    if (ratio == 0) {
-      base -= 1;
-      ratio = 1;
-    }
-    SmallVector<std::pair<int64_t, double>, 4> taps;
-    switch (ip.mode) {
-    case Interpolation::Mode::Nearest: {
-      bool upper;
-      if (ratio == 1 || ip.nearest == "ceil")
-        upper = true;
-      else if (ip.nearest == "floor")
-        upper = false;
-      else if (ip.nearest == "round_prefer_ceil")
-        upper = ratio >= 0.5;
-      else
-        upper = ratio > 0.5;
-      taps.push_back({base + (upper ? 1 : 0), 1.0});
-      break;
-    }
-    case Interpolation::Mode::Linear:
-      taps.push_back({base, 1 - ratio});
-      taps.push_back({base + 1, ratio});
-      break;
-    case Interpolation::Mode::Cubic: {
-      double a = ip.cubicA, r = ratio, s = 1 - ratio;
-      taps.push_back(
-          {base - 1,
-           ((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a});
-      taps.push_back({base, ((a + 2) * r - (a + 3)) * r * r + 1});
-      taps.push_back({base + 1, ((a + 2) * s - (a + 3)) * s * s + 1});
-      taps.push_back(
-          {base + 2,
-           ((a * (s + 1) - 5 * a) * (s + 1) + 8 * a) * (s + 1) - 4 * a});
-      break;
-    }
-    }
-    if (ip.excludeOutside) {
-      double sum = 0;
-      for (auto &[i, w] : taps) {
-        if (i < 0 || i >= in)
-          w = 0;
-        sum += w;
-      }
-      for (auto &tap : taps)
-        tap.second /= sum;
-    }
-    // Edge clamping: taps beyond the input read its first or last element.
-    for (auto [i, w] : taps) {
-      int64_t at = std::clamp<int64_t>(i, 0, in - 1);
-      auto *same = llvm::find_if(m.rows[o],
-                                 [&](const auto &e) { return e.first == at; });
-      if (same != m.rows[o].end())
-        same->second += w;
-      else if (w != 0)
-        m.rows[o].push_back({at, w});
-    }
-  }
-  return m;
-}
-
-/// `x` with the matrix of `m` applied along `axis` (a static one): the
-/// axis moved last, `kiln.matmul` with the (in, out) transpose of the map,
-/// moved back.
-static Value applyAxisMap(NodeBuilder &node, Value x, int64_t axis,
-                          const AxisMap &m) {
-  OpBuilder &b = node.builder;
-  SmallVector<float> matrix(m.in * m.out);
-  for (int64_t o = 0; o < m.out; ++o)
-    for (auto [i, w] : m.rows[o])
-      matrix[i * m.out + o] = float(w);
-  Value rhs = node.constant({m.in, m.out}, matrix);
-  int64_t rank = node.typeOf(x).getRank();
-  if (rank == 1) {
-    auto f32 = b.getF32Type();
-    Value row = ReshapeOp::create(b, node.loc,
-                                  RankedTensorType::get({1, m.in}, f32), x);
-    Value y = MatMulOp::create(b, node.loc, row, rhs);
-    return ReshapeOp::create(b, node.loc, RankedTensorType::get({m.out}, f32),
-                             y);
-  }
-  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  std::swap(perm[axis], perm[rank - 1]);
-  bool last = axis == rank - 1;
-  Value y = last ? x : Value(TransposeOp::create(b, node.loc, x, perm));
-  y = MatMulOp::create(b, node.loc, y, rhs);
-  return last ? y : Value(TransposeOp::create(b, node.loc, y, perm));
-}
-
 /// Reads the interpolation attributes of Resize-11 on.
 static LogicalResult readInterpolation(NodeBuilder &node, Interpolation &ip) {
   FailureOr<std::string> mode = node.getString("mode", "nearest");
@@ -530,7 +357,7 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
       return failure();
     }
     maps[d] =
-        axisMap(ip, shape[d], out, scale, outputWidth, roi.empty() ? 0 : roi[d],
+        buildAxisMap(ip, shape[d], out, scale, outputWidth, roi.empty() ? 0 : roi[d],
                 roi.empty() ? 1 : roi[rank + d]);
   }
   // Repeats first (one broadcast), then the matrices.
@@ -554,7 +381,7 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
   for (int64_t d = 0; d < rank; ++d) {
     if (!maps[d].out || maps[d].isIdentity() || repeats[d] != 1)
       continue;
-    y = applyAxisMap(node, y, d, maps[d]);
+    y = applyAxisMap(node.builder, node.loc, y, d, maps[d]);
     outside |= llvm::is_contained(maps[d].outside, true);
   }
   // tf_crop_and_resize: positions outside the input on some axis are

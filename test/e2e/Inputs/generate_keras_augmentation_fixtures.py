@@ -10,6 +10,13 @@ compiled as the tutorial compiles it, with what Keras 3 itself says of it.
             Adam, SparseCategoricalCrossentropy(from_logits=True),
             "accuracy"
   flip      the same with RandomFlip("horizontal_and_vertical") alone
+  resize_bilinear, resize_nearest, crop
+            (5, 7, 2) images -> Resizing(8, 4) (bilinear: up in height, down
+            in width) -> Conv2D(3, 2); Resizing(9, 3, "nearest"); (7, 8, 1)
+            -> CenterCrop(4, 5) (odd and even margins); each -> Flatten ->
+            Dense(2), SGD 0.1 and mean squared error, also trained: their
+            NAME.history.json is Keras's fit (2 epochs, batch 5, no
+            shuffling)
 
 NAME.keras, NAME.x.npy (12 images 10x10x3 in [0, 255]), NAME.y.npy (class
 indices), NAME.pred.npy (Keras's predict: augmentation is the identity
@@ -28,7 +35,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from keras_fixtures import randomize, save_model_and_data  # noqa: E402
+from keras_fixtures import (  # noqa: E402
+    randomize, save_evaluate_and_fit, save_model_and_data)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "keras3-augmentation")
@@ -73,6 +81,25 @@ def main():
         layers.RandomContrast(0.2), layers.RandomBrightness(0.1)], rng), x, y)
     write("flip", classifier("flip", [
         layers.RandomFlip("horizontal_and_vertical")], rng), x, y)
+
+    def resized(name, shape, *body):
+        model = keras.Sequential([keras.Input(shape, name="x"), *body,
+                                  layers.Flatten(), layers.Dense(2)],
+                                 name=name)
+        randomize(model, rng, 0.5)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        xs = rng.normal(size=(12, *shape)).astype(np.float32)
+        ys = rng.normal(size=(12, 2)).astype(np.float32)
+        save_model_and_data(OUT, name, model, xs, ys)
+        np.save(os.path.join(OUT, name + ".pred.npy"),
+                np.asarray(model.predict(xs, verbose=0), np.float32))
+        print(name, save_evaluate_and_fit(OUT, name, model, xs, ys, epochs=2))
+
+    resized("resize_bilinear", (5, 7, 2), layers.Resizing(8, 4),
+            layers.Conv2D(3, 2))
+    resized("resize_nearest", (5, 7, 2),
+            layers.Resizing(9, 3, interpolation="nearest"))
+    resized("crop", (7, 8, 1), layers.CenterCrop(4, 5))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,17 @@ CASES = {
     "flip_mode": sequential([4, 4, 1], {"class_name": "RandomFlip",
                                         "config": {"name": "f",
                                                    "mode": "diagonal"}}),
+    # Resizing by bicubic interpolation; CenterCrop of a smaller image.
+    "resize_bicubic": sequential([4, 4, 1], {"class_name": "Resizing",
+                                             "config": {"name": "r",
+                                                        "height": 2,
+                                                        "width": 2,
+                                                        "interpolation":
+                                                            "bicubic"}}),
+    "crop_larger": sequential([4, 4, 1], {"class_name": "CenterCrop",
+                                          "config": {"name": "c",
+                                                     "height": 5,
+                                                     "width": 2}}),
     # GroupNormalization's groups must divide the channels.
     "group_divisor": sequential([5, 8], {"class_name": "GroupNormalization",
                                          "config": {"name": "gn",
