@@ -199,15 +199,16 @@ using OpRegistry = llvm::StringMap<SmallVector<OpKind, 2>>;
 /// The whole dispatch table, built once.
 const OpRegistry &getOpRegistry();
 
-/// Elementwise unary and binary math, activations, Clip, Min/Max/Sum/Mean,
-/// comparisons and Where on known tensors (ElementwiseOps.cpp).
+/// Elementwise unary and binary math (the trigonometric, hyperbolic and
+/// rounding functions included), activations, Clip, Min/Max/Sum/Mean,
+/// comparisons, IsNaN/IsInf and Where on known tensors (ElementwiseOps.cpp).
 void registerElementwiseOps(OpRegistry &registry);
 /// Gemm, MatMul (LinearOps.cpp).
 void registerLinearOps(OpRegistry &registry);
 /// Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
 /// Gather, Expand, Tile, Cast, CastLike, Constant, ConstantOfShape, Shape,
-/// Identity, Dropout, DepthToSpace, SpaceToDepth, OneHot, GatherElements
-/// (ShapeOps.cpp).
+/// Identity, Dropout, DepthToSpace, SpaceToDepth, OneHot, GatherElements,
+/// ScatterElements, Scatter (ShapeOps.cpp).
 void registerShapeOps(OpRegistry &registry);
 /// Softmax, LogSoftmax, Hardmax, the reductions (ReductionOps.cpp).
 void registerReductionOps(OpRegistry &registry);
@@ -217,7 +218,7 @@ void registerConvolutionOps(OpRegistry &registry);
 /// Pad, Resize, Upsample (ResizeOps.cpp).
 void registerResizeOps(OpRegistry &registry);
 /// BatchNormalization, InstanceNormalization, LayerNormalization,
-/// MeanVarianceNormalization (NormalizationOps.cpp).
+/// MeanVarianceNormalization, LRN (NormalizationOps.cpp).
 void registerNormalizationOps(OpRegistry &registry);
 /// RNN, LSTM, GRU (RecurrentOps.cpp).
 void registerRecurrentOps(OpRegistry &registry);

@@ -12,6 +12,7 @@
 // tensors.
 //===----------------------------------------------------------------------===//
 
+#include "frontend/WindowOps.h"
 #include "frontend/onnx/OnnxOps.h"
 #include "frontend/onnx/OnnxTensors.h"
 
@@ -1363,38 +1364,70 @@ static FailureOr<NodeOutputs> importSize(NodeBuilder &node) {
   return known(std::move(t));
 }
 
-/// The most elements GatherElements' one-hot product may hold per sample.
-static constexpr int64_t kMaxGatherElementsProduct = int64_t(1) << 26;
+/// The most elements GatherElements' and ScatterElements' one-hot products
+/// may hold per sample.
+static constexpr int64_t kMaxElementsProduct = int64_t(1) << 26;
 
-// GatherElements(data, indices; axis = 0): out[..., i, ...] =
-// data[..., indices[..., i, ...], ...] along `axis`, indices of data's rank
-// (no larger in the other axes; an index in [-s, 0) counts from the end).
-// Computed as a one-hot product with `axis` moved last: out = sum_k
-// one_hot(indices)[..., j, k] data[..., k], so the gradient reaches data.
-static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
+namespace {
+/// GatherElements' and ScatterElements' operands with `axis` moved last:
+/// the indices as floats, negative ones counted from the end (one-hot
+/// rows of `depth`, the data's size along `axis`).
+struct ElementsOperands {
+  Value data, ids;
+  int64_t axis = 0, depth = 0;
+  /// The data's permutation moving `axis` last, and its inverse.
+  SmallVector<int64_t> toLast, fromLast;
+  bool moved = false;
+
+  /// `x` with `axis` moved last (or back, `back`).
+  Value move(NodeBuilder &node, Value x, bool back = false) const {
+    if (!moved)
+      return x;
+    return TransposeOp::create(node.builder, node.loc, x,
+                               back ? fromLast : toLast);
+  }
+  /// one_hot(ids) (..., J, depth).
+  Value oneHot(NodeBuilder &node) const {
+    SmallVector<int64_t> hotShape(node.typeOf(ids).getShape());
+    hotShape.push_back(depth);
+    return OneHotOp::create(
+        node.builder, node.loc,
+        RankedTensorType::get(hotShape, node.builder.getF32Type()), ids,
+        depth);
+  }
+};
+} // namespace
+
+/// Reads the data (input 0), the indices (input 1: run-time or known) and
+/// `axis` of GatherElements or ScatterElements: indices of the data's rank,
+/// no larger than it outside `axis` (the batch dynamic in both or neither),
+/// within kMaxElementsProduct one-hot elements per sample.
+static FailureOr<ElementsOperands> readElementsOperands(NodeBuilder &node) {
   FailureOr<Value> data = node.input(0);
   FailureOr<int64_t> axisAttr = node.getInt("axis", 0);
   if (failed(data) || failed(axisAttr))
     return failure();
   OpBuilder &b = node.builder;
   Location loc = node.loc;
-  Value ids;
+  ElementsOperands ops;
+  ops.data = *data;
   if (const HostTensor *known = node.known(1)) {
     SmallVector<float> values(known->values.begin(), known->values.end());
-    ids = node.constant(known->shape, values);
+    ops.ids = node.constant(known->shape, values);
   } else {
     FailureOr<Value> runtime = node.idsInput(1);
     if (failed(runtime))
       return failure();
-    ids = CastOp::create(b, loc, node.typeOf(*runtime).clone(b.getF32Type()),
-                         *runtime);
+    ops.ids = CastOp::create(
+        b, loc, node.typeOf(*runtime).clone(b.getF32Type()), *runtime);
   }
   ArrayRef<int64_t> shape = node.typeOf(*data).getShape();
-  ArrayRef<int64_t> idShape = node.typeOf(ids).getShape();
+  ArrayRef<int64_t> idShape = node.typeOf(ops.ids).getShape();
   int64_t rank = shape.size();
   FailureOr<int64_t> axis = normalizeAxis(node, *axisAttr, rank);
   if (failed(axis))
     return failure();
+  ops.axis = *axis;
   if (int64_t(idShape.size()) != rank) {
     node.emitError() << "indices " << formatKerasShape(idShape)
                      << " must have the rank of the data "
@@ -1405,9 +1438,8 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
     node.emitError() << "axis " << *axis << " is the dynamic batch dimension";
     return failure();
   }
-  // The data's slice that the indices' shape covers.
-  Value table = *data;
-  int64_t perSample = shape[*axis];
+  ops.depth = shape[*axis];
+  int64_t perSample = ops.depth;
   for (int64_t d = 0; d < rank; ++d) {
     bool dynamic = ShapedType::isDynamic(shape[d]);
     if (dynamic != ShapedType::isDynamic(idShape[d]) ||
@@ -1419,46 +1451,143 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
     }
     if (!dynamic)
       perSample *= idShape[d];
-    if (!dynamic && d != *axis)
-      table = node.sliceAxis(table, d, 0, idShape[d]);
   }
-  if (perSample > kMaxGatherElementsProduct) {
-    node.emitError() << "gathers " << perSample
+  if (perSample > kMaxElementsProduct) {
+    node.emitError() << "takes " << perSample
                      << " one-hot products per sample; kiln computes at most "
-                     << kMaxGatherElementsProduct;
+                     << kMaxElementsProduct;
     return failure();
   }
-  // Move `axis` last in both.
-  SmallVector<int64_t> toLast, fromLast(rank);
+  ops.fromLast.resize(rank);
   for (int64_t d = 0; d < rank; ++d)
     if (d != *axis)
-      toLast.push_back(d);
-  toLast.push_back(*axis);
-  for (auto [i, d] : llvm::enumerate(toLast))
-    fromLast[d] = i;
-  bool moved = *axis != rank - 1;
-  if (moved) {
-    table = TransposeOp::create(b, loc, table, toLast);
-    ids = TransposeOp::create(b, loc, ids, toLast);
+      ops.toLast.push_back(d);
+  ops.toLast.push_back(*axis);
+  for (auto [i, d] : llvm::enumerate(ops.toLast))
+    ops.fromLast[d] = i;
+  ops.moved = *axis != rank - 1;
+  ops.ids = ops.move(node, ops.ids);
+  Value negative = LessOp::create(b, loc, ops.ids, node.scalar(0));
+  ops.ids = SelectOp::create(
+      b, loc, negative,
+      AddOp::create(b, loc, ops.ids, node.scalar(double(ops.depth))), ops.ids);
+  return ops;
+}
+
+// GatherElements(data, indices; axis = 0): out[..., i, ...] =
+// data[..., indices[..., i, ...], ...] along `axis`, indices of data's rank
+// (no larger in the other axes; an index in [-s, 0) counts from the end).
+// Computed as a one-hot product with `axis` moved last: out = sum_k
+// one_hot(indices)[..., j, k] data[..., k], so the gradient reaches data.
+static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
+  FailureOr<ElementsOperands> ops = readElementsOperands(node);
+  if (failed(ops))
+    return failure();
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  // The data's slice that the indices' shape covers.
+  Value table = ops->data;
+  ArrayRef<int64_t> shape = node.typeOf(table).getShape();
+  SmallVector<int64_t> idShape(node.typeOf(ops->ids).getShape());
+  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
+    int64_t size = idShape[ops->fromLast[d]];
+    if (d != ops->axis && !ShapedType::isDynamic(shape[d]) && size != shape[d])
+      table = node.sliceAxis(table, d, 0, size);
   }
-  int64_t depth = shape[*axis];
-  Value negative = LessOp::create(b, loc, ids, node.scalar(0));
-  ids = SelectOp::create(b, loc, negative,
-                         AddOp::create(b, loc, ids, node.scalar(depth)), ids);
+  table = ops->move(node, table);
   // (..., J, K) one-hot rows times the data's (..., 1, K), summed over K.
-  SmallVector<int64_t> hotShape(node.typeOf(ids).getShape());
-  hotShape.push_back(depth);
-  Value hot = OneHotOp::create(
-      b, loc, RankedTensorType::get(hotShape, b.getF32Type()), ids, depth);
   SmallVector<int64_t> rowShape(node.typeOf(table).getShape());
   rowShape.insert(rowShape.end() - 1, 1);
   Value rows = ReshapeOp::create(
       b, loc, RankedTensorType::get(rowShape, b.getF32Type()), table);
-  Value y = ReduceSumOp::create(b, loc, MulOp::create(b, loc, hot, rows),
+  int64_t rank = shape.size();
+  Value y = ReduceSumOp::create(b, loc,
+                                MulOp::create(b, loc, ops->oneHot(node), rows),
                                 ArrayRef<int64_t>{rank}, /*keep_dims=*/false);
-  if (moved)
-    y = TransposeOp::create(b, loc, y, fromLast);
-  return single(y);
+  return single(ops->move(node, y, /*back=*/true));
+}
+
+// ScatterElements(data, indices, updates; axis = 0, reduction = none | add)
+// and opset 9-10's Scatter: data with updates[..., j, ...] written at (none)
+// or added to (add) data[..., indices[..., j, ...], ...] along `axis`.
+// As GatherElements, a one-hot product with `axis` moved last: the updates'
+// contributions sum_j one_hot[..., j, k] updates[..., j] and the count of
+// writes per position, zero-padded to the data's shape outside `axis`;
+// none picks the contribution where a position is written (of duplicate
+// indices, which ONNX leaves undefined there, the last, as ONNX Runtime),
+// add adds it (duplicates summing). The gradient reaches both the data and
+// the updates.
+static FailureOr<NodeOutputs> importScatterElements(NodeBuilder &node) {
+  FailureOr<std::string> reduction = node.getString("reduction", "none");
+  if (failed(reduction))
+    return failure();
+  if (*reduction != "none" && *reduction != "add") {
+    node.emitError() << "reduction '" << *reduction
+                     << "' is not supported (none, add)";
+    return failure();
+  }
+  FailureOr<ElementsOperands> ops = readElementsOperands(node);
+  FailureOr<Value> updates = node.input(2);
+  if (failed(ops) || failed(updates))
+    return failure();
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value moved = ops->move(node, *updates);
+  if (node.typeOf(moved).getShape() != node.typeOf(ops->ids).getShape()) {
+    node.emitError() << "updates "
+                     << formatKerasShape(node.typeOf(*updates).getShape())
+                     << " must have the indices' shape";
+    return failure();
+  }
+  Value hot = ops->oneHot(node);
+  int64_t rank = node.typeOf(ops->data).getRank();
+  int64_t writers = node.typeOf(hot).getDimSize(rank - 1);
+  if (*reduction == "none" && writers > 1) {
+    // Duplicate indices: the last update along the axis wins, as ONNX
+    // Runtime writes them in order. A one-hot row stays where no later row
+    // hits its position: later[..., k, j] = sum_{j' > j} hot[..., j', k].
+    SmallVector<float> after(writers * writers, 0.0f);
+    for (int64_t j = 0; j < writers; ++j)
+      for (int64_t later = j + 1; later < writers; ++later)
+        after[later * writers + j] = 1.0f;
+    SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, rank + 1));
+    std::swap(swap[rank - 1], swap[rank]);
+    Value laterHits = TransposeOp::create(
+        b, loc,
+        MatMulOp::create(b, loc, TransposeOp::create(b, loc, hot, swap),
+                         node.constant({writers, writers}, after)),
+        swap);
+    hot = MulOp::create(
+        b, loc, hot,
+        StepOp::create(b, loc,
+                       SubOp::create(b, loc, node.scalar(0.5), laterHits)));
+  }
+  // (..., J, K) one-hot rows times the updates' (..., J, 1), summed over J.
+  SmallVector<int64_t> columnShape(node.typeOf(moved).getShape());
+  columnShape.push_back(1);
+  Value column = ReshapeOp::create(
+      b, loc, RankedTensorType::get(columnShape, b.getF32Type()), moved);
+  SmallVector<int64_t, 1> summed{rank - 1};
+  Value contribution = ReduceSumOp::create(
+      b, loc, MulOp::create(b, loc, hot, column), summed, false);
+  Value writes = ReduceSumOp::create(b, loc, hot, summed, false);
+  // Zeros where the indices do not reach (the data's larger dimensions).
+  Value data = ops->move(node, ops->data);
+  ArrayRef<int64_t> dataShape = node.typeOf(data).getShape();
+  for (int64_t d = 0; d + 1 < rank; ++d) {
+    int64_t missing = dataShape[d] - node.typeOf(contribution).getDimSize(d);
+    if (ShapedType::isDynamic(dataShape[d]) || missing == 0)
+      continue;
+    contribution = buildConstantPad(b, loc, contribution, d, 0, missing);
+    writes = buildConstantPad(b, loc, writes, d, 0, missing);
+  }
+  Value y = *reduction == "add"
+                ? Value(AddOp::create(b, loc, data, contribution))
+                : Value(SelectOp::create(
+                      b, loc,
+                      GreaterOp::create(b, loc, writes, node.scalar(0.5)),
+                      contribution, data));
+  return single(ops->move(node, y, /*back=*/true));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1673,4 +1802,11 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   r["OneHot"].push_back(OpKind{9, 17, importOneHot, axis, 0b110, 0b1});
   r["GatherElements"].push_back(
       OpKind{11, 17, importGatherElements, axis, 0, 0b10});
+  static constexpr StringLiteral axisReduction[] = {"axis", "reduction"};
+  r["Scatter"].push_back(
+      OpKind{9, 10, importScatterElements, axis, 0, 0b10});
+  r["ScatterElements"].push_back(
+      OpKind{11, 15, importScatterElements, axis, 0, 0b10});
+  r["ScatterElements"].push_back(
+      OpKind{16, 17, importScatterElements, axisReduction, 0, 0b10});
 }

@@ -240,3 +240,26 @@ case("isnan_or_neginf",
 # (channels past either end left out). ONNX Runtime takes odd sizes only.
 case("lrn", [N("LRN", ["x"], ["y"], size=3, alpha=0.5, beta=0.6, bias=2.0)],
      {"x": rng.normal(0, 2, (2, 5, 3, 2)).astype(np.float32)})
+
+# ScatterElements along axis 1 of a batch, the run-time indices smaller
+# than the data outside the axis (the rest of the data stays), negative ones
+# from the end: written (none) and added (add, duplicates summing).
+sd = np.arange(24, dtype=np.float32).reshape(2, 3, 4) * 0.5 - 3
+si = np.array([[[0, -1], [2, 1]], [[1, 0], [-3, 2]]], np.int64)
+case("scatter_elements_none",
+     [N("ScatterElements", ["x", "e", "u"], ["y"], axis=1)],
+     {"x": sd, "e": si, "u": f32(*range(8)).reshape(2, 2, 2) + 10},
+     opset=16)
+case("scatter_elements_add",
+     [N("ScatterElements", ["x", "e", "u"], ["y"], axis=2, reduction="add")],
+     {"x": sd,
+      "e": np.array([[[1, 1, -4], [0, 3, 3]], [[2, 2, 2], [1, 0, 1]]],
+                    np.int64),
+      "u": rng.normal(size=(2, 2, 3)).astype(np.float32)}, opset=16)
+# ... and of known indices (an initializer) along the last axis, on a
+# static batch (for the gradients of the data and the updates).
+case("scatter_elements_known",
+     [N("ScatterElements", ["x", "idx", "u"], ["y"], axis=-1)],
+     {"x": sd, "u": rng.normal(size=(2, 3, 2)).astype(np.float32)},
+     {"idx": np.array([[[3, 0], [-1, 1], [2, 2]]] * 2, np.int64)},
+     opset=13, batch=None)

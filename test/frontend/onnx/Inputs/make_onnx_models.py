@@ -221,6 +221,19 @@ save("gather_elements_fit", [
      [value("x", ["N", 3, 2])], [value("y", ["N", 2, 4])],
      [numpy_helper.from_array(np.zeros((1, 2, 4), np.int64), "i")],
      check=False)
+# ScatterElements multiplying (reduction mul), and with updates not shaped
+# like its indices.
+save("scatter_mul", [helper.make_node("ScatterElements", ["x", "i", "u"],
+                                      ["y"], name="sc", axis=1,
+                                      reduction="mul")],
+     [value("x", [2, 3]), value("u", [2, 2])], [value("y", [2, 3])],
+     [numpy_helper.from_array(np.zeros((2, 2), np.int64), "i")], opset=16,
+     check=False)
+save("scatter_updates", [helper.make_node("ScatterElements", ["x", "i", "u"],
+                                          ["y"], name="sc", axis=1)],
+     [value("x", [2, 3]), value("u", [2, 1])], [value("y", [2, 3])],
+     [numpy_helper.from_array(np.zeros((2, 2), np.int64), "i")],
+     check=False)
 # LRN of size 0 (a missing size is the ONNX checker's error); LRN of an
 # even size over 3 channels (one channel before, two after: the band's rows
 # are 1 1 0, 1 1 1, 1 1 1); LRN without channels.
