@@ -92,6 +92,34 @@ static Value scalarConstant(LayerBuilder &layer, RankedTensorType type,
       DenseElementsAttr::get(scalarType, static_cast<float>(value)));
 }
 
+/// Keras 3's normalization of `x` by its moments over `axes` (kept as size
+/// 1): mean and biased variance, inv = rsqrt(variance + epsilon) * gamma,
+/// y = x * inv + (beta - mean * inv). `gamma` and `beta` (null when off)
+/// broadcast against x.
+static Value normalizeByMoments(LayerBuilder &layer, Value x,
+                                ArrayRef<int64_t> axes, double epsilon,
+                                Value gamma, Value beta) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  auto type = cast<RankedTensorType>(x.getType());
+  Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
+  Value centered = SubOp::create(b, loc, x, mean);
+  Value variance = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, centered, centered), axes,
+      /*keep_dims=*/true);
+  Value inv = DivOp::create(
+      b, loc, scalarConstant(layer, type, 1.0),
+      SqrtOp::create(b, loc,
+                     AddOp::create(b, loc, variance,
+                                   scalarConstant(layer, type, epsilon))));
+  if (gamma)
+    inv = MulOp::create(b, loc, inv, gamma);
+  Value shift = NegOp::create(b, loc, MulOp::create(b, loc, mean, inv));
+  if (beta)
+    shift = AddOp::create(b, loc, shift, beta);
+  return AddOp::create(b, loc, MulOp::create(b, loc, x, inv), shift);
+}
+
 // BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True,
 // scale=True)
 static FailureOr<Value> importBatchNormalization(LayerBuilder &layer,
@@ -209,26 +237,9 @@ static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
     return ReshapeOp::create(
         b, loc, RankedTensorType::get(shape, type.getElementType()), p);
   };
-  Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
-  Value centered = SubOp::create(b, loc, x, mean);
-  Value variance = ReduceMeanOp::create(
-      b, loc, MulOp::create(b, loc, centered, centered), axes,
-      /*keep_dims=*/true);
-  auto scalarType = RankedTensorType::get({}, type.getElementType());
-  Value eps = ConstantOp::create(
-      b, loc, DenseElementsAttr::get(scalarType, float(*epsilon)));
-  Value one =
-      ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, 1.0f));
-  Value inv = DivOp::create(
-      b, loc, one,
-      SqrtOp::create(b, loc, AddOp::create(b, loc, variance, eps)));
-  if (gamma)
-    inv = MulOp::create(b, loc, inv, broadcastable(gamma));
-  Value shift = NegOp::create(b, loc, MulOp::create(b, loc, mean, inv));
-  if (beta)
-    shift = AddOp::create(b, loc, shift, broadcastable(beta));
-  return AddOp::create(b, loc, MulOp::create(b, loc, x, inv), shift)
-      .getResult();
+  return normalizeByMoments(layer, x, axes, *epsilon,
+                            gamma ? broadcastable(gamma) : Value(),
+                            beta ? broadcastable(beta) : Value());
 }
 
 // UnitNormalization(axis=-1), Keras 3's ops.normalize(order=2, epsilon
@@ -304,30 +315,18 @@ static FailureOr<Value> importGroupNormalization(LayerBuilder &layer,
   for (int64_t d = 1; d <= rank; ++d)
     if (d != axis)
       reduced.push_back(d);
-  Value mean = ReduceMeanOp::create(b, loc, xg, reduced, /*keep_dims=*/true);
-  Value centered = SubOp::create(b, loc, xg, mean);
-  Value variance = ReduceMeanOp::create(
-      b, loc, MulOp::create(b, loc, centered, centered), reduced,
-      /*keep_dims=*/true);
-  Value inv = DivOp::create(
-      b, loc, scalarConstant(layer, type, 1.0),
-      SqrtOp::create(b, loc,
-                     AddOp::create(b, loc, variance,
-                                   scalarConstant(layer, type, *epsilon))));
   // gamma and beta as (groups, channels / groups) at the channels' place.
   SmallVector<int64_t> paramShape(rank + 1, 1);
   paramShape[axis] = g;
   paramShape[axis + 1] = channels / g;
   auto broadcastable = [&](Value p) -> Value {
+    if (!p)
+      return p;
     return ReshapeOp::create(
         b, loc, RankedTensorType::get(paramShape, type.getElementType()), p);
   };
-  if (gamma)
-    inv = MulOp::create(b, loc, inv, broadcastable(gamma));
-  Value shift = NegOp::create(b, loc, MulOp::create(b, loc, mean, inv));
-  if (beta)
-    shift = AddOp::create(b, loc, shift, broadcastable(beta));
-  Value y = AddOp::create(b, loc, MulOp::create(b, loc, xg, inv), shift);
+  Value y = normalizeByMoments(layer, xg, reduced, *epsilon,
+                               broadcastable(gamma), broadcastable(beta));
   return ReshapeOp::create(b, loc, type, y).getResult();
 }
 

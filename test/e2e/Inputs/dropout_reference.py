@@ -41,7 +41,12 @@ def stream(name):
 
 
 def uniform(seed, step, layer, shape):
-    key = mix(seed ^ mix(step ^ mix(stream(layer))))
+    return uniform_on(seed, step, stream(layer), shape)
+
+
+def uniform_on(seed, step, layer_stream, shape):
+    """kiln.random_uniform's numbers of `shape` on stream `layer_stream`."""
+    key = mix(seed ^ mix(step ^ mix(layer_stream)))
     n = int(np.prod(shape))
     out = np.empty(n)
     for i in range(n):

@@ -23,20 +23,11 @@ import sys
 import h5py
 import numpy as np
 
-from dropout_reference import M, mix, stream
+from dropout_reference import M, stream, uniform_on as uniform
 from trajectory import compare
 
 SETTING = 0.3
 ALPHA_P = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
-
-
-def uniform(seed, step, layer_stream, shape):
-    key = mix(seed ^ mix(step ^ mix(layer_stream)))
-    n = int(np.prod(shape))
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = (mix((key + (i + 1) * 0x9E3779B97F4A7C15) & M) >> 40) * 2.0 ** -24
-    return out.reshape(shape)
 
 
 def make(out, layer):
