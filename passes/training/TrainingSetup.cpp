@@ -369,6 +369,10 @@ LogicalResult mlir::kiln::setUpTraining(ImportedModel &model,
   } else if (!layerIssue.empty()) {
     signature.trainUnavailable =
         layerIssue + "; predict and evaluate (inference mode) are exact";
+    // Said now too, as the configuration's issues are, not first at train.
+    emitWarning(loc) << layerIssue
+                     << "; compiled for predict and evaluate (train is "
+                        "refused)";
     optimizer.reset();
   }
 
