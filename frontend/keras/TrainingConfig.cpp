@@ -404,15 +404,10 @@ mlir::kiln::keras::parseNameWithSettings(StringRef text) {
     auto [key, value] = item.split('=');
     key = key.trim();
     value = value.trim();
-    double number;
-    if (value == "true" || value == "True")
-      number = 1;
-    else if (value == "false" || value == "False")
-      number = 0;
-    else if (value.getAsDouble(number))
-      return llvm::createStringError("setting '" + key +
-                                     "' needs a number, got '" + value + "'");
-    result.settings[key] = number;
+    llvm::Expected<double> number = parseSettingValue(key, value);
+    if (!number)
+      return number.takeError();
+    result.settings[key] = *number;
   }
   return result;
 }

@@ -607,17 +607,11 @@ mlir::kiln::parseMetricList(ArrayRef<std::string> items) {
     auto [key, value] = setting.split('=');
     key = key.trim();
     value = value.trim();
-    double number;
-    if (value == "true" || value == "True")
-      number = 1;
-    else if (value == "false" || value == "False")
-      number = 0;
-    else if (value.getAsDouble(number))
-      return llvm::createStringError("metric '" + metrics.back().first +
-                                     "': setting '" + key +
-                                     "' needs a number, got '" + value + "'");
-    if (llvm::Error error =
-            setMetricSetting(metrics.back().second, key, number))
+    llvm::Expected<double> number = parseSettingValue(key, value);
+    llvm::Error error =
+        number ? setMetricSetting(metrics.back().second, key, *number)
+               : number.takeError();
+    if (error)
       return llvm::createStringError("metric '" + metrics.back().first +
                                      "': " + llvm::toString(std::move(error)));
   }

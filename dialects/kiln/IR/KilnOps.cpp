@@ -1445,6 +1445,31 @@ static int64_t layerStream(Location loc) {
   return static_cast<int64_t>(hash);
 }
 
+/// A scalar constant of `type`'s element type.
+static Value scalarLike(RewriterBase &rewriter, Location loc,
+                        RankedTensorType type, double value) {
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  return ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(
+          scalarType, rewriter.getFloatAttr(type.getElementType(), value)));
+}
+
+/// The opening of a noise op's training form: true, having replaced `op`
+/// by its input, when it draws no noise (`noiseless`); an error when the
+/// step's rng is missing; false when the form is still to build.
+static FailureOr<bool> replacedWhenNoiseless(Operation *op,
+                                             RewriterBase &rewriter,
+                                             bool noiseless, Value rng) {
+  if (noiseless) {
+    rewriter.replaceOp(op, op->getOperand(0));
+    return true;
+  }
+  if (!rng)
+    return op->emitOpError("a training form needs the step's rng argument");
+  return false;
+}
+
 // Training: x * (u >= rate) / (1 - rate), u uniform in [0, 1) from the
 // step's rng (Keras's inverted dropout; the mask is a constant to autodiff).
 LogicalResult DropoutOp::specializeForTraining(
@@ -1454,20 +1479,14 @@ LogicalResult DropoutOp::specializeForTraining(
   if (!reason.empty())
     return emitOpError(reason);
   double rate = getRate().convertToDouble();
-  if (rate == 0.0) {
-    rewriter.replaceOp(*this, getInput());
-    return success();
-  }
-  if (!rng)
-    return emitOpError("a training form needs the step's rng argument");
+  FailureOr<bool> replaced =
+      replacedWhenNoiseless(*this, rewriter, rate == 0.0, rng);
+  if (failed(replaced) || *replaced)
+    return failure(failed(replaced));
   Location loc = getLoc();
   Value x = getInput();
-  auto scalar = [&](double value) -> Value {
-    auto type = RankedTensorType::get({}, getType().getElementType());
-    return ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(
-            type, rewriter.getFloatAttr(type.getElementType(), value)));
+  auto scalar = [&](double value) {
+    return scalarLike(rewriter, loc, getType(), value);
   };
   // One draw per element of the noise shape (the input's, with 1 where
   // noise_shape says 1), broadcast over the rest: SpatialDropout drops whole
@@ -1499,16 +1518,6 @@ LogicalResult DropoutOp::specializeForTraining(
 // GaussianNoise, AlphaDropout
 //===----------------------------------------------------------------------===//
 
-/// A scalar constant of `type`'s element type.
-static Value scalarLike(RewriterBase &rewriter, Location loc,
-                        RankedTensorType type, double value) {
-  auto scalarType = RankedTensorType::get({}, type.getElementType());
-  return ConstantOp::create(
-      rewriter, loc,
-      DenseElementsAttr::get(
-          scalarType, rewriter.getFloatAttr(type.getElementType(), value)));
-}
-
 LogicalResult GaussianNoiseOp::verify() {
   double stddev = getStddev().convertToDouble();
   if (!(stddev >= 0.0 && std::isfinite(stddev)))
@@ -1530,13 +1539,11 @@ LogicalResult GaussianNoiseOp::specializeForTraining(
     RewriterBase &rewriter, Value rng,
     SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
   double stddev = getStddev().convertToDouble();
+  FailureOr<bool> replaced =
+      replacedWhenNoiseless(*this, rewriter, stddev == 0.0, rng);
+  if (failed(replaced) || *replaced)
+    return failure(failed(replaced));
   Value x = getInput();
-  if (stddev == 0.0) {
-    rewriter.replaceOp(*this, x);
-    return success();
-  }
-  if (!rng)
-    return emitOpError("a training form needs the step's rng argument");
   Location loc = getLoc();
   RankedTensorType type = getType();
   auto constant = [&](double value) {
@@ -1587,13 +1594,11 @@ LogicalResult AlphaDropoutOp::specializeForTraining(
     RewriterBase &rewriter, Value rng,
     SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
   double rate = getRate().convertToDouble();
+  FailureOr<bool> replaced =
+      replacedWhenNoiseless(*this, rewriter, rate == 0.0, rng);
+  if (failed(replaced) || *replaced)
+    return failure(failed(replaced));
   Value x = getInput();
-  if (rate == 0.0) {
-    rewriter.replaceOp(*this, x);
-    return success();
-  }
-  if (!rng)
-    return emitOpError("a training form needs the step's rng argument");
   Location loc = getLoc();
   RankedTensorType type = getType();
   auto constant = [&](double value) {
@@ -1673,12 +1678,8 @@ LogicalResult RandomFlipOp::specializeForTraining(
   Value u = RandomUniformOp::create(
       rewriter, loc, like.getType(), like, rng,
       rewriter.getI64IntegerAttr(layerStream(loc)));
-  auto scalarType = RankedTensorType::get({}, type.getElementType());
-  Value half = ConstantOp::create(
-      rewriter, loc,
-      DenseElementsAttr::get(
-          scalarType, rewriter.getFloatAttr(type.getElementType(), 0.5)));
-  Value flip = LessEqualOp::create(rewriter, loc, u, half);
+  Value flip = LessEqualOp::create(rewriter, loc, u,
+                                   scalarLike(rewriter, loc, type, 0.5));
   Value flipped = x;
   for (int64_t axis : getAxes())
     flipped = reverseAxis(rewriter, loc, flipped, axis);

@@ -97,6 +97,19 @@ void mlir::kiln::finishPredictFunction(
     func.setResultAttr(i, kOutputAttrName, builder.getStringAttr(name));
 }
 
+llvm::Expected<double> mlir::kiln::parseSettingValue(llvm::StringRef key,
+                                                     llvm::StringRef value) {
+  double number;
+  if (value == "true" || value == "True")
+    return 1.0;
+  if (value == "false" || value == "False")
+    return 0.0;
+  if (value.getAsDouble(number))
+    return llvm::createStringError("setting '" + key +
+                                   "' needs a number, got '" + value + "'");
+  return number;
+}
+
 llvm::Error mlir::kiln::setMetricSetting(MetricSettings &settings,
                                          llvm::StringRef key, double value) {
   auto flag = [&](bool &field) -> llvm::Error {

@@ -108,6 +108,12 @@ struct MetricSettings {
   }
 };
 
+/// The VALUE of a `NAME:KEY=VALUE,...` flag's setting `key` (--loss,
+/// --optimizer, --metrics): a number, or true/false as 1/0; an error
+/// "setting 'KEY' needs a number, got 'VALUE'" otherwise.
+llvm::Expected<double> parseSettingValue(llvm::StringRef key,
+                                         llvm::StringRef value);
+
 /// Sets metric setting `key` (Keras's name: threshold or thresholds, k,
 /// from_logits, label_smoothing) to `value`; an error for another key, a
 /// flag that is not 0 or 1, or a k that is not a positive whole number.
