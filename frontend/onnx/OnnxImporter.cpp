@@ -268,6 +268,44 @@ Value NodeBuilder::constant(ArrayRef<int64_t> shape, ArrayRef<float> values) {
   return ConstantOp::create(builder, loc, DenseElementsAttr::get(type, values));
 }
 
+/// The permutation of `rank` dimensions that moves `axis` last.
+static SmallVector<int64_t> axisLastPermutation(int64_t rank, int64_t axis) {
+  SmallVector<int64_t> perm;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      perm.push_back(d);
+  perm.push_back(axis);
+  return perm;
+}
+
+Value NodeBuilder::moveAxisLast(Value x, int64_t axis) {
+  int64_t rank = typeOf(x).getRank();
+  if (axis == rank - 1)
+    return x;
+  return TransposeOp::create(builder, loc, x, axisLastPermutation(rank, axis));
+}
+
+Value NodeBuilder::moveLastAxisTo(Value x, int64_t axis) {
+  int64_t rank = typeOf(x).getRank();
+  if (axis == rank - 1)
+    return x;
+  return TransposeOp::create(
+      builder, loc, x,
+      invertPermutation(axisLastPermutation(rank, axis)));
+}
+
+FailureOr<Value> NodeBuilder::floatIds(int64_t i) {
+  if (const HostTensor *ids = known(i)) {
+    SmallVector<float> values(ids->values.begin(), ids->values.end());
+    return constant(ids->shape, values);
+  }
+  FailureOr<Value> ids = idsInput(i);
+  if (failed(ids))
+    return failure();
+  return Value(CastOp::create(builder, loc,
+                              typeOf(*ids).clone(builder.getF32Type()), *ids));
+}
+
 //===----------------------------------------------------------------------===//
 // The importer
 //===----------------------------------------------------------------------===//

@@ -164,6 +164,14 @@ public:
   Value reshape(Value x, ArrayRef<int64_t> shape);
   /// x[start : start + size] along `axis`, or `x` when that is all of it.
   Value sliceAxis(Value x, int64_t axis, int64_t start, int64_t size);
+  /// `x` with dimension `axis` moved last, the others in order; and the
+  /// inverse, the last dimension moved back to `axis` (`x` itself when
+  /// `axis` is the last).
+  Value moveAxisLast(Value x, int64_t axis);
+  Value moveLastAxisTo(Value x, int64_t axis);
+  /// Operand `i`, integer indices (known, or run-time int32/int64), as a
+  /// float32 tensor: the form `kiln.one_hot` reads.
+  FailureOr<Value> floatIds(int64_t i);
 
 protected:
   NodeBuilder(OpBuilder &builder, Location loc, const onnx::NodeProto &node,

@@ -17,6 +17,7 @@
 #include "frontend/onnx/OnnxOps.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/Model/ImportedModel.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -237,26 +238,17 @@ static Value buildAxisOp(NodeBuilder &node, Value x, int64_t axis) {
 static Value buildHardmax(NodeBuilder &node, Value x, int64_t axis) {
   OpBuilder &b = node.builder;
   Location loc = node.loc;
-  RankedTensorType type = node.typeOf(x);
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> toLast, fromLast(rank);
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != axis)
-      toLast.push_back(d);
-  toLast.push_back(axis);
-  for (auto [i, d] : llvm::enumerate(toLast))
-    fromLast[d] = i;
-  bool moved = axis != rank - 1;
-  Value y = moved ? Value(TransposeOp::create(b, loc, x, toLast)) : x;
+  Value y = node.moveAxisLast(x, axis);
   RankedTensorType yType = node.typeOf(y);
-  Value index = ArgMaxOp::create(b, loc, y, b.getI64IntegerAttr(rank - 1),
+  int64_t last = yType.getRank() - 1;
+  Value index = ArgMaxOp::create(b, loc, y, b.getI64IntegerAttr(last),
                                  b.getBoolAttr(false), b.getBoolAttr(false));
   auto indexType = cast<RankedTensorType>(index.getType());
   Value hard = OneHotOp::create(
       b, loc, yType,
       CastOp::create(b, loc, indexType.clone(b.getF32Type()), index),
-      yType.getDimSize(rank - 1));
-  return moved ? Value(TransposeOp::create(b, loc, hard, fromLast)) : hard;
+      yType.getDimSize(last));
+  return node.moveLastAxisTo(hard, axis);
 }
 
 template <AxisOpBuilder build>
@@ -320,6 +312,140 @@ static FailureOr<NodeOutputs> importArgReduce(NodeBuilder &node) {
                                    b.getBoolAttr(*last != 0))));
 }
 
+//===----------------------------------------------------------------------===//
+// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+//===----------------------------------------------------------------------===//
+
+/// NegativeLogLikelihoodLoss(input (N, C, d1..dk), target (N, d1..dk),
+/// weight (C)?; reduction = mean, ignore_index) of `logProb`, the input:
+/// loss[n, d] = -weight[t] input[n, t, d] with t = target[n, d] (0 where t
+/// is ignore_index or outside [0, C)); per element (none), summed (sum), or
+/// summed over the summed weight[t] of the targets not ignored (mean: NaN
+/// when all are). A one-hot product with the classes moved last, so that
+/// the gradient reaches the input. A known weight is a constant of the
+/// loss, not a parameter.
+static FailureOr<Value> buildNegativeLogLikelihood(NodeBuilder &node,
+                                                   Value logProb) {
+  FailureOr<std::string> reduction = node.getString("reduction", "mean");
+  if (failed(reduction))
+    return failure();
+  if (*reduction != "none" && *reduction != "sum" && *reduction != "mean") {
+    node.emitError() << "reduction '" << *reduction
+                     << "' is not none, sum or mean";
+    return failure();
+  }
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  RankedTensorType type = node.typeOf(logProb);
+  if (type.getRank() < 2) {
+    node.emitError() << "input " << formatKerasShape(type.getShape())
+                     << " has no classes: it must be (N, C, ...)";
+    return failure();
+  }
+  int64_t classes = type.getDimSize(1);
+  if (ShapedType::isDynamic(classes)) {
+    node.emitError() << "the classes (axis 1) are the dynamic batch dimension";
+    return failure();
+  }
+  FailureOr<Value> target = node.floatIds(1);
+  if (failed(target))
+    return failure();
+  SmallVector<int64_t> expected(type.getShape());
+  expected.erase(expected.begin() + 1);
+  ArrayRef<int64_t> targetShape = node.typeOf(*target).getShape();
+  if (targetShape != ArrayRef<int64_t>(expected)) {
+    node.emitError() << "target " << formatKerasShape(targetShape)
+                     << " must be the input's shape without its classes, "
+                     << formatKerasShape(expected);
+    return failure();
+  }
+  // An ignored class becomes -1, whose one-hot row is all zeros (as is
+  // that of any target outside [0, C)).
+  Value ids = *target;
+  if (node.attribute("ignore_index")) {
+    FailureOr<int64_t> ignored = node.getInt("ignore_index", 0);
+    if (failed(ignored))
+      return failure();
+    if (*ignored >= 0 && *ignored < classes)
+      ids = SelectOp::create(
+          b, loc, EqualOp::create(b, loc, ids, node.scalar(double(*ignored))),
+          node.scalar(-1), ids);
+  }
+  expected.push_back(classes);
+  Value hot = OneHotOp::create(
+      b, loc, RankedTensorType::get(expected, b.getF32Type()), ids, classes);
+  if (node.hasInput(2)) {
+    FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
+        node.inputInfo(2);
+    if (failed(info))
+      return failure();
+    if (info->first != ArrayRef<int64_t>{classes}) {
+      node.emitError() << "weight " << formatKerasShape(info->first)
+                       << " must have one value per class, (" << classes
+                       << ",)";
+      return failure();
+    }
+    Value weight;
+    if (const HostTensor *known = node.known(2)) {
+      weight = node.constant(known->shape, SmallVector<float>(known->values.begin(),
+                                                              known->values.end()));
+    } else {
+      FailureOr<Value> given = node.input(2);
+      if (failed(given))
+        return failure();
+      weight = *given;
+    }
+    hot = MulOp::create(b, loc, hot, weight);
+  }
+  int64_t last = expected.size() - 1;
+  Value loss = NegOp::create(
+      b, loc,
+      ReduceSumOp::create(
+          b, loc, MulOp::create(b, loc, hot, node.moveAxisLast(logProb, 1)),
+          ArrayRef<int64_t>{last}, /*keep_dims=*/false));
+  if (*reduction == "none")
+    return loss;
+  SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, last));
+  Value total = ReduceSumOp::create(b, loc, loss, all, /*keep_dims=*/false);
+  if (*reduction == "sum")
+    return total;
+  all.push_back(last);
+  return Value(DivOp::create(
+      b, loc, total,
+      ReduceSumOp::create(b, loc, hot, all, /*keep_dims=*/false)));
+}
+
+static FailureOr<NodeOutputs> importNegativeLogLikelihoodLoss(NodeBuilder &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  return single(buildNegativeLogLikelihood(node, *input));
+}
+
+/// SoftmaxCrossEntropyLoss(scores (N, C, ...), labels, weights?): the
+/// negative log-likelihood of log_softmax(scores) along the classes, and
+/// that log-softmax as the optional second output.
+static FailureOr<NodeOutputs> importSoftmaxCrossEntropyLoss(NodeBuilder &node) {
+  FailureOr<Value> scores = node.input(0);
+  if (failed(scores))
+    return failure();
+  if (node.typeOf(*scores).getRank() < 2) {
+    node.emitError() << "scores "
+                     << formatKerasShape(node.typeOf(*scores).getShape())
+                     << " have no classes: they must be (N, C, ...)";
+    return failure();
+  }
+  Value logProb = LogSoftmaxOp::create(node.builder, node.loc, *scores,
+                                       node.builder.getI64IntegerAttr(1));
+  FailureOr<Value> loss = buildNegativeLogLikelihood(node, logProb);
+  if (failed(loss))
+    return failure();
+  NodeOutputs outputs{OnnxValue::ofValue(*loss)};
+  if (node.node.output_size() > 1)
+    outputs.push_back(OnnxValue::ofValue(logProb));
+  return outputs;
+}
+
 void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   static constexpr StringLiteral axesKeep[] = {"axes", "keepdims"};
   static constexpr StringLiteral keepNoop[] = {"keepdims",
@@ -353,6 +479,13 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   addAxisOp("Softmax", importSoftmax<buildAxisOp<SoftmaxOp>>);
   addAxisOp("LogSoftmax", importSoftmax<buildAxisOp<LogSoftmaxOp>>);
   addAxisOp("Hardmax", importSoftmax<buildHardmax>);
+  // Opset 13 only added element types; the target may be a run-time tensor
+  // of int32/int64 ids.
+  static constexpr StringLiteral lossAttrs[] = {"reduction", "ignore_index"};
+  r["NegativeLogLikelihoodLoss"].push_back(
+      OpKind{12, 17, importNegativeLogLikelihoodLoss, lossAttrs, 0, 0b10});
+  r["SoftmaxCrossEntropyLoss"].push_back(
+      OpKind{12, 17, importSoftmaxCrossEntropyLoss, lossAttrs, 0, 0b10});
   // Opset 11 allowed a negative axis, 12 added select_last_index.
   static constexpr StringLiteral argAttrs[] = {"axis", "keepdims"};
   static constexpr StringLiteral argLastAttrs[] = {"axis", "keepdims",

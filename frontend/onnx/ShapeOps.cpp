@@ -1375,16 +1375,12 @@ namespace {
 struct ElementsOperands {
   Value data, ids;
   int64_t axis = 0, depth = 0;
-  /// The data's permutation moving `axis` last, and its inverse.
-  SmallVector<int64_t> toLast, fromLast;
-  bool moved = false;
+  /// The indices' shape in the file's order (`ids` has `axis` last).
+  SmallVector<int64_t> idShape;
 
   /// `x` with `axis` moved last (or back, `back`).
   Value move(NodeBuilder &node, Value x, bool back = false) const {
-    if (!moved)
-      return x;
-    return TransposeOp::create(node.builder, node.loc, x,
-                               back ? fromLast : toLast);
+    return back ? node.moveLastAxisTo(x, axis) : node.moveAxisLast(x, axis);
   }
   /// one_hot(ids) (..., J, depth).
   Value oneHot(NodeBuilder &node) const {
@@ -1409,18 +1405,12 @@ static FailureOr<ElementsOperands> readElementsOperands(NodeBuilder &node) {
     return failure();
   OpBuilder &b = node.builder;
   Location loc = node.loc;
+  FailureOr<Value> ids = node.floatIds(1);
+  if (failed(ids))
+    return failure();
   ElementsOperands ops;
   ops.data = *data;
-  if (const HostTensor *known = node.known(1)) {
-    SmallVector<float> values(known->values.begin(), known->values.end());
-    ops.ids = node.constant(known->shape, values);
-  } else {
-    FailureOr<Value> runtime = node.idsInput(1);
-    if (failed(runtime))
-      return failure();
-    ops.ids = CastOp::create(
-        b, loc, node.typeOf(*runtime).clone(b.getF32Type()), *runtime);
-  }
+  ops.ids = *ids;
   ArrayRef<int64_t> shape = node.typeOf(*data).getShape();
   ArrayRef<int64_t> idShape = node.typeOf(ops.ids).getShape();
   int64_t rank = shape.size();
@@ -1458,14 +1448,7 @@ static FailureOr<ElementsOperands> readElementsOperands(NodeBuilder &node) {
                      << kMaxElementsProduct;
     return failure();
   }
-  ops.fromLast.resize(rank);
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != *axis)
-      ops.toLast.push_back(d);
-  ops.toLast.push_back(*axis);
-  for (auto [i, d] : llvm::enumerate(ops.toLast))
-    ops.fromLast[d] = i;
-  ops.moved = *axis != rank - 1;
+  ops.idShape.assign(idShape.begin(), idShape.end());
   ops.ids = ops.move(node, ops.ids);
   Value negative = LessOp::create(b, loc, ops.ids, node.scalar(0));
   ops.ids = SelectOp::create(
@@ -1488,9 +1471,8 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
   // The data's slice that the indices' shape covers.
   Value table = ops->data;
   ArrayRef<int64_t> shape = node.typeOf(table).getShape();
-  SmallVector<int64_t> idShape(node.typeOf(ops->ids).getShape());
   for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
-    int64_t size = idShape[ops->fromLast[d]];
+    int64_t size = ops->idShape[d];
     if (d != ops->axis && !ShapedType::isDynamic(shape[d]) && size != shape[d])
       table = node.sliceAxis(table, d, 0, size);
   }

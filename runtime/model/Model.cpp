@@ -118,31 +118,48 @@ bool hasDynamicBatch(const kiln_tensor_desc_t &tensor) {
   return tensor.rank > 0 && tensor.dims[0] == -1;
 }
 
-/// How `predict_arrays` runs the model: in batches when every input and
-/// output has a dynamic batch dimension, once on inputs of exactly their
-/// shapes when none has (an ONNX model exported for batch 1, say: its
-/// leading dimension need not be a batch, so it is never split); a model
-/// that mixes both is refused, naming the first static tensor.
-kiln_status_t checkBatching(const kiln_model_desc_t *desc, bool &isStatic) {
-  auto tensors = [&](auto &&visit) -> const kiln_tensor_desc_t * {
-    for (int64_t i = 0; i < desc->num_inputs; ++i)
-      if (visit(desc->inputs[i]))
-        return &desc->inputs[i];
-    for (int64_t i = 0; i < desc->num_outputs; ++i)
-      if (visit(desc->outputs[i]))
-        return &desc->outputs[i];
+/// How `predict_arrays` runs the model over its inputs.
+enum class Batching {
+  /// Every input and output has the dynamic batch: in chunks of the batch
+  /// size.
+  Chunks,
+  /// The inputs with a dynamic batch share it, but some input or output
+  /// has none (an output reduced over the batch, such as a loss): once, on
+  /// all the samples as one batch; the other tensors have exactly their
+  /// shapes.
+  Whole,
+  /// No input has a dynamic batch (an ONNX model exported for batch 1, say:
+  /// its leading dimension need not be a batch, so it is never split): once
+  /// on inputs of exactly their shapes.
+  Static,
+};
+
+/// Picks the batching of `desc`; a model whose outputs have a dynamic
+/// batch that no input gives is refused, naming the output.
+kiln_status_t checkBatching(const kiln_model_desc_t *desc,
+                            Batching &batching) {
+  auto any = [](int64_t count, const kiln_tensor_desc_t *tensors,
+                bool dynamic) -> const kiln_tensor_desc_t * {
+    for (int64_t i = 0; i < count; ++i)
+      if (hasDynamicBatch(tensors[i]) == dynamic)
+        return &tensors[i];
     return nullptr;
   };
-  isStatic = !tensors(hasDynamicBatch);
-  if (isStatic)
-    return nullptr;
-  if (const kiln_tensor_desc_t *fixed = tensors(
-          [](const kiln_tensor_desc_t &t) { return !hasDynamicBatch(t); }))
-    return KILN_STATUS(
-        KILN_STATUS_UNIMPLEMENTED,
-        "'%s' has shape %s without a dynamic batch dimension, while other "
-        "inputs or outputs have one; use kiln_model_predict",
-        fixed->name, formatShape(fixed->rank, fixed->dims).c_str());
+  if (!any(desc->num_inputs, desc->inputs, /*dynamic=*/true)) {
+    if (const kiln_tensor_desc_t *output =
+            any(desc->num_outputs, desc->outputs, /*dynamic=*/true))
+      return KILN_STATUS(
+          KILN_STATUS_UNIMPLEMENTED,
+          "output '%s' has shape %s, a dynamic batch that no input gives; "
+          "use kiln_model_predict",
+          output->name, formatShape(output->rank, output->dims).c_str());
+    batching = Batching::Static;
+  } else if (any(desc->num_inputs, desc->inputs, /*dynamic=*/false) ||
+             any(desc->num_outputs, desc->outputs, /*dynamic=*/false)) {
+    batching = Batching::Whole;
+  } else {
+    batching = Batching::Chunks;
+  }
   return nullptr;
 }
 
@@ -305,32 +322,44 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
   if (desc->num_inputs == 0)
     return KILN_STATUS(KILN_STATUS_UNIMPLEMENTED,
                        "predict_arrays needs a model with inputs");
-  bool isStatic = false;
-  KILN_RETURN_IF_ERROR(checkBatching(desc, isStatic));
+  Batching batching = Batching::Chunks;
+  KILN_RETURN_IF_ERROR(checkBatching(desc, batching));
   if (batch_size <= 0)
     batch_size = kDefaultBatchSize;
 
-  int64_t numSamples = 0;
+  // The samples: the leading dimension that the inputs with a dynamic
+  // batch share (the first of them names it); the other inputs have
+  // exactly their shapes.
+  int64_t numSamples = -1;
+  const char *samplesFrom = nullptr;
   for (int64_t i = 0; i < desc->num_inputs; ++i) {
     int64_t samples = 0;
     const kiln_tensor_desc_t &tensor = desc->inputs[i];
     KILN_RETURN_IF_ERROR(checkInput(tensor, inputs[i], samples));
-    if (isStatic && tensor.rank > 0 && samples != tensor.dims[0])
-      return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
-                         "input '%s': the model takes exactly shape %s (no "
-                         "dynamic batch dimension), got %s",
-                         tensor.name,
-                         formatShape(tensor.rank, tensor.dims).c_str(),
-                         formatShape(inputs[i]->rank, inputs[i]->dims).c_str());
-    if (i == 0)
+    if (!hasDynamicBatch(tensor)) {
+      if (tensor.rank > 0 && samples != tensor.dims[0])
+        return KILN_STATUS(
+            KILN_STATUS_INVALID_ARGUMENT,
+            "input '%s': the model takes exactly shape %s (no dynamic batch "
+            "dimension), got %s",
+            tensor.name, formatShape(tensor.rank, tensor.dims).c_str(),
+            formatShape(inputs[i]->rank, inputs[i]->dims).c_str());
+    } else if (!samplesFrom) {
       numSamples = samples;
-    else if (!isStatic && samples != numSamples)
+      samplesFrom = tensor.name;
+    } else if (samples != numSamples) {
       return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
                          "input '%s': expected %" PRId64
                          " samples like input '%s', got %" PRId64,
-                         desc->inputs[i].name, numSamples, desc->inputs[0].name,
-                         samples);
+                         tensor.name, numSamples, samplesFrom, samples);
+    }
   }
+
+  if (batching == Batching::Whole && numSamples == 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "input '%s' has no samples, and the model computes "
+                       "some of its tensors over the whole batch",
+                       samplesFrom);
 
   // Create the outputs; they are published only once all chunks have run.
   int64_t numInputs = desc->num_inputs, numOutputs = desc->num_outputs;
@@ -351,7 +380,7 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
     int64_t dims[KILN_MAX_RANK];
     for (int32_t d = 0; d < tensor.rank; ++d)
       dims[d] = tensor.dims[d];
-    if (!isStatic)
+    if (hasDynamicBatch(tensor))
       dims[0] = numSamples;
     kiln_status_t status =
         createArray(tensor.dtype, tensor.rank, dims, true, &outputs[i]);
@@ -361,9 +390,12 @@ kiln_status_t kiln_model_predict_arrays(kiln_model_t *model, int64_t batch_size,
     }
   }
 
-  if (isStatic) // one run on the whole tensors, their leading dimension
-    numSamples = batch_size =
-        desc->inputs[0].rank > 0 ? desc->inputs[0].dims[0] : 1;
+  // One run for Whole and Static (whose batch is its first input's
+  // leading dimension).
+  if (batching == Batching::Static)
+    numSamples = desc->inputs[0].rank > 0 ? desc->inputs[0].dims[0] : 1;
+  if (batching != Batching::Chunks)
+    batch_size = numSamples;
   int64_t batch = 0;
   for (int64_t start = 0; start < numSamples; start += batch) {
     batch = numSamples - start < batch_size ? numSamples - start : batch_size;

@@ -237,7 +237,39 @@ TEST(ModelTest, PredictArraysTwoInputsMustAgreeOnSamples) {
                "input 'x2': expected 8 samples like input 'x', got 7");
 }
 
-TEST(ModelTest, PredictArraysRefusesAMixedBatch) {
+// A model whose input has the dynamic batch and whose output does not (an
+// output reduced over the batch, such as an ONNX model's loss) runs once on
+// all the samples, whatever batch size is asked for: chunks would each give
+// their own output.
+TEST(ModelTest, PredictArraysRunsAMixedBatchWhole) {
+  FakeModel fake;
+  int64_t fixed[2] = {8, 4};
+  fake.outputs[0].dims = fixed;
+  ModelPtr model = createModel(fake.desc);
+  ASSERT_TRUE(model);
+  ArrayPtr x = makeIota(8);
+  const kiln_array_t *inputs[1] = {x.get()};
+  kiln_array_t *outputs[1] = {nullptr};
+  KILN_ASSERT_OK(kiln_model_predict_arrays(model.get(), 3, inputs, outputs));
+  ArrayPtr y(outputs[0]);
+  EXPECT_EQ(fakeBatches(), std::vector<int64_t>{8});
+  ASSERT_EQ(kiln_array_rank(y.get()), 2);
+  EXPECT_EQ(kiln_array_dims(y.get())[0], 8);
+
+  // No samples: nothing to compute the whole-batch output from.
+  ArrayPtr none = makeIota(0);
+  inputs[0] = none.get();
+  outputs[0] = nullptr;
+  StatusPtr status(kiln_model_predict_arrays(model.get(), 3, inputs, outputs));
+  EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(kiln_status_message(status.get()),
+               "input 'x' has no samples, and the model computes some of "
+               "its tensors over the whole batch");
+  EXPECT_EQ(outputs[0], nullptr);
+}
+
+// An output with a dynamic batch that no input gives has no size to take.
+TEST(ModelTest, PredictArraysRefusesABatchNoInputGives) {
   FakeModel fake;
   int64_t fixed[2] = {8, 4};
   fake.inputs[0].dims = fixed;
@@ -249,9 +281,8 @@ TEST(ModelTest, PredictArraysRefusesAMixedBatch) {
   StatusPtr status(kiln_model_predict_arrays(model.get(), 0, inputs, outputs));
   EXPECT_EQ(kiln_status_code(status.get()), KILN_STATUS_UNIMPLEMENTED);
   EXPECT_STREQ(kiln_status_message(status.get()),
-               "'x' has shape (8, 4) without a dynamic batch dimension, "
-               "while other inputs or outputs have one; use "
-               "kiln_model_predict");
+               "output 'y' has shape (None, 4), a dynamic batch that no "
+               "input gives; use kiln_model_predict");
   EXPECT_EQ(outputs[0], nullptr);
 }
 

@@ -235,8 +235,12 @@ KILN_API_EXPORT kiln_status_t kiln_model_predict(kiln_model_t *model,
  * `out_outputs`, an array of `num_outputs` pointers that is filled only on
  * success. A model with no dynamic batch dimension at all (an ONNX model
  * exported for batch 1) runs once on inputs of exactly their shapes, never
- * split along their leading dimension; one that mixes static and dynamic
- * leading dimensions is refused (KILN_STATUS_UNIMPLEMENTED). */
+ * split along their leading dimension. One that mixes static and dynamic
+ * leading dimensions (an output reduced over the batch, such as an ONNX
+ * model's loss) runs once on all N samples as one batch, whatever
+ * `batch_size` says; its other tensors have exactly their shapes. Outputs
+ * with a dynamic batch that no input gives are refused
+ * (KILN_STATUS_UNIMPLEMENTED). */
 KILN_API_EXPORT kiln_status_t kiln_model_predict_arrays(
     kiln_model_t *model, int64_t batch_size, const kiln_array_t *const *inputs,
     kiln_array_t **out_outputs);

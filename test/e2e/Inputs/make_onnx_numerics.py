@@ -31,6 +31,8 @@ def case(name, nodes, inputs, inits=None, opset=13, batch="N"):
     dimension `batch`, symbolic, unless None; inits: name -> array) and ONNX
     Runtime's output."""
     def first(shape):
+        if not shape:
+            return []
         return [batch or shape[0]] + list(shape[1:])
 
     ins = [helper.make_tensor_value_info(k, DTYPES[v.dtype.type],
@@ -263,3 +265,25 @@ case("scatter_elements_known",
      {"x": sd, "u": rng.normal(size=(2, 3, 2)).astype(np.float32)},
      {"idx": np.array([[[3, 0], [-1, 1], [2, 2]]] * 2, np.int64)},
      opset=13, batch=None)
+
+# The losses over a batch of run-time int64 targets: SoftmaxCrossEntropyLoss
+# averaged over the weights of the targets not ignored (class 1 ignored,
+# targets 1 and 3 of it), NegativeLogLikelihoodLoss per element with a
+# negative ignore_index (zeros there), and summed with class weights.
+lx = rng.normal(size=(4, 3, 2)).astype(np.float32)
+lt = i64([0, 1], [2, 2], [1, 0], [2, 1])
+case("sce_mean_weight_ii",
+     [N("SoftmaxCrossEntropyLoss", ["x", "e", "w"], ["y"], ignore_index=1)],
+     {"x": lx, "e": lt}, {"w": f32(0.5, 2.0, 1.5)})
+case("nll_none_negative_ii",
+     [N("NegativeLogLikelihoodLoss", ["x", "e"], ["y"], reduction="none",
+        ignore_index=-1)],
+     {"x": lx, "e": i64([0, -1], [2, 2], [-1, 0], [2, 1])})
+case("nll_sum_weight",
+     [N("NegativeLogLikelihoodLoss", ["x", "e", "w"], ["y"],
+        reduction="sum")],
+     {"x": lx, "e": lt}, {"w": f32(0.5, 2.0, 1.5)})
+# ... and of known targets, for the gradient of the scores.
+case("sce_known",
+     [N("SoftmaxCrossEntropyLoss", ["x", "t", "w"], ["y"], ignore_index=0)],
+     {"x": lx}, {"t": lt, "w": f32(0.5, 2.0, 1.5)}, batch=None)

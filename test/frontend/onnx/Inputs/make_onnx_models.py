@@ -243,6 +243,21 @@ save("lrn_even", [helper.make_node("LRN", ["x"], ["y"], name="lrn", size=4)],
      [value("x", ["N", 3, 2, 2])], [value("y", ["N", 3, 2, 2])])
 save("lrn_rank2", [helper.make_node("LRN", ["x"], ["y"], name="lrn", size=3)],
      [value("x", ["N", 3])], [value("y", ["N", 3])], check=False)
+# NegativeLogLikelihoodLoss with a reduction ONNX does not define, with a
+# target not shaped like the input without its classes, and with a weight
+# per class of the wrong size.
+nll_targets = [value("x", ["N", 3, 2]), value("t", ["N", 2], TensorProto.INT64)]
+save("nll_reduction", [helper.make_node(
+    "NegativeLogLikelihoodLoss", ["x", "t"], ["y"], name="nll",
+    reduction="max")], nll_targets, [value("y", [])], check=False)
+save("nll_target", [helper.make_node(
+    "NegativeLogLikelihoodLoss", ["x", "t"], ["y"], name="nll")],
+     [value("x", ["N", 3, 2]), value("t", ["N", 3], TensorProto.INT64)],
+     [value("y", [])], check=False)
+save("sce_weight", [helper.make_node(
+    "SoftmaxCrossEntropyLoss", ["x", "t", "w"], ["y"], name="sce",
+    reduction="sum")], nll_targets, [value("y", [])],
+     [numpy_helper.from_array(np.ones(4, np.float32), "w")], check=False)
 with open(os.path.join(out, "cnn.onnx"), "rb") as f:
     data = f.read()
 with open(os.path.join(out, "truncated.onnx"), "wb") as f:
