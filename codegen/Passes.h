@@ -52,6 +52,7 @@ void populateRandomToLinalgPatterns(RewritePatternSet &patterns);
 void populateWindowToLinalgPatterns(RewritePatternSet &patterns);
 void populateSequenceToLinalgPatterns(RewritePatternSet &patterns);
 void populateGatherToLinalgPatterns(RewritePatternSet &patterns);
+void populateImageToLinalgPatterns(RewritePatternSet &patterns);
 void populateComparisonToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Options of the CPU lowering pipeline.

@@ -37,6 +37,7 @@ void mlir::kiln::populateKilnToLinalgPatterns(RewritePatternSet &patterns) {
   populateWindowToLinalgPatterns(patterns);
   populateSequenceToLinalgPatterns(patterns);
   populateGatherToLinalgPatterns(patterns);
+  populateImageToLinalgPatterns(patterns);
   populateComparisonToLinalgPatterns(patterns);
 }
 

@@ -614,17 +614,157 @@ static FailureOr<Value> importRandomFlip(LayerBuilder &layer,
       .getResult();
 }
 
-// RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
-// RandomBrightness: the identity in predict and evaluate (Keras's too);
-// their training forms are not built, so `train` is refused naming the
-// layer (kiln.augmentation).
-static FailureOr<Value> importAugmentation(LayerBuilder &layer,
+/// A Keras augmentation layer's factor `key`: a number f as (max(-|f|,
+/// `lowest`), |f|), or a pair of numbers, sorted (Keras 3 saves the pair
+/// it computed; Keras 2 the number given). Each end within [`min`, `max`]
+/// (the layers whose pair need only overlap Keras's bounds pass infinite
+/// ones).
+static FailureOr<std::array<double, 2>>
+readFactor(LayerBuilder &layer, StringRef key, double min, double max,
+           double lowest = -INFINITY) {
+  const llvm::json::Value *value = layer.config.get(key);
+  std::array<double, 2> bounds;
+  if (std::optional<double> f = value ? value->getAsNumber() : std::nullopt) {
+    bounds = {std::max(-std::abs(*f), lowest), std::abs(*f)};
+  } else if (const llvm::json::Array *pair =
+                 value ? value->getAsArray() : nullptr;
+             pair && pair->size() == 2 && (*pair)[0].getAsNumber() &&
+             (*pair)[1].getAsNumber()) {
+    bounds = {*(*pair)[0].getAsNumber(), *(*pair)[1].getAsNumber()};
+    if (bounds[0] > bounds[1])
+      std::swap(bounds[0], bounds[1]);
+  } else {
+    layer.emitError() << "'" << key
+                      << "' must be a number or a pair of numbers";
+    return failure();
+  }
+  if (!(bounds[0] >= min && bounds[1] <= max)) {
+    layer.emitError() << "'" << key << "' (" << bounds[0] << ", " << bounds[1]
+                      << ") must lie within [" << min << ", " << max << "]";
+    return failure();
+  }
+  return bounds;
+}
+
+/// The `value_range` of RandomContrast and RandomBrightness: a pair of
+/// numbers, sorted ((0, 255) when absent).
+static FailureOr<std::array<double, 2>> readValueRange(LayerBuilder &layer) {
+  const llvm::json::Value *value = layer.config.get("value_range");
+  if (!value || value->getAsNull())
+    return std::array<double, 2>{0.0, 255.0};
+  const llvm::json::Array *pair = value->getAsArray();
+  if (!pair || pair->size() != 2 || !(*pair)[0].getAsNumber() ||
+      !(*pair)[1].getAsNumber() || !std::isfinite(*(*pair)[0].getAsNumber()) ||
+      !std::isfinite(*(*pair)[1].getAsNumber())) {
+    layer.emitError() << "'value_range' must be a pair of finite numbers";
+    return failure();
+  }
+  std::array<double, 2> range = {*(*pair)[0].getAsNumber(),
+                                 *(*pair)[1].getAsNumber()};
+  if (range[0] > range[1])
+    std::swap(range[0], range[1]);
+  return range;
+}
+
+// RandomRotation(factor), RandomZoom(height_factor, width_factor),
+// RandomTranslation(height_factor, width_factor) with fill_mode,
+// fill_value and interpolation: in training each image moves by its own
+// random affine map, resampled as TensorFlow's ImageProjectiveTransformV3
+// does (kiln.random_affine); the identity in predict and evaluate.
+static FailureOr<Value> importRandomAffine(LayerBuilder &layer,
                                            ArrayRef<Value> inputs) {
   auto image = imageInput(layer, inputs);
   if (failed(image))
     return failure();
-  return AugmentationOp::create(layer.builder, layer.loc, image->first,
-                                layer.builder.getStringAttr(layer.className))
+  auto [x, axes] = *image;
+  StringRef interpolation =
+      layer.getString("interpolation").value_or("bilinear");
+  StringRef fillMode = layer.getString("fill_mode").value_or("reflect");
+  if (interpolation != "bilinear" && interpolation != "nearest") {
+    layer.emitError() << "'interpolation' must be bilinear or nearest, got '"
+                      << interpolation << "'";
+    return failure();
+  }
+  if (fillMode != "reflect" && fillMode != "wrap" && fillMode != "constant" &&
+      fillMode != "nearest") {
+    layer.emitError()
+        << "'fill_mode' must be reflect, wrap, constant or nearest, got '"
+        << fillMode << "'";
+    return failure();
+  }
+  const llvm::json::Value *fill = layer.config.get("fill_value");
+  std::optional<double> fillValue = fill ? fill->getAsNumber() : std::nullopt;
+  if (fill && !fill->getAsNull() && !(fillValue && std::isfinite(*fillValue))) {
+    layer.emitError() << "'fill_value' must be a finite number";
+    return failure();
+  }
+  SmallVector<double, 4> bounds;
+  StringRef kind;
+  auto append = [&](StringRef key, double min = -1.0, double max = 1.0) {
+    FailureOr<std::array<double, 2>> factor = readFactor(layer, key, min, max);
+    if (succeeded(factor))
+      bounds.append(factor->begin(), factor->end());
+    return succeeded(factor);
+  };
+  if (layer.className == "RandomRotation") {
+    kind = "rotation";
+    if (!append("factor", -INFINITY, INFINITY))
+      return failure();
+  } else if (layer.className == "RandomZoom") {
+    kind = "zoom";
+    if (!append("height_factor"))
+      return failure();
+    const llvm::json::Value *width = layer.config.get("width_factor");
+    if (width && !width->getAsNull() && !append("width_factor"))
+      return failure();
+    if (llvm::is_contained(bounds, -1.0)) {
+      layer.emitError() << "a zoom factor of -1 scales images to nothing";
+      return failure();
+    }
+  } else {
+    kind = "translation";
+    if (!append("height_factor") || !append("width_factor"))
+      return failure();
+  }
+  OpBuilder &b = layer.builder;
+  return RandomAffineOp::create(
+             b, layer.loc, x, b.getStringAttr(kind),
+             b.getDenseF64ArrayAttr(bounds),
+             b.getDenseI64ArrayAttr({axes[0], axes[1]}),
+             b.getStringAttr(interpolation), b.getStringAttr(fillMode),
+             b.getF64FloatAttr(fillValue.value_or(0.0)))
+      .getResult();
+}
+
+// RandomContrast(factor, value_range): in training each image's contrast
+// factor is drawn from [1 - lower, 1 + upper] (factor as Keras 3 keeps it:
+// a number f is (0, f)); RandomBrightness(factor, value_range): a shift of
+// U(lower, upper) times the range's width; each clipped to the range
+// (kiln.random_color); the identity in predict and evaluate.
+static FailureOr<Value> importRandomColor(LayerBuilder &layer,
+                                          ArrayRef<Value> inputs) {
+  auto image = imageInput(layer, inputs);
+  if (failed(image))
+    return failure();
+  auto [x, axes] = *image;
+  FailureOr<std::array<double, 2>> range = readValueRange(layer);
+  if (failed(range))
+    return failure();
+  bool contrast = layer.className == "RandomContrast";
+  FailureOr<std::array<double, 2>> factor =
+      contrast ? readFactor(layer, "factor", -INFINITY, INFINITY, /*lowest=*/0.0)
+               : readFactor(layer, "factor", -INFINITY, INFINITY);
+  if (failed(factor))
+    return failure();
+  std::array<double, 2> bounds = *factor;
+  if (contrast)
+    bounds = {1.0 - (*factor)[0], 1.0 + (*factor)[1]};
+  OpBuilder &b = layer.builder;
+  return RandomColorOp::create(
+             b, layer.loc, x,
+             b.getStringAttr(contrast ? "contrast" : "brightness"),
+             b.getDenseF64ArrayAttr(bounds), b.getDenseF64ArrayAttr(*range),
+             b.getDenseI64ArrayAttr({axes[0], axes[1]}))
       .getResult();
 }
 
@@ -719,6 +859,8 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
   // transformations.
   static constexpr StringLiteral flipKeys[] = {"mode", "seed", "data_format"};
   registry["RandomFlip"] = {singleOutput<importRandomFlip>, flipKeys};
+  // `value_range`: some Keras 3 versions write it for every image layer;
+  // the geometric ones never read it.
   static constexpr StringLiteral geometricKeys[] = {
       "factor",      "height_factor", "width_factor", "fill_mode",
       "fill_value",  "interpolation", "seed",         "data_format",
@@ -726,7 +868,7 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
   static constexpr StringLiteral colorKeys[] = {"factor", "value_range",
                                                 "seed", "data_format"};
   for (StringRef name : {"RandomRotation", "RandomZoom", "RandomTranslation"})
-    registry[name] = {singleOutput<importAugmentation>, geometricKeys};
+    registry[name] = {singleOutput<importRandomAffine>, geometricKeys};
   for (StringRef name : {"RandomContrast", "RandomBrightness"})
-    registry[name] = {singleOutput<importAugmentation>, colorKeys};
+    registry[name] = {singleOutput<importRandomColor>, colorKeys};
 }

@@ -439,8 +439,12 @@ public:
   LogicalResult run(ArrayRef<Operation *> ops, DenseMap<Value, Value> &adjoint);
 
 private:
+  /// Adds `g` to the adjoint of `value`. An inactive value (computed from
+  /// data and constants alone) gets none: nothing reads it, and the ops
+  /// that compute it are then never reached (an augmentation's resampling
+  /// of the input, which has no gradient rule, included).
   void accumulate(DenseMap<Value, Value> &adjoint, Value value, Value g) {
-    if (!g || !isDifferentiable(value))
+    if (!g || !isDifferentiable(value) || !isActive(value))
       return;
     g = m.sumToShape(g, cast<RankedTensorType>(value.getType()));
     Value &acc = adjoint[value];

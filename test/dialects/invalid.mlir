@@ -541,6 +541,86 @@ func.func @random_flip_twice(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
 
 // -----
 
+func.func @random_affine_kind(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{kind 'shear' must be rotation (2 bounds), zoom (2 or 4) or translation (4), got 2 bounds}}
+  %y = kiln.random_affine %x {kind = "shear", bounds = array<f64: -0.1, 0.1>, axes = array<i64: 1, 2>, interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @random_affine_translation_bounds(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{kind 'translation' must be rotation (2 bounds), zoom (2 or 4) or translation (4), got 2 bounds}}
+  %y = kiln.random_affine %x {kind = "translation", bounds = array<f64: -0.1, 0.1>, axes = array<i64: 1, 2>, interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @random_affine_reversed(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{bounds [0.2, 0.1] must be finite, the lower first}}
+  %y = kiln.random_affine %x {kind = "rotation", bounds = array<f64: 0.2, 0.1>, axes = array<i64: 1, 2>, interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @random_affine_zoom_to_nothing(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{zoom bounds must be above -1 (a positive scale)}}
+  %y = kiln.random_affine %x {kind = "zoom", bounds = array<f64: -1.0, 0.1>, axes = array<i64: 1, 2>, interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @random_affine_axes(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{axes must be [1, 2] (channels last) or [2, 3] (channels first)}}
+  %y = kiln.random_affine %x {kind = "rotation", bounds = array<f64: -0.1, 0.1>, axes = array<i64: 1, 3>, interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @random_affine_fill_mode(%x: tensor<?x4x4x1xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{fill_mode must be reflect, wrap, constant or nearest, got 'mirror'}}
+  %y = kiln.random_affine %x {kind = "rotation", bounds = array<f64: -0.1, 0.1>, axes = array<i64: 1, 2>, interpolation = "bilinear", fill_mode = "mirror", fill_value = 0.0 : f64} : tensor<?x4x4x1xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @random_color_kind(%x: tensor<?x4x4x3xf32>) -> tensor<?x4x4x3xf32> {
+  // expected-error@+1 {{kind must be contrast or brightness, got 'hue'}}
+  %y = kiln.random_color %x {kind = "hue", bounds = array<f64: 0.9, 1.1>, value_range = array<f64: 0.0, 255.0>, axes = array<i64: 1, 2>} : tensor<?x4x4x3xf32>
+  return %y : tensor<?x4x4x3xf32>
+}
+
+// -----
+
+func.func @random_color_rank(%x: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  // expected-error@+1 {{expects a batch of images (rank 4), got rank 2}}
+  %y = kiln.random_color %x {kind = "brightness", bounds = array<f64: -0.1, 0.1>, value_range = array<f64: 0.0, 1.0>, axes = array<i64: 1, 2>} : tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @image_transform_maps(%x: tensor<?x4x4x1xf32>, %t: tensor<?x6xf32>) -> tensor<?x4x4x1xf32> {
+  // expected-error@+1 {{transforms must be (N, 8), one map per image of 'tensor<?x4x4x1xf32>'}}
+  %y = kiln.image_transform %x, %t {interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x4x4x1xf32>, tensor<?x6xf32>
+  return %y : tensor<?x4x4x1xf32>
+}
+
+// -----
+
+func.func @image_transform_interpolation(%x: tensor<2x4x4x1xf32>, %t: tensor<2x8xf32>) -> tensor<2x4x4x1xf32> {
+  // expected-error@+1 {{interpolation must be bilinear or nearest, got 'bicubic'}}
+  %y = kiln.image_transform %x, %t {interpolation = "bicubic", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<2x4x4x1xf32>, tensor<2x8xf32>
+  return %y : tensor<2x4x4x1xf32>
+}
+
+// -----
+
 func.func @gaussian_noise_negative(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   // expected-error@+1 {{stddev must be a finite number >= 0, got -1}}
   %y = kiln.gaussian_noise %x {stddev = -1.000000e+00 : f64} : tensor<?x4xf32>

@@ -11,6 +11,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -1688,22 +1689,246 @@ LogicalResult RandomFlipOp::specializeForTraining(
   return success();
 }
 
-LogicalResult AugmentationOp::specializeForInference(RewriterBase &rewriter) {
+//===----------------------------------------------------------------------===//
+// RandomAffine, RandomColor, ImageTransform
+//===----------------------------------------------------------------------===//
+
+/// Checks an image resampling's settings (kiln.image_transform's, which
+/// kiln.random_affine passes on).
+static LogicalResult verifyResampling(Operation *op, StringRef interpolation,
+                                      StringRef fillMode) {
+  if (interpolation != "bilinear" && interpolation != "nearest")
+    return op->emitOpError("interpolation must be bilinear or nearest, got '")
+           << interpolation << "'";
+  if (fillMode != "reflect" && fillMode != "wrap" && fillMode != "constant" &&
+      fillMode != "nearest")
+    return op->emitOpError(
+               "fill_mode must be reflect, wrap, constant or nearest, got '")
+           << fillMode << "'";
+  return success();
+}
+
+/// Checks that `type` is a batch of images whose static height and width
+/// are dimensions `axes` (1, 2 or 2, 3).
+static LogicalResult verifyImageAxes(Operation *op, RankedTensorType type,
+                                     ArrayRef<int64_t> axes) {
+  if (type.getRank() != 4)
+    return op->emitOpError("expects a batch of images (rank 4), got rank ")
+           << type.getRank();
+  if (axes.size() != 2 || axes[1] != axes[0] + 1 ||
+      (axes[0] != 1 && axes[0] != 2))
+    return op->emitOpError(
+        "axes must be [1, 2] (channels last) or [2, 3] (channels first)");
+  for (int64_t axis : axes)
+    if (type.isDynamicDim(axis))
+      return op->emitOpError("axis ") << axis << " has no static size";
+  return success();
+}
+
+/// Checks `bounds` as pairs [lo, hi] of finite numbers with lo <= hi.
+static LogicalResult verifyBoundPairs(Operation *op, ArrayRef<double> bounds) {
+  for (size_t i = 0; i + 1 < bounds.size(); i += 2)
+    if (!std::isfinite(bounds[i]) || !std::isfinite(bounds[i + 1]) ||
+        bounds[i] > bounds[i + 1])
+      return op->emitOpError(llvm::formatv(
+          "bounds [{0}, {1}] must be finite, the lower first",
+          llvm::format("%g", bounds[i]), llvm::format("%g", bounds[i + 1])));
+  return success();
+}
+
+LogicalResult RandomAffineOp::verify() {
+  if (failed(verifyImageAxes(*this, getType(), getAxes())) ||
+      failed(verifyResampling(*this, getInterpolation(), getFillMode())))
+    return failure();
+  StringRef kind = getKind();
+  size_t count = getBounds().size();
+  if (kind == "rotation" ? count != 2
+      : kind == "zoom"   ? count != 2 && count != 4
+      : kind == "translation"
+          ? count != 4
+          : true)
+    return emitOpError("kind '")
+           << kind
+           << "' must be rotation (2 bounds), zoom (2 or 4) or translation "
+              "(4), got "
+           << count << " bounds";
+  if (failed(verifyBoundPairs(*this, getBounds())))
+    return failure();
+  if (kind == "zoom" && llvm::any_of(getBounds(),
+                                     [](double b) { return b <= -1.0; }))
+    return emitOpError("zoom bounds must be above -1 (a positive scale)");
+  return success();
+}
+
+LogicalResult RandomAffineOp::specializeForInference(RewriterBase &rewriter) {
   rewriter.replaceOp(*this, getInput());
   return success();
 }
 
-std::string AugmentationOp::getTrainingUnsupportedReason() {
-  return (getLayer() +
-          "'s training form (a random transformation of each image) is not "
-          "implemented")
-      .str();
-}
+std::string RandomAffineOp::getTrainingUnsupportedReason() { return ""; }
 
-LogicalResult AugmentationOp::specializeForTraining(
+namespace {
+/// Per-image draws and columns of a random image op's training form: (N, 1,
+/// ..., 1) tensors of the batch's size (`shape`, 1 but for the batch).
+struct PerImage {
+  RewriterBase &rewriter;
+  Location loc;
+  Value rng;
+  int64_t stream;
+  RankedTensorType type;
+  Value zeros;
+
+  PerImage(RewriterBase &rewriter, Location loc, Value rng, Value batchLike,
+           int64_t rank)
+      : rewriter(rewriter), loc(loc), rng(rng), stream(layerStream(loc)) {
+    auto inputType = cast<RankedTensorType>(batchLike.getType());
+    SmallVector<int64_t> shape(rank, 1);
+    shape[0] = inputType.getDimSize(0);
+    type = RankedTensorType::get(shape, inputType.getElementType());
+    zeros = ZerosOp::create(rewriter, loc, type, batchLike);
+  }
+  Value scalar(double value) { return scalarLike(rewriter, loc, type, value); }
+  /// `value` in every image's entry.
+  Value column(double value) {
+    return AddOp::create(rewriter, loc, zeros, scalar(value));
+  }
+  /// U(lo, hi) = lo + u (hi - lo), u the image's draw from the layer's
+  /// stream + `index`.
+  Value uniform(uint64_t index, double lo, double hi) {
+    Value u = RandomUniformOp::create(
+        rewriter, loc, type, zeros, rng,
+        rewriter.getI64IntegerAttr(int64_t(uint64_t(stream) + index)));
+    return AddOp::create(rewriter, loc, scalar(lo),
+                         MulOp::create(rewriter, loc, u, scalar(hi - lo)));
+  }
+  Value mul(Value a, Value b) { return MulOp::create(rewriter, loc, a, b); }
+  Value sub(Value a, Value b) { return SubOp::create(rewriter, loc, a, b); }
+};
+} // namespace
+
+// Training: the transform per image as Keras 3's layers compute it (in
+// float32, in their order of operations), then kiln.image_transform.
+LogicalResult RandomAffineOp::specializeForTraining(
     RewriterBase &rewriter, Value rng,
     SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
-  return emitOpError(getTrainingUnsupportedReason());
+  if (!rng)
+    return emitOpError("a training form needs the step's rng argument");
+  Location loc = getLoc();
+  Value images = getInput();
+  bool channelsFirst = getAxes()[0] == 2;
+  if (channelsFirst)
+    images = TransposeOp::create(rewriter, loc, images,
+                                 ArrayRef<int64_t>{0, 2, 3, 1});
+  auto imagesType = cast<RankedTensorType>(images.getType());
+  double height = imagesType.getDimSize(1), width = imagesType.getDimSize(2);
+  PerImage per(rewriter, loc, rng, images, 2);
+  ArrayRef<double> bounds = getBounds();
+  Value zero = per.column(0.0);
+  SmallVector<Value, 8> columns;
+  StringRef kind = getKind();
+  if (kind == "rotation") {
+    // RandomRotation: degrees, then _compute_affine_matrix without scale,
+    // shear or translation, about the center ((W - 1) / 2, (H - 1) / 2).
+    Value degrees = per.uniform(0, bounds[0] * 360.0, bounds[1] * 360.0);
+    Value radians = per.mul(degrees, per.scalar(float(M_PI / 180.0)));
+    Value cos = CosOp::create(rewriter, loc, radians);
+    Value sin = SinOp::create(rewriter, loc, radians);
+    Value cx = per.scalar(0.5 * (width - 1)), cy = per.scalar(0.5 * (height - 1));
+    Value minusSin = NegOp::create(rewriter, loc, sin);
+    Value a2 = per.sub(per.sub(cx, per.mul(cx, cos)), per.mul(cy, minusSin));
+    Value b2 = per.sub(per.sub(cy, per.mul(cx, sin)), per.mul(cy, cos));
+    columns = {cos, minusSin, a2, sin, cos, b2, zero, zero};
+  } else if (kind == "zoom") {
+    // RandomZoom: 1 + U(lo, hi) per axis, about the center.
+    Value zoomH = per.uniform(0, 1.0 + bounds[0], 1.0 + bounds[1]);
+    Value zoomW = bounds.size() == 4
+                      ? per.uniform(1, 1.0 + bounds[2], 1.0 + bounds[3])
+                      : zoomH;
+    auto offset = [&](double size, Value zoom) {
+      return per.mul(per.scalar((size - 1.0) / 2.0),
+                     per.sub(per.scalar(1.0), zoom));
+    };
+    columns = {zoomW, zero,  offset(width, zoomW),  zero,
+               zoomH, offset(height, zoomH), zero,  zero};
+  } else {
+    // RandomTranslation: shifts of U(lo, hi) times the size.
+    Value dy = per.mul(per.uniform(0, bounds[0], bounds[1]),
+                       per.scalar(height));
+    Value dx = per.mul(per.uniform(1, bounds[2], bounds[3]),
+                       per.scalar(width));
+    Value one = per.column(1.0);
+    columns = {one, zero, NegOp::create(rewriter, loc, dx), zero, one,
+               NegOp::create(rewriter, loc, dy), zero, zero};
+  }
+  Value transforms = ConcatOp::create(rewriter, loc, columns, 1);
+  Value y = ImageTransformOp::create(rewriter, loc, imagesType, images,
+                                     transforms, getInterpolationAttr(),
+                                     getFillModeAttr(), getFillValueAttr());
+  if (channelsFirst)
+    y = TransposeOp::create(rewriter, loc, y, ArrayRef<int64_t>{0, 3, 1, 2});
+  rewriter.replaceOp(*this, y);
+  return success();
+}
+
+LogicalResult RandomColorOp::verify() {
+  if (failed(verifyImageAxes(*this, getType(), getAxes())))
+    return failure();
+  if (getKind() != "contrast" && getKind() != "brightness")
+    return emitOpError("kind must be contrast or brightness, got '")
+           << getKind() << "'";
+  if (getBounds().size() != 2 || getValueRange().size() != 2)
+    return emitOpError("takes 2 bounds and a value_range of 2");
+  return verifyBoundPairs(*this, getBounds()).succeeded()
+             ? verifyBoundPairs(*this, getValueRange())
+             : failure();
+}
+
+LogicalResult RandomColorOp::specializeForInference(RewriterBase &rewriter) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+std::string RandomColorOp::getTrainingUnsupportedReason() { return ""; }
+
+// Training: RandomContrast's (x - mean) f + mean, RandomBrightness's
+// x + f (b - a), clipped to the value range; differentiable in x.
+LogicalResult RandomColorOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
+  if (!rng)
+    return emitOpError("a training form needs the step's rng argument");
+  Location loc = getLoc();
+  Value x = getInput();
+  PerImage per(rewriter, loc, rng, x, 4);
+  Value factor = per.uniform(0, getBounds()[0], getBounds()[1]);
+  double low = getValueRange()[0], high = getValueRange()[1];
+  Value y;
+  if (getKind() == "contrast") {
+    Value mean = ReduceMeanOp::create(rewriter, loc, x, getAxes(),
+                                      /*keep_dims=*/true);
+    y = AddOp::create(rewriter, loc, per.mul(per.sub(x, mean), factor), mean);
+  } else {
+    y = AddOp::create(rewriter, loc, x,
+                      per.mul(factor, per.scalar(high - low)));
+  }
+  rewriter.replaceOp(*this, ClipOp::create(rewriter, loc, y,
+                                           rewriter.getF64FloatAttr(low),
+                                           rewriter.getF64FloatAttr(high))
+                                .getResult());
+  return success();
+}
+
+LogicalResult ImageTransformOp::verify() {
+  RankedTensorType type = getImages().getType();
+  auto transforms = cast<RankedTensorType>(getTransforms().getType());
+  if (failed(verifyImageAxes(*this, type, {1, 2})) ||
+      failed(verifyResampling(*this, getInterpolation(), getFillMode())))
+    return failure();
+  if (transforms.getRank() != 2 || transforms.getDimSize(1) != 8 ||
+      transforms.getDimSize(0) != type.getDimSize(0))
+    return emitOpError("transforms must be (N, 8), one map per image of ")
+           << type;
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -910,24 +910,104 @@ def Kiln_RandomFlipOp : Kiln_Op<"random_flip", [Pure,
   let hasVerifier = 1;
 }
 
-def Kiln_AugmentationOp : Kiln_Op<"augmentation", [Pure,
+def Kiln_RandomAffineOp : Kiln_Op<"random_affine", [Pure,
     SameOperandsAndResultType,
     DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
-  let summary = "A Keras image augmentation layer kiln runs in inference only";
+  let summary = "Keras RandomRotation, RandomZoom, RandomTranslation";
   let description = [{
-    Keras's RandomRotation, RandomZoom, RandomTranslation, RandomContrast and
-    RandomBrightness (`layer`): the identity in inference, which is all of
-    them outside `fit`. Their training forms (random transformations of the
-    images) are not built: a model holding one compiles for predict and
-    evaluate, and its training step is refused, naming the layer.
+    In training, each image of a batch `(N, ...)` whose height and width are
+    dimensions `axes` (1, 2: channels last; 2, 3: channels first) is moved
+    by its own affine map, drawn as Keras 3 draws it from the bounds of
+    `kind`, and resampled by `kiln.image_transform` (`interpolation`,
+    `fill_mode`, `fill_value`):
+    - `rotation`, bounds `[lo, hi]`: an angle of `360 * U(lo, hi)` degrees
+      about the image's center;
+    - `zoom`, bounds `[hlo, hhi]` or `[hlo, hhi, wlo, whi]`: the map scales
+      heights by `1 + U(hlo, hhi)` and widths by `1 + U(wlo, whi)` (by the
+      height's draw when only two bounds are given) about the center: a
+      factor above 1 shows more of the image (zooms out);
+    - `translation`, bounds `[hlo, hhi, wlo, whi]`: shifts of `H * U(hlo,
+      hhi)` rows and `W * U(wlo, whi)` columns.
+    Each `U(a, b)` is `a + u (b - a)` for its own `kiln.random_uniform` draw
+    per image (the layer's stream, and the next for a second draw). In
+    inference the op is the identity. Like `kiln.dropout`, it never reaches
+    lowering.
 
     ```mlir
-    %y = kiln.augmentation %x {layer = "RandomRotation"} : tensor<?x32x32x3xf32>
+    %y = kiln.random_affine %x {kind = "rotation", bounds = array<f64: -0.1, 0.1>,
+           axes = array<i64: 1, 2>, interpolation = "bilinear",
+           fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x32x32x3xf32>
     ```
   }];
-  let arguments = (ins Kiln_FloatTensor:$input, StrAttr:$layer);
+  let arguments = (ins Kiln_FloatTensor:$input, StrAttr:$kind,
+                       DenseF64ArrayAttr:$bounds, DenseI64ArrayAttr:$axes,
+                       StrAttr:$interpolation, StrAttr:$fill_mode,
+                       F64Attr:$fill_value);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_RandomColorOp : Kiln_Op<"random_color", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "Keras RandomContrast and RandomBrightness";
+  let description = [{
+    In training, with one draw `f = U(lo, hi)` per image of a batch
+    `(N, ...)` (`bounds = [lo, hi]`, `U(a, b) = a + u (b - a)` for the
+    layer's `kiln.random_uniform` stream), and `value_range = [a, b]`:
+    - `contrast`: `(x - m) f + m`, `m` the image's mean per channel over its
+      height and width (`axes`);
+    - `brightness`: `x + f (b - a)`;
+    each clipped to `[a, b]`. In inference the op is the identity. Like
+    `kiln.dropout`, it never reaches lowering.
+
+    ```mlir
+    %y = kiln.random_color %x {kind = "contrast", bounds = array<f64: 1.0, 1.2>,
+           value_range = array<f64: 0.0, 255.0>, axes = array<i64: 1, 2>}
+           : tensor<?x32x32x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, StrAttr:$kind,
+                       DenseF64ArrayAttr:$bounds,
+                       DenseF64ArrayAttr:$value_range,
+                       DenseI64ArrayAttr:$axes);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ImageTransformOp : Kiln_Op<"image_transform", [Pure,
+    AllTypesMatch<["images", "result"]>]> {
+  let summary = "Resample images through projective maps (TensorFlow's ImageProjectiveTransformV3)";
+  let description = [{
+    `images` `(N, H, W, C)` (static H, W) and one map per image,
+    `transforms` `(N, 8)` = `[a0, a1, a2, b0, b1, b2, c0, c1]`: output pixel
+    `(y, x)` of image n reads the input at
+    `x' = (a0 x + a1 y + a2) / k`, `y' = (b0 x + b1 y + b2) / k`,
+    `k = c0 x + c1 y + 1` (`fill_value` where k is 0). Coordinates outside
+    the image are first mapped by `fill_mode`: `reflect` (d c b a | a b c d
+    | d c b a), `wrap` (a b c d | a b c d), `nearest` (clamped), or
+    `constant` (left as they are); then `interpolation` reads the pixel
+    (`nearest`: rounded half away from zero) or the four around it
+    (`bilinear`), each pixel outside the image reading `fill_value`. Exactly
+    TensorFlow's kernel, which Keras 3's `affine_transform` runs.
+    Differentiable with respect to neither operand: it resamples model
+    inputs (data augmentation).
+
+    ```mlir
+    %y = kiln.image_transform %x, %t {interpolation = "bilinear",
+           fill_mode = "reflect", fill_value = 0.0 : f64}
+           : tensor<?x32x32x3xf32>, tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$images, Kiln_FloatTensor:$transforms,
+                       StrAttr:$interpolation, StrAttr:$fill_mode,
+                       F64Attr:$fill_value);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$images `,` $transforms attr-dict `:` type($images) `,` type($transforms)";
+  let hasVerifier = 1;
 }
 
 def Kiln_RandomUniformOp : Kiln_Op<"random_uniform",

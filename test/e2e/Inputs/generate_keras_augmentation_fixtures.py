@@ -10,6 +10,15 @@ compiled as the tutorial compiles it, with what Keras 3 itself says of it.
             Adam, SparseCategoricalCrossentropy(from_logits=True),
             "accuracy"
   flip      the same with RandomFlip("horizontal_and_vertical") alone
+  rotate, rotate_nearest, zoom_wrap, zoom_nearest, translate_cf,
+  contrast, brightness
+            (6, 7, 2) images (translate_cf: (2, 6, 7), channels first) ->
+            RandomRotation(36 degrees; -25.2 degrees, nearest, constant 0.5),
+            RandomZoom(1.3 in height, 0.8 in width, wrap; 1.25, nearest),
+            RandomTranslation(0.2 in height, -0.3 in width), RandomContrast
+            (factor 1.5, values in [-1, 1]), RandomBrightness(+0.2 * 4,
+            values in [-2, 2]), each with its draws fixed (equal bounds), as
+            the resize ones: Keras's fit transforms every image exactly so
   resize_bilinear, resize_nearest, crop
             (5, 7, 2) images -> Resizing(8, 4) (bilinear: up in height, down
             in width) -> Conv2D(3, 2); Resizing(9, 3, "nearest"); (7, 8, 1)
@@ -100,6 +109,24 @@ def main():
     resized("resize_nearest", (5, 7, 2),
             layers.Resizing(9, 3, interpolation="nearest"))
     resized("crop", (7, 8, 1), layers.CenterCrop(4, 5))
+    # The random augmentations with fixed draws (each factor's bounds
+    # equal): Keras's fit runs them, so its history is that of a known
+    # transformation of every image.
+    resized("rotate", (6, 7, 2), layers.RandomRotation((0.1, 0.1)))
+    resized("rotate_nearest", (6, 7, 2),
+            layers.RandomRotation((-0.07, -0.07), fill_mode="constant",
+                                  fill_value=0.5, interpolation="nearest"))
+    resized("zoom_wrap", (6, 7, 2),
+            layers.RandomZoom((0.3, 0.3), (-0.2, -0.2), fill_mode="wrap"))
+    resized("zoom_nearest", (6, 7, 2),
+            layers.RandomZoom((0.25, 0.25), fill_mode="nearest"))
+    resized("translate_cf", (2, 6, 7),
+            layers.RandomTranslation((0.2, 0.2), (-0.3, -0.3),
+                                     data_format="channels_first"))
+    resized("contrast", (6, 7, 2),
+            layers.RandomContrast((-0.5, 0.5), value_range=(-1, 1)))
+    resized("brightness", (6, 7, 2),
+            layers.RandomBrightness((0.2, 0.2), value_range=(-2, 2)))
 
 
 if __name__ == "__main__":

@@ -64,15 +64,16 @@ func.func @train_step(%x: tensor<?x?x8xf32>, %rng: tensor<2xi64>) -> tensor<?x?x
 
 // -----
 
-// RandomFlip and the inference-only augmentation layers: the identity in
-// inference.
+// The augmentation layers: the identity in inference.
 // CHECK-LABEL: func.func @augment_predict
 // CHECK-NOT: kiln.random_flip
-// CHECK-NOT: kiln.augmentation
+// CHECK-NOT: kiln.random_affine
+// CHECK-NOT: kiln.random_color
 // CHECK: return %arg0
 func.func @augment_predict(%x: tensor<?x2x3x1xf32>) -> tensor<?x2x3x1xf32> {
   %f = kiln.random_flip %x {axes = array<i64: 1, 2>} : tensor<?x2x3x1xf32>
-  %y = kiln.augmentation %f {layer = "RandomRotation"} : tensor<?x2x3x1xf32>
+  %r = kiln.random_affine %f {kind = "rotation", bounds = array<f64: -0.1, 0.1>, axes = array<i64: 1, 2>, interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x2x3x1xf32>
+  %y = kiln.random_color %r {kind = "contrast", bounds = array<f64: 0.8, 1.2>, value_range = array<f64: 0.0, 255.0>, axes = array<i64: 1, 2>} : tensor<?x2x3x1xf32>
   return %y : tensor<?x2x3x1xf32>
 }
 
@@ -103,11 +104,87 @@ func.func @flip_train(%x: tensor<?x2x3x1xf32>, %rng: tensor<2xi64>) -> tensor<?x
 
 // -----
 
-// An augmentation layer without a training form refuses it, naming itself.
-func.func @augment_train(%x: tensor<?x2x3x1xf32>, %rng: tensor<2xi64>) -> tensor<?x2x3x1xf32> attributes {kiln.mode = "training"} {
-  // expected-error@+1 {{RandomZoom's training form (a random transformation of each image) is not implemented}}
-  %y = kiln.augmentation %x {layer = "RandomZoom"} : tensor<?x2x3x1xf32>
-  return %y : tensor<?x2x3x1xf32>
+// RandomRotation in training: one draw per image, shaped (batch, 1), as
+// degrees in [360 lo, 360 hi] (here -36 + 108 u), in radians; the map about
+// the center ((W - 1) / 2, (H - 1) / 2) = (1.5, 2) as Keras computes it:
+// [cos, -sin, 1.5 - 1.5 cos + 2 sin, sin, cos, 2 - 1.5 sin - 2 cos, 0, 0],
+// and the resampling.
+// CHECK-LABEL: func.func @rotate_train(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x5x4x1xf32>, %[[RNG:.+]]: tensor<2xi64>)
+// CHECK:         %[[Z:.+]] = kiln.zeros %[[X]] : tensor<?x5x4x1xf32> -> tensor<?x1xf32>
+// CHECK:         %[[ZERO:.+]] = kiln.add %[[Z]], %{{.+}} : tensor<?x1xf32>, tensor<f32>
+// CHECK:         %[[U:.+]] = kiln.random_uniform %[[Z]], %[[RNG]]
+// CHECK:         %[[SPAN:.+]] = kiln.constant dense<1.080000e+02> : tensor<f32>
+// CHECK:         %[[US:.+]] = kiln.mul %[[U]], %[[SPAN]]
+// CHECK:         %[[LO:.+]] = kiln.constant dense<-3.600000e+01> : tensor<f32>
+// CHECK:         %[[DEG:.+]] = kiln.add %[[LO]], %[[US]]
+// CHECK:         %[[RAD:.+]] = kiln.mul %[[DEG]], %{{.+}}
+// CHECK:         %[[COS:.+]] = kiln.cos %[[RAD]]
+// CHECK:         %[[SIN:.+]] = kiln.sin %[[RAD]]
+// CHECK:         %[[CX:.+]] = kiln.constant dense<1.500000e+00> : tensor<f32>
+// CHECK:         %[[CY:.+]] = kiln.constant dense<2.000000e+00> : tensor<f32>
+// CHECK:         %[[NSIN:.+]] = kiln.neg %[[SIN]]
+// CHECK:         %[[A2:.+]] = kiln.sub %{{.+}}, %{{.+}} : tensor<?x1xf32>, tensor<?x1xf32>
+// CHECK:         %[[B2:.+]] = kiln.sub %{{.+}}, %{{.+}} : tensor<?x1xf32>, tensor<?x1xf32>
+// CHECK:         %[[T:.+]] = kiln.concat %[[COS]], %[[NSIN]], %[[A2]], %[[SIN]], %[[COS]], %[[B2]], %[[ZERO]], %[[ZERO]] {axis = 1 : i64}
+// CHECK:         %[[Y:.+]] = kiln.image_transform %[[X]], %[[T]] {fill_mode = "reflect", fill_value = 0.000000e+00 : f64, interpolation = "bilinear"}
+// CHECK:         return %[[Y]]
+func.func @rotate_train(%x: tensor<?x5x4x1xf32>, %rng: tensor<2xi64>) -> tensor<?x5x4x1xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.random_affine %x {kind = "rotation", bounds = array<f64: -0.1, 0.2>, axes = array<i64: 1, 2>, interpolation = "bilinear", fill_mode = "reflect", fill_value = 0.0 : f64} : tensor<?x5x4x1xf32>
+  return %y : tensor<?x5x4x1xf32>
+}
+
+// -----
+
+// RandomZoom with a width factor: two draws (the layer's stream and the
+// next); channels first: the resampling runs on the images transposed to
+// channels last and back.
+// CHECK-LABEL: func.func @zoom_channels_first(
+// CHECK:         %[[NHWC:.+]] = kiln.transpose %{{.+}} {permutation = array<i64: 0, 2, 3, 1>}
+// CHECK:         kiln.random_uniform %{{.+}}, %{{.+}} {stream = [[S:-?[0-9]+]] : i64}
+// CHECK-NOT:     stream = [[S]] :
+// CHECK:         kiln.random_uniform %{{.+}}, %{{.+}} {stream = {{-?[0-9]+}} : i64}
+// CHECK:         %[[Y:.+]] = kiln.image_transform %[[NHWC]], %{{.+}} {fill_mode = "wrap", fill_value = 0.000000e+00 : f64, interpolation = "nearest"} : tensor<?x5x4x2xf32>, tensor<?x8xf32>
+// CHECK:         %[[BACK:.+]] = kiln.transpose %[[Y]] {permutation = array<i64: 0, 3, 1, 2>}
+// CHECK:         return %[[BACK]]
+func.func @zoom_channels_first(%x: tensor<?x2x5x4xf32>, %rng: tensor<2xi64>) -> tensor<?x2x5x4xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.random_affine %x {kind = "zoom", bounds = array<f64: -0.2, 0.2, 0.1, 0.3>, axes = array<i64: 2, 3>, interpolation = "nearest", fill_mode = "wrap", fill_value = 0.0 : f64} : tensor<?x2x5x4xf32>
+  return %y : tensor<?x2x5x4xf32>
+}
+
+// -----
+
+// RandomContrast in training: a factor per image, (x - m) f + m with m the
+// mean per channel over height and width, clipped to the value range.
+// CHECK-LABEL: func.func @contrast_train(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x2x3x4xf32>, %[[RNG:.+]]: tensor<2xi64>)
+// CHECK:         %[[Z:.+]] = kiln.zeros %[[X]] : tensor<?x2x3x4xf32> -> tensor<?x1x1x1xf32>
+// CHECK:         %[[U:.+]] = kiln.random_uniform %[[Z]], %[[RNG]]
+// CHECK:         %[[US:.+]] = kiln.mul %[[U]], %{{.+}}
+// CHECK:         %[[F:.+]] = kiln.add %{{.+}}, %[[US]]
+// CHECK:         %[[M:.+]] = kiln.reduce_mean %[[X]] {axes = array<i64: 1, 2>, keep_dims = true} : tensor<?x2x3x4xf32> -> tensor<?x1x1x4xf32>
+// CHECK:         %[[D:.+]] = kiln.sub %[[X]], %[[M]]
+// CHECK:         %[[S:.+]] = kiln.mul %[[D]], %[[F]]
+// CHECK:         %[[C:.+]] = kiln.add %[[S]], %[[M]]
+// CHECK:         %[[Y:.+]] = kiln.clip %[[C]] {max = 2.550000e+02 : f64, min = 0.000000e+00 : f64}
+// CHECK:         return %[[Y]]
+func.func @contrast_train(%x: tensor<?x2x3x4xf32>, %rng: tensor<2xi64>) -> tensor<?x2x3x4xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.random_color %x {kind = "contrast", bounds = array<f64: 0.8, 1.2>, value_range = array<f64: 0.0, 255.0>, axes = array<i64: 1, 2>} : tensor<?x2x3x4xf32>
+  return %y : tensor<?x2x3x4xf32>
+}
+
+// -----
+
+// RandomBrightness in training: x + f (b - a), clipped.
+// CHECK-LABEL: func.func @brightness_train(
+// CHECK:         %[[U:.+]] = kiln.random_uniform
+// CHECK:         %[[WIDTH:.+]] = kiln.constant dense<2.000000e+00> : tensor<f32>
+// CHECK:         %[[SHIFT:.+]] = kiln.mul %{{.+}}, %[[WIDTH]]
+// CHECK:         %[[B:.+]] = kiln.add %{{.+}}, %[[SHIFT]] : tensor<?x4x4x3xf32>, tensor<?x1x1x1xf32>
+// CHECK:         kiln.clip %[[B]] {max = 1.000000e+00 : f64, min = -1.000000e+00 : f64}
+func.func @brightness_train(%x: tensor<?x4x4x3xf32>, %rng: tensor<2xi64>) -> tensor<?x4x4x3xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.random_color %x {kind = "brightness", bounds = array<f64: -0.1, 0.1>, value_range = array<f64: -1.0, 1.0>, axes = array<i64: 1, 2>} : tensor<?x4x4x3xf32>
+  return %y : tensor<?x4x4x3xf32>
 }
 
 // -----
