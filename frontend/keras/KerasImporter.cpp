@@ -138,9 +138,11 @@ public:
                             StringRef defaultInitializer, ParamRole role,
                             InitialValues adjust) override;
   void setWeightScope(StringRef keras3Scope,
-                      const llvm::json::Object &scopeConfig) override {
+                      const llvm::json::Object &scopeConfig,
+                      StringRef nameScope) override {
     scopePath = (layerPath + "/" + keras3Scope).str();
     scopeConfig_ = &scopeConfig;
+    paramScope = nameScope.str();
     numWeights = 0;
   }
   const llvm::json::Object &paramConfig() const override {
@@ -161,6 +163,8 @@ private:
   /// The layer's Keras 3 group, and the current weight scope's.
   std::string layerPath, scopePath;
   const llvm::json::Object *scopeConfig_ = nullptr;
+  /// The current weight scope's part of the parameters' names.
+  std::string paramScope;
   /// Sublayer groups whose weights follow the layer's own (Keras 3).
   std::vector<std::string> weightScopes;
   /// The file's weights for this layer, read when it creates its first
@@ -249,7 +253,9 @@ FailureOr<Value> LayerBuilderImpl::addParam(
     return failure();
   }
   ParamData data;
-  data.name = (name + "/" + weightName).str();
+  data.name = paramScope.empty()
+                  ? (name + "/" + weightName).str()
+                  : (name + "/" + paramScope + "/" + weightName).str();
   data.keras3Path = scopePath + "/vars/" + std::to_string(numWeights++);
   data.shape.assign(shape.begin(), shape.end());
   // Keras: a layer with `trainable: false` has only non-trainable weights;
@@ -353,8 +359,10 @@ public:
                           role, adjust);
   }
   void setWeightScope(StringRef keras3Scope,
-                      const llvm::json::Object &scopeConfig) override {
-    outer.setWeightScope(scope + "/" + keras3Scope.str(), scopeConfig);
+                      const llvm::json::Object &scopeConfig,
+                      StringRef nameScope) override {
+    outer.setWeightScope(scope + "/" + keras3Scope.str(), scopeConfig,
+                         nameScope);
   }
   const llvm::json::Object &paramConfig() const override {
     return outer.paramConfig();
@@ -393,7 +401,7 @@ LayerBuilderImpl::importSublayer(StringRef keras3Scope,
   if (failed(importer.checkConfigKeys(name, label, *innerConfig,
                                       kind->second.keys)))
     return failure();
-  setWeightScope(keras3Scope, *innerConfig);
+  setWeightScope(keras3Scope, *innerConfig, "");
   WrappedLayerBuilder inner(*this, importer, label, *innerConfig, keras3Scope);
   inner.foldedSteps = foldedSteps;
   inner.flavor = flavor;

@@ -63,8 +63,13 @@ public:
   /// layer kind's `weightScopes` lists them in weight order) and `config`
   /// the sublayer config their initializers, regularizers and constraints
   /// are read from. Until it is called, the layer's own group and config.
+  /// `nameScope`, when not empty, goes between the layer's name and the
+  /// weight's in the parameters' names ("rnn/cell_1/kernel",
+  /// "bidirectional/backward_lstm/kernel"), so that a layer with several
+  /// cells names each weight once.
   virtual void setWeightScope(StringRef keras3Scope,
-                              const llvm::json::Object &config) = 0;
+                              const llvm::json::Object &config,
+                              StringRef nameScope = "") = 0;
   /// The config the parameters' initializers, regularizers and constraints
   /// are read from (the layer's, or the current weight scope's).
   virtual const llvm::json::Object &paramConfig() const = 0;

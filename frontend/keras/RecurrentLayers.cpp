@@ -65,6 +65,9 @@ struct Cell {
   /// Inside a container with `trainable: false` (StackedRNNCells): its
   /// weights are frozen whatever its own config says.
   bool frozen = false;
+  /// Its part of its parameters' names, when the layer has several cells
+  /// (the cell's name; Bidirectional's "forward_lstm", "backward_lstm").
+  std::string nameScope = "";
 };
 
 /// The keys every cell reads (besides name/trainable/dtype).
@@ -236,7 +239,7 @@ FailureOr<BuiltCell> buildCell(LayerBuilder &layer, const Cell &cell,
       (c.recurrentDropout > 0 || config.getInteger("implementation") == 1))
     c.numMasks = c.gates();
   int64_t width = c.gates() * *units;
-  layer.setWeightScope(cell.scope, config);
+  layer.setWeightScope(cell.scope, config, cell.nameScope);
   // Keras trains a weight only if every layer above it is trainable: the
   // layer (LayerBuilder::isTrainable), and here the cell, or the layer
   // Bidirectional wraps, and a StackedRNNCells.
@@ -666,6 +669,8 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
       return failure();
     }
     Cell cell{config, name, scope, *kind, stackFrozen};
+    if (objects.size() > 1)
+      cell.nameScope = name;
     if (failed(checkCell(layer, cell)))
       return failure();
     cells.push_back(cell);
@@ -756,6 +761,13 @@ FailureOr<LayerOutputs> importBidirectional(LayerBuilder &layer,
     }
     std::string name = config->getString("name").value_or("?").str();
     Cell cell{config, name, scope, *kind};
+    // Keras's names of the two copies: "forward_lstm", "backward_lstm".
+    StringRef direction = StringRef(scope).starts_with("forward") ? "forward_"
+                                                                   : "backward_";
+    StringRef base = name;
+    if (!base.consume_front("forward_"))
+      base.consume_front("backward_");
+    cell.nameScope = (direction + base).str();
     if (failed(checkCell(layer, cell, /*loopKeys=*/true)))
       return failure();
     if (!isUnset(config->get("stateful"))) {
