@@ -1263,14 +1263,22 @@ static FailureOr<NodeOutputs> importDropout(NodeBuilder &node) {
 // Trilu(x, k = 0; upper = 1): the upper (lower) triangle of the last two
 // dimensions from diagonal k on (up to), the rest zeros: x times a mask.
 static FailureOr<NodeOutputs> importTrilu(NodeBuilder &node) {
-  FailureOr<Operand> x = dataOperand(node);
   FailureOr<int64_t> upper = node.getInt("upper", 1);
   FailureOr<std::optional<SmallVector<int64_t>>> kGiven =
       node.knownInts(1, "k");
-  if (failed(x) || failed(upper) || failed(kGiven))
+  if (failed(upper) || failed(kGiven))
     return failure();
   int64_t k = *kGiven && !(*kGiven)->empty() ? (**kGiven)[0] : 0;
-  ArrayRef<int64_t> shape = x->shape;
+  const HostTensor *given = node.known(0);
+  Value x;
+  if (!given) {
+    FailureOr<Value> v = node.anyInput(0);
+    if (failed(v))
+      return failure();
+    x = *v;
+  }
+  SmallVector<int64_t> shape(given ? ArrayRef<int64_t>(given->shape)
+                                   : node.typeOf(x).getShape());
   if (shape.size() < 2 || ShapedType::isDynamic(shape[shape.size() - 1]) ||
       ShapedType::isDynamic(shape[shape.size() - 2])) {
     node.emitError() << "expects a tensor of rank >= 2 with known matrix "
@@ -1279,19 +1287,31 @@ static FailureOr<NodeOutputs> importTrilu(NodeBuilder &node) {
     return failure();
   }
   int64_t rows = shape[shape.size() - 2], cols = shape.back();
-  std::vector<float> mask;
+  SmallVector<bool> mask;
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
-      mask.push_back((*upper ? j - i >= k : j - i <= k) ? 1.0f : 0.0f);
-  if (x->known) {
-    HostTensor t = *x->known;
+      mask.push_back(*upper ? j - i >= k : j - i <= k);
+  if (given) {
+    HostTensor t = *given;
     for (auto [i, v] : llvm::enumerate(t.values))
       if (!mask[i % (rows * cols)])
         v = 0;
     return known(std::move(t));
   }
-  return single(Value(MulOp::create(node.builder, node.loc, x->value,
-                                    node.constant({rows, cols}, mask))));
+  // x where the mask holds, a zero of x's type elsewhere: a select, not a
+  // product, so that an infinity or NaN outside the triangle gives 0 too.
+  OpBuilder &b = node.builder;
+  Type element = node.typeOf(x).getElementType();
+  auto maskType = RankedTensorType::get({rows, cols}, b.getI1Type());
+  auto zeroType = RankedTensorType::get({}, element);
+  Value zero = ConstantOp::create(
+      b, node.loc,
+      DenseElementsAttr::get(zeroType, isa<FloatType>(element)
+                                           ? Attribute(b.getFloatAttr(element, 0))
+                                           : b.getIntegerAttr(element, 0)));
+  Value keep = ConstantOp::create(b, node.loc,
+                                  DenseElementsAttr::get(maskType, mask));
+  return single(Value(SelectOp::create(b, node.loc, keep, x, zero)));
 }
 
 // Range(start, limit, delta), known scalars: start + i * delta while below
@@ -1771,7 +1791,7 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("Dropout", 6, 17, importDropout, ratio, 0b110);
   static constexpr StringLiteral upper[] = {"upper"};
   static constexpr StringLiteral eyeLike[] = {"dtype", "k"};
-  add("Trilu", 14, 17, importTrilu, upper, 0b10);
+  r["Trilu"].push_back(OpKind{14, 17, importTrilu, upper, 0b10, 0b1});
   add("Range", 11, 17, importRange, {}, 0b111);
   add("EyeLike", 9, 17, importEyeLike, eyeLike);
   add("Size", 1, 17, importSize);

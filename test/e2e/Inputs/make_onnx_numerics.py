@@ -266,6 +266,14 @@ case("scatter_elements_known",
      {"idx": np.array([[[3, 0], [-1, 1], [2, 2]]] * 2, np.int64)},
      opset=13, batch=None)
 
+# Trilu keeps the triangle and zeroes the rest, infinities and NaN included
+# (a select, not a product with a mask), over a dynamic batch.
+case("trilu_inf",
+     [N("Trilu", ["x"], ["y"], upper=0)],
+     {"x": np.array([[[1, inf, nan], [-inf, 2, inf], [nan, 3, 4]],
+                     [[5, nan, -inf], [6, 7, nan], [inf, 8, 9]]],
+                    dtype=np.float32)}, opset=14)
+
 # The losses over a batch of run-time int64 targets: SoftmaxCrossEntropyLoss
 # averaged over the weights of the targets not ignored (class 1 ignored,
 # targets 1 and 3 of it), NegativeLogLikelihoodLoss per element with a
