@@ -58,6 +58,9 @@ struct LayerSpec {
   /// Producers of the layer's inputs: (layer name, tensor index).
   SmallVector<std::pair<std::string, int64_t>> inbound;
   std::string keras3Path;
+  /// Called with `training=False`: its mode-dependent ops take their
+  /// inference form in training too.
+  bool inferenceCall = false;
 };
 
 /// Collects `keras_history` refs of Keras 3 `__keras_tensor__`s in `value`.
@@ -226,6 +229,8 @@ public:
 private:
   FailureOr<SmallVector<LayerSpec>> parseLayers(const json::Value &layers,
                                                 bool sequential);
+  LogicalResult readCallArgument(LayerSpec &spec, StringRef key,
+                                 const json::Value &value, bool keras3);
   FailureOr<Value> addInput(const LayerSpec &spec,
                             std::optional<SmallVector<int64_t>> shape);
   FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
@@ -442,6 +447,35 @@ KerasModelImporter::batchShape(const json::Object &config) {
   return dims;
 }
 
+/// A call argument of a layer's inbound node that passes no tensor. Null
+/// is absent. `training`: Keras 3's functional models pass fit's, evaluate's
+/// and predict's own flag to every layer, overriding the node's, so it is
+/// read as Keras 3 runs it: not at all; Keras 2 honours the node's, so
+/// `training=False` keeps the layer in inference mode in fit too (a frozen
+/// base model's BatchNormalization), and `training=True` (training mode in
+/// predict) is refused. Anything else would change the model kiln builds,
+/// and is refused.
+LogicalResult KerasModelImporter::readCallArgument(LayerSpec &spec,
+                                                   StringRef key,
+                                                   const json::Value &value,
+                                                   bool keras3) {
+  if (value.kind() == json::Value::Null || (keras3 && key == "training"))
+    return success();
+  if (key == "training" && value.getAsBoolean() == false) {
+    spec.inferenceCall = true;
+    return success();
+  }
+  InFlightDiagnostic diag = emitLayerError(spec.name, spec.className);
+  if (key == "training")
+    diag << "call argument 'training=True' (training mode in predict and "
+            "evaluate too) is not supported";
+  else
+    diag << "call argument '" << key
+         << "' is not supported: kiln does not ignore a setting that "
+            "changes the model";
+  return failure();
+}
+
 FailureOr<SmallVector<LayerSpec>>
 KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
   const json::Array *array = layers.getAsArray();
@@ -522,15 +556,9 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
             const json::Array &parts = *r.getAsArray();
             const json::Object *kwargs =
                 parts.size() > 3 ? parts[3].getAsObject() : nullptr;
-            for (const auto &[key, value] : kwargs ? *kwargs : noKwargs) {
-              if (value.kind() == json::Value::Null)
-                continue;
-              emitLayerError(spec.name, spec.className)
-                  << "call argument '" << key.str()
-                  << "' is not supported: kiln does not ignore a setting "
-                     "that changes the model";
-              return failure();
-            }
+            for (const auto &[key, value] : kwargs ? *kwargs : noKwargs)
+              if (failed(readCallArgument(spec, key, value, /*keras3=*/false)))
+                return failure();
             spec.inbound.push_back(*ref);
           }
         } else if (const json::Object *call = node.getAsObject()) {
@@ -548,8 +576,12 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
             for (const std::string &key : keys) {
               SmallVector<std::pair<std::string, int64_t>> refs;
               collectKerasTensors(*kwargs->get(key), refs);
-              if (refs.empty())
+              if (refs.empty()) {
+                if (failed(readCallArgument(spec, key, *kwargs->get(key),
+                                            /*keras3=*/true)))
+                  return failure();
                 continue;
+              }
               if (key != "initial_state") {
                 emitLayerError(spec.name, spec.className)
                     << "call argument '" << key
@@ -680,9 +712,23 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(scopes));
   layer.flavor = source.flavor;
+  Block *block = builder.getInsertionBlock();
+  Operation *before = builder.getInsertionPoint() == block->begin()
+                          ? nullptr
+                          : &*std::prev(builder.getInsertionPoint());
   FailureOr<LayerOutputs> result = handler->second.handler(layer, inputs);
   if (failed(result) || failed(layer.finish()))
     return failure();
+  if (spec.inferenceCall) {
+    // training=False: every mode-dependent op the layer built (in a
+    // recurrent loop's body too) keeps its inference form.
+    Block::iterator first =
+        before ? std::next(before->getIterator()) : block->begin();
+    for (Operation &op : llvm::make_range(first, builder.getInsertionPoint()))
+      op.walk([&](ModeDependentOpInterface modal) {
+        modal->setAttr(kInferenceOnlyAttrName, builder.getUnitAttr());
+      });
+  }
   if (result->empty()) {
     emitLayerError(spec.name, spec.className) << "produced no output";
     return failure();

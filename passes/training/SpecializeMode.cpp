@@ -37,6 +37,8 @@ static std::string layerNameOf(Location loc) {
 std::string mlir::kiln::getTrainingUnsupportedReason(func::FuncOp func) {
   std::string reason;
   func.walk([&](ModeDependentOpInterface op) {
+    if (op->hasAttr(kInferenceOnlyAttrName))
+      return WalkResult::advance();
     std::string why = op.getTrainingUnsupportedReason();
     if (why.empty())
       return WalkResult::advance();
@@ -61,8 +63,9 @@ LogicalResult mlir::kiln::specializeMode(
   for (ModeDependentOpInterface op : ops) {
     rewriter.setInsertionPoint(op);
     size_t before = updates.size();
-    if (failed(training ? op.specializeForTraining(rewriter, rng, updates)
-                        : op.specializeForInference(rewriter)))
+    bool trains = training && !op->hasAttr(kInferenceOnlyAttrName);
+    if (failed(trains ? op.specializeForTraining(rewriter, rng, updates)
+                      : op.specializeForInference(rewriter)))
       return failure();
     if (updates.size() != before && !stateUpdates)
       return func.emitOpError(

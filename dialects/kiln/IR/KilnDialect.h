@@ -53,6 +53,11 @@ constexpr llvm::StringLiteral kConstraintAttrName = "kiln.constraint";
 /// Function attribute: "training" for @train_step; mode-dependent ops in
 /// functions without it take their inference form.
 constexpr llvm::StringLiteral kModeAttrName = "kiln.mode";
+/// Unit attribute of a mode-dependent op that takes its inference form in
+/// every function, @train_step's too: a Keras layer called with
+/// `training=False` (BatchNormalization normalizes by its moving
+/// statistics, which it never updates; Dropout keeps everything).
+constexpr llvm::StringLiteral kInferenceOnlyAttrName = "kiln.inference_only";
 /// Result attribute naming the model output a function result produces.
 constexpr llvm::StringLiteral kOutputAttrName = "kiln.output";
 

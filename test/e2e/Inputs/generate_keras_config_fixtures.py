@@ -9,7 +9,10 @@ ignored), with Keras's own outputs:
     whose outputs Keras sizes (S - 1) * stride + max(kernel, stride);
   - frozen.*: Bidirectional(LSTM(trainable=False)) and
     RNN(StackedRNNCells([GRUCell, LSTMCell(trainable=False)])), then Dense:
-    trained 3 epochs with Adam, Keras trains only what is not frozen.
+    trained 3 epochs with Adam, Keras trains only what is not frozen;
+  - inference_call.*: Dense -> BatchNormalization()(h, training=False) ->
+    Dense, trained the same way: Keras 3's fit overrides the call's
+    training=False, so the layer trains as any BatchNormalization does.
 
 Run with real Keras 3 on TensorFlow (not needed by the tests, which read the
 committed files):
@@ -76,6 +79,22 @@ def main():
     yf = rng.integers(0, 3, size=(12,))
     save_trained(OUT, frozen, [xf], yf, "frozen.keras",
                  lambda n: "frozen." + n, predict_before=True)
+
+    # A layer called with training=False: Keras 3's fit passes its own
+    # training=True to every layer of a functional model, overriding the
+    # node's, so BatchNormalization normalizes by the batch's statistics
+    # and updates its moving ones (Keras 2 would keep it in inference mode).
+    # (No bias before the normalization: its gradient is zero but for
+    # rounding, which Adam would scale up into a drift of the batch means.)
+    x = keras.Input((4,), name="x")
+    h = layers.Dense(6, use_bias=False)(x)
+    h = layers.BatchNormalization()(h, training=False)
+    out = layers.Dense(3, activation="softmax")(h)
+    inference = keras.Model(x, out, name="inference_call")
+    xc = rng.normal(size=(12, 4))
+    yc = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, inference, [xc], yc, "inference_call.keras",
+                 lambda n: "inference_call." + n, predict_before=True)
 
 
 if __name__ == "__main__":

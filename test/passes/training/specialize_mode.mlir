@@ -189,6 +189,23 @@ func.func @brightness_train(%x: tensor<?x4x4x3xf32>, %rng: tensor<2xi64>) -> ten
 
 // -----
 
+// An op marked kiln.inference_only (a Keras 2 layer called with
+// training=False) takes its inference form in training too: dropout keeps
+// everything, batch_norm normalizes by the moving statistics and updates
+// nothing.
+// CHECK-LABEL: func.func @inference_only_train(
+// CHECK-SAME:      %[[X:[^:]+]]: tensor<?x4xf32>
+// CHECK-NOT:     kiln.random_uniform
+// CHECK-NOT:     kiln.reduce_mean
+// CHECK:         return
+func.func @inference_only_train(%x: tensor<?x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %rng: tensor<2xi64>) -> tensor<?x4xf32> attributes {kiln.mode = "training"} {
+  %n = kiln.batch_norm %x, %g, %b, %m, %v {axis = -1 : i64, epsilon = 1.0e-3 : f64, momentum = 0.99 : f64, kiln.inference_only, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<?x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  %y = kiln.dropout %n {rate = 5.000000e-01 : f64, kiln.inference_only} : tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
 // GaussianNoise and AlphaDropout: the identity in inference.
 // CHECK-LABEL: func.func @noise_predict
 // CHECK-NOT: kiln.gaussian_noise
