@@ -369,6 +369,12 @@ timeDistributedScopes(const llvm::json::Object &config) {
 }
 
 // Activation: activation(x)
+// Identity: the input, unchanged (Keras 3's placeholder layer).
+static FailureOr<Value> importIdentity(LayerBuilder &layer,
+                                       ArrayRef<Value> inputs) {
+  return singleInput(layer, inputs, 0);
+}
+
 static FailureOr<Value> importActivation(LayerBuilder &layer,
                                          ArrayRef<Value> inputs) {
   FailureOr<Value> x = singleInput(layer, inputs, 0);
@@ -839,6 +845,7 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
   registry["TimeDistributed"] = {singleOutput<importTimeDistributed>,
                                  timeDistributedKeys, timeDistributedScopes};
   registry["Activation"] = {singleOutput<importActivation>, activationKeys};
+  registry["Identity"] = {singleOutput<importIdentity>, {}};
   registry["Flatten"] = {singleOutput<importFlatten>, flattenKeys};
   registry["Reshape"] = {singleOutput<importReshape>, reshapeKeys};
   registry["Dropout"] = {singleOutput<importDropout>, dropoutKeys};

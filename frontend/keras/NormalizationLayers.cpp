@@ -14,6 +14,8 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::keras;
@@ -265,6 +267,52 @@ static FailureOr<Value> importUnitNormalization(LayerBuilder &layer,
   return MulOp::create(b, loc, x, inv).getResult();
 }
 
+// RMSNormalization(axis=-1, epsilon=1e-6), Keras 3's ops.rms_normalization:
+// (x * rsqrt(mean of x^2 over `axis` + epsilon)) * scale, `scale` (ones) of
+// the axes' shape, broadcast against x from the back as Keras multiplies it.
+static FailureOr<Value> importRMSNormalization(LayerBuilder &layer,
+                                               ArrayRef<Value> inputs) {
+  FailureOr<Value> input = singleInput(layer, inputs, 0);
+  if (failed(input))
+    return failure();
+  Value x = *input;
+  auto type = cast<RankedTensorType>(x.getType());
+  FailureOr<SmallVector<int64_t>> axes = staticAxes(layer, type, -1);
+  if (failed(axes))
+    return failure();
+  std::optional<double> epsilon = number(layer, "epsilon", 1e-6);
+  if (!epsilon || !(*epsilon >= 0) || !std::isfinite(*epsilon)) {
+    layer.emitError() << "'epsilon' must be a finite number >= 0";
+    return failure();
+  }
+  SmallVector<int64_t> scaleShape;
+  for (int64_t axis : *axes)
+    scaleShape.push_back(type.getDimSize(axis));
+  // Keras multiplies by the scale with NumPy broadcasting (aligned at the
+  // back), which only trailing axes fit.
+  int64_t rank = type.getRank();
+  for (auto [i, axis] : llvm::enumerate(*axes))
+    if (axis != rank - int64_t(axes->size()) + int64_t(i)) {
+      layer.emitError() << "'axis' must be the trailing axes (the scale "
+                           "broadcasts against them)";
+      return failure();
+    }
+  FailureOr<Value> scale = layer.addParam("scale", scaleShape, "", "ones");
+  if (failed(scale))
+    return failure();
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  Value meanSquare = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, x, x), *axes, /*keep_dims=*/true);
+  Value inv = DivOp::create(
+      b, loc, scalarConstant(layer, type, 1.0),
+      SqrtOp::create(b, loc,
+                     AddOp::create(b, loc, meanSquare,
+                                   scalarConstant(layer, type, *epsilon))));
+  return MulOp::create(b, loc, MulOp::create(b, loc, x, inv), *scale)
+      .getResult();
+}
+
 // GroupNormalization(groups=32, axis=-1, epsilon=1e-3, center=True,
 // scale=True), as Keras 3 computes it: the channels (`axis`) split into
 // `groups` of C / groups, each sample's mean and (biased) variance over
@@ -453,6 +501,9 @@ void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
   static constexpr StringLiteral unitNormKeys[] = {"axis"};
   registry["UnitNormalization"] = {singleOutput<importUnitNormalization>,
                                    unitNormKeys};
+  static constexpr StringLiteral rmsNormKeys[] = {"axis", "epsilon"};
+  registry["RMSNormalization"] = {singleOutput<importRMSNormalization>,
+                                  rmsNormKeys};
   static constexpr StringLiteral groupNormKeys[] = {"groups",
                                                     "axis",
                                                     "epsilon",

@@ -1,5 +1,5 @@
-"""Writes test/e2e/Inputs/keras3-groupnorm/: Keras 3's UnitNormalization
-and GroupNormalization, with what Keras itself predicts, evaluates and
+"""Writes test/e2e/Inputs/keras3-groupnorm/: Keras 3's UnitNormalization,
+GroupNormalization and RMSNormalization, with what Keras itself predicts, evaluates and
 trains.
 
   group_last   (6, 6, 8) images -> Conv2D(8, 3) -> GroupNormalization(4)
@@ -10,6 +10,9 @@ trains.
   unit         (4, 6) -> UnitNormalization(axis=[1, 2]) -> Flatten ->
                Dense(3), with a zero sample (which stays zero) and a
                UnitNormalization() (the last axis) before the Dense
+  rms          (5, 6) -> RMSNormalization() -> Identity -> Dense(4) ->
+               RMSNormalization(axis=[1, 2], epsilon=0.01) (scales
+               randomized) -> Flatten -> Dense(3)
 
 NAME.keras, NAME.x.npy, NAME.y.npy, NAME.pred.npy (Keras's predict),
 NAME.evaluate.json (evaluate, batch 5) and NAME.history.json (fit, 3 epochs,
@@ -62,6 +65,12 @@ def main():
         keras.Input((4, 6), name="x"), layers.UnitNormalization(axis=[1, 2]),
         layers.Dense(5), layers.UnitNormalization(), layers.Flatten(),
         layers.Dense(3)], name="unit"), xu, y, rng)
+    write("rms", keras.Sequential([
+        keras.Input((5, 6), name="x"), layers.RMSNormalization(),
+        layers.Identity(), layers.Dense(4),
+        layers.RMSNormalization(axis=[1, 2], epsilon=0.01), layers.Flatten(),
+        layers.Dense(3)], name="rms"), rng.normal(1, 2, size=(12, 5, 6)), y,
+        rng)
 
 
 if __name__ == "__main__":
