@@ -369,6 +369,34 @@ timeDistributedScopes(const llvm::json::Object &config) {
 }
 
 // Activation: activation(x)
+// ActivityRegularization(l1=0, l2=0): the input, with the penalty
+// (l1 sum(|x|) + l2 sum(x^2)) / N added to the training and evaluation
+// losses (kiln.activity_regularizer).
+static FailureOr<Value> importActivityRegularization(LayerBuilder &layer,
+                                                     ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 1);
+  if (failed(x))
+    return failure();
+  double factors[2];
+  for (auto [factor, key] : llvm::zip(factors, std::array{"l1", "l2"})) {
+    const llvm::json::Value *value = layer.config.get(key);
+    std::optional<double> number =
+        value && !value->getAsNull() ? value->getAsNumber() : 0.0;
+    if (!number || !(*number >= 0) || !std::isfinite(*number)) {
+      layer.emitError() << "'" << key << "' must be a finite number >= 0";
+      return failure();
+    }
+    factor = *number;
+  }
+  if (factors[0] == 0.0 && factors[1] == 0.0)
+    return *x;
+  OpBuilder &b = layer.builder;
+  return ActivityRegularizerOp::create(b, layer.loc, *x,
+                                       b.getF64FloatAttr(factors[0]),
+                                       b.getF64FloatAttr(factors[1]))
+      .getResult();
+}
+
 // Identity: the input, unchanged (Keras 3's placeholder layer).
 static FailureOr<Value> importIdentity(LayerBuilder &layer,
                                        ArrayRef<Value> inputs) {
@@ -846,6 +874,9 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
                                  timeDistributedKeys, timeDistributedScopes};
   registry["Activation"] = {singleOutput<importActivation>, activationKeys};
   registry["Identity"] = {singleOutput<importIdentity>, {}};
+  static constexpr StringLiteral activityKeys[] = {"l1", "l2"};
+  registry["ActivityRegularization"] = {
+      singleOutput<importActivityRegularization>, activityKeys};
   registry["Flatten"] = {singleOutput<importFlatten>, flattenKeys};
   registry["Reshape"] = {singleOutput<importReshape>, reshapeKeys};
   registry["Dropout"] = {singleOutput<importDropout>, dropoutKeys};

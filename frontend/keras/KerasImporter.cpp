@@ -63,6 +63,12 @@ struct LayerSpec {
   bool inferenceCall = false;
 };
 
+/// True for a config value that turns nothing on: null or false.
+static bool isOff(const json::Value &value) {
+  return value.kind() == json::Value::Null ||
+         value.getAsBoolean() == std::optional<bool>(false);
+}
+
 /// Collects `keras_history` refs of Keras 3 `__keras_tensor__`s in `value`.
 static void
 collectKerasTensors(const json::Value &value,
@@ -406,6 +412,15 @@ LayerBuilderImpl::importSublayer(StringRef keras3Scope,
   if (failed(importer.checkConfigKeys(name, label, *innerConfig,
                                       kind->second.keys)))
     return failure();
+  // The wrapper's outputs are not the wrapped layer's, whose penalty Keras
+  // computes per call: refused rather than applied to the wrong tensor.
+  if (const json::Value *activity = innerConfig->get("activity_regularizer");
+      activity && !isOff(*activity)) {
+    importer.emitLayerError(name, label)
+        << "config 'activity_regularizer' is not supported on a wrapped "
+           "layer: kiln does not ignore a setting that changes the model";
+    return failure();
+  }
   setWeightScope(keras3Scope, *innerConfig, "");
   WrappedLayerBuilder inner(*this, importer, label, *innerConfig, keras3Scope);
   inner.foldedSteps = foldedSteps;
@@ -640,11 +655,6 @@ KerasModelImporter::addInput(const LayerSpec &spec,
   return entry->addArgument(type, fileLoc);
 }
 
-/// True for a config value that turns nothing on: null or false.
-static bool isOff(const json::Value &value) {
-  return value.kind() == json::Value::Null ||
-         value.getAsBoolean() == std::optional<bool>(false);
-}
 
 /// The name of a Keras dtype config: "float32", or a DTypePolicy object's
 /// `config.name` (Keras 3).
@@ -663,9 +673,12 @@ KerasModelImporter::checkConfigKeys(StringRef name, StringRef className,
                                     ArrayRef<StringLiteral> known) {
   // Keys every layer has; the input shape keys are read by the model's
   // import (the first layer of a Sequential may carry them).
+  // `activity_regularizer`: every layer's outputs may carry one
+  // (importLayer).
   static constexpr StringLiteral common[] = {
       "name",        "trainable",   "dtype",     "batch_input_shape",
-      "batch_shape", "input_shape", "input_dim", "batch_size"};
+      "batch_shape", "input_shape", "input_dim", "batch_size",
+      "activity_regularizer"};
   if (std::optional<std::string> dtype = unsupportedDtype(config)) {
     emitLayerError(name, className) << *dtype;
     return failure();
@@ -674,12 +687,10 @@ KerasModelImporter::checkConfigKeys(StringRef name, StringRef className,
     if (llvm::is_contained(common, key.str()) ||
         llvm::is_contained(known, key.str()) || isOff(value))
       continue;
-    InFlightDiagnostic diag = emitLayerError(name, className);
-    diag << "config '" << key.str() << "' is not supported";
-    if (key == "activity_regularizer")
-      diag << " (weight regularizers are; an activity regularizer would "
-              "change the loss)";
-    diag << ": kiln does not ignore a setting that changes the model";
+    emitLayerError(name, className)
+        << "config '" << key.str()
+        << "' is not supported: kiln does not ignore a setting that changes "
+           "the model";
     return failure();
   }
   return success();
@@ -719,6 +730,21 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   FailureOr<LayerOutputs> result = handler->second.handler(layer, inputs);
   if (failed(result) || failed(layer.finish()))
     return failure();
+  // An activity regularizer: each float output marked for the losses,
+  // which add its penalty (kiln.activity_regularizer).
+  FailureOr<DictionaryAttr> activity =
+      readRegularizer(layer, "activity_regularizer");
+  if (failed(activity))
+    return failure();
+  if (*activity)
+    for (Value &output : *result) {
+      auto type = cast<RankedTensorType>(output.getType());
+      if (!isa<FloatType>(type.getElementType()) || type.getRank() == 0)
+        continue;
+      output = ActivityRegularizerOp::create(
+          builder, loc, output, activity->getAs<FloatAttr>("l1"),
+          activity->getAs<FloatAttr>("l2"));
+    }
   if (spec.inferenceCall) {
     // training=False: every mode-dependent op the layer built (in a
     // recurrent loop's body too) keeps its inference form.

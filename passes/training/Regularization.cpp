@@ -11,7 +11,10 @@
 //   MinMaxNorm:  w * (rate * clip(n, min, max) + (1 - rate) * n) / (eps + n)
 //   UnitNorm:    w / (eps + n)
 // where n = sqrt(sum(w^2, axes, keepdims)) and eps = 1e-7 (Keras's
-// backend.epsilon()); constraints follow each optimizer update.
+// backend.epsilon()); constraints follow each optimizer update. An
+// activity regularizer (`kiln.activity_regularizer` on a layer's output x)
+// adds (l1 * sum(|x|) + l2 * sum(x^2)) / N to the loss, N the batch size,
+// as Keras 3 divides it.
 //===----------------------------------------------------------------------===//
 
 #include "passes/training/Training.h"
@@ -42,6 +45,35 @@ Value mlir::kiln::buildWeightPenalty(GradientBuilder &m,
   addTerm(getNumber(regularizer, "l1"),
           AbsOp::create(m.builder(), m.location(), w));
   addTerm(getNumber(regularizer, "l2"), m.mul(w, w));
+  return total;
+}
+
+Value mlir::kiln::buildActivityPenalties(GradientBuilder &m, Block *body) {
+  SmallVector<ActivityRegularizerOp> ops;
+  body->walk([&](ActivityRegularizerOp op) { ops.push_back(op); });
+  Value total;
+  for (ActivityRegularizerOp op : ops) {
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    // Per sample, then the batch's mean: the sum over everything / N.
+    auto sampleAxes = llvm::to_vector(llvm::seq<int64_t>(1, type.getRank()));
+    auto addTerm = [&](double factor, Value perElement) {
+      if (factor == 0.0)
+        return;
+      Value perSample = sampleAxes.empty()
+                            ? perElement
+                            : m.reduceSum(perElement, sampleAxes,
+                                          /*keepDims=*/false);
+      Value mean = ReduceMeanOp::create(m.builder(), m.location(), perSample,
+                                        ArrayRef<int64_t>{0},
+                                        /*keep_dims=*/false);
+      Value term = m.mul(m.scalar(mean, factor), mean);
+      total = total ? m.add(total, term) : term;
+    };
+    addTerm(op.getL1().convertToDouble(),
+            AbsOp::create(m.builder(), m.location(), x));
+    addTerm(op.getL2().convertToDouble(), m.mul(x, x));
+  }
   return total;
 }
 

@@ -83,6 +83,8 @@ static SmallVector<Value> buildLossBody(func::FuncOp predict, Block *body,
             predict.getArgAttrOfType<DictionaryAttr>(i, kRegularizerAttrName))
       if (Value penalty = buildWeightPenalty(m, regularizer, input))
         total = m.add(total, penalty);
+  if (Value penalty = buildActivityPenalties(m, body))
+    total = m.add(total, penalty);
   SmallVector<Value> results{total};
   results.append(outputs);
   for (const StepLog &log : logs)

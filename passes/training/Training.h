@@ -163,6 +163,11 @@ void buildOptimizerUpdate(GradientBuilder &m, const OptimizerSpec &spec,
 Value buildWeightPenalty(GradientBuilder &m, DictionaryAttr regularizer,
                          Value w);
 
+/// The loss terms of the `kiln.activity_regularizer` ops in `body`: for each,
+/// (l1 sum(|x|) + l2 sum(x^2)) / N of its batch x (N, ...), summed into one
+/// scalar; null when there are none.
+Value buildActivityPenalties(GradientBuilder &m, Block *body);
+
 /// `w` with the `kiln.constraint` applied (Keras's MaxNorm, MinMaxNorm,
 /// UnitNorm or NonNeg), for the value after an optimizer update.
 Value applyConstraint(GradientBuilder &m, DictionaryAttr constraint, Value w);

@@ -634,3 +634,11 @@ func.func @alpha_dropout_rate(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %y = kiln.alpha_dropout %x {rate = 1.000000e+00 : f64} : tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }
+
+// -----
+
+func.func @activity_regularizer_negative(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error@+1 {{l1 and l2 must be finite numbers >= 0}}
+  %y = kiln.activity_regularizer %x {l1 = -1.000000e-02 : f64, l2 = 0.0 : f64} : tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}

@@ -1690,6 +1690,37 @@ LogicalResult RandomFlipOp::specializeForTraining(
 }
 
 //===----------------------------------------------------------------------===//
+// ActivityRegularizer
+//===----------------------------------------------------------------------===//
+
+LogicalResult ActivityRegularizerOp::verify() {
+  double l1 = getL1().convertToDouble(), l2 = getL2().convertToDouble();
+  if (!(l1 >= 0 && std::isfinite(l1)) || !(l2 >= 0 && std::isfinite(l2)))
+    return emitOpError("l1 and l2 must be finite numbers >= 0");
+  if (getType().getRank() == 0)
+    return emitOpError("takes a batch, not a scalar");
+  return success();
+}
+
+LogicalResult
+ActivityRegularizerOp::specializeForInference(RewriterBase &rewriter) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+std::string ActivityRegularizerOp::getTrainingUnsupportedReason() {
+  return "";
+}
+
+// The penalty was added when the loss was built (buildActivityPenalties).
+LogicalResult ActivityRegularizerOp::specializeForTraining(
+    RewriterBase &rewriter, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> &stateUpdates) {
+  rewriter.replaceOp(*this, getInput());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // RandomAffine, RandomColor, ImageTransform
 //===----------------------------------------------------------------------===//
 

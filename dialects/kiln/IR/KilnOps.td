@@ -910,6 +910,27 @@ def Kiln_RandomFlipOp : Kiln_Op<"random_flip", [Pure,
   let hasVerifier = 1;
 }
 
+def Kiln_ActivityRegularizerOp : Kiln_Op<"activity_regularizer", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+  let summary = "Keras's activity regularizer on a layer's output";
+  let description = [{
+    The identity on `input`, a batch `(N, ...)`, marking it for the training
+    and evaluation losses, which add `(l1 sum(|x|) + l2 sum(x^2)) / N` (Keras
+    adds its activity regularizers' losses divided by the batch size) when
+    they are built from the model; then, like `kiln.dropout`, it takes its
+    form for the mode (the identity in both) and never reaches lowering.
+
+    ```mlir
+    %y = kiln.activity_regularizer %x {l1 = 0.01 : f64, l2 = 0.0 : f64} : tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, F64Attr:$l1, F64Attr:$l2);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def Kiln_RandomAffineOp : Kiln_Op<"random_affine", [Pure,
     SameOperandsAndResultType,
     DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {

@@ -11,7 +11,9 @@ committed files):
 Writes misc.keras (untrained), x.npy, y.npy, pred.npy (model.predict
 before training), losses.json (3 epochs of Adam, batch 4, no shuffling)
 and pred_after.npy; the same as shapes.* for the reshaping layers
-(ZeroPadding, Cropping, UpSampling 1-D/2-D, Permute, RepeatVector).
+(ZeroPadding, Cropping, UpSampling 1-D/2-D, Permute, RepeatVector), and
+as activity.* for activity regularizers (a Dense layer's L1L2 and "l2",
+ActivityRegularization).
 """
 import os
 
@@ -111,6 +113,22 @@ def main():
     yn = rng.integers(0, 3, size=(12,))
     save_trained(OUT, norm, [xn], yn, "norm.keras", lambda n: "norm." + n,
                  predict_before=True)
+
+    # Activity regularizers: a Dense layer's (L1L2), an
+    # ActivityRegularization layer, and another Dense layer's ("l2"); fit's
+    # losses include their penalties, divided by the batch size.
+    xa = rng.normal(size=(12, 5)).astype(np.float32)
+    activity = keras.Sequential([
+        keras.Input((5,)),
+        layers.Dense(4, activation="tanh",
+                     activity_regularizer=keras.regularizers.L1L2(
+                         l1=0.01, l2=0.02)),
+        layers.ActivityRegularization(l1=0.005),
+        layers.Dense(3, activation="softmax", activity_regularizer="l2"),
+    ], name="activity")
+    ya = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, activity, [xa], ya, "activity.keras",
+                 lambda n: "activity." + n, predict_before=True)
 
 if __name__ == "__main__":
     main()
