@@ -94,6 +94,27 @@ static Value scalarConstant(LayerBuilder &layer, RankedTensorType type,
       DenseElementsAttr::get(scalarType, static_cast<float>(value)));
 }
 
+/// 1 / sqrt(`v`), as Keras's rsqrt computes it.
+static Value inverseSqrt(LayerBuilder &layer, RankedTensorType type, Value v) {
+  OpBuilder &b = layer.builder;
+  return DivOp::create(b, layer.loc, scalarConstant(layer, type, 1.0),
+                       SqrtOp::create(b, layer.loc, v));
+}
+
+/// The layer's single input and its `axis` config as static non-batch axes
+/// (the last when absent).
+static FailureOr<std::pair<Value, SmallVector<int64_t>>>
+inputAndAxes(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  FailureOr<Value> input = singleInput(layer, inputs, 0);
+  if (failed(input))
+    return failure();
+  FailureOr<SmallVector<int64_t>> axes =
+      staticAxes(layer, cast<RankedTensorType>(input->getType()), -1);
+  if (failed(axes))
+    return failure();
+  return std::make_pair(*input, std::move(*axes));
+}
+
 /// Keras 3's normalization of `x` by its moments over `axes` (kept as size
 /// 1): mean and biased variance, inv = rsqrt(variance + epsilon) * gamma,
 /// y = x * inv + (beta - mean * inv). `gamma` and `beta` (null when off)
@@ -109,11 +130,9 @@ static Value normalizeByMoments(LayerBuilder &layer, Value x,
   Value variance = ReduceMeanOp::create(
       b, loc, MulOp::create(b, loc, centered, centered), axes,
       /*keep_dims=*/true);
-  Value inv = DivOp::create(
-      b, loc, scalarConstant(layer, type, 1.0),
-      SqrtOp::create(b, loc,
-                     AddOp::create(b, loc, variance,
-                                   scalarConstant(layer, type, epsilon))));
+  Value inv = inverseSqrt(
+      layer, type,
+      AddOp::create(b, loc, variance, scalarConstant(layer, type, epsilon)));
   if (gamma)
     inv = MulOp::create(b, loc, inv, gamma);
   Value shift = NegOp::create(b, loc, MulOp::create(b, loc, mean, inv));
@@ -249,21 +268,17 @@ static FailureOr<Value> importLayerNormalization(LayerBuilder &layer,
 // stays zero.
 static FailureOr<Value> importUnitNormalization(LayerBuilder &layer,
                                                 ArrayRef<Value> inputs) {
-  FailureOr<Value> input = singleInput(layer, inputs, 0);
-  if (failed(input))
+  auto parsed = inputAndAxes(layer, inputs);
+  if (failed(parsed))
     return failure();
-  Value x = *input;
+  auto &[x, axes] = *parsed;
   auto type = cast<RankedTensorType>(x.getType());
-  FailureOr<SmallVector<int64_t>> axes = staticAxes(layer, type, -1);
-  if (failed(axes))
-    return failure();
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
   Value squares = ReduceSumOp::create(b, loc, MulOp::create(b, loc, x, x),
-                                      *axes, /*keep_dims=*/true);
-  Value inv = DivOp::create(b, loc, scalarConstant(layer, type, 1.0),
-                            SqrtOp::create(b, loc, squares));
-  inv = MinimumOp::create(b, loc, inv, scalarConstant(layer, type, 1e12));
+                                      axes, /*keep_dims=*/true);
+  Value inv = MinimumOp::create(b, loc, inverseSqrt(layer, type, squares),
+                                scalarConstant(layer, type, 1e12));
   return MulOp::create(b, loc, x, inv).getResult();
 }
 
@@ -272,27 +287,25 @@ static FailureOr<Value> importUnitNormalization(LayerBuilder &layer,
 // the axes' shape, broadcast against x from the back as Keras multiplies it.
 static FailureOr<Value> importRMSNormalization(LayerBuilder &layer,
                                                ArrayRef<Value> inputs) {
-  FailureOr<Value> input = singleInput(layer, inputs, 0);
-  if (failed(input))
+  auto parsed = inputAndAxes(layer, inputs);
+  if (failed(parsed))
     return failure();
-  Value x = *input;
+  Value x = parsed->first;
+  ArrayRef<int64_t> axes = parsed->second;
   auto type = cast<RankedTensorType>(x.getType());
-  FailureOr<SmallVector<int64_t>> axes = staticAxes(layer, type, -1);
-  if (failed(axes))
-    return failure();
   std::optional<double> epsilon = number(layer, "epsilon", 1e-6);
   if (!epsilon || !(*epsilon >= 0) || !std::isfinite(*epsilon)) {
     layer.emitError() << "'epsilon' must be a finite number >= 0";
     return failure();
   }
   SmallVector<int64_t> scaleShape;
-  for (int64_t axis : *axes)
+  for (int64_t axis : axes)
     scaleShape.push_back(type.getDimSize(axis));
   // Keras multiplies by the scale with NumPy broadcasting (aligned at the
   // back), which only trailing axes fit.
   int64_t rank = type.getRank();
-  for (auto [i, axis] : llvm::enumerate(*axes))
-    if (axis != rank - int64_t(axes->size()) + int64_t(i)) {
+  for (auto [i, axis] : llvm::enumerate(axes))
+    if (axis != rank - int64_t(axes.size()) + int64_t(i)) {
       layer.emitError() << "'axis' must be the trailing axes (the scale "
                            "broadcasts against them)";
       return failure();
@@ -303,12 +316,10 @@ static FailureOr<Value> importRMSNormalization(LayerBuilder &layer,
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
   Value meanSquare = ReduceMeanOp::create(
-      b, loc, MulOp::create(b, loc, x, x), *axes, /*keep_dims=*/true);
-  Value inv = DivOp::create(
-      b, loc, scalarConstant(layer, type, 1.0),
-      SqrtOp::create(b, loc,
-                     AddOp::create(b, loc, meanSquare,
-                                   scalarConstant(layer, type, *epsilon))));
+      b, loc, MulOp::create(b, loc, x, x), axes, /*keep_dims=*/true);
+  Value inv = inverseSqrt(
+      layer, type,
+      AddOp::create(b, loc, meanSquare, scalarConstant(layer, type, *epsilon)));
   return MulOp::create(b, loc, MulOp::create(b, loc, x, inv), *scale)
       .getResult();
 }

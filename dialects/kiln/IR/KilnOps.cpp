@@ -1627,6 +1627,48 @@ LogicalResult AlphaDropoutOp::specializeForTraining(
 // RandomFlip, augmentation
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// Per-image draws and columns of a random image op's training form: (N, 1,
+/// ..., 1) tensors of the batch's size (`shape`, 1 but for the batch).
+struct PerImage {
+  RewriterBase &rewriter;
+  Location loc;
+  Value rng;
+  int64_t stream;
+  RankedTensorType type;
+  Value zeros;
+
+  PerImage(RewriterBase &rewriter, Location loc, Value rng, Value batchLike,
+           int64_t rank)
+      : rewriter(rewriter), loc(loc), rng(rng), stream(layerStream(loc)) {
+    auto inputType = cast<RankedTensorType>(batchLike.getType());
+    SmallVector<int64_t> shape(rank, 1);
+    shape[0] = inputType.getDimSize(0);
+    type = RankedTensorType::get(shape, inputType.getElementType());
+    zeros = ZerosOp::create(rewriter, loc, type, batchLike);
+  }
+  Value scalar(double value) { return scalarLike(rewriter, loc, type, value); }
+  /// `value` in every image's entry.
+  Value column(double value) {
+    return AddOp::create(rewriter, loc, zeros, scalar(value));
+  }
+  /// u in [0, 1), the image's draw from the layer's stream + `index`.
+  Value draw(uint64_t index) {
+    return RandomUniformOp::create(
+        rewriter, loc, type, zeros, rng,
+        rewriter.getI64IntegerAttr(int64_t(uint64_t(stream) + index)));
+  }
+  /// U(lo, hi) = lo + u (hi - lo) for draw(`index`).
+  Value uniform(uint64_t index, double lo, double hi) {
+    Value u = draw(index);
+    Value scaled = MulOp::create(rewriter, loc, u, scalar(hi - lo));
+    return AddOp::create(rewriter, loc, scalar(lo), scaled);
+  }
+  Value mul(Value a, Value b) { return MulOp::create(rewriter, loc, a, b); }
+  Value sub(Value a, Value b) { return SubOp::create(rewriter, loc, a, b); }
+};
+} // namespace
+
 LogicalResult RandomFlipOp::verify() {
   ArrayRef<int64_t> shape = getType().getShape();
   llvm::SmallDenseSet<int64_t> seen;
@@ -1672,15 +1714,9 @@ LogicalResult RandomFlipOp::specializeForTraining(
     return emitOpError("a training form needs the step's rng argument");
   Location loc = getLoc();
   Value x = getInput();
-  RankedTensorType type = getType();
-  SmallVector<int64_t> perSample(type.getRank(), 1);
-  perSample[0] = type.getDimSize(0);
-  Value like = ZerosOp::create(rewriter, loc, type.clone(perSample), x);
-  Value u = RandomUniformOp::create(
-      rewriter, loc, like.getType(), like, rng,
-      rewriter.getI64IntegerAttr(layerStream(loc)));
-  Value flip = LessEqualOp::create(rewriter, loc, u,
-                                   scalarLike(rewriter, loc, type, 0.5));
+  PerImage per(rewriter, loc, rng, x, getType().getRank());
+  Value u = per.draw(0);
+  Value flip = LessEqualOp::create(rewriter, loc, u, per.scalar(0.5));
   Value flipped = x;
   for (int64_t axis : getAxes())
     flipped = reverseAxis(rewriter, loc, flipped, axis);
@@ -1798,44 +1834,6 @@ LogicalResult RandomAffineOp::specializeForInference(RewriterBase &rewriter) {
 
 std::string RandomAffineOp::getTrainingUnsupportedReason() { return ""; }
 
-namespace {
-/// Per-image draws and columns of a random image op's training form: (N, 1,
-/// ..., 1) tensors of the batch's size (`shape`, 1 but for the batch).
-struct PerImage {
-  RewriterBase &rewriter;
-  Location loc;
-  Value rng;
-  int64_t stream;
-  RankedTensorType type;
-  Value zeros;
-
-  PerImage(RewriterBase &rewriter, Location loc, Value rng, Value batchLike,
-           int64_t rank)
-      : rewriter(rewriter), loc(loc), rng(rng), stream(layerStream(loc)) {
-    auto inputType = cast<RankedTensorType>(batchLike.getType());
-    SmallVector<int64_t> shape(rank, 1);
-    shape[0] = inputType.getDimSize(0);
-    type = RankedTensorType::get(shape, inputType.getElementType());
-    zeros = ZerosOp::create(rewriter, loc, type, batchLike);
-  }
-  Value scalar(double value) { return scalarLike(rewriter, loc, type, value); }
-  /// `value` in every image's entry.
-  Value column(double value) {
-    return AddOp::create(rewriter, loc, zeros, scalar(value));
-  }
-  /// U(lo, hi) = lo + u (hi - lo), u the image's draw from the layer's
-  /// stream + `index`.
-  Value uniform(uint64_t index, double lo, double hi) {
-    Value u = RandomUniformOp::create(
-        rewriter, loc, type, zeros, rng,
-        rewriter.getI64IntegerAttr(int64_t(uint64_t(stream) + index)));
-    return AddOp::create(rewriter, loc, scalar(lo),
-                         MulOp::create(rewriter, loc, u, scalar(hi - lo)));
-  }
-  Value mul(Value a, Value b) { return MulOp::create(rewriter, loc, a, b); }
-  Value sub(Value a, Value b) { return SubOp::create(rewriter, loc, a, b); }
-};
-} // namespace
 
 // Training: the transform per image as Keras 3's layers compute it (in
 // float32, in their order of operations), then kiln.image_transform.
