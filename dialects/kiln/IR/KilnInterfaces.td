@@ -55,16 +55,25 @@ def Kiln_ModeDependentOpInterface : OpInterface<"ModeDependentOpInterface"> {
   }];
   let methods = [
     InterfaceMethod<
-      /*desc=*/"Replaces the op by its inference form.",
+      /*desc=*/[{Replaces the op by its inference form; by default the
+                identity on its first operand (the noise and augmentation
+                ops).}],
       /*retTy=*/"::llvm::LogicalResult",
       /*methodName=*/"specializeForInference",
-      /*args=*/(ins "::mlir::RewriterBase &":$rewriter)>,
+      /*args=*/(ins "::mlir::RewriterBase &":$rewriter),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        rewriter.replaceOp($_op, $_op->getOperand(0));
+        return ::mlir::success();
+      }]>,
     InterfaceMethod<
       /*desc=*/[{Why the training form cannot be built (for the user's error
-                message), or "" when it can.}],
+                message), or "" when it can (the default).}],
       /*retTy=*/"std::string",
       /*methodName=*/"getTrainingUnsupportedReason",
-      /*args=*/(ins)>,
+      /*args=*/(ins),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return ""; }]>,
     InterfaceMethod<
       /*desc=*/[{Replaces the op by its training form. `rng` is the step's
                 key of the counter-based random generator (tensor<2xi64>:

@@ -1526,14 +1526,6 @@ LogicalResult GaussianNoiseOp::verify() {
   return success();
 }
 
-LogicalResult GaussianNoiseOp::specializeForInference(
-    RewriterBase &rewriter) {
-  rewriter.replaceOp(*this, getInput());
-  return success();
-}
-
-std::string GaussianNoiseOp::getTrainingUnsupportedReason() { return ""; }
-
 // Training: z = sqrt(-2 log(1 - u1)) cos(2 pi u2) per element (u1 < 1, so
 // the log is finite); the noise is a constant to autodiff.
 LogicalResult GaussianNoiseOp::specializeForTraining(
@@ -1582,13 +1574,6 @@ LogicalResult AlphaDropoutOp::verify() {
     return emitOpError("rate must be in [0, 1), got ") << rate;
   return success();
 }
-
-LogicalResult AlphaDropoutOp::specializeForInference(RewriterBase &rewriter) {
-  rewriter.replaceOp(*this, getInput());
-  return success();
-}
-
-std::string AlphaDropoutOp::getTrainingUnsupportedReason() { return ""; }
 
 // Training: Keras's alpha dropout, the kept mask a constant to autodiff.
 LogicalResult AlphaDropoutOp::specializeForTraining(
@@ -1684,13 +1669,6 @@ LogicalResult RandomFlipOp::verify() {
   return success();
 }
 
-LogicalResult RandomFlipOp::specializeForInference(RewriterBase &rewriter) {
-  rewriter.replaceOp(*this, getInput());
-  return success();
-}
-
-std::string RandomFlipOp::getTrainingUnsupportedReason() { return ""; }
-
 /// `x` reversed along `axis`: its slices of size 1, concatenated last first.
 static Value reverseAxis(RewriterBase &rewriter, Location loc, Value x,
                          int64_t axis) {
@@ -1736,16 +1714,6 @@ LogicalResult ActivityRegularizerOp::verify() {
   if (getType().getRank() == 0)
     return emitOpError("takes a batch, not a scalar");
   return success();
-}
-
-LogicalResult
-ActivityRegularizerOp::specializeForInference(RewriterBase &rewriter) {
-  rewriter.replaceOp(*this, getInput());
-  return success();
-}
-
-std::string ActivityRegularizerOp::getTrainingUnsupportedReason() {
-  return "";
 }
 
 // The penalty was added when the loss was built (buildActivityPenalties).
@@ -1827,14 +1795,6 @@ LogicalResult RandomAffineOp::verify() {
   return success();
 }
 
-LogicalResult RandomAffineOp::specializeForInference(RewriterBase &rewriter) {
-  rewriter.replaceOp(*this, getInput());
-  return success();
-}
-
-std::string RandomAffineOp::getTrainingUnsupportedReason() { return ""; }
-
-
 // Training: the transform per image as Keras 3's layers compute it (in
 // float32, in their order of operations), then kiln.image_transform.
 LogicalResult RandomAffineOp::specializeForTraining(
@@ -1911,13 +1871,6 @@ LogicalResult RandomColorOp::verify() {
              ? verifyBoundPairs(*this, getValueRange())
              : failure();
 }
-
-LogicalResult RandomColorOp::specializeForInference(RewriterBase &rewriter) {
-  rewriter.replaceOp(*this, getInput());
-  return success();
-}
-
-std::string RandomColorOp::getTrainingUnsupportedReason() { return ""; }
 
 // Training: RandomContrast's (x - mean) f + mean, RandomBrightness's
 // x + f (b - a), clipped to the value range; differentiable in x.

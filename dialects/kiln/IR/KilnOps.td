@@ -822,7 +822,8 @@ def Kiln_BroadcastOp : Kiln_Op<"broadcast", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface,
+        ["specializeForInference", "getTrainingUnsupportedReason"]>]> {
   let summary = "Keras Dropout: inverted dropout in training, the identity in inference";
   let description = [{
     In training, each element is zeroed with probability `rate` and the
@@ -1059,7 +1060,8 @@ def Kiln_RandomUniformOp : Kiln_Op<"random_uniform",
 }
 
 def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface>]> {
+    DeclareOpInterfaceMethods<Kiln_ModeDependentOpInterface,
+        ["specializeForInference", "getTrainingUnsupportedReason"]>]> {
   let summary = "Keras BatchNormalization over one axis";
   let description = [{
     Normalizes `input` per channel of `axis` (negative values count from the
