@@ -11,6 +11,9 @@
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
 
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -673,8 +676,12 @@ readFactor(LayerBuilder &layer, StringRef key, double min, double max,
     return failure();
   }
   if (!(bounds[0] >= min && bounds[1] <= max)) {
-    layer.emitError() << "'" << key << "' (" << bounds[0] << ", " << bounds[1]
-                      << ") must lie within [" << min << ", " << max << "]";
+    layer.emitError() << llvm::formatv("'{0}' ({1}, {2}) must lie within "
+                                       "[{3}, {4}]",
+                                       key, llvm::format("%g", bounds[0]),
+                                       llvm::format("%g", bounds[1]),
+                                       llvm::format("%g", min),
+                                       llvm::format("%g", max));
     return failure();
   }
   return bounds;

@@ -32,6 +32,31 @@ def training(*metrics):
 
 
 CASES = {
+    # The augmentation layers' settings: an unknown fill mode, a factor that
+    # is not a number or pair, a pair outside Keras's bounds, a value range
+    # of one number; RMSNormalization over a leading axis (its scale would
+    # broadcast against another); a negative activity penalty.
+    "rotation_fill": sequential([4, 4, 1], {"class_name": "RandomRotation",
+                                            "config": {"name": "r",
+                                                       "factor": 0.1,
+                                                       "fill_mode":
+                                                           "mirror"}}),
+    "zoom_factor": sequential([4, 4, 1], {"class_name": "RandomZoom",
+                                          "config": {"name": "z",
+                                                     "height_factor": "big"}}),
+    "translation_range": sequential([4, 4, 1], {
+        "class_name": "RandomTranslation",
+        "config": {"name": "t", "height_factor": [0.1, 1.5],
+                   "width_factor": 0.1}}),
+    "contrast_range": sequential([4, 4, 3], {"class_name": "RandomContrast",
+                                             "config": {"name": "c",
+                                                        "factor": 0.2,
+                                                        "value_range": [0]}}),
+    "rms_axis": sequential([3, 4], {"class_name": "RMSNormalization",
+                                    "config": {"name": "n", "axis": 1}}),
+    "activity_negative": sequential([4], {
+        "class_name": "ActivityRegularization",
+        "config": {"name": "a", "l1": -1.0}}),
     # AlphaDropout sharing draws (noise_shape), GaussianNoise without a
     # deviation, RandomFlip in an unknown mode.
     "alpha_noise_shape": sequential([4], {"class_name": "AlphaDropout",
