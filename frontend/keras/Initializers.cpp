@@ -27,6 +27,43 @@ std::pair<double, double> computeFans(llvm::ArrayRef<int64_t> shape) {
   return {shape[shape.size() - 2] * receptive, shape.back() * receptive};
 }
 
+/// Keras's `compute_fans` over explicit axes: the products of their sizes.
+std::pair<double, double> axesFans(llvm::ArrayRef<int64_t> shape,
+                                   const FanAxes &fans) {
+  auto product = [&](llvm::ArrayRef<int64_t> axes) {
+    double n = 1;
+    for (int64_t a : axes)
+      n *= shape[a];
+    return n;
+  };
+  return {product(fans.input), product(fans.output)};
+}
+
+/// A VarianceScaling config's `input_axes` and `output_axes` (Keras 3):
+/// nullopt unless both are set; an error for axes outside the shape.
+llvm::Expected<std::optional<FanAxes>>
+fanAxes(const llvm::json::Object *config, llvm::ArrayRef<int64_t> shape) {
+  const llvm::json::Array *in = config ? config->getArray("input_axes") : nullptr;
+  const llvm::json::Array *out =
+      config ? config->getArray("output_axes") : nullptr;
+  if (!in || !out)
+    return std::nullopt;
+  FanAxes fans;
+  int64_t rank = static_cast<int64_t>(shape.size());
+  for (auto [list, axes] : {std::pair{in, &fans.input}, {out, &fans.output}})
+    for (const llvm::json::Value &v : *list) {
+      std::optional<int64_t> a = v.getAsInteger();
+      if (a && *a < 0)
+        *a += rank;
+      if (!a || *a < 0 || *a >= rank)
+        return llvm::createStringError(
+            "'input_axes' and 'output_axes' must be axes of a weight of rank " +
+            std::to_string(rank));
+      axes->push_back(*a);
+    }
+  return fans;
+}
+
 struct VarianceScaling {
   double scale;
   StringRef mode;
@@ -81,7 +118,8 @@ llvm::Expected<double> number(const llvm::json::Object *config, StringRef key,
 
 llvm::Expected<std::vector<float>> mlir::kiln::keras::evaluateInitializer(
     const llvm::json::Value *spec, StringRef fallback,
-    llvm::ArrayRef<int64_t> shape, uint64_t seed, StringRef weightName) {
+    llvm::ArrayRef<int64_t> shape, uint64_t seed, StringRef weightName,
+    const FanAxes *fans) {
   StringRef className = fallback;
   const llvm::json::Object *config = nullptr;
   if (spec && spec->kind() != llvm::json::Value::Null) {
@@ -143,7 +181,12 @@ llvm::Expected<std::vector<float>> mlir::kiln::keras::evaluateInitializer(
                              : StringRef("truncated_normal")};
   }
   if (vs) {
-    auto [fanIn, fanOut] = computeFans(shape);
+    llvm::Expected<std::optional<FanAxes>> configured = fanAxes(config, shape);
+    if (!configured)
+      return configured.takeError();
+    if (*configured)
+      fans = &**configured;
+    auto [fanIn, fanOut] = fans ? axesFans(shape, *fans) : computeFans(shape);
     double scale = vs->scale;
     if (vs->mode == "fan_in")
       scale /= std::max(1.0, fanIn);

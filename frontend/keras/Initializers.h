@@ -22,13 +22,23 @@
 
 namespace mlir::kiln::keras {
 
+/// The axes of a weight whose sizes count as its fan-in and fan-out, where
+/// they are not Keras's default (the last two, times the rest): Keras 3's
+/// EinsumDense hands them to a VarianceScaling initializer.
+struct FanAxes {
+  std::vector<int64_t> input, output;
+};
+
 /// The values of a weight of `shape` from the initializer `spec` (a string
 /// such as "zeros", or `{"class_name": ..., "config": {...}}`; null means
-/// `fallback`). Fails for an unknown or unsupported initializer.
+/// `fallback`). A VarianceScaling initializer takes its fans over the
+/// config's `input_axes` and `output_axes` when set, else over `fans` when
+/// given. Fails for an unknown or unsupported initializer.
 llvm::Expected<std::vector<float>>
 evaluateInitializer(const llvm::json::Value *spec, llvm::StringRef fallback,
                     llvm::ArrayRef<int64_t> shape, uint64_t seed,
-                    llvm::StringRef weightName);
+                    llvm::StringRef weightName,
+                    const FanAxes *fans = nullptr);
 
 } // namespace mlir::kiln::keras
 

@@ -61,6 +61,9 @@ struct LayerSpec {
   /// Called with `training=False`: its mode-dependent ops take their
   /// inference form in training too.
   bool inferenceCall = false;
+  /// The call's keyword arguments (Keras 3), when the layer kind reads
+  /// some (LayerKind::callArguments).
+  const json::Object *callArguments = nullptr;
 };
 
 /// True for a config value that turns nothing on: null or false.
@@ -197,6 +200,7 @@ public:
     registerMergeLayers(registry);
     registerActivationLayers(registry);
     registerReshapingLayers(registry);
+    registerAttentionLayers(registry);
   }
 
   FailureOr<ImportedModel> run();
@@ -237,6 +241,8 @@ private:
                                                 bool sequential);
   LogicalResult readCallArgument(LayerSpec &spec, StringRef key,
                                  const json::Value &value, bool keras3);
+  LogicalResult readKeywordArguments(LayerSpec &spec,
+                                     const json::Object &kwargs);
   FailureOr<Value> addInput(const LayerSpec &spec,
                             std::optional<SmallVector<int64_t>> shape);
   FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
@@ -308,7 +314,7 @@ FailureOr<Value> LayerBuilderImpl::addParam(
   } else {
     llvm::Expected<std::vector<float>> values = evaluateInitializer(
         paramConfig().get(initializerKey), defaultInitializer, shape,
-        importer.options.seed, data.name);
+        importer.options.seed, data.name, fanAxes ? &*fanAxes : nullptr);
     if (!values) {
       emitError() << initializerKey << ": "
                   << llvm::toString(values.takeError());
@@ -366,6 +372,7 @@ public:
                             InitialValues adjust) override {
     if (!LayerBuilder::isTrainable())
       role = ParamRole::Fixed;
+    outer.fanAxes = fanAxes;
     return outer.addParam(weightName, shape, initializerKey, defaultInitializer,
                           role, adjust);
   }
@@ -491,6 +498,67 @@ LogicalResult KerasModelImporter::readCallArgument(LayerSpec &spec,
   return failure();
 }
 
+/// A Keras 3 call's keyword arguments: tensors the layer kind names take
+/// their positions among the inputs (after the positional ones), a
+/// recurrent layer's `initial_state` follows them, and the kind's other
+/// arguments reach its handler; the rest go to `readCallArgument`.
+LogicalResult
+KerasModelImporter::readKeywordArguments(LayerSpec &spec,
+                                         const json::Object &kwargs) {
+  auto kind = registry.find(spec.className);
+  ArrayRef<StringLiteral> named;
+  size_t tensorSlots = 0;
+  if (kind != registry.end()) {
+    named = kind->second.callArguments;
+    tensorSlots = kind->second.tensorArguments;
+  }
+  std::vector<std::string> keys;
+  for (const auto &kv : kwargs)
+    keys.push_back(kv.first.str());
+  llvm::sort(keys);
+  using Refs = SmallVector<std::pair<std::string, int64_t>>;
+  SmallVector<Refs> slots(tensorSlots);
+  for (const std::string &key : keys) {
+    Refs refs;
+    collectKerasTensors(*kwargs.get(key), refs);
+    size_t index = llvm::find(named, key) - named.begin();
+    if (refs.empty()) {
+      if (index < named.size() && index >= tensorSlots) {
+        spec.callArguments = &kwargs;
+        continue;
+      }
+      if (failed(readCallArgument(spec, key, *kwargs.get(key),
+                                  /*keras3=*/true)))
+        return failure();
+      continue;
+    }
+    if (index < tensorSlots) {
+      slots[index] = std::move(refs);
+      continue;
+    }
+    if (key != "initial_state") {
+      emitLayerError(spec.name, spec.className)
+          << "call argument '" << key
+          << "' passes tensors; kiln does not read it";
+      return failure();
+    }
+    spec.inbound.append(refs.begin(), refs.end());
+  }
+  for (auto [index, refs] : llvm::enumerate(slots)) {
+    if (refs.empty())
+      continue;
+    if (spec.inbound.size() != index) {
+      emitLayerError(spec.name, spec.className)
+          << "call argument '" << named[index] << "' is argument "
+          << index + 1 << " of the call, but only " << spec.inbound.size()
+          << " of the arguments before it are given";
+      return failure();
+    }
+    spec.inbound.append(refs.begin(), refs.end());
+  }
+  return success();
+}
+
 FailureOr<SmallVector<LayerSpec>>
 KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
   const json::Array *array = layers.getAsArray();
@@ -583,30 +651,9 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
             collectKerasTensors(node, spec.inbound);
           if (const json::Value *args = call->get("args"))
             collectKerasTensors(*args, spec.inbound);
-          if (const json::Object *kwargs = call->getObject("kwargs")) {
-            std::vector<std::string> keys;
-            for (const auto &kv : *kwargs)
-              keys.push_back(kv.first.str());
-            llvm::sort(keys);
-            for (const std::string &key : keys) {
-              SmallVector<std::pair<std::string, int64_t>> refs;
-              collectKerasTensors(*kwargs->get(key), refs);
-              if (refs.empty()) {
-                if (failed(readCallArgument(spec, key, *kwargs->get(key),
-                                            /*keras3=*/true)))
-                  return failure();
-                continue;
-              }
-              if (key != "initial_state") {
-                emitLayerError(spec.name, spec.className)
-                    << "call argument '" << key
-                    << "' passes tensors; kiln supports only a recurrent "
-                       "layer's initial_state";
-                return failure();
-              }
-              spec.inbound.append(refs.begin(), refs.end());
-            }
-          }
+          if (const json::Object *kwargs = call->getObject("kwargs"))
+            if (failed(readKeywordArguments(spec, *kwargs)))
+              return failure();
         }
       }
     }
@@ -723,6 +770,7 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   Location loc = NameLoc::get(builder.getStringAttr(spec.name), fileLoc);
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(scopes));
   layer.flavor = source.flavor;
+  layer.callArguments = spec.callArguments;
   Block *block = builder.getInsertionBlock();
   Operation *before = builder.getInsertionPoint() == block->begin()
                           ? nullptr

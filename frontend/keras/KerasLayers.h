@@ -13,6 +13,7 @@
 #ifndef KILN_FRONTEND_KERAS_KERASLAYERS_H
 #define KILN_FRONTEND_KERAS_KERASLAYERS_H
 
+#include "frontend/keras/Initializers.h"
 #include "frontend/keras/KerasFlavor.h"
 
 #include "mlir/IR/Builders.h"
@@ -103,6 +104,15 @@ public:
   /// between versions (KerasFlavor.h).
   KerasFlavor flavor = KerasFlavor::Unknown;
 
+  /// The fan axes the next `addParam` hands a VarianceScaling initializer
+  /// (EinsumDense's kernel); unset: Keras's default fans.
+  std::optional<FanAxes> fanAxes;
+
+  /// The call's non-tensor keyword arguments that the layer kind lists in
+  /// `callArguments` (MultiHeadAttention's `use_causal_mask`); null when
+  /// the call passed none.
+  const llvm::json::Object *callArguments = nullptr;
+
   /// Typed config accessors: nullopt when the key is absent or null.
   std::optional<int64_t> getInteger(StringRef key) const {
     return config.getInteger(key);
@@ -146,6 +156,13 @@ struct LayerKind {
   /// True for a layer that takes integer tensors (Embedding's ids); the
   /// importer refuses an integer input to any other layer.
   bool integerInputs = false;
+  /// The keyword arguments of the layer's call that the handler reads
+  /// (Keras 3): first the `tensorArguments` tensor ones in positional order
+  /// (a tensor passed by keyword takes its position among the inputs),
+  /// then the others (`LayerBuilder::callArguments`). Any other argument
+  /// but `training` is refused.
+  ArrayRef<StringLiteral> callArguments;
+  size_t tensorArguments = 0;
 };
 using LayerRegistry = llvm::StringMap<LayerKind>;
 
@@ -176,6 +193,8 @@ void registerActivationLayers(LayerRegistry &registry);
 /// ZeroPadding, Cropping, UpSampling (1-D/2-D), Permute, RepeatVector
 /// (ReshapingLayers.cpp).
 void registerReshapingLayers(LayerRegistry &registry);
+/// EinsumDense and MultiHeadAttention (AttentionLayers.cpp).
+void registerAttentionLayers(LayerRegistry &registry);
 
 /// Why a layer's (or a sublayer's, a cell's) `dtype` config is refused:
 /// anything but float32 (a mixed or reduced-precision policy computes

@@ -1,4 +1,4 @@
-//===- LinearOps.cpp - ONNX Gemm and MatMul ---------------------*- C++ -*-===//
+//===- LinearOps.cpp - ONNX Gemm, MatMul and Einsum -------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // Gemm is `kiln.matmul` of the (transposed) operands, scaled, plus the
@@ -6,12 +6,14 @@
 // operand gains a unit dimension that the result drops; a 2-D right operand
 // is `kiln.matmul` over the left one's last axis (any rank); batched
 // operands broadcast their batch dimensions and run as `kiln.batch_matmul`.
+// Einsum goes through the einsum both importers share (frontend/Einsum.h).
 //===----------------------------------------------------------------------===//
 
 #include "frontend/onnx/OnnxOps.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
+#include "frontend/Einsum.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -157,6 +159,32 @@ static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
   return single(y);
 }
 
+// Einsum: NumPy's einsum of any number of operands (frontend/Einsum.h).
+static FailureOr<NodeOutputs> importEinsum(NodeBuilder &node) {
+  FailureOr<std::string> equation = node.getString("equation", "");
+  if (failed(equation))
+    return failure();
+  SmallVector<Value> operands;
+  SmallVector<int64_t> ranks;
+  for (int64_t i = 0; i < node.numInputs(); ++i) {
+    FailureOr<Value> x = node.input(i);
+    if (failed(x))
+      return failure();
+    operands.push_back(*x);
+    ranks.push_back(node.typeOf(*x).getRank());
+  }
+  std::string reason;
+  FailureOr<EinsumEquation> eq = parseEinsum(*equation, ranks, reason);
+  FailureOr<Value> y = failure();
+  if (succeeded(eq))
+    y = buildEinsum(node.builder, node.loc, *eq, operands, reason);
+  if (failed(y)) {
+    node.emitError() << "equation '" << *equation << "': " << reason;
+    return failure();
+  }
+  return single(*y);
+}
+
 void mlir::kiln::onnx_import::registerLinearOps(OpRegistry &r) {
   static constexpr StringLiteral gemm[] = {"alpha", "beta", "transA", "transB"};
   // Gemm-6's `broadcast` of C is NumPy's broadcasting of it, always on
@@ -166,4 +194,6 @@ void mlir::kiln::onnx_import::registerLinearOps(OpRegistry &r) {
   r["Gemm"].push_back(OpKind{6, 6, importGemm, gemm6});
   r["Gemm"].push_back(OpKind{7, 17, importGemm, gemm});
   r["MatMul"].push_back(OpKind{1, 17, importMatMul, {}});
+  static constexpr StringLiteral einsum[] = {"equation"};
+  r["Einsum"].push_back(OpKind{12, 17, importEinsum, einsum});
 }

@@ -295,3 +295,32 @@ case("nll_sum_weight",
 case("sce_known",
      [N("SoftmaxCrossEntropyLoss", ["x", "t", "w"], ["y"], ignore_index=0)],
      {"x": lx}, {"t": lt, "w": f32(0.5, 2.0, 1.5)}, batch=None)
+
+# Einsum (frontend/Einsum.h) over a dynamic batch: attention scores (batch
+# and head labels, both operands' positions free: a batched matmul between
+# transposes), a projection with an elided leading dimension and a known
+# kernel (one matmul), three operands contracted left to right, a label
+# one operand alone carries summed first, an outer product, and a free
+# batch label beside a shared one (the broadcast product).
+ex = rng.normal(size=(3, 4, 2, 3)).astype(np.float32)
+case("einsum_attn", [N("Einsum", ["x", "e"], ["y"], equation="bqhd,bkhd->bhqk")],
+     {"x": ex, "e": rng.normal(size=(3, 5, 2, 3)).astype(np.float32)},
+     opset=12)
+case("einsum_ellipsis",
+     [N("Einsum", ["x", "w"], ["y"], equation="...ij,jk->...ik")],
+     {"x": ex}, {"w": rng.normal(size=(3, 5)).astype(np.float32)}, opset=12)
+case("einsum_three",
+     [N("Einsum", ["x", "w", "e"], ["y"], equation="bi, ij, bj -> b")],
+     {"x": rng.normal(size=(3, 4)).astype(np.float32),
+      "e": rng.normal(size=(3, 5)).astype(np.float32)},
+     {"w": rng.normal(size=(4, 5)).astype(np.float32)}, opset=12)
+case("einsum_sum_first",
+     [N("Einsum", ["x", "e"], ["y"], equation="bqhd,bq->bhd")],
+     {"x": ex, "e": rng.normal(size=(3, 4)).astype(np.float32)}, opset=12)
+case("einsum_outer", [N("Einsum", ["x", "e"], ["y"], equation="bi,bj->bij")],
+     {"x": rng.normal(size=(3, 4)).astype(np.float32),
+      "e": rng.normal(size=(3, 2)).astype(np.float32)}, opset=12)
+case("einsum_broadcast",
+     [N("Einsum", ["x", "w"], ["y"], equation="bhi,hi->bh")],
+     {"x": rng.normal(size=(3, 2, 4)).astype(np.float32)},
+     {"w": rng.normal(size=(2, 4)).astype(np.float32)}, opset=12)

@@ -1,0 +1,125 @@
+"""Writes test/e2e/Inputs/keras3-attention/: Keras 3's EinsumDense and
+MultiHeadAttention, with what Keras itself predicts, evaluates and trains.
+
+  einsum      (5, 6) -> EinsumDense("abc,cde->abde", (None, 3, 2), bias "e",
+              relu) -> EinsumDense("ab...,bc->ac...", (4,), bias "c")
+              (trailing dimensions elided) -> EinsumDense("...b,bc->...c",
+              (3,)) (leading ones elided, no bias) -> Flatten -> Dense(3)
+  self        (6, 8) -> MultiHeadAttention(2 heads, key_dim 4)(x, x) + x ->
+              LayerNormalization -> GlobalAveragePooling1D -> Dense(3): the
+              Transformer encoder block of Keras's text classification
+              example
+  cross       query (4, 6), value (7, 5), key (7, 3) passed by keyword ->
+              MultiHeadAttention(3 heads, key_dim 2, value_dim 3,
+              output_shape 5, no biases) -> Flatten -> Dense(3)
+  causal      (6, 4) -> MultiHeadAttention(2 heads, key_dim 3, use_gate,
+              sliding_window 3)(x, x, use_causal_mask=True,
+              return_attention_scores=True): the output and the scores each
+              flattened through a Dense(3), added
+  axes2d      (3, 4, 6) -> MultiHeadAttention(2 heads, key_dim 3,
+              attention_axes (1, 2)): attention over both position axes ->
+              Flatten -> Dense(3)
+
+Weights are randomized (uniform +-0.5). NAME.keras, NAME.x.npy (or
+NAME.x0/1/2.npy for several inputs), NAME.y.npy, NAME.pred.npy (Keras's
+predict), NAME.evaluate.json (evaluate, batch 5) and NAME.history.json
+(fit, 3 epochs, batch 5, no shuffling; Adam 0.01, mean squared error).
+
+Run with real Keras 3 on TensorFlow (not needed by the tests):
+    /opt/kiln-venv/bin/python test/e2e/Inputs/generate_keras_attention_fixtures.py
+"""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+from keras_fixtures import randomize  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "keras3-attention")
+
+
+def write(name, model, xs, y, rng):
+    randomize(model, rng, 0.5)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    model.save(os.path.join(OUT, name + ".keras"))
+    xs = [x.astype(np.float32) for x in xs]
+    if len(xs) == 1:
+        np.save(os.path.join(OUT, name + ".x.npy"), xs[0])
+    else:
+        for i, x in enumerate(xs):
+            np.save(os.path.join(OUT, f"{name}.x{i}.npy"), x)
+    np.save(os.path.join(OUT, name + ".y.npy"), y.astype(np.float32))
+    inputs = xs if len(xs) > 1 else xs[0]
+    np.save(os.path.join(OUT, name + ".pred.npy"),
+            np.asarray(model.predict(inputs, verbose=0), np.float32))
+    evaluated = model.evaluate(inputs, y, batch_size=5, verbose=0,
+                               return_dict=True)
+    with open(os.path.join(OUT, name + ".evaluate.json"), "w") as f:
+        json.dump({k: float(v) for k, v in evaluated.items()}, f)
+    history = model.fit(inputs, y, batch_size=5, epochs=3, shuffle=False,
+                        verbose=0)
+    with open(os.path.join(OUT, name + ".history.json"), "w") as f:
+        json.dump({k: [float(v) for v in vs]
+                   for k, vs in history.history.items()}, f)
+    print(name, evaluated, history.history["loss"])
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(17)
+    y = rng.normal(size=(12, 3)).astype(np.float32)
+
+    write("einsum", keras.Sequential([
+        keras.Input((5, 6), name="x"),
+        layers.EinsumDense("abc,cde->abde", output_shape=(None, 3, 2),
+                           bias_axes="e", activation="relu"),
+        layers.Reshape((5, 6)),
+        layers.EinsumDense("ab...,bc->ac...", output_shape=(4,),
+                           bias_axes="c"),
+        layers.EinsumDense("...b,bc->...c", output_shape=(3,)),
+        layers.Flatten(), layers.Dense(3)], name="einsum"),
+        [rng.normal(size=(12, 5, 6))], y, rng)
+
+    x = keras.Input((6, 8), name="x")
+    a = layers.MultiHeadAttention(num_heads=2, key_dim=4)(x, x)
+    h = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([a, x]))
+    h = layers.GlobalAveragePooling1D()(h)
+    write("self", keras.Model(x, layers.Dense(3)(h), name="self"),
+          [rng.normal(size=(12, 6, 8))], y, rng)
+
+    q = keras.Input((4, 6), name="q")
+    v = keras.Input((7, 5), name="v")
+    k = keras.Input((7, 3), name="k")
+    a = layers.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=3,
+                                  output_shape=5, use_bias=False)(
+        query=q, value=v, key=k)
+    write("cross", keras.Model([q, v, k], layers.Dense(3)(layers.Flatten()(a)),
+                               name="cross"),
+          [rng.normal(size=(12, 4, 6)), rng.normal(size=(12, 7, 5)),
+           rng.normal(size=(12, 7, 3))], y, rng)
+
+    x = keras.Input((6, 4), name="x")
+    out, scores = layers.MultiHeadAttention(
+        num_heads=2, key_dim=3, use_gate=True, sliding_window=3)(
+        x, x, use_causal_mask=True, return_attention_scores=True)
+    y1 = layers.Dense(3)(layers.Flatten()(out))
+    y2 = layers.Dense(3)(layers.Flatten()(scores))
+    write("causal", keras.Model(x, layers.Add()([y1, y2]), name="causal"),
+          [rng.normal(size=(12, 6, 4))], y, rng)
+
+    x = keras.Input((3, 4, 6), name="x")
+    a = layers.MultiHeadAttention(num_heads=2, key_dim=3,
+                                  attention_axes=(1, 2))(x, x)
+    write("axes2d", keras.Model(x, layers.Dense(3)(layers.Flatten()(a)),
+                                name="axes2d"),
+          [rng.normal(size=(12, 3, 4, 6))], y, rng)
+
+
+if __name__ == "__main__":
+    main()
