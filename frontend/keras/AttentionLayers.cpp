@@ -1,4 +1,4 @@
-//===- AttentionLayers.cpp - EinsumDense and MultiHeadAttention -*- C++ -*-===//
+//===- AttentionLayers.cpp - Keras attention layers ----------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // EinsumDense (an einsum of the input with a kernel, a bias over some
@@ -9,7 +9,9 @@
 // masks as -1e9 added where a position may not attend), dropout of the
 // scores, and einsum(scores, value). The equations are Keras's own
 // (`_build_proj_equation`, `_build_attention_equation`), built by kiln's
-// shared einsum (frontend/Einsum.h).
+// shared einsum (frontend/Einsum.h). Attention and AdditiveAttention are
+// the same softmax-weighted sum of the values without projections, with
+// Luong's (dot product) or Bahdanau's (tanh of the sum) scores.
 //===----------------------------------------------------------------------===//
 
 #include "frontend/keras/KerasLayers.h"
@@ -390,6 +392,21 @@ Value maskBias(OpBuilder &b, Location loc, int64_t t, int64_t s, bool causal,
                             DenseElementsAttr::get(type, ArrayRef(bias)));
 }
 
+/// einsum(equation, lhs, rhs) of two of an attention's tensors.
+FailureOr<Value> attentionEinsum(LayerBuilder &layer, StringRef equation,
+                                 Value lhs, Value rhs) {
+  std::string reason;
+  FailureOr<EinsumEquation> eq = parseEinsum(
+      equation, {typeOf(lhs).getRank(), typeOf(rhs).getRank()}, reason);
+  FailureOr<Value> y = failure();
+  if (succeeded(eq))
+    y = buildEinsum(layer.builder, layer.loc, *eq, {lhs, rhs}, reason);
+  if (failed(y))
+    layer.emitError() << "attention equation '" << equation << "': "
+                      << reason;
+  return y;
+}
+
 FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs) {
   if (layer.flavor != KerasFlavor::Keras3) {
@@ -529,18 +546,8 @@ FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
   Location loc = layer.loc;
   auto [dotEquation, combineEquation, scoresRank] =
       attentionEquations(projRank, attnAxes);
-  auto einsum = [&](StringRef equation, Value lhs,
-                    Value rhs) -> FailureOr<Value> {
-    std::string reason;
-    FailureOr<EinsumEquation> eq = parseEinsum(
-        equation, {typeOf(lhs).getRank(), typeOf(rhs).getRank()}, reason);
-    FailureOr<Value> y = failure();
-    if (succeeded(eq))
-      y = buildEinsum(b, loc, *eq, {lhs, rhs}, reason);
-    if (failed(y))
-      layer.emitError() << "attention equation '" << equation
-                        << "': " << reason;
-    return y;
+  auto einsum = [&](StringRef equation, Value lhs, Value rhs) {
+    return attentionEinsum(layer, equation, lhs, rhs);
   };
   // Keras: query * float32(1 / sqrt(key_dim)).
   auto scalarType = RankedTensorType::get({}, b.getF32Type());
@@ -580,6 +587,125 @@ FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
   return outputs;
 }
 
+//===----------------------------------------------------------------------===//
+// Attention and AdditiveAttention
+//===----------------------------------------------------------------------===//
+
+/// x with a unit dimension inserted before axis `axis` (counted from the
+/// end: 1 inserts before the last dimension).
+Value unitDimBeforeLast(OpBuilder &b, Location loc, Value x, int64_t axis) {
+  RankedTensorType type = typeOf(x);
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.end() - axis, 1);
+  return ReshapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), x);
+}
+
+/// Keras's Attention (Luong: scores are query-key dot products, or with
+/// score_mode "concat" concat_score_weight * sum(tanh(scale * (q + k))))
+/// and AdditiveAttention (Bahdanau: sum(scale * tanh(q + k)) with a scale
+/// per channel): then a causal mask, a softmax over the value positions,
+/// dropout of the weights in training, and weights @ value.
+FailureOr<LayerOutputs> importDotAttention(LayerBuilder &layer,
+                                           ArrayRef<Value> inputs,
+                                           bool additive) {
+  if (inputs.size() < 2 || inputs.size() > 3) {
+    layer.emitError() << "expects the list [query, value] or [query, value, "
+                         "key], got "
+                      << inputs.size() << " inputs";
+    return failure();
+  }
+  Value query = inputs[0], value = inputs[1];
+  Value key = inputs.size() == 3 ? inputs[2] : value;
+  ArrayRef<int64_t> qShape = typeOf(query).getShape(),
+                    vShape = typeOf(value).getShape(),
+                    kShape = typeOf(key).getShape();
+  size_t rank = qShape.size();
+  if (rank < 3 || vShape.size() != rank || kShape.size() != rank ||
+      qShape.drop_back(2) != vShape.drop_back(2) ||
+      kShape.drop_back() != vShape.drop_back() ||
+      qShape.back() != kShape.back()) {
+    layer.emitError() << "expects query (batch..., Tq, dim), value (batch..., "
+                         "Tv, dim_v) and key (batch..., Tv, dim), got "
+                      << formatKerasShape(qShape) << ", "
+                      << formatKerasShape(vShape) << " and "
+                      << formatKerasShape(kShape);
+    return failure();
+  }
+  StringRef mode = additive ? "additive" : layer.getString("score_mode")
+                                               .value_or("dot");
+  if (mode != "dot" && mode != "concat" && mode != "additive") {
+    layer.emitError() << "'score_mode' must be \"dot\" or \"concat\", got \""
+                      << mode << "\"";
+    return failure();
+  }
+  FailureOr<double> dropout = readRate(layer, "dropout");
+  FailureOr<bool> causalCall = callFlag(layer, "use_causal_mask");
+  FailureOr<bool> returnScores = callFlag(layer, "return_attention_scores");
+  if (failed(dropout) || failed(causalCall) || failed(returnScores))
+    return failure();
+  // Keras 2 before 2.11 set the causal mask in the config.
+  bool causal = *causalCall || layer.getBoolean("causal").value_or(false);
+  bool useScale = layer.getBoolean("use_scale").value_or(additive);
+
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  int64_t dim = qShape.back();
+  FailureOr<Value> scale = Value();
+  if (useScale)
+    scale = additive ? layer.addParam("scale", {dim}, "", "glorot_uniform")
+                     : layer.addParam("scale", {}, "", "ones");
+  FailureOr<Value> concatWeight = Value();
+  if (mode == "concat")
+    concatWeight = layer.addParam("concat_score_weight", {}, "", "ones");
+  if (failed(scale) || failed(concatWeight))
+    return failure();
+
+  Value scores;
+  if (mode == "dot") {
+    FailureOr<Value> dot =
+        attentionEinsum(layer, "...id,...jd->...ij", query, key);
+    if (failed(dot))
+      return failure();
+    scores = useScale ? MulOp::create(b, loc, *dot, *scale).getResult() : *dot;
+  } else {
+    // (batch..., Tq, 1, dim) + (batch..., 1, Tv, dim).
+    Value sum = AddOp::create(b, loc, unitDimBeforeLast(b, loc, query, 1),
+                              unitDimBeforeLast(b, loc, key, 2));
+    if (useScale && !additive)
+      sum = MulOp::create(b, loc, sum, *scale);
+    Value t = TanhOp::create(b, loc, sum);
+    if (useScale && additive) {
+      FailureOr<Value> dot = attentionEinsum(layer, "...d,d->...", t, *scale);
+      if (failed(dot))
+        return failure();
+      scores = *dot;
+    } else {
+      scores = ReduceSumOp::create(b, loc, t,
+                                   ArrayRef<int64_t>{int64_t(rank)}, false);
+    }
+    if (mode == "concat")
+      scores = MulOp::create(b, loc, scores, *concatWeight);
+  }
+  if (causal)
+    scores = AddOp::create(
+        b, loc, scores,
+        maskBias(b, loc, qShape[rank - 2], vShape[rank - 2], true, 0));
+  Value weights = SoftmaxOp::create(b, loc, scores, b.getI64IntegerAttr(-1));
+  // Keras returns the weights after dropout.
+  if (*dropout > 0)
+    weights = DropoutOp::create(b, loc, weights, b.getF64FloatAttr(*dropout),
+                                DenseI64ArrayAttr());
+  FailureOr<Value> output =
+      attentionEinsum(layer, "...ij,...jd->...id", weights, value);
+  if (failed(output))
+    return failure();
+  LayerOutputs outputs{*output};
+  if (*returnScores)
+    outputs.push_back(weights);
+  return outputs;
+}
+
 /// Keras 3 groups of MultiHeadAttention's weights, in creation order.
 std::vector<std::string> attentionScopes(const llvm::json::Object &config) {
   std::vector<std::string> scopes{"query_dense", "key_dense"};
@@ -613,4 +739,21 @@ void mlir::kiln::keras::registerAttentionLayers(LayerRegistry &registry) {
   kind.callArguments = attentionCall;
   kind.tensorArguments = 3;
   registry["MultiHeadAttention"] = kind;
+
+  static constexpr StringLiteral dotAttentionKeys[] = {
+      "use_scale", "dropout", "seed", "causal", "score_mode"};
+  static constexpr StringLiteral dotAttentionCall[] = {
+      "use_causal_mask", "return_attention_scores"};
+  LayerKind luong{[](LayerBuilder &layer, ArrayRef<Value> inputs) {
+                    return importDotAttention(layer, inputs, false);
+                  },
+                  dotAttentionKeys};
+  luong.callArguments = dotAttentionCall;
+  registry["Attention"] = luong;
+  LayerKind bahdanau{[](LayerBuilder &layer, ArrayRef<Value> inputs) {
+                       return importDotAttention(layer, inputs, true);
+                     },
+                     ArrayRef(dotAttentionKeys).drop_back()};
+  bahdanau.callArguments = dotAttentionCall;
+  registry["AdditiveAttention"] = bahdanau;
 }

@@ -1,5 +1,5 @@
-"""Writes test/e2e/Inputs/keras3-attention/: Keras 3's EinsumDense and
-MultiHeadAttention, with what Keras itself predicts, evaluates and trains.
+"""Writes test/e2e/Inputs/keras3-attention/: Keras 3's EinsumDense,
+MultiHeadAttention, Attention and AdditiveAttention, with what Keras itself predicts, evaluates and trains.
 
   einsum      (5, 6) -> EinsumDense("abc,cde->abde", (None, 3, 2), bias "e",
               relu) -> EinsumDense("ab...,bc->ac...", (4,), bias "c")
@@ -19,6 +19,14 @@ MultiHeadAttention, with what Keras itself predicts, evaluates and trains.
   axes2d      (3, 4, 6) -> MultiHeadAttention(2 heads, key_dim 3,
               attention_axes (1, 2)): attention over both position axes ->
               Flatten -> Dense(3)
+  luong       query (5, 4), value (6, 3), key (6, 4) -> Attention(use_scale)
+              with use_causal_mask -> Flatten -> Dense(3)
+  concat      (6, 4) -> Attention(score_mode "concat", use_scale) with
+              return_attention_scores: output and scores each flattened
+              through a Dense(3), added
+  additive    query (5, 4), value (6, 4) -> AdditiveAttention, and
+              AdditiveAttention(use_scale=False) causal self-attention of
+              the query, concatenated -> GlobalAveragePooling1D -> Dense(3)
 
 Weights are randomized (uniform +-0.5). NAME.keras, NAME.x.npy (or
 NAME.x0/1/2.npy for several inputs), NAME.y.npy, NAME.pred.npy (Keras's
@@ -119,6 +127,33 @@ def main():
     write("axes2d", keras.Model(x, layers.Dense(3)(layers.Flatten()(a)),
                                 name="axes2d"),
           [rng.normal(size=(12, 3, 4, 6))], y, rng)
+
+    q = keras.Input((5, 4), name="q")
+    v = keras.Input((6, 3), name="v")
+    k = keras.Input((6, 4), name="k")
+    a = layers.Attention(use_scale=True)([q, v, k], use_causal_mask=True)
+    write("luong", keras.Model([q, v, k], layers.Dense(3)(layers.Flatten()(a)),
+                               name="luong"),
+          [rng.normal(size=(12, 5, 4)), rng.normal(size=(12, 6, 3)),
+           rng.normal(size=(12, 6, 4))], y, rng)
+
+    x = keras.Input((6, 4), name="x")
+    out, scores = layers.Attention(score_mode="concat", use_scale=True)(
+        [x, x], return_attention_scores=True)
+    y1 = layers.Dense(3)(layers.Flatten()(out))
+    y2 = layers.Dense(3)(layers.Flatten()(scores))
+    write("concat", keras.Model(x, layers.Add()([y1, y2]), name="concat"),
+          [rng.normal(size=(12, 6, 4))], y, rng)
+
+    q = keras.Input((5, 4), name="q")
+    v = keras.Input((6, 4), name="v")
+    a = layers.AdditiveAttention()([q, v])
+    b = layers.AdditiveAttention(use_scale=False)([q, q],
+                                                  use_causal_mask=True)
+    h = layers.GlobalAveragePooling1D()(layers.Concatenate()([a, b]))
+    write("additive", keras.Model([q, v], layers.Dense(3)(h),
+                                  name="additive"),
+          [rng.normal(size=(12, 5, 4)), rng.normal(size=(12, 6, 4))], y, rng)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Writes the Keras 3 JSON models of error_attention.test into DIR: the
-EinsumDense and MultiHeadAttention settings and calls kiln refuses."""
+EinsumDense, MultiHeadAttention, Attention and AdditiveAttention settings
+and calls kiln refuses."""
 import json
 import sys
 
@@ -17,10 +18,14 @@ def functional(inputs, layer, args, kwargs=None):
                "config": {"name": n, "batch_shape": [None] + s,
                           "dtype": "float32"}, "inbound_nodes": []}
               for n, s in inputs.items()]
-    call_kwargs = {k: tensor(v, inputs[v]) if isinstance(v, str) and
-                   v in inputs else v for k, v in (kwargs or {}).items()}
+    def arg(a):  # an input's name, or a list of them
+        if isinstance(a, list):
+            return [arg(e) for e in a]
+        return tensor(a, inputs[a]) if isinstance(a, str) and a in inputs else a
+
+    call_kwargs = {k: arg(v) for k, v in (kwargs or {}).items()}
     layer = dict(layer, name=layer["config"]["name"],
-                 inbound_nodes=[{"args": [tensor(a, inputs[a]) for a in args],
+                 inbound_nodes=[{"args": [arg(a) for a in args],
                                  "kwargs": call_kwargs}])
     layers.append(layer)
     return {"class_name": "Functional", "config": {
@@ -39,6 +44,10 @@ def einsum(equation, output_shape, **extra):
 def mha(**config):
     return {"class_name": "MultiHeadAttention",
             "config": {"name": "a", "num_heads": 2, "key_dim": 3, **config}}
+
+
+def attention(kind="Attention", **config):
+    return {"class_name": kind, "config": {"name": "a", **config}}
 
 
 X = {"x": [5, 6]}
@@ -61,6 +70,18 @@ CASES = {
     "mha_causal_flag": functional(X, mha(), ["x", "x"],
                                   {"use_causal_mask": "yes"}),
     "mha_one_input": functional(X, mha(), ["x"]),
+    "att_mask": functional({"x": [5, 6], "m": [5]}, attention(), [["x", "x"]],
+                           {"mask": ["m", "m"]}),
+    "att_one_input": functional(X, attention(), [["x"]]),
+    "att_shapes": functional({"x": [5, 6], "k": [5, 4]}, attention(),
+                             [["x", "x", "k"]]),
+    "att_score_mode": functional(X, attention(score_mode="general"),
+                                 [["x", "x"]]),
+    "att_dropout": functional(X, attention(dropout=1.5), [["x", "x"]]),
+    "att_scores_flag": functional(X, attention(), [["x", "x"]],
+                                  {"return_attention_scores": 1}),
+    "additive_score_mode": functional(
+        X, attention("AdditiveAttention", score_mode="dot"), [["x", "x"]]),
 }
 
 for name, model in CASES.items():
