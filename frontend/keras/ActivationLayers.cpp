@@ -200,4 +200,8 @@ void mlir::kiln::keras::registerActivationLayers(LayerRegistry &registry) {
   registry["ELU"] = {singleOutput<importELU>, eluKeys};
   registry["Softmax"] = {singleOutput<importSoftmax>, softmaxKeys};
   registry["Rescaling"] = {singleOutput<importRescaling>, rescalingKeys};
+  // Keras masks pass through; its Softmax adds -1e9 where they are 0.
+  for (StringRef name : {"ReLU", "LeakyReLU", "PReLU", "ELU", "Rescaling"})
+    registry[name].masks = MaskUse::Pass;
+  registry["Softmax"].masks = MaskUse::Refuse;
 }

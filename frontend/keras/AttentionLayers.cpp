@@ -756,4 +756,7 @@ void mlir::kiln::keras::registerAttentionLayers(LayerRegistry &registry) {
                      ArrayRef(dotAttentionKeys).drop_back()};
   bahdanau.callArguments = dotAttentionCall;
   registry["AdditiveAttention"] = bahdanau;
+  // Keras turns the masks of their inputs into attention masks.
+  for (StringRef name : {"MultiHeadAttention", "Attention", "AdditiveAttention"})
+    registry[name].masks = MaskUse::Refuse;
 }

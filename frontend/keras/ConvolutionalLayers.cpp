@@ -392,6 +392,30 @@ static FailureOr<Value> importPooling(LayerBuilder &layer,
 
 // GlobalAveragePoolingND: mean over the spatial axes; GlobalMaxPoolingND:
 // max_pool with the whole input as the window. `keepdims` keeps them as 1s.
+/// GlobalAveragePooling1D of a masked (batch, steps, channels) input, as
+/// Keras computes it: sum(x * mask) / sum(mask) over the steps.
+static FailureOr<Value> maskedMean(LayerBuilder &layer, Value x, Value mask,
+                                   bool keepDims) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  auto type = cast<RankedTensorType>(x.getType());
+  auto maskType = cast<RankedTensorType>(mask.getType());
+  if (maskType.getShape() != type.getShape().drop_back()) {
+    layer.emitError() << "its input's mask has shape "
+                      << formatKerasShape(maskType.getShape())
+                      << ", expected one per step "
+                      << formatKerasShape(type.getShape().drop_back());
+    return failure();
+  }
+  SmallVector<int64_t> column(maskType.getShape());
+  column.push_back(1);
+  Value m = ReshapeOp::create(b, loc, maskType.clone(column), mask);
+  Value sum = ReduceSumOp::create(b, loc, MulOp::create(b, loc, x, m),
+                                  ArrayRef<int64_t>{1}, keepDims);
+  Value count = ReduceSumOp::create(b, loc, m, ArrayRef<int64_t>{1}, keepDims);
+  return DivOp::create(b, loc, sum, count).getResult();
+}
+
 template <int64_t Rank, bool IsMax>
 static FailureOr<Value> importGlobalPooling(LayerBuilder &layer,
                                             ArrayRef<Value> inputs) {
@@ -404,6 +428,8 @@ static FailureOr<Value> importGlobalPooling(LayerBuilder &layer,
   SmallVector<int64_t> axes;
   for (int64_t i = 1; i <= Rank; ++i)
     axes.push_back(i);
+  if (Value mask = layer.inputMask(); mask && Rank == 1 && !IsMax)
+    return maskedMean(layer, *x, mask, keepDims);
   if (!IsMax)
     return ReduceMeanOp::create(b, layer.loc, *x, axes, keepDims).getResult();
   SmallVector<int64_t> spatial(type.getShape().drop_front().drop_back());
@@ -498,8 +524,12 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importPooling<1, false>>, poolKeys};
   for (StringRef name : {"AveragePooling2D", "AvgPool2D"})
     registry[name] = {singleOutput<importPooling<2, false>>, poolKeys};
-  for (StringRef name : {"GlobalAveragePooling1D", "GlobalAvgPool1D"})
+  // GlobalAveragePooling1D averages the steps a Keras mask keeps, and
+  // ends the mask.
+  for (StringRef name : {"GlobalAveragePooling1D", "GlobalAvgPool1D"}) {
     registry[name] = {singleOutput<importGlobalPooling<1, false>>, globalKeys};
+    registry[name].masks = MaskUse::Handle;
+  }
   for (StringRef name : {"GlobalAveragePooling2D", "GlobalAvgPool2D"})
     registry[name] = {singleOutput<importGlobalPooling<2, false>>, globalKeys};
   for (StringRef name : {"GlobalMaxPooling1D", "GlobalMaxPool1D"})

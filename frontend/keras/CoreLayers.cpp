@@ -809,6 +809,56 @@ static FailureOr<Value> importRandomColor(LayerBuilder &layer,
       .getResult();
 }
 
+/// mask_zero's mask: 1 where the id is not 0 (Keras compares the ids as
+/// given, floats too), as float32.
+static Value nonZeroMask(LayerBuilder &layer, Value ids) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  RankedTensorType type = typeOf(ids);
+  auto scalar = RankedTensorType::get({}, type.getElementType());
+  Value zero = ConstantOp::create(
+      b, loc, cast<ElementsAttr>(b.getZeroAttr(scalar)));
+  Value nonzero =
+      LogicalNotOp::create(b, loc, EqualOp::create(b, loc, ids, zero));
+  return CastOp::create(b, loc, type.clone(b.getF32Type()), nonzero);
+}
+
+// Masking(mask_value): a step whose features all equal mask_value is
+// padding: its mask is 0 and its features become 0 (Keras multiplies the
+// input by the mask).
+static FailureOr<Value> importMasking(LayerBuilder &layer,
+                                      ArrayRef<Value> inputs) {
+  FailureOr<Value> x = singleInput(layer, inputs, 2);
+  if (failed(x))
+    return failure();
+  const llvm::json::Value *v = layer.config.get("mask_value");
+  std::optional<double> maskValue =
+      v && v->kind() != llvm::json::Value::Null ? v->getAsNumber() : 0.0;
+  if (!maskValue) {
+    layer.emitError() << "'mask_value' must be a number";
+    return failure();
+  }
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  RankedTensorType type = typeOf(*x);
+  int64_t last = type.getRank() - 1;
+  Value equal = CastOp::create(
+      b, loc, type, EqualOp::create(b, loc, *x, scalar(layer, *maskValue)));
+  // Padding where all features equal mask_value: the count of equal ones
+  // (exact in float) is below the feature count elsewhere.
+  Value count = ReduceSumOp::create(b, loc, equal, ArrayRef<int64_t>{last},
+                                    /*keepDims=*/false);
+  Value mask = CastOp::create(
+      b, loc, cast<RankedTensorType>(count.getType()),
+      LessOp::create(b, loc, count,
+                     scalar(layer, static_cast<float>(type.getDimSize(last)))));
+  layer.outputMasks.push_back(mask);
+  SmallVector<int64_t> keep(type.getShape());
+  keep.back() = 1;
+  Value column = ReshapeOp::create(b, loc, type.clone(keep), mask);
+  return MulOp::create(b, loc, *x, column).getResult();
+}
+
 // Embedding: table[ids] (kiln.gather), one (input_dim, output_dim) row per
 // index, the input's shape plus output_dim. Keras casts float ids to int32
 // (truncating) and wraps negative ones; kiln.gather does the same and clamps
@@ -823,12 +873,6 @@ static FailureOr<Value> importEmbedding(LayerBuilder &layer,
   if (!inputDim || *inputDim <= 0 || !outputDim || *outputDim <= 0) {
     layer.emitError() << "'input_dim' and 'output_dim' must be positive "
                          "integers";
-    return failure();
-  }
-  if (layer.getBoolean("mask_zero").value_or(false)) {
-    layer.emitError() << "mask_zero=True is not supported: kiln has no "
-                         "masking, and the layers after it would compute "
-                         "over the padding Keras masks out";
     return failure();
   }
   // Keras 2's `input_length`: the ids' non-batch shape, checked by Keras.
@@ -856,6 +900,8 @@ static FailureOr<Value> importEmbedding(LayerBuilder &layer,
                      "embeddings_initializer", "random_uniform");
   if (failed(table))
     return failure();
+  if (layer.getBoolean("mask_zero").value_or(false))
+    layer.outputMasks.push_back(nonZeroMask(layer, *ids));
   return GatherOp::create(layer.builder, layer.loc, *table, *ids).getResult();
 }
 
@@ -916,4 +962,17 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importRandomAffine>, geometricKeys};
   for (StringRef name : {"RandomContrast", "RandomBrightness"})
     registry[name] = {singleOutput<importRandomColor>, colorKeys};
+
+  // Keras masks: Embedding's mask_zero starts one; these layers pass it
+  // on (Keras 3's `supports_masking`); TimeDistributed would hand it to
+  // its layer.
+  registry["Embedding"].masks = MaskUse::Handle;
+  static constexpr StringLiteral maskingKeys[] = {"mask_value"};
+  registry["Masking"] = {singleOutput<importMasking>, maskingKeys};
+  registry["Masking"].masks = MaskUse::Handle;
+  for (StringRef name :
+       {"Dense", "Activation", "Identity", "ActivityRegularization", "Dropout",
+        "GaussianNoise", "GaussianDropout", "AlphaDropout"})
+    registry[name].masks = MaskUse::Pass;
+  registry["TimeDistributed"].masks = MaskUse::Refuse;
 }

@@ -246,7 +246,10 @@ private:
   FailureOr<Value> addInput(const LayerSpec &spec,
                             std::optional<SmallVector<int64_t>> shape);
   FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
-                                      ArrayRef<Value> inputs);
+                                      ArrayRef<Value> inputs,
+                                      ArrayRef<Value> inputMasks,
+                                      SmallVectorImpl<Value> &outputMasks);
+  LogicalResult checkOutputMask(StringRef name, Value mask);
   LogicalResult importSequential(const json::Object &config);
   LogicalResult importFunctional(const json::Object &config);
   std::optional<SmallVector<int64_t>> batchShape(const json::Object &config);
@@ -743,14 +746,41 @@ KerasModelImporter::checkConfigKeys(StringRef name, StringRef className,
   return success();
 }
 
+/// Keras weights an output's loss and metrics by the mask it carries
+/// (a sequence output after Embedding's mask_zero): kiln does not.
+LogicalResult KerasModelImporter::checkOutputMask(StringRef name, Value mask) {
+  if (!mask)
+    return success();
+  emitError(fileLoc) << "output '" << name
+                     << "' carries a mask (Embedding's mask_zero or Masking), "
+                        "by which Keras weights its loss and metrics; kiln "
+                        "does not (end the mask first: an RNN without "
+                        "return_sequences, or GlobalAveragePooling1D)";
+  return failure();
+}
+
 FailureOr<LayerOutputs>
-KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
+KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
+                                ArrayRef<Value> inputMasks,
+                                SmallVectorImpl<Value> &outputMasks) {
   auto handler = registry.find(spec.className);
   if (handler == registry.end()) {
     emitLayerError(spec.name, spec.className)
         << "unsupported layer class '" << spec.className << "'";
     return failure();
   }
+  MaskUse maskUse = handler->second.masks;
+  bool masked = llvm::any_of(inputMasks, [](Value m) { return bool(m); });
+  if (masked && maskUse == MaskUse::Refuse) {
+    emitLayerError(spec.name, spec.className)
+        << "its input carries a mask (Embedding's mask_zero or Masking), "
+           "which Keras uses in this layer; kiln does not";
+    return failure();
+  }
+  if (masked && maskUse == MaskUse::Drop)
+    emitWarning(fileLoc) << "layer '" << spec.name << "' (" << spec.className
+                         << ") does not support masking: the mask of its "
+                            "input ends here, as in Keras";
   if (failed(checkConfigKeys(spec.name, spec.className, *spec.config,
                              handler->second.keys)))
     return failure();
@@ -771,6 +801,7 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(scopes));
   layer.flavor = source.flavor;
   layer.callArguments = spec.callArguments;
+  layer.inputMasks = inputMasks;
   Block *block = builder.getInsertionBlock();
   Operation *before = builder.getInsertionPoint() == block->begin()
                           ? nullptr
@@ -807,6 +838,28 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs) {
     emitLayerError(spec.name, spec.className) << "produced no output";
     return failure();
   }
+  outputMasks.clear();
+  switch (maskUse) {
+  case MaskUse::Pass:
+    outputMasks.push_back(inputMasks.empty() ? Value() : inputMasks.front());
+    break;
+  case MaskUse::Merge:
+    // Keras: the logical or of the inputs' masks, none unless all have one.
+    if (masked && llvm::all_of(inputMasks, [](Value m) { return bool(m); })) {
+      Value any = inputMasks.front();
+      for (Value m : inputMasks.drop_front())
+        any = MaximumOp::create(builder, loc, any, m);
+      outputMasks.push_back(any);
+    }
+    break;
+  case MaskUse::Handle:
+    outputMasks.assign(layer.outputMasks.begin(), layer.outputMasks.end());
+    break;
+  case MaskUse::Drop:
+  case MaskUse::Refuse:
+    break;
+  }
+  outputMasks.resize(result->size());
   // Keras prints one shape, or a list of them for several outputs.
   std::string shapes;
   for (Value output : *result)
@@ -859,10 +912,13 @@ LogicalResult KerasModelImporter::importSequential(const json::Object &config) {
       return failure();
     x = *value;
   }
+  Value mask;
   for (const LayerSpec &spec : llvm::drop_begin(*specs, first)) {
-    FailureOr<LayerOutputs> y = importLayer(spec, x);
+    SmallVector<Value, 1> masks;
+    FailureOr<LayerOutputs> y = importLayer(spec, x, mask, masks);
     if (failed(y))
       return failure();
+    mask = masks.front();
     if (y->size() != 1) {
       emitLayerError(spec.name, spec.className)
           << "has " << y->size()
@@ -872,6 +928,8 @@ LogicalResult KerasModelImporter::importSequential(const json::Object &config) {
     }
     x = y->front();
   }
+  if (failed(checkOutputMask(specs->back().name, mask)))
+    return failure();
   outputs.push_back({specs->back().name, x});
   return success();
 }
@@ -895,6 +953,12 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
     if (it == values.end() || index < 0 || index >= int64_t(it->second.size()))
       return Value();
     return it->second[index];
+  };
+  // Their Keras masks (null: none), index for index.
+  llvm::StringMap<SmallVector<Value, 1>> masks;
+  auto maskOf = [&](StringRef name, int64_t index) -> Value {
+    auto it = masks.find(name);
+    return it == masks.end() ? Value() : it->second[index];
   };
   llvm::StringMap<const LayerSpec *> byName;
   for (const LayerSpec &spec : *specs)
@@ -933,7 +997,7 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
       }
       continue;
     }
-    SmallVector<Value> inputs;
+    SmallVector<Value> inputs, inputMasks;
     std::string connected;
     for (auto &[name, index] : spec.inbound) {
       Value v = lookup(name, index);
@@ -947,10 +1011,12 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
         return failure();
       }
       inputs.push_back(v);
+      inputMasks.push_back(maskOf(name, index));
       connected += (connected.empty() ? "'" : ", '") + name + "[0][" +
                    std::to_string(index) + "]'";
     }
-    FailureOr<LayerOutputs> y = importLayer(spec, inputs);
+    FailureOr<LayerOutputs> y =
+        importLayer(spec, inputs, inputMasks, masks[spec.name]);
     if (failed(y))
       return failure();
     model.layers.back().connectedTo = "[" + connected + "]";
@@ -963,6 +1029,8 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
                          << " of layer '" << name << "'";
       return failure();
     }
+    if (failed(checkOutputMask(name, maskOf(name, index))))
+      return failure();
     // Outputs are named after their layer; a layer's further outputs get
     // their index appended.
     outputs.push_back({index ? name + "_" + std::to_string(index) : name, v});

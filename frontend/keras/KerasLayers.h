@@ -113,6 +113,17 @@ public:
   /// the call passed none.
   const llvm::json::Object *callArguments = nullptr;
 
+  /// Keras masks (for a kind with `MaskUse::Handle`): one entry per input,
+  /// (batch, steps) float32 of 1 (a step that counts) and 0 (padding), or
+  /// null for an input without a mask. The handler sets `outputMasks`
+  /// likewise, one per output or fewer (the rest have none).
+  ArrayRef<Value> inputMasks;
+  SmallVector<Value, 1> outputMasks;
+  /// The mask of input `i`, null when it has none.
+  Value inputMask(size_t i = 0) const {
+    return i < inputMasks.size() ? inputMasks[i] : Value();
+  }
+
   /// Typed config accessors: nullopt when the key is absent or null.
   std::optional<int64_t> getInteger(StringRef key) const {
     return config.getInteger(key);
@@ -140,6 +151,26 @@ using LayerOutputs = SmallVector<Value, 1>;
 /// Builds the layer's outputs from its input values.
 using LayerHandler = FailureOr<LayerOutputs> (*)(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs);
+/// What a layer kind does with a Keras mask on its inputs (the padding of
+/// Embedding's `mask_zero`, or a Masking layer's): Keras 3's
+/// `supports_masking`, `compute_mask` and a `mask` argument of `call`.
+enum class MaskUse {
+  /// A layer without masking: the mask ends here (Keras warns; so does
+  /// kiln).
+  Drop,
+  /// The layer computes without it and its first output carries the
+  /// first input's mask (Keras's default `compute_mask`).
+  Pass,
+  /// Add, Multiply, ...: the output carries the logical or of the inputs'
+  /// masks (none unless every input has one).
+  Merge,
+  /// The handler reads `LayerBuilder::inputMasks` and sets `outputMasks`.
+  Handle,
+  /// Keras computes with the mask here and kiln does not: a masked input
+  /// is an error.
+  Refuse,
+};
+
 /// How kiln imports one Keras layer class.
 struct LayerKind {
   LayerHandler handler;
@@ -163,6 +194,7 @@ struct LayerKind {
   /// but `training` is refused.
   ArrayRef<StringLiteral> callArguments;
   size_t tensorArguments = 0;
+  MaskUse masks = MaskUse::Drop;
 };
 using LayerRegistry = llvm::StringMap<LayerKind>;
 

@@ -208,4 +208,12 @@ void mlir::kiln::keras::registerMergeLayers(LayerRegistry &registry) {
   registry["Average"] = {singleOutput<importAverage>, {}};
   static constexpr StringLiteral dotKeys[] = {"axes", "normalize"};
   registry["Dot"] = {singleOutput<importDot>, dotKeys};
+  // Keras masks: the elementwise merges carry the logical or of their
+  // inputs'; Concatenate concatenates or ors them (not done here); Dot
+  // ends them (its handler sets none).
+  for (StringRef name :
+       {"Add", "Subtract", "Multiply", "Maximum", "Minimum", "Average"})
+    registry[name].masks = MaskUse::Merge;
+  registry["Concatenate"].masks = MaskUse::Refuse;
+  registry["Dot"].masks = MaskUse::Handle;
 }

@@ -532,4 +532,10 @@ void mlir::kiln::keras::registerNormalizationLayers(LayerRegistry &registry) {
                                                         "variance", "invert"};
   registry["Normalization"] = {singleOutput<importNormalization>,
                                normalizationKeys};
+  // Keras masks pass through these; BatchNormalization's statistics
+  // would leave the masked steps out.
+  for (StringRef name : {"LayerNormalization", "UnitNormalization",
+                         "GroupNormalization", "Normalization"})
+    registry[name].masks = MaskUse::Pass;
+  registry["BatchNormalization"].masks = MaskUse::Refuse;
 }

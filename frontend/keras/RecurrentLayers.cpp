@@ -422,21 +422,29 @@ struct LoopFlags {
   /// With `backwards`: collect the sequence in input order (Bidirectional's
   /// backward layer, whose output Keras flips back).
   bool inputOrder = false;
+  /// Under a Keras mask: a masked step's output is zeros rather than the
+  /// previous step's.
+  bool zeroOutputForMask = false;
 
   /// The flags of a recurrent layer's config.
   static LoopFlags of(const llvm::json::Object &config) {
     return {config.getBoolean("return_sequences").value_or(false),
             config.getBoolean("return_state").value_or(false),
-            config.getBoolean("go_backwards").value_or(false), false};
+            config.getBoolean("go_backwards").value_or(false), false,
+            config.getBoolean("zero_output_for_mask").value_or(false)};
   }
 };
 
 /// Builds the recurrent loop over `cells` on `x`, starting from
 /// `initialStates` (every cell's states in order, each (batch, units)) or,
-/// when there are none, from zeros.
+/// when there are none, from zeros. Under a Keras `mask` (batch, steps), as
+/// Keras's rnn: a masked step leaves the states as they were, and its
+/// output is the previous step's (zeros at first), or zeros with
+/// `zeroOutputForMask`.
 FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
                                        ArrayRef<Cell> cells, LoopFlags flags,
-                                       ValueRange initialStates = {}) {
+                                       ValueRange initialStates = {},
+                                       Value mask = {}) {
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
   auto xType = cast<RankedTensorType>(x.getType());
@@ -536,6 +544,29 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
       }
       inits.push_back(state);
     }
+  // The mask as (batch, steps, 1), read one step at a time; the previous
+  // output rides along as a further loop value.
+  Value stepMask;
+  if (mask) {
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    if (maskType.getShape() != xType.getShape().drop_back()) {
+      layer.emitError() << "its input's mask has shape "
+                        << formatKerasShape(maskType.getShape())
+                        << ", expected one per step "
+                        << formatKerasShape(xType.getShape().drop_back());
+      return failure();
+    }
+    stepMask = ReshapeOp::create(
+        b, loc,
+        RankedTensorType::get({xType.getDimSize(0), steps, 1},
+                              maskType.getElementType()),
+        mask);
+    inits.push_back(ZerosOp::create(
+        b, loc,
+        RankedTensorType::get({xType.getDimSize(0), built.back().units},
+                              xType.getElementType()),
+        x));
+  }
   Value sequence;
   if (returnSequences)
     sequence = ZerosOp::create(
@@ -558,19 +589,50 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
           in = math.step(c, xPart, states.slice(offset, c.states()), next);
           offset += c.states();
         }
-        return in;
+        if (!stepMask)
+          return in;
+        // m * new + (1 - m) * old: exactly one of them for m in {0, 1}.
+        Value m = SequenceStepOp::create(b, l, stepMask, read);
+        auto scalarType = RankedTensorType::get({}, xType.getElementType());
+        Value keep = SubOp::create(
+            b, l,
+            ConstantOp::create(b, l, DenseElementsAttr::get(scalarType, 1.0f)),
+            m);
+        auto blend = [&](Value updated, Value old) -> Value {
+          return math.add(math.mul(m, updated), math.mul(keep, old));
+        };
+        for (size_t i = 0; i < numStates; ++i)
+          next[i] = blend(next[i], states[i]);
+        Value out = flags.zeroOutputForMask ? math.mul(m, in)
+                                            : blend(in, states.back());
+        next.push_back(out);
+        return out;
       });
   if (math.failedActivation)
     return failure();
   LayerOutputs outputs;
   ValueRange results = loop.getResults();
-  // The last cell's h is the first of its states.
+  // The last cell's h is the first of its states; under a mask, the
+  // output carried after the states.
   size_t lastH = numStates - built.back().states();
-  outputs.push_back(returnSequences ? results.back() : results[lastH]);
+  outputs.push_back(returnSequences ? results.back()
+                                    : results[stepMask ? numStates : lastH]);
   if (returnState)
     for (size_t i = 0; i < numStates; ++i)
       outputs.push_back(results[i]);
   return outputs;
+}
+
+/// buildRecurrent under the layer's input mask, if any; its output
+/// sequence carries the mask on (Keras's RNN.compute_mask).
+FailureOr<LayerOutputs> buildMaskedRecurrent(LayerBuilder &layer, Value x,
+                                             ArrayRef<Cell> cells,
+                                             LoopFlags flags,
+                                             ValueRange initialStates) {
+  Value mask = layer.inputMask(0);
+  if (mask && flags.returnSequences)
+    layer.outputMasks.push_back(mask);
+  return buildRecurrent(layer, x, cells, flags, initialStates, mask);
 }
 
 ArrayRef<StringLiteral> layerKeys(CellKind kind);
@@ -617,8 +679,8 @@ FailureOr<LayerOutputs> importCellLayer(LayerBuilder &layer,
   if (failed(x))
     return failure();
   Cell cell{&layer.config, layer.name.str(), "cell", Kind};
-  return buildRecurrent(layer, *x, cell, LoopFlags::of(layer.config),
-                        inputs.drop_front());
+  return buildMaskedRecurrent(layer, *x, cell, LoopFlags::of(layer.config),
+                              inputs.drop_front());
 }
 
 // RNN(cell) and RNN([cells]): SimpleRNNCell, LSTMCell, GRUCell.
@@ -681,14 +743,14 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
   // kiln's loop takes and gives them first cell first.
   ArrayRef<Value> states = inputs.drop_front();
   if (!layer.config.getArray("cells") || cells.size() < 2)
-    return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
+    return buildMaskedRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
                           states);
   SmallVector<size_t> counts;
   size_t total = 0;
   for (const Cell &cell : cells)
     total += counts.emplace_back(statesOf(cell.kind));
   if (!states.empty() && states.size() != total) // its error says why
-    return buildRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
+    return buildMaskedRecurrent(layer, *x, cells, LoopFlags::of(layer.config),
                           states);
   // Reverses the order of the cells' groups in `list` (states of the cells
   // in `order`), keeping each group's own order.
@@ -704,7 +766,7 @@ FailureOr<LayerOutputs> importRnn(LayerBuilder &layer, ArrayRef<Value> inputs) {
   SmallVector<size_t> reversedCounts(counts.rbegin(), counts.rend());
   SmallVector<Value> forwardStates =
       states.empty() ? SmallVector<Value>() : reverseGroups(states, counts);
-  FailureOr<LayerOutputs> outputs = buildRecurrent(
+  FailureOr<LayerOutputs> outputs = buildMaskedRecurrent(
       layer, *x, cells, LoopFlags::of(layer.config), forwardStates);
   if (failed(outputs) || outputs->size() != 1 + total)
     return outputs;
@@ -799,12 +861,17 @@ FailureOr<LayerOutputs> importBidirectional(LayerBuilder &layer,
     return failure();
   }
   size_t half = states.size() / 2;
-  FailureOr<LayerOutputs> fwd =
-      buildRecurrent(layer, *x, cells[0], flags[0], states.take_front(half));
+  // Under a mask, Keras has both copies give zeros for the masked steps of
+  // a sequence they return.
+  Value mask = layer.inputMask(0);
+  for (LoopFlags &copy : flags)
+    copy.zeroOutputForMask = copy.returnSequences;
+  FailureOr<LayerOutputs> fwd = buildRecurrent(
+      layer, *x, cells[0], flags[0], states.take_front(half), mask);
   if (failed(fwd))
     return failure();
-  FailureOr<LayerOutputs> bwd =
-      buildRecurrent(layer, *x, cells[1], flags[1], states.drop_front(half));
+  FailureOr<LayerOutputs> bwd = buildRecurrent(
+      layer, *x, cells[1], flags[1], states.drop_front(half), mask);
   if (failed(bwd))
     return failure();
   StringRef mode = "concat";
@@ -835,6 +902,9 @@ FailureOr<LayerOutputs> importBidirectional(LayerBuilder &layer,
     layer.emitError() << "unknown merge_mode '" << mode << "'";
     return failure();
   }
+  // The sequences carry the mask on (each of them without merge_mode).
+  if (mask && f.returnSequences)
+    layer.outputMasks.assign(outputs.size(), mask);
   // Then the states: the forward layer's, then the backward one's.
   outputs.append(fwd->begin() + 1, fwd->end());
   outputs.append(bwd->begin() + 1, bwd->end());
@@ -877,4 +947,6 @@ void mlir::kiln::keras::registerRecurrentLayers(LayerRegistry &registry) {
       "layer", "backward_layer", "merge_mode"};
   registry["Bidirectional"] = {importBidirectional, bidirectionalKeys,
                                bidirectionalScopes};
+  for (StringRef name : {"SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional"})
+    registry[name].masks = MaskUse::Handle;
 }

@@ -1,0 +1,131 @@
+"""Writes test/e2e/Inputs/keras3-masking/: Keras 3 models with masks (an
+Embedding's mask_zero, a Masking layer) that recurrent layers and
+GlobalAveragePooling1D read, with Keras's own outputs, then trained.
+
+  text     int32 ids (None, 9), padded with 0 at the end (and a 0 inside
+           one sequence, one sequence all padding) -> Embedding(30, 6,
+           mask_zero) -> Bidirectional(LSTM(5)) -> Dense(4, relu) -> Dense(1):
+           the model of TensorFlow's "text classification with an RNN"
+           tutorial; binary cross-entropy on logits, SGD with momentum
+  stacked  the same ids -> Embedding(30, 5, mask_zero) ->
+           Bidirectional(GRU(4, return_sequences)) (masked steps output
+           zeros, as Keras's Bidirectional has them) ->
+           Bidirectional(SimpleRNN(3), merge_mode "sum") -> Dense(2, softmax)
+  masking  float (None, 7, 3) with padding rows of -1 -> Masking(-1) ->
+           SimpleRNN(4, return_sequences, go_backwards) ->
+           LSTM(5, return_sequences, zero_output_for_mask) -> Dense(4)
+           (the mask passes through) -> GlobalAveragePooling1D (over the
+           steps the mask keeps) -> Dense(2, softmax); Adam
+  merge    ids (None, 8) -> Embedding(20, 4, mask_zero), into GRU(4,
+           return_sequences) and Dense(4), Add (the masks' logical and) ->
+           RNN([LSTMCell(3), GRUCell(2)]) -> Dense(2, softmax); SGD with
+           momentum
+
+Weights are randomized (uniform +-0.5). NAME.keras (untrained), NAME.x.npy
+(ids keep their integer dtype), NAME.y.npy, NAME.pred.npy, NAME.losses.json
+(3 epochs, batch 4, no shuffling) and NAME.pred_after.npy.
+
+Run with real Keras 3 on TensorFlow (not needed by the tests):
+    /opt/kiln-venv/bin/python test/e2e/Inputs/generate_keras_masking_fixtures.py
+"""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+from keras_fixtures import randomize  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "keras3-masking")
+
+
+def write(name, model, x, y, optimizer, loss, rng):
+    randomize(model, rng, 0.5)
+    path = lambda n: os.path.join(OUT, name + "." + n)  # noqa: E731
+    model.compile(optimizer=optimizer, loss=loss)
+    model.save(path("keras"))
+    np.save(path("x.npy"), x)
+    np.save(path("y.npy"), y.astype(np.float32))
+    np.save(path("pred.npy"), model.predict(x, verbose=0).astype(np.float32))
+    history = model.fit(x, y, batch_size=4, epochs=3, shuffle=False,
+                        verbose=0)
+    with open(path("losses.json"), "w") as f:
+        json.dump(history.history["loss"], f)
+    np.save(path("pred_after.npy"),
+            model.predict(x, verbose=0).astype(np.float32))
+    print(name, history.history["loss"])
+
+
+def padded_ids(rng, n, steps, vocab):
+    """Sequences of 1..steps ids in [1, vocab), padded with 0 at the end;
+    one with a 0 inside and one all padding."""
+    x = np.zeros((n, steps), np.int32)
+    for i in range(n):
+        length = rng.integers(1, steps + 1)
+        x[i, :length] = rng.integers(1, vocab, size=length)
+    x[1, 1] = 0
+    x[2, :] = 0
+    return x
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(23)
+    keras.utils.set_random_seed(23)
+
+    x = padded_ids(rng, 12, 9, 30)
+    y = rng.integers(0, 2, size=(12, 1)).astype(np.float32)
+    write("text", keras.Sequential([
+        keras.Input((9,), dtype="int32"),
+        layers.Embedding(30, 6, mask_zero=True),
+        layers.Bidirectional(layers.LSTM(5)),
+        layers.Dense(4, activation="relu"),
+        layers.Dense(1)], name="text"), x, y,
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        keras.losses.BinaryCrossentropy(from_logits=True), rng)
+
+    labels = rng.integers(0, 2, size=(12,))
+    write("stacked", keras.Sequential([
+        keras.Input((9,), dtype="int32"),
+        layers.Embedding(30, 5, mask_zero=True),
+        layers.Bidirectional(layers.GRU(4, return_sequences=True)),
+        layers.Bidirectional(layers.SimpleRNN(3), merge_mode="sum"),
+        layers.Dense(2, activation="softmax")], name="stacked"), x, labels,
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        "sparse_categorical_crossentropy", rng)
+
+    xf = rng.normal(size=(12, 7, 3)).astype(np.float32)
+    for i in range(12):
+        xf[i, rng.integers(3, 8):] = -1.0
+    xf[4, 2] = -1.0  # a padding row inside
+    xf[5, 1, 0] = -1.0  # one feature at the mask value is not padding
+    write("masking", keras.Sequential([
+        keras.Input((7, 3)),
+        layers.Masking(-1.0),
+        layers.SimpleRNN(4, return_sequences=True, go_backwards=True),
+        layers.LSTM(5, return_sequences=True, zero_output_for_mask=True),
+        layers.Dense(4),
+        layers.GlobalAveragePooling1D(),
+        layers.Dense(2, activation="softmax")], name="masking"), xf,
+        rng.integers(0, 2, size=(12,)), keras.optimizers.Adam(0.01),
+        "sparse_categorical_crossentropy", rng)
+
+    ids = keras.Input((8,), dtype="int32", name="ids")
+    e = layers.Embedding(20, 4, mask_zero=True)(ids)
+    h = layers.Add()([layers.GRU(4, return_sequences=True)(e),
+                      layers.Dense(4)(e)])
+    h = layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)])(h)
+    write("merge", keras.Model(ids, layers.Dense(2, activation="softmax")(h),
+                               name="merge"),
+          padded_ids(rng, 12, 8, 20), rng.integers(0, 2, size=(12,)),
+          keras.optimizers.SGD(0.1, momentum=0.9),
+          "sparse_categorical_crossentropy", rng)
+
+
+if __name__ == "__main__":
+    main()
