@@ -64,6 +64,11 @@ struct LayerSpec {
   /// The call's keyword arguments (Keras 3), when the layer kind reads
   /// some (LayerKind::callArguments).
   const json::Object *callArguments = nullptr;
+  /// The call's positional arguments (Keras 3): an operation's constants.
+  const json::Array *positionalArguments = nullptr;
+  /// The tensor a Keras 3 functional call passes as `mask` (Keras records
+  /// the mask its input carries): it replaces the mask kiln carried.
+  std::optional<std::pair<std::string, int64_t>> maskRef;
 };
 
 /// True for a config value that turns nothing on: null or false.
@@ -201,6 +206,7 @@ public:
     registerActivationLayers(registry);
     registerReshapingLayers(registry);
     registerAttentionLayers(registry);
+    registerMaskOperations(registry);
   }
 
   FailureOr<ImportedModel> run();
@@ -256,6 +262,8 @@ private:
 
   SmallVector<std::string> inputNames;
   SmallVector<std::pair<std::string, Value>> outputs;
+  /// The outputs of Keras 3's logical operations (masks, as float 0/1).
+  llvm::DenseSet<Value> booleans;
 };
 
 InFlightDiagnostic LayerBuilderImpl::emitError() {
@@ -539,6 +547,10 @@ KerasModelImporter::readKeywordArguments(LayerSpec &spec,
       slots[index] = std::move(refs);
       continue;
     }
+    if (key == "mask" && refs.size() == 1) {
+      spec.maskRef = refs.front();
+      continue;
+    }
     if (key != "initial_state") {
       emitLayerError(spec.name, spec.className)
           << "call argument '" << key
@@ -652,8 +664,10 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
           // args, then those of a recurrent layer's `initial_state`.
           if (!call->get("args") && !call->get("kwargs"))
             collectKerasTensors(node, spec.inbound);
-          if (const json::Value *args = call->get("args"))
+          if (const json::Value *args = call->get("args")) {
             collectKerasTensors(*args, spec.inbound);
+            spec.positionalArguments = args->getAsArray();
+          }
           if (const json::Object *kwargs = call->getObject("kwargs"))
             if (failed(readKeywordArguments(spec, *kwargs)))
               return failure();
@@ -769,6 +783,14 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
         << "unsupported layer class '" << spec.className << "'";
     return failure();
   }
+  if (!handler->second.logical)
+    for (Value input : inputs)
+      if (booleans.contains(input)) {
+        emitLayerError(spec.name, spec.className)
+            << "takes a boolean tensor (a Keras mask); kiln reads masks "
+               "only as a layer's `mask` argument";
+        return failure();
+      }
   MaskUse maskUse = handler->second.masks;
   bool masked = llvm::any_of(inputMasks, [](Value m) { return bool(m); });
   if (masked && maskUse == MaskUse::Refuse) {
@@ -801,6 +823,7 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
   LayerBuilderImpl layer(*this, builder, loc, spec, std::move(scopes));
   layer.flavor = source.flavor;
   layer.callArguments = spec.callArguments;
+  layer.positionalArguments = spec.positionalArguments;
   layer.inputMasks = inputMasks;
   Block *block = builder.getInsertionBlock();
   Operation *before = builder.getInsertionPoint() == block->begin()
@@ -860,6 +883,8 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
     break;
   }
   outputMasks.resize(result->size());
+  if (handler->second.logical)
+    booleans.insert(result->begin(), result->end());
   // Keras prints one shape, or a list of them for several outputs.
   std::string shapes;
   for (Value output : *result)
@@ -1015,6 +1040,16 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
       connected += (connected.empty() ? "'" : ", '") + name + "[0][" +
                    std::to_string(index) + "]'";
     }
+    if (spec.maskRef) {
+      Value m = lookup(spec.maskRef->first, spec.maskRef->second);
+      if (!m || !booleans.contains(m) || inputMasks.empty()) {
+        emitLayerError(spec.name, spec.className)
+            << "call argument 'mask' is not a mask kiln computed (from "
+               "Embedding's mask_zero or Masking)";
+        return failure();
+      }
+      inputMasks.front() = m;
+    }
     FailureOr<LayerOutputs> y =
         importLayer(spec, inputs, inputMasks, masks[spec.name]);
     if (failed(y))
@@ -1031,6 +1066,12 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
     }
     if (failed(checkOutputMask(name, maskOf(name, index))))
       return failure();
+    if (booleans.contains(v)) {
+      emitError(fileLoc) << "output '" << name
+                         << "' is a boolean tensor (a Keras mask); kiln's "
+                            "outputs are numbers";
+      return failure();
+    }
     // Outputs are named after their layer; a layer's further outputs get
     // their index appended.
     outputs.push_back({index ? name + "_" + std::to_string(index) : name, v});

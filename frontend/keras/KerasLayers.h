@@ -118,6 +118,9 @@ public:
   /// null for an input without a mask. The handler sets `outputMasks`
   /// likewise, one per output or fewer (the rest have none).
   ArrayRef<Value> inputMasks;
+  /// The call's positional arguments as Keras 3 wrote them (tensors and
+  /// constants); null for other formats.
+  const llvm::json::Array *positionalArguments = nullptr;
   SmallVector<Value, 1> outputMasks;
   /// The mask of input `i`, null when it has none.
   Value inputMask(size_t i = 0) const {
@@ -195,6 +198,10 @@ struct LayerKind {
   ArrayRef<StringLiteral> callArguments;
   size_t tensorArguments = 0;
   MaskUse masks = MaskUse::Drop;
+  /// One of Keras 3's logical operations on masks (NotEqual, Any, ...): its
+  /// outputs are booleans (float 0/1), which only these operations and
+  /// `mask` call arguments may take.
+  bool logical = false;
 };
 using LayerRegistry = llvm::StringMap<LayerKind>;
 
@@ -225,8 +232,12 @@ void registerActivationLayers(LayerRegistry &registry);
 /// ZeroPadding, Cropping, UpSampling (1-D/2-D), Permute, RepeatVector
 /// (ReshapingLayers.cpp).
 void registerReshapingLayers(LayerRegistry &registry);
-/// EinsumDense and MultiHeadAttention (AttentionLayers.cpp).
+/// EinsumDense, MultiHeadAttention, Attention and AdditiveAttention
+/// (AttentionLayers.cpp).
 void registerAttentionLayers(LayerRegistry &registry);
+/// The operations by which Keras 3's functional graphs compute masks:
+/// NotEqual, Any, LogicalOr, LogicalAnd (MaskOperations.cpp).
+void registerMaskOperations(LayerRegistry &registry);
 
 /// Why a layer's (or a sublayer's, a cell's) `dtype` config is refused:
 /// anything but float32 (a mixed or reduced-precision policy computes

@@ -17,9 +17,13 @@ GlobalAveragePooling1D read, with Keras's own outputs, then trained.
            (the mask passes through) -> GlobalAveragePooling1D (over the
            steps the mask keeps) -> Dense(2, softmax); Adam
   merge    ids (None, 8) -> Embedding(20, 4, mask_zero), into GRU(4,
-           return_sequences) and Dense(4), Add (the masks' logical and) ->
+           return_sequences) and Dense(4), Add (the masks' logical or) ->
            RNN([LSTMCell(3), GRUCell(2)]) -> Dense(2, softmax); SGD with
            momentum
+  functional  the functional API's Masking(-1) -> GRU(4, return_sequences)
+           -> Dense(3) -> GlobalAveragePooling1D -> Dense(2, softmax): Keras
+           3 records the mask as NotEqual and Any nodes, passed as the
+           call's `mask` to GRU and the pooling
 
 Weights are randomized (uniform +-0.5). NAME.keras (untrained), NAME.x.npy
 (ids keep their integer dtype), NAME.y.npy, NAME.pred.npy, NAME.losses.json
@@ -125,6 +129,16 @@ def main():
           padded_ids(rng, 12, 8, 20), rng.integers(0, 2, size=(12,)),
           keras.optimizers.SGD(0.1, momentum=0.9),
           "sparse_categorical_crossentropy", rng)
+
+    x = keras.Input((6, 3), name="x")
+    h = layers.Masking(-1.0)(x)
+    h = layers.GRU(4, return_sequences=True)(h)
+    h = layers.Dense(3)(h)
+    write("functional", keras.Model(
+        x, layers.Dense(2, activation="softmax")(
+            layers.GlobalAveragePooling1D()(h)), name="functional"),
+        xf[:, :6], rng.integers(0, 2, size=(12,)),
+        keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", rng)
 
 
 if __name__ == "__main__":

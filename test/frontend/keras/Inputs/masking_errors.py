@@ -19,6 +19,31 @@ def model(*layers):
                       mask_zero=True), *layers]}}
 
 
+def tensor(name, shape, dtype="float32"):
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": [None] + shape, "dtype": dtype,
+                       "keras_history": [name, 0, 0]}}
+
+
+def functional(*nodes, output):
+    """A Keras 3 functional model of float input x (None, 5, 3) and the
+    `nodes` (class, name, config, args, kwargs)."""
+    layers = [{"class_name": "InputLayer", "name": "x", "inbound_nodes": [],
+               "config": {"name": "x", "batch_shape": [None, 5, 3],
+                          "dtype": "float32"}}]
+    for cls, name, config, args, kwargs in nodes:
+        layers.append({"class_name": cls, "name": name,
+                       "config": {"name": name, **config},
+                       "inbound_nodes": [{"args": args, "kwargs": kwargs}]})
+    return {"class_name": "Functional", "keras_version": "3.15.1",
+            "backend": "tensorflow", "config": {
+                "name": "m", "layers": layers, "input_layers": [["x", 0, 0]],
+                "output_layers": [[output, 0, 0]]}}
+
+
+X = tensor("x", [5, 3])
+NE = ("NotEqual", "ne", {}, [X, 0.5], {})
+
 CASES = {
     # Refused: Keras computes with the mask in these layers.
     "softmax": model(layer("Softmax"), layer("Flatten")),
@@ -30,6 +55,13 @@ CASES = {
     "flatten": model(layer("Flatten"), layer("Dense", units=2)),
     # Ended quietly: an RNN without return_sequences.
     "lstm": model(layer("Dense", units=3), layer("LSTM", units=3)),
+    # Keras 3's mask operations feed masks only.
+    "boolean_input": functional(NE, ("Dense", "d", {"units": 2},
+                                     [tensor("ne", [5, 3], "bool")], {}),
+                                output="d"),
+    "not_a_mask": functional(("LSTM", "r", {"units": 2}, [X],
+                              {"mask": tensor("x", [5, 3])}), output="r"),
+    "boolean_output": functional(NE, output="ne"),
 }
 
 for name, m in CASES.items():

@@ -1,0 +1,115 @@
+//===- MaskOperations.cpp - Keras 3's mask operations -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// A Keras 3 functional graph records how it computes its masks as
+// operation nodes (keras.ops): NotEqual of Embedding's ids and 0
+// (mask_zero), Any over the features of NotEqual(x, mask_value) (Masking),
+// LogicalOr of the inputs' masks (the elementwise merges), LogicalAnd; a
+// layer that reads a mask gets it as its call's `mask` argument. kiln
+// imports these operations on masks only: their results are booleans held
+// as float 0/1 (the importer's mask format), which only these operations
+// and `mask` arguments may take.
+//===----------------------------------------------------------------------===//
+
+#include "frontend/keras/KerasLayers.h"
+
+#include "dialects/kiln/IR/KilnDialect.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::keras;
+
+namespace {
+
+RankedTensorType typeOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Float 0/1 of a boolean tensor.
+Value toMask(OpBuilder &b, Location loc, Value predicate) {
+  return CastOp::create(b, loc, typeOf(predicate).clone(b.getF32Type()),
+                        predicate);
+}
+
+/// NotEqual(x, c): x a tensor, c a number (the call's second positional
+/// argument), compared in x's element type.
+FailureOr<Value> importNotEqual(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  const llvm::json::Array *args = layer.positionalArguments;
+  std::optional<double> constant;
+  if (args && args->size() == 2)
+    constant = (*args)[1].getAsNumber();
+  if (inputs.size() != 1 || !constant) {
+    layer.emitError() << "kiln imports NotEqual of a tensor and a number "
+                         "only (how Keras computes a mask)";
+    return failure();
+  }
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  RankedTensorType type = typeOf(inputs[0]);
+  auto scalar = RankedTensorType::get({}, type.getElementType());
+  Attribute c = isa<FloatType>(type.getElementType())
+                    ? Attribute(b.getFloatAttr(type.getElementType(), *constant))
+                    : Attribute(b.getIntegerAttr(type.getElementType(),
+                                                 static_cast<int64_t>(*constant)));
+  if (!isa<FloatType>(type.getElementType()) &&
+      static_cast<double>(static_cast<int64_t>(*constant)) != *constant) {
+    layer.emitError() << "compares integers with " << *constant;
+    return failure();
+  }
+  Value constantOp =
+      ConstantOp::create(b, loc, DenseElementsAttr::get(scalar, {c}));
+  return toMask(b, loc,
+                LogicalNotOp::create(
+                    b, loc, EqualOp::create(b, loc, inputs[0], constantOp)));
+}
+
+/// Any(x, axis): whether any entry along `axis` is true.
+FailureOr<Value> importAny(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  std::optional<int64_t> axis = layer.getInteger("axis");
+  bool keepDims = layer.getBoolean("keepdims").value_or(false);
+  int64_t rank = inputs.size() == 1 ? typeOf(inputs[0]).getRank() : 0;
+  if (axis && *axis < 0)
+    *axis += rank;
+  if (inputs.size() != 1 || !axis || *axis < 1 || *axis >= rank) {
+    layer.emitError() << "kiln imports Any over one axis after the batch "
+                         "only";
+    return failure();
+  }
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  Value count = ReduceSumOp::create(b, loc, inputs[0],
+                                    ArrayRef<int64_t>{*axis}, keepDims);
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  Value zero = ConstantOp::create(b, loc, DenseElementsAttr::get(scalar, 0.0f));
+  return toMask(b, loc, GreaterOp::create(b, loc, count, zero));
+}
+
+/// LogicalOr / LogicalAnd of two masks: their maximum / product.
+template <bool Or>
+FailureOr<Value> importLogical(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  if (inputs.size() != 2) {
+    layer.emitError() << "expects two masks, got " << inputs.size()
+                      << " inputs";
+    return failure();
+  }
+  OpBuilder &b = layer.builder;
+  if (Or)
+    return MaximumOp::create(b, layer.loc, inputs[0], inputs[1]).getResult();
+  return MulOp::create(b, layer.loc, inputs[0], inputs[1]).getResult();
+}
+
+} // namespace
+
+void mlir::kiln::keras::registerMaskOperations(LayerRegistry &registry) {
+  static constexpr StringLiteral anyKeys[] = {"axis", "keepdims"};
+  registry["NotEqual"] = {singleOutput<importNotEqual>, {}, nullptr,
+                          /*integerInputs=*/true};
+  registry["Any"] = {singleOutput<importAny>, anyKeys};
+  registry["LogicalOr"] = {singleOutput<importLogical<true>>, {}};
+  registry["LogicalAnd"] = {singleOutput<importLogical<false>>, {}};
+  for (StringRef name : {"NotEqual", "Any", "LogicalOr", "LogicalAnd"}) {
+    registry[name].logical = true;
+    // Masks of masks: none (their handlers set no output mask).
+    registry[name].masks = MaskUse::Handle;
+  }
+}
