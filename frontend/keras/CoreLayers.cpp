@@ -809,6 +809,17 @@ static FailureOr<Value> importRandomColor(LayerBuilder &layer,
       .getResult();
 }
 
+/// Masks follow Keras 2 and 3 (checked against Keras 3); TensorFlow.js
+/// handles them its own way in places (its Bidirectional), so a mask in a
+/// tfjs model is refused.
+static LogicalResult checkMaskFlavor(LayerBuilder &layer) {
+  if (layer.flavor != KerasFlavor::TfJs)
+    return success();
+  layer.emitError() << "masks in TensorFlow.js models are not supported "
+                       "(kiln carries masks as Keras 2 and 3 do)";
+  return failure();
+}
+
 /// mask_zero's mask: 1 where the id is not 0 (Keras compares the ids as
 /// given, floats too), as float32.
 static Value nonZeroMask(LayerBuilder &layer, Value ids) {
@@ -829,7 +840,7 @@ static Value nonZeroMask(LayerBuilder &layer, Value ids) {
 static FailureOr<Value> importMasking(LayerBuilder &layer,
                                       ArrayRef<Value> inputs) {
   FailureOr<Value> x = singleInput(layer, inputs, 2);
-  if (failed(x))
+  if (failed(x) || failed(checkMaskFlavor(layer)))
     return failure();
   const llvm::json::Value *v = layer.config.get("mask_value");
   std::optional<double> maskValue =
@@ -900,8 +911,11 @@ static FailureOr<Value> importEmbedding(LayerBuilder &layer,
                      "embeddings_initializer", "random_uniform");
   if (failed(table))
     return failure();
-  if (layer.getBoolean("mask_zero").value_or(false))
+  if (layer.getBoolean("mask_zero").value_or(false)) {
+    if (failed(checkMaskFlavor(layer)))
+      return failure();
     layer.outputMasks.push_back(nonZeroMask(layer, *ids));
+  }
   return GatherOp::create(layer.builder, layer.loc, *table, *ids).getResult();
 }
 

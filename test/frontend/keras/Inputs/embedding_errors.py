@@ -18,7 +18,6 @@ def embedding(**extra):
 
 
 CASES = {
-    "mask_zero": model([5], "int32", embedding(mask_zero=True)),
     "int_dense": model([5], "int32",
                        {"class_name": "Dense",
                         "config": {"name": "d", "units": 2}}),

@@ -64,6 +64,18 @@ CASES = {
     "boolean_output": functional(NE, output="ne"),
 }
 
+# TensorFlow.js: its masks are refused.
+CASES["tfjs"] = {
+    "format": "layers-model",
+    "modelTopology": {
+        "class_name": "Sequential", "keras_version": "tfjs-layers 4.22.0",
+        "backend": "tensor_flow.js", "config": {"name": "t", "layers": [
+            {"class_name": "Embedding",
+             "config": {"name": "e", "input_dim": 10, "output_dim": 4,
+                        "mask_zero": True, "batch_input_shape": [None, 5],
+                        "dtype": "float32"}},
+            {"class_name": "LSTM", "config": {"name": "r", "units": 3}}]}}}
+
 for name, m in CASES.items():
     with open(f"{sys.argv[1]}/{name}.json", "w") as f:
         json.dump(m, f)
