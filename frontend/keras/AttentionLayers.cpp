@@ -392,6 +392,81 @@ Value maskBias(OpBuilder &b, Location loc, int64_t t, int64_t s, bool causal,
                             DenseElementsAttr::get(type, ArrayRef(bias)));
 }
 
+/// The Keras masks of an attention's query and value/key inputs (null
+/// where an input has none), checked to be one per step.
+struct AttentionMasks {
+  Value query;              ///< (batch, T, 1)
+  SmallVector<Value> keys;  ///< (batch, S, 1) each
+  bool any() const { return query || !keys.empty(); }
+};
+
+FailureOr<AttentionMasks> readAttentionMasks(LayerBuilder &layer,
+                                             ArrayRef<Value> inputs,
+                                             ArrayRef<Value> masks) {
+  AttentionMasks result;
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    Value mask = i < masks.size() ? masks[i] : Value();
+    if (!mask)
+      continue;
+    FailureOr<Value> column = stepMask(layer, input, mask);
+    if (failed(column))
+      return failure();
+    if (i == 0)
+      result.query = *column;
+    else
+      result.keys.push_back(*column);
+  }
+  return result;
+}
+
+/// 1 where a query step may attend to a key step, 0 elsewhere, as float:
+/// the product of the query's mask (batch, T, 1), the key masks as
+/// (batch, 1, S), and the causal and sliding-window masks (T, S). Null
+/// masks are left out.
+Value attentionMask(OpBuilder &b, Location loc, const AttentionMasks &masks,
+                    int64_t t, int64_t s, bool causal, int64_t window) {
+  Value mask;
+  auto combine = [&](Value m) {
+    mask = mask ? MulOp::create(b, loc, mask, m).getResult() : m;
+  };
+  if (masks.query)
+    combine(masks.query);
+  for (Value m : masks.keys) {
+    auto type = typeOf(m);
+    combine(ReshapeOp::create(
+        b, loc, type.clone({type.getDimSize(0), 1, type.getDimSize(1)}), m));
+  }
+  if (causal || window) {
+    // maskBias's -1e9 where masked, 0 elsewhere, as 0 and 1.
+    SmallVector<float> allowed(t * s, 1.0f);
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t j = 0; j < s; ++j)
+        if ((causal && j > i) || (window > 0 && std::abs(i - j) >= window))
+          allowed[i * s + j] = 0.0f;
+    auto type = RankedTensorType::get({t, s}, b.getF32Type());
+    combine(ConstantOp::create(b, loc,
+                               DenseElementsAttr::get(type, ArrayRef(allowed))));
+  }
+  return mask;
+}
+
+/// (1 - mask) * -1e9: 0 where a score counts, -1e9 where it does not.
+Value maskPenalty(OpBuilder &b, Location loc, Value mask) {
+  auto scalarType = RankedTensorType::get({}, b.getF32Type());
+  Value one =
+      ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, 1.0f));
+  Value big =
+      ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, -1e9f));
+  return MulOp::create(b, loc, SubOp::create(b, loc, one, mask), big);
+}
+
+/// Keras's masked scores (its Softmax layer's): x where the mask is 1,
+/// -1e9 where it is 0 (m * x + (1 - m) * -1e9, exact for m in {0, 1}).
+Value maskedScores(OpBuilder &b, Location loc, Value x, Value mask) {
+  return AddOp::create(b, loc, MulOp::create(b, loc, x, mask),
+                       maskPenalty(b, loc, mask));
+}
+
 /// einsum(equation, lhs, rhs) of two of an attention's tensors.
 FailureOr<Value> attentionEinsum(LayerBuilder &layer, StringRef equation,
                                  Value lhs, Value rhs) {
@@ -490,6 +565,20 @@ FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
                          "attention axes is not supported";
     return failure();
   }
+  // Keras masks of the query, value and key (a key's only when passed).
+  FailureOr<AttentionMasks> masks = AttentionMasks();
+  if (rank == 3)
+    masks = readAttentionMasks(layer, inputs, layer.inputMasks);
+  if (failed(masks))
+    return failure();
+  bool padded = masks->any();
+  if (rank != 3 && llvm::any_of(layer.inputMasks,
+                                [](Value m) { return bool(m); })) {
+    layer.emitError() << "masks of inputs of rank " << rank
+                      << " are not supported (only (batch, steps, "
+                         "features))";
+    return failure();
+  }
 
   SmallVector<std::optional<int64_t>> outShape{qShape.back()};
   if (const llvm::json::Value *v = layer.config.get("output_shape");
@@ -560,13 +649,32 @@ FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
   if (failed(scores))
     return failure();
   Value logits = *scores;
-  if (*causal || *window) {
-    int64_t t = qShape[attnAxes[0]], s = vShape[attnAxes[0]];
-    logits = AddOp::create(b, loc, logits, maskBias(b, loc, t, s, *causal,
-                                                    *window));
+  Value probs;
+  if (padded) {
+    // Keras's masked softmax: the scores where the mask is 0 become -1e9.
+    Value mask = attentionMask(b, loc, *masks, qShape[1], vShape[1], *causal,
+                               *window);
+    SmallVector<int64_t> perHead(typeOf(mask).getShape());
+    perHead.insert(perHead.begin() + 1, 1);
+    mask = ReshapeOp::create(b, loc, typeOf(mask).clone(perHead), mask);
+    probs = SoftmaxOp::create(b, loc, maskedScores(b, loc, logits, mask),
+                              b.getI64IntegerAttr(-1));
+    // With dropout or the scores returned, Keras takes its Softmax layer's
+    // path, which zeroes the masked probabilities (a query step masked
+    // entirely attends to nothing); otherwise the backend's
+    // dot_product_attention, which leaves such a step the uniform average.
+    if (*dropout > 0 || *returnScores)
+      probs = MulOp::create(b, loc, probs, mask);
+    layer.outputMasks.push_back(layer.inputMask(0));
+  } else {
+    if (*causal || *window) {
+      int64_t t = qShape[attnAxes[0]], s = vShape[attnAxes[0]];
+      logits = AddOp::create(b, loc, logits,
+                             maskBias(b, loc, t, s, *causal, *window));
+    }
+    probs = trailingSoftmax(b, loc, logits,
+                            static_cast<int64_t>(attnAxes.size()));
   }
-  Value probs = trailingSoftmax(b, loc, logits,
-                                static_cast<int64_t>(attnAxes.size()));
   Value dropped = probs;
   if (*dropout > 0)
     dropped = DropoutOp::create(b, loc, probs, b.getF64FloatAttr(*dropout),
@@ -687,10 +795,32 @@ FailureOr<LayerOutputs> importDotAttention(LayerBuilder &layer,
     if (mode == "concat")
       scores = MulOp::create(b, loc, scores, *concatWeight);
   }
-  if (causal)
-    scores = AddOp::create(
-        b, loc, scores,
-        maskBias(b, loc, qShape[rank - 2], vShape[rank - 2], true, 0));
+  // Keras masks: the value's leaves its steps out (1e9 subtracted from
+  // their scores, as the causal mask does); the query's zeroes the output
+  // of its masked steps and is the output's mask.
+  // (Keras's Attention reads no key mask.)
+  bool masked = llvm::any_of(layer.inputMasks.take_front(2),
+                             [](Value m) { return bool(m); });
+  if (masked && rank != 3) {
+    layer.emitError() << "masks of inputs of rank " << rank
+                      << " are not supported (only (batch, steps, "
+                         "features))";
+    return failure();
+  }
+  FailureOr<AttentionMasks> masks = AttentionMasks();
+  if (masked)
+    masks = readAttentionMasks(layer, inputs.take_front(2),
+                               layer.inputMasks);
+  if (failed(masks))
+    return failure();
+  int64_t t = qShape[rank - 2], s = vShape[rank - 2];
+  if (!masks->keys.empty()) {
+    AttentionMasks keysOnly{Value(), masks->keys};
+    Value allowed = attentionMask(b, loc, keysOnly, t, s, causal, 0);
+    scores = AddOp::create(b, loc, scores, maskPenalty(b, loc, allowed));
+  } else if (causal) {
+    scores = AddOp::create(b, loc, scores, maskBias(b, loc, t, s, true, 0));
+  }
   Value weights = SoftmaxOp::create(b, loc, scores, b.getI64IntegerAttr(-1));
   // Keras returns the weights after dropout.
   if (*dropout > 0)
@@ -701,6 +831,10 @@ FailureOr<LayerOutputs> importDotAttention(LayerBuilder &layer,
   if (failed(output))
     return failure();
   LayerOutputs outputs{*output};
+  if (masks->query) {
+    outputs[0] = MulOp::create(b, loc, outputs[0], masks->query);
+    layer.outputMasks.push_back(layer.inputMask(0));
+  }
   if (*returnScores)
     outputs.push_back(weights);
   return outputs;
@@ -756,7 +890,8 @@ void mlir::kiln::keras::registerAttentionLayers(LayerRegistry &registry) {
                      ArrayRef(dotAttentionKeys).drop_back()};
   bahdanau.callArguments = dotAttentionCall;
   registry["AdditiveAttention"] = bahdanau;
-  // Keras turns the masks of their inputs into attention masks.
+  // Keras turns the masks of their inputs into attention masks; the
+  // output carries the query's.
   for (StringRef name : {"MultiHeadAttention", "Attention", "AdditiveAttention"})
-    registry[name].masks = MaskUse::Refuse;
+    registry[name].masks = MaskUse::Handle;
 }

@@ -398,21 +398,13 @@ static FailureOr<Value> maskedMean(LayerBuilder &layer, Value x, Value mask,
                                    bool keepDims) {
   OpBuilder &b = layer.builder;
   Location loc = layer.loc;
-  auto type = cast<RankedTensorType>(x.getType());
-  auto maskType = cast<RankedTensorType>(mask.getType());
-  if (maskType.getShape() != type.getShape().drop_back()) {
-    layer.emitError() << "its input's mask has shape "
-                      << formatKerasShape(maskType.getShape())
-                      << ", expected one per step "
-                      << formatKerasShape(type.getShape().drop_back());
+  FailureOr<Value> m = stepMask(layer, x, mask);
+  if (failed(m))
     return failure();
-  }
-  SmallVector<int64_t> column(maskType.getShape());
-  column.push_back(1);
-  Value m = ReshapeOp::create(b, loc, maskType.clone(column), mask);
-  Value sum = ReduceSumOp::create(b, loc, MulOp::create(b, loc, x, m),
+  Value sum = ReduceSumOp::create(b, loc, MulOp::create(b, loc, x, *m),
                                   ArrayRef<int64_t>{1}, keepDims);
-  Value count = ReduceSumOp::create(b, loc, m, ArrayRef<int64_t>{1}, keepDims);
+  Value count =
+      ReduceSumOp::create(b, loc, *m, ArrayRef<int64_t>{1}, keepDims);
   return DivOp::create(b, loc, sum, count).getResult();
 }
 

@@ -241,6 +241,22 @@ FailureOr<Value> mlir::kiln::keras::singleInput(LayerBuilder &layer,
   return inputs[0];
 }
 
+FailureOr<Value> mlir::kiln::keras::stepMask(LayerBuilder &layer, Value x,
+                                             Value mask) {
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  RankedTensorType maskType = typeOf(mask);
+  if (shape.size() < 2 || maskType.getShape() != shape.take_front(2)) {
+    layer.emitError() << "an input's mask has shape "
+                      << formatKerasShape(maskType.getShape())
+                      << ", expected one value per step of its input "
+                      << formatKerasShape(shape);
+    return failure();
+  }
+  return ReshapeOp::create(layer.builder, layer.loc,
+                           maskType.clone({shape[0], shape[1], 1}), mask)
+      .getResult();
+}
+
 /// The config keys Dense reads.
 static constexpr StringLiteral kDenseKeys[] = {"units",
                                                "activation",

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -66,9 +67,11 @@ struct LayerSpec {
   const json::Object *callArguments = nullptr;
   /// The call's positional arguments (Keras 3): an operation's constants.
   const json::Array *positionalArguments = nullptr;
-  /// The tensor a Keras 3 functional call passes as `mask` (Keras records
-  /// the mask its input carries): it replaces the mask kiln carried.
-  std::optional<std::pair<std::string, int64_t>> maskRef;
+  /// The masks a Keras 3 functional call passes (Keras records those its
+  /// inputs carry), by input position: `mask` (one tensor, or a list for
+  /// the inputs in order), `query_mask`, `value_mask`, `key_mask`. Each
+  /// replaces the mask kiln carried for that input.
+  SmallVector<std::optional<std::pair<std::string, int64_t>>> maskRefs;
 };
 
 /// True for a config value that turns nothing on: null or false.
@@ -509,6 +512,15 @@ LogicalResult KerasModelImporter::readCallArgument(LayerSpec &spec,
   return failure();
 }
 
+/// The input whose mask a Keras 3 call's keyword argument passes.
+static std::optional<size_t> maskPosition(StringRef key) {
+  return llvm::StringSwitch<std::optional<size_t>>(key)
+      .Cases({"mask", "query_mask"}, 0)
+      .Case("value_mask", 1)
+      .Case("key_mask", 2)
+      .Default(std::nullopt);
+}
+
 /// A Keras 3 call's keyword arguments: tensors the layer kind names take
 /// their positions among the inputs (after the positional ones), a
 /// recurrent layer's `initial_state` follows them, and the kind's other
@@ -547,8 +559,31 @@ KerasModelImporter::readKeywordArguments(LayerSpec &spec,
       slots[index] = std::move(refs);
       continue;
     }
-    if (key == "mask" && refs.size() == 1) {
-      spec.maskRef = refs.front();
+    if (std::optional<size_t> position = maskPosition(key)) {
+      // One tensor, or (`mask`) a list of tensors and nulls.
+      auto place = [&](size_t i, const json::Value &v) {
+        Refs one;
+        collectKerasTensors(v, one);
+        if (one.size() > 1)
+          return false;
+        if (spec.maskRefs.size() <= i)
+          spec.maskRefs.resize(i + 1);
+        if (!one.empty())
+          spec.maskRefs[i] = one.front();
+        return true;
+      };
+      bool ok = true;
+      if (const json::Array *list = kwargs.get(key)->getAsArray();
+          list && key == "mask")
+        for (auto [i, v] : llvm::enumerate(*list))
+          ok &= place(i, v);
+      else
+        ok = place(*position, *kwargs.get(key));
+      if (!ok) {
+        emitLayerError(spec.name, spec.className)
+            << "call argument '" << key << "' is not one mask per input";
+        return failure();
+      }
       continue;
     }
     if (key != "initial_state") {
@@ -1040,15 +1075,18 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
       connected += (connected.empty() ? "'" : ", '") + name + "[0][" +
                    std::to_string(index) + "]'";
     }
-    if (spec.maskRef) {
-      Value m = lookup(spec.maskRef->first, spec.maskRef->second);
-      if (!m || !booleans.contains(m) || inputMasks.empty()) {
+    for (auto [i, ref] : llvm::enumerate(spec.maskRefs)) {
+      if (!ref)
+        continue;
+      Value m = lookup(ref->first, ref->second);
+      if (!m || !booleans.contains(m) || i >= inputMasks.size()) {
         emitLayerError(spec.name, spec.className)
-            << "call argument 'mask' is not a mask kiln computed (from "
-               "Embedding's mask_zero or Masking)";
+            << "the mask its call passes for input " << i
+            << " is not one kiln computed (from Embedding's mask_zero or "
+               "Masking)";
         return failure();
       }
-      inputMasks.front() = m;
+      inputMasks[i] = m;
     }
     FailureOr<LayerOutputs> y =
         importLayer(spec, inputs, inputMasks, masks[spec.name]);

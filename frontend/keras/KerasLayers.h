@@ -253,6 +253,11 @@ FailureOr<int64_t> singleAxis(LayerBuilder &layer, int64_t fallback,
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
                              int64_t minRank);
+/// A Keras mask of `x` (batch, steps, ...) as (batch, steps, 1), to
+/// multiply or blend per step; an error unless it is one value per step
+/// (batch, steps).
+FailureOr<Value> stepMask(LayerBuilder &layer, Value x, Value mask);
+
 /// The layer's `activation` config as a name ("linear" when absent); an
 /// error for a custom (non-string) activation.
 FailureOr<StringRef> activationName(LayerBuilder &layer);

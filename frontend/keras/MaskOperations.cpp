@@ -4,7 +4,8 @@
 // A Keras 3 functional graph records how it computes its masks as
 // operation nodes (keras.ops): NotEqual of Embedding's ids and 0
 // (mask_zero), Any over the features of NotEqual(x, mask_value) (Masking),
-// LogicalOr of the inputs' masks (the elementwise merges), LogicalAnd; a
+// LogicalOr of the inputs' masks (the elementwise merges), LogicalAnd,
+// ConvertToTensor (the query's mask after Attention); a
 // layer that reads a mask gets it as its call's `mask` argument. kiln
 // imports these operations on masks only: their results are booleans held
 // as float 0/1 (the importer's mask format), which only these operations
@@ -98,6 +99,16 @@ FailureOr<Value> importLogical(LayerBuilder &layer, ArrayRef<Value> inputs) {
   return MulOp::create(b, layer.loc, inputs[0], inputs[1]).getResult();
 }
 
+/// ConvertToTensor of a mask (Attention's compute_mask): the mask.
+FailureOr<Value> importConvertToTensor(LayerBuilder &layer,
+                                       ArrayRef<Value> inputs) {
+  if (inputs.size() != 1) {
+    layer.emitError() << "expects 1 input, got " << inputs.size();
+    return failure();
+  }
+  return inputs[0];
+}
+
 } // namespace
 
 void mlir::kiln::keras::registerMaskOperations(LayerRegistry &registry) {
@@ -107,7 +118,11 @@ void mlir::kiln::keras::registerMaskOperations(LayerRegistry &registry) {
   registry["Any"] = {singleOutput<importAny>, anyKeys};
   registry["LogicalOr"] = {singleOutput<importLogical<true>>, {}};
   registry["LogicalAnd"] = {singleOutput<importLogical<false>>, {}};
-  for (StringRef name : {"NotEqual", "Any", "LogicalOr", "LogicalAnd"}) {
+  // Its output counts as a boolean (what a float fed to it would be
+  // refused as downstream).
+  registry["ConvertToTensor"] = {singleOutput<importConvertToTensor>, {}};
+  for (StringRef name :
+       {"NotEqual", "Any", "LogicalOr", "LogicalAnd", "ConvertToTensor"}) {
     registry[name].logical = true;
     // Masks of masks: none (their handlers set no output mask).
     registry[name].masks = MaskUse::Handle;

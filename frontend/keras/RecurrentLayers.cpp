@@ -546,21 +546,12 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
     }
   // The mask as (batch, steps, 1), read one step at a time; the previous
   // output rides along as a further loop value.
-  Value stepMask;
+  Value steppedMask;
   if (mask) {
-    auto maskType = cast<RankedTensorType>(mask.getType());
-    if (maskType.getShape() != xType.getShape().drop_back()) {
-      layer.emitError() << "its input's mask has shape "
-                        << formatKerasShape(maskType.getShape())
-                        << ", expected one per step "
-                        << formatKerasShape(xType.getShape().drop_back());
+    FailureOr<Value> column = stepMask(layer, x, mask);
+    if (failed(column))
       return failure();
-    }
-    stepMask = ReshapeOp::create(
-        b, loc,
-        RankedTensorType::get({xType.getDimSize(0), steps, 1},
-                              maskType.getElementType()),
-        mask);
+    steppedMask = *column;
     inits.push_back(ZerosOp::create(
         b, loc,
         RankedTensorType::get({xType.getDimSize(0), built.back().units},
@@ -589,10 +580,10 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
           in = math.step(c, xPart, states.slice(offset, c.states()), next);
           offset += c.states();
         }
-        if (!stepMask)
+        if (!steppedMask)
           return in;
         // m * new + (1 - m) * old: exactly one of them for m in {0, 1}.
-        Value m = SequenceStepOp::create(b, l, stepMask, read);
+        Value m = SequenceStepOp::create(b, l, steppedMask, read);
         auto scalarType = RankedTensorType::get({}, xType.getElementType());
         Value keep = SubOp::create(
             b, l,
@@ -616,7 +607,7 @@ FailureOr<LayerOutputs> buildRecurrent(LayerBuilder &layer, Value x,
   // output carried after the states.
   size_t lastH = numStates - built.back().states();
   outputs.push_back(returnSequences ? results.back()
-                                    : results[stepMask ? numStates : lastH]);
+                                    : results[steppedMask ? numStates : lastH]);
   if (returnState)
     for (size_t i = 0; i < numStates; ++i)
       outputs.push_back(results[i]);

@@ -24,6 +24,22 @@ GlobalAveragePooling1D read, with Keras's own outputs, then trained.
            -> Dense(3) -> GlobalAveragePooling1D -> Dense(2, softmax): Keras
            3 records the mask as NotEqual and Any nodes, passed as the
            call's `mask` to GRU and the pooling
+  encoder  ids (None, 7) -> Embedding(20, 8, mask_zero) ->
+           MultiHeadAttention(2 heads, key_dim 4) self-attention + its input
+           -> LayerNormalization -> GlobalAveragePooling1D -> Dense(2,
+           softmax): a Transformer encoder block under a padding mask
+  cross    query ids (None, 5), value ids (None, 6) (one all padding), each
+           through its Embedding(mask_zero) -> MultiHeadAttention(2 heads,
+           key_dim 3) with the key given and the causal mask ->
+           GlobalAveragePooling1D -> Dense(2, softmax)
+  dot      the same ids -> Embedding(20, 4, mask_zero) each ->
+           Attention(use_scale) + AdditiveAttention of query and value ->
+           GlobalAveragePooling1D -> Dense(2, softmax)
+  scores   ids (None, 5) each (Keras 3.15 mis-shapes the scores of a value
+           longer than the query) -> MultiHeadAttention(2 heads, key_dim 3) returning
+           its scores (Keras's Softmax path: a query step whose value is
+           all padding gets zero scores, not uniform ones), the output
+           pooled and the scores flattened, each through a Dense(2), added
 
 Weights are randomized (uniform +-0.5). NAME.keras (untrained), NAME.x.npy
 (ids keep their integer dtype), NAME.y.npy, NAME.pred.npy, NAME.losses.json
@@ -53,7 +69,11 @@ def write(name, model, x, y, optimizer, loss, rng):
     path = lambda n: os.path.join(OUT, name + "." + n)  # noqa: E731
     model.compile(optimizer=optimizer, loss=loss)
     model.save(path("keras"))
-    np.save(path("x.npy"), x)
+    if isinstance(x, list):
+        for i, xi in enumerate(x):
+            np.save(path(f"x{i}.npy"), xi)
+    else:
+        np.save(path("x.npy"), x)
     np.save(path("y.npy"), y.astype(np.float32))
     np.save(path("pred.npy"), model.predict(x, verbose=0).astype(np.float32))
     history = model.fit(x, y, batch_size=4, epochs=3, shuffle=False,
@@ -65,15 +85,16 @@ def write(name, model, x, y, optimizer, loss, rng):
     print(name, history.history["loss"])
 
 
-def padded_ids(rng, n, steps, vocab):
+def padded_ids(rng, n, steps, vocab, empty=True):
     """Sequences of 1..steps ids in [1, vocab), padded with 0 at the end;
-    one with a 0 inside and one all padding."""
+    one with a 0 inside and (with `empty`) one all padding."""
     x = np.zeros((n, steps), np.int32)
     for i in range(n):
         length = rng.integers(1, steps + 1)
         x[i, :length] = rng.integers(1, vocab, size=length)
     x[1, 1] = 0
-    x[2, :] = 0
+    if empty:
+        x[2, :] = 0
     return x
 
 
@@ -139,6 +160,66 @@ def main():
             layers.GlobalAveragePooling1D()(h)), name="functional"),
         xf[:, :6], rng.integers(0, 2, size=(12,)),
         keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", rng)
+
+    # Attention under masks (no sequence all padding: its average over no
+    # steps would be 0 / 0).
+    ids = keras.Input((7,), dtype="int32", name="ids")
+    e = layers.Embedding(20, 8, mask_zero=True)(ids)
+    h = layers.Add()([layers.MultiHeadAttention(2, 4)(e, e), e])
+    h = layers.LayerNormalization()(h)
+    write("encoder", keras.Model(
+        ids, layers.Dense(2, activation="softmax")(
+            layers.GlobalAveragePooling1D()(h)), name="encoder"),
+        padded_ids(rng, 12, 7, 20, empty=False),
+        rng.integers(0, 2, size=(12,)),
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        "sparse_categorical_crossentropy", rng)
+
+    q = keras.Input((5,), dtype="int32", name="q")
+    v = keras.Input((6,), dtype="int32", name="v")
+    qe = layers.Embedding(20, 4, mask_zero=True)(q)
+    ve = layers.Embedding(20, 3, mask_zero=True)(v)
+    a = layers.MultiHeadAttention(2, 3)(qe, ve, ve, use_causal_mask=True)
+    write("cross", keras.Model(
+        [q, v], layers.Dense(2, activation="softmax")(
+            layers.GlobalAveragePooling1D()(a)), name="cross"),
+        [padded_ids(rng, 12, 5, 20, empty=False),
+         padded_ids(rng, 12, 6, 20)],
+        rng.integers(0, 2, size=(12,)),
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        "sparse_categorical_crossentropy", rng)
+
+    q = keras.Input((5,), dtype="int32", name="q")
+    v = keras.Input((6,), dtype="int32", name="v")
+    qe = layers.Embedding(20, 4, mask_zero=True)(q)
+    ve = layers.Embedding(20, 4, mask_zero=True)(v)
+    h = layers.Add()([layers.Attention(use_scale=True)([qe, ve]),
+                      layers.AdditiveAttention()([qe, ve])])
+    write("dot", keras.Model(
+        [q, v], layers.Dense(2, activation="softmax")(
+            layers.GlobalAveragePooling1D()(h)), name="dot"),
+        [padded_ids(rng, 12, 5, 20, empty=False),
+         padded_ids(rng, 12, 6, 20)],
+        rng.integers(0, 2, size=(12,)),
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        "sparse_categorical_crossentropy", rng)
+
+    q = keras.Input((5,), dtype="int32", name="q")
+    v = keras.Input((5,), dtype="int32", name="v")
+    qe = layers.Embedding(20, 4, mask_zero=True)(q)
+    ve = layers.Embedding(20, 3, mask_zero=True)(v)
+    out, scores = layers.MultiHeadAttention(2, 3)(
+        qe, ve, return_attention_scores=True)
+    y1 = layers.Dense(2)(layers.GlobalAveragePooling1D()(out))
+    y2 = layers.Dense(2)(layers.Flatten()(scores))
+    write("scores", keras.Model(
+        [q, v], layers.Activation("softmax")(layers.Add()([y1, y2])),
+        name="scores"),
+        [padded_ids(rng, 12, 5, 20, empty=False),
+         padded_ids(rng, 12, 5, 20)],
+        rng.integers(0, 2, size=(12,)),
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        "sparse_categorical_crossentropy", rng)
 
 
 if __name__ == "__main__":

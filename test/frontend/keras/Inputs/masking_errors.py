@@ -48,7 +48,9 @@ CASES = {
     # Refused: Keras computes with the mask in these layers.
     "softmax": model(layer("Softmax"), layer("Flatten")),
     "batchnorm": model(layer("BatchNormalization"), layer("Flatten")),
-    "attention": model(layer("MultiHeadAttention", num_heads=2, key_dim=2)),
+    "timedistributed": model(layer("TimeDistributed", layer={
+        "class_name": "Dense", "config": {"name": "d", "units": 2}}),
+        layer("Flatten")),
     "output": model(layer("LSTM", units=3, return_sequences=True),
                     layer("Dense", units=2)),
     # Dropped with Keras's warning: Flatten does not support masking.
