@@ -400,38 +400,74 @@ struct StackedValue {
 /// not, and a loop need not sum its gradient. Ops are visited in order, so
 /// a loop is active (its iteration arguments and results) when an init or
 /// a value its body uses from above is.
-DenseMap<Value, bool> activeValues(Block &body, ArrayRef<Value> roots) {
-  DenseMap<Value, bool> active;
-  for (Value arg : body.getArguments())
-    active[arg] = llvm::is_contained(roots, arg);
-  body.walk<WalkOrder::PreOrder>([&](Operation *op) {
-    bool in = llvm::any_of(op->getOperands(),
-                           [&](Value v) { return active.lookup(v); });
-    if (!in && op->getNumRegions() != 0) {
-      llvm::SetVector<Value> used;
-      for (Region &region : op->getRegions())
-        getUsedValuesDefinedAbove(region, used);
-      in = llvm::any_of(used, [&](Value v) { return active.lookup(v); });
+///
+/// The result lives on the IR, not in a map keyed by Value: the reverse
+/// walk erases ops and creates others, and a new value may take the
+/// address of an erased one, which a map would then answer for (a
+/// gradient silently dropped, depending on the allocator). An inactive op
+/// carries `kInactiveAttr` (its results and its regions' arguments are
+/// inactive; a clone of it is too); the body's own inactive arguments are
+/// listed by number. An op the walk creates is active.
+constexpr StringLiteral kInactiveAttr = "kiln.inactive";
+
+class Activity {
+public:
+  Activity(Block &body, ArrayRef<Value> roots) : body(body) {
+    DenseMap<Value, bool> active;
+    for (BlockArgument arg : body.getArguments()) {
+      active[arg] = llvm::is_contained(roots, arg);
+      if (!active[arg])
+        inactiveArgs.insert(arg.getArgNumber());
     }
-    for (Value result : op->getResults())
-      active[result] = in;
-    for (Region &region : op->getRegions())
-      for (Block &block : region)
-        for (Value arg : block.getArguments())
-          active[arg] = in;
-  });
-  return active;
-}
+    body.walk<WalkOrder::PreOrder>([&](Operation *op) {
+      bool in = llvm::any_of(op->getOperands(),
+                             [&](Value v) { return active.lookup(v); });
+      if (!in && op->getNumRegions() != 0) {
+        llvm::SetVector<Value> used;
+        for (Region &region : op->getRegions())
+          getUsedValuesDefinedAbove(region, used);
+        in = llvm::any_of(used, [&](Value v) { return active.lookup(v); });
+      }
+      for (Value result : op->getResults())
+        active[result] = in;
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          for (Value arg : block.getArguments())
+            active[arg] = in;
+      if (!in)
+        op->setAttr(kInactiveAttr, UnitAttr::get(op->getContext()));
+    });
+  }
+  Activity(const Activity &) = delete;
+  /// Takes the marks off again.
+  ~Activity() {
+    body.walk([](Operation *op) { op->removeAttr(kInactiveAttr); });
+  }
+
+  bool isActive(Value v) const {
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (arg.getOwner() == &body)
+        return !inactiveArgs.contains(arg.getArgNumber());
+      Operation *parent = arg.getOwner()->getParentOp();
+      return !parent || !parent->hasAttr(kInactiveAttr);
+    }
+    Operation *def = v.getDefiningOp();
+    return !def || !def->hasAttr(kInactiveAttr);
+  }
+
+private:
+  Block &body;
+  llvm::SmallDenseSet<unsigned> inactiveArgs;
+};
 
 /// Propagates adjoints backwards over a list of ops. Ops with
 /// GradientOpInterface contribute their VJPs; `scf.for` loops are reversed
 /// with their intermediates saved (see reverseLoop).
 class ReverseWalker {
 public:
-  /// `active`: activeValues of the function walked; a value it does not
-  /// know (one the walk made) counts as active.
-  ReverseWalker(OpBuilder &builder, Location loc,
-                const DenseMap<Value, bool> &active)
+  /// `active`: the activity of the function walked (a value the walk made
+  /// counts as active).
+  ReverseWalker(OpBuilder &builder, Location loc, const Activity &active)
       : builder(builder), m(builder, loc), active(active) {}
 
   /// Walks `ops` (in forward order) backwards, emitting VJPs at the
@@ -458,14 +494,11 @@ private:
   Value slotsOf(Value stack, Value first, Value count);
   Value rowsOf(Value stack, Value first, Value count);
 
-  bool isActive(Value v) const {
-    auto it = active.find(v);
-    return it == active.end() || it->second;
-  }
+  bool isActive(Value v) const { return active.isActive(v); }
 
   OpBuilder &builder;
   GradientBuilder m;
-  const DenseMap<Value, bool> &active;
+  const Activity &active;
 };
 
 } // namespace
@@ -1095,10 +1128,12 @@ mlir::kiln::buildGradientFunction(func::FuncOp forward, ArrayRef<unsigned> wrt,
   SmallVector<Value> roots;
   for (unsigned i : wrt)
     roots.push_back(body.getArgument(i));
-  DenseMap<Value, bool> active = activeValues(body, roots);
-  ReverseWalker walker(builder, forward.getLoc(), active);
-  if (failed(walker.run(ops, adjoint)))
-    return failure();
+  {
+    Activity active(body, roots);
+    ReverseWalker walker(builder, forward.getLoc(), active);
+    if (failed(walker.run(ops, adjoint)))
+      return failure();
+  }
 
   SmallVector<Value> results(ret.getOperands());
   for (unsigned i : wrt) {
