@@ -123,7 +123,7 @@ llvm::Error mlir::kiln::writeOutputFile(
       return temporary.takeError();
     written = *temporary;
   }
-  auto release = llvm::make_scope_exit([&] {
+  llvm::scope_exit release([&] {
     if (written != target)
       llvm::sys::DontRemoveFileOnSignal(written);
   });

@@ -54,6 +54,9 @@ static std::optional<int64_t> boundedCount(ArrayRef<int64_t> dims) {
 struct LayerSpec {
   std::string name;
   std::string className;
+  /// Its key in the layer registry: the class name, or "ops.<class>" for
+  /// a Keras 3 operation node.
+  std::string kind;
   const json::Object *config = nullptr;
   const json::Object *raw = nullptr; ///< the whole layer entry
   /// Producers of the layer's inputs: (layer name, tensor index).
@@ -246,7 +249,7 @@ public:
   Block *entry = nullptr;
 
 private:
-  FailureOr<SmallVector<LayerSpec>> parseLayers(const json::Value &layers,
+  FailureOr<SmallVector<LayerSpec, 0>> parseLayers(const json::Value &layers,
                                                 bool sequential);
   LogicalResult readCallArgument(LayerSpec &spec, StringRef key,
                                  const json::Value &value, bool keras3);
@@ -528,7 +531,7 @@ static std::optional<size_t> maskPosition(StringRef key) {
 LogicalResult
 KerasModelImporter::readKeywordArguments(LayerSpec &spec,
                                          const json::Object &kwargs) {
-  auto kind = registry.find(spec.className);
+  auto kind = registry.find(spec.kind);
   ArrayRef<StringLiteral> named;
   size_t tensorSlots = 0;
   if (kind != registry.end()) {
@@ -609,14 +612,14 @@ KerasModelImporter::readKeywordArguments(LayerSpec &spec,
   return success();
 }
 
-FailureOr<SmallVector<LayerSpec>>
+FailureOr<SmallVector<LayerSpec, 0>>
 KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
   const json::Array *array = layers.getAsArray();
   if (!array) {
     emitError(fileLoc) << "model config has no 'layers' list";
     return failure();
   }
-  SmallVector<LayerSpec> specs;
+  SmallVector<LayerSpec, 0> specs;
   llvm::StringMap<int> snakeCounts;
   llvm::StringSet<> names;
   for (const json::Value &value : *array) {
@@ -631,6 +634,12 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
     }
     LayerSpec spec;
     spec.className = className->str();
+    // Keras 3 records operations (keras.ops) in functional graphs, some
+    // named like layers (Concatenate): they have kinds of their own.
+    spec.kind = layer->getString("module").value_or("").starts_with(
+                    "keras.src.ops")
+                    ? "ops." + spec.className
+                    : spec.className;
     spec.config = config;
     spec.raw = layer;
     spec.name = config->getString("name")
@@ -812,10 +821,15 @@ FailureOr<LayerOutputs>
 KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
                                 ArrayRef<Value> inputMasks,
                                 SmallVectorImpl<Value> &outputMasks) {
-  auto handler = registry.find(spec.className);
+  auto handler = registry.find(spec.kind);
   if (handler == registry.end()) {
-    emitLayerError(spec.name, spec.className)
-        << "unsupported layer class '" << spec.className << "'";
+    if (spec.kind != spec.className)
+      emitLayerError(spec.name, spec.className)
+          << "unsupported Keras operation '" << spec.className
+          << "' (kiln reads the operations Keras computes masks with)";
+    else
+      emitLayerError(spec.name, spec.className)
+          << "unsupported layer class '" << spec.className << "'";
     return failure();
   }
   if (!handler->second.logical)
@@ -838,9 +852,19 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
     emitWarning(fileLoc) << "layer '" << spec.name << "' (" << spec.className
                          << ") does not support masking: the mask of its "
                             "input ends here, as in Keras";
-  if (failed(checkConfigKeys(spec.name, spec.className, *spec.config,
-                             handler->second.keys)))
+  if (handler->second.logical) {
+    // An operation's config: its name and the settings its handler reads.
+    for (const auto &[key, value] : *spec.config)
+      if (key != "name" && !isOff(value) &&
+          !llvm::is_contained(handler->second.keys, key.str())) {
+        emitLayerError(spec.name, spec.className)
+            << "config '" << key.str() << "' is not supported";
+        return failure();
+      }
+  } else if (failed(checkConfigKeys(spec.name, spec.className, *spec.config,
+                                    handler->second.keys))) {
     return failure();
+  }
   if (!handler->second.integerInputs)
     for (Value input : inputs)
       if (auto type = cast<RankedTensorType>(input.getType());
@@ -935,7 +959,7 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
 }
 
 LogicalResult KerasModelImporter::importSequential(const json::Object &config) {
-  FailureOr<SmallVector<LayerSpec>> specs =
+  FailureOr<SmallVector<LayerSpec, 0>> specs =
       parseLayers(*config.get("layers"), /*sequential=*/true);
   if (failed(specs))
     return failure();
@@ -995,7 +1019,7 @@ LogicalResult KerasModelImporter::importSequential(const json::Object &config) {
 }
 
 LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
-  FailureOr<SmallVector<LayerSpec>> specs =
+  FailureOr<SmallVector<LayerSpec, 0>> specs =
       parseLayers(*config.get("layers"), /*sequential=*/false);
   if (failed(specs))
     return failure();

@@ -236,7 +236,8 @@ void registerReshapingLayers(LayerRegistry &registry);
 /// (AttentionLayers.cpp).
 void registerAttentionLayers(LayerRegistry &registry);
 /// The operations by which Keras 3's functional graphs compute masks:
-/// NotEqual, Any, LogicalOr, LogicalAnd (MaskOperations.cpp).
+/// NotEqual, Any, LogicalOr, LogicalAnd, ConvertToTensor, ExpandDims,
+/// ZerosLike and Concatenate, registered as "ops.<class>" (MaskOperations.cpp).
 void registerMaskOperations(LayerRegistry &registry);
 
 /// Why a layer's (or a sublayer's, a cell's) `dtype` config is refused:

@@ -5,7 +5,8 @@
 // operation nodes (keras.ops): NotEqual of Embedding's ids and 0
 // (mask_zero), Any over the features of NotEqual(x, mask_value) (Masking),
 // LogicalOr of the inputs' masks (the elementwise merges), LogicalAnd,
-// ConvertToTensor (the query's mask after Attention); a
+// ConvertToTensor (the query's mask after Attention), and ExpandDims,
+// ZerosLike and Concatenate (Concatenate's masks); a
 // layer that reads a mask gets it as its call's `mask` argument. kiln
 // imports these operations on masks only: their results are booleans held
 // as float 0/1 (the importer's mask format), which only these operations
@@ -99,6 +100,59 @@ FailureOr<Value> importLogical(LayerBuilder &layer, ArrayRef<Value> inputs) {
   return MulOp::create(b, layer.loc, inputs[0], inputs[1]).getResult();
 }
 
+/// ExpandDims(x, axis): a unit axis inserted.
+FailureOr<Value> importExpandDims(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  std::optional<int64_t> axis = layer.getInteger("axis");
+  int64_t rank = inputs.size() == 1 ? typeOf(inputs[0]).getRank() : 0;
+  if (axis && *axis < 0)
+    *axis += rank + 1;
+  if (inputs.size() != 1 || !axis || *axis < 1 || *axis > rank) {
+    layer.emitError() << "kiln imports ExpandDims of one tensor at an axis "
+                         "after the batch only";
+    return failure();
+  }
+  RankedTensorType type = typeOf(inputs[0]);
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + *axis, 1);
+  return ReshapeOp::create(layer.builder, layer.loc, type.clone(shape),
+                           inputs[0])
+      .getResult();
+}
+
+/// ZerosLike(x, dtype="bool"): false everywhere, shaped like x (how Keras
+/// broadcasts a mask over the features before concatenating).
+FailureOr<Value> importZerosLike(LayerBuilder &layer, ArrayRef<Value> inputs) {
+  if (inputs.size() != 1 || layer.getString("dtype") != "bool") {
+    layer.emitError() << "kiln imports ZerosLike of one tensor with dtype "
+                         "bool only (a mask)";
+    return failure();
+  }
+  RankedTensorType type = typeOf(inputs[0]);
+  return ZerosOp::create(layer.builder, layer.loc,
+                         type.clone(layer.builder.getF32Type()), inputs[0])
+      .getResult();
+}
+
+/// Concatenate of masks (Keras's Concatenate.compute_mask) along `axis`.
+FailureOr<Value> importConcatenateMasks(LayerBuilder &layer,
+                                        ArrayRef<Value> inputs) {
+  int64_t axis = layer.getInteger("axis").value_or(-1);
+  int64_t rank = inputs.empty() ? 0 : typeOf(inputs[0]).getRank();
+  bool ok = !inputs.empty() && axis >= -rank && axis < rank &&
+            axis != 0 && axis != -rank;
+  int64_t a = axis < 0 ? axis + rank : axis;
+  for (Value input : inputs)
+    for (int64_t d = 1; ok && d < rank; ++d)
+      ok = typeOf(input).getRank() == rank &&
+           (d == a || typeOf(input).getDimSize(d) ==
+                          typeOf(inputs[0]).getDimSize(d));
+  if (!ok) {
+    layer.emitError() << "cannot concatenate its masks along axis " << axis;
+    return failure();
+  }
+  return ConcatOp::create(layer.builder, layer.loc, inputs, axis).getResult();
+}
+
 /// ConvertToTensor of a mask (Attention's compute_mask): the mask.
 FailureOr<Value> importConvertToTensor(LayerBuilder &layer,
                                        ArrayRef<Value> inputs) {
@@ -113,18 +167,27 @@ FailureOr<Value> importConvertToTensor(LayerBuilder &layer,
 
 void mlir::kiln::keras::registerMaskOperations(LayerRegistry &registry) {
   static constexpr StringLiteral anyKeys[] = {"axis", "keepdims"};
-  registry["NotEqual"] = {singleOutput<importNotEqual>, {}, nullptr,
-                          /*integerInputs=*/true};
-  registry["Any"] = {singleOutput<importAny>, anyKeys};
-  registry["LogicalOr"] = {singleOutput<importLogical<true>>, {}};
-  registry["LogicalAnd"] = {singleOutput<importLogical<false>>, {}};
-  // Its output counts as a boolean (what a float fed to it would be
+  static constexpr StringLiteral axisKeys[] = {"axis"};
+  static constexpr StringLiteral dtypeKeys[] = {"dtype"};
+  registry["ops.NotEqual"] = {singleOutput<importNotEqual>, {}, nullptr,
+                              /*integerInputs=*/true};
+  registry["ops.Any"] = {singleOutput<importAny>, anyKeys};
+  registry["ops.LogicalOr"] = {singleOutput<importLogical<true>>, {}};
+  registry["ops.LogicalAnd"] = {singleOutput<importLogical<false>>, {}};
+  // Their outputs count as booleans (what a float fed to them would be
   // refused as downstream).
-  registry["ConvertToTensor"] = {singleOutput<importConvertToTensor>, {}};
+  registry["ops.ConvertToTensor"] = {singleOutput<importConvertToTensor>, {}};
+  registry["ops.ExpandDims"] = {singleOutput<importExpandDims>, axisKeys};
+  registry["ops.ZerosLike"] = {singleOutput<importZerosLike>, dtypeKeys,
+                               nullptr, /*integerInputs=*/true};
+  registry["ops.Concatenate"] = {singleOutput<importConcatenateMasks>,
+                                 axisKeys};
   for (StringRef name :
-       {"NotEqual", "Any", "LogicalOr", "LogicalAnd", "ConvertToTensor"}) {
-    registry[name].logical = true;
+       {"NotEqual", "Any", "LogicalOr", "LogicalAnd", "ConvertToTensor",
+        "ExpandDims", "ZerosLike", "Concatenate"}) {
+    LayerKind &kind = registry["ops." + name.str()];
+    kind.logical = true;
     // Masks of masks: none (their handlers set no output mask).
-    registry[name].masks = MaskUse::Handle;
+    kind.masks = MaskUse::Handle;
   }
 }

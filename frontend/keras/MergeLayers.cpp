@@ -98,7 +98,48 @@ FailureOr<Value> importConcatenate(LayerBuilder &layer,
     diag << " along axis " << axis;
     return failure();
   }
-  return ConcatOp::create(layer.builder, layer.loc, inputs, axis).getResult();
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  if (llvm::any_of(layer.inputMasks, [](Value m) { return bool(m); })) {
+    // Keras's compute_mask: each input's mask broadcast over its last axis
+    // (all ones for an input without one), concatenated like the inputs,
+    // then whether any entry along the last axis is set: along the time
+    // axis the masks concatenated, along the features their logical or.
+    SmallVector<Value> parts;
+    auto scalarType = RankedTensorType::get({}, b.getF32Type());
+    Value one =
+        ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, 1.0f));
+    for (auto [i, input] : llvm::enumerate(inputs)) {
+      auto type = cast<RankedTensorType>(input.getType());
+      Value zeros = ZerosOp::create(b, loc, type, input);
+      Value mask = layer.inputMask(i);
+      if (mask && cast<RankedTensorType>(mask.getType()).getShape() !=
+                      type.getShape().drop_back()) {
+        layer.emitError() << "input " << i << "'s mask has shape "
+                          << formatKerasShape(cast<RankedTensorType>(
+                                                  mask.getType())
+                                                  .getShape())
+                          << ", expected "
+                          << formatKerasShape(type.getShape().drop_back());
+        return failure();
+      }
+      if (mask) {
+        SmallVector<int64_t> column(type.getShape().drop_back());
+        column.push_back(1);
+        mask = ReshapeOp::create(b, loc, type.clone(column), mask);
+      }
+      parts.push_back(AddOp::create(b, loc, zeros, mask ? mask : one));
+    }
+    Value all = ConcatOp::create(b, loc, parts, axis);
+    Value count = ReduceSumOp::create(b, loc, all,
+                                      ArrayRef<int64_t>{rank - 1}, false);
+    Value zero =
+        ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, 0.0f));
+    Value any = GreaterOp::create(b, loc, count, zero);
+    layer.outputMasks.push_back(CastOp::create(
+        b, loc, cast<RankedTensorType>(count.getType()), any));
+  }
+  return ConcatOp::create(b, loc, inputs, axis).getResult();
 }
 
 // Dot(axes, normalize=False) of two inputs of rank 2 or 3 over one axis
@@ -209,11 +250,11 @@ void mlir::kiln::keras::registerMergeLayers(LayerRegistry &registry) {
   static constexpr StringLiteral dotKeys[] = {"axes", "normalize"};
   registry["Dot"] = {singleOutput<importDot>, dotKeys};
   // Keras masks: the elementwise merges carry the logical or of their
-  // inputs'; Concatenate concatenates or ors them (not done here); Dot
-  // ends them (its handler sets none).
+  // inputs'; Concatenate concatenates or ors them by axis (its handler);
+  // Dot ends them (its handler sets none).
   for (StringRef name :
        {"Add", "Subtract", "Multiply", "Maximum", "Minimum", "Average"})
     registry[name].masks = MaskUse::Merge;
-  registry["Concatenate"].masks = MaskUse::Refuse;
+  registry["Concatenate"].masks = MaskUse::Handle;
   registry["Dot"].masks = MaskUse::Handle;
 }

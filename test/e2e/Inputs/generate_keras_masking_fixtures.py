@@ -40,6 +40,13 @@ GlobalAveragePooling1D read, with Keras's own outputs, then trained.
            its scores (Keras's Softmax path: a query step whose value is
            all padding gets zero scores, not uniform ones), the output
            pooled and the scores flattened, each through a Dense(2), added
+  concat   ids (None, 8) -> Embedding(20, 4, mask_zero): an LSTM's sequence
+           and the embeddings concatenated along the features (the masks'
+           logical or) into a GRU and into AdditiveAttention -> pooling,
+           and the embeddings and a Dense of them along the time axis (the
+           masks concatenated, 16 steps) into a GRU; added -> Dense(2,
+           softmax). Keras 3 records Concatenate's mask as ExpandDims,
+           ZerosLike, LogicalOr, Concatenate and Any nodes
 
 Weights are randomized (uniform +-0.5). NAME.keras (untrained), NAME.x.npy
 (ids keep their integer dtype), NAME.y.npy, NAME.pred.npy, NAME.losses.json
@@ -217,6 +224,22 @@ def main():
         name="scores"),
         [padded_ids(rng, 12, 5, 20, empty=False),
          padded_ids(rng, 12, 5, 20)],
+        rng.integers(0, 2, size=(12,)),
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        "sparse_categorical_crossentropy", rng)
+
+    ids = keras.Input((8,), dtype="int32", name="ids")
+    e = layers.Embedding(20, 4, mask_zero=True)(ids)
+    c = layers.Concatenate()([layers.LSTM(3, return_sequences=True)(e), e])
+    t = layers.Concatenate(axis=1)([e, layers.Dense(4)(e)])
+    h1 = layers.GRU(3)(c)
+    h2 = layers.Dense(3)(layers.GlobalAveragePooling1D()(
+        layers.AdditiveAttention(use_scale=False)([c, c])))
+    h3 = layers.GRU(3)(t)
+    write("concat", keras.Model(
+        ids, layers.Dense(2, activation="softmax")(
+            layers.Add()([h1, h2, h3])), name="concat"),
+        padded_ids(rng, 12, 8, 20, empty=False),
         rng.integers(0, 2, size=(12,)),
         keras.optimizers.SGD(0.1, momentum=0.9),
         "sparse_categorical_crossentropy", rng)
