@@ -236,7 +236,8 @@ public:
   /// layer `name` of class `className`.
   LogicalResult checkConfigKeys(StringRef name, StringRef className,
                                 const json::Object &config,
-                                ArrayRef<StringLiteral> known);
+                                ArrayRef<StringLiteral> known,
+                                bool operation = false);
 
   MLIRContext *ctx;
   std::string path;
@@ -778,7 +779,8 @@ static std::optional<StringRef> dtypeName(const json::Value &value) {
 LogicalResult
 KerasModelImporter::checkConfigKeys(StringRef name, StringRef className,
                                     const json::Object &config,
-                                    ArrayRef<StringLiteral> known) {
+                                    ArrayRef<StringLiteral> known,
+                                    bool operation) {
   // Keys every layer has; the input shape keys are read by the model's
   // import (the first layer of a Sequential may carry them).
   // `activity_regularizer`: every layer's outputs may carry one
@@ -787,12 +789,17 @@ KerasModelImporter::checkConfigKeys(StringRef name, StringRef className,
       "name",        "trainable",   "dtype",     "batch_input_shape",
       "batch_shape", "input_shape", "input_dim", "batch_size",
       "activity_regularizer"};
-  if (std::optional<std::string> dtype = unsupportedDtype(config)) {
+  // A Keras 3 operation's config: its name and what its handler reads
+  // (ZerosLike's `dtype` is the result's, not a compute policy).
+  ArrayRef<StringLiteral> shared(common);
+  if (operation)
+    shared = shared.take_front(1);
+  else if (std::optional<std::string> dtype = unsupportedDtype(config)) {
     emitLayerError(name, className) << *dtype;
     return failure();
   }
   for (const auto &[key, value] : config) {
-    if (llvm::is_contained(common, key.str()) ||
+    if (llvm::is_contained(shared, key.str()) ||
         llvm::is_contained(known, key.str()) || isOff(value))
       continue;
     emitLayerError(name, className)
@@ -852,19 +859,10 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
     emitWarning(fileLoc) << "layer '" << spec.name << "' (" << spec.className
                          << ") does not support masking: the mask of its "
                             "input ends here, as in Keras";
-  if (handler->second.logical) {
-    // An operation's config: its name and the settings its handler reads.
-    for (const auto &[key, value] : *spec.config)
-      if (key != "name" && !isOff(value) &&
-          !llvm::is_contained(handler->second.keys, key.str())) {
-        emitLayerError(spec.name, spec.className)
-            << "config '" << key.str() << "' is not supported";
-        return failure();
-      }
-  } else if (failed(checkConfigKeys(spec.name, spec.className, *spec.config,
-                                    handler->second.keys))) {
+  if (failed(checkConfigKeys(spec.name, spec.className, *spec.config,
+                             handler->second.keys,
+                             /*operation=*/handler->second.logical)))
     return failure();
-  }
   if (!handler->second.integerInputs)
     for (Value input : inputs)
       if (auto type = cast<RankedTensorType>(input.getType());

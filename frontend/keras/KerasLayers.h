@@ -235,6 +235,11 @@ void registerReshapingLayers(LayerRegistry &registry);
 /// EinsumDense, MultiHeadAttention, Attention and AdditiveAttention
 /// (AttentionLayers.cpp).
 void registerAttentionLayers(LayerRegistry &registry);
+/// Whether any entry of a float 0/1 mask along `axis` is set, as float
+/// 0/1 (Keras's `ops.any` on a mask).
+Value anyMask(OpBuilder &b, Location loc, Value mask, int64_t axis,
+              bool keepDims = false);
+
 /// The operations by which Keras 3's functional graphs compute masks:
 /// NotEqual, Any, LogicalOr, LogicalAnd, ConvertToTensor, ExpandDims,
 /// ZerosLike and Concatenate, registered as "ops.<class>" (MaskOperations.cpp).

@@ -77,13 +77,7 @@ FailureOr<Value> importAny(LayerBuilder &layer, ArrayRef<Value> inputs) {
                          "only";
     return failure();
   }
-  OpBuilder &b = layer.builder;
-  Location loc = layer.loc;
-  Value count = ReduceSumOp::create(b, loc, inputs[0],
-                                    ArrayRef<int64_t>{*axis}, keepDims);
-  auto scalar = RankedTensorType::get({}, b.getF32Type());
-  Value zero = ConstantOp::create(b, loc, DenseElementsAttr::get(scalar, 0.0f));
-  return toMask(b, loc, GreaterOp::create(b, loc, count, zero));
+  return anyMask(layer.builder, layer.loc, inputs[0], *axis, keepDims);
 }
 
 /// LogicalOr / LogicalAnd of two masks: their maximum / product.
@@ -164,6 +158,15 @@ FailureOr<Value> importConvertToTensor(LayerBuilder &layer,
 }
 
 } // namespace
+
+Value mlir::kiln::keras::anyMask(OpBuilder &b, Location loc, Value mask,
+                                 int64_t axis, bool keepDims) {
+  Value count =
+      ReduceSumOp::create(b, loc, mask, ArrayRef<int64_t>{axis}, keepDims);
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  Value zero = ConstantOp::create(b, loc, DenseElementsAttr::get(scalar, 0.0f));
+  return toMask(b, loc, GreaterOp::create(b, loc, count, zero));
+}
 
 void mlir::kiln::keras::registerMaskOperations(LayerRegistry &registry) {
   static constexpr StringLiteral anyKeys[] = {"axis", "keepdims"};

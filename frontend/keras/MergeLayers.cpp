@@ -130,14 +130,8 @@ FailureOr<Value> importConcatenate(LayerBuilder &layer,
       }
       parts.push_back(AddOp::create(b, loc, zeros, mask ? mask : one));
     }
-    Value all = ConcatOp::create(b, loc, parts, axis);
-    Value count = ReduceSumOp::create(b, loc, all,
-                                      ArrayRef<int64_t>{rank - 1}, false);
-    Value zero =
-        ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, 0.0f));
-    Value any = GreaterOp::create(b, loc, count, zero);
-    layer.outputMasks.push_back(CastOp::create(
-        b, loc, cast<RankedTensorType>(count.getType()), any));
+    layer.outputMasks.push_back(
+        anyMask(b, loc, ConcatOp::create(b, loc, parts, axis), rank - 1));
   }
   return ConcatOp::create(b, loc, inputs, axis).getResult();
 }

@@ -68,6 +68,11 @@ CASES = {
     "boolean_output": functional(NE, output="ne"),
     # An operation kiln does not read.
     "operation": functional(("Sum", "s", {"axis": -1}, [X], {}), output="s"),
+    # A setting of a mask operation kiln does not read.
+    "operation_config": functional(
+        ("NotEqual", "ne", {"trainable": True}, [X, 0.5], {}),
+        ("LSTM", "r", {"units": 2}, [X], {"mask": tensor("ne", [5, 3], "bool")}),
+        output="r"),
 }
 
 # TensorFlow.js: its masks are refused.
