@@ -1,5 +1,6 @@
 # lit configuration of kiln's compiler tests.
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -64,6 +65,11 @@ if os.path.isfile(os.path.join(fashion, "train-images-idx3-ubyte.gz")):
 # one thread (tests of threads ask for their count with --threads, which
 # wins over the environment).
 config.environment["KILN_NUM_THREADS"] = "1"
+
+# valgrind's memcheck runs compiler passes in a few tests: the sanitized
+# build (build-asan/) holds the runtime only.
+if shutil.which("valgrind"):
+    config.available_features.add("valgrind")
 
 # The CUDA toolkit's ptxas validates the PTX of --target cuda (kiln itself
 # never needs the toolkit); without it, the tests that need it are

@@ -471,8 +471,12 @@ public:
       : builder(builder), m(builder, loc), active(active) {}
 
   /// Walks `ops` (in forward order) backwards, emitting VJPs at the
-  /// builder's insertion point and accumulating into `adjoint`.
-  LogicalResult run(ArrayRef<Operation *> ops, DenseMap<Value, Value> &adjoint);
+  /// builder's insertion point and accumulating into `adjoint`. A loop the
+  /// walk reverses is erased: its entry of `ops` becomes null and its
+  /// results leave `adjoint` (a value made later may take an erased one's
+  /// address; a map keyed by it would answer for the new one).
+  LogicalResult run(MutableArrayRef<Operation *> ops,
+                    DenseMap<Value, Value> &adjoint);
 
 private:
   /// Adds `g` to the adjoint of `value`. An inactive value (computed from
@@ -503,9 +507,9 @@ private:
 
 } // namespace
 
-LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
+LogicalResult ReverseWalker::run(MutableArrayRef<Operation *> ops,
                                  DenseMap<Value, Value> &adjoint) {
-  for (Operation *op : llvm::reverse(ops)) {
+  for (Operation *&op : llvm::reverse(ops)) {
     SmallVector<Value> resultGrads;
     bool reached = false;
     for (Value result : op->getResults()) {
@@ -518,6 +522,7 @@ LogicalResult ReverseWalker::run(ArrayRef<Operation *> ops,
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       if (failed(reverseLoop(loop, adjoint)))
         return failure();
+      op = nullptr;
       continue;
     }
     if (llvm::none_of(op->getOperands(), isDifferentiable))
@@ -762,24 +767,36 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
       Value &acc = local[yielded];
       acc = acc ? m.add(acc, args[n]) : args[n];
     }
+    // Which of `ops` computes each carried value the body yields (a nested
+    // loop among them is gone after the walk).
+    SmallVector<std::optional<size_t>> yieldedBy(carried.size());
+    for (auto [n, t] : llvm::enumerate(carried))
+      if (Operation *def =
+              mapping.lookupOrDefault(yield->getOperand(t)).getDefiningOp())
+        if (const auto *at = llvm::find(ops, def); at != ops.end())
+          yieldedBy[n] = at - ops.begin();
     if (failed(run(ops, local)))
       return failure();
     // The VJPs read the yielded values (tanh's, 1 - y^2) from the stacks
     // instead of their recomputation, whose ops then go unless something
     // else needs them: a SimpleRNN's backward step no longer multiplies
     // the state by the recurrent kernel again.
-    for (auto [n, t] : llvm::enumerate(carried)) {
-      Value yielded = mapping.lookupOrDefault(yield->getOperand(t));
-      Operation *def = yielded.getDefiningOp();
-      if (yieldedSaved[n] && def && def->getBlock() == reverseBody)
-        yielded.replaceAllUsesWith(yieldedSaved[n]);
-    }
+    for (auto [n, t] : llvm::enumerate(carried))
+      if (yieldedSaved[n] && yieldedBy[n] && ops[*yieldedBy[n]])
+        mapping.lookupOrDefault(yield->getOperand(t))
+            .replaceAllUsesWith(yieldedSaved[n]);
+    // (A nested loop the walk reversed is gone already: null.)
     SmallVector<Operation *> alive(ops.size());
     for (int64_t i = static_cast<int64_t>(ops.size()) - 1; i >= 0; --i) {
-      if (isOpTriviallyDead(ops[i]))
-        ops[i]->erase();
-      else
+      if (!ops[i])
+        continue;
+      if (!isOpTriviallyDead(ops[i])) {
         alive[i] = ops[i];
+        continue;
+      }
+      for (Value result : ops[i]->getResults())
+        local.erase(result);
+      ops[i]->erase();
     }
     saveProducts(loop, recording, recorded, alive, k, count);
     SmallVector<Value> next;
@@ -914,6 +931,8 @@ LogicalResult ReverseWalker::reverseLoop(scf::ForOp loop,
                    ? columns.front()
                    : ConcatOp::create(builder, loc, columns, 1).getResult());
   }
+  for (Value result : loop.getResults())
+    adjoint.erase(result);
   loop.erase();
   return success();
 }

@@ -28,6 +28,8 @@ PACKAGES=(
   libboost-dev nlohmann-json3-dev
   # tests and benchmarks; curl drives ./model serve, wrk loads it
   libgtest-dev libgmock-dev libbenchmark-dev curl wrk
+  # memcheck over compiler passes (the sanitized build holds the runtime)
+  valgrind
   # independent references in the tests (run with /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-protobuf protobuf-compiler
   python3-requests

@@ -1,7 +1,9 @@
 // Finite-difference gradient check (float64) of the sequence ops inside the
 // loops recurrent layers build: a SimpleRNN over 4 steps with the input
 // projection hoisted, returning the whole sequence (sequence_insert) or the
-// last state, read backwards (go_backwards); gates; a masked state, whole or gate by gate.
+// last state, read backwards (go_backwards); gates; a masked state, whole or gate by gate;
+// loops one after another and one inside another (the inner loop's result
+// read by the outer body, or yielded as it is).
 // RUN: kiln gradcheck %s --func rnn_sequences | FileCheck %s
 // RUN: kiln gradcheck %s --func rnn_backwards_last | FileCheck %s
 // RUN: kiln gradcheck %s --func step_and_insert | FileCheck %s
@@ -11,6 +13,9 @@
 // RUN: kiln gradcheck %s --func gates | FileCheck %s
 // RUN: kiln gradcheck %s --func masked_state | FileCheck %s
 // RUN: kiln gradcheck %s --func masked_gates | FileCheck %s
+// RUN: kiln gradcheck %s --func sequential | FileCheck %s
+// RUN: kiln gradcheck %s --func nested | FileCheck %s
+// RUN: kiln gradcheck %s --func nested_yield | FileCheck %s
 
 // CHECK: gradcheck: loss =
 // CHECK: checked
@@ -209,6 +214,72 @@ func.func @masked_gates(%h0: tensor<?x4xf32>, %x: tensor<?x3x4xf32>, %u: tensor<
     %g = kiln.sigmoid %n : tensor<?x4xf32>
     %hn = kiln.mul %t, %g : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
     scf.yield %hn : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Three loops in a row, the third reusing the first's kernel: each is
+// reversed in turn, and w's gradient sums both.
+func.func @sequential(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %u: tensor<4x4xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %m : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %r2 = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %r) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %u : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %t = kiln.sigmoid %m : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %r3 = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %r2) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %m : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r3 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// A loop inside a loop's body, the outer body reading its result: the
+// inner loop is reversed inside the outer reverse body.
+func.func @nested(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %u: tensor<4x4xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %in = scf.for %j = %c0 to %c2 step %c1 iter_args(%g = %m) -> (tensor<?x4xf32>) {
+      %q = kiln.matmul %g, %u : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+      %s = kiln.sigmoid %q : tensor<?x4xf32>
+      scf.yield %s : tensor<?x4xf32>
+    }
+    %t = kiln.tanh %in : tensor<?x4xf32>
+    scf.yield %t : tensor<?x4xf32>
+  }
+  %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// The inner loop's result is what the outer body yields.
+func.func @nested_yield(%h0: tensor<?x4xf32>, %w: tensor<4x4xf32>, %u: tensor<4x4xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%h = %h0) -> (tensor<?x4xf32>) {
+    %m = kiln.matmul %h, %w : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+    %t = kiln.tanh %m : tensor<?x4xf32>
+    %in = scf.for %j = %c0 to %c2 step %c1 iter_args(%g = %t) -> (tensor<?x4xf32>) {
+      %q = kiln.matmul %g, %u : tensor<?x4xf32>, tensor<4x4xf32> -> tensor<?x4xf32>
+      %s = kiln.sigmoid %q : tensor<?x4xf32>
+      scf.yield %s : tensor<?x4xf32>
+    }
+    scf.yield %in : tensor<?x4xf32>
   }
   %l = kiln.reduce_sum %r {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
   return %l : tensor<f32>
