@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <numeric>
+#include <tuple>
 
 using namespace kiln;
 
@@ -311,8 +313,21 @@ kiln_status_t kiln::decodeExample(const uint8_t *data, size_t size,
   }
   // Writers emit keys in order, so sorting is usually a no-op check (and
   // no allocation on the decode hot path).
-  if (!std::is_sorted(parsed.begin(), parsed.end(), nameLess))
-    std::stable_sort(parsed.begin(), parsed.end(), nameLess);
+  // Out of order: sorted by name, then by position, so that the last of
+  // equal keys stays last (std::stable_sort's buffer comes from the
+  // deprecated std::get_temporary_buffer in libstdc++ 12).
+  if (!std::is_sorted(parsed.begin(), parsed.end(), nameLess)) {
+    std::vector<size_t> order(parsed.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::tie(parsed[a].name, a) < std::tie(parsed[b].name, b);
+    });
+    std::vector<ExampleFeature> sorted;
+    sorted.reserve(parsed.size());
+    for (size_t i : order)
+      sorted.push_back(std::move(parsed[i]));
+    parsed = std::move(sorted);
+  }
   // A later map entry with the same key replaces an earlier one.
   size_t kept = 0;
   for (size_t i = 0; i < parsed.size(); ++i)

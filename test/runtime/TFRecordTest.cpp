@@ -898,13 +898,14 @@ TEST(ExampleTest, RandomMutationsNeverCrash) {
   EXPECT_GT(decoded, 0);
 }
 
-/// Wraps `feature` (Feature message bytes) as Example{features{"k": ...}}.
-std::string wrapFeature(const std::string &feature) {
+/// Wraps `feature` (Feature message bytes) as Example{features{key: ...}}.
+std::string wrapFeature(const std::string &feature,
+                        const std::string &key = "k") {
   auto delimited = [](char tag, const std::string &body) {
     EXPECT_LT(body.size(), 128u);
     return std::string(1, tag) + static_cast<char>(body.size()) + body;
   };
-  std::string entry = delimited('\x0a', "k") + delimited('\x12', feature);
+  std::string entry = delimited('\x0a', key) + delimited('\x12', feature);
   return delimited('\x0a', delimited('\x0a', entry));
 }
 
@@ -932,6 +933,14 @@ TEST(ExampleTest, WireFormatCases) {
   example = decode(first + second);
   EXPECT_EQ(toJson(example.get()), "{\"k\": {}}");
   EXPECT_EQ(kiln_example_feature_kind(example.get(), 0), KILN_FEATURE_NONE);
+  // Out of order, the features come sorted by name, and a repeated key
+  // still keeps its last entry.
+  example = decode(wrapFeature("\x1a\x02\x08\x01", "b") +
+                   wrapFeature("\x1a\x02\x08\x02", "a") +
+                   wrapFeature("\x1a\x02\x08\x03", "b") +
+                   wrapFeature("\x1a\x02\x08\x04", "a"));
+  EXPECT_EQ(toJson(example.get()),
+            "{\"a\": {\"int64\": [4]}, \"b\": {\"int64\": [3]}}");
   // A key with NUL bytes keeps its length.
   example = decode(std::string("\x0a\x07\x0a\x05\x0a\x03\x61\x00\x62", 9));
   size_t nameSize = 0;
