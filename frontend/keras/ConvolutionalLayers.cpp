@@ -1,7 +1,8 @@
 //===- ConvolutionalLayers.cpp - Keras convolution and pooling --*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Conv1D/Conv2D, MaxPooling1D/2D, AveragePooling1D/2D and the global
+// Conv1D/2D/3D (and their transposes, depthwise and separable forms in 1-D
+// and 2-D), MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global
 // poolings, channels-last, on kiln's window ops (KilnOps.td):
 //  - ConvND is `kiln.conv` + bias + activation, its kernel in Keras's
 //    (K..., C, filters) layout;
@@ -66,7 +67,9 @@ static FailureOr<Value> spatialInput(LayerBuilder &layer,
   if (type.getRank() != rank + 2 ||
       llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
     layer.emitError() << "expects an input (batch, "
-                      << (rank == 1 ? "steps" : "rows, cols")
+                      << (rank == 1   ? "steps"
+                          : rank == 2 ? "rows, cols"
+                                      : "depth, rows, cols")
                       << ", channels) with known sizes, got "
                       << formatKerasShape(type.getShape());
     return failure();
@@ -455,6 +458,8 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importConv<1>>, convKeys};
   for (StringRef name : {"Conv2D", "Convolution2D"})
     registry[name] = {singleOutput<importConv<2>>, convKeys};
+  for (StringRef name : {"Conv3D", "Convolution3D"})
+    registry[name] = {singleOutput<importConv<3>>, convKeys};
   static constexpr StringLiteral convTransposeKeys[] = {
       "filters",          "kernel_size",
       "strides",          "padding",
@@ -508,14 +513,20 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importConvTranspose<1>>, convTransposeKeys};
   for (StringRef name : {"Conv2DTranspose", "Convolution2DTranspose"})
     registry[name] = {singleOutput<importConvTranspose<2>>, convTransposeKeys};
+  for (StringRef name : {"Conv3DTranspose", "Convolution3DTranspose"})
+    registry[name] = {singleOutput<importConvTranspose<3>>, convTransposeKeys};
   for (StringRef name : {"MaxPooling1D", "MaxPool1D"})
     registry[name] = {singleOutput<importPooling<1, true>>, poolKeys};
   for (StringRef name : {"MaxPooling2D", "MaxPool2D"})
     registry[name] = {singleOutput<importPooling<2, true>>, poolKeys};
+  for (StringRef name : {"MaxPooling3D", "MaxPool3D"})
+    registry[name] = {singleOutput<importPooling<3, true>>, poolKeys};
   for (StringRef name : {"AveragePooling1D", "AvgPool1D"})
     registry[name] = {singleOutput<importPooling<1, false>>, poolKeys};
   for (StringRef name : {"AveragePooling2D", "AvgPool2D"})
     registry[name] = {singleOutput<importPooling<2, false>>, poolKeys};
+  for (StringRef name : {"AveragePooling3D", "AvgPool3D"})
+    registry[name] = {singleOutput<importPooling<3, false>>, poolKeys};
   // GlobalAveragePooling1D averages the steps a Keras mask keeps, and
   // ends the mask.
   for (StringRef name : {"GlobalAveragePooling1D", "GlobalAvgPool1D"}) {
@@ -524,8 +535,12 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
   }
   for (StringRef name : {"GlobalAveragePooling2D", "GlobalAvgPool2D"})
     registry[name] = {singleOutput<importGlobalPooling<2, false>>, globalKeys};
+  for (StringRef name : {"GlobalAveragePooling3D", "GlobalAvgPool3D"})
+    registry[name] = {singleOutput<importGlobalPooling<3, false>>, globalKeys};
   for (StringRef name : {"GlobalMaxPooling1D", "GlobalMaxPool1D"})
     registry[name] = {singleOutput<importGlobalPooling<1, true>>, globalKeys};
   for (StringRef name : {"GlobalMaxPooling2D", "GlobalMaxPool2D"})
     registry[name] = {singleOutput<importGlobalPooling<2, true>>, globalKeys};
+  for (StringRef name : {"GlobalMaxPooling3D", "GlobalMaxPool3D"})
+    registry[name] = {singleOutput<importGlobalPooling<3, true>>, globalKeys};
 }

@@ -520,7 +520,9 @@ static FailureOr<Value> importDropout(LayerBuilder &layer,
       layer.emitError() << "only data_format 'channels_last' is supported";
       return failure();
     }
-    size_t rank = layer.className.ends_with("1D") ? 3 : 4;
+    size_t rank = layer.className.ends_with("1D")   ? 3
+                  : layer.className.ends_with("2D") ? 4
+                                                    : 5;
     if (shape.size() != rank) {
       layer.emitError() << "expects an input of rank " << rank << ", got "
                         << formatKerasShape(shape);
@@ -966,7 +968,8 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
   // SpatialDropoutND(rate): one draw per sample and channel.
   static constexpr StringLiteral spatialDropoutKeys[] = {"rate", "seed",
                                                          "data_format"};
-  for (StringRef name : {"SpatialDropout1D", "SpatialDropout2D"})
+  for (StringRef name :
+       {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"})
     registry[name] = {singleOutput<importDropout>, spatialDropoutKeys};
   static constexpr StringLiteral gaussianNoiseKeys[] = {"stddev", "seed"};
   static constexpr StringLiteral gaussianDropoutKeys[] = {"rate", "seed"};

@@ -1,8 +1,8 @@
 //===- ReshapingLayers.cpp - Keras reshaping layers -------------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// ZeroPadding1D/2D (kiln.concat with kiln.zeros blocks), Cropping1D/2D
-// (kiln.slice), UpSampling1D/2D (nearest: each row and column repeated
+// ZeroPadding1D/2D/3D (kiln.concat with kiln.zeros blocks), Cropping1D/2D/3D
+// (kiln.slice), UpSampling1D/2D/3D (nearest: each row and column repeated
 // through a broadcast; both from frontend/WindowOps.h, shared with ONNX's
 // Pad and Resize), Permute (kiln.transpose) and RepeatVector (a
 // broadcast), channels-last. Their gradients are those of the ops.
@@ -45,7 +45,7 @@ FailureOr<Value> spatial(LayerBuilder &layer, ArrayRef<Value> inputs,
 }
 
 /// (before, after) amounts per spatial dim from a Keras `key`: an integer,
-/// a pair per dim, or (2-D) a list of two pairs / two integers.
+/// (1-D) a pair, or (2-D, 3-D) a list of an integer or a pair per dim.
 FailureOr<SmallVector<std::pair<int64_t, int64_t>>>
 amounts(LayerBuilder &layer, StringRef key, int64_t rank, int64_t fallback) {
   SmallVector<std::pair<int64_t, int64_t>> result(rank, {fallback, fallback});
@@ -55,12 +55,13 @@ amounts(LayerBuilder &layer, StringRef key, int64_t rank, int64_t fallback) {
     if (std::optional<int64_t> n = v->getAsInteger()) {
       result.assign(rank, {*n, *n});
     } else if (const llvm::json::Array *list = v->getAsArray()) {
-      // 1-D: [before, after]; 2-D: [[t, b], [l, r]] or [sym_h, sym_w].
+      // 1-D: [before, after]; 2-D: [[t, b], [l, r]] or [sym_h, sym_w];
+      // 3-D likewise, three of them.
       if (rank == 1 && list->size() == 2) {
         result[0] = {(*list)[0].getAsInteger().value_or(-1),
                      (*list)[1].getAsInteger().value_or(-1)};
-      } else if (rank == 2 && list->size() == 2) {
-        for (int64_t i = 0; i < 2; ++i) {
+      } else if (rank > 1 && static_cast<int64_t>(list->size()) == rank) {
+        for (int64_t i = 0; i < rank; ++i) {
           const llvm::json::Value &e = (*list)[i];
           if (std::optional<int64_t> n = e.getAsInteger())
             result[i] = {*n, *n};
@@ -298,10 +299,13 @@ void mlir::kiln::keras::registerReshapingLayers(LayerRegistry &registry) {
   static constexpr StringLiteral repeatKeys[] = {"n"};
   registry["ZeroPadding1D"] = {singleOutput<importZeroPadding<1>>, padKeys};
   registry["ZeroPadding2D"] = {singleOutput<importZeroPadding<2>>, padKeys};
+  registry["ZeroPadding3D"] = {singleOutput<importZeroPadding<3>>, padKeys};
   registry["Cropping1D"] = {singleOutput<importCropping<1>>, cropKeys};
   registry["Cropping2D"] = {singleOutput<importCropping<2>>, cropKeys};
+  registry["Cropping3D"] = {singleOutput<importCropping<3>>, cropKeys};
   registry["UpSampling1D"] = {singleOutput<importUpSampling<1>>, upKeys};
   registry["UpSampling2D"] = {singleOutput<importUpSampling<2>>, upKeys};
+  registry["UpSampling3D"] = {singleOutput<importUpSampling<3>>, upKeys};
   registry["Permute"] = {singleOutput<importPermute>, permuteKeys};
   registry["RepeatVector"] = {singleOutput<importRepeatVector>, repeatKeys};
   // fill_mode and fill_value serve pad_to_aspect_ratio alone.

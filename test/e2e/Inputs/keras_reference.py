@@ -308,7 +308,7 @@ def _apply(layer, x, weights):
     cls, cfg = layer["class_name"], layer["config"]
     if cls in ("SimpleRNN", "RNN"):
         return _rnn(x, cls, cfg, weights[cfg["name"]])
-    for rank in (1, 2):
+    for rank in (1, 2, 3):
         if cls in (f"Conv{rank}D", f"Convolution{rank}D"):
             return _conv(x, cfg, weights[cfg["name"]], rank)
         if cls in (f"MaxPooling{rank}D", f"AveragePooling{rank}D"):
@@ -317,7 +317,7 @@ def _apply(layer, x, weights):
             axes = tuple(range(1, 1 + rank))
             reduce = np.max if "Max" in cls else np.mean
             return reduce(x, axis=axes, keepdims=bool(cfg.get("keepdims")))
-    if cls in ("InputLayer", "Dropout"):
+    if cls in ("InputLayer", "Dropout") or cls.startswith("SpatialDropout"):
         return x
     if cls == "Dense":
         w = weights[cfg["name"]]

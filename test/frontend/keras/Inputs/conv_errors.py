@@ -26,6 +26,14 @@ CASES = {
                            "config": {"name": "p"}}),
     "pool_strides": model([8, 3], {"class_name": "MaxPooling1D",
                                    "config": {"name": "p", "strides": [2, 2]}}),
+    "rank3d": model([8, 8, 3], {"class_name": "Conv3D", "config": {
+        "name": "c", "filters": 2, "kernel_size": 3}}),
+    "causal3d": model([4, 4, 4, 1], {"class_name": "Conv3D", "config": {
+        "name": "c", "filters": 2, "kernel_size": 2, "padding": "causal"}}),
+    "padding3d": model([4, 4, 4, 1], {"class_name": "ZeroPadding3D", "config": {
+        "name": "z", "padding": [1, 2]}}),
+    "cropping3d": model([4, 4, 4, 1], {"class_name": "Cropping3D", "config": {
+        "name": "z", "cropping": [1, [2, 2], 0]}}),
 }
 
 for name, m in CASES.items():
