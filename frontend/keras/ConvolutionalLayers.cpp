@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Conv1D/2D/3D (and their transposes, depthwise and separable forms in 1-D
-// and 2-D), MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global
-// poolings, channels-last, on kiln's window ops (KilnOps.td):
+// and 2-D), MaxPooling1D/2D/3D, AveragePooling1D/2D/3D, the global poolings
+// and ConvLSTM1D/2D/3D, channels-last, on kiln's window ops (KilnOps.td):
 //  - ConvND is `kiln.conv` + bias + activation, its kernel in Keras's
 //    (K..., C, filters) layout;
 //  - MaxPoolingND is `kiln.max_pool`;
@@ -17,6 +17,7 @@
 // 'causal' (Conv1D) pads dilation * (K - 1) before.
 //===----------------------------------------------------------------------===//
 
+#include "frontend/RecurrentLoop.h"
 #include "frontend/WindowOps.h"
 #include "frontend/keras/KerasLayers.h"
 
@@ -441,6 +442,190 @@ static FailureOr<Value> importGlobalPooling(LayerBuilder &layer,
       .getResult();
 }
 
+// ConvLSTM1D/2D/3D(filters, kernel_size): an LSTM whose products are
+// convolutions, as Keras 3's ConvLSTMCell computes it over a sequence
+// (batch, steps, S..., channels):
+//   z = conv(x_t, kernel) + bias + conv(h, recurrent_kernel),
+//   gates (i, f, c, o) = split(z, 4) along the channels,
+//   c = rec(f) * c + rec(i) * act(z_c), h = rec(o) * act(c),
+// the input convolution with the layer's strides, padding and dilation, the
+// recurrent one at stride 1, 'same'. The input convolution of every step is
+// one convolution before the loop (the steps folded into the batch); the
+// loop (frontend/RecurrentLoop.h) reads its step, as the recurrent layers'
+// does. Dropout, masks and initial states are refused.
+template <int64_t Rank>
+static FailureOr<LayerOutputs> importConvLstm(LayerBuilder &layer,
+                                              ArrayRef<Value> inputs) {
+  if (inputs.size() != 1) {
+    layer.emitError() << "'initial_state' is not supported";
+    return failure();
+  }
+  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  if (type.getRank() != Rank + 3 ||
+      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
+    layer.emitError() << "expects an input (batch, steps, "
+                      << (Rank == 1   ? "cols"
+                          : Rank == 2 ? "rows, cols"
+                                      : "depth, rows, cols")
+                      << ", channels) with known sizes, got "
+                      << formatKerasShape(type.getShape());
+    return failure();
+  }
+  if (layer.getString("data_format").value_or("channels_last") !=
+      "channels_last") {
+    layer.emitError() << "only data_format 'channels_last' is supported";
+    return failure();
+  }
+  for (StringRef key : {"dropout", "recurrent_dropout"})
+    if (const llvm::json::Value *rate = layer.config.get(key);
+        rate && rate->kind() != llvm::json::Value::Null &&
+        rate->getAsNumber() != std::optional<double>(0.0)) {
+      layer.emitError() << "'" << key << "' is not supported";
+      return failure();
+    }
+  for (StringRef key : {"stateful", "zero_output_for_mask"})
+    if (layer.getBoolean(key).value_or(false)) {
+      layer.emitError() << "'" << key << "' is not supported";
+      return failure();
+    }
+  FailureOr<ConvSettings> settings = readConvSettings(layer, Rank);
+  if (failed(settings))
+    return failure();
+  WindowGeometry &g = settings->geometry;
+  int64_t filters = settings->filters;
+  const llvm::json::Value *recurrentValue =
+      layer.config.get("recurrent_activation");
+  std::optional<StringRef> recurrentActivation =
+      !recurrentValue || recurrentValue->kind() == llvm::json::Value::Null
+          ? std::optional<StringRef>("sigmoid")
+          : recurrentValue->getAsString();
+  if (!recurrentActivation) {
+    layer.emitError()
+        << "custom (non-string) 'recurrent_activation' is not supported";
+    return failure();
+  }
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t steps = shape[1], channels = shape.back();
+  FailureOr<SmallVector<int64_t>> out = applyPadding(
+      layer, g, shape.drop_front(2).drop_back(), /*allowCausal=*/false);
+  if (failed(out))
+    return failure();
+
+  // Keras 3 keeps the weights in the layer's cell.
+  layer.setWeightScope("cell", layer.config);
+  SmallVector<int64_t> kernelShape(g.window), recurrentShape(g.window);
+  kernelShape.append({channels, 4 * filters});
+  recurrentShape.append({filters, 4 * filters});
+  FailureOr<Value> kernel = layer.addParam(
+      "kernel", kernelShape, "kernel_initializer", "glorot_uniform");
+  if (failed(kernel))
+    return failure();
+  FailureOr<Value> recurrent =
+      layer.addParam("recurrent_kernel", recurrentShape,
+                     "recurrent_initializer", "orthogonal");
+  if (failed(recurrent))
+    return failure();
+  Value bias;
+  if (layer.getBoolean("use_bias").value_or(true)) {
+    // unit_forget_bias (default true): the forget gate's bias starts at one.
+    bool forgetOnes = layer.getBoolean("unit_forget_bias").value_or(true);
+    FailureOr<Value> b = layer.addParam(
+        "bias", {4 * filters}, "bias_initializer", "zeros",
+        LayerBuilder::ParamRole::Weight, [&](std::vector<float> &values) {
+          if (forgetOnes)
+            std::fill(values.begin() + filters, values.begin() + 2 * filters,
+                      1.0f);
+        });
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  Type element = type.getElementType();
+  int64_t batch = shape[0];
+  auto withBatch = [&](int64_t first, ArrayRef<int64_t> rest) {
+    SmallVector<int64_t> dims{first};
+    dims.append(rest.begin(), rest.end());
+    return RankedTensorType::get(dims, element);
+  };
+  // Every step's input convolution (and bias) at once: (B * T, S..., C).
+  int64_t folded = ShapedType::isDynamic(batch) ? batch : batch * steps;
+  Value flat =
+      ReshapeOp::create(b, loc, withBatch(folded, shape.drop_front(2)), *x);
+  Value projected = ConvOp::create(b, loc, flat, *kernel, g.strides,
+                                   g.dilations, g.padLow, g.padHigh);
+  if (bias)
+    projected = AddOp::create(b, loc, projected, bias);
+  SmallVector<int64_t> stepped{steps};
+  stepped.append(*out);
+  stepped.push_back(4 * filters);
+  projected = ReshapeOp::create(b, loc, withBatch(batch, stepped), projected);
+
+  // The recurrent convolution: stride 1, 'same' (the odd padding after).
+  SmallVector<int64_t> ones(Rank, 1), padLow, padHigh;
+  for (int64_t k : g.window) {
+    padLow.push_back((k - 1) / 2);
+    padHigh.push_back(k - 1 - (k - 1) / 2);
+  }
+  SmallVector<int64_t> stateShape(*out);
+  stateShape.push_back(filters);
+  RankedTensorType stateType = withBatch(batch, stateShape);
+  SmallVector<Value> inits(2, ZerosOp::create(b, loc, stateType, *x));
+  bool returnSequences = layer.getBoolean("return_sequences").value_or(false);
+  Value sequence;
+  if (returnSequences) {
+    stepped.back() = filters;
+    sequence = ZerosOp::create(b, loc, withBatch(batch, stepped), *x);
+  }
+  int64_t channelAxis = Rank + 1;
+  bool failedActivation = false;
+  auto act = [&](StringRef name, Value v) {
+    FailureOr<Value> y = buildActivation(layer, name, v);
+    failedActivation |= failed(y);
+    return succeeded(y) ? *y : v;
+  };
+  TimeLoopOptions options{steps,
+                          layer.getBoolean("go_backwards").value_or(false)};
+  auto loop = buildTimeLoop(
+      b, loc, options, inits, sequence,
+      [&](Location l, Value read, ValueRange states,
+          SmallVectorImpl<Value> &next) -> Value {
+        Value xt = SequenceStepOp::create(b, l, projected, read);
+        Value ht = ConvOp::create(b, l, states[0], *recurrent, ones, ones,
+                                  padLow, padHigh);
+        Value z = AddOp::create(b, l, xt, ht);
+        auto gate = [&](StringRef activation, int64_t k) {
+          return act(activation, SliceOp::create(b, l, z, channelAxis,
+                                                 k * filters, filters));
+        };
+        Value i = gate(*recurrentActivation, 0);
+        Value f = gate(*recurrentActivation, 1);
+        Value candidate = gate(settings->activation, 2);
+        Value c = AddOp::create(b, l, MulOp::create(b, l, f, states[1]),
+                                MulOp::create(b, l, i, candidate));
+        Value o = gate(*recurrentActivation, 3);
+        Value h = MulOp::create(b, l, o, act(settings->activation, c));
+        next.append({h, c});
+        return h;
+      });
+  if (failedActivation)
+    return failure();
+  ValueRange results = loop.getResults();
+  LayerOutputs outputs{returnSequences ? results.back() : results[0]};
+  if (layer.getBoolean("return_state").value_or(false))
+    outputs.append({results[0], results[1]});
+  return outputs;
+}
+
+std::vector<std::string> convLstmScopes(const llvm::json::Object &) {
+  return {"cell"};
+}
+
 void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
   static constexpr StringLiteral convKeys[] = {
       "filters",          "kernel_size",
@@ -543,4 +728,20 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importGlobalPooling<2, true>>, globalKeys};
   for (StringRef name : {"GlobalMaxPooling3D", "GlobalMaxPool3D"})
     registry[name] = {singleOutput<importGlobalPooling<3, true>>, globalKeys};
+  static constexpr StringLiteral convLstmKeys[] = {
+      "filters",           "kernel_size",          "strides",
+      "padding",           "data_format",          "dilation_rate",
+      "activation",        "recurrent_activation", "use_bias",
+      "kernel_initializer", "recurrent_initializer", "bias_initializer",
+      "unit_forget_bias",  "kernel_regularizer",   "recurrent_regularizer",
+      "bias_regularizer",  "kernel_constraint",    "recurrent_constraint",
+      "bias_constraint",   "dropout",              "recurrent_dropout",
+      "seed",              "return_sequences",     "return_state",
+      "go_backwards",      "stateful",             "unroll",
+      "zero_output_for_mask"};
+  registry["ConvLSTM1D"] = {importConvLstm<1>, convLstmKeys, convLstmScopes};
+  registry["ConvLSTM2D"] = {importConvLstm<2>, convLstmKeys, convLstmScopes};
+  registry["ConvLSTM3D"] = {importConvLstm<3>, convLstmKeys, convLstmScopes};
+  for (StringRef name : {"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
+    registry[name].masks = MaskUse::Refuse;
 }

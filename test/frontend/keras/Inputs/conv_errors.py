@@ -34,6 +34,22 @@ CASES = {
         "name": "z", "padding": [1, 2]}}),
     "cropping3d": model([4, 4, 4, 1], {"class_name": "Cropping3D", "config": {
         "name": "z", "cropping": [1, [2, 2], 0]}}),
+    "convlstm_rank": model([8, 8, 3], {"class_name": "ConvLSTM2D", "config": {
+        "name": "l", "filters": 2, "kernel_size": 3}}),
+    "convlstm_dropout": model([3, 8, 8, 1], {
+        "class_name": "ConvLSTM2D", "config": {
+            "name": "l", "filters": 2, "kernel_size": 3, "dropout": 0.2}}),
+    "convlstm_stateful": model([3, 8, 1], {
+        "class_name": "ConvLSTM1D", "config": {
+            "name": "l", "filters": 2, "kernel_size": 3, "stateful": True}}),
+    "convlstm_mask": {"class_name": "Sequential", "config": {
+        "name": "m", "layers": [
+            {"class_name": "InputLayer",
+             "config": {"batch_shape": [None, 3, 8, 1], "name": "in"}},
+            {"class_name": "Masking", "config": {"name": "mask"}},
+            {"class_name": "ConvLSTM1D", "config": {
+                "name": "l", "filters": 2, "kernel_size": 3}}]},
+        "keras_version": "3.5.0", "backend": "tensorflow"},
 }
 
 for name, m in CASES.items():
