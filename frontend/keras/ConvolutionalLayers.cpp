@@ -57,18 +57,18 @@ spatialList(LayerBuilder &layer, StringRef key, int64_t rank,
   return result;
 }
 
-/// The input, checked to be channels-last of rank `rank` + 2 with static
-/// spatial dimensions and channels.
-static FailureOr<Value> spatialInput(LayerBuilder &layer,
-                                     ArrayRef<Value> inputs, int64_t rank) {
+FailureOr<Value> mlir::kiln::keras::spatialInput(LayerBuilder &layer,
+                                                ArrayRef<Value> inputs,
+                                                int64_t rank, bool timeSteps) {
   FailureOr<Value> x = singleInput(layer, inputs, 0);
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
-  if (type.getRank() != rank + 2 ||
+  if (type.getRank() != rank + 2 + timeSteps ||
       llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
     layer.emitError() << "expects an input (batch, "
-                      << (rank == 1   ? "steps"
+                      << (timeSteps ? "steps, " : "")
+                      << (rank == 1   ? (timeSteps ? "rows" : "steps")
                           : rank == 2 ? "rows, cols"
                                       : "depth, rows, cols")
                       << ", channels) with known sizes, got "
@@ -460,25 +460,10 @@ static FailureOr<LayerOutputs> importConvLstm(LayerBuilder &layer,
     layer.emitError() << "'initial_state' is not supported";
     return failure();
   }
-  FailureOr<Value> x = singleInput(layer, inputs, 0);
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank, /*timeSteps=*/true);
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
-  if (type.getRank() != Rank + 3 ||
-      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
-    layer.emitError() << "expects an input (batch, steps, "
-                      << (Rank == 1   ? "cols"
-                          : Rank == 2 ? "rows, cols"
-                                      : "depth, rows, cols")
-                      << ", channels) with known sizes, got "
-                      << formatKerasShape(type.getShape());
-    return failure();
-  }
-  if (layer.getString("data_format").value_or("channels_last") !=
-      "channels_last") {
-    layer.emitError() << "only data_format 'channels_last' is supported";
-    return failure();
-  }
   for (StringRef key : {"dropout", "recurrent_dropout"})
     if (const llvm::json::Value *rate = layer.config.get(key);
         rate && rate->kind() != llvm::json::Value::Null &&

@@ -371,6 +371,11 @@ static FailureOr<Value> importTimeDistributed(LayerBuilder &layer,
                       << "takes one";
     return failure();
   }
+  // Keras 3: TimeDistributed supports masking, its output carries its
+  // input's mask (the wrapped layer never sees it: importSublayer refuses
+  // a layer that would).
+  if (Value mask = layer.inputMask())
+    layer.outputMasks.push_back(mask);
   Value y = outputs->front();
   return fold ? foldTime(layer, y, steps, /*unfold=*/true) : y;
 }
@@ -997,8 +1002,8 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importRandomColor>, colorKeys};
 
   // Keras masks: Embedding's mask_zero starts one; these layers pass it
-  // on (Keras 3's `supports_masking`); TimeDistributed would hand it to
-  // its layer.
+  // on (Keras 3's `supports_masking`); TimeDistributed passes it on too,
+  // and would hand it to a layer that uses masks (refused).
   registry["Embedding"].masks = MaskUse::Handle;
   static constexpr StringLiteral maskingKeys[] = {"mask_value"};
   registry["Masking"] = {singleOutput<importMasking>, maskingKeys};
@@ -1007,5 +1012,5 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
        {"Dense", "Activation", "Identity", "ActivityRegularization", "Dropout",
         "GaussianNoise", "GaussianDropout", "AlphaDropout"})
     registry[name].masks = MaskUse::Pass;
-  registry["TimeDistributed"].masks = MaskUse::Refuse;
+  registry["TimeDistributed"].masks = MaskUse::Handle;
 }

@@ -446,6 +446,17 @@ LayerBuilderImpl::importSublayer(StringRef keras3Scope,
            "layer: kiln does not ignore a setting that changes the model";
     return failure();
   }
+  // Keras 3's TimeDistributed hands its mask, a step at a time, to a layer
+  // whose call takes one (kiln's layers that use masks); for any other it
+  // just passes the mask on (TimeDistributed's handler).
+  if (inputMask() && (kind->second.masks == MaskUse::Handle ||
+                      kind->second.masks == MaskUse::Refuse)) {
+    importer.emitLayerError(name, label)
+        << "its input carries a mask (Embedding's mask_zero or Masking), "
+           "which Keras hands to the wrapped layer at each step; kiln does "
+           "not";
+    return failure();
+  }
   setWeightScope(keras3Scope, *innerConfig, "");
   WrappedLayerBuilder inner(*this, importer, label, *innerConfig, keras3Scope);
   inner.foldedSteps = foldedSteps;

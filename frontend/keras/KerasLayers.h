@@ -259,6 +259,12 @@ FailureOr<int64_t> singleAxis(LayerBuilder &layer, int64_t fallback,
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
                              int64_t minRank);
+/// The layer's single input, channels-last (`data_format`) with `rank`
+/// spatial dimensions, or with `timeSteps` a sequence of such (its steps
+/// after the batch), every size but the batch known; an error otherwise
+/// (ConvolutionalLayers.cpp).
+FailureOr<Value> spatialInput(LayerBuilder &layer, ArrayRef<Value> inputs,
+                              int64_t rank, bool timeSteps = false);
 /// A Keras mask of `x` (batch, steps, ...) as (batch, steps, 1), to
 /// multiply or blend per step; an error unless it is one value per step
 /// (batch, steps).

@@ -22,28 +22,6 @@ namespace {
 
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
-/// The input, channels-last with `rank` spatial dims of known size.
-FailureOr<Value> spatial(LayerBuilder &layer, ArrayRef<Value> inputs,
-                         int64_t rank) {
-  FailureOr<Value> x = singleInput(layer, inputs, 0);
-  if (failed(x))
-    return failure();
-  auto type = typeOf(*x);
-  if (type.getRank() != rank + 2 ||
-      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
-    layer.emitError() << "expects an input of rank " << rank + 2
-                      << " with known sizes, got "
-                      << formatKerasShape(type.getShape());
-    return failure();
-  }
-  if (layer.getString("data_format").value_or("channels_last") !=
-      "channels_last") {
-    layer.emitError() << "only data_format 'channels_last' is supported";
-    return failure();
-  }
-  return x;
-}
-
 /// (before, after) amounts per spatial dim from a Keras `key`: an integer,
 /// (1-D) a pair, or (2-D, 3-D) a list of an integer or a pair per dim.
 FailureOr<SmallVector<std::pair<int64_t, int64_t>>>
@@ -93,7 +71,7 @@ amounts(LayerBuilder &layer, StringRef key, int64_t rank, int64_t fallback) {
 template <int64_t Rank>
 FailureOr<Value> importZeroPadding(LayerBuilder &layer,
                                    ArrayRef<Value> inputs) {
-  FailureOr<Value> x = spatial(layer, inputs, Rank);
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
   auto pads = amounts(layer, "padding", Rank, 1);
   if (failed(x) || failed(pads))
     return failure();
@@ -108,7 +86,7 @@ FailureOr<Value> importZeroPadding(LayerBuilder &layer,
 // CroppingND(cropping=0)
 template <int64_t Rank>
 FailureOr<Value> importCropping(LayerBuilder &layer, ArrayRef<Value> inputs) {
-  FailureOr<Value> x = spatial(layer, inputs, Rank);
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
   auto crops = amounts(layer, "cropping", Rank, 0);
   if (failed(x) || failed(crops))
     return failure();
@@ -133,7 +111,7 @@ FailureOr<Value> importCropping(LayerBuilder &layer, ArrayRef<Value> inputs) {
 // S2, k2, C).
 template <int64_t Rank>
 FailureOr<Value> importUpSampling(LayerBuilder &layer, ArrayRef<Value> inputs) {
-  FailureOr<Value> x = spatial(layer, inputs, Rank);
+  FailureOr<Value> x = spatialInput(layer, inputs, Rank);
   if (failed(x))
     return failure();
   if (layer.getString("interpolation").value_or("nearest") != "nearest") {
@@ -226,7 +204,7 @@ FailureOr<int64_t> targetSize(LayerBuilder &layer, StringRef key) {
 // floor((o + 0.5) * in / out) (tf_half_pixel_for_nn); each axis a fixed
 // (in, out) matrix (applyAxisMap).
 FailureOr<Value> importResizing(LayerBuilder &layer, ArrayRef<Value> inputs) {
-  FailureOr<Value> x = spatial(layer, inputs, 2);
+  FailureOr<Value> x = spatialInput(layer, inputs, 2);
   FailureOr<int64_t> height = targetSize(layer, "height");
   FailureOr<int64_t> width = targetSize(layer, "width");
   if (failed(x) || failed(height) || failed(width))
@@ -266,7 +244,7 @@ FailureOr<Value> importResizing(LayerBuilder &layer, ArrayRef<Value> inputs) {
 // columns from (size - target) / 2 on.
 FailureOr<Value> importCenterCrop(LayerBuilder &layer,
                                   ArrayRef<Value> inputs) {
-  FailureOr<Value> x = spatial(layer, inputs, 2);
+  FailureOr<Value> x = spatialInput(layer, inputs, 2);
   FailureOr<int64_t> height = targetSize(layer, "height");
   FailureOr<int64_t> width = targetSize(layer, "width");
   if (failed(x) || failed(height) || failed(width))

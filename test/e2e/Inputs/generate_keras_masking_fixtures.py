@@ -47,6 +47,11 @@ GlobalAveragePooling1D read, with Keras's own outputs, then trained.
            masks concatenated, 16 steps) into a GRU; added -> Dense(2,
            softmax). Keras 3 records Concatenate's mask as ExpandDims,
            ZerosLike, LogicalOr, Concatenate and Any nodes
+  timedistributed  ids (None, 8) -> Embedding(20, 4, mask_zero) ->
+           TimeDistributed(Dense(5, relu)) (the mask passes through) ->
+           LSTM(4) over the kept steps -> Dense(2, softmax); SGD with
+           momentum (Keras 3's Adam on TensorFlow squares an Embedding's
+           gradient per occurrence of a repeated id: README.md)
 
 Weights are randomized (uniform +-0.5). NAME.keras (untrained), NAME.x.npy
 (ids keep their integer dtype), NAME.y.npy, NAME.pred.npy, NAME.losses.json
@@ -241,6 +246,16 @@ def main():
             layers.Add()([h1, h2, h3])), name="concat"),
         padded_ids(rng, 12, 8, 20, empty=False),
         rng.integers(0, 2, size=(12,)),
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        "sparse_categorical_crossentropy", rng)
+
+    write("timedistributed", keras.Sequential([
+        keras.Input((8,), dtype="int32"),
+        layers.Embedding(20, 4, mask_zero=True),
+        layers.TimeDistributed(layers.Dense(5, activation="relu")),
+        layers.LSTM(4),
+        layers.Dense(2, activation="softmax")], name="timedistributed"),
+        padded_ids(rng, 12, 8, 20), rng.integers(0, 2, size=(12,)),
         keras.optimizers.SGD(0.1, momentum=0.9),
         "sparse_categorical_crossentropy", rng)
 

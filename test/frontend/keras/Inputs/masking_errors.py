@@ -50,8 +50,12 @@ CASES = {
     # Refused: Keras computes with the mask in these layers.
     "softmax": model(layer("Softmax"), layer("Flatten")),
     "batchnorm": model(layer("BatchNormalization"), layer("Flatten")),
+    # TimeDistributed would hand the mask to these at each step.
     "timedistributed": model(layer("TimeDistributed", layer={
-        "class_name": "Dense", "config": {"name": "d", "units": 2}}),
+        "class_name": "BatchNormalization", "config": {"name": "bn"}}),
+        layer("Flatten")),
+    "timedistributed_softmax": model(layer("TimeDistributed", layer={
+        "class_name": "Softmax", "config": {"name": "s"}}),
         layer("Flatten")),
     "output": model(layer("LSTM", units=3, return_sequences=True),
                     layer("Dense", units=2)),
