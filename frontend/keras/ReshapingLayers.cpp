@@ -3,9 +3,10 @@
 //
 // ZeroPadding1D/2D/3D (kiln.concat with kiln.zeros blocks), Cropping1D/2D/3D
 // (kiln.slice), UpSampling1D/2D/3D (nearest: each row and column repeated
-// through a broadcast; both from frontend/WindowOps.h, shared with ONNX's
-// Pad and Resize), Permute (kiln.transpose) and RepeatVector (a
-// broadcast), channels-last. Their gradients are those of the ops.
+// through a broadcast; UpSampling2D's bilinear, Resizing: a fixed matrix per
+// axis; both from frontend/WindowOps.h, shared with ONNX's Pad and Resize),
+// CenterCrop, Permute (kiln.transpose) and RepeatVector (a broadcast),
+// channels-last. Their gradients are those of the ops.
 //===----------------------------------------------------------------------===//
 
 #include "frontend/WindowOps.h"
@@ -106,16 +107,52 @@ FailureOr<Value> importCropping(LayerBuilder &layer, ArrayRef<Value> inputs) {
   return y;
 }
 
+/// Images (N, H, W, C) resized to (N, height, width, C) as Keras 3 on
+/// TensorFlow resizes them (ops.image.resize: tf.image.resize without
+/// antialiasing): bilinear is ONNX's half_pixel linear map of each axis
+/// (edge-clamped), nearest reads floor((o + 0.5) * in / out)
+/// (tf_half_pixel_for_nn); each axis a fixed (in, out) matrix
+/// (applyAxisMap).
+FailureOr<Value> resizeImage(LayerBuilder &layer, Value x, int64_t height,
+                             int64_t width, StringRef method) {
+  Interpolation ip;
+  if (method == "bilinear") {
+    ip.mode = Interpolation::Mode::Linear;
+  } else if (method == "nearest") {
+    ip.transform = "tf_half_pixel_for_nn";
+    ip.nearest = "floor";
+  } else {
+    layer.emitError() << "interpolation '" << method
+                      << "' is not supported (bilinear, nearest)";
+    return failure();
+  }
+  Value y = x;
+  for (auto [axis, out] : {std::pair<int64_t, int64_t>{1, height},
+                           {2, width}}) {
+    int64_t in = typeOf(y).getDimSize(axis);
+    if (in == out)
+      continue;
+    y = applyAxisMap(layer.builder, layer.loc, y, axis,
+                     buildAxisMap(ip, in, out, double(out) / double(in),
+                                  double(out), 0, 1));
+  }
+  return y;
+}
+
 // UpSamplingND(size=2), nearest: (N, S..., C) -> (N, S*k..., C), each
 // element repeated; through (N, S1, 1, S2, 1, C) broadcast to (N, S1, k1,
-// S2, k2, C).
+// S2, k2, C). UpSampling2D's bilinear interpolation resizes the images to
+// that size (resizeImage), as Keras 3 does.
 template <int64_t Rank>
 FailureOr<Value> importUpSampling(LayerBuilder &layer, ArrayRef<Value> inputs) {
   FailureOr<Value> x = spatialInput(layer, inputs, Rank);
   if (failed(x))
     return failure();
-  if (layer.getString("interpolation").value_or("nearest") != "nearest") {
-    layer.emitError() << "only interpolation 'nearest' is supported";
+  StringRef method = layer.getString("interpolation").value_or("nearest");
+  if (method != "nearest" && (Rank != 2 || method != "bilinear")) {
+    layer.emitError() << "interpolation '" << method
+                      << "' is not supported ("
+                      << (Rank == 2 ? "nearest, bilinear" : "nearest") << ")";
     return failure();
   }
   // `size`: an integer, or one per spatial dimension.
@@ -132,6 +169,11 @@ FailureOr<Value> importUpSampling(LayerBuilder &layer, ArrayRef<Value> inputs) {
   if (llvm::any_of(factors, [](int64_t f) { return f < 1 || f > 4096; })) {
     layer.emitError() << "'size' must be positive integers";
     return failure();
+  }
+  if (method == "bilinear") {
+    ArrayRef<int64_t> shape = typeOf(*x).getShape();
+    return resizeImage(layer, *x, shape[1] * factors[0],
+                       shape[2] * factors[1], method);
   }
   SmallVector<int64_t> repeats{1};
   repeats.append(factors);
@@ -198,11 +240,7 @@ FailureOr<int64_t> targetSize(LayerBuilder &layer, StringRef key) {
   return *n;
 }
 
-// Resizing(height, width, interpolation="bilinear"), as Keras 3 on
-// TensorFlow resizes (tf.image.resize, no antialiasing): bilinear is ONNX's
-// half_pixel linear map of each axis (edge-clamped), nearest reads
-// floor((o + 0.5) * in / out) (tf_half_pixel_for_nn); each axis a fixed
-// (in, out) matrix (applyAxisMap).
+// Resizing(height, width, interpolation="bilinear"): resizeImage.
 FailureOr<Value> importResizing(LayerBuilder &layer, ArrayRef<Value> inputs) {
   FailureOr<Value> x = spatialInput(layer, inputs, 2);
   FailureOr<int64_t> height = targetSize(layer, "height");
@@ -215,29 +253,8 @@ FailureOr<Value> importResizing(LayerBuilder &layer, ArrayRef<Value> inputs) {
       layer.emitError() << "'" << key << "' is not supported";
       return failure();
     }
-  StringRef method = layer.getString("interpolation").value_or("bilinear");
-  Interpolation ip;
-  if (method == "bilinear") {
-    ip.mode = Interpolation::Mode::Linear;
-  } else if (method == "nearest") {
-    ip.transform = "tf_half_pixel_for_nn";
-    ip.nearest = "floor";
-  } else {
-    layer.emitError() << "interpolation '" << method
-                      << "' is not supported (bilinear, nearest)";
-    return failure();
-  }
-  Value y = *x;
-  for (auto [axis, out] : {std::pair<int64_t, int64_t>{1, *height},
-                           {2, *width}}) {
-    int64_t in = typeOf(y).getDimSize(axis);
-    if (in == out)
-      continue;
-    y = applyAxisMap(layer.builder, layer.loc, y, axis,
-                     buildAxisMap(ip, in, out, double(out) / double(in),
-                                  double(out), 0, 1));
-  }
-  return y;
+  return resizeImage(layer, *x, *height, *width,
+                     layer.getString("interpolation").value_or("bilinear"));
 }
 
 // CenterCrop(height, width) of an image at least that large: the rows and

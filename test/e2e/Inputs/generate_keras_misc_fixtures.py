@@ -130,5 +130,24 @@ def main():
     save_trained(OUT, activity, [xa], ya, "activity.keras",
                  lambda n: "activity." + n, predict_before=True)
 
+    # A small U-Net: UpSampling2D with bilinear interpolation (Keras 3's
+    # ops.image.resize) back to the skip connection's size, concatenated,
+    # then upsampled (2, 3) again; pooled into a classifier.
+    image = keras.Input((8, 8, 2))
+    c1 = layers.Conv2D(4, 3, padding="same", activation="relu")(image)
+    c2 = layers.Conv2D(6, 3, padding="same", activation="relu")(
+        layers.MaxPooling2D(2)(c1))
+    up = layers.UpSampling2D(2, interpolation="bilinear")(c2)
+    c3 = layers.Conv2D(3, 3, padding="same", activation="tanh")(
+        layers.Concatenate()([up, c1]))
+    up2 = layers.UpSampling2D((2, 3), interpolation="bilinear")(c3)
+    unet = keras.Model(image, layers.Dense(3, activation="softmax")(
+        layers.GlobalAveragePooling2D()(layers.Conv2D(4, 2)(up2))),
+        name="unet")
+    xu = rng.normal(size=(12, 8, 8, 2)).astype(np.float32)
+    yu = rng.integers(0, 3, size=(12,))
+    save_trained(OUT, unet, [xu], yu, "unet.keras", lambda n: "unet." + n,
+                 predict_before=True)
+
 if __name__ == "__main__":
     main()

@@ -34,6 +34,10 @@ CASES = {
         "name": "z", "padding": [1, 2]}}),
     "cropping3d": model([4, 4, 4, 1], {"class_name": "Cropping3D", "config": {
         "name": "z", "cropping": [1, [2, 2], 0]}}),
+    "bicubic": model([4, 4, 1], {"class_name": "UpSampling2D", "config": {
+        "name": "u", "interpolation": "bicubic"}}),
+    "bilinear3d": model([4, 4, 4, 1], {"class_name": "UpSampling3D", "config": {
+        "name": "u", "interpolation": "bilinear"}}),
     "convlstm_rank": model([8, 8, 3], {"class_name": "ConvLSTM2D", "config": {
         "name": "l", "filters": 2, "kernel_size": 3}}),
     "convlstm_dropout": model([3, 8, 8, 1], {
