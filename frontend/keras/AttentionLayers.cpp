@@ -484,10 +484,13 @@ FailureOr<Value> attentionEinsum(LayerBuilder &layer, StringRef equation,
 
 FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs) {
-  if (layer.flavor != KerasFlavor::Keras3) {
-    layer.emitError() << "MultiHeadAttention is imported from Keras 3 files "
-                         "only (Keras 2 passes value and key as call "
-                         "arguments kiln does not read)";
+  // Keras 2 (tf.keras) computes the same, but masks the scores by adding
+  // -1e9 (or with softmax_robust_masking, as Keras 3's Softmax path does):
+  // its masks are refused.
+  if (layer.flavor != KerasFlavor::Keras3 &&
+      llvm::any_of(layer.inputMasks, [](Value m) { return bool(m); })) {
+    layer.emitError() << "masks into a Keras 2 MultiHeadAttention are not "
+                         "supported";
     return failure();
   }
   if (inputs.size() < 2 || inputs.size() > 3) {
@@ -865,7 +868,11 @@ void mlir::kiln::keras::registerAttentionLayers(LayerRegistry &registry) {
       "output_shape",       "attention_axes",   "sliding_window",
       "kernel_initializer", "bias_initializer", "kernel_regularizer",
       "bias_regularizer",   "kernel_constraint", "bias_constraint",
-      "seed"};
+      "seed",
+      // Keras 2's: the shapes it was built for (the graph gives them), and
+      // how it masks (masks are refused there).
+      "query_shape",        "key_shape",        "value_shape",
+      "softmax_robust_masking"};
   // The call's tensors in positional order, then its other arguments.
   static constexpr StringLiteral attentionCall[] = {
       "query", "value", "key", "use_causal_mask", "return_attention_scores"};

@@ -108,6 +108,24 @@ collectKerasTensors(const json::Value &value,
     collectKerasTensors(kv.second, refs);
 }
 
+/// Collects the refs of Keras 2 tensors, ["name", node, tensor], in
+/// `value` (a call's keyword argument: one, or a list of them).
+static void
+collectKeras2Tensors(const json::Value &value,
+                     SmallVectorImpl<std::pair<std::string, int64_t>> &refs) {
+  const json::Array *array = value.getAsArray();
+  if (!array)
+    return;
+  if (array->size() == 3 && (*array)[0].getAsString() &&
+      (*array)[1].getAsInteger() && (*array)[2].getAsInteger()) {
+    refs.push_back({(*array)[0].getAsString()->str(),
+                    *(*array)[2].getAsInteger()});
+    return;
+  }
+  for (const json::Value &v : *array)
+    collectKeras2Tensors(v, refs);
+}
+
 /// Parses a ["name", node, tensor] reference (Keras 2 nodes and
 /// input_layers/output_layers).
 static std::optional<std::pair<std::string, int64_t>>
@@ -255,7 +273,7 @@ private:
   LogicalResult readCallArgument(LayerSpec &spec, StringRef key,
                                  const json::Value &value, bool keras3);
   LogicalResult readKeywordArguments(LayerSpec &spec,
-                                     const json::Object &kwargs);
+                                     const json::Object &kwargs, bool keras3);
   FailureOr<Value> addInput(const LayerSpec &spec,
                             std::optional<SmallVector<int64_t>> shape);
   FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
@@ -536,13 +554,15 @@ static std::optional<size_t> maskPosition(StringRef key) {
       .Default(std::nullopt);
 }
 
-/// A Keras 3 call's keyword arguments: tensors the layer kind names take
-/// their positions among the inputs (after the positional ones), a
-/// recurrent layer's `initial_state` follows them, and the kind's other
-/// arguments reach its handler; the rest go to `readCallArgument`.
+/// A call's keyword arguments (Keras 3's, or Keras 2's with `keras3`
+/// false): tensors the layer kind names take their positions among the
+/// inputs (after the positional ones), a recurrent layer's `initial_state`
+/// follows them, and the kind's other arguments reach its handler; the
+/// rest go to `readCallArgument`.
 LogicalResult
 KerasModelImporter::readKeywordArguments(LayerSpec &spec,
-                                         const json::Object &kwargs) {
+                                         const json::Object &kwargs,
+                                         bool keras3) {
   auto kind = registry.find(spec.kind);
   ArrayRef<StringLiteral> named;
   size_t tensorSlots = 0;
@@ -558,15 +578,17 @@ KerasModelImporter::readKeywordArguments(LayerSpec &spec,
   SmallVector<Refs> slots(tensorSlots);
   for (const std::string &key : keys) {
     Refs refs;
-    collectKerasTensors(*kwargs.get(key), refs);
+    if (keras3)
+      collectKerasTensors(*kwargs.get(key), refs);
+    else
+      collectKeras2Tensors(*kwargs.get(key), refs);
     size_t index = llvm::find(named, key) - named.begin();
     if (refs.empty()) {
       if (index < named.size() && index >= tensorSlots) {
         spec.callArguments = &kwargs;
         continue;
       }
-      if (failed(readCallArgument(spec, key, *kwargs.get(key),
-                                  /*keras3=*/true)))
+      if (failed(readCallArgument(spec, key, *kwargs.get(key), keras3)))
         return failure();
       continue;
     }
@@ -578,7 +600,10 @@ KerasModelImporter::readKeywordArguments(LayerSpec &spec,
       // One tensor, or (`mask`) a list of tensors and nulls.
       auto place = [&](size_t i, const json::Value &v) {
         Refs one;
-        collectKerasTensors(v, one);
+        if (keras3)
+          collectKerasTensors(v, one);
+        else
+          collectKeras2Tensors(v, one);
         if (one.size() > 1)
           return false;
         if (spec.maskRefs.size() <= i)
@@ -697,7 +722,11 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
       }
       for (const json::Value &node : *nodes) {
         if (const json::Array *refs = node.getAsArray()) { // Keras 2
-          static const json::Object noKwargs;
+          // [layer, node, tensor, kwargs]: the positional tensors, then the
+          // call's other arguments, tensors among them (MultiHeadAttention's
+          // `value` and `key`) after the positional ones; `training=True`
+          // runs a layer in training mode in predict.
+          SmallVector<const json::Object *> kwargsOfRefs;
           for (const json::Value &r : *refs) {
             auto ref = parseRef(r);
             if (!ref) {
@@ -705,16 +734,16 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
                   << "malformed inbound node";
               return failure();
             }
-            // [layer, node, tensor, kwargs]: the call's other arguments
-            // (`training=True` runs a layer in training mode in predict).
             const json::Array &parts = *r.getAsArray();
-            const json::Object *kwargs =
-                parts.size() > 3 ? parts[3].getAsObject() : nullptr;
-            for (const auto &[key, value] : kwargs ? *kwargs : noKwargs)
-              if (failed(readCallArgument(spec, key, value, /*keras3=*/false)))
-                return failure();
+            if (const json::Object *kwargs =
+                    parts.size() > 3 ? parts[3].getAsObject() : nullptr;
+                kwargs && !kwargs->empty())
+              kwargsOfRefs.push_back(kwargs);
             spec.inbound.push_back(*ref);
           }
+          for (const json::Object *kwargs : kwargsOfRefs)
+            if (failed(readKeywordArguments(spec, *kwargs, /*keras3=*/false)))
+              return failure();
         } else if (const json::Object *call = node.getAsObject()) {
           // Keras 3: {"args": [...], "kwargs": {...}}: the tensors of the
           // args, then those of a recurrent layer's `initial_state`.
@@ -725,7 +754,7 @@ KerasModelImporter::parseLayers(const json::Value &layers, bool sequential) {
             spec.positionalArguments = args->getAsArray();
           }
           if (const json::Object *kwargs = call->getObject("kwargs"))
-            if (failed(readKeywordArguments(spec, *kwargs)))
+            if (failed(readKeywordArguments(spec, *kwargs, /*keras3=*/true)))
               return failure();
         }
       }

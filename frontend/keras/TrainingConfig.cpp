@@ -364,6 +364,14 @@ void mlir::kiln::keras::parseTrainingConfig(const json::Object &config,
   } else if (!readNamed(*optimizer, result.optimizer, optimizerConfig)) {
     result.optimizer.clear();
     result.optimizerIssue = "the optimizer is not a name or class object";
+  } else if (StringRef name = result.optimizer;
+             flavor == KerasFlavor::Keras2 && optimizerConfig &&
+             optimizerConfig->get("is_legacy_optimizer") &&
+             name.consume_front("Custom>")) {
+    // Keras 2.11 and later (tf_keras) write their own optimizers' class
+    // under the registered name "Custom>Adam" in HDF5 training configs;
+    // `is_legacy_optimizer` is in every one's config.
+    result.optimizer = name.str();
   }
   // TensorFlow.js's RMSProp calls its discount factor `decay` (Keras's
   // rho); Keras's `decay` is a learning-rate decay.

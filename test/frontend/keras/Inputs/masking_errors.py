@@ -79,6 +79,25 @@ CASES = {
         output="r"),
 }
 
+# Keras 2's MultiHeadAttention under a mask (value passed as a keyword
+# argument, as Keras 2 records it): refused.
+CASES["keras2_attention"] = {
+    "class_name": "Functional", "keras_version": "2.15.0",
+    "backend": "tensorflow", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "ids", "inbound_nodes": [],
+         "config": {"name": "ids", "batch_input_shape": [None, 5],
+                    "dtype": "int32"}},
+        {"class_name": "Embedding", "name": "e",
+         "inbound_nodes": [[["ids", 0, 0, {}]]],
+         "config": {"name": "e", "input_dim": 10, "output_dim": 4,
+                    "mask_zero": True}},
+        {"class_name": "MultiHeadAttention", "name": "a",
+         "inbound_nodes": [[["e", 0, 0, {"value": ["e", 0, 0]}]]],
+         "config": {"name": "a", "num_heads": 2, "key_dim": 2}},
+        {"class_name": "GlobalAveragePooling1D", "name": "g",
+         "inbound_nodes": [[["a", 0, 0, {}]]], "config": {"name": "g"}}],
+        "input_layers": [["ids", 0, 0]], "output_layers": [["g", 0, 0]]}}
+
 # TensorFlow.js: its masks are refused.
 CASES["tfjs"] = {
     "format": "layers-model",
