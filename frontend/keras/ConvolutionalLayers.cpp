@@ -203,6 +203,18 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
   return buildActivation(layer, activation, y);
 }
 
+/// Keras 2 writes its base Conv's `groups` (always 1) into the configs of
+/// the depthwise, separable and transposed convolutions, which have no
+/// groups of their own.
+static LogicalResult checkOneGroup(LayerBuilder &layer) {
+  const llvm::json::Value *groups = layer.config.get("groups");
+  if (!groups || groups->kind() == llvm::json::Value::Null ||
+      groups->getAsInteger() == std::optional<int64_t>(1))
+    return success();
+  layer.emitError() << "'groups' other than 1 is not supported";
+  return failure();
+}
+
 /// The depthwise convolution of x (N, S..., C) with `kernel` (K..., C, M):
 /// out[n, o, c * M + m] = sum_k patch[n, o, k, c] * kernel[k, c, m], as the
 /// patches (N, O..., taps, C, 1) times the kernel (taps, C, M), summed over
@@ -251,7 +263,7 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
   }
   FailureOr<ConvSettings> settings =
       readForwardConv(layer, type, Rank, Separable);
-  if (failed(settings))
+  if (failed(settings) || failed(checkOneGroup(layer)))
     return failure();
   WindowGeometry &g = settings->geometry;
   int64_t filters = settings->filters;
@@ -311,7 +323,7 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
     return failure();
   }
   FailureOr<ConvSettings> settings = readConvSettings(layer, Rank);
-  if (failed(settings))
+  if (failed(settings) || failed(checkOneGroup(layer)))
     return failure();
   WindowGeometry &g = settings->geometry;
   int64_t filters = settings->filters;
@@ -630,6 +642,7 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
     registry[name] = {singleOutput<importConv<2>>, convKeys};
   for (StringRef name : {"Conv3D", "Convolution3D"})
     registry[name] = {singleOutput<importConv<3>>, convKeys};
+  // `groups`: Keras 2's, always 1 (checkOneGroup).
   static constexpr StringLiteral convTransposeKeys[] = {
       "filters",          "kernel_size",
       "strides",          "padding",
@@ -638,7 +651,7 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
       "use_bias",         "kernel_initializer",
       "bias_initializer", "kernel_regularizer",
       "bias_regularizer", "kernel_constraint",
-      "bias_constraint"};
+      "bias_constraint",  "groups"};
   static constexpr StringLiteral depthwiseKeys[] = {"kernel_size",
                                                     "strides",
                                                     "padding",
@@ -652,7 +665,8 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
                                                     "depthwise_regularizer",
                                                     "bias_regularizer",
                                                     "depthwise_constraint",
-                                                    "bias_constraint"};
+                                                    "bias_constraint",
+                                                    "groups"};
   static constexpr StringLiteral separableKeys[] = {"filters",
                                                     "kernel_size",
                                                     "strides",
@@ -670,7 +684,14 @@ void mlir::kiln::keras::registerConvolutionalLayers(LayerRegistry &registry) {
                                                     "bias_regularizer",
                                                     "depthwise_constraint",
                                                     "pointwise_constraint",
-                                                    "bias_constraint"};
+                                                    "bias_constraint",
+                                                    "groups",
+                                                    // Keras 2's base Conv
+                                                    // writes them; no
+                                                    // weight reads them.
+                                                    "kernel_initializer",
+                                                    "kernel_regularizer",
+                                                    "kernel_constraint"};
   registry["DepthwiseConv1D"] = {singleOutput<importDepthwise<1, false>>,
                                  depthwiseKeys};
   registry["DepthwiseConv2D"] = {singleOutput<importDepthwise<2, false>>,

@@ -15,6 +15,10 @@ with Keras 2's own outputs.
               ZeroPadding3D -> Cropping3D -> GlobalAveragePooling3D ->
               Dense: volume.y.npy (weights in the layers' order, Keras 2's
               names)
+  convs.h5    SeparableConv2D, DepthwiseConv2D and Conv2DTranspose, whose
+              Keras 2 configs carry their base Conv's `groups` (1) and,
+              for SeparableConv2D, its unused kernel_* settings:
+              convs.y.npy
 
 Run with tf_keras (not needed by the tests, which read the committed files):
     python3 -m venv --system-site-packages /tmp/tfk  # from /opt/kiln-venv
@@ -95,6 +99,20 @@ def main():
     volume.save(path("volume.h5"))
     np.save(path("volume.x.npy"), x)
     np.save(path("volume.y.npy"), volume.predict(x, verbose=0))
+
+    convs = keras.Sequential([
+        keras.Input((7, 7, 3)),
+        layers.SeparableConv2D(4, 3, depth_multiplier=2, padding="same",
+                               activation="relu"),
+        layers.DepthwiseConv2D(2, strides=2),
+        layers.Conv2DTranspose(3, 3, strides=2, padding="same"),
+        layers.GlobalMaxPooling2D(),
+    ], name="convs")
+    randomize(convs, rng)
+    x = rng.normal(size=(2, 7, 7, 3)).astype(np.float32)
+    convs.save(path("convs.h5"))
+    np.save(path("convs.x.npy"), x)
+    np.save(path("convs.y.npy"), convs.predict(x, verbose=0))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,10 @@ CASES = {
         "name": "z", "padding": [1, 2]}}),
     "cropping3d": model([4, 4, 4, 1], {"class_name": "Cropping3D", "config": {
         "name": "z", "cropping": [1, [2, 2], 0]}}),
+    "depthwise_groups": model([8, 8, 4], {"class_name": "DepthwiseConv2D",
+                                          "config": {"name": "d",
+                                                     "kernel_size": 3,
+                                                     "groups": 2}}),
     "bicubic": model([4, 4, 1], {"class_name": "UpSampling2D", "config": {
         "name": "u", "interpolation": "bicubic"}}),
     "bilinear3d": model([4, 4, 4, 1], {"class_name": "UpSampling3D", "config": {
