@@ -2,9 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The activation layers, on kiln's elementwise ops:
-//  - ReLU(max_value, negative_slope): relu(x) - slope * relu(-x), clipped
-//    to [0, max_value] first (exact: one of the two terms is zero);
-//    threshold other than 0 is refused;
+//  - ReLU(max_value, negative_slope, threshold): relu(x) - slope * relu(-x),
+//    clipped to [0, max_value] first (exact: one of the two terms is zero);
+//    with a threshold t, as Keras computes it: x * (x > t), clipped, minus
+//    slope * relu(t - x);
 //  - LeakyReLU(negative_slope, Keras 2's alpha): relu(x) - slope * relu(-x);
 //  - PReLU: the same with a learned slope per element (shared_axes
 //    broadcast one slope);
@@ -59,8 +60,8 @@ FailureOr<Value> importReLU(LayerBuilder &layer, ArrayRef<Value> inputs) {
   FailureOr<double> threshold = number(layer, "threshold", 0.0);
   if (failed(x) || failed(slope) || failed(threshold))
     return failure();
-  if (*threshold != 0) {
-    layer.emitError() << "'threshold' other than 0 is not supported";
+  if (*threshold < 0) {
+    layer.emitError() << "'threshold' must not be negative";
     return failure();
   }
   std::optional<double> maxValue;
@@ -76,6 +77,25 @@ FailureOr<Value> importReLU(LayerBuilder &layer, ArrayRef<Value> inputs) {
     maxValue = *m;
   }
   OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  if (*threshold != 0) {
+    // x * (x > t): the comparison selects, its gradient is the mask.
+    auto type = cast<RankedTensorType>(x->getType());
+    Value above = CastOp::create(
+        b, loc, type,
+        GreaterOp::create(b, loc, *x, scalar(layer, *threshold)));
+    Value y = MulOp::create(b, loc, *x, above);
+    if (maxValue)
+      y = ClipOp::create(b, loc, y, b.getF64FloatAttr(0.0),
+                         b.getF64FloatAttr(*maxValue));
+    if (*slope == 0)
+      return y;
+    Value below = ReluOp::create(
+        b, loc, SubOp::create(b, loc, scalar(layer, *threshold), *x));
+    return SubOp::create(b, loc, y,
+                         MulOp::create(b, loc, below, scalar(layer, *slope)))
+        .getResult();
+  }
   Value pos =
       maxValue ? Value(ClipOp::create(b, layer.loc, *x, b.getF64FloatAttr(0.0),
                                       b.getF64FloatAttr(*maxValue)))

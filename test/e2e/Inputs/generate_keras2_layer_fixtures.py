@@ -19,6 +19,10 @@ with Keras 2's own outputs.
               Keras 2 configs carry their base Conv's `groups` (1) and,
               for SeparableConv2D, its unused kernel_* settings:
               convs.y.npy
+  relu.h5     Dense -> ReLU(threshold 0.2, negative_slope 0.1, max_value
+              1.5) -> ReLU(threshold 0.3) -> Dense(3, softmax); SGD 0.5:
+              relu.pred.npy, 3 epochs of fit: relu.losses.json,
+              relu.pred_after.npy
 
 Run with tf_keras (not needed by the tests, which read the committed files):
     python3 -m venv --system-site-packages /tmp/tfk  # from /opt/kiln-venv
@@ -113,6 +117,29 @@ def main():
     convs.save(path("convs.h5"))
     np.save(path("convs.x.npy"), x)
     np.save(path("convs.y.npy"), convs.predict(x, verbose=0))
+
+    relu = keras.Sequential([
+        keras.Input((5,)),
+        layers.Dense(6),
+        layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.2),
+        layers.Dense(6),
+        layers.ReLU(threshold=0.3),
+        layers.Dense(3, activation="softmax"),
+    ], name="relu")
+    randomize(relu, rng)
+    relu.compile(optimizer=keras.optimizers.SGD(0.5),
+                 loss="sparse_categorical_crossentropy")
+    x = rng.normal(size=(12, 5)).astype(np.float32) * 2
+    y = rng.integers(0, 3, size=(12,))
+    relu.save(path("relu.h5"))
+    np.save(path("relu.x.npy"), x)
+    np.save(path("relu.y.npy"), y.astype(np.float32))
+    np.save(path("relu.pred.npy"), relu.predict(x, verbose=0))
+    history = relu.fit(x, y, batch_size=4, epochs=3, shuffle=False,
+                       verbose=0)
+    with open(path("relu.losses.json"), "w") as f:
+        json.dump(history.history["loss"], f)
+    np.save(path("relu.pred_after.npy"), relu.predict(x, verbose=0))
 
 
 if __name__ == "__main__":
