@@ -802,7 +802,8 @@ static FailureOr<Value> importRandomAffine(LayerBuilder &layer,
 
 // RandomContrast(factor, value_range): in training each image's contrast
 // factor is drawn from [1 - lower, 1 + upper] (factor as Keras 3 keeps it:
-// a number f is (0, f)); RandomBrightness(factor, value_range): a shift of
+// a number f is (0, f)), one for the whole batch in Keras 2 (its
+// tf.image.random_contrast); RandomBrightness(factor, value_range): a shift of
 // U(lower, upper) times the range's width; each clipped to the range
 // (kiln.random_color); the identity in predict and evaluate.
 static FailureOr<Value> importRandomColor(LayerBuilder &layer,
@@ -828,7 +829,9 @@ static FailureOr<Value> importRandomColor(LayerBuilder &layer,
              b, layer.loc, x,
              b.getStringAttr(contrast ? "contrast" : "brightness"),
              b.getDenseF64ArrayAttr(bounds), b.getDenseF64ArrayAttr(*range),
-             b.getDenseI64ArrayAttr({axes[0], axes[1]}))
+             b.getDenseI64ArrayAttr({axes[0], axes[1]}),
+             contrast && layer.flavor == KerasFlavor::Keras2 ? b.getUnitAttr()
+                                                            : UnitAttr())
       .getResult();
 }
 
@@ -985,17 +988,20 @@ void mlir::kiln::keras::registerCoreLayers(LayerRegistry &registry) {
                                  gaussianDropoutKeys};
   registry["AlphaDropout"] = {singleOutput<importNoise>, alphaDropoutKeys};
   // Image augmentation: their settings shape only the training-time
-  // transformations.
-  static constexpr StringLiteral flipKeys[] = {"mode", "seed", "data_format"};
+  // transformations. `rng_type` (Keras 2.12 and later) picks TensorFlow's
+  // random generator; kiln draws from its own, as for `seed`.
+  static constexpr StringLiteral flipKeys[] = {"mode", "seed", "data_format",
+                                               "rng_type"};
   registry["RandomFlip"] = {singleOutput<importRandomFlip>, flipKeys};
   // `value_range`: some Keras 3 versions write it for every image layer;
   // the geometric ones never read it.
   static constexpr StringLiteral geometricKeys[] = {
       "factor",      "height_factor", "width_factor", "fill_mode",
       "fill_value",  "interpolation", "seed",         "data_format",
-      "value_range"};
+      "value_range", "rng_type"};
   static constexpr StringLiteral colorKeys[] = {"factor", "value_range",
-                                                "seed", "data_format"};
+                                                "seed", "data_format",
+                                                "rng_type"};
   for (StringRef name : {"RandomRotation", "RandomZoom", "RandomTranslation"})
     registry[name] = {singleOutput<importRandomAffine>, geometricKeys};
   for (StringRef name : {"RandomContrast", "RandomBrightness"})

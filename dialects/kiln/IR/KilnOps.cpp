@@ -1645,7 +1645,21 @@ struct PerImage {
   }
   /// U(lo, hi) = lo + u (hi - lo) for draw(`index`).
   Value uniform(uint64_t index, double lo, double hi) {
-    Value u = draw(index);
+    return scaleUniform(draw(index), lo, hi);
+  }
+  /// One U(lo, hi) for the whole batch, shaped (1, 1, ...): the stream's
+  /// first number (the first image's draw).
+  Value uniformForBatch(uint64_t index, double lo, double hi) {
+    SmallVector<int64_t> ones(type.getRank(), 1);
+    auto one = RankedTensorType::get(ones, type.getElementType());
+    Value like = ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(one, rewriter.getF32FloatAttr(0)));
+    Value u = RandomUniformOp::create(
+        rewriter, loc, one, like, rng,
+        rewriter.getI64IntegerAttr(int64_t(uint64_t(stream) + index)));
+    return scaleUniform(u, lo, hi);
+  }
+  Value scaleUniform(Value u, double lo, double hi) {
     Value scaled = MulOp::create(rewriter, loc, u, scalar(hi - lo));
     return AddOp::create(rewriter, loc, scalar(lo), scaled);
   }
@@ -1882,7 +1896,9 @@ LogicalResult RandomColorOp::specializeForTraining(
   Location loc = getLoc();
   Value x = getInput();
   PerImage per(rewriter, loc, rng, x, 4);
-  Value factor = per.uniform(0, getBounds()[0], getBounds()[1]);
+  Value factor = getPerBatch()
+                     ? per.uniformForBatch(0, getBounds()[0], getBounds()[1])
+                     : per.uniform(0, getBounds()[0], getBounds()[1]);
   double low = getValueRange()[0], high = getValueRange()[1];
   Value y;
   if (getKind() == "contrast") {

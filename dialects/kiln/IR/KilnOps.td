@@ -981,7 +981,9 @@ def Kiln_RandomColorOp : Kiln_Op<"random_color", [Pure,
     - `contrast`: `(x - m) f + m`, `m` the image's mean per channel over its
       height and width (`axes`);
     - `brightness`: `x + f (b - a)`;
-    each clipped to `[a, b]`. In inference the op is the identity. Like
+    each clipped to `[a, b]`. With `per_batch`, one draw serves the whole
+    batch (Keras 2's RandomContrast: tf.image.random_contrast draws one
+    factor per call). In inference the op is the identity. Like
     `kiln.dropout`, it never reaches lowering.
 
     ```mlir
@@ -993,7 +995,8 @@ def Kiln_RandomColorOp : Kiln_Op<"random_color", [Pure,
   let arguments = (ins Kiln_FloatTensor:$input, StrAttr:$kind,
                        DenseF64ArrayAttr:$bounds,
                        DenseF64ArrayAttr:$value_range,
-                       DenseI64ArrayAttr:$axes);
+                       DenseI64ArrayAttr:$axes,
+                       UnitAttr:$per_batch);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;

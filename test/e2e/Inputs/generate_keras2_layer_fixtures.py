@@ -23,6 +23,9 @@ with Keras 2's own outputs.
               1.5) -> ReLU(threshold 0.3) -> Dense(3, softmax); SGD 0.5:
               relu.pred.npy, 3 epochs of fit: relu.losses.json,
               relu.pred_after.npy
+  augment.h5  RandomFlip, RandomRotation, RandomContrast and
+              RandomBrightness (Keras 2.12+ writes their `rng_type`) before
+              a Conv2D: the identity in predict, augment.y.npy
 
 Run with tf_keras (not needed by the tests, which read the committed files):
     python3 -m venv --system-site-packages /tmp/tfk  # from /opt/kiln-venv
@@ -140,6 +143,22 @@ def main():
     with open(path("relu.losses.json"), "w") as f:
         json.dump(history.history["loss"], f)
     np.save(path("relu.pred_after.npy"), relu.predict(x, verbose=0))
+
+    augment = keras.Sequential([
+        keras.Input((8, 8, 3)),
+        layers.RandomFlip(),
+        layers.RandomRotation(0.1),
+        layers.RandomContrast(0.3),
+        layers.RandomBrightness(0.2),
+        layers.Conv2D(2, 3),
+        layers.Flatten(),
+        layers.Dense(2),
+    ], name="augment")
+    randomize(augment, rng)
+    x = rng.uniform(0, 255, size=(2, 8, 8, 3)).astype(np.float32)
+    augment.save(path("augment.h5"))
+    np.save(path("augment.x.npy"), x)
+    np.save(path("augment.y.npy"), augment.predict(x, verbose=0))
 
 
 if __name__ == "__main__":

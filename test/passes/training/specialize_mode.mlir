@@ -175,6 +175,22 @@ func.func @contrast_train(%x: tensor<?x2x3x4xf32>, %rng: tensor<2xi64>) -> tenso
 
 // -----
 
+// Keras 2's RandomContrast (per_batch): one factor for the whole batch, a
+// (1, 1, 1, 1) draw broadcast over the images.
+// CHECK-LABEL: func.func @contrast_per_batch_train(
+// CHECK-SAME:      %[[X:.+]]: tensor<?x2x3x4xf32>, %[[RNG:.+]]: tensor<2xi64>)
+// CHECK:         %[[LIKE:.+]] = kiln.constant dense<0.000000e+00> : tensor<1x1x1x1xf32>
+// CHECK-NEXT:    %[[U:.+]] = kiln.random_uniform %[[LIKE]], %[[RNG]] {{.+}} : tensor<1x1x1x1xf32>
+// CHECK:         %[[F:.+]] = kiln.add %{{.+}}, %{{.+}} : tensor<f32>, tensor<1x1x1x1xf32>
+// CHECK:         %[[D:.+]] = kiln.sub %[[X]]
+// CHECK-NEXT:    kiln.mul %[[D]], %[[F]] : tensor<?x2x3x4xf32>, tensor<1x1x1x1xf32>
+func.func @contrast_per_batch_train(%x: tensor<?x2x3x4xf32>, %rng: tensor<2xi64>) -> tensor<?x2x3x4xf32> attributes {kiln.mode = "training"} {
+  %y = kiln.random_color %x {kind = "contrast", bounds = array<f64: 0.8, 1.2>, value_range = array<f64: 0.0, 255.0>, axes = array<i64: 1, 2>, per_batch} : tensor<?x2x3x4xf32>
+  return %y : tensor<?x2x3x4xf32>
+}
+
+// -----
+
 // RandomBrightness in training: x + f (b - a), clipped.
 // CHECK-LABEL: func.func @brightness_train(
 // CHECK:         %[[U:.+]] = kiln.random_uniform
