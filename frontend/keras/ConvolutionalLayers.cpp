@@ -83,13 +83,15 @@ FailureOr<Value> mlir::kiln::keras::spatialInput(LayerBuilder &layer,
   return x;
 }
 
-/// Fills `g.padLow`/`padHigh` for Keras's `padding` over `spatial`, checks
-/// the geometry, and returns the output sizes.
-static FailureOr<SmallVector<int64_t>> applyPadding(LayerBuilder &layer,
-                                                    WindowGeometry &g,
-                                                    ArrayRef<int64_t> spatial,
-                                                    bool allowCausal) {
-  std::string padding = layer.getString("padding").value_or("valid").lower();
+/// Fills `g.padLow`/`padHigh` for Keras's `padding` (the layer's config
+/// when not given) over `spatial`, checks the geometry, and returns the
+/// output sizes.
+static FailureOr<SmallVector<int64_t>>
+applyPadding(LayerBuilder &layer, WindowGeometry &g, ArrayRef<int64_t> spatial,
+             bool allowCausal, std::optional<StringRef> mode = std::nullopt) {
+  std::string padding =
+      mode ? mode->str()
+           : layer.getString("padding").value_or("valid").lower();
   g.padLow.assign(g.rank(), 0);
   g.padHigh.assign(g.rank(), 0);
   for (int64_t i = 0; i < g.rank(); ++i) {
@@ -563,12 +565,11 @@ static FailureOr<LayerOutputs> importConvLstm(LayerBuilder &layer,
   stepped.push_back(4 * filters);
   projected = ReshapeOp::create(b, loc, withBatch(batch, stepped), projected);
 
-  // The recurrent convolution: stride 1, 'same' (the odd padding after).
-  SmallVector<int64_t> ones(Rank, 1), padLow, padHigh;
-  for (int64_t k : g.window) {
-    padLow.push_back((k - 1) / 2);
-    padHigh.push_back(k - 1 - (k - 1) / 2);
-  }
+  // The recurrent convolution: stride 1, 'same'.
+  SmallVector<int64_t> ones(Rank, 1);
+  WindowGeometry rg{g.window, ones, ones, {}, {}};
+  if (failed(applyPadding(layer, rg, *out, /*allowCausal=*/false, "same")))
+    return failure();
   SmallVector<int64_t> stateShape(*out);
   stateShape.push_back(filters);
   RankedTensorType stateType = withBatch(batch, stateShape);
@@ -579,13 +580,7 @@ static FailureOr<LayerOutputs> importConvLstm(LayerBuilder &layer,
     stepped.back() = filters;
     sequence = ZerosOp::create(b, loc, withBatch(batch, stepped), *x);
   }
-  int64_t channelAxis = Rank + 1;
   bool failedActivation = false;
-  auto act = [&](StringRef name, Value v) {
-    FailureOr<Value> y = buildActivation(layer, name, v);
-    failedActivation |= failed(y);
-    return succeeded(y) ? *y : v;
-  };
   TimeLoopOptions options{steps,
                           layer.getBoolean("go_backwards").value_or(false)};
   auto loop = buildTimeLoop(
@@ -593,22 +588,21 @@ static FailureOr<LayerOutputs> importConvLstm(LayerBuilder &layer,
       [&](Location l, Value read, ValueRange states,
           SmallVectorImpl<Value> &next) -> Value {
         Value xt = SequenceStepOp::create(b, l, projected, read);
-        Value ht = ConvOp::create(b, l, states[0], *recurrent, ones, ones,
-                                  padLow, padHigh);
+        Value ht = ConvOp::create(b, l, states[0], *recurrent, rg.strides,
+                                  rg.dilations, rg.padLow, rg.padHigh);
         Value z = AddOp::create(b, l, xt, ht);
-        auto gate = [&](StringRef activation, int64_t k) {
-          return act(activation, SliceOp::create(b, l, z, channelAxis,
-                                                 k * filters, filters));
-        };
-        Value i = gate(*recurrentActivation, 0);
-        Value f = gate(*recurrentActivation, 1);
-        Value candidate = gate(settings->activation, 2);
-        Value c = AddOp::create(b, l, MulOp::create(b, l, f, states[1]),
-                                MulOp::create(b, l, i, candidate));
-        Value o = gate(*recurrentActivation, 3);
-        Value h = MulOp::create(b, l, o, act(settings->activation, c));
-        next.append({h, c});
-        return h;
+        // The gates are channel blocks: the last axis, after the steps'
+        // spatial ones.
+        FailureOr<std::pair<Value, Value>> updated =
+            buildLstmUpdate(layer, z, states[1], filters, Rank + 1,
+                            settings->activation, *recurrentActivation);
+        failedActivation |= failed(updated);
+        if (failed(updated)) {
+          next.append({states[0], states[1]});
+          return states[0];
+        }
+        next.append({updated->first, updated->second});
+        return updated->first;
       });
   if (failedActivation)
     return failure();

@@ -259,6 +259,15 @@ FailureOr<int64_t> singleAxis(LayerBuilder &layer, int64_t fallback,
 /// The layer's single input, checked to have rank >= `minRank`.
 FailureOr<Value> singleInput(LayerBuilder &layer, ArrayRef<Value> inputs,
                              int64_t minRank);
+/// An LSTM's update from its pre-activation `z`, the gates (i, f, c, o)
+/// side by side along `axis` (`units` each), and its carry state, as
+/// Keras's LSTMCell and ConvLSTMCell compute it: c' = rec(f) * carry +
+/// rec(i) * act(z_c), h' = rec(o) * act(c'). Returns (h', c')
+/// (RecurrentLayers.cpp).
+FailureOr<std::pair<Value, Value>>
+buildLstmUpdate(LayerBuilder &layer, Value z, Value carry, int64_t units,
+                int64_t axis, StringRef activation,
+                StringRef recurrentActivation);
 /// The layer's single input, channels-last (`data_format`) with `rank`
 /// spatial dimensions, or with `timeSteps` a sequence of such (its steps
 /// after the batch), every size but the batch known; an error otherwise

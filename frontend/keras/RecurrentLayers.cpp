@@ -371,14 +371,13 @@ struct CellMath {
       Value z = add(x, maskedMatmul(h, c.recurrent, c.recurrentMasks, u));
       if (c.bias)
         z = add(z, c.bias);
-      Value i = act(c.recurrentActivation, gate(z, 0, u));
-      Value f = act(c.recurrentActivation, gate(z, 1, u));
-      Value cell =
-          add(mul(f, states[1]), mul(i, act(c.activation, gate(z, 2, u))));
-      Value o = act(c.recurrentActivation, gate(z, 3, u));
-      Value out = mul(o, act(c.activation, cell));
-      next.append({out, cell});
-      return out;
+      FailureOr<std::pair<Value, Value>> updated = buildLstmUpdate(
+          layer, z, states[1], u, 1, c.activation, c.recurrentActivation);
+      failedActivation |= failed(updated);
+      if (failed(updated))
+        return h;
+      next.append({updated->first, updated->second});
+      return updated->first;
     }
     case CellKind::Gru: {
       Value xz = gate(x, 0, u), xr = gate(x, 1, u), xh = gate(x, 2, u);
@@ -919,6 +918,31 @@ ArrayRef<StringLiteral> layerKeys(CellKind kind) {
 }
 
 } // namespace
+
+FailureOr<std::pair<Value, Value>> mlir::kiln::keras::buildLstmUpdate(
+    LayerBuilder &layer, Value z, Value carry, int64_t units, int64_t axis,
+    StringRef activation, StringRef recurrentActivation) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  bool failedActivation = false;
+  auto gate = [&](StringRef name, int64_t k) {
+    Value part = SliceOp::create(b, loc, z, axis, k * units, units);
+    FailureOr<Value> y = buildActivation(layer, name, part);
+    failedActivation |= failed(y);
+    return succeeded(y) ? *y : part;
+  };
+  Value i = gate(recurrentActivation, 0);
+  Value f = gate(recurrentActivation, 1);
+  Value candidate = gate(activation, 2);
+  Value c = AddOp::create(b, loc, MulOp::create(b, loc, f, carry),
+                          MulOp::create(b, loc, i, candidate));
+  Value o = gate(recurrentActivation, 3);
+  FailureOr<Value> squashed = buildActivation(layer, activation, c);
+  if (failedActivation || failed(squashed))
+    return failure();
+  Value h = MulOp::create(b, loc, o, *squashed);
+  return std::make_pair(h, c);
+}
 
 void mlir::kiln::keras::registerRecurrentLayers(LayerRegistry &registry) {
   static const std::vector<StringLiteral> rnnKeys = [] {
