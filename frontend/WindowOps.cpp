@@ -279,6 +279,38 @@ Value mlir::kiln::buildRepeat(OpBuilder &b, Location loc, Value x,
 // Resizing
 //===----------------------------------------------------------------------===//
 
+/// The cubic convolution kernel of `a` at distance `x`.
+static double cubicKernel(double a, double x) {
+  x = std::abs(x);
+  if (x <= 1)
+    return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2)
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
+/// ONNX's antialiased taps (Resize-18): the linear or cubic filter
+/// stretched by 1 / scale when downsampling, read at the input positions
+/// base + i for i in [start, 2 - start) and normalized to sum 1, as the
+/// reference's _linear_coeffs_antialias / _cubic_coeffs_antialias.
+static void antialiasTaps(const Interpolation &ip, double scale, int64_t base,
+                          double ratio,
+                          SmallVector<std::pair<int64_t, double>, 4> &taps) {
+  double s = std::min(scale, 1.0);
+  bool cubic = ip.mode == Interpolation::Mode::Cubic;
+  int64_t start = int64_t(std::floor((cubic ? -2.0 : -1.0) / s)) + 1;
+  double sum = 0;
+  for (int64_t i = start; i < 2 - start; ++i) {
+    double x = s * (double(i) - ratio);
+    double w = cubic ? cubicKernel(ip.cubicA, x)
+                     : std::clamp(1 - std::abs(x), 0.0, 1.0);
+    taps.push_back({base + i, w});
+    sum += w;
+  }
+  for (auto &tap : taps)
+    tap.second /= sum;
+}
+
 AxisMap mlir::kiln::buildAxisMap(const Interpolation &ip, int64_t in,
                                  int64_t out, double scale, double outputWidth,
                                  double roiStart, double roiEnd) {
@@ -298,6 +330,11 @@ AxisMap mlir::kiln::buildAxisMap(const Interpolation &ip, int64_t in,
       xo = (x + 0.5) / scale;
     else if (t == "pytorch_half_pixel")
       xo = outputWidth == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+    else if (t == "half_pixel_symmetric")
+      // The centre of the input maps to the centre of the output, which
+      // differs from half_pixel where the size was rounded down.
+      xo = double(in) / 2 * (1 - double(out) / outputWidth) +
+           (x + 0.5) / scale - 0.5;
     else if (t == "tf_crop_and_resize")
       xo = (outputWidth == 1 ? (roiEnd - roiStart) * double(in - 1) / 2
                              : x * (roiEnd - roiStart) * double(in - 1) /
@@ -334,10 +371,18 @@ AxisMap mlir::kiln::buildAxisMap(const Interpolation &ip, int64_t in,
       break;
     }
     case Interpolation::Mode::Linear:
+      if (ip.antialias) {
+        antialiasTaps(ip, scale, base, ratio, taps);
+        break;
+      }
       taps.push_back({base, 1 - ratio});
       taps.push_back({base + 1, ratio});
       break;
     case Interpolation::Mode::Cubic: {
+      if (ip.antialias) {
+        antialiasTaps(ip, scale, base, ratio, taps);
+        break;
+      }
       double a = ip.cubicA, r = ratio, s = 1 - ratio;
       taps.push_back(
           {base - 1,

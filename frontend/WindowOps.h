@@ -85,6 +85,9 @@ struct Interpolation {
   std::string transform = "half_pixel";
   std::string nearest = "round_prefer_floor";
   double cubicA = -0.75;
+  /// Linear and cubic downsampling stretch their filter by 1 / scale
+  /// (ONNX Resize-18's antialias).
+  bool antialias = false;
   bool excludeOutside = false;
   float extrapolation = 0;
 };

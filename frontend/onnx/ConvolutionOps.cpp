@@ -440,7 +440,8 @@ static FailureOr<NodeOutputs> importPool(NodeBuilder &node) {
   g.window = *window;
   SmallVector<int64_t> explicitHigh;
   FailureOr<SmallVector<int64_t>> out =
-      readGeometry(node, g, xShape.drop_front(2), /*hasDilations=*/IsMax,
+      readGeometry(node, g, xShape.drop_front(2),
+                   /*hasDilations=*/IsMax || node.opset >= 19,
                    *ceil != 0, &explicitHigh);
   if (failed(out))
     return failure();
@@ -495,19 +496,25 @@ void mlir::kiln::onnx_import::registerConvolutionOps(OpRegistry &r) {
   static constexpr StringLiteral avgPool[] = {
       "auto_pad",     "ceil_mode", "count_include_pad",
       "kernel_shape", "pads",      "strides"};
+  static constexpr StringLiteral avgPool19[] = {
+      "auto_pad",     "ceil_mode", "count_include_pad", "dilations",
+      "kernel_shape", "pads",      "strides"};
   static constexpr StringLiteral convTranspose[] = {
       "auto_pad",       "dilations",    "group", "kernel_shape",
       "output_padding", "output_shape", "pads",  "strides"};
-  r["Conv"].push_back(OpKind{1, 17, importConv, conv});
+  r["Conv"].push_back(OpKind{1, kNewestOpset, importConv, conv});
   // ConvTranspose-1 and -11 differ in how output_shape's padding splits.
   r["ConvTranspose"].push_back(
       OpKind{1, 10, importConvTranspose, convTranspose});
   r["ConvTranspose"].push_back(
-      OpKind{11, 17, importConvTranspose, convTranspose});
+      OpKind{11, kNewestOpset, importConvTranspose, convTranspose});
   // Opsets 1-7 lack dilations, storage_order and ceil_mode (absent: the
   // defaults) and AveragePool-1 count_include_pad.
-  r["MaxPool"].push_back(OpKind{1, 17, importPool<true>, maxPool});
-  r["AveragePool"].push_back(OpKind{1, 17, importPool<false>, avgPool});
-  r["GlobalAveragePool"].push_back(OpKind{1, 17, importGlobalPool<false>, {}});
-  r["GlobalMaxPool"].push_back(OpKind{1, 17, importGlobalPool<true>, {}});
+  r["MaxPool"].push_back(OpKind{1, kNewestOpset, importPool<true>, maxPool});
+  r["AveragePool"].push_back(OpKind{1, 18, importPool<false>, avgPool});
+  // AveragePool-19 dilates its windows.
+  r["AveragePool"].push_back(
+      OpKind{19, kNewestOpset, importPool<false>, avgPool19, 0, 0, 1});
+  r["GlobalAveragePool"].push_back(OpKind{1, kNewestOpset, importGlobalPool<false>, {}});
+  r["GlobalMaxPool"].push_back(OpKind{1, kNewestOpset, importGlobalPool<true>, {}});
 }

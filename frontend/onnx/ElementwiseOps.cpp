@@ -284,6 +284,42 @@ static FailureOr<NodeOutputs> importHardSwish(NodeBuilder &node) {
   return single(Value(MulOp::create(b, node.loc, *x, y)));
 }
 
+// Gelu(approximate = 'none'), opset 20: x * (1 + erf(x / sqrt(2))) / 2, or
+// with 'tanh' 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+static FailureOr<NodeOutputs> importGelu(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<std::string> approximate = node.getString("approximate", "none");
+  if (failed(x) || failed(approximate))
+    return failure();
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  if (*approximate == "none")
+    return single(Value(GeluOp::create(b, loc, *x)));
+  if (*approximate != "tanh") {
+    node.emitError() << "approximate '" << *approximate
+                     << "' is not supported (none, tanh)";
+    return failure();
+  }
+  Value cube = MulOp::create(b, loc, MulOp::create(b, loc, *x, *x), *x);
+  Value inner = AddOp::create(
+      b, loc, *x, MulOp::create(b, loc, cube, node.scalar(0.044715)));
+  Value t = TanhOp::create(
+      b, loc, MulOp::create(b, loc, inner, node.scalar(std::sqrt(2 / M_PI))));
+  Value half = MulOp::create(b, loc, *x, node.scalar(0.5));
+  return single(Value(MulOp::create(
+      b, loc, half, AddOp::create(b, loc, t, node.scalar(1.0)))));
+}
+
+// Mish, opset 18: x * tanh(softplus(x)).
+static FailureOr<NodeOutputs> importMish(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder;
+  Value t = TanhOp::create(b, node.loc, SoftplusOp::create(b, node.loc, *x));
+  return single(Value(MulOp::create(b, node.loc, *x, t)));
+}
+
 // ThresholdedRelu(alpha = 1): x where x > alpha, else 0 (a select, so that
 // inf stays inf where x * step(x - alpha) would be NaN).
 static FailureOr<NodeOutputs> importThresholdedRelu(NodeBuilder &node) {
@@ -717,72 +753,76 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
     r[op].push_back(OpKind{since, last, handler, attrs, known});
   };
   // Unary math: one semantics across opsets 6-17 (13 only added types).
-  add("Relu", 6, 17, importUnary<ReluOp>);
-  add("Sigmoid", 6, 17, importUnary<SigmoidOp>);
-  add("Tanh", 6, 17, importUnary<TanhOp>);
-  add("Exp", 6, 17, importUnary<ExpOp>);
-  add("Log", 6, 17, importUnary<LogOp>);
-  add("Neg", 6, 17, importUnary<NegOp, hostNeg>);
-  add("Abs", 6, 17, importUnary<AbsOp, hostAbs>);
-  add("Sqrt", 6, 17, importUnary<SqrtOp>);
-  add("Softplus", 1, 17, importUnary<SoftplusOp>);
-  add("Erf", 9, 17, importUnary<ErfOp>);
-  add("Sign", 9, 17, importUnary<SignOp>);
-  add("Sin", 7, 17, importUnary<SinOp>);
-  add("Cos", 7, 17, importUnary<CosOp>);
-  add("Tan", 7, 17, importUnary<TanOp>);
-  add("Asin", 7, 17, importUnary<AsinOp>);
-  add("Acos", 7, 17, importUnary<AcosOp>);
-  add("Atan", 7, 17, importUnary<AtanOp>);
-  add("Sinh", 9, 17, importUnary<SinhOp>);
-  add("Cosh", 9, 17, importUnary<CoshOp>);
-  add("Asinh", 9, 17, importUnary<AsinhOp>);
-  add("Acosh", 9, 17, importUnary<AcoshOp>);
-  add("Atanh", 9, 17, importUnary<AtanhOp>);
+  add("Relu", 6, kNewestOpset, importUnary<ReluOp>);
+  add("Sigmoid", 6, kNewestOpset, importUnary<SigmoidOp>);
+  add("Tanh", 6, kNewestOpset, importUnary<TanhOp>);
+  add("Exp", 6, kNewestOpset, importUnary<ExpOp>);
+  add("Log", 6, kNewestOpset, importUnary<LogOp>);
+  add("Neg", 6, kNewestOpset, importUnary<NegOp, hostNeg>);
+  add("Abs", 6, kNewestOpset, importUnary<AbsOp, hostAbs>);
+  add("Sqrt", 6, kNewestOpset, importUnary<SqrtOp>);
+  add("Softplus", 1, kNewestOpset, importUnary<SoftplusOp>);
+  add("Erf", 9, kNewestOpset, importUnary<ErfOp>);
+  add("Sign", 9, kNewestOpset, importUnary<SignOp>);
+  add("Sin", 7, kNewestOpset, importUnary<SinOp>);
+  add("Cos", 7, kNewestOpset, importUnary<CosOp>);
+  add("Tan", 7, kNewestOpset, importUnary<TanOp>);
+  add("Asin", 7, kNewestOpset, importUnary<AsinOp>);
+  add("Acos", 7, kNewestOpset, importUnary<AcosOp>);
+  add("Atan", 7, kNewestOpset, importUnary<AtanOp>);
+  add("Sinh", 9, kNewestOpset, importUnary<SinhOp>);
+  add("Cosh", 9, kNewestOpset, importUnary<CoshOp>);
+  add("Asinh", 9, kNewestOpset, importUnary<AsinhOp>);
+  add("Acosh", 9, kNewestOpset, importUnary<AcoshOp>);
+  add("Atanh", 9, kNewestOpset, importUnary<AtanhOp>);
   // Whole numbers stay as they are (known integer shape arithmetic).
-  add("Floor", 6, 17, importUnary<FloorOp, hostFloor>);
-  add("Ceil", 6, 17, importUnary<CeilOp, hostCeil>);
-  add("Round", 11, 17, importUnary<RoundOp, hostRound>);
-  add("Reciprocal", 6, 17, importReciprocal);
-  add("Softsign", 1, 17, importSoftsign);
-  r["Identity"].push_back(OpKind{1, 17, importIdentity, {}, 0, 0b1});
+  add("Floor", 6, kNewestOpset, importUnary<FloorOp, hostFloor>);
+  add("Ceil", 6, kNewestOpset, importUnary<CeilOp, hostCeil>);
+  add("Round", 11, kNewestOpset, importUnary<RoundOp, hostRound>);
+  add("Reciprocal", 6, kNewestOpset, importReciprocal);
+  add("Softsign", 1, kNewestOpset, importSoftsign);
+  r["Identity"].push_back(OpKind{1, kNewestOpset, importIdentity, {}, 0, 0b1});
   static constexpr StringLiteral alpha[] = {"alpha"};
   static constexpr StringLiteral alphaGamma[] = {"alpha", "gamma"};
   static constexpr StringLiteral alphaBeta[] = {"alpha", "beta"};
   static constexpr StringLiteral minMax[] = {"min", "max"};
-  add("Elu", 6, 17, importElu, alpha);
-  add("Selu", 6, 17, importSelu, alphaGamma);
-  add("LeakyRelu", 6, 17, importLeakyRelu, alpha);
-  add("HardSigmoid", 6, 17, importHardSigmoid, alphaBeta);
-  add("PRelu", 6, 17, importPRelu);
+  add("Elu", 6, kNewestOpset, importElu, alpha);
+  add("Selu", 6, kNewestOpset, importSelu, alphaGamma);
+  add("LeakyRelu", 6, kNewestOpset, importLeakyRelu, alpha);
+  add("HardSigmoid", 6, kNewestOpset, importHardSigmoid, alphaBeta);
+  add("PRelu", 6, kNewestOpset, importPRelu);
   static constexpr StringLiteral lambdBias[] = {"lambd", "bias"};
-  add("HardSwish", 14, 17, importHardSwish);
-  add("ThresholdedRelu", 10, 17, importThresholdedRelu, alpha);
-  add("Celu", 12, 17, importCelu, alpha);
-  add("Shrink", 9, 17, importShrink, lambdBias);
+  add("HardSwish", 14, kNewestOpset, importHardSwish);
+  static constexpr StringLiteral approximate[] = {"approximate"};
+  r["Gelu"].push_back(
+      OpKind{20, kNewestOpset, importGelu, approximate, 0, 0, 1});
+  r["Mish"].push_back(OpKind{18, kNewestOpset, importMish, {}, 0, 0, 1});
+  add("ThresholdedRelu", 10, kNewestOpset, importThresholdedRelu, alpha);
+  add("Celu", 12, kNewestOpset, importCelu, alpha);
+  add("Shrink", 9, kNewestOpset, importShrink, lambdBias);
   add("Clip", 6, 10, importClip, minMax);
-  add("Clip", 11, 17, importClip, {}, 0b110);
+  add("Clip", 11, kNewestOpset, importClip, {}, 0b110);
   // Binary: NumPy broadcasting since opset 7, opt-in `broadcast` before.
   static constexpr StringLiteral legacy[] = {"broadcast", "axis"};
   add("Add", 6, 6, importBinary<AddOp, hostAdd>, legacy);
   add("Sub", 6, 6, importBinary<SubOp, hostSub>, legacy);
   add("Mul", 6, 6, importBinary<MulOp, hostMul>, legacy);
   add("Div", 6, 6, importBinary<DivOp, hostDiv>, legacy);
-  add("Add", 7, 17, importBinary<AddOp, hostAdd>);
-  add("Sub", 7, 17, importBinary<SubOp, hostSub>);
-  add("Mul", 7, 17, importBinary<MulOp, hostMul>);
-  add("Div", 7, 17, importBinary<DivOp, hostDiv>);
-  r["Pow"].push_back(OpKind{7, 17, importPow, {}, 0, 0b10});
+  add("Add", 7, kNewestOpset, importBinary<AddOp, hostAdd>);
+  add("Sub", 7, kNewestOpset, importBinary<SubOp, hostSub>);
+  add("Mul", 7, kNewestOpset, importBinary<MulOp, hostMul>);
+  add("Div", 7, kNewestOpset, importBinary<DivOp, hostDiv>);
+  r["Pow"].push_back(OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
   // includes.
-  add("Max", 6, 17, importVariadic<MaximumOp, hostMax>);
-  add("Min", 6, 17, importVariadic<MinimumOp, hostMin>);
-  add("Sum", 6, 17, importVariadic<AddOp, hostAdd>);
-  add("Mean", 6, 17, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
+  add("Max", 6, kNewestOpset, importVariadic<MaximumOp, hostMax>);
+  add("Min", 6, kNewestOpset, importVariadic<MinimumOp, hostMin>);
+  add("Sum", 6, kNewestOpset, importVariadic<AddOp, hostAdd>);
+  add("Mean", 6, kNewestOpset, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
   // Comparisons and logical ops broadcast since opset 7; bool results.
   auto any = [&](StringRef op, int64_t since, OpHandler handler,
                  uint32_t operands) {
-    r[op].push_back(OpKind{since, 17, handler, {}, 0, operands});
+    r[op].push_back(OpKind{since, kNewestOpset, handler, {}, 0, operands});
   };
   any("Equal", 7, importBoolBinary<EqualOp, hostEqual>, 0b11);
   any("Less", 7, importBoolBinary<LessOp, hostLess>, 0b11);
@@ -797,8 +837,8 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
       0b11);
   any("Not", 1, importNot, 0b1);
   any("Where", 9, importWhere, 0b111);
-  add("IsNaN", 9, 17, importIsNaN);
+  add("IsNaN", 9, kNewestOpset, importIsNaN);
   static constexpr StringLiteral detect[] = {"detect_negative",
                                              "detect_positive"};
-  add("IsInf", 10, 17, importIsInf, detect);
+  add("IsInf", 10, kNewestOpset, importIsInf, detect);
 }

@@ -192,8 +192,8 @@ void mlir::kiln::onnx_import::registerLinearOps(OpRegistry &r) {
   static constexpr StringLiteral gemm6[] = {"alpha", "beta", "transA", "transB",
                                             "broadcast"};
   r["Gemm"].push_back(OpKind{6, 6, importGemm, gemm6});
-  r["Gemm"].push_back(OpKind{7, 17, importGemm, gemm});
-  r["MatMul"].push_back(OpKind{1, 17, importMatMul, {}});
+  r["Gemm"].push_back(OpKind{7, kNewestOpset, importGemm, gemm});
+  r["MatMul"].push_back(OpKind{1, kNewestOpset, importMatMul, {}});
   static constexpr StringLiteral einsum[] = {"equation"};
-  r["Einsum"].push_back(OpKind{12, 17, importEinsum, einsum});
+  r["Einsum"].push_back(OpKind{12, kNewestOpset, importEinsum, einsum});
 }

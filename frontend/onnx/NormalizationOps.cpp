@@ -117,6 +117,68 @@ static FailureOr<NodeOutputs> importInstanceNorm(NodeBuilder &node) {
   return single(Value(AddOp::create(b, node.loc, y, o)));
 }
 
+// GroupNormalization(X, scale, bias; num_groups, epsilon = 1e-5): the
+// channels of (N, C, D...) in num_groups groups, each normalized per sample
+// over its channels and D...; scale and bias per group at opset 18, per
+// channel from 21 (as PyTorch's GroupNorm), which also adds stash_type.
+static FailureOr<NodeOutputs> importGroupNorm(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> scale = node.input(1);
+  FailureOr<Value> bias = node.input(2);
+  FailureOr<float> epsilon = node.getFloat("epsilon", 1e-5f);
+  FailureOr<int64_t> groups = node.getInt("num_groups", 0);
+  FailureOr<int64_t> stash = node.getInt("stash_type", 1);
+  if (failed(x) || failed(scale) || failed(bias) || failed(epsilon) ||
+      failed(groups) || failed(stash))
+    return failure();
+  if (!node.attribute("num_groups")) {
+    node.emitError() << "needs num_groups";
+    return failure();
+  }
+  if (*stash != 1) {
+    node.emitError() << "stash_type " << *stash
+                     << " is not supported (1: float32)";
+    return failure();
+  }
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  if (shape.size() < 3 || ShapedType::isDynamic(shape[1])) {
+    node.emitError() << "expects an input (N, C, D...) with known channels";
+    return failure();
+  }
+  int64_t channels = shape[1], rank = shape.size();
+  if (*groups < 1 || channels % *groups) {
+    node.emitError() << "num_groups " << *groups << " does not divide the "
+                     << channels << " channels";
+    return failure();
+  }
+  bool perGroup = node.opset < 21;
+  int64_t expected = perGroup ? *groups : channels;
+  for (Value v : {*scale, *bias})
+    if (node.typeOf(v).getShape() != ArrayRef<int64_t>{expected}) {
+      node.emitError() << "scale and bias must be (" << expected << ",), one "
+                       << (perGroup ? "per group" : "per channel") << ", not "
+                       << formatKerasShape(node.typeOf(v).getShape());
+      return failure();
+    }
+  // (N, G, C / G, D...) normalized over all but the first two dimensions.
+  SmallVector<int64_t> grouped{shape[0], *groups, channels / *groups};
+  grouped.append(shape.begin() + 2, shape.end());
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d <= rank; ++d)
+    axes.push_back(d);
+  OpBuilder &b = node.builder;
+  Value y = normalize(node, node.reshape(*x, grouped), axes, *epsilon);
+  // scale and bias broadcast as (G, 1...) in the grouped view or (C, 1...)
+  // in the input's.
+  SmallVector<int64_t> affine(perGroup ? rank : rank - 1, 1);
+  affine[0] = expected;
+  if (!perGroup)
+    y = node.reshape(y, shape);
+  y = MulOp::create(b, node.loc, y, node.reshape(*scale, affine));
+  y = AddOp::create(b, node.loc, y, node.reshape(*bias, affine));
+  return single(perGroup ? node.reshape(y, shape) : y);
+}
+
 // LayerNormalization(x, scale, B; axis = -1): over the axes from `axis`
 // on; scale and B broadcast; the optional outputs Mean and InvStdDev.
 static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
@@ -265,13 +327,20 @@ void mlir::kiln::onnx_import::registerNormalizationOps(OpRegistry &r) {
   r["BatchNormalization"].push_back(
       OpKind{9, 13, importBatchNorm, ArrayRef(batchNorm7).take_front(2)});
   r["BatchNormalization"].push_back(
-      OpKind{14, 17, importBatchNorm, batchNorm14});
+      OpKind{14, kNewestOpset, importBatchNorm, batchNorm14});
   r["InstanceNormalization"].push_back(
-      OpKind{6, 17, importInstanceNorm, epsilon});
-  r["LayerNormalization"].push_back(OpKind{17, 17, importLayerNorm, layerNorm});
+      OpKind{6, kNewestOpset, importInstanceNorm, epsilon});
+  r["LayerNormalization"].push_back(OpKind{17, kNewestOpset, importLayerNorm, layerNorm});
+  static constexpr StringLiteral groupNorm18[] = {"epsilon", "num_groups"};
+  static constexpr StringLiteral groupNorm21[] = {"epsilon", "num_groups",
+                                                  "stash_type"};
+  r["GroupNormalization"].push_back(
+      OpKind{18, 20, importGroupNorm, groupNorm18, 0, 0, 3});
+  r["GroupNormalization"].push_back(
+      OpKind{21, kNewestOpset, importGroupNorm, groupNorm21, 0, 0, 3});
   static constexpr StringLiteral axes[] = {"axes"};
   r["MeanVarianceNormalization"].push_back(
-      OpKind{9, 17, importMeanVarianceNorm, axes});
+      OpKind{9, kNewestOpset, importMeanVarianceNorm, axes});
   static constexpr StringLiteral lrn[] = {"size", "alpha", "beta", "bias"};
-  r["LRN"].push_back(OpKind{1, 17, importLrn, lrn});
+  r["LRN"].push_back(OpKind{1, kNewestOpset, importLrn, lrn});
 }

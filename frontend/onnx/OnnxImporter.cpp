@@ -31,11 +31,13 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
-/// The opsets of the default domain kiln imports (ONNX 1.0 to 1.12). The
-/// registry's entries start at the opset where ONNX last changed the op, so
-/// an old model gets the ops whose meaning has not changed since.
+/// The opsets of the default domain kiln imports (ONNX 1.0 to 1.16), and
+/// the newest IR version (opset 21's). The registry's entries start at the
+/// opset where ONNX last changed the op, so an old model gets the ops whose
+/// meaning has not changed since.
 constexpr int64_t kMinOpset = 1;
-constexpr int64_t kMaxOpset = 17;
+constexpr int64_t kMaxOpset = kNewestOpset;
+constexpr int64_t kMaxIrVersion = 10;
 
 //===----------------------------------------------------------------------===//
 // The registry
@@ -52,6 +54,15 @@ const OpRegistry &mlir::kiln::onnx_import::getOpRegistry() {
     registerResizeOps(r);
     registerNormalizationOps(r);
     registerRecurrentOps(r);
+    // libonnx's checker counts the operands of the op versions it knows;
+    // the newer ones must say how many they take.
+    for (const auto &entry : r)
+      for (const OpKind &kind : entry.second) {
+        (void)kind;
+        assert((kind.sinceVersion <= checkerLastOpset() ||
+                kind.maxInputs >= 0) &&
+               "an op version newer than libonnx's needs maxInputs");
+      }
     return r;
   }();
   return registry;
@@ -67,6 +78,15 @@ static const OpKind *findOpKind(StringRef op, int64_t opset) {
     if (kind.sinceVersion <= opset && opset <= kind.lastVersion)
       return &kind;
   return nullptr;
+}
+
+/// The opset of the default domain the model imports, or -1.
+static int64_t defaultOpset(const onnx::ModelProto &proto) {
+  int64_t opset = -1;
+  for (const onnx::OperatorSetIdProto &id : proto.opset_import())
+    if (id.domain().empty() || id.domain() == "ai.onnx")
+      opset = id.version();
+  return opset;
 }
 
 void mlir::kiln::onnx_import::printSupportedOps(llvm::raw_ostream &os) {
@@ -260,7 +280,13 @@ Value NodeBuilder::sliceAxis(Value x, int64_t axis, int64_t start,
                              int64_t size) {
   if (start == 0 && typeOf(x).getShape()[axis] == size)
     return x;
-  return SliceOp::create(builder, loc, x, axis, start, size);
+  // The result type is given, not inferred: a slice out of bounds (an
+  // empty operand) is then the verifier's error, not a failed build.
+  SmallVector<int64_t> shape(typeOf(x).getShape());
+  shape[axis] = size;
+  return SliceOp::create(builder, loc,
+                         RankedTensorType::get(shape, typeOf(x).getElementType()),
+                         x, axis, start, size);
 }
 
 Value NodeBuilder::constant(ArrayRef<int64_t> shape, ArrayRef<float> values) {
@@ -830,6 +856,14 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
     return failure();
   }
   nodeBuilder.kind = kind;
+  // libonnx's checker counts the operands of the op versions it knows;
+  // kiln counts those of the newer ones.
+  if (kind->maxInputs >= 0 && node.input_size() > kind->maxInputs) {
+    nodeBuilder.emitError() << "takes at most " << kind->maxInputs
+                            << (kind->maxInputs == 1 ? " input" : " inputs")
+                            << ", not " << node.input_size();
+    return failure();
+  }
   for (const onnx::AttributeProto &attr : node.attribute()) {
     if (!llvm::is_contained(kind->attributes, attr.name())) {
       nodeBuilder.emitError()
@@ -880,10 +914,7 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
 }
 
 FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
-  int64_t opset = -1;
-  for (const onnx::OperatorSetIdProto &id : proto.opset_import())
-    if (id.domain().empty() || id.domain() == "ai.onnx")
-      opset = id.version();
+  int64_t opset = defaultOpset(proto);
   if (opset < 0) {
     emitFileError() << "the model imports no opset of the default domain";
     return failure();
@@ -995,7 +1026,22 @@ static FailureOr<onnx::ModelProto> loadModel(MLIRContext *context,
     emitError(fileLoc) << "not a valid ONNX model (it has no graph)";
     return failure();
   }
-  problem = checkOnnxModel(proto, path);
+  if (proto.ir_version() > kMaxIrVersion) {
+    emitError(fileLoc) << "IR version " << proto.ir_version()
+                       << " is newer than kiln reads (up to " << kMaxIrVersion
+                       << ", ONNX 1.16)";
+    return failure();
+  }
+  // A model of an opset kiln does not read is refused by the importer (and
+  // listed by inspectOnnxModel) without the checker.
+  int64_t opset = defaultOpset(proto);
+  if (opset < kMinOpset || opset > kMaxOpset)
+    return proto;
+  auto newerOp = [&](StringRef op) {
+    const OpKind *kind = findOpKind(op, opset);
+    return kind && kind->sinceVersion > checkerLastOpset();
+  };
+  problem = checkOnnxModel(proto, path, opset, newerOp);
   if (!problem.empty()) {
     emitError(fileLoc) << "invalid ONNX model: " << problem;
     return failure();
@@ -1021,9 +1067,7 @@ mlir::kiln::onnx_import::inspectOnnxModel(MLIRContext *context,
   if (failed(proto))
     return failure();
   OnnxModelInfo info;
-  for (const onnx::OperatorSetIdProto &id : proto->opset_import())
-    if (id.domain().empty() || id.domain() == "ai.onnx")
-      info.opset = id.version();
+  info.opset = defaultOpset(*proto);
   auto note = [](std::vector<std::string> &list, std::string what) {
     if (!llvm::is_contained(list, what))
       list.push_back(std::move(what));

@@ -184,6 +184,10 @@ using NodeOutputs = SmallVector<OnnxValue, 1>;
 /// optional output may be left out).
 using OpHandler = FailureOr<NodeOutputs> (*)(NodeBuilder &node);
 
+/// The newest opset of the default domain kiln reads (ONNX 1.16): an entry
+/// whose op has not changed since ends there.
+constexpr int64_t kNewestOpset = 21;
+
 /// How kiln imports one ONNX op over a range of opsets.
 struct OpKind {
   /// The first and last opset of the default domain this handler
@@ -201,6 +205,9 @@ struct OpKind {
   /// kiln computes with (int32, int64, bool as well as float32), read with
   /// `anyInput`/`idsInput`: where a model input of such a type may go.
   uint32_t anyTypeOperands = 0;
+  /// The most operands the op version takes, for the versions newer than
+  /// libonnx's checker (OnnxChecker.h), which counts the others': -1 then.
+  int64_t maxInputs = -1;
 };
 using OpRegistry = llvm::StringMap<SmallVector<OpKind, 2>>;
 
@@ -230,6 +237,14 @@ void registerResizeOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
 /// RNN, LSTM, GRU (RecurrentOps.cpp).
 void registerRecurrentOps(OpRegistry &registry);
+
+/// The maximum of `x` over `axes` (sorted, distinct, the dynamic batch not
+/// among them), and the product (an error past a number of factors), the
+/// reduced axes kept as 1s under `keepDims` (ReductionOps.cpp).
+Value reduceMax(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
+                bool keepDims);
+FailureOr<Value> reduceProd(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
+                            bool keepDims);
 
 /// The handler's helper: one output that is a kiln tensor.
 inline FailureOr<NodeOutputs> single(FailureOr<Value> v) {

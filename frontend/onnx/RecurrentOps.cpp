@@ -518,11 +518,11 @@ void mlir::kiln::onnx_import::registerRecurrentOps(OpRegistry &r) {
   constexpr uint32_t known = 1u << 4;
   r["RNN"].push_back(OpKind{7, 13, importRecurrent<Kind::Rnn>,
                             ArrayRef(rnn).drop_back(), known});
-  r["RNN"].push_back(OpKind{14, 17, importRecurrent<Kind::Rnn>, rnn, known});
+  r["RNN"].push_back(OpKind{14, kNewestOpset, importRecurrent<Kind::Rnn>, rnn, known});
   r["LSTM"].push_back(OpKind{7, 13, importRecurrent<Kind::Lstm>,
                              ArrayRef(lstm).drop_back(), known});
-  r["LSTM"].push_back(OpKind{14, 17, importRecurrent<Kind::Lstm>, lstm, known});
+  r["LSTM"].push_back(OpKind{14, kNewestOpset, importRecurrent<Kind::Lstm>, lstm, known});
   r["GRU"].push_back(OpKind{7, 13, importRecurrent<Kind::Gru>,
                             ArrayRef(gru).drop_back(), known});
-  r["GRU"].push_back(OpKind{14, 17, importRecurrent<Kind::Gru>, gru, known});
+  r["GRU"].push_back(OpKind{14, kNewestOpset, importRecurrent<Kind::Gru>, gru, known});
 }

@@ -55,8 +55,10 @@ static Value dropReducedAxes(NodeBuilder &node, Value y,
 
 /// The product of `x` over `axes` (static ones): per axis, the product of
 /// its slices, kept as a dimension of 1; then dropped unless `keepDims`.
-static FailureOr<Value> reduceProd(NodeBuilder &node, Value x,
-                                   ArrayRef<int64_t> axes, bool keepDims) {
+FailureOr<Value> mlir::kiln::onnx_import::reduceProd(NodeBuilder &node,
+                                                     Value x,
+                                                     ArrayRef<int64_t> axes,
+                                                     bool keepDims) {
   ArrayRef<int64_t> shape = node.typeOf(x).getShape();
   int64_t factors = 0;
   for (int64_t a : axes) {
@@ -88,8 +90,9 @@ static FailureOr<Value> reduceProd(NodeBuilder &node, Value x,
 /// (B the kept dimensions before, R the reduced ones, K the rest), pooled
 /// with a window of R, reshaped to the kept dimensions (with 1s for the
 /// reduced ones under keepdims).
-static Value reduceMax(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
-                       bool keepDims) {
+Value mlir::kiln::onnx_import::reduceMax(NodeBuilder &node, Value x,
+                                         ArrayRef<int64_t> axes,
+                                         bool keepDims) {
   OpBuilder &b = node.builder;
   ArrayRef<int64_t> shape = node.typeOf(x).getShape();
   int64_t rank = shape.size();
@@ -159,6 +162,38 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
   } else {
     for (int64_t d = 0; d < rank; ++d)
       axes.push_back(d);
+  }
+  // Over an empty axis (a given empty input) the result is the
+  // reduction's value for the empty set: 0 for the sums, 1 for the
+  // product, -inf for the maximum and the log-sums, inf for the minimum,
+  // NaN for the mean.
+  ArrayRef<int64_t> inShape = node.typeOf(*x).getShape();
+  if (llvm::any_of(axes, [&](int64_t a) { return inShape[a] == 0; })) {
+    SmallVector<int64_t> outShape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!llvm::is_contained(axes, d))
+        outShape.push_back(inShape[d]);
+      else if (*keepDims)
+        outShape.push_back(1);
+    if (llvm::any_of(outShape, [](int64_t n) { return n <= 0; })) {
+      node.emitError() << "reduces an empty tensor "
+                       << formatKerasShape(inShape) << " to an empty one";
+      return failure();
+    }
+    double value = 0;
+    if (Kind == Reduction::Prod)
+      value = 1;
+    else if (Kind == Reduction::Max || Kind == Reduction::LogSum ||
+             Kind == Reduction::LogSumExp)
+      value = -INFINITY;
+    else if (Kind == Reduction::Min)
+      value = INFINITY;
+    else if (Kind == Reduction::Mean)
+      value = NAN;
+    int64_t count = 1;
+    for (int64_t n : outShape)
+      count *= n;
+    return single(node.constant(outShape, SmallVector<float>(count, value)));
   }
   OpBuilder &b = node.builder;
   Location loc = node.loc;
@@ -454,27 +489,34 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   auto add = [&](StringRef op, OpHandler attrAxes, OpHandler operandAxes,
                  int64_t operandSince) {
     r[op].push_back(OpKind{1, operandSince - 1, attrAxes, axesKeep});
-    if (operandAxes)
-      r[op].push_back(OpKind{operandSince, 17, operandAxes, keepNoop, 0b10});
+    r[op].push_back(OpKind{operandSince, kNewestOpset, operandAxes,
+                             keepNoop, 0b10, 0, operandSince >= 18 ? 2 : -1});
   };
   // ReduceSum takes its axes as an operand from opset 13; the others from
-  // opset 18, beyond the opsets kiln reads.
+  // opset 18 (ReduceMax and ReduceMin-20 only add bool).
   add("ReduceSum", importReduce<Reduction::Sum, false>,
       importReduce<Reduction::Sum, true>, 13);
-  add("ReduceMean", importReduce<Reduction::Mean, false>, nullptr, 18);
-  add("ReduceL1", importReduce<Reduction::L1, false>, nullptr, 18);
-  add("ReduceL2", importReduce<Reduction::L2, false>, nullptr, 18);
-  add("ReduceSumSquare", importReduce<Reduction::SumSquare, false>, nullptr,
-      18);
-  add("ReduceLogSum", importReduce<Reduction::LogSum, false>, nullptr, 18);
-  add("ReduceLogSumExp", importReduce<Reduction::LogSumExp, false>, nullptr,
-      18);
-  add("ReduceMax", importReduce<Reduction::Max, false>, nullptr, 18);
-  add("ReduceMin", importReduce<Reduction::Min, false>, nullptr, 18);
-  add("ReduceProd", importReduce<Reduction::Prod, false>, nullptr, 18);
+  add("ReduceMean", importReduce<Reduction::Mean, false>,
+      importReduce<Reduction::Mean, true>, 18);
+  add("ReduceL1", importReduce<Reduction::L1, false>,
+      importReduce<Reduction::L1, true>, 18);
+  add("ReduceL2", importReduce<Reduction::L2, false>,
+      importReduce<Reduction::L2, true>, 18);
+  add("ReduceSumSquare", importReduce<Reduction::SumSquare, false>,
+      importReduce<Reduction::SumSquare, true>, 18);
+  add("ReduceLogSum", importReduce<Reduction::LogSum, false>,
+      importReduce<Reduction::LogSum, true>, 18);
+  add("ReduceLogSumExp", importReduce<Reduction::LogSumExp, false>,
+      importReduce<Reduction::LogSumExp, true>, 18);
+  add("ReduceMax", importReduce<Reduction::Max, false>,
+      importReduce<Reduction::Max, true>, 18);
+  add("ReduceMin", importReduce<Reduction::Min, false>,
+      importReduce<Reduction::Min, true>, 18);
+  add("ReduceProd", importReduce<Reduction::Prod, false>,
+      importReduce<Reduction::Prod, true>, 18);
   auto addAxisOp = [&](StringRef op, OpHandler handler) {
     r[op].push_back(OpKind{1, 12, handler, axis});
-    r[op].push_back(OpKind{13, 17, handler, axis});
+    r[op].push_back(OpKind{13, kNewestOpset, handler, axis});
   };
   addAxisOp("Softmax", importSoftmax<buildAxisOp<SoftmaxOp>>);
   addAxisOp("LogSoftmax", importSoftmax<buildAxisOp<LogSoftmaxOp>>);
@@ -483,17 +525,17 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   // of int32/int64 ids.
   static constexpr StringLiteral lossAttrs[] = {"reduction", "ignore_index"};
   r["NegativeLogLikelihoodLoss"].push_back(
-      OpKind{12, 17, importNegativeLogLikelihoodLoss, lossAttrs, 0, 0b10});
+      OpKind{12, kNewestOpset, importNegativeLogLikelihoodLoss, lossAttrs, 0, 0b10});
   r["SoftmaxCrossEntropyLoss"].push_back(
-      OpKind{12, 17, importSoftmaxCrossEntropyLoss, lossAttrs, 0, 0b10});
+      OpKind{12, kNewestOpset, importSoftmaxCrossEntropyLoss, lossAttrs, 0, 0b10});
   // Opset 11 allowed a negative axis, 12 added select_last_index.
   static constexpr StringLiteral argAttrs[] = {"axis", "keepdims"};
   static constexpr StringLiteral argLastAttrs[] = {"axis", "keepdims",
                                                    "select_last_index"};
   r["ArgMax"].push_back(OpKind{1, 11, importArgReduce<ArgMaxOp>, argAttrs});
   r["ArgMax"].push_back(
-      OpKind{12, 17, importArgReduce<ArgMaxOp>, argLastAttrs});
+      OpKind{12, kNewestOpset, importArgReduce<ArgMaxOp>, argLastAttrs});
   r["ArgMin"].push_back(OpKind{1, 11, importArgReduce<ArgMinOp>, argAttrs});
   r["ArgMin"].push_back(
-      OpKind{12, 17, importArgReduce<ArgMinOp>, argLastAttrs});
+      OpKind{12, kNewestOpset, importArgReduce<ArgMinOp>, argLastAttrs});
 }

@@ -49,8 +49,9 @@ static std::string formatScale(double scale) {
 // Pad
 //===----------------------------------------------------------------------===//
 
-// Pad(data, pads, constant_value), mode constant / reflect / edge; before
-// opset 11 pads and value are attributes.
+// Pad(data, pads, constant_value, axes), mode constant / reflect / edge /
+// wrap (opset 19); before opset 11 pads and value are attributes, from 18
+// the pads may cover some axes only.
 static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<std::string> mode = node.getString("mode", "constant");
@@ -97,15 +98,47 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
       }
     }
   }
-  if (*mode != "constant" && *mode != "reflect" && *mode != "edge") {
-    node.emitError() << "mode '" << *mode
-                     << "' is not supported (constant, reflect, edge)";
+  bool wrapMode = node.opset >= 19 && *mode == "wrap";
+  if (*mode != "constant" && *mode != "reflect" && *mode != "edge" &&
+      !wrapMode) {
+    node.emitError() << "mode '" << *mode << "' is not supported (constant, "
+                     << "reflect, edge" << (node.opset >= 19 ? ", wrap" : "")
+                     << ")";
     return failure();
   }
   if (*mode != "constant")
     fill = {};
   ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
   int64_t rank = shape.size();
+  FailureOr<std::optional<SmallVector<int64_t>>> axes =
+      node.opset >= 18 ? node.knownInts(3, "the axes")
+                       : FailureOr<std::optional<SmallVector<int64_t>>>(
+                             std::nullopt);
+  if (failed(axes))
+    return failure();
+  if (*axes && pads) {
+    // The pads of the listed axes: (begin..., end...) per axis listed.
+    int64_t count = (*axes)->size();
+    if (int64_t(pads->size()) != 2 * count) {
+      node.emitError() << "pads must be " << 2 * count
+                       << " integers, two per axis listed";
+      return failure();
+    }
+    SmallVector<int64_t> full(2 * rank, 0);
+    SmallVector<bool> seen(rank, false);
+    for (auto [i, a] : llvm::enumerate(**axes)) {
+      if (a < -rank || a >= rank || seen[a < 0 ? a + rank : a]) {
+        node.emitError() << "axis " << a << " is out of range for rank "
+                         << rank << " or listed twice";
+        return failure();
+      }
+      int64_t d = a < 0 ? a + rank : a;
+      seen[d] = true;
+      full[d] = (*pads)[i];
+      full[rank + d] = (*pads)[count + i];
+    }
+    pads = std::move(full);
+  }
   if (!pads || int64_t(pads->size()) != 2 * rank ||
       llvm::any_of(*pads, [](int64_t p) {
         return p < -(int64_t(1) << 30) || p > (1 << 20);
@@ -117,6 +150,16 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
     int64_t lo = (*pads)[d], hi = (*pads)[rank + d];
     if ((lo || hi) && ShapedType::isDynamic(shape[d])) {
       node.emitError() << "cannot pad the dynamic batch dimension";
+      return failure();
+    }
+    if (wrapMode && (lo < 0 || hi < 0)) {
+      node.emitError() << "wrap mode with negative pads is not supported";
+      return failure();
+    }
+    if (wrapMode && (lo || hi) && (lo + hi) / shape[d] > 64) {
+      node.emitError() << "wrap pads " << lo << " and " << hi
+                       << " repeat dimension " << d << " (" << shape[d]
+                       << ") more than 64 times";
       return failure();
     }
     if (std::max<int64_t>(-lo, 0) + std::max<int64_t>(-hi, 0) >= shape[d] &&
@@ -162,6 +205,15 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
       parts.push_back(y);
       if (hi)
         parts.push_back(edge(size - 1, hi));
+    } else if (wrapMode) {
+      // wrap: the tensor repeated around itself, x[(i mod S)] for i in
+      // [-lo, S + hi), in runs of consecutive elements.
+      for (int64_t i = -lo; i < size + hi;) {
+        int64_t at = ((i % size) + size) % size;
+        int64_t run = std::min(size - at, size + hi - i);
+        parts.push_back(node.sliceAxis(y, d, at, run));
+        i += run;
+      }
     } else {
       // reflect: x[lo], ..., x[1] before; x[S - 2], ..., x[S - 1 - hi] after.
       if (lo > size - 1 || hi > size - 1) {
@@ -195,8 +247,9 @@ static LogicalResult readInterpolation(NodeBuilder &node, Interpolation &ip) {
   FailureOr<float> cubicA = node.getFloat("cubic_coeff_a", -0.75f);
   FailureOr<int64_t> exclude = node.getInt("exclude_outside", 0);
   FailureOr<float> extrapolation = node.getFloat("extrapolation_value", 0.0f);
+  FailureOr<int64_t> antialias = node.getInt("antialias", 0);
   if (failed(mode) || failed(transform) || failed(nearest) || failed(cubicA) ||
-      failed(exclude) || failed(extrapolation))
+      failed(exclude) || failed(extrapolation) || failed(antialias))
     return failure();
   if (*mode == "nearest") {
     ip.mode = Interpolation::Mode::Nearest;
@@ -212,7 +265,8 @@ static LogicalResult readInterpolation(NodeBuilder &node, Interpolation &ip) {
   static constexpr StringLiteral transforms[] = {
       "half_pixel", "pytorch_half_pixel",   "align_corners",
       "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
-  if (!llvm::is_contained(transforms, *transform)) {
+  bool symmetric = node.opset >= 19 && *transform == "half_pixel_symmetric";
+  if (!llvm::is_contained(transforms, *transform) && !symmetric) {
     node.emitError() << "coordinate_transformation_mode '" << *transform
                      << "' is not supported";
     return failure();
@@ -223,6 +277,12 @@ static LogicalResult readInterpolation(NodeBuilder &node, Interpolation &ip) {
     node.emitError() << "nearest_mode '" << *nearest << "' is not supported";
     return failure();
   }
+  if (*antialias && ip.mode == Interpolation::Mode::Nearest) {
+    node.emitError() << "antialias applies to the linear and cubic modes, "
+                        "not nearest";
+    return failure();
+  }
+  ip.antialias = *antialias != 0;
   ip.transform = *transform;
   ip.nearest = *nearest;
   ip.cubicA = *cubicA;
@@ -296,9 +356,46 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
     node.emitError() << "only one of scales and sizes may be given";
     return failure();
   }
-  if (sizes ? int64_t(sizes->size()) != rank : int64_t(scales.size()) != rank) {
-    node.emitError() << "expects " << rank << " "
-                     << (sizes ? "sizes" : "scales") << ", one per dimension";
+  // Resize-18: the axes that scales, sizes and roi list (all by default),
+  // and how sizes keep the aspect ratio.
+  SmallVector<int64_t> axes;
+  std::string policy = "stretch";
+  if (modern && node.opset >= 18) {
+    FailureOr<std::optional<SmallVector<int64_t>>> given = node.getInts("axes");
+    FailureOr<std::string> keep =
+        node.getString("keep_aspect_ratio_policy", "stretch");
+    if (failed(given) || failed(keep))
+      return failure();
+    if (*keep != "stretch" && *keep != "not_larger" && *keep != "not_smaller") {
+      node.emitError() << "keep_aspect_ratio_policy '" << *keep
+                       << "' is not supported (stretch, not_larger, "
+                          "not_smaller)";
+      return failure();
+    }
+    policy = *keep;
+    if (*given) {
+      SmallVector<bool> seen(rank, false);
+      for (int64_t a : **given) {
+        int64_t d = a < 0 ? a + rank : a;
+        if (d < 0 || d >= rank || seen[d]) {
+          node.emitError() << "axis " << a << " is out of range for rank "
+                           << rank << " or listed twice";
+          return failure();
+        }
+        seen[d] = true;
+        axes.push_back(d);
+      }
+    }
+  }
+  if (axes.empty())
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  int64_t listed = axes.size();
+  if (sizes ? int64_t(sizes->size()) != listed
+            : int64_t(scales.size()) != listed) {
+    node.emitError() << "expects " << listed << " "
+                     << (sizes ? "sizes" : "scales") << ", one per "
+                     << (listed == rank ? "dimension" : "axis listed");
     return failure();
   }
   SmallVector<double> roi;
@@ -306,11 +403,47 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
     FailureOr<const HostTensor *> t = node.requireKnown(1, "the roi");
     if (failed(t))
       return failure();
-    if (int64_t((*t)->values.size()) != 2 * rank) {
-      node.emitError() << "the roi must hold " << 2 * rank << " values";
+    if (int64_t((*t)->values.size()) != 2 * listed) {
+      node.emitError() << "the roi must hold " << 2 * listed << " values";
       return failure();
     }
-    roi.assign((*t)->values.begin(), (*t)->values.end());
+    roi.assign(2 * rank, 0.0);
+    for (int64_t d = 0; d < rank; ++d)
+      roi[rank + d] = 1.0;
+    for (auto [i, d] : llvm::enumerate(axes)) {
+      roi[d] = (*t)->values[i];
+      roi[rank + d] = (*t)->values[listed + i];
+    }
+  }
+  // Scales and sizes of every dimension (1 and the input's size where no
+  // axis lists it).
+  if (sizes) {
+    SmallVector<int64_t> all(shape);
+    for (auto [i, d] : llvm::enumerate(axes))
+      all[d] = (*sizes)[i];
+    sizes = std::move(all);
+  } else {
+    SmallVector<double> all(rank, 1.0);
+    for (auto [i, d] : llvm::enumerate(axes))
+      all[d] = scales[i];
+    scales = std::move(all);
+  }
+  // not_larger / not_smaller: one scale for the listed axes, the smallest
+  // or largest of sizes / input, and the sizes rounded from it.
+  std::optional<double> keptScale;
+  if (sizes && policy != "stretch") {
+    for (int64_t d : axes) {
+      if (ShapedType::isDynamic(shape[d])) {
+        node.emitError() << "sizes cannot resize the dynamic batch dimension";
+        return failure();
+      }
+      double ratio = double((*sizes)[d]) / double(shape[d]);
+      if (!keptScale || (policy == "not_larger" ? ratio < *keptScale
+                                                : ratio > *keptScale))
+        keptScale = ratio;
+    }
+    for (int64_t d : axes)
+      (*sizes)[d] = int64_t(std::min(*keptScale * double(shape[d]) + 0.5, 1e18));
   }
   // Per axis: the output size and the map.
   SmallVector<AxisMap> maps(rank);
@@ -321,10 +454,13 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
     if (sizes) {
       out = (*sizes)[d];
       if (ShapedType::isDynamic(shape[d])) {
+        if (out == shape[d])
+          continue;
         node.emitError() << "sizes cannot resize the dynamic batch dimension";
         return failure();
       }
-      scale = double(out) / double(shape[d]);
+      bool kept = keptScale && llvm::is_contained(axes, d);
+      scale = kept ? *keptScale : double(out) / double(shape[d]);
       outputWidth = scale * double(shape[d]);
     } else {
       scale = scales[d];
@@ -424,9 +560,24 @@ void mlir::kiln::onnx_import::registerResizeOps(OpRegistry &r) {
   r["Pad"].push_back(OpKind{2, 10, importPad, pad2});
   // From 11 the pads (known) and the constant value are operands.
   r["Pad"].push_back(OpKind{11, 17, importPad, pad11, 0b10});
+  // Pad-18 takes the axes its pads cover (known), Pad-19 the wrap mode.
+  r["Pad"].push_back(OpKind{18, kNewestOpset, importPad, pad11, 0b1010, 0, 4});
   r["Upsample"].push_back(OpKind{7, 8, importResize, upsample7});
   r["Upsample"].push_back(OpKind{9, 9, importResize, mode, 0b10});
   r["Resize"].push_back(OpKind{10, 10, importResize, mode, 0b10});
   // roi, scales and sizes are known operands.
   r["Resize"].push_back(OpKind{11, 17, importResize, resize11, 0b1110});
+  // Resize-18 adds antialias, axes and keep_aspect_ratio_policy; 19 the
+  // half_pixel_symmetric coordinates.
+  static constexpr StringLiteral resize18[] = {"antialias",
+                                               "axes",
+                                               "coordinate_transformation_mode",
+                                               "cubic_coeff_a",
+                                               "exclude_outside",
+                                               "extrapolation_value",
+                                               "keep_aspect_ratio_policy",
+                                               "mode",
+                                               "nearest_mode"};
+  r["Resize"].push_back(
+      OpKind{18, kNewestOpset, importResize, resize18, 0b1110, 0, 4});
 }

@@ -564,7 +564,8 @@ static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
 }
 
 // Split(axis = 0, split): sizes from the attribute (< 13) or the operand
-// (>= 13), else equal parts, one per output.
+// (>= 13), else equal parts, one per output; from opset 18 (num_outputs,
+// or neither) parts of ceil(D / n), the last one smaller.
 static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
   FailureOr<Value> x = node.input(0);
   FailureOr<int64_t> attr = node.getInt("axis", 0);
@@ -583,9 +584,33 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
     node.emitError() << "cannot split the dynamic batch dimension";
     return failure();
   }
+  FailureOr<int64_t> numOutputs = node.getInt("num_outputs", 0);
+  if (failed(numOutputs))
+    return failure();
+  if (node.attribute("num_outputs")) {
+    if (*sizes) {
+      node.emitError() << "takes the split sizes or num_outputs, not both";
+      return failure();
+    }
+    if (*numOutputs != parts) {
+      node.emitError() << "num_outputs is " << *numOutputs << " but the node has "
+                       << parts << " outputs";
+      return failure();
+    }
+  }
   SmallVector<int64_t> split;
   if (*sizes) {
     split = **sizes;
+  } else if (node.opset >= 18 && shape[*axis] % parts) {
+    // Parts of ceil(D / n), the last one what is left.
+    int64_t chunk = (shape[*axis] + parts - 1) / parts;
+    split.assign(parts, chunk);
+    split.back() = shape[*axis] - chunk * (parts - 1);
+    if (split.back() <= 0) {
+      node.emitError() << "cannot split " << shape[*axis] << " into " << parts
+                       << " parts of " << chunk;
+      return failure();
+    }
   } else {
     if (shape[*axis] % parts) {
       node.emitError() << "cannot split " << shape[*axis] << " into " << parts
@@ -1509,23 +1534,29 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
   return single(ops->move(node, y, /*back=*/true));
 }
 
-// ScatterElements(data, indices, updates; axis = 0, reduction = none | add)
-// and opset 9-10's Scatter: data with updates[..., j, ...] written at (none)
-// or added to (add) data[..., indices[..., j, ...], ...] along `axis`.
+// ScatterElements(data, indices, updates; axis = 0, reduction = none | add
+// | mul | max | min) and opset 9-10's Scatter: data with updates[..., j,
+// ...] written at (none) or added to (add) data[..., indices[..., j, ...],
+// ...] along `axis`; mul (16) multiplies, max and min (18) keep the
+// largest or smallest of the data and the updates that hit a position.
 // As GatherElements, a one-hot product with `axis` moved last: the updates'
 // contributions sum_j one_hot[..., j, k] updates[..., j] and the count of
 // writes per position, zero-padded to the data's shape outside `axis`;
 // none picks the contribution where a position is written (of duplicate
 // indices, which ONNX leaves undefined there, the last, as ONNX Runtime),
-// add adds it (duplicates summing). The gradient reaches both the data and
-// the updates.
+// add adds it (duplicates summing); mul, max and min reduce the updates
+// that hit each position (the others their neutral element) and combine
+// that with the data. The gradient reaches both the data and the updates.
 static FailureOr<NodeOutputs> importScatterElements(NodeBuilder &node) {
   FailureOr<std::string> reduction = node.getString("reduction", "none");
   if (failed(reduction))
     return failure();
-  if (*reduction != "none" && *reduction != "add") {
+  bool extremum = *reduction == "max" || *reduction == "min";
+  if (*reduction != "none" && *reduction != "add" && *reduction != "mul" &&
+      !(extremum && node.opset >= 18)) {
     node.emitError() << "reduction '" << *reduction
-                     << "' is not supported (none, add)";
+                     << "' is not supported (none, add, mul"
+                     << (node.opset >= 18 ? ", max, min" : "") << ")";
     return failure();
   }
   FailureOr<ElementsOperands> ops = readElementsOperands(node);
@@ -1544,6 +1575,47 @@ static FailureOr<NodeOutputs> importScatterElements(NodeBuilder &node) {
   Value hot = ops->oneHot(node);
   int64_t rank = node.typeOf(ops->data).getRank();
   int64_t writers = node.typeOf(hot).getDimSize(rank - 1);
+  Value data = ops->move(node, ops->data);
+  ArrayRef<int64_t> dataShape = node.typeOf(data).getShape();
+  // (..., J, 1) updates against the (..., J, K) one-hot rows.
+  SmallVector<int64_t> columnShape(node.typeOf(moved).getShape());
+  columnShape.push_back(1);
+  Value column = ReshapeOp::create(
+      b, loc, RankedTensorType::get(columnShape, b.getF32Type()), moved);
+  SmallVector<int64_t, 1> summed{rank - 1};
+  if (*reduction == "mul" || extremum) {
+    // Each position's updates reduced over J, the neutral element where a
+    // row misses it (and where the indices do not reach), then combined
+    // with the data.
+    bool isMin = *reduction == "min";
+    Value neutral = node.scalar(*reduction == "mul" ? 1.0 : -INFINITY);
+    Value hits = GreaterOp::create(b, loc, hot, node.scalar(0.5));
+    Value masked = SelectOp::create(
+        b, loc, hits, isMin ? Value(NegOp::create(b, loc, column)) : column,
+        neutral);
+    Value reduced;
+    if (*reduction == "mul") {
+      FailureOr<Value> product = reduceProd(node, masked, summed, false);
+      if (failed(product))
+        return failure();
+      reduced = *product;
+    } else {
+      reduced = reduceMax(node, masked, summed, false);
+    }
+    for (int64_t d = 0; d + 1 < rank; ++d) {
+      int64_t missing = dataShape[d] - node.typeOf(reduced).getDimSize(d);
+      if (!ShapedType::isDynamic(dataShape[d]) && missing != 0)
+        reduced = buildConstantPad(b, loc, reduced, d, 0, missing, neutral);
+    }
+    Value y;
+    if (*reduction == "mul")
+      y = MulOp::create(b, loc, data, reduced);
+    else if (isMin)
+      y = MinimumOp::create(b, loc, data, NegOp::create(b, loc, reduced));
+    else
+      y = MaximumOp::create(b, loc, data, reduced);
+    return single(ops->move(node, y, /*back=*/true));
+  }
   if (*reduction == "none" && writers > 1) {
     // Duplicate indices: the last update along the axis wins, as ONNX
     // Runtime writes them in order. A one-hot row stays where no later row
@@ -1565,17 +1637,10 @@ static FailureOr<NodeOutputs> importScatterElements(NodeBuilder &node) {
                        SubOp::create(b, loc, node.scalar(0.5), laterHits)));
   }
   // (..., J, K) one-hot rows times the updates' (..., J, 1), summed over J.
-  SmallVector<int64_t> columnShape(node.typeOf(moved).getShape());
-  columnShape.push_back(1);
-  Value column = ReshapeOp::create(
-      b, loc, RankedTensorType::get(columnShape, b.getF32Type()), moved);
-  SmallVector<int64_t, 1> summed{rank - 1};
   Value contribution = ReduceSumOp::create(
       b, loc, MulOp::create(b, loc, hot, column), summed, false);
   Value writes = ReduceSumOp::create(b, loc, hot, summed, false);
   // Zeros where the indices do not reach (the data's larger dimensions).
-  Value data = ops->move(node, ops->data);
-  ArrayRef<int64_t> dataShape = node.typeOf(data).getShape();
   for (int64_t d = 0; d + 1 < rank; ++d) {
     int64_t missing = dataShape[d] - node.typeOf(contribution).getDimSize(d);
     if (ShapedType::isDynamic(dataShape[d]) || missing == 0)
@@ -1769,46 +1834,58 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   static constexpr StringLiteral value[] = {"value"};
   static constexpr StringLiteral shapeRange[] = {"start", "end"};
   static constexpr StringLiteral ratio[] = {"ratio", "seed", "is_test"};
-  add("Reshape", 5, 17, importReshape, allowZero, 0b10);
-  add("Flatten", 1, 17, importFlatten, axis);
+  add("Reshape", 5, kNewestOpset, importReshape, allowZero, 0b10);
+  add("Flatten", 1, kNewestOpset, importFlatten, axis);
   add("Squeeze", 1, 12, importSqueeze, axes);
-  add("Squeeze", 13, 17, importSqueeze, {}, 0b10);
+  add("Squeeze", 13, kNewestOpset, importSqueeze, {}, 0b10);
   add("Unsqueeze", 1, 12, importUnsqueeze, axes);
-  add("Unsqueeze", 13, 17, importUnsqueeze, {}, 0b10);
-  add("Transpose", 1, 17, importTranspose, perm);
-  add("Concat", 4, 17, importConcat, axis);
+  add("Unsqueeze", 13, kNewestOpset, importUnsqueeze, {}, 0b10);
+  add("Transpose", 1, kNewestOpset, importTranspose, perm);
+  add("Concat", 4, kNewestOpset, importConcat, axis);
   add("Split", 2, 12, importSplit, split);
   add("Split", 13, 17, importSplit, axis, 0b10);
+  // Split-18 may give the number of parts, the last one smaller.
+  static constexpr StringLiteral axisParts[] = {"axis", "num_outputs"};
+  r["Split"].push_back(
+      OpKind{18, kNewestOpset, importSplit, axisParts, 0b10, 0, 2});
   add("Slice", 1, 9, importSlice, slice);
-  add("Slice", 10, 17, importSlice, {}, 0b11110);
-  r["Gather"].push_back(OpKind{1, 17, importGather, axis, 0b10, 0b10});
-  add("Tile", 6, 17, importTile, {}, 0b10);
-  add("Expand", 8, 17, importExpand, {}, 0b10);
-  r["Cast"].push_back(OpKind{6, 17, importCast, to, 0, 0b1});
-  add("Constant", 1, 17, importConstant, constant);
-  add("ConstantOfShape", 9, 17, importConstantOfShape, value, 0b1);
-  add("Shape", 1, 17, importShape, shapeRange);
-  add("Dropout", 6, 17, importDropout, ratio, 0b110);
+  add("Slice", 10, kNewestOpset, importSlice, {}, 0b11110);
+  r["Gather"].push_back(OpKind{1, kNewestOpset, importGather, axis, 0b10, 0b10});
+  add("Tile", 6, kNewestOpset, importTile, {}, 0b10);
+  add("Expand", 8, kNewestOpset, importExpand, {}, 0b10);
+  // Cast-19 and CastLike-19 add float8 types and how to round into them
+  // (saturate), which kiln does not compute with.
+  static constexpr StringLiteral toSaturate[] = {"saturate", "to"};
+  static constexpr StringLiteral saturate[] = {"saturate"};
+  r["Cast"].push_back(OpKind{6, 18, importCast, to, 0, 0b1});
+  r["Cast"].push_back(
+      OpKind{19, kNewestOpset, importCast, toSaturate, 0, 0b1, 1});
+  add("Constant", 1, kNewestOpset, importConstant, constant);
+  add("ConstantOfShape", 9, kNewestOpset, importConstantOfShape, value, 0b1);
+  add("Shape", 1, kNewestOpset, importShape, shapeRange);
+  add("Dropout", 6, kNewestOpset, importDropout, ratio, 0b110);
   static constexpr StringLiteral upper[] = {"upper"};
   static constexpr StringLiteral eyeLike[] = {"dtype", "k"};
-  r["Trilu"].push_back(OpKind{14, 17, importTrilu, upper, 0b10, 0b1});
-  add("Range", 11, 17, importRange, {}, 0b111);
-  add("EyeLike", 9, 17, importEyeLike, eyeLike);
-  add("Size", 1, 17, importSize);
-  r["CastLike"].push_back(OpKind{15, 17, importCastLike, {}, 0, 0b11});
+  r["Trilu"].push_back(OpKind{14, kNewestOpset, importTrilu, upper, 0b10, 0b1});
+  add("Range", 11, kNewestOpset, importRange, {}, 0b111);
+  add("EyeLike", 9, kNewestOpset, importEyeLike, eyeLike);
+  add("Size", 1, kNewestOpset, importSize);
+  r["CastLike"].push_back(OpKind{15, 18, importCastLike, {}, 0, 0b11});
+  r["CastLike"].push_back(
+      OpKind{19, kNewestOpset, importCastLike, saturate, 0, 0b11, 2});
   static constexpr StringLiteral blocksize[] = {"blocksize"};
   static constexpr StringLiteral depthToSpace[] = {"blocksize", "mode"};
   add("DepthToSpace", 1, 10, importDepthToSpace, blocksize);
-  add("DepthToSpace", 11, 17, importDepthToSpace, depthToSpace);
-  add("SpaceToDepth", 1, 17, importSpaceToDepth, blocksize);
-  r["OneHot"].push_back(OpKind{9, 17, importOneHot, axis, 0b110, 0b1});
+  add("DepthToSpace", 11, kNewestOpset, importDepthToSpace, depthToSpace);
+  add("SpaceToDepth", 1, kNewestOpset, importSpaceToDepth, blocksize);
+  r["OneHot"].push_back(OpKind{9, kNewestOpset, importOneHot, axis, 0b110, 0b1});
   r["GatherElements"].push_back(
-      OpKind{11, 17, importGatherElements, axis, 0, 0b10});
+      OpKind{11, kNewestOpset, importGatherElements, axis, 0, 0b10});
   static constexpr StringLiteral axisReduction[] = {"axis", "reduction"};
   r["Scatter"].push_back(
       OpKind{9, 10, importScatterElements, axis, 0, 0b10});
   r["ScatterElements"].push_back(
       OpKind{11, 15, importScatterElements, axis, 0, 0b10});
   r["ScatterElements"].push_back(
-      OpKind{16, 17, importScatterElements, axisReduction, 0, 0b10});
+      OpKind{16, kNewestOpset, importScatterElements, axisReduction, 0, 0b10});
 }

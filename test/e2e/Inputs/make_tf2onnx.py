@@ -1,5 +1,6 @@
 """Converts Keras 3 models (TensorFlow backend) to ONNX with tf2onnx
-(`tf2onnx.convert.from_function`, opset 13, a symbolic batch), and saves an
+(`tf2onnx.convert.from_function`, at the opset given, 13 by default, a
+symbolic batch), and saves an
 input batch and Keras's own outputs for it: references kiln did not compute.
 Run with the tests' virtual environment (tensorflow-cpu, tf2onnx).
 
@@ -9,6 +10,11 @@ Run with the tests' virtual environment (tensorflow-cpu, tf2onnx).
   mlp   Dense(32, tanh), Dense(16, elu), Dense(3) on 12 features
   lstm  LSTM(16) over (7, 5) sequences, Dense(4): the converter's LSTM
         node, seq-first behind transposes
+  norm  Conv2D(4, 3, same), bilinear UpSampling2D, LayerNormalization,
+        GlobalAveragePooling2D, Dense(5) on 8x8x3 images: Resize and the
+        reductions, whose axes are operands from opset 18
+
+  python make_tf2onnx.py OUT [OPSET]
 
 Each as <name>.onnx, <name>_x.npy (batch 6) and <name>_y.npy.
 """
@@ -23,6 +29,7 @@ import tensorflow as tf  # noqa: E402
 import tf2onnx  # noqa: E402
 
 out = sys.argv[1]
+opset = int(sys.argv[2]) if len(sys.argv) > 2 else 13
 keras.utils.set_random_seed(0)
 rng = np.random.RandomState(0)
 L = keras.layers
@@ -45,13 +52,17 @@ models = {
         L.Dense(16, activation="elu"), L.Dense(3)]), (12,)),
     "lstm": (keras.Sequential([
         keras.Input((7, 5)), L.LSTM(16), L.Dense(4)]), (7, 5)),
+    "norm": (keras.Sequential([
+        keras.Input((8, 8, 3)), L.Conv2D(4, 3, padding="same"),
+        L.UpSampling2D(2, interpolation="bilinear"), L.LayerNormalization(),
+        L.GlobalAveragePooling2D(), L.Dense(5)]), (8, 8, 3)),
 }
 for name, (model, shape) in models.items():
     randomize(model)
     spec = (tf.TensorSpec((None,) + shape, tf.float32, name="x"),)
     function = tf.function(lambda x, m=model: m(x, training=False),
                            input_signature=spec)
-    tf2onnx.convert.from_function(function, input_signature=spec, opset=13,
+    tf2onnx.convert.from_function(function, input_signature=spec, opset=opset,
                                   output_path=os.path.join(out, name + ".onnx"))
     x = rng.uniform(0, 1, (6,) + shape).astype(np.float32)
     np.save(os.path.join(out, name + "_x.npy"), x)

@@ -13,11 +13,11 @@ out = sys.argv[1]
 rng = np.random.default_rng(0)
 
 
-def save(name, nodes, inputs, outputs, inits=(), opset=13, check=True):
+def save(name, nodes, inputs, outputs, inits=(), opset=13, check=True, ir=8):
     graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
     model = helper.make_model(graph,
                               opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
+    model.ir_version = ir
     if check:
         onnx.checker.check_model(model)
     onnx.save(model, os.path.join(out, name + ".onnx"))
@@ -123,8 +123,9 @@ save("bad_attribute", [
      [value("x", [2, 3])], [value("y", [2, 3])], check=False)
 save("symbolic", [helper.make_node("Relu", ["x"], ["y"])],
      [value("x", ["N", "T", 4])], [value("y", ["N", "T", 4])])
-save("opset18", [helper.make_node("Relu", ["x"], ["y"])],
-     [value("x", [2, 3])], [value("y", [2, 3])], opset=18, check=False)
+save("opset22", [helper.make_node("Relu", ["x"], ["y"])],
+     [value("x", [2, 3])], [value("y", [2, 3])], opset=22, check=False,
+     ir=10)
 save("int_input", [helper.make_node("Neg", ["x"], ["y"], name="neg")],
      [value("x", [2, 3], TensorProto.INT64)],
      [value("y", [2, 3], TensorProto.INT64)])
@@ -223,12 +224,6 @@ save("gather_elements_fit", [
      check=False)
 # ScatterElements multiplying (reduction mul), and with updates not shaped
 # like its indices.
-save("scatter_mul", [helper.make_node("ScatterElements", ["x", "i", "u"],
-                                      ["y"], name="sc", axis=1,
-                                      reduction="mul")],
-     [value("x", [2, 3]), value("u", [2, 2])], [value("y", [2, 3])],
-     [numpy_helper.from_array(np.zeros((2, 2), np.int64), "i")], opset=16,
-     check=False)
 save("scatter_updates", [helper.make_node("ScatterElements", ["x", "i", "u"],
                                           ["y"], name="sc", axis=1)],
      [value("x", [2, 3]), value("u", [2, 1])], [value("y", [2, 3])],
@@ -382,3 +377,87 @@ save("pow_const", [helper.make_node("Pow", ["x", "ten"], ["p"]),
      [value("x", ["N", 3])], [value("y", ["N", 3])],
      [const("ten", np.array(10, np.int64)),
       const("zero", np.array(0, np.float32))])
+
+# Opsets 18-21, newer than Debian's onnx (so unchecked here): what the
+# checker (through kiln's schemas for the newer op versions) and the
+# handlers of those versions refuse.
+def newer(name, nodes, inputs, outputs, inits=(), opset=21, ir=10):
+    save(name, nodes, inputs, outputs, inits, opset=opset, check=False, ir=ir)
+
+
+newer("ir11", [helper.make_node("Relu", ["x"], ["y"])],
+      [value("x", [2, 3])], [value("y", [2, 3])], ir=11)
+newer("reduce_inputs", [
+    helper.make_node("ReduceMean", ["x", "a", "a"], ["y"], name="mean")],
+      [value("x", [2, 3])], [value("y", [2, 1])],
+      [const("a", np.array([1], np.int64))])
+newer("old_attribute", [
+    helper.make_node("Relu", ["x"], ["y"], name="relu", alpha=0.5)],
+      [value("x", [2, 3])], [value("y", [2, 3])])
+newer("unsorted", [helper.make_node("Relu", ["q"], ["y"], name="relu"),
+                   helper.make_node("Neg", ["x"], ["q"], name="neg")],
+      [value("x", [2, 3])], [value("y", [2, 3])])
+newer("gelu_mode", [
+    helper.make_node("Gelu", ["x"], ["y"], name="gelu", approximate="fast")],
+      [value("x", [2, 3])], [value("y", [2, 3])])
+newer("gelu_inputs", [helper.make_node("Gelu", ["x", "x"], ["y"], name="gelu")],
+      [value("x", [2, 3])], [value("y", [2, 3])])
+newer("gelu_attribute", [
+    helper.make_node("Gelu", ["x"], ["y"], name="gelu", alpha=1.0)],
+      [value("x", [2, 3])], [value("y", [2, 3])])
+newer("pad_wrap18", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad",
+                                      mode="wrap")],
+      [value("x", [2, 4])], [value("y", [2, 6])],
+      [const("p", np.array([0, 1, 0, 1], np.int64))], opset=18, ir=8)
+newer("pad_wrap_crop", [helper.make_node("Pad", ["x", "p"], ["y"], name="pad",
+                                         mode="wrap")],
+      [value("x", [2, 4])], [value("y", [2, 3])],
+      [const("p", np.array([0, 1, 0, -2], np.int64))])
+newer("pad_axes", [helper.make_node("Pad", ["x", "p", "", "a"], ["y"],
+                                    name="pad")],
+      [value("x", [2, 4])], [value("y", [2, 6])],
+      [const("p", np.array([1, 1, 0, 1], np.int64)),
+       const("a", np.array([1], np.int64))])
+newer("split_parts", [helper.make_node("Split", ["x"], ["a", "b"], name="split",
+                                       axis=1, num_outputs=3)],
+      [value("x", [2, 6])], [value("a", [2, 3]), value("b", [2, 3])])
+newer("split_both", [helper.make_node("Split", ["x", "s"], ["a", "b"],
+                                      name="split", axis=1, num_outputs=2)],
+      [value("x", [2, 6])], [value("a", [2, 3]), value("b", [2, 3])],
+      [const("s", np.array([3, 3], np.int64))])
+newer("resize_antialias", [
+    helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize",
+                     antialias=1)],
+      [value("x", [1, 1, 4, 4])], [value("y", [1, 1, 2, 2])],
+      [const("s", np.array([1, 1, 0.5, 0.5], np.float32))])
+newer("resize_policy", [
+    helper.make_node("Resize", ["x", "", "", "z"], ["y"], name="resize",
+                     keep_aspect_ratio_policy="fit")],
+      [value("x", [1, 1, 4, 4])], [value("y", [1, 1, 2, 2])],
+      [const("z", np.array([1, 1, 2, 2], np.int64))])
+newer("resize_axes", [
+    helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize",
+                     axes=[2, 3])],
+      [value("x", [1, 1, 4, 4])], [value("y", [1, 1, 8, 8])],
+      [const("s", np.array([1, 1, 2, 2], np.float32))])
+newer("resize_symmetric18", [
+    helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize",
+                     coordinate_transformation_mode="half_pixel_symmetric")],
+      [value("x", [1, 1, 2, 2])], [value("y", [1, 1, 4, 4])],
+      [const("s", np.array([1, 1, 2, 2], np.float32))], opset=18, ir=8)
+newer("group_norm_groups", [
+    helper.make_node("GroupNormalization", ["x", "g", "b"], ["y"], name="gn",
+                     num_groups=4)],
+      [value("x", ["N", 6, 5])], [value("y", ["N", 6, 5])],
+      [init("g", (6,)), init("b", (6,))])
+newer("group_norm_scale", [
+    helper.make_node("GroupNormalization", ["x", "g", "b"], ["y"], name="gn",
+                     num_groups=3)],
+      [value("x", ["N", 6, 5])], [value("y", ["N", 6, 5])],
+      [init("g", (6,)), init("b", (6,))], opset=18, ir=8)
+newer("scatter_max16", [
+    helper.make_node("ScatterElements", ["x", "i", "u"], ["y"], name="scatter",
+                     reduction="max")],
+      [value("x", [2, 3])], [value("y", [2, 3])],
+      [const("i", np.array([[0, 1, 2]], np.int64)),
+       const("u", np.array([[1, 2, 3]], np.float32))], opset=16, ir=8)

@@ -1,0 +1,68 @@
+"""Writes an ONNX model of opset 21 (IR 10) that uses the op versions of
+opsets 18 to 21 kiln imports, with an input batch and ONNX Runtime's
+outputs for it (a reference kiln did not compute). Run with the tests'
+virtual environment (onnx 1.23, onnxruntime 1.20).
+
+  x (N, 4, 6, 6) * w (4, 1, 1)
+  Pad-19 (wrap, the spatial axes only: its axes operand)
+  Resize-19 (linear, antialias, scales for axes [2, 3] only)
+  GroupNormalization-21 (2 groups, scale and bias per channel)
+  Split-18 (num_outputs 2)
+  Gelu-20 (tanh) | Mish-18, Concat
+  ReduceMean-18 (axes operand [2, 3], keepdims 0)  -> y (N, 4)
+
+opset21.onnx, x.npy (batch 2), y.npy; the same model is the importer
+fuzzer's seed test/fuzz/seeds/importer/onnx_opset21.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+rng = np.random.RandomState(0)
+
+
+def const(name, array):
+    return numpy_helper.from_array(array, name)
+
+
+nodes = [
+    helper.make_node("Mul", ["x", "w"], ["xw"]),
+    helper.make_node("Pad", ["xw", "pads", "", "pad_axes"], ["p"],
+                     mode="wrap"),
+    helper.make_node("Resize", ["p", "", "scales"], ["r"], mode="linear",
+                     antialias=1, axes=[2, 3]),
+    helper.make_node("GroupNormalization", ["r", "gamma", "beta"], ["g"],
+                     num_groups=2),
+    helper.make_node("Split", ["g"], ["s0", "s1"], axis=1, num_outputs=2),
+    helper.make_node("Gelu", ["s0"], ["a"], approximate="tanh"),
+    helper.make_node("Mish", ["s1"], ["b"]),
+    helper.make_node("Concat", ["a", "b"], ["ab"], axis=1),
+    helper.make_node("ReduceMean", ["ab", "mean_axes"], ["y"], keepdims=0),
+]
+inits = [
+    const("w", rng.uniform(0.5, 1.5, (4, 1, 1)).astype(np.float32)),
+    const("pads", np.array([1, 2, 1, 2], np.int64)),
+    const("pad_axes", np.array([2, 3], np.int64)),
+    const("scales", np.array([0.5, 0.5], np.float32)),
+    const("gamma", rng.uniform(0.5, 1.5, 4).astype(np.float32)),
+    const("beta", rng.uniform(-0.5, 0.5, 4).astype(np.float32)),
+    const("mean_axes", np.array([2, 3], np.int64)),
+]
+graph = helper.make_graph(
+    nodes, "opset21",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 6, 6])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])], inits)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+model.ir_version = 10
+onnx.checker.check_model(model, full_check=True)
+onnx.save(model, os.path.join(out, "opset21.onnx"))
+
+x = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
+session = onnxruntime.InferenceSession(model.SerializeToString())
+np.save(os.path.join(out, "x.npy"), x)
+np.save(os.path.join(out, "y.npy"), session.run(None, {"x": x})[0])
