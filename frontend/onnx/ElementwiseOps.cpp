@@ -752,7 +752,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
                  ArrayRef<StringLiteral> attrs = {}, uint32_t known = 0) {
     r[op].push_back(OpKind{since, last, handler, attrs, known});
   };
-  // Unary math: one semantics across opsets 6-17 (13 only added types).
+  // Unary math: one semantics across opsets 6-21 (13 only added types).
   add("Relu", 6, kNewestOpset, importUnary<ReluOp>);
   add("Sigmoid", 6, kNewestOpset, importUnary<SigmoidOp>);
   add("Tanh", 6, kNewestOpset, importUnary<TanhOp>);

@@ -5,9 +5,10 @@
 // op Keras's BatchNormalization imports to: inference uses the running
 // statistics; a trained model normalizes with the batch's and updates the
 // running ones (initializers imported as state) with ONNX's momentum, the
-// same update rule as Keras's. InstanceNormalization and
-// LayerNormalization (opset 17) are their formula over the spatial axes /
-// the axes from `axis` on: (x - mean) / sqrt(var + epsilon) * scale + bias.
+// same update rule as Keras's. InstanceNormalization, LayerNormalization
+// (opset 17) and GroupNormalization (18) are their formula over the
+// spatial axes / the axes from `axis` on / each group of channels with the
+// spatial axes: (x - mean) / sqrt(var + epsilon) * scale + bias.
 //===----------------------------------------------------------------------===//
 
 #include "frontend/onnx/OnnxOps.h"

@@ -27,19 +27,20 @@ int64_t mlir::kiln::onnx_import::checkerLastOpset() {
 }
 
 namespace {
-/// libonnx's schemas for a model newer than libonnx: each op at the newest
-/// version libonnx knows, except kiln's newer ops, which take anything.
+/// The schemas for a model newer than libonnx: libonnx's newest for the
+/// ops kiln imports in a version libonnx knows; any other op of the default
+/// domain takes anything (the importer checks or refuses it).
 class NewerModelSchemas final : public onnx::ISchemaRegistry {
 public:
-  NewerModelSchemas(llvm::function_ref<bool(llvm::StringRef)> newerOp)
-      : newerOp(newerOp), lastOpset(checkerLastOpset()) {}
+  NewerModelSchemas(llvm::function_ref<bool(llvm::StringRef)> libonnxKnows)
+      : libonnxKnows(libonnxKnows), lastOpset(checkerLastOpset()) {}
 
   const onnx::OpSchema *GetSchema(const std::string &op, int version,
                                   const std::string &domain) const override {
     bool defaultDomain = domain.empty() || domain == "ai.onnx";
     if (!defaultDomain)
       return onnx::OpSchemaRegistry::Schema(op, version, domain);
-    if (!newerOp(op))
+    if (libonnxKnows(op))
       return onnx::OpSchemaRegistry::Schema(
           op, std::min<int>(version, lastOpset), onnx::ONNX_DOMAIN);
     auto it = unchecked.find(op);
@@ -59,7 +60,7 @@ public:
   }
 
 private:
-  llvm::function_ref<bool(llvm::StringRef)> newerOp;
+  llvm::function_ref<bool(llvm::StringRef)> libonnxKnows;
   int64_t lastOpset;
   mutable std::map<std::string, onnx::OpSchema> unchecked;
 };
@@ -84,10 +85,10 @@ static void checkNewerModel(const onnx::ModelProto &model,
 
 std::string mlir::kiln::onnx_import::checkOnnxModel(
     const onnx::ModelProto &model, llvm::StringRef path, int64_t opset,
-    llvm::function_ref<bool(llvm::StringRef)> newerOp) {
+    llvm::function_ref<bool(llvm::StringRef)> libonnxKnows) {
   try {
     if (model.ir_version() > checkerIrVersion() || opset > checkerLastOpset()) {
-      NewerModelSchemas schemas(newerOp);
+      NewerModelSchemas schemas(libonnxKnows);
       checkNewerModel(model, path, schemas);
       return "";
     }

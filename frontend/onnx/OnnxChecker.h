@@ -8,10 +8,11 @@
 // The libonnx kiln links (Debian 12's, ONNX 1.12) knows IR version 8 and
 // opsets up to 17. A newer model (PyTorch's exporter writes IR 10 and opset
 // 18 on) gets the same checks but through a schema registry that answers
-// each op with the newest schema libonnx has for it, or, for the ops that
-// kiln imports in a version newer than libonnx (`newerOp`), with a schema
-// that takes any inputs and attributes: the importer checks those nodes
-// itself (OpKind::maxInputs, the attributes each handler lists).
+// the ops kiln imports with an op version libonnx knows (`libonnxKnows`)
+// with libonnx's schema, and every other op with a schema that takes any
+// inputs and attributes: the importer checks those nodes itself
+// (OpKind::maxInputs, the attributes each handler lists) or refuses them
+// (an op kiln does not import at that opset).
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_FRONTEND_ONNX_ONNXCHECKER_H
@@ -35,12 +36,12 @@ int64_t checkerLastOpset();
 
 /// Checks `model`, read from `path` (external data is resolved next to
 /// it), at its default-domain `opset`; the checker's message, or "" when
-/// the model is valid. `newerOp(op)` is true for the ops whose node at
-/// `opset` kiln imports with a handler of an op version newer than
-/// libonnx's.
-std::string checkOnnxModel(const onnx::ModelProto &model, llvm::StringRef path,
-                           int64_t opset,
-                           llvm::function_ref<bool(llvm::StringRef)> newerOp);
+/// the model is valid. `libonnxKnows(op)` is true for the ops that kiln
+/// imports at `opset` with a handler of an op version libonnx knows.
+std::string
+checkOnnxModel(const onnx::ModelProto &model, llvm::StringRef path,
+               int64_t opset,
+               llvm::function_ref<bool(llvm::StringRef)> libonnxKnows);
 
 } // namespace mlir::kiln::onnx_import
 

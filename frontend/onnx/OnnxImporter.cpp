@@ -1037,11 +1037,11 @@ static FailureOr<onnx::ModelProto> loadModel(MLIRContext *context,
   int64_t opset = defaultOpset(proto);
   if (opset < kMinOpset || opset > kMaxOpset)
     return proto;
-  auto newerOp = [&](StringRef op) {
+  auto libonnxKnows = [&](StringRef op) {
     const OpKind *kind = findOpKind(op, opset);
-    return kind && kind->sinceVersion > checkerLastOpset();
+    return kind && kind->sinceVersion <= checkerLastOpset();
   };
-  problem = checkOnnxModel(proto, path, opset, newerOp);
+  problem = checkOnnxModel(proto, path, opset, libonnxKnows);
   if (!problem.empty()) {
     emitError(fileLoc) << "invalid ONNX model: " << problem;
     return failure();

@@ -461,3 +461,7 @@ newer("scatter_max16", [
       [value("x", [2, 3])], [value("y", [2, 3])],
       [const("i", np.array([[0, 1, 2]], np.int64)),
        const("u", np.array([[1, 2, 3]], np.float32))], opset=16, ir=8)
+newer("newer_unsupported", [
+    helper.make_node("LpPool", ["x"], ["y"], name="lp", kernel_shape=[2],
+                     ceil_mode=1)],
+      [value("x", [1, 2, 4])], [value("y", [1, 2, 3])])
