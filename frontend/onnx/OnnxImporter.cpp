@@ -480,7 +480,8 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
                   << "' has its dynamic batch in dimension " << v->layout[0]
                   << " (a sequence-first tensor, held batch-first: kiln's "
                      "batch is the first dimension); only Transpose, Squeeze, "
-                     "Unsqueeze, Slice and the recurrent ops read it";
+                     "Unsqueeze, Slice and the recurrent ops read it (a "
+                     "fixed batch, --input-shape, compiles such a model)";
       return failure();
     }
     return Value(TransposeOp::create(builder, loc, v->value, inverse));

@@ -917,10 +917,29 @@ static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
     return known(std::move(t));
   }
   if (*axis != 0 && ShapedType::isDynamic(x->shape[0])) {
-    node.emitError() << "gathers along an axis of a batched tensor; only "
-                        "axis 0 of a tensor without a dynamic batch is "
-                        "supported";
-    return failure();
+    // Along another axis of a batched tensor (PyTorch's y[:, -1]): the
+    // slices of runs of consecutive indices, concatenated, the axis then
+    // reshaped to the indices' shape.
+    if (!node.typeOf(x->value).getElementType().isF32() ||
+        ids.size() > 4096) {
+      node.emitError() << "gathers along axis " << *axis
+                       << " of a batched tensor: supported for float32 data "
+                          "and at most 4096 indices";
+      return failure();
+    }
+    SmallVector<Value> parts;
+    for (size_t i = 0; i < ids.size();) {
+      size_t j = i + 1;
+      while (j < ids.size() && ids[j] == ids[j - 1] + 1)
+        ++j;
+      parts.push_back(node.sliceAxis(x->value, *axis, ids[i], j - i));
+      i = j;
+    }
+    Value y = parts.size() == 1
+                  ? parts.front()
+                  : Value(ConcatOp::create(node.builder, node.loc, parts,
+                                           *axis));
+    return single(node.reshape(y, outShape));
   }
   return single(gatherAlong(node, x->value, *axis, ids, idShape));
 }
@@ -976,20 +995,37 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
     return single(*x);
   if (llvm::is_contained(**shape, ShapedType::kDynamic)) {
     // To the dynamic batch size (an exporter's zero initial state of shape
-    // (batch, H)): x added to zeros of that shape.
+    // (batch, H), or PyTorch's (D, batch, H) for a recurrent op): x added
+    // to zeros of that shape, held batch-first when the batch is not the
+    // first dimension (as ConstantOfShape's).
     Value reference = node.batchReference();
-    if (!reference ||
-        llvm::any_of(ArrayRef<int64_t>(*out).drop_front(),
-                     ShapedType::isDynamic) ||
-        !ShapedType::isDynamic((*out)[0])) {
+    ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
+    int64_t rank = out->size();
+    int64_t b = llvm::find(*out, ShapedType::kDynamic) - out->begin();
+    int64_t xAxis = b - (rank - int64_t(xShape.size()));
+    if (!reference || llvm::count(*out, ShapedType::kDynamic) != 1 ||
+        (b != 0 && xAxis >= 0 && xShape[xAxis] != 1)) {
       node.emitError() << "the shape " << formatKerasShape(*out)
-                       << " has the dynamic batch size elsewhere than in the "
-                          "first dimension";
+                       << " is supported with the dynamic batch once, "
+                          "expanded from 1";
       return failure();
     }
-    auto type = RankedTensorType::get(*out, node.builder.getF32Type());
-    Value zeros = ZerosOp::create(node.builder, node.loc, type, reference);
-    return single(Value(AddOp::create(node.builder, node.loc, zeros, *x)));
+    SmallVector<int64_t> layout = batchPulledLayout(rank, b);
+    SmallVector<int64_t> held, xHeld;
+    SmallVector<int64_t> xFull(rank - xShape.size(), 1);
+    xFull.append(xShape.begin(), xShape.end());
+    for (int64_t d : layout) {
+      held.push_back((*out)[d]);
+      xHeld.push_back(xFull[d]);
+    }
+    OpBuilder &builder = node.builder;
+    auto type = RankedTensorType::get(held, builder.getF32Type());
+    Value zeros = ZerosOp::create(builder, node.loc, type, reference);
+    if (b == 0)
+      return single(Value(AddOp::create(builder, node.loc, zeros, *x)));
+    // x is 1 along the batch: moving that dimension first is a reshape.
+    Value y = AddOp::create(builder, node.loc, zeros, node.reshape(*x, xHeld));
+    return NodeOutputs{node.permuted(y, layout)};
   }
   SmallVector<int64_t> onesShape(**shape);
   for (int64_t &d : onesShape)
