@@ -13,6 +13,10 @@ virtual environment (onnx 1.23, onnxruntime 1.20).
 
 opset21.onnx, x.npy (batch 2), y.npy; the same model is the importer
 fuzzer's seed test/fuzz/seeds/importer/onnx_opset21.
+
+  scatter_<r>.onnx: ScatterElements-18 with reduction r (mul, max, min) of
+  updates u (3, 2) into w (3, 4) along axis 1 (indices with a duplicate),
+  times x (N, 3, 4): scatter_x.npy, scatter_<r>_y.npy
 """
 import os
 import sys
@@ -66,3 +70,25 @@ x = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
 session = onnxruntime.InferenceSession(model.SerializeToString())
 np.save(os.path.join(out, "x.npy"), x)
 np.save(os.path.join(out, "y.npy"), session.run(None, {"x": x})[0])
+
+x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+np.save(os.path.join(out, "scatter_x.npy"), x)
+for reduction in ("mul", "max", "min"):
+    graph = helper.make_graph(
+        [helper.make_node("ScatterElements", ["w", "indices", "u"], ["s"],
+                          axis=1, reduction=reduction),
+         helper.make_node("Mul", ["x", "s"], ["y"])],
+        "scatter_" + reduction,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, 4])],
+        [const("w", rng.uniform(-1, 1, (3, 4)).astype(np.float32)),
+         const("indices", np.array([[0, 2], [3, 3], [1, 0]], np.int64)),
+         const("u", rng.uniform(-1, 1, (3, 2)).astype(np.float32))])
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out, f"scatter_{reduction}.onnx"))
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    np.save(os.path.join(out, f"scatter_{reduction}_y.npy"),
+            session.run(None, {"x": x})[0])
