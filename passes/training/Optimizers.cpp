@@ -7,9 +7,14 @@
 //            else:          v = momentum * v - lr * g;
 //                           p += nesterov ? momentum * v - lr * g : v
 //   adam     m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
+//            amsgrad: v_hat = max(v_hat, v), read instead of v
 //            p -= m * alpha / (sqrt(v) + epsilon),
 //            alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
-//   rmsprop  v = rho * v + (1 - rho) * g^2;  p -= lr * g / sqrt(v + epsilon)
+//   rmsprop  v = rho * v + (1 - rho) * g^2
+//            centered: a = rho * a + (1 - rho) * g, d = v - a^2 + epsilon;
+//            else d = v + epsilon
+//            step = lr * g / sqrt(d)
+//            momentum = 0: p -= step;  else: s = momentum * s + step, p -= s
 //   adagrad  a += g^2;  p -= lr * g / sqrt(a + epsilon),
 //            a starting at initial_accumulator_value
 // Slots start at zero in the runtime, so Adagrad's accumulator is stored
@@ -120,14 +125,6 @@ mlir::kiln::makeOptimizerSpec(llvm::StringRef name,
       return fail();
     }
   }
-  if (spec.name == "adam" && h["amsgrad"] != 0) {
-    error = "adam with amsgrad=True is not supported";
-    return fail();
-  }
-  if (spec.name == "rmsprop" && (h["momentum"] != 0 || h["centered"] != 0)) {
-    error = "rmsprop with momentum or centered=True is not supported";
-    return fail();
-  }
   return spec;
 }
 
@@ -138,9 +135,17 @@ mlir::kiln::optimizerSlotNames(const OptimizerSpec &spec) {
                ? std::vector<std::string>{"momentum"}
                : std::vector<std::string>{};
   if (spec.name == "adam")
-    return {"m", "v"};
-  if (spec.name == "rmsprop")
-    return {"velocity"};
+    return spec.hyper.lookup("amsgrad") != 0
+               ? std::vector<std::string>{"m", "v", "v_hat"}
+               : std::vector<std::string>{"m", "v"};
+  if (spec.name == "rmsprop") {
+    std::vector<std::string> names = {"velocity"};
+    if (spec.hyper.lookup("momentum") != 0)
+      names.push_back("momentum");
+    if (spec.hyper.lookup("centered") != 0)
+      names.push_back("average_gradient");
+    return names;
+  }
   return {"accumulator"};
 }
 
@@ -187,18 +192,42 @@ void mlir::kiln::buildOptimizerUpdate(GradientBuilder &m,
     Value mNew = m.add(slots[0], m.mul(mDelta, constant(1 - beta1)));
     Value vDelta = m.sub(m.mul(g, g), slots[1]);
     Value vNew = m.add(slots[1], m.mul(vDelta, constant(1 - beta2)));
-    Value denom = m.add(sqrt(vNew), hyper("epsilon"));
+    // AMSGrad divides by the largest second moment so far.
+    Value vRead = vNew;
+    if (slots.size() > 2)
+      vRead = MaximumOp::create(m.builder(), m.location(), slots[2], vNew);
+    Value denom = m.add(sqrt(vRead), hyper("epsilon"));
     Value step = m.div(m.mul(mNew, alpha), denom);
     updated.append({m.sub(p, step), mNew, vNew});
+    if (slots.size() > 2)
+      updated.push_back(vRead);
     return;
   }
   if (spec.name == "rmsprop") {
     double rho = spec.hyper.lookup("rho");
+    bool hasMomentum = spec.hyper.lookup("momentum") != 0;
+    bool centered = spec.hyper.lookup("centered") != 0;
     Value kept = m.mul(constant(rho), slots[0]);
     Value added = m.mul(constant(1 - rho), m.mul(g, g));
     Value vNew = m.add(kept, added);
-    Value denom = sqrt(m.add(vNew, hyper("epsilon")));
-    updated.append({m.sub(p, m.div(lrG, denom)), vNew});
+    Value denomSquared = vNew;
+    Value average;
+    if (centered) {
+      // The variance: the second moment less the squared mean gradient.
+      Value keptMean = m.mul(constant(rho), slots.back());
+      average = m.add(keptMean, m.mul(constant(1 - rho), g));
+      denomSquared = m.sub(vNew, m.mul(average, average));
+    }
+    Value denom = sqrt(m.add(denomSquared, hyper("epsilon")));
+    Value step = m.div(lrG, denom);
+    if (hasMomentum) {
+      Value s = m.add(m.mul(hyper("momentum"), slots[1]), step);
+      updated.append({m.sub(p, s), vNew, s});
+    } else {
+      updated.append({m.sub(p, step), vNew});
+    }
+    if (centered)
+      updated.push_back(average);
     return;
   }
   // adagrad, accumulator stored minus its initial value.

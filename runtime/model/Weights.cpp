@@ -235,8 +235,10 @@ std::string optimizerOfKinds(const std::vector<std::string> &kinds) {
     return "sgd with momentum (slots: momentum)";
   if (joined == "m, v")
     return "adam (slots: m, v)";
-  if (joined == "velocity")
-    return "rmsprop (slots: velocity)";
+  if (joined == "m, v, v_hat")
+    return "adam with amsgrad (slots: m, v, v_hat)";
+  if (joined.rfind("velocity", 0) == 0)
+    return "rmsprop (slots: " + joined + ")";
   if (joined == "accumulator")
     return "adagrad (slots: accumulator)";
   return "an optimizer with slots " + joined;

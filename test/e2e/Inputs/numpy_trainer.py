@@ -48,8 +48,10 @@ def loss_and_grads(p, x, y):
 def make_optimizer(name, hyper):
     defaults = {
         "sgd": dict(learning_rate=0.01, momentum=0.0, nesterov=0.0),
-        "adam": dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
-        "rmsprop": dict(learning_rate=0.001, rho=0.9, epsilon=1e-7),
+        "adam": dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                     amsgrad=0.0),
+        "rmsprop": dict(learning_rate=0.001, rho=0.9, epsilon=1e-7, momentum=0.0,
+                        centered=0.0),
         "adagrad": dict(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7),
     }[name]
     defaults.update(hyper)
@@ -66,17 +68,25 @@ def make_optimizer(name, hyper):
             state[i] = v
             return p + (h["momentum"] * v - lr * g if h["nesterov"] else v)
         if name == "adam":
-            m, v = state.get(i, (np.zeros_like(p), np.zeros_like(p)))
+            zeros = np.zeros_like(p)
+            m, v, v_hat = state.get(i, (zeros, zeros, zeros))
             alpha = lr * np.sqrt(1 - h["beta_2"] ** t) / (1 - h["beta_1"] ** t)
             m = m + (g - m) * (1 - h["beta_1"])
             v = v + (g * g - v) * (1 - h["beta_2"])
-            state[i] = (m, v)
-            return p - m * alpha / (np.sqrt(v) + h["epsilon"])
+            v_hat = np.maximum(v_hat, v)
+            state[i] = (m, v, v_hat)
+            read = v_hat if h["amsgrad"] else v
+            return p - m * alpha / (np.sqrt(read) + h["epsilon"])
         if name == "rmsprop":
-            v = state.get(i, np.zeros_like(p))
+            zeros = np.zeros_like(p)
+            v, mean, s = state.get(i, (zeros, zeros, zeros))
             v = h["rho"] * v + (1 - h["rho"]) * g * g
-            state[i] = v
-            return p - lr * g / np.sqrt(v + h["epsilon"])
+            mean = h["rho"] * mean + (1 - h["rho"]) * g
+            d = v - mean * mean if h["centered"] else v
+            step = lr * g / np.sqrt(d + h["epsilon"])
+            s = h["momentum"] * s + step
+            state[i] = (v, mean, s)
+            return p - (s if h["momentum"] else step)
         a = state.get(i, np.full_like(p, h["initial_accumulator_value"]))
         a = a + g * g
         state[i] = a
