@@ -549,11 +549,22 @@ GraphNodeBuilder::layoutInput(int64_t i) {
 }
 
 Value GraphNodeBuilder::batchReference() {
+  Value integral;
   for (BlockArgument arg : importer.entry->getArguments())
     if (auto type = dyn_cast<RankedTensorType>(arg.getType());
-        type && type.getRank() > 0 && type.isDynamicDim(0))
-      return arg;
-  return {};
+        type && type.getRank() > 0 && type.isDynamicDim(0)) {
+      if (type.getElementType().isF32())
+        return arg;
+      if (!integral)
+        integral = arg;
+    }
+  // Only integer inputs (token ids): the batch-sized ops take a float32
+  // reference, that input cast.
+  if (!integral)
+    return {};
+  auto type = cast<RankedTensorType>(integral.getType());
+  return CastOp::create(builder, loc, type.clone(builder.getF32Type()),
+                        integral);
 }
 
 bool GraphNodeBuilder::heldTransposed(int64_t i) {

@@ -344,8 +344,10 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
       scales.assign((*t)->values.begin(), (*t)->values.end());
     }
     if (modern) {
+      // The batch size may be among the sizes (Concat(Shape(x)[:2], ...),
+      // as PyTorch writes them): it keeps the batch.
       FailureOr<std::optional<SmallVector<int64_t>>> s =
-          node.knownInts(3, "the sizes");
+          node.knownInts(3, "the sizes", /*allowBatch=*/true);
       if (failed(s))
         return failure();
       if (*s && !(*s)->empty())
@@ -419,8 +421,17 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
   // axis lists it).
   if (sizes) {
     SmallVector<int64_t> all(shape);
-    for (auto [i, d] : llvm::enumerate(axes))
+    for (auto [i, d] : llvm::enumerate(axes)) {
+      if (ShapedType::isDynamic((*sizes)[i]) != ShapedType::isDynamic(shape[d])) {
+        node.emitError() << "the sizes give dimension " << d << " of "
+                         << formatKerasShape(shape) << " "
+                         << (ShapedType::isDynamic(shape[d])
+                                 ? "a fixed size; kiln keeps the dynamic batch"
+                                 : "the batch size");
+        return failure();
+      }
       all[d] = (*sizes)[i];
+    }
     sizes = std::move(all);
   } else {
     SmallVector<double> all(rank, 1.0);

@@ -512,10 +512,48 @@ static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
 }
 
 // Concat(axis): known operands concatenate on the host when all are known.
+/// Concat of tensors held batch-first in one layout (OnnxValue::layout)
+/// along another axis than the batch's (PyTorch's stacked LSTM: the
+/// layers' final states, (1, batch, H) each): the held values concatenated
+/// along that axis's held dimension.
+static FailureOr<NodeOutputs> concatHeldTensors(NodeBuilder &node,
+                                                int64_t attr) {
+  SmallVector<Value> values;
+  SmallVector<int64_t> layout;
+  for (int64_t i = 0; i < node.numInputs(); ++i) {
+    FailureOr<std::pair<Value, SmallVector<int64_t>>> held =
+        node.layoutInput(i);
+    if (failed(held))
+      return failure();
+    if (i > 0 && held->second != layout) {
+      node.emitError() << "concatenates tensors whose dynamic batch is in "
+                          "different dimensions";
+      return failure();
+    }
+    layout = held->second;
+    values.push_back(held->first);
+  }
+  FailureOr<int64_t> axis = normalizeAxis(node, attr, layout.size());
+  if (failed(axis))
+    return failure();
+  if (layout[0] == *axis) {
+    node.emitError() << "cannot concatenate along the dynamic batch";
+    return failure();
+  }
+  int64_t heldAxis = llvm::find(layout, *axis) - layout.begin();
+  Value y = values.size() == 1 ? values.front()
+                               : Value(ConcatOp::create(node.builder, node.loc,
+                                                        values, heldAxis));
+  return NodeOutputs{node.permuted(y, layout)};
+}
+
 static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
   FailureOr<int64_t> attr = node.getInt("axis", 0);
   if (failed(attr))
     return failure();
+  for (int64_t i = 0; i < node.numInputs(); ++i)
+    if (node.heldTransposed(i))
+      return concatHeldTensors(node, *attr);
   bool allKnown = node.numInputs() > 0;
   for (int64_t i = 0; i < node.numInputs(); ++i)
     allKnown &= node.known(i) != nullptr;
@@ -870,7 +908,77 @@ static FailureOr<NodeOutputs> importGatherIds(NodeBuilder &node, Operand &x,
 
 // Gather(data, indices, axis = 0) with known indices: the axis moved to the
 // front, `kiln.gather` of its rows, moved back.
+/// The slices of `x` at `ids` along `axis`, in runs of consecutive indices,
+/// concatenated.
+static Value sliceRuns(NodeBuilder &node, Value x, int64_t axis,
+                       ArrayRef<int64_t> ids) {
+  SmallVector<Value> parts;
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i + 1;
+    while (j < ids.size() && ids[j] == ids[j - 1] + 1)
+      ++j;
+    parts.push_back(node.sliceAxis(x, axis, ids[i], j - i));
+    i = j;
+  }
+  return parts.size() == 1 ? parts.front()
+                           : Value(ConcatOp::create(node.builder, node.loc,
+                                                    parts, axis));
+}
+
+/// Gather of known indices (a scalar or a list) along another axis than
+/// the batch's of a tensor held batch-first (PyTorch's h[-1] of a stacked
+/// LSTM's final states, (layers, batch, H)): slices of the held value;
+/// a scalar index drops the dimension.
+static FailureOr<NodeOutputs> gatherHeldTensor(NodeBuilder &node,
+                                               int64_t attr) {
+  FailureOr<std::pair<Value, SmallVector<int64_t>>> held = node.layoutInput(0);
+  FailureOr<const HostTensor *> indices = node.requireKnown(1, "the indices");
+  if (failed(held) || failed(indices))
+    return failure();
+  SmallVector<int64_t> layout = held->second;
+  FailureOr<int64_t> axis = normalizeAxis(node, attr, layout.size());
+  if (failed(axis))
+    return failure();
+  if (layout[0] == *axis || (*indices)->shape.size() > 1) {
+    node.emitError() << "gathers from a tensor whose dynamic batch is "
+                        "dimension "
+                     << layout[0]
+                     << "; kiln gathers a scalar or a list of indices along "
+                        "another dimension of such a tensor";
+    return failure();
+  }
+  int64_t heldAxis = llvm::find(layout, *axis) - layout.begin();
+  int64_t dim = node.typeOf(held->first).getDimSize(heldAxis);
+  SmallVector<int64_t> ids = (*indices)->toInt64();
+  for (int64_t &id : ids) {
+    if (id < -dim || id >= dim) {
+      node.emitError() << "index " << id << " is out of range for dimension "
+                       << dim;
+      return failure();
+    }
+    if (id < 0)
+      id += dim;
+  }
+  Value y = sliceRuns(node, held->first, heldAxis, ids);
+  if ((*indices)->shape.empty()) {
+    // The dimension goes: from the held value and from the layout.
+    SmallVector<int64_t> shape(node.typeOf(y).getShape());
+    shape.erase(shape.begin() + heldAxis);
+    y = node.reshape(y, shape);
+    layout.erase(layout.begin() + heldAxis);
+    for (int64_t &d : layout)
+      d -= d > *axis;
+  }
+  return NodeOutputs{node.permuted(y, layout)};
+}
+
 static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
+  if (node.heldTransposed(0)) {
+    FailureOr<int64_t> attr = node.getInt("axis", 0);
+    if (failed(attr))
+      return failure();
+    return gatherHeldTensor(node, *attr);
+  }
   FailureOr<Operand> x = dataOperand(node);
   FailureOr<int64_t> attr = node.getInt("axis", 0);
   if (failed(x) || failed(attr))
@@ -927,18 +1035,7 @@ static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
                           "and at most 4096 indices";
       return failure();
     }
-    SmallVector<Value> parts;
-    for (size_t i = 0; i < ids.size();) {
-      size_t j = i + 1;
-      while (j < ids.size() && ids[j] == ids[j - 1] + 1)
-        ++j;
-      parts.push_back(node.sliceAxis(x->value, *axis, ids[i], j - i));
-      i = j;
-    }
-    Value y = parts.size() == 1
-                  ? parts.front()
-                  : Value(ConcatOp::create(node.builder, node.loc, parts,
-                                           *axis));
+    Value y = sliceRuns(node, x->value, *axis, ids);
     return single(node.reshape(y, outShape));
   }
   return single(gatherAlong(node, x->value, *axis, ids, idShape));
@@ -1898,14 +1995,16 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
       OpKind{19, kNewestOpset, importCast, toSaturate, 0, 0b1, 1});
   add("Constant", 1, kNewestOpset, importConstant, constant);
   add("ConstantOfShape", 9, kNewestOpset, importConstantOfShape, value, 0b1);
-  add("Shape", 1, kNewestOpset, importShape, shapeRange);
+  // Shape and Size read no values: a model input of any type may be
+  // theirs (PyTorch's Shape(ids) beside an Embedding's Gather).
+  r["Shape"].push_back(OpKind{1, kNewestOpset, importShape, shapeRange, 0, 0b1});
   add("Dropout", 6, kNewestOpset, importDropout, ratio, 0b110);
   static constexpr StringLiteral upper[] = {"upper"};
   static constexpr StringLiteral eyeLike[] = {"dtype", "k"};
   r["Trilu"].push_back(OpKind{14, kNewestOpset, importTrilu, upper, 0b10, 0b1});
   add("Range", 11, kNewestOpset, importRange, {}, 0b111);
   add("EyeLike", 9, kNewestOpset, importEyeLike, eyeLike);
-  add("Size", 1, kNewestOpset, importSize);
+  r["Size"].push_back(OpKind{1, kNewestOpset, importSize, {}, 0, 0b1});
   r["CastLike"].push_back(OpKind{15, 18, importCastLike, {}, 0, 0b11});
   r["CastLike"].push_back(
       OpKind{19, kNewestOpset, importCastLike, saturate, 0, 0b11, 2});

@@ -25,6 +25,16 @@ a throwaway environment:
          a Gather along axis 1 of the batched output
   gru    the same with a GRU
   bigru  a bidirectional GRU, its last step, Linear
+  text   an Embedding of int64 ids (Shape(ids) beside the Gather), a
+         two-layer LSTM, its last layer's final state h[-1] (the layers'
+         states concatenated, (2, batch, H), then gathered), Linear
+  mobile a MobileNet block: strided Conv, BatchNorm, Hardswish, a
+         depthwise Conv with ReLU6, squeeze-and-excitation, a residual,
+         adaptive average pooling
+  unet   a U-Net step: Conv, MaxPool, Conv, ConvTranspose, Concat of the
+         skip connection
+  pixel  Conv, PixelShuffle (DepthToSpace), bilinear interpolate to a size
+         (Resize whose sizes hold the batch, from Shape)
   enc    a TransformerEncoderLayer (2 heads, Gelu), mean over the
          sequence, Linear: the exporter's attention reshapes the batch
          with the heads (2 * batch), which kiln's dynamic batch does not
@@ -88,6 +98,74 @@ class LastStep(nn.Module):
         return self.fc(y[:, -1])
 
 
+class Text(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(30, 8)
+        self.lstm = nn.LSTM(8, 10, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(10, 2)
+
+    def forward(self, ids):
+        _, (h, _) = self.lstm(self.embed(ids))
+        return self.fc(h[-1])
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, channels // 2, 1)
+        self.expand = nn.Conv2d(channels // 2, channels, 1)
+
+    def forward(self, x):
+        w = nn.functional.adaptive_avg_pool2d(x, 1)
+        return x * torch.sigmoid(self.expand(torch.relu(self.reduce(w))))
+
+
+class Mobile(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1),
+                                  nn.BatchNorm2d(8), nn.Hardswish())
+        self.depthwise = nn.Sequential(
+            nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.BatchNorm2d(8),
+            nn.ReLU6())
+        self.excite = SqueezeExcite(8)
+        self.pointwise = nn.Conv2d(8, 12, 1)
+        self.head = nn.Linear(12, 5)
+
+    def forward(self, x):
+        y = self.stem(x)
+        y = self.pointwise(y + self.excite(self.depthwise(y)))
+        y = nn.functional.adaptive_avg_pool2d(y, (1, 1))
+        return self.head(torch.flatten(y, 1))
+
+
+class UNetStep(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.down2 = nn.Conv2d(4, 8, 3, padding=1)
+        self.up = nn.ConvTranspose2d(8, 4, 2, stride=2)
+        self.out = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        a = torch.relu(self.down1(x))
+        b = torch.relu(self.down2(nn.functional.max_pool2d(a, 2)))
+        return self.out(torch.cat([a, self.up(b)], dim=1))
+
+
+class Pixel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 12, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(2)
+
+    def forward(self, x):
+        return nn.functional.interpolate(self.shuffle(self.conv(x)),
+                                         size=(5, 5), mode="bilinear",
+                                         align_corners=True)
+
+
 class Encoder(nn.Module):
     def __init__(self):
         super().__init__()
@@ -112,6 +190,10 @@ models = {
     "gru": (LastStep(nn.GRU(5, 12, batch_first=True), 12), (7, 5)),
     "bigru": (LastStep(nn.GRU(5, 6, batch_first=True, bidirectional=True),
                        12), (7, 5)),
+    "text": (Text(), (7,)),
+    "mobile": (Mobile(), (3, 16, 16)),
+    "unet": (UNetStep(), (1, 8, 8)),
+    "pixel": (Pixel(), (3, 4, 4)),
     "enc": (Encoder(), (6, 16)),
 }
 for name, (model, shape) in models.items():
@@ -122,7 +204,8 @@ for name, (model, shape) in models.items():
             if isinstance(module, nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.5, 0.5)
                 module.running_var.uniform_(0.5, 1.5)
-    x = torch.randn((3,) + shape)
+    x = (torch.randint(0, 30, (3,) + shape) if name == "text" else
+         torch.randn((3,) + shape))
     batch = torch.export.Dim("batch", min=1, max=1024)
     torch.onnx.export(model, (x,), os.path.join(out, name + ".onnx"),
                       input_names=["x"], dynamic_shapes=({0: batch},),

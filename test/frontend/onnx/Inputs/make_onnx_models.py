@@ -465,3 +465,7 @@ newer("newer_unsupported", [
     helper.make_node("LpPool", ["x"], ["y"], name="lp", kernel_shape=[2],
                      ceil_mode=1)],
       [value("x", [1, 2, 4])], [value("y", [1, 2, 3])])
+newer("resize_sizes_batch", [
+    helper.make_node("Resize", ["x", "", "", "z"], ["y"], name="resize")],
+      [value("x", ["N", 1, 2, 2])], [value("y", ["N", 1, 4, 4])],
+      [const("z", np.array([2, 1, 4, 4], np.int64))])
