@@ -110,6 +110,9 @@ struct ImportOptions {
   llvm::StringMap<HostTensor> inputValues;
   /// Parameters the optimizer must not update (`--freeze NAME,...`).
   llvm::StringSet<> frozen;
+  /// The model is compiled to train (a loss was given): an importer warns
+  /// about what training it would not read from the file.
+  bool training = false;
 };
 
 /// The format of the file at `path`, from its content; from its extension

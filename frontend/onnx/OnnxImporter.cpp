@@ -401,8 +401,20 @@ public:
   llvm::StringMap<OnnxValue> values;
   /// Initializer names (known tensors that become parameters).
   llvm::StringSet<> initializers;
+  /// Float initializers that the exporter's own record of parameters
+  /// (torch.export's graph signature) leaves out: its constants, frozen.
+  llvm::StringSet<> exporterConstants;
+  /// Those of them used as data, with more than one element (parameters
+  /// the exporter may have folded), for the warning.
+  SmallVector<std::string> foldedConstants;
   /// Parameters per node, for the layer table.
   int64_t paramsOfNode = 0, trainableOfNode = 0;
+
+  /// Whether `name` is an initializer the model trains (when compiled to).
+  bool trainsInitializer(StringRef name) const {
+    return options.training && initializers.contains(name) &&
+           !options.frozen.contains(name) && !exporterConstants.contains(name);
+  }
 
 private:
   LogicalResult addInputs(const onnx::GraphProto &graph, int64_t opset);
@@ -618,8 +630,14 @@ const HostTensor *GraphNodeBuilder::known(int64_t i) {
   auto it = importer.values.find(node.input(i));
   if (it == importer.values.end() || !it->second.known)
     return nullptr;
-  if (it->second.givenInput &&
-      !(kind && i < 32 && (kind->knownOperands >> i) & 1))
+  // A given input, and while training a trainable initializer, are known
+  // only to the operands that need them when compiling: elsewhere they are
+  // tensors, so that the ops on a parameter (PyTorch's gate reordering of
+  // an LSTM's weights) run, and train it, instead of folding into
+  // constants.
+  bool needed = kind && i < 32 && (kind->knownOperands >> i) & 1;
+  if ((it->second.givenInput || importer.trainsInitializer(node.input(i))) &&
+      !needed)
     return nullptr;
   return &*it->second.known;
 }
@@ -676,7 +694,10 @@ Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
     param.shape = shape;
     param.filePermutation.assign(layout.begin(), layout.end());
     param.values = std::move(data);
-    param.trainable = !state && !options.frozen.contains(name);
+    bool constant = exporterConstants.contains(name);
+    if (constant && t.numElements() > 1)
+      foldedConstants.push_back(name.str() + " " + formatKerasShape(shape));
+    param.trainable = !state && !options.frozen.contains(name) && !constant;
     param.state = state && !options.frozen.contains(name);
     auto type = RankedTensorType::get(param.shape, builder.getF32Type());
     value.value = entry->insertArgument(model.params.size(), type, fileLoc);
@@ -925,6 +946,30 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
   return success();
 }
 
+/// The `pkg.torch.export.graph_signature.InputSpec.kind` of each value that
+/// PyTorch's dynamo exporter records it for (PARAMETER, BUFFER, ...): its
+/// ValueInfoProto's metadata_props (IR 10, field 4), which the libonnx kiln
+/// links (ONNX 1.12) predates and keeps as unknown fields.
+static llvm::StringMap<std::string>
+torchSignatureKinds(const onnx::GraphProto &graph) {
+  llvm::StringMap<std::string> kinds;
+  constexpr int kMetadataProps = 4;
+  for (const onnx::ValueInfoProto &info : graph.value_info()) {
+    const google::protobuf::UnknownFieldSet &unknown = info.unknown_fields();
+    for (int i = 0; i < unknown.field_count(); ++i) {
+      const google::protobuf::UnknownField &field = unknown.field(i);
+      onnx::StringStringEntryProto entry;
+      if (field.number() != kMetadataProps ||
+          field.type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED ||
+          !entry.ParseFromString(field.length_delimited()))
+        continue;
+      if (entry.key() == "pkg.torch.export.graph_signature.InputSpec.kind")
+        kinds[info.name()] = entry.value();
+    }
+  }
+  return kinds;
+}
+
 FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
   int64_t opset = defaultOpset(proto);
   if (opset < 0) {
@@ -959,6 +1004,16 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
       initializers.insert(init.name());
     values[init.name()] = OnnxValue::ofKnown(std::move(*t));
   }
+  // A model from PyTorch's dynamo exporter says which initializers are the
+  // module's parameters; the others are its constants (or values it folded
+  // from parameters) and are not trained.
+  llvm::StringMap<std::string> kinds = torchSignatureKinds(graph);
+  if (!kinds.empty())
+    for (const auto &name : initializers) {
+      auto it = kinds.find(name.getKey());
+      if (it == kinds.end() || it->second != "PARAMETER")
+        exporterConstants.insert(name.getKey());
+    }
   for (const auto &name : options.frozen)
     if (!initializers.contains(name.getKey())) {
       emitFileError() << "--freeze names '" << name.getKey()
@@ -1014,6 +1069,18 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
   if (results.empty()) {
     emitFileError() << "the graph has no outputs";
     return failure();
+  }
+  if (options.training && !foldedConstants.empty()) {
+    InFlightDiagnostic warning = emitWarning(fileLoc);
+    warning << foldedConstants.size()
+            << " initializer(s) that the exporter did not mark as parameters "
+               "stay constant in training: ";
+    llvm::interleaveComma(ArrayRef(foldedConstants).take_front(6), warning);
+    if (foldedConstants.size() > 6)
+      warning << ", ...";
+    warning << " (torch.export's graph signature; values it folded from "
+               "parameters train only when the model is exported with "
+               "optimize=False)";
   }
   finishPredictFunction(func, model, results, inputNames, outputNames);
   if (failed(verify(*model.module)))

@@ -994,6 +994,7 @@ static FailureOr<ImportOptions> importOptions() {
   }
   for (const std::string &name : freezeFlag)
     options.frozen.insert(name);
+  options.training = !lossFlag.empty();
   return options;
 }
 

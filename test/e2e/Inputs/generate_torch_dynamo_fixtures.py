@@ -41,7 +41,15 @@ a throwaway environment:
          follow; it compiles with the batch fixed (--input-shape)
 
 Each as <name>.onnx, <name>_x.npy (batch 3) and <name>_y.npy.
+
+  train  the LSTM model exported with optimize=False, which keeps every
+         parameter an initializer the graph signature marks PARAMETER
+         (the default optimize=True folds the LSTM's reordered gates into
+         constants), and PyTorch's own training of it: 4 full-batch SGD
+         steps (lr 0.5) of MSE on 6 samples: train.onnx, train_x.npy,
+         train_y.npy (the targets), train_losses.json
 """
+import json
 import os
 import sys
 import warnings
@@ -213,3 +221,22 @@ for name, (model, shape) in models.items():
     np.save(os.path.join(out, name + "_x.npy"), x.numpy())
     with torch.no_grad():
         np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
+
+model = LastStep(nn.LSTM(5, 12, batch_first=True), 12)
+x, y = torch.randn(6, 7, 5), torch.randn(6, 3)
+batch = torch.export.Dim("batch", min=1, max=1024)
+torch.onnx.export(model.eval(), (x,), os.path.join(out, "train.onnx"),
+                  input_names=["x"], dynamic_shapes=({0: batch},),
+                  dynamo=True, optimize=False, external_data=False)
+np.save(os.path.join(out, "train_x.npy"), x.numpy())
+np.save(os.path.join(out, "train_y.npy"), y.numpy())
+optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+losses = []
+for _ in range(4):
+    optimizer.zero_grad()
+    loss = nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    losses.append(loss.item())
+with open(os.path.join(out, "train_losses.json"), "w") as f:
+    json.dump(losses, f)
