@@ -925,6 +925,23 @@ static Value sliceRuns(NodeBuilder &node, Value x, int64_t axis,
                                                     parts, axis));
 }
 
+/// Known Gather indices into a dimension of `dim`, negative ones counted
+/// from the end; an error for one out of range.
+static FailureOr<SmallVector<int64_t>>
+gatherIds(NodeBuilder &node, const HostTensor &indices, int64_t dim) {
+  SmallVector<int64_t> ids = indices.toInt64();
+  for (int64_t &id : ids) {
+    if (id < -dim || id >= dim) {
+      node.emitError() << "index " << id << " is out of range for dimension "
+                       << dim;
+      return failure();
+    }
+    if (id < 0)
+      id += dim;
+  }
+  return ids;
+}
+
 /// Gather of known indices (a scalar or a list) along another axis than
 /// the batch's of a tensor held batch-first (PyTorch's h[-1] of a stacked
 /// LSTM's final states, (layers, batch, H)): slices of the held value;
@@ -949,17 +966,10 @@ static FailureOr<NodeOutputs> gatherHeldTensor(NodeBuilder &node,
   }
   int64_t heldAxis = llvm::find(layout, *axis) - layout.begin();
   int64_t dim = node.typeOf(held->first).getDimSize(heldAxis);
-  SmallVector<int64_t> ids = (*indices)->toInt64();
-  for (int64_t &id : ids) {
-    if (id < -dim || id >= dim) {
-      node.emitError() << "index " << id << " is out of range for dimension "
-                       << dim;
-      return failure();
-    }
-    if (id < 0)
-      id += dim;
-  }
-  Value y = sliceRuns(node, held->first, heldAxis, ids);
+  FailureOr<SmallVector<int64_t>> ids = gatherIds(node, **indices, dim);
+  if (failed(ids))
+    return failure();
+  Value y = sliceRuns(node, held->first, heldAxis, *ids);
   if ((*indices)->shape.empty()) {
     // The dimension goes: from the held value and from the layout.
     SmallVector<int64_t> shape(node.typeOf(y).getShape());
@@ -997,16 +1007,9 @@ static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
     node.emitError() << "cannot gather along the dynamic batch dimension";
     return failure();
   }
-  SmallVector<int64_t> ids = (*indices)->toInt64();
-  for (int64_t &id : ids) {
-    if (id < -dim || id >= dim) {
-      node.emitError() << "index " << id << " is out of range for dimension "
-                       << dim;
-      return failure();
-    }
-    if (id < 0)
-      id += dim;
-  }
+  FailureOr<SmallVector<int64_t>> ids = gatherIds(node, **indices, dim);
+  if (failed(ids))
+    return failure();
   ArrayRef<int64_t> idShape = (*indices)->shape;
   SmallVector<int64_t> outShape(ArrayRef<int64_t>(x->shape).take_front(*axis));
   outShape.append(idShape.begin(), idShape.end());
@@ -1018,7 +1021,7 @@ static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
     int64_t outer = product(ArrayRef<int64_t>(x->shape).take_front(*axis));
     int64_t inner = product(ArrayRef<int64_t>(x->shape).drop_front(*axis + 1));
     for (int64_t o = 0; o < outer; ++o)
-      for (int64_t id : ids) {
+      for (int64_t id : *ids) {
         auto begin = x->known->values.begin() + (o * dim + id) * inner;
         t.values.insert(t.values.end(), begin, begin + inner);
       }
@@ -1029,16 +1032,16 @@ static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
     // slices of runs of consecutive indices, concatenated, the axis then
     // reshaped to the indices' shape.
     if (!node.typeOf(x->value).getElementType().isF32() ||
-        ids.size() > 4096) {
+        ids->size() > 4096) {
       node.emitError() << "gathers along axis " << *axis
                        << " of a batched tensor: supported for float32 data "
                           "and at most 4096 indices";
       return failure();
     }
-    Value y = sliceRuns(node, x->value, *axis, ids);
+    Value y = sliceRuns(node, x->value, *axis, *ids);
     return single(node.reshape(y, outShape));
   }
-  return single(gatherAlong(node, x->value, *axis, ids, idShape));
+  return single(gatherAlong(node, x->value, *axis, *ids, idShape));
 }
 
 // Tile(x, repeats): concatenated copies along each axis.
