@@ -410,10 +410,11 @@ public:
   /// Parameters per node, for the layer table.
   int64_t paramsOfNode = 0, trainableOfNode = 0;
 
-  /// Whether `name` is an initializer the model trains (when compiled to).
+  /// Whether `name` is an initializer the model trains (when compiled to;
+  /// the same parameters either way, so that weights files fit both).
   bool trainsInitializer(StringRef name) const {
-    return options.training && initializers.contains(name) &&
-           !options.frozen.contains(name) && !exporterConstants.contains(name);
+    return initializers.contains(name) && !options.frozen.contains(name) &&
+           !exporterConstants.contains(name);
   }
 
 private:
@@ -630,14 +631,18 @@ const HostTensor *GraphNodeBuilder::known(int64_t i) {
   auto it = importer.values.find(node.input(i));
   if (it == importer.values.end() || !it->second.known)
     return nullptr;
-  // A given input, and while training a trainable initializer, are known
-  // only to the operands that need them when compiling: elsewhere they are
-  // tensors, so that the ops on a parameter (PyTorch's gate reordering of
-  // an LSTM's weights) run, and train it, instead of folding into
-  // constants.
+  // A given input is known only to the operands that need it when
+  // compiling; so is a trainable initializer to the ops that only move its
+  // elements: they run on the parameter, and train it, instead of folding
+  // it into a constant (PyTorch's gate reordering of an LSTM's weights).
+  // Other ops on an initializer (a Cast, a Pad's value) fold as before.
+  static constexpr StringLiteral kMovers[] = {
+      "Concat", "Expand",  "Flatten", "Gather",    "Identity", "Reshape",
+      "Slice",  "Split",   "Squeeze", "Transpose", "Tile",     "Unsqueeze"};
   bool needed = kind && i < 32 && (kind->knownOperands >> i) & 1;
-  if ((it->second.givenInput || importer.trainsInitializer(node.input(i))) &&
-      !needed)
+  bool moved = llvm::is_contained(kMovers, node.op_type()) &&
+               importer.trainsInitializer(node.input(i));
+  if ((it->second.givenInput || moved) && !needed)
     return nullptr;
   return &*it->second.known;
 }
