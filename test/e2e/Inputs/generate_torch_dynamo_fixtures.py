@@ -42,12 +42,14 @@ a throwaway environment:
 
 Each as <name>.onnx, <name>_x.npy (batch 3) and <name>_y.npy.
 
-  train  the LSTM model exported with optimize=False, which keeps every
-         parameter an initializer the graph signature marks PARAMETER
-         (the default optimize=True folds the LSTM's reordered gates into
-         constants), and PyTorch's own training of it: 4 full-batch SGD
-         steps (lr 0.5) of MSE on 6 samples: train.onnx, train_x.npy,
-         train_y.npy (the targets), train_losses.json
+  train, train_bigru, train_gn
+         the LSTM model, a bidirectional GRU one, and Conv -> GroupNorm ->
+         Gelu -> mean -> Linear, exported with optimize=False, which keeps
+         every parameter an initializer the graph signature marks
+         PARAMETER (the default optimize=True folds the LSTM's reordered
+         gates into constants), and PyTorch's own training of each: 4
+         full-batch SGD steps (lr 0.5) of MSE on 6 samples: <name>.onnx,
+         <name>_x.npy, <name>_y.npy (the targets), <name>_losses.json
 """
 import json
 import os
@@ -222,21 +224,39 @@ for name, (model, shape) in models.items():
     with torch.no_grad():
         np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
 
-model = LastStep(nn.LSTM(5, 12, batch_first=True), 12)
-x, y = torch.randn(6, 7, 5), torch.randn(6, 3)
-batch = torch.export.Dim("batch", min=1, max=1024)
-torch.onnx.export(model.eval(), (x,), os.path.join(out, "train.onnx"),
-                  input_names=["x"], dynamic_shapes=({0: batch},),
-                  dynamo=True, optimize=False, external_data=False)
-np.save(os.path.join(out, "train_x.npy"), x.numpy())
-np.save(os.path.join(out, "train_y.npy"), y.numpy())
-optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-losses = []
-for _ in range(4):
-    optimizer.zero_grad()
-    loss = nn.functional.mse_loss(model(x), y)
-    loss.backward()
-    optimizer.step()
-    losses.append(loss.item())
-with open(os.path.join(out, "train_losses.json"), "w") as f:
-    json.dump(losses, f)
+class NormGelu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.norm = nn.GroupNorm(2, 4)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y = nn.functional.gelu(self.norm(self.conv(x)))
+        return self.fc(y.mean(dim=(2, 3)))
+
+
+training = {
+    "train": (LastStep(nn.LSTM(5, 12, batch_first=True), 12), (7, 5)),
+    "train_bigru": (LastStep(nn.GRU(5, 4, batch_first=True,
+                                    bidirectional=True), 8), (7, 5)),
+    "train_gn": (NormGelu(), (3, 5, 5)),
+}
+for name, (model, shape) in training.items():
+    x, y = torch.randn((6,) + shape), torch.randn(6, 3)
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(model.eval(), (x,), os.path.join(out, name + ".onnx"),
+                      input_names=["x"], dynamic_shapes=({0: batch},),
+                      dynamo=True, optimize=False, external_data=False)
+    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
+    np.save(os.path.join(out, name + "_y.npy"), y.numpy())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    losses = []
+    for _ in range(4):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    with open(os.path.join(out, name + "_losses.json"), "w") as f:
+        json.dump(losses, f)
