@@ -402,10 +402,12 @@ public:
   /// Initializer names (known tensors that become parameters).
   llvm::StringSet<> initializers;
   /// Float initializers that the exporter's own record of parameters
-  /// (torch.export's graph signature) leaves out: its constants, frozen.
-  llvm::StringSet<> exporterConstants;
-  /// Those of them used as data, with more than one element (parameters
-  /// the exporter may have folded), for the warning.
+  /// (torch.export's graph signature) leaves out: buffers and its
+  /// constants, frozen; `exporterMade` those it records nothing for (the
+  /// values it computed, folded parameters among them).
+  llvm::StringSet<> exporterConstants, exporterMade;
+  /// Those it made, used as data, with more than one element, for the
+  /// warning.
   SmallVector<std::string> foldedConstants;
   /// Parameters per node, for the layer table.
   int64_t paramsOfNode = 0, trainableOfNode = 0;
@@ -700,7 +702,7 @@ Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
     param.filePermutation.assign(layout.begin(), layout.end());
     param.values = std::move(data);
     bool constant = exporterConstants.contains(name);
-    if (constant && t.numElements() > 1)
+    if (exporterMade.contains(name) && !state && t.numElements() > 1)
       foldedConstants.push_back(name.str() + " " + formatKerasShape(shape));
     param.trainable = !state && !options.frozen.contains(name) && !constant;
     param.state = state && !options.frozen.contains(name);
@@ -1016,6 +1018,8 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
   if (!kinds.empty())
     for (const auto &name : initializers) {
       auto it = kinds.find(name.getKey());
+      if (it == kinds.end())
+        exporterMade.insert(name.getKey());
       if (it == kinds.end() || it->second != "PARAMETER")
         exporterConstants.insert(name.getKey());
     }

@@ -42,9 +42,11 @@ a throwaway environment:
 
 Each as <name>.onnx, <name>_x.npy (batch 3) and <name>_y.npy.
 
-  train, train_bigru, train_gn
-         the LSTM model, a bidirectional GRU one, and Conv -> GroupNorm ->
-         Gelu -> mean -> Linear, exported with optimize=False, which keeps
+  train, train_bigru, train_gn, train_bn
+         the LSTM model, a bidirectional GRU one, Conv -> GroupNorm ->
+         Gelu -> mean -> Linear, and Conv -> BatchNorm -> ReLU -> Linear
+         (trained in PyTorch's train mode: batch statistics, the running
+         ones updated), exported with optimize=False, which keeps
          every parameter an initializer the graph signature marks
          PARAMETER (the default optimize=True folds the LSTM's reordered
          gates into constants), and PyTorch's own training of each: 4
@@ -241,6 +243,9 @@ training = {
     "train_bigru": (LastStep(nn.GRU(5, 4, batch_first=True,
                                     bidirectional=True), 8), (7, 5)),
     "train_gn": (NormGelu(), (3, 5, 5)),
+    "train_bn": (nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4),
+                               nn.ReLU(), nn.Flatten(),
+                               nn.Linear(4 * 6 * 6, 3)), (1, 8, 8)),
 }
 for name, (model, shape) in training.items():
     x, y = torch.randn((6,) + shape), torch.randn(6, 3)
@@ -250,6 +255,7 @@ for name, (model, shape) in training.items():
                       dynamo=True, optimize=False, external_data=False)
     np.save(os.path.join(out, name + "_x.npy"), x.numpy())
     np.save(os.path.join(out, name + "_y.npy"), y.numpy())
+    model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     losses = []
     for _ in range(4):
