@@ -267,6 +267,21 @@ OnnxValue NodeBuilder::permuted(Value v, ArrayRef<int64_t> layout) {
   return out;
 }
 
+FailureOr<SmallVector<int64_t>>
+NodeBuilder::distinctAxes(ArrayRef<int64_t> axes, int64_t rank) {
+  SmallVector<int64_t> result;
+  for (int64_t a : axes) {
+    int64_t d = a < 0 ? a + rank : a;
+    if (d < 0 || d >= rank || llvm::is_contained(result, d)) {
+      emitError() << "axis " << a << " is out of range for rank " << rank
+                  << " or listed twice";
+      return failure();
+    }
+    result.push_back(d);
+  }
+  return result;
+}
+
 Value NodeBuilder::scalar(double value) { return constant({}, {float(value)}); }
 
 Value NodeBuilder::reshape(Value x, ArrayRef<int64_t> shape) {
@@ -409,6 +424,9 @@ public:
   /// Those it made, used as data, with more than one element, for the
   /// warning.
   SmallVector<std::string> foldedConstants;
+  /// The float32 batch reference of a model whose batched inputs are all
+  /// integers (GraphNodeBuilder::batchReference), once made.
+  Value castBatchReference;
   /// Parameters per node, for the layer table.
   int64_t paramsOfNode = 0, trainableOfNode = 0;
 
@@ -574,12 +592,17 @@ Value GraphNodeBuilder::batchReference() {
         integral = arg;
     }
   // Only integer inputs (token ids): the batch-sized ops take a float32
-  // reference, that input cast.
+  // reference, that input cast once, where the function starts.
   if (!integral)
     return {};
-  auto type = cast<RankedTensorType>(integral.getType());
-  return CastOp::create(builder, loc, type.clone(builder.getF32Type()),
-                        integral);
+  if (!importer.castBatchReference) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(importer.entry);
+    auto type = cast<RankedTensorType>(integral.getType());
+    importer.castBatchReference = CastOp::create(
+        builder, loc, type.clone(builder.getF32Type()), integral);
+  }
+  return importer.castBatchReference;
 }
 
 bool GraphNodeBuilder::heldTransposed(int64_t i) {

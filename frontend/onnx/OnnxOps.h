@@ -160,6 +160,10 @@ public:
   /// A float32 scalar / tensor constant.
   Value scalar(double value);
   Value constant(ArrayRef<int64_t> shape, ArrayRef<float> values);
+  /// `axes` in [-rank, rank) as non-negative axes, in their order; an error
+  /// for one out of range or listed twice.
+  FailureOr<SmallVector<int64_t>> distinctAxes(ArrayRef<int64_t> axes,
+                                               int64_t rank);
   /// `x` reshaped (float32), or `x` itself when it has that shape.
   Value reshape(Value x, ArrayRef<int64_t> shape);
   /// x[start : start + size] along `axis`, or `x` when that is all of it.

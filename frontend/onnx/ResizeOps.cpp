@@ -124,16 +124,11 @@ static FailureOr<NodeOutputs> importPad(NodeBuilder &node) {
                        << " integers, two per axis listed";
       return failure();
     }
+    FailureOr<SmallVector<int64_t>> listed = node.distinctAxes(**axes, rank);
+    if (failed(listed))
+      return failure();
     SmallVector<int64_t> full(2 * rank, 0);
-    SmallVector<bool> seen(rank, false);
-    for (auto [i, a] : llvm::enumerate(**axes)) {
-      if (a < -rank || a >= rank || seen[a < 0 ? a + rank : a]) {
-        node.emitError() << "axis " << a << " is out of range for rank "
-                         << rank << " or listed twice";
-        return failure();
-      }
-      int64_t d = a < 0 ? a + rank : a;
-      seen[d] = true;
+    for (auto [i, d] : llvm::enumerate(*listed)) {
       full[d] = (*pads)[i];
       full[rank + d] = (*pads)[count + i];
     }
@@ -376,17 +371,10 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
     }
     policy = *keep;
     if (*given) {
-      SmallVector<bool> seen(rank, false);
-      for (int64_t a : **given) {
-        int64_t d = a < 0 ? a + rank : a;
-        if (d < 0 || d >= rank || seen[d]) {
-          node.emitError() << "axis " << a << " is out of range for rank "
-                           << rank << " or listed twice";
-          return failure();
-        }
-        seen[d] = true;
-        axes.push_back(d);
-      }
+      FailureOr<SmallVector<int64_t>> listed = node.distinctAxes(**given, rank);
+      if (failed(listed))
+        return failure();
+      axes = std::move(*listed);
     }
   }
   if (axes.empty())
@@ -464,12 +452,9 @@ static FailureOr<NodeOutputs> importResize(NodeBuilder &node) {
     double outputWidth;
     if (sizes) {
       out = (*sizes)[d];
-      if (ShapedType::isDynamic(shape[d])) {
-        if (out == shape[d])
-          continue;
-        node.emitError() << "sizes cannot resize the dynamic batch dimension";
-        return failure();
-      }
+      // The batch keeps its size (checked where the sizes were read).
+      if (ShapedType::isDynamic(shape[d]))
+        continue;
       bool kept = keptScale && llvm::is_contained(axes, d);
       scale = kept ? *keptScale : double(out) / double(shape[d]);
       outputWidth = scale * double(shape[d]);

@@ -511,7 +511,6 @@ static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
   return NodeOutputs{node.permuted(held->first, layout)};
 }
 
-// Concat(axis): known operands concatenate on the host when all are known.
 /// Concat of tensors held batch-first in one layout (OnnxValue::layout)
 /// along another axis than the batch's (PyTorch's stacked LSTM: the
 /// layers' final states, (1, batch, H) each): the held values concatenated
@@ -547,6 +546,7 @@ static FailureOr<NodeOutputs> concatHeldTensors(NodeBuilder &node,
   return NodeOutputs{node.permuted(y, layout)};
 }
 
+// Concat(axis): known operands concatenate on the host when all are known.
 static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
   FailureOr<int64_t> attr = node.getInt("axis", 0);
   if (failed(attr))

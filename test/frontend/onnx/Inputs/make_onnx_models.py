@@ -469,3 +469,8 @@ newer("resize_sizes_batch", [
     helper.make_node("Resize", ["x", "", "", "z"], ["y"], name="resize")],
       [value("x", ["N", 1, 2, 2])], [value("y", ["N", 1, 4, 4])],
       [const("z", np.array([2, 1, 4, 4], np.int64))])
+newer("resize_axes_twice", [
+    helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize",
+                     axes=[2, -2])],
+      [value("x", [1, 1, 4, 4])], [value("y", [1, 1, 8, 4])],
+      [const("s", np.array([2, 1], np.float32))])
