@@ -78,9 +78,9 @@ struct HostTensor {
     return n;
   }
   /// The values as int64 (clamped to the int64 range; the dynamic batch
-  /// size as ShapedType::kDynamic).
+  /// size as ShapedType::kDynamic, a multiple of it as INT64_MIN).
   SmallVector<int64_t> toInt64() const;
-  /// True when an element is the dynamic batch size.
+  /// True when an element is the dynamic batch size or a multiple of it.
   bool hasDynamicBatch() const;
 };
 
@@ -88,8 +88,24 @@ struct HostTensor {
 /// `Shape` of a batched tensor): -2^52, exact in a double and no size. It
 /// passes through the ops that move shape elements (Gather, Concat,
 /// Unsqueeze, Slice, Cast) and means the batch where a shape is read
-/// (Reshape); arithmetic on it is refused.
+/// (Reshape). k times it, for k up to kMaxBatchMultiple, is k times the
+/// batch: the size of a dimension that merges the batch with others
+/// (PyTorch's attention, batch * heads), from Shape or from Mul by a known
+/// integer, the only arithmetic on it that the importers fold. (INT64_MIN,
+/// Slice's "from the start", is 2048 times it: past the bound.)
 constexpr double kDynamicBatchValue = -4503599627370496.0;
+constexpr int64_t kMaxBatchMultiple = 1023;
+
+/// k when `v` is k times the dynamic batch size (1 <= k <=
+/// kMaxBatchMultiple), 0 otherwise.
+inline int64_t batchMultiple(double v) {
+  if (v > kDynamicBatchValue)
+    return 0;
+  double k = v / kDynamicBatchValue;
+  return k == double(int64_t(k)) && k <= double(kMaxBatchMultiple)
+             ? int64_t(k)
+             : 0;
+}
 
 /// Settings every importer honours.
 struct ImportOptions {

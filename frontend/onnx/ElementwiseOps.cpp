@@ -420,12 +420,28 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
                        << typeName(b->type);
       return failure();
     }
+    OnnxType type = a->type;
     if (a->hasDynamicBatch() || b->hasDynamicBatch()) {
+      // The batch size times a known positive integer (PyTorch's batch *
+      // heads) stays a multiple of it; any other arithmetic on it is known
+      // only at run time.
+      bool unknown = Host != hostMul || !isIntegral(type);
+      FailureOr<HostTensor> folded =
+          foldBroadcast(node, *a, *b, type, [&](double x, double y) {
+            bool bx = batchMultiple(x) > 0, by = batchMultiple(y) > 0;
+            double other = bx ? y : x;
+            if (bx == by || other < 1 || !batchMultiple(x * y))
+              unknown = true;
+            return x * y;
+          });
+      if (failed(folded))
+        return failure();
+      if (!unknown)
+        return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
       node.emitError() << "computes with the dynamic batch size, which is "
                           "only known at run time";
       return failure();
     }
-    OnnxType type = a->type;
     if (Host == hostDiv && isIntegral(type) && a->numElements() > 0 &&
         llvm::is_contained(b->values, 0.0)) {
       node.emitError() << "divides " << typeName(type) << " values by zero";
@@ -588,13 +604,15 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
 //===----------------------------------------------------------------------===//
 
 /// Operands `0 .. count-1` when all are known (and none holds the dynamic
-/// batch size); empty otherwise.
+/// batch size, but those of `moved`, whose values the op only moves);
+/// empty otherwise.
 static SmallVector<const HostTensor *> allKnown(NodeBuilder &node,
-                                                int64_t count) {
+                                                int64_t count,
+                                                uint32_t moved = 0) {
   SmallVector<const HostTensor *> known;
   for (int64_t i = 0; i < count; ++i) {
     const HostTensor *t = node.known(i);
-    if (!t || t->hasDynamicBatch())
+    if (!t || (t->hasDynamicBatch() && !(moved & (1u << i))))
       return {};
     known.push_back(t);
   }
@@ -617,9 +635,38 @@ static FailureOr<std::pair<Value, Value>> anyPair(NodeBuilder &node,
   return std::make_pair(*a, *b);
 }
 
+static double hostEqual(double x, double y) { return x == y; }
+static double hostLess(double x, double y) { return x < y; }
+static double hostLessEqual(double x, double y) { return x <= y; }
+static double hostGreater(double x, double y) { return x > y; }
+static double hostGreaterEqual(double x, double y) { return x >= y; }
+static double hostAnd(double x, double y) { return x && y; }
+static double hostOr(double x, double y) { return x || y; }
+static double hostXor(double x, double y) { return bool(x) != bool(y); }
+
 /// A comparison (OpTy on floats and integers) or a logical op (on bools).
 template <typename OpTy, HostFn Host, bool logical = false>
 static FailureOr<NodeOutputs> importBoolBinary(NodeBuilder &node) {
+  // Equal of the batch size and a known value below 1 (an exporter's
+  // test for -1 in a shape it built from Shape) is false, as is the batch
+  // size's k-fold and its j-fold's (k != j); against a size of 1 or more
+  // it is known only at run time.
+  if (const HostTensor *a = node.known(0), *b = node.known(1);
+      Host == hostEqual && a && b &&
+      (a->hasDynamicBatch() || b->hasDynamicBatch())) {
+    bool unknown = false;
+    FailureOr<HostTensor> folded =
+        foldBroadcast(node, *a, *b, OnnxType::Bool, [&](double x, double y) {
+          bool bx = batchMultiple(x) > 0, by = batchMultiple(y) > 0;
+          if (bx != by && (bx ? y : x) >= 1)
+            unknown = true;
+          return hostEqual(x, y);
+        });
+    if (failed(folded))
+      return failure();
+    if (!unknown)
+      return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+  }
   if (auto known = allKnown(node, 2); !known.empty()) {
     FailureOr<HostTensor> folded =
         foldBroadcast(node, *known[0], *known[1], OnnxType::Bool, Host);
@@ -641,15 +688,6 @@ static FailureOr<NodeOutputs> importBoolBinary(NodeBuilder &node) {
   return single(Value(
       OpTy::create(node.builder, node.loc, operands->first, operands->second)));
 }
-
-static double hostEqual(double x, double y) { return x == y; }
-static double hostLess(double x, double y) { return x < y; }
-static double hostLessEqual(double x, double y) { return x <= y; }
-static double hostGreater(double x, double y) { return x > y; }
-static double hostGreaterEqual(double x, double y) { return x >= y; }
-static double hostAnd(double x, double y) { return x && y; }
-static double hostOr(double x, double y) { return x || y; }
-static double hostXor(double x, double y) { return bool(x) != bool(y); }
 
 static FailureOr<NodeOutputs> importNot(NodeBuilder &node) {
   if (auto known = allKnown(node, 1); !known.empty()) {
@@ -703,7 +741,9 @@ static FailureOr<NodeOutputs> importIsInf(NodeBuilder &node) {
 
 // Where(cond, x, y): a fold when all are known, kiln.select otherwise.
 static FailureOr<NodeOutputs> importWhere(NodeBuilder &node) {
-  if (auto known = allKnown(node, 3); !known.empty()) {
+  // A shape that holds the batch size passes through (PyTorch's
+  // expand(batch, -1, -1): Where(Equal(shape, -1), ones, shape)).
+  if (auto known = allKnown(node, 3, /*moved=*/0b110); !known.empty()) {
     const HostTensor &cond = *known[0], &x = *known[1], &y = *known[2];
     FailureOr<HostTensor> picked = foldBroadcast(
         node, cond, x, x.type, [](double c, double v) { return c ? v : NAN; });
@@ -748,9 +788,15 @@ static double hostCeil(double x) { return std::ceil(x); }
 static double hostRound(double x) { return std::nearbyint(x); }
 
 void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
+  // All elementwise (OpKind::elementwise), but the binary ops of opset 6,
+  // whose `axis` aligns the operands otherwise than NumPy.
+  auto push = [&](StringRef op, OpKind kind) {
+    kind.elementwise = !llvm::is_contained(kind.attributes, "axis");
+    r[op].push_back(kind);
+  };
   auto add = [&](StringRef op, int64_t since, int64_t last, OpHandler handler,
                  ArrayRef<StringLiteral> attrs = {}, uint32_t known = 0) {
-    r[op].push_back(OpKind{since, last, handler, attrs, known});
+    push(op, OpKind{since, last, handler, attrs, known});
   };
   // Unary math: one semantics across opsets 6-21 (13 only added types).
   add("Relu", 6, kNewestOpset, importUnary<ReluOp>);
@@ -781,7 +827,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Round", 11, kNewestOpset, importUnary<RoundOp, hostRound>);
   add("Reciprocal", 6, kNewestOpset, importReciprocal);
   add("Softsign", 1, kNewestOpset, importSoftsign);
-  r["Identity"].push_back(OpKind{1, kNewestOpset, importIdentity, {}, 0, 0b1});
+  push("Identity", OpKind{1, kNewestOpset, importIdentity, {}, 0, 0b1});
   static constexpr StringLiteral alpha[] = {"alpha"};
   static constexpr StringLiteral alphaGamma[] = {"alpha", "gamma"};
   static constexpr StringLiteral alphaBeta[] = {"alpha", "beta"};
@@ -794,9 +840,8 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   static constexpr StringLiteral lambdBias[] = {"lambd", "bias"};
   add("HardSwish", 14, kNewestOpset, importHardSwish);
   static constexpr StringLiteral approximate[] = {"approximate"};
-  r["Gelu"].push_back(
-      OpKind{20, kNewestOpset, importGelu, approximate, 0, 0, 1});
-  r["Mish"].push_back(OpKind{18, kNewestOpset, importMish, {}, 0, 0, 1});
+  push("Gelu", OpKind{20, kNewestOpset, importGelu, approximate, 0, 0, 1});
+  push("Mish", OpKind{18, kNewestOpset, importMish, {}, 0, 0, 1});
   add("ThresholdedRelu", 10, kNewestOpset, importThresholdedRelu, alpha);
   add("Celu", 12, kNewestOpset, importCelu, alpha);
   add("Shrink", 9, kNewestOpset, importShrink, lambdBias);
@@ -812,7 +857,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Sub", 7, kNewestOpset, importBinary<SubOp, hostSub>);
   add("Mul", 7, kNewestOpset, importBinary<MulOp, hostMul>);
   add("Div", 7, kNewestOpset, importBinary<DivOp, hostDiv>);
-  r["Pow"].push_back(OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
+  push("Pow", OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
   // includes.
   add("Max", 6, kNewestOpset, importVariadic<MaximumOp, hostMax>);
@@ -822,7 +867,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   // Comparisons and logical ops broadcast since opset 7; bool results.
   auto any = [&](StringRef op, int64_t since, OpHandler handler,
                  uint32_t operands) {
-    r[op].push_back(OpKind{since, kNewestOpset, handler, {}, 0, operands});
+    push(op, OpKind{since, kNewestOpset, handler, {}, 0, operands});
   };
   any("Equal", 7, importBoolBinary<EqualOp, hostEqual>, 0b11);
   any("Less", 7, importBoolBinary<LessOp, hostLess>, 0b11);

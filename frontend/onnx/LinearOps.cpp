@@ -43,11 +43,45 @@ static FailureOr<NodeOutputs> importGemm(NodeBuilder &node) {
   // A transposed operand that is an initializer is stored transposed (a
   // PyTorch Linear's weight, transB = 1): no transpose when the model runs.
   SmallVector<int64_t> swap{1, 0};
-  FailureOr<Value> a = *transA ? node.transposedInput(0, swap) : node.input(0);
   FailureOr<Value> b = *transB ? node.transposedInput(1, swap) : node.input(1);
-  if (failed(a) || failed(b))
+  if (failed(b))
     return failure();
   OpBuilder &builder = node.builder;
+  if (node.heldTransposed(0) && !*transA) {
+    // A held batch-first ((seq * batch, E) of PyTorch's attention): the
+    // product, scaled and biased in the held layout.
+    FailureOr<HeldValue> a = node.heldInput(0);
+    if (failed(a))
+      return failure();
+    FailureOr<OnnxValue> y = node.matmulHeld(*a, *b);
+    if (failed(y))
+      return failure();
+    if (*alpha == 1.0f && (!node.hasInput(2) || *beta == 0.0f))
+      return NodeOutputs{std::move(*y)};
+    // Where the batch is back first, an ordinary product from here.
+    HeldValue product{y->value, y->held ? *y->held : HeldLayout()};
+    Value out = product.value;
+    if (*alpha != 1.0f)
+      out = MulOp::create(builder, node.loc, out, node.scalar(*alpha));
+    if (node.hasInput(2) && *beta != 0.0f) {
+      FailureOr<Value> c = node.input(2);
+      if (failed(c))
+        return failure();
+      FailureOr<Value> bias = y->held ? node.intoHeldFrame(*c, product, "C")
+                                      : FailureOr<Value>(*c);
+      if (failed(bias))
+        return failure();
+      Value scaled = *bias;
+      if (*beta != 1.0f)
+        scaled = MulOp::create(builder, node.loc, scaled, node.scalar(*beta));
+      out = AddOp::create(builder, node.loc, out, scaled);
+    }
+    return NodeOutputs{y->held ? node.fromHeld(out, *y->held)
+                               : OnnxValue::ofValue(out)};
+  }
+  FailureOr<Value> a = *transA ? node.transposedInput(0, swap) : node.input(0);
+  if (failed(a))
+    return failure();
   Value lhs = *a, rhs = *b;
   if (node.typeOf(lhs).getShape()[1] != node.typeOf(rhs).getShape()[0]) {
     node.emitError() << "inner dimensions differ: "
@@ -88,7 +122,49 @@ static Value broadcastBatch(NodeBuilder &node, Value x,
 }
 
 // MatMul: NumPy's matmul.
+/// True when operand `i` has a dynamic batch (held or not).
+static bool isBatched(NodeBuilder &node, int64_t i) {
+  if (node.heldTransposed(i))
+    return true;
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(i);
+  return succeeded(info) && !info->first.empty() &&
+         ShapedType::isDynamic(info->first[0]);
+}
+
+/// MatMul with an operand held batch-first (PyTorch's attention: (seq,
+/// batch, E) by a matrix, (batch * heads, seq, head_dim) by another such):
+/// the product in the held layout.
+static FailureOr<NodeOutputs> matmulHeldOperands(NodeBuilder &node) {
+  FailureOr<HeldValue> a = node.heldInput(0);
+  if (failed(a))
+    return failure();
+  FailureOr<OnnxValue> y = failure();
+  if (!isBatched(node, 1)) {
+    FailureOr<Value> b = node.input(1);
+    if (failed(b))
+      return failure();
+    y = node.matmulHeld(*a, *b);
+  } else {
+    FailureOr<HeldValue> b = node.heldInput(1);
+    if (failed(b))
+      return failure();
+    y = node.batchMatmulHeld(*a, *b);
+  }
+  if (failed(y))
+    return failure();
+  return NodeOutputs{std::move(*y)};
+}
+
 static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
+  if (node.heldTransposed(0) || node.heldTransposed(1)) {
+    if (!isBatched(node, 0)) {
+      node.emitError() << "multiplies a tensor without the dynamic batch by "
+                          "one held batch-first (a fixed batch, "
+                          "--input-shape, compiles such a model)";
+      return failure();
+    }
+    return matmulHeldOperands(node);
+  }
   FailureOr<Value> a = node.input(0);
   FailureOr<Value> b = node.input(1);
   if (failed(a) || failed(b))

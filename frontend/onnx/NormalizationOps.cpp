@@ -182,14 +182,59 @@ static FailureOr<NodeOutputs> importGroupNorm(NodeBuilder &node) {
 
 // LayerNormalization(x, scale, B; axis = -1): over the axes from `axis`
 // on; scale and B broadcast; the optional outputs Mean and InvStdDev.
-static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
-  FailureOr<Value> x = node.input(0);
+/// LayerNormalization of a tensor held batch-first (OnnxValue::held) over
+/// file axes `axis` on: over their held dimensions, the scale and bias
+/// brought into its layout.
+static FailureOr<NodeOutputs> layerNormOfHeld(NodeBuilder &node, float epsilon,
+                                              int64_t attr) {
+  FailureOr<HeldValue> x = node.heldInput(0);
   FailureOr<Value> scale = node.input(1);
+  FailureOr<Value> bias = node.hasInput(2) ? node.input(2) : Value();
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  int64_t rank = x->layout.rank();
+  if (attr < -rank || attr >= rank) {
+    node.emitError() << "axis " << attr << " is out of range for rank "
+                     << rank;
+    return failure();
+  }
+  SmallVector<int64_t> axes;
+  for (int64_t d = attr < 0 ? attr + rank : attr; d < rank; ++d)
+    axes.push_back(d);
+  FailureOr<SmallVector<int64_t>> heldAxes = node.heldAxesOf(*x, axes);
+  if (failed(heldAxes))
+    return failure();
+  // Over the held dimensions of those axes, where they are.
+  OpBuilder &b = node.builder;
+  Value mean, std;
+  Value y = normalize(node, x->value, *heldAxes, epsilon, &mean, &std);
+  FailureOr<Value> heldScale = node.intoHeldFrame(*scale, *x, "the scale");
+  if (failed(heldScale))
+    return failure();
+  y = MulOp::create(b, node.loc, y, *heldScale);
+  if (*bias) {
+    FailureOr<Value> heldBias = node.intoHeldFrame(*bias, *x, "the bias");
+    if (failed(heldBias))
+      return failure();
+    y = AddOp::create(b, node.loc, y, *heldBias);
+  }
+  Value invStd = DivOp::create(b, node.loc, node.scalar(1.0), std);
+  return NodeOutputs{node.fromHeld(y, x->layout),
+                     node.fromHeld(mean, x->layout),
+                     node.fromHeld(invStd, x->layout)};
+}
+
+static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
   FailureOr<float> epsilon = node.getFloat("epsilon", 1e-5f);
   FailureOr<int64_t> attr = node.getInt("axis", -1);
   FailureOr<int64_t> stash = node.getInt("stash_type", 1);
-  if (failed(x) || failed(scale) || failed(epsilon) || failed(attr) ||
-      failed(stash))
+  if (failed(epsilon) || failed(attr) || failed(stash))
+    return failure();
+  if (node.heldTransposed(0))
+    return layerNormOfHeld(node, *epsilon, *attr);
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> scale = node.input(1);
+  if (failed(x) || failed(scale))
     return failure();
   int64_t rank = node.typeOf(*x).getRank();
   if (*attr < -rank || *attr >= rank) {

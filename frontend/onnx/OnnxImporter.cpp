@@ -152,6 +152,14 @@ NodeBuilder::knownInts(int64_t i, StringRef what, bool allowBatch) {
                 << "only known at run time";
     return failure();
   }
+  for (double v : (*t)->values)
+    if (batchMultiple(v) > 1) {
+      emitError() << what << " holds " << batchMultiple(v)
+                  << " times the dynamic batch size (a dimension that merges "
+                     "the batch with others), which kiln reads only in "
+                     "Reshape's shape";
+      return failure();
+    }
   return std::optional<SmallVector<int64_t>>((*t)->toInt64());
 }
 
@@ -250,10 +258,35 @@ static SmallVector<int64_t> tensorShape(const OnnxValue &v) {
   if (!v.value)
     return v.known->shape;
   auto type = cast<RankedTensorType>(v.value.getType());
+  if (v.held) {
+    SmallVector<int64_t> shape;
+    for (int64_t j = 0; j < v.held->rank(); ++j) {
+      int64_t size = 1;
+      for (int64_t h : v.held->group(j))
+        size = h == 0 || ShapedType::isDynamic(size) ? ShapedType::kDynamic
+                                                    : size * type.getDimSize(h);
+      shape.push_back(size);
+    }
+    return shape;
+  }
   SmallVector<int64_t> shape(type.getShape());
   for (auto [d, t] : llvm::enumerate(v.layout))
     shape[t] = type.getDimSize(d);
   return shape;
+}
+
+/// "has its dynamic batch in dimension 1" / "merges its dynamic batch
+/// into dimension 1, (6, None, 8)": where a held tensor has its batch.
+static std::string describeHeld(const OnnxValue &v) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  int64_t j = v.held->batchDim();
+  if (v.held->group(j).size() == 1)
+    os << "has its dynamic batch in dimension " << j;
+  else
+    os << "merges its dynamic batch with other dimensions into dimension "
+       << j << " of " << formatKerasShape(tensorShape(v));
+  return text;
 }
 
 OnnxValue NodeBuilder::permuted(Value v, ArrayRef<int64_t> layout) {
@@ -262,9 +295,7 @@ OnnxValue NodeBuilder::permuted(Value v, ArrayRef<int64_t> layout) {
   SmallVector<int64_t> toFile = invertPermutation(layout);
   if (!movesBatch(v, toFile))
     return OnnxValue::ofValue(TransposeOp::create(builder, loc, v, toFile));
-  OnnxValue out = OnnxValue::ofValue(v);
-  out.layout.assign(layout.begin(), layout.end());
-  return out;
+  return fromHeld(v, HeldLayout{toFile, SmallVector<int64_t>(toFile.size(), 1)});
 }
 
 FailureOr<SmallVector<int64_t>>
@@ -366,6 +397,7 @@ public:
   FailureOr<Value> anyInput(int64_t i) override;
   FailureOr<std::pair<Value, SmallVector<int64_t>>>
   layoutInput(int64_t i) override;
+  FailureOr<HeldValue> heldInput(int64_t i) override;
   bool heldTransposed(int64_t i) override;
   Value batchReference() override;
   FailureOr<Value> transposedInput(int64_t i, ArrayRef<int64_t> perm) override;
@@ -381,10 +413,17 @@ public:
   /// The handler's registry entry, once found.
   const OpKind *kind = nullptr;
 
+  /// Runs the elementwise op's handler on its held operand `heldOperand`
+  /// (OnnxValue::held) in that one's held layout, its other operands
+  /// brought into it (`NodeBuilder::intoHeldFrame`).
+  FailureOr<NodeOutputs> runInHeldFrame(int64_t heldOperand);
+
 private:
   /// Operand `i`'s entry in the value table; null (after an error) when it
   /// is absent or undefined.
   OnnxValue *operand(int64_t i);
+  /// The operands `runInHeldFrame` gives the handler in the held frame.
+  llvm::SmallDenseMap<int64_t, OnnxValue, 4> framed;
 };
 
 class OnnxModelImporter {
@@ -475,6 +514,8 @@ OnnxValue *GraphNodeBuilder::operand(int64_t i) {
     emitError() << "input " << i << " is missing";
     return nullptr;
   }
+  if (auto it = framed.find(i); it != framed.end())
+    return &it->second;
   auto it = importer.values.find(node.input(i));
   if (it == importer.values.end()) {
     emitError() << "input '" << node.input(i)
@@ -504,20 +545,20 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
                    "Where, Cast and Gather's indices)";
     return failure();
   }
+  if (v->held) {
+    emitError() << "input '" << node.input(i) << "' " << describeHeld(*v)
+                << " (held batch-first: kiln's batch is the first "
+                   "dimension); the ops that move dimensions, the "
+                   "elementwise ops, MatMul and Gemm by a matrix and the "
+                   "recurrent ops read it, this op does not (a fixed batch, "
+                   "--input-shape, compiles such a model)";
+    return failure();
+  }
   if (v->value && !v->layout.empty()) {
-    // Stored transposed: back to the file's layout (which folds away
-    // against a transpose of the user's).
-    SmallVector<int64_t> inverse = invertPermutation(v->layout);
-    if (movesBatch(v->value, inverse)) {
-      emitError() << "input '" << node.input(i)
-                  << "' has its dynamic batch in dimension " << v->layout[0]
-                  << " (a sequence-first tensor, held batch-first: kiln's "
-                     "batch is the first dimension); only Transpose, Squeeze, "
-                     "Unsqueeze, Slice and the recurrent ops read it (a "
-                     "fixed batch, --input-shape, compiles such a model)";
-      return failure();
-    }
-    return Value(TransposeOp::create(builder, loc, v->value, inverse));
+    // An initializer stored transposed: back to the file's layout (which
+    // folds away against a transpose of the user's).
+    return Value(TransposeOp::create(builder, loc, v->value,
+                                     invertPermutation(v->layout)));
   }
   if (v->value)
     return v->value;
@@ -570,15 +611,93 @@ GraphNodeBuilder::layoutInput(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
-  if (v->value && !v->layout.empty() &&
-      movesBatch(v->value, invertPermutation(v->layout)))
-    return std::make_pair(v->value, v->layout);
+  if (v->held) {
+    // A permutation of the held dimensions, with a held 1 appended for
+    // each file dimension of size 1 (no atom).
+    const HeldLayout &held = *v->held;
+    if (llvm::any_of(held.groups, [](int64_t n) { return n > 1; })) {
+      emitError() << "input '" << node.input(i) << "' " << describeHeld(*v)
+                  << " (held batch-first); this op reads such a tensor only "
+                     "when the batch is a dimension of its own (a fixed "
+                     "batch, --input-shape, compiles such a model)";
+      return failure();
+    }
+    SmallVector<int64_t> shape(typeOf(v->value).getShape()), toFile;
+    for (int64_t j = 0; j < held.rank(); ++j) {
+      if (held.groups[j] == 1) {
+        toFile.push_back(held.group(j)[0]);
+        continue;
+      }
+      toFile.push_back(shape.size());
+      shape.push_back(1);
+    }
+    Value x = v->value;
+    if (int64_t(shape.size()) != typeOf(x).getRank())
+      x = ReshapeOp::create(builder, loc, typeOf(x).clone(shape), x);
+    return std::make_pair(x, invertPermutation(toFile));
+  }
   FailureOr<Value> x = input(i);
   if (failed(x))
     return failure();
   SmallVector<int64_t> identity(typeOf(*x).getRank());
   std::iota(identity.begin(), identity.end(), 0);
   return std::make_pair(*x, identity);
+}
+
+FailureOr<NodeOutputs> GraphNodeBuilder::runInHeldFrame(int64_t heldOperand) {
+  FailureOr<HeldValue> frame = heldInput(heldOperand);
+  if (failed(frame))
+    return failure();
+  RankedTensorType heldType = typeOf(frame->value);
+  for (int64_t i = 0; i < numInputs(); ++i) {
+    if (!hasInput(i))
+      continue;
+    OnnxValue *v = operand(i);
+    if (!v)
+      return failure();
+    if (v->held) {
+      if (!(*v->held == frame->layout) ||
+          typeOf(v->value).getShape() != heldType.getShape()) {
+        emitError() << "inputs '" << node.input(heldOperand) << "' and '"
+                    << node.input(i)
+                    << "' are held batch-first in different layouts (a "
+                       "fixed batch, --input-shape, compiles such a model)";
+        return failure();
+      }
+      framed[i] = OnnxValue::ofValue(v->value);
+      continue;
+    }
+    // A known scalar broadcasts as it is, and stays known (Clip's bounds,
+    // Pow's exponent).
+    if (!v->value && v->known->numElements() == 1 &&
+        int64_t(v->known->shape.size()) <= heldType.getRank())
+      continue;
+    FailureOr<Value> x = anyInput(i);
+    if (failed(x))
+      return failure();
+    FailureOr<Value> y =
+        intoHeldFrame(*x, *frame, "input '" + node.input(i) + "'");
+    if (failed(y))
+      return failure();
+    framed[i] = OnnxValue::ofValue(*y);
+  }
+  FailureOr<NodeOutputs> outputs = kind->handler(*this);
+  framed.clear();
+  if (failed(outputs))
+    return failure();
+  for (OnnxValue &out : *outputs) {
+    if (!out.value)
+      continue;
+    if (typeOf(out.value).getShape() != heldType.getShape()) {
+      emitError() << "its result broadcasts beyond input '"
+                  << node.input(heldOperand)
+                  << "', held batch-first (a fixed batch, --input-shape, "
+                     "compiles such a model)";
+      return failure();
+    }
+    out = fromHeld(out.value, frame->layout);
+  }
+  return outputs;
 }
 
 Value GraphNodeBuilder::batchReference() {
@@ -609,10 +728,29 @@ bool GraphNodeBuilder::heldTransposed(int64_t i) {
   if (!hasInput(i))
     return false;
   auto it = importer.values.find(node.input(i));
-  if (it == importer.values.end() || !it->second.value ||
-      it->second.layout.empty())
-    return false;
-  return movesBatch(it->second.value, invertPermutation(it->second.layout));
+  return it != importer.values.end() && it->second.held;
+}
+
+FailureOr<HeldValue> GraphNodeBuilder::heldInput(int64_t i) {
+  OnnxValue *v = operand(i);
+  if (!v)
+    return failure();
+  if (v->held)
+    return HeldValue{v->value, *v->held};
+  FailureOr<Value> x = anyInput(i);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = typeOf(*x);
+  if (type.getRank() == 0 || !type.isDynamicDim(0)) {
+    emitError() << "input '" << node.input(i)
+                << "' has no dynamic batch dimension";
+    return failure();
+  }
+  HeldLayout layout;
+  layout.atoms.resize(type.getRank());
+  std::iota(layout.atoms.begin(), layout.atoms.end(), 0);
+  layout.groups.assign(type.getRank(), 1);
+  return HeldValue{*x, std::move(layout)};
 }
 
 FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
@@ -936,7 +1074,15 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
   }
   paramsOfNode = trainableOfNode = 0;
   builder.setInsertionPointToEnd(entry);
-  FailureOr<NodeOutputs> outputs = kind->handler(nodeBuilder);
+  int64_t heldOperand = -1;
+  for (int64_t i = 0; kind->elementwise && i < node.input_size(); ++i)
+    if (nodeBuilder.heldTransposed(i)) {
+      heldOperand = i;
+      break;
+    }
+  FailureOr<NodeOutputs> outputs =
+      heldOperand >= 0 ? nodeBuilder.runInHeldFrame(heldOperand)
+                       : kind->handler(nodeBuilder);
   if (failed(outputs))
     return failure();
   if (int64_t(outputs->size()) < node.output_size()) {
@@ -1070,17 +1216,15 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
     }
     OnnxValue &v = it->second;
     Value result = v.value;
-    if (result && !v.layout.empty()) {
-      SmallVector<int64_t> toFile = invertPermutation(v.layout);
-      if (movesBatch(result, toFile)) {
-        emitFileError() << "graph output '" << info.name()
-                        << "' has its dynamic batch in dimension "
-                        << v.layout[0]
-                        << "; kiln's model outputs have the batch first";
-        return failure();
-      }
-      result = TransposeOp::create(builder, fileLoc, result, toFile);
+    if (v.held) {
+      emitFileError() << "graph output '" << info.name() << "' "
+                      << describeHeld(v)
+                      << "; kiln's model outputs have the batch first";
+      return failure();
     }
+    if (result && !v.layout.empty())
+      result = TransposeOp::create(builder, fileLoc, result,
+                                   invertPermutation(v.layout));
     if (!result && v.known->type == OnnxType::Float)
       result = materialize(info.name(), v);
     else if (!result && !v.known->hasDynamicBatch())

@@ -45,6 +45,45 @@ class AttributeProto;
 
 namespace mlir::kiln::onnx_import {
 
+/// How a kiln tensor held batch-first makes up a tensor of the file whose
+/// dynamic batch is not its first dimension, alone or merged with other
+/// dimensions: a sequence-first tensor (seq, batch, ...) of a recurrent op
+/// or of PyTorch's attention, which also folds the heads into the batch,
+/// (seq, batch * heads, head_dim). The file's tensor is the held value
+/// transposed to the order of `atoms` (atom k is held dimension atoms[k])
+/// and reshaped: file dimension j is the product, in order, of the next
+/// groups[j] atoms (of none: size 1). Held dimension 0 is the batch.
+/// `NodeBuilder::fromHeld` keeps the form small: no held dimension of size
+/// 1, the atoms that stay together merged into one, and no held form at
+/// all where the batch is the file's first dimension on its own.
+struct HeldLayout {
+  SmallVector<int64_t> atoms;
+  SmallVector<int64_t> groups;
+
+  int64_t rank() const { return groups.size(); }
+  /// The atoms of file dimension j.
+  ArrayRef<int64_t> group(int64_t j) const;
+  /// The file dimension whose atoms hold the batch.
+  int64_t batchDim() const;
+  bool operator==(const HeldLayout &other) const {
+    return atoms == other.atoms && groups == other.groups;
+  }
+};
+
+/// A held tensor and its layout (the identity for a batched tensor in the
+/// file's layout).
+struct HeldValue {
+  Value value;
+  HeldLayout layout;
+};
+
+/// The size of a file dimension in a held layout: a static factor, times
+/// the dynamic batch when `batch`.
+struct HeldDim {
+  int64_t factor;
+  bool batch;
+};
+
 /// A value of the ONNX graph: a kiln tensor in @predict, a tensor known at
 /// compile time, or both (a known float tensor that an op has used as
 /// data).
@@ -56,15 +95,18 @@ struct OnnxValue {
   /// (OpKind::knownOperands), a kiln tensor everywhere else, so that the
   /// compiled code computes with it rather than the importer folding it.
   bool givenInput = false;
-  /// When `value` holds the tensor transposed: value dim d = tensor dim
-  /// layout[d]. Either an initializer stored in the layout its first use
-  /// reads, or an activation whose dynamic batch is not the tensor's first
-  /// dimension (a sequence-first tensor of a recurrent op, (seq, batch,
-  /// ...)), held batch-first: kiln's dynamic batch is dimension 0. Ops that
-  /// only move dimensions (Transpose, Squeeze, Unsqueeze, Slice) and the
-  /// recurrent ops read such a tensor as held (`layoutInput`,
-  /// `transposedInput`); `input` refuses it.
+  /// An initializer stored in the layout its first use reads (a Gemm's
+  /// transB weight, a Conv kernel channels-last): value dim d = tensor dim
+  /// layout[d].
   SmallVector<int64_t> layout;
+  /// An activation whose dynamic batch the file has elsewhere than in the
+  /// first dimension, held batch-first (kiln's dynamic batch is dimension
+  /// 0). The ops that move or merge dimensions (Reshape, Transpose,
+  /// Squeeze, Unsqueeze, Flatten, Slice, Gather, Concat, Split), the
+  /// elementwise ops, MatMul/Gemm by a matrix and the recurrent ops read
+  /// it as held (`heldInput`, `layoutInput`, `transposedInput`); `input`
+  /// refuses it.
+  std::optional<HeldLayout> held;
 
   static OnnxValue ofValue(Value v) { return OnnxValue{v, std::nullopt}; }
   static OnnxValue ofKnown(HostTensor t) { return OnnxValue{{}, std::move(t)}; }
@@ -99,13 +141,18 @@ public:
                                            ArrayRef<int64_t> perm) = 0;
   /// Operand `i` as held: its kiln tensor and the layout of it (value dim d
   /// = tensor dim layout[d]; the identity when it is in the file's layout).
+  /// An error for a tensor held with its batch merged with another
+  /// dimension (OnnxValue::held).
   virtual FailureOr<std::pair<Value, SmallVector<int64_t>>>
   layoutInput(int64_t i) = 0;
+  /// Operand `i`, a run-time tensor with a dynamic batch, as held
+  /// (OnnxValue::held; the identity layout for one in the file's layout).
+  virtual FailureOr<HeldValue> heldInput(int64_t i) = 0;
   /// A model input whose first dimension is the dynamic batch (for ops
   /// that build batch-sized tensors), or null when none is.
   virtual Value batchReference() = 0;
   /// True when operand `i` is a tensor held batch-first whose dynamic batch
-  /// the file has in another dimension (OnnxValue::layout).
+  /// the file has in another dimension (OnnxValue::held).
   virtual bool heldTransposed(int64_t i) = 0;
   /// Like `input`, but an initializer becomes non-trainable state that the
   /// train step updates (BatchNormalization's running statistics).
@@ -156,6 +203,42 @@ public:
   /// recorded where that transpose would move the dynamic batch away from
   /// the first dimension.
   OnnxValue permuted(Value v, ArrayRef<int64_t> layout);
+
+  /// Held layouts (HeldLayout.cpp). The output that is the held tensor
+  /// `held` (batch first) in `layout`, in its small form: the file's
+  /// tensor itself where the batch is its first dimension on its own.
+  OnnxValue fromHeld(Value held, HeldLayout layout);
+  /// The sizes of the file dimensions of `x`.
+  SmallVector<HeldDim> heldDims(const HeldValue &x);
+  /// `x` reshaped to file dimensions of sizes `target`: the atoms split
+  /// (never the batch's) and grouped anew; an error where the reshape does
+  /// not keep the batch an atom of its own.
+  FailureOr<OnnxValue> reshapeHeld(const HeldValue &x,
+                                   ArrayRef<HeldDim> target);
+  /// `x` transposed by `perm` (file dim k = `x`'s dim perm[k]).
+  OnnxValue transposeHeld(const HeldValue &x, ArrayRef<int64_t> perm);
+  /// `x` (a tensor of the file's layout, any element type) in the frame of
+  /// the held tensor of `frame`: a tensor that broadcasts against the held
+  /// tensor as `x` does against the file's, NumPy's way; an error where it
+  /// does not broadcast so.
+  FailureOr<Value> intoHeldFrame(Value x, const HeldValue &frame,
+                                 StringRef what);
+  /// `x` @ `matrix` (K, N) over the file's last dimension of `x`.
+  FailureOr<OnnxValue> matmulHeld(const HeldValue &x, Value matrix);
+  /// NumPy's matmul of two tensors with a dynamic batch, held or not, whose
+  /// dimensions before the last two are the same.
+  FailureOr<OnnxValue> batchMatmulHeld(const HeldValue &a, const HeldValue &b);
+  /// `x` held with the file dimensions `axes` (distinct, none holding the
+  /// batch) as its last dimensions, in that order, one each (1 for a file
+  /// dimension of size 1); the batch first and the other atoms in the
+  /// file's order before them. An op along `axes` (Softmax, a reduction,
+  /// LayerNormalization) computes on it along its last dimensions, and
+  /// `fromHeld` takes the result back.
+  FailureOr<HeldValue> heldAxesLast(const HeldValue &x, ArrayRef<int64_t> axes);
+  /// The held dimensions of file dimensions `axes` (none holding the
+  /// batch), sorted: where a reduction over `axes` reduces the held tensor.
+  FailureOr<SmallVector<int64_t>> heldAxesOf(const HeldValue &x,
+                                             ArrayRef<int64_t> axes);
 
   /// A float32 scalar / tensor constant.
   Value scalar(double value);
@@ -212,6 +295,10 @@ struct OpKind {
   /// The most operands the op version takes, for the versions newer than
   /// libonnx's checker (OnnxChecker.h), which counts the others': -1 then.
   int64_t maxInputs = -1;
+  /// An elementwise op (NumPy broadcasting, the result shaped as its
+  /// operands): it runs on a held tensor (OnnxValue::held) in the held
+  /// layout, its other operands brought into it.
+  bool elementwise = false;
 };
 using OpRegistry = llvm::StringMap<SmallVector<OpKind, 2>>;
 

@@ -110,6 +110,8 @@ SmallVector<int64_t> HostTensor::toInt64() const {
   for (double v : values) {
     if (v == kDynamicBatchValue)
       result.push_back(ShapedType::kDynamic);
+    else if (batchMultiple(v))
+      result.push_back(INT64_MIN);
     else if (std::isnan(v))
       result.push_back(0);
     else if (v >= 9.2233720368547758e18)
@@ -123,7 +125,7 @@ SmallVector<int64_t> HostTensor::toInt64() const {
 }
 
 bool HostTensor::hasDynamicBatch() const {
-  return llvm::is_contained(values, kDynamicBatchValue);
+  return llvm::any_of(values, [](double v) { return batchMultiple(v) > 0; });
 }
 
 /// Bytes per element of the fixed-size types kiln reads.

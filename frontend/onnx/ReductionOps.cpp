@@ -133,18 +133,63 @@ Value mlir::kiln::onnx_import::reduceMax(NodeBuilder &node, Value x,
   return ReshapeOp::create(b, node.loc, outType, y);
 }
 
+template <Reduction Kind>
+static FailureOr<Value> buildReduce(NodeBuilder &node, Value x,
+                                    ArrayRef<int64_t> axes, bool keepDims);
+
+/// A reduction of a tensor held batch-first (OnnxValue::held) over file
+/// axes `axes` (none holding the batch): over their held dimensions, where
+/// they are.
+template <Reduction Kind>
+static FailureOr<NodeOutputs> reduceHeld(NodeBuilder &node,
+                                         ArrayRef<int64_t> axes,
+                                         bool keepDims) {
+  FailureOr<HeldValue> x = node.heldInput(0);
+  if (failed(x))
+    return failure();
+  FailureOr<SmallVector<int64_t>> heldAxes = node.heldAxesOf(*x, axes);
+  if (failed(heldAxes))
+    return failure();
+  Value in = x->value;
+  if (heldAxes->empty()) {
+    // Only dimensions of size 1: over one appended (which fromHeld drops).
+    SmallVector<int64_t> shape(node.typeOf(in).getShape());
+    heldAxes->push_back(shape.size());
+    shape.push_back(1);
+    in = node.reshape(in, shape);
+  }
+  FailureOr<Value> y = buildReduce<Kind>(node, in, *heldAxes, keepDims);
+  if (failed(y))
+    return failure();
+  if (keepDims)
+    return NodeOutputs{node.fromHeld(*y, x->layout)};
+  // The reduced dims go from the file's and from the held.
+  HeldLayout kept;
+  for (int64_t j = 0; j < x->layout.rank(); ++j) {
+    if (llvm::is_contained(axes, j))
+      continue;
+    for (int64_t h : x->layout.group(j))
+      kept.atoms.push_back(
+          h - llvm::count_if(*heldAxes, [&](int64_t r) { return r < h; }));
+    kept.groups.push_back(x->layout.groups[j]);
+  }
+  return NodeOutputs{node.fromHeld(*y, std::move(kept))};
+}
+
 template <Reduction Kind, bool AxesOperand>
 static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
-  FailureOr<Value> x = node.input(0);
+  bool held = node.heldTransposed(0);
+  FailureOr<Value> x = held ? Value() : node.input(0);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<int64_t> keepDims = node.getInt("keepdims", 1);
   FailureOr<int64_t> noop = node.getInt("noop_with_empty_axes", 0);
-  if (failed(x) || failed(keepDims) || failed(noop))
+  if (failed(x) || failed(info) || failed(keepDims) || failed(noop))
     return failure();
   FailureOr<std::optional<SmallVector<int64_t>>> axesGiven =
       AxesOperand ? node.knownInts(1, "the axes") : node.getInts("axes");
   if (failed(axesGiven))
     return failure();
-  int64_t rank = node.typeOf(*x).getRank();
+  int64_t rank = info->first.size();
   SmallVector<int64_t> axes;
   if (*axesGiven && !(*axesGiven)->empty()) {
     for (int64_t a : **axesGiven) {
@@ -158,22 +203,37 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
     llvm::sort(axes);
     axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   } else if (*noop) {
+    if (held) {
+      FailureOr<HeldValue> same = node.heldInput(0);
+      if (failed(same))
+        return failure();
+      return NodeOutputs{node.fromHeld(same->value, same->layout)};
+    }
     return single(*x);
   } else {
     for (int64_t d = 0; d < rank; ++d)
       axes.push_back(d);
   }
+  if (held)
+    return reduceHeld<Kind>(node, axes, *keepDims != 0);
+  return single(buildReduce<Kind>(node, *x, axes, *keepDims));
+}
+
+template <Reduction Kind>
+static FailureOr<Value> buildReduce(NodeBuilder &node, Value x,
+                                    ArrayRef<int64_t> axes, bool keepDims) {
+  int64_t rank = node.typeOf(x).getRank();
   // Over an empty axis (a given empty input) the result is the
   // reduction's value for the empty set: 0 for the sums, 1 for the
   // product, -inf for the maximum and the log-sums, inf for the minimum,
   // NaN for the mean.
-  ArrayRef<int64_t> inShape = node.typeOf(*x).getShape();
+  ArrayRef<int64_t> inShape = node.typeOf(x).getShape();
   if (llvm::any_of(axes, [&](int64_t a) { return inShape[a] == 0; })) {
     SmallVector<int64_t> outShape;
     for (int64_t d = 0; d < rank; ++d)
       if (!llvm::is_contained(axes, d))
         outShape.push_back(inShape[d]);
-      else if (*keepDims)
+      else if (keepDims)
         outShape.push_back(1);
     if (llvm::any_of(outShape, [](int64_t n) { return n <= 0; })) {
       node.emitError() << "reduces an empty tensor "
@@ -193,13 +253,13 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
     int64_t count = 1;
     for (int64_t n : outShape)
       count *= n;
-    return single(node.constant(outShape, SmallVector<float>(count, value)));
+    return node.constant(outShape, SmallVector<float>(count, value));
   }
   OpBuilder &b = node.builder;
   Location loc = node.loc;
   if (Kind == Reduction::Max || Kind == Reduction::Min ||
       Kind == Reduction::LogSumExp) {
-    ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+    ArrayRef<int64_t> shape = node.typeOf(x).getShape();
     if (!axes.empty() && !shape.empty() && ShapedType::isDynamic(shape[0]) &&
         axes.front() == 0) {
       node.emitError() << "reduces over the dynamic batch dimension";
@@ -210,28 +270,28 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
     // m + log(sum(exp(x - m))) with m the maximum, so that exp cannot
     // overflow ([1000, 0]: 1000, not inf); an infinite m (all -inf: -inf;
     // a +inf: inf) shifts by 0 instead, as ONNX Runtime does.
-    Value m = reduceMax(node, *x, axes, /*keepDims=*/true);
+    Value m = reduceMax(node, x, axes, /*keepDims=*/true);
     Value finite =
         LessOp::create(b, loc, AbsOp::create(b, loc, m), node.scalar(INFINITY));
     m = SelectOp::create(b, loc, finite, m, node.scalar(0.0));
-    Value e = ExpOp::create(b, loc, SubOp::create(b, loc, *x, m));
+    Value e = ExpOp::create(b, loc, SubOp::create(b, loc, x, m));
     Value y = LogOp::create(
         b, loc, ReduceSumOp::create(b, loc, e, axes, /*keepDims=*/true));
     y = AddOp::create(b, loc, y, m);
-    return single(*keepDims ? y : dropReducedAxes(node, y, axes));
+    return keepDims ? y : dropReducedAxes(node, y, axes);
   }
   if (Kind == Reduction::Max || Kind == Reduction::Min) {
     if (axes.empty())
-      return single(*x);
+      return x;
     if (Kind == Reduction::Max)
-      return single(reduceMax(node, *x, axes, *keepDims != 0));
-    Value negated = NegOp::create(b, loc, *x);
-    return single(Value(
-        NegOp::create(b, loc, reduceMax(node, negated, axes, *keepDims != 0))));
+      return reduceMax(node, x, axes, keepDims);
+    Value negated = NegOp::create(b, loc, x);
+    return Value(
+        NegOp::create(b, loc, reduceMax(node, negated, axes, keepDims)));
   }
   if (Kind == Reduction::Prod)
-    return single(reduceProd(node, *x, axes, *keepDims != 0));
-  Value in = *x;
+    return reduceProd(node, x, axes, keepDims);
+  Value in = x;
   if (Kind == Reduction::L1)
     in = AbsOp::create(b, loc, in);
   else if (Kind == Reduction::L2 || Kind == Reduction::SumSquare)
@@ -239,13 +299,13 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
   else if (Kind == Reduction::LogSumExp)
     in = ExpOp::create(b, loc, in);
   Value y = Kind == Reduction::Mean
-                ? Value(ReduceMeanOp::create(b, loc, in, axes, *keepDims != 0))
-                : Value(ReduceSumOp::create(b, loc, in, axes, *keepDims != 0));
+                ? Value(ReduceMeanOp::create(b, loc, in, axes, keepDims))
+                : Value(ReduceSumOp::create(b, loc, in, axes, keepDims));
   if (Kind == Reduction::L2)
     y = SqrtOp::create(b, loc, y);
   else if (Kind == Reduction::LogSum || Kind == Reduction::LogSumExp)
     y = LogOp::create(b, loc, y);
-  return single(y);
+  return y;
 }
 
 /// `axis` in [-rank, rank) counted from the front; an error otherwise.
@@ -286,11 +346,60 @@ static Value buildHardmax(NodeBuilder &node, Value x, int64_t axis) {
   return node.moveLastAxisTo(hard, axis);
 }
 
+/// Softmax, LogSoftmax or Hardmax of a tensor held batch-first
+/// (OnnxValue::held) along file axis `axis` (opset >= 13), or over the axes
+/// from `axis` on flattened (before 13): on the held tensor with those axes
+/// last.
+template <AxisOpBuilder build>
+static FailureOr<NodeOutputs> axisOpOfHeld(NodeBuilder &node, int64_t attr) {
+  FailureOr<HeldValue> x = node.heldInput(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = x->layout.rank();
+  FailureOr<int64_t> axis = normalizedAxis(node, attr, rank);
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> group = x->layout.group(*axis);
+  if ((node.opset >= 13 || *axis == rank - 1) && group.size() == 1 &&
+      group[0] != 0) {
+    // Along one held dimension, where it is.
+    return NodeOutputs{node.fromHeld(build(node, x->value, group[0]),
+                                     x->layout)};
+  }
+  SmallVector<int64_t> axes = {*axis};
+  if (node.opset < 13)
+    for (int64_t d = *axis + 1; d < rank; ++d)
+      axes.push_back(d);
+  FailureOr<HeldValue> y = node.heldAxesLast(*x, axes);
+  if (failed(y))
+    return failure();
+  RankedTensorType type = node.typeOf(y->value);
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t inner = 1, kept = shape.size() - axes.size();
+  for (int64_t size : shape.drop_front(kept))
+    inner *= size;
+  SmallVector<int64_t> flat(shape.take_front(kept));
+  flat.push_back(inner);
+  Value in = y->value;
+  if (axes.size() > 1)
+    in = ReshapeOp::create(node.builder, node.loc,
+                           RankedTensorType::get(flat, type.getElementType()),
+                           in);
+  Value out = build(node, in, kept);
+  if (axes.size() > 1)
+    out = ReshapeOp::create(node.builder, node.loc, type, out);
+  return NodeOutputs{node.fromHeld(out, y->layout)};
+}
+
 template <AxisOpBuilder build>
 static FailureOr<NodeOutputs> importSoftmax(NodeBuilder &node) {
-  FailureOr<Value> x = node.input(0);
   FailureOr<int64_t> attr = node.getInt("axis", node.opset < 13 ? 1 : -1);
-  if (failed(x) || failed(attr))
+  if (failed(attr))
+    return failure();
+  if (node.heldTransposed(0))
+    return axisOpOfHeld<build>(node, *attr);
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
     return failure();
   RankedTensorType type = node.typeOf(*x);
   int64_t rank = type.getRank();

@@ -84,12 +84,6 @@ static int64_t product(ArrayRef<int64_t> dims) {
   return n;
 }
 
-//===----------------------------------------------------------------------===//
-// Reshape, Flatten, Squeeze, Unsqueeze
-//===----------------------------------------------------------------------===//
-
-// Reshape(data, shape): 0 copies the input's dimension (unless allowzero),
-// -1 is inferred. A dynamic batch dimension must stay the first one.
 /// The layout of a tensor of rank `rank` whose dynamic batch, in
 /// dimension `b`, is held first and the other dimensions in order.
 static SmallVector<int64_t> batchPulledLayout(int64_t rank, int64_t b) {
@@ -100,173 +94,214 @@ static SmallVector<int64_t> batchPulledLayout(int64_t rank, int64_t b) {
   return layout;
 }
 
-/// Reshape of a tensor held batch-first (OnnxValue::layout) with its batch
-/// in dimension b: the dimensions up to the batch stay, those after it may
-/// merge and split (PyTorch's `[0, 0, -1]` after a bidirectional RNN).
-static FailureOr<NodeOutputs> reshapeHeldTensor(NodeBuilder &node) {
-  FailureOr<std::pair<Value, SmallVector<int64_t>>> held = node.layoutInput(0);
-  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
-  FailureOr<std::optional<SmallVector<int64_t>>> target =
-      node.knownInts(1, "the shape", /*allowBatch=*/true);
-  FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
-  if (failed(held) || failed(info) || failed(target) || failed(allowZero))
-    return failure();
-  ArrayRef<int64_t> in = info->first;
-  int64_t b = held->second[0], rank = in.size();
-  auto refuse = [&]() {
-    node.emitError() << "reshapes " << formatKerasShape(in)
-                     << ", whose dynamic batch is dimension " << b << ", into "
-                     << formatKerasShape(
-                            target->value_or(SmallVector<int64_t>()))
-                     << "; kiln reshapes only the dimensions after the batch "
-                        "of such a tensor";
-    return failure();
-  };
-  if (held->second != batchPulledLayout(rank, b) || !*target ||
-      int64_t((*target)->size()) <= b)
-    return refuse();
-  SmallVector<int64_t> shape = **target;
-  for (int64_t i = 0; i <= b; ++i) {
-    bool copies = shape[i] == 0 && !*allowZero;
-    if (i == b ? !(copies || ShapedType::isDynamic(shape[i]))
-               : !(copies || shape[i] == in[i]))
-      return refuse();
-    shape[i] = in[i];
-  }
-  int64_t have = product(in.drop_front(b + 1)), known = 1, inferred = -1;
-  for (int64_t i = b + 1; i < int64_t(shape.size()); ++i) {
-    if (shape[i] == 0 && !*allowZero && i < rank)
-      shape[i] = in[i];
-    if (shape[i] == -1 && inferred < 0)
-      inferred = i;
-    else if (shape[i] <= 0)
-      return refuse();
-    else
-      known *= shape[i];
-  }
-  if (inferred >= 0 && known > 0 && have % known == 0)
-    shape[inferred] = have / known, known = have;
-  if (known != have)
-    return refuse();
-  SmallVector<int64_t> heldShape = {ShapedType::kDynamic};
-  for (auto [i, d] : llvm::enumerate(shape))
-    if (int64_t(i) != b)
-      heldShape.push_back(d);
-  Value y = node.reshape(held->first, heldShape);
-  return NodeOutputs{node.permuted(y, batchPulledLayout(shape.size(), b))};
+//===----------------------------------------------------------------------===//
+// Reshape, Flatten, Squeeze, Unsqueeze
+//===----------------------------------------------------------------------===//
+
+// Reshape(data, shape): 0 copies the input's dimension (unless allowzero),
+// -1 is inferred. A tensor with a dynamic batch reshapes in the held form
+// (HeldLayout.cpp): the batch may move, and merge with other dimensions,
+// as long as it is not split.
+
+/// True when operand `i` is a run-time tensor with a dynamic batch, in the
+/// file's layout or held (OnnxValue::held).
+static bool isBatched(NodeBuilder &node, int64_t i) {
+  if (node.heldTransposed(i))
+    return true;
+  if (node.known(i))
+    return false;
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(i);
+  return succeeded(info) && !info->first.empty() &&
+         ShapedType::isDynamic(info->first[0]);
 }
 
-static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
-  if (node.heldTransposed(0))
-    return reshapeHeldTensor(node);
-  FailureOr<Operand> x = dataOperand(node);
-  FailureOr<std::optional<SmallVector<int64_t>>> target =
-      node.knownInts(1, "the shape", /*allowBatch=*/true);
-  FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
-  if (failed(x) || failed(target) || failed(allowZero))
-    return failure();
-  if (!*target) {
+/// Reshape's shape operand: its integers, and the multiple of the batch
+/// size each one is (0 where none).
+struct ShapeOperand {
+  SmallVector<int64_t> values;
+  SmallVector<int64_t> batchFactors;
+};
+
+static FailureOr<ShapeOperand> shapeOperand(NodeBuilder &node) {
+  if (!node.hasInput(1)) {
     node.emitError() << "the shape (input 1) is missing";
     return failure();
   }
-  SmallVector<int64_t> shape = **target;
-  ArrayRef<int64_t> in = x->shape;
-  bool dynamicBatch = !in.empty() && ShapedType::isDynamic(in[0]);
-  int64_t inferred = -1;
-  for (auto [i, d] : llvm::enumerate(shape)) {
-    if (d == 0 && !*allowZero) {
-      if (int64_t(i) >= int64_t(in.size())) {
+  FailureOr<const HostTensor *> t = node.requireKnown(1, "the shape");
+  if (failed(t))
+    return failure();
+  if (!isIntegral((*t)->type) || (*t)->shape.size() != 1) {
+    node.emitError() << "the shape must be a list of integers, got a "
+                     << typeName((*t)->type) << " tensor of rank "
+                     << (*t)->shape.size();
+    return failure();
+  }
+  ShapeOperand shape;
+  shape.values = (*t)->toInt64();
+  for (auto [v, raw] : llvm::zip(shape.values, (*t)->values)) {
+    shape.batchFactors.push_back(batchMultiple(raw));
+    if (batchMultiple(raw))
+      v = ShapedType::kDynamic;
+  }
+  return shape;
+}
+
+/// Reshape's shape for an input of file dimensions `in`: 0 copies (unless
+/// `allowZero`), -1 takes what is left, the batch size (Shape of a batched
+/// tensor) or a multiple of it is the batch; -1 takes the batch when
+/// nothing else does.
+static FailureOr<SmallVector<HeldDim>>
+reshapeTarget(NodeBuilder &node, ArrayRef<HeldDim> in,
+              const ShapeOperand &shape, bool allowZero) {
+  ArrayRef<int64_t> target = shape.values;
+  SmallVector<HeldDim> out;
+  int64_t inferred = -1, total = 1, known = 1, batches = 0;
+  for (HeldDim d : in)
+    total *= d.factor;
+  auto describe = [](ArrayRef<HeldDim> dims) {
+    SmallVector<int64_t> shape;
+    for (HeldDim d : dims)
+      shape.push_back(d.batch ? ShapedType::kDynamic : d.factor);
+    return formatKerasShape(shape);
+  };
+  for (auto [i, d] : llvm::enumerate(target)) {
+    HeldDim dim{d, false};
+    if (d == 0 && !allowZero) {
+      if (i >= in.size()) {
         node.emitError() << "shape copies dimension " << i
                          << ", which the input does not have";
         return failure();
       }
-      d = in[i];
+      dim = in[i];
     } else if (d == -1) {
       if (inferred >= 0) {
         node.emitError() << "shape has more than one -1";
         return failure();
       }
       inferred = i;
-    } else if (ShapedType::isDynamic(d)) {
-      // The dynamic batch size (Shape -> Gather -> Concat): it must stay
-      // the batch dimension.
-      if (i != 0 || in.empty() || !ShapedType::isDynamic(in[0])) {
-        node.emitError() << "shape places the dynamic batch size at "
-                            "dimension "
-                         << i;
-        return failure();
-      }
+      dim = HeldDim{1, false};
+    } else if (shape.batchFactors[i]) {
+      dim = HeldDim{shape.batchFactors[i], true};
     } else if (d < 0) {
       node.emitError() << "shape has the negative dimension " << d;
       return failure();
     }
+    batches += dim.batch;
+    known *= dim.factor;
+    out.push_back(dim);
   }
-  // With a dynamic batch, the batch stays the first dimension: the rest of
-  // the elements per sample must match.
-  int64_t have = dynamicBatch ? product(in.drop_front()) : product(in);
-  if (dynamicBatch) {
-    bool batchFirst =
-        !shape.empty() && (ShapedType::isDynamic(shape[0]) || inferred == 0);
-    if (!batchFirst) {
-      node.emitError() << "reshapes the dynamic batch dimension of "
-                       << formatKerasShape(in) << " into "
-                       << formatKerasShape(shape)
-                       << "; kiln keeps it the first dimension";
-      return failure();
-    }
-    shape[0] = ShapedType::kDynamic;
-    if (inferred == 0)
-      inferred = -1;
-  }
-  int64_t known = 1;
-  for (auto [i, d] : llvm::enumerate(shape))
-    if (int64_t(i) != inferred && !(dynamicBatch && i == 0))
-      known *= d;
-  if (inferred >= 0) {
-    if (known == 0 || have % known) {
-      node.emitError() << "cannot reshape " << formatKerasShape(in) << " into "
-                       << formatKerasShape(**target);
-      return failure();
-    }
-    shape[inferred] = have / known;
-    known *= shape[inferred];
-  }
-  if (known != have) {
-    node.emitError() << "cannot reshape " << formatKerasShape(in) << " into "
-                     << formatKerasShape(**target);
+  if (batches > 1) {
+    node.emitError() << "shape places the dynamic batch size in more than "
+                        "one dimension";
     return failure();
   }
+  bool hasBatch = llvm::any_of(in, [](HeldDim d) { return d.batch; });
+  if (inferred >= 0) {
+    if (known == 0 || total % known) {
+      node.emitError() << "cannot reshape " << describe(in) << " into "
+                       << formatKerasShape(target);
+      return failure();
+    }
+    out[inferred] = HeldDim{total / known, hasBatch && batches == 0};
+    batches += out[inferred].batch;
+    known = total;
+  }
+  if (known != total || batches != int64_t(hasBatch)) {
+    node.emitError() << "cannot reshape " << describe(in) << " into "
+                     << formatKerasShape(target)
+                     << (batches == int64_t(hasBatch) ? ""
+                         : hasBatch ? " (the shape fixes the dynamic batch "
+                                      "size)"
+                                    : " (the shape has the dynamic batch size, "
+                                      "the input does not)");
+    return failure();
+  }
+  return out;
+}
+
+/// Reshape of a tensor with a dynamic batch, in the held form.
+static FailureOr<NodeOutputs> reshapeBatched(NodeBuilder &node) {
+  FailureOr<HeldValue> held = node.heldInput(0);
+  FailureOr<ShapeOperand> target = shapeOperand(node);
+  FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
+  if (failed(held) || failed(target) || failed(allowZero))
+    return failure();
+  FailureOr<SmallVector<HeldDim>> dims =
+      reshapeTarget(node, node.heldDims(*held), *target, *allowZero);
+  if (failed(dims))
+    return failure();
+  FailureOr<OnnxValue> y = node.reshapeHeld(*held, *dims);
+  if (failed(y))
+    return failure();
+  return NodeOutputs{std::move(*y)};
+}
+
+static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
+  if (isBatched(node, 0))
+    return reshapeBatched(node);
+  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<ShapeOperand> target = shapeOperand(node);
+  FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
+  if (failed(x) || failed(target) || failed(allowZero))
+    return failure();
+  SmallVector<HeldDim> in;
+  for (int64_t d : x->shape)
+    in.push_back(HeldDim{d, false});
+  FailureOr<SmallVector<HeldDim>> dims =
+      reshapeTarget(node, in, *target, *allowZero);
+  if (failed(dims))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (HeldDim d : *dims)
+    shape.push_back(d.factor);
   return reshapeOperand(node, *x, shape);
+}
+
+/// The output of a Flatten, Squeeze or Unsqueeze of a tensor with a
+/// dynamic batch, whose file dimensions become `dims`: the held form
+/// reshaped.
+static FailureOr<NodeOutputs>
+reshapeBatchedTo(NodeBuilder &node, const HeldValue &x,
+                 function_ref<SmallVector<HeldDim>(ArrayRef<HeldDim>)> dims) {
+  FailureOr<OnnxValue> y = node.reshapeHeld(x, dims(node.heldDims(x)));
+  if (failed(y))
+    return failure();
+  return NodeOutputs{std::move(*y)};
 }
 
 // Flatten(axis = 1): (d0 * ... * d_{axis-1}, d_axis * ... ).
 static FailureOr<NodeOutputs> importFlatten(NodeBuilder &node) {
-  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<int64_t> attr = node.getInt("axis", 1);
-  if (failed(x) || failed(attr))
+  if (failed(info) || failed(attr))
     return failure();
-  int64_t rank = x->shape.size();
+  int64_t rank = info->first.size();
   int64_t axis = *attr < 0 ? *attr + rank : *attr;
   if (axis < 0 || axis > rank) {
     node.emitError() << "axis " << *attr << " is out of range for rank "
                      << rank;
     return failure();
   }
-  ArrayRef<int64_t> in = x->shape;
-  SmallVector<int64_t> shape;
-  if (axis == 0)
-    shape = {1, product(in)};
-  else if (axis == 1 || !ShapedType::isDynamic(in[0]))
-    shape = {ShapedType::isDynamic(in[0]) ? ShapedType::kDynamic
-                                          : product(in.take_front(axis)),
-             product(in.drop_front(axis))};
-  if (shape.empty() ||
-      (axis == 0 && !in.empty() && ShapedType::isDynamic(in[0]))) {
-    node.emitError() << "axis " << axis
-                     << " folds the dynamic batch dimension into another";
-    return failure();
+  if (isBatched(node, 0)) {
+    FailureOr<HeldValue> x = node.heldInput(0);
+    if (failed(x))
+      return failure();
+    return reshapeBatchedTo(node, *x, [&](ArrayRef<HeldDim> in) {
+      SmallVector<HeldDim> out(2, HeldDim{1, false});
+      for (auto [i, d] : llvm::enumerate(in)) {
+        out[int64_t(i) >= axis].factor *= d.factor;
+        out[int64_t(i) >= axis].batch |= d.batch;
+      }
+      return out;
+    });
   }
-  return reshapeOperand(node, *x, shape);
+  FailureOr<Operand> x = dataOperand(node);
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> in = x->shape;
+  return reshapeOperand(node, *x,
+                        {product(in.take_front(axis)),
+                         product(in.drop_front(axis))});
 }
 
 /// The axes of Squeeze/Unsqueeze: an attribute before opset 13, an
@@ -276,33 +311,6 @@ axesOf(NodeBuilder &node) {
   if (node.opset < 13)
     return node.getInts("axes");
   return node.knownInts(1, "the axes");
-}
-
-/// Squeeze/Unsqueeze of a tensor held batch-first (OnnxValue::layout):
-/// `renumber[t]` is tensor dim t's number in the output (-1: dropped),
-/// `inserted` lists the new size-1 dims (output numbering). The held value
-/// is reshaped: dropped dims go, inserted ones are appended.
-static NodeOutputs reshapeHeld(NodeBuilder &node, Value held,
-                               ArrayRef<int64_t> layout,
-                               ArrayRef<int64_t> renumber,
-                               ArrayRef<int64_t> inserted) {
-  SmallVector<int64_t> shape, newLayout;
-  ArrayRef<int64_t> heldShape = node.typeOf(held).getShape();
-  for (auto [d, t] : llvm::enumerate(layout)) {
-    if (renumber[t] < 0)
-      continue;
-    shape.push_back(heldShape[d]);
-    newLayout.push_back(renumber[t]);
-  }
-  for (int64_t a : inserted) {
-    shape.push_back(1);
-    newLayout.push_back(a);
-  }
-  auto type = RankedTensorType::get(shape, node.typeOf(held).getElementType());
-  Value y = type == held.getType()
-                ? held
-                : Value(ReshapeOp::create(node.builder, node.loc, type, held));
-  return NodeOutputs{node.permuted(y, newLayout)};
 }
 
 /// Squeeze without axes drops the dimensions of size 1, which a dynamic
@@ -325,8 +333,7 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
     FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
         node.inputInfo(0);
     FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
-    FailureOr<std::pair<Value, SmallVector<int64_t>>> held =
-        node.layoutInput(0);
+    FailureOr<HeldValue> held = node.heldInput(0);
     if (failed(info) || failed(axes) || failed(held))
       return failure();
     ArrayRef<int64_t> shape = info->first;
@@ -342,16 +349,20 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
         return failure();
       if (shape[*axis] != 1) {
         node.emitError() << "cannot squeeze axis " << a << " of size "
-                         << shape[*axis];
+                         << (ShapedType::isDynamic(shape[*axis])
+                                 ? std::string("None")
+                                 : std::to_string(shape[*axis]));
         return failure();
       }
       drop[*axis] = true;
     }
-    SmallVector<int64_t> renumber;
-    int64_t next = 0;
-    for (int64_t t = 0; t < rank; ++t)
-      renumber.push_back(drop[t] ? -1 : next++);
-    return reshapeHeld(node, held->first, held->second, renumber, {});
+    return reshapeBatchedTo(node, *held, [&](ArrayRef<HeldDim> in) {
+      SmallVector<HeldDim> out;
+      for (auto [t, d] : llvm::enumerate(in))
+        if (!drop[t])
+          out.push_back(d);
+      return out;
+    });
   }
   FailureOr<Operand> x = dataOperand(node);
   FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
@@ -412,18 +423,16 @@ static FailureOr<NodeOutputs> importUnsqueeze(NodeBuilder &node) {
   // (1, batch, H) of a recurrent op): the tensor is held batch-first.
   if (held || (!x->known && !inShape.empty() &&
                ShapedType::isDynamic(inShape[0]) && inserted[0])) {
-    FailureOr<std::pair<Value, SmallVector<int64_t>>> value =
-        node.layoutInput(0);
+    FailureOr<HeldValue> value = node.heldInput(0);
     if (failed(value))
       return failure();
-    SmallVector<int64_t> renumber, added;
-    for (int64_t i = 0; i < rank; ++i) {
-      if (inserted[i])
-        added.push_back(i);
-      else
-        renumber.push_back(i);
-    }
-    return reshapeHeld(node, value->first, value->second, renumber, added);
+    return reshapeBatchedTo(node, *value, [&](ArrayRef<HeldDim> in) {
+      SmallVector<HeldDim> out;
+      int64_t next = 0;
+      for (int64_t i = 0; i < rank; ++i)
+        out.push_back(inserted[i] ? HeldDim{1, false} : in[next++]);
+      return out;
+    });
   }
   SmallVector<int64_t> shape;
   int64_t next = 0;
@@ -500,15 +509,14 @@ static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
   // Composed with the layout the operand is held in: a transpose that
   // moves the dynamic batch (to a sequence-first tensor) is recorded, not
   // run, and one that moves it back cancels it.
-  FailureOr<std::pair<Value, SmallVector<int64_t>>> held = node.layoutInput(0);
-  if (failed(held))
-    return failure();
-  SmallVector<int64_t> toOutput(rank), layout;
-  for (auto [i, p] : llvm::enumerate(perm))
-    toOutput[p] = i;
-  for (int64_t t : held->second)
-    layout.push_back(toOutput[t]);
-  return NodeOutputs{node.permuted(held->first, layout)};
+  if (isBatched(node, 0)) {
+    FailureOr<HeldValue> held = node.heldInput(0);
+    if (failed(held))
+      return failure();
+    return NodeOutputs{node.transposeHeld(*held, perm)};
+  }
+  return single(
+      Value(TransposeOp::create(node.builder, node.loc, x->value, perm)));
 }
 
 /// Concat of tensors held batch-first in one layout (OnnxValue::layout)
@@ -1166,7 +1174,7 @@ static double wrapInteger(double v, unsigned bits, bool isSigned) {
 /// to uint8: [255, 44]).
 static double castToInteger(double v, OnnxType from, OnnxType to) {
   auto [bits, isSigned] = integerWidth(to);
-  if (v == kDynamicBatchValue)
+  if (batchMultiple(v))
     return v;
   if (!isIntegral(from)) {
     if (std::isnan(v))
@@ -1343,12 +1351,34 @@ static FailureOr<NodeOutputs> importShape(NodeBuilder &node) {
     return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank);
   };
   int64_t start = clampAxis(*startAttr), end = clampAxis(*endAttr);
+  // A dimension of a held tensor that merges the batch with others is a
+  // multiple of it.
+  SmallVector<HeldDim> dims;
+  if (node.heldTransposed(0)) {
+    FailureOr<HeldValue> held = node.heldInput(0);
+    if (failed(held))
+      return failure();
+    dims = node.heldDims(*held);
+    for (int64_t d = start; d < end; ++d)
+      if (dims[d].batch && dims[d].factor > kMaxBatchMultiple) {
+        node.emitError() << "dimension " << d
+                         << " merges the dynamic batch with dimensions of "
+                         << dims[d].factor
+                         << " elements; kiln's shape arithmetic holds at "
+                            "most "
+                         << kMaxBatchMultiple << " times the batch size";
+        return failure();
+      }
+  } else {
+    for (int64_t d : info->first)
+      dims.push_back(ShapedType::isDynamic(d) ? HeldDim{1, true}
+                                              : HeldDim{d, false});
+  }
   HostTensor t;
   t.type = OnnxType::Int64;
   for (int64_t d = start; d < end; ++d)
-    t.values.push_back(ShapedType::isDynamic(info->first[d])
-                           ? kDynamicBatchValue
-                           : double(info->first[d]));
+    t.values.push_back(dims[d].batch ? kDynamicBatchValue * dims[d].factor
+                                     : double(dims[d].factor));
   t.shape.push_back(t.values.size());
   return known(std::move(t));
 }

@@ -36,15 +36,31 @@ a throwaway environment:
   pixel  Conv, PixelShuffle (DepthToSpace), bilinear interpolate to a size
          (Resize whose sizes hold the batch, from Shape)
   enc    a TransformerEncoderLayer (2 heads, Gelu), mean over the
-         sequence, Linear: the exporter's attention reshapes the batch
-         with the heads (2 * batch), which kiln's dynamic batch does not
-         follow; it compiles with the batch fixed (--input-shape)
+         sequence, Linear: the exporter's attention runs sequence-first
+         and folds the heads into the batch, (seq, batch * heads,
+         head_dim)
+  enc2   a TransformerEncoder of two pre-norm layers (4 heads), its first
+         token, Linear
+  mhaw   nn.MultiheadAttention with need_weights: the weights averaged
+         over the heads, (batch * heads, seq, seq) reshaped to (batch,
+         heads, seq, seq)
+  causal a TransformerEncoderLayer with a causal mask (is_causal)
+  dec    a TransformerDecoderLayer: self-attention over 4 steps, cross-
+         attention over a memory of 6
+  gpt    token Embedding of int64 ids plus a learned position embedding, a
+         causal pre-norm layer, a Linear head per position
+  vit    a Conv patch embedding, flatten(2).transpose(1, 2), a class token
+         expanded to the batch and concatenated, an encoder layer, the
+         class token's Linear head
+  sdpa   F.scaled_dot_product_attention (causal) of q, k, v cut from one
+         Linear's output by view and permute
 
 Each as <name>.onnx, <name>_x.npy (batch 3) and <name>_y.npy.
 
-  train, train_bigru, train_gn, train_bn
+  train, train_bigru, train_gn, train_bn, train_enc
          the LSTM model, a bidirectional GRU one, Conv -> GroupNorm ->
-         Gelu -> mean -> Linear, and Conv -> BatchNorm -> ReLU -> Linear
+         Gelu -> mean -> Linear, Conv -> BatchNorm -> ReLU -> Linear, and
+         a TransformerEncoderLayer (2 heads) -> mean -> Linear
          (trained in PyTorch's train mode: batch statistics, the running
          ones updated), exported with optimize=False, which keeps
          every parameter an initializer the graph signature marks
@@ -179,14 +195,108 @@ class Pixel(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self):
+    def __init__(self, features=16, hidden=32):
         super().__init__()
         self.layer = nn.TransformerEncoderLayer(
-            16, 2, 32, dropout=0.0, batch_first=True, activation="gelu")
-        self.fc = nn.Linear(16, 3)
+            features, 2, hidden, dropout=0.0, batch_first=True,
+            activation="gelu")
+        self.fc = nn.Linear(features, 3)
 
     def forward(self, x):
         return self.fc(self.layer(x).mean(dim=1))
+
+
+E = 16
+
+
+class Encoder2(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(E, 4, 32, dropout=0.0,
+                                           batch_first=True, norm_first=True)
+        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.fc = nn.Linear(E, 3)
+
+    def forward(self, x):
+        return self.fc(self.enc(x)[:, 0])
+
+
+class AttentionWeights(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(E, 2, batch_first=True)
+
+    def forward(self, x):
+        y, w = self.mha(x, x, x, need_weights=True)
+        return y + w.sum(dim=-1, keepdim=True)
+
+
+class Causal(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0,
+                                                batch_first=True)
+        self.fc = nn.Linear(E, 3)
+
+    def forward(self, x):
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        return self.fc(self.layer(x, src_mask=mask, is_causal=True))
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerDecoderLayer(E, 2, 32, dropout=0.0,
+                                                batch_first=True)
+        self.mem = nn.Linear(E, E)
+
+    def forward(self, x):
+        return self.layer(x[:, :4], self.mem(x))
+
+
+class TinyGPT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(20, E)
+        self.pos = nn.Parameter(torch.randn(1, 6, E) * 0.1)
+        self.layer = nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0,
+                                                batch_first=True,
+                                                norm_first=True)
+        self.head = nn.Linear(E, 20)
+
+    def forward(self, ids):
+        mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1])
+        return self.head(self.layer(self.tok(ids) + self.pos, src_mask=mask,
+                                    is_causal=True))
+
+
+class ViT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(3, E, 4, stride=4)
+        self.cls = nn.Parameter(torch.randn(1, 1, E) * 0.1)
+        self.layer = nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0,
+                                                batch_first=True)
+        self.head = nn.Linear(E, 5)
+
+    def forward(self, x):
+        p = self.patch(x).flatten(2).transpose(1, 2)
+        t = torch.cat([self.cls.expand(x.shape[0], -1, -1), p], dim=1)
+        return self.head(self.layer(t)[:, 0])
+
+
+class ScaledDotProduct(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(E, 3 * E)
+        self.o = nn.Linear(E, E)
+
+    def forward(self, x):
+        b, s, _ = x.shape
+        q, k, v = self.qkv(x).view(b, s, 3, 4, 4).permute(2, 0, 3, 1, 4)
+        y = nn.functional.scaled_dot_product_attention(q, k, v,
+                                                       is_causal=True)
+        return self.o(y.transpose(1, 2).reshape(b, s, E))
 
 
 models = {
@@ -266,3 +376,48 @@ for name, (model, shape) in training.items():
         losses.append(loss.item())
     with open(os.path.join(out, name + "_losses.json"), "w") as f:
         json.dump(losses, f)
+
+
+# The Transformer family (seeded anew, so that the files above stay as
+# they were written).
+torch.manual_seed(1)
+transformers = {
+    "enc2": (Encoder2(), (6, E)),
+    "mhaw": (AttentionWeights(), (6, E)),
+    "causal": (Causal(), (6, E)),
+    "dec": (Decoder(), (6, E)),
+    "gpt": (TinyGPT(), (6,)),
+    "vit": (ViT(), (3, 8, 8)),
+    "sdpa": (ScaledDotProduct(), (6, E)),
+}
+for name, (model, shape) in transformers.items():
+    model.eval()
+    x = (torch.randint(0, 20, (3,) + shape) if name == "gpt" else
+         torch.randn((3,) + shape))
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(model, (x,), os.path.join(out, name + ".onnx"),
+                      input_names=["x"], dynamic_shapes=({0: batch},),
+                      dynamo=True, external_data=False)
+    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
+
+model, name = Encoder(8, 16), "train_enc"
+x, y = torch.randn(6, 5, 8), torch.randn(6, 3)
+batch = torch.export.Dim("batch", min=1, max=1024)
+torch.onnx.export(model.eval(), (x,), os.path.join(out, name + ".onnx"),
+                  input_names=["x"], dynamic_shapes=({0: batch},),
+                  dynamo=True, optimize=False, external_data=False)
+np.save(os.path.join(out, name + "_x.npy"), x.numpy())
+np.save(os.path.join(out, name + "_y.npy"), y.numpy())
+model.train()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+losses = []
+for _ in range(4):
+    optimizer.zero_grad()
+    loss = nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    losses.append(loss.item())
+with open(os.path.join(out, name + "_losses.json"), "w") as f:
+    json.dump(losses, f)

@@ -287,11 +287,12 @@ with open(os.path.join(out, "short", "weights.bin"), "wb") as f:
 with open(os.path.join(out, "weights.bin"), "wb") as f:
     f.write(weights)
 
-# Shape arithmetic on the dynamic batch size: Shape -> Gather -> Mul.
+# Shape arithmetic on the dynamic batch size: Shape -> Gather -> Add (a
+# multiple of the batch, from Mul, is held: held_layouts.test).
 save("batch_arith", [
     helper.make_node("Shape", ["x"], ["s"]),
     helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
-    helper.make_node("Mul", ["n", "two"], ["n2"], name="double_batch"),
+    helper.make_node("Add", ["n", "two"], ["n2"], name="batch_plus_two"),
     helper.make_node("Unsqueeze", ["n2", "axes0"], ["n1"]),
     helper.make_node("Concat", ["n1", "minus1"], ["target"], axis=0),
     helper.make_node("Reshape", ["x", "target"], ["y"]),

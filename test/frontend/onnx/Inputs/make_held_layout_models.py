@@ -1,0 +1,164 @@
+"""Writes small ONNX models for held_layouts.test (onnx.helper, Debian's
+python3-onnx; run with /usr/bin/python3): tensors whose dynamic batch N is
+not their first dimension, the way PyTorch's attention moves and merges
+it, and one model per error the held layouts report.
+
+  heads     x (N, 4, 6) -> (4, N, 6) -> (4, 2N, 3) -> (2N, 4, 3) ->
+            (N, 2, 4, 3): the heads folded into the batch and out again
+  attention x scaled by a parameter (6,), the same for q, k, v, then (2N, 4, 3) @ (2N, 3, 4), Softmax,
+            @ (2N, 4, 3), a scale (Mul by a scalar), back to (4, N, 6) and
+            (4N, 6) @ W (Gemm with a bias), LayerNormalization on
+            (4, N, 6), ReduceMean over the sequence, Relu
+  legacy    the heads' reshape from Shape arithmetic, as PyTorch's
+            TorchScript exporter writes it: Shape(x)[1] * 2 in the shape
+  x.npy     an input batch of 3 for the numeric checks
+  errors    an output held, an op that does not read held tensors (ArgMax),
+            two held operands in different layouts, 2N read where only
+            Reshape reads it (Expand), the batch split in a Reshape, the
+            batch compared with a size (Equal)
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+rng = np.random.default_rng(0)
+
+
+def save(name, nodes, inputs, outputs, inits=(), opset=17):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(out, name + ".onnx"))
+
+
+def ints(name, values):
+    return numpy_helper.from_array(np.array(values, np.int64), name)
+
+
+def floats(name, shape):
+    return numpy_helper.from_array(
+        rng.standard_normal(shape).astype(np.float32), name)
+
+
+def value(name, shape, elem=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def heads(prefix, x):
+    """x (N, 4, 6) -> (N, 2, 4, 3), through the 2N-batched (2N, 4, 3)."""
+    return [
+        helper.make_node("Transpose", [x], [prefix + "seq"], perm=[1, 0, 2],
+                         name=prefix + "seq_first"),
+        helper.make_node("Reshape", [prefix + "seq", "split"],
+                         [prefix + "folded"], name=prefix + "fold"),
+        helper.make_node("Transpose", [prefix + "folded"], [prefix + "bh"],
+                         perm=[1, 0, 2], name=prefix + "heads_first"),
+    ], prefix + "bh"
+
+
+nodes, bh = heads("", "x")
+save("heads", nodes + [
+    helper.make_node("Reshape", [bh, "unfold"], ["y"], name="unfold"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 2, 4, 3])],
+    [ints("split", [4, -1, 3]), ints("unfold", [-1, 2, 4, 3])])
+
+q, qn = heads("q_", "xs")
+k, kn = heads("k_", "xs")
+v, vn = heads("v_", "xs")
+save("attention", [
+    helper.make_node("Mul", ["x", "x_scale"], ["xs"], name="x_scale"),
+] + q + k + v + [
+    helper.make_node("Transpose", [kn], ["kt"], perm=[0, 2, 1], name="kt"),
+    helper.make_node("MatMul", [qn, "kt"], ["scores"], name="scores"),
+    helper.make_node("Mul", ["scores", "scale"], ["scaled"], name="scale"),
+    helper.make_node("Softmax", ["scaled"], ["weights"], axis=-1,
+                     name="softmax"),
+    helper.make_node("MatMul", ["weights", vn], ["context"], name="context"),
+    helper.make_node("Transpose", ["context"], ["context_seq"],
+                     perm=[1, 0, 2], name="context_seq"),
+    helper.make_node("Reshape", ["context_seq", "rows"], ["flat"],
+                     name="rows"),
+    helper.make_node("Gemm", ["flat", "w", "b"], ["proj"], transB=1,
+                     name="proj"),
+    helper.make_node("Reshape", ["proj", "seq_shape"], ["proj_seq"],
+                     name="unrows"),
+    helper.make_node("LayerNormalization", ["proj_seq", "gamma", "beta"],
+                     ["norm"], axis=-1, name="norm"),
+    helper.make_node("ReduceMean", ["norm"], ["pooled"], axes=[0],
+                     keepdims=0, name="pool"),
+    helper.make_node("Relu", ["pooled"], ["y"], name="relu"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 6])],
+    [ints("split", [4, -1, 3]), ints("rows", [-1, 6]),
+     ints("seq_shape", [4, -1, 6]),
+     numpy_helper.from_array(np.array(0.5, np.float32), "scale"),
+     floats("w", (6, 6)), floats("b", (6,)), floats("gamma", (6,)),
+     floats("beta", (6,)), floats("x_scale", (6,))])
+
+save("legacy", [
+    helper.make_node("Transpose", ["x"], ["seq"], perm=[1, 0, 2],
+                     name="seq_first"),
+    helper.make_node("Shape", ["seq"], ["shape"], name="shape"),
+    helper.make_node("Gather", ["shape", "one"], ["batch"], axis=0,
+                     name="batch"),
+    helper.make_node("Mul", ["batch", "two"], ["batch_heads"],
+                     name="batch_heads"),
+    helper.make_node("Unsqueeze", ["batch_heads", "zero"], ["bh"],
+                     name="bh"),
+    helper.make_node("Concat", ["four", "bh", "three"], ["target"], axis=0,
+                     name="target"),
+    helper.make_node("Reshape", ["seq", "target"], ["split"], name="fold"),
+    helper.make_node("Shape", ["split"], ["split_shape"], name="split_shape"),
+    helper.make_node("Transpose", ["split"], ["bh_first"], perm=[1, 0, 2],
+                     name="heads_first"),
+    helper.make_node("Reshape", ["bh_first", "unfold"], ["y"],
+                     name="unfold"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 2, 4, 3])],
+    [ints("one", 1), ints("two", 2), ints("zero", [0]), ints("four", [4]),
+     ints("three", [3]), ints("unfold", [-1, 2, 4, 3])])
+
+
+def held_error(name, tail, outputs, inits=()):
+    nodes, bh = heads("", "x")
+    save(name, nodes + tail, [value("x", ["N", 4, 6])], outputs,
+         [ints("split", [4, -1, 3])] + list(inits))
+
+
+held_error("held_output", [], [value("bh", ["2N", 4, 3])])
+held_error("held_argmax", [
+    helper.make_node("ArgMax", ["bh"], ["y"], axis=2, name="argmax"),
+], [value("y", ["2N", 4, 1], TensorProto.INT64)])
+held_error("held_layouts_differ", [
+    helper.make_node("Reshape", ["x", "per_head"], ["x4"], name="per_head"),
+    helper.make_node("Transpose", ["x4"], ["x4t"], perm=[0, 2, 1, 3],
+                     name="x4t"),
+    helper.make_node("Reshape", ["x4t", "merge"], ["bh2"], name="merge"),
+    helper.make_node("Add", ["bh", "bh2"], ["y"], name="add"),
+], [value("y", ["2N", 4, 3])],
+    [ints("per_head", [-1, 4, 2, 3]), ints("merge", [-1, 4, 3])])
+held_error("held_expand", [
+    helper.make_node("Shape", ["bh"], ["shape"], name="shape"),
+    helper.make_node("Expand", ["one_f", "shape"], ["y"], name="expand"),
+], [value("y", ["2N", 4, 3])],
+    [numpy_helper.from_array(np.ones((1,), np.float32), "one_f")])
+save("batch_split", [
+    helper.make_node("Transpose", ["x"], ["seq"], perm=[1, 0, 2],
+                     name="seq_first"),
+    helper.make_node("Reshape", ["seq", "target"], ["y"], name="split"),
+], [value("x", ["N", 4, 6])], [value("y", [4, 2, "N/2", 6])],
+    [ints("target", [4, 2, -1, 6])])
+save("batch_equal", [
+    helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+    helper.make_node("Equal", ["shape", "sizes"], ["same"], name="equal"),
+    helper.make_node("Where", ["same", "x", "x"], ["y"], name="where"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 4, 6])],
+    [ints("sizes", [3, 4, 6])])
+
+# An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
+np.save(os.path.join(out, "x.npy"),
+        rng.standard_normal((3, 4, 6)).astype(np.float32))
