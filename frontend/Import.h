@@ -20,6 +20,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -106,6 +107,13 @@ inline int64_t batchMultiple(double v) {
              ? int64_t(k)
              : 0;
 }
+
+/// The shape arithmetic the importers fold on values that may hold the
+/// batch size (batchMultiple): the result when it is the same for every
+/// batch size >= 1 (k * batch times 3 is (3k) * batch; max(2 * batch, 2)
+/// is 2 * batch), nullopt when it depends on it.
+enum class BatchArith { Mul, Max, Min, Equal };
+std::optional<double> foldBatchArith(BatchArith op, double x, double y);
 
 /// Settings every importer honours.
 struct ImportOptions {

@@ -73,6 +73,25 @@ foldBroadcast(NodeBuilder &node, const HostTensor &a, const HostTensor &b,
   return out;
 }
 
+/// The NumPy broadcast of two known integer tensors that hold the batch
+/// size through `op` (foldBatchArith); failure, without an error, where
+/// the result depends on the batch size.
+static FailureOr<HostTensor> foldWithBatch(NodeBuilder &node,
+                                           const HostTensor &a,
+                                           const HostTensor &b,
+                                           OnnxType resultType, BatchArith op) {
+  bool unknown = false;
+  FailureOr<HostTensor> folded =
+      foldBroadcast(node, a, b, resultType, [&](double x, double y) {
+        std::optional<double> v = foldBatchArith(op, x, y);
+        unknown |= !v;
+        return v.value_or(0.0);
+      });
+  if (failed(folded) || unknown)
+    return failure();
+  return folded;
+}
+
 /// Rounds a folded value to its type: integer division truncates, float32
 /// rounds to float.
 static double roundTo(OnnxType type, double v) {
@@ -422,21 +441,14 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
     }
     OnnxType type = a->type;
     if (a->hasDynamicBatch() || b->hasDynamicBatch()) {
-      // The batch size times a known positive integer (PyTorch's batch *
-      // heads) stays a multiple of it; any other arithmetic on it is known
-      // only at run time.
-      bool unknown = Host != hostMul || !isIntegral(type);
+      // The batch size times a known integer (PyTorch's batch * heads)
+      // stays a multiple of it; other arithmetic on it is known only at
+      // run time.
       FailureOr<HostTensor> folded =
-          foldBroadcast(node, *a, *b, type, [&](double x, double y) {
-            bool bx = batchMultiple(x) > 0, by = batchMultiple(y) > 0;
-            double other = bx ? y : x;
-            if (bx == by || other < 1 || !batchMultiple(x * y))
-              unknown = true;
-            return x * y;
-          });
-      if (failed(folded))
-        return failure();
-      if (!unknown)
+          Host == hostMul && isIntegral(type)
+              ? foldWithBatch(node, *a, *b, type, BatchArith::Mul)
+              : FailureOr<HostTensor>(failure());
+      if (succeeded(folded))
         return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
       node.emitError() << "computes with the dynamic batch size, which is "
                           "only known at run time";
@@ -582,6 +594,35 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
     node.emitError() << "needs at least one input";
     return failure();
   }
+  // Known integers (shape arithmetic: tf2onnx's broadcast of two shapes'
+  // batch dimensions, Max(shape_a, shape_b)) fold, with the batch size
+  // where the result does not depend on it.
+  if (const HostTensor *first = node.known(0);
+      first && isIntegral(first->type) && !Mean) {
+    std::optional<BatchArith> op;
+    if (Host == hostMax)
+      op = BatchArith::Max;
+    else if (Host == hostMin)
+      op = BatchArith::Min;
+    HostTensor acc = *first;
+    bool folds = true;
+    for (int64_t i = 1; folds && i < node.numInputs(); ++i) {
+      const HostTensor *next = node.known(i);
+      folds = next && next->type == acc.type;
+      if (!folds)
+        break;
+      FailureOr<HostTensor> folded =
+          acc.hasDynamicBatch() || next->hasDynamicBatch()
+              ? (op ? foldWithBatch(node, acc, *next, acc.type, *op)
+                    : FailureOr<HostTensor>(failure()))
+              : foldBroadcast(node, acc, *next, acc.type, Host);
+      folds = succeeded(folded);
+      if (folds)
+        acc = std::move(*folded);
+    }
+    if (folds)
+      return NodeOutputs{OnnxValue::ofKnown(std::move(acc))};
+  }
   FailureOr<Value> acc = node.input(0);
   if (failed(acc))
     return failure();
@@ -647,24 +688,16 @@ static double hostXor(double x, double y) { return bool(x) != bool(y); }
 /// A comparison (OpTy on floats and integers) or a logical op (on bools).
 template <typename OpTy, HostFn Host, bool logical = false>
 static FailureOr<NodeOutputs> importBoolBinary(NodeBuilder &node) {
-  // Equal of the batch size and a known value below 1 (an exporter's
-  // test for -1 in a shape it built from Shape) is false, as is the batch
-  // size's k-fold and its j-fold's (k != j); against a size of 1 or more
-  // it is known only at run time.
+  // Equal of k times the batch size and a known size below k (an
+  // exporter's test for -1 in a shape it built from Shape) is false, and
+  // of its k-fold and j-fold k == j; against other sizes it is known only
+  // at run time.
   if (const HostTensor *a = node.known(0), *b = node.known(1);
       Host == hostEqual && a && b &&
       (a->hasDynamicBatch() || b->hasDynamicBatch())) {
-    bool unknown = false;
     FailureOr<HostTensor> folded =
-        foldBroadcast(node, *a, *b, OnnxType::Bool, [&](double x, double y) {
-          bool bx = batchMultiple(x) > 0, by = batchMultiple(y) > 0;
-          if (bx != by && (bx ? y : x) >= 1)
-            unknown = true;
-          return hostEqual(x, y);
-        });
-    if (failed(folded))
-      return failure();
-    if (!unknown)
+        foldWithBatch(node, *a, *b, OnnxType::Bool, BatchArith::Equal);
+    if (succeeded(folded))
       return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
   }
   if (auto known = allKnown(node, 2); !known.empty()) {

@@ -124,6 +124,47 @@ SmallVector<int64_t> HostTensor::toInt64() const {
   return result;
 }
 
+std::optional<double> mlir::kiln::foldBatchArith(BatchArith op, double x,
+                                                 double y) {
+  int64_t kx = batchMultiple(x), ky = batchMultiple(y);
+  switch (op) {
+  case BatchArith::Mul: {
+    if (!kx && !ky)
+      return x * y;
+    double other = kx ? y : x;
+    if ((kx && ky) || other < 0 || other != std::trunc(other))
+      return std::nullopt;
+    if (other == 0)
+      return 0.0;
+    if (!batchMultiple(x * y))
+      return std::nullopt;
+    return x * y;
+  }
+  case BatchArith::Max:
+  case BatchArith::Min:
+  case BatchArith::Equal: {
+    if (!kx && !ky)
+      return op == BatchArith::Equal ? double(x == y)
+             : op == BatchArith::Max ? std::max(x, y)
+                                     : std::min(x, y);
+    // k * batch >= k: at least any size up to k (equal to none below k),
+    // and the multiples are ordered by k.
+    if (kx && ky)
+      return op == BatchArith::Equal ? double(kx == ky)
+             : (op == BatchArith::Max) == (kx > ky) ? x
+                                                     : y;
+    int64_t k = kx ? kx : ky;
+    double size = kx ? y : x, multiple = kx ? x : y;
+    if (op == BatchArith::Equal ? size >= k : size > k)
+      return std::nullopt;
+    return op == BatchArith::Equal ? 0.0
+           : op == BatchArith::Max ? multiple
+                                   : size;
+  }
+  }
+  return std::nullopt;
+}
+
 bool HostTensor::hasDynamicBatch() const {
   return llvm::any_of(values, [](double v) { return batchMultiple(v) > 0; });
 }

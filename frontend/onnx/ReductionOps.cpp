@@ -176,8 +176,57 @@ static FailureOr<NodeOutputs> reduceHeld(NodeBuilder &node,
   return NodeOutputs{node.fromHeld(*y, std::move(kept))};
 }
 
+/// The reduction of a known list of integers (shape arithmetic: tf2onnx's
+/// einsum multiplies a shape's batch dimensions with ReduceProd) over all
+/// of it; nullopt where it is not folded (other kinds, the batch size
+/// where the result depends on it).
+template <Reduction Kind>
+static std::optional<HostTensor> foldIntegers(const HostTensor &t,
+                                              bool keepDims) {
+  std::optional<BatchArith> op;
+  if (Kind == Reduction::Prod)
+    op = BatchArith::Mul;
+  else if (Kind == Reduction::Max)
+    op = BatchArith::Max;
+  else if (Kind == Reduction::Min)
+    op = BatchArith::Min;
+  bool sum = Kind == Reduction::Sum;
+  if ((!op && !sum) || !isIntegral(t.type) || t.shape.size() > 1 ||
+      t.values.empty())
+    return std::nullopt;
+  std::optional<double> acc = t.values[0];
+  for (double v : ArrayRef<double>(t.values).drop_front()) {
+    if (sum)
+      acc = batchMultiple(*acc) || batchMultiple(v)
+                ? std::nullopt
+                : std::optional<double>(*acc + v);
+    else
+      acc = foldBatchArith(*op, *acc, v);
+    if (!acc)
+      return std::nullopt;
+  }
+  HostTensor out;
+  out.type = t.type;
+  if (keepDims && !t.shape.empty())
+    out.shape = {1};
+  out.values = {*acc};
+  return out;
+}
+
 template <Reduction Kind, bool AxesOperand>
 static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
+  if (const HostTensor *t = node.known(0); t && isIntegral(t->type)) {
+    FailureOr<int64_t> keepDims = node.getInt("keepdims", 1);
+    FailureOr<std::optional<SmallVector<int64_t>>> axes =
+        AxesOperand ? node.knownInts(1, "the axes") : node.getInts("axes");
+    if (failed(keepDims) || failed(axes))
+      return failure();
+    bool all = !*axes || (**axes == ArrayRef<int64_t>{0}) ||
+               (**axes == ArrayRef<int64_t>{-1});
+    if (std::optional<HostTensor> folded =
+            all ? foldIntegers<Kind>(*t, *keepDims) : std::nullopt)
+      return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+  }
   bool held = node.heldTransposed(0);
   FailureOr<Value> x = held ? Value() : node.input(0);
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);

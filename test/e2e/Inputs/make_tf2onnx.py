@@ -13,6 +13,11 @@ Run with the tests' virtual environment (tensorflow-cpu, tf2onnx).
   norm  Conv2D(4, 3, same), bilinear UpSampling2D, LayerNormalization,
         GlobalAveragePooling2D, Dense(5) on 8x8x3 images: Resize and the
         reductions, whose axes are operands from opset 18
+  mha   a Transformer block: MultiHeadAttention(2, 8) with a residual and
+        LayerNormalization, a Dense(32, relu) -> Dense(16) feed-forward,
+        GlobalAveragePooling1D, Dense(3), on (6, 16) sequences: the
+        converter's einsums multiply the batch with the heads
+        (ReduceProd of Shape's batch dimensions, (batch * heads, ...))
 
   python make_tf2onnx.py OUT [OPSET]
 
@@ -42,6 +47,15 @@ def randomize(model):
                  (1.0 if "variance" in w.path or "gamma" in w.path else 0.0))
 
 
+def transformer_block():
+    x = keras.Input((6, 16))
+    a = L.MultiHeadAttention(2, 8)(x, x)
+    h = L.LayerNormalization()(x + a)
+    f = L.Dense(16)(L.Dense(32, activation="relu")(h))
+    h = L.LayerNormalization()(h + f)
+    return keras.Model(x, L.Dense(3)(L.GlobalAveragePooling1D()(h)))
+
+
 models = {
     "cnn": (keras.Sequential([
         keras.Input((28, 28, 1)), L.Conv2D(8, 3, activation="relu"),
@@ -56,6 +70,7 @@ models = {
         keras.Input((8, 8, 3)), L.Conv2D(4, 3, padding="same"),
         L.UpSampling2D(2, interpolation="bilinear"), L.LayerNormalization(),
         L.GlobalAveragePooling2D(), L.Dense(5)]), (8, 8, 3)),
+    "mha": (transformer_block(), (6, 16)),
 }
 for name, (model, shape) in models.items():
     randomize(model)

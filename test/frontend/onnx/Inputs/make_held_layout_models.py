@@ -11,6 +11,9 @@ it, and one model per error the held layouts report.
             (4, N, 6), ReduceMean over the sequence, Relu
   legacy    the heads' reshape from Shape arithmetic, as PyTorch's
             TorchScript exporter writes it: Shape(x)[1] * 2 in the shape
+  einsum_shapes
+            tf2onnx's einsum shape arithmetic: ReduceProd of Shape's batch
+            dimensions, Max and Min of shapes that hold the batch
   x.npy     an input batch of 3 for the numeric checks
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
@@ -121,6 +124,34 @@ save("legacy", [
 ], [value("x", ["N", 4, 6])], [value("y", ["N", 2, 4, 3])],
     [ints("one", 1), ints("two", 2), ints("zero", [0]), ints("four", [4]),
      ints("three", [3]), ints("unfold", [-1, 2, 4, 3])])
+
+# tf2onnx's einsum: the batch dimensions of Shape multiplied (ReduceProd)
+# into one, and broadcast back with Max of two shapes' batch dimensions:
+# (N, 2, 4, 3) -> (2N, 4, 3) -> (N, 2, 4, 3), which is x itself.
+save("einsum_shapes", [
+    helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+    helper.make_node("Gather", ["shape", "batch_axes"], ["batch_dims"],
+                     axis=0, name="batch_dims"),
+    helper.make_node("ReduceProd", ["batch_dims"], ["batch"], keepdims=1,
+                     name="batch_prod"),
+    helper.make_node("Concat", ["batch", "rest"], ["target"], axis=0,
+                     name="target"),
+    helper.make_node("Reshape", ["x", "target"], ["merged"], name="merge"),
+    helper.make_node("Shape", ["merged"], ["merged_shape"],
+                     name="merged_shape"),
+    helper.make_node("Gather", ["merged_shape", "first"], ["n2"], axis=0,
+                     name="n2"),
+    helper.make_node("Max", ["batch_dims", "ones"], ["batch_again"],
+                     name="batch_max"),
+    helper.make_node("Min", ["n2", "one_list"], ["one_again"],
+                     name="one_min"),
+    helper.make_node("Concat", ["batch_again", "rest", "one_again"],
+                     ["back"], axis=0, name="back"),
+    helper.make_node("Reshape", ["merged", "back"], ["y4"], name="unmerge"),
+    helper.make_node("Squeeze", ["y4", "last"], ["y"], name="squeeze"),
+], [value("x", ["N", 2, 4, 3])], [value("y", ["N", 2, 4, 3])],
+    [ints("batch_axes", [0, 1]), ints("rest", [4, 3]), ints("first", [0]),
+     ints("ones", [1, 1]), ints("one_list", [1]), ints("last", [4])])
 
 
 def held_error(name, tail, outputs, inits=()):
