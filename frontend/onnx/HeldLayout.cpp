@@ -288,7 +288,14 @@ FailureOr<OnnxValue> NodeBuilder::matmulHeld(const HeldValue &x,
   for (int64_t h : last)
     k *= shape[h];
   ArrayRef<int64_t> mShape = typeOf(matrix).getShape();
-  if (llvm::is_contained(last, 0) || mShape.size() != 2 || mShape[0] != k) {
+  if (mShape.size() != 2) {
+    emitError() << "multiplies " << formatHeldDims(heldDims(x))
+                << ", held batch-first, by " << formatKerasShape(mShape)
+                << ": kiln multiplies such a tensor by a matrix or by "
+                   "another with the dynamic batch";
+    return failure();
+  }
+  if (llvm::is_contained(last, 0) || mShape[0] != k) {
     emitError() << "inner dimensions differ: "
                 << formatHeldDims(heldDims(x)) << " @ "
                 << formatKerasShape(mShape);

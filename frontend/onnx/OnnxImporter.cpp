@@ -276,7 +276,8 @@ static SmallVector<int64_t> tensorShape(const OnnxValue &v) {
 }
 
 /// "has its dynamic batch in dimension 1" / "merges its dynamic batch
-/// into dimension 1, (6, None, 8)": where a held tensor has its batch.
+/// with other dimensions into dimension 1 of (6, None, 8)": where a held
+/// tensor has its batch.
 static std::string describeHeld(const OnnxValue &v) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -549,9 +550,10 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
     emitError() << "input '" << node.input(i) << "' " << describeHeld(*v)
                 << " (held batch-first: kiln's batch is the first "
                    "dimension); the ops that move dimensions, the "
-                   "elementwise ops, MatMul and Gemm by a matrix and the "
-                   "recurrent ops read it, this op does not (a fixed batch, "
-                   "--input-shape, compiles such a model)";
+                   "elementwise ops, MatMul, Gemm, Softmax, the reductions, "
+                   "LayerNormalization and the recurrent ops read it, this "
+                   "op does not (a fixed batch, --input-shape, compiles such "
+                   "a model)";
     return failure();
   }
   if (v->value && !v->layout.empty()) {

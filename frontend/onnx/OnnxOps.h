@@ -102,10 +102,11 @@ struct OnnxValue {
   /// An activation whose dynamic batch the file has elsewhere than in the
   /// first dimension, held batch-first (kiln's dynamic batch is dimension
   /// 0). The ops that move or merge dimensions (Reshape, Transpose,
-  /// Squeeze, Unsqueeze, Flatten, Slice, Gather, Concat, Split), the
-  /// elementwise ops, MatMul/Gemm by a matrix and the recurrent ops read
-  /// it as held (`heldInput`, `layoutInput`, `transposedInput`); `input`
-  /// refuses it.
+  /// Squeeze, Unsqueeze, Flatten; Slice, Gather, Concat and Split where
+  /// the batch is a dimension of its own), the elementwise ops, MatMul,
+  /// Gemm, Softmax, the reductions, LayerNormalization and the recurrent
+  /// ops read it as held (`heldInput`, `layoutInput`, `transposedInput`);
+  /// `input` refuses it.
   std::optional<HeldLayout> held;
 
   static OnnxValue ofValue(Value v) { return OnnxValue{v, std::nullopt}; }

@@ -54,6 +54,10 @@ a throwaway environment:
          class token's Linear head
   sdpa   F.scaled_dot_product_attention (causal) of q, k, v cut from one
          Linear's output by view and permute
+  bert   token and position (arange) Embeddings, LayerNorm, a two-layer
+         encoder (4 heads, Gelu), the mean over the sequence, Linear
+  masked an encoder layer with src_key_padding_mask, a second model
+         input of bool (masked_pad.npy)
 
 Each as <name>.onnx, <name>_x.npy (batch 3) and <name>_y.npy.
 
@@ -299,6 +303,35 @@ class ScaledDotProduct(nn.Module):
         return self.o(y.transpose(1, 2).reshape(b, s, E))
 
 
+class TinyBert(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(20, E)
+        self.pos = nn.Embedding(8, E)
+        layer = nn.TransformerEncoderLayer(E, 4, 32, dropout=0.0,
+                                           batch_first=True,
+                                           activation="gelu")
+        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(E)
+        self.fc = nn.Linear(E, 2)
+
+    def forward(self, ids):
+        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        h = self.norm(self.tok(ids) + self.pos(pos))
+        return self.fc(self.enc(h).mean(1))
+
+
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0,
+                                                batch_first=True)
+        self.fc = nn.Linear(E, 3)
+
+    def forward(self, x, pad):
+        return self.fc(self.layer(x, src_key_padding_mask=pad)[:, 0])
+
+
 models = {
     "mlp": (nn.Sequential(nn.Flatten(), nn.Linear(20, 16), nn.ReLU(),
                           nn.Linear(16, 4)), (4, 5)),
@@ -389,10 +422,11 @@ transformers = {
     "gpt": (TinyGPT(), (6,)),
     "vit": (ViT(), (3, 8, 8)),
     "sdpa": (ScaledDotProduct(), (6, E)),
+    "bert": (TinyBert(), (8,)),
 }
 for name, (model, shape) in transformers.items():
     model.eval()
-    x = (torch.randint(0, 20, (3,) + shape) if name == "gpt" else
+    x = (torch.randint(0, 20, (3,) + shape) if name in ("gpt", "bert") else
          torch.randn((3,) + shape))
     batch = torch.export.Dim("batch", min=1, max=1024)
     torch.onnx.export(model, (x,), os.path.join(out, name + ".onnx"),
@@ -401,6 +435,21 @@ for name, (model, shape) in transformers.items():
     np.save(os.path.join(out, name + "_x.npy"), x.numpy())
     with torch.no_grad():
         np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
+
+model = Masked().eval()
+x = torch.randn(3, 6, E)
+pad = torch.zeros(3, 6, dtype=torch.bool)
+pad[1, 4:] = True
+pad[2, 5:] = True
+batch = torch.export.Dim("batch", min=1, max=1024)
+torch.onnx.export(model, (x, pad), os.path.join(out, "masked.onnx"),
+                  input_names=["x", "pad"],
+                  dynamic_shapes=({0: batch}, {0: batch}), dynamo=True,
+                  external_data=False)
+np.save(os.path.join(out, "masked_x.npy"), x.numpy())
+np.save(os.path.join(out, "masked_pad.npy"), pad.numpy())
+with torch.no_grad():
+    np.save(os.path.join(out, "masked_y.npy"), model(x, pad).numpy())
 
 model, name = Encoder(8, 16), "train_enc"
 x, y = torch.randn(6, 5, 8), torch.randn(6, 3)
