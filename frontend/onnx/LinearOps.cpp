@@ -43,57 +43,46 @@ static FailureOr<NodeOutputs> importGemm(NodeBuilder &node) {
   // A transposed operand that is an initializer is stored transposed (a
   // PyTorch Linear's weight, transB = 1): no transpose when the model runs.
   SmallVector<int64_t> swap{1, 0};
-  FailureOr<Value> b = *transB ? node.transposedInput(1, swap) : node.input(1);
-  if (failed(b))
-    return failure();
+  auto rightOperand = [&]() {
+    return *transB ? node.transposedInput(1, swap) : node.input(1);
+  };
   OpBuilder &builder = node.builder;
+  // The product: of a held A ((seq * batch, E) of PyTorch's attention) in
+  // its held layout, scaled and biased there; of the file's A otherwise.
+  Value y;
+  std::optional<HeldLayout> held;
   if (node.heldTransposed(0) && !*transA) {
-    // A held batch-first ((seq * batch, E) of PyTorch's attention): the
-    // product, scaled and biased in the held layout.
     FailureOr<HeldValue> a = node.heldInput(0);
-    if (failed(a))
+    FailureOr<Value> b =
+        succeeded(a) ? rightOperand() : FailureOr<Value>(failure());
+    if (failed(b))
       return failure();
-    FailureOr<OnnxValue> y = node.matmulHeld(*a, *b);
-    if (failed(y))
+    FailureOr<OnnxValue> product = node.matmulHeld(*a, *b);
+    if (failed(product))
       return failure();
-    if (*alpha == 1.0f && (!node.hasInput(2) || *beta == 0.0f))
-      return NodeOutputs{std::move(*y)};
-    // Where the batch is back first, an ordinary product from here.
-    HeldValue product{y->value, y->held ? *y->held : HeldLayout()};
-    Value out = product.value;
-    if (*alpha != 1.0f)
-      out = MulOp::create(builder, node.loc, out, node.scalar(*alpha));
-    if (node.hasInput(2) && *beta != 0.0f) {
-      FailureOr<Value> c = node.input(2);
-      if (failed(c))
-        return failure();
-      FailureOr<Value> bias = y->held ? node.intoHeldFrame(*c, product, "C")
-                                      : FailureOr<Value>(*c);
-      if (failed(bias))
-        return failure();
-      Value scaled = *bias;
-      if (*beta != 1.0f)
-        scaled = MulOp::create(builder, node.loc, scaled, node.scalar(*beta));
-      out = AddOp::create(builder, node.loc, out, scaled);
+    y = product->value;
+    held = product->held;
+  } else {
+    FailureOr<Value> a =
+        *transA ? node.transposedInput(0, swap) : node.input(0);
+    FailureOr<Value> b =
+        succeeded(a) ? rightOperand() : FailureOr<Value>(failure());
+    if (failed(b))
+      return failure();
+    if (node.typeOf(*a).getShape()[1] != node.typeOf(*b).getShape()[0]) {
+      node.emitError() << "inner dimensions differ: "
+                       << formatKerasShape(node.typeOf(*a).getShape())
+                       << " @ " << formatKerasShape(node.typeOf(*b).getShape());
+      return failure();
     }
-    return NodeOutputs{y->held ? node.fromHeld(out, *y->held)
-                               : OnnxValue::ofValue(out)};
+    y = MatMulOp::create(builder, node.loc, *a, *b);
   }
-  FailureOr<Value> a = *transA ? node.transposedInput(0, swap) : node.input(0);
-  if (failed(a))
-    return failure();
-  Value lhs = *a, rhs = *b;
-  if (node.typeOf(lhs).getShape()[1] != node.typeOf(rhs).getShape()[0]) {
-    node.emitError() << "inner dimensions differ: "
-                     << formatKerasShape(node.typeOf(lhs).getShape()) << " @ "
-                     << formatKerasShape(node.typeOf(rhs).getShape());
-    return failure();
-  }
-  Value y = MatMulOp::create(builder, node.loc, lhs, rhs);
   if (*alpha != 1.0f)
     y = MulOp::create(builder, node.loc, y, node.scalar(*alpha));
   if (node.hasInput(2) && *beta != 0.0f) {
     FailureOr<Value> c = node.input(2);
+    if (succeeded(c) && held)
+      c = node.intoHeldFrame(*c, HeldValue{y, *held}, "C");
     if (failed(c))
       return failure();
     Value bias = *c;
@@ -101,7 +90,7 @@ static FailureOr<NodeOutputs> importGemm(NodeBuilder &node) {
       bias = MulOp::create(builder, node.loc, bias, node.scalar(*beta));
     y = AddOp::create(builder, node.loc, y, bias);
   }
-  return single(y);
+  return NodeOutputs{held ? node.fromHeld(y, *held) : OnnxValue::ofValue(y)};
 }
 
 /// `x` broadcast to batch dimensions `batch` (then its last two):

@@ -81,6 +81,8 @@ import warnings
 import numpy as np
 import torch
 from torch import nn
+from torch_transformers import (E, AttentionWeights, Decoder, Encoder,
+                                Encoder2, ViT)
 
 warnings.filterwarnings("ignore")
 out = sys.argv[1]
@@ -198,43 +200,6 @@ class Pixel(nn.Module):
                                          align_corners=True)
 
 
-class Encoder(nn.Module):
-    def __init__(self, features=16, hidden=32):
-        super().__init__()
-        self.layer = nn.TransformerEncoderLayer(
-            features, 2, hidden, dropout=0.0, batch_first=True,
-            activation="gelu")
-        self.fc = nn.Linear(features, 3)
-
-    def forward(self, x):
-        return self.fc(self.layer(x).mean(dim=1))
-
-
-E = 16
-
-
-class Encoder2(nn.Module):
-    def __init__(self):
-        super().__init__()
-        layer = nn.TransformerEncoderLayer(E, 4, 32, dropout=0.0,
-                                           batch_first=True, norm_first=True)
-        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
-        self.fc = nn.Linear(E, 3)
-
-    def forward(self, x):
-        return self.fc(self.enc(x)[:, 0])
-
-
-class AttentionWeights(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.mha = nn.MultiheadAttention(E, 2, batch_first=True)
-
-    def forward(self, x):
-        y, w = self.mha(x, x, x, need_weights=True)
-        return y + w.sum(dim=-1, keepdim=True)
-
-
 class Causal(nn.Module):
     def __init__(self):
         super().__init__()
@@ -245,17 +210,6 @@ class Causal(nn.Module):
     def forward(self, x):
         mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
         return self.fc(self.layer(x, src_mask=mask, is_causal=True))
-
-
-class Decoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer = nn.TransformerDecoderLayer(E, 2, 32, dropout=0.0,
-                                                batch_first=True)
-        self.mem = nn.Linear(E, E)
-
-    def forward(self, x):
-        return self.layer(x[:, :4], self.mem(x))
 
 
 class TinyGPT(nn.Module):
@@ -272,21 +226,6 @@ class TinyGPT(nn.Module):
         mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1])
         return self.head(self.layer(self.tok(ids) + self.pos, src_mask=mask,
                                     is_causal=True))
-
-
-class ViT(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.patch = nn.Conv2d(3, E, 4, stride=4)
-        self.cls = nn.Parameter(torch.randn(1, 1, E) * 0.1)
-        self.layer = nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0,
-                                                batch_first=True)
-        self.head = nn.Linear(E, 5)
-
-    def forward(self, x):
-        p = self.patch(x).flatten(2).transpose(1, 2)
-        t = torch.cat([self.cls.expand(x.shape[0], -1, -1), p], dim=1)
-        return self.head(self.layer(t)[:, 0])
 
 
 class ScaledDotProduct(nn.Module):
@@ -332,6 +271,42 @@ class Masked(nn.Module):
         return self.fc(self.layer(x, src_key_padding_mask=pad)[:, 0])
 
 
+def export_predicting(name, model, inputs, suffixes=("x",)):
+    """<name>.onnx with a symbolic batch in every input, the inputs as
+    <name>_<suffix>.npy, and PyTorch's outputs as <name>_y.npy."""
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(model, tuple(inputs), os.path.join(out, name + ".onnx"),
+                      input_names=list(suffixes),
+                      dynamic_shapes=tuple({0: batch} for _ in inputs),
+                      dynamo=True, external_data=False)
+    for suffix, value in zip(suffixes, inputs):
+        np.save(os.path.join(out, name + "_" + suffix + ".npy"), value.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(out, name + "_y.npy"), model(*inputs).numpy())
+
+
+def export_trained(name, model, x, y):
+    """<name>.onnx exported with optimize=False, x and the targets y, and
+    PyTorch's own 4 full-batch SGD steps (lr 0.5) of MSE from it."""
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(model.eval(), (x,), os.path.join(out, name + ".onnx"),
+                      input_names=["x"], dynamic_shapes=({0: batch},),
+                      dynamo=True, optimize=False, external_data=False)
+    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
+    np.save(os.path.join(out, name + "_y.npy"), y.numpy())
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    losses = []
+    for _ in range(4):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    with open(os.path.join(out, name + "_losses.json"), "w") as f:
+        json.dump(losses, f)
+
+
 models = {
     "mlp": (nn.Sequential(nn.Flatten(), nn.Linear(20, 16), nn.ReLU(),
                           nn.Linear(16, 4)), (4, 5)),
@@ -361,13 +336,7 @@ for name, (model, shape) in models.items():
                 module.running_var.uniform_(0.5, 1.5)
     x = (torch.randint(0, 30, (3,) + shape) if name == "text" else
          torch.randn((3,) + shape))
-    batch = torch.export.Dim("batch", min=1, max=1024)
-    torch.onnx.export(model, (x,), os.path.join(out, name + ".onnx"),
-                      input_names=["x"], dynamic_shapes=({0: batch},),
-                      dynamo=True, external_data=False)
-    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
-    with torch.no_grad():
-        np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
+    export_predicting(name, model, [x])
 
 class NormGelu(nn.Module):
     def __init__(self):
@@ -392,23 +361,7 @@ training = {
 }
 for name, (model, shape) in training.items():
     x, y = torch.randn((6,) + shape), torch.randn(6, 3)
-    batch = torch.export.Dim("batch", min=1, max=1024)
-    torch.onnx.export(model.eval(), (x,), os.path.join(out, name + ".onnx"),
-                      input_names=["x"], dynamic_shapes=({0: batch},),
-                      dynamo=True, optimize=False, external_data=False)
-    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
-    np.save(os.path.join(out, name + "_y.npy"), y.numpy())
-    model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    losses = []
-    for _ in range(4):
-        optimizer.zero_grad()
-        loss = nn.functional.mse_loss(model(x), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    with open(os.path.join(out, name + "_losses.json"), "w") as f:
-        json.dump(losses, f)
+    export_trained(name, model, x, y)
 
 
 # The Transformer family (seeded anew, so that the files above stay as
@@ -428,45 +381,15 @@ for name, (model, shape) in transformers.items():
     model.eval()
     x = (torch.randint(0, 20, (3,) + shape) if name in ("gpt", "bert") else
          torch.randn((3,) + shape))
-    batch = torch.export.Dim("batch", min=1, max=1024)
-    torch.onnx.export(model, (x,), os.path.join(out, name + ".onnx"),
-                      input_names=["x"], dynamic_shapes=({0: batch},),
-                      dynamo=True, external_data=False)
-    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
-    with torch.no_grad():
-        np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
+    export_predicting(name, model, [x])
 
 model = Masked().eval()
 x = torch.randn(3, 6, E)
 pad = torch.zeros(3, 6, dtype=torch.bool)
 pad[1, 4:] = True
 pad[2, 5:] = True
-batch = torch.export.Dim("batch", min=1, max=1024)
-torch.onnx.export(model, (x, pad), os.path.join(out, "masked.onnx"),
-                  input_names=["x", "pad"],
-                  dynamic_shapes=({0: batch}, {0: batch}), dynamo=True,
-                  external_data=False)
-np.save(os.path.join(out, "masked_x.npy"), x.numpy())
-np.save(os.path.join(out, "masked_pad.npy"), pad.numpy())
-with torch.no_grad():
-    np.save(os.path.join(out, "masked_y.npy"), model(x, pad).numpy())
+export_predicting("masked", model, [x, pad], ("x", "pad"))
 
-model, name = Encoder(8, 16), "train_enc"
+model = Encoder(8, 16)
 x, y = torch.randn(6, 5, 8), torch.randn(6, 3)
-batch = torch.export.Dim("batch", min=1, max=1024)
-torch.onnx.export(model.eval(), (x,), os.path.join(out, name + ".onnx"),
-                  input_names=["x"], dynamic_shapes=({0: batch},),
-                  dynamo=True, optimize=False, external_data=False)
-np.save(os.path.join(out, name + "_x.npy"), x.numpy())
-np.save(os.path.join(out, name + "_y.npy"), y.numpy())
-model.train()
-optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-losses = []
-for _ in range(4):
-    optimizer.zero_grad()
-    loss = nn.functional.mse_loss(model(x), y)
-    loss.backward()
-    optimizer.step()
-    losses.append(loss.item())
-with open(os.path.join(out, name + "_losses.json"), "w") as f:
-    json.dump(losses, f)
+export_trained("train_enc", model, x, y)

@@ -26,44 +26,12 @@ import warnings
 import numpy as np
 import torch
 from torch import nn
+from torch_transformers import (E, AttentionWeights, Decoder, Encoder,
+                                Encoder2, SeqFirst, ViT)
 
 warnings.filterwarnings("ignore")
 out = sys.argv[1]
 torch.manual_seed(0)
-E = 16
-
-
-class Encoder2(nn.Module):
-    def __init__(self):
-        super().__init__()
-        layer = nn.TransformerEncoderLayer(E, 4, 32, dropout=0.0,
-                                           batch_first=True, norm_first=True)
-        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
-        self.fc = nn.Linear(E, 3)
-
-    def forward(self, x):
-        return self.fc(self.enc(x)[:, 0])
-
-
-class AttentionWeights(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.mha = nn.MultiheadAttention(E, 2, batch_first=True)
-
-    def forward(self, x):
-        y, w = self.mha(x, x, x, need_weights=True)
-        return y + w.sum(dim=-1, keepdim=True)
-
-
-class Decoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer = nn.TransformerDecoderLayer(E, 2, 32, dropout=0.0,
-                                                batch_first=True)
-        self.mem = nn.Linear(E, E)
-
-    def forward(self, x):
-        return self.layer(x[:, :4], self.mem(x))
 
 
 class TinyGPT(nn.Module):
@@ -81,43 +49,6 @@ class TinyGPT(nn.Module):
     def forward(self, ids):
         return self.head(self.layer(self.tok(ids) + self.pos,
                                     src_mask=self.mask))
-
-
-class ViT(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.patch = nn.Conv2d(3, E, 4, stride=4)
-        self.cls = nn.Parameter(torch.randn(1, 1, E) * 0.1)
-        self.layer = nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0,
-                                                batch_first=True)
-        self.head = nn.Linear(E, 5)
-
-    def forward(self, x):
-        p = self.patch(x).flatten(2).transpose(1, 2)
-        t = torch.cat([self.cls.expand(x.shape[0], -1, -1), p], dim=1)
-        return self.head(self.layer(t)[:, 0])
-
-
-class SeqFirst(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.mha = nn.MultiheadAttention(E, 4)
-
-    def forward(self, x):
-        t = x.transpose(0, 1)
-        y, _ = self.mha(t, t, t, need_weights=False)
-        return y.transpose(0, 1)
-
-
-class Encoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0,
-                                                batch_first=True)
-        self.fc = nn.Linear(8, 3)
-
-    def forward(self, x):
-        return self.fc(self.layer(x).mean(dim=1))
 
 
 models = {
@@ -139,7 +70,7 @@ for name, (model, shape) in models.items():
     with torch.no_grad():
         np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
 
-model = Encoder()
+model = Encoder(8, 16, activation="relu")
 x, y = torch.randn(6, 5, 8), torch.randn(6, 3)
 torch.onnx.export(model, (x,), os.path.join(out, "train.onnx"),
                   input_names=["x"], dynamic_axes={"x": {0: "batch"}},
