@@ -1082,8 +1082,20 @@ static FailureOr<NodeOutputs> importTile(NodeBuilder &node) {
 
 // Expand(x, shape): x broadcast (bidirectionally) with `shape`, as x times
 // ones of the broadcast shape.
+/// `x` broadcast against `frame`, a float32 tensor of zeros of the
+/// result's shape: their sum for a float32 `x`; for an integer or bool one
+/// (an attention mask), Where(frame != 0, x, x), exact in its own type.
+static Value broadcastAgainst(NodeBuilder &node, Value x, Value frame) {
+  OpBuilder &b = node.builder;
+  if (node.typeOf(x).getElementType().isF32())
+    return AddOp::create(b, node.loc, frame, x);
+  Value never = CastOp::create(
+      b, node.loc, node.typeOf(frame).clone(b.getI1Type()), frame);
+  return SelectOp::create(b, node.loc, never, x, x);
+}
+
 static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
-  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> x = node.anyInput(0);
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
       node.knownInts(1, "the shape", /*allowBatch=*/true);
   if (failed(x) || failed(shape))
@@ -1130,14 +1142,20 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
     auto type = RankedTensorType::get(held, builder.getF32Type());
     Value zeros = ZerosOp::create(builder, node.loc, type, reference);
     if (b == 0)
-      return single(Value(AddOp::create(builder, node.loc, zeros, *x)));
+      return single(broadcastAgainst(node, *x, zeros));
     // x is 1 along the batch: moving that dimension first is a reshape.
-    Value y = AddOp::create(builder, node.loc, zeros, node.reshape(*x, xHeld));
-    return NodeOutputs{node.permuted(y, layout)};
+    Value xMoved =
+        ReshapeOp::create(builder, node.loc, node.typeOf(*x).clone(xHeld), *x);
+    return NodeOutputs{
+        node.permuted(broadcastAgainst(node, xMoved, zeros), layout)};
   }
   SmallVector<int64_t> onesShape(**shape);
   for (int64_t &d : onesShape)
     d = std::max<int64_t>(d, 1);
+  if (!node.typeOf(*x).getElementType().isF32()) {
+    std::vector<float> zeros(product(onesShape), 0.0f);
+    return single(broadcastAgainst(node, *x, node.constant(onesShape, zeros)));
+  }
   std::vector<float> ones(product(onesShape), 1.0f);
   return single(Value(MulOp::create(node.builder, node.loc, *x,
                                     node.constant(onesShape, ones))));
@@ -2000,7 +2018,8 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   static constexpr StringLiteral value[] = {"value"};
   static constexpr StringLiteral shapeRange[] = {"start", "end"};
   static constexpr StringLiteral ratio[] = {"ratio", "seed", "is_test"};
-  add("Reshape", 5, kNewestOpset, importReshape, allowZero, 0b10);
+  r["Reshape"].push_back(
+      OpKind{5, kNewestOpset, importReshape, allowZero, 0b10, 0b1});
   add("Flatten", 1, kNewestOpset, importFlatten, axis);
   add("Squeeze", 1, 12, importSqueeze, axes);
   add("Squeeze", 13, kNewestOpset, importSqueeze, {}, 0b10);
@@ -2018,7 +2037,7 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("Slice", 10, kNewestOpset, importSlice, {}, 0b11110);
   r["Gather"].push_back(OpKind{1, kNewestOpset, importGather, axis, 0b10, 0b10});
   add("Tile", 6, kNewestOpset, importTile, {}, 0b10);
-  add("Expand", 8, kNewestOpset, importExpand, {}, 0b10);
+  r["Expand"].push_back(OpKind{8, kNewestOpset, importExpand, {}, 0b10, 0b1});
   // Cast-19 and CastLike-19 add float8 types and how to round into them
   // (saturate), which kiln does not compute with.
   static constexpr StringLiteral toSaturate[] = {"saturate", "to"};

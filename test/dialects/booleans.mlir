@@ -103,3 +103,26 @@ func.func @cast(%x: tensor<4xf32>, %i: tensor<4xi32>) -> (tensor<4xi64>, tensor<
   %3 = kiln.cast %i : tensor<4xi32> -> tensor<4xi64>
   return %0, %2, %3 : tensor<4xi64>, tensor<4xf32>, tensor<4xi64>
 }
+
+// -----
+
+// Reshape and transpose move masks and ids as they move floats: the same
+// tensor.expand_shape and copying generic, in the element type.
+// CHECK-LABEL: func.func @move_mask
+// CHECK: kiln.reshape %{{.+}} : tensor<?x6xi1> -> tensor<?x2x3xi1>
+// CHECK: kiln.transpose %{{.+}} {permutation = array<i64: 0, 2, 1>} : tensor<?x2x3xi1> -> tensor<?x3x2xi1>
+// CHECK: kiln.transpose %{{.+}} {permutation = array<i64: 1, 0>} : tensor<2x4xi64> -> tensor<4x2xi64>
+// LOWER-LABEL: func.func @move_mask
+// LOWER: tensor.expand_shape %{{.+}} {{\[\[}}0], [1, 2]] output_shape {{.*}} : tensor<?x6xi1> into tensor<?x2x3xi1>
+// LOWER: linalg.generic
+// LOWER: ^bb0(%[[IN:.+]]: i1, %{{.+}}: i1):
+// LOWER-NEXT: linalg.yield %[[IN]] : i1
+// LOWER: linalg.generic
+// LOWER: ^bb0(%[[ID:.+]]: i64, %{{.+}}: i64):
+// LOWER-NEXT: linalg.yield %[[ID]] : i64
+func.func @move_mask(%m: tensor<?x6xi1>, %ids: tensor<2x4xi64>) -> (tensor<?x3x2xi1>, tensor<4x2xi64>) {
+  %0 = kiln.reshape %m : tensor<?x6xi1> -> tensor<?x2x3xi1>
+  %1 = kiln.transpose %0 {permutation = array<i64: 0, 2, 1>} : tensor<?x2x3xi1> -> tensor<?x3x2xi1>
+  %2 = kiln.transpose %ids {permutation = array<i64: 1, 0>} : tensor<2x4xi64> -> tensor<4x2xi64>
+  return %1, %2 : tensor<?x3x2xi1>, tensor<4x2xi64>
+}

@@ -163,6 +163,14 @@ func.func @reshape_inner_dynamic(%a: tensor<?x?xf32>) {
 
 // -----
 
+func.func @reshape_element_type(%a: tensor<?x6xi1>) {
+  // expected-error@+1 {{changes the element type ('i1' -> 'f32'); kiln.cast does that}}
+  %c = kiln.reshape %a : tensor<?x6xi1> -> tensor<?x2x3xf32>
+  return
+}
+
+// -----
+
 func.func @reduce_axis_range(%a: tensor<?x4xf32>) {
   // expected-error@+1 {{axis 2 is out of range for rank 2}}
   %c = kiln.reduce_sum %a {axes = array<i64: 2>} : tensor<?x4xf32> -> tensor<?xf32>

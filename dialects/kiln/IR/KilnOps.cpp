@@ -344,6 +344,10 @@ static int64_t countElements(ArrayRef<int64_t> shape, size_t begin) {
 LogicalResult ReshapeOp::verify() {
   ArrayRef<int64_t> in = getInput().getType().getShape();
   ArrayRef<int64_t> out = getType().getShape();
+  if (getInput().getType().getElementType() != getType().getElementType())
+    return emitOpError("changes the element type (")
+           << getInput().getType().getElementType() << " -> "
+           << getType().getElementType() << "); kiln.cast does that";
   auto dynamicAt = [](ArrayRef<int64_t> shape, size_t i) {
     return i < shape.size() && ShapedType::isDynamic(shape[i]);
   };

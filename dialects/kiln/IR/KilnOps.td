@@ -702,14 +702,17 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
     dynamic dimension (`(?, T, K) -> (?, K)`, T rows per sample) or split
     back out of it (`(?, K) -> (?, T, K)`), as gradients of per-position
     layers need. Keras's `Flatten` and `Reshape` layers import to this op.
+    Any element type kiln computes with (an attention mask of booleans,
+    token ids) reshapes; the element type stays.
 
     ```mlir
     %f = kiln.reshape %x : tensor<?x28x28xf32> -> tensor<?x784xf32>
     %r = kiln.reshape %s : tensor<?x5x8xf32> -> tensor<?x8xf32>
+    %m = kiln.reshape %mask : tensor<?x6xi1> -> tensor<?x1x6xi1>
     ```
   }];
-  let arguments = (ins Kiln_FloatTensor:$input);
-  let results = (outs Kiln_FloatTensor:$result);
+  let arguments = (ins Kiln_AnyTensor:$input);
+  let results = (outs Kiln_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -718,15 +721,16 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
 def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "Permute a tensor's dimensions";
   let description = [{
-    `result` dimension `i` is `input` dimension `permutation[i]`.
+    `result` dimension `i` is `input` dimension `permutation[i]`, of any
+    element type kiln computes with.
 
     ```mlir
     %t = kiln.transpose %w {permutation = array<i64: 1, 0>} : tensor<784x128xf32> -> tensor<128x784xf32>
     ```
   }];
-  let arguments = (ins Kiln_FloatTensor:$input,
+  let arguments = (ins Kiln_AnyTensor:$input,
                        DenseI64ArrayAttr:$permutation);
-  let results = (outs Kiln_FloatTensor:$result);
+  let results = (outs Kiln_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;

@@ -1,0 +1,86 @@
+"""Exports small, randomly initialized Hugging Face `transformers` models
+(built from their configs: nothing is downloaded) with PyTorch's dynamo
+exporter (torch.onnx.export(dynamo=True), opset 20, the batch symbolic),
+and saves an input batch and the models' own outputs for it: references
+kiln did not compute.
+
+The tests' environment has neither a recent torch nor transformers, so
+the files are committed (hf-transformers/); regenerate them in a throwaway
+environment:
+
+  python3 -m venv /tmp/tv && /tmp/tv/bin/pip install torch onnxscript transformers
+  /tmp/tv/bin/python test/e2e/Inputs/generate_hf_fixtures.py \\
+      test/e2e/Inputs/hf-transformers
+
+(written with torch 2.15.0, onnxscript 0.7.2, transformers 5.25.0)
+
+  bert    BertModel (2 layers, 2 heads): token, position and segment
+          Embeddings, the attention mask the library builds (a bool
+          tensor Expand-ed to the batch), last_hidden_state
+  distil  DistilBertModel (2 layers, 2 heads), last_hidden_state
+  gpt2    GPT2LMHeadModel (2 layers, 2 heads): the ids reshaped
+          (view(-1, seq)), a causal mask, logits
+  vit     ViTModel (2 layers, 2 heads) on 16x16 images in 4x4 patches, a
+          class token, last_hidden_state
+
+Each as <name>.onnx, <name>_x.npy (batch 3; int64 ids or float images)
+and <name>_y.npy.
+"""
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+from transformers import (BertConfig, BertModel, DistilBertConfig,
+                          DistilBertModel, GPT2Config, GPT2LMHeadModel,
+                          ViTConfig, ViTModel)
+
+warnings.filterwarnings("ignore")
+out = sys.argv[1]
+torch.manual_seed(0)
+
+
+class Output(torch.nn.Module):
+    """One field of the model's output as a tensor."""
+
+    def __init__(self, model, field):
+        super().__init__()
+        self.model = model
+        self.field = field
+
+    def forward(self, x):
+        return getattr(self.model(x), self.field)
+
+
+H = dict(layers=2, heads=2, hidden=16, inner=32)
+models = {
+    "bert": (Output(BertModel(BertConfig(
+        vocab_size=40, hidden_size=H["hidden"],
+        num_hidden_layers=H["layers"], num_attention_heads=H["heads"],
+        intermediate_size=H["inner"], max_position_embeddings=16)),
+        "last_hidden_state"), (8,)),
+    "distil": (Output(DistilBertModel(DistilBertConfig(
+        vocab_size=40, dim=H["hidden"], n_layers=H["layers"],
+        n_heads=H["heads"], hidden_dim=H["inner"],
+        max_position_embeddings=16)), "last_hidden_state"), (8,)),
+    "gpt2": (Output(GPT2LMHeadModel(GPT2Config(
+        vocab_size=40, n_embd=H["hidden"], n_layer=H["layers"],
+        n_head=H["heads"], n_positions=16)), "logits"), (8,)),
+    "vit": (Output(ViTModel(ViTConfig(
+        image_size=16, patch_size=4, num_channels=3,
+        hidden_size=H["hidden"], num_hidden_layers=H["layers"],
+        num_attention_heads=H["heads"], intermediate_size=H["inner"])),
+        "last_hidden_state"), (3, 16, 16)),
+}
+for name, (model, shape) in models.items():
+    model.eval()
+    x = (torch.randn((3,) + shape) if name == "vit" else
+         torch.randint(0, 40, (3,) + shape))
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(model, (x,), os.path.join(out, name + ".onnx"),
+                      input_names=["x"], dynamic_shapes=({0: batch},),
+                      dynamo=True, external_data=False)
+    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
