@@ -62,6 +62,16 @@ static Value transposeTo(NodeBuilder &node, Value x, ArrayRef<int64_t> perm) {
   return TransposeOp::create(node.builder, node.loc, x, perm);
 }
 
+bool NodeBuilder::isBatched(int64_t i) {
+  if (heldTransposed(i))
+    return true;
+  if (known(i))
+    return false;
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = inputInfo(i);
+  return succeeded(info) && !info->first.empty() &&
+         ShapedType::isDynamic(info->first[0]);
+}
+
 SmallVector<HeldDim> NodeBuilder::heldDims(const HeldValue &x) {
   ArrayRef<int64_t> shape = typeOf(x.value).getShape();
   SmallVector<HeldDim> dims;
@@ -140,9 +150,7 @@ OnnxValue NodeBuilder::fromHeld(Value held, HeldLayout layout) {
   return out;
 }
 
-/// "(6, None, 8)": a file shape the held form knows, the dimensions that
-/// hold the batch as None.
-static std::string formatHeldDims(ArrayRef<HeldDim> dims) {
+std::string mlir::kiln::onnx_import::formatHeldDims(ArrayRef<HeldDim> dims) {
   SmallVector<int64_t> shape;
   for (HeldDim d : dims)
     shape.push_back(d.batch ? ShapedType::kDynamic : d.factor);

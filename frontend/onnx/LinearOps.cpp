@@ -111,15 +111,6 @@ static Value broadcastBatch(NodeBuilder &node, Value x,
 }
 
 // MatMul: NumPy's matmul.
-/// True when operand `i` has a dynamic batch (held or not).
-static bool isBatched(NodeBuilder &node, int64_t i) {
-  if (node.heldTransposed(i))
-    return true;
-  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(i);
-  return succeeded(info) && !info->first.empty() &&
-         ShapedType::isDynamic(info->first[0]);
-}
-
 /// MatMul with an operand held batch-first (PyTorch's attention: (seq,
 /// batch, E) by a matrix, (batch * heads, seq, head_dim) by another such):
 /// the product in the held layout.
@@ -128,7 +119,7 @@ static FailureOr<NodeOutputs> matmulHeldOperands(NodeBuilder &node) {
   if (failed(a))
     return failure();
   FailureOr<OnnxValue> y = failure();
-  if (!isBatched(node, 1)) {
+  if (!node.isBatched(1)) {
     FailureOr<Value> b = node.input(1);
     if (failed(b))
       return failure();
@@ -146,7 +137,7 @@ static FailureOr<NodeOutputs> matmulHeldOperands(NodeBuilder &node) {
 
 static FailureOr<NodeOutputs> importMatMul(NodeBuilder &node) {
   if (node.heldTransposed(0) || node.heldTransposed(1)) {
-    if (!isBatched(node, 0)) {
+    if (!node.isBatched(0)) {
       node.emitError() << "multiplies a tensor without the dynamic batch by "
                           "one held batch-first (a fixed batch, "
                           "--input-shape, compiles such a model)";

@@ -84,6 +84,10 @@ struct HeldDim {
   bool batch;
 };
 
+/// "(6, None, 8)": file dimensions in a held layout, those that hold the
+/// batch as None.
+std::string formatHeldDims(ArrayRef<HeldDim> dims);
+
 /// A value of the ONNX graph: a kiln tensor in @predict, a tensor known at
 /// compile time, or both (a known float tensor that an op has used as
 /// data).
@@ -205,6 +209,9 @@ public:
   /// the first dimension.
   OnnxValue permuted(Value v, ArrayRef<int64_t> layout);
 
+  /// True when operand `i` is a run-time tensor with a dynamic batch, in
+  /// the file's layout or held (HeldLayout.cpp).
+  bool isBatched(int64_t i);
   /// Held layouts (HeldLayout.cpp). The output that is the held tensor
   /// `held` (batch first) in `layout`, in its small form: the file's
   /// tensor itself where the batch is its first dimension on its own.

@@ -103,18 +103,6 @@ static SmallVector<int64_t> batchPulledLayout(int64_t rank, int64_t b) {
 // (HeldLayout.cpp): the batch may move, and merge with other dimensions,
 // as long as it is not split.
 
-/// True when operand `i` is a run-time tensor with a dynamic batch, in the
-/// file's layout or held (OnnxValue::held).
-static bool isBatched(NodeBuilder &node, int64_t i) {
-  if (node.heldTransposed(i))
-    return true;
-  if (node.known(i))
-    return false;
-  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(i);
-  return succeeded(info) && !info->first.empty() &&
-         ShapedType::isDynamic(info->first[0]);
-}
-
 /// Reshape's shape operand: its integers, and the multiple of the batch
 /// size each one is (0 where none).
 struct ShapeOperand {
@@ -158,12 +146,6 @@ reshapeTarget(NodeBuilder &node, ArrayRef<HeldDim> in,
   int64_t inferred = -1, total = 1, known = 1, batches = 0;
   for (HeldDim d : in)
     total *= d.factor;
-  auto describe = [](ArrayRef<HeldDim> dims) {
-    SmallVector<int64_t> shape;
-    for (HeldDim d : dims)
-      shape.push_back(d.batch ? ShapedType::kDynamic : d.factor);
-    return formatKerasShape(shape);
-  };
   for (auto [i, d] : llvm::enumerate(target)) {
     HeldDim dim{d, false};
     if (d == 0 && !allowZero) {
@@ -198,7 +180,7 @@ reshapeTarget(NodeBuilder &node, ArrayRef<HeldDim> in,
   bool hasBatch = llvm::any_of(in, [](HeldDim d) { return d.batch; });
   if (inferred >= 0) {
     if (known == 0 || total % known) {
-      node.emitError() << "cannot reshape " << describe(in) << " into "
+      node.emitError() << "cannot reshape " << formatHeldDims(in) << " into "
                        << formatKerasShape(target);
       return failure();
     }
@@ -207,7 +189,7 @@ reshapeTarget(NodeBuilder &node, ArrayRef<HeldDim> in,
     known = total;
   }
   if (known != total || batches != int64_t(hasBatch)) {
-    node.emitError() << "cannot reshape " << describe(in) << " into "
+    node.emitError() << "cannot reshape " << formatHeldDims(in) << " into "
                      << formatKerasShape(target)
                      << (batches == int64_t(hasBatch) ? ""
                          : hasBatch ? " (the shape fixes the dynamic batch "
@@ -237,7 +219,7 @@ static FailureOr<NodeOutputs> reshapeBatched(NodeBuilder &node) {
 }
 
 static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
-  if (isBatched(node, 0))
+  if (node.isBatched(0))
     return reshapeBatched(node);
   FailureOr<Operand> x = dataOperand(node);
   FailureOr<ShapeOperand> target = shapeOperand(node);
@@ -282,7 +264,7 @@ static FailureOr<NodeOutputs> importFlatten(NodeBuilder &node) {
                      << rank;
     return failure();
   }
-  if (isBatched(node, 0)) {
+  if (node.isBatched(0)) {
     FailureOr<HeldValue> x = node.heldInput(0);
     if (failed(x))
       return failure();
@@ -509,7 +491,7 @@ static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
   // Composed with the layout the operand is held in: a transpose that
   // moves the dynamic batch (to a sequence-first tensor) is recorded, not
   // run, and one that moves it back cancels it.
-  if (isBatched(node, 0)) {
+  if (node.isBatched(0)) {
     FailureOr<HeldValue> held = node.heldInput(0);
     if (failed(held))
       return failure();
