@@ -213,10 +213,42 @@ struct ZerosLowering : public OpConversionPattern<ZerosOp> {
   }
 };
 
+// batch_index(like) -> generic over empty(dim(like, 0), ...): index 0
+struct BatchIndexLowering : public OpConversionPattern<BatchIndexOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BatchIndexOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    SmallVector<Value> dynamicDims;
+    if (type.isDynamicDim(0))
+      dynamicDims.push_back(
+          tensor::DimOp::create(rewriter, loc, adaptor.getBatchLike(), 0));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          type.getElementType(), dynamicDims);
+    int64_t rank = type.getRank();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{}, empty,
+        AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext()),
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location nloc, ValueRange) {
+          Value row = linalg::IndexOp::create(b, nloc, 0);
+          linalg::YieldOp::create(
+              b, nloc,
+              arith::IndexCastOp::create(b, nloc, type.getElementType(), row)
+                  .getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateShapeToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ReshapeLowering, TransposeLowering, BroadcastLowering,
-               ZerosLowering, ConcatLowering, SliceLowering>(
+               ZerosLowering, BatchIndexLowering, ConcatLowering,
+               SliceLowering>(
       patterns.getContext());
 }

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/onnx/OnnxOps.h"
+#include "frontend/onnx/OnnxTensors.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
@@ -623,15 +624,39 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
     if (folds)
       return NodeOutputs{OnnxValue::ofKnown(std::move(acc))};
   }
-  FailureOr<Value> acc = node.input(0);
+  // Max and Min of integers at run time (PyTorch's broadcast of index
+  // tensors) pick by a comparison; other integer arithmetic is refused.
+  constexpr bool picks = Host == hostMax || Host == hostMin;
+  FailureOr<Value> acc = picks ? node.anyInput(0) : node.input(0);
   if (failed(acc))
     return failure();
   Value result = *acc;
+  Type element = node.typeOf(result).getElementType();
+  if (!isa<FloatType>(element) && !element.isInteger(32) &&
+      !element.isInteger(64)) {
+    node.emitError() << "takes " << typeName(onnxTypeOf(element))
+                     << " values, which have no order";
+    return failure();
+  }
   for (int64_t i = 1; i < node.numInputs(); ++i) {
-    FailureOr<Value> next = node.input(i);
+    FailureOr<Value> next = picks ? node.anyInput(i) : node.input(i);
     if (failed(next) || failed(checkBroadcast(node, result, *next)))
       return failure();
-    result = OpTy::create(node.builder, node.loc, result, *next);
+    Type nextElement = node.typeOf(*next).getElementType();
+    if (nextElement != element) {
+      node.emitError() << "operands are " << typeName(onnxTypeOf(element))
+                       << " and " << typeName(onnxTypeOf(nextElement));
+      return failure();
+    }
+    if (isa<FloatType>(element)) {
+      result = OpTy::create(node.builder, node.loc, result, *next);
+      continue;
+    }
+    Value first =
+        Host == hostMax
+            ? Value(GreaterOp::create(node.builder, node.loc, result, *next))
+            : Value(LessOp::create(node.builder, node.loc, result, *next));
+    result = SelectOp::create(node.builder, node.loc, first, result, *next);
   }
   if (Mean && node.numInputs() > 1)
     result = DivOp::create(node.builder, node.loc, result,
@@ -893,8 +918,11 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   push("Pow", OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
   // includes.
-  add("Max", 6, kNewestOpset, importVariadic<MaximumOp, hostMax>);
-  add("Min", 6, kNewestOpset, importVariadic<MinimumOp, hostMin>);
+  // Max and Min also order int32/int64 tensors at run time (opset 12 on).
+  push("Max", OpKind{6, kNewestOpset, importVariadic<MaximumOp, hostMax>, {},
+                     0, ~uint32_t(0)});
+  push("Min", OpKind{6, kNewestOpset, importVariadic<MinimumOp, hostMin>, {},
+                     0, ~uint32_t(0)});
   add("Sum", 6, kNewestOpset, importVariadic<AddOp, hostAdd>);
   add("Mean", 6, kNewestOpset, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
   // Comparisons and logical ops broadcast since opset 7; bool results.

@@ -317,7 +317,7 @@ NodeBuilder::distinctAxes(ArrayRef<int64_t> axes, int64_t rank) {
 Value NodeBuilder::scalar(double value) { return constant({}, {float(value)}); }
 
 Value NodeBuilder::reshape(Value x, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
   if (type == x.getType())
     return x;
   return ReshapeOp::create(builder, loc, type, x);
@@ -537,7 +537,7 @@ FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
-  if (v->value &&
+  if (v->value && !v->held &&
       !cast<RankedTensorType>(v->value.getType()).getElementType().isF32()) {
     emitError() << "input '" << node.input(i) << "' is "
                 << typeName(onnxTypeOf(v->value.getType()))
@@ -768,11 +768,20 @@ FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
   return v->value;
 }
 
+/// The ops that only move their data operand's elements: they run on a
+/// trainable initializer rather than fold it (GraphNodeBuilder::known), and
+/// take a given integer input in either form (it stays known unless another
+/// op computes with it).
+static constexpr StringLiteral kMovers[] = {
+    "Concat", "Expand",  "Flatten", "Gather",    "Identity", "Reshape",
+    "Slice",  "Split",   "Squeeze", "Transpose", "Tile",     "Unsqueeze"};
+
 FailureOr<Value> GraphNodeBuilder::anyInput(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
-  if (v->value && !getElementTypeOrSelf(v->value.getType()).isF32())
+  if (v->value && !getElementTypeOrSelf(v->value.getType()).isF32() &&
+      !v->held)
     return v->value;
   if (v->value || v->known->type == OnnxType::Float)
     return input(i);
@@ -801,9 +810,6 @@ const HostTensor *GraphNodeBuilder::known(int64_t i) {
   // elements: they run on the parameter, and train it, instead of folding
   // it into a constant (PyTorch's gate reordering of an LSTM's weights).
   // Other ops on an initializer (a Cast, a Pad's value) fold as before.
-  static constexpr StringLiteral kMovers[] = {
-      "Concat", "Expand",  "Flatten", "Gather",    "Identity", "Reshape",
-      "Slice",  "Split",   "Squeeze", "Transpose", "Tile",     "Unsqueeze"};
   bool needed = kind && i < 32 && (kind->knownOperands >> i) & 1;
   bool moved = llvm::is_contained(kMovers, node.op_type()) &&
                importer.trainsInitializer(node.input(i));
@@ -961,7 +967,7 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph,
           bool known = kind && i < 32 && (kind->knownOperands >> i) & 1;
           if (known && hasValue)
             continue;
-          needsRuntime |= any;
+          needsRuntime |= any && !llvm::is_contained(kMovers, node.op_type());
           runtimeOk &= any;
         }
       }

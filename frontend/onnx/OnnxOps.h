@@ -322,7 +322,7 @@ void registerLinearOps(OpRegistry &registry);
 /// Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
 /// Gather, Expand, Tile, Cast, CastLike, Constant, ConstantOfShape, Shape,
 /// Identity, Dropout, DepthToSpace, SpaceToDepth, OneHot, GatherElements,
-/// ScatterElements, Scatter (ShapeOps.cpp).
+/// GatherND, ScatterElements, ScatterND, Scatter (ShapeOps.cpp).
 void registerShapeOps(OpRegistry &registry);
 /// Softmax, LogSoftmax, Hardmax, the reductions (ReductionOps.cpp).
 void registerReductionOps(OpRegistry &registry);

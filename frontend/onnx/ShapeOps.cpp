@@ -21,7 +21,10 @@
 
 #include "onnx/onnx_pb.h"
 
+#include "mlir/IR/TypeUtilities.h"
+
 #include <cmath>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -43,21 +46,25 @@ static FailureOr<NodeOutputs> known(HostTensor t) {
   return NodeOutputs{OnnxValue::ofKnown(std::move(t))};
 }
 
-/// The node's operand 0 as a kiln tensor or a known tensor, with its shape.
+/// A node's operand as a kiln tensor or a known tensor, with its shape.
 struct Operand {
   Value value;
   const HostTensor *known = nullptr;
   SmallVector<int64_t> shape;
 };
 
-static FailureOr<Operand> dataOperand(NodeBuilder &node, int64_t i = 0) {
+/// Operand `i` as an Operand: a float32 kiln tensor, or with `anyType` one
+/// of any element type kiln computes with (for the ops that only move
+/// elements: kiln.reshape and kiln.transpose take any).
+static FailureOr<Operand> dataOperand(NodeBuilder &node, int64_t i = 0,
+                                      bool anyType = false) {
   Operand op;
   op.known = node.known(i);
   if (op.known) {
     op.shape = op.known->shape;
     return op;
   }
-  FailureOr<Value> v = node.input(i);
+  FailureOr<Value> v = anyType ? node.anyInput(i) : node.input(i);
   if (failed(v))
     return failure();
   op.value = *v;
@@ -221,7 +228,7 @@ static FailureOr<NodeOutputs> reshapeBatched(NodeBuilder &node) {
 static FailureOr<NodeOutputs> importReshape(NodeBuilder &node) {
   if (node.isBatched(0))
     return reshapeBatched(node);
-  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<Operand> x = dataOperand(node, 0, /*anyType=*/true);
   FailureOr<ShapeOperand> target = shapeOperand(node);
   FailureOr<int64_t> allowZero = node.getInt("allowzero", 0);
   if (failed(x) || failed(target) || failed(allowZero))
@@ -277,7 +284,7 @@ static FailureOr<NodeOutputs> importFlatten(NodeBuilder &node) {
       return out;
     });
   }
-  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<Operand> x = dataOperand(node, 0, /*anyType=*/true);
   if (failed(x))
     return failure();
   ArrayRef<int64_t> in = x->shape;
@@ -346,7 +353,7 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
       return out;
     });
   }
-  FailureOr<Operand> x = dataOperand(node);
+  FailureOr<Operand> x = dataOperand(node, 0, /*anyType=*/true);
   FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
   if (failed(x) || failed(axes))
     return failure();
@@ -379,7 +386,7 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
 
 static FailureOr<NodeOutputs> importUnsqueeze(NodeBuilder &node) {
   bool held = node.heldTransposed(0);
-  FailureOr<Operand> x = held ? Operand() : dataOperand(node);
+  FailureOr<Operand> x = held ? Operand() : dataOperand(node, 0, /*anyType=*/true);
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
   if (failed(x) || failed(info) || failed(axes))
@@ -452,7 +459,7 @@ static void forEachIndex(ArrayRef<int64_t> outShape,
 }
 
 static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
-  FailureOr<Operand> x = node.heldTransposed(0) ? Operand() : dataOperand(node);
+  FailureOr<Operand> x = node.heldTransposed(0) ? Operand() : dataOperand(node, 0, /*anyType=*/true);
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<std::optional<SmallVector<int64_t>>> permAttr =
       node.getInts("perm");
@@ -575,12 +582,20 @@ static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
       }
     return known(std::move(t));
   }
+  // At run time, of any element type kiln computes with (PyTorch stacks
+  // int64 index tuples for GatherND with a Concat).
   SmallVector<Value> inputs;
   for (int64_t i = 0; i < node.numInputs(); ++i) {
-    FailureOr<Value> v = node.input(i);
+    FailureOr<Value> v = node.anyInput(i);
     if (failed(v))
       return failure();
     inputs.push_back(*v);
+    Type first = node.typeOf(inputs[0]).getElementType();
+    if (node.typeOf(*v).getElementType() != first) {
+      node.emitError() << "inputs are " << typeName(onnxTypeOf(first))
+                       << " and " << typeName(onnxTypeOf(node.typeOf(*v).getElementType()));
+      return failure();
+    }
   }
   int64_t rank = node.typeOf(inputs[0]).getRank();
   FailureOr<int64_t> axis = normalizeAxis(node, *attr, rank);
@@ -1505,22 +1520,62 @@ static FailureOr<NodeOutputs> importTrilu(NodeBuilder &node) {
   return single(Value(SelectOp::create(b, node.loc, keep, x, zero)));
 }
 
+/// Range(0, batch, 1), the batch size from a Shape (PyTorch's
+/// `torch.arange(batch_size)`, which Hugging Face's attention masks index
+/// each sample's mask with): each row's number, `kiln.batch_index`.
+static FailureOr<NodeOutputs> batchRange(NodeBuilder &node,
+                                         const HostTensor *parts[3]) {
+  if (batchMultiple(parts[1]->values[0]) != 1 || parts[0]->values[0] != 0 ||
+      parts[2]->values[0] != 1 || parts[0]->hasDynamicBatch() ||
+      parts[2]->hasDynamicBatch()) {
+    node.emitError() << "computes a range from the dynamic batch size; kiln "
+                        "builds Range(0, batch, 1) only";
+    return failure();
+  }
+  Value reference = node.batchReference();
+  if (!reference) {
+    node.emitError() << "ranges over the batch, but no model input has a "
+                        "dynamic batch";
+    return failure();
+  }
+  OpBuilder &b = node.builder;
+  Value rows = BatchIndexOp::create(
+      b, node.loc,
+      RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type()),
+      reference);
+  Type element = elementTypeOf(b.getContext(), parts[0]->type);
+  if (!element) {
+    node.emitError() << "ranges over " << typeName(parts[0]->type)
+                     << " values, which kiln does not compute with";
+    return failure();
+  }
+  if (element != b.getI64Type())
+    rows = CastOp::create(
+        b, node.loc, RankedTensorType::get({ShapedType::kDynamic}, element),
+        rows);
+  return single(rows);
+}
+
 // Range(start, limit, delta), known scalars: start + i * delta while below
-// (above, for a negative delta) limit.
+// (above, for a negative delta) limit; or Range(0, batch, 1).
 static FailureOr<NodeOutputs> importRange(NodeBuilder &node) {
   const HostTensor *parts[3];
+  bool batch = false;
   for (int64_t i = 0; i < 3; ++i) {
     FailureOr<const HostTensor *> t = node.requireKnown(i, i == 0   ? "start"
                                                            : i == 1 ? "limit"
                                                                     : "delta");
     if (failed(t))
       return failure();
-    if ((*t)->values.size() != 1 || (*t)->hasDynamicBatch()) {
+    if ((*t)->values.size() != 1) {
       node.emitError() << "start, limit and delta must be known scalars";
       return failure();
     }
+    batch |= (*t)->hasDynamicBatch();
     parts[i] = *t;
   }
+  if (batch)
+    return batchRange(node, parts);
   double start = parts[0]->values[0], limit = parts[1]->values[0],
          delta = parts[2]->values[0];
   double count = delta == 0 ? -1 : std::ceil((limit - start) / delta);
@@ -1698,6 +1753,183 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
                                 MulOp::create(b, loc, ops->oneHot(node), rows),
                                 ArrayRef<int64_t>{rank}, /*keep_dims=*/false);
   return single(ops->move(node, y, /*back=*/true));
+}
+
+// GatherND(data, indices; batch_dims = 0): slices of the data picked by
+// index tuples, the indices' last dimension (ONNX 11; batch_dims 12 on).
+// Known operands fold; otherwise `kiln.gather_nd`, whose data may be of any
+// type kiln computes with and may have the dynamic batch: Hugging Face's
+// attention masks pick each sample's padding mask with (row, position)
+// tuples built from Range(0, batch, 1). Known indices out of range are an
+// error; indices computed at run time are clamped (ONNX leaves them
+// undefined).
+static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
+  FailureOr<int64_t> batchDims = node.getInt("batch_dims", 0);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> data =
+      node.inputInfo(0);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> indices =
+      node.inputInfo(1);
+  if (failed(batchDims) || failed(data) || failed(indices))
+    return failure();
+  if (node.heldTransposed(0) || node.heldTransposed(1)) {
+    node.emitError() << "gathers from or by a tensor whose dynamic batch is "
+                        "not its first dimension";
+    return failure();
+  }
+  ArrayRef<int64_t> dataShape = data->first, idShape = indices->first;
+  int64_t b = *batchDims, dataRank = dataShape.size();
+  if (!isIntegral(indices->second)) {
+    node.emitError() << "indices are " << typeName(indices->second)
+                     << "; GatherND takes int64 indices";
+    return failure();
+  }
+  if (idShape.empty() || ShapedType::isDynamic(idShape.back()) ||
+      idShape.back() < 1 || b < 0 || b >= int64_t(idShape.size()) ||
+      b + idShape.back() > dataRank) {
+    node.emitError() << "cannot index data " << formatKerasShape(dataShape)
+                     << " with index tuples " << formatKerasShape(idShape)
+                     << " and batch_dims " << b;
+    return failure();
+  }
+  int64_t r = idShape.back();
+  for (int64_t d = 0; d < b; ++d)
+    if (dataShape[d] != idShape[d]) {
+      node.emitError() << "batch dimension " << d << " of the data "
+                       << formatKerasShape(dataShape) << " and the indices "
+                       << formatKerasShape(idShape) << " differ";
+      return failure();
+    }
+  // Known tuples must pick inside the data (negative ones count from the
+  // end of their dimension).
+  const HostTensor *knownIds = node.known(1);
+  if (knownIds && knownIds->hasDynamicBatch()) {
+    node.emitError() << "the indices hold the dynamic batch size, which is "
+                        "known only at run time";
+    return failure();
+  }
+  SmallVector<int64_t> ids;
+  if (knownIds) {
+    ids = knownIds->toInt64();
+    for (size_t n = 0; n < ids.size(); ++n) {
+      int64_t dim = dataShape[b + int64_t(n) % r];
+      if (ShapedType::isDynamic(dim))
+        continue;
+      if (ids[n] < -dim || ids[n] >= dim) {
+        node.emitError() << "index " << ids[n]
+                         << " is out of range for dimension " << dim;
+        return failure();
+      }
+      ids[n] += ids[n] < 0 ? dim : 0;
+    }
+  }
+  SmallVector<int64_t> outShape(idShape.drop_back());
+  outShape.append(dataShape.begin() + b + r, dataShape.end());
+  const HostTensor *knownData = node.known(0);
+  if (knownData && knownIds && !knownData->hasDynamicBatch()) {
+    // data[n..., ids..., :] for each tuple, n the tuple's batch position.
+    HostTensor t;
+    t.type = knownData->type;
+    t.shape = outShape;
+    int64_t slice = product(dataShape.drop_front(b + r));
+    int64_t tuples = product(idShape.drop_back());
+    int64_t perBatch = product(idShape.slice(b, idShape.size() - b - 1));
+    int64_t batchStride = product(dataShape.drop_front(b));
+    for (int64_t n = 0; n < tuples; ++n) {
+      int64_t offset = n / perBatch * batchStride;
+      for (int64_t k = 0; k < r; ++k)
+        offset += ids[n * r + k] * product(dataShape.drop_front(b + k + 1));
+      auto begin = knownData->values.begin() + offset;
+      t.values.insert(t.values.end(), begin, begin + slice);
+    }
+    return known(std::move(t));
+  }
+  FailureOr<Value> values = node.anyInput(0);
+  FailureOr<Value> tuples = node.anyInput(1);
+  if (failed(values) || failed(tuples))
+    return failure();
+  return single(Value(
+      GatherNdOp::create(node.builder, node.loc, *values, *tuples, b)));
+}
+
+// ScatterND(data, indices, updates; reduction = none | add): the data with
+// the slices of `updates` written at (none) or added to (add, 16 on) the
+// places GatherND with the same index tuples reads. `kiln.scatter_nd_add`
+// sums the updates into zeros of the data's shape; add adds that to the
+// data, none selects it where a tuple hits (duplicate tuples, which ONNX
+// leaves undefined there, are an error when known and sum when computed at
+// run time). The gradient reaches the data where no update replaced it and
+// the updates (a gather_nd). mul, max and min (16 and 18) are refused.
+static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
+  FailureOr<std::string> reduction = node.getString("reduction", "none");
+  if (failed(reduction))
+    return failure();
+  if (*reduction != "none" && *reduction != "add") {
+    node.emitError() << "reduction '" << *reduction
+                     << "' is not supported (none, add)";
+    return failure();
+  }
+  FailureOr<Value> data = node.input(0);
+  FailureOr<Value> indices = node.anyInput(1);
+  FailureOr<Value> updates = node.input(2);
+  if (failed(data) || failed(indices) || failed(updates))
+    return failure();
+  ArrayRef<int64_t> dataShape = node.typeOf(*data).getShape();
+  ArrayRef<int64_t> idShape = node.typeOf(*indices).getShape();
+  Type idType = node.typeOf(*indices).getElementType();
+  if (!idType.isInteger(32) && !idType.isInteger(64)) {
+    node.emitError() << "indices are " << typeName(onnxTypeOf(idType))
+                     << "; ScatterND takes int64 indices";
+    return failure();
+  }
+  if (idShape.empty() || ShapedType::isDynamic(idShape.back()) ||
+      idShape.back() < 1 || idShape.back() > int64_t(dataShape.size())) {
+    node.emitError() << "cannot index data " << formatKerasShape(dataShape)
+                     << " with index tuples " << formatKerasShape(idShape);
+    return failure();
+  }
+  SmallVector<int64_t> sliceShape(idShape.drop_back());
+  sliceShape.append(dataShape.begin() + idShape.back(), dataShape.end());
+  if (failed(verifyCompatibleShape(node.typeOf(*updates).getShape(),
+                                   sliceShape))) {
+    node.emitError() << "updates "
+                     << formatKerasShape(node.typeOf(*updates).getShape())
+                     << " are not the slices "
+                     << formatKerasShape(sliceShape) << " the indices pick";
+    return failure();
+  }
+  // Known tuples written twice: ONNX leaves the result undefined (ONNX
+  // Runtime keeps the last write, kiln would sum), so it is an error.
+  if (const HostTensor *known = node.known(1);
+      known && *reduction == "none" && !known->hasDynamicBatch()) {
+    int64_t r = idShape.back();
+    SmallVector<int64_t> ids = known->toInt64();
+    std::set<SmallVector<int64_t>> seen;
+    for (size_t n = 0; n + r <= ids.size(); n += r) {
+      SmallVector<int64_t> tuple(ids.begin() + n, ids.begin() + n + r);
+      for (int64_t k = 0; k < r; ++k)
+        if (tuple[k] < 0 && !ShapedType::isDynamic(dataShape[k]))
+          tuple[k] += dataShape[k];
+      if (!seen.insert(tuple).second) {
+        node.emitError() << "writes twice at index tuple "
+                         << formatKerasShape(tuple)
+                         << ", where ONNX leaves the result undefined";
+        return failure();
+      }
+    }
+  }
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  auto scatter = [&](Value slices) {
+    return Value(ScatterNdAddOp::create(b, loc, node.typeOf(*data), slices,
+                                        *indices, *data, 0));
+  };
+  Value sums = scatter(*updates);
+  if (*reduction == "add")
+    return single(Value(AddOp::create(b, loc, *data, sums)));
+  Value ones = BroadcastOp::create(b, loc, node.typeOf(*updates),
+                                   node.scalar(1.0), *updates);
+  Value hit = GreaterOp::create(b, loc, scatter(ones), node.scalar(0.0));
+  return single(Value(SelectOp::create(b, loc, hit, sums, *data)));
 }
 
 // ScatterElements(data, indices, updates; axis = 0, reduction = none | add
@@ -2002,13 +2234,18 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   static constexpr StringLiteral ratio[] = {"ratio", "seed", "is_test"};
   r["Reshape"].push_back(
       OpKind{5, kNewestOpset, importReshape, allowZero, 0b10, 0b1});
-  add("Flatten", 1, kNewestOpset, importFlatten, axis);
-  add("Squeeze", 1, 12, importSqueeze, axes);
-  add("Squeeze", 13, kNewestOpset, importSqueeze, {}, 0b10);
-  add("Unsqueeze", 1, 12, importUnsqueeze, axes);
-  add("Unsqueeze", 13, kNewestOpset, importUnsqueeze, {}, 0b10);
-  add("Transpose", 1, kNewestOpset, importTranspose, perm);
-  add("Concat", 4, kNewestOpset, importConcat, axis);
+  // The ops that only move elements take tensors of any element type kiln
+  // computes with (int64 ids, bool masks).
+  r["Flatten"].push_back(OpKind{1, kNewestOpset, importFlatten, axis, 0, 0b1});
+  r["Squeeze"].push_back(OpKind{1, 12, importSqueeze, axes, 0, 0b1});
+  r["Squeeze"].push_back(OpKind{13, kNewestOpset, importSqueeze, {}, 0b10, 0b1});
+  r["Unsqueeze"].push_back(OpKind{1, 12, importUnsqueeze, axes, 0, 0b1});
+  r["Unsqueeze"].push_back(
+      OpKind{13, kNewestOpset, importUnsqueeze, {}, 0b10, 0b1});
+  r["Transpose"].push_back(
+      OpKind{1, kNewestOpset, importTranspose, perm, 0, 0b1});
+  r["Concat"].push_back(
+      OpKind{4, kNewestOpset, importConcat, axis, 0, ~uint32_t(0)});
   add("Split", 2, 12, importSplit, split);
   add("Split", 13, 17, importSplit, axis, 0b10);
   // Split-18 may give the number of parts, the last one smaller.
@@ -2048,6 +2285,14 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   add("DepthToSpace", 11, kNewestOpset, importDepthToSpace, depthToSpace);
   add("SpaceToDepth", 1, kNewestOpset, importSpaceToDepth, blocksize);
   r["OneHot"].push_back(OpKind{9, kNewestOpset, importOneHot, axis, 0b110, 0b1});
+  static constexpr StringLiteral batchDims[] = {"batch_dims"};
+  r["GatherND"].push_back(OpKind{11, 11, importGatherND, {}, 0, 0b11});
+  r["GatherND"].push_back(
+      OpKind{12, kNewestOpset, importGatherND, batchDims, 0, 0b11});
+  static constexpr StringLiteral reduction[] = {"reduction"};
+  r["ScatterND"].push_back(OpKind{11, 15, importScatterND, {}, 0, 0b10});
+  r["ScatterND"].push_back(
+      OpKind{16, kNewestOpset, importScatterND, reduction, 0, 0b10});
   r["GatherElements"].push_back(
       OpKind{11, kNewestOpset, importGatherElements, axis, 0, 0b10});
   static constexpr StringLiteral axisReduction[] = {"axis", "reduction"};

@@ -126,3 +126,34 @@ func.func @move_mask(%m: tensor<?x6xi1>, %ids: tensor<2x4xi64>) -> (tensor<?x3x2
   %2 = kiln.transpose %ids {permutation = array<i64: 1, 0>} : tensor<2x4xi64> -> tensor<4x2xi64>
   return %1, %2 : tensor<?x3x2xi1>, tensor<4x2xi64>
 }
+
+// -----
+
+// Each row's number in the batch, concatenated with positions into the
+// (row, position) tuples a gather_nd picks a bool mask's elements by:
+// Hugging Face's attention mask, torch.arange(batch_size).
+// CHECK-LABEL: func.func @pick_mask
+// CHECK: kiln.batch_index %{{.+}} : tensor<?x8xi1> -> tensor<?x8x1xi64>
+// CHECK: kiln.concat %{{.+}}, %{{.+}} {axis = -1 : i64} : (tensor<?x8x1xi64>, tensor<?x8x1xi64>) -> tensor<?x8x2xi64>
+// CHECK: kiln.gather_nd %{{.+}}[%{{.+}}] : tensor<?x8xi1>, tensor<?x8x2xi64> -> tensor<?x8xi1>
+// LOWER-LABEL: func.func @pick_mask
+// LOWER-SAME: (%[[M:.+]]: tensor<?x8xi1>, %[[POS:.+]]: tensor<?x8x1xi64>)
+// LOWER: %[[B:.+]] = tensor.dim %[[M]], %{{.+}} : tensor<?x8xi1>
+// LOWER: %[[E:.+]] = tensor.empty(%[[B]]) : tensor<?x8x1xi64>
+// LOWER: %[[ROWS:.+]] = linalg.generic {{.*}} outs(%[[E]] : tensor<?x8x1xi64>)
+// LOWER:   %[[R:.+]] = linalg.index 0 : index
+// LOWER:   %[[R64:.+]] = arith.index_cast %[[R]] : index to i64
+// LOWER:   linalg.yield %[[R64]] : i64
+// LOWER: %[[T:.+]] = tensor.insert_slice %[[ROWS]] into
+// LOWER: %[[TUPLES:.+]] = tensor.insert_slice %[[POS]] into %[[T]]
+// LOWER: linalg.generic {{.*}} outs(%{{.+}} : tensor<?x8xi1>)
+// LOWER:   tensor.extract %[[TUPLES]]
+// LOWER:   tensor.extract %[[TUPLES]]
+// LOWER:   %[[PICK:.+]] = tensor.extract %[[M]][%{{.+}}, %{{.+}}] : tensor<?x8xi1>
+// LOWER:   linalg.yield %[[PICK]] : i1
+func.func @pick_mask(%m: tensor<?x8xi1>, %pos: tensor<?x8x1xi64>) -> tensor<?x8xi1> {
+  %rows = kiln.batch_index %m : tensor<?x8xi1> -> tensor<?x8x1xi64>
+  %t = kiln.concat %rows, %pos {axis = -1 : i64} : (tensor<?x8x1xi64>, tensor<?x8x1xi64>) -> tensor<?x8x2xi64>
+  %p = kiln.gather_nd %m[%t] : tensor<?x8xi1>, tensor<?x8x2xi64> -> tensor<?x8xi1>
+  return %p : tensor<?x8xi1>
+}

@@ -650,3 +650,75 @@ func.func @activity_regularizer_negative(%x: tensor<?x4xf32>) -> tensor<?x4xf32>
   %y = kiln.activity_regularizer %x {l1 = -1.000000e-02 : f64, l2 = 0.0 : f64} : tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }
+
+// -----
+
+func.func @gather_nd_tuple_too_long(%d: tensor<?x8xf32>, %i: tensor<?x3xi64>) {
+  // expected-error@+1 {{the indices' last dimension (?, 3) must be static and index at most the 2 dimensions of (?, 8) after the batch dimensions}}
+  %g = kiln.gather_nd %d[%i] : tensor<?x8xf32>, tensor<?x3xi64> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_batch_dims(%d: tensor<4x8xf32>, %i: tensor<3x1xi64>) {
+  // expected-error@+1 {{batch dimension 0 differs: (4, 8) vs (3, 1)}}
+  %g = kiln.gather_nd %d[%i] {batch_dims = 1 : i64} : tensor<4x8xf32>, tensor<3x1xi64> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_batch_dims_rank(%d: tensor<4x8xf32>, %i: tensor<4x1xi64>) {
+  // expected-error@+1 {{batch_dims 2 must be below both ranks ((4, 8), (4, 1))}}
+  %g = kiln.gather_nd %d[%i] {batch_dims = 2 : i64} : tensor<4x8xf32>, tensor<4x1xi64> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_result(%d: tensor<?x8x5xi1>, %i: tensor<?x3x2xi64>) {
+  // expected-error@+1 {{result rank 2 does not match expected rank 3 of shape (?, 3, 5)}}
+  %g = kiln.gather_nd %d[%i] : tensor<?x8x5xi1>, tensor<?x3x2xi64> -> tensor<?x3xi1>
+  return
+}
+
+// -----
+
+func.func @gather_nd_float_indices(%d: tensor<?x8xf32>, %i: tensor<?x2xf32>) {
+  // expected-error@+1 {{operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %g = kiln.gather_nd %d[%i] : tensor<?x8xf32>, tensor<?x2xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_add_updates(%u: tensor<?x4xf32>, %i: tensor<?x3x1xi64>, %x: tensor<?x4x5xf32>) {
+  // expected-error@+1 {{updates (?, 4) are not the slices (?, 3, 5) the indices pick}}
+  %g = kiln.scatter_nd_add %u[%i] like %x {batch_dims = 1 : i64} : tensor<?x4xf32>, tensor<?x3x1xi64>, tensor<?x4x5xf32> -> tensor<?x4x5xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_add_result(%u: tensor<?x3x5xf32>, %i: tensor<?x3x1xi64>, %x: tensor<?x4x5xf32>) {
+  // expected-error@+1 {{expects the result to have like's type and the updates' element type}}
+  %g = kiln.scatter_nd_add %u[%i] like %x {batch_dims = 1 : i64} : tensor<?x3x5xf32>, tensor<?x3x1xi64>, tensor<?x4x5xf32> -> tensor<4x4x5xf32>
+  return
+}
+
+// -----
+
+func.func @batch_index_static_rest(%x: tensor<?x8xi64>) {
+  // expected-error@+1 {{only the leading dimension of the result may be dynamic, got (?, ?)}}
+  %n = kiln.batch_index %x : tensor<?x8xi64> -> tensor<?x?xi64>
+  return
+}
+
+// -----
+
+func.func @concat_element_types(%a: tensor<?x1xi64>, %b: tensor<?x1xi32>) {
+  // expected-error@+1 {{input element type 'i32' differs from the result's 'i64'}}
+  %c = kiln.concat %a, %b {axis = -1 : i64} : (tensor<?x1xi64>, tensor<?x1xi32>) -> tensor<?x2xi64>
+  return
+}

@@ -78,9 +78,22 @@ struct Argument {
   }
 };
 
+/// The smallest of the dimensions [from, from + count) of `data`, the
+/// dynamic batch counted as `batch`.
+static int64_t smallestDim(RankedTensorType data, int64_t from, int64_t count,
+                           int64_t batch) {
+  int64_t smallest = INT64_MAX;
+  for (int64_t d = from; d < from + count; ++d)
+    smallest = std::min(smallest, data.isDynamicDim(d) ? batch
+                                                       : data.getDimSize(d));
+  return smallest;
+}
+
 /// The rows of the table the integer argument `arg` indexes (through a
-/// kiln.gather or kiln.scatter_add), or 0 when it feeds none.
-static int64_t indexedRows(Value arg) {
+/// kiln.gather or kiln.scatter_add; for kiln.gather_nd and
+/// kiln.scatter_nd_add, the smallest of the dimensions its tuples index),
+/// or 0 when it feeds none.
+static int64_t indexedRows(Value arg, int64_t batch) {
   for (Operation *user : arg.getUsers()) {
     if (auto gather = dyn_cast<GatherOp>(user))
       if (gather.getIndices() == arg)
@@ -88,6 +101,16 @@ static int64_t indexedRows(Value arg) {
     if (auto scatter = dyn_cast<ScatterAddOp>(user))
       if (scatter.getIndices() == arg)
         return scatter.getNumRows();
+    // A gather_nd's indices end in the (static) tuple dimension.
+    auto tuple = [&]() { return cast<ShapedType>(arg.getType()).getShape().back(); };
+    if (auto gather = dyn_cast<GatherNdOp>(user))
+      if (gather.getIndices() == arg)
+        return smallestDim(gather.getData().getType(), gather.getBatchDims(),
+                           tuple(), batch);
+    if (auto scatter = dyn_cast<ScatterNdAddOp>(user))
+      if (scatter.getIndices() == arg)
+        return smallestDim(scatter.getLike().getType(),
+                           scatter.getBatchDims(), tuple(), batch);
   }
   return 0;
 }
@@ -135,10 +158,10 @@ int mlir::kiln::runGradCheck(
     auto type = dyn_cast<RankedTensorType>(loss.getArgument(i).getType());
     int64_t rows = 0;
     if (type && isa<IntegerType>(type.getElementType()))
-      rows = indexedRows(loss.getArgument(i));
+      rows = indexedRows(loss.getArgument(i), options.batch);
     if (!type || (!isa<FloatType>(type.getElementType()) && rows == 0)) {
       loss.emitError("gradcheck needs float tensor arguments (or integer "
-                     "indices of a kiln.gather), argument #")
+                     "indices of a kiln.gather or kiln.gather_nd), argument #")
           << i << " is " << loss.getArgument(i).getType();
       return 1;
     }

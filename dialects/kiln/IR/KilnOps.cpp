@@ -1089,6 +1089,95 @@ LogicalResult ScatterAddOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// GatherNdOp, ScatterNdAddOp
+//===----------------------------------------------------------------------===//
+
+/// The shape of `kiln.gather_nd` of `data` at `indices` with `batchDims`
+/// paired leading dimensions: indices.shape[:-1] + data.shape[b + r:].
+static FailureOr<SmallVector<int64_t>>
+gatherNdShape(ArrayRef<int64_t> data, ArrayRef<int64_t> indices,
+              int64_t batchDims, std::string &reason) {
+  llvm::raw_string_ostream os(reason);
+  int64_t dataRank = data.size(), indexRank = indices.size();
+  if (batchDims < 0 || batchDims >= std::min(dataRank, indexRank)) {
+    os << "batch_dims " << batchDims << " must be below both ranks ("
+       << formatShape(data) << ", " << formatShape(indices) << ")";
+    return failure();
+  }
+  int64_t r = indices.back();
+  if (ShapedType::isDynamic(r) || r < 1 || batchDims + r > dataRank) {
+    os << "the indices' last dimension " << formatShape(indices)
+       << " must be static and index at most the " << dataRank - batchDims
+       << " dimensions of " << formatShape(data)
+       << " after the batch dimensions";
+    return failure();
+  }
+  for (int64_t d = 0; d < batchDims; ++d)
+    if (!compatibleDims(data[d], indices[d])) {
+      os << "batch dimension " << d << " differs: " << formatShape(data)
+         << " vs " << formatShape(indices);
+      return failure();
+    }
+  SmallVector<int64_t> shape(indices.drop_back());
+  shape.append(data.begin() + batchDims + r, data.end());
+  return shape;
+}
+
+LogicalResult GatherNdOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  auto data = rankedType(adaptor.getData());
+  auto indices = rankedType(adaptor.getIndices());
+  if (!data || !indices || indices->getRank() == 0)
+    return failure();
+  std::string reason;
+  return addInferred("kiln.gather_nd", loc,
+                     gatherNdShape(data->getShape(), indices->getShape(),
+                                   adaptor.getBatchDims(), reason),
+                     reason, data->getElementType(), types);
+}
+
+bool GatherNdOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return deferToVerifier(l, r);
+}
+
+LogicalResult GatherNdOp::verify() {
+  if (getIndices().getType().getRank() == 0)
+    return emitOpError("expects indices of rank >= 1");
+  std::string reason;
+  auto shape = gatherNdShape(getData().getType().getShape(),
+                             getIndices().getType().getShape(),
+                             getBatchDims(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  if (getType().getElementType() != getData().getType().getElementType())
+    return emitOpError("result element type differs from the data's");
+  return verifyResultShape(*this, getType().getShape(), *shape);
+}
+
+LogicalResult ScatterNdAddOp::verify() {
+  if (getIndices().getType().getRank() == 0)
+    return emitOpError("expects indices of rank >= 1");
+  std::string reason;
+  auto shape = gatherNdShape(getLike().getType().getShape(),
+                             getIndices().getType().getShape(),
+                             getBatchDims(), reason);
+  if (failed(shape))
+    return emitOpError(reason);
+  ArrayRef<int64_t> updates = getUpdates().getType().getShape();
+  if (failed(verifyCompatibleShape(updates, *shape)))
+    return emitOpError("updates ")
+           << formatShape(updates) << " are not the slices "
+           << formatShape(*shape) << " the indices pick";
+  if (getType() != getLike().getType() ||
+      getUpdates().getType().getElementType() != getType().getElementType())
+    return emitOpError("expects the result to have like's type and the "
+                       "updates' element type");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ConcatOp, SliceOp
 //===----------------------------------------------------------------------===//
 
@@ -1178,6 +1267,12 @@ LogicalResult ConcatOp::verify() {
   auto shape = concatShape(shapes, getAxis(), reason);
   if (failed(shape))
     return emitOpError(reason);
+  for (Value v : getInputs())
+    if (cast<RankedTensorType>(v.getType()).getElementType() !=
+        getType().getElementType())
+      return emitOpError("input element type ")
+             << cast<RankedTensorType>(v.getType()).getElementType()
+             << " differs from the result's " << getType().getElementType();
   return verifyResultShape(*this, getType().getShape(), *shape);
 }
 
@@ -1311,20 +1406,30 @@ LogicalResult SliceOp::verify() {
 // ZerosOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ZerosOp::verify() {
-  ArrayRef<int64_t> shape = getType().getShape(),
-                    like = getBatchLike().getType().getShape();
+/// A result of static dimensions but the leading one, `batch_like`'s batch
+/// (kiln.zeros, kiln.batch_index).
+static LogicalResult verifyBatchLike(Operation *op, RankedTensorType result,
+                                     RankedTensorType batchLike) {
+  ArrayRef<int64_t> shape = result.getShape(), like = batchLike.getShape();
   if (shape.empty() || like.empty())
-    return emitOpError("expects a result and a batch_like of rank >= 1");
+    return op->emitOpError("expects a result and a batch_like of rank >= 1");
   if (!compatibleDims(shape[0], like[0]))
-    return emitOpError("result batch ")
+    return op->emitOpError("result batch ")
            << formatShape(shape) << " differs from batch_like's "
            << formatShape(like);
   if (llvm::any_of(shape.drop_front(), ShapedType::isDynamic))
-    return emitOpError("only the leading dimension of the result may be "
-                       "dynamic, got ")
+    return op->emitOpError("only the leading dimension of the result may be "
+                           "dynamic, got ")
            << formatShape(shape);
   return success();
+}
+
+LogicalResult ZerosOp::verify() {
+  return verifyBatchLike(*this, getType(), getBatchLike().getType());
+}
+
+LogicalResult BatchIndexOp::verify() {
+  return verifyBatchLike(*this, getType(), getBatchLike().getType());
 }
 
 //===----------------------------------------------------------------------===//

@@ -497,6 +497,10 @@ def Kiln_SequenceInsertOp : Kiln_Op<"sequence_insert",
 //===----------------------------------------------------------------------===//
 
 def Kiln_IndexTensor : RankedTensorOf<[I32, I64, F32, F64]>;
+def Kiln_BoolTensor : RankedTensorOf<[I1]>;
+// Tensors kiln moves, compares and selects between: float data, integer
+// indices, booleans.
+def Kiln_AnyTensor : RankedTensorOf<[F32, F64, I1, I32, I64]>;
 
 def Kiln_GatherOp : Kiln_Op<"gather",
     [Pure, InferTypeOpAdaptorWithIsCompatible]> {
@@ -541,6 +545,57 @@ def Kiln_ScatterAddOp : Kiln_Op<"scatter_add",
   let hasVerifier = 1;
 }
 
+def Kiln_GatherNdOp : Kiln_Op<"gather_nd",
+    [Pure, InferTypeOpAdaptorWithIsCompatible]> {
+  let summary = "Slices of a tensor picked by index tuples (ONNX's GatherND)";
+  let description = [{
+    With `b = batch_dims` and `r` the indices' last (static) dimension:
+    `result[n..., i..., s...] = data[n..., j_0, ..., j_{r-1}, s...]` where
+    `j_k = norm_k(indices[n..., i..., k])`: the first `b` dimensions of
+    `data` and `indices` pair up, each of the `r` coordinates picks along
+    the next dimension of `data`, and the rest of `data` is carried whole.
+    The result's shape is `indices.shape[:-1] + data.shape[b + r:]`.
+    `norm_k` is the section's index rule against dimension `b + k` of
+    `data`, which may be the dynamic batch (a run-time bound). Any element
+    type kiln computes with; differentiable with respect to float `data`
+    (`kiln.scatter_nd_add`).
+
+    ```mlir
+    %m = kiln.gather_nd %mask[%idx] : tensor<?x8xi1>, tensor<?x8x2xi64> -> tensor<?x8xi1>
+    ```
+  }];
+  let arguments = (ins Kiln_AnyTensor:$data, RankedTensorOf<[I32, I64]>:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs Kiln_AnyTensor:$result);
+  let assemblyFormat = "$data `[` $indices `]` attr-dict `:` type($data) `,` "
+                       "type($indices) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ScatterNdAddOp : Kiln_Op<"scatter_nd_add", [Pure]> {
+  let summary = "Slices summed into zeros at index tuples (gather_nd's adjoint)";
+  let description = [{
+    A tensor of zeros of `like`'s type (only its shape is read: it may
+    have a dynamic batch), into which each slice of `updates` is added at
+    the place `kiln.gather_nd` with the same `indices` and `batch_dims`
+    reads it from: repeated index tuples accumulate. Exactly that
+    gather's vector-Jacobian product with respect to its data.
+
+    ```mlir
+    %g = kiln.scatter_nd_add %dy[%idx] like %x : tensor<?x3xf32>, tensor<?x3x2xi64>, tensor<?x4x5xf32> -> tensor<?x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$updates,
+                       RankedTensorOf<[I32, I64]>:$indices,
+                       Kiln_FloatTensor:$like,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$updates `[` $indices `]` `like` $like attr-dict `:` "
+                       "type($updates) `,` type($indices) `,` type($like) "
+                       "`->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Comparisons, selection, arg-reductions and element-type casts: the ops of
 // tensors that are not float at run time. Booleans are i1 tensors (stored a
@@ -548,11 +603,6 @@ def Kiln_ScatterAddOp : Kiln_Op<"scatter_add",
 // these results carries a gradient: autodiff stops at them, and `kiln.select`
 // passes gradients through to the operand each element came from.
 //===----------------------------------------------------------------------===//
-
-def Kiln_BoolTensor : RankedTensorOf<[I1]>;
-// Tensors kiln compares and selects between: float data, integer indices,
-// booleans.
-def Kiln_AnyTensor : RankedTensorOf<[F32, F64, I1, I32, I64]>;
 
 class Kiln_CompareOp<string mnemonic, string formula>
     : Kiln_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
@@ -750,8 +800,8 @@ def Kiln_ConcatOp : Kiln_Op<"concat", [Pure, InferTypeOpAdaptorWithIsCompatible]
         : (tensor<?x5xf32>, tensor<?x2xf32>) -> tensor<?x7xf32>
     ```
   }];
-  let arguments = (ins Variadic<Kiln_FloatTensor>:$inputs, I64Attr:$axis);
-  let results = (outs Kiln_FloatTensor:$result);
+  let arguments = (ins Variadic<Kiln_AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Kiln_AnyTensor:$result);
   let assemblyFormat =
       "$inputs attr-dict `:` functional-type($inputs, results)";
   let hasVerifier = 1;
@@ -797,6 +847,26 @@ def Kiln_ZerosOp : Kiln_Op<"zeros", [Pure]> {
   }];
   let arguments = (ins Kiln_FloatTensor:$batch_like);
   let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$batch_like attr-dict `:` type($batch_like) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_BatchIndexOp : Kiln_Op<"batch_index", [Pure]> {
+  let summary = "Each row's position in the batch";
+  let description = [{
+    An i64 tensor whose dimensions are static but the leading one, which is
+    `batch_like`'s batch (only its size is read), holding at `[n, ...]` the
+    row number `n`: ONNX's `Range(0, batch, 1)`, PyTorch's
+    `torch.arange(batch_size)` (Hugging Face's attention masks index the
+    mask of each sample with it).
+
+    ```mlir
+    %n = kiln.batch_index %ids : tensor<?x8xi64> -> tensor<?x1xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_AnyTensor:$batch_like);
+  let results = (outs RankedTensorOf<[I64]>:$result);
   let assemblyFormat =
       "$batch_like attr-dict `:` type($batch_like) `->` type($result)";
   let hasVerifier = 1;

@@ -24,7 +24,11 @@ environment:
           class token, last_hidden_state
 
 Each as <name>.onnx, <name>_x.npy (batch 3; int64 ids or float images)
-and <name>_y.npy.
+and <name>_y.npy. Then bert, distil and gpt2 again, given an
+attention_mask input beside the ids (two of the three samples padded):
+<name>_mask.onnx, <name>_mask_x.npy (ids), <name>_mask_m.npy (the int64
+mask) and <name>_mask_y.npy. The library picks each sample's mask row
+with torch.arange(batch_size) (Range(0, batch, 1) and a GatherND).
 """
 import os
 import sys
@@ -39,6 +43,19 @@ from transformers import (BertConfig, BertModel, DistilBertConfig,
 warnings.filterwarnings("ignore")
 out = sys.argv[1]
 torch.manual_seed(0)
+
+
+class Masked(torch.nn.Module):
+    """One field of the model's output, given ids and an attention mask."""
+
+    def __init__(self, model, field):
+        super().__init__()
+        self.model = model
+        self.field = field
+
+    def forward(self, ids, mask):
+        return getattr(self.model(input_ids=ids, attention_mask=mask),
+                       self.field)
 
 
 class Output(torch.nn.Module):
@@ -84,3 +101,21 @@ for name, (model, shape) in models.items():
     np.save(os.path.join(out, name + "_x.npy"), x.numpy())
     with torch.no_grad():
         np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
+
+# The same models (their weights unchanged) with an attention mask.
+mask = torch.ones(3, 8, dtype=torch.int64)
+mask[1, 5:] = 0
+mask[2, 6:] = 0
+for name in ("bert", "distil", "gpt2"):
+    model = Masked(models[name][0].model, models[name][0].field).eval()
+    ids = torch.randint(0, 40, (3, 8))
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    stem = os.path.join(out, name + "_mask")
+    torch.onnx.export(model, (ids, mask), stem + ".onnx",
+                      input_names=["ids", "mask"],
+                      dynamic_shapes=({0: batch}, {0: batch}),
+                      dynamo=True, external_data=False)
+    np.save(stem + "_x.npy", ids.numpy())
+    np.save(stem + "_m.npy", mask.numpy())
+    with torch.no_grad():
+        np.save(stem + "_y.npy", model(ids, mask).numpy())

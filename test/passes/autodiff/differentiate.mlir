@@ -338,3 +338,18 @@ func.func @split(%x: tensor<?x6xf32>, %w: tensor<6x6xf32> {kiln.param = "w"}) ->
   %r = kiln.reduce_sum %p {axes = array<i64: 0, 1>} : tensor<?x2xf32> -> tensor<f32>
   return %r : tensor<f32>
 }
+
+// -----
+
+// gather_nd's data gets its slices scatter-added back into the data's
+// shape (like the data: its batch is the run's); the indices get none.
+// CHECK-LABEL: func.func @vjp_gather_nd_grad
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x4x3xf32> {kiln.param = "x"}, %[[I:.+]]: tensor<?x2x1xi64>)
+// CHECK:         %[[G:.+]] = kiln.broadcast %{{.+}}, %{{.+}} : tensor<1x1x1xf32>, tensor<?x2x3xf32> -> tensor<?x2x3xf32>
+// CHECK:         %[[DX:.+]] = kiln.scatter_nd_add %[[G]][%[[I]]] like %[[X]] {batch_dims = 1 : i64} : tensor<?x2x3xf32>, tensor<?x2x1xi64>, tensor<?x4x3xf32> -> tensor<?x4x3xf32>
+// CHECK:         return %{{.+}}, %[[DX]]
+func.func @vjp_gather_nd(%x: tensor<?x4x3xf32> {kiln.param = "x"}, %i: tensor<?x2x1xi64>) -> tensor<f32> attributes {kiln.differentiate} {
+  %g = kiln.gather_nd %x[%i] {batch_dims = 1 : i64} : tensor<?x4x3xf32>, tensor<?x2x1xi64> -> tensor<?x2x3xf32>
+  %l = kiln.reduce_sum %g {axes = array<i64: 0, 1, 2>} : tensor<?x2x3xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
