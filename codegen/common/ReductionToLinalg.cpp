@@ -3,7 +3,7 @@
 //
 // reduce_sum and reduce_mean: one reduction `linalg.generic` over the axes
 // (divided by the element count for the mean), expanded back to size-1
-// dimensions for keep_dims.
+// dimensions for keep_dims; cumsum, a reduction over the axis's triangle.
 //===----------------------------------------------------------------------===//
 
 #include "codegen/common/LinalgBuilders.h"
@@ -68,11 +68,70 @@ struct ReduceLowering : public OpConversionPattern<OpTy> {
   }
 };
 
+// cumsum(x) along axis a -> a reduction generic over (..., i, ..., j):
+// result[..., i, ...] += (j in i's range) ? x[..., j, ...] : 0, the range
+// j <= i (j < i exclusive; j >= i, j > i reverse). Each output sums the
+// inputs in order along the axis, the excluded ones as exact zeros.
+struct CumSumLowering : public OpConversionPattern<CumSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CumSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = op.getType();
+    Type element = type.getElementType();
+    int64_t rank = type.getRank(), axis = op.getNormalizedAxis();
+    MLIRContext *ctx = rewriter.getContext();
+    // Loops: the result's dimensions, then j (the summed position).
+    SmallVector<AffineExpr> inputExprs, resultExprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      resultExprs.push_back(getAffineDimExpr(d, ctx));
+      inputExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+    }
+    SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, inputExprs, ctx),
+                                   AffineMap::get(rank + 1, 0, resultExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    SmallVector<Value> dynamicDims;
+    for (int64_t d = 0; d < rank; ++d)
+      if (type.isDynamicDim(d))
+        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, d));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          element, dynamicDims);
+    Value zero = isa<FloatType>(element)
+                     ? floatConst(rewriter, loc, element, 0.0)
+                     : Value(arith::ConstantIntOp::create(rewriter, loc,
+                                                          element, 0));
+    Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    auto predicate = reverse ? (exclusive ? arith::CmpIPredicate::ugt
+                                          : arith::CmpIPredicate::uge)
+                             : (exclusive ? arith::CmpIPredicate::ult
+                                          : arith::CmpIPredicate::ule);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, input, init, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, l, axis);
+          Value j = linalg::IndexOp::create(b, l, rank);
+          Value in = arith::CmpIOp::create(b, l, predicate, j, i);
+          Value term = arith::SelectOp::create(b, l, in, args[0], zero);
+          Value sum = isa<FloatType>(element)
+                          ? Value(arith::AddFOp::create(b, l, args[1], term))
+                          : Value(arith::AddIOp::create(b, l, args[1], term));
+          linalg::YieldOp::create(b, l, sum);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateReductionToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ReduceLowering<ReduceSumOp, /*isMean=*/false>,
-               ReduceLowering<ReduceMeanOp, /*isMean=*/true>>(
+               ReduceLowering<ReduceMeanOp, /*isMean=*/true>, CumSumLowering>(
       patterns.getContext());
 }

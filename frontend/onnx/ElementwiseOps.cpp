@@ -468,10 +468,26 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
       return failure();
     return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
   }
-  FailureOr<Value> lhs = node.input(0);
-  FailureOr<Value> rhs = node.input(1);
+  // Add, Sub and Mul also compute with int32/int64 tensors at run time
+  // (position ids from a padding mask's running count, RoBERTa's).
+  constexpr bool integral = Host != hostDiv;
+  FailureOr<Value> lhs = integral ? node.anyInput(0) : node.input(0);
+  FailureOr<Value> rhs = integral ? node.anyInput(1) : node.input(1);
   if (failed(lhs) || failed(rhs))
     return failure();
+  Type element = node.typeOf(*lhs).getElementType();
+  if (node.typeOf(*rhs).getElementType() != element) {
+    node.emitError() << "operands are " << typeName(onnxTypeOf(element))
+                     << " and "
+                     << typeName(onnxTypeOf(node.typeOf(*rhs).getElementType()));
+    return failure();
+  }
+  if (!isa<FloatType>(element) && !element.isInteger(32) &&
+      !element.isInteger(64)) {
+    node.emitError() << "computes with " << typeName(onnxTypeOf(element))
+                     << " values";
+    return failure();
+  }
   if (node.opset < 7) {
     rhs = legacyBroadcastOperand(node, *lhs, *rhs);
     if (failed(rhs))
@@ -624,8 +640,8 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
     if (folds)
       return NodeOutputs{OnnxValue::ofKnown(std::move(acc))};
   }
-  // Max and Min of integers at run time (PyTorch's broadcast of index
-  // tensors) pick by a comparison; other integer arithmetic is refused.
+  // Max and Min also order int32/int64 tensors at run time (PyTorch's
+  // broadcast of index tensors).
   constexpr bool picks = Host == hostMax || Host == hostMin;
   FailureOr<Value> acc = picks ? node.anyInput(0) : node.input(0);
   if (failed(acc))
@@ -648,15 +664,7 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
                        << " and " << typeName(onnxTypeOf(nextElement));
       return failure();
     }
-    if (isa<FloatType>(element)) {
-      result = OpTy::create(node.builder, node.loc, result, *next);
-      continue;
-    }
-    Value first =
-        Host == hostMax
-            ? Value(GreaterOp::create(node.builder, node.loc, result, *next))
-            : Value(LessOp::create(node.builder, node.loc, result, *next));
-    result = SelectOp::create(node.builder, node.loc, first, result, *next);
+    result = OpTy::create(node.builder, node.loc, result, *next);
   }
   if (Mean && node.numInputs() > 1)
     result = DivOp::create(node.builder, node.loc, result,
@@ -911,9 +919,13 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Sub", 6, 6, importBinary<SubOp, hostSub>, legacy);
   add("Mul", 6, 6, importBinary<MulOp, hostMul>, legacy);
   add("Div", 6, 6, importBinary<DivOp, hostDiv>, legacy);
-  add("Add", 7, kNewestOpset, importBinary<AddOp, hostAdd>);
-  add("Sub", 7, kNewestOpset, importBinary<SubOp, hostSub>);
-  add("Mul", 7, kNewestOpset, importBinary<MulOp, hostMul>);
+  // Add, Sub and Mul also take int32/int64 tensors at run time.
+  push("Add", OpKind{7, kNewestOpset, importBinary<AddOp, hostAdd>, {}, 0,
+                     0b11});
+  push("Sub", OpKind{7, kNewestOpset, importBinary<SubOp, hostSub>, {}, 0,
+                     0b11});
+  push("Mul", OpKind{7, kNewestOpset, importBinary<MulOp, hostMul>, {}, 0,
+                     0b11});
   add("Div", 7, kNewestOpset, importBinary<DivOp, hostDiv>);
   push("Pow", OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)

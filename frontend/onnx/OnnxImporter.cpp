@@ -775,6 +775,10 @@ FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
 static constexpr StringLiteral kMovers[] = {
     "Concat", "Expand",  "Flatten", "Gather",    "Identity", "Reshape",
     "Slice",  "Split",   "Squeeze", "Transpose", "Tile",     "Unsqueeze"};
+/// The ops that compute with integers at run time but fold known ones:
+/// like the movers, a given integer input stays known through them.
+static constexpr StringLiteral kIntegerArithmetic[] = {"Add", "Sub", "Mul",
+                                                       "Max", "Min"};
 
 FailureOr<Value> GraphNodeBuilder::anyInput(int64_t i) {
   OnnxValue *v = operand(i);
@@ -967,7 +971,8 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph,
           bool known = kind && i < 32 && (kind->knownOperands >> i) & 1;
           if (known && hasValue)
             continue;
-          needsRuntime |= any && !llvm::is_contained(kMovers, node.op_type());
+          needsRuntime |= any && !llvm::is_contained(kMovers, node.op_type()) &&
+                          !llvm::is_contained(kIntegerArithmetic, node.op_type());
           runtimeOk &= any;
         }
       }

@@ -324,7 +324,7 @@ void registerLinearOps(OpRegistry &registry);
 /// Identity, Dropout, DepthToSpace, SpaceToDepth, OneHot, GatherElements,
 /// GatherND, ScatterElements, ScatterND, Scatter (ShapeOps.cpp).
 void registerShapeOps(OpRegistry &registry);
-/// Softmax, LogSoftmax, Hardmax, the reductions (ReductionOps.cpp).
+/// Softmax, LogSoftmax, Hardmax, the reductions, CumSum (ReductionOps.cpp).
 void registerReductionOps(OpRegistry &registry);
 /// Conv, ConvTranspose, MaxPool, AveragePool, the global poolings
 /// (ConvolutionOps.cpp).

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/onnx/OnnxOps.h"
+#include "frontend/onnx/OnnxTensors.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "dialects/kiln/Model/ImportedModel.h"
@@ -639,6 +640,40 @@ static FailureOr<NodeOutputs> importSoftmaxCrossEntropyLoss(NodeBuilder &node) {
   return outputs;
 }
 
+// CumSum(x, axis; exclusive = 0, reverse = 0): running sums along a known
+// axis, kiln.cumsum, of float32 data or of int32/int64 tensors at run time
+// (RoBERTa's position ids count a padding mask's ones).
+static FailureOr<NodeOutputs> importCumSum(NodeBuilder &node) {
+  FailureOr<int64_t> exclusive = node.getInt("exclusive", 0);
+  FailureOr<int64_t> reverse = node.getInt("reverse", 0);
+  FailureOr<std::optional<SmallVector<int64_t>>> axis =
+      node.knownInts(1, "the axis");
+  FailureOr<Value> x = node.anyInput(0);
+  if (failed(exclusive) || failed(reverse) || failed(axis) || failed(x))
+    return failure();
+  Type element = node.typeOf(*x).getElementType();
+  if (!isa<FloatType>(element) && !element.isInteger(32) &&
+      !element.isInteger(64)) {
+    node.emitError() << "sums " << typeName(onnxTypeOf(element)) << " values";
+    return failure();
+  }
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  int64_t rank = shape.size();
+  if (!*axis || (*axis)->size() != 1 || (**axis)[0] < -rank ||
+      (**axis)[0] >= rank) {
+    node.emitError() << "the axis must be one known integer in [" << -rank
+                     << ", " << rank << ")";
+    return failure();
+  }
+  int64_t a = (**axis)[0] < 0 ? (**axis)[0] + rank : (**axis)[0];
+  if (ShapedType::isDynamic(shape[a])) {
+    node.emitError() << "sums along the dynamic batch dimension";
+    return failure();
+  }
+  return single(Value(CumSumOp::create(node.builder, node.loc, *x, a,
+                                       *exclusive != 0, *reverse != 0)));
+}
+
 void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
   static constexpr StringLiteral axesKeep[] = {"axes", "keepdims"};
   static constexpr StringLiteral keepNoop[] = {"keepdims",
@@ -686,6 +721,10 @@ void mlir::kiln::onnx_import::registerReductionOps(OpRegistry &r) {
       OpKind{12, kNewestOpset, importNegativeLogLikelihoodLoss, lossAttrs, 0, 0b10});
   r["SoftmaxCrossEntropyLoss"].push_back(
       OpKind{12, kNewestOpset, importSoftmaxCrossEntropyLoss, lossAttrs, 0, 0b10});
+  // CumSum-14 only added element types.
+  static constexpr StringLiteral cumSumAttrs[] = {"exclusive", "reverse"};
+  r["CumSum"].push_back(
+      OpKind{11, kNewestOpset, importCumSum, cumSumAttrs, 0b10, 0b1});
   // Opset 11 allowed a negative axis, 12 added select_last_index.
   static constexpr StringLiteral argAttrs[] = {"axis", "keepdims"};
   static constexpr StringLiteral argLastAttrs[] = {"axis", "keepdims",

@@ -1630,12 +1630,12 @@ static FailureOr<NodeOutputs> importSize(NodeBuilder &node) {
   return known(std::move(t));
 }
 
-/// The most elements GatherElements' and ScatterElements' one-hot products
+/// The most elements ScatterElements' one-hot products
 /// may hold per sample.
 static constexpr int64_t kMaxElementsProduct = int64_t(1) << 26;
 
 namespace {
-/// GatherElements' and ScatterElements' operands with `axis` moved last:
+/// ScatterElements' operands with `axis` moved last:
 /// the indices as floats, negative ones counted from the end (one-hot
 /// rows of `depth`, the data's size along `axis`).
 struct ElementsOperands {
@@ -1661,7 +1661,7 @@ struct ElementsOperands {
 } // namespace
 
 /// Reads the data (input 0), the indices (input 1: run-time or known) and
-/// `axis` of GatherElements or ScatterElements: indices of the data's rank,
+/// `axis` of ScatterElements: indices of the data's rank,
 /// no larger than it outside `axis` (the batch dynamic in both or neither),
 /// within kMaxElementsProduct one-hot elements per sample.
 static FailureOr<ElementsOperands> readElementsOperands(NodeBuilder &node) {
@@ -1726,33 +1726,68 @@ static FailureOr<ElementsOperands> readElementsOperands(NodeBuilder &node) {
 // GatherElements(data, indices; axis = 0): out[..., i, ...] =
 // data[..., indices[..., i, ...], ...] along `axis`, indices of data's rank
 // (no larger in the other axes; an index in [-s, 0) counts from the end).
-// Computed as a one-hot product with `axis` moved last: out = sum_k
-// one_hot(indices)[..., j, k] data[..., k], so the gradient reaches data.
+// With `axis` moved last, each position's index is a one-element tuple into
+// its own row: kiln.gather_nd with every other dimension a batch
+// dimension, of any element type kiln computes with (RoBERTa gathers its
+// int64 token types); the gradient scatter-adds into the data.
 static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
-  FailureOr<ElementsOperands> ops = readElementsOperands(node);
-  if (failed(ops))
+  FailureOr<Value> data = node.anyInput(0);
+  FailureOr<Value> ids = node.anyInput(1);
+  FailureOr<int64_t> axisAttr = node.getInt("axis", 0);
+  if (failed(data) || failed(ids) || failed(axisAttr))
     return failure();
-  OpBuilder &b = node.builder;
-  Location loc = node.loc;
-  // The data's slice that the indices' shape covers.
-  Value table = ops->data;
-  ArrayRef<int64_t> shape = node.typeOf(table).getShape();
-  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
-    int64_t size = ops->idShape[d];
-    if (d != ops->axis && !ShapedType::isDynamic(shape[d]) && size != shape[d])
-      table = node.sliceAxis(table, d, 0, size);
-  }
-  table = ops->move(node, table);
-  // (..., J, K) one-hot rows times the data's (..., 1, K), summed over K.
-  SmallVector<int64_t> rowShape(node.typeOf(table).getShape());
-  rowShape.insert(rowShape.end() - 1, 1);
-  Value rows = ReshapeOp::create(
-      b, loc, RankedTensorType::get(rowShape, b.getF32Type()), table);
+  ArrayRef<int64_t> shape = node.typeOf(*data).getShape();
+  ArrayRef<int64_t> idShape = node.typeOf(*ids).getShape();
   int64_t rank = shape.size();
-  Value y = ReduceSumOp::create(b, loc,
-                                MulOp::create(b, loc, ops->oneHot(node), rows),
-                                ArrayRef<int64_t>{rank}, /*keep_dims=*/false);
-  return single(ops->move(node, y, /*back=*/true));
+  FailureOr<int64_t> axis = normalizeAxis(node, *axisAttr, rank);
+  if (failed(axis))
+    return failure();
+  Type idType = node.typeOf(*ids).getElementType();
+  if (!idType.isInteger(32) && !idType.isInteger(64)) {
+    node.emitError() << "indices are " << typeName(onnxTypeOf(idType))
+                     << "; GatherElements takes int32/int64 indices";
+    return failure();
+  }
+  if (int64_t(idShape.size()) != rank) {
+    node.emitError() << "indices " << formatKerasShape(idShape)
+                     << " must have the rank of the data "
+                     << formatKerasShape(shape);
+    return failure();
+  }
+  if (ShapedType::isDynamic(shape[*axis])) {
+    node.emitError() << "axis " << *axis << " is the dynamic batch dimension";
+    return failure();
+  }
+  // Known indices must lie in the axis.
+  if (const HostTensor *known = node.known(1))
+    for (int64_t id : known->toInt64())
+      if (id < -shape[*axis] || id >= shape[*axis]) {
+        node.emitError() << "index " << id << " is out of range for dimension "
+                         << shape[*axis];
+        return failure();
+      }
+  // The data's slice that the indices' shape covers.
+  Value table = *data;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool dynamic = ShapedType::isDynamic(shape[d]);
+    if (dynamic != ShapedType::isDynamic(idShape[d]) ||
+        (!dynamic && d != *axis && idShape[d] > shape[d])) {
+      node.emitError() << "indices " << formatKerasShape(idShape)
+                       << " do not fit in the data " << formatKerasShape(shape)
+                       << " outside axis " << *axis;
+      return failure();
+    }
+    if (d != *axis && !dynamic && idShape[d] != shape[d])
+      table = node.sliceAxis(table, d, 0, idShape[d]);
+  }
+  table = node.moveAxisLast(table, *axis);
+  Value tuples = node.moveAxisLast(*ids, *axis);
+  SmallVector<int64_t> tupleShape(node.typeOf(tuples).getShape());
+  tupleShape.push_back(1);
+  tuples = node.reshape(tuples, tupleShape);
+  Value y = GatherNdOp::create(node.builder, node.loc, table, tuples,
+                               rank - 1);
+  return single(node.moveLastAxisTo(y, *axis));
 }
 
 // GatherND(data, indices; batch_dims = 0): slices of the data picked by
@@ -2294,7 +2329,7 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   r["ScatterND"].push_back(
       OpKind{16, kNewestOpset, importScatterND, reduction, 0, 0b10});
   r["GatherElements"].push_back(
-      OpKind{11, kNewestOpset, importGatherElements, axis, 0, 0b10});
+      OpKind{11, kNewestOpset, importGatherElements, axis, 0, 0b11});
   static constexpr StringLiteral axisReduction[] = {"axis", "reduction"};
   r["Scatter"].push_back(
       OpKind{9, 10, importScatterElements, axis, 0, 0b10});

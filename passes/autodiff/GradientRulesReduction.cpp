@@ -39,8 +39,15 @@ static void rule(ReduceMeanOp op, GradientBuilder &m, Value g, Grads &d) {
   d.push_back(m.broadcast(mean, x));
 }
 
+// d cumsum(x) = the gradient's running sums the other way (the same
+// exclusiveness): x[j] reaches result[i] exactly when g[i] reaches dx[j].
+static void rule(CumSumOp op, GradientBuilder &m, Value g, Grads &d) {
+  d.push_back(CumSumOp::create(m.builder(), m.location(), g, op.getAxis(),
+                               op.getExclusive(), !op.getReverse()));
+}
+
 } // namespace mlir::kiln
 
 void mlir::kiln::registerReductionGradientRules(DialectRegistry &registry) {
-  addVjpRules<ReduceSumOp, ReduceMeanOp>(registry);
+  addVjpRules<ReduceSumOp, ReduceMeanOp, CumSumOp>(registry);
 }

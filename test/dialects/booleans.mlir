@@ -157,3 +157,55 @@ func.func @pick_mask(%m: tensor<?x8xi1>, %pos: tensor<?x8x1xi64>) -> tensor<?x8x
   %p = kiln.gather_nd %m[%t] : tensor<?x8xi1>, tensor<?x8x2xi64> -> tensor<?x8xi1>
   return %p : tensor<?x8xi1>
 }
+
+// -----
+
+// Integer arithmetic (ONNX's index arithmetic: RoBERTa's position ids):
+// add, sub, mul, maximum and minimum of i32/i64 lower to arith's integer
+// ops, and a cumsum to a sum over the axis's triangle, each position
+// adding the inputs at or before it (j <= i) and zeros elsewhere.
+// CHECK-LABEL: func.func @integer_arithmetic
+// CHECK: kiln.cumsum %{{.+}} {axis = 1 : i64} : tensor<?x6xi32>
+// CHECK: kiln.mul %{{.+}}, %{{.+}} : tensor<?x6xi32>, tensor<?x6xi32> -> tensor<?x6xi32>
+// CHECK: kiln.add %{{.+}}, %{{.+}} : tensor<?x6xi32>, tensor<i32> -> tensor<?x6xi32>
+// CHECK: kiln.maximum
+// CHECK: kiln.minimum
+// CHECK: kiln.sub
+// LOWER-LABEL: func.func @integer_arithmetic
+// LOWER: %[[ZERO:.+]] = arith.constant 0 : i32
+// LOWER: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// LOWER: ^bb0(%[[IN:.+]]: i32, %[[ACC:.+]]: i32):
+// LOWER:   %[[I:.+]] = linalg.index 1 : index
+// LOWER:   %[[J:.+]] = linalg.index 2 : index
+// LOWER:   %[[LE:.+]] = arith.cmpi ule, %[[J]], %[[I]] : index
+// LOWER:   %[[TERM:.+]] = arith.select %[[LE]], %[[IN]], %[[ZERO]] : i32
+// LOWER:   arith.addi %[[ACC]], %[[TERM]] : i32
+// LOWER: arith.muli
+// LOWER: arith.addi
+// LOWER: arith.maxsi
+// LOWER: arith.minsi
+// LOWER: arith.subi
+func.func @integer_arithmetic(%m: tensor<?x6xi32>, %one: tensor<i32>) -> tensor<?x6xi32> {
+  %c = kiln.cumsum %m {axis = 1 : i64} : tensor<?x6xi32>
+  %k = kiln.mul %c, %m : tensor<?x6xi32>, tensor<?x6xi32> -> tensor<?x6xi32>
+  %p = kiln.add %k, %one : tensor<?x6xi32>, tensor<i32> -> tensor<?x6xi32>
+  %hi = kiln.maximum %p, %one : tensor<?x6xi32>, tensor<i32> -> tensor<?x6xi32>
+  %lo = kiln.minimum %hi, %m : tensor<?x6xi32>, tensor<?x6xi32> -> tensor<?x6xi32>
+  %d = kiln.sub %lo, %one : tensor<?x6xi32>, tensor<i32> -> tensor<?x6xi32>
+  return %d : tensor<?x6xi32>
+}
+
+// -----
+
+// An exclusive reverse cumsum of floats adds the inputs strictly after
+// each position (j > i), in order.
+// LOWER-LABEL: func.func @cumsum_exclusive_reverse
+// LOWER: ^bb0(%[[IN:.+]]: f32, %[[ACC:.+]]: f32):
+// LOWER:   %[[I:.+]] = linalg.index 0 : index
+// LOWER:   %[[J:.+]] = linalg.index 2 : index
+// LOWER:   arith.cmpi ugt, %[[J]], %[[I]] : index
+// LOWER:   arith.addf %[[ACC]]
+func.func @cumsum_exclusive_reverse(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  %c = kiln.cumsum %x {axis = 0 : i64, exclusive = true, reverse = true} : tensor<4x3xf32>
+  return %c : tensor<4x3xf32>
+}

@@ -722,3 +722,35 @@ func.func @concat_element_types(%a: tensor<?x1xi64>, %b: tensor<?x1xi32>) {
   %c = kiln.concat %a, %b {axis = -1 : i64} : (tensor<?x1xi64>, tensor<?x1xi32>) -> tensor<?x2xi64>
   return
 }
+
+// -----
+
+func.func @add_element_types(%a: tensor<?x6xi32>, %b: tensor<i64>) {
+  // expected-error@+1 {{operand element type 'i64' differs from the result's 'i32'}}
+  %c = kiln.add %a, %b : tensor<?x6xi32>, tensor<i64> -> tensor<?x6xi32>
+  return
+}
+
+// -----
+
+func.func @div_integers(%a: tensor<4xi32>, %b: tensor<4xi32>) {
+  // expected-error@+1 {{operand #0 must be ranked tensor of 32-bit float or 64-bit float values}}
+  %c = kiln.div %a, %b : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @cumsum_batch(%x: tensor<?x6xf32>) {
+  // expected-error@+1 {{sums along axis 0 of (?, 6), which must be static}}
+  %c = kiln.cumsum %x {axis = 0 : i64} : tensor<?x6xf32>
+  return
+}
+
+// -----
+
+func.func @cumsum_axis(%x: tensor<?x6xf32>) {
+  // expected-error@+1 {{axis 2 is out of range for rank 2}}
+  %c = kiln.cumsum %x {axis = 2 : i64} : tensor<?x6xf32>
+  return
+}

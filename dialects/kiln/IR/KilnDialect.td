@@ -32,5 +32,8 @@ class Kiln_Op<string mnemonic, list<Trait> traits = []>
 
 // Models are f32; f64 exists for numerics checks (gradcheck runs in f64).
 def Kiln_FloatTensor : RankedTensorOf<[F32, F64]>;
+// Tensors of numbers: float data, and the int32/int64 index arithmetic of
+// ONNX models (position ids from a cumulative sum of a padding mask).
+def Kiln_NumericTensor : RankedTensorOf<[F32, F64, I32, I64]>;
 
 #endif // KILN_DIALECT_TD

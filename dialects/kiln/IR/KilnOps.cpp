@@ -266,8 +266,19 @@ static LogicalResult inferBroadcastBinary(StringRef name, Value lhs, Value rhs,
                      element ? element : l->getElementType(), types);
 }
 
+/// add/sub/mul/div/maximum/minimum: the broadcast, and one element type.
+static LogicalResult verifyArithmetic(Operation *op) {
+  Type element = getElementTypeOrSelf(op->getResult(0).getType());
+  for (Value operand : op->getOperands())
+    if (getElementTypeOrSelf(operand.getType()) != element)
+      return op->emitOpError("operand element type ")
+             << getElementTypeOrSelf(operand.getType())
+             << " differs from the result's " << element;
+  return verifyBroadcastBinary(op);
+}
+
 #define KILN_BROADCAST_BINARY(Op, name)                                        \
-  LogicalResult Op::verify() { return verifyBroadcastBinary(*this); }          \
+  LogicalResult Op::verify() { return verifyArithmetic(*this); }               \
   LogicalResult Op::inferReturnTypes(                                          \
       MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
       SmallVectorImpl<Type> &types) {                                          \
@@ -327,6 +338,25 @@ verifyNormalizationAxis(Operation *op, RankedTensorType type, int64_t axis) {
 
 LogicalResult SoftmaxOp::verify() {
   return verifyNormalizationAxis(*this, getType(), getAxis());
+}
+
+//===----------------------------------------------------------------------===//
+// CumSumOp
+//===----------------------------------------------------------------------===//
+
+int64_t CumSumOp::getNormalizedAxis() {
+  int64_t axis = static_cast<int64_t>(getAxis());
+  return axis < 0 ? axis + getType().getRank() : axis;
+}
+
+LogicalResult CumSumOp::verify() {
+  if (failed(verifyNormalizationAxis(*this, getType(), getAxis())))
+    return failure();
+  if (getType().isDynamicDim(getNormalizedAxis()))
+    return emitOpError("sums along axis ")
+           << getAxis() << " of " << formatShape(getType().getShape())
+           << ", which must be static";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -1399,6 +1429,8 @@ LogicalResult SliceOp::verify() {
                           getStart(), getSize(), reason);
   if (failed(shape))
     return emitOpError(reason);
+  if (getType().getElementType() != getInput().getType().getElementType())
+    return emitOpError("result element type differs from the input's");
   return verifyResultShape(*this, getType().getShape(), *shape);
 }
 

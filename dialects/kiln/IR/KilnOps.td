@@ -90,32 +90,38 @@ def Kiln_BatchMatMulOp : Kiln_Op<"batch_matmul",
 // Elementwise binary ops with NumPy broadcasting
 //===----------------------------------------------------------------------===//
 
-class Kiln_BroadcastBinaryOp<string mnemonic, string formula>
+class Kiln_BroadcastBinaryOp<string mnemonic, string formula,
+                             Type tensor = Kiln_FloatTensor>
     : Kiln_Op<mnemonic, [Pure, InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "Elementwise `" # formula # "` with NumPy broadcasting";
   let description = [{
     Computes `}] # formula # [{` elementwise. Shapes broadcast like NumPy:
     they are aligned at the trailing dimension, and each pair of dimensions
     must be equal or one of them must be 1. The result has the broadcast
-    shape. A dynamic dimension is taken to equal its counterpart.
+    shape. A dynamic dimension is taken to equal its counterpart. Both
+    operands and the result have one element type; add, sub, mul, maximum
+    and minimum also take i32/i64 (two's complement, wrapping; signed
+    order), which carry no gradient.
 
     ```mlir
     %y = kiln.}] # mnemonic # [{ %x, %b : tensor<?x128xf32>, tensor<128xf32> -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs);
-  let results = (outs Kiln_FloatTensor:$result);
+  let arguments = (ins tensor:$lhs, tensor:$rhs);
+  let results = (outs tensor:$result);
   let assemblyFormat =
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
   let hasVerifier = 1;
 }
 
-def Kiln_AddOp : Kiln_BroadcastBinaryOp<"add", "lhs + rhs">;
-def Kiln_SubOp : Kiln_BroadcastBinaryOp<"sub", "lhs - rhs">;
-def Kiln_MulOp : Kiln_BroadcastBinaryOp<"mul", "lhs * rhs">;
+def Kiln_AddOp : Kiln_BroadcastBinaryOp<"add", "lhs + rhs", Kiln_NumericTensor>;
+def Kiln_SubOp : Kiln_BroadcastBinaryOp<"sub", "lhs - rhs", Kiln_NumericTensor>;
+def Kiln_MulOp : Kiln_BroadcastBinaryOp<"mul", "lhs * rhs", Kiln_NumericTensor>;
 def Kiln_DivOp : Kiln_BroadcastBinaryOp<"div", "lhs / rhs">;
-def Kiln_MaximumOp : Kiln_BroadcastBinaryOp<"maximum", "max(lhs, rhs)">;
-def Kiln_MinimumOp : Kiln_BroadcastBinaryOp<"minimum", "min(lhs, rhs)">;
+def Kiln_MaximumOp
+    : Kiln_BroadcastBinaryOp<"maximum", "max(lhs, rhs)", Kiln_NumericTensor>;
+def Kiln_MinimumOp
+    : Kiln_BroadcastBinaryOp<"minimum", "min(lhs, rhs)", Kiln_NumericTensor>;
 
 //===----------------------------------------------------------------------===//
 // Elementwise unary ops (activations)
@@ -219,6 +225,34 @@ class Kiln_ReduceOp<string mnemonic, string what>
 
 def Kiln_ReduceSumOp : Kiln_ReduceOp<"reduce_sum", "sum">;
 def Kiln_ReduceMeanOp : Kiln_ReduceOp<"reduce_mean", "mean">;
+
+def Kiln_CumSumOp : Kiln_Op<"cumsum", [Pure, SameOperandsAndResultType]> {
+  let summary = "Running sums along one axis (NumPy's cumsum)";
+  let description = [{
+    `result[..., i, ...]` is the sum of `input[..., j, ...]` over `j <= i`
+    along `axis` (a negative one counts from the back; a static
+    dimension), `j < i` with `exclusive`, and `j >= i` (`j > i`) with
+    `reverse`: ONNX's CumSum. Floats sum in order along the axis and are
+    differentiable (the gradient's running sums the other way); i32/i64
+    sums wrap and carry no gradient (ONNX's position ids from a padding
+    mask). It lowers to a sum over the axis's triangle: the axis's length
+    squared per row.
+
+    ```mlir
+    %p = kiln.cumsum %m {axis = 1 : i64} : tensor<?x8xi32>
+    ```
+  }];
+  let arguments = (ins Kiln_NumericTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Kiln_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `axis` counted from the front, in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Normalizations
@@ -823,9 +857,9 @@ def Kiln_SliceOp : Kiln_Op<"slice", [Pure, InferTypeOpAdaptorWithIsCompatible]> 
         : tensor<?x7xf32> -> tensor<?x2xf32>
     ```
   }];
-  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$axis, I64Attr:$start,
+  let arguments = (ins Kiln_AnyTensor:$input, I64Attr:$axis, I64Attr:$start,
                        I64Attr:$size);
-  let results = (outs Kiln_FloatTensor:$result);
+  let results = (outs Kiln_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from transformers import (BertConfig, BertModel, DistilBertConfig,
                           DistilBertModel, GPT2Config, GPT2LMHeadModel,
-                          ViTConfig, ViTModel)
+                          RobertaConfig, RobertaModel, ViTConfig, ViTModel)
 
 warnings.filterwarnings("ignore")
 out = sys.argv[1]
@@ -119,3 +119,29 @@ for name in ("bert", "distil", "gpt2"):
     np.save(stem + "_m.npy", mask.numpy())
     with torch.no_grad():
         np.save(stem + "_y.npy", model(ids, mask).numpy())
+
+# RoBERTa, made last so that the fixtures above keep their values.
+roberta = RobertaModel(RobertaConfig(
+    vocab_size=40, hidden_size=H["hidden"], num_hidden_layers=H["layers"],
+    num_attention_heads=H["heads"], intermediate_size=H["inner"],
+    max_position_embeddings=20)).eval()
+ids = torch.randint(2, 40, (3, 8))
+plain = Output(roberta, "last_hidden_state").eval()
+batch = torch.export.Dim("batch", min=1, max=1024)
+torch.onnx.export(plain, (ids,), os.path.join(out, "roberta.onnx"),
+                  input_names=["x"], dynamic_shapes=({0: batch},),
+                  dynamo=True, external_data=False)
+np.save(os.path.join(out, "roberta_x.npy"), ids.numpy())
+with torch.no_grad():
+    np.save(os.path.join(out, "roberta_y.npy"), plain(ids).numpy())
+masked = Masked(roberta, "last_hidden_state").eval()
+padded = torch.where(mask.bool(), ids, torch.ones_like(ids))
+stem = os.path.join(out, "roberta_mask")
+torch.onnx.export(masked, (padded, mask), stem + ".onnx",
+                  input_names=["ids", "mask"],
+                  dynamic_shapes=({0: batch}, {0: batch}),
+                  dynamo=True, external_data=False)
+np.save(stem + "_x.npy", padded.numpy())
+np.save(stem + "_m.npy", mask.numpy())
+with torch.no_grad():
+    np.save(stem + "_y.npy", masked(padded, mask).numpy())

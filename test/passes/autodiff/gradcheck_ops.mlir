@@ -34,6 +34,8 @@
 // RUN: kiln gradcheck %s --func recurrent_loop | FileCheck %s
 // RUN: kiln gradcheck %s --func nested_loops | FileCheck %s
 // RUN: kiln gradcheck %s --func dense_sequence | FileCheck %s
+// RUN: kiln gradcheck %s --func cumsum | FileCheck %s
+// RUN: kiln gradcheck %s --func cumsum_exclusive_reverse | FileCheck %s
 
 // Every argument is checked and the worst error is within tolerance.
 // CHECK: gradcheck: loss =
@@ -312,4 +314,20 @@ func.func @dense_sequence(%x: tensor<?x5x8xf32>, %w: tensor<8x3xf32>, %b: tensor
   %t = kiln.tanh %a : tensor<?x5x3xf32>
   %s = kiln.reduce_sum %t {axes = array<i64: 0, 1, 2>} : tensor<?x5x3xf32> -> tensor<f32>
   return %s : tensor<f32>
+}
+
+// The gradient of running sums: running sums the other way.
+func.func @cumsum(%x: tensor<?x6xf32>, %r: tensor<?x6xf32>) -> tensor<f32> {
+  %0 = kiln.cumsum %x {axis = 1 : i64} : tensor<?x6xf32>
+  %1 = kiln.mul %0, %0 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %2 = kiln.mul %1, %r : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %3 = kiln.reduce_sum %2 {axes = array<i64: 0, 1>} : tensor<?x6xf32> -> tensor<f32>
+  return %3 : tensor<f32>
+}
+func.func @cumsum_exclusive_reverse(%x: tensor<?x4x3xf32>, %r: tensor<?x4x3xf32>) -> tensor<f32> {
+  %0 = kiln.cumsum %x {axis = -2 : i64, exclusive = true, reverse = true} : tensor<?x4x3xf32>
+  %1 = kiln.tanh %0 : tensor<?x4x3xf32>
+  %2 = kiln.mul %1, %r : tensor<?x4x3xf32>, tensor<?x4x3xf32> -> tensor<?x4x3xf32>
+  %3 = kiln.reduce_sum %2 {axes = array<i64: 0, 1, 2>} : tensor<?x4x3xf32> -> tensor<f32>
+  return %3 : tensor<f32>
 }

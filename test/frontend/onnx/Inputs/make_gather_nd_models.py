@@ -1,7 +1,8 @@
 """Writes small ONNX models for gather_nd.test and onnx_gather_nd.test
 (onnx.helper, Debian's python3-onnx; run with /usr/bin/python3): GatherND
 with index tuples computed at run time, and the batch's row numbers,
-Range(0, batch, 1), as Hugging Face's attention masks build them.
+Range(0, batch, 1), as Hugging Face's attention masks build them; the
+integer arithmetic and CumSum of RoBERTa's position ids.
 
   pick      x (N, 5, 4) scaled by a parameter w (4,), then GatherND with
             batch_dims 1 by int64 tuples idx (N, 3, 1), a model input:
@@ -18,7 +19,13 @@ Range(0, batch, 1), as Hugging Face's attention masks build them.
             ScatterND of a parameter u (3,) into x * w (N, 4) at three
             (row, column) tuples, rows of the batch (reduction none, and
             add at opset 16)
-  x.npy, idx.npy, m.npy, x2.npy (N, 5), x4.npy (N, 4)
+  positions RoBERTa's position ids from int64 ids (N, 6): Not(Equal(ids,
+            1)) cast to int32, its CumSum along the sequence times itself,
+            cast to int64, plus 1 (Max, Sub: integer arithmetic at run
+            time), rows of a parameter table (10, 3) -> (N, 6, 3)
+  cumsum    CumSum of x * w (N, 5) forwards times its exclusive reverse
+            running sums
+  x.npy, idx.npy, m.npy, x2.npy (N, 5), x4.npy (N, 4), ids.npy (N, 6)
             inputs of a batch of 3 for the numeric checks
   errors    a tuple longer than the data's rank, a known index out of
             range, batch dimensions that differ, ScatterND writing twice at
@@ -120,6 +127,37 @@ for name, opset, attrs in (("scatter", 13, {}),
         [scale, updates, ints("tuples", [[0, 1], [2, -1], [1, 0]])],
         opset=opset)
 
+# RoBERTa's position ids: the running count of the non-padding tokens (id
+# 1 pads), times the mask, plus the padding id, in int32 and int64.
+table = numpy_helper.from_array(
+    rng.standard_normal((10, 3)).astype(np.float32), "table")
+save("positions", [
+    helper.make_node("Equal", ["ids", "pad"], ["is_pad"]),
+    helper.make_node("Not", ["is_pad"], ["ne"]),
+    helper.make_node("Cast", ["ne"], ["m"], to=TensorProto.INT32),
+    helper.make_node("CumSum", ["m", "axis1"], ["count"]),
+    helper.make_node("Mul", ["count", "m"], ["kept"]),
+    helper.make_node("Cast", ["kept"], ["kept64"], to=TensorProto.INT64),
+    helper.make_node("Add", ["kept64", "pad"], ["pos"]),
+    helper.make_node("Max", ["pos", "pad"], ["pos1"]),
+    helper.make_node("Sub", ["pos1", "pad"], ["pos0"]),
+    helper.make_node("Gather", ["table", "pos0"], ["y"]),
+], [tensor("ids", TensorProto.INT64, [N, 6])],
+    [tensor("y", TensorProto.FLOAT, [N, 6, 3])],
+    [table, ints("pad", 1), ints("axis1", 1)], opset=14)
+# Running sums of floats, forwards and exclusive backwards.
+weights5 = numpy_helper.from_array(
+    rng.uniform(0.5, 1.5, 5).astype(np.float32), "w")
+save("cumsum", [
+    helper.make_node("Mul", ["x", "w"], ["xw"]),
+    helper.make_node("CumSum", ["xw", "axis1"], ["forward"]),
+    helper.make_node("CumSum", ["xw", "minus1"], ["backward"], exclusive=1,
+                     reverse=1),
+    helper.make_node("Mul", ["forward", "backward"], ["y"]),
+], [tensor("x", TensorProto.FLOAT, [N, 5])],
+    [tensor("y", TensorProto.FLOAT, [N, 5])],
+    [weights5, ints("axis1", 1), ints("minus1", -1)], opset=14)
+
 x = rng.standard_normal((3, 5, 4)).astype(np.float32)
 np.save(os.path.join(out, "x.npy"), x)
 np.save(os.path.join(out, "idx.npy"),
@@ -128,6 +166,9 @@ np.save(os.path.join(out, "idx.npy"),
 np.save(os.path.join(out, "m.npy"), rng.random((3, 5)) < 0.6)
 np.save(os.path.join(out, "x2.npy"), x[:, :, 0].copy())
 np.save(os.path.join(out, "x4.npy"), x[:, 0, :].copy())
+np.save(os.path.join(out, "ids.npy"),
+        np.array([[5, 7, 2, 1, 1, 1], [1, 3, 4, 6, 9, 1], [8, 1, 2, 3, 4, 5]],
+                 np.int64))
 
 # Errors, each a model of its own.
 save("error_tuple", [
