@@ -38,7 +38,8 @@ import numpy as np
 import torch
 from transformers import (BertConfig, BertModel, DistilBertConfig,
                           DistilBertModel, GPT2Config, GPT2LMHeadModel,
-                          RobertaConfig, RobertaModel, ViTConfig, ViTModel)
+                          LlamaConfig, LlamaForCausalLM, RobertaConfig,
+                          RobertaModel, ViTConfig, ViTModel)
 
 warnings.filterwarnings("ignore")
 out = sys.argv[1]
@@ -145,3 +146,26 @@ np.save(stem + "_x.npy", padded.numpy())
 np.save(stem + "_m.npy", mask.numpy())
 with torch.no_grad():
     np.save(stem + "_y.npy", masked(padded, mask).numpy())
+
+# A Llama, made last too.
+llama = Output(LlamaForCausalLM(LlamaConfig(
+    vocab_size=40, hidden_size=H["hidden"], intermediate_size=H["inner"],
+    num_hidden_layers=H["layers"], num_attention_heads=H["heads"],
+    num_key_value_heads=1, max_position_embeddings=32)), "logits").eval()
+ids = torch.randint(0, 40, (3, 8))
+torch.onnx.export(llama, (ids,), os.path.join(out, "llama.onnx"),
+                  input_names=["x"], dynamic_shapes=({0: batch},),
+                  dynamo=True, external_data=False)
+np.save(os.path.join(out, "llama_x.npy"), ids.numpy())
+with torch.no_grad():
+    np.save(os.path.join(out, "llama_y.npy"), llama(ids).numpy())
+masked = Masked(llama.model, "logits").eval()
+stem = os.path.join(out, "llama_mask")
+torch.onnx.export(masked, (ids, mask), stem + ".onnx",
+                  input_names=["ids", "mask"],
+                  dynamic_shapes=({0: batch}, {0: batch}),
+                  dynamo=True, external_data=False)
+np.save(stem + "_x.npy", ids.numpy())
+np.save(stem + "_m.npy", mask.numpy())
+with torch.no_grad():
+    np.save(stem + "_y.npy", masked(ids, mask).numpy())
