@@ -30,6 +30,7 @@ attention_mask input beside the ids (two of the three samples padded):
 mask) and <name>_mask_y.npy. The library picks each sample's mask row
 with torch.arange(batch_size) (Range(0, batch, 1) and a GatherND).
 """
+import json
 import os
 import sys
 import warnings
@@ -169,3 +170,54 @@ np.save(stem + "_x.npy", ids.numpy())
 np.save(stem + "_m.npy", mask.numpy())
 with torch.no_grad():
     np.save(stem + "_y.npy", masked(ids, mask).numpy())
+
+
+class FirstToken(torch.nn.Module):
+    """A linear head on the first token's last hidden state."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.head = torch.nn.Linear(H["hidden"], 3)
+
+    def forward(self, ids, mask):
+        states = self.model(input_ids=ids, attention_mask=mask)
+        return self.head(states.last_hidden_state[:, 0])
+
+
+no_dropout = dict(vocab_size=40, hidden_size=H["hidden"],
+                  num_hidden_layers=H["layers"],
+                  num_attention_heads=H["heads"],
+                  intermediate_size=H["inner"], hidden_dropout_prob=0.0,
+                  attention_probs_dropout_prob=0.0)
+for name, encoder in (
+        ("bert", lambda: BertModel(BertConfig(max_position_embeddings=16,
+                                              **no_dropout))),
+        ("roberta", lambda: RobertaModel(RobertaConfig(
+            max_position_embeddings=20, **no_dropout)))):
+    model = FirstToken(encoder())
+    ids = torch.randint(2, 40, (6, 8))
+    pad = torch.ones(6, 8, dtype=torch.int64)
+    pad[1, 5:] = 0
+    pad[4, 3:] = 0
+    ids = torch.where(pad.bool(), ids, torch.ones_like(ids))
+    targets = torch.randn(6, 3)
+    stem = os.path.join(out, name + "_cls")
+    torch.onnx.export(model.eval(), (ids, pad), stem + ".onnx",
+                      input_names=["ids", "mask"],
+                      dynamic_shapes=({0: batch}, {0: batch}), dynamo=True,
+                      optimize=False, external_data=False)
+    np.save(stem + "_x.npy", ids.numpy())
+    np.save(stem + "_m.npy", pad.numpy())
+    np.save(stem + "_t.npy", targets.numpy())
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    losses = []
+    for _ in range(4):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(ids, pad), targets)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    with open(stem + "_losses.json", "w") as f:
+        json.dump(losses, f)
