@@ -87,6 +87,25 @@ static SmallVector<Value> tupleCoordinates(OpBuilder &b, Location loc,
   return coords;
 }
 
+/// `current + update`, two slices of one shape, as a parallel generic
+/// (a scatter's step: its result goes back where `current` came from).
+static Value addSlices(OpBuilder &b, Location loc, Value update,
+                       Value current) {
+  auto type = cast<RankedTensorType>(current.getType());
+  int64_t rank = type.getRank();
+  return linalg::GenericOp::create(
+             b, loc, type, ValueRange{update}, ValueRange{current},
+             SmallVector<AffineMap>(
+                 2, AffineMap::getMultiDimIdentityMap(rank, b.getContext())),
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &bb, Location l, ValueRange args) {
+               Value sum = arith::AddFOp::create(bb, l, args[1], args[0]);
+               linalg::YieldOp::create(bb, l, sum);
+             })
+      .getResult(0);
+}
+
 /// `v` with its leading dimensions but the last `keep` merged into one.
 static Value collapseLeading(OpBuilder &b, Location loc, Value v,
                              int64_t keep) {
@@ -176,17 +195,9 @@ struct ScatterAddLowering : public OpConversionPattern<ScatterAddOp> {
               b, nloc, rowType, updates, from, sizes, strides);
           Value current = tensor::ExtractSliceOp::create(
               b, nloc, rowType, carried[0], at, sizes, strides);
-          auto add = linalg::GenericOp::create(
-              b, nloc, rowType, ValueRange{update}, ValueRange{current},
-              SmallVector<AffineMap>(
-                  2, AffineMap::getMultiDimIdentityMap(1, b.getContext())),
-              {utils::IteratorType::parallel},
-              [&](OpBuilder &bb, Location bloc, ValueRange args) {
-                Value s = arith::AddFOp::create(bb, bloc, args[1], args[0]);
-                linalg::YieldOp::create(bb, bloc, s);
-              });
           Value next = tensor::InsertSliceOp::create(
-              b, nloc, add.getResult(0), carried[0], at, sizes, strides);
+              b, nloc, addSlices(b, nloc, update, current), carried[0], at,
+              sizes, strides);
           scf::YieldOp::create(b, nloc, next);
         });
     rewriter.replaceOp(op, loop.getResult(0));
@@ -322,18 +333,9 @@ struct ScatterNdAddLowering : public OpConversionPattern<ScatterNdAddOp> {
               b, nloc, sliceType, updates, uFrom, uSizes, uStrides);
           Value current = tensor::ExtractSliceOp::create(
               b, nloc, sliceType, carried[0], tFrom, tSizes, tStrides);
-          auto add = linalg::GenericOp::create(
-              b, nloc, sliceType, ValueRange{update}, ValueRange{current},
-              SmallVector<AffineMap>(2, AffineMap::getMultiDimIdentityMap(
-                                            sliceRank, b.getContext())),
-              SmallVector<utils::IteratorType>(sliceRank,
-                                               utils::IteratorType::parallel),
-              [&](OpBuilder &bb, Location bloc, ValueRange args) {
-                Value s = arith::AddFOp::create(bb, bloc, args[1], args[0]);
-                linalg::YieldOp::create(bb, bloc, s);
-              });
           Value next = tensor::InsertSliceOp::create(
-              b, nloc, add.getResult(0), carried[0], tFrom, tSizes, tStrides);
+              b, nloc, addSlices(b, nloc, update, current), carried[0], tFrom,
+              tSizes, tStrides);
           scf::YieldOp::create(b, nloc, next);
         });
     rewriter.replaceOp(op, loop.getResult(0));

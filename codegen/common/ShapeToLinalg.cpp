@@ -193,6 +193,17 @@ struct SliceLowering : public OpConversionPattern<SliceOp> {
   }
 };
 
+/// An empty tensor of `type`, whose dynamic leading dimension (the batch)
+/// is `batchLike`'s (kiln.zeros, kiln.batch_index).
+static Value emptyWithBatchOf(OpBuilder &b, Location loc,
+                              RankedTensorType type, Value batchLike) {
+  SmallVector<Value> dynamicDims;
+  if (type.isDynamicDim(0))
+    dynamicDims.push_back(tensor::DimOp::create(b, loc, batchLike, 0));
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType(), dynamicDims);
+}
+
 // zeros(like) -> fill(0, empty(dim(like, 0), ...))
 struct ZerosLowering : public OpConversionPattern<ZerosOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -200,13 +211,8 @@ struct ZerosLowering : public OpConversionPattern<ZerosOp> {
   matchAndRewrite(ZerosOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    RankedTensorType type = op.getType();
-    SmallVector<Value> dynamicDims;
-    if (type.isDynamicDim(0))
-      dynamicDims.push_back(
-          tensor::DimOp::create(rewriter, loc, adaptor.getBatchLike(), 0));
-    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                          type.getElementType(), dynamicDims);
+    Value empty =
+        emptyWithBatchOf(rewriter, loc, op.getType(), adaptor.getBatchLike());
     rewriter.replaceOpWithNewOp<linalg::FillOp>(
         op, constLike(rewriter, loc, empty, 0.0), empty);
     return success();
@@ -221,12 +227,7 @@ struct BatchIndexLowering : public OpConversionPattern<BatchIndexOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
-    SmallVector<Value> dynamicDims;
-    if (type.isDynamicDim(0))
-      dynamicDims.push_back(
-          tensor::DimOp::create(rewriter, loc, adaptor.getBatchLike(), 0));
-    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                          type.getElementType(), dynamicDims);
+    Value empty = emptyWithBatchOf(rewriter, loc, type, adaptor.getBatchLike());
     int64_t rank = type.getRank();
     auto generic = linalg::GenericOp::create(
         rewriter, loc, type, ValueRange{}, empty,

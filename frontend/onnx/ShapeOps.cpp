@@ -1630,6 +1630,37 @@ static FailureOr<NodeOutputs> importSize(NodeBuilder &node) {
   return known(std::move(t));
 }
 
+/// GatherElements' and ScatterElements' indices against their data: the
+/// data's rank, `axis` not the batch, and no larger than the data outside
+/// `axis` (the batch dynamic in both or neither).
+static LogicalResult checkElementsIndices(NodeBuilder &node,
+                                          ArrayRef<int64_t> shape,
+                                          ArrayRef<int64_t> idShape,
+                                          int64_t axis) {
+  int64_t rank = shape.size();
+  if (int64_t(idShape.size()) != rank) {
+    node.emitError() << "indices " << formatKerasShape(idShape)
+                     << " must have the rank of the data "
+                     << formatKerasShape(shape);
+    return failure();
+  }
+  if (ShapedType::isDynamic(shape[axis])) {
+    node.emitError() << "axis " << axis << " is the dynamic batch dimension";
+    return failure();
+  }
+  for (int64_t d = 0; d < rank; ++d) {
+    bool dynamic = ShapedType::isDynamic(shape[d]);
+    if (dynamic != ShapedType::isDynamic(idShape[d]) ||
+        (!dynamic && d != axis && idShape[d] > shape[d])) {
+      node.emitError() << "indices " << formatKerasShape(idShape)
+                       << " do not fit in the data " << formatKerasShape(shape)
+                       << " outside axis " << axis;
+      return failure();
+    }
+  }
+  return success();
+}
+
 /// The most elements ScatterElements' one-hot products
 /// may hold per sample.
 static constexpr int64_t kMaxElementsProduct = int64_t(1) << 26;
@@ -1684,30 +1715,13 @@ static FailureOr<ElementsOperands> readElementsOperands(NodeBuilder &node) {
   if (failed(axis))
     return failure();
   ops.axis = *axis;
-  if (int64_t(idShape.size()) != rank) {
-    node.emitError() << "indices " << formatKerasShape(idShape)
-                     << " must have the rank of the data "
-                     << formatKerasShape(shape);
+  if (failed(checkElementsIndices(node, shape, idShape, *axis)))
     return failure();
-  }
-  if (ShapedType::isDynamic(shape[*axis])) {
-    node.emitError() << "axis " << *axis << " is the dynamic batch dimension";
-    return failure();
-  }
   ops.depth = shape[*axis];
   int64_t perSample = ops.depth;
-  for (int64_t d = 0; d < rank; ++d) {
-    bool dynamic = ShapedType::isDynamic(shape[d]);
-    if (dynamic != ShapedType::isDynamic(idShape[d]) ||
-        (!dynamic && d != *axis && idShape[d] > shape[d])) {
-      node.emitError() << "indices " << formatKerasShape(idShape)
-                       << " do not fit in the data "
-                       << formatKerasShape(shape) << " outside axis " << *axis;
-      return failure();
-    }
-    if (!dynamic)
-      perSample *= idShape[d];
-  }
+  for (int64_t d : idShape)
+    if (!ShapedType::isDynamic(d))
+      perSample *= d;
   if (perSample > kMaxElementsProduct) {
     node.emitError() << "takes " << perSample
                      << " one-hot products per sample; kiln computes at most "
@@ -1748,16 +1762,8 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
                      << "; GatherElements takes int32/int64 indices";
     return failure();
   }
-  if (int64_t(idShape.size()) != rank) {
-    node.emitError() << "indices " << formatKerasShape(idShape)
-                     << " must have the rank of the data "
-                     << formatKerasShape(shape);
+  if (failed(checkElementsIndices(node, shape, idShape, *axis)))
     return failure();
-  }
-  if (ShapedType::isDynamic(shape[*axis])) {
-    node.emitError() << "axis " << *axis << " is the dynamic batch dimension";
-    return failure();
-  }
   // Known indices must lie in the axis.
   if (const HostTensor *known = node.known(1))
     for (int64_t id : known->toInt64())
@@ -1768,18 +1774,10 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
       }
   // The data's slice that the indices' shape covers.
   Value table = *data;
-  for (int64_t d = 0; d < rank; ++d) {
-    bool dynamic = ShapedType::isDynamic(shape[d]);
-    if (dynamic != ShapedType::isDynamic(idShape[d]) ||
-        (!dynamic && d != *axis && idShape[d] > shape[d])) {
-      node.emitError() << "indices " << formatKerasShape(idShape)
-                       << " do not fit in the data " << formatKerasShape(shape)
-                       << " outside axis " << *axis;
-      return failure();
-    }
-    if (d != *axis && !dynamic && idShape[d] != shape[d])
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *axis && !ShapedType::isDynamic(shape[d]) &&
+        idShape[d] != shape[d])
       table = node.sliceAxis(table, d, 0, idShape[d]);
-  }
   table = node.moveAxisLast(table, *axis);
   Value tuples = node.moveAxisLast(*ids, *axis);
   SmallVector<int64_t> tupleShape(node.typeOf(tuples).getShape());
