@@ -92,35 +92,36 @@ models = {
         num_attention_heads=H["heads"], intermediate_size=H["inner"])),
         "last_hidden_state"), (3, 16, 16)),
 }
+def export(stem, model, inputs, optimize=True):
+    """<stem>.onnx with a symbolic batch, and the model's output for the
+    inputs: <stem>_y.npy. One input is "x" (<stem>_x.npy); two are the ids
+    and the attention mask ("ids", "mask": <stem>_x.npy, <stem>_m.npy)."""
+    stem = os.path.join(out, stem)
+    names, suffixes = (["x"], ["x"]) if len(inputs) == 1 else (
+        ["ids", "mask"], ["x", "m"])
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(model.eval(), tuple(inputs), stem + ".onnx",
+                      input_names=names,
+                      dynamic_shapes=tuple({0: batch} for _ in inputs),
+                      dynamo=True, optimize=optimize, external_data=False)
+    for suffix, value in zip(suffixes, inputs):
+        np.save(stem + "_" + suffix + ".npy", value.numpy())
+    with torch.no_grad():
+        np.save(stem + "_y.npy", model(*inputs).numpy())
+
+
 for name, (model, shape) in models.items():
-    model.eval()
     x = (torch.randn((3,) + shape) if name == "vit" else
          torch.randint(0, 40, (3,) + shape))
-    batch = torch.export.Dim("batch", min=1, max=1024)
-    torch.onnx.export(model, (x,), os.path.join(out, name + ".onnx"),
-                      input_names=["x"], dynamic_shapes=({0: batch},),
-                      dynamo=True, external_data=False)
-    np.save(os.path.join(out, name + "_x.npy"), x.numpy())
-    with torch.no_grad():
-        np.save(os.path.join(out, name + "_y.npy"), model(x).numpy())
+    export(name, model, [x])
 
 # The same models (their weights unchanged) with an attention mask.
 mask = torch.ones(3, 8, dtype=torch.int64)
 mask[1, 5:] = 0
 mask[2, 6:] = 0
 for name in ("bert", "distil", "gpt2"):
-    model = Masked(models[name][0].model, models[name][0].field).eval()
-    ids = torch.randint(0, 40, (3, 8))
-    batch = torch.export.Dim("batch", min=1, max=1024)
-    stem = os.path.join(out, name + "_mask")
-    torch.onnx.export(model, (ids, mask), stem + ".onnx",
-                      input_names=["ids", "mask"],
-                      dynamic_shapes=({0: batch}, {0: batch}),
-                      dynamo=True, external_data=False)
-    np.save(stem + "_x.npy", ids.numpy())
-    np.save(stem + "_m.npy", mask.numpy())
-    with torch.no_grad():
-        np.save(stem + "_y.npy", model(ids, mask).numpy())
+    model = Masked(models[name][0].model, models[name][0].field)
+    export(name + "_mask", model, [torch.randint(0, 40, (3, 8)), mask])
 
 # RoBERTa, made last so that the fixtures above keep their values.
 roberta = RobertaModel(RobertaConfig(
@@ -128,48 +129,18 @@ roberta = RobertaModel(RobertaConfig(
     num_attention_heads=H["heads"], intermediate_size=H["inner"],
     max_position_embeddings=20)).eval()
 ids = torch.randint(2, 40, (3, 8))
-plain = Output(roberta, "last_hidden_state").eval()
-batch = torch.export.Dim("batch", min=1, max=1024)
-torch.onnx.export(plain, (ids,), os.path.join(out, "roberta.onnx"),
-                  input_names=["x"], dynamic_shapes=({0: batch},),
-                  dynamo=True, external_data=False)
-np.save(os.path.join(out, "roberta_x.npy"), ids.numpy())
-with torch.no_grad():
-    np.save(os.path.join(out, "roberta_y.npy"), plain(ids).numpy())
-masked = Masked(roberta, "last_hidden_state").eval()
+export("roberta", Output(roberta, "last_hidden_state"), [ids])
 padded = torch.where(mask.bool(), ids, torch.ones_like(ids))
-stem = os.path.join(out, "roberta_mask")
-torch.onnx.export(masked, (padded, mask), stem + ".onnx",
-                  input_names=["ids", "mask"],
-                  dynamic_shapes=({0: batch}, {0: batch}),
-                  dynamo=True, external_data=False)
-np.save(stem + "_x.npy", padded.numpy())
-np.save(stem + "_m.npy", mask.numpy())
-with torch.no_grad():
-    np.save(stem + "_y.npy", masked(padded, mask).numpy())
+export("roberta_mask", Masked(roberta, "last_hidden_state"), [padded, mask])
 
 # A Llama, made last too.
-llama = Output(LlamaForCausalLM(LlamaConfig(
+llama = LlamaForCausalLM(LlamaConfig(
     vocab_size=40, hidden_size=H["hidden"], intermediate_size=H["inner"],
     num_hidden_layers=H["layers"], num_attention_heads=H["heads"],
-    num_key_value_heads=1, max_position_embeddings=32)), "logits").eval()
+    num_key_value_heads=1, max_position_embeddings=32))
 ids = torch.randint(0, 40, (3, 8))
-torch.onnx.export(llama, (ids,), os.path.join(out, "llama.onnx"),
-                  input_names=["x"], dynamic_shapes=({0: batch},),
-                  dynamo=True, external_data=False)
-np.save(os.path.join(out, "llama_x.npy"), ids.numpy())
-with torch.no_grad():
-    np.save(os.path.join(out, "llama_y.npy"), llama(ids).numpy())
-masked = Masked(llama.model, "logits").eval()
-stem = os.path.join(out, "llama_mask")
-torch.onnx.export(masked, (ids, mask), stem + ".onnx",
-                  input_names=["ids", "mask"],
-                  dynamic_shapes=({0: batch}, {0: batch}),
-                  dynamo=True, external_data=False)
-np.save(stem + "_x.npy", ids.numpy())
-np.save(stem + "_m.npy", mask.numpy())
-with torch.no_grad():
-    np.save(stem + "_y.npy", masked(ids, mask).numpy())
+export("llama", Output(llama, "logits"), [ids])
+export("llama_mask", Masked(llama, "logits"), [ids, mask])
 
 
 class FirstToken(torch.nn.Module):
@@ -203,12 +174,7 @@ for name, encoder in (
     ids = torch.where(pad.bool(), ids, torch.ones_like(ids))
     targets = torch.randn(6, 3)
     stem = os.path.join(out, name + "_cls")
-    torch.onnx.export(model.eval(), (ids, pad), stem + ".onnx",
-                      input_names=["ids", "mask"],
-                      dynamic_shapes=({0: batch}, {0: batch}), dynamo=True,
-                      optimize=False, external_data=False)
-    np.save(stem + "_x.npy", ids.numpy())
-    np.save(stem + "_m.npy", pad.numpy())
+    export(name + "_cls", model, [ids, pad], optimize=False)
     np.save(stem + "_t.npy", targets.numpy())
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
