@@ -24,7 +24,7 @@
 #include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
-#include <set>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -1884,21 +1884,28 @@ static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
       GatherNdOp::create(node.builder, node.loc, *values, *tuples, b)));
 }
 
-// ScatterND(data, indices, updates; reduction = none | add): the data with
-// the slices of `updates` written at (none) or added to (add, 16 on) the
-// places GatherND with the same index tuples reads. `kiln.scatter_nd_add`
-// sums the updates into zeros of the data's shape; add adds that to the
-// data, none selects it where a tuple hits (duplicate tuples, which ONNX
-// leaves undefined there, are an error when known and sum when computed at
-// run time). The gradient reaches the data where no update replaced it and
-// the updates (a gather_nd). mul, max and min (16 and 18) are refused.
+// ScatterND(data, indices, updates; reduction = none | add | mul | max |
+// min): the data with the slices of `updates` written at (none), added to
+// (add, 16 on), multiplied into (mul, 16) or compared with (max, min, 18)
+// the places GatherND with the same index tuples reads.
+// `kiln.scatter_nd_add` sums the updates into zeros of the data's shape;
+// add adds that to the data, none selects it where a tuple hits (duplicate
+// tuples, which ONNX leaves undefined there, are an error when known and
+// sum when computed at run time). mul, max and min need known tuples: the
+// updates of each place are combined first (in order), then scattered once
+// per place and combined with the data where a tuple hits. The gradient
+// reaches the data and the updates.
 static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
   FailureOr<std::string> reduction = node.getString("reduction", "none");
   if (failed(reduction))
     return failure();
-  if (*reduction != "none" && *reduction != "add") {
+  bool combines = *reduction == "mul" ||
+                  (node.opset >= 18 && (*reduction == "max" ||
+                                        *reduction == "min"));
+  if (*reduction != "none" && *reduction != "add" && !combines) {
     node.emitError() << "reduction '" << *reduction
-                     << "' is not supported (none, add)";
+                     << "' is not supported (none, add, mul"
+                     << (node.opset >= 18 ? ", max, min" : "") << ")";
     return failure();
   }
   FailureOr<Value> data = node.input(0);
@@ -1930,39 +1937,100 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
                      << formatKerasShape(sliceShape) << " the indices pick";
     return failure();
   }
-  // Known tuples written twice: ONNX leaves the result undefined (ONNX
-  // Runtime keeps the last write, kiln would sum), so it is an error.
-  if (const HostTensor *known = node.known(1);
-      known && *reduction == "none" && !known->hasDynamicBatch()) {
-    int64_t r = idShape.back();
+  // Known tuples, grouped by the place they write (negative coordinates
+  // counted from the end), in the order each place is first written.
+  int64_t r = idShape.back();
+  const HostTensor *known = node.known(1);
+  if (known && known->hasDynamicBatch())
+    known = nullptr;
+  if (combines && !known) {
+    node.emitError() << "reduction '" << *reduction
+                     << "' needs index tuples known when compiling";
+    return failure();
+  }
+  SmallVector<SmallVector<int64_t>> places;
+  SmallVector<SmallVector<int64_t>> writers; // tuple numbers per place
+  if (known) {
     SmallVector<int64_t> ids = known->toInt64();
-    std::set<SmallVector<int64_t>> seen;
-    for (size_t n = 0; n + r <= ids.size(); n += r) {
-      SmallVector<int64_t> tuple(ids.begin() + n, ids.begin() + n + r);
+    std::map<SmallVector<int64_t>, size_t> placeOf;
+    for (size_t n = 0; (n + 1) * r <= ids.size(); ++n) {
+      SmallVector<int64_t> tuple(ids.begin() + n * r,
+                                 ids.begin() + (n + 1) * r);
       for (int64_t k = 0; k < r; ++k)
         if (tuple[k] < 0 && !ShapedType::isDynamic(dataShape[k]))
           tuple[k] += dataShape[k];
-      if (!seen.insert(tuple).second) {
+      auto [it, fresh] = placeOf.try_emplace(tuple, places.size());
+      if (fresh) {
+        places.push_back(tuple);
+        writers.emplace_back();
+      }
+      writers[it->second].push_back(n);
+    }
+  }
+  // Known tuples written twice: ONNX leaves the result undefined (ONNX
+  // Runtime keeps the last write, kiln would sum), so it is an error.
+  if (*reduction == "none")
+    for (auto [place, by] : llvm::zip(places, writers))
+      if (by.size() > 1) {
         node.emitError() << "writes twice at index tuple "
-                         << formatKerasShape(tuple)
+                         << formatKerasShape(place)
                          << ", where ONNX leaves the result undefined";
         return failure();
       }
-    }
-  }
   OpBuilder &b = node.builder;
   Location loc = node.loc;
-  auto scatter = [&](Value slices) {
-    return Value(ScatterNdAddOp::create(b, loc, node.typeOf(*data), slices,
-                                        *indices, *data, 0));
+  Value tuples = *indices;
+  Value slices = *updates;
+  if (combines) {
+    // Each place's updates combined first (mul, max or min), in order:
+    // one slice and one tuple per place.
+    ArrayRef<int64_t> updateShape = node.typeOf(*updates).getShape();
+    SmallVector<int64_t> rows = {int64_t(known->values.size()) / r};
+    rows.append(updateShape.begin() + (idShape.size() - 1),
+                updateShape.end());
+    Value flat = node.reshape(*updates, rows);
+    SmallVector<Value> combined;
+    SmallVector<int64_t> placeIds;
+    for (auto [place, by] : llvm::zip(places, writers)) {
+      Value acc;
+      for (int64_t n : by) {
+        Value slice = node.sliceAxis(flat, 0, n, 1);
+        acc = !acc ? slice
+              : *reduction == "mul"
+                  ? Value(MulOp::create(b, loc, acc, slice))
+              : *reduction == "max"
+                  ? Value(MaximumOp::create(b, loc, acc, slice))
+                  : Value(MinimumOp::create(b, loc, acc, slice));
+      }
+      combined.push_back(acc);
+      placeIds.append(place.begin(), place.end());
+    }
+    slices = combined.size() == 1
+                 ? combined.front()
+                 : Value(ConcatOp::create(b, loc, combined, 0));
+    auto tupleType = RankedTensorType::get(
+        {int64_t(places.size()), r}, b.getI64Type());
+    tuples = ConstantOp::create(
+        b, loc, DenseElementsAttr::get(tupleType, ArrayRef(placeIds)));
+  }
+  auto scatter = [&](Value values) {
+    return Value(ScatterNdAddOp::create(b, loc, node.typeOf(*data), values,
+                                        tuples, *data, 0));
   };
-  Value sums = scatter(*updates);
+  Value sums = scatter(slices);
   if (*reduction == "add")
     return single(Value(AddOp::create(b, loc, *data, sums)));
-  Value ones = BroadcastOp::create(b, loc, node.typeOf(*updates),
-                                   node.scalar(1.0), *updates);
+  Value ones = BroadcastOp::create(b, loc, node.typeOf(slices),
+                                   node.scalar(1.0), slices);
   Value hit = GreaterOp::create(b, loc, scatter(ones), node.scalar(0.0));
-  return single(Value(SelectOp::create(b, loc, hit, sums, *data)));
+  Value written = sums;
+  if (*reduction == "mul")
+    written = MulOp::create(b, loc, *data, sums);
+  else if (*reduction == "max")
+    written = MaximumOp::create(b, loc, *data, sums);
+  else if (*reduction == "min")
+    written = MinimumOp::create(b, loc, *data, sums);
+  return single(Value(SelectOp::create(b, loc, hit, written, *data)));
 }
 
 // ScatterElements(data, indices, updates; axis = 0, reduction = none | add
@@ -2324,8 +2392,11 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
       OpKind{12, kNewestOpset, importGatherND, batchDims, 0, 0b11});
   static constexpr StringLiteral reduction[] = {"reduction"};
   r["ScatterND"].push_back(OpKind{11, 15, importScatterND, {}, 0, 0b10});
+  // mul, max and min (16, 18) combine the updates of each place when
+  // compiling: their tuples must be known (a tool that knows the inputs
+  // gives them so).
   r["ScatterND"].push_back(
-      OpKind{16, kNewestOpset, importScatterND, reduction, 0, 0b10});
+      OpKind{16, kNewestOpset, importScatterND, reduction, 0b10, 0b10});
   r["GatherElements"].push_back(
       OpKind{11, kNewestOpset, importGatherElements, axis, 0, 0b11});
   static constexpr StringLiteral axisReduction[] = {"axis", "reduction"};

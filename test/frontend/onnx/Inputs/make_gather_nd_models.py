@@ -15,10 +15,11 @@ integer arithmetic and CumSum of RoBERTa's position ids.
             them (batch_dims 0); Where(picked, x, -100) with x (N, 5)
   across    GatherND of x * w (N, 4) by constant tuples (3, 2) that read
             rows 0, 1 and -1 of the batch: no batch in the result (3,)
-  scatter, scatter_add
+  scatter, scatter_add, scatter_mul, scatter_max
             ScatterND of a parameter u (3,) into x * w (N, 4) at three
-            (row, column) tuples, rows of the batch (reduction none, and
-            add at opset 16)
+            (row, column) tuples, rows of the batch (reduction none; add
+            and mul at opset 16, mul and max writing one place twice; max
+            at opset 18)
   positions RoBERTa's position ids from int64 ids (N, 6): Not(Equal(ids,
             1)) cast to int32, its CumSum along the sequence times itself,
             cast to int64, plus 1 (Max, Sub: integer arithmetic at run
@@ -29,7 +30,7 @@ integer arithmetic and CumSum of RoBERTa's position ids.
             inputs of a batch of 3 for the numeric checks
   errors    a tuple longer than the data's rank, a known index out of
             range, batch dimensions that differ, ScatterND writing twice at
-            one place, Range(1, batch, 1), Max of booleans at run time,
+            one place, ScatterND's mul by tuples computed at run time, Range(1, batch, 1), Max of booleans at run time,
             Concat of int64 and float tensors at run time
 """
 import os
@@ -117,15 +118,17 @@ save("across", [
 
 updates = numpy_helper.from_array(
     rng.standard_normal(3).astype(np.float32), "u")
-for name, opset, attrs in (("scatter", 13, {}),
-                           ("scatter_add", 16, {"reduction": "add"})):
+for name, opset, attrs, tuples in (
+        ("scatter", 13, {}, [[0, 1], [2, -1], [1, 0]]),
+        ("scatter_add", 16, {"reduction": "add"}, [[0, 1], [2, -1], [1, 0]]),
+        ("scatter_mul", 16, {"reduction": "mul"}, [[0, 1], [2, -1], [0, 1]]),
+        ("scatter_max", 18, {"reduction": "max"}, [[0, 1], [2, -1], [0, -3]])):
     save(name, [
         helper.make_node("Mul", ["x", "w"], ["xw"]),
         helper.make_node("ScatterND", ["xw", "tuples", "u"], ["y"], **attrs),
     ], [tensor("x", TensorProto.FLOAT, [N, 4])],
         [tensor("y", TensorProto.FLOAT, [N, 4])],
-        [scale, updates, ints("tuples", [[0, 1], [2, -1], [1, 0]])],
-        opset=opset)
+        [scale, updates, ints("tuples", tuples)], opset=opset)
 
 # RoBERTa's position ids: the running count of the non-padding tokens (id
 # 1 pads), times the mask, plus the padding id, in int32 and int64.
@@ -200,6 +203,12 @@ save("error_scatter_twice", [
     [tensor("y", TensorProto.FLOAT, [N, 4])],
     [ints("tuples", [[0, 1], [0, -3]]),
      numpy_helper.from_array(np.ones(2, np.float32), "u")])
+save("error_scatter_mul_runtime", [
+    helper.make_node("ScatterND", ["x", "idx", "u"], ["y"], reduction="mul"),
+], [tensor("x", TensorProto.FLOAT, [N, 4]),
+    tensor("idx", TensorProto.INT64, [2, 2])],
+    [tensor("y", TensorProto.FLOAT, [N, 4])],
+    [numpy_helper.from_array(np.ones(2, np.float32), "u")], opset=16)
 save("error_bool_max", [
     helper.make_node("Max", ["m", "m"], ["y"]),
 ], [tensor("m", TensorProto.BOOL, [N, 5])],
