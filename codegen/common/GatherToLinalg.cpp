@@ -28,8 +28,7 @@ namespace {
 /// The table row of index `raw` (any integer or float scalar) for a table
 /// of `rows` rows, as an `index`: floats truncate toward zero, negatives
 /// count from the end, and the result is clamped into [0, rows).
-static Value normalizedRow(OpBuilder &b, Location loc, Value raw,
-                           Value count) {
+static Value normalizedRow(OpBuilder &b, Location loc, Value raw, Value count) {
   Type i64 = b.getI64Type();
   Value i;
   if (isa<FloatType>(raw.getType()))
@@ -62,8 +61,7 @@ static SmallVector<Value> dimSizesI64(OpBuilder &b, Location loc, Value v,
   SmallVector<Value> sizes;
   for (int64_t d = from; d < to; ++d) {
     Value size = tensor::DimOp::create(b, loc, v, d);
-    sizes.push_back(
-        arith::IndexCastOp::create(b, loc, b.getI64Type(), size));
+    sizes.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(), size));
   }
   return sizes;
 }
@@ -223,9 +221,9 @@ struct GatherNdLowering : public OpConversionPattern<GatherNdOp> {
     SmallVector<Value> dynamicDims;
     for (int64_t d = 0; d < rank; ++d)
       if (type.isDynamicDim(d))
-        dynamicDims.push_back(tensor::DimOp::create(
-            rewriter, loc, d < lead ? indices : data,
-            d < lead ? d : d - lead + batchDims + r));
+        dynamicDims.push_back(
+            tensor::DimOp::create(rewriter, loc, d < lead ? indices : data,
+                                  d < lead ? d : d - lead + batchDims + r));
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                          type.getElementType(), dynamicDims);
     SmallVector<AffineMap> maps = {
@@ -295,8 +293,8 @@ struct ScatterNdAddLowering : public OpConversionPattern<ScatterNdAddOp> {
         [&](OpBuilder &b, Location nloc, Value n, ValueRange carried) {
           SmallVector<Value> at(lead);
           for (int64_t d = lead - 1; d >= 0; --d) {
-            at[d] = d == 0 ? n
-                           : arith::RemUIOp::create(b, nloc, n, leadSizes[d]);
+            at[d] =
+                d == 0 ? n : arith::RemUIOp::create(b, nloc, n, leadSizes[d]);
             if (d > 0)
               n = arith::DivUIOp::create(b, nloc, n, leadSizes[d]);
           }
@@ -317,8 +315,7 @@ struct ScatterNdAddLowering : public OpConversionPattern<ScatterNdAddOp> {
           }
           auto slice = [&](Value source, ArrayRef<Value> offsets) {
             SmallVector<OpFoldResult> from(offsets.begin(), offsets.end());
-            SmallVector<OpFoldResult> sizes(offsets.size(),
-                                            b.getIndexAttr(1));
+            SmallVector<OpFoldResult> sizes(offsets.size(), b.getIndexAttr(1));
             for (int64_t d = 0; d < sliceRank; ++d) {
               from.push_back(b.getIndexAttr(0));
               sizes.push_back(

@@ -89,8 +89,9 @@ struct CumSumLowering : public OpConversionPattern<CumSumOp> {
       resultExprs.push_back(getAffineDimExpr(d, ctx));
       inputExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
     }
-    SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, inputExprs, ctx),
-                                   AffineMap::get(rank + 1, 0, resultExprs, ctx)};
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank + 1, 0, inputExprs, ctx),
+        AffineMap::get(rank + 1, 0, resultExprs, ctx)};
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     iterators.push_back(utils::IteratorType::reduction);
@@ -100,11 +101,12 @@ struct CumSumLowering : public OpConversionPattern<CumSumOp> {
         dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, d));
     Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                           element, dynamicDims);
-    Value zero = isa<FloatType>(element)
-                     ? floatConst(rewriter, loc, element, 0.0)
-                     : Value(arith::ConstantIntOp::create(rewriter, loc,
-                                                          element, 0));
-    Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    Value zero =
+        isa<FloatType>(element)
+            ? floatConst(rewriter, loc, element, 0.0)
+            : Value(arith::ConstantIntOp::create(rewriter, loc, element, 0));
+    Value init =
+        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
     bool exclusive = op.getExclusive(), reverse = op.getReverse();
     auto predicate = reverse ? (exclusive ? arith::CmpIPredicate::ugt
                                           : arith::CmpIPredicate::uge)

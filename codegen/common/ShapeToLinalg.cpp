@@ -195,13 +195,13 @@ struct SliceLowering : public OpConversionPattern<SliceOp> {
 
 /// An empty tensor of `type`, whose dynamic leading dimension (the batch)
 /// is `batchLike`'s (kiln.zeros, kiln.batch_index).
-static Value emptyWithBatchOf(OpBuilder &b, Location loc,
-                              RankedTensorType type, Value batchLike) {
+static Value emptyWithBatchOf(OpBuilder &b, Location loc, RankedTensorType type,
+                              Value batchLike) {
   SmallVector<Value> dynamicDims;
   if (type.isDynamicDim(0))
     dynamicDims.push_back(tensor::DimOp::create(b, loc, batchLike, 0));
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynamicDims);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamicDims);
 }
 
 // zeros(like) -> fill(0, empty(dim(like, 0), ...))
@@ -248,8 +248,8 @@ struct BatchIndexLowering : public OpConversionPattern<BatchIndexOp> {
 } // namespace
 
 void mlir::kiln::populateShapeToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ReshapeLowering, TransposeLowering, BroadcastLowering,
-               ZerosLowering, BatchIndexLowering, ConcatLowering,
-               SliceLowering>(
-      patterns.getContext());
+  patterns
+      .add<ReshapeLowering, TransposeLowering, BroadcastLowering, ZerosLowering,
+           BatchIndexLowering, ConcatLowering, SliceLowering>(
+          patterns.getContext());
 }

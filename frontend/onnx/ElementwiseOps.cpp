@@ -479,7 +479,8 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
   if (node.typeOf(*rhs).getElementType() != element) {
     node.emitError() << "operands are " << typeName(onnxTypeOf(element))
                      << " and "
-                     << typeName(onnxTypeOf(node.typeOf(*rhs).getElementType()));
+                     << typeName(
+                            onnxTypeOf(node.typeOf(*rhs).getElementType()));
     return failure();
   }
   if (!isa<FloatType>(element) && !element.isInteger(32) &&
@@ -920,21 +921,29 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Mul", 6, 6, importBinary<MulOp, hostMul>, legacy);
   add("Div", 6, 6, importBinary<DivOp, hostDiv>, legacy);
   // Add, Sub and Mul also take int32/int64 tensors at run time.
-  push("Add", OpKind{7, kNewestOpset, importBinary<AddOp, hostAdd>, {}, 0,
-                     0b11});
-  push("Sub", OpKind{7, kNewestOpset, importBinary<SubOp, hostSub>, {}, 0,
-                     0b11});
-  push("Mul", OpKind{7, kNewestOpset, importBinary<MulOp, hostMul>, {}, 0,
-                     0b11});
+  push("Add",
+       OpKind{7, kNewestOpset, importBinary<AddOp, hostAdd>, {}, 0, 0b11});
+  push("Sub",
+       OpKind{7, kNewestOpset, importBinary<SubOp, hostSub>, {}, 0, 0b11});
+  push("Mul",
+       OpKind{7, kNewestOpset, importBinary<MulOp, hostMul>, {}, 0, 0b11});
   add("Div", 7, kNewestOpset, importBinary<DivOp, hostDiv>);
   push("Pow", OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
   // includes.
   // Max and Min also order int32/int64 tensors at run time (opset 12 on).
-  push("Max", OpKind{6, kNewestOpset, importVariadic<MaximumOp, hostMax>, {},
-                     0, ~uint32_t(0)});
-  push("Min", OpKind{6, kNewestOpset, importVariadic<MinimumOp, hostMin>, {},
-                     0, ~uint32_t(0)});
+  push("Max", OpKind{6,
+                     kNewestOpset,
+                     importVariadic<MaximumOp, hostMax>,
+                     {},
+                     0,
+                     ~uint32_t(0)});
+  push("Min", OpKind{6,
+                     kNewestOpset,
+                     importVariadic<MinimumOp, hostMin>,
+                     {},
+                     0,
+                     ~uint32_t(0)});
   add("Sum", 6, kNewestOpset, importVariadic<AddOp, hostAdd>);
   add("Mean", 6, kNewestOpset, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
   // Comparisons and logical ops broadcast since opset 7; bool results.

@@ -773,8 +773,8 @@ FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
 /// take a given integer input in either form (it stays known unless another
 /// op computes with it).
 static constexpr StringLiteral kMovers[] = {
-    "Concat", "Expand",  "Flatten", "Gather",    "Identity", "Reshape",
-    "Slice",  "Split",   "Squeeze", "Transpose", "Tile",     "Unsqueeze"};
+    "Concat", "Expand", "Flatten", "Gather",    "Identity", "Reshape",
+    "Slice",  "Split",  "Squeeze", "Transpose", "Tile",     "Unsqueeze"};
 /// The ops that compute with integers at run time but fold known ones:
 /// like the movers, a given integer input stays known through them.
 static constexpr StringLiteral kIntegerArithmetic[] = {"Add", "Sub", "Mul",
@@ -784,8 +784,7 @@ FailureOr<Value> GraphNodeBuilder::anyInput(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
-  if (v->value && !getElementTypeOrSelf(v->value.getType()).isF32() &&
-      !v->held)
+  if (v->value && !getElementTypeOrSelf(v->value.getType()).isF32() && !v->held)
     return v->value;
   if (v->value || v->known->type == OnnxType::Float)
     return input(i);
@@ -971,8 +970,9 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph,
           bool known = kind && i < 32 && (kind->knownOperands >> i) & 1;
           if (known && hasValue)
             continue;
-          needsRuntime |= any && !llvm::is_contained(kMovers, node.op_type()) &&
-                          !llvm::is_contained(kIntegerArithmetic, node.op_type());
+          needsRuntime |=
+              any && !llvm::is_contained(kMovers, node.op_type()) &&
+              !llvm::is_contained(kIntegerArithmetic, node.op_type());
           runtimeOk &= any;
         }
       }

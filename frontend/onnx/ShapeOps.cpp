@@ -386,7 +386,8 @@ static FailureOr<NodeOutputs> importSqueeze(NodeBuilder &node) {
 
 static FailureOr<NodeOutputs> importUnsqueeze(NodeBuilder &node) {
   bool held = node.heldTransposed(0);
-  FailureOr<Operand> x = held ? Operand() : dataOperand(node, 0, /*anyType=*/true);
+  FailureOr<Operand> x =
+      held ? Operand() : dataOperand(node, 0, /*anyType=*/true);
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<std::optional<SmallVector<int64_t>>> axes = axesOf(node);
   if (failed(x) || failed(info) || failed(axes))
@@ -459,7 +460,9 @@ static void forEachIndex(ArrayRef<int64_t> outShape,
 }
 
 static FailureOr<NodeOutputs> importTranspose(NodeBuilder &node) {
-  FailureOr<Operand> x = node.heldTransposed(0) ? Operand() : dataOperand(node, 0, /*anyType=*/true);
+  FailureOr<Operand> x = node.heldTransposed(0)
+                             ? Operand()
+                             : dataOperand(node, 0, /*anyType=*/true);
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
   FailureOr<std::optional<SmallVector<int64_t>>> permAttr =
       node.getInts("perm");
@@ -593,7 +596,9 @@ static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
     Type first = node.typeOf(inputs[0]).getElementType();
     if (node.typeOf(*v).getElementType() != first) {
       node.emitError() << "inputs are " << typeName(onnxTypeOf(first))
-                       << " and " << typeName(onnxTypeOf(node.typeOf(*v).getElementType()));
+                       << " and "
+                       << typeName(
+                              onnxTypeOf(node.typeOf(*v).getElementType()));
       return failure();
     }
   }
@@ -1541,8 +1546,7 @@ static FailureOr<NodeOutputs> batchRange(NodeBuilder &node,
   OpBuilder &b = node.builder;
   Value rows = BatchIndexOp::create(
       b, node.loc,
-      RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type()),
-      reference);
+      RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type()), reference);
   Type element = elementTypeOf(b.getContext(), parts[0]->type);
   if (!element) {
     node.emitError() << "ranges over " << typeName(parts[0]->type)
@@ -1783,8 +1787,7 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
   SmallVector<int64_t> tupleShape(node.typeOf(tuples).getShape());
   tupleShape.push_back(1);
   tuples = node.reshape(tuples, tupleShape);
-  Value y = GatherNdOp::create(node.builder, node.loc, table, tuples,
-                               rank - 1);
+  Value y = GatherNdOp::create(node.builder, node.loc, table, tuples, rank - 1);
   return single(node.moveLastAxisTo(y, *axis));
 }
 
@@ -1798,8 +1801,7 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
 // undefined).
 static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
   FailureOr<int64_t> batchDims = node.getInt("batch_dims", 0);
-  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> data =
-      node.inputInfo(0);
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> data = node.inputInfo(0);
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> indices =
       node.inputInfo(1);
   if (failed(batchDims) || failed(data) || failed(indices))
@@ -1880,8 +1882,8 @@ static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
   FailureOr<Value> tuples = node.anyInput(1);
   if (failed(values) || failed(tuples))
     return failure();
-  return single(Value(
-      GatherNdOp::create(node.builder, node.loc, *values, *tuples, b)));
+  return single(
+      Value(GatherNdOp::create(node.builder, node.loc, *values, *tuples, b)));
 }
 
 // ScatterND(data, indices, updates; reduction = none | add | mul | max |
@@ -1899,9 +1901,9 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
   FailureOr<std::string> reduction = node.getString("reduction", "none");
   if (failed(reduction))
     return failure();
-  bool combines = *reduction == "mul" ||
-                  (node.opset >= 18 && (*reduction == "max" ||
-                                        *reduction == "min"));
+  bool combines =
+      *reduction == "mul" ||
+      (node.opset >= 18 && (*reduction == "max" || *reduction == "min"));
   if (*reduction != "none" && *reduction != "add" && !combines) {
     node.emitError() << "reduction '" << *reduction
                      << "' is not supported (none, add, mul"
@@ -1933,8 +1935,8 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
                                    sliceShape))) {
     node.emitError() << "updates "
                      << formatKerasShape(node.typeOf(*updates).getShape())
-                     << " are not the slices "
-                     << formatKerasShape(sliceShape) << " the indices pick";
+                     << " are not the slices " << formatKerasShape(sliceShape)
+                     << " the indices pick";
     return failure();
   }
   // Known tuples, grouped by the place they write (negative coordinates
@@ -1986,8 +1988,7 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
     // one slice and one tuple per place.
     ArrayRef<int64_t> updateShape = node.typeOf(*updates).getShape();
     SmallVector<int64_t> rows = {int64_t(known->values.size()) / r};
-    rows.append(updateShape.begin() + (idShape.size() - 1),
-                updateShape.end());
+    rows.append(updateShape.begin() + (idShape.size() - 1), updateShape.end());
     Value flat = node.reshape(*updates, rows);
     SmallVector<Value> combined;
     SmallVector<int64_t> placeIds;
@@ -1995,9 +1996,8 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
       Value acc;
       for (int64_t n : by) {
         Value slice = node.sliceAxis(flat, 0, n, 1);
-        acc = !acc ? slice
-              : *reduction == "mul"
-                  ? Value(MulOp::create(b, loc, acc, slice))
+        acc = !acc                  ? slice
+              : *reduction == "mul" ? Value(MulOp::create(b, loc, acc, slice))
               : *reduction == "max"
                   ? Value(MaximumOp::create(b, loc, acc, slice))
                   : Value(MinimumOp::create(b, loc, acc, slice));
@@ -2008,8 +2008,8 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
     slices = combined.size() == 1
                  ? combined.front()
                  : Value(ConcatOp::create(b, loc, combined, 0));
-    auto tupleType = RankedTensorType::get(
-        {int64_t(places.size()), r}, b.getI64Type());
+    auto tupleType =
+        RankedTensorType::get({int64_t(places.size()), r}, b.getI64Type());
     tuples = ConstantOp::create(
         b, loc, DenseElementsAttr::get(tupleType, ArrayRef(placeIds)));
   }
@@ -2339,7 +2339,8 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
   // computes with (int64 ids, bool masks).
   r["Flatten"].push_back(OpKind{1, kNewestOpset, importFlatten, axis, 0, 0b1});
   r["Squeeze"].push_back(OpKind{1, 12, importSqueeze, axes, 0, 0b1});
-  r["Squeeze"].push_back(OpKind{13, kNewestOpset, importSqueeze, {}, 0b10, 0b1});
+  r["Squeeze"].push_back(
+      OpKind{13, kNewestOpset, importSqueeze, {}, 0b10, 0b1});
   r["Unsqueeze"].push_back(OpKind{1, 12, importUnsqueeze, axes, 0, 0b1});
   r["Unsqueeze"].push_back(
       OpKind{13, kNewestOpset, importUnsqueeze, {}, 0b10, 0b1});

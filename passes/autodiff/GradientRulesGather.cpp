@@ -3,8 +3,9 @@
 //
 // Vector-Jacobian products of the gather ops (Keras's Embedding, ONNX's
 // GatherND): a gather's gradient scatter-adds into the table's rows (the
-// data's slices); a scatter-add's gradient gathers. The integer indices get none. `g` is the gradient with respect to
-// the op's result (conventions: the `rule` comment in GradientBuilder.h).
+// data's slices); a scatter-add's gradient gathers. The integer indices get
+// none. `g` is the gradient with respect to the op's result (conventions: the
+// `rule` comment in GradientBuilder.h).
 //===----------------------------------------------------------------------===//
 
 #include "passes/autodiff/GradientBuilder.h"
@@ -28,15 +29,14 @@ static void rule(ScatterAddOp op, GradientBuilder &m, Value g, Grads &d) {
 // gather_nd(D, I): dD = scatter_nd_add(g, I) into D's shape
 static void rule(GatherNdOp op, GradientBuilder &m, Value g, Grads &d) {
   d.push_back(ScatterNdAddOp::create(m.builder(), m.location(),
-                                     op.getData().getType(), g,
-                                     op.getIndices(), op.getData(),
-                                     op.getBatchDims()));
+                                     op.getData().getType(), g, op.getIndices(),
+                                     op.getData(), op.getBatchDims()));
   d.push_back(Value());
 }
 // scatter_nd_add(U, I, like): dU = gather_nd(g, I)
 static void rule(ScatterNdAddOp op, GradientBuilder &m, Value g, Grads &d) {
-  d.push_back(GatherNdOp::create(m.builder(), m.location(), g,
-                                 op.getIndices(), op.getBatchDims()));
+  d.push_back(GatherNdOp::create(m.builder(), m.location(), g, op.getIndices(),
+                                 op.getBatchDims()));
   d.push_back(Value());
   d.push_back(Value());
 }

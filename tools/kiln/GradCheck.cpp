@@ -84,8 +84,8 @@ static int64_t smallestDim(RankedTensorType data, int64_t from, int64_t count,
                            int64_t batch) {
   int64_t smallest = INT64_MAX;
   for (int64_t d = from; d < from + count; ++d)
-    smallest = std::min(smallest, data.isDynamicDim(d) ? batch
-                                                       : data.getDimSize(d));
+    smallest =
+        std::min(smallest, data.isDynamicDim(d) ? batch : data.getDimSize(d));
   return smallest;
 }
 
@@ -102,15 +102,17 @@ static int64_t indexedRows(Value arg, int64_t batch) {
       if (scatter.getIndices() == arg)
         return scatter.getNumRows();
     // A gather_nd's indices end in the (static) tuple dimension.
-    auto tuple = [&]() { return cast<ShapedType>(arg.getType()).getShape().back(); };
+    auto tuple = [&]() {
+      return cast<ShapedType>(arg.getType()).getShape().back();
+    };
     if (auto gather = dyn_cast<GatherNdOp>(user))
       if (gather.getIndices() == arg)
         return smallestDim(gather.getData().getType(), gather.getBatchDims(),
                            tuple(), batch);
     if (auto scatter = dyn_cast<ScatterNdAddOp>(user))
       if (scatter.getIndices() == arg)
-        return smallestDim(scatter.getLike().getType(),
-                           scatter.getBatchDims(), tuple(), batch);
+        return smallestDim(scatter.getLike().getType(), scatter.getBatchDims(),
+                           tuple(), batch);
   }
   return 0;
 }

@@ -1124,9 +1124,10 @@ LogicalResult ScatterAddOp::verify() {
 
 /// The shape of `kiln.gather_nd` of `data` at `indices` with `batchDims`
 /// paired leading dimensions: indices.shape[:-1] + data.shape[b + r:].
-static FailureOr<SmallVector<int64_t>>
-gatherNdShape(ArrayRef<int64_t> data, ArrayRef<int64_t> indices,
-              int64_t batchDims, std::string &reason) {
+static FailureOr<SmallVector<int64_t>> gatherNdShape(ArrayRef<int64_t> data,
+                                                     ArrayRef<int64_t> indices,
+                                                     int64_t batchDims,
+                                                     std::string &reason) {
   llvm::raw_string_ostream os(reason);
   int64_t dataRank = data.size(), indexRank = indices.size();
   if (batchDims < 0 || batchDims >= std::min(dataRank, indexRank)) {
@@ -1176,9 +1177,9 @@ LogicalResult GatherNdOp::verify() {
   if (getIndices().getType().getRank() == 0)
     return emitOpError("expects indices of rank >= 1");
   std::string reason;
-  auto shape = gatherNdShape(getData().getType().getShape(),
-                             getIndices().getType().getShape(),
-                             getBatchDims(), reason);
+  auto shape =
+      gatherNdShape(getData().getType().getShape(),
+                    getIndices().getType().getShape(), getBatchDims(), reason);
   if (failed(shape))
     return emitOpError(reason);
   if (getType().getElementType() != getData().getType().getElementType())
@@ -1190,9 +1191,9 @@ LogicalResult ScatterNdAddOp::verify() {
   if (getIndices().getType().getRank() == 0)
     return emitOpError("expects indices of rank >= 1");
   std::string reason;
-  auto shape = gatherNdShape(getLike().getType().getShape(),
-                             getIndices().getType().getShape(),
-                             getBatchDims(), reason);
+  auto shape =
+      gatherNdShape(getLike().getType().getShape(),
+                    getIndices().getType().getShape(), getBatchDims(), reason);
   if (failed(shape))
     return emitOpError(reason);
   ArrayRef<int64_t> updates = getUpdates().getType().getShape();
