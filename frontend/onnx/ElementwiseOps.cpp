@@ -483,8 +483,7 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
                             onnxTypeOf(node.typeOf(*rhs).getElementType()));
     return failure();
   }
-  if (!isa<FloatType>(element) && !element.isInteger(32) &&
-      !element.isInteger(64)) {
+  if (!isNumeric(element)) {
     node.emitError() << "computes with " << typeName(onnxTypeOf(element))
                      << " values";
     return failure();
@@ -649,8 +648,7 @@ static FailureOr<NodeOutputs> importVariadic(NodeBuilder &node) {
     return failure();
   Value result = *acc;
   Type element = node.typeOf(result).getElementType();
-  if (!isa<FloatType>(element) && !element.isInteger(32) &&
-      !element.isInteger(64)) {
+  if (!isNumeric(element)) {
     node.emitError() << "takes " << typeName(onnxTypeOf(element))
                      << " values, which have no order";
     return failure();
@@ -894,7 +892,9 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Round", 11, kNewestOpset, importUnary<RoundOp, hostRound>);
   add("Reciprocal", 6, kNewestOpset, importReciprocal);
   add("Softsign", 1, kNewestOpset, importSoftsign);
-  push("Identity", OpKind{1, kNewestOpset, importIdentity, {}, 0, 0b1});
+  OpKind identity{1, kNewestOpset, importIdentity, {}, 0, 0b1};
+  identity.values = ValueUse::Moves;
+  push("Identity", identity);
   static constexpr StringLiteral alpha[] = {"alpha"};
   static constexpr StringLiteral alphaGamma[] = {"alpha", "gamma"};
   static constexpr StringLiteral alphaBeta[] = {"alpha", "beta"};
@@ -920,30 +920,35 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Sub", 6, 6, importBinary<SubOp, hostSub>, legacy);
   add("Mul", 6, 6, importBinary<MulOp, hostMul>, legacy);
   add("Div", 6, 6, importBinary<DivOp, hostDiv>, legacy);
-  // Add, Sub and Mul also take int32/int64 tensors at run time.
-  push("Add",
-       OpKind{7, kNewestOpset, importBinary<AddOp, hostAdd>, {}, 0, 0b11});
-  push("Sub",
-       OpKind{7, kNewestOpset, importBinary<SubOp, hostSub>, {}, 0, 0b11});
-  push("Mul",
-       OpKind{7, kNewestOpset, importBinary<MulOp, hostMul>, {}, 0, 0b11});
+  // Add, Sub and Mul also take int32/int64 tensors at run time, and fold
+  // known ones.
+  auto integral = [&](StringRef op, OpKind kind) {
+    kind.values = ValueUse::Folds;
+    push(op, kind);
+  };
+  integral("Add",
+           OpKind{7, kNewestOpset, importBinary<AddOp, hostAdd>, {}, 0, 0b11});
+  integral("Sub",
+           OpKind{7, kNewestOpset, importBinary<SubOp, hostSub>, {}, 0, 0b11});
+  integral("Mul",
+           OpKind{7, kNewestOpset, importBinary<MulOp, hostMul>, {}, 0, 0b11});
   add("Div", 7, kNewestOpset, importBinary<DivOp, hostDiv>);
   push("Pow", OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
   // includes.
   // Max and Min also order int32/int64 tensors at run time (opset 12 on).
-  push("Max", OpKind{6,
-                     kNewestOpset,
-                     importVariadic<MaximumOp, hostMax>,
-                     {},
-                     0,
-                     ~uint32_t(0)});
-  push("Min", OpKind{6,
-                     kNewestOpset,
-                     importVariadic<MinimumOp, hostMin>,
-                     {},
-                     0,
-                     ~uint32_t(0)});
+  integral("Max", OpKind{6,
+                         kNewestOpset,
+                         importVariadic<MaximumOp, hostMax>,
+                         {},
+                         0,
+                         ~uint32_t(0)});
+  integral("Min", OpKind{6,
+                         kNewestOpset,
+                         importVariadic<MinimumOp, hostMin>,
+                         {},
+                         0,
+                         ~uint32_t(0)});
   add("Sum", 6, kNewestOpset, importVariadic<AddOp, hostAdd>);
   add("Mean", 6, kNewestOpset, importVariadic<AddOp, hostAdd, /*Mean=*/true>);
   // Comparisons and logical ops broadcast since opset 7; bool results.

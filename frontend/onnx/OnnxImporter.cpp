@@ -768,18 +768,6 @@ FailureOr<Value> GraphNodeBuilder::idsInput(int64_t i) {
   return v->value;
 }
 
-/// The ops that only move their data operand's elements: they run on a
-/// trainable initializer rather than fold it (GraphNodeBuilder::known), and
-/// take a given integer input in either form (it stays known unless another
-/// op computes with it).
-static constexpr StringLiteral kMovers[] = {
-    "Concat", "Expand", "Flatten", "Gather",    "Identity", "Reshape",
-    "Slice",  "Split",  "Squeeze", "Transpose", "Tile",     "Unsqueeze"};
-/// The ops that compute with integers at run time but fold known ones:
-/// like the movers, a given integer input stays known through them.
-static constexpr StringLiteral kIntegerArithmetic[] = {"Add", "Sub", "Mul",
-                                                       "Max", "Min"};
-
 FailureOr<Value> GraphNodeBuilder::anyInput(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
@@ -814,7 +802,7 @@ const HostTensor *GraphNodeBuilder::known(int64_t i) {
   // it into a constant (PyTorch's gate reordering of an LSTM's weights).
   // Other ops on an initializer (a Cast, a Pad's value) fold as before.
   bool needed = kind && i < 32 && (kind->knownOperands >> i) & 1;
-  bool moved = llvm::is_contained(kMovers, node.op_type()) &&
+  bool moved = kind && kind->values == ValueUse::Moves &&
                importer.trainsInitializer(node.input(i));
   if ((it->second.givenInput || moved) && !needed)
     return nullptr;
@@ -970,9 +958,7 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph,
           bool known = kind && i < 32 && (kind->knownOperands >> i) & 1;
           if (known && hasValue)
             continue;
-          needsRuntime |=
-              any && !llvm::is_contained(kMovers, node.op_type()) &&
-              !llvm::is_contained(kIntegerArithmetic, node.op_type());
+          needsRuntime |= any && kind->values == ValueUse::Computes;
           runtimeOk &= any;
         }
       }

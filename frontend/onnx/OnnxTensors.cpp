@@ -87,6 +87,12 @@ OnnxType mlir::kiln::onnx_import::onnxTypeOf(Type type) {
   return OnnxType::Undefined;
 }
 
+bool mlir::kiln::onnx_import::isNumeric(Type type) {
+  Type element = getElementTypeOrSelf(type);
+  return isa<FloatType>(element) || element.isInteger(32) ||
+         element.isInteger(64);
+}
+
 bool mlir::kiln::isIntegral(OnnxType type) {
   switch (type) {
   case OnnxType::Uint8:

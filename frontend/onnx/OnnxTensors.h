@@ -34,6 +34,10 @@ FailureOr<HostTensor> readTensorProto(const onnx::TensorProto &tensor,
 Type elementTypeOf(MLIRContext *ctx, OnnxType type);
 /// The ONNX element type of a kiln tensor type (or element type).
 OnnxType onnxTypeOf(Type type);
+/// True for the element types of a kiln tensor type (or element type) that
+/// kiln's arithmetic computes with: float, int32 and int64 (Add/Sub/Mul,
+/// Max/Min, CumSum); bool is not a number to it.
+bool isNumeric(Type type);
 
 /// Reads the protobuf file at `path` into `message`: success, or failure
 /// with `problem` set to "cannot read: <reason>", or left empty when the

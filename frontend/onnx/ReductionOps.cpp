@@ -652,8 +652,7 @@ static FailureOr<NodeOutputs> importCumSum(NodeBuilder &node) {
   if (failed(exclusive) || failed(reverse) || failed(axis) || failed(x))
     return failure();
   Type element = node.typeOf(*x).getElementType();
-  if (!isa<FloatType>(element) && !element.isInteger(32) &&
-      !element.isInteger(64)) {
+  if (!isNumeric(element)) {
     node.emitError() << "sums " << typeName(onnxTypeOf(element)) << " values";
     return failure();
   }

@@ -1812,21 +1812,24 @@ static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
     return failure();
   }
   ArrayRef<int64_t> dataShape = data->first, idShape = indices->first;
-  int64_t b = *batchDims, dataRank = dataShape.size();
+  int64_t b = *batchDims;
   if (!isIntegral(indices->second)) {
     node.emitError() << "indices are " << typeName(indices->second)
                      << "; GatherND takes int64 indices";
     return failure();
   }
-  if (idShape.empty() || ShapedType::isDynamic(idShape.back()) ||
-      idShape.back() < 1 || b < 0 || b >= int64_t(idShape.size()) ||
-      b + idShape.back() > dataRank) {
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> outShape =
+      gatherNdShape(dataShape, idShape, b, reason);
+  if (failed(outShape)) {
     node.emitError() << "cannot index data " << formatKerasShape(dataShape)
                      << " with index tuples " << formatKerasShape(idShape)
                      << " and batch_dims " << b;
     return failure();
   }
   int64_t r = idShape.back();
+  // The batch dimensions must agree exactly: the dynamic batch only with
+  // itself.
   for (int64_t d = 0; d < b; ++d)
     if (dataShape[d] != idShape[d]) {
       node.emitError() << "batch dimension " << d << " of the data "
@@ -1857,14 +1860,12 @@ static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
       ids[n] += ids[n] < 0 ? dim : 0;
     }
   }
-  SmallVector<int64_t> outShape(idShape.drop_back());
-  outShape.append(dataShape.begin() + b + r, dataShape.end());
   const HostTensor *knownData = node.known(0);
   if (knownData && knownIds && !knownData->hasDynamicBatch()) {
     // data[n..., ids..., :] for each tuple, n the tuple's batch position.
     HostTensor t;
     t.type = knownData->type;
-    t.shape = outShape;
+    t.shape = *outShape;
     int64_t slice = product(dataShape.drop_front(b + r));
     int64_t tuples = product(idShape.drop_back());
     int64_t perBatch = product(idShape.slice(b, idShape.size() - b - 1));
@@ -1923,24 +1924,28 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
                      << "; ScatterND takes int64 indices";
     return failure();
   }
-  if (idShape.empty() || ShapedType::isDynamic(idShape.back()) ||
-      idShape.back() < 1 || idShape.back() > int64_t(dataShape.size())) {
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> sliceShape =
+      gatherNdShape(dataShape, idShape, 0, reason);
+  if (failed(sliceShape)) {
     node.emitError() << "cannot index data " << formatKerasShape(dataShape)
                      << " with index tuples " << formatKerasShape(idShape);
     return failure();
   }
-  SmallVector<int64_t> sliceShape(idShape.drop_back());
-  sliceShape.append(dataShape.begin() + idShape.back(), dataShape.end());
   if (failed(verifyCompatibleShape(node.typeOf(*updates).getShape(),
-                                   sliceShape))) {
+                                   *sliceShape))) {
     node.emitError() << "updates "
                      << formatKerasShape(node.typeOf(*updates).getShape())
-                     << " are not the slices " << formatKerasShape(sliceShape)
+                     << " are not the slices " << formatKerasShape(*sliceShape)
                      << " the indices pick";
     return failure();
   }
   // Known tuples, grouped by the place they write (negative coordinates
-  // counted from the end), in the order each place is first written.
+  // counted from the end), in the order each place is first written. A
+  // known coordinate outside a static dimension is an error. A negative
+  // one on the dynamic batch names a row only the batch size decides, so
+  // two tuples may write one place unseen: `add` sums them as ONNX does,
+  // the other reductions refuse it.
   int64_t r = idShape.back();
   const HostTensor *known = node.known(1);
   if (known && known->hasDynamicBatch())
@@ -1958,9 +1963,25 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
     for (size_t n = 0; (n + 1) * r <= ids.size(); ++n) {
       SmallVector<int64_t> tuple(ids.begin() + n * r,
                                  ids.begin() + (n + 1) * r);
-      for (int64_t k = 0; k < r; ++k)
-        if (tuple[k] < 0 && !ShapedType::isDynamic(dataShape[k]))
-          tuple[k] += dataShape[k];
+      for (int64_t k = 0; k < r; ++k) {
+        int64_t dim = dataShape[k];
+        if (ShapedType::isDynamic(dim)) {
+          if (tuple[k] < 0 && *reduction != "add") {
+            node.emitError()
+                << "index " << tuple[k] << " counts from the end of the "
+                << "dynamic batch, known only at run time; reduction '"
+                << *reduction << "' needs the rows it writes known";
+            return failure();
+          }
+          continue;
+        }
+        if (tuple[k] < -dim || tuple[k] >= dim) {
+          node.emitError() << "index " << tuple[k]
+                           << " is out of range for dimension " << dim;
+          return failure();
+        }
+        tuple[k] += tuple[k] < 0 ? dim : 0;
+      }
       auto [it, fresh] = placeOf.try_emplace(tuple, places.size());
       if (fresh) {
         places.push_back(tuple);
@@ -2407,4 +2428,10 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
       OpKind{11, 15, importScatterElements, axis, 0, 0b10});
   r["ScatterElements"].push_back(
       OpKind{16, kNewestOpset, importScatterElements, axisReduction, 0, 0b10});
+  // The ops that only move their data operand's elements.
+  for (StringRef op :
+       {"Concat", "Expand", "Flatten", "Gather", "Reshape", "Slice", "Split",
+        "Squeeze", "Transpose", "Tile", "Unsqueeze"})
+    for (OpKind &kind : r[op])
+      kind.values = ValueUse::Moves;
 }

@@ -653,6 +653,22 @@ func.func @activity_regularizer_negative(%x: tensor<?x4xf32>) -> tensor<?x4xf32>
 
 // -----
 
+func.func @gather_nd_scalar_indices(%d: tensor<?x8xf32>, %i: tensor<i64>) {
+  // expected-error@+1 {{expects indices of rank >= 1}}
+  %g = kiln.gather_nd %d[%i] : tensor<?x8xf32>, tensor<i64> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_add_scalar_indices(%u: tensor<?x8xf32>, %i: tensor<i64>, %x: tensor<?x8xf32>) {
+  // expected-error@+1 {{expects indices of rank >= 1}}
+  %g = kiln.scatter_nd_add %u[%i] like %x : tensor<?x8xf32>, tensor<i64>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
 func.func @gather_nd_tuple_too_long(%d: tensor<?x8xf32>, %i: tensor<?x3xi64>) {
   // expected-error@+1 {{the indices' last dimension (?, 3) must be static and index at most the 2 dimensions of (?, 8) after the batch dimensions}}
   %g = kiln.gather_nd %d[%i] : tensor<?x8xf32>, tensor<?x3xi64> -> tensor<?xf32>

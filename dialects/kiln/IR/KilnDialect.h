@@ -68,6 +68,16 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
                                                 ArrayRef<int64_t> rhs,
                                                 std::string &reason);
 
+/// The shape `kiln.gather_nd` picks from `data` with index tuples
+/// `indices` (the last dimension: a tuple's length r) and `batchDims`
+/// paired leading dimensions, indices.shape[:-1] + data.shape[b + r:]; the
+/// slices `kiln.scatter_nd_add` adds. Failure sets `reason`. A dynamic
+/// batch dimension is taken to equal its counterpart.
+FailureOr<SmallVector<int64_t>> gatherNdShape(ArrayRef<int64_t> data,
+                                              ArrayRef<int64_t> indices,
+                                              int64_t batchDims,
+                                              std::string &reason);
+
 /// The sliding window of a kiln window op (conv, extract/fold_patches,
 /// max_pool), per spatial dimension: see KilnOps.td's window section.
 struct WindowGeometry {

@@ -1122,14 +1122,15 @@ LogicalResult ScatterAddOp::verify() {
 // GatherNdOp, ScatterNdAddOp
 //===----------------------------------------------------------------------===//
 
-/// The shape of `kiln.gather_nd` of `data` at `indices` with `batchDims`
-/// paired leading dimensions: indices.shape[:-1] + data.shape[b + r:].
-static FailureOr<SmallVector<int64_t>> gatherNdShape(ArrayRef<int64_t> data,
-                                                     ArrayRef<int64_t> indices,
-                                                     int64_t batchDims,
-                                                     std::string &reason) {
+FailureOr<SmallVector<int64_t>>
+mlir::kiln::gatherNdShape(ArrayRef<int64_t> data, ArrayRef<int64_t> indices,
+                          int64_t batchDims, std::string &reason) {
   llvm::raw_string_ostream os(reason);
   int64_t dataRank = data.size(), indexRank = indices.size();
+  if (indexRank == 0) {
+    os << "expects indices of rank >= 1";
+    return failure();
+  }
   if (batchDims < 0 || batchDims >= std::min(dataRank, indexRank)) {
     os << "batch_dims " << batchDims << " must be below both ranks ("
        << formatShape(data) << ", " << formatShape(indices) << ")";
@@ -1160,7 +1161,7 @@ LogicalResult GatherNdOp::inferReturnTypes(MLIRContext *,
                                            SmallVectorImpl<Type> &types) {
   auto data = rankedType(adaptor.getData());
   auto indices = rankedType(adaptor.getIndices());
-  if (!data || !indices || indices->getRank() == 0)
+  if (!data || !indices)
     return failure();
   std::string reason;
   return addInferred("kiln.gather_nd", loc,
@@ -1174,8 +1175,6 @@ bool GatherNdOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
 }
 
 LogicalResult GatherNdOp::verify() {
-  if (getIndices().getType().getRank() == 0)
-    return emitOpError("expects indices of rank >= 1");
   std::string reason;
   auto shape =
       gatherNdShape(getData().getType().getShape(),
@@ -1188,8 +1187,6 @@ LogicalResult GatherNdOp::verify() {
 }
 
 LogicalResult ScatterNdAddOp::verify() {
-  if (getIndices().getType().getRank() == 0)
-    return emitOpError("expects indices of rank >= 1");
   std::string reason;
   auto shape =
       gatherNdShape(getLike().getType().getShape(),

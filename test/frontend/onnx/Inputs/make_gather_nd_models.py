@@ -30,8 +30,12 @@ integer arithmetic and CumSum of RoBERTa's position ids.
             inputs of a batch of 3 for the numeric checks
   errors    a tuple longer than the data's rank, a known index out of
             range, batch dimensions that differ, ScatterND writing twice at
-            one place, ScatterND's mul by tuples computed at run time, Range(1, batch, 1), Max of booleans at run time,
-            Concat of int64 and float tensors at run time
+            one place, ScatterND's max at the batch's last row (-1, which
+            only the batch size places), ScatterND at a column out of
+            range, ScatterND's mul by tuples computed at run time,
+            Range(1, batch, 1), Max of booleans at run time, Concat of
+            int64 and float tensors at run time, CumSum along the batch,
+            CumSum given two axes
 """
 import os
 import sys
@@ -203,12 +207,33 @@ save("error_scatter_twice", [
     [tensor("y", TensorProto.FLOAT, [N, 4])],
     [ints("tuples", [[0, 1], [0, -3]]),
      numpy_helper.from_array(np.ones(2, np.float32), "u")])
+save("error_scatter_last_row", [
+    helper.make_node("ScatterND", ["x", "tuples", "u"], ["y"], reduction="max"),
+], [tensor("x", TensorProto.FLOAT, [N, 4])],
+    [tensor("y", TensorProto.FLOAT, [N, 4])],
+    [ints("tuples", [[-1, 1], [2, 1]]),
+     numpy_helper.from_array(np.ones(2, np.float32), "u")], opset=18)
+save("error_scatter_range", [
+    helper.make_node("ScatterND", ["x", "tuples", "u"], ["y"], reduction="add"),
+], [tensor("x", TensorProto.FLOAT, [N, 4])],
+    [tensor("y", TensorProto.FLOAT, [N, 4])],
+    [ints("tuples", [[0, 4]]),
+     numpy_helper.from_array(np.ones(1, np.float32), "u")], opset=16)
 save("error_scatter_mul_runtime", [
     helper.make_node("ScatterND", ["x", "idx", "u"], ["y"], reduction="mul"),
 ], [tensor("x", TensorProto.FLOAT, [N, 4]),
     tensor("idx", TensorProto.INT64, [2, 2])],
     [tensor("y", TensorProto.FLOAT, [N, 4])],
     [numpy_helper.from_array(np.ones(2, np.float32), "u")], opset=16)
+save("error_cumsum_batch", [
+    helper.make_node("CumSum", ["x", "zero"], ["y"]),
+], [tensor("x", TensorProto.FLOAT, [N, 5])],
+    [tensor("y", TensorProto.FLOAT, [N, 5])], [ints("zero", 0)], opset=14)
+save("error_cumsum_axis", [
+    helper.make_node("CumSum", ["x", "axes"], ["y"]),
+], [tensor("x", TensorProto.FLOAT, [N, 5])],
+    [tensor("y", TensorProto.FLOAT, [N, 5])], [ints("axes", [1, 1])],
+    opset=14)
 save("error_bool_max", [
     helper.make_node("Max", ["m", "m"], ["y"]),
 ], [tensor("m", TensorProto.BOOL, [N, 5])],
