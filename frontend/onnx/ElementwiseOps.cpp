@@ -498,6 +498,76 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
   return single(Value(OpTy::create(node.builder, node.loc, *lhs, *rhs)));
 }
 
+// Mod(a, b; fmod): the remainder of a / b. fmod = 0 (integers only) takes
+// b's sign, as Python's %; fmod = 1 a's, as C's fmod. Known operands fold
+// (shape arithmetic: Swin's window padding); floats at run time are
+// `kiln.rem` (exact, as C's fmod); integers at run time are refused.
+static FailureOr<NodeOutputs> importMod(NodeBuilder &node) {
+  FailureOr<int64_t> fmod = node.getInt("fmod", 0);
+  if (failed(fmod))
+    return failure();
+  if (*fmod != 0 && *fmod != 1) {
+    node.emitError() << "fmod must be 0 or 1, got " << *fmod;
+    return failure();
+  }
+  const HostTensor *a = node.known(0), *b = node.known(1);
+  if (a && b && !a->hasDynamicBatch() && !b->hasDynamicBatch()) {
+    if (a->type != b->type) {
+      node.emitError() << "operands are " << typeName(a->type) << " and "
+                       << typeName(b->type);
+      return failure();
+    }
+    OnnxType type = a->type;
+    bool integral = isIntegral(type);
+    if (!integral && !*fmod) {
+      node.emitError() << "takes " << typeName(type)
+                       << " values with fmod = 0 (ONNX: floats need fmod = 1)";
+      return failure();
+    }
+    if (integral && a->numElements() > 0 &&
+        llvm::is_contained(b->values, 0.0)) {
+      node.emitError() << "divides " << typeName(type) << " values by zero";
+      return failure();
+    }
+    bool floored = !*fmod;
+    FailureOr<HostTensor> folded =
+        foldBroadcast(node, *a, *b, type, [type, floored](double x, double y) {
+          double r = std::fmod(x, y);
+          if (floored && r != 0 && (r < 0) != (y < 0))
+            r += y;
+          return roundTo(type, r);
+        });
+    if (failed(folded))
+      return failure();
+    return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+  }
+  FailureOr<Value> lhs = node.anyInput(0), rhs = node.anyInput(1);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  Type element = node.typeOf(*lhs).getElementType();
+  if (node.typeOf(*rhs).getElementType() != element) {
+    node.emitError() << "operands are " << typeName(onnxTypeOf(element))
+                     << " and "
+                     << typeName(
+                            onnxTypeOf(node.typeOf(*rhs).getElementType()));
+    return failure();
+  }
+  if (!isa<FloatType>(element)) {
+    node.emitError() << "takes " << typeName(onnxTypeOf(element))
+                     << " tensors computed at run time; kiln folds Mod of "
+                        "known integers only";
+    return failure();
+  }
+  if (!*fmod) {
+    node.emitError() << "takes " << typeName(onnxTypeOf(element))
+                     << " values with fmod = 0 (ONNX: floats need fmod = 1)";
+    return failure();
+  }
+  if (failed(checkBroadcast(node, *lhs, *rhs)))
+    return failure();
+  return single(Value(RemOp::create(node.builder, node.loc, *lhs, *rhs)));
+}
+
 // Pow(x, y) with C's pow semantics, where exp(y * log(x)) alone would be
 // NaN: a negative base with an integer exponent takes the sign of (-1)^y
 // (pow(-1.5, 3) = -3.375), with another exponent it is NaN (but -inf's
@@ -933,6 +1003,8 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   integral("Mul",
            OpKind{7, kNewestOpset, importBinary<MulOp, hostMul>, {}, 0, 0b11});
   add("Div", 7, kNewestOpset, importBinary<DivOp, hostDiv>);
+  static constexpr StringLiteral fmod[] = {"fmod"};
+  integral("Mod", OpKind{10, kNewestOpset, importMod, fmod, 0, 0b11});
   push("Pow", OpKind{7, kNewestOpset, importPow, {}, 0, 0b10});
   // Opsets 6-7 take operands of one shape, which NumPy broadcasting (8 on)
   // includes.

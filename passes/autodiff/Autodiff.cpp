@@ -345,7 +345,7 @@ std::optional<std::pair<Value, int64_t>> outerDim(scf::ForOp loop, Value v,
       d = d == 0 ? 0 : d + 1;
       continue;
     }
-    if (!isa<AddOp, SubOp, MulOp, DivOp, MaximumOp, MinimumOp>(op) &&
+    if (!isa<AddOp, SubOp, MulOp, DivOp, RemOp, MaximumOp, MinimumOp>(op) &&
         !op->hasTrait<OpTrait::Elementwise>())
       return std::nullopt;
     Value same;

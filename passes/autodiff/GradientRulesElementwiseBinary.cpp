@@ -30,6 +30,12 @@ static void rule(DivOp op, GradientBuilder &m, Value g, Grads &d) {
   Value ga = m.div(g, op.getRhs());
   d.append({ga, m.neg(m.mul(ga, op.getResult()))});
 }
+// d fmod(a, b) = (g, -g * trunc(a / b)), trunc(a / b) = (a - y) / b
+// (TensorFlow's FloorMod rule, for the truncated quotient)
+static void rule(RemOp op, GradientBuilder &m, Value g, Grads &d) {
+  Value quotient = m.div(m.sub(op.getLhs(), op.getResult()), op.getRhs());
+  d.append({g, m.neg(m.mul(g, quotient))});
+}
 
 // d max(a, b): g to a where a >= b, else to b (TensorFlow's tie rule)
 static void rule(MaximumOp op, GradientBuilder &m, Value g, Grads &d) {
@@ -53,6 +59,6 @@ static void rule(SelectOp op, GradientBuilder &m, Value g, Grads &d) {
 
 void mlir::kiln::registerElementwiseBinaryGradientRules(
     DialectRegistry &registry) {
-  addVjpRules<AddOp, SubOp, MulOp, DivOp, MaximumOp, MinimumOp, SelectOp>(
-      registry);
+  addVjpRules<AddOp, SubOp, MulOp, DivOp, RemOp, MaximumOp, MinimumOp,
+              SelectOp>(registry);
 }

@@ -211,3 +211,29 @@ func.func @matmul_transposed_rhs(%g: tensor<?x3xf32>, %w: tensor<6x3xf32>) -> te
   %d = kiln.matmul %g, %t : tensor<?x3xf32>, tensor<3x6xf32> -> tensor<?x6xf32>
   return %d : tensor<?x6xf32>
 }
+
+// -----
+
+// rem = C's fmod, exact: in f64, ten steps that reduce |x| modulo
+// |y| * 2^(29 s) (a quotient below 2^29 each, truncated, its product
+// exact, mended by one step of +-A), x's sign, and x itself where y is
+// infinite; f64 operands (kiln gradcheck's) take arith.remf.
+// CHECK-LABEL: func.func @rem
+// CHECK:         linalg.generic
+// CHECK:           arith.extf %{{.+}} : f32 to f64
+// CHECK-COUNT-10:  math.trunc
+// CHECK:           math.copysign
+// CHECK:           arith.truncf %{{.+}} : f64 to f32
+// CHECK:           arith.cmpf oeq
+// CHECK:           arith.select
+// CHECK-LABEL: func.func @rem_f64
+// CHECK:         linalg.generic
+// CHECK:           arith.remf %{{.+}}, %{{.+}} : f64
+func.func @rem(%x: tensor<?x4xf32>, %y: tensor<4xf32>) -> tensor<?x4xf32> {
+  %0 = kiln.rem %x, %y : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+func.func @rem_f64(%x: tensor<?x4xf64>, %y: tensor<4xf64>) -> tensor<?x4xf64> {
+  %0 = kiln.rem %x, %y : tensor<?x4xf64>, tensor<4xf64> -> tensor<?x4xf64>
+  return %0 : tensor<?x4xf64>
+}

@@ -23,13 +23,15 @@ func.func @batch_matmul_roundtrip(%a: tensor<?x4x8xf32>, %b: tensor<?x8x3xf32>) 
 // CHECK:         kiln.sub %{{.+}}, %{{.+}} : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x4xf32>
 // CHECK:         kiln.mul %{{.+}}, %{{.+}} : tensor<?x4xf32>, tensor<f32> -> tensor<?x4xf32>
 // CHECK:         kiln.div %{{.+}}, %{{.+}} : tensor<3x1xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
+// CHECK:         kiln.rem %{{.+}}, %{{.+}} : tensor<3x4xf32>, tensor<f32> -> tensor<3x4xf32>
 func.func @binary_roundtrip(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %r: tensor<1x4xf32>,
                             %s: tensor<f32>, %c: tensor<3x1xf32>) -> tensor<3x4xf32> {
   %0 = kiln.add %x, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
   %1 = kiln.sub %0, %r : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x4xf32>
   %2 = kiln.mul %1, %s : tensor<?x4xf32>, tensor<f32> -> tensor<?x4xf32>
   %3 = kiln.div %c, %r : tensor<3x1xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
-  return %3 : tensor<3x4xf32>
+  %4 = kiln.rem %3, %s : tensor<3x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  return %4 : tensor<3x4xf32>
 }
 
 // Unary activations keep the operand's type; elu carries alpha.

@@ -118,6 +118,10 @@ def Kiln_AddOp : Kiln_BroadcastBinaryOp<"add", "lhs + rhs", Kiln_NumericTensor>;
 def Kiln_SubOp : Kiln_BroadcastBinaryOp<"sub", "lhs - rhs", Kiln_NumericTensor>;
 def Kiln_MulOp : Kiln_BroadcastBinaryOp<"mul", "lhs * rhs", Kiln_NumericTensor>;
 def Kiln_DivOp : Kiln_BroadcastBinaryOp<"div", "lhs / rhs">;
+// C's fmod: the exact remainder of lhs / rhs truncated toward zero, with
+// lhs's sign (ONNX Mod with fmod = 1); NaN where rhs is 0 or lhs infinite,
+// lhs where rhs is infinite.
+def Kiln_RemOp : Kiln_BroadcastBinaryOp<"rem", "fmod(lhs, rhs)">;
 def Kiln_MaximumOp
     : Kiln_BroadcastBinaryOp<"maximum", "max(lhs, rhs)", Kiln_NumericTensor>;
 def Kiln_MinimumOp

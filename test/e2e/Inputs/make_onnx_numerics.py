@@ -93,6 +93,33 @@ case("div_fold_zero",
      {"x": f32(1, 1, 1, 1).reshape(1, 4)},
      {"a": f32(1, -1, 0, 3), "b": f32(0, 0, 0, 2)})
 
+# Mod with fmod = 1 at run time is C's fmod, exact: quotients up to 2^277
+# (1e8 mod 3 is 1; x - trunc(x / y) * y would give -2), signs of the
+# dividend (-0 kept), y = 0 and x = +-inf NaN, y = +-inf leaves x, NaN in
+# either place; then values drawn across the whole float32 range, and
+# opset 10's version.
+mx = f32(1e8, -1e8, 5.5, -5.5, 5.5, 0.3, -0.0, 7, 3e38, 1e-38, 3e38, 7, inf,
+         -inf, 2.5, -2.5, nan, 1, 16777215, 1.5e-45, 1e30)
+my = f32(3, 3, 2, 2, -2, 0.1, 3, 0, 1.5e-45, 3e-39, 1e-38, 7, 2, 2, inf,
+         -inf, 1, nan, 0.75, 1e-45, 1.17549435e-38)
+rng = np.random.default_rng(7)
+wide = (rng.standard_normal(200) * 10.0 ** rng.integers(-30, 30, 200))
+wide_y = (rng.standard_normal(200) * 10.0 ** rng.integers(-30, 30, 200))
+case("mod_rt", [N("Mod", ["x", "e"], ["y"], fmod=1)],
+     {"x": np.concatenate([mx, wide.astype(np.float32)]).reshape(-1, 1),
+      "e": np.concatenate([my, wide_y.astype(np.float32)]).reshape(-1, 1)})
+case("mod_rt10", [N("Mod", ["x", "e"], ["y"], fmod=1)],
+     {"x": f32(7.5, -7.5, 1e8).reshape(-1, 1),
+      "e": f32(2, 2, 7).reshape(-1, 1)}, opset=10)
+# Known integers fold, Python's sign (fmod = 0: the divisor's) and C's
+# (fmod = 1), then added to a run-time input as floats.
+case("mod_fold",
+     [N("Mod", ["a", "b"], ["c"]), N("Mod", ["a", "b"], ["d"], fmod=1),
+      N("Sub", ["c", "d"], ["cd"]), N("Cast", ["cd"], ["f"], to=1),
+      N("Add", ["x", "f"], ["y"])],
+     {"x": f32(1, 1, 1, 1).reshape(1, 4)},
+     {"a": i64(7, -7, 7, -7), "b": i64(3, 3, -3, -3)})
+
 # ReduceLogSumExp of large values, of -inf rows and of a +inf.
 case("rlse", [N("ReduceLogSumExp", ["x"], ["y"], axes=[1], keepdims=0)],
      {"x": f32([1000, 0], [-inf, -inf], [-inf, 3], [inf, 1], [-1000, -1001],

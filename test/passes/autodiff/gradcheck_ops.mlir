@@ -4,6 +4,7 @@
 // RUN: kiln gradcheck %s --func sub_broadcast | FileCheck %s
 // RUN: kiln gradcheck %s --func mul_outer | FileCheck %s
 // RUN: kiln gradcheck %s --func div --input-min 0.5 --input-max 2 | FileCheck %s
+// RUN: kiln gradcheck %s --func rem --input-min 0.3 --input-max 2 | FileCheck %s
 // RUN: kiln gradcheck %s --func matmul | FileCheck %s
 // RUN: kiln gradcheck %s --func relu | FileCheck %s
 // RUN: kiln gradcheck %s --func sigmoid | FileCheck %s
@@ -65,6 +66,14 @@ func.func @mul_outer(%a: tensor<3x1xf32>, %b: tensor<1x4xf32>, %r: tensor<3x4xf3
 }
 func.func @div(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %r: tensor<?x4xf32>) -> tensor<f32> {
   %0 = kiln.div %a, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %1 = kiln.mul %0, %r : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+func.func @rem(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %r: tensor<?x4xf32>) -> tensor<f32> {
+  %s = kiln.constant dense<[3.0, -2.5, 1.0, -4.0]> : tensor<4xf32>
+  %a3 = kiln.mul %a, %s : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %0 = kiln.rem %a3, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
   %1 = kiln.mul %0, %r : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
   %2 = kiln.reduce_sum %1 {axes = array<i64: 0, 1>} : tensor<?x4xf32> -> tensor<f32>
   return %2 : tensor<f32>

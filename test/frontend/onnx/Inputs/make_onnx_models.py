@@ -195,6 +195,23 @@ save("int_div_zero", [
     helper.make_node("Reshape", ["x", "q"], ["y"])],
      [value("x", [2, 4])], [value("y", [2, 4])],
      [numpy_helper.from_array(np.array([1, 0], np.int64), "d")])
+save("int_mod_zero", [
+    helper.make_node("Shape", ["x"], ["s"]),
+    helper.make_node("Mod", ["s", "d"], ["q"], name="mod"),
+    helper.make_node("Reshape", ["x", "q"], ["y"])],
+     [value("x", [2, 4])], [value("y", [2, 4])],
+     [numpy_helper.from_array(np.array([3, 0], np.int64), "d")])
+save("mod_float_floored", [
+    helper.make_node("Mod", ["x", "d"], ["y"], name="mod")],
+     [value("x", ["N", 3])], [value("y", ["N", 3])],
+     [numpy_helper.from_array(np.array([2, 3, 4], np.float32), "d")],
+     check=False)
+save("mod_int_runtime", [
+    helper.make_node("Cast", ["x"], ["i"], to=TensorProto.INT64),
+    helper.make_node("Mod", ["i", "d"], ["m"], name="mod"),
+    helper.make_node("Cast", ["m"], ["y"], to=TensorProto.FLOAT)],
+     [value("x", ["N", 3])], [value("y", ["N", 3])],
+     [numpy_helper.from_array(np.array([2, 3, 4], np.int64), "d")])
 save("d2s_indivisible", [helper.make_node("DepthToSpace", ["x"], ["y"],
                                           name="d2s", blocksize=2)],
      [value("x", ["N", 6, 2, 2])], [value("y", ["N", 1, 4, 4])], check=False)
