@@ -30,10 +30,9 @@ using namespace mlir::kiln::onnx_import;
 // Folding on the host
 //===----------------------------------------------------------------------===//
 
-/// The NumPy broadcast of two known tensors through `fn`, in `resultType`.
-static FailureOr<HostTensor>
-foldBroadcast(NodeBuilder &node, const HostTensor &a, const HostTensor &b,
-              OnnxType resultType, function_ref<double(double, double)> fn) {
+FailureOr<HostTensor> mlir::kiln::onnx_import::foldBroadcast(
+    NodeBuilder &node, const HostTensor &a, const HostTensor &b,
+    OnnxType resultType, function_ref<double(double, double)> fn) {
   std::string reason;
   FailureOr<SmallVector<int64_t>> shape =
       broadcastShapes(a.shape, b.shape, reason);
@@ -93,9 +92,7 @@ static FailureOr<HostTensor> foldWithBatch(NodeBuilder &node,
   return folded;
 }
 
-/// Rounds a folded value to its type: integer division truncates, float32
-/// rounds to float.
-static double roundTo(OnnxType type, double v) {
+double mlir::kiln::onnx_import::roundTo(OnnxType type, double v) {
   if (type == OnnxType::Float)
     return static_cast<float>(v);
   if (isIntegral(type))

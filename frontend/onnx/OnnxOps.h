@@ -365,6 +365,17 @@ Value reduceMax(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
 FailureOr<Value> reduceProd(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
                             bool keepDims);
 
+/// The NumPy broadcast of two known tensors through `fn`, in `resultType`;
+/// an error naming the dimensions where they do not broadcast
+/// (ElementwiseOps.cpp).
+FailureOr<HostTensor> foldBroadcast(NodeBuilder &node, const HostTensor &a,
+                                    const HostTensor &b, OnnxType resultType,
+                                    function_ref<double(double, double)> fn);
+
+/// Rounds a folded value to its type: integer division truncates, float32
+/// rounds to float (ElementwiseOps.cpp).
+double roundTo(OnnxType type, double v);
+
 /// The handler's helper: one output that is a kiln tensor.
 inline FailureOr<NodeOutputs> single(FailureOr<Value> v) {
   if (failed(v))

@@ -214,6 +214,55 @@ static std::optional<HostTensor> foldIntegers(const HostTensor &t,
   return out;
 }
 
+/// The sum, product, maximum or minimum of a known integer tensor without
+/// the batch size over `axes` (sorted, distinct; all of them when empty),
+/// kept as 1s under `keepDims`: index tables an exporter computes (BEiT's
+/// relative positions sum their coordinates). nullopt for other kinds.
+template <Reduction Kind>
+static std::optional<HostTensor>
+foldIntegerAxes(const HostTensor &t, ArrayRef<int64_t> axes, bool keepDims) {
+  if ((Kind != Reduction::Sum && Kind != Reduction::Prod &&
+       Kind != Reduction::Max && Kind != Reduction::Min) ||
+      !isIntegral(t.type) || t.hasDynamicBatch() || t.values.empty())
+    return std::nullopt;
+  int64_t rank = t.shape.size();
+  auto reduced = [&](int64_t d) {
+    return axes.empty() || llvm::is_contained(axes, d);
+  };
+  HostTensor out;
+  out.type = t.type;
+  SmallVector<int64_t> outDims; // t's dims with the reduced ones as 1
+  for (int64_t d = 0; d < rank; ++d) {
+    outDims.push_back(reduced(d) ? 1 : t.shape[d]);
+    if (keepDims || !reduced(d))
+      out.shape.push_back(outDims.back());
+  }
+  int64_t n = 1;
+  for (int64_t d : outDims)
+    n *= d;
+  std::vector<std::optional<double>> acc(n);
+  SmallVector<int64_t> index(rank, 0);
+  for (double v : t.values) {
+    int64_t at = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      at = at * outDims[d] + (reduced(d) ? 0 : index[d]);
+    std::optional<double> &a = acc[at];
+    a = !a                        ? v
+        : Kind == Reduction::Sum  ? *a + v
+        : Kind == Reduction::Prod ? *a * v
+        : Kind == Reduction::Max  ? std::max(*a, v)
+                                  : std::min(*a, v);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < t.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  for (std::optional<double> &a : acc)
+    out.values.push_back(*a);
+  return out;
+}
+
 template <Reduction Kind, bool AxesOperand>
 static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
   if (const HostTensor *t = node.known(0); t && isIntegral(t->type)) {
@@ -227,6 +276,23 @@ static FailureOr<NodeOutputs> importReduce(NodeBuilder &node) {
     if (std::optional<HostTensor> folded =
             all ? foldIntegers<Kind>(*t, *keepDims) : std::nullopt)
       return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+    // Over given axes of a tensor of any rank (no batch size in it).
+    int64_t rank = t->shape.size();
+    SmallVector<int64_t> over;
+    bool inRange = true;
+    for (int64_t a : *axes ? ArrayRef<int64_t>(**axes) : ArrayRef<int64_t>()) {
+      inRange &= a >= -rank && a < rank;
+      over.push_back(a < 0 ? a + rank : a);
+    }
+    llvm::sort(over);
+    over.erase(std::unique(over.begin(), over.end()), over.end());
+    FailureOr<int64_t> noop = node.getInt("noop_with_empty_axes", 0);
+    if (failed(noop))
+      return failure();
+    if (inRange && !(over.empty() && *noop))
+      if (std::optional<HostTensor> folded =
+              foldIntegerAxes<Kind>(*t, over, *keepDims))
+        return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
   }
   bool held = node.heldTransposed(0);
   FailureOr<Value> x = held ? Value() : node.input(0);

@@ -25,6 +25,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -1097,15 +1098,34 @@ static Value broadcastAgainst(NodeBuilder &node, Value x, Value frame) {
 }
 
 static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
-  FailureOr<Value> x = node.anyInput(0);
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
       node.knownInts(1, "the shape", /*allowBatch=*/true);
-  if (failed(x) || failed(shape))
+  if (failed(shape))
     return failure();
   if (!*shape) {
     node.emitError() << "the shape (input 1) is missing";
     return failure();
   }
+  // Known data to a known shape folds: integers must (kiln computes them
+  // at run time only where an op reads them so: BEiT's relative position
+  // indices Expand a Range), small float tensors may.
+  const HostTensor *known = node.known(0);
+  if (known && !known->hasDynamicBatch() &&
+      !llvm::is_contained(**shape, ShapedType::kDynamic) &&
+      (known->type != OnnxType::Float || product(**shape) <= 4096)) {
+    HostTensor target;
+    target.type = known->type;
+    target.shape = **shape;
+    target.values.assign(product(**shape), 0.0);
+    FailureOr<HostTensor> folded = foldBroadcast(
+        node, *known, target, known->type, [](double x, double) { return x; });
+    if (failed(folded))
+      return failure();
+    return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
+  }
+  FailureOr<Value> x = node.anyInput(0);
+  if (failed(x))
+    return failure();
   std::string reason;
   FailureOr<SmallVector<int64_t>> out =
       broadcastShapes(node.typeOf(*x).getShape(), **shape, reason);
@@ -1887,6 +1907,72 @@ static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
       Value(GatherNdOp::create(node.builder, node.loc, *values, *tuples, b)));
 }
 
+/// ScatterND of known operands, folded on the host in the tuples' order
+/// (BEiT's relative position index table, of int64): each tuple's slice of
+/// `updates` written at (none), or combined by `reduction` into, the
+/// place it names. Tuples out of range, a place written twice under none
+/// (ONNX leaves it undefined) and shapes that do not fit are errors.
+static FailureOr<NodeOutputs>
+foldScatterND(NodeBuilder &node, StringRef reduction, const HostTensor &data,
+              const HostTensor &ids, const HostTensor &updates) {
+  ArrayRef<int64_t> dataShape = data.shape, idShape = ids.shape;
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> sliceShape =
+      gatherNdShape(dataShape, idShape, 0, reason);
+  if (failed(sliceShape)) {
+    node.emitError() << "cannot index data " << formatKerasShape(dataShape)
+                     << " with index tuples " << formatKerasShape(idShape);
+    return failure();
+  }
+  if (ArrayRef<int64_t>(updates.shape) != ArrayRef<int64_t>(*sliceShape)) {
+    node.emitError() << "updates " << formatKerasShape(updates.shape)
+                     << " are not the slices " << formatKerasShape(*sliceShape)
+                     << " the indices pick";
+    return failure();
+  }
+  if (updates.type != data.type) {
+    node.emitError() << "updates are " << typeName(updates.type)
+                     << " and the data " << typeName(data.type);
+    return failure();
+  }
+  int64_t r = idShape.back();
+  int64_t slice = product(dataShape.drop_front(r));
+  HostTensor out = data;
+  std::set<int64_t> written;
+  SmallVector<int64_t> tuples = ids.toInt64();
+  for (int64_t n = 0; (n + 1) * r <= int64_t(tuples.size()); ++n) {
+    int64_t offset = 0;
+    for (int64_t k = 0; k < r; ++k) {
+      int64_t id = tuples[n * r + k], dim = dataShape[k];
+      if (id < -dim || id >= dim) {
+        node.emitError() << "index " << id << " is out of range for dimension "
+                         << dim;
+        return failure();
+      }
+      offset = offset * dim + (id < 0 ? id + dim : id);
+    }
+    offset *= slice;
+    if (reduction == "none" && !written.insert(offset).second) {
+      SmallVector<int64_t> place(tuples.begin() + n * r,
+                                 tuples.begin() + (n + 1) * r);
+      node.emitError() << "writes twice at index tuple "
+                       << formatKerasShape(place)
+                       << ", where ONNX leaves the result undefined";
+      return failure();
+    }
+    for (int64_t e = 0; e < slice; ++e) {
+      double &to = out.values[offset + e];
+      double u = updates.values[n * slice + e];
+      to = reduction == "add"   ? roundTo(out.type, to + u)
+           : reduction == "mul" ? roundTo(out.type, to * u)
+           : reduction == "max" ? std::max(to, u)
+           : reduction == "min" ? std::min(to, u)
+                                : u;
+    }
+  }
+  return known(std::move(out));
+}
+
 // ScatterND(data, indices, updates; reduction = none | add | mul | max |
 // min): the data with the slices of `updates` written at (none), added to
 // (add, 16 on), multiplied into (mul, 16) or compared with (max, min, 18)
@@ -1911,6 +1997,12 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
                      << (node.opset >= 18 ? ", max, min" : "") << ")";
     return failure();
   }
+  const HostTensor *knownData = node.known(0), *knownIds = node.known(1),
+                   *knownUpdates = node.known(2);
+  if (knownData && knownIds && knownUpdates && !knownData->hasDynamicBatch() &&
+      !knownIds->hasDynamicBatch() && !knownUpdates->hasDynamicBatch())
+    return foldScatterND(node, *reduction, *knownData, *knownIds,
+                         *knownUpdates);
   FailureOr<Value> data = node.input(0);
   FailureOr<Value> indices = node.anyInput(1);
   FailureOr<Value> updates = node.input(2);

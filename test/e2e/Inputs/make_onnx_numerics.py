@@ -120,6 +120,33 @@ case("mod_fold",
      {"x": f32(1, 1, 1, 1).reshape(1, 4)},
      {"a": i64(7, -7, 7, -7), "b": i64(3, 3, -3, -3)})
 
+# Integer tables an exporter computes from constants (BEiT's relative
+# position index, through PyTorch's TorchScript exporter) fold when
+# compiling: Expand of a Range, ScatterND of known int64 operands (none,
+# add, mul, max, min; negative tuples), ReduceSum/ReduceMax over an inner
+# axis of a rank-3 int64 tensor; then cast and added to a run-time input.
+rows = [N("Range", ["zero", "four", "one"], ["r"]),
+        N("Reshape", ["r", "col"], ["rc"]),
+        N("Expand", ["rc", "sq"], ["grid"]),
+        N("ScatterND", ["grid", "tuples", "upd"], ["s0"]),
+        N("ScatterND", ["s0", "tuples2", "upd"], ["s1"], reduction="add"),
+        N("ScatterND", ["s1", "tuples", "upd"], ["s2"], reduction="mul"),
+        N("ScatterND", ["s2", "tuples2", "upd"], ["s3"], reduction="max"),
+        N("ScatterND", ["s3", "tuples", "upd"], ["s4"], reduction="min"),
+        N("Unsqueeze", ["s4", "last"], ["s5"]),
+        N("Concat", ["s5", "s5"], ["s6"], axis=2),
+        N("ReduceSum", ["s6", "last"], ["t"], keepdims=0),
+        N("ReduceMax", ["s6", "mid"], ["u"], keepdims=0),
+        N("Mul", ["t", "u"], ["v"]),
+        N("Cast", ["v"], ["f"], to=TensorProto.FLOAT),
+        N("Add", ["x", "f"], ["y"])]
+case("int_tables", rows, {"x": np.ones((2, 4, 4), np.float32)},
+     {"zero": np.int64(0), "four": np.int64(4), "one": np.int64(1),
+      "col": i64(4, 1), "sq": i64(4, 4), "last": i64(-1), "mid": i64(1, 2),
+      "tuples": i64([0, 1], [-1, 2], [2, 0]),
+      "tuples2": i64([3, 3], [-4, -3], [1, 1]),
+      "upd": i64(-7, 5, 9)}, opset=18)
+
 # ReduceLogSumExp of large values, of -inf rows and of a +inf.
 case("rlse", [N("ReduceLogSumExp", ["x"], ["y"], axes=[1], keepdims=0)],
      {"x": f32([1000, 0], [-inf, -inf], [-inf, 3], [inf, 1], [-1000, -1001],

@@ -30,7 +30,8 @@ integer arithmetic and CumSum of RoBERTa's position ids.
             inputs of a batch of 3 for the numeric checks
   errors    a tuple longer than the data's rank, a known index out of
             range, batch dimensions that differ, ScatterND writing twice at
-            one place, ScatterND's max at the batch's last row (-1, which
+            one place (also of known operands, which fold), ScatterND's max at the
+            batch's last row (-1, which
             only the batch size places), ScatterND at a column out of
             range, ScatterND's mul by tuples computed at run time,
             Range(1, batch, 1), Max of booleans at run time, Concat of
@@ -219,6 +220,14 @@ save("error_scatter_range", [
     [tensor("y", TensorProto.FLOAT, [N, 4])],
     [ints("tuples", [[0, 4]]),
      numpy_helper.from_array(np.ones(1, np.float32), "u")], opset=16)
+save("error_scatter_fold_twice", [
+    helper.make_node("ScatterND", ["table", "tuples", "u"], ["t"]),
+    helper.make_node("Cast", ["t"], ["f"], to=TensorProto.FLOAT),
+    helper.make_node("Add", ["x", "f"], ["y"]),
+], [tensor("x", TensorProto.FLOAT, [N, 4])],
+    [tensor("y", TensorProto.FLOAT, [N, 4])],
+    [ints("table", [0, 1, 2, 3]), ints("tuples", [[1], [-3]]),
+     ints("u", [5, 6])])
 save("error_scatter_mul_runtime", [
     helper.make_node("ScatterND", ["x", "idx", "u"], ["y"], reduction="mul"),
 ], [tensor("x", TensorProto.FLOAT, [N, 4]),
