@@ -857,21 +857,34 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
     }
     if (ShapedType::isDynamic(x->shape[0])) {
       // Batched: every step-th element of a contiguous slice, as (count,
-      // step) rows whose first column is kept.
-      int64_t span = count[d] * step[d];
-      if (step[d] < 0 || start[d] + span > x->shape[d]) {
-        node.emitError() << "a negative step, or one past the end, on a "
-                            "batched tensor is not supported";
+      // step) rows whose first column is kept. Where the last row would
+      // run past the end (x[:, 1::2] of an even dimension: Swin's patch
+      // merging), the rows before it so, and its one element concatenated.
+      if (step[d] < 0) {
+        node.emitError() << "a negative step on a batched tensor is not "
+                            "supported";
         return failure();
       }
-      y = node.sliceAxis(y, d, start[d], span);
-      SmallVector<int64_t> split(node.typeOf(y).getShape());
-      split[d] = count[d];
-      split.insert(split.begin() + d + 1, step[d]);
-      y = node.reshape(y, split);
-      y = SliceOp::create(b, node.loc, y, d + 1, 0, 1);
-      split.erase(split.begin() + d + 1);
-      y = node.reshape(y, split);
+      int64_t rows =
+          start[d] + count[d] * step[d] > x->shape[d] ? count[d] - 1 : count[d];
+      Value last = rows < count[d]
+                       ? node.sliceAxis(y, d, start[d] + rows * step[d], 1)
+                       : Value();
+      if (rows > 0) {
+        Value picked = node.sliceAxis(y, d, start[d], rows * step[d]);
+        SmallVector<int64_t> split(node.typeOf(picked).getShape());
+        split[d] = rows;
+        split.insert(split.begin() + d + 1, step[d]);
+        picked = node.reshape(picked, split);
+        picked = SliceOp::create(b, node.loc, picked, d + 1, 0, 1);
+        split.erase(split.begin() + d + 1);
+        picked = node.reshape(picked, split);
+        y = last ? Value(ConcatOp::create(b, node.loc, ValueRange{picked, last},
+                                          d))
+                 : picked;
+      } else {
+        y = last;
+      }
       continue;
     }
     // Every step-th element, either direction: a gather of them.

@@ -184,6 +184,16 @@ case("slice_rt_negstep",
      {"st": i64(-7, 5), "en": i64(-100, -100), "ax": i64(2, 1),
       "sp": i64(-1, -2)}, batch=None)
 
+# Slice with steps on a batched tensor: x[:, 1::2, ::3, 2::5] of (N, 8, 5,
+# 3), where the last step-row runs past the end (Swin's patch merging
+# through the TorchScript exporter: x[:, 1::2] of an even dimension), and
+# one that picks a single element.
+case("slice_batched_steps",
+     [N("Slice", ["x", "st", "en", "ax", "sp"], ["y"])],
+     {"x": np.arange(240, dtype=np.float32).reshape(2, 8, 5, 3)},
+     {"st": i64(1, 0, 2), "en": i64(2**63 - 1, 2**63 - 1, 2**63 - 1),
+      "ax": i64(1, 2, 3), "sp": i64(2, 3, 5)})
+
 # Infinities through ThresholdedRelu and Shrink stay infinities.
 edge = f32(-inf, inf, -1, 0.5, 1, 1.5, -0.7, 0.6).reshape(1, -1)
 case("thresholded_relu", [N("ThresholdedRelu", ["x"], ["y"], alpha=1.0)],
