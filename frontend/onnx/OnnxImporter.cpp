@@ -403,6 +403,7 @@ public:
   Value batchReference() override;
   FailureOr<Value> transposedInput(int64_t i, ArrayRef<int64_t> perm) override;
   const HostTensor *known(int64_t i) override;
+  const HostTensor *knownEvenTrained(int64_t i) override;
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>
   inputInfo(int64_t i) override;
 
@@ -797,16 +798,25 @@ const HostTensor *GraphNodeBuilder::known(int64_t i) {
   if (it == importer.values.end() || !it->second.known)
     return nullptr;
   // A given input is known only to the operands that need it when
-  // compiling; so is a trainable initializer to the ops that only move its
-  // elements: they run on the parameter, and train it, instead of folding
-  // it into a constant (PyTorch's gate reordering of an LSTM's weights).
-  // Other ops on an initializer (a Cast, a Pad's value) fold as before.
+  // compiling; so is a trainable initializer: the ops run on the
+  // parameter, and train it, instead of folding it into a constant
+  // (PyTorch's gate reordering of an LSTM's weights; a weight times a known
+  // mask, which folded would leave the weight untrained).
   bool needed = kind && i < 32 && (kind->knownOperands >> i) & 1;
-  bool moved = kind && kind->values == ValueUse::Moves &&
-               importer.trainsInitializer(node.input(i));
-  if ((it->second.givenInput || moved) && !needed)
+  bool trained = importer.trainsInitializer(node.input(i));
+  if ((it->second.givenInput || trained) && !needed)
     return nullptr;
   return &*it->second.known;
+}
+
+const HostTensor *GraphNodeBuilder::knownEvenTrained(int64_t i) {
+  if (!hasInput(i))
+    return nullptr;
+  auto it = importer.values.find(node.input(i));
+  if (it != importer.values.end() && it->second.known &&
+      !it->second.givenInput && importer.trainsInitializer(node.input(i)))
+    return &*it->second.known;
+  return known(i);
 }
 
 FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>

@@ -174,6 +174,10 @@ public:
   /// Constant, a folded shape computation, an input whose value was
   /// given); null otherwise.
   virtual const HostTensor *known(int64_t i) = 0;
+  /// `known(i)`, and a trainable initializer's value too: for a result no
+  /// gradient flows through (a Cast of a weight to an integer type), which
+  /// folds.
+  virtual const HostTensor *knownEvenTrained(int64_t i) = 0;
   /// Operand `i`'s static shape and element type, whichever form it has;
   /// failure (after an error) when it is absent.
   virtual FailureOr<std::pair<SmallVector<int64_t>, OnnxType>>

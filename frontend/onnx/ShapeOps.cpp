@@ -1245,7 +1245,11 @@ static double castToInteger(double v, OnnxType from, OnnxType to) {
 
 /// Operand 0 cast to `type` (Cast's `to`, CastLike's operand 1's type).
 static FailureOr<NodeOutputs> castTo(NodeBuilder &node, OnnxType type) {
-  if (const HostTensor *t = node.known(0)) {
+  // A weight cast to another type than float carries no gradient: it folds
+  // (tf2onnx's float constants are initializers, trained unless frozen).
+  const HostTensor *t =
+      type == OnnxType::Float ? node.known(0) : node.knownEvenTrained(0);
+  if (t) {
     HostTensor out = *t;
     out.type = type;
     for (double &v : out.values) {

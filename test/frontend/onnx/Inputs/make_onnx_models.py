@@ -359,16 +359,27 @@ save("reduce_prod", [helper.make_node("Mul", ["x", "s"], ["xs"]),
 
 # Folds of known operands at the edges of their ops: float division by zero
 # (IEEE), casts that wrap, Slice with a negative step from before -dim,
-# Pow with a constant integer exponent (int64 10, 0).
+# Pow with a constant integer exponent (int64 10, 0). Float operands that
+# fold are Constant nodes: a float initializer is a parameter, which the
+# ops compute with (and train) rather than fold.
 def const(name, array):
     return numpy_helper.from_array(np.array(array), name)
 
 
-save("fold_div", [helper.make_node("Div", ["a", "b"], ["c"]),
+def constant_node(name, array):
+    return helper.make_node("Constant", [], [name], value=const(name, array))
+
+
+save("fold_div", [constant_node("a", np.array([1, -1, 0, 3], np.float32)),
+                  constant_node("b", np.array([0, 0, 0, 2], np.float32)),
+                  helper.make_node("Div", ["a", "b"], ["c"]),
                   helper.make_node("Add", ["x", "c"], ["y"])],
+     [value("x", ["N", 4])], [value("y", ["N", 4])])
+save("fold_weight", [helper.make_node("Mul", ["w", "m"], ["wm"]),
+                     helper.make_node("Add", ["x", "wm"], ["y"])],
      [value("x", ["N", 4])], [value("y", ["N", 4])],
-     [const("a", np.array([1, -1, 0, 3], np.float32)),
-      const("b", np.array([0, 0, 0, 2], np.float32))])
+     [const("w", np.array([0.5, -1, 2, 3], np.float32)),
+      const("m", np.array([1, 0, 1, 0], np.float32))])
 save("fold_cast", [
     helper.make_node("Cast", ["a"], ["au8"], to=TensorProto.UINT8),
     helper.make_node("Cast", ["au8"], ["af"], to=TensorProto.FLOAT),
@@ -390,11 +401,11 @@ save("fold_slice", [
       const("ax", np.array([0], np.int64)),
       const("sp", np.array([-1], np.int64)),
       const("m1", np.array([-1], np.int64))])
-save("pow_const", [helper.make_node("Pow", ["x", "ten"], ["p"]),
+save("pow_const", [constant_node("zero", np.array(0, np.float32)),
+                   helper.make_node("Pow", ["x", "ten"], ["p"]),
                    helper.make_node("Pow", ["p", "zero"], ["y"])],
      [value("x", ["N", 3])], [value("y", ["N", 3])],
-     [const("ten", np.array(10, np.int64)),
-      const("zero", np.array(0, np.float32))])
+     [const("ten", np.array(10, np.int64))])
 
 # Opsets 18-21, newer than Debian's onnx (so unchecked here): what the
 # checker (through kiln's schemas for the newer op versions) and the
