@@ -118,13 +118,18 @@ static LogicalResult checkBroadcast(NodeBuilder &node, Value a, Value b) {
 /// Neg of an axis), or null.
 using HostFn1 = double (*)(double);
 
+// Known operands fold: integers (shape arithmetic), and small float
+// tensors (MobileViT's Ceil of a width computed in float; a trainable
+// initializer is never known here).
 template <typename OpTy, HostFn1 Host = nullptr>
 static FailureOr<NodeOutputs> importUnary(NodeBuilder &node) {
   if (const HostTensor *t = node.known(0);
-      Host != nullptr && t && isIntegral(t->type) && !t->hasDynamicBatch()) {
+      Host != nullptr && t && !t->hasDynamicBatch() &&
+      (isIntegral(t->type) ||
+       (t->type == OnnxType::Float && t->numElements() <= 4096))) {
     HostTensor out = *t;
     for (double &v : out.values)
-      v = Host(v);
+      v = roundTo(out.type, Host(v));
     return NodeOutputs{OnnxValue::ofKnown(std::move(out))};
   }
   FailureOr<Value> x = node.input(0);

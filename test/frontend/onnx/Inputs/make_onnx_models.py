@@ -401,6 +401,19 @@ save("fold_slice", [
       const("ax", np.array([0], np.int64)),
       const("sp", np.array([-1], np.int64)),
       const("m1", np.array([-1], np.int64))])
+save("fold_ceil", [
+    constant_node("one", np.array([1], np.int64)),
+    constant_node("four", np.array(4, np.float32)),
+    constant_node("dims", np.array([-1, 3], np.int64)),
+    helper.make_node("Shape", ["x"], ["s"]),
+    helper.make_node("Gather", ["s", "one"], ["w"]),
+    helper.make_node("Cast", ["w"], ["wf"], to=TensorProto.FLOAT),
+    helper.make_node("Div", ["wf", "four"], ["q"]),
+    helper.make_node("Ceil", ["q"], ["c"]),
+    helper.make_node("Cast", ["c"], ["ci"], to=TensorProto.INT64),
+    helper.make_node("Concat", ["ci", "dims"], ["shape"], axis=0),
+    helper.make_node("Reshape", ["x", "shape"], ["y"])],
+     [value("x", [2, 6])], [value("y", [2, 2, 3])])
 save("pow_const", [constant_node("zero", np.array(0, np.float32)),
                    helper.make_node("Pow", ["x", "ten"], ["p"]),
                    helper.make_node("Pow", ["p", "zero"], ["y"])],
