@@ -100,6 +100,24 @@ double mlir::kiln::onnx_import::roundTo(OnnxType type, double v) {
   return v;
 }
 
+/// A binary op's two operands (of any type kiln computes with when
+/// `anyType`, else float), which must have one element type.
+static FailureOr<std::pair<Value, Value>> sameTypeOperands(NodeBuilder &node,
+                                                           bool anyType) {
+  FailureOr<Value> lhs = anyType ? node.anyInput(0) : node.input(0);
+  FailureOr<Value> rhs = anyType ? node.anyInput(1) : node.input(1);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  Type element = node.typeOf(*lhs).getElementType();
+  Type other = node.typeOf(*rhs).getElementType();
+  if (other != element) {
+    node.emitError() << "operands are " << typeName(onnxTypeOf(element))
+                     << " and " << typeName(onnxTypeOf(other));
+    return failure();
+  }
+  return std::make_pair(*lhs, *rhs);
+}
+
 /// Fails (after an error) unless `a` and `b` broadcast, NumPy's way.
 static LogicalResult checkBroadcast(NodeBuilder &node, Value a, Value b) {
   std::string reason;
@@ -473,18 +491,12 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
   // Add, Sub and Mul also compute with int32/int64 tensors at run time
   // (position ids from a padding mask's running count, RoBERTa's).
   constexpr bool integral = Host != hostDiv;
-  FailureOr<Value> lhs = integral ? node.anyInput(0) : node.input(0);
-  FailureOr<Value> rhs = integral ? node.anyInput(1) : node.input(1);
-  if (failed(lhs) || failed(rhs))
+  FailureOr<std::pair<Value, Value>> operands =
+      sameTypeOperands(node, integral);
+  if (failed(operands))
     return failure();
+  FailureOr<Value> lhs = operands->first, rhs = operands->second;
   Type element = node.typeOf(*lhs).getElementType();
-  if (node.typeOf(*rhs).getElementType() != element) {
-    node.emitError() << "operands are " << typeName(onnxTypeOf(element))
-                     << " and "
-                     << typeName(
-                            onnxTypeOf(node.typeOf(*rhs).getElementType()));
-    return failure();
-  }
   if (!isNumeric(element)) {
     node.emitError() << "computes with " << typeName(onnxTypeOf(element))
                      << " values";
@@ -543,17 +555,12 @@ static FailureOr<NodeOutputs> importMod(NodeBuilder &node) {
       return failure();
     return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};
   }
-  FailureOr<Value> lhs = node.anyInput(0), rhs = node.anyInput(1);
-  if (failed(lhs) || failed(rhs))
+  FailureOr<std::pair<Value, Value>> operands =
+      sameTypeOperands(node, /*anyType=*/true);
+  if (failed(operands))
     return failure();
-  Type element = node.typeOf(*lhs).getElementType();
-  if (node.typeOf(*rhs).getElementType() != element) {
-    node.emitError() << "operands are " << typeName(onnxTypeOf(element))
-                     << " and "
-                     << typeName(
-                            onnxTypeOf(node.typeOf(*rhs).getElementType()));
-    return failure();
-  }
+  auto [lhs, rhs] = *operands;
+  Type element = node.typeOf(lhs).getElementType();
   if (!isa<FloatType>(element)) {
     node.emitError() << "takes " << typeName(onnxTypeOf(element))
                      << " tensors computed at run time; kiln folds Mod of "
@@ -565,9 +572,9 @@ static FailureOr<NodeOutputs> importMod(NodeBuilder &node) {
                      << " values with fmod = 0 (ONNX: floats need fmod = 1)";
     return failure();
   }
-  if (failed(checkBroadcast(node, *lhs, *rhs)))
+  if (failed(checkBroadcast(node, lhs, rhs)))
     return failure();
-  return single(Value(RemOp::create(node.builder, node.loc, *lhs, *rhs)));
+  return single(Value(RemOp::create(node.builder, node.loc, lhs, rhs)));
 }
 
 // Pow(x, y) with C's pow semantics, where exp(y * log(x)) alone would be

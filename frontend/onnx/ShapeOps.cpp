@@ -949,19 +949,28 @@ static Value sliceRuns(NodeBuilder &node, Value x, int64_t axis,
                                                     parts, axis));
 }
 
+/// A known index into a dimension of `dim`, counted from the end when
+/// negative: its position, or an error outside [-dim, dim).
+static FailureOr<int64_t> indexInto(NodeBuilder &node, int64_t id,
+                                    int64_t dim) {
+  if (id < -dim || id >= dim) {
+    node.emitError() << "index " << id << " is out of range for dimension "
+                     << dim;
+    return failure();
+  }
+  return id < 0 ? id + dim : id;
+}
+
 /// Known Gather indices into a dimension of `dim`, negative ones counted
 /// from the end; an error for one out of range.
 static FailureOr<SmallVector<int64_t>>
 gatherIds(NodeBuilder &node, const HostTensor &indices, int64_t dim) {
   SmallVector<int64_t> ids = indices.toInt64();
   for (int64_t &id : ids) {
-    if (id < -dim || id >= dim) {
-      node.emitError() << "index " << id << " is out of range for dimension "
-                       << dim;
+    FailureOr<int64_t> at = indexInto(node, id, dim);
+    if (failed(at))
       return failure();
-    }
-    if (id < 0)
-      id += dim;
+    id = *at;
   }
   return ids;
 }
@@ -1808,11 +1817,8 @@ static FailureOr<NodeOutputs> importGatherElements(NodeBuilder &node) {
   // Known indices must lie in the axis.
   if (const HostTensor *known = node.known(1))
     for (int64_t id : known->toInt64())
-      if (id < -shape[*axis] || id >= shape[*axis]) {
-        node.emitError() << "index " << id << " is out of range for dimension "
-                         << shape[*axis];
+      if (failed(indexInto(node, id, shape[*axis])))
         return failure();
-      }
   // The data's slice that the indices' shape covers.
   Value table = *data;
   for (int64_t d = 0; d < rank; ++d)
@@ -1889,12 +1895,10 @@ static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
       int64_t dim = dataShape[b + int64_t(n) % r];
       if (ShapedType::isDynamic(dim))
         continue;
-      if (ids[n] < -dim || ids[n] >= dim) {
-        node.emitError() << "index " << ids[n]
-                         << " is out of range for dimension " << dim;
+      FailureOr<int64_t> at = indexInto(node, ids[n], dim);
+      if (failed(at))
         return failure();
-      }
-      ids[n] += ids[n] < 0 ? dim : 0;
+      ids[n] = *at;
     }
   }
   const HostTensor *knownData = node.known(0);
@@ -1960,13 +1964,10 @@ foldScatterND(NodeBuilder &node, StringRef reduction, const HostTensor &data,
   for (int64_t n = 0; (n + 1) * r <= int64_t(tuples.size()); ++n) {
     int64_t offset = 0;
     for (int64_t k = 0; k < r; ++k) {
-      int64_t id = tuples[n * r + k], dim = dataShape[k];
-      if (id < -dim || id >= dim) {
-        node.emitError() << "index " << id << " is out of range for dimension "
-                         << dim;
+      FailureOr<int64_t> at = indexInto(node, tuples[n * r + k], dataShape[k]);
+      if (failed(at))
         return failure();
-      }
-      offset = offset * dim + (id < 0 ? id + dim : id);
+      offset = offset * dataShape[k] + *at;
     }
     offset *= slice;
     if (reduction == "none" && !written.insert(offset).second) {
@@ -2084,12 +2085,10 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
           }
           continue;
         }
-        if (tuple[k] < -dim || tuple[k] >= dim) {
-          node.emitError() << "index " << tuple[k]
-                           << " is out of range for dimension " << dim;
+        FailureOr<int64_t> at = indexInto(node, tuple[k], dim);
+        if (failed(at))
           return failure();
-        }
-        tuple[k] += tuple[k] < 0 ? dim : 0;
+        tuple[k] = *at;
       }
       auto [it, fresh] = placeOf.try_emplace(tuple, places.size());
       if (fresh) {
