@@ -43,7 +43,30 @@ static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
     node.emitError() << "spatial = 0 is not supported";
     return failure();
   }
-  FailureOr<Value> x = node.input(0);
+  // A held input (LeViT's BatchNorm1d of (batch * tokens, C), the batch
+  // merged with the tokens) normalizes along the channels' held dimension:
+  // kiln.batch_norm's statistics over every other one are the file's over
+  // its dimension 0.
+  std::optional<HeldValue> held;
+  int64_t axis = 1;
+  FailureOr<Value> x = failure();
+  if (node.heldTransposed(0)) {
+    FailureOr<HeldValue> in = node.heldInput(0);
+    if (failed(in))
+      return failure();
+    ArrayRef<int64_t> channels =
+        in->layout.rank() > 1 ? in->layout.group(1) : ArrayRef<int64_t>();
+    if (channels.size() != 1 || in->layout.batchDim() == 1) {
+      node.emitError() << "normalizes channels that the held tensor does not "
+                          "keep as one dimension of their own";
+      return failure();
+    }
+    axis = channels.front();
+    x = in->value;
+    held = std::move(*in);
+  } else {
+    x = node.input(0);
+  }
   FailureOr<Value> scale = node.input(1);
   FailureOr<Value> bias = node.input(2);
   FailureOr<Value> mean = node.stateInput(3);
@@ -51,21 +74,24 @@ static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
   if (failed(x) || failed(scale) || failed(bias) || failed(mean) || failed(var))
     return failure();
   ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
-  if (shape.size() < 2 || ShapedType::isDynamic(shape[1])) {
+  if (int64_t(shape.size()) <= axis || ShapedType::isDynamic(shape[axis])) {
     node.emitError() << "expects an input (N, C, ...) with known channels";
     return failure();
   }
   for (Value v : {*scale, *bias, *mean, *var})
-    if (node.typeOf(v).getShape() != ArrayRef<int64_t>{shape[1]}) {
+    if (node.typeOf(v).getShape() != ArrayRef<int64_t>{shape[axis]}) {
       node.emitError() << "scale, bias, mean and variance must have shape ("
-                       << shape[1] << ")";
+                       << shape[axis] << ")";
       return failure();
     }
   OpBuilder &b = node.builder;
-  return single(Value(BatchNormOp::create(
+  Value y = BatchNormOp::create(
       b, node.loc, node.typeOf(*x), *x, *scale, *bias, *mean, *var,
-      b.getI64IntegerAttr(1), b.getF64FloatAttr(*epsilon),
-      b.getF64FloatAttr(*momentum), UnitAttr(), IntegerAttr())));
+      b.getI64IntegerAttr(axis), b.getF64FloatAttr(*epsilon),
+      b.getF64FloatAttr(*momentum), UnitAttr(), IntegerAttr());
+  if (held)
+    return NodeOutputs{node.fromHeld(y, held->layout)};
+  return single(y);
 }
 
 /// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance;

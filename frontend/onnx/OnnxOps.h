@@ -300,9 +300,9 @@ enum class ValueUse : uint8_t {
   /// Mul, Max, Min): a given integer input stays known.
   Folds,
   /// Only moves its data operand's elements (Reshape, Concat, Gather's
-  /// data, ...): a given integer input stays known, and a trainable
-  /// initializer is a parameter it runs on (and trains) instead of a
-  /// constant it folds (PyTorch's gate reordering of an LSTM's weights).
+  /// data, ...): a given integer input stays known, as with Folds.
+  /// (A trainable initializer is never known to any op that computes with
+  /// it: GraphNodeBuilder::known.)
   Moves,
 };
 

@@ -14,7 +14,10 @@ it, and one model per error the held layouts report.
   einsum_shapes
             tf2onnx's einsum shape arithmetic: ReduceProd of Shape's batch
             dimensions, Max and Min of shapes that hold the batch
-  x.npy     an input batch of 3 for the numeric checks
+  tokens_bn LeViT's BatchNorm1d of the tokens: x (N, 4, 6) flattened to
+            (4N, 6) (the batch merged with the tokens), BatchNormalization
+            over the 6 channels, back to (N, 4, 6)
+  x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
             Reshape reads it (Expand), the batch split in a Reshape, the
@@ -190,6 +193,20 @@ save("batch_equal", [
 ], [value("x", ["N", 4, 6])], [value("y", ["N", 4, 6])],
     [ints("sizes", [3, 4, 6])])
 
+save("tokens_bn", [
+    helper.make_node("Reshape", ["x", "flat"], ["f"], name="flatten"),
+    helper.make_node("BatchNormalization", ["f", "s", "b", "m", "v"], ["n"],
+                     name="bn", epsilon=1e-3),
+    helper.make_node("Reshape", ["n", "back"], ["y"], name="unflatten"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 4, 6])],
+    [ints("flat", [-1, 6]), ints("back", [-1, 4, 6]),
+     numpy_helper.from_array(rng.uniform(0.5, 1.5, 6).astype(np.float32), "s"),
+     numpy_helper.from_array(rng.standard_normal(6).astype(np.float32), "b"),
+     numpy_helper.from_array(rng.standard_normal(6).astype(np.float32), "m"),
+     numpy_helper.from_array(rng.uniform(0.5, 2, 6).astype(np.float32), "v")])
+
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),
+        rng.standard_normal((3, 4, 6)).astype(np.float32))
+np.save(os.path.join(out, "t.npy"),
         rng.standard_normal((3, 4, 6)).astype(np.float32))
