@@ -17,25 +17,25 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
-bool isFloat(Value v) { return isa<FloatType>(v.getType()); }
+/// The float op on float operands, the integer one on i32/i64.
+template <typename FloatOp, typename IntOp>
+Value floatOrInt(OpBuilder &b, Location loc, ValueRange args) {
+  if (isa<FloatType>(args[0].getType()))
+    return FloatOp::create(b, loc, args[0], args[1]);
+  return IntOp::create(b, loc, args[0], args[1]);
+}
 
 // lhs + rhs, lhs - rhs, lhs * rhs, lhs / rhs; integers (ONNX's index
 // arithmetic) wrap
 KILN_ELEMENTWISE_LOWERING(
     AddLowering, AddOp,
-    return isFloat(args[0])
-               ? Value(arith::AddFOp::create(b, loc, args[0], args[1]))
-               : Value(arith::AddIOp::create(b, loc, args[0], args[1]));)
+    return (floatOrInt<arith::AddFOp, arith::AddIOp>(b, loc, args));)
 KILN_ELEMENTWISE_LOWERING(
     SubLowering, SubOp,
-    return isFloat(args[0])
-               ? Value(arith::SubFOp::create(b, loc, args[0], args[1]))
-               : Value(arith::SubIOp::create(b, loc, args[0], args[1]));)
+    return (floatOrInt<arith::SubFOp, arith::SubIOp>(b, loc, args));)
 KILN_ELEMENTWISE_LOWERING(
     MulLowering, MulOp,
-    return isFloat(args[0])
-               ? Value(arith::MulFOp::create(b, loc, args[0], args[1]))
-               : Value(arith::MulIOp::create(b, loc, args[0], args[1]));)
+    return (floatOrInt<arith::MulFOp, arith::MulIOp>(b, loc, args));)
 KILN_ELEMENTWISE_LOWERING(DivLowering, DivOp,
                           return arith::DivFOp::create(b, loc, args[0],
                                                        args[1]);)
@@ -90,14 +90,10 @@ KILN_ELEMENTWISE_LOWERING(RemLowering, RemOp,
 // max/min, NaN-propagating as TensorFlow's maximum/minimum; integers signed
 KILN_ELEMENTWISE_LOWERING(
     MaximumLowering, MaximumOp,
-    return isFloat(args[0])
-               ? Value(arith::MaximumFOp::create(b, loc, args[0], args[1]))
-               : Value(arith::MaxSIOp::create(b, loc, args[0], args[1]));)
+    return (floatOrInt<arith::MaximumFOp, arith::MaxSIOp>(b, loc, args));)
 KILN_ELEMENTWISE_LOWERING(
     MinimumLowering, MinimumOp,
-    return isFloat(args[0])
-               ? Value(arith::MinimumFOp::create(b, loc, args[0], args[1]))
-               : Value(arith::MinSIOp::create(b, loc, args[0], args[1]));)
+    return (floatOrInt<arith::MinimumFOp, arith::MinSIOp>(b, loc, args));)
 
 } // namespace
 

@@ -972,7 +972,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   add("Reciprocal", 6, kNewestOpset, importReciprocal);
   add("Softsign", 1, kNewestOpset, importSoftsign);
   OpKind identity{1, kNewestOpset, importIdentity, {}, 0, 0b1};
-  identity.values = ValueUse::Moves;
+  identity.keepsKnownIntegers = true;
   push("Identity", identity);
   static constexpr StringLiteral alpha[] = {"alpha"};
   static constexpr StringLiteral alphaGamma[] = {"alpha", "gamma"};
@@ -1002,7 +1002,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(OpRegistry &r) {
   // Add, Sub and Mul also take int32/int64 tensors at run time, and fold
   // known ones.
   auto integral = [&](StringRef op, OpKind kind) {
-    kind.values = ValueUse::Folds;
+    kind.keepsKnownIntegers = true;
     push(op, kind);
   };
   integral("Add",

@@ -968,7 +968,7 @@ LogicalResult OnnxModelImporter::addInputs(const onnx::GraphProto &graph,
           bool known = kind && i < 32 && (kind->knownOperands >> i) & 1;
           if (known && hasValue)
             continue;
-          needsRuntime |= any && kind->values == ValueUse::Computes;
+          needsRuntime |= any && !kind->keepsKnownIntegers;
           runtimeOk &= any;
         }
       }

@@ -288,24 +288,6 @@ using OpHandler = FailureOr<NodeOutputs> (*)(NodeBuilder &node);
 constexpr int64_t kNewestOpset = 21;
 
 /// How kiln imports one ONNX op over a range of opsets.
-/// What an op does with the values of its operands, for the importer's
-/// choice between a known (compile-time) and a run-time tensor.
-enum class ValueUse : uint8_t {
-  /// Computes with them (a Cast, a comparison, Gather's indices): a given
-  /// integer input (one a tool that knows the inputs gives: the
-  /// conformance runner, `kiln run`) reaching an any-type operand becomes a
-  /// run-time tensor.
-  Computes,
-  /// Folds known operands and computes with the others (integer Add, Sub,
-  /// Mul, Max, Min): a given integer input stays known.
-  Folds,
-  /// Only moves its data operand's elements (Reshape, Concat, Gather's
-  /// data, ...): a given integer input stays known, as with Folds.
-  /// (A trainable initializer is never known to any op that computes with
-  /// it: GraphNodeBuilder::known.)
-  Moves,
-};
-
 struct OpKind {
   /// The first and last opset of the default domain this handler
   /// implements (both inclusive).
@@ -329,8 +311,12 @@ struct OpKind {
   /// operands): it runs on a held tensor (OnnxValue::held) in the held
   /// layout, its other operands brought into it.
   bool elementwise = false;
-  /// What it does with its operands' values (ValueUse).
-  ValueUse values = ValueUse::Computes;
+  /// A given integer input (one a tool that knows the inputs gives: the
+  /// conformance runner, `kiln run`) reaching an any-type operand stays
+  /// known: the op only moves its elements (Reshape, Concat, Gather's
+  /// data) or folds known operands (integer Add, Sub, Mul, Max, Min, Mod).
+  /// Otherwise the op computes with it and it is a run-time tensor.
+  bool keepsKnownIntegers = false;
 };
 using OpRegistry = llvm::StringMap<SmallVector<OpKind, 2>>;
 

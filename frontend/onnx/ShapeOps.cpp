@@ -1928,6 +1928,30 @@ static FailureOr<NodeOutputs> importGatherND(NodeBuilder &node) {
       Value(GatherNdOp::create(node.builder, node.loc, *values, *tuples, b)));
 }
 
+/// Fails (after an error) unless ScatterND's `updates` are the slices
+/// (`gatherNdShape`) that index tuples of shape `idShape` pick from data
+/// of shape `dataShape`; a dynamic batch is taken to fit.
+static LogicalResult checkScatterShapes(NodeBuilder &node,
+                                        ArrayRef<int64_t> dataShape,
+                                        ArrayRef<int64_t> idShape,
+                                        ArrayRef<int64_t> updates) {
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> slices =
+      gatherNdShape(dataShape, idShape, 0, reason);
+  if (failed(slices)) {
+    node.emitError() << "cannot index data " << formatKerasShape(dataShape)
+                     << " with index tuples " << formatKerasShape(idShape);
+    return failure();
+  }
+  if (failed(verifyCompatibleShape(updates, *slices))) {
+    node.emitError() << "updates " << formatKerasShape(updates)
+                     << " are not the slices " << formatKerasShape(*slices)
+                     << " the indices pick";
+    return failure();
+  }
+  return success();
+}
+
 /// ScatterND of known operands, folded on the host in the tuples' order
 /// (BEiT's relative position index table, of int64): each tuple's slice of
 /// `updates` written at (none), or combined by `reduction` into, the
@@ -1937,20 +1961,8 @@ static FailureOr<NodeOutputs>
 foldScatterND(NodeBuilder &node, StringRef reduction, const HostTensor &data,
               const HostTensor &ids, const HostTensor &updates) {
   ArrayRef<int64_t> dataShape = data.shape, idShape = ids.shape;
-  std::string reason;
-  FailureOr<SmallVector<int64_t>> sliceShape =
-      gatherNdShape(dataShape, idShape, 0, reason);
-  if (failed(sliceShape)) {
-    node.emitError() << "cannot index data " << formatKerasShape(dataShape)
-                     << " with index tuples " << formatKerasShape(idShape);
+  if (failed(checkScatterShapes(node, dataShape, idShape, updates.shape)))
     return failure();
-  }
-  if (ArrayRef<int64_t>(updates.shape) != ArrayRef<int64_t>(*sliceShape)) {
-    node.emitError() << "updates " << formatKerasShape(updates.shape)
-                     << " are not the slices " << formatKerasShape(*sliceShape)
-                     << " the indices pick";
-    return failure();
-  }
   if (updates.type != data.type) {
     node.emitError() << "updates are " << typeName(updates.type)
                      << " and the data " << typeName(data.type);
@@ -2034,22 +2046,9 @@ static FailureOr<NodeOutputs> importScatterND(NodeBuilder &node) {
                      << "; ScatterND takes int64 indices";
     return failure();
   }
-  std::string reason;
-  FailureOr<SmallVector<int64_t>> sliceShape =
-      gatherNdShape(dataShape, idShape, 0, reason);
-  if (failed(sliceShape)) {
-    node.emitError() << "cannot index data " << formatKerasShape(dataShape)
-                     << " with index tuples " << formatKerasShape(idShape);
+  if (failed(checkScatterShapes(node, dataShape, idShape,
+                                 node.typeOf(*updates).getShape())))
     return failure();
-  }
-  if (failed(verifyCompatibleShape(node.typeOf(*updates).getShape(),
-                                   *sliceShape))) {
-    node.emitError() << "updates "
-                     << formatKerasShape(node.typeOf(*updates).getShape())
-                     << " are not the slices " << formatKerasShape(*sliceShape)
-                     << " the indices pick";
-    return failure();
-  }
   // Known tuples, grouped by the place they write (negative coordinates
   // counted from the end), in the order each place is first written. A
   // known coordinate outside a static dimension is an error. A negative
@@ -2541,5 +2540,5 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
        {"Concat", "Expand", "Flatten", "Gather", "Reshape", "Slice", "Split",
         "Squeeze", "Transpose", "Tile", "Unsqueeze"})
     for (OpKind &kind : r[op])
-      kind.values = ValueUse::Moves;
+      kind.keepsKnownIntegers = true;
 }
