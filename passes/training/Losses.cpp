@@ -728,13 +728,13 @@ Value mlir::kiln::buildMetric(GradientBuilder &m, StringRef kind,
     SmallVector<int64_t> shape(type.getShape());
     shape.push_back(1);
     auto column = RankedTensorType::get(shape, element);
-    SmallVector<float> bounds{-1.0f};
+    SmallVector<Attribute> bounds{b.getFloatAttr(element, -1.0)};
     for (int64_t i = 1; i < int64_t(kAucThresholds); ++i)
-      bounds.push_back(float(i));
+      bounds.push_back(b.getFloatAttr(element, double(i)));
     auto boundsType =
         RankedTensorType::get({int64_t(kAucThresholds)}, element);
-    Value thresholds = ConstantOp::create(
-        b, loc, DenseElementsAttr::get(boundsType, ArrayRef<float>(bounds)));
+    Value thresholds =
+        ConstantOp::create(b, loc, DenseElementsAttr::get(boundsType, bounds));
     Value above = GreaterOp::create(b, loc, m.reshape(scaled, column),
                                     thresholds);
     above = asFloat(above, cast<RankedTensorType>(above.getType()));

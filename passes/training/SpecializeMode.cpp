@@ -54,8 +54,17 @@ LogicalResult mlir::kiln::specializeMode(
   bool training = false;
   if (auto mode = func->getAttrOfType<StringAttr>(kModeAttrName))
     training = mode.getValue() == "training";
-  Value rng =
-      training && func.getNumArguments() ? func.getArguments().back() : Value();
+  if (training && !func.getNumArguments())
+    return func.emitOpError("is in training mode but has no RNG key argument"),
+           failure();
+  return specializeMode(func, training ? func.getArguments().back() : Value(),
+                        stateUpdates);
+}
+
+LogicalResult mlir::kiln::specializeMode(
+    func::FuncOp func, Value rng,
+    SmallVectorImpl<std::pair<Value, Value>> *stateUpdates) {
+  bool training = bool(rng);
   SmallVector<ModeDependentOpInterface> ops;
   func.walk([&](ModeDependentOpInterface op) { ops.push_back(op); });
   IRRewriter rewriter(func.getContext());

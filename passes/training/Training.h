@@ -193,6 +193,12 @@ LogicalResult specializeMode(
     func::FuncOp func,
     SmallVectorImpl<std::pair<Value, Value>> *stateUpdates = nullptr);
 
+/// The same with the mode given: the training forms keyed by `rng` (a
+/// tensor<2xi64> value of `func`) when it is set, else the inference forms.
+LogicalResult
+specializeMode(func::FuncOp func, Value rng,
+               SmallVectorImpl<std::pair<Value, Value>> *stateUpdates);
+
 /// An output's loss and its weight in the total (Keras `loss_weights`).
 struct OutputLoss {
   LossSpec loss; ///< an empty name: the output has no loss (Keras's None)

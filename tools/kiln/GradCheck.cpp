@@ -58,6 +58,39 @@ func::FuncOp mlir::kiln::buildProjectionLoss(ImportedModel &model) {
   return func;
 }
 
+LogicalResult mlir::kiln::specializeForGradCheck(func::FuncOp func,
+                                                 bool training, uint64_t seed) {
+  unsigned count = 0;
+  func.walk([&](ModeDependentOpInterface) { ++count; });
+  if (!count)
+    return success();
+  Value key;
+  if (training) {
+    std::string reason = getTrainingUnsupportedReason(func);
+    if (!reason.empty())
+      return func.emitOpError("has no training form to check: ")
+                 << reason << " (check the inference form with --mode "
+                 << "inference)",
+             failure();
+    // The key of the first step of a run seeded with `seed`: Dropout's
+    // masks depend on it and on the shapes only, never on the values the
+    // differences move.
+    OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+    auto type = RankedTensorType::get({2}, b.getI64Type());
+    key = ConstantOp::create(
+        b, func.getLoc(),
+        DenseElementsAttr::get(type, ArrayRef<int64_t>{int64_t(seed), 0}));
+  }
+  // The moving statistics' updates are state, not the loss: left unused.
+  SmallVector<std::pair<Value, Value>> stateUpdates;
+  if (failed(specializeMode(func, key, &stateUpdates)))
+    return failure();
+  llvm::outs() << "gradcheck: the " << (training ? "training" : "inference")
+               << " forms of " << count << " mode-dependent op"
+               << (count == 1 ? "" : "s") << "\n";
+  return success();
+}
+
 namespace {
 /// One argument of the loss: its name, shape and float64 values.
 struct Argument {
@@ -165,6 +198,14 @@ int mlir::kiln::runGradCheck(
       loss.emitError("gradcheck needs float tensor arguments (or integer "
                      "indices of a kiln.gather or kiln.gather_nd), argument #")
           << i << " is " << loss.getArgument(i).getType();
+      return 1;
+    }
+    // Compiled code takes one run-time size, the batch's (contract of
+    // runtime/include/kiln/model.h): any other unknown size has no value.
+    if (llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
+      loss.emitError("gradcheck sizes only a leading (batch) dimension; "
+                     "argument #")
+          << i << " is " << type << " (give its other sizes)";
       return 1;
     }
     Argument arg;

@@ -38,6 +38,15 @@ int runGradCheck(
 /// arguments, so the check covers the model's whole Jacobian.
 func::FuncOp buildProjectionLoss(ImportedModel &model);
 
+/// Gives the mode-dependent ops of `func` (BatchNormalization, Dropout, ...)
+/// the forms the check covers: the training forms that `fit` differentiates,
+/// keyed as the first step of a run seeded with `seed` (batch statistics,
+/// fixed dropout masks), or the inference forms of `predict` and
+/// `evaluate`; says how many ops it specialized. Fails with an error on
+/// `func` where a layer has no training form.
+LogicalResult specializeForGradCheck(func::FuncOp func, bool training,
+                                     uint64_t seed);
+
 } // namespace mlir::kiln
 
 #endif // KILN_TOOLS_KILN_GRADCHECK_H

@@ -383,6 +383,20 @@ static cl::opt<int64_t>
     checkMax("max-checks",
              cl::desc("Finite differences per argument (default 32)"),
              cl::init(32), cl::sub(gradcheckCmd), cl::cat(kilnCategory));
+enum class CheckMode { Training, Inference };
+static cl::opt<CheckMode> checkMode(
+    "mode",
+    cl::desc("The forms of BatchNormalization, Dropout and the other "
+             "mode-dependent layers that the check differentiates"),
+    cl::values(clEnumValN(CheckMode::Training, "training",
+                          "what fit differentiates: batch statistics, "
+                          "dropout masks of the first step of a run with "
+                          "--seed (default)"),
+               clEnumValN(CheckMode::Inference, "inference",
+                          "what predict and evaluate run: moving "
+                          "statistics, no dropout")),
+    cl::init(CheckMode::Training), cl::sub(gradcheckCmd),
+    cl::cat(kilnCategory));
 static cl::opt<double>
     inputMin("input-min",
              cl::desc("Random inputs are uniform in [min, max] (-1)"),
@@ -1024,6 +1038,7 @@ static int runGradCheckCommand(MLIRContext &ctx) {
                 "its loss");
   // Finite differences in float64 over a batch: a few samples tell as much
   // as many; a huge batch would only exhaust memory.
+  bool training = checkMode == CheckMode::Training;
   if (options.batch > 4096)
     return fail("--batch " + llvm::Twine(options.batch) +
                 " is larger than gradcheck allows (4096)");
@@ -1038,10 +1053,16 @@ static int runGradCheckCommand(MLIRContext &ctx) {
     if (!func)
       return fail("'" + modelPath + "' has no function" +
                   (checkFunc.empty() ? "" : " named '" + checkFunc + "'"));
+    if (failed(specializeForGradCheck(func, training, seed)))
+      return 1;
     return runGradCheck(*module, func, {}, options);
   }
   FailureOr<ImportedModel> model = importModel(ctx);
   if (failed(model))
+    return 1;
+  auto predict = cast<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(*model->module, kPredictFuncName));
+  if (failed(specializeForGradCheck(predict, training, seed)))
     return 1;
   // With a loss (from the model file or --loss) the check covers the
   // training loss, @eval_step; without one, a random projection of the
@@ -1070,13 +1091,9 @@ static int runGradCheckCommand(MLIRContext &ctx) {
             resolveOutputLosses(config, signature.outputs, losses);
         !issue.empty())
       return fail(where + ": " + issue);
-    llvm::Expected<OptimizerSpec> sgd = makeOptimizerSpec("sgd", {});
-    if (!sgd)
-      return fail(llvm::toString(sgd.takeError()));
-    auto predict = cast<func::FuncOp>(
-        SymbolTable::lookupSymbolIn(*model->module, kPredictFuncName));
+    // @eval_step alone: the loss of the forward specialized above.
     if (failed(buildTrainingFunctions(predict, model->params.size(), losses,
-                                      &*sgd)))
+                                      /*optimizer=*/nullptr)))
       return 1;
     loss = cast<func::FuncOp>(
         SymbolTable::lookupSymbolIn(*model->module, kEvalStepName));

@@ -2122,10 +2122,7 @@ struct BatchNormBuilder {
       stepAxis = fromFront(*step, rank);
   }
 
-  Value scalar(double v) {
-    auto t = RankedTensorType::get({}, type.getElementType());
-    return ConstantOp::create(b, loc, DenseElementsAttr::get(t, float(v)));
-  }
+  Value scalar(double v) { return scalarLike(b, loc, type, v); }
   /// A per-channel vector ([C]) shaped to broadcast against the input:
   /// [C, 1, ..., 1] unless the channel axis is the last.
   Value channels(Value v) {
@@ -2223,14 +2220,15 @@ LogicalResult BatchNormOp::specializeForTraining(
           MulOp::create(rewriter, getLoc(), moving, bn.scalar(momentum)),
           MulOp::create(rewriter, getLoc(), batch, bn.scalar(1.0 - momentum)));
     int64_t steps = bn.type.getDimSize(*bn.stepAxis);
-    SmallVector<float> weights(steps);
+    Type element = bn.type.getElementType();
+    SmallVector<Attribute> weights;
     for (int64_t t = 0; t < steps; ++t)
-      weights[t] = (1.0 - momentum) * std::pow(momentum, steps - 1 - t);
-    auto weightType =
-        RankedTensorType::get({steps, 1}, bn.type.getElementType());
+      weights.push_back(rewriter.getFloatAttr(
+          element, (1.0 - momentum) * std::pow(momentum, steps - 1 - t)));
     Value w = ConstantOp::create(
         rewriter, getLoc(),
-        DenseElementsAttr::get(weightType, ArrayRef<float>(weights)));
+        DenseElementsAttr::get(RankedTensorType::get({steps, 1}, element),
+                               weights));
     Value sum = ReduceSumOp::create(
         rewriter, getLoc(), MulOp::create(rewriter, getLoc(), batch, w),
         SmallVector<int64_t>{0}, /*keep_dims=*/false);

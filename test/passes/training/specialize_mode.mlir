@@ -272,3 +272,17 @@ func.func @alpha_dropout_train(%x: tensor<?x8xf32>, %rng: tensor<2xi64>) -> tens
   %y = kiln.alpha_dropout %x {rate = 1.000000e-01 : f64} : tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }
+
+// -----
+
+// The forms' constants take the input's element type: in float64 (a
+// gradcheck's promoted function) 1 and epsilon are exact doubles, not
+// float bit patterns.
+// CHECK-LABEL: func.func @batch_norm_f64(
+// CHECK-DAG:     kiln.constant dense<1.000000e-03> : tensor<f64>
+// CHECK-DAG:     kiln.constant dense<1.000000e+00> : tensor<f64>
+// CHECK:         return
+func.func @batch_norm_f64(%x: tensor<?x4xf64>, %g: tensor<4xf64>, %b: tensor<4xf64>, %m: tensor<4xf64>, %v: tensor<4xf64>) -> tensor<?x4xf64> {
+  %n = kiln.batch_norm %x, %g, %b, %m, %v {axis = -1 : i64, epsilon = 1.0e-3 : f64, momentum = 0.99 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<?x4xf64>, tensor<4xf64>, tensor<4xf64>, tensor<4xf64>, tensor<4xf64>) -> tensor<?x4xf64>
+  return %n : tensor<?x4xf64>
+}
