@@ -264,11 +264,10 @@ static FailureOr<NodeOutputs> importHardSigmoid(NodeBuilder &node) {
 }
 
 // Clip: bounds are attributes (opset < 11) or optional scalar operands
-// (>= 11), known when compiling; absent ones are +-infinity.
+// (>= 11), known when compiling; absent ones are +-infinity. A known input
+// folds as the unary ops' do (timm's "same" padding clips a size computed
+// in float from the input's shape).
 static FailureOr<NodeOutputs> importClip(NodeBuilder &node) {
-  FailureOr<Value> x = node.input(0);
-  if (failed(x))
-    return failure();
   double lo = -INFINITY, hi = INFINITY;
   if (node.opset < 11) {
     FailureOr<float> min = node.getFloat("min", -INFINITY);
@@ -299,6 +298,19 @@ static FailureOr<NodeOutputs> importClip(NodeBuilder &node) {
       (i == 1 ? lo : hi) = (*bound)->values[0];
     }
   }
+  if (const HostTensor *t = node.known(0);
+      t && !t->hasDynamicBatch() &&
+      (isIntegral(t->type) ||
+       (t->type == OnnxType::Float && t->numElements() <= 4096))) {
+    HostTensor out = *t;
+    // ONNX Runtime's min(max(x, min), max), also where min > max.
+    for (double &v : out.values)
+      v = roundTo(out.type, std::min(std::max(v, lo), hi));
+    return NodeOutputs{OnnxValue::ofKnown(std::move(out))};
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
   OpBuilder &b = node.builder;
   // min > max (operands, opset 11 on; ONNX Runtime refuses the attributes
   // of opset 6 so): ONNX Runtime's min(max(x, min), max), which is max

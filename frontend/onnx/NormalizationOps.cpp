@@ -5,7 +5,10 @@
 // op Keras's BatchNormalization imports to: inference uses the running
 // statistics; a trained model normalizes with the batch's and updates the
 // running ones (initializers imported as state) with ONNX's momentum, the
-// same update rule as Keras's. InstanceNormalization, LayerNormalization
+// same update rule as Keras's. Its training form (training_mode = 1),
+// which normalizes with its input's own statistics, is that formula, for
+// inputs that do not hold the batch (weight standardization).
+// InstanceNormalization, LayerNormalization
 // (opset 17) and GroupNormalization (18) are their formula over the
 // spatial axes / the axes from `axis` on / each group of channels with the
 // spatial axes: (x - mean) / sqrt(var + epsilon) * scale + bias.
@@ -22,6 +25,92 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
+/// `v` (C) shaped to broadcast along dimension 1 of a rank-`rank` tensor.
+static Value alongChannels(NodeBuilder &node, Value v, int64_t rank) {
+  SmallVector<int64_t> shape(rank - 1, 1);
+  shape[0] = node.typeOf(v).getDimSize(0);
+  return node.reshape(v, shape);
+}
+
+// BatchNormalization with training_mode = 1 (opset 14 on) normalizes with
+// the statistics of its own input, over every axis but 1: what PyTorch
+// exports for F.batch_norm(training=True), which timm's weight-standardized
+// convolutions (NFNet, BiT) apply to their kernels. Its running-statistics
+// outputs are input_mean * momentum + mean * (1 - momentum) and the same of
+// the (biased) variance. An input that holds the batch is refused: its
+// outputs would depend on how the samples are batched, and a model
+// exported in eval mode has the inference form kiln trains.
+static FailureOr<NodeOutputs>
+importBatchNormTraining(NodeBuilder &node, double epsilon, double momentum) {
+  if (node.heldTransposed(0)) {
+    node.emitError() << "training_mode = 1 on a tensor that holds the batch "
+                        "is not supported";
+    return failure();
+  }
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> scale = node.input(1);
+  FailureOr<Value> bias = node.input(2);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  int64_t rank = shape.size();
+  if (rank < 2 || ShapedType::isDynamic(shape[1])) {
+    node.emitError() << "expects an input (N, C, ...) with known channels";
+    return failure();
+  }
+  if (ShapedType::isDynamic(shape[0])) {
+    node.emitError()
+        << "training_mode = 1 normalizes with the statistics of the batch, "
+           "so its outputs would depend on how the samples are batched; "
+           "export the model in eval mode (kiln trains BatchNormalization "
+           "in its own train step)";
+    return failure();
+  }
+  for (Value v : {*scale, *bias})
+    if (node.typeOf(v).getShape() != ArrayRef<int64_t>{shape[1]}) {
+      node.emitError() << "scale and bias must have shape (" << shape[1] << ")";
+      return failure();
+    }
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  SmallVector<int64_t> axes{0};
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  Value mean = ReduceMeanOp::create(b, loc, *x, axes, /*keep_dims=*/true);
+  Value centered = SubOp::create(b, loc, *x, mean);
+  Value var = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, centered, centered), axes, true);
+  Value std =
+      SqrtOp::create(b, loc, AddOp::create(b, loc, var, node.scalar(epsilon)));
+  Value y = DivOp::create(b, loc, centered, std);
+  y = MulOp::create(b, loc, y, alongChannels(node, *scale, rank));
+  y = AddOp::create(b, loc, y, alongChannels(node, *bias, rank));
+  NodeOutputs outputs{OnnxValue::ofValue(y)};
+  // The running statistics, where the file names them.
+  Value batchStats[] = {mean, var};
+  for (auto [i, batch] : llvm::enumerate(batchStats)) {
+    if (node.node.output_size() <= int(i) + 1)
+      break;
+    Value perChannel = node.reshape(batch, {shape[1]});
+    if (node.node.output(i + 1).empty()) {
+      outputs.push_back(OnnxValue::ofValue(perChannel)); // not read
+      continue;
+    }
+    FailureOr<Value> running = node.input(3 + i);
+    if (failed(running))
+      return failure();
+    if (node.typeOf(*running).getShape() != ArrayRef<int64_t>{shape[1]}) {
+      node.emitError() << "input_mean and input_var must have shape ("
+                       << shape[1] << ")";
+      return failure();
+    }
+    outputs.push_back(OnnxValue::ofValue(AddOp::create(
+        b, loc, MulOp::create(b, loc, *running, node.scalar(momentum)),
+        MulOp::create(b, loc, perChannel, node.scalar(1.0 - momentum)))));
+  }
+  return outputs;
+}
+
 static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
   FailureOr<float> epsilon = node.getFloat("epsilon", 1e-5f);
   FailureOr<float> momentum = node.getFloat("momentum", 0.9f);
@@ -33,14 +122,18 @@ static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
     return failure();
   if (!*isTest)
     training = 1;
-  if (*training || node.node.output_size() > 1) {
-    node.emitError() << "the training form (training_mode, running "
-                        "statistics outputs) is not supported; kiln "
-                        "trains BatchNormalization in its own train step";
-    return failure();
-  }
   if (!*spatial) {
     node.emitError() << "spatial = 0 is not supported";
+    return failure();
+  }
+  if (*training && node.opset >= 14)
+    return importBatchNormTraining(node, *epsilon, *momentum);
+  if (*training || node.node.output_size() > 1) {
+    node.emitError() << "the training form (is_test = 0, running "
+                        "statistics outputs) of opset "
+                     << node.opset
+                     << " is not supported; kiln trains "
+                        "BatchNormalization in its own train step";
     return failure();
   }
   // A held input (LeViT's BatchNorm1d of (batch * tokens, C), the batch

@@ -194,6 +194,58 @@ case("slice_batched_steps",
      {"st": i64(1, 0, 2), "en": i64(2**63 - 1, 2**63 - 1, 2**63 - 1),
       "ax": i64(1, 2, 3), "sp": i64(2, 3, 5)})
 
+# BatchNormalization with training_mode = 1 standardizes a kernel (timm's
+# NFNet and BiT convolutions, F.batch_norm(training=True) exported by
+# PyTorch): the statistics of the initializer itself, over every axis but
+# 1, with its running-statistics outputs named but unread.
+rng = np.random.default_rng(11)
+case("bn_train_weights",
+     [N("BatchNormalization", ["w", "g", "b", "m", "v"], ["wn", "rm", "rv"],
+        epsilon=1e-4, momentum=1.0, training_mode=1),
+      N("Reshape", ["wn", "ks"], ["k"]),
+      N("MatMul", ["x", "k"], ["y"])],
+     {"x": rng.standard_normal((3, 4)).astype(np.float32)},
+     {"w": rng.standard_normal((1, 4, 6)).astype(np.float32),
+      "g": rng.standard_normal(4).astype(np.float32),
+      "b": rng.standard_normal(4).astype(np.float32),
+      "m": np.zeros(4, np.float32), "v": np.ones(4, np.float32),
+      "ks": i64(4, 6)}, opset=15)
+# The same on activations of a static batch, and its running statistics:
+# input_mean * momentum + mean * (1 - momentum), the biased variance so.
+bn_x = rng.standard_normal((2, 3, 2, 5)).astype(np.float32)
+bn_inits = {"g": rng.standard_normal(3).astype(np.float32),
+            "b": rng.standard_normal(3).astype(np.float32),
+            "m": rng.standard_normal(3).astype(np.float32),
+            "v": rng.uniform(0.5, 2, 3).astype(np.float32)}
+case("bn_train_static",
+     [N("BatchNormalization", ["x", "g", "b", "m", "v"], ["y", "rm", "rv"],
+        epsilon=1e-3, training_mode=1)],
+     {"x": bn_x}, bn_inits, opset=15, batch=None)
+case("bn_train_running",
+     [N("BatchNormalization", ["x", "g", "b", "m", "v"], ["y", "rm", "rv"],
+        epsilon=1e-3, momentum=0.7, training_mode=1),
+      N("Concat", ["rm", "rv"], ["r"], axis=0)],
+     {"x": bn_x}, bn_inits, opset=15, batch=None)
+
+# Clip of a size computed in float from the input's shape folds (timm's
+# "same" padding: max((ceil(n / s) - 1) * s + k - n, 0)): here Pad's
+# amounts along dimension 1, clip(3 - 5, 0) = 0 before and clip(7 - 5, 0)
+# = 2 after, must be known. (A float initializer would be a parameter.)
+case("clip_known_pads",
+     [N("Constant", [], ["sz"], value=numpy_helper.from_array(f32(3, 7))),
+      N("Shape", ["x"], ["s"]),
+      N("Gather", ["s", "one"], ["n"], axis=0),
+      N("Cast", ["n"], ["nf"], to=TensorProto.FLOAT),
+      N("Sub", ["sz", "nf"], ["d"]),
+      N("Clip", ["d", "zero"], ["c"]),
+      N("Cast", ["c"], ["ci"], to=TensorProto.INT64),
+      N("Concat", ["ci", "z2"], ["cz"], axis=0),
+      N("Gather", ["cz", "order"], ["pads"], axis=0),
+      N("Pad", ["x", "pads", "pv"], ["y"])],
+     {"x": rng.standard_normal((2, 5)).astype(np.float32)},
+     {"one": i64(1), "zero": np.float32(0),
+      "z2": i64(0, 0), "order": i64(2, 0, 3, 1), "pv": np.float32(-1)})
+
 # Infinities through ThresholdedRelu and Shrink stay infinities.
 edge = f32(-inf, inf, -1, 0.5, 1, 1.5, -0.7, 0.6).reshape(1, -1)
 case("thresholded_relu", [N("ThresholdedRelu", ["x"], ["y"], alpha=1.0)],

@@ -212,6 +212,21 @@ save("mod_int_runtime", [
     helper.make_node("Cast", ["m"], ["y"], to=TensorProto.FLOAT)],
      [value("x", ["N", 3])], [value("y", ["N", 3])],
      [numpy_helper.from_array(np.array([2, 3, 4], np.int64), "d")])
+# BatchNormalization's training form on a batched input: its outputs
+# would depend on how the samples are batched. Opset 9's training form
+# (running statistics outputs) is refused as before.
+save("bn_train_batched", [
+    helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"],
+                     ["y", "rm", "rv"], name="bn", training_mode=1)],
+     [value("x", ["N", 3, 4])], [value("y", ["N", 3, 4])],
+     [init("g", [3]), init("b", [3]), init("m", [3]), init("v", [3])],
+     opset=15)
+save("bn_train_opset9", [
+    helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"],
+                     ["y", "rm", "rv", "sm", "sv"], name="bn")],
+     [value("x", [2, 3, 4])], [value("y", [2, 3, 4])],
+     [init("g", [3]), init("b", [3]), init("m", [3]), init("v", [3])],
+     opset=9)
 save("d2s_indivisible", [helper.make_node("DepthToSpace", ["x"], ["y"],
                                           name="d2s", blocksize=2)],
      [value("x", ["N", 6, 2, 2])], [value("y", ["N", 1, 4, 4])], check=False)
