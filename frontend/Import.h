@@ -111,8 +111,9 @@ inline int64_t batchMultiple(double v) {
 /// The shape arithmetic the importers fold on values that may hold the
 /// batch size (batchMultiple): the result when it is the same for every
 /// batch size >= 1 (k * batch times 3 is (3k) * batch; max(2 * batch, 2)
-/// is 2 * batch), nullopt when it depends on it.
-enum class BatchArith { Mul, Max, Min, Equal };
+/// is 2 * batch; (6 * batch) / (2 * batch) is 3, integer division), nullopt
+/// when it depends on it.
+enum class BatchArith { Mul, Div, Max, Min, Equal };
 std::optional<double> foldBatchArith(BatchArith op, double x, double y);
 
 /// Settings every importer honours.

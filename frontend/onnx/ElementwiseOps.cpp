@@ -475,11 +475,14 @@ static FailureOr<NodeOutputs> importBinary(NodeBuilder &node) {
     OnnxType type = a->type;
     if (a->hasDynamicBatch() || b->hasDynamicBatch()) {
       // The batch size times a known integer (PyTorch's batch * heads)
-      // stays a multiple of it; other arithmetic on it is known only at
-      // run time.
+      // stays a multiple of it, and a multiple of it divided by it or by
+      // a divisor of its factor is known (gcvit's windows per sample);
+      // other arithmetic on it is known only at run time.
       FailureOr<HostTensor> folded =
-          Host == hostMul && isIntegral(type)
-              ? foldWithBatch(node, *a, *b, type, BatchArith::Mul)
+          (Host == hostMul || Host == hostDiv) && isIntegral(type)
+              ? foldWithBatch(node, *a, *b, type,
+                              Host == hostMul ? BatchArith::Mul
+                                              : BatchArith::Div)
               : FailureOr<HostTensor>(failure());
       if (succeeded(folded))
         return NodeOutputs{OnnxValue::ofKnown(std::move(*folded))};

@@ -146,6 +146,22 @@ std::optional<double> mlir::kiln::foldBatchArith(BatchArith op, double x,
       return std::nullopt;
     return x * y;
   }
+  case BatchArith::Div: {
+    // Integer division, truncating (ONNX's, C's).
+    if (!kx && !ky)
+      return y == 0 ? std::nullopt : std::optional<double>(std::trunc(x / y));
+    // (kx * batch) / (ky * batch) is kx / ky for every batch.
+    if (kx && ky)
+      return std::trunc(double(kx) / double(ky));
+    // (kx * batch) / y is (kx / y) * batch where y divides kx.
+    if (kx)
+      return y > 0 && y <= double(kx) && y == std::trunc(y) &&
+                     kx % int64_t(y) == 0
+                 ? std::optional<double>(x / y)
+                 : std::nullopt;
+    // x / (ky * batch) is 0 for every batch where 0 <= x < ky.
+    return x >= 0 && x < double(ky) ? std::optional<double>(0.0) : std::nullopt;
+  }
   case BatchArith::Max:
   case BatchArith::Min:
   case BatchArith::Equal: {

@@ -2371,13 +2371,37 @@ static FailureOr<NodeOutputs> importSpaceToDepth(NodeBuilder &node) {
 // known scalar) holding values[1] at each index and values[0] elsewhere.
 // An index in [-depth, 0) counts from the end (since opset 11); one out of
 // range gives values[0] throughout.
+/// OneHot of known indices: `values` laid out along `axis` (of the result's
+/// rank) as the indices pick them; an index out of [-depth, depth) is all
+/// off (opset 11 on; before, a negative index is out of range too).
+static HostTensor foldOneHot(const HostTensor &indices, int64_t depth,
+                             int64_t axis, const HostTensor &values,
+                             bool negativeIndices) {
+  HostTensor out;
+  out.type = values.type;
+  out.shape = indices.shape;
+  out.shape.insert(out.shape.begin() + axis, depth);
+  int64_t inner = 1;
+  for (int64_t d : ArrayRef<int64_t>(indices.shape).drop_front(axis))
+    inner *= d;
+  int64_t outer = indices.numElements() / std::max<int64_t>(inner, 1);
+  out.values.assign(outer * depth * inner, values.values[0]);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      double index = std::trunc(indices.values[o * inner + i]);
+      if (negativeIndices && index < 0)
+        index += depth;
+      if (index >= 0 && index < depth)
+        out.values[(o * depth + int64_t(index)) * inner + i] = values.values[1];
+    }
+  return out;
+}
+
 static FailureOr<NodeOutputs> importOneHot(NodeBuilder &node) {
-  FailureOr<Value> indices = node.anyInput(0);
   FailureOr<const HostTensor *> depthGiven = node.requireKnown(1, "depth");
   FailureOr<const HostTensor *> values = node.requireKnown(2, "values");
   FailureOr<int64_t> axisAttr = node.getInt("axis", -1);
-  if (failed(indices) || failed(depthGiven) || failed(values) ||
-      failed(axisAttr))
+  if (failed(depthGiven) || failed(values) || failed(axisAttr))
     return failure();
   if ((*depthGiven)->values.size() != 1 || (*values)->values.size() != 2 ||
       (*depthGiven)->hasDynamicBatch()) {
@@ -2390,6 +2414,20 @@ static FailureOr<NodeOutputs> importOneHot(NodeBuilder &node) {
     return failure();
   }
   auto depth = int64_t(depthValue); // ONNX casts it to int64
+  // Known indices fold (timm's gcvit builds Tile's repeats with OneHot).
+  if (const HostTensor *known = node.known(0);
+      known && !known->hasDynamicBatch() &&
+      known->numElements() * depth <= 4096) {
+    FailureOr<int64_t> axis =
+        normalizeAxis(node, *axisAttr, int64_t(known->shape.size()) + 1);
+    if (failed(axis))
+      return failure();
+    return NodeOutputs{OnnxValue::ofKnown(foldOneHot(
+        *known, depth, *axis, **values, /*negativeIndices=*/node.opset >= 11))};
+  }
+  FailureOr<Value> indices = node.anyInput(0);
+  if (failed(indices))
+    return failure();
   RankedTensorType type = node.typeOf(*indices);
   int64_t rank = type.getRank() + 1;
   FailureOr<int64_t> axis = normalizeAxis(node, *axisAttr, rank);

@@ -280,6 +280,17 @@ case("onehot_negative", [N("OneHot", ["x", "depth", "values"], ["y"], axis=1)],
      {"x": i64([-1, 5], [10, -6], [0, 2])},
      {"depth": f32(5), "values": f32(-1.5, 2.25)}, opset=11)
 
+# The same of known indices folds when compiling (timm's gcvit builds
+# Tile's repeats so), integer values included: (2, 4, 2) added to x.
+case("onehot_known",
+     [N("Constant", [], ["i"],
+        value=numpy_helper.from_array(i64([0, -1], [5, 2]))),
+      N("OneHot", ["i", "depth", "values"], ["h"], axis=1),
+      N("Cast", ["h"], ["hf"], to=TensorProto.FLOAT),
+      N("Add", ["x", "hf"], ["y"])],
+     {"x": rng.standard_normal((2, 2, 4, 2)).astype(np.float32)},
+     {"depth": i64(4), "values": i64(2, 7)}, opset=11)
+
 # MeanVarianceNormalization over its default axes (0, 2, 3), across the
 # batch: epsilon 1e-9 on the deviation, taken from the moments.
 case("mvn", [N("MeanVarianceNormalization", ["x"], ["y"])],

@@ -17,6 +17,10 @@ it, and one model per error the held layouts report.
   tokens_bn LeViT's BatchNorm1d of the tokens: x (N, 4, 6) flattened to
             (4N, 6) (the batch merged with the tokens), BatchNormalization
             over the 6 channels, back to (N, 4, 6)
+  window_repeats
+            timm's gcvit: Tile's repeats are the windows per sample,
+            Shape(windows)[0] / Shape(x)[0], placed by OneHot; the
+            tiled tensor reshaped with Shape(windows)[0] / 2 (N)
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
@@ -204,6 +208,35 @@ save("tokens_bn", [
      numpy_helper.from_array(rng.standard_normal(6).astype(np.float32), "b"),
      numpy_helper.from_array(rng.standard_normal(6).astype(np.float32), "m"),
      numpy_helper.from_array(rng.uniform(0.5, 2, 6).astype(np.float32), "v")])
+
+# timm's gcvit repeats a per-sample tensor once per window: the repeats
+# are (windows * N) / N, put in place by OneHot, both folded.
+save("window_repeats", [
+    helper.make_node("Reshape", ["x", "win"], ["w"], name="windows"),
+    helper.make_node("Shape", ["w"], ["ws"], name="ws"),
+    helper.make_node("Gather", ["ws", "zero"], ["wn"], axis=0, name="wn"),
+    helper.make_node("Shape", ["x"], ["xs"], name="xs"),
+    helper.make_node("Gather", ["xs", "zero"], ["n"], axis=0, name="n"),
+    helper.make_node("Div", ["wn", "n"], ["per"], name="per_sample"),
+    helper.make_node("Reshape", ["per", "one_d"], ["per1"], name="per1"),
+    helper.make_node("Concat", ["one_d", "per1"], ["onoff"], axis=0,
+                     name="onoff"),
+    helper.make_node("OneHot", ["one_d", "three", "onoff"], ["rep1"],
+                     name="onehot"),
+    helper.make_node("Reshape", ["rep1", "flat3"], ["repeats"],
+                     name="repeats"),
+    helper.make_node("ReduceMean", ["x"], ["q"], axes=[1], keepdims=1,
+                     name="q"),
+    helper.make_node("Div", ["wn", "two"], ["nb"], name="batch_again"),
+    helper.make_node("Reshape", ["nb", "one_d"], ["nb1"], name="nb1"),
+    helper.make_node("Concat", ["nb1", "rest"], ["qshape"], axis=0,
+                     name="qshape"),
+    helper.make_node("Reshape", ["q", "qshape"], ["q2"], name="q2"),
+    helper.make_node("Tile", ["q2", "repeats"], ["y"], name="tile"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 2, 6])],
+    [ints("win", [-1, 2, 6]), ints("zero", 0), ints("one_d", [1]),
+     ints("three", 3), ints("flat3", [3]), ints("two", 2),
+     ints("rest", [1, 6])])
 
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),
