@@ -162,9 +162,13 @@ static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
   }
   FailureOr<Value> scale = node.input(1);
   FailureOr<Value> bias = node.input(2);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
   FailureOr<Value> mean = node.stateInput(3);
+  if (failed(mean))
+    return failure();
   FailureOr<Value> var = node.stateInput(4);
-  if (failed(x) || failed(scale) || failed(bias) || failed(mean) || failed(var))
+  if (failed(var))
     return failure();
   ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
   if (int64_t(shape.size()) <= axis || ShapedType::isDynamic(shape[axis])) {

@@ -394,6 +394,7 @@ public:
   InFlightDiagnostic emitError() override;
   FailureOr<Value> input(int64_t i) override;
   FailureOr<Value> stateInput(int64_t i) override;
+  LogicalResult sharedStateError(int64_t i);
   FailureOr<Value> idsInput(int64_t i) override;
   FailureOr<Value> anyInput(int64_t i) override;
   FailureOr<std::pair<Value, SmallVector<int64_t>>>
@@ -465,6 +466,17 @@ public:
   /// Those it made, used as data, with more than one element, for the
   /// warning.
   SmallVector<std::string> foldedConstants;
+  /// Parameters (trainable or state) of more than one element, all equal,
+  /// for the warning on shared ones.
+  SmallVector<std::string> uniformParams;
+  /// The parameter `v` is (a leading argument of the function), or null.
+  const ParamData *paramOf(Value v) const {
+    auto arg = dyn_cast_or_null<BlockArgument>(v);
+    if (!arg || arg.getOwner() != entry ||
+        arg.getArgNumber() >= model.params.size())
+      return nullptr;
+    return &model.params[arg.getArgNumber()];
+  }
   /// The float32 batch reference of a model whose batched inputs are all
   /// integers (GraphNodeBuilder::batchReference), once made.
   Value castBatchReference;
@@ -480,6 +492,7 @@ public:
 
 private:
   LogicalResult addInputs(const onnx::GraphProto &graph, int64_t opset);
+  void warnSharedUniformParams(const onnx::GraphProto &graph);
   LogicalResult importNode(const onnx::NodeProto &node, int64_t index,
                            int64_t opset);
   SmallVector<std::string> inputNames;
@@ -531,13 +544,32 @@ FailureOr<Value> GraphNodeBuilder::stateInput(int64_t i) {
   OnnxValue *v = operand(i);
   if (v && !v->value && v->known->type == OnnxType::Float)
     return importer.materialize(node.input(i), *v, /*state=*/true);
+  if (v && importer.options.training && importer.paramOf(v->value))
+    return sharedStateError(i);
   return input(i);
+}
+
+/// In training, running statistics are state that the step overwrites: a
+/// parameter that is also read elsewhere (as a weight, as other
+/// statistics) cannot be both, and the result would train another model.
+LogicalResult GraphNodeBuilder::sharedStateError(int64_t i) {
+  emitError() << "input '" << node.input(i)
+              << "' is a parameter read both as running statistics, which "
+                 "training updates, and by other operands; kiln cannot "
+                 "train one tensor as both (PyTorch's exporter merges equal "
+                 "initializers of a model exported in eval mode: export "
+                 "with keep_initializers_as_inputs=True)";
+  return failure();
 }
 
 FailureOr<Value> GraphNodeBuilder::input(int64_t i) {
   OnnxValue *v = operand(i);
   if (!v)
     return failure();
+  if (importer.options.training)
+    if (const ParamData *param = importer.paramOf(v->value);
+        param && param->state)
+      return sharedStateError(i);
   if (v->value && !v->held &&
       !cast<RankedTensorType>(v->value.getType()).getElementType().isF32()) {
     emitError() << "input '" << node.input(i) << "' is "
@@ -876,6 +908,9 @@ Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
       foldedConstants.push_back(name.str() + " " + formatKerasShape(shape));
     param.trainable = !state && !options.frozen.contains(name) && !constant;
     param.state = state && !options.frozen.contains(name);
+    if ((param.trainable || param.state) && t.numElements() > 1 &&
+        llvm::all_equal(t.values))
+      uniformParams.push_back(name.str());
     auto type = RankedTensorType::get(param.shape, builder.getF32Type());
     value.value = entry->insertArgument(model.params.size(), type, fileLoc);
     paramsOfNode += t.numElements();
@@ -891,6 +926,37 @@ Value OnnxModelImporter::materialize(StringRef name, OnnxValue &value,
   value.value = ConstantOp::create(
       builder, fileLoc, DenseElementsAttr::get(type, ArrayRef<float>(data)));
   return value.value;
+}
+
+/// PyTorch's TorchScript exporter, in eval mode, merges initializers of
+/// equal values into one: a fresh model's BatchNorm scales (ones), biases
+/// (zeros) and running statistics become one initializer that several
+/// nodes read, which kiln can only train as one shared parameter. Tied
+/// weights hold different values, so a parameter of equal elements read by
+/// several nodes is most likely such a merge: a warning names them.
+void OnnxModelImporter::warnSharedUniformParams(const onnx::GraphProto &graph) {
+  SmallVector<std::string> shared;
+  for (const std::string &name : uniformParams) {
+    int64_t readers = llvm::count_if(graph.node(), [&](const auto &node) {
+      return llvm::is_contained(node.input(), name);
+    });
+    if (readers > 1)
+      shared.push_back("'" + name + "' (" + std::to_string(readers) +
+                       " nodes)");
+  }
+  if (shared.empty())
+    return;
+  InFlightDiagnostic warning = emitWarning(fileLoc);
+  warning << shared.size()
+          << " parameter(s) of equal elements are read by several nodes and "
+             "train as one shared parameter: ";
+  llvm::interleaveComma(ArrayRef(shared).take_front(6), warning);
+  if (shared.size() > 6)
+    warning << ", ...";
+  warning << " (PyTorch's exporter merges equal initializers of a model "
+             "exported in eval mode, a fresh model's BatchNorm scales and "
+             "biases among them; if they were separate parameters, export "
+             "with keep_initializers_as_inputs=True)";
 }
 
 Value OnnxModelImporter::materializeTyped(OnnxValue &value) {
@@ -1267,6 +1333,8 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
                "parameters train only when the model is exported with "
                "optimize=False)";
   }
+  if (options.training)
+    warnSharedUniformParams(graph);
   finishPredictFunction(func, model, results, inputNames, outputNames);
   if (failed(verify(*model.module)))
     return failure();

@@ -227,6 +227,26 @@ save("bn_train_opset9", [
      [value("x", [2, 3, 4])], [value("y", [2, 3, 4])],
      [init("g", [3]), init("b", [3]), init("m", [3]), init("v", [3])],
      opset=9)
+# PyTorch's eval-mode exporter merges equal initializers: a fresh
+# BatchNorm's bias and running mean (zeros) become one, which training
+# cannot update as both; two BatchNorms' scales (ones) become one, which
+# trains as one shared parameter (a warning).
+zeros3 = numpy_helper.from_array(np.zeros(3, np.float32), "zeros")
+ones3 = numpy_helper.from_array(np.ones(3, np.float32), "ones")
+save("bn_merged_state", [
+    helper.make_node("BatchNormalization", ["x", "ones", "zeros", "zeros",
+                                            "v"], ["y"], name="bn")],
+     [value("x", ["N", 3, 4])], [value("y", ["N", 3, 4])],
+     [ones3, zeros3, init("v", [3])])
+save("bn_merged_scales", [
+    helper.make_node("BatchNormalization", ["x", "ones", "b1", "m1", "v1"],
+                     ["h"], name="bn1"),
+    helper.make_node("BatchNormalization", ["h", "ones", "b2", "m2", "v2"],
+                     ["y"], name="bn2")],
+     [value("x", ["N", 3, 4])], [value("y", ["N", 3, 4])],
+     [ones3] + [init(n, [3]) for n in ("b1", "m1", "b2", "m2")] +
+     [numpy_helper.from_array(np.full(3, 2, np.float32), n)
+      for n in ("v1", "v2")])
 save("d2s_indivisible", [helper.make_node("DepthToSpace", ["x"], ["y"],
                                           name="d2s", blocksize=2)],
      [value("x", ["N", 6, 2, 2])], [value("y", ["N", 1, 4, 4])], check=False)
