@@ -616,15 +616,35 @@ static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
 // (>= 13), else equal parts, one per output; from opset 18 (num_outputs,
 // or neither) parts of ceil(D / n), the last one smaller.
 static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
-  FailureOr<Value> x = node.input(0);
+  // A tensor held batch-first (its batch a dimension of its own: timm's
+  // attention unbinds q, k and v from (3, batch, heads, tokens, dim)) is
+  // split as held, along the held dimension of the file's axis.
+  std::optional<std::pair<Value, SmallVector<int64_t>>> held;
+  FailureOr<Value> x = Value();
+  SmallVector<int64_t> shape;
+  if (node.heldTransposed(0)) {
+    FailureOr<std::pair<Value, SmallVector<int64_t>>> layout =
+        node.layoutInput(0);
+    FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
+        node.inputInfo(0);
+    if (failed(layout) || failed(info))
+      return failure();
+    held = std::move(*layout);
+    shape = info->first;
+  } else {
+    x = node.input(0);
+    if (failed(x))
+      return failure();
+    shape.assign(node.typeOf(*x).getShape().begin(),
+                 node.typeOf(*x).getShape().end());
+  }
   FailureOr<int64_t> attr = node.getInt("axis", 0);
-  if (failed(x) || failed(attr))
+  if (failed(attr))
     return failure();
   FailureOr<std::optional<SmallVector<int64_t>>> sizes =
       node.opset < 13 ? node.getInts("split") : node.knownInts(1, "split");
   if (failed(sizes))
     return failure();
-  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
   FailureOr<int64_t> axis = normalizeAxis(node, *attr, shape.size());
   if (failed(axis))
     return failure();
@@ -679,8 +699,14 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
   NodeOutputs outputs;
   int64_t start = 0;
   for (int64_t size : split) {
-    outputs.push_back(
-        OnnxValue::ofValue(node.sliceAxis(*x, *axis, start, size)));
+    if (held) {
+      int64_t heldAxis = llvm::find(held->second, *axis) - held->second.begin();
+      outputs.push_back(node.permuted(
+          node.sliceAxis(held->first, heldAxis, start, size), held->second));
+    } else {
+      outputs.push_back(
+          OnnxValue::ofValue(node.sliceAxis(*x, *axis, start, size)));
+    }
     start += size;
   }
   return outputs;

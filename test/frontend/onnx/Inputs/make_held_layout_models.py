@@ -21,6 +21,8 @@ it, and one model per error the held layouts report.
             timm's gcvit: Tile's repeats are the windows per sample,
             Shape(windows)[0] / Shape(x)[0], placed by OneHot; the
             tiled tensor reshaped with Shape(windows)[0] / 2 (N)
+  qkv_split timm's attention: q, k and v split from (3, N, heads, tokens,
+            dim), the batch in dimension 1
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
@@ -237,6 +239,32 @@ save("window_repeats", [
     [ints("win", [-1, 2, 6]), ints("zero", 0), ints("one_d", [1]),
      ints("three", 3), ints("flat3", [3]), ints("two", 2),
      ints("rest", [1, 6])])
+
+# timm's attention: one qkv projection reshaped to (N, tokens, 3, heads,
+# dim), transposed to (3, N, heads, tokens, dim) (the batch in dimension
+# 1), and split into q, k and v.
+save("qkv_split", [
+    helper.make_node("MatMul", ["x", "wqkv"], ["qkv"], name="qkv"),
+    helper.make_node("Reshape", ["qkv", "per_head"], ["r"], name="per_head"),
+    helper.make_node("Transpose", ["r"], ["t"], perm=[2, 0, 3, 1, 4],
+                     name="qkv_first"),
+    helper.make_node("Split", ["t", "ones3"], ["q1", "k1", "v1"], axis=0,
+                     name="split"),
+    helper.make_node("Squeeze", ["q1", "zero1"], ["q"], name="q"),
+    helper.make_node("Squeeze", ["k1", "zero1"], ["k"], name="k"),
+    helper.make_node("Squeeze", ["v1", "zero1"], ["v"], name="v"),
+    helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2],
+                     name="kt"),
+    helper.make_node("MatMul", ["q", "kt"], ["s"], name="scores"),
+    helper.make_node("Softmax", ["s"], ["p"], axis=-1, name="softmax"),
+    helper.make_node("MatMul", ["p", "v"], ["o"], name="attend"),
+    helper.make_node("Transpose", ["o"], ["ot"], perm=[0, 2, 1, 3],
+                     name="tokens_first"),
+    helper.make_node("Reshape", ["ot", "merge"], ["y"], name="merge"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 4, 6])],
+    [floats("wqkv", (6, 18)), ints("per_head", [-1, 4, 3, 2, 3]),
+     ints("ones3", [1, 1, 1]), ints("zero1", [0]),
+     ints("merge", [-1, 4, 6])])
 
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),
