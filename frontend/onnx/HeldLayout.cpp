@@ -220,6 +220,29 @@ FailureOr<OnnxValue> NodeBuilder::reshapeHeld(const HeldValue &x,
   return fromHeld(reshapeTo(*this, x.value, shape), std::move(out));
 }
 
+FailureOr<OnnxValue> NodeBuilder::sliceHeld(const HeldValue &x,
+                                            ArrayRef<int64_t> start,
+                                            ArrayRef<int64_t> count) {
+  SmallVector<HeldDim> dims = heldDims(x);
+  Value y = x.value;
+  for (int64_t d = 0; d < x.layout.rank(); ++d) {
+    bool whole = dims[d].batch ? ShapedType::isDynamic(count[d])
+                               : count[d] == dims[d].factor;
+    if (start[d] == 0 && whole)
+      continue;
+    ArrayRef<int64_t> atoms = x.layout.group(d);
+    if (atoms.size() != 1 || atoms[0] == 0) {
+      emitError() << "slices dimension " << d << " of " << formatHeldDims(dims)
+                  << ", which the held tensor does not keep as one "
+                     "dimension of its own (a fixed batch, --input-shape, "
+                     "compiles such a model)";
+      return failure();
+    }
+    y = sliceAxis(y, atoms[0], start[d], count[d]);
+  }
+  return fromHeld(y, x.layout);
+}
+
 OnnxValue NodeBuilder::transposeHeld(const HeldValue &x,
                                      ArrayRef<int64_t> perm) {
   HeldLayout out;

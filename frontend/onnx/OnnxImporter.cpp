@@ -392,6 +392,8 @@ public:
   GraphNodeBuilder(OnnxModelImporter &importer, const onnx::NodeProto &node,
                    int64_t index, int64_t opset);
   InFlightDiagnostic emitError() override;
+  /// The errors this node has reported.
+  int64_t errors = 0;
   FailureOr<Value> input(int64_t i) override;
   FailureOr<Value> stateInput(int64_t i) override;
   LogicalResult sharedStateError(int64_t i);
@@ -515,6 +517,7 @@ GraphNodeBuilder::GraphNodeBuilder(OnnxModelImporter &importer,
       importer(importer), index(index) {}
 
 InFlightDiagnostic GraphNodeBuilder::emitError() {
+  ++errors;
   InFlightDiagnostic diag = importer.emitFileError();
   if (!node.name().empty())
     diag << "node '" << node.name() << "'";
@@ -1158,8 +1161,14 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
   FailureOr<NodeOutputs> outputs =
       heldOperand >= 0 ? nodeBuilder.runInHeldFrame(heldOperand)
                        : kind->handler(nodeBuilder);
-  if (failed(outputs))
+  if (failed(outputs)) {
+    // Every failure names its reason; one that does not is kiln's bug,
+    // still reported as an error of this node rather than a silent exit.
+    if (!nodeBuilder.errors)
+      nodeBuilder.emitError() << "cannot be imported (an internal error of "
+                                 "kiln's importer, which gave no reason)";
     return failure();
+  }
   if (int64_t(outputs->size()) < node.output_size()) {
     for (int64_t i = outputs->size(); i < node.output_size(); ++i)
       if (!node.output(i).empty()) {

@@ -106,8 +106,9 @@ struct OnnxValue {
   /// An activation whose dynamic batch the file has elsewhere than in the
   /// first dimension, held batch-first (kiln's dynamic batch is dimension
   /// 0). The ops that move or merge dimensions (Reshape, Transpose,
-  /// Squeeze, Unsqueeze, Flatten; Slice, Gather, Concat and Split where
-  /// the batch is a dimension of its own), the elementwise ops, MatMul,
+  /// Squeeze, Unsqueeze, Flatten; Gather and Concat where the batch is a
+  /// dimension of its own, Slice and Split also along a dimension of its
+  /// own where the batch is merged), the elementwise ops, MatMul,
   /// Gemm, Softmax, the reductions, LayerNormalization and the recurrent
   /// ops read it as held (`heldInput`, `layoutInput`, `transposedInput`);
   /// `input` refuses it.
@@ -227,6 +228,12 @@ public:
   /// not keep the batch an atom of its own.
   FailureOr<OnnxValue> reshapeHeld(const HeldValue &x,
                                    ArrayRef<HeldDim> target);
+  /// `x` sliced to [start[d], start[d] + count[d]) along each file
+  /// dimension d, where each dimension sliced is one held dimension other
+  /// than the batch (an error otherwise): Slice and Split of a tensor whose
+  /// batch is merged with others.
+  FailureOr<OnnxValue> sliceHeld(const HeldValue &x, ArrayRef<int64_t> start,
+                                 ArrayRef<int64_t> count);
   /// `x` transposed by `perm` (file dim k = `x`'s dim perm[k]).
   OnnxValue transposeHeld(const HeldValue &x, ArrayRef<int64_t> perm);
   /// `x` (a tensor of the file's layout, any element type) in the frame of

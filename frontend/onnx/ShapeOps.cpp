@@ -615,21 +615,40 @@ static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
 // Split(axis = 0, split): sizes from the attribute (< 13) or the operand
 // (>= 13), else equal parts, one per output; from opset 18 (num_outputs,
 // or neither) parts of ceil(D / n), the last one smaller.
+/// Operand 0 when it is held with its batch merged with other dimensions
+/// (Slice and Split read it along a dimension of its own), nullopt when it
+/// is held with the batch a dimension of its own (layoutInput).
+static FailureOr<std::optional<HeldValue>> mergedHeldInput(NodeBuilder &node) {
+  FailureOr<HeldValue> x = node.heldInput(0);
+  if (failed(x))
+    return failure();
+  if (llvm::any_of(x->layout.groups, [](int64_t n) { return n > 1; }))
+    return std::optional<HeldValue>(std::move(*x));
+  return std::optional<HeldValue>();
+}
+
 static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
   // A tensor held batch-first (its batch a dimension of its own: timm's
   // attention unbinds q, k and v from (3, batch, heads, tokens, dim)) is
   // split as held, along the held dimension of the file's axis.
   std::optional<std::pair<Value, SmallVector<int64_t>>> held;
+  std::optional<HeldValue> merged;
   FailureOr<Value> x = Value();
   SmallVector<int64_t> shape;
   if (node.heldTransposed(0)) {
-    FailureOr<std::pair<Value, SmallVector<int64_t>>> layout =
-        node.layoutInput(0);
+    FailureOr<std::optional<HeldValue>> m = mergedHeldInput(node);
     FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
         node.inputInfo(0);
-    if (failed(layout) || failed(info))
+    if (failed(m) || failed(info))
       return failure();
-    held = std::move(*layout);
+    merged = std::move(*m);
+    if (!merged) {
+      FailureOr<std::pair<Value, SmallVector<int64_t>>> layout =
+          node.layoutInput(0);
+      if (failed(layout))
+        return failure();
+      held = std::move(*layout);
+    }
     shape = info->first;
   } else {
     x = node.input(0);
@@ -699,7 +718,15 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
   NodeOutputs outputs;
   int64_t start = 0;
   for (int64_t size : split) {
-    if (held) {
+    if (merged) {
+      SmallVector<int64_t> starts(shape.size(), 0), counts(shape);
+      starts[*axis] = start;
+      counts[*axis] = size;
+      FailureOr<OnnxValue> part = node.sliceHeld(*merged, starts, counts);
+      if (failed(part))
+        return failure();
+      outputs.push_back(std::move(*part));
+    } else if (held) {
       int64_t heldAxis = llvm::find(held->second, *axis) - held->second.begin();
       outputs.push_back(node.permuted(
           node.sliceAxis(held->first, heldAxis, start, size), held->second));
@@ -761,12 +788,18 @@ static Value gatherAlong(NodeBuilder &node, Value x, int64_t axis,
 static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
   // A tensor held batch-first (OnnxValue::layout) is sliced as held.
   FailureOr<std::pair<Value, SmallVector<int64_t>>> held;
+  std::optional<HeldValue> merged;
   FailureOr<Operand> x = Operand();
   if (node.heldTransposed(0)) {
-    held = node.layoutInput(0);
+    FailureOr<std::optional<HeldValue>> m = mergedHeldInput(node);
+    if (failed(m))
+      return failure();
+    merged = std::move(*m);
+    if (!merged)
+      held = node.layoutInput(0);
     FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
         node.inputInfo(0);
-    if (failed(held) || failed(info))
+    if ((!merged && failed(held)) || failed(info))
       return failure();
     x->shape = info->first;
   } else {
@@ -858,6 +891,22 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
   if (llvm::any_of(count, [](int64_t c) { return c == 0; })) {
     node.emitError() << "the slice is empty; kiln has no empty tensors";
     return failure();
+  }
+  if (merged) {
+    // The batch merged with other dimensions: contiguous slices along
+    // dimensions of their own.
+    for (int64_t d = 0; d < rank; ++d)
+      if (step[d] != 1) {
+        node.emitError() << "steps through dimension " << d
+                         << " of a tensor whose batch is merged with other "
+                            "dimensions (a fixed batch, --input-shape, "
+                            "compiles such a model)";
+        return failure();
+      }
+    FailureOr<OnnxValue> y = node.sliceHeld(*merged, start, count);
+    if (failed(y))
+      return failure();
+    return NodeOutputs{std::move(*y)};
   }
   SmallVector<int64_t> layout;
   if (succeeded(held) && held->first) {

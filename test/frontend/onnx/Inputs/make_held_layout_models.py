@@ -23,6 +23,9 @@ it, and one model per error the held layouts report.
             tiled tensor reshaped with Shape(windows)[0] / 2 (N)
   qkv_split timm's attention: q, k and v split from (3, N, heads, tokens,
             dim), the batch in dimension 1
+  merged_slices
+            timm's maxvit: Slice and Split along the last dimension of
+            (2N, 2, 6), the batch merged with the windows
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
@@ -265,6 +268,37 @@ save("qkv_split", [
     [floats("wqkv", (6, 18)), ints("per_head", [-1, 4, 3, 2, 3]),
      ints("ones3", [1, 1, 1]), ints("zero1", [0]),
      ints("merge", [-1, 4, 6])])
+
+# timm's maxvit slices q, k and v out of (batch * windows, tokens, 3C):
+# Slice and Split of a tensor whose batch is merged with another
+# dimension, along a dimension of its own.
+save("merged_slices", [
+    helper.make_node("Reshape", ["x", "windows"], ["r"], name="windows"),
+    helper.make_node("Slice", ["r", "st", "en", "ax"], ["a"], name="slice"),
+    helper.make_node("Split", ["r", "halves"], ["b", "c"], axis=2,
+                     name="split"),
+    helper.make_node("Mul", ["b", "c"], ["bc"], name="mul"),
+    helper.make_node("Add", ["a", "bc"], ["s"], name="add"),
+    helper.make_node("Reshape", ["s", "back3"], ["y"], name="back"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 4, 3])],
+    [ints("windows", [-1, 2, 6]), ints("st", [1]), ints("en", [4]),
+     ints("ax", [2]), ints("halves", [3, 3]), ints("back3", [-1, 4, 3])])
+
+save("merged_steps", [
+    helper.make_node("Reshape", ["x", "windows"], ["r"], name="windows"),
+    helper.make_node("Slice", ["r", "st", "en", "ax", "sp"], ["y"],
+                     name="slice"),
+], [value("x", ["N", 4, 6])], [value("y", ["2N", 2, 3])],
+    [ints("windows", [-1, 2, 6]), ints("st", [0]), ints("en", [6]),
+     ints("ax", [2]), ints("sp", [2])])
+save("merged_atoms", [
+    helper.make_node("Transpose", ["x"], ["t"], perm=[2, 1, 0],
+                     name="reversed"),
+    helper.make_node("Reshape", ["t", "merge"], ["r"], name="merge"),
+    helper.make_node("Slice", ["r", "st", "en", "ax"], ["y"], name="slice"),
+], [value("x", ["N", 4, 6])], [value("y", [5, "N"])],
+    [ints("merge", [24, -1]), ints("st", [0]), ints("en", [5]),
+     ints("ax", [0])])
 
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),
