@@ -495,6 +495,7 @@ public:
 private:
   LogicalResult addInputs(const onnx::GraphProto &graph, int64_t opset);
   void warnSharedUniformParams(const onnx::GraphProto &graph);
+  void warnNaming(ArrayRef<std::string> names, StringRef what, StringRef why);
   LogicalResult importNode(const onnx::NodeProto &node, int64_t index,
                            int64_t opset);
   SmallVector<std::string> inputNames;
@@ -947,19 +948,25 @@ void OnnxModelImporter::warnSharedUniformParams(const onnx::GraphProto &graph) {
       shared.push_back("'" + name + "' (" + std::to_string(readers) +
                        " nodes)");
   }
-  if (shared.empty())
-    return;
+  if (!shared.empty())
+    warnNaming(shared,
+               " parameter(s) of equal elements are read by several nodes "
+               "and train as one shared parameter: ",
+               " (PyTorch's exporter merges equal initializers of a model "
+               "exported in eval mode, a fresh model's BatchNorm scales and "
+               "biases among them; if they were separate parameters, export "
+               "with keep_initializers_as_inputs=True)");
+}
+
+/// A warning on the file: "N<what>" the first six of `names`, then `why`.
+void OnnxModelImporter::warnNaming(ArrayRef<std::string> names, StringRef what,
+                                   StringRef why) {
   InFlightDiagnostic warning = emitWarning(fileLoc);
-  warning << shared.size()
-          << " parameter(s) of equal elements are read by several nodes and "
-             "train as one shared parameter: ";
-  llvm::interleaveComma(ArrayRef(shared).take_front(6), warning);
-  if (shared.size() > 6)
+  warning << names.size() << what;
+  llvm::interleaveComma(names.take_front(6), warning);
+  if (names.size() > 6)
     warning << ", ...";
-  warning << " (PyTorch's exporter merges equal initializers of a model "
-             "exported in eval mode, a fresh model's BatchNorm scales and "
-             "biases among them; if they were separate parameters, export "
-             "with keep_initializers_as_inputs=True)";
+  warning << why;
 }
 
 Value OnnxModelImporter::materializeTyped(OnnxValue &value) {
@@ -1330,18 +1337,13 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
     emitFileError() << "the graph has no outputs";
     return failure();
   }
-  if (options.training && !foldedConstants.empty()) {
-    InFlightDiagnostic warning = emitWarning(fileLoc);
-    warning << foldedConstants.size()
-            << " initializer(s) that the exporter did not mark as parameters "
-               "stay constant in training: ";
-    llvm::interleaveComma(ArrayRef(foldedConstants).take_front(6), warning);
-    if (foldedConstants.size() > 6)
-      warning << ", ...";
-    warning << " (torch.export's graph signature; values it folded from "
+  if (options.training && !foldedConstants.empty())
+    warnNaming(foldedConstants,
+               " initializer(s) that the exporter did not mark as parameters "
+               "stay constant in training: ",
+               " (torch.export's graph signature; values it folded from "
                "parameters train only when the model is exported with "
-               "optimize=False)";
-  }
+               "optimize=False)");
   if (options.training)
     warnSharedUniformParams(graph);
   finishPredictFunction(func, model, results, inputNames, outputNames);
