@@ -117,8 +117,10 @@ inputAndAxes(LayerBuilder &layer, ArrayRef<Value> inputs) {
 
 /// Keras 3's normalization of `x` by its moments over `axes` (kept as size
 /// 1): mean and biased variance, inv = rsqrt(variance + epsilon) * gamma,
-/// y = x * inv + (beta - mean * inv). `gamma` and `beta` (null when off)
-/// broadcast against x.
+/// y = x * inv + (beta - mean * inv), computed as (x - mean) * inv + beta:
+/// the same value, but its gradient does not cancel in float32 when the
+/// mean dwarfs the deviation (Keras's form differentiates to sum(g * x) -
+/// mean * sum(g)). `gamma` and `beta` (null when off) broadcast against x.
 static Value normalizeByMoments(LayerBuilder &layer, Value x,
                                 ArrayRef<int64_t> axes, double epsilon,
                                 Value gamma, Value beta) {
@@ -135,10 +137,8 @@ static Value normalizeByMoments(LayerBuilder &layer, Value x,
       AddOp::create(b, loc, variance, scalarConstant(layer, type, epsilon)));
   if (gamma)
     inv = MulOp::create(b, loc, inv, gamma);
-  Value shift = NegOp::create(b, loc, MulOp::create(b, loc, mean, inv));
-  if (beta)
-    shift = AddOp::create(b, loc, shift, beta);
-  return AddOp::create(b, loc, MulOp::create(b, loc, x, inv), shift);
+  Value y = MulOp::create(b, loc, centered, inv);
+  return beta ? Value(AddOp::create(b, loc, y, beta)) : y;
 }
 
 // BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True,
@@ -328,7 +328,7 @@ static FailureOr<Value> importRMSNormalization(LayerBuilder &layer,
 // scale=True), as Keras 3 computes it: the channels (`axis`) split into
 // `groups` of C / groups, each sample's mean and (biased) variance over
 // every axis but the batch and the group, inv = rsqrt(variance + epsilon)
-// * gamma, y = x * inv + (beta - mean * inv).
+// * gamma, y = x * inv + (beta - mean * inv) (normalizeByMoments).
 static FailureOr<Value> importGroupNormalization(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs) {
   FailureOr<Value> input = singleInput(layer, inputs, 0);

@@ -32,6 +32,29 @@ static Value alongChannels(NodeBuilder &node, Value v, int64_t rank) {
   return node.reshape(v, shape);
 }
 
+/// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance;
+/// `meanOut`, `stdOut` and `varOut` receive the mean, sqrt(var + epsilon)
+/// and var.
+static Value normalize(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
+                       double epsilon, Value *meanOut = nullptr,
+                       Value *stdOut = nullptr, Value *varOut = nullptr) {
+  OpBuilder &b = node.builder;
+  Location loc = node.loc;
+  Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
+  Value centered = SubOp::create(b, loc, x, mean);
+  Value var = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, centered, centered), axes, true);
+  Value std =
+      SqrtOp::create(b, loc, AddOp::create(b, loc, var, node.scalar(epsilon)));
+  if (meanOut)
+    *meanOut = mean;
+  if (stdOut)
+    *stdOut = std;
+  if (varOut)
+    *varOut = var;
+  return DivOp::create(b, loc, centered, std);
+}
+
 // BatchNormalization with training_mode = 1 (opset 14 on) normalizes with
 // the statistics of its own input, over every axis but 1: what PyTorch
 // exports for F.batch_norm(training=True), which timm's weight-standardized
@@ -76,13 +99,8 @@ importBatchNormTraining(NodeBuilder &node, double epsilon, double momentum) {
   SmallVector<int64_t> axes{0};
   for (int64_t d = 2; d < rank; ++d)
     axes.push_back(d);
-  Value mean = ReduceMeanOp::create(b, loc, *x, axes, /*keep_dims=*/true);
-  Value centered = SubOp::create(b, loc, *x, mean);
-  Value var = ReduceMeanOp::create(
-      b, loc, MulOp::create(b, loc, centered, centered), axes, true);
-  Value std =
-      SqrtOp::create(b, loc, AddOp::create(b, loc, var, node.scalar(epsilon)));
-  Value y = DivOp::create(b, loc, centered, std);
+  Value mean, var;
+  Value y = normalize(node, *x, axes, epsilon, &mean, /*stdOut=*/nullptr, &var);
   y = MulOp::create(b, loc, y, alongChannels(node, *scale, rank));
   y = AddOp::create(b, loc, y, alongChannels(node, *bias, rank));
   NodeOutputs outputs{OnnxValue::ofValue(y)};
@@ -191,26 +209,6 @@ static FailureOr<NodeOutputs> importBatchNorm(NodeBuilder &node) {
   return single(y);
 }
 
-/// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance;
-/// `meanOut` and `stdOut` receive the mean and sqrt(var + epsilon).
-static Value normalize(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
-                       double epsilon, Value *meanOut = nullptr,
-                       Value *stdOut = nullptr) {
-  OpBuilder &b = node.builder;
-  Location loc = node.loc;
-  Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
-  Value centered = SubOp::create(b, loc, x, mean);
-  Value var = ReduceMeanOp::create(
-      b, loc, MulOp::create(b, loc, centered, centered), axes, true);
-  Value std =
-      SqrtOp::create(b, loc, AddOp::create(b, loc, var, node.scalar(epsilon)));
-  if (meanOut)
-    *meanOut = mean;
-  if (stdOut)
-    *stdOut = std;
-  return DivOp::create(b, loc, centered, std);
-}
-
 // InstanceNormalization(x, scale, B): per sample and channel, over the
 // spatial axes.
 static FailureOr<NodeOutputs> importInstanceNorm(NodeBuilder &node) {
@@ -225,20 +223,20 @@ static FailureOr<NodeOutputs> importInstanceNorm(NodeBuilder &node) {
     node.emitError() << "expects an input (N, C, D...) with known channels";
     return failure();
   }
+  for (Value v : {*scale, *bias})
+    if (node.typeOf(v).getShape() != ArrayRef<int64_t>{shape[1]}) {
+      node.emitError() << "scale and B must have shape (" << shape[1] << ")";
+      return failure();
+    }
   int64_t rank = shape.size();
   SmallVector<int64_t> axes;
   for (int64_t d = 2; d < rank; ++d)
     axes.push_back(d);
-  // scale and B (C) broadcast as (C, 1...).
-  SmallVector<int64_t> perChannel(rank - 1, 1);
-  perChannel[0] = shape[1];
-  auto type = RankedTensorType::get(perChannel, node.builder.getF32Type());
   OpBuilder &b = node.builder;
-  Value s = ReshapeOp::create(b, node.loc, type, *scale);
-  Value o = ReshapeOp::create(b, node.loc, type, *bias);
   Value y = normalize(node, *x, axes, *epsilon);
-  y = MulOp::create(b, node.loc, y, s);
-  return single(Value(AddOp::create(b, node.loc, y, o)));
+  y = MulOp::create(b, node.loc, y, alongChannels(node, *scale, rank));
+  return single(
+      Value(AddOp::create(b, node.loc, y, alongChannels(node, *bias, rank))));
 }
 
 // GroupNormalization(X, scale, bias; num_groups, epsilon = 1e-5): the

@@ -615,16 +615,33 @@ static FailureOr<NodeOutputs> importConcat(NodeBuilder &node) {
 // Split(axis = 0, split): sizes from the attribute (< 13) or the operand
 // (>= 13), else equal parts, one per output; from opset 18 (num_outputs,
 // or neither) parts of ceil(D / n), the last one smaller.
-/// Operand 0 when it is held with its batch merged with other dimensions
-/// (Slice and Split read it along a dimension of its own), nullopt when it
-/// is held with the batch a dimension of its own (layoutInput).
-static FailureOr<std::optional<HeldValue>> mergedHeldInput(NodeBuilder &node) {
+/// Operand 0 of Slice and Split when it is held batch-first: `merged` when
+/// its batch is merged with other dimensions (they read it along a
+/// dimension of its own, sliceHeld), else `layout`, the held value with the
+/// batch a dimension of its own and its layout (layoutInput); `shape` is
+/// the file's.
+struct HeldSource {
+  std::optional<HeldValue> merged;
+  std::optional<std::pair<Value, SmallVector<int64_t>>> layout;
+  SmallVector<int64_t> shape;
+};
+static FailureOr<HeldSource> heldSource(NodeBuilder &node) {
   FailureOr<HeldValue> x = node.heldInput(0);
-  if (failed(x))
+  FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info = node.inputInfo(0);
+  if (failed(x) || failed(info))
     return failure();
-  if (llvm::any_of(x->layout.groups, [](int64_t n) { return n > 1; }))
-    return std::optional<HeldValue>(std::move(*x));
-  return std::optional<HeldValue>();
+  HeldSource source;
+  source.shape = std::move(info->first);
+  if (llvm::any_of(x->layout.groups, [](int64_t n) { return n > 1; })) {
+    source.merged = std::move(*x);
+    return source;
+  }
+  FailureOr<std::pair<Value, SmallVector<int64_t>>> layout =
+      node.layoutInput(0);
+  if (failed(layout))
+    return failure();
+  source.layout = std::move(*layout);
+  return source;
 }
 
 static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
@@ -636,20 +653,12 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
   FailureOr<Value> x = Value();
   SmallVector<int64_t> shape;
   if (node.heldTransposed(0)) {
-    FailureOr<std::optional<HeldValue>> m = mergedHeldInput(node);
-    FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
-        node.inputInfo(0);
-    if (failed(m) || failed(info))
+    FailureOr<HeldSource> source = heldSource(node);
+    if (failed(source))
       return failure();
-    merged = std::move(*m);
-    if (!merged) {
-      FailureOr<std::pair<Value, SmallVector<int64_t>>> layout =
-          node.layoutInput(0);
-      if (failed(layout))
-        return failure();
-      held = std::move(*layout);
-    }
-    shape = info->first;
+    merged = std::move(source->merged);
+    held = std::move(source->layout);
+    shape = std::move(source->shape);
   } else {
     x = node.input(0);
     if (failed(x))
@@ -787,21 +796,16 @@ static Value gatherAlong(NodeBuilder &node, Value x, int64_t axis,
 // their elements.
 static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
   // A tensor held batch-first (OnnxValue::layout) is sliced as held.
-  FailureOr<std::pair<Value, SmallVector<int64_t>>> held;
+  std::optional<std::pair<Value, SmallVector<int64_t>>> held;
   std::optional<HeldValue> merged;
   FailureOr<Operand> x = Operand();
   if (node.heldTransposed(0)) {
-    FailureOr<std::optional<HeldValue>> m = mergedHeldInput(node);
-    if (failed(m))
+    FailureOr<HeldSource> source = heldSource(node);
+    if (failed(source))
       return failure();
-    merged = std::move(*m);
-    if (!merged)
-      held = node.layoutInput(0);
-    FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> info =
-        node.inputInfo(0);
-    if ((!merged && failed(held)) || failed(info))
-      return failure();
-    x->shape = info->first;
+    merged = std::move(source->merged);
+    held = std::move(source->layout);
+    x->shape = std::move(source->shape);
   } else {
     x = dataOperand(node);
   }
@@ -909,7 +913,7 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
     return NodeOutputs{std::move(*y)};
   }
   SmallVector<int64_t> layout;
-  if (succeeded(held) && held->first) {
+  if (held) {
     // Per dim of the held value.
     auto asHeld = [&](SmallVector<int64_t> &v) {
       SmallVector<int64_t> out;
@@ -1152,34 +1156,6 @@ static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
   return single(gatherAlong(node, x->value, *axis, *ids, idShape));
 }
 
-// Tile(x, repeats): concatenated copies along each axis.
-static FailureOr<NodeOutputs> importTile(NodeBuilder &node) {
-  FailureOr<Value> x = node.input(0);
-  FailureOr<std::optional<SmallVector<int64_t>>> repeats =
-      node.knownInts(1, "the repeats");
-  if (failed(x) || failed(repeats))
-    return failure();
-  int64_t rank = node.typeOf(*x).getRank();
-  if (!*repeats || int64_t((*repeats)->size()) != rank ||
-      llvm::any_of(**repeats, [](int64_t r) { return r < 1 || r > 4096; })) {
-    node.emitError() << "repeats must be " << rank << " positive counts";
-    return failure();
-  }
-  Value y = *x;
-  for (int64_t d = 0; d < rank; ++d) {
-    int64_t r = (**repeats)[d];
-    if (r == 1)
-      continue;
-    if (ShapedType::isDynamic(node.typeOf(y).getShape()[d])) {
-      node.emitError() << "cannot tile the dynamic batch dimension";
-      return failure();
-    }
-    SmallVector<Value> copies(r, y);
-    y = ConcatOp::create(node.builder, node.loc, copies, d);
-  }
-  return single(y);
-}
-
 // Expand(x, shape): x broadcast (bidirectionally) with `shape`, as x times
 // ones of the broadcast shape.
 /// `x` broadcast against `frame`, a float32 tensor of zeros of the
@@ -1192,6 +1168,45 @@ static Value broadcastAgainst(NodeBuilder &node, Value x, Value frame) {
   Value never = CastOp::create(
       b, node.loc, node.typeOf(frame).clone(b.getI1Type()), frame);
   return SelectOp::create(b, node.loc, never, x, x);
+}
+
+/// `x` broadcast to `out`, a shape that holds the dynamic batch size (an
+/// exporter's zero initial state of shape (batch, H), or PyTorch's (D,
+/// batch, H) for a recurrent op; `pos.repeat(B, 1, 1)`): x added to zeros
+/// of that shape, held batch-first when the batch is not the first
+/// dimension (as ConstantOfShape's).
+static FailureOr<NodeOutputs> expandToBatch(NodeBuilder &node, Value x,
+                                            ArrayRef<int64_t> out) {
+  Value reference = node.batchReference();
+  ArrayRef<int64_t> xShape = node.typeOf(x).getShape();
+  int64_t rank = out.size();
+  int64_t b = llvm::find(out, ShapedType::kDynamic) - out.begin();
+  int64_t xAxis = b - (rank - int64_t(xShape.size()));
+  if (!reference || llvm::count(out, ShapedType::kDynamic) != 1 ||
+      (b != 0 && xAxis >= 0 && xShape[xAxis] != 1)) {
+    node.emitError() << "the shape " << formatKerasShape(out)
+                     << " is supported with the dynamic batch once, "
+                        "expanded from 1";
+    return failure();
+  }
+  SmallVector<int64_t> layout = batchPulledLayout(rank, b);
+  SmallVector<int64_t> held, xHeld;
+  SmallVector<int64_t> xFull(rank - xShape.size(), 1);
+  xFull.append(xShape.begin(), xShape.end());
+  for (int64_t d : layout) {
+    held.push_back(out[d]);
+    xHeld.push_back(xFull[d]);
+  }
+  OpBuilder &builder = node.builder;
+  auto type = RankedTensorType::get(held, builder.getF32Type());
+  Value zeros = ZerosOp::create(builder, node.loc, type, reference);
+  if (b == 0)
+    return single(broadcastAgainst(node, x, zeros));
+  // x is 1 along the batch: moving that dimension first is a reshape.
+  Value xMoved =
+      ReshapeOp::create(builder, node.loc, node.typeOf(x).clone(xHeld), x);
+  return NodeOutputs{
+      node.permuted(broadcastAgainst(node, xMoved, zeros), layout)};
 }
 
 static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
@@ -1232,42 +1247,8 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
   }
   if (ArrayRef<int64_t>(*out) == node.typeOf(*x).getShape())
     return single(*x);
-  if (llvm::is_contained(**shape, ShapedType::kDynamic)) {
-    // To the dynamic batch size (an exporter's zero initial state of shape
-    // (batch, H), or PyTorch's (D, batch, H) for a recurrent op): x added
-    // to zeros of that shape, held batch-first when the batch is not the
-    // first dimension (as ConstantOfShape's).
-    Value reference = node.batchReference();
-    ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
-    int64_t rank = out->size();
-    int64_t b = llvm::find(*out, ShapedType::kDynamic) - out->begin();
-    int64_t xAxis = b - (rank - int64_t(xShape.size()));
-    if (!reference || llvm::count(*out, ShapedType::kDynamic) != 1 ||
-        (b != 0 && xAxis >= 0 && xShape[xAxis] != 1)) {
-      node.emitError() << "the shape " << formatKerasShape(*out)
-                       << " is supported with the dynamic batch once, "
-                          "expanded from 1";
-      return failure();
-    }
-    SmallVector<int64_t> layout = batchPulledLayout(rank, b);
-    SmallVector<int64_t> held, xHeld;
-    SmallVector<int64_t> xFull(rank - xShape.size(), 1);
-    xFull.append(xShape.begin(), xShape.end());
-    for (int64_t d : layout) {
-      held.push_back((*out)[d]);
-      xHeld.push_back(xFull[d]);
-    }
-    OpBuilder &builder = node.builder;
-    auto type = RankedTensorType::get(held, builder.getF32Type());
-    Value zeros = ZerosOp::create(builder, node.loc, type, reference);
-    if (b == 0)
-      return single(broadcastAgainst(node, *x, zeros));
-    // x is 1 along the batch: moving that dimension first is a reshape.
-    Value xMoved =
-        ReshapeOp::create(builder, node.loc, node.typeOf(*x).clone(xHeld), *x);
-    return NodeOutputs{
-        node.permuted(broadcastAgainst(node, xMoved, zeros), layout)};
-  }
+  if (llvm::is_contained(**shape, ShapedType::kDynamic))
+    return expandToBatch(node, *x, *out);
   SmallVector<int64_t> onesShape(**shape);
   for (int64_t &d : onesShape)
     d = std::max<int64_t>(d, 1);
@@ -1278,6 +1259,52 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
   std::vector<float> ones(product(onesShape), 1.0f);
   return single(Value(MulOp::create(node.builder, node.loc, *x,
                                     node.constant(onesShape, ones))));
+}
+
+// Tile(x, repeats): concatenated copies along each axis. A repeat that is
+// the dynamic batch size, of a dimension of 1 in a tensor without the
+// batch (timm's XCiT: `pos.repeat(B, 1, 1, 1)`), is a broadcast along it.
+static FailureOr<NodeOutputs> importTile(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> repeats =
+      node.knownInts(1, "the repeats", /*allowBatch=*/true);
+  if (failed(x) || failed(repeats))
+    return failure();
+  int64_t rank = node.typeOf(*x).getRank();
+  if (!*repeats || int64_t((*repeats)->size()) != rank ||
+      llvm::any_of(**repeats, [](int64_t r) {
+        return r != ShapedType::kDynamic && (r < 1 || r > 4096);
+      })) {
+    node.emitError() << "repeats must be " << rank << " positive counts";
+    return failure();
+  }
+  Value y = *x;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t r = (**repeats)[d];
+    if (r == 1 || r == ShapedType::kDynamic)
+      continue;
+    if (ShapedType::isDynamic(node.typeOf(y).getShape()[d])) {
+      node.emitError() << "cannot tile the dynamic batch dimension";
+      return failure();
+    }
+    SmallVector<Value> copies(r, y);
+    y = ConcatOp::create(node.builder, node.loc, copies, d);
+  }
+  if (!llvm::is_contained(**repeats, ShapedType::kDynamic))
+    return single(y);
+  ArrayRef<int64_t> shape = node.typeOf(y).getShape();
+  int64_t b = llvm::find(**repeats, ShapedType::kDynamic) - (*repeats)->begin();
+  if (llvm::count(**repeats, ShapedType::kDynamic) != 1 || shape[b] != 1 ||
+      llvm::is_contained(shape, ShapedType::kDynamic)) {
+    node.emitError() << "repeats the dynamic batch size along axis " << b
+                     << " of a tensor of shape " << formatKerasShape(shape)
+                     << ": supported once, along a dimension of 1 of a tensor "
+                        "without the batch";
+    return failure();
+  }
+  SmallVector<int64_t> out(shape);
+  out[b] = ShapedType::kDynamic;
+  return expandToBatch(node, y, out);
 }
 
 //===----------------------------------------------------------------------===//

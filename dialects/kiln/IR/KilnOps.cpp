@@ -2144,9 +2144,8 @@ struct BatchNormBuilder {
     return ReshapeOp::create(
         b, loc, RankedTensorType::get(shape, type.getElementType()), v);
   }
-  /// input * inv + (beta - mean * inv), inv = rsqrt(variance + eps) * gamma;
-  /// mean and variance are per channel, or per step and channel.
-  Value normalize(Value mean, Value variance) {
+  /// rsqrt(variance + eps) * gamma, per channel or per step and channel.
+  Value inverse(Value variance) {
     Value inv = DivOp::create(
         b, loc, scalar(1.0),
         SqrtOp::create(
@@ -2155,16 +2154,36 @@ struct BatchNormBuilder {
                           scalar(op.getEpsilon().convertToDouble()))));
     if (Value gamma = op.getGamma())
       inv = MulOp::create(b, loc, inv, gamma);
+    return inv;
+  }
+  /// `v` per channel ([C]) or per step and channel ([T, C]) shaped to
+  /// broadcast against the input.
+  Value expand(Value v) {
+    return cast<RankedTensorType>(v.getType()).getRank() == 2
+               ? stepsAndChannels(v)
+               : channels(v);
+  }
+  /// input * inv + (beta - mean * inv), inv = rsqrt(variance + eps) * gamma
+  /// (TensorFlow's formula, one multiply-add per element); mean and
+  /// variance are per channel, or per step and channel.
+  Value normalize(Value mean, Value variance) {
+    Value inv = inverse(variance);
     Value meanInv = MulOp::create(b, loc, mean, inv);
     Value shift = op.getBeta()
                       ? Value(SubOp::create(b, loc, op.getBeta(), meanInv))
                       : Value(NegOp::create(b, loc, meanInv));
-    bool perStep = cast<RankedTensorType>(mean.getType()).getRank() == 2;
-    auto expand = [&](Value v) {
-      return perStep ? stepsAndChannels(v) : channels(v);
-    };
     Value scaled = MulOp::create(b, loc, op.getInput(), expand(inv));
     return AddOp::create(b, loc, scaled, expand(shift));
+  }
+  /// centered * inv + beta, for `centered` = input - mean. The same value
+  /// as `normalize`, but its derivative with respect to inv is
+  /// sum(g * centered), not sum(g * input) - mean * sum(g), which cancels
+  /// in float32 when the mean is large against the deviation.
+  Value normalizeCentered(Value centered, Value variance) {
+    Value y = MulOp::create(b, loc, centered, expand(inverse(variance)));
+    if (Value beta = op.getBeta())
+      y = AddOp::create(b, loc, y, expand(beta));
+    return y;
   }
   /// The axes every channel (and step) is reduced over.
   SmallVector<int64_t> reductionAxes() {
@@ -2199,16 +2218,27 @@ LogicalResult BatchNormOp::specializeForTraining(
     return specializeForInference(rewriter);
   BatchNormBuilder bn(rewriter, *this);
   SmallVector<int64_t> axes = bn.reductionAxes();
-  // Batch statistics (ops.moments): mean, then the biased variance.
+  // Batch statistics (ops.moments): the mean and the biased variance, in
+  // float32 as accurate as a float64 accumulation would make them. A first
+  // mean m0 (its float32 sum of n terms off by up to n ulps of the mean)
+  // centers the input; the mean of that, c = mean(x - m0), corrects it
+  // (mean = m0 + c, centered = x - m0 - c), and the variance is the shifted
+  // data's mean(((x - m0)^2) - c^2, with c tiny against the deviation.
   // Per step: mean [T, C].
-  Value mean = ReduceMeanOp::create(rewriter, getLoc(), getInput(), axes,
-                                    /*keep_dims=*/false);
-  Value centered = SubOp::create(rewriter, getLoc(), getInput(),
-                                 bn.stepAxis ? bn.stepsAndChannels(mean)
-                                             : bn.channels(mean));
-  Value variance = ReduceMeanOp::create(
-      rewriter, getLoc(), MulOp::create(rewriter, getLoc(), centered, centered),
-      axes, /*keep_dims=*/false);
+  Location loc = getLoc();
+  Value mean0 = ReduceMeanOp::create(rewriter, loc, getInput(), axes,
+                                     /*keep_dims=*/false);
+  Value shifted = SubOp::create(rewriter, loc, getInput(), bn.expand(mean0));
+  Value correction =
+      ReduceMeanOp::create(rewriter, loc, shifted, axes, /*keep_dims=*/false);
+  Value mean = AddOp::create(rewriter, loc, mean0, correction);
+  Value centered = SubOp::create(rewriter, loc, shifted, bn.expand(correction));
+  Value variance = SubOp::create(
+      rewriter, loc,
+      ReduceMeanOp::create(rewriter, loc,
+                           MulOp::create(rewriter, loc, shifted, shifted), axes,
+                           /*keep_dims=*/false),
+      MulOp::create(rewriter, loc, correction, correction));
   // moving = moving * momentum + batch * (1 - momentum), once per step:
   // after T steps, moving * momentum^T + sum_t batch_t * w_t with
   // w_t = (1 - momentum) * momentum^(T-1-t).
@@ -2240,7 +2270,7 @@ LogicalResult BatchNormOp::specializeForTraining(
   stateUpdates.push_back({getMovingMean(), update(getMovingMean(), mean)});
   stateUpdates.push_back(
       {getMovingVariance(), update(getMovingVariance(), variance)});
-  rewriter.replaceOp(*this, bn.normalize(mean, variance));
+  rewriter.replaceOp(*this, bn.normalizeCentered(centered, variance));
   return success();
 }
 

@@ -1181,11 +1181,14 @@ def Kiln_BatchNormOp : Kiln_Op<"batch_norm", [Pure, AttrSizedOperandSegments,
   let description = [{
     Normalizes `input` per channel of `axis` (negative values count from the
     back). With `inv = rsqrt(variance + epsilon) * gamma` it computes
-    `input * inv + (beta - mean * inv)` (TensorFlow's formula), where
-    - in inference, mean and variance are the moving statistics;
+    `input * inv + (beta - mean * inv)`, where
+    - in inference, mean and variance are the moving statistics, and the
+      formula is TensorFlow's (one multiply-add per element);
     - in training, they are the batch statistics over every other axis
-      (biased variance, as `ops.moments`), and the step updates the state
-      `moving = moving * momentum + batch * (1 - momentum)`;
+      (biased variance, as `ops.moments`), the formula is the same value
+      written `(input - mean) * inv + beta` (its gradient does not cancel
+      in float32 when the mean dwarfs the deviation), and the step updates
+      the state `moving = moving * momentum + batch * (1 - momentum)`;
     - with `frozen` (a Keras layer with `trainable: false`) the inference
       form is used in training too, as Keras 3 does;
     - with `step_axis` (a layer inside TimeDistributed, which Keras 3 calls

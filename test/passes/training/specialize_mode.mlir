@@ -286,3 +286,22 @@ func.func @batch_norm_f64(%x: tensor<?x4xf64>, %g: tensor<4xf64>, %b: tensor<4xf
   %n = kiln.batch_norm %x, %g, %b, %m, %v {axis = -1 : i64, epsilon = 1.0e-3 : f64, momentum = 0.99 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<?x4xf64>, tensor<4xf64>, tensor<4xf64>, tensor<4xf64>, tensor<4xf64>) -> tensor<?x4xf64>
   return %n : tensor<?x4xf64>
 }
+
+// -----
+
+// A training function takes its RNG key as its last argument.
+// expected-error @+1 {{'func.func' op is in training mode but has no RNG key argument}}
+func.func @training_without_key() -> tensor<4xf32> attributes {kiln.mode = "training"} {
+  %c = kiln.constant dense<1.0> : tensor<4xf32>
+  return %c : tensor<4xf32>
+}
+
+// -----
+
+// Training-mode batch statistics update the moving ones: the standalone
+// pass has nowhere to return them.
+// expected-error @+1 {{'func.func' op a training-mode op updates state, but nothing returns it (build the function with buildTrainingFunctions)}}
+func.func @batch_norm_state_unreturned(%x: tensor<?x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %rng: tensor<2xi64>) -> tensor<?x4xf32> attributes {kiln.mode = "training"} {
+  %n = kiln.batch_norm %x, %g, %b, %m, %v {axis = -1 : i64, epsilon = 1.0e-3 : f64, momentum = 0.99 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<?x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %n : tensor<?x4xf32>
+}

@@ -26,6 +26,10 @@ it, and one model per error the held layouts report.
   merged_slices
             timm's maxvit: Slice and Split along the last dimension of
             (2N, 2, 6), the batch merged with the windows
+  batch_repeat
+            timm's XCiT: a position encoding (1, 2, 6) tiled by (N, 2, 1),
+            N = Shape(x)[0], added to x; batch_repeat_batched tiles x
+            itself by (N, 1, 1), which is refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
@@ -299,6 +303,24 @@ save("merged_atoms", [
 ], [value("x", ["N", 4, 6])], [value("y", [5, "N"])],
     [ints("merge", [24, -1]), ints("st", [0]), ints("en", [5]),
      ints("ax", [0])])
+
+# timm's XCiT: `pos.repeat(B, 1, 1, 1)` of a tensor without the batch.
+batch_repeat_nodes = [
+    helper.make_node("Shape", ["x"], ["xs"], name="xs"),
+    helper.make_node("Slice", ["xs", "zero1", "one1"], ["n"], name="n"),
+    helper.make_node("Concat", ["n", "rest"], ["repeats"], axis=0,
+                     name="repeats"),
+]
+save("batch_repeat", batch_repeat_nodes + [
+    helper.make_node("Tile", ["pos", "repeats"], ["p"], name="tile"),
+    helper.make_node("Add", ["x", "p"], ["y"], name="add"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 4, 6])],
+    [floats("pos", (1, 2, 6)), ints("zero1", [0]), ints("one1", [1]),
+     ints("rest", [2, 1])])
+save("batch_repeat_batched", batch_repeat_nodes + [
+    helper.make_node("Tile", ["x", "repeats"], ["y"], name="tile"),
+], [value("x", ["N", 4, 6])], [value("y", ["N2", 4, 6])],
+    [ints("zero1", [0]), ints("one1", [1]), ints("rest", [1, 1])])
 
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),

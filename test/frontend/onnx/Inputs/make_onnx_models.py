@@ -227,6 +227,20 @@ save("bn_train_opset9", [
      [value("x", [2, 3, 4])], [value("y", [2, 3, 4])],
      [init("g", [3]), init("b", [3]), init("m", [3]), init("v", [3])],
      opset=9)
+# The training form on a tensor whose batch is not its first dimension
+# (held batch-first after the Transpose).
+save("bn_train_held", [
+    helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0, 2], name="t"),
+    helper.make_node("BatchNormalization", ["t", "g", "b", "m", "v"],
+                     ["y"], name="bn", training_mode=1)],
+     [value("x", ["N", 3, 4])], [value("y", [3, "N", 4])],
+     [init("g", [3]), init("b", [3]), init("m", [3]), init("v", [3])],
+     opset=15)
+save("instance_norm_scale", [
+    helper.make_node("InstanceNormalization", ["x", "s", "b"], ["y"],
+                     name="in")],
+     [value("x", ["N", 3, 4])], [value("y", ["N", 3, 4])],
+     [init("s", [4]), init("b", [3])])
 # PyTorch's eval-mode exporter merges equal initializers: a fresh
 # BatchNorm's bias and running mean (zeros) become one, which training
 # cannot update as both; two BatchNorms' scales (ones) become one, which
