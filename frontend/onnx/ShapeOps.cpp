@@ -1209,7 +1209,77 @@ static FailureOr<NodeOutputs> expandToBatch(NodeBuilder &node, Value x,
       node.permuted(broadcastAgainst(node, xMoved, zeros), layout)};
 }
 
+/// Expand of a tensor held batch-first (its batch merged with other
+/// dimensions, or not first: timm's SwinV2 normalizes q with F.normalize,
+/// an Expand of its norm to Shape(q), (windows * N, heads, tokens, dim)):
+/// the held value broadcast along the file dimensions of size 1 that the
+/// shape makes larger. The shape must have the input's rank and keep every
+/// other dimension, the batch's too.
+static FailureOr<NodeOutputs> expandHeld(NodeBuilder &node) {
+  FailureOr<HeldValue> x = node.heldInput(0);
+  FailureOr<ShapeOperand> shape = shapeOperand(node);
+  if (failed(x) || failed(shape))
+    return failure();
+  SmallVector<HeldDim> dims = node.heldDims(*x), target;
+  for (auto [v, k] : llvm::zip(shape->values, shape->batchFactors))
+    target.push_back(k ? HeldDim{k, true} : HeldDim{v, false});
+  auto refuse = [&] {
+    node.emitError() << "expands " << formatHeldDims(dims)
+                     << " (held batch-first) to " << formatHeldDims(target)
+                     << ": supported where the shape has the input's rank, "
+                        "keeps the batch's dimension and makes only "
+                        "dimensions of 1 larger (a fixed batch, "
+                        "--input-shape, compiles such a model)";
+    return failure();
+  };
+  if (target.size() != dims.size())
+    return refuse();
+  SmallVector<int64_t> heldShape(node.typeOf(x->value).getShape());
+  SmallVector<int64_t> grown(heldShape.size(), 1);
+  SmallVector<SmallVector<int64_t>> groups;
+  bool grows = false;
+  for (auto [j, t] : llvm::enumerate(target)) {
+    ArrayRef<int64_t> group = x->layout.group(j);
+    groups.emplace_back(group.begin(), group.end());
+    // 1 keeps the input's dimension (a bidirectional broadcast).
+    if ((!t.batch && t.factor == 1) ||
+        (t.batch == dims[j].batch && t.factor == dims[j].factor))
+      continue;
+    if (t.batch || dims[j].batch || dims[j].factor != 1 || t.factor < 1)
+      return refuse();
+    // A dimension of 1 grows: its held dimension (every atom of it is 1),
+    // or one appended for it.
+    if (groups.back().empty()) {
+      groups.back().push_back(heldShape.size());
+      heldShape.push_back(1);
+      grown.push_back(t.factor);
+    } else {
+      grown[groups.back().front()] = t.factor;
+    }
+    grows = true;
+  }
+  if (!grows)
+    return NodeOutputs{node.fromHeld(x->value, x->layout)};
+  HeldLayout layout;
+  for (ArrayRef<int64_t> group : groups) {
+    layout.atoms.append(group.begin(), group.end());
+    layout.groups.push_back(group.size());
+  }
+  Value in = node.reshape(x->value, heldShape);
+  Value y;
+  if (node.typeOf(in).getElementType().isF32()) {
+    std::vector<float> ones(product(grown), 1.0f);
+    y = MulOp::create(node.builder, node.loc, in, node.constant(grown, ones));
+  } else {
+    std::vector<float> zeros(product(grown), 0.0f);
+    y = broadcastAgainst(node, in, node.constant(grown, zeros));
+  }
+  return NodeOutputs{node.fromHeld(y, std::move(layout))};
+}
+
 static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
+  if (node.heldTransposed(0))
+    return expandHeld(node);
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
       node.knownInts(1, "the shape", /*allowBatch=*/true);
   if (failed(shape))

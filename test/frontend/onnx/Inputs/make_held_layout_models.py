@@ -30,6 +30,12 @@ it, and one model per error the held layouts report.
             timm's XCiT: a position encoding (1, 2, 6) tiled by (N, 2, 1),
             N = Shape(x)[0], added to x; batch_repeat_batched tiles x
             itself by (N, 1, 1), which is refused
+  held_normalize
+            timm's SwinV2: F.normalize of (2N, 2, 6), the batch merged
+            with the windows: ReduceL2 over the last dimension, Clip, and
+            Expand to Shape of the tensor (2N held), then Div;
+            held_expand_rank expands it to a shape of another rank, which
+            is refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
@@ -321,6 +327,29 @@ save("batch_repeat_batched", batch_repeat_nodes + [
     helper.make_node("Tile", ["x", "repeats"], ["y"], name="tile"),
 ], [value("x", ["N", 4, 6])], [value("y", ["N2", 4, 6])],
     [ints("zero1", [0]), ints("one1", [1]), ints("rest", [1, 1])])
+
+# timm's SwinV2: F.normalize(q, dim=-1) of windows merged with the batch,
+# q / Expand(Clip(ReduceL2(q)), Shape(q)).
+normalize_nodes = [
+    helper.make_node("Reshape", ["x", "windows"], ["r"], name="windows"),
+    helper.make_node("ReduceL2", ["r"], ["n"], axes=[-1], keepdims=1,
+                     name="norm"),
+    helper.make_node("Clip", ["n", "tiny"], ["nc"], name="clip"),
+    helper.make_node("Shape", ["r"], ["rs"], name="rs"),
+]
+save("held_normalize", normalize_nodes + [
+    helper.make_node("Expand", ["nc", "rs"], ["e"], name="expand"),
+    helper.make_node("Div", ["r", "e"], ["d"], name="div"),
+    helper.make_node("Reshape", ["d", "back"], ["y"], name="back"),
+], [value("x", ["N", 4, 6])], [value("y", ["N", 4, 6])],
+    [ints("windows", [-1, 2, 6]), ints("back", [-1, 4, 6]),
+     numpy_helper.from_array(np.array(1e-12, np.float32), "tiny")])
+save("held_expand_rank", normalize_nodes + [
+    helper.make_node("Concat", ["one_d", "rs"], ["rs4"], axis=0, name="rs4"),
+    helper.make_node("Expand", ["nc", "rs4"], ["y"], name="expand"),
+], [value("x", ["N", 4, 6])], [value("y", [1, "2N", 2, 6])],
+    [ints("windows", [-1, 2, 6]), ints("one_d", [1]),
+     numpy_helper.from_array(np.array(1e-12, np.float32), "tiny")])
 
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),
