@@ -23,6 +23,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -60,6 +61,74 @@ static FailureOr<Value> spatialInput(NodeBuilder &node) {
     return failure();
   }
   return x;
+}
+
+/// Conv's input when it is held batch-first with its batch merged with
+/// other dimensions into the first one (timm's MViTv2 pools the heads of
+/// (N * heads, C, H, W); TNT embeds (N * patches, 3, 16, 16)): the held
+/// value as (N, K * C, S...), K the size merged with the batch, which a
+/// convolution of K times the groups (the kernel repeated K times)
+/// computes per copy. `copies` receives K; `restore` builds the output's
+/// held form from (N, K * M, S'...).
+struct MergedConvInput {
+  Value value;
+  int64_t copies = 1;
+  std::function<OnnxValue(Value)> restore;
+};
+static FailureOr<MergedConvInput> mergedConvInput(NodeBuilder &node) {
+  FailureOr<HeldValue> x = node.heldInput(0);
+  if (failed(x))
+    return failure();
+  SmallVector<HeldDim> dims = node.heldDims(*x);
+  if (dims.size() < 3 || !dims[0].batch ||
+      llvm::any_of(ArrayRef<HeldDim>(dims).drop_front(),
+                   [](HeldDim d) { return d.batch; })) {
+    node.emitError() << "expects an input (N, C, D...) whose batch is in "
+                        "its first dimension, got "
+                     << formatHeldDims(dims) << " (held batch-first)";
+    return failure();
+  }
+  // The atoms in the file's order, the batch's first: (N, k..., C, S...).
+  SmallVector<int64_t> perm{0}, copyShape;
+  ArrayRef<int64_t> held = node.typeOf(x->value).getShape();
+  for (int64_t h : x->layout.group(0))
+    if (h != 0) {
+      perm.push_back(h);
+      copyShape.push_back(held[h]);
+    }
+  for (int64_t j = 1; j < x->layout.rank(); ++j)
+    llvm::append_range(perm, x->layout.group(j));
+  MergedConvInput in;
+  in.copies = dims[0].factor;
+  SmallVector<int64_t> shape{ShapedType::kDynamic, in.copies * dims[1].factor};
+  for (HeldDim d : ArrayRef<HeldDim>(dims).drop_front(2))
+    shape.push_back(d.factor);
+  Value t = x->value;
+  if (!llvm::is_sorted(perm))
+    t = TransposeOp::create(node.builder, node.loc, t, perm);
+  in.value = node.reshape(t, shape);
+  // The output's held form: (N, k..., M, S'...), the batch and the k atoms
+  // in the input's order in the first file dimension.
+  SmallVector<int64_t> group0;
+  int64_t next = 1;
+  for (int64_t h : x->layout.group(0))
+    group0.push_back(h == 0 ? 0 : next++);
+  in.restore = [&node, copyShape, group0, copies = in.copies](Value y) {
+    ArrayRef<int64_t> out = node.typeOf(y).getShape();
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    llvm::append_range(shape, copyShape);
+    shape.push_back(out[1] / copies);
+    llvm::append_range(shape, out.drop_front(2));
+    HeldLayout layout;
+    layout.atoms = group0;
+    layout.groups.push_back(group0.size());
+    for (int64_t h = copyShape.size() + 1; h < int64_t(shape.size()); ++h) {
+      layout.atoms.push_back(h);
+      layout.groups.push_back(1);
+    }
+    return node.fromHeld(node.reshape(y, shape), std::move(layout));
+  };
+  return in;
 }
 
 /// A per-spatial-dimension attribute: `rank` positive integers, or
@@ -177,15 +246,26 @@ static LogicalResult readKernelWindow(NodeBuilder &node,
 
 // Conv(X, W, B)
 static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
-  FailureOr<Value> x = spatialInput(node);
+  std::optional<MergedConvInput> merged;
+  FailureOr<Value> x = Value();
+  if (node.heldTransposed(0)) {
+    FailureOr<MergedConvInput> m = mergedConvInput(node);
+    if (failed(m))
+      return failure();
+    x = m->value;
+    merged = std::move(*m);
+  } else {
+    x = spatialInput(node);
+  }
   // The kernel's shape here; its value in kiln's layout below.
   FailureOr<std::pair<SmallVector<int64_t>, OnnxType>> w = node.inputInfo(1);
   FailureOr<int64_t> group = node.getInt("group", 1);
   if (failed(x) || failed(w) || failed(group))
     return failure();
+  int64_t copies = merged ? merged->copies : 1;
   ArrayRef<int64_t> xShape = node.typeOf(*x).getShape();
   ArrayRef<int64_t> wShape = w->first;
-  int64_t rank = xShape.size() - 2, channels = xShape[1];
+  int64_t rank = xShape.size() - 2, channels = xShape[1] / copies;
   if (int64_t(wShape.size()) != rank + 2) {
     node.emitError() << "the kernel " << formatKerasShape(wShape)
                      << " does not match the input's rank";
@@ -216,8 +296,16 @@ static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
   FailureOr<Value> kernel = node.transposedInput(1, perm);
   if (failed(kernel))
     return failure();
-  Value y = buildGroupedConv(b, node.loc, toChannelsLast(node, *x), *kernel, g,
-                             *group);
+  // Per copy of a merged input: the kernel (and bias) repeated along the
+  // filters, in as many more groups.
+  auto repeated = [&](Value v) -> Value {
+    if (copies == 1)
+      return v;
+    SmallVector<Value> parts(copies, v);
+    return ConcatOp::create(b, node.loc, parts, node.typeOf(v).getRank() - 1);
+  };
+  Value y = buildGroupedConv(b, node.loc, toChannelsLast(node, *x),
+                             repeated(*kernel), g, *group * copies);
   if (node.hasInput(2)) {
     FailureOr<Value> bias = node.input(2);
     if (failed(bias))
@@ -228,8 +316,10 @@ static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
                        << " must have shape (" << filters << ",)";
       return failure();
     }
-    y = AddOp::create(b, node.loc, y, *bias);
+    y = AddOp::create(b, node.loc, y, repeated(*bias));
   }
+  if (merged)
+    return NodeOutputs{merged->restore(toChannelsFirst(node, y))};
   return single(toChannelsFirst(node, y));
 }
 

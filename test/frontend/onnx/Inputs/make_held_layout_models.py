@@ -36,6 +36,11 @@ it, and one model per error the held layouts report.
             Expand to Shape of the tensor (2N held), then Div;
             held_expand_rank expands it to a shape of another rank, which
             is refused
+  held_conv timm's MViTv2/TNT: a Conv (and a grouped one) of (2N, 3, 2, 2),
+            the batch merged with 2 windows, x (N, 6, 2, 2) reshaped;
+            held_conv_batch_inner merges them the other way round, (N, 2)
+            from x's (2, N) after a Transpose; held_conv_channels has
+            the batch in the channels, which is refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts, 2N read where only
@@ -194,6 +199,12 @@ held_error("held_layouts_differ", [
     helper.make_node("Add", ["bh", "bh2"], ["y"], name="add"),
 ], [value("y", ["2N", 4, 3])],
     [ints("per_head", [-1, 4, 2, 3]), ints("merge", [-1, 4, 3])])
+held_error("held_conv_channels", [
+    helper.make_node("Transpose", ["bh"], ["tb"], perm=[1, 0, 2],
+                     name="t"),
+    helper.make_node("Conv", ["tb", "wc"], ["y"], name="conv"),
+], [value("y", [4, 2, 3])],
+    [numpy_helper.from_array(np.ones((2, 1, 1), np.float32), "wc")])
 held_error("held_expand", [
     helper.make_node("Shape", ["bh"], ["shape"], name="shape"),
     helper.make_node("Expand", ["one_f", "shape"], ["y"], name="expand"),
@@ -350,6 +361,30 @@ save("held_expand_rank", normalize_nodes + [
 ], [value("x", ["N", 4, 6])], [value("y", [1, "2N", 2, 6])],
     [ints("windows", [-1, 2, 6]), ints("one_d", [1]),
      numpy_helper.from_array(np.array(1e-12, np.float32), "tiny")])
+
+# timm's MViTv2 and TNT: convolutions of tensors whose batch is merged
+# with heads or patches.
+save("held_conv", [
+    helper.make_node("Reshape", ["x", "split"], ["r"], name="split"),
+    helper.make_node("Conv", ["r", "w", "b"], ["c"], pads=[1, 1, 1, 1],
+                     name="conv"),
+    helper.make_node("Conv", ["c", "wg"], ["g"], group=2, name="grouped"),
+    helper.make_node("Reshape", ["g", "merge"], ["y"], name="merge"),
+], [value("x", ["N", 6, 2, 2])], [value("y", ["N", 8, 2, 2])],
+    [ints("split", [-1, 3, 2, 2]), floats("w", (4, 3, 3, 3)),
+     floats("b", (4,)), floats("wg", (4, 2, 1, 1)),
+     ints("merge", [-1, 8, 2, 2])])
+save("held_conv_batch_inner", [
+    helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0, 2, 3],
+                     name="t"),
+    helper.make_node("Reshape", ["t", "split"], ["r"], name="split"),
+    helper.make_node("Conv", ["r", "w"], ["c"], name="conv"),
+    helper.make_node("Reshape", ["c", "back"], ["u"], name="back"),
+    helper.make_node("Transpose", ["u"], ["y"], perm=[1, 0, 2, 3, 4],
+                     name="batch_first"),
+], [value("x", ["N", 2, 3, 4])], [value("y", ["N", 2, 2, 2, 4])],
+    [ints("split", [-1, 1, 3, 4]), floats("w", (2, 1, 2, 1)),
+     ints("back", [2, -1, 2, 2, 4])])
 
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),
