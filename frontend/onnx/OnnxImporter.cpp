@@ -683,6 +683,31 @@ GraphNodeBuilder::layoutInput(int64_t i) {
   return std::make_pair(*x, identity);
 }
 
+/// `x` moved into `frame`'s layout where the two hold each file dimension
+/// in atoms of the same sizes, in other places of the held tensor (TNT adds
+/// two tensors that merged their batch with the patches along different
+/// paths): the transpose that takes each atom to the frame's. Null where
+/// they differ otherwise.
+static Value sameAtomsInFrame(OpBuilder &b, Location loc, const HeldValue &x,
+                              const HeldValue &frame) {
+  auto xType = cast<RankedTensorType>(x.value.getType());
+  ArrayRef<int64_t> xs = xType.getShape();
+  ArrayRef<int64_t> fs =
+      cast<RankedTensorType>(frame.value.getType()).getShape();
+  if (x.layout.groups != frame.layout.groups || xs.size() != fs.size())
+    return Value();
+  SmallVector<int64_t> perm(fs.size(), -1);
+  for (int64_t j = 0; j < frame.layout.rank(); ++j)
+    for (auto [xh, fh] : llvm::zip(x.layout.group(j), frame.layout.group(j))) {
+      if ((xh == 0) != (fh == 0) || xs[xh] != fs[fh])
+        return Value();
+      perm[fh] = xh;
+    }
+  if (llvm::is_contained(perm, -1))
+    return Value();
+  return TransposeOp::create(b, loc, x.value, perm);
+}
+
 FailureOr<NodeOutputs> GraphNodeBuilder::runInHeldFrame(int64_t heldOperand) {
   FailureOr<HeldValue> frame = heldInput(heldOperand);
   if (failed(frame))
@@ -695,15 +720,18 @@ FailureOr<NodeOutputs> GraphNodeBuilder::runInHeldFrame(int64_t heldOperand) {
     if (!v)
       return failure();
     if (v->held) {
-      if (!(*v->held == frame->layout) ||
-          typeOf(v->value).getShape() != heldType.getShape()) {
+      Value x = *v->held == frame->layout
+                    ? v->value
+                    : sameAtomsInFrame(builder, loc,
+                                       HeldValue{v->value, *v->held}, *frame);
+      if (!x || typeOf(x).getShape() != heldType.getShape()) {
         emitError() << "inputs '" << node.input(heldOperand) << "' and '"
                     << node.input(i)
                     << "' are held batch-first in different layouts (a "
                        "fixed batch, --input-shape, compiles such a model)";
         return failure();
       }
-      framed[i] = OnnxValue::ofValue(v->value);
+      framed[i] = OnnxValue::ofValue(x);
       continue;
     }
     // A known scalar broadcasts as it is, and stays known (Clip's bounds,

@@ -43,7 +43,9 @@ it, and one model per error the held layouts report.
             the batch in the channels, which is refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
-            two held operands in different layouts, 2N read where only
+            two held operands in different layouts (the batch inside
+            and outside in their 2N; held_layouts_moved, the same atoms
+            in other places, is no error), 2N read where only
             Reshape reads it (Expand), the batch split in a Reshape, the
             batch compared with a size (Equal)
 """
@@ -191,14 +193,27 @@ held_error("held_output", [], [value("bh", ["2N", 4, 3])])
 held_error("held_argmax", [
     helper.make_node("ArgMax", ["bh"], ["y"], axis=2, name="argmax"),
 ], [value("y", ["2N", 4, 1], TensorProto.INT64)])
-held_error("held_layouts_differ", [
+# Two tensors (2N, 4, 3) held in the same atoms, in other places: added
+# in one layout (timm's TNT), then back to (N, 8, 3).
+held_error("held_layouts_moved", [
     helper.make_node("Reshape", ["x", "per_head"], ["x4"], name="per_head"),
     helper.make_node("Transpose", ["x4"], ["x4t"], perm=[0, 2, 1, 3],
                      name="x4t"),
     helper.make_node("Reshape", ["x4t", "merge"], ["bh2"], name="merge"),
+    helper.make_node("Add", ["bh", "bh2"], ["s"], name="add"),
+    helper.make_node("Reshape", ["s", "back"], ["y"], name="back"),
+], [value("y", ["N", 8, 3])],
+    [ints("per_head", [-1, 4, 2, 3]), ints("merge", [-1, 4, 3]),
+     ints("back", [-1, 8, 3])])
+# The same shape whose 2N merges the batch inside the 2, not outside.
+held_error("held_layouts_differ", [
+    helper.make_node("Reshape", ["x", "per_half"], ["x4"], name="per_half"),
+    helper.make_node("Transpose", ["x4"], ["x4t"], perm=[1, 0, 2, 3],
+                     name="halves_first"),
+    helper.make_node("Reshape", ["x4t", "merge"], ["bh2"], name="merge"),
     helper.make_node("Add", ["bh", "bh2"], ["y"], name="add"),
 ], [value("y", ["2N", 4, 3])],
-    [ints("per_head", [-1, 4, 2, 3]), ints("merge", [-1, 4, 3])])
+    [ints("per_half", [-1, 2, 4, 3]), ints("merge", [-1, 4, 3])])
 held_error("held_conv_channels", [
     helper.make_node("Transpose", ["bh"], ["tb"], perm=[1, 0, 2],
                      name="t"),
