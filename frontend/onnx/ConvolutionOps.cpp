@@ -23,7 +23,6 @@
 
 #include "onnx/onnx_pb.h"
 
-#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -68,12 +67,13 @@ static FailureOr<Value> spatialInput(NodeBuilder &node) {
 /// (N * heads, C, H, W); TNT embeds (N * patches, 3, 16, 16)): the held
 /// value as (N, K * C, S...), K the size merged with the batch, which a
 /// convolution of K times the groups (the kernel repeated K times)
-/// computes per copy. `copies` receives K; `restore` builds the output's
-/// held form from (N, K * M, S'...).
+/// computes per copy. `copies` is K; `copyShape` the atoms merged with the
+/// batch, and `group0` the held layout of the file's first dimension in
+/// the output (restoreMergedConv).
 struct MergedConvInput {
   Value value;
   int64_t copies = 1;
-  std::function<OnnxValue(Value)> restore;
+  SmallVector<int64_t> copyShape, group0;
 };
 static FailureOr<MergedConvInput> mergedConvInput(NodeBuilder &node) {
   FailureOr<HeldValue> x = node.heldInput(0);
@@ -89,16 +89,16 @@ static FailureOr<MergedConvInput> mergedConvInput(NodeBuilder &node) {
     return failure();
   }
   // The atoms in the file's order, the batch's first: (N, k..., C, S...).
-  SmallVector<int64_t> perm{0}, copyShape;
+  MergedConvInput in;
+  SmallVector<int64_t> perm{0};
   ArrayRef<int64_t> held = node.typeOf(x->value).getShape();
   for (int64_t h : x->layout.group(0))
     if (h != 0) {
       perm.push_back(h);
-      copyShape.push_back(held[h]);
+      in.copyShape.push_back(held[h]);
     }
   for (int64_t j = 1; j < x->layout.rank(); ++j)
     llvm::append_range(perm, x->layout.group(j));
-  MergedConvInput in;
   in.copies = dims[0].factor;
   SmallVector<int64_t> shape{ShapedType::kDynamic, in.copies * dims[1].factor};
   for (HeldDim d : ArrayRef<HeldDim>(dims).drop_front(2))
@@ -109,26 +109,29 @@ static FailureOr<MergedConvInput> mergedConvInput(NodeBuilder &node) {
   in.value = node.reshape(t, shape);
   // The output's held form: (N, k..., M, S'...), the batch and the k atoms
   // in the input's order in the first file dimension.
-  SmallVector<int64_t> group0;
   int64_t next = 1;
   for (int64_t h : x->layout.group(0))
-    group0.push_back(h == 0 ? 0 : next++);
-  in.restore = [&node, copyShape, group0, copies = in.copies](Value y) {
-    ArrayRef<int64_t> out = node.typeOf(y).getShape();
-    SmallVector<int64_t> shape{ShapedType::kDynamic};
-    llvm::append_range(shape, copyShape);
-    shape.push_back(out[1] / copies);
-    llvm::append_range(shape, out.drop_front(2));
-    HeldLayout layout;
-    layout.atoms = group0;
-    layout.groups.push_back(group0.size());
-    for (int64_t h = copyShape.size() + 1; h < int64_t(shape.size()); ++h) {
-      layout.atoms.push_back(h);
-      layout.groups.push_back(1);
-    }
-    return node.fromHeld(node.reshape(y, shape), std::move(layout));
-  };
+    in.group0.push_back(h == 0 ? 0 : next++);
   return in;
+}
+
+/// The held form of a merged input's convolution output y, (N, K * M,
+/// S'...): (N, k..., M, S'...).
+static OnnxValue restoreMergedConv(NodeBuilder &node, const MergedConvInput &in,
+                                   Value y) {
+  ArrayRef<int64_t> out = node.typeOf(y).getShape();
+  SmallVector<int64_t> shape{ShapedType::kDynamic};
+  llvm::append_range(shape, in.copyShape);
+  shape.push_back(out[1] / in.copies);
+  llvm::append_range(shape, out.drop_front(2));
+  HeldLayout layout;
+  layout.atoms = in.group0;
+  layout.groups.push_back(in.group0.size());
+  for (int64_t h = in.copyShape.size() + 1; h < int64_t(shape.size()); ++h) {
+    layout.atoms.push_back(h);
+    layout.groups.push_back(1);
+  }
+  return node.fromHeld(node.reshape(y, shape), std::move(layout));
 }
 
 /// A per-spatial-dimension attribute: `rank` positive integers, or
@@ -154,6 +157,27 @@ spatialAttr(NodeBuilder &node, StringRef name, int64_t rank,
   return **attr;
 }
 
+/// Explicit `pads` (begins, then ends; absent: none) into g.padLow and
+/// g.padHigh, sized already.
+static LogicalResult readPads(NodeBuilder &node,
+                              const std::optional<SmallVector<int64_t>> &pads,
+                              WindowGeometry &g) {
+  if (!pads)
+    return success();
+  int64_t rank = g.padLow.size();
+  if (int64_t(pads->size()) != 2 * rank ||
+      llvm::any_of(*pads, [](int64_t p) { return p < 0 || p > (1 << 20); })) {
+    node.emitError() << "'pads' must be " << 2 * rank
+                     << " non-negative integers";
+    return failure();
+  }
+  for (int64_t i = 0; i < rank; ++i) {
+    g.padLow[i] = (*pads)[i];
+    g.padHigh[i] = (*pads)[rank + i];
+  }
+  return success();
+}
+
 /// Reads strides, dilations (when `hasDilations`) and the padding of a
 /// window of `window` sizes over `spatial`; `ceilMode` pads the high side
 /// so that a last partial window counts. Returns the output sizes.
@@ -176,18 +200,8 @@ readGeometry(NodeBuilder &node, WindowGeometry &g, ArrayRef<int64_t> spatial,
   g.padLow.assign(rank, 0);
   g.padHigh.assign(rank, 0);
   if (*autoPad == "NOTSET") {
-    if (*pads) {
-      if (int64_t((*pads)->size()) != 2 * rank ||
-          llvm::any_of(**pads, [](int64_t p) { return p < 0; })) {
-        node.emitError() << "'pads' must be " << 2 * rank
-                         << " non-negative integers";
-        return failure();
-      }
-      for (int64_t i = 0; i < rank; ++i) {
-        g.padLow[i] = (**pads)[i];
-        g.padHigh[i] = (**pads)[rank + i];
-      }
-    }
+    if (failed(readPads(node, *pads, g)))
+      return failure();
   } else if (*autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER") {
     for (int64_t i = 0; i < rank; ++i) {
       int64_t span = g.dilations[i] * (g.window[i] - 1) + 1;
@@ -319,7 +333,8 @@ static FailureOr<NodeOutputs> importConv(NodeBuilder &node) {
     y = AddOp::create(b, node.loc, y, repeated(*bias));
   }
   if (merged)
-    return NodeOutputs{merged->restore(toChannelsFirst(node, y))};
+    return NodeOutputs{
+        restoreMergedConv(node, *merged, toChannelsFirst(node, y))};
   return single(toChannelsFirst(node, y));
 }
 
@@ -477,6 +492,85 @@ static FailureOr<NodeOutputs> importConvTranspose(NodeBuilder &node) {
   return single(toChannelsFirst(node, y));
 }
 
+// Col2Im(input, image_shape, block_shape) (opset 18): PyTorch's F.fold.
+// The input (N, C * prod(block), L) holds, per block position b (row-major
+// over block_shape) and channel c, row (c, b), the value of every one of
+// the L windows (row-major over the window positions); each is added to
+// the image position it covers, positions in the padding dropped:
+// kiln.fold_patches of the rows as (N, L..., taps * C) patches.
+static FailureOr<NodeOutputs> importCol2Im(NodeBuilder &node) {
+  FailureOr<Value> x = node.input(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> image =
+      node.knownInts(1, "image_shape");
+  FailureOr<std::optional<SmallVector<int64_t>>> block =
+      node.knownInts(2, "block_shape");
+  if (failed(x) || failed(image) || failed(block))
+    return failure();
+  if (!*image || !*block || (*image)->empty() ||
+      (*image)->size() != (*block)->size() ||
+      llvm::any_of(**image, [](int64_t v) { return v < 1 || v > (1 << 20); }) ||
+      llvm::any_of(**block, [](int64_t v) { return v < 1 || v > (1 << 20); })) {
+    node.emitError() << "image_shape and block_shape must be two lists of "
+                        "as many positive sizes";
+    return failure();
+  }
+  int64_t rank = (*image)->size();
+  WindowGeometry g;
+  g.window = **block;
+  FailureOr<SmallVector<int64_t>> strides =
+      spatialAttr(node, "strides", rank, 1);
+  FailureOr<SmallVector<int64_t>> dilations =
+      spatialAttr(node, "dilations", rank, 1);
+  FailureOr<std::optional<SmallVector<int64_t>>> pads = node.getInts("pads");
+  if (failed(strides) || failed(dilations) || failed(pads))
+    return failure();
+  g.strides = *strides;
+  g.dilations = *dilations;
+  g.padLow.assign(rank, 0);
+  g.padHigh.assign(rank, 0);
+  if (failed(readPads(node, *pads, g)))
+    return failure();
+  std::string reason;
+  FailureOr<SmallVector<int64_t>> blocks = g.outputSizes(**image, reason);
+  if (failed(blocks)) {
+    node.emitError() << "image_shape " << formatKerasShape(**image) << ": "
+                     << reason;
+    return failure();
+  }
+  int64_t count = 1;
+  for (int64_t o : *blocks)
+    count *= o;
+  ArrayRef<int64_t> shape = node.typeOf(*x).getShape();
+  if (shape.size() != 3 || ShapedType::isDynamic(shape[1]) ||
+      shape[1] % g.taps() || shape[2] != count) {
+    node.emitError() << "expects an input (N, C * " << g.taps() << ", " << count
+                     << ") for blocks " << formatKerasShape(**block)
+                     << " over the image " << formatKerasShape(**image)
+                     << ", got " << formatKerasShape(shape);
+    return failure();
+  }
+  int64_t channels = shape[1] / g.taps();
+  // (N, C, taps, L...) -> (N, L..., taps, C) -> (N, L..., taps * C).
+  SmallVector<int64_t> split{shape[0], channels, g.taps()};
+  llvm::append_range(split, *blocks);
+  SmallVector<int64_t> perm{0};
+  for (int64_t d = 0; d < rank; ++d)
+    perm.push_back(3 + d);
+  perm.append({2, 1});
+  Value rows = TransposeOp::create(node.builder, node.loc,
+                                   node.reshape(*x, split), perm);
+  SmallVector<int64_t> patches{shape[0]}, folded{shape[0]};
+  llvm::append_range(patches, *blocks);
+  patches.push_back(g.taps() * channels);
+  llvm::append_range(folded, **image);
+  folded.push_back(channels);
+  Value like = buildZerosLike(node.builder, node.loc, *x, folded);
+  Value y = FoldPatchesOp::create(node.builder, node.loc,
+                                  node.reshape(rows, patches), like, g.window,
+                                  g.strides, g.dilations, g.padLow, g.padHigh);
+  return single(toChannelsFirst(node, y));
+}
+
 /// Max pooling with dilations, which kiln.max_pool does not take: the input
 /// padded with the lowest float (padding never wins), each window's taps
 /// as a patch row (`kiln.extract_patches` dilates), and the maximum over
@@ -605,6 +699,10 @@ void mlir::kiln::onnx_import::registerConvolutionOps(OpRegistry &r) {
   // AveragePool-19 dilates its windows.
   r["AveragePool"].push_back(
       OpKind{19, kNewestOpset, importPool<false>, avgPool19, 0, 0, 1});
+  static constexpr StringLiteral col2im[] = {"dilations", "pads", "strides"};
+  // image_shape and block_shape are known operands.
+  r["Col2Im"].push_back(
+      OpKind{18, kNewestOpset, importCol2Im, col2im, 0b110, 0, 3});
   r["GlobalAveragePool"].push_back(OpKind{1, kNewestOpset, importGlobalPool<false>, {}});
   r["GlobalMaxPool"].push_back(OpKind{1, kNewestOpset, importGlobalPool<true>, {}});
 }

@@ -9,13 +9,16 @@ environment lacks:
   /tmp/tv/bin/python tools/dev/timm_sweep.py resnet18 deit_tiny_patch16_224
 
 Set KILN to the kiln binary (default build/bin/kiln) and OUT to a scratch
-folder (default /tmp/timm-sweep). A model whose output is all zeros (timm
+folder (default /tmp/timm-sweep); DYNAMO=1 exports with PyTorch's current
+exporter (torch.export, opset 18) instead, which some models need (VOLO's
+F.fold becomes Col2Im there; the TorchScript exporter fails on it). A model whose output is all zeros (timm
 zero-initializes some heads) is no evidence.
 """
 import sys, os, subprocess, json, traceback
 import numpy as np, torch, timm
 KILN = os.environ.get('KILN', 'build/bin/kiln')
 OUT = os.environ.get('OUT', '/tmp/timm-sweep')
+DYNAMO = os.environ.get('DYNAMO') == '1'
 os.makedirs(OUT, exist_ok=True)
 torch.manual_seed(0)
 
@@ -37,8 +40,14 @@ def one(name, res=64, kw=None):
     if m is None:
         raise last
     path = os.path.join(d, 'model.onnx')
-    torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
-                      dynamic_axes={'x': {0: 'b'}, 'y': {0: 'b'}}, opset_version=17, dynamo=False)
+    if DYNAMO:
+        torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
+                          dynamic_shapes=({0: torch.export.Dim('b')},),
+                          opset_version=18, dynamo=True)
+    else:
+        torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
+                          dynamic_axes={'x': {0: 'b'}, 'y': {0: 'b'}},
+                          opset_version=17, dynamo=False)
     np.save(os.path.join(d, 'x.npy'), x.numpy())
     exe = os.path.join(d, 'model')
     r = subprocess.run([KILN, 'compile', path, '-o', exe], capture_output=True, text=True, timeout=900)

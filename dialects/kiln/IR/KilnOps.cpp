@@ -2223,7 +2223,7 @@ LogicalResult BatchNormOp::specializeForTraining(
   // mean m0 (its float32 sum of n terms off by up to n ulps of the mean)
   // centers the input; the mean of that, c = mean(x - m0), corrects it
   // (mean = m0 + c, centered = x - m0 - c), and the variance is the shifted
-  // data's mean(((x - m0)^2) - c^2, with c tiny against the deviation.
+  // data's mean((x - m0)^2) - c^2, with c tiny against the deviation.
   // Per step: mean [T, C].
   Location loc = getLoc();
   Value mean0 = ReduceMeanOp::create(rewriter, loc, getInput(), axes,

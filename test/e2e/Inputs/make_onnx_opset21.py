@@ -17,6 +17,11 @@ fuzzer's seed test/fuzz/seeds/importer/onnx_opset21.
   scatter_<r>.onnx: ScatterElements-18 with reduction r (mul, max, min) of
   updates u (3, 2) into w (3, 4) along axis 1 (indices with a duplicate),
   times x (N, 3, 4): scatter_x.npy, scatter_<r>_y.npy
+
+  col2im.onnx: x (N, 12, 9) * w (12, 1), Col2Im-18 (PyTorch's F.fold) of
+  2 channels in (2, 3) blocks over a (5, 6) image, strides (2, 1),
+  dilations (1, 2), pads (1, 0, 0, 1): overlapping blocks, padding
+  dropped, -> y (N, 2, 5, 6): col2im_x.npy, col2im_y.npy
 """
 import os
 import sys
@@ -92,3 +97,22 @@ for reduction in ("mul", "max", "min"):
     session = onnxruntime.InferenceSession(model.SerializeToString())
     np.save(os.path.join(out, f"scatter_{reduction}_y.npy"),
             session.run(None, {"x": x})[0])
+
+graph = helper.make_graph(
+    [helper.make_node("Mul", ["x", "w"], ["xw"]),
+     helper.make_node("Col2Im", ["xw", "image", "block"], ["y"],
+                      strides=[2, 1], dilations=[1, 2], pads=[1, 0, 0, 1])],
+    "col2im",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 12, 9])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 5, 6])],
+    [const("w", rng.uniform(0.5, 1.5, (12, 1)).astype(np.float32)),
+     const("image", np.array([5, 6], np.int64)),
+     const("block", np.array([2, 3], np.int64))])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+model.ir_version = 10
+onnx.checker.check_model(model, full_check=True)
+onnx.save(model, os.path.join(out, "col2im.onnx"))
+x = rng.standard_normal((3, 12, 9)).astype(np.float32)
+session = onnxruntime.InferenceSession(model.SerializeToString())
+np.save(os.path.join(out, "col2im_x.npy"), x)
+np.save(os.path.join(out, "col2im_y.npy"), session.run(None, {"x": x})[0])

@@ -560,6 +560,21 @@ newer("resize_sizes_batch", [
     helper.make_node("Resize", ["x", "", "", "z"], ["y"], name="resize")],
       [value("x", ["N", 1, 2, 2])], [value("y", ["N", 1, 4, 4])],
       [const("z", np.array([2, 1, 4, 4], np.int64))])
+newer("col2im_count", [
+    helper.make_node("Col2Im", ["x", "image", "block"], ["y"], name="fold")],
+      [value("x", ["N", 8, 10])], [value("y", ["N", 2, 4, 4])],
+      [const("image", np.array([4, 4], np.int64)),
+       const("block", np.array([2, 2], np.int64))])
+newer("col2im_block", [
+    helper.make_node("Col2Im", ["x", "image", "block"], ["y"], name="fold")],
+      [value("x", ["N", 8, 9])], [value("y", ["N", 2, 4, 4])],
+      [const("image", np.array([4, 4], np.int64)),
+       const("block", np.array([2, 2, 1], np.int64))])
+newer("col2im_large", [
+    helper.make_node("Col2Im", ["x", "image", "block"], ["y"], name="fold")],
+      [value("x", ["N", 8, 9])], [value("y", ["N", 2, 4, 4])],
+      [const("image", np.array([4, 4], np.int64)),
+       const("block", np.array([5, 2], np.int64))])
 newer("resize_axes_twice", [
     helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize",
                      axes=[2, -2])],
