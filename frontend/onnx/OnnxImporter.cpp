@@ -157,7 +157,7 @@ NodeBuilder::knownInts(int64_t i, StringRef what, bool allowBatch) {
       emitError() << what << " holds " << batchMultiple(v)
                   << " times the dynamic batch size (a dimension that merges "
                      "the batch with others), which kiln reads only in "
-                     "Reshape's shape";
+                     "Reshape's and ConstantOfShape's shape";
       return failure();
     }
   return std::optional<SmallVector<int64_t>>((*t)->toInt64());

@@ -28,7 +28,9 @@
 // tensor that exporters write (PyTorch's batch_first, tf2onnx's Keras
 // LSTM), which the importer holds batch-first (OnnxValue::layout); the
 // outputs then stay held so, until the exporter's Transpose, Squeeze or
-// Slice brings the batch back to the front.
+// Slice brings the batch back to the front. X's batch may also be merged
+// with other dimensions (timm's Sequencer2d, (W, N * H, C)): the op runs
+// over the N * H rows (MergedRows), from zero states only.
 //
 // Not supported (an error naming it): sequence_lens (but one known when
 // compiling that gives every sequence its full length), LSTM's peepholes P,
@@ -244,6 +246,65 @@ std::string shapeText(NodeBuilder &node, Value v) {
   return formatKerasShape(node.typeOf(v).getShape());
 }
 
+/// The rows of X of layout 0, (seq, N * K, input), held batch-first with
+/// the batch merged with other dimensions (timm's Sequencer runs its LSTMs
+/// over the N * H rows of (N, H, W, C)): the op runs over the N * K rows
+/// as its batch, (N * K, seq, input) (kiln's reshape merges the batch with
+/// the K copies), and its outputs are held with the rows split back into
+/// (N, k...). `group` is the merged file dimension's held layout in such
+/// an output (0 the batch, 1... the k atoms), `copyShape` the k sizes.
+struct MergedRows {
+  SmallVector<int64_t> group, copyShape;
+};
+
+/// True when operand `i` is held with the batch merged with other
+/// dimensions in its file dimension `dim`.
+static bool mergesRows(NodeBuilder &node, int64_t i, int64_t dim) {
+  if (!node.heldTransposed(i))
+    return false;
+  FailureOr<HeldValue> x = node.heldInput(i);
+  if (failed(x))
+    return false;
+  SmallVector<HeldDim> dims = node.heldDims(*x);
+  return int64_t(dims.size()) > dim && dims[dim].batch && dims[dim].factor > 1;
+}
+
+/// A held tensor of zeros (ConstantOfShape of the dynamic batch, reshaped
+/// or transposed).
+static bool isZeros(Value v) {
+  while (Operation *op = v.getDefiningOp()) {
+    if (isa<ZerosOp>(op))
+      return true;
+    if (!isa<ReshapeOp, TransposeOp>(op))
+      return false;
+    v = op->getOperand(0);
+  }
+  return false;
+}
+
+/// `v` (N * K, r...), an output whose rows are X's merged rows, held as
+/// (N, k..., r...): the rows file dimension `rowsDim`, the r dimensions
+/// the others in order.
+static OnnxValue mergedRowsOutput(NodeBuilder &node, const MergedRows &rows,
+                                  Value v, int64_t rowsDim) {
+  ArrayRef<int64_t> shape = node.typeOf(v).getShape();
+  SmallVector<int64_t> held{ShapedType::kDynamic};
+  llvm::append_range(held, rows.copyShape);
+  llvm::append_range(held, shape.drop_front());
+  HeldLayout layout;
+  int64_t next = 1 + rows.copyShape.size();
+  for (int64_t j = 0; j < int64_t(shape.size()); ++j) {
+    if (j == rowsDim) {
+      llvm::append_range(layout.atoms, rows.group);
+      layout.groups.push_back(rows.group.size());
+      continue;
+    }
+    layout.atoms.push_back(next++);
+    layout.groups.push_back(1);
+  }
+  return node.fromHeld(node.reshape(v, held), std::move(layout));
+}
+
 template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
   OpBuilder &b = node.builder;
   Location loc = node.loc;
@@ -303,8 +364,25 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
                                       "--input-shape)");
     return failure();
   }
-  FailureOr<Value> x =
-      batchFirst ? node.input(0) : node.transposedInput(0, {1, 0, 2});
+  std::optional<MergedRows> rows;
+  FailureOr<Value> x = failure();
+  if (!batchFirst && mergesRows(node, 0, 1)) {
+    FailureOr<HeldValue> held = node.heldInput(0);
+    if (failed(held))
+      return failure();
+    FailureOr<HeldValue> h = node.heldAxesLast(*held, {0, 2});
+    if (failed(h))
+      return failure();
+    // (N, k..., seq, input) -> (N * K, seq, input).
+    ArrayRef<int64_t> hShape = node.typeOf(h->value).getShape();
+    rows.emplace();
+    rows->group.assign(h->layout.group(1).begin(), h->layout.group(1).end());
+    rows->copyShape.assign(hShape.begin() + 1, hShape.end() - 2);
+    x = node.reshape(h->value,
+                     {ShapedType::kDynamic, fileShape[0], fileShape[2]});
+  } else {
+    x = batchFirst ? node.input(0) : node.transposedInput(0, {1, 0, 2});
+  }
   FailureOr<Value> w = node.input(1);
   FailureOr<Value> r = node.input(2);
   if (failed(x) || failed(w) || failed(r))
@@ -404,6 +482,21 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
                        << formatKerasShape(expected);
       return failure();
     }
+    if (rows) {
+      // Merged rows start from zeros (Sequencer's ConstantOfShape); a
+      // state computed per row would need its rows in X's order.
+      FailureOr<HeldValue> held = mergesRows(node, index, 1)
+                                      ? node.heldInput(index)
+                                      : FailureOr<HeldValue>(failure());
+      if (failed(held) || !isZeros(held->value)) {
+        node.emitError() << (s ? "initial_c" : "initial_h")
+                         << " of X's rows merged with the batch is "
+                            "supported as zeros only";
+        return failure();
+      }
+      initialStates.push_back({});
+      continue;
+    }
     FailureOr<Value> v =
         batchFirst ? node.input(index) : node.transposedInput(index, {1, 0, 2});
     if (failed(v))
@@ -479,8 +572,9 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
       parts.push_back(reshape(y, {batch, steps, 1, hidden}));
     Value y = parts.size() == 1 ? parts[0]
                                 : Value(ConcatOp::create(b, loc, parts, 2));
-    outputs.push_back(batchFirst ? OnnxValue::ofValue(y)
-                                 : node.permuted(y, {2, 0, 1, 3}));
+    outputs.push_back(rows         ? mergedRowsOutput(node, *rows, y, 2)
+                      : batchFirst ? OnnxValue::ofValue(y)
+                                   : node.permuted(y, {2, 0, 1, 3}));
   } else {
     outputs.push_back(OnnxValue{});
   }
@@ -495,8 +589,9 @@ template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {
       parts.push_back(reshape(f[s], {batch, 1, hidden}));
     Value state = parts.size() == 1 ? parts[0]
                                     : Value(ConcatOp::create(b, loc, parts, 1));
-    outputs.push_back(batchFirst ? OnnxValue::ofValue(state)
-                                 : node.permuted(state, {1, 0, 2}));
+    outputs.push_back(rows         ? mergedRowsOutput(node, *rows, state, 1)
+                      : batchFirst ? OnnxValue::ofValue(state)
+                                   : node.permuted(state, {1, 0, 2}));
   }
   return outputs;
 }

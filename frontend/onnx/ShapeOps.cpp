@@ -1515,16 +1515,36 @@ static FailureOr<NodeOutputs> importConstant(NodeBuilder &node) {
 }
 
 static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
+  // A dimension k times the batch size (k > 1: the batch merged with others,
+  // as timm's Sequencer gives its LSTMs' zero states (D, N * H, hidden)).
+  int64_t multiple = 1;
+  if (const HostTensor *known = node.known(0))
+    for (double v : known->values)
+      if (batchMultiple(v) > 1) {
+        if (multiple > 1) {
+          node.emitError() << "the shape merges the dynamic batch with other "
+                              "dimensions twice";
+          return failure();
+        }
+        multiple = batchMultiple(v);
+      }
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
-      node.knownInts(0, "the shape", /*allowBatch=*/true);
+      multiple > 1 ? FailureOr<std::optional<SmallVector<int64_t>>>(
+                         node.known(0)->toInt64())
+                   : node.knownInts(0, "the shape", /*allowBatch=*/true);
   if (failed(shape))
     return failure();
   HostTensor t;
   t.shape = shape->value_or(SmallVector<int64_t>());
+  if (multiple > 1)
+    for (int64_t &d : t.shape)
+      if (d < 0 && batchMultiple(double(d)) > 1)
+        d = ShapedType::kDynamic;
   auto batchAt = llvm::find(t.shape, ShapedType::kDynamic);
   if (batchAt != t.shape.end()) {
     // Of the dynamic batch size (an exporter's zero initial state of a
-    // recurrent op, (D, batch, H)): zeros held batch-first.
+    // recurrent op, (D, batch, H)): zeros held batch-first, the batch
+    // followed by the dimension merged with it.
     Value reference = node.batchReference();
     const onnx::AttributeProto *attr = node.attribute("value");
     FailureOr<HostTensor> value =
@@ -1542,6 +1562,8 @@ static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
     }
     int64_t b = batchAt - t.shape.begin();
     SmallVector<int64_t> heldShape = {ShapedType::kDynamic};
+    if (multiple > 1)
+      heldShape.push_back(multiple);
     for (auto [i, d] : llvm::enumerate(t.shape))
       if (int64_t(i) != b)
         heldShape.push_back(d);
@@ -1551,7 +1573,22 @@ static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
         RankedTensorType::get(heldShape, builder.getF32Type()), reference);
     if (value->values[0] != 0)
       y = AddOp::create(builder, node.loc, y, node.scalar(value->values[0]));
-    return NodeOutputs{node.permuted(y, batchPulledLayout(t.shape.size(), b))};
+    // File dimension b holds the batch (and the multiple); the others
+    // follow in order.
+    HeldLayout layout;
+    int64_t next = multiple > 1 ? 2 : 1;
+    for (int64_t i = 0; i < int64_t(t.shape.size()); ++i) {
+      if (i == b) {
+        layout.atoms.push_back(0);
+        if (multiple > 1)
+          layout.atoms.push_back(1);
+        layout.groups.push_back(multiple > 1 ? 2 : 1);
+        continue;
+      }
+      layout.atoms.push_back(next++);
+      layout.groups.push_back(1);
+    }
+    return NodeOutputs{node.fromHeld(y, std::move(layout))};
   }
   if (llvm::any_of(t.shape, [](int64_t d) { return d < 0; }) ||
       product(t.shape) > (int64_t(1) << 28)) {

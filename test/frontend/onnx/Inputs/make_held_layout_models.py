@@ -41,12 +41,18 @@ it, and one model per error the held layouts report.
             held_conv_batch_inner merges them the other way round, (N, 2)
             from x's (2, N) after a Transpose; held_conv_channels has
             the batch in the channels, which is refused
+  row_lstm  timm's Sequencer2d: a bidirectional LSTM over the rows of
+            x (N, 3, 4, 2) read as (N, H, W, C), (W, 3N, C) with zero
+            states from ConstantOfShape((2, 3N, 5)); its Y and Y_h back
+            as (N, 3, 4, 10) and (N, 3, 2, 5); row_lstm_state starts
+            from ones, which is refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts (the batch inside
             and outside in their 2N; held_layouts_moved, the same atoms
             in other places, is no error), 2N read where only
-            Reshape reads it (Expand), the batch split in a Reshape, the
+            Reshape and ConstantOfShape read it (Expand; ConstantOfShape
+            of (2N, 2N)), the batch split in a Reshape, the
             batch compared with a size (Equal)
 """
 import os
@@ -225,6 +231,14 @@ held_error("held_expand", [
     helper.make_node("Expand", ["one_f", "shape"], ["y"], name="expand"),
 ], [value("y", ["2N", 4, 3])],
     [numpy_helper.from_array(np.ones((1,), np.float32), "one_f")])
+held_error("held_fill_twice", [
+    helper.make_node("Shape", ["bh"], ["shape"], name="shape"),
+    helper.make_node("Slice", ["shape", "first", "one"], ["rows"],
+                     name="rows"),
+    helper.make_node("Concat", ["rows", "rows"], ["twice"], axis=0,
+                     name="twice"),
+    helper.make_node("ConstantOfShape", ["twice"], ["y"], name="fill"),
+], [value("y", ["2N", "2N"])], [ints("first", [0]), ints("one", [1])])
 save("batch_split", [
     helper.make_node("Transpose", ["x"], ["seq"], perm=[1, 0, 2],
                      name="seq_first"),
@@ -400,6 +414,51 @@ save("held_conv_batch_inner", [
 ], [value("x", ["N", 2, 3, 4])], [value("y", ["N", 2, 2, 2, 4])],
     [ints("split", [-1, 1, 3, 4]), floats("w", (2, 1, 2, 1)),
      ints("back", [2, -1, 2, 2, 4])])
+
+
+
+def row_lstm(name, fill):
+    rows = [
+        helper.make_node("Reshape", ["x", "rows_shape"], ["rows"],
+                         name="rows"),
+        helper.make_node("Transpose", ["rows"], ["seq"], perm=[1, 0, 2],
+                         name="seq_first"),
+        helper.make_node("Shape", ["rows"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "zero"], ["n"], axis=0,
+                         name="n"),
+        helper.make_node("Unsqueeze", ["n", "zero_axis"], ["n1"],
+                         name="n1"),
+        helper.make_node("Concat", ["two", "n1", "five"], ["state_shape"],
+                         axis=0, name="state_shape"),
+        helper.make_node("ConstantOfShape", ["state_shape"], ["state"],
+                         value=numpy_helper.from_array(
+                             np.array([fill], np.float32)),
+                         name="zeros"),
+        helper.make_node("LSTM", ["seq", "w", "r", "b", "", "state", "state"],
+                         ["y_seq", "h_seq"], direction="bidirectional",
+                         hidden_size=5, name="lstm"),
+        helper.make_node("Transpose", ["y_seq"], ["y_t"], perm=[0, 2, 1, 3],
+                         name="y_t"),
+        helper.make_node("Reshape", ["y_t", "keep_two"], ["y_flat"],
+                         name="y_flat"),
+        helper.make_node("Transpose", ["y_flat"], ["y_rows"],
+                         perm=[1, 0, 2], name="y_rows"),
+        helper.make_node("Reshape", ["y_rows", "y_shape"], ["y"], name="y"),
+        helper.make_node("Transpose", ["h_seq"], ["h_rows"], perm=[1, 0, 2],
+                         name="h_rows"),
+        helper.make_node("Reshape", ["h_rows", "h_shape"], ["h"], name="h"),
+    ]
+    save(name, rows, [value("x", ["N", 3, 4, 2])],
+         [value("y", ["N", 3, 4, 10]), value("h", ["N", 3, 2, 5])],
+         [ints("rows_shape", [-1, 4, 2]), ints("zero", 0),
+          ints("zero_axis", [0]), ints("two", [2]), ints("five", [5]),
+          floats("w", (2, 20, 2)), floats("r", (2, 20, 5)),
+          floats("b", (2, 40)), ints("keep_two", [0, 0, -1]),
+          ints("y_shape", [-1, 3, 4, 10]), ints("h_shape", [-1, 3, 2, 5])])
+
+
+row_lstm("row_lstm", 0.0)
+row_lstm("row_lstm_state", 1.0)
 
 # An input batch for the numeric checks (test/e2e/onnx_held_layouts.test).
 np.save(os.path.join(out, "x.npy"),
