@@ -195,14 +195,9 @@ static FailureOr<Value> importConv(LayerBuilder &layer,
     return failure();
   OpBuilder &b = layer.builder;
   Value y = buildGroupedConv(b, layer.loc, *x, *kernel, g, groups);
-  if (layer.getBoolean("use_bias").value_or(true)) {
-    FailureOr<Value> bias =
-        layer.addParam("bias", {filters}, "bias_initializer", "zeros");
-    if (failed(bias))
-      return failure();
-    y = AddOp::create(b, layer.loc, y, *bias);
-  }
-  return buildActivation(layer, activation, y);
+  return buildBiasAndActivation(layer, y, filters,
+                                layer.getBoolean("use_bias").value_or(true),
+                                activation);
 }
 
 /// Keras 2 writes its base Conv's `groups` (always 1) into the configs of
@@ -293,14 +288,9 @@ static FailureOr<Value> importDepthwise(LayerBuilder &layer,
     y = ConvOp::create(b, layer.loc, y, *pointwise, ones, ones, zeros, zeros);
     outChannels = filters;
   }
-  if (layer.getBoolean("use_bias").value_or(true)) {
-    FailureOr<Value> bias =
-        layer.addParam("bias", {outChannels}, "bias_initializer", "zeros");
-    if (failed(bias))
-      return failure();
-    y = AddOp::create(b, layer.loc, y, *bias);
-  }
-  return buildActivation(layer, activation, y);
+  return buildBiasAndActivation(layer, y, outChannels,
+                                layer.getBoolean("use_bias").value_or(true),
+                                activation);
 }
 
 // ConvNDTranspose: the gradient of a convolution with respect to its input,
@@ -364,14 +354,9 @@ static FailureOr<Value> importConvTranspose(LayerBuilder &layer,
     perm.push_back(i);
   Value moved = TransposeOp::create(b, loc, *kernel, perm);
   Value y = buildConvTranspose(b, loc, *x, moved, g, out, /*groups=*/1);
-  if (layer.getBoolean("use_bias").value_or(true)) {
-    FailureOr<Value> bias =
-        layer.addParam("bias", {filters}, "bias_initializer", "zeros");
-    if (failed(bias))
-      return failure();
-    y = AddOp::create(b, loc, y, *bias);
-  }
-  return buildActivation(layer, activation, y);
+  return buildBiasAndActivation(layer, y, filters,
+                                layer.getBoolean("use_bias").value_or(true),
+                                activation);
 }
 
 // MaxPoolingND: max_pool(x); AveragePoolingND: the windows' sums over the

@@ -197,6 +197,20 @@ FailureOr<Value> mlir::kiln::keras::buildActivation(LayerBuilder &layer,
   return failure();
 }
 
+FailureOr<Value>
+mlir::kiln::keras::buildBiasAndActivation(LayerBuilder &layer, Value y,
+                                          int64_t units, bool useBias,
+                                          StringRef activation) {
+  if (useBias) {
+    FailureOr<Value> bias =
+        layer.addParam("bias", {units}, "bias_initializer", "zeros");
+    if (failed(bias))
+      return failure();
+    y = AddOp::create(layer.builder, layer.loc, y, *bias);
+  }
+  return buildActivation(layer, activation, y);
+}
+
 FailureOr<StringRef> mlir::kiln::keras::activationName(LayerBuilder &layer) {
   const llvm::json::Value *value = layer.config.get("activation");
   if (!value || value->kind() == llvm::json::Value::Null)
@@ -294,14 +308,9 @@ static FailureOr<Value> buildDense(LayerBuilder &layer, Value x,
   if (failed(kernel))
     return failure();
   Value y = MatMulOp::create(layer.builder, layer.loc, x, *kernel);
-  if (config.getBoolean("use_bias").value_or(true)) {
-    FailureOr<Value> bias =
-        layer.addParam("bias", {*units}, "bias_initializer", "zeros");
-    if (failed(bias))
-      return failure();
-    y = AddOp::create(layer.builder, layer.loc, y, *bias);
-  }
-  return buildActivation(layer, activation, y);
+  return buildBiasAndActivation(layer, y, *units,
+                                config.getBoolean("use_bias").value_or(true),
+                                activation);
 }
 
 // Dense: activation(x @ kernel + bias), on the last axis of x

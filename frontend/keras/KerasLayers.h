@@ -294,6 +294,12 @@ FailureOr<DictionaryAttr> readConstraint(LayerBuilder &layer, StringRef key,
 /// Applies the Keras activation `name` ("relu", "linear", ...) to `x`;
 /// emits an error on `layer` for an unknown one.
 FailureOr<Value> buildActivation(LayerBuilder &layer, StringRef name, Value x);
+/// `y` plus the layer's `bias` parameter of `units` (bias_initializer,
+/// zeros by default) when `useBias`, then the activation `activation`:
+/// the end of Dense and the convolutions.
+FailureOr<Value> buildBiasAndActivation(LayerBuilder &layer, Value y,
+                                        int64_t units, bool useBias,
+                                        StringRef activation);
 
 } // namespace mlir::kiln::keras
 
