@@ -86,16 +86,18 @@ struct HostTensor {
 };
 
 /// The value a known shape tensor holds for the dynamic batch size (ONNX
-/// `Shape` of a batched tensor): -2^52, exact in a double and no size. It
+/// `Shape` of a batched tensor): -2^40, exact in a double and no size. It
 /// passes through the ops that move shape elements (Gather, Concat,
 /// Unsqueeze, Slice, Cast) and means the batch where a shape is read
 /// (Reshape). k times it, for k up to kMaxBatchMultiple, is k times the
 /// batch: the size of a dimension that merges the batch with others
 /// (PyTorch's attention, batch * heads), from Shape or from Mul by a known
-/// integer, the only arithmetic on it that the importers fold. (INT64_MIN,
-/// Slice's "from the start", is 2048 times it: past the bound.)
-constexpr double kDynamicBatchValue = -4503599627370496.0;
-constexpr int64_t kMaxBatchMultiple = 1023;
+/// integer, the only arithmetic on it that the importers fold: up to
+/// 2^22 - 1 times (a sequence of 4M tokens, or 2048^2 pixels, merged with
+/// the batch), every multiple exact in a double and an int64. (INT64_MIN,
+/// Slice's "from the start", is 2^23 times it: past the bound.)
+constexpr double kDynamicBatchValue = -1099511627776.0;
+constexpr int64_t kMaxBatchMultiple = (int64_t(1) << 22) - 1;
 
 /// k when `v` is k times the dynamic batch size (1 <= k <=
 /// kMaxBatchMultiple), 0 otherwise.

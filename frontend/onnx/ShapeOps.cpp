@@ -1535,11 +1535,8 @@ static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
   if (failed(shape))
     return failure();
   HostTensor t;
+  // The batch, and a multiple of it, read as kDynamic.
   t.shape = shape->value_or(SmallVector<int64_t>());
-  if (multiple > 1)
-    for (int64_t &d : t.shape)
-      if (d < 0 && batchMultiple(double(d)) > 1)
-        d = ShapedType::kDynamic;
   auto batchAt = llvm::find(t.shape, ShapedType::kDynamic);
   if (batchAt != t.shape.end()) {
     // Of the dynamic batch size (an exporter's zero initial state of a

@@ -46,6 +46,8 @@ it, and one model per error the held layouts report.
             states from ConstantOfShape((2, 3N, 5)); its Y and Y_h back
             as (N, 3, 4, 10) and (N, 3, 2, 5); row_lstm_state starts
             from ones, which is refused
+  many_rows (N, 2048, 3) as (2048N, 3) and back through Shape(...)[0] /
+            2048; many_rows_huge takes Shape of (2^22 N, 1), refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts (the batch inside
@@ -415,6 +417,29 @@ save("held_conv_batch_inner", [
     [ints("split", [-1, 1, 3, 4]), floats("w", (2, 1, 2, 1)),
      ints("back", [2, -1, 2, 2, 4])])
 
+
+# A (2048N, 3) view of x (N, 2048, 3), the batch read back as
+# Shape(rows)[0] / 2048: a multiple of the batch past the 1023 of the
+# old encoding. many_rows_huge merges 2^22 (past the bound).
+save("many_rows", [
+    helper.make_node("Reshape", ["x", "flat"], ["rows"], name="rows"),
+    helper.make_node("Relu", ["rows"], ["r"], name="relu"),
+    helper.make_node("Shape", ["r"], ["shape"], name="shape"),
+    helper.make_node("Slice", ["shape", "first", "one"], ["n2048"],
+                     name="n2048"),
+    helper.make_node("Div", ["n2048", "tokens"], ["n"], name="n"),
+    helper.make_node("Concat", ["n", "tokens", "three"], ["back"], axis=0,
+                     name="back"),
+    helper.make_node("Reshape", ["r", "back"], ["y"], name="unrows"),
+], [value("x", ["N", 2048, 3])], [value("y", ["N", 2048, 3])],
+    [ints("flat", [-1, 3]), ints("first", [0]), ints("one", [1]),
+     ints("tokens", [2048]), ints("three", [3])])
+save("many_rows_huge", [
+    helper.make_node("Reshape", ["x", "flat"], ["rows"], name="rows"),
+    helper.make_node("Shape", ["rows"], ["shape"], name="shape"),
+    helper.make_node("Reshape", ["rows", "shape"], ["y"], name="again"),
+], [value("x", ["N", 4194304])], [value("y", ["4194304N", 1])],
+    [ints("flat", [-1, 1])])
 
 
 def row_lstm(name, fill):
