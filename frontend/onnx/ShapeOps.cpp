@@ -21,6 +21,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
@@ -1094,11 +1095,137 @@ static FailureOr<NodeOutputs> gatherHeldTensor(NodeBuilder &node,
   return NodeOutputs{node.permuted(y, layout)};
 }
 
+/// The flat index into `from` (right-aligned against `to`, its dimensions
+/// of 1 broadcast) of the element at flat index `at` of `to`.
+static int64_t broadcastFlatIndex(ArrayRef<int64_t> from, ArrayRef<int64_t> to,
+                                  int64_t at) {
+  int64_t index = 0, stride = 1;
+  int64_t skip = to.size() - from.size();
+  for (int64_t d = to.size() - 1; d >= 0; --d) {
+    int64_t i = at % to[d];
+    at /= to[d];
+    if (d < skip)
+      continue;
+    int64_t size = from[d - skip];
+    index += (size == 1 ? 0 : i) * stride;
+    stride *= size;
+  }
+  return index;
+}
+
+/// An integer tensor whose first dimension is the batch that is row * scale
+/// + offset, row the sample's number (kiln.batch_index) and offset known
+/// per sample: `offset` in the tensor's shape but the batch.
+struct RowAffine {
+  int64_t scale = 0;
+  SmallVector<int64_t> offset;
+};
+
+/// `v` as row * scale + offset, through kiln's integer Add and Mul of
+/// constants (Mul by one value), reshapes and casts that keep the batch;
+/// nullopt for anything else.
+static std::optional<RowAffine> rowAffine(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() == 0 || !type.getElementType().isInteger() ||
+      !ShapedType::isDynamic(type.getDimSize(0)) ||
+      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
+    return std::nullopt;
+  ArrayRef<int64_t> sample = type.getShape().drop_front();
+  int64_t count = product(sample);
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  if (isa<BatchIndexOp>(op))
+    return RowAffine{1, SmallVector<int64_t>(count, 0)};
+  if (isa<ReshapeOp, CastOp>(op)) {
+    std::optional<RowAffine> in = rowAffine(op->getOperand(0));
+    if (!in || int64_t(in->offset.size()) != count)
+      return std::nullopt;
+    return in;
+  }
+  if (!isa<AddOp, MulOp>(op))
+    return std::nullopt;
+  Value rows = op->getOperand(0), other = op->getOperand(1);
+  DenseIntElementsAttr constant;
+  if (!matchPattern(other, m_Constant(&constant))) {
+    std::swap(rows, other);
+    if (!matchPattern(other, m_Constant(&constant)))
+      return std::nullopt;
+  }
+  auto rowsType = cast<RankedTensorType>(rows.getType());
+  auto constantType = cast<RankedTensorType>(other.getType());
+  if (rowsType.getRank() != type.getRank() ||
+      constantType.getRank() > type.getRank() ||
+      (constantType.getRank() == type.getRank() &&
+       constantType.getDimSize(0) != 1))
+    return std::nullopt;
+  std::optional<RowAffine> in = rowAffine(rows);
+  if (!in)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &k : constant.getValues<APInt>())
+    values.push_back(k.getSExtValue());
+  ArrayRef<int64_t> constantShape = constantType.getShape();
+  if (constantType.getRank() == type.getRank())
+    constantShape = constantShape.drop_front();
+  ArrayRef<int64_t> rowsShape = rowsType.getShape().drop_front();
+  RowAffine out;
+  out.scale = in->scale;
+  if (isa<MulOp>(op)) {
+    if (!llvm::all_equal(values))
+      return std::nullopt;
+    out.scale *= values.front();
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t a = in->offset[broadcastFlatIndex(rowsShape, sample, i)];
+    int64_t k = values[broadcastFlatIndex(constantShape, sample, i)];
+    out.offset.push_back(isa<MulOp>(op) ? a * k : a + k);
+  }
+  return out;
+}
+
+/// Gather along axis 0 of a flattened batch ((N * S,), held with the batch
+/// outermost) at indices computed at run time as row * S + offset, each
+/// offset in [0, S): every sample's own elements at the offsets, known.
+/// PyTorch's current exporter writes aten.as_strided so (AdaptiveAvgPool2d
+/// to (1, 1) reads its (N, C, 1, 1) result back through it).
+static FailureOr<NodeOutputs> gatherFlattenedRows(NodeBuilder &node,
+                                                  int64_t axis) {
+  FailureOr<HeldValue> x = node.heldInput(0);
+  FailureOr<Value> ids = node.idsInput(1);
+  if (failed(x) || failed(ids))
+    return failure();
+  SmallVector<HeldDim> dims = node.heldDims(*x);
+  std::optional<RowAffine> affine = rowAffine(*ids);
+  int64_t size = dims[0].factor;
+  if (dims.size() != 1 || (axis != 0 && axis != -1) ||
+      x->layout.group(0).front() != 0 || !affine || affine->scale != size ||
+      llvm::any_of(affine->offset,
+                   [&](int64_t o) { return o < 0 || o >= size; })) {
+    node.emitError() << "gathers from " << formatHeldDims(dims)
+                     << " (held batch-first) at indices computed at run "
+                        "time: supported where the data flattens the batch "
+                        "(N * S,) and each index is its row's number times "
+                        "S plus a known offset below S";
+    return failure();
+  }
+  // (N, S) in the file's order, the batch outermost.
+  FailureOr<HeldValue> rows = node.heldAxesLast(*x, {});
+  if (failed(rows))
+    return failure();
+  Value table = node.reshape(rows->value, {ShapedType::kDynamic, size});
+  SmallVector<int64_t> outShape(node.typeOf(*ids).getShape());
+  return single(
+      node.reshape(sliceRuns(node, table, 1, affine->offset), outShape));
+}
+
 static FailureOr<NodeOutputs> importGather(NodeBuilder &node) {
   if (node.heldTransposed(0)) {
     FailureOr<int64_t> attr = node.getInt("axis", 0);
     if (failed(attr))
       return failure();
+    if (!node.known(1))
+      return gatherFlattenedRows(node, *attr);
     return gatherHeldTensor(node, *attr);
   }
   FailureOr<Operand> x = dataOperand(node);

@@ -441,6 +441,36 @@ save("many_rows_huge", [
 ], [value("x", ["N", 4194304])], [value("y", ["4194304N", 1])],
     [ints("flat", [-1, 1])])
 
+# PyTorch's current exporter's aten.as_strided of AdaptiveAvgPool2d's
+# (N, 4, 1, 1): Gather from the flattened (4N,) at Range(0, N) * 4 plus
+# the offsets (1, 4, 1, 1) (every sample's own 4 elements, here reversed);
+# as_strided_other_rows reads the next row's, which is refused.
+def as_strided(name, offsets):
+    save(name, [
+        helper.make_node("ReduceMean", ["x4"], ["pooled"], axes=[2, 3],
+                         keepdims=1, name="pool"),
+        helper.make_node("Reshape", ["pooled", "flat"], ["f"], name="flat"),
+        helper.make_node("Shape", ["x4"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "zero"], ["n"], axis=0,
+                         name="n"),
+        helper.make_node("Range", ["zero", "n", "one"], ["rows"],
+                         name="rows"),
+        helper.make_node("Mul", ["rows", "four"], ["starts"], name="starts"),
+        helper.make_node("Unsqueeze", ["starts", "inner"], ["starts4"],
+                         name="starts4"),
+        helper.make_node("Add", ["starts4", "offsets"], ["ids"], name="ids"),
+        helper.make_node("Gather", ["f", "ids"], ["y"], axis=0,
+                         name="as_strided"),
+    ], [value("x4", ["N", 4, 3, 3])], [value("y", ["N", 4, 1, 1])],
+        [ints("flat", [-1]), ints("zero", 0),
+         ints("one", 1), ints("four", 4), ints("inner", [1, 2, 3]),
+         numpy_helper.from_array(
+             np.array(offsets, np.int64).reshape(1, 4, 1, 1), "offsets")])
+
+
+as_strided("as_strided", [3, 2, 1, 0])
+as_strided("as_strided_other_rows", [4, 5, 6, 7])
+
 
 def row_lstm(name, fill):
     rows = [
