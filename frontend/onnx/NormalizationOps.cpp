@@ -32,27 +32,29 @@ static Value alongChannels(NodeBuilder &node, Value v, int64_t rank) {
   return node.reshape(v, shape);
 }
 
+/// The statistics `normalize` computes, kept over the normalized axes.
+struct Moments {
+  Value mean;
+  /// The biased variance, and sqrt(variance + epsilon).
+  Value variance, std;
+};
+
 /// (x - mean) / sqrt(var + epsilon) over `axes`, the biased variance;
-/// `meanOut`, `stdOut` and `varOut` receive the mean, sqrt(var + epsilon)
-/// and var.
+/// `moments`, when given, receives the statistics.
 static Value normalize(NodeBuilder &node, Value x, ArrayRef<int64_t> axes,
-                       double epsilon, Value *meanOut = nullptr,
-                       Value *stdOut = nullptr, Value *varOut = nullptr) {
+                       double epsilon, Moments *moments = nullptr) {
   OpBuilder &b = node.builder;
   Location loc = node.loc;
-  Value mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
-  Value centered = SubOp::create(b, loc, x, mean);
-  Value var = ReduceMeanOp::create(
+  Moments m;
+  m.mean = ReduceMeanOp::create(b, loc, x, axes, /*keep_dims=*/true);
+  Value centered = SubOp::create(b, loc, x, m.mean);
+  m.variance = ReduceMeanOp::create(
       b, loc, MulOp::create(b, loc, centered, centered), axes, true);
-  Value std =
-      SqrtOp::create(b, loc, AddOp::create(b, loc, var, node.scalar(epsilon)));
-  if (meanOut)
-    *meanOut = mean;
-  if (stdOut)
-    *stdOut = std;
-  if (varOut)
-    *varOut = var;
-  return DivOp::create(b, loc, centered, std);
+  m.std = SqrtOp::create(
+      b, loc, AddOp::create(b, loc, m.variance, node.scalar(epsilon)));
+  if (moments)
+    *moments = m;
+  return DivOp::create(b, loc, centered, m.std);
 }
 
 // BatchNormalization with training_mode = 1 (opset 14 on) normalizes with
@@ -99,13 +101,13 @@ importBatchNormTraining(NodeBuilder &node, double epsilon, double momentum) {
   SmallVector<int64_t> axes{0};
   for (int64_t d = 2; d < rank; ++d)
     axes.push_back(d);
-  Value mean, var;
-  Value y = normalize(node, *x, axes, epsilon, &mean, /*stdOut=*/nullptr, &var);
+  Moments moments;
+  Value y = normalize(node, *x, axes, epsilon, &moments);
   y = MulOp::create(b, loc, y, alongChannels(node, *scale, rank));
   y = AddOp::create(b, loc, y, alongChannels(node, *bias, rank));
   NodeOutputs outputs{OnnxValue::ofValue(y)};
   // The running statistics, where the file names them.
-  Value batchStats[] = {mean, var};
+  Value batchStats[] = {moments.mean, moments.variance};
   for (auto [i, batch] : llvm::enumerate(batchStats)) {
     if (node.node.output_size() <= int(i) + 1)
       break;
@@ -327,8 +329,8 @@ static FailureOr<NodeOutputs> layerNormOfHeld(NodeBuilder &node, float epsilon,
     return failure();
   // Over the held dimensions of those axes, where they are.
   OpBuilder &b = node.builder;
-  Value mean, std;
-  Value y = normalize(node, x->value, *heldAxes, epsilon, &mean, &std);
+  Moments moments;
+  Value y = normalize(node, x->value, *heldAxes, epsilon, &moments);
   FailureOr<Value> heldScale = node.intoHeldFrame(*scale, *x, "the scale");
   if (failed(heldScale))
     return failure();
@@ -339,9 +341,9 @@ static FailureOr<NodeOutputs> layerNormOfHeld(NodeBuilder &node, float epsilon,
       return failure();
     y = AddOp::create(b, node.loc, y, *heldBias);
   }
-  Value invStd = DivOp::create(b, node.loc, node.scalar(1.0), std);
+  Value invStd = DivOp::create(b, node.loc, node.scalar(1.0), moments.std);
   return NodeOutputs{node.fromHeld(y, x->layout),
-                     node.fromHeld(mean, x->layout),
+                     node.fromHeld(moments.mean, x->layout),
                      node.fromHeld(invStd, x->layout)};
 }
 
@@ -372,8 +374,8 @@ static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
   for (int64_t d = axis; d < rank; ++d)
     axes.push_back(d);
   OpBuilder &b = node.builder;
-  Value mean, std;
-  Value y = normalize(node, *x, axes, *epsilon, &mean, &std);
+  Moments moments;
+  Value y = normalize(node, *x, axes, *epsilon, &moments);
   y = MulOp::create(b, node.loc, y, *scale);
   if (node.hasInput(2)) {
     FailureOr<Value> bias = node.input(2);
@@ -382,8 +384,8 @@ static FailureOr<NodeOutputs> importLayerNorm(NodeBuilder &node) {
     y = AddOp::create(b, node.loc, y, *bias);
   }
   // Mean and InvStdDev keep the normalized axes as ones.
-  Value invStd = DivOp::create(b, node.loc, node.scalar(1.0), std);
-  return NodeOutputs{OnnxValue::ofValue(y), OnnxValue::ofValue(mean),
+  Value invStd = DivOp::create(b, node.loc, node.scalar(1.0), moments.std);
+  return NodeOutputs{OnnxValue::ofValue(y), OnnxValue::ofValue(moments.mean),
                      OnnxValue::ofValue(invStd)};
 }
 

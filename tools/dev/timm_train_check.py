@@ -12,6 +12,7 @@ import sys, os, subprocess, json
 import numpy as np, torch, timm
 KILN = os.environ.get('KILN', 'build/bin/kiln')
 OUT = os.environ.get('OUT', '/tmp/timm-train-check')
+DYNAMO = os.environ.get('DYNAMO') == '1'  # torch.export, as in timm_sweep.py
 def one(name, res=64, steps=3, lr=0.05, batch=4):
     d = os.path.join(OUT, name); os.makedirs(d, exist_ok=True)
     torch.manual_seed(0)
@@ -27,9 +28,13 @@ def one(name, res=64, steps=3, lr=0.05, batch=4):
     t = torch.randint(0, 10, (batch,))
     path = os.path.join(d, 'model.onnx')
     m.eval()
-    torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
-                      dynamic_axes={'x': {0: 'b'}, 'y': {0: 'b'}}, opset_version=17, dynamo=False,
-                      do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE, export_params=True, keep_initializers_as_inputs=True)
+    if DYNAMO:
+        torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
+                          dynamic_shapes=({0: torch.export.Dim('b')},), opset_version=18, dynamo=True)
+    else:
+        torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
+                          dynamic_axes={'x': {0: 'b'}, 'y': {0: 'b'}}, opset_version=17, dynamo=False,
+                          do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE, export_params=True, keep_initializers_as_inputs=True)
     np.save(os.path.join(d, 'x.npy'), x.numpy()); np.save(os.path.join(d, 't.npy'), t.numpy().astype(np.int64))
     m.train()
     opt = torch.optim.SGD(m.parameters(), lr=lr)
