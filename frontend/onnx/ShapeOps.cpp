@@ -850,7 +850,16 @@ static FailureOr<NodeOutputs> importSlice(NodeBuilder &node) {
       return failure();
     int64_t dim = x->shape[*axis], st = (*steps)[i];
     if (ShapedType::isDynamic(dim)) {
-      node.emitError() << "cannot slice the dynamic batch dimension";
+      // All of it (PyTorch's x[:, :1] through torch.export slices the
+      // batch from 0 to INT64_MAX first) keeps it; any other part would
+      // depend on the batch size.
+      if (st == 1 && (*starts)[i] == 0 && (*ends)[i] >= INT32_MAX)
+        continue;
+      node.emitError() << "slices the dynamic batch dimension from "
+                       << (*starts)[i] << " to " << (*ends)[i] << " (step "
+                       << st
+                       << "); kiln keeps all of it or a fixed batch "
+                          "(--input-shape)";
       return failure();
     }
     if (st == 0) {
@@ -1547,6 +1556,13 @@ static double castToInteger(double v, OnnxType from, OnnxType to) {
       return std::clamp(v, -0x1p63, 0x1p63);
     // The largest double below 2^63 is 2^63 - 1024.
     v = std::clamp(v, -0x1p63, 0x1p63 - 1024);
+  } else if (from == OnnxType::Int64 && v >= 0x1p63) {
+    // INT64_MAX, which a double holds as 2^63 (HostTensor): it stays so in
+    // 64 bits (torch.export's Cast of the slice end INT64_MAX to int64),
+    // and its low bits are all ones.
+    if (bits == 64)
+      return v;
+    return isSigned ? -1.0 : std::ldexp(1.0, bits) - 1;
   }
   return wrapInteger(v, bits, isSigned);
 }

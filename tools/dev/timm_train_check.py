@@ -30,7 +30,8 @@ def one(name, res=64, steps=3, lr=0.05, batch=4):
     m.eval()
     if DYNAMO:
         torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
-                          dynamic_shapes=({0: torch.export.Dim('b')},), opset_version=18, dynamo=True)
+                          dynamic_shapes=({0: torch.export.Dim('b')},), opset_version=18, dynamo=True,
+                          optimize=False)  # README: an optimized export ties and folds parameters
     else:
         torch.onnx.export(m, (x,), path, input_names=['x'], output_names=['y'],
                           dynamic_axes={'x': {0: 'b'}, 'y': {0: 'b'}}, opset_version=17, dynamo=False,

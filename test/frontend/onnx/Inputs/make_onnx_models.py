@@ -469,6 +469,19 @@ save("pow_const", [constant_node("zero", np.array(0, np.float32)),
      [value("x", ["N", 3])], [value("y", ["N", 3])],
      [const("ten", np.array(10, np.int64))])
 
+# torch.export's x[:, :1]: a Slice of all of the batch (0 to INT64_MAX,
+# which it casts to int64 first), then of dimension 1; slice_batch_part
+# drops the first sample.
+for name, start in (("slice_batch_all", 0), ("slice_batch_part", 1)):
+    save(name, [helper.make_node("Cast", ["e64"], ["e"], to=TensorProto.INT64,
+                                 name="end"),
+                helper.make_node("Slice", ["x", "s", "e", "a"], ["y"],
+                                 name="slice")],
+         [value("x", ["N", 3, 4])], [value("y", ["N", 1, 4])],
+         [const("s", np.array([start, 0], np.int64)),
+          const("e64", np.array([2**63 - 1, 1], np.int64)),
+          const("a", np.array([0, 1], np.int64))])
+
 # Opsets 18-21, newer than Debian's onnx (so unchecked here): what the
 # checker (through kiln's schemas for the newer op versions) and the
 # handlers of those versions refuse.
