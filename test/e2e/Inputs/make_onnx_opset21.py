@@ -21,7 +21,8 @@ fuzzer's seed test/fuzz/seeds/importer/onnx_opset21.
   col2im.onnx: x (N, 12, 9) * w (12, 1), Col2Im-18 (PyTorch's F.fold) of
   2 channels in (2, 3) blocks over a (5, 6) image, strides (2, 1),
   dilations (1, 2), pads (1, 0, 0, 1): overlapping blocks, padding
-  dropped, -> y (N, 2, 5, 6): col2im_x.npy, col2im_y.npy
+  dropped, -> y (N, 2, 5, 6): col2im_x.npy, col2im_y.npy; the model is
+  the importer fuzzer's seed test/fuzz/seeds/importer/onnx_col2im
 """
 import os
 import sys

@@ -45,7 +45,8 @@ it, and one model per error the held layouts report.
             x (N, 3, 4, 2) read as (N, H, W, C), (W, 3N, C) with zero
             states from ConstantOfShape((2, 3N, 5)); its Y and Y_h back
             as (N, 3, 4, 10) and (N, 3, 2, 5); row_lstm_state starts
-            from ones, which is refused
+            from ones, which is refused (row_lstm and as_strided are the
+            importer fuzzer's seeds test/fuzz/seeds/importer/onnx_*)
   many_rows (N, 2048, 3) as (2048N, 3) and back through Shape(...)[0] /
             2048; many_rows_huge takes Shape of (2^22 N, 1), refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
