@@ -157,7 +157,7 @@ NodeBuilder::knownInts(int64_t i, StringRef what, bool allowBatch) {
       emitError() << what << " holds " << batchMultiple(v)
                   << " times the dynamic batch size (a dimension that merges "
                      "the batch with others), which kiln reads only in "
-                     "Reshape's and ConstantOfShape's shape";
+                     "the shapes of Reshape, ConstantOfShape and Expand";
       return failure();
     }
   return std::optional<SmallVector<int64_t>>((*t)->toInt64());
@@ -398,6 +398,7 @@ public:
   FailureOr<Value> stateInput(int64_t i) override;
   LogicalResult sharedStateError(int64_t i);
   FailureOr<Value> idsInput(int64_t i) override;
+  FailureOr<ArrayRef<OnnxValue>> sequenceInput(int64_t i) override;
   FailureOr<Value> anyInput(int64_t i) override;
   FailureOr<std::pair<Value, SmallVector<int64_t>>>
   layoutInput(int64_t i) override;
@@ -425,8 +426,8 @@ public:
 
 private:
   /// Operand `i`'s entry in the value table; null (after an error) when it
-  /// is absent or undefined.
-  OnnxValue *operand(int64_t i);
+  /// is absent or undefined, or a sequence (unless `sequence`).
+  OnnxValue *operand(int64_t i, bool sequence = false);
   /// The operands `runInHeldFrame` gives the handler in the held frame.
   llvm::SmallDenseMap<int64_t, OnnxValue, 4> framed;
 };
@@ -528,7 +529,7 @@ InFlightDiagnostic GraphNodeBuilder::emitError() {
   return diag;
 }
 
-OnnxValue *GraphNodeBuilder::operand(int64_t i) {
+OnnxValue *GraphNodeBuilder::operand(int64_t i, bool sequence) {
   if (!hasInput(i)) {
     emitError() << "input " << i << " is missing";
     return nullptr;
@@ -541,7 +542,21 @@ OnnxValue *GraphNodeBuilder::operand(int64_t i) {
                 << "' is not defined before this node";
     return nullptr;
   }
+  if (bool(it->second.sequence) != sequence) {
+    emitError() << "input '" << node.input(i) << "' is "
+                << (sequence ? "a tensor, not a sequence"
+                             : "a sequence (SplitToSequence), which kiln "
+                               "reads only through SequenceAt");
+    return nullptr;
+  }
   return &it->second;
+}
+
+FailureOr<ArrayRef<OnnxValue>> GraphNodeBuilder::sequenceInput(int64_t i) {
+  OnnxValue *v = operand(i, /*sequence=*/true);
+  if (!v)
+    return failure();
+  return ArrayRef<OnnxValue>(*v->sequence);
 }
 
 FailureOr<Value> GraphNodeBuilder::stateInput(int64_t i) {
@@ -1335,6 +1350,11 @@ FailureOr<ImportedModel> OnnxModelImporter::run(const onnx::ModelProto &proto) {
     }
     OnnxValue &v = it->second;
     Value result = v.value;
+    if (v.sequence) {
+      emitFileError() << "graph output '" << info.name()
+                      << "' is a sequence; kiln's model outputs are tensors";
+      return failure();
+    }
     if (v.held) {
       emitFileError() << "graph output '" << info.name() << "' "
                       << describeHeld(v)

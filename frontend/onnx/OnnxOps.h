@@ -34,6 +34,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,6 +114,10 @@ struct OnnxValue {
   /// ops read it as held (`heldInput`, `layoutInput`, `transposedInput`);
   /// `input` refuses it.
   std::optional<HeldLayout> held;
+  /// A sequence of tensors (SplitToSequence: PyTorch's current exporter
+  /// writes split_with_sizes so without its optimizer), which only
+  /// SequenceAt reads (`NodeBuilder::sequenceInput`); no value itself.
+  std::shared_ptr<const std::vector<OnnxValue>> sequence;
 
   static OnnxValue ofValue(Value v) { return OnnxValue{v, std::nullopt}; }
   static OnnxValue ofKnown(HostTensor t) { return OnnxValue{{}, std::move(t)}; }
@@ -166,6 +171,9 @@ public:
   /// Operand `i` as integer ids computed at run time (an int32/int64 model
   /// input or computed tensor); an error otherwise.
   virtual FailureOr<Value> idsInput(int64_t i) = 0;
+  /// Operand `i`, a sequence (OnnxValue::sequence): its tensors; an error
+  /// for a tensor. Every other accessor refuses a sequence.
+  virtual FailureOr<ArrayRef<OnnxValue>> sequenceInput(int64_t i) = 0;
   /// Operand `i` as a kiln tensor of its own element type: float32, int32,
   /// int64 or bool (i1). A known tensor of one of these types becomes a
   /// `kiln.constant` (a float initializer, a parameter). An error for other

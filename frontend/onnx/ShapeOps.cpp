@@ -645,10 +645,14 @@ static FailureOr<HeldSource> heldSource(NodeBuilder &node) {
   return source;
 }
 
-static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
-  // A tensor held batch-first (its batch a dimension of its own: timm's
-  // attention unbinds q, k and v from (3, batch, heads, tokens, dim)) is
-  // split as held, along the held dimension of the file's axis.
+/// Operand 0 split along the axis `attr` into parts of the sizes `sizesOf`
+/// gives for that dimension (failure after an error). A tensor held
+/// batch-first (its batch a dimension of its own: timm's attention unbinds
+/// q, k and v from (3, batch, heads, tokens, dim)) is split as held, along
+/// the held dimension of the file's axis.
+static FailureOr<NodeOutputs>
+splitInput(NodeBuilder &node, int64_t attr,
+           function_ref<FailureOr<SmallVector<int64_t>>(int64_t)> sizesOf) {
   std::optional<std::pair<Value, SmallVector<int64_t>>> held;
   std::optional<HeldValue> merged;
   FailureOr<Value> x = Value();
@@ -667,67 +671,27 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
     shape.assign(node.typeOf(*x).getShape().begin(),
                  node.typeOf(*x).getShape().end());
   }
-  FailureOr<int64_t> attr = node.getInt("axis", 0);
-  if (failed(attr))
-    return failure();
-  FailureOr<std::optional<SmallVector<int64_t>>> sizes =
-      node.opset < 13 ? node.getInts("split") : node.knownInts(1, "split");
-  if (failed(sizes))
-    return failure();
-  FailureOr<int64_t> axis = normalizeAxis(node, *attr, shape.size());
+  FailureOr<int64_t> axis = normalizeAxis(node, attr, shape.size());
   if (failed(axis))
     return failure();
-  int64_t parts = node.node.output_size();
   if (ShapedType::isDynamic(shape[*axis])) {
     node.emitError() << "cannot split the dynamic batch dimension";
     return failure();
   }
-  FailureOr<int64_t> numOutputs = node.getInt("num_outputs", 0);
-  if (failed(numOutputs))
+  FailureOr<SmallVector<int64_t>> split = sizesOf(shape[*axis]);
+  if (failed(split))
     return failure();
-  if (node.attribute("num_outputs")) {
-    if (*sizes) {
-      node.emitError() << "takes the split sizes or num_outputs, not both";
-      return failure();
-    }
-    if (*numOutputs != parts) {
-      node.emitError() << "num_outputs is " << *numOutputs << " but the node has "
-                       << parts << " outputs";
-      return failure();
-    }
-  }
-  SmallVector<int64_t> split;
-  if (*sizes) {
-    split = **sizes;
-  } else if (node.opset >= 18 && shape[*axis] % parts) {
-    // Parts of ceil(D / n), the last one what is left.
-    int64_t chunk = (shape[*axis] + parts - 1) / parts;
-    split.assign(parts, chunk);
-    split.back() = shape[*axis] - chunk * (parts - 1);
-    if (split.back() <= 0) {
-      node.emitError() << "cannot split " << shape[*axis] << " into " << parts
-                       << " parts of " << chunk;
-      return failure();
-    }
-  } else {
-    if (shape[*axis] % parts) {
-      node.emitError() << "cannot split " << shape[*axis] << " into " << parts
-                       << " equal parts";
-      return failure();
-    }
-    split.assign(parts, shape[*axis] / parts);
-  }
-  if (int64_t(split.size()) != parts ||
-      llvm::any_of(split, [](int64_t s) { return s < 0; }) ||
-      product(split) < 0 ||
-      std::accumulate(split.begin(), split.end(), int64_t(0)) != shape[*axis]) {
+  if (llvm::any_of(*split, [](int64_t s) { return s < 0; }) ||
+      product(*split) < 0 ||
+      std::accumulate(split->begin(), split->end(), int64_t(0)) !=
+          shape[*axis]) {
     node.emitError() << "split sizes do not add up to dimension "
-                     << shape[*axis] << " in " << parts << " parts";
+                     << shape[*axis] << " in " << split->size() << " parts";
     return failure();
   }
   NodeOutputs outputs;
   int64_t start = 0;
-  for (int64_t size : split) {
+  for (int64_t size : *split) {
     if (merged) {
       SmallVector<int64_t> starts(shape.size(), 0), counts(shape);
       starts[*axis] = start;
@@ -747,6 +711,122 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
     start += size;
   }
   return outputs;
+}
+
+static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
+  FailureOr<int64_t> attr = node.getInt("axis", 0);
+  FailureOr<std::optional<SmallVector<int64_t>>> sizes =
+      node.opset < 13 ? node.getInts("split") : node.knownInts(1, "split");
+  FailureOr<int64_t> numOutputs = node.getInt("num_outputs", 0);
+  if (failed(attr) || failed(sizes) || failed(numOutputs))
+    return failure();
+  int64_t parts = node.node.output_size();
+  if (node.attribute("num_outputs")) {
+    if (*sizes) {
+      node.emitError() << "takes the split sizes or num_outputs, not both";
+      return failure();
+    }
+    if (*numOutputs != parts) {
+      node.emitError() << "num_outputs is " << *numOutputs
+                       << " but the node has " << parts << " outputs";
+      return failure();
+    }
+  }
+  return splitInput(
+      node, *attr, [&](int64_t dim) -> FailureOr<SmallVector<int64_t>> {
+        SmallVector<int64_t> split;
+        if (*sizes) {
+          split = **sizes;
+        } else if (node.opset >= 18 && dim % parts) {
+          // Parts of ceil(D / n), the last one what is left.
+          int64_t chunk = (dim + parts - 1) / parts;
+          split.assign(parts, chunk);
+          split.back() = dim - chunk * (parts - 1);
+          if (split.back() <= 0) {
+            node.emitError() << "cannot split " << dim << " into " << parts
+                             << " parts of " << chunk;
+            return failure();
+          }
+        } else {
+          if (dim % parts) {
+            node.emitError() << "cannot split " << dim << " into " << parts
+                             << " equal parts";
+            return failure();
+          }
+          split.assign(parts, dim / parts);
+        }
+        if (int64_t(split.size()) != parts) {
+          node.emitError() << "split sizes do not add up to dimension " << dim
+                           << " in " << parts << " parts";
+          return failure();
+        }
+        return split;
+      });
+}
+
+// SplitToSequence(input, split; axis, keepdims): the parts of Split as a
+// sequence: split a list of sizes, a scalar (parts of that size, the last
+// what is left) or absent (parts of 1, the axis dropped unless keepdims).
+static FailureOr<NodeOutputs> importSplitToSequence(NodeBuilder &node) {
+  FailureOr<int64_t> attr = node.getInt("axis", 0);
+  FailureOr<int64_t> keepdims = node.getInt("keepdims", 1);
+  FailureOr<std::optional<SmallVector<int64_t>>> sizes =
+      node.knownInts(1, "split");
+  if (failed(attr) || failed(keepdims) || failed(sizes))
+    return failure();
+  bool scalar = *sizes && node.known(1)->shape.empty();
+  if (!*sizes && !*keepdims && node.heldTransposed(0)) {
+    node.emitError() << "keepdims = 0 on a tensor that holds the batch in "
+                        "another dimension is not supported";
+    return failure();
+  }
+  FailureOr<NodeOutputs> parts = splitInput(
+      node, *attr, [&](int64_t dim) -> FailureOr<SmallVector<int64_t>> {
+        if (!*sizes)
+          return SmallVector<int64_t>(dim, 1);
+        if (!scalar)
+          return **sizes;
+        int64_t chunk = (**sizes)[0];
+        if (chunk < 1) {
+          node.emitError() << "split " << chunk << " is not positive";
+          return failure();
+        }
+        SmallVector<int64_t> split(dim / chunk, chunk);
+        if (dim % chunk)
+          split.push_back(dim % chunk);
+        return split;
+      });
+  if (failed(parts))
+    return failure();
+  if (!*sizes && !*keepdims)
+    for (OnnxValue &part : *parts) {
+      SmallVector<int64_t> shape(node.typeOf(part.value).getShape());
+      int64_t rank = shape.size();
+      shape.erase(shape.begin() + (*attr < 0 ? *attr + rank : *attr));
+      part.value = node.reshape(part.value, shape);
+    }
+  OnnxValue sequence;
+  sequence.sequence = std::make_shared<const std::vector<OnnxValue>>(
+      parts->begin(), parts->end());
+  return NodeOutputs{std::move(sequence)};
+}
+
+// SequenceAt(sequence, position): a known position, negative from the end.
+static FailureOr<NodeOutputs> importSequenceAt(NodeBuilder &node) {
+  FailureOr<ArrayRef<OnnxValue>> sequence = node.sequenceInput(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> position =
+      node.knownInts(1, "the position");
+  if (failed(sequence) || failed(position))
+    return failure();
+  int64_t size = sequence->size();
+  if (!*position || (*position)->size() != 1 || (*position)->front() < -size ||
+      (*position)->front() >= size) {
+    node.emitError() << "the position must be one index into the sequence of "
+                     << size;
+    return failure();
+  }
+  int64_t at = (*position)->front();
+  return NodeOutputs{(*sequence)[at < 0 ? at + size : at]};
 }
 
 /// x's elements at `ids` (of shape `idShape`, non-negative) along `axis`,
@@ -1413,16 +1493,105 @@ static FailureOr<NodeOutputs> expandHeld(NodeBuilder &node) {
   return NodeOutputs{node.fromHeld(y, std::move(layout))};
 }
 
+/// The k > 1 of the dynamic batch that a known shape merges with other
+/// dimensions (timm's Sequencer gives its LSTMs' zero states (D, N * H,
+/// hidden)), 1 where it holds no such multiple; 0 after an error for two.
+static int64_t batchMultipleIn(NodeBuilder &node, const HostTensor *shape) {
+  int64_t multiple = 1;
+  if (shape)
+    for (double v : shape->values)
+      if (batchMultiple(v) > 1) {
+        if (multiple > 1) {
+          node.emitError() << "the shape merges the dynamic batch with other "
+                              "dimensions twice";
+          return 0;
+        }
+        multiple = batchMultiple(v);
+      }
+  return multiple;
+}
+
+/// A tensor of `fill` of `shape`, which holds the dynamic batch (as
+/// kDynamic) once, `multiple` times it there: an exporter's zero initial
+/// state of a recurrent op, (D, batch, H), (D, batch * H, H) when the
+/// batch is merged with other rows. Zeros held batch-first, the batch
+/// followed by the dimension merged with it.
+static FailureOr<NodeOutputs> fillWithBatch(NodeBuilder &node,
+                                            ArrayRef<int64_t> shape,
+                                            int64_t multiple, double fill) {
+  Value reference = node.batchReference();
+  if (!reference || llvm::count(shape, ShapedType::kDynamic) != 1) {
+    node.emitError() << "a tensor of the dynamic batch size is supported "
+                        "as one float32 value filling a shape with the "
+                        "batch once";
+    return failure();
+  }
+  int64_t b = llvm::find(shape, ShapedType::kDynamic) - shape.begin();
+  SmallVector<int64_t> heldShape = {ShapedType::kDynamic};
+  if (multiple > 1)
+    heldShape.push_back(multiple);
+  for (auto [i, d] : llvm::enumerate(shape))
+    if (int64_t(i) != b)
+      heldShape.push_back(d);
+  OpBuilder &builder = node.builder;
+  Value y = ZerosOp::create(
+      builder, node.loc, RankedTensorType::get(heldShape, builder.getF32Type()),
+      reference);
+  if (fill != 0)
+    y = AddOp::create(builder, node.loc, y, node.scalar(fill));
+  // File dimension b holds the batch (and the multiple); the others follow
+  // in order.
+  HeldLayout layout;
+  int64_t next = multiple > 1 ? 2 : 1;
+  for (int64_t i = 0; i < int64_t(shape.size()); ++i) {
+    if (i == b) {
+      layout.atoms.push_back(0);
+      if (multiple > 1)
+        layout.atoms.push_back(1);
+      layout.groups.push_back(multiple > 1 ? 2 : 1);
+      continue;
+    }
+    layout.atoms.push_back(next++);
+    layout.groups.push_back(1);
+  }
+  return NodeOutputs{node.fromHeld(y, std::move(layout))};
+}
+
+/// Operand `i`, a known shape that may hold the dynamic batch or a multiple
+/// of it (both read as kDynamic); `multiple` receives the multiple.
+static FailureOr<std::optional<SmallVector<int64_t>>>
+shapeWithBatch(NodeBuilder &node, int64_t i, int64_t &multiple) {
+  multiple = batchMultipleIn(node, node.known(i));
+  if (!multiple)
+    return failure();
+  if (multiple > 1)
+    return std::optional<SmallVector<int64_t>>(node.known(i)->toInt64());
+  return node.knownInts(i, "the shape", /*allowBatch=*/true);
+}
+
 static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
   if (node.heldTransposed(0))
     return expandHeld(node);
+  int64_t multiple;
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
-      node.knownInts(1, "the shape", /*allowBatch=*/true);
+      shapeWithBatch(node, 1, multiple);
   if (failed(shape))
     return failure();
   if (!*shape) {
     node.emitError() << "the shape (input 1) is missing";
     return failure();
+  }
+  if (multiple > 1) {
+    // One known float merged with the batch's rows: torch.export's zeros
+    // of Sequencer's LSTM states, (D, N * H, hidden), as ConstantOfShape.
+    const HostTensor *fill = node.known(0);
+    if (!fill || fill->type != OnnxType::Float || fill->values.size() != 1) {
+      node.emitError() << "expands to a shape that merges the dynamic batch "
+                          "with other dimensions: supported for one known "
+                          "float32 value";
+      return failure();
+    }
+    return fillWithBatch(node, **shape, multiple, fill->values[0]);
   }
   // Known data to a known shape folds: integers must (kiln computes them
   // at run time only where an op reads them so: BEiT's relative position
@@ -1658,77 +1827,27 @@ static FailureOr<NodeOutputs> importConstant(NodeBuilder &node) {
 }
 
 static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
-  // A dimension k times the batch size (k > 1: the batch merged with others,
-  // as timm's Sequencer gives its LSTMs' zero states (D, N * H, hidden)).
-  int64_t multiple = 1;
-  if (const HostTensor *known = node.known(0))
-    for (double v : known->values)
-      if (batchMultiple(v) > 1) {
-        if (multiple > 1) {
-          node.emitError() << "the shape merges the dynamic batch with other "
-                              "dimensions twice";
-          return failure();
-        }
-        multiple = batchMultiple(v);
-      }
+  int64_t multiple;
   FailureOr<std::optional<SmallVector<int64_t>>> shape =
-      multiple > 1 ? FailureOr<std::optional<SmallVector<int64_t>>>(
-                         node.known(0)->toInt64())
-                   : node.knownInts(0, "the shape", /*allowBatch=*/true);
+      shapeWithBatch(node, 0, multiple);
   if (failed(shape))
     return failure();
   HostTensor t;
-  // The batch, and a multiple of it, read as kDynamic.
   t.shape = shape->value_or(SmallVector<int64_t>());
-  auto batchAt = llvm::find(t.shape, ShapedType::kDynamic);
-  if (batchAt != t.shape.end()) {
-    // Of the dynamic batch size (an exporter's zero initial state of a
-    // recurrent op, (D, batch, H)): zeros held batch-first, the batch
-    // followed by the dimension merged with it.
-    Value reference = node.batchReference();
+  if (llvm::is_contained(t.shape, ShapedType::kDynamic)) {
     const onnx::AttributeProto *attr = node.attribute("value");
     FailureOr<HostTensor> value =
         attr ? readTensorProto(attr->t(), "", node.loc, "value")
              : FailureOr<HostTensor>(HostTensor{OnnxType::Float, {}, {0.0}});
     if (failed(value))
       return failure();
-    if (!reference || value->type != OnnxType::Float ||
-        value->values.size() != 1 ||
-        llvm::count(t.shape, ShapedType::kDynamic) != 1) {
+    if (value->type != OnnxType::Float || value->values.size() != 1) {
       node.emitError() << "a tensor of the dynamic batch size is supported "
                           "as one float32 value filling a shape with the "
                           "batch once";
       return failure();
     }
-    int64_t b = batchAt - t.shape.begin();
-    SmallVector<int64_t> heldShape = {ShapedType::kDynamic};
-    if (multiple > 1)
-      heldShape.push_back(multiple);
-    for (auto [i, d] : llvm::enumerate(t.shape))
-      if (int64_t(i) != b)
-        heldShape.push_back(d);
-    OpBuilder &builder = node.builder;
-    Value y = ZerosOp::create(
-        builder, node.loc,
-        RankedTensorType::get(heldShape, builder.getF32Type()), reference);
-    if (value->values[0] != 0)
-      y = AddOp::create(builder, node.loc, y, node.scalar(value->values[0]));
-    // File dimension b holds the batch (and the multiple); the others
-    // follow in order.
-    HeldLayout layout;
-    int64_t next = multiple > 1 ? 2 : 1;
-    for (int64_t i = 0; i < int64_t(t.shape.size()); ++i) {
-      if (i == b) {
-        layout.atoms.push_back(0);
-        if (multiple > 1)
-          layout.atoms.push_back(1);
-        layout.groups.push_back(multiple > 1 ? 2 : 1);
-        continue;
-      }
-      layout.atoms.push_back(next++);
-      layout.groups.push_back(1);
-    }
-    return NodeOutputs{node.fromHeld(y, std::move(layout))};
+    return fillWithBatch(node, t.shape, multiple, value->values[0]);
   }
   if (llvm::any_of(t.shape, [](int64_t d) { return d < 0; }) ||
       product(t.shape) > (int64_t(1) << 28)) {
@@ -2863,6 +2982,11 @@ void mlir::kiln::onnx_import::registerShapeOps(OpRegistry &r) {
       OpKind{1, kNewestOpset, importTranspose, perm, 0, 0b1});
   r["Concat"].push_back(
       OpKind{4, kNewestOpset, importConcat, axis, 0, ~uint32_t(0)});
+  static constexpr StringLiteral splitToSequence[] = {"axis", "keepdims"};
+  // The split sizes and the position are known operands.
+  add("SplitToSequence", 11, kNewestOpset, importSplitToSequence,
+      splitToSequence, 0b10);
+  add("SequenceAt", 11, kNewestOpset, importSequenceAt, {}, 0b10);
   add("Split", 2, 12, importSplit, split);
   add("Split", 13, 17, importSplit, axis, 0b10);
   // Split-18 may give the number of parts, the last one smaller.

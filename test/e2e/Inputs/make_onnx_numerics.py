@@ -291,6 +291,26 @@ case("onehot_known",
      {"x": rng.standard_normal((2, 2, 4, 2)).astype(np.float32)},
      {"depth": i64(4), "values": i64(2, 7)}, opset=11)
 
+# SplitToSequence and SequenceAt, as torch.export writes split_with_sizes
+# without its optimizer: sizes [2, 4] (SequenceAt 1 and -2), a scalar 2
+# (parts 2, 2, 2; SequenceAt 2) and none with keepdims 0 (rows of axis 2,
+# dropped; SequenceAt 3, scaling x's rows), concatenated.
+case("split_to_sequence",
+     [N("SplitToSequence", ["x", "sizes"], ["parts"], axis=1),
+      N("SequenceAt", ["parts", "one"], ["b"]),
+      N("SequenceAt", ["parts", "minus_two"], ["a"]),
+      N("SplitToSequence", ["x", "two"], ["halves"], axis=1),
+      N("SequenceAt", ["halves", "two"], ["c"]),
+      N("SplitToSequence", ["x"], ["rows"], axis=2, keepdims=0),
+      N("SequenceAt", ["rows", "three"], ["d"]),
+      N("Unsqueeze", ["d", "axis2"], ["d3"]),
+      N("Mul", ["x", "d3"], ["xd"]),
+      N("Concat", ["a", "b", "c", "xd"], ["y"], axis=1)],
+     {"x": rng.standard_normal((3, 6, 4)).astype(np.float32)},
+     {"sizes": i64(2, 4), "one": np.array(1, np.int64),
+      "minus_two": np.array(-2, np.int64), "two": np.array(2, np.int64),
+      "three": np.array(3, np.int64), "axis2": i64(2)}, opset=13)
+
 # MeanVarianceNormalization over its default axes (0, 2, 3), across the
 # batch: epsilon 1e-9 on the deviation, taken from the moments.
 case("mvn", [N("MeanVarianceNormalization", ["x"], ["y"])],

@@ -234,6 +234,14 @@ held_error("held_expand", [
     helper.make_node("Expand", ["one_f", "shape"], ["y"], name="expand"),
 ], [value("y", ["2N", 4, 3])],
     [numpy_helper.from_array(np.ones((1,), np.float32), "one_f")])
+held_error("held_tile_rows", [
+    helper.make_node("Shape", ["bh"], ["shape"], name="shape"),
+    helper.make_node("Slice", ["shape", "first", "one"], ["rows"],
+                     name="rows"),
+    helper.make_node("Concat", ["rows", "one", "one"], ["repeats"], axis=0,
+                     name="repeats"),
+    helper.make_node("Tile", ["x", "repeats"], ["y"], name="tile"),
+], [value("y", ["2NN", 4, 6])], [ints("first", [0]), ints("one", [1])])
 held_error("held_fill_twice", [
     helper.make_node("Shape", ["bh"], ["shape"], name="shape"),
     helper.make_node("Slice", ["shape", "first", "one"], ["rows"],

@@ -482,6 +482,25 @@ for name, start in (("slice_batch_all", 0), ("slice_batch_part", 1)):
           const("e64", np.array([2**63 - 1, 1], np.int64)),
           const("a", np.array([0, 1], np.int64))])
 
+# Sequences (SplitToSequence) that only SequenceAt reads: read by Relu,
+# SequenceAt of a tensor, a position past the end, a sequence output.
+split_seq = helper.make_node("SplitToSequence", ["x"], ["parts"], axis=1,
+                             name="split")
+save("sequence_relu", [split_seq, helper.make_node("Relu", ["parts"], ["y"],
+                                                   name="relu")],
+     [value("x", ["N", 3])], [value("y", ["N", 1])], check=False)
+save("sequence_at_tensor", [
+    helper.make_node("SequenceAt", ["x", "p"], ["y"], name="at")],
+     [value("x", ["N", 3])], [value("y", ["N", 1])],
+     [const("p", np.array(0, np.int64))], check=False)
+save("sequence_at_range", [split_seq, helper.make_node(
+    "SequenceAt", ["parts", "p"], ["y"], name="at")],
+     [value("x", ["N", 3])], [value("y", ["N", 1])],
+     [const("p", np.array(3, np.int64))])
+save("sequence_output", [split_seq], [value("x", ["N", 3])],
+     [helper.make_tensor_sequence_value_info("parts", TensorProto.FLOAT,
+                                             ["N", 1])])
+
 # Opsets 18-21, newer than Debian's onnx (so unchecked here): what the
 # checker (through kiln's schemas for the newer op versions) and the
 # handlers of those versions refuse.
