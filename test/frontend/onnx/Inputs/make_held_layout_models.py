@@ -49,13 +49,18 @@ it, and one model per error the held layouts report.
             importer fuzzer's seeds test/fuzz/seeds/importer/onnx_*)
   many_rows (N, 2048, 3) as (2048N, 3) and back through Shape(...)[0] /
             2048; many_rows_huge takes Shape of (2^22 N, 1), refused
+  as_strided
+            torch.export's aten.as_strided of (N, 4, 1, 1): a Gather from
+            the flattened (4N,) at Range(0, N) * 4 plus known offsets;
+            as_strided_other_rows reads the next row's, refused
   x.npy     an input batch of 3 for the numeric checks, t.npy targets
   errors    an output held, an op that does not read held tensors (ArgMax),
             two held operands in different layouts (the batch inside
             and outside in their 2N; held_layouts_moved, the same atoms
             in other places, is no error), 2N read where only
-            Reshape and ConstantOfShape read it (Expand; ConstantOfShape
-            of (2N, 2N)), the batch split in a Reshape, the
+            Reshape, ConstantOfShape and Expand read it (Expand of a
+            trained initializer; ConstantOfShape of (2N, 2N); Tile's
+            repeats), the batch split in a Reshape, the
             batch compared with a size (Equal)
 """
 import os
