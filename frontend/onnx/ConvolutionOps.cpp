@@ -124,14 +124,7 @@ static OnnxValue restoreMergedConv(NodeBuilder &node, const MergedConvInput &in,
   llvm::append_range(shape, in.copyShape);
   shape.push_back(out[1] / in.copies);
   llvm::append_range(shape, out.drop_front(2));
-  HeldLayout layout;
-  layout.atoms = in.group0;
-  layout.groups.push_back(in.group0.size());
-  for (int64_t h = in.copyShape.size() + 1; h < int64_t(shape.size()); ++h) {
-    layout.atoms.push_back(h);
-    layout.groups.push_back(1);
-  }
-  return node.fromHeld(node.reshape(y, shape), std::move(layout));
+  return node.fromMergedBatch(node.reshape(y, shape), in.group0, 0);
 }
 
 /// A per-spatial-dimension attribute: `rank` positive integers, or

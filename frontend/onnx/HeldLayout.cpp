@@ -157,6 +157,23 @@ std::string mlir::kiln::onnx_import::formatHeldDims(ArrayRef<HeldDim> dims) {
   return formatKerasShape(shape);
 }
 
+OnnxValue NodeBuilder::fromMergedBatch(Value held, ArrayRef<int64_t> group,
+                                       int64_t mergedDim) {
+  int64_t fileRank = typeOf(held).getRank() - group.size() + 1;
+  int64_t next = group.size();
+  HeldLayout layout;
+  for (int64_t j = 0; j < fileRank; ++j) {
+    if (j == mergedDim) {
+      llvm::append_range(layout.atoms, group);
+      layout.groups.push_back(group.size());
+      continue;
+    }
+    layout.atoms.push_back(next++);
+    layout.groups.push_back(1);
+  }
+  return fromHeld(held, std::move(layout));
+}
+
 FailureOr<OnnxValue> NodeBuilder::reshapeHeld(const HeldValue &x,
                                               ArrayRef<HeldDim> target) {
   SmallVector<int64_t> shape(typeOf(x.value).getShape());

@@ -229,6 +229,13 @@ public:
   /// `held` (batch first) in `layout`, in its small form: the file's
   /// tensor itself where the batch is its first dimension on its own.
   OnnxValue fromHeld(Value held, HeldLayout layout);
+  /// `held` (N, k..., r...) as the file's tensor whose dimension
+  /// `mergedDim` merges the batch with the k atoms (held layout `group`: 0
+  /// the batch, 1... the k atoms, in the file's order) and whose other
+  /// dimensions are the r ones, in order: the output of an op run over a
+  /// batch merged with other rows (a Conv, a recurrent op).
+  OnnxValue fromMergedBatch(Value held, ArrayRef<int64_t> group,
+                            int64_t mergedDim);
   /// The sizes of the file dimensions of `x`.
   SmallVector<HeldDim> heldDims(const HeldValue &x);
   /// `x` reshaped to file dimensions of sizes `target`: the atoms split

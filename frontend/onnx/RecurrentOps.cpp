@@ -287,22 +287,10 @@ static bool isZeros(Value v) {
 /// the others in order.
 static OnnxValue mergedRowsOutput(NodeBuilder &node, const MergedRows &rows,
                                   Value v, int64_t rowsDim) {
-  ArrayRef<int64_t> shape = node.typeOf(v).getShape();
   SmallVector<int64_t> held{ShapedType::kDynamic};
   llvm::append_range(held, rows.copyShape);
-  llvm::append_range(held, shape.drop_front());
-  HeldLayout layout;
-  int64_t next = 1 + rows.copyShape.size();
-  for (int64_t j = 0; j < int64_t(shape.size()); ++j) {
-    if (j == rowsDim) {
-      llvm::append_range(layout.atoms, rows.group);
-      layout.groups.push_back(rows.group.size());
-      continue;
-    }
-    layout.atoms.push_back(next++);
-    layout.groups.push_back(1);
-  }
-  return node.fromHeld(node.reshape(v, held), std::move(layout));
+  llvm::append_range(held, node.typeOf(v).getShape().drop_front());
+  return node.fromMergedBatch(node.reshape(v, held), rows.group, rowsDim);
 }
 
 template <Kind K> FailureOr<NodeOutputs> importRecurrent(NodeBuilder &node) {

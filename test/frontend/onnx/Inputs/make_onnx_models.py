@@ -483,7 +483,8 @@ for name, start in (("slice_batch_all", 0), ("slice_batch_part", 1)):
           const("a", np.array([0, 1], np.int64))])
 
 # Sequences (SplitToSequence) that only SequenceAt reads: read by Relu,
-# SequenceAt of a tensor, a position past the end, a sequence output.
+# SequenceAt of a tensor, a position past the end, chunks of 0, a
+# sequence output.
 split_seq = helper.make_node("SplitToSequence", ["x"], ["parts"], axis=1,
                              name="split")
 save("sequence_relu", [split_seq, helper.make_node("Relu", ["parts"], ["y"],
@@ -497,6 +498,12 @@ save("sequence_at_range", [split_seq, helper.make_node(
     "SequenceAt", ["parts", "p"], ["y"], name="at")],
      [value("x", ["N", 3])], [value("y", ["N", 1])],
      [const("p", np.array(3, np.int64))])
+save("sequence_chunk", [helper.make_node("SplitToSequence", ["x", "c"],
+                                        ["parts"], axis=1, name="split"),
+                       helper.make_node("SequenceAt", ["parts", "p"], ["y"],
+                                        name="at")],
+     [value("x", ["N", 3])], [value("y", ["N", 1])],
+     [const("c", np.array(0, np.int64)), const("p", np.array(0, np.int64))])
 save("sequence_output", [split_seq], [value("x", ["N", 3])],
      [helper.make_tensor_sequence_value_info("parts", TensorProto.FLOAT,
                                              ["N", 1])])
