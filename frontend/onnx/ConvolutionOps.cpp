@@ -88,30 +88,24 @@ static FailureOr<MergedConvInput> mergedConvInput(NodeBuilder &node) {
                      << formatHeldDims(dims) << " (held batch-first)";
     return failure();
   }
-  // The atoms in the file's order, the batch's first: (N, k..., C, S...).
+  // The atoms in the file's order, the batch's first: (N, k..., C, S...),
+  // the batch and the k atoms in the input's order in the output's first
+  // file dimension.
+  SmallVector<int64_t> axes =
+      llvm::to_vector(llvm::seq<int64_t>(1, x->layout.rank()));
+  FailureOr<HeldValue> t = node.heldAxesLast(*x, axes);
+  if (failed(t))
+    return failure();
   MergedConvInput in;
-  SmallVector<int64_t> perm{0};
-  ArrayRef<int64_t> held = node.typeOf(x->value).getShape();
-  for (int64_t h : x->layout.group(0))
-    if (h != 0) {
-      perm.push_back(h);
-      in.copyShape.push_back(held[h]);
-    }
-  for (int64_t j = 1; j < x->layout.rank(); ++j)
-    llvm::append_range(perm, x->layout.group(j));
+  ArrayRef<int64_t> group0 = t->layout.group(0);
+  in.group0.assign(group0.begin(), group0.end());
+  in.copyShape.assign(
+      node.typeOf(t->value).getShape().slice(1, group0.size() - 1));
   in.copies = dims[0].factor;
   SmallVector<int64_t> shape{ShapedType::kDynamic, in.copies * dims[1].factor};
   for (HeldDim d : ArrayRef<HeldDim>(dims).drop_front(2))
     shape.push_back(d.factor);
-  Value t = x->value;
-  if (!llvm::is_sorted(perm))
-    t = TransposeOp::create(node.builder, node.loc, t, perm);
-  in.value = node.reshape(t, shape);
-  // The output's held form: (N, k..., M, S'...), the batch and the k atoms
-  // in the input's order in the first file dimension.
-  int64_t next = 1;
-  for (int64_t h : x->layout.group(0))
-    in.group0.push_back(h == 0 ? 0 : next++);
+  in.value = node.reshape(t->value, shape);
   return in;
 }
 

@@ -756,8 +756,8 @@ static FailureOr<NodeOutputs> importSplit(NodeBuilder &node) {
           split.assign(parts, dim / parts);
         }
         if (int64_t(split.size()) != parts) {
-          node.emitError() << "split sizes do not add up to dimension " << dim
-                           << " in " << parts << " parts";
+          node.emitError() << "gives " << split.size() << " split sizes for "
+                           << parts << " outputs";
           return failure();
         }
         return split;
@@ -1511,16 +1511,18 @@ static int64_t batchMultipleIn(NodeBuilder &node, const HostTensor *shape) {
   return multiple;
 }
 
-/// A tensor of `fill` of `shape`, which holds the dynamic batch (as
-/// kDynamic) once, `multiple` times it there: an exporter's zero initial
-/// state of a recurrent op, (D, batch, H), (D, batch * H, H) when the
-/// batch is merged with other rows. Zeros held batch-first, the batch
-/// followed by the dimension merged with it.
+/// A tensor of `shape` filled with `value` (one float32), the shape holding
+/// the dynamic batch (as kDynamic) once, `multiple` times it there: an
+/// exporter's zero initial state of a recurrent op, (D, batch, H), (D, batch *
+/// H, H) when the batch is merged with other rows. Zeros held batch-first, the
+/// batch followed by the dimension merged with it.
 static FailureOr<NodeOutputs> fillWithBatch(NodeBuilder &node,
                                             ArrayRef<int64_t> shape,
-                                            int64_t multiple, double fill) {
+                                            int64_t multiple,
+                                            const HostTensor &value) {
   Value reference = node.batchReference();
-  if (!reference || llvm::count(shape, ShapedType::kDynamic) != 1) {
+  if (!reference || llvm::count(shape, ShapedType::kDynamic) != 1 ||
+      value.type != OnnxType::Float || value.values.size() != 1) {
     node.emitError() << "a tensor of the dynamic batch size is supported "
                         "as one float32 value filling a shape with the "
                         "batch once";
@@ -1537,7 +1539,7 @@ static FailureOr<NodeOutputs> fillWithBatch(NodeBuilder &node,
   Value y = ZerosOp::create(
       builder, node.loc, RankedTensorType::get(heldShape, builder.getF32Type()),
       reference);
-  if (fill != 0)
+  if (double fill = value.values[0])
     y = AddOp::create(builder, node.loc, y, node.scalar(fill));
   // File dimension b holds the batch (and the multiple); the others follow
   // in order.
@@ -1591,7 +1593,7 @@ static FailureOr<NodeOutputs> importExpand(NodeBuilder &node) {
                           "float32 value";
       return failure();
     }
-    return fillWithBatch(node, **shape, multiple, fill->values[0]);
+    return fillWithBatch(node, **shape, multiple, *fill);
   }
   // Known data to a known shape folds: integers must (kiln computes them
   // at run time only where an op reads them so: BEiT's relative position
@@ -1841,13 +1843,7 @@ static FailureOr<NodeOutputs> importConstantOfShape(NodeBuilder &node) {
              : FailureOr<HostTensor>(HostTensor{OnnxType::Float, {}, {0.0}});
     if (failed(value))
       return failure();
-    if (value->type != OnnxType::Float || value->values.size() != 1) {
-      node.emitError() << "a tensor of the dynamic batch size is supported "
-                          "as one float32 value filling a shape with the "
-                          "batch once";
-      return failure();
-    }
-    return fillWithBatch(node, t.shape, multiple, value->values[0]);
+    return fillWithBatch(node, t.shape, multiple, *value);
   }
   if (llvm::any_of(t.shape, [](int64_t d) { return d < 0; }) ||
       product(t.shape) > (int64_t(1) << 28)) {

@@ -255,6 +255,11 @@ held_error("held_fill_twice", [
                      name="twice"),
     helper.make_node("ConstantOfShape", ["twice"], ["y"], name="fill"),
 ], [value("y", ["2N", "2N"])], [ints("first", [0]), ints("one", [1])])
+held_error("held_fill_int", [
+    helper.make_node("Shape", ["bh"], ["shape"], name="shape"),
+    helper.make_node("ConstantOfShape", ["shape"], ["y"], name="fill",
+                     value=numpy_helper.from_array(np.ones(1, np.int64))),
+], [value("y", ["2N", 4, 3], TensorProto.INT64)])
 save("batch_split", [
     helper.make_node("Transpose", ["x"], ["seq"], perm=[1, 0, 2],
                      name="seq_first"),

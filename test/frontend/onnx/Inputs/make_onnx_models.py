@@ -555,6 +555,14 @@ newer("split_both", [helper.make_node("Split", ["x", "s"], ["a", "b"],
                                       name="split", axis=1, num_outputs=2)],
       [value("x", [2, 6])], [value("a", [2, 3]), value("b", [2, 3])],
       [const("s", np.array([3, 3], np.int64))])
+newer("split_sum", [helper.make_node("Split", ["x", "s"], ["a", "b"],
+                                     name="split", axis=1)],
+      [value("x", [2, 6])], [value("a", [2, 3]), value("b", [2, 4])],
+      [const("s", np.array([3, 4], np.int64))])
+newer("split_count", [helper.make_node("Split", ["x", "s"], ["a", "b"],
+                                       name="split", axis=1)],
+      [value("x", [2, 6])], [value("a", [2, 3]), value("b", [2, 3])],
+      [const("s", np.array([2, 2, 2], np.int64))])
 newer("resize_antialias", [
     helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize",
                      antialias=1)],
