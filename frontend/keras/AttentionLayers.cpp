@@ -397,7 +397,9 @@ Value maskBias(OpBuilder &b, Location loc, int64_t t, int64_t s, bool causal,
 struct AttentionMasks {
   Value query;              ///< (batch, T, 1)
   SmallVector<Value> keys;  ///< (batch, S, 1) each
-  bool any() const { return query || !keys.empty(); }
+  /// MultiHeadAttention's attention_mask, (batch, T or 1, S or 1).
+  Value pairs;
+  bool any() const { return query || !keys.empty() || pairs; }
 };
 
 FailureOr<AttentionMasks> readAttentionMasks(LayerBuilder &layer,
@@ -421,8 +423,8 @@ FailureOr<AttentionMasks> readAttentionMasks(LayerBuilder &layer,
 
 /// 1 where a query step may attend to a key step, 0 elsewhere, as float:
 /// the product of the query's mask (batch, T, 1), the key masks as
-/// (batch, 1, S), and the causal and sliding-window masks (T, S). Null
-/// masks are left out.
+/// (batch, 1, S), the attention_mask and the causal and sliding-window
+/// masks (T, S). Null masks are left out.
 Value attentionMask(OpBuilder &b, Location loc, const AttentionMasks &masks,
                     int64_t t, int64_t s, bool causal, int64_t window) {
   Value mask;
@@ -436,6 +438,8 @@ Value attentionMask(OpBuilder &b, Location loc, const AttentionMasks &masks,
     combine(ReshapeOp::create(
         b, loc, type.clone({type.getDimSize(0), 1, type.getDimSize(1)}), m));
   }
+  if (masks.pairs)
+    combine(masks.pairs);
   if (causal || window) {
     // maskBias's -1e9 where masked, 0 elsewhere, as 0 and 1.
     SmallVector<float> allowed(t * s, 1.0f);
@@ -482,13 +486,47 @@ FailureOr<Value> attentionEinsum(LayerBuilder &layer, StringRef equation,
   return y;
 }
 
+/// The call's attention_mask as float 0/1: Keras casts it to bool (true
+/// where nonzero, any dtype). Its shape must broadcast to the scores'
+/// (batch, T, S) with the batch kept: (batch, T or 1, S or 1).
+FailureOr<Value> pairMask(LayerBuilder &layer, Value mask, int64_t t,
+                          int64_t s) {
+  OpBuilder &b = layer.builder;
+  Location loc = layer.loc;
+  RankedTensorType type = typeOf(mask);
+  ArrayRef<int64_t> shape = type.getShape();
+  if (shape.size() != 3 || !ShapedType::isDynamic(shape[0]) ||
+      (shape[1] != t && shape[1] != 1) || (shape[2] != s && shape[2] != 1)) {
+    layer.emitError() << "attention_mask has shape " << formatKerasShape(shape)
+                      << "; expected (None, " << t << ", " << s
+                      << "), with 1 for a dimension it "
+                         "broadcasts over";
+    return failure();
+  }
+  Type f32 = b.getF32Type();
+  Type element = type.getElementType();
+  if (element.isInteger(1))
+    return Value(CastOp::create(b, loc, type.clone(f32), mask));
+  auto scalarType = RankedTensorType::get({}, element);
+  Attribute zero = isa<FloatType>(element)
+                       ? Attribute(b.getFloatAttr(element, 0.0))
+                       : Attribute(b.getIntegerAttr(element, 0));
+  Value zeros =
+      ConstantOp::create(b, loc, DenseElementsAttr::get(scalarType, zero));
+  Value nonzero =
+      LogicalNotOp::create(b, loc, EqualOp::create(b, loc, mask, zeros));
+  return Value(CastOp::create(b, loc, type.clone(f32), nonzero));
+}
+
 FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
                                                  ArrayRef<Value> inputs) {
   // Keras 2 (tf.keras) computes the same, but masks the scores by adding
   // -1e9 (or with softmax_robust_masking, as Keras 3's Softmax path does):
   // its masks are refused.
+  Value attentionMaskArg = layer.keywordTensor("attention_mask");
   if (layer.flavor != KerasFlavor::Keras3 &&
-      llvm::any_of(layer.inputMasks, [](Value m) { return bool(m); })) {
+      (attentionMaskArg ||
+       llvm::any_of(layer.inputMasks, [](Value m) { return bool(m); }))) {
     layer.emitError() << "masks into a Keras 2 MultiHeadAttention are not "
                          "supported";
     return failure();
@@ -574,14 +612,22 @@ FailureOr<LayerOutputs> importMultiHeadAttention(LayerBuilder &layer,
     masks = readAttentionMasks(layer, inputs, layer.inputMasks);
   if (failed(masks))
     return failure();
-  bool padded = masks->any();
-  if (rank != 3 && llvm::any_of(layer.inputMasks,
-                                [](Value m) { return bool(m); })) {
+  if (rank != 3 &&
+      (attentionMaskArg ||
+       llvm::any_of(layer.inputMasks, [](Value m) { return bool(m); }))) {
     layer.emitError() << "masks of inputs of rank " << rank
                       << " are not supported (only (batch, steps, "
                          "features))";
     return failure();
   }
+  if (attentionMaskArg) {
+    FailureOr<Value> pairs =
+        pairMask(layer, attentionMaskArg, qShape[1], vShape[1]);
+    if (failed(pairs))
+      return failure();
+    masks->pairs = *pairs;
+  }
+  bool padded = masks->any();
 
   SmallVector<std::optional<int64_t>> outShape{qShape.back()};
   if (const llvm::json::Value *v = layer.config.get("output_shape");
@@ -876,9 +922,11 @@ void mlir::kiln::keras::registerAttentionLayers(LayerRegistry &registry) {
   // The call's tensors in positional order, then its other arguments.
   static constexpr StringLiteral attentionCall[] = {
       "query", "value", "key", "use_causal_mask", "return_attention_scores"};
+  static constexpr StringLiteral attentionTensors[] = {"attention_mask"};
   LayerKind kind{importMultiHeadAttention, attentionKeys, attentionScopes};
   kind.callArguments = attentionCall;
   kind.tensorArguments = 3;
+  kind.keywordTensors = attentionTensors;
   registry["MultiHeadAttention"] = kind;
 
   static constexpr StringLiteral dotAttentionKeys[] = {

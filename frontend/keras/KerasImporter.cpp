@@ -75,6 +75,10 @@ struct LayerSpec {
   /// the inputs in order), `query_mask`, `value_mask`, `key_mask`. Each
   /// replaces the mask kiln carried for that input.
   SmallVector<std::optional<std::pair<std::string, int64_t>>> maskRefs;
+  /// The tensors passed by the keywords the kind reads by name
+  /// (LayerKind::keywordTensors): (keyword, (layer name, tensor index)).
+  SmallVector<std::pair<std::string, std::pair<std::string, int64_t>>>
+      keywordRefs;
 };
 
 /// True for a config value that turns nothing on: null or false.
@@ -276,10 +280,10 @@ private:
                                      const json::Object &kwargs, bool keras3);
   FailureOr<Value> addInput(const LayerSpec &spec,
                             std::optional<SmallVector<int64_t>> shape);
-  FailureOr<LayerOutputs> importLayer(const LayerSpec &spec,
-                                      ArrayRef<Value> inputs,
-                                      ArrayRef<Value> inputMasks,
-                                      SmallVectorImpl<Value> &outputMasks);
+  FailureOr<LayerOutputs>
+  importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
+              ArrayRef<Value> inputMasks, SmallVectorImpl<Value> &outputMasks,
+              ArrayRef<std::pair<StringRef, Value>> keywordTensors = {});
   LogicalResult checkOutputMask(StringRef name, Value mask);
   LogicalResult importSequential(const json::Object &config);
   LogicalResult importFunctional(const json::Object &config);
@@ -596,6 +600,17 @@ KerasModelImporter::readKeywordArguments(LayerSpec &spec,
       slots[index] = std::move(refs);
       continue;
     }
+    if (kind != registry.end() &&
+        llvm::is_contained(kind->second.keywordTensors, key)) {
+      if (refs.size() != 1) {
+        emitLayerError(spec.name, spec.className)
+            << "call argument '" << key << "' passes " << refs.size()
+            << " tensors; kiln reads one";
+        return failure();
+      }
+      spec.keywordRefs.push_back({key, refs.front()});
+      continue;
+    }
     if (std::optional<size_t> position = maskPosition(key)) {
       // One tensor, or (`mask`) a list of tensors and nulls.
       auto place = [&](size_t i, const json::Value &v) {
@@ -773,15 +788,18 @@ KerasModelImporter::addInput(const LayerSpec &spec,
            "batch_shape or input layer)";
     return failure();
   }
-  // float32 data, or integer ids for an Embedding.
+  // float32 data, integer ids for an Embedding, or booleans for a
+  // MultiHeadAttention's attention_mask.
   Type element = builder.getF32Type();
   if (std::optional<StringRef> dtype = spec.config->getString("dtype")) {
     if (*dtype == "int32" || *dtype == "int64")
       element = builder.getIntegerType(*dtype == "int32" ? 32 : 64);
+    else if (*dtype == "bool")
+      element = builder.getI1Type();
     else if (*dtype != "float32") {
       emitLayerError(spec.name, spec.className)
           << "input dtype '" << *dtype
-          << "' is not supported (float32, or int32/int64 ids)";
+          << "' is not supported (float32, int32/int64 ids, or bool)";
       return failure();
     }
   }
@@ -864,10 +882,10 @@ LogicalResult KerasModelImporter::checkOutputMask(StringRef name, Value mask) {
   return failure();
 }
 
-FailureOr<LayerOutputs>
-KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
-                                ArrayRef<Value> inputMasks,
-                                SmallVectorImpl<Value> &outputMasks) {
+FailureOr<LayerOutputs> KerasModelImporter::importLayer(
+    const LayerSpec &spec, ArrayRef<Value> inputs, ArrayRef<Value> inputMasks,
+    SmallVectorImpl<Value> &outputMasks,
+    ArrayRef<std::pair<StringRef, Value>> keywordTensors) {
   auto handler = registry.find(spec.kind);
   if (handler == registry.end()) {
     if (spec.kind != spec.className)
@@ -903,16 +921,22 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
                              handler->second.keys,
                              /*operation=*/handler->second.logical)))
     return failure();
-  if (!handler->second.integerInputs)
-    for (Value input : inputs)
-      if (auto type = cast<RankedTensorType>(input.getType());
-          isa<IntegerType>(type.getElementType())) {
-        emitLayerError(spec.name, spec.className)
-            << "takes an int" << type.getElementTypeBitWidth()
-            << " input; only Embedding takes integer ids (give the model "
-               "input dtype float32)";
-        return failure();
-      }
+  for (Value input : inputs) {
+    Type element = cast<RankedTensorType>(input.getType()).getElementType();
+    if (element.isInteger(1)) {
+      emitLayerError(spec.name, spec.className)
+          << "takes a bool input; kiln reads booleans only as a "
+             "MultiHeadAttention's attention_mask";
+      return failure();
+    }
+    if (!handler->second.integerInputs && isa<IntegerType>(element)) {
+      emitLayerError(spec.name, spec.className)
+          << "takes an int" << element.getIntOrFloatBitWidth()
+          << " input; only Embedding takes integer ids (give the model "
+             "input dtype float32)";
+      return failure();
+    }
+  }
   std::vector<std::string> scopes;
   if (handler->second.weightScopes)
     scopes = handler->second.weightScopes(*spec.config);
@@ -922,6 +946,7 @@ KerasModelImporter::importLayer(const LayerSpec &spec, ArrayRef<Value> inputs,
   layer.callArguments = spec.callArguments;
   layer.positionalArguments = spec.positionalArguments;
   layer.inputMasks = inputMasks;
+  layer.keywordTensors = keywordTensors;
   Block *block = builder.getInsertionBlock();
   Operation *before = builder.getInsertionPoint() == block->begin()
                           ? nullptr
@@ -1150,8 +1175,22 @@ LogicalResult KerasModelImporter::importFunctional(const json::Object &config) {
       }
       inputMasks[i] = m;
     }
+    SmallVector<std::pair<StringRef, Value>> keywordTensors;
+    for (const auto &[key, ref] : spec.keywordRefs) {
+      Value v = lookup(ref.first, ref.second);
+      if (!v) {
+        emitLayerError(spec.name, spec.className)
+            << "call argument '" << key << "' names output " << ref.second
+            << " of '" << ref.first
+            << "', which is not defined before this layer";
+        return failure();
+      }
+      keywordTensors.push_back({key, v});
+      connected += (connected.empty() ? "'" : ", '") + ref.first + "[0][" +
+                   std::to_string(ref.second) + "]'";
+    }
     FailureOr<LayerOutputs> y =
-        importLayer(spec, inputs, inputMasks, masks[spec.name]);
+        importLayer(spec, inputs, inputMasks, masks[spec.name], keywordTensors);
     if (failed(y))
       return failure();
     model.layers.back().connectedTo = "[" + connected + "]";

@@ -122,6 +122,17 @@ public:
   /// constants); null for other formats.
   const llvm::json::Array *positionalArguments = nullptr;
   SmallVector<Value, 1> outputMasks;
+  /// The tensors the call passes by the keywords the kind lists in
+  /// `LayerKind::keywordTensors` (MultiHeadAttention's `attention_mask`),
+  /// by keyword.
+  ArrayRef<std::pair<StringRef, Value>> keywordTensors;
+  /// The tensor the call passes as `key`, null when it passes none.
+  Value keywordTensor(StringRef key) const {
+    for (const auto &[k, v] : keywordTensors)
+      if (k == key)
+        return v;
+    return Value();
+  }
   /// The mask of input `i`, null when it has none.
   Value inputMask(size_t i = 0) const {
     return i < inputMasks.size() ? inputMasks[i] : Value();
@@ -197,6 +208,12 @@ struct LayerKind {
   /// but `training` is refused.
   ArrayRef<StringLiteral> callArguments;
   size_t tensorArguments = 0;
+  /// Keyword arguments of the call that pass one tensor the handler reads
+  /// by name (`LayerBuilder::keywordTensor`), not as an input
+  /// (MultiHeadAttention's `attention_mask`): any tensor of the graph,
+  /// float32, integer or boolean (the importer's checks of inputs skip
+  /// it).
+  ArrayRef<StringLiteral> keywordTensors;
   MaskUse masks = MaskUse::Drop;
   /// One of Keras 3's logical operations on masks (NotEqual, Any, ...): its
   /// outputs are booleans (float 0/1), which only these operations and

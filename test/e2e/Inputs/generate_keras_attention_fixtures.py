@@ -27,11 +27,21 @@ MultiHeadAttention, Attention and AdditiveAttention, with what Keras itself pred
   additive    query (5, 4), value (6, 4) -> AdditiveAttention, and
               AdditiveAttention(use_scale=False) causal self-attention of
               the query, concatenated -> GlobalAveragePooling1D -> Dense(3)
+  attnmask    x (6, 8) and a bool attention_mask (6, 6) ->
+              MultiHeadAttention(2 heads, key_dim 4)(x, x, attention_mask)
+              + x -> GlobalAveragePooling1D -> Dense(3); one query step of
+              one sample attends to nothing
+  attnpad     int32 ids (7,) -> Embedding(11, 6, mask_zero) and a float
+              attention_mask (1, 7) -> MultiHeadAttention(2 heads, key_dim
+              3) with the causal mask, returning the scores: the output
+              pooled and the scores flattened, each through a Dense(3),
+              added
 
 Weights are randomized (uniform +-0.5). NAME.keras, NAME.x.npy (or
 NAME.x0/1/2.npy for several inputs), NAME.y.npy, NAME.pred.npy (Keras's
 predict), NAME.evaluate.json (evaluate, batch 5) and NAME.history.json
-(fit, 3 epochs, batch 5, no shuffling; Adam 0.01, mean squared error).
+(fit, 3 epochs, batch 5, no shuffling; Adam 0.01, mean squared error;
+attnpad SGD 0.1 with momentum 0.9).
 
 Run with real Keras 3 on TensorFlow (not needed by the tests):
     /opt/kiln-venv/bin/python test/e2e/Inputs/generate_keras_attention_fixtures.py
@@ -52,11 +62,13 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "keras3-attention")
 
 
-def write(name, model, xs, y, rng):
+def write(name, model, xs, y, rng, optimizer=None):
     randomize(model, rng, 0.5)
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(0.01),
+                  loss="mse")
     model.save(os.path.join(OUT, name + ".keras"))
-    xs = [x.astype(np.float32) for x in xs]
+    xs = [x if x.dtype in (np.bool_, np.int32) else x.astype(np.float32)
+          for x in xs]
     if len(xs) == 1:
         np.save(os.path.join(OUT, name + ".x.npy"), xs[0])
     else:
@@ -154,6 +166,45 @@ def main():
     write("additive", keras.Model([q, v], layers.Dense(3)(h),
                                   name="additive"),
           [rng.normal(size=(12, 5, 4)), rng.normal(size=(12, 6, 4))], y, rng)
+
+    # A boolean attention_mask input of (T, S): random pairs, each query
+    # step keeping at least one key step but in sample 3, whose first query
+    # step attends to nothing (the backend's dot_product_attention then
+    # averages all the values).
+    x = keras.Input((6, 8), name="x")
+    m = keras.Input((6, 6), dtype="bool", name="m")
+    a = layers.MultiHeadAttention(num_heads=2, key_dim=4)(
+        x, x, attention_mask=m)
+    h = layers.GlobalAveragePooling1D()(layers.Add()([a, x]))
+    pairs = rng.random((12, 6, 6)) < 0.6
+    pairs[:, np.arange(6), np.arange(6)] |= ~pairs.any(axis=2)
+    pairs[3, 0, :] = False
+    write("attnmask", keras.Model([x, m], layers.Dense(3)(h),
+                                  name="attnmask"),
+          [rng.normal(size=(12, 6, 8)), pairs], y, rng)
+
+    # Token ids through Embedding(mask_zero) (the query's and value's
+    # masks), a float padding mask of (1, S) as attention_mask, the causal
+    # mask and the returned scores (Keras's Softmax path, which zeroes the
+    # masked probabilities): all four combined. Trained with SGD: Keras's
+    # Adam on TensorFlow squares an Embedding's gradient per occurrence of
+    # an id (README, Embedding).
+    ids = keras.Input((7,), dtype="int32", name="ids")
+    keep = keras.Input((1, 7), name="keep")
+    e = layers.Embedding(11, 6, mask_zero=True)(ids)
+    out, scores = layers.MultiHeadAttention(num_heads=2, key_dim=3)(
+        e, e, attention_mask=keep, use_causal_mask=True,
+        return_attention_scores=True)
+    y1 = layers.Dense(3)(layers.GlobalAveragePooling1D()(out))
+    y2 = layers.Dense(3)(layers.Flatten()(scores))
+    tokens = rng.integers(1, 11, (12, 7)).astype(np.int32)
+    tokens[:, 5:] *= (rng.random((12, 2)) < 0.5).astype(np.int32)
+    keep_data = (rng.random((12, 1, 7)) < 0.8).astype(np.float32)
+    keep_data[:, 0, 0] = 1.0
+    write("attnpad", keras.Model([ids, keep], layers.Add()([y1, y2]),
+                                 name="attnpad"),
+          [tokens, keep_data], y, rng,
+          keras.optimizers.SGD(0.1, momentum=0.9))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,27 @@ CASES["keras2_attention"] = {
          "inbound_nodes": [[["a", 0, 0, {}]]], "config": {"name": "g"}}],
         "input_layers": [["ids", 0, 0]], "output_layers": [["g", 0, 0]]}}
 
+# Keras 2's MultiHeadAttention adds -1e9 to masked scores, which differs
+# from Keras 3 where a query step attends to nothing: its attention_mask
+# is refused too.
+CASES["keras2_attention_mask"] = {
+    "class_name": "Functional", "keras_version": "2.15.0",
+    "backend": "tensorflow", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "x", "inbound_nodes": [],
+         "config": {"name": "x", "batch_input_shape": [None, 5, 4],
+                    "dtype": "float32"}},
+        {"class_name": "InputLayer", "name": "m", "inbound_nodes": [],
+         "config": {"name": "m", "batch_input_shape": [None, 5, 5],
+                    "dtype": "float32"}},
+        {"class_name": "MultiHeadAttention", "name": "a",
+         "inbound_nodes": [[["x", 0, 0, {"value": ["x", 0, 0],
+                                         "attention_mask": ["m", 0, 0]}]]],
+         "config": {"name": "a", "num_heads": 2, "key_dim": 2}},
+        {"class_name": "GlobalAveragePooling1D", "name": "g",
+         "inbound_nodes": [[["a", 0, 0, {}]]], "config": {"name": "g"}}],
+        "input_layers": [["x", 0, 0], ["m", 0, 0]],
+        "output_layers": [["g", 0, 0]]}}
+
 # TensorFlow.js: its masks are refused.
 CASES["tfjs"] = {
     "format": "layers-model",
