@@ -157,6 +157,12 @@ struct CudaLoweringOptions : public PassPipelineOptions<CudaLoweringOptions> {
                      "each phase last first: a race between threads changes "
                      "the numbers"),
       llvm::cl::init(false)};
+  PassOptions::Option<std::string> hostOrderGlobal{
+      *this, "host-order-global",
+      llvm::cl::desc("with host-loops, the external i32 global the loops "
+                     "read their order from at run time (nonzero: last "
+                     "first)"),
+      llvm::cl::init("")};
 };
 
 /// Linalg on tensors -> buffers (as for the CPU) -> every loop nest a GPU

@@ -995,9 +995,12 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
     mapping's numbers without a GPU. With `reverse-host-order` too, those
     loops run the last block and thread first: the threads of one phase
     must not share memory (a race on the GPU), and where they do, the two
-    orders compute different numbers (`kiln compile --gpu-host-order
-    reverse`, compared bit for bit with the forward order by
-    test/e2e/cuda_on_cpu.test and cuda_on_cpu_keras3.test).
+    orders compute different numbers. With `host-order-global` the loops
+    read the order at run time from that global instead, which kiln's
+    runtime sets from the environment: `kiln compile --target cuda-on-cpu`
+    binaries run in reverse with KILN_GPU_HOST_ORDER=reverse, compared bit
+    for bit with the forward order by test/e2e/cuda_on_cpu.test and
+    cuda_on_cpu_keras3.test.
 
     ```mlir
     // before
@@ -1018,6 +1021,11 @@ def MapToGpuPass : Pass<"kiln-cuda-map-to-gpu", "::mlir::ModuleOp"> {
            /*default=*/"false",
            "With host-loops, run the blocks and the threads of each phase "
            "last first (a race check)">,
+    Option<"hostOrderGlobal", "host-order-global", "std::string",
+           /*default=*/"\"\"",
+           "With host-loops, read the order at run time from this external "
+           "i32 global, declared if absent (nonzero: last first; kiln's "
+           "runtime defines kiln_gpu_host_order from KILN_GPU_HOST_ORDER)">,
     Option<"matmulTile", "matmul-tile", "int64_t", /*default=*/"64",
            "Rows and columns of C per block of a matrix product: 32, 64 or "
            "128 (a register tile of (tile / 16)^2 per thread)">,

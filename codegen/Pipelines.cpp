@@ -173,6 +173,7 @@ void mlir::kiln::buildCudaMappingPipeline(OpPassManager &pm,
   map.blockSize = options.blockSize;
   map.hostLoops = options.hostLoops;
   map.reverseHostOrder = options.reverseHostOrder;
+  map.hostOrderGlobal = options.hostOrderGlobal;
   map.matmulTile = options.matmulTile;
   map.matmulKStep = options.matmulKStep;
   map.narrowTiles = options.narrowTiles;

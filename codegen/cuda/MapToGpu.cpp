@@ -143,14 +143,15 @@ public:
   /// `tiling`: how the tiled products are tiled (matmulTiling). `mma`:
   /// they multiply with the tensor cores, in square tiles of its base.
   /// `reverseHostOrder`: the host loops run the last block and thread
-  /// first.
+  /// first; `hostOrderGlobal` (non-empty): they read which order at run
+  /// time from that i32 global (nonzero: last first).
   GpuMapper(gpu::GPUModuleOp kernels, int64_t blockSize,
             const TilingPolicy &tiling, std::optional<WarpMma> mma,
-            bool reverseHostOrder)
+            bool reverseHostOrder, StringRef hostOrderGlobal)
       : kernelTable(kernels ? std::make_optional<SymbolTable>(kernels)
                             : std::nullopt),
         blockSize(blockSize), tiling(tiling), mma(mma),
-        reverseHostOrder(reverseHostOrder) {
+        reverseHostOrder(reverseHostOrder), hostOrderGlobal(hostOrderGlobal) {
     // Tensor cores take square tiles: matmul-tile's, or the wide ones,
     // staged at least one mma's steps of k at a time.
     if (mma)
@@ -164,6 +165,9 @@ public:
 
   LogicalResult mapFunction(func::FuncOp func) {
     funcName = func.getSymName().str();
+    currentFunc = func;
+    hostOrderReversed = Value();
+    hostOrderOps.clear();
     // Long sums into few elements: a block of threads per element. Other
     // ops without parallel dimensions are one thread's work, their loops
     // and the loads and stores around them alike.
@@ -247,25 +251,48 @@ private:
   /// A host loop over the blocks or threads [0, `count`) at `b`'s
   /// insertion point, which moves into its body; returns the block or
   /// thread each iteration runs: the induction variable, or with
-  /// `reverseHostOrder` count - 1 - it. Threads that share nothing between
-  /// two barriers compute the same numbers in either order; threads that
-  /// race do not, which is what the reverse order is for.
+  /// `reverseHostOrder` (or `hostOrderGlobal` nonzero) count - 1 - it.
+  /// Threads that share nothing between two barriers compute the same
+  /// numbers in either order; threads that race do not, which is what the
+  /// reverse order is for.
   Value hostLoop(OpBuilder &b, Location loc, Value count) {
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    bool reversible = reverseHostOrder || !hostOrderGlobal.empty();
     Value last =
-        reverseHostOrder ? arith::SubIOp::create(b, loc, count, one) : Value();
+        reversible ? arith::SubIOp::create(b, loc, count, one) : Value();
+    Value reversed = hostOrderGlobal.empty() ? Value() : readHostOrder(loc);
     auto loop = scf::ForOp::create(b, loc, zero, count, one);
     b.setInsertionPointToStart(loop.getBody());
-    if (!reverseHostOrder)
-      return loop.getInductionVar();
-    return arith::SubIOp::create(b, loc, last, loop.getInductionVar());
+    Value iv = loop.getInductionVar();
+    if (!reversible)
+      return iv;
+    Value flipped = arith::SubIOp::create(b, loc, last, iv);
+    if (!reversed)
+      return flipped;
+    return arith::SelectOp::create(b, loc, reversed, flipped, iv);
+  }
+
+  /// Whether the function's host loops run last first, read once at its
+  /// entry from `hostOrderGlobal` (host code that mapRegion leaves alone).
+  Value readHostOrder(Location loc) {
+    if (hostOrderReversed)
+      return hostOrderReversed;
+    OpBuilder b = OpBuilder::atBlockBegin(&currentFunc.getBody().front());
+    Value order = memref::GetGlobalOp::create(
+        b, loc, MemRefType::get({}, b.getI32Type()), hostOrderGlobal);
+    Value load = memref::LoadOp::create(b, loc, order, ValueRange());
+    hostOrderOps.insert(load.getDefiningOp());
+    Value zero = arith::ConstantIntOp::create(b, loc, 0, 32);
+    hostOrderReversed =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, load, zero);
+    return hostOrderReversed;
   }
 
   LogicalResult mapRegion(Region &region) {
     for (Block &block : region)
       for (Operation &op : llvm::make_early_inc_range(block)) {
-        if (isa<gpu::LaunchOp>(op))
+        if (isa<gpu::LaunchOp>(op) || hostOrderOps.contains(&op))
           continue;
         if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
           if (failed(mapParallel(loop)))
@@ -2264,6 +2291,10 @@ private:
   TilingPolicy tiling; // mapTiledMatmul
   std::optional<WarpMma> mma;      // mapTiledMatmul, --gpu-precision
   bool reverseHostOrder;
+  StringRef hostOrderGlobal;
+  func::FuncOp currentFunc;
+  Value hostOrderReversed; // readHostOrder
+  llvm::SmallPtrSet<Operation *, 1> hostOrderOps;
   std::string funcName;
   /// Each launch of the function and the kind of kernel it is (the
   /// kernel's name: <entry>_<kind>[_N], e.g. train_step_matmul_3).
@@ -2339,12 +2370,29 @@ struct MapToGpuPass : public kiln::impl::MapToGpuPassBase<MapToGpuPass> {
           << kBlockSharedBytes << " a block has";
       return signalPassFailure();
     }
-    if (reverseHostOrder && !hostLoops) {
-      module.emitError("reverse-host-order orders host loops: it needs "
-                       "host-loops");
+    if ((reverseHostOrder || !hostOrderGlobal.empty()) && !hostLoops) {
+      module.emitError("reverse-host-order and host-order-global order host "
+                       "loops: they need host-loops");
       return signalPassFailure();
     }
-    GpuMapper mapper(kernels, blockSize, tiling, mma, reverseHostOrder);
+    if (reverseHostOrder && !hostOrderGlobal.empty()) {
+      module.emitError("reverse-host-order fixes the order that "
+                       "host-order-global reads at run time: give one");
+      return signalPassFailure();
+    }
+    if (!hostOrderGlobal.empty() &&
+        !SymbolTable::lookupSymbolIn(module, hostOrderGlobal)) {
+      // An external declaration: the runtime defines it
+      // (runtime/base/Threads.cpp).
+      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+      memref::GlobalOp::create(b, module.getLoc(), hostOrderGlobal,
+                               /*sym_visibility=*/StringAttr(),
+                               MemRefType::get({}, b.getI32Type()),
+                               /*initial_value=*/Attribute(),
+                               /*constant=*/false, /*alignment=*/IntegerAttr());
+    }
+    GpuMapper mapper(kernels, blockSize, tiling, mma, reverseHostOrder,
+                     hostOrderGlobal);
     for (func::FuncOp func : funcs)
       if (failed(mapper.mapFunction(func)))
         return signalPassFailure();

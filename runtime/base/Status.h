@@ -23,7 +23,8 @@ kiln_status_t makeStatusAt(const char *file, int line, kiln_status_code_t code,
 
 /// Applies KILN_NUM_THREADS, when set and no count was chosen with
 /// kiln_set_num_threads, to the calling thread's later calls; an error when
-/// it is not a positive count (base/Threads.cpp).
+/// it is not a positive count, or when KILN_GPU_HOST_ORDER (read before
+/// main) is neither forward nor reverse (base/Threads.cpp).
 kiln_status_t applyThreadEnvironment();
 
 } // namespace kiln

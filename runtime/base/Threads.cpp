@@ -6,7 +6,9 @@
 // loops (codegen/cpu/CpuTarget.cpp). The runtime reaches libomp through
 // weak references: without it, every loop runs on the calling thread and
 // these functions say so. The schedule is static (a fixed partition of
-// independent iterations), so results do not depend on the count.
+// independent iterations), so results do not depend on the count. Also
+// the order of the host loops that run a `--target cuda-on-cpu` model's
+// kernels (KILN_GPU_HOST_ORDER).
 //
 //===----------------------------------------------------------------------===//
 #include "base/Status.h"
@@ -15,11 +17,29 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 namespace {
 /// Set once a caller chose a count: KILN_NUM_THREADS no longer applies.
 std::atomic<bool> chosen{false};
+
+/// KILN_GPU_HOST_ORDER: 1 for "reverse", else 0 (an unknown value is
+/// reported by applyThreadEnvironment).
+int32_t readHostOrder() {
+  const char *env = std::getenv("KILN_GPU_HOST_ORDER");
+  return env && std::strcmp(env, "reverse") == 0;
+}
 } // namespace
+
+/// The order the host loops of a `--target cuda-on-cpu` model run each
+/// kernel's blocks and threads in, which they read at run time
+/// (codegen's host-order-global): 0 first block and thread first, 1 last
+/// first. The threads between two barriers must share no memory; then both
+/// orders compute the same bits, and a race shows as a difference
+/// (test/e2e/cuda_on_cpu.test). Set before main from KILN_GPU_HOST_ORDER.
+extern "C" {
+int32_t kiln_gpu_host_order = readHostOrder();
+}
 
 extern "C" {
 void omp_set_num_threads(int) __attribute__((weak));
@@ -46,6 +66,12 @@ int32_t kiln_get_num_threads(void) {
 }
 
 kiln_status_t kiln::applyThreadEnvironment() {
+  if (const char *order = std::getenv("KILN_GPU_HOST_ORDER");
+      order && std::strcmp(order, "forward") != 0 &&
+      std::strcmp(order, "reverse") != 0)
+    return KILN_STATUS(KILN_STATUS_INVALID_ARGUMENT,
+                       "KILN_GPU_HOST_ORDER='%s' is not forward or reverse",
+                       order);
   const char *env = std::getenv("KILN_NUM_THREADS");
   if (!env || chosen)
     return nullptr;

@@ -248,22 +248,6 @@ static cl::opt<std::string> gpuConvInputGradient(
              "product and col2im (fold, the CPU's form); for measuring"),
     cl::value_desc("convolution|fold"), cl::init("convolution"), cl::Hidden,
     cl::sub(compileCmd), cl::cat(kilnCategory));
-namespace {
-enum class HostOrder { Forward, Reverse };
-} // namespace
-static cl::opt<HostOrder> gpuHostOrder(
-    "gpu-host-order",
-    cl::desc("With --target cuda-on-cpu: the order the host loops run each "
-             "kernel's blocks and threads in. The threads between two "
-             "barriers must share no memory, and then both orders compute "
-             "the same bits; a race between them shows as a difference "
-             "(test/e2e/cuda_on_cpu.test, cuda_on_cpu_keras3.test)"),
-    cl::values(clEnumValN(HostOrder::Forward, "forward",
-                          "first block first (default)"),
-               clEnumValN(HostOrder::Reverse, "reverse",
-                          "last block and thread first")),
-    cl::init(HostOrder::Forward), cl::Hidden, cl::sub(compileCmd),
-    cl::cat(kilnCategory));
 static cl::opt<bool> timing(
     "mlir-timing",
     cl::desc("Print the time of each pass and of LLVM's stages to stderr"),
@@ -583,10 +567,6 @@ static FailureOr<Targets> parseTarget() {
     return fail("--gpu-conv-input-gradient needs --target cuda or "
                 "cuda-on-cpu: the CPU always folds"),
            failure();
-  if (gpuHostOrder.getNumOccurrences() && !targets.cudaOnCpu)
-    return fail("--gpu-host-order needs --target cuda-on-cpu: only there do "
-                "host loops run the kernels"),
-           failure();
   std::optional<GpuPrecision> precision = parseGpuPrecision(gpuPrecision);
   if (!precision)
     return fail("--gpu-precision: unknown precision '" + gpuPrecision +
@@ -848,7 +828,11 @@ static int runCompile(MLIRContext &ctx, ImportedModel &model) {
   if (targets->cudaOnCpu) {
     CudaLoweringOptions mapping;
     setGpuMappingOptions(mapping);
-    mapping.reverseHostOrder = gpuHostOrder == HostOrder::Reverse;
+    // The host loops run each kernel's blocks and threads in the order
+    // the runtime reads from KILN_GPU_HOST_ORDER (forward, or reverse: the
+    // threads between two barriers must share no memory, and then both
+    // orders compute the same bits; test/e2e/cuda_on_cpu.test).
+    mapping.hostOrderGlobal = "kiln_gpu_host_order";
     buildGpuMappingOnHostPipeline(lowering, mapping, options);
   } else {
     buildCpuLoweringPipeline(lowering, options);

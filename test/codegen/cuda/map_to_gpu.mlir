@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu --canonicalize | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true" --canonicalize | FileCheck %s --check-prefix=HOST
 // RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true reverse-host-order=true" --canonicalize | FileCheck %s --check-prefix=REVERSE
+// RUN: kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true host-order-global=kiln_gpu_host_order" --canonicalize | FileCheck %s --check-prefix=RUNTIME
 
 // An elementwise op: one thread per element of the linearized (batch, 16)
 // space, 256 threads a block, the innermost dimension fastest; an empty
@@ -48,6 +49,22 @@
 // REVERSE:             %[[T:.+]] = arith.subi %c255, %[[J]]
 // REVERSE:             %[[BASE:.+]] = arith.muli %[[B]], %c256
 // REVERSE:             arith.addi %[[BASE]], %[[T]]
+// The order read at run time (host-order-global): the global declared
+// (the runtime defines it), read once at the function's entry, and each
+// loop's index the reversed one where it is nonzero.
+// RUNTIME:       memref.global @kiln_gpu_host_order : memref<i32>{{$}}
+// RUNTIME-LABEL: func.func @bias_relu
+// RUNTIME:         %[[G:.+]] = memref.get_global @kiln_gpu_host_order : memref<i32>
+// RUNTIME:         %[[ORDER:.+]] = memref.load %[[G]][] : memref<i32>
+// RUNTIME:         %[[REV:.+]] = arith.cmpi ne, %[[ORDER]], %c0_i32
+// RUNTIME:         scf.for %[[I:.+]] = %c0 to %{{.+}} step %c1 {
+// RUNTIME:           %[[FLIP:.+]] = arith.subi %{{.+}}, %[[I]]
+// RUNTIME:           %[[B:.+]] = arith.select %[[REV]], %[[FLIP]], %[[I]]
+// RUNTIME:           scf.for %[[J:.+]] = %c0 to %c256 step %c1 {
+// RUNTIME:             %[[TFLIP:.+]] = arith.subi %c255, %[[J]]
+// RUNTIME:             arith.select %[[REV]], %[[TFLIP]], %[[J]]
+// RUNTIME-NOT:     memref.get_global
+// RUNTIME:       return
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>
 func.func @bias_relu(%x: memref<?x16xf32>, %b: memref<16xf32>, %y: memref<?x16xf32>) {

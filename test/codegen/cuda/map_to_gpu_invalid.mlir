@@ -12,7 +12,10 @@
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="precision=bf16 matmul-k-step=8" 2>&1 | FileCheck %s --check-prefix=BF16STEP
 // BF16STEP: error: precision bf16 multiplies 16 steps of k at a time: matmul-k-step 8 is not a multiple
 // RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="reverse-host-order=true" 2>&1 | FileCheck %s --check-prefix=REVERSE
-// REVERSE: error: reverse-host-order orders host loops: it needs host-loops
+// REVERSE: error: reverse-host-order and host-order-global order host loops: they need host-loops
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-order-global=order" 2>&1 | FileCheck %s --check-prefix=REVERSE
+// RUN: not kiln-opt %s --split-input-file --kiln-cuda-map-to-gpu="host-loops=true reverse-host-order=true host-order-global=order" 2>&1 | FileCheck %s --check-prefix=ORDERS
+// ORDERS: error: reverse-host-order fixes the order that host-order-global reads at run time: give one
 
 func.func @host_reads_device(%x: memref<f32>, %y: memref<f32>) -> f32 {
   // A value loaded from a device buffer cannot reach host code.

@@ -14,7 +14,7 @@ one compile target, checked against Keras's own numbers.
       CPU. With --same-as, each fixture's outputs (predictions, losses,
       trained weights) must also equal, bit for bit, those of an earlier
       check that wrote W: the same mapping run in another order
-      (--gpu-host-order reverse), where only a race between threads can
+      (KILN_GPU_HOST_ORDER=reverse), where only a race between threads can
       change a bit. With --only-run, the same commands run and must
       succeed, and nothing is compared (the fake CUDA driver, which runs
       no kernel but refuses a launch a GPU would). Prints one line per
