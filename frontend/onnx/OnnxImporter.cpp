@@ -1242,7 +1242,11 @@ LogicalResult OnnxModelImporter::importNode(const onnx::NodeProto &node,
       shape = formatKerasShape(tensorShape(values[name]));
   }
   LayerRow row;
-  row.name = node.name().empty() ? node.output(0) : node.name();
+  // A node without a name is listed by its first output, or by its
+  // position when it has none.
+  row.name = !node.name().empty() ? node.name()
+             : node.output_size() ? node.output(0)
+                                  : "node " + std::to_string(index);
   row.className = node.op_type();
   row.outputShape = shape;
   std::string connected;

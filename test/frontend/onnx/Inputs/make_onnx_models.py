@@ -548,6 +548,16 @@ newer("pad_axes", [helper.make_node("Pad", ["x", "p", "", "a"], ["y"],
       [value("x", [2, 4])], [value("y", [2, 6])],
       [const("p", np.array([1, 1, 0, 1], np.int64)),
        const("a", np.array([1], np.int64))])
+# A node with neither a name nor outputs (the importer fuzzer's, which
+# crashed the summary row's name): an op newer than ONNX 1.12, whose schema
+# kiln's own checker answers without counting outputs. It computes
+# nothing; the summary lists it by its position.
+newer("no_outputs", [
+    helper.make_node("Col2Im", ["c", "image", "block"], []),
+    helper.make_node("Relu", ["c"], ["y"], name="r")],
+      [value("c", ["N", 4, 1])], [value("y", ["N", 4, 1])],
+      [const("image", np.array([2, 2], np.int64)),
+       const("block", np.array([2, 2], np.int64))])
 newer("split_parts", [helper.make_node("Split", ["x"], ["a", "b"], name="split",
                                        axis=1, num_outputs=3)],
       [value("x", [2, 6])], [value("a", [2, 3]), value("b", [2, 3])])
